@@ -1,0 +1,168 @@
+//! The sandbox: a stand-in ServiceNow at its own origin.
+//!
+//! It serves a page that looks like ServiceNow's classic UI with the agent desktop in a floating OpenFrame
+//! window (an iframe named `gsft_openframe` at the desktop's own origin, with `?topDomain=<sandbox origin>`).
+//! With `--serve-desktop DIR` it also serves a built desktop (e.g. trunk's `dist/`) on a second port, which is
+//! how the end-to-end tests run the release build at a different origin. Every listener is on loopback.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use tokio::net::TcpListener;
+
+#[derive(Clone, Debug)]
+struct Args {
+    port: u16,
+    desktop_url: Option<String>,
+    serve_desktop: Option<PathBuf>,
+    desktop_port: u16,
+    desktop_query: String,
+}
+
+const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desktop DIR [--desktop-port N]] [--desktop-query Q]
+
+  --port N            port of the ServiceNow stand-in on 127.0.0.1 (default 8090; 0 picks a free one)
+  --desktop-url URL   where the desktop is served (default http://localhost:8080/)
+  --serve-desktop DIR also serve DIR (a built desktop) on 127.0.0.1, reached as http://localhost:PORT/
+  --desktop-port N    port for --serve-desktop (default 0: a free one)
+  --desktop-query Q   extra query appended to the desktop URL (e.g. demo=1)";
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args { port: 8090, desktop_url: None, serve_desktop: None, desktop_port: 0, desktop_query: String::new() };
+    let mut it = std::env::args().skip(1);
+    while let Some(a) = it.next() {
+        let mut val = || it.next().ok_or_else(|| format!("{a} needs a value"));
+        match a.as_str() {
+            "--port" => args.port = val()?.parse().map_err(|_| "--port needs a number".to_string())?,
+            "--desktop-url" => args.desktop_url = Some(val()?),
+            "--serve-desktop" => args.serve_desktop = Some(PathBuf::from(val()?)),
+            "--desktop-port" => args.desktop_port = val()?.parse().map_err(|_| "--desktop-port needs a number".to_string())?,
+            "--desktop-query" => args.desktop_query = val()?,
+            "-h" | "--help" => return Err(USAGE.to_string()),
+            other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        }
+    }
+    Ok(args)
+}
+
+#[derive(Clone)]
+struct Host {
+    /// This sandbox's own origin, e.g. http://127.0.0.1:8090 (the desktop's topDomain).
+    origin: String,
+    /// The desktop page loaded into the OpenFrame iframe, with topDomain.
+    frame_src: String,
+    /// The desktop's origin, the only one the host accepts messages from (the instance's allowlist).
+    desktop_origin: String,
+}
+
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("http", url));
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    format!("{scheme}://{host}")
+}
+
+fn html_attr(s: &str) -> String {
+    s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn js_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()).replace('<', "\\u003c")
+}
+
+async fn index(State(host): State<Host>) -> impl IntoResponse {
+    let page = include_str!("../assets/index.html")
+        .replace("{{FRAME_SRC}}", &html_attr(&host.frame_src))
+        .replace("{{DESKTOP_ORIGIN_JS}}", &js_string(&host.desktop_origin))
+        .replace("{{SANDBOX_ORIGIN}}", &html_attr(&host.origin));
+    (
+        [(header::CACHE_CONTROL, "no-store"), (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'")],
+        Html(page),
+    )
+}
+
+async fn style() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../assets/sandbox.css"))
+}
+
+async fn script() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../assets/host.js"))
+}
+
+async fn bind(port: u16) -> std::io::Result<TcpListener> {
+    TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await
+}
+
+#[tokio::main]
+async fn main() {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(m) => {
+            eprintln!("{m}");
+            std::process::exit(2);
+        }
+    };
+    let listener = match bind(args.port).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("sandbox: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            std::process::exit(1);
+        }
+    };
+    let port = listener.local_addr().expect("bound address").port();
+    let origin = format!("http://127.0.0.1:{port}");
+
+    let mut desktop_url = args.desktop_url.clone().unwrap_or_else(|| "http://localhost:8080/".into());
+    if let Some(dir) = &args.serve_desktop {
+        let dl = match bind(args.desktop_port).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("sandbox: cannot listen for the desktop on 127.0.0.1:{}: {e}", args.desktop_port);
+                std::process::exit(1);
+            }
+        };
+        let dport = dl.local_addr().expect("bound address").port();
+        desktop_url = format!("http://localhost:{dport}/");
+        let files = tower_http::services::ServeDir::new(dir);
+        let app = Router::new().fallback_service(files);
+        println!("desktop: {desktop_url} (serving {})", dir.display());
+        tokio::spawn(async move { axum::serve(dl, app).await.expect("desktop server") });
+    }
+    let sep = if desktop_url.contains('?') { '&' } else { '?' };
+    let mut frame_src = format!("{desktop_url}{sep}topDomain={}", origin.replace(':', "%3A").replace('/', "%2F"));
+    if !args.desktop_query.is_empty() {
+        frame_src.push('&');
+        frame_src.push_str(&args.desktop_query);
+    }
+    let host = Host { origin: origin.clone(), frame_src, desktop_origin: origin_of(&desktop_url) };
+    let app = Router::new()
+        .route("/", get(index))
+        .route("/navpage.do", get(index))
+        .route("/sandbox.css", get(style))
+        .route("/host.js", get(script))
+        .with_state(host);
+    println!("sandbox: {origin}/");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await.expect("sandbox server");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_and_escaping() {
+        assert_eq!(origin_of("http://localhost:8080/"), "http://localhost:8080");
+        assert_eq!(origin_of("https://desk.example.com/app/?x=1"), "https://desk.example.com");
+        assert_eq!(html_attr("a\"<b>&"), "a&quot;&lt;b&gt;&amp;");
+        assert_eq!(js_string("</script>"), "\"\\u003c/script>\"");
+    }
+}

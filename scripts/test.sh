@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what is missing, then runs every test layer and prints one summary line `N passed, N failed`.
+#   1. host:     cargo test (pure cores, sandbox)
+#   2. browser:  wasm-bindgen-test in headless Chromium
+#   3. release build + size report
+#   4. end-to-end: real Chromium over WebDriver against the release build inside the sandbox, in a private
+#                  network namespace that has only loopback
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+"$ROOT/scripts/install.sh" test || { echo "install failed"; exit 1; }
+
+LOGS="$ROOT/target/test-logs"
+mkdir -p "$LOGS"
+passed=0; failed=0; broken=()
+
+# Runs a cargo test command, shows its output, and adds its "test result" lines to the totals.
+layer() {
+  local name="$1"; shift
+  echo
+  echo "=== $name: $*"
+  local log="$LOGS/$name.log"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local p f
+  p=$(awk '/^test result: /{for(i=1;i<=NF;i++) if($(i+1) ~ /^passed/) s+=$i} END{print s+0}' "$log")
+  f=$(awk '/^test result: /{for(i=1;i<=NF;i++) if($(i+1) ~ /^failed/) s+=$i} END{print s+0}' "$log")
+  passed=$((passed + p)); failed=$((failed + f))
+  if [ "$rc" -ne 0 ]; then
+    broken+=("$name")
+    # A crash or build error counts as a failure even when no test result line was printed.
+    [ "$f" -eq 0 ] && failed=$((failed + 1))
+  fi
+  echo "=== $name: $p passed, $f failed (exit $rc)"
+}
+
+layer host cargo test --workspace --exclude e2e
+
+layer browser env CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
+  cargo test -p agent-desktop --target wasm32-unknown-unknown --test browser
+
+echo
+echo "=== release build (trunk build --release)"
+if trunk build --release --dist "$ROOT/dist" >"$LOGS/release.log" 2>&1; then
+  "$ROOT/scripts/size-report.sh" "$ROOT/dist" | tee "$LOGS/size.txt"
+else
+  tail -40 "$LOGS/release.log"
+  broken+=("release-build"); failed=$((failed + 1))
+fi
+
+if [ -f "$ROOT/dist/index.html" ]; then
+  cargo build -q -p sandbox && cargo test -q -p e2e --no-run >"$LOGS/e2e-build.log" 2>&1 || { tail -40 "$LOGS/e2e-build.log"; }
+  export E2E_DIST="$ROOT/dist" E2E_SANDBOX_BIN="$CARGO_TARGET_DIR/debug/sandbox" E2E_ARTIFACTS="$ROOT/target/e2e"
+  # Only loopback inside: WebRTC media and every server stay on this machine.
+  layer e2e unshare -n -- bash -c 'ip link set lo up && exec cargo test --offline -p e2e -- --test-threads=1'
+fi
+
+echo
+[ ${#broken[@]} -gt 0 ] && echo "layers with failures: ${broken[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ ${#broken[@]} -eq 0 ]

@@ -1,0 +1,50 @@
+//! Thin browser helpers: the page's query string, localStorage, and fetching text from the desktop's origin.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// The page's `location.search` (empty when unavailable).
+pub fn query_string() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// Reads a value from localStorage. Only non-secret UI preferences are stored there.
+pub fn load(key: &str) -> Option<String> {
+    local_storage()?.get_item(key).ok()?
+}
+
+/// Writes a value to localStorage; returns false when storage is unavailable or full.
+pub fn save(key: &str, value: &str) -> bool {
+    local_storage().map(|s| s.set_item(key, value).is_ok()).unwrap_or(false)
+}
+
+/// True when this document is inside a frame (OpenFrame) rather than its own tab.
+pub fn is_framed() -> bool {
+    let Some(w) = web_sys::window() else { return false };
+    match w.top() {
+        Ok(Some(top)) => top != w,
+        _ => true,
+    }
+}
+
+/// GETs a same-origin relative path and returns its text, or a short reason for the failure.
+pub async fn fetch_text(path: &str) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("GET");
+    init.set_cache(web_sys::RequestCache::NoCache);
+    let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(|_| "bad path".to_string())?;
+    let resp = JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| "network error".to_string())?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "no response".to_string())?;
+    if !resp.ok() {
+        return Err(format!("HTTP {}", resp.status()));
+    }
+    let text = JsFuture::from(resp.text().map_err(|_| "unreadable body".to_string())?)
+        .await
+        .map_err(|_| "unreadable body".to_string())?;
+    text.as_string().ok_or_else(|| "body is not text".to_string())
+}

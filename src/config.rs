@@ -1,0 +1,669 @@
+//! Settings: defaults, `config.json`, the OpenFrame `configuration` field and the URL query.
+//!
+//! Pure code. Every bad value is reported as a [`ConfigError`] naming the setting, what was wrong and what to
+//! write instead; the setting then keeps its default so the desktop still starts. The UI shows these errors.
+
+use crate::openframe::origin::TopDomain;
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Where a setting came from, for error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Url,
+    ConfigFile,
+    OpenFrame,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Url => "URL",
+            Source::ConfigFile => "config.json",
+            Source::OpenFrame => "OpenFrame configuration",
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub source: Source,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} setting '{}': {}", self.source, self.key, self.message)
+    }
+}
+
+/// Which phone line the desktop uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineKind {
+    /// The built-in simulated line (no server needed).
+    Demo,
+    /// SIP over WebSocket to the configured server.
+    Sip,
+}
+
+/// What happens when the wrap-up countdown reaches zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WrapUpTimeout {
+    Complete,
+    Warn,
+}
+
+/// How call activity is written to ServiceNow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ActivityStrategy {
+    VoiceInteraction,
+    PhoneLog,
+    WorkNotes,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpeedDial {
+    pub name: String,
+    pub number: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SipSettings {
+    /// `wss://` (or `ws://` on loopback) URL of the SIP server's WebSocket.
+    pub server: String,
+    /// SIP domain of the agent's address of record.
+    pub domain: String,
+    pub ice_servers: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceNowSettings {
+    pub instance: Option<TopDomain>,
+    pub client_id: String,
+    pub activity: ActivityStrategy,
+}
+
+/// Everything configurable about the desktop.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub top_domain: Option<TopDomain>,
+    pub config_path: String,
+    pub title: String,
+    pub line: LineKind,
+    pub sip: SipSettings,
+    pub default_country: String,
+    pub not_ready_reasons: Vec<String>,
+    pub dispositions: Vec<String>,
+    pub disposition_required: bool,
+    pub wrap_up_seconds: u32,
+    pub wrap_up_timeout: WrapUpTimeout,
+    pub reject_when_busy: bool,
+    pub return_to_previous_state: bool,
+    pub speed_dials: Vec<SpeedDial>,
+    pub servicenow: ServiceNowSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            top_domain: None,
+            config_path: "config.json".into(),
+            title: "Agent Desktop".into(),
+            line: LineKind::Demo,
+            sip: SipSettings { server: String::new(), domain: String::new(), ice_servers: Vec::new() },
+            default_country: "US".into(),
+            not_ready_reasons: vec!["Break".into(), "Lunch".into(), "Meeting".into(), "Training".into()],
+            dispositions: vec!["Resolved".into(), "Follow-up needed".into(), "Escalated".into(), "Wrong number".into()],
+            disposition_required: true,
+            wrap_up_seconds: 60,
+            wrap_up_timeout: WrapUpTimeout::Warn,
+            reject_when_busy: true,
+            return_to_previous_state: true,
+            speed_dials: Vec::new(),
+            servicenow: ServiceNowSettings {
+                instance: None,
+                client_id: String::new(),
+                activity: ActivityStrategy::WorkNotes,
+            },
+        }
+    }
+}
+
+/// The URL query as the desktop understands it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueryParams {
+    pub top_domain: Option<Result<TopDomain, String>>,
+    pub config: Option<String>,
+    pub demo: Option<bool>,
+}
+
+/// Reads `topDomain`, `config` and `demo` from a query string (with or without the leading `?`).
+pub fn parse_query(query: &str) -> (QueryParams, Vec<ConfigError>) {
+    let mut params = QueryParams::default();
+    let mut errors = Vec::new();
+    let q = query.strip_prefix('?').unwrap_or(query);
+    for (key, value) in form_urlencoded::parse(q.as_bytes()) {
+        let err = |message: String| ConfigError { source: Source::Url, key: key.to_string(), message };
+        match key.as_ref() {
+            "topDomain" => params.top_domain = Some(TopDomain::parse(&value).map_err(|e| e.to_string())),
+            "config" => match check_config_path(&value) {
+                Ok(p) => params.config = Some(p),
+                Err(m) => errors.push(err(m)),
+            },
+            "demo" => match parse_bool_text(&value) {
+                Some(b) => params.demo = Some(b),
+                None => errors.push(err(format!("'{value}' is not a yes/no value: use demo=1 or demo=0"))),
+            },
+            _ => {}
+        }
+    }
+    (params, errors)
+}
+
+/// The `config` parameter may only name a file on the desktop's own origin: a relative path without `..`.
+/// Loading settings from another origin would let a crafted link point the phone at someone else's server.
+pub fn check_config_path(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err("is empty: name a JSON file next to the desktop, e.g. config=site.json".into());
+    }
+    if v.contains("://") || v.starts_with("//") || v.contains(':') || v.contains('\\') {
+        return Err(format!("'{v}' must be a relative path on the desktop's own site, not an address elsewhere"));
+    }
+    if v.split('/').any(|seg| seg == "..") {
+        return Err(format!("'{v}' must not contain '..'"));
+    }
+    if !v.ends_with(".json") {
+        return Err(format!("'{v}' must name a .json file"));
+    }
+    Ok(v.trim_start_matches('/').to_string())
+}
+
+fn parse_bool_text(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "" | "1" | "true" | "yes" | "on" => Some(true),
+        "0" | "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+struct Applier<'a> {
+    source: Source,
+    errors: &'a mut Vec<ConfigError>,
+}
+
+impl Applier<'_> {
+    fn err(&mut self, key: &str, message: impl Into<String>) {
+        self.errors.push(ConfigError { source: self.source, key: key.to_string(), message: message.into() });
+    }
+
+    fn string(&mut self, key: &str, v: &Value, max: usize) -> Option<String> {
+        match v {
+            Value::String(s) if s.chars().count() <= max => Some(s.trim().to_string()),
+            Value::String(_) => {
+                self.err(key, format!("is longer than {max} characters"));
+                None
+            }
+            _ => {
+                self.err(key, "must be text");
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, key: &str, v: &Value) -> Option<bool> {
+        match v {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) => {
+                let b = parse_bool_text(s).filter(|_| !s.trim().is_empty());
+                if b.is_none() {
+                    self.err(key, format!("'{s}' is not true or false"));
+                }
+                b
+            }
+            _ => {
+                self.err(key, "must be true or false");
+                None
+            }
+        }
+    }
+
+    fn uint(&mut self, key: &str, v: &Value, max: u32) -> Option<u32> {
+        let n = match v {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse::<u64>().ok(),
+            _ => None,
+        };
+        match n {
+            Some(n) if n <= max as u64 => Some(n as u32),
+            _ => {
+                self.err(key, format!("must be a whole number from 0 to {max}"));
+                None
+            }
+        }
+    }
+
+    fn list(&mut self, key: &str, v: &Value) -> Option<Vec<String>> {
+        let items: Vec<Value> = match v {
+            Value::Array(a) => a.clone(),
+            // key=value lines give lists as comma-separated text.
+            Value::String(s) => s.split(',').map(|x| Value::String(x.trim().to_string())).collect(),
+            _ => {
+                self.err(key, "must be a list of texts");
+                return None;
+            }
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match item {
+                Value::String(s) if !s.trim().is_empty() && s.chars().count() <= 80 => {
+                    let s = s.trim().to_string();
+                    if out.contains(&s) {
+                        self.err(key, format!("lists '{s}' twice"));
+                        return None;
+                    }
+                    out.push(s)
+                }
+                Value::String(s) if s.trim().is_empty() => {}
+                _ => {
+                    self.err(key, "must contain only short texts (up to 80 characters)");
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+}
+
+fn check_ws_url(url: &str) -> Result<(), String> {
+    let lower = url.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("wss://") {
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err(format!("'{url}' has no host"));
+        }
+        return Ok(());
+    }
+    if let Some(rest) = lower.strip_prefix("ws://") {
+        let host = rest.split(['/', '?']).next().unwrap_or("");
+        let host = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+        if host == "localhost" || host == "127.0.0.1" || host == "[::1]" {
+            return Ok(());
+        }
+        return Err(format!("'{url}' is not encrypted: use wss:// (ws:// only for a server on this computer)"));
+    }
+    Err(format!("'{url}' must start with wss://"))
+}
+
+fn check_country(c: &str) -> bool {
+    c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase())
+}
+
+impl Settings {
+    /// Applies one JSON object of settings (from config.json or the OpenFrame configuration field).
+    /// Bad values are reported and leave the setting as it was. Unknown keys are reported too, so a typo
+    /// in an admin's configuration does not go unnoticed.
+    pub fn apply_json(&mut self, source: Source, value: &Value) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let Value::Object(map) = value else {
+            errors.push(ConfigError {
+                source,
+                key: "(top level)".into(),
+                message: "must be a JSON object such as {\"title\": \"Agent Desktop\"}".into(),
+            });
+            return errors;
+        };
+        let mut a = Applier { source, errors: &mut errors };
+        for (key, v) in map {
+            self.apply_one(&mut a, key, v);
+        }
+        errors
+    }
+
+    fn apply_one(&mut self, a: &mut Applier<'_>, key: &str, v: &Value) {
+        match key {
+            "title" => {
+                if let Some(s) = a.string(key, v, 256) {
+                    if s.is_empty() {
+                        a.err(key, "must not be empty");
+                    } else {
+                        self.title = s;
+                    }
+                }
+            }
+            "line" => match v.as_str() {
+                Some("demo") => self.line = LineKind::Demo,
+                Some("sip") => self.line = LineKind::Sip,
+                _ => a.err(key, "must be \"demo\" or \"sip\""),
+            },
+            "sip" => match v {
+                Value::Object(m) => self.apply_sip(a, m),
+                _ => a.err(key, "must be an object with server and domain"),
+            },
+            "defaultCountry" => {
+                if let Some(s) = a.string(key, v, 2) {
+                    if check_country(&s) {
+                        self.default_country = s;
+                    } else {
+                        a.err(key, format!("'{s}' is not a two-letter country code such as US or GB"));
+                    }
+                }
+            }
+            "notReadyReasons" => {
+                if let Some(l) = a.list(key, v) {
+                    self.not_ready_reasons = l;
+                }
+            }
+            "dispositions" => {
+                if let Some(l) = a.list(key, v) {
+                    self.dispositions = l;
+                }
+            }
+            "dispositionRequired" => {
+                if let Some(b) = a.bool(key, v) {
+                    self.disposition_required = b;
+                }
+            }
+            "wrapUpSeconds" => {
+                if let Some(n) = a.uint(key, v, 3600) {
+                    self.wrap_up_seconds = n;
+                }
+            }
+            "wrapUpTimeout" => match v.as_str() {
+                Some("complete") => self.wrap_up_timeout = WrapUpTimeout::Complete,
+                Some("warn") => self.wrap_up_timeout = WrapUpTimeout::Warn,
+                _ => a.err(key, "must be \"complete\" or \"warn\""),
+            },
+            "rejectWhenBusy" => {
+                if let Some(b) = a.bool(key, v) {
+                    self.reject_when_busy = b;
+                }
+            }
+            "returnToPreviousState" => {
+                if let Some(b) = a.bool(key, v) {
+                    self.return_to_previous_state = b;
+                }
+            }
+            "speedDials" => self.apply_speed_dials(a, v),
+            "servicenow" => match v {
+                Value::Object(m) => self.apply_servicenow(a, m),
+                _ => a.err(key, "must be an object with instance, clientId and activity"),
+            },
+            k if k.starts_with('_') || k == "$comment" => {} // documentation keys
+            _ => a.err(key, "is not a known setting (see the configuration reference in the README)"),
+        }
+    }
+
+    fn apply_sip(&mut self, a: &mut Applier<'_>, m: &Map<String, Value>) {
+        for (k, v) in m {
+            let key = format!("sip.{k}");
+            match k.as_str() {
+                "server" => {
+                    if let Some(s) = a.string(&key, v, 512) {
+                        match (s.is_empty(), check_ws_url(&s)) {
+                            (true, _) => self.sip.server.clear(),
+                            (false, Ok(())) => self.sip.server = s,
+                            (false, Err(m)) => a.err(&key, m),
+                        }
+                    }
+                }
+                "domain" => {
+                    if let Some(s) = a.string(&key, v, 253) {
+                        if s.contains(['@', ' ', '/', ':']) {
+                            a.err(&key, format!("'{s}' must be a bare domain such as sip.example.com"));
+                        } else {
+                            self.sip.domain = s.to_ascii_lowercase();
+                        }
+                    }
+                }
+                "iceServers" => {
+                    if let Some(l) = a.list(&key, v) {
+                        if let Some(bad) = l.iter().find(|u| !(u.starts_with("stun:") || u.starts_with("turn:") || u.starts_with("turns:"))) {
+                            a.err(&key, format!("'{bad}' must start with stun:, turn: or turns:"));
+                        } else {
+                            self.sip.ice_servers = l;
+                        }
+                    }
+                }
+                _ => a.err(&key, "is not a known setting"),
+            }
+        }
+    }
+
+    fn apply_speed_dials(&mut self, a: &mut Applier<'_>, v: &Value) {
+        let Value::Array(items) = v else {
+            a.err("speedDials", "must be a list of {\"name\", \"number\"} entries");
+            return;
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let key = format!("speedDials[{i}]");
+            let name = item.get("name").and_then(Value::as_str).map(str::trim).unwrap_or("");
+            let number = item.get("number").and_then(Value::as_str).map(str::trim).unwrap_or("");
+            let digits = number.chars().filter(|c| c.is_ascii_digit()).count();
+            if name.is_empty() || number.is_empty() {
+                a.err(&key, "needs both a name and a number");
+                return;
+            }
+            if digits == 0 || number.chars().any(|c| !(c.is_ascii_digit() || " +-().*#".contains(c))) {
+                a.err(&key, format!("'{number}' is not a phone number"));
+                return;
+            }
+            out.push(SpeedDial { name: name.to_string(), number: number.to_string() });
+        }
+        self.speed_dials = out;
+    }
+
+    fn apply_servicenow(&mut self, a: &mut Applier<'_>, m: &Map<String, Value>) {
+        for (k, v) in m {
+            let key = format!("servicenow.{k}");
+            match k.as_str() {
+                "instance" => {
+                    if let Some(s) = a.string(&key, v, 512) {
+                        if s.is_empty() {
+                            self.servicenow.instance = None;
+                        } else {
+                            match TopDomain::parse(&s) {
+                                Ok(t) => self.servicenow.instance = Some(t),
+                                Err(e) => a.err(&key, e.to_string().replace("topDomain", "instance")),
+                            }
+                        }
+                    }
+                }
+                "clientId" => {
+                    if let Some(s) = a.string(&key, v, 128) {
+                        self.servicenow.client_id = s;
+                    }
+                }
+                "activity" => match v.as_str() {
+                    Some("voice_interaction") => self.servicenow.activity = ActivityStrategy::VoiceInteraction,
+                    Some("phone_log") => self.servicenow.activity = ActivityStrategy::PhoneLog,
+                    Some("work_notes") => self.servicenow.activity = ActivityStrategy::WorkNotes,
+                    _ => a.err(&key, "must be \"voice_interaction\", \"phone_log\" or \"work_notes\""),
+                },
+                _ => a.err(&key, "is not a known setting"),
+            }
+        }
+    }
+
+    /// Applies the URL query on top of the file settings (the URL wins for `demo`).
+    pub fn apply_query(&mut self, q: &QueryParams) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        match &q.top_domain {
+            Some(Ok(t)) => self.top_domain = Some(t.clone()),
+            Some(Err(m)) => errors.push(ConfigError { source: Source::Url, key: "topDomain".into(), message: m.clone() }),
+            None => {}
+        }
+        if let Some(c) = &q.config {
+            self.config_path = c.clone();
+        }
+        if let Some(d) = q.demo {
+            self.line = if d { LineKind::Demo } else { LineKind::Sip };
+        }
+        errors
+    }
+
+    /// Problems that make the chosen line unusable (checked after all sources are applied).
+    pub fn check(&self) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        if self.line == LineKind::Sip && self.sip.server.is_empty() {
+            errors.push(ConfigError {
+                source: Source::ConfigFile,
+                key: "sip.server".into(),
+                message: "is required for the SIP line: set it to your server's wss:// address, or use the demo line".into(),
+            });
+        }
+        errors
+    }
+}
+
+/// Parses config.json text. A file that is not JSON yields one clear error and no changes.
+pub fn parse_config_text(source: Source, text: &str) -> Result<Value, ConfigError> {
+    serde_json::from_str::<Value>(text).map_err(|e| ConfigError {
+        source,
+        key: "(file)".into(),
+        message: format!("is not valid JSON (line {}, column {}): {e}", e.line(), e.column()),
+    })
+}
+
+/// Loads all sources in order: defaults, then the config file (if any), then the URL query.
+pub fn resolve(query: &str, config_text: Option<&str>) -> (Settings, Vec<ConfigError>) {
+    let (params, mut errors) = parse_query(query);
+    let mut settings = Settings::default();
+    if let Some(text) = config_text {
+        match parse_config_text(Source::ConfigFile, text) {
+            Ok(v) => errors.extend(settings.apply_json(Source::ConfigFile, &v)),
+            Err(e) => errors.push(e),
+        }
+    }
+    errors.extend(settings.apply_query(&params));
+    errors.extend(settings.check());
+    (settings, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn query_reads_top_domain_config_and_demo() {
+        let (p, e) = parse_query("?topDomain=https%3A%2F%2Facme.service-now.com&config=site.json&demo=1");
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(p.top_domain.unwrap().unwrap().origin(), "https://acme.service-now.com");
+        assert_eq!(p.config.as_deref(), Some("site.json"));
+        assert_eq!(p.demo, Some(true));
+    }
+
+    #[test]
+    fn query_rejects_bad_values_visibly() {
+        let (p, e) = parse_query("topDomain=*&config=https://evil.example/x.json&demo=maybe");
+        assert!(matches!(p.top_domain, Some(Err(_))));
+        assert_eq!(p.config, None);
+        assert_eq!(p.demo, None);
+        assert_eq!(e.len(), 2);
+        assert!(e[0].to_string().contains("relative path"), "{}", e[0]);
+        assert!(e[1].to_string().contains("demo=1"), "{}", e[1]);
+        for bad in ["../secret.json", "//evil.example/c.json", "c.txt", "", "C:\\x.json"] {
+            assert!(check_config_path(bad).is_err(), "{bad}");
+        }
+        assert_eq!(check_config_path("/configs/site.json").unwrap(), "configs/site.json");
+    }
+
+    #[test]
+    fn shipped_config_json_is_valid() {
+        let text = include_str!("../public/config.json");
+        let (s, e) = resolve("", Some(text));
+        assert!(e.is_empty(), "public/config.json has errors: {e:?}");
+        assert_eq!(s.line, LineKind::Demo);
+        assert!(!s.dispositions.is_empty());
+    }
+
+    #[test]
+    fn file_values_apply_and_bad_ones_keep_defaults() {
+        let mut s = Settings::default();
+        let e = s.apply_json(
+            Source::ConfigFile,
+            &json!({
+                "title": "Support line",
+                "wrapUpSeconds": 120,
+                "dispositions": ["Solved", "Callback"],
+                "defaultCountry": "gb",
+                "wrapUpTimeout": "sometimes",
+                "sip": {"server": "ws://sip.example.com", "domain": "example.com"},
+                "colour": "blue"
+            }),
+        );
+        assert_eq!(s.title, "Support line");
+        assert_eq!(s.wrap_up_seconds, 120);
+        assert_eq!(s.dispositions, vec!["Solved", "Callback"]);
+        assert_eq!(s.default_country, "US");
+        assert_eq!(s.wrap_up_timeout, WrapUpTimeout::Warn);
+        assert_eq!(s.sip.server, "");
+        assert_eq!(s.sip.domain, "example.com");
+        let keys: Vec<_> = e.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys.len(), 4, "{e:?}");
+        for k in ["defaultCountry", "wrapUpTimeout", "sip.server", "colour"] {
+            assert!(keys.contains(&k), "missing error for {k}: {keys:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_json_and_non_objects_are_reported() {
+        let (_, e) = resolve("", Some("{\"title\": "));
+        assert_eq!(e.len(), 1);
+        assert!(e[0].message.contains("not valid JSON"));
+        let (_, e) = resolve("", Some("[1,2]"));
+        assert_eq!(e[0].key, "(top level)");
+    }
+
+    #[test]
+    fn sip_line_needs_a_server_and_url_demo_overrides() {
+        let (s, e) = resolve("", Some(r#"{"line":"sip"}"#));
+        assert_eq!(s.line, LineKind::Sip);
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].key, "sip.server");
+        let (s, e) = resolve("demo=1", Some(r#"{"line":"sip"}"#));
+        assert_eq!(s.line, LineKind::Demo);
+        assert!(e.is_empty());
+        let (s, e) = resolve("", Some(r#"{"line":"sip","sip":{"server":"wss://pbx.example.com:7443/ws","domain":"Example.com"}}"#));
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(s.sip.domain, "example.com");
+        let (s, _) = resolve("", Some(r#"{"sip":{"server":"ws://127.0.0.1:5066"}}"#));
+        assert_eq!(s.sip.server, "ws://127.0.0.1:5066");
+    }
+
+    #[test]
+    fn lists_and_speed_dials_are_validated() {
+        let mut s = Settings::default();
+        let e = s.apply_json(Source::ConfigFile, &json!({"notReadyReasons": ["Break", "Break"]}));
+        assert_eq!(e.len(), 1);
+        assert_eq!(s.not_ready_reasons, Settings::default().not_ready_reasons);
+        let e = s.apply_json(Source::ConfigFile, &json!({"notReadyReasons": "Break, Lunch ,"}));
+        assert!(e.is_empty());
+        assert_eq!(s.not_ready_reasons, vec!["Break", "Lunch"]);
+        let e = s.apply_json(
+            Source::ConfigFile,
+            &json!({"speedDials": [{"name": "Desk", "number": "+1 (415) 555-0100"}, {"name": "x", "number": "abc"}]}),
+        );
+        assert_eq!(e.len(), 1);
+        assert!(s.speed_dials.is_empty());
+        let e = s.apply_json(Source::ConfigFile, &json!({"speedDials": [{"name": "Desk", "number": "+1 (415) 555-0100"}]}));
+        assert!(e.is_empty());
+        assert_eq!(s.speed_dials[0].name, "Desk");
+    }
+
+    #[test]
+    fn servicenow_settings() {
+        let mut s = Settings::default();
+        let e = s.apply_json(
+            Source::ConfigFile,
+            &json!({"servicenow": {"instance": "https://acme.service-now.com", "clientId": "abc", "activity": "phone_log"}}),
+        );
+        assert!(e.is_empty());
+        assert_eq!(s.servicenow.activity, ActivityStrategy::PhoneLog);
+        let e = s.apply_json(Source::ConfigFile, &json!({"servicenow": {"instance": "http://acme.service-now.com"}}));
+        assert_eq!(e.len(), 1);
+        assert!(e[0].message.contains("instance"));
+    }
+}

@@ -1,0 +1,18 @@
+//! agent-desktop: a contact-center agent desktop for ServiceNow OpenFrame.
+//!
+//! Pure cores (config, openframe protocol and origin rules) are plain Rust tested on the host; the browser
+//! edges are thin adapters; the UI talks only to the [`desk::Desk`] store.
+
+pub mod app;
+pub mod browser;
+pub mod config;
+pub mod desk;
+pub mod openframe;
+pub mod strings;
+pub mod ui;
+
+/// Entry point used by `main.rs`: mounts the app on the page body.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -1,0 +1,3 @@
+fn main() {
+    agent_desktop::start();
+}

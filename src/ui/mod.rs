@@ -1,0 +1,6 @@
+//! One component per panel; each talks only to the desk.
+pub mod directory;
+pub mod notices;
+pub mod phone;
+pub mod recents;
+pub mod shell;

@@ -1,0 +1,94 @@
+//! The frame of the desktop: header, notices, section tabs and the current panel.
+
+use crate::config::LineKind;
+use crate::desk::{use_desk, Mode, Tab};
+use crate::strings as t;
+use crate::ui::{directory::DirectoryPanel, notices::Notices, phone::PhonePanel, recents::RecentsPanel};
+use leptos::prelude::*;
+
+fn tab_label(tab: Tab) -> &'static str {
+    match tab {
+        Tab::Phone => t::TAB_PHONE,
+        Tab::Directory => t::TAB_DIRECTORY,
+        Tab::Recents => t::TAB_RECENTS,
+    }
+}
+
+#[component]
+pub fn Shell() -> impl IntoView {
+    let desk = use_desk();
+    let title = move || desk.settings.with(|s| s.title.clone());
+    let line = move || match desk.settings.with(|s| s.line) {
+        LineKind::Demo => t::LINE_DEMO,
+        LineKind::Sip => t::LINE_SIP,
+    };
+    let mode = move || match desk.mode() {
+        Mode::Embedded => t::MODE_EMBEDDED,
+        Mode::Standalone => t::MODE_STANDALONE,
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        // Arrow keys move between tabs, as in any tab list.
+        let i = Tab::ALL.iter().position(|t| *t == desk.tab.get_untracked()).unwrap_or(0);
+        let next = match ev.key().as_str() {
+            "ArrowRight" => Some((i + 1) % Tab::ALL.len()),
+            "ArrowLeft" => Some((i + Tab::ALL.len() - 1) % Tab::ALL.len()),
+            "Home" => Some(0),
+            "End" => Some(Tab::ALL.len() - 1),
+            _ => None,
+        };
+        if let Some(n) = next {
+            ev.prevent_default();
+            desk.select_tab(Tab::ALL[n]);
+            if let Some(el) = leptos::prelude::document().get_element_by_id(&format!("tab-{}", Tab::ALL[n].key())) {
+                use wasm_bindgen::JsCast;
+                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        }
+    };
+    view! {
+        <div class="desk" data-loaded=move || desk.loaded.get().to_string()>
+            <header class="topbar">
+                <h1 class="title">{title}</h1>
+                <span class="badge line" data-testid="line">{line}</span>
+                <span class="badge mode" data-testid="mode">{mode}</span>
+            </header>
+            <Notices/>
+            <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL on:keydown=on_key>
+                {Tab::ALL
+                    .into_iter()
+                    .map(|tab| {
+                        let selected = move || desk.tab.get() == tab;
+                        view! {
+                            <button
+                                type="button"
+                                role="tab"
+                                class="tab"
+                                id=format!("tab-{}", tab.key())
+                                aria-controls="panel"
+                                aria-selected=move || selected().to_string()
+                                tabindex=move || if selected() { "0" } else { "-1" }
+                                on:click=move |_| desk.select_tab(tab)
+                            >
+                                {tab_label(tab)}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </nav>
+            <main
+                id="panel"
+                class="panel"
+                role="tabpanel"
+                aria-labelledby=move || format!("tab-{}", desk.tab.get().key())
+            >
+                {move || match desk.tab.get() {
+                    Tab::Phone => view! { <PhonePanel/> }.into_any(),
+                    Tab::Directory => view! { <DirectoryPanel/> }.into_any(),
+                    Tab::Recents => view! { <RecentsPanel/> }.into_any(),
+                }}
+            </main>
+        </div>
+    }
+}

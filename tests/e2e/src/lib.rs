@@ -1,0 +1,319 @@
+//! End-to-end harness: starts the sandbox (serving the release build of the desktop at a second origin) and a
+//! real headless Chromium through chromedriver, and speaks W3C WebDriver to it over HTTP.
+//!
+//! Environment (set by scripts/test.sh):
+//! - `E2E_DIST`: the release build (trunk's dist folder);
+//! - `E2E_SANDBOX_BIN`: the sandbox binary;
+//! - `E2E_ARTIFACTS`: where screenshots go (failures always; `shot()` on demand).
+//! - `CHROMEDRIVER` / `CHROMIUM`: override /usr/bin/chromedriver and /usr/bin/chromium.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52f-4f735466cecf";
+
+fn env_path(name: &str, default: &str) -> PathBuf {
+    std::env::var_os(name).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where screenshots and logs of this run go (a folder under the repository's `target/`).
+pub fn artifacts_dir() -> PathBuf {
+    let dir = std::env::var_os("E2E_ARTIFACTS").map(PathBuf::from).unwrap_or_else(|| repo_root().join("target/e2e"));
+    std::fs::create_dir_all(&dir).expect("create artifacts dir");
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().unwrap().port()
+}
+
+/// A child process killed when dropped.
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The sandbox: a stand-in ServiceNow page plus the desktop's release build on a second origin.
+pub struct Sandbox {
+    _proc: Proc,
+    /// e.g. http://127.0.0.1:40123 (no trailing slash)
+    pub origin: String,
+    /// e.g. http://localhost:40124/ (the desktop's own origin, with a trailing slash)
+    pub desktop_url: String,
+}
+
+impl Sandbox {
+    /// Starts the sandbox with the release build; `extra` are additional sandbox arguments.
+    pub fn start(extra: &[&str]) -> Sandbox {
+        let bin = env_path("E2E_SANDBOX_BIN", "target/debug/sandbox");
+        let dist = env_path("E2E_DIST", repo_root().join("dist").to_str().unwrap());
+        assert!(dist.join("index.html").exists(), "no release build at {} (run scripts/test.sh)", dist.display());
+        let mut child = Command::new(&bin)
+            .args(["--port", "0", "--serve-desktop"])
+            .arg(&dist)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the sandbox {}: {e}", bin.display()));
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut origin, mut desktop_url) = (None, None);
+        while origin.is_none() || desktop_url.is_none() {
+            let line = lines.next().expect("sandbox exited before printing its addresses").unwrap();
+            if let Some(rest) = line.strip_prefix("sandbox: ") {
+                origin = Some(rest.trim().trim_end_matches('/').to_string());
+            } else if let Some(rest) = line.strip_prefix("desktop: ") {
+                desktop_url = Some(rest.split_whitespace().next().unwrap().to_string());
+            }
+        }
+        // Keep draining the sandbox's output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines.by_ref() {});
+        Sandbox { _proc: Proc(child), origin: origin.unwrap(), desktop_url: desktop_url.unwrap() }
+    }
+
+    pub fn desktop_origin(&self) -> String {
+        self.desktop_url.trim_end_matches('/').to_string()
+    }
+}
+
+/// A WebDriver session on a fresh headless Chromium.
+pub struct Browser {
+    base: String,
+    session: String,
+    name: String,
+    _driver: Proc,
+    _profile: PathBuf,
+}
+
+#[derive(Clone, Debug)]
+pub struct Element(Value);
+
+fn unwrap_value(v: Value) -> Value {
+    v.get("value").cloned().unwrap_or(Value::Null)
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium with a window of `width` x `height`.
+    /// `name` names the failure screenshot.
+    pub fn start(name: &str, width: u32, height: u32) -> Browser {
+        let port = free_port();
+        let driver_bin = env_path("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let child = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", driver_bin.display()));
+        let driver = Proc(child);
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = ureq::get(&format!("{base}/status")).call() {
+                let v: Value = r.into_json().unwrap_or(Value::Null);
+                if v["value"]["ready"] == json!(true) {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not become ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = std::env::temp_dir().join(format!("e2e-chromium-{}-{port}", std::process::id()));
+        let chromium = env_path("CHROMIUM", "/usr/bin/chromium");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:loggingPrefs": {"browser": "ALL"},
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--hide-scrollbars",
+                    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                    "--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
+                    format!("--user-data-dir={}", profile.display()),
+                    format!("--window-size={width},{height}"),
+                ]
+            }
+        }}});
+        let resp = ureq::post(&format!("{base}/session")).send_json(caps);
+        let v: Value = match resp {
+            Ok(r) => r.into_json().unwrap(),
+            Err(ureq::Error::Status(_, r)) => panic!("new session refused: {}", r.into_string().unwrap_or_default()),
+            Err(e) => panic!("new session failed: {e}"),
+        };
+        let session = v["value"]["sessionId"].as_str().expect("session id").to_string();
+        let b = Browser { base, session, name: name.to_string(), _driver: driver, _profile: profile };
+        b.set_viewport(width, height);
+        b
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/session/{}{}", self.base, self.session, path)
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let req = ureq::request(method, &self.url(path));
+        let resp = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        match resp {
+            Ok(r) => Ok(unwrap_value(r.into_json().map_err(|e| e.to_string())?)),
+            Err(ureq::Error::Status(code, r)) => {
+                let v: Value = r.into_json().unwrap_or(Value::Null);
+                Err(format!("HTTP {code}: {} {}", v["value"]["error"], v["value"]["message"]))
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn post(&self, path: &str, body: Value) -> Value {
+        self.call("POST", path, Some(body)).unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// Makes the page's viewport (not the outer window) exactly `width` x `height`.
+    pub fn set_viewport(&self, width: u32, height: u32) {
+        self.post("/window/rect", json!({"width": width, "height": height}));
+        let inner = self.exec("return [window.innerWidth, window.innerHeight]", json!([]));
+        let (iw, ih) = (inner[0].as_u64().unwrap() as i64, inner[1].as_u64().unwrap() as i64);
+        let (dw, dh) = (width as i64 - iw, height as i64 - ih);
+        if dw != 0 || dh != 0 {
+            self.post("/window/rect", json!({"width": width as i64 + dw, "height": height as i64 + dh}));
+        }
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.post("/url", json!({ "url": url }));
+    }
+
+    /// Runs synchronous JavaScript (`arguments` holds `args`); returns its result.
+    pub fn exec(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/sync", json!({"script": script, "args": args}))
+    }
+
+    /// Runs asynchronous JavaScript: the script calls `arguments[arguments.length - 1](result)`.
+    pub fn exec_async(&self, script: &str, args: Value) -> Value {
+        self.post("/execute/async", json!({"script": script, "args": args}))
+    }
+
+    pub fn try_find(&self, css: &str) -> Option<Element> {
+        self.call("POST", "/element", Some(json!({"using": "css selector", "value": css}))).ok().map(Element)
+    }
+
+    pub fn find_all(&self, css: &str) -> Vec<Element> {
+        match self.post("/elements", json!({"using": "css selector", "value": css})) {
+            Value::Array(a) => a.into_iter().map(Element).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Waits (up to 15 s) for an element matching `css`.
+    pub fn find(&self, css: &str) -> Element {
+        self.wait_for(&format!("element {css}"), || self.try_find(css))
+    }
+
+    /// Polls `f` until it returns Some, for up to 15 s.
+    pub fn wait_for<T>(&self, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(v) = f() {
+                return v;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn click(&self, el: &Element) {
+        let id = el.id();
+        self.post(&format!("/element/{id}/click"), json!({}));
+    }
+
+    pub fn text(&self, el: &Element) -> String {
+        let id = el.id();
+        self.call("GET", &format!("/element/{id}/text"), None).unwrap().as_str().unwrap_or("").to_string()
+    }
+
+    pub fn attr(&self, el: &Element, name: &str) -> Option<String> {
+        let id = el.id();
+        self.call("GET", &format!("/element/{id}/attribute/{name}"), None).unwrap().as_str().map(str::to_string)
+    }
+
+    pub fn send_keys(&self, el: &Element, text: &str) {
+        let id = el.id();
+        self.post(&format!("/element/{id}/value"), json!({ "text": text }));
+    }
+
+    /// Switches into an iframe element of the current browsing context.
+    pub fn enter_frame(&self, el: &Element) {
+        self.post("/frame", json!({ "id": el.0 }));
+    }
+
+    pub fn top_frame(&self) {
+        self.post("/frame", json!({ "id": null }));
+    }
+
+    /// Saves a PNG of the viewport under the artifacts folder; returns its path.
+    pub fn shot(&self, file: &str) -> PathBuf {
+        use base64::Engine;
+        let data = self.call("GET", "/screenshot", None).expect("screenshot");
+        let bytes = base64::engine::general_purpose::STANDARD.decode(data.as_str().unwrap()).unwrap();
+        let path = artifacts_dir().join(file);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// Browser console messages since the last call.
+    pub fn console(&self) -> Vec<String> {
+        match self.call("POST", "/se/log", Some(json!({"type": "browser"}))) {
+            Ok(Value::Array(a)) => a.iter().map(|m| m["message"].as_str().unwrap_or("").to_string()).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl Element {
+    fn id(&self) -> &str {
+        self.0[ELEMENT_KEY].as_str().expect("element reference")
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.top_frame_quiet();
+            if let Ok(data) = self.call("GET", "/screenshot", None) {
+                use base64::Engine;
+                if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data.as_str().unwrap_or("")) {
+                    let path = artifacts_dir().join(format!("FAILED-{}.png", self.name));
+                    let _ = std::fs::write(&path, bytes);
+                    eprintln!("failure screenshot: {}", path.display());
+                }
+            }
+            for line in self.console() {
+                eprintln!("browser console: {line}");
+            }
+        }
+        let _ = ureq::delete(&format!("{}/session/{}", self.base, self.session)).call();
+        let _ = std::fs::remove_dir_all(&self._profile);
+    }
+}
+
+impl Browser {
+    fn top_frame_quiet(&self) {
+        let _ = self.call("POST", "/frame", Some(json!({ "id": null })));
+    }
+}
