@@ -89,7 +89,8 @@ async fn clicking_a_tab_changes_the_panel_and_is_remembered() {
     assert_eq!(desk.tab.get_untracked(), Tab::Directory);
     // Persisted in localStorage, and a new desk starts there.
     assert_eq!(storage().get_item(TAB_KEY).unwrap().as_deref(), Some("directory"));
-    let again = Owner::new().with(Desk::new);
+    let owner = Owner::new();
+    let again = owner.with(Desk::new);
     assert_eq!(again.tab.get_untracked(), Tab::Directory);
     storage().remove_item(TAB_KEY).unwrap();
 }
@@ -141,7 +142,8 @@ async fn settings_errors_are_visible_and_dismissable() {
 #[wasm_bindgen_test]
 async fn settings_load_from_the_served_config_file_or_report_its_absence() {
     // The test runner serves no config.json: the desk must say so and fall back to defaults.
-    let desk = Owner::new().with(Desk::new);
+    let owner = Owner::new();
+    let desk = owner.with(Desk::new);
     desk.load_settings().await;
     assert!(desk.loaded.get_untracked());
     let errors = desk.errors.get_untracked();

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const ELEMENT_KEY: &str = "element-6066-11e4-a52f-4f735466cecf";
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn env_path(name: &str, default: &str) -> PathBuf {
     std::env::var_os(name).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
@@ -208,7 +208,8 @@ impl Browser {
     }
 
     pub fn try_find(&self, css: &str) -> Option<Element> {
-        self.call("POST", "/element", Some(json!({"using": "css selector", "value": css}))).ok().map(Element)
+        let v = self.call("POST", "/element", Some(json!({"using": "css selector", "value": css}))).ok();
+        v.map(Element)
     }
 
     pub fn find_all(&self, css: &str) -> Vec<Element> {
