@@ -8,6 +8,6 @@ use leptos::prelude::*;
 pub fn App() -> impl IntoView {
     let desk = Desk::new();
     provide_context(desk);
-    leptos::task::spawn_local(async move { desk.load_settings().await });
+    leptos::task::spawn_local(async move { desk.start().await });
     view! { <Shell/> }
 }

@@ -22,15 +22,6 @@ pub fn save(key: &str, value: &str) -> bool {
     local_storage().map(|s| s.set_item(key, value).is_ok()).unwrap_or(false)
 }
 
-/// True when this document is inside a frame (OpenFrame) rather than its own tab.
-pub fn is_framed() -> bool {
-    let Some(w) = web_sys::window() else { return false };
-    match w.top() {
-        Ok(Some(top)) => top != w,
-        _ => true,
-    }
-}
-
 /// GETs a same-origin relative path and returns its text, or a short reason for the failure.
 pub async fn fetch_text(path: &str) -> Result<String, String> {
     let window = web_sys::window().ok_or("no window")?;
@@ -47,4 +38,18 @@ pub async fn fetch_text(path: &str) -> Result<String, String> {
         .await
         .map_err(|_| "unreadable body".to_string())?;
     text.as_string().ok_or_else(|| "body is not text".to_string())
+}
+
+fn session_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.session_storage().ok()?
+}
+
+/// Reads a value from sessionStorage (state that must survive a reload of this tab only).
+pub fn session_load(key: &str) -> Option<String> {
+    session_storage()?.get_item(key).ok()?
+}
+
+/// Writes a value to sessionStorage; returns false when storage is unavailable or full.
+pub fn session_save(key: &str, value: &str) -> bool {
+    session_storage().map(|s| s.set_item(key, value).is_ok()).unwrap_or(false)
 }

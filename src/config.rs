@@ -528,6 +528,12 @@ pub fn parse_config_text(source: Source, text: &str) -> Result<Value, ConfigErro
 
 /// Loads all sources in order: defaults, then the config file (if any), then the URL query.
 pub fn resolve(query: &str, config_text: Option<&str>) -> (Settings, Vec<ConfigError>) {
+    resolve_layers(query, config_text, None)
+}
+
+/// Loads all sources in order (later wins): defaults, the config file, the OpenFrame configuration record's
+/// `configuration` field (already parsed), then the URL query.
+pub fn resolve_layers(query: &str, config_text: Option<&str>, openframe: Option<&Value>) -> (Settings, Vec<ConfigError>) {
     let (params, mut errors) = parse_query(query);
     let mut settings = Settings::default();
     if let Some(text) = config_text {
@@ -535,6 +541,9 @@ pub fn resolve(query: &str, config_text: Option<&str>) -> (Settings, Vec<ConfigE
             Ok(v) => errors.extend(settings.apply_json(Source::ConfigFile, &v)),
             Err(e) => errors.push(e),
         }
+    }
+    if let Some(v) = openframe {
+        errors.extend(settings.apply_json(Source::OpenFrame, v));
     }
     errors.extend(settings.apply_query(&params));
     errors.extend(settings.check());
@@ -651,6 +660,19 @@ mod tests {
         let e = s.apply_json(Source::ConfigFile, &json!({"speedDials": [{"name": "Desk", "number": "+1 (415) 555-0100"}]}));
         assert!(e.is_empty());
         assert_eq!(s.speed_dials[0].name, "Desk");
+    }
+
+    #[test]
+    fn openframe_configuration_sits_between_file_and_url() {
+        let of = json!({"title": "From ServiceNow", "line": "sip", "sip": {"server": "wss://pbx.example.com"}});
+        let (s, e) = resolve_layers("demo=1", Some(r#"{"title":"From file","wrapUpSeconds":5}"#), Some(&of));
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(s.title, "From ServiceNow");
+        assert_eq!(s.wrap_up_seconds, 5);
+        assert_eq!(s.line, LineKind::Demo, "the URL wins");
+        let (_, e) = resolve_layers("", None, Some(&json!({"bogus": 1})));
+        assert_eq!(e[0].source, Source::OpenFrame);
+        assert!(e[0].to_string().starts_with("OpenFrame configuration setting 'bogus'"), "{}", e[0]);
     }
 
     #[test]

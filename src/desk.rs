@@ -1,8 +1,18 @@
 //! The desk: the one reactive store the components read, and the only place state changes.
+//! Components send intents (dial, answer, hang up, set state...) here; the desk asks the cores what to do
+//! and carries it out through the browser edges (OpenFrame bridge, storage, the line).
 
 use crate::browser;
 use crate::config::{self, ConfigError, Settings};
+use crate::openframe::bridge::{self, Snapshot};
+use crate::openframe::protocol::{self, ClickToCall, Icon, Incoming, Outgoing, PresenceColor, RecordRef, WidgetConfig};
+use crate::openframe::session::{Phase, SessionEvent};
+use crate::phone::call::{Call, CallState, Direction, EndReason};
+use crate::phone::demo::DemoLine;
+use crate::phone::model::{AgentState, PresenceTone};
+use crate::strings as t;
 use leptos::prelude::*;
+use serde_json::{json, Value};
 
 /// The desktop's sections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -10,16 +20,18 @@ pub enum Tab {
     Phone,
     Directory,
     Recents,
+    Diagnostics,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 3] = [Tab::Phone, Tab::Directory, Tab::Recents];
+    pub const ALL: [Tab; 4] = [Tab::Phone, Tab::Directory, Tab::Recents, Tab::Diagnostics];
 
     pub fn key(self) -> &'static str {
         match self {
             Tab::Phone => "phone",
             Tab::Directory => "directory",
             Tab::Recents => "recents",
+            Tab::Diagnostics => "diagnostics",
         }
     }
 
@@ -39,6 +51,26 @@ pub enum Mode {
 
 /// localStorage key of the last section the agent looked at (a UI preference, not a secret).
 pub const TAB_KEY: &str = "agent-desktop.tab";
+/// sessionStorage key of the state saved when ServiceNow destroys the frame.
+pub const SNAPSHOT_KEY: &str = "agent-desktop.snapshot";
+
+/// What the diagnostics view shows about OpenFrame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenFrameView {
+    pub snapshot: Option<Snapshot>,
+    /// A problem the agent or admin should know about (handshake failed or unconfirmed, config refused...).
+    pub problem: Option<String>,
+    pub frame_title: Option<String>,
+}
+
+/// The inputs settings are resolved from, kept so a later layer (the OpenFrame configuration) can be added.
+#[derive(Clone, Debug, Default)]
+struct Sources {
+    query: String,
+    file_text: Option<String>,
+    file_error: Option<ConfigError>,
+    openframe: Option<Value>,
+}
 
 #[derive(Clone, Copy)]
 pub struct Desk {
@@ -46,6 +78,21 @@ pub struct Desk {
     pub errors: RwSignal<Vec<ConfigError>>,
     pub loaded: RwSignal<bool>,
     pub tab: RwSignal<Tab>,
+    pub openframe: RwSignal<OpenFrameView>,
+    pub agent_state: RwSignal<AgentState>,
+    pub muted: RwSignal<bool>,
+    pub frame_visible: RwSignal<Option<bool>>,
+    pub calls: RwSignal<Vec<Call>>,
+    /// A short message for the agent (e.g. why a dial failed); cleared by the next action.
+    pub notice: RwSignal<Option<String>>,
+    /// The clock the call timers render from (ms since the epoch), updated every second by the line ticker.
+    pub now: RwSignal<f64>,
+    sources: StoredValue<Sources>,
+    line: StoredValue<DemoLine>,
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
 }
 
 impl Desk {
@@ -57,6 +104,15 @@ impl Desk {
             errors: RwSignal::new(Vec::new()),
             loaded: RwSignal::new(false),
             tab: RwSignal::new(tab),
+            openframe: RwSignal::new(OpenFrameView { snapshot: None, problem: None, frame_title: None }),
+            agent_state: RwSignal::new(AgentState::NotReady(None)),
+            muted: RwSignal::new(false),
+            frame_visible: RwSignal::new(None),
+            calls: RwSignal::new(Vec::new()),
+            notice: RwSignal::new(None),
+            now: RwSignal::new(now_ms()),
+            sources: StoredValue::new(Sources::default()),
+            line: StoredValue::new(DemoLine::new()),
         }
     }
 
@@ -67,35 +123,53 @@ impl Desk {
         self.loaded.set(true);
     }
 
+    fn re_resolve(&self) {
+        let src = self.sources.get_value();
+        let (settings, mut errors) = config::resolve_layers(&src.query, src.file_text.as_deref(), src.openframe.as_ref());
+        if let Some(e) = src.file_error {
+            errors.insert(0, e);
+        }
+        errors.dedup();
+        self.apply_settings(settings, errors);
+    }
+
     /// Loads the settings: URL query, then the config file it names (config.json by default).
     pub async fn load_settings(&self) {
         let query = browser::query_string();
         let (params, _) = config::parse_query(&query);
         let path = params.config.unwrap_or_else(|| "config.json".to_string());
-        let (settings, mut errors) = match browser::fetch_text(&path).await {
-            Ok(text) => config::resolve(&query, Some(&text)),
-            Err(reason) => {
-                let (s, mut e) = config::resolve(&query, None);
-                e.insert(
-                    0,
-                    ConfigError {
+        let fetched = browser::fetch_text(&path).await;
+        self.sources.update_value(|s| {
+            s.query = query;
+            match fetched {
+                Ok(text) => s.file_text = Some(text),
+                Err(reason) => {
+                    s.file_error = Some(ConfigError {
                         source: config::Source::ConfigFile,
                         key: path.clone(),
-                        message: crate::strings::config_load_failed(&path, &reason),
-                    },
-                );
-                (s, e)
+                        message: t::config_load_failed(&path, &reason),
+                    })
+                }
             }
-        };
-        errors.dedup();
-        self.apply_settings(settings, errors);
+        });
+        self.re_resolve();
+        self.restore_snapshot();
+    }
+
+    /// Starts everything after the settings are known: OpenFrame (when framed with a topDomain) and the line.
+    pub async fn start(&self) {
+        self.load_settings().await;
+        self.start_openframe();
+        self.start_line();
     }
 
     pub fn mode(&self) -> Mode {
-        if self.settings.with(|s| s.top_domain.is_some()) {
-            Mode::Embedded
-        } else {
-            Mode::Standalone
+        let phase = self.openframe.with(|o| o.snapshot.as_ref().map(|s| s.phase.clone()));
+        match phase {
+            Some(Phase::Standalone) | Some(Phase::Failed(_)) => Mode::Standalone,
+            Some(_) => Mode::Embedded,
+            None if self.settings.with(|s| s.top_domain.is_some()) => Mode::Embedded,
+            None => Mode::Standalone,
         }
     }
 
@@ -107,6 +181,320 @@ impl Desk {
 
     pub fn dismiss_errors(&self) {
         self.errors.set(Vec::new());
+    }
+
+    // ---- OpenFrame ----
+
+    /// Installs the OpenFrame bridge. Inside a frame with a topDomain it runs the handshake; otherwise
+    /// (no topDomain, or opened in its own tab) OpenFrame stays off.
+    pub fn start_openframe(&self) {
+        let settings = self.settings.get_untracked();
+        let top = settings.top_domain.clone().filter(|_| bridge::is_framed());
+        let widget = WidgetConfig {
+            width: 373,
+            height: 300,
+            title: settings.title.clone(),
+            sub_title: String::new(),
+            title_icon: String::new(),
+        };
+        let desk = *self;
+        let snap = bridge::install(top, widget, move |event, snap| desk.on_openframe(event, snap));
+        self.openframe.update(|o| o.snapshot = Some(snap));
+    }
+
+    fn set_problem(&self, problem: Option<String>) {
+        self.openframe.update(|o| o.problem = problem);
+    }
+
+    /// Publishes to ServiceNow; a refusal (a limit of OpenFrame) is shown to the agent.
+    pub fn publish(&self, msg: Outgoing) {
+        if let Err(e) = bridge::publish(msg) {
+            self.notice.set(Some(format!("{}: {e}", t::OPENFRAME_REFUSED)));
+        }
+    }
+
+    fn on_openframe(&self, event: Option<SessionEvent>, snap: Snapshot) {
+        self.openframe.update(|o| o.snapshot = Some(snap));
+        let Some(event) = event else { return };
+        match event {
+            SessionEvent::Connected { confirmed } => {
+                self.set_problem((!confirmed).then(|| t::HANDSHAKE_UNCONFIRMED.to_string()));
+                self.publish(Outgoing::SetIcons(self.header_icons()));
+                self.publish_presence();
+            }
+            SessionEvent::Config(cfg) => {
+                self.openframe.update(|o| o.frame_title = Some(cfg.title.clone()));
+                match protocol::parse_configuration_field(&cfg.configuration) {
+                    Ok(v) => {
+                        self.sources.update_value(|s| s.openframe = Some(v));
+                        self.re_resolve();
+                    }
+                    Err(m) => self.errors.update(|e| {
+                        e.push(ConfigError { source: config::Source::OpenFrame, key: "configuration".into(), message: m })
+                    }),
+                }
+            }
+            SessionEvent::ConfigUnavailable(m) => self.set_problem(Some(format!("{m}; {}", t::USING_LOCAL_SETTINGS))),
+            SessionEvent::Failed(m) => self.set_problem(Some(m)),
+            SessionEvent::Visible(v) => self.frame_visible.set(Some(v)),
+            SessionEvent::RequestFailed { message, .. } => self.set_problem(Some(message)),
+            SessionEvent::Host(incoming) => self.on_host(incoming),
+        }
+    }
+
+    fn on_host(&self, incoming: Incoming) {
+        match incoming {
+            Incoming::Shown => self.frame_visible.set(Some(true)),
+            Incoming::Hidden => self.frame_visible.set(Some(false)),
+            Incoming::IconClicked(v) | Incoming::TitleIconClicked(v) => match protocol::icon_id(&v) {
+                Some("popout") => self.pop_out(),
+                Some("mute") => self.toggle_mute(),
+                _ => {}
+            },
+            Incoming::BeforeDestroy => self.persist(),
+            Incoming::ClickToCall(c) => self.click_to_call(c),
+            _ => {}
+        }
+    }
+
+    fn asset_url(path: &str) -> String {
+        let base = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .map(|h| h.split(['?', '#']).next().unwrap_or("").to_string())
+            .unwrap_or_default();
+        let dir = base.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        format!("{dir}/{path}")
+    }
+
+    fn header_icons(&self) -> Vec<Icon> {
+        let muted = self.muted.get_untracked();
+        vec![
+            Icon { id: "mute".into(), image_url: Self::asset_url(if muted { "icons/unmute.svg" } else { "icons/mute.svg" }),
+                image_title: if muted { t::UNMUTE } else { t::MUTE }.into() },
+            Icon { id: "popout".into(), image_url: Self::asset_url("icons/popout.svg"), image_title: t::POP_OUT.into() },
+        ]
+    }
+
+    fn publish_presence(&self) {
+        let state = self.agent_state.get_untracked();
+        let color = match state.tone() {
+            PresenceTone::Available => PresenceColor::Green,
+            PresenceTone::Busy => PresenceColor::Red,
+            PresenceTone::Away => PresenceColor::Orange,
+            PresenceTone::Off => PresenceColor::Grey,
+        };
+        self.publish(Outgoing::SetPresence { state: state.label(), color });
+    }
+
+    /// Sets the agent's state and mirrors it in ServiceNow's presence indicator.
+    pub fn set_agent_state(&self, state: AgentState) {
+        self.agent_state.set(state);
+        self.publish_presence();
+    }
+
+    pub fn toggle_mute(&self) {
+        self.muted.update(|m| *m = !*m);
+        self.publish(Outgoing::SetIcons(self.header_icons()));
+    }
+
+    /// Opens the desktop in its own tab (without topDomain: the tab is standalone).
+    pub fn pop_out(&self) {
+        let Some(w) = web_sys::window() else { return };
+        let url = Self::asset_url("?popout=1");
+        if w.open_with_url_and_target(&url, "agent-desktop").ok().flatten().is_none() {
+            self.notice.set(Some(t::POPUP_BLOCKED.into()));
+        }
+    }
+
+    /// Opens a record's form in ServiceNow (screen pop, the record attached to a call).
+    pub fn open_record(&self, record: &RecordRef) {
+        self.publish(Outgoing::OpenForm { entity: record.entity.clone(), query: record.form_query(), interaction_sys_id: None });
+    }
+
+    /// Saves what must survive the frame being destroyed (calls, mute, state, the record in context).
+    pub fn persist(&self) {
+        let calls: Vec<Value> = self.calls.with_untracked(|calls| {
+            calls
+                .iter()
+                .map(|c| json!({"id": c.id, "number": c.number, "name": c.name, "direction": format!("{:?}", c.direction),
+                    "state": format!("{:?}", c.state), "created": c.created_ms, "answered": c.answered_ms,
+                    "ended": c.ended_ms, "hold": c.total_hold_ms(now_ms()),
+                    "record": c.record.as_ref().map(|r| json!({"entity": r.entity, "sys_id": r.sys_id, "label": r.label, "value": r.value}))}))
+                .collect()
+        });
+        let snap = json!({
+            "savedAt": now_ms(),
+            "agentState": self.agent_state.get_untracked().key(),
+            "muted": self.muted.get_untracked(),
+            "calls": calls,
+        });
+        browser::session_save(SNAPSHOT_KEY, &snap.to_string());
+    }
+
+    fn restore_snapshot(&self) {
+        let Some(text) = browser::session_load(SNAPSHOT_KEY) else { return };
+        let Ok(v) = serde_json::from_str::<Value>(&text) else { return };
+        if let Some(s) = v.get("agentState").and_then(Value::as_str).and_then(AgentState::from_key) {
+            self.agent_state.set(s);
+        }
+        if let Some(m) = v.get("muted").and_then(Value::as_bool) {
+            self.muted.set(m);
+        }
+    }
+
+    // ---- Calls (demo line) ----
+
+    /// Starts the line's clock (call progress and timers).
+    pub fn start_line(&self) {
+        let desk = *self;
+        let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || desk.tick(now_ms()));
+        if let Some(w) = web_sys::window() {
+            use wasm_bindgen::JsCast;
+            let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 250);
+        }
+        cb.forget();
+    }
+
+    /// Advances calls by the clock.
+    pub fn tick(&self, now: f64) {
+        self.now.set(now);
+        let mut ended = false;
+        self.line.with_value(|line| {
+            self.calls.update(|calls| {
+                for c in calls.iter_mut() {
+                    if line.tick(c, now) && !c.is_live() {
+                        ended = true;
+                    }
+                }
+            })
+        });
+        if ended {
+            self.after_call_change();
+        }
+    }
+
+    /// Dials a number, optionally for a ServiceNow record. Returns the call id.
+    pub fn dial(&self, number: &str, record: Option<RecordRef>) -> Option<u32> {
+        self.notice.set(None);
+        let mut call = match self.line.try_update_value(|l| l.dial(number, now_ms())) {
+            Some(Ok(c)) => c,
+            Some(Err(m)) => {
+                self.notice.set(Some(m));
+                return None;
+            }
+            None => return None,
+        };
+        call.record = record;
+        let id = call.id;
+        self.hold_others(None);
+        self.calls.update(|c| c.push(call));
+        self.select_tab(Tab::Phone);
+        Some(id)
+    }
+
+    /// A click-to-call from ServiceNow: dial the number with the record it came from attached.
+    pub fn click_to_call(&self, c: ClickToCall) {
+        let record = c.context_record().cloned();
+        self.dial(&c.phone_number, record);
+        self.publish(Outgoing::Show);
+    }
+
+    /// A simulated incoming call on the demo line.
+    pub fn simulate_incoming(&self) -> u32 {
+        let call = self.line.try_update_value(|l| l.incoming(None, now_ms())).expect("line");
+        let id = call.id;
+        let (name, number) = (call.name.clone(), call.number.clone());
+        self.calls.update(|c| c.push(call));
+        self.alert_incoming(name.as_deref(), &number);
+        id
+    }
+
+    /// Tells ServiceNow about an incoming call: show the frame, title = caller, subtitle = number.
+    pub fn alert_incoming(&self, name: Option<&str>, number: &str) {
+        self.select_tab(Tab::Phone);
+        self.publish(Outgoing::Show);
+        self.publish(Outgoing::SetTitle(name.filter(|n| !n.is_empty()).unwrap_or(number).chars().take(256).collect()));
+        self.publish(Outgoing::SetSubtitle(format!("{} {number}", t::INCOMING_CALL).chars().take(256).collect()));
+    }
+
+    fn update_call(&self, id: u32, f: impl FnOnce(&mut Call)) {
+        self.calls.update(|calls| {
+            if let Some(c) = calls.iter_mut().find(|c| c.id == id) {
+                f(c)
+            }
+        });
+    }
+
+    fn hold_others(&self, except: Option<u32>) {
+        let now = now_ms();
+        self.calls.update(|calls| {
+            for c in calls.iter_mut().filter(|c| Some(c.id) != except && c.state == CallState::Connected) {
+                c.set_held(true, now);
+            }
+        });
+    }
+
+    pub fn answer(&self, id: u32) {
+        self.hold_others(Some(id));
+        self.update_call(id, |c| {
+            if c.state == CallState::Alerting {
+                c.connect(now_ms())
+            }
+        });
+        self.restore_title();
+    }
+
+    pub fn reject(&self, id: u32) {
+        self.update_call(id, |c| c.end(EndReason::Rejected, now_ms()));
+        self.after_call_change();
+    }
+
+    pub fn hang_up(&self, id: u32) {
+        self.update_call(id, |c| {
+            let reason = match c.state {
+                CallState::Dialing | CallState::Ringing => EndReason::Cancelled,
+                CallState::Alerting => EndReason::Rejected,
+                _ => EndReason::HungUp,
+            };
+            c.end(reason, now_ms())
+        });
+        self.after_call_change();
+    }
+
+    pub fn set_hold(&self, id: u32, held: bool) {
+        if !held {
+            self.hold_others(Some(id));
+        }
+        self.update_call(id, |c| c.set_held(held, now_ms()));
+    }
+
+    /// Removes ended calls from the phone panel.
+    pub fn clear_ended(&self) {
+        self.calls.update(|c| c.retain(Call::is_live));
+    }
+
+    fn after_call_change(&self) {
+        if !self.calls.with_untracked(|c| c.iter().any(|c| c.state == CallState::Alerting)) {
+            self.restore_title();
+        }
+    }
+
+    fn restore_title(&self) {
+        let title = self.openframe.with_untracked(|o| o.frame_title.clone()).filter(|t| !t.is_empty());
+        let title = title.unwrap_or_else(|| self.settings.with_untracked(|s| s.title.clone()));
+        self.publish(Outgoing::SetTitle(title));
+        self.publish(Outgoing::SetSubtitle(String::new()));
+    }
+
+    pub fn live_calls(&self) -> Vec<Call> {
+        self.calls.with(|c| c.iter().filter(|c| c.is_live()).cloned().collect())
+    }
+
+    pub fn call_direction_label(d: Direction) -> &'static str {
+        match d {
+            Direction::Inbound => t::INBOUND,
+            Direction::Outbound => t::OUTBOUND,
+        }
     }
 }
 

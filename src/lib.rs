@@ -8,6 +8,7 @@ pub mod browser;
 pub mod config;
 pub mod desk;
 pub mod openframe;
+pub mod phone;
 pub mod strings;
 pub mod ui;
 

@@ -23,3 +23,54 @@ pub const DISMISS: &str = "Dismiss";
 pub fn config_load_failed(path: &str, reason: &str) -> String {
     format!("{path} could not be loaded ({reason}): the desktop uses its built-in defaults. Check that the file is deployed next to index.html.")
 }
+
+pub const TAB_DIAGNOSTICS: &str = "Status";
+pub const OPENFRAME_REFUSED: &str = "ServiceNow message not sent";
+pub const HANDSHAKE_UNCONFIRMED: &str = "ServiceNow did not answer the OpenFrame handshake within 10 seconds; the desktop goes on with the topDomain from its address. If ServiceNow does not react (no screen pops, no click-to-call), add this desktop's origin to the instance property glide.ui.concourse.onmessage_enforce_same_origin_whitelist.";
+pub const USING_LOCAL_SETTINGS: &str = "the desktop uses its own settings";
+pub const MUTE: &str = "Mute";
+pub const UNMUTE: &str = "Unmute";
+pub const MUTED: &str = "Muted";
+pub const POP_OUT: &str = "Pop out";
+pub const POPUP_BLOCKED: &str = "The browser blocked the pop-out window: allow pop-ups for this site, then try again.";
+pub const INCOMING_CALL: &str = "Incoming call";
+pub const INBOUND: &str = "Incoming";
+pub const OUTBOUND: &str = "Outgoing";
+pub const AGENT_STATE: &str = "Agent state";
+pub const NUMBER_TO_DIAL: &str = "Number to dial";
+pub const CALL: &str = "Call";
+pub const ANSWER: &str = "Answer";
+pub const REJECT: &str = "Reject";
+pub const HANG_UP: &str = "Hang up";
+pub const HOLD: &str = "Hold";
+pub const RESUME: &str = "Resume";
+pub const CLEAR: &str = "Clear";
+pub const OPEN_RECORD: &str = "Open record";
+pub const SIMULATE_INCOMING: &str = "Simulate incoming call";
+pub const STATE_DIALING: &str = "Dialing…";
+pub const STATE_RINGING: &str = "Ringing…";
+pub const STATE_ALERTING: &str = "Incoming call";
+pub const STATE_CONNECTED: &str = "Connected";
+pub const STATE_HELD: &str = "On hold";
+pub const OF_HEADING: &str = "ServiceNow (OpenFrame)";
+pub const OF_STANDALONE: &str = "Off: not inside ServiceNow";
+pub const OF_CONNECTING: &str = "Connecting…";
+pub const OF_CONFIGURING: &str = "Reading the OpenFrame configuration…";
+pub const OF_READY: &str = "Connected";
+pub const OF_UNCONFIRMED: &str = "Connected (unconfirmed)";
+pub const OF_FAILED: &str = "Refused";
+pub const OF_MESSAGES: &str = "Last messages";
+pub const OF_NONE: &str = "No messages yet.";
+
+/// "Call ended: The line is busy" and friends.
+pub fn call_ended(reason: &crate::phone::call::EndReason) -> String {
+    use crate::phone::call::EndReason::*;
+    match reason {
+        HungUp => "Call ended".into(),
+        RemoteHungUp => "The other party hung up".into(),
+        Rejected => "Call rejected".into(),
+        Missed => "Missed call".into(),
+        Cancelled => "Call cancelled".into(),
+        Failed(m) => format!("Call failed: {m}"),
+    }
+}

@@ -15,6 +15,8 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+mod records;
+
 #[derive(Clone, Debug)]
 struct Args {
     port: u16,
@@ -22,6 +24,8 @@ struct Args {
     serve_desktop: Option<PathBuf>,
     desktop_port: u16,
     desktop_query: String,
+    openframe_config: Option<PathBuf>,
+    allow_origins: Vec<String>,
 }
 
 const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desktop DIR [--desktop-port N]] [--desktop-query Q]
@@ -30,10 +34,23 @@ const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desk
   --desktop-url URL   where the desktop is served (default http://localhost:8080/)
   --serve-desktop DIR also serve DIR (a built desktop) on 127.0.0.1, reached as http://localhost:PORT/
   --desktop-port N    port for --serve-desktop (default 0: a free one)
-  --desktop-query Q   extra query appended to the desktop URL (e.g. demo=1)";
+  --desktop-query Q   extra query appended to the desktop URL (e.g. demo=1)
+  --openframe-config FILE
+                      JSON with fields of the OpenFrame configuration record (title, width, height,
+                      subTitle, titleIcon, allow, configuration...); the page query ?openframe=JSON overrides it
+  --allow-origin O    an origin the host accepts messages from (repeatable; default: the desktop's origin),
+                      like the instance property glide.ui.concourse.onmessage_enforce_same_origin_whitelist";
 
 fn parse_args() -> Result<Args, String> {
-    let mut args = Args { port: 8090, desktop_url: None, serve_desktop: None, desktop_port: 0, desktop_query: String::new() };
+    let mut args = Args {
+        port: 8090,
+        desktop_url: None,
+        serve_desktop: None,
+        desktop_port: 0,
+        desktop_query: String::new(),
+        openframe_config: None,
+        allow_origins: Vec::new(),
+    };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut val = || it.next().ok_or_else(|| format!("{a} needs a value"));
@@ -43,6 +60,8 @@ fn parse_args() -> Result<Args, String> {
             "--serve-desktop" => args.serve_desktop = Some(PathBuf::from(val()?)),
             "--desktop-port" => args.desktop_port = val()?.parse().map_err(|_| "--desktop-port needs a number".to_string())?,
             "--desktop-query" => args.desktop_query = val()?,
+            "--openframe-config" => args.openframe_config = Some(PathBuf::from(val()?)),
+            "--allow-origin" => args.allow_origins.push(val()?),
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -56,8 +75,8 @@ struct Host {
     origin: String,
     /// The desktop page loaded into the OpenFrame iframe, with topDomain.
     frame_src: String,
-    /// The desktop's origin, the only one the host accepts messages from (the instance's allowlist).
-    desktop_origin: String,
+    /// The page's boot data: the OpenFrame configuration record, the allowlist, the records.
+    boot: String,
 }
 
 fn origin_of(url: &str) -> String {
@@ -70,14 +89,16 @@ fn html_attr(s: &str) -> String {
     s.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-fn js_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()).replace('<', "\\u003c")
+/// The page's boot data as a JSON literal that is safe inside a <script> element.
+fn boot_json(record: &serde_json::Value, allowlist: &[String], records: &serde_json::Value) -> String {
+    let v = serde_json::json!({"frameConfig": record, "allowlist": allowlist, "records": records});
+    v.to_string().replace('<', "\\u003c")
 }
 
 async fn index(State(host): State<Host>) -> impl IntoResponse {
     let page = include_str!("../assets/index.html")
         .replace("{{FRAME_SRC}}", &html_attr(&host.frame_src))
-        .replace("{{DESKTOP_ORIGIN_JS}}", &js_string(&host.desktop_origin))
+        .replace("{{BOOT_JSON}}", &host.boot)
         .replace("{{SANDBOX_ORIGIN}}", &html_attr(&host.origin));
     (
         [(header::CACHE_CONTROL, "no-store"), (header::CONTENT_SECURITY_POLICY, "frame-ancestors 'none'")],
@@ -138,7 +159,30 @@ async fn main() {
         frame_src.push('&');
         frame_src.push_str(&args.desktop_query);
     }
-    let host = Host { origin: origin.clone(), frame_src, desktop_origin: origin_of(&desktop_url) };
+    let mut record = serde_json::json!({
+        "url": frame_src, "width": 373, "height": 300, "title": "Agent Desktop", "subTitle": "", "titleIcon": "",
+        "navIconClass": "icon-phone", "collapsedViewEnabled": false, "allow": "microphone; autoplay", "configuration": ""
+    });
+    if let Some(path) = &args.openframe_config {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
+            eprintln!("sandbox: cannot read {}: {e}", path.display());
+            std::process::exit(2)
+        });
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(m)) => {
+                for (k, v) in m {
+                    record[k] = v;
+                }
+            }
+            _ => {
+                eprintln!("sandbox: {} must hold a JSON object", path.display());
+                std::process::exit(2)
+            }
+        }
+    }
+    let allowlist = if args.allow_origins.is_empty() { vec![origin_of(&desktop_url)] } else { args.allow_origins.clone() };
+    let boot = boot_json(&record, &allowlist, &records::seed());
+    let host = Host { origin: origin.clone(), frame_src, boot };
     let app = Router::new()
         .route("/", get(index))
         .route("/navpage.do", get(index))
@@ -163,6 +207,9 @@ mod tests {
         assert_eq!(origin_of("http://localhost:8080/"), "http://localhost:8080");
         assert_eq!(origin_of("https://desk.example.com/app/?x=1"), "https://desk.example.com");
         assert_eq!(html_attr("a\"<b>&"), "a&quot;&lt;b&gt;&amp;");
-        assert_eq!(js_string("</script>"), "\"\\u003c/script>\"");
+        let b = boot_json(&serde_json::json!({"title": "</script><script>"}), &["http://localhost:1".into()], &serde_json::json!({}));
+        assert!(!b.contains("</script>"), "{b}");
+        let v: serde_json::Value = serde_json::from_str(&b).unwrap();
+        assert_eq!(v["frameConfig"]["title"], "</script><script>");
     }
 }

@@ -1,4 +1,6 @@
 //! One component per panel; each talks only to the desk.
+pub mod agent_state;
+pub mod diagnostics;
 pub mod directory;
 pub mod notices;
 pub mod phone;

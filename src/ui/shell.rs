@@ -3,7 +3,10 @@
 use crate::config::LineKind;
 use crate::desk::{use_desk, Mode, Tab};
 use crate::strings as t;
-use crate::ui::{directory::DirectoryPanel, notices::Notices, phone::PhonePanel, recents::RecentsPanel};
+use crate::ui::{
+    agent_state::AgentStateSelect, diagnostics::DiagnosticsPanel, directory::DirectoryPanel, notices::Notices,
+    phone::PhonePanel, recents::RecentsPanel,
+};
 use leptos::prelude::*;
 
 fn tab_label(tab: Tab) -> &'static str {
@@ -11,6 +14,7 @@ fn tab_label(tab: Tab) -> &'static str {
         Tab::Phone => t::TAB_PHONE,
         Tab::Directory => t::TAB_DIRECTORY,
         Tab::Recents => t::TAB_RECENTS,
+        Tab::Diagnostics => t::TAB_DIAGNOSTICS,
     }
 }
 
@@ -50,7 +54,11 @@ pub fn Shell() -> impl IntoView {
     view! {
         <div class="desk" data-loaded=move || desk.loaded.get().to_string()>
             <header class="topbar">
+                <AgentStateSelect/>
                 <h1 class="title">{title}</h1>
+                <Show when=move || desk.muted.get()>
+                    <span class="badge muted" data-testid="muted">{t::MUTED}</span>
+                </Show>
                 <span class="badge line" data-testid="line">{line}</span>
                 <span class="badge mode" data-testid="mode">{mode}</span>
             </header>
@@ -87,6 +95,7 @@ pub fn Shell() -> impl IntoView {
                     Tab::Phone => view! { <PhonePanel/> }.into_any(),
                     Tab::Directory => view! { <DirectoryPanel/> }.into_any(),
                     Tab::Recents => view! { <RecentsPanel/> }.into_any(),
+                    Tab::Diagnostics => view! { <DiagnosticsPanel/> }.into_any(),
                 }}
             </main>
         </div>

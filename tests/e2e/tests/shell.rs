@@ -65,7 +65,7 @@ fn shell_fits_openframe_default_size_and_a_full_tab() {
     open_in_sandbox(&b, &sb);
     let size = b.exec("return [innerWidth, innerHeight]", json!([]));
     assert_eq!(size, json!([373, 300]), "the OpenFrame default size");
-    for tab in ["#tab-phone", "#tab-directory", "#tab-recents"] {
+    for tab in ["#tab-phone", "#tab-directory", "#tab-recents", "#tab-diagnostics"] {
         b.click(&b.find(tab));
         let problems = b.exec(LAYOUT_PROBLEMS, json!([]));
         assert_eq!(problems, json!([]), "at 373x300 on {tab}");
@@ -76,7 +76,7 @@ fn shell_fits_openframe_default_size_and_a_full_tab() {
         b.set_viewport(w, h);
         b.goto(&sb.desktop_url);
         b.find(".desk[data-loaded=true]");
-        for tab in ["#tab-phone", "#tab-directory", "#tab-recents"] {
+        for tab in ["#tab-phone", "#tab-directory", "#tab-recents", "#tab-diagnostics"] {
             b.click(&b.find(tab));
             let problems = b.exec(LAYOUT_PROBLEMS, json!([]));
             assert_eq!(problems, json!([]), "at {w}x{h} on {tab}");

@@ -1,0 +1,167 @@
+//! A call as the desk sees it (pure), whatever line carries it.
+
+use crate::openframe::protocol::RecordRef;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// The agent hung up.
+    HungUp,
+    /// The far end hung up.
+    RemoteHungUp,
+    /// The agent rejected an incoming call.
+    Rejected,
+    /// The caller gave up (or the alert timed out) before the agent answered.
+    Missed,
+    /// The agent cancelled an outgoing call before it was answered.
+    Cancelled,
+    /// The call could not be set up; the text says why, for a person.
+    Failed(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CallState {
+    /// Outgoing: sent, waiting for the far end to ring.
+    Dialing,
+    /// Outgoing: the far end is ringing.
+    Ringing,
+    /// Incoming: waiting for the agent to answer.
+    Alerting,
+    Connected,
+    Held,
+    Ended(EndReason),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub id: u32,
+    pub direction: Direction,
+    /// The far end's number as given (dialled or presented).
+    pub number: String,
+    /// The far end's display name, when known.
+    pub name: Option<String>,
+    pub state: CallState,
+    pub created_ms: f64,
+    pub answered_ms: Option<f64>,
+    pub ended_ms: Option<f64>,
+    /// Time spent on hold so far (not counting a hold in progress).
+    pub hold_ms: f64,
+    pub held_since: Option<f64>,
+    /// The ServiceNow record the call belongs to (click-to-call context, screen pop, or the agent's choice).
+    pub record: Option<RecordRef>,
+}
+
+impl Call {
+    pub fn new(id: u32, direction: Direction, number: &str, name: Option<String>, now: f64) -> Call {
+        Call {
+            id,
+            direction,
+            number: number.to_string(),
+            name,
+            state: if direction == Direction::Outbound { CallState::Dialing } else { CallState::Alerting },
+            created_ms: now,
+            answered_ms: None,
+            ended_ms: None,
+            hold_ms: 0.0,
+            held_since: None,
+            record: None,
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        !matches!(self.state, CallState::Ended(_))
+    }
+
+    /// The name if known, else the number.
+    pub fn party(&self) -> &str {
+        self.name.as_deref().filter(|n| !n.is_empty()).unwrap_or(&self.number)
+    }
+
+    /// Talk time in ms (connected time minus hold), as of `now`.
+    pub fn talk_ms(&self, now: f64) -> f64 {
+        let Some(start) = self.answered_ms else { return 0.0 };
+        let end = self.ended_ms.unwrap_or(now);
+        (end - start - self.total_hold_ms(now)).max(0.0)
+    }
+
+    /// Hold time in ms, including a hold in progress.
+    pub fn total_hold_ms(&self, now: f64) -> f64 {
+        let end = self.ended_ms.unwrap_or(now);
+        self.hold_ms + self.held_since.map(|h| (end - h).max(0.0)).unwrap_or(0.0)
+    }
+
+    pub fn connect(&mut self, now: f64) {
+        if self.answered_ms.is_none() {
+            self.answered_ms = Some(now);
+        }
+        self.state = CallState::Connected;
+    }
+
+    pub fn set_held(&mut self, held: bool, now: f64) {
+        match (held, &self.state) {
+            (true, CallState::Connected) => {
+                self.state = CallState::Held;
+                self.held_since = Some(now);
+            }
+            (false, CallState::Held) => {
+                self.state = CallState::Connected;
+                if let Some(h) = self.held_since.take() {
+                    self.hold_ms += now - h;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub fn end(&mut self, reason: EndReason, now: f64) {
+        if !self.is_live() {
+            return;
+        }
+        if let Some(h) = self.held_since.take() {
+            self.hold_ms += now - h;
+        }
+        self.ended_ms = Some(now);
+        self.state = CallState::Ended(reason);
+    }
+}
+
+/// `mm:ss`, or `h:mm:ss` past an hour.
+pub fn format_duration(ms: f64) -> String {
+    let total = (ms.max(0.0) / 1000.0).floor() as u64;
+    let (h, m, s) = (total / 3600, (total / 60) % 60, total % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m:02}:{s:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn talk_and_hold_time() {
+        let mut c = Call::new(1, Direction::Outbound, "+14155550123", None, 0.0);
+        assert_eq!(c.state, CallState::Dialing);
+        c.connect(1_000.0);
+        c.set_held(true, 11_000.0);
+        assert_eq!(c.total_hold_ms(16_000.0), 5_000.0);
+        c.set_held(false, 21_000.0);
+        c.set_held(true, 31_000.0);
+        c.end(EndReason::HungUp, 41_000.0);
+        assert_eq!(c.total_hold_ms(99_000.0), 20_000.0);
+        assert_eq!(c.talk_ms(99_000.0), 20_000.0);
+        assert!(!c.is_live());
+        c.end(EndReason::RemoteHungUp, 50_000.0);
+        assert_eq!(c.state, CallState::Ended(EndReason::HungUp), "ending twice keeps the first reason");
+        assert_eq!(format_duration(65_400.0), "01:05");
+        assert_eq!(format_duration(3_725_000.0), "1:02:05");
+        assert_eq!(c.party(), "+14155550123");
+    }
+}

@@ -1,0 +1,4 @@
+//! The phone: agent and call state (pure), the lines that carry calls (the demo line; SIP comes next).
+pub mod call;
+pub mod demo;
+pub mod model;

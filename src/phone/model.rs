@@ -1,0 +1,92 @@
+//! Agent state and its presentation (pure).
+
+/// The agent's availability.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AgentState {
+    /// The line is down or the agent has not signed in.
+    Offline,
+    Ready,
+    /// Not Ready, with the reason code chosen (when codes are configured).
+    NotReady(Option<String>),
+    AfterCallWork,
+    /// An alert went unanswered.
+    Missed,
+}
+
+/// Colours of ServiceNow's OpenFrame presence indicator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PresenceTone {
+    Available,
+    Busy,
+    Away,
+    Off,
+}
+
+impl AgentState {
+    /// The label shown to the agent and in ServiceNow's presence indicator.
+    pub fn label(&self) -> String {
+        match self {
+            AgentState::Offline => "Offline".into(),
+            AgentState::Ready => "Ready".into(),
+            AgentState::NotReady(None) => "Not Ready".into(),
+            AgentState::NotReady(Some(r)) => format!("Not Ready: {r}"),
+            AgentState::AfterCallWork => "After Call Work".into(),
+            AgentState::Missed => "Missed".into(),
+        }
+    }
+
+    pub fn tone(&self) -> PresenceTone {
+        match self {
+            AgentState::Ready => PresenceTone::Available,
+            AgentState::NotReady(_) => PresenceTone::Busy,
+            AgentState::AfterCallWork | AgentState::Missed => PresenceTone::Away,
+            AgentState::Offline => PresenceTone::Off,
+        }
+    }
+
+    /// A stable key for a `<select>` value: `ready`, `not-ready`, `not-ready:<reason>`, ...
+    pub fn key(&self) -> String {
+        match self {
+            AgentState::Offline => "offline".into(),
+            AgentState::Ready => "ready".into(),
+            AgentState::NotReady(None) => "not-ready".into(),
+            AgentState::NotReady(Some(r)) => format!("not-ready:{r}"),
+            AgentState::AfterCallWork => "acw".into(),
+            AgentState::Missed => "missed".into(),
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<AgentState> {
+        Some(match k {
+            "offline" => AgentState::Offline,
+            "ready" => AgentState::Ready,
+            "not-ready" => AgentState::NotReady(None),
+            "acw" => AgentState::AfterCallWork,
+            "missed" => AgentState::Missed,
+            _ => AgentState::NotReady(Some(k.strip_prefix("not-ready:")?.to_string())),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_and_labels() {
+        for s in [
+            AgentState::Offline,
+            AgentState::Ready,
+            AgentState::NotReady(None),
+            AgentState::NotReady(Some("Lunch".into())),
+            AgentState::AfterCallWork,
+            AgentState::Missed,
+        ] {
+            assert_eq!(AgentState::from_key(&s.key()), Some(s.clone()));
+        }
+        assert_eq!(AgentState::NotReady(Some("Lunch".into())).label(), "Not Ready: Lunch");
+        assert_eq!(AgentState::from_key("bogus"), None);
+        assert_eq!(AgentState::Ready.tone(), PresenceTone::Available);
+        assert_eq!(AgentState::AfterCallWork.tone(), PresenceTone::Away);
+    }
+}

@@ -1,0 +1,56 @@
+//! The agent state selector in the header (Ready, Not Ready with a reason).
+
+use crate::desk::use_desk;
+use crate::phone::model::{AgentState, PresenceTone};
+use crate::strings as t;
+use leptos::prelude::*;
+
+#[component]
+pub fn AgentStateSelect() -> impl IntoView {
+    let desk = use_desk();
+    let options = move || {
+        let mut v = vec![AgentState::Ready];
+        let reasons = desk.settings.with(|s| s.not_ready_reasons.clone());
+        if reasons.is_empty() {
+            v.push(AgentState::NotReady(None));
+        } else {
+            v.extend(reasons.into_iter().map(|r| AgentState::NotReady(Some(r))));
+        }
+        // The current state is always listed, even when it is not one the agent can pick (e.g. After Call Work).
+        let cur = desk.agent_state.get();
+        if !v.contains(&cur) {
+            v.insert(0, cur);
+        }
+        v
+    };
+    let tone = move || match desk.agent_state.get().tone() {
+        PresenceTone::Available => "available",
+        PresenceTone::Busy => "busy",
+        PresenceTone::Away => "away",
+        PresenceTone::Off => "off",
+    };
+    view! {
+        <span class=move || format!("presence {}", tone()) aria-hidden="true"></span>
+        <select
+            class="state"
+            aria-label=t::AGENT_STATE
+            data-testid="agent-state"
+            prop:value=move || desk.agent_state.get().key()
+            on:change=move |ev| {
+                if let Some(s) = AgentState::from_key(&event_target_value(&ev)) {
+                    desk.set_agent_state(s);
+                }
+            }
+        >
+            {move || {
+                options()
+                    .into_iter()
+                    .map(|s| {
+                        let key = s.key();
+                        view! { <option value=key.clone()>{s.label()}</option> }
+                    })
+                    .collect_view()
+            }}
+        </select>
+    }
+}

@@ -1,0 +1,77 @@
+//! The Status panel: OpenFrame handshake state, message counters and the last messages both ways.
+
+use crate::desk::use_desk;
+use crate::openframe::session::{Direction, Phase};
+use crate::strings as t;
+use leptos::prelude::*;
+
+#[component]
+pub fn DiagnosticsPanel() -> impl IntoView {
+    let desk = use_desk();
+    let snap = move || desk.openframe.with(|o| o.snapshot.clone());
+    let phase = move || match snap().map(|s| s.phase) {
+        None | Some(Phase::Standalone) => t::OF_STANDALONE.to_string(),
+        Some(Phase::Connecting) => t::OF_CONNECTING.to_string(),
+        Some(Phase::Configuring) => t::OF_CONFIGURING.to_string(),
+        Some(Phase::Ready { confirmed: true }) => t::OF_READY.to_string(),
+        Some(Phase::Ready { confirmed: false }) => t::OF_UNCONFIRMED.to_string(),
+        Some(Phase::Failed(_)) => t::OF_FAILED.to_string(),
+    };
+    let counters = move || snap().map(|s| s.counters).unwrap_or_default();
+    let row = |label: &'static str, key: &'static str, value: Box<dyn Fn() -> String + Send + Sync>| {
+        view! {
+            <div class="kv">
+                <dt>{label}</dt>
+                <dd data-testid=key>{value}</dd>
+            </div>
+        }
+    };
+    view! {
+        <h2 class="section-title">{t::OF_HEADING}</h2>
+        <dl class="kvs">
+            {row("State", "of-phase", Box::new(phase))}
+            {row("topDomain", "of-top", Box::new(move || snap().and_then(|s| s.top_domain).unwrap_or_else(|| "—".into())))}
+            {row("Received", "of-received", Box::new(move || counters().received.to_string()))}
+            {row("Accepted", "of-accepted", Box::new(move || counters().accepted.to_string()))}
+            {row("Dropped", "of-dropped", Box::new(move || {
+                let c = counters();
+                format!("{} (origin {}, source {}, not text {}, malformed {}, oversized {}, unknown {}, other {})",
+                    c.dropped(), c.wrong_origin, c.wrong_source, c.not_a_string, c.malformed, c.oversized,
+                    c.unknown_event, c.not_openframe + c.unmatched_reply)
+            }))}
+            {row("Sent", "of-sent", Box::new(move || counters().sent.to_string()))}
+        </dl>
+        <Show when=move || desk.openframe.with(|o| o.problem.is_some())>
+            <p class="notice error" role="alert" data-testid="of-problem">
+                {move || desk.openframe.with(|o| o.problem.clone().unwrap_or_default())}
+            </p>
+        </Show>
+        <h2 class="section-title">{t::OF_MESSAGES}</h2>
+        <ol class="log" data-testid="of-log">
+            {move || {
+                let log = snap().map(|s| s.log).unwrap_or_default();
+                if log.is_empty() {
+                    return view! { <li class="empty">{t::OF_NONE}</li> }.into_any();
+                }
+                log.into_iter()
+                    .rev()
+                    .map(|e| {
+                        let (cls, arrow) = match e.direction {
+                            Direction::In => ("in", "←"),
+                            Direction::Out => ("out", "→"),
+                            Direction::Dropped => ("dropped", "✕"),
+                        };
+                        view! {
+                            <li class=cls>
+                                <span class="dir">{arrow}</span>
+                                " "
+                                <span class="msg">{e.text}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
+            }}
+        </ol>
+    }
+}
