@@ -161,6 +161,19 @@ impl Desk {
         self.load_settings().await;
         self.start_openframe();
         self.start_line();
+        self.persist_on_pagehide();
+    }
+
+    /// Saves the state whenever this page goes away (reload, navigation, tab closed), not only when
+    /// ServiceNow announces it with `openframe_before_destroy`.
+    fn persist_on_pagehide(&self) {
+        use wasm_bindgen::JsCast;
+        let desk = *self;
+        let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || desk.persist());
+        if let Some(w) = web_sys::window() {
+            let _ = w.add_event_listener_with_callback("pagehide", cb.as_ref().unchecked_ref());
+        }
+        cb.forget();
     }
 
     pub fn mode(&self) -> Mode {

@@ -10,6 +10,11 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "browser/openframe_bridge.rs"]
+mod openframe_bridge;
+#[path = "browser/desk.rs"]
+mod desk_tests;
+
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
@@ -59,13 +64,21 @@ async fn shell_mounts_with_title_line_and_mode() {
     tick().await;
     assert_eq!(q(&root, "h1.title").unwrap().text_content().unwrap(), "Support line");
     assert_eq!(q(&root, "[data-testid=line]").unwrap().text_content().unwrap(), "Demo line");
+    q(&root, "#tab-diagnostics").unwrap().click();
+    tick().await;
     assert_eq!(q(&root, "[data-testid=mode]").unwrap().text_content().unwrap(), "Standalone");
+    q(&root, "#tab-phone").unwrap().click();
+    tick().await;
     assert!(q(&root, "[data-testid=standalone]").is_some(), "standalone notice shown without topDomain");
     assert!(q(&root, "[data-testid=phone-idle]").is_some(), "phone panel is the default");
     let (settings, errors) = config::resolve("topDomain=https%3A%2F%2Facme.service-now.com", None);
     let (root2, _d2, _k2) = mount_shell(settings, errors);
     tick().await;
+    q(&root2, "#tab-diagnostics").unwrap().click();
+    tick().await;
     assert_eq!(q(&root2, "[data-testid=mode]").unwrap().text_content().unwrap(), "In ServiceNow");
+    q(&root2, "#tab-phone").unwrap().click();
+    tick().await;
     assert!(q(&root2, "[data-testid=standalone]").is_none());
 }
 
@@ -112,8 +125,12 @@ async fn arrow_keys_move_between_tabs() {
     assert_eq!(desk.tab.get_untracked(), Tab::Directory);
     key("End");
     tick().await;
+    assert_eq!(desk.tab.get_untracked(), Tab::Diagnostics);
+    key("ArrowLeft");
+    tick().await;
     assert_eq!(desk.tab.get_untracked(), Tab::Recents);
     assert!(q(&root, "[data-testid=recents-empty]").is_some());
+    key("ArrowRight");
     key("ArrowRight");
     tick().await;
     assert_eq!(desk.tab.get_untracked(), Tab::Phone, "wraps around");

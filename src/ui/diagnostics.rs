@@ -1,6 +1,6 @@
 //! The Status panel: OpenFrame handshake state, message counters and the last messages both ways.
 
-use crate::desk::use_desk;
+use crate::desk::{use_desk, Mode};
 use crate::openframe::session::{Direction, Phase};
 use crate::strings as t;
 use leptos::prelude::*;
@@ -29,6 +29,10 @@ pub fn DiagnosticsPanel() -> impl IntoView {
     view! {
         <h2 class="section-title">{t::OF_HEADING}</h2>
         <dl class="kvs">
+            {row("Running", "mode", Box::new(move || match desk.mode() {
+                Mode::Embedded => t::MODE_EMBEDDED.to_string(),
+                Mode::Standalone => t::MODE_STANDALONE.to_string(),
+            }))}
             {row("State", "of-phase", Box::new(phase))}
             {row("topDomain", "of-top", Box::new(move || snap().and_then(|s| s.top_domain).unwrap_or_else(|| "—".into())))}
             {row("Received", "of-received", Box::new(move || counters().received.to_string()))}

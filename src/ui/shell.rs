@@ -1,7 +1,7 @@
 //! The frame of the desktop: header, notices, section tabs and the current panel.
 
 use crate::config::LineKind;
-use crate::desk::{use_desk, Mode, Tab};
+use crate::desk::{use_desk, Tab};
 use crate::strings as t;
 use crate::ui::{
     agent_state::AgentStateSelect, diagnostics::DiagnosticsPanel, directory::DirectoryPanel, notices::Notices,
@@ -25,10 +25,6 @@ pub fn Shell() -> impl IntoView {
     let line = move || match desk.settings.with(|s| s.line) {
         LineKind::Demo => t::LINE_DEMO,
         LineKind::Sip => t::LINE_SIP,
-    };
-    let mode = move || match desk.mode() {
-        Mode::Embedded => t::MODE_EMBEDDED,
-        Mode::Standalone => t::MODE_STANDALONE,
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         // Arrow keys move between tabs, as in any tab list.
@@ -60,7 +56,6 @@ pub fn Shell() -> impl IntoView {
                     <span class="badge muted" data-testid="muted">{t::MUTED}</span>
                 </Show>
                 <span class="badge line" data-testid="line">{line}</span>
-                <span class="badge mode" data-testid="mode">{mode}</span>
             </header>
             <Notices/>
             <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL on:keydown=on_key>

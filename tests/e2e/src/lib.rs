@@ -258,6 +258,15 @@ impl Browser {
         self.post(&format!("/element/{id}/value"), json!({ "text": text }));
     }
 
+    pub fn window_handles(&self) -> Vec<String> {
+        let v = self.call("GET", "/window/handles", None).unwrap();
+        v.as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()).collect()
+    }
+
+    pub fn switch_window(&self, handle: &str) {
+        self.post("/window", json!({ "handle": handle }));
+    }
+
     /// Switches into an iframe element of the current browsing context.
     pub fn enter_frame(&self, el: &Element) {
         self.post("/frame", json!({ "id": el.0 }));
@@ -316,5 +325,54 @@ impl Drop for Browser {
 impl Browser {
     fn top_frame_quiet(&self) {
         let _ = self.call("POST", "/frame", Some(json!({ "id": null })));
+    }
+}
+
+/// A tiny HTTP server on 127.0.0.1 that answers every request with one HTML page: a page at a third
+/// origin (neither the sandbox nor the desktop), for tests of what the desktop must ignore.
+pub struct Page {
+    pub url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Page {
+    pub fn serve(html: String) -> Page {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let stop2 = stop.clone();
+        std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut s, _)) => {
+                        s.set_nonblocking(false).ok();
+                        s.set_read_timeout(Some(Duration::from_secs(2))).ok();
+                        let mut buf = [0u8; 4096];
+                        let _ = s.read(&mut buf);
+                        let resp = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                            html.len(),
+                            html
+                        );
+                        let _ = s.write_all(resp.as_bytes());
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
+        });
+        Page { url: format!("http://127.0.0.1:{port}/"), stop }
+    }
+
+    pub fn origin(&self) -> String {
+        self.url.trim_end_matches('/').to_string()
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }

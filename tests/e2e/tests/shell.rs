@@ -50,7 +50,9 @@ fn desktop_runs_inside_the_sandbox_frame_at_another_origin() {
     // Really cross-origin: the desktop cannot reach into the ServiceNow page.
     let blocked = b.exec("try { return String(window.top.document.title) && false; } catch (e) { return true; }", json!([]));
     assert_eq!(blocked, json!(true), "the top document must not be readable from the desktop");
+    b.click(&b.find("#tab-diagnostics"));
     assert_eq!(b.text(&b.find("[data-testid=mode]")), "In ServiceNow");
+    b.click(&b.find("#tab-phone"));
     assert_eq!(b.text(&b.find("h1.title")), "Agent Desktop");
     assert_eq!(b.text(&b.find("[data-testid=line]")), "Demo line");
     assert!(b.try_find("[data-testid=config-errors]").is_none(), "shipped config.json must load without errors");
@@ -112,6 +114,7 @@ fn bad_settings_in_the_url_are_shown_to_the_agent() {
     assert!(text.contains("use https"), "{text}");
     assert!(text.contains("demo=1"), "{text}");
     assert!(text.contains("relative path"), "{text}");
+    b.click(&b.find("#tab-diagnostics"));
     assert_eq!(b.text(&b.find("[data-testid=mode]")), "Standalone", "a rejected topDomain is not used");
     // A config file that is missing is reported, and the desktop still works on defaults.
     b.goto(&format!("{}?config=missing.json", sb.desktop_url));

@@ -1,0 +1,74 @@
+//! The desk with the demo line: calls progress, click-to-call attaches the record, state is persisted.
+
+use agent_desktop::desk::{Desk, SNAPSHOT_KEY};
+use agent_desktop::openframe::protocol::{parse_click_to_call, RecordRef};
+use agent_desktop::phone::call::{CallState, EndReason};
+use agent_desktop::phone::demo::{ANSWER_AFTER_MS, RING_AFTER_MS};
+use agent_desktop::phone::model::AgentState;
+use leptos::prelude::*;
+use serde_json::json;
+
+fn desk() -> (Owner, Desk) {
+    let owner = Owner::new();
+    let desk = owner.with(Desk::new);
+    (owner, desk)
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn demo_call_rings_answers_holds_and_ends() {
+    let (_o, desk) = desk();
+    assert!(desk.dial("abc", None).is_none());
+    assert!(desk.notice.get_untracked().unwrap().contains("not a phone number"));
+    let id = desk.dial("+1 415 555 0100", None).unwrap();
+    assert!(desk.notice.get_untracked().is_none());
+    let created = desk.calls.with_untracked(|c| c[0].created_ms);
+    desk.tick(created + RING_AFTER_MS);
+    assert_eq!(desk.calls.with_untracked(|c| c[0].state.clone()), CallState::Ringing);
+    desk.tick(created + ANSWER_AFTER_MS);
+    assert_eq!(desk.calls.with_untracked(|c| c[0].state.clone()), CallState::Connected);
+    desk.set_hold(id, true);
+    assert_eq!(desk.calls.with_untracked(|c| c[0].state.clone()), CallState::Held);
+    // A second call holds... the first is already held; answering an incoming call keeps one active.
+    let inc = desk.simulate_incoming();
+    desk.set_hold(id, false);
+    desk.answer(inc);
+    let states: Vec<CallState> = desk.calls.with_untracked(|c| c.iter().map(|c| c.state.clone()).collect());
+    assert_eq!(states, vec![CallState::Held, CallState::Connected], "answering holds the other call");
+    desk.hang_up(inc);
+    desk.hang_up(id);
+    assert_eq!(desk.calls.with_untracked(|c| c[1].state.clone()), CallState::Ended(EndReason::HungUp));
+    assert!(desk.live_calls().is_empty());
+    desk.clear_ended();
+    assert!(desk.calls.with_untracked(|c| c.is_empty()));
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn click_to_call_dials_with_the_case_attached() {
+    let (_o, desk) = desk();
+    let c2c = parse_click_to_call(&json!({"type": "OUTGOING_CALL", "data": {"metaData": {"phoneNumber": "(415) 555-0123"},
+        "data": [{"entity": "interaction", "query": "sys_id=i1"}, {"entity": "sn_customerservice_case", "query": "sys_id=ca5e", "value": "CS0001001"}]}}))
+    .unwrap();
+    desk.click_to_call(c2c);
+    let call = desk.calls.with_untracked(|c| c[0].clone());
+    assert_eq!(call.number, "(415) 555-0123");
+    assert_eq!(
+        call.record,
+        Some(RecordRef { entity: "sn_customerservice_case".into(), sys_id: Some("ca5e".into()), query: "sys_id=ca5e".into(), label: String::new(), value: "CS0001001".into() })
+    );
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn persist_writes_session_storage() {
+    let (_o, desk) = desk();
+    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    storage.remove_item(SNAPSHOT_KEY).unwrap();
+    desk.set_agent_state(AgentState::NotReady(Some("Lunch".into())));
+    desk.toggle_mute();
+    desk.dial("5550100", None);
+    desk.persist();
+    let v: serde_json::Value = serde_json::from_str(&storage.get_item(SNAPSHOT_KEY).unwrap().unwrap()).unwrap();
+    assert_eq!(v["agentState"], "not-ready:Lunch");
+    assert_eq!(v["muted"], true);
+    assert_eq!(v["calls"][0]["number"], "5550100");
+    storage.remove_item(SNAPSHOT_KEY).unwrap();
+}
