@@ -9,8 +9,8 @@ pub const LINE_DEMO: &str = "Demo line";
 pub const LINE_SIP: &str = "SIP line";
 pub const MODE_EMBEDDED: &str = "In ServiceNow";
 pub const MODE_STANDALONE: &str = "Standalone";
-pub const STANDALONE_NOTICE: &str =
-    "Running on its own (no topDomain in the address): ServiceNow features such as screen pop and click-to-call are off.";
+pub const STANDALONE_NO_TOP: &str = "ServiceNow features (screen pop, click-to-call) are off: no topDomain in the address.";
+pub const STANDALONE_OWN_TAB: &str = "ServiceNow features (screen pop, click-to-call) are off in this tab: it was not opened inside ServiceNow.";
 pub const LOADING_SETTINGS: &str = "Loading settings…";
 pub const SETTINGS_PROBLEMS: &str = "Settings problems (defaults are used instead):";
 pub const PHONE_IDLE: &str = "No calls. Calls you take or place appear here.";

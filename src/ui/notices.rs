@@ -8,7 +8,17 @@ use leptos::prelude::*;
 pub fn Notices() -> impl IntoView {
     let desk = use_desk();
     let has_errors = move || desk.errors.with(|e| !e.is_empty());
-    let standalone = move || desk.loaded.get() && desk.mode() == Mode::Standalone;
+    let hidden_standalone = RwSignal::new(false);
+    let hidden_problem = RwSignal::new(false);
+    let standalone = move || {
+        desk.loaded.get()
+            && desk.mode() == Mode::Standalone
+            && !hidden_standalone.get()
+            && !desk.openframe.with(|o| matches!(o.snapshot.as_ref().map(|s| &s.phase), Some(crate::openframe::session::Phase::Failed(_))))
+    };
+    let standalone_text = move || {
+        if desk.settings.with(|s| s.top_domain.is_some()) { t::STANDALONE_OWN_TAB } else { t::STANDALONE_NO_TOP }
+    };
     view! {
         <Show when=has_errors>
             <div class="notice error" role="alert" data-testid="config-errors">
@@ -27,8 +37,17 @@ pub fn Notices() -> impl IntoView {
                 </button>
             </div>
         </Show>
+        <Show when=move || desk.openframe.with(|o| o.problem.is_some()) && !hidden_problem.get()>
+            <p class="notice error row-notice" role="alert" data-testid="of-notice">
+                <span>{move || desk.openframe.with(|o| o.problem.clone().unwrap_or_default())}</span>
+                <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| hidden_problem.set(true)>"×"</button>
+            </p>
+        </Show>
         <Show when=standalone>
-            <p class="notice info" data-testid="standalone">{t::STANDALONE_NOTICE}</p>
+            <p class="notice info row-notice" data-testid="standalone">
+                <span>{standalone_text}</span>
+                <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| hidden_standalone.set(true)>"×"</button>
+            </p>
         </Show>
         <Show when=move || !desk.loaded.get()>
             <p class="notice info" aria-live="polite">{t::LOADING_SETTINGS}</p>
