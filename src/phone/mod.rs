@@ -2,3 +2,4 @@
 pub mod call;
 pub mod demo;
 pub mod model;
+pub mod sip;

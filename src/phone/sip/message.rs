@@ -1,0 +1,888 @@
+//! SIP messages (RFC 3261 section 7 and 25): parsing and serialization, pure.
+//!
+//! Malformed input is an error value, never a panic. Header names are canonicalized (compact forms expanded,
+//! known names in their usual case); values are kept as received and parsed on demand by the helpers below.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed SIP message: {}", self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+fn err<T>(m: impl Into<String>) -> Result<T, ParseError> {
+    Err(ParseError(m.into()))
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StartLine {
+    Request { method: String, uri: String },
+    Response { code: u16, reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub start: StartLine,
+    /// Headers in order: (canonical name, value).
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// Compact forms (RFC 3261 7.3.3 and extensions) and canonical spellings.
+const CANONICAL: &[(&str, &str)] = &[
+    ("i", "Call-ID"),
+    ("m", "Contact"),
+    ("e", "Content-Encoding"),
+    ("l", "Content-Length"),
+    ("c", "Content-Type"),
+    ("f", "From"),
+    ("s", "Subject"),
+    ("k", "Supported"),
+    ("t", "To"),
+    ("v", "Via"),
+    ("r", "Refer-To"),
+    ("b", "Referred-By"),
+    ("o", "Event"),
+    ("u", "Allow-Events"),
+    ("x", "Session-Expires"),
+    ("call-id", "Call-ID"),
+    ("cseq", "CSeq"),
+    ("www-authenticate", "WWW-Authenticate"),
+    ("proxy-authenticate", "Proxy-Authenticate"),
+    ("proxy-authorization", "Proxy-Authorization"),
+    ("max-forwards", "Max-Forwards"),
+    ("record-route", "Record-Route"),
+    ("content-length", "Content-Length"),
+    ("content-type", "Content-Type"),
+    ("user-agent", "User-Agent"),
+    ("refer-to", "Refer-To"),
+    ("referred-by", "Referred-By"),
+    ("subscription-state", "Subscription-State"),
+    ("min-expires", "Min-Expires"),
+    ("retry-after", "Retry-After"),
+    ("p-asserted-identity", "P-Asserted-Identity"),
+    ("allow-events", "Allow-Events"),
+];
+
+/// Headers whose comma-separated values are separate entries (RFC 3261 7.3.1).
+const LIST_HEADERS: &[&str] =
+    &["Via", "Route", "Record-Route", "Contact", "Allow", "Supported", "Require", "Proxy-Require", "Unsupported", "Accept", "Allow-Events"];
+
+/// The canonical spelling of a header name.
+pub fn canonical_name(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    if let Some((_, c)) = CANONICAL.iter().find(|(k, _)| *k == lower) {
+        return c.to_string();
+    }
+    // Title-Case each dash-separated part: "x-case-id" -> "X-Case-Id".
+    lower
+        .split('-')
+        .map(|p| {
+            let mut c = p.chars();
+            match c.next() {
+                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c)
+}
+
+/// Splits on `sep` outside quotes and angle brackets.
+pub fn split_outside(s: &str, sep: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut quoted, mut angle, mut escaped) = (false, false, false);
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '<' if !quoted => angle = true,
+            '>' if !quoted => angle = false,
+            c if c == sep && !quoted && !angle => {
+                out.push(&s[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+impl Message {
+    /// Parses one SIP message (one WebSocket frame).
+    pub fn parse(input: &str) -> Result<Message, ParseError> {
+        // Leading CRLFs are keep-alives between messages (RFC 5626): skip them.
+        let input = input.trim_start_matches(['\r', '\n']);
+        let (head, rest) = match input.find("\r\n\r\n") {
+            Some(i) => (&input[..i], &input[i + 4..]),
+            None => match input.find("\n\n") {
+                Some(i) => (&input[..i], &input[i + 2..]),
+                None => return err("no empty line after the headers"),
+            },
+        };
+        let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+        let first = lines.next().ok_or(ParseError("empty message".into()))?;
+        let start = parse_start_line(first)?;
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in lines {
+            if line.starts_with(' ') || line.starts_with('\t') {
+                // Folded continuation line (LWS).
+                match headers.last_mut() {
+                    Some((_, v)) => {
+                        v.push(' ');
+                        v.push_str(line.trim());
+                    }
+                    None => return err("continuation line before any header"),
+                }
+                continue;
+            }
+            let Some((name, value)) = line.split_once(':') else {
+                return err(format!("header line without a colon: {line:?}"));
+            };
+            let name = name.trim_end();
+            if name.is_empty() || !name.chars().all(is_token_char) {
+                return err(format!("bad header name {name:?}"));
+            }
+            headers.push((canonical_name(name), value.trim().to_string()));
+        }
+        let mut msg = Message { start, headers, body: String::new() };
+        let lengths: Vec<&str> = msg.header_values("Content-Length");
+        let body = match lengths.first() {
+            Some(l) => {
+                if lengths.len() > 1 && lengths.iter().any(|x| x != l) {
+                    return err("conflicting Content-Length headers");
+                }
+                let n: usize = l.trim().parse().map_err(|_| ParseError(format!("bad Content-Length {l:?}")))?;
+                if rest.len() < n {
+                    return err(format!("Content-Length {n} is longer than the body ({} bytes)", rest.len()));
+                }
+                if !rest.is_char_boundary(n) {
+                    return err("Content-Length ends inside a character");
+                }
+                &rest[..n]
+            }
+            // Message-based transports (WebSocket, RFC 7118) may leave Content-Length out.
+            None => rest,
+        };
+        msg.body = body.to_string();
+        // Content-Length is derived from the body when serializing.
+        msg.remove("Content-Length");
+        msg.validate()?;
+        Ok(msg)
+    }
+
+    fn validate(&self) -> Result<(), ParseError> {
+        for h in ["Via", "From", "To", "Call-ID", "CSeq"] {
+            if self.header(h).is_none() {
+                return err(format!("missing {h}"));
+            }
+        }
+        let (seq, method) = self.cseq().ok_or(ParseError("bad CSeq".into()))?;
+        if seq > 0x7fff_ffff {
+            return err("CSeq number out of range");
+        }
+        if let StartLine::Request { method: m, .. } = &self.start {
+            if *m != method {
+                return err(format!("CSeq method {method} does not match the request method {m}"));
+            }
+        }
+        if let Some(mf) = self.header("Max-Forwards") {
+            if mf.parse::<u8>().is_err() {
+                return err(format!("bad Max-Forwards {mf:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn request(method: &str, uri: &str) -> Message {
+        Message { start: StartLine::Request { method: method.into(), uri: uri.into() }, headers: Vec::new(), body: String::new() }
+    }
+
+    pub fn response(code: u16, reason: &str) -> Message {
+        Message { start: StartLine::Response { code, reason: reason.into() }, headers: Vec::new(), body: String::new() }
+    }
+
+    pub fn is_request(&self) -> bool {
+        matches!(self.start, StartLine::Request { .. })
+    }
+
+    pub fn method(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Request { method, .. } => Some(method),
+            _ => None,
+        }
+    }
+
+    pub fn code(&self) -> Option<u16> {
+        match &self.start {
+            StartLine::Response { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    pub fn uri(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Request { uri, .. } => Some(uri),
+            _ => None,
+        }
+    }
+
+    /// The first value of a header (for list headers, the first entry).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.header_values(name).into_iter().next()
+    }
+
+    /// All values of a header, list headers split into entries.
+    pub fn header_values(&self, name: &str) -> Vec<&str> {
+        let name = canonical_name(name);
+        let list = LIST_HEADERS.contains(&name.as_str());
+        let mut out = Vec::new();
+        for (n, v) in &self.headers {
+            if *n == name {
+                if list {
+                    out.extend(split_outside(v, ',').into_iter().map(str::trim).filter(|s| !s.is_empty()));
+                } else {
+                    out.push(v.as_str());
+                }
+            }
+        }
+        out
+    }
+
+    pub fn add(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        self.headers.push((canonical_name(name), value.into()));
+        self
+    }
+
+    pub fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        self.remove(name);
+        self.add(name, value)
+    }
+
+    pub fn remove(&mut self, name: &str) -> &mut Self {
+        let name = canonical_name(name);
+        self.headers.retain(|(n, _)| *n != name);
+        self
+    }
+
+    pub fn with_body(&mut self, content_type: &str, body: impl Into<String>) -> &mut Self {
+        self.body = body.into();
+        self.set("Content-Type", content_type)
+    }
+
+    /// `(number, method)` of the CSeq header.
+    pub fn cseq(&self) -> Option<(u32, String)> {
+        let v = self.header("CSeq")?;
+        let mut it = v.split_whitespace();
+        let n = it.next()?.parse::<u32>().ok()?;
+        let m = it.next()?;
+        if it.next().is_some() || !m.chars().all(is_token_char) {
+            return None;
+        }
+        Some((n, m.to_string()))
+    }
+
+    pub fn call_id(&self) -> Option<&str> {
+        self.header("Call-ID")
+    }
+
+    pub fn from(&self) -> Option<NameAddr> {
+        NameAddr::parse(self.header("From")?).ok()
+    }
+
+    pub fn to(&self) -> Option<NameAddr> {
+        NameAddr::parse(self.header("To")?).ok()
+    }
+
+    /// The top Via.
+    pub fn via(&self) -> Option<Via> {
+        Via::parse(self.header("Via")?).ok()
+    }
+
+    /// Headers starting with `X-` (data an IVR or another desk attached to the call).
+    pub fn x_headers(&self) -> Vec<(String, String)> {
+        self.headers.iter().filter(|(n, _)| n.starts_with("X-")).cloned().collect()
+    }
+
+    /// The wire form, with a correct Content-Length.
+    pub fn serialize(&self) -> String {
+        let mut s = String::with_capacity(512 + self.body.len());
+        match &self.start {
+            StartLine::Request { method, uri } => {
+                s.push_str(method);
+                s.push(' ');
+                s.push_str(uri);
+                s.push_str(" SIP/2.0\r\n");
+            }
+            StartLine::Response { code, reason } => {
+                s.push_str(&format!("SIP/2.0 {code} {reason}\r\n"));
+            }
+        }
+        for (n, v) in &self.headers {
+            if n == "Content-Length" {
+                continue;
+            }
+            s.push_str(n);
+            s.push_str(": ");
+            s.push_str(v);
+            s.push_str("\r\n");
+        }
+        s.push_str(&format!("Content-Length: {}\r\n\r\n", self.body.len()));
+        s.push_str(&self.body);
+        s
+    }
+}
+
+fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
+    if let Some(rest) = line.strip_prefix("SIP/") {
+        let mut it = rest.splitn(3, ' ');
+        let version = it.next().unwrap_or("");
+        if version != "2.0" {
+            return err(format!("unsupported version SIP/{version}"));
+        }
+        let code = it.next().unwrap_or("");
+        if code.len() != 3 || !code.chars().all(|c| c.is_ascii_digit()) {
+            return err(format!("bad status code {code:?}"));
+        }
+        let code: u16 = code.parse().map_err(|_| ParseError("bad status code".into()))?;
+        if !(100..700).contains(&code) {
+            return err(format!("status code {code} out of range"));
+        }
+        return Ok(StartLine::Response { code, reason: it.next().unwrap_or("").to_string() });
+    }
+    let parts: Vec<&str> = line.split(' ').collect();
+    if parts.len() != 3 {
+        return err(format!("bad request line {line:?}"));
+    }
+    let (method, uri, version) = (parts[0], parts[1], parts[2]);
+    if method.is_empty() || !method.chars().all(is_token_char) {
+        return err(format!("bad method {method:?}"));
+    }
+    if version != "SIP/2.0" {
+        return err(format!("unsupported version {version:?}"));
+    }
+    if uri.is_empty() || !uri.contains(':') || uri.chars().any(|c| c.is_control()) {
+        return err(format!("bad Request-URI {uri:?}"));
+    }
+    Ok(StartLine::Request { method: method.to_string(), uri: uri.to_string() })
+}
+
+/// `;name=value;flag` parameters.
+pub type Params = Vec<(String, Option<String>)>;
+
+fn parse_params(s: &str) -> Params {
+    split_outside(s, ';')
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim().to_string())),
+            None => (p.to_ascii_lowercase(), None),
+        })
+        .collect()
+}
+
+pub fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
+    params.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_deref())
+}
+
+fn write_params(out: &mut String, params: &Params) {
+    for (k, v) in params {
+        out.push(';');
+        out.push_str(k);
+        if let Some(v) = v {
+            out.push('=');
+            out.push_str(v);
+        }
+    }
+}
+
+/// Unquotes a quoted-string, resolving backslash escapes; a token is returned as is.
+pub fn unquote(s: &str) -> String {
+    let s = s.trim();
+    if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
+        let mut out = String::new();
+        let mut esc = false;
+        for c in s[1..s.len() - 1].chars() {
+            if esc {
+                out.push(c);
+                esc = false;
+            } else if c == '\\' {
+                esc = true;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    } else {
+        s.to_string()
+    }
+}
+
+pub fn quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        if !c.is_control() {
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Decodes `%XX` escapes (URI user parts).
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let h = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            if let Some(v) = h {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A SIP or SIPS URI (RFC 3261 19.1), or a tel URI kept whole.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Uri {
+    pub scheme: String,
+    pub user: Option<String>,
+    pub host: String,
+    pub port: Option<u16>,
+    pub params: Params,
+    pub headers: Option<String>,
+}
+
+impl Uri {
+    pub fn parse(s: &str) -> Result<Uri, ParseError> {
+        let s = s.trim();
+        let (scheme, rest) = s.split_once(':').ok_or(ParseError(format!("URI without scheme: {s:?}")))?;
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+            return err(format!("bad URI scheme {scheme:?}"));
+        }
+        if scheme == "tel" {
+            let (num, params) = rest.split_once(';').unwrap_or((rest, ""));
+            return Ok(Uri { scheme, user: Some(num.to_string()), host: String::new(), port: None, params: parse_params(params), headers: None });
+        }
+        if scheme != "sip" && scheme != "sips" {
+            return err(format!("unsupported URI scheme {scheme}"));
+        }
+        let (rest, headers) = match rest.split_once('?') {
+            Some((r, h)) => (r, Some(h.to_string())),
+            None => (rest, None),
+        };
+        let (userinfo, hostpart) = match rest.rfind('@') {
+            Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
+            None => (None, rest),
+        };
+        let (hostport, params) = hostpart.split_once(';').unwrap_or((hostpart, ""));
+        let (host, port) = if hostport.starts_with('[') {
+            let end = hostport.find(']').ok_or(ParseError("unclosed IPv6 host".into()))?;
+            let port = hostport[end + 1..].strip_prefix(':');
+            (&hostport[..=end], port)
+        } else {
+            match hostport.split_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (hostport, None),
+            }
+        };
+        if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c == '"') {
+            return err(format!("bad URI host {host:?}"));
+        }
+        let port = match port {
+            Some(p) => Some(p.parse::<u16>().map_err(|_| ParseError(format!("bad URI port {p:?}")))?),
+            None => None,
+        };
+        let user = userinfo.map(|u| u.split_once(':').map(|(u, _)| u).unwrap_or(u).to_string());
+        if user.as_deref().map(|u| u.is_empty() || u.chars().any(char::is_whitespace)).unwrap_or(false) {
+            return err("bad URI user part");
+        }
+        Ok(Uri { scheme, user, host: host.to_ascii_lowercase(), port, params: parse_params(params), headers })
+    }
+
+    pub fn param(&self, name: &str) -> Option<&str> {
+        param(&self.params, name)
+    }
+
+    pub fn has_param(&self, name: &str) -> bool {
+        self.params.iter().any(|(k, _)| k == name)
+    }
+
+    /// The user part, percent-decoded.
+    pub fn user_decoded(&self) -> Option<String> {
+        self.user.as_deref().map(percent_decode)
+    }
+}
+
+impl fmt::Display for Uri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = format!("{}:", self.scheme);
+        if self.scheme == "tel" {
+            s.push_str(self.user.as_deref().unwrap_or(""));
+        } else {
+            if let Some(u) = &self.user {
+                s.push_str(u);
+                s.push('@');
+            }
+            s.push_str(&self.host);
+            if let Some(p) = self.port {
+                s.push_str(&format!(":{p}"));
+            }
+        }
+        write_params(&mut s, &self.params);
+        if let Some(h) = &self.headers {
+            s.push('?');
+            s.push_str(h);
+        }
+        f.write_str(&s)
+    }
+}
+
+/// A name-addr or addr-spec with header parameters: From, To, Contact, Route, Refer-To, P-Asserted-Identity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameAddr {
+    pub display: Option<String>,
+    pub uri: Uri,
+    pub params: Params,
+}
+
+impl NameAddr {
+    pub fn parse(s: &str) -> Result<NameAddr, ParseError> {
+        let s = s.trim();
+        if let Some(lt) = find_outside_quotes(s, '<') {
+            let gt = s[lt..].find('>').map(|i| i + lt).ok_or(ParseError(format!("unclosed '<' in {s:?}")))?;
+            let display = s[..lt].trim();
+            let display = (!display.is_empty()).then(|| unquote(display));
+            let uri = Uri::parse(&s[lt + 1..gt])?;
+            let params = parse_params(&s[gt + 1..]);
+            Ok(NameAddr { display, uri, params })
+        } else {
+            // addr-spec: parameters after the URI belong to the header (RFC 3261 20.10).
+            let (u, p) = s.split_once(';').unwrap_or((s, ""));
+            if u.contains(' ') || u.contains('"') {
+                return err(format!("bad address {s:?}"));
+            }
+            Ok(NameAddr { display: None, uri: Uri::parse(u)?, params: parse_params(p) })
+        }
+    }
+
+    pub fn tag(&self) -> Option<&str> {
+        param(&self.params, "tag")
+    }
+
+    pub fn set_param(&mut self, name: &str, value: Option<&str>) {
+        self.params.retain(|(k, _)| k != name);
+        self.params.push((name.to_string(), value.map(str::to_string)));
+    }
+}
+
+fn find_outside_quotes(s: &str, target: char) -> Option<usize> {
+    let (mut quoted, mut esc) = (false, false);
+    for (i, c) in s.char_indices() {
+        if esc {
+            esc = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted => esc = true,
+            '"' => quoted = !quoted,
+            c if c == target && !quoted => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
+impl fmt::Display for NameAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = String::new();
+        if let Some(d) = &self.display {
+            s.push_str(&quote(d));
+            s.push(' ');
+        }
+        s.push('<');
+        s.push_str(&self.uri.to_string());
+        s.push('>');
+        write_params(&mut s, &self.params);
+        f.write_str(&s)
+    }
+}
+
+/// One Via entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Via {
+    pub transport: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub params: Params,
+}
+
+impl Via {
+    pub fn parse(s: &str) -> Result<Via, ParseError> {
+        let s = s.trim();
+        let (proto, rest) = s.split_once(|c: char| c.is_whitespace()).ok_or(ParseError(format!("bad Via {s:?}")))?;
+        let parts: Vec<&str> = proto.split('/').map(str::trim).collect();
+        if parts.len() != 3 || !parts[0].eq_ignore_ascii_case("SIP") || parts[1] != "2.0" {
+            return err(format!("bad Via protocol {proto:?}"));
+        }
+        let rest = rest.trim();
+        let (sent_by, params) = rest.split_once(';').unwrap_or((rest, ""));
+        let sent_by = sent_by.trim();
+        let (host, port) = if sent_by.starts_with('[') {
+            let end = sent_by.find(']').ok_or(ParseError(format!("unclosed IPv6 host in Via {s:?}")))?;
+            match &sent_by[end + 1..] {
+                "" => (&sent_by[..=end], None),
+                p => match p.strip_prefix(':').and_then(|p| p.parse::<u16>().ok()) {
+                    Some(p) => (&sent_by[..=end], Some(p)),
+                    None => return err(format!("bad Via port {p:?}")),
+                },
+            }
+        } else {
+            match sent_by.rsplit_once(':') {
+                Some((h, p)) => match p.parse::<u16>() {
+                    Ok(p) => (h, Some(p)),
+                    Err(_) => return err(format!("bad Via port {p:?}")),
+                },
+                None => (sent_by, None),
+            }
+        };
+        if host.is_empty() {
+            return err("Via without host");
+        }
+        Ok(Via { transport: parts[2].to_ascii_uppercase(), host: host.to_string(), port, params: parse_params(params) })
+    }
+
+    pub fn branch(&self) -> Option<&str> {
+        param(&self.params, "branch")
+    }
+}
+
+impl fmt::Display for Via {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = format!("SIP/2.0/{} {}", self.transport, self.host);
+        if let Some(p) = self.port {
+            s.push_str(&format!(":{p}"));
+        }
+        write_params(&mut s, &self.params);
+        f.write_str(&s)
+    }
+}
+
+/// A human reason for a final failure response, for the agent.
+pub fn failure_text(code: u16) -> &'static str {
+    match code {
+        486 | 600 => "The line is busy",
+        480 => "The person is not available right now",
+        408 => "No answer",
+        404 | 604 => "That number does not exist",
+        484 => "The number is incomplete",
+        403 | 603 => "The call was declined",
+        401 | 407 => "The SIP server refused the credentials",
+        487 => "The call was cancelled",
+        488 | 606 => "The other side cannot accept this call's audio",
+        500..=599 => "The SIP server is unavailable",
+        _ => "The call could not be connected",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INVITE: &str = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
+Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK776asdhds;rport\r\n\
+Max-Forwards: 70\r\n\
+To: Bob <sip:bob@biloxi.example.com>\r\n\
+From: \"Alice \\\"A\\\"\" <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
+Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n\
+CSeq: 314159 INVITE\r\n\
+Contact: <sip:alice@df7jal23ls0d.invalid;transport=ws>\r\n\
+X-Case-Id: CS0001001\r\n\
+Content-Type: application/sdp\r\n\
+Content-Length: 4\r\n\
+\r\n\
+v=0\n";
+
+    #[test]
+    fn parses_a_request() {
+        let m = Message::parse(INVITE).unwrap();
+        assert_eq!(m.method(), Some("INVITE"));
+        assert_eq!(m.uri(), Some("sip:bob@biloxi.example.com"));
+        assert_eq!(m.cseq(), Some((314159, "INVITE".into())));
+        let from = m.from().unwrap();
+        assert_eq!(from.display.as_deref(), Some("Alice \"A\""));
+        assert_eq!(from.tag(), Some("1928301774"));
+        assert_eq!(from.uri.user.as_deref(), Some("alice"));
+        let via = m.via().unwrap();
+        assert_eq!(via.transport, "WSS");
+        assert_eq!(via.branch(), Some("z9hG4bK776asdhds"));
+        assert!(via.params.iter().any(|(k, v)| k == "rport" && v.is_none()));
+        assert_eq!(m.body, "v=0\n");
+        assert_eq!(m.x_headers(), vec![("X-Case-Id".to_string(), "CS0001001".to_string())]);
+    }
+
+    #[test]
+    fn round_trips() {
+        let m = Message::parse(INVITE).unwrap();
+        let again = Message::parse(&m.serialize()).unwrap();
+        assert_eq!(m, again);
+        let mut r = Message::response(180, "Ringing");
+        r.add("Via", "SIP/2.0/WSS x.invalid;branch=z9hG4bKa")
+            .add("From", "<sip:a@b>;tag=1")
+            .add("To", "<sip:b@b>;tag=2")
+            .add("Call-ID", "c")
+            .add("CSeq", "1 INVITE");
+        let text = r.serialize();
+        assert!(text.starts_with("SIP/2.0 180 Ringing\r\n"));
+        assert!(text.ends_with("Content-Length: 0\r\n\r\n"));
+        assert_eq!(Message::parse(&text).unwrap(), r);
+    }
+
+    #[test]
+    fn compact_forms_and_folding_and_odd_spacing() {
+        // Cases in the spirit of RFC 4475 3.1.1.1 (wsinv) and 3.1.1.2 (intmeth): compact names, folded
+        // lines, unusual whitespace, multiple Vias in one header and many, case-insensitive names.
+        let text = "OPTIONS sip:user@example.com SIP/2.0\r\n\
+v: SIP/2.0/UDP  192.0.2.1:5060 ;branch=z9hG4bK1 , SIP/2.0/TCP proxy.example.com;branch=z9hG4bK2\r\n\
+VIA: SIP/2.0/WS h.invalid;branch=z9hG4bK3\r\n\
+f: <sip:caller@example.net>\r\n  ;tag=134161461246\r\n\
+t  :   <sip:user@example.com>\r\n\
+i: 1234@x\r\n\
+CSeq:   7    OPTIONS\r\n\
+Max-Forwards: 69\r\n\
+m: \"A, B\" <sip:a@h.invalid>;expires=60, <sip:b@h.invalid>\r\n\
+l: 0\r\n\r\n";
+        let m = Message::parse(text).unwrap();
+        assert_eq!(m.header_values("Via").len(), 3);
+        assert_eq!(Via::parse(m.header_values("via")[0]).unwrap().port, Some(5060));
+        assert_eq!(Via::parse(m.header_values("Via")[2]).unwrap().transport, "WS");
+        assert_eq!(m.from().unwrap().tag(), Some("134161461246"));
+        assert_eq!(m.call_id(), Some("1234@x"));
+        assert_eq!(m.cseq(), Some((7, "OPTIONS".into())));
+        let contacts = m.header_values("Contact");
+        assert_eq!(contacts.len(), 2, "{contacts:?}");
+        assert_eq!(NameAddr::parse(contacts[0]).unwrap().display.as_deref(), Some("A, B"));
+        assert_eq!(param(&NameAddr::parse(contacts[0]).unwrap().params, "expires"), Some("60"));
+    }
+
+    #[test]
+    fn uris() {
+        let u = Uri::parse("sip:%61lice:secret@Atlanta.COM:5061;transport=ws;lr?subject=x").unwrap();
+        assert_eq!(u.user.as_deref(), Some("%61lice"));
+        assert_eq!(u.user_decoded().as_deref(), Some("alice"));
+        assert_eq!(u.host, "atlanta.com");
+        assert_eq!(u.port, Some(5061));
+        assert_eq!(u.param("transport"), Some("ws"));
+        assert!(u.has_param("lr"));
+        assert_eq!(u.headers.as_deref(), Some("subject=x"));
+        assert_eq!(Uri::parse("sips:[2001:db8::1]:5061").unwrap().port, Some(5061));
+        assert_eq!(Uri::parse("tel:+14155550123;phone-context=x").unwrap().user.as_deref(), Some("+14155550123"));
+        assert!(Uri::parse("http://x").is_err());
+        assert!(Uri::parse("sip:").is_err());
+        assert!(Uri::parse("sip:a@h:99999").is_err());
+        assert!(Uri::parse("sip:a b@h").is_err());
+        let s = "sip:bob@h.example;transport=ws";
+        assert_eq!(Uri::parse(s).unwrap().to_string(), s);
+        // addr-spec with header params (RFC 3261 20.10)
+        let na = NameAddr::parse("sip:bob@h;tag=88").unwrap();
+        assert_eq!(na.tag(), Some("88"));
+        assert!(na.uri.params.is_empty());
+        let na = NameAddr::parse("<sip:bob@h;transport=ws>;tag=9").unwrap();
+        assert_eq!(na.uri.param("transport"), Some("ws"));
+        assert_eq!(na.to_string(), "<sip:bob@h;transport=ws>;tag=9");
+        assert!(NameAddr::parse("Bob <sip:bob@h").is_err());
+        // RFC 5118-style IPv6 references
+        let v = Via::parse("SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKas3").unwrap();
+        assert_eq!(v.host, "[2001:db8::9:1]");
+        assert_eq!(v.port, Some(6050));
+        let v = Via::parse("SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3").unwrap();
+        assert_eq!(v.port, None);
+    }
+
+    #[test]
+    fn rejects_malformed_input() {
+        let base = |start: &str, extra: &str| {
+            format!("{start}\r\nVia: SIP/2.0/WS h.invalid;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n{extra}\r\n")
+        };
+        assert!(Message::parse(&base("INVITE sip:c@d SIP/2.0", "")).is_ok());
+        let bad = [
+            base("INVITE sip:c@d SIP/7.0", ""),                         // RFC 4475 badvers
+            base("INVITE sip:c@d  SIP/2.0", ""),                        // extra space in the request line
+            base("INVITE c@d SIP/2.0", ""),                             // no scheme
+            base("INV ITE sip:c@d SIP/2.0", ""),
+            base("SIP/2.0 99 Too low", ""),
+            base("SIP/2.0 2000 Big", ""),
+            base("OPTIONS sip:c@d SIP/2.0", ""),                        // RFC 4475 mismatch01: CSeq method differs
+            base("INVITE sip:c@d SIP/2.0", "Content-Length: 10\r\n"),   // RFC 4475 clerr: longer than the body
+            base("INVITE sip:c@d SIP/2.0", "Content-Length: -1\r\n"),   // RFC 4475 ncl
+            base("INVITE sip:c@d SIP/2.0", "Content-Length: x\r\n"),
+            base("INVITE sip:c@d SIP/2.0", "Max-Forwards: 300\r\n"),
+            base("INVITE sip:c@d SIP/2.0", "Bad Header: x\r\n"),
+            base("INVITE sip:c@d SIP/2.0", "NoColon\r\n"),
+            "INVITE sip:c@d SIP/2.0\r\nCall-ID: x\r\n\r\n".to_string(), // missing headers
+            "INVITE sip:c@d SIP/2.0\r\n".to_string(),                  // no blank line
+            String::new(),
+            "\r\n\r\n".to_string(),
+            "SIP/2.0 200 OK\r\nCSeq: 99999999999 INVITE\r\nVia: SIP/2.0/WS h;branch=z\r\nFrom: <sip:a@b>\r\nTo: <sip:a@b>\r\nCall-ID: x\r\n\r\n".to_string(),
+        ];
+        for b in bad {
+            assert!(Message::parse(&b).is_err(), "accepted: {b:?}");
+        }
+    }
+
+    #[test]
+    fn body_is_bounded_by_content_length_in_bytes() {
+        let text = "MESSAGE sip:c@d SIP/2.0\r\nVia: SIP/2.0/WS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\nContent-Length: 2\r\n\r\néxyz";
+        assert_eq!(Message::parse(text).unwrap().body, "é");
+        let text = text.replace("Content-Length: 2", "Content-Length: 1");
+        assert!(Message::parse(&text).is_err(), "a length ending inside a character is an error");
+        let no_len = "MESSAGE sip:c@d SIP/2.0\r\nVia: SIP/2.0/WS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\n\r\nhello";
+        assert_eq!(Message::parse(no_len).unwrap().body, "hello", "WebSocket frames may omit Content-Length");
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+        assert_eq!(unquote(&quote("a\"b\\c")), "a\"b\\c");
+        assert_eq!(unquote("token"), "token");
+        assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
+        assert_eq!(failure_text(486), "The line is busy");
+    }
+
+    #[test]
+    fn never_panics_on_prefixes_of_valid_messages() {
+        for i in 0..INVITE.len() {
+            if INVITE.is_char_boundary(i) {
+                let _ = Message::parse(&INVITE[..i]);
+            }
+        }
+    }
+}

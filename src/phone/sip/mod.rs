@@ -1,0 +1,2 @@
+//! SIP over WebSocket, as pure state machines (no browser types).
+pub mod message;
