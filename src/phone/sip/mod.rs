@@ -1,2 +1,3 @@
 //! SIP over WebSocket, as pure state machines (no browser types).
+pub mod digest;
 pub mod message;
