@@ -1,3 +1,4 @@
 //! SIP over WebSocket, as pure state machines (no browser types).
 pub mod digest;
 pub mod message;
+pub mod ua;
