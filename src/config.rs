@@ -75,6 +75,8 @@ pub struct SipSettings {
     /// SIP domain of the agent's address of record.
     pub domain: String,
     pub ice_servers: Vec<String>,
+    /// Send DTMF by SIP INFO instead of in the audio (RFC 4733).
+    pub dtmf_info: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,7 +113,7 @@ impl Default for Settings {
             config_path: "config.json".into(),
             title: "Agent Desktop".into(),
             line: LineKind::Demo,
-            sip: SipSettings { server: String::new(), domain: String::new(), ice_servers: Vec::new() },
+            sip: SipSettings { server: String::new(), domain: String::new(), ice_servers: Vec::new(), dtmf_info: false },
             default_country: "US".into(),
             not_ready_reasons: vec!["Break".into(), "Lunch".into(), "Meeting".into(), "Training".into()],
             dispositions: vec!["Resolved".into(), "Follow-up needed".into(), "Escalated".into(), "Wrong number".into()],
@@ -276,7 +278,8 @@ impl Applier<'_> {
     }
 }
 
-fn check_ws_url(url: &str) -> Result<(), String> {
+/// A SIP WebSocket address must be wss://, or ws:// only on this computer.
+pub fn check_ws_url(url: &str) -> Result<(), String> {
     let lower = url.to_ascii_lowercase();
     if let Some(rest) = lower.strip_prefix("wss://") {
         if rest.is_empty() || rest.starts_with('/') {
@@ -416,6 +419,11 @@ impl Settings {
                         }
                     }
                 }
+                "dtmf" => match v.as_str() {
+                    Some("rfc4733") => self.sip.dtmf_info = false,
+                    Some("info") => self.sip.dtmf_info = true,
+                    _ => a.err(&key, "must be \"rfc4733\" or \"info\""),
+                },
                 "iceServers" => {
                     if let Some(l) = a.list(&key, v) {
                         if let Some(bad) = l.iter().find(|u| !(u.starts_with("stun:") || u.starts_with("turn:") || u.starts_with("turns:"))) {
@@ -505,15 +513,9 @@ impl Settings {
 
     /// Problems that make the chosen line unusable (checked after all sources are applied).
     pub fn check(&self) -> Vec<ConfigError> {
-        let mut errors = Vec::new();
-        if self.line == LineKind::Sip && self.sip.server.is_empty() {
-            errors.push(ConfigError {
-                source: Source::ConfigFile,
-                key: "sip.server".into(),
-                message: "is required for the SIP line: set it to your server's wss:// address, or use the demo line".into(),
-            });
-        }
-        errors
+        let _ = self;
+        // The SIP server may be left out: the sign-in form asks for it.
+        Vec::new()
     }
 }
 
@@ -627,11 +629,13 @@ mod tests {
     }
 
     #[test]
-    fn sip_line_needs_a_server_and_url_demo_overrides() {
-        let (s, e) = resolve("", Some(r#"{"line":"sip"}"#));
+    fn sip_line_settings_and_url_demo_overrides() {
+        let (s, e) = resolve("", Some(r#"{"line":"sip","sip":{"dtmf":"info"}}"#));
         assert_eq!(s.line, LineKind::Sip);
-        assert_eq!(e.len(), 1);
-        assert_eq!(e[0].key, "sip.server");
+        assert!(e.is_empty(), "the sign-in form asks for a missing server: {e:?}");
+        assert!(s.sip.dtmf_info);
+        let (_, e) = resolve("", Some(r#"{"sip":{"dtmf":"beeps"}}"#));
+        assert_eq!(e[0].key, "sip.dtmf");
         let (s, e) = resolve("demo=1", Some(r#"{"line":"sip"}"#));
         assert_eq!(s.line, LineKind::Demo);
         assert!(e.is_empty());

@@ -9,7 +9,9 @@ use crate::openframe::protocol::{self, ClickToCall, Icon, Incoming, Outgoing, Pr
 use crate::openframe::session::{Phase, SessionEvent};
 use crate::phone::call::{Call, CallState, Direction, EndReason};
 use crate::phone::demo::DemoLine;
+use crate::config::LineKind;
 use crate::phone::model::{AgentState, PresenceTone};
+use crate::phone::sipline::{self, LineStatus};
 use crate::strings as t;
 use leptos::prelude::*;
 use serde_json::{json, Value};
@@ -51,6 +53,9 @@ pub enum Mode {
 
 /// localStorage key of the last section the agent looked at (a UI preference, not a secret).
 pub const TAB_KEY: &str = "agent-desktop.tab";
+/// localStorage keys of the last SIP server and user (not the password).
+pub const SIP_SERVER_KEY: &str = "agent-desktop.sip.server";
+pub const SIP_USER_KEY: &str = "agent-desktop.sip.user";
 /// sessionStorage key of the state saved when ServiceNow destroys the frame.
 pub const SNAPSHOT_KEY: &str = "agent-desktop.snapshot";
 
@@ -87,8 +92,10 @@ pub struct Desk {
     pub notice: RwSignal<Option<String>>,
     /// The clock the call timers render from (ms since the epoch), updated every second by the line ticker.
     pub now: RwSignal<f64>,
+    pub line_status: RwSignal<LineStatus>,
     sources: StoredValue<Sources>,
     line: StoredValue<DemoLine>,
+    next_call_id: StoredValue<u32>,
 }
 
 fn now_ms() -> f64 {
@@ -111,8 +118,10 @@ impl Desk {
             calls: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
             now: RwSignal::new(now_ms()),
+            line_status: RwSignal::new(LineStatus::Demo),
             sources: StoredValue::new(Sources::default()),
             line: StoredValue::new(DemoLine::new()),
+            next_call_id: StoredValue::new(1),
         }
     }
 
@@ -307,6 +316,7 @@ impl Desk {
 
     pub fn toggle_mute(&self) {
         self.muted.update(|m| *m = !*m);
+        sipline::set_muted(self.muted.get_untracked());
         self.publish(Outgoing::SetIcons(self.header_icons()));
     }
 
@@ -355,7 +365,18 @@ impl Desk {
         }
     }
 
-    // ---- Calls (demo line) ----
+    // ---- Calls: one set of intents, carried by the demo line or the SIP line ----
+
+    fn is_sip(&self) -> bool {
+        self.settings.with_untracked(|s| s.line == LineKind::Sip)
+    }
+
+    /// A fresh call id for the desk (both lines use the desk's ids).
+    pub fn alloc_call_id(&self) -> u32 {
+        let id = self.next_call_id.get_value();
+        self.next_call_id.set_value(id + 1);
+        id
+    }
 
     /// Starts the line's clock (call progress and timers).
     pub fn start_line(&self) {
@@ -366,11 +387,53 @@ impl Desk {
             let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 250);
         }
         cb.forget();
+        if self.is_sip() {
+            self.line_status.set(LineStatus::SignedOut);
+            self.agent_state.set(AgentState::Offline);
+        } else {
+            self.line_status.set(LineStatus::Demo);
+        }
+    }
+
+    /// Signs in to the SIP server (the SIP line).
+    pub fn sign_in(&self, server: &str, user: &str, password: &str) -> Result<(), String> {
+        config::check_ws_url(server.trim())?;
+        if user.trim().is_empty() {
+            return Err(t::SIGN_IN_USER_REQUIRED.into());
+        }
+        let (domain, ice) = self.settings.with_untracked(|s| (s.sip.domain.clone(), s.sip.ice_servers.clone()));
+        let domain = if domain.is_empty() { host_of(server) } else { domain };
+        browser::save(SIP_SERVER_KEY, server.trim());
+        browser::save(SIP_USER_KEY, user.trim());
+        sipline::sign_in(*self, server, &domain, user, password, "", ice);
+        Ok(())
+    }
+
+    /// The line went up or down: Offline follows it, and signing in makes the agent Not Ready (not Ready:
+    /// taking calls is the agent's choice).
+    pub fn set_line_status(&self, status: LineStatus) {
+        let up = status == LineStatus::Registered;
+        self.line_status.set(status);
+        let state = self.agent_state.get_untracked();
+        if up && state == AgentState::Offline {
+            self.set_agent_state(AgentState::NotReady(None));
+        } else if !up && state != AgentState::Offline && self.is_sip() {
+            self.set_agent_state(AgentState::Offline);
+        }
+    }
+
+    pub fn sign_out(&self) {
+        sipline::sign_out();
+        self.agent_state.set(AgentState::Offline);
+        self.publish_presence();
     }
 
     /// Advances calls by the clock.
     pub fn tick(&self, now: f64) {
         self.now.set(now);
+        if self.is_sip() {
+            return;
+        }
         let mut ended = false;
         self.line.with_value(|line| {
             self.calls.update(|calls| {
@@ -389,19 +452,46 @@ impl Desk {
     /// Dials a number, optionally for a ServiceNow record. Returns the call id.
     pub fn dial(&self, number: &str, record: Option<RecordRef>) -> Option<u32> {
         self.notice.set(None);
-        let mut call = match self.line.try_update_value(|l| l.dial(number, now_ms())) {
-            Some(Ok(c)) => c,
-            Some(Err(m)) => {
-                self.notice.set(Some(m));
+        let digits = number.chars().filter(|c| c.is_ascii_alphanumeric()).count();
+        if digits == 0 {
+            self.notice.set(Some(format!("'{}' is not a phone number", number.trim())));
+            return None;
+        }
+        let id = self.alloc_call_id();
+        let mut call = if self.is_sip() {
+            if self.line_status.get_untracked() != LineStatus::Registered {
+                self.notice.set(Some(t::NOT_SIGNED_IN.into()));
                 return None;
             }
-            None => return None,
+            Call::new(id, Direction::Outbound, number.trim(), None, now_ms())
+        } else {
+            match self.line.try_update_value(|l| l.dial(id, number, now_ms())) {
+                Some(Ok(c)) => c,
+                Some(Err(m)) => {
+                    self.notice.set(Some(m));
+                    return None;
+                }
+                None => return None,
+            }
         };
+        // "Send screen on transfer": the record on screen travels with the call as X- headers.
+        let extra: Vec<(String, String)> = record
+            .as_ref()
+            .map(|r| {
+                let mut h = vec![("X-SN-Table".to_string(), r.entity.clone())];
+                if let Some(id) = &r.sys_id {
+                    h.push(("X-SN-Sys-Id".to_string(), id.clone()));
+                }
+                h
+            })
+            .unwrap_or_default();
         call.record = record;
-        let id = call.id;
         self.hold_others(None);
         self.calls.update(|c| c.push(call));
         self.select_tab(Tab::Phone);
+        if self.is_sip() {
+            sipline::dial(id, number.trim().to_string(), extra);
+        }
         Some(id)
     }
 
@@ -414,12 +504,117 @@ impl Desk {
 
     /// A simulated incoming call on the demo line.
     pub fn simulate_incoming(&self) -> u32 {
-        let call = self.line.try_update_value(|l| l.incoming(None, now_ms())).expect("line");
-        let id = call.id;
+        let id = self.alloc_call_id();
+        let call = self.line.try_update_value(|l| l.incoming(id, None, now_ms())).expect("line");
         let (name, number) = (call.name.clone(), call.number.clone());
+        if let Some(code) = self.busy_code() {
+            let mut call = call;
+            call.end(EndReason::Missed, now_ms());
+            call.note = Some(format!("{} ({code})", t::AUTO_REJECTED));
+            self.calls.update(|c| c.push(call));
+            return id;
+        }
         self.calls.update(|c| c.push(call));
         self.alert_incoming(name.as_deref(), &number);
         id
+    }
+
+    /// Whether an incoming call is refused automatically, and with which SIP code (480 while Not Ready,
+    /// 486 in wrap-up or when already on a call), when the settings ask for it.
+    fn busy_code(&self) -> Option<u16> {
+        if !self.settings.with_untracked(|s| s.reject_when_busy) {
+            return None;
+        }
+        match self.agent_state.get_untracked() {
+            AgentState::Ready => None,
+            AgentState::AfterCallWork => Some(486),
+            _ => Some(480),
+        }
+    }
+
+    /// The SIP line received a call. Returns the code to refuse it with, or None to ring.
+    pub fn sip_incoming(&self, id: u32, name: Option<&str>, number: &str, x_headers: Vec<(String, String)>) -> Option<u16> {
+        let mut call = Call::new(id, Direction::Inbound, number, name.map(str::to_string), now_ms());
+        call.record = record_from_headers(&x_headers);
+        call.x_headers = x_headers;
+        if let Some(code) = self.busy_code() {
+            call.end(EndReason::Missed, now_ms());
+            call.note = Some(format!("{} ({code})", t::AUTO_REJECTED));
+            self.calls.update(|c| c.push(call));
+            return Some(code);
+        }
+        self.calls.update(|c| c.push(call));
+        self.alert_incoming(name, number);
+        None
+    }
+
+    /// The SIP line placed a call on the far end's request (we are being transferred).
+    pub fn sip_outgoing(&self, id: u32, target: &str, replacing: Option<u32>) {
+        let mut call = Call::new(id, Direction::Outbound, target, None, now_ms());
+        if let Some(old) = replacing {
+            call.record = self.calls.with_untracked(|c| c.iter().find(|c| c.id == old).and_then(|c| c.record.clone()));
+        }
+        self.calls.update(|c| c.push(call));
+    }
+
+    /// A call replacing another (consultative transfer completed towards us).
+    pub fn sip_replacing(&self, id: u32, old: Option<u32>, name: &str, number: &str) {
+        let prev = old.and_then(|o| self.calls.with_untracked(|c| c.iter().find(|c| c.id == o).cloned()));
+        let mut call = Call::new(id, Direction::Inbound, number, (!name.is_empty()).then(|| name.to_string()), now_ms());
+        if let Some(p) = prev {
+            call.record = p.record.clone();
+            call.x_headers = p.x_headers.clone();
+        }
+        self.calls.update(|c| c.push(call));
+    }
+
+    pub fn call_ringing(&self, id: u32) {
+        self.update_call(id, |c| {
+            if c.state == CallState::Dialing {
+                c.state = CallState::Ringing
+            }
+        });
+    }
+
+    pub fn call_connected(&self, id: u32) {
+        let now = now_ms();
+        self.update_call(id, |c| {
+            if c.is_live() && c.state != CallState::Held {
+                c.connect(now)
+            }
+        });
+        self.restore_title();
+    }
+
+    pub fn call_ended(&self, id: u32, reason: EndReason) {
+        let now = now_ms();
+        self.update_call(id, |c| c.end(reason, now));
+        self.after_call_change();
+    }
+
+    pub fn call_note(&self, id: u32, note: Option<String>) {
+        self.update_call(id, |c| c.note = note);
+    }
+
+    pub fn call_packets(&self, id: u32, packets: (u64, u64)) {
+        self.update_call(id, |c| c.packets = packets);
+    }
+
+    pub fn hold_failed(&self, id: u32) {
+        let now = now_ms();
+        self.update_call(id, |c| {
+            let held = c.state == CallState::Held;
+            c.set_held(!held, now);
+        });
+    }
+
+    pub fn transfer_progress(&self, id: u32, code: u16, done: bool) {
+        let note = match (code, done) {
+            (200..=299, true) => t::TRANSFER_DONE.to_string(),
+            (_, true) => format!("{}: {}", t::TRANSFER_FAILED, crate::phone::sip::message::failure_text(code)),
+            _ => format!("{} ({code})", t::TRANSFER_PROGRESS),
+        };
+        self.call_note(id, Some(note));
     }
 
     /// Tells ServiceNow about an incoming call: show the frame, title = caller, subtitle = number.
@@ -439,16 +634,20 @@ impl Desk {
     }
 
     fn hold_others(&self, except: Option<u32>) {
-        let now = now_ms();
-        self.calls.update(|calls| {
-            for c in calls.iter_mut().filter(|c| Some(c.id) != except && c.state == CallState::Connected) {
-                c.set_held(true, now);
-            }
+        let others: Vec<u32> = self.calls.with_untracked(|calls| {
+            calls.iter().filter(|c| Some(c.id) != except && c.state == CallState::Connected).map(|c| c.id).collect()
         });
+        for id in others {
+            self.set_hold(id, true);
+        }
     }
 
     pub fn answer(&self, id: u32) {
         self.hold_others(Some(id));
+        if self.is_sip() {
+            sipline::answer(id);
+            return;
+        }
         self.update_call(id, |c| {
             if c.state == CallState::Alerting {
                 c.connect(now_ms())
@@ -458,11 +657,19 @@ impl Desk {
     }
 
     pub fn reject(&self, id: u32) {
+        if self.is_sip() {
+            sipline::reject(id, 486);
+        }
         self.update_call(id, |c| c.end(EndReason::Rejected, now_ms()));
         self.after_call_change();
     }
 
     pub fn hang_up(&self, id: u32) {
+        if self.is_sip() {
+            // The line reports the end (BYE answered, CANCEL done) and the desk updates then.
+            sipline::hang_up(id);
+            return;
+        }
         self.update_call(id, |c| {
             let reason = match c.state {
                 CallState::Dialing | CallState::Ringing => EndReason::Cancelled,
@@ -478,7 +685,51 @@ impl Desk {
         if !held {
             self.hold_others(Some(id));
         }
+        let changed = self.calls.with_untracked(|c| {
+            c.iter().any(|c| c.id == id && ((held && c.state == CallState::Connected) || (!held && c.state == CallState::Held)))
+        });
+        if !changed {
+            return;
+        }
         self.update_call(id, |c| c.set_held(held, now_ms()));
+        if self.is_sip() {
+            sipline::hold(id, held);
+        }
+    }
+
+    /// Sends a DTMF digit on a connected call.
+    pub fn send_dtmf(&self, id: u32, digit: char) {
+        if !"0123456789*#ABCD".contains(digit) {
+            return;
+        }
+        if self.is_sip() {
+            let info = self.settings.with_untracked(|s| s.sip.dtmf_info);
+            sipline::dtmf(id, digit, info);
+        }
+        self.update_call(id, |c| {
+            let mut n = c.note.clone().filter(|n| n.starts_with(t::DTMF_SENT)).unwrap_or_else(|| format!("{}: ", t::DTMF_SENT));
+            n.push(digit);
+            c.note = Some(n);
+        });
+    }
+
+    /// Blind transfer to `target`; with `consult`, completes a consultative transfer to that call's party.
+    pub fn transfer(&self, id: u32, target: &str, consult: Option<u32>) {
+        if self.is_sip() {
+            match sipline::transfer(id, target, consult) {
+                Ok(()) => self.call_note(id, Some(t::TRANSFER_PROGRESS.into())),
+                Err(m) => self.call_note(id, Some(m)),
+            }
+            return;
+        }
+        if target.chars().filter(|c| c.is_ascii_alphanumeric()).count() == 0 && consult.is_none() {
+            self.call_note(id, Some(format!("'{target}' is not a phone number")));
+            return;
+        }
+        self.call_ended(id, EndReason::Transferred);
+        if let Some(c) = consult {
+            self.call_ended(c, EndReason::Transferred);
+        }
     }
 
     /// Removes ended calls from the phone panel.
@@ -509,6 +760,25 @@ impl Desk {
             Direction::Outbound => t::OUTBOUND,
         }
     }
+}
+
+/// The host part of a ws(s):// URL (the SIP domain when none is configured).
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let hostport = rest.split(['/', '?']).next().unwrap_or("");
+    if hostport.starts_with('[') {
+        return hostport.split(']').next().map(|h| format!("{h}]")).unwrap_or_default();
+    }
+    hostport.split(':').next().unwrap_or("").to_string()
+}
+
+/// A record named by the call's `X-SN-Table` / `X-SN-Sys-Id` headers (sent by another desk or an IVR).
+pub fn record_from_headers(h: &[(String, String)]) -> Option<RecordRef> {
+    let get = |k: &str| h.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.trim().to_string());
+    let table = get("X-SN-Table")?;
+    let id = get("X-SN-Sys-Id")?;
+    let ok = |s: &str| !s.is_empty() && s.len() <= 80 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    (ok(&table) && ok(&id)).then(|| RecordRef { entity: table, sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() })
 }
 
 impl Default for Desk {

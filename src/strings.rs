@@ -72,5 +72,29 @@ pub fn call_ended(reason: &crate::phone::call::EndReason) -> String {
         Missed => "Missed call".into(),
         Cancelled => "Call cancelled".into(),
         Failed(m) => format!("Call failed: {m}"),
+        Transferred => "Call transferred".into(),
     }
 }
+pub const SIGN_IN_USER_REQUIRED: &str = "Enter your SIP user name.";
+pub const NOT_SIGNED_IN: &str = "The phone is not signed in to the SIP server yet.";
+pub const AUTO_REJECTED: &str = "Refused automatically: you were not Ready";
+pub const TRANSFER_DONE: &str = "Transferred";
+pub const TRANSFER_FAILED: &str = "Transfer failed";
+pub const TRANSFER_PROGRESS: &str = "Transferring…";
+pub const DTMF_SENT: &str = "Sent";
+pub const SIGN_IN: &str = "Sign in";
+pub const SIGN_OUT: &str = "Sign out";
+pub const SIP_SERVER: &str = "SIP server (wss://)";
+pub const SIP_USER: &str = "User";
+pub const SIP_PASSWORD: &str = "Password";
+pub const LINE_CONNECTING: &str = "Connecting…";
+pub const LINE_REGISTERED: &str = "SIP ready";
+pub const LINE_SIGNED_OUT: &str = "Signed out";
+pub const LINE_DOWN: &str = "Line down";
+pub const KEYPAD: &str = "Keypad";
+pub const TRANSFER: &str = "Transfer";
+pub const TRANSFER_TARGET: &str = "Transfer to (number)";
+pub const BLIND_TRANSFER: &str = "Transfer now";
+pub const CONSULT: &str = "Consult first";
+pub const COMPLETE_TRANSFER: &str = "Complete transfer";
+pub const PACKETS: &str = "Audio packets";

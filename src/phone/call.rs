@@ -22,6 +22,8 @@ pub enum EndReason {
     Cancelled,
     /// The call could not be set up; the text says why, for a person.
     Failed(String),
+    /// The agent transferred the call.
+    Transferred,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +56,12 @@ pub struct Call {
     pub held_since: Option<f64>,
     /// The ServiceNow record the call belongs to (click-to-call context, screen pop, or the agent's choice).
     pub record: Option<RecordRef>,
+    /// `X-` headers the call arrived with (screen-pop data from an IVR or another desk).
+    pub x_headers: Vec<(String, String)>,
+    /// Audio packets (received, sent), from the media statistics.
+    pub packets: (u64, u64),
+    /// A transient status line (transfer progress, hold failure...).
+    pub note: Option<String>,
 }
 
 impl Call {
@@ -70,6 +78,9 @@ impl Call {
             hold_ms: 0.0,
             held_since: None,
             record: None,
+            x_headers: Vec::new(),
+            packets: (0, 0),
+            note: None,
         }
     }
 

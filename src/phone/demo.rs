@@ -16,39 +16,32 @@ pub const DEMO_CALLERS: [(&str, &str); 3] =
 
 #[derive(Default)]
 pub struct DemoLine {
-    next_id: u32,
     next_caller: usize,
 }
 
 impl DemoLine {
     pub fn new() -> DemoLine {
-        DemoLine { next_id: 1, next_caller: 0 }
+        DemoLine { next_caller: 0 }
     }
 
-    fn id(&mut self) -> u32 {
-        let id = self.next_id.max(1);
-        self.next_id = id + 1;
-        id
-    }
-
-    /// Places a call. The number must contain digits.
-    pub fn dial(&mut self, number: &str, now: f64) -> Result<Call, String> {
+    /// Places a call with the desk's id `id`. The number must contain digits.
+    pub fn dial(&mut self, id: u32, number: &str, now: f64) -> Result<Call, String> {
         let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
         if digits.is_empty() {
             return Err(format!("'{number}' is not a phone number"));
         }
-        Ok(Call::new(self.id(), Direction::Outbound, number.trim(), None, now))
+        Ok(Call::new(id, Direction::Outbound, number.trim(), None, now))
     }
 
-    /// A simulated incoming call from the next demo caller (or the given one).
-    pub fn incoming(&mut self, caller: Option<(&str, &str)>, now: f64) -> Call {
+    /// A simulated incoming call from the next demo caller (or the given one), with the desk's id `id`.
+    pub fn incoming(&mut self, id: u32, caller: Option<(&str, &str)>, now: f64) -> Call {
         let (name, number) = caller.unwrap_or_else(|| {
             let c = DEMO_CALLERS[self.next_caller % DEMO_CALLERS.len()];
             self.next_caller += 1;
             c
         });
         let name = (!name.is_empty()).then(|| name.to_string());
-        Call::new(self.id(), Direction::Inbound, number, name, now)
+        Call::new(id, Direction::Inbound, number, name, now)
     }
 
     /// Advances one call by the clock; returns true when it changed.
@@ -85,7 +78,7 @@ mod tests {
     #[test]
     fn outgoing_rings_then_answers() {
         let mut line = DemoLine::new();
-        let mut c = line.dial("+1 415 555 0100", 0.0).unwrap();
+        let mut c = line.dial(1, "+1 415 555 0100", 0.0).unwrap();
         assert_eq!(c.state, CallState::Dialing);
         assert!(!line.tick(&mut c, 100.0));
         assert!(line.tick(&mut c, RING_AFTER_MS));
@@ -93,21 +86,21 @@ mod tests {
         assert!(line.tick(&mut c, ANSWER_AFTER_MS));
         assert_eq!(c.state, CallState::Connected);
         assert_eq!(c.answered_ms, Some(ANSWER_AFTER_MS));
-        assert!(line.dial("abc", 0.0).is_err());
+        assert!(line.dial(2, "abc", 0.0).is_err());
     }
 
     #[test]
     fn failures_and_missed_calls() {
         let mut line = DemoLine::new();
-        let mut busy = line.dial("5550486", 0.0).unwrap();
+        let mut busy = line.dial(1, "5550486", 0.0).unwrap();
         line.tick(&mut busy, 1_000.0);
         assert_eq!(busy.state, CallState::Ended(EndReason::Failed("The line is busy".into())));
-        let mut inc = line.incoming(None, 0.0);
+        let mut inc = line.incoming(2, None, 0.0);
         assert_eq!(inc.name.as_deref(), Some("Beth Anglin"));
         assert_eq!(inc.state, CallState::Alerting);
         line.tick(&mut inc, ALERT_TIMEOUT_MS);
         assert_eq!(inc.state, CallState::Ended(EndReason::Missed));
-        assert_eq!(line.incoming(None, 0.0).name.as_deref(), Some("Fred Luddy"));
+        assert_eq!(line.incoming(3, None, 0.0).name.as_deref(), Some("Fred Luddy"));
         assert_ne!(inc.id, busy.id);
     }
 }

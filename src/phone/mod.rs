@@ -1,5 +1,7 @@
 //! The phone: agent and call state (pure), the lines that carry calls (the demo line; SIP comes next).
 pub mod call;
 pub mod demo;
+pub mod media;
 pub mod model;
+pub mod sipline;
 pub mod sip;

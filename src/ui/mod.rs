@@ -6,3 +6,4 @@ pub mod notices;
 pub mod phone;
 pub mod recents;
 pub mod shell;
+pub mod sign_in;

@@ -1,10 +1,12 @@
-//! The phone panel: calls in progress with their controls, the number entry, and (demo line) a way to
-//! receive a call.
+//! The phone panel: calls in progress with their controls (hold, keypad, transfer, hang up), the number
+//! entry, sign-in on the SIP line, and (demo line) a way to receive a call.
 
 use crate::config::LineKind;
 use crate::desk::{use_desk, Desk};
 use crate::phone::call::{format_duration, Call, CallState};
+use crate::phone::sipline::LineStatus;
 use crate::strings as t;
+use crate::ui::sign_in::SignIn;
 use leptos::prelude::*;
 
 fn state_label(c: &Call) -> String {
@@ -18,6 +20,48 @@ fn state_label(c: &Call) -> String {
     }
 }
 
+const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+
+#[component]
+fn Keypad(id: u32) -> impl IntoView {
+    let desk = use_desk();
+    view! {
+        <div class="keypad" role="group" aria-label=t::KEYPAD data-testid="keypad">
+            {KEYS
+                .into_iter()
+                .map(|k| {
+                    view! {
+                        <button type="button" class="key" data-key=k.to_string() aria-label=format!("{} {k}", t::KEYPAD)
+                            on:click=move |_| desk.send_dtmf(id, k)>{k.to_string()}</button>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn TransferForm(id: u32) -> impl IntoView {
+    let desk = use_desk();
+    let target = RwSignal::new(String::new());
+    let blind = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        desk.transfer(id, &target.get_untracked(), None);
+    };
+    let consult = move |_| {
+        // Consult: call the target first (this call goes on hold); complete from the held call's card.
+        desk.dial(&target.get_untracked(), None);
+    };
+    view! {
+        <form class="dial transfer" on:submit=blind data-testid="transfer-form">
+            <input class="input" type="tel" aria-label=t::TRANSFER_TARGET placeholder=t::TRANSFER_TARGET data-testid="transfer-target"
+                prop:value=move || target.get() on:input=move |ev| target.set(event_target_value(&ev))/>
+            <button type="submit" class="btn" data-testid="blind-transfer">{t::BLIND_TRANSFER}</button>
+            <button type="button" class="btn" data-testid="consult" on:click=consult>{t::CONSULT}</button>
+        </form>
+    }
+}
+
 #[component]
 fn CallCard(call: Call) -> impl IntoView {
     let desk: Desk = use_desk();
@@ -27,8 +71,7 @@ fn CallCard(call: Call) -> impl IntoView {
         move || {
             let now = desk.now.get();
             match call.state {
-                CallState::Connected | CallState::Held => format_duration(call.talk_ms(now)),
-                CallState::Ended(_) => format_duration(call.talk_ms(now)),
+                CallState::Connected | CallState::Held | CallState::Ended(_) => format_duration(call.talk_ms(now)),
                 _ => format_duration(now - call.created_ms),
             }
         }
@@ -36,13 +79,21 @@ fn CallCard(call: Call) -> impl IntoView {
     let record = call.record.clone();
     let held = call.state == CallState::Held;
     let live = call.is_live();
+    let show_keypad = RwSignal::new(false);
+    let show_transfer = RwSignal::new(false);
+    // A consultation in progress: another connected call to hand this one over to.
+    let consult_with = move || {
+        desk.calls.with(|c| c.iter().find(|o| o.id != id && o.state == CallState::Connected).map(|o| (o.id, o.number.clone())))
+    };
     let state_cls = match call.state {
         CallState::Alerting => "call alerting",
         CallState::Ended(_) => "call ended",
         _ => "call",
     };
+    let packets = call.packets;
     view! {
-        <li class=state_cls data-testid="call" data-call-id=id.to_string() data-state=format!("{:?}", call.state)>
+        <li class=state_cls data-testid="call" data-call-id=id.to_string() data-state=format!("{:?}", call.state)
+            data-rx=packets.0.to_string() data-tx=packets.1.to_string()>
             <div class="call-head">
                 <span class="party" data-testid="party">{call.party().to_string()}</span>
                 <span class="timer" data-testid="timer">{timer}</span>
@@ -59,6 +110,7 @@ fn CallCard(call: Call) -> impl IntoView {
                     }
                 })}
             </div>
+            {call.note.clone().map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> })}
             <div class="actions">
                 {match call.state {
                     CallState::Alerting => view! {
@@ -66,18 +118,35 @@ fn CallCard(call: Call) -> impl IntoView {
                         <button type="button" class="btn danger" on:click=move |_| desk.reject(id)>{t::REJECT}</button>
                     }.into_any(),
                     CallState::Connected | CallState::Held => view! {
-                        <button type="button" class="btn" aria-pressed=held.to_string()
+                        <button type="button" class="btn" aria-pressed=held.to_string() data-testid="hold"
                             on:click=move |_| desk.set_hold(id, !held)>{if held { t::RESUME } else { t::HOLD }}</button>
-                        <button type="button" class="btn danger" on:click=move |_| desk.hang_up(id)>{t::HANG_UP}</button>
+                        <button type="button" class="btn" aria-expanded=move || show_keypad.get().to_string() data-testid="keypad-toggle"
+                            on:click=move |_| show_keypad.update(|v| *v = !*v)>{t::KEYPAD}</button>
+                        <button type="button" class="btn" aria-expanded=move || show_transfer.get().to_string() data-testid="transfer-toggle"
+                            on:click=move |_| show_transfer.update(|v| *v = !*v)>{t::TRANSFER}</button>
+                        {move || (held && consult_with().is_some()).then(|| {
+                            let (other, _) = consult_with().unwrap();
+                            view! {
+                                <button type="button" class="btn primary" data-testid="complete-transfer"
+                                    on:click=move |_| desk.transfer(id, "", Some(other))>{t::COMPLETE_TRANSFER}</button>
+                            }
+                        })}
+                        <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP}</button>
                     }.into_any(),
                     _ if live => view! {
-                        <button type="button" class="btn danger" on:click=move |_| desk.hang_up(id)>{t::HANG_UP}</button>
+                        <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP}</button>
                     }.into_any(),
                     _ => view! {
                         <button type="button" class="btn" on:click=move |_| desk.clear_ended()>{t::CLEAR}</button>
                     }.into_any(),
                 }}
             </div>
+            <Show when=move || show_keypad.get() && live>
+                <Keypad id=id/>
+            </Show>
+            <Show when=move || show_transfer.get() && live>
+                <TransferForm id=id/>
+            </Show>
         </li>
     }
 }
@@ -89,6 +158,10 @@ pub fn PhonePanel() -> impl IntoView {
     let calls = move || desk.calls.get();
     let has_live = move || desk.calls.with(|c| c.iter().any(Call::is_live));
     let demo = move || desk.settings.with(|s| s.line == LineKind::Demo);
+    let needs_sign_in = move || {
+        !demo() && matches!(desk.line_status.get(), LineStatus::SignedOut | LineStatus::Failed(_)) && !has_live()
+    };
+    let ready_to_dial = move || !has_live() && (demo() || desk.line_status.get() == LineStatus::Registered);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let n = number.get_untracked();
@@ -97,17 +170,26 @@ pub fn PhonePanel() -> impl IntoView {
         }
     };
     view! {
-        <Show when=move || !calls().is_empty() fallback=|| view! { <p class="empty" data-testid="phone-idle">{t::PHONE_IDLE}</p> }>
+        <Show when=needs_sign_in>
+            <SignIn/>
+        </Show>
+        <Show when=move || !demo() && desk.line_status.get() == LineStatus::Connecting>
+            <p class="empty" data-testid="line-connecting">{t::LINE_CONNECTING}</p>
+        </Show>
+        <Show when=move || !calls().is_empty()>
             <ul class="calls">
-                <For each=calls key=|c| (c.id, format!("{:?}", c.state), c.record.is_some()) let:call>
+                <For each=calls key=|c| (c.id, format!("{:?}", c.state), c.record.is_some(), c.note.clone(), c.packets) let:call>
                     <CallCard call=call/>
                 </For>
             </ul>
         </Show>
+        <Show when=move || calls().is_empty() && (demo() || desk.line_status.get() == LineStatus::Registered)>
+            <p class="empty" data-testid="phone-idle">{t::PHONE_IDLE}</p>
+        </Show>
         <Show when=move || desk.notice.with(Option::is_some)>
             <p class="notice error" role="alert" data-testid="phone-notice">{move || desk.notice.get().unwrap_or_default()}</p>
         </Show>
-        <Show when=move || !has_live()>
+        <Show when=ready_to_dial>
             <form class="dial" on:submit=submit>
                 <input type="tel" class="input" aria-label=t::NUMBER_TO_DIAL placeholder=t::NUMBER_TO_DIAL
                     data-testid="dial-input" autocomplete="off"
@@ -118,6 +200,9 @@ pub fn PhonePanel() -> impl IntoView {
         <Show when=demo>
             <button type="button" class="btn link-btn" data-testid="simulate-incoming"
                 on:click=move |_| { desk.simulate_incoming(); }>{t::SIMULATE_INCOMING}</button>
+        </Show>
+        <Show when=move || !demo() && !needs_sign_in()>
+            <button type="button" class="btn link-btn" data-testid="sign-out" on:click=move |_| desk.sign_out()>{t::SIGN_OUT}</button>
         </Show>
     }
 }

@@ -1,6 +1,7 @@
 //! The frame of the desktop: header, notices, section tabs and the current panel.
 
 use crate::config::LineKind;
+use crate::phone::sipline::LineStatus;
 use crate::desk::{use_desk, Tab};
 use crate::strings as t;
 use crate::ui::{
@@ -22,9 +23,12 @@ fn tab_label(tab: Tab) -> &'static str {
 pub fn Shell() -> impl IntoView {
     let desk = use_desk();
     let title = move || desk.settings.with(|s| s.title.clone());
-    let line = move || match desk.settings.with(|s| s.line) {
-        LineKind::Demo => t::LINE_DEMO,
-        LineKind::Sip => t::LINE_SIP,
+    let line = move || match (desk.settings.with(|s| s.line), desk.line_status.get()) {
+        (LineKind::Demo, _) => t::LINE_DEMO,
+        (LineKind::Sip, LineStatus::Registered) => t::LINE_REGISTERED,
+        (LineKind::Sip, LineStatus::Connecting) => t::LINE_CONNECTING,
+        (LineKind::Sip, LineStatus::Failed(_)) => t::LINE_DOWN,
+        (LineKind::Sip, _) => t::LINE_SIGNED_OUT,
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         // Arrow keys move between tabs, as in any tab list.

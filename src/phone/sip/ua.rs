@@ -437,7 +437,16 @@ impl UserAgent {
     /// (e.g. `X-` screen-pop data, `Replaces` for a consultative transfer's target).
     pub fn invite(&mut self, now: f64, target: &str, offer: &str, extra: &[(String, String)]) -> Result<(CallRef, Vec<Output>), String> {
         self.now = now;
-        let target_uri = self.target_uri(target)?;
+        let mut target_uri = self.target_uri(target)?;
+        // Headers in the target URI (`?Replaces=...` from a REFER) become request headers (RFC 3261 19.1.5).
+        let mut uri_headers: Vec<(String, String)> = Vec::new();
+        if let Some(h) = target_uri.headers.take() {
+            for pair in h.split('&') {
+                if let Some((k, v)) = pair.split_once('=') {
+                    uri_headers.push((percent_decode(k), percent_decode(v)));
+                }
+            }
+        }
         let id = self.new_call_id();
         let call_id = format!("{}@{}", self.token(), self.host);
         let local_tag = self.token();
@@ -454,7 +463,7 @@ impl UserAgent {
         m.add("Contact", self.contact());
         m.add("Allow", "INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,REFER,NOTIFY");
         m.add("Supported", "replaces");
-        for (k, v) in extra {
+        for (k, v) in extra.iter().chain(uri_headers.iter()) {
             if is_safe_header(k, v) {
                 m.add(k, v.clone());
             }

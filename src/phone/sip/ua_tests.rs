@@ -334,6 +334,14 @@ fn consultative_transfer_refer_carries_replaces_and_target_accepts_it() {
     let r = parse_replaces(na.uri.headers.as_deref().unwrap().strip_prefix("Replaces=").unwrap()).unwrap();
     assert_eq!(r, Replaces { call_id: inv.call_id().unwrap().into(), to_tag: "c-tag".into(), from_tag: local_tag });
 
+    // The transferee calls the Refer-To target: the URI's Replaces becomes a header, not part of the R-URI.
+    let mut transferee = ua();
+    let (_, out) = transferee.invite(5.5, &na.uri.to_string(), "o", &[]).unwrap();
+    let inv3 = &sent(&out)[0];
+    assert_eq!(inv3.uri(), Some("sip:1003@sip.example.com"));
+    let rh = parse_replaces(inv3.header("Replaces").unwrap()).unwrap();
+    assert_eq!(rh.to_tag, "c-tag");
+
     // The target side: an INVITE with Replaces naming one of its calls replaces it (no ringing).
     let mut target = ua();
     let (existing, ttag) = connected_incoming(&mut target);

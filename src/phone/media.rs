@@ -1,0 +1,230 @@
+//! Browser media for SIP calls: microphone, one RTCPeerConnection per call, SDP offers and answers,
+//! hold by transceiver direction, DTMF (RFC 4733 via RTCDTMFSender), remote audio, and statistics.
+
+use js_sys::{Array, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    HtmlAudioElement, MediaStream, MediaStreamConstraints, RtcConfiguration, RtcIceGatheringState, RtcIceServer,
+    RtcPeerConnection, RtcRtpTransceiverDirection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+/// ICE gathering is capped so a bad network never delays call set-up by tens of seconds.
+pub const ICE_GATHER_CAP_MS: i32 = 2_000;
+
+/// Why media could not start, in words for the agent.
+pub fn describe_media_error(e: &JsValue) -> String {
+    let name = Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+    let framed = crate::openframe::bridge::is_framed();
+    match name.as_str() {
+        "NotAllowedError" | "SecurityError" if framed => "The browser refused the microphone inside ServiceNow's frame. \
+            Ask your ServiceNow admin to set the OpenFrame configuration's allow field to \"microphone; autoplay\", \
+            or pop the desktop out into its own tab."
+            .into(),
+        "NotAllowedError" | "SecurityError" => {
+            "The microphone is blocked for this site: allow it in the browser's site settings, then try again.".into()
+        }
+        "NotFoundError" | "OverconstrainedError" => "No microphone was found: plug one in or choose another device.".into(),
+        "NotReadableError" => "The microphone is in use by another application.".into(),
+        _ => {
+            let msg = Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+            format!("Audio could not start: {name} {msg}")
+        }
+    }
+}
+
+async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+/// Asks for the microphone.
+pub async fn microphone() -> Result<MediaStream, String> {
+    let nav = web_sys::window().ok_or("no window")?.navigator();
+    let devices = nav.media_devices().map_err(|_| "This browser has no media devices API".to_string())?;
+    let c = MediaStreamConstraints::new();
+    c.set_audio(&JsValue::TRUE);
+    c.set_video(&JsValue::FALSE);
+    let p = devices.get_user_media_with_constraints(&c).map_err(|e| describe_media_error(&e))?;
+    let s = JsFuture::from(p).await.map_err(|e| describe_media_error(&e))?;
+    Ok(s.unchecked_into())
+}
+
+/// One call's media.
+pub struct CallMedia {
+    pub pc: RtcPeerConnection,
+    stream: MediaStream,
+    audio: HtmlAudioElement,
+    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+}
+
+impl CallMedia {
+    pub async fn new(ice_servers: &[String]) -> Result<CallMedia, String> {
+        let stream = microphone().await?;
+        let cfg = RtcConfiguration::new();
+        let servers = Array::new();
+        for url in ice_servers {
+            let s = RtcIceServer::new();
+            s.set_urls(&JsValue::from_str(url));
+            servers.push(&s);
+        }
+        cfg.set_ice_servers(&servers);
+        let pc = RtcPeerConnection::new_with_configuration(&cfg).map_err(|e| format!("WebRTC is not available: {e:?}"))?;
+        for t in stream.get_audio_tracks().iter() {
+            let track: web_sys::MediaStreamTrack = t.unchecked_into();
+            pc.add_track_0(&track, &stream);
+        }
+        let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+        let audio: HtmlAudioElement = doc.create_element("audio").map_err(|_| "no audio element")?.unchecked_into();
+        audio.set_autoplay(true);
+        audio.set_attribute("data-remote-audio", "").ok();
+        if let Some(b) = doc.body() {
+            let _ = b.append_child(&audio);
+        }
+        let a2 = audio.clone();
+        let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
+            let streams = ev.streams();
+            if streams.length() > 0 {
+                let s: MediaStream = streams.get(0).unchecked_into();
+                a2.set_src_object(Some(&s));
+                let _ = a2.play();
+            }
+        });
+        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+        Ok(CallMedia { pc, stream, audio, _on_track: on_track })
+    }
+
+    async fn gathered_local_sdp(&self) -> Result<String, String> {
+        let mut waited = 0;
+        while self.pc.ice_gathering_state() != RtcIceGatheringState::Complete && waited < ICE_GATHER_CAP_MS {
+            sleep(50).await;
+            waited += 50;
+        }
+        self.pc.local_description().map(|d| d.sdp()).ok_or_else(|| "no local description".to_string())
+    }
+
+    /// Creates an offer (for a new call or a re-INVITE) and returns the SDP with gathered candidates.
+    pub async fn offer(&self) -> Result<String, String> {
+        let o = JsFuture::from(self.pc.create_offer()).await.map_err(|e| format!("createOffer failed: {e:?}"))?;
+        let sdp = Reflect::get(&o, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let init = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+        init.set_sdp(&sdp);
+        JsFuture::from(self.pc.set_local_description(&init)).await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
+        self.gathered_local_sdp().await
+    }
+
+    /// Takes the far end's offer and returns our answer.
+    pub async fn answer(&self, offer: &str) -> Result<String, String> {
+        let init = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+        init.set_sdp(offer);
+        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("the caller's audio offer was refused: {e:?}"))?;
+        let a = JsFuture::from(self.pc.create_answer()).await.map_err(|e| format!("createAnswer failed: {e:?}"))?;
+        let sdp = Reflect::get(&a, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let init = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+        init.set_sdp(&sdp);
+        JsFuture::from(self.pc.set_local_description(&init)).await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
+        self.gathered_local_sdp().await
+    }
+
+    /// Applies the far end's answer to our offer.
+    pub async fn accept_answer(&self, answer: &str) -> Result<(), String> {
+        let init = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
+        init.set_sdp(answer);
+        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("the far end's audio answer was refused: {e:?}"))?;
+        Ok(())
+    }
+
+    /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer.
+    pub async fn hold_offer(&self, hold: bool) -> Result<String, String> {
+        let dir = if hold { RtcRtpTransceiverDirection::Sendonly } else { RtcRtpTransceiverDirection::Sendrecv };
+        for t in self.pc.get_transceivers().iter() {
+            let t: web_sys::RtcRtpTransceiver = t.unchecked_into();
+            t.set_direction(dir);
+        }
+        self.offer().await
+    }
+
+    /// The current direction of the audio transceiver ("sendrecv", "sendonly", ...).
+    pub fn direction(&self) -> String {
+        self.pc
+            .get_transceivers()
+            .iter()
+            .next()
+            .and_then(|t| Reflect::get(&t, &"currentDirection".into()).ok())
+            .and_then(|d| d.as_string())
+            .unwrap_or_default()
+    }
+
+    pub fn set_muted(&self, muted: bool) {
+        for t in self.stream.get_audio_tracks().iter() {
+            let t: web_sys::MediaStreamTrack = t.unchecked_into();
+            t.set_enabled(!muted);
+        }
+    }
+
+    /// Sends DTMF in the RTP stream (RFC 4733); false when the peer did not negotiate telephone-event.
+    pub fn send_dtmf(&self, digit: char) -> bool {
+        for s in self.pc.get_senders().iter() {
+            let s: web_sys::RtcRtpSender = s.unchecked_into();
+            if let Some(d) = s.dtmf() {
+                let can = Reflect::get(&d, &"canInsertDTMF".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
+                let insert = Reflect::get(&d, &"insertDTMF".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+                if let (true, Some(f)) = (can, insert) {
+                    return f.call2(&d, &JsValue::from_str(&digit.to_string()), &JsValue::from_f64(100.0)).is_ok();
+                }
+            }
+        }
+        false
+    }
+
+    /// (packets received, packets sent) for audio.
+    pub async fn packet_counts(&self) -> (u64, u64) {
+        let Ok(report) = JsFuture::from(self.pc.get_stats()).await else { return (0, 0) };
+        let (mut rx, mut tx) = (0u64, 0u64);
+        let values = Reflect::get(&report, &"values".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            .and_then(|f| f.call0(&report).ok());
+        if let Some(it) = values.and_then(|v| js_sys::try_iter(&v).ok().flatten()) {
+            for stat in it.flatten() {
+                let get = |k: &str| Reflect::get(&stat, &k.into()).ok();
+                let kind = get("kind").and_then(|k| k.as_string()).unwrap_or_default();
+                let ty = get("type").and_then(|k| k.as_string()).unwrap_or_default();
+                if kind != "audio" {
+                    continue;
+                }
+                match ty.as_str() {
+                    "inbound-rtp" => rx += get("packetsReceived").and_then(|v| v.as_f64()).unwrap_or(0.0) as u64,
+                    "outbound-rtp" => tx += get("packetsSent").and_then(|v| v.as_f64()).unwrap_or(0.0) as u64,
+                    _ => {}
+                }
+            }
+        }
+        (rx, tx)
+    }
+
+    pub fn close(&self) {
+        self.pc.close();
+        for t in self.stream.get_tracks().iter() {
+            let t: web_sys::MediaStreamTrack = t.unchecked_into();
+            t.stop();
+        }
+        self.audio.set_src_object(None);
+        self.audio.remove();
+    }
+}
+
+/// Random 32-bit values from the browser's CSPRNG (tags, branches, Call-IDs).
+pub fn random_u32() -> u32 {
+    let mut b = [0u8; 4];
+    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = c.get_random_values_with_u8_array(&mut b);
+    }
+    u32::from_le_bytes(b)
+}
+

@@ -1,0 +1,534 @@
+//! The SIP line in the browser: the WebSocket transport (subprotocol `sip`, reconnect with backoff), the
+//! pure [`UserAgent`], and one [`CallMedia`] per call. It reports to the desk, which owns what the agent sees.
+
+use super::call::EndReason;
+use super::media::{random_u32, CallMedia};
+use super::sip::message::failure_text;
+use super::sip::ua::{CallRef, Ended, Output, RegState, UaConfig, UaEvent, UserAgent};
+use crate::desk::Desk;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CloseEvent, MessageEvent, WebSocket};
+
+/// What the agent sees of the line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LineStatus {
+    /// The demo line (no server).
+    Demo,
+    SignedOut,
+    Connecting,
+    Registered,
+    /// Down, with the reason and what to do.
+    Failed(String),
+}
+
+const MAX_BACKOFF_MS: i32 = 30_000;
+
+struct Line {
+    desk: Desk,
+    ua: RefCell<UserAgent>,
+    url: String,
+    ice: Vec<String>,
+    ws: RefCell<Option<WebSocket>>,
+    ever_opened: Cell<bool>,
+    backoff: Cell<i32>,
+    closing: Cell<bool>,
+    media: RefCell<HashMap<CallRef, Rc<CallMedia>>>,
+    /// desk id -> UA call, and back.
+    to_ua: RefCell<HashMap<u32, CallRef>>,
+    to_desk: RefCell<HashMap<CallRef, u32>>,
+    /// Offers of incoming calls waiting for the agent.
+    offers: RefCell<HashMap<CallRef, String>>,
+    /// Transferee: our new call -> the call that asked for it (REFER).
+    transfers: RefCell<HashMap<CallRef, CallRef>>,
+    /// Desk ids the agent hung up before the INVITE could be sent.
+    abandoned: RefCell<Vec<u32>>,
+    /// Calls on hold (desk ids), for stats and resume.
+    ws_closures: RefCell<Vec<JsValue>>,
+    timer: Cell<i32>,
+    _tick: RefCell<Option<Closure<dyn FnMut()>>>,
+}
+
+thread_local! {
+    static LINE: RefCell<Option<Rc<Line>>> = const { RefCell::new(None) };
+}
+
+fn line() -> Option<Rc<Line>> {
+    LINE.with(|l| l.borrow().clone())
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Signs in: connects to `server` (wss://, or ws:// on this computer) and registers `user@domain`.
+pub fn sign_in(desk: Desk, server: &str, domain: &str, user: &str, password: &str, display: &str, ice: Vec<String>) {
+    sign_out();
+    let cfg = UaConfig {
+        user: user.trim().to_string(),
+        domain: domain.trim().to_string(),
+        auth_user: String::new(),
+        password: password.to_string(),
+        display_name: display.to_string(),
+        expires: 600,
+        transport: if server.to_ascii_lowercase().starts_with("wss:") { "WSS".into() } else { "WS".into() },
+        user_agent: format!("agent-desktop/{}", env!("CARGO_PKG_VERSION")),
+    };
+    let l = Rc::new(Line {
+        desk,
+        ua: RefCell::new(UserAgent::new(cfg, Box::new(random_u32))),
+        url: server.trim().to_string(),
+        ice,
+        ws: RefCell::new(None),
+        ever_opened: Cell::new(false),
+        backoff: Cell::new(1_000),
+        closing: Cell::new(false),
+        media: RefCell::new(HashMap::new()),
+        to_ua: RefCell::new(HashMap::new()),
+        to_desk: RefCell::new(HashMap::new()),
+        offers: RefCell::new(HashMap::new()),
+        transfers: RefCell::new(HashMap::new()),
+        abandoned: RefCell::new(Vec::new()),
+        ws_closures: RefCell::new(Vec::new()),
+        timer: Cell::new(-1),
+        _tick: RefCell::new(None),
+    });
+    LINE.with(|s| *s.borrow_mut() = Some(l.clone()));
+    // Timers: transactions, refresh, keep-alive; and call statistics.
+    let weak = Rc::downgrade(&l);
+    let mut n = 0u32;
+    let tick = Closure::<dyn FnMut()>::new(move || {
+        let Some(l) = weak.upgrade() else { return };
+        let out = l.ua.borrow_mut().tick(now());
+        run(&l, out);
+        n += 1;
+        if n % 2 == 0 {
+            poll_stats(&l);
+        }
+    });
+    if let Some(w) = web_sys::window() {
+        let id = w.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 500).unwrap_or(-1);
+        l.timer.set(id);
+    }
+    *l._tick.borrow_mut() = Some(tick);
+    desk.set_line_status(LineStatus::Connecting);
+    connect(&l);
+}
+
+/// Unregisters and disconnects.
+pub fn sign_out() {
+    let Some(l) = LINE.with(|s| s.borrow_mut().take()) else { return };
+    l.closing.set(true);
+    let out = l.ua.borrow_mut().unregister(now());
+    run(&l, out);
+    for m in l.media.borrow().values() {
+        m.close();
+    }
+    if let Some(w) = web_sys::window() {
+        w.clear_interval_with_handle(l.timer.get());
+    }
+    if let Some(ws) = l.ws.borrow_mut().take() {
+        let _ = ws.close();
+    }
+    l.desk.set_line_status(LineStatus::SignedOut);
+}
+
+fn connect(l: &Rc<Line>) {
+    let ws = match WebSocket::new_with_str(&l.url, "sip") {
+        Ok(ws) => ws,
+        Err(_) => {
+            l.desk.set_line_status(LineStatus::Failed(format!("'{}' is not a valid WebSocket address", l.url)));
+            return;
+        }
+    };
+    let weak = Rc::downgrade(l);
+    let on_open = Closure::<dyn FnMut()>::new(move || {
+        let Some(l) = weak.upgrade() else { return };
+        l.ever_opened.set(true);
+        l.backoff.set(1_000);
+        let out = l.ua.borrow_mut().transport_up(now());
+        run(&l, out);
+    });
+    let weak = Rc::downgrade(l);
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let Some(l) = weak.upgrade() else { return };
+        if let Some(text) = ev.data().as_string() {
+            let out = l.ua.borrow_mut().on_frame(now(), &text);
+            run(&l, out);
+        }
+    });
+    let weak = Rc::downgrade(l);
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_ev: CloseEvent| {
+        let Some(l) = weak.upgrade() else { return };
+        if l.closing.get() {
+            return;
+        }
+        let out = l.ua.borrow_mut().transport_lost(now());
+        run(&l, out);
+        let delay = l.backoff.get();
+        l.backoff.set((delay * 2).min(MAX_BACKOFF_MS));
+        let msg = if l.ever_opened.get() {
+            format!("Connection to the SIP server lost; reconnecting in {} s", delay / 1000)
+        } else {
+            format!("Cannot reach the SIP server at {}; retrying in {} s. Check the address and your network.", l.url, delay / 1000)
+        };
+        l.desk.set_line_status(LineStatus::Failed(msg));
+        let weak = Rc::downgrade(&l);
+        let retry = Closure::once_into_js(move || {
+            if let Some(l) = weak.upgrade() {
+                if !l.closing.get() {
+                    connect(&l);
+                }
+            }
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), delay);
+        }
+    });
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    *l.ws_closures.borrow_mut() = vec![on_open.into_js_value(), on_message.into_js_value(), on_close.into_js_value()];
+    *l.ws.borrow_mut() = Some(ws);
+}
+
+fn send(l: &Line, text: &str) {
+    if let Some(ws) = l.ws.borrow().as_ref() {
+        if ws.ready_state() == WebSocket::OPEN {
+            let _ = ws.send_with_str(text);
+        }
+    }
+}
+
+fn desk_id(l: &Line, c: CallRef) -> Option<u32> {
+    l.to_desk.borrow().get(&c).copied()
+}
+
+fn ua_id(l: &Line, d: u32) -> Option<CallRef> {
+    l.to_ua.borrow().get(&d).copied()
+}
+
+fn bind(l: &Line, d: u32, c: CallRef) {
+    l.to_ua.borrow_mut().insert(d, c);
+    l.to_desk.borrow_mut().insert(c, d);
+}
+
+fn spawn(f: impl std::future::Future<Output = ()> + 'static) {
+    wasm_bindgen_futures::spawn_local(f);
+}
+
+fn run(l: &Rc<Line>, out: Vec<Output>) {
+    for o in out {
+        match o {
+            Output::Send(text) => send(l, &text),
+            Output::Event(e) => on_event(l, e),
+        }
+    }
+}
+
+fn on_event(l: &Rc<Line>, e: UaEvent) {
+    let desk = l.desk;
+    match e {
+        UaEvent::Registration(s) => desk.set_line_status(match s {
+            RegState::Registered { .. } => LineStatus::Registered,
+            RegState::Registering => LineStatus::Connecting,
+            RegState::Unregistered => LineStatus::SignedOut,
+            RegState::Failed(m) => LineStatus::Failed(m),
+        }),
+        UaEvent::Incoming { call, from, x_headers, offer, replaces } => {
+            if let Some(old) = replaces {
+                // RFC 3891: this call takes the place of one we have (a consultative transfer completed).
+                let old_desk = desk_id(l, old);
+                let id = desk.alloc_call_id();
+                bind(l, id, call);
+                desk.sip_replacing(id, old_desk, &from.display.clone().unwrap_or_default(), &from.user);
+                let l2 = l.clone();
+                spawn(async move {
+                    match accept_media(&l2, call, &offer).await {
+                        Ok(()) => {
+                            let out = l2.ua.borrow_mut().hang_up(now(), old);
+                            run(&l2, out);
+                            desk.call_connected(id);
+                        }
+                        Err(m) => {
+                            let out = l2.ua.borrow_mut().reject(now(), call, 488);
+                            run(&l2, out);
+                            desk.call_ended(id, EndReason::Failed(m));
+                        }
+                    }
+                });
+                return;
+            }
+            let id = desk.alloc_call_id();
+            bind(l, id, call);
+            l.offers.borrow_mut().insert(call, offer);
+            if let Some(code) = desk.sip_incoming(id, from.display.as_deref(), &from.user, x_headers) {
+                let out = l.ua.borrow_mut().reject(now(), call, code);
+                run(l, out);
+            }
+        }
+        UaEvent::Progress { call, code, early_sdp } => {
+            if let Some(id) = desk_id(l, call) {
+                if code >= 180 {
+                    desk.call_ringing(id);
+                }
+                if let (Some(sdp), Some(m)) = (early_sdp, l.media.borrow().get(&call).cloned()) {
+                    spawn(async move {
+                        let _ = m.accept_answer(&sdp).await;
+                    });
+                }
+            }
+            if let Some(referrer) = l.transfers.borrow().get(&call).copied() {
+                if code >= 180 {
+                    let out = l.ua.borrow_mut().notify_transfer(now(), referrer, code);
+                    run(l, out);
+                }
+            }
+        }
+        UaEvent::Answered { call, sdp } => {
+            let Some(id) = desk_id(l, call) else { return };
+            let media = l.media.borrow().get(&call).cloned();
+            let outbound = !l.offers.borrow().contains_key(&call) && media.as_ref().map(|m| m.pc.remote_description().is_none()).unwrap_or(false);
+            if outbound {
+                let m = media.unwrap();
+                spawn(async move {
+                    let _ = m.accept_answer(&sdp).await;
+                });
+            }
+            desk.call_connected(id);
+            if let Some(referrer) = l.transfers.borrow_mut().remove(&call) {
+                let out = l.ua.borrow_mut().notify_transfer(now(), referrer, 200);
+                run(l, out);
+            }
+        }
+        UaEvent::Ended { call, reason } => {
+            if let Some(m) = l.media.borrow_mut().remove(&call) {
+                m.close();
+            }
+            l.offers.borrow_mut().remove(&call);
+            if let Some(referrer) = l.transfers.borrow_mut().remove(&call) {
+                let code = match &reason {
+                    Ended::Failed { code, .. } => *code,
+                    _ => 487,
+                };
+                let out = l.ua.borrow_mut().notify_transfer(now(), referrer, code);
+                run(l, out);
+            }
+            let Some(id) = desk_id(l, call) else { return };
+            l.to_desk.borrow_mut().remove(&call);
+            l.to_ua.borrow_mut().remove(&id);
+            let r = match reason {
+                Ended::Local => EndReason::HungUp,
+                Ended::Remote => EndReason::RemoteHungUp,
+                Ended::CallerCancelled => EndReason::Missed,
+                Ended::Failed { text, .. } => EndReason::Failed(text),
+                Ended::Replaced => EndReason::Transferred,
+                Ended::Timeout => EndReason::Failed(failure_text(408).into()),
+            };
+            desk.call_ended(id, r);
+        }
+        UaEvent::RemoteOffer { call, sdp } => {
+            let Some(m) = l.media.borrow().get(&call).cloned() else { return };
+            let l2 = l.clone();
+            spawn(async move {
+                let answer = if sdp.is_empty() { m.offer().await } else { m.answer(&sdp).await };
+                if let Ok(a) = answer {
+                    let out = l2.ua.borrow_mut().answer_reoffer(now(), call, &a);
+                    run(&l2, out);
+                }
+            });
+        }
+        UaEvent::ReofferAnswered { call, sdp } | UaEvent::LateAnswer { call, sdp } => {
+            if let Some(m) = l.media.borrow().get(&call).cloned() {
+                spawn(async move {
+                    let _ = m.accept_answer(&sdp).await;
+                });
+            }
+        }
+        UaEvent::ReofferFailed { call, code } => {
+            if let Some(id) = desk_id(l, call) {
+                desk.call_note(id, Some(format!("Hold or resume failed ({code}); try again")));
+                desk.hold_failed(id);
+            }
+        }
+        UaEvent::TransferProgress { call, code, done } => {
+            let Some(id) = desk_id(l, call) else { return };
+            desk.transfer_progress(id, code, done);
+            if done && (200..300).contains(&code) {
+                let out = l.ua.borrow_mut().hang_up(now(), call);
+                run(l, out);
+                desk.call_ended(id, EndReason::Transferred);
+            }
+        }
+        UaEvent::TransferRequested { call, target } => {
+            // We are being transferred: call the target, and tell the referrer how it goes.
+            let l2 = l.clone();
+            let old_desk = desk_id(l, call);
+            spawn(async move {
+                let id = desk.alloc_call_id();
+                desk.sip_outgoing(id, &target, old_desk);
+                match start_call(&l2, id, &target, &[]).await {
+                    Ok(new_call) => {
+                        l2.transfers.borrow_mut().insert(new_call, call);
+                    }
+                    Err(m) => {
+                        let out = l2.ua.borrow_mut().notify_transfer(now(), call, 503);
+                        run(&l2, out);
+                        desk.call_ended(id, EndReason::Failed(m));
+                    }
+                }
+            });
+        }
+        UaEvent::Dtmf { call, digit } => {
+            if let Some(id) = desk_id(l, call) {
+                desk.call_note(id, Some(format!("The other side pressed {digit}")));
+            }
+        }
+        UaEvent::Alive => {}
+    }
+}
+
+async fn accept_media(l: &Rc<Line>, call: CallRef, offer: &str) -> Result<(), String> {
+    let media = Rc::new(CallMedia::new(&l.ice).await?);
+    let answer = media.answer(offer).await?;
+    l.media.borrow_mut().insert(call, media);
+    let out = l.ua.borrow_mut().answer(now(), call, &answer);
+    run(l, out);
+    Ok(())
+}
+
+async fn start_call(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, String)]) -> Result<CallRef, String> {
+    l.ua.borrow().target_uri(target)?;
+    let media = Rc::new(CallMedia::new(&l.ice).await?);
+    let offer = media.offer().await?;
+    if l.abandoned.borrow_mut().iter().position(|x| *x == id).map(|i| l.abandoned.borrow_mut().remove(i)).is_some() {
+        media.close();
+        return Err("cancelled".into());
+    }
+    let (call, out) = l.ua.borrow_mut().invite(now(), target, &offer, extra)?;
+    bind(l, id, call);
+    l.media.borrow_mut().insert(call, media);
+    run(l, out);
+    Ok(call)
+}
+
+/// Places a call for the desk's call `id`. Errors (microphone, bad number) end that call with the reason.
+pub fn dial(id: u32, target: String, extra: Vec<(String, String)>) {
+    let Some(l) = line() else { return };
+    spawn(async move {
+        if let Err(m) = start_call(&l, id, &target, &extra).await {
+            if m != "cancelled" {
+                l.desk.call_ended(id, EndReason::Failed(m));
+            }
+        }
+    });
+}
+
+/// Answers the incoming call `id` (asks for the microphone, then sends 200 with our answer).
+pub fn answer(id: u32) {
+    let Some(l) = line() else { return };
+    let Some(call) = ua_id(&l, id) else { return };
+    let Some(offer) = l.offers.borrow_mut().remove(&call) else { return };
+    spawn(async move {
+        if let Err(m) = accept_media(&l, call, &offer).await {
+            let out = l.ua.borrow_mut().reject(now(), call, 488);
+            run(&l, out);
+            l.desk.call_ended(id, EndReason::Failed(m));
+        } else {
+            l.desk.call_connected(id);
+        }
+    });
+}
+
+pub fn reject(id: u32, code: u16) {
+    let Some(l) = line() else { return };
+    if let Some(call) = ua_id(&l, id) {
+        let out = l.ua.borrow_mut().reject(now(), call, code);
+        run(&l, out);
+    }
+}
+
+pub fn hang_up(id: u32) {
+    let Some(l) = line() else { return };
+    match ua_id(&l, id) {
+        Some(call) => {
+            let out = l.ua.borrow_mut().hang_up(now(), call);
+            run(&l, out);
+        }
+        None => {
+            // Not sent yet (still getting the microphone or gathering candidates).
+            l.abandoned.borrow_mut().push(id);
+            l.desk.call_ended(id, EndReason::Cancelled);
+        }
+    }
+}
+
+pub fn hold(id: u32, held: bool) {
+    let Some(l) = line() else { return };
+    let Some(call) = ua_id(&l, id) else { return };
+    let Some(m) = l.media.borrow().get(&call).cloned() else { return };
+    spawn(async move {
+        match m.hold_offer(held).await {
+            Ok(offer) => {
+                let out = l.ua.borrow_mut().reinvite(now(), call, &offer);
+                run(&l, out);
+            }
+            Err(e) => l.desk.call_note(id, Some(e)),
+        }
+    });
+}
+
+/// DTMF: in the audio (RFC 4733) when negotiated, else (or when `info` is set) by SIP INFO.
+pub fn dtmf(id: u32, digit: char, info: bool) {
+    let Some(l) = line() else { return };
+    let Some(call) = ua_id(&l, id) else { return };
+    let sent_in_rtp = !info && l.media.borrow().get(&call).map(|m| m.send_dtmf(digit)).unwrap_or(false);
+    if !sent_in_rtp {
+        let out = l.ua.borrow_mut().info_dtmf(now(), call, digit);
+        run(&l, out);
+    }
+}
+
+pub fn set_muted(muted: bool) {
+    if let Some(l) = line() {
+        for m in l.media.borrow().values() {
+            m.set_muted(muted);
+        }
+    }
+}
+
+/// Blind transfer of `id` to `target`, or consultative when `consult` names the consultation call.
+pub fn transfer(id: u32, target: &str, consult: Option<u32>) -> Result<(), String> {
+    let l = line().ok_or("The phone is not signed in")?;
+    let call = ua_id(&l, id).ok_or("The call has ended")?;
+    let replaces = match consult {
+        Some(c) => Some(ua_id(&l, c).ok_or("The consultation call has ended")?),
+        None => None,
+    };
+    let out = l.ua.borrow_mut().refer(now(), call, target, replaces)?;
+    run(&l, out);
+    Ok(())
+}
+
+/// The audio direction of a call's media ("sendrecv", "sendonly", ...), for diagnostics and tests.
+pub fn media_direction(id: u32) -> Option<String> {
+    let l = line()?;
+    let call = ua_id(&l, id)?;
+    let d = l.media.borrow().get(&call).map(|m| m.direction());
+    d
+}
+
+fn poll_stats(l: &Rc<Line>) {
+    let entries: Vec<(u32, Rc<CallMedia>)> =
+        l.media.borrow().iter().filter_map(|(c, m)| desk_id(l, *c).map(|d| (d, m.clone()))).collect();
+    let desk = l.desk;
+    for (id, m) in entries {
+        spawn(async move {
+            let p = m.packet_counts().await;
+            desk.call_packets(id, p);
+        });
+    }
+}

@@ -1,0 +1,44 @@
+//! Sign-in to the SIP server (SIP line only). The password is kept in memory only.
+
+use crate::browser;
+use crate::desk::{use_desk, SIP_SERVER_KEY, SIP_USER_KEY};
+use crate::phone::sipline::LineStatus;
+use crate::strings as t;
+use leptos::prelude::*;
+
+#[component]
+pub fn SignIn() -> impl IntoView {
+    let desk = use_desk();
+    let server = RwSignal::new(
+        browser::load(SIP_SERVER_KEY).unwrap_or_else(|| desk.settings.with_untracked(|s| s.sip.server.clone())),
+    );
+    let user = RwSignal::new(browser::load(SIP_USER_KEY).unwrap_or_default());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        error.set(desk.sign_in(&server.get_untracked(), &user.get_untracked(), &password.get_untracked()).err());
+    };
+    let failure = move || match desk.line_status.get() {
+        LineStatus::Failed(m) => Some(m),
+        _ => None,
+    };
+    view! {
+        <form class="sign-in" on:submit=submit data-testid="sign-in">
+            <input class="input" type="url" aria-label=t::SIP_SERVER placeholder=t::SIP_SERVER data-testid="sip-server"
+                prop:value=move || server.get() on:input=move |ev| server.set(event_target_value(&ev))/>
+            <div class="dial">
+                <input class="input" type="text" aria-label=t::SIP_USER placeholder=t::SIP_USER data-testid="sip-user"
+                    autocomplete="username" prop:value=move || user.get() on:input=move |ev| user.set(event_target_value(&ev))/>
+                <input class="input" type="password" aria-label=t::SIP_PASSWORD placeholder=t::SIP_PASSWORD data-testid="sip-password"
+                    autocomplete="current-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <button type="submit" class="btn primary" data-testid="sign-in-button">{t::SIGN_IN}</button>
+            </div>
+            <Show when=move || error.with(Option::is_some) || failure().is_some()>
+                <p class="notice error" role="alert" data-testid="sign-in-error">
+                    {move || error.get().or_else(failure).unwrap_or_default()}
+                </p>
+            </Show>
+        </form>
+    }
+}
