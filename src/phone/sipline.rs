@@ -96,6 +96,7 @@ pub fn sign_in(desk: Desk, server: &str, domain: &str, user: &str, password: &st
         timer: Cell::new(-1),
         _tick: RefCell::new(None),
     });
+    l.ua.borrow_mut().want_registration();
     LINE.with(|s| *s.borrow_mut() = Some(l.clone()));
     // Timers: transactions, refresh, keep-alive; and call statistics.
     let weak = Rc::downgrade(&l);

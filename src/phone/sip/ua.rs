@@ -314,6 +314,11 @@ impl UserAgent {
         out
     }
 
+    /// Asks for a registration as soon as the transport is up (see [`UserAgent::transport_up`]).
+    pub fn want_registration(&mut self) {
+        self.wanted_registered = true;
+    }
+
     /// The WebSocket was lost: every transaction is gone; calls survive only if the server keeps them.
     pub fn transport_lost(&mut self, now: f64) -> Vec<Output> {
         self.now = now;

@@ -376,3 +376,176 @@ impl Drop for Page {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
+
+/// Sends SIGTERM (so Kamailio stops its children), then SIGKILL if it is still there.
+fn terminate(child: &mut Child) {
+    let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    for _ in 0..40 {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Debian's Kamailio as a SIP registrar and proxy with WebSocket, on loopback, from tests/kamailio.
+pub struct Kamailio {
+    child: Option<Child>,
+    dir: PathBuf,
+    cfg: PathBuf,
+    pub ws_port: u16,
+    pub udp_port: u16,
+}
+
+impl Kamailio {
+    pub fn start() -> Kamailio {
+        let (ws_port, udp_port) = (free_port(), free_udp_port());
+        let dir = std::env::temp_dir().join(format!("e2e-kamailio-{}-{ws_port}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let template = std::fs::read_to_string(repo_root().join("tests/kamailio/kamailio.cfg")).expect("kamailio.cfg");
+        let modules = ["/usr/lib/x86_64-linux-gnu/kamailio/modules/", "/usr/lib/kamailio/modules/"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).join("websocket.so").exists())
+            .expect("kamailio-websocket-modules is not installed (scripts/install.sh test installs it)");
+        let cfg = dir.join("kamailio.cfg");
+        std::fs::write(
+            &cfg,
+            template.replace("{{WS_PORT}}", &ws_port.to_string()).replace("{{UDP_PORT}}", &udp_port.to_string()).replace("{{MODULES}}", modules),
+        )
+        .unwrap();
+        let mut k = Kamailio { child: None, dir, cfg, ws_port, udp_port };
+        k.spawn();
+        k
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::File::create(self.dir.join("kamailio.log")).unwrap();
+        let child = Command::new("kamailio")
+            .args(["-DD", "-E", "-m", "64", "-M", "8", "-f"])
+            .arg(&self.cfg)
+            .args(["-P"])
+            .arg(self.dir.join("kamailio.pid"))
+            .args(["-w"])
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start kamailio");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.ws_port)).is_err() {
+            assert!(Instant::now() < deadline, "kamailio did not start; log: {}", self.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The WebSocket address desktops sign in to.
+    pub fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.ws_port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("kamailio.log")).unwrap_or_default()
+    }
+
+    /// Stops the server (every WebSocket drops).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            terminate(&mut c);
+        }
+    }
+
+    /// Starts it again on the same ports (registrations are lost: clients must register again).
+    pub fn restart(&mut self) {
+        self.stop();
+        self.spawn();
+    }
+}
+
+impl Drop for Kamailio {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(60).collect();
+            eprintln!("--- kamailio log (last lines) ---\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+        }
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp").local_addr().unwrap().port()
+}
+
+/// A sipp scenario (Debian's sip-tester) running against Kamailio over UDP, as a scripted far end.
+pub struct Sipp {
+    child: Option<Child>,
+    log_dir: PathBuf,
+}
+
+impl Sipp {
+    /// Starts `tests/sipp/<scenario>` calling `service` (the user part) through Kamailio, one call.
+    pub fn start(scenario: &str, kamailio: &Kamailio, service: &str) -> Sipp {
+        let path = repo_root().join("tests/sipp").join(scenario);
+        let port = free_udp_port();
+        let log_dir = std::env::temp_dir().join(format!("e2e-sipp-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&log_dir).unwrap();
+        let child = Command::new("sipp")
+            .arg(format!("127.0.0.1:{}", kamailio.udp_port))
+            .arg("-sf")
+            .arg(&path)
+            .args(["-s", service, "-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-l", "1"])
+            .args(["-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err", "-trace_msg"])
+            .current_dir(&log_dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start sipp (apt-get install sip-tester)");
+        Sipp { child: Some(child), log_dir }
+    }
+
+    /// Waits for the scenario to finish; true when it completed without error.
+    pub fn wait(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut child = self.child.take().expect("running");
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.success();
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// sipp's message and error traces, for failure reports.
+    pub fn traces(&self) -> String {
+        let mut out = String::new();
+        if let Ok(rd) = std::fs::read_dir(&self.log_dir) {
+            for e in rd.flatten() {
+                out.push_str(&format!("--- {}\n", e.path().display()));
+                out.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+        out
+    }
+}
+
+impl Drop for Sipp {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("{}", self.traces());
+        }
+        let _ = std::fs::remove_dir_all(&self.log_dir);
+    }
+}

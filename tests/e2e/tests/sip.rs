@@ -1,0 +1,162 @@
+//! The softphone end to end: headless Chromium desktops with fake audio devices, registered through
+//! Debian's Kamailio over WebSocket, calling each other with real WebRTC audio on loopback; sipp as a
+//! scripted far end.
+
+use e2e::{Browser, Kamailio, Sandbox, Sipp};
+use serde_json::json;
+use std::time::Duration;
+
+/// A desktop on the SIP line, signed in as `user`.
+fn desktop(sb: &Sandbox, k: &Kamailio, name: &str, user: &str) -> Browser {
+    let b = Browser::start(name, 1280, 800);
+    b.goto(&format!("{}?demo=0", sb.desktop_url));
+    b.find(".desk[data-loaded=true]");
+    let server = b.find("[data-testid=sip-server]");
+    b.send_keys(&server, &k.ws_url());
+    b.send_keys(&b.find("[data-testid=sip-user]"), user);
+    b.send_keys(&b.find("[data-testid=sip-password]"), "secret");
+    b.click(&b.find("[data-testid=sign-in-button]"));
+    wait_text(&b, "[data-testid=line]", "SIP ready");
+    b
+}
+
+fn wait_text(b: &Browser, css: &str, want: &str) {
+    b.wait_for(&format!("{css} = {want}"), || {
+        let el = b.try_find(css)?;
+        (b.text(&el) == want).then_some(())
+    });
+}
+
+fn set_state(b: &Browser, key: &str) {
+    b.exec(
+        "const s = document.querySelector('[data-testid=agent-state]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        json!([key]),
+    );
+}
+
+fn dial(b: &Browser, number: &str) {
+    b.send_keys(&b.find("[data-testid=dial-input]"), number);
+    b.click(&b.find("[data-testid=dial-button]"));
+}
+
+/// The state of the call card that shows `party` (or of the only card).
+fn call_attr(b: &Browser, nth: usize, attr: &str) -> Option<String> {
+    let v = b.exec(
+        "const c = document.querySelectorAll('[data-testid=call]')[arguments[0]]; return c ? c.getAttribute(arguments[1]) : null;",
+        json!([nth, attr]),
+    );
+    v.as_str().map(str::to_string)
+}
+
+fn wait_state(b: &Browser, nth: usize, want: &str) {
+    b.wait_for(&format!("call {nth} {want}"), || (call_attr(b, nth, "data-state").as_deref() == Some(want)).then_some(()));
+}
+
+fn rx(b: &Browser, nth: usize) -> u64 {
+    call_attr(b, nth, "data-rx").and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+fn wait_rx_above(b: &Browser, nth: usize, n: u64) -> u64 {
+    b.wait_for(&format!("call {nth} receiving audio"), || {
+        let v = rx(b, nth);
+        (v > n).then_some(v)
+    })
+}
+
+fn click_in_card(b: &Browser, nth: usize, testid: &str) {
+    b.exec(
+        "document.querySelectorAll('[data-testid=call]')[arguments[0]].querySelector('[data-testid=' + arguments[1] + ']').click()",
+        json!([nth, testid]),
+    );
+}
+
+fn answer(b: &Browser) {
+    let btn = b.wait_for("answer button", || b.find_all("[data-testid=call] button").into_iter().find(|x| b.text(x) == "Answer"));
+    b.click(&btn);
+}
+
+#[test]
+fn two_desktops_call_talk_hold_dtmf_and_hang_up() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let a = desktop(&sb, &k, "sip_a", "1001");
+    let bb = desktop(&sb, &k, "sip_b", "1002");
+    set_state(&bb, "ready");
+    dial(&a, "1002");
+    wait_state(&bb, 0, "Alerting");
+    assert_eq!(bb.text(&bb.find("[data-testid=party]")), "1001");
+    wait_state(&a, 0, "Ringing");
+    answer(&bb);
+    wait_state(&a, 0, "Connected");
+    wait_state(&bb, 0, "Connected");
+    // Audio flows both ways (RTCPeerConnection statistics, polled into the call card).
+    let a_rx = wait_rx_above(&a, 0, 50);
+    let b_rx = wait_rx_above(&bb, 0, 50);
+    eprintln!("audio packets received: A {a_rx}, B {b_rx}");
+
+    // Hold: A's re-INVITE makes B stop sending; A keeps receiving nothing new.
+    click_in_card(&a, 0, "hold");
+    wait_state(&a, 0, "Held");
+    std::thread::sleep(Duration::from_millis(2500));
+    let held1 = rx(&a, 0);
+    std::thread::sleep(Duration::from_millis(2000));
+    let held2 = rx(&a, 0);
+    assert!(held2 - held1 < 10, "on hold A should receive (almost) nothing: {held1} -> {held2}");
+    click_in_card(&a, 0, "hold");
+    wait_state(&a, 0, "Connected");
+    wait_rx_above(&a, 0, held2 + 40);
+
+    // DTMF in the audio (RFC 4733).
+    click_in_card(&a, 0, "keypad-toggle");
+    a.exec("document.querySelector('[data-key=\"5\"]').click(); document.querySelector('[data-key=\"#\"]').click();", json!([]));
+    a.wait_for("DTMF note", || a.try_find("[data-testid=call-note]").map(|n| a.text(&n)).filter(|t| t.contains("5#")));
+
+    // B hangs up; both ends show the end.
+    click_in_card(&bb, 0, "hang-up");
+    wait_state(&bb, 0, "Ended(HungUp)");
+    wait_state(&a, 0, "Ended(RemoteHungUp)");
+    a.shot("sip-call-ended.png");
+}
+
+#[test]
+fn not_ready_agent_refuses_calls_and_cancel_before_answer() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let a = desktop(&sb, &k, "notready_a", "1001");
+    let bb = desktop(&sb, &k, "notready_b", "1002");
+    // B is Not Ready (the state after sign-in): the call is refused with 480.
+    dial(&a, "1002");
+    wait_state(&a, 0, "Ended(Failed(\"The person is not available right now\"))");
+    assert!(call_attr(&bb, 0, "data-state").unwrap().contains("Missed"), "B sees the refused call");
+    let note = bb.text(&bb.find("[data-testid=call-note]"));
+    assert!(note.contains("480"), "{note}");
+}
+
+#[test]
+fn blind_and_consultative_transfer_between_three_desktops() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let a = desktop(&sb, &k, "xfer_a", "1001");
+    let bb = desktop(&sb, &k, "xfer_b", "1002");
+    let c = desktop(&sb, &k, "xfer_c", "1003");
+    set_state(&bb, "ready");
+    set_state(&c, "ready");
+
+    // Blind: A calls B; B transfers A to C.
+    dial(&a, "1002");
+    answer(&bb);
+    wait_state(&bb, 0, "Connected");
+    click_in_card(&bb, 0, "transfer-toggle");
+    bb.send_keys(&bb.find("[data-testid=transfer-target]"), "1003");
+    bb.click(&bb.find("[data-testid=blind-transfer]"));
+    wait_state(&c, 0, "Alerting");
+    answer(&c);
+    wait_state(&c, 0, "Connected");
+    wait_state(&bb, 0, "Ended(Transferred)");
+    // A is now talking to C on its second call.
+    wait_state(&a, 1, "Connected");
+    wait_rx_above(&a, 1, 30);
+    wait_rx_above(&c, 0, 30);
+    click_in_card(&c, 0, "hang-up");
+    wait_state(&a, 1, "Ended(RemoteHungUp)");
+}
