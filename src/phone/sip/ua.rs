@@ -815,16 +815,10 @@ impl UserAgent {
             Some(c) if c.state == CallState::Confirmed => {}
             _ => return Err("The call is not connected".into()),
         }
-        let mut uri = self.target_uri(target)?;
-        if let Some(r) = replaces {
-            let c = self.calls.get(&r).ok_or("The consultation call has ended")?;
-            let d = &c.dialog;
-            let remote_tag = d.remote_tag.clone().ok_or("The consultation call is not connected")?;
-            // Replaces names the dialog as the target sees it: its to-tag is our remote tag.
-            let value = format!("{};to-tag={};from-tag={}", d.call_id, remote_tag, d.local_tag);
-            uri = Uri::parse(&d.remote.uri.to_string()).map_err(|e| e.to_string())?;
-            uri.headers = Some(format!("Replaces={}", escape_header_value(&value)));
-        }
+        let uri = match replaces {
+            None => self.target_uri(target)?,
+            Some(r) => self.replaces_uri(r)?,
+        };
         let mut m = self.in_dialog_request(id, "REFER", None);
         m.add("Contact", self.contact());
         m.add("Refer-To", format!("<{uri}>"));
@@ -832,6 +826,20 @@ impl UserAgent {
         let mut out = vec![];
         self.send_tx(&mut out, TxKind::Refer, Some(id), m);
         Ok(out)
+    }
+
+    /// The consultation call's party with `?Replaces=` naming that dialog (RFC 3891), for a REFER.
+    fn replaces_uri(&self, r: CallRef) -> Result<Uri, String> {
+        {
+            let c = self.calls.get(&r).ok_or("The consultation call has ended")?;
+            let d = &c.dialog;
+            let remote_tag = d.remote_tag.clone().ok_or("The consultation call is not connected")?;
+            // Replaces names the dialog as the target sees it: its to-tag is our remote tag.
+            let value = format!("{};to-tag={};from-tag={}", d.call_id, remote_tag, d.local_tag);
+            let mut uri = Uri::parse(&d.remote.uri.to_string()).map_err(|e| e.to_string())?;
+            uri.headers = Some(format!("Replaces={}", escape_header_value(&value)));
+            Ok(uri)
+        }
     }
 
     /// DTMF by SIP INFO (application/dtmf-relay), the fallback when RTP events are not used.

@@ -326,7 +326,7 @@ fn consultative_transfer_refer_carries_replaces_and_target_accepts_it() {
     let (consult, out) = u.invite(3.0, "1003", "o", &[]).unwrap();
     let inv = sent(&out)[0].clone();
     u.on_frame(4.0, &respond(&inv, 200, Some("c-tag"), &[("Contact", "<sip:c@h.invalid;transport=ws>")], "a"));
-    let out = u.refer(5.0, first, "ignored", Some(consult)).unwrap();
+    let out = u.refer(5.0, first, "", Some(consult)).unwrap();
     let refer_to = sent(&out)[0].header("Refer-To").unwrap().to_string();
     let local_tag = inv.from().unwrap().tag().unwrap().to_string();
     assert!(refer_to.starts_with("<sip:1003@sip.example.com?Replaces="), "{refer_to}");

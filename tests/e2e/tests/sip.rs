@@ -160,3 +160,89 @@ fn blind_and_consultative_transfer_between_three_desktops() {
     click_in_card(&c, 0, "hang-up");
     wait_state(&a, 1, "Ended(RemoteHungUp)");
 }
+
+#[test]
+fn consultative_transfer_replaces_the_consultation_call() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let a = desktop(&sb, &k, "consult_a", "1001");
+    let bb = desktop(&sb, &k, "consult_b", "1002");
+    let c = desktop(&sb, &k, "consult_c", "1003");
+    set_state(&bb, "ready");
+    set_state(&c, "ready");
+    dial(&a, "1002");
+    answer(&bb);
+    wait_state(&bb, 0, "Connected");
+    // B consults C first: A goes on hold.
+    click_in_card(&bb, 0, "transfer-toggle");
+    bb.send_keys(&bb.find("[data-testid=transfer-target]"), "1003");
+    bb.click(&bb.find("[data-testid=consult]"));
+    wait_state(&bb, 0, "Held");
+    wait_state(&c, 0, "Alerting");
+    answer(&c);
+    wait_state(&bb, 1, "Connected");
+    wait_rx_above(&c, 0, 20);
+    // B completes the transfer: A's new call replaces the B-C call at C.
+    click_in_card(&bb, 0, "complete-transfer");
+    wait_state(&bb, 0, "Ended(Transferred)");
+    wait_state(&a, 1, "Connected");
+    b_has_no_live_calls(&bb);
+    // At C the consultation call is replaced by the call from A, which carries audio.
+    wait_state(&c, 1, "Connected");
+    wait_rx_above(&a, 1, 30);
+    wait_rx_above(&c, 1, 30);
+    assert!(call_attr(&c, 0, "data-state").unwrap().starts_with("Ended"), "the B-C call was replaced");
+}
+
+fn b_has_no_live_calls(b: &Browser) {
+    b.wait_for("no live calls", || {
+        let states = b.exec("return Array.from(document.querySelectorAll('[data-testid=call]')).map(c => c.dataset.state)", json!([]));
+        states.as_array().unwrap().iter().all(|s| s.as_str().unwrap().starts_with("Ended")).then_some(())
+    });
+}
+
+#[test]
+fn sipp_caller_with_x_headers_then_cancel_is_a_missed_call() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let agent = desktop(&sb, &k, "sipp_agent", "1001");
+    set_state(&agent, "ready");
+    let mut sipp = Sipp::start("incoming_cancel.xml", &k, "1001");
+    wait_state(&agent, 0, "Alerting");
+    assert_eq!(agent.text(&agent.find("[data-testid=party]")), "Beth Anglin");
+    // The X- headers reached the desk: the record they name is attached to the call.
+    let chip = agent.find("[data-testid=call-record]");
+    assert_eq!(agent.text(&chip), "sn_customerservice_case ca5e0000000000000000000000000001");
+    wait_state(&agent, 0, "Ended(Missed)");
+    assert!(sipp.wait(Duration::from_secs(20)), "sipp scenario failed:\n{}", sipp.traces());
+}
+
+#[test]
+fn wrong_password_is_reported_and_the_line_re_registers_after_a_server_restart() {
+    let mut k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let b = Browser::start("reregister", 1280, 800);
+    b.goto(&format!("{}?demo=0", sb.desktop_url));
+    b.send_keys(&b.find("[data-testid=sip-server]"), &k.ws_url());
+    b.send_keys(&b.find("[data-testid=sip-user]"), "1001");
+    b.send_keys(&b.find("[data-testid=sip-password]"), "wrong");
+    b.click(&b.find("[data-testid=sign-in-button]"));
+    let err = b.wait_for("sign-in error", || b.try_find("[data-testid=sign-in-error]").map(|e| b.text(&e)).filter(|t| !t.is_empty()));
+    assert!(err.contains("refused the user name or password"), "{err}");
+    drop(b);
+
+    let a = desktop(&sb, &k, "reregister_ok", "1001");
+    // The server goes away: the line says so, and comes back by itself when the server does.
+    k.stop();
+    wait_text(&a, "[data-testid=line]", "Line down");
+    k.restart();
+    a.wait_for("registered again", || {
+        std::thread::sleep(Duration::from_millis(200));
+        (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(())
+    });
+    // Registered for real: another desktop can call it.
+    let bb = desktop(&sb, &k, "reregister_b", "1002");
+    set_state(&a, "ready");
+    dial(&bb, "1001");
+    wait_state(&a, 0, "Alerting");
+}
