@@ -93,6 +93,8 @@ pub struct Desk {
     /// The clock the call timers render from (ms since the epoch), updated every second by the line ticker.
     pub now: RwSignal<f64>,
     pub line_status: RwSignal<LineStatus>,
+    /// The last call's set-up time: dial intent to INVITE sent (ms), shown in the Status panel.
+    pub setup_ms: RwSignal<Option<f64>>,
     sources: StoredValue<Sources>,
     line: StoredValue<DemoLine>,
     next_call_id: StoredValue<u32>,
@@ -119,6 +121,7 @@ impl Desk {
             notice: RwSignal::new(None),
             now: RwSignal::new(now_ms()),
             line_status: RwSignal::new(LineStatus::Demo),
+            setup_ms: RwSignal::new(None),
             sources: StoredValue::new(Sources::default()),
             line: StoredValue::new(DemoLine::new()),
             next_call_id: StoredValue::new(1),
@@ -697,6 +700,27 @@ impl Desk {
         }
     }
 
+    /// Three-way conference: takes the held call off hold (without holding the other) and mixes the audio.
+    pub fn conference(&self, a: u32, b: u32) {
+        let now = now_ms();
+        for id in [a, b] {
+            let held = self.calls.with_untracked(|c| c.iter().any(|c| c.id == id && c.state == CallState::Held));
+            if held {
+                self.update_call(id, |c| c.set_held(false, now));
+                if self.is_sip() {
+                    sipline::hold(id, false);
+                }
+            }
+        }
+        let result = if self.is_sip() { sipline::conference(a, b) } else { Ok(()) };
+        let note = match result {
+            Ok(()) => Some(t::IN_CONFERENCE.to_string()),
+            Err(m) => Some(m),
+        };
+        self.call_note(a, note.clone());
+        self.call_note(b, note);
+    }
+
     /// Sends a DTMF digit on a connected call.
     pub fn send_dtmf(&self, id: u32, digit: char) {
         if !"0123456789*#ABCD".contains(digit) {
@@ -730,6 +754,20 @@ impl Desk {
         if let Some(c) = consult {
             self.call_ended(c, EndReason::Transferred);
         }
+    }
+
+    /// Plays the ring tone while a call alerts, ring-back while an outgoing call rings, and the demo far end
+    /// while a demo call is connected.
+    pub fn sync_sounds(&self) {
+        let (ring, ringback, talking) = self.calls.with(|c| {
+            (
+                c.iter().any(|c| c.state == CallState::Alerting),
+                c.iter().any(|c| c.state == CallState::Ringing),
+                c.iter().any(|c| c.state == CallState::Connected),
+            )
+        });
+        let demo = self.settings.with(|s| s.line == LineKind::Demo);
+        crate::phone::audio::sync(ring, ringback, demo && talking);
     }
 
     /// Removes ended calls from the phone panel.

@@ -43,12 +43,50 @@ async fn sleep(ms: i32) {
     let _ = JsFuture::from(p).await;
 }
 
-/// Asks for the microphone.
+/// localStorage keys of the chosen devices (device ids are not secrets).
+pub const MIC_KEY: &str = "agent-desktop.device.mic";
+pub const SPEAKER_KEY: &str = "agent-desktop.device.speaker";
+pub const RINGER_KEY: &str = "agent-desktop.device.ringer";
+
+/// An audio device from enumerateDevices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    pub kind: String,
+    pub id: String,
+    pub label: String,
+}
+
+/// Lists microphones (`audioinput`) and speakers (`audiooutput`). Labels are empty until the microphone
+/// has been allowed once.
+pub async fn devices() -> Vec<Device> {
+    let Some(md) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else { return Vec::new() };
+    let Ok(p) = md.enumerate_devices() else { return Vec::new() };
+    let Ok(list) = JsFuture::from(p).await else { return Vec::new() };
+    let list: Array = list.unchecked_into();
+    list.iter()
+        .map(|d| {
+            let get = |k: &str| Reflect::get(&d, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            Device { kind: get("kind"), id: get("deviceId"), label: get("label") }
+        })
+        .filter(|d| d.kind == "audioinput" || d.kind == "audiooutput")
+        .collect()
+}
+
+/// Asks for the microphone (the chosen one, when set).
 pub async fn microphone() -> Result<MediaStream, String> {
     let nav = web_sys::window().ok_or("no window")?.navigator();
     let devices = nav.media_devices().map_err(|_| "This browser has no media devices API".to_string())?;
     let c = MediaStreamConstraints::new();
-    c.set_audio(&JsValue::TRUE);
+    match crate::browser::load(MIC_KEY).filter(|id| !id.is_empty()) {
+        Some(id) => {
+            let audio = js_sys::Object::new();
+            let exact = js_sys::Object::new();
+            let _ = Reflect::set(&exact, &"ideal".into(), &JsValue::from_str(&id));
+            let _ = Reflect::set(&audio, &"deviceId".into(), &exact);
+            c.set_audio(&audio);
+        }
+        None => c.set_audio(&JsValue::TRUE),
+    }
     c.set_video(&JsValue::FALSE);
     let p = devices.get_user_media_with_constraints(&c).map_err(|e| describe_media_error(&e))?;
     let s = JsFuture::from(p).await.map_err(|e| describe_media_error(&e))?;
@@ -60,6 +98,8 @@ pub struct CallMedia {
     pub pc: RtcPeerConnection,
     stream: MediaStream,
     audio: HtmlAudioElement,
+    remote: std::rc::Rc<std::cell::RefCell<Option<MediaStream>>>,
+    mix: std::cell::RefCell<Option<web_sys::AudioContext>>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
 }
 
@@ -83,20 +123,24 @@ impl CallMedia {
         let audio: HtmlAudioElement = doc.create_element("audio").map_err(|_| "no audio element")?.unchecked_into();
         audio.set_autoplay(true);
         audio.set_attribute("data-remote-audio", "").ok();
+        super::audio::set_sink(&audio, crate::browser::load(SPEAKER_KEY).filter(|s| !s.is_empty()).as_deref());
         if let Some(b) = doc.body() {
             let _ = b.append_child(&audio);
         }
         let a2 = audio.clone();
+        let remote = std::rc::Rc::new(std::cell::RefCell::new(None));
+        let r2 = remote.clone();
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
             let streams = ev.streams();
             if streams.length() > 0 {
                 let s: MediaStream = streams.get(0).unchecked_into();
                 a2.set_src_object(Some(&s));
                 let _ = a2.play();
+                *r2.borrow_mut() = Some(s);
             }
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
-        Ok(CallMedia { pc, stream, audio, _on_track: on_track })
+        Ok(CallMedia { pc, stream, audio, remote, mix: std::cell::RefCell::new(None), _on_track: on_track })
     }
 
     async fn gathered_local_sdp(&self) -> Result<String, String> {
@@ -208,7 +252,32 @@ impl CallMedia {
         (rx, tx)
     }
 
+    /// The far end's audio as a stream of its own (from the receiver's track).
+    fn remote_stream(&self) -> Option<MediaStream> {
+        let receiver = self.pc.get_receivers().iter().next()?;
+        let track = Reflect::get(&receiver, &"track".into()).ok()?;
+        let tracks = Array::of1(&track);
+        let from_receiver = MediaStream::new_with_tracks(&tracks).ok();
+        from_receiver.or_else(|| self.remote.borrow().clone())
+    }
+
+    fn sender(&self) -> Option<web_sys::RtcRtpSender> {
+        self.pc.get_senders().iter().next().map(|s| s.unchecked_into())
+    }
+
+    /// Sends the microphone again (after a conference ends).
+    pub fn unmix(&self) {
+        if let Some(ctx) = self.mix.borrow_mut().take() {
+            let _ = ctx.close();
+        }
+        if let (Some(sender), Some(track)) = (self.sender(), self.stream.get_audio_tracks().iter().next()) {
+            let track: web_sys::MediaStreamTrack = track.unchecked_into();
+            let _ = sender.replace_track(Some(&track));
+        }
+    }
+
     pub fn close(&self) {
+        self.unmix();
         self.pc.close();
         for t in self.stream.get_tracks().iter() {
             let t: web_sys::MediaStreamTrack = t.unchecked_into();
@@ -228,3 +297,34 @@ pub fn random_u32() -> u32 {
     u32::from_le_bytes(b)
 }
 
+
+/// Three-way conference, mixed here: each party hears the agent's microphone plus the other party.
+/// (Each party's own voice is left out of what it is sent.)
+pub fn conference(a: &CallMedia, b: &CallMedia) -> Result<(), String> {
+    let ra = a.remote_stream().ok_or("The first call has no audio yet")?;
+    let rb = b.remote_stream().ok_or("The second call has no audio yet")?;
+    let why = |what: &str, e: JsValue| {
+        let name = Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+        format!("Conference audio could not be mixed ({what}: {name})")
+    };
+    let mix_for = |own: &CallMedia, other_remote: &MediaStream| -> Result<(), String> {
+        let ctx = web_sys::AudioContext::new().map_err(|e| why("audio context", e))?;
+        let dest = ctx.create_media_stream_destination().map_err(|e| why("destination", e))?;
+        let mic = ctx.create_media_stream_source(&own.stream).map_err(|e| why("microphone", e))?;
+        let other = ctx.create_media_stream_source(other_remote).map_err(|e| why("remote audio", e))?;
+        let _ = mic.connect_with_audio_node(&dest);
+        let _ = other.connect_with_audio_node(&dest);
+        let _ = ctx.resume();
+        let track = dest.stream().get_audio_tracks().iter().next().ok_or("no mixed track")?;
+        let track: web_sys::MediaStreamTrack = track.unchecked_into();
+        let sender = own.sender().ok_or("the call sends no audio")?;
+        let _ = sender.replace_track(Some(&track));
+        if let Some(old) = own.mix.borrow_mut().replace(ctx) {
+            let _ = old.close();
+        }
+        Ok(())
+    };
+    mix_for(a, &rb)?;
+    mix_for(b, &ra)?;
+    Ok(())
+}

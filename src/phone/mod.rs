@@ -1,4 +1,5 @@
 //! The phone: agent and call state (pure), the lines that carry calls (the demo line; SIP comes next).
+pub mod audio;
 pub mod call;
 pub mod demo;
 pub mod media;

@@ -6,6 +6,7 @@ use super::media::{random_u32, CallMedia};
 use super::sip::message::failure_text;
 use super::sip::ua::{CallRef, Ended, Output, RegState, UaConfig, UaEvent, UserAgent};
 use crate::desk::Desk;
+use leptos::prelude::Set;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -282,7 +283,8 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                     });
                 }
             }
-            if let Some(referrer) = l.transfers.borrow().get(&call).copied() {
+            let referrer = l.transfers.borrow().get(&call).copied();
+            if let Some(referrer) = referrer {
                 if code >= 180 {
                     let out = l.ua.borrow_mut().notify_transfer(now(), referrer, code);
                     run(l, out);
@@ -300,17 +302,25 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 });
             }
             desk.call_connected(id);
-            if let Some(referrer) = l.transfers.borrow_mut().remove(&call) {
+            let referrer = l.transfers.borrow_mut().remove(&call);
+            if let Some(referrer) = referrer {
                 let out = l.ua.borrow_mut().notify_transfer(now(), referrer, 200);
                 run(l, out);
             }
         }
         UaEvent::Ended { call, reason } => {
-            if let Some(m) = l.media.borrow_mut().remove(&call) {
+            let removed = l.media.borrow_mut().remove(&call);
+            if let Some(m) = removed {
                 m.close();
+                // A conference ends with one of its calls: the others send the microphone alone again.
+                let others: Vec<Rc<CallMedia>> = l.media.borrow().values().cloned().collect();
+                for other in others {
+                    other.unmix();
+                }
             }
             l.offers.borrow_mut().remove(&call);
-            if let Some(referrer) = l.transfers.borrow_mut().remove(&call) {
+            let referrer = l.transfers.borrow_mut().remove(&call);
+            if let Some(referrer) = referrer {
                 let code = match &reason {
                     Ended::Failed { code, .. } => *code,
                     _ => 487,
@@ -401,11 +411,21 @@ async fn accept_media(l: &Rc<Line>, call: CallRef, offer: &str) -> Result<(), St
     Ok(())
 }
 
+fn perf_now() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_else(now)
+}
+
 async fn start_call(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, String)]) -> Result<CallRef, String> {
+    let started = perf_now();
     l.ua.borrow().target_uri(target)?;
     let media = Rc::new(CallMedia::new(&l.ice).await?);
     let offer = media.offer().await?;
-    if l.abandoned.borrow_mut().iter().position(|x| *x == id).map(|i| l.abandoned.borrow_mut().remove(i)).is_some() {
+    let abandoned = {
+        let mut list = l.abandoned.borrow_mut();
+        let pos = list.iter().position(|x| *x == id);
+        pos.map(|i| list.remove(i)).is_some()
+    };
+    if abandoned {
         media.close();
         return Err("cancelled".into());
     }
@@ -413,6 +433,8 @@ async fn start_call(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, Strin
     bind(l, id, call);
     l.media.borrow_mut().insert(call, media);
     run(l, out);
+    // Benchmark figure: from the dial intent to the INVITE handed to the WebSocket.
+    l.desk.setup_ms.set(Some(perf_now() - started));
     Ok(call)
 }
 
@@ -532,4 +554,13 @@ fn poll_stats(l: &Rc<Line>) {
             desk.call_packets(id, p);
         });
     }
+}
+
+/// Merges two calls into a three-way conference (both off hold, audio mixed locally).
+pub fn conference(a: u32, b: u32) -> Result<(), String> {
+    let l = line().ok_or("The phone is not signed in")?;
+    let (ca, cb) = (ua_id(&l, a).ok_or("The call has ended")?, ua_id(&l, b).ok_or("The call has ended")?);
+    let ma = l.media.borrow().get(&ca).cloned().ok_or("The call has no audio")?;
+    let mb = l.media.borrow().get(&cb).cloned().ok_or("The call has no audio")?;
+    super::media::conference(&ma, &mb)
 }

@@ -1,6 +1,7 @@
 //! The Status panel: OpenFrame handshake state, message counters and the last messages both ways.
 
 use crate::desk::{use_desk, Mode};
+use crate::ui::devices::DevicesPanel;
 use crate::openframe::session::{Direction, Phase};
 use crate::strings as t;
 use leptos::prelude::*;
@@ -27,6 +28,11 @@ pub fn DiagnosticsPanel() -> impl IntoView {
         }
     };
     view! {
+        <DevicesPanel/>
+        <Show when=move || desk.setup_ms.get().is_some()>
+            <p class="kv"><span class="dt">{t::SETUP_TIME}</span>
+                <span data-testid="setup-ms">{move || format!("{:.0} ms", desk.setup_ms.get().unwrap_or(0.0))}</span></p>
+        </Show>
         <h2 class="section-title">{t::OF_HEADING}</h2>
         <dl class="kvs">
             {row("Running", "mode", Box::new(move || match desk.mode() {

@@ -1,5 +1,6 @@
 //! One component per panel; each talks only to the desk.
 pub mod agent_state;
+pub mod devices;
 pub mod diagnostics;
 pub mod directory;
 pub mod notices;

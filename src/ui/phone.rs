@@ -129,6 +129,8 @@ fn CallCard(call: Call) -> impl IntoView {
                             view! {
                                 <button type="button" class="btn primary" data-testid="complete-transfer"
                                     on:click=move |_| desk.transfer(id, "", Some(other))>{t::COMPLETE_TRANSFER}</button>
+                                <button type="button" class="btn" data-testid="conference"
+                                    on:click=move |_| desk.conference(id, other)>{t::MERGE}</button>
                             }
                         })}
                         <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP}</button>

@@ -246,3 +246,46 @@ fn wrong_password_is_reported_and_the_line_re_registers_after_a_server_restart()
     dial(&bb, "1001");
     wait_state(&a, 0, "Alerting");
 }
+
+#[test]
+fn three_way_conference_and_set_up_time() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let a = desktop(&sb, &k, "conf_a", "1001");
+    let bb = desktop(&sb, &k, "conf_b", "1002");
+    let c = desktop(&sb, &k, "conf_c", "1003");
+    set_state(&bb, "ready");
+    set_state(&c, "ready");
+    dial(&a, "1002");
+    answer(&bb);
+    wait_state(&a, 0, "Connected");
+    // Benchmark figure: dial intent to INVITE on the WebSocket (microphone, offer, ICE capped at 2 s).
+    a.click(&a.find("#tab-diagnostics"));
+    let setup = a.text(&a.find("[data-testid=setup-ms]"));
+    println!("BENCH dial-to-INVITE: {setup}");
+    a.click(&a.find("#tab-phone"));
+    // A second call: the first goes on hold.
+    click_in_card(&a, 0, "transfer-toggle");
+    a.send_keys(&a.find("[data-testid=transfer-target]"), "1003");
+    a.click(&a.find("[data-testid=consult]"));
+    wait_state(&a, 0, "Held");
+    answer(&c);
+    wait_state(&a, 1, "Connected");
+    click_in_card(&a, 0, "conference");
+    wait_state(&a, 0, "Connected");
+    wait_state(&a, 1, "Connected");
+    let note = a.text(&a.find("[data-testid=call-note]"));
+    assert_eq!(note, "In conference");
+    // Everyone hears: B and C keep receiving audio, and A receives from both.
+    let (b0, c0, a0, a1) = (rx(&bb, 0), rx(&c, 0), rx(&a, 0), rx(&a, 1));
+    wait_rx_above(&bb, 0, b0 + 40);
+    wait_rx_above(&c, 0, c0 + 40);
+    wait_rx_above(&a, 0, a0 + 40);
+    wait_rx_above(&a, 1, a1 + 40);
+    // One leaves; the other call goes on.
+    click_in_card(&bb, 0, "hang-up");
+    wait_state(&a, 0, "Ended(RemoteHungUp)");
+    assert_eq!(call_attr(&a, 1, "data-state").as_deref(), Some("Connected"));
+    let c1 = rx(&c, 0);
+    wait_rx_above(&c, 0, c1 + 40);
+}
