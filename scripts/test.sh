@@ -34,14 +34,14 @@ layer() {
   echo "=== $name: $p passed, $f failed (exit $rc)"
 }
 
-layer host cargo test --workspace --exclude e2e
+layer host cargo test --no-fail-fast --workspace --exclude e2e
 
 echo
 echo "=== benchmark: SIP parser and serializer (figures, not a test)"
 cargo bench -q --bench sip 2>&1 | tee "$LOGS/bench-sip.txt" | grep -E "messages/s|error" || true
 
 layer browser env CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=120 \
-  cargo test -p agent-desktop --target wasm32-unknown-unknown --test browser
+  cargo test --no-fail-fast -p agent-desktop --target wasm32-unknown-unknown --test browser
 
 echo
 echo "=== release build (trunk build --release)"
@@ -56,7 +56,7 @@ if [ -f "$ROOT/dist/index.html" ]; then
   cargo build -q -p sandbox && cargo test -q -p e2e --no-run >"$LOGS/e2e-build.log" 2>&1 || { tail -40 "$LOGS/e2e-build.log"; }
   export E2E_DIST="$ROOT/dist" E2E_SANDBOX_BIN="$CARGO_TARGET_DIR/debug/sandbox" E2E_ARTIFACTS="$ROOT/target/e2e"
   # Only loopback inside: WebRTC media and every server stay on this machine.
-  layer e2e unshare -n -- bash -c 'ip link set lo up && exec cargo test --offline -p e2e -- --test-threads=1 --nocapture'
+  layer e2e unshare -n -- bash -c 'ip link set lo up && exec cargo test --no-fail-fast --offline -p e2e -- --test-threads=1 --nocapture'
   grep -h "^BENCH\|BENCH " "$LOGS/e2e.log" | sed 's/.*BENCH/BENCH/' || true
 fi
 

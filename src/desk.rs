@@ -278,6 +278,17 @@ impl Desk {
             },
             Incoming::BeforeDestroy => self.persist(),
             Incoming::ClickToCall(c) => self.click_to_call(c),
+            // The sandbox (or a test script) rings the demo line: {"type":"INCOMING_CALL","data":{"phoneNumber","name"}}.
+            Incoming::Communication(v) if v.get("type").and_then(|t| t.as_str()) == Some("INCOMING_CALL") => {
+                if !self.is_sip() {
+                    let d = v.get("data").cloned().unwrap_or_default();
+                    let number = d.get("phoneNumber").and_then(|n| n.as_str()).unwrap_or("").to_string();
+                    let name = d.get("name").and_then(|n| n.as_str()).unwrap_or("").to_string();
+                    if number.chars().any(|c| c.is_ascii_digit()) {
+                        self.simulate_incoming_from(Some((&name, &number)));
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -395,6 +406,10 @@ impl Desk {
             self.agent_state.set(AgentState::Offline);
         } else {
             self.line_status.set(LineStatus::Demo);
+            // The demo line is for trying things out: start Ready (unless a saved state was restored).
+            if self.agent_state.get_untracked() == AgentState::NotReady(None) {
+                self.set_agent_state(AgentState::Ready);
+            }
         }
     }
 
@@ -478,16 +493,7 @@ impl Desk {
             }
         };
         // "Send screen on transfer": the record on screen travels with the call as X- headers.
-        let extra: Vec<(String, String)> = record
-            .as_ref()
-            .map(|r| {
-                let mut h = vec![("X-SN-Table".to_string(), r.entity.clone())];
-                if let Some(id) = &r.sys_id {
-                    h.push(("X-SN-Sys-Id".to_string(), id.clone()));
-                }
-                h
-            })
-            .unwrap_or_default();
+        let extra = screen_headers(record.as_ref());
         call.record = record;
         self.hold_others(None);
         self.calls.update(|c| c.push(call));
@@ -507,8 +513,13 @@ impl Desk {
 
     /// A simulated incoming call on the demo line.
     pub fn simulate_incoming(&self) -> u32 {
+        self.simulate_incoming_from(None)
+    }
+
+    /// A simulated incoming call on the demo line from this caller (name, number), or the next demo caller.
+    pub fn simulate_incoming_from(&self, caller: Option<(&str, &str)>) -> u32 {
         let id = self.alloc_call_id();
-        let call = self.line.try_update_value(|l| l.incoming(id, None, now_ms())).expect("line");
+        let call = self.line.try_update_value(|l| l.incoming(id, caller, now_ms())).expect("line");
         let (name, number) = (call.name.clone(), call.number.clone());
         if let Some(code) = self.busy_code() {
             let mut call = call;
@@ -740,7 +751,8 @@ impl Desk {
     /// Blind transfer to `target`; with `consult`, completes a consultative transfer to that call's party.
     pub fn transfer(&self, id: u32, target: &str, consult: Option<u32>) {
         if self.is_sip() {
-            match sipline::transfer(id, target, consult) {
+            let record = self.calls.with_untracked(|c| c.iter().find(|c| c.id == id).and_then(|c| c.record.clone()));
+            match sipline::transfer(id, target, consult, &screen_headers(record.as_ref())) {
                 Ok(()) => self.call_note(id, Some(t::TRANSFER_PROGRESS.into())),
                 Err(m) => self.call_note(id, Some(m)),
             }
@@ -808,6 +820,13 @@ fn host_of(url: &str) -> String {
         return hostport.split(']').next().map(|h| format!("{h}]")).unwrap_or_default();
     }
     hostport.split(':').next().unwrap_or("").to_string()
+}
+
+/// The headers that carry a ServiceNow record with a call (read back by [`record_from_headers`]).
+pub fn screen_headers(record: Option<&RecordRef>) -> Vec<(String, String)> {
+    let Some(r) = record else { return Vec::new() };
+    let Some(id) = &r.sys_id else { return Vec::new() };
+    vec![("X-SN-Table".to_string(), r.entity.clone()), ("X-SN-Sys-Id".to_string(), id.clone())]
 }
 
 /// A record named by the call's `X-SN-Table` / `X-SN-Sys-Id` headers (sent by another desk or an IVR).

@@ -288,6 +288,14 @@
     }
   });
 
+  // Demo line: ring the desktop from here (a custom openframe_communication, as a CTI script could send).
+  var demoCallers = [["Beth Anglin", "(415) 555-0123"], ["Fred Luddy", "415.555.0142"], ["Charlie Whitherspoon", "+44 20 7946 0958"]];
+  var nextDemo = 0;
+  document.getElementById("demo-call").addEventListener("click", function () {
+    var c = demoCallers[nextDemo++ % demoCallers.length];
+    send("openframe_communication", { type: "INCOMING_CALL", data: { name: c[0], phoneNumber: c[1] } });
+  });
+
   // The page is going away: tell the widget to persist its state.
   window.addEventListener("pagehide", function () { send("openframe_before_destroy"); });
 

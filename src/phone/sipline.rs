@@ -149,10 +149,13 @@ fn connect(l: &Rc<Line>) {
     let weak = Rc::downgrade(l);
     let on_open = Closure::<dyn FnMut()>::new(move || {
         let Some(l) = weak.upgrade() else { return };
-        l.ever_opened.set(true);
+        let reconnected = l.ever_opened.replace(true);
         l.backoff.set(1_000);
         let out = l.ua.borrow_mut().transport_up(now());
         run(&l, out);
+        if reconnected {
+            refresh_targets(&l);
+        }
     });
     let weak = Rc::downgrade(l);
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -195,6 +198,22 @@ fn connect(l: &Rc<Line>) {
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
     *l.ws_closures.borrow_mut() = vec![on_open.into_js_value(), on_message.into_js_value(), on_close.into_js_value()];
     *l.ws.borrow_mut() = Some(ws);
+}
+
+/// After a reconnect the server reaches us over a new connection: a re-INVITE on every call carries our
+/// Contact again (the proxy aliases it to the new connection), so the far end's requests find us.
+/// The audio itself flows peer to peer and is not interrupted.
+fn refresh_targets(l: &Rc<Line>) {
+    let calls: Vec<(CallRef, Rc<CallMedia>)> = l.media.borrow().iter().map(|(c, m)| (*c, m.clone())).collect();
+    for (call, media) in calls {
+        let l2 = l.clone();
+        spawn(async move {
+            if let Ok(offer) = media.offer().await {
+                let out = l2.ua.borrow_mut().reinvite(now(), call, &offer);
+                run(&l2, out);
+            }
+        });
+    }
 }
 
 fn send(l: &Line, text: &str) {
@@ -523,15 +542,16 @@ pub fn set_muted(muted: bool) {
     }
 }
 
-/// Blind transfer of `id` to `target`, or consultative when `consult` names the consultation call.
-pub fn transfer(id: u32, target: &str, consult: Option<u32>) -> Result<(), String> {
+/// Blind transfer of `id` to `target`, or consultative when `consult` names the consultation call;
+/// `headers` travel to the target with the transferred call (the record on screen).
+pub fn transfer(id: u32, target: &str, consult: Option<u32>, headers: &[(String, String)]) -> Result<(), String> {
     let l = line().ok_or("The phone is not signed in")?;
     let call = ua_id(&l, id).ok_or("The call has ended")?;
     let replaces = match consult {
         Some(c) => Some(ua_id(&l, c).ok_or("The consultation call has ended")?),
         None => None,
     };
-    let out = l.ua.borrow_mut().refer(now(), call, target, replaces)?;
+    let out = l.ua.borrow_mut().refer(now(), call, target, replaces, headers)?;
     run(&l, out);
     Ok(())
 }

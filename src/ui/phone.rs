@@ -110,6 +110,18 @@ fn CallCard(call: Call) -> impl IntoView {
                     }
                 })}
             </div>
+            {
+                // Data the call arrived with (an IVR's choices, the queue): shown, never interpreted as HTML.
+                let data: Vec<(String, String)> = call.x_headers.iter()
+                    .filter(|(k, _)| !k.to_ascii_lowercase().starts_with("x-sn-"))
+                    .map(|(k, v)| (k.trim_start_matches("X-").replace('-', " "), v.clone()))
+                    .collect();
+                (!data.is_empty()).then(|| view! {
+                    <p class="call-data" data-testid="call-data">
+                        {data.into_iter().map(|(k, v)| view! { <span class="kv-chip">{k}": "{v}</span> }).collect_view()}
+                    </p>
+                })
+            }
             {call.note.clone().map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> })}
             <div class="actions">
                 {match call.state {

@@ -17,6 +17,7 @@ fn desk() -> (Owner, Desk) {
 #[wasm_bindgen_test::wasm_bindgen_test]
 fn demo_call_rings_answers_holds_and_ends() {
     let (_o, desk) = desk();
+    desk.set_agent_state(AgentState::Ready);
     assert!(desk.dial("abc", None).is_none());
     assert!(desk.notice.get_untracked().unwrap().contains("not a phone number"));
     let id = desk.dial("+1 415 555 0100", None).unwrap();
@@ -71,4 +72,21 @@ fn persist_writes_session_storage() {
     assert_eq!(v["muted"], true);
     assert_eq!(v["calls"][0]["number"], "5550100");
     storage.remove_item(SNAPSHOT_KEY).unwrap();
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn calls_are_refused_while_not_ready_unless_configured_otherwise() {
+    let (_o, desk) = desk();
+    desk.set_agent_state(AgentState::NotReady(Some("Lunch".into())));
+    let id = desk.simulate_incoming();
+    let call = desk.calls.with_untracked(|c| c.iter().find(|c| c.id == id).cloned().unwrap());
+    assert_eq!(call.state, CallState::Ended(EndReason::Missed));
+    assert!(call.note.unwrap().contains("480"));
+    desk.set_agent_state(AgentState::AfterCallWork);
+    let id = desk.simulate_incoming();
+    let note = desk.calls.with_untracked(|c| c.iter().find(|c| c.id == id).and_then(|c| c.note.clone()).unwrap());
+    assert!(note.contains("486"), "{note}");
+    desk.settings.update(|s| s.reject_when_busy = false);
+    let id = desk.simulate_incoming();
+    assert_eq!(desk.calls.with_untracked(|c| c.iter().find(|c| c.id == id).unwrap().state.clone()), CallState::Alerting);
 }

@@ -197,7 +197,10 @@ impl UserAgent {
     /// `rand` supplies randomness for tags, branches and Call-IDs (the browser passes crypto randomness).
     pub fn new(cfg: UaConfig, mut rand: Box<dyn FnMut() -> u32>) -> UserAgent {
         let host = format!("{:08x}{:04x}.invalid", rand(), rand() & 0xffff);
-        let contact_user = format!("{:08x}", rand());
+        // The Contact names the user (not a random token), so a proxy can find the current connection of a
+        // client that reconnected, by its registration.
+        let contact_user = cfg.user.chars().filter(|c| c.is_ascii_alphanumeric() || "+-_.!~*'".contains(*c)).collect::<String>();
+        let contact_user = if contact_user.is_empty() { format!("{:08x}", rand()) } else { contact_user };
         let reg_call_id = format!("{:08x}{:08x}", rand(), rand());
         UserAgent {
             cfg,
@@ -809,16 +812,37 @@ impl UserAgent {
     }
 
     /// Blind transfer (REFER to `target`), or consultative with `replaces` naming the consultation call.
-    pub fn refer(&mut self, now: f64, id: CallRef, target: &str, replaces: Option<CallRef>) -> Result<Vec<Output>, String> {
+    /// `headers` (X- headers such as the record on screen) ride in the Refer-To URI, so the transferee's
+    /// INVITE to the target carries them ("send screen on transfer").
+    pub fn refer(
+        &mut self,
+        now: f64,
+        id: CallRef,
+        target: &str,
+        replaces: Option<CallRef>,
+        headers: &[(String, String)],
+    ) -> Result<Vec<Output>, String> {
         self.now = now;
         match self.calls.get(&id) {
             Some(c) if c.state == CallState::Confirmed => {}
             _ => return Err("The call is not connected".into()),
         }
-        let uri = match replaces {
+        let mut uri = match replaces {
             None => self.target_uri(target)?,
             Some(r) => self.replaces_uri(r)?,
         };
+        let extra: Vec<String> = headers
+            .iter()
+            .filter(|(k, v)| is_safe_header(k, v) && k.to_ascii_lowercase().starts_with("x-"))
+            .map(|(k, v)| format!("{k}={}", escape_header_value(v)))
+            .collect();
+        if !extra.is_empty() {
+            let joined = extra.join("&");
+            uri.headers = Some(match uri.headers.take() {
+                Some(h) => format!("{h}&{joined}"),
+                None => joined,
+            });
+        }
         let mut m = self.in_dialog_request(id, "REFER", None);
         m.add("Contact", self.contact());
         m.add("Refer-To", format!("<{uri}>"));
@@ -1280,6 +1304,11 @@ fn escape_header_value(v: &str) -> String {
             '=' => "%3D".to_string(),
             '@' => "%40".to_string(),
             ' ' => "%20".to_string(),
+            '&' => "%26".to_string(),
+            '?' => "%3F".to_string(),
+            '>' => "%3E".to_string(),
+            '<' => "%3C".to_string(),
+            '%' => "%25".to_string(),
             c => c.to_string(),
         })
         .collect()

@@ -304,10 +304,19 @@ fn hold_by_reinvite_both_ways() {
 fn blind_transfer_refer_and_notify_progress() {
     let mut u = ua();
     let (id, tag) = connected_incoming(&mut u);
-    let out = u.refer(3.0, id, "1003", None).unwrap();
+    let screen = vec![("X-SN-Table".to_string(), "sn_customerservice_case".to_string()), ("X-SN-Sys-Id".to_string(), "ca5e 1&2".to_string())];
+    let out = u.refer(3.0, id, "1003", None, &screen).unwrap();
     let refer = sent(&out)[0].clone();
     assert_eq!(refer.method(), Some("REFER"));
-    assert_eq!(refer.header("Refer-To"), Some("<sip:1003@sip.example.com>"));
+    assert_eq!(refer.header("Refer-To"), Some("<sip:1003@sip.example.com?X-SN-Table=sn_customerservice_case&X-SN-Sys-Id=ca5e%201%262>"));
+    // The transferee's INVITE to that target carries the record as headers.
+    let mut transferee = ua();
+    let target = NameAddr::parse(refer.header("Refer-To").unwrap()).unwrap().uri.to_string();
+    let (_, out) = transferee.invite(3.5, &target, "o", &[]).unwrap();
+    let inv = &sent(&out)[0];
+    assert_eq!(inv.uri(), Some("sip:1003@sip.example.com"));
+    assert_eq!(inv.header("X-SN-Sys-Id"), Some("ca5e 1&2"));
+    assert_eq!(inv.header("X-SN-Table"), Some("sn_customerservice_case"));
     assert!(u.on_frame(4.0, &respond(&refer, 202, None, &[], "")).iter().all(|o| matches!(o, Output::Send(_))));
     let notify = |cseq: u32, frag: &str, state: &str| {
         in_dialog("NOTIFY", cseq, &tag, frag).replace("\r\n\r\n", &format!("\r\nEvent: refer\r\nSubscription-State: {state}\r\nContent-Type: message/sipfrag\r\n\r\n"))
@@ -326,7 +335,7 @@ fn consultative_transfer_refer_carries_replaces_and_target_accepts_it() {
     let (consult, out) = u.invite(3.0, "1003", "o", &[]).unwrap();
     let inv = sent(&out)[0].clone();
     u.on_frame(4.0, &respond(&inv, 200, Some("c-tag"), &[("Contact", "<sip:c@h.invalid;transport=ws>")], "a"));
-    let out = u.refer(5.0, first, "", Some(consult)).unwrap();
+    let out = u.refer(5.0, first, "", Some(consult), &[]).unwrap();
     let refer_to = sent(&out)[0].header("Refer-To").unwrap().to_string();
     let local_tag = inv.from().unwrap().tag().unwrap().to_string();
     assert!(refer_to.starts_with("<sip:1003@sip.example.com?Replaces="), "{refer_to}");

@@ -144,6 +144,21 @@ fn incoming_call_shows_the_frame_with_caller_title() {
 }
 
 #[test]
+fn the_sandbox_rings_the_demo_line() {
+    let sb = Sandbox::start(&[]);
+    let b = Browser::start("sandbox_rings", 1280, 800);
+    open(&b, &sb, "");
+    wait_phase(&b, "Connected");
+    b.top_frame();
+    b.click(&b.find("#demo-call"));
+    b.wait_for("caller in the title", || (b.text(&b.find("#of-title")) == "Beth Anglin").then_some(()));
+    enter_desktop(&b);
+    b.click(&b.find("#tab-phone"));
+    assert_eq!(b.text(&b.find("[data-testid=party]")), "Beth Anglin");
+    assert_eq!(b.attr(&b.find("[data-testid=call]"), "data-state").as_deref(), Some("Alerting"));
+}
+
+#[test]
 fn before_destroy_persists_state() {
     let sb = Sandbox::start(&[]);
     let b = Browser::start("before_destroy", 1280, 800);

@@ -213,6 +213,7 @@ fn sipp_caller_with_x_headers_then_cancel_is_a_missed_call() {
     // The X- headers reached the desk: the record they name is attached to the call.
     let chip = agent.find("[data-testid=call-record]");
     assert_eq!(agent.text(&chip), "sn_customerservice_case ca5e0000000000000000000000000001");
+    assert_eq!(agent.text(&agent.find("[data-testid=call-data]")), "Queue: Billing");
     wait_state(&agent, 0, "Ended(Missed)");
     assert!(sipp.wait(Duration::from_secs(20)), "sipp scenario failed:\n{}", sipp.traces());
 }
@@ -288,4 +289,25 @@ fn three_way_conference_and_set_up_time() {
     assert_eq!(call_attr(&a, 1, "data-state").as_deref(), Some("Connected"));
     let c1 = rx(&c, 0);
     wait_rx_above(&c, 0, c1 + 40);
+}
+
+#[test]
+fn a_call_survives_a_server_restart() {
+    let mut k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let a = desktop(&sb, &k, "survive_a", "1001");
+    let bb = desktop(&sb, &k, "survive_b", "1002");
+    set_state(&bb, "ready");
+    dial(&a, "1002");
+    answer(&bb);
+    wait_state(&a, 0, "Connected");
+    k.restart();
+    wait_text(&a, "[data-testid=line]", "SIP ready");
+    wait_text(&bb, "[data-testid=line]", "SIP ready");
+    // Audio kept flowing (peer to peer), and signalling still reaches both ends after the reconnect.
+    let r = rx(&a, 0);
+    wait_rx_above(&a, 0, r + 40);
+    std::thread::sleep(Duration::from_millis(1500));
+    click_in_card(&bb, 0, "hang-up");
+    wait_state(&a, 0, "Ended(RemoteHungUp)");
 }
