@@ -53,3 +53,42 @@ pub fn session_load(key: &str) -> Option<String> {
 pub fn session_save(key: &str, value: &str) -> bool {
     session_storage().map(|s| s.set_item(key, value).is_ok()).unwrap_or(false)
 }
+
+/// When the page is hidden: a desktop notification (if the agent allowed them) and a flashing tab title
+/// until the page is seen again.
+pub fn notify_if_hidden(title: &str, body: &str) {
+    use wasm_bindgen::JsCast;
+    let Some(w) = web_sys::window() else { return };
+    let Some(doc) = w.document() else { return };
+    if !doc.hidden() {
+        return;
+    }
+    if let Ok(n) = js_sys::Reflect::get(&w, &"Notification".into()) {
+        if let Ok(f) = n.clone().dyn_into::<js_sys::Function>() {
+            let granted = js_sys::Reflect::get(&f, &"permission".into()).ok().and_then(|p| p.as_string()).as_deref() == Some("granted");
+            if granted {
+                let opts = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&opts, &"body".into(), &body.into());
+                let _ = js_sys::Reflect::construct(&f, &js_sys::Array::of2(&title.into(), &opts));
+            }
+        }
+    }
+    let original = doc.title();
+    let flash = format!("☎ {body}");
+    let d2 = doc.clone();
+    let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+        if !d2.hidden() {
+            d2.set_title(&original);
+            return;
+        }
+        let cur = d2.title();
+        d2.set_title(if cur == flash { &original } else { &flash });
+    });
+    if let Ok(id) = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 1000) {
+        // Stop after a minute at most.
+        let w2 = w.clone();
+        let stop = wasm_bindgen::closure::Closure::once_into_js(move || w2.clear_interval_with_handle(id));
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(stop.unchecked_ref(), 60_000);
+    }
+    cb.forget();
+}

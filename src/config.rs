@@ -103,6 +103,9 @@ pub struct Settings {
     pub reject_when_busy: bool,
     pub return_to_previous_state: bool,
     pub speed_dials: Vec<SpeedDial>,
+    pub queues: Vec<SpeedDial>,
+    /// Keyboard shortcuts overriding the defaults: (action, combination).
+    pub shortcuts: Vec<(String, String)>,
     pub servicenow: ServiceNowSettings,
 }
 
@@ -123,6 +126,8 @@ impl Default for Settings {
             reject_when_busy: true,
             return_to_previous_state: true,
             speed_dials: Vec::new(),
+            queues: Vec::new(),
+            shortcuts: Vec::new(),
             servicenow: ServiceNowSettings {
                 instance: None,
                 client_id: String::new(),
@@ -298,6 +303,31 @@ pub fn check_ws_url(url: &str) -> Result<(), String> {
     Err(format!("'{url}' must start with wss://"))
 }
 
+/// A list of `{"name", "number"}` entries (speed dials, queues).
+fn parse_dials(a: &mut Applier<'_>, key: &str, v: &Value) -> Option<Vec<SpeedDial>> {
+    let Value::Array(items) = v else {
+        a.err(key, "must be a list of {\"name\", \"number\"} entries");
+        return None;
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let k = format!("{key}[{i}]");
+        let name = item.get("name").and_then(Value::as_str).map(str::trim).unwrap_or("");
+        let number = item.get("number").and_then(Value::as_str).map(str::trim).unwrap_or("");
+        let digits = number.chars().filter(|c| c.is_ascii_digit()).count();
+        if name.is_empty() || number.is_empty() {
+            a.err(&k, "needs both a name and a number");
+            return None;
+        }
+        if digits == 0 || number.chars().any(|c| !(c.is_ascii_digit() || " +-().*#".contains(c))) {
+            a.err(&k, format!("'{number}' is not a phone number"));
+            return None;
+        }
+        out.push(SpeedDial { name: name.to_string(), number: number.to_string() });
+    }
+    Some(out)
+}
+
 fn check_country(c: &str) -> bool {
     c.len() == 2 && c.chars().all(|ch| ch.is_ascii_uppercase())
 }
@@ -387,7 +417,35 @@ impl Settings {
                     self.return_to_previous_state = b;
                 }
             }
-            "speedDials" => self.apply_speed_dials(a, v),
+            "speedDials" => {
+                if let Some(l) = parse_dials(a, "speedDials", v) {
+                    self.speed_dials = l;
+                }
+            }
+            "queues" => {
+                if let Some(l) = parse_dials(a, "queues", v) {
+                    self.queues = l;
+                }
+            }
+            "shortcuts" => match v {
+                Value::Object(m) => {
+                    let mut out = Vec::new();
+                    for (action, combo) in m {
+                        let ck = format!("shortcuts.{action}");
+                        if !crate::ui::shortcuts::ACTIONS.iter().any(|(a, _, _)| a == action) {
+                            a.err(&ck, "is not an action (answer, reject, hangup, mute, hold, dialpad)");
+                            continue;
+                        }
+                        match combo.as_str().map(crate::ui::shortcuts::Combo::parse) {
+                            Some(Ok(_)) => out.push((action.clone(), combo.as_str().unwrap().to_string())),
+                            Some(Err(m)) => a.err(&ck, m),
+                            None => a.err(&ck, "must be text such as \"Alt+A\""),
+                        }
+                    }
+                    self.shortcuts = out;
+                }
+                _ => a.err(key, "must be an object such as {\"answer\": \"Alt+A\"}"),
+            },
             "servicenow" => match v {
                 Value::Object(m) => self.apply_servicenow(a, m),
                 _ => a.err(key, "must be an object with instance, clientId and activity"),
@@ -436,30 +494,6 @@ impl Settings {
                 _ => a.err(&key, "is not a known setting"),
             }
         }
-    }
-
-    fn apply_speed_dials(&mut self, a: &mut Applier<'_>, v: &Value) {
-        let Value::Array(items) = v else {
-            a.err("speedDials", "must be a list of {\"name\", \"number\"} entries");
-            return;
-        };
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let key = format!("speedDials[{i}]");
-            let name = item.get("name").and_then(Value::as_str).map(str::trim).unwrap_or("");
-            let number = item.get("number").and_then(Value::as_str).map(str::trim).unwrap_or("");
-            let digits = number.chars().filter(|c| c.is_ascii_digit()).count();
-            if name.is_empty() || number.is_empty() {
-                a.err(&key, "needs both a name and a number");
-                return;
-            }
-            if digits == 0 || number.chars().any(|c| !(c.is_ascii_digit() || " +-().*#".contains(c))) {
-                a.err(&key, format!("'{number}' is not a phone number"));
-                return;
-            }
-            out.push(SpeedDial { name: name.to_string(), number: number.to_string() });
-        }
-        self.speed_dials = out;
     }
 
     fn apply_servicenow(&mut self, a: &mut Applier<'_>, m: &Map<String, Value>) {

@@ -12,6 +12,8 @@ use crate::phone::demo::DemoLine;
 use crate::config::LineKind;
 use crate::phone::model::{AgentState, PresenceTone};
 use crate::phone::sipline::{self, LineStatus};
+use crate::phone::wrapup::{self, Outcome, RecentCall, WrapUp};
+use crate::config::WrapUpTimeout;
 use crate::strings as t;
 use leptos::prelude::*;
 use serde_json::{json, Value};
@@ -56,6 +58,22 @@ pub const TAB_KEY: &str = "agent-desktop.tab";
 /// localStorage keys of the last SIP server and user (not the password).
 pub const SIP_SERVER_KEY: &str = "agent-desktop.sip.server";
 pub const SIP_USER_KEY: &str = "agent-desktop.sip.user";
+/// localStorage keys of the wrap-up drafts, the recent calls and the activities waiting for ServiceNow.
+/// They hold call details the agent typed (notes), never credentials.
+pub const WRAPUPS_KEY: &str = "agent-desktop.wrapups";
+pub const RECENTS_KEY: &str = "agent-desktop.recents";
+pub const OUTBOX_KEY: &str = "agent-desktop.outbox";
+
+fn load_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    serde_json::from_str(&browser::load(key)?).ok()
+}
+
+fn save_json<T: serde::Serialize>(key: &str, v: &T) {
+    if let Ok(text) = serde_json::to_string(v) {
+        browser::save(key, &text);
+    }
+}
+
 /// sessionStorage key of the state saved when ServiceNow destroys the frame.
 pub const SNAPSHOT_KEY: &str = "agent-desktop.snapshot";
 
@@ -95,9 +113,27 @@ pub struct Desk {
     pub line_status: RwSignal<LineStatus>,
     /// The last call's set-up time: dial intent to INVITE sent (ms), shown in the Status panel.
     pub setup_ms: RwSignal<Option<f64>>,
+    /// Finished calls waiting for the agent's wrap-up (the first is shown); saved as drafts.
+    pub wrapups: RwSignal<Vec<WrapUp>>,
+    /// The agent's recent calls (localStorage).
+    pub recents: RwSignal<Vec<RecentCall>>,
+    /// Submitted wrap-ups waiting to be written to ServiceNow (localStorage; delivered by the outbox).
+    pub outbox: RwSignal<Vec<WrapUp>>,
+    /// The last announcement for screen readers (an ARIA live region).
+    pub announcement: RwSignal<String>,
+    /// A wrap-up problem to show (disposition missing...).
+    pub wrapup_error: RwSignal<Option<String>>,
+    /// What is typed in the dial pad (kept across panels).
+    pub dial_text: RwSignal<String>,
+    /// Directory entries from elsewhere (ServiceNow users and contacts).
+    pub extra_directory: RwSignal<Vec<crate::ui::directory::Entry>>,
+    /// The keyboard shortcut help is open.
+    pub show_help: RwSignal<bool>,
     sources: StoredValue<Sources>,
     line: StoredValue<DemoLine>,
     next_call_id: StoredValue<u32>,
+    finalized: StoredValue<Vec<u32>>,
+    state_before_call: StoredValue<Option<AgentState>>,
 }
 
 fn now_ms() -> f64 {
@@ -125,6 +161,16 @@ impl Desk {
             sources: StoredValue::new(Sources::default()),
             line: StoredValue::new(DemoLine::new()),
             next_call_id: StoredValue::new(1),
+            wrapups: RwSignal::new(load_json(WRAPUPS_KEY).unwrap_or_default()),
+            recents: RwSignal::new(load_json(RECENTS_KEY).unwrap_or_default()),
+            outbox: RwSignal::new(load_json(OUTBOX_KEY).unwrap_or_default()),
+            announcement: RwSignal::new(String::new()),
+            wrapup_error: RwSignal::new(None),
+            dial_text: RwSignal::new(String::new()),
+            extra_directory: RwSignal::new(Vec::new()),
+            show_help: RwSignal::new(false),
+            finalized: StoredValue::new(Vec::new()),
+            state_before_call: StoredValue::new(None),
         }
     }
 
@@ -449,6 +495,7 @@ impl Desk {
     /// Advances calls by the clock.
     pub fn tick(&self, now: f64) {
         self.now.set(now);
+        self.wrapup_countdown(now);
         if self.is_sip() {
             return;
         }
@@ -526,6 +573,7 @@ impl Desk {
             call.end(EndReason::Missed, now_ms());
             call.note = Some(format!("{} ({code})", t::AUTO_REJECTED));
             self.calls.update(|c| c.push(call));
+            self.finalize_ended();
             return id;
         }
         self.calls.update(|c| c.push(call));
@@ -555,6 +603,7 @@ impl Desk {
             call.end(EndReason::Missed, now_ms());
             call.note = Some(format!("{} ({code})", t::AUTO_REJECTED));
             self.calls.update(|c| c.push(call));
+            self.finalize_ended();
             return Some(code);
         }
         self.calls.update(|c| c.push(call));
@@ -634,6 +683,8 @@ impl Desk {
     /// Tells ServiceNow about an incoming call: show the frame, title = caller, subtitle = number.
     pub fn alert_incoming(&self, name: Option<&str>, number: &str) {
         self.select_tab(Tab::Phone);
+        self.announce(&format!("{} {}", t::INCOMING_CALL, name.filter(|n| !n.is_empty()).unwrap_or(number)));
+        browser::notify_if_hidden(t::INCOMING_CALL, name.filter(|n| !n.is_empty()).unwrap_or(number));
         self.publish(Outgoing::Show);
         self.publish(Outgoing::SetTitle(name.filter(|n| !n.is_empty()).unwrap_or(number).chars().take(256).collect()));
         self.publish(Outgoing::SetSubtitle(format!("{} {number}", t::INCOMING_CALL).chars().take(256).collect()));
@@ -791,6 +842,114 @@ impl Desk {
         if !self.calls.with_untracked(|c| c.iter().any(|c| c.state == CallState::Alerting)) {
             self.restore_title();
         }
+        self.finalize_ended();
+    }
+
+    /// Every call that ended goes to the recent calls once; an answered call opens a wrap-up (After Call
+    /// Work); a call that rang unanswered while the agent was Ready makes the agent Missed.
+    fn finalize_ended(&self) {
+        let now = now_ms();
+        let done = self.finalized.get_value();
+        let ended: Vec<Call> =
+            self.calls.with_untracked(|c| c.iter().filter(|c| !c.is_live() && !done.contains(&c.id)).cloned().collect());
+        if ended.is_empty() {
+            return;
+        }
+        for call in ended {
+            self.finalized.update_value(|f| f.push(call.id));
+            let recent = RecentCall::of(&call, now);
+            let outcome = recent.outcome;
+            self.recents.update(|r| wrapup::remember(r, recent));
+            if call.answered_ms.is_some() {
+                let id = format!("{:08x}{:08x}", crate::phone::media::random_u32(), crate::phone::media::random_u32());
+                let w = WrapUp::of(&call, id, now);
+                self.wrapups.update(|list| list.push(w));
+                let state = self.agent_state.get_untracked();
+                if state != AgentState::AfterCallWork {
+                    self.state_before_call.set_value(Some(state));
+                    self.set_agent_state(AgentState::AfterCallWork);
+                }
+                self.announce(&format!("{}: {}", t::call_ended(&EndReason::HungUp), call.party()));
+            } else if outcome == Outcome::Missed && call.note.is_none() && self.agent_state.get_untracked() == AgentState::Ready {
+                self.set_agent_state(AgentState::Missed);
+                self.announce(&format!("{}: {}", t::call_ended(&EndReason::Missed), call.party()));
+            }
+        }
+        save_json(RECENTS_KEY, &self.recents.get_untracked());
+        save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
+    }
+
+    /// Says something to screen-reader users (the live region).
+    pub fn announce(&self, text: &str) {
+        self.announcement.set(text.to_string());
+    }
+
+    /// Edits the wrap-up being shown; the draft is saved at once.
+    pub fn edit_wrapup(&self, f: impl FnOnce(&mut WrapUp)) {
+        self.wrapups.update(|w| {
+            if let Some(first) = w.first_mut() {
+                f(first)
+            }
+        });
+        self.wrapup_error.set(None);
+        save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
+    }
+
+    /// Finishes the wrap-up: checks it, hands the activity to the outbox, and (when no other wrap-up waits)
+    /// returns the agent to the state held before the call, or Not Ready.
+    pub fn submit_wrapup(&self) -> Result<(), String> {
+        let Some(w) = self.wrapups.with_untracked(|w| w.first().cloned()) else { return Ok(()) };
+        let (dispositions, required, back) =
+            self.settings.with_untracked(|s| (s.dispositions.clone(), s.disposition_required, s.return_to_previous_state));
+        if let Err(m) = w.check(&dispositions, required) {
+            self.wrapup_error.set(Some(m.clone()));
+            return Err(m);
+        }
+        self.outbox.update(|o| {
+            if !o.iter().any(|x| x.activity_id == w.activity_id) {
+                o.push(w.clone())
+            }
+        });
+        save_json(OUTBOX_KEY, &self.outbox.get_untracked());
+        self.wrapups.update(|list| {
+            list.remove(0);
+        });
+        save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
+        self.wrapup_error.set(None);
+        if self.wrapups.with_untracked(Vec::is_empty) {
+            let prior = self.state_before_call.get_value().filter(|s| *s != AgentState::AfterCallWork && *s != AgentState::Missed);
+            let next = match (back, prior) {
+                (true, Some(s)) => s,
+                _ => AgentState::NotReady(None),
+            };
+            self.state_before_call.set_value(None);
+            if self.agent_state.get_untracked() == AgentState::AfterCallWork {
+                self.set_agent_state(next);
+            }
+        }
+        self.announce(t::WRAPUP_DONE);
+        Ok(())
+    }
+
+    fn wrapup_countdown(&self, now: f64) {
+        let (seconds, action) = self.settings.with_untracked(|s| (s.wrap_up_seconds, s.wrap_up_timeout));
+        let Some(left) = self.wrapups.with_untracked(|w| w.first().and_then(|w| w.remaining_s(now, seconds))) else { return };
+        if left > 0 {
+            return;
+        }
+        match action {
+            WrapUpTimeout::Complete => {
+                if self.submit_wrapup().is_err() {
+                    self.edit_wrapup(|w| w.overdue = true);
+                }
+            }
+            WrapUpTimeout::Warn => {
+                if !self.wrapups.with_untracked(|w| w.first().map(|w| w.overdue).unwrap_or(true)) {
+                    self.edit_wrapup(|w| w.overdue = true);
+                    self.announce(t::WRAPUP_OVERDUE);
+                }
+            }
+        }
     }
 
     fn restore_title(&self) {
@@ -801,7 +960,7 @@ impl Desk {
     }
 
     pub fn live_calls(&self) -> Vec<Call> {
-        self.calls.with(|c| c.iter().filter(|c| c.is_live()).cloned().collect())
+        self.calls.with_untracked(|c| c.iter().filter(|c| c.is_live()).cloned().collect())
     }
 
     pub fn call_direction_label(d: Direction) -> &'static str {

@@ -14,6 +14,8 @@ wasm_bindgen_test_configure!(run_in_browser);
 mod openframe_bridge;
 #[path = "browser/desk.rs"]
 mod desk_tests;
+#[path = "browser/panels.rs"]
+mod panels;
 
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
@@ -91,10 +93,10 @@ async fn clicking_a_tab_changes_the_panel_and_is_remembered() {
     );
     let (root, desk, _keep) = mount_shell(settings, errors);
     tick().await;
-    assert!(q(&root, "[data-testid=speed-dials]").is_none());
+    assert!(q(&root, "[data-testid=directory-results]").is_none());
     q(&root, "#tab-directory").unwrap().click();
     tick().await;
-    let list = q(&root, "[data-testid=speed-dials]").expect("directory panel shows speed dials");
+    let list = q(&root, "[data-testid=directory-results]").expect("directory panel shows speed dials");
     assert_eq!(list.query_selector_all("li").unwrap().length(), 2);
     assert!(list.text_content().unwrap().contains("Billing"));
     assert_eq!(q(&root, "#tab-directory").unwrap().get_attribute("aria-selected").as_deref(), Some("true"));

@@ -298,7 +298,7 @@ impl Outgoing {
 }
 
 /// A record reference from a click-to-call or a form: `entity` (table) and the record's sys_id when known.
-#[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct RecordRef {
     pub entity: String,
     pub sys_id: Option<String>,

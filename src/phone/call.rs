@@ -2,7 +2,7 @@
 
 use crate::openframe::protocol::RecordRef;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Direction {
     Inbound,
     Outbound,

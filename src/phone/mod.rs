@@ -4,5 +4,7 @@ pub mod call;
 pub mod demo;
 pub mod media;
 pub mod model;
+pub mod number;
 pub mod sipline;
+pub mod wrapup;
 pub mod sip;

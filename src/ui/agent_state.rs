@@ -16,10 +16,12 @@ pub fn AgentStateSelect() -> impl IntoView {
         } else {
             v.extend(reasons.into_iter().map(|r| AgentState::NotReady(Some(r))));
         }
-        // The current state is always listed, even when it is not one the agent can pick (e.g. After Call Work).
+        // The current state is always listed, even when it is not one the agent can pick (After Call Work,
+        // Missed, Not Ready without a reason set by the system): shown, but disabled.
+        let mut v: Vec<(AgentState, bool)> = v.into_iter().map(|s| (s, true)).collect();
         let cur = desk.agent_state.get();
-        if !v.contains(&cur) {
-            v.insert(0, cur);
+        if !v.iter().any(|(s, _)| *s == cur) {
+            v.insert(0, (cur, false));
         }
         v
     };
@@ -45,9 +47,9 @@ pub fn AgentStateSelect() -> impl IntoView {
             {move || {
                 options()
                     .into_iter()
-                    .map(|s| {
+                    .map(|(s, pickable)| {
                         let key = s.key();
-                        view! { <option value=key.clone()>{s.label()}</option> }
+                        view! { <option value=key.clone() disabled=!pickable>{s.label()}</option> }
                     })
                     .collect_view()
             }}

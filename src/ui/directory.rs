@@ -1,31 +1,152 @@
-//! The directory panel: speed dials from the settings (ServiceNow search joins later).
+//! The directory: one search over speed dials, queues and recent callers (ServiceNow users and contacts
+//! join here with the ServiceNow data), keyboard navigation, call or transfer from a result, favourites.
 
+use crate::browser;
 use crate::desk::use_desk;
+use crate::phone::call::CallState;
 use crate::strings as t;
 use leptos::prelude::*;
+
+/// localStorage key of the favourite numbers.
+pub const FAVOURITES_KEY: &str = "agent-desktop.favourites";
+/// At most this many results are drawn; the search itself covers every entry.
+pub const MAX_SHOWN: usize = 50;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub name: String,
+    pub number: String,
+    pub kind: &'static str,
+}
+
+/// Filters entries by every word of the query (name or number digits), favourites first. Pure.
+pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entry> {
+    let words: Vec<String> = query.split_whitespace().map(|w| w.to_lowercase()).collect();
+    let digits_of = |s: &str| s.chars().filter(|c| c.is_ascii_digit()).collect::<String>();
+    let mut hits: Vec<&Entry> = entries
+        .iter()
+        .filter(|e| {
+            let name = e.name.to_lowercase();
+            let num = digits_of(&e.number);
+            words.iter().all(|w| {
+                let wd = digits_of(w);
+                name.contains(w.as_str()) || (!wd.is_empty() && wd.len() == w.chars().filter(|c| !"+-() .".contains(*c)).count() && num.contains(&wd))
+            })
+        })
+        .collect();
+    hits.sort_by_key(|e| !favourites.contains(&e.number));
+    hits.into_iter().take(MAX_SHOWN).cloned().collect()
+}
 
 #[component]
 pub fn DirectoryPanel() -> impl IntoView {
     let desk = use_desk();
-    let dials = move || desk.settings.with(|s| s.speed_dials.clone());
+    let query = RwSignal::new(String::new());
+    let selected = RwSignal::new(0usize);
+    let favourites = RwSignal::new(browser::load(FAVOURITES_KEY).and_then(|f| serde_json::from_str::<Vec<String>>(&f).ok()).unwrap_or_default());
+    let entries = Memo::new(move |_| {
+        let mut list: Vec<Entry> = desk.settings.with(|s| {
+            s.speed_dials.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "speed" })
+                .chain(s.queues.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "queue" }))
+                .collect()
+        });
+        desk.recents.with(|r| {
+            for c in r {
+                if !list.iter().any(|e| e.number == c.number) {
+                    list.push(Entry { name: c.name.clone().unwrap_or(c.number.clone()), number: c.number.clone(), kind: "recent" });
+                }
+            }
+        });
+        list.extend(desk.extra_directory.get());
+        list
+    });
+    let results = Memo::new(move |_| favourites.with(|f| search(&entries.get(), &query.get(), f)));
+    let active_call = move || desk.calls.with(|c| c.iter().find(|c| c.state == CallState::Connected).map(|c| c.id));
+    let act = move |e: &Entry| match active_call() {
+        // With a call in progress a result is a transfer target.
+        Some(id) => desk.transfer(id, &e.number, None),
+        None => {
+            desk.dial(&e.number, None);
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let n = results.with(Vec::len);
+        match ev.key().as_str() {
+            "ArrowDown" if n > 0 => {
+                ev.prevent_default();
+                selected.update(|s| *s = (*s + 1).min(n - 1));
+            }
+            "ArrowUp" => {
+                ev.prevent_default();
+                selected.update(|s| *s = s.saturating_sub(1));
+            }
+            "Enter" => {
+                ev.prevent_default();
+                if let Some(e) = results.with(|r| r.get(selected.get_untracked()).cloned()) {
+                    act(&e);
+                }
+            }
+            _ => {}
+        }
+    };
+    let toggle_fav = move |number: String| {
+        favourites.update(|f| {
+            if let Some(i) = f.iter().position(|x| *x == number) {
+                f.remove(i);
+            } else {
+                f.push(number);
+            }
+        });
+        browser::save(FAVOURITES_KEY, &serde_json::to_string(&favourites.get_untracked()).unwrap_or_default());
+    };
     view! {
-        <h2 class="section-title">{t::DIRECTORY_HEADING}</h2>
-        <Show when=move || !dials().is_empty() fallback=|| view! { <p class="empty">{t::DIRECTORY_EMPTY}</p> }>
-            <ul class="list" data-testid="speed-dials">
-                {move || {
-                    dials()
-                        .into_iter()
-                        .map(|d| {
-                            view! {
-                                <li class="row">
-                                    <span class="name">{d.name}</span>
-                                    <span class="number">{d.number}</span>
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                }}
+        <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY placeholder=t::SEARCH_DIRECTORY
+            data-testid="directory-search" role="combobox" aria-controls="directory-results"
+            aria-expanded="true" aria-activedescendant=move || format!("dir-{}", selected.get())
+            prop:value=move || query.get() on:input=move |ev| { query.set(event_target_value(&ev)); selected.set(0); }
+            on:keydown=on_key/>
+        <Show when=move || !results.with(Vec::is_empty) fallback=|| view! { <p class="empty">{t::NO_MATCHES}</p> }>
+            <ul class="list" id="directory-results" role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY>
+                {move || results.get().into_iter().enumerate().map(|(i, e)| {
+                    let fav = favourites.with(|f| f.contains(&e.number));
+                    let number = e.number.clone();
+                    let e2 = e.clone();
+                    view! {
+                        <li class=move || if selected.get() == i { "row selected" } else { "row" } id=format!("dir-{i}") role="option"
+                            aria-selected=move || (selected.get() == i).to_string() data-testid="directory-entry">
+                            <button type="button" class="star" aria-pressed=fav.to_string() aria-label=format!("{} {}", t::FAVOURITE, e.name)
+                                on:click=move |_| toggle_fav(number.clone())>{if fav { "★" } else { "☆" }}</button>
+                            <span class="name">{e.name.clone()}</span>
+                            <span class="number">{e.number.clone()}</span>
+                            <button type="button" class="btn" aria-label=format!("{} {}", t::CALL, e.name) on:click=move |_| act(&e2)>{t::CALL}</button>
+                        </li>
+                    }
+                }).collect_view()}
             </ul>
         </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(name: &str, number: &str) -> Entry {
+        Entry { name: name.into(), number: number.into(), kind: "speed" }
+    }
+
+    #[test]
+    fn searches_names_and_digits_with_favourites_first() {
+        let list = vec![e("Service Desk", "+1 415 555 0100"), e("Billing queue", "+1 415 555 0101"), e("Beth Anglin", "(415) 555-0123")];
+        assert_eq!(search(&list, "bill", &[]).len(), 1);
+        assert_eq!(search(&list, "555-0123", &[])[0].name, "Beth Anglin");
+        assert_eq!(search(&list, "4155550123", &[])[0].name, "Beth Anglin");
+        assert_eq!(search(&list, "", &["(415) 555-0123".into()])[0].name, "Beth Anglin");
+        assert!(search(&list, "nobody", &[]).is_empty());
+        assert_eq!(search(&list, "desk 0100", &[]).len(), 1);
+        let many: Vec<Entry> = (0..30_000).map(|i| e(&format!("Person {i}"), &format!("+1415{i:07}"))).collect();
+        let r = search(&many, "Person 2999", &[]);
+        assert_eq!(r.len(), 11);
+        assert_eq!(search(&many, "", &[]).len(), MAX_SHOWN);
     }
 }

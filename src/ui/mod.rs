@@ -7,4 +7,7 @@ pub mod notices;
 pub mod phone;
 pub mod recents;
 pub mod shell;
+pub mod shortcuts;
 pub mod sign_in;
+pub mod dial_pad;
+pub mod wrap_up;

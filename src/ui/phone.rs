@@ -7,6 +7,7 @@ use crate::phone::call::{format_duration, Call, CallState};
 use crate::phone::sipline::LineStatus;
 use crate::strings as t;
 use crate::ui::sign_in::SignIn;
+use crate::ui::{dial_pad::DialPad, wrap_up::WrapUpPanel};
 use leptos::prelude::*;
 
 fn state_label(c: &Call) -> String {
@@ -168,7 +169,6 @@ fn CallCard(call: Call) -> impl IntoView {
 #[component]
 pub fn PhonePanel() -> impl IntoView {
     let desk = use_desk();
-    let number = RwSignal::new(String::new());
     let calls = move || desk.calls.get();
     let has_live = move || desk.calls.with(|c| c.iter().any(Call::is_live));
     let demo = move || desk.settings.with(|s| s.line == LineKind::Demo);
@@ -176,13 +176,6 @@ pub fn PhonePanel() -> impl IntoView {
         !demo() && matches!(desk.line_status.get(), LineStatus::SignedOut | LineStatus::Failed(_)) && !has_live()
     };
     let ready_to_dial = move || !has_live() && (demo() || desk.line_status.get() == LineStatus::Registered);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let n = number.get_untracked();
-        if desk.dial(&n, None).is_some() {
-            number.set(String::new());
-        }
-    };
     view! {
         <Show when=needs_sign_in>
             <SignIn/>
@@ -203,13 +196,9 @@ pub fn PhonePanel() -> impl IntoView {
         <Show when=move || desk.notice.with(Option::is_some)>
             <p class="notice error" role="alert" data-testid="phone-notice">{move || desk.notice.get().unwrap_or_default()}</p>
         </Show>
-        <Show when=ready_to_dial>
-            <form class="dial" on:submit=submit>
-                <input type="tel" class="input" aria-label=t::NUMBER_TO_DIAL placeholder=t::NUMBER_TO_DIAL
-                    data-testid="dial-input" autocomplete="off"
-                    prop:value=move || number.get() on:input=move |ev| number.set(event_target_value(&ev))/>
-                <button type="submit" class="btn primary" data-testid="dial-button">{t::CALL}</button>
-            </form>
+        <WrapUpPanel/>
+        <Show when=move || ready_to_dial() && desk.wrapups.with(Vec::is_empty)>
+            <DialPad/>
         </Show>
         <Show when=demo>
             <button type="button" class="btn link-btn" data-testid="simulate-incoming"

@@ -4,6 +4,7 @@ use crate::config::LineKind;
 use crate::phone::sipline::LineStatus;
 use crate::desk::{use_desk, Tab};
 use crate::strings as t;
+use crate::ui::shortcuts::{self, ShortcutHelp};
 use crate::ui::{
     agent_state::AgentStateSelect, diagnostics::DiagnosticsPanel, directory::DirectoryPanel, notices::Notices,
     phone::PhonePanel, recents::RecentsPanel,
@@ -51,6 +52,13 @@ pub fn Shell() -> impl IntoView {
             }
         }
     };
+    // Shortcuts work anywhere in the desktop.
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if shortcuts::handle(desk, &ev) {
+            ev.prevent_default();
+        }
+    });
+    on_cleanup(move || keys.remove());
     view! {
         <div class="desk" data-loaded=move || desk.loaded.get().to_string()>
             <header class="topbar">
@@ -60,7 +68,11 @@ pub fn Shell() -> impl IntoView {
                     <span class="badge muted" data-testid="muted">{t::MUTED}</span>
                 </Show>
                 <span class="badge line" data-testid="line">{line}</span>
+                <button type="button" class="help-btn" aria-label=t::SHORTCUTS title=t::SHORTCUTS data-testid="help"
+                    on:click=move |_| desk.show_help.update(|v| *v = !*v)>"?"</button>
             </header>
+            <div class="sr-only" aria-live="assertive" data-testid="live">{move || desk.announcement.get()}</div>
+            <ShortcutHelp/>
             <Notices/>
             <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL on:keydown=on_key>
                 {Tab::ALL

@@ -95,13 +95,13 @@ fn tabs_switch_panels_and_the_choice_survives_a_reload() {
     open_in_sandbox(&b, &sb);
     assert!(b.try_find("[data-testid=phone-idle]").is_some());
     b.click(&b.find("#tab-directory"));
-    let list = b.find("[data-testid=speed-dials]");
+    let list = b.find("[data-testid=directory-results]");
     assert!(b.text(&list).contains("Service Desk"), "speed dials come from the served config.json");
     b.top_frame();
     b.exec("location.reload()", json!([]));
     open_in_sandbox(&b, &sb);
     assert_eq!(b.attr(&b.find("#tab-directory"), "aria-selected").as_deref(), Some("true"));
-    assert!(b.try_find("[data-testid=speed-dials]").is_some());
+    assert!(b.try_find("[data-testid=directory-results]").is_some());
 }
 
 #[test]

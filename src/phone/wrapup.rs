@@ -1,0 +1,188 @@
+//! After-call work and the call history (pure): the wrap-up of a finished call, what is handed to the
+//! ServiceNow outbox, and the agent's recent calls.
+
+use super::call::{Call, CallState, Direction, EndReason};
+use crate::openframe::protocol::RecordRef;
+use serde::{Deserialize, Serialize};
+
+/// How a call ended, for the history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outcome {
+    Answered,
+    Missed,
+    Rejected,
+    Failed,
+    Cancelled,
+    Transferred,
+}
+
+impl Outcome {
+    pub fn of(call: &Call) -> Outcome {
+        match &call.state {
+            CallState::Ended(EndReason::Missed) => Outcome::Missed,
+            CallState::Ended(EndReason::Rejected) => Outcome::Rejected,
+            CallState::Ended(EndReason::Failed(_)) => Outcome::Failed,
+            CallState::Ended(EndReason::Cancelled) => Outcome::Cancelled,
+            CallState::Ended(EndReason::Transferred) => Outcome::Transferred,
+            _ if call.answered_ms.is_some() => Outcome::Answered,
+            _ if call.direction == Direction::Inbound => Outcome::Missed,
+            _ => Outcome::Cancelled,
+        }
+    }
+}
+
+/// One entry of the agent's recent calls (kept in localStorage).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecentCall {
+    pub number: String,
+    pub name: Option<String>,
+    pub direction: Direction,
+    pub outcome: Outcome,
+    pub started_ms: f64,
+    pub talk_ms: f64,
+    pub record: Option<RecordRef>,
+}
+
+pub const RECENTS_KEPT: usize = 100;
+
+impl RecentCall {
+    pub fn of(call: &Call, now: f64) -> RecentCall {
+        RecentCall {
+            number: call.number.clone(),
+            name: call.name.clone(),
+            direction: call.direction,
+            outcome: Outcome::of(call),
+            started_ms: call.created_ms,
+            talk_ms: call.talk_ms(now),
+            record: call.record.clone(),
+        }
+    }
+}
+
+/// Adds a call to the front of the history, keeping at most [`RECENTS_KEPT`].
+pub fn remember(recents: &mut Vec<RecentCall>, r: RecentCall) {
+    recents.insert(0, r);
+    recents.truncate(RECENTS_KEPT);
+}
+
+/// The wrap-up of a finished call: what the agent adds before the activity is written to ServiceNow.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WrapUp {
+    /// A stable id for the call's activity (the outbox writes each id at most once).
+    pub activity_id: String,
+    pub number: String,
+    pub name: Option<String>,
+    pub direction: Direction,
+    pub started_ms: f64,
+    pub answered_ms: Option<f64>,
+    pub ended_ms: f64,
+    pub talk_ms: f64,
+    pub hold_ms: f64,
+    pub transferred: bool,
+    pub record: Option<RecordRef>,
+    pub disposition: Option<String>,
+    pub notes: String,
+    /// When after-call work began (for the countdown).
+    pub opened_ms: f64,
+    pub overdue: bool,
+}
+
+/// Notes longer than this are refused (a case journal entry holds 4,000 characters, with room for the
+/// call's details).
+pub const MAX_NOTES: usize = 3_000;
+
+impl WrapUp {
+    pub fn of(call: &Call, activity_id: String, now: f64) -> WrapUp {
+        WrapUp {
+            activity_id,
+            number: call.number.clone(),
+            name: call.name.clone(),
+            direction: call.direction,
+            started_ms: call.created_ms,
+            answered_ms: call.answered_ms,
+            ended_ms: call.ended_ms.unwrap_or(now),
+            talk_ms: call.talk_ms(now),
+            hold_ms: call.total_hold_ms(now),
+            transferred: call.state == CallState::Ended(EndReason::Transferred),
+            record: call.record.clone(),
+            disposition: None,
+            notes: String::new(),
+            opened_ms: now,
+            overdue: false,
+        }
+    }
+
+    /// Checks what the settings require; the error says what to do.
+    pub fn check(&self, dispositions: &[String], required: bool) -> Result<(), String> {
+        match &self.disposition {
+            None if required && !dispositions.is_empty() => return Err("Choose a disposition before you finish the wrap-up.".into()),
+            Some(d) if !dispositions.is_empty() && !dispositions.contains(d) => {
+                return Err(format!("'{d}' is not one of the dispositions; choose another."))
+            }
+            _ => {}
+        }
+        let n = self.notes.chars().count();
+        if n > MAX_NOTES {
+            return Err(format!("The notes are {n} characters long; shorten them to {MAX_NOTES}."));
+        }
+        Ok(())
+    }
+
+    /// Seconds left of the countdown (None when there is no countdown).
+    pub fn remaining_s(&self, now: f64, seconds: u32) -> Option<i64> {
+        (seconds > 0).then(|| seconds as i64 - ((now - self.opened_ms) / 1000.0).floor() as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended_call() -> Call {
+        let mut c = Call::new(1, Direction::Inbound, "+14155550123", Some("Beth".into()), 0.0);
+        c.connect(2_000.0);
+        c.set_held(true, 12_000.0);
+        c.set_held(false, 17_000.0);
+        c.end(EndReason::RemoteHungUp, 62_000.0);
+        c
+    }
+
+    #[test]
+    fn wrap_up_captures_the_call_and_checks_the_rules() {
+        let c = ended_call();
+        let mut w = WrapUp::of(&c, "call-1".into(), 63_000.0);
+        assert_eq!(w.talk_ms, 55_000.0);
+        assert_eq!(w.hold_ms, 5_000.0);
+        let d = vec!["Resolved".to_string(), "Escalated".to_string()];
+        assert!(w.check(&d, true).unwrap_err().contains("Choose a disposition"));
+        assert!(w.check(&d, false).is_ok());
+        w.disposition = Some("Other".into());
+        assert!(w.check(&d, true).is_err());
+        w.disposition = Some("Resolved".into());
+        assert!(w.check(&d, true).is_ok());
+        w.notes = "x".repeat(MAX_NOTES + 1);
+        assert!(w.check(&d, true).unwrap_err().contains("shorten"));
+        assert_eq!(w.remaining_s(63_000.0 + 20_500.0, 60), Some(40));
+        assert_eq!(w.remaining_s(0.0, 0), None);
+        // Drafts survive as JSON.
+        let back: WrapUp = serde_json::from_str(&serde_json::to_string(&w).unwrap()).unwrap();
+        assert_eq!(back, w);
+    }
+
+    #[test]
+    fn history_outcomes_and_bound() {
+        let c = ended_call();
+        assert_eq!(Outcome::of(&c), Outcome::Answered);
+        let mut missed = Call::new(2, Direction::Inbound, "1", None, 0.0);
+        missed.end(EndReason::Missed, 1.0);
+        assert_eq!(Outcome::of(&missed), Outcome::Missed);
+        let mut list = Vec::new();
+        for i in 0..(RECENTS_KEPT + 5) {
+            let mut r = RecentCall::of(&c, 0.0);
+            r.number = i.to_string();
+            remember(&mut list, r);
+        }
+        assert_eq!(list.len(), RECENTS_KEPT);
+        assert_eq!(list[0].number, (RECENTS_KEPT + 4).to_string());
+    }
+}

@@ -1,0 +1,61 @@
+//! The dial pad: typed, pasted or keyed numbers, normalized to E.164 with the default country; backspace;
+//! redial. While a call is connected the keys send DTMF on it.
+
+use crate::desk::use_desk;
+use crate::phone::call::CallState;
+use crate::phone::number::normalize;
+use crate::strings as t;
+use leptos::prelude::*;
+
+const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+
+#[component]
+pub fn DialPad() -> impl IntoView {
+    let desk = use_desk();
+    let number = desk.dial_text;
+    let error = RwSignal::new(None::<String>);
+    let active = move || desk.calls.with(|c| c.iter().find(|c| c.state == CallState::Connected).map(|c| c.id));
+    let dial = move || {
+        let text = number.get_untracked();
+        let country = desk.settings.with_untracked(|s| s.default_country.clone());
+        match normalize(&text, &country) {
+            Ok(n) => {
+                error.set(None);
+                if desk.dial(n.as_str(), None).is_some() {
+                    number.set(String::new());
+                }
+            }
+            Err(m) => error.set(Some(m)),
+        }
+    };
+    let key = move |k: char| match active() {
+        Some(id) => desk.send_dtmf(id, k),
+        None => number.update(|n| n.push(k)),
+    };
+    let last = move || desk.recents.with(|r| r.iter().find(|r| r.direction == crate::phone::call::Direction::Outbound).map(|r| r.number.clone()));
+    view! {
+        <form class="dial" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); dial(); }>
+            <input type="tel" class="input" aria-label=t::NUMBER_TO_DIAL placeholder=t::NUMBER_TO_DIAL
+                data-testid="dial-input" autocomplete="off" id="dial-input"
+                prop:value=move || number.get() on:input=move |ev| { number.set(event_target_value(&ev)); error.set(None); }/>
+            <button type="button" class="btn" aria-label=t::BACKSPACE data-testid="backspace"
+                on:click=move |_| number.update(|n| { n.pop(); })>"⌫"</button>
+            <button type="submit" class="btn primary" data-testid="dial-button">{t::CALL}</button>
+        </form>
+        <Show when=move || error.with(Option::is_some)>
+            <p class="notice error" role="alert" data-testid="dial-error">{move || error.get().unwrap_or_default()}</p>
+        </Show>
+        <div class="keypad dialpad" role="group" aria-label=t::DIAL_PAD>
+            {KEYS.into_iter().map(|k| view! {
+                <button type="button" class="key" data-dial-key=k.to_string() aria-label=format!("{} {k}", t::DIAL_PAD)
+                    on:click=move |_| key(k)>{k.to_string()}</button>
+            }).collect_view()}
+        </div>
+        <Show when=move || last().is_some()>
+            <button type="button" class="btn link-btn" data-testid="redial"
+                on:click=move |_| { if let Some(n) = last() { desk.dial(&n, None); } }>
+                {move || format!("{} {}", t::REDIAL, last().unwrap_or_default())}
+            </button>
+        </Show>
+    }
+}

@@ -1,0 +1,153 @@
+//! Keyboard shortcuts (configurable) and their help view.
+
+use crate::desk::{use_desk, Desk, Tab};
+use crate::phone::call::CallState;
+use crate::strings as t;
+use leptos::prelude::*;
+
+/// The actions that have shortcuts, with their default keys and labels.
+pub const ACTIONS: [(&str, &str, &str); 6] = [
+    ("answer", "Alt+A", "Answer the ringing call"),
+    ("reject", "Alt+R", "Reject the ringing call"),
+    ("hangup", "Alt+H", "Hang up"),
+    ("mute", "Alt+M", "Mute or unmute"),
+    ("hold", "Alt+O", "Hold or resume"),
+    ("dialpad", "Alt+D", "Go to the dial pad"),
+];
+
+/// A parsed key combination such as `Alt+Shift+A`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Combo {
+    pub alt: bool,
+    pub ctrl: bool,
+    pub shift: bool,
+    pub meta: bool,
+    pub key: String,
+}
+
+impl Combo {
+    pub fn parse(s: &str) -> Result<Combo, String> {
+        let mut c = Combo { alt: false, ctrl: false, shift: false, meta: false, key: String::new() };
+        for part in s.split('+').map(str::trim) {
+            match part.to_ascii_lowercase().as_str() {
+                "alt" | "option" => c.alt = true,
+                "ctrl" | "control" => c.ctrl = true,
+                "shift" => c.shift = true,
+                "meta" | "cmd" => c.meta = true,
+                k if !k.is_empty() && c.key.is_empty() => c.key = k.to_string(),
+                _ => return Err(format!("'{s}' is not a key combination such as Alt+A")),
+            }
+        }
+        if c.key.is_empty() || !(c.alt || c.ctrl || c.meta) {
+            return Err(format!("'{s}' needs Alt, Ctrl or Meta and one key (e.g. Alt+A)"));
+        }
+        Ok(c)
+    }
+
+    /// Matches a keydown by `code` (layout-independent letters: "KeyA") or `key`.
+    pub fn matches(&self, alt: bool, ctrl: bool, shift: bool, meta: bool, key: &str, code: &str) -> bool {
+        if (self.alt, self.ctrl, self.shift, self.meta) != (alt, ctrl, shift, meta) {
+            return false;
+        }
+        let code_key = code.strip_prefix("Key").or_else(|| code.strip_prefix("Digit")).unwrap_or(code).to_ascii_lowercase();
+        code_key == self.key || key.to_ascii_lowercase() == self.key
+    }
+}
+
+fn combo_for(desk: &Desk, action: &str) -> Option<Combo> {
+    let custom = desk.settings.with_untracked(|s| s.shortcuts.iter().find(|(a, _)| a == action).map(|(_, k)| k.clone()));
+    let default = ACTIONS.iter().find(|(a, _, _)| *a == action).map(|(_, k, _)| k.to_string());
+    Combo::parse(&custom.or(default)?).ok()
+}
+
+/// Runs the action bound to this keydown, if any; true when handled.
+pub fn handle(desk: Desk, ev: &web_sys::KeyboardEvent) -> bool {
+    let action = ACTIONS.iter().map(|(a, _, _)| *a).find(|a| {
+        combo_for(&desk, a).map(|c| c.matches(ev.alt_key(), ev.ctrl_key(), ev.shift_key(), ev.meta_key(), &ev.key(), &ev.code())).unwrap_or(false)
+    });
+    let Some(action) = action else { return false };
+    let find = |pred: &dyn Fn(&CallState) -> bool| desk.calls.with_untracked(|c| c.iter().find(|c| pred(&c.state)).map(|c| c.id));
+    match action {
+        "answer" => {
+            if let Some(id) = find(&|s| *s == CallState::Alerting) {
+                desk.answer(id)
+            }
+        }
+        "reject" => {
+            if let Some(id) = find(&|s| *s == CallState::Alerting) {
+                desk.reject(id)
+            }
+        }
+        "hangup" => {
+            if let Some(id) = find(&|s| matches!(s, CallState::Connected | CallState::Dialing | CallState::Ringing | CallState::Held)) {
+                desk.hang_up(id)
+            }
+        }
+        "mute" => desk.toggle_mute(),
+        "hold" => {
+            if let Some(id) = find(&|s| *s == CallState::Connected) {
+                desk.set_hold(id, true)
+            } else if let Some(id) = find(&|s| *s == CallState::Held) {
+                desk.set_hold(id, false)
+            }
+        }
+        "dialpad" => {
+            desk.select_tab(Tab::Phone);
+            if let Some(el) = leptos::prelude::document().get_element_by_id("dial-input") {
+                use wasm_bindgen::JsCast;
+                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        }
+        _ => return false,
+    }
+    true
+}
+
+#[component]
+pub fn ShortcutHelp() -> impl IntoView {
+    let desk = use_desk();
+    view! {
+        <Show when=move || desk.show_help.get()>
+            <section class="help" role="dialog" aria-label=t::SHORTCUTS data-testid="shortcut-help">
+                <div class="call-head">
+                    <h2 class="section-title">{t::SHORTCUTS}</h2>
+                    <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| desk.show_help.set(false)>"×"</button>
+                </div>
+                <dl class="kvs">
+                    {ACTIONS.iter().map(|(a, _, label)| {
+                        let keys = combo_for(&desk, a).map(|c| {
+                            let mut parts = Vec::new();
+                            if c.ctrl { parts.push("Ctrl".to_string()) }
+                            if c.alt { parts.push("Alt".to_string()) }
+                            if c.shift { parts.push("Shift".to_string()) }
+                            if c.meta { parts.push("Meta".to_string()) }
+                            parts.push(c.key.to_uppercase());
+                            parts.join("+")
+                        }).unwrap_or_default();
+                        view! { <div class="kv"><dt><kbd>{keys}</kbd></dt><dd>{*label}</dd></div> }
+                    }).collect_view()}
+                </dl>
+            </section>
+        </Show>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combos_parse_and_match() {
+        let c = Combo::parse("Alt+A").unwrap();
+        assert!(c.matches(true, false, false, false, "å", "KeyA"), "layout-independent by code");
+        assert!(!c.matches(true, false, true, false, "A", "KeyA"));
+        assert!(!c.matches(false, false, false, false, "a", "KeyA"));
+        let c = Combo::parse("ctrl + shift + 5").unwrap();
+        assert!(c.matches(false, true, true, false, "%", "Digit5"));
+        assert!(Combo::parse("A").is_err(), "a bare key would fire while typing");
+        assert!(Combo::parse("Alt+A+B").is_err());
+        assert!(Combo::parse("Alt+").is_err());
+    }
+}

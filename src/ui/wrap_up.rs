@@ -1,0 +1,68 @@
+//! The wrap-up of the last finished call: disposition, notes, the record, and the countdown.
+
+use crate::desk::use_desk;
+use crate::phone::call::format_duration;
+use crate::strings as t;
+use leptos::prelude::*;
+
+#[component]
+pub fn WrapUpPanel() -> impl IntoView {
+    let desk = use_desk();
+    let current = move || desk.wrapups.with(|w| w.first().cloned());
+    let dispositions = move || desk.settings.with(|s| s.dispositions.clone());
+    let left = move || {
+        let seconds = desk.settings.with(|s| s.wrap_up_seconds);
+        current().and_then(|w| w.remaining_s(desk.now.get(), seconds))
+    };
+    view! {
+        <Show when=move || current().is_some()>
+            <section class="wrapup" aria-label=t::WRAPUP_TITLE data-testid="wrap-up">
+                <div class="call-head">
+                    <span class="party">{move || {
+                        let w = current().unwrap();
+                        format!("{}: {}", t::WRAPUP_TITLE, w.name.clone().unwrap_or(w.number.clone()))
+                    }}</span>
+                    <span class=move || if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" }
+                        data-testid="wrap-up-left">
+                        {move || left().map(|l| format!("{}{}", l.max(0), t::SECONDS_LEFT)).unwrap_or_else(|| {
+                            current().map(|w| format_duration(w.talk_ms)).unwrap_or_default()
+                        })}
+                    </span>
+                </div>
+                <div class="dial">
+                    <select class="input" aria-label=t::DISPOSITION data-testid="disposition"
+                        prop:value=move || current().and_then(|w| w.disposition).unwrap_or_default()
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
+                        }>
+                        <option value="">{t::CHOOSE_DISPOSITION}</option>
+                        {move || dispositions().into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).collect_view()}
+                    </select>
+                    {move || current().and_then(|w| w.record).map(|r| {
+                        let label = if r.value.is_empty() { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) } else { r.value.clone() };
+                        view! {
+                            <span class="chip" data-testid="wrap-up-record">{label}</span>
+                            <button type="button" class="link-btn btn" aria-label=format!("{} {}", t::REMOVE_RECORD, t::RECORD)
+                                on:click=move |_| desk.edit_wrapup(|w| w.record = None)>{t::REMOVE_RECORD}</button>
+                        }
+                    })}
+                </div>
+                <textarea class="input notes" aria-label=t::NOTES placeholder=t::NOTES data-testid="notes" rows="2"
+                    prop:value=move || current().map(|w| w.notes).unwrap_or_default()
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        desk.edit_wrapup(|w| w.notes = v);
+                    }></textarea>
+                <Show when=move || desk.wrapup_error.with(Option::is_some)>
+                    <p class="notice error" role="alert" data-testid="wrap-up-error">{move || desk.wrapup_error.get().unwrap_or_default()}</p>
+                </Show>
+                <Show when=move || current().map(|w| w.overdue).unwrap_or(false)>
+                    <p class="notice info" data-testid="wrap-up-overdue">{t::WRAPUP_OVERDUE}</p>
+                </Show>
+                <button type="button" class="btn primary" data-testid="finish-wrap-up"
+                    on:click=move |_| { let _ = desk.submit_wrapup(); }>{t::FINISH_WRAPUP}</button>
+            </section>
+        </Show>
+    }
+}
