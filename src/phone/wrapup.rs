@@ -130,7 +130,7 @@ impl WrapUp {
 
     /// Seconds left of the countdown (None when there is no countdown).
     pub fn remaining_s(&self, now: f64, seconds: u32) -> Option<i64> {
-        (seconds > 0).then(|| seconds as i64 - ((now - self.opened_ms) / 1000.0).floor() as i64)
+        (seconds > 0).then(|| seconds as i64 - ((now - self.opened_ms).max(0.0) / 1000.0).floor() as i64)
     }
 }
 
@@ -164,6 +164,7 @@ mod tests {
         assert!(w.check(&d, true).unwrap_err().contains("shorten"));
         assert_eq!(w.remaining_s(63_000.0 + 20_500.0, 60), Some(40));
         assert_eq!(w.remaining_s(0.0, 0), None);
+        assert_eq!(w.remaining_s(62_900.0, 60), Some(60), "a clock read just before opening does not add time");
         // Drafts survive as JSON.
         let back: WrapUp = serde_json::from_str(&serde_json::to_string(&w).unwrap()).unwrap();
         assert_eq!(back, w);

@@ -183,6 +183,8 @@ pub fn PhonePanel() -> impl IntoView {
         <Show when=move || !demo() && desk.line_status.get() == LineStatus::Connecting>
             <p class="empty" data-testid="line-connecting">{t::LINE_CONNECTING}</p>
         </Show>
+        // The wrap-up comes first: it is what the agent works on once a call has ended.
+        <WrapUpPanel/>
         <Show when=move || !calls().is_empty()>
             <ul class="calls">
                 <For each=calls key=|c| (c.id, format!("{:?}", c.state), c.record.is_some(), c.note.clone(), c.packets) let:call>
@@ -196,7 +198,6 @@ pub fn PhonePanel() -> impl IntoView {
         <Show when=move || desk.notice.with(Option::is_some)>
             <p class="notice error" role="alert" data-testid="phone-notice">{move || desk.notice.get().unwrap_or_default()}</p>
         </Show>
-        <WrapUpPanel/>
         <Show when=move || ready_to_dial() && desk.wrapups.with(Vec::is_empty)>
             <DialPad/>
         </Show>

@@ -141,6 +141,7 @@ impl Browser {
                     "--disable-dev-shm-usage", "--hide-scrollbars",
                     "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                     "--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
+                    "--force-renderer-accessibility",
                     format!("--user-data-dir={}", profile.display()),
                     format!("--window-size={width},{height}"),
                 ]
@@ -248,6 +249,15 @@ impl Browser {
         self.call("GET", &format!("/element/{id}/text"), None).unwrap().as_str().unwrap_or("").to_string()
     }
 
+    /// The element's accessible name as Chromium's accessibility tree computes it (WebDriver computedlabel).
+    pub fn accessible_name(&self, el: &Element) -> String {
+        let id = el.id();
+        match self.call("GET", &format!("/element/{id}/computedlabel"), None) {
+            Ok(v) => v.as_str().map(str::to_string).unwrap_or_default(),
+            Err(e) => panic!("computedlabel: {e}"),
+        }
+    }
+
     pub fn attr(&self, el: &Element, name: &str) -> Option<String> {
         let id = el.id();
         self.call("GET", &format!("/element/{id}/attribute/{name}"), None).unwrap().as_str().map(str::to_string)
@@ -296,6 +306,11 @@ impl Browser {
 }
 
 impl Element {
+    /// The WebDriver element reference, to pass to scripts as an argument.
+    pub fn json(&self) -> Value {
+        self.0.clone()
+    }
+
     fn id(&self) -> &str {
         self.0[ELEMENT_KEY].as_str().expect("element reference")
     }

@@ -178,7 +178,7 @@ fn before_destroy_persists_state() {
     });
     let v: Value = serde_json::from_str(&saved).unwrap();
     assert_eq!(v["agentState"], "not-ready:Lunch");
-    assert_eq!(v["calls"][0]["number"], "+1 415 555 0100");
+    assert_eq!(v["calls"][0]["number"], "+14155550100", "dialled numbers are normalized to E.164");
     // ServiceNow reloads: the desktop comes back in the state the agent left it.
     b.top_frame();
     b.exec("location.reload()", json!([]));

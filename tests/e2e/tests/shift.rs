@@ -1,0 +1,156 @@
+//! A slice of an agent's shift on the demo line, inside the sandbox: state, an incoming call, hold,
+//! transfer, an outgoing call from the dial pad, wrap-ups; layout at three sizes; accessible names.
+
+use e2e::{Browser, Sandbox};
+use serde_json::{json, Value};
+
+const LAYOUT_PROBLEMS: &str = r#"
+const de = document.documentElement, problems = [];
+if (de.scrollWidth > de.clientWidth) problems.push('horizontal overflow ' + de.scrollWidth + '>' + de.clientWidth);
+if (de.scrollHeight > de.clientHeight) problems.push('vertical overflow ' + de.scrollHeight + '>' + de.clientHeight);
+const panel = document.querySelector('.panel').getBoundingClientRect();
+for (const el of document.querySelectorAll('button, input, select, textarea')) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) continue;
+  if (r.left < -0.5 || r.right > innerWidth + 0.5) problems.push('cut at the side: ' + (el.id || el.getAttribute('aria-label') || el.textContent.trim()));
+  if (el.closest('.panel')) continue; // the panel scrolls; controls outside it must be fully visible
+  if (r.top < 0 || r.bottom > innerHeight + 0.5) problems.push('clipped: ' + (el.id || el.getAttribute('aria-label') || el.textContent.trim()));
+}
+return problems;"#;
+
+fn layout_ok(b: &Browser, what: &str) {
+    let p = b.exec(LAYOUT_PROBLEMS, json!([]));
+    assert_eq!(p, json!([]), "layout problems {what}");
+}
+
+fn unnamed_controls(b: &Browser) -> Vec<String> {
+    b.find_all("button, input, select, textarea, [role=tab], [role=option]")
+        .into_iter()
+        .filter(|e| b.exec("const r = arguments[0].getBoundingClientRect(); return r.width > 0 && r.height > 0;", json!([e.json()])) == json!(true))
+        .filter(|e| b.accessible_name(e).trim().is_empty())
+        .map(|e| b.exec("return arguments[0].outerHTML.slice(0, 120)", json!([e.json()])).as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn enter(b: &Browser) {
+    b.top_frame();
+    let f = b.find("iframe[name=gsft_openframe]");
+    b.enter_frame(&f);
+    b.find(".desk[data-loaded=true]");
+}
+
+fn state(b: &Browser) -> String {
+    // Read in one script: the card is redrawn when the call changes.
+    b.exec("const c = document.querySelector('[data-testid=call]'); return c ? c.dataset.state : ''", json!([])).as_str().unwrap_or("").to_string()
+}
+
+fn wait_state(b: &Browser, want: &str) {
+    b.wait_for(&format!("call {want}"), || (state(b) == want).then_some(()));
+}
+
+fn click_text(b: &Browser, text: &str) {
+    let el = b.wait_for(&format!("button {text}"), || b.find_all("button").into_iter().find(|x| b.text(x) == text));
+    b.click(&el);
+}
+
+fn wrap_up(b: &Browser, disposition: &str, notes: &str) {
+    b.find("[data-testid=wrap-up]");
+    b.exec("const s = document.querySelector('[data-testid=disposition]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", json!([disposition]));
+    b.send_keys(&b.find("[data-testid=notes]"), notes);
+    b.click(&b.find("[data-testid=finish-wrap-up]"));
+    b.wait_for("wrap-up closed", || b.try_find("[data-testid=wrap-up]").is_none().then_some(()));
+}
+
+#[test]
+fn a_shift_on_the_demo_line() {
+    let sb = Sandbox::start(&[]);
+    let b = Browser::start("shift", 1280, 800);
+    b.goto(&format!("{}/", sb.origin));
+    enter(&b);
+    // Not Ready for lunch, then Ready.
+    b.exec("const s = document.querySelector('[data-testid=agent-state]'); s.value = 'not-ready:Lunch'; s.dispatchEvent(new Event('change'));", json!([]));
+    b.exec("const s = document.querySelector('[data-testid=agent-state]'); s.value = 'ready'; s.dispatchEvent(new Event('change'));", json!([]));
+    layout_ok(&b, "idle at 373x300");
+    b.shot("shift-373x300-idle.png");
+
+    // An incoming call from ServiceNow's side (the sandbox rings the demo line).
+    b.top_frame();
+    b.click(&b.find("#demo-call"));
+    enter(&b);
+    wait_state(&b, "Alerting");
+    assert!(b.text(&b.find("[data-testid=live]")).contains("Incoming call"), "announced to screen readers");
+    click_text(&b, "Answer");
+    wait_state(&b, "Connected");
+    b.click(&b.find("[data-testid=hold]"));
+    wait_state(&b, "Held");
+    b.click(&b.find("[data-testid=hold]"));
+    wait_state(&b, "Connected");
+    b.click(&b.find("[data-testid=keypad-toggle]"));
+    layout_ok(&b, "in a call with the keypad at 373x300");
+    b.shot("shift-373x300-call.png");
+    b.click(&b.find("[data-testid=keypad-toggle]"));
+    // Transfer it.
+    b.click(&b.find("[data-testid=transfer-toggle]"));
+    b.send_keys(&b.find("[data-testid=transfer-target]"), "2002");
+    b.click(&b.find("[data-testid=blind-transfer]"));
+    wait_state(&b, "Ended(Transferred)");
+    b.find("[data-testid=wrap-up]");
+    assert_eq!(b.exec("return document.querySelector('[data-testid=agent-state]').value", json!([])), json!("acw"));
+    layout_ok(&b, "wrap-up at 373x300");
+    b.shot("shift-373x300-wrapup.png");
+    wrap_up(&b, "Escalated", "Sent to billing");
+    assert_eq!(b.exec("return document.querySelector('[data-testid=agent-state]').value", json!([])), json!("ready"));
+    click_text(&b, "Clear");
+    b.wait_for("ended call cleared", || b.try_find("[data-testid=call]").is_none().then_some(()));
+
+    // An outgoing call from the dial pad.
+    b.send_keys(&b.find("[data-testid=dial-input]"), "(415) 555-0100");
+    b.click(&b.find("[data-testid=dial-button]"));
+    wait_state(&b, "Ringing");
+    assert_eq!(b.text(&b.find("[data-testid=party]")), "+14155550100", "normalized to E.164");
+    wait_state(&b, "Connected");
+    b.click(&b.find("[data-testid=hang-up]"));
+    wrap_up(&b, "Resolved", "Confirmed the fix");
+
+    // Both activities wait for ServiceNow; the history has both calls.
+    let outbox: Value = serde_json::from_str(b.exec("return localStorage.getItem('agent-desktop.outbox')", json!([])).as_str().unwrap()).unwrap();
+    let list = outbox.as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["disposition"], "Escalated");
+    assert_eq!(list[0]["transferred"], true);
+    assert_eq!(list[1]["notes"], "Confirmed the fix");
+    assert_ne!(list[0]["activity_id"], list[1]["activity_id"]);
+    b.click(&b.find("#tab-recents"));
+    assert_eq!(b.find_all("[data-testid=recent]").len(), 2);
+    layout_ok(&b, "recents at 373x300");
+
+    // Accessible names, from Chromium's accessibility tree (WebDriver computedlabel works on top-level
+    // documents): the desktop popped out at 373x300, idle, in a call with the keypad, and in wrap-up.
+    b.top_frame();
+    b.set_viewport(373, 300);
+    b.goto(&sb.desktop_url);
+    b.find(".desk[data-loaded=true]");
+    assert_eq!(unnamed_controls(&b), Vec::<String>::new(), "every control has an accessible name (idle)");
+    b.click(&b.find("[data-testid=simulate-incoming]"));
+    click_text(&b, "Answer");
+    wait_state(&b, "Connected");
+    b.click(&b.find("[data-testid=keypad-toggle]"));
+    assert_eq!(unnamed_controls(&b), Vec::<String>::new(), "every control has an accessible name (in a call)");
+    b.click(&b.find("[data-testid=hang-up]"));
+    b.find("[data-testid=wrap-up]");
+    assert_eq!(unnamed_controls(&b), Vec::<String>::new(), "every control has an accessible name (wrap-up)");
+    wrap_up(&b, "Resolved", "ok");
+
+    // At a tall narrow window and a full tab.
+    for (w, h) in [(300u32, 750u32), (1280, 800)] {
+        b.set_viewport(w, h);
+        b.goto(&sb.desktop_url);
+        b.find(".desk[data-loaded=true]");
+        for tab in ["#tab-phone", "#tab-directory", "#tab-recents", "#tab-diagnostics"] {
+            b.click(&b.find(tab));
+            layout_ok(&b, &format!("{tab} at {w}x{h}"));
+        }
+        assert_eq!(unnamed_controls(&b), Vec::<String>::new(), "accessible names at {w}x{h}");
+        b.shot(&format!("shift-{w}x{h}.png"));
+    }
+}
