@@ -17,6 +17,13 @@ pub fn load(key: &str) -> Option<String> {
     local_storage()?.get_item(key).ok()?
 }
 
+/// Removes a value from localStorage.
+pub fn remove(key: &str) {
+    if let Some(s) = local_storage() {
+        let _ = s.remove_item(key);
+    }
+}
+
 /// Writes a value to localStorage; returns false when storage is unavailable or full.
 pub fn save(key: &str, value: &str) -> bool {
     local_storage().map(|s| s.set_item(key, value).is_ok()).unwrap_or(false)

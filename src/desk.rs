@@ -58,6 +58,8 @@ pub const TAB_KEY: &str = "agent-desktop.tab";
 /// localStorage keys of the last SIP server and user (not the password).
 pub const SIP_SERVER_KEY: &str = "agent-desktop.sip.server";
 pub const SIP_USER_KEY: &str = "agent-desktop.sip.user";
+/// Only when the agent ticks "remember my password" (stored unencrypted; the box says so).
+pub const SIP_PASSWORD_KEY: &str = "agent-desktop.sip.password";
 /// localStorage keys of the wrap-up drafts, the recent calls and the activities waiting for ServiceNow.
 /// They hold call details the agent typed (notes), never credentials.
 pub const WRAPUPS_KEY: &str = "agent-desktop.wrapups";

@@ -128,3 +128,4 @@ pub const SHORTCUTS: &str = "Keyboard shortcuts";
 pub const SHORTCUTS_HELP: &str = "Shortcuts";
 pub const MISSED_CALL: &str = "Missed call";
 pub const CALLBACK: &str = "Call back";
+pub const REMEMBER_PASSWORD: &str = "Remember my password on this computer (saved unencrypted in this browser: anyone using this browser profile can read it)";

@@ -186,7 +186,7 @@ pub fn PhonePanel() -> impl IntoView {
         // The wrap-up comes first: it is what the agent works on once a call has ended.
         <WrapUpPanel/>
         <Show when=move || !calls().is_empty()>
-            <ul class="calls">
+            <ul class=move || if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" }>
                 <For each=calls key=|c| (c.id, format!("{:?}", c.state), c.record.is_some(), c.note.clone(), c.packets) let:call>
                     <CallCard call=call/>
                 </For>

@@ -1,7 +1,7 @@
 //! Sign-in to the SIP server (SIP line only). The password is kept in memory only.
 
 use crate::browser;
-use crate::desk::{use_desk, SIP_SERVER_KEY, SIP_USER_KEY};
+use crate::desk::{use_desk, SIP_PASSWORD_KEY, SIP_SERVER_KEY, SIP_USER_KEY};
 use crate::phone::sipline::LineStatus;
 use crate::strings as t;
 use leptos::prelude::*;
@@ -13,11 +13,22 @@ pub fn SignIn() -> impl IntoView {
         browser::load(SIP_SERVER_KEY).unwrap_or_else(|| desk.settings.with_untracked(|s| s.sip.server.clone())),
     );
     let user = RwSignal::new(browser::load(SIP_USER_KEY).unwrap_or_default());
-    let password = RwSignal::new(String::new());
+    // The password is kept in memory only, unless the agent ticks the box that says what saving it means.
+    let saved = browser::load(SIP_PASSWORD_KEY);
+    let remember = RwSignal::new(saved.is_some());
+    let password = RwSignal::new(saved.unwrap_or_default());
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        error.set(desk.sign_in(&server.get_untracked(), &user.get_untracked(), &password.get_untracked()).err());
+        let result = desk.sign_in(&server.get_untracked(), &user.get_untracked(), &password.get_untracked());
+        if result.is_ok() {
+            if remember.get_untracked() {
+                browser::save(SIP_PASSWORD_KEY, &password.get_untracked());
+            } else {
+                browser::remove(SIP_PASSWORD_KEY);
+            }
+        }
+        error.set(result.err());
     };
     let failure = move || match desk.line_status.get() {
         LineStatus::Failed(m) => Some(m),
@@ -34,6 +45,11 @@ pub fn SignIn() -> impl IntoView {
                     autocomplete="current-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
                 <button type="submit" class="btn primary" data-testid="sign-in-button">{t::SIGN_IN}</button>
             </div>
+            <label class="remember">
+                <input type="checkbox" data-testid="remember-password" prop:checked=move || remember.get()
+                    on:change=move |ev| remember.set(event_target_checked(&ev))/>
+                {t::REMEMBER_PASSWORD}
+            </label>
             <Show when=move || error.with(Option::is_some) || failure().is_some()>
                 <p class="notice error" role="alert" data-testid="sign-in-error">
                     {move || error.get().or_else(failure).unwrap_or_default()}
