@@ -9,6 +9,7 @@ pub mod config;
 pub mod desk;
 pub mod openframe;
 pub mod phone;
+pub mod servicenow;
 pub mod strings;
 pub mod ui;
 

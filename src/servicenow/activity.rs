@@ -1,0 +1,202 @@
+//! The call activity written to ServiceNow (pure): plain text for a work note (within the 4,000 characters
+//! of a journal entry), and the bodies of the voice-interaction API and the phone log.
+
+use crate::openframe::protocol::RecordRef;
+use crate::phone::call::Direction;
+use crate::phone::wrapup::WrapUp;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// A journal entry holds at most this many characters.
+pub const MAX_JOURNAL: usize = 4_000;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    /// Stable across retries: how a retry after an ambiguous failure is recognised.
+    pub call_id: String,
+    pub call_type: String,
+    pub caller: String,
+    pub dialled: String,
+    pub start_ms: f64,
+    pub end_ms: f64,
+    pub talk_ms: f64,
+    pub hold_ms: f64,
+    pub agent: String,
+    pub queue: String,
+    pub transfers: Vec<String>,
+    pub disposition: String,
+    pub notes: String,
+    pub record: Option<RecordRef>,
+}
+
+impl Activity {
+    /// From a finished wrap-up; `agent` is the agent's name or user, `own_number` the agent's line.
+    pub fn from_wrapup(w: &WrapUp, agent: &str, own_number: &str, queue: &str) -> Activity {
+        let (call_type, caller, dialled) = match w.direction {
+            Direction::Inbound => ("Inbound", w.number.clone(), own_number.to_string()),
+            Direction::Outbound => ("Outbound", own_number.to_string(), w.number.clone()),
+        };
+        Activity {
+            call_id: w.activity_id.clone(),
+            call_type: if w.transferred { format!("{call_type}, transferred") } else { call_type.to_string() },
+            caller,
+            dialled,
+            start_ms: w.started_ms,
+            end_ms: w.ended_ms,
+            talk_ms: w.talk_ms,
+            hold_ms: w.hold_ms,
+            agent: agent.to_string(),
+            queue: queue.to_string(),
+            transfers: Vec::new(),
+            disposition: w.disposition.clone().unwrap_or_default(),
+            notes: w.notes.clone(),
+            record: w.record.clone(),
+        }
+    }
+}
+
+/// `2026-11-21 23:43:24 UTC` from milliseconds since the epoch.
+pub fn utc(ms: f64) -> String {
+    let secs = (ms / 1000.0).floor() as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if m <= 2 { y + 1 } else { y };
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, (rem / 60) % 60, rem % 60)
+}
+
+fn mmss(ms: f64) -> String {
+    crate::phone::call::format_duration(ms)
+}
+
+/// Plain text for the case's work notes, one line per fact, the notes last (cut to fit 4,000 characters).
+pub fn work_note(a: &Activity) -> String {
+    let mut head = format!(
+        "Phone call ({})\nFrom: {}\nTo: {}\nStart: {}\nEnd: {}\nDuration: {} (talk {}, hold {})\nAgent: {}\n",
+        a.call_type,
+        a.caller,
+        a.dialled,
+        utc(a.start_ms),
+        utc(a.end_ms),
+        mmss(a.talk_ms + a.hold_ms),
+        mmss(a.talk_ms),
+        mmss(a.hold_ms),
+        a.agent
+    );
+    if !a.queue.is_empty() {
+        head.push_str(&format!("Queue: {}\n", a.queue));
+    }
+    if !a.transfers.is_empty() {
+        head.push_str(&format!("Transfers: {}\n", a.transfers.join(", ")));
+    }
+    if !a.disposition.is_empty() {
+        head.push_str(&format!("Disposition: {}\n", a.disposition));
+    }
+    head.push_str(&format!("Call ID: {}\n", a.call_id));
+    if a.notes.trim().is_empty() {
+        return head;
+    }
+    head.push_str("Notes:\n");
+    let room = MAX_JOURNAL.saturating_sub(head.chars().count());
+    let notes: String = if a.notes.chars().count() > room {
+        let mut n: String = a.notes.chars().take(room.saturating_sub(1)).collect();
+        n.push('…');
+        n
+    } else {
+        a.notes.clone()
+    };
+    head + &notes
+}
+
+/// `POST /api/now/openframe/voice-interaction` body.
+pub fn voice_interaction_body(a: &Activity) -> Value {
+    let related: Vec<Value> = a
+        .record
+        .iter()
+        .filter_map(|r| r.sys_id.as_ref().map(|id| json!({"documentTable": r.entity, "documentId": id})))
+        .collect();
+    json!({
+        "interaction": {"userPhoneNumber": a.caller, "callbackPhoneNumber": a.caller, "clientSessionId": a.call_id,
+            "additionalParams": {"disposition": a.disposition, "queue": a.queue}},
+        "interactionContext": {"direction": a.call_type},
+        "phoneLogs": [{"call_id": a.call_id, "agent": a.agent, "start_time": utc(a.start_ms).trim_end_matches(" UTC"),
+            "end_time": utc(a.end_ms).trim_end_matches(" UTC"), "phone_number": a.caller,
+            "duration": ((a.talk_ms + a.hold_ms) / 1000.0).round(), "notes": work_note(a)}],
+        "relatedRecords": related,
+    })
+}
+
+/// `POST /api/now/table/sn_openframe_phone_log` body (the task reference field is instance-specific).
+pub fn phone_log_body(a: &Activity, task_field: &str) -> Value {
+    let mut v = json!({"call_id": a.call_id, "phone_number": a.caller, "agent": a.agent,
+        "start_time": utc(a.start_ms).trim_end_matches(" UTC"), "notes": work_note(a)});
+    if let (Some(r), false) = (&a.record, task_field.is_empty()) {
+        if let Some(id) = &r.sys_id {
+            v[task_field] = json!(id);
+        }
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn activity(notes: &str) -> Activity {
+        Activity {
+            call_id: "a1b2c3d4e5f60718".into(),
+            call_type: "Inbound".into(),
+            caller: "+14155550123".into(),
+            dialled: "1001".into(),
+            start_ms: 1_795_304_604_000.0,
+            end_ms: 1_795_304_724_000.0,
+            talk_ms: 100_000.0,
+            hold_ms: 20_000.0,
+            agent: "Abel Tuter".into(),
+            queue: "Billing".into(),
+            transfers: vec![],
+            disposition: "Resolved".into(),
+            notes: notes.into(),
+            record: Some(RecordRef { entity: "sn_customerservice_case".into(), sys_id: Some("ca5e".into()), ..Default::default() }),
+        }
+    }
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0.0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(utc(951_782_400_000.0), "2000-02-29 00:00:00 UTC");
+        assert_eq!(utc(1_795_304_604_000.0), "2026-11-21 23:43:24 UTC");
+    }
+
+    #[test]
+    fn work_note_reads_well_and_fits() {
+        let n = work_note(&activity("Router replaced."));
+        assert!(n.starts_with("Phone call (Inbound)\nFrom: +14155550123\nTo: 1001\nStart: 2026-11-21 23:43:24 UTC\n"), "{n}");
+        assert!(n.contains("Duration: 02:00 (talk 01:40, hold 00:20)"), "{n}");
+        assert!(n.contains("Disposition: Resolved\nCall ID: a1b2c3d4e5f60718\nNotes:\nRouter replaced."), "{n}");
+        let long = work_note(&activity(&"é".repeat(5_000)));
+        assert_eq!(long.chars().count(), MAX_JOURNAL);
+        assert!(long.ends_with('…'));
+        assert!(!work_note(&activity("  ")).contains("Notes:"));
+    }
+
+    #[test]
+    fn api_bodies() {
+        let v = voice_interaction_body(&activity("n"));
+        assert_eq!(v["relatedRecords"][0], json!({"documentTable": "sn_customerservice_case", "documentId": "ca5e"}));
+        assert_eq!(v["phoneLogs"][0]["call_id"], "a1b2c3d4e5f60718");
+        assert_eq!(v["phoneLogs"][0]["duration"], 120.0);
+        let p = phone_log_body(&activity("n"), "task");
+        assert_eq!(p["task"], "ca5e");
+        assert!(phone_log_body(&activity("n"), "").get("task").is_none());
+    }
+}
