@@ -15,6 +15,8 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+mod api;
+mod query;
 mod records;
 
 #[derive(Clone, Debug)]
@@ -26,6 +28,12 @@ struct Args {
     desktop_query: String,
     openframe_config: Option<PathBuf>,
     allow_origins: Vec<String>,
+    cors_origins: Vec<String>,
+    no_cors: bool,
+    oauth_cors_origin: Option<String>,
+    no_oauth_cors: bool,
+    token_ttl: u64,
+    client_id: String,
 }
 
 const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desktop DIR [--desktop-port N]] [--desktop-query Q]
@@ -39,7 +47,13 @@ const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desk
                       JSON with fields of the OpenFrame configuration record (title, width, height,
                       subTitle, titleIcon, allow, configuration...); the page query ?openframe=JSON overrides it
   --allow-origin O    an origin the host accepts messages from (repeatable; default: the desktop's origin),
-                      like the instance property glide.ui.concourse.onmessage_enforce_same_origin_whitelist";
+                      like the instance property glide.ui.concourse.onmessage_enforce_same_origin_whitelist
+  --cors-origin O     an origin with a REST CORS rule (repeatable; default: the desktop's origin)
+  --no-cors           no CORS rule at all (the browser refuses the desktop's REST calls)
+  --oauth-cors-origin O   glide.oauth.cors.allowed.origin (default: the desktop's origin; * allowed)
+  --no-oauth-cors     the property is not set (the token exchange is refused by the browser)
+  --token-ttl S       access token lifetime in seconds (default 1800)
+  --client-id ID      the OAuth public client's id (default agent-desktop)";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -50,6 +64,12 @@ fn parse_args() -> Result<Args, String> {
         desktop_query: String::new(),
         openframe_config: None,
         allow_origins: Vec::new(),
+        cors_origins: Vec::new(),
+        no_cors: false,
+        oauth_cors_origin: None,
+        no_oauth_cors: false,
+        token_ttl: 1800,
+        client_id: "agent-desktop".into(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -62,6 +82,12 @@ fn parse_args() -> Result<Args, String> {
             "--desktop-query" => args.desktop_query = val()?,
             "--openframe-config" => args.openframe_config = Some(PathBuf::from(val()?)),
             "--allow-origin" => args.allow_origins.push(val()?),
+            "--cors-origin" => args.cors_origins.push(val()?),
+            "--no-cors" => args.no_cors = true,
+            "--oauth-cors-origin" => args.oauth_cors_origin = Some(val()?),
+            "--no-oauth-cors" => args.no_oauth_cors = true,
+            "--token-ttl" => args.token_ttl = val()?.parse().map_err(|_| "--token-ttl needs seconds".to_string())?,
+            "--client-id" => args.client_id = val()?,
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -183,12 +209,36 @@ async fn main() {
     let allowlist = if args.allow_origins.is_empty() { vec![origin_of(&desktop_url)] } else { args.allow_origins.clone() };
     let boot = boot_json(&record, &allowlist, &records::seed());
     let host = Host { origin: origin.clone(), frame_src, boot };
+    let desktop_origin = origin_of(&desktop_url);
+    let cors_origins = if args.no_cors {
+        Vec::new()
+    } else if args.cors_origins.is_empty() {
+        vec![desktop_origin.clone()]
+    } else {
+        args.cors_origins.clone()
+    };
+    let oauth_cors_origin = if args.no_oauth_cors { None } else { Some(args.oauth_cors_origin.clone().unwrap_or(desktop_origin.clone())) };
+    let instance = api::Instance::new(
+        api::ApiConfig { cors_origins, oauth_cors_origin, token_ttl: std::time::Duration::from_secs(args.token_ttl), client_id: args.client_id.clone() },
+        records::tables(),
+    );
+    use axum::routing::post;
+    let rest = Router::new()
+        .route("/api/now/table/{table}", get(api::list).post(api::create).options(api::preflight))
+        .route("/api/now/table/{table}/{id}", get(api::get_one).patch(api::update).options(api::preflight))
+        .route("/api/now/openframe/voice-interaction", post(api::voice_interaction).options(api::preflight))
+        .route("/oauth_auth.do", get(api::authorize_page).post(api::authorize_submit))
+        .route("/oauth_token.do", post(api::token).options(api::token_preflight))
+        .route("/sandbox/faults", post(api::set_faults))
+        .route("/sandbox/record/{table}/{id}", get(api::record_view))
+        .with_state(instance);
     let app = Router::new()
         .route("/", get(index))
         .route("/navpage.do", get(index))
         .route("/sandbox.css", get(style))
         .route("/host.js", get(script))
-        .with_state(host);
+        .with_state(host)
+        .merge(rest);
     println!("sandbox: {origin}/");
     use std::io::Write;
     let _ = std::io::stdout().flush();

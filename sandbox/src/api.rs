@@ -1,0 +1,551 @@
+//! The sandbox's ServiceNow REST subset, with real shapes and refusals: the Table API, the OpenFrame
+//! voice-interaction API, OAuth 2.0 (authorization code + PKCE S256, public client), bearer tokens,
+//! CORS rules that refuse unlisted origins and headers, an optional rate limit (429 + Retry-After) and
+//! fault injection for tests.
+
+use crate::query;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::{json, Map, Value};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Debug)]
+pub struct ApiConfig {
+    /// Origins with a CORS rule (System Web Services > REST > CORS Rules).
+    pub cors_origins: Vec<String>,
+    /// glide.oauth.cors.allowed.origin: one origin or "*"; None: the property is not set.
+    pub oauth_cors_origin: Option<String>,
+    pub token_ttl: Duration,
+    pub client_id: String,
+}
+
+#[derive(Clone, Debug)]
+pub enum Fault {
+    Status(u16),
+    Delay(u64),
+    /// Do the work, then drop the connection without a response (an ambiguous failure for the client).
+    DropAfter,
+}
+
+struct Code {
+    challenge: String,
+    redirect_uri: String,
+    client_id: String,
+    expires: Instant,
+}
+
+pub struct Store {
+    pub tables: HashMap<String, Vec<Map<String, Value>>>,
+    tokens: HashMap<String, Instant>,
+    codes: HashMap<String, Code>,
+    pub faults: VecDeque<Fault>,
+    pub rate_per_minute: Option<u32>,
+    hits: VecDeque<Instant>,
+    seq: u64,
+}
+
+pub struct Instance {
+    pub store: Mutex<Store>,
+    pub cfg: ApiConfig,
+}
+
+pub type Shared = Arc<Instance>;
+
+const ALLOWED_HEADERS: [&str; 3] = ["authorization", "content-type", "accept"];
+const EXPOSED: &str = "X-Total-Count, Link, Retry-After";
+
+fn now_text() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    format!("@{secs}")
+}
+
+impl Instance {
+    pub fn new(cfg: ApiConfig, tables: HashMap<String, Vec<Map<String, Value>>>) -> Shared {
+        let mut tables = tables;
+        tables.entry("sys_journal_field".into()).or_default();
+        tables.entry("interaction".into()).or_default();
+        tables.entry("sn_openframe_phone_log".into()).or_default();
+        Arc::new(Instance {
+            store: Mutex::new(Store {
+                tables,
+                tokens: HashMap::new(),
+                codes: HashMap::new(),
+                faults: VecDeque::new(),
+                rate_per_minute: None,
+                hits: VecDeque::new(),
+                seq: 0,
+            }),
+            cfg,
+        })
+    }
+}
+
+impl Store {
+    fn new_id(&mut self) -> String {
+        self.seq += 1;
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        format!("{:016x}{:016x}", t as u64, self.seq)
+    }
+
+    /// Appends a journal entry (work notes) for a record.
+    fn journal(&mut self, table: &str, id: &str, element: &str, text: &str) {
+        let sys_id = self.new_id();
+        let entry = json!({"sys_id": sys_id, "name": table, "element_id": id, "element": element, "value": text,
+            "sys_created_on": now_text(), "sys_created_by": "agent"});
+        self.tables.entry("sys_journal_field".into()).or_default().push(entry.as_object().unwrap().clone());
+    }
+}
+
+fn failure(status: StatusCode, message: &str, detail: &str) -> Response {
+    (status, axum::Json(json!({"error": {"message": message, "detail": detail}, "status": "failure"}))).into_response()
+}
+
+fn random_token() -> String {
+    use sha2::Digest;
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let n = std::process::id() as u128;
+    let h = sha2::Sha256::digest(format!("{t}-{n}-{:?}", std::thread::current().id()).as_bytes());
+    h.iter().take(20).map(|b| format!("{b:02x}")).collect()
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Adds the CORS response headers when `origin` has a rule.
+fn cors(mut resp: Response, origin: Option<&str>, allowed: &[String]) -> Response {
+    if let Some(o) = origin {
+        if allowed.iter().any(|a| a == o) {
+            let h = resp.headers_mut();
+            h.insert("Access-Control-Allow-Origin", HeaderValue::from_str(o).unwrap());
+            h.insert("Access-Control-Expose-Headers", HeaderValue::from_static(EXPOSED));
+            h.append("Vary", HeaderValue::from_static("Origin"));
+        }
+    }
+    resp
+}
+
+fn origin(h: &HeaderMap) -> Option<String> {
+    h.get("origin").and_then(|v| v.to_str().ok()).map(str::to_string)
+}
+
+/// A CORS preflight: allowed only for a listed origin asking for GET/POST/PATCH with the three headers.
+pub async fn preflight(State(inst): State<Shared>, headers: HeaderMap) -> Response {
+    let o = origin(&headers);
+    let method_ok = headers
+        .get("access-control-request-method")
+        .and_then(|v| v.to_str().ok())
+        .map(|m| ["GET", "POST", "PATCH"].contains(&m))
+        .unwrap_or(false);
+    let headers_ok = headers
+        .get("access-control-request-headers")
+        .and_then(|v| v.to_str().ok())
+        .map(|h| h.split(',').map(|x| x.trim().to_ascii_lowercase()).filter(|x| !x.is_empty()).all(|x| ALLOWED_HEADERS.contains(&x.as_str())))
+        .unwrap_or(true);
+    match o {
+        Some(o) if inst.cfg.cors_origins.contains(&o) && method_ok && headers_ok => {
+            let mut r = StatusCode::OK.into_response();
+            let h = r.headers_mut();
+            h.insert("Access-Control-Allow-Origin", HeaderValue::from_str(&o).unwrap());
+            h.insert("Access-Control-Allow-Methods", HeaderValue::from_static("GET, POST, PATCH"));
+            h.insert("Access-Control-Allow-Headers", HeaderValue::from_static("Authorization, Content-Type, Accept"));
+            h.insert("Access-Control-Max-Age", HeaderValue::from_static("600"));
+            h.append("Vary", HeaderValue::from_static("Origin"));
+            r
+        }
+        // No CORS headers: the browser refuses the real request, exactly as with a missing CORS rule.
+        _ => StatusCode::FORBIDDEN.into_response(),
+    }
+}
+
+/// Checks the bearer token, the rate limit and injected faults. Err is the response to send instead.
+async fn gate(inst: &Shared, headers: &HeaderMap) -> Result<Option<Fault>, Response> {
+    let o = origin(headers);
+    let (fault, limited) = {
+        let mut s = inst.store.lock().unwrap();
+        let fault = s.faults.pop_front();
+        let mut limited = None;
+        if let Some(per_min) = s.rate_per_minute {
+            let now = Instant::now();
+            while s.hits.front().map(|t| now.duration_since(*t) > Duration::from_secs(60)).unwrap_or(false) {
+                s.hits.pop_front();
+            }
+            if s.hits.len() as u32 >= per_min {
+                let oldest = *s.hits.front().unwrap();
+                limited = Some(60 - now.duration_since(oldest).as_secs().min(59));
+            } else {
+                s.hits.push_back(now);
+            }
+        }
+        (fault, limited)
+    };
+    if let Some(retry) = limited {
+        let mut r = failure(StatusCode::TOO_MANY_REQUESTS, "Too many requests", "Rate limit exceeded");
+        r.headers_mut().insert("Retry-After", HeaderValue::from_str(&retry.to_string()).unwrap());
+        return Err(cors(r, o.as_deref(), &inst.cfg.cors_origins));
+    }
+    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+    let valid = token.map(|t| inst.store.lock().unwrap().tokens.get(&t).map(|exp| *exp > Instant::now()).unwrap_or(false)).unwrap_or(false);
+    if !valid {
+        let r = failure(StatusCode::UNAUTHORIZED, "User Not Authenticated", "Required to provide Auth information");
+        return Err(cors(r, o.as_deref(), &inst.cfg.cors_origins));
+    }
+    match fault {
+        Some(Fault::Status(code)) => {
+            let r = failure(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), "Injected failure", "sandbox fault injection");
+            Err(cors(r, o.as_deref(), &inst.cfg.cors_origins))
+        }
+        Some(Fault::Delay(ms)) => {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            Ok(None)
+        }
+        other => Ok(other),
+    }
+}
+
+/// Fields the caller asked for (`sysparm_fields`), or all.
+fn select(rec: &Map<String, Value>, fields: Option<&str>) -> Value {
+    match fields {
+        Some(f) if !f.is_empty() => {
+            let mut m = Map::new();
+            for k in f.split(',').map(str::trim) {
+                // Fields the user may not read are simply absent.
+                if let Some(v) = rec.get(k) {
+                    m.insert(k.to_string(), v.clone());
+                }
+            }
+            Value::Object(m)
+        }
+        _ => Value::Object(rec.clone()),
+    }
+}
+
+fn valid_table(t: &str) -> bool {
+    !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+pub async fn list(State(inst): State<Shared>, Path(table): Path<String>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+    let o = origin(&headers);
+    if let Err(r) = gate(&inst, &headers).await {
+        return r;
+    }
+    let s = inst.store.lock().unwrap();
+    let Some(rows) = s.tables.get(&table).filter(|_| valid_table(&table)) else {
+        return cors(failure(StatusCode::BAD_REQUEST, "Invalid table", &table), o.as_deref(), &inst.cfg.cors_origins);
+    };
+    let parsed = query::parse(q.get("sysparm_query").map(String::as_str).unwrap_or(""));
+    let mut hits: Vec<Map<String, Value>> = rows.iter().filter(|r| parsed.matches(r)).cloned().collect();
+    parsed.sort(&mut hits);
+    let total = hits.len();
+    let offset: usize = q.get("sysparm_offset").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let limit: usize = q.get("sysparm_limit").and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    let page: Vec<Value> = hits.iter().skip(offset).take(limit).map(|r| select(r, q.get("sysparm_fields").map(String::as_str))).collect();
+    let mut r = axum::Json(json!({ "result": page })).into_response();
+    r.headers_mut().insert("X-Total-Count", HeaderValue::from_str(&total.to_string()).unwrap());
+    if offset + limit < total {
+        let next = format!("</api/now/table/{table}?sysparm_offset={}&sysparm_limit={limit}>;rel=\"next\"", offset + limit);
+        r.headers_mut().insert("Link", HeaderValue::from_str(&next).unwrap());
+    }
+    cors(r, o.as_deref(), &inst.cfg.cors_origins)
+}
+
+pub async fn get_one(State(inst): State<Shared>, Path((table, id)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
+    let o = origin(&headers);
+    if let Err(r) = gate(&inst, &headers).await {
+        return r;
+    }
+    let s = inst.store.lock().unwrap();
+    let rec = s.tables.get(&table).and_then(|rows| rows.iter().find(|r| r.get("sys_id").and_then(Value::as_str) == Some(&id)));
+    let r = match rec {
+        Some(r) => axum::Json(json!({"result": select(r, q.get("sysparm_fields").map(String::as_str))})).into_response(),
+        None => failure(StatusCode::NOT_FOUND, "No Record found", "Record doesn't exist or ACL restricts the record retrieval"),
+    };
+    cors(r, o.as_deref(), &inst.cfg.cors_origins)
+}
+
+fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Response> {
+    let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !ct.starts_with("application/json") {
+        return Err(failure(StatusCode::BAD_REQUEST, "Requested URI does not represent any resource", "Content-Type must be application/json"));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        _ => Err(failure(StatusCode::BAD_REQUEST, "Exception while reading request", "The payload is not valid JSON")),
+    }
+}
+
+/// The drop fault: the work is done but the client gets no response.
+fn maybe_drop(fault: &Option<Fault>) -> Option<Response> {
+    matches!(fault, Some(Fault::DropAfter)).then(|| {
+        // An empty 444-like response closes without a body; the client sees a network error.
+        let mut r = Response::new(axum::body::Body::from_stream(futures_util_stream_error()));
+        *r.status_mut() = StatusCode::OK;
+        r
+    })
+}
+
+fn futures_util_stream_error() -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> {
+    struct Fail;
+    impl futures_core::Stream for Fail {
+        type Item = Result<Bytes, std::io::Error>;
+        fn poll_next(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+            std::task::Poll::Ready(Some(Err(std::io::Error::other("connection dropped by fault injection"))))
+        }
+    }
+    Fail
+}
+
+pub async fn create(State(inst): State<Shared>, Path(table): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let o = origin(&headers);
+    let fault = match gate(&inst, &headers).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let mut m = match json_body(&headers, &body) {
+        Ok(m) => m,
+        Err(r) => return cors(r, o.as_deref(), &inst.cfg.cors_origins),
+    };
+    let rec = {
+        let mut s = inst.store.lock().unwrap();
+        let id = s.new_id();
+        m.insert("sys_id".into(), json!(id));
+        m.insert("sys_created_on".into(), json!(now_text()));
+        s.tables.entry(table.clone()).or_default().push(m.clone());
+        m
+    };
+    if let Some(r) = maybe_drop(&fault) {
+        return r;
+    }
+    cors((StatusCode::CREATED, axum::Json(json!({ "result": rec }))).into_response(), o.as_deref(), &inst.cfg.cors_origins)
+}
+
+pub async fn update(State(inst): State<Shared>, Path((table, id)): Path<(String, String)>, headers: HeaderMap, body: Bytes) -> Response {
+    let o = origin(&headers);
+    let fault = match gate(&inst, &headers).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let m = match json_body(&headers, &body) {
+        Ok(m) => m,
+        Err(r) => return cors(r, o.as_deref(), &inst.cfg.cors_origins),
+    };
+    let result = {
+        let mut s = inst.store.lock().unwrap();
+        let exists = s.tables.get(&table).map(|rows| rows.iter().any(|r| r.get("sys_id").and_then(Value::as_str) == Some(&id))).unwrap_or(false);
+        if !exists {
+            None
+        } else {
+            for (k, v) in &m {
+                if k == "work_notes" || k == "comments" {
+                    let text = v.as_str().unwrap_or("").to_string();
+                    if !text.is_empty() {
+                        if text.chars().count() > 4000 {
+                            drop(s);
+                            return cors(failure(StatusCode::BAD_REQUEST, "Journal entry too long", "4000 characters at most"), o.as_deref(), &inst.cfg.cors_origins);
+                        }
+                        s.journal(&table, &id, k, &text);
+                    }
+                }
+            }
+            let rows = s.tables.get_mut(&table).unwrap();
+            let rec = rows.iter_mut().find(|r| r.get("sys_id").and_then(Value::as_str) == Some(&id)).unwrap();
+            for (k, v) in m {
+                if k != "work_notes" && k != "comments" && k != "sys_id" {
+                    rec.insert(k, v);
+                }
+            }
+            // Journal fields read back empty through the Table API.
+            let mut out = rec.clone();
+            out.insert("work_notes".into(), json!(""));
+            Some(out)
+        }
+    };
+    if let Some(r) = maybe_drop(&fault) {
+        return r;
+    }
+    let r = match result {
+        Some(rec) => axum::Json(json!({ "result": rec })).into_response(),
+        None => failure(StatusCode::NOT_FOUND, "No Record found", "Record doesn't exist or ACL restricts the record retrieval"),
+    };
+    cors(r, o.as_deref(), &inst.cfg.cors_origins)
+}
+
+/// POST /api/now/openframe/voice-interaction: an interaction, its phone log, and the link to the case.
+pub async fn voice_interaction(State(inst): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let o = origin(&headers);
+    let fault = match gate(&inst, &headers).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let m = match json_body(&headers, &body) {
+        Ok(m) => m,
+        Err(r) => return cors(r, o.as_deref(), &inst.cfg.cors_origins),
+    };
+    let (id, number) = {
+        let mut s = inst.store.lock().unwrap();
+        let id = s.new_id();
+        s.seq += 1;
+        let number = format!("IMS{:07}", s.seq);
+        let interaction = json!({"sys_id": id, "number": number, "type": "phone", "opened_for": m["interaction"]["userPhoneNumber"],
+            "client_session_id": m["interaction"]["clientSessionId"], "sys_created_on": now_text()});
+        s.tables.entry("interaction".into()).or_default().push(interaction.as_object().unwrap().clone());
+        for log in m.get("phoneLogs").and_then(Value::as_array).cloned().unwrap_or_default() {
+            let mut l = log.as_object().cloned().unwrap_or_default();
+            let lid = s.new_id();
+            l.insert("sys_id".into(), json!(lid));
+            l.insert("interaction".into(), json!(id));
+            s.tables.entry("sn_openframe_phone_log".into()).or_default().push(l.clone());
+            for rel in m.get("relatedRecords").and_then(Value::as_array).cloned().unwrap_or_default() {
+                if let (Some(t), Some(d)) = (rel["documentTable"].as_str(), rel["documentId"].as_str()) {
+                    let text = l.get("notes").and_then(Value::as_str).unwrap_or("Phone call").to_string();
+                    s.journal(t, d, "work_notes", &text);
+                }
+            }
+        }
+        (id, number)
+    };
+    if let Some(r) = maybe_drop(&fault) {
+        return r;
+    }
+    cors(axum::Json(json!({"result": {"status": "SUCCESS", "sysId": id, "number": number}})).into_response(), o.as_deref(), &inst.cfg.cors_origins)
+}
+
+// ---------------- OAuth ----------------
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// GET /oauth_auth.do: the consent page for the test user (ServiceNow's login pages cannot be framed).
+pub async fn authorize_page(State(inst): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    if get("response_type") != "code" || get("client_id") != inst.cfg.client_id {
+        return (StatusCode::BAD_REQUEST, Html("<h1>Invalid OAuth request</h1><p>Unknown client_id or response_type.</p>".to_string())).into_response();
+    }
+    if get("code_challenge_method") != "S256" || get("code_challenge").len() < 43 {
+        return (StatusCode::BAD_REQUEST, Html("<h1>PKCE required</h1><p>code_challenge_method must be S256.</p>".to_string())).into_response();
+    }
+    let hidden: String = ["client_id", "redirect_uri", "state", "code_challenge"]
+        .iter()
+        .map(|k| format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", html_escape(&get(k))))
+        .collect();
+    let page = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Authorize Agent Desktop</title></head><body style=\"font:14px sans-serif;padding:24px\">\
+         <h1>Allow Agent Desktop to connect to your account?</h1><p>Signed in as <b>Abel Tuter</b> (abel.tuter).</p>\
+         <form method=\"post\" action=\"/oauth_auth.do\">{hidden}<button id=\"allow\" name=\"decision\" value=\"allow\">Allow</button> \
+         <button id=\"deny\" name=\"decision\" value=\"deny\">Deny</button></form></body></html>"
+    );
+    // The login page refuses to be framed.
+    ([("X-Frame-Options", "DENY")], Html(page)).into_response()
+}
+
+/// POST /oauth_auth.do: the user's decision; redirects to the redirect URI with a code (or an error).
+pub async fn authorize_submit(State(inst): State<Shared>, body: Bytes) -> Response {
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let redirect = get("redirect_uri");
+    if !(redirect.starts_with("http://") || redirect.starts_with("https://")) {
+        return (StatusCode::BAD_REQUEST, "invalid redirect_uri").into_response();
+    }
+    let sep = if redirect.contains('?') { '&' } else { '?' };
+    let state = form_urlencoded::byte_serialize(get("state").as_bytes()).collect::<String>();
+    if get("decision") != "allow" {
+        return axum::response::Redirect::to(&format!("{redirect}{sep}error=access_denied&state={state}")).into_response();
+    }
+    let code = random_token();
+    inst.store.lock().unwrap().codes.insert(
+        code.clone(),
+        Code { challenge: get("code_challenge"), redirect_uri: redirect.clone(), client_id: get("client_id"), expires: Instant::now() + Duration::from_secs(120) },
+    );
+    axum::response::Redirect::to(&format!("{redirect}{sep}code={code}&state={state}")).into_response()
+}
+
+fn oauth_cors(resp: Response, inst: &Instance, origin: Option<&str>) -> Response {
+    let mut resp = resp;
+    if let (Some(allowed), Some(o)) = (&inst.cfg.oauth_cors_origin, origin) {
+        if allowed == "*" || allowed == o {
+            resp.headers_mut().insert("Access-Control-Allow-Origin", HeaderValue::from_str(if allowed == "*" { "*" } else { o }).unwrap());
+        }
+    }
+    resp
+}
+
+pub async fn token_preflight(State(inst): State<Shared>, headers: HeaderMap) -> Response {
+    let o = origin(&headers);
+    let mut r = StatusCode::OK.into_response();
+    r.headers_mut().insert("Access-Control-Allow-Methods", HeaderValue::from_static("POST"));
+    r.headers_mut().insert("Access-Control-Allow-Headers", HeaderValue::from_static("Content-Type, Accept"));
+    oauth_cors(r, &inst, o.as_deref())
+}
+
+/// POST /oauth_token.do: exchanges the code, checking the PKCE verifier, client and redirect URI.
+pub async fn token(State(inst): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    use sha2::Digest;
+    let o = origin(&headers);
+    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let err = |status: StatusCode, e: &str, d: &str| oauth_cors((status, axum::Json(json!({"error": e, "error_description": d}))).into_response(), &inst, o.as_deref());
+    if get("grant_type") != "authorization_code" {
+        return err(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only authorization_code");
+    }
+    let code = inst.store.lock().unwrap().codes.remove(&get("code"));
+    let Some(code) = code else { return err(StatusCode::UNAUTHORIZED, "invalid_grant", "unknown or used code") };
+    if code.expires < Instant::now() || code.client_id != get("client_id") || code.redirect_uri != get("redirect_uri") {
+        return err(StatusCode::UNAUTHORIZED, "invalid_grant", "code, client or redirect_uri mismatch");
+    }
+    let verifier = get("code_verifier");
+    if b64url(&sha2::Sha256::digest(verifier.as_bytes())) != code.challenge {
+        return err(StatusCode::UNAUTHORIZED, "invalid_grant", "PKCE verification failed");
+    }
+    let access = random_token();
+    inst.store.lock().unwrap().tokens.insert(access.clone(), Instant::now() + inst.cfg.token_ttl);
+    let body = json!({"access_token": access, "token_type": "Bearer", "expires_in": inst.cfg.token_ttl.as_secs(), "scope": "useraccount"});
+    oauth_cors(axum::Json(body).into_response(), &inst, o.as_deref())
+}
+
+// ---------------- sandbox controls (same origin, for the host page and tests) ----------------
+
+/// POST /sandbox/faults: `{"faults": ["500", "delay:2000", "drop"], "ratePerMinute": 10, "expireTokens": true}`.
+pub async fn set_faults(State(inst): State<Shared>, body: Bytes) -> Response {
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else { return StatusCode::BAD_REQUEST.into_response() };
+    let mut s = inst.store.lock().unwrap();
+    if let Some(list) = v.get("faults").and_then(Value::as_array) {
+        for f in list.iter().filter_map(Value::as_str) {
+            if let Some(ms) = f.strip_prefix("delay:") {
+                s.faults.push_back(Fault::Delay(ms.parse().unwrap_or(1000)));
+            } else if f == "drop" {
+                s.faults.push_back(Fault::DropAfter);
+            } else if let Ok(code) = f.parse::<u16>() {
+                s.faults.push_back(Fault::Status(code));
+            }
+        }
+    }
+    if let Some(r) = v.get("ratePerMinute") {
+        s.rate_per_minute = r.as_u64().map(|n| n as u32);
+    }
+    if v.get("expireTokens").and_then(Value::as_bool) == Some(true) {
+        s.tokens.clear();
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// GET /sandbox/record/{table}/{id}: a record and its activity stream (journal entries), for the host page.
+pub async fn record_view(State(inst): State<Shared>, Path((table, id)): Path<(String, String)>, method: Method) -> Response {
+    let _ = method;
+    let s = inst.store.lock().unwrap();
+    let rec = s.tables.get(&table).and_then(|rows| rows.iter().find(|r| r.get("sys_id").and_then(Value::as_str) == Some(&id))).cloned();
+    let journal: Vec<Value> = s
+        .tables
+        .get("sys_journal_field")
+        .map(|rows| rows.iter().filter(|j| j.get("element_id").and_then(Value::as_str) == Some(&id)).map(|j| Value::Object(j.clone())).collect())
+        .unwrap_or_default();
+    match rec {
+        Some(r) => axum::Json(json!({"record": r, "activity": journal})).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
