@@ -54,6 +54,14 @@ pub enum WrapUpTimeout {
     Warn,
 }
 
+/// When the caller's record is opened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScreenPopWhen {
+    OnAlert,
+    OnAnswer,
+    Never,
+}
+
 /// How call activity is written to ServiceNow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActivityStrategy {
@@ -104,6 +112,7 @@ pub struct Settings {
     pub return_to_previous_state: bool,
     pub speed_dials: Vec<SpeedDial>,
     pub queues: Vec<SpeedDial>,
+    pub screen_pop: ScreenPopWhen,
     /// Keyboard shortcuts overriding the defaults: (action, combination).
     pub shortcuts: Vec<(String, String)>,
     pub servicenow: ServiceNowSettings,
@@ -128,6 +137,7 @@ impl Default for Settings {
             speed_dials: Vec::new(),
             queues: Vec::new(),
             shortcuts: Vec::new(),
+            screen_pop: ScreenPopWhen::OnAlert,
             servicenow: ServiceNowSettings {
                 instance: None,
                 client_id: String::new(),
@@ -427,6 +437,12 @@ impl Settings {
                     self.queues = l;
                 }
             }
+            "screenPop" => match v.as_str() {
+                Some("alert") => self.screen_pop = ScreenPopWhen::OnAlert,
+                Some("answer") => self.screen_pop = ScreenPopWhen::OnAnswer,
+                Some("never") => self.screen_pop = ScreenPopWhen::Never,
+                _ => a.err(key, "must be \"alert\", \"answer\" or \"never\""),
+            },
             "shortcuts" => match v {
                 Value::Object(m) => {
                     let mut out = Vec::new();

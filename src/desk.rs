@@ -14,6 +14,10 @@ use crate::phone::model::{AgentState, PresenceTone};
 use crate::phone::sipline::{self, LineStatus};
 use crate::phone::wrapup::{self, Outcome, RecentCall, WrapUp};
 use crate::config::WrapUpTimeout;
+use crate::servicenow::activity::Activity;
+use crate::servicenow::outbox::Outbox;
+use crate::servicenow::screen_pop::Decision;
+use crate::servicenow::service::{self, SnState};
 use crate::strings as t;
 use leptos::prelude::*;
 use serde_json::{json, Value};
@@ -119,8 +123,12 @@ pub struct Desk {
     pub wrapups: RwSignal<Vec<WrapUp>>,
     /// The agent's recent calls (localStorage).
     pub recents: RwSignal<Vec<RecentCall>>,
-    /// Submitted wrap-ups waiting to be written to ServiceNow (localStorage; delivered by the outbox).
-    pub outbox: RwSignal<Vec<WrapUp>>,
+    /// Activities waiting to be written to ServiceNow (localStorage; delivered by the outbox).
+    pub outbox: RwSignal<Outbox>,
+    /// The ServiceNow connection.
+    pub sn: RwSignal<SnState>,
+    /// Screen pops waiting for the agent (a choice between records, or an offer to create one), by call.
+    pub pops: RwSignal<Vec<(u32, Decision)>>,
     /// The last announcement for screen readers (an ARIA live region).
     pub announcement: RwSignal<String>,
     /// A wrap-up problem to show (disposition missing...).
@@ -166,6 +174,8 @@ impl Desk {
             wrapups: RwSignal::new(load_json(WRAPUPS_KEY).unwrap_or_default()),
             recents: RwSignal::new(load_json(RECENTS_KEY).unwrap_or_default()),
             outbox: RwSignal::new(load_json(OUTBOX_KEY).unwrap_or_default()),
+            sn: RwSignal::new(SnState::Off),
+            pops: RwSignal::new(Vec::new()),
             announcement: RwSignal::new(String::new()),
             wrapup_error: RwSignal::new(None),
             dial_text: RwSignal::new(String::new()),
@@ -222,6 +232,7 @@ impl Desk {
         self.start_openframe();
         self.start_line();
         self.persist_on_pagehide();
+        service::start(*self);
     }
 
     /// Saves the state whenever this page goes away (reload, navigation, tab closed), not only when
@@ -580,6 +591,7 @@ impl Desk {
         }
         self.calls.update(|c| c.push(call));
         self.alert_incoming(name.as_deref(), &number);
+        self.maybe_pop(id, false);
         id
     }
 
@@ -610,6 +622,7 @@ impl Desk {
         }
         self.calls.update(|c| c.push(call));
         self.alert_incoming(name, number);
+        self.maybe_pop(id, false);
         None
     }
 
@@ -711,6 +724,7 @@ impl Desk {
 
     pub fn answer(&self, id: u32) {
         self.hold_others(Some(id));
+        self.maybe_pop(id, true);
         if self.is_sip() {
             sipline::answer(id);
             return;
@@ -881,6 +895,60 @@ impl Desk {
         save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
     }
 
+    /// Saves the outbox (before any attempt and after every change).
+    pub fn save_outbox(&self) {
+        save_json(OUTBOX_KEY, &self.outbox.get_untracked());
+    }
+
+    /// The agent as written in activities: the SIP user, or "Agent" on the demo line.
+    pub fn agent_name(&self) -> String {
+        browser::load(SIP_USER_KEY).filter(|u| !u.is_empty() && self.is_sip()).unwrap_or_else(|| "Agent".into())
+    }
+
+    /// A screen-pop decision for a call: open the record (and attach it to the call), or keep the choice
+    /// or offer for the agent.
+    pub fn pop_decided(&self, call: u32, d: Decision) {
+        match d {
+            Decision::Open(r) => {
+                self.update_call(call, |c| {
+                    if c.record.is_none() {
+                        c.record = Some(r.clone())
+                    }
+                });
+                self.open_record(&r);
+            }
+            Decision::Cancel => {}
+            other => self.pops.update(|p| {
+                p.retain(|(c, _)| *c != call);
+                p.push((call, other));
+            }),
+        }
+    }
+
+    /// The agent chose a record from a screen-pop choice.
+    pub fn choose_pop(&self, call: u32, r: RecordRef) {
+        self.pops.update(|p| p.retain(|(c, _)| *c != call));
+        self.update_call(call, |c| c.record = Some(r.clone()));
+        self.open_record(&r);
+    }
+
+    /// Opens a new record form prefilled for the caller (screen pop found nobody).
+    pub fn open_new(&self, call: u32, table: &str, query: &str) {
+        self.pops.update(|p| p.retain(|(c, _)| *c != call));
+        self.publish(Outgoing::OpenForm { entity: table.into(), query: query.into(), interaction_sys_id: None });
+    }
+
+    /// Starts the screen pop for a call, when the settings ask for it at this moment.
+    fn maybe_pop(&self, call: u32, on_answer: bool) {
+        let when = self.settings.with_untracked(|s| s.screen_pop);
+        let due = matches!((when, on_answer), (crate::config::ScreenPopWhen::OnAlert, false) | (crate::config::ScreenPopWhen::OnAnswer, true));
+        if !due {
+            return;
+        }
+        let Some((number, headers)) = self.calls.with_untracked(|c| c.iter().find(|c| c.id == call).map(|c| (c.number.clone(), c.x_headers.clone()))) else { return };
+        service::screen_pop(*self, call, number, headers);
+    }
+
     /// Says something to screen-reader users (the live region).
     pub fn announce(&self, text: &str) {
         self.announcement.set(text.to_string());
@@ -907,12 +975,12 @@ impl Desk {
             self.wrapup_error.set(Some(m.clone()));
             return Err(m);
         }
+        let agent = self.agent_name();
+        let activity = Activity::from_wrapup(&w, &agent, &agent, "");
         self.outbox.update(|o| {
-            if !o.iter().any(|x| x.activity_id == w.activity_id) {
-                o.push(w.clone())
-            }
+            o.add(activity, now_ms());
         });
-        save_json(OUTBOX_KEY, &self.outbox.get_untracked());
+        self.save_outbox();
         self.wrapups.update(|list| {
             list.remove(0);
         });

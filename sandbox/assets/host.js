@@ -179,6 +179,36 @@
       Object.keys(rec).forEach(function (k) { field(form, k, rec[k]); });
     }
     contentBody.appendChild(form);
+    showActivity(table, rec.sys_id);
+  }
+  // The record's activity stream: the journal entries written through the Table API (newest first).
+  var activityTimer = null;
+  function showActivity(table, id) {
+    var box = document.createElement("section");
+    box.className = "activity";
+    box.setAttribute("aria-label", "Activity stream");
+    var h = document.createElement("h2");
+    h.textContent = "Activity";
+    var list = document.createElement("ol");
+    list.id = "activity-stream";
+    box.appendChild(h);
+    box.appendChild(list);
+    contentBody.appendChild(box);
+    function load() {
+      fetch("/sandbox/record/" + encodeURIComponent(table) + "/" + encodeURIComponent(id)).then(function (r) { return r.json(); }).then(function (v) {
+        list.textContent = "";
+        v.activity.slice().reverse().forEach(function (j) {
+          var li = document.createElement("li");
+          li.className = "journal";
+          li.textContent = j.value;
+          li.setAttribute("data-element", j.element);
+          list.appendChild(li);
+        });
+      }).catch(function () {});
+    }
+    load();
+    if (activityTimer) clearInterval(activityTimer);
+    activityTimer = setInterval(function () { if (document.body.contains(list)) load(); else clearInterval(activityTimer); }, 1000);
   }
   function showList(table, query) {
     contentTitle.textContent = table + " list" + (query ? " (" + query + ")" : "");

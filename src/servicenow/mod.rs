@@ -5,3 +5,4 @@ pub mod outbox;
 pub mod query;
 pub mod rest;
 pub mod screen_pop;
+pub mod service;

@@ -2,6 +2,7 @@
 
 use crate::desk::{use_desk, Mode};
 use crate::ui::devices::DevicesPanel;
+use crate::ui::servicenow::ServiceNowStatus;
 use crate::openframe::session::{Direction, Phase};
 use crate::strings as t;
 use leptos::prelude::*;
@@ -28,6 +29,7 @@ pub fn DiagnosticsPanel() -> impl IntoView {
         }
     };
     view! {
+        <ServiceNowStatus/>
         <DevicesPanel/>
         <Show when=move || desk.setup_ms.get().is_some()>
             <p class="kv"><span class="dt">{t::SETUP_TIME}</span>

@@ -42,6 +42,7 @@ pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entr
 pub fn DirectoryPanel() -> impl IntoView {
     let desk = use_desk();
     let query = RwSignal::new(String::new());
+    let search_seq = RwSignal::new(0u32);
     let selected = RwSignal::new(0usize);
     let favourites = RwSignal::new(browser::load(FAVOURITES_KEY).and_then(|f| serde_json::from_str::<Vec<String>>(&f).ok()).unwrap_or_default());
     let entries = Memo::new(move |_| {
@@ -103,7 +104,23 @@ pub fn DirectoryPanel() -> impl IntoView {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY placeholder=t::SEARCH_DIRECTORY
             data-testid="directory-search" role="combobox" aria-controls="directory-results"
             aria-expanded="true" aria-activedescendant=move || format!("dir-{}", selected.get())
-            prop:value=move || query.get() on:input=move |ev| { query.set(event_target_value(&ev)); selected.set(0); }
+            prop:value=move || query.get() on:input=move |ev| {
+                let text = event_target_value(&ev);
+                query.set(text.clone());
+                selected.set(0);
+                // ServiceNow users and contacts, debounced: only the last keystroke's search runs.
+                let seq = search_seq.get_untracked() + 1;
+                search_seq.set(seq);
+                let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+                    if search_seq.get_untracked() == seq {
+                        crate::servicenow::service::search(desk, text);
+                    }
+                });
+                if let Some(w) = web_sys::window() {
+                    use wasm_bindgen::JsCast;
+                    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 300);
+                }
+            }
             on:keydown=on_key/>
         <Show when=move || !results.with(Vec::is_empty) fallback=|| view! { <p class="empty">{t::NO_MATCHES}</p> }>
             <ul class="list" id="directory-results" role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY>

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod notices;
 pub mod phone;
 pub mod recents;
+pub mod servicenow;
 pub mod shell;
 pub mod shortcuts;
 pub mod sign_in;

@@ -2,6 +2,7 @@
 
 use crate::desk::{use_desk, Mode};
 use crate::strings as t;
+use crate::ui::servicenow::ServiceNowNotice;
 use leptos::prelude::*;
 
 #[component]
@@ -43,6 +44,7 @@ pub fn Notices() -> impl IntoView {
                 <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| hidden_problem.set(true)>"×"</button>
             </p>
         </Show>
+        <ServiceNowNotice/>
         <Show when=standalone>
             <p class="notice info row-notice" data-testid="standalone">
                 <span>{standalone_text}</span>

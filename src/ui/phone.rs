@@ -124,6 +124,24 @@ fn CallCard(call: Call) -> impl IntoView {
                 })
             }
             {call.note.clone().map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> })}
+            {move || desk.pops.with(|p| p.iter().find(|(c, _)| *c == id).map(|(_, d)| d.clone())).map(|d| match d {
+                crate::servicenow::screen_pop::Decision::Choose(list) => view! {
+                    <div class="pop-choice" data-testid="pop-choice" role="group" aria-label=t::POP_CHOOSE>
+                        <p class="call-note">{t::POP_CHOOSE}</p>
+                        {list.into_iter().map(|r| {
+                            let label = if r.label.is_empty() { r.entity.clone() } else { r.label.clone() };
+                            view! { <button type="button" class="chip" on:click=move |_| desk.choose_pop(id, r.clone())>{label}</button> }
+                        }).collect_view()}
+                    </div>
+                }.into_any(),
+                crate::servicenow::screen_pop::Decision::OfferNew { table, query } => view! {
+                    <div class="pop-choice" data-testid="pop-offer">
+                        <span class="call-note">{t::POP_NONE}</span>
+                        <button type="button" class="chip" on:click=move |_| desk.open_new(id, &table, &query)>{t::POP_NEW_CONTACT}</button>
+                    </div>
+                }.into_any(),
+                _ => ().into_any(),
+            })}
             <div class="actions">
                 {match call.state {
                     CallState::Alerting => view! {

@@ -86,17 +86,17 @@ async fn wrap_up_requires_a_disposition_and_returns_to_the_prior_state() {
     tick().await;
     let err = m.q("[data-testid=wrap-up-error]").expect("disposition required").text_content().unwrap();
     assert!(err.contains("Choose a disposition"), "{err}");
-    assert_eq!(m.desk.outbox.with_untracked(Vec::len), 0);
+    assert_eq!(m.desk.outbox.with_untracked(|o| o.entries.len()), 0);
     m.select("[data-testid=disposition]", "Resolved");
     m.input("[data-testid=notes]", "Customer's router replaced.");
     tick().await;
     m.q("[data-testid=finish-wrap-up]").unwrap().click();
     tick().await;
     assert!(m.q("[data-testid=wrap-up]").is_none());
-    let sent = m.desk.outbox.get_untracked();
+    let sent = m.desk.outbox.get_untracked().entries;
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0].disposition.as_deref(), Some("Resolved"));
-    assert_eq!(sent[0].notes, "Customer's router replaced.");
+    assert_eq!(sent[0].activity.disposition, "Resolved");
+    assert_eq!(sent[0].activity.notes, "Customer's router replaced.");
     assert_eq!(m.desk.agent_state.get_untracked(), AgentState::Ready, "back to the state before the call");
     clean();
 }

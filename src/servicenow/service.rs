@@ -1,0 +1,285 @@
+//! The desktop's ServiceNow connection (browser): the token, the outbox delivery loop, screen-pop lookups
+//! and directory searches. Results go to the desk.
+
+use super::activity::{self, Activity};
+use super::auth::{self, Token};
+use super::outbox::{Outcome, Step};
+use super::query::{self, Op, Query};
+use super::rest::{self, RestError};
+use super::screen_pop::{self, Candidate, CarriedData, Decision};
+use crate::config::ActivityStrategy;
+use crate::desk::Desk;
+use crate::openframe::protocol::RecordRef;
+use leptos::prelude::*;
+use serde_json::{json, Value};
+use std::cell::RefCell;
+
+/// What the agent sees of the ServiceNow connection.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SnState {
+    /// No instance configured (and no topDomain to assume).
+    Off,
+    SignedOut(Option<String>),
+    SigningIn,
+    SignedIn,
+}
+
+thread_local! {
+    static TOKEN: RefCell<Option<Token>> = const { RefCell::new(None) };
+    static BUSY: RefCell<bool> = const { RefCell::new(false) };
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+fn token() -> Option<String> {
+    TOKEN.with(|t| t.borrow().as_ref().filter(|t| t.expires_at - auth::RENEW_BEFORE_MS > now()).map(|t| t.access.clone()))
+}
+
+/// The instance origin and OAuth client (the instance defaults to the OpenFrame topDomain).
+fn instance(desk: &Desk) -> Option<(String, String)> {
+    desk.settings.with_untracked(|s| {
+        let inst = s.servicenow.instance.clone().or(s.top_domain.clone())?;
+        let client = if s.servicenow.client_id.is_empty() { "agent-desktop".to_string() } else { s.servicenow.client_id.clone() };
+        Some((inst.origin(), client))
+    })
+}
+
+/// Restores a token saved for this tab and starts the outbox loop.
+pub fn start(desk: Desk) {
+    if instance(&desk).is_none() {
+        desk.sn.set(SnState::Off);
+        return;
+    }
+    match auth::saved_token(now()) {
+        Some(t) => {
+            TOKEN.with(|s| *s.borrow_mut() = Some(t));
+            desk.sn.set(SnState::SignedIn);
+        }
+        None => desk.sn.set(SnState::SignedOut(None)),
+    }
+    desk.outbox.update(|o| o.recover());
+    let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || pump(desk));
+    if let Some(w) = web_sys::window() {
+        use wasm_bindgen::JsCast;
+        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 1_000);
+    }
+    cb.forget();
+}
+
+/// Opens the sign-in popup (must run in a click handler: browsers block popups otherwise).
+pub fn sign_in(desk: Desk) {
+    let Some((inst, client)) = instance(&desk) else { return };
+    desk.sn.set(SnState::SigningIn);
+    leptos::task::spawn_local(async move {
+        match auth::sign_in(&inst, &client).await {
+            Ok(t) => {
+                TOKEN.with(|s| *s.borrow_mut() = Some(t));
+                desk.sn.set(SnState::SignedIn);
+                desk.outbox.update(|o| o.resume());
+                pump(desk);
+            }
+            Err(m) => desk.sn.set(SnState::SignedOut(Some(m))),
+        }
+    });
+}
+
+pub fn sign_out(desk: Desk) {
+    TOKEN.with(|s| *s.borrow_mut() = None);
+    auth::forget_token();
+    desk.sn.set(SnState::SignedOut(None));
+}
+
+fn expired(desk: Desk) {
+    TOKEN.with(|s| *s.borrow_mut() = None);
+    auth::forget_token();
+    desk.sn.set(SnState::SignedOut(Some(crate::strings::SN_SESSION_ENDED.into())));
+    desk.outbox.update(|o| o.paused_for_sign_in = true);
+}
+
+/// One step of the outbox, when one is due and nothing is in flight.
+fn pump(desk: Desk) {
+    if BUSY.with(|b| *b.borrow()) {
+        return;
+    }
+    let Some((inst, _)) = instance(&desk) else { return };
+    let Some(tok) = token() else {
+        if desk.sn.get_untracked() == SnState::SignedIn {
+            expired(desk);
+        }
+        return;
+    };
+    let step = desk.outbox.try_update(|o| o.next(now())).flatten();
+    let Some(step) = step else { return };
+    desk.save_outbox();
+    BUSY.with(|b| *b.borrow_mut() = true);
+    let strategy = desk.settings.with_untracked(|s| s.servicenow.activity);
+    leptos::task::spawn_local(async move {
+        match step {
+            Step::Send(id) => {
+                let act = desk.outbox.with_untracked(|o| o.entries.iter().find(|e| e.activity.call_id == id).map(|e| e.activity.clone()));
+                if let Some(a) = act {
+                    let outcome = match write(&inst, &tok, strategy, &a).await {
+                        Ok(()) => Outcome::Delivered,
+                        Err(RestError::Unauthorized) => Outcome::Unauthorized,
+                        Err(RestError::RetryAfter(s)) => Outcome::RetryAfter(s),
+                        Err(RestError::Network(m)) => Outcome::Ambiguous(m),
+                        Err(RestError::Blocked(m)) => Outcome::Transient(m),
+                        Err(RestError::Status(code, m)) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
+                        Err(RestError::Status(code, m)) => Outcome::Refused(format!("{code} {m}")),
+                    };
+                    if outcome == Outcome::Unauthorized {
+                        expired(desk);
+                    }
+                    desk.outbox.update(|o| o.on_sent(&id, outcome, now()));
+                }
+            }
+            Step::Verify(id) => {
+                let act = desk.outbox.with_untracked(|o| o.entries.iter().find(|e| e.activity.call_id == id).map(|e| e.activity.clone()));
+                if let Some(a) = act {
+                    let found = match written(&inst, &tok, strategy, &a).await {
+                        Ok(f) => Some(f),
+                        Err(RestError::Unauthorized) => {
+                            expired(desk);
+                            None
+                        }
+                        Err(_) => None,
+                    };
+                    desk.outbox.update(|o| o.on_verified(&id, found, now()));
+                }
+            }
+        }
+        desk.outbox.update(|o| o.compact());
+        desk.save_outbox();
+        BUSY.with(|b| *b.borrow_mut() = false);
+    });
+}
+
+fn target(a: &Activity) -> Option<(String, String)> {
+    let r = a.record.as_ref()?;
+    Some((r.entity.clone(), r.sys_id.clone()?))
+}
+
+/// Writes one activity with the configured strategy.
+async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<(), RestError> {
+    let text = activity::work_note(a);
+    match (strategy, target(a)) {
+        (ActivityStrategy::VoiceInteraction, _) => {
+            rest::request(inst, tok, "POST", "/api/now/openframe/voice-interaction", &[], Some(&activity::voice_interaction_body(a))).await?;
+        }
+        (ActivityStrategy::PhoneLog, _) => {
+            rest::request(inst, tok, "POST", "/api/now/table/sn_openframe_phone_log", &[], Some(&activity::phone_log_body(a, "task"))).await?;
+        }
+        (ActivityStrategy::WorkNotes, Some((table, id))) => {
+            let path = format!("/api/now/table/{table}/{id}");
+            rest::request(inst, tok, "PATCH", &path, &[("sysparm_fields", "sys_id".into())], Some(&json!({ "work_notes": text }))).await?;
+        }
+        (ActivityStrategy::WorkNotes, None) => {
+            // No record on screen: an interaction of its own.
+            let body = json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text});
+            rest::request(inst, tok, "POST", "/api/now/table/interaction", &[], Some(&body)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether an activity already reached ServiceNow (after an ambiguous failure), by its call id.
+async fn written(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<bool, RestError> {
+    let (table, q) = match (strategy, target(a)) {
+        (ActivityStrategy::WorkNotes, Some((_, id))) => (
+            "sys_journal_field",
+            Query::new().and("element_id", Op::Eq, &id).and_then(|q| q.and("value", Op::Like, &a.call_id)),
+        ),
+        (ActivityStrategy::PhoneLog, _) => ("sn_openframe_phone_log", Query::new().and("call_id", Op::Eq, &a.call_id)),
+        _ => ("interaction", Query::new().and("client_session_id", Op::Eq, &a.call_id)),
+    };
+    let q = q.map_err(|e| RestError::Status(400, e.0))?;
+    let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", "sys_id".into())], None).await?;
+    Ok(!rest::rows(&r).is_empty())
+}
+
+fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
+    let id = rest::get_str(v, "sys_id");
+    RecordRef { entity: table.into(), sys_id: Some(id.clone()), query: format!("sys_id={id}"), label: rest::get_str(v, label_field), value: rest::get_str(v, label_field) }
+}
+
+/// Finds and opens the caller's record for call `call` (see [`screen_pop`] for the rules).
+pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, String)>) {
+    let Some((inst, _)) = instance(&desk) else { return };
+    let carried = screen_pop::carried(&headers);
+    if let Some(CarriedData::Record(r)) = &carried {
+        desk.pop_decided(call, Decision::Open(r.clone()));
+        return;
+    }
+    let Some(tok) = token() else { return };
+    let country = desk.settings.with_untracked(|s| s.default_country.clone());
+    leptos::task::spawn_local(async move {
+        let decision = async {
+            if let Some(CarriedData::CaseNumber(n)) = &carried {
+                let q = Query::new().and("number", Op::Eq, n).map_err(|e| e.0)?;
+                let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_limit", "1".into())], None).await.map_err(|e| e.to_string())?;
+                if let Some(c) = rest::rows(&r).first() {
+                    return Ok::<Decision, String>(Decision::Open(record_of("sn_customerservice_case", c, "number")));
+                }
+            }
+            let mut candidates = Vec::new();
+            for table in ["customer_contact", "csm_consumer", "sys_user"] {
+                let q = query::phone_lookup(table, &number).map_err(|e| e.0)?;
+                let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
+                let r = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", "20".into())], None)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                for row in rest::rows(&r) {
+                    let phones = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).collect();
+                    candidates.push(Candidate { record: record_of(table, &row, "name"), phones });
+                }
+            }
+            let people = screen_pop::exact_matches(&number, &country, &candidates);
+            let mut cases = Vec::new();
+            if let [person] = people.as_slice() {
+                if person.entity == "customer_contact" {
+                    let q = Query::new()
+                        .and("contact", Op::Eq, person.sys_id.as_deref().unwrap_or(""))
+                        .and_then(|q| q.and("state", Op::In, "1,10,18"))
+                        .and_then(|q| q.order_by("sys_created_on", true))
+                        .map_err(|e| e.0)?;
+                    let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_limit", "5".into())], None).await.map_err(|e| e.to_string())?;
+                    cases = rest::rows(&r).iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
+                }
+            }
+            Ok(screen_pop::decide(&number, &people, &cases))
+        }
+        .await;
+        match decision {
+            Ok(d) => desk.pop_decided(call, d),
+            Err(m) => desk.call_note(call, Some(format!("{}: {m}", crate::strings::POP_FAILED))),
+        }
+    });
+}
+
+/// Searches ServiceNow users and contacts for the directory.
+pub fn search(desk: Desk, text: String) {
+    let Some((inst, _)) = instance(&desk) else { return };
+    let Some(tok) = token() else { return };
+    if text.trim().chars().count() < 2 {
+        desk.extra_directory.set(Vec::new());
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        let mut found = Vec::new();
+        for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact")] {
+            let Ok(q) = query::directory_search(table, &text) else { return };
+            let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
+            if let Ok(r) = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", "25".into())], None).await {
+                for row in rest::rows(&r) {
+                    let number = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).find(|p| !p.trim().is_empty());
+                    if let Some(number) = number {
+                        found.push(crate::ui::directory::Entry { name: rest::get_str(&row, "name"), number, kind });
+                    }
+                }
+            }
+        }
+        desk.extra_directory.set(found);
+    });
+}

@@ -1,0 +1,67 @@
+//! The ServiceNow connection in the Status panel, and the sign-in prompt in the notices.
+
+use crate::desk::use_desk;
+use crate::servicenow::outbox::State;
+use crate::servicenow::service::{self, SnState};
+use crate::strings as t;
+use leptos::prelude::*;
+
+#[component]
+pub fn ServiceNowStatus() -> impl IntoView {
+    let desk = use_desk();
+    let pending = move || desk.outbox.with(|o| o.pending());
+    let refused = move || {
+        desk.outbox.with(|o| {
+            o.entries
+                .iter()
+                .filter_map(|e| if let State::Refused(m) = &e.state { Some(format!("{}: {m}", e.activity.caller)) } else { None })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <h2 class="section-title">{t::SN_HEADING}</h2>
+        <div class="kv">
+            <span class="dt" data-testid="sn-state">{move || match desk.sn.get() {
+                SnState::Off => t::SN_OFF.to_string(),
+                SnState::SignedOut(_) => t::LINE_SIGNED_OUT.to_string(),
+                SnState::SigningIn => t::SN_SIGNING_IN.to_string(),
+                SnState::SignedIn => t::SN_SIGNED_IN.to_string(),
+            }}</span>
+            {move || match desk.sn.get() {
+                SnState::SignedIn => view! {
+                    <button type="button" class="btn" data-testid="sn-sign-out" on:click=move |_| service::sign_out(desk)>{t::SN_SIGN_OUT}</button>
+                }.into_any(),
+                SnState::SignedOut(_) => view! {
+                    <button type="button" class="btn primary" data-testid="sn-sign-in" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN}</button>
+                }.into_any(),
+                _ => ().into_any(),
+            }}
+        </div>
+        <p class="kv"><span class="dt">{t::SN_PENDING}</span><span data-testid="sn-pending">{move || pending().to_string()}</span></p>
+        <Show when=move || !refused().is_empty()>
+            <div class="notice error" role="alert" data-testid="sn-refused">
+                <p class="notice-head">{t::SN_REFUSED}</p>
+                <ul>{move || refused().into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+            </div>
+        </Show>
+    }
+}
+
+/// Shown above the panels when ServiceNow needs the agent: a sign-in that ended, or an error to act on.
+#[component]
+pub fn ServiceNowNotice() -> impl IntoView {
+    let desk = use_desk();
+    let message = move || match desk.sn.get() {
+        SnState::SignedOut(Some(m)) => Some(m),
+        SnState::SignedOut(None) if desk.outbox.with(|o| o.pending() > 0) => Some(t::SN_SESSION_ENDED.to_string()),
+        _ => None,
+    };
+    view! {
+        <Show when=move || message().is_some()>
+            <div class="notice error row-notice" role="alert" data-testid="sn-notice">
+                <span>{move || message().unwrap_or_default()}</span>
+                <button type="button" class="btn primary" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN}</button>
+            </div>
+        </Show>
+    }
+}
