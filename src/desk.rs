@@ -976,7 +976,8 @@ impl Desk {
             return Err(m);
         }
         let agent = self.agent_name();
-        let activity = Activity::from_wrapup(&w, &agent, &agent, "");
+        let own = if self.is_sip() { agent.clone() } else { t::DEMO_LINE_NUMBER.to_string() };
+        let activity = Activity::from_wrapup(&w, &agent, &own, "");
         self.outbox.update(|o| {
             o.add(activity, now_ms());
         });

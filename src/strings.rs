@@ -142,3 +142,5 @@ pub const SN_REFUSED: &str = "Refused by ServiceNow";
 pub const POP_CHOOSE: &str = "Several records match this caller:";
 pub const POP_NONE: &str = "No ServiceNow record matches this caller.";
 pub const POP_NEW_CONTACT: &str = "New contact";
+pub const SN_DELIVERY_WAITING: &str = "Call activity is waiting on this computer and will be retried:";
+pub const DEMO_LINE_NUMBER: &str = "demo line";

@@ -142,18 +142,26 @@
   }
   function showForm(table, query) {
     var m = /(?:^|\^)sys_id=([^\^&]+)/.exec(query || "");
-    var rec = m ? byId(table, m[1]) : null;
     contentBody.textContent = "";
     contentBody.setAttribute("data-view", "form");
     contentBody.setAttribute("data-table", table);
     contentBody.setAttribute("data-sys-id", m ? m[1] : "");
-    if (!rec) {
+    function notFound() {
       contentTitle.textContent = table + (m && m[1] === "-1" ? " (new record)" : "");
       var p = document.createElement("p");
       p.textContent = m && m[1] === "-1" ? "New record form (" + query + ")" : "Record not found: " + table + " " + (query || "");
       contentBody.appendChild(p);
-      return;
     }
+    if (!m || m[1] === "-1") { notFound(); return; }
+    var rec = byId(table, m[1]);
+    if (rec) { renderForm(table, rec); return; }
+    // Records beyond the page's seed come from the instance's store.
+    fetch("/sandbox/record/" + encodeURIComponent(table) + "/" + encodeURIComponent(m[1]))
+      .then(function (r) { if (!r.ok) throw new Error("missing"); return r.json(); })
+      .then(function (v) { renderForm(table, v.record); })
+      .catch(notFound);
+  }
+  function renderForm(table, rec) {
     var form = document.createElement("div");
     form.className = "form";
     if (table === "sn_customerservice_case") {
@@ -162,7 +170,7 @@
       field(form, "Number", rec.number);
       field(form, "Short description", rec.short_description);
       field(form, "Account", rec.account);
-      field(form, "Contact", contact ? contact.name : "");
+      field(form, "Contact", contact ? contact.name : rec.contact);
       if (contact) {
         field(form, "Business phone", phoneField(contact.phone, rec, contact));
         field(form, "Mobile phone", phoneField(contact.mobile_phone, rec, contact));
@@ -175,7 +183,7 @@
       field(form, "Business phone", phoneField(rec.phone, null, rec));
       field(form, "Mobile phone", phoneField(rec.mobile_phone, null, rec));
     } else {
-      contentTitle.textContent = table;
+      contentTitle.textContent = table + (rec.name ? " - " + rec.name : "");
       Object.keys(rec).forEach(function (k) { field(form, k, rec[k]); });
     }
     contentBody.appendChild(form);

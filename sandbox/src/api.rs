@@ -27,8 +27,11 @@ pub struct ApiConfig {
 pub enum Fault {
     Status(u16),
     Delay(u64),
-    /// Do the work, then drop the connection without a response (an ambiguous failure for the client).
+    /// Do the work, then drop the connection without a response (an ambiguous failure for the client;
+    /// note that browsers transparently resend a request whose reused connection closed without a reply).
     DropAfter,
+    /// Do the work, then answer only after this many milliseconds (the client gives up first: ambiguous).
+    LateAfter(u64),
 }
 
 struct Code {
@@ -166,6 +169,7 @@ pub async fn preflight(State(inst): State<Shared>, headers: HeaderMap) -> Respon
 /// Checks the bearer token, the rate limit and injected faults. Err is the response to send instead.
 async fn gate(inst: &Shared, headers: &HeaderMap) -> Result<Option<Fault>, Response> {
     let o = origin(headers);
+
     let (fault, limited) = {
         let mut s = inst.store.lock().unwrap();
         let fault = s.faults.pop_front();
@@ -279,6 +283,13 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Re
     }
 }
 
+/// The late fault: the work is done, the answer comes too late.
+async fn maybe_late(fault: &Option<Fault>) {
+    if let Some(Fault::LateAfter(ms)) = fault {
+        tokio::time::sleep(Duration::from_millis(*ms)).await;
+    }
+}
+
 /// The drop fault: the work is done but the client gets no response.
 fn maybe_drop(fault: &Option<Fault>) -> Option<Response> {
     matches!(fault, Some(Fault::DropAfter)).then(|| {
@@ -315,9 +326,14 @@ pub async fn create(State(inst): State<Shared>, Path(table): Path<String>, heade
         let id = s.new_id();
         m.insert("sys_id".into(), json!(id));
         m.insert("sys_created_on".into(), json!(now_text()));
+        // A journal field given on insert becomes the record's first journal entry.
+        if let Some(text) = m.remove("work_notes").and_then(|v| v.as_str().map(str::to_string)).filter(|t| !t.is_empty()) {
+            s.journal(&table, &id, "work_notes", &text);
+        }
         s.tables.entry(table.clone()).or_default().push(m.clone());
         m
     };
+    maybe_late(&fault).await;
     if let Some(r) = maybe_drop(&fault) {
         return r;
     }
@@ -365,6 +381,7 @@ pub async fn update(State(inst): State<Shared>, Path((table, id)): Path<(String,
             Some(out)
         }
     };
+    maybe_late(&fault).await;
     if let Some(r) = maybe_drop(&fault) {
         return r;
     }
@@ -409,6 +426,7 @@ pub async fn voice_interaction(State(inst): State<Shared>, headers: HeaderMap, b
         }
         (id, number)
     };
+    maybe_late(&fault).await;
     if let Some(r) = maybe_drop(&fault) {
         return r;
     }
@@ -516,7 +534,9 @@ pub async fn set_faults(State(inst): State<Shared>, body: Bytes) -> Response {
     let mut s = inst.store.lock().unwrap();
     if let Some(list) = v.get("faults").and_then(Value::as_array) {
         for f in list.iter().filter_map(Value::as_str) {
-            if let Some(ms) = f.strip_prefix("delay:") {
+            if let Some(ms) = f.strip_prefix("late:") {
+                s.faults.push_back(Fault::LateAfter(ms.parse().unwrap_or(15_000)));
+            } else if let Some(ms) = f.strip_prefix("delay:") {
                 s.faults.push_back(Fault::Delay(ms.parse().unwrap_or(1000)));
             } else if f == "drop" {
                 s.faults.push_back(Fault::DropAfter);
@@ -548,4 +568,11 @@ pub async fn record_view(State(inst): State<Shared>, Path((table, id)): Path<(St
         Some(r) => axum::Json(json!({"record": r, "activity": journal})).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// GET /sandbox/journal: every journal entry (for tests: count notes wherever they were written).
+pub async fn journal_all(State(inst): State<Shared>) -> Response {
+    let s = inst.store.lock().unwrap();
+    let all: Vec<Value> = s.tables.get("sys_journal_field").map(|r| r.iter().map(|j| Value::Object(j.clone())).collect()).unwrap_or_default();
+    axum::Json(Value::Array(all)).into_response()
 }

@@ -231,6 +231,7 @@ async fn main() {
         .route("/oauth_token.do", post(api::token).options(api::token_preflight))
         .route("/sandbox/faults", post(api::set_faults))
         .route("/sandbox/record/{table}/{id}", get(api::record_view))
+        .route("/sandbox/journal", get(api::journal_all))
         .with_state(instance);
     let app = Router::new()
         .route("/", get(index))

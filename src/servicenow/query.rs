@@ -110,10 +110,14 @@ pub fn phone_fields(table: &str) -> &'static [&'static str] {
     }
 }
 
-/// A lookup of a caller's number: the last 7 digits, LIKE on every phone column (free-text phone fields
+/// How many trailing digits a phone lookup matches on: the last four digits of a number are written
+/// together in every common format ("(415) 555-0123", "415.555.0123", "+1 415 555 0123").
+pub const LOOKUP_DIGITS: usize = 4;
+
+/// A lookup of a caller's number: the trailing digits, LIKE on every phone column (free-text phone fields
 /// defeat an exact match); the client keeps only candidates whose normalized number equals the caller's.
 pub fn phone_lookup(table: &str, number: &str) -> Result<Query, QueryError> {
-    let tail = trailing_digits(number, 7);
+    let tail = trailing_digits(number, LOOKUP_DIGITS);
     if tail.len() < 4 {
         return Err(QueryError(format!("'{number}' has too few digits to look up")));
     }
@@ -132,7 +136,7 @@ pub fn directory_search(table: &str, text: &str) -> Result<Query, QueryError> {
     let has_letters = t.chars().any(char::is_alphabetic);
     let digits = t.chars().filter(char::is_ascii_digit).count();
     let mut q = if !has_letters && digits >= 4 {
-        let tail = trailing_digits(t, 7);
+        let tail = trailing_digits(t, LOOKUP_DIGITS);
         let mut q = Query::new();
         for f in phone_fields(table) {
             q = q.or(f, Op::Like, &tail)?;
@@ -172,16 +176,16 @@ mod tests {
     fn phone_lookups_use_trailing_digits_on_every_column() {
         assert_eq!(
             phone_lookup("customer_contact", "+1 (415) 555-0123").unwrap().encode(),
-            "phoneLIKE5550123^ORmobile_phoneLIKE5550123^ORhome_phoneLIKE5550123"
+            "phoneLIKE0123^ORmobile_phoneLIKE0123^ORhome_phoneLIKE0123"
         );
         assert_eq!(
             phone_lookup("csm_consumer", "+14155550123").unwrap().encode(),
-            "business_phoneLIKE5550123^ORmobile_phoneLIKE5550123^ORhome_phoneLIKE5550123"
+            "business_phoneLIKE0123^ORmobile_phoneLIKE0123^ORhome_phoneLIKE0123"
         );
         assert!(phone_lookup("sys_user", "12").is_err());
         let q = directory_search("sys_user", "Beth").unwrap().encode();
         assert_eq!(q, "nameLIKEBeth^ORemailSTARTSWITHBeth^active=true^ORDERBYname");
         let q = directory_search("customer_contact", "(415) 555-0123").unwrap().encode();
-        assert_eq!(q, "phoneLIKE5550123^ORmobile_phoneLIKE5550123^ORhome_phoneLIKE5550123^ORDERBYname");
+        assert_eq!(q, "phoneLIKE0123^ORmobile_phoneLIKE0123^ORhome_phoneLIKE0123^ORDERBYname");
     }
 }

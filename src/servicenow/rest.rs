@@ -31,6 +31,9 @@ impl std::fmt::Display for RestError {
     }
 }
 
+/// How long a request may take before its outcome is treated as unknown.
+pub const REQUEST_TIMEOUT_MS: i32 = 10_000;
+
 /// A response: the JSON body and the headers the CORS rule exposes.
 pub struct Reply {
     pub body: Value,
@@ -79,8 +82,19 @@ pub async fn request(instance: &str, token: &str, method: &str, path: &str, quer
         init.set_body(&JsValue::from_str(&b.to_string()));
     }
     init.set_headers(&headers);
+    // Give up after a while: the outcome is then unknown (the outbox looks it up before writing again).
+    let abort = web_sys::AbortController::new().ok();
+    if let Some(a) = &abort {
+        init.set_signal(Some(&a.signal()));
+        let a2 = a.clone();
+        let cb = Closure::once_into_js(move || a2.abort());
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), REQUEST_TIMEOUT_MS);
+    }
     let resp = match JsFuture::from(w.fetch_with_str_and_init(&url, &init)).await {
         Ok(r) => r.unchecked_into::<web_sys::Response>(),
+        Err(_) if abort.as_ref().map(|a| a.signal().aborted()).unwrap_or(false) => {
+            return Err(RestError::Network(format!("ServiceNow did not answer within {} s.", REQUEST_TIMEOUT_MS / 1000)))
+        }
         Err(_) => return Err(diagnose(&url).await),
     };
     let status = resp.status();

@@ -124,8 +124,9 @@ fn pump(desk: Desk) {
                         Ok(()) => Outcome::Delivered,
                         Err(RestError::Unauthorized) => Outcome::Unauthorized,
                         Err(RestError::RetryAfter(s)) => Outcome::RetryAfter(s),
-                        Err(RestError::Network(m)) => Outcome::Ambiguous(m),
-                        Err(RestError::Blocked(m)) => Outcome::Transient(m),
+                        // Nothing readable came back: the write may have happened (a dropped connection looks
+                        // the same to the browser as a CORS refusal). Look it up before writing again.
+                        Err(RestError::Network(m)) | Err(RestError::Blocked(m)) => Outcome::Ambiguous(m),
                         Err(RestError::Status(code, m)) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
                         Err(RestError::Status(code, m)) => Outcome::Refused(format!("{code} {m}")),
                     };
@@ -227,7 +228,7 @@ pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, S
             for table in ["customer_contact", "csm_consumer", "sys_user"] {
                 let q = query::phone_lookup(table, &number).map_err(|e| e.0)?;
                 let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-                let r = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", "20".into())], None)
+                let r = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", "50".into())], None)
                     .await
                     .map_err(|e| e.to_string())?;
                 for row in rest::rows(&r) {

@@ -56,12 +56,26 @@ pub fn ServiceNowNotice() -> impl IntoView {
         SnState::SignedOut(None) if desk.outbox.with(|o| o.pending() > 0) => Some(t::SN_SESSION_ENDED.to_string()),
         _ => None,
     };
+    // A delivery problem the agent or an admin must act on (kept while the activity waits).
+    let delivery = move || {
+        desk.outbox.with(|o| {
+            o.entries
+                .iter()
+                .find(|e| !matches!(e.state, State::Delivered | State::Refused(_)) && e.last_error.is_some() && e.attempts >= 2)
+                .and_then(|e| e.last_error.clone())
+        })
+    };
     view! {
         <Show when=move || message().is_some()>
             <div class="notice error row-notice" role="alert" data-testid="sn-notice">
                 <span>{move || message().unwrap_or_default()}</span>
                 <button type="button" class="btn primary" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN}</button>
             </div>
+        </Show>
+        <Show when=move || message().is_none() && delivery().is_some()>
+            <p class="notice error" role="alert" data-testid="sn-delivery">
+                {move || format!("{} {}", t::SN_DELIVERY_WAITING, delivery().unwrap_or_default())}
+            </p>
         </Show>
     }
 }
