@@ -106,6 +106,8 @@ pub struct Settings {
     pub not_ready_reasons: Vec<String>,
     pub dispositions: Vec<String>,
     pub disposition_required: bool,
+    /// After Call Work with a wrap-up form; when false the activity is written as soon as the call ends.
+    pub wrap_up: bool,
     pub wrap_up_seconds: u32,
     pub wrap_up_timeout: WrapUpTimeout,
     pub reject_when_busy: bool,
@@ -130,6 +132,7 @@ impl Default for Settings {
             not_ready_reasons: vec!["Break".into(), "Lunch".into(), "Meeting".into(), "Training".into()],
             dispositions: vec!["Resolved".into(), "Follow-up needed".into(), "Escalated".into(), "Wrong number".into()],
             disposition_required: true,
+            wrap_up: true,
             wrap_up_seconds: 60,
             wrap_up_timeout: WrapUpTimeout::Warn,
             reject_when_busy: true,
@@ -405,6 +408,11 @@ impl Settings {
             "dispositionRequired" => {
                 if let Some(b) = a.bool(key, v) {
                     self.disposition_required = b;
+                }
+            }
+            "wrapUp" => {
+                if let Some(b) = a.bool(key, v) {
+                    self.wrap_up = b;
                 }
             }
             "wrapUpSeconds" => {

@@ -876,7 +876,12 @@ impl Desk {
             let recent = RecentCall::of(&call, now);
             let outcome = recent.outcome;
             self.recents.update(|r| wrapup::remember(r, recent));
-            if call.answered_ms.is_some() {
+            if call.answered_ms.is_some() && !self.settings.with_untracked(|s| s.wrap_up) {
+                // No wrap-up: the activity goes straight to the outbox.
+                let id = format!("{:08x}{:08x}", crate::phone::media::random_u32(), crate::phone::media::random_u32());
+                let w = WrapUp::of(&call, id, now);
+                self.queue_activity(&w);
+            } else if call.answered_ms.is_some() {
                 let id = format!("{:08x}{:08x}", crate::phone::media::random_u32(), crate::phone::media::random_u32());
                 let w = WrapUp::of(&call, id, now);
                 self.wrapups.update(|list| list.push(w));
@@ -893,6 +898,17 @@ impl Desk {
         }
         save_json(RECENTS_KEY, &self.recents.get_untracked());
         save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
+    }
+
+    /// Hands a finished call's activity to the outbox (stored before the first attempt).
+    fn queue_activity(&self, w: &WrapUp) {
+        let agent = self.agent_name();
+        let own = if self.is_sip() { agent.clone() } else { t::DEMO_LINE_NUMBER.to_string() };
+        let activity = Activity::from_wrapup(w, &agent, &own, "");
+        self.outbox.update(|o| {
+            o.add(activity, now_ms());
+        });
+        self.save_outbox();
     }
 
     /// Saves the outbox (before any attempt and after every change).
@@ -975,13 +991,7 @@ impl Desk {
             self.wrapup_error.set(Some(m.clone()));
             return Err(m);
         }
-        let agent = self.agent_name();
-        let own = if self.is_sip() { agent.clone() } else { t::DEMO_LINE_NUMBER.to_string() };
-        let activity = Activity::from_wrapup(&w, &agent, &own, "");
-        self.outbox.update(|o| {
-            o.add(activity, now_ms());
-        });
-        self.save_outbox();
+        self.queue_activity(&w);
         self.wrapups.update(|list| {
             list.remove(0);
         });

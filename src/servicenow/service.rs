@@ -27,6 +27,8 @@ pub enum SnState {
 thread_local! {
     static TOKEN: RefCell<Option<Token>> = const { RefCell::new(None) };
     static BUSY: RefCell<bool> = const { RefCell::new(false) };
+    /// Directory results by search text, for this page's life (repeated searches do not ask again).
+    static CACHE: RefCell<std::collections::HashMap<String, Vec<crate::ui::directory::Entry>>> = RefCell::new(std::collections::HashMap::new());
 }
 
 fn now() -> f64 {
@@ -267,9 +269,14 @@ pub fn search(desk: Desk, text: String) {
         desk.extra_directory.set(Vec::new());
         return;
     }
+    let key = text.trim().to_lowercase();
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+        desk.extra_directory.set(hit);
+        return;
+    }
     leptos::task::spawn_local(async move {
         let mut found = Vec::new();
-        for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact")] {
+        for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact"), ("csm_consumer", "consumer")] {
             let Ok(q) = query::directory_search(table, &text) else { return };
             let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
             if let Ok(r) = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", "25".into())], None).await {
@@ -281,6 +288,7 @@ pub fn search(desk: Desk, text: String) {
                 }
             }
         }
+        CACHE.with(|c| c.borrow_mut().insert(key, found.clone()));
         desk.extra_directory.set(found);
     });
 }

@@ -213,3 +213,18 @@ async fn agent_state_rules() {
     assert!(m.q("[data-testid=live]").unwrap().text_content().unwrap().contains("Missed"));
     clean();
 }
+
+#[wasm_bindgen_test]
+async fn without_wrap_up_the_activity_is_queued_at_once() {
+    clean();
+    let (settings, _) = config::resolve("", Some(r#"{"wrapUp": false}"#));
+    let m = mount(settings);
+    finish_a_call(&m.desk);
+    tick().await;
+    assert!(m.q("[data-testid=wrap-up]").is_none());
+    assert_eq!(m.desk.agent_state.get_untracked(), AgentState::Ready, "no After Call Work");
+    assert_eq!(m.desk.outbox.with_untracked(|o| o.entries.len()), 1);
+    let saved = storage().get_item(agent_desktop::desk::OUTBOX_KEY).unwrap().unwrap();
+    assert!(saved.contains("Beth Anglin") || saved.contains("+14155550123"), "stored before any attempt: {saved}");
+    clean();
+}

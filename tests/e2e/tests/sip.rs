@@ -311,3 +311,26 @@ fn a_call_survives_a_server_restart() {
     click_in_card(&bb, 0, "hang-up");
     wait_state(&a, 0, "Ended(RemoteHungUp)");
 }
+
+#[test]
+fn an_ivr_call_with_x_headers_pops_its_case_in_servicenow() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&["--desktop-query", "demo=0"]);
+    let b = Browser::start("sipp_pop", 1280, 800);
+    b.goto(&format!("{}/", sb.origin));
+    let frame = b.find("iframe[name=gsft_openframe]");
+    b.enter_frame(&frame);
+    b.find(".desk[data-loaded=true]");
+    b.send_keys(&b.find("[data-testid=sip-server]"), &k.ws_url());
+    b.send_keys(&b.find("[data-testid=sip-user]"), "1001");
+    b.send_keys(&b.find("[data-testid=sip-password]"), "secret");
+    b.click(&b.find("[data-testid=sign-in-button]"));
+    wait_text(&b, "[data-testid=line]", "SIP ready");
+    set_state(&b, "ready");
+    let mut sipp = Sipp::start("incoming_cancel.xml", &k, "1001");
+    wait_state(&b, 0, "Alerting");
+    // The case named by X-SN-Table / X-SN-Sys-Id opens in ServiceNow's main area.
+    b.top_frame();
+    b.wait_for("the case popped", || (b.text(&b.find("#content-title")) == "Case - CS0001001").then_some(()));
+    assert!(sipp.wait(Duration::from_secs(20)), "sipp scenario failed:\n{}", sipp.traces());
+}
