@@ -137,6 +137,8 @@ pub struct Desk {
     pub dial_text: RwSignal<String>,
     /// Directory entries from elsewhere (ServiceNow users and contacts).
     pub extra_directory: RwSignal<Vec<crate::ui::directory::Entry>>,
+    /// ServiceNow has more directory results than shown.
+    pub directory_more: RwSignal<bool>,
     /// The keyboard shortcut help is open.
     pub show_help: RwSignal<bool>,
     sources: StoredValue<Sources>,
@@ -181,6 +183,7 @@ impl Desk {
             dial_text: RwSignal::new(String::new()),
             extra_directory: RwSignal::new(Vec::new()),
             show_help: RwSignal::new(false),
+            directory_more: RwSignal::new(false),
             finalized: StoredValue::new(Vec::new()),
             state_before_call: StoredValue::new(None),
         }

@@ -144,3 +144,7 @@ pub const POP_NONE: &str = "No ServiceNow record matches this caller.";
 pub const POP_NEW_CONTACT: &str = "New contact";
 pub const SN_DELIVERY_WAITING: &str = "Call activity is waiting on this computer and will be retried:";
 pub const DEMO_LINE_NUMBER: &str = "demo line";
+pub const SN_SIGN_IN_FIRST: &str = "Sign in to ServiceNow first (Status tab).";
+pub const MORE_RESULTS: &str = "More results from ServiceNow";
+pub const CHANGE_RECORD: &str = "Case number";
+pub const SET_RECORD: &str = "Use";

@@ -261,17 +261,32 @@ pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, S
     });
 }
 
-/// Searches ServiceNow users and contacts for the directory.
+/// Searches ServiceNow users, contacts and consumers for the directory (the first page).
 pub fn search(desk: Desk, text: String) {
+    search_page(desk, text, 0);
+}
+
+/// Results per table and page.
+pub const PAGE: usize = 25;
+
+/// One page of a directory search; page 0 replaces the results, later pages append to them.
+pub fn search_page(desk: Desk, text: String, page: usize) {
     let Some((inst, _)) = instance(&desk) else { return };
     let Some(tok) = token() else { return };
     if text.trim().chars().count() < 2 {
         desk.extra_directory.set(Vec::new());
         return;
     }
-    let key = text.trim().to_lowercase();
+    if page == 0 {
+        desk.directory_more.set(false);
+    }
+    let key = format!("{}#{page}", text.trim().to_lowercase());
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
-        desk.extra_directory.set(hit);
+        if page == 0 {
+            desk.extra_directory.set(hit);
+        } else {
+            desk.extra_directory.update(|d| d.extend(hit));
+        }
         return;
     }
     leptos::task::spawn_local(async move {
@@ -279,7 +294,10 @@ pub fn search(desk: Desk, text: String) {
         for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact"), ("csm_consumer", "consumer")] {
             let Ok(q) = query::directory_search(table, &text) else { return };
             let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-            if let Ok(r) = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", "25".into())], None).await {
+            if let Ok(r) = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", PAGE.to_string()), ("sysparm_offset", (page * PAGE).to_string())], None).await {
+                if r.total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
+                    desk.directory_more.set(true);
+                }
                 for row in rest::rows(&r) {
                     let number = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).find(|p| !p.trim().is_empty());
                     if let Some(number) = number {
@@ -289,6 +307,21 @@ pub fn search(desk: Desk, text: String) {
             }
         }
         CACHE.with(|c| c.borrow_mut().insert(key, found.clone()));
-        desk.extra_directory.set(found);
+        if page == 0 {
+            desk.extra_directory.set(found);
+        } else {
+            desk.extra_directory.update(|d| d.extend(found));
+        }
     });
+}
+
+/// Finds a case by its number (for the wrap-up's "record" field); the error says why not.
+pub async fn find_case(desk: Desk, number: String) -> Result<RecordRef, String> {
+    let (inst, _) = instance(&desk).ok_or_else(|| crate::strings::SN_OFF.to_string())?;
+    let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST.to_string())?;
+    let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
+    let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_fields", "sys_id,number".into()), ("sysparm_limit", "1".into())], None)
+        .await
+        .map_err(|e| e.to_string())?;
+    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| format!("No case {} was found.", number.trim()))
 }

@@ -35,7 +35,7 @@ pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entr
         })
         .collect();
     hits.sort_by_key(|e| !favourites.contains(&e.number));
-    hits.into_iter().take(MAX_SHOWN).cloned().collect()
+    hits.into_iter().take(MAX_SHOWN.max(entries.iter().filter(|e| e.kind != "speed" && e.kind != "queue" && e.kind != "recent").count())).cloned().collect()
 }
 
 #[component]
@@ -43,6 +43,7 @@ pub fn DirectoryPanel() -> impl IntoView {
     let desk = use_desk();
     let query = RwSignal::new(String::new());
     let search_seq = RwSignal::new(0u32);
+    let page = RwSignal::new(0usize);
     let selected = RwSignal::new(0usize);
     let favourites = RwSignal::new(browser::load(FAVOURITES_KEY).and_then(|f| serde_json::from_str::<Vec<String>>(&f).ok()).unwrap_or_default());
     let entries = Memo::new(move |_| {
@@ -113,6 +114,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                 search_seq.set(seq);
                 let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
                     if search_seq.get_untracked() == seq {
+                        page.set(0);
                         crate::servicenow::service::search(desk, text);
                     }
                 });
@@ -140,6 +142,12 @@ pub fn DirectoryPanel() -> impl IntoView {
                     }
                 }).collect_view()}
             </ul>
+        </Show>
+        <Show when=move || desk.directory_more.get()>
+            <button type="button" class="btn link-btn" data-testid="directory-more" on:click=move |_| {
+                page.update(|p| *p += 1);
+                crate::servicenow::service::search_page(desk, query.get_untracked(), page.get_untracked());
+            }>{t::MORE_RESULTS}</button>
         </Show>
     }
 }

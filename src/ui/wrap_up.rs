@@ -10,6 +10,7 @@ pub fn WrapUpPanel() -> impl IntoView {
     let desk = use_desk();
     let current = move || desk.wrapups.with(|w| w.first().cloned());
     let dispositions = move || desk.settings.with(|s| s.dispositions.clone());
+    let case_number = RwSignal::new(String::new());
     let left = move || {
         let seconds = desk.settings.with(|s| s.wrap_up_seconds);
         current().and_then(|w| w.remaining_s(desk.now.get(), seconds))
@@ -48,6 +49,26 @@ pub fn WrapUpPanel() -> impl IntoView {
                         }
                     })}
                 </div>
+                <form class="dial" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    let number = case_number.get_untracked();
+                    if number.trim().is_empty() {
+                        return;
+                    }
+                    leptos::task::spawn_local(async move {
+                        match crate::servicenow::service::find_case(desk, number).await {
+                            Ok(r) => {
+                                desk.edit_wrapup(|w| w.record = Some(r));
+                                case_number.set(String::new());
+                            }
+                            Err(m) => desk.wrapup_error.set(Some(m)),
+                        }
+                    });
+                }>
+                    <input class="input" type="text" aria-label=t::CHANGE_RECORD placeholder=t::CHANGE_RECORD data-testid="wrap-up-case"
+                        prop:value=move || case_number.get() on:input=move |ev| case_number.set(event_target_value(&ev))/>
+                    <button type="submit" class="btn" data-testid="wrap-up-set-case">{t::SET_RECORD}</button>
+                </form>
                 <textarea class="input notes" aria-label=t::NOTES placeholder=t::NOTES data-testid="notes" rows="2"
                     prop:value=move || current().map(|w| w.notes).unwrap_or_default()
                     on:input=move |ev| {

@@ -70,6 +70,13 @@ fn sign_in_directory_and_screen_pops() {
     b.click(&b.find("#tab-directory"));
     b.send_keys(&b.find("[data-testid=directory-search]"), "Scully");
     b.wait_for("a contact from ServiceNow", || b.find_all("[data-testid=directory-entry]").into_iter().find(|e| b.text(e).contains("Dana Scully")));
+    // A broad search pages: more results on request.
+    b.exec("const i = document.querySelector('[data-testid=directory-search]'); i.value = ''; i.dispatchEvent(new Event('input', {bubbles: true}));", json!([]));
+    b.send_keys(&b.find("[data-testid=directory-search]"), "an");
+    let more = b.find("[data-testid=directory-more]");
+    let before = b.find_all("[data-testid=directory-entry]").len();
+    b.click(&more);
+    b.wait_for("a second page", || (b.find_all("[data-testid=directory-entry]").len() > before).then_some(()));
     // A caller whose number is stored as "(415) 555-0123": her newest open case opens in ServiceNow.
     ring(&b, "", "+14155550123");
     b.wait_for("Beth's case popped", || (title(&b) == "Case - CS0001001").then_some(()));
@@ -140,6 +147,11 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     b.click(&b.find("[data-testid=dial-button]"));
     b.wait_for("connected", || (call_state(&b) == "Connected").then_some(()));
     b.click(&b.find("[data-testid=hang-up]"));
+    // The call was not about a case: the agent names one in the wrap-up.
+    b.find("[data-testid=wrap-up]");
+    b.send_keys(&b.find("[data-testid=wrap-up-case]"), "CS0001002");
+    b.click(&b.find("[data-testid=wrap-up-set-case]"));
+    b.wait_for("case attached to the wrap-up", || b.try_find("[data-testid=wrap-up-record]").filter(|r| b.text(r) == "CS0001002"));
     wrap_up(&b, "Follow-up needed", "Call back tomorrow");
     std::thread::sleep(Duration::from_millis(2500));
     b.top_frame();
@@ -153,6 +165,10 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     std::thread::sleep(Duration::from_secs(5));
     assert_eq!(interaction_notes, 1);
     assert_eq!(count_interactions(&sb, "Call back tomorrow"), 1, "written exactly once across the reload");
+    assert!(
+        journal(&sb, "sn_customerservice_case", "ca5e0000000000000000000000000002").iter().any(|n| n.contains("Call back tomorrow")),
+        "on the case the agent chose"
+    );
 }
 
 /// How many journal entries anywhere contain `text` (calls without a case become interactions).
