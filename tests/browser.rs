@@ -86,7 +86,8 @@ async fn shell_mounts_with_title_line_and_mode() {
 
 #[wasm_bindgen_test]
 async fn clicking_a_tab_changes_the_panel_and_is_remembered() {
-    storage().remove_item(TAB_KEY).unwrap();
+    // Other tests leave recent calls behind: start from an empty store.
+    storage().clear().unwrap();
     let (settings, errors) = config::resolve(
         "",
         Some(r#"{"speedDials":[{"name":"Service Desk","number":"+1 415 555 0100"},{"name":"Billing","number":"+1 415 555 0101"}]}"#),
@@ -112,7 +113,7 @@ async fn clicking_a_tab_changes_the_panel_and_is_remembered() {
 
 #[wasm_bindgen_test]
 async fn arrow_keys_move_between_tabs() {
-    storage().remove_item(TAB_KEY).unwrap();
+    storage().clear().unwrap();
     let (root, desk, _keep) = mount_shell(Settings::default(), Vec::new());
     tick().await;
     let key = |k: &str| {

@@ -14,6 +14,23 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Layout check run inside the desktop's document: no overflow of the page, nothing cut off at the sides,
+/// and every control outside the scrolling panel fully visible (the panel itself may scroll, like any list).
+pub const LAYOUT_PROBLEMS: &str = r#"
+const de = document.documentElement, problems = [];
+if (de.scrollWidth > de.clientWidth) problems.push('horizontal overflow ' + de.scrollWidth + '>' + de.clientWidth);
+if (de.scrollHeight > de.clientHeight) problems.push('vertical overflow ' + de.scrollHeight + '>' + de.clientHeight);
+for (const el of document.querySelectorAll('button, input, select, textarea, a[href], [role=tab]')) {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) continue;
+  const name = el.id || el.getAttribute('aria-label') || el.textContent.trim();
+  if (r.left < -0.5 || r.right > innerWidth + 0.5) problems.push('cut at the side: ' + name);
+  if (el.scrollWidth > el.clientWidth + 1 && el.tagName === 'BUTTON') problems.push('text cut in: ' + name);
+  if (el.closest('.panel')) continue;
+  if (r.top < 0 || r.bottom > innerHeight + 0.5) problems.push('clipped: ' + name + ' ' + JSON.stringify([r.left, r.top, r.right, r.bottom]));
+}
+return problems;"#;
+
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 fn env_path(name: &str, default: &str) -> PathBuf {

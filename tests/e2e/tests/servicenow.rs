@@ -140,7 +140,6 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     });
 
     // Again, with the desktop reloaded while it retries.
-    faults(&sb, json!({"faults": ["500", "500", "500"]}));
     b.click(&b.find("#tab-phone"));
     b.exec("const c = [...document.querySelectorAll('button')].find(x => x.textContent === 'Clear'); if (c) c.click();", json!([]));
     b.send_keys(&b.find("[data-testid=dial-input]"), "2002");
@@ -152,6 +151,7 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     b.send_keys(&b.find("[data-testid=wrap-up-case]"), "CS0001002");
     b.click(&b.find("[data-testid=wrap-up-set-case]"));
     b.wait_for("case attached to the wrap-up", || b.try_find("[data-testid=wrap-up-record]").filter(|r| b.text(r) == "CS0001002"));
+    faults(&sb, json!({"faults": ["500", "500", "500"]}));
     wrap_up(&b, "Follow-up needed", "Call back tomorrow");
     std::thread::sleep(Duration::from_millis(2500));
     b.top_frame();

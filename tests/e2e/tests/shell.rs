@@ -1,21 +1,9 @@
 //! The desktop's release build inside the sandbox page's OpenFrame iframe, at a different origin.
 
-use e2e::{Browser, Sandbox};
+use e2e::{Browser, Sandbox, LAYOUT_PROBLEMS};
 use serde_json::json;
 
-/// Layout check run inside the desktop's document: no scrollbars, no control outside the viewport.
-const LAYOUT_PROBLEMS: &str = r#"
-const de = document.documentElement, problems = [];
-if (de.scrollWidth > de.clientWidth) problems.push('horizontal overflow ' + de.scrollWidth + '>' + de.clientWidth);
-if (de.scrollHeight > de.clientHeight) problems.push('vertical overflow ' + de.scrollHeight + '>' + de.clientHeight);
-for (const el of document.querySelectorAll('button, input, select, textarea, a[href], [role=tab]')) {
-  const r = el.getBoundingClientRect();
-  if (r.width === 0 && r.height === 0) continue;
-  if (r.left < 0 || r.top < 0 || r.right > innerWidth + 0.5 || r.bottom > innerHeight + 0.5)
-    problems.push('clipped: ' + (el.id || el.textContent.trim()) + ' ' + JSON.stringify([r.left, r.top, r.right, r.bottom]));
-  if (el.scrollWidth > el.clientWidth + 1) problems.push('text cut in: ' + (el.id || el.textContent.trim()));
-}
-return problems;"#;
+
 
 fn open_in_sandbox(b: &Browser, sb: &Sandbox) {
     b.goto(&format!("{}/", sb.origin));

@@ -1,22 +1,10 @@
 //! A slice of an agent's shift on the demo line, inside the sandbox: state, an incoming call, hold,
 //! transfer, an outgoing call from the dial pad, wrap-ups; layout at three sizes; accessible names.
 
-use e2e::{Browser, Sandbox};
+use e2e::{Browser, Sandbox, LAYOUT_PROBLEMS};
 use serde_json::{json, Value};
 
-const LAYOUT_PROBLEMS: &str = r#"
-const de = document.documentElement, problems = [];
-if (de.scrollWidth > de.clientWidth) problems.push('horizontal overflow ' + de.scrollWidth + '>' + de.clientWidth);
-if (de.scrollHeight > de.clientHeight) problems.push('vertical overflow ' + de.scrollHeight + '>' + de.clientHeight);
-const panel = document.querySelector('.panel').getBoundingClientRect();
-for (const el of document.querySelectorAll('button, input, select, textarea')) {
-  const r = el.getBoundingClientRect();
-  if (r.width === 0 && r.height === 0) continue;
-  if (r.left < -0.5 || r.right > innerWidth + 0.5) problems.push('cut at the side: ' + (el.id || el.getAttribute('aria-label') || el.textContent.trim()));
-  if (el.closest('.panel')) continue; // the panel scrolls; controls outside it must be fully visible
-  if (r.top < 0 || r.bottom > innerHeight + 0.5) problems.push('clipped: ' + (el.id || el.getAttribute('aria-label') || el.textContent.trim()));
-}
-return problems;"#;
+
 
 fn layout_ok(b: &Browser, what: &str) {
     let p = b.exec(LAYOUT_PROBLEMS, json!([]));
