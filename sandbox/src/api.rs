@@ -283,6 +283,13 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Map<String, Value>, Re
     }
 }
 
+/// The checks every write starts with: token, rate limit, faults, and a JSON object body.
+async fn begin_write(inst: &Shared, headers: &HeaderMap, body: &Bytes) -> Result<(Option<Fault>, Map<String, Value>), Response> {
+    let fault = gate(inst, headers).await?;
+    let m = json_body(headers, body).map_err(|r| cors(r, origin(headers).as_deref(), &inst.cfg.cors_origins))?;
+    Ok((fault, m))
+}
+
 /// The late fault: the work is done, the answer comes too late.
 async fn maybe_late(fault: &Option<Fault>) {
     if let Some(Fault::LateAfter(ms)) = fault {
@@ -313,13 +320,9 @@ fn futures_util_stream_error() -> impl futures_core::Stream<Item = Result<Bytes,
 
 pub async fn create(State(inst): State<Shared>, Path(table): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let o = origin(&headers);
-    let fault = match gate(&inst, &headers).await {
-        Ok(f) => f,
+    let (fault, mut m) = match begin_write(&inst, &headers, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let mut m = match json_body(&headers, &body) {
-        Ok(m) => m,
-        Err(r) => return cors(r, o.as_deref(), &inst.cfg.cors_origins),
     };
     let rec = {
         let mut s = inst.store.lock().unwrap();
@@ -342,13 +345,9 @@ pub async fn create(State(inst): State<Shared>, Path(table): Path<String>, heade
 
 pub async fn update(State(inst): State<Shared>, Path((table, id)): Path<(String, String)>, headers: HeaderMap, body: Bytes) -> Response {
     let o = origin(&headers);
-    let fault = match gate(&inst, &headers).await {
-        Ok(f) => f,
+    let (fault, m) = match begin_write(&inst, &headers, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let m = match json_body(&headers, &body) {
-        Ok(m) => m,
-        Err(r) => return cors(r, o.as_deref(), &inst.cfg.cors_origins),
     };
     let result = {
         let mut s = inst.store.lock().unwrap();
@@ -395,13 +394,9 @@ pub async fn update(State(inst): State<Shared>, Path((table, id)): Path<(String,
 /// POST /api/now/openframe/voice-interaction: an interaction, its phone log, and the link to the case.
 pub async fn voice_interaction(State(inst): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let o = origin(&headers);
-    let fault = match gate(&inst, &headers).await {
-        Ok(f) => f,
+    let (fault, m) = match begin_write(&inst, &headers, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let m = match json_body(&headers, &body) {
-        Ok(m) => m,
-        Err(r) => return cors(r, o.as_deref(), &inst.cfg.cors_origins),
     };
     let (id, number) = {
         let mut s = inst.store.lock().unwrap();

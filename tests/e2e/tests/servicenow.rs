@@ -12,8 +12,8 @@ fn enter(b: &Browser) {
     b.find(".desk[data-loaded=true]");
 }
 
-/// Signs in through the consent popup; leaves the browser inside the desktop's frame.
-fn sign_in(b: &Browser) {
+/// Clicks "Sign in to ServiceNow" and "Allow" in the consent popup; back in the desktop's frame after.
+fn consent(b: &Browser) {
     enter(b);
     b.click(&b.find("#tab-diagnostics"));
     let main = b.window_handles()[0].clone();
@@ -24,6 +24,11 @@ fn sign_in(b: &Browser) {
     b.wait_for("sign-in window closes", || (b.window_handles().len() == 1).then_some(()));
     b.switch_window(&main);
     enter(b);
+}
+
+/// Signs in through the consent popup; leaves the browser inside the desktop's frame.
+fn sign_in(b: &Browser) {
+    consent(b);
     b.click(&b.find("#tab-diagnostics"));
     b.wait_for("signed in", || (b.text(&b.find("[data-testid=sn-state]")) == "Signed in").then_some(()));
 }
@@ -183,16 +188,7 @@ fn missing_cors_set_up_is_explained_to_the_agent() {
     let sb = Sandbox::start(&["--no-oauth-cors"]);
     let b = Browser::start("sn_no_oauth_cors", 1280, 800);
     b.goto(&format!("{}/", sb.origin));
-    enter(&b);
-    b.click(&b.find("#tab-diagnostics"));
-    let main = b.window_handles()[0].clone();
-    b.click(&b.find("[data-testid=sn-sign-in]"));
-    let popup = b.wait_for("sign-in window", || b.window_handles().into_iter().find(|h| *h != main));
-    b.switch_window(&popup);
-    b.click(&b.find("#allow"));
-    b.wait_for("sign-in window closes", || (b.window_handles().len() == 1).then_some(()));
-    b.switch_window(&main);
-    enter(&b);
+    consent(&b);
     let msg = b.wait_for("the admin fix", || b.try_find("[data-testid=sn-notice]").map(|n| b.text(&n)));
     assert!(msg.contains("glide.oauth.cors.allowed.origin"), "{msg}");
     drop(b);

@@ -132,22 +132,28 @@ fn not_ready_agent_refuses_calls_and_cancel_before_answer() {
     assert!(note.contains("480"), "{note}");
 }
 
-#[test]
-fn blind_and_consultative_transfer_between_three_desktops() {
-    let k = Kamailio::start();
-    let sb = Sandbox::start(&[]);
-    let a = desktop(&sb, &k, "xfer_a", "1001");
-    let bb = desktop(&sb, &k, "xfer_b", "1002");
-    let c = desktop(&sb, &k, "xfer_c", "1003");
+/// Three desktops (1001, 1002 and 1003 Ready); A has called B, B answered, and B opened its transfer form
+/// with 1003 typed in.
+fn a_calls_b_who_transfers_to_c(sb: &Sandbox, k: &Kamailio, name: &str) -> (Browser, Browser, Browser) {
+    let a = desktop(sb, k, &format!("{name}_a"), "1001");
+    let bb = desktop(sb, k, &format!("{name}_b"), "1002");
+    let c = desktop(sb, k, &format!("{name}_c"), "1003");
     set_state(&bb, "ready");
     set_state(&c, "ready");
-
-    // Blind: A calls B; B transfers A to C.
     dial(&a, "1002");
     answer(&bb);
     wait_state(&bb, 0, "Connected");
     click_in_card(&bb, 0, "transfer-toggle");
     bb.send_keys(&bb.find("[data-testid=transfer-target]"), "1003");
+    (a, bb, c)
+}
+
+#[test]
+fn blind_and_consultative_transfer_between_three_desktops() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    // Blind: A calls B; B transfers A to C.
+    let (a, bb, c) = a_calls_b_who_transfers_to_c(&sb, &k, "xfer");
     bb.click(&bb.find("[data-testid=blind-transfer]"));
     wait_state(&c, 0, "Alerting");
     answer(&c);
@@ -165,17 +171,8 @@ fn blind_and_consultative_transfer_between_three_desktops() {
 fn consultative_transfer_replaces_the_consultation_call() {
     let k = Kamailio::start();
     let sb = Sandbox::start(&[]);
-    let a = desktop(&sb, &k, "consult_a", "1001");
-    let bb = desktop(&sb, &k, "consult_b", "1002");
-    let c = desktop(&sb, &k, "consult_c", "1003");
-    set_state(&bb, "ready");
-    set_state(&c, "ready");
-    dial(&a, "1002");
-    answer(&bb);
-    wait_state(&bb, 0, "Connected");
     // B consults C first: A goes on hold.
-    click_in_card(&bb, 0, "transfer-toggle");
-    bb.send_keys(&bb.find("[data-testid=transfer-target]"), "1003");
+    let (a, bb, c) = a_calls_b_who_transfers_to_c(&sb, &k, "consult");
     bb.click(&bb.find("[data-testid=consult]"));
     wait_state(&bb, 0, "Held");
     wait_state(&c, 0, "Alerting");
