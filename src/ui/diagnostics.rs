@@ -33,7 +33,7 @@ pub fn DiagnosticsPanel() -> impl IntoView {
         <DevicesPanel/>
         <Show when=move || desk.setup_ms.get().is_some()>
             <p class="kv"><span class="dt">{t::SETUP_TIME}</span>
-                <span data-testid="setup-ms">{move || format!("{:.0} ms", desk.setup_ms.get().unwrap_or(0.0))}</span></p>
+                <span data-testid="setup-ms">{move || format!("{} ms", desk.setup_ms.get().unwrap_or(0.0).round() as i64)}</span></p>
         </Show>
         <h2 class="section-title">{t::OF_HEADING}</h2>
         <dl class="kvs">
