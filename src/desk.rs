@@ -145,6 +145,7 @@ pub struct Desk {
     line: StoredValue<DemoLine>,
     next_call_id: StoredValue<u32>,
     finalized: StoredValue<Vec<u32>>,
+    last_presence: StoredValue<String>,
     state_before_call: StoredValue<Option<AgentState>>,
 }
 
@@ -185,6 +186,7 @@ impl Desk {
             show_help: RwSignal::new(false),
             directory_more: RwSignal::new(false),
             finalized: StoredValue::new(Vec::new()),
+            last_presence: StoredValue::new(String::new()),
             state_before_call: StoredValue::new(None),
         }
     }
@@ -307,6 +309,7 @@ impl Desk {
             SessionEvent::Connected { confirmed } => {
                 self.set_problem((!confirmed).then(|| t::HANDSHAKE_UNCONFIRMED.to_string()));
                 self.publish(Outgoing::SetIcons(self.header_icons()));
+                self.last_presence.set_value(String::new());
                 self.publish_presence();
             }
             SessionEvent::Config(cfg) => {
@@ -373,15 +376,28 @@ impl Desk {
         ]
     }
 
+    /// Mirrors the agent in ServiceNow's presence indicator: "On call" while a call is live, else the agent
+    /// state. Sent only when it changes.
     fn publish_presence(&self) {
         let state = self.agent_state.get_untracked();
-        let color = match state.tone() {
-            PresenceTone::Available => PresenceColor::Green,
-            PresenceTone::Busy => PresenceColor::Red,
-            PresenceTone::Away => PresenceColor::Orange,
-            PresenceTone::Off => PresenceColor::Grey,
+        let on_call = self.calls.with_untracked(|c| c.iter().any(|c| matches!(c.state, CallState::Connected | CallState::Held | CallState::Dialing | CallState::Ringing)));
+        let (label, color) = if on_call {
+            (t::ON_CALL.to_string(), PresenceColor::Red)
+        } else {
+            let color = match state.tone() {
+                PresenceTone::Available => PresenceColor::Green,
+                PresenceTone::Busy => PresenceColor::Red,
+                PresenceTone::Away => PresenceColor::Orange,
+                PresenceTone::Off => PresenceColor::Grey,
+            };
+            (state.label(), color)
         };
-        self.publish(Outgoing::SetPresence { state: state.label(), color });
+        let key = format!("{label}|{}", color.name());
+        if self.last_presence.with_value(|l| *l == key) {
+            return;
+        }
+        self.last_presence.set_value(key);
+        self.publish(Outgoing::SetPresence { state: label, color });
     }
 
     /// Sets the agent's state and mirrors it in ServiceNow's presence indicator.
@@ -533,11 +549,22 @@ impl Desk {
     /// Dials a number, optionally for a ServiceNow record. Returns the call id.
     pub fn dial(&self, number: &str, record: Option<RecordRef>) -> Option<u32> {
         self.notice.set(None);
-        let digits = number.chars().filter(|c| c.is_ascii_alphanumeric()).count();
-        if digits == 0 {
-            self.notice.set(Some(format!("'{}' is not a phone number", number.trim())));
-            return None;
-        }
+        // Every number dialled (dial pad, directory, click-to-call, recents) goes out in E.164; SIP addresses
+        // and short extensions as typed.
+        let is_sip_uri = number.trim().to_ascii_lowercase().starts_with("sip:");
+        let country = self.settings.with_untracked(|s| s.default_country.clone());
+        let normalized = if is_sip_uri {
+            number.trim().to_string()
+        } else {
+            match crate::phone::number::normalize(number, &country) {
+                Ok(n) => n.as_str().to_string(),
+                Err(m) => {
+                    self.notice.set(Some(m));
+                    return None;
+                }
+            }
+        };
+        let number = normalized.as_str();
         let id = self.alloc_call_id();
         let mut call = if self.is_sip() {
             if self.line_status.get_untracked() != LineStatus::Registered {
@@ -850,6 +877,7 @@ impl Desk {
         });
         let demo = self.settings.with(|s| s.line == LineKind::Demo);
         crate::phone::audio::sync(ring, ringback, demo && talking);
+        self.publish_presence();
     }
 
     /// Removes ended calls from the phone panel.

@@ -148,3 +148,4 @@ pub const SN_SIGN_IN_FIRST: &str = "Sign in to ServiceNow first (Status tab).";
 pub const MORE_RESULTS: &str = "More results from ServiceNow";
 pub const CHANGE_RECORD: &str = "Case number";
 pub const SET_RECORD: &str = "Use";
+pub const ON_CALL: &str = "On call";

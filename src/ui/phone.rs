@@ -63,67 +63,72 @@ fn TransferForm(id: u32) -> impl IntoView {
     }
 }
 
+/// One call. Keyed by the call's id only: its state, timer, notes and statistics update in place, so what
+/// the agent is typing (a transfer target) and the keypad stay put while the call changes.
 #[component]
-fn CallCard(call: Call) -> impl IntoView {
+fn CallCard(id: u32) -> impl IntoView {
     let desk: Desk = use_desk();
-    let id = call.id;
-    let timer = {
-        let call = call.clone();
-        move || {
-            let now = desk.now.get();
-            match call.state {
-                CallState::Connected | CallState::Held | CallState::Ended(_) => format_duration(call.talk_ms(now)),
-                _ => format_duration(now - call.created_ms),
-            }
-        }
+    let call = Memo::new(move |_| desk.calls.with(|c| c.iter().find(|c| c.id == id).cloned()));
+    let state = Memo::new(move |_| call.with(|c| c.as_ref().map(|c| c.state.clone()).unwrap_or(CallState::Ended(crate::phone::call::EndReason::HungUp))));
+    let timer = move || {
+        let now = desk.now.get();
+        call.with(|c| {
+            c.as_ref()
+                .map(|c| match c.state {
+                    CallState::Connected | CallState::Held | CallState::Ended(_) => format_duration(c.talk_ms(now)),
+                    _ => format_duration(now - c.created_ms),
+                })
+                .unwrap_or_default()
+        })
     };
-    let record = call.record.clone();
-    let held = call.state == CallState::Held;
-    let live = call.is_live();
+    let live = move || !matches!(state.get(), CallState::Ended(_));
+    let held = move || state.get() == CallState::Held;
     let show_keypad = RwSignal::new(false);
     let show_transfer = RwSignal::new(false);
     // A consultation in progress: another connected call to hand this one over to.
     let consult_with = move || {
         desk.calls.with(|c| c.iter().find(|o| o.id != id && o.state == CallState::Connected).map(|o| (o.id, o.number.clone())))
     };
-    let state_cls = match call.state {
+    let class = move || match state.get() {
         CallState::Alerting => "call alerting",
         CallState::Ended(_) => "call ended",
         _ => "call",
     };
-    let packets = call.packets;
+    let field = move |f: fn(&Call) -> String| move || call.with(|c| c.as_ref().map(f).unwrap_or_default());
     view! {
-        <li class=state_cls data-testid="call" data-call-id=id.to_string() data-state=format!("{:?}", call.state)
-            data-rx=packets.0.to_string() data-tx=packets.1.to_string()>
+        <li class=class data-testid="call" data-call-id=id.to_string() data-state=move || format!("{:?}", state.get())
+            data-rx=field(|c| c.packets.0.to_string()) data-tx=field(|c| c.packets.1.to_string())>
             <div class="call-head">
-                <span class="party" data-testid="party">{call.party().to_string()}</span>
+                <span class="party" data-testid="party">{field(|c| c.party().to_string())}</span>
                 <span class="timer" data-testid="timer">{timer}</span>
             </div>
             <div class="call-sub">
-                <span data-testid="call-state">{state_label(&call)}</span>
-                {(call.name.is_some()).then(|| view! { <span class="number">{call.number.clone()}</span> })}
-                {record.map(|r| {
+                <span data-testid="call-state">{field(state_label)}</span>
+                {move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
+                    .map(|n| view! { <span class="number">{n}</span> })}
+                {move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
                     let label = if !r.value.is_empty() { r.value.clone() } else { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) };
-                    let r2 = r.clone();
                     view! {
                         <button type="button" class="chip" data-testid="call-record" title=t::OPEN_RECORD
-                            on:click=move |_| desk.open_record(&r2)>{label}</button>
+                            on:click=move |_| desk.open_record(&r)>{label}</button>
                     }
                 })}
             </div>
-            {
+            {move || {
                 // Data the call arrived with (an IVR's choices, the queue): shown, never interpreted as HTML.
-                let data: Vec<(String, String)> = call.x_headers.iter()
+                let data: Vec<(String, String)> = call.with(|c| c.as_ref().map(|c| c.x_headers.clone()).unwrap_or_default())
+                    .into_iter()
                     .filter(|(k, _)| !k.to_ascii_lowercase().starts_with("x-sn-"))
-                    .map(|(k, v)| (k.trim_start_matches("X-").replace('-', " "), v.clone()))
+                    .map(|(k, v)| (k.trim_start_matches("X-").replace('-', " "), v))
                     .collect();
                 (!data.is_empty()).then(|| view! {
                     <p class="call-data" data-testid="call-data">
                         {data.into_iter().map(|(k, v)| view! { <span class="kv-chip">{k}": "{v}</span> }).collect_view()}
                     </p>
                 })
-            }
-            {call.note.clone().map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> })}
+            }}
+            {move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
+                .map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> })}
             {move || desk.pops.with(|p| p.iter().find(|(c, _)| *c == id).map(|(_, d)| d.clone())).map(|d| match d {
                 crate::servicenow::screen_pop::Decision::Choose(list) => view! {
                     <div class="pop-choice" data-testid="pop-choice" role="group" aria-label=t::POP_CHOOSE>
@@ -143,19 +148,19 @@ fn CallCard(call: Call) -> impl IntoView {
                 _ => ().into_any(),
             })}
             <div class="actions">
-                {match call.state {
+                {move || match state.get() {
                     CallState::Alerting => view! {
                         <button type="button" class="btn primary" on:click=move |_| desk.answer(id)>{t::ANSWER}</button>
                         <button type="button" class="btn danger" on:click=move |_| desk.reject(id)>{t::REJECT}</button>
                     }.into_any(),
                     CallState::Connected | CallState::Held => view! {
-                        <button type="button" class="btn" aria-pressed=held.to_string() data-testid="hold"
-                            on:click=move |_| desk.set_hold(id, !held)>{if held { t::RESUME } else { t::HOLD }}</button>
+                        <button type="button" class="btn" aria-pressed=move || held().to_string() data-testid="hold"
+                            on:click=move |_| desk.set_hold(id, !held())>{move || if held() { t::RESUME } else { t::HOLD }}</button>
                         <button type="button" class="btn" aria-expanded=move || show_keypad.get().to_string() data-testid="keypad-toggle"
                             on:click=move |_| show_keypad.update(|v| *v = !*v)>{t::KEYPAD}</button>
                         <button type="button" class="btn" aria-expanded=move || show_transfer.get().to_string() data-testid="transfer-toggle"
                             on:click=move |_| show_transfer.update(|v| *v = !*v)>{t::TRANSFER}</button>
-                        {move || (held && consult_with().is_some()).then(|| {
+                        {move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {
                                 <button type="button" class="btn primary" data-testid="complete-transfer"
@@ -166,18 +171,18 @@ fn CallCard(call: Call) -> impl IntoView {
                         })}
                         <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP}</button>
                     }.into_any(),
-                    _ if live => view! {
+                    CallState::Dialing | CallState::Ringing => view! {
                         <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP}</button>
                     }.into_any(),
-                    _ => view! {
+                    CallState::Ended(_) => view! {
                         <button type="button" class="btn" on:click=move |_| desk.clear_ended()>{t::CLEAR}</button>
                     }.into_any(),
                 }}
             </div>
-            <Show when=move || show_keypad.get() && live>
+            <Show when=move || show_keypad.get() && live()>
                 <Keypad id=id/>
             </Show>
-            <Show when=move || show_transfer.get() && live>
+            <Show when=move || show_transfer.get() && live()>
                 <TransferForm id=id/>
             </Show>
         </li>
@@ -205,8 +210,8 @@ pub fn PhonePanel() -> impl IntoView {
         <WrapUpPanel/>
         <Show when=move || !calls().is_empty()>
             <ul class=move || if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" }>
-                <For each=calls key=|c| (c.id, format!("{:?}", c.state), c.record.is_some(), c.note.clone(), c.packets) let:call>
-                    <CallCard call=call/>
+                <For each=move || desk.calls.with(|c| c.iter().map(|c| c.id).collect::<Vec<u32>>()) key=|id| *id let:id>
+                    <CallCard id=id/>
                 </For>
             </ul>
         </Show>

@@ -51,7 +51,7 @@ fn click_to_call_dials_with_the_case_attached() {
     .unwrap();
     desk.click_to_call(c2c);
     let call = desk.calls.with_untracked(|c| c[0].clone());
-    assert_eq!(call.number, "(415) 555-0123");
+    assert_eq!(call.number, "+14155550123", "click-to-call numbers are normalized to E.164");
     assert_eq!(
         call.record,
         Some(RecordRef { entity: "sn_customerservice_case".into(), sys_id: Some("ca5e".into()), query: "sys_id=ca5e".into(), label: String::new(), value: "CS0001001".into() })
@@ -65,12 +65,12 @@ fn persist_writes_session_storage() {
     storage.remove_item(SNAPSHOT_KEY).unwrap();
     desk.set_agent_state(AgentState::NotReady(Some("Lunch".into())));
     desk.toggle_mute();
-    desk.dial("5550100", None);
+    desk.dial("+1 415 555 0100", None);
     desk.persist();
     let v: serde_json::Value = serde_json::from_str(&storage.get_item(SNAPSHOT_KEY).unwrap().unwrap()).unwrap();
     assert_eq!(v["agentState"], "not-ready:Lunch");
     assert_eq!(v["muted"], true);
-    assert_eq!(v["calls"][0]["number"], "5550100");
+    assert_eq!(v["calls"][0]["number"], "+14155550100");
     storage.remove_item(SNAPSHOT_KEY).unwrap();
 }
 

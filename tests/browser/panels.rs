@@ -176,7 +176,7 @@ async fn directory_is_searchable_and_keyboard_driven() {
     key("Enter");
     tick().await;
     let dialled = m.desk.calls.with_untracked(|c| c[0].number.clone());
-    assert_eq!(dialled, "+1 415 555 0199", "Enter calls the selected entry (Supervisor)");
+    assert_eq!(dialled, "+14155550199", "Enter calls the selected entry (Supervisor), in E.164");
     assert_eq!(m.desk.tab.get_untracked(), Tab::Phone);
     clean();
 }
@@ -226,5 +226,31 @@ async fn without_wrap_up_the_activity_is_queued_at_once() {
     assert_eq!(m.desk.outbox.with_untracked(|o| o.entries.len()), 1);
     let saved = storage().get_item(agent_desktop::desk::OUTBOX_KEY).unwrap().unwrap();
     assert!(saved.contains("Beth Anglin") || saved.contains("+14155550123"), "stored before any attempt: {saved}");
+    clean();
+}
+
+#[wasm_bindgen_test]
+async fn a_call_card_keeps_what_the_agent_types_while_the_call_updates() {
+    clean();
+    let m = mount(Settings::default());
+    m.desk.set_agent_state(AgentState::Ready);
+    let id = m.desk.simulate_incoming();
+    m.desk.answer(id);
+    tick().await;
+    m.q("[data-testid=transfer-toggle]").unwrap().click();
+    tick().await;
+    m.input("[data-testid=transfer-target]", "2002");
+    let before = m.q("[data-testid=transfer-target]").unwrap();
+    // Statistics, notes and hold change the call many times a minute.
+    m.desk.call_packets(id, (100, 100));
+    m.desk.call_note(id, Some("note".into()));
+    m.desk.set_hold(id, true);
+    tick().await;
+    let after = m.q("[data-testid=transfer-target]").expect("the transfer form is still open");
+    assert!(before.is_same_node(Some(&after)), "the card was updated in place, not rebuilt");
+    let value = js_sys::Reflect::get(&after, &"value".into()).unwrap().as_string().unwrap();
+    assert_eq!(value, "2002");
+    assert_eq!(m.q("[data-testid=call]").unwrap().get_attribute("data-rx").as_deref(), Some("100"));
+    assert_eq!(m.q("[data-testid=call]").unwrap().get_attribute("data-state").as_deref(), Some("Held"));
     clean();
 }

@@ -133,7 +133,7 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     assert_eq!(notes_after.len(), 1, "exactly one note despite the failures: {notes_after:#?}");
     assert_eq!(notes, notes_after);
     let n = &notes[0];
-    assert!(n.contains("Phone call (Outbound)") && n.contains("To: +44 20 7946 0958") && n.contains("Disposition: Resolved") && n.ends_with("Portal password reset"), "{n}");
+    assert!(n.contains("Phone call (Outbound)") && n.contains("To: +442079460958") && n.contains("Disposition: Resolved") && n.ends_with("Portal password reset"), "{n}");
     // The sandbox's case form shows it.
     b.top_frame();
     b.wait_for("activity stream on the form", || b.find_all("#activity-stream li").into_iter().find(|l| b.text(l).contains("Portal password reset")));

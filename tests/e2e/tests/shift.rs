@@ -69,6 +69,10 @@ fn a_shift_on_the_demo_line() {
     assert!(b.text(&b.find("[data-testid=live]")).contains("Incoming call"), "announced to screen readers");
     click_text(&b, "Answer");
     wait_state(&b, "Connected");
+    // ServiceNow's presence indicator says the agent is on a call.
+    b.top_frame();
+    b.wait_for("presence On call", || (b.attr(&b.find("#openframe-toggle"), "data-presence").as_deref() == Some("On call")).then_some(()));
+    enter(&b);
     b.click(&b.find("[data-testid=hold]"));
     wait_state(&b, "Held");
     b.click(&b.find("[data-testid=hold]"));
