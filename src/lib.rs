@@ -15,6 +15,8 @@ pub mod ui;
 
 /// Entry point used by `main.rs`: mounts the app on the page body.
 pub fn start() {
+    // Panic messages in the console while developing; release builds abort without the formatting code.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(app::App);
 }
