@@ -597,7 +597,18 @@ impl Desk {
     /// A click-to-call from ServiceNow: dial the number with the record it came from attached.
     pub fn click_to_call(&self, c: ClickToCall) {
         let record = c.context_record().cloned();
-        self.dial(&c.phone_number, record);
+        // The person record that came with the click names the party.
+        let name = c
+            .records
+            .iter()
+            .find(|r| matches!(r.entity.as_str(), "customer_contact" | "csm_consumer" | "sys_user"))
+            .map(|r| if r.value.is_empty() { r.label.clone() } else { r.value.clone() })
+            .filter(|n| !n.is_empty());
+        if let Some(id) = self.dial(&c.phone_number, record) {
+            if name.is_some() {
+                self.update_call(id, |call| call.name = name);
+            }
+        }
         self.publish(Outgoing::Show);
     }
 

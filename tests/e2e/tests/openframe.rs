@@ -98,7 +98,8 @@ fn click_to_call_attaches_the_case_and_screen_pop_opens_it() {
     b.click(&b.find("button[data-c2c='(415) 555-0123']"));
     enter_desktop(&b);
     let card = b.find("[data-testid=call]");
-    assert_eq!(b.text(&b.find("[data-testid=party]")), "+14155550123", "normalized to E.164");
+    assert_eq!(b.text(&b.find("[data-testid=party]")), "Beth Anglin", "the contact that came with the click names the party");
+    assert!(b.text(&b.find("[data-testid=call]")).contains("+14155550123"), "the number, normalized to E.164");
     assert_eq!(b.text(&b.find("[data-testid=call-record]")), "CS0001001", "the case is attached to the call");
     let _ = card;
     b.wait_for("call connected", || {
