@@ -3,7 +3,6 @@
 
 use crate::desk::use_desk;
 use crate::phone::call::CallState;
-use crate::phone::number::normalize;
 use crate::strings as t;
 use leptos::prelude::*;
 
@@ -15,17 +14,16 @@ pub fn DialPad() -> impl IntoView {
     let number = desk.dial_text;
     let error = RwSignal::new(None::<String>);
     let active = move || desk.calls.with(|c| c.iter().find(|c| c.state == CallState::Connected).map(|c| c.id));
+    // The desk normalizes (E.164 with the default country) and refuses what cannot be dialled; its reason is
+    // shown here, next to what the agent typed.
     let dial = move || {
         let text = number.get_untracked();
-        let country = desk.settings.with_untracked(|s| s.default_country.clone());
-        match normalize(&text, &country) {
-            Ok(n) => {
-                error.set(None);
-                if desk.dial(n.as_str(), None).is_some() {
-                    number.set(String::new());
-                }
-            }
-            Err(m) => error.set(Some(m)),
+        if desk.dial(&text, None).is_some() {
+            error.set(None);
+            number.set(String::new());
+        } else {
+            error.set(desk.notice.get_untracked());
+            desk.notice.set(None);
         }
     };
     let key = move |k: char| match active() {

@@ -581,3 +581,16 @@ impl Drop for Sipp {
         let _ = std::fs::remove_dir_all(&self.log_dir);
     }
 }
+
+/// Fills in and finishes the wrap-up shown in the desktop (inside the current frame).
+pub fn finish_wrap_up(b: &Browser, disposition: &str, notes: &str) {
+    b.click(&b.find("#tab-phone"));
+    b.find("[data-testid=wrap-up]");
+    b.exec(
+        "const s = document.querySelector('[data-testid=disposition]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        json!([disposition]),
+    );
+    b.send_keys(&b.find("[data-testid=notes]"), notes);
+    b.click(&b.find("[data-testid=finish-wrap-up]"));
+    b.wait_for("wrap-up finished", || b.try_find("[data-testid=wrap-up]").is_none().then_some(()));
+}

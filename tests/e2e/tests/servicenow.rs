@@ -1,7 +1,7 @@
 //! ServiceNow data end to end: the desktop (release build, its own origin) against the sandbox's Table API,
 //! OAuth and CORS at another origin.
 
-use e2e::{Browser, Sandbox};
+use e2e::{finish_wrap_up, Browser, Sandbox};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -52,14 +52,6 @@ fn faults(sb: &Sandbox, body: Value) {
     ureq::post(&format!("{}/sandbox/faults", sb.origin)).send_json(body).unwrap();
 }
 
-/// Finishes the wrap-up shown in the desktop.
-fn wrap_up(b: &Browser, disposition: &str, notes: &str) {
-    b.click(&b.find("#tab-phone"));
-    b.find("[data-testid=wrap-up]");
-    b.exec("const s = document.querySelector('[data-testid=disposition]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", json!([disposition]));
-    b.send_keys(&b.find("[data-testid=notes]"), notes);
-    b.click(&b.find("[data-testid=finish-wrap-up]"));
-}
 
 fn call_state(b: &Browser) -> String {
     b.exec("const c = document.querySelector('[data-testid=call]'); return c ? c.dataset.state : ''", json!([])).as_str().unwrap_or("").to_string()
@@ -121,7 +113,7 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     // up after 10 s: an ambiguous outcome, looked up before any resend).
     faults(&sb, json!({"faults": ["500", "500", "late:12000"]}));
     b.click(&b.find("[data-testid=hang-up]"));
-    wrap_up(&b, "Resolved", "Portal password reset");
+    finish_wrap_up(&b, "Resolved", "Portal password reset");
     let notes = b.wait_for("the note in the case's activity stream", || {
         std::thread::sleep(Duration::from_millis(500));
         let j = journal(&sb, "sn_customerservice_case", case_id);
@@ -157,7 +149,7 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     b.click(&b.find("[data-testid=wrap-up-set-case]"));
     b.wait_for("case attached to the wrap-up", || b.try_find("[data-testid=wrap-up-record]").filter(|r| b.text(r) == "CS0001002"));
     faults(&sb, json!({"faults": ["500", "500", "500"]}));
-    wrap_up(&b, "Follow-up needed", "Call back tomorrow");
+    finish_wrap_up(&b, "Follow-up needed", "Call back tomorrow");
     std::thread::sleep(Duration::from_millis(2500));
     b.top_frame();
     b.exec("location.reload()", json!([]));
@@ -204,7 +196,7 @@ fn missing_cors_set_up_is_explained_to_the_agent() {
     b.click(&b.find("[data-testid=dial-button]"));
     b.wait_for("connected", || (call_state(&b) == "Connected").then_some(()));
     b.click(&b.find("[data-testid=hang-up]"));
-    wrap_up(&b, "Resolved", "kept until CORS is fixed");
+    finish_wrap_up(&b, "Resolved", "kept until CORS is fixed");
     let msg = b.wait_for("the CORS fix", || {
         std::thread::sleep(Duration::from_millis(300));
         b.try_find("[data-testid=sn-delivery]").map(|n| b.text(&n))

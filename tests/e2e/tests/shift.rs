@@ -1,7 +1,7 @@
 //! A slice of an agent's shift on the demo line, inside the sandbox: state, an incoming call, hold,
 //! transfer, an outgoing call from the dial pad, wrap-ups; layout at three sizes; accessible names.
 
-use e2e::{Browser, Sandbox, LAYOUT_PROBLEMS};
+use e2e::{finish_wrap_up, Browser, Sandbox, LAYOUT_PROBLEMS};
 use serde_json::{json, Value};
 
 
@@ -41,13 +41,6 @@ fn click_text(b: &Browser, text: &str) {
     b.click(&el);
 }
 
-fn wrap_up(b: &Browser, disposition: &str, notes: &str) {
-    b.find("[data-testid=wrap-up]");
-    b.exec("const s = document.querySelector('[data-testid=disposition]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));", json!([disposition]));
-    b.send_keys(&b.find("[data-testid=notes]"), notes);
-    b.click(&b.find("[data-testid=finish-wrap-up]"));
-    b.wait_for("wrap-up closed", || b.try_find("[data-testid=wrap-up]").is_none().then_some(()));
-}
 
 #[test]
 fn a_shift_on_the_demo_line() {
@@ -90,7 +83,7 @@ fn a_shift_on_the_demo_line() {
     assert_eq!(b.exec("return document.querySelector('[data-testid=agent-state]').value", json!([])), json!("acw"));
     layout_ok(&b, "wrap-up at 373x300");
     b.shot("shift-373x300-wrapup.png");
-    wrap_up(&b, "Escalated", "Sent to billing");
+    finish_wrap_up(&b, "Escalated", "Sent to billing");
     assert_eq!(b.exec("return document.querySelector('[data-testid=agent-state]').value", json!([])), json!("ready"));
     click_text(&b, "Clear");
     b.wait_for("ended call cleared", || b.try_find("[data-testid=call]").is_none().then_some(()));
@@ -102,7 +95,7 @@ fn a_shift_on_the_demo_line() {
     assert_eq!(b.text(&b.find("[data-testid=party]")), "+14155550100", "normalized to E.164");
     wait_state(&b, "Connected");
     b.click(&b.find("[data-testid=hang-up]"));
-    wrap_up(&b, "Resolved", "Confirmed the fix");
+    finish_wrap_up(&b, "Resolved", "Confirmed the fix");
 
     // Both activities wait for ServiceNow; the history has both calls.
     let outbox: Value = serde_json::from_str(b.exec("return localStorage.getItem('agent-desktop.outbox')", json!([])).as_str().unwrap()).unwrap();
@@ -131,7 +124,7 @@ fn a_shift_on_the_demo_line() {
     b.click(&b.find("[data-testid=hang-up]"));
     b.find("[data-testid=wrap-up]");
     assert_eq!(unnamed_controls(&b), Vec::<String>::new(), "every control has an accessible name (wrap-up)");
-    wrap_up(&b, "Resolved", "ok");
+    finish_wrap_up(&b, "Resolved", "ok");
 
     // At a tall narrow window and a full tab.
     for (w, h) in [(300u32, 750u32), (1280, 800)] {
