@@ -845,12 +845,22 @@ impl Desk {
         if !"0123456789*#ABCD".contains(digit) {
             return;
         }
-        if self.is_sip() {
+        // The note says how the digit actually went, so a failure is visible (and testable).
+        let prefix = if self.is_sip() {
             let info = self.settings.with_untracked(|s| s.sip.dtmf_info);
-            sipline::dtmf(id, digit, info);
-        }
+            match sipline::dtmf(id, digit, info) {
+                Some(true) => t::DTMF_SENT_AUDIO,
+                Some(false) => t::DTMF_SENT_INFO,
+                None => {
+                    self.call_note(id, Some(t::DTMF_NOT_SENT.into()));
+                    return;
+                }
+            }
+        } else {
+            t::DTMF_SENT
+        };
         self.update_call(id, |c| {
-            let mut n = c.note.clone().filter(|n| n.starts_with(t::DTMF_SENT)).unwrap_or_else(|| format!("{}: ", t::DTMF_SENT));
+            let mut n = c.note.clone().filter(|n| n.starts_with(prefix)).unwrap_or_else(|| format!("{prefix}: "));
             n.push(digit);
             c.note = Some(n);
         });

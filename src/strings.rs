@@ -149,3 +149,6 @@ pub const MORE_RESULTS: &str = "More results from ServiceNow";
 pub const CHANGE_RECORD: &str = "Case number";
 pub const SET_RECORD: &str = "Use";
 pub const ON_CALL: &str = "On call";
+pub const DTMF_SENT_AUDIO: &str = "Sent in the audio";
+pub const DTMF_SENT_INFO: &str = "Sent by SIP INFO";
+pub const DTMF_NOT_SENT: &str = "The digit could not be sent on this call";

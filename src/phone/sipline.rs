@@ -524,14 +524,18 @@ pub fn hold(id: u32, held: bool) {
 }
 
 /// DTMF: in the audio (RFC 4733) when negotiated, else (or when `info` is set) by SIP INFO.
-pub fn dtmf(id: u32, digit: char, info: bool) {
-    let Some(l) = line() else { return };
-    let Some(call) = ua_id(&l, id) else { return };
+/// Returns how the digit went: `Some(true)` in the audio, `Some(false)` by SIP INFO, `None` not at all.
+pub fn dtmf(id: u32, digit: char, info: bool) -> Option<bool> {
+    let l = line()?;
+    let call = ua_id(&l, id)?;
     let sent_in_rtp = !info && l.media.borrow().get(&call).map(|m| m.send_dtmf(digit)).unwrap_or(false);
-    if !sent_in_rtp {
-        let out = l.ua.borrow_mut().info_dtmf(now(), call, digit);
-        run(&l, out);
+    if sent_in_rtp {
+        return Some(true);
     }
+    let out = l.ua.borrow_mut().info_dtmf(now(), call, digit);
+    let sent = out.iter().any(|o| matches!(o, Output::Send(_)));
+    run(&l, out);
+    sent.then_some(false)
 }
 
 pub fn set_muted(muted: bool) {

@@ -594,3 +594,11 @@ pub fn finish_wrap_up(b: &Browser, disposition: &str, notes: &str) {
     b.click(&b.find("[data-testid=finish-wrap-up]"));
     b.wait_for("wrap-up finished", || b.try_find("[data-testid=wrap-up]").is_none().then_some(()));
 }
+
+/// The state of the first call card, read in one script (cards update in place while calls change).
+pub fn first_call_state(b: &Browser) -> String {
+    b.exec("const c = document.querySelector('[data-testid=call]'); return c ? c.dataset.state : ''", json!([]))
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}

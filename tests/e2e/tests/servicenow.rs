@@ -1,7 +1,7 @@
 //! ServiceNow data end to end: the desktop (release build, its own origin) against the sandbox's Table API,
 //! OAuth and CORS at another origin.
 
-use e2e::{finish_wrap_up, Browser, Sandbox};
+use e2e::{finish_wrap_up, first_call_state, Browser, Sandbox};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -53,9 +53,6 @@ fn faults(sb: &Sandbox, body: Value) {
 }
 
 
-fn call_state(b: &Browser) -> String {
-    b.exec("const c = document.querySelector('[data-testid=call]'); return c ? c.dataset.state : ''", json!([])).as_str().unwrap_or("").to_string()
-}
 
 #[test]
 fn sign_in_directory_and_screen_pops() {
@@ -108,7 +105,7 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     enter(&b);
     b.click(&b.find("#tab-phone"));
     assert_eq!(b.text(&b.find("[data-testid=call-record]")), "CS0001003");
-    b.wait_for("connected", || (call_state(&b) == "Connected").then_some(()));
+    b.wait_for("connected", || (first_call_state(&b) == "Connected").then_some(()));
     // The sandbox fails the first writes: two 500s, then it writes but answers too late (the desktop gives
     // up after 10 s: an ambiguous outcome, looked up before any resend).
     faults(&sb, json!({"faults": ["500", "500", "late:12000"]}));
@@ -141,7 +138,7 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     b.exec("const c = [...document.querySelectorAll('button')].find(x => x.textContent === 'Clear'); if (c) c.click();", json!([]));
     b.send_keys(&b.find("[data-testid=dial-input]"), "2002");
     b.click(&b.find("[data-testid=dial-button]"));
-    b.wait_for("connected", || (call_state(&b) == "Connected").then_some(()));
+    b.wait_for("connected", || (first_call_state(&b) == "Connected").then_some(()));
     b.click(&b.find("[data-testid=hang-up]"));
     // The call was not about a case: the agent names one in the wrap-up.
     b.find("[data-testid=wrap-up]");
@@ -194,7 +191,7 @@ fn missing_cors_set_up_is_explained_to_the_agent() {
     b.click(&b.find("#tab-phone"));
     b.send_keys(&b.find("[data-testid=dial-input]"), "2002");
     b.click(&b.find("[data-testid=dial-button]"));
-    b.wait_for("connected", || (call_state(&b) == "Connected").then_some(()));
+    b.wait_for("connected", || (first_call_state(&b) == "Connected").then_some(()));
     b.click(&b.find("[data-testid=hang-up]"));
     finish_wrap_up(&b, "Resolved", "kept until CORS is fixed");
     let msg = b.wait_for("the CORS fix", || {

@@ -1,7 +1,7 @@
 //! A slice of an agent's shift on the demo line, inside the sandbox: state, an incoming call, hold,
 //! transfer, an outgoing call from the dial pad, wrap-ups; layout at three sizes; accessible names.
 
-use e2e::{finish_wrap_up, Browser, Sandbox, LAYOUT_PROBLEMS};
+use e2e::{finish_wrap_up, first_call_state, Browser, Sandbox, LAYOUT_PROBLEMS};
 use serde_json::{json, Value};
 
 
@@ -27,13 +27,9 @@ fn enter(b: &Browser) {
     b.find(".desk[data-loaded=true]");
 }
 
-fn state(b: &Browser) -> String {
-    // Read in one script: the card is redrawn when the call changes.
-    b.exec("const c = document.querySelector('[data-testid=call]'); return c ? c.dataset.state : ''", json!([])).as_str().unwrap_or("").to_string()
-}
 
 fn wait_state(b: &Browser, want: &str) {
-    b.wait_for(&format!("call {want}"), || (state(b) == want).then_some(()));
+    b.wait_for(&format!("call {want}"), || (first_call_state(b) == want).then_some(()));
 }
 
 fn click_text(b: &Browser, text: &str) {

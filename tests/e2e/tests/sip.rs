@@ -109,7 +109,8 @@ fn two_desktops_call_talk_hold_dtmf_and_hang_up() {
     // DTMF in the audio (RFC 4733).
     click_in_card(&a, 0, "keypad-toggle");
     a.exec("document.querySelector('[data-key=\"5\"]').click(); document.querySelector('[data-key=\"#\"]').click();", json!([]));
-    a.wait_for("DTMF note", || a.try_find("[data-testid=call-note]").map(|n| a.text(&n)).filter(|t| t.contains("5#")));
+    // The note reports the path taken: RTCDTMFSender accepted both digits (RFC 4733), no fallback to INFO.
+    a.wait_for("DTMF note", || a.try_find("[data-testid=call-note]").map(|n| a.text(&n)).filter(|t| t.contains("Sent in the audio: 5#")));
 
     // B hangs up; both ends show the end.
     click_in_card(&bb, 0, "hang-up");
@@ -119,7 +120,7 @@ fn two_desktops_call_talk_hold_dtmf_and_hang_up() {
 }
 
 #[test]
-fn not_ready_agent_refuses_calls_and_cancel_before_answer() {
+fn not_ready_agent_refuses_calls_with_480() {
     let k = Kamailio::start();
     let sb = Sandbox::start(&[]);
     let a = desktop(&sb, &k, "notready_a", "1001");
