@@ -56,6 +56,12 @@ pub fn session_load(key: &str) -> Option<String> {
     session_storage()?.get_item(key).ok()?
 }
 
+pub fn session_remove(key: &str) {
+    if let Some(s) = session_storage() {
+        let _ = s.remove_item(key);
+    }
+}
+
 /// Writes a value to sessionStorage; returns false when storage is unavailable or full.
 pub fn session_save(key: &str, value: &str) -> bool {
     session_storage().map(|s| s.set_item(key, value).is_ok()).unwrap_or(false)

@@ -19,7 +19,9 @@ use crate::servicenow::outbox::Outbox;
 use crate::servicenow::screen_pop::Decision;
 use crate::servicenow::service::{self, SnState};
 use crate::strings as t;
+use crate::tabs::{self, Group, Role};
 use leptos::prelude::*;
+use std::cell::RefCell;
 use serde_json::{json, Value};
 
 /// The desktop's sections.
@@ -80,8 +82,23 @@ fn save_json<T: serde::Serialize>(key: &str, v: &T) {
     }
 }
 
-/// sessionStorage key of the state saved when ServiceNow destroys the frame.
+/// sessionStorage key of the state saved when the page goes away (reload, ServiceNow navigation): the
+/// calls and, while signed in, the SIP sign-in, so the desktop can take its calls back. It is read and
+/// removed as soon as the desktop starts again (sessionStorage belongs to this tab only).
 pub const SNAPSHOT_KEY: &str = "agent-desktop.snapshot";
+/// A saved state older than this is not used to take calls back.
+pub const SNAPSHOT_TTL_MS: f64 = 60_000.0;
+
+thread_local! {
+    /// This instance's membership of the desktop's group of tabs and frames.
+    static GROUP: RefCell<Option<Group>> = const { RefCell::new(None) };
+    /// The pop-out this frame opened (to focus it again instead of reloading it).
+    static POPUP: RefCell<Option<web_sys::Window>> = const { RefCell::new(None) };
+}
+
+fn group() -> Option<Group> {
+    GROUP.with(|g| g.borrow().clone())
+}
 
 /// What the diagnostics view shows about OpenFrame.
 #[derive(Clone, Debug, PartialEq)]
@@ -141,6 +158,12 @@ pub struct Desk {
     pub directory_more: RwSignal<bool>,
     /// The keyboard shortcut help is open.
     pub show_help: RwSignal<bool>,
+    /// Whether this instance owns the phone, or shows the phone of another tab (a remote view).
+    pub role: RwSignal<Role>,
+    /// A remote view: wrap-ups waiting in the owner.
+    pub remote_wrapups: RwSignal<usize>,
+    /// The state saved before a reload, until the desk knows whether it owns the phone.
+    saved: StoredValue<Option<Value>>,
     sources: StoredValue<Sources>,
     line: StoredValue<DemoLine>,
     next_call_id: StoredValue<u32>,
@@ -184,6 +207,9 @@ impl Desk {
             dial_text: RwSignal::new(String::new()),
             extra_directory: RwSignal::new(Vec::new()),
             show_help: RwSignal::new(false),
+            role: RwSignal::new(Role::Starting),
+            remote_wrapups: RwSignal::new(0),
+            saved: StoredValue::new(None),
             directory_more: RwSignal::new(false),
             finalized: StoredValue::new(Vec::new()),
             last_presence: StoredValue::new(String::new()),
@@ -238,6 +264,7 @@ impl Desk {
         self.start_line();
         self.persist_on_pagehide();
         service::start(*self);
+        self.join_group();
     }
 
     /// Saves the state whenever this page goes away (reload, navigation, tab closed), not only when
@@ -245,11 +272,25 @@ impl Desk {
     fn persist_on_pagehide(&self) {
         use wasm_bindgen::JsCast;
         let desk = *self;
-        let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || desk.persist());
+        let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+            let packet = desk.persist();
+            if let Some(g) = group() {
+                g.leave(packet);
+            }
+        });
+        // Closing or reloading with a live call asks first (the call could not always be taken back).
+        let ask = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+            if desk.is_owner() && desk.calls.with_untracked(|c| c.iter().any(Call::is_live)) {
+                ev.prevent_default();
+                let _ = js_sys::Reflect::set(&ev, &"returnValue".into(), &"".into());
+            }
+        });
         if let Some(w) = web_sys::window() {
             let _ = w.add_event_listener_with_callback("pagehide", cb.as_ref().unchecked_ref());
+            let _ = w.add_event_listener_with_callback("beforeunload", ask.as_ref().unchecked_ref());
         }
         cb.forget();
+        ask.forget();
     }
 
     pub fn mode(&self) -> Mode {
@@ -297,6 +338,19 @@ impl Desk {
 
     /// Publishes to ServiceNow; a refusal (a limit of OpenFrame) is shown to the agent.
     pub fn publish(&self, msg: Outgoing) {
+        // An owner outside ServiceNow (popped out) has the frame show it instead.
+        if self.is_owner() && self.mode() == Mode::Standalone {
+            let relay = match &msg {
+                Outgoing::Show => Some(json!({"show": true})),
+                Outgoing::SetTitle(x) => Some(json!({"title": x})),
+                Outgoing::SetSubtitle(x) => Some(json!({"sub": x})),
+                Outgoing::OpenForm { entity, query, .. } => Some(json!({"form": [entity, query]})),
+                _ => None,
+            };
+            if let (Some(v), Some(g)) = (relay, group()) {
+                g.send("of", None, v);
+            }
+        }
         if let Err(e) = bridge::publish(msg) {
             self.notice.set(Some(format!("{}: {e}", t::OPENFRAME_REFUSED)));
         }
@@ -341,7 +395,9 @@ impl Desk {
                 Some("mute") => self.toggle_mute(),
                 _ => {}
             },
-            Incoming::BeforeDestroy => self.persist(),
+            Incoming::BeforeDestroy => {
+                self.persist();
+            }
             Incoming::ClickToCall(c) => self.click_to_call(c),
             // The sandbox (or a test script) rings the demo line: {"type":"INCOMING_CALL","data":{"phoneNumber","name"}}.
             Incoming::Communication(v) if v.get("type").and_then(|t| t.as_str()) == Some("INCOMING_CALL") => {
@@ -402,23 +458,332 @@ impl Desk {
 
     /// Sets the agent's state and mirrors it in ServiceNow's presence indicator.
     pub fn set_agent_state(&self, state: AgentState) {
+        if self.relay(json!({"c": "state", "state": state.key()})) {
+            return;
+        }
         self.agent_state.set(state);
         self.publish_presence();
     }
 
     pub fn toggle_mute(&self) {
+        if self.relay(json!({"c": "mute"})) {
+            return;
+        }
         self.muted.update(|m| *m = !*m);
         sipline::set_muted(self.muted.get_untracked());
         self.publish(Outgoing::SetIcons(self.header_icons()));
     }
 
-    /// Opens the desktop in its own tab (without topDomain: the tab is standalone).
+    /// Opens the desktop in its own tab (the same settings, without topDomain: the tab is standalone) and
+    /// moves the phone there. An open pop-out is brought forward instead.
     pub fn pop_out(&self) {
         let Some(w) = web_sys::window() else { return };
-        let url = Self::asset_url("?popout=1");
-        if w.open_with_url_and_target(&url, "agent-desktop").ok().flatten().is_none() {
-            self.notice.set(Some(t::POPUP_BLOCKED.into()));
+        if let Some(p) = POPUP.with(|p| p.borrow().clone()).filter(|p| !p.closed().unwrap_or(true)) {
+            let _ = p.focus();
+            return;
         }
+        let query: Vec<String> = browser::query_string()
+            .trim_start_matches('?')
+            .split('&')
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("topDomain=") && !kv.starts_with("popout="))
+            .map(str::to_string)
+            .chain(["popout=1".to_string()])
+            .collect();
+        let url = Self::asset_url(&format!("?{}", query.join("&")));
+        match w.open_with_url_and_target(&url, "agent-desktop").ok().flatten() {
+            Some(p) => {
+                if let Some(g) = group() {
+                    g.link(p.clone());
+                }
+                POPUP.with(|s| *s.borrow_mut() = Some(p));
+            }
+            None => self.notice.set(Some(t::POPUP_BLOCKED.into())),
+        }
+    }
+
+    // ---- One owner of the phone across tabs (see crate::tabs) ----
+
+    /// True when this instance runs the phone (or no other instance does yet).
+    pub fn is_owner(&self) -> bool {
+        self.role.get_untracked() != Role::Remote
+    }
+
+    /// A remote view sends the intent to the owner instead of doing it; true when it did.
+    fn relay(&self, cmd: Value) -> bool {
+        if self.is_owner() {
+            return false;
+        }
+        if let Some(g) = group() {
+            g.command(cmd);
+        }
+        true
+    }
+
+    /// Joins the group of this desktop's instances (a pop-out asks for the phone at once).
+    fn join_group(&self) {
+        let wants = browser::query_string().contains("popout=1");
+        let g = Group::join(tabs::CHANNEL, tabs::LOCK, Box::new(DeskHost(*self)), wants);
+        if let Some(opener) = web_sys::window().and_then(|w| w.opener().ok()).filter(|o| !o.is_null()) {
+            use wasm_bindgen::JsCast;
+            if let Ok(o) = opener.dyn_into::<web_sys::Window>() {
+                g.link(o);
+            }
+        }
+        GROUP.with(|s| *s.borrow_mut() = Some(g));
+        // The owner tells the other instances about every change (and every second anyway).
+        let desk = *self;
+        Effect::new(move || {
+            desk.calls.track();
+            desk.agent_state.track();
+            desk.muted.track();
+            desk.line_status.track();
+            desk.wrapups.track();
+            if desk.role.get_untracked() == Role::Owner {
+                if let Some(g) = group() {
+                    g.publish_state();
+                }
+            }
+        });
+    }
+
+    /// "Use the phone here": asks the owner to hand the phone over.
+    pub fn claim_phone(&self) {
+        if let Some(g) = group() {
+            g.claim();
+        }
+    }
+
+    /// The state the remote views show.
+    fn mirror(&self) -> Value {
+        json!({
+            "calls": self.calls.with_untracked(|c| c.iter().map(Call::to_json).collect::<Vec<_>>()),
+            "agentState": self.agent_state.get_untracked().key(),
+            "muted": self.muted.get_untracked(),
+            "line": line_key(&self.line_status.get_untracked()),
+            "wrapups": self.wrapups.with_untracked(Vec::len),
+        })
+    }
+
+    fn apply_mirror(&self, v: &Value) {
+        if let Some(list) = v["calls"].as_array() {
+            let calls: Vec<Call> = list.iter().filter_map(Call::from_json).collect();
+            if self.calls.with_untracked(|c| *c != calls) {
+                self.calls.set(calls);
+            }
+        }
+        if let Some(s) = v["agentState"].as_str().and_then(AgentState::from_key) {
+            if self.agent_state.get_untracked() != s {
+                self.agent_state.set(s);
+            }
+        }
+        if let Some(m) = v["muted"].as_bool() {
+            if self.muted.get_untracked() != m {
+                self.muted.set(m);
+                self.publish(Outgoing::SetIcons(self.header_icons()));
+            }
+        }
+        if let Some(l) = v["line"].as_str().map(line_from_key) {
+            if self.line_status.get_untracked() != l {
+                self.line_status.set(l);
+            }
+        }
+        let w = v["wrapups"].as_u64().unwrap_or(0) as usize;
+        if self.remote_wrapups.get_untracked() != w {
+            self.remote_wrapups.set(w);
+        }
+    }
+
+    /// The owner runs a remote view's command.
+    fn run_command(&self, v: &Value) {
+        let id = v["id"].as_u64().unwrap_or(0) as u32;
+        let text = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        match v["c"].as_str().unwrap_or("") {
+            "dial" => {
+                let record = serde_json::from_value(v["record"].clone()).ok();
+                if let Some(id) = self.dial(&text("number"), record) {
+                    let name = text("name");
+                    if !name.is_empty() {
+                        self.update_call(id, |c| c.name = Some(name));
+                    }
+                }
+            }
+            "answer" => self.answer(id),
+            "reject" => self.reject(id),
+            "hangup" => self.hang_up(id),
+            "hold" => self.set_hold(id, v["on"].as_bool().unwrap_or(false)),
+            "mute" => self.toggle_mute(),
+            "dtmf" => {
+                if let Some(d) = text("digit").chars().next() {
+                    self.send_dtmf(id, d)
+                }
+            }
+            "transfer" => self.transfer(id, &text("target"), v["consult"].as_u64().map(|c| c as u32)),
+            "conference" => self.conference(id, v["other"].as_u64().unwrap_or(0) as u32),
+            "state" => {
+                if let Some(s) = AgentState::from_key(&text("state")) {
+                    self.set_agent_state(s)
+                }
+            }
+            "incoming" => {
+                let (name, number) = (text("name"), text("number"));
+                let caller = (!number.is_empty()).then_some((name.as_str(), number.as_str()));
+                self.simulate_incoming_from(caller);
+            }
+            "signin" => {
+                if let Err(m) = self.sign_in(&text("server"), &text("user"), &text("password")) {
+                    self.notice.set(Some(m));
+                }
+            }
+            "signout" => self.sign_out(),
+            "clear" => self.clear_ended(),
+            _ => {}
+        }
+    }
+
+    /// A remote view shows in ServiceNow what the owner (popped out) asked for.
+    fn show_relayed(&self, v: &Value) {
+        let msg = if v.get("show").is_some() {
+            Outgoing::Show
+        } else if let Some(x) = v["title"].as_str() {
+            Outgoing::SetTitle(x.chars().take(256).collect())
+        } else if let Some(x) = v["sub"].as_str() {
+            Outgoing::SetSubtitle(x.chars().take(256).collect())
+        } else if let (Some(e), Some(q)) = (v["form"][0].as_str(), v["form"][1].as_str()) {
+            Outgoing::OpenForm { entity: e.into(), query: q.into(), interaction_sys_id: None }
+        } else {
+            return;
+        };
+        self.publish(msg);
+    }
+
+    fn on_role(&self, role: Role) {
+        self.role.set(role);
+        if role == Role::Remote {
+            // The owner keeps the wrap-ups and the outbox; this view shows the owner's state.
+            self.saved.set_value(None);
+            self.wrapups.set(Vec::new());
+            self.outbox.set(Default::default());
+            crate::phone::audio::sync(false, false, false);
+        }
+    }
+
+    /// What the next owner needs: calls (with the dialog names to take them over), the sign-in, the agent
+    /// state, the wrap-ups and the activities not yet written. `release` lets go of the line.
+    fn packet(&self, release: bool) -> Value {
+        let line = if release { sipline::hand_over() } else { sipline::takeovers() };
+        let (creds, resume) = line.unwrap_or_default();
+        let held: Vec<u32> = self.calls.with_untracked(|c| c.iter().filter(|c| c.state == CallState::Held).map(|c| c.id).collect());
+        json!({
+            "at": now_ms(),
+            "calls": self.calls.with_untracked(|c| c.iter().filter(|c| c.is_live()).map(Call::to_json).collect::<Vec<_>>()),
+            "agentState": self.agent_state.get_untracked().key(),
+            "before": self.state_before_call.get_value().map(|s| s.key()),
+            "muted": self.muted.get_untracked(),
+            "nextId": self.next_call_id.get_value(),
+            "sip": (!creds.server.is_empty()).then(|| json!({"server": creds.server, "domain": creds.domain, "user": creds.user,
+                "password": creds.password, "ice": creds.ice})),
+            "resume": resume.iter().map(|r| json!({"id": r.id, "target": r.target, "replaces": r.replaces,
+                "held": r.held || held.contains(&r.id)})).collect::<Vec<_>>(),
+            "wrapups": self.wrapups.get_untracked(),
+            "outbox": self.outbox.get_untracked(),
+            "sn": service::token_text(),
+        })
+    }
+
+    /// Another instance asked for the phone: hand it over unless a call is being set up (then later).
+    fn hand_over(&self) -> Option<Value> {
+        let busy = self.calls.with_untracked(|c| c.iter().any(|c| matches!(c.state, CallState::Alerting | CallState::Dialing | CallState::Ringing)));
+        if busy {
+            return None;
+        }
+        let p = self.packet(true);
+        crate::phone::audio::sync(false, false, false);
+        Some(p)
+    }
+
+    /// This instance now owns the phone: takes over what the previous owner (or this tab before a reload)
+    /// handed over, signs in and takes the calls back.
+    fn adopt(&self, packet: Option<Value>) {
+        self.role.set(Role::Owner);
+        let packet = packet.or_else(|| self.saved.get_value().filter(|p| p["at"].as_f64().map(|at| now_ms() - at < SNAPSHOT_TTL_MS).unwrap_or(false)));
+        self.saved.set_value(None);
+        let Some(p) = packet else {
+            // No packet: the latest drafts and activities are in storage.
+            self.wrapups.set(load_json(WRAPUPS_KEY).unwrap_or_default());
+            self.outbox.set(load_json(OUTBOX_KEY).unwrap_or_default());
+            self.outbox.update(|o| o.recover());
+            return;
+        };
+        if let Ok(w) = serde_json::from_value::<Vec<WrapUp>>(p["wrapups"].clone()) {
+            self.wrapups.set(w);
+            save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
+        }
+        if let Ok(mut o) = serde_json::from_value::<Outbox>(p["outbox"].clone()) {
+            o.recover();
+            self.outbox.set(o);
+            self.save_outbox();
+        }
+        if let Some(sn) = p["sn"].as_str() {
+            service::adopt_token(*self, sn);
+        }
+        if let Some(n) = p["nextId"].as_u64() {
+            self.next_call_id.update_value(|id| *id = (*id).max(n as u32));
+        }
+        self.state_before_call.set_value(p["before"].as_str().and_then(AgentState::from_key));
+        let calls: Vec<Call> = p["calls"].as_array().map(|l| l.iter().filter_map(Call::from_json).collect()).unwrap_or_default();
+        let resume: Vec<sipline::Resume> = p["resume"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|r| {
+                        Some(sipline::Resume {
+                            id: r["id"].as_u64()? as u32,
+                            target: r["target"].as_str()?.to_string(),
+                            replaces: r["replaces"].as_str()?.to_string(),
+                            held: r["held"].as_bool().unwrap_or(false),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let now = now_ms();
+        let sip = self.is_sip();
+        let mut taken = calls;
+        for c in taken.iter_mut() {
+            // A SIP call nobody can take over (still ringing, or no dialog) is lost: say so.
+            if sip && !resume.iter().any(|r| r.id == c.id) {
+                c.end(EndReason::Failed(t::TAKE_BACK_FAILED.into()), now);
+            }
+        }
+        self.calls.update(|list| {
+            list.retain(|c| !taken.iter().any(|t| t.id == c.id));
+            list.extend(taken);
+        });
+        if let Some(m) = p["muted"].as_bool() {
+            self.muted.set(m);
+        }
+        if let Some(s) = p["agentState"].as_str().and_then(AgentState::from_key) {
+            self.agent_state.set(s);
+        }
+        let creds = &p["sip"];
+        if sip && creds.is_object() {
+            let c = sipline::Credentials {
+                server: creds["server"].as_str().unwrap_or("").into(),
+                domain: creds["domain"].as_str().unwrap_or("").into(),
+                user: creds["user"].as_str().unwrap_or("").into(),
+                password: creds["password"].as_str().unwrap_or("").into(),
+                ice: serde_json::from_value(creds["ice"].clone()).unwrap_or_default(),
+            };
+            sipline::sign_in(*self, c, resume);
+        }
+        self.after_call_change();
+        self.last_presence.set_value(String::new());
+        self.publish_presence();
+    }
+
+    /// The number of a call (the SIP line tells a takeover by the same party from a transfer).
+    pub fn call_number(&self, id: u32) -> Option<String> {
+        self.calls.with_untracked(|c| c.iter().find(|c| c.id == id).map(|c| c.number.clone()))
     }
 
     /// Opens a record's form in ServiceNow (screen pop, the record attached to a call).
@@ -426,28 +791,23 @@ impl Desk {
         self.publish(Outgoing::OpenForm { entity: record.entity.clone(), query: record.form_query(), interaction_sys_id: None });
     }
 
-    /// Saves what must survive the frame being destroyed (calls, mute, state, the record in context).
-    pub fn persist(&self) {
-        let calls: Vec<Value> = self.calls.with_untracked(|calls| {
-            calls
-                .iter()
-                .map(|c| json!({"id": c.id, "number": c.number, "name": c.name, "direction": format!("{:?}", c.direction),
-                    "state": format!("{:?}", c.state), "created": c.created_ms, "answered": c.answered_ms,
-                    "ended": c.ended_ms, "hold": c.total_hold_ms(now_ms()),
-                    "record": c.record.as_ref().map(|r| json!({"entity": r.entity, "sys_id": r.sys_id, "label": r.label, "value": r.value}))}))
-                .collect()
-        });
-        let snap = json!({
-            "savedAt": now_ms(),
-            "agentState": self.agent_state.get_untracked().key(),
-            "muted": self.muted.get_untracked(),
-            "calls": calls,
-        });
-        browser::session_save(SNAPSHOT_KEY, &snap.to_string());
+    /// Saves what must survive the page going away (calls and their dialogs, the sign-in while signed in,
+    /// the agent state) in this tab's session storage, and returns it for the instance that takes over.
+    pub fn persist(&self) -> Option<Value> {
+        if !self.is_owner() {
+            browser::session_remove(SNAPSHOT_KEY);
+            return None;
+        }
+        let p = self.packet(false);
+        browser::session_save(SNAPSHOT_KEY, &p.to_string());
+        Some(p)
     }
 
+    /// Reads (and removes) the state saved before a reload: the agent state and calls are shown at once;
+    /// the calls are taken back once this instance owns the phone.
     fn restore_snapshot(&self) {
         let Some(text) = browser::session_load(SNAPSHOT_KEY) else { return };
+        browser::session_remove(SNAPSHOT_KEY);
         let Ok(v) = serde_json::from_str::<Value>(&text) else { return };
         if let Some(s) = v.get("agentState").and_then(Value::as_str).and_then(AgentState::from_key) {
             self.agent_state.set(s);
@@ -455,6 +815,13 @@ impl Desk {
         if let Some(m) = v.get("muted").and_then(Value::as_bool) {
             self.muted.set(m);
         }
+        if let Some(list) = v["calls"].as_array() {
+            self.calls.set(list.iter().filter_map(Call::from_json).collect());
+        }
+        if let Some(n) = v["nextId"].as_u64() {
+            self.next_call_id.set_value(n as u32);
+        }
+        self.saved.set_value(Some(v));
     }
 
     // ---- Calls: one set of intents, carried by the demo line or the SIP line ----
@@ -497,11 +864,15 @@ impl Desk {
         if user.trim().is_empty() {
             return Err(t::SIGN_IN_USER_REQUIRED.into());
         }
+        if self.relay(json!({"c": "signin", "server": server, "user": user, "password": password})) {
+            return Ok(());
+        }
         let (domain, ice) = self.settings.with_untracked(|s| (s.sip.domain.clone(), s.sip.ice_servers.clone()));
         let domain = if domain.is_empty() { host_of(server) } else { domain };
         browser::save(SIP_SERVER_KEY, server.trim());
         browser::save(SIP_USER_KEY, user.trim());
-        sipline::sign_in(*self, server, &domain, user, password, "", ice);
+        let creds = sipline::Credentials { server: server.trim().into(), domain, user: user.trim().into(), password: password.into(), ice };
+        sipline::sign_in(*self, creds, Vec::new());
         Ok(())
     }
 
@@ -519,6 +890,9 @@ impl Desk {
     }
 
     pub fn sign_out(&self) {
+        if self.relay(json!({"c": "signout"})) {
+            return;
+        }
         sipline::sign_out();
         self.agent_state.set(AgentState::Offline);
         self.publish_presence();
@@ -527,6 +901,9 @@ impl Desk {
     /// Advances calls by the clock.
     pub fn tick(&self, now: f64) {
         self.now.set(now);
+        if !self.is_owner() {
+            return;
+        }
         self.wrapup_countdown(now);
         if self.is_sip() {
             return;
@@ -549,6 +926,9 @@ impl Desk {
     /// Dials a number, optionally for a ServiceNow record. Returns the call id.
     pub fn dial(&self, number: &str, record: Option<RecordRef>) -> Option<u32> {
         self.notice.set(None);
+        if self.relay(json!({"c": "dial", "number": number, "record": record})) {
+            return None;
+        }
         // Every number dialled (dial pad, directory, click-to-call, recents) goes out in E.164; SIP addresses
         // and short extensions as typed.
         let is_sip_uri = number.trim().to_ascii_lowercase().starts_with("sip:");
@@ -604,6 +984,11 @@ impl Desk {
             .find(|r| matches!(r.entity.as_str(), "customer_contact" | "csm_consumer" | "sys_user"))
             .map(|r| if r.value.is_empty() { r.label.clone() } else { r.value.clone() })
             .filter(|n| !n.is_empty());
+        // A remote view (the phone is popped out): the owner dials, with the record and the name.
+        if self.relay(json!({"c": "dial", "number": c.phone_number, "record": record, "name": name})) {
+            self.publish(Outgoing::Show);
+            return;
+        }
         if let Some(id) = self.dial(&c.phone_number, record) {
             if name.is_some() {
                 self.update_call(id, |call| call.name = name);
@@ -619,6 +1004,10 @@ impl Desk {
 
     /// A simulated incoming call on the demo line from this caller (name, number), or the next demo caller.
     pub fn simulate_incoming_from(&self, caller: Option<(&str, &str)>) -> u32 {
+        let (name, number) = caller.unwrap_or(("", ""));
+        if self.relay(json!({"c": "incoming", "name": name, "number": number})) {
+            return 0;
+        }
         let id = self.alloc_call_id();
         let call = self.line.try_update_value(|l| l.incoming(id, caller, now_ms())).expect("line");
         let (name, number) = (call.name.clone(), call.number.clone());
@@ -764,6 +1153,9 @@ impl Desk {
     }
 
     pub fn answer(&self, id: u32) {
+        if self.relay(json!({"c": "answer", "id": id})) {
+            return;
+        }
         self.hold_others(Some(id));
         self.maybe_pop(id, true);
         if self.is_sip() {
@@ -779,6 +1171,9 @@ impl Desk {
     }
 
     pub fn reject(&self, id: u32) {
+        if self.relay(json!({"c": "reject", "id": id})) {
+            return;
+        }
         if self.is_sip() {
             sipline::reject(id, 486);
         }
@@ -787,6 +1182,9 @@ impl Desk {
     }
 
     pub fn hang_up(&self, id: u32) {
+        if self.relay(json!({"c": "hangup", "id": id})) {
+            return;
+        }
         if self.is_sip() {
             // The line reports the end (BYE answered, CANCEL done) and the desk updates then.
             sipline::hang_up(id);
@@ -804,6 +1202,9 @@ impl Desk {
     }
 
     pub fn set_hold(&self, id: u32, held: bool) {
+        if self.relay(json!({"c": "hold", "id": id, "on": held})) {
+            return;
+        }
         if !held {
             self.hold_others(Some(id));
         }
@@ -821,6 +1222,9 @@ impl Desk {
 
     /// Three-way conference: takes the held call off hold (without holding the other) and mixes the audio.
     pub fn conference(&self, a: u32, b: u32) {
+        if self.relay(json!({"c": "conference", "id": a, "other": b})) {
+            return;
+        }
         let now = now_ms();
         for id in [a, b] {
             let held = self.calls.with_untracked(|c| c.iter().any(|c| c.id == id && c.state == CallState::Held));
@@ -842,7 +1246,7 @@ impl Desk {
 
     /// Sends a DTMF digit on a connected call.
     pub fn send_dtmf(&self, id: u32, digit: char) {
-        if !"0123456789*#ABCD".contains(digit) {
+        if !"0123456789*#ABCD".contains(digit) || self.relay(json!({"c": "dtmf", "id": id, "digit": digit.to_string()})) {
             return;
         }
         // The note says how the digit actually went, so a failure is visible (and testable).
@@ -868,6 +1272,9 @@ impl Desk {
 
     /// Blind transfer to `target`; with `consult`, completes a consultative transfer to that call's party.
     pub fn transfer(&self, id: u32, target: &str, consult: Option<u32>) {
+        if self.relay(json!({"c": "transfer", "id": id, "target": target, "consult": consult})) {
+            return;
+        }
         if self.is_sip() {
             let record = self.calls.with_untracked(|c| c.iter().find(|c| c.id == id).and_then(|c| c.record.clone()));
             match sipline::transfer(id, target, consult, &screen_headers(record.as_ref())) {
@@ -897,12 +1304,18 @@ impl Desk {
             )
         });
         let demo = self.settings.with(|s| s.line == LineKind::Demo);
-        crate::phone::audio::sync(ring, ringback, demo && talking);
+        // Sounds play where the phone is.
+        if self.role.get() != Role::Remote {
+            crate::phone::audio::sync(ring, ringback, demo && talking);
+        }
         self.publish_presence();
     }
 
     /// Removes ended calls from the phone panel.
     pub fn clear_ended(&self) {
+        if self.relay(json!({"c": "clear"})) {
+            return;
+        }
         self.calls.update(|c| c.retain(Call::is_live));
     }
 
@@ -916,6 +1329,9 @@ impl Desk {
     /// Every call that ended goes to the recent calls once; an answered call opens a wrap-up (After Call
     /// Work); a call that rang unanswered while the agent was Ready makes the agent Missed.
     fn finalize_ended(&self) {
+        if !self.is_owner() {
+            return;
+        }
         let now = now_ms();
         let done = self.finalized.get_value();
         let ended: Vec<Call> =
@@ -1128,6 +1544,50 @@ pub fn record_from_headers(h: &[(String, String)]) -> Option<RecordRef> {
     let id = get("X-SN-Sys-Id")?;
     let ok = |s: &str| !s.is_empty() && s.len() <= 80 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     (ok(&table) && ok(&id)).then(|| RecordRef { entity: table, sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() })
+}
+
+/// The desk as a member of the group of tabs.
+struct DeskHost(Desk);
+
+impl tabs::Host for DeskHost {
+    fn become_owner(&self, packet: Option<Value>) {
+        self.0.adopt(packet)
+    }
+    fn hand_over(&self) -> Option<Value> {
+        self.0.hand_over()
+    }
+    fn state(&self) -> Value {
+        self.0.mirror()
+    }
+    fn on_state(&self, state: Value) {
+        self.0.apply_mirror(&state)
+    }
+    fn on_command(&self, cmd: Value) {
+        self.0.run_command(&cmd)
+    }
+    fn on_relay(&self, msg: Value) {
+        self.0.show_relayed(&msg)
+    }
+    fn on_role(&self, role: Role) {
+        self.0.on_role(role)
+    }
+}
+
+fn line_key(l: &LineStatus) -> String {
+    match l {
+        LineStatus::Failed(m) => format!("Failed:{m}"),
+        other => format!("{other:?}"),
+    }
+}
+
+fn line_from_key(k: &str) -> LineStatus {
+    match k {
+        "Demo" => LineStatus::Demo,
+        "Connecting" => LineStatus::Connecting,
+        "Registered" => LineStatus::Registered,
+        "SignedOut" => LineStatus::SignedOut,
+        other => LineStatus::Failed(other.trim_start_matches("Failed:").to_string()),
+    }
 }
 
 impl Default for Desk {

@@ -11,6 +11,7 @@ pub mod openframe;
 pub mod phone;
 pub mod servicenow;
 pub mod strings;
+pub mod tabs;
 pub mod ui;
 
 /// Entry point used by `main.rs`: mounts the app on the page body.

@@ -16,6 +16,8 @@ mod openframe_bridge;
 mod desk_tests;
 #[path = "browser/panels.rs"]
 mod panels;
+#[path = "browser/tabs.rs"]
+mod tabs;
 
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()

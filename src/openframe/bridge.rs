@@ -98,6 +98,10 @@ pub fn install(top: Option<TopDomain>, widget: WidgetConfig, handler: impl Fn(Op
         let w = weak.clone();
         let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let Some(inner) = w.upgrade() else { return };
+            // Messages between the desktop's own windows (crate::tabs) are not OpenFrame's.
+            if crate::tabs::is_group_message(&ev) {
+                return;
+            }
             let from_top = match (ev.source(), top_window()) {
                 (Some(src), Some(top)) => js_sys::Object::is(&src, &top),
                 _ => false,

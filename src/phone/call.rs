@@ -141,6 +141,75 @@ impl Call {
     }
 }
 
+impl EndReason {
+    fn key(&self) -> String {
+        match self {
+            EndReason::Failed(m) => format!("Failed:{m}"),
+            other => format!("{other:?}"),
+        }
+    }
+
+    fn from_key(k: &str) -> EndReason {
+        match k {
+            "HungUp" => EndReason::HungUp,
+            "RemoteHungUp" => EndReason::RemoteHungUp,
+            "Rejected" => EndReason::Rejected,
+            "Missed" => EndReason::Missed,
+            "Cancelled" => EndReason::Cancelled,
+            "Transferred" => EndReason::Transferred,
+            other => EndReason::Failed(other.strip_prefix("Failed:").unwrap_or(other).to_string()),
+        }
+    }
+}
+
+impl Call {
+    /// The call as JSON, for the other tabs of the desktop and for the state saved across a reload.
+    pub fn to_json(&self) -> serde_json::Value {
+        let state = match &self.state {
+            CallState::Ended(r) => format!("Ended:{}", r.key()),
+            s => format!("{s:?}"),
+        };
+        serde_json::json!({
+            "id": self.id, "dir": self.direction == Direction::Inbound, "number": self.number, "name": self.name,
+            "state": state, "created": self.created_ms, "answered": self.answered_ms, "ended": self.ended_ms,
+            "hold": self.hold_ms, "heldSince": self.held_since, "record": self.record,
+            "x": self.x_headers, "rx": self.packets.0, "tx": self.packets.1, "note": self.note,
+        })
+    }
+
+    /// Reads [`Call::to_json`] back; None when it is not a call.
+    pub fn from_json(v: &serde_json::Value) -> Option<Call> {
+        use serde_json::Value;
+        let f = |k: &str| v.get(k).and_then(Value::as_f64);
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let state = match s("state")?.as_str() {
+            "Dialing" => CallState::Dialing,
+            "Ringing" => CallState::Ringing,
+            "Alerting" => CallState::Alerting,
+            "Connected" => CallState::Connected,
+            "Held" => CallState::Held,
+            other => CallState::Ended(EndReason::from_key(other.strip_prefix("Ended:")?)),
+        };
+        let x_headers = serde_json::from_value(v.get("x")?.clone()).ok()?;
+        Some(Call {
+            id: v.get("id")?.as_u64()? as u32,
+            direction: if v.get("dir")?.as_bool()? { Direction::Inbound } else { Direction::Outbound },
+            number: s("number")?,
+            name: s("name"),
+            state,
+            created_ms: f("created")?,
+            answered_ms: f("answered"),
+            ended_ms: f("ended"),
+            hold_ms: f("hold").unwrap_or(0.0),
+            held_since: f("heldSince"),
+            record: v.get("record").and_then(|r| serde_json::from_value(r.clone()).ok()),
+            x_headers,
+            packets: (f("rx").unwrap_or(0.0) as u64, f("tx").unwrap_or(0.0) as u64),
+            note: s("note"),
+        })
+    }
+}
+
 /// `mm:ss`, or `h:mm:ss` past an hour.
 pub fn format_duration(ms: f64) -> String {
     let total = (ms.max(0.0) / 1000.0).floor() as u64;
@@ -174,5 +243,25 @@ mod tests {
         assert_eq!(format_duration(65_400.0), "01:05");
         assert_eq!(format_duration(3_725_000.0), "1:02:05");
         assert_eq!(c.party(), "+14155550123");
+    }
+
+    #[test]
+    fn json_round_trip_keeps_every_field() {
+        let mut c = Call::new(7, Direction::Inbound, "+14155550123", Some("Beth \"B\" <x>".into()), 1_000.0);
+        c.connect(2_000.0);
+        c.set_held(true, 3_000.0);
+        c.record = Some(RecordRef { entity: "incident".into(), sys_id: Some("abc".into()), ..Default::default() });
+        c.x_headers = vec![("X-Queue".into(), "Billing".into())];
+        c.packets = (120, 118);
+        c.note = Some("In conference".into());
+        let back = Call::from_json(&c.to_json()).expect("a call");
+        assert_eq!(back, c);
+        for reason in [EndReason::HungUp, EndReason::Failed("Busy: try later".into()), EndReason::Transferred, EndReason::Missed] {
+            let mut e = c.clone();
+            e.end(reason.clone(), 9_000.0);
+            assert_eq!(Call::from_json(&e.to_json()).unwrap().state, CallState::Ended(reason));
+        }
+        assert_eq!(Call::from_json(&serde_json::json!({"id": 1})), None);
+        assert_eq!(Call::from_json(&serde_json::json!({"id": 1, "dir": true, "number": "1", "state": "Bogus", "created": 0, "x": []})), None);
     }
 }

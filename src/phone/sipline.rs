@@ -6,7 +6,7 @@ use super::media::{random_u32, CallMedia};
 use super::sip::message::failure_text;
 use super::sip::ua::{CallRef, Ended, Output, RegState, UaConfig, UaEvent, UserAgent};
 use crate::desk::Desk;
-use leptos::prelude::Set;
+use leptos::prelude::{GetUntracked, Set};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -51,6 +51,31 @@ struct Line {
     ws_closures: RefCell<Vec<JsValue>>,
     timer: Cell<i32>,
     _tick: RefCell<Option<Closure<dyn FnMut()>>>,
+    /// What this line signed in with (handed to the next owner of the phone; memory only).
+    creds: Credentials,
+    /// Calls to take back once registered (after a reload, or from the tab that had the phone).
+    to_resume: RefCell<Vec<Resume>>,
+    /// Desk ids of calls being taken back (a failure says so).
+    resuming: RefCell<Vec<u32>>,
+}
+
+/// The sign-in of a line, so another tab (or this tab after a reload) can sign in the same way.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Credentials {
+    pub server: String,
+    pub domain: String,
+    pub user: String,
+    pub password: String,
+    pub ice: Vec<String>,
+}
+
+/// A call to take over: the desk's id, the far end's target, the `Replaces` value, and whether it is held.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resume {
+    pub id: u32,
+    pub target: String,
+    pub replaces: String,
+    pub held: bool,
 }
 
 thread_local! {
@@ -65,8 +90,11 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
-/// Signs in: connects to `server` (wss://, or ws:// on this computer) and registers `user@domain`.
-pub fn sign_in(desk: Desk, server: &str, domain: &str, user: &str, password: &str, display: &str, ice: Vec<String>) {
+/// Signs in: connects to `server` (wss://, or ws:// on this computer) and registers `user@domain`; once
+/// registered, takes over the calls in `resume` (INVITE with Replaces to each far end, RFC 3891).
+pub fn sign_in(desk: Desk, c: Credentials, resume: Vec<Resume>) {
+    let (server, domain, user, password, ice) = (c.server.as_str(), c.domain.as_str(), c.user.as_str(), c.password.as_str(), c.ice.clone());
+    let display = "";
     sign_out();
     let cfg = UaConfig {
         user: user.trim().to_string(),
@@ -96,6 +124,9 @@ pub fn sign_in(desk: Desk, server: &str, domain: &str, user: &str, password: &st
         ws_closures: RefCell::new(Vec::new()),
         timer: Cell::new(-1),
         _tick: RefCell::new(None),
+        creds: c.clone(),
+        resuming: RefCell::new(resume.iter().map(|r| r.id).collect()),
+        to_resume: RefCell::new(resume),
     });
     l.ua.borrow_mut().want_registration();
     LINE.with(|s| *s.borrow_mut() = Some(l.clone()));
@@ -120,8 +151,42 @@ pub fn sign_in(desk: Desk, server: &str, domain: &str, user: &str, password: &st
     connect(&l);
 }
 
-/// Unregisters and disconnects.
+/// Unregisters and disconnects (calls end: the far ends get BYE).
 pub fn sign_out() {
+    if let Some(l) = line() {
+        let calls: Vec<CallRef> = l.to_desk.borrow().keys().copied().collect();
+        for c in calls {
+            let out = l.ua.borrow_mut().hang_up(now(), c);
+            run(&l, out);
+        }
+    }
+    release(false);
+}
+
+/// What signed in, and what another instance needs to take each call over (the line is not touched).
+pub fn takeovers() -> Option<(Credentials, Vec<Resume>)> {
+    let l = line()?;
+    let mut calls = Vec::new();
+    for (desk_id, call) in l.to_ua.borrow().iter() {
+        if let Some((target, replaces)) = l.ua.borrow().takeover(*call) {
+            let held = l.media.borrow().get(call).map(|m| m.direction() == "sendonly").unwrap_or(false);
+            calls.push(Resume { id: *desk_id, target, replaces, held });
+        }
+    }
+    // Calls still being taken back keep their old dialog names.
+    calls.extend(l.to_resume.borrow().iter().cloned());
+    Some((l.creds.clone(), calls))
+}
+
+/// [`takeovers`], then lets go of the line without hanging up: the far ends stay on the line until the
+/// new owner's INVITE with Replaces.
+pub fn hand_over() -> Option<(Credentials, Vec<Resume>)> {
+    let t = takeovers()?;
+    release(true);
+    Some(t)
+}
+
+fn release(quiet: bool) {
     let Some(l) = LINE.with(|s| s.borrow_mut().take()) else { return };
     l.closing.set(true);
     let out = l.ua.borrow_mut().unregister(now());
@@ -135,7 +200,9 @@ pub fn sign_out() {
     if let Some(ws) = l.ws.borrow_mut().take() {
         let _ = ws.close();
     }
-    l.desk.set_line_status(LineStatus::SignedOut);
+    if !quiet {
+        l.desk.set_line_status(LineStatus::SignedOut);
+    }
 }
 
 fn connect(l: &Rc<Line>) {
@@ -253,16 +320,49 @@ fn run(l: &Rc<Line>, out: Vec<Output>) {
 fn on_event(l: &Rc<Line>, e: UaEvent) {
     let desk = l.desk;
     match e {
-        UaEvent::Registration(s) => desk.set_line_status(match s {
-            RegState::Registered { .. } => LineStatus::Registered,
-            RegState::Registering => LineStatus::Connecting,
-            RegState::Unregistered => LineStatus::SignedOut,
-            RegState::Failed(m) => LineStatus::Failed(m),
-        }),
+        UaEvent::Registration(s) => {
+            let up = matches!(s, RegState::Registered { .. });
+            desk.set_line_status(match s {
+                RegState::Registered { .. } => LineStatus::Registered,
+                RegState::Registering => LineStatus::Connecting,
+                RegState::Unregistered => LineStatus::SignedOut,
+                RegState::Failed(m) => LineStatus::Failed(m),
+            });
+            if up {
+                let list = std::mem::take(&mut *l.to_resume.borrow_mut());
+                for r in list {
+                    let l2 = l.clone();
+                    spawn(async move { take_back(&l2, r).await });
+                }
+            }
+        }
         UaEvent::Incoming { call, from, x_headers, offer, replaces } => {
             if let Some(old) = replaces {
-                // RFC 3891: this call takes the place of one we have (a consultative transfer completed).
+                // RFC 3891: this call takes the place of one we have. From the same party it is that party's
+                // desktop taking the call over (a reload, the phone moved to another tab): the call goes on
+                // under the same card. Otherwise a consultative transfer completed towards us.
                 let old_desk = desk_id(l, old);
+                let same = old_desk.filter(|d| desk.call_number(*d).as_deref() == Some(from.user.as_str()));
+                if let Some(id) = same {
+                    l.to_desk.borrow_mut().remove(&old);
+                    bind(l, id, call);
+                    let l2 = l.clone();
+                    spawn(async move {
+                        match accept_media(&l2, call, &offer).await {
+                            Ok(()) => {
+                                let out = l2.ua.borrow_mut().hang_up(now(), old);
+                                run(&l2, out);
+                                desk.call_connected(id);
+                            }
+                            Err(m) => {
+                                let out = l2.ua.borrow_mut().reject(now(), call, 488);
+                                run(&l2, out);
+                                desk.call_note(id, Some(m));
+                            }
+                        }
+                    });
+                    return;
+                }
                 let id = desk.alloc_call_id();
                 bind(l, id, call);
                 desk.sip_replacing(id, old_desk, &from.display.clone().unwrap_or_default(), &from.user);
@@ -321,6 +421,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 });
             }
             desk.call_connected(id);
+            l.resuming.borrow_mut().retain(|x| *x != id);
             let referrer = l.transfers.borrow_mut().remove(&call);
             if let Some(referrer) = referrer {
                 let out = l.ua.borrow_mut().notify_transfer(now(), referrer, 200);
@@ -350,7 +451,13 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             let Some(id) = desk_id(l, call) else { return };
             l.to_desk.borrow_mut().remove(&call);
             l.to_ua.borrow_mut().remove(&id);
+            let taking_back = {
+                let mut r = l.resuming.borrow_mut();
+                let pos = r.iter().position(|x| *x == id);
+                pos.map(|i| r.remove(i)).is_some()
+            };
             let r = match reason {
+                Ended::Failed { text, .. } if taking_back => EndReason::Failed(format!("{}: {text}", crate::strings::TAKE_BACK_FAILED)),
                 Ended::Local => EndReason::HungUp,
                 Ended::Remote => EndReason::RemoteHungUp,
                 Ended::CallerCancelled => EndReason::Missed,
@@ -455,6 +562,26 @@ async fn start_call(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, Strin
     // Benchmark figure: from the dial intent to the INVITE handed to the WebSocket.
     l.desk.setup_ms.set(Some(perf_now() - started));
     Ok(call)
+}
+
+/// Takes a call back from an earlier instance of the desktop: a new audio session and an INVITE with
+/// Replaces to the far end, under the desk's existing call (its timer and record carry on).
+async fn take_back(l: &Rc<Line>, r: Resume) {
+    let result: Result<(), String> = async {
+        let media = Rc::new(CallMedia::new(&l.ice).await?);
+        media.set_muted(l.desk.muted.get_untracked());
+        let offer = if r.held { media.hold_offer(true).await? } else { media.offer().await? };
+        let (call, out) = l.ua.borrow_mut().invite(now(), &r.target, &offer, &[("Replaces".to_string(), r.replaces.clone())])?;
+        bind(l, r.id, call);
+        l.media.borrow_mut().insert(call, media);
+        run(l, out);
+        Ok(())
+    }
+    .await;
+    if let Err(m) = result {
+        l.resuming.borrow_mut().retain(|x| *x != r.id);
+        l.desk.call_ended(r.id, EndReason::Failed(format!("{}: {m}", crate::strings::TAKE_BACK_FAILED)));
+    }
 }
 
 /// Places a call for the desk's call `id`. Errors (microphone, bad number) end that call with the reason.

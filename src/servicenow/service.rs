@@ -70,6 +70,25 @@ pub fn start(desk: Desk) {
     cb.forget();
 }
 
+/// The ServiceNow sign-in as saved in this tab (JSON), handed to the next owner of the phone with the calls.
+pub fn token_text() -> Option<String> {
+    TOKEN.with(|t| t.borrow().is_some()).then(|| crate::browser::session_load(auth::TOKEN_KEY)).flatten()
+}
+
+/// Takes over a ServiceNow sign-in handed over by the previous owner (when this tab has none).
+pub fn adopt_token(desk: Desk, text: &str) {
+    if TOKEN.with(|t| t.borrow().is_some()) {
+        return;
+    }
+    let Ok(t) = serde_json::from_str::<Token>(text) else { return };
+    if t.expires_at <= now() {
+        return;
+    }
+    crate::browser::session_save(auth::TOKEN_KEY, text);
+    TOKEN.with(|s| *s.borrow_mut() = Some(t));
+    desk.sn.set(SnState::SignedIn);
+}
+
 /// Opens the sign-in popup (must run in a click handler: browsers block popups otherwise).
 pub fn sign_in(desk: Desk) {
     let Some((inst, client)) = instance(&desk) else { return };
@@ -102,7 +121,8 @@ fn expired(desk: Desk) {
 
 /// One step of the outbox, when one is due and nothing is in flight.
 fn pump(desk: Desk) {
-    if BUSY.with(|b| *b.borrow()) {
+    // Only the owner of the phone delivers activities (one writer).
+    if BUSY.with(|b| *b.borrow()) || !desk.is_owner() {
         return;
     }
     let Some((inst, _)) = instance(&desk) else { return };

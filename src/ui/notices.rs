@@ -51,6 +51,15 @@ pub fn Notices() -> impl IntoView {
                 <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| hidden_standalone.set(true)>"×"</button>
             </p>
         </Show>
+        <Show when=move || desk.role.get() == crate::tabs::Role::Remote>
+            <div class="notice info" role="status" data-testid="remote-phone">
+                <p>{t::REMOTE_PHONE}</p>
+                <Show when=move || { desk.remote_wrapups.get() > 0 }>
+                    <p data-testid="remote-wrapup">{t::REMOTE_WRAPUP}</p>
+                </Show>
+                <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE}</button>
+            </div>
+        </Show>
         <Show when=move || !desk.loaded.get()>
             <p class="notice info" aria-live="polite">{t::LOADING_SETTINGS}</p>
         </Show>

@@ -75,6 +75,29 @@ fn persist_writes_session_storage() {
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_reload_restores_calls_with_their_timers_and_the_state() {
+    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    let (_o, desk) = desk();
+    desk.set_agent_state(AgentState::NotReady(Some("Lunch".into())));
+    let id = desk.dial("+1 415 555 0100", None).unwrap();
+    let created = desk.calls.with_untracked(|c| c[0].created_ms);
+    desk.tick(created + ANSWER_AFTER_MS);
+    desk.set_hold(id, true);
+    let before = desk.calls.get_untracked();
+    let saved = desk.persist().expect("the owner saves its state");
+    assert_eq!(saved["calls"].as_array().unwrap().len(), 1);
+    // The page reloads: a new desk reads the saved state (and removes it: it is used once).
+    let (_o2, again) = self::desk();
+    again.load_settings().await;
+    assert_eq!(again.calls.get_untracked(), before, "same call, same id, same start time and hold");
+    assert_eq!(again.agent_state.get_untracked(), AgentState::NotReady(Some("Lunch".into())));
+    assert!(storage.get_item(SNAPSHOT_KEY).unwrap().is_none());
+    // New calls do not reuse the restored call's id.
+    let next = again.dial("+1 415 555 0101", None).unwrap();
+    assert!(next > id, "{next} > {id}");
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
 fn calls_are_refused_while_not_ready_unless_configured_otherwise() {
     let (_o, desk) = desk();
     desk.set_agent_state(AgentState::NotReady(Some("Lunch".into())));

@@ -1275,6 +1275,16 @@ impl UserAgent {
         self.calls.get(&id).map(|c| (c.dialog.call_id.clone(), c.dialog.local_tag.clone(), c.dialog.remote_tag.clone()))
     }
 
+    /// What another instance of the desktop needs to take this call over (RFC 3891): the far end's
+    /// target (its Contact) and the `Replaces` value naming this dialog as the far end sees it.
+    /// None until the dialog is confirmed (a ringing call cannot be taken over).
+    pub fn takeover(&self, id: CallRef) -> Option<(String, String)> {
+        let c = self.calls.get(&id).filter(|c| c.state == CallState::Confirmed)?;
+        let d = &c.dialog;
+        let replaces = format!("{};to-tag={};from-tag={}", d.call_id, d.remote_tag.as_ref()?, d.local_tag);
+        Some((d.remote_target.clone(), replaces))
+    }
+
     pub fn has_call(&self, id: CallRef) -> bool {
         self.calls.contains_key(&id)
     }

@@ -366,6 +366,32 @@ fn consultative_transfer_refer_carries_replaces_and_target_accepts_it() {
 }
 
 #[test]
+fn a_new_instance_takes_a_call_over_with_replaces() {
+    // The desktop answered a call, then the page reloaded (or the phone moved to another tab).
+    let mut old = ua();
+    let (call, local_tag) = connected_incoming(&mut old);
+    let (target, replaces) = old.takeover(call).expect("a confirmed call can be taken over");
+    assert_eq!(target, "sip:caller@127.0.0.1:5070", "sent to the far end's Contact");
+    assert_eq!(replaces, format!("incoming-1@caller;to-tag=caller-tag;from-tag={local_tag}"));
+    // The new instance calls the far end with that Replaces header.
+    let mut fresh = ua();
+    let (_, out) = fresh.invite(10.0, &target, "v=0 new", &[("Replaces".into(), replaces.clone())]).unwrap();
+    let inv = sent(&out)[0].clone();
+    assert_eq!(inv.uri(), Some("sip:caller@127.0.0.1:5070"));
+    assert_eq!(inv.header("Replaces"), Some(replaces.as_str()));
+    // Seen from the far end (the caller's UA: its local tag is "caller-tag"), it names its dialog.
+    let r = parse_replaces(inv.header("Replaces").unwrap()).unwrap();
+    assert_eq!((r.to_tag.as_str(), r.from_tag.as_str()), ("caller-tag", local_tag.as_str()));
+    // Ringing or ended calls cannot be taken over.
+    let mut ringing = ua();
+    let out = ringing.on_frame(0.0, CALLER_INVITE);
+    let UaEvent::Incoming { call: r_call, .. } = events(&out)[0].clone() else { panic!() };
+    assert_eq!(ringing.takeover(r_call), None);
+    old.hang_up(20.0, call);
+    assert_eq!(old.takeover(call), None);
+}
+
+#[test]
 fn transferee_gets_refer_and_reports_progress() {
     let mut u = ua();
     let (id, tag) = connected_incoming(&mut u);

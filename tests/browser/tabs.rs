@@ -1,0 +1,156 @@
+//! One owner of the phone: two instances of the group in the same browser (one page, two members with
+//! their own BroadcastChannel objects and lock requests, exactly as two tabs would use them).
+
+use agent_desktop::tabs::{Group, Host, Role};
+use serde_json::{json, Value};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+/// Records what the group asks of an instance.
+#[derive(Clone)]
+struct Rec {
+    name: &'static str,
+    log: Rc<RefCell<Vec<String>>>,
+    role: Rc<Cell<Role>>,
+    /// Whether a hand-over is possible now (false: "a call is ringing").
+    can_give: Rc<Cell<bool>>,
+}
+
+impl Rec {
+    fn new(name: &'static str) -> Rec {
+        Rec { name, log: Rc::default(), role: Rc::new(Cell::new(Role::Starting)), can_give: Rc::new(Cell::new(true)) }
+    }
+    fn has(&self, prefix: &str) -> bool {
+        self.log.borrow().iter().any(|l| l.starts_with(prefix))
+    }
+    fn find(&self, prefix: &str) -> Option<String> {
+        self.log.borrow().iter().find(|l| l.starts_with(prefix)).cloned()
+    }
+    fn clear(&self) {
+        self.log.borrow_mut().clear();
+    }
+}
+
+impl Host for Rec {
+    fn become_owner(&self, packet: Option<Value>) {
+        self.log.borrow_mut().push(format!("owner:{}", packet.unwrap_or(Value::Null)));
+    }
+    fn hand_over(&self) -> Option<Value> {
+        if !self.can_give.get() {
+            self.log.borrow_mut().push("busy".into());
+            return None;
+        }
+        self.log.borrow_mut().push("gave".into());
+        Some(json!({"calls": [{"id": 7}], "from": self.name}))
+    }
+    fn state(&self) -> Value {
+        json!({"owner": self.name})
+    }
+    fn on_state(&self, state: Value) {
+        self.log.borrow_mut().push(format!("state:{state}"));
+    }
+    fn on_command(&self, cmd: Value) {
+        self.log.borrow_mut().push(format!("cmd:{cmd}"));
+    }
+    fn on_relay(&self, msg: Value) {
+        self.log.borrow_mut().push(format!("relay:{msg}"));
+    }
+    fn on_role(&self, role: Role) {
+        self.role.set(role);
+    }
+}
+
+async fn sleep(ms: i32) {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.unwrap();
+}
+
+/// Waits (up to 5 s) for `f`.
+async fn until(what: &str, f: impl Fn() -> bool) {
+    for _ in 0..100 {
+        if f() {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn names() -> (String, String) {
+    let n = agent_desktop::phone::media::random_u32();
+    (format!("test-chan-{n}"), format!("test-lock-{n}"))
+}
+
+fn join(chan: &str, lock: &str, rec: &Rec, wants: bool) -> Group {
+    Group::join(chan, lock, Box::new(rec.clone()), wants)
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn one_owner_remote_sees_state_commands_go_both_ways_and_the_phone_moves() {
+    let (chan, lock) = names();
+    let (a, b) = (Rec::new("a"), Rec::new("b"));
+    let ga = join(&chan, &lock, &a, false);
+    until("a owns the phone", || a.role.get() == Role::Owner).await;
+    assert_eq!(a.find("owner:").as_deref(), Some("owner:null"), "nobody handed anything over");
+    let gb = join(&chan, &lock, &b, false);
+    until("b sees a's state", || b.has("state:{\"owner\":\"a\"}")).await;
+    assert_eq!(b.role.get(), Role::Remote);
+    // Still one owner a while later (b waits in the lock's queue).
+    sleep(1_500).await;
+    assert_eq!((a.role.get(), b.role.get()), (Role::Owner, Role::Remote));
+    assert!(!b.has("owner:"));
+
+    // Commands: remote -> owner. Relays: owner -> remote.
+    gb.command(json!({"c": "dial", "number": "+14155550100"}));
+    until("a runs b's command", || a.has("cmd:{\"c\":\"dial\"")).await;
+    ga.send("of", None, json!({"title": "Beth"}));
+    until("b gets a's relay", || b.has("relay:{\"title\":\"Beth\"}")).await;
+    assert!(!a.has("relay:"), "the owner does not relay to itself");
+    assert!(!b.has("cmd:"), "a remote does not run commands");
+
+    // "Use the phone here": a hands over, b takes the lock and the packet.
+    gb.claim();
+    until("b owns the phone", || b.role.get() == Role::Owner).await;
+    assert!(a.has("gave"));
+    assert_eq!(a.role.get(), Role::Remote);
+    assert_eq!(b.find("owner:").as_deref(), Some("owner:{\"calls\":[{\"id\":7}],\"from\":\"a\"}"));
+    until("a sees b's state", || a.has("state:{\"owner\":\"b\"}")).await;
+    a.clear();
+    gb.command(json!({"c": "x"}));
+    ga.command(json!({"c": "hangup", "id": 7}));
+    until("b runs a's command", || b.has("cmd:{\"c\":\"hangup\"")).await;
+    sleep(200).await;
+    assert!(!a.has("cmd:"), "the owner's own command is not echoed to a remote");
+
+    // The owner goes away (tab closed): its packet and the lock go to a.
+    gb.leave(Some(json!({"calls": [{"id": 8}], "from": "b"})));
+    until("a owns the phone again", || a.role.get() == Role::Owner).await;
+    assert_eq!(a.find("owner:").as_deref(), Some("owner:{\"calls\":[{\"id\":8}],\"from\":\"b\"}"));
+    ga.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_pop_out_asks_for_the_phone_and_waits_while_a_call_rings() {
+    let (chan, lock) = names();
+    let (frame, popout) = (Rec::new("frame"), Rec::new("popout"));
+    let gf = join(&chan, &lock, &frame, false);
+    until("the frame owns the phone", || frame.role.get() == Role::Owner).await;
+    frame.can_give.set(false);
+    let gp = join(&chan, &lock, &popout, true);
+    until("the frame is asked and says not now", || frame.has("busy")).await;
+    sleep(1_200).await;
+    assert_eq!(popout.role.get(), Role::Remote, "no handover while the frame cannot let go");
+    assert_eq!(frame.role.get(), Role::Owner);
+    // The call is answered: the claim, kept by the owner, goes through on its next beat.
+    frame.can_give.set(true);
+    until("the pop-out owns the phone", || popout.role.get() == Role::Owner).await;
+    assert_eq!(frame.role.get(), Role::Remote);
+    assert!(popout.find("owner:").unwrap().contains("\"from\":\"frame\""));
+    // Pop-in: closing the pop-out returns the phone to the frame.
+    gp.leave(Some(json!({"from": "popout"})));
+    until("the frame owns the phone again", || frame.role.get() == Role::Owner).await;
+    assert!(frame.log.borrow().iter().any(|l| l == "owner:{\"from\":\"popout\"}"), "{:?}", frame.log.borrow());
+    gf.leave(None);
+}
