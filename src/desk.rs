@@ -164,6 +164,8 @@ pub struct Desk {
     pub remote_wrapups: RwSignal<usize>,
     /// The state saved before a reload, until the desk knows whether it owns the phone.
     saved: StoredValue<Option<Value>>,
+    /// The state to return to once the line registers after a takeover.
+    state_after_sign_in: StoredValue<Option<AgentState>>,
     sources: StoredValue<Sources>,
     line: StoredValue<DemoLine>,
     next_call_id: StoredValue<u32>,
@@ -210,6 +212,7 @@ impl Desk {
             role: RwSignal::new(Role::Starting),
             remote_wrapups: RwSignal::new(0),
             saved: StoredValue::new(None),
+            state_after_sign_in: StoredValue::new(None),
             directory_more: RwSignal::new(false),
             finalized: StoredValue::new(Vec::new()),
             last_presence: StoredValue::new(String::new()),
@@ -474,7 +477,7 @@ impl Desk {
         self.publish(Outgoing::SetIcons(self.header_icons()));
     }
 
-    /// Opens the desktop in its own tab (the same settings, without topDomain: the tab is standalone) and
+    /// Opens the desktop in its own tab (the same settings; OpenFrame is off in a tab of its own) and
     /// moves the phone there. An open pop-out is brought forward instead.
     pub fn pop_out(&self) {
         let Some(w) = web_sys::window() else { return };
@@ -485,7 +488,8 @@ impl Desk {
         let query: Vec<String> = browser::query_string()
             .trim_start_matches('?')
             .split('&')
-            .filter(|kv| !kv.is_empty() && !kv.starts_with("topDomain=") && !kv.starts_with("popout="))
+            // topDomain stays: it names the ServiceNow instance; OpenFrame stays off in a top-level tab.
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("popout="))
             .map(str::to_string)
             .chain(["popout=1".to_string()])
             .collect();
@@ -524,10 +528,9 @@ impl Desk {
         let wants = browser::query_string().contains("popout=1");
         let g = Group::join(tabs::CHANNEL, tabs::LOCK, Box::new(DeskHost(*self)), wants);
         if let Some(opener) = web_sys::window().and_then(|w| w.opener().ok()).filter(|o| !o.is_null()) {
+            // The opener is another window (another realm): `instanceof Window` would be false.
             use wasm_bindgen::JsCast;
-            if let Ok(o) = opener.dyn_into::<web_sys::Window>() {
-                g.link(o);
-            }
+            g.link(opener.unchecked_into::<web_sys::Window>());
         }
         GROUP.with(|s| *s.borrow_mut() = Some(g));
         // The owner tells the other instances about every change (and every second anyway).
@@ -561,6 +564,8 @@ impl Desk {
             "muted": self.muted.get_untracked(),
             "line": line_key(&self.line_status.get_untracked()),
             "wrapups": self.wrapups.with_untracked(Vec::len),
+            // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out).
+            "ofConfig": self.sources.with_value(|s| s.openframe.clone()),
         })
     }
 
@@ -586,6 +591,10 @@ impl Desk {
             if self.line_status.get_untracked() != l {
                 self.line_status.set(l);
             }
+        }
+        if v["ofConfig"].is_object() && self.sources.with_value(|s| s.openframe.is_none()) {
+            self.sources.update_value(|s| s.openframe = Some(v["ofConfig"].clone()));
+            self.re_resolve();
         }
         let w = v["wrapups"].as_u64().unwrap_or(0) as usize;
         if self.remote_wrapups.get_untracked() != w {
@@ -704,14 +713,27 @@ impl Desk {
     /// This instance now owns the phone: takes over what the previous owner (or this tab before a reload)
     /// handed over, signs in and takes the calls back.
     fn adopt(&self, packet: Option<Value>) {
+        // Calls shown by a remote view belong to the owner that had them; calls made before the election
+        // (Starting) are this instance's own.
+        let was_remote = self.role.get_untracked() == Role::Remote;
         self.role.set(Role::Owner);
         let packet = packet.or_else(|| self.saved.get_value().filter(|p| p["at"].as_f64().map(|at| now_ms() - at < SNAPSHOT_TTL_MS).unwrap_or(false)));
         self.saved.set_value(None);
         let Some(p) = packet else {
-            // No packet: the latest drafts and activities are in storage.
+            // No packet: the latest drafts and activities are in storage. SIP calls this view showed for
+            // an owner that vanished cannot be taken back: they end (and are wrapped up) with that reason.
             self.wrapups.set(load_json(WRAPUPS_KEY).unwrap_or_default());
             self.outbox.set(load_json(OUTBOX_KEY).unwrap_or_default());
             self.outbox.update(|o| o.recover());
+            if self.is_sip() && was_remote {
+                let now = now_ms();
+                self.calls.update(|list| {
+                    for c in list.iter_mut() {
+                        c.end(EndReason::Failed(t::TAKE_BACK_FAILED.into()), now);
+                    }
+                });
+                self.after_call_change();
+            }
             return;
         };
         if let Ok(w) = serde_json::from_value::<Vec<WrapUp>>(p["wrapups"].clone()) {
@@ -774,7 +796,12 @@ impl Desk {
                 password: creds["password"].as_str().unwrap_or("").into(),
                 ice: serde_json::from_value(creds["ice"].clone()).unwrap_or_default(),
             };
+            browser::save(SIP_SERVER_KEY, &c.server);
+            browser::save(SIP_USER_KEY, &c.user);
+            // The agent's state comes back once the line is registered again.
+            let state = self.agent_state.get_untracked();
             sipline::sign_in(*self, c, resume);
+            self.state_after_sign_in.set_value(Some(state));
         }
         self.after_call_change();
         self.last_presence.set_value(String::new());
@@ -882,6 +909,13 @@ impl Desk {
         let up = status == LineStatus::Registered;
         self.line_status.set(status);
         let state = self.agent_state.get_untracked();
+        if up {
+            if let Some(s) = self.state_after_sign_in.get_value().take() {
+                self.state_after_sign_in.set_value(None);
+                self.set_agent_state(s);
+                return;
+            }
+        }
         if up && state == AgentState::Offline {
             self.set_agent_state(AgentState::NotReady(None));
         } else if !up && state != AgentState::Offline && self.is_sip() {

@@ -322,8 +322,9 @@ impl Group {
             }
             return;
         }
-        self.set_role(Role::Owner);
+        // The host learns it owns the phone (and what it was before) first, then the role changes.
         self.0.host.become_owner(packet);
+        self.set_role(Role::Owner);
         self.send("state", None, self.0.host.state());
     }
 
@@ -365,7 +366,9 @@ impl Group {
         }
         let t = now();
         let owner_alive = self.0.owner.borrow().as_ref().map(|(_, at)| t - at < OWNER_SILENT_MS).unwrap_or(false);
-        if owner_alive || t - self.0.started < 250.0 {
+        // A pop-out waits for the owner that opened it (a few seconds) rather than starting a phone of its own.
+        let patience = if self.0.wants.get() { 3_000.0 } else { 250.0 };
+        if owner_alive || t - self.0.started < patience {
             return;
         }
         let packet = self.0.orphan.borrow_mut().take().filter(|(_, at)| t - at < PACKET_TTL_MS).map(|(p, _)| p);

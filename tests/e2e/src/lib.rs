@@ -150,6 +150,8 @@ impl Browser {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:loggingPrefs": {"browser": "ALL"},
+            // "Leave the page with a live call?" is answered Leave (the tests close and reload mid-call).
+            "unhandledPromptBehavior": "accept",
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": [
@@ -288,6 +290,16 @@ impl Browser {
     pub fn window_handles(&self) -> Vec<String> {
         let v = self.call("GET", "/window/handles", None).unwrap();
         v.as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()).collect()
+    }
+
+    /// Closes the current window (as the agent closing the tab); switch to another one after.
+    pub fn close_window(&self) {
+        let _ = self.call("DELETE", "/window", None);
+    }
+
+    /// Waits for a window other than `known` and returns its handle.
+    pub fn new_window(&self, known: &[String]) -> String {
+        self.wait_for("a new window", || self.window_handles().into_iter().find(|h| !known.contains(h)))
     }
 
     pub fn switch_window(&self, handle: &str) {
@@ -601,4 +613,122 @@ pub fn first_call_state(b: &Browser) -> String {
         .as_str()
         .unwrap_or("")
         .to_string()
+}
+
+/// A desktop on the SIP line, signed in as `user`.
+pub fn desktop(sb: &Sandbox, k: &Kamailio, name: &str, user: &str) -> Browser {
+    let b = Browser::start(name, 1280, 800);
+    b.goto(&format!("{}?demo=0", sb.desktop_url));
+    b.find(".desk[data-loaded=true]");
+    sip_sign_in(&b, k, user);
+    b
+}
+
+/// Signs the desktop in the current frame in to Kamailio as `user` (password "secret") and waits for it.
+pub fn sip_sign_in(b: &Browser, k: &Kamailio, user: &str) {
+    b.send_keys(&b.find("[data-testid=sip-server]"), &k.ws_url());
+    b.send_keys(&b.find("[data-testid=sip-user]"), user);
+    b.send_keys(&b.find("[data-testid=sip-password]"), "secret");
+    b.click(&b.find("[data-testid=sign-in-button]"));
+    wait_text(b, "[data-testid=line]", "SIP ready");
+}
+
+pub fn wait_text(b: &Browser, css: &str, want: &str) {
+    b.wait_for(&format!("{css} = {want}"), || {
+        let el = b.try_find(css)?;
+        (b.text(&el) == want).then_some(())
+    });
+}
+
+pub fn set_state(b: &Browser, key: &str) {
+    b.exec(
+        "const s = document.querySelector('[data-testid=agent-state]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
+        json!([key]),
+    );
+}
+
+pub fn dial(b: &Browser, number: &str) {
+    b.send_keys(&b.find("[data-testid=dial-input]"), number);
+    b.click(&b.find("[data-testid=dial-button]"));
+}
+
+/// The state of the call card that shows `party` (or of the only card).
+pub fn call_attr(b: &Browser, nth: usize, attr: &str) -> Option<String> {
+    let v = b.exec(
+        "const c = document.querySelectorAll('[data-testid=call]')[arguments[0]]; return c ? c.getAttribute(arguments[1]) : null;",
+        json!([nth, attr]),
+    );
+    v.as_str().map(str::to_string)
+}
+
+pub fn wait_state(b: &Browser, nth: usize, want: &str) {
+    b.wait_for(&format!("call {nth} {want}"), || (call_attr(b, nth, "data-state").as_deref() == Some(want)).then_some(()));
+}
+
+pub fn rx(b: &Browser, nth: usize) -> u64 {
+    call_attr(b, nth, "data-rx").and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
+pub fn wait_rx_above(b: &Browser, nth: usize, n: u64) -> u64 {
+    b.wait_for(&format!("call {nth} receiving audio"), || {
+        let v = rx(b, nth);
+        (v > n).then_some(v)
+    })
+}
+
+pub fn click_in_card(b: &Browser, nth: usize, testid: &str) {
+    b.exec(
+        "document.querySelectorAll('[data-testid=call]')[arguments[0]].querySelector('[data-testid=' + arguments[1] + ']').click()",
+        json!([nth, testid]),
+    );
+}
+
+pub fn answer(b: &Browser) {
+    let btn = b.wait_for("answer button", || b.find_all("[data-testid=call] button").into_iter().find(|x| b.text(x) == "Answer"));
+    b.click(&btn);
+}
+
+/// Enters the desktop's frame in the sandbox page (from wherever the session is).
+pub fn enter(b: &Browser) {
+    b.top_frame();
+    let f = b.find("iframe[name=gsft_openframe]");
+    b.enter_frame(&f);
+    b.find(".desk[data-loaded=true]");
+}
+
+/// Clicks "Sign in to ServiceNow" and "Allow" in the consent popup; back in the desktop's frame after.
+pub fn consent(b: &Browser) {
+    enter(b);
+    b.click(&b.find("#tab-diagnostics"));
+    let main = b.window_handles()[0].clone();
+    b.click(&b.find("[data-testid=sn-sign-in]"));
+    let popup = b.wait_for("sign-in window", || b.window_handles().into_iter().find(|h| *h != main));
+    b.switch_window(&popup);
+    b.click(&b.find("#allow"));
+    b.wait_for("sign-in window closes", || (b.window_handles().len() == 1).then_some(()));
+    b.switch_window(&main);
+    enter(b);
+}
+
+/// Signs in through the consent popup; leaves the browser inside the desktop's frame.
+pub fn sn_sign_in(b: &Browser) {
+    consent(b);
+    b.click(&b.find("#tab-diagnostics"));
+    b.wait_for("signed in", || (b.text(&b.find("[data-testid=sn-state]")) == "Signed in").then_some(()));
+}
+
+pub fn ring(b: &Browser, name: &str, number: &str) {
+    b.top_frame();
+    b.exec("window.sandboxSend('openframe_communication', {type: 'INCOMING_CALL', data: {name: arguments[0], phoneNumber: arguments[1]}})", json!([name, number]));
+}
+
+/// The sandbox's content title (the record ServiceNow shows).
+pub fn title(b: &Browser) -> String {
+    b.top_frame();
+    b.text(&b.find("#content-title"))
+}
+
+pub fn journal(sb: &Sandbox, table: &str, id: &str) -> Vec<String> {
+    let v: Value = ureq::get(&format!("{}/sandbox/record/{table}/{id}", sb.origin)).call().unwrap().into_json().unwrap();
+    v["activity"].as_array().unwrap().iter().map(|j| j["value"].as_str().unwrap().to_string()).collect()
 }

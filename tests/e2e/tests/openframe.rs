@@ -1,6 +1,6 @@
 //! OpenFrame end to end: the release build in the sandbox's OpenFrame host, at different origins.
 
-use e2e::{Browser, Page, Sandbox};
+use e2e::{enter, Browser, Page, Sandbox};
 use serde_json::{json, Value};
 
 fn enc(s: &str) -> String {
@@ -8,16 +8,10 @@ fn enc(s: &str) -> String {
         .replace('"', "%22").replace('{', "%7B").replace('}', "%7D").replace('\n', "%0A").replace(' ', "%20")
 }
 
-fn enter_desktop(b: &Browser) {
-    b.top_frame();
-    let frame = b.find("iframe[name=gsft_openframe]");
-    b.enter_frame(&frame);
-    b.find(".desk[data-loaded=true]");
-}
 
 fn open(b: &Browser, sb: &Sandbox, query: &str) {
     b.goto(&format!("{}/{query}", sb.origin));
-    enter_desktop(b);
+    enter(b);
 }
 
 /// Waits until the desktop's Status panel shows this OpenFrame state.
@@ -73,7 +67,7 @@ fn handshake_config_icons_and_presence() {
     let src = b.exec("return document.querySelector('#of-icons img').src", json!([]));
     assert!(src.as_str().unwrap().starts_with(&sb.desktop_url), "icons are served by the desktop: {src}");
     b.click(&mute);
-    enter_desktop(&b);
+    enter(&b);
     b.find("[data-testid=muted]");
     b.top_frame();
     b.wait_for("icon shows Unmute", || {
@@ -96,7 +90,7 @@ fn click_to_call_attaches_the_case_and_screen_pop_opens_it() {
     b.click(&link);
     assert_eq!(b.text(&b.find("#content-title")), "Case - CS0001001");
     b.click(&b.find("button[data-c2c='(415) 555-0123']"));
-    enter_desktop(&b);
+    enter(&b);
     let card = b.find("[data-testid=call]");
     assert_eq!(b.text(&b.find("[data-testid=party]")), "Beth Anglin", "the contact that came with the click names the party");
     assert!(b.text(&b.find("[data-testid=call]")).contains("+14155550123"), "the number, normalized to E.164");
@@ -109,7 +103,7 @@ fn click_to_call_attaches_the_case_and_screen_pop_opens_it() {
     b.top_frame();
     b.click(&b.find("#nav-home"));
     assert_eq!(b.text(&b.find("#content-title")), "Home");
-    enter_desktop(&b);
+    enter(&b);
     b.click(&b.find("[data-testid=call-record]"));
     b.top_frame();
     b.wait_for("case form in the main area", || (b.text(&b.find("#content-title")) == "Case - CS0001001").then_some(()));
@@ -129,7 +123,7 @@ fn incoming_call_shows_the_frame_with_caller_title() {
     b.click(&b.find("#openframe-toggle"));
     assert_eq!(b.exec("return document.getElementById('openframe').hidden", json!([])), json!(true));
     // The frame is hidden: trigger the demo line's incoming call from inside it.
-    enter_desktop(&b);
+    enter(&b);
     b.exec("document.querySelector('#tab-phone').click()", json!([]));
     b.wait_for("phone panel", || b.exec("return document.querySelector('[data-testid=simulate-incoming]') !== null", json!([])).as_bool().filter(|x| *x));
     b.exec("document.querySelector('[data-testid=simulate-incoming]').click()", json!([]));
@@ -137,7 +131,7 @@ fn incoming_call_shows_the_frame_with_caller_title() {
     b.wait_for("frame shown", || (b.exec("return document.getElementById('openframe').hidden", json!([])) == json!(false)).then_some(()));
     b.wait_for("caller in the title", || (b.text(&b.find("#of-title")) == "Beth Anglin").then_some(()));
     assert!(b.text(&b.find("#of-subtitle")).contains("+14155550123"));
-    enter_desktop(&b);
+    enter(&b);
     let answer = b.wait_for("answer button", || b.find_all("button").into_iter().find(|x| b.text(x) == "Answer"));
     b.click(&answer);
     b.top_frame();
@@ -153,7 +147,7 @@ fn the_sandbox_rings_the_demo_line() {
     b.top_frame();
     b.click(&b.find("#demo-call"));
     b.wait_for("caller in the title", || (b.text(&b.find("#of-title")) == "Beth Anglin").then_some(()));
-    enter_desktop(&b);
+    enter(&b);
     b.click(&b.find("#tab-phone"));
     assert_eq!(b.text(&b.find("[data-testid=party]")), "Beth Anglin");
     assert_eq!(b.attr(&b.find("[data-testid=call]"), "data-state").as_deref(), Some("Alerting"));
@@ -173,7 +167,7 @@ fn before_destroy_persists_state() {
     assert_eq!(b.exec("return sessionStorage.getItem('agent-desktop.snapshot')", json!([])), Value::Null);
     b.top_frame();
     b.exec("window.sandboxSend('openframe_before_destroy')", json!([]));
-    enter_desktop(&b);
+    enter(&b);
     let saved = b.wait_for("snapshot saved", || {
         b.exec("return sessionStorage.getItem('agent-desktop.snapshot')", json!([])).as_str().map(str::to_string)
     });
@@ -183,7 +177,7 @@ fn before_destroy_persists_state() {
     // ServiceNow reloads: the desktop comes back in the state the agent left it.
     b.top_frame();
     b.exec("location.reload()", json!([]));
-    enter_desktop(&b);
+    enter(&b);
     let state = b.wait_for("state restored", || {
         let v = b.exec("return document.querySelector('[data-testid=agent-state]').value", json!([]));
         (v == json!("not-ready:Lunch")).then_some(v)
@@ -199,7 +193,7 @@ fn wrong_top_domain_is_refused_with_a_clear_error_and_no_traffic() {
     let wrong = "https://other.service-now.com";
     b.exec("document.getElementById('protocol-log').textContent = ''; document.getElementById('gsft_openframe').src = arguments[0];",
         json!([format!("{}?topDomain={}", sb.desktop_url, enc(wrong))]));
-    enter_desktop(&b);
+    enter(&b);
     wait_phase(&b, "Refused");
     let problem = b.text(&b.find("[data-testid=of-problem]"));
     assert!(problem.contains(wrong) && problem.contains(&sb.origin), "{problem}");
@@ -238,7 +232,7 @@ setInterval(() => {{
     ));
     let b = Browser::start("third_origin", 1280, 800);
     b.goto(&evil.url);
-    enter_desktop(&b);
+    enter(&b);
     std::thread::sleep(std::time::Duration::from_millis(1500));
     b.click(&b.find("#tab-diagnostics"));
     let phase = b.text(&b.find("[data-testid=of-phase]"));
@@ -256,13 +250,13 @@ setInterval(() => parent.frames['gsft_openframe'].postMessage({c2c}, '*'), 200);
         c2c = forged("openframe_communication", "{type:'OUTGOING_CALL',data:{metaData:{phoneNumber:'+19005550100'},data:[]}}"),
     ));
     b.goto(&format!("{}/", sb.origin));
-    enter_desktop(&b);
+    enter(&b);
     wait_phase(&b, "Connected");
     let accepted_before = counter(&b, "of-accepted");
     b.top_frame();
     b.exec("const f = document.createElement('iframe'); f.src = arguments[0]; document.body.appendChild(f);", json!([sibling.url]));
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    enter_desktop(&b);
+    enter(&b);
     b.click(&b.find("#tab-diagnostics"));
     let dropped = b.text(&b.find("[data-testid=of-dropped]"));
     let wrong_source: u64 = dropped.split("source ").nth(1).unwrap().split(',').next().unwrap().parse().unwrap();

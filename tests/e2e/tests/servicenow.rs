@@ -1,52 +1,9 @@
 //! ServiceNow data end to end: the desktop (release build, its own origin) against the sandbox's Table API,
 //! OAuth and CORS at another origin.
 
-use e2e::{finish_wrap_up, first_call_state, Browser, Sandbox};
+use e2e::{consent, enter, finish_wrap_up, first_call_state, journal, ring, sn_sign_in, title, Browser, Sandbox};
 use serde_json::{json, Value};
 use std::time::Duration;
-
-fn enter(b: &Browser) {
-    b.top_frame();
-    let f = b.find("iframe[name=gsft_openframe]");
-    b.enter_frame(&f);
-    b.find(".desk[data-loaded=true]");
-}
-
-/// Clicks "Sign in to ServiceNow" and "Allow" in the consent popup; back in the desktop's frame after.
-fn consent(b: &Browser) {
-    enter(b);
-    b.click(&b.find("#tab-diagnostics"));
-    let main = b.window_handles()[0].clone();
-    b.click(&b.find("[data-testid=sn-sign-in]"));
-    let popup = b.wait_for("sign-in window", || b.window_handles().into_iter().find(|h| *h != main));
-    b.switch_window(&popup);
-    b.click(&b.find("#allow"));
-    b.wait_for("sign-in window closes", || (b.window_handles().len() == 1).then_some(()));
-    b.switch_window(&main);
-    enter(b);
-}
-
-/// Signs in through the consent popup; leaves the browser inside the desktop's frame.
-fn sign_in(b: &Browser) {
-    consent(b);
-    b.click(&b.find("#tab-diagnostics"));
-    b.wait_for("signed in", || (b.text(&b.find("[data-testid=sn-state]")) == "Signed in").then_some(()));
-}
-
-fn ring(b: &Browser, name: &str, number: &str) {
-    b.top_frame();
-    b.exec("window.sandboxSend('openframe_communication', {type: 'INCOMING_CALL', data: {name: arguments[0], phoneNumber: arguments[1]}})", json!([name, number]));
-}
-
-fn title(b: &Browser) -> String {
-    b.top_frame();
-    b.text(&b.find("#content-title"))
-}
-
-fn journal(sb: &Sandbox, table: &str, id: &str) -> Vec<String> {
-    let v: Value = ureq::get(&format!("{}/sandbox/record/{table}/{id}", sb.origin)).call().unwrap().into_json().unwrap();
-    v["activity"].as_array().unwrap().iter().map(|j| j["value"].as_str().unwrap().to_string()).collect()
-}
 
 fn faults(sb: &Sandbox, body: Value) {
     ureq::post(&format!("{}/sandbox/faults", sb.origin)).send_json(body).unwrap();
@@ -59,7 +16,7 @@ fn sign_in_directory_and_screen_pops() {
     let sb = Sandbox::start(&[]);
     let b = Browser::start("sn_pops", 1280, 800);
     b.goto(&format!("{}/", sb.origin));
-    sign_in(&b);
+    sn_sign_in(&b);
     // Directory: ServiceNow contacts join the search.
     b.click(&b.find("#tab-directory"));
     b.send_keys(&b.find("[data-testid=directory-search]"), "Scully");
@@ -96,7 +53,7 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     let sb = Sandbox::start(&[]);
     let b = Browser::start("sn_notes", 1280, 800);
     b.goto(&format!("{}/", sb.origin));
-    sign_in(&b);
+    sn_sign_in(&b);
     let case_id = "ca5e0000000000000000000000000003";
     // Click-to-call from case CS0001003.
     b.top_frame();
@@ -187,7 +144,7 @@ fn missing_cors_set_up_is_explained_to_the_agent() {
     let sb = Sandbox::start(&["--no-cors"]);
     let b = Browser::start("sn_no_cors", 1280, 800);
     b.goto(&format!("{}/", sb.origin));
-    sign_in(&b);
+    sn_sign_in(&b);
     b.click(&b.find("#tab-phone"));
     b.send_keys(&b.find("[data-testid=dial-input]"), "2002");
     b.click(&b.find("[data-testid=dial-button]"));

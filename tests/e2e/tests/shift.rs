@@ -1,7 +1,7 @@
 //! A slice of an agent's shift on the demo line, inside the sandbox: state, an incoming call, hold,
 //! transfer, an outgoing call from the dial pad, wrap-ups; layout at three sizes; accessible names.
 
-use e2e::{finish_wrap_up, first_call_state, Browser, Sandbox, LAYOUT_PROBLEMS};
+use e2e::{enter, finish_wrap_up, first_call_state, Browser, Sandbox, LAYOUT_PROBLEMS};
 use serde_json::{json, Value};
 
 
@@ -20,12 +20,6 @@ fn unnamed_controls(b: &Browser) -> Vec<String> {
         .collect()
 }
 
-fn enter(b: &Browser) {
-    b.top_frame();
-    let f = b.find("iframe[name=gsft_openframe]");
-    b.enter_frame(&f);
-    b.find(".desk[data-loaded=true]");
-}
 
 
 fn wait_state(b: &Browser, want: &str) {

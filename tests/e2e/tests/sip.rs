@@ -2,78 +2,9 @@
 //! Debian's Kamailio over WebSocket, calling each other with real WebRTC audio on loopback; sipp as a
 //! scripted far end.
 
-use e2e::{Browser, Kamailio, Sandbox, Sipp};
+use e2e::{answer, call_attr, click_in_card, desktop, dial, rx, set_state, sip_sign_in, wait_rx_above, wait_state, wait_text, Browser, Kamailio, Sandbox, Sipp};
 use serde_json::json;
 use std::time::Duration;
-
-/// A desktop on the SIP line, signed in as `user`.
-fn desktop(sb: &Sandbox, k: &Kamailio, name: &str, user: &str) -> Browser {
-    let b = Browser::start(name, 1280, 800);
-    b.goto(&format!("{}?demo=0", sb.desktop_url));
-    b.find(".desk[data-loaded=true]");
-    let server = b.find("[data-testid=sip-server]");
-    b.send_keys(&server, &k.ws_url());
-    b.send_keys(&b.find("[data-testid=sip-user]"), user);
-    b.send_keys(&b.find("[data-testid=sip-password]"), "secret");
-    b.click(&b.find("[data-testid=sign-in-button]"));
-    wait_text(&b, "[data-testid=line]", "SIP ready");
-    b
-}
-
-fn wait_text(b: &Browser, css: &str, want: &str) {
-    b.wait_for(&format!("{css} = {want}"), || {
-        let el = b.try_find(css)?;
-        (b.text(&el) == want).then_some(())
-    });
-}
-
-fn set_state(b: &Browser, key: &str) {
-    b.exec(
-        "const s = document.querySelector('[data-testid=agent-state]'); s.value = arguments[0]; s.dispatchEvent(new Event('change'));",
-        json!([key]),
-    );
-}
-
-fn dial(b: &Browser, number: &str) {
-    b.send_keys(&b.find("[data-testid=dial-input]"), number);
-    b.click(&b.find("[data-testid=dial-button]"));
-}
-
-/// The state of the call card that shows `party` (or of the only card).
-fn call_attr(b: &Browser, nth: usize, attr: &str) -> Option<String> {
-    let v = b.exec(
-        "const c = document.querySelectorAll('[data-testid=call]')[arguments[0]]; return c ? c.getAttribute(arguments[1]) : null;",
-        json!([nth, attr]),
-    );
-    v.as_str().map(str::to_string)
-}
-
-fn wait_state(b: &Browser, nth: usize, want: &str) {
-    b.wait_for(&format!("call {nth} {want}"), || (call_attr(b, nth, "data-state").as_deref() == Some(want)).then_some(()));
-}
-
-fn rx(b: &Browser, nth: usize) -> u64 {
-    call_attr(b, nth, "data-rx").and_then(|v| v.parse().ok()).unwrap_or(0)
-}
-
-fn wait_rx_above(b: &Browser, nth: usize, n: u64) -> u64 {
-    b.wait_for(&format!("call {nth} receiving audio"), || {
-        let v = rx(b, nth);
-        (v > n).then_some(v)
-    })
-}
-
-fn click_in_card(b: &Browser, nth: usize, testid: &str) {
-    b.exec(
-        "document.querySelectorAll('[data-testid=call]')[arguments[0]].querySelector('[data-testid=' + arguments[1] + ']').click()",
-        json!([nth, testid]),
-    );
-}
-
-fn answer(b: &Browser) {
-    let btn = b.wait_for("answer button", || b.find_all("[data-testid=call] button").into_iter().find(|x| b.text(x) == "Answer"));
-    b.click(&btn);
-}
 
 #[test]
 fn two_desktops_call_talk_hold_dtmf_and_hang_up() {
@@ -319,11 +250,7 @@ fn an_ivr_call_with_x_headers_pops_its_case_in_servicenow() {
     let frame = b.find("iframe[name=gsft_openframe]");
     b.enter_frame(&frame);
     b.find(".desk[data-loaded=true]");
-    b.send_keys(&b.find("[data-testid=sip-server]"), &k.ws_url());
-    b.send_keys(&b.find("[data-testid=sip-user]"), "1001");
-    b.send_keys(&b.find("[data-testid=sip-password]"), "secret");
-    b.click(&b.find("[data-testid=sign-in-button]"));
-    wait_text(&b, "[data-testid=line]", "SIP ready");
+    sip_sign_in(&b, &k, "1001");
     set_state(&b, "ready");
     let mut sipp = Sipp::start("incoming_cancel.xml", &k, "1001");
     wait_state(&b, 0, "Alerting");

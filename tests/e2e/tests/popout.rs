@@ -1,0 +1,199 @@
+//! One owner of the phone across windows, end to end: the desktop in the sandbox's OpenFrame frame (another
+//! site than the desktop: its storage, BroadcastChannel and locks are partitioned away from a top-level tab)
+//! pops out into its own tab mid-call, the frame stays a remote view that still dials and shows screen pops,
+//! closing the pop-out brings the phone back, and a reload of the ServiceNow page takes the call back.
+//! The far end is another desktop on Kamailio; audio is real WebRTC on loopback.
+
+use e2e::{
+    answer, click_in_card, desktop, dial, enter, finish_wrap_up, journal, rx, set_state, sip_sign_in, sn_sign_in,
+    title, wait_rx_above, wait_state, Browser, Kamailio, Sandbox,
+};
+use serde_json::json;
+use std::time::Duration;
+
+/// Charlie Whitherspoon's number in the sandbox (his case is CS0001003): the far end registers as it, so
+/// screen pops and click-to-call find him.
+const CHARLIE: &str = "+442079460958";
+const CHARLIE_CASE: &str = "ca5e0000000000000000000000000003";
+const BETH_CASE: &str = "ca5e0000000000000000000000000001";
+
+/// Live call cards in the current document.
+fn live_cards(b: &Browser) -> u64 {
+    b.exec("return [...document.querySelectorAll('[data-testid=call]')].filter(c => !c.dataset.state.startsWith('Ended')).length", json!([]))
+        .as_u64()
+        .unwrap()
+}
+
+/// Clicks "Clear" (removes ended calls) when there is one.
+fn clear_ended(b: &Browser) {
+    b.exec("const c = [...document.querySelectorAll('[data-testid=call] button')].find(x => x.textContent === 'Clear'); if (c) c.click();", json!([]));
+}
+
+/// Audio is flowing into `b`'s first call now: its received-packet count grows by 40 within a few seconds.
+fn audio_flowing(b: &Browser, who: &str) -> (u64, u64) {
+    let start = rx(b, 0);
+    let end = b.wait_for(&format!("audio flowing into {who}"), || {
+        std::thread::sleep(Duration::from_millis(250));
+        let now = rx(b, 0);
+        (now > start + 40).then_some(now)
+    });
+    (start, end)
+}
+
+fn show_form(b: &Browser, table: &str, sys_id: &str) {
+    b.top_frame();
+    b.exec("window.sandboxShowForm(arguments[0], 'sys_id=' + arguments[1])", json!([table, sys_id]));
+}
+
+/// The agent in the sandbox page: signed in to ServiceNow and, in the frame, to Kamailio as 1001; Ready.
+fn agent(sb: &Sandbox, k: &Kamailio, name: &str) -> Browser {
+    let a = Browser::start(name, 1280, 800);
+    a.goto(&format!("{}/", sb.origin));
+    sn_sign_in(&a);
+    a.click(&a.find("#tab-phone"));
+    sip_sign_in(&a, k, "1001");
+    set_state(&a, "ready");
+    a
+}
+
+#[test]
+fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_brings_the_phone_back() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&["--desktop-query", "demo=0"]);
+    let a = agent(&sb, &k, "popout_agent");
+    let c = desktop(&sb, &k, "popout_charlie", CHARLIE);
+    set_state(&c, "ready");
+
+    // 1. Charlie calls; the frame pops his case and the agent answers there.
+    dial(&c, "1001");
+    a.wait_for("Charlie's case popped", || (title(&a) == "Case - CS0001003").then_some(()));
+    enter(&a);
+    answer(&a);
+    wait_state(&a, 0, "Connected");
+    wait_rx_above(&a, 0, 50);
+
+    // 2. Pop out mid-call: the new tab takes the phone and the call (INVITE with Replaces to Charlie).
+    let main = a.window_handles()[0].clone();
+    a.click(&a.find("[data-testid=pop-out]"));
+    let popout = a.new_window(&[main.clone()]);
+    a.switch_window(&popout);
+    a.find(".desk[data-loaded=true]");
+    a.wait_for("the pop-out owns the line", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
+    wait_state(&a, 0, "Connected");
+    let (p0, p1) = audio_flowing(&a, "the pop-out");
+    assert!(a.try_find("[data-testid=remote-phone]").is_none(), "the pop-out has the phone");
+    assert_eq!(live_cards(&a), 1);
+    // Charlie still has one call (the same card, not a second call), with audio from the pop-out: the frame's
+    // audio session is closed, so what arrives now comes from the new owner.
+    assert_eq!(live_cards(&c), 1, "the takeover continues Charlie's call");
+    wait_state(&c, 0, "Connected");
+    let (c0, c1) = audio_flowing(&c, "Charlie after the pop-out");
+    eprintln!("pop-out audio: pop-out rx {p0} -> {p1}, Charlie rx {c0} -> {c1}");
+    a.shot("popout-owner.png");
+
+    // The frame is a remote view of the same call.
+    a.switch_window(&main);
+    enter(&a);
+    a.find("[data-testid=remote-phone]");
+    wait_state(&a, 0, "Connected");
+    a.shot("popout-frame-remote.png");
+
+    // 3. Hang up from the frame: the command goes to the pop-out; the wrap-up is done there and the
+    //    activity reaches the case with the ServiceNow sign-in the frame handed over.
+    click_in_card(&a, 0, "hang-up");
+    wait_state(&c, 0, "Ended(RemoteHungUp)");
+    // Charlie's own desktop wraps up too (until then it refuses calls as busy).
+    finish_wrap_up(&c, "Resolved", "Called the agent");
+    clear_ended(&c);
+    a.wait_for("the frame says where the wrap-up is", || a.try_find("[data-testid=remote-wrapup]"));
+    a.switch_window(&popout);
+    wait_state(&a, 0, "Ended(HungUp)");
+    finish_wrap_up(&a, "Resolved", "Talked through the pop-out");
+    a.wait_for("the note on Charlie's case", || {
+        std::thread::sleep(Duration::from_millis(500));
+        journal(&sb, "sn_customerservice_case", CHARLIE_CASE).into_iter().find(|n| n.contains("Talked through the pop-out"))
+    });
+    clear_ended(&a);
+
+    // 4. Click-to-call in ServiceNow while popped out: the pop-out dials, with the case attached.
+    a.switch_window(&main);
+    show_form(&a, "sn_customerservice_case", CHARLIE_CASE);
+    a.click(&a.find("button[data-c2c='+44 20 7946 0958']"));
+    wait_state(&c, 0, "Alerting");
+    assert_eq!(c.text(&c.find("[data-testid=party]")), "1001", "Charlie's phone rings from the agent");
+    a.switch_window(&popout);
+    a.wait_for("the pop-out placed the call", || (live_cards(&a) == 1).then_some(()));
+    assert_eq!(a.text(&a.find("[data-testid=call-record]")), "CS0001003");
+    // The agent cancels it there.
+    click_in_card(&a, 0, "hang-up");
+    wait_state(&c, 0, "Ended(Missed)");
+    clear_ended(&c);
+    a.wait_for("the call ended", || (live_cards(&a) == 0).then_some(()));
+    clear_ended(&a);
+
+    // 5. A screen pop from the owner opens the record in ServiceNow (the frame shows it).
+    a.switch_window(&main);
+    show_form(&a, "sn_customerservice_case", BETH_CASE);
+    a.wait_for("another record on screen", || (title(&a) == "Case - CS0001001").then_some(()));
+    dial(&c, "1001");
+    a.wait_for("Charlie's case popped from the pop-out", || (title(&a) == "Case - CS0001003").then_some(()));
+    // Answer from the frame (a command to the owner).
+    enter(&a);
+    a.wait_for("the frame shows the ringing call", || (live_cards(&a) == 1).then_some(()));
+    answer(&a);
+    a.switch_window(&popout);
+    wait_state(&a, 0, "Connected");
+    audio_flowing(&a, "the pop-out");
+
+    // 6. Pop-in: the agent closes the pop-out mid-call; the frame signs in again and takes the call back.
+    a.close_window();
+    a.switch_window(&main);
+    enter(&a);
+    a.wait_for("the frame has the phone again", || a.try_find("[data-testid=remote-phone]").is_none().then_some(()));
+    a.wait_for("the frame is registered", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
+    wait_state(&a, 0, "Connected");
+    let (f0, f1) = audio_flowing(&a, "the frame after pop-in");
+    assert_eq!(live_cards(&c), 1, "still one call for Charlie");
+    let (c2, c3) = audio_flowing(&c, "Charlie after pop-in");
+    eprintln!("pop-in audio: frame rx {f0} -> {f1}, Charlie rx {c2} -> {c3}");
+    click_in_card(&c, 0, "hang-up");
+    wait_state(&a, 0, "Ended(RemoteHungUp)");
+}
+
+#[test]
+fn reloading_the_servicenow_page_mid_call_takes_the_call_back_with_its_timer() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&["--desktop-query", "demo=0"]);
+    let a = Browser::start("reload_agent", 1280, 800);
+    a.goto(&format!("{}/", sb.origin));
+    enter(&a);
+    sip_sign_in(&a, &k, "1001");
+    set_state(&a, "ready");
+    let c = desktop(&sb, &k, "reload_far_end", "1002");
+    set_state(&c, "ready");
+    dial(&a, "1002");
+    wait_state(&c, 0, "Alerting");
+    answer(&c);
+    wait_state(&a, 0, "Connected");
+    wait_rx_above(&a, 0, 50);
+    std::thread::sleep(Duration::from_secs(3));
+    let timer_before = a.text(&a.find("[data-testid=timer]"));
+
+    // The ServiceNow page reloads (the frame is destroyed with it).
+    a.top_frame();
+    a.exec("location.reload()", json!([]));
+    enter(&a);
+    // The call is shown at once from the saved state, then taken back (sign-in, INVITE with Replaces).
+    wait_state(&a, 0, "Connected");
+    a.wait_for("registered again", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
+    let (r0, r1) = audio_flowing(&a, "the reloaded frame");
+    let timer_after = a.text(&a.find("[data-testid=timer]"));
+    assert!(timer_after > timer_before, "the timer carried on: {timer_before} -> {timer_after}");
+    assert_eq!(live_cards(&c), 1, "the far end still has one call");
+    let (c0, c1) = audio_flowing(&c, "the far end after the reload");
+    eprintln!("reload audio: frame rx {r0} -> {r1}, far end rx {c0} -> {c1}; timer {timer_before} -> {timer_after}");
+    // The agent state survived too.
+    assert_eq!(a.exec("return document.querySelector('[data-testid=agent-state]').value", json!([])), json!("ready"));
+    click_in_card(&a, 0, "hang-up");
+    wait_state(&c, 0, "Ended(RemoteHungUp)");
+}
