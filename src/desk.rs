@@ -281,18 +281,28 @@ impl Desk {
                 g.leave(packet);
             }
         });
-        // Closing or reloading with a live call asks first (the call could not always be taken back).
+        if let Some(w) = web_sys::window() {
+            let _ = w.add_event_listener_with_callback("pagehide", cb.as_ref().unchecked_ref());
+        }
+        cb.forget();
+        self.guard_unload();
+    }
+
+    /// Closing or reloading the window that has the phone, with a live call, asks first (the call cannot
+    /// always be taken back).
+    pub fn guard_unload(&self) {
+        use wasm_bindgen::JsCast;
+        let desk = *self;
         let ask = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
-            if desk.is_owner() && desk.calls.with_untracked(|c| c.iter().any(Call::is_live)) {
+            let live = desk.calls.try_with_untracked(|c| c.iter().any(Call::is_live)).unwrap_or(false);
+            if live && desk.role.try_get_untracked() != Some(Role::Remote) {
                 ev.prevent_default();
                 let _ = js_sys::Reflect::set(&ev, &"returnValue".into(), &"".into());
             }
         });
         if let Some(w) = web_sys::window() {
-            let _ = w.add_event_listener_with_callback("pagehide", cb.as_ref().unchecked_ref());
             let _ = w.add_event_listener_with_callback("beforeunload", ask.as_ref().unchecked_ref());
         }
-        cb.forget();
         ask.forget();
     }
 
@@ -469,7 +479,7 @@ impl Desk {
     }
 
     pub fn toggle_mute(&self) {
-        if self.relay(json!({"c": "mute"})) {
+        if self.relay_id("mute", 0) {
             return;
         }
         self.muted.update(|m| *m = !*m);
@@ -521,6 +531,10 @@ impl Desk {
             g.command(cmd);
         }
         true
+    }
+
+    fn relay_id(&self, c: &str, id: u32) -> bool {
+        !self.is_owner() && self.relay(json!({"c": c, "id": id}))
     }
 
     /// Joins the group of this desktop's instances (a pop-out asks for the phone at once).
@@ -608,7 +622,7 @@ impl Desk {
         let text = |k: &str| v[k].as_str().unwrap_or("").to_string();
         match v["c"].as_str().unwrap_or("") {
             "dial" => {
-                let record = serde_json::from_value(v["record"].clone()).ok();
+                let record = v["record"].as_str().and_then(|r| serde_json::from_str(r).ok());
                 if let Some(id) = self.dial(&text("number"), record) {
                     let name = text("name");
                     if !name.is_empty() {
@@ -690,11 +704,12 @@ impl Desk {
             "muted": self.muted.get_untracked(),
             "nextId": self.next_call_id.get_value(),
             "sip": (!creds.server.is_empty()).then(|| json!({"server": creds.server, "domain": creds.domain, "user": creds.user,
-                "password": creds.password, "ice": creds.ice})),
+                "password": creds.password, "ice": creds.ice.join(" ")})),
             "resume": resume.iter().map(|r| json!({"id": r.id, "target": r.target, "replaces": r.replaces,
                 "held": r.held || held.contains(&r.id)})).collect::<Vec<_>>(),
-            "wrapups": self.wrapups.get_untracked(),
-            "outbox": self.outbox.get_untracked(),
+            // As stored (the same text as in localStorage).
+            "wrapups": serde_json::to_string(&self.wrapups.get_untracked()).unwrap_or_default(),
+            "outbox": serde_json::to_string(&self.outbox.get_untracked()).unwrap_or_default(),
             "sn": service::token_text(),
         })
     }
@@ -736,11 +751,11 @@ impl Desk {
             }
             return;
         };
-        if let Ok(w) = serde_json::from_value::<Vec<WrapUp>>(p["wrapups"].clone()) {
+        if let Some(Ok(w)) = p["wrapups"].as_str().map(serde_json::from_str::<Vec<WrapUp>>) {
             self.wrapups.set(w);
             save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
         }
-        if let Ok(mut o) = serde_json::from_value::<Outbox>(p["outbox"].clone()) {
+        if let Some(Ok(mut o)) = p["outbox"].as_str().map(serde_json::from_str::<Outbox>) {
             o.recover();
             self.outbox.set(o);
             self.save_outbox();
@@ -794,7 +809,7 @@ impl Desk {
                 domain: creds["domain"].as_str().unwrap_or("").into(),
                 user: creds["user"].as_str().unwrap_or("").into(),
                 password: creds["password"].as_str().unwrap_or("").into(),
-                ice: serde_json::from_value(creds["ice"].clone()).unwrap_or_default(),
+                ice: creds["ice"].as_str().unwrap_or("").split_whitespace().map(str::to_string).collect(),
             };
             browser::save(SIP_SERVER_KEY, &c.server);
             browser::save(SIP_USER_KEY, &c.user);
@@ -924,7 +939,7 @@ impl Desk {
     }
 
     pub fn sign_out(&self) {
-        if self.relay(json!({"c": "signout"})) {
+        if self.relay_id("signout", 0) {
             return;
         }
         sipline::sign_out();
@@ -960,7 +975,7 @@ impl Desk {
     /// Dials a number, optionally for a ServiceNow record. Returns the call id.
     pub fn dial(&self, number: &str, record: Option<RecordRef>) -> Option<u32> {
         self.notice.set(None);
-        if self.relay(json!({"c": "dial", "number": number, "record": record})) {
+        if !self.is_owner() && self.relay(json!({"c": "dial", "number": number, "record": record_text(record.as_ref())})) {
             return None;
         }
         // Every number dialled (dial pad, directory, click-to-call, recents) goes out in E.164; SIP addresses
@@ -1019,7 +1034,7 @@ impl Desk {
             .map(|r| if r.value.is_empty() { r.label.clone() } else { r.value.clone() })
             .filter(|n| !n.is_empty());
         // A remote view (the phone is popped out): the owner dials, with the record and the name.
-        if self.relay(json!({"c": "dial", "number": c.phone_number, "record": record, "name": name})) {
+        if !self.is_owner() && self.relay(json!({"c": "dial", "number": c.phone_number, "record": record_text(record.as_ref()), "name": name})) {
             self.publish(Outgoing::Show);
             return;
         }
@@ -1187,7 +1202,7 @@ impl Desk {
     }
 
     pub fn answer(&self, id: u32) {
-        if self.relay(json!({"c": "answer", "id": id})) {
+        if self.relay_id("answer", id) {
             return;
         }
         self.hold_others(Some(id));
@@ -1205,7 +1220,7 @@ impl Desk {
     }
 
     pub fn reject(&self, id: u32) {
-        if self.relay(json!({"c": "reject", "id": id})) {
+        if self.relay_id("reject", id) {
             return;
         }
         if self.is_sip() {
@@ -1216,7 +1231,7 @@ impl Desk {
     }
 
     pub fn hang_up(&self, id: u32) {
-        if self.relay(json!({"c": "hangup", "id": id})) {
+        if self.relay_id("hangup", id) {
             return;
         }
         if self.is_sip() {
@@ -1347,7 +1362,7 @@ impl Desk {
 
     /// Removes ended calls from the phone panel.
     pub fn clear_ended(&self) {
-        if self.relay(json!({"c": "clear"})) {
+        if self.relay_id("clear", 0) {
             return;
         }
         self.calls.update(|c| c.retain(Call::is_live));
@@ -1578,6 +1593,11 @@ pub fn record_from_headers(h: &[(String, String)]) -> Option<RecordRef> {
     let id = get("X-SN-Sys-Id")?;
     let ok = |s: &str| !s.is_empty() && s.len() <= 80 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     (ok(&table) && ok(&id)).then(|| RecordRef { entity: table, sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() })
+}
+
+/// A record as JSON text (what storage uses), for a command to the owner.
+fn record_text(r: Option<&RecordRef>) -> Option<String> {
+    r.and_then(|r| serde_json::to_string(r).ok())
 }
 
 /// The desk as a member of the group of tabs.

@@ -172,8 +172,11 @@ impl Call {
         serde_json::json!({
             "id": self.id, "dir": self.direction == Direction::Inbound, "number": self.number, "name": self.name,
             "state": state, "created": self.created_ms, "answered": self.answered_ms, "ended": self.ended_ms,
-            "hold": self.hold_ms, "heldSince": self.held_since, "record": self.record,
-            "x": self.x_headers, "rx": self.packets.0, "tx": self.packets.1, "note": self.note,
+            "hold": self.hold_ms, "heldSince": self.held_since,
+            // The record as JSON text and the headers as [name, value] pairs (no extra serde code in the wasm).
+            "record": self.record.as_ref().and_then(|r| serde_json::to_string(r).ok()),
+            "x": self.x_headers.iter().map(|(k, v)| serde_json::Value::from(vec![k.clone(), v.clone()])).collect::<Vec<_>>(),
+            "rx": self.packets.0, "tx": self.packets.1, "note": self.note,
         })
     }
 
@@ -190,7 +193,12 @@ impl Call {
             "Held" => CallState::Held,
             other => CallState::Ended(EndReason::from_key(other.strip_prefix("Ended:")?)),
         };
-        let x_headers = serde_json::from_value(v.get("x")?.clone()).ok()?;
+        let x_headers = v
+            .get("x")?
+            .as_array()?
+            .iter()
+            .map(|p| Some((p.get(0)?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string())))
+            .collect::<Option<Vec<_>>>()?;
         Some(Call {
             id: v.get("id")?.as_u64()? as u32,
             direction: if v.get("dir")?.as_bool()? { Direction::Inbound } else { Direction::Outbound },
@@ -202,7 +210,7 @@ impl Call {
             ended_ms: f("ended"),
             hold_ms: f("hold").unwrap_or(0.0),
             held_since: f("heldSince"),
-            record: v.get("record").and_then(|r| serde_json::from_value(r.clone()).ok()),
+            record: v.get("record").and_then(Value::as_str).and_then(|r| serde_json::from_str(r).ok()),
             x_headers,
             packets: (f("rx").unwrap_or(0.0) as u64, f("tx").unwrap_or(0.0) as u64),
             note: s("note"),

@@ -75,6 +75,24 @@ fn persist_writes_session_storage() {
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test]
+fn leaving_with_a_live_call_asks_first() {
+    let (_o, desk) = desk();
+    desk.guard_unload();
+    let leave = || {
+        let init = web_sys::EventInit::new();
+        init.set_cancelable(true);
+        let ev = web_sys::Event::new_with_event_init_dict("beforeunload", &init).unwrap();
+        web_sys::window().unwrap().dispatch_event(&ev).unwrap();
+        ev.default_prevented()
+    };
+    assert!(!leave(), "no call: the page closes without a question");
+    let id = desk.dial("+1 415 555 0100", None).unwrap();
+    assert!(leave(), "a live call: the browser asks before leaving");
+    desk.hang_up(id);
+    assert!(!leave(), "the call ended: no question");
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
 async fn a_reload_restores_calls_with_their_timers_and_the_state() {
     let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
     let (_o, desk) = desk();

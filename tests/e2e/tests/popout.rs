@@ -137,10 +137,16 @@ fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_bring
     a.wait_for("another record on screen", || (title(&a) == "Case - CS0001001").then_some(()));
     dial(&c, "1001");
     a.wait_for("Charlie's case popped from the pop-out", || (title(&a) == "Case - CS0001003").then_some(()));
+    // The owner's title for the ringing call shows in ServiceNow's frame header.
+    a.wait_for("the caller in the frame's title", || (a.text(&a.find("#of-title")) == CHARLIE).then_some(()));
     // Answer from the frame (a command to the owner).
     enter(&a);
     a.wait_for("the frame shows the ringing call", || (live_cards(&a) == 1).then_some(()));
     answer(&a);
+    // Presence and title follow the owner's call.
+    a.top_frame();
+    a.wait_for("presence On call", || (a.attr(&a.find("#openframe-toggle"), "data-presence").as_deref() == Some("On call")).then_some(()));
+    a.wait_for("the title restored", || (a.text(&a.find("#of-title")) == "Agent Desktop").then_some(()));
     a.switch_window(&popout);
     wait_state(&a, 0, "Connected");
     audio_flowing(&a, "the pop-out");
