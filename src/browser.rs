@@ -56,6 +56,22 @@ pub fn session_load(key: &str) -> Option<String> {
     session_storage()?.get_item(key).ok()?
 }
 
+/// Lower case for case-insensitive search: ASCII here; other text through the browser's own Unicode
+/// tables (`String.prototype.toLowerCase`), so the wasm does not carry Rust's copy of them.
+pub fn fold_case(s: &str) -> String {
+    if s.is_ascii() {
+        return s.to_ascii_lowercase();
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        String::from(js_sys::JsString::from(s).to_lower_case())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        s.to_lowercase()
+    }
+}
+
 pub fn session_remove(key: &str) {
     if let Some(s) = session_storage() {
         let _ = s.remove_item(key);

@@ -133,7 +133,8 @@ pub fn phone_lookup(table: &str, number: &str) -> Result<Query, QueryError> {
 pub fn directory_search(table: &str, text: &str) -> Result<Query, QueryError> {
     let t = text.trim();
     check_value(t)?;
-    let has_letters = t.chars().any(char::is_alphabetic);
+    // Phone numbers are ASCII digits and punctuation: any letter (or non-ASCII character) makes it a name.
+    let has_letters = t.chars().any(|c| c.is_ascii_alphabetic() || !c.is_ascii());
     let digits = t.chars().filter(char::is_ascii_digit).count();
     let mut q = if !has_letters && digits >= 4 {
         let tail = trailing_digits(t, LOOKUP_DIGITS);
@@ -187,5 +188,8 @@ mod tests {
         assert_eq!(q, "nameLIKEBeth^ORemailSTARTSWITHBeth^active=true^ORDERBYname");
         let q = directory_search("customer_contact", "(415) 555-0123").unwrap().encode();
         assert_eq!(q, "phoneLIKE0123^ORmobile_phoneLIKE0123^ORhome_phoneLIKE0123^ORDERBYname");
+        // A name in another script is a name, even with digits in it.
+        let q = directory_search("sys_user", "Зоя 2024").unwrap().encode();
+        assert!(q.starts_with("nameLIKEЗоя 2024"), "{q}");
     }
 }

@@ -109,7 +109,7 @@ pub async fn request(instance: &str, token: &str, method: &str, path: &str, quer
     match status {
         200..=299 => Ok(Reply { body, total: header("X-Total-Count").and_then(|t| t.parse().ok()) }),
         401 => Err(RestError::Unauthorized),
-        429 | 503 => Err(RestError::RetryAfter(header("Retry-After").and_then(|v| v.parse().ok()))),
+        429 | 503 => Err(RestError::RetryAfter(header("Retry-After").and_then(|v| v.trim().parse::<u32>().ok()).map(f64::from))),
         code => {
             let msg = body["error"]["message"].as_str().unwrap_or("").to_string();
             let detail = body["error"]["detail"].as_str().unwrap_or("");

@@ -300,7 +300,7 @@ pub fn search_page(desk: Desk, text: String, page: usize) {
     if page == 0 {
         desk.directory_more.set(false);
     }
-    let key = format!("{}#{page}", text.trim().to_lowercase());
+    let key = format!("{}#{page}", crate::browser::fold_case(text.trim()));
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
         if page == 0 {
             desk.extra_directory.set(hit);

@@ -21,12 +21,12 @@ pub struct Entry {
 
 /// Filters entries by every word of the query (name or number digits), favourites first. Pure.
 pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entry> {
-    let words: Vec<String> = query.split_whitespace().map(|w| w.to_lowercase()).collect();
+    let words: Vec<String> = query.split_whitespace().map(crate::browser::fold_case).collect();
     let digits_of = |s: &str| s.chars().filter(|c| c.is_ascii_digit()).collect::<String>();
     let mut hits: Vec<&Entry> = entries
         .iter()
         .filter(|e| {
-            let name = e.name.to_lowercase();
+            let name = crate::browser::fold_case(&e.name);
             let num = digits_of(&e.number);
             words.iter().all(|w| {
                 let wd = digits_of(w);

@@ -123,7 +123,7 @@ pub fn ShortcutHelp() -> impl IntoView {
                             if c.alt { parts.push("Alt".to_string()) }
                             if c.shift { parts.push("Shift".to_string()) }
                             if c.meta { parts.push("Meta".to_string()) }
-                            parts.push(c.key.to_uppercase());
+                            parts.push(c.key.to_ascii_uppercase());
                             parts.join("+")
                         }).unwrap_or_default();
                         view! { <div class="kv"><dt><kbd>{keys}</kbd></dt><dd>{*label}</dd></div> }

@@ -254,3 +254,13 @@ async fn a_call_card_keeps_what_the_agent_types_while_the_call_updates() {
     assert_eq!(m.q("[data-testid=call]").unwrap().get_attribute("data-state").as_deref(), Some("Held"));
     clean();
 }
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+fn search_folds_case_beyond_ascii_with_the_browser_tables() {
+    use agent_desktop::browser::fold_case;
+    assert_eq!(fold_case("ÉMILE Zoë"), "émile zoë");
+    assert_eq!(fold_case("Beth ANGLIN"), "beth anglin");
+    let entries = vec![agent_desktop::ui::directory::Entry { name: "Émile Zola".into(), number: "+33 1 23 45 67 89".into(), kind: "contact" }];
+    let hits = agent_desktop::ui::directory::search(&entries, "émile", &[]);
+    assert_eq!(hits.len(), 1, "a lower-case query finds an upper-case accented name");
+}
