@@ -9,7 +9,7 @@ use e2e::{
     title, wait_rx_above, wait_state, Browser, Kamailio, Sandbox,
 };
 use serde_json::json;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Charlie Whitherspoon's number in the sandbox (his case is CS0001003): the far end registers as it, so
 /// screen pops and click-to-call find him.
@@ -38,6 +38,16 @@ fn audio_flowing(b: &Browser, who: &str) -> (u64, u64) {
         (now > start + 40).then_some(now)
     });
     (start, end)
+}
+
+/// Waits for the first audio of the call's new session (its packet count restarts below `before`) and prints
+/// the time since `since` as a benchmark figure (the gap the agent hears).
+fn first_audio(b: &Browser, before: u64, since: Instant, what: &str) {
+    b.wait_for(&format!("first audio after the {what}"), || {
+        let v = rx(b, 0);
+        (v > 0 && v < before).then_some(())
+    });
+    println!("BENCH {what}-to-audio: {} ms (first audio packets of the taken-over call)", since.elapsed().as_millis());
 }
 
 fn show_form(b: &Browser, table: &str, sys_id: &str) {
@@ -74,10 +84,13 @@ fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_bring
 
     // 2. Pop out mid-call: the new tab takes the phone and the call (INVITE with Replaces to Charlie).
     let main = a.window_handles()[0].clone();
+    let before = rx(&a, 0);
+    let clicked = Instant::now();
     a.click(&a.find("[data-testid=pop-out]"));
     let popout = a.new_window(&[main.clone()]);
     a.switch_window(&popout);
     a.find(".desk[data-loaded=true]");
+    first_audio(&a, before, clicked, "pop-out");
     a.wait_for("the pop-out owns the line", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
     wait_state(&a, 0, "Connected");
     let (p0, p1) = audio_flowing(&a, "the pop-out");
@@ -186,9 +199,12 @@ fn reloading_the_servicenow_page_mid_call_takes_the_call_back_with_its_timer() {
     let timer_before = a.text(&a.find("[data-testid=timer]"));
 
     // The ServiceNow page reloads (the frame is destroyed with it).
+    let before = rx(&a, 0);
     a.top_frame();
+    let reloaded = Instant::now();
     a.exec("location.reload()", json!([]));
     enter(&a);
+    first_audio(&a, before, reloaded, "reload");
     // The call is shown at once from the saved state, then taken back (sign-in, INVITE with Replaces).
     wait_state(&a, 0, "Connected");
     a.wait_for("registered again", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
@@ -202,4 +218,36 @@ fn reloading_the_servicenow_page_mid_call_takes_the_call_back_with_its_timer() {
     assert_eq!(a.exec("return document.querySelector('[data-testid=agent-state]').value", json!([])), json!("ready"));
     click_in_card(&a, 0, "hang-up");
     wait_state(&c, 0, "Ended(RemoteHungUp)");
+}
+
+#[test]
+fn a_call_that_cannot_be_taken_back_after_a_reload_ends_with_the_reason_and_is_wrapped_up() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&["--desktop-query", "demo=0"]);
+    let a = Browser::start("reload_lost_agent", 1280, 800);
+    a.goto(&format!("{}/", sb.origin));
+    enter(&a);
+    sip_sign_in(&a, &k, "1001");
+    set_state(&a, "ready");
+    let c = desktop(&sb, &k, "reload_lost_far_end", "1002");
+    set_state(&c, "ready");
+    dial(&a, "1002");
+    wait_state(&c, 0, "Alerting");
+    answer(&c);
+    wait_state(&a, 0, "Connected");
+    // The far end's browser goes away without hanging up; then the ServiceNow page reloads.
+    c.goto("about:blank");
+    a.top_frame();
+    a.exec("location.reload()", json!([]));
+    enter(&a);
+    // The reloaded desktop tries to take the call back, cannot, and says so on the card.
+    let state = a.wait_for("the call ends with the reason", || {
+        let s = a.exec("const c = document.querySelector('[data-testid=call]'); return c ? c.dataset.state : ''", json!([]));
+        s.as_str().filter(|s| s.starts_with("Ended(Failed")).map(str::to_string)
+    });
+    assert!(state.contains("could not be taken back"), "{state}");
+    // The call was answered: its wrap-up opens, and finishing it queues the activity for ServiceNow.
+    finish_wrap_up(&a, "Follow-up needed", "Line dropped during a reload");
+    a.click(&a.find("#tab-diagnostics"));
+    assert_eq!(a.text(&a.find("[data-testid=sn-pending]")), "1", "the activity waits for ServiceNow");
 }
