@@ -343,29 +343,18 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 // under the same card. Otherwise a consultative transfer completed towards us.
                 let old_desk = desk_id(l, old);
                 let same = old_desk.filter(|d| desk.call_number(*d).as_deref() == Some(from.user.as_str()));
-                if let Some(id) = same {
-                    l.to_desk.borrow_mut().remove(&old);
-                    bind(l, id, call);
-                    let l2 = l.clone();
-                    spawn(async move {
-                        match accept_media(&l2, call, &offer).await {
-                            Ok(()) => {
-                                let out = l2.ua.borrow_mut().hang_up(now(), old);
-                                run(&l2, out);
-                                desk.call_connected(id);
-                            }
-                            Err(m) => {
-                                let out = l2.ua.borrow_mut().reject(now(), call, 488);
-                                run(&l2, out);
-                                desk.call_note(id, Some(m));
-                            }
-                        }
-                    });
-                    return;
-                }
-                let id = desk.alloc_call_id();
+                let id = match same {
+                    Some(id) => {
+                        l.to_desk.borrow_mut().remove(&old);
+                        id
+                    }
+                    None => {
+                        let id = desk.alloc_call_id();
+                        desk.sip_replacing(id, old_desk, &from.display.clone().unwrap_or_default(), &from.user);
+                        id
+                    }
+                };
                 bind(l, id, call);
-                desk.sip_replacing(id, old_desk, &from.display.clone().unwrap_or_default(), &from.user);
                 let l2 = l.clone();
                 spawn(async move {
                     match accept_media(&l2, call, &offer).await {
@@ -375,9 +364,18 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                             desk.call_connected(id);
                         }
                         Err(m) => {
+                            if same.is_some() {
+                                // The card stays with the call it had.
+                                l2.to_desk.borrow_mut().remove(&call);
+                                bind(&l2, id, old);
+                            }
                             let out = l2.ua.borrow_mut().reject(now(), call, 488);
                             run(&l2, out);
-                            desk.call_ended(id, EndReason::Failed(m));
+                            if same.is_some() {
+                                desk.call_note(id, Some(m));
+                            } else {
+                                desk.call_ended(id, EndReason::Failed(m));
+                            }
                         }
                     }
                 });

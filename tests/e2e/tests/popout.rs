@@ -179,21 +179,27 @@ fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_bring
     wait_state(&a, 0, "Ended(RemoteHungUp)");
 }
 
-#[test]
-fn reloading_the_servicenow_page_mid_call_takes_the_call_back_with_its_timer() {
+/// The agent (1001, in the sandbox's frame) on a connected call with another desktop (1002).
+fn framed_call(agent: &str, far_end: &str) -> (Kamailio, Sandbox, Browser, Browser) {
     let k = Kamailio::start();
     let sb = Sandbox::start(&["--desktop-query", "demo=0"]);
-    let a = Browser::start("reload_agent", 1280, 800);
+    let a = Browser::start(agent, 1280, 800);
     a.goto(&format!("{}/", sb.origin));
     enter(&a);
     sip_sign_in(&a, &k, "1001");
     set_state(&a, "ready");
-    let c = desktop(&sb, &k, "reload_far_end", "1002");
+    let c = desktop(&sb, &k, far_end, "1002");
     set_state(&c, "ready");
     dial(&a, "1002");
     wait_state(&c, 0, "Alerting");
     answer(&c);
     wait_state(&a, 0, "Connected");
+    (k, sb, a, c)
+}
+
+#[test]
+fn reloading_the_servicenow_page_mid_call_takes_the_call_back_with_its_timer() {
+    let (_k, _sb, a, c) = framed_call("reload_agent", "reload_far_end");
     wait_rx_above(&a, 0, 50);
     std::thread::sleep(Duration::from_secs(3));
     let timer_before = a.text(&a.find("[data-testid=timer]"));
@@ -222,19 +228,7 @@ fn reloading_the_servicenow_page_mid_call_takes_the_call_back_with_its_timer() {
 
 #[test]
 fn a_call_that_cannot_be_taken_back_after_a_reload_ends_with_the_reason_and_is_wrapped_up() {
-    let k = Kamailio::start();
-    let sb = Sandbox::start(&["--desktop-query", "demo=0"]);
-    let a = Browser::start("reload_lost_agent", 1280, 800);
-    a.goto(&format!("{}/", sb.origin));
-    enter(&a);
-    sip_sign_in(&a, &k, "1001");
-    set_state(&a, "ready");
-    let c = desktop(&sb, &k, "reload_lost_far_end", "1002");
-    set_state(&c, "ready");
-    dial(&a, "1002");
-    wait_state(&c, 0, "Alerting");
-    answer(&c);
-    wait_state(&a, 0, "Connected");
+    let (_k, _sb, a, c) = framed_call("reload_lost_agent", "reload_lost_far_end");
     // The far end's browser goes away without hanging up; then the ServiceNow page reloads.
     c.goto("about:blank");
     a.top_frame();
