@@ -90,14 +90,8 @@ pub const SNAPSHOT_KEY: &str = "agent-desktop.snapshot";
 pub const SNAPSHOT_TTL_MS: f64 = 60_000.0;
 
 thread_local! {
-    /// This instance's membership of the desktop's group of tabs and frames.
-    static GROUP: RefCell<Option<Group>> = const { RefCell::new(None) };
     /// The pop-out this frame opened (to focus it again instead of reloading it).
     static POPUP: RefCell<Option<web_sys::Window>> = const { RefCell::new(None) };
-}
-
-fn group() -> Option<Group> {
-    GROUP.with(|g| g.borrow().clone())
 }
 
 /// What the diagnostics view shows about OpenFrame.
@@ -164,6 +158,8 @@ pub struct Desk {
     pub remote_wrapups: RwSignal<usize>,
     /// The state saved before a reload, until the desk knows whether it owns the phone.
     saved: StoredValue<Option<Value>>,
+    /// This instance's membership of the desktop's group of windows (crate::tabs).
+    group: StoredValue<Option<Group>, LocalStorage>,
     /// The state to return to once the line registers after a takeover.
     state_after_sign_in: StoredValue<Option<AgentState>>,
     sources: StoredValue<Sources>,
@@ -212,6 +208,7 @@ impl Desk {
             role: RwSignal::new(Role::Starting),
             remote_wrapups: RwSignal::new(0),
             saved: StoredValue::new(None),
+            group: StoredValue::new_local(None),
             state_after_sign_in: StoredValue::new(None),
             directory_more: RwSignal::new(false),
             finalized: StoredValue::new(Vec::new()),
@@ -275,17 +272,20 @@ impl Desk {
     fn persist_on_pagehide(&self) {
         use wasm_bindgen::JsCast;
         let desk = *self;
-        let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
-            let packet = desk.persist();
-            if let Some(g) = group() {
-                g.leave(packet);
-            }
-        });
+        let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || desk.page_hidden());
         if let Some(w) = web_sys::window() {
             let _ = w.add_event_listener_with_callback("pagehide", cb.as_ref().unchecked_ref());
         }
         cb.forget();
         self.guard_unload();
+    }
+
+    /// The page is going away: the state is saved for a reload, and the next owner gets the phone.
+    pub fn page_hidden(&self) {
+        let packet = self.persist();
+        if let Some(g) = self.group() {
+            g.leave(packet);
+        }
     }
 
     /// Closing or reloading the window that has the phone, with a live call, asks first (the call cannot
@@ -360,7 +360,7 @@ impl Desk {
                 Outgoing::OpenForm { entity, query, .. } => Some(json!({"form": [entity, query]})),
                 _ => None,
             };
-            if let (Some(v), Some(g)) = (relay, group()) {
+            if let (Some(v), Some(g)) = (relay, self.group()) {
                 g.send("of", None, v);
             }
         }
@@ -506,7 +506,7 @@ impl Desk {
         let url = Self::asset_url(&format!("?{}", query.join("&")));
         match w.open_with_url_and_target(&url, "agent-desktop").ok().flatten() {
             Some(p) => {
-                if let Some(g) = group() {
+                if let Some(g) = self.group() {
                     g.link(p.clone());
                 }
                 POPUP.with(|s| *s.borrow_mut() = Some(p));
@@ -527,7 +527,7 @@ impl Desk {
         if self.is_owner() {
             return false;
         }
-        if let Some(g) = group() {
+        if let Some(g) = self.group() {
             g.command(cmd);
         }
         true
@@ -537,16 +537,25 @@ impl Desk {
         !self.is_owner() && self.relay(json!({"c": c, "id": id}))
     }
 
+    fn group(&self) -> Option<Group> {
+        self.group.try_get_value().flatten()
+    }
+
     /// Joins the group of this desktop's instances (a pop-out asks for the phone at once).
     fn join_group(&self) {
         let wants = browser::query_string().contains("popout=1");
-        let g = Group::join(tabs::CHANNEL, tabs::LOCK, Box::new(DeskHost(*self)), wants);
+        self.join_group_named(tabs::CHANNEL, tabs::LOCK, wants);
+    }
+
+    /// Joins the group `channel` / `lock` (tests use their own names).
+    pub fn join_group_named(&self, channel: &str, lock: &str, wants: bool) {
+        let g = Group::join(channel, lock, Box::new(DeskHost(*self)), wants);
         if let Some(opener) = web_sys::window().and_then(|w| w.opener().ok()).filter(|o| !o.is_null()) {
             // The opener is another window (another realm): `instanceof Window` would be false.
             use wasm_bindgen::JsCast;
             g.link(opener.unchecked_into::<web_sys::Window>());
         }
-        GROUP.with(|s| *s.borrow_mut() = Some(g));
+        self.group.set_value(Some(g));
         // The owner tells the other instances about every change (and every second anyway).
         let desk = *self;
         Effect::new(move || {
@@ -556,7 +565,7 @@ impl Desk {
             desk.line_status.track();
             desk.wrapups.track();
             if desk.role.get_untracked() == Role::Owner {
-                if let Some(g) = group() {
+                if let Some(g) = desk.group() {
                     g.publish_state();
                 }
             }
@@ -565,7 +574,7 @@ impl Desk {
 
     /// "Use the phone here": asks the owner to hand the phone over.
     pub fn claim_phone(&self) {
-        if let Some(g) = group() {
+        if let Some(g) = self.group() {
             g.claim();
         }
     }
@@ -586,6 +595,9 @@ impl Desk {
     fn apply_mirror(&self, v: &Value) {
         if let Some(list) = v["calls"].as_array() {
             let calls: Vec<Call> = list.iter().filter_map(Call::from_json).collect();
+            // Should this view own the phone later, its own calls get ids after the owner's.
+            let next = calls.iter().map(|c| c.id + 1).max().unwrap_or(0);
+            self.next_call_id.update_value(|id| *id = (*id).max(next));
             if self.calls.with_untracked(|c| *c != calls) {
                 self.calls.set(calls);
             }
@@ -732,6 +744,9 @@ impl Desk {
         // (Starting) are this instance's own.
         let was_remote = self.role.get_untracked() == Role::Remote;
         self.role.set(Role::Owner);
+        // Ended calls shown from the previous owner were wrapped up there.
+        let ended: Vec<u32> = self.calls.with_untracked(|c| c.iter().filter(|c| !c.is_live()).map(|c| c.id).collect());
+        self.finalized.update_value(|f| f.extend(ended));
         let packet = packet.or_else(|| self.saved.get_value().filter(|p| p["at"].as_f64().map(|at| now_ms() - at < SNAPSHOT_TTL_MS).unwrap_or(false)));
         self.saved.set_value(None);
         let Some(p) = packet else {

@@ -18,7 +18,13 @@ pub fn Notices() -> impl IntoView {
             && !desk.openframe.with(|o| matches!(o.snapshot.as_ref().map(|s| &s.phase), Some(crate::openframe::session::Phase::Failed(_))))
     };
     let standalone_text = move || {
-        if desk.settings.with(|s| s.top_domain.is_some()) { t::STANDALONE_OWN_TAB } else { t::STANDALONE_NO_TOP }
+        if crate::browser::query_string().contains("popout=1") {
+            t::POPPED_OUT
+        } else if desk.settings.with(|s| s.top_domain.is_some()) {
+            t::STANDALONE_OWN_TAB
+        } else {
+            t::STANDALONE_NO_TOP
+        }
     };
     view! {
         <Show when=has_errors>
@@ -53,11 +59,11 @@ pub fn Notices() -> impl IntoView {
         </Show>
         <Show when=move || desk.role.get() == crate::tabs::Role::Remote>
             <div class="notice info" role="status" data-testid="remote-phone">
-                <p>{t::REMOTE_PHONE}</p>
+                <span>{t::REMOTE_PHONE}" "</span>
+                <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE}</button>
                 <Show when=move || { desk.remote_wrapups.get() > 0 }>
                     <p data-testid="remote-wrapup">{t::REMOTE_WRAPUP}</p>
                 </Show>
-                <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE}</button>
             </div>
         </Show>
         <Show when=move || !desk.loaded.get()>

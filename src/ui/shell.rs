@@ -70,7 +70,7 @@ pub fn Shell() -> impl IntoView {
                 <span class="badge line" data-testid="line">{line}</span>
                 <Show when=crate::openframe::bridge::is_framed>
                     <button type="button" class="help-btn" aria-label=t::POP_OUT title=t::POP_OUT data-testid="pop-out"
-                        on:click=move |_| desk.pop_out()>"⧉"</button>
+                        on:click=move |_| desk.pop_out()>"↗"</button>
                 </Show>
                 <button type="button" class="help-btn" aria-label=t::SHORTCUTS title=t::SHORTCUTS data-testid="help"
                     on:click=move |_| desk.show_help.update(|v| *v = !*v)>"?"</button>

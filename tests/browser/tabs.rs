@@ -154,3 +154,53 @@ async fn a_pop_out_asks_for_the_phone_and_waits_while_a_call_rings() {
     assert!(frame.log.borrow().iter().any(|l| l == "owner:{\"from\":\"popout\"}"), "{:?}", frame.log.borrow());
     gf.leave(None);
 }
+
+/// Two desks (as two windows would have them) in one group: the remote one dials and hangs up through the
+/// owner, shows its calls, and takes over the wrap-up draft (not a second wrap-up) when the owner closes.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn two_desks_relay_commands_and_hand_over_calls_and_the_wrap_up_draft() {
+    use agent_desktop::desk::{Desk, SNAPSHOT_KEY};
+    use agent_desktop::phone::call::CallState;
+    use agent_desktop::phone::demo::{ANSWER_AFTER_MS, RING_AFTER_MS};
+    use leptos::prelude::*;
+    // Mounting (anything) starts Leptos's executor, which the desks' effects run on.
+    let _mounted = leptos::mount::mount_to(crate::container(), || ());
+    crate::storage().clear().unwrap();
+    let (chan, lock) = names();
+    let (oa, ob) = (Owner::new(), Owner::new());
+    let a = oa.with(Desk::new);
+    let b = ob.with(Desk::new);
+    oa.with(|| a.join_group_named(&chan, &lock, false));
+    until("a owns the phone", || a.role.get_untracked() == Role::Owner).await;
+    ob.with(|| b.join_group_named(&chan, &lock, false));
+    until("b is a remote view", || b.role.get_untracked() == Role::Remote).await;
+
+    // The remote view dials: the owner places the call, and the remote view shows it.
+    assert_eq!(b.dial("+1 415 555 0100", None), None, "the remote view does not place calls itself");
+    until("a has the call", || a.calls.with_untracked(|c| c.len() == 1)).await;
+    let (id, created) = a.calls.with_untracked(|c| (c[0].id, c[0].created_ms));
+    a.tick(created + RING_AFTER_MS);
+    a.tick(created + ANSWER_AFTER_MS);
+    until("b shows it connected", || b.calls.with_untracked(|c| c.first().map(|c| c.state == CallState::Connected).unwrap_or(false))).await;
+    // Hang up from the remote view: the owner ends it and opens the wrap-up; the remote view says so.
+    b.hang_up(id);
+    until("a ended the call", || a.calls.with_untracked(|c| !c[0].is_live())).await;
+    assert_eq!(a.wrapups.with_untracked(Vec::len), 1);
+    until("b knows a wrap-up waits", || b.remote_wrapups.get_untracked() == 1).await;
+    assert!(b.wrapups.with_untracked(Vec::is_empty), "the form stays with the owner");
+    a.edit_wrapup(|w| w.notes = "Customer asked for a call back".into());
+    let draft = a.wrapups.with_untracked(|w| w[0].clone());
+
+    // The owner's window closes: the remote view gets the phone, the draft, and no second wrap-up.
+    a.page_hidden();
+    until("b owns the phone", || b.role.get_untracked() == Role::Owner).await;
+    let wrapups = b.wrapups.get_untracked();
+    assert_eq!(wrapups.len(), 1, "{wrapups:?}");
+    assert_eq!(wrapups[0].activity_id, draft.activity_id);
+    assert_eq!(wrapups[0].notes, "Customer asked for a call back");
+    // New calls on the new owner do not reuse the old owner's ids.
+    let next = b.dial("+1 415 555 0101", None).expect("the owner dials");
+    assert!(next > id, "{next} > {id}");
+    web_sys::window().unwrap().session_storage().unwrap().unwrap().remove_item(SNAPSHOT_KEY).unwrap();
+    crate::storage().clear().unwrap();
+}
