@@ -167,6 +167,8 @@ pub struct Desk {
     next_call_id: StoredValue<u32>,
     finalized: StoredValue<Vec<u32>>,
     last_presence: StoredValue<String>,
+    /// The header title and subtitle last sent to ServiceNow.
+    last_header: StoredValue<[String; 2]>,
     state_before_call: StoredValue<Option<AgentState>>,
 }
 
@@ -213,6 +215,7 @@ impl Desk {
             directory_more: RwSignal::new(false),
             finalized: StoredValue::new(Vec::new()),
             last_presence: StoredValue::new(String::new()),
+            last_header: StoredValue::new(Default::default()),
             state_before_call: StoredValue::new(None),
         }
     }
@@ -351,6 +354,18 @@ impl Desk {
 
     /// Publishes to ServiceNow; a refusal (a limit of OpenFrame) is shown to the agent.
     pub fn publish(&self, msg: Outgoing) {
+        // The header title and subtitle are sent when they change (calls change often; the header does not).
+        let slot = match &msg {
+            Outgoing::SetTitle(x) => Some((0, x.clone())),
+            Outgoing::SetSubtitle(x) => Some((1, x.clone())),
+            _ => None,
+        };
+        if let Some((i, x)) = slot {
+            if self.last_header.with_value(|h| h[i] == x) {
+                return;
+            }
+            self.last_header.update_value(|h| h[i] = x);
+        }
         // An owner outside ServiceNow (popped out) has the frame show it instead.
         if self.is_owner() && self.mode() == Mode::Standalone {
             let relay = match &msg {
@@ -377,6 +392,7 @@ impl Desk {
                 self.set_problem((!confirmed).then(|| t::HANDSHAKE_UNCONFIRMED.to_string()));
                 self.publish(Outgoing::SetIcons(self.header_icons()));
                 self.last_presence.set_value(String::new());
+                self.last_header.set_value(Default::default());
                 self.publish_presence();
             }
             SessionEvent::Config(cfg) => {
