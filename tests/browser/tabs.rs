@@ -204,3 +204,43 @@ async fn two_desks_relay_commands_and_hand_over_calls_and_the_wrap_up_draft() {
     web_sys::window().unwrap().session_storage().unwrap().unwrap().remove_item(SNAPSHOT_KEY).unwrap();
     crate::storage().clear().unwrap();
 }
+
+/// Hides `navigator.locks` (as in a browser without Web Locks), or shows it again.
+fn without_web_locks(hide: bool) {
+    let nav = web_sys::window().unwrap().navigator();
+    if hide {
+        let desc = js_sys::Object::new();
+        js_sys::Reflect::set(&desc, &"value".into(), &wasm_bindgen::JsValue::UNDEFINED).unwrap();
+        js_sys::Reflect::set(&desc, &"configurable".into(), &wasm_bindgen::JsValue::TRUE).unwrap();
+        js_sys::Object::define_property(&nav, &"locks".into(), &desc);
+    } else {
+        js_sys::Reflect::delete_property(&nav, &"locks".into()).unwrap();
+    }
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn without_web_locks_the_channel_still_elects_one_owner_and_hands_over() {
+    without_web_locks(true);
+    assert!(js_sys::Reflect::get(&web_sys::window().unwrap().navigator(), &"locks".into()).unwrap().is_undefined());
+    let (chan, lock) = names();
+    // Two instances start at the same moment: both may claim the phone, then one gives way.
+    let (a, b) = (Rec::new("a"), Rec::new("b"));
+    let ga = join(&chan, &lock, &a, false);
+    let gb = join(&chan, &lock, &b, false);
+    until("exactly one owner", || (a.role.get() == Role::Owner) != (b.role.get() == Role::Owner)).await;
+    sleep(2_000).await;
+    assert!((a.role.get() == Role::Owner) != (b.role.get() == Role::Owner), "still exactly one owner");
+    let (owner, owner_g, other, other_g) = if a.role.get() == Role::Owner { (&a, &ga, &b, &gb) } else { (&b, &gb, &a, &ga) };
+    // Commands still reach the owner; "Use the phone here" still moves the phone.
+    other_g.command(json!({"c": "mute"}));
+    until("the owner runs the command", || owner.has("cmd:{\"c\":\"mute\"")).await;
+    other_g.claim();
+    until("the phone moved", || other.role.get() == Role::Owner && owner.role.get() == Role::Remote).await;
+    // The new owner closes: the other takes over with the packet.
+    other_g.leave(Some(json!({"from": "leaving"})));
+    until("the phone came back", || owner.role.get() == Role::Owner).await;
+    assert!(owner.log.borrow().iter().any(|l| l == "owner:{\"from\":\"leaving\"}"), "{:?}", owner.log.borrow());
+    owner_g.leave(None);
+    without_web_locks(false);
+    assert!(!js_sys::Reflect::get(&web_sys::window().unwrap().navigator(), &"locks".into()).unwrap().is_undefined());
+}
