@@ -41,6 +41,11 @@ pub fn DiagnosticsPanel() -> impl IntoView {
                 Mode::Embedded => t::MODE_EMBEDDED.to_string(),
                 Mode::Standalone => t::MODE_STANDALONE.to_string(),
             }))}
+            {row(t::PHONE_IN, "phone-owner", Box::new(move || match desk.role.get() {
+                crate::tabs::Role::Owner => t::PHONE_HERE.to_string(),
+                crate::tabs::Role::Remote => t::PHONE_ELSEWHERE.to_string(),
+                crate::tabs::Role::Starting => t::PHONE_LOOKING.to_string(),
+            }))}
             {row("State", "of-phase", Box::new(phase))}
             {row("topDomain", "of-top", Box::new(move || snap().and_then(|s| s.top_domain).unwrap_or_else(|| "—".into())))}
             {row("Received", "of-received", Box::new(move || counters().received.to_string()))}

@@ -109,6 +109,9 @@ fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_bring
     enter(&a);
     a.find("[data-testid=remote-phone]");
     wait_state(&a, 0, "Connected");
+    a.click(&a.find("#tab-diagnostics"));
+    assert_eq!(a.text(&a.find("[data-testid=phone-owner]")), "In another window (this one is a remote view)");
+    a.click(&a.find("#tab-phone"));
     a.shot("popout-frame-remote.png");
 
     // 3. Hang up from the frame: the command goes to the pop-out; the wrap-up is done there and the
