@@ -27,8 +27,11 @@ use wasm_bindgen::JsCast;
 
 pub const CHANNEL: &str = "agent-desktop";
 pub const LOCK: &str = "agent-desktop.phone";
-/// An owner not heard for this long is gone.
-pub const OWNER_SILENT_MS: f64 = 2_500.0;
+/// An owner that cannot hold our lock (another storage partition, or no Web Locks) and has not been heard
+/// for this long is gone. Long, because browsers wake timers in a background tab only once a minute; an
+/// owner that closes says so at once (`bye`). An owner heard on our channel shares our lock: once the lock
+/// is ours, it is gone.
+pub const OWNER_SILENT_MS: f64 = 75_000.0;
 /// The owner's state goes out at least this often (it doubles as its heartbeat).
 pub const BEAT_MS: i32 = 1_000;
 /// A packet left by an owner that went away is used only this soon after.
@@ -77,8 +80,11 @@ struct Inner {
     holds_lock: Cell<bool>,
     /// Resolves the promise the held lock waits on (lets go of it).
     release: RefCell<Option<js_sys::Function>>,
-    /// The other owner last heard, and when.
+    /// The other owner last heard, when, and whether on our channel (then it shares our lock).
     owner: RefCell<Option<(String, f64)>>,
+    owner_on_channel: Cell<bool>,
+    /// When the lock was last granted.
+    granted_at: Cell<f64>,
     /// A packet from an owner that left, with when it came.
     orphan: RefCell<Option<(Value, f64)>>,
     /// Claims not answered yet (the owner was busy): the claimer's id.
@@ -134,6 +140,8 @@ impl Group {
             holds_lock: Cell::new(false),
             release: RefCell::new(None),
             owner: RefCell::new(None),
+            owner_on_channel: Cell::new(false),
+            granted_at: Cell::new(0.0),
             orphan: RefCell::new(None),
             pending_claim: RefCell::new(None),
             wants: Cell::new(wants),
@@ -185,7 +193,7 @@ impl Group {
         let weak = Rc::downgrade(&self.0);
         let on_chan = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             if let (Some(i), Some(text)) = (weak.upgrade(), ev.data().as_string()) {
-                Group(i).receive(&text);
+                Group(i).receive(&text, true);
             }
         });
         if let Some(c) = &self.0.chan {
@@ -198,7 +206,7 @@ impl Group {
                 return;
             }
             if let Some(text) = ev.data().as_string().filter(|d| d.starts_with(MARK)) {
-                Group(i).receive(&text);
+                Group(i).receive(&text, false);
             }
         });
         if let Some(w) = web_sys::window() {
@@ -227,7 +235,7 @@ impl Group {
         }
     }
 
-    fn receive(&self, text: &str) {
+    fn receive(&self, text: &str, on_channel: bool) {
         let Ok(m) = serde_json::from_str::<Value>(text) else { return };
         let (Some(from), Some(seq), Some(kind)) = (m["from"].as_str(), m["seq"].as_u64(), m["k"].as_str()) else { return };
         if from == self.0.id || self.0.closed.get() {
@@ -237,6 +245,9 @@ impl Group {
             if to != self.0.id {
                 return;
             }
+        }
+        if kind == "state" && on_channel {
+            self.0.owner_on_channel.set(true);
         }
         // The same message can come by the channel and by the window link.
         {
@@ -255,6 +266,10 @@ impl Group {
         match kind {
             "hello" if self.role() == Role::Owner => self.send("state", None, host.state()),
             "state" => {
+                let known = self.0.owner.borrow().as_ref().map(|(o, _)| o == from).unwrap_or(false);
+                if !known {
+                    self.0.owner_on_channel.set(on_channel);
+                }
                 *self.0.owner.borrow_mut() = Some((from.to_string(), now()));
                 if self.role() == Role::Owner {
                     // Two owners (different partitions, or no Web Locks): the lower id gives way.
@@ -365,7 +380,14 @@ impl Group {
             return;
         }
         let t = now();
-        let owner_alive = self.0.owner.borrow().as_ref().map(|(_, at)| t - at < OWNER_SILENT_MS).unwrap_or(false);
+        // With the lock ours, an owner on our channel (same partition) has let go of it: it is gone.
+        let shares_lock = self.0.holds_lock.get() && self.0.owner_on_channel.get();
+        // Its `bye` (with the calls) may arrive just after the lock: give it a moment.
+        let heard = self.0.owner.borrow().is_some();
+        if shares_lock && heard && self.0.orphan.borrow().is_none() && t - self.0.granted_at.get() < 1_000.0 {
+            return;
+        }
+        let owner_alive = !shares_lock && self.0.owner.borrow().as_ref().map(|(_, at)| t - at < OWNER_SILENT_MS).unwrap_or(false);
         // A pop-out waits for the owner that opened it (a few seconds) rather than starting a phone of its own.
         let patience = if self.0.wants.get() { 3_000.0 } else { 250.0 };
         if owner_alive || t - self.0.started < patience {
@@ -402,6 +424,7 @@ impl Group {
                 }
                 *i.release.borrow_mut() = resolve_fn;
                 i.holds_lock.set(true);
+                i.granted_at.set(now());
                 let g = Group(i);
                 let packet = g.0.orphan.borrow().as_ref().map(|(p, _)| p.clone());
                 if steal && packet.is_some() {
