@@ -6,7 +6,7 @@
 
 use e2e::{
     answer, click_in_card, desktop, dial, enter, finish_wrap_up, journal, rx, set_state, sip_sign_in, sn_sign_in,
-    title, wait_rx_above, wait_state, Browser, Kamailio, Sandbox,
+    title, wait_rx_above, wait_state, Browser, Kamailio, Sandbox, LAYOUT_PROBLEMS,
 };
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -109,6 +109,8 @@ fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_bring
     enter(&a);
     a.find("[data-testid=remote-phone]");
     wait_state(&a, 0, "Connected");
+    // The remote view fits the 373 x 300 frame.
+    assert_eq!(a.exec(LAYOUT_PROBLEMS, json!([])), json!([]), "layout problems in the remote view");
     a.click(&a.find("#tab-diagnostics"));
     assert_eq!(a.text(&a.find("[data-testid=phone-owner]")), "In another window (this one is a remote view)");
     a.click(&a.find("#tab-phone"));
