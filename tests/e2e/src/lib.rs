@@ -297,6 +297,12 @@ impl Browser {
         let _ = self.call("DELETE", "/window", None);
     }
 
+    /// Opens a new tab (as the agent would, not from a page) and returns its handle.
+    pub fn new_tab(&self) -> String {
+        let v = self.post("/window/new", json!({"type": "tab"}));
+        v["handle"].as_str().expect("a window handle").to_string()
+    }
+
     /// Waits for a window other than `known` and returns its handle.
     pub fn new_window(&self, known: &[String]) -> String {
         self.wait_for("a new window", || self.window_handles().into_iter().find(|h| !known.contains(h)))

@@ -250,3 +250,45 @@ fn a_call_that_cannot_be_taken_back_after_a_reload_ends_with_the_reason_and_is_w
     a.click(&a.find("#tab-diagnostics"));
     assert_eq!(a.text(&a.find("[data-testid=sn-pending]")), "1", "the activity waits for ServiceNow");
 }
+
+#[test]
+fn closing_the_tab_that_has_the_phone_hands_it_and_the_call_to_another_tab() {
+    // Two top-level tabs of the desktop share a storage partition: Web Locks and BroadcastChannel only.
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let c = desktop(&sb, &k, "tabs_far_end", "1002");
+    set_state(&c, "ready");
+    let a = Browser::start("tabs_agent", 1280, 800);
+    a.goto(&format!("{}?demo=0", sb.desktop_url));
+    a.find(".desk[data-loaded=true]");
+    sip_sign_in(&a, &k, "1001");
+    set_state(&a, "ready");
+    let first = a.window_handles()[0].clone();
+    let second = a.new_tab();
+    a.switch_window(&second);
+    a.goto(&format!("{}?demo=0", sb.desktop_url));
+    a.find("[data-testid=remote-phone]");
+    a.wait_for("the line state mirrored", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
+    // A call rings in the first tab; the second shows it and answers it (a command to the owner).
+    dial(&c, "1001");
+    a.wait_for("the second tab shows the ringing call", || (live_cards(&a) == 1).then_some(()));
+    answer(&a);
+    wait_state(&c, 0, "Connected");
+    wait_state(&a, 0, "Connected");
+    // The second tab shows the first tab's audio statistics.
+    let before = wait_rx_above(&a, 0, 50);
+    // The first tab closes mid-call: the second gets the lock, signs in and takes the call back.
+    a.switch_window(&first);
+    let closed = Instant::now();
+    a.close_window();
+    a.switch_window(&second);
+    a.wait_for("the second tab has the phone", || a.try_find("[data-testid=remote-phone]").is_none().then_some(()));
+    a.wait_for("registered", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
+    wait_state(&a, 0, "Connected");
+    first_audio(&a, before, closed, "tab-close");
+    audio_flowing(&a, "the second tab");
+    assert_eq!(live_cards(&c), 1, "the far end still has one call");
+    audio_flowing(&c, "the far end");
+    click_in_card(&c, 0, "hang-up");
+    wait_state(&a, 0, "Ended(RemoteHungUp)");
+}
