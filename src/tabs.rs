@@ -80,9 +80,10 @@ struct Inner {
     holds_lock: Cell<bool>,
     /// Resolves the promise the held lock waits on (lets go of it).
     release: RefCell<Option<js_sys::Function>>,
-    /// The other owner last heard, when, and whether on our channel (then it shares our lock).
+    /// The other owner last heard, and when.
     owner: RefCell<Option<(String, f64)>>,
-    owner_on_channel: Cell<bool>,
+    /// Instances heard on our channel: they share our storage partition, so our lock.
+    on_channel: RefCell<Vec<String>>,
     /// When the lock was last granted.
     granted_at: Cell<f64>,
     /// A packet from an owner that left, with when it came.
@@ -140,7 +141,7 @@ impl Group {
             holds_lock: Cell::new(false),
             release: RefCell::new(None),
             owner: RefCell::new(None),
-            owner_on_channel: Cell::new(false),
+            on_channel: RefCell::new(Vec::new()),
             granted_at: Cell::new(0.0),
             orphan: RefCell::new(None),
             pending_claim: RefCell::new(None),
@@ -246,8 +247,12 @@ impl Group {
                 return;
             }
         }
-        if kind == "state" && on_channel {
-            self.0.owner_on_channel.set(true);
+        if on_channel && !self.0.on_channel.borrow().iter().any(|p| p == from) {
+            let mut peers = self.0.on_channel.borrow_mut();
+            peers.push(from.to_string());
+            if peers.len() > 32 {
+                peers.remove(0);
+            }
         }
         // The same message can come by the channel and by the window link.
         {
@@ -266,10 +271,6 @@ impl Group {
         match kind {
             "hello" if self.role() == Role::Owner => self.send("state", None, host.state()),
             "state" => {
-                let known = self.0.owner.borrow().as_ref().map(|(o, _)| o == from).unwrap_or(false);
-                if !known {
-                    self.0.owner_on_channel.set(on_channel);
-                }
                 *self.0.owner.borrow_mut() = Some((from.to_string(), now()));
                 if self.role() == Role::Owner {
                     // Two owners (different partitions, or no Web Locks): the lower id gives way.
@@ -381,7 +382,8 @@ impl Group {
         }
         let t = now();
         // With the lock ours, an owner on our channel (same partition) has let go of it: it is gone.
-        let shares_lock = self.0.holds_lock.get() && self.0.owner_on_channel.get();
+        let owner_on_channel = self.0.owner.borrow().as_ref().map(|(o, _)| self.0.on_channel.borrow().contains(o)).unwrap_or(false);
+        let shares_lock = self.0.holds_lock.get() && owner_on_channel;
         // Its `bye` (with the calls) may arrive just after the lock: give it a moment.
         let heard = self.0.owner.borrow().is_some();
         if shares_lock && heard && self.0.orphan.borrow().is_none() && t - self.0.granted_at.get() < 1_000.0 {

@@ -95,7 +95,8 @@ fn now() -> f64 {
 pub fn sign_in(desk: Desk, c: Credentials, resume: Vec<Resume>) {
     let (server, domain, user, password, ice) = (c.server.as_str(), c.domain.as_str(), c.user.as_str(), c.password.as_str(), c.ice.clone());
     let display = "";
-    sign_out();
+    // A line already up is replaced (its calls are not hung up here).
+    release(false);
     let cfg = UaConfig {
         user: user.trim().to_string(),
         domain: domain.trim().to_string(),
