@@ -154,8 +154,8 @@ pub struct Desk {
     pub show_help: RwSignal<bool>,
     /// Whether this instance owns the phone, or shows the phone of another tab (a remote view).
     pub role: RwSignal<Role>,
-    /// A remote view: wrap-ups waiting in the owner.
-    pub remote_wrapups: RwSignal<usize>,
+    /// A remote view: wrap-ups it finished (sent to the owner), not to be shown again.
+    submitted: StoredValue<Vec<String>>,
     /// The state saved before a reload, until the desk knows whether it owns the phone.
     saved: StoredValue<Option<Value>>,
     /// This instance's membership of the desktop's group of windows (crate::tabs).
@@ -208,7 +208,7 @@ impl Desk {
             extra_directory: RwSignal::new(Vec::new()),
             show_help: RwSignal::new(false),
             role: RwSignal::new(Role::Starting),
-            remote_wrapups: RwSignal::new(0),
+            submitted: StoredValue::new(Vec::new()),
             saved: StoredValue::new(None),
             group: StoredValue::new_local(None),
             state_after_sign_in: StoredValue::new(None),
@@ -602,7 +602,8 @@ impl Desk {
             "agentState": self.agent_state.get_untracked().key(),
             "muted": self.muted.get_untracked(),
             "line": line_key(&self.line_status.get_untracked()),
-            "wrapups": self.wrapups.with_untracked(Vec::len),
+            // The wrap-up being shown (a remote view edits and finishes it through the owner).
+            "wrapup": self.wrapups.with_untracked(|w| w.first().map(|f| serde_json::to_string(&vec![f.clone()]).unwrap_or_default())),
             // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out).
             "ofConfig": self.sources.with_value(|s| s.openframe.clone()),
         })
@@ -638,9 +639,14 @@ impl Desk {
             self.sources.update_value(|s| s.openframe = Some(v["ofConfig"].clone()));
             self.re_resolve();
         }
-        let w = v["wrapups"].as_u64().unwrap_or(0) as usize;
-        if self.remote_wrapups.get_untracked() != w {
-            self.remote_wrapups.set(w);
+        // The owner's wrap-up; while this view edits it, its own copy is kept (the edits go to the owner).
+        let shown = v["wrapup"].as_str().and_then(|t| serde_json::from_str::<Vec<WrapUp>>(t).ok()).and_then(|mut l| l.pop());
+        let shown = shown.filter(|w| !self.submitted.with_value(|s| s.contains(&w.activity_id)));
+        let local = self.wrapups.with_untracked(|w| w.first().map(|w| w.activity_id.clone()));
+        match shown {
+            None if local.is_some() => self.wrapups.set(Vec::new()),
+            Some(w) if local.as_deref() != Some(w.activity_id.as_str()) => self.wrapups.set(vec![w]),
+            _ => {}
         }
     }
 
@@ -687,6 +693,16 @@ impl Desk {
             }
             "signout" => self.sign_out(),
             "clear" => self.clear_ended(),
+            "wrapup" | "submit" => {
+                let edited = v["w"].as_str().and_then(|t| serde_json::from_str::<Vec<WrapUp>>(t).ok()).and_then(|mut l| l.pop());
+                let Some(edited) = edited else { return };
+                if self.wrapups.with_untracked(|w| w.first().map(|f| f.activity_id == edited.activity_id).unwrap_or(false)) {
+                    self.edit_wrapup(|w| *w = edited);
+                    if v["c"] == "submit" {
+                        let _ = self.submit_wrapup();
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -1526,7 +1542,18 @@ impl Desk {
             }
         });
         self.wrapup_error.set(None);
-        save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
+        if !self.relay_wrapup("wrapup") {
+            save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
+        }
+    }
+
+    /// A remote view sends the wrap-up it shows to the owner; true when it did.
+    fn relay_wrapup(&self, c: &str) -> bool {
+        if self.is_owner() {
+            return false;
+        }
+        let text = self.wrapups.with_untracked(|w| w.first().map(|f| serde_json::to_string(&vec![f.clone()]).unwrap_or_default()));
+        self.relay(json!({"c": c, "w": text}))
     }
 
     /// Finishes the wrap-up: checks it, hands the activity to the outbox, and (when no other wrap-up waits)
@@ -1538,6 +1565,13 @@ impl Desk {
         if let Err(m) = w.check(&dispositions, required) {
             self.wrapup_error.set(Some(m.clone()));
             return Err(m);
+        }
+        // A remote view: the owner writes the activity.
+        if self.relay_wrapup("submit") {
+            self.submitted.update_value(|s| s.push(w.activity_id.clone()));
+            self.wrapups.set(Vec::new());
+            self.announce(t::WRAPUP_DONE);
+            return Ok(());
         }
         self.queue_activity(&w);
         self.wrapups.update(|list| {

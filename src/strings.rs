@@ -35,7 +35,6 @@ pub const MUTED: &str = "Muted";
 pub const POP_OUT: &str = "Pop out";
 pub const TAKE_BACK_FAILED: &str = "The call could not be taken back after the page reloaded or the phone moved";
 pub const REMOTE_PHONE: &str = "The phone is in another window of the desktop; this view controls it.";
-pub const REMOTE_WRAPUP: &str = "After-call work is open in the window that has the phone.";
 pub const PHONE_IN: &str = "Phone";
 pub const PHONE_HERE: &str = "In this window";
 pub const PHONE_ELSEWHERE: &str = "In another window (this one is a remote view)";

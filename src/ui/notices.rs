@@ -61,9 +61,6 @@ pub fn Notices() -> impl IntoView {
             <div class="notice info" role="status" data-testid="remote-phone">
                 <span>{t::REMOTE_PHONE}" "</span>
                 <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE}</button>
-                <Show when=move || { desk.remote_wrapups.get() > 0 }>
-                    <p data-testid="remote-wrapup">{t::REMOTE_WRAPUP}</p>
-                </Show>
             </div>
         </Show>
         <Show when=move || !desk.loaded.get()>

@@ -156,7 +156,8 @@ async fn a_pop_out_asks_for_the_phone_and_waits_while_a_call_rings() {
 }
 
 /// Two desks (as two windows would have them) in one group: the remote one dials and hangs up through the
-/// owner, shows its calls, and takes over the wrap-up draft (not a second wrap-up) when the owner closes.
+/// owner, shows its calls and edits its wrap-up, and takes over the wrap-up draft (not a second wrap-up) when
+/// the owner closes.
 #[wasm_bindgen_test::wasm_bindgen_test]
 async fn two_desks_relay_commands_and_hand_over_calls_and_the_wrap_up_draft() {
     use agent_desktop::desk::{Desk, SNAPSHOT_KEY};
@@ -186,9 +187,13 @@ async fn two_desks_relay_commands_and_hand_over_calls_and_the_wrap_up_draft() {
     b.hang_up(id);
     until("a ended the call", || a.calls.with_untracked(|c| !c[0].is_live())).await;
     assert_eq!(a.wrapups.with_untracked(Vec::len), 1);
-    until("b knows a wrap-up waits", || b.remote_wrapups.get_untracked() == 1).await;
-    assert!(b.wrapups.with_untracked(Vec::is_empty), "the form stays with the owner");
-    a.edit_wrapup(|w| w.notes = "Customer asked for a call back".into());
+    until("b shows the owner's wrap-up", || b.wrapups.with_untracked(|w| w.len() == 1)).await;
+    assert_eq!(b.wrapups.with_untracked(|w| w[0].activity_id.clone()), a.wrapups.with_untracked(|w| w[0].activity_id.clone()));
+    // Notes typed in the remote view reach the owner's draft (and stay as typed in the view).
+    b.edit_wrapup(|w| w.notes = "Customer asked for a call back".into());
+    until("a has b's notes", || a.wrapups.with_untracked(|w| w[0].notes == "Customer asked for a call back")).await;
+    sleep(1_200).await;
+    assert_eq!(b.wrapups.with_untracked(|w| w[0].notes.clone()), "Customer asked for a call back");
     let draft = a.wrapups.with_untracked(|w| w[0].clone());
 
     // The owner's window closes: the remote view gets the phone, the draft, and no second wrap-up.

@@ -116,17 +116,17 @@ fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_bring
     a.click(&a.find("#tab-phone"));
     a.shot("popout-frame-remote.png");
 
-    // 3. Hang up from the frame: the command goes to the pop-out; the wrap-up is done there and the
-    //    activity reaches the case with the ServiceNow sign-in the frame handed over.
+    // 3. Hang up and wrap up from the frame: the commands go to the pop-out, which writes the activity to
+    //    the case with the ServiceNow sign-in the frame handed over.
     click_in_card(&a, 0, "hang-up");
     wait_state(&c, 0, "Ended(RemoteHungUp)");
     // Charlie's own desktop wraps up too (until then it refuses calls as busy).
     finish_wrap_up(&c, "Resolved", "Called the agent");
     clear_ended(&c);
-    a.wait_for("the frame says where the wrap-up is", || a.try_find("[data-testid=remote-wrapup]"));
+    finish_wrap_up(&a, "Resolved", "Talked through the pop-out");
     a.switch_window(&popout);
     wait_state(&a, 0, "Ended(HungUp)");
-    finish_wrap_up(&a, "Resolved", "Talked through the pop-out");
+    a.wait_for("the wrap-up finished in the pop-out too", || a.try_find("[data-testid=wrap-up]").is_none().then_some(()));
     a.wait_for("the note on Charlie's case", || {
         std::thread::sleep(Duration::from_millis(500));
         journal(&sb, "sn_customerservice_case", CHARLIE_CASE).into_iter().find(|n| n.contains("Talked through the pop-out"))
