@@ -604,6 +604,12 @@ impl Desk {
             "line": line_key(&self.line_status.get_untracked()),
             // The wrap-up being shown (a remote view edits and finishes it through the owner).
             "wrapup": self.wrapups.with_untracked(|w| w.first().map(|f| serde_json::to_string(&vec![f.clone()]).unwrap_or_default())),
+            // Screen pops waiting for the agent: [call, [records as JSON text]] or [call, table, query].
+            "pops": self.pops.with_untracked(|p| p.iter().filter_map(|(c, d)| match d {
+                Decision::Choose(list) => Some(json!([c, list.iter().filter_map(|r| serde_json::to_string(r).ok()).collect::<Vec<_>>()])),
+                Decision::OfferNew { table, query } => Some(json!([c, table, query])),
+                _ => None,
+            }).collect::<Vec<_>>()),
             // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out).
             "ofConfig": self.sources.with_value(|s| s.openframe.clone()),
         })
@@ -638,6 +644,23 @@ impl Desk {
         if v["ofConfig"].is_object() && self.sources.with_value(|s| s.openframe.is_none()) {
             self.sources.update_value(|s| s.openframe = Some(v["ofConfig"].clone()));
             self.re_resolve();
+        }
+        if let Some(list) = v["pops"].as_array() {
+            let pops: Vec<(u32, Decision)> = list
+                .iter()
+                .filter_map(|p| {
+                    let call = p[0].as_u64()? as u32;
+                    let d = match (&p[1], p[2].as_str()) {
+                        (Value::Array(rs), _) => Decision::Choose(rs.iter().filter_map(|r| serde_json::from_str(r.as_str()?).ok()).collect()),
+                        (Value::String(table), Some(query)) => Decision::OfferNew { table: table.clone(), query: query.to_string() },
+                        _ => return None,
+                    };
+                    Some((call, d))
+                })
+                .collect();
+            if self.pops.with_untracked(|p| *p != pops) {
+                self.pops.set(pops);
+            }
         }
         // The owner's wrap-up; while this view edits it, its own copy is kept (the edits go to the owner).
         let shown = v["wrapup"].as_str().and_then(|t| serde_json::from_str::<Vec<WrapUp>>(t).ok()).and_then(|mut l| l.pop());
@@ -693,6 +716,12 @@ impl Desk {
             }
             "signout" => self.sign_out(),
             "clear" => self.clear_ended(),
+            "choose" => {
+                if let Some(r) = v["record"].as_str().and_then(|r| serde_json::from_str(r).ok()) {
+                    self.choose_pop(id, r);
+                }
+            }
+            "new" => self.open_new(id, &text("table"), &text("query")),
             "wrapup" | "submit" => {
                 let edited = v["w"].as_str().and_then(|t| serde_json::from_str::<Vec<WrapUp>>(t).ok()).and_then(|mut l| l.pop());
                 let Some(edited) = edited else { return };
@@ -1507,6 +1536,9 @@ impl Desk {
 
     /// The agent chose a record from a screen-pop choice.
     pub fn choose_pop(&self, call: u32, r: RecordRef) {
+        if !self.is_owner() && self.relay(json!({"c": "choose", "id": call, "record": record_text(Some(&r))})) {
+            return;
+        }
         self.pops.update(|p| p.retain(|(c, _)| *c != call));
         self.update_call(call, |c| c.record = Some(r.clone()));
         self.open_record(&r);
@@ -1514,6 +1546,9 @@ impl Desk {
 
     /// Opens a new record form prefilled for the caller (screen pop found nobody).
     pub fn open_new(&self, call: u32, table: &str, query: &str) {
+        if !self.is_owner() && self.relay(json!({"c": "new", "id": call, "table": table, "query": query})) {
+            return;
+        }
         self.pops.update(|p| p.retain(|(c, _)| *c != call));
         self.publish(Outgoing::OpenForm { entity: table.into(), query: query.into(), interaction_sys_id: None });
     }
