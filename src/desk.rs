@@ -1048,12 +1048,10 @@ impl Desk {
         }
     }
 
-    /// Dials a number, optionally for a ServiceNow record. Returns the call id.
+    /// Dials a number, optionally for a ServiceNow record. Returns the call id (0 in a remote view: the
+    /// owner places the call), or None when the number is refused (the notice says why).
     pub fn dial(&self, number: &str, record: Option<RecordRef>) -> Option<u32> {
         self.notice.set(None);
-        if !self.is_owner() && self.relay(json!({"c": "dial", "number": number, "record": record_text(record.as_ref())})) {
-            return None;
-        }
         // Every number dialled (dial pad, directory, click-to-call, recents) goes out in E.164; SIP addresses
         // and short extensions as typed.
         let is_sip_uri = number.trim().to_ascii_lowercase().starts_with("sip:");
@@ -1070,6 +1068,10 @@ impl Desk {
             }
         };
         let number = normalized.as_str();
+        // A remote view: the owner places the call (Some(0): sent there; real calls have ids from 1).
+        if !self.is_owner() && self.relay(json!({"c": "dial", "number": number, "record": record_text(record.as_ref())})) {
+            return Some(0);
+        }
         let id = self.alloc_call_id();
         let mut call = if self.is_sip() {
             if self.line_status.get_untracked() != LineStatus::Registered {

@@ -177,7 +177,10 @@ async fn two_desks_relay_commands_and_hand_over_calls_and_the_wrap_up_draft() {
     until("b is a remote view", || b.role.get_untracked() == Role::Remote).await;
 
     // The remote view dials: the owner places the call, and the remote view shows it.
-    assert_eq!(b.dial("+1 415 555 0100", None), None, "the remote view does not place calls itself");
+    assert_eq!(b.dial("abc", None), None, "the remote view refuses what cannot be dialled itself");
+    assert!(b.notice.get_untracked().is_some());
+    assert_eq!(b.dial("+1 415 555 0100", None), Some(0), "sent to the owner, not placed here");
+    assert!(b.calls.with_untracked(Vec::is_empty));
     until("a has the call", || a.calls.with_untracked(|c| c.len() == 1)).await;
     let (id, created) = a.calls.with_untracked(|c| (c[0].id, c[0].created_ms));
     a.tick(created + RING_AFTER_MS);
