@@ -1,9 +1,10 @@
 //! The SIP user agent: registration, calls (dialogs) and their transactions, sans-IO.
 //!
 //! It takes text frames from the WebSocket and clock ticks (milliseconds) in, and gives frames to send and
-//! events for the desk out. The transport is reliable (WebSocket, RFC 7118), so no request or response is
-//! retransmitted: client transactions only time out (Timer B/F = 64*T1 = 32 s), and a server transaction
-//! that sent a 2xx waits for the ACK for the same time before the call is torn down.
+//! events for the desk out. The transport is reliable (WebSocket, RFC 7118), so requests are not
+//! retransmitted: client transactions only time out (Timer B/F = 64*T1 = 32 s). The one exception is the 2xx
+//! to an INVITE, which the UAS core repeats (T1 doubling to T2) until the ACK comes, because a proxy may carry
+//! it on over UDP (RFC 3261 13.3.1.4); without an ACK after 64*T1 the call is torn down.
 //! Media (SDP) is produced by the browser edge and handed in; the UA only carries it.
 
 use super::digest::{self, Challenge};
@@ -12,6 +13,8 @@ use std::collections::HashMap;
 
 pub const T1_MS: f64 = 500.0;
 pub const TIMEOUT_MS: f64 = 64.0 * T1_MS;
+/// RFC 3261 T2: the longest interval between retransmissions.
+pub const T2_MS: f64 = 4_000.0;
 /// Keep-alive OPTIONS to the server while idle.
 pub const KEEPALIVE_MS: f64 = 30_000.0;
 const MAX_AUTH_TRIES: u8 = 2;
@@ -140,6 +143,8 @@ struct Call {
     pending_reinvite: Option<Message>,
     /// UAS: when the 200 was sent (ACK deadline).
     ack_deadline: Option<f64>,
+    /// UAS: the 200 to send again until the ACK comes (RFC 3261 13.3.1.4): text, next time, interval.
+    ok_again: Option<(String, f64, f64)>,
     cancel_requested: bool,
     auth_tries: u8,
     /// UAC: a provisional response arrived (a CANCEL may be sent).
@@ -498,6 +503,7 @@ impl UserAgent {
                 invite: m.clone(),
                 pending_reinvite: None,
                 ack_deadline: None,
+                ok_again: None,
                 cancel_requested: false,
                 auth_tries: 0,
                 provisional: false,
@@ -675,6 +681,7 @@ impl UserAgent {
                 invite: req.clone(),
                 pending_reinvite: None,
                 ack_deadline: None,
+                ok_again: None,
                 cancel_requested: false,
                 auth_tries: 0,
                 provisional: false,
@@ -725,10 +732,13 @@ impl UserAgent {
         ok.add("Contact", self.contact());
         ok.add("Allow", "INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,REFER,NOTIFY");
         ok.add("Supported", "replaces");
-        out.push(Output::Send(ok.serialize()));
+        let text = ok.serialize();
+        out.push(Output::Send(text.clone()));
         let call = self.calls.get_mut(&id).unwrap();
         call.state = CallState::WaitAck;
         call.ack_deadline = Some(now + TIMEOUT_MS);
+        // A proxy may carry it on over UDP, where it can be lost: the UAS core repeats it until the ACK.
+        call.ok_again = Some((text, now + T1_MS, T1_MS));
         out
     }
 
@@ -1130,6 +1140,7 @@ impl UserAgent {
                 if call.state == CallState::WaitAck {
                     call.state = CallState::Confirmed;
                     call.ack_deadline = None;
+                    call.ok_again = None;
                     if let Some(c) = req.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
                         call.dialog.remote_target = c.uri.to_string();
                     }
@@ -1240,6 +1251,18 @@ impl UserAgent {
             let bye = self.in_dialog_request(id, "BYE", None);
             out.push(Output::Send(bye.serialize()));
             self.end_call(&mut out, id, Ended::Timeout);
+        }
+        for call in self.calls.values_mut() {
+            if call.state != CallState::WaitAck {
+                continue;
+            }
+            if let Some((text, at, interval)) = call.ok_again.as_mut() {
+                if now >= *at {
+                    out.push(Output::Send(text.clone()));
+                    *interval = (*interval * 2.0).min(T2_MS);
+                    *at = now + *interval;
+                }
+            }
         }
         if self.wanted_registered {
             if let Some(at) = self.reg_refresh_at {

@@ -422,6 +422,26 @@ fn dtmf_by_info_both_ways() {
 }
 
 #[test]
+fn our_200_is_sent_again_until_the_ack_comes() {
+    let mut u = ua();
+    let out = u.on_frame(0.0, CALLER_INVITE);
+    let UaEvent::Incoming { call, .. } = events(&out)[0].clone() else { panic!() };
+    let first = sent(&u.answer(1_000.0, call, "a"))[0].serialize();
+    // T1, then doubling up to T2: 500, 1000, 2000, 4000, 4000 ms.
+    let mut at = 1_000.0;
+    for gap in [500.0, 1_000.0, 2_000.0, 4_000.0, 4_000.0] {
+        assert!(sent(&u.tick(at + gap - 1.0)).is_empty(), "not before {gap} ms");
+        at += gap;
+        let again = sent(&u.tick(at));
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].serialize(), first, "the same 200");
+    }
+    let tag = Message::parse(&first).unwrap().to().unwrap().tag().unwrap().to_string();
+    u.on_frame(at + 10.0, &in_dialog("ACK", 10, &tag, ""));
+    assert!(sent(&u.tick(at + 10_000.0)).is_empty(), "nothing more once acknowledged");
+}
+
+#[test]
 fn timeouts_and_strays() {
     let mut u = ua();
     let (id, _) = u.invite(0.0, "2002", "o", &[]).unwrap();
