@@ -86,6 +86,8 @@ struct Inner {
     on_channel: RefCell<Vec<String>>,
     /// When the lock was last granted.
     granted_at: Cell<f64>,
+    /// When this instance last sent its state.
+    state_sent: Cell<f64>,
     /// A packet from an owner that left, with when it came.
     orphan: RefCell<Option<(Value, f64)>>,
     /// Claims not answered yet (the owner was busy): the claimer's id.
@@ -143,6 +145,7 @@ impl Group {
             owner: RefCell::new(None),
             on_channel: RefCell::new(Vec::new()),
             granted_at: Cell::new(0.0),
+            state_sent: Cell::new(0.0),
             orphan: RefCell::new(None),
             pending_claim: RefCell::new(None),
             wants: Cell::new(wants),
@@ -222,6 +225,9 @@ impl Group {
     pub fn send(&self, kind: &str, to: Option<&str>, v: Value) {
         if self.0.closed.get() {
             return;
+        }
+        if kind == "state" {
+            self.0.state_sent.set(now());
         }
         let seq = self.0.seq.get() + 1;
         self.0.seq.set(seq);
@@ -407,7 +413,10 @@ impl Group {
                     self.give(&c);
                     return;
                 }
-                self.send("state", None, self.0.host.state());
+                // A heartbeat only when no state went out since the last beat (changes are sent at once).
+                if now() - self.0.state_sent.get() >= BEAT_MS as f64 * 0.9 {
+                    self.send("state", None, self.0.host.state());
+                }
             }
             _ => self.consider(),
         }

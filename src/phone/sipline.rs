@@ -527,8 +527,15 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
     }
 }
 
-async fn accept_media(l: &Rc<Line>, call: CallRef, offer: &str) -> Result<(), String> {
+/// A new audio session for a call, muted when the agent is muted (mute holds for every call).
+async fn new_media(l: &Rc<Line>) -> Result<Rc<CallMedia>, String> {
     let media = Rc::new(CallMedia::new(&l.ice).await?);
+    media.set_muted(l.desk.muted.get_untracked());
+    Ok(media)
+}
+
+async fn accept_media(l: &Rc<Line>, call: CallRef, offer: &str) -> Result<(), String> {
+    let media = new_media(l).await?;
     let answer = media.answer(offer).await?;
     l.media.borrow_mut().insert(call, media);
     let out = l.ua.borrow_mut().answer(now(), call, &answer);
@@ -543,7 +550,7 @@ fn perf_now() -> f64 {
 async fn start_call(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, String)]) -> Result<CallRef, String> {
     let started = perf_now();
     l.ua.borrow().target_uri(target)?;
-    let media = Rc::new(CallMedia::new(&l.ice).await?);
+    let media = new_media(l).await?;
     let offer = media.offer().await?;
     let abandoned = {
         let mut list = l.abandoned.borrow_mut();
@@ -567,8 +574,7 @@ async fn start_call(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, Strin
 /// Replaces to the far end, under the desk's existing call (its timer and record carry on).
 async fn take_back(l: &Rc<Line>, r: Resume) {
     let result: Result<(), String> = async {
-        let media = Rc::new(CallMedia::new(&l.ice).await?);
-        media.set_muted(l.desk.muted.get_untracked());
+        let media = new_media(l).await?;
         let offer = if r.held { media.hold_offer(true).await? } else { media.offer().await? };
         let (call, out) = l.ua.borrow_mut().invite(now(), &r.target, &offer, &[("Replaces".to_string(), r.replaces.clone())])?;
         bind(l, r.id, call);

@@ -151,6 +151,25 @@ struct Call {
     provisional: bool,
 }
 
+impl Call {
+    /// A call as its first INVITE (sent or received) leaves it.
+    fn fresh(id: CallRef, outbound: bool, state: CallState, dialog: Dialog, invite: Message) -> Call {
+        Call {
+            id,
+            outbound,
+            state,
+            dialog,
+            invite,
+            pending_reinvite: None,
+            ack_deadline: None,
+            ok_again: None,
+            cancel_requested: false,
+            auth_tries: 0,
+            provisional: false,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum TxKind {
     Register,
@@ -493,22 +512,7 @@ impl UserAgent {
             local_cseq: 1,
             remote_cseq: None,
         };
-        self.calls.insert(
-            id,
-            Call {
-                id,
-                outbound: true,
-                state: CallState::Calling,
-                dialog,
-                invite: m.clone(),
-                pending_reinvite: None,
-                ack_deadline: None,
-                ok_again: None,
-                cancel_requested: false,
-                auth_tries: 0,
-                provisional: false,
-            },
-        );
+        self.calls.insert(id, Call::fresh(id, true, CallState::Calling, dialog, m.clone()));
         let mut out = vec![];
         self.send_tx(&mut out, TxKind::Invite, Some(id), m);
         Ok((id, out))
@@ -671,22 +675,7 @@ impl UserAgent {
             local_cseq: 0,
             remote_cseq: req.cseq().map(|c| c.0),
         };
-        self.calls.insert(
-            id,
-            Call {
-                id,
-                outbound: false,
-                state: CallState::Ringing,
-                dialog,
-                invite: req.clone(),
-                pending_reinvite: None,
-                ack_deadline: None,
-                ok_again: None,
-                cancel_requested: false,
-                auth_tries: 0,
-                provisional: false,
-            },
-        );
+        self.calls.insert(id, Call::fresh(id, false, CallState::Ringing, dialog, req.clone()));
         // A P-Asserted-Identity (set by a trusted proxy) names the caller better than From.
         let who = req.header("P-Asserted-Identity").and_then(|p| NameAddr::parse(p).ok()).unwrap_or(from);
         let party = Party {
