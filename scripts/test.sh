@@ -12,6 +12,8 @@ cd "$ROOT"
 
 LOGS="$ROOT/target/test-logs"
 mkdir -p "$LOGS"
+# Only this run's layer logs count (the hostile-case figure below is computed from them).
+rm -f "$LOGS"/*.log
 passed=0; failed=0; broken=()
 
 # Runs a cargo test command, shows its output, and adds its "test result" lines to the totals.
@@ -60,7 +62,22 @@ if [ -f "$ROOT/dist/index.html" ]; then
   grep -h "^BENCH\|BENCH " "$LOGS/e2e.log" | sed 's/.*BENCH/BENCH/' || true
 fi
 
+# Hostile-input cases (tests whose name contains hostile_, in every layer): how many ran, and how many failed,
+# i.e. found the desktop acting on the bad input. Result lines are `test <name> ... ok|FAILED` (cargo test and
+# wasm-bindgen-test alike); with --nocapture (e2e) the test's own output may come between the name and the
+# result, which then stands alone on a line.
+read -r hostile_tried hostile_failed < <(cat "$LOGS"/*.log 2>/dev/null | awk '
+  /^test result:/ { next }
+  /^test [^ ]+ \.\.\. / {
+    name = $2; rest = $0; sub(/^test [^ ]+ \.\.\. /, "", rest); pending = ""
+    if (rest ~ /^(ok|FAILED)/) { if (name ~ /hostile_/) { n++; if (rest ~ /^FAILED/) f++ } } else pending = name
+    next
+  }
+  pending != "" && /^(ok|FAILED)$/ { if (pending ~ /hostile_/) { n++; if ($0 == "FAILED") f++ }; pending = "" }
+  END { print n + 0, f + 0 }')
+
 echo
+echo "hostile cases: $hostile_tried tried, $hostile_failed acted on"
 [ ${#broken[@]} -gt 0 ] && echo "layers with failures: ${broken[*]}"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ ${#broken[@]} -eq 0 ]

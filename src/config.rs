@@ -92,6 +92,18 @@ pub struct ServiceNowSettings {
     pub instance: Option<TopDomain>,
     pub client_id: String,
     pub activity: ActivityStrategy,
+    /// Tables a call's own data (`X-SN-Table`) may open on screen.
+    pub pop_tables: Vec<String>,
+    /// Tables call activity may be written to (as work notes, or linked from the phone log).
+    pub activity_tables: Vec<String>,
+}
+
+/// The default of both table allowlists: the task tables the desktop works with (cases and interactions).
+pub const DEFAULT_TASK_TABLES: [&str; 2] = ["sn_customerservice_case", "interaction"];
+
+/// A ServiceNow table name: lower-case letters, digits and `_`, up to 80 characters.
+pub fn valid_table(t: &str) -> bool {
+    !t.is_empty() && t.len() <= 80 && t.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Everything configurable about the desktop.
@@ -145,6 +157,8 @@ impl Default for Settings {
                 instance: None,
                 client_id: String::new(),
                 activity: ActivityStrategy::WorkNotes,
+                pop_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
+                activity_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
             },
         }
     }
@@ -181,23 +195,71 @@ pub fn parse_query(query: &str) -> (QueryParams, Vec<ConfigError>) {
     (params, errors)
 }
 
-/// The `config` parameter may only name a file on the desktop's own origin: a relative path without `..`.
-/// Loading settings from another origin would let a crafted link point the phone at someone else's server.
+/// Longest `config` value accepted.
+pub const MAX_CONFIG_PATH: usize = 128;
+
+/// Decodes `%XX` escapes once; None when a `%` is not followed by two hex digits or the result is not UTF-8.
+fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The `config` parameter may only name a file next to the desktop: `name.json` or `folder/name.json`,
+/// letters, digits, `.`, `_` and `-` only, checked after every layer of percent-encoding is undone (a
+/// browser undoes `%2e` in a path; `%252e` becomes `%2e` after the query is read). Loading settings from
+/// anywhere else would let a crafted link point the phone at someone else's server.
 pub fn check_config_path(value: &str) -> Result<String, String> {
-    let v = value.trim();
+    const HOW: &str = "name a settings file next to the desktop, e.g. config=site.json or config=sites/paris.json";
+    let mut v = value.to_string();
+    for _ in 0..4 {
+        if !v.contains('%') {
+            break;
+        }
+        v = percent_decode(&v).ok_or_else(|| format!("'{value}' is not a plain file name: {HOW}"))?;
+    }
     if v.is_empty() {
-        return Err("is empty: name a JSON file next to the desktop, e.g. config=site.json".into());
+        return Err(format!("is empty: {HOW}"));
     }
-    if v.contains("://") || v.starts_with("//") || v.contains(':') || v.contains('\\') {
-        return Err(format!("'{v}' must be a relative path on the desktop's own site, not an address elsewhere"));
+    let shown: String = value.chars().take(MAX_CONFIG_PATH).filter(|c| !c.is_control()).collect();
+    if v.len() > MAX_CONFIG_PATH {
+        return Err(format!("'{shown}…' is longer than {MAX_CONFIG_PATH} characters: {HOW}"));
     }
-    if v.split('/').any(|seg| seg == "..") {
-        return Err(format!("'{v}' must not contain '..'"));
+    let parts: Vec<&str> = v.split('/').collect();
+    let plain = |seg: &str| !seg.is_empty() && !seg.starts_with('.') && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    if parts.len() > 2 || !parts.iter().all(|p| plain(p)) {
+        return Err(format!(
+            "'{shown}' must be a relative path on the desktop's own site (letters, digits, . _ - and at most one folder; no address, no '..'): {HOW}"
+        ));
     }
-    if !v.ends_with(".json") {
-        return Err(format!("'{v}' must name a .json file"));
+    if !v.ends_with(".json") || v.ends_with("/.json") {
+        return Err(format!("'{shown}' must name a .json file: {HOW}"));
     }
-    Ok(v.trim_start_matches('/').to_string())
+    Ok(v)
+}
+
+/// The URL API's reading of the config path (`new URL(path, document.baseURI)`) must stay on the page's
+/// origin and under the page's folder, with no query or fragment: a second check, by the browser's own
+/// parser, that nothing in the name was read differently.
+pub fn within_folder(page_origin: &str, page_path: &str, url_origin: &str, url_path: &str, url_rest: &str) -> Result<(), String> {
+    let folder = &page_path[..page_path.rfind('/').map(|i| i + 1).unwrap_or(0)];
+    if url_origin != page_origin || url_origin == "null" || !url_rest.is_empty() || !url_path.starts_with(folder) || folder.is_empty() {
+        return Err(format!(
+            "the settings file would be read from {url_origin}{url_path}{url_rest}, outside the desktop's folder {page_origin}{folder}: name a file in that folder, e.g. config=site.json"
+        ));
+    }
+    Ok(())
 }
 
 fn parse_bool_text(v: &str) -> Option<bool> {
@@ -296,24 +358,30 @@ impl Applier<'_> {
     }
 }
 
-/// A SIP WebSocket address must be wss://, or ws:// only on this computer.
-pub fn check_ws_url(url: &str) -> Result<(), String> {
-    let lower = url.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("wss://") {
-        if rest.is_empty() || rest.starts_with('/') {
-            return Err(format!("'{url}' has no host"));
-        }
-        return Ok(());
+/// A SIP WebSocket address must be `wss://`, or `ws://` only for a server on this computer (`localhost`,
+/// `127.0.0.1`, `[::1]`), read strictly (see [`crate::openframe::origin::split_url`]): no user info, no
+/// backslash, no invisible characters, no fragment. Returns the address with scheme and host in lower case.
+pub fn check_ws_url(url: &str) -> Result<String, String> {
+    use crate::openframe::origin::{is_loopback_host, split_url, OriginError};
+    let shown: String = url.chars().take(120).map(|c| if c.is_control() { '?' } else { c }).collect();
+    let p = split_url(url).map_err(|e| match e {
+        OriginError::NoScheme(_) | OriginError::Scheme(_) => format!("'{shown}' must start with wss://"),
+        OriginError::Empty | OriginError::Host(_) => format!("'{shown}' has no valid host: write it as wss://sip.example.com/ws"),
+        OriginError::Hidden => format!("'{shown}' contains a space, tab, line break or non-ASCII character: type the address again"),
+        OriginError::Credentials => format!("'{shown}' must not contain a user name or anything before an @: sign in with the SIP user instead"),
+        OriginError::Backslash => format!("'{shown}' must not contain a backslash"),
+        other => format!("'{shown}': {}", other.to_string().replace("topDomain", "the address")),
+    })?;
+    if p.tail.contains('#') {
+        return Err(format!("'{shown}' must not contain a #fragment"));
     }
-    if let Some(rest) = lower.strip_prefix("ws://") {
-        let host = rest.split(['/', '?']).next().unwrap_or("");
-        let host = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
-        if host == "localhost" || host == "127.0.0.1" || host == "[::1]" {
-            return Ok(());
-        }
-        return Err(format!("'{url}' is not encrypted: use wss:// (ws:// only for a server on this computer)"));
+    let port = p.port.map(|n| format!(":{n}")).unwrap_or_default();
+    match p.scheme.as_str() {
+        "wss" => Ok(format!("wss://{}{port}{}", p.host, p.tail)),
+        "ws" if is_loopback_host(&p.host) => Ok(format!("ws://{}{port}{}", p.host, p.tail)),
+        "ws" => Err(format!("'{shown}' is not encrypted: use wss:// (ws:// only for a server on this computer)")),
+        _ => Err(format!("'{shown}' must start with wss://")),
     }
-    Err(format!("'{url}' must start with wss://"))
 }
 
 /// A list of `{"name", "number"}` entries (speed dials, queues).
@@ -487,14 +555,14 @@ impl Settings {
                     if let Some(s) = a.string(&key, v, 512) {
                         match (s.is_empty(), check_ws_url(&s)) {
                             (true, _) => self.sip.server.clear(),
-                            (false, Ok(())) => self.sip.server = s,
+                            (false, Ok(url)) => self.sip.server = url,
                             (false, Err(m)) => a.err(&key, m),
                         }
                     }
                 }
                 "domain" => {
                     if let Some(s) = a.string(&key, v, 253) {
-                        if s.contains(['@', ' ', '/', ':']) {
+                        if !s.is_empty() && !crate::openframe::origin::valid_host(&s.to_ascii_lowercase()) {
                             a.err(&key, format!("'{s}' must be a bare domain such as sip.example.com"));
                         } else {
                             self.sip.domain = s.to_ascii_lowercase();
@@ -508,7 +576,8 @@ impl Settings {
                 },
                 "iceServers" => {
                     if let Some(l) = a.list(&key, v) {
-                        if let Some(bad) = l.iter().find(|u| !(u.starts_with("stun:") || u.starts_with("turn:") || u.starts_with("turns:"))) {
+                        let scheme_ok = |u: &str| u.starts_with("stun:") || u.starts_with("turn:") || u.starts_with("turns:");
+                        if let Some(bad) = l.iter().find(|u| !scheme_ok(u) || !u.bytes().all(|b| b.is_ascii_graphic())) {
                             a.err(&key, format!("'{bad}' must start with stun:, turn: or turns:"));
                         } else {
                             self.sip.ice_servers = l;
@@ -547,6 +616,17 @@ impl Settings {
                     Some("work_notes") => self.servicenow.activity = ActivityStrategy::WorkNotes,
                     _ => a.err(&key, "must be \"voice_interaction\", \"phone_log\" or \"work_notes\""),
                 },
+                "screenPopTables" | "activityTables" => {
+                    if let Some(l) = a.list(&key, v) {
+                        if let Some(bad) = l.iter().find(|t| !valid_table(t)) {
+                            a.err(&key, format!("'{bad}' is not a table name (lower-case letters, digits and _), e.g. [\"sn_customerservice_case\", \"incident\"]"));
+                        } else if k == "screenPopTables" {
+                            self.servicenow.pop_tables = l;
+                        } else {
+                            self.servicenow.activity_tables = l;
+                        }
+                    }
+                }
                 _ => a.err(&key, "is not a known setting"),
             }
         }
@@ -636,7 +716,161 @@ mod tests {
         for bad in ["../secret.json", "//evil.example/c.json", "c.txt", "", "C:\\x.json"] {
             assert!(check_config_path(bad).is_err(), "{bad}");
         }
-        assert_eq!(check_config_path("/configs/site.json").unwrap(), "configs/site.json");
+        assert_eq!(check_config_path("configs/site.json").unwrap(), "configs/site.json");
+        assert_eq!(check_config_path("site-2_b.json").unwrap(), "site-2_b.json");
+        assert_eq!(check_config_path("site%2Ejson").unwrap(), "site.json", "checked and used decoded");
+        for bad in ["/configs/site.json", "a/b/c.json", ".json", "x/.json", ".hidden.json", "site.json/"] {
+            assert!(check_config_path(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_url_api_reading_must_stay_in_the_desktops_folder() {
+        let page = ("https://desk.example.com", "/agent-desktop/index.html");
+        assert_eq!(within_folder(page.0, page.1, "https://desk.example.com", "/agent-desktop/site.json", ""), Ok(()));
+        assert_eq!(within_folder(page.0, "/agent-desktop/", "https://desk.example.com", "/agent-desktop/sites/a.json", ""), Ok(()));
+        let e = within_folder(page.0, page.1, "https://desk.example.com", "/other/site.json", "").unwrap_err();
+        assert!(e.contains("outside the desktop's folder https://desk.example.com/agent-desktop/") && e.contains("config=site.json"), "{e}");
+    }
+
+    #[test]
+    fn sip_server_addresses_are_canonical() {
+        assert_eq!(check_ws_url("WSS://PBX.Example.com:443/ws?x=1").unwrap(), "wss://pbx.example.com/ws?x=1");
+        assert_eq!(check_ws_url("ws://localhost:5066").unwrap(), "ws://localhost:5066");
+        assert_eq!(check_ws_url("ws://[::1]:5066/").unwrap(), "ws://[::1]:5066/");
+        assert!(check_ws_url("wss://pbx.example.com/#x").unwrap_err().contains("fragment"));
+    }
+
+    #[test]
+    fn table_allowlists_default_to_the_task_tables_and_are_validated() {
+        let s = Settings::default();
+        assert_eq!(s.servicenow.pop_tables, vec!["sn_customerservice_case", "interaction"]);
+        assert_eq!(s.servicenow.activity_tables, s.servicenow.pop_tables);
+        let (s, e) = resolve("", Some(r#"{"servicenow": {"screenPopTables": ["incident", "sn_customerservice_case"], "activityTables": "incident"}}"#));
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(s.servicenow.pop_tables, vec!["incident", "sn_customerservice_case"]);
+        assert_eq!(s.servicenow.activity_tables, vec!["incident"]);
+        let (s, e) = resolve("", Some(r#"{"servicenow": {"activityTables": ["incident^ORactive=true"]}}"#));
+        assert_eq!(e[0].key, "servicenow.activityTables");
+        assert_eq!(s.servicenow.activity_tables, Settings::default().servicenow.activity_tables);
+    }
+
+    /// `?config=` tricks: each must be refused with a message (the default config.json is used instead).
+    macro_rules! hostile_config_query {
+        ($($name:ident: $query:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let (p, e) = parse_query($query);
+                assert_eq!(p.config, None, "{} was accepted", $query);
+                assert_eq!(e.len(), 1, "{e:?}");
+                assert_eq!(e[0].key, "config");
+                assert!(e[0].message.contains("config=site.json"), "says what to do: {}", e[0].message);
+                let (s, _) = resolve($query, None);
+                assert_eq!(s.config_path, "config.json");
+            }
+        )*};
+    }
+    hostile_config_query! {
+        hostile_config_tab_makes_a_protocol_relative_url: "config=/%09//evil.example/c.json";
+        hostile_config_newline_makes_a_protocol_relative_url: "config=%0A//evil.example/c.json";
+        hostile_config_carriage_return_in_the_name: "config=/%0D//evil.example/c.json";
+        hostile_config_double_encoded_dot_dot: "config=%252e%252e/%252e%252e/c.json";
+        hostile_config_triple_encoded_dot_dot: "config=%25252e%25252e/c.json";
+        hostile_config_encoded_slash_and_dot_dot: "config=a%252f..%252fc.json";
+        hostile_config_plain_dot_dot: "config=../secret.json";
+        hostile_config_dot_segment: "config=./c.json";
+        hostile_config_absolute_url: "config=https://evil.example/c.json";
+        hostile_config_uppercase_scheme: "config=HTTPS://evil.example/c.json";
+        hostile_config_scheme_relative: "config=//evil.example/c.json";
+        hostile_config_root_relative_leaves_the_folder: "config=/uploads/c.json";
+        hostile_config_backslashes: "config=%5C%5Cevil.example%5Cc.json";
+        hostile_config_data_url: "config=data:application/json,%7B%7D.json";
+        hostile_config_javascript_url: "config=javascript:alert(1)//.json";
+        hostile_config_query_after_the_name: "config=c.json%3Fx=.json";
+        hostile_config_userinfo: "config=user@evil.example/c.json";
+        hostile_config_broken_escape: "config=%2G.json";
+        hostile_config_non_ascii_look_alike: "config=%EF%BC%8F%EF%BC%8Fevil.example%EF%BC%8Fc.json";
+    }
+
+    #[test]
+    fn hostile_config_overlong_name() {
+        let q = format!("config={}.json", "a".repeat(200));
+        let (p, e) = parse_query(&q);
+        assert_eq!(p.config, None);
+        assert!(e[0].message.contains("longer than 128"), "{}", e[0].message);
+    }
+
+    /// The browser's reading of an accepted name that would still leave the folder (a second check).
+    macro_rules! hostile_config_resolved {
+        ($($name:ident: $origin:expr, $path:expr, $rest:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                assert!(within_folder("https://desk.example.com", "/agent-desktop/", $origin, $path, $rest).is_err());
+            }
+        )*};
+    }
+    hostile_config_resolved! {
+        hostile_config_resolved_to_another_origin: "https://evil.example", "/agent-desktop/c.json", "";
+        hostile_config_resolved_to_an_opaque_origin: "null", "/agent-desktop/c.json", "";
+        hostile_config_resolved_above_the_folder: "https://desk.example.com", "/c.json", "";
+        hostile_config_resolved_to_a_sibling_folder: "https://desk.example.com", "/agent-desktop-evil/c.json", "";
+        hostile_config_resolved_with_a_query: "https://desk.example.com", "/agent-desktop/c.json", "?x";
+    }
+
+    /// `sip.server` tricks: each is refused, the setting keeps its default (empty), and the error says why.
+    macro_rules! hostile_sip_server {
+        ($($name:ident: $url:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                assert!(check_ws_url($url).is_err(), "{:?} was accepted", $url);
+                let mut s = Settings::default();
+                let e = s.apply_json(Source::ConfigFile, &json!({"sip": {"server": $url}}));
+                assert_eq!(s.sip.server, "", "{:?}", $url);
+                assert_eq!(e.len(), 1);
+                assert_eq!(e[0].key, "sip.server");
+            }
+        )*};
+    }
+    hostile_sip_server! {
+        hostile_sip_server_userinfo_passes_as_loopback: "ws://localhost:1@evil.example/";
+        hostile_sip_server_userinfo_ipv6_loopback: "ws://[::1]@evil.example/";
+        hostile_sip_server_userinfo_ipv4_loopback: "ws://127.0.0.1:80@evil.example:5066/ws";
+        hostile_sip_server_userinfo_on_wss: "wss://agent:secret@pbx.example.com/ws";
+        hostile_sip_server_encoded_at: "ws://localhost:1%40evil.example/";
+        hostile_sip_server_tab_in_the_host: "ws://local\thost@evil.example/";
+        hostile_sip_server_newline_in_the_host: "ws://localhost\n.evil.example/";
+        hostile_sip_server_backslash_authority: "ws://evil.example\\@localhost/";
+        hostile_sip_server_plain_ws_elsewhere: "ws://evil.example/";
+        hostile_sip_server_uppercase_plain_ws_elsewhere: "WS://EVIL.EXAMPLE/";
+        hostile_sip_server_loopback_lookalike_subdomain: "ws://localhost.evil.example/";
+        hostile_sip_server_loopback_lookalike_ip: "ws://127.0.0.1.nip.io/";
+        hostile_sip_server_trailing_dot: "ws://localhost./";
+        hostile_sip_server_short_ipv4: "ws://127.1:5066/";
+        hostile_sip_server_hex_ipv4: "ws://0x7f000001:5066/";
+        hostile_sip_server_ipv6_mapped: "ws://[::ffff:127.0.0.1]:5066/";
+        hostile_sip_server_other_scheme: "https://pbx.example.com/ws";
+        hostile_sip_server_no_host: "wss:///ws";
+        hostile_sip_server_fragment: "wss://pbx.example.com/ws#x";
+    }
+
+    /// `topDomain` tricks as they arrive in the URL (percent-encoded): refused, and the desktop runs standalone.
+    macro_rules! hostile_top_domain_query {
+        ($($name:ident: $query:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let (s, e) = resolve($query, None);
+                assert_eq!(s.top_domain, None, "{} was accepted", $query);
+                assert!(e.iter().any(|e| e.key == "topDomain"), "{e:?}");
+            }
+        )*};
+    }
+    hostile_top_domain_query! {
+        hostile_top_domain_userinfo_encoded: "topDomain=https%3A%2F%2Facme.service-now.com%40evil.example";
+        hostile_top_domain_double_encoded: "topDomain=https%253A%252F%252Fevil.example";
+        hostile_top_domain_encoded_tab: "topDomain=https%3A%2F%2Fevil.exa%09mple";
+        hostile_top_domain_encoded_newline_before_host: "topDomain=https%3A%2F%2F%0Aevil.example";
+        hostile_top_domain_encoded_backslash: "topDomain=https%3A%2F%2Fevil.example%5C.acme.service-now.com";
+        hostile_top_domain_encoded_percent_host: "topDomain=https%3A%2F%2Fevil%252Eexample";
     }
 
     #[test]

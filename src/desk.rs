@@ -242,7 +242,10 @@ impl Desk {
         let query = browser::query_string();
         let (params, _) = config::parse_query(&query);
         let path = params.config.unwrap_or_else(|| "config.json".to_string());
-        let fetched = browser::fetch_text(&path).await;
+        let fetched = match browser::config_url(&path) {
+            Ok(url) => browser::fetch_text(&url).await,
+            Err(m) => Err(m),
+        };
         self.sources.update_value(|s| {
             s.query = query;
             match fetched {
@@ -1168,7 +1171,10 @@ impl Desk {
     /// The SIP line received a call. Returns the code to refuse it with, or None to ring.
     pub fn sip_incoming(&self, id: u32, name: Option<&str>, number: &str, x_headers: Vec<(String, String)>) -> Option<u16> {
         let mut call = Call::new(id, Direction::Inbound, number, name.map(str::to_string), now_ms());
-        call.record = record_from_headers(&x_headers);
+        let (x_headers, dropped) = crate::phone::call::bound_x_headers(x_headers);
+        let carried = crate::servicenow::screen_pop::carried(&x_headers, &self.settings.with_untracked(|s| s.servicenow.pop_tables.clone()));
+        call.record = carried.record();
+        call.note = carried.ignored.or(dropped);
         call.x_headers = x_headers;
         if let Some(code) = self.busy_code() {
             call.end(EndReason::Missed, now_ms());
@@ -1475,7 +1481,11 @@ impl Desk {
                 // No wrap-up: the activity goes straight to the outbox.
                 let id = format!("{:08x}{:08x}", crate::phone::media::random_u32(), crate::phone::media::random_u32());
                 let w = WrapUp::of(&call, id, now);
-                self.queue_activity(&w);
+                if let Err(m) = self.queue_activity(&w) {
+                    // The outbox is full: the activity waits as a wrap-up instead, with the reason.
+                    self.wrapups.update(|list| list.push(w));
+                    self.wrapup_error.set(Some(m));
+                }
             } else if call.answered_ms.is_some() {
                 let id = format!("{:08x}{:08x}", crate::phone::media::random_u32(), crate::phone::media::random_u32());
                 let w = WrapUp::of(&call, id, now);
@@ -1495,15 +1505,15 @@ impl Desk {
         save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
     }
 
-    /// Hands a finished call's activity to the outbox (stored before the first attempt).
-    fn queue_activity(&self, w: &WrapUp) {
+    /// Hands a finished call's activity to the outbox (stored before the first attempt); Err when the
+    /// outbox is full (the caller keeps the wrap-up).
+    fn queue_activity(&self, w: &WrapUp) -> Result<(), String> {
         let agent = self.agent_name();
         let own = if self.is_sip() { agent.clone() } else { t::DEMO_LINE_NUMBER.to_string() };
         let activity = Activity::from_wrapup(w, &agent, &own, "");
-        self.outbox.update(|o| {
-            o.add(activity, now_ms());
-        });
+        self.outbox.try_update(|o| o.add(activity, now_ms())).unwrap_or(Ok(false))?;
         self.save_outbox();
+        Ok(())
     }
 
     /// Saves the outbox (before any attempt and after every change).
@@ -1610,7 +1620,10 @@ impl Desk {
             self.announce(t::WRAPUP_DONE);
             return Ok(());
         }
-        self.queue_activity(&w);
+        if let Err(m) = self.queue_activity(&w) {
+            self.wrapup_error.set(Some(m.clone()));
+            return Err(m);
+        }
         self.wrapups.update(|list| {
             list.remove(0);
         });
@@ -1686,15 +1699,6 @@ pub fn screen_headers(record: Option<&RecordRef>) -> Vec<(String, String)> {
     let Some(r) = record else { return Vec::new() };
     let Some(id) = &r.sys_id else { return Vec::new() };
     vec![("X-SN-Table".to_string(), r.entity.clone()), ("X-SN-Sys-Id".to_string(), id.clone())]
-}
-
-/// A record named by the call's `X-SN-Table` / `X-SN-Sys-Id` headers (sent by another desk or an IVR).
-pub fn record_from_headers(h: &[(String, String)]) -> Option<RecordRef> {
-    let get = |k: &str| h.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.trim().to_string());
-    let table = get("X-SN-Table")?;
-    let id = get("X-SN-Sys-Id")?;
-    let ok = |s: &str| !s.is_empty() && s.len() <= 80 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    (ok(&table) && ok(&id)).then(|| RecordRef { entity: table, sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() })
 }
 
 /// A record as JSON text (what storage uses), for a command to the owner.

@@ -58,6 +58,15 @@ pub struct Instance {
 
 pub type Shared = Arc<Instance>;
 
+/// Tables that have journal fields (`work_notes`, `comments`), as task tables do on an instance. On any other
+/// table a journal field in a write is an unknown field: ignored, and the write still answers 200.
+pub const JOURNAL_TABLES: [&str; 4] = ["sn_customerservice_case", "incident", "interaction", "task"];
+const JOURNAL_FIELDS: [&str; 2] = ["work_notes", "comments"];
+
+/// Tables an agent's roles cannot read through the Table API (the journal itself: its entries are read
+/// through the record's journal fields with `sysparm_display_value=true`).
+const CLOSED_TABLES: [&str; 1] = ["sys_journal_field"];
+
 const ALLOWED_HEADERS: [&str; 3] = ["authorization", "content-type", "accept"];
 const EXPOSED: &str = "X-Total-Count, Link, Retry-After";
 
@@ -92,6 +101,40 @@ impl Store {
         self.seq += 1;
         let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         format!("{:016x}{:016x}", t as u64, self.seq)
+    }
+
+    /// A record as the Table API shows it: journal fields read back empty, unless their display value is
+    /// asked for (`sysparm_display_value=true` or `all`), which lists the entries, newest first.
+    fn shown(&self, table: &str, rec: &Map<String, Value>, display: Option<&str>) -> Map<String, Value> {
+        let mut out = rec.clone();
+        if !JOURNAL_TABLES.contains(&table) {
+            return out;
+        }
+        let id = rec.get("sys_id").and_then(Value::as_str).unwrap_or("");
+        for field in JOURNAL_FIELDS {
+            let label = if field == "work_notes" { "Work notes" } else { "Additional comments" };
+            let text: String = self
+                .tables
+                .get("sys_journal_field")
+                .map(|rows| {
+                    rows.iter()
+                        .rev()
+                        .filter(|j| j.get("element_id").and_then(Value::as_str) == Some(id) && j.get("element").and_then(Value::as_str) == Some(field))
+                        .map(|j| {
+                            let g = |k: &str| j.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                            format!("{} - Abel Tuter ({label})\n{}\n\n", g("sys_created_on"), g("value"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let v = match display {
+                Some("true") => json!(text),
+                Some("all") => json!({"display_value": text, "value": ""}),
+                _ => json!(""),
+            };
+            out.insert(field.into(), v);
+        }
+        out
     }
 
     /// Appends a journal entry (work notes) for a record.
@@ -238,17 +281,21 @@ pub async fn list(State(inst): State<Shared>, Path(table): Path<String>, Query(q
     if let Err(r) = gate(&inst, &headers).await {
         return r;
     }
+    if CLOSED_TABLES.contains(&table.as_str()) {
+        return cors(failure(StatusCode::FORBIDDEN, "User Not Authorized", "Read ACL for the table fails"), o.as_deref(), &inst.cfg.cors_origins);
+    }
     let s = inst.store.lock().unwrap();
     let Some(rows) = s.tables.get(&table).filter(|_| valid_table(&table)) else {
         return cors(failure(StatusCode::BAD_REQUEST, "Invalid table", &table), o.as_deref(), &inst.cfg.cors_origins);
     };
+    let display = q.get("sysparm_display_value").map(String::as_str);
     let parsed = query::parse(q.get("sysparm_query").map(String::as_str).unwrap_or(""));
     let mut hits: Vec<Map<String, Value>> = rows.iter().filter(|r| parsed.matches(r)).cloned().collect();
     parsed.sort(&mut hits);
     let total = hits.len();
     let offset: usize = q.get("sysparm_offset").and_then(|v| v.parse().ok()).unwrap_or(0);
     let limit: usize = q.get("sysparm_limit").and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let page: Vec<Value> = hits.iter().skip(offset).take(limit).map(|r| select(r, q.get("sysparm_fields").map(String::as_str))).collect();
+    let page: Vec<Value> = hits.iter().skip(offset).take(limit).map(|r| select(&s.shown(&table, r, display), q.get("sysparm_fields").map(String::as_str))).collect();
     let mut r = axum::Json(json!({ "result": page })).into_response();
     r.headers_mut().insert("X-Total-Count", HeaderValue::from_str(&total.to_string()).unwrap());
     if offset + limit < total {
@@ -263,10 +310,14 @@ pub async fn get_one(State(inst): State<Shared>, Path((table, id)): Path<(String
     if let Err(r) = gate(&inst, &headers).await {
         return r;
     }
+    if CLOSED_TABLES.contains(&table.as_str()) {
+        return cors(failure(StatusCode::FORBIDDEN, "User Not Authorized", "Read ACL for the table fails"), o.as_deref(), &inst.cfg.cors_origins);
+    }
     let s = inst.store.lock().unwrap();
     let rec = s.tables.get(&table).and_then(|rows| rows.iter().find(|r| r.get("sys_id").and_then(Value::as_str) == Some(&id)));
+    let display = q.get("sysparm_display_value").map(String::as_str);
     let r = match rec {
-        Some(r) => axum::Json(json!({"result": select(r, q.get("sysparm_fields").map(String::as_str))})).into_response(),
+        Some(r) => axum::Json(json!({"result": select(&s.shown(&table, r, display), q.get("sysparm_fields").map(String::as_str))})).into_response(),
         None => failure(StatusCode::NOT_FOUND, "No Record found", "Record doesn't exist or ACL restricts the record retrieval"),
     };
     cors(r, o.as_deref(), &inst.cfg.cors_origins)
@@ -329,9 +380,14 @@ pub async fn create(State(inst): State<Shared>, Path(table): Path<String>, heade
         let id = s.new_id();
         m.insert("sys_id".into(), json!(id));
         m.insert("sys_created_on".into(), json!(now_text()));
-        // A journal field given on insert becomes the record's first journal entry.
-        if let Some(text) = m.remove("work_notes").and_then(|v| v.as_str().map(str::to_string)).filter(|t| !t.is_empty()) {
-            s.journal(&table, &id, "work_notes", &text);
+        // A journal field given on insert becomes the record's first journal entry (on a table that has
+        // one; elsewhere it is an unknown field and ignored).
+        for field in JOURNAL_FIELDS {
+            if let Some(text) = m.remove(field).and_then(|v| v.as_str().map(str::to_string)).filter(|t| !t.is_empty()) {
+                if JOURNAL_TABLES.contains(&table.as_str()) {
+                    s.journal(&table, &id, field, &text);
+                }
+            }
         }
         s.tables.entry(table.clone()).or_default().push(m.clone());
         m
@@ -356,7 +412,8 @@ pub async fn update(State(inst): State<Shared>, Path((table, id)): Path<(String,
             None
         } else {
             for (k, v) in &m {
-                if k == "work_notes" || k == "comments" {
+                // A table without journal fields ignores them (the write still answers 200).
+                if JOURNAL_FIELDS.contains(&k.as_str()) && JOURNAL_TABLES.contains(&table.as_str()) {
                     let text = v.as_str().unwrap_or("").to_string();
                     if !text.is_empty() {
                         if text.chars().count() > 4000 {
@@ -370,14 +427,13 @@ pub async fn update(State(inst): State<Shared>, Path((table, id)): Path<(String,
             let rows = s.tables.get_mut(&table).unwrap();
             let rec = rows.iter_mut().find(|r| r.get("sys_id").and_then(Value::as_str) == Some(&id)).unwrap();
             for (k, v) in m {
-                if k != "work_notes" && k != "comments" && k != "sys_id" {
+                if !JOURNAL_FIELDS.contains(&k.as_str()) && k != "sys_id" {
                     rec.insert(k, v);
                 }
             }
             // Journal fields read back empty through the Table API.
-            let mut out = rec.clone();
-            out.insert("work_notes".into(), json!(""));
-            Some(out)
+            let out = rec.clone();
+            Some(s.shown(&table, &out, None))
         }
     };
     maybe_late(&fault).await;
@@ -570,4 +626,75 @@ pub async fn journal_all(State(inst): State<Shared>) -> Response {
     let s = inst.store.lock().unwrap();
     let all: Vec<Value> = s.tables.get("sys_journal_field").map(|r| r.iter().map(|j| Value::Object(j.clone())).collect()).unwrap_or_default();
     axum::Json(Value::Array(all)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn instance() -> (Shared, HeaderMap) {
+        let inst = Instance::new(
+            ApiConfig { cors_origins: vec![], oauth_cors_origin: None, token_ttl: Duration::from_secs(60), client_id: "agent-desktop".into() },
+            crate::records::tables(),
+        );
+        inst.store.lock().unwrap().tokens.insert("t".into(), Instant::now() + Duration::from_secs(60));
+        let mut h = HeaderMap::new();
+        h.insert("authorization", HeaderValue::from_static("Bearer t"));
+        h.insert("content-type", HeaderValue::from_static("application/json"));
+        (inst, h)
+    }
+
+    async fn body(r: Response) -> (StatusCode, Value) {
+        let status = r.status();
+        let b = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    }
+
+    fn q(pairs: &[(&str, &str)]) -> Query<HashMap<String, String>> {
+        Query(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+    }
+
+    const CASE: &str = "ca5e0000000000000000000000000001";
+    const CONTACT: &str = "c1a1d0c0000000000000000000000001";
+
+    #[tokio::test]
+    async fn journal_fields_read_back_empty_unless_their_display_value_is_asked_for() {
+        let (inst, h) = instance();
+        let note = Bytes::from(json!({"work_notes": "Call ID: abc\nRouter replaced"}).to_string());
+        let (status, v) = body(update(State(inst.clone()), Path(("sn_customerservice_case".into(), CASE.into())), h.clone(), note).await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(v["result"]["work_notes"], "", "a write answers with the journal field empty");
+        let path = || Path(("sn_customerservice_case".to_string(), CASE.to_string()));
+        let (_, plain) = body(get_one(State(inst.clone()), path(), q(&[("sysparm_fields", "work_notes")]), h.clone()).await).await;
+        assert_eq!(plain["result"], json!({"work_notes": ""}));
+        let (_, shown) = body(get_one(State(inst.clone()), path(), q(&[("sysparm_fields", "work_notes"), ("sysparm_display_value", "true")]), h.clone()).await).await;
+        let text = shown["result"]["work_notes"].as_str().unwrap();
+        assert!(text.contains("(Work notes)\nCall ID: abc\nRouter replaced\n\n"), "{text}");
+        let (_, all) = body(get_one(State(inst.clone()), path(), q(&[("sysparm_fields", "work_notes"), ("sysparm_display_value", "all")]), h.clone()).await).await;
+        assert_eq!(all["result"]["work_notes"]["display_value"], json!(text));
+    }
+
+    #[tokio::test]
+    async fn a_table_without_work_notes_ignores_them_and_still_answers_200() {
+        let (inst, h) = instance();
+        let note = Bytes::from(json!({"work_notes": "Call ID: abc\nlost"}).to_string());
+        let (status, v) = body(update(State(inst.clone()), Path(("customer_contact".into(), CONTACT.into())), h.clone(), note.clone()).await).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(v["result"].get("work_notes").is_none());
+        let (_, shown) = body(
+            get_one(State(inst.clone()), Path(("customer_contact".into(), CONTACT.into())), q(&[("sysparm_fields", "work_notes"), ("sysparm_display_value", "true")]), h.clone()).await,
+        )
+        .await;
+        assert_eq!(shown["result"], json!({}), "no such field");
+        let (status, _) = body(create(State(inst.clone()), Path("customer_contact".into()), h.clone(), Bytes::from(json!({"name": "X", "work_notes": "n"}).to_string())).await).await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert!(inst.store.lock().unwrap().tables["sys_journal_field"].is_empty(), "nothing was written anywhere");
+    }
+
+    #[tokio::test]
+    async fn the_journal_table_is_closed_to_agents() {
+        let (inst, h) = instance();
+        let (status, _) = body(list(State(inst.clone()), Path("sys_journal_field".into()), q(&[]), h.clone()).await).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
 }

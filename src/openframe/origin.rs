@@ -19,6 +19,10 @@ pub struct TopDomain {
 pub enum OriginError {
     Empty,
     Wildcard,
+    /// A tab, line break, space, control or non-ASCII character: browsers strip or rewrite these, so what
+    /// they load would differ from what was checked.
+    Hidden,
+    Backslash,
     NoScheme(String),
     Scheme(String),
     InsecureHttp(String),
@@ -33,12 +37,17 @@ impl fmt::Display for OriginError {
         match self {
             OriginError::Empty => write!(f, "topDomain is empty: set it to your instance, e.g. https://acme.service-now.com"),
             OriginError::Wildcard => write!(f, "topDomain must name one origin; '*' and wildcards are not allowed"),
+            OriginError::Hidden => write!(
+                f,
+                "topDomain contains a space, tab, line break or non-ASCII character: type it again as https://<instance host> (international names in their xn-- form)"
+            ),
+            OriginError::Backslash => write!(f, "topDomain must not contain a backslash: write it as https://<instance host>"),
             OriginError::NoScheme(v) => write!(f, "topDomain '{v}' has no scheme: write it as https://{v}"),
             OriginError::Scheme(s) => write!(f, "topDomain scheme '{s}' is not allowed: use https"),
             OriginError::InsecureHttp(h) => {
                 write!(f, "topDomain http://{h} is not allowed: use https (plain http only for localhost)")
             }
-            OriginError::Credentials => write!(f, "topDomain must not contain a user name or password"),
+            OriginError::Credentials => write!(f, "topDomain must not contain a user name or password (nothing before an @)"),
             OriginError::Path(p) => write!(f, "topDomain must be an origin only, without the path '{p}'"),
             OriginError::Host(h) => write!(f, "topDomain host '{h}' is not a valid host name"),
             OriginError::Port(p) => write!(f, "topDomain port '{p}' is not a valid port"),
@@ -48,16 +57,30 @@ impl fmt::Display for OriginError {
 
 impl std::error::Error for OriginError {}
 
-fn is_loopback_host(host: &str) -> bool {
+/// `localhost`, `127.0.0.1` or `[::1]`: the only hosts plain `http://` / `ws://` may name.
+pub fn is_loopback_host(host: &str) -> bool {
     host == "localhost" || host == "127.0.0.1" || host == "[::1]"
 }
 
-fn valid_host(host: &str) -> bool {
+/// A dotted-quad IPv4 address written the one way browsers serialize it (no leading zeros, no hex).
+fn canonical_ipv4(host: &str) -> bool {
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts.iter().all(|p| {
+            !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0')) && p.parse::<u16>().map(|n| n <= 255).unwrap_or(false)
+        })
+}
+
+/// A host name (lower case) a browser keeps exactly as written: letters, digits and hyphens in labels, no
+/// trailing dot, IPv4 only as a canonical dotted quad (a browser reads `0x7f.1` or `127.1` as 127.0.0.1),
+/// and of IPv6 literals only `[::1]` (other spellings are rewritten by browsers and never match).
+pub fn valid_host(host: &str) -> bool {
     if host.starts_with('[') {
-        // IPv6 literal: only brackets around hex digits, colons and dots.
-        return host.ends_with(']')
-            && host.len() > 2
-            && host[1..host.len() - 1].chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+        return host == "[::1]";
+    }
+    let last = host.rsplit('.').next().unwrap_or("");
+    if last.bytes().next().map(|b| b.is_ascii_digit()).unwrap_or(false) {
+        return canonical_ipv4(host);
     }
     !host.is_empty()
         && host.len() <= 253
@@ -66,70 +89,96 @@ fn valid_host(host: &str) -> bool {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && label.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         })
+}
+
+/// An absolute URL split strictly: lower-case scheme and host, the port when not the scheme's default, and
+/// what follows the authority (path and query, possibly empty).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UrlParts {
+    pub scheme: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub tail: String,
+}
+
+/// Splits `scheme://host[:port][/path][?query]` the way a browser would read it, refusing every spelling
+/// a browser would read differently from a plain reading: invisible characters (browsers drop tabs and
+/// line breaks), backslashes (read as `/`), user info (`ws://localhost:1@evil.example/` goes to
+/// evil.example), percent-encoded hosts, non-canonical IP addresses, trailing dots.
+pub fn split_url(input: &str) -> Result<UrlParts, OriginError> {
+    let s = input.trim_matches(' ');
+    if s.is_empty() {
+        return Err(OriginError::Empty);
+    }
+    if !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(OriginError::Hidden);
+    }
+    if s.contains('*') {
+        return Err(OriginError::Wildcard);
+    }
+    if s.contains('\\') {
+        return Err(OriginError::Backslash);
+    }
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return Err(OriginError::NoScheme(s.to_string()));
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme.is_empty() || !scheme.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Err(OriginError::Scheme(scheme));
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if authority.contains('@') {
+        return Err(OriginError::Credentials);
+    }
+    let (host, port) = if authority.starts_with('[') {
+        match authority.find(']') {
+            Some(close) => match &authority[close + 1..] {
+                "" => (&authority[..=close], None),
+                p if p.starts_with(':') => (&authority[..=close], Some(&p[1..])),
+                _ => return Err(OriginError::Host(authority.to_string())),
+            },
+            None => return Err(OriginError::Host(authority.to_string())),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let host = host.to_ascii_lowercase();
+    if !valid_host(&host) {
+        return Err(OriginError::Host(host));
+    }
+    let port = match port {
+        None => None,
+        Some(p) => {
+            if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(OriginError::Port(p.to_string()));
+            }
+            let n: u32 = p.parse().map_err(|_| OriginError::Port(p.to_string()))?;
+            if n == 0 || n > 65535 {
+                return Err(OriginError::Port(p.to_string()));
+            }
+            let default = if scheme == "https" || scheme == "wss" { 443 } else { 80 };
+            if n == default { None } else { Some(n as u16) }
+        }
+    };
+    Ok(UrlParts { scheme, host, port, tail: tail.to_string() })
 }
 
 impl TopDomain {
     /// Parses and validates a topDomain value.
     pub fn parse(input: &str) -> Result<TopDomain, OriginError> {
-        let s = input.trim();
-        if s.is_empty() {
-            return Err(OriginError::Empty);
-        }
-        if s.contains('*') {
-            return Err(OriginError::Wildcard);
-        }
-        let Some((scheme, rest)) = s.split_once("://") else {
-            return Err(OriginError::NoScheme(s.to_string()));
-        };
-        let scheme = scheme.to_ascii_lowercase();
+        let UrlParts { scheme, host, port, tail } = split_url(input)?;
         if scheme != "https" && scheme != "http" {
             return Err(OriginError::Scheme(scheme));
         }
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if let Some(i) = rest.find(['/', '?', '#', '\\']) {
-            return Err(OriginError::Path(rest[i..].to_string()));
+        if !tail.is_empty() && tail != "/" {
+            return Err(OriginError::Path(tail));
         }
-        if rest.contains('@') {
-            return Err(OriginError::Credentials);
-        }
-        let (host, port) = if rest.starts_with('[') {
-            match rest.find(']') {
-                Some(end) => {
-                    let host = &rest[..=end];
-                    match &rest[end + 1..] {
-                        "" => (host, None),
-                        p if p.starts_with(':') => (host, Some(&p[1..])),
-                        _ => return Err(OriginError::Host(rest.to_string())),
-                    }
-                }
-                None => return Err(OriginError::Host(rest.to_string())),
-            }
-        } else {
-            match rest.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (rest, None),
-            }
-        };
-        let host = host.to_ascii_lowercase();
-        if !valid_host(&host) {
-            return Err(OriginError::Host(host));
-        }
-        let port = match port {
-            None => None,
-            Some(p) => {
-                if p.is_empty() || p.len() > 5 || !p.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(OriginError::Port(p.to_string()));
-                }
-                let n: u32 = p.parse().map_err(|_| OriginError::Port(p.to_string()))?;
-                if n == 0 || n > 65535 {
-                    return Err(OriginError::Port(p.to_string()));
-                }
-                let default = if scheme == "https" { 443 } else { 80 };
-                if n == default { None } else { Some(n as u16) }
-            }
-        };
         if scheme == "http" && !is_loopback_host(&host) {
             return Err(OriginError::InsecureHttp(host));
         }
@@ -206,7 +255,7 @@ mod tests {
         assert!(matches!(TopDomain::parse("https://acme.com#x"), Err(OriginError::Path(_))));
         assert!(matches!(TopDomain::parse("https://user:pw@acme.com"), Err(OriginError::Credentials)));
         assert!(matches!(TopDomain::parse("https://acme..com"), Err(OriginError::Host(_))));
-        assert!(matches!(TopDomain::parse("https://ac me.com"), Err(OriginError::Host(_))));
+        assert!(matches!(TopDomain::parse("https://ac me.com"), Err(OriginError::Hidden)));
         assert!(matches!(TopDomain::parse("https://acme.com:0"), Err(OriginError::Port(_))));
         assert!(matches!(TopDomain::parse("https://acme.com:70000"), Err(OriginError::Port(_))));
         assert!(matches!(TopDomain::parse("https://acme.com:"), Err(OriginError::Port(_))));
@@ -241,5 +290,55 @@ mod tests {
         assert!(e.contains("https://acme.service-now.com"), "{e}");
         let e = TopDomain::parse("http://acme.service-now.com").unwrap_err().to_string();
         assert!(e.contains("use https"), "{e}");
+    }
+
+    /// topDomain spellings that a browser reads differently from a plain reading, or that name another
+    /// origin than they seem to: every one is refused (never a TopDomain the desktop would post to).
+    macro_rules! hostile_top_domain {
+        ($($name:ident: $input:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let r = TopDomain::parse($input);
+                assert!(r.is_err(), "{:?} was accepted as {:?}", $input, r);
+                assert!(!r.unwrap_err().to_string().is_empty());
+            }
+        )*};
+    }
+    hostile_top_domain! {
+        hostile_top_domain_userinfo: "https://acme.service-now.com@evil.example";
+        hostile_top_domain_userinfo_with_port: "https://acme.service-now.com:443@evil.example";
+        hostile_top_domain_tab_inside_the_host: "https://evil.exa\tmple";
+        hostile_top_domain_line_feed_inside_the_scheme: "ht\ntps://evil.example";
+        hostile_top_domain_carriage_return_after_the_host: "https://acme.service-now.com\r.evil.example";
+        hostile_top_domain_trailing_tab: "https://acme.service-now.com\t";
+        hostile_top_domain_backslash_as_slash: "https://evil.example\\.acme.service-now.com";
+        hostile_top_domain_backslash_scheme: "https:\\\\evil.example";
+        hostile_top_domain_percent_encoded_host: "https://evil%2Eexample";
+        hostile_top_domain_percent_encoded_at: "https://acme.service-now.com%40evil.example";
+        hostile_top_domain_ipv6_mapped_loopback_over_http: "http://[::ffff:127.0.0.1]:8090";
+        hostile_top_domain_ipv6_long_form: "http://[0:0:0:0:0:0:0:1]:8090";
+        hostile_top_domain_ipv6_unterminated: "http://[::1:8090";
+        hostile_top_domain_ipv6_with_text_after: "http://[::1]evil.example";
+        hostile_top_domain_uppercase_plain_http: "HTTP://ACME.SERVICE-NOW.COM";
+        hostile_top_domain_uppercase_javascript: "JAVASCRIPT://acme.service-now.com";
+        hostile_top_domain_trailing_dot: "https://acme.service-now.com.";
+        hostile_top_domain_localhost_trailing_dot_over_http: "http://localhost.:8090";
+        hostile_top_domain_short_ipv4_loopback: "http://127.1:8090";
+        hostile_top_domain_hex_ipv4: "https://0x7f.0.0.1";
+        hostile_top_domain_octal_ipv4: "https://0177.0.0.1";
+        hostile_top_domain_non_ascii_look_alike: "https://\u{430}cme.service-now.com";
+        hostile_top_domain_fullwidth_dot: "https://acme\u{ff0e}service-now.com";
+        hostile_top_domain_null_origin: "null";
+        hostile_top_domain_data_url: "data://text/html,x";
+        hostile_top_domain_wildcard_port: "https://acme.service-now.com:*";
+        hostile_top_domain_scheme_relative: "//acme.service-now.com";
+    }
+
+    #[test]
+    fn strict_parts_of_a_url() {
+        let p = split_url("WSS://PBX.example.com:443/ws?transport=ws").unwrap();
+        assert_eq!((p.scheme.as_str(), p.host.as_str(), p.port, p.tail.as_str()), ("wss", "pbx.example.com", None, "/ws?transport=ws"));
+        assert_eq!(split_url("ws://127.0.0.1:5066").unwrap().port, Some(5066));
+        assert!(valid_host("10.0.0.1") && !valid_host("10.0.0.01") && !valid_host("256.0.0.1") && valid_host("[::1]"));
     }
 }

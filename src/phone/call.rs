@@ -64,6 +64,29 @@ pub struct Call {
     pub note: Option<String>,
 }
 
+/// At most this many `X-` headers of a call are kept (shown, copied to the other windows and into the state
+/// saved for a reload).
+pub const MAX_X_HEADERS: usize = 16;
+/// Longest `X-` header name kept.
+pub const MAX_X_NAME: usize = 64;
+/// Longest `X-` header value kept (a sys_id is 32 characters, a case number about 10).
+pub const MAX_X_VALUE: usize = 256;
+
+fn x_header_ok(name: &str, value: &str) -> bool {
+    name.len() <= MAX_X_NAME && value.len() <= MAX_X_VALUE && !value.contains(['\r', '\n', '\0'])
+}
+
+/// Keeps the `X-` headers within the bounds: the first [`MAX_X_HEADERS`] with a name up to [`MAX_X_NAME`]
+/// and a value up to [`MAX_X_VALUE`] bytes on one line. The rest are dropped, never cut (a cut value could
+/// name another record); the text says so, for the agent.
+pub fn bound_x_headers(headers: Vec<(String, String)>) -> (Vec<(String, String)>, Option<String>) {
+    let total = headers.len();
+    let kept: Vec<(String, String)> = headers.into_iter().filter(|(n, v)| x_header_ok(n, v)).take(MAX_X_HEADERS).collect();
+    let dropped = total - kept.len();
+    let note = (dropped > 0).then(|| crate::strings::x_headers_dropped(dropped, MAX_X_HEADERS, MAX_X_VALUE));
+    (kept, note)
+}
+
 impl Call {
     pub fn new(id: u32, direction: Direction, number: &str, name: Option<String>, now: f64) -> Call {
         Call {
@@ -199,6 +222,8 @@ impl Call {
             .iter()
             .map(|p| Some((p.get(0)?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string())))
             .collect::<Option<Vec<_>>>()?;
+        // From another window or storage: held to the same bounds as when the call arrived.
+        let x_headers = bound_x_headers(x_headers).0;
         Some(Call {
             id: v.get("id")?.as_u64()? as u32,
             direction: if v.get("dir")?.as_bool()? { Direction::Inbound } else { Direction::Outbound },
@@ -271,5 +296,36 @@ mod tests {
         }
         assert_eq!(Call::from_json(&serde_json::json!({"id": 1})), None);
         assert_eq!(Call::from_json(&serde_json::json!({"id": 1, "dir": true, "number": "1", "state": "Bogus", "created": 0, "x": []})), None);
+    }
+
+    #[test]
+    fn x_headers_within_bounds_are_kept_as_they_are() {
+        let h: Vec<(String, String)> = (0..MAX_X_HEADERS).map(|i| (format!("X-H{i}"), "v".repeat(MAX_X_VALUE))).collect();
+        assert_eq!(bound_x_headers(h.clone()), (h, None));
+    }
+
+    /// Oversized call data never reaches the other windows or the state saved for a reload in full.
+    macro_rules! hostile_x_headers {
+        ($($name:ident: $headers:expr, $kept:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let headers: Vec<(String, String)> = $headers;
+                let (kept, note) = bound_x_headers(headers.clone());
+                assert_eq!(kept.len(), $kept);
+                assert!(note.expect("the agent is told").contains("left out"));
+                // The same bound applies to a call read from another window's state or a saved snapshot.
+                let mut c = Call::new(1, Direction::Inbound, "+1", None, 0.0);
+                c.x_headers = headers;
+                let back = Call::from_json(&c.to_json()).expect("a call");
+                assert_eq!(back.x_headers, kept);
+                assert!(back.to_json().to_string().len() < 40_000);
+            }
+        )*};
+    }
+    hostile_x_headers! {
+        hostile_x_headers_too_many: (0..5_000).map(|i| (format!("X-H{i}"), "v".into())).collect(), MAX_X_HEADERS;
+        hostile_x_headers_huge_value: vec![("X-SN-Sys-Id".into(), "a".repeat(1_000_000)), ("X-Queue".into(), "Billing".into())], 1;
+        hostile_x_headers_huge_name: vec![(format!("X-{}", "n".repeat(10_000)), "v".into())], 0;
+        hostile_x_headers_line_break_in_value: vec![("X-Note".into(), "a\r\nVia: evil".into())], 0;
     }
 }

@@ -55,6 +55,41 @@ impl Activity {
     }
 }
 
+/// The record an activity may be written to: its table must be in `tables` (the `activityTables` setting)
+/// and its id a sys_id. Otherwise None: the activity becomes an interaction of its own, so a record named
+/// by a caller (or one without work notes) never receives the agent's notes.
+pub fn target(record: Option<&RecordRef>, tables: &[String]) -> Option<(String, String)> {
+    let r = record?;
+    let id = r.sys_id.as_deref()?;
+    (tables.iter().any(|t| *t == r.entity) && super::screen_pop::is_sys_id(id)).then(|| (r.entity.clone(), id.to_string()))
+}
+
+/// The activity as it may be written: without its record when the record is not an allowed target.
+pub fn within(a: &Activity, tables: &[String]) -> Activity {
+    let mut a = a.clone();
+    if target(a.record.as_ref(), tables).is_none() {
+        a.record = None;
+    }
+    a
+}
+
+/// The line every written note carries, by which it is recognised when read back.
+pub fn marker(call_id: &str) -> String {
+    format!("Call ID: {call_id}\n")
+}
+
+/// Whether a record's `work_notes` as read back with `sysparm_display_value=true` (the journal entries,
+/// newest first) holds this call's note. A plain read returns "" for a journal field whatever it holds,
+/// and a missing field (an ACL, or a table without work notes) holds nothing.
+pub fn note_stored(work_notes: &Value, call_id: &str) -> bool {
+    let text = match work_notes {
+        Value::String(s) => s.as_str(),
+        Value::Object(m) => m.get("display_value").and_then(Value::as_str).unwrap_or(""),
+        _ => "",
+    };
+    !call_id.is_empty() && text.contains(&marker(call_id))
+}
+
 /// `2026-11-21 23:43:24 UTC` from milliseconds since the epoch.
 pub fn utc(ms: f64) -> String {
     let secs = (ms / 1000.0).floor() as i64;
@@ -101,7 +136,7 @@ pub fn work_note(a: &Activity) -> String {
     if !a.disposition.is_empty() {
         head.push_str(&format!("Disposition: {}\n", a.disposition));
     }
-    head.push_str(&format!("Call ID: {}\n", a.call_id));
+    head.push_str(&marker(&a.call_id));
     if a.notes.trim().is_empty() {
         return head;
     }
@@ -198,5 +233,48 @@ mod tests {
         let p = phone_log_body(&activity("n"), "task");
         assert_eq!(p["task"], "ca5e");
         assert!(phone_log_body(&activity("n"), "").get("task").is_none());
+    }
+
+    fn tables() -> Vec<String> {
+        crate::config::DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect()
+    }
+
+    #[test]
+    fn targets_and_read_back() {
+        let case = RecordRef { entity: "sn_customerservice_case".into(), sys_id: Some("ca5e0000000000000000000000000001".into()), ..Default::default() };
+        assert_eq!(target(Some(&case), &tables()), Some(("sn_customerservice_case".into(), "ca5e0000000000000000000000000001".into())));
+        let mut a = activity("n");
+        a.record = Some(case);
+        assert_eq!(within(&a, &tables()), a);
+        let note = work_note(&a);
+        let display = format!("2026-11-21 23:45:00 - Abel Tuter (Work notes)\n{note}\n\n");
+        assert!(note_stored(&json!(display), &a.call_id));
+        assert!(note_stored(&json!({"display_value": display, "value": ""}), &a.call_id));
+        assert!(!note_stored(&json!(""), &a.call_id), "a plain read of a journal field is always empty");
+        assert!(!note_stored(&Value::Null, &a.call_id));
+        assert!(!note_stored(&json!("Call ID: a1b2c3d4e5f607189\n"), "a1b2c3d4e5f60718"), "another call's note");
+    }
+
+    /// Records an activity must not be written to: the note goes to an interaction of its own instead.
+    macro_rules! hostile_activity_target {
+        ($($name:ident: $table:expr, $id:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let r = RecordRef { entity: $table.into(), sys_id: Some($id.to_string()), ..Default::default() };
+                assert_eq!(target(Some(&r), &tables()), None);
+                let mut a = activity("n");
+                a.record = Some(r);
+                let w = within(&a, &tables());
+                assert_eq!(w.record, None);
+                assert_eq!(voice_interaction_body(&w)["relatedRecords"], json!([]));
+                assert!(phone_log_body(&w, "task").get("task").is_none());
+            }
+        )*};
+    }
+    hostile_activity_target! {
+        hostile_activity_to_a_table_without_work_notes: "customer_contact", "c1a1d0c0000000000000000000000001";
+        hostile_activity_to_a_system_table: "sys_user", "6816f79cc0a8016401c5a33be04be441";
+        hostile_activity_to_a_path: "sn_customerservice_case/../sys_user", "6816f79cc0a8016401c5a33be04be441";
+        hostile_activity_to_a_bad_sys_id: "sn_customerservice_case", "ca5e01?sysparm_fields=x";
     }
 }

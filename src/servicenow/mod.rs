@@ -1,6 +1,7 @@
 //! ServiceNow data: encoded queries, activity text, the outbox, screen-pop rules (pure).
 pub mod activity;
 pub mod auth;
+pub mod directory;
 pub mod outbox;
 pub mod query;
 pub mod rest;

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 
 pub const BASE_BACKOFF_MS: f64 = 2_000.0;
 pub const MAX_BACKOFF_MS: f64 = 300_000.0;
+/// At most this many activities wait or stay refused (each is an agent's notes: kept until ServiceNow takes
+/// it or the agent dismisses a refused one). A new one beyond that is refused with a message, and its
+/// wrap-up stays on screen, so storage cannot fill up and nothing is dropped silently.
+pub const MAX_KEPT: usize = 50;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum State {
@@ -71,13 +75,26 @@ fn backoff(attempts: u32) -> f64 {
 }
 
 impl Outbox {
-    /// Adds an activity (once: a second add of the same call id is ignored).
-    pub fn add(&mut self, activity: Activity, now: f64) -> bool {
+    /// Adds an activity (once: a second add of the same call id is ignored and returns false). Refused with
+    /// a message the agent can act on when [`MAX_KEPT`] activities already wait or were refused.
+    pub fn add(&mut self, activity: Activity, now: f64) -> Result<bool, String> {
         if self.entries.iter().any(|e| e.activity.call_id == activity.call_id) {
-            return false;
+            return Ok(false);
+        }
+        let kept = self.entries.iter().filter(|e| e.state != State::Delivered).count();
+        if kept >= MAX_KEPT {
+            let refused = self.entries.iter().filter(|e| matches!(e.state, State::Refused(_))).count();
+            return Err(crate::strings::outbox_full(MAX_KEPT, refused));
         }
         self.entries.push(Entry { activity, state: State::Pending, attempts: 0, next_at: now, last_error: None });
-        true
+        Ok(true)
+    }
+
+    /// The agent dismisses a refused activity (after reading or copying it). Only refused ones can go.
+    pub fn dismiss(&mut self, id: &str) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|e| !(e.activity.call_id == id && matches!(e.state, State::Refused(_))));
+        self.entries.len() != before
     }
 
     /// After a reload: anything that was in flight is unsure (it may have arrived).
@@ -209,9 +226,9 @@ mod tests {
     #[test]
     fn in_order_one_at_a_time_and_deduplicated() {
         let mut o = Outbox::default();
-        assert!(o.add(act("a"), 0.0));
-        assert!(o.add(act("b"), 0.0));
-        assert!(!o.add(act("a"), 0.0), "the same call id is written once");
+        assert_eq!(o.add(act("a"), 0.0), Ok(true));
+        assert_eq!(o.add(act("b"), 0.0), Ok(true));
+        assert_eq!(o.add(act("a"), 0.0), Ok(false), "the same call id is written once");
         assert_eq!(o.next(0.0), Some(Step::Send("a".into())));
         assert_eq!(o.next(0.0), None, "one in flight at a time");
         o.on_sent("a", Outcome::Delivered, 1.0);
@@ -225,7 +242,7 @@ mod tests {
     #[test]
     fn retries_back_off_and_respect_retry_after() {
         let mut o = Outbox::default();
-        o.add(act("a"), 0.0);
+        o.add(act("a"), 0.0).unwrap();
         o.next(0.0);
         o.on_sent("a", Outcome::Transient("HTTP 500".into()), 0.0);
         assert_eq!(o.next(1_999.0), None);
@@ -243,14 +260,14 @@ mod tests {
     #[test]
     fn ambiguous_failures_are_verified_before_any_resend() {
         let mut o = Outbox::default();
-        o.add(act("a"), 0.0);
+        o.add(act("a"), 0.0).unwrap();
         o.next(0.0);
         o.on_sent("a", Outcome::Ambiguous("connection dropped".into()), 0.0);
         assert_eq!(o.next(10_000.0), Some(Step::Verify("a".into())));
         o.on_verified("a", Some(true), 10_001.0);
         assert_eq!(o.entries[0].state, State::Delivered, "it had arrived: not written twice");
         let mut o = Outbox::default();
-        o.add(act("b"), 0.0);
+        o.add(act("b"), 0.0).unwrap();
         o.next(0.0);
         o.on_sent("b", Outcome::Ambiguous("timeout".into()), 0.0);
         o.next(10_000.0);
@@ -261,7 +278,7 @@ mod tests {
     #[test]
     fn reload_mid_flight_and_sign_in_pauses() {
         let mut o = Outbox::default();
-        o.add(act("a"), 0.0);
+        o.add(act("a"), 0.0).unwrap();
         o.next(0.0);
         let saved = serde_json::to_string(&o).unwrap();
         let mut again: Outbox = serde_json::from_str(&saved).unwrap();
@@ -275,5 +292,37 @@ mod tests {
         assert_eq!(again.pending(), 0);
         again.compact();
         assert_eq!(again.entries.len(), 1, "refused entries stay visible");
+    }
+
+    /// Callers whose calls are refused by ServiceNow (a record that is gone, a missing role) again and again
+    /// cannot make the outbox, and the agent's storage, grow without bound; the agent sees why and decides.
+    #[test]
+    fn hostile_outbox_refused_entries_are_bounded_and_the_next_one_is_refused_visibly() {
+        let mut o = Outbox::default();
+        for i in 0..MAX_KEPT {
+            let id = format!("r{i}");
+            o.add(act(&id), 0.0).unwrap();
+            assert_eq!(o.next(0.0), Some(Step::Send(id.clone())));
+            o.on_sent(&id, Outcome::Refused("404 No Record found".into()), 0.0);
+        }
+        let before = serde_json::to_string(&o).unwrap();
+        let e = o.add(act("one too many"), 0.0).unwrap_err();
+        assert!(e.contains(&MAX_KEPT.to_string()) && e.contains("dismiss"), "{e}");
+        assert_eq!(serde_json::to_string(&o).unwrap(), before, "nothing changed");
+        // Dismissing a refused one makes room; a pending one cannot be dismissed.
+        assert!(o.dismiss("r0"));
+        assert_eq!(o.add(act("next"), 0.0), Ok(true));
+        assert!(!o.dismiss("next"));
+    }
+
+    #[test]
+    fn hostile_outbox_waiting_entries_are_bounded_too() {
+        let mut o = Outbox::default();
+        o.paused_for_sign_in = true;
+        for i in 0..MAX_KEPT {
+            o.add(act(&format!("w{i}")), 0.0).unwrap();
+        }
+        assert!(o.add(act("more"), 0.0).is_err());
+        assert_eq!(o.entries.len(), MAX_KEPT);
     }
 }

@@ -44,18 +44,76 @@ fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
     h.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
 }
 
-fn token_ok(s: &str) -> bool {
-    s.len() <= 80 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+/// A ServiceNow sys_id: exactly 32 hexadecimal characters.
+pub fn is_sys_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Reads the screen-pop data a call carries. Values that are not plain tokens are ignored.
-pub fn carried(headers: &[(String, String)]) -> Option<CarriedData> {
-    if let (Some(t), Some(id)) = (header(headers, "X-SN-Table"), header(headers, "X-SN-Sys-Id")) {
-        if token_ok(t) && token_ok(id) {
-            return Some(CarriedData::Record(RecordRef { entity: t.into(), sys_id: Some(id.into()), query: format!("sys_id={id}"), ..Default::default() }));
+/// A task number such as `CS0001001`: 2 to 8 letters, then 1 to 12 digits.
+pub fn is_task_number(s: &str) -> bool {
+    let letters = s.bytes().take_while(u8::is_ascii_alphabetic).count();
+    let digits = s.len() - letters;
+    (2..=8).contains(&letters) && (1..=12).contains(&digits) && s.bytes().skip(letters).all(|b| b.is_ascii_digit())
+}
+
+/// The table a call's `X-Case-Number` is looked up in.
+pub const CASE_TABLE: &str = "sn_customerservice_case";
+
+/// A caller's value as shown in a message: short, one line.
+fn shown(v: &str) -> String {
+    let mut s: String = v.chars().take(40).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if v.chars().count() > 40 {
+        s.push('…');
+    }
+    s
+}
+
+/// What the call's own data names, after the checks, and why anything it named was ignored (for the agent).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Carried {
+    pub data: Option<CarriedData>,
+    pub ignored: Option<String>,
+}
+
+impl Carried {
+    /// The record the call names (not a case number, which needs a look-up).
+    pub fn record(&self) -> Option<RecordRef> {
+        match &self.data {
+            Some(CarriedData::Record(r)) => Some(r.clone()),
+            _ => None,
         }
     }
-    header(headers, "X-Case-Number").filter(|n| token_ok(n)).map(|n| CarriedData::CaseNumber(n.to_string()))
+}
+
+/// Reads the screen-pop data a call carries. Anyone can put these headers on a call, so a record is used
+/// only when its table is in `tables` (the `screenPopTables` setting) and its id is a sys_id, and a case
+/// number only when it looks like one and cases may be opened. Anything else is ignored (the caller's
+/// number is matched instead) and [`Carried::ignored`] says why.
+pub fn carried(headers: &[(String, String)], tables: &[String]) -> Carried {
+    let mut ignored = None;
+    let (t, id) = (header(headers, "X-SN-Table"), header(headers, "X-SN-Sys-Id"));
+    if t.is_some() || id.is_some() {
+        let (t, id) = (t.unwrap_or(""), id.unwrap_or(""));
+        if !tables.iter().any(|a| a == t) {
+            ignored = Some(format!("{} '{}' {}", crate::strings::CARRIED_IGNORED, shown(t), crate::strings::CARRIED_TABLE_NOT_ALLOWED));
+        } else if !is_sys_id(id) {
+            ignored = Some(format!("{} '{}' {}", crate::strings::CARRIED_IGNORED, shown(id), crate::strings::CARRIED_NOT_SYS_ID));
+        } else {
+            let id = id.to_ascii_lowercase();
+            let r = RecordRef { entity: t.into(), sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() };
+            return Carried { data: Some(CarriedData::Record(r)), ignored: None };
+        }
+    }
+    if let Some(n) = header(headers, "X-Case-Number") {
+        if !is_task_number(n) {
+            ignored = ignored.or(Some(format!("{} '{}' {}", crate::strings::CARRIED_IGNORED, shown(n), crate::strings::CARRIED_NOT_NUMBER)));
+        } else if !tables.iter().any(|a| a == CASE_TABLE) {
+            ignored = ignored.or(Some(format!("{} '{}' {}", crate::strings::CARRIED_IGNORED, shown(n), crate::strings::CARRIED_TABLE_NOT_ALLOWED)));
+        } else {
+            return Carried { data: Some(CarriedData::CaseNumber(n.to_ascii_uppercase())), ignored };
+        }
+    }
+    Carried { data: None, ignored }
 }
 
 /// Keeps the candidates whose phone numbers normalize to the caller's (the LIKE query over trailing digits
@@ -90,15 +148,71 @@ mod tests {
         RecordRef { entity: table.into(), sys_id: Some(id.into()), query: format!("sys_id={id}"), ..Default::default() }
     }
 
+    fn tables() -> Vec<String> {
+        crate::config::DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect()
+    }
+
+    fn hdrs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect()
+    }
+
+    const CASE: &str = "ca5e0000000000000000000000000001";
+
     #[test]
     fn carried_data_comes_first_and_is_validated() {
-        let h = vec![("X-Sn-Table".to_string(), "sn_customerservice_case".to_string()), ("X-Sn-Sys-Id".to_string(), "ca5e01".to_string())];
-        assert_eq!(carried(&h), Some(CarriedData::Record(rec("sn_customerservice_case", "ca5e01"))));
-        let bad = vec![("X-SN-Table".to_string(), "incident^ORx".to_string()), ("X-SN-Sys-Id".to_string(), "1".to_string())];
-        assert_eq!(carried(&bad), None);
-        let n = vec![("X-Case-Number".to_string(), "CS0001001".to_string())];
-        assert_eq!(carried(&n), Some(CarriedData::CaseNumber("CS0001001".into())));
-        assert_eq!(carried(&[]), None);
+        let h = hdrs(&[("X-Sn-Table", "sn_customerservice_case"), ("X-Sn-Sys-Id", "CA5E0000000000000000000000000001")]);
+        assert_eq!(carried(&h, &tables()), Carried { data: Some(CarriedData::Record(rec("sn_customerservice_case", CASE))), ignored: None });
+        let n = hdrs(&[("X-Case-Number", "CS0001001")]);
+        assert_eq!(carried(&n, &tables()).data, Some(CarriedData::CaseNumber("CS0001001".into())));
+        assert_eq!(carried(&[], &tables()), Carried::default());
+        // An admin can allow more tables.
+        let more = vec!["incident".to_string()];
+        assert!(carried(&hdrs(&[("X-SN-Table", "incident"), ("X-SN-Sys-Id", CASE)]), &more).record().is_some());
+        // A bad record with a good case number: the case number is used, and the agent learns why not the record.
+        let both = hdrs(&[("X-SN-Table", "sys_user"), ("X-SN-Sys-Id", CASE), ("X-Case-Number", "CS0001001")]);
+        let c = carried(&both, &tables());
+        assert_eq!(c.data, Some(CarriedData::CaseNumber("CS0001001".into())));
+        assert!(c.ignored.unwrap().contains("'sys_user'"));
+    }
+
+    /// Call data that must not choose the record: nothing is opened or written from it, the number match
+    /// runs instead, and the agent sees why.
+    macro_rules! hostile_carried {
+        ($($name:ident: [$($h:expr),*];)*) => {$(
+            #[test]
+            fn $name() {
+                let h = hdrs(&[$($h),*]);
+                let c = carried(&h, &tables());
+                assert_eq!(c.data, None, "{h:?} was used");
+                let why = c.ignored.expect("the agent sees why");
+                assert!(why.starts_with(crate::strings::CARRIED_IGNORED) && why.chars().count() < 300, "{why}");
+                assert!(!why.contains('\n') && !why.contains('\r'), "{why:?}");
+            }
+        )*};
+    }
+    hostile_carried! {
+        hostile_carried_table_not_allowed: [("X-SN-Table", "sys_user"), ("X-SN-Sys-Id", CASE)];
+        hostile_carried_table_without_work_notes: [("X-SN-Table", "customer_contact"), ("X-SN-Sys-Id", CASE)];
+        hostile_carried_table_query_injection: [("X-SN-Table", "sn_customerservice_case^ORactive=true"), ("X-SN-Sys-Id", CASE)];
+        hostile_carried_table_path_traversal: [("X-SN-Table", "../../api/now/table/sys_user"), ("X-SN-Sys-Id", CASE)];
+        hostile_carried_table_case_variant: [("X-SN-Table", "SN_CUSTOMERSERVICE_CASE"), ("X-SN-Sys-Id", CASE)];
+        hostile_carried_sys_id_short: [("X-SN-Table", "sn_customerservice_case"), ("X-SN-Sys-Id", "ca5e01")];
+        hostile_carried_sys_id_long: [("X-SN-Table", "sn_customerservice_case"), ("X-SN-Sys-Id", "ca5e00000000000000000000000000010")];
+        hostile_carried_sys_id_not_hex: [("X-SN-Table", "sn_customerservice_case"), ("X-SN-Sys-Id", "ca5e000000000000000000000000000g")];
+        hostile_carried_sys_id_query: [("X-SN-Table", "sn_customerservice_case"), ("X-SN-Sys-Id", "-1^ORsys_idISNOTEMPTY")];
+        hostile_carried_sys_id_path: [("X-SN-Table", "sn_customerservice_case"), ("X-SN-Sys-Id", "../sys_user/6816f79cc0a8016401c5a33be04be441")];
+        hostile_carried_sys_id_without_table: [("X-SN-Sys-Id", CASE)];
+        hostile_carried_table_without_sys_id: [("X-SN-Table", "sn_customerservice_case")];
+        hostile_carried_case_number_query: [("X-Case-Number", "CS0001001^ORnumberISNOTEMPTY")];
+        hostile_carried_case_number_overlong: [("X-Case-Number", "CS00000000000000000000000000001")];
+        hostile_carried_case_number_newline: [("X-Case-Number", "CS0001001\r\nX-Other: 1")];
+    }
+
+    #[test]
+    fn hostile_carried_case_number_when_cases_are_not_allowed() {
+        let c = carried(&hdrs(&[("X-Case-Number", "CS0001001")]), &["incident".to_string()]);
+        assert_eq!(c.data, None);
+        assert!(c.ignored.is_some());
     }
 
     #[test]

@@ -28,7 +28,7 @@ thread_local! {
     static TOKEN: RefCell<Option<Token>> = const { RefCell::new(None) };
     static BUSY: RefCell<bool> = const { RefCell::new(false) };
     /// Directory results by search text, for this page's life (repeated searches do not ask again).
-    static CACHE: RefCell<std::collections::HashMap<String, Vec<crate::ui::directory::Entry>>> = RefCell::new(std::collections::HashMap::new());
+    static CACHE: RefCell<super::directory::Cache<crate::ui::directory::Entry>> = RefCell::new(Default::default());
 }
 
 fn now() -> f64 {
@@ -136,21 +136,24 @@ fn pump(desk: Desk) {
     let Some(step) = step else { return };
     desk.save_outbox();
     BUSY.with(|b| *b.borrow_mut() = true);
-    let strategy = desk.settings.with_untracked(|s| s.servicenow.activity);
+    let (strategy, tables) = desk.settings.with_untracked(|s| (s.servicenow.activity, s.servicenow.activity_tables.clone()));
     leptos::task::spawn_local(async move {
         match step {
             Step::Send(id) => {
                 let act = desk.outbox.with_untracked(|o| o.entries.iter().find(|e| e.activity.call_id == id).map(|e| e.activity.clone()));
                 if let Some(a) = act {
-                    let outcome = match write(&inst, &tok, strategy, &a).await {
+                    let outcome = match write(&inst, &tok, strategy, &activity::within(&a, &tables)).await {
                         Ok(()) => Outcome::Delivered,
-                        Err(RestError::Unauthorized) => Outcome::Unauthorized,
-                        Err(RestError::RetryAfter(s)) => Outcome::RetryAfter(s),
-                        // Nothing readable came back: the write may have happened (a dropped connection looks
-                        // the same to the browser as a CORS refusal). Look it up before writing again.
-                        Err(RestError::Network(m)) | Err(RestError::Blocked(m)) => Outcome::Ambiguous(m),
-                        Err(RestError::Status(code, m)) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
-                        Err(RestError::Status(code, m)) => Outcome::Refused(format!("{code} {m}")),
+                        Err(Write::NotStored(m)) => Outcome::Refused(m),
+                        Err(Write::Rest(e)) => match e {
+                            RestError::Unauthorized => Outcome::Unauthorized,
+                            RestError::RetryAfter(s) => Outcome::RetryAfter(s),
+                            // Nothing readable came back: the write may have happened (a dropped connection looks
+                            // the same to the browser as a CORS refusal). Look it up before writing again.
+                            RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
+                            RestError::Status(code, m) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
+                            RestError::Status(code, m) => Outcome::Refused(format!("{code} {m}")),
+                        },
                     };
                     if outcome == Outcome::Unauthorized {
                         expired(desk);
@@ -161,7 +164,7 @@ fn pump(desk: Desk) {
             Step::Verify(id) => {
                 let act = desk.outbox.with_untracked(|o| o.entries.iter().find(|e| e.activity.call_id == id).map(|e| e.activity.clone()));
                 if let Some(a) = act {
-                    let found = match written(&inst, &tok, strategy, &a).await {
+                    let found = match written(&inst, &tok, strategy, &activity::within(&a, &tables)).await {
                         Ok(f) => Some(f),
                         Err(RestError::Unauthorized) => {
                             expired(desk);
@@ -184,8 +187,38 @@ fn target(a: &Activity) -> Option<(String, String)> {
     Some((r.entity.clone(), r.sys_id.clone()?))
 }
 
-/// Writes one activity with the configured strategy.
-async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<(), RestError> {
+/// Why a write did not deliver an activity.
+enum Write {
+    Rest(RestError),
+    /// ServiceNow answered 2xx but the note is not on the record (read back): retrying will not help.
+    NotStored(String),
+}
+
+impl From<RestError> for Write {
+    fn from(e: RestError) -> Self {
+        Write::Rest(e)
+    }
+}
+
+/// Whether this call's note is among the record's work notes, read back with their display value (a plain
+/// read of a journal field is always empty; `sys_journal_field` itself is closed to agents' roles).
+async fn note_on_record(inst: &str, tok: &str, table: &str, id: &str, call_id: &str) -> Result<bool, RestError> {
+    let q = [("sysparm_fields", "work_notes".to_string()), ("sysparm_display_value", "true".to_string())];
+    let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}/{id}"), &q, None).await?;
+    Ok(activity::note_stored(&r.body["result"]["work_notes"], call_id))
+}
+
+/// Reads a written note back; a note that is not there is a failure the agent sees.
+async fn confirm(inst: &str, tok: &str, table: &str, id: &str, call_id: &str) -> Result<(), Write> {
+    if note_on_record(inst, tok, table, id, call_id).await? {
+        Ok(())
+    } else {
+        Err(Write::NotStored(crate::strings::note_not_stored(table, id)))
+    }
+}
+
+/// Writes one activity with the configured strategy (its record already checked against the allowlist).
+async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<(), Write> {
     let text = activity::work_note(a);
     match (strategy, target(a)) {
         (ActivityStrategy::VoiceInteraction, _) => {
@@ -197,11 +230,17 @@ async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) 
         (ActivityStrategy::WorkNotes, Some((table, id))) => {
             let path = format!("/api/now/table/{table}/{id}");
             rest::request(inst, tok, "PATCH", &path, &[("sysparm_fields", "sys_id".into())], Some(&json!({ "work_notes": text }))).await?;
+            confirm(inst, tok, &table, &id, &a.call_id).await?;
         }
         (ActivityStrategy::WorkNotes, None) => {
-            // No record on screen: an interaction of its own.
+            // No record (or not one notes may go to): an interaction of its own.
             let body = json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text});
-            rest::request(inst, tok, "POST", "/api/now/table/interaction", &[], Some(&body)).await?;
+            let r = rest::request(inst, tok, "POST", "/api/now/table/interaction", &[("sysparm_fields", "sys_id".into())], Some(&body)).await?;
+            let id = rest::get_str(&r.body["result"], "sys_id");
+            if !screen_pop::is_sys_id(&id) {
+                return Err(Write::NotStored(crate::strings::note_not_stored("interaction", &id)));
+            }
+            confirm(inst, tok, "interaction", &id, &a.call_id).await?;
         }
     }
     Ok(())
@@ -210,10 +249,7 @@ async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) 
 /// Whether an activity already reached ServiceNow (after an ambiguous failure), by its call id.
 async fn written(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<bool, RestError> {
     let (table, q) = match (strategy, target(a)) {
-        (ActivityStrategy::WorkNotes, Some((_, id))) => (
-            "sys_journal_field",
-            Query::new().and("element_id", Op::Eq, &id).and_then(|q| q.and("value", Op::Like, &a.call_id)),
-        ),
+        (ActivityStrategy::WorkNotes, Some((table, id))) => return note_on_record(inst, tok, &table, &id, &a.call_id).await,
         (ActivityStrategy::PhoneLog, _) => ("sn_openframe_phone_log", Query::new().and("call_id", Op::Eq, &a.call_id)),
         _ => ("interaction", Query::new().and("client_session_id", Op::Eq, &a.call_id)),
     };
@@ -230,7 +266,7 @@ fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
 /// Finds and opens the caller's record for call `call` (see [`screen_pop`] for the rules).
 pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, String)>) {
     let Some((inst, _)) = instance(&desk) else { return };
-    let carried = screen_pop::carried(&headers);
+    let carried = screen_pop::carried(&headers, &desk.settings.with_untracked(|s| s.servicenow.pop_tables.clone())).data;
     if let Some(CarriedData::Record(r)) = &carried {
         desk.pop_decided(call, Decision::Open(r.clone()));
         return;
@@ -301,7 +337,7 @@ pub fn search_page(desk: Desk, text: String, page: usize) {
         desk.directory_more.set(false);
     }
     let key = format!("{}#{page}", crate::browser::fold_case(text.trim()));
-    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key)) {
         if page == 0 {
             desk.extra_directory.set(hit);
         } else {
@@ -318,10 +354,11 @@ pub fn search_page(desk: Desk, text: String, page: usize) {
                 if r.total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
                     desk.directory_more.set(true);
                 }
-                for row in rest::rows(&r) {
-                    let number = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).find(|p| !p.trim().is_empty());
-                    if let Some(number) = number {
-                        found.push(crate::ui::directory::Entry { name: rest::get_str(&row, "name"), number, kind });
+                // At most a page per table, whatever the reply holds; oversized rows are left out.
+                for row in rest::rows(&r).iter().take(PAGE) {
+                    let number = query::phone_fields(table).iter().map(|f| rest::get_str(row, f)).find(|p| !p.trim().is_empty());
+                    if let Some((name, number)) = number.and_then(|n| super::directory::entry_fields(&rest::get_str(row, "name"), &n)) {
+                        found.push(crate::ui::directory::Entry { name, number, kind });
                     }
                 }
             }

@@ -14,7 +14,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
         desk.outbox.with(|o| {
             o.entries
                 .iter()
-                .filter_map(|e| if let State::Refused(m) = &e.state { Some(format!("{}: {m}", e.activity.caller)) } else { None })
+                .filter_map(|e| if let State::Refused(m) = &e.state { Some((e.activity.call_id.clone(), format!("{}: {m}", e.activity.caller))) } else { None })
                 .collect::<Vec<_>>()
         })
     };
@@ -41,7 +41,11 @@ pub fn ServiceNowStatus() -> impl IntoView {
         <Show when=move || !refused().is_empty()>
             <div class="notice error" role="alert" data-testid="sn-refused">
                 <p class="notice-head">{t::SN_REFUSED}</p>
-                <ul>{move || refused().into_iter().map(|r| view! { <li>{r}</li> }).collect_view()}</ul>
+                <ul>{move || refused().into_iter().map(|(id, r)| view! { <li>{r}" "
+                    <button type="button" class="btn" data-testid="sn-dismiss" on:click=move |_| {
+                        desk.outbox.update(|o| { o.dismiss(&id); });
+                        desk.save_outbox();
+                    }>{t::SN_DISMISS}</button></li> }).collect_view()}</ul>
             </div>
         </Show>
     }
