@@ -738,3 +738,11 @@ pub fn journal(sb: &Sandbox, table: &str, id: &str) -> Vec<String> {
     let v: Value = ureq::get(&format!("{}/sandbox/record/{table}/{id}", sb.origin)).call().unwrap().into_json().unwrap();
     v["activity"].as_array().unwrap().iter().map(|j| j["value"].as_str().unwrap().to_string()).collect()
 }
+
+impl Browser {
+    /// Sends a Chrome DevTools Protocol command through chromedriver (e.g. a script that runs before the
+    /// page's own: `Page.addScriptToEvaluateOnNewDocument`).
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.post("/goog/cdp/execute", json!({"cmd": cmd, "params": params}))
+    }
+}

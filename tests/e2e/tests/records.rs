@@ -1,0 +1,71 @@
+//! Which record receives the agent's notes: only tables an admin allowed, and only when ServiceNow really
+//! stored the note (read back), against the sandbox's Table API (journal fields behave as on an instance).
+
+use e2e::{enter, finish_wrap_up, first_call_state, sn_sign_in, Browser, Sandbox};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const BETH: &str = "c1a1d0c0000000000000000000000001";
+
+fn journal_all(sb: &Sandbox) -> Vec<Value> {
+    let v: Value = ureq::get(&format!("{}/sandbox/journal", sb.origin)).call().unwrap().into_json().unwrap();
+    v.as_array().unwrap().clone()
+}
+
+/// Click-to-call from Beth's contact form, then a wrap-up with `notes`.
+fn call_from_the_contact(b: &Browser, notes: &str) {
+    b.top_frame();
+    b.exec("window.sandboxShowForm('customer_contact', 'sys_id=' + arguments[0])", json!([BETH]));
+    b.click(&b.find("button[data-c2c='(415) 555-0123']"));
+    enter(b);
+    b.click(&b.find("#tab-phone"));
+    b.wait_for("connected", || (first_call_state(b) == "Connected").then_some(()));
+    b.click(&b.find("[data-testid=hang-up]"));
+    finish_wrap_up(b, "Resolved", notes);
+}
+
+#[test]
+fn activity_for_a_contact_goes_to_an_interaction_of_its_own() {
+    let sb = Sandbox::start(&[]);
+    let b = Browser::start("records_contact", 1280, 800);
+    b.goto(&format!("{}/", sb.origin));
+    sn_sign_in(&b);
+    call_from_the_contact(&b, "Asked about the invoice");
+    let entry = b.wait_for("the note written", || {
+        std::thread::sleep(Duration::from_millis(300));
+        journal_all(&sb).into_iter().find(|j| j["value"].as_str().unwrap_or("").contains("Asked about the invoice"))
+    });
+    assert_eq!(entry["name"], "interaction", "a contact is not an activity table: {entry}");
+    assert_ne!(entry["element_id"], BETH);
+    b.click(&b.find("#tab-diagnostics"));
+    b.wait_for("delivered", || (b.text(&b.find("[data-testid=sn-pending]")) == "0" && b.try_find("[data-testid=sn-refused]").is_none()).then_some(()));
+}
+
+#[test]
+fn a_note_the_instance_did_not_store_is_refused_visibly_and_kept() {
+    // An admin listed a table without work notes: the instance answers 200 and stores nothing.
+    let sb = Sandbox::start(&[]);
+    let b = Browser::start("records_not_stored", 1280, 800);
+    let of = json!({"configuration": json!({"servicenow": {"activityTables": ["customer_contact", "sn_customerservice_case"]}}).to_string()});
+    let q: String = form_urlencoded_pair("openframe", &of.to_string());
+    b.goto(&format!("{}/?{q}", sb.origin));
+    sn_sign_in(&b);
+    call_from_the_contact(&b, "Nobody will read this");
+    b.click(&b.find("#tab-diagnostics"));
+    let refused = b.wait_for("the refusal", || {
+        std::thread::sleep(Duration::from_millis(300));
+        b.try_find("[data-testid=sn-refused]").map(|r| b.text(&r))
+    });
+    assert!(refused.contains("did not store it") && refused.contains("customer_contact"), "{refused}");
+    assert!(journal_all(&sb).is_empty(), "nothing was written anywhere");
+    let kept = b.exec("return localStorage.getItem('agent-desktop.outbox') || ''", json!([]));
+    assert!(kept.as_str().unwrap().contains("Nobody will read this") && kept.as_str().unwrap().contains("Refused"), "{kept}");
+    // The agent dismisses it after reading it.
+    b.click(&b.find("[data-testid=sn-dismiss]"));
+    b.wait_for("dismissed", || b.try_find("[data-testid=sn-refused]").is_none().then_some(()));
+}
+
+fn form_urlencoded_pair(k: &str, v: &str) -> String {
+    let enc = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+    format!("{}={}", enc(k), enc(v))
+}
