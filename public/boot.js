@@ -1,6 +1,4 @@
-// Starts the desktop: loads the wasm-bindgen module and its WebAssembly, named (with their content hashes) in
-// this script element's data attributes by the build (Trunk.toml pattern_script). A file of its own, not an
-// inline script, so the Content Security Policy can refuse every inline script.
+// Starts the app without an inline script (see Trunk.toml pattern_script and the CSP in index.html).
 const me = document.querySelector("script[data-wasm]");
 const { default: init } = await import(me.dataset.js);
 await init({ module_or_path: me.dataset.wasm });

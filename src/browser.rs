@@ -122,16 +122,13 @@ pub fn notify_if_hidden(title: &str, body: &str) {
     cb.forget();
 }
 
-/// Resolves a settings file name with the browser's URL parser against the page's base and checks that it
-/// stays on the page's origin and in the page's folder ([`crate::config::within_folder`]); returns the URL.
+/// Resolves a settings file name with the browser's URL parser against the page's address (the policy's
+/// `base-uri 'none'` leaves no `<base>` to change it) and checks that it stays on the page's origin and in
+/// the page's folder ([`crate::config::within_folder`]); returns the URL.
 pub fn config_url(path: &str) -> Result<String, String> {
-    let w = web_sys::window().ok_or("no window")?;
-    let loc = w.location();
-    let base = w.document().and_then(|d| d.base_uri().ok().flatten()).or_else(|| loc.href().ok()).unwrap_or_default();
-    let base_url = web_sys::Url::new(&base).map_err(|_| "the page's address cannot be read".to_string())?;
-    let url = web_sys::Url::new_with_base(path, &base).map_err(|_| format!("'{path}' is not a file name"))?;
-    let page_origin = loc.origin().unwrap_or_default();
-    let rest = format!("{}{}", url.search(), url.hash());
-    crate::config::within_folder(&page_origin, &base_url.pathname(), &url.origin(), &url.pathname(), &rest)?;
+    let loc = web_sys::window().ok_or("no window")?.location();
+    let url = web_sys::Url::new_with_base(path, &loc.href().unwrap_or_default()).map_err(|_| path.to_string())?;
+    let rest = url.search() + &url.hash();
+    crate::config::within_folder(&loc.origin().unwrap_or_default(), &loc.pathname().unwrap_or_default(), &url.origin(), &url.pathname(), &rest)?;
     Ok(url.href())
 }

@@ -221,30 +221,28 @@ fn percent_decode(s: &str) -> Option<String> {
 /// browser undoes `%2e` in a path; `%252e` becomes `%2e` after the query is read). Loading settings from
 /// anywhere else would let a crafted link point the phone at someone else's server.
 pub fn check_config_path(value: &str) -> Result<String, String> {
-    const HOW: &str = "name a settings file next to the desktop, e.g. config=site.json or config=sites/paris.json";
+    let shown: String = value.chars().take(MAX_CONFIG_PATH).filter(|c| !c.is_control()).collect();
+    let refuse = |why: &str| Err(format!("'{shown}' {why}: name a settings file next to the desktop, e.g. config=site.json or config=sites/paris.json"));
     let mut v = value.to_string();
     for _ in 0..4 {
         if !v.contains('%') {
             break;
         }
-        v = percent_decode(&v).ok_or_else(|| format!("'{value}' is not a plain file name: {HOW}"))?;
+        match percent_decode(&v) {
+            Some(d) => v = d,
+            None => return refuse("is not a plain file name"),
+        }
     }
-    if v.is_empty() {
-        return Err(format!("is empty: {HOW}"));
-    }
-    let shown: String = value.chars().take(MAX_CONFIG_PATH).filter(|c| !c.is_control()).collect();
     if v.len() > MAX_CONFIG_PATH {
-        return Err(format!("'{shown}…' is longer than {MAX_CONFIG_PATH} characters: {HOW}"));
+        return refuse("is longer than 128 characters");
     }
-    let parts: Vec<&str> = v.split('/').collect();
     let plain = |seg: &str| !seg.is_empty() && !seg.starts_with('.') && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    let parts: Vec<&str> = v.split('/').collect();
     if parts.len() > 2 || !parts.iter().all(|p| plain(p)) {
-        return Err(format!(
-            "'{shown}' must be a relative path on the desktop's own site (letters, digits, . _ - and at most one folder; no address, no '..'): {HOW}"
-        ));
+        return refuse("must be a relative path on the desktop's own site (letters, digits, . _ - and at most one folder; no address, no '..')");
     }
     if !v.ends_with(".json") || v.ends_with("/.json") {
-        return Err(format!("'{shown}' must name a .json file: {HOW}"));
+        return refuse("must name a .json file");
     }
     Ok(v)
 }
@@ -255,9 +253,7 @@ pub fn check_config_path(value: &str) -> Result<String, String> {
 pub fn within_folder(page_origin: &str, page_path: &str, url_origin: &str, url_path: &str, url_rest: &str) -> Result<(), String> {
     let folder = &page_path[..page_path.rfind('/').map(|i| i + 1).unwrap_or(0)];
     if url_origin != page_origin || url_origin == "null" || !url_rest.is_empty() || !url_path.starts_with(folder) || folder.is_empty() {
-        return Err(format!(
-            "the settings file would be read from {url_origin}{url_path}{url_rest}, outside the desktop's folder {page_origin}{folder}: name a file in that folder, e.g. config=site.json"
-        ));
+        return Err(format!("the settings file must be in the desktop's folder {page_origin}{folder}: name a file there, e.g. config=site.json"));
     }
     Ok(())
 }
@@ -362,25 +358,15 @@ impl Applier<'_> {
 /// `127.0.0.1`, `[::1]`), read strictly (see [`crate::openframe::origin::split_url`]): no user info, no
 /// backslash, no invisible characters, no fragment. Returns the address with scheme and host in lower case.
 pub fn check_ws_url(url: &str) -> Result<String, String> {
-    use crate::openframe::origin::{is_loopback_host, split_url, OriginError};
-    let shown: String = url.chars().take(120).map(|c| if c.is_control() { '?' } else { c }).collect();
-    let p = split_url(url).map_err(|e| match e {
-        OriginError::NoScheme(_) | OriginError::Scheme(_) => format!("'{shown}' must start with wss://"),
-        OriginError::Empty | OriginError::Host(_) => format!("'{shown}' has no valid host: write it as wss://sip.example.com/ws"),
-        OriginError::Hidden => format!("'{shown}' contains a space, tab, line break or non-ASCII character: type the address again"),
-        OriginError::Credentials => format!("'{shown}' must not contain a user name or anything before an @: sign in with the SIP user instead"),
-        OriginError::Backslash => format!("'{shown}' must not contain a backslash"),
-        other => format!("'{shown}': {}", other.to_string().replace("topDomain", "the address")),
-    })?;
-    if p.tail.contains('#') {
-        return Err(format!("'{shown}' must not contain a #fragment"));
-    }
+    use crate::openframe::origin::{is_loopback_host, split_url};
+    let p = split_url(url).map_err(|e| e.to_string().replace("topDomain", "The SIP server address"))?;
     let port = p.port.map(|n| format!(":{n}")).unwrap_or_default();
     match p.scheme.as_str() {
+        _ if p.tail.contains('#') => Err("The SIP server address must not contain a #fragment".into()),
         "wss" => Ok(format!("wss://{}{port}{}", p.host, p.tail)),
         "ws" if is_loopback_host(&p.host) => Ok(format!("ws://{}{port}{}", p.host, p.tail)),
-        "ws" => Err(format!("'{shown}' is not encrypted: use wss:// (ws:// only for a server on this computer)")),
-        _ => Err(format!("'{shown}' must start with wss://")),
+        "ws" => Err(format!("ws://{} is not encrypted: use wss:// (ws:// only for a server on this computer)", p.host)),
+        _ => Err("The SIP server address must start with wss://".into()),
     }
 }
 
@@ -730,7 +716,7 @@ mod tests {
         assert_eq!(within_folder(page.0, page.1, "https://desk.example.com", "/agent-desktop/site.json", ""), Ok(()));
         assert_eq!(within_folder(page.0, "/agent-desktop/", "https://desk.example.com", "/agent-desktop/sites/a.json", ""), Ok(()));
         let e = within_folder(page.0, page.1, "https://desk.example.com", "/other/site.json", "").unwrap_err();
-        assert!(e.contains("outside the desktop's folder https://desk.example.com/agent-desktop/") && e.contains("config=site.json"), "{e}");
+        assert!(e.contains("desktop's folder https://desk.example.com/agent-desktop/") && e.contains("config=site.json"), "{e}");
     }
 
     #[test]

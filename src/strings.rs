@@ -141,8 +141,8 @@ pub const REMEMBER_PASSWORD: &str = "Remember my password on this computer (save
 pub const SN_SESSION_ENDED: &str = "Your ServiceNow sign-in has ended: sign in again. Call activity waits on this computer until then.";
 pub const POP_FAILED: &str = "Screen pop failed";
 /// Some of a call's X- headers were over the limits and left out.
-pub fn x_headers_dropped(n: usize, max: usize, max_value: usize) -> String {
-    format!("{n} of the call's data headers were left out (at most {max} X- headers of up to {max_value} characters each are kept)")
+pub fn x_headers_dropped(n: usize) -> String {
+    format!("{n} of the call's data headers were left out (at most 16 X- headers of up to 256 characters each are kept)")
 }
 /// ServiceNow accepted a work note but it is not on the record when read back.
 pub fn note_not_stored(table: &str, id: &str) -> String {
@@ -153,6 +153,7 @@ pub fn outbox_full(max: usize, refused: usize) -> String {
     format!("{max} call activities are already waiting for ServiceNow ({refused} of them refused): this wrap-up stays here. Open Status, read and dismiss the refused ones, or sign in to ServiceNow so the others can be written.")
 }
 pub const SN_DISMISS: &str = "Dismiss";
+pub const NOTE_NOT_READ_BACK: &str = "The call's note was sent but could not be read back yet:";
 pub const CARRIED_IGNORED: &str = "The call's ServiceNow data was ignored (the caller's number is matched instead):";
 pub const CARRIED_TABLE_NOT_ALLOWED: &str = "is not a table calls may open (an admin can add it to servicenow.screenPopTables)";
 pub const CARRIED_NOT_SYS_ID: &str = "is not a sys_id (32 hexadecimal characters)";

@@ -37,11 +37,8 @@ impl fmt::Display for OriginError {
         match self {
             OriginError::Empty => write!(f, "topDomain is empty: set it to your instance, e.g. https://acme.service-now.com"),
             OriginError::Wildcard => write!(f, "topDomain must name one origin; '*' and wildcards are not allowed"),
-            OriginError::Hidden => write!(
-                f,
-                "topDomain contains a space, tab, line break or non-ASCII character: type it again as https://<instance host> (international names in their xn-- form)"
-            ),
-            OriginError::Backslash => write!(f, "topDomain must not contain a backslash: write it as https://<instance host>"),
+            OriginError::Hidden => write!(f, "topDomain contains a space, tab, line break or non-ASCII character: type it again (international names in their xn-- form)"),
+            OriginError::Backslash => write!(f, "topDomain must not contain a backslash"),
             OriginError::NoScheme(v) => write!(f, "topDomain '{v}' has no scheme: write it as https://{v}"),
             OriginError::Scheme(s) => write!(f, "topDomain scheme '{s}' is not allowed: use https"),
             OriginError::InsecureHttp(h) => {

@@ -79,12 +79,12 @@ fn x_header_ok(name: &str, value: &str) -> bool {
 /// Keeps the `X-` headers within the bounds: the first [`MAX_X_HEADERS`] with a name up to [`MAX_X_NAME`]
 /// and a value up to [`MAX_X_VALUE`] bytes on one line. The rest are dropped, never cut (a cut value could
 /// name another record); the text says so, for the agent.
-pub fn bound_x_headers(headers: Vec<(String, String)>) -> (Vec<(String, String)>, Option<String>) {
+pub fn bound_x_headers(mut headers: Vec<(String, String)>) -> (Vec<(String, String)>, Option<String>) {
     let total = headers.len();
-    let kept: Vec<(String, String)> = headers.into_iter().filter(|(n, v)| x_header_ok(n, v)).take(MAX_X_HEADERS).collect();
-    let dropped = total - kept.len();
-    let note = (dropped > 0).then(|| crate::strings::x_headers_dropped(dropped, MAX_X_HEADERS, MAX_X_VALUE));
-    (kept, note)
+    headers.retain(|(n, v)| x_header_ok(n, v));
+    headers.truncate(MAX_X_HEADERS);
+    let note = (headers.len() < total).then(|| crate::strings::x_headers_dropped(total - headers.len()));
+    (headers, note)
 }
 
 impl Call {

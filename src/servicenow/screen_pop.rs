@@ -90,30 +90,35 @@ impl Carried {
 /// number only when it looks like one and cases may be opened. Anything else is ignored (the caller's
 /// number is matched instead) and [`Carried::ignored`] says why.
 pub fn carried(headers: &[(String, String)], tables: &[String]) -> Carried {
-    let mut ignored = None;
+    use crate::strings::{CARRIED_NOT_NUMBER, CARRIED_NOT_SYS_ID, CARRIED_TABLE_NOT_ALLOWED};
+    let allowed = |t: &str| tables.iter().any(|a| a == t);
+    // The first value refused and why.
+    let mut refused: Option<(&str, &str)> = None;
     let (t, id) = (header(headers, "X-SN-Table"), header(headers, "X-SN-Sys-Id"));
+    let mut data = None;
     if t.is_some() || id.is_some() {
         let (t, id) = (t.unwrap_or(""), id.unwrap_or(""));
-        if !tables.iter().any(|a| a == t) {
-            ignored = Some(format!("{} '{}' {}", crate::strings::CARRIED_IGNORED, shown(t), crate::strings::CARRIED_TABLE_NOT_ALLOWED));
+        if !allowed(t) {
+            refused = Some((t, CARRIED_TABLE_NOT_ALLOWED));
         } else if !is_sys_id(id) {
-            ignored = Some(format!("{} '{}' {}", crate::strings::CARRIED_IGNORED, shown(id), crate::strings::CARRIED_NOT_SYS_ID));
+            refused = Some((id, CARRIED_NOT_SYS_ID));
         } else {
             let id = id.to_ascii_lowercase();
-            let r = RecordRef { entity: t.into(), sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() };
-            return Carried { data: Some(CarriedData::Record(r)), ignored: None };
+            data = Some(CarriedData::Record(RecordRef { entity: t.into(), sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() }));
         }
     }
-    if let Some(n) = header(headers, "X-Case-Number") {
+    if let (None, Some(n)) = (&data, header(headers, "X-Case-Number")) {
         if !is_task_number(n) {
-            ignored = ignored.or(Some(format!("{} '{}' {}", crate::strings::CARRIED_IGNORED, shown(n), crate::strings::CARRIED_NOT_NUMBER)));
-        } else if !tables.iter().any(|a| a == CASE_TABLE) {
-            ignored = ignored.or(Some(format!("{} '{}' {}", crate::strings::CARRIED_IGNORED, shown(n), crate::strings::CARRIED_TABLE_NOT_ALLOWED)));
+            refused = refused.or(Some((n, CARRIED_NOT_NUMBER)));
+        } else if !allowed(CASE_TABLE) {
+            refused = refused.or(Some((n, CARRIED_TABLE_NOT_ALLOWED)));
         } else {
-            return Carried { data: Some(CarriedData::CaseNumber(n.to_ascii_uppercase())), ignored };
+            data = Some(CarriedData::CaseNumber(n.to_ascii_uppercase()));
         }
     }
-    Carried { data: None, ignored }
+    // A record that was used leaves nothing to explain.
+    let ignored = refused.filter(|_| !matches!(data, Some(CarriedData::Record(_)))).map(|(v, why)| format!("{} '{}' {why}", crate::strings::CARRIED_IGNORED, shown(v)));
+    Carried { data, ignored }
 }
 
 /// Keeps the candidates whose phone numbers normalize to the caller's (the LIKE query over trailing digits

@@ -28,7 +28,7 @@ thread_local! {
     static TOKEN: RefCell<Option<Token>> = const { RefCell::new(None) };
     static BUSY: RefCell<bool> = const { RefCell::new(false) };
     /// Directory results by search text, for this page's life (repeated searches do not ask again).
-    static CACHE: RefCell<super::directory::Cache<crate::ui::directory::Entry>> = RefCell::new(Default::default());
+    static CACHE: RefCell<std::collections::HashMap<String, Vec<crate::ui::directory::Entry>>> = RefCell::new(std::collections::HashMap::new());
 }
 
 fn now() -> f64 {
@@ -208,42 +208,37 @@ async fn note_on_record(inst: &str, tok: &str, table: &str, id: &str, call_id: &
     Ok(activity::note_stored(&r.body["result"]["work_notes"], call_id))
 }
 
-/// Reads a written note back; a note that is not there is a failure the agent sees.
-async fn confirm(inst: &str, tok: &str, table: &str, id: &str, call_id: &str) -> Result<(), Write> {
-    if note_on_record(inst, tok, table, id, call_id).await? {
-        Ok(())
-    } else {
-        Err(Write::NotStored(crate::strings::note_not_stored(table, id)))
-    }
-}
-
-/// Writes one activity with the configured strategy (its record already checked against the allowlist).
+/// Writes one activity with the configured strategy (its record already checked against the allowlist);
+/// a work note counts only when it is read back.
 async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<(), Write> {
     let text = activity::work_note(a);
-    match (strategy, target(a)) {
+    let on = match (strategy, target(a)) {
         (ActivityStrategy::VoiceInteraction, _) => {
             rest::request(inst, tok, "POST", "/api/now/openframe/voice-interaction", &[], Some(&activity::voice_interaction_body(a))).await?;
+            return Ok(());
         }
         (ActivityStrategy::PhoneLog, _) => {
             rest::request(inst, tok, "POST", "/api/now/table/sn_openframe_phone_log", &[], Some(&activity::phone_log_body(a, "task"))).await?;
+            return Ok(());
         }
         (ActivityStrategy::WorkNotes, Some((table, id))) => {
             let path = format!("/api/now/table/{table}/{id}");
             rest::request(inst, tok, "PATCH", &path, &[("sysparm_fields", "sys_id".into())], Some(&json!({ "work_notes": text }))).await?;
-            confirm(inst, tok, &table, &id, &a.call_id).await?;
+            (table, id)
         }
         (ActivityStrategy::WorkNotes, None) => {
             // No record (or not one notes may go to): an interaction of its own.
             let body = json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text});
             let r = rest::request(inst, tok, "POST", "/api/now/table/interaction", &[("sysparm_fields", "sys_id".into())], Some(&body)).await?;
-            let id = rest::get_str(&r.body["result"], "sys_id");
-            if !screen_pop::is_sys_id(&id) {
-                return Err(Write::NotStored(crate::strings::note_not_stored("interaction", &id)));
-            }
-            confirm(inst, tok, "interaction", &id, &a.call_id).await?;
+            ("interaction".to_string(), rest::get_str(&r.body["result"], "sys_id"))
         }
+    };
+    // The write was sent: a read-back that fails leaves its outcome unknown (looked up before any resend).
+    match note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1))),
+        Err(e) => Err(Write::Rest(RestError::Network(format!("{} {e}", crate::strings::NOTE_NOT_READ_BACK)))),
     }
-    Ok(())
 }
 
 /// Whether an activity already reached ServiceNow (after an ambiguous failure), by its call id.
@@ -337,7 +332,7 @@ pub fn search_page(desk: Desk, text: String, page: usize) {
         desk.directory_more.set(false);
     }
     let key = format!("{}#{page}", crate::browser::fold_case(text.trim()));
-    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key)) {
+    if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
         if page == 0 {
             desk.extra_directory.set(hit);
         } else {
@@ -363,7 +358,7 @@ pub fn search_page(desk: Desk, text: String, page: usize) {
                 }
             }
         }
-        CACHE.with(|c| c.borrow_mut().insert(key, found.clone()));
+        CACHE.with(|c| super::directory::remember(&mut c.borrow_mut(), key, found.clone()));
         if page == 0 {
             desk.extra_directory.set(found);
         } else {
