@@ -61,7 +61,7 @@ impl Activity {
 pub fn target(record: Option<&RecordRef>, tables: &[String]) -> Option<(String, String)> {
     let r = record?;
     let id = r.sys_id.as_deref()?;
-    (tables.iter().any(|t| *t == r.entity) && super::screen_pop::is_sys_id(id)).then(|| (r.entity.clone(), id.to_string()))
+    (tables.contains(&r.entity) && super::screen_pop::is_sys_id(id)).then(|| (r.entity.clone(), id.to_string()))
 }
 
 /// The activity as it may be written: without its record when the record is not an allowed target.

@@ -317,8 +317,7 @@ mod tests {
 
     #[test]
     fn hostile_outbox_waiting_entries_are_bounded_too() {
-        let mut o = Outbox::default();
-        o.paused_for_sign_in = true;
+        let mut o = Outbox { paused_for_sign_in: true, ..Default::default() };
         for i in 0..MAX_KEPT {
             o.add(act(&format!("w{i}")), 0.0).unwrap();
         }
