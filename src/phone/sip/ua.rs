@@ -27,6 +27,18 @@ pub const T2_MS: f64 = 4_000.0;
 /// Keep-alive OPTIONS to the server while idle.
 pub const KEEPALIVE_MS: f64 = 30_000.0;
 const MAX_AUTH_TRIES: u8 = 2;
+/// Challenges answered for one request in all, `stale=true` ones included (a server that always says stale).
+const MAX_CHALLENGES: u8 = 4;
+/// The largest frame the UA reads (RFC 3261 18.1.1 names 64 KiB as the UDP ceiling); larger ones get 513.
+pub const MAX_FRAME_BYTES: usize = 65_536;
+/// What this UA implements, for `Allow` (405/501, OPTIONS, INVITE, 200).
+const ALLOW: &str = "INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,REFER,NOTIFY";
+const ALLOW_WITH_MESSAGE: &str = "INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,REFER,NOTIFY,MESSAGE";
+/// Option tags this UA implements (RFC 3891 Replaces); anything else in `Require` gets 420.
+const SUPPORTED: &[&str] = &["replaces"];
+/// RFC 5626 4.5: base and ceiling of the registration retry wait.
+const RETRY_BASE_MS: f64 = 30_000.0;
+const RETRY_MAX_MS: f64 = 1_800_000.0;
 
 pub type CallRef = u32;
 
@@ -42,6 +54,32 @@ pub struct UaConfig {
     /// `WS` or `WSS`, as in the Via header.
     pub transport: String,
     pub user_agent: String,
+    /// An outgoing call not answered after this many seconds is cancelled (0: never).
+    pub no_answer_secs: u32,
+    /// What to do when the far end asks us to call someone else (REFER, RFC 3515).
+    pub refer_policy: ReferPolicy,
+    /// MESSAGE (RFC 3428): answered 200 and shown to the agent, or refused with 405.
+    pub accept_messages: bool,
+}
+
+/// Incoming REFER: `Ask` the agent, follow only targets in our `Domain` (no URI headers), or `Never`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReferPolicy {
+    #[default]
+    Ask,
+    Domain,
+    Never,
+}
+
+impl ReferPolicy {
+    pub fn parse(s: &str) -> Option<ReferPolicy> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ask" => Some(ReferPolicy::Ask),
+            "domain" => Some(ReferPolicy::Domain),
+            "never" => Some(ReferPolicy::Never),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,6 +104,10 @@ pub enum Ended {
     Replaced,
     /// Nothing arrived in time (no answer to INVITE or no ACK for our 200).
     Timeout,
+    /// The caller's leg was cancelled because another agent answered (`Reason: SIP;cause=200`, RFC 3326).
+    AnsweredElsewhere,
+    /// Our outgoing call rang longer than the no-answer time and was cancelled.
+    NoAnswer,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,8 +141,13 @@ pub enum UaEvent {
     LateAnswer { call: CallRef, sdp: String },
     /// Progress of a transfer we requested (NOTIFY sipfrag status; `done` when final).
     TransferProgress { call: CallRef, code: u16, done: bool },
-    /// The far end asks us to call `target` (we are the transferee).
-    TransferRequested { call: CallRef, target: String },
+    /// The far end asks us to call `target` (we are the transferee). With `ask`, the agent decides
+    /// ([`UserAgent::decline_transfer`] or placing the call); `by` is the Referred-By, when given.
+    TransferRequested { call: CallRef, target: String, by: Option<String>, ask: bool },
+    /// A MESSAGE (RFC 3428) arrived and was accepted: the sender and its plain text.
+    Message { from: Party, text: String },
+    /// The server stopped answering keep-alives: the edge should drop the connection and reconnect.
+    Reconnect,
     Dtmf { call: CallRef, digit: char },
     /// The server answered a keep-alive.
     Alive,
@@ -155,9 +202,15 @@ struct Call {
     /// UAS: the 200 to send again until the ACK comes (RFC 3261 13.3.1.4): text, next time, interval.
     ok_again: Option<(String, f64, f64)>,
     cancel_requested: bool,
-    auth_tries: u8,
     /// UAC: a provisional response arrived (a CANCEL may be sent).
     provisional: bool,
+    /// UAC: when to cancel an unanswered call; `no_answer` once that happened.
+    no_answer_at: Option<f64>,
+    no_answer: bool,
+    /// UAC: early dialogs by remote tag, with the SDP of their provisional response (RFC 3261 12.1.2, 13.2.2.4).
+    early: Vec<(String, Option<String>)>,
+    /// Our re-INVITE to send again after a 491 (RFC 3261 14.1): when, and its offer.
+    reinvite_retry: Option<(f64, String)>,
 }
 
 impl Call {
@@ -173,8 +226,11 @@ impl Call {
             ack_deadline: None,
             ok_again: None,
             cancel_requested: false,
-            auth_tries: 0,
             provisional: false,
+            no_answer_at: None,
+            no_answer: false,
+            early: Vec::new(),
+            reinvite_retry: None,
         }
     }
 }
@@ -201,6 +257,9 @@ struct ClientTx {
     call: Option<CallRef>,
     request: Message,
     deadline: f64,
+    /// Challenges answered so far (failures, and all including `stale=true`).
+    auth_tries: u8,
+    challenges: u8,
 }
 
 pub struct UserAgent {
@@ -212,13 +271,15 @@ pub struct UserAgent {
     reg_call_id: String,
     reg_cseq: u32,
     reg_refresh_at: Option<f64>,
-    reg_auth_tries: u8,
+    /// Consecutive registration failures (RFC 5626 4.5 backoff).
+    reg_failures: u32,
     wanted_registered: bool,
     calls: HashMap<CallRef, Call>,
     next_call: CallRef,
     txs: Vec<ClientTx>,
     next_keepalive: f64,
-    nc: u32,
+    /// Nonce counts per nonce (RFC 7616 3.4: nc counts the requests sent with one nonce).
+    nonces: HashMap<String, u32>,
     now: f64,
 }
 
@@ -228,14 +289,16 @@ fn tag_of(h: Option<&str>) -> Option<String> {
 
 impl UserAgent {
     /// `rand` supplies randomness for tags, branches and Call-IDs (the browser passes crypto randomness).
-    pub fn new(cfg: UaConfig, mut rand: Box<dyn FnMut() -> u32>) -> UserAgent {
+    /// Refuses a user name or domain that cannot form a SIP address (the agent sees why).
+    pub fn new(cfg: UaConfig, mut rand: Box<dyn FnMut() -> u32>) -> Result<UserAgent, String> {
+        check_identity(&cfg.user, &cfg.domain)?;
         let host = format!("{:08x}{:04x}.invalid", rand(), rand() & 0xffff);
         // The Contact names the user (not a random token), so a proxy can find the current connection of a
         // client that reconnected, by its registration.
         let contact_user = cfg.user.chars().filter(|c| c.is_ascii_alphanumeric() || "+-_.!~*'".contains(*c)).collect::<String>();
         let contact_user = if contact_user.is_empty() { format!("{:08x}", rand()) } else { contact_user };
         let reg_call_id = format!("{:08x}{:08x}", rand(), rand());
-        UserAgent {
+        Ok(UserAgent {
             cfg,
             rand,
             host,
@@ -244,15 +307,15 @@ impl UserAgent {
             reg_call_id,
             reg_cseq: 0,
             reg_refresh_at: None,
-            reg_auth_tries: 0,
+            reg_failures: 0,
             wanted_registered: false,
             calls: HashMap::new(),
             next_call: 1,
             txs: Vec::new(),
             next_keepalive: 0.0,
-            nc: 0,
+            nonces: HashMap::new(),
             now: 0.0,
-        }
+        })
     }
 
     pub fn registration(&self) -> &RegState {
@@ -275,6 +338,14 @@ impl UserAgent {
         format!("SIP/2.0/{} {};branch={branch};rport", self.cfg.transport, self.host)
     }
 
+    fn allow(&self) -> &'static str {
+        if self.cfg.accept_messages {
+            ALLOW_WITH_MESSAGE
+        } else {
+            ALLOW
+        }
+    }
+
     fn contact(&self) -> String {
         format!("<sip:{}@{};transport=ws>", self.contact_user, self.host)
     }
@@ -282,7 +353,8 @@ impl UserAgent {
     fn local_addr(&self, tag: Option<&str>) -> NameAddr {
         let mut na = NameAddr {
             display: (!self.cfg.display_name.is_empty()).then(|| self.cfg.display_name.clone()),
-            uri: Uri::parse(&self.aor()).expect("valid AOR"),
+            // Checked in `new`; a fallback rather than a panic all the same.
+            uri: Uri::parse(&self.aor()).unwrap_or_else(|_| Uri::parse("sip:invalid@invalid.invalid").unwrap()),
             params: Vec::new(),
         };
         if let Some(t) = tag {
@@ -307,9 +379,25 @@ impl UserAgent {
         if text.trim().is_empty() {
             return out; // keep-alive CRLF
         }
+        if text.len() > MAX_FRAME_BYTES {
+            // Not read: a request whose head can be read is refused with 513 (RFC 3261 21.5.11).
+            if let Some(req) = head_only(&text[..text.len().min(8_192)]).filter(|m| m.is_request() && m.method() != Some("ACK")) {
+                out.push(Output::Send(self.reply(&req, 513, "Message Too Large", None, None).serialize()));
+            }
+            return out;
+        }
         let msg = match Message::parse(text) {
             Ok(m) => m,
-            Err(_) => return out, // malformed input is dropped (RFC 3261 16.3 / 18.1.2 behaviour for UAs)
+            Err(e) => {
+                // A request that claims more body than it carries gets 400 (RFC 3261 18.3); anything else that
+                // cannot be read is dropped (RFC 3261 18.1.2 behaviour for UAs).
+                if e.0.contains("Content-Length") {
+                    if let Some(req) = head_only(text).filter(|m| m.is_request() && m.method() != Some("ACK")) {
+                        out.push(Output::Send(self.reply(&req, 400, "Bad Request (Content-Length exceeds the body)", None, None).serialize()));
+                    }
+                }
+                return out;
+            }
         };
         if msg.is_request() {
             self.on_request(&mut out, &msg);
@@ -318,7 +406,6 @@ impl UserAgent {
         }
         out
     }
-
 
     /// Advances timers: transaction timeouts, missing ACKs, registration refresh, keep-alive.
     pub fn tick(&mut self, now: f64) -> Vec<Output> {
@@ -329,12 +416,19 @@ impl UserAgent {
         for tx in expired {
             match tx.kind {
                 TxKind::Register => {
-                    self.set_reg(&mut out, RegState::Failed("The SIP server did not answer the registration".into()));
-                    self.reg_refresh_at = Some(now + 5_000.0);
+                    self.reg_failures += 1;
+                    let wait = self.retry_wait(None);
+                    self.set_reg(&mut out, RegState::Failed(format!("The SIP server did not answer the registration; trying again in {} s", (wait / 1000.0).ceil())));
+                    self.reg_refresh_at = Some(now + wait);
                 }
                 TxKind::Invite => {
                     if let Some(id) = tx.call {
-                        self.end_call(&mut out, id, Ended::Timeout);
+                        let reason = match self.calls.get(&id) {
+                            Some(c) if c.no_answer => Ended::NoAnswer,
+                            Some(c) if c.state == CallState::Terminating => Ended::Local,
+                            _ => Ended::Timeout,
+                        };
+                        self.end_call(&mut out, id, reason);
                     }
                 }
                 TxKind::Bye => {
@@ -352,6 +446,13 @@ impl UserAgent {
                         out.push(Output::Event(UaEvent::TransferProgress { call: id, code: 408, done: true }));
                     }
                 }
+                TxKind::Options => {
+                    // The flow is dead though the socket looks open: say so and let the edge reconnect.
+                    if self.wanted_registered {
+                        self.set_reg(&mut out, RegState::Failed("The SIP server stopped answering; reconnecting".into()));
+                        out.push(Output::Event(UaEvent::Reconnect));
+                    }
+                }
                 _ => {}
             }
         }
@@ -361,6 +462,30 @@ impl UserAgent {
             let bye = self.in_dialog_request(id, "BYE", None);
             out.push(Output::Send(bye.serialize()));
             self.end_call(&mut out, id, Ended::Timeout);
+        }
+        // Outgoing calls that rang too long: CANCEL them (or as soon as a provisional response allows it).
+        let unanswered: Vec<CallRef> = self
+            .calls
+            .values()
+            .filter(|c| matches!(c.state, CallState::Calling | CallState::Early) && c.no_answer_at.map(|t| now >= t).unwrap_or(false))
+            .map(|c| c.id)
+            .collect();
+        for id in unanswered {
+            if let Some(c) = self.calls.get_mut(&id) {
+                c.no_answer = true;
+                c.no_answer_at = None;
+            }
+            out.extend(self.hang_up(now, id));
+        }
+        // Re-INVITEs to send again after a 491.
+        let retries: Vec<(CallRef, String)> = self
+            .calls
+            .values_mut()
+            .filter(|c| c.reinvite_retry.as_ref().map(|(t, _)| now >= *t).unwrap_or(false))
+            .filter_map(|c| c.reinvite_retry.take().map(|(_, sdp)| (c.id, sdp)))
+            .collect();
+        for (id, sdp) in retries {
+            out.extend(self.reinvite(now, id, &sdp));
         }
         for call in self.calls.values_mut() {
             if call.state != CallState::WaitAck {
@@ -378,7 +503,6 @@ impl UserAgent {
             if let Some(at) = self.reg_refresh_at {
                 if now >= at && !self.txs.iter().any(|t| t.kind == TxKind::Register) {
                     self.reg_refresh_at = None;
-                    self.reg_auth_tries = 0;
                     let req = self.register_request(self.cfg.expires);
                     self.send_tx(&mut out, TxKind::Register, None, req);
                 }
@@ -428,6 +552,34 @@ fn reason(m: &Message) -> String {
         super::message::StartLine::Response { reason, .. } => reason.clone(),
         _ => String::new(),
     }
+}
+
+/// The head of a message whose body could not be read (Content-Length lines left out), to answer it.
+fn head_only(text: &str) -> Option<Message> {
+    let end = text.find("\r\n\r\n")?;
+    let head: Vec<&str> = text[..end]
+        .split("\r\n")
+        .filter(|l| {
+            let n = l.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+            n != "content-length" && n != "l"
+        })
+        .collect();
+    Message::parse(&format!("{}\r\n\r\n", head.join("\r\n"))).ok()
+}
+
+/// A user name and domain that form a valid SIP address of record, or a refusal a person can act on.
+pub fn check_identity(user: &str, domain: &str) -> Result<(), String> {
+    let user_ok = !user.is_empty() && user.chars().all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,%".contains(c));
+    if !user_ok {
+        return Err(format!(
+            "The SIP user name {user:?} cannot be used: it must not be empty or contain spaces, '@', ':' or control characters"
+        ));
+    }
+    let domain_ok = !domain.is_empty() && domain.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+    if !domain_ok {
+        return Err(format!("The SIP domain {domain:?} is not a host name"));
+    }
+    Uri::parse(&format!("sip:{user}@{domain}")).map(|_| ()).map_err(|e| format!("The SIP address is not valid: {}", e.0))
 }
 
 /// The quoted display name helper for callers building headers.

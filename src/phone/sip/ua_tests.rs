@@ -4,8 +4,26 @@ use super::*;
 use crate::phone::sip::message::Message;
 
 pub(super) fn ua() -> UserAgent {
+    ua_with(|_| {})
+}
+
+/// A UA with settings changed by `f` from the defaults the tests use.
+pub(super) fn ua_with(f: impl FnOnce(&mut UaConfig)) -> UserAgent {
+    let mut cfg = base_config();
+    f(&mut cfg);
     let mut n = 0u32;
     UserAgent::new(
+        cfg,
+        Box::new(move || {
+            n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            n
+        }),
+    )
+    .expect("valid test identity")
+}
+
+pub(super) fn base_config() -> UaConfig {
+    {
         UaConfig {
             user: "1001".into(),
             domain: "sip.example.com".into(),
@@ -15,12 +33,11 @@ pub(super) fn ua() -> UserAgent {
             expires: 300,
             transport: "WSS".into(),
             user_agent: "agent-desktop".into(),
-        },
-        Box::new(move || {
-            n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            n
-        }),
-    )
+            no_answer_secs: 60,
+            refer_policy: ReferPolicy::Ask,
+            accept_messages: false,
+        }
+    }
 }
 
 pub(super) fn sent(out: &[Output]) -> Vec<Message> {

@@ -140,7 +140,7 @@ fn transferee_gets_refer_and_reports_progress() {
     assert_eq!(msgs[0].code(), Some(202));
     assert_eq!(msgs[1].method(), Some("NOTIFY"));
     assert_eq!(msgs[1].body, "SIP/2.0 100 Trying\r\n");
-    assert_eq!(events(&out), vec![UaEvent::TransferRequested { call: id, target: "sip:1003@sip.example.com".into() }]);
+    assert_eq!(events(&out), vec![UaEvent::TransferRequested { call: id, target: "sip:1003@sip.example.com".into(), by: None, ask: true }]);
     let out = u.notify_transfer(4.0, id, 200);
     let n = &sent(&out)[0];
     assert!(n.header("Subscription-State").unwrap().starts_with("terminated"));

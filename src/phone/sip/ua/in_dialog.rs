@@ -20,22 +20,43 @@ impl UserAgent {
                     out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
                     out.push(Output::Send(self.reply(&invite, 487, "Request Terminated", Some(&tag), None).serialize()));
                     self.calls.remove(&id);
-                    out.push(Output::Event(UaEvent::Ended { call: id, reason: Ended::CallerCancelled }));
+                    // Ring-all queues cancel the other agents' legs with `Reason: SIP;cause=200` (RFC 3326).
+                    let reason = if answered_elsewhere(req) { Ended::AnsweredElsewhere } else { Ended::CallerCancelled };
+                    out.push(Output::Event(UaEvent::Ended { call: id, reason }));
                 }
                 None => out.push(Output::Send(self.reply(req, 481, "Call/Transaction Does Not Exist", None, None).serialize())),
             }
             return;
+        }
+        if method != "ACK" {
+            // Extensions the request requires that this UA does not implement: 420 (RFC 3261 8.2.2.3).
+            let missing: Vec<String> = req
+                .header_values("Require")
+                .iter()
+                .flat_map(|v| v.split(','))
+                .map(|t| t.trim().to_ascii_lowercase())
+                .filter(|t| !t.is_empty() && !SUPPORTED.contains(&t.as_str()))
+                .collect();
+            if !missing.is_empty() {
+                let mut r = self.reply(req, 420, "Bad Extension", (!has_to_tag).then_some("x"), None);
+                r.add("Unsupported", missing.join(", "));
+                out.push(Output::Send(r.serialize()));
+                return;
+            }
         }
         if !has_to_tag {
             match method.as_str() {
                 "INVITE" => self.on_new_invite(out, req),
                 "OPTIONS" => {
                     let mut r = self.reply(req, 200, "OK", Some("o"), None);
-                    r.add("Allow", "INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,REFER,NOTIFY");
+                    r.add("Allow", self.allow());
+                    r.add("Accept", "application/sdp");
+                    r.add("Supported", SUPPORTED.join(","));
                     out.push(Output::Send(r.serialize()));
                 }
+                "MESSAGE" => self.on_message(out, req),
                 "ACK" => {}
-                _ => out.push(Output::Send(self.reply(req, 405, "Method Not Allowed", Some("x"), None).serialize())),
+                _ => self.not_allowed(out, req, &method, true),
             }
             return;
         }
@@ -77,7 +98,15 @@ impl UserAgent {
             }
             "BYE" => {
                 out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
-                self.end_call(out, id, Ended::Remote);
+                // BYE in the early dialog of a call still ringing here: the INVITE gets 487 (RFC 3261 15.1.2).
+                let ringing = self.calls.get(&id).filter(|c| c.state == CallState::Ringing).map(|c| (c.invite.clone(), c.dialog.local_tag.clone()));
+                match ringing {
+                    Some((invite, tag)) => {
+                        out.push(Output::Send(self.reply(&invite, 487, "Request Terminated", Some(&tag), None).serialize()));
+                        self.end_call(out, id, Ended::CallerCancelled);
+                    }
+                    None => self.end_call(out, id, Ended::Remote),
+                }
             }
             "INVITE" => {
                 let call = self.calls.get_mut(&id).unwrap();
@@ -89,8 +118,15 @@ impl UserAgent {
                 if let Some(c) = req.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
                     call.dialog.remote_target = c.uri.to_string();
                 }
+                let Ok(sdp) = super::session::sdp_of(req) else {
+                    let mut r = self.reply(req, 415, "Unsupported Media Type", None, None);
+                    r.add("Accept", "application/sdp, multipart/mixed");
+                    out.push(Output::Send(r.serialize()));
+                    return;
+                };
+                let call = self.calls.get_mut(&id).unwrap();
                 call.pending_reinvite = Some(req.clone());
-                out.push(Output::Event(UaEvent::RemoteOffer { call: id, sdp: req.body.clone() }));
+                out.push(Output::Event(UaEvent::RemoteOffer { call: id, sdp }));
             }
             "INFO" => {
                 out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
@@ -98,17 +134,7 @@ impl UserAgent {
                     out.push(Output::Event(UaEvent::Dtmf { call: id, digit: d }));
                 }
             }
-            "REFER" => {
-                let target = req.header("Refer-To").and_then(|r| NameAddr::parse(r).ok());
-                match target {
-                    Some(t) => {
-                        out.push(Output::Send(self.reply(req, 202, "Accepted", None, None).serialize()));
-                        out.extend(self.notify_transfer(self.now, id, 100));
-                        out.push(Output::Event(UaEvent::TransferRequested { call: id, target: t.uri.to_string() }));
-                    }
-                    None => out.push(Output::Send(self.reply(req, 400, "Bad Refer-To", None, None).serialize())),
-                }
-            }
+            "REFER" => self.on_refer(out, id, req),
             "NOTIFY" => {
                 out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
                 let event = req.header("Event").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -126,12 +152,100 @@ impl UserAgent {
                     }
                 }
             }
-            "OPTIONS" => out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize())),
-            "UPDATE" => out.push(Output::Send(self.reply(req, 501, "Not Implemented", None, None).serialize())),
-            _ => out.push(Output::Send(self.reply(req, 405, "Method Not Allowed", None, None).serialize())),
+            "OPTIONS" => {
+                let mut r = self.reply(req, 200, "OK", None, None);
+                r.add("Allow", self.allow());
+                out.push(Output::Send(r.serialize()));
+            }
+            "MESSAGE" => self.on_message(out, req),
+            _ => self.not_allowed(out, req, &method, false),
         }
     }
 
+
+    /// 405 for methods this UA knows but does not take (UPDATE, PRACK, SUBSCRIBE...), 501 for methods it does
+    /// not know; both with `Allow` (RFC 3261 21.4.6, 21.5.2).
+    fn not_allowed(&self, out: &mut Vec<Output>, req: &Message, method: &str, needs_tag: bool) {
+        let known = ["UPDATE", "PRACK", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REGISTER"].contains(&method);
+        let (code, text) = if known { (405, "Method Not Allowed") } else { (501, "Not Implemented") };
+        let mut r = self.reply(req, code, text, needs_tag.then_some("x"), None);
+        r.add("Allow", self.allow());
+        out.push(Output::Send(r.serialize()));
+    }
+
+    /// MESSAGE (RFC 3428): plain text shown to the agent when the setting allows it, else 405.
+    fn on_message(&mut self, out: &mut Vec<Output>, req: &Message) {
+        if !self.cfg.accept_messages {
+            return self.not_allowed(out, req, "MESSAGE", tag_of(req.header("To")).is_none());
+        }
+        let ct = req.header("Content-Type").unwrap_or("text/plain").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if ct != "text/plain" {
+            let mut r = self.reply(req, 415, "Unsupported Media Type", Some("m"), None);
+            r.add("Accept", "text/plain");
+            out.push(Output::Send(r.serialize()));
+            return;
+        }
+        out.push(Output::Send(self.reply(req, 200, "OK", Some("m"), None).serialize()));
+        let who = req.from().map(|f| Party {
+            display: f.display.clone().filter(|d| !d.is_empty()),
+            user: f.uri.user_decoded().unwrap_or_default(),
+            uri: f.uri.to_string(),
+        });
+        // Shown as text (never HTML), without control characters other than line breaks, and bounded.
+        let text: String = req.body.chars().filter(|c| !c.is_control() || *c == '\n').take(2_000).collect();
+        if let Some(from) = who {
+            out.push(Output::Event(UaEvent::Message { from, text }));
+        }
+    }
+
+    /// REFER (RFC 3515) per the `referPolicy`: the REFER is accepted (202), and a NOTIFY reports the outcome;
+    /// a target the policy refuses (or the agent declines) gets `603 Declined` in that NOTIFY and no call.
+    fn on_refer(&mut self, out: &mut Vec<Output>, id: CallRef, req: &Message) {
+        let target = req.header_values("Refer-To");
+        let target = match target.as_slice() {
+            [one] => NameAddr::parse(one).ok().filter(|t| t.uri.scheme == "sip" || t.uri.scheme == "sips"),
+            _ => None,
+        };
+        let Some(t) = target else {
+            out.push(Output::Send(self.reply(req, 400, "Bad Refer-To", None, None).serialize()));
+            return;
+        };
+        out.push(Output::Send(self.reply(req, 202, "Accepted", None, None).serialize()));
+        let allowed = match self.cfg.refer_policy {
+            ReferPolicy::Never => false,
+            ReferPolicy::Ask => true,
+            ReferPolicy::Domain => t.uri.headers.is_none() && t.uri.host.eq_ignore_ascii_case(&self.cfg.domain) && t.uri.port.is_none(),
+        };
+        if !allowed {
+            out.extend(self.notify_transfer(self.now, id, 603));
+            return;
+        }
+        out.extend(self.notify_transfer(self.now, id, 100));
+        let by = req.header("Referred-By").and_then(|b| NameAddr::parse(b).ok()).map(|b| b.uri.to_string());
+        let ask = self.cfg.refer_policy == ReferPolicy::Ask;
+        out.push(Output::Event(UaEvent::TransferRequested { call: id, target: t.uri.to_string(), by, ask }));
+    }
+
+    /// The agent declined the transfer the far end asked for: NOTIFY `603 Declined` ends the subscription.
+    pub fn decline_transfer(&mut self, now: f64, referring: CallRef) -> Vec<Output> {
+        self.notify_transfer(now, referring, 603)
+    }
+
+    /// Refuses the far end's re-INVITE (from [`UaEvent::RemoteOffer`]) that the browser cannot accept: 488 with
+    /// a `Warning` saying why (RFC 3261 13.3.1.3, 20.43); the call goes on as it was.
+    pub fn reject_reoffer(&mut self, now: f64, id: CallRef, why: &str) -> Vec<Output> {
+        self.now = now;
+        let mut out = vec![];
+        let Some(call) = self.calls.get_mut(&id) else { return out };
+        let Some(req) = call.pending_reinvite.take() else { return out };
+        let tag = call.dialog.local_tag.clone();
+        let mut r = self.reply(&req, 488, "Not Acceptable Here", Some(&tag), None);
+        let why: String = why.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').take(200).collect();
+        // 305: incompatible media format; 399: miscellaneous.
+        r.add("Warning", format!("399 {} \"{why}\"", self.host));
+        out.push(Output::Send(r.serialize()));
+        out
+    }
 
     /// Sends a re-INVITE with a new offer (hold: `a=sendonly`/`inactive`; resume: `a=sendrecv`).
     pub fn reinvite(&mut self, now: f64, id: CallRef, sdp: &str) -> Vec<Output> {
@@ -249,6 +363,7 @@ impl UserAgent {
             100 => "Trying",
             180 => "Ringing",
             200..=299 => "OK",
+            603 => "Declined",
             _ => "Failed",
         };
         m.with_body("message/sipfrag;version=2.0", format!("SIP/2.0 {code} {reason}\r\n"));
@@ -258,12 +373,25 @@ impl UserAgent {
 }
 
 /// Only `X-` headers and a few call-control headers may be added by the desk; values are single-line.
+/// A CANCEL whose `Reason` says the call was answered elsewhere (`SIP;cause=200`, RFC 3326).
+fn answered_elsewhere(req: &Message) -> bool {
+    req.header_values("Reason").iter().flat_map(|v| crate::phone::sip::message::split_outside(v, ',')).any(|r| {
+        let mut parts = r.split(';');
+        let proto = parts.next().unwrap_or("").trim();
+        proto.eq_ignore_ascii_case("SIP")
+            && parts.any(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                k.trim().eq_ignore_ascii_case("cause") && v.trim() == "200"
+            })
+    })
+}
+
 pub(super) fn is_safe_header(name: &str, value: &str) -> bool {
     let n = name.to_ascii_lowercase();
     let allowed = n.starts_with("x-") || n == "replaces" || n == "referred-by";
     allowed
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !value.contains(['\r', '\n'])
+        && !value.chars().any(|c| c.is_control())
         && value.len() <= 1024
 }
 

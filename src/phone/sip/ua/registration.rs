@@ -17,8 +17,10 @@ impl UserAgent {
         m.add("CSeq", format!("{} REGISTER", self.reg_cseq));
         m.add("Contact", format!("{};expires={expires}", self.contact()));
         m.add("Expires", expires.to_string());
-        m.add("Allow", "INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,REFER,NOTIFY");
-        m.add("Supported", "path,outbound,gruu,replaces");
+        m.add("Allow", self.allow());
+        // Only what is implemented: not `outbound`/`gruu` (RFC 5626/5627 need +sip.instance and reg-id), not
+        // `timer` (RFC 4028), not `100rel` (RFC 3262). `path` (RFC 3327) asks nothing of a UA.
+        m.add("Supported", "path,replaces");
         m
     }
 
@@ -26,7 +28,6 @@ impl UserAgent {
     pub fn register(&mut self, now: f64) -> Vec<Output> {
         self.now = now;
         self.wanted_registered = true;
-        self.reg_auth_tries = 0;
         let mut out = vec![];
         self.set_reg(&mut out, RegState::Registering);
         let req = self.register_request(self.cfg.expires);
@@ -39,7 +40,6 @@ impl UserAgent {
         self.now = now;
         self.wanted_registered = false;
         self.reg_refresh_at = None;
-        self.reg_auth_tries = 0;
         let mut out = vec![];
         let req = self.register_request(0);
         self.send_tx(&mut out, TxKind::Unregister, None, req);
@@ -81,21 +81,16 @@ impl UserAgent {
 
     pub(super) fn on_register_response(&mut self, out: &mut Vec<Output>, tx: ClientTx, resp: &Message) {
         let code = resp.code().unwrap_or(0);
-        if code < 200 {
-            self.txs.push(tx);
-            return;
-        }
-        if (code == 401 || code == 407) && self.reg_auth_tries < MAX_AUTH_TRIES {
-            self.reg_auth_tries += 1;
-            match self.authorize(&tx.request, resp) {
-                Ok(mut req) => {
-                    self.reg_cseq += 1;
-                    req.set("CSeq", format!("{} REGISTER", self.reg_cseq));
-                    self.send_tx(out, tx.kind, None, req);
-                }
-                Err(e) => self.set_reg(out, RegState::Failed(e)),
+        match self.retry_with_credentials(out, &tx, resp, |ua| {
+            ua.reg_cseq += 1;
+            ua.reg_cseq
+        }) {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(e) => {
+                self.set_reg(out, RegState::Failed(e));
+                return;
             }
-            return;
         }
         if tx.kind == TxKind::Unregister {
             if (200..300).contains(&code) {
@@ -104,32 +99,74 @@ impl UserAgent {
             return;
         }
         if (200..300).contains(&code) {
-            self.reg_auth_tries = 0;
-            // The granted lifetime: our Contact's expires param, else the Expires header.
+            self.reg_failures = 0;
+            // The granted lifetime: the expires param of the binding that is ours (same user and host: another
+            // device of the same user has its own), else the Expires header.
             let mine = resp
                 .header_values("Contact")
                 .into_iter()
                 .filter_map(|c| NameAddr::parse(c).ok())
-                .find(|c| c.uri.user.as_deref() == Some(self.contact_user.as_str()))
+                .find(|c| c.uri.user.as_deref() == Some(self.contact_user.as_str()) && c.uri.host.eq_ignore_ascii_case(&self.host))
                 .and_then(|c| crate::phone::sip::message::param(&c.params, "expires").and_then(|e| e.parse::<u32>().ok()));
             let expires = mine.or_else(|| resp.header("Expires").and_then(|e| e.parse().ok())).unwrap_or(self.cfg.expires);
             // Refresh well before expiry: at half the lifetime (at least 5 s before).
             let lead = (expires as f64 * 500.0).min(expires as f64 * 1000.0 - 5_000.0).max(1_000.0);
             self.reg_refresh_at = Some(self.now + lead);
             self.set_reg(out, RegState::Registered { expires });
-        } else if code == 423 {
-            if let Some(min) = resp.header("Min-Expires").and_then(|e| e.parse::<u32>().ok()) {
-                self.cfg.expires = min;
-                let req = self.register_request(min);
-                self.send_tx(out, TxKind::Register, None, req);
+            return;
+        }
+        if code == 423 {
+            match resp.header("Min-Expires").and_then(|e| e.trim().parse::<u32>().ok()).filter(|m| *m > self.cfg.expires && *m <= 86_400) {
+                Some(min) => {
+                    self.cfg.expires = min;
+                    let req = self.register_request(min);
+                    self.send_tx(out, TxKind::Register, None, req);
+                }
+                None => self.set_reg(
+                    out,
+                    RegState::Failed("The SIP server refused the registration time (423) without a usable Min-Expires".into()),
+                ),
             }
-        } else {
-            let text = match code {
-                401 | 403 | 407 => "The SIP server refused the user name or password".to_string(),
-                404 => format!("The SIP server does not know the user {}", self.cfg.user),
-                _ => format!("Registration failed: {code} {}", reason(resp)),
-            };
+            return;
+        }
+        let text = match code {
+            401 | 407 => "The SIP server refused the user name or password".to_string(),
+            403 => "The SIP server refused this user (403 Forbidden)".to_string(),
+            404 => format!("The SIP server does not know the user {}", self.cfg.user),
+            _ => format!("Registration failed: {code} {}", reason(resp)),
+        };
+        // Wrong credentials and unknown users stay down; anything else is tried again later, spread out so
+        // that a server restart does not bring every desktop back in the same second (RFC 5626 4.5).
+        if matches!(code, 401 | 404 | 407) {
             self.set_reg(out, RegState::Failed(text));
+            return;
+        }
+        self.reg_failures += 1;
+        let retry_after = if matches!(code, 500 | 503 | 480 | 486 | 600 | 603) {
+            resp.header("Retry-After").and_then(|r| r.split(|c: char| c == ';' || c == '(').next()?.trim().parse::<u32>().ok())
+        } else {
+            None
+        };
+        let wait = self.retry_wait(retry_after);
+        self.reg_refresh_at = Some(self.now + wait);
+        self.set_reg(out, RegState::Failed(format!("{text}; trying again in {} s", (wait / 1000.0).ceil())));
+    }
+
+    /// How long to wait before registering again after `reg_failures` failures: `Retry-After` when the server
+    /// gave one, plus up to half of it again; else RFC 5626 4.5: W = min(max, base * 2^(failures-1)), waiting
+    /// a random time between W/2 and W.
+    pub(super) fn retry_wait(&mut self, retry_after: Option<u32>) -> f64 {
+        let r = ((self.rand)() % 1_000) as f64 / 1_000.0;
+        match retry_after {
+            Some(s) => {
+                let s = (s.min(86_400) as f64) * 1000.0;
+                s + s * 0.5 * r
+            }
+            None => {
+                let exp = self.reg_failures.saturating_sub(1).min(16) as i32;
+                let w = (RETRY_BASE_MS * 2f64.powi(exp)).min(RETRY_MAX_MS);
+                w * (0.5 + 0.5 * r)
+            }
         }
     }
 }

@@ -37,7 +37,7 @@ impl UserAgent {
         m.add("Call-ID", call_id.clone());
         m.add("CSeq", "1 INVITE");
         m.add("Contact", self.contact());
-        m.add("Allow", "INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,REFER,NOTIFY");
+        m.add("Allow", self.allow());
         m.add("Supported", "replaces");
         for (k, v) in extra.iter().chain(uri_headers.iter()) {
             if is_safe_header(k, v) {
@@ -56,7 +56,9 @@ impl UserAgent {
             local_cseq: 1,
             remote_cseq: None,
         };
-        self.calls.insert(id, Call::fresh(id, true, CallState::Calling, dialog, m.clone()));
+        let mut call = Call::fresh(id, true, CallState::Calling, dialog, m.clone());
+        call.no_answer_at = (self.cfg.no_answer_secs > 0).then(|| now + self.cfg.no_answer_secs as f64 * 1000.0);
+        self.calls.insert(id, call);
         let mut out = vec![];
         self.send_tx(&mut out, TxKind::Invite, Some(id), m);
         Ok((id, out))
@@ -77,11 +79,16 @@ impl UserAgent {
         Uri::parse(&format!("sip:{user}@{}", self.cfg.domain)).map_err(|e| e.to_string())
     }
 
-    pub(super) fn on_invite_response(&mut self, out: &mut Vec<Output>, tx: ClientTx, resp: &Message) {
+    pub(super) fn on_invite_response(&mut self, out: &mut Vec<Output>, mut tx: ClientTx, resp: &Message) {
         let Some(id) = tx.call else { return };
         let code = resp.code().unwrap_or(0);
         let Some(call) = self.calls.get_mut(&id) else { return };
         if code < 200 {
+            // Proceeding: Timer B stops (RFC 3261 17.1.1.2); the no-answer time or a CANCEL ends the wait. After
+            // a CANCEL, the final response is awaited 64*T1 at most (RFC 3261 9.1).
+            if call.state != CallState::Terminating {
+                tx.deadline = f64::INFINITY;
+            }
             self.txs.push(tx);
             call.provisional = true;
             if call.cancel_requested {
@@ -91,70 +98,85 @@ impl UserAgent {
                 return;
             }
             if code > 100 {
+                let early = (!resp.body.is_empty()).then(|| resp.body.clone());
                 if let Some(tag) = tag_of(resp.header("To")) {
-                    call.dialog.remote_tag = Some(tag);
+                    // One early dialog per To tag (forking, RFC 3261 12.1.2).
+                    match call.early.iter_mut().find(|(t, _)| *t == tag) {
+                        Some(e) => e.1 = early.clone().or(e.1.take()),
+                        None => call.early.push((tag.clone(), early.clone())),
+                    }
+                    call.early.truncate(16);
                     if call.state == CallState::Calling {
                         call.state = CallState::Early;
                     }
                 }
-                let early = (!resp.body.is_empty()).then(|| resp.body.clone());
                 out.push(Output::Event(UaEvent::Progress { call: id, code, early_sdp: early }));
             }
             return;
         }
         if (200..300).contains(&code) {
+            // The first 2xx wins; the transaction ends here, so a later 2xx of another fork is acknowledged and
+            // ended by `on_stray_invite_2xx`.
             let call = self.calls.get_mut(&id).unwrap();
-            call.dialog.remote_tag = tag_of(resp.header("To"));
+            let tag = tag_of(resp.header("To"));
+            call.dialog.remote_tag = tag.clone();
             if let Some(c) = resp.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
                 call.dialog.remote_target = c.uri.to_string();
             }
             call.dialog.route_set = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
             let was_cancelling = call.state == CallState::Terminating;
             call.state = CallState::Confirmed;
-            let ack = self.in_dialog_request(id, "ACK", Some(1));
+            // A 200 without SDP confirms the answer that came in this dialog's 183.
+            let sdp = if resp.body.is_empty() {
+                call.early.iter().find(|(t, _)| Some(t) == tag.as_ref()).and_then(|(_, s)| s.clone()).unwrap_or_default()
+            } else {
+                resp.body.clone()
+            };
+            call.early.clear();
+            // The ACK carries the INVITE's CSeq number (RFC 3261 13.2.2.4), 2 after a challenge, not 1.
+            let n = call.invite.cseq().map(|c| c.0).unwrap_or(1);
+            let ack = self.in_dialog_request(id, "ACK", Some(n));
             out.push(Output::Send(ack.serialize()));
             if was_cancelling {
                 // The 200 crossed our CANCEL: end the call properly.
                 out.extend(self.hang_up(self.now, id));
                 return;
             }
-            out.push(Output::Event(UaEvent::Answered { call: id, sdp: resp.body.clone() }));
+            out.push(Output::Event(UaEvent::Answered { call: id, sdp }));
             return;
         }
         // Non-2xx final: ACK it within the transaction (same branch, the response's To).
-        let mut ack = Message::request("ACK", call.invite.uri().unwrap_or(""));
-        ack.add("Via", call.invite.header("Via").unwrap_or("").to_string());
-        ack.add("Max-Forwards", "70");
-        ack.add("To", resp.header("To").unwrap_or("").to_string());
-        ack.add("From", call.invite.header("From").unwrap_or("").to_string());
-        ack.add("Call-ID", call.dialog.call_id.clone());
-        ack.add("CSeq", format!("{} ACK", call.invite.cseq().map(|c| c.0).unwrap_or(1)));
-        for r in call.invite.header_values("Route") {
-            ack.add("Route", r.to_string());
-        }
-        out.push(Output::Send(ack.serialize()));
-        if (code == 401 || code == 407) && call.auth_tries < MAX_AUTH_TRIES && call.state != CallState::Terminating {
-            call.auth_tries += 1;
-            let invite = call.invite.clone();
-            match self.authorize(&invite, resp) {
-                Ok(mut req) => {
+        out.push(Output::Send(super::transaction::ack_for_failure(&call.invite, resp).serialize()));
+        if call.state != CallState::Terminating {
+            let sent = self.retry_with_credentials(out, &tx, resp, |ua| {
+                let c = ua.calls.get_mut(&id).expect("call exists");
+                c.dialog.local_cseq += 1;
+                c.dialog.local_cseq
+            });
+            match sent {
+                Ok(true) => {
+                    let req = self.txs.last().expect("just sent").request.clone();
                     let call = self.calls.get_mut(&id).unwrap();
-                    call.dialog.local_cseq += 1;
-                    req.set("CSeq", format!("{} INVITE", call.dialog.local_cseq));
-                    call.invite = req.clone();
-                    call.dialog.remote_tag = None;
-                    self.send_tx(out, TxKind::Invite, Some(id), req);
+                    call.invite = req;
+                    call.early.clear();
+                    call.provisional = false;
+                    return;
                 }
+                Ok(false) => {}
                 Err(e) => {
                     self.calls.remove(&id);
                     out.push(Output::Event(UaEvent::Ended { call: id, reason: Ended::Failed { code, text: e } }));
+                    return;
                 }
             }
-            return;
         }
         let call = self.calls.remove(&id).unwrap();
         let reason = if call.state == CallState::Terminating && code == 487 {
-            Ended::Local
+            if call.no_answer {
+                Ended::NoAnswer
+            } else {
+                Ended::Local
+            }
         } else {
             Ended::Failed { code, text: failure_text(code).to_string() }
         };
@@ -175,6 +197,11 @@ impl UserAgent {
             c.add("Route", r.to_string());
         }
         self.send_tx(out, TxKind::Cancel, Some(id), c);
+        // If no final response comes within 64*T1 of the CANCEL, the INVITE transaction ends (RFC 3261 9.1).
+        let deadline = self.now + TIMEOUT_MS;
+        if let Some(t) = self.txs.iter_mut().find(|t| t.call == Some(id) && t.kind == TxKind::Invite) {
+            t.deadline = deadline;
+        }
     }
 
     // ---------------- calls: incoming ----------------
@@ -184,6 +211,35 @@ impl UserAgent {
             Some(f) if f.tag().is_some() => f,
             _ => {
                 out.push(Output::Send(self.reply(req, 400, "Bad Request", None, None).serialize()));
+                return;
+            }
+        };
+        // The same INVITE again (retransmitted, or forked back to us by another path): no second call
+        // (RFC 3261 8.2.2.2, 17.2.1).
+        let branch = req.via().and_then(|v| v.branch().map(str::to_string));
+        let same = self
+            .calls
+            .values()
+            .find(|c| !c.outbound && Some(c.dialog.call_id.as_str()) == req.call_id() && c.dialog.remote_tag.as_deref() == from.tag() && c.invite.cseq() == req.cseq())
+            .map(|c| (c.id, c.state.clone(), c.invite.via().and_then(|v| v.branch().map(str::to_string)) == branch, c.dialog.local_tag.clone(), c.ok_again.clone()));
+        if let Some((_, state, same_branch, tag, ok_again)) = same {
+            if !same_branch {
+                out.push(Output::Send(self.reply(req, 482, "Loop Detected", None, None).serialize()));
+            } else if state == CallState::Ringing {
+                let mut ringing = self.reply(req, 180, "Ringing", Some(&tag), None);
+                ringing.add("Contact", self.contact());
+                out.push(Output::Send(ringing.serialize()));
+            } else if let Some((text, _, _)) = ok_again {
+                out.push(Output::Send(text));
+            }
+            return;
+        }
+        let offer = match sdp_of(req) {
+            Ok(sdp) => sdp,
+            Err(()) => {
+                let mut r = self.reply(req, 415, "Unsupported Media Type", None, None);
+                r.add("Accept", "application/sdp, multipart/mixed");
+                out.push(Output::Send(r.serialize()));
                 return;
             }
         };
@@ -219,7 +275,10 @@ impl UserAgent {
             local_cseq: 0,
             remote_cseq: req.cseq().map(|c| c.0),
         };
-        self.calls.insert(id, Call::fresh(id, false, CallState::Ringing, dialog, req.clone()));
+        // Kept with the SDP alone as its body (the SDP part of a multipart body; empty for a late offer).
+        let mut invite = req.clone();
+        invite.body = offer.clone();
+        self.calls.insert(id, Call::fresh(id, false, CallState::Ringing, dialog, invite));
         // A P-Asserted-Identity (set by a trusted proxy) names the caller better than From.
         let who = req.header("P-Asserted-Identity").and_then(|p| NameAddr::parse(p).ok()).unwrap_or(from);
         let party = Party {
@@ -228,14 +287,16 @@ impl UserAgent {
             uri: who.uri.to_string(),
         };
         if replaces.is_none() {
-            let ringing = self.reply(req, 180, "Ringing", Some(&local_tag), None);
+            // With a Contact: it sets up the early dialog (RFC 3261 12.1.1), and SIP.js and JsSIP drop a 180 without one.
+            let mut ringing = self.reply(req, 180, "Ringing", Some(&local_tag), None);
+            ringing.add("Contact", self.contact());
             out.push(Output::Send(ringing.serialize()));
         }
         out.push(Output::Event(UaEvent::Incoming {
             call: id,
             from: party,
             x_headers: req.x_headers(),
-            offer: req.body.clone(),
+            offer,
             replaces: replaced,
         }));
     }
@@ -253,7 +314,7 @@ impl UserAgent {
         let tag = call.dialog.local_tag.clone();
         let mut ok = self.reply(&req, 200, "OK", Some(&tag), Some(sdp));
         ok.add("Contact", self.contact());
-        ok.add("Allow", "INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,REFER,NOTIFY");
+        ok.add("Allow", self.allow());
         ok.add("Supported", "replaces");
         let text = ok.serialize();
         out.push(Output::Send(text.clone()));
@@ -312,4 +373,44 @@ impl UserAgent {
         out
     }
 
+}
+
+/// The SDP of a request: its body when `application/sdp` (or no body: a late offer), the `application/sdp`
+/// part of a `multipart/mixed` or `multipart/alternative` body (RFC 5621); anything else cannot be used.
+pub(super) fn sdp_of(req: &Message) -> Result<String, ()> {
+    if req.body.trim().is_empty() {
+        return Ok(String::new());
+    }
+    let ct = req.header("Content-Type").unwrap_or("application/sdp");
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime == "application/sdp" {
+        return Ok(req.body.clone());
+    }
+    if !mime.starts_with("multipart/") {
+        return Err(());
+    }
+    let boundary = ct
+        .split(';')
+        .skip(1)
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
+        .map(|(_, v)| crate::phone::sip::message::unquote(v.trim()))
+        .filter(|b| !b.is_empty())
+        .ok_or(())?;
+    let delimiter = format!("--{boundary}");
+    for part in req.body.split(delimiter.as_str()).skip(1) {
+        if part.starts_with("--") {
+            break;
+        }
+        let part = part.strip_prefix("\r\n").unwrap_or(part);
+        let (head, body) = part.split_once("\r\n\r\n").unwrap_or(("", part));
+        let is_sdp = head.lines().any(|l| {
+            let (k, v) = l.split_once(':').unwrap_or(("", ""));
+            k.trim().eq_ignore_ascii_case("content-type") && v.trim().to_ascii_lowercase().starts_with("application/sdp")
+        });
+        if is_sdp {
+            return Ok(body.strip_suffix("\r\n").unwrap_or(body).to_string());
+        }
+    }
+    Err(())
 }
