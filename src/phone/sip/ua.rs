@@ -596,3 +596,9 @@ mod tests_calls;
 #[cfg(test)]
 #[path = "ua_tests_dialog.rs"]
 mod tests_dialog;
+#[cfg(test)]
+#[path = "ua_tests_interop.rs"]
+mod tests_interop;
+#[cfg(test)]
+#[path = "ua_tests_hostile.rs"]
+mod tests_hostile;

@@ -11,7 +11,16 @@ pub(super) fn ua() -> UserAgent {
 pub(super) fn ua_with(f: impl FnOnce(&mut UaConfig)) -> UserAgent {
     let mut cfg = base_config();
     f(&mut cfg);
-    let mut n = 0u32;
+    ua_from(cfg, 0)
+}
+
+/// A UA whose randomness starts from `seed` (several desktops).
+pub(super) fn ua_seeded(seed: u32) -> UserAgent {
+    ua_from(base_config(), seed)
+}
+
+fn ua_from(cfg: UaConfig, seed: u32) -> UserAgent {
+    let mut n = seed.wrapping_mul(2_654_435_761);
     UserAgent::new(
         cfg,
         Box::new(move || {

@@ -1,0 +1,1 @@
+//! Hostile input at the SIP boundary.
