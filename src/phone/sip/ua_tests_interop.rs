@@ -184,7 +184,11 @@ fn an_invite_without_sdp_gets_our_offer_in_the_200_and_the_answer_from_the_ack()
     let ok = &sent(&u.answer(1.0, call, "v=0 our-offer"))[0];
     assert_eq!(ok.body, "v=0 our-offer");
     let out = u.on_frame(2.0, &in_dialog("ACK", 10, &tag, "v=0 their-answer"));
-    assert_eq!(events(&out), vec![UaEvent::LateAnswer { call, sdp: "v=0 their-answer".into() }]);
+    assert_eq!(
+        events(&out),
+        vec![UaEvent::LateAnswer { call, sdp: "v=0 their-answer".into() }, UaEvent::Answered { call, sdp: String::new() }],
+        "the answer is applied, then the call is up"
+    );
 }
 
 #[test]

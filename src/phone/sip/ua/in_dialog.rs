@@ -87,11 +87,11 @@ impl UserAgent {
                     if let Some(c) = req.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
                         call.dialog.remote_target = c.uri.to_string();
                     }
+                    // Late offer: the answer to the offer in our 200 is in this ACK; then the call is up.
                     if call.invite.body.is_empty() && !req.body.is_empty() {
                         out.push(Output::Event(UaEvent::LateAnswer { call: id, sdp: req.body.clone() }));
-                    } else {
-                        out.push(Output::Event(UaEvent::Answered { call: id, sdp: call.invite.body.clone() }));
                     }
+                    out.push(Output::Event(UaEvent::Answered { call: id, sdp: call.invite.body.clone() }));
                 } else if !req.body.is_empty() {
                     out.push(Output::Event(UaEvent::LateAnswer { call: id, sdp: req.body.clone() }));
                 }
