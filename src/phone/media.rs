@@ -191,9 +191,9 @@ impl CallMedia {
         Ok(())
     }
 
-    /// True once the far end's final answer is applied (not only a provisional one).
-    pub fn has_final_answer(&self) -> bool {
-        self.pc.remote_description().map(|d| d.type_() == RtcSdpType::Answer).unwrap_or(false)
+    /// True while our offer has no answer from the far end, or only a provisional one (183).
+    pub fn awaits_answer(&self) -> bool {
+        self.pc.remote_description().map(|d| d.type_() == RtcSdpType::Pranswer).unwrap_or(true)
     }
 
     /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer.

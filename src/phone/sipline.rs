@@ -429,7 +429,8 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         UaEvent::Answered { call, sdp } => {
             let Some(id) = desk_id(l, call) else { return };
             let media = l.media.borrow().get(&call).cloned();
-            let outbound = !l.offers.borrow().contains_key(&call) && media.as_ref().map(|m| !m.has_final_answer()).unwrap_or(false);
+            let outbound =
+                !sdp.is_empty() && !l.offers.borrow().contains_key(&call) && media.as_ref().map(|m| m.awaits_answer()).unwrap_or(false);
             if outbound {
                 let m = media.unwrap();
                 spawn(async move {
