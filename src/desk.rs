@@ -993,6 +993,7 @@ impl Desk {
         }
         let (domain, ice) = self.settings.with_untracked(|s| (s.sip.domain.clone(), s.sip.ice_servers.clone()));
         let domain = if domain.is_empty() { host_of(server) } else { domain };
+        crate::phone::sip::ua::check_identity(user.trim(), &domain)?;
         browser::save(SIP_SERVER_KEY, server.trim());
         browser::save(SIP_USER_KEY, user.trim());
         let creds = sipline::Credentials { server: server.trim().into(), domain, user: user.trim().into(), password: password.into(), ice };

@@ -3,7 +3,7 @@
 //! (`<recv>` with `check_it` regular expressions). Grouped so that the slow one (42 s of ringing) runs
 //! alongside the others.
 
-use e2e::{answer, call_attr, desktop, dial, set_state, wait_state, Browser, Kamailio, Sandbox};
+use e2e::{answer, call_attr, desktop, dial, set_state, wait_state, wait_text, Browser, Kamailio, Sandbox};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -143,6 +143,24 @@ fn sipp_callees_long_ringing_ack_cseq_unacceptable_reinvite_and_forked_answer() 
     e2e::click_in_card(&b, 0, "hang-up");
     wait_state(&b, 0, "Ended(HungUp)");
     fork.finish(Duration::from_secs(20));
+
+    // Meanwhile a registrar that is restarting answers 503 with Retry-After: 2: the line says it will try
+    // again, and registers by itself, not at once.
+    let p3 = udp_port();
+    let upstream = Run::start("upstream_registrar_503.xml", &k, "upstream", p3);
+    let c = Browser::start("sippx_503", 1280, 800);
+    c.goto(&format!("{}?demo=0", sb.desktop_url));
+    c.find(".desk[data-loaded=true]");
+    c.send_keys(&c.find("[data-testid=sip-server]"), &k.ws_url());
+    c.send_keys(&c.find("[data-testid=sip-user]"), &format!("upstream-{p3}"));
+    c.send_keys(&c.find("[data-testid=sip-password]"), "secret");
+    c.click(&c.find("[data-testid=sign-in-button]"));
+    let failed = c.wait_for("503 shown", || c.try_find("[data-testid=sign-in-error]").map(|e| c.text(&e)).filter(|t| t.contains("503")));
+    let shown = Instant::now();
+    assert!(failed.contains("trying again"), "{failed}");
+    wait_text(&c, "[data-testid=line]", "SIP ready");
+    assert!(shown.elapsed() >= Duration::from_millis(1500), "registered again before Retry-After: {:?}", shown.elapsed());
+    upstream.finish(Duration::from_secs(10));
 
     // Long ringing: still ringing past Timer B (32 s) and past 40 s, then answered at 42 s.
     wait_state(&a, 0, "Ringing");

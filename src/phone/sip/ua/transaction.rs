@@ -107,13 +107,14 @@ impl UserAgent {
             // A non-2xx final to our re-INVITE is acknowledged in its transaction (RFC 3261 17.1.1.3).
             out.push(Output::Send(ack_for_failure(&tx.request, resp).serialize()));
         }
-        if matches!(tx.kind, TxKind::ReInvite | TxKind::Bye | TxKind::Refer | TxKind::Info | TxKind::Notify) {
+        let in_call = tx.call.filter(|id| self.calls.contains_key(id));
+        if let (Some(id), true) = (in_call, matches!(tx.kind, TxKind::ReInvite | TxKind::Bye | TxKind::Refer | TxKind::Info | TxKind::Notify)) {
             let sent = self.retry_with_credentials(out, &tx, resp, |ua| {
-                let Some(c) = tx.call.and_then(|id| ua.calls.get_mut(&id)) else { return 0 };
+                let c = ua.calls.get_mut(&id).expect("checked above");
                 c.dialog.local_cseq += 1;
                 c.dialog.local_cseq
             });
-            if tx.call.map(|id| self.calls.contains_key(&id)).unwrap_or(false) && sent == Ok(true) {
+            if sent == Ok(true) {
                 return;
             }
         }
