@@ -396,7 +396,11 @@ impl Settings {
                 Some("sip") => self.line = LineKind::Sip,
                 _ => a.err(key, "must be \"demo\" or \"sip\""),
             },
-            "referPolicy" => self.apply_sip(a, &Map::from_iter([("referPolicy".to_string(), v.clone())])),
+            "referPolicy" => {
+                let mut m = Map::new();
+                m.insert("referPolicy".into(), v.clone());
+                self.apply_sip(a, &m);
+            }
             "sip" => match v {
                 Value::Object(m) => self.apply_sip(a, m),
                 _ => a.err(key, "must be an object with server and domain"),

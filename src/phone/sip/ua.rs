@@ -279,7 +279,7 @@ pub struct UserAgent {
     txs: Vec<ClientTx>,
     next_keepalive: f64,
     /// Nonce counts per nonce (RFC 7616 3.4: nc counts the requests sent with one nonce).
-    nonces: HashMap<String, u32>,
+    nonces: Vec<(String, u32)>,
     now: f64,
 }
 
@@ -313,7 +313,7 @@ impl UserAgent {
             next_call: 1,
             txs: Vec::new(),
             next_keepalive: 0.0,
-            nonces: HashMap::new(),
+            nonces: Vec::new(),
             now: 0.0,
         })
     }
@@ -418,7 +418,7 @@ impl UserAgent {
                 TxKind::Register => {
                     self.reg_failures += 1;
                     let wait = self.retry_wait(None);
-                    self.set_reg(&mut out, RegState::Failed(format!("The SIP server did not answer the registration; trying again in {} s", (wait / 1000.0).ceil())));
+                    self.set_reg(&mut out, RegState::Failed(format!("The SIP server did not answer the registration; trying again in {} s", (wait / 1000.0).ceil() as u64)));
                     self.reg_refresh_at = Some(now + wait);
                 }
                 TxKind::Invite => {

@@ -108,7 +108,7 @@ fn hostile_transfer_request_declined_by_the_agent_places_no_call() {
     let (a, bb, c) = a_calls_b_who_transfers_to_c(&sb, &k, "decline");
     bb.click(&bb.find("[data-testid=blind-transfer]"));
     // A's agent sees who asks to transfer them where, and declines: the referrer is told (NOTIFY 603).
-    let ask = a.wait_for("transfer prompt", || a.try_find("[data-testid=transfer-ask]"));
+    let ask = a.wait_for("transfer prompt", || a.try_find("[data-testid=transfer-ask]:not([hidden])"));
     assert!(a.text(&ask).contains("1003"), "{}", a.text(&ask));
     a.click(&a.find("[data-testid=transfer-decline]"));
     bb.wait_for("transfer refused at B", || {
@@ -119,7 +119,7 @@ fn hostile_transfer_request_declined_by_the_agent_places_no_call() {
     assert!(c.find_all("[data-testid=call]").is_empty(), "C must not ring");
     assert_eq!(call_attr(&a, 0, "data-state").as_deref(), Some("Connected"));
     assert_eq!(call_attr(&a, 1, "data-state"), None, "A placed no call");
-    assert!(a.try_find("[data-testid=transfer-ask]").is_none());
+    assert!(a.try_find("[data-testid=transfer-ask]:not([hidden])").is_none(), "the prompt is gone");
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn consultative_transfer_replaces_the_consultation_call() {
 
 /// The far end asked this desktop to call `target` (REFER): the prompt names it; the agent accepts.
 fn accept_transfer(b: &Browser, target: &str) {
-    let ask = b.wait_for("transfer prompt", || b.try_find("[data-testid=transfer-ask]"));
+    let ask = b.wait_for("transfer prompt", || b.try_find("[data-testid=transfer-ask]:not([hidden])"));
     let text = b.text(&ask);
     assert!(text.contains(target), "{text}");
     b.click(&b.find("[data-testid=transfer-accept]"));

@@ -22,6 +22,15 @@ fn udp_port() -> u16 {
 
 impl Run {
     fn start(scenario: &str, k: &Kamailio, service: &str, port: u16) -> Run {
+        Run::start_with(scenario, k, service, port, &[])
+    }
+
+    /// Registers `user` (password "secret") from `port`, and waits for it.
+    fn register(k: &Kamailio, user: &str, port: u16) {
+        Run::start_with("register_callee.xml", k, user, port, &["-au", user, "-ap", "secret"]).finish(Duration::from_secs(15));
+    }
+
+    fn start_with(scenario: &str, k: &Kamailio, service: &str, port: u16, extra: &[&str]) -> Run {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/sipp").join(scenario);
         let dir = std::env::temp_dir().join(format!("e2e-sippx-{}-{port}-{}", std::process::id(), scenario.replace('.', "_")));
         std::fs::create_dir_all(&dir).unwrap();
@@ -31,6 +40,7 @@ impl Run {
             .arg(&path)
             .args(["-s", service, "-i", "127.0.0.1", "-p", &port.to_string(), "-m", "1", "-l", "1"])
             .args(["-timeout", "90s", "-timeout_error", "-nostdin", "-trace_err", "-trace_msg"])
+            .args(extra)
             .current_dir(&dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -68,6 +78,9 @@ impl Run {
 
 impl Drop for Run {
     fn drop(&mut self) {
+        if std::thread::panicking() && self.child.is_some() {
+            eprintln!("sipp scenario {} was still running:\n{}", self.name, self.traces());
+        }
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
@@ -128,8 +141,8 @@ fn sipp_callees_long_ringing_ack_cseq_unacceptable_reinvite_and_forked_answer() 
     let b = desktop(&sb, &k, "sippx_fork", "1002");
     // Two scripted callees, registered first, then listening on the same ports.
     let (p1, p2) = (udp_port(), udp_port());
-    Run::start("register_callee.xml", &k, "2002", p1).finish(Duration::from_secs(15));
-    Run::start("register_callee.xml", &k, "2003", p2).finish(Duration::from_secs(15));
+    Run::register(&k, "2002", p1);
+    Run::register(&k, "2003", p2);
     let ring = Run::start("callee_long_ring_bad_reinvite.xml", &k, "2002", p1);
     let fork = Run::start("callee_forked.xml", &k, "2003", p2);
     let started = Instant::now();

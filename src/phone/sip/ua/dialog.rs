@@ -40,8 +40,10 @@ impl UserAgent {
         m.add("From", from.to_string());
         m.add("Call-ID", d.call_id.clone());
         m.add("CSeq", format!("{n} {method}"));
-        for r in &d.route_set {
-            m.add("Route", r.clone());
+        // One Route header with the whole set (RFC 3261 7.3.1): Kamailio's loose_route takes its own double
+        // Record-Route (r2=on) out of one header field, not out of two.
+        if !d.route_set.is_empty() {
+            m.add("Route", d.route_set.join(", "));
         }
         m
     }

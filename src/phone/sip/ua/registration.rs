@@ -149,7 +149,7 @@ impl UserAgent {
         };
         let wait = self.retry_wait(retry_after);
         self.reg_refresh_at = Some(self.now + wait);
-        self.set_reg(out, RegState::Failed(format!("{text}; trying again in {} s", (wait / 1000.0).ceil())));
+        self.set_reg(out, RegState::Failed(format!("{text}; trying again in {} s", (wait / 1000.0).ceil() as u64)));
     }
 
     /// How long to wait before registering again after `reg_failures` failures: `Retry-After` when the server

@@ -58,12 +58,20 @@ impl UserAgent {
                 let Some(chal) = chals.iter().filter(|c| c.realm == realm).max_by_key(|c| (c.algorithm == digest::Algorithm::Sha256) as u8) else {
                     continue;
                 };
-                if self.nonces.len() > 32 {
-                    self.nonces.clear();
-                }
-                let nc = self.nonces.entry(chal.nonce.clone()).or_insert(0);
-                *nc += 1;
-                let nc = *nc;
+                let nc = match self.nonces.iter_mut().find(|(n, _)| *n == chal.nonce) {
+                    Some((_, c)) => {
+                        *c += 1;
+                        *c
+                    }
+                    None => {
+                        // A few recent nonces are enough (a server issues a new one per challenge).
+                        if self.nonces.len() >= 8 {
+                            self.nonces.remove(0);
+                        }
+                        self.nonces.push((chal.nonce.clone(), 1));
+                        1
+                    }
+                };
                 let cnonce = self.token();
                 m.add(auth_h, digest::authorization(chal, &auth_user, &self.cfg.password, &method, &uri, nc, &cnonce));
                 any = true;
@@ -189,8 +197,8 @@ impl UserAgent {
             m.add("From", resp.header("From").unwrap_or("").to_string());
             m.add("Call-ID", call_id.to_string());
             m.add("CSeq", format!("{seq} {method}"));
-            for r in &routes {
-                m.add("Route", r.clone());
+            if !routes.is_empty() {
+                m.add("Route", routes.join(", "));
             }
             if method == "ACK" {
                 out.push(Output::Send(m.serialize()));
