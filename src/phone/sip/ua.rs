@@ -382,7 +382,7 @@ impl UserAgent {
         if text.len() > MAX_FRAME_BYTES {
             // Not read: a request whose head can be read is refused with 513 (RFC 3261 21.5.11).
             if let Some(req) = head_only(&text[..text.len().min(8_192)]).filter(|m| m.is_request() && m.method() != Some("ACK")) {
-                out.push(Output::Send(self.reply(&req, 513, "Message Too Large", None, None).serialize()));
+                self.send_reply(&mut out, &req, 513, "Message Too Large", None);
             }
             return out;
         }
@@ -393,7 +393,7 @@ impl UserAgent {
                 // cannot be read is dropped (RFC 3261 18.1.2 behaviour for UAs).
                 if e.0.contains("Content-Length") {
                     if let Some(req) = head_only(text).filter(|m| m.is_request() && m.method() != Some("ACK")) {
-                        out.push(Output::Send(self.reply(&req, 400, "Bad Request (Content-Length exceeds the body)", None, None).serialize()));
+                        self.send_reply(&mut out, &req, 400, "Bad Request (Content-Length exceeds the body)", None);
                     }
                 }
                 return out;

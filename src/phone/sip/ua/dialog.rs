@@ -48,6 +48,12 @@ impl UserAgent {
         m
     }
 
+    /// A response to `req` without a body, sent (one place for every such reply: small in the wasm).
+    #[inline(never)]
+    pub(super) fn send_reply(&self, out: &mut Vec<Output>, req: &Message, code: u16, text: &str, to_tag: Option<&str>) {
+        out.push(Output::Send(self.reply(req, code, text, to_tag, None).serialize()));
+    }
+
     pub(super) fn reply(&self, req: &Message, code: u16, text: &str, to_tag: Option<&str>, sdp: Option<&str>) -> Message {
         let mut r = Message::response(code, text);
         for v in req.header_values("Via") {

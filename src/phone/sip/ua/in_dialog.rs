@@ -17,14 +17,14 @@ impl UserAgent {
             });
             match target.map(|c| (c.id, c.invite.clone(), c.dialog.local_tag.clone())) {
                 Some((id, invite, tag)) => {
-                    out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
-                    out.push(Output::Send(self.reply(&invite, 487, "Request Terminated", Some(&tag), None).serialize()));
+                    self.send_reply(out, req, 200, "OK", None);
+                    self.send_reply(out, &invite, 487, "Request Terminated", Some(&tag));
                     self.calls.remove(&id);
                     // Ring-all queues cancel the other agents' legs with `Reason: SIP;cause=200` (RFC 3326).
                     let reason = if answered_elsewhere(req) { Ended::AnsweredElsewhere } else { Ended::CallerCancelled };
                     out.push(Output::Event(UaEvent::Ended { call: id, reason }));
                 }
-                None => out.push(Output::Send(self.reply(req, 481, "Call/Transaction Does Not Exist", None, None).serialize())),
+                None => self.send_reply(out, req, 481, "Call/Transaction Does Not Exist", None),
             }
             return;
         }
@@ -62,7 +62,7 @@ impl UserAgent {
         }
         let Some(id) = self.find_call(req) else {
             if method != "ACK" {
-                out.push(Output::Send(self.reply(req, 481, "Call/Transaction Does Not Exist", None, None).serialize()));
+                self.send_reply(out, req, 481, "Call/Transaction Does Not Exist", None);
             }
             return;
         };
@@ -71,7 +71,7 @@ impl UserAgent {
             let call = self.calls.get_mut(&id).unwrap();
             if let Some(prev) = call.dialog.remote_cseq {
                 if cseq < prev || (cseq == prev && method != "INVITE") {
-                    out.push(Output::Send(self.reply(req, 500, "Server Internal Error", None, None).serialize()));
+                    self.send_reply(out, req, 500, "Server Internal Error", None);
                     return;
                 }
             }
@@ -97,12 +97,12 @@ impl UserAgent {
                 }
             }
             "BYE" => {
-                out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
+                self.send_reply(out, req, 200, "OK", None);
                 // BYE in the early dialog of a call still ringing here: the INVITE gets 487 (RFC 3261 15.1.2).
                 let ringing = self.calls.get(&id).filter(|c| c.state == CallState::Ringing).map(|c| (c.invite.clone(), c.dialog.local_tag.clone()));
                 match ringing {
                     Some((invite, tag)) => {
-                        out.push(Output::Send(self.reply(&invite, 487, "Request Terminated", Some(&tag), None).serialize()));
+                        self.send_reply(out, &invite, 487, "Request Terminated", Some(&tag));
                         self.end_call(out, id, Ended::CallerCancelled);
                     }
                     None => self.end_call(out, id, Ended::Remote),
@@ -111,7 +111,7 @@ impl UserAgent {
             "INVITE" => {
                 let call = self.calls.get_mut(&id).unwrap();
                 if call.pending_reinvite.is_some() || self.txs.iter().any(|t| t.call == Some(id) && t.kind == TxKind::ReInvite) {
-                    out.push(Output::Send(self.reply(req, 491, "Request Pending", None, None).serialize()));
+                    self.send_reply(out, req, 491, "Request Pending", None);
                     return;
                 }
                 let call = self.calls.get_mut(&id).unwrap();
@@ -129,14 +129,14 @@ impl UserAgent {
                 out.push(Output::Event(UaEvent::RemoteOffer { call: id, sdp }));
             }
             "INFO" => {
-                out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
+                self.send_reply(out, req, 200, "OK", None);
                 if let Some(d) = parse_dtmf_info(&req.body) {
                     out.push(Output::Event(UaEvent::Dtmf { call: id, digit: d }));
                 }
             }
             "REFER" => self.on_refer(out, id, req),
             "NOTIFY" => {
-                out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
+                self.send_reply(out, req, 200, "OK", None);
                 let event = req.header("Event").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
                 if event == "refer" {
                     let code = req
@@ -185,7 +185,7 @@ impl UserAgent {
             out.push(Output::Send(r.serialize()));
             return;
         }
-        out.push(Output::Send(self.reply(req, 200, "OK", Some("m"), None).serialize()));
+        self.send_reply(out, req, 200, "OK", Some("m"));
         let who = req.from().map(|f| Party {
             display: f.display.clone().filter(|d| !d.is_empty()),
             user: f.uri.user_decoded().unwrap_or_default(),
@@ -207,10 +207,10 @@ impl UserAgent {
             _ => None,
         };
         let Some(t) = target else {
-            out.push(Output::Send(self.reply(req, 400, "Bad Refer-To", None, None).serialize()));
+            self.send_reply(out, req, 400, "Bad Refer-To", None);
             return;
         };
-        out.push(Output::Send(self.reply(req, 202, "Accepted", None, None).serialize()));
+        self.send_reply(out, req, 202, "Accepted", None);
         let allowed = match self.cfg.refer_policy {
             ReferPolicy::Never => false,
             ReferPolicy::Ask => true,

@@ -81,10 +81,7 @@ impl UserAgent {
 
     pub(super) fn on_register_response(&mut self, out: &mut Vec<Output>, tx: ClientTx, resp: &Message) {
         let code = resp.code().unwrap_or(0);
-        match self.retry_with_credentials(out, &tx, resp, |ua| {
-            ua.reg_cseq += 1;
-            ua.reg_cseq
-        }) {
+        match self.retry_with_credentials(out, &tx, resp) {
             Ok(true) => return,
             Ok(false) => {}
             Err(e) => {

@@ -148,12 +148,7 @@ impl UserAgent {
         // Non-2xx final: ACK it within the transaction (same branch, the response's To).
         out.push(Output::Send(super::transaction::ack_for_failure(&call.invite, resp).serialize()));
         if call.state != CallState::Terminating {
-            let sent = self.retry_with_credentials(out, &tx, resp, |ua| {
-                let c = ua.calls.get_mut(&id).expect("call exists");
-                c.dialog.local_cseq += 1;
-                c.dialog.local_cseq
-            });
-            match sent {
+            match self.retry_with_credentials(out, &tx, resp) {
                 Ok(true) => {
                     let req = self.txs.last().expect("just sent").request.clone();
                     let call = self.calls.get_mut(&id).unwrap();
@@ -210,7 +205,7 @@ impl UserAgent {
         let from = match req.from() {
             Some(f) if f.tag().is_some() => f,
             _ => {
-                out.push(Output::Send(self.reply(req, 400, "Bad Request", None, None).serialize()));
+                self.send_reply(out, req, 400, "Bad Request", None);
                 return;
             }
         };
@@ -224,7 +219,7 @@ impl UserAgent {
             .map(|c| (c.id, c.state.clone(), c.invite.via().and_then(|v| v.branch().map(str::to_string)) == branch, c.dialog.local_tag.clone(), c.ok_again.clone()));
         if let Some((_, state, same_branch, tag, ok_again)) = same {
             if !same_branch {
-                out.push(Output::Send(self.reply(req, 482, "Loop Detected", None, None).serialize()));
+                self.send_reply(out, req, 482, "Loop Detected", None);
             } else if state == CallState::Ringing {
                 let mut ringing = self.reply(req, 180, "Ringing", Some(&tag), None);
                 ringing.add("Contact", self.contact());
@@ -250,7 +245,7 @@ impl UserAgent {
             t
         });
         let Some(local) = to else {
-            out.push(Output::Send(self.reply(req, 400, "Bad Request", None, None).serialize()));
+            self.send_reply(out, req, 400, "Bad Request", None);
             return;
         };
         let remote_target = req
@@ -261,7 +256,7 @@ impl UserAgent {
         let replaces = req.header("Replaces").and_then(parse_replaces);
         let replaced = replaces.as_ref().and_then(|r| self.find_by_replaces(r));
         if replaces.is_some() && replaced.is_none() {
-            out.push(Output::Send(self.reply(req, 481, "Call/Transaction Does Not Exist", None, None).serialize()));
+            self.send_reply(out, req, 481, "Call/Transaction Does Not Exist", None);
             return;
         }
         let dialog = Dialog {
@@ -341,7 +336,7 @@ impl UserAgent {
             603 => "Decline",
             _ => "Rejected",
         };
-        out.push(Output::Send(self.reply(&req, code, text, Some(&tag), None).serialize()));
+        self.send_reply(&mut out, &req, code, text, Some(&tag));
         self.calls.remove(&id);
         out.push(Output::Event(UaEvent::Ended { call: id, reason: Ended::Local }));
         out

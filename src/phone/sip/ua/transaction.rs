@@ -13,20 +13,23 @@ impl UserAgent {
 
     /// Sends `req` again with credentials for the 401/407 `resp` to `tx`, when the challenge can be answered
     /// and the bounds allow (a `stale=true` challenge reuses the password without counting as a failure).
-    /// `renumber` gives the new CSeq number. True when sent.
-    pub(super) fn retry_with_credentials(
-        &mut self,
-        out: &mut Vec<Output>,
-        tx: &ClientTx,
-        resp: &Message,
-        renumber: impl FnOnce(&mut UserAgent) -> u32,
-    ) -> Result<bool, String> {
+    /// The new CSeq number is the registration's next, or the call's next. True when sent.
+    pub(super) fn retry_with_credentials(&mut self, out: &mut Vec<Output>, tx: &ClientTx, resp: &Message) -> Result<bool, String> {
         let code = resp.code().unwrap_or(0);
         if !(code == 401 || code == 407) || tx.auth_tries >= MAX_AUTH_TRIES || tx.challenges >= MAX_CHALLENGES {
             return Ok(false);
         }
         let (mut req, stale) = self.authorize(&tx.request, resp)?;
-        let n = renumber(self);
+        let n = match tx.call.and_then(|id| self.calls.get_mut(&id)) {
+            Some(c) => {
+                c.dialog.local_cseq += 1;
+                c.dialog.local_cseq
+            }
+            None => {
+                self.reg_cseq += 1;
+                self.reg_cseq
+            }
+        };
         req.set("CSeq", format!("{n} {}", tx.method));
         self.send_tx(out, tx.kind.clone(), tx.call, req);
         let last = self.txs.last_mut().expect("just sent");
@@ -115,14 +118,9 @@ impl UserAgent {
             // A non-2xx final to our re-INVITE is acknowledged in its transaction (RFC 3261 17.1.1.3).
             out.push(Output::Send(ack_for_failure(&tx.request, resp).serialize()));
         }
-        let in_call = tx.call.filter(|id| self.calls.contains_key(id));
-        if let (Some(id), true) = (in_call, matches!(tx.kind, TxKind::ReInvite | TxKind::Bye | TxKind::Refer | TxKind::Info | TxKind::Notify)) {
-            let sent = self.retry_with_credentials(out, &tx, resp, |ua| {
-                let c = ua.calls.get_mut(&id).expect("checked above");
-                c.dialog.local_cseq += 1;
-                c.dialog.local_cseq
-            });
-            if sent == Ok(true) {
+        let in_call = tx.call.map(|id| self.calls.contains_key(&id)).unwrap_or(false);
+        if in_call && matches!(tx.kind, TxKind::ReInvite | TxKind::Bye | TxKind::Refer | TxKind::Info | TxKind::Notify) {
+            if self.retry_with_credentials(out, &tx, resp) == Ok(true) {
                 return;
             }
         }
