@@ -468,6 +468,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             let Some(id) = desk_id(l, call) else { return };
             l.to_desk.borrow_mut().remove(&call);
             l.to_ua.borrow_mut().remove(&id);
+            l.refer_asks.borrow_mut().remove(&id);
             let taking_back = {
                 let mut r = l.resuming.borrow_mut();
                 let pos = r.iter().position(|x| *x == id);
