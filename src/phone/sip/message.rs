@@ -138,6 +138,9 @@ impl Message {
         };
         let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
         let first = lines.next().ok_or(ParseError("empty message".into()))?;
+        if first.chars().any(|c| c.is_control()) {
+            return err("control character in the start line");
+        }
         let start = parse_start_line(first)?;
         let mut headers: Vec<(String, String)> = Vec::new();
         for line in lines {
@@ -151,6 +154,11 @@ impl Message {
                     None => return err("continuation line before any header"),
                 }
                 continue;
+            }
+            // A bare CR, NUL or other control character inside a header could become a line of its own when the
+            // value is echoed (header injection): refuse the message.
+            if line.chars().any(|c| c.is_control() && c != '\t') {
+                return err(format!("control character in header line {line:?}"));
             }
             let Some((name, value)) = line.split_once(':') else {
                 return err(format!("header line without a colon: {line:?}"));
@@ -483,6 +491,11 @@ pub struct Uri {
 impl Uri {
     pub fn parse(s: &str) -> Result<Uri, ParseError> {
         let s = s.trim();
+        // CR, LF and other control characters never belong in a URI (RFC 3261 25.1 escapes them); one kept in
+        // a parameter or header would end the line it is written into (header injection).
+        if s.chars().any(|c| c.is_control()) {
+            return err(format!("control character in URI {s:?}"));
+        }
         let (scheme, rest) = s.split_once(':').ok_or(ParseError(format!("URI without scheme: {s:?}")))?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
@@ -648,7 +661,22 @@ pub struct Via {
 impl Via {
     pub fn parse(s: &str) -> Result<Via, ParseError> {
         let s = s.trim();
-        let (proto, rest) = s.split_once(|c: char| c.is_whitespace()).ok_or(ParseError(format!("bad Via {s:?}")))?;
+        // sent-protocol, with optional spaces around each `/` (RFC 3261 25.1 SLASH; RFC 4475 3.1.1.1).
+        let mut proto = String::new();
+        let mut rest = s;
+        loop {
+            let t = rest.trim_start();
+            let end = t.find(char::is_whitespace).unwrap_or(t.len());
+            if end == 0 {
+                return err(format!("bad Via {s:?}"));
+            }
+            proto.push_str(&t[..end]);
+            rest = &t[end..];
+            if proto.matches('/').count() >= 2 && !proto.ends_with('/') && !rest.trim_start().starts_with('/') {
+                break;
+            }
+        }
+        let proto = proto.as_str();
         let parts: Vec<&str> = proto.split('/').map(str::trim).collect();
         if parts.len() != 3 || !parts[0].eq_ignore_ascii_case("SIP") || parts[1] != "2.0" {
             return err(format!("bad Via protocol {proto:?}"));
@@ -714,224 +742,9 @@ pub fn failure_text(code: u16) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const INVITE: &str = "INVITE sip:bob@biloxi.example.com SIP/2.0\r\n\
-Via: SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK776asdhds;rport\r\n\
-Max-Forwards: 70\r\n\
-To: Bob <sip:bob@biloxi.example.com>\r\n\
-From: \"Alice \\\"A\\\"\" <sip:alice@atlanta.example.com>;tag=1928301774\r\n\
-Call-ID: a84b4c76e66710@pc33.atlanta.example.com\r\n\
-CSeq: 314159 INVITE\r\n\
-Contact: <sip:alice@df7jal23ls0d.invalid;transport=ws>\r\n\
-X-Case-Id: CS0001001\r\n\
-Content-Type: application/sdp\r\n\
-Content-Length: 4\r\n\
-\r\n\
-v=0\n";
-
-    #[test]
-    fn parses_a_request() {
-        let m = Message::parse(INVITE).unwrap();
-        assert_eq!(m.method(), Some("INVITE"));
-        assert_eq!(m.uri(), Some("sip:bob@biloxi.example.com"));
-        assert_eq!(m.cseq(), Some((314159, "INVITE".into())));
-        let from = m.from().unwrap();
-        assert_eq!(from.display.as_deref(), Some("Alice \"A\""));
-        assert_eq!(from.tag(), Some("1928301774"));
-        assert_eq!(from.uri.user.as_deref(), Some("alice"));
-        let via = m.via().unwrap();
-        assert_eq!(via.transport, "WSS");
-        assert_eq!(via.branch(), Some("z9hG4bK776asdhds"));
-        assert!(via.params.iter().any(|(k, v)| k == "rport" && v.is_none()));
-        assert_eq!(m.body, "v=0\n");
-        assert_eq!(m.x_headers(), vec![("X-Case-Id".to_string(), "CS0001001".to_string())]);
-    }
-
-    #[test]
-    fn round_trips() {
-        let m = Message::parse(INVITE).unwrap();
-        let again = Message::parse(&m.serialize()).unwrap();
-        assert_eq!(m, again);
-        let mut r = Message::response(180, "Ringing");
-        r.add("Via", "SIP/2.0/WSS x.invalid;branch=z9hG4bKa")
-            .add("From", "<sip:a@b>;tag=1")
-            .add("To", "<sip:b@b>;tag=2")
-            .add("Call-ID", "c")
-            .add("CSeq", "1 INVITE");
-        let text = r.serialize();
-        assert!(text.starts_with("SIP/2.0 180 Ringing\r\n"));
-        assert!(text.ends_with("Content-Length: 0\r\n\r\n"));
-        assert_eq!(Message::parse(&text).unwrap(), r);
-    }
-
-    #[test]
-    fn compact_forms_and_folding_and_odd_spacing() {
-        // Cases in the spirit of RFC 4475 3.1.1.1 (wsinv) and 3.1.1.2 (intmeth): compact names, folded
-        // lines, unusual whitespace, multiple Vias in one header and many, case-insensitive names.
-        let text = "OPTIONS sip:user@example.com SIP/2.0\r\n\
-v: SIP/2.0/UDP  192.0.2.1:5060 ;branch=z9hG4bK1 , SIP/2.0/TCP proxy.example.com;branch=z9hG4bK2\r\n\
-VIA: SIP/2.0/WS h.invalid;branch=z9hG4bK3\r\n\
-f: <sip:caller@example.net>\r\n  ;tag=134161461246\r\n\
-t  :   <sip:user@example.com>\r\n\
-i: 1234@x\r\n\
-CSeq:   7    OPTIONS\r\n\
-Max-Forwards: 69\r\n\
-m: \"A, B\" <sip:a@h.invalid>;expires=60, <sip:b@h.invalid>\r\n\
-l: 0\r\n\r\n";
-        let m = Message::parse(text).unwrap();
-        assert_eq!(m.header_values("Via").len(), 3);
-        assert_eq!(Via::parse(m.header_values("via")[0]).unwrap().port, Some(5060));
-        assert_eq!(Via::parse(m.header_values("Via")[2]).unwrap().transport, "WS");
-        assert_eq!(m.from().unwrap().tag(), Some("134161461246"));
-        assert_eq!(m.call_id(), Some("1234@x"));
-        assert_eq!(m.cseq(), Some((7, "OPTIONS".into())));
-        let contacts = m.header_values("Contact");
-        assert_eq!(contacts.len(), 2, "{contacts:?}");
-        assert_eq!(NameAddr::parse(contacts[0]).unwrap().display.as_deref(), Some("A, B"));
-        assert_eq!(param(&NameAddr::parse(contacts[0]).unwrap().params, "expires"), Some("60"));
-    }
-
-    #[test]
-    fn uris() {
-        let u = Uri::parse("sip:%61lice:secret@Atlanta.COM:5061;transport=ws;lr?subject=x").unwrap();
-        assert_eq!(u.user.as_deref(), Some("%61lice"));
-        assert_eq!(u.user_decoded().as_deref(), Some("alice"));
-        assert_eq!(u.host, "atlanta.com");
-        assert_eq!(u.port, Some(5061));
-        assert_eq!(u.param("transport"), Some("ws"));
-        assert!(u.has_param("lr"));
-        assert_eq!(u.headers.as_deref(), Some("subject=x"));
-        assert_eq!(Uri::parse("sips:[2001:db8::1]:5061").unwrap().port, Some(5061));
-        assert_eq!(Uri::parse("tel:+14155550123;phone-context=x").unwrap().user.as_deref(), Some("+14155550123"));
-        assert!(Uri::parse("http://x").is_err());
-        assert!(Uri::parse("sip:").is_err());
-        assert!(Uri::parse("sip:a@h:99999").is_err());
-        assert!(Uri::parse("sip:a b@h").is_err());
-        let s = "sip:bob@h.example;transport=ws";
-        assert_eq!(Uri::parse(s).unwrap().to_string(), s);
-        // addr-spec with header params (RFC 3261 20.10)
-        let na = NameAddr::parse("sip:bob@h;tag=88").unwrap();
-        assert_eq!(na.tag(), Some("88"));
-        assert!(na.uri.params.is_empty());
-        let na = NameAddr::parse("<sip:bob@h;transport=ws>;tag=9").unwrap();
-        assert_eq!(na.uri.param("transport"), Some("ws"));
-        assert_eq!(na.to_string(), "<sip:bob@h;transport=ws>;tag=9");
-        assert!(NameAddr::parse("Bob <sip:bob@h").is_err());
-        // RFC 5118-style IPv6 references
-        let v = Via::parse("SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKas3").unwrap();
-        assert_eq!(v.host, "[2001:db8::9:1]");
-        assert_eq!(v.port, Some(6050));
-        let v = Via::parse("SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKas3").unwrap();
-        assert_eq!(v.port, None);
-    }
-
-    #[test]
-    fn rejects_malformed_input() {
-        let base = |start: &str, extra: &str| {
-            format!("{start}\r\nVia: SIP/2.0/WS h.invalid;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n{extra}\r\n")
-        };
-        assert!(Message::parse(&base("INVITE sip:c@d SIP/2.0", "")).is_ok());
-        let bad = [
-            base("INVITE sip:c@d SIP/7.0", ""),                         // RFC 4475 badvers
-            base("INVITE sip:c@d  SIP/2.0", ""),                        // extra space in the request line
-            base("INVITE c@d SIP/2.0", ""),                             // no scheme
-            base("INV ITE sip:c@d SIP/2.0", ""),
-            base("SIP/2.0 99 Too low", ""),
-            base("SIP/2.0 2000 Big", ""),
-            base("OPTIONS sip:c@d SIP/2.0", ""),                        // RFC 4475 mismatch01: CSeq method differs
-            base("INVITE sip:c@d SIP/2.0", "Content-Length: 10\r\n"),   // RFC 4475 clerr: longer than the body
-            base("INVITE sip:c@d SIP/2.0", "Content-Length: -1\r\n"),   // RFC 4475 ncl
-            base("INVITE sip:c@d SIP/2.0", "Content-Length: x\r\n"),
-            base("INVITE sip:c@d SIP/2.0", "Max-Forwards: 300\r\n"),
-            base("INVITE sip:c@d SIP/2.0", "Bad Header: x\r\n"),
-            base("INVITE sip:c@d SIP/2.0", "NoColon\r\n"),
-            "INVITE sip:c@d SIP/2.0\r\nCall-ID: x\r\n\r\n".to_string(), // missing headers
-            "INVITE sip:c@d SIP/2.0\r\n".to_string(),                  // no blank line
-            String::new(),
-            "\r\n\r\n".to_string(),
-            "SIP/2.0 200 OK\r\nCSeq: 99999999999 INVITE\r\nVia: SIP/2.0/WS h;branch=z\r\nFrom: <sip:a@b>\r\nTo: <sip:a@b>\r\nCall-ID: x\r\n\r\n".to_string(),
-        ];
-        for b in bad {
-            assert!(Message::parse(&b).is_err(), "accepted: {b:?}");
-        }
-    }
-
-    #[test]
-    fn body_is_bounded_by_content_length_in_bytes() {
-        let text = "MESSAGE sip:c@d SIP/2.0\r\nVia: SIP/2.0/WS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\nContent-Length: 2\r\n\r\néxyz";
-        assert_eq!(Message::parse(text).unwrap().body, "é");
-        let text = text.replace("Content-Length: 2", "Content-Length: 1");
-        assert!(Message::parse(&text).is_err(), "a length ending inside a character is an error");
-        let no_len = "MESSAGE sip:c@d SIP/2.0\r\nVia: SIP/2.0/WS h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 MESSAGE\r\n\r\nhello";
-        assert_eq!(Message::parse(no_len).unwrap().body, "hello", "WebSocket frames may omit Content-Length");
-    }
-
-    #[test]
-    fn quoting() {
-        assert_eq!(quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-        assert_eq!(unquote(&quote("a\"b\\c")), "a\"b\\c");
-        assert_eq!(unquote("token"), "token");
-        assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
-        assert_eq!(failure_text(486), "The line is busy");
-    }
-
-    #[test]
-    fn never_panics_on_prefixes_of_valid_messages() {
-        for i in 0..INVITE.len() {
-            if INVITE.is_char_boundary(i) {
-                let _ = Message::parse(&INVITE[..i]);
-            }
-        }
-    }
-}
+#[path = "message_tests.rs"]
+mod tests;
 
 #[cfg(test)]
-mod mutation_fuzz {
-    //! A bounded mutation fuzz that runs on stable in every test run (cargo fuzz needs nightly): random
-    //! byte edits of valid messages must never panic, and what parses must round-trip.
-    use super::*;
-
-    const SEEDS: [&str; 3] = [
-        "INVITE sip:bob@b.example SIP/2.0\r\nVia: SIP/2.0/WS h.invalid;branch=z9hG4bK1;rport\r\nFrom: \"A\" <sip:a@a.example>;tag=1\r\nTo: <sip:bob@b.example>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContact: <sip:a@h.invalid;transport=ws>\r\nContent-Type: application/sdp\r\nContent-Length: 4\r\n\r\nv=0\n",
-        "SIP/2.0 200 OK\r\nVia: SIP/2.0/WS h.invalid;branch=z9hG4bK1\r\nFrom: <sip:a@a>;tag=1\r\nTo: <sip:b@b>;tag=2\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nRecord-Route: <sip:p1;lr>, <sip:p2;lr>\r\nl: 0\r\n\r\n",
-        "NOTIFY sip:a@h.invalid SIP/2.0\r\nv: SIP/2.0/WS x;branch=z9hG4bK9\r\nf: <sip:b@b>;tag=2\r\nt: <sip:a@a>;tag=1\r\ni: c1\r\nCSeq: 3 NOTIFY\r\no: refer\r\nc: message/sipfrag\r\n\r\nSIP/2.0 200 OK\r\n",
-    ];
-
-    #[test]
-    fn random_edits_never_panic_and_round_trip() {
-        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        let alphabet = b" \r\n:;,<>\"\\=@%0123456789abcSIP/.-\t";
-        let mut parsed = 0;
-        for i in 0..30_000 {
-            let mut b = SEEDS[i % SEEDS.len()].as_bytes().to_vec();
-            for _ in 0..(1 + next() % 4) {
-                let pos = (next() as usize) % (b.len() + 1);
-                match next() % 3 {
-                    0 if pos < b.len() => {
-                        b.remove(pos);
-                    }
-                    1 => b.insert(pos, alphabet[(next() as usize) % alphabet.len()]),
-                    _ if pos < b.len() => b[pos] = alphabet[(next() as usize) % alphabet.len()],
-                    _ => {}
-                }
-            }
-            let Ok(text) = std::str::from_utf8(&b) else { continue };
-            if let Ok(m) = Message::parse(text) {
-                parsed += 1;
-                let again = Message::parse(&m.serialize()).unwrap_or_else(|e| panic!("{e}: {text:?}"));
-                assert_eq!(again.start, m.start);
-                assert_eq!(again.body, m.body);
-                let _ = (m.from(), m.to(), m.via(), m.cseq(), m.x_headers());
-            }
-        }
-        assert!(parsed > 1_000, "the mutations should keep many messages valid ({parsed})");
-    }
-}
+#[path = "message_fuzz.rs"]
+mod mutation_fuzz;
