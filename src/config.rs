@@ -83,6 +83,11 @@ pub struct SipSettings {
     /// SIP domain of the agent's address of record.
     pub domain: String,
     pub ice_servers: Vec<String>,
+    /// TURN long-term credentials, given to the `turn:`/`turns:` servers of `ice_servers`.
+    pub ice_username: String,
+    pub ice_credential: String,
+    /// `iceTransportPolicy: "relay"`: media only through the TURN servers (never a direct or STUN path).
+    pub ice_relay_only: bool,
     /// Send DTMF by SIP INFO instead of in the audio (RFC 4733).
     pub dtmf_info: bool,
 }
@@ -127,7 +132,15 @@ impl Default for Settings {
             config_path: "config.json".into(),
             title: "Agent Desktop".into(),
             line: LineKind::Demo,
-            sip: SipSettings { server: String::new(), domain: String::new(), ice_servers: Vec::new(), dtmf_info: false },
+            sip: SipSettings {
+                server: String::new(),
+                domain: String::new(),
+                ice_servers: Vec::new(),
+                ice_username: String::new(),
+                ice_credential: String::new(),
+                ice_relay_only: false,
+                dtmf_info: false,
+            },
             default_country: "US".into(),
             not_ready_reasons: vec!["Break".into(), "Lunch".into(), "Meeting".into(), "Training".into()],
             dispositions: vec!["Resolved".into(), "Follow-up needed".into(), "Escalated".into(), "Wrong number".into()],
@@ -515,6 +528,21 @@ impl Settings {
                         }
                     }
                 }
+                "iceUsername" => {
+                    if let Some(s) = a.string(&key, v, 256) {
+                        self.sip.ice_username = s;
+                    }
+                }
+                "iceCredential" => {
+                    if let Some(s) = a.string(&key, v, 256) {
+                        self.sip.ice_credential = s;
+                    }
+                }
+                "iceTransportPolicy" => match v.as_str() {
+                    Some("all") => self.sip.ice_relay_only = false,
+                    Some("relay") => self.sip.ice_relay_only = true,
+                    _ => a.err(&key, "must be \"all\" or \"relay\""),
+                },
                 _ => a.err(&key, "is not a known setting"),
             }
         }
@@ -692,6 +720,11 @@ mod tests {
         assert_eq!(s.line, LineKind::Sip);
         assert!(e.is_empty(), "the sign-in form asks for a missing server: {e:?}");
         assert!(s.sip.dtmf_info);
+        let (s, e) = resolve("", Some(r#"{"sip":{"iceServers":["turn:turn.example.com:3478?transport=tcp"],"iceUsername":"agent","iceCredential":"pw","iceTransportPolicy":"relay"}}"#));
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!((s.sip.ice_username.as_str(), s.sip.ice_credential.as_str(), s.sip.ice_relay_only), ("agent", "pw", true));
+        let (s, e) = resolve("", Some(r#"{"sip":{"iceTransportPolicy":"direct"}}"#));
+        assert!(!s.sip.ice_relay_only && e.len() == 1, "{e:?}");
         let (_, e) = resolve("", Some(r#"{"sip":{"dtmf":"beeps"}}"#));
         assert_eq!(e[0].key, "sip.dtmf");
         let (s, e) = resolve("demo=1", Some(r#"{"line":"sip"}"#));

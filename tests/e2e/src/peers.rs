@@ -103,10 +103,10 @@ impl Baresip {
         std::fs::create_dir_all(dir.join("rec")).unwrap();
         let config = format!(
             "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\nsip_transports udp\nnet_interface 127.0.0.1\n\
-             audio_player aubridge,nowhere\naudio_alert aubridge,nowhere\naudio_source ausine,{tone}\n\
+             audio_player alsa,null\naudio_alert alsa,null\naudio_source ausine,{tone}\n\
              ausrc_srate 48000\nausrc_channels 2\nauplay_srate 48000\nauplay_channels 2\n\
              rtp_ports {lo}-{hi}\nrtp_timeout 0\nmodule_path /usr/lib/baresip/modules\n\
-             module g711.so\nmodule opus.so\nmodule ausine.so\nmodule aubridge.so\nmodule sndfile.so\n\
+             module g711.so\nmodule opus.so\nmodule ausine.so\nmodule alsa.so\nmodule sndfile.so\n\
              module menu.so\nmodule ctrl_tcp.so\nmodule_app account.so\nmodule_app contact.so\n\
              snd_path {}\nctrl_tcp_listen 127.0.0.1:{ctrl_port}\n",
             dir.join("rec").display()
@@ -120,6 +120,7 @@ impl Baresip {
         std::fs::write(dir.join("contacts"), "").unwrap();
         let log = std::fs::File::create(dir.join("baresip.log")).unwrap();
         let child = Command::new("baresip")
+            .arg("-v") // debug lines, e.g. "received event: '5' (end=1)" for RFC 4733 DTMF
             .arg("-f")
             .arg(&dir)
             .stdin(Stdio::null())
@@ -254,7 +255,9 @@ fn read_netstrings(mut s: TcpStream, sink: Arc<Mutex<Vec<Value>>>) {
 impl Drop for Baresip {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            eprintln!("--- baresip {} log (last lines) ---\n{}", self.user, tail(&self.log(), 40));
+            let full = crate::artifacts_dir().join(format!("FAILED-baresip-{}.log", self.user));
+            let _ = std::fs::write(&full, self.log());
+            eprintln!("--- baresip {} log (last lines; all of it in {}) ---\n{}", self.user, full.display(), tail(&self.log(), 40));
         }
         if let Some(mut c) = self.child.take() {
             terminate(&mut c);
@@ -279,7 +282,8 @@ impl Coturn {
         let child = Command::new("turnserver")
             .args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--lt-cred-mech", "--user=agent:secret"])
             .args(["--realm=interop.test", "--no-tls", "--no-dtls", "--allow-loopback-peers", "--no-cli", "--simple-log"])
-            .args(["--log-file=stdout", "--no-software-attribute"])
+            .args(["--no-software-attribute", "--verbose"])
+            .arg(format!("--log-file={}", dir.join("turn.log").display()))
             .arg(format!("--listening-port={port}"))
             .arg(format!("--min-port={lo}"))
             .arg(format!("--max-port={hi}"))
@@ -298,8 +302,10 @@ impl Coturn {
         c
     }
 
+    /// coturn's own log (sessions, allocations, permissions), after its start-up output.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join("coturn.log")).unwrap_or_default()
+        let own = std::fs::read_to_string(self.dir.join("turn.log")).unwrap_or_default();
+        own + &std::fs::read_to_string(self.dir.join("coturn.log")).unwrap_or_default()
     }
 }
 
