@@ -90,6 +90,12 @@ pub struct SipSettings {
     pub ice_relay_only: bool,
     /// Send DTMF by SIP INFO instead of in the audio (RFC 4733).
     pub dtmf_info: bool,
+    /// `sip.noAnswerSeconds`: an outgoing call ringing this long is cancelled (0: never). Default 60.
+    pub no_answer_seconds: u32,
+    /// `referPolicy` (or `sip.referPolicy`): `ask` (default), `domain` or `never`.
+    pub refer_policy: crate::phone::sip::ua::ReferPolicy,
+    /// `sip.messages`: `show` answers MESSAGE 200 and shows it; `refuse` (default) answers 405.
+    pub accept_messages: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,6 +146,9 @@ impl Default for Settings {
                 ice_credential: String::new(),
                 ice_relay_only: false,
                 dtmf_info: false,
+                no_answer_seconds: 60,
+                refer_policy: crate::phone::sip::ua::ReferPolicy::Ask,
+                accept_messages: false,
             },
             default_country: "US".into(),
             not_ready_reasons: vec!["Break".into(), "Lunch".into(), "Meeting".into(), "Training".into()],
@@ -395,6 +404,7 @@ impl Settings {
                 Some("sip") => self.line = LineKind::Sip,
                 _ => a.err(key, "must be \"demo\" or \"sip\""),
             },
+            "referPolicy" => self.apply_sip(a, &Map::from_iter([("referPolicy".to_string(), v.clone())])),
             "sip" => match v {
                 Value::Object(m) => self.apply_sip(a, m),
                 _ => a.err(key, "must be an object with server and domain"),
@@ -518,6 +528,20 @@ impl Settings {
                     Some("rfc4733") => self.sip.dtmf_info = false,
                     Some("info") => self.sip.dtmf_info = true,
                     _ => a.err(&key, "must be \"rfc4733\" or \"info\""),
+                },
+                "noAnswerSeconds" => {
+                    if let Some(n) = a.uint(&key, v, 3_600) {
+                        self.sip.no_answer_seconds = n;
+                    }
+                }
+                "referPolicy" => match v.as_str().and_then(crate::phone::sip::ua::ReferPolicy::parse) {
+                    Some(p) => self.sip.refer_policy = p,
+                    None => a.err(&key, "must be \"ask\", \"domain\" or \"never\""),
+                },
+                "messages" => match v.as_str() {
+                    Some("show") => self.sip.accept_messages = true,
+                    Some("refuse") => self.sip.accept_messages = false,
+                    _ => a.err(&key, "must be \"show\" or \"refuse\""),
                 },
                 "iceServers" => {
                     if let Some(l) = a.list(&key, v) {
@@ -712,6 +736,22 @@ mod tests {
         assert!(e[0].message.contains("not valid JSON"));
         let (_, e) = resolve("", Some("[1,2]"));
         assert_eq!(e[0].key, "(top level)");
+    }
+
+    #[test]
+    fn sip_call_policies() {
+        use crate::phone::sip::ua::ReferPolicy;
+        let (s, e) = resolve("", None);
+        assert!(e.is_empty());
+        assert_eq!((s.sip.no_answer_seconds, s.sip.refer_policy, s.sip.accept_messages), (60, ReferPolicy::Ask, false));
+        let (s, e) = resolve("", Some(r#"{"referPolicy":"never","sip":{"noAnswerSeconds":0,"messages":"show"}}"#));
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!((s.sip.no_answer_seconds, s.sip.refer_policy, s.sip.accept_messages), (0, ReferPolicy::Never, true));
+        let (s, _) = resolve("", Some(r#"{"sip":{"referPolicy":"domain"}}"#));
+        assert_eq!(s.sip.refer_policy, ReferPolicy::Domain);
+        let (s, e) = resolve("", Some(r#"{"referPolicy":"always","sip":{"noAnswerSeconds":-1,"messages":1}}"#));
+        assert_eq!(s.sip.refer_policy, ReferPolicy::Ask, "a bad value keeps the safe default");
+        assert_eq!(e.len(), 3, "{e:?}");
     }
 
     #[test]

@@ -125,6 +125,10 @@ pub struct Desk {
     pub calls: RwSignal<Vec<Call>>,
     /// A short message for the agent (e.g. why a dial failed); cleared by the next action.
     pub notice: RwSignal<Option<String>>,
+    /// The far end asks to transfer the agent (REFER, `referPolicy` ask): the call and what to show.
+    pub transfer_ask: RwSignal<Option<(u32, String)>>,
+    /// The last SIP MESSAGE shown to the agent (`sip.messages` show): sender and text, plain text.
+    pub sip_message: RwSignal<Option<String>>,
     /// The clock the call timers render from (ms since the epoch), updated every second by the line ticker.
     pub now: RwSignal<f64>,
     pub line_status: RwSignal<LineStatus>,
@@ -191,6 +195,8 @@ impl Desk {
             frame_visible: RwSignal::new(None),
             calls: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
+            transfer_ask: RwSignal::new(None),
+            sip_message: RwSignal::new(None),
             now: RwSignal::new(now_ms()),
             line_status: RwSignal::new(LineStatus::Demo),
             setup_ms: RwSignal::new(None),
@@ -999,6 +1005,7 @@ impl Desk {
         let (domain, ice) = self.settings.with_untracked(|s| (s.sip.domain.clone(), s.sip.ice_servers.clone()));
         self.apply_ice_options();
         let domain = if domain.is_empty() { host_of(server) } else { domain };
+        crate::phone::sip::ua::check_identity(user.trim(), &domain)?;
         browser::save(SIP_SERVER_KEY, server.trim());
         browser::save(SIP_USER_KEY, user.trim());
         let creds = sipline::Credentials { server: server.trim().into(), domain, user: user.trim().into(), password: password.into(), ice };
@@ -1233,7 +1240,27 @@ impl Desk {
         self.restore_title();
     }
 
+    /// The far end asks to transfer the agent to `target` (REFER, `referPolicy` ask): the agent decides.
+    pub fn transfer_asked(&self, id: u32, target: &str, by: Option<&str>) {
+        let who = self.calls.with_untracked(|c| c.iter().find(|c| c.id == id).map(|c| c.party().to_string())).unwrap_or_default();
+        let by = by.map(|b| format!(" (referred by {b})")).unwrap_or_default();
+        let text = format!("{who} asks to transfer you to {target}{by}");
+        self.announce(&text);
+        self.transfer_ask.set(Some((id, text)));
+    }
+
+    /// The agent's answer to [`Desk::transfer_asked`]: call the target, or decline (the far end is told).
+    pub fn decide_transfer(&self, accept: bool) {
+        if let Some((id, _)) = self.transfer_ask.get_untracked() {
+            self.transfer_ask.set(None);
+            sipline::transfer_decision(id, accept);
+        }
+    }
+
     pub fn call_ended(&self, id: u32, reason: EndReason) {
+        if self.transfer_ask.with_untracked(|a| a.as_ref().map(|(c, _)| *c == id).unwrap_or(false)) {
+            self.transfer_ask.set(None);
+        }
         let now = now_ms();
         self.update_call(id, |c| c.end(reason, now));
         self.after_call_change();

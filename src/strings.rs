@@ -82,6 +82,7 @@ pub fn call_ended(reason: &crate::phone::call::EndReason) -> String {
         Cancelled => "Call cancelled".into(),
         Failed(m) => format!("Call failed: {m}"),
         Transferred => "Call transferred".into(),
+        AnsweredElsewhere => "Answered elsewhere".into(),
     }
 }
 pub const SIGN_IN_USER_REQUIRED: &str = "Enter your SIP user name.";

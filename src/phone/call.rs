@@ -24,6 +24,8 @@ pub enum EndReason {
     Failed(String),
     /// The agent transferred the call.
     Transferred,
+    /// Another agent answered the caller first (a ring-all queue's `Reason: SIP;cause=200`): not missed.
+    AnsweredElsewhere,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,6 +159,7 @@ impl EndReason {
             "Missed" => EndReason::Missed,
             "Cancelled" => EndReason::Cancelled,
             "Transferred" => EndReason::Transferred,
+            "AnsweredElsewhere" => EndReason::AnsweredElsewhere,
             other => EndReason::Failed(other.strip_prefix("Failed:").unwrap_or(other).to_string()),
         }
     }

@@ -210,6 +210,19 @@ impl CallMedia {
         Ok(())
     }
 
+    /// Applies the SDP of a 183 as a provisional answer (early media; the 200's answer replaces it).
+    pub async fn accept_pranswer(&self, answer: &str) -> Result<(), String> {
+        let init = RtcSessionDescriptionInit::new(RtcSdpType::Pranswer);
+        init.set_sdp(answer);
+        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("the far end's early audio was refused: {e:?}"))?;
+        Ok(())
+    }
+
+    /// True while our offer has no answer from the far end, or only a provisional one (183).
+    pub fn awaits_answer(&self) -> bool {
+        self.pc.remote_description().map(|d| d.type_() == RtcSdpType::Pranswer).unwrap_or(true)
+    }
+
     /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer. On hold the
     /// microphone is not sent: the held party hears silence, not the agent talking to someone else.
     pub async fn hold_offer(&self, hold: bool) -> Result<String, String> {

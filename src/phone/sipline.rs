@@ -6,7 +6,7 @@ use super::media::{random_u32, CallMedia};
 use super::sip::message::failure_text;
 use super::sip::ua::{CallRef, Ended, Output, RegState, UaConfig, UaEvent, UserAgent};
 use crate::desk::Desk;
-use leptos::prelude::{GetUntracked, Set};
+use leptos::prelude::{GetUntracked, Set, WithUntracked};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -45,6 +45,8 @@ struct Line {
     offers: RefCell<HashMap<CallRef, String>>,
     /// Transferee: our new call -> the call that asked for it (REFER).
     transfers: RefCell<HashMap<CallRef, CallRef>>,
+    /// REFERs waiting for the agent's decision (`referPolicy` ask): desk id of the call -> its target.
+    refer_asks: RefCell<HashMap<u32, String>>,
     /// Desk ids the agent hung up before the INVITE could be sent.
     abandoned: RefCell<Vec<u32>>,
     /// Calls on hold (desk ids), for stats and resume.
@@ -97,6 +99,8 @@ pub fn sign_in(desk: Desk, c: Credentials, resume: Vec<Resume>) {
     let display = "";
     // A line already up is replaced (its calls are not hung up here).
     release(false);
+    let (no_answer_secs, refer_policy, accept_messages) =
+        desk.settings.with_untracked(|s| (s.sip.no_answer_seconds, s.sip.refer_policy, s.sip.accept_messages));
     let cfg = UaConfig {
         user: user.trim().to_string(),
         domain: domain.trim().to_string(),
@@ -106,10 +110,21 @@ pub fn sign_in(desk: Desk, c: Credentials, resume: Vec<Resume>) {
         expires: 600,
         transport: if server.to_ascii_lowercase().starts_with("wss:") { "WSS".into() } else { "WS".into() },
         user_agent: format!("agent-desktop/{}", env!("CARGO_PKG_VERSION")),
+        no_answer_secs,
+        refer_policy,
+        accept_messages,
+    };
+    // A user name or domain that cannot form a SIP address is refused here, with the reason shown.
+    let ua = match UserAgent::new(cfg, Box::new(random_u32)) {
+        Ok(ua) => ua,
+        Err(m) => {
+            desk.set_line_status(LineStatus::Failed(m));
+            return;
+        }
     };
     let l = Rc::new(Line {
         desk,
-        ua: RefCell::new(UserAgent::new(cfg, Box::new(random_u32))),
+        ua: RefCell::new(ua),
         url: server.trim().to_string(),
         ice,
         ws: RefCell::new(None),
@@ -121,6 +136,7 @@ pub fn sign_in(desk: Desk, c: Credentials, resume: Vec<Resume>) {
         to_desk: RefCell::new(HashMap::new()),
         offers: RefCell::new(HashMap::new()),
         transfers: RefCell::new(HashMap::new()),
+        refer_asks: RefCell::new(HashMap::new()),
         abandoned: RefCell::new(Vec::new()),
         ws_closures: RefCell::new(Vec::new()),
         timer: Cell::new(-1),
@@ -396,8 +412,9 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                     desk.call_ringing(id);
                 }
                 if let (Some(sdp), Some(m)) = (early_sdp, l.media.borrow().get(&call).cloned()) {
+                    // Early media: a provisional answer; the 200's answer replaces it.
                     spawn(async move {
-                        let _ = m.accept_answer(&sdp).await;
+                        let _ = m.accept_pranswer(&sdp).await;
                     });
                 }
             }
@@ -412,7 +429,8 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         UaEvent::Answered { call, sdp } => {
             let Some(id) = desk_id(l, call) else { return };
             let media = l.media.borrow().get(&call).cloned();
-            let outbound = !l.offers.borrow().contains_key(&call) && media.as_ref().map(|m| m.pc.remote_description().is_none()).unwrap_or(false);
+            let outbound =
+                !sdp.is_empty() && !l.offers.borrow().contains_key(&call) && media.as_ref().map(|m| m.awaits_answer()).unwrap_or(false);
             if outbound {
                 let m = media.unwrap();
                 spawn(async move {
@@ -463,6 +481,8 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 Ended::Failed { text, .. } => EndReason::Failed(text),
                 Ended::Replaced => EndReason::Transferred,
                 Ended::Timeout => EndReason::Failed(failure_text(408).into()),
+                Ended::AnsweredElsewhere => EndReason::AnsweredElsewhere,
+                Ended::NoAnswer => EndReason::Failed("No answer".into()),
             };
             desk.call_ended(id, r);
         }
@@ -471,10 +491,12 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             let l2 = l.clone();
             spawn(async move {
                 let answer = if sdp.is_empty() { m.offer().await } else { m.answer(&sdp).await };
-                if let Ok(a) = answer {
-                    let out = l2.ua.borrow_mut().answer_reoffer(now(), call, &a);
-                    run(&l2, out);
-                }
+                let out = match answer {
+                    Ok(a) => l2.ua.borrow_mut().answer_reoffer(now(), call, &a),
+                    // The browser refused the offer (codec, RTP/AVP, T.38): 488 with the reason, call unchanged.
+                    Err(why) => l2.ua.borrow_mut().reject_reoffer(now(), call, &why),
+                };
+                run(&l2, out);
             });
         }
         UaEvent::ReofferAnswered { call, sdp } | UaEvent::LateAnswer { call, sdp } => {
@@ -499,24 +521,29 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 desk.call_ended(id, EndReason::Transferred);
             }
         }
-        UaEvent::TransferRequested { call, target } => {
-            // We are being transferred: call the target, and tell the referrer how it goes.
-            let l2 = l.clone();
-            let old_desk = desk_id(l, call);
-            spawn(async move {
-                let id = desk.alloc_call_id();
-                desk.sip_outgoing(id, &target, old_desk);
-                match start_call(&l2, id, &target, &[]).await {
-                    Ok(new_call) => {
-                        l2.transfers.borrow_mut().insert(new_call, call);
-                    }
-                    Err(m) => {
-                        let out = l2.ua.borrow_mut().notify_transfer(now(), call, 503);
-                        run(&l2, out);
-                        desk.call_ended(id, EndReason::Failed(m));
-                    }
+        UaEvent::TransferRequested { call, target, by, ask } => {
+            if ask {
+                // `referPolicy` ask: the agent sees who asks to transfer them where, and decides.
+                if let Some(id) = desk_id(l, call) {
+                    l.refer_asks.borrow_mut().insert(id, target.clone());
+                    desk.transfer_asked(id, &target, by.as_deref());
+                } else {
+                    let out = l.ua.borrow_mut().decline_transfer(now(), call);
+                    run(l, out);
                 }
-            });
+                return;
+            }
+            follow_transfer(l, call, target);
+        }
+        UaEvent::Message { from, text } => {
+            let who = from.display.unwrap_or(from.user);
+            desk.sip_message.set(Some(format!("Message from {who}: {text}")));
+        }
+        UaEvent::Reconnect => {
+            // The server stopped answering keep-alives: drop the connection; closing reconnects.
+            if let Some(ws) = l.ws.borrow().as_ref() {
+                let _ = ws.close();
+            }
         }
         UaEvent::Dtmf { call, digit } => {
             if let Some(id) = desk_id(l, call) {
@@ -525,6 +552,40 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         }
         UaEvent::Alive => {}
     }
+}
+
+/// The agent's decision on a transfer the far end asked for (`referPolicy` ask).
+pub fn transfer_decision(id: u32, accept: bool) {
+    let Some(l) = line() else { return };
+    let Some(target) = l.refer_asks.borrow_mut().remove(&id) else { return };
+    let Some(call) = ua_id(&l, id) else { return };
+    if accept {
+        follow_transfer(&l, call, target);
+    } else {
+        let out = l.ua.borrow_mut().decline_transfer(now(), call);
+        run(&l, out);
+    }
+}
+
+/// We are being transferred: call the target, and tell the referrer how it goes.
+fn follow_transfer(l: &Rc<Line>, call: CallRef, target: String) {
+    let desk = l.desk;
+    let l2 = l.clone();
+    let old_desk = desk_id(l, call);
+    spawn(async move {
+        let id = desk.alloc_call_id();
+        desk.sip_outgoing(id, &target, old_desk);
+        match start_call(&l2, id, &target, &[]).await {
+            Ok(new_call) => {
+                l2.transfers.borrow_mut().insert(new_call, call);
+            }
+            Err(m) => {
+                let out = l2.ua.borrow_mut().notify_transfer(now(), call, 503);
+                run(&l2, out);
+                desk.call_ended(id, EndReason::Failed(m));
+            }
+        }
+    });
 }
 
 /// A new audio session for a call, muted when the agent is muted (mute holds for every call).
@@ -536,7 +597,8 @@ async fn new_media(l: &Rc<Line>) -> Result<Rc<CallMedia>, String> {
 
 async fn accept_media(l: &Rc<Line>, call: CallRef, offer: &str) -> Result<(), String> {
     let media = new_media(l).await?;
-    let answer = media.answer(offer).await?;
+    // An INVITE without SDP (late offer): our offer goes in the 200, the answer comes in the ACK.
+    let answer = if offer.is_empty() { media.offer().await? } else { media.answer(offer).await? };
     l.media.borrow_mut().insert(call, media);
     let out = l.ua.borrow_mut().answer(now(), call, &answer);
     run(l, out);

@@ -24,6 +24,8 @@ impl Outcome {
             CallState::Ended(EndReason::Failed(_)) => Outcome::Failed,
             CallState::Ended(EndReason::Cancelled) => Outcome::Cancelled,
             CallState::Ended(EndReason::Transferred) => Outcome::Transferred,
+            // Answered by another agent of the queue: the caller was served, so not a missed call.
+            CallState::Ended(EndReason::AnsweredElsewhere) => Outcome::Cancelled,
             _ if call.answered_ms.is_some() => Outcome::Answered,
             _ if call.direction == Direction::Inbound => Outcome::Missed,
             _ => Outcome::Cancelled,
@@ -177,6 +179,10 @@ mod tests {
         let mut missed = Call::new(2, Direction::Inbound, "1", None, 0.0);
         missed.end(EndReason::Missed, 1.0);
         assert_eq!(Outcome::of(&missed), Outcome::Missed);
+        // A ring-all leg another agent answered is not a missed call (the desk sets Missed only for Missed).
+        let mut elsewhere = Call::new(3, Direction::Inbound, "1", None, 0.0);
+        elsewhere.end(EndReason::AnsweredElsewhere, 1.0);
+        assert_eq!(Outcome::of(&elsewhere), Outcome::Cancelled);
         let mut list = Vec::new();
         for i in 0..(RECENTS_KEPT + 5) {
             let mut r = RecentCall::of(&c, 0.0);

@@ -4,6 +4,7 @@ pub mod devices;
 pub mod diagnostics;
 pub mod directory;
 pub mod notices;
+pub mod sip_prompts;
 pub mod phone;
 pub mod recents;
 pub mod servicenow;

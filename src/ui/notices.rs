@@ -51,6 +51,7 @@ pub fn Notices() -> impl IntoView {
             </p>
         </Show>
         <ServiceNowNotice/>
+        <crate::ui::sip_prompts::SipPrompts/>
         <Show when=standalone>
             <p class="notice info row-notice" data-testid="standalone">
                 <span>{standalone_text}</span>

@@ -138,6 +138,9 @@ impl Message {
         };
         let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
         let first = lines.next().ok_or(ParseError("empty message".into()))?;
+        if first.chars().any(|c| c.is_control()) {
+            return err("control character in the start line");
+        }
         let start = parse_start_line(first)?;
         let mut headers: Vec<(String, String)> = Vec::new();
         for line in lines {
@@ -151,6 +154,11 @@ impl Message {
                     None => return err("continuation line before any header"),
                 }
                 continue;
+            }
+            // A bare CR, NUL or other control character inside a header could become a line of its own when the
+            // value is echoed (header injection): refuse the message.
+            if line.chars().any(|c| c.is_control() && c != '\t') {
+                return err(format!("control character in header line {line:?}"));
             }
             let Some((name, value)) = line.split_once(':') else {
                 return err(format!("header line without a colon: {line:?}"));
@@ -483,6 +491,11 @@ pub struct Uri {
 impl Uri {
     pub fn parse(s: &str) -> Result<Uri, ParseError> {
         let s = s.trim();
+        // CR, LF and other control characters never belong in a URI (RFC 3261 25.1 escapes them); one kept in
+        // a parameter or header would end the line it is written into (header injection).
+        if s.chars().any(|c| c.is_control()) {
+            return err(format!("control character in URI {s:?}"));
+        }
         let (scheme, rest) = s.split_once(':').ok_or(ParseError(format!("URI without scheme: {s:?}")))?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
@@ -648,7 +661,22 @@ pub struct Via {
 impl Via {
     pub fn parse(s: &str) -> Result<Via, ParseError> {
         let s = s.trim();
-        let (proto, rest) = s.split_once(|c: char| c.is_whitespace()).ok_or(ParseError(format!("bad Via {s:?}")))?;
+        // sent-protocol, with optional spaces around each `/` (RFC 3261 25.1 SLASH; RFC 4475 3.1.1.1).
+        let mut proto = String::new();
+        let mut rest = s;
+        loop {
+            let t = rest.trim_start();
+            let end = t.find(char::is_whitespace).unwrap_or(t.len());
+            if end == 0 {
+                return err(format!("bad Via {s:?}"));
+            }
+            proto.push_str(&t[..end]);
+            rest = &t[end..];
+            if proto.matches('/').count() >= 2 && !proto.ends_with('/') && !rest.trim_start().starts_with('/') {
+                break;
+            }
+        }
+        let proto = proto.as_str();
         let parts: Vec<&str> = proto.split('/').map(str::trim).collect();
         if parts.len() != 3 || !parts[0].eq_ignore_ascii_case("SIP") || parts[1] != "2.0" {
             return err(format!("bad Via protocol {proto:?}"));

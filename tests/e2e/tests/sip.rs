@@ -87,6 +87,8 @@ fn blind_and_consultative_transfer_between_three_desktops() {
     // Blind: A calls B; B transfers A to C.
     let (a, bb, c) = a_calls_b_who_transfers_to_c(&sb, &k, "xfer");
     bb.click(&bb.find("[data-testid=blind-transfer]"));
+    // A's agent is asked (referPolicy "ask", the default) and accepts.
+    accept_transfer(&a, "1003");
     wait_state(&c, 0, "Alerting");
     answer(&c);
     wait_state(&c, 0, "Connected");
@@ -97,6 +99,27 @@ fn blind_and_consultative_transfer_between_three_desktops() {
     wait_rx_above(&c, 0, 30);
     click_in_card(&c, 0, "hang-up");
     wait_state(&a, 1, "Ended(RemoteHungUp)");
+}
+
+#[test]
+fn hostile_transfer_request_declined_by_the_agent_places_no_call() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let (a, bb, c) = a_calls_b_who_transfers_to_c(&sb, &k, "decline");
+    bb.click(&bb.find("[data-testid=blind-transfer]"));
+    // A's agent sees who asks to transfer them where, and declines: the referrer is told (NOTIFY 603).
+    let ask = a.wait_for("transfer prompt", || a.try_find("[data-testid=transfer-ask]"));
+    assert!(a.text(&ask).contains("1003"), "{}", a.text(&ask));
+    a.click(&a.find("[data-testid=transfer-decline]"));
+    bb.wait_for("transfer refused at B", || {
+        bb.try_find("[data-testid=call-note]").map(|n| bb.text(&n)).filter(|t| t.starts_with("Transfer failed"))
+    });
+    // Nothing was called: C never rings, A is still with B on its only call.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(c.find_all("[data-testid=call]").is_empty(), "C must not ring");
+    assert_eq!(call_attr(&a, 0, "data-state").as_deref(), Some("Connected"));
+    assert_eq!(call_attr(&a, 1, "data-state"), None, "A placed no call");
+    assert!(a.try_find("[data-testid=transfer-ask]").is_none());
 }
 
 #[test]
@@ -113,6 +136,7 @@ fn consultative_transfer_replaces_the_consultation_call() {
     wait_rx_above(&c, 0, 20);
     // B completes the transfer: A's new call replaces the B-C call at C.
     click_in_card(&bb, 0, "complete-transfer");
+    accept_transfer(&a, "1003");
     wait_state(&bb, 0, "Ended(Transferred)");
     wait_state(&a, 1, "Connected");
     b_has_no_live_calls(&bb);
@@ -121,6 +145,14 @@ fn consultative_transfer_replaces_the_consultation_call() {
     wait_rx_above(&a, 1, 30);
     wait_rx_above(&c, 1, 30);
     assert!(call_attr(&c, 0, "data-state").unwrap().starts_with("Ended"), "the B-C call was replaced");
+}
+
+/// The far end asked this desktop to call `target` (REFER): the prompt names it; the agent accepts.
+fn accept_transfer(b: &Browser, target: &str) {
+    let ask = b.wait_for("transfer prompt", || b.try_find("[data-testid=transfer-ask]"));
+    let text = b.text(&ask);
+    assert!(text.contains(target), "{text}");
+    b.click(&b.find("[data-testid=transfer-accept]"));
 }
 
 fn b_has_no_live_calls(b: &Browser) {

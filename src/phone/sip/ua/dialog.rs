@@ -1,0 +1,92 @@
+//! Dialogs (RFC 3261 12): requests inside a dialog, responses, and finding the dialog of a request.
+
+use super::*;
+
+impl UserAgent {
+    pub(super) fn find_by_replaces(&self, r: &Replaces) -> Option<CallRef> {
+        self.calls
+            .values()
+            .find(|c| {
+                c.dialog.call_id == r.call_id
+                    && c.dialog.local_tag == r.to_tag
+                    && c.dialog.remote_tag.as_deref() == Some(r.from_tag.as_str())
+            })
+            .map(|c| c.id)
+    }
+
+
+    pub(super) fn in_dialog_request(&mut self, id: CallRef, method: &str, cseq: Option<u32>) -> Message {
+        let branch = self.branch();
+        let via = self.via(&branch);
+        let call = self.calls.get_mut(&id).expect("call exists");
+        let d = &mut call.dialog;
+        let n = match cseq {
+            Some(n) => n,
+            None => {
+                d.local_cseq += 1;
+                d.local_cseq
+            }
+        };
+        let mut m = Message::request(method, &d.remote_target);
+        m.add("Via", via);
+        m.add("Max-Forwards", "70");
+        let mut to = d.remote.clone();
+        if let Some(t) = &d.remote_tag {
+            to.set_param("tag", Some(t));
+        }
+        let mut from = d.local.clone();
+        from.set_param("tag", Some(&d.local_tag));
+        m.add("To", to.to_string());
+        m.add("From", from.to_string());
+        m.add("Call-ID", d.call_id.clone());
+        m.add("CSeq", format!("{n} {method}"));
+        for r in &d.route_set {
+            m.add("Route", r.clone());
+        }
+        m
+    }
+
+    pub(super) fn reply(&self, req: &Message, code: u16, text: &str, to_tag: Option<&str>, sdp: Option<&str>) -> Message {
+        let mut r = Message::response(code, text);
+        for v in req.header_values("Via") {
+            r.add("Via", v.to_string());
+        }
+        for rr in req.header_values("Record-Route") {
+            r.add("Record-Route", rr.to_string());
+        }
+        let mut to = req.header("To").unwrap_or("").to_string();
+        if let Some(tag) = to_tag {
+            if let Ok(mut na) = NameAddr::parse(&to) {
+                if na.tag().is_none() {
+                    na.set_param("tag", Some(tag));
+                    to = na.to_string();
+                }
+            }
+        }
+        r.add("From", req.header("From").unwrap_or("").to_string());
+        r.add("To", to);
+        r.add("Call-ID", req.call_id().unwrap_or("").to_string());
+        r.add("CSeq", req.header("CSeq").unwrap_or("").to_string());
+        if !self.cfg.user_agent.is_empty() {
+            r.add("Server", self.cfg.user_agent.clone());
+        }
+        if let Some(s) = sdp {
+            r.with_body("application/sdp", s);
+        }
+        r
+    }
+
+    pub(super) fn find_call(&self, req: &Message) -> Option<CallRef> {
+        let call_id = req.call_id()?;
+        let from_tag = tag_of(req.header("From"));
+        let to_tag = tag_of(req.header("To"));
+        self.calls
+            .values()
+            .find(|c| {
+                c.dialog.call_id == call_id
+                    && to_tag.as_deref() == Some(c.dialog.local_tag.as_str())
+                    && (c.dialog.remote_tag.is_none() || from_tag == c.dialog.remote_tag)
+            })
+            .map(|c| c.id)
+    }
+}

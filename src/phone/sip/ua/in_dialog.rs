@@ -1,0 +1,442 @@
+//! Requests inside a call (RFC 3261 14, RFC 3515, RFC 6086): re-INVITE, REFER and NOTIFY, INFO DTMF, and the
+//! dispatch of every request that arrives.
+
+use super::*;
+
+impl UserAgent {
+    pub(super) fn on_request(&mut self, out: &mut Vec<Output>, req: &Message) {
+        let method = req.method().unwrap_or("").to_string();
+        let has_to_tag = tag_of(req.header("To")).is_some();
+        if method == "CANCEL" {
+            let branch = req.via().and_then(|v| v.branch().map(str::to_string));
+            let target = self.calls.values().find(|c| {
+                !c.outbound
+                    && c.state == CallState::Ringing
+                    && c.invite.via().and_then(|v| v.branch().map(str::to_string)) == branch
+                    && Some(c.dialog.call_id.as_str()) == req.call_id()
+            });
+            match target.map(|c| (c.id, c.invite.clone(), c.dialog.local_tag.clone())) {
+                Some((id, invite, tag)) => {
+                    out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
+                    out.push(Output::Send(self.reply(&invite, 487, "Request Terminated", Some(&tag), None).serialize()));
+                    self.calls.remove(&id);
+                    // Ring-all queues cancel the other agents' legs with `Reason: SIP;cause=200` (RFC 3326).
+                    let reason = if answered_elsewhere(req) { Ended::AnsweredElsewhere } else { Ended::CallerCancelled };
+                    out.push(Output::Event(UaEvent::Ended { call: id, reason }));
+                }
+                None => out.push(Output::Send(self.reply(req, 481, "Call/Transaction Does Not Exist", None, None).serialize())),
+            }
+            return;
+        }
+        if method != "ACK" {
+            // Extensions the request requires that this UA does not implement: 420 (RFC 3261 8.2.2.3).
+            let missing: Vec<String> = req
+                .header_values("Require")
+                .iter()
+                .flat_map(|v| v.split(','))
+                .map(|t| t.trim().to_ascii_lowercase())
+                .filter(|t| !t.is_empty() && !SUPPORTED.contains(&t.as_str()))
+                .collect();
+            if !missing.is_empty() {
+                let mut r = self.reply(req, 420, "Bad Extension", (!has_to_tag).then_some("x"), None);
+                r.add("Unsupported", missing.join(", "));
+                out.push(Output::Send(r.serialize()));
+                return;
+            }
+        }
+        if !has_to_tag {
+            match method.as_str() {
+                "INVITE" => self.on_new_invite(out, req),
+                "OPTIONS" => {
+                    let mut r = self.reply(req, 200, "OK", Some("o"), None);
+                    r.add("Allow", self.allow());
+                    r.add("Accept", "application/sdp");
+                    r.add("Supported", SUPPORTED.join(","));
+                    out.push(Output::Send(r.serialize()));
+                }
+                "MESSAGE" => self.on_message(out, req),
+                "ACK" => {}
+                _ => self.not_allowed(out, req, &method, true),
+            }
+            return;
+        }
+        let Some(id) = self.find_call(req) else {
+            if method != "ACK" {
+                out.push(Output::Send(self.reply(req, 481, "Call/Transaction Does Not Exist", None, None).serialize()));
+            }
+            return;
+        };
+        let cseq = req.cseq().map(|c| c.0).unwrap_or(0);
+        if method != "ACK" {
+            let call = self.calls.get_mut(&id).unwrap();
+            if let Some(prev) = call.dialog.remote_cseq {
+                if cseq < prev || (cseq == prev && method != "INVITE") {
+                    out.push(Output::Send(self.reply(req, 500, "Server Internal Error", None, None).serialize()));
+                    return;
+                }
+            }
+            call.dialog.remote_cseq = Some(cseq);
+        }
+        match method.as_str() {
+            "ACK" => {
+                let call = self.calls.get_mut(&id).unwrap();
+                if call.state == CallState::WaitAck {
+                    call.state = CallState::Confirmed;
+                    call.ack_deadline = None;
+                    call.ok_again = None;
+                    if let Some(c) = req.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
+                        call.dialog.remote_target = c.uri.to_string();
+                    }
+                    // Late offer: the answer to the offer in our 200 is in this ACK; then the call is up.
+                    if call.invite.body.is_empty() && !req.body.is_empty() {
+                        out.push(Output::Event(UaEvent::LateAnswer { call: id, sdp: req.body.clone() }));
+                    }
+                    out.push(Output::Event(UaEvent::Answered { call: id, sdp: call.invite.body.clone() }));
+                } else if !req.body.is_empty() {
+                    out.push(Output::Event(UaEvent::LateAnswer { call: id, sdp: req.body.clone() }));
+                }
+            }
+            "BYE" => {
+                out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
+                // BYE in the early dialog of a call still ringing here: the INVITE gets 487 (RFC 3261 15.1.2).
+                let ringing = self.calls.get(&id).filter(|c| c.state == CallState::Ringing).map(|c| (c.invite.clone(), c.dialog.local_tag.clone()));
+                match ringing {
+                    Some((invite, tag)) => {
+                        out.push(Output::Send(self.reply(&invite, 487, "Request Terminated", Some(&tag), None).serialize()));
+                        self.end_call(out, id, Ended::CallerCancelled);
+                    }
+                    None => self.end_call(out, id, Ended::Remote),
+                }
+            }
+            "INVITE" => {
+                let call = self.calls.get_mut(&id).unwrap();
+                if call.pending_reinvite.is_some() || self.txs.iter().any(|t| t.call == Some(id) && t.kind == TxKind::ReInvite) {
+                    out.push(Output::Send(self.reply(req, 491, "Request Pending", None, None).serialize()));
+                    return;
+                }
+                let call = self.calls.get_mut(&id).unwrap();
+                if let Some(c) = req.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
+                    call.dialog.remote_target = c.uri.to_string();
+                }
+                let Ok(sdp) = super::session::sdp_of(req) else {
+                    let mut r = self.reply(req, 415, "Unsupported Media Type", None, None);
+                    r.add("Accept", "application/sdp, multipart/mixed");
+                    out.push(Output::Send(r.serialize()));
+                    return;
+                };
+                let call = self.calls.get_mut(&id).unwrap();
+                call.pending_reinvite = Some(req.clone());
+                out.push(Output::Event(UaEvent::RemoteOffer { call: id, sdp }));
+            }
+            "INFO" => {
+                out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
+                if let Some(d) = parse_dtmf_info(&req.body) {
+                    out.push(Output::Event(UaEvent::Dtmf { call: id, digit: d }));
+                }
+            }
+            "REFER" => self.on_refer(out, id, req),
+            "NOTIFY" => {
+                out.push(Output::Send(self.reply(req, 200, "OK", None, None).serialize()));
+                let event = req.header("Event").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                if event == "refer" {
+                    let code = req
+                        .body
+                        .lines()
+                        .next()
+                        .and_then(|l| l.strip_prefix("SIP/2.0 "))
+                        .and_then(|l| l.get(..3))
+                        .and_then(|c| c.parse::<u16>().ok());
+                    let terminated = req.header("Subscription-State").map(|s| s.starts_with("terminated")).unwrap_or(false);
+                    if let Some(code) = code {
+                        out.push(Output::Event(UaEvent::TransferProgress { call: id, code, done: code >= 200 || terminated }));
+                    }
+                }
+            }
+            "OPTIONS" => {
+                let mut r = self.reply(req, 200, "OK", None, None);
+                r.add("Allow", self.allow());
+                out.push(Output::Send(r.serialize()));
+            }
+            "MESSAGE" => self.on_message(out, req),
+            _ => self.not_allowed(out, req, &method, false),
+        }
+    }
+
+
+    /// 405 for methods this UA knows but does not take (UPDATE, PRACK, SUBSCRIBE...), 501 for methods it does
+    /// not know; both with `Allow` (RFC 3261 21.4.6, 21.5.2).
+    fn not_allowed(&self, out: &mut Vec<Output>, req: &Message, method: &str, needs_tag: bool) {
+        let known = ["UPDATE", "PRACK", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REGISTER"].contains(&method);
+        let (code, text) = if known { (405, "Method Not Allowed") } else { (501, "Not Implemented") };
+        let mut r = self.reply(req, code, text, needs_tag.then_some("x"), None);
+        r.add("Allow", self.allow());
+        out.push(Output::Send(r.serialize()));
+    }
+
+    /// MESSAGE (RFC 3428): plain text shown to the agent when the setting allows it, else 405.
+    fn on_message(&mut self, out: &mut Vec<Output>, req: &Message) {
+        if !self.cfg.accept_messages {
+            return self.not_allowed(out, req, "MESSAGE", tag_of(req.header("To")).is_none());
+        }
+        let ct = req.header("Content-Type").unwrap_or("text/plain").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if ct != "text/plain" {
+            let mut r = self.reply(req, 415, "Unsupported Media Type", Some("m"), None);
+            r.add("Accept", "text/plain");
+            out.push(Output::Send(r.serialize()));
+            return;
+        }
+        out.push(Output::Send(self.reply(req, 200, "OK", Some("m"), None).serialize()));
+        let who = req.from().map(|f| Party {
+            display: f.display.clone().filter(|d| !d.is_empty()),
+            user: f.uri.user_decoded().unwrap_or_default(),
+            uri: f.uri.to_string(),
+        });
+        // Shown as text (never HTML), without control characters other than line breaks, and bounded.
+        let text: String = req.body.chars().filter(|c| !c.is_control() || *c == '\n').take(2_000).collect();
+        if let Some(from) = who {
+            out.push(Output::Event(UaEvent::Message { from, text }));
+        }
+    }
+
+    /// REFER (RFC 3515) per the `referPolicy`: the REFER is accepted (202), and a NOTIFY reports the outcome;
+    /// a target the policy refuses (or the agent declines) gets `603 Declined` in that NOTIFY and no call.
+    fn on_refer(&mut self, out: &mut Vec<Output>, id: CallRef, req: &Message) {
+        let target = req.header_values("Refer-To");
+        let target = match target.as_slice() {
+            [one] => NameAddr::parse(one).ok().filter(|t| t.uri.scheme == "sip" || t.uri.scheme == "sips"),
+            _ => None,
+        };
+        let Some(t) = target else {
+            out.push(Output::Send(self.reply(req, 400, "Bad Refer-To", None, None).serialize()));
+            return;
+        };
+        out.push(Output::Send(self.reply(req, 202, "Accepted", None, None).serialize()));
+        let allowed = match self.cfg.refer_policy {
+            ReferPolicy::Never => false,
+            ReferPolicy::Ask => true,
+            ReferPolicy::Domain => t.uri.headers.is_none() && t.uri.host.eq_ignore_ascii_case(&self.cfg.domain) && t.uri.port.is_none(),
+        };
+        if !allowed {
+            out.extend(self.notify_transfer(self.now, id, 603));
+            return;
+        }
+        out.extend(self.notify_transfer(self.now, id, 100));
+        let by = req.header("Referred-By").and_then(|b| NameAddr::parse(b).ok()).map(|b| b.uri.to_string());
+        let ask = self.cfg.refer_policy == ReferPolicy::Ask;
+        out.push(Output::Event(UaEvent::TransferRequested { call: id, target: t.uri.to_string(), by, ask }));
+    }
+
+    /// The agent declined the transfer the far end asked for: NOTIFY `603 Declined` ends the subscription.
+    pub fn decline_transfer(&mut self, now: f64, referring: CallRef) -> Vec<Output> {
+        self.notify_transfer(now, referring, 603)
+    }
+
+    /// Refuses the far end's re-INVITE (from [`UaEvent::RemoteOffer`]) that the browser cannot accept: 488 with
+    /// a `Warning` saying why (RFC 3261 13.3.1.3, 20.43); the call goes on as it was.
+    pub fn reject_reoffer(&mut self, now: f64, id: CallRef, why: &str) -> Vec<Output> {
+        self.now = now;
+        let mut out = vec![];
+        let Some(call) = self.calls.get_mut(&id) else { return out };
+        let Some(req) = call.pending_reinvite.take() else { return out };
+        let tag = call.dialog.local_tag.clone();
+        let mut r = self.reply(&req, 488, "Not Acceptable Here", Some(&tag), None);
+        let why: String = why.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').take(200).collect();
+        // 305: incompatible media format; 399: miscellaneous.
+        r.add("Warning", format!("399 {} \"{why}\"", self.host));
+        out.push(Output::Send(r.serialize()));
+        out
+    }
+
+    /// Sends a re-INVITE with a new offer (hold: `a=sendonly`/`inactive`; resume: `a=sendrecv`).
+    pub fn reinvite(&mut self, now: f64, id: CallRef, sdp: &str) -> Vec<Output> {
+        self.now = now;
+        let mut out = vec![];
+        match self.calls.get(&id) {
+            Some(c) if c.state == CallState::Confirmed => {}
+            _ => return out,
+        }
+        if self.txs.iter().any(|t| t.call == Some(id) && t.kind == TxKind::ReInvite) {
+            out.push(Output::Event(UaEvent::ReofferFailed { call: id, code: 491 }));
+            return out;
+        }
+        let mut m = self.in_dialog_request(id, "INVITE", None);
+        m.add("Contact", self.contact());
+        m.with_body("application/sdp", sdp);
+        self.send_tx(&mut out, TxKind::ReInvite, Some(id), m);
+        out
+    }
+
+    /// Answers the far end's re-INVITE (from [`UaEvent::RemoteOffer`]).
+    pub fn answer_reoffer(&mut self, now: f64, id: CallRef, sdp: &str) -> Vec<Output> {
+        self.now = now;
+        let mut out = vec![];
+        let Some(call) = self.calls.get_mut(&id) else { return out };
+        let Some(req) = call.pending_reinvite.take() else { return out };
+        let tag = call.dialog.local_tag.clone();
+        let mut ok = self.reply(&req, 200, "OK", Some(&tag), Some(sdp));
+        ok.add("Contact", self.contact());
+        out.push(Output::Send(ok.serialize()));
+        out
+    }
+
+    /// Blind transfer (REFER to `target`), or consultative with `replaces` naming the consultation call.
+    /// `headers` (X- headers such as the record on screen) ride in the Refer-To URI, so the transferee's
+    /// INVITE to the target carries them ("send screen on transfer").
+    pub fn refer(
+        &mut self,
+        now: f64,
+        id: CallRef,
+        target: &str,
+        replaces: Option<CallRef>,
+        headers: &[(String, String)],
+    ) -> Result<Vec<Output>, String> {
+        self.now = now;
+        match self.calls.get(&id) {
+            Some(c) if c.state == CallState::Confirmed => {}
+            _ => return Err("The call is not connected".into()),
+        }
+        let mut uri = match replaces {
+            None => self.target_uri(target)?,
+            Some(r) => self.replaces_uri(r)?,
+        };
+        let extra: Vec<String> = headers
+            .iter()
+            .filter(|(k, v)| is_safe_header(k, v) && k.to_ascii_lowercase().starts_with("x-"))
+            .map(|(k, v)| format!("{k}={}", escape_header_value(v)))
+            .collect();
+        if !extra.is_empty() {
+            let joined = extra.join("&");
+            uri.headers = Some(match uri.headers.take() {
+                Some(h) => format!("{h}&{joined}"),
+                None => joined,
+            });
+        }
+        let mut m = self.in_dialog_request(id, "REFER", None);
+        m.add("Contact", self.contact());
+        m.add("Refer-To", format!("<{uri}>"));
+        m.add("Referred-By", format!("<{}>", self.aor()));
+        let mut out = vec![];
+        self.send_tx(&mut out, TxKind::Refer, Some(id), m);
+        Ok(out)
+    }
+
+    /// The consultation call's party with `?Replaces=` naming that dialog (RFC 3891), for a REFER.
+    pub(super) fn replaces_uri(&self, r: CallRef) -> Result<Uri, String> {
+        {
+            let c = self.calls.get(&r).ok_or("The consultation call has ended")?;
+            let d = &c.dialog;
+            let remote_tag = d.remote_tag.clone().ok_or("The consultation call is not connected")?;
+            // Replaces names the dialog as the target sees it: its to-tag is our remote tag.
+            let value = format!("{};to-tag={};from-tag={}", d.call_id, remote_tag, d.local_tag);
+            let mut uri = Uri::parse(&d.remote.uri.to_string()).map_err(|e| e.to_string())?;
+            uri.headers = Some(format!("Replaces={}", escape_header_value(&value)));
+            Ok(uri)
+        }
+    }
+
+    /// DTMF by SIP INFO (application/dtmf-relay), the fallback when RTP events are not used.
+    pub fn info_dtmf(&mut self, now: f64, id: CallRef, digit: char) -> Vec<Output> {
+        self.now = now;
+        let mut out = vec![];
+        match self.calls.get(&id) {
+            Some(c) if c.state == CallState::Confirmed => {}
+            _ => return out,
+        }
+        let mut m = self.in_dialog_request(id, "INFO", None);
+        m.with_body("application/dtmf-relay", format!("Signal={digit}\r\nDuration=160\r\n"));
+        self.send_tx(&mut out, TxKind::Info, Some(id), m);
+        out
+    }
+
+    /// For a transferee: report the new call's progress to the referrer (NOTIFY with a sipfrag).
+    pub fn notify_transfer(&mut self, now: f64, referring: CallRef, code: u16) -> Vec<Output> {
+        self.now = now;
+        let mut out = vec![];
+        if !self.calls.contains_key(&referring) {
+            return out;
+        }
+        let mut m = self.in_dialog_request(referring, "NOTIFY", None);
+        m.add("Event", "refer");
+        m.add("Contact", self.contact());
+        m.add("Subscription-State", if code >= 200 { "terminated;reason=noresource" } else { "active;expires=60" });
+        let reason = match code {
+            100 => "Trying",
+            180 => "Ringing",
+            200..=299 => "OK",
+            603 => "Declined",
+            _ => "Failed",
+        };
+        m.with_body("message/sipfrag;version=2.0", format!("SIP/2.0 {code} {reason}\r\n"));
+        self.send_tx(&mut out, TxKind::Notify, Some(referring), m);
+        out
+    }
+}
+
+/// Only `X-` headers and a few call-control headers may be added by the desk; values are single-line.
+/// A CANCEL whose `Reason` says the call was answered elsewhere (`SIP;cause=200`, RFC 3326).
+fn answered_elsewhere(req: &Message) -> bool {
+    req.header_values("Reason").iter().flat_map(|v| crate::phone::sip::message::split_outside(v, ',')).any(|r| {
+        let mut parts = r.split(';');
+        let proto = parts.next().unwrap_or("").trim();
+        proto.eq_ignore_ascii_case("SIP")
+            && parts.any(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                k.trim().eq_ignore_ascii_case("cause") && v.trim() == "200"
+            })
+    })
+}
+
+pub(super) fn is_safe_header(name: &str, value: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    let allowed = n.starts_with("x-") || n == "replaces" || n == "referred-by";
+    allowed
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !value.chars().any(|c| c.is_control())
+        && value.len() <= 1024
+}
+
+pub(super) fn escape_header_value(v: &str) -> String {
+    v.chars()
+        .map(|c| match c {
+            ';' => "%3B".to_string(),
+            '=' => "%3D".to_string(),
+            '@' => "%40".to_string(),
+            ' ' => "%20".to_string(),
+            '&' => "%26".to_string(),
+            '?' => "%3F".to_string(),
+            '>' => "%3E".to_string(),
+            '<' => "%3C".to_string(),
+            '%' => "%25".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// `Replaces: callid;to-tag=x;from-tag=y` (RFC 3891).
+pub fn parse_replaces(v: &str) -> Option<Replaces> {
+    let v = percent_decode(v);
+    let mut parts = v.split(';');
+    let call_id = parts.next()?.trim().to_string();
+    let (mut to, mut from) = (None, None);
+    for p in parts {
+        match p.trim().split_once('=') {
+            Some(("to-tag", t)) => to = Some(t.to_string()),
+            Some(("from-tag", f)) => from = Some(f.to_string()),
+            _ => {}
+        }
+    }
+    Some(Replaces { call_id, to_tag: to?, from_tag: from? })
+}
+
+/// `Signal=5\r\nDuration=160` (application/dtmf-relay).
+fn parse_dtmf_info(body: &str) -> Option<char> {
+    body.lines().find_map(|l| {
+        let (k, v) = l.split_once('=')?;
+        if k.trim().eq_ignore_ascii_case("signal") {
+            let c = v.trim().chars().next()?;
+            "0123456789*#ABCD".contains(c.to_ascii_uppercase()).then_some(c.to_ascii_uppercase())
+        } else {
+            None
+        }
+    })
+}

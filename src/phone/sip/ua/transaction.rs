@@ -1,0 +1,226 @@
+//! Client transactions (RFC 3261 17.1): matching responses to requests, timeouts, digest challenges.
+
+use super::*;
+
+impl UserAgent {
+    pub(super) fn send_tx(&mut self, out: &mut Vec<Output>, kind: TxKind, call: Option<CallRef>, req: Message) {
+        let branch = req.via().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
+        let method = req.method().unwrap_or("").to_string();
+        out.push(Output::Send(req.serialize()));
+        let deadline = self.now + TIMEOUT_MS;
+        self.txs.push(ClientTx { branch, method, kind, call, request: req, deadline, auth_tries: 0, challenges: 0 });
+    }
+
+    /// Sends `req` again with credentials for the 401/407 `resp` to `tx`, when the challenge can be answered
+    /// and the bounds allow (a `stale=true` challenge reuses the password without counting as a failure).
+    /// `renumber` gives the new CSeq number. True when sent.
+    pub(super) fn retry_with_credentials(
+        &mut self,
+        out: &mut Vec<Output>,
+        tx: &ClientTx,
+        resp: &Message,
+        renumber: impl FnOnce(&mut UserAgent) -> u32,
+    ) -> Result<bool, String> {
+        let code = resp.code().unwrap_or(0);
+        if !(code == 401 || code == 407) || tx.auth_tries >= MAX_AUTH_TRIES || tx.challenges >= MAX_CHALLENGES {
+            return Ok(false);
+        }
+        let (mut req, stale) = self.authorize(&tx.request, resp)?;
+        let n = renumber(self);
+        req.set("CSeq", format!("{n} {}", tx.method));
+        self.send_tx(out, tx.kind.clone(), tx.call, req);
+        let last = self.txs.last_mut().expect("just sent");
+        last.auth_tries = tx.auth_tries + u8::from(!stale);
+        last.challenges = tx.challenges + 1;
+        Ok(true)
+    }
+
+    /// A copy of `req` answering every challenge in `resp` (RFC 3261 22.3: one credential per realm, for
+    /// `WWW-Authenticate` and `Proxy-Authenticate` alike), with a new branch. Also says whether every
+    /// challenge was `stale=true` (the password was right, only the nonce had expired).
+    pub(super) fn authorize(&mut self, req: &Message, resp: &Message) -> Result<(Message, bool), String> {
+        let mut m = req.clone();
+        m.remove("Authorization").remove("Proxy-Authorization");
+        let (mut any, mut all_stale) = (false, true);
+        let uri = req.uri().unwrap_or("").to_string();
+        let method = req.method().unwrap_or("").to_string();
+        let auth_user = if self.cfg.auth_user.is_empty() { self.cfg.user.clone() } else { self.cfg.auth_user.clone() };
+        for (chal_h, auth_h) in [("WWW-Authenticate", "Authorization"), ("Proxy-Authenticate", "Proxy-Authorization")] {
+            let chals: Vec<Challenge> = resp.header_values(chal_h).iter().filter_map(|c| Challenge::parse(c).ok()).collect();
+            let mut realms: Vec<String> = Vec::new();
+            for c in &chals {
+                if !realms.contains(&c.realm) {
+                    realms.push(c.realm.clone());
+                }
+            }
+            for realm in realms {
+                // The strongest algorithm offered for this realm (RFC 8760).
+                let Some(chal) = chals.iter().filter(|c| c.realm == realm).max_by_key(|c| (c.algorithm == digest::Algorithm::Sha256) as u8) else {
+                    continue;
+                };
+                if self.nonces.len() > 32 {
+                    self.nonces.clear();
+                }
+                let nc = self.nonces.entry(chal.nonce.clone()).or_insert(0);
+                *nc += 1;
+                let nc = *nc;
+                let cnonce = self.token();
+                m.add(auth_h, digest::authorization(chal, &auth_user, &self.cfg.password, &method, &uri, nc, &cnonce));
+                any = true;
+                all_stale &= chal.stale;
+            }
+        }
+        if !any {
+            return Err("The SIP server asked for credentials in a way this phone does not support".to_string());
+        }
+        let branch = self.branch();
+        m.remove("Via");
+        m.headers.insert(0, ("Via".into(), self.via(&branch)));
+        Ok((m, all_stale))
+    }
+
+    pub(super) fn on_response(&mut self, out: &mut Vec<Output>, resp: &Message) {
+        let branch = resp.via().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
+        let method = resp.cseq().map(|c| c.1).unwrap_or_default();
+        let Some(pos) = self.txs.iter().position(|t| t.branch == branch && t.method == method) else {
+            if method == "INVITE" && resp.code().map(|c| (200..300).contains(&c)).unwrap_or(false) {
+                self.on_stray_invite_2xx(out, resp);
+            }
+            return;
+        };
+        let tx = self.txs.remove(pos);
+        let code = resp.code().unwrap_or(0);
+        if code < 200 {
+            if tx.kind == TxKind::Invite {
+                self.on_invite_response(out, tx, resp);
+            } else {
+                // A provisional response: the transaction goes on (for INVITE, Timer B stops: RFC 3261 17.1.1.2).
+                let mut tx = tx;
+                if tx.kind == TxKind::ReInvite {
+                    tx.deadline = f64::INFINITY;
+                }
+                self.txs.push(tx);
+            }
+            return;
+        }
+        if tx.kind == TxKind::ReInvite && code >= 300 {
+            // A non-2xx final to our re-INVITE is acknowledged in its transaction (RFC 3261 17.1.1.3).
+            out.push(Output::Send(ack_for_failure(&tx.request, resp).serialize()));
+        }
+        let in_call = tx.call.filter(|id| self.calls.contains_key(id));
+        if let (Some(id), true) = (in_call, matches!(tx.kind, TxKind::ReInvite | TxKind::Bye | TxKind::Refer | TxKind::Info | TxKind::Notify)) {
+            let sent = self.retry_with_credentials(out, &tx, resp, |ua| {
+                let c = ua.calls.get_mut(&id).expect("checked above");
+                c.dialog.local_cseq += 1;
+                c.dialog.local_cseq
+            });
+            if sent == Ok(true) {
+                return;
+            }
+        }
+        match tx.kind {
+            TxKind::Register | TxKind::Unregister => self.on_register_response(out, tx, resp),
+            TxKind::Invite => self.on_invite_response(out, tx, resp),
+            TxKind::ReInvite => {
+                let Some(id) = tx.call else { return };
+                if (200..300).contains(&code) {
+                    let ack = self.in_dialog_request(id, "ACK", resp.cseq().map(|c| c.0));
+                    out.push(Output::Send(ack.serialize()));
+                    out.push(Output::Event(UaEvent::ReofferAnswered { call: id, sdp: resp.body.clone() }));
+                } else if code == 491 && tx.challenges < MAX_CHALLENGES {
+                    // Glare: try again after a random wait (RFC 3261 14.1): 2.1-4 s when we own the Call-ID
+                    // (we placed the call), else 0-2 s, in units of 10 ms.
+                    let r = ((self.rand)() % 200) as f64 * 10.0;
+                    let Some(c) = self.calls.get_mut(&id) else { return };
+                    let wait = if c.outbound { 2_100.0 + (r * 0.95).min(1_900.0) } else { r };
+                    c.reinvite_retry = Some((self.now + wait, tx.request.body.clone()));
+                } else {
+                    out.push(Output::Event(UaEvent::ReofferFailed { call: id, code }));
+                    if code == 481 || code == 408 {
+                        self.end_call(out, id, Ended::Remote);
+                    }
+                }
+            }
+            TxKind::Bye => {
+                if let Some(id) = tx.call {
+                    self.end_call(out, id, Ended::Local);
+                }
+            }
+            TxKind::Refer => {
+                if code >= 300 {
+                    if let Some(id) = tx.call {
+                        out.push(Output::Event(UaEvent::TransferProgress { call: id, code, done: true }));
+                    }
+                }
+            }
+            TxKind::Options => out.push(Output::Event(UaEvent::Alive)),
+            TxKind::Cancel | TxKind::Notify | TxKind::Info => {}
+        }
+    }
+
+    /// A 2xx to an INVITE with no transaction waiting for it: a retransmission of the 2xx that set up the
+    /// call (ACK it again), or another fork's 2xx, or one that came after we gave up: ACK it and end that
+    /// dialog with BYE (RFC 3261 13.2.2.4).
+    fn on_stray_invite_2xx(&mut self, out: &mut Vec<Output>, resp: &Message) {
+        let Some(call_id) = resp.call_id() else { return };
+        let tag = tag_of(resp.header("To"));
+        let n = resp.cseq().map(|c| c.0).unwrap_or(1);
+        let same = self
+            .calls
+            .values()
+            .find(|c| c.outbound && c.dialog.call_id == call_id && c.dialog.remote_tag == tag && c.state != CallState::Calling && c.state != CallState::Early)
+            .map(|c| c.id);
+        if let Some(id) = same {
+            let ack = self.in_dialog_request(id, "ACK", Some(n));
+            out.push(Output::Send(ack.serialize()));
+            return;
+        }
+        // Only dialogs we started (our Call-IDs end with our host) and whose From is ours.
+        let ours = call_id.ends_with(&format!("@{}", self.host))
+            && resp.from().map(|f| f.uri.user.as_deref() == Some(self.cfg.user.as_str())).unwrap_or(false);
+        let (Some(_), Some(contact), true) = (tag, resp.header("Contact").and_then(|c| NameAddr::parse(c).ok()), ours) else { return };
+        let routes: Vec<String> = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
+        for (method, seq) in [("ACK", n), ("BYE", n + 1)] {
+            let mut m = Message::request(method, &contact.uri.to_string());
+            let branch = self.branch();
+            m.add("Via", self.via(&branch));
+            m.add("Max-Forwards", "70");
+            m.add("To", resp.header("To").unwrap_or("").to_string());
+            m.add("From", resp.header("From").unwrap_or("").to_string());
+            m.add("Call-ID", call_id.to_string());
+            m.add("CSeq", format!("{seq} {method}"));
+            for r in &routes {
+                m.add("Route", r.clone());
+            }
+            if method == "ACK" {
+                out.push(Output::Send(m.serialize()));
+            } else {
+                self.send_tx(out, TxKind::Bye, None, m);
+            }
+        }
+    }
+
+    pub(super) fn end_call(&mut self, out: &mut Vec<Output>, id: CallRef, reason: Ended) {
+        if let Some(c) = self.calls.remove(&id) {
+            self.txs.retain(|t| t.call != Some(id) || t.kind == TxKind::Notify);
+            let reason = if c.no_answer && reason == Ended::Local { Ended::NoAnswer } else { reason };
+            out.push(Output::Event(UaEvent::Ended { call: id, reason }));
+        }
+    }
+}
+
+/// The ACK for a non-2xx final response, inside the INVITE's transaction (RFC 3261 17.1.1.3): the request's
+/// top Via, the response's To, the request's From, Call-ID, CSeq number and Route.
+pub(super) fn ack_for_failure(req: &Message, resp: &Message) -> Message {
+    let mut ack = Message::request("ACK", req.uri().unwrap_or(""));
+    ack.add("Via", req.header("Via").unwrap_or("").to_string());
+    ack.add("Max-Forwards", "70");
+    ack.add("To", resp.header("To").unwrap_or("").to_string());
+    ack.add("From", req.header("From").unwrap_or("").to_string());
+    ack.add("Call-ID", req.call_id().unwrap_or("").to_string());
+    ack.add("CSeq", format!("{} ACK", req.cseq().map(|c| c.0).unwrap_or(1)));
+    for r in req.header_values("Route") {
+        ack.add("Route", r.to_string());
+    }
+    ack
+}

@@ -1,0 +1,183 @@
+//! Calls: placing, answering, cancelling, timeouts.
+
+use super::tests::*;
+use super::*;
+use crate::phone::sip::message::Message;
+
+#[test]
+fn outgoing_call_ringing_answer_ack_and_bye() {
+    let mut u = ua();
+    let (id, out) = u.invite(0.0, "+1 (415) 555-0100", "v=0 offer", &[("X-Case-Id".into(), "abc".into()), ("Evil".into(), "x".into())]).unwrap();
+    let inv = &sent(&out)[0];
+    assert_eq!(inv.uri(), Some("sip:+14155550100@sip.example.com"));
+    assert_eq!(inv.header("X-Case-Id"), Some("abc"));
+    assert_eq!(inv.header("Evil"), None, "only X- headers may be added");
+    assert_eq!(inv.body, "v=0 offer");
+    assert!(inv.from().unwrap().tag().is_some());
+    assert!(u.on_frame(1.0, &respond(inv, 100, None, &[], "")).is_empty());
+    let out = u.on_frame(2.0, &respond(inv, 180, Some("callee"), &[], ""));
+    assert_eq!(events(&out), vec![UaEvent::Progress { call: id, code: 180, early_sdp: None }]);
+    let ok = respond(
+        inv,
+        200,
+        Some("callee"),
+        &[
+            ("Contact", "<sip:callee@10.0.0.9:5070>"),
+            ("Record-Route", "<sip:proxy1;lr>"),
+            ("Record-Route", "<sip:proxy2;lr>"),
+        ],
+        "v=0 answer",
+    );
+    let out = u.on_frame(3.0, &ok);
+    assert_eq!(events(&out), vec![UaEvent::Answered { call: id, sdp: "v=0 answer".into() }]);
+    let ack = &sent(&out)[0];
+    assert_eq!(ack.method(), Some("ACK"));
+    assert_eq!(ack.uri(), Some("sip:callee@10.0.0.9:5070"), "ACK goes to the remote target");
+    assert_eq!(ack.cseq(), Some((1, "ACK".into())));
+    assert_eq!(ack.header_values("Route"), vec!["<sip:proxy2;lr>", "<sip:proxy1;lr>"], "UAC route set is reversed");
+    assert_eq!(ack.to().unwrap().tag(), Some("callee"));
+    let out = u.hang_up(4.0, id);
+    let bye = &sent(&out)[0];
+    assert_eq!(bye.method(), Some("BYE"));
+    assert_eq!(bye.cseq(), Some((2, "BYE".into())));
+    let out = u.on_frame(5.0, &respond(bye, 200, None, &[], ""));
+    assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::Local }]);
+    assert!(!u.has_call(id));
+}
+
+#[test]
+fn invite_challenge_then_busy() {
+    let mut u = ua();
+    let (id, out) = u.invite(0.0, "sip:2002@sip.example.com", "o", &[]).unwrap();
+    let inv = sent(&out)[0].clone();
+    let out = u.on_frame(1.0, &respond(&inv, 407, Some("p"), &[("Proxy-Authenticate", "Digest realm=\"sip.example.com\", nonce=\"abc\", qop=\"auth\", algorithm=SHA-256")], ""));
+    let msgs = sent(&out);
+    assert_eq!(msgs[0].method(), Some("ACK"), "the 407 is acknowledged");
+    assert_eq!(msgs[0].via().unwrap().branch(), inv.via().unwrap().branch(), "ACK for non-2xx uses the INVITE's branch");
+    assert_eq!(msgs[0].to().unwrap().tag(), Some("p"));
+    let inv2 = &msgs[1];
+    assert_eq!(inv2.method(), Some("INVITE"));
+    assert_eq!(inv2.cseq(), Some((2, "INVITE".into())));
+    assert!(inv2.header("Proxy-Authorization").unwrap().contains("algorithm=SHA-256"));
+    assert_eq!(inv2.call_id(), inv.call_id());
+    let out = u.on_frame(2.0, &respond(inv2, 486, Some("b"), &[], ""));
+    assert_eq!(sent(&out)[0].method(), Some("ACK"));
+    assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::Failed { code: 486, text: "The line is busy".into() } }]);
+}
+
+#[test]
+fn cancel_waits_for_a_provisional_response() {
+    let mut u = ua();
+    let (id, out) = u.invite(0.0, "2002", "o", &[]).unwrap();
+    let inv = sent(&out)[0].clone();
+    assert!(sent(&u.hang_up(1.0, id)).is_empty(), "no CANCEL before any provisional response");
+    let out = u.on_frame(2.0, &respond(&inv, 100, None, &[], ""));
+    let cancel = &sent(&out)[0];
+    assert_eq!(cancel.method(), Some("CANCEL"));
+    assert_eq!(cancel.via().unwrap().branch(), inv.via().unwrap().branch());
+    assert_eq!(cancel.cseq(), Some((1, "CANCEL".into())));
+    u.on_frame(3.0, &respond(cancel, 200, None, &[], ""));
+    let out = u.on_frame(4.0, &respond(&inv, 487, Some("t"), &[], ""));
+    assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::Local }]);
+}
+
+#[test]
+fn incoming_call_rings_carries_x_headers_answers_and_remote_bye() {
+    let mut u = ua();
+    let out = u.on_frame(0.0, CALLER_INVITE);
+    let ringing = &sent(&out)[0];
+    assert_eq!(ringing.code(), Some(180));
+    let tag = ringing.to().unwrap().tag().unwrap().to_string();
+    assert_eq!(ringing.header_values("Via").len(), 2);
+    assert_eq!(ringing.header_values("Record-Route").len(), 2);
+    let ev = events(&out);
+    let UaEvent::Incoming { call, from, x_headers, offer, replaces } = &ev[0] else { panic!("{ev:?}") };
+    assert_eq!(from.display.as_deref(), Some("Beth Anglin"));
+    assert_eq!(from.user, "+14155550123");
+    assert_eq!(x_headers, &vec![("X-Case-Id".to_string(), "ca5e0000000000000000000000000001".to_string()), ("X-Queue".to_string(), "Billing".to_string())]);
+    assert_eq!(offer, "v=0 offer");
+    assert_eq!(*replaces, None);
+    let id = *call;
+    let out = u.answer(1.0, id, "v=0 answer");
+    let ok = &sent(&out)[0];
+    assert_eq!(ok.code(), Some(200));
+    assert_eq!(ok.to().unwrap().tag(), Some(tag.as_str()));
+    assert_eq!(ok.body, "v=0 answer");
+    assert!(ok.header("Contact").is_some());
+    let out = u.on_frame(2.0, &in_dialog("ACK", 10, &tag, ""));
+    assert_eq!(events(&out), vec![UaEvent::Answered { call: id, sdp: "v=0 offer".into() }]);
+    // Our BYE would follow the route set in the INVITE's order (UAS) to the caller's Contact.
+    let bye_ours = u.in_dialog_request(id, "BYE", None);
+    assert_eq!(bye_ours.uri(), Some("sip:caller@127.0.0.1:5070"));
+    assert_eq!(bye_ours.header_values("Route")[0], "<sip:127.0.0.1:8080;transport=ws;r2=on;lr>");
+    let out = u.on_frame(3.0, &in_dialog("BYE", 12, &tag, ""));
+    assert_eq!(sent(&out)[0].code(), Some(200));
+    assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::Remote }]);
+}
+
+#[test]
+fn caller_cancel_becomes_a_missed_call_and_reject_sends_486() {
+    let mut u = ua();
+    let out = u.on_frame(0.0, CALLER_INVITE);
+    let UaEvent::Incoming { call, .. } = events(&out)[0].clone() else { panic!() };
+    let cancel = CALLER_INVITE.replacen("INVITE sip:", "CANCEL sip:", 1).replace("CSeq: 10 INVITE", "CSeq: 10 CANCEL").replace("v=0 offer", "");
+    let out = u.on_frame(1.0, &cancel);
+    let msgs = sent(&out);
+    assert_eq!(msgs[0].code(), Some(200));
+    assert_eq!(msgs[0].cseq().unwrap().1, "CANCEL");
+    assert_eq!(msgs[1].code(), Some(487));
+    assert_eq!(msgs[1].cseq().unwrap().1, "INVITE");
+    assert_eq!(events(&out), vec![UaEvent::Ended { call, reason: Ended::CallerCancelled }]);
+
+    let mut u = ua();
+    let out = u.on_frame(0.0, CALLER_INVITE);
+    let UaEvent::Incoming { call, .. } = events(&out)[0].clone() else { panic!() };
+    let out = u.reject(1.0, call, 486);
+    assert_eq!(sent(&out)[0].code(), Some(486));
+    assert_eq!(events(&out), vec![UaEvent::Ended { call, reason: Ended::Local }]);
+}
+
+#[test]
+fn our_200_is_sent_again_until_the_ack_comes() {
+    let mut u = ua();
+    let out = u.on_frame(0.0, CALLER_INVITE);
+    let UaEvent::Incoming { call, .. } = events(&out)[0].clone() else { panic!() };
+    let first = sent(&u.answer(1_000.0, call, "a"))[0].serialize();
+    // T1, then doubling up to T2: 500, 1000, 2000, 4000, 4000 ms.
+    let mut at = 1_000.0;
+    for gap in [500.0, 1_000.0, 2_000.0, 4_000.0, 4_000.0] {
+        assert!(sent(&u.tick(at + gap - 1.0)).is_empty(), "not before {gap} ms");
+        at += gap;
+        let again = sent(&u.tick(at));
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].serialize(), first, "the same 200");
+    }
+    let tag = Message::parse(&first).unwrap().to().unwrap().tag().unwrap().to_string();
+    u.on_frame(at + 10.0, &in_dialog("ACK", 10, &tag, ""));
+    assert!(sent(&u.tick(at + 10_000.0)).is_empty(), "nothing more once acknowledged");
+}
+
+#[test]
+fn timeouts_and_strays() {
+    let mut u = ua();
+    let (id, _) = u.invite(0.0, "2002", "o", &[]).unwrap();
+    assert!(events(&u.tick(TIMEOUT_MS - 1.0)).is_empty());
+    assert_eq!(events(&u.tick(TIMEOUT_MS)), vec![UaEvent::Ended { call: id, reason: Ended::Timeout }]);
+    // No ACK for our 200: BYE and end.
+    let mut u = ua();
+    let out = u.on_frame(0.0, CALLER_INVITE);
+    let UaEvent::Incoming { call, .. } = events(&out)[0].clone() else { panic!() };
+    u.answer(1.0, call, "a");
+    let out = u.tick(1.0 + TIMEOUT_MS);
+    assert_eq!(sent(&out)[0].method(), Some("BYE"));
+    assert_eq!(events(&out), vec![UaEvent::Ended { call, reason: Ended::Timeout }]);
+    // Requests for unknown dialogs get 481; garbage is ignored.
+    let out = u.on_frame(2.0, &in_dialog("BYE", 20, "unknown", ""));
+    assert_eq!(sent(&out)[0].code(), Some(481));
+    assert!(u.on_frame(3.0, "garbage\r\n\r\n").is_empty());
+    assert!(u.on_frame(3.0, "\r\n\r\n").is_empty());
+    assert!(u.target_uri("x<y").is_err());
+    assert!(u.target_uri("   ").is_err());
+    assert_eq!(u.target_uri("jane doe").unwrap().to_string(), "sip:janedoe@sip.example.com");
+    assert_eq!(u.target_uri("*72#").unwrap().to_string(), "sip:*72%23@sip.example.com");
+}
