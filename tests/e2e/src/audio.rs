@@ -9,7 +9,8 @@ pub const TONE_AGENT_A: u32 = 450;
 pub const TONE_AGENT_B: u32 = 710;
 pub const TONE_BARESIP: u32 = 1090;
 pub const TONE_JS_PEER: u32 = 1530;
-pub const ALL_TONES: [u32; 4] = [TONE_AGENT_A, TONE_AGENT_B, TONE_BARESIP, TONE_JS_PEER];
+pub const TONE_AGENT_C: u32 = 1250;
+pub const ALL_TONES: [u32; 5] = [TONE_AGENT_A, TONE_AGENT_B, TONE_BARESIP, TONE_AGENT_C, TONE_JS_PEER];
 
 /// A mono 16-bit PCM WAV file of a sine at `freq` Hz, `secs` long, at `rate` Hz, amplitude `amp` (0..1).
 pub fn tone_wav(freq: u32, secs: u32, rate: u32, amp: f64) -> Vec<u8> {

@@ -8,7 +8,7 @@
 //! baresip 1.0 stops feeding its recorder after a re-INVITE changes its stream (its audio player restarts), so
 //! checks by baresip's ears come before any re-INVITE of that call.
 
-use e2e::audio::{browser_hears_until, write_tone, Heard, TONE_AGENT_A, TONE_AGENT_B, TONE_BARESIP, TONE_JS_PEER};
+use e2e::audio::{browser_hears_until, write_tone, Heard, TONE_AGENT_A, TONE_AGENT_B, TONE_AGENT_C, TONE_BARESIP, TONE_JS_PEER};
 use e2e::peers::{step, Baresip, Coturn, JsPeer, Rtpengine};
 use e2e::{answer, artifacts_dir, call_attr, click_in_card, dial, enter, finish_wrap_up, set_state, sip_sign_in, wait_state, Browser, Kamailio, Sandbox};
 use serde_json::json;
@@ -337,8 +337,71 @@ fn relay_only_call_through_coturn_over_tcp() {
         talk(&a, &bs);
         // Relay-only: the only way media can flow is through a TURN allocation (over TCP) on coturn.
         let log = turn.log();
-        assert!(log.contains("ALLOCATE") && log.contains("TCP"), "no TCP allocation in coturn's log:\n{log}");
+        let allocated = log.lines().filter(|l| l.contains("user <agent>") && l.contains("ALLOCATE processed, success")).count();
+        let tcp = log.lines().any(|l| l.contains("tcp or tls connected to"));
+        eprintln!("coturn: {allocated} allocations for agent; {}", log.lines().filter(|l| l.contains("user <agent>")).take(3).collect::<Vec<_>>().join(" | "));
+        assert!(allocated > 0 && tcp, "no TCP allocation for the agent in coturn's log:\n{log}");
         click_in_card(&a, 0, "hang-up");
         bs.wait_event("CALL_CLOSED");
+        // And the audio itself went through it: when the allocation closes, coturn reports what it relayed
+        // (rp: packets received from the agent; a host path would leave only a few connectivity checks there).
+        let relayed = wait_long(&a, Duration::from_secs(20), || {
+            let log = turn.log();
+            log.lines().any(|l| l.contains("closed (2nd stage), user <agent>")).then_some(())?;
+            let mut usage: Vec<&str> = log.lines().filter(|l| l.contains(" usage:") && !l.contains("peer usage") && l.contains("username=<agent>")).collect();
+            usage.dedup();
+            let rp: u64 = usage
+                .iter()
+                .filter_map(|l| l.split("rp=").nth(1)?.split(|c: char| !c.is_ascii_digit()).next()?.parse::<u64>().ok())
+                .sum();
+            Some((rp, usage.join("\n")))
+        });
+        eprintln!("coturn relayed {} packets from the agent:\n{}", relayed.0, relayed.1);
+        assert!(relayed.0 > 100, "the agent's audio should have gone through coturn: {}", relayed.1);
+    });
+}
+
+/// Waits until the `nth` remote audio of `b` carries exactly the tones `want` (sorted as in ALL_TONES).
+fn hears_exactly(b: &Browser, nth: i32, want: &[u32], who: &str) {
+    let h = browser_hears_until(b, nth, |h| !h.silent() && h.tones == want);
+    assert!(!h.silent() && h.tones == want, "{who} should hear {want:?}: {h:?}");
+}
+
+#[test]
+fn three_way_conference_each_hears_both_others() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let a = agent(&sb, &k, "conf_tone_a", "1001", TONE_AGENT_A);
+    let b = agent(&sb, &k, "conf_tone_b", "1002", TONE_AGENT_B);
+    let c = agent(&sb, &k, "conf_tone_c", "1003", TONE_AGENT_C);
+    set_state(&b, "ready");
+    set_state(&c, "ready");
+    let peer = "desktop";
+    step(peer, "three-way conference: each hears both others", || {
+        dial(&a, "1002");
+        answer(&b);
+        wait_state(&a, 0, "Connected");
+        click_in_card(&a, 0, "transfer-toggle");
+        a.send_keys(&a.find("[data-testid=transfer-target]"), "1003");
+        a.click(&a.find("[data-testid=consult]"));
+        wait_state(&a, 0, "Held");
+        answer(&c);
+        wait_state(&a, 1, "Connected");
+        // Consulting: B is on hold and hears silence, C hears only A.
+        hears_exactly(&c, -1, &[TONE_AGENT_A], "C, consulted");
+        let h = browser_hears_until(&b, -1, |h| h.silent());
+        assert!(h.silent(), "B, on hold during the consultation, should hear silence: {h:?}");
+        click_in_card(&a, 0, "conference");
+        wait_state(&a, 0, "Connected");
+        wait_state(&a, 1, "Connected");
+        // A mixes: B hears A and C, C hears A and B; A hears B on one call and C on the other.
+        hears_exactly(&b, -1, &[TONE_AGENT_A, TONE_AGENT_C], "B in the conference");
+        hears_exactly(&c, -1, &[TONE_AGENT_A, TONE_AGENT_B], "C in the conference");
+        hears_exactly(&a, 0, &[TONE_AGENT_B], "A (call with B)");
+        hears_exactly(&a, 1, &[TONE_AGENT_C], "A (call with C)");
+        // B leaves: C goes on hearing A alone.
+        click_in_card(&b, 0, "hang-up");
+        wait_state(&a, 0, "Ended(RemoteHungUp)");
+        hears_exactly(&c, -1, &[TONE_AGENT_A], "C after B left");
     });
 }
