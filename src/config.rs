@@ -823,4 +823,25 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert!(e[0].message.contains("instance"));
     }
+
+    /// ICE settings of the wrong kind (from config.json or ServiceNow's configuration record) are reported and
+    /// change nothing: no relay-only policy, no credential.
+    macro_rules! hostile_ice_setting {
+        ($name:ident, $json:expr) => {
+            #[test]
+            fn $name() {
+                let (s, e) = resolve("", Some(&$json.to_string()));
+                assert_eq!(e.len(), 1, "{e:?}");
+                let d = Settings::default();
+                assert_eq!(
+                    (s.sip.ice_relay_only, &s.sip.ice_username, &s.sip.ice_credential),
+                    (d.sip.ice_relay_only, &d.sip.ice_username, &d.sip.ice_credential)
+                );
+            }
+        };
+    }
+    hostile_ice_setting!(hostile_ice_policy_not_exactly_relay, json!({"sip": {"iceTransportPolicy": "RELAY"}}));
+    hostile_ice_setting!(hostile_ice_policy_not_text, json!({"sip": {"iceTransportPolicy": {"relay": true}}}));
+    hostile_ice_setting!(hostile_ice_credential_oversized, json!({"sip": {"iceCredential": "x".repeat(300)}}));
+    hostile_ice_setting!(hostile_ice_username_not_text, json!({"sip": {"iceUsername": {"$ne": 1}}}));
 }
