@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing; skips what is already there.
 #   scripts/install.sh run    tools to build and serve the desktop (wasm target, trunk, wasm-bindgen-cli, wasm-opt)
-#   scripts/install.sh test   the above plus the test peers (chromium, chromedriver, kamailio, sipp)
+#   scripts/install.sh test   the above plus the test peers (chromium, chromedriver, kamailio, sipp) and the interop
+#                             bed (rtpengine, baresip, coturn; SIP.js and JsSIP from npm into tests/interop/js)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 what="${1:-run}"
@@ -17,6 +18,18 @@ apt_install() {
   local sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   if [ -z "$apt_updated" ]; then $sudo apt-get update -qq; apt_updated=1; fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Debian daemons whose packages would start a service: install them without letting the service start.
+apt_install_quiet_daemons() {
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local policy=/usr/sbin/policy-rc.d added=""
+  if [ ! -e "$policy" ] && [ "$(id -u)" -eq 0 ]; then printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; added=1; fi
+  apt_install "${missing[@]}" || { [ -n "$added" ] && rm -f "$policy"; return 1; }
+  [ -n "$added" ] && rm -f "$policy"
+  return 0
 }
 
 if ! command -v cargo >/dev/null; then
@@ -51,7 +64,20 @@ fi
 
 if [ "$what" = "test" ]; then
   apt_install chromium chromium-driver kamailio kamailio-websocket-modules sip-tester iproute2 util-linux
-  # Debian's kamailio package may start nothing by itself, but make sure no system instance holds our ports.
-  if command -v systemctl >/dev/null && systemctl is-active --quiet kamailio 2>/dev/null; then systemctl stop kamailio || true; fi
+  # The interop bed: rtpengine (media relay, userspace), baresip (a plain SIP phone; baresip-core has the modules
+  # the tests use: ausine, aufile, sndfile, ctrl_tcp, g711, opus, dtls_srtp, ice) and coturn (TURN).
+  apt_install_quiet_daemons rtpengine-daemon baresip-core coturn
+  # Debian's packages may start nothing by themselves, but make sure no system instance holds our ports.
+  for svc in kamailio rtpengine-daemon coturn; do
+    if command -v systemctl >/dev/null && systemctl is-active --quiet "$svc" 2>/dev/null; then systemctl stop "$svc" || true; fi
+  done
+  # Browser SIP stacks for the interop tests, exact versions from the committed lock file, into a git-ignored
+  # node_modules (the tests serve them from their own HTTP server).
+  command -v npm >/dev/null || apt_install nodejs npm
+  js="$ROOT/tests/interop/js"
+  if ! (cd "$js" && node -e 'const l=require("./package-lock.json").packages; for (const [p,v] of Object.entries(l)) { if (!p) continue; if (require("./"+p+"/package.json").version !== v.version) process.exit(1) }' 2>/dev/null); then
+    say "installing SIP.js and JsSIP (npm ci in tests/interop/js)"
+    (cd "$js" && npm ci --silent --no-audit --no-fund)
+  fi
 fi
 say "tools ready ($what)"

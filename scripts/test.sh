@@ -57,9 +57,11 @@ fi
 if [ -f "$ROOT/dist/index.html" ]; then
   cargo build -q -p sandbox && cargo test -q -p e2e --no-run >"$LOGS/e2e-build.log" 2>&1 || { tail -40 "$LOGS/e2e-build.log"; }
   export E2E_DIST="$ROOT/dist" E2E_SANDBOX_BIN="$CARGO_TARGET_DIR/debug/sandbox" E2E_ARTIFACTS="$ROOT/target/e2e"
+  mkdir -p "$E2E_ARTIFACTS"; rm -f "$E2E_ARTIFACTS/interop-results.txt"
   # Only loopback inside: WebRTC media and every server stay on this machine.
   layer e2e unshare -n -- bash -c 'ip link set lo up && exec cargo test --no-fail-fast --offline -p e2e -- --test-threads=1 --nocapture'
   grep -h "^BENCH\|BENCH " "$LOGS/e2e.log" | sed 's/.*BENCH/BENCH/' || true
+  "$ROOT/scripts/interop-matrix.sh" "$E2E_ARTIFACTS/interop-results.txt" | tee "$LOGS/interop-matrix.txt"
 fi
 
 # Hostile-input cases (tests whose name contains hostile_, in every layer): how many ran, and how many failed,

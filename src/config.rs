@@ -83,6 +83,11 @@ pub struct SipSettings {
     /// SIP domain of the agent's address of record.
     pub domain: String,
     pub ice_servers: Vec<String>,
+    /// TURN long-term credentials, given to the `turn:`/`turns:` servers of `ice_servers`.
+    pub ice_username: String,
+    pub ice_credential: String,
+    /// `iceTransportPolicy: "relay"`: media only through the TURN servers (never a direct or STUN path).
+    pub ice_relay_only: bool,
     /// Send DTMF by SIP INFO instead of in the audio (RFC 4733).
     pub dtmf_info: bool,
     /// `sip.noAnswerSeconds`: an outgoing call ringing this long is cancelled (0: never). Default 60.
@@ -149,6 +154,9 @@ impl Default for Settings {
                 server: String::new(),
                 domain: String::new(),
                 ice_servers: Vec::new(),
+                ice_username: String::new(),
+                ice_credential: String::new(),
+                ice_relay_only: false,
                 dtmf_info: false,
                 no_answer_seconds: 60,
                 refer_policy: crate::phone::sip::ua::ReferPolicy::Ask,
@@ -603,6 +611,21 @@ impl Settings {
                         }
                     }
                 }
+                "iceUsername" => {
+                    if let Some(s) = a.string(&key, v, 256) {
+                        self.sip.ice_username = s;
+                    }
+                }
+                "iceCredential" => {
+                    if let Some(s) = a.string(&key, v, 256) {
+                        self.sip.ice_credential = s;
+                    }
+                }
+                "iceTransportPolicy" => match v.as_str() {
+                    Some("all") => self.sip.ice_relay_only = false,
+                    Some("relay") => self.sip.ice_relay_only = true,
+                    _ => a.err(&key, "must be \"all\" or \"relay\""),
+                },
                 _ => a.err(&key, "is not a known setting"),
             }
         }
@@ -817,6 +840,11 @@ mod tests {
         assert_eq!(s.line, LineKind::Sip);
         assert!(e.is_empty(), "the sign-in form asks for a missing server: {e:?}");
         assert!(s.sip.dtmf_info);
+        let (s, e) = resolve("", Some(r#"{"sip":{"iceServers":["turn:turn.example.com:3478?transport=tcp"],"iceUsername":"agent","iceCredential":"pw","iceTransportPolicy":"relay"}}"#));
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!((s.sip.ice_username.as_str(), s.sip.ice_credential.as_str(), s.sip.ice_relay_only), ("agent", "pw", true));
+        let (s, e) = resolve("", Some(r#"{"sip":{"iceTransportPolicy":"direct"}}"#));
+        assert!(!s.sip.ice_relay_only && e.len() == 1, "{e:?}");
         let (_, e) = resolve("", Some(r#"{"sip":{"dtmf":"beeps"}}"#));
         assert_eq!(e[0].key, "sip.dtmf");
         let (s, e) = resolve("demo=1", Some(r#"{"line":"sip"}"#));
@@ -875,4 +903,25 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert!(e[0].message.contains("instance"));
     }
+
+    /// ICE settings of the wrong kind (from config.json or ServiceNow's configuration record) are reported and
+    /// change nothing: no relay-only policy, no credential.
+    macro_rules! hostile_ice_setting {
+        ($name:ident, $json:expr) => {
+            #[test]
+            fn $name() {
+                let (s, e) = resolve("", Some(&$json.to_string()));
+                assert_eq!(e.len(), 1, "{e:?}");
+                let d = Settings::default();
+                assert_eq!(
+                    (s.sip.ice_relay_only, &s.sip.ice_username, &s.sip.ice_credential),
+                    (d.sip.ice_relay_only, &d.sip.ice_username, &d.sip.ice_credential)
+                );
+            }
+        };
+    }
+    hostile_ice_setting!(hostile_ice_policy_not_exactly_relay, json!({"sip": {"iceTransportPolicy": "RELAY"}}));
+    hostile_ice_setting!(hostile_ice_policy_not_text, json!({"sip": {"iceTransportPolicy": {"relay": true}}}));
+    hostile_ice_setting!(hostile_ice_credential_oversized, json!({"sip": {"iceCredential": "x".repeat(300)}}));
+    hostile_ice_setting!(hostile_ice_username_not_text, json!({"sip": {"iceUsername": {"$ne": 1}}}));
 }

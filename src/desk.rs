@@ -900,6 +900,7 @@ impl Desk {
             browser::save(SIP_USER_KEY, &c.user);
             // The agent's state comes back once the line is registered again.
             let state = self.agent_state.get_untracked();
+            self.apply_ice_options();
             sipline::sign_in(*self, c, resume);
             self.state_after_sign_in.set_value(Some(state));
         }
@@ -986,6 +987,16 @@ impl Desk {
     }
 
     /// Signs in to the SIP server (the SIP line).
+    /// The settings' TURN credentials and relay-only policy, for the calls' peer connections.
+    fn apply_ice_options(&self) {
+        let o = self.settings.with_untracked(|s| crate::phone::media::IceOptions {
+            username: s.sip.ice_username.clone(),
+            credential: s.sip.ice_credential.clone(),
+            relay_only: s.sip.ice_relay_only,
+        });
+        crate::phone::media::set_ice_options(o);
+    }
+
     pub fn sign_in(&self, server: &str, user: &str, password: &str) -> Result<(), String> {
         config::check_ws_url(server.trim())?;
         if user.trim().is_empty() {
@@ -995,6 +1006,7 @@ impl Desk {
             return Ok(());
         }
         let (domain, ice) = self.settings.with_untracked(|s| (s.sip.domain.clone(), s.sip.ice_servers.clone()));
+        self.apply_ice_options();
         let domain = if domain.is_empty() { host_of(server) } else { domain };
         crate::phone::sip::ua::check_identity(user.trim(), &domain)?;
         browser::save(SIP_SERVER_KEY, server.trim());

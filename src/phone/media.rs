@@ -10,6 +10,23 @@ use web_sys::{
     RtcPeerConnection, RtcRtpTransceiverDirection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
+/// How calls use ICE servers, from the settings (TURN credentials and relay-only), set when the line signs in.
+#[derive(Clone, Debug, Default)]
+pub struct IceOptions {
+    pub username: String,
+    pub credential: String,
+    pub relay_only: bool,
+}
+
+thread_local! {
+    static ICE_OPTIONS: std::cell::RefCell<IceOptions> = std::cell::RefCell::new(IceOptions::default());
+}
+
+/// Sets the ICE options every new call's RTCPeerConnection uses.
+pub fn set_ice_options(o: IceOptions) {
+    ICE_OPTIONS.with(|c| *c.borrow_mut() = o);
+}
+
 /// ICE gathering is capped so a bad network never delays call set-up by tens of seconds.
 pub const ICE_GATHER_CAP_MS: i32 = 2_000;
 
@@ -100,6 +117,8 @@ pub struct CallMedia {
     audio: HtmlAudioElement,
     remote: std::rc::Rc<std::cell::RefCell<Option<MediaStream>>>,
     mix: std::cell::RefCell<Option<web_sys::AudioContext>>,
+    /// (muted, held): the microphone is sent only when neither.
+    quiet: std::cell::Cell<(bool, bool)>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
 }
 
@@ -108,12 +127,20 @@ impl CallMedia {
         let stream = microphone().await?;
         let cfg = RtcConfiguration::new();
         let servers = Array::new();
+        let opts = ICE_OPTIONS.with(|c| c.borrow().clone());
         for url in ice_servers {
             let s = RtcIceServer::new();
             s.set_urls(&JsValue::from_str(url));
+            if url.starts_with("turn") && !opts.username.is_empty() {
+                s.set_username(&opts.username);
+                s.set_credential(&opts.credential);
+            }
             servers.push(&s);
         }
         cfg.set_ice_servers(&servers);
+        if opts.relay_only {
+            cfg.set_ice_transport_policy(web_sys::RtcIceTransportPolicy::Relay);
+        }
         let pc = RtcPeerConnection::new_with_configuration(&cfg).map_err(|e| format!("WebRTC is not available: {e:?}"))?;
         for t in stream.get_audio_tracks().iter() {
             let track: web_sys::MediaStreamTrack = t.unchecked_into();
@@ -140,7 +167,7 @@ impl CallMedia {
             }
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
-        Ok(CallMedia { pc, stream, audio, remote, mix: std::cell::RefCell::new(None), _on_track: on_track })
+        Ok(CallMedia { pc, stream, audio, remote, mix: std::cell::RefCell::new(None), quiet: Default::default(), _on_track: on_track })
     }
 
     async fn gathered_local_sdp(&self) -> Result<String, String> {
@@ -196,8 +223,11 @@ impl CallMedia {
         self.pc.remote_description().map(|d| d.type_() == RtcSdpType::Pranswer).unwrap_or(true)
     }
 
-    /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer.
+    /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer. On hold the
+    /// microphone is not sent: the held party hears silence, not the agent talking to someone else.
     pub async fn hold_offer(&self, hold: bool) -> Result<String, String> {
+        self.quiet.set((self.quiet.get().0, hold));
+        self.apply_quiet();
         let dir = if hold { RtcRtpTransceiverDirection::Sendonly } else { RtcRtpTransceiverDirection::Sendrecv };
         for t in self.pc.get_transceivers().iter() {
             let t: web_sys::RtcRtpTransceiver = t.unchecked_into();
@@ -218,9 +248,15 @@ impl CallMedia {
     }
 
     pub fn set_muted(&self, muted: bool) {
+        self.quiet.set((muted, self.quiet.get().1));
+        self.apply_quiet();
+    }
+
+    fn apply_quiet(&self) {
+        let (muted, held) = self.quiet.get();
         for t in self.stream.get_audio_tracks().iter() {
             let t: web_sys::MediaStreamTrack = t.unchecked_into();
-            t.set_enabled(!muted);
+            t.set_enabled(!(muted || held));
         }
     }
 

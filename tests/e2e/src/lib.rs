@@ -7,6 +7,9 @@
 //! - `E2E_ARTIFACTS`: where screenshots go (failures always; `shot()` on demand).
 //! - `CHROMEDRIVER` / `CHROMIUM`: override /usr/bin/chromedriver and /usr/bin/chromium.
 
+pub mod audio;
+pub mod peers;
+
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -37,7 +40,7 @@ fn env_path(name: &str, default: &str) -> PathBuf {
     std::env::var_os(name).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
 }
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
@@ -48,7 +51,7 @@ pub fn artifacts_dir() -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().unwrap().port()
 }
 
@@ -124,6 +127,12 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium with a window of `width` x `height`.
     /// `name` names the failure screenshot.
     pub fn start(name: &str, width: u32, height: u32) -> Browser {
+        Browser::start_with(name, width, height, &[])
+    }
+
+    /// Starts it with extra Chromium arguments, e.g. `--use-file-for-fake-audio-capture=tone.wav` (the fake
+    /// microphone then plays that file, looped).
+    pub fn start_with(name: &str, width: u32, height: u32, extra_args: &[String]) -> Browser {
         let port = free_port();
         let driver_bin = env_path("CHROMEDRIVER", "/usr/bin/chromedriver");
         let child = Command::new(&driver_bin)
@@ -147,6 +156,20 @@ impl Browser {
         }
         let profile = std::env::temp_dir().join(format!("e2e-chromium-{}-{port}", std::process::id()));
         let chromium = env_path("CHROMIUM", "/usr/bin/chromium");
+        let mut args: Vec<String> = [
+            "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", "--hide-scrollbars",
+            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
+            "--force-renderer-accessibility",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        args.push(format!("--window-size={width},{height}"));
+        args.extend(extra_args.iter().cloned());
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:loggingPrefs": {"browser": "ALL"},
@@ -154,16 +177,7 @@ impl Browser {
             "unhandledPromptBehavior": "accept",
             "goog:chromeOptions": {
                 "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--hide-scrollbars",
-                    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-                    "--autoplay-policy=no-user-gesture-required", "--allow-loopback-in-peer-connection",
-                    "--force-renderer-accessibility",
-                    format!("--user-data-dir={}", profile.display()),
-                    format!("--window-size={width},{height}"),
-                ]
+                "args": args
             }
         }}});
         let resp = ureq::post(&format!("{base}/session")).send_json(caps);
@@ -428,7 +442,7 @@ impl Drop for Page {
 }
 
 /// Sends SIGTERM (so Kamailio stops its children), then SIGKILL if it is still there.
-fn terminate(child: &mut Child) {
+pub(crate) fn terminate(child: &mut Child) {
     let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     for _ in 0..40 {
         if let Ok(Some(_)) = child.try_wait() {
@@ -447,10 +461,20 @@ pub struct Kamailio {
     cfg: PathBuf,
     pub ws_port: u16,
     pub udp_port: u16,
+    rtpengine: bool,
 }
 
 impl Kamailio {
     pub fn start() -> Kamailio {
+        Kamailio::start_opts(None)
+    }
+
+    /// Starts it with media anchored in `rtpengine` for calls between WebRTC and plain SIP (`-A WITH_RTPENGINE`).
+    pub fn start_with_rtpengine(rtpengine: &peers::Rtpengine) -> Kamailio {
+        Kamailio::start_opts(Some(rtpengine.ng_port))
+    }
+
+    fn start_opts(rtpengine_ng: Option<u16>) -> Kamailio {
         let (ws_port, udp_port) = (free_port(), free_udp_port());
         let dir = std::env::temp_dir().join(format!("e2e-kamailio-{}-{ws_port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -462,10 +486,14 @@ impl Kamailio {
         let cfg = dir.join("kamailio.cfg");
         std::fs::write(
             &cfg,
-            template.replace("{{WS_PORT}}", &ws_port.to_string()).replace("{{UDP_PORT}}", &udp_port.to_string()).replace("{{MODULES}}", modules),
+            template
+                .replace("{{WS_PORT}}", &ws_port.to_string())
+                .replace("{{UDP_PORT}}", &udp_port.to_string())
+                .replace("{{MODULES}}", modules)
+                .replace("{{RTPENGINE_NG_PORT}}", &rtpengine_ng.unwrap_or(0).to_string()),
         )
         .unwrap();
-        let mut k = Kamailio { child: None, dir, cfg, ws_port, udp_port };
+        let mut k = Kamailio { child: None, dir, cfg, ws_port, udp_port, rtpengine: rtpengine_ng.is_some() };
         k.spawn();
         k
     }
@@ -473,7 +501,9 @@ impl Kamailio {
     fn spawn(&mut self) {
         let log = std::fs::File::create(self.dir.join("kamailio.log")).unwrap();
         let child = Command::new("kamailio")
-            .args(["-DD", "-E", "-m", "64", "-M", "8", "-f"])
+            .args(["-DD", "-E", "-m", "64", "-M", "8"])
+            .args(if self.rtpengine { &["-A", "WITH_RTPENGINE"][..] } else { &[][..] })
+            .arg("-f")
             .arg(&self.cfg)
             .args(["-P"])
             .arg(self.dir.join("kamailio.pid"))
@@ -526,7 +556,7 @@ impl Drop for Kamailio {
     }
 }
 
-fn free_udp_port() -> u16 {
+pub(crate) fn free_udp_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp").local_addr().unwrap().port()
 }
 
