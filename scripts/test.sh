@@ -65,17 +65,17 @@ if [ -f "$ROOT/dist/index.html" ]; then
 fi
 
 # Hostile-input cases (tests whose name contains hostile_, in every layer): how many ran, and how many failed,
-# i.e. found the desktop acting on the bad input. Result lines are `test <name> ... ok|FAILED` (cargo test and
-# wasm-bindgen-test alike); with --nocapture (e2e) the test's own output may come between the name and the
+# i.e. found the desktop acting on the bad input. Result lines are `test <name> ... ok|FAILED` (cargo test),
+# `... ok|FAIL` (wasm-bindgen-test); with --nocapture (e2e) the test's own output may come between the name and the
 # result, which then stands alone on a line.
 read -r hostile_tried hostile_failed < <(cat "$LOGS"/*.log 2>/dev/null | awk '
   /^test result:/ { next }
   /^test [^ ]+ \.\.\. / {
     name = $2; rest = $0; sub(/^test [^ ]+ \.\.\. /, "", rest); pending = ""
-    if (rest ~ /^(ok|FAILED)/) { if (name ~ /hostile_/) { n++; if (rest ~ /^FAILED/) f++ } } else pending = name
+    if (rest ~ /^(ok|FAIL)/) { if (name ~ /hostile_/) { n++; if (rest ~ /^FAIL/) f++ } } else pending = name
     next
   }
-  pending != "" && /^(ok|FAILED)$/ { if (pending ~ /hostile_/) { n++; if ($0 == "FAILED") f++ }; pending = "" }
+  pending != "" && /^(ok|FAIL|FAILED)$/ { if (pending ~ /hostile_/) { n++; if ($0 ~ /^FAIL/) f++ }; pending = "" }
   END { print n + 0, f + 0 }')
 
 echo
