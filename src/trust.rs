@@ -75,6 +75,8 @@ pub enum Kind {
     Ask,
     /// The owner refused an ask or a ticket.
     Refused,
+    /// The owner accepted a pop-out's ticket (the proof shows it knows the ticket, see [`ticket_proof`]).
+    Welcome(String),
     /// The phone for the one window addressed: the packet (sign-ins, calls) and the ids the giver was
     /// linked to (they stay linked to the new owner).
     Handover { packet: Value, links: Vec<String> },
@@ -94,6 +96,7 @@ impl Kind {
             Kind::Claim(_) => "claim",
             Kind::Ask => "ask",
             Kind::Refused => "refused",
+            Kind::Welcome(_) => "welcome",
             Kind::Handover { .. } => "handover",
             Kind::Link(_) => "link",
             Kind::Bye => "bye",
@@ -129,7 +132,7 @@ pub fn encode(m: &Msg) -> String {
         Kind::State(v) | Kind::Cmd(v) | Kind::Of(v) => v.clone(),
         Kind::Claim(t) => json!(t),
         Kind::Handover { packet, links } => json!({"packet": packet, "links": links}),
-        Kind::Link(id) => json!(id),
+        Kind::Link(id) | Kind::Welcome(id) => json!(id),
         Kind::Hello | Kind::Ask | Kind::Refused | Kind::Bye => Value::Null,
     };
     let body = json!({"from": m.from, "seq": m.seq, "to": m.to, "dep": m.dep, "fr": m.framed, "k": m.kind.name(), "v": v});
@@ -175,6 +178,7 @@ pub fn parse(text: &str) -> Option<Msg> {
             let links = links.iter().map(|l| l.as_str().filter(|s| is_id(s)).map(str::to_string)).collect::<Option<Vec<_>>>()?;
             Kind::Handover { packet, links }
         }
+        "welcome" => Kind::Welcome(v.as_str().filter(|s| is_ticket(s))?.to_string()),
         "link" => Kind::Link(v.as_str().filter(|s| is_id(s))?.to_string()),
         "bye" if v.is_null() => Kind::Bye,
         _ => return None,
@@ -196,6 +200,11 @@ pub struct Trust {
     tickets: Vec<(String, f64)>,
     /// Windows that asked the agent for the phone (shown in the owner until answered).
     pub asking: Vec<String>,
+    /// This window asked the agent, in the owner with this id, for the phone ("Use the phone here"
+    /// from a window that is not linked): that owner's answer is read.
+    pub asked: Option<String>,
+    /// This window's pop-out ticket (from its address), until the owner welcomes it.
+    pub ticket: Option<String>,
 }
 
 /// What a window does with a message that passed [`parse`].
@@ -203,6 +212,9 @@ pub struct Trust {
 pub enum Admit {
     /// Not for this window, or from a window it is not linked to: ignored.
     Drop,
+    /// The state of an owner this window is not linked to: only its id is kept (that an owner exists,
+    /// and whom to ask), nothing of what it says.
+    Presence,
     /// Acted on.
     Act,
 }
@@ -247,16 +259,11 @@ impl Trust {
         }
     }
 
-    /// Uses up a ticket: true once, for a ticket this window issued less than [`TICKET_TTL_MS`] ago.
-    pub fn redeem(&mut self, ticket: &str, now: f64) -> bool {
-        let pos = self.tickets.iter().position(|(t, at)| now - at < TICKET_TTL_MS && now >= *at && eq_ct(t.as_bytes(), ticket.as_bytes()));
-        match pos {
-            Some(i) => {
-                self.tickets.remove(i);
-                true
-            }
-            None => false,
-        }
+    /// Uses up a ticket: a claim's proof ([`ticket_proof`] with "claim") of a ticket this window issued
+    /// less than [`TICKET_TTL_MS`] ago gives the ticket back, once.
+    pub fn redeem(&mut self, proof: &str, now: f64) -> Option<String> {
+        let pos = self.tickets.iter().position(|(t, at)| now - at < TICKET_TTL_MS && now >= *at && eq_ct(ticket_proof(t, "claim").as_bytes(), proof.as_bytes()))?;
+        Some(self.tickets.remove(pos).0)
     }
 
     /// Whether to act on `m` (already parsed): the same deployment, addressed to this window or to all,
@@ -267,8 +274,17 @@ impl Trust {
             return Admit::Drop;
         }
         let open = matches!(m.kind, Kind::Hello | Kind::Bye | Kind::Ask | Kind::Claim(Some(_)));
-        if open || self.trusts(&m.from, m.framed) {
+        let answer = match &m.kind {
+            Kind::Welcome(p) => self.ticket.as_deref().is_some_and(|t| eq_ct(ticket_proof(t, "welcome").as_bytes(), p.as_bytes())),
+            Kind::Handover { .. } => self.asked.as_deref() == Some(m.from.as_str()),
+            // A refusal only ends this window's own claim or question.
+            Kind::Refused => self.asked.as_deref() == Some(m.from.as_str()) || self.ticket.is_some(),
+            _ => false,
+        };
+        if open || answer || self.trusts(&m.from, m.framed) {
             Admit::Act
+        } else if matches!(m.kind, Kind::State(_)) {
+            Admit::Presence
         } else {
             Admit::Drop
         }
@@ -284,6 +300,24 @@ impl Trust {
 /// Compares without stopping at the first difference.
 fn eq_ct(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// What a window shows of a ticket on the channel (which every window of the origin hears): a proof
+/// that it knows the ticket, different for each `purpose` ("claim" from the pop-out, "welcome" from the
+/// owner), so a window that only heard the claim can neither answer it nor use it again.
+pub fn ticket_proof(ticket: &str, purpose: &str) -> String {
+    use base64::Engine;
+    let mut h = Sha256::new();
+    h.update(purpose.as_bytes());
+    h.update(b":");
+    h.update(ticket.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
+}
+
+/// A fresh ticket (32 random bytes).
+pub fn new_ticket(random: [u8; 32]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
 }
 
 /// The pop-out ticket in a page's fragment (`#pop=<ticket>`), if it is exactly one.

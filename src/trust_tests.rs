@@ -27,6 +27,7 @@ fn messages_round_trip_through_encode_and_parse() {
         Kind::Claim(Some(ticket())),
         Kind::Ask,
         Kind::Refused,
+        Kind::Welcome(ticket()),
         Kind::Handover { packet: json!({"sip": {"password": "p"}}), links: vec![C.into()] },
         Kind::Link(C.into()),
         Kind::Bye,
@@ -70,11 +71,14 @@ fn linked_windows_and_framed_windows_are_trusted_and_the_heir_is_the_newest_link
 #[test]
 fn a_ticket_is_good_once_and_only_for_a_minute() {
     let mut t = Trust::new(A, DEP);
+    let claim = ticket_proof(&ticket(), "claim");
+    assert!(is_ticket(&claim));
     t.issue(&ticket(), 1_000.0);
-    assert!(t.redeem(&ticket(), 2_000.0));
-    assert!(!t.redeem(&ticket(), 2_001.0), "used up");
+    assert_eq!(t.redeem(&claim, 2_000.0), Some(ticket()));
+    assert_eq!(t.redeem(&claim, 2_001.0), None, "used up");
     t.issue(&ticket(), 1_000.0);
-    assert!(!t.redeem(&ticket(), 1_000.0 + TICKET_TTL_MS));
+    assert_eq!(t.redeem(&claim, 1_000.0 + TICKET_TTL_MS), None);
+    assert_eq!(new_ticket([7; 32]).len(), TICKET_LEN);
 }
 
 #[test]
@@ -155,7 +159,7 @@ macro_rules! hostile_admit {
         fn $name() {
             let t: Trust = $setup;
             let m: Msg = $m;
-            assert_eq!(t.admit(&m), Admit::Drop, "{m:?}");
+            assert_ne!(t.admit(&m), Admit::Act, "{m:?}");
         }
     )*};
 }
@@ -164,6 +168,21 @@ fn linked_to(id: &str) -> Trust {
     let mut t = Trust::new(A, DEP);
     t.link(id);
     t
+}
+
+fn pop_out() -> Trust {
+    Trust { ticket: Some(ticket()), ..Trust::new(A, DEP) }
+}
+
+fn asked(owner: &str) -> Trust {
+    Trust { asked: Some(owner.into()), ..Trust::new(A, DEP) }
+}
+
+#[test]
+fn a_pop_out_reads_the_welcome_of_its_ticket_and_an_asking_window_the_answer_of_the_owner_it_asked() {
+    assert_eq!(pop_out().admit(&msg(B, Some(A), false, Kind::Welcome(ticket_proof(&ticket(), "welcome")))), Admit::Act);
+    assert_eq!(asked(B).admit(&msg(B, Some(A), false, Kind::Handover { packet: json!({}), links: vec![] })), Admit::Act);
+    assert_eq!(asked(B).admit(&msg(B, Some(A), false, Kind::Refused)), Admit::Act);
 }
 
 fn framed() -> Trust {
@@ -183,7 +202,15 @@ hostile_admit! {
     hostile_message_of_another_deployment_is_ignored => linked_to(B), Msg { dep: "https://evil.example|https://evil.example|config.json".into(), ..msg(B, None, true, Kind::State(json!({}))) };
     hostile_message_for_another_window_is_ignored => linked_to(B), msg(B, Some(C), false, Kind::Handover { packet: json!({}), links: vec![] });
     hostile_message_with_our_own_id_is_ignored => linked_to(B), msg(A, None, false, Kind::Cmd(json!({"c": "x"})));
+    hostile_welcome_without_the_ticket_proof_is_ignored => pop_out(), msg(B, Some(A), false, Kind::Welcome(ticket_proof(&ticket(), "claim")));
+    hostile_welcome_to_a_window_without_ticket_is_ignored => Trust::new(A, DEP), msg(B, Some(A), false, Kind::Welcome(ticket_proof(&ticket(), "welcome")));
+    hostile_handover_from_a_window_not_asked_is_ignored => asked(C), msg(B, Some(A), false, Kind::Handover { packet: json!({}), links: vec![] });
     hostile_framed_window_of_another_deployment_is_ignored => framed(), Msg { dep: "|https://evil.example|config.json".into(), ..msg(B, None, true, Kind::Cmd(json!({}))) };
+}
+
+#[test]
+fn hostile_state_from_an_owner_not_linked_tells_only_that_it_exists() {
+    assert_eq!(Trust::new(A, DEP).admit(&msg(B, None, false, Kind::State(json!({"calls": []})))), Admit::Presence);
 }
 
 #[test]
@@ -191,22 +218,31 @@ fn hostile_ticket_never_issued_is_refused() {
     let mut t = Trust::new(A, DEP);
     t.issue(&ticket(), 0.0);
     let forged = format!("{TICKET}f");
-    assert!(!t.redeem(&forged, 1.0));
+    assert_eq!(t.redeem(&ticket_proof(&forged, "claim"), 1.0), None);
 }
 
 #[test]
 fn hostile_ticket_replayed_is_refused() {
     let mut t = Trust::new(A, DEP);
     t.issue(&ticket(), 0.0);
-    assert!(t.redeem(&ticket(), 1.0));
-    assert!(!t.redeem(&ticket(), 2.0));
+    assert!(t.redeem(&ticket_proof(&ticket(), "claim"), 1.0).is_some());
+    assert_eq!(t.redeem(&ticket_proof(&ticket(), "claim"), 2.0), None);
 }
 
 #[test]
 fn hostile_ticket_expired_is_refused() {
     let mut t = Trust::new(A, DEP);
     t.issue(&ticket(), 0.0);
-    assert!(!t.redeem(&ticket(), TICKET_TTL_MS + 1.0));
+    assert_eq!(t.redeem(&ticket_proof(&ticket(), "claim"), TICKET_TTL_MS + 1.0), None);
+}
+
+#[test]
+fn hostile_ticket_itself_or_the_welcome_proof_heard_on_the_channel_is_not_a_claim() {
+    let mut t = Trust::new(A, DEP);
+    t.issue(&ticket(), 0.0);
+    assert_eq!(t.redeem(&ticket(), 1.0), None, "the bare ticket is never on the channel");
+    assert_eq!(t.redeem(&ticket_proof(&ticket(), "welcome"), 1.0), None);
+    assert!(t.redeem(&ticket_proof(&ticket(), "claim"), 1.0).is_some());
 }
 
 #[test]

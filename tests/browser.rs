@@ -18,6 +18,8 @@ mod desk_tests;
 mod panels;
 #[path = "browser/tabs.rs"]
 mod tabs;
+#[path = "browser/trust.rs"]
+mod trust;
 
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()

@@ -63,6 +63,20 @@ pub fn Notices() -> impl IntoView {
                 <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE}</button>
             </div>
         </Show>
+        <Show when=move || desk.role.get() == crate::tabs::Role::Unlinked>
+            <div class="notice error" role="status" data-testid="not-linked">
+                <span>{t::NOT_LINKED}" "</span>
+                <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE}</button>
+            </div>
+        </Show>
+        <Show when=move || desk.asking.get() != 0 && desk.role.get() == crate::tabs::Role::Owner>
+            <div class="notice info" role="alert" data-testid="phone-asked">
+                <span>{t::ASK_PHONE}" "</span>
+                <button type="button" class="link-btn" data-testid="give-phone" on:click=move |_| desk.allow_ask()>{t::GIVE_PHONE}</button>
+                " "
+                <button type="button" class="link-btn" data-testid="refuse-phone" on:click=move |_| desk.refuse_ask()>{t::REFUSE}</button>
+            </div>
+        </Show>
         <Show when=move || !desk.loaded.get()>
             <p class="notice info" aria-live="polite">{t::LOADING_SETTINGS}</p>
         </Show>
