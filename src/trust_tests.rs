@@ -148,7 +148,6 @@ hostile_parse! {
     hostile_group_message_handover_with_bad_link_id_is_ignored => good("handover", "{\"packet\":{},\"links\":[\"x\"]}");
     hostile_group_message_missing_framed_flag_is_ignored => good("hello", "null").replace("\"fr\":false,", "");
     hostile_group_message_deployment_key_too_long_is_ignored => good("hello", "null").replace(DEP, &"d".repeat(2_000));
-    hostile_group_message_not_json_is_ignored => format!("{MARK}\"from\":");
     hostile_group_message_bye_carrying_a_packet_is_ignored => good("bye", "{\"sip\":{\"password\":\"p\"}}");
 }
 
