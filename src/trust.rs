@@ -145,7 +145,7 @@ pub fn parse(text: &str) -> Option<Msg> {
     if text.len() > MAX_MESSAGE || !text.starts_with(MARK) {
         return None;
     }
-    let Value::Object(mut o) = serde_json::from_str::<Value>(text).ok()? else { return None };
+    let Value::Object(o) = serde_json::from_str::<Value>(text).ok()? else { return None };
     let from = o.get("from")?.as_str().filter(|s| is_id(s))?.to_string();
     let seq = u32::try_from(o.get("seq")?.as_u64()?).ok()?;
     let to = match o.get("to")? {
@@ -155,7 +155,7 @@ pub fn parse(text: &str) -> Option<Msg> {
     };
     let dep = o.get("dep")?.as_str().filter(|d| d.len() <= MAX_DEP)?.to_string();
     let framed = o.get("fr")?.as_bool()?;
-    let v = o.remove("v").unwrap_or(Value::Null);
+    let v = o.get("v").cloned().unwrap_or(Value::Null);
     let kind = match o.get("k")?.as_str()? {
         "hello" if v.is_null() => Kind::Hello,
         "state" if v.is_object() => Kind::State(v),
@@ -169,8 +169,8 @@ pub fn parse(text: &str) -> Option<Msg> {
         "ask" if v.is_null() => Kind::Ask,
         "refused" if v.is_null() => Kind::Refused,
         "handover" => {
-            let Value::Object(mut h) = v else { return None };
-            let packet = h.remove("packet").filter(Value::is_object)?;
+            let Value::Object(h) = v else { return None };
+            let packet = h.get("packet").filter(|p| p.is_object())?.clone();
             let links = h.get("links")?.as_array()?;
             if links.len() > MAX_LINKS {
                 return None;
@@ -354,9 +354,12 @@ pub fn open_snapshot(text: &str, dep: &str, now: f64) -> Option<Value> {
     Some(Value::Object(o))
 }
 
+/// Empties the secret fields (set to null: what reads them finds no sign-in).
 pub fn strip_secrets(o: &mut Map<String, Value>) {
     for k in SECRET_FIELDS {
-        o.remove(k);
+        if let Some(v) = o.get_mut(k) {
+            *v = Value::Null;
+        }
     }
 }
 
