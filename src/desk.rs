@@ -91,6 +91,9 @@ fn save_json<T: serde::Serialize>(key: &str, v: &T) {
 pub const SNAPSHOT_KEY: &str = "agent-desktop.snapshot";
 /// A saved state older than this is not used to take calls back.
 pub const SNAPSHOT_TTL_MS: f64 = trust::SECRET_TTL_MS;
+/// sessionStorage key of this window's id in the group and the ids it is linked to (no secrets), written
+/// when the page goes away and removed at the next start: a reloaded window stays linked.
+pub const WINDOW_KEY: &str = "agent-desktop.window";
 
 thread_local! {
     /// The pop-out this frame opened (to focus it again instead of reloading it).
@@ -166,6 +169,8 @@ pub struct Desk {
     dep: StoredValue<trust::Deployment>,
     /// A pop-out's one-time ticket, taken from the address's fragment at start.
     ticket: StoredValue<Option<String>>,
+    /// This window's group id and links before a reload (same deployment only).
+    before: StoredValue<Option<(String, Vec<String>)>>,
     /// A remote view: wrap-ups it finished (sent to the owner), not to be shown again.
     submitted: StoredValue<Vec<String>>,
     /// The state saved before a reload, until the desk knows whether it owns the phone.
@@ -224,6 +229,7 @@ impl Desk {
             member: RwSignal::new(false),
             dep: StoredValue::new(Default::default()),
             ticket: StoredValue::new(None),
+            before: StoredValue::new(None),
             submitted: StoredValue::new(Vec::new()),
             saved: StoredValue::new(None),
             group: StoredValue::new_local(None),
@@ -258,6 +264,8 @@ impl Desk {
         // The saved state is erased before anything else, whatever happens next.
         let saved = browser::session_load(SNAPSHOT_KEY);
         browser::session_remove(SNAPSHOT_KEY);
+        let window = browser::session_load(WINDOW_KEY);
+        browser::session_remove(WINDOW_KEY);
         crate::servicenow::auth::forget_token();
         let query = browser::query_string();
         let (params, _) = config::parse_query(&query);
@@ -282,7 +290,13 @@ impl Desk {
             top_domain: s.top_domain.as_ref().map(|t| t.origin()),
             config: s.config_path.clone(),
         });
+        let key = dep.key();
         self.dep.set_value(dep);
+        let before = window.and_then(|w| serde_json::from_str::<Value>(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
+            let links = w["links"].as_array()?.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
+            Some((w["id"].as_str()?.to_string(), links))
+        });
+        self.before.set_value(before);
         if let Some(text) = saved {
             self.restore_snapshot(&text);
         }
@@ -317,6 +331,8 @@ impl Desk {
     pub fn page_hidden(&self) {
         let packet = self.persist();
         if let Some(g) = self.group() {
+            let (id, links) = g.identity();
+            browser::session_save(WINDOW_KEY, &json!({"dep": self.deployment_key(), "id": id, "links": links}).to_string());
             g.leave(packet);
         }
     }
@@ -612,7 +628,7 @@ impl Desk {
     fn join_group(&self) {
         let dep = self.dep.get_value();
         let tag = dep.tag();
-        let join = Join { dep: dep.key(), ticket: self.ticket.try_update_value(Option::take).flatten() };
+        let join = Join { dep: dep.key(), ticket: self.ticket.try_update_value(Option::take).flatten(), before: self.before.get_value() };
         self.join_group_named(&format!("{}.{tag}", tabs::CHANNEL), &format!("{}.{tag}", tabs::LOCK), join);
     }
 

@@ -61,6 +61,8 @@ pub enum Role {
 pub struct Join {
     pub dep: String,
     pub ticket: Option<String>,
+    /// The same window before a reload: its id and the windows it was linked to (see [`Group::identity`]).
+    pub before: Option<(String, Vec<String>)>,
 }
 
 /// What the group asks of the desktop (the desk in the app; a recorder in tests).
@@ -176,10 +178,18 @@ impl Group {
     /// Joins the group named `channel` (the lock is `lock`) of the deployment `join.dep`. A pop-out's
     /// `join.ticket` asks the owner that opened it for the phone.
     pub fn join(channel: &str, lock: &str, host: Box<dyn Host>, join: Join) -> Group {
-        let id = format!("{:08x}{:08x}", crate::phone::media::random_u32(), crate::phone::media::random_u32());
+        // A reloaded window keeps its id and links (its peers know it by them).
+        let (id, links) = join
+            .before
+            .clone()
+            .filter(|(id, _)| trust::is_id(id))
+            .unwrap_or_else(|| (format!("{:08x}{:08x}", crate::phone::media::random_u32(), crate::phone::media::random_u32()), Vec::new()));
         let chan = web_sys::BroadcastChannel::new(channel).ok();
         let mut t = Trust::new(&id, &join.dep);
         t.ticket = join.ticket.clone();
+        for l in links.iter().take(trust::MAX_LINKS) {
+            t.link(l);
+        }
         let inner = Rc::new(Inner {
             id,
             lock: lock.to_string(),
@@ -187,7 +197,8 @@ impl Group {
             chan,
             windows: RefCell::new(Vec::new()),
             origin: own_origin(),
-            seq: Cell::new(0),
+            // Messages are told apart by (sender, seq): a reloaded window must not repeat its old numbers.
+            seq: Cell::new(crate::phone::media::random_u32() >> 1),
             seen: RefCell::new(Vec::new()),
             role: Cell::new(Role::Starting),
             trust: RefCell::new(t),
@@ -241,6 +252,11 @@ impl Group {
 
     pub fn id(&self) -> String {
         self.0.id.clone()
+    }
+
+    /// This window's id and links, kept by the page for its reload (ids only, no secrets).
+    pub fn identity(&self) -> (String, Vec<String>) {
+        (self.0.id.clone(), self.0.trust.borrow().links())
     }
 
     pub fn role(&self) -> Role {
@@ -384,6 +400,8 @@ impl Group {
                 seen.remove(0);
             }
         }
+        // A window that said bye and speaks again was reloaded.
+        self.0.gone.borrow_mut().retain(|g| *g != from);
         let trusted = self.0.trust.borrow().trusts(&from, m.framed);
         if trusted {
             // The most recently heard linked window is the heir.

@@ -51,7 +51,7 @@ async fn hostile_window_of_another_deployment_gets_no_state_commands_or_phone() 
     let (a, x) = (Rec::new("a"), Rec::new("x"));
     let ga = owner(&chan, &lock, &a).await;
     // Even on the same channel and lock names, framed by its own host.
-    let gx = Group::join(&chan, &lock, Box::new(x.clone()), Join { dep: FOREIGN.into(), ticket: None });
+    let gx = Group::join(&chan, &lock, Box::new(x.clone()), Join { dep: FOREIGN.into(), ticket: None, before: None });
     gx.set_framed();
     sleep(2_500).await;
     assert!(!x.has("state:") && !x.has("owner:"), "{:?}", x.log.borrow());
@@ -70,7 +70,7 @@ async fn hostile_pop_out_without_ticket_is_not_linked_and_its_ask_waits_for_the_
     let (a, p) = (Rec::new("a"), Rec::new("p"));
     let ga = owner(&chan, &lock, &a).await;
     // `popout=1` from another opener: no ticket, not framed.
-    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None });
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None });
     until("the window is not linked", || p.role.get() == Role::Unlinked).await;
     gp.command(json!({"c": "dial", "number": "+19005550100"}));
     gp.claim();
@@ -90,7 +90,7 @@ async fn the_agent_gives_the_phone_to_a_window_that_asked() {
     let (chan, lock) = names();
     let (a, p) = (Rec::new("a"), Rec::new("p"));
     let ga = owner(&chan, &lock, &a).await;
-    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None });
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None });
     until("the window is not linked", || p.role.get() == Role::Unlinked).await;
     gp.claim();
     until("the owner shows the question", || a.has("asking:1")).await;
@@ -108,7 +108,7 @@ async fn hostile_pop_out_with_a_ticket_the_owner_did_not_issue_is_refused() {
     let (a, p) = (Rec::new("a"), Rec::new("p"));
     let ga = owner(&chan, &lock, &a).await;
     ga.issue_ticket(&trust::new_ticket([1; 32]));
-    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: Some(trust::new_ticket([2; 32])) });
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: Some(trust::new_ticket([2; 32])), before: None });
     until("refused", || p.has("refused")).await;
     sleep(1_500).await;
     assert!(!a.has("gave") && !p.has("owner:") && !p.has("state:"), "{:?} {:?}", a.log.borrow(), p.log.borrow());
@@ -210,7 +210,7 @@ async fn hostile_window_not_linked_never_inherits_the_phone() {
     let (chan, lock) = names();
     let (a, u) = (Rec::new("a"), Rec::new("u"));
     let ga = owner(&chan, &lock, &a).await;
-    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None });
+    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None });
     until("u is not linked", || u.role.get() == Role::Unlinked).await;
     // The owner's window closes with calls and sign-ins.
     ga.leave(Some(json!({"sip": {"password": "s3cret"}})));
@@ -227,7 +227,7 @@ async fn hostile_bye_carries_no_secret_and_the_packet_goes_to_one_linked_window(
     let ga = owner(&chan, &lock, &a).await;
     let gb = join(&chan, &lock, &b);
     until("b is a remote view", || b.role.get() == Role::Remote).await;
-    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None });
+    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None });
     until("u is not linked", || u.role.get() == Role::Unlinked).await;
     let (_c, heard) = eavesdrop(&chan);
     ga.leave(Some(json!({"sip": {"password": "s3cret"}})));
@@ -258,7 +258,7 @@ async fn hostile_window_not_linked_says_so_and_its_buttons_act_on_nothing() {
     let ga = owner(&chan, &lock, &a).await;
     let o = Owner::new();
     let d = desk_in(&o);
-    o.with(|| d.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None }));
+    o.with(|| d.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None }));
     until("the desk is not linked", || d.role.get_untracked() == Role::Unlinked).await;
     assert_eq!(d.dial("+1 415 555 0100", None), None);
     assert_eq!(d.notice.get_untracked().as_deref(), Some(agent_desktop::strings::NOT_LINKED));
@@ -369,4 +369,25 @@ async fn a_token_goes_to_its_own_instance() {
     restore();
     assert!(!matches!(r, Err(RestError::WrongInstance(_))));
     assert!(n >= 1, "the request was made");
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_window_reloaded_while_the_pop_out_has_the_phone_stays_linked() {
+    let (chan, lock) = names();
+    let (a, p, a2) = (Rec::new("a"), Rec::new("p"), Rec::new("a2"));
+    let ga = owner(&chan, &lock, &a).await;
+    let gp = join_pop_out(&chan, &lock, &p, &ga);
+    until("the pop-out has the phone", || p.role.get() == Role::Owner).await;
+    until("a is a remote view", || a.role.get() == Role::Remote).await;
+    // The frame reloads (before its new handshake is answered): same id and links from its tab.
+    let before = ga.identity();
+    assert!(before.1.contains(&gp.id()));
+    ga.leave(None);
+    let g2 = Group::join(&chan, &lock, Box::new(a2.clone()), Join { dep: DEP.into(), ticket: None, before: Some(before) });
+    until("the reloaded frame is a remote view again", || a2.has("state:{\"owner\":\"p\"}")).await;
+    assert_eq!(a2.role.get(), Role::Remote);
+    g2.command(json!({"c": "mute"}));
+    until("the pop-out runs its command", || p.has("cmd:{\"c\":\"mute\"")).await;
+    g2.leave(None);
+    gp.leave(None);
 }
