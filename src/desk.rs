@@ -575,8 +575,8 @@ impl Desk {
         // A one-time ticket in the fragment (never sent to a server, never stored): it proves to this window
         // that the new one is the pop-out it opened.
         let mut random = [0u8; 32];
-        if let Some(c) = w.crypto().ok() {
-            let _ = c.get_random_values_with_u8_array(&mut random);
+        if w.crypto().and_then(|c| c.get_random_values_with_u8_array(&mut random).map(|_| ())).is_err() {
+            return;
         }
         let ticket = trust::new_ticket(random);
         let url = format!("{}#pop={ticket}", Self::asset_url(&format!("?{}", query.join("&"))));
