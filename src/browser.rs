@@ -8,6 +8,22 @@ pub fn query_string() -> String {
     web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
 }
 
+/// Takes a pop-out's one-time ticket out of the address (`#pop=...`): the fragment is removed from the
+/// address and the history at once, whatever it holds.
+pub fn take_fragment_ticket() -> Option<String> {
+    let w = web_sys::window()?;
+    let hash = w.location().hash().ok()?;
+    if !hash.starts_with("#pop=") {
+        return None;
+    }
+    let href = w.location().href().ok()?;
+    let bare = href.split('#').next().unwrap_or("").to_string();
+    if let Ok(h) = w.history() {
+        let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&bare));
+    }
+    crate::trust::ticket_in_fragment(&hash)
+}
+
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }

@@ -19,7 +19,8 @@ use crate::servicenow::outbox::Outbox;
 use crate::servicenow::screen_pop::Decision;
 use crate::servicenow::service::{self, SnState};
 use crate::strings as t;
-use crate::tabs::{self, Group, Role};
+use crate::tabs::{self, Group, Join, Role};
+use crate::trust;
 use leptos::prelude::*;
 use std::cell::RefCell;
 use serde_json::{json, Value};
@@ -83,11 +84,16 @@ fn save_json<T: serde::Serialize>(key: &str, v: &T) {
 }
 
 /// sessionStorage key of the state saved when the page goes away (reload, ServiceNow navigation): the
-/// calls and, while signed in, the SIP sign-in, so the desktop can take its calls back. It is read and
-/// removed as soon as the desktop starts again (sessionStorage belongs to this tab only).
+/// calls and, while signed in, the SIP sign-in and the ServiceNow token, so the desktop can take its calls
+/// back. It is removed as soon as the desktop starts again, before anything else; it is used only by the
+/// same deployment, and its secrets only within [`trust::SECRET_TTL_MS`] (sessionStorage belongs to this
+/// tab only, but browsers keep it for "reopen closed tab").
 pub const SNAPSHOT_KEY: &str = "agent-desktop.snapshot";
 /// A saved state older than this is not used to take calls back.
-pub const SNAPSHOT_TTL_MS: f64 = 60_000.0;
+pub const SNAPSHOT_TTL_MS: f64 = trust::SECRET_TTL_MS;
+/// sessionStorage key of this window's id in the group and the ids it is linked to (no secrets), written
+/// when the page goes away and removed at the next start: a reloaded window stays linked.
+pub const WINDOW_KEY: &str = "agent-desktop.window";
 
 thread_local! {
     /// The pop-out this frame opened (to focus it again instead of reloading it).
@@ -158,6 +164,17 @@ pub struct Desk {
     pub show_help: RwSignal<bool>,
     /// Whether this instance owns the phone, or shows the phone of another tab (a remote view).
     pub role: RwSignal<Role>,
+    /// Windows that are not linked ask the agent for the phone (the owner shows the question).
+    pub asking: RwSignal<usize>,
+    /// This window is one of the agent's own: framed by the instance (handshake answered) or linked to
+    /// such a window. Until then the topDomain is not trusted as the ServiceNow instance.
+    pub member: RwSignal<bool>,
+    /// This deployment's key (instance, topDomain, settings file), fixed once the settings are read.
+    dep: StoredValue<trust::Deployment>,
+    /// A pop-out's one-time ticket, taken from the address's fragment at start.
+    ticket: StoredValue<Option<String>>,
+    /// This window's group id and links before a reload (same deployment only).
+    before: StoredValue<Option<(String, Vec<String>)>>,
     /// A remote view: wrap-ups it finished (sent to the owner), not to be shown again.
     submitted: StoredValue<Vec<String>>,
     /// The state saved before a reload, until the desk knows whether it owns the phone.
@@ -214,6 +231,11 @@ impl Desk {
             extra_directory: RwSignal::new(Vec::new()),
             show_help: RwSignal::new(false),
             role: RwSignal::new(Role::Starting),
+            asking: RwSignal::new(0),
+            member: RwSignal::new(false),
+            dep: StoredValue::new(Default::default()),
+            ticket: StoredValue::new(None),
+            before: StoredValue::new(None),
             submitted: StoredValue::new(Vec::new()),
             saved: StoredValue::new(None),
             group: StoredValue::new_local(None),
@@ -245,6 +267,12 @@ impl Desk {
 
     /// Loads the settings: URL query, then the config file it names (config.json by default).
     pub async fn load_settings(&self) {
+        // The saved state is erased before anything else, whatever happens next.
+        let saved = browser::session_load(SNAPSHOT_KEY);
+        browser::session_remove(SNAPSHOT_KEY);
+        let window = browser::session_load(WINDOW_KEY);
+        browser::session_remove(WINDOW_KEY);
+        crate::servicenow::auth::forget_token();
         let query = browser::query_string();
         let (params, _) = config::parse_query(&query);
         let path = params.config.unwrap_or_else(|| "config.json".to_string());
@@ -266,11 +294,27 @@ impl Desk {
             }
         });
         self.re_resolve();
-        self.restore_snapshot();
+        let dep = self.settings.with_untracked(|s| trust::Deployment {
+            instance: s.servicenow.instance.as_ref().map(|i| i.origin()),
+            top_domain: s.top_domain.as_ref().map(|t| t.origin()),
+            config: s.config_path.clone(),
+        });
+        let key = dep.key();
+        self.dep.set_value(dep);
+        let before = window.and_then(|w| serde_json::from_str::<Value>(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
+            let links = w["links"].as_array()?.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
+            Some((w["id"].as_str()?.to_string(), links))
+        });
+        self.before.set_value(before);
+        if let Some(text) = saved {
+            self.restore_snapshot(&text);
+        }
     }
 
     /// Starts everything after the settings are known: OpenFrame (when framed with a topDomain) and the line.
     pub async fn start(&self) {
+        // A pop-out's ticket leaves the address at once (it is good for one use).
+        self.ticket.set_value(browser::take_fragment_ticket());
         self.load_settings().await;
         self.start_openframe();
         self.start_line();
@@ -296,6 +340,8 @@ impl Desk {
     pub fn page_hidden(&self) {
         let packet = self.persist();
         if let Some(g) = self.group() {
+            let (id, links) = g.identity();
+            browser::session_save(WINDOW_KEY, &json!({"dep": self.deployment_key(), "id": id, "links": links}).to_string());
             g.leave(packet);
         }
     }
@@ -385,7 +431,7 @@ impl Desk {
                 _ => None,
             };
             if let (Some(v), Some(g)) = (relay, self.group()) {
-                g.send("of", None, v);
+                g.relay(v);
             }
         }
         if let Err(e) = bridge::publish(msg) {
@@ -399,6 +445,13 @@ impl Desk {
         match event {
             SessionEvent::Connected { confirmed } => {
                 self.set_problem((!confirmed).then(|| t::HANDSHAKE_UNCONFIRMED.to_string()));
+                if confirmed {
+                    // ServiceNow at exactly the topDomain answered from window.top: one of the agent's own.
+                    self.member.set(true);
+                    if let Some(g) = self.group() {
+                        g.set_framed();
+                    }
+                }
                 self.publish(Outgoing::SetIcons(self.header_icons()));
                 self.last_presence.set_value(String::new());
                 self.last_header.set_value(Default::default());
@@ -528,10 +581,18 @@ impl Desk {
             .map(str::to_string)
             .chain(["popout=1".to_string()])
             .collect();
-        let url = Self::asset_url(&format!("?{}", query.join("&")));
+        // A one-time ticket in the fragment (never sent to a server, never stored): it proves to this window
+        // that the new one is the pop-out it opened.
+        let mut random = [0u8; 32];
+        if w.crypto().and_then(|c| c.get_random_values_with_u8_array(&mut random).map(|_| ())).is_err() {
+            return;
+        }
+        let ticket = trust::new_ticket(random);
+        let url = format!("{}#pop={ticket}", Self::asset_url(&format!("?{}", query.join("&"))));
         match w.open_with_url_and_target(&url, "agent-desktop").ok().flatten() {
             Some(p) => {
                 if let Some(g) = self.group() {
+                    g.issue_ticket(&ticket);
                     g.link(p.clone());
                 }
                 POPUP.with(|s| *s.borrow_mut() = Some(p));
@@ -544,13 +605,18 @@ impl Desk {
 
     /// True when this instance runs the phone (or no other instance does yet).
     pub fn is_owner(&self) -> bool {
-        self.role.get_untracked() != Role::Remote
+        matches!(self.role.get_untracked(), Role::Owner | Role::Starting)
     }
 
-    /// A remote view sends the intent to the owner instead of doing it; true when it did.
+    /// A remote view sends the intent to the owner instead of doing it; true when it did. A window that
+    /// is not linked does nothing, and says so.
     fn relay(&self, cmd: Value) -> bool {
         if self.is_owner() {
             return false;
+        }
+        if self.role.get_untracked() == Role::Unlinked {
+            self.notice.set(Some(t::NOT_LINKED.into()));
+            return true;
         }
         if let Some(g) = self.group() {
             g.command(cmd);
@@ -566,15 +632,21 @@ impl Desk {
         self.group.try_get_value().flatten()
     }
 
-    /// Joins the group of this desktop's instances (a pop-out asks for the phone at once).
+    /// Joins the group of this deployment's instances (a pop-out with its ticket asks for the phone at
+    /// once; `popout=1` alone does nothing).
     fn join_group(&self) {
-        let wants = browser::query_string().contains("popout=1");
-        self.join_group_named(tabs::CHANNEL, tabs::LOCK, wants);
+        let dep = self.dep.get_value();
+        let tag = dep.tag();
+        let join = Join { dep: dep.key(), ticket: self.ticket.try_update_value(Option::take).flatten(), before: self.before.get_value() };
+        self.join_group_named(&format!("{}.{tag}", tabs::CHANNEL), &format!("{}.{tag}", tabs::LOCK), join);
     }
 
     /// Joins the group `channel` / `lock` (tests use their own names).
-    pub fn join_group_named(&self, channel: &str, lock: &str, wants: bool) {
-        let g = Group::join(channel, lock, Box::new(DeskHost(*self)), wants);
+    pub fn join_group_named(&self, channel: &str, lock: &str, join: Join) {
+        let g = Group::join(channel, lock, Box::new(DeskHost(*self)), join);
+        if self.member.get_untracked() {
+            g.set_framed();
+        }
         if let Some(opener) = web_sys::window().and_then(|w| w.opener().ok()).filter(|o| !o.is_null()) {
             // The opener is another window (another realm): `instanceof Window` would be false.
             use wasm_bindgen::JsCast;
@@ -597,10 +669,28 @@ impl Desk {
         });
     }
 
-    /// "Use the phone here": asks the owner to hand the phone over.
+    /// "Use the phone here": asks the owner to hand the phone over (a window that is not linked asks the
+    /// agent there).
     pub fn claim_phone(&self) {
         if let Some(g) = self.group() {
             g.claim();
+            if self.role.get_untracked() == Role::Unlinked {
+                self.notice.set(Some(t::ASKED_OWNER.into()));
+            }
+        }
+    }
+
+    /// The owner: the agent gives the phone to the window that asked for it.
+    pub fn allow_ask(&self) {
+        if let Some(g) = self.group() {
+            g.allow();
+        }
+    }
+
+    /// The owner: the agent refuses the windows that asked for the phone.
+    pub fn refuse_ask(&self) {
+        if let Some(g) = self.group() {
+            g.refuse();
         }
     }
 
@@ -763,7 +853,11 @@ impl Desk {
 
     fn on_role(&self, role: Role) {
         self.role.set(role);
-        if role == Role::Remote {
+        if role == Role::Unlinked {
+            // Nothing of another window's phone is shown or kept here.
+            self.calls.set(Vec::new());
+        }
+        if matches!(role, Role::Remote | Role::Unlinked) {
             // The owner keeps the wrap-ups and the outbox; this view shows the owner's state.
             self.saved.set_value(None);
             self.wrapups.set(Vec::new());
@@ -927,16 +1021,28 @@ impl Desk {
             return None;
         }
         let p = self.packet(false);
-        browser::session_save(SNAPSHOT_KEY, &p.to_string());
+        let mut sealed = p.clone();
+        trust::seal_snapshot(&mut sealed, &self.dep.get_value().key(), now_ms());
+        browser::session_save(SNAPSHOT_KEY, &sealed.to_string());
         Some(p)
     }
 
-    /// Reads (and removes) the state saved before a reload: the agent state and calls are shown at once;
-    /// the calls are taken back once this instance owns the phone.
-    fn restore_snapshot(&self) {
-        let Some(text) = browser::session_load(SNAPSHOT_KEY) else { return };
-        browser::session_remove(SNAPSHOT_KEY);
-        let Ok(v) = serde_json::from_str::<Value>(&text) else { return };
+    /// The state read back after a reload, as kept until this window knows whether it owns the phone
+    /// (diagnostics and tests: secrets only while fresh, nothing of another deployment).
+    pub fn saved_snapshot(&self) -> Option<Value> {
+        self.saved.get_value()
+    }
+
+    /// This window's deployment key (see crate::trust).
+    pub fn deployment_key(&self) -> String {
+        self.dep.with_value(|d| d.key())
+    }
+
+    /// Reads the state saved before a reload (already removed from storage): only a snapshot of this
+    /// deployment, its secrets only when fresh. The agent state and calls are shown at once; the calls are
+    /// taken back once this instance owns the phone.
+    fn restore_snapshot(&self, text: &str) {
+        let Some(v) = trust::open_snapshot(text, &self.dep.get_value().key(), now_ms()) else { return };
         if let Some(s) = v.get("agentState").and_then(Value::as_str).and_then(AgentState::from_key) {
             self.agent_state.set(s);
         }
@@ -1090,7 +1196,12 @@ impl Desk {
             }
         };
         let number = normalized.as_str();
-        // A remote view: the owner places the call (Some(0): sent there; real calls have ids from 1).
+        // A remote view: the owner places the call (Some(0): sent there; real calls have ids from 1). A
+        // window that is not linked places nothing.
+        if self.role.get_untracked() == Role::Unlinked {
+            self.notice.set(Some(t::NOT_LINKED.into()));
+            return None;
+        }
         if !self.is_owner() && self.relay(json!({"c": "dial", "number": number, "record": record_text(record.as_ref())})) {
             return Some(0);
         }
@@ -1769,6 +1880,15 @@ impl tabs::Host for DeskHost {
     }
     fn on_role(&self, role: Role) {
         self.0.on_role(role)
+    }
+    fn on_asking(&self, waiting: usize) {
+        self.0.asking.set(waiting);
+    }
+    fn on_member(&self) {
+        self.0.member.set(true);
+    }
+    fn on_refused(&self) {
+        self.0.notice.set(Some(t::NOT_LINKED.into()));
     }
 }
 

@@ -12,6 +12,7 @@ pub mod phone;
 pub mod servicenow;
 pub mod strings;
 pub mod tabs;
+pub mod trust;
 pub mod ui;
 
 /// Entry point used by `main.rs`: mounts the app on the page body.

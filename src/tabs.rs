@@ -1,30 +1,39 @@
 //! One owner of the phone across the desktop's tabs and frames.
 //!
-//! Every instance of the desktop (the frame inside ServiceNow, a popped-out tab, a second tab) joins a
-//! group. Exactly one instance, the owner, runs the phone (SIP registration, calls, audio); the others are
-//! remote views: they show the owner's state and send it commands.
+//! Every instance of the desktop (the frame inside ServiceNow, a popped-out tab, a second tab) joins the
+//! group of its deployment. Exactly one instance, the owner, runs the phone (SIP registration, calls,
+//! audio); the others are remote views: they show the owner's state and send it commands.
 //!
-//! - Election: the Web Locks API (`navigator.locks`, lock [`LOCK`]). The holder of the lock may own the phone;
-//!   the others wait in the lock's queue, so closing the owner hands the phone to the next instance.
+//! - Who takes part: only windows of the same deployment (the channel and lock names carry its tag, every
+//!   message its key) that are linked to each other ([`crate::trust`]: both framed by the instance, a
+//!   pop-out with the owner's one-time ticket, a hand-over between them, or the agent's choice in the
+//!   owner). A window linked to nobody is [`Role::Unlinked`]: it does not queue for the lock, its buttons
+//!   act on nothing, and its "Use the phone here" asks the agent in the owner.
+//! - Election: the Web Locks API (`navigator.locks`, lock [`LOCK`]). The holder of the lock may own the
+//!   phone; linked windows wait in the lock's queue. A window not linked asks for the lock only if it is
+//!   free (`ifAvailable`): the first window of the agent has the phone; a later one does not inherit it.
 //! - Messages: a `BroadcastChannel` ([`CHANNEL`]), plus `postMessage` to our own origin between a frame and
 //!   the tab it popped out (they can sit in different storage partitions, where neither the channel nor
 //!   the lock reaches across). A lock holder that still hears another owner (a different partition) waits
 //!   until that owner is gone. Without Web Locks, an instance acts as the lock holder and the same rule,
 //!   plus a tie-break on the instance id, keeps a single owner.
-//! - Handover: an instance that wants the phone (a pop-out, "Use the phone here") sends `claim`; the owner
-//!   lets go of its line without hanging up and sends `handover` with a packet (sign-in, calls and the
-//!   dialog names to take them over); the claimer steals the lock and takes the calls over. An owner that
-//!   goes away sends `bye` with the same packet for whoever gets the lock next.
+//! - Handover: a linked instance that wants the phone sends `claim` (a pop-out: with the proof of its
+//!   ticket); the owner lets go of its line without hanging up and sends `handover`, addressed to that one
+//!   window, with a packet (sign-in, calls and the dialog names to take them over); the claimer steals
+//!   the lock and takes the calls over. An owner that goes away hands the packet to one linked window
+//!   (the heir) and says `bye` (without secrets) to the others.
 //!
 //! Only messages from our own origin are read (a `BroadcastChannel` is same-origin by construction; window
-//! messages are checked), and they are parsed as JSON, never inserted as HTML.
+//! messages are checked), parsed strictly ([`crate::trust::parse`]), never inserted as HTML.
 
-use serde_json::{json, Value};
+use crate::trust::{self, Admit, Kind, Msg, Trust};
+use serde_json::Value;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// The channel and lock names; the desktop adds its deployment's tag ([`crate::trust::Deployment::tag`]).
 pub const CHANNEL: &str = "agent-desktop";
 pub const LOCK: &str = "agent-desktop.phone";
 /// An owner that cannot hold our lock (another storage partition, or no Web Locks) and has not been heard
@@ -34,10 +43,8 @@ pub const LOCK: &str = "agent-desktop.phone";
 pub const OWNER_SILENT_MS: f64 = 75_000.0;
 /// The owner's state goes out at least this often (it doubles as its heartbeat).
 pub const BEAT_MS: i32 = 1_000;
-/// A packet left by an owner that went away is used only this soon after.
+/// A packet handed over is used only this soon after.
 pub const PACKET_TTL_MS: f64 = 15_000.0;
-/// Marks our messages among other window messages.
-const MARK: &str = "{\"ad\":1,";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -45,6 +52,17 @@ pub enum Role {
     Starting,
     Owner,
     Remote,
+    /// Another window has the phone and this one is not linked to it: nothing is shown or sent.
+    Unlinked,
+}
+
+/// How an instance joins: its deployment key and, for a pop-out, the ticket from its address.
+#[derive(Clone, Debug, Default)]
+pub struct Join {
+    pub dep: String,
+    pub ticket: Option<String>,
+    /// The same window before a reload: its id and the windows it was linked to (see [`Group::identity`]).
+    pub before: Option<(String, Vec<String>)>,
 }
 
 /// What the group asks of the desktop (the desk in the app; a recorder in tests).
@@ -64,6 +82,12 @@ pub trait Host {
     fn on_relay(&self, msg: Value);
     /// The role changed.
     fn on_role(&self, role: Role);
+    /// The owner: windows that are not linked ask the agent for the phone (how many are waiting).
+    fn on_asking(&self, _waiting: usize) {}
+    /// This window is linked to one of the agent's windows (or framed by the instance).
+    fn on_member(&self) {}
+    /// The owner refused this window's ticket or ask.
+    fn on_refused(&self) {}
 }
 
 struct Inner {
@@ -77,22 +101,37 @@ struct Inner {
     seq: Cell<u32>,
     seen: RefCell<Vec<(String, u32)>>,
     role: Cell<Role>,
+    trust: RefCell<Trust>,
     holds_lock: Cell<bool>,
+    /// Which of this instance's lock requests holds the lock (a steal of our own queued grant must not
+    /// count as losing it).
+    lock_gen: Cell<u32>,
+    lock_reqs: Cell<u32>,
+    /// A request for the lock is queued (or held).
+    queued: Cell<bool>,
+    /// The lock was held by another window when this one asked for it if free.
+    lock_busy: Cell<bool>,
     /// Resolves the promise the held lock waits on (lets go of it).
     release: RefCell<Option<js_sys::Function>>,
-    /// The other owner last heard, and when.
+    /// The other owner last heard (linked or not), and when.
     owner: RefCell<Option<(String, f64)>>,
+    /// Whether that owner is linked to this window.
+    owner_linked: Cell<bool>,
+    /// Windows that said they left (never the heir).
+    gone: RefCell<Vec<String>>,
     /// Instances heard on our channel: they share our storage partition, so our lock.
     on_channel: RefCell<Vec<String>>,
     /// When the lock was last granted.
     granted_at: Cell<f64>,
+    /// When an owner last said `bye` (its heir may be about to take the lock).
+    owner_left_at: Cell<f64>,
     /// When this instance last sent its state.
     state_sent: Cell<f64>,
-    /// A packet from an owner that left, with when it came.
+    /// A packet handed to this instance while it waits for the lock, with when it came.
     orphan: RefCell<Option<(Value, f64)>>,
     /// Claims not answered yet (the owner was busy): the claimer's id.
     pending_claim: RefCell<Option<String>>,
-    /// This instance wants the phone (a pop-out) once it hears the owner.
+    /// This instance wants the phone (a pop-out with a ticket) once the owner welcomes it.
     wants: Cell<bool>,
     closed: Cell<bool>,
     started: f64,
@@ -115,7 +154,7 @@ fn own_origin() -> String {
 /// True for a window message that belongs to the group (our origin and our mark): the OpenFrame bridge
 /// leaves these alone.
 pub fn is_group_message(ev: &web_sys::MessageEvent) -> bool {
-    ev.origin() == own_origin() && ev.data().as_string().map(|d| d.starts_with(MARK)).unwrap_or(false)
+    ev.origin() == own_origin() && ev.data().as_string().map(|d| d.starts_with(trust::MARK)).unwrap_or(false)
 }
 
 fn locks() -> Option<JsValue> {
@@ -124,12 +163,33 @@ fn locks() -> Option<JsValue> {
     (!l.is_undefined() && !l.is_null()).then_some(l)
 }
 
+/// How a lock is asked for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// Only if nobody holds it (a window not linked to anyone).
+    IfFree,
+    /// Wait in the queue (a linked window).
+    Queue,
+    /// Take it from the holder (it is being handed over).
+    Steal,
+}
+
 impl Group {
-    /// Joins the group named `channel` (the lock is `lock`). `wants` asks for the phone as soon as the
-    /// owner is heard (the pop-out). `opener` links this window with the one that opened it.
-    pub fn join(channel: &str, lock: &str, host: Box<dyn Host>, wants: bool) -> Group {
-        let id = format!("{:08x}{:08x}", crate::phone::media::random_u32(), crate::phone::media::random_u32());
+    /// Joins the group named `channel` (the lock is `lock`) of the deployment `join.dep`. A pop-out's
+    /// `join.ticket` asks the owner that opened it for the phone.
+    pub fn join(channel: &str, lock: &str, host: Box<dyn Host>, join: Join) -> Group {
+        // A reloaded window keeps its id and links (its peers know it by them).
+        let (id, links) = join
+            .before
+            .clone()
+            .filter(|(id, _)| trust::is_id(id))
+            .unwrap_or_else(|| (format!("{:08x}{:08x}", crate::phone::media::random_u32(), crate::phone::media::random_u32()), Vec::new()));
         let chan = web_sys::BroadcastChannel::new(channel).ok();
+        let mut t = Trust::new(&id, &join.dep);
+        t.ticket = join.ticket.clone();
+        for l in links.iter().take(trust::MAX_LINKS) {
+            t.link(l);
+        }
         let inner = Rc::new(Inner {
             id,
             lock: lock.to_string(),
@@ -137,18 +197,27 @@ impl Group {
             chan,
             windows: RefCell::new(Vec::new()),
             origin: own_origin(),
-            seq: Cell::new(0),
+            // Messages are told apart by (sender, seq): a reloaded window must not repeat its old numbers.
+            seq: Cell::new(crate::phone::media::random_u32() >> 1),
             seen: RefCell::new(Vec::new()),
             role: Cell::new(Role::Starting),
+            trust: RefCell::new(t),
             holds_lock: Cell::new(false),
+            lock_gen: Cell::new(0),
+            lock_reqs: Cell::new(0),
+            queued: Cell::new(false),
+            lock_busy: Cell::new(false),
             release: RefCell::new(None),
             owner: RefCell::new(None),
+            owner_linked: Cell::new(false),
+            gone: RefCell::new(Vec::new()),
             on_channel: RefCell::new(Vec::new()),
             granted_at: Cell::new(0.0),
+            owner_left_at: Cell::new(0.0),
             state_sent: Cell::new(0.0),
             orphan: RefCell::new(None),
             pending_claim: RefCell::new(None),
-            wants: Cell::new(wants),
+            wants: Cell::new(join.ticket.is_some()),
             closed: Cell::new(false),
             started: now(),
             timer: Cell::new(-1),
@@ -156,8 +225,9 @@ impl Group {
         });
         let g = Group(inner);
         g.listen();
-        g.send("hello", None, Value::Null);
-        g.request_lock(false);
+        g.send(Kind::Hello, None);
+        g.send_claim();
+        g.request_lock(Ask::IfFree);
         let weak = Rc::downgrade(&g.0);
         let tick = Closure::<dyn FnMut()>::new(move || {
             if let Some(i) = weak.upgrade() {
@@ -184,13 +254,45 @@ impl Group {
         self.0.id.clone()
     }
 
+    /// This window's id and links, kept by the page for its reload (ids only, no secrets).
+    pub fn identity(&self) -> (String, Vec<String>) {
+        (self.0.id.clone(), self.0.trust.borrow().links())
+    }
+
     pub fn role(&self) -> Role {
         self.0.role.get()
     }
 
-    /// Links a window (the pop-out this frame opened, or the frame that opened this tab).
+    /// Links a window (the pop-out this frame opened, or the frame that opened this tab) for messages.
+    /// (Trust comes from [`crate::trust`], not from this.)
     pub fn link(&self, w: web_sys::Window) {
         self.0.windows.borrow_mut().push(w);
+        // A pop-out's first claim may have gone out before its opener was linked.
+        self.send_claim();
+    }
+
+    /// The owner: a ticket it put in the address of a pop-out it opens.
+    pub fn issue_ticket(&self, ticket: &str) {
+        self.0.trust.borrow_mut().issue(ticket, now());
+    }
+
+    /// This window's OpenFrame handshake with the deployment's topDomain was answered.
+    pub fn set_framed(&self) {
+        if self.0.trust.borrow().framed {
+            return;
+        }
+        self.0.trust.borrow_mut().framed = true;
+        self.0.host.on_member();
+        // Tell the others at once (an owner answers with its state).
+        self.send(Kind::Hello, None);
+        if self.role() == Role::Owner {
+            self.publish_state();
+        }
+    }
+
+    /// True when this window is linked to one of the agent's windows or framed by the instance.
+    pub fn is_member(&self) -> bool {
+        self.0.trust.borrow().is_member()
     }
 
     fn listen(&self) {
@@ -209,7 +311,7 @@ impl Group {
             if ev.origin() != i.origin {
                 return;
             }
-            if let Some(text) = ev.data().as_string().filter(|d| d.starts_with(MARK)) {
+            if let Some(text) = ev.data().as_string().filter(|d| d.starts_with(trust::MARK)) {
                 Group(i).receive(&text, false);
             }
         });
@@ -221,18 +323,20 @@ impl Group {
         c.push(on_window.into_js_value());
     }
 
-    /// Sends a message to the group (`to`: one instance, or all).
-    pub fn send(&self, kind: &str, to: Option<&str>, v: Value) {
+    fn send(&self, kind: Kind, to: Option<&str>) {
         if self.0.closed.get() {
             return;
         }
-        if kind == "state" {
+        if matches!(kind, Kind::State(_)) {
             self.0.state_sent.set(now());
         }
         let seq = self.0.seq.get() + 1;
         self.0.seq.set(seq);
-        // The mark comes first, as written in MARK.
-        let text = format!("{}{}", MARK, &json!({"from": self.0.id, "seq": seq, "k": kind, "to": to, "v": v}).to_string()[1..]);
+        let (dep, framed) = {
+            let t = self.0.trust.borrow();
+            (t.dep.clone(), t.framed)
+        };
+        let text = trust::encode(&Msg { from: self.0.id.clone(), seq, to: to.map(str::to_string), dep, framed, kind });
         if let Some(c) = &self.0.chan {
             let _ = c.post_message(&JsValue::from_str(&text));
         }
@@ -242,20 +346,44 @@ impl Group {
         }
     }
 
-    fn receive(&self, text: &str, on_channel: bool) {
-        let Ok(m) = serde_json::from_str::<Value>(text) else { return };
-        let (Some(from), Some(seq), Some(kind)) = (m["from"].as_str(), m["seq"].as_u64(), m["k"].as_str()) else { return };
-        if from == self.0.id || self.0.closed.get() {
-            return;
+    /// Sends something the owner wants shown in ServiceNow to the linked frame(s).
+    pub fn relay(&self, v: Value) {
+        if self.role() == Role::Owner && v.is_object() {
+            self.send(Kind::Of(v), None);
         }
-        if let Some(to) = m["to"].as_str() {
-            if to != self.0.id {
-                return;
+    }
+
+    /// A pop-out asks for the phone with the proof of its ticket (the ticket itself stays in this window).
+    fn send_claim(&self) {
+        let proof = self.0.trust.borrow().ticket.as_deref().map(|t| trust::ticket_proof(t, "claim"));
+        if let Some(p) = proof {
+            if self.0.wants.get() {
+                self.send(Kind::Claim(Some(p)), None);
             }
         }
-        if on_channel && !self.0.on_channel.borrow().iter().any(|p| p == from) {
+    }
+
+    fn receive(&self, text: &str, on_channel: bool) {
+        let Some(m) = trust::parse(text) else { return };
+        let admit = self.0.trust.borrow().admit(&m);
+        if self.0.closed.get() || admit == Admit::Drop {
+            return;
+        }
+        let from = m.from.clone();
+        let t = now();
+        if admit == Admit::Presence {
+            // Another window of the deployment has the phone, and it is not linked to this one: only its
+            // id is kept (to ask the agent there), nothing of what it says.
+            *self.0.owner.borrow_mut() = Some((from, t));
+            self.0.owner_linked.set(false);
+            if self.role() == Role::Starting && (self.0.lock_busy.get() || locks().is_none()) && t - self.0.started > 1_500.0 {
+                self.set_role(Role::Unlinked);
+            }
+            return;
+        }
+        if on_channel && !self.0.on_channel.borrow().iter().any(|p| *p == from) {
             let mut peers = self.0.on_channel.borrow_mut();
-            peers.push(from.to_string());
+            peers.push(from.clone());
             if peers.len() > 32 {
                 peers.remove(0);
             }
@@ -263,7 +391,7 @@ impl Group {
         // The same message can come by the channel and by the window link.
         {
             let mut seen = self.0.seen.borrow_mut();
-            let key = (from.to_string(), seq as u32);
+            let key = (from.clone(), m.seq);
             if seen.contains(&key) {
                 return;
             }
@@ -272,57 +400,129 @@ impl Group {
                 seen.remove(0);
             }
         }
-        let v = m["v"].clone();
+        // A window that said bye and speaks again was reloaded.
+        self.0.gone.borrow_mut().retain(|g| *g != from);
+        let trusted = self.0.trust.borrow().trusts(&from, m.framed);
+        if trusted {
+            // The most recently heard linked window is the heir.
+            self.link_peer(&from);
+        }
         let host = &self.0.host;
-        match kind {
-            "hello" if self.role() == Role::Owner => self.send("state", None, host.state()),
-            "state" => {
-                *self.0.owner.borrow_mut() = Some((from.to_string(), now()));
+        match m.kind {
+            Kind::Hello if self.role() == Role::Owner && trusted => self.send(Kind::State(host.state()), None),
+            Kind::State(v) => {
+                *self.0.owner.borrow_mut() = Some((from.clone(), t));
+                self.0.owner_linked.set(true);
                 if self.role() == Role::Owner {
                     // Two owners (different partitions, or no Web Locks): the lower id gives way.
-                    if self.0.id.as_str() < from {
-                        self.give(from);
+                    if self.0.id.as_str() < from.as_str() {
+                        self.give(&from);
                     }
                     return;
                 }
                 self.set_role(Role::Remote);
                 host.on_state(v);
-                if self.0.wants.replace(false) {
-                    self.send("claim", Some(from), Value::Null);
+                if !self.0.queued.get() && locks().is_some() {
+                    self.request_lock(Ask::Queue);
                 }
             }
-            "cmd" if self.role() == Role::Owner => host.on_command(v),
-            "of" if self.role() != Role::Owner => host.on_relay(v),
-            "claim" if self.role() == Role::Owner => {
-                if !self.give(from) {
-                    *self.0.pending_claim.borrow_mut() = Some(from.to_string());
+            Kind::Cmd(v) if self.role() == Role::Owner => host.on_command(v),
+            Kind::Of(v) if self.role() != Role::Owner => host.on_relay(v),
+            Kind::Claim(proof) if self.role() == Role::Owner => {
+                if !trusted {
+                    let ok = proof.and_then(|p| self.0.trust.borrow_mut().redeem(&p, t));
+                    match ok {
+                        Some(ticket) => {
+                            self.link_peer(&from);
+                            self.send(Kind::Welcome(trust::ticket_proof(&ticket, "welcome")), Some(&from));
+                        }
+                        None => {
+                            self.send(Kind::Refused, Some(&from));
+                            return;
+                        }
+                    }
+                }
+                if !self.give(&from) {
+                    *self.0.pending_claim.borrow_mut() = Some(from);
+                    // Meanwhile the claimer is a remote view of this owner.
+                    self.send(Kind::State(host.state()), None);
                 }
             }
-            "handover" => {
+            Kind::Ask if self.role() == Role::Owner && !trusted => {
+                let n = {
+                    let mut tr = self.0.trust.borrow_mut();
+                    if !tr.asking.contains(&from) {
+                        tr.asking.push(from.clone());
+                        if tr.asking.len() > 4 {
+                            tr.asking.remove(0);
+                        }
+                    }
+                    tr.asking.len()
+                };
+                host.on_asking(n);
+            }
+            Kind::Welcome(_) => {
+                // The owner that opened this pop-out accepted its ticket.
+                self.0.trust.borrow_mut().ticket = None;
+                self.link_peer(&from);
+            }
+            Kind::Refused => {
+                let mut tr = self.0.trust.borrow_mut();
+                tr.ticket = None;
+                tr.asked = None;
+                drop(tr);
+                self.0.wants.set(false);
+                host.on_refused();
+            }
+            Kind::Handover { packet, links } => {
+                self.link_peer(&from);
+                for l in links {
+                    self.0.trust.borrow_mut().link(&l);
+                }
+                self.0.trust.borrow_mut().asked = None;
                 *self.0.owner.borrow_mut() = None;
-                self.take(Some(v));
+                self.take(Some(packet));
             }
-            "bye" => {
-                let was_owner = self.0.owner.borrow().as_ref().map(|(o, _)| o == from).unwrap_or(false);
+            Kind::Link(id) if trusted => self.0.trust.borrow_mut().link(&id),
+            Kind::Bye => {
+                let was_owner = self.0.owner.borrow().as_ref().map(|(o, _)| *o == from).unwrap_or(false);
                 if was_owner {
                     *self.0.owner.borrow_mut() = None;
+                    self.0.owner_left_at.set(t);
                 }
-                if !v.is_null() {
-                    *self.0.orphan.borrow_mut() = Some((v, now()));
+                self.0.trust.borrow_mut().asking.retain(|a| *a != from);
+                let mut gone = self.0.gone.borrow_mut();
+                gone.push(from);
+                if gone.len() > 32 {
+                    gone.remove(0);
                 }
+                drop(gone);
                 self.consider();
             }
             _ => {}
         }
     }
 
-    /// Hands the phone to `to`; false when the owner cannot let go now.
+    /// Links `id` to this window (or moves it last: the newest link is the heir).
+    fn link_peer(&self, id: &str) {
+        let was = self.is_member();
+        self.0.trust.borrow_mut().link(id);
+        if !was {
+            self.0.host.on_member();
+        }
+    }
+
+    /// Hands the phone to `to` (a linked window); false when the owner cannot let go now.
     fn give(&self, to: &str) -> bool {
         let Some(packet) = self.0.host.hand_over() else { return false };
         *self.0.pending_claim.borrow_mut() = None;
         self.set_role(Role::Remote);
         *self.0.owner.borrow_mut() = Some((to.to_string(), now()));
-        self.send("handover", Some(to), packet);
+        self.0.owner_linked.set(true);
+        let links: Vec<String> = self.0.trust.borrow().links().into_iter().filter(|l| l != to).collect();
+        self.send(Kind::Handover { packet, links }, Some(to));
+        // The windows linked to this one learn that the new owner is one of the agent's.
+        self.send(Kind::Link(to.to_string()), None);
         // The claimer steals the lock; this instance queues for it again then.
         true
     }
@@ -334,7 +534,7 @@ impl Group {
             return;
         }
         *self.0.orphan.borrow_mut() = packet.map(|p| (p, now()));
-        self.request_lock(true);
+        self.request_lock(Ask::Steal);
     }
 
     fn become_owner(&self, packet: Option<Value>) {
@@ -347,7 +547,7 @@ impl Group {
         // The host learns it owns the phone (and what it was before) first, then the role changes.
         self.0.host.become_owner(packet);
         self.set_role(Role::Owner);
-        self.send("state", None, self.0.host.state());
+        self.send(Kind::State(self.0.host.state()), None);
     }
 
     fn set_role(&self, role: Role) {
@@ -356,46 +556,94 @@ impl Group {
         }
     }
 
-    /// Asks for the phone ("Use the phone here").
+    /// Asks for the phone ("Use the phone here"): a linked window claims it; a window that is not linked
+    /// asks the agent in the owner (who may allow it).
     pub fn claim(&self) {
         if self.role() == Role::Owner {
             return;
         }
         let owner = self.0.owner.borrow().as_ref().map(|(o, _)| o.clone());
         match owner {
-            Some(o) => self.send("claim", Some(&o), Value::Null),
+            Some(o) if self.0.owner_linked.get() => self.send(Kind::Claim(None), Some(&o)),
+            Some(o) => {
+                self.0.trust.borrow_mut().asked = Some(o.clone());
+                self.send(Kind::Ask, Some(&o));
+            }
+            None if self.role() == Role::Unlinked => {}
             None => self.take(None),
         }
     }
 
-    /// A remote view's command for the owner.
+    /// The owner: windows waiting for the agent's answer.
+    pub fn asking(&self) -> usize {
+        self.0.trust.borrow().asking.len()
+    }
+
+    /// The owner: the agent allows the window that asked last to have the phone.
+    pub fn allow(&self) {
+        let who = self.0.trust.borrow_mut().asking.pop();
+        self.0.host.on_asking(self.asking());
+        if let Some(w) = who {
+            if self.role() == Role::Owner {
+                self.link_peer(&w);
+                if !self.give(&w) {
+                    *self.0.pending_claim.borrow_mut() = Some(w);
+                }
+            }
+        }
+    }
+
+    /// The owner: the agent refuses every window that asked.
+    pub fn refuse(&self) {
+        let who = std::mem::take(&mut self.0.trust.borrow_mut().asking);
+        self.0.host.on_asking(0);
+        for w in who {
+            self.send(Kind::Refused, Some(&w));
+        }
+    }
+
+    /// A remote view's command for the owner (a window that is not linked sends nothing).
     pub fn command(&self, cmd: Value) {
-        self.send("cmd", None, cmd);
+        if self.role() == Role::Remote && cmd.is_object() {
+            self.send(Kind::Cmd(cmd), None);
+        }
     }
 
     /// The owner's state changed.
     pub fn publish_state(&self) {
         if self.role() == Role::Owner {
-            self.send("state", None, self.0.host.state());
+            self.send(Kind::State(self.0.host.state()), None);
         }
     }
 
     /// The lock holder takes the phone when no other owner is heard.
     fn consider(&self) {
         let holder = self.0.holds_lock.get() || locks().is_none();
-        if !holder || self.role() == Role::Owner || self.0.closed.get() {
+        if !holder || matches!(self.role(), Role::Owner | Role::Unlinked) || self.0.closed.get() {
+            if !holder && self.role() == Role::Starting && self.0.lock_busy.get() && now() - self.0.started > 1_500.0 && !self.0.owner_linked.get() {
+                // The lock is held by a window this one does not hear as linked: it is not linked.
+                self.set_role(Role::Unlinked);
+            }
             return;
         }
         let t = now();
         // With the lock ours, an owner on our channel (same partition) has let go of it: it is gone.
         let owner_on_channel = self.0.owner.borrow().as_ref().map(|(o, _)| self.0.on_channel.borrow().contains(o)).unwrap_or(false);
         let shares_lock = self.0.holds_lock.get() && owner_on_channel;
-        // Its `bye` (with the calls) may arrive just after the lock: give it a moment.
+        // The owner's heir may be about to take the lock with the calls: give it a moment.
         let heard = self.0.owner.borrow().is_some();
-        if shares_lock && heard && self.0.orphan.borrow().is_none() && t - self.0.granted_at.get() < 1_000.0 {
+        if shares_lock && heard && t - self.0.granted_at.get() < 1_000.0 {
+            return;
+        }
+        if self.0.orphan.borrow().is_none() && t - self.0.owner_left_at.get() < 1_000.0 {
             return;
         }
         let owner_alive = !shares_lock && self.0.owner.borrow().as_ref().map(|(_, at)| t - at < OWNER_SILENT_MS).unwrap_or(false);
+        // Without Web Locks, an owner this window is not linked to keeps the phone.
+        if owner_alive && !self.0.owner_linked.get() && locks().is_none() {
+            self.set_role(Role::Unlinked);
+            return;
+        }
         // A pop-out waits for the owner that opened it (a few seconds) rather than starting a phone of its own.
         let patience = if self.0.wants.get() { 3_000.0 } else { 250.0 };
         if owner_alive || t - self.0.started < patience {
@@ -410,62 +658,94 @@ impl Group {
             Role::Owner => {
                 let claim = self.0.pending_claim.borrow().clone();
                 if let Some(c) = claim {
-                    self.give(&c);
-                    return;
+                    if self.give(&c) {
+                        return;
+                    }
                 }
                 // A heartbeat only when no state went out since the last beat (changes are sent at once).
                 if now() - self.0.state_sent.get() >= BEAT_MS as f64 * 0.9 {
-                    self.send("state", None, self.0.host.state());
+                    self.send(Kind::State(self.0.host.state()), None);
                 }
             }
-            _ => self.consider(),
+            _ => {
+                // A pop-out repeats its claim until the owner answers (its first may have come too early).
+                if self.0.wants.get() && self.0.trust.borrow().ticket.is_some() && now() - self.0.started < trust::TICKET_TTL_MS {
+                    self.send_claim();
+                }
+                self.consider()
+            }
         }
     }
 
-    fn request_lock(&self, steal: bool) {
+    fn request_lock(&self, ask: Ask) {
         let Some(locks) = locks() else { return };
         let Ok(request) = js_sys::Reflect::get(&locks, &"request".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) else { return };
+        if ask != Ask::IfFree {
+            self.0.queued.set(true);
+        }
+        let gen = self.0.lock_reqs.get() + 1;
+        self.0.lock_reqs.set(gen);
         let weak = Rc::downgrade(&self.0);
-        let granted = Closure::once_into_js(move |_lock: JsValue| -> js_sys::Promise {
+        let granted = Closure::once_into_js(move |lock: JsValue| -> js_sys::Promise {
+            let Some(i) = weak.upgrade() else { return js_sys::Promise::resolve(&JsValue::NULL) };
+            if i.closed.get() {
+                return js_sys::Promise::resolve(&JsValue::NULL);
+            }
+            if lock.is_null() {
+                // Asked only if free, and another window holds it.
+                i.lock_busy.set(true);
+                Group(i).consider();
+                return js_sys::Promise::resolve(&JsValue::NULL);
+            }
             let mut resolve_fn = None;
             let held = js_sys::Promise::new(&mut |resolve, _| resolve_fn = Some(resolve));
-            if let Some(i) = weak.upgrade() {
-                if i.closed.get() {
-                    return js_sys::Promise::resolve(&JsValue::NULL);
-                }
-                *i.release.borrow_mut() = resolve_fn;
-                i.holds_lock.set(true);
-                i.granted_at.set(now());
-                let g = Group(i);
-                let packet = g.0.orphan.borrow().as_ref().map(|(p, _)| p.clone());
-                if steal && packet.is_some() {
-                    *g.0.orphan.borrow_mut() = None;
-                    g.become_owner(packet);
-                } else {
-                    g.consider();
-                }
+            *i.release.borrow_mut() = resolve_fn;
+            i.holds_lock.set(true);
+            i.lock_gen.set(gen);
+            i.queued.set(true);
+            i.granted_at.set(now());
+            let g = Group(i);
+            let packet = g.0.orphan.borrow().as_ref().map(|(p, _)| p.clone());
+            if ask == Ask::Steal && packet.is_some() {
+                *g.0.orphan.borrow_mut() = None;
+                g.become_owner(packet);
+            } else {
+                g.consider();
             }
             held
         });
         let opts = js_sys::Object::new();
-        if steal {
-            let _ = js_sys::Reflect::set(&opts, &"steal".into(), &JsValue::TRUE);
+        match ask {
+            Ask::Steal => {
+                let _ = js_sys::Reflect::set(&opts, &"steal".into(), &JsValue::TRUE);
+            }
+            Ask::IfFree => {
+                let _ = js_sys::Reflect::set(&opts, &"ifAvailable".into(), &JsValue::TRUE);
+            }
+            Ask::Queue => {}
         }
         let Ok(p) = request.call3(&locks, &JsValue::from_str(&self.0.lock), &opts, &granted) else { return };
         // A stolen lock rejects the holder's request: it queues again (a later handover comes back to it).
         let weak = Rc::downgrade(&self.0);
         let lost = Closure::<dyn FnMut(JsValue)>::new(move |_e: JsValue| {
             if let Some(i) = weak.upgrade() {
+                if i.lock_gen.get() != gen {
+                    // Not the request holding the lock (our own steal took over from it).
+                    return;
+                }
                 i.holds_lock.set(false);
+                i.queued.set(false);
                 *i.release.borrow_mut() = None;
                 if !i.closed.get() {
                     let g = Group(i);
                     if g.role() == Role::Owner {
-                        // Stolen without a handover (should not happen): stop being the owner.
+                        // Stolen without a handover (an heir took it): stop being the owner.
                         g.0.host.hand_over();
                         g.set_role(Role::Remote);
                     }
-                    g.request_lock(false);
+                    if g.is_member() {
+                        g.request_lock(Ask::Queue);
+                    }
                 }
             }
         });
@@ -475,14 +755,22 @@ impl Group {
         lost.forget();
     }
 
-    /// Leaves the group (the page is going away, or a test closes an instance): an owner leaves `packet`
-    /// for the next owner and lets go of the lock.
+    /// Leaves the group (the page is going away, or a test closes an instance): an owner hands `packet`
+    /// to one linked window (its heir, if any is still there), tells the others it left (without
+    /// secrets), and lets go of the lock.
     pub fn leave(&self, packet: Option<Value>) {
         if self.0.closed.get() {
             return;
         }
-        let v = if self.role() == Role::Owner { packet.unwrap_or(Value::Null) } else { Value::Null };
-        self.send("bye", None, v);
+        if self.role() == Role::Owner {
+            let alive: Vec<String> = self.0.trust.borrow().links().into_iter().filter(|l| !self.0.gone.borrow().contains(l)).collect();
+            let heir = self.0.trust.borrow().heir(&alive);
+            if let (Some(h), Some(p)) = (heir, packet.filter(Value::is_object)) {
+                let links: Vec<String> = self.0.trust.borrow().links().into_iter().filter(|l| *l != h).collect();
+                self.send(Kind::Handover { packet: p, links }, Some(&h));
+            }
+        }
+        self.send(Kind::Bye, None);
         self.0.closed.set(true);
         if let Some(w) = web_sys::window() {
             w.clear_interval_with_handle(self.0.timer.get());

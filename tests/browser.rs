@@ -20,6 +20,8 @@ mod panels;
 mod tabs;
 #[path = "browser/bounds.rs"]
 mod bounds;
+#[path = "browser/trust.rs"]
+mod trust;
 
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()

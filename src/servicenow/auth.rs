@@ -1,7 +1,8 @@
 //! Sign-in to ServiceNow: OAuth 2.0 authorization code with PKCE (S256) as a public client, in a popup.
 //! The callback page (public/oauth-callback.html, on the desktop's origin) hands the code back to this
-//! window with postMessage to this origin only; the `state` must match. The token stays in memory (and in
-//! sessionStorage for this tab's reloads), never in localStorage.
+//! window with postMessage to this origin only; the `state` must match. The token stays in memory (and,
+//! for a reload, in the snapshot whose secrets live a minute: see crate::trust), never in localStorage.
+//! It is bound to the instance that issued it: requests carry it only to that origin.
 
 use super::rest::{self, RestError};
 use sha2::{Digest, Sha256};
@@ -10,6 +11,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+/// Where earlier versions kept the token in sessionStorage: removed at start.
 pub const TOKEN_KEY: &str = "agent-desktop.servicenow.token";
 /// Re-authorize this long before the token expires.
 pub const RENEW_BEFORE_MS: f64 = 120_000.0;
@@ -18,6 +20,9 @@ pub const RENEW_BEFORE_MS: f64 = 120_000.0;
 pub struct Token {
     pub access: String,
     pub expires_at: f64,
+    /// The origin of the instance that issued it (the only place it is sent).
+    #[serde(default)]
+    pub instance: String,
 }
 
 fn b64url(bytes: &[u8]) -> String {
@@ -44,11 +49,6 @@ pub fn redirect_uri() -> String {
     let base = href.split(['?', '#']).next().unwrap_or("");
     let dir = base.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     format!("{dir}/oauth-callback.html")
-}
-
-pub fn saved_token(now: f64) -> Option<Token> {
-    let t: Token = serde_json::from_str(&crate::browser::session_load(TOKEN_KEY)?).ok()?;
-    (t.expires_at > now).then_some(t)
 }
 
 pub fn forget_token() {
@@ -138,9 +138,7 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
     })?;
     let access = v["access_token"].as_str().ok_or("ServiceNow returned no access token")?.to_string();
     let expires_in = v["expires_in"].as_f64().unwrap_or(1800.0);
-    let token = Token { access, expires_at: js_sys::Date::now() + expires_in * 1000.0 };
-    crate::browser::session_save(TOKEN_KEY, &serde_json::to_string(&token).unwrap_or_default());
-    Ok(token)
+    Ok(Token { access, expires_at: js_sys::Date::now() + expires_in * 1000.0, instance: instance.to_string() })
 }
 
 /// A one-shot channel built on a JS promise (no executor-specific crate needed).

@@ -18,12 +18,14 @@ pub enum RestError {
     RetryAfter(Option<f64>),
     /// Any other HTTP failure, with ServiceNow's message.
     Status(u16, String),
+    /// Not sent: the request would carry the token to another origin than the instance that issued it.
+    WrongInstance(String),
 }
 
 impl std::fmt::Display for RestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RestError::Blocked(m) | RestError::Network(m) => f.write_str(m),
+            RestError::Blocked(m) | RestError::Network(m) | RestError::WrongInstance(m) => f.write_str(m),
             RestError::Unauthorized => f.write_str("ServiceNow asked for sign-in again"),
             RestError::RetryAfter(_) => f.write_str("ServiceNow asked to wait (rate limit)"),
             RestError::Status(code, m) => write!(f, "ServiceNow answered {code}: {m}"),
@@ -61,14 +63,25 @@ async fn diagnose(url: &str) -> RestError {
     }
 }
 
-/// Performs a request. `path` starts with `/api/...`; `query` pairs are URL-encoded.
-pub async fn request(instance: &str, token: &str, method: &str, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Reply, RestError> {
+/// Performs a request. `path` starts with `/api/...`; `query` pairs are URL-encoded. The token goes only
+/// to the origin that issued it: checked here, on the exact URL about to be fetched, by the pure rule and
+/// by the browser's own URL parser.
+pub async fn request(instance: &str, token: &super::auth::Token, method: &str, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Reply, RestError> {
     let mut url = format!("{instance}{path}");
     if !query.is_empty() {
         let q: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str()))).finish();
         url.push('?');
         url.push_str(&q);
     }
+    let browser_origin = web_sys::Url::new(&url).map(|u| u.origin()).unwrap_or_default();
+    if !crate::trust::token_may_go_to(&token.instance, &url) || crate::trust::origin_of(&token.instance).as_deref() != Some(browser_origin.as_str()) {
+        return Err(RestError::WrongInstance(format!(
+            "The ServiceNow sign-in belongs to {}; it is not sent to {}. Sign in to ServiceNow again.",
+            if token.instance.is_empty() { "another instance" } else { &token.instance },
+            if browser_origin.is_empty() { "that address" } else { &browser_origin }
+        )));
+    }
+    let token = &token.access;
     let w = web_sys::window().ok_or(RestError::Network("no window".into()))?;
     let headers = web_sys::Headers::new().map_err(|_| RestError::Network("headers".into()))?;
     let _ = headers.set("Accept", "application/json");

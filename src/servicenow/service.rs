@@ -35,31 +35,35 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
-fn token() -> Option<String> {
-    TOKEN.with(|t| t.borrow().as_ref().filter(|t| t.expires_at - auth::RENEW_BEFORE_MS > now()).map(|t| t.access.clone()))
+fn token() -> Option<Token> {
+    TOKEN.with(|t| t.borrow().as_ref().filter(|t| t.expires_at - auth::RENEW_BEFORE_MS > now()).cloned())
 }
 
-/// The instance origin and OAuth client (the instance defaults to the OpenFrame topDomain).
+/// The instance origin and OAuth client: `servicenow.instance`, else the topDomain once this window is
+/// one of the agent's own (framed by it, or linked to a window that is): see [`crate::trust::sn_instance`].
 fn instance(desk: &Desk) -> Option<(String, String)> {
+    let vouched = desk.member.get_untracked();
     desk.settings.with_untracked(|s| {
-        let inst = s.servicenow.instance.clone().or(s.top_domain.clone())?;
+        let inst = crate::trust::sn_instance(s.servicenow.instance.as_ref().map(|i| i.origin()).as_deref(), s.top_domain.as_ref().map(|t| t.origin()).as_deref(), vouched)?;
         let client = if s.servicenow.client_id.is_empty() { "agent-desktop".to_string() } else { s.servicenow.client_id.clone() };
-        Some((inst.origin(), client))
+        Some((inst, client))
     })
 }
 
-/// Restores a token saved for this tab and starts the outbox loop.
+/// The instance a token for this desktop may come from, vouched for or not yet (a token handed over
+/// is kept only when it belongs to it; it is sent only once [`instance`] agrees).
+fn expected_instance(desk: &Desk) -> Option<String> {
+    desk.settings.with_untracked(|s| s.servicenow.instance.clone().or(s.top_domain.clone()).map(|i| i.origin()))
+}
+
+/// Starts the outbox loop (the token comes with the phone: a sign-in, a hand-over or a reload's snapshot).
 pub fn start(desk: Desk) {
-    if instance(&desk).is_none() {
+    if expected_instance(&desk).is_none() {
         desk.sn.set(SnState::Off);
         return;
     }
-    match auth::saved_token(now()) {
-        Some(t) => {
-            TOKEN.with(|s| *s.borrow_mut() = Some(t));
-            desk.sn.set(SnState::SignedIn);
-        }
-        None => desk.sn.set(SnState::SignedOut(None)),
+    if TOKEN.with(|t| t.borrow().is_none()) {
+        desk.sn.set(SnState::SignedOut(None));
     }
     desk.outbox.update(|o| o.recover());
     let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || pump(desk));
@@ -70,28 +74,32 @@ pub fn start(desk: Desk) {
     cb.forget();
 }
 
-/// The ServiceNow sign-in as saved in this tab (JSON), handed to the next owner of the phone with the calls.
+/// The ServiceNow sign-in (JSON, with the instance it belongs to), handed to the next owner of the phone
+/// with the calls.
 pub fn token_text() -> Option<String> {
-    TOKEN.with(|t| t.borrow().is_some()).then(|| crate::browser::session_load(auth::TOKEN_KEY)).flatten()
+    TOKEN.with(|t| t.borrow().as_ref().and_then(|t| serde_json::to_string(t).ok()))
 }
 
-/// Takes over a ServiceNow sign-in handed over by the previous owner (when this tab has none).
+/// Takes over a ServiceNow sign-in handed over by the previous owner (when this tab has none): only one
+/// issued by this desktop's instance.
 pub fn adopt_token(desk: Desk, text: &str) {
-    if TOKEN.with(|t| t.borrow().is_some()) {
+    if TOKEN.with(|t| t.borrow().is_some()) || text.len() > 16_384 {
         return;
     }
     let Ok(t) = serde_json::from_str::<Token>(text) else { return };
-    if t.expires_at <= now() {
+    if t.expires_at <= now() || expected_instance(&desk).as_deref() != Some(t.instance.as_str()) {
         return;
     }
-    crate::browser::session_save(auth::TOKEN_KEY, text);
     TOKEN.with(|s| *s.borrow_mut() = Some(t));
     desk.sn.set(SnState::SignedIn);
 }
 
 /// Opens the sign-in popup (must run in a click handler: browsers block popups otherwise).
 pub fn sign_in(desk: Desk) {
-    let Some((inst, client)) = instance(&desk) else { return };
+    // The token comes from the instance this desktop expects and is bound to it; it is sent only once
+    // that instance is vouched for ([`instance`]), so signing in before the handshake is answered is safe.
+    let Some(inst) = expected_instance(&desk) else { return };
+    let client = desk.settings.with_untracked(|s| if s.servicenow.client_id.is_empty() { "agent-desktop".to_string() } else { s.servicenow.client_id.clone() });
     desk.sn.set(SnState::SigningIn);
     leptos::task::spawn_local(async move {
         match auth::sign_in(&inst, &client).await {
@@ -153,6 +161,7 @@ fn pump(desk: Desk) {
                             RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
                             RestError::Status(code, m) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
                             RestError::Status(code, m) => Outcome::Refused(format!("{code} {m}")),
+                            RestError::WrongInstance(m) => Outcome::Refused(m),
                         },
                     };
                     if outcome == Outcome::Unauthorized {
@@ -202,7 +211,7 @@ impl From<RestError> for Write {
 
 /// Whether this call's note is among the record's work notes, read back with their display value (a plain
 /// read of a journal field is always empty; `sys_journal_field` itself is closed to agents' roles).
-async fn note_on_record(inst: &str, tok: &str, table: &str, id: &str, call_id: &str) -> Result<bool, RestError> {
+async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id: &str) -> Result<bool, RestError> {
     let q = [("sysparm_fields", "work_notes".to_string()), ("sysparm_display_value", "true".to_string())];
     let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}/{id}"), &q, None).await?;
     Ok(activity::note_stored(&r.body["result"]["work_notes"], call_id))
@@ -210,7 +219,7 @@ async fn note_on_record(inst: &str, tok: &str, table: &str, id: &str, call_id: &
 
 /// Writes one activity with the configured strategy (its record already checked against the allowlist);
 /// a work note counts only when it is read back.
-async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<(), Write> {
+async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity) -> Result<(), Write> {
     let text = activity::work_note(a);
     let on = match (strategy, target(a)) {
         (ActivityStrategy::VoiceInteraction, _) => {
@@ -242,7 +251,7 @@ async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) 
 }
 
 /// Whether an activity already reached ServiceNow (after an ambiguous failure), by its call id.
-async fn written(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<bool, RestError> {
+async fn written(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity) -> Result<bool, RestError> {
     let (table, q) = match (strategy, target(a)) {
         (ActivityStrategy::WorkNotes, Some((table, id))) => return note_on_record(inst, tok, &table, &id, &a.call_id).await,
         (ActivityStrategy::PhoneLog, _) => ("sn_openframe_phone_log", Query::new().and("call_id", Op::Eq, &a.call_id)),
@@ -322,7 +331,12 @@ pub const PAGE: usize = 25;
 
 /// One page of a directory search; page 0 replaces the results, later pages append to them.
 pub fn search_page(desk: Desk, text: String, page: usize) {
-    let Some((inst, _)) = instance(&desk) else { return };
+    let Some((inst, _)) = instance(&desk) else {
+        if expected_instance(&desk).is_some() && token().is_some() {
+            desk.notice.set(Some(crate::strings::SN_NOT_VOUCHED.into()));
+        }
+        return;
+    };
     let Some(tok) = token() else { return };
     if text.trim().chars().count() < 2 {
         desk.extra_directory.set(Vec::new());
@@ -369,7 +383,7 @@ pub fn search_page(desk: Desk, text: String, page: usize) {
 
 /// Finds a case by its number (for the wrap-up's "record" field); the error says why not.
 pub async fn find_case(desk: Desk, number: String) -> Result<RecordRef, String> {
-    let (inst, _) = instance(&desk).ok_or_else(|| crate::strings::SN_OFF.to_string())?;
+    let (inst, _) = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED } else { crate::strings::SN_OFF }.to_string())?;
     let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST.to_string())?;
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
     let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_fields", "sys_id,number".into()), ("sysparm_limit", "1".into())], None)

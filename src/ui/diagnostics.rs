@@ -45,6 +45,7 @@ pub fn DiagnosticsPanel() -> impl IntoView {
                 crate::tabs::Role::Owner => t::PHONE_HERE.to_string(),
                 crate::tabs::Role::Remote => t::PHONE_ELSEWHERE.to_string(),
                 crate::tabs::Role::Starting => t::PHONE_LOOKING.to_string(),
+                crate::tabs::Role::Unlinked => t::PHONE_NOT_LINKED.to_string(),
             }))}
             {row("State", "of-phase", Box::new(phase))}
             {row("topDomain", "of-top", Box::new(move || snap().and_then(|s| s.top_domain).unwrap_or_else(|| "—".into())))}

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 #[component]
 pub fn Notices() -> impl IntoView {
     let desk = use_desk();
+    let unlinked = move || desk.role.get() == crate::tabs::Role::Unlinked;
     let has_errors = move || desk.errors.with(|e| !e.is_empty());
     let hidden_standalone = RwSignal::new(false);
     let hidden_problem = RwSignal::new(false);
@@ -58,10 +59,20 @@ pub fn Notices() -> impl IntoView {
                 <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| hidden_standalone.set(true)>"×"</button>
             </p>
         </Show>
-        <Show when=move || desk.role.get() == crate::tabs::Role::Remote>
-            <div class="notice info" role="status" data-testid="remote-phone">
-                <span>{t::REMOTE_PHONE}" "</span>
+        // A remote view, or a window not linked to the agent's desktop (which says so: it shows and does nothing).
+        <Show when=move || matches!(desk.role.get(), crate::tabs::Role::Remote | crate::tabs::Role::Unlinked)>
+            <div class=move || if unlinked() { "notice error" } else { "notice info" } role="status"
+                data-testid=move || if unlinked() { "not-linked" } else { "remote-phone" }>
+                <span>{move || if unlinked() { t::NOT_LINKED } else { t::REMOTE_PHONE }}" "</span>
                 <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE}</button>
+            </div>
+        </Show>
+        <Show when=move || desk.asking.get() != 0 && desk.role.get() == crate::tabs::Role::Owner>
+            <div class="notice info" role="alert" data-testid="phone-asked">
+                <span>{t::ASK_PHONE}" "</span>
+                <button type="button" class="link-btn" data-testid="give-phone" on:click=move |_| desk.allow_ask()>{t::GIVE_PHONE}</button>
+                " "
+                <button type="button" class="link-btn" data-testid="refuse-phone" on:click=move |_| desk.refuse_ask()>{t::REFUSE}</button>
             </div>
         </Show>
         <Show when=move || !desk.loaded.get()>

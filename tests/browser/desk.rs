@@ -96,6 +96,8 @@ fn leaving_with_a_live_call_asks_first() {
 async fn a_reload_restores_calls_with_their_timers_and_the_state() {
     let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
     let (_o, desk) = desk();
+    // The page ran with its settings (the snapshot belongs to their deployment).
+    desk.load_settings().await;
     desk.set_agent_state(AgentState::NotReady(Some("Lunch".into())));
     let id = desk.dial("+1 415 555 0100", None).unwrap();
     let created = desk.calls.with_untracked(|c| c[0].created_ms);

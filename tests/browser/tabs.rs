@@ -1,32 +1,32 @@
 //! One owner of the phone: two instances of the group in the same browser (one page, two members with
 //! their own BroadcastChannel objects and lock requests, exactly as two tabs would use them).
 
-use agent_desktop::tabs::{Group, Host, Role};
+use agent_desktop::tabs::{Group, Host, Join, Role};
 use serde_json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 /// Records what the group asks of an instance.
 #[derive(Clone)]
-struct Rec {
-    name: &'static str,
-    log: Rc<RefCell<Vec<String>>>,
-    role: Rc<Cell<Role>>,
+pub struct Rec {
+    pub name: &'static str,
+    pub log: Rc<RefCell<Vec<String>>>,
+    pub role: Rc<Cell<Role>>,
     /// Whether a hand-over is possible now (false: "a call is ringing").
-    can_give: Rc<Cell<bool>>,
+    pub can_give: Rc<Cell<bool>>,
 }
 
 impl Rec {
-    fn new(name: &'static str) -> Rec {
+    pub fn new(name: &'static str) -> Rec {
         Rec { name, log: Rc::default(), role: Rc::new(Cell::new(Role::Starting)), can_give: Rc::new(Cell::new(true)) }
     }
-    fn has(&self, prefix: &str) -> bool {
+    pub fn has(&self, prefix: &str) -> bool {
         self.log.borrow().iter().any(|l| l.starts_with(prefix))
     }
-    fn find(&self, prefix: &str) -> Option<String> {
+    pub fn find(&self, prefix: &str) -> Option<String> {
         self.log.borrow().iter().find(|l| l.starts_with(prefix)).cloned()
     }
-    fn clear(&self) {
+    pub fn clear(&self) {
         self.log.borrow_mut().clear();
     }
 }
@@ -58,9 +58,15 @@ impl Host for Rec {
     fn on_role(&self, role: Role) {
         self.role.set(role);
     }
+    fn on_asking(&self, waiting: usize) {
+        self.log.borrow_mut().push(format!("asking:{waiting}"));
+    }
+    fn on_refused(&self) {
+        self.log.borrow_mut().push("refused".into());
+    }
 }
 
-async fn sleep(ms: i32) {
+pub async fn sleep(ms: i32) {
     let p = js_sys::Promise::new(&mut |resolve, _| {
         web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
     });
@@ -68,7 +74,7 @@ async fn sleep(ms: i32) {
 }
 
 /// Waits (up to 5 s) for `f`.
-async fn until(what: &str, f: impl Fn() -> bool) {
+pub async fn until(what: &str, f: impl Fn() -> bool) {
     for _ in 0..100 {
         if f() {
             return;
@@ -78,23 +84,36 @@ async fn until(what: &str, f: impl Fn() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
-fn names() -> (String, String) {
+pub fn names() -> (String, String) {
     let n = agent_desktop::phone::media::random_u32();
     (format!("test-chan-{n}"), format!("test-lock-{n}"))
 }
 
-fn join(chan: &str, lock: &str, rec: &Rec, wants: bool) -> Group {
-    Group::join(chan, lock, Box::new(rec.clone()), wants)
+/// The deployment every test window belongs to (unless a test says otherwise).
+pub const DEP: &str = "http://127.0.0.1:8090|http://127.0.0.1:8090|config.json";
+
+/// A window of the agent framed by the instance (its OpenFrame handshake answered).
+pub fn join(chan: &str, lock: &str, rec: &Rec) -> Group {
+    let g = Group::join(chan, lock, Box::new(rec.clone()), Join { dep: DEP.into(), ticket: None, before: None });
+    g.set_framed();
+    g
+}
+
+/// A pop-out opened by `opener` (which put `ticket` in its address).
+pub fn join_pop_out(chan: &str, lock: &str, rec: &Rec, opener: &Group) -> Group {
+    let ticket = agent_desktop::trust::new_ticket([agent_desktop::phone::media::random_u32() as u8; 32]);
+    opener.issue_ticket(&ticket);
+    Group::join(chan, lock, Box::new(rec.clone()), Join { dep: DEP.into(), ticket: Some(ticket), before: None })
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test]
 async fn one_owner_remote_sees_state_commands_go_both_ways_and_the_phone_moves() {
     let (chan, lock) = names();
     let (a, b) = (Rec::new("a"), Rec::new("b"));
-    let ga = join(&chan, &lock, &a, false);
+    let ga = join(&chan, &lock, &a);
     until("a owns the phone", || a.role.get() == Role::Owner).await;
     assert_eq!(a.find("owner:").as_deref(), Some("owner:null"), "nobody handed anything over");
-    let gb = join(&chan, &lock, &b, false);
+    let gb = join(&chan, &lock, &b);
     until("b sees a's state", || b.has("state:{\"owner\":\"a\"}")).await;
     assert_eq!(b.role.get(), Role::Remote);
     // Still one owner a while later (b waits in the lock's queue).
@@ -105,7 +124,7 @@ async fn one_owner_remote_sees_state_commands_go_both_ways_and_the_phone_moves()
     // Commands: remote -> owner. Relays: owner -> remote.
     gb.command(json!({"c": "dial", "number": "+14155550100"}));
     until("a runs b's command", || a.has("cmd:{\"c\":\"dial\"")).await;
-    ga.send("of", None, json!({"title": "Beth"}));
+    ga.relay(json!({"title": "Beth"}));
     until("b gets a's relay", || b.has("relay:{\"title\":\"Beth\"}")).await;
     assert!(!a.has("relay:"), "the owner does not relay to itself");
     assert!(!b.has("cmd:"), "a remote does not run commands");
@@ -135,10 +154,10 @@ async fn one_owner_remote_sees_state_commands_go_both_ways_and_the_phone_moves()
 async fn a_pop_out_asks_for_the_phone_and_waits_while_a_call_rings() {
     let (chan, lock) = names();
     let (frame, popout) = (Rec::new("frame"), Rec::new("popout"));
-    let gf = join(&chan, &lock, &frame, false);
+    let gf = join(&chan, &lock, &frame);
     until("the frame owns the phone", || frame.role.get() == Role::Owner).await;
     frame.can_give.set(false);
-    let gp = join(&chan, &lock, &popout, true);
+    let gp = join_pop_out(&chan, &lock, &popout, &gf);
     until("the frame is asked and says not now", || frame.has("busy")).await;
     sleep(1_200).await;
     assert_eq!(popout.role.get(), Role::Remote, "no handover while the frame cannot let go");
@@ -171,9 +190,12 @@ async fn two_desks_relay_commands_and_hand_over_calls_and_the_wrap_up_draft() {
     let (oa, ob) = (Owner::new(), Owner::new());
     let a = oa.with(Desk::new);
     let b = ob.with(Desk::new);
-    oa.with(|| a.join_group_named(&chan, &lock, false));
+    // Both are framed by the instance (their OpenFrame handshake was answered).
+    a.member.set(true);
+    b.member.set(true);
+    oa.with(|| a.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None }));
     until("a owns the phone", || a.role.get_untracked() == Role::Owner).await;
-    ob.with(|| b.join_group_named(&chan, &lock, false));
+    ob.with(|| b.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None }));
     until("b is a remote view", || b.role.get_untracked() == Role::Remote).await;
 
     // The remote view dials: the owner places the call, and the remote view shows it.
@@ -242,8 +264,8 @@ async fn without_web_locks_the_channel_still_elects_one_owner_and_hands_over() {
     let (chan, lock) = names();
     // Two instances start at the same moment: both may claim the phone, then one gives way.
     let (a, b) = (Rec::new("a"), Rec::new("b"));
-    let ga = join(&chan, &lock, &a, false);
-    let gb = join(&chan, &lock, &b, false);
+    let ga = join(&chan, &lock, &a);
+    let gb = join(&chan, &lock, &b);
     until("exactly one owner", || (a.role.get() == Role::Owner) != (b.role.get() == Role::Owner)).await;
     sleep(2_000).await;
     assert!((a.role.get() == Role::Owner) != (b.role.get() == Role::Owner), "still exactly one owner");

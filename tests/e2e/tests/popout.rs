@@ -253,7 +253,8 @@ fn a_call_that_cannot_be_taken_back_after_a_reload_ends_with_the_reason_and_is_w
 
 #[test]
 fn closing_the_tab_that_has_the_phone_hands_it_and_the_call_to_another_tab() {
-    // Two top-level tabs of the desktop share a storage partition: Web Locks and BroadcastChannel only.
+    // Two top-level tabs of the desktop share a storage partition: Web Locks and BroadcastChannel only. The
+    // second is linked by the agent's choice in the first.
     let k = Kamailio::start();
     let sb = Sandbox::start(&[]);
     let c = desktop(&sb, &k, "tabs_far_end", "1002");
@@ -267,6 +268,22 @@ fn closing_the_tab_that_has_the_phone_hands_it_and_the_call_to_another_tab() {
     let second = a.new_tab();
     a.switch_window(&second);
     a.goto(&format!("{}?demo=0", sb.desktop_url));
+    // A tab opened by hand is not linked to the agent's desktop until the agent says so where the phone is.
+    a.find("[data-testid=not-linked]");
+    a.click(&a.find("[data-testid=use-phone-here]"));
+    a.switch_window(&first);
+    a.click(&a.find("[data-testid=give-phone]"));
+    a.switch_window(&second);
+    a.wait_for("the second tab has the phone", || {
+        (a.try_find("[data-testid=not-linked]").is_none() && a.try_find("[data-testid=remote-phone]").is_none()).then_some(())
+    });
+    a.wait_for("the second tab is registered", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
+    // The first tab handed the phone over, so it is linked: "Use the phone here" takes it back.
+    a.switch_window(&first);
+    a.click(&a.find("[data-testid=use-phone-here]"));
+    a.wait_for("the first tab has the phone again", || a.try_find("[data-testid=remote-phone]").is_none().then_some(()));
+    a.wait_for("the first tab is registered", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
+    a.switch_window(&second);
     a.find("[data-testid=remote-phone]");
     a.wait_for("the line state mirrored", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
     // A call rings in the first tab; the second shows it and answers it (a command to the owner).

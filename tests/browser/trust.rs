@@ -1,0 +1,393 @@
+//! Hostile windows and forged group messages (crate::trust through crate::tabs in a real browser): a window
+//! of another deployment, a pop-out without the owner's ticket or with a wrong one, forged hand-overs,
+//! states and commands, a window that is not linked waiting to inherit the phone, secrets in `bye`, the
+//! reload snapshot's expiry and deployment, and the token at the REST edge.
+
+use super::tabs::{join, join_pop_out, names, sleep, until, Rec, DEP};
+use agent_desktop::tabs::{Group, Join, Role};
+use agent_desktop::trust::{self, Kind, Msg};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+const FORGER: &str = "00000000000000ff";
+const FOREIGN: &str = "http://127.0.0.1:9|http://127.0.0.1:9|config.json";
+
+/// Posts a forged group message on the channel (as any script of this origin could).
+fn forge(chan: &str, to: Option<&str>, framed: bool, dep: &str, kind: Kind) {
+    let c = web_sys::BroadcastChannel::new(chan).unwrap();
+    let text = trust::encode(&Msg { from: FORGER.into(), seq: agent_desktop::phone::media::random_u32(), to: to.map(str::to_string), dep: dep.into(), framed, kind });
+    c.post_message(&JsValue::from_str(&text)).unwrap();
+    c.close();
+}
+
+/// Records every message on the channel, as a listener that is not a member would see it.
+fn eavesdrop(chan: &str) -> (web_sys::BroadcastChannel, Rc<RefCell<Vec<String>>>) {
+    let c = web_sys::BroadcastChannel::new(chan).unwrap();
+    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    let l = log.clone();
+    let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if let Some(t) = ev.data().as_string() {
+            l.borrow_mut().push(t);
+        }
+    });
+    c.set_onmessage(Some(cb.as_ref().unchecked_ref()));
+    cb.forget();
+    (c, log)
+}
+
+/// An owner framed by the instance, after the election.
+async fn owner(chan: &str, lock: &str, rec: &Rec) -> Group {
+    let g = join(chan, lock, rec);
+    until("the owner owns the phone", || rec.role.get() == Role::Owner).await;
+    g
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_window_of_another_deployment_gets_no_state_commands_or_phone() {
+    let (chan, lock) = names();
+    let (a, x) = (Rec::new("a"), Rec::new("x"));
+    let ga = owner(&chan, &lock, &a).await;
+    // Even on the same channel and lock names, framed by its own host.
+    let gx = Group::join(&chan, &lock, Box::new(x.clone()), Join { dep: FOREIGN.into(), ticket: None, before: None });
+    gx.set_framed();
+    sleep(2_500).await;
+    assert!(!x.has("state:") && !x.has("owner:"), "{:?}", x.log.borrow());
+    gx.claim();
+    gx.command(json!({"c": "dial", "number": "+19005550100"}));
+    sleep(1_500).await;
+    assert!(!a.has("gave") && !a.has("cmd:") && !a.has("asking:"), "{:?}", a.log.borrow());
+    assert_eq!(a.role.get(), Role::Owner);
+    gx.leave(None);
+    ga.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_pop_out_without_ticket_is_not_linked_and_its_ask_waits_for_the_agent() {
+    let (chan, lock) = names();
+    let (a, p) = (Rec::new("a"), Rec::new("p"));
+    let ga = owner(&chan, &lock, &a).await;
+    // `popout=1` from another opener: no ticket, not framed.
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None });
+    until("the window is not linked", || p.role.get() == Role::Unlinked).await;
+    gp.command(json!({"c": "dial", "number": "+19005550100"}));
+    gp.claim();
+    until("the owner shows the question", || a.has("asking:1")).await;
+    sleep(1_500).await;
+    assert!(!p.has("state:") && !p.has("owner:"), "{:?}", p.log.borrow());
+    assert!(!a.has("gave") && !a.has("cmd:"), "{:?}", a.log.borrow());
+    ga.refuse();
+    until("the window hears no", || p.has("refused")).await;
+    assert_eq!(p.role.get(), Role::Unlinked);
+    gp.leave(None);
+    ga.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn the_agent_gives_the_phone_to_a_window_that_asked() {
+    let (chan, lock) = names();
+    let (a, p) = (Rec::new("a"), Rec::new("p"));
+    let ga = owner(&chan, &lock, &a).await;
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None });
+    until("the window is not linked", || p.role.get() == Role::Unlinked).await;
+    gp.claim();
+    until("the owner shows the question", || a.has("asking:1")).await;
+    ga.allow();
+    until("the window has the phone", || p.role.get() == Role::Owner).await;
+    assert!(p.find("owner:").unwrap().contains("\"from\":\"a\""));
+    until("a is a remote view of it", || a.has("state:{\"owner\":\"p\"}")).await;
+    gp.leave(None);
+    ga.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_pop_out_with_a_ticket_the_owner_did_not_issue_is_refused() {
+    let (chan, lock) = names();
+    let (a, p) = (Rec::new("a"), Rec::new("p"));
+    let ga = owner(&chan, &lock, &a).await;
+    ga.issue_ticket(&trust::new_ticket([1; 32]));
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: Some(trust::new_ticket([2; 32])), before: None });
+    until("refused", || p.has("refused")).await;
+    sleep(1_500).await;
+    assert!(!a.has("gave") && !p.has("owner:") && !p.has("state:"), "{:?} {:?}", a.log.borrow(), p.log.borrow());
+    gp.leave(None);
+    ga.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_pop_out_ticket_heard_on_the_channel_cannot_be_used_again() {
+    let (chan, lock) = names();
+    let (a, p) = (Rec::new("a"), Rec::new("p"));
+    let ga = owner(&chan, &lock, &a).await;
+    // A call rings in the owner: the pop-out's claim waits, and the owner stays the owner meanwhile.
+    a.can_give.set(false);
+    let (_c, heard) = eavesdrop(&chan);
+    let gp = join_pop_out(&chan, &lock, &p, &ga);
+    until("the owner was asked", || a.has("busy")).await;
+    // A window that heard the claim on the channel sends the same proof again.
+    let claim = heard.borrow().iter().filter_map(|t| trust::parse(t)).find_map(|m| match m.kind {
+        Kind::Claim(Some(proof)) => Some(proof),
+        _ => None,
+    });
+    let claim = claim.expect("the claim was on the channel");
+    forge(&chan, None, false, DEP, Kind::Claim(Some(claim)));
+    sleep(1_500).await;
+    let to_forger: Vec<Msg> = heard.borrow().iter().filter_map(|t| trust::parse(t)).filter(|m| m.to.as_deref() == Some(FORGER)).collect();
+    assert!(to_forger.iter().all(|m| m.kind == Kind::Refused), "{to_forger:?}");
+    assert!(!to_forger.is_empty(), "the owner answered the replay with a refusal");
+    // The call is answered: the phone goes to the pop-out, not to the forger.
+    a.can_give.set(true);
+    until("the pop-out has the phone", || p.role.get() == Role::Owner).await;
+    let handovers: Vec<Msg> = heard.borrow().iter().filter_map(|t| trust::parse(t)).filter(|m| matches!(m.kind, Kind::Handover { .. })).collect();
+    assert!(handovers.iter().all(|m| m.to.as_deref() == Some(gp.id().as_str())), "{handovers:?}");
+    gp.leave(None);
+    ga.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_forged_handover_to_a_remote_view_is_ignored() {
+    let (chan, lock) = names();
+    let (a, b) = (Rec::new("a"), Rec::new("b"));
+    let ga = owner(&chan, &lock, &a).await;
+    let gb = join(&chan, &lock, &b);
+    until("b is a remote view", || b.role.get() == Role::Remote).await;
+    forge(&chan, Some(&gb.id()), false, DEP, Kind::Handover { packet: json!({"sip": {"server": "wss://evil.example", "password": "x"}}), links: vec![] });
+    sleep(1_500).await;
+    assert!(!b.has("owner:"), "{:?}", b.log.borrow());
+    assert_eq!((a.role.get(), b.role.get()), (Role::Owner, Role::Remote));
+    gb.leave(None);
+    ga.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_forged_command_to_the_owner_is_ignored() {
+    let (chan, lock) = names();
+    let a = Rec::new("a");
+    let ga = owner(&chan, &lock, &a).await;
+    forge(&chan, None, false, DEP, Kind::Cmd(json!({"c": "dial", "number": "+19005550100"})));
+    forge(&chan, Some(&ga.id()), false, DEP, Kind::Claim(None));
+    sleep(1_500).await;
+    assert!(!a.has("cmd:") && !a.has("gave"), "{:?}", a.log.borrow());
+    ga.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_forged_state_and_relay_to_a_remote_view_are_ignored() {
+    let (chan, lock) = names();
+    let (a, b) = (Rec::new("a"), Rec::new("b"));
+    let ga = owner(&chan, &lock, &a).await;
+    let gb = join(&chan, &lock, &b);
+    until("b is a remote view", || b.role.get() == Role::Remote).await;
+    forge(&chan, None, false, DEP, Kind::State(json!({"owner": "forged"})));
+    forge(&chan, None, false, DEP, Kind::Of(json!({"form": ["sys_user", "sys_id=1"]})));
+    sleep(1_500).await;
+    assert!(!b.has("state:{\"owner\":\"forged\"}") && !b.has("relay:"), "{:?}", b.log.borrow());
+    gb.leave(None);
+    ga.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_oversized_unknown_and_foreign_messages_are_ignored() {
+    let (chan, lock) = names();
+    let a = Rec::new("a");
+    let ga = owner(&chan, &lock, &a).await;
+    let c = web_sys::BroadcastChannel::new(&chan).unwrap();
+    let big = trust::encode(&Msg { from: FORGER.into(), seq: 1, to: None, dep: DEP.into(), framed: true, kind: Kind::Cmd(json!({"c": "dial", "pad": "x".repeat(trust::MAX_MESSAGE)})) });
+    c.post_message(&JsValue::from_str(&big)).unwrap();
+    let unknown = format!("{}\"from\":\"{FORGER}\",\"seq\":2,\"to\":null,\"dep\":\"{DEP}\",\"fr\":true,\"k\":\"become_owner\",\"v\":{{}}}}", trust::MARK);
+    c.post_message(&JsValue::from_str(&unknown)).unwrap();
+    forge(&chan, None, true, FOREIGN, Kind::Cmd(json!({"c": "dial"})));
+    sleep(1_500).await;
+    assert!(!a.has("cmd:") && !a.has("gave"), "{:?}", a.log.borrow());
+    c.close();
+    ga.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_window_not_linked_never_inherits_the_phone() {
+    let (chan, lock) = names();
+    let (a, u) = (Rec::new("a"), Rec::new("u"));
+    let ga = owner(&chan, &lock, &a).await;
+    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None });
+    until("u is not linked", || u.role.get() == Role::Unlinked).await;
+    // The owner's window closes with calls and sign-ins.
+    ga.leave(Some(json!({"sip": {"password": "s3cret"}})));
+    sleep(3_000).await;
+    assert_ne!(u.role.get(), Role::Owner);
+    assert!(!u.has("owner:"), "{:?}", u.log.borrow());
+    gu.leave(None);
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_bye_carries_no_secret_and_the_packet_goes_to_one_linked_window() {
+    let (chan, lock) = names();
+    let (a, b, u) = (Rec::new("a"), Rec::new("b"), Rec::new("u"));
+    let ga = owner(&chan, &lock, &a).await;
+    let gb = join(&chan, &lock, &b);
+    until("b is a remote view", || b.role.get() == Role::Remote).await;
+    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None });
+    until("u is not linked", || u.role.get() == Role::Unlinked).await;
+    let (_c, heard) = eavesdrop(&chan);
+    ga.leave(Some(json!({"sip": {"password": "s3cret"}})));
+    until("b has the phone", || b.role.get() == Role::Owner).await;
+    assert!(b.find("owner:").unwrap().contains("s3cret"));
+    sleep(500).await;
+    let msgs: Vec<Msg> = heard.borrow().iter().filter_map(|t| trust::parse(t)).collect();
+    assert!(msgs.iter().any(|m| matches!(m.kind, Kind::Bye)), "the owner said bye");
+    let with_secret: Vec<&Msg> = msgs.iter().filter(|m| format!("{:?}", m.kind).contains("s3cret")).collect();
+    assert_eq!(with_secret.len(), 1, "{with_secret:?}");
+    assert!(matches!(with_secret[0].kind, Kind::Handover { .. }) && with_secret[0].to.as_deref() == Some(gb.id().as_str()), "{with_secret:?}");
+    assert!(!u.has("owner:"));
+    gu.leave(None);
+    gb.leave(None);
+}
+
+/// A desk (as a window has it) in the group.
+fn desk_in(owner: &leptos::prelude::Owner) -> agent_desktop::desk::Desk {
+    owner.with(agent_desktop::desk::Desk::new)
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_window_not_linked_says_so_and_its_buttons_act_on_nothing() {
+    use leptos::prelude::*;
+    let _mounted = leptos::mount::mount_to(crate::container(), || ());
+    let (chan, lock) = names();
+    let a = Rec::new("a");
+    let ga = owner(&chan, &lock, &a).await;
+    let o = Owner::new();
+    let d = desk_in(&o);
+    o.with(|| d.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None }));
+    until("the desk is not linked", || d.role.get_untracked() == Role::Unlinked).await;
+    assert_eq!(d.dial("+1 415 555 0100", None), None);
+    assert_eq!(d.notice.get_untracked().as_deref(), Some(agent_desktop::strings::NOT_LINKED));
+    d.set_agent_state(agent_desktop::phone::model::AgentState::Ready);
+    d.toggle_mute();
+    sleep(1_500).await;
+    assert!(!a.has("cmd:"), "{:?}", a.log.borrow());
+    assert!(d.calls.with_untracked(Vec::is_empty));
+    d.page_hidden();
+    ga.leave(None);
+}
+
+fn session() -> web_sys::Storage {
+    web_sys::window().unwrap().session_storage().unwrap().unwrap()
+}
+
+/// The key of the test page's deployment (no topDomain, no instance, config.json).
+fn page_dep() -> String {
+    trust::Deployment { config: "config.json".into(), ..Default::default() }.key()
+}
+
+fn snapshot(dep: &str, at: f64) -> String {
+    let mut p = json!({"calls": [], "agentState": "ready", "sip": {"server": "wss://sip.example", "user": "1001", "password": "s3cret"}, "sn": "{\"access\":\"tok\"}"});
+    trust::seal_snapshot(&mut p, dep, at);
+    p.to_string()
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_fresh_snapshot_of_this_deployment_is_restored_with_its_secrets() {
+    session().set_item(agent_desktop::desk::SNAPSHOT_KEY, &snapshot(&page_dep(), js_sys::Date::now() - 1_000.0)).unwrap();
+    let o = leptos::prelude::Owner::new();
+    let d = desk_in(&o);
+    d.load_settings().await;
+    assert_eq!(d.deployment_key(), page_dep());
+    let saved = d.saved_snapshot().expect("restored");
+    assert_eq!(saved["sip"]["password"], "s3cret");
+    assert!(session().get_item(agent_desktop::desk::SNAPSHOT_KEY).unwrap().is_none());
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_expired_snapshot_is_erased_and_its_secrets_not_restored() {
+    session().set_item(agent_desktop::desk::SNAPSHOT_KEY, &snapshot(&page_dep(), js_sys::Date::now() - trust::SECRET_TTL_MS - 1_000.0)).unwrap();
+    let o = leptos::prelude::Owner::new();
+    let d = desk_in(&o);
+    d.load_settings().await;
+    assert!(session().get_item(agent_desktop::desk::SNAPSHOT_KEY).unwrap().is_none(), "erased at start");
+    let saved: Value = d.saved_snapshot().unwrap_or_default();
+    assert!(!saved.to_string().contains("s3cret") && !saved.to_string().contains("tok"), "{saved}");
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_snapshot_of_another_deployment_is_erased_and_not_restored() {
+    session().set_item(agent_desktop::desk::SNAPSHOT_KEY, &snapshot(FOREIGN, js_sys::Date::now())).unwrap();
+    let o = leptos::prelude::Owner::new();
+    let d = desk_in(&o);
+    d.load_settings().await;
+    assert!(session().get_item(agent_desktop::desk::SNAPSHOT_KEY).unwrap().is_none(), "erased at start");
+    assert_eq!(d.saved_snapshot(), None);
+}
+
+/// Replaces `window.fetch` with a counter (nothing leaves the page); returns the count reader and a restore.
+fn count_fetches() -> (impl Fn() -> u32, impl FnOnce()) {
+    let w = web_sys::window().unwrap();
+    let original = js_sys::Reflect::get(&w, &"fetch".into()).unwrap();
+    let stub = js_sys::Function::new_no_args("window.__fetches = (window.__fetches || 0) + 1; return Promise.reject(new TypeError('stub'));");
+    js_sys::Reflect::set(&w, &"__fetches".into(), &0.into()).unwrap();
+    js_sys::Reflect::set(&w, &"fetch".into(), &stub).unwrap();
+    let w2 = w.clone();
+    let count = move || js_sys::Reflect::get(&w2, &"__fetches".into()).unwrap().as_f64().unwrap_or(0.0) as u32;
+    let restore = move || {
+        js_sys::Reflect::set(&w, &"fetch".into(), &original).unwrap();
+    };
+    (count, restore)
+}
+
+fn token(instance: &str) -> agent_desktop::servicenow::auth::Token {
+    agent_desktop::servicenow::auth::Token { access: "tok".into(), expires_at: js_sys::Date::now() + 600_000.0, instance: instance.into() }
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_token_is_not_sent_to_another_origin() {
+    use agent_desktop::servicenow::rest::{request, RestError};
+    let (count, restore) = count_fetches();
+    let r = request("http://127.0.0.1:9", &token("http://127.0.0.1:8090"), "GET", "/api/now/table/sys_user", &[], None).await;
+    let n = count();
+    restore();
+    assert!(matches!(r, Err(RestError::WrongInstance(_))), "{:?}", r.err());
+    assert_eq!(n, 0, "nothing was fetched");
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_token_without_an_instance_is_not_sent() {
+    use agent_desktop::servicenow::rest::{request, RestError};
+    let (count, restore) = count_fetches();
+    let r = request("http://127.0.0.1:8090", &token(""), "GET", "/api/now/table/sys_user", &[], None).await;
+    let n = count();
+    restore();
+    assert!(matches!(r, Err(RestError::WrongInstance(_))), "{:?}", r.err());
+    assert_eq!(n, 0, "nothing was fetched");
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_token_goes_to_its_own_instance() {
+    use agent_desktop::servicenow::rest::{request, RestError};
+    let (count, restore) = count_fetches();
+    let r = request("http://127.0.0.1:8090", &token("http://127.0.0.1:8090"), "GET", "/api/now/table/sys_user", &[], None).await;
+    let n = count();
+    restore();
+    assert!(!matches!(r, Err(RestError::WrongInstance(_))));
+    assert!(n >= 1, "the request was made");
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_window_reloaded_while_the_pop_out_has_the_phone_stays_linked() {
+    let (chan, lock) = names();
+    let (a, p, a2) = (Rec::new("a"), Rec::new("p"), Rec::new("a2"));
+    let ga = owner(&chan, &lock, &a).await;
+    let gp = join_pop_out(&chan, &lock, &p, &ga);
+    until("the pop-out has the phone", || p.role.get() == Role::Owner).await;
+    until("a is a remote view", || a.role.get() == Role::Remote).await;
+    // The frame reloads (before its new handshake is answered): same id and links from its tab.
+    let before = ga.identity();
+    assert!(before.1.contains(&gp.id()));
+    ga.leave(None);
+    let g2 = Group::join(&chan, &lock, Box::new(a2.clone()), Join { dep: DEP.into(), ticket: None, before: Some(before) });
+    until("the reloaded frame is a remote view again", || a2.has("state:{\"owner\":\"p\"}")).await;
+    assert_eq!(a2.role.get(), Role::Remote);
+    g2.command(json!({"c": "mute"}));
+    until("the pop-out runs its command", || p.has("cmd:{\"c\":\"mute\"")).await;
+    g2.leave(None);
+    gp.leave(None);
+}
