@@ -107,6 +107,9 @@ pub struct ServiceNowSettings {
     pub pop_tables: Vec<String>,
     /// Tables call activity may be written to (as work notes, or linked from the phone log).
     pub activity_tables: Vec<String>,
+    /// `trustCallData`: a call's `X-SN-*` / `X-Case-Number` open their record by themselves (only when the SBC
+    /// strips them from external calls and sets them itself). Otherwise they are a hint, checked against the caller.
+    pub trust_call_data: bool,
 }
 
 /// The default of both table allowlists: the task tables the desktop works with (cases and interactions).
@@ -181,6 +184,7 @@ impl Default for Settings {
                 activity: ActivityStrategy::WorkNotes,
                 pop_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
                 activity_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
+                trust_call_data: false,
             },
         }
     }
@@ -658,6 +662,11 @@ impl Settings {
                     Some("work_notes") => self.servicenow.activity = ActivityStrategy::WorkNotes,
                     _ => a.err(&key, "must be \"voice_interaction\", \"phone_log\" or \"work_notes\""),
                 },
+                "trustCallData" => {
+                    if let Some(b) = a.bool(&key, v) {
+                        self.servicenow.trust_call_data = b;
+                    }
+                }
                 "screenPopTables" | "activityTables" => {
                     if let Some(l) = a.list(&key, v) {
                         if let Some(bad) = l.iter().find(|t| !valid_table(t)) {

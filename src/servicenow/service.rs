@@ -261,20 +261,34 @@ fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
 /// Finds and opens the caller's record for call `call` (see [`screen_pop`] for the rules).
 pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, String)>) {
     let Some((inst, _)) = instance(&desk) else { return };
-    let carried = screen_pop::carried(&headers, &desk.settings.with_untracked(|s| s.servicenow.pop_tables.clone())).data;
-    if let Some(CarriedData::Record(r)) = &carried {
-        desk.pop_decided(call, Decision::Open(r.clone()));
+    let (tables, trust) = desk.settings.with_untracked(|s| (s.servicenow.pop_tables.clone(), s.servicenow.trust_call_data));
+    let carried = screen_pop::carried(&headers, &tables);
+    let trusted = carried.trusted(trust);
+    if let Some(r) = carried.record().filter(|_| trusted) {
+        desk.pop_decided(call, Decision::Open(r));
         return;
     }
     let Some(tok) = token() else { return };
     let country = desk.settings.with_untracked(|s| s.default_country.clone());
     leptos::task::spawn_local(async move {
         let decision = async {
-            if let Some(CarriedData::CaseNumber(n)) = &carried {
-                let q = Query::new().and("number", Op::Eq, n).map_err(|e| e.0)?;
-                let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_limit", "1".into())], None).await.map_err(|e| e.to_string())?;
+            // The record the call names, with the people it names (checked against the caller unless trusted).
+            let mut named = None;
+            let look = match &carried.data {
+                Some(CarriedData::CaseNumber(n)) => Some((screen_pop::CASE_TABLE.to_string(), "number", n.clone())),
+                Some(CarriedData::Record(r)) => Some((r.entity.clone(), "sys_id", r.sys_id.clone().unwrap_or_default())),
+                None => None,
+            };
+            if let Some((table, field, v)) = look {
+                const REFS: [&str; 5] = ["sys_id", "contact", "consumer", "caller_id", "opened_for"];
+                let q = Query::new().and(field, Op::Eq, &v).map_err(|e| e.0)?;
+                let p = [("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", format!("number,{}", REFS.join(","))), ("sysparm_exclude_reference_link", "true".into())];
+                let r = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &p, None).await.map_err(|e| e.to_string())?;
                 if let Some(c) = rest::rows(&r).first() {
-                    return Ok::<Decision, String>(Decision::Open(record_of("sn_customerservice_case", c, "number")));
+                    if trusted {
+                        return Ok::<Decision, String>(Decision::Open(record_of(&table, c, "number")));
+                    }
+                    named = Some((record_of(&table, c, "number"), REFS.map(|f| rest::get_str(c, f)).into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>()));
                 }
             }
             let mut candidates = Vec::new();
@@ -302,7 +316,10 @@ pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, S
                     cases = rest::rows(&r).iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
                 }
             }
-            Ok(screen_pop::decide(&number, &people, &cases))
+            Ok(match named {
+                Some((rec, refs)) => screen_pop::decide_named(rec, &refs, &people, &cases),
+                None => screen_pop::decide(&number, &people, &cases),
+            })
         }
         .await;
         match decision {

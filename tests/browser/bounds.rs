@@ -81,6 +81,21 @@ hostile_caller_record! {
     hostile_caller_record_oversized_value: [("X-SN-Table", "sn_customerservice_case".to_string()), ("X-SN-Sys-Id", "a".repeat(100_000))];
 }
 
+/// A well-formed record of an allowed table (any guessable sys_id) is only a hint while the admin has not
+/// declared call data trusted: the call is not attached to it (the agent's notes would go there).
+#[wasm_bindgen_test]
+async fn hostile_caller_names_an_allowed_record_untrusted() {
+    let (root, desk, _keep) = mounted();
+    desk.set_agent_state(AgentState::Ready);
+    let id = desk.alloc_call_id();
+    let headers = vec![("X-SN-Table".to_string(), "sn_customerservice_case".to_string()), ("X-SN-Sys-Id".to_string(), "ca5e0000000000000000000000000001".to_string())];
+    assert_eq!(desk.sip_incoming(id, Some("Eve"), "+14155550100", headers), None, "the call rings");
+    super::openframe_bridge::sleep(0).await;
+    let call = desk.calls.with_untracked(|c| c.iter().find(|c| c.id == id).cloned()).unwrap();
+    assert_eq!(call.record, None, "the caller chose no record");
+    root.remove();
+}
+
 #[wasm_bindgen_test]
 async fn hostile_caller_with_thousands_of_x_headers_keeps_a_bounded_call() {
     let (root, desk, _keep) = mounted();
