@@ -166,6 +166,8 @@ pub const SN_SIGNED_IN: &str = "Signed in";
 pub const SN_SIGN_OUT: &str = "Sign out of ServiceNow";
 pub const SN_OFF: &str = "Not connected (no instance configured)";
 pub const SN_PENDING: &str = "Call activities waiting for ServiceNow";
+/// Before the reason ServiceNow refused the look-up made after an unclear write.
+pub const CHECK_REFUSED: &str = "ServiceNow refused to say whether this activity was written (check the record, then dismiss): ";
 pub const SN_REFUSED: &str = "Refused by ServiceNow";
 pub const POP_CHOOSE: &str = "Several records match this caller:";
 pub const POP_NONE: &str = "No ServiceNow record matches this caller.";

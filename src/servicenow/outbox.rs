@@ -201,10 +201,10 @@ impl Outbox {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn act(id: &str) -> Activity {
+    pub(crate) fn act(id: &str) -> Activity {
         Activity {
             call_id: id.into(),
             call_type: "Inbound".into(),

@@ -145,15 +145,7 @@ fn pump(desk: Desk) {
                     let outcome = match write(&inst, &tok, strategy, &activity::within(&a, &tables)).await {
                         Ok(()) => Outcome::Delivered,
                         Err(Write::NotStored(m)) => Outcome::Refused(m),
-                        Err(Write::Rest(e)) => match e {
-                            RestError::Unauthorized => Outcome::Unauthorized,
-                            RestError::RetryAfter(s) => Outcome::RetryAfter(s),
-                            // Nothing readable came back: the write may have happened (a dropped connection looks
-                            // the same to the browser as a CORS refusal). Look it up before writing again.
-                            RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
-                            RestError::Status(code, m) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
-                            RestError::Status(code, m) => Outcome::Refused(format!("{code} {m}")),
-                        },
+                        Err(Write::Rest(e)) => outcome(e, ""),
                     };
                     if outcome == Outcome::Unauthorized {
                         expired(desk);
@@ -165,14 +157,21 @@ fn pump(desk: Desk) {
                 let act = desk.outbox.with_untracked(|o| o.entries.iter().find(|e| e.activity.call_id == id).map(|e| e.activity.clone()));
                 if let Some(a) = act {
                     let found = match written(&inst, &tok, strategy, &activity::within(&a, &tables)).await {
-                        Ok(f) => Some(f),
-                        Err(RestError::Unauthorized) => {
-                            expired(desk);
-                            None
-                        }
-                        Err(_) => None,
+                        Ok(f) => Ok(Some(f)),
+                        Err(e) => match outcome(e, crate::strings::CHECK_REFUSED) {
+                            // A definite refusal of the look-up ends the entry visibly (it would block the others).
+                            r @ Outcome::Refused(_) => Err(r),
+                            Outcome::Unauthorized => {
+                                expired(desk);
+                                Ok(None)
+                            }
+                            _ => Ok(None),
+                        },
                     };
-                    desk.outbox.update(|o| o.on_verified(&id, found, now()));
+                    desk.outbox.update(|o| match found {
+                        Ok(f) => o.on_verified(&id, f, now()),
+                        Err(r) => o.on_sent(&id, r, now()),
+                    });
                 }
             }
         }
@@ -180,6 +179,19 @@ fn pump(desk: Desk) {
         desk.save_outbox();
         BUSY.with(|b| *b.borrow_mut() = false);
     });
+}
+
+/// What a failed request means for an outbox entry (`what`: prefix of a refusal's message).
+fn outcome(e: RestError, what: &str) -> Outcome {
+    match e {
+        RestError::Unauthorized => Outcome::Unauthorized,
+        RestError::RetryAfter(s) => Outcome::RetryAfter(s),
+        // Nothing readable came back: the write may have happened (a dropped connection looks the same to the
+        // browser as a CORS refusal). Look it up before writing again.
+        RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
+        RestError::Status(code, m) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
+        RestError::Status(code, m) => Outcome::Refused(format!("{what}{code} {m}")),
+    }
 }
 
 fn target(a: &Activity) -> Option<(String, String)> {
@@ -393,4 +405,29 @@ pub async fn find_case(desk: Desk, number: String) -> Result<RecordRef, String> 
         .await
         .map_err(|e| e.to_string())?;
     rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| format!("No case {} was found.", number.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_definite_refusal_of_the_check_ends_the_entry_visibly() {
+        for code in [400, 403, 404] {
+            let r = outcome(RestError::Status(code, "no".into()), crate::strings::CHECK_REFUSED);
+            assert_eq!(r, Outcome::Refused(format!("{}{code} no", crate::strings::CHECK_REFUSED)));
+            // The entry is refused (the agent sees it) and the next one is written.
+            let mut o = super::super::outbox::Outbox::default();
+            for id in ["a", "b"] {
+                o.add(super::super::outbox::tests::act(id), 0.0).unwrap();
+            }
+            o.next(0.0);
+            o.on_sent("a", Outcome::Ambiguous("dropped".into()), 0.0);
+            assert_eq!(o.next(1e9), Some(Step::Verify("a".into())));
+            o.on_sent("a", r, 1e9);
+            assert_eq!(o.next(1e9), Some(Step::Send("b".into())));
+        }
+        assert!(matches!(outcome(RestError::Status(503, "busy".into()), ""), Outcome::Transient(_)));
+        assert!(matches!(outcome(RestError::Network("x".into()), ""), Outcome::Ambiguous(_)));
+    }
 }
