@@ -140,9 +140,8 @@ fn pump(desk: Desk) {
     leptos::task::spawn_local(async move {
         match step {
             Step::Send(id) => {
-                let act = desk.outbox.with_untracked(|o| o.entries.iter().find(|e| e.activity.call_id == id).map(|e| e.activity.clone()));
-                if let Some(a) = act {
-                    let outcome = match write(&inst, &tok, strategy, &activity::within(&a, &tables)).await {
+                if let Some(a) = settled(desk, &id, &tables) {
+                    let outcome = match write(&inst, &tok, strategy, &a).await {
                         Ok(()) => Outcome::Delivered,
                         Err(Write::NotStored(m)) => Outcome::Refused(m),
                         Err(Write::Rest(e)) => outcome(e, ""),
@@ -154,9 +153,8 @@ fn pump(desk: Desk) {
                 }
             }
             Step::Verify(id) => {
-                let act = desk.outbox.with_untracked(|o| o.entries.iter().find(|e| e.activity.call_id == id).map(|e| e.activity.clone()));
-                if let Some(a) = act {
-                    let found = match written(&inst, &tok, strategy, &activity::within(&a, &tables)).await {
+                if let Some(a) = settled(desk, &id, &tables) {
+                    let found = match written(&inst, &tok, strategy, &a).await {
                         Ok(f) => Ok(Some(f)),
                         Err(e) => match outcome(e, crate::strings::CHECK_REFUSED) {
                             // A definite refusal of the look-up ends the entry visibly (it would block the others).
@@ -179,6 +177,13 @@ fn pump(desk: Desk) {
         desk.save_outbox();
         BUSY.with(|b| *b.borrow_mut() = false);
     });
+}
+
+/// The activity for `id` with its target as settled when it was first sent (saved with the outbox).
+fn settled(desk: Desk, id: &str, tables: &[String]) -> Option<Activity> {
+    let a = desk.outbox.try_update(|o| o.settled(id, |a| activity::within(a, tables))).flatten();
+    desk.save_outbox();
+    a
 }
 
 /// What a failed request means for an outbox entry (`what`: prefix of a refusal's message).
@@ -242,7 +247,12 @@ async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) 
             // No record (or not one notes may go to): an interaction of its own.
             let body = json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text});
             let r = rest::request(inst, tok, "POST", "/api/now/table/interaction", &[("sysparm_fields", "sys_id".into())], Some(&body)).await?;
-            ("interaction".to_string(), rest::get_str(&r.body["result"], "sys_id"))
+            let id = rest::get_str(&r.body["result"], "sys_id");
+            // No usable id in the reply: the outcome is unclear (looked up by call id before any resend).
+            if !screen_pop::is_sys_id(&id) {
+                return Err(Write::Rest(RestError::Network(crate::strings::NOTE_NOT_READ_BACK.into())));
+            }
+            ("interaction".to_string(), id)
         }
     };
     // The write was sent: a read-back that fails leaves its outcome unknown (looked up before any resend).
