@@ -38,7 +38,7 @@ fn activity_for_a_contact_goes_to_an_interaction_of_its_own() {
     assert_eq!(entry["name"], "interaction", "a contact is not an activity table: {entry}");
     assert_ne!(entry["element_id"], BETH);
     b.click(&b.find("#tab-diagnostics"));
-    b.wait_for("delivered", || (b.text(&b.find("[data-testid=sn-pending]")) == "0" && b.try_find("[data-testid=sn-refused]").is_none()).then_some(()));
+    b.wait_for("delivered", || (b.text(&b.find("[data-testid=sn-pending]")) == "0" && b.absent("[data-testid=sn-refused]")).then_some(()));
 }
 
 #[test]
@@ -62,7 +62,7 @@ fn a_note_the_instance_did_not_store_is_refused_visibly_and_kept() {
     assert!(kept.as_str().unwrap().contains("Nobody will read this") && kept.as_str().unwrap().contains("Refused"), "{kept}");
     // The agent dismisses it after reading it.
     b.click(&b.find("[data-testid=sn-dismiss]"));
-    b.wait_for("dismissed", || b.try_find("[data-testid=sn-refused]").is_none().then_some(()));
+    b.wait_for("dismissed", || b.absent("[data-testid=sn-refused]").then_some(()));
 }
 
 fn form_urlencoded_pair(k: &str, v: &str) -> String {

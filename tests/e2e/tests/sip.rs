@@ -119,7 +119,7 @@ fn hostile_transfer_request_declined_by_the_agent_places_no_call() {
     assert!(c.find_all("[data-testid=call]").is_empty(), "C must not ring");
     assert_eq!(call_attr(&a, 0, "data-state").as_deref(), Some("Connected"));
     assert_eq!(call_attr(&a, 1, "data-state"), None, "A placed no call");
-    assert!(a.try_find("[data-testid=transfer-ask]:not([hidden])").is_none(), "the prompt is gone");
+    assert!(a.absent("[data-testid=transfer-ask]:not([hidden])"), "the prompt is gone");
 }
 
 #[test]
