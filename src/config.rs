@@ -381,7 +381,7 @@ impl Applier<'_> {
 }
 
 /// A SIP WebSocket address must be `wss://`, or `ws://` only for a server on this computer (`localhost`,
-/// `127.0.0.1`, `[::1]`), read strictly (see [`crate::openframe::origin::split_url`]): no user info, no
+/// `127.0.0.1`; not `[::1]`, which the page's connect-src cannot name), read strictly (see [`crate::openframe::origin::split_url`]): no user info, no
 /// backslash, no invisible characters, no fragment. Returns the address with scheme and host in lower case.
 pub fn check_ws_url(url: &str) -> Result<String, String> {
     use crate::openframe::origin::{is_loopback_host, split_url};
@@ -391,7 +391,7 @@ pub fn check_ws_url(url: &str) -> Result<String, String> {
         _ if p.tail.contains('#') => Err("The SIP server address must not contain a #fragment".into()),
         "wss" => Ok(format!("wss://{}{port}{}", p.host, p.tail)),
         "ws" if is_loopback_host(&p.host) => Ok(format!("ws://{}{port}{}", p.host, p.tail)),
-        "ws" => Err(format!("ws://{} is not encrypted: use wss:// (ws:// only for a server on this computer)", p.host)),
+        "ws" => Err(format!("ws://{} is not encrypted: use wss:// (ws:// only for a server on this computer: localhost or 127.0.0.1, not [::1])", p.host)),
         _ => Err("The SIP server address must start with wss://".into()),
     }
 }
