@@ -1587,6 +1587,18 @@ impl Desk {
         }
     }
 
+    /// The agent dismisses a refused activity (after confirming); only the owner of the phone changes the
+    /// outbox in storage.
+    pub fn dismiss_activity(&self, id: &str) {
+        if !self.is_owner() {
+            return;
+        }
+        self.outbox.update(|o| {
+            o.dismiss(id);
+        });
+        self.save_outbox();
+    }
+
     /// The agent chose a record from a screen-pop choice.
     pub fn choose_pop(&self, call: u32, r: RecordRef) {
         if !self.is_owner() && self.relay(json!({"c": "choose", "id": call, "record": record_text(Some(&r))})) {

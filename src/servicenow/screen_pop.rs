@@ -251,9 +251,9 @@ mod tests {
     #[test]
     fn a_named_record_of_the_matched_caller_opens() {
         let (beth, case) = (rec("customer_contact", "beth"), rec("sn_customerservice_case", CASE));
-        assert_eq!(decide_named(case.clone(), &[CASE.into(), "beth".into()], &[beth.clone()], &[]), Decision::Open(case));
+        assert_eq!(decide_named(case.clone(), &[CASE.into(), "beth".into()], std::slice::from_ref(&beth), &[]), Decision::Open(case));
         // The call names the person herself.
-        assert_eq!(decide_named(beth.clone(), &["beth".into()], &[beth.clone()], &[]), Decision::Open(beth));
+        assert_eq!(decide_named(beth.clone(), &["beth".into()], std::slice::from_ref(&beth), &[]), Decision::Open(beth));
         assert!(!Carried::default().trusted(false) && Carried::default().trusted(true));
     }
 
@@ -262,7 +262,7 @@ mod tests {
     #[test]
     fn hostile_named_record_of_another_customer_is_only_offered() {
         let (beth, mine, theirs) = (rec("customer_contact", "beth"), rec("sn_customerservice_case", "c1"), rec("sn_customerservice_case", CASE));
-        let d = decide_named(theirs.clone(), &[CASE.into(), "fred".into()], &[beth.clone()], &[mine.clone()]);
+        let d = decide_named(theirs.clone(), &[CASE.into(), "fred".into()], std::slice::from_ref(&beth), std::slice::from_ref(&mine));
         assert_eq!(d, Decision::Choose(vec![theirs, beth, mine]));
     }
 

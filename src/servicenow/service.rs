@@ -154,7 +154,7 @@ fn pump(desk: Desk) {
             }
             Step::Verify(id) => {
                 if let Some(a) = settled(desk, &id, &tables) {
-                    let found = match written(&inst, &tok, strategy, &a).await {
+                    let found = match read_back(&inst, &tok, strategy, &a).await {
                         Ok(f) => Ok(Some(f)),
                         Err(e) => match outcome(e, crate::strings::CHECK_REFUSED) {
                             // A definite refusal of the look-up ends the entry visibly (it would block the others).
@@ -225,18 +225,38 @@ async fn note_on_record(inst: &str, tok: &str, table: &str, id: &str, call_id: &
     Ok(activity::note_stored(&r.body["result"]["work_notes"], call_id))
 }
 
+/// Whether this call's note is on the first row of `table` whose `field` is the call id, in its `notes`
+/// field read with its display value (the interaction's work notes, the phone log's notes).
+async fn note_in_row(inst: &str, tok: &str, table: &str, field: &str, notes: &str, call_id: &str) -> Result<bool, RestError> {
+    let q = Query::new().and(field, Op::Eq, call_id).map_err(|e| RestError::Status(400, e.0))?;
+    let p = [("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", notes.to_string()), ("sysparm_display_value", "true".into())];
+    let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}"), &p, None).await?;
+    Ok(rest::rows(&r).first().is_some_and(|row| activity::note_stored(&row[notes], call_id)))
+}
+
+/// Reads back what the strategy wrote (also whether an activity already reached ServiceNow after an
+/// unclear failure): the record's work notes, the interaction's work notes (found by its
+/// `client_session_id`), or the phone log's notes (found by its `call_id`; `voice_interaction` writes one).
+async fn read_back(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<bool, RestError> {
+    match (strategy, target(a)) {
+        (ActivityStrategy::WorkNotes, Some((table, id))) => note_on_record(inst, tok, &table, &id, &a.call_id).await,
+        (ActivityStrategy::WorkNotes, None) => note_in_row(inst, tok, "interaction", "client_session_id", "work_notes", &a.call_id).await,
+        _ => note_in_row(inst, tok, "sn_openframe_phone_log", "call_id", "notes", &a.call_id).await,
+    }
+}
+
 /// Writes one activity with the configured strategy (its record already checked against the allowlist);
-/// a work note counts only when it is read back.
+/// it counts only when it is read back.
 async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<(), Write> {
     let text = activity::work_note(a);
     let on = match (strategy, target(a)) {
         (ActivityStrategy::VoiceInteraction, _) => {
             rest::request(inst, tok, "POST", "/api/now/openframe/voice-interaction", &[], Some(&activity::voice_interaction_body(a))).await?;
-            return Ok(());
+            ("sn_openframe_phone_log".to_string(), a.call_id.clone())
         }
         (ActivityStrategy::PhoneLog, _) => {
             rest::request(inst, tok, "POST", "/api/now/table/sn_openframe_phone_log", &[], Some(&activity::phone_log_body(a, "task"))).await?;
-            return Ok(());
+            ("sn_openframe_phone_log".to_string(), a.call_id.clone())
         }
         (ActivityStrategy::WorkNotes, Some((table, id))) => {
             let path = format!("/api/now/table/{table}/{id}");
@@ -256,23 +276,12 @@ async fn write(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) 
         }
     };
     // The write was sent: a read-back that fails leaves its outcome unknown (looked up before any resend).
-    match note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await {
+    let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await } else { read_back(inst, tok, strategy, a).await };
+    match stored {
         Ok(true) => Ok(()),
         Ok(false) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1))),
         Err(e) => Err(Write::Rest(RestError::Network(format!("{} {e}", crate::strings::NOTE_NOT_READ_BACK)))),
     }
-}
-
-/// Whether an activity already reached ServiceNow (after an ambiguous failure), by its call id.
-async fn written(inst: &str, tok: &str, strategy: ActivityStrategy, a: &Activity) -> Result<bool, RestError> {
-    let (table, q) = match (strategy, target(a)) {
-        (ActivityStrategy::WorkNotes, Some((table, id))) => return note_on_record(inst, tok, &table, &id, &a.call_id).await,
-        (ActivityStrategy::PhoneLog, _) => ("sn_openframe_phone_log", Query::new().and("call_id", Op::Eq, &a.call_id)),
-        _ => ("interaction", Query::new().and("client_session_id", Op::Eq, &a.call_id)),
-    };
-    let q = q.map_err(|e| RestError::Status(400, e.0))?;
-    let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", "sys_id".into())], None).await?;
-    Ok(!rest::rows(&r).is_empty())
 }
 
 fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
