@@ -45,12 +45,15 @@ pub fn save(key: &str, value: &str) -> bool {
     local_storage().map(|s| s.set_item(key, value).is_ok()).unwrap_or(false)
 }
 
-/// GETs a same-origin relative path and returns its text, or a short reason for the failure.
+/// GETs a same-origin relative path (no redirects followed) and returns its text, or a short reason for the failure.
 pub async fn fetch_text(path: &str) -> Result<String, String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
     init.set_method("GET");
     init.set_cache(web_sys::RequestCache::NoCache);
+    // The page's own origin only, and never where a redirect points (a redirect is an error).
+    init.set_mode(web_sys::RequestMode::SameOrigin);
+    init.set_redirect(web_sys::RequestRedirect::Error);
     let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(|_| "bad path".to_string())?;
     let resp = JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| "network error".to_string())?;
     let resp: web_sys::Response = resp.dyn_into().map_err(|_| "no response".to_string())?;

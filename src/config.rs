@@ -107,6 +107,9 @@ pub struct ServiceNowSettings {
     pub pop_tables: Vec<String>,
     /// Tables call activity may be written to (as work notes, or linked from the phone log).
     pub activity_tables: Vec<String>,
+    /// `trustCallData`: a call's `X-SN-*` / `X-Case-Number` open their record by themselves (only when the SBC
+    /// strips them from external calls and sets them itself). Otherwise they are a hint, checked against the caller.
+    pub trust_call_data: bool,
 }
 
 /// The default of both table allowlists: the task tables the desktop works with (cases and interactions).
@@ -181,6 +184,7 @@ impl Default for Settings {
                 activity: ActivityStrategy::WorkNotes,
                 pop_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
                 activity_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
+                trust_call_data: false,
             },
         }
     }
@@ -377,7 +381,7 @@ impl Applier<'_> {
 }
 
 /// A SIP WebSocket address must be `wss://`, or `ws://` only for a server on this computer (`localhost`,
-/// `127.0.0.1`, `[::1]`), read strictly (see [`crate::openframe::origin::split_url`]): no user info, no
+/// `127.0.0.1`; not `[::1]`, which the page's connect-src cannot name), read strictly (see [`crate::openframe::origin::split_url`]): no user info, no
 /// backslash, no invisible characters, no fragment. Returns the address with scheme and host in lower case.
 pub fn check_ws_url(url: &str) -> Result<String, String> {
     use crate::openframe::origin::{is_loopback_host, split_url};
@@ -387,7 +391,7 @@ pub fn check_ws_url(url: &str) -> Result<String, String> {
         _ if p.tail.contains('#') => Err("The SIP server address must not contain a #fragment".into()),
         "wss" => Ok(format!("wss://{}{port}{}", p.host, p.tail)),
         "ws" if is_loopback_host(&p.host) => Ok(format!("ws://{}{port}{}", p.host, p.tail)),
-        "ws" => Err(format!("ws://{} is not encrypted: use wss:// (ws:// only for a server on this computer)", p.host)),
+        "ws" => Err(format!("ws://{} is not encrypted: use wss:// (ws:// only for a server on this computer: localhost or 127.0.0.1, not [::1])", p.host)),
         _ => Err("The SIP server address must start with wss://".into()),
     }
 }
@@ -658,6 +662,11 @@ impl Settings {
                     Some("work_notes") => self.servicenow.activity = ActivityStrategy::WorkNotes,
                     _ => a.err(&key, "must be \"voice_interaction\", \"phone_log\" or \"work_notes\""),
                 },
+                "trustCallData" => {
+                    if let Some(b) = a.bool(&key, v) {
+                        self.servicenow.trust_call_data = b;
+                    }
+                }
                 "screenPopTables" | "activityTables" => {
                     if let Some(l) = a.list(&key, v) {
                         if let Some(bad) = l.iter().find(|t| !valid_table(t)) {

@@ -17,7 +17,9 @@ fn the_url_api_reading_must_stay_in_the_desktops_folder() {
 fn sip_server_addresses_are_canonical() {
     assert_eq!(check_ws_url("WSS://PBX.Example.com:443/ws?x=1").unwrap(), "wss://pbx.example.com/ws?x=1");
     assert_eq!(check_ws_url("ws://localhost:5066").unwrap(), "ws://localhost:5066");
-    assert_eq!(check_ws_url("ws://[::1]:5066/").unwrap(), "ws://[::1]:5066/");
+    assert_eq!(check_ws_url("wss://[::1]:5066/").unwrap(), "wss://[::1]:5066/");
+    // The page's connect-src cannot name [::1]: refused here with a message rather than blocked by the browser.
+    assert!(check_ws_url("ws://[::1]:5066/").unwrap_err().contains("not [::1]"));
     assert!(check_ws_url("wss://pbx.example.com/#x").unwrap_err().contains("fragment"));
 }
 

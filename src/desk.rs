@@ -1302,8 +1302,10 @@ impl Desk {
     pub fn sip_incoming(&self, id: u32, name: Option<&str>, number: &str, x_headers: Vec<(String, String)>) -> Option<u16> {
         let mut call = Call::new(id, Direction::Inbound, number, name.map(str::to_string), now_ms());
         let (x_headers, dropped) = crate::phone::call::bound_x_headers(x_headers);
-        let carried = crate::servicenow::screen_pop::carried(&x_headers, &self.settings.with_untracked(|s| s.servicenow.pop_tables.clone()));
-        call.record = carried.record();
+        let (tables, trust) = self.settings.with_untracked(|s| (s.servicenow.pop_tables.clone(), s.servicenow.trust_call_data));
+        let carried = crate::servicenow::screen_pop::carried(&x_headers, &tables);
+        // Untrusted call data is only a hint: the record is attached once the screen pop vouches for it.
+        call.record = carried.record().filter(|_| carried.trusted(trust));
         call.note = carried.ignored.or(dropped);
         call.x_headers = x_headers;
         if let Some(code) = self.busy_code() {
@@ -1694,6 +1696,18 @@ impl Desk {
                 p.push((call, other));
             }),
         }
+    }
+
+    /// The agent dismisses a refused activity (after confirming); only the owner of the phone changes the
+    /// outbox in storage.
+    pub fn dismiss_activity(&self, id: &str) {
+        if !self.is_owner() {
+            return;
+        }
+        self.outbox.update(|o| {
+            o.dismiss(id);
+        });
+        self.save_outbox();
     }
 
     /// The agent chose a record from a screen-pop choice.

@@ -161,6 +161,9 @@ pub fn outbox_full(max: usize, refused: usize) -> String {
     format!("{max} call activities are already waiting for ServiceNow ({refused} of them refused): this wrap-up stays here. Open Status, read and dismiss the refused ones, or sign in to ServiceNow so the others can be written.")
 }
 pub const SN_DISMISS: &str = "Dismiss";
+pub const SN_COPY: &str = "Copy notes";
+pub const SN_DISMISS_SURE: &str = "Dismiss for good? These notes are not in ServiceNow: copy them first.";
+pub const SN_DISMISS_ELSEWHERE: &str = "Dismiss from the window that has the phone.";
 pub const NOTE_NOT_READ_BACK: &str = "The call's note was sent but could not be read back yet:";
 pub const CARRIED_IGNORED: &str = "The call's ServiceNow data was ignored (the caller's number is matched instead):";
 pub const CARRIED_TABLE_NOT_ALLOWED: &str = "is not a table calls may open (an admin can add it to servicenow.screenPopTables)";
@@ -173,6 +176,8 @@ pub const SN_SIGNED_IN: &str = "Signed in";
 pub const SN_SIGN_OUT: &str = "Sign out of ServiceNow";
 pub const SN_OFF: &str = "Not connected (no instance configured)";
 pub const SN_PENDING: &str = "Call activities waiting for ServiceNow";
+/// Before the reason ServiceNow refused the look-up made after an unclear write.
+pub const CHECK_REFUSED: &str = "ServiceNow refused to say whether this activity was written (check the record, then dismiss): ";
 pub const SN_REFUSED: &str = "Refused by ServiceNow";
 pub const POP_CHOOSE: &str = "Several records match this caller:";
 pub const POP_NONE: &str = "No ServiceNow record matches this caller.";

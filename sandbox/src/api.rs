@@ -32,6 +32,8 @@ pub enum Fault {
     DropAfter,
     /// Do the work, then answer only after this many milliseconds (the client gives up first: ambiguous).
     LateAfter(u64),
+    /// Answer a write as done but store nothing (a business rule or ACL that drops it).
+    Discard,
 }
 
 struct Code {
@@ -384,12 +386,14 @@ pub async fn create(State(inst): State<Shared>, Path(table): Path<String>, heade
         // one; elsewhere it is an unknown field and ignored).
         for field in JOURNAL_FIELDS {
             if let Some(text) = m.remove(field).and_then(|v| v.as_str().map(str::to_string)).filter(|t| !t.is_empty()) {
-                if JOURNAL_TABLES.contains(&table.as_str()) {
+                if JOURNAL_TABLES.contains(&table.as_str()) && !matches!(fault, Some(Fault::Discard)) {
                     s.journal(&table, &id, field, &text);
                 }
             }
         }
-        s.tables.entry(table.clone()).or_default().push(m.clone());
+        if !matches!(fault, Some(Fault::Discard)) {
+            s.tables.entry(table.clone()).or_default().push(m.clone());
+        }
         m
     };
     maybe_late(&fault).await;
@@ -462,7 +466,8 @@ pub async fn voice_interaction(State(inst): State<Shared>, headers: HeaderMap, b
         let interaction = json!({"sys_id": id, "number": number, "type": "phone", "opened_for": m["interaction"]["userPhoneNumber"],
             "client_session_id": m["interaction"]["clientSessionId"], "sys_created_on": now_text()});
         s.tables.entry("interaction".into()).or_default().push(interaction.as_object().unwrap().clone());
-        for log in m.get("phoneLogs").and_then(Value::as_array).cloned().unwrap_or_default() {
+        let logs = if matches!(fault, Some(Fault::Discard)) { Vec::new() } else { m.get("phoneLogs").and_then(Value::as_array).cloned().unwrap_or_default() };
+        for log in logs {
             let mut l = log.as_object().cloned().unwrap_or_default();
             let lid = s.new_id();
             l.insert("sys_id".into(), json!(lid));
@@ -591,6 +596,8 @@ pub async fn set_faults(State(inst): State<Shared>, body: Bytes) -> Response {
                 s.faults.push_back(Fault::Delay(ms.parse().unwrap_or(1000)));
             } else if f == "drop" {
                 s.faults.push_back(Fault::DropAfter);
+            } else if f == "discard" {
+                s.faults.push_back(Fault::Discard);
             } else if let Ok(code) = f.parse::<u16>() {
                 s.faults.push_back(Fault::Status(code));
             }

@@ -175,7 +175,9 @@ async fn main() {
         let dport = dl.local_addr().expect("bound address").port();
         desktop_url = format!("http://localhost:{dport}/");
         let files = tower_http::services::ServeDir::new(dir);
-        let app = Router::new().fallback_service(files);
+        // A settings file that moved to another origin (the desktop must not follow it).
+        let moved = || async { (axum::http::StatusCode::FOUND, [(axum::http::header::LOCATION, "http://127.0.0.1/c.json")]) };
+        let app = Router::new().route("/moved-config.json", get(moved)).fallback_service(files);
         println!("desktop: {desktop_url} (serving {})", dir.display());
         tokio::spawn(async move { axum::serve(dl, app).await.expect("desktop server") });
     }

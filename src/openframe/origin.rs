@@ -2,8 +2,8 @@
 //!
 //! The OpenFrame configuration URL names the ServiceNow origin with `?topDomain=`. It is the only origin the
 //! desktop ever posts to and the only one it accepts messages from, so it is parsed strictly:
-//! `https://host[:port]`, or `http://` only for `localhost` / `127.0.0.1` / `[::1]` (development and the
-//! sandbox). No path (a lone trailing `/` is tolerated), no query, no credentials, no wildcard.
+//! `https://host[:port]`, or `http://` only for `localhost` / `127.0.0.1` (development and the sandbox;
+//! not `[::1]`, which the page's connect-src cannot name). No path (a lone trailing `/` is tolerated), no query, no credentials, no wildcard.
 
 use std::fmt;
 
@@ -42,7 +42,7 @@ impl fmt::Display for OriginError {
             OriginError::NoScheme(v) => write!(f, "topDomain '{v}' has no scheme: write it as https://{v}"),
             OriginError::Scheme(s) => write!(f, "topDomain scheme '{s}' is not allowed: use https"),
             OriginError::InsecureHttp(h) => {
-                write!(f, "topDomain http://{h} is not allowed: use https (plain http only for localhost)")
+                write!(f, "topDomain http://{h} is not allowed: use https (plain http only for localhost or 127.0.0.1, not [::1])")
             }
             OriginError::Credentials => write!(f, "topDomain must not contain a user name or password (nothing before an @)"),
             OriginError::Path(p) => write!(f, "topDomain must be an origin only, without the path '{p}'"),
@@ -54,9 +54,10 @@ impl fmt::Display for OriginError {
 
 impl std::error::Error for OriginError {}
 
-/// `localhost`, `127.0.0.1` or `[::1]`: the only hosts plain `http://` / `ws://` may name.
+/// `localhost` or `127.0.0.1`: the only hosts plain `http://` / `ws://` may name. Not `[::1]`: a CSP source
+/// cannot name an IPv6 literal, so the page's connect-src would block it anyway.
 pub fn is_loopback_host(host: &str) -> bool {
-    host == "localhost" || host == "127.0.0.1" || host == "[::1]"
+    host == "localhost" || host == "127.0.0.1"
 }
 
 /// A dotted-quad IPv4 address written the one way browsers serialize it (no leading zeros, no hex).
@@ -235,7 +236,7 @@ mod tests {
         assert_eq!(TopDomain::parse("https://acme.example:8443").unwrap().origin(), "https://acme.example:8443");
         assert_eq!(TopDomain::parse("http://127.0.0.1:8090").unwrap().origin(), "http://127.0.0.1:8090");
         assert_eq!(TopDomain::parse("http://localhost:8090").unwrap().origin(), "http://localhost:8090");
-        assert_eq!(TopDomain::parse("http://[::1]:8090").unwrap().origin(), "http://[::1]:8090");
+        assert_eq!(TopDomain::parse("https://[::1]:8090").unwrap().origin(), "https://[::1]:8090");
     }
 
     #[test]
@@ -257,6 +258,8 @@ mod tests {
         assert!(matches!(TopDomain::parse("https://acme.com:70000"), Err(OriginError::Port(_))));
         assert!(matches!(TopDomain::parse("https://acme.com:"), Err(OriginError::Port(_))));
         assert!(matches!(TopDomain::parse("https://acme.com:8x"), Err(OriginError::Port(_))));
+        // Loopback, but the page's connect-src cannot name an IPv6 literal: said at once, not blocked later.
+        assert!(matches!(TopDomain::parse("http://[::1]:8090"), Err(OriginError::InsecureHttp(h)) if h == "[::1]"));
         // Looks like loopback but is not.
         assert!(matches!(TopDomain::parse("http://localhost.evil.com"), Err(OriginError::InsecureHttp(_))));
         assert!(matches!(TopDomain::parse("http://127.0.0.1.nip.io"), Err(OriginError::InsecureHttp(_))));

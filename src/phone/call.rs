@@ -74,16 +74,22 @@ pub const MAX_X_NAME: usize = 64;
 /// Longest `X-` header value kept (a sys_id is 32 characters, a case number about 10).
 pub const MAX_X_VALUE: usize = 256;
 
+/// An `X-` name of token characters (RFC 3261), and a value of at most [`MAX_X_VALUE`] bytes without control
+/// or direction-changing characters (line breaks, ESC, U+202A-202E, U+2066-2069...).
 fn x_header_ok(name: &str, value: &str) -> bool {
-    name.len() <= MAX_X_NAME && value.len() <= MAX_X_VALUE && !value.contains(['\r', '\n', '\0'])
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b);
+    let hidden = |c: char| c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}');
+    (3..=MAX_X_NAME).contains(&name.len()) && name.as_bytes()[..2].eq_ignore_ascii_case(b"x-") && name.bytes().all(token) && value.len() <= MAX_X_VALUE && !value.contains(hidden)
 }
 
-/// Keeps the `X-` headers within the bounds: the first [`MAX_X_HEADERS`] with a name up to [`MAX_X_NAME`]
-/// and a value up to [`MAX_X_VALUE`] bytes on one line. The rest are dropped, never cut (a cut value could
+/// Keeps the `X-` headers within the bounds: the first [`MAX_X_HEADERS`] (record headers first) with a name
+/// up to [`MAX_X_NAME`] and a value up to [`MAX_X_VALUE`] bytes on one line. The rest are dropped, never cut (a cut value could
 /// name another record); the text says so, for the agent.
 pub fn bound_x_headers(mut headers: Vec<(String, String)>) -> (Vec<(String, String)>, Option<String>) {
     let total = headers.len();
     headers.retain(|(n, v)| x_header_ok(n, v));
+    // Record headers first (stable), so other headers cannot push them out.
+    headers.sort_by_key(|(n, _)| !crate::servicenow::screen_pop::RECORD_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)));
     headers.truncate(MAX_X_HEADERS);
     let note = (headers.len() < total).then(|| crate::strings::x_headers_dropped(total - headers.len()));
     (headers, note)
@@ -302,6 +308,16 @@ mod tests {
     }
 
     #[test]
+    fn hostile_x_headers_junk_does_not_push_out_the_record_headers() {
+        let mut h: Vec<(String, String)> = (0..40).map(|i| (format!("X-Junk{i}"), "v".into())).collect();
+        h.push(("X-SN-Table".into(), "sn_customerservice_case".into()));
+        h.push(("x-case-number".into(), "CS0001001".into()));
+        let (kept, _) = bound_x_headers(h);
+        assert_eq!(kept.len(), MAX_X_HEADERS);
+        assert_eq!((kept[0].0.as_str(), kept[1].0.as_str()), ("X-SN-Table", "x-case-number"), "{kept:?}");
+    }
+
+    #[test]
     fn x_headers_within_bounds_are_kept_as_they_are() {
         let h: Vec<(String, String)> = (0..MAX_X_HEADERS).map(|i| (format!("X-H{i}"), "v".repeat(MAX_X_VALUE))).collect();
         assert_eq!(bound_x_headers(h.clone()), (h, None));
@@ -330,5 +346,10 @@ mod tests {
         hostile_x_headers_huge_value: vec![("X-SN-Sys-Id".into(), "a".repeat(1_000_000)), ("X-Queue".into(), "Billing".into())], 1;
         hostile_x_headers_huge_name: vec![(format!("X-{}", "n".repeat(10_000)), "v".into())], 0;
         hostile_x_headers_line_break_in_value: vec![("X-Note".into(), "a\r\nVia: evil".into())], 0;
+        hostile_x_headers_name_without_x_prefix: vec![("Via".into(), "v".into())], 0;
+        hostile_x_headers_name_not_a_token: vec![("X-A B:<i>".into(), "v".into())], 0;
+        hostile_x_headers_value_bidi_override: vec![("X-Name".into(), "Bob\u{202E}gnp.exe".into())], 0;
+        hostile_x_headers_value_bidi_isolate: vec![("X-Name".into(), "\u{2067}Bob".into())], 0;
+        hostile_x_headers_value_escape: vec![("X-Name".into(), "\u{1b}[31mred".into())], 0;
     }
 }

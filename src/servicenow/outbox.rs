@@ -36,6 +36,9 @@ pub struct Entry {
     pub attempts: u32,
     pub next_at: f64,
     pub last_error: Option<String>,
+    /// The activity's target was settled when it was first sent (a later `activityTables` change cannot move it).
+    #[serde(default)]
+    pub resolved: bool,
 }
 
 /// What the edge must do next.
@@ -86,7 +89,7 @@ impl Outbox {
             let refused = self.entries.iter().filter(|e| matches!(e.state, State::Refused(_))).count();
             return Err(crate::strings::outbox_full(MAX_KEPT, refused));
         }
-        self.entries.push(Entry { activity, state: State::Pending, attempts: 0, next_at: now, last_error: None });
+        self.entries.push(Entry { activity, state: State::Pending, attempts: 0, next_at: now, last_error: None, resolved: false });
         Ok(true)
     }
 
@@ -123,6 +126,16 @@ impl Outbox {
         e.state = State::InFlight;
         e.attempts += 1;
         Some(step)
+    }
+
+    /// The activity to write or look up for `id`: its target is settled by `settle` the first time and kept.
+    pub fn settled(&mut self, id: &str, settle: impl FnOnce(&Activity) -> Activity) -> Option<Activity> {
+        let e = self.entry(id)?;
+        if !e.resolved {
+            e.activity = settle(&e.activity);
+            e.resolved = true;
+        }
+        Some(e.activity.clone())
     }
 
     fn entry(&mut self, id: &str) -> Option<&mut Entry> {
@@ -201,10 +214,27 @@ impl Outbox {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn act(id: &str) -> Activity {
+    #[test]
+    fn hostile_changed_activity_tables_do_not_move_a_sent_activity() {
+        use crate::openframe::protocol::RecordRef;
+        let case = RecordRef { entity: "sn_customerservice_case".into(), sys_id: Some("ca5e0000000000000000000000000001".into()), ..Default::default() };
+        let mut o = Outbox::default();
+        o.add(Activity { record: Some(case.clone()), ..act("a") }, 0.0).unwrap();
+        let first = o.settled("a", |a| crate::servicenow::activity::within(a, &["sn_customerservice_case".into()])).unwrap();
+        assert_eq!(first.record, Some(case.clone()));
+        // The admin changes the tables before the retry: the activity is not written somewhere else (or again).
+        let again = o.settled("a", |a| crate::servicenow::activity::within(a, &["incident".into()])).unwrap();
+        assert_eq!(again.record, Some(case));
+        // An activity first sent with no allowed record stays without one.
+        o.add(Activity { record: Some(RecordRef { entity: "incident".into(), ..first.record.clone().unwrap() }), ..act("b") }, 0.0).unwrap();
+        assert_eq!(o.settled("b", |a| crate::servicenow::activity::within(a, &[])).unwrap().record, None);
+        assert_eq!(o.settled("b", |a| crate::servicenow::activity::within(a, &["incident".into()])).unwrap().record, None);
+    }
+
+    pub(crate) fn act(id: &str) -> Activity {
         Activity {
             call_id: id.into(),
             call_type: "Inbound".into(),

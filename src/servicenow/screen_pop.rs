@@ -73,6 +73,8 @@ fn shown(v: &str) -> String {
 pub struct Carried {
     pub data: Option<CarriedData>,
     pub ignored: Option<String>,
+    /// A record header came more than once (a caller's own beside the SBC's): the data is only a hint.
+    pub duplicated: bool,
 }
 
 impl Carried {
@@ -83,7 +85,16 @@ impl Carried {
             _ => None,
         }
     }
+
+    /// Whether the data may choose the record by itself: the admin trusts call data (`trust`) and no
+    /// record header came twice.
+    pub fn trusted(&self, trust: bool) -> bool {
+        trust && !self.duplicated
+    }
 }
+
+/// The record headers, kept first when a call's `X-` headers are bounded.
+pub const RECORD_HEADERS: [&str; 3] = ["X-SN-Table", "X-SN-Sys-Id", "X-Case-Number"];
 
 /// Reads the screen-pop data a call carries. Anyone can put these headers on a call, so a record is used
 /// only when its table is in `tables` (the `screenPopTables` setting) and its id is a sys_id, and a case
@@ -118,7 +129,8 @@ pub fn carried(headers: &[(String, String)], tables: &[String]) -> Carried {
     }
     // A record that was used leaves nothing to explain.
     let ignored = refused.filter(|_| !matches!(data, Some(CarriedData::Record(_)))).map(|(v, why)| format!("{} '{}' {why}", crate::strings::CARRIED_IGNORED, shown(v)));
-    Carried { data, ignored }
+    let duplicated = RECORD_HEADERS.iter().any(|r| headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(r)).count() > 1);
+    Carried { data, ignored, duplicated }
 }
 
 /// Keeps the candidates whose phone numbers normalize to the caller's (the LIKE query over trailing digits
@@ -145,6 +157,22 @@ pub fn decide(caller: &str, people: &[RecordRef], open_cases_newest_first: &[Rec
     }
 }
 
+/// The decision for a record an untrusted call names (`refs`: its own sys_id and its contact, consumer,
+/// caller references): it opens only when it is or names a person matched by the caller's number;
+/// otherwise it is one choice among those people and their cases, for the agent (nothing is attached).
+pub fn decide_named(named: RecordRef, refs: &[String], people: &[RecordRef], cases: &[RecordRef]) -> Decision {
+    if people.iter().any(|p| p.sys_id.as_ref().is_some_and(|id| refs.contains(id))) {
+        return Decision::Open(named);
+    }
+    let mut list = vec![named];
+    for r in people.iter().chain(cases) {
+        if !list.contains(r) {
+            list.push(r.clone());
+        }
+    }
+    Decision::Choose(list)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,7 +194,7 @@ mod tests {
     #[test]
     fn carried_data_comes_first_and_is_validated() {
         let h = hdrs(&[("X-Sn-Table", "sn_customerservice_case"), ("X-Sn-Sys-Id", "CA5E0000000000000000000000000001")]);
-        assert_eq!(carried(&h, &tables()), Carried { data: Some(CarriedData::Record(rec("sn_customerservice_case", CASE))), ignored: None });
+        assert_eq!(carried(&h, &tables()), Carried { data: Some(CarriedData::Record(rec("sn_customerservice_case", CASE))), ignored: None, duplicated: false });
         let n = hdrs(&[("X-Case-Number", "CS0001001")]);
         assert_eq!(carried(&n, &tables()).data, Some(CarriedData::CaseNumber("CS0001001".into())));
         assert_eq!(carried(&[], &tables()), Carried::default());
@@ -218,6 +246,48 @@ mod tests {
         let c = carried(&hdrs(&[("X-Case-Number", "CS0001001")]), &["incident".to_string()]);
         assert_eq!(c.data, None);
         assert!(c.ignored.is_some());
+    }
+
+    #[test]
+    fn a_named_record_of_the_matched_caller_opens() {
+        let (beth, case) = (rec("customer_contact", "beth"), rec("sn_customerservice_case", CASE));
+        assert_eq!(decide_named(case.clone(), &[CASE.into(), "beth".into()], std::slice::from_ref(&beth), &[]), Decision::Open(case));
+        // The call names the person herself.
+        assert_eq!(decide_named(beth.clone(), &["beth".into()], std::slice::from_ref(&beth), &[]), Decision::Open(beth));
+        assert!(!Carried::default().trusted(false) && Carried::default().trusted(true));
+    }
+
+    /// A caller names a record that belongs to someone else (any guessable sys_id or case number): it is
+    /// offered among the caller's own matches, never opened or attached by itself.
+    #[test]
+    fn hostile_named_record_of_another_customer_is_only_offered() {
+        let (beth, mine, theirs) = (rec("customer_contact", "beth"), rec("sn_customerservice_case", "c1"), rec("sn_customerservice_case", CASE));
+        let d = decide_named(theirs.clone(), &[CASE.into(), "fred".into()], std::slice::from_ref(&beth), std::slice::from_ref(&mine));
+        assert_eq!(d, Decision::Choose(vec![theirs, beth, mine]));
+    }
+
+    #[test]
+    fn hostile_named_record_with_no_matched_caller_is_only_offered() {
+        let theirs = rec("sn_customerservice_case", CASE);
+        assert_eq!(decide_named(theirs.clone(), &[CASE.into(), "fred".into()], &[], &[]), Decision::Choose(vec![theirs]));
+    }
+
+    /// The caller's own header beside the one the SBC appends: neither is trusted to choose the record.
+    macro_rules! hostile_duplicated {
+        ($($name:ident: $dup:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let mut h = hdrs(&[("X-SN-Table", "sn_customerservice_case"), ("X-SN-Sys-Id", CASE), ("X-Case-Number", "CS0001001")]);
+                h.insert(0, ($dup.0.to_string(), $dup.1.to_string()));
+                let c = carried(&h, &tables());
+                assert!(c.duplicated && !c.trusted(true), "{h:?}");
+            }
+        )*};
+    }
+    hostile_duplicated! {
+        hostile_duplicated_sys_id_header: ("x-sn-sys-id", "ca5e0000000000000000000000000002");
+        hostile_duplicated_table_header: ("X-SN-TABLE", "interaction");
+        hostile_duplicated_case_number_header: ("X-Case-Number", "CS0009999");
     }
 
     #[test]

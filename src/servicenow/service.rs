@@ -148,21 +148,11 @@ fn pump(desk: Desk) {
     leptos::task::spawn_local(async move {
         match step {
             Step::Send(id) => {
-                let act = desk.outbox.with_untracked(|o| o.entries.iter().find(|e| e.activity.call_id == id).map(|e| e.activity.clone()));
-                if let Some(a) = act {
-                    let outcome = match write(&inst, &tok, strategy, &activity::within(&a, &tables)).await {
+                if let Some(a) = settled(desk, &id, &tables) {
+                    let outcome = match write(&inst, &tok, strategy, &a).await {
                         Ok(()) => Outcome::Delivered,
                         Err(Write::NotStored(m)) => Outcome::Refused(m),
-                        Err(Write::Rest(e)) => match e {
-                            RestError::Unauthorized => Outcome::Unauthorized,
-                            RestError::RetryAfter(s) => Outcome::RetryAfter(s),
-                            // Nothing readable came back: the write may have happened (a dropped connection looks
-                            // the same to the browser as a CORS refusal). Look it up before writing again.
-                            RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
-                            RestError::Status(code, m) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
-                            RestError::Status(code, m) => Outcome::Refused(format!("{code} {m}")),
-                            RestError::WrongInstance(m) => Outcome::Refused(m),
-                        },
+                        Err(Write::Rest(e)) => outcome(e, ""),
                     };
                     if outcome == Outcome::Unauthorized {
                         expired(desk);
@@ -171,17 +161,23 @@ fn pump(desk: Desk) {
                 }
             }
             Step::Verify(id) => {
-                let act = desk.outbox.with_untracked(|o| o.entries.iter().find(|e| e.activity.call_id == id).map(|e| e.activity.clone()));
-                if let Some(a) = act {
-                    let found = match written(&inst, &tok, strategy, &activity::within(&a, &tables)).await {
-                        Ok(f) => Some(f),
-                        Err(RestError::Unauthorized) => {
-                            expired(desk);
-                            None
-                        }
-                        Err(_) => None,
+                if let Some(a) = settled(desk, &id, &tables) {
+                    let found = match read_back(&inst, &tok, strategy, &a).await {
+                        Ok(f) => Ok(Some(f)),
+                        Err(e) => match outcome(e, crate::strings::CHECK_REFUSED) {
+                            // A definite refusal of the look-up ends the entry visibly (it would block the others).
+                            r @ Outcome::Refused(_) => Err(r),
+                            Outcome::Unauthorized => {
+                                expired(desk);
+                                Ok(None)
+                            }
+                            _ => Ok(None),
+                        },
                     };
-                    desk.outbox.update(|o| o.on_verified(&id, found, now()));
+                    desk.outbox.update(|o| match found {
+                        Ok(f) => o.on_verified(&id, f, now()),
+                        Err(r) => o.on_sent(&id, r, now()),
+                    });
                 }
             }
         }
@@ -189,6 +185,27 @@ fn pump(desk: Desk) {
         desk.save_outbox();
         BUSY.with(|b| *b.borrow_mut() = false);
     });
+}
+
+/// The activity for `id` with its target as settled when it was first sent (saved with the outbox).
+fn settled(desk: Desk, id: &str, tables: &[String]) -> Option<Activity> {
+    let a = desk.outbox.try_update(|o| o.settled(id, |a| activity::within(a, tables))).flatten();
+    desk.save_outbox();
+    a
+}
+
+/// What a failed request means for an outbox entry (`what`: prefix of a refusal's message).
+fn outcome(e: RestError, what: &str) -> Outcome {
+    match e {
+        RestError::Unauthorized => Outcome::Unauthorized,
+        RestError::RetryAfter(s) => Outcome::RetryAfter(s),
+        // Nothing readable came back: the write may have happened (a dropped connection looks the same to the
+        // browser as a CORS refusal). Look it up before writing again.
+        RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
+        RestError::Status(code, m) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
+        RestError::Status(code, m) => Outcome::Refused(format!("{what}{code} {m}")),
+        RestError::WrongInstance(m) => Outcome::Refused(m),
+    }
 }
 
 fn target(a: &Activity) -> Option<(String, String)> {
@@ -217,18 +234,38 @@ async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id:
     Ok(activity::note_stored(&r.body["result"]["work_notes"], call_id))
 }
 
+/// Whether this call's note is on the first row of `table` whose `field` is the call id, in its `notes`
+/// field read with its display value (the interaction's work notes, the phone log's notes).
+async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &str, call_id: &str) -> Result<bool, RestError> {
+    let q = Query::new().and(field, Op::Eq, call_id).map_err(|e| RestError::Status(400, e.0))?;
+    let p = [("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", notes.to_string()), ("sysparm_display_value", "true".into())];
+    let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}"), &p, None).await?;
+    Ok(rest::rows(&r).first().is_some_and(|row| activity::note_stored(&row[notes], call_id)))
+}
+
+/// Reads back what the strategy wrote (also whether an activity already reached ServiceNow after an
+/// unclear failure): the record's work notes, the interaction's work notes (found by its
+/// `client_session_id`), or the phone log's notes (found by its `call_id`; `voice_interaction` writes one).
+async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity) -> Result<bool, RestError> {
+    match (strategy, target(a)) {
+        (ActivityStrategy::WorkNotes, Some((table, id))) => note_on_record(inst, tok, &table, &id, &a.call_id).await,
+        (ActivityStrategy::WorkNotes, None) => note_in_row(inst, tok, "interaction", "client_session_id", "work_notes", &a.call_id).await,
+        _ => note_in_row(inst, tok, "sn_openframe_phone_log", "call_id", "notes", &a.call_id).await,
+    }
+}
+
 /// Writes one activity with the configured strategy (its record already checked against the allowlist);
-/// a work note counts only when it is read back.
+/// it counts only when it is read back.
 async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity) -> Result<(), Write> {
     let text = activity::work_note(a);
     let on = match (strategy, target(a)) {
         (ActivityStrategy::VoiceInteraction, _) => {
             rest::request(inst, tok, "POST", "/api/now/openframe/voice-interaction", &[], Some(&activity::voice_interaction_body(a))).await?;
-            return Ok(());
+            ("sn_openframe_phone_log".to_string(), a.call_id.clone())
         }
         (ActivityStrategy::PhoneLog, _) => {
             rest::request(inst, tok, "POST", "/api/now/table/sn_openframe_phone_log", &[], Some(&activity::phone_log_body(a, "task"))).await?;
-            return Ok(());
+            ("sn_openframe_phone_log".to_string(), a.call_id.clone())
         }
         (ActivityStrategy::WorkNotes, Some((table, id))) => {
             let path = format!("/api/now/table/{table}/{id}");
@@ -239,27 +276,21 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity
             // No record (or not one notes may go to): an interaction of its own.
             let body = json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text});
             let r = rest::request(inst, tok, "POST", "/api/now/table/interaction", &[("sysparm_fields", "sys_id".into())], Some(&body)).await?;
-            ("interaction".to_string(), rest::get_str(&r.body["result"], "sys_id"))
+            let id = rest::get_str(&r.body["result"], "sys_id");
+            // No usable id in the reply: the outcome is unclear (looked up by call id before any resend).
+            if !screen_pop::is_sys_id(&id) {
+                return Err(Write::Rest(RestError::Network(crate::strings::NOTE_NOT_READ_BACK.into())));
+            }
+            ("interaction".to_string(), id)
         }
     };
     // The write was sent: a read-back that fails leaves its outcome unknown (looked up before any resend).
-    match note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await {
+    let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await } else { read_back(inst, tok, strategy, a).await };
+    match stored {
         Ok(true) => Ok(()),
         Ok(false) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1))),
         Err(e) => Err(Write::Rest(RestError::Network(format!("{} {e}", crate::strings::NOTE_NOT_READ_BACK)))),
     }
-}
-
-/// Whether an activity already reached ServiceNow (after an ambiguous failure), by its call id.
-async fn written(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity) -> Result<bool, RestError> {
-    let (table, q) = match (strategy, target(a)) {
-        (ActivityStrategy::WorkNotes, Some((table, id))) => return note_on_record(inst, tok, &table, &id, &a.call_id).await,
-        (ActivityStrategy::PhoneLog, _) => ("sn_openframe_phone_log", Query::new().and("call_id", Op::Eq, &a.call_id)),
-        _ => ("interaction", Query::new().and("client_session_id", Op::Eq, &a.call_id)),
-    };
-    let q = q.map_err(|e| RestError::Status(400, e.0))?;
-    let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", "sys_id".into())], None).await?;
-    Ok(!rest::rows(&r).is_empty())
 }
 
 fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
@@ -270,20 +301,34 @@ fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
 /// Finds and opens the caller's record for call `call` (see [`screen_pop`] for the rules).
 pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, String)>) {
     let Some((inst, _)) = instance(&desk) else { return };
-    let carried = screen_pop::carried(&headers, &desk.settings.with_untracked(|s| s.servicenow.pop_tables.clone())).data;
-    if let Some(CarriedData::Record(r)) = &carried {
-        desk.pop_decided(call, Decision::Open(r.clone()));
+    let (tables, trust) = desk.settings.with_untracked(|s| (s.servicenow.pop_tables.clone(), s.servicenow.trust_call_data));
+    let carried = screen_pop::carried(&headers, &tables);
+    let trusted = carried.trusted(trust);
+    if let Some(r) = carried.record().filter(|_| trusted) {
+        desk.pop_decided(call, Decision::Open(r));
         return;
     }
     let Some(tok) = token() else { return };
     let country = desk.settings.with_untracked(|s| s.default_country.clone());
     leptos::task::spawn_local(async move {
         let decision = async {
-            if let Some(CarriedData::CaseNumber(n)) = &carried {
-                let q = Query::new().and("number", Op::Eq, n).map_err(|e| e.0)?;
-                let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_limit", "1".into())], None).await.map_err(|e| e.to_string())?;
+            // The record the call names, with the people it names (checked against the caller unless trusted).
+            let mut named = None;
+            let look = match &carried.data {
+                Some(CarriedData::CaseNumber(n)) => Some((screen_pop::CASE_TABLE.to_string(), "number", n.clone())),
+                Some(CarriedData::Record(r)) => Some((r.entity.clone(), "sys_id", r.sys_id.clone().unwrap_or_default())),
+                None => None,
+            };
+            if let Some((table, field, v)) = look {
+                const REFS: [&str; 5] = ["sys_id", "contact", "consumer", "caller_id", "opened_for"];
+                let q = Query::new().and(field, Op::Eq, &v).map_err(|e| e.0)?;
+                let p = [("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", format!("number,{}", REFS.join(","))), ("sysparm_exclude_reference_link", "true".into())];
+                let r = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &p, None).await.map_err(|e| e.to_string())?;
                 if let Some(c) = rest::rows(&r).first() {
-                    return Ok::<Decision, String>(Decision::Open(record_of("sn_customerservice_case", c, "number")));
+                    if trusted {
+                        return Ok::<Decision, String>(Decision::Open(record_of(&table, c, "number")));
+                    }
+                    named = Some((record_of(&table, c, "number"), REFS.map(|f| rest::get_str(c, f)).into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>()));
                 }
             }
             let mut candidates = Vec::new();
@@ -311,7 +356,10 @@ pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, S
                     cases = rest::rows(&r).iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
                 }
             }
-            Ok(screen_pop::decide(&number, &people, &cases))
+            Ok(match named {
+                Some((rec, refs)) => screen_pop::decide_named(rec, &refs, &people, &cases),
+                None => screen_pop::decide(&number, &people, &cases),
+            })
         }
         .await;
         match decision {
@@ -390,4 +438,29 @@ pub async fn find_case(desk: Desk, number: String) -> Result<RecordRef, String> 
         .await
         .map_err(|e| e.to_string())?;
     rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| format!("No case {} was found.", number.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_definite_refusal_of_the_check_ends_the_entry_visibly() {
+        for code in [400, 403, 404] {
+            let r = outcome(RestError::Status(code, "no".into()), crate::strings::CHECK_REFUSED);
+            assert_eq!(r, Outcome::Refused(format!("{}{code} no", crate::strings::CHECK_REFUSED)));
+            // The entry is refused (the agent sees it) and the next one is written.
+            let mut o = super::super::outbox::Outbox::default();
+            for id in ["a", "b"] {
+                o.add(super::super::outbox::tests::act(id), 0.0).unwrap();
+            }
+            o.next(0.0);
+            o.on_sent("a", Outcome::Ambiguous("dropped".into()), 0.0);
+            assert_eq!(o.next(1e9), Some(Step::Verify("a".into())));
+            o.on_sent("a", r, 1e9);
+            assert_eq!(o.next(1e9), Some(Step::Send("b".into())));
+        }
+        assert!(matches!(outcome(RestError::Status(503, "busy".into()), ""), Outcome::Transient(_)));
+        assert!(matches!(outcome(RestError::Network("x".into()), ""), Outcome::Ambiguous(_)));
+    }
 }

@@ -14,10 +14,12 @@ pub fn ServiceNowStatus() -> impl IntoView {
         desk.outbox.with(|o| {
             o.entries
                 .iter()
-                .filter_map(|e| if let State::Refused(m) = &e.state { Some((e.activity.call_id.clone(), format!("{}: {m}", e.activity.caller))) } else { None })
+                .filter_map(|e| if let State::Refused(m) = &e.state { Some((e.activity.call_id.clone(), format!("{}: {m}", e.activity.caller), e.activity.notes.clone())) } else { None })
                 .collect::<Vec<_>>()
         })
     };
+    // The refused activity the agent asked to dismiss (asked again: its notes are only here).
+    let confirming = RwSignal::new(None::<String>);
     view! {
         <h2 class="section-title">{t::SN_HEADING}</h2>
         <div class="kv">
@@ -41,13 +43,38 @@ pub fn ServiceNowStatus() -> impl IntoView {
         <Show when=move || !refused().is_empty()>
             <div class="notice error" role="alert" data-testid="sn-refused">
                 <p class="notice-head">{t::SN_REFUSED}</p>
-                <ul>{move || refused().into_iter().map(|(id, r)| view! { <li>{r}" "
-                    <button type="button" class="btn" data-testid="sn-dismiss" on:click=move |_| {
-                        desk.outbox.update(|o| { o.dismiss(&id); });
-                        desk.save_outbox();
-                    }>{t::SN_DISMISS}</button></li> }).collect_view()}</ul>
+                <ul>{move || refused().into_iter().map(|(id, r, notes)| {
+                    let area = NodeRef::<leptos::html::Textarea>::new();
+                    let (i1, i2) = (id.clone(), id.clone());
+                    view! { <li>{r}
+                    // The agent's notes as text (a read-only field), to copy before dismissing.
+                    <textarea readonly rows="3" data-testid="sn-refused-notes" node_ref=area prop:value=notes></textarea>
+                    <button type="button" class="btn" data-testid="sn-copy" on:click=move |_| copy(area)>{t::SN_COPY}</button>
+                    {move || if confirming.get().as_deref() == Some(i1.as_str()) {
+                        let id = i1.clone();
+                        view! { <span>{t::SN_DISMISS_SURE}" "</span>
+                        <button type="button" class="btn" data-testid="sn-dismiss-confirm" on:click=move |_| desk.dismiss_activity(&id)>{t::SN_DISMISS}</button> }.into_any()
+                    } else if desk.role.get() == crate::tabs::Role::Remote {
+                        view! { <span data-testid="sn-dismiss-elsewhere">{t::SN_DISMISS_ELSEWHERE}</span> }.into_any()
+                    } else {
+                        let id = i2.clone();
+                        view! { <button type="button" class="btn" data-testid="sn-dismiss" on:click=move |_| confirming.set(Some(id.clone()))>{t::SN_DISMISS}</button> }.into_any()
+                    }}</li> }
+                }).collect_view()}</ul>
             </div>
         </Show>
+    }
+}
+
+/// Selects a read-only field and copies it (`execCommand`: the clipboard API needs a permission the
+/// OpenFrame iframe does not have).
+fn copy(area: NodeRef<leptos::html::Textarea>) {
+    use wasm_bindgen::JsCast;
+    let Some(a) = area.get() else { return };
+    a.select();
+    let Some(d) = web_sys::window().and_then(|w| w.document()) else { return };
+    if let Ok(f) = js_sys::Reflect::get(&d, &"execCommand".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+        let _ = f.call1(&d, &"copy".into());
     }
 }
 

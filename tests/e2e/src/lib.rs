@@ -246,6 +246,16 @@ impl Browser {
         v.map(Element)
     }
 
+    /// Whether no element matches `css`: true only for WebDriver's "no such element"; any other error (a
+    /// closed window, an invalid selector, a dead driver) fails the test instead of passing an absence check.
+    pub fn absent(&self, css: &str) -> bool {
+        match self.call("POST", "/element", Some(json!({"using": "css selector", "value": css}))) {
+            Ok(_) => false,
+            Err(e) if e.contains("\"no such element\"") => true,
+            Err(e) => panic!("looking for {css}: {e}"),
+        }
+    }
+
     pub fn find_all(&self, css: &str) -> Vec<Element> {
         match self.post("/elements", json!({"using": "css selector", "value": css})) {
             Value::Array(a) => a.into_iter().map(Element).collect(),
@@ -640,7 +650,7 @@ pub fn finish_wrap_up(b: &Browser, disposition: &str, notes: &str) {
     );
     b.send_keys(&b.find("[data-testid=notes]"), notes);
     b.click(&b.find("[data-testid=finish-wrap-up]"));
-    b.wait_for("wrap-up finished", || b.try_find("[data-testid=wrap-up]").is_none().then_some(()));
+    b.wait_for("wrap-up finished", || b.absent("[data-testid=wrap-up]").then_some(()));
 }
 
 /// The state of the first call card, read in one script (cards update in place while calls change).

@@ -52,7 +52,7 @@ fn the_release_build_runs_a_demo_call_under_its_content_security_policy() {
     assert_eq!(inline, json!(0));
     demo_call(&b);
     assert_eq!(violations(&b), json!([]), "nothing was refused while the desktop ran");
-    assert!(b.try_find("[data-testid=config-errors]").is_none(), "config.json loaded under the policy");
+    assert!(b.absent("[data-testid=config-errors]"), "config.json loaded under the policy");
 
     // Inside the sandbox's frame (another site): watched from the test before the actions.
     b.goto(&format!("{}/", sb.origin));

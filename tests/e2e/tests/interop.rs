@@ -90,7 +90,7 @@ fn desktop_calls_baresip_through_rtpengine_talk_hold_mute_dtmf_hang_up() {
         let h = browser_hears_until(&a, -1, |h| hears_only(h, TONE_BARESIP));
         assert!(hears_only(&h, TONE_BARESIP), "the muted agent still hears baresip: {h:?}");
         press_mute(&a);
-        a.wait_for("unmuted", || a.try_find("[data-testid=muted]").is_none().then_some(()));
+        a.wait_for("unmuted", || a.absent("[data-testid=muted]").then_some(()));
         talk(&a, &bs);
     });
     // baresip 1.0 (behind rtpengine 10.5) logs only the first RFC 4733 event of a call ("received event: '5'"),

@@ -94,7 +94,7 @@ fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_bring
     a.wait_for("the pop-out owns the line", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
     wait_state(&a, 0, "Connected");
     let (p0, p1) = audio_flowing(&a, "the pop-out");
-    assert!(a.try_find("[data-testid=remote-phone]").is_none(), "the pop-out has the phone");
+    assert!(a.absent("[data-testid=remote-phone]"), "the pop-out has the phone");
     assert_eq!(live_cards(&a), 1);
     // Charlie still has one call (the same card, not a second call), with audio from the pop-out: the frame's
     // audio session is closed, so what arrives now comes from the new owner.
@@ -126,7 +126,7 @@ fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_bring
     finish_wrap_up(&a, "Resolved", "Talked through the pop-out");
     a.switch_window(&popout);
     wait_state(&a, 0, "Ended(HungUp)");
-    a.wait_for("the wrap-up finished in the pop-out too", || a.try_find("[data-testid=wrap-up]").is_none().then_some(()));
+    a.wait_for("the wrap-up finished in the pop-out too", || a.absent("[data-testid=wrap-up]").then_some(()));
     a.wait_for("the note on Charlie's case", || {
         std::thread::sleep(Duration::from_millis(500));
         journal(&sb, "sn_customerservice_case", CHARLIE_CASE).into_iter().find(|n| n.contains("Talked through the pop-out"))
@@ -173,7 +173,7 @@ fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_bring
     a.close_window();
     a.switch_window(&main);
     enter(&a);
-    a.wait_for("the frame has the phone again", || a.try_find("[data-testid=remote-phone]").is_none().then_some(()));
+    a.wait_for("the frame has the phone again", || a.absent("[data-testid=remote-phone]").then_some(()));
     a.wait_for("the frame is registered", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
     wait_state(&a, 0, "Connected");
     let (f0, f1) = audio_flowing(&a, "the frame after pop-in");
@@ -299,7 +299,7 @@ fn closing_the_tab_that_has_the_phone_hands_it_and_the_call_to_another_tab() {
     let closed = Instant::now();
     a.close_window();
     a.switch_window(&second);
-    a.wait_for("the second tab has the phone", || a.try_find("[data-testid=remote-phone]").is_none().then_some(()));
+    a.wait_for("the second tab has the phone", || a.absent("[data-testid=remote-phone]").then_some(()));
     a.wait_for("registered", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
     wait_state(&a, 0, "Connected");
     first_audio(&a, before, closed, "tab-close");

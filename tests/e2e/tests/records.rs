@@ -14,6 +14,10 @@ fn journal_all(sb: &Sandbox) -> Vec<Value> {
 
 /// Click-to-call from Beth's contact form, then a wrap-up with `notes`.
 fn call_from_the_contact(b: &Browser, notes: &str) {
+    call_from_the_contact_then(b, notes, || {});
+}
+
+fn call_from_the_contact_then(b: &Browser, notes: &str, before_wrap_up: impl FnOnce()) {
     b.top_frame();
     b.exec("window.sandboxShowForm('customer_contact', 'sys_id=' + arguments[0])", json!([BETH]));
     b.click(&b.find("button[data-c2c='(415) 555-0123']"));
@@ -21,6 +25,7 @@ fn call_from_the_contact(b: &Browser, notes: &str) {
     b.click(&b.find("#tab-phone"));
     b.wait_for("connected", || (first_call_state(b) == "Connected").then_some(()));
     b.click(&b.find("[data-testid=hang-up]"));
+    before_wrap_up();
     finish_wrap_up(b, "Resolved", notes);
 }
 
@@ -38,7 +43,7 @@ fn activity_for_a_contact_goes_to_an_interaction_of_its_own() {
     assert_eq!(entry["name"], "interaction", "a contact is not an activity table: {entry}");
     assert_ne!(entry["element_id"], BETH);
     b.click(&b.find("#tab-diagnostics"));
-    b.wait_for("delivered", || (b.text(&b.find("[data-testid=sn-pending]")) == "0" && b.try_find("[data-testid=sn-refused]").is_none()).then_some(()));
+    b.wait_for("delivered", || (b.text(&b.find("[data-testid=sn-pending]")) == "0" && b.absent("[data-testid=sn-refused]")).then_some(()));
 }
 
 #[test]
@@ -61,8 +66,61 @@ fn a_note_the_instance_did_not_store_is_refused_visibly_and_kept() {
     let kept = b.exec("return localStorage.getItem('agent-desktop.outbox') || ''", json!([]));
     assert!(kept.as_str().unwrap().contains("Nobody will read this") && kept.as_str().unwrap().contains("Refused"), "{kept}");
     // The agent dismisses it after reading it.
+    let shown = b.exec("return document.querySelector('[data-testid=sn-refused-notes]').value", json!([]));
+    assert_eq!(shown, "Nobody will read this", "the agent sees the notes before dismissing");
     b.click(&b.find("[data-testid=sn-dismiss]"));
-    b.wait_for("dismissed", || b.try_find("[data-testid=sn-refused]").is_none().then_some(()));
+    b.click(&b.find("[data-testid=sn-dismiss-confirm]"));
+    b.wait_for("dismissed", || b.absent("[data-testid=sn-refused]").then_some(()));
+}
+
+/// A desktop page with the `servicenow.activity` strategy `strategy`, signed in to the sandbox.
+fn with_strategy(sb: &Sandbox, name: &str, strategy: &str) -> Browser {
+    let b = Browser::start(name, 1280, 800);
+    let of = json!({"configuration": json!({"servicenow": {"activity": strategy}}).to_string()});
+    b.goto(&format!("{}/?{}", sb.origin, form_urlencoded_pair("openframe", &of.to_string())));
+    sn_sign_in(&b);
+    b
+}
+
+/// `voice_interaction` and `phone_log` count as delivered only when the phone log they write is read back.
+#[test]
+fn voice_interaction_and_phone_log_are_read_back() {
+    for strategy in ["voice_interaction", "phone_log"] {
+        let sb = Sandbox::start(&[]);
+        let b = with_strategy(&sb, &format!("records_{strategy}"), strategy);
+        call_from_the_contact(&b, "Read me back");
+        b.click(&b.find("#tab-diagnostics"));
+        b.wait_for("delivered", || (b.text(&b.find("[data-testid=sn-pending]")) == "0" && b.absent("[data-testid=sn-refused]")).then_some(()));
+    }
+}
+
+/// The instance answers the write as done but keeps nothing (a business rule, an ACL): not delivered, the
+/// agent sees it, and the notes are kept.
+#[test]
+fn hostile_voice_interaction_accepted_but_not_stored() {
+    not_stored_is_refused("voice_interaction");
+}
+
+#[test]
+fn hostile_phone_log_accepted_but_not_stored() {
+    not_stored_is_refused("phone_log");
+}
+
+fn not_stored_is_refused(strategy: &str) {
+    let sb = Sandbox::start(&[]);
+    let b = with_strategy(&sb, &format!("records_{strategy}_discard"), strategy);
+    call_from_the_contact_then(&b, "Dropped by a rule", || {
+        // Just before the wrap-up is finished: the next request is the write (reads also take a fault).
+        ureq::post(&format!("{}/sandbox/faults", sb.origin)).send_json(json!({"faults": ["discard"]})).unwrap();
+    });
+    b.click(&b.find("#tab-diagnostics"));
+    let refused = b.wait_for("the refusal", || {
+        std::thread::sleep(Duration::from_millis(300));
+        b.try_find("[data-testid=sn-refused]").map(|r| b.text(&r))
+    });
+    assert!(refused.contains("did not store it") && refused.contains("sn_openframe_phone_log"), "{refused}");
+    let kept = b.exec("return localStorage.getItem('agent-desktop.outbox') || ''", json!([]));
+    assert!(kept.as_str().unwrap().contains("Dropped by a rule"), "{kept}");
 }
 
 fn form_urlencoded_pair(k: &str, v: &str) -> String {

@@ -64,3 +64,19 @@ fn hostile_config_with_a_tab_that_makes_a_protocol_relative_url() {
 fn hostile_config_with_a_line_break_that_makes_a_protocol_relative_url() {
     refused_and_nothing_fetched("config=%0A//127.0.0.1/c.json");
 }
+
+/// The desktop's own server answers the settings file with a redirect to another origin: the desktop does
+/// not follow it (nothing reaches that origin), says the file could not be read, and runs on its defaults.
+#[test]
+fn hostile_config_file_redirected_to_another_origin() {
+    let witness = witness();
+    let before = witness.hits.load(Ordering::SeqCst);
+    let sb = Sandbox::start(&[]);
+    let b = Browser::start("config_redirect", 1280, 800);
+    b.goto(&format!("{}?config=moved-config.json", sb.desktop_url));
+    let text = b.text(&b.find("[data-testid=config-errors]"));
+    assert!(text.contains("moved-config.json"), "the agent sees which file failed: {text}");
+    b.find(".desk[data-loaded=true]");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(witness.hits.load(Ordering::SeqCst), before, "the redirect was followed to the other origin");
+}

@@ -43,7 +43,7 @@ fn desktop_runs_inside_the_sandbox_frame_at_another_origin() {
     b.click(&b.find("#tab-phone"));
     assert_eq!(b.text(&b.find("h1.title")), "Agent Desktop");
     assert_eq!(b.text(&b.find("[data-testid=line]")), "Demo line");
-    assert!(b.try_find("[data-testid=config-errors]").is_none(), "shipped config.json must load without errors");
+    assert!(b.absent("[data-testid=config-errors]"), "shipped config.json must load without errors");
     b.top_frame();
     b.shot("sandbox-1280x800.png");
 }

@@ -76,7 +76,7 @@ fn a_shift_on_the_demo_line() {
     finish_wrap_up(&b, "Escalated", "Sent to billing");
     assert_eq!(b.exec("return document.querySelector('[data-testid=agent-state]').value", json!([])), json!("ready"));
     click_text(&b, "Clear");
-    b.wait_for("ended call cleared", || b.try_find("[data-testid=call]").is_none().then_some(()));
+    b.wait_for("ended call cleared", || b.absent("[data-testid=call]").then_some(()));
 
     // An outgoing call from the dial pad.
     b.send_keys(&b.find("[data-testid=dial-input]"), "(415) 555-0100");
