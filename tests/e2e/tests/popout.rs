@@ -275,13 +275,13 @@ fn closing_the_tab_that_has_the_phone_hands_it_and_the_call_to_another_tab() {
     a.click(&a.find("[data-testid=give-phone]"));
     a.switch_window(&second);
     a.wait_for("the second tab has the phone", || {
-        (a.try_find("[data-testid=not-linked]").is_none() && a.try_find("[data-testid=remote-phone]").is_none()).then_some(())
+        (a.absent("[data-testid=not-linked]") && a.absent("[data-testid=remote-phone]")).then_some(())
     });
     a.wait_for("the second tab is registered", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
     // The first tab handed the phone over, so it is linked: "Use the phone here" takes it back.
     a.switch_window(&first);
     a.click(&a.find("[data-testid=use-phone-here]"));
-    a.wait_for("the first tab has the phone again", || a.try_find("[data-testid=remote-phone]").is_none().then_some(()));
+    a.wait_for("the first tab has the phone again", || a.absent("[data-testid=remote-phone]").then_some(()));
     a.wait_for("the first tab is registered", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
     a.switch_window(&second);
     a.find("[data-testid=remote-phone]");
