@@ -82,7 +82,11 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     assert!(n.contains("Phone call (Outbound)") && n.contains("To: +442079460958") && n.contains("Disposition: Resolved") && n.ends_with("Portal password reset"), "{n}");
     // The sandbox's case form shows it.
     b.top_frame();
-    b.wait_for("activity stream on the form", || b.find_all("#activity-stream li").into_iter().find(|l| b.text(l).contains("Portal password reset")));
+    // Read in one script: the sandbox page redraws the stream, so element references can go stale between calls.
+    b.wait_for("activity stream on the form", || {
+        let items = b.exec("return [...document.querySelectorAll('#activity-stream li')].map(l => l.textContent)", json!([]));
+        items.as_array()?.iter().any(|t| t.as_str().is_some_and(|t| t.contains("Portal password reset"))).then_some(())
+    });
     enter(&b);
     b.click(&b.find("#tab-diagnostics"));
     b.wait_for("nothing pending", || {
