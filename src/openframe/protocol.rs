@@ -311,15 +311,26 @@ pub struct RecordRef {
 /// null): the derived code costs the wasm about 2 KB.
 impl<'de> serde::Deserialize<'de> for RecordRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Value::deserialize(d)?;
+        let v = <Value as serde::Deserialize>::deserialize(d)?;
+        RecordRef::from_value(&v).ok_or_else(|| serde::de::Error::custom("not a record reference"))
+    }
+}
+
+impl RecordRef {
+    /// The record as the derived `Serialize` writes it (None when a field is missing or of the wrong type).
+    pub fn from_value(v: &Value) -> Option<RecordRef> {
         let s = |k: &str| v.get(k)?.as_str().map(str::to_string);
-        let sys_id = match v.get("sys_id") {
-            None | Some(Value::Null) => Some(None),
-            Some(Value::String(id)) => Some(Some(id.clone())),
-            Some(_) => None,
-        };
-        (|| Some(RecordRef { entity: s("entity")?, sys_id: sys_id?, query: s("query")?, label: s("label")?, value: s("value")? }))()
-            .ok_or_else(|| serde::de::Error::custom("not a record reference"))
+        Some(RecordRef { entity: s("entity")?, sys_id: opt_string(v, "sys_id")?, query: s("query")?, label: s("label")?, value: s("value")? })
+    }
+}
+
+/// An optional string field as serde reads it: missing or null is `Some(None)`, a string `Some(Some(..))`,
+/// anything else None (not valid).
+pub fn opt_string(v: &Value, k: &str) -> Option<Option<String>> {
+    match v.get(k) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
     }
 }
 
