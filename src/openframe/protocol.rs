@@ -298,13 +298,40 @@ impl Outgoing {
 }
 
 /// A record reference from a click-to-call or a form: `entity` (table) and the record's sys_id when known.
-#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
 pub struct RecordRef {
     pub entity: String,
     pub sys_id: Option<String>,
     pub query: String,
     pub label: String,
     pub value: String,
+}
+
+/// Read by hand through a JSON value (the fields the derived `Serialize` writes; `sys_id` may be missing or
+/// null): the derived code costs the wasm about 2 KB.
+impl<'de> serde::Deserialize<'de> for RecordRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = <Value as serde::Deserialize>::deserialize(d)?;
+        RecordRef::from_value(&v).ok_or_else(|| serde::de::Error::custom("not a record reference"))
+    }
+}
+
+impl RecordRef {
+    /// The record as the derived `Serialize` writes it (None when a field is missing or of the wrong type).
+    pub fn from_value(v: &Value) -> Option<RecordRef> {
+        let s = |k: &str| v.get(k)?.as_str().map(str::to_string);
+        Some(RecordRef { entity: s("entity")?, sys_id: opt_string(v, "sys_id")?, query: s("query")?, label: s("label")?, value: s("value")? })
+    }
+}
+
+/// An optional string field as serde reads it: missing or null is `Some(None)`, a string `Some(Some(..))`,
+/// anything else None (not valid).
+pub fn opt_string(v: &Value, k: &str) -> Option<Option<String>> {
+    match v.get(k) {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s.clone())),
+        Some(_) => None,
+    }
 }
 
 impl RecordRef {
@@ -575,6 +602,20 @@ pub fn icon_id(v: &Value) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn record_ref_reads_back_what_it_writes() {
+        let with_id = RecordRef { entity: "incident".into(), sys_id: Some("abc".into()), query: "sys_id=abc".into(), label: "INC1".into(), value: "v".into() };
+        let without = RecordRef { entity: "incident".into(), query: "number=INC1".into(), ..Default::default() };
+        for r in [with_id, without] {
+            assert_eq!(serde_json::from_str::<RecordRef>(&serde_json::to_string(&r).unwrap()).unwrap(), r);
+        }
+        let r: RecordRef = serde_json::from_str(r#"{"entity":"x","query":"","label":"","value":"","extra":1}"#).unwrap();
+        assert_eq!(r.sys_id, None);
+        for bad in [r#"{"query":"","label":"","value":""}"#, r#"{"entity":1,"query":"","label":"","value":""}"#, r#"{"entity":"x","sys_id":5,"query":"","label":"","value":""}"#, "[]", "null"] {
+            assert!(serde_json::from_str::<RecordRef>(bad).is_err(), "{bad}");
+        }
+    }
     use super::*;
 
     fn parse_out(s: &str) -> Value {

@@ -2,11 +2,12 @@
 //! ServiceNow outbox, and the agent's recent calls.
 
 use super::call::{Call, CallState, Direction, EndReason};
-use crate::openframe::protocol::RecordRef;
-use serde::{Deserialize, Serialize};
+use crate::openframe::protocol::{opt_string, RecordRef};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 /// How a call ended, for the history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Outcome {
     Answered,
     Missed,
@@ -34,7 +35,7 @@ impl Outcome {
 }
 
 /// One entry of the agent's recent calls (kept in localStorage).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RecentCall {
     pub number: String,
     pub name: Option<String>,
@@ -68,7 +69,7 @@ pub fn remember(recents: &mut Vec<RecentCall>, r: RecentCall) {
 }
 
 /// The wrap-up of a finished call: what the agent adds before the activity is written to ServiceNow.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WrapUp {
     /// A stable id for the call's activity (the outbox writes each id at most once).
     pub activity_id: String,
@@ -136,9 +137,127 @@ impl WrapUp {
     }
 }
 
+// Read by hand through a JSON value (the fields the derived `Serialize` writes; an `Option` may be missing or
+// null): the derived code for these types costs the wasm a few KB.
+
+fn direction(v: &Value) -> Option<Direction> {
+    match v.as_str()? {
+        "Inbound" => Some(Direction::Inbound),
+        "Outbound" => Some(Direction::Outbound),
+        _ => None,
+    }
+}
+
+fn outcome(v: &Value) -> Option<Outcome> {
+    Some(match v.as_str()? {
+        "Answered" => Outcome::Answered,
+        "Missed" => Outcome::Missed,
+        "Rejected" => Outcome::Rejected,
+        "Failed" => Outcome::Failed,
+        "Cancelled" => Outcome::Cancelled,
+        "Transferred" => Outcome::Transferred,
+        _ => return None,
+    })
+}
+
+fn opt_record(v: &Value) -> Option<Option<RecordRef>> {
+    match v.get("record") {
+        None | Some(Value::Null) => Some(None),
+        Some(r) => RecordRef::from_value(r).map(Some),
+    }
+}
+
+fn opt_f64(v: &Value, k: &str) -> Option<Option<f64>> {
+    match v.get(k) {
+        None | Some(Value::Null) => Some(None),
+        Some(n) => n.as_f64().map(Some),
+    }
+}
+
+impl RecentCall {
+    fn from_value(v: &Value) -> Option<RecentCall> {
+        let f = |k: &str| v.get(k)?.as_f64();
+        Some(RecentCall {
+            number: v.get("number")?.as_str()?.to_string(),
+            name: opt_string(v, "name")?,
+            direction: direction(v.get("direction")?)?,
+            outcome: outcome(v.get("outcome")?)?,
+            started_ms: f("started_ms")?,
+            talk_ms: f("talk_ms")?,
+            record: opt_record(v)?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RecentCall {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        RecentCall::from_value(&Value::deserialize(d)?).ok_or_else(|| serde::de::Error::custom("not a recent call"))
+    }
+}
+
+impl WrapUp {
+    fn from_value(v: &Value) -> Option<WrapUp> {
+        let s = |k: &str| v.get(k)?.as_str().map(str::to_string);
+        let f = |k: &str| v.get(k)?.as_f64();
+        let b = |k: &str| v.get(k)?.as_bool();
+        Some(WrapUp {
+            activity_id: s("activity_id")?,
+            number: s("number")?,
+            name: opt_string(v, "name")?,
+            direction: direction(v.get("direction")?)?,
+            started_ms: f("started_ms")?,
+            answered_ms: opt_f64(v, "answered_ms")?,
+            ended_ms: f("ended_ms")?,
+            talk_ms: f("talk_ms")?,
+            hold_ms: f("hold_ms")?,
+            transferred: b("transferred")?,
+            record: opt_record(v)?,
+            disposition: opt_string(v, "disposition")?,
+            notes: s("notes")?,
+            opened_ms: f("opened_ms")?,
+            overdue: b("overdue")?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for WrapUp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        WrapUp::from_value(&Value::deserialize(d)?).ok_or_else(|| serde::de::Error::custom("not a wrap-up"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn history_and_wrap_up_read_back_what_they_write() {
+        let c = ended_call();
+        let mut r = RecentCall::of(&c, 63_000.0);
+        let plain = r.clone();
+        r.record = Some(RecordRef { entity: "incident".into(), sys_id: Some("abc".into()), ..Default::default() });
+        for o in [Outcome::Answered, Outcome::Missed, Outcome::Rejected, Outcome::Failed, Outcome::Cancelled, Outcome::Transferred] {
+            r.outcome = o;
+            let list = vec![r.clone(), plain.clone()];
+            assert_eq!(serde_json::from_str::<Vec<RecentCall>>(&serde_json::to_string(&list).unwrap()).unwrap(), list);
+        }
+        let mut w = WrapUp::of(&c, "call-1".into(), 63_000.0);
+        let mut out = Call::new(2, Direction::Outbound, "1", None, 0.0);
+        out.end(EndReason::Cancelled, 1.0);
+        let never_answered = WrapUp::of(&out, "call-2".into(), 2.0);
+        assert_eq!(never_answered.answered_ms, None);
+        w.disposition = Some("Resolved".into());
+        w.record = r.record.clone();
+        let list = vec![w, never_answered];
+        assert_eq!(serde_json::from_str::<Vec<WrapUp>>(&serde_json::to_string(&list).unwrap()).unwrap(), list);
+        // Wrong types are refused, as the derived code refused them.
+        for (field, bad) in [("direction", json!("Sideways")), ("talk_ms", json!("1")), ("record", json!({"entity": 1})), ("notes", json!(null))] {
+            let mut v = serde_json::to_value(&list[0]).unwrap();
+            v[field] = bad;
+            assert!(serde_json::from_str::<WrapUp>(&v.to_string()).is_err(), "{field}");
+        }
+    }
     use super::*;
+    use serde_json::json;
 
     fn ended_call() -> Call {
         let mut c = Call::new(1, Direction::Inbound, "+14155550123", Some("Beth".into()), 0.0);
