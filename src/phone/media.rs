@@ -198,12 +198,26 @@ impl CallMedia {
 
     /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer.
     pub async fn hold_offer(&self, hold: bool) -> Result<String, String> {
+        self.set_held(hold);
+        self.offer().await
+    }
+
+    fn set_held(&self, hold: bool) {
         let dir = if hold { RtcRtpTransceiverDirection::Sendonly } else { RtcRtpTransceiverDirection::Sendrecv };
         for t in self.pc.get_transceivers().iter() {
             let t: web_sys::RtcRtpTransceiver = t.unchecked_into();
             t.set_direction(dir);
         }
-        self.offer().await
+    }
+
+    /// Our offer was refused: back to the last agreed description and its direction (rolling back in
+    /// `stable` is refused by the browser and changes nothing). Returns whether that agreement holds the call.
+    pub async fn rollback(&self) -> bool {
+        let _ = JsFuture::from(self.pc.set_local_description(&RtcSessionDescriptionInit::new(RtcSdpType::Rollback))).await;
+        let sdp = self.pc.local_description().map(|d| d.sdp()).unwrap_or_default();
+        let held = sdp.contains("a=sendonly") || sdp.contains("a=inactive");
+        self.set_held(held);
+        held
     }
 
     /// The current direction of the audio transceiver ("sendrecv", "sendonly", ...).
