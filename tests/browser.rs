@@ -20,6 +20,8 @@ mod panels;
 mod tabs;
 #[path = "browser/bounds.rs"]
 mod bounds;
+#[path = "browser/media.rs"]
+mod media;
 
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
