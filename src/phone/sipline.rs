@@ -294,16 +294,13 @@ fn refresh_targets(l: &Rc<Line>) {
     }
 }
 
-/// One call's target refresh; the line retries a failed one (`UaEvent::RefreshDue`) with a new offer.
+/// One call's target refresh, offering the session as agreed (RFC 3264 8: no change), so the browser has
+/// nothing to roll back when it fails (Chromium's rollback can leave an answerer's sender mute); the line
+/// retries a failed one (`UaEvent::RefreshDue`).
 fn refresh_target(l: &Rc<Line>, call: CallRef) {
-    let Some(media) = l.media.borrow().get(&call).cloned() else { return };
-    let l = l.clone();
-    spawn(async move {
-        if let Ok(offer) = media.offer().await {
-            let out = l.ua.borrow_mut().refresh(now(), call, &offer);
-            run(&l, out);
-        }
-    });
+    let Some(sdp) = l.media.borrow().get(&call).and_then(|m| m.pc.local_description()).map(|d| d.sdp()) else { return };
+    let out = l.ua.borrow_mut().refresh(now(), call, &sdp);
+    run(l, out);
 }
 
 fn send(l: &Line, text: &str) {
