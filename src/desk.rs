@@ -1393,12 +1393,10 @@ impl Desk {
         self.update_call(id, |c| c.packets = packets);
     }
 
-    pub fn hold_failed(&self, id: u32) {
+    /// A hold or resume did not go through: the card shows what stays agreed.
+    pub fn hold_failed(&self, id: u32, held: bool) {
         let now = now_ms();
-        self.update_call(id, |c| {
-            let held = c.state == CallState::Held;
-            c.set_held(!held, now);
-        });
+        self.update_call(id, |c| c.set_held(held, now));
     }
 
     pub fn transfer_progress(&self, id: u32, code: u16, done: bool) {

@@ -22,6 +22,8 @@ mod tabs;
 mod bounds;
 #[path = "browser/trust.rs"]
 mod trust;
+#[path = "browser/media.rs"]
+mod media;
 
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()

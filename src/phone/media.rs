@@ -226,6 +226,11 @@ impl CallMedia {
     /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer. On hold the
     /// microphone is not sent: the held party hears silence, not the agent talking to someone else.
     pub async fn hold_offer(&self, hold: bool) -> Result<String, String> {
+        self.set_held(hold);
+        self.offer().await
+    }
+
+    fn set_held(&self, hold: bool) {
         self.quiet.set((self.quiet.get().0, hold));
         self.apply_quiet();
         let dir = if hold { RtcRtpTransceiverDirection::Sendonly } else { RtcRtpTransceiverDirection::Sendrecv };
@@ -233,7 +238,16 @@ impl CallMedia {
             let t: web_sys::RtcRtpTransceiver = t.unchecked_into();
             t.set_direction(dir);
         }
-        self.offer().await
+    }
+
+    /// Our offer was refused: back to the last agreed description and its direction (rolling back in
+    /// `stable` is refused by the browser and changes nothing). Returns whether that agreement holds the call.
+    pub async fn rollback(&self) -> bool {
+        let _ = JsFuture::from(self.pc.set_local_description(&RtcSessionDescriptionInit::new(RtcSdpType::Rollback))).await;
+        let sdp = self.pc.local_description().map(|d| d.sdp()).unwrap_or_default();
+        let held = sdp.contains("a=sendonly") || sdp.contains("a=inactive");
+        self.set_held(held);
+        held
     }
 
     /// The current direction of the audio transceiver ("sendrecv", "sendonly", ...).

@@ -3,7 +3,7 @@
 
 use super::call::EndReason;
 use super::media::{random_u32, CallMedia};
-use super::sip::message::failure_text;
+use super::sip::message::{failure_text, hold_failure_note};
 use super::sip::ua::{CallRef, Ended, Output, RegState, UaConfig, UaEvent, UserAgent};
 use crate::desk::Desk;
 use leptos::prelude::{GetUntracked, Set, WithUntracked};
@@ -288,16 +288,19 @@ fn connect(l: &Rc<Line>) {
 /// Contact again (the proxy aliases it to the new connection), so the far end's requests find us.
 /// The audio itself flows peer to peer and is not interrupted.
 fn refresh_targets(l: &Rc<Line>) {
-    let calls: Vec<(CallRef, Rc<CallMedia>)> = l.media.borrow().iter().map(|(c, m)| (*c, m.clone())).collect();
-    for (call, media) in calls {
-        let l2 = l.clone();
-        spawn(async move {
-            if let Ok(offer) = media.offer().await {
-                let out = l2.ua.borrow_mut().reinvite(now(), call, &offer);
-                run(&l2, out);
-            }
-        });
+    let calls: Vec<CallRef> = l.media.borrow().keys().copied().collect();
+    for call in calls {
+        refresh_target(l, call);
     }
+}
+
+/// One call's target refresh, offering the session as agreed (RFC 3264 8: no change), so the browser has
+/// nothing to roll back when it fails (Chromium's rollback can leave an answerer's sender mute); the line
+/// retries a failed one (`UaEvent::RefreshDue`).
+fn refresh_target(l: &Rc<Line>, call: CallRef) {
+    let Some(sdp) = l.media.borrow().get(&call).and_then(|m| m.pc.local_description()).map(|d| d.sdp()) else { return };
+    let out = l.ua.borrow_mut().refresh(now(), call, &sdp);
+    run(l, out);
 }
 
 fn send(l: &Line, text: &str) {
@@ -507,12 +510,19 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 });
             }
         }
-        UaEvent::ReofferFailed { call, code } => {
-            if let Some(id) = desk_id(l, call) {
-                desk.call_note(id, Some(format!("Hold or resume failed ({code}); try again")));
-                desk.hold_failed(id);
-            }
+        UaEvent::ReofferFailed { call, code, refresh } => {
+            // The offer is void: the browser goes back to the agreed session, and the card shows it.
+            let (Some(m), Some(id)) = (l.media.borrow().get(&call).cloned(), desk_id(l, call)) else { return };
+            spawn(async move {
+                let held = m.rollback().await;
+                desk.hold_failed(id, held);
+                if !refresh {
+                    // The agent asked the opposite of what stays agreed.
+                    desk.call_note(id, Some(hold_failure_note(held, code)));
+                }
+            });
         }
+        UaEvent::RefreshDue { call } => refresh_target(l, call),
         UaEvent::TransferProgress { call, code, done } => {
             let Some(id) = desk_id(l, call) else { return };
             desk.transfer_progress(id, code, done);
@@ -707,6 +717,12 @@ pub fn hold(id: u32, held: bool) {
     let Some(l) = line() else { return };
     let Some(call) = ua_id(&l, id) else { return };
     let Some(m) = l.media.borrow().get(&call).cloned() else { return };
+    if !l.ua.borrow().can_reoffer(call) {
+        // Another offer is under way (a refresh): leave it alone; the card goes back.
+        l.desk.hold_failed(id, !held);
+        l.desk.call_note(id, Some(hold_failure_note(!held, 491)));
+        return;
+    }
     spawn(async move {
         match m.hold_offer(held).await {
             Ok(offer) => {

@@ -741,6 +741,13 @@ pub fn failure_text(code: u16) -> &'static str {
     }
 }
 
+/// What the agent reads when a hold (or, with `resume`, taking off hold) was refused with `code`.
+pub fn hold_failure_note(resume: bool, code: u16) -> String {
+    let what = if resume { "Taking the call off hold" } else { "The hold" };
+    let why = if code == 491 { "another change to the call was under way" } else { failure_text(code) };
+    format!("{what} did not go through: {}{}. Try again.", why[..1].to_ascii_lowercase(), &why[1..])
+}
+
 #[cfg(test)]
 #[path = "message_tests.rs"]
 mod tests;

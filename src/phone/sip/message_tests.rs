@@ -170,3 +170,9 @@ fn never_panics_on_prefixes_of_valid_messages() {
         }
     }
 }
+
+#[test]
+fn a_refused_hold_or_resume_is_told_in_words() {
+    assert_eq!(hold_failure_note(false, 500), "The hold did not go through: the SIP server is unavailable. Try again.");
+    assert_eq!(hold_failure_note(true, 491), "Taking the call off hold did not go through: another change to the call was under way. Try again.");
+}

@@ -136,7 +136,11 @@ pub enum UaEvent {
     RemoteOffer { call: CallRef, sdp: String },
     /// Our re-INVITE (hold/resume) was answered.
     ReofferAnswered { call: CallRef, sdp: String },
-    ReofferFailed { call: CallRef, code: u16 },
+    /// Our re-INVITE got a final failure: the offer is void (roll it back). `refresh`: it was a target refresh
+    /// ([`UserAgent::refresh`]), not the agent's hold/resume.
+    ReofferFailed { call: CallRef, code: u16, refresh: bool },
+    /// Time to try the failed target refresh again: make a new offer and pass it to [`UserAgent::refresh`].
+    RefreshDue { call: CallRef },
     /// The SDP answer to an offer we made in a 200 (late offer), carried by the ACK.
     LateAnswer { call: CallRef, sdp: String },
     /// Progress of a transfer we requested (NOTIFY sipfrag status; `done` when final).
@@ -211,6 +215,8 @@ struct Call {
     early: Vec<(String, Option<String>)>,
     /// Our re-INVITE to send again after a 491 (RFC 3261 14.1): when, and its offer.
     reinvite_retry: Option<(f64, String)>,
+    /// A target refresh under way: failed attempts so far, and when to try again.
+    refresh: Option<(u32, f64)>,
 }
 
 impl Call {
@@ -231,6 +237,7 @@ impl Call {
             no_answer: false,
             early: Vec::new(),
             reinvite_retry: None,
+            refresh: None,
         }
     }
 }
@@ -438,7 +445,8 @@ impl UserAgent {
                 }
                 TxKind::ReInvite => {
                     if let Some(id) = tx.call {
-                        out.push(Output::Event(UaEvent::ReofferFailed { call: id, code: 408 }));
+                        let refresh = self.calls.get_mut(&id).and_then(|c| c.refresh.take()).is_some();
+                        out.push(Output::Event(UaEvent::ReofferFailed { call: id, code: 408, refresh }));
                     }
                 }
                 TxKind::Refer => {
@@ -478,14 +486,22 @@ impl UserAgent {
             out.extend(self.hang_up(now, id));
         }
         // Re-INVITEs to send again after a 491.
-        let retries: Vec<(CallRef, String)> = self
+        let retries: Vec<(CallRef, String, bool)> = self
             .calls
             .values_mut()
             .filter(|c| c.reinvite_retry.as_ref().map(|(t, _)| now >= *t).unwrap_or(false))
-            .filter_map(|c| c.reinvite_retry.take().map(|(_, sdp)| (c.id, sdp)))
+            .filter_map(|c| c.reinvite_retry.take().map(|(_, sdp)| (c.id, sdp, c.refresh.is_some())))
             .collect();
-        for (id, sdp) in retries {
-            out.extend(self.reinvite(now, id, &sdp));
+        for (id, sdp, refresh) in retries {
+            out.extend(self.send_reinvite(id, &sdp, refresh));
+        }
+        // Target refreshes to try again (the edge makes the new offer), once no other re-INVITE is under way.
+        for c in self.calls.values_mut() {
+            let busy = self.txs.iter().any(|t| t.call == Some(c.id) && t.kind == TxKind::ReInvite);
+            if let Some((_, at)) = c.refresh.as_mut().filter(|r| now >= r.1 && !busy) {
+                *at = f64::INFINITY;
+                out.push(Output::Event(UaEvent::RefreshDue { call: c.id }));
+            }
         }
         for call in self.calls.values_mut() {
             if call.state != CallState::WaitAck {

@@ -23,7 +23,7 @@ fn hold_by_reinvite_both_ways() {
     assert_eq!(re.to().unwrap().tag(), Some("caller-tag"));
     assert_eq!(re.from().unwrap().tag(), Some(tag.as_str()));
     // A second offer while one is pending is refused locally.
-    assert_eq!(events(&u.reinvite(3.5, id, "x")), vec![UaEvent::ReofferFailed { call: id, code: 491 }]);
+    assert_eq!(events(&u.reinvite(3.5, id, "x")), vec![UaEvent::ReofferFailed { call: id, code: 491, refresh: false }]);
     let out = u.on_frame(4.0, &respond(&re, 200, None, &[], "v=0 a=recvonly"));
     assert_eq!(sent(&out)[0].method(), Some("ACK"));
     assert_eq!(events(&out), vec![UaEvent::ReofferAnswered { call: id, sdp: "v=0 a=recvonly".into() }]);
@@ -158,4 +158,72 @@ fn dtmf_by_info_both_ways() {
     assert!(info.body.starts_with("Signal=7"));
     let out = u.on_frame(4.0, &in_dialog("INFO", 11, &tag, "Signal=#\r\nDuration=100\r\n"));
     assert_eq!(events(&out), vec![UaEvent::Dtmf { call: id, digit: '#' }]);
+}
+
+/// Ticks from `from` to `to` ms in 10 ms steps; the time of the first output that `hit` picks.
+fn first_tick(u: &mut UserAgent, from: u32, to: u32, hit: impl Fn(&[Output]) -> bool) -> Option<f64> {
+    (from..=to).step_by(10).map(|t| t as f64).find(|t| hit(&u.tick(*t)))
+}
+
+#[test]
+fn a_failed_target_refresh_is_retried_after_1_2_4_8_s_then_given_up() {
+    let mut u = ua();
+    let (id, _) = connected_incoming(&mut u);
+    let mut re = sent(&u.refresh(10_000.0, id, "v=0 first"))[0].clone();
+    let mut at = 10_000.0;
+    for wait in [1_000.0, 2_000.0, 4_000.0, 8_000.0] {
+        // The registrar does not know the far end yet (Kamailio restarted): a transient failure.
+        let out = u.on_frame(at, &respond(&re, 500, None, &[], ""));
+        assert_eq!(sent(&out)[0].method(), Some("ACK"));
+        assert_eq!(events(&out), vec![UaEvent::ReofferFailed { call: id, code: 500, refresh: true }]);
+        let due = first_tick(&mut u, at as u32, at as u32 + 20_000, |o| events(o) == vec![UaEvent::RefreshDue { call: id }]);
+        assert_eq!(due, Some(at + wait), "retry after {wait} ms");
+        at += wait;
+        re = sent(&u.refresh(at, id, "v=0 again"))[0].clone();
+        assert_eq!(re.body, "v=0 again", "a new offer each time");
+    }
+    let out = u.on_frame(at, &respond(&re, 500, None, &[], ""));
+    assert_eq!(events(&out), vec![UaEvent::ReofferFailed { call: id, code: 500, refresh: true }]);
+    assert_eq!(first_tick(&mut u, at as u32, at as u32 + 60_000, |o| !events(o).is_empty()), None, "given up after 5 tries");
+}
+
+#[test]
+fn a_target_refresh_that_succeeds_stops_retrying_and_a_hold_failure_is_not_a_refresh() {
+    let mut u = ua();
+    let (id, _) = connected_incoming(&mut u);
+    let re = sent(&u.refresh(10_000.0, id, "v=0"))[0].clone();
+    u.on_frame(10_100.0, &respond(&re, 480, None, &[], ""));
+    assert!(first_tick(&mut u, 10_100, 12_000, |o| !events(o).is_empty()).is_some());
+    let re = sent(&u.refresh(11_200.0, id, "v=0"))[0].clone();
+    let out = u.on_frame(11_300.0, &respond(&re, 200, None, &[], "v=0 answer"));
+    assert_eq!(events(&out), vec![UaEvent::ReofferAnswered { call: id, sdp: "v=0 answer".into() }]);
+    // The agent's hold fails: reported as such, not retried.
+    let re = sent(&u.reinvite(12_000.0, id, "v=0 a=sendonly"))[0].clone();
+    let out = u.on_frame(12_100.0, &respond(&re, 500, None, &[], ""));
+    assert_eq!(events(&out), vec![UaEvent::ReofferFailed { call: id, code: 500, refresh: false }]);
+    assert_eq!(first_tick(&mut u, 12_100, 40_000, |o| !events(o).is_empty()), None);
+    assert!(u.can_reoffer(id));
+}
+
+macro_rules! dialog_gone {
+    ($($name:ident: $code:expr,)*) => {$(
+        #[test]
+        fn $name() {
+            let mut u = ua();
+            let (id, _) = connected_incoming(&mut u);
+            let re = sent(&u.refresh(10_000.0, id, "v=0"))[0].clone();
+            let out = u.on_frame(10_100.0, &respond(&re, $code, None, &[], ""));
+            let ev = events(&out);
+            assert_eq!(ev[0], UaEvent::ReofferFailed { call: id, code: $code, refresh: true });
+            let UaEvent::Ended { reason: Ended::Failed { code, text }, .. } = &ev[1] else { panic!("{ev:?}") };
+            assert_eq!(*code, $code);
+            assert!(text.starts_with("The call was lost"), "{text}");
+            assert!(!u.can_reoffer(id));
+            assert_eq!(first_tick(&mut u, 10_100, 30_000, |o| !o.is_empty()), None, "no retry of a dead dialog");
+        }
+    )*};
+}
+dialog_gone! {
+    a_481_to_a_refresh_ends_the_call_with_a_reason: 481,
+    a_408_to_a_refresh_ends_the_call_with_a_reason: 408,
 }

@@ -243,7 +243,7 @@ fn a_491_to_our_reinvite_is_retried_after_the_random_wait_and_a_failure_is_acked
     assert!(again.cseq().unwrap().0 > re.cseq().unwrap().0);
     let out = u.on_frame(3_000.0, &respond(&again, 500, None, &[], ""));
     assert_eq!(methods(&out), vec!["ACK"]);
-    assert_eq!(events(&out), vec![UaEvent::ReofferFailed { call: id, code: 500 }]);
+    assert_eq!(events(&out), vec![UaEvent::ReofferFailed { call: id, code: 500, refresh: false }]);
 }
 
 #[test]

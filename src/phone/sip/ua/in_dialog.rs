@@ -250,14 +250,31 @@ impl UserAgent {
     /// Sends a re-INVITE with a new offer (hold: `a=sendonly`/`inactive`; resume: `a=sendrecv`).
     pub fn reinvite(&mut self, now: f64, id: CallRef, sdp: &str) -> Vec<Output> {
         self.now = now;
+        self.send_reinvite(id, sdp, false)
+    }
+
+    /// A re-INVITE that only refreshes our target (after a reconnect): a failure is retried after 1, 2, 4, 8 s.
+    pub fn refresh(&mut self, now: f64, id: CallRef, sdp: &str) -> Vec<Output> {
+        self.now = now;
+        self.send_reinvite(id, sdp, true)
+    }
+
+    /// True when a re-INVITE can go now (the call is connected and none is under way).
+    pub fn can_reoffer(&self, id: CallRef) -> bool {
+        self.calls.get(&id).is_some_and(|c| c.state == CallState::Confirmed)
+            && !self.txs.iter().any(|t| t.call == Some(id) && t.kind == TxKind::ReInvite)
+    }
+
+    pub(super) fn send_reinvite(&mut self, id: CallRef, sdp: &str, refresh: bool) -> Vec<Output> {
         let mut out = vec![];
-        match self.calls.get(&id) {
-            Some(c) if c.state == CallState::Confirmed => {}
-            _ => return out,
-        }
-        if self.txs.iter().any(|t| t.call == Some(id) && t.kind == TxKind::ReInvite) {
-            out.push(Output::Event(UaEvent::ReofferFailed { call: id, code: 491 }));
+        if !self.can_reoffer(id) {
+            if self.calls.contains_key(&id) {
+                out.push(Output::Event(UaEvent::ReofferFailed { call: id, code: 491, refresh }));
+            }
             return out;
+        }
+        if let Some(c) = self.calls.get_mut(&id) {
+            c.refresh = refresh.then(|| (c.refresh.map_or(0, |r| r.0), f64::INFINITY));
         }
         let mut m = self.in_dialog_request(id, "INVITE", None);
         m.add("Contact", self.contact());

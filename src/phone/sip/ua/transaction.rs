@@ -129,7 +129,9 @@ impl UserAgent {
             TxKind::Invite => self.on_invite_response(out, tx, resp),
             TxKind::ReInvite => {
                 let Some(id) = tx.call else { return };
+                let Some(c) = self.calls.get_mut(&id) else { return };
                 if (200..300).contains(&code) {
+                    c.refresh = None;
                     let ack = self.in_dialog_request(id, "ACK", resp.cseq().map(|c| c.0));
                     out.push(Output::Send(ack.serialize()));
                     out.push(Output::Event(UaEvent::ReofferAnswered { call: id, sdp: resp.body.clone() }));
@@ -137,13 +139,17 @@ impl UserAgent {
                     // Glare: try again after a random wait (RFC 3261 14.1): 2.1-4 s when we own the Call-ID
                     // (we placed the call), else 0-2 s, in units of 10 ms.
                     let r = ((self.rand)() % 200) as f64 * 10.0;
-                    let Some(c) = self.calls.get_mut(&id) else { return };
                     let wait = if c.outbound { 2_100.0 + (r * 0.95).min(1_900.0) } else { r };
                     c.reinvite_retry = Some((self.now + wait, tx.request.body.clone()));
                 } else {
-                    out.push(Output::Event(UaEvent::ReofferFailed { call: id, code }));
+                    // A failed target refresh is tried again while the call lives: after 1, 2, 4, 8 s.
+                    let refresh = c.refresh.is_some();
+                    c.refresh = c.refresh.filter(|r| r.0 < 4).map(|(n, _)| (n + 1, self.now + 1_000.0 * (1u32 << n) as f64));
+                    out.push(Output::Event(UaEvent::ReofferFailed { call: id, code, refresh }));
+                    // The dialog is gone (RFC 3261 12.2.1.2).
                     if code == 481 || code == 408 {
-                        self.end_call(out, id, Ended::Remote);
+                        let text = if code == 481 { "The call was lost: the other side no longer knows it" } else { "The call was lost: no answer from the other side" };
+                        self.end_call(out, id, Ended::Failed { code, text: text.into() });
                     }
                 }
             }
