@@ -219,7 +219,8 @@ fn talk_js(a: &Browser, a_tone: u32, p: &JsPeer) {
 
 /// A browser SIP stack against two desktops: it calls the agent (ringing, answer, talk, it holds, it hangs up);
 /// the agent calls it (ringing, answer, talk, the agent holds), then blind-transfers it to a second desktop
-/// (it follows the REFER and talks to the second agent), who hangs up.
+/// (it follows the REFER and talks to the second agent), who consults the first agent and completes a
+/// consultative transfer (the peer follows a REFER with Replaces and talks to the first agent), who hangs up.
 fn js_peer_against_desktops(stack: &str, label: &str) {
     let k = Kamailio::start();
     let sb = Sandbox::start(&[]);
@@ -287,10 +288,53 @@ fn js_peer_against_desktops(stack: &str, label: &str) {
         wait_state(&a, n, "Ended(Transferred)");
         talk_js(&c, TONE_AGENT_B, &p);
     });
+    // Consultative: the second desktop (talking to the peer now) consults the first agent, then completes the
+    // transfer: the desktop sends the peer a REFER whose Refer-To carries Replaces (RFC 3891, RFC 5589); the JS
+    // stack calls the first agent with that Replaces, which takes the place of the consultation call there.
+    step(label, "consultative transfer (REFER with Replaces): transferee hears the target", || {
+        finish_wrap_up(&a, "Resolved", "Interop call");
+        set_state(&a, "ready");
+        let n = cards(&a);
+        let refers = p.log().iter().filter(|l| l.starts_with("refer ")).count();
+        click_in_card(&c, 0, "transfer-toggle");
+        c.send_keys(&c.find("[data-testid=transfer-target]"), "1001");
+        c.click(&c.find("[data-testid=consult]"));
+        wait_state(&c, 0, "Held");
+        a.wait_for("the consultation call", || (cards(&a) > n).then_some(()));
+        wait_state(&a, n, "Alerting");
+        answer(&a);
+        wait_state(&c, 1, "Connected");
+        click_in_card(&c, 0, "complete-transfer");
+        wait_state(&c, 0, "Ended(Transferred)");
+        // At A the peer's new call (INVITE with Replaces) replaces the consultation call.
+        a.wait_for("the replacing call", || (cards(&a) > n + 1).then_some(()));
+        wait_state(&a, n + 1, "Connected");
+        let replaced = a.wait_for("the consultation call ended", || call_attr(&a, n, "data-state").filter(|s| s.starts_with("Ended")));
+        eprintln!("{stack}: at the target the consultation call ended as {replaced}");
+        let log = p.log();
+        assert_eq!(log.iter().filter(|l| l.starts_with("refer ")).count(), refers + 1, "{stack} should have had one more REFER: {log:?}");
+        // The transferee hears the target, the target hears the transferee, and the transferor is out.
+        talk_js(&a, TONE_AGENT_A, &p);
+        b_has_no_live_calls(&c);
+    });
     step(label, "desktop hangs up", || {
-        click_in_card(&c, 0, "hang-up");
+        let n = last_card(&a);
+        click_in_card(&a, n, "hang-up");
         p.wait_state("ended");
-        assert_eq!(call_attr(&c, 0, "data-state").as_deref(), Some("Ended(HungUp)"));
+        assert_eq!(call_attr(&a, n, "data-state").as_deref(), Some("Ended(HungUp)"));
+    });
+}
+
+/// How many call cards the desktop shows.
+fn cards(b: &Browser) -> usize {
+    b.exec("return document.querySelectorAll('[data-testid=call]').length", json!([])).as_u64().unwrap_or(0) as usize
+}
+
+/// Every call card of `b` has ended.
+fn b_has_no_live_calls(b: &Browser) {
+    b.wait_for("no live calls", || {
+        let states = b.exec("return Array.from(document.querySelectorAll('[data-testid=call]')).map(c => c.dataset.state)", json!([]));
+        states.as_array().unwrap().iter().all(|s| s.as_str().unwrap_or("").starts_with("Ended")).then_some(())
     });
 }
 
@@ -309,18 +353,20 @@ fn enc(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
 
+/// One call, two settings an admin sets in the same record: relay-only ICE through coturn, and DTMF by SIP INFO.
 #[test]
-fn relay_only_call_through_coturn_over_tcp() {
+fn relay_only_call_through_coturn_over_tcp_and_dtmf_by_sip_info() {
     let rtp = Rtpengine::start();
     let k = Kamailio::start_with_rtpengine(&rtp);
     let turn = Coturn::start();
     let sb = Sandbox::start(&["--desktop-query", "demo=0"]);
     let bs = Baresip::start(&k, "2003", TONE_BARESIP);
     let peer = "baresip";
-    // The admin's settings (the OpenFrame configuration record): TURN over TCP only, relay-only ICE.
+    // The admin's settings (the OpenFrame configuration record): TURN over TCP only, relay-only ICE, and DTMF by
+    // SIP INFO (application/dtmf-relay) instead of in the audio.
     let settings = json!({"sip": {
         "iceServers": [format!("turn:127.0.0.1:{}?transport=tcp", turn.port)],
-        "iceUsername": "agent", "iceCredential": "secret", "iceTransportPolicy": "relay"
+        "iceUsername": "agent", "iceCredential": "secret", "iceTransportPolicy": "relay", "dtmf": "info"
     }});
     let record = json!({"title": "Phone", "configuration": settings.to_string()});
     let wav = write_tone(&artifacts_dir(), TONE_AGENT_A);
@@ -341,6 +387,25 @@ fn relay_only_call_through_coturn_over_tcp() {
         let tcp = log.lines().any(|l| l.contains("tcp or tls connected to"));
         eprintln!("coturn: {allocated} allocations for agent; {}", log.lines().filter(|l| l.contains("user <agent>")).take(3).collect::<Vec<_>>().join(" | "));
         assert!(allocated > 0 && tcp, "no TCP allocation for the agent in coturn's log:\n{log}");
+    });
+    // baresip 1.0 takes DTMF from an INFO with an application/dtmf-relay body ("Signal=7"): it logs
+    // "call: received DTMF: '7'" and reports CALL_DTMF_START with the digit over ctrl_tcp.
+    step(peer, "DTMF by SIP INFO reaches baresip", || {
+        click_in_card(&a, 0, "keypad-toggle");
+        let before = bs.events().len();
+        let mut sent = String::new();
+        for digit in ["7", "#", "1"] {
+            sent.push_str(digit);
+            a.exec("document.querySelector(`[data-key=\"${arguments[0]}\"]`).click()", json!([digit]));
+            bs.wait_log(&format!("DTMF {digit} by INFO"), Duration::from_secs(10), |l| l.contains(&format!("call: received DTMF: '{digit}'")));
+            a.wait_for("DTMF note", || a.try_find("[data-testid=call-note]").map(|n| a.text(&n)).filter(|t| t.contains(&format!("Sent by SIP INFO: {sent}"))));
+        }
+        let got: Vec<String> = bs.events().iter().skip(before).filter(|e| e["type"] == json!("CALL_DTMF_START")).map(|e| e["param"].as_str().unwrap_or("").to_string()).collect();
+        assert_eq!(got, ["7", "#", "1"], "baresip's DTMF events, in order");
+        // And none of them went in the audio (RFC 4733): baresip logs those as "received event".
+        assert!(!bs.log().contains("received event:"), "a digit went in the audio too:\n{}", bs.log());
+    });
+    step(peer, "relay-only ICE through coturn: media went through the relay", || {
         click_in_card(&a, 0, "hang-up");
         bs.wait_event("CALL_CLOSED");
         // And the audio itself went through it: when the allocation closes, coturn reports what it relayed
