@@ -434,15 +434,19 @@ pub fn parse_replaces(v: &str) -> Option<Replaces> {
     let v = percent_decode(v);
     let mut parts = v.split(';');
     let call_id = parts.next()?.trim().to_string();
-    let (mut to, mut from) = (None, None);
+    let (mut to, mut from, mut early_only) = (None, None, false);
     for p in parts {
+        if p.trim().eq_ignore_ascii_case("early-only") {
+            early_only = true;
+            continue;
+        }
         match p.trim().split_once('=') {
             Some(("to-tag", t)) => to = Some(t.to_string()),
             Some(("from-tag", f)) => from = Some(f.to_string()),
             _ => {}
         }
     }
-    Some(Replaces { call_id, to_tag: to?, from_tag: from? })
+    Some(Replaces { call_id, to_tag: to?, from_tag: from?, early_only })
 }
 
 /// `Signal=5\r\nDuration=160` (application/dtmf-relay).

@@ -254,11 +254,14 @@ impl UserAgent {
             .map(|c| c.uri.to_string())
             .unwrap_or_else(|| from.uri.to_string());
         let replaces = req.header("Replaces").and_then(parse_replaces);
-        let replaced = replaces.as_ref().and_then(|r| self.find_by_replaces(r));
-        if replaces.is_some() && replaced.is_none() {
-            self.send_reply(out, req, 481, "Call/Transaction Does Not Exist", None);
-            return;
-        }
+        let replaced = match replaces.as_ref().map(|r| self.find_by_replaces(r)) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err((code, text))) => {
+                self.send_reply(out, req, code, text, None);
+                return;
+            }
+        };
         let dialog = Dialog {
             call_id: req.call_id().unwrap_or("").to_string(),
             local_tag: local_tag.clone(),
