@@ -331,3 +331,18 @@ fn hostile_replaces_naming_a_call_being_hung_up_gets_603() {
     let out = u.on_frame(3.5, &replacing_invite(&ttag, ""));
     assert_replaces_refused(&out, 603);
 }
+
+#[test]
+fn hostile_uri_with_two_at_signs_is_a_parse_error() {
+    assert!(Uri::parse("sip:1900@evil.example;x=@sip.example.com").is_err());
+    assert!(Uri::parse("sip:a@b@sip.example.com").is_err());
+    assert_eq!(Uri::parse("sip:a%40b@sip.example.com").unwrap().host, "sip.example.com");
+}
+
+#[test]
+fn hostile_refer_with_policy_domain_to_a_uri_with_two_at_signs() {
+    let mut u = ua_with(|c| c.refer_policy = ReferPolicy::Domain);
+    let (_, tag) = connected_incoming(&mut u);
+    let out = refer_with(&mut u, &tag, "<sip:1900@evil.example;x=@sip.example.com>");
+    assert_refused(&out);
+}
