@@ -346,3 +346,27 @@ fn hostile_refer_with_policy_domain_to_a_uri_with_two_at_signs() {
     let out = refer_with(&mut u, &tag, "<sip:1900@evil.example;x=@sip.example.com>");
     assert_refused(&out);
 }
+
+#[test]
+fn hostile_refer_with_policy_domain_carrying_maddr() {
+    let mut u = ua_with(|c| c.refer_policy = ReferPolicy::Domain);
+    let (_, tag) = connected_incoming(&mut u);
+    let out = refer_with(&mut u, &tag, "<sip:1003@sip.example.com;maddr=203.0.113.9>");
+    assert_refused(&out);
+}
+
+#[test]
+fn hostile_refer_with_policy_domain_carrying_an_odd_transport() {
+    let mut u = ua_with(|c| c.refer_policy = ReferPolicy::Domain);
+    let (_, tag) = connected_incoming(&mut u);
+    let out = refer_with(&mut u, &tag, "<sip:1003@sip.example.com;transport=sctp-evil>");
+    assert_refused(&out);
+}
+
+#[test]
+fn refer_with_policy_domain_allows_user_phone() {
+    let mut u = ua_with(|c| c.refer_policy = ReferPolicy::Domain);
+    let (_, tag) = connected_incoming(&mut u);
+    let out = refer_with(&mut u, &tag, "<sip:+15551234@sip.example.com;user=phone>");
+    assert!(events(&out).iter().any(|e| matches!(e, UaEvent::TransferRequested { ask: false, .. })), "{out:?}");
+}

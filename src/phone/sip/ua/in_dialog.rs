@@ -214,7 +214,12 @@ impl UserAgent {
         let allowed = match self.cfg.refer_policy {
             ReferPolicy::Never => false,
             ReferPolicy::Ask => true,
-            ReferPolicy::Domain => t.uri.headers.is_none() && t.uri.host.eq_ignore_ascii_case(&self.cfg.domain) && t.uri.port.is_none(),
+            ReferPolicy::Domain => {
+                t.uri.headers.is_none()
+                    && t.uri.host.eq_ignore_ascii_case(&self.cfg.domain)
+                    && t.uri.port.is_none()
+                    && t.uri.params.iter().all(harmless_uri_param)
+            }
         };
         if !allowed {
             out.extend(self.notify_transfer(self.now, id, 603));
@@ -427,6 +432,17 @@ pub(super) fn escape_header_value(v: &str) -> String {
             c => c.to_string(),
         })
         .collect()
+}
+
+/// A Refer-To URI parameter that cannot send the call elsewhere than our domain: `maddr` (RFC 3261 19.1.1)
+/// overrides the host, so only `user=phone|ip` and a standard `transport` pass the domain policy.
+fn harmless_uri_param((k, v): &(String, Option<String>)) -> bool {
+    let v = v.as_deref().map(str::to_ascii_lowercase);
+    match (k.as_str(), v.as_deref()) {
+        ("user", Some("phone" | "ip")) => true,
+        ("transport", Some("udp" | "tcp" | "tls" | "ws" | "wss")) => true,
+        _ => false,
+    }
 }
 
 /// `Replaces: callid;to-tag=x;from-tag=y` (RFC 3891).
