@@ -75,7 +75,7 @@ fn a_2xx_after_the_call_was_given_up_is_acked_and_ended_with_bye() {
 }
 
 #[test]
-fn the_ack_carries_the_cseq_of_the_challenged_invite() {
+fn the_ack_carries_the_cseq_and_credentials_of_the_challenged_invite() {
     let mut u = ua();
     let (id, inv) = call_out(&mut u);
     let chal = [("Proxy-Authenticate", "Digest realm=\"sip.example.com\", nonce=\"n1\", qop=\"auth\"")];
@@ -85,6 +85,12 @@ fn the_ack_carries_the_cseq_of_the_challenged_invite() {
     let out = u.on_frame(2.0, &respond(&inv2, 200, Some("callee"), &[("Contact", "<sip:c@10.0.0.9>")], "v=0 answer"));
     assert_eq!(sent(&out)[0].cseq(), Some((2, "ACK".into())), "ACK CSeq = INVITE CSeq (RFC 3261 13.2.2.4)");
     assert!(matches!(events(&out)[0], UaEvent::Answered { call, .. } if call == id));
+    // The same credentials as the INVITE (RFC 3261 13.2.2.4), also on the ACK to a retransmitted 200.
+    let creds = inv2.header("Proxy-Authorization").expect("the INVITE answered the challenge");
+    assert_eq!(sent(&out)[0].header("Proxy-Authorization"), Some(creds));
+    let out = u.on_frame(2.5, &respond(&inv2, 200, Some("callee"), &[("Contact", "<sip:c@10.0.0.9>")], "v=0 answer"));
+    assert_eq!(sent(&out)[0].method(), Some("ACK"));
+    assert_eq!(sent(&out)[0].header("Proxy-Authorization"), Some(creds));
 }
 
 fn ringing_in(u: &mut UserAgent) -> (CallRef, String) {

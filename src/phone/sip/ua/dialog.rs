@@ -26,6 +26,18 @@ impl UserAgent {
     }
 
 
+    /// The ACK to a 2xx for `invite`: it carries the INVITE's CSeq number and the same credentials
+    /// (Authorization/Proxy-Authorization, RFC 3261 13.2.2.4), or a proxy that challenged the INVITE drops it.
+    pub(super) fn ack_2xx(&mut self, id: CallRef, invite: &Message, n: u32) -> Message {
+        let mut ack = self.in_dialog_request(id, "ACK", Some(n));
+        for h in ["Authorization", "Proxy-Authorization"] {
+            for v in invite.header_values(h) {
+                ack.add(h, v.to_string());
+            }
+        }
+        ack
+    }
+
     pub(super) fn in_dialog_request(&mut self, id: CallRef, method: &str, cseq: Option<u32>) -> Message {
         let branch = self.branch();
         let via = self.via(&branch);

@@ -135,7 +135,8 @@ impl UserAgent {
             call.early.clear();
             // The ACK carries the INVITE's CSeq number (RFC 3261 13.2.2.4), 2 after a challenge, not 1.
             let n = call.invite.cseq().map(|c| c.0).unwrap_or(1);
-            let ack = self.in_dialog_request(id, "ACK", Some(n));
+            let invite = call.invite.clone();
+            let ack = self.ack_2xx(id, &invite, n);
             out.push(Output::Send(ack.serialize()));
             if was_cancelling {
                 // The 200 crossed our CANCEL: end the call properly.
