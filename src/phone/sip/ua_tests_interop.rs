@@ -117,6 +117,25 @@ fn cancel_of_caller_invite(extra: &str) -> String {
 }
 
 #[test]
+fn a_cancel_after_our_200_is_answered_200_with_the_to_tag_and_leaves_the_call_up() {
+    let mut u = ua();
+    let (id, tag) = ringing_in(&mut u);
+    u.answer(1.0, id, "a");
+    let out = u.on_frame(1.5, &cancel_of_caller_invite(""));
+    assert_eq!(methods(&out), vec!["200"], "RFC 3261 9.2: 200, not 481, and no 487");
+    assert_eq!(sent(&out)[0].cseq(), Some((10, "CANCEL".into())));
+    assert_eq!(sent(&out)[0].to().unwrap().tag(), Some(tag.as_str()));
+    assert!(events(&out).is_empty(), "the call goes on");
+    assert!(u.has_call(id));
+    // While ringing, the 200 to CANCEL carries the same To tag as the 180 and the 487.
+    let mut u = ua();
+    let (_, tag) = ringing_in(&mut u);
+    let out = u.on_frame(1.0, &cancel_of_caller_invite(""));
+    assert_eq!(sent(&out)[0].to().unwrap().tag(), Some(tag.as_str()));
+    assert_eq!(sent(&out)[1].to().unwrap().tag(), Some(tag.as_str()));
+}
+
+#[test]
 fn a_cancel_with_reason_cause_200_is_answered_elsewhere_not_missed() {
     let mut u = ua();
     let (id, _) = ringing_in(&mut u);

@@ -11,19 +11,21 @@ impl UserAgent {
             let branch = req.via().and_then(|v| v.branch().map(str::to_string));
             let target = self.calls.values().find(|c| {
                 !c.outbound
-                    && c.state == CallState::Ringing
                     && c.invite.via().and_then(|v| v.branch().map(str::to_string)) == branch
                     && Some(c.dialog.call_id.as_str()) == req.call_id()
             });
-            match target.map(|c| (c.id, c.invite.clone(), c.dialog.local_tag.clone())) {
-                Some((id, invite, tag)) => {
-                    self.send_reply(out, req, 200, "OK", None);
+            // The 200 carries the To tag of our responses to the INVITE (RFC 3261 9.2).
+            match target.map(|c| (c.id, c.invite.clone(), c.dialog.local_tag.clone(), c.state == CallState::Ringing)) {
+                Some((id, invite, tag, true)) => {
+                    self.send_reply(out, req, 200, "OK", Some(&tag));
                     self.send_reply(out, &invite, 487, "Request Terminated", Some(&tag));
                     self.calls.remove(&id);
                     // Ring-all queues cancel the other agents' legs with `Reason: SIP;cause=200` (RFC 3326).
                     let reason = if answered_elsewhere(req) { Ended::AnsweredElsewhere } else { Ended::CallerCancelled };
                     out.push(Output::Event(UaEvent::Ended { call: id, reason }));
                 }
+                // Already answered: the CANCEL has no effect on the call, but is answered 200 (RFC 3261 9.2).
+                Some((_, _, tag, false)) => self.send_reply(out, req, 200, "OK", Some(&tag)),
                 None => self.send_reply(out, req, 481, "Call/Transaction Does Not Exist", None),
             }
             return;
