@@ -512,7 +512,12 @@ impl Uri {
             Some((r, h)) => (r, Some(h.to_string())),
             None => (rest, None),
         };
-        let (userinfo, hostpart) = match rest.rfind('@') {
+        // The user part cannot hold a raw `@` (RFC 3261 25.1 escapes it): with two, parsers disagree on the host
+        // (`sip:1900@evil.example;x=@sip.example.com`), so such a URI is refused outright.
+        if rest.matches('@').count() > 1 {
+            return err(format!("more than one '@' in URI {s:?}"));
+        }
+        let (userinfo, hostpart) = match rest.find('@') {
             Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
             None => (None, rest),
         };

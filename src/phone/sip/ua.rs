@@ -123,6 +123,8 @@ pub struct Replaces {
     pub call_id: String,
     pub to_tag: String,
     pub from_tag: String,
+    /// `early-only`: replace the dialog only while it is early (RFC 3891 3).
+    pub early_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -80,7 +80,7 @@ fn consultative_transfer_refer_carries_replaces_and_target_accepts_it() {
     assert!(refer_to.starts_with("<sip:1003@sip.example.com?Replaces="), "{refer_to}");
     let na = NameAddr::parse(&refer_to).unwrap();
     let r = parse_replaces(na.uri.headers.as_deref().unwrap().strip_prefix("Replaces=").unwrap()).unwrap();
-    assert_eq!(r, Replaces { call_id: inv.call_id().unwrap().into(), to_tag: "c-tag".into(), from_tag: local_tag });
+    assert_eq!(r, Replaces { call_id: inv.call_id().unwrap().into(), to_tag: "c-tag".into(), from_tag: local_tag, early_only: false });
 
     // The transferee calls the Refer-To target: the URI's Replaces becomes a header, not part of the R-URI.
     let mut transferee = ua();

@@ -289,3 +289,84 @@ CSeq: 1 INVITE\r\nContact: <sip:target@203.0.113.9>\r\n\r\n";
     let out = u.on_frame(0.0, stray);
     assert!(out.is_empty(), "we are not used to send BYE to third parties: {out:?}");
 }
+
+/// An INVITE from someone else with `Replaces` naming the dialog of `CALLER_INVITE` with to-tag `ttag`.
+fn replacing_invite(ttag: &str, extra: &str) -> String {
+    CALLER_INVITE
+        .replace("Call-ID: incoming-1@caller", "Call-ID: intruder-9@x")
+        .replace("tag=caller-tag", "tag=intruder")
+        .replace("X-Queue: Billing\r\n", &format!("Replaces: incoming-1@caller;to-tag={ttag};from-tag=caller-tag{extra}\r\n"))
+}
+
+/// Refused with `code`: no Incoming event (nothing answered) and nothing but the refusal sent.
+fn assert_replaces_refused(out: &[Output], code: u16) {
+    assert!(!events(out).iter().any(|e| matches!(e, UaEvent::Incoming { .. })), "{out:?}");
+    let msgs = sent(out);
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert_eq!(msgs[0].code(), Some(code));
+}
+
+#[test]
+fn hostile_replaces_naming_a_ringing_incoming_call_gets_481() {
+    let mut u = ua();
+    let out = u.on_frame(0.0, CALLER_INVITE);
+    let ttag = sent(&out)[0].to().unwrap().tag().unwrap().to_string();
+    let out = u.on_frame(1.0, &replacing_invite(&ttag, ""));
+    assert_replaces_refused(&out, 481);
+}
+
+#[test]
+fn hostile_replaces_early_only_naming_a_confirmed_call_gets_486() {
+    let mut u = ua();
+    let (_, ttag) = connected_incoming(&mut u);
+    let out = u.on_frame(3.0, &replacing_invite(&ttag, ";early-only"));
+    assert_replaces_refused(&out, 486);
+}
+
+#[test]
+fn hostile_replaces_naming_a_call_being_hung_up_gets_603() {
+    let mut u = ua();
+    let (id, ttag) = connected_incoming(&mut u);
+    u.hang_up(3.0, id);
+    let out = u.on_frame(3.5, &replacing_invite(&ttag, ""));
+    assert_replaces_refused(&out, 603);
+}
+
+#[test]
+fn hostile_uri_with_two_at_signs_is_a_parse_error() {
+    assert!(Uri::parse("sip:1900@evil.example;x=@sip.example.com").is_err());
+    assert!(Uri::parse("sip:a@b@sip.example.com").is_err());
+    assert_eq!(Uri::parse("sip:a%40b@sip.example.com").unwrap().host, "sip.example.com");
+}
+
+#[test]
+fn hostile_refer_with_policy_domain_to_a_uri_with_two_at_signs() {
+    let mut u = ua_with(|c| c.refer_policy = ReferPolicy::Domain);
+    let (_, tag) = connected_incoming(&mut u);
+    let out = refer_with(&mut u, &tag, "<sip:1900@evil.example;x=@sip.example.com>");
+    assert_refused(&out);
+}
+
+#[test]
+fn hostile_refer_with_policy_domain_carrying_maddr() {
+    let mut u = ua_with(|c| c.refer_policy = ReferPolicy::Domain);
+    let (_, tag) = connected_incoming(&mut u);
+    let out = refer_with(&mut u, &tag, "<sip:1003@sip.example.com;maddr=203.0.113.9>");
+    assert_refused(&out);
+}
+
+#[test]
+fn hostile_refer_with_policy_domain_carrying_an_odd_transport() {
+    let mut u = ua_with(|c| c.refer_policy = ReferPolicy::Domain);
+    let (_, tag) = connected_incoming(&mut u);
+    let out = refer_with(&mut u, &tag, "<sip:1003@sip.example.com;transport=sctp-evil>");
+    assert_refused(&out);
+}
+
+#[test]
+fn refer_with_policy_domain_allows_user_phone() {
+    let mut u = ua_with(|c| c.refer_policy = ReferPolicy::Domain);
+    let (_, tag) = connected_incoming(&mut u);
+    let out = refer_with(&mut u, &tag, "<sip:+15551234@sip.example.com;user=phone>");
+    assert!(events(&out).iter().any(|e| matches!(e, UaEvent::TransferRequested { ask: false, .. })), "{out:?}");
+}

@@ -75,7 +75,7 @@ fn a_2xx_after_the_call_was_given_up_is_acked_and_ended_with_bye() {
 }
 
 #[test]
-fn the_ack_carries_the_cseq_of_the_challenged_invite() {
+fn the_ack_carries_the_cseq_and_credentials_of_the_challenged_invite() {
     let mut u = ua();
     let (id, inv) = call_out(&mut u);
     let chal = [("Proxy-Authenticate", "Digest realm=\"sip.example.com\", nonce=\"n1\", qop=\"auth\"")];
@@ -85,6 +85,12 @@ fn the_ack_carries_the_cseq_of_the_challenged_invite() {
     let out = u.on_frame(2.0, &respond(&inv2, 200, Some("callee"), &[("Contact", "<sip:c@10.0.0.9>")], "v=0 answer"));
     assert_eq!(sent(&out)[0].cseq(), Some((2, "ACK".into())), "ACK CSeq = INVITE CSeq (RFC 3261 13.2.2.4)");
     assert!(matches!(events(&out)[0], UaEvent::Answered { call, .. } if call == id));
+    // The same credentials as the INVITE (RFC 3261 13.2.2.4), also on the ACK to a retransmitted 200.
+    let creds = inv2.header("Proxy-Authorization").expect("the INVITE answered the challenge");
+    assert_eq!(sent(&out)[0].header("Proxy-Authorization"), Some(creds));
+    let out = u.on_frame(2.5, &respond(&inv2, 200, Some("callee"), &[("Contact", "<sip:c@10.0.0.9>")], "v=0 answer"));
+    assert_eq!(sent(&out)[0].method(), Some("ACK"));
+    assert_eq!(sent(&out)[0].header("Proxy-Authorization"), Some(creds));
 }
 
 fn ringing_in(u: &mut UserAgent) -> (CallRef, String) {
@@ -108,6 +114,25 @@ fn cancel_of_caller_invite(extra: &str) -> String {
         c.add("Reason", extra.to_string());
     }
     c.serialize()
+}
+
+#[test]
+fn a_cancel_after_our_200_is_answered_200_with_the_to_tag_and_leaves_the_call_up() {
+    let mut u = ua();
+    let (id, tag) = ringing_in(&mut u);
+    u.answer(1.0, id, "a");
+    let out = u.on_frame(1.5, &cancel_of_caller_invite(""));
+    assert_eq!(methods(&out), vec!["200"], "RFC 3261 9.2: 200, not 481, and no 487");
+    assert_eq!(sent(&out)[0].cseq(), Some((10, "CANCEL".into())));
+    assert_eq!(sent(&out)[0].to().unwrap().tag(), Some(tag.as_str()));
+    assert!(events(&out).is_empty(), "the call goes on");
+    assert!(u.has_call(id));
+    // While ringing, the 200 to CANCEL carries the same To tag as the 180 and the 487.
+    let mut u = ua();
+    let (_, tag) = ringing_in(&mut u);
+    let out = u.on_frame(1.0, &cancel_of_caller_invite(""));
+    assert_eq!(sent(&out)[0].to().unwrap().tag(), Some(tag.as_str()));
+    assert_eq!(sent(&out)[1].to().unwrap().tag(), Some(tag.as_str()));
 }
 
 #[test]

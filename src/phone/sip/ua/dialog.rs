@@ -3,17 +3,40 @@
 use super::*;
 
 impl UserAgent {
-    pub(super) fn find_by_replaces(&self, r: &Replaces) -> Option<CallRef> {
-        self.calls
+    /// The call a `Replaces` may take over, or the refusal (RFC 3891 3): an early dialog this UA did not
+    /// start gets 481 (a caller must not answer our ringing phone), `early-only` on a confirmed dialog 486,
+    /// a dialog being torn down 603, an unknown one 481.
+    pub(super) fn find_by_replaces(&self, r: &Replaces) -> Result<CallRef, (u16, &'static str)> {
+        let c = self
+            .calls
             .values()
             .find(|c| {
                 c.dialog.call_id == r.call_id
                     && c.dialog.local_tag == r.to_tag
                     && c.dialog.remote_tag.as_deref() == Some(r.from_tag.as_str())
             })
-            .map(|c| c.id)
+            .ok_or((481, "Call/Transaction Does Not Exist"))?;
+        match c.state {
+            CallState::Confirmed | CallState::WaitAck if r.early_only => Err((486, "Busy Here")),
+            CallState::Confirmed | CallState::WaitAck => Ok(c.id),
+            CallState::Calling | CallState::Early if c.outbound => Ok(c.id),
+            CallState::Terminating => Err((603, "Decline")),
+            _ => Err((481, "Call/Transaction Does Not Exist")),
+        }
     }
 
+
+    /// The ACK to a 2xx for `invite`: it carries the INVITE's CSeq number and the same credentials
+    /// (Authorization/Proxy-Authorization, RFC 3261 13.2.2.4), or a proxy that challenged the INVITE drops it.
+    pub(super) fn ack_2xx(&mut self, id: CallRef, invite: &Message, n: u32) -> Message {
+        let mut ack = self.in_dialog_request(id, "ACK", Some(n));
+        for h in ["Authorization", "Proxy-Authorization"] {
+            for v in invite.header_values(h) {
+                ack.add(h, v.to_string());
+            }
+        }
+        ack
+    }
 
     pub(super) fn in_dialog_request(&mut self, id: CallRef, method: &str, cseq: Option<u32>) -> Message {
         let branch = self.branch();

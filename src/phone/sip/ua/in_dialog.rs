@@ -11,19 +11,21 @@ impl UserAgent {
             let branch = req.via().and_then(|v| v.branch().map(str::to_string));
             let target = self.calls.values().find(|c| {
                 !c.outbound
-                    && c.state == CallState::Ringing
                     && c.invite.via().and_then(|v| v.branch().map(str::to_string)) == branch
                     && Some(c.dialog.call_id.as_str()) == req.call_id()
             });
-            match target.map(|c| (c.id, c.invite.clone(), c.dialog.local_tag.clone())) {
-                Some((id, invite, tag)) => {
-                    self.send_reply(out, req, 200, "OK", None);
+            // The 200 carries the To tag of our responses to the INVITE (RFC 3261 9.2).
+            match target.map(|c| (c.id, c.invite.clone(), c.dialog.local_tag.clone(), c.state == CallState::Ringing)) {
+                Some((id, invite, tag, true)) => {
+                    self.send_reply(out, req, 200, "OK", Some(&tag));
                     self.send_reply(out, &invite, 487, "Request Terminated", Some(&tag));
                     self.calls.remove(&id);
                     // Ring-all queues cancel the other agents' legs with `Reason: SIP;cause=200` (RFC 3326).
                     let reason = if answered_elsewhere(req) { Ended::AnsweredElsewhere } else { Ended::CallerCancelled };
                     out.push(Output::Event(UaEvent::Ended { call: id, reason }));
                 }
+                // Already answered: the CANCEL has no effect on the call, but is answered 200 (RFC 3261 9.2).
+                Some((_, _, tag, false)) => self.send_reply(out, req, 200, "OK", Some(&tag)),
                 None => self.send_reply(out, req, 481, "Call/Transaction Does Not Exist", None),
             }
             return;
@@ -214,7 +216,12 @@ impl UserAgent {
         let allowed = match self.cfg.refer_policy {
             ReferPolicy::Never => false,
             ReferPolicy::Ask => true,
-            ReferPolicy::Domain => t.uri.headers.is_none() && t.uri.host.eq_ignore_ascii_case(&self.cfg.domain) && t.uri.port.is_none(),
+            ReferPolicy::Domain => {
+                t.uri.headers.is_none()
+                    && t.uri.host.eq_ignore_ascii_case(&self.cfg.domain)
+                    && t.uri.port.is_none()
+                    && t.uri.params.iter().all(harmless_uri_param)
+            }
         };
         if !allowed {
             out.extend(self.notify_transfer(self.now, id, 603));
@@ -429,20 +436,35 @@ pub(super) fn escape_header_value(v: &str) -> String {
         .collect()
 }
 
+/// A Refer-To URI parameter that cannot send the call elsewhere than our domain: `maddr` (RFC 3261 19.1.1)
+/// overrides the host, so only `user=phone|ip` and a standard `transport` pass the domain policy.
+fn harmless_uri_param((k, v): &(String, Option<String>)) -> bool {
+    let v = v.as_deref().map(str::to_ascii_lowercase);
+    match (k.as_str(), v.as_deref()) {
+        ("user", Some("phone" | "ip")) => true,
+        ("transport", Some("udp" | "tcp" | "tls" | "ws" | "wss")) => true,
+        _ => false,
+    }
+}
+
 /// `Replaces: callid;to-tag=x;from-tag=y` (RFC 3891).
 pub fn parse_replaces(v: &str) -> Option<Replaces> {
     let v = percent_decode(v);
     let mut parts = v.split(';');
     let call_id = parts.next()?.trim().to_string();
-    let (mut to, mut from) = (None, None);
+    let (mut to, mut from, mut early_only) = (None, None, false);
     for p in parts {
+        if p.trim().eq_ignore_ascii_case("early-only") {
+            early_only = true;
+            continue;
+        }
         match p.trim().split_once('=') {
             Some(("to-tag", t)) => to = Some(t.to_string()),
             Some(("from-tag", f)) => from = Some(f.to_string()),
             _ => {}
         }
     }
-    Some(Replaces { call_id, to_tag: to?, from_tag: from? })
+    Some(Replaces { call_id, to_tag: to?, from_tag: from?, early_only })
 }
 
 /// `Signal=5\r\nDuration=160` (application/dtmf-relay).

@@ -135,7 +135,8 @@ impl UserAgent {
             call.early.clear();
             // The ACK carries the INVITE's CSeq number (RFC 3261 13.2.2.4), 2 after a challenge, not 1.
             let n = call.invite.cseq().map(|c| c.0).unwrap_or(1);
-            let ack = self.in_dialog_request(id, "ACK", Some(n));
+            let invite = call.invite.clone();
+            let ack = self.ack_2xx(id, &invite, n);
             out.push(Output::Send(ack.serialize()));
             if was_cancelling {
                 // The 200 crossed our CANCEL: end the call properly.
@@ -254,11 +255,14 @@ impl UserAgent {
             .map(|c| c.uri.to_string())
             .unwrap_or_else(|| from.uri.to_string());
         let replaces = req.header("Replaces").and_then(parse_replaces);
-        let replaced = replaces.as_ref().and_then(|r| self.find_by_replaces(r));
-        if replaces.is_some() && replaced.is_none() {
-            self.send_reply(out, req, 481, "Call/Transaction Does Not Exist", None);
-            return;
-        }
+        let replaced = match replaces.as_ref().map(|r| self.find_by_replaces(r)) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err((code, text))) => {
+                self.send_reply(out, req, code, text, None);
+                return;
+            }
+        };
         let dialog = Dialog {
             call_id: req.call_id().unwrap_or("").to_string(),
             local_tag: local_tag.clone(),

@@ -132,7 +132,7 @@ impl UserAgent {
                 let Some(c) = self.calls.get_mut(&id) else { return };
                 if (200..300).contains(&code) {
                     c.refresh = None;
-                    let ack = self.in_dialog_request(id, "ACK", resp.cseq().map(|c| c.0));
+                    let ack = self.ack_2xx(id, &tx.request, resp.cseq().map(|c| c.0).unwrap_or(1));
                     out.push(Output::Send(ack.serialize()));
                     out.push(Output::Event(UaEvent::ReofferAnswered { call: id, sdp: resp.body.clone() }));
                 } else if code == 491 && tx.challenges < MAX_CHALLENGES {
@@ -183,7 +183,8 @@ impl UserAgent {
             .find(|c| c.outbound && c.dialog.call_id == call_id && c.dialog.remote_tag == tag && c.state != CallState::Calling && c.state != CallState::Early)
             .map(|c| c.id);
         if let Some(id) = same {
-            let ack = self.in_dialog_request(id, "ACK", Some(n));
+            let invite = self.calls[&id].invite.clone();
+            let ack = self.ack_2xx(id, &invite, n);
             out.push(Output::Send(ack.serialize()));
             return;
         }
