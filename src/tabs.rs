@@ -86,7 +86,7 @@ pub trait Host {
     fn on_asking(&self, _waiting: usize) {}
     /// This window is linked to one of the agent's windows (or framed by the instance).
     fn on_member(&self) {}
-    /// The owner refused this window's ticket or ask.
+    /// The owner refused this window's ask (a ticket is never refused).
     fn on_refused(&self) {}
 }
 
