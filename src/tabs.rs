@@ -86,7 +86,7 @@ pub trait Host {
     fn on_asking(&self, _waiting: usize) {}
     /// This window is linked to one of the agent's windows (or framed by the instance).
     fn on_member(&self) {}
-    /// The owner refused this window's ticket or ask.
+    /// The owner refused this window's ask (a ticket is never refused).
     fn on_refused(&self) {}
 }
 
@@ -430,17 +430,11 @@ impl Group {
             Kind::Of(v) if self.role() != Role::Owner => host.on_relay(v),
             Kind::Claim(proof) if self.role() == Role::Owner => {
                 if !trusted {
-                    let ok = proof.and_then(|p| self.0.trust.borrow_mut().redeem(&p, t));
-                    match ok {
-                        Some(ticket) => {
-                            self.link_peer(&from);
-                            self.send(Kind::Welcome(trust::ticket_proof(&ticket, "welcome")), Some(&from));
-                        }
-                        None => {
-                            self.send(Kind::Refused, Some(&from));
-                            return;
-                        }
-                    }
+                    // A ticket this owner did not issue gets no answer (see `Trust::answer_claim`).
+                    let answer = proof.and_then(|p| self.0.trust.borrow_mut().answer_claim(&p, t));
+                    let Some(welcome) = answer else { return };
+                    self.link_peer(&from);
+                    self.send(welcome, Some(&from));
                 }
                 if !self.give(&from) {
                     *self.0.pending_claim.borrow_mut() = Some(from);

@@ -73,7 +73,7 @@ pub enum Kind {
     Claim(Option<String>),
     /// A window that is not linked asks the agent (in the owner) for the phone.
     Ask,
-    /// The owner refused an ask or a ticket.
+    /// The owner refused an explicit ask (never a ticket).
     Refused,
     /// The owner accepted a pop-out's ticket (the proof shows it knows the ticket, see [`ticket_proof`]).
     Welcome(String),
@@ -266,6 +266,14 @@ impl Trust {
         Some(self.tickets.remove(pos).0)
     }
 
+    /// The owner's answer to a pop-out's claim with a ticket proof: the welcome when this window issued
+    /// the ticket (used up here), else nothing at all. An owner that does not know a ticket stays silent:
+    /// the ticket may be another owner's (another storage partition of the same deployment), and the
+    /// pop-out must hear only its opener.
+    pub fn answer_claim(&mut self, proof: &str, now: f64) -> Option<Kind> {
+        self.redeem(proof, now).map(|t| Kind::Welcome(ticket_proof(&t, "welcome")))
+    }
+
     /// Whether to act on `m` (already parsed): the same deployment, addressed to this window or to all,
     /// and from a linked window, except the few kinds a window that is not linked yet may send (hello,
     /// bye, ask, a claim with a ticket: each checked where it is handled).
@@ -277,8 +285,11 @@ impl Trust {
         let answer = match &m.kind {
             Kind::Welcome(p) => self.ticket.as_deref().is_some_and(|t| eq_ct(ticket_proof(t, "welcome").as_bytes(), p.as_bytes())),
             Kind::Handover { .. } => self.asked.as_deref() == Some(m.from.as_str()),
-            // A refusal only ends this window's own claim or question.
-            Kind::Refused => self.asked.as_deref() == Some(m.from.as_str()) || self.ticket.is_some(),
+            // A refusal only ends this window's own question to the owner it asked. A ticket is never
+            // refused (an owner that does not know it stays silent, see [`Trust::answer_claim`]): a
+            // `refused` from another owner of the deployment (another storage partition) must not make a
+            // pop-out drop its ticket and then its opener's welcome and hand-over.
+            Kind::Refused => self.asked.as_deref() == Some(m.from.as_str()),
             _ => false,
         };
         if open || answer || self.trusts(&m.from, m.framed) {

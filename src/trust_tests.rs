@@ -203,6 +203,8 @@ hostile_admit! {
     hostile_message_with_our_own_id_is_ignored => linked_to(B), msg(A, None, false, Kind::Cmd(json!({"c": "x"})));
     hostile_welcome_without_the_ticket_proof_is_ignored => pop_out(), msg(B, Some(A), false, Kind::Welcome(ticket_proof(&ticket(), "claim")));
     hostile_welcome_to_a_window_without_ticket_is_ignored => Trust::new(A, DEP), msg(B, Some(A), false, Kind::Welcome(ticket_proof(&ticket(), "welcome")));
+    hostile_refused_from_an_owner_that_did_not_open_the_pop_out_is_ignored => pop_out(), msg(B, Some(A), false, Kind::Refused);
+    hostile_refused_from_an_owner_not_asked_is_ignored => asked(C), msg(B, Some(A), false, Kind::Refused);
     hostile_handover_from_a_window_not_asked_is_ignored => asked(C), msg(B, Some(A), false, Kind::Handover { packet: json!({}), links: vec![] });
     hostile_framed_window_of_another_deployment_is_ignored => framed(), Msg { dep: "|https://evil.example|config.json".into(), ..msg(B, None, true, Kind::Cmd(json!({}))) };
 }
@@ -218,6 +220,19 @@ fn hostile_ticket_never_issued_is_refused() {
     t.issue(&ticket(), 0.0);
     let forged = format!("{TICKET}f");
     assert_eq!(t.redeem(&ticket_proof(&forged, "claim"), 1.0), None);
+}
+
+#[test]
+fn hostile_claim_with_a_ticket_this_owner_did_not_issue_gets_no_answer() {
+    // Another owner of the deployment (another storage partition) hears the pop-out's claim: it must not
+    // answer at all (a `refused` would make the pop-out drop its ticket).
+    let mut other = Trust::new(C, DEP);
+    other.issue(&format!("{TICKET}f"), 0.0);
+    assert_eq!(other.answer_claim(&ticket_proof(&ticket(), "claim"), 1.0), None);
+    assert_eq!(Trust::new(C, DEP).answer_claim(&ticket_proof(&ticket(), "claim"), 1.0), None);
+    let mut opener = Trust::new(B, DEP);
+    opener.issue(&ticket(), 0.0);
+    assert_eq!(opener.answer_claim(&ticket_proof(&ticket(), "claim"), 1.0), Some(Kind::Welcome(ticket_proof(&ticket(), "welcome"))));
 }
 
 #[test]
