@@ -48,25 +48,13 @@ fn origin() -> String {
 
 /// When fetch fails outright, tell a CORS refusal from a dead network: an opaque `no-cors` request to the
 /// same address succeeds when the instance is reachable.
-/// How a redirect answer's message starts (the token request keeps it, see [`post_form`]).
-const REDIRECTED: &str = "ServiceNow answered";
-
-fn origin_label(url: &str) -> String {
-    crate::trust::origin_of(url).unwrap_or_else(|| "the request".into())
-}
-
 async fn diagnose(url: &str) -> RestError {
     let Some(w) = web_sys::window() else { return RestError::Network("no window".into()) };
     let init = web_sys::RequestInit::new();
     init.set_mode(web_sys::RequestMode::NoCors);
-    // The real requests refuse redirects (the token must not follow one): a redirect shows here as an
-    // "opaqueredirect" answer.
-    init.set_redirect(web_sys::RequestRedirect::Manual);
+    // A no-cors probe must follow redirects (the Fetch standard refuses any other redirect mode there).
     let probe = JsFuture::from(w.fetch_with_str_and_init(url, &init)).await;
-    let redirected = probe.as_ref().ok().and_then(|r| js_sys::Reflect::get(r, &JsValue::from_str("type")).ok()).and_then(|t| t.as_string()).as_deref() == Some("opaqueredirect");
-    if redirected {
-        RestError::Blocked(format!("{REDIRECTED} {} with a redirect (not followed, so the sign-in is not sent elsewhere): check servicenow.instance, it must be the instance's own address.", origin_label(url)))
-    } else if probe.is_ok() {
+    if probe.is_ok() {
         RestError::Blocked(format!(
             "ServiceNow refused the request from {}: an admin must add a CORS rule for this origin (System Web Services > REST > CORS Rules; methods GET, POST, PATCH; headers Authorization, Content-Type, Accept; expose X-Total-Count, Link, Retry-After).",
             origin()
@@ -170,7 +158,7 @@ pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestE
         Ok(r) => r.unchecked_into::<web_sys::Response>(),
         Err(_) => {
             return Err(match diagnose(url).await {
-                RestError::Blocked(m) if !m.starts_with(REDIRECTED) => RestError::Blocked(format!(
+                RestError::Blocked(_) => RestError::Blocked(format!(
                     "ServiceNow refused the sign-in token request from {}: an admin must set the instance property glide.oauth.cors.allowed.origin to this origin.",
                     origin()
                 )),
