@@ -36,23 +36,13 @@ hostile_config_url! {
 use agent_desktop::config::Settings;
 use agent_desktop::desk::Desk;
 use agent_desktop::phone::model::AgentState;
-use agent_desktop::ui::shell::Shell;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-/// A desk with the shell mounted; the owner and the mount stay alive with the returned box.
+/// A desk with the shell mounted (the panels tests' mount); the owner and the mount stay alive with the box.
 fn mounted() -> (web_sys::HtmlElement, Desk, Box<dyn std::any::Any>) {
-    let doc = web_sys::window().unwrap().document().unwrap();
-    let root: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
-    doc.body().unwrap().append_child(&root).unwrap();
-    let owner = Owner::new();
-    let (desk, handle) = owner.with(|| {
-        let desk = Desk::new();
-        desk.apply_settings(Settings::default(), Vec::new());
-        provide_context(desk);
-        (desk, leptos::mount::mount_to(root.clone(), Shell))
-    });
-    (root, desk, Box::new((owner, handle)))
+    let m = super::panels::mount(Settings::default());
+    (m.root, m.desk, m._keep)
 }
 
 /// A caller's headers that must not choose the record: the call rings with no record, and the call card

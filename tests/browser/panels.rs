@@ -18,13 +18,14 @@ async fn tick() {
     super::openframe_bridge::sleep(0).await;
 }
 
-struct Mounted {
-    root: web_sys::HtmlElement,
-    desk: Desk,
-    _keep: Box<dyn std::any::Any>,
+pub(super) struct Mounted {
+    pub(super) root: web_sys::HtmlElement,
+    pub(super) desk: Desk,
+    pub(super) _keep: Box<dyn std::any::Any>,
 }
 
-fn mount(settings: Settings) -> Mounted {
+/// A desk with these settings and the shell mounted; the owner and the mount stay alive with `_keep`.
+pub(super) fn mount(settings: Settings) -> Mounted {
     let doc = web_sys::window().unwrap().document().unwrap();
     let root: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
     doc.body().unwrap().append_child(&root).unwrap();
