@@ -44,8 +44,14 @@ pub enum Intent {
     DismissActivity(String),
 }
 
+/// A record or a wrap-up travels as its JSON text (the same text as in storage: no second serializer in the
+/// wasm).
+fn text_of<T: serde::Serialize>(v: &T) -> Option<String> {
+    serde_json::to_string(v).ok()
+}
+
 fn opt<T: serde::Serialize>(v: &Option<T>) -> Value {
-    v.as_ref().and_then(|x| serde_json::to_value(x).ok()).unwrap_or(Value::Null)
+    v.as_ref().and_then(text_of).map(Value::String).unwrap_or(Value::Null)
 }
 
 impl Intent {
@@ -66,9 +72,9 @@ impl Intent {
             Intent::SignIn { server, user, password } => json!({"c": "signin", "server": server, "user": user, "password": password}),
             Intent::SignOut => json!({"c": "signout"}),
             Intent::ClearEnded => json!({"c": "clear"}),
-            Intent::ChoosePop { call, record } => json!({"c": "choose", "id": call, "record": serde_json::to_value(record).ok()?}),
+            Intent::ChoosePop { call, record } => json!({"c": "choose", "id": call, "record": text_of(record)?}),
             Intent::OpenNew { call, table, query } => json!({"c": "new", "id": call, "table": table, "query": query}),
-            Intent::EditWrapUp(w) => json!({"c": "wrapup", "w": serde_json::to_value(w).ok()?}),
+            Intent::EditWrapUp(w) => json!({"c": "wrapup", "w": text_of(w)?}),
             Intent::SubmitWrapUp(w) => json!({"c": "submit", "w": opt(w)}),
             Intent::DecideTransfer(_) | Intent::DismissActivity(_) => return None,
         })
@@ -92,10 +98,10 @@ impl Intent {
         let record = |k: &str| -> Option<Option<RecordRef>> {
             match o.get(k) {
                 None | Some(Value::Null) => Some(None),
-                Some(r) => serde_json::from_value(r.clone()).ok().map(Some),
+                Some(r) => serde_json::from_str(r.as_str()?).ok().map(Some),
             }
         };
-        let wrapup = || -> Option<WrapUp> { serde_json::from_value(o.get("w")?.clone()).ok() };
+        let wrapup = || -> Option<WrapUp> { serde_json::from_str(o.get("w")?.as_str()?).ok() };
         Some(match o.get("c")?.as_str()? {
             "dial" => Intent::Dial { number: text("number")?, record: record("record")?, name: opt_text("name")? },
             "answer" => Intent::Answer(id()?),

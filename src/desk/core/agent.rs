@@ -12,7 +12,7 @@ use crate::strings as t;
 impl DeskCore {
     /// Sets the agent's state and mirrors it in ServiceNow's presence indicator.
     pub(super) fn set_agent_state(&mut self, state: AgentState) {
-        if self.relay(Intent::SetState(state.clone())) {
+        if self.relay(|| Intent::SetState(state.clone())) {
             return;
         }
         self.agent_state = state;
@@ -43,7 +43,7 @@ impl DeskCore {
     }
 
     pub(super) fn toggle_mute(&mut self) {
-        if self.relay(Intent::ToggleMute) {
+        if self.relay(|| Intent::ToggleMute) {
             return;
         }
         self.muted = !self.muted;
@@ -103,7 +103,7 @@ impl DeskCore {
         if user.trim().is_empty() {
             return Err(t::SIGN_IN_USER_REQUIRED.into());
         }
-        if self.relay(Intent::SignIn { server: server.into(), user: user.into(), password: password.into() }) {
+        if self.relay(|| Intent::SignIn { server: server.into(), user: user.into(), password: password.into() }) {
             return Ok(());
         }
         let domain = if self.settings.sip.domain.is_empty() { host_of(server) } else { self.settings.sip.domain.clone() };
@@ -116,7 +116,7 @@ impl DeskCore {
     }
 
     pub(super) fn sign_out(&mut self) {
-        if self.relay(Intent::SignOut) {
+        if self.relay(|| Intent::SignOut) {
             return;
         }
         self.agent_state = AgentState::Offline;

@@ -39,7 +39,7 @@ impl DeskCore {
         if self.role == Role::Unlinked {
             return self.refuse(t::NOT_LINKED.into());
         }
-        if self.relay(Intent::Dial { number: number.into(), record: record.clone(), name: None }) {
+        if self.relay(|| Intent::Dial { number: number.into(), record: record.clone(), name: None }) {
             return Some(0);
         }
         if self.is_sip() && self.line_status != LineStatus::Registered {
@@ -83,7 +83,7 @@ impl DeskCore {
             .map(|r| if r.value.is_empty() { r.label.clone() } else { r.value.clone() })
             .filter(|n| !n.is_empty());
         // A remote view (the phone is popped out): the owner dials, with the record and the name.
-        if !self.relay(Intent::Dial { number: c.phone_number.clone(), record: record.clone(), name: name.clone() }) {
+        if !self.relay(|| Intent::Dial { number: c.phone_number.clone(), record: record.clone(), name: name.clone() }) {
             if let (Some(id), Some(name)) = (self.dial(&c.phone_number, record), name) {
                 self.update_call(id, |call| call.name = Some(name));
             }
@@ -94,7 +94,7 @@ impl DeskCore {
     /// A simulated incoming call on the demo line from this caller (name, number), or the next demo caller.
     pub(super) fn simulate_incoming(&mut self, caller: Option<(&str, &str)>) -> u32 {
         let (name, number) = caller.unwrap_or(("", ""));
-        if self.relay(Intent::SimulateIncoming { name: name.into(), number: number.into() }) {
+        if self.relay(|| Intent::SimulateIncoming { name: name.into(), number: number.into() }) {
             return 0;
         }
         let id = self.alloc_call_id();
@@ -239,7 +239,7 @@ impl DeskCore {
     }
 
     pub(super) fn answer(&mut self, id: u32) {
-        if self.relay(Intent::Answer(id)) {
+        if self.relay(|| Intent::Answer(id)) {
             return;
         }
         self.hold_others(Some(id));
@@ -258,7 +258,7 @@ impl DeskCore {
     }
 
     pub(super) fn reject(&mut self, id: u32) {
-        if self.relay(Intent::Reject(id)) {
+        if self.relay(|| Intent::Reject(id)) {
             return;
         }
         if self.is_sip() {
@@ -270,7 +270,7 @@ impl DeskCore {
     }
 
     pub(super) fn hang_up(&mut self, id: u32) {
-        if self.relay(Intent::HangUp(id)) {
+        if self.relay(|| Intent::HangUp(id)) {
             return;
         }
         if self.is_sip() {
@@ -291,7 +291,7 @@ impl DeskCore {
     }
 
     pub(super) fn set_hold(&mut self, id: u32, held: bool) {
-        if self.relay(Intent::Hold { id, on: held }) {
+        if self.relay(|| Intent::Hold { id, on: held }) {
             return;
         }
         if !held {
@@ -310,7 +310,7 @@ impl DeskCore {
 
     /// Three-way conference: takes the held call off hold (without holding the other) and mixes the audio.
     pub(super) fn conference(&mut self, a: u32, b: u32) {
-        if self.relay(Intent::Conference { id: a, other: b }) {
+        if self.relay(|| Intent::Conference { id: a, other: b }) {
             return;
         }
         let now = self.now;
@@ -332,7 +332,7 @@ impl DeskCore {
 
     /// Sends a DTMF digit on a connected call; the note says how it actually went.
     pub(super) fn send_dtmf(&mut self, id: u32, digit: char) {
-        if !"0123456789*#ABCD".contains(digit) || self.relay(Intent::Dtmf { id, digit }) {
+        if !"0123456789*#ABCD".contains(digit) || self.relay(|| Intent::Dtmf { id, digit }) {
             return;
         }
         if self.is_sip() {
@@ -353,7 +353,7 @@ impl DeskCore {
 
     /// Blind transfer to `target`; with `consult`, completes a consultative transfer to that call's party.
     pub(super) fn transfer(&mut self, id: u32, target: &str, consult: Option<u32>) {
-        if self.relay(Intent::Transfer { id, target: target.into(), consult }) {
+        if self.relay(|| Intent::Transfer { id, target: target.into(), consult }) {
             return;
         }
         if self.is_sip() {
@@ -373,7 +373,7 @@ impl DeskCore {
 
     /// Removes ended calls from the phone panel.
     pub(super) fn clear_ended(&mut self) {
-        if self.relay(Intent::ClearEnded) {
+        if self.relay(|| Intent::ClearEnded) {
             return;
         }
         self.calls.retain(Call::is_live);

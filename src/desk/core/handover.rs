@@ -35,10 +35,10 @@ impl OwnerState {
             "agentState": self.agent_state.key(),
             "muted": self.muted,
             "line": self.line.key(),
-            "wrapup": self.wrapup.as_ref().and_then(|w| serde_json::to_value(w).ok()),
-            // [call, [records]] or [call, table, query].
+            "wrapup": self.wrapup.as_ref().and_then(|w| serde_json::to_string(w).ok()),
+            // [call, [records as JSON text]] or [call, table, query]; records and the wrap-up as stored.
             "pops": self.pops.iter().filter_map(|(c, d)| match d {
-                Decision::Choose(list) => Some(json!([c, list.iter().filter_map(|r| serde_json::to_value(r).ok()).collect::<Vec<_>>()])),
+                Decision::Choose(list) => Some(json!([c, list.iter().filter_map(|r| serde_json::to_string(r).ok()).collect::<Vec<_>>()])),
                 Decision::OfferNew { table, query } => Some(json!([c, table, query])),
                 _ => None,
             }).collect::<Vec<_>>(),
@@ -52,7 +52,7 @@ impl OwnerState {
         let pops = v.get("pops")?.as_array()?.iter().filter_map(|p| {
             let call = p.get(0)?.as_u64().filter(|n| *n <= u32::MAX as u64)? as u32;
             let d = match (p.get(1)?, p.get(2).and_then(Value::as_str)) {
-                (Value::Array(rs), _) => Decision::Choose(rs.iter().filter_map(|r| serde_json::from_value(r.clone()).ok()).collect()),
+                (Value::Array(rs), _) => Decision::Choose(rs.iter().filter_map(|r| serde_json::from_str(r.as_str()?).ok()).collect()),
                 (Value::String(table), Some(query)) => Decision::OfferNew { table: table.clone(), query: query.to_string() },
                 _ => return None,
             };
@@ -65,7 +65,7 @@ impl OwnerState {
             line: LineStatus::from_key(v.get("line")?.as_str()?),
             wrapup: match v.get("wrapup") {
                 None | Some(Value::Null) => None,
-                Some(w) => Some(serde_json::from_value(w.clone()).ok()?),
+                Some(w) => Some(serde_json::from_str(w.as_str()?).ok()?),
             },
             pops: pops.collect(),
             of_config: v.get("ofConfig").filter(|c| c.is_object()).cloned(),

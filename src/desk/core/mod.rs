@@ -266,15 +266,12 @@ impl DeskCore {
 
     /// A remote view sends the intent to the owner instead of doing it; true when it did. A window that is
     /// not linked does nothing, and says so.
-    fn relay(&mut self, intent: Intent) -> bool {
+    fn relay(&mut self, intent: impl FnOnce() -> Intent) -> bool {
         if self.is_owner() {
             return false;
         }
-        if self.role == Role::Unlinked {
-            self.out.push(Effect::Notice(Some(crate::strings::NOT_LINKED.into())));
-            return true;
-        }
-        self.out.push(Effect::ToOwner(intent));
+        let e = if self.role == Role::Unlinked { Effect::Notice(Some(crate::strings::NOT_LINKED.into())) } else { Effect::ToOwner(intent()) };
+        self.out.push(e);
         true
     }
 

@@ -46,7 +46,7 @@ impl DeskCore {
 
     /// The agent chose a record from a screen-pop choice.
     pub(super) fn choose_pop(&mut self, call: u32, r: RecordRef) {
-        if self.relay(Intent::ChoosePop { call, record: r.clone() }) {
+        if self.relay(|| Intent::ChoosePop { call, record: r.clone() }) {
             return;
         }
         self.pops.retain(|(c, _)| *c != call);
@@ -56,7 +56,7 @@ impl DeskCore {
 
     /// Opens a new record form prefilled for the caller (the screen pop found nobody).
     pub(super) fn open_new(&mut self, call: u32, table: &str, query: &str) {
-        if self.relay(Intent::OpenNew { call, table: table.into(), query: query.into() }) {
+        if self.relay(|| Intent::OpenNew { call, table: table.into(), query: query.into() }) {
             return;
         }
         self.pops.retain(|(c, _)| *c != call);

@@ -75,7 +75,7 @@ impl DeskCore {
         }
         self.out.push(Effect::WrapUpError(None));
         let shown = self.wrapups[0].clone();
-        if !self.relay(Intent::EditWrapUp(shown)) {
+        if !self.relay(|| Intent::EditWrapUp(shown)) {
             self.out.push(Effect::Save(Store::WrapUps));
         }
     }
@@ -89,7 +89,7 @@ impl DeskCore {
             return Err(m);
         }
         // A remote view: the owner writes the activity.
-        if self.relay(Intent::SubmitWrapUp(Some(w.clone()))) {
+        if self.relay(|| Intent::SubmitWrapUp(Some(w.clone()))) {
             self.submitted.push(w.activity_id.clone());
             self.wrapups.clear();
             self.announce(t::WRAPUP_DONE.into());

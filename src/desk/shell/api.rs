@@ -164,7 +164,6 @@ impl Desk {
     /// The SIP line received a call (as the line reports it). Returns the code it is refused with, or
     /// None when it rings.
     pub fn sip_incoming(&self, id: u32, name: Option<&str>, number: &str, x_headers: Vec<(String, String)>) -> Option<u16> {
-        self.settings.with_untracked(|s| self.edit_core(|c| c.settings = s.clone()));
         let code = self.with_core(|c| c.busy_code()).flatten();
         self.run(Input::Line(LineEvent::Incoming { id, name: name.map(str::to_string), number: number.into(), x_headers }));
         code

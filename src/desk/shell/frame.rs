@@ -23,6 +23,8 @@ thread_local! {
 impl Desk {
     /// Applies resolved settings (from [`config::resolve`]).
     pub fn apply_settings(&self, settings: Settings, errors: Vec<ConfigError>) {
+        // The core reads the same settings (they change only here).
+        self.core.try_update_value(|c| c.settings = settings.clone());
         self.settings.set(settings);
         self.errors.set(errors);
         self.loaded.set(true);

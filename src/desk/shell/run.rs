@@ -89,14 +89,7 @@ impl Desk {
 
     /// Feeds one input to the core at `now`, carries out its effects and mirrors its state.
     pub fn run_at(&self, now: f64, input: Input) {
-        let effects = self.core.try_update_value(|c| {
-            self.settings.with_untracked(|s| {
-                if c.settings != *s {
-                    c.settings = s.clone();
-                }
-            });
-            c.handle(now, input)
-        });
+        let effects = self.core.try_update_value(|c| c.handle(now, input));
         let Some(effects) = effects else { return };
         self.sync();
         for e in effects {
@@ -118,9 +111,13 @@ impl Desk {
     /// Mirrors the core's state into the signals the components read (each only when it changed).
     fn sync(&self) {
         fn mirror<T: Clone + PartialEq + Send + Sync + 'static>(s: RwSignal<T>, v: &T) {
-            if s.try_with_untracked(|x| x != v).unwrap_or(false) {
-                s.set(v.clone());
-            }
+            s.maybe_update(|x| {
+                let changed = x != v;
+                if changed {
+                    x.clone_from(v);
+                }
+                changed
+            });
         }
         self.core.try_with_value(|c| {
             mirror(self.role, &c.role);
