@@ -19,8 +19,10 @@ pub enum Effect {
     ScreenPop { call: u32, number: String, headers: Vec<(String, String)> },
     /// A ServiceNow sign-in handed over with the phone (JSON, checked by the ServiceNow client).
     AdoptSnToken(String),
-    /// Write this part of the core's state to storage.
+    /// Write this part of the core's state to storage (and show it).
     Save(Store),
+    /// Show this part of the core's state again (it changed, but is not this window's to store).
+    Mirror(Store),
     /// Remember the SIP server and user (never the password) for the next sign-in form.
     SaveSipUser { server: String, user: String },
     /// A short message for the agent (None clears it).

@@ -82,17 +82,21 @@ fn x_header_ok(name: &str, value: &str) -> bool {
     (3..=MAX_X_NAME).contains(&name.len()) && name.as_bytes()[..2].eq_ignore_ascii_case(b"x-") && name.bytes().all(token) && value.len() <= MAX_X_VALUE && !value.contains(hidden)
 }
 
+/// The headers that name a ServiceNow record (screen-pop data), kept first when a call's `X-` headers are
+/// bounded.
+pub const RECORD_HEADERS: [&str; 3] = ["X-SN-Table", "X-SN-Sys-Id", "X-Case-Number"];
+
 /// Keeps the `X-` headers within the bounds: the first [`MAX_X_HEADERS`] (record headers first) with a name
 /// up to [`MAX_X_NAME`] and a value up to [`MAX_X_VALUE`] bytes on one line. The rest are dropped, never cut (a cut value could
-/// name another record); the text says so, for the agent.
-pub fn bound_x_headers(mut headers: Vec<(String, String)>) -> (Vec<(String, String)>, Option<String>) {
+/// name another record); the count of those left out is returned, to tell the agent.
+pub fn bound_x_headers(mut headers: Vec<(String, String)>) -> (Vec<(String, String)>, usize) {
     let total = headers.len();
     headers.retain(|(n, v)| x_header_ok(n, v));
     // Record headers first (stable), so other headers cannot push them out.
-    headers.sort_by_key(|(n, _)| !crate::servicenow::screen_pop::RECORD_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)));
+    headers.sort_by_key(|(n, _)| !RECORD_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)));
     headers.truncate(MAX_X_HEADERS);
-    let note = (headers.len() < total).then(|| crate::strings::x_headers_dropped(total - headers.len()));
-    (headers, note)
+    let dropped = total - headers.len();
+    (headers, dropped)
 }
 
 impl Call {
@@ -320,7 +324,7 @@ mod tests {
     #[test]
     fn x_headers_within_bounds_are_kept_as_they_are() {
         let h: Vec<(String, String)> = (0..MAX_X_HEADERS).map(|i| (format!("X-H{i}"), "v".repeat(MAX_X_VALUE))).collect();
-        assert_eq!(bound_x_headers(h.clone()), (h, None));
+        assert_eq!(bound_x_headers(h.clone()), (h, 0));
     }
 
     /// Oversized call data never reaches the other windows or the state saved for a reload in full.
@@ -329,9 +333,9 @@ mod tests {
             #[test]
             fn $name() {
                 let headers: Vec<(String, String)> = $headers;
-                let (kept, note) = bound_x_headers(headers.clone());
+                let (kept, dropped) = bound_x_headers(headers.clone());
                 assert_eq!(kept.len(), $kept);
-                assert!(note.expect("the agent is told").contains("left out"));
+                assert!(dropped > 0 && crate::strings::x_headers_dropped(dropped).contains("left out"), "the agent is told");
                 // The same bound applies to a call read from another window's state or a saved snapshot.
                 let mut c = Call::new(1, Direction::Inbound, "+1", None, 0.0);
                 c.x_headers = headers;

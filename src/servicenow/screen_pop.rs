@@ -101,8 +101,7 @@ impl Carried {
     }
 }
 
-/// The record headers, kept first when a call's `X-` headers are bounded.
-pub const RECORD_HEADERS: [&str; 3] = ["X-SN-Table", "X-SN-Sys-Id", "X-Case-Number"];
+pub use crate::phone::call::RECORD_HEADERS;
 
 /// Reads the screen-pop data a call carries. Anyone can put these headers on a call, so a record is used
 /// only when its table is in `tables` (the `screenPopTables` setting) and its id is a sys_id, and a case

@@ -143,7 +143,7 @@ impl DeskCore {
                 let carried = crate::servicenow::screen_pop::carried(&x_headers, &self.settings.servicenow.pop_tables);
                 // Untrusted call data is only a hint: the record is attached once the screen pop vouches for it.
                 call.record = carried.record().filter(|_| carried.trusted(self.settings.servicenow.trust_call_data));
-                call.note = carried.ignored.or(dropped);
+                call.note = carried.ignored.or_else(|| (dropped > 0).then(|| t::x_headers_dropped(dropped)));
                 call.x_headers = x_headers;
                 if let Some(code) = self.ring(call) {
                     self.out.push(Effect::Line(LineCommand::Reject { id, code }));
@@ -391,8 +391,9 @@ impl DeskCore {
         let mut ended = false;
         let now = self.now;
         for c in self.calls.iter_mut() {
-            if self.demo.tick(c, now) && !c.is_live() {
-                ended = true;
+            if self.demo.tick(c, now) {
+                self.calls_changed = true;
+                ended |= !c.is_live();
             }
         }
         if ended {

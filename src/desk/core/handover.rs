@@ -85,6 +85,8 @@ impl DeskCore {
             self.saved = None;
             self.wrapups.clear();
             self.outbox = Outbox::default();
+            self.out.push(Effect::Mirror(Store::WrapUps));
+            self.out.push(Effect::Mirror(Store::Outbox));
             self.out.push(Effect::StopSounds);
         }
     }
@@ -121,8 +123,9 @@ impl DeskCore {
         match shown {
             None if local.is_some() => self.wrapups.clear(),
             Some(w) if local.as_deref() != Some(w.activity_id.as_str()) => self.wrapups = vec![w],
-            _ => {}
+            _ => return,
         }
+        self.out.push(Effect::Mirror(Store::WrapUps));
     }
 
     /// Another window may take the phone now (not while a call is being set up).
@@ -188,6 +191,8 @@ impl DeskCore {
             self.wrapups = stored_wrapups;
             self.outbox = stored_outbox;
             self.outbox.recover();
+            self.out.push(Effect::Mirror(Store::WrapUps));
+            self.out.push(Effect::Mirror(Store::Outbox));
             if self.is_sip() && was_remote {
                 for c in self.calls.iter_mut() {
                     c.end(EndReason::Failed(t::TAKE_BACK_FAILED.into()), now);

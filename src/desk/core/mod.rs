@@ -100,6 +100,8 @@ pub struct DeskCore {
     /// The state saved before a reload, until this window knows whether it owns the phone.
     pub saved: Option<Value>,
     pub next_call_id: u32,
+    /// The calls may have changed with the last input (the shell shows them again).
+    pub calls_changed: bool,
     frame_title: Option<String>,
     finalized: Vec<u32>,
     state_before_call: Option<AgentState>,
@@ -135,6 +137,7 @@ impl DeskCore {
             refused: None,
             saved: None,
             next_call_id: 1,
+            calls_changed: false,
             frame_title: None,
             finalized: Vec::new(),
             state_before_call: None,
@@ -152,6 +155,8 @@ impl DeskCore {
     /// Takes one input at `now` (ms since the epoch) and returns what to do.
     pub fn handle(&mut self, now: f64, input: Input) -> Vec<Effect> {
         self.now = now;
+        // Conservative: every input but these may change a call (the clock says when it did).
+        self.calls_changed = !matches!(input, Input::Tick | Input::Presence | Input::FrameTitle(_) | Input::FrameConnected);
         match input {
             Input::Intent(i) => {
                 self.placed = None;

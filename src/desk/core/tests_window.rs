@@ -126,7 +126,7 @@ fn a_remote_view_keeps_its_wrap_up_edits_and_does_not_show_a_finished_one_again(
     w.notes = "typed in the frame".into();
     w.disposition = Some("Resolved".into());
     let fx = intent(&mut view, T0, Intent::EditWrapUp(w.clone()));
-    assert_eq!(fx, vec![Effect::WrapUpError(None), Effect::ToOwner(Intent::EditWrapUp(w.clone()))]);
+    assert_eq!(fx, vec![Effect::WrapUpError(None), Effect::ToOwner(Intent::EditWrapUp(w.clone())), Effect::Mirror(Store::WrapUps)], "shown, not stored");
     view.handle(T0, Input::OwnerState(owner.owner_state()));
     assert_eq!(view.wrapups[0].notes, "typed in the frame");
     // The owner takes the edit; the view finishes it; the owner writes the activity.

@@ -75,9 +75,8 @@ impl DeskCore {
         }
         self.out.push(Effect::WrapUpError(None));
         let shown = self.wrapups[0].clone();
-        if !self.relay(|| Intent::EditWrapUp(shown)) {
-            self.out.push(Effect::Save(Store::WrapUps));
-        }
+        let store = if self.relay(|| Intent::EditWrapUp(shown)) { Effect::Mirror(Store::WrapUps) } else { Effect::Save(Store::WrapUps) };
+        self.out.push(store);
     }
 
     /// Finishes the wrap-up: checks it, hands the activity to the outbox, and (when no other wrap-up waits)
@@ -92,6 +91,7 @@ impl DeskCore {
         if self.relay(|| Intent::SubmitWrapUp(Some(w.clone()))) {
             self.submitted.push(w.activity_id.clone());
             self.wrapups.clear();
+            self.out.push(Effect::Mirror(Store::WrapUps));
             self.announce(t::WRAPUP_DONE.into());
             return Ok(());
         }

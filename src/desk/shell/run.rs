@@ -91,7 +91,7 @@ impl Desk {
     pub fn run_at(&self, now: f64, input: Input) {
         let effects = self.core.try_update_value(|c| c.handle(now, input));
         let Some(effects) = effects else { return };
-        self.sync();
+        self.sync(false);
         for e in effects {
             self.carry_out(e);
         }
@@ -105,16 +105,17 @@ impl Desk {
     /// Changes the core directly, then mirrors it (tests; settings the core reads from storage).
     pub fn edit_core(&self, f: impl FnOnce(&mut DeskCore)) {
         self.core.try_update_value(f);
-        self.sync();
+        self.sync(true);
     }
 
-    /// Mirrors the core's state into the signals the components read (each only when it changed).
-    fn sync(&self) {
+    /// Mirrors the core's state into the signals the components read: the small parts when they changed,
+    /// the calls when the input may have changed them (`full`: everything).
+    fn sync(&self, full: bool) {
         fn mirror<T: Clone + PartialEq + Send + Sync + 'static>(s: RwSignal<T>, v: &T) {
             s.maybe_update(|x| {
                 let changed = x != v;
                 if changed {
-                    x.clone_from(v);
+                    *x = v.clone();
                 }
                 changed
             });
@@ -124,12 +125,25 @@ impl Desk {
             mirror(self.agent_state, &c.agent_state);
             mirror(self.muted, &c.muted);
             mirror(self.line_status, &c.line_status);
-            mirror(self.calls, &c.calls);
-            mirror(self.wrapups, &c.wrapups);
-            mirror(self.recents, &c.recents);
-            mirror(self.outbox, &c.outbox);
             mirror(self.pops, &c.pops);
             mirror(self.transfer_ask, &c.transfer_ask);
+            if c.calls_changed || full {
+                self.calls.set(c.calls.clone());
+            }
+        });
+        if full {
+            for s in [Store::WrapUps, Store::Recents, Store::Outbox] {
+                self.show(s);
+            }
+        }
+    }
+
+    /// Shows a stored part of the core's state again (the wrap-ups, the recents or the outbox changed).
+    fn show(&self, store: Store) {
+        self.core.try_with_value(|c| match store {
+            Store::WrapUps => self.wrapups.set(c.wrapups.clone()),
+            Store::Recents => self.recents.set(c.recents.clone()),
+            Store::Outbox => self.outbox.set(c.outbox.clone()),
         });
     }
 
@@ -145,7 +159,11 @@ impl Desk {
             }
             Effect::ScreenPop { call, number, headers } => service::screen_pop(*self, call, number, headers),
             Effect::AdoptSnToken(text) => service::adopt_token(*self, &text),
-            Effect::Save(store) => self.save(store),
+            Effect::Save(store) => {
+                self.save(store);
+                self.show(store);
+            }
+            Effect::Mirror(store) => self.show(store),
             Effect::SaveSipUser { server, user } => {
                 browser::save(SIP_SERVER_KEY, &server);
                 browser::save(SIP_USER_KEY, &user);
@@ -264,7 +282,7 @@ impl SnHost for SnLink {
         let done = self.0.core.try_update_value(|c| f(&mut c.outbox)).is_some();
         if done {
             self.0.save(Store::Outbox);
-            self.0.sync();
+            self.0.show(Store::Outbox);
         }
         done
     }
