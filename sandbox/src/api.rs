@@ -278,6 +278,13 @@ pub async fn preflight(State(inst): State<Shared>, headers: HeaderMap) -> Respon
 /// Checks the bearer token, the rate limit and injected faults. Err is the response to send instead.
 async fn gate(inst: &Shared, headers: &HeaderMap) -> Result<Option<Fault>, Response> {
     let o = origin(headers);
+    // Authentication first: a request without a valid token takes no fault (nor a rate-limit slot).
+    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+    let valid = token.map(|t| inst.store.lock().unwrap().tokens.get(&t).map(|g| g.expires > Instant::now()).unwrap_or(false)).unwrap_or(false);
+    if !valid {
+        let r = failure(StatusCode::UNAUTHORIZED, "User Not Authenticated", "Required to provide Auth information");
+        return Err(cors(r, o.as_deref(), &inst.cfg.cors_origins));
+    }
 
     let (fault, limited) = {
         let mut s = inst.store.lock().unwrap();
@@ -300,12 +307,6 @@ async fn gate(inst: &Shared, headers: &HeaderMap) -> Result<Option<Fault>, Respo
     if let Some(retry) = limited {
         let mut r = failure(StatusCode::TOO_MANY_REQUESTS, "Too many requests", "Rate limit exceeded");
         r.headers_mut().insert("Retry-After", HeaderValue::from_str(&retry.to_string()).unwrap());
-        return Err(cors(r, o.as_deref(), &inst.cfg.cors_origins));
-    }
-    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
-    let valid = token.map(|t| inst.store.lock().unwrap().tokens.get(&t).map(|g| g.expires > Instant::now()).unwrap_or(false)).unwrap_or(false);
-    if !valid {
-        let r = failure(StatusCode::UNAUTHORIZED, "User Not Authenticated", "Required to provide Auth information");
         return Err(cors(r, o.as_deref(), &inst.cfg.cors_origins));
     }
     match fault {
@@ -566,6 +567,13 @@ pub async fn voice_interaction(State(inst): State<Shared>, headers: HeaderMap, b
 }
 
 // ---------------- ACL and dictionary (the strict instance) ----------------
+
+/// GET on an API that takes only POST (the voice-interaction API): 405, with the CORS rule's headers as
+/// an instance sends them (the desktop's diagnosis reads it to tell a dropped connection from a missing rule).
+pub async fn method_not_allowed(State(inst): State<Shared>, headers: HeaderMap) -> Response {
+    let r = failure(StatusCode::METHOD_NOT_ALLOWED, "Method not Supported", "Requested method is not supported");
+    cors(r, origin(&headers).as_deref(), &inst.cfg.cors_origins)
+}
 
 /// The tables and fields this instance has: [`crate::records::schema`] without `--drop-field`s.
 fn dictionary(cfg: &ApiConfig) -> HashMap<String, Vec<String>> {

@@ -269,7 +269,7 @@ async fn main() {
     let rest = Router::new()
         .route("/api/now/table/{table}", get(api::list).post(api::create).options(api::preflight))
         .route("/api/now/table/{table}/{id}", get(api::get_one).patch(api::update).options(api::preflight))
-        .route("/api/now/openframe/voice-interaction", post(api::voice_interaction).options(api::preflight))
+        .route("/api/now/openframe/voice-interaction", post(api::voice_interaction).get(api::method_not_allowed).options(api::preflight))
         .route("/oauth_auth.do", get(oauth::authorize_page).post(oauth::authorize_submit))
         .route("/oauth_token.do", post(oauth::token).options(oauth::token_preflight))
         .route("/sandbox/faults", post(api::set_faults))

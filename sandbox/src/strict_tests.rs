@@ -126,3 +126,13 @@ async fn hostile_a_field_a_read_acl_hides_is_absent_from_every_read() {
     let (_, v) = body(list(State(inst.clone()), Path("sn_customerservice_case".into()), q(&[("sysparm_query", "number=CS0001001"), ("sysparm_display_value", "true")]), h.clone()).await).await;
     assert!(v["result"][0].get("work_notes").is_none(), "{v}");
 }
+
+#[tokio::test]
+async fn hostile_a_request_without_a_valid_token_takes_no_fault() {
+    let (inst, h) = agent();
+    inst.store.lock().unwrap().faults.push_back(Fault::Status(500));
+    let (status, _) = body(list(State(inst.clone()), Path("sys_user".into()), q(&[]), HeaderMap::new()).await).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = body(list(State(inst.clone()), Path("sys_user".into()), q(&[("sysparm_limit", "1")]), h.clone()).await).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "the fault waited for an authenticated request");
+}
