@@ -96,6 +96,8 @@ pub struct Store {
     pub(crate) refresh: HashMap<String, Refresh>,
     /// Spent refresh tokens and their family.
     pub(crate) spent: HashMap<String, u64>,
+    /// Access tokens issued with a refresh token (for tests: `GET /sandbox/oauth`).
+    pub(crate) renewed: u32,
     pub faults: VecDeque<Fault>,
     pub rate_per_minute: Option<u32>,
     hits: VecDeque<Instant>,
@@ -152,6 +154,7 @@ impl Instance {
                 codes: HashMap::new(),
                 refresh: HashMap::new(),
                 spent: HashMap::new(),
+                renewed: 0,
                 faults: VecDeque::new(),
                 rate_per_minute: None,
                 hits: VecDeque::new(),
@@ -341,9 +344,10 @@ fn select(rec: &Map<String, Value>, fields: Option<&str>) -> Value {
 
 pub async fn list(State(inst): State<Shared>, Path(table): Path<String>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
     let o = origin(&headers);
-    if let Err(r) = gate(&inst, &headers).await {
-        return r;
-    }
+    let fault = match gate(&inst, &headers).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let user = user_of(&inst, &headers);
     if let Err(r) = table_gate(&inst, &user, &table, Access::Read) {
         return cors(r, o.as_deref(), &inst.cfg.cors_origins);
@@ -366,14 +370,19 @@ pub async fn list(State(inst): State<Shared>, Path(table): Path<String>, Query(q
         let next = format!("</api/now/table/{table}?sysparm_offset={}&sysparm_limit={limit}>;rel=\"next\"", offset + limit);
         r.headers_mut().insert("Link", HeaderValue::from_str(&next).unwrap());
     }
+    drop(s);
+    if let Some(r) = maybe_drop(&fault) {
+        return r;
+    }
     cors(r, o.as_deref(), &inst.cfg.cors_origins)
 }
 
 pub async fn get_one(State(inst): State<Shared>, Path((table, id)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
     let o = origin(&headers);
-    if let Err(r) = gate(&inst, &headers).await {
-        return r;
-    }
+    let fault = match gate(&inst, &headers).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let user = user_of(&inst, &headers);
     if let Err(r) = table_gate(&inst, &user, &table, Access::Read) {
         return cors(r, o.as_deref(), &inst.cfg.cors_origins);
@@ -385,6 +394,10 @@ pub async fn get_one(State(inst): State<Shared>, Path((table, id)): Path<(String
         Some(r) => axum::Json(json!({"result": select(&user.filter_fields(&table, &s.shown(&table, r, display)), q.get("sysparm_fields").map(String::as_str))})).into_response(),
         None => failure(StatusCode::NOT_FOUND, "No Record found", "Record doesn't exist or ACL restricts the record retrieval"),
     };
+    drop(s);
+    if let Some(r) = maybe_drop(&fault) {
+        return r;
+    }
     cors(r, o.as_deref(), &inst.cfg.cors_origins)
 }
 

@@ -275,6 +275,7 @@ async fn main() {
         .route("/sandbox/faults", post(api::set_faults))
         .route("/sandbox/record/{table}/{id}", get(api::record_view))
         .route("/sandbox/journal", get(api::journal_all))
+        .route("/sandbox/oauth", get(oauth::oauth_view))
         .with_state(instance);
     let app = Router::new()
         .route("/", get(index))

@@ -156,6 +156,7 @@ fn refresh_grant(inst: &Instance, form: &HashMap<String, String>, origin: Option
         Some(true) => {
             let r = s.refresh.remove(&presented).expect("checked");
             s.spent.insert(presented, r.family);
+            s.renewed += 1;
             let body = issue(inst, &mut s, r.roles, r.family, r.expires);
             oauth_cors(axum::Json(body).into_response(), inst, origin)
         }
@@ -175,6 +176,13 @@ fn registered_redirect(inst: &Instance, redirect: &str) -> Result<(), Response> 
     Err((StatusCode::BAD_REQUEST, Html(page)).into_response())
 }
 
+
+/// GET /sandbox/oauth: how many access tokens were renewed with a refresh token, and how many refresh
+/// tokens are live (for tests).
+pub async fn oauth_view(State(inst): State<Shared>) -> Response {
+    let s = inst.store.lock().unwrap();
+    axum::Json(json!({"renewed": s.renewed, "liveRefreshTokens": s.refresh.len()})).into_response()
+}
 
 #[cfg(test)]
 mod tests {
