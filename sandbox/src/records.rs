@@ -21,7 +21,8 @@ pub fn seed() -> Value {
             {"sys_id": "ca5e0000000000000000000000000003", "number": "CS0001003", "short_description": "Cannot sign in to the portal",
              "contact": "c1a1d0c0000000000000000000000003", "state": "18", "account": "Sandman"},
             {"sys_id": "ca5e0000000000000000000000000004", "number": "CS0001004", "short_description": "Legal hold: restricted case",
-             "contact": "c1a1d0c0000000000000000000000003", "state": "10", "account": "Sandman", "u_restricted": "true"}
+             "contact": "c1a1d0c0000000000000000000000003", "state": "10", "account": "Sandman", "u_restricted": "true",
+             "sys_created_on": "2026-11-30 09:00:00"}
         ]
     })
 }

@@ -1,7 +1,7 @@
 //! The desktop against a sandbox as strict as an instance: roles and ACLs, fields it does not have,
 //! registered redirect URLs, refresh tokens (with and without), and failures named by their real cause.
 
-use e2e::{enter, finish_wrap_up, first_call_state, journal, sn_sign_in, Browser, Sandbox};
+use e2e::{enter, finish_wrap_up, first_call_state, journal, ring, sn_sign_in, title, Browser, Sandbox};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -219,4 +219,20 @@ fn hostile_a_read_back_refused_with_403_is_named_and_not_taken_for_no_answer() {
     assert!(!m.contains("did not answer") && !m.contains("could not be read back"), "{m}");
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(all_notes(&sb, "Read back refused"), 1, "written once, not resent");
+}
+
+#[test]
+fn hostile_a_case_an_acl_hides_is_never_popped_or_offered() {
+    // Charlie's newest open case (CS0001004) is restricted to managers: the instance leaves it out of the
+    // agent's reads, so his other open case opens.
+    let sb = Sandbox::start(&[]);
+    let b = page(&sb, "sn_row_acl", json!({}));
+    sn_sign_in(&b);
+    ring(&b, "", "+44 20 7946 0958");
+    b.wait_for("Charlie's visible case popped", || (title(&b) == "Case - CS0001003").then_some(()));
+    enter(&b);
+    b.click(&b.find("#tab-phone"));
+    assert!(b.absent("[data-testid=pop-choice]"), "no chooser");
+    let page_text = b.exec("return document.body.innerText", json!([]));
+    assert!(!page_text.as_str().unwrap().contains("CS0001004"), "{page_text}");
 }
