@@ -227,3 +227,11 @@ pub fn phone_log_task_missing(field: &str, task: &str) -> String {
 pub const SN_RENEW_FAILED: &str = "ServiceNow did not renew the sign-in: sign in again. Call activity waits on this computer until then.";
 pub const SN_NO_ACCESS_TOKEN: &str = "ServiceNow returned no access token";
 pub const CFG_FIELD_NAME: &str = "must be a field name (lower-case letters, digits and _), e.g. \"task\" or \"u_case\"";
+/// A token is not sent to another origin than the instance that issued it.
+pub fn sn_wrong_instance(instance: &str, target: &str) -> String {
+    format!(
+        "The ServiceNow sign-in belongs to {}; it is not sent to {}. Sign in to ServiceNow again.",
+        if instance.is_empty() { "another instance" } else { instance },
+        if target.is_empty() { "that address" } else { target }
+    )
+}

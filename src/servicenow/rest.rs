@@ -145,11 +145,7 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
     }
     let browser_origin = web_sys::Url::new(&url).map(|u| u.origin()).unwrap_or_default();
     if !crate::trust::token_may_go_to(&token.instance, &url) || crate::trust::origin_of(&token.instance).as_deref() != Some(browser_origin.as_str()) {
-        return Err(RestError::WrongInstance(format!(
-            "The ServiceNow sign-in belongs to {}; it is not sent to {}. Sign in to ServiceNow again.",
-            if token.instance.is_empty() { "another instance" } else { &token.instance },
-            if browser_origin.is_empty() { "that address" } else { &browser_origin }
-        )));
+        return Err(RestError::WrongInstance(crate::strings::sn_wrong_instance(&token.instance, &browser_origin)));
     }
     let token = &token.access;
     let w = web_sys::window().ok_or(RestError::Network("no window".into()))?;
