@@ -192,3 +192,46 @@ pub const ON_CALL: &str = "On call";
 pub const DTMF_SENT_AUDIO: &str = "Sent in the audio";
 pub const DTMF_SENT_INFO: &str = "Sent by SIP INFO";
 pub const DTMF_NOT_SENT: &str = "The digit could not be sent on this call";
+
+// ---- ServiceNow REST: causes of failures, read-back, token renewal (sn) ----
+/// A request's connection closed after it went out (the instance answers this origin otherwise).
+pub const SN_DROPPED: &str = "The connection to ServiceNow dropped before it answered (the request may have arrived; the desktop checks before sending it again).";
+/// A request got no answer in time.
+pub fn sn_timeout(secs: i32) -> String {
+    format!("ServiceNow did not answer within {secs} s (the request may have arrived; the desktop checks before sending it again).")
+}
+pub const SN_UNREACHABLE: &str = "ServiceNow cannot be reached: check the network connection.";
+/// No REST CORS rule lets the desktop's origin read ServiceNow's answers.
+pub fn sn_no_cors_rule(origin: &str) -> String {
+    format!("ServiceNow refused the request from {origin}: an admin must add a CORS rule for this origin (System Web Services > REST > CORS Rules; methods GET, POST, PATCH; headers Authorization, Content-Type, Accept; expose X-Total-Count, Link, Retry-After).")
+}
+/// The token endpoint does not let the desktop's origin read its answers.
+pub fn sn_no_oauth_cors(origin: &str) -> String {
+    format!("ServiceNow refused the sign-in token request from {origin}: an admin must set the instance property glide.oauth.cors.allowed.origin to this origin.")
+}
+pub const SN_403_HINT: &str = " (the ServiceNow user lacks a role, e.g. sn_openframe_user, or an ACL refuses it)";
+pub const SN_404_HINT: &str = " (the record or API does not exist, or an ACL hides it)";
+/// The look-up that confirms an activity was refused: what it needs.
+pub fn lookup_refused(what: &str, cause: &str) -> String {
+    format!("ServiceNow refused the look-up that confirms this activity was written once ({cause}). The agent needs read access to {what}: an admin can grant it (README, ServiceNow data). The activity may already be in ServiceNow: check the record before dismissing it.")
+}
+/// The look-up's reply lacks the field that confirms the activity.
+pub fn lookup_blind(table: &str, id: &str, field: &str) -> String {
+    format!("ServiceNow accepted the call's activity for {table} {id} but did not return its {field} field to confirm it: the table has no such field or the agent cannot read it. The activity stays here; an admin can check servicenow.activityTables and the agent's read access to {table}.{field}.")
+}
+/// The phone log was written but its task reference field did not keep the task.
+pub fn phone_log_task_missing(field: &str, task: &str) -> String {
+    format!("The phone log was written but its field '{field}' does not hold the task {task}: this instance's phone log has no field '{field}' (set servicenow.phoneLogTaskField to the phone log's reference to its task) or the agent cannot read it. The activity stays here.")
+}
+/// The token could not be renewed with the refresh token.
+pub const SN_RENEW_FAILED: &str = "ServiceNow did not renew the sign-in: sign in again. Call activity waits on this computer until then.";
+pub const SN_NO_ACCESS_TOKEN: &str = "ServiceNow returned no access token";
+pub const CFG_FIELD_NAME: &str = "must be a field name (lower-case letters, digits and _), e.g. \"task\" or \"u_case\"";
+/// A token is not sent to another origin than the instance that issued it.
+pub fn sn_wrong_instance(instance: &str, target: &str) -> String {
+    format!(
+        "The ServiceNow sign-in belongs to {}; it is not sent to {}. Sign in to ServiceNow again.",
+        if instance.is_empty() { "another instance" } else { instance },
+        if target.is_empty() { "that address" } else { target }
+    )
+}

@@ -3,11 +3,12 @@
 //! CORS rules that refuse unlisted origins and headers, an optional rate limit (429 + Retry-After) and
 //! fault injection for tests.
 
+use crate::acl;
 use crate::query;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,51 @@ pub struct ApiConfig {
     pub oauth_cors_origin: Option<String>,
     pub token_ttl: Duration,
     pub client_id: String,
+    /// The OAuth application's redirect URLs (a request's `redirect_uri` must be one of them exactly).
+    pub redirect_uris: Vec<String>,
+    /// The OAuth application's refresh token lifespan; zero: no refresh tokens are issued.
+    pub refresh_ttl: Duration,
+    /// The test user's roles (carried by every token issued to them).
+    pub roles: Vec<String>,
+    /// Fields a field read ACL hides from the test user (`table.field`).
+    pub hidden_fields: Vec<String>,
+    /// Fields this instance's dictionary does not have (`table.field`): ignored in writes.
+    pub dropped_fields: Vec<String>,
+}
+
+impl ApiConfig {
+    /// The defaults of the command line, for the given registered redirect URL.
+    pub fn new(client_id: &str, redirect_uri: &str) -> ApiConfig {
+        ApiConfig {
+            cors_origins: Vec::new(),
+            oauth_cors_origin: None,
+            token_ttl: Duration::from_secs(1800),
+            client_id: client_id.into(),
+            redirect_uris: vec![redirect_uri.into()],
+            refresh_ttl: Duration::from_secs(REFRESH_TTL_DEFAULT),
+            roles: acl::DEFAULT_ROLES.iter().map(|r| r.to_string()).collect(),
+            hidden_fields: Vec::new(),
+            dropped_fields: Vec::new(),
+        }
+    }
+}
+
+/// An instance's default refresh token lifespan: 100 days.
+pub const REFRESH_TTL_DEFAULT: u64 = 100 * 24 * 3600;
+
+/// An access token: when it expires and the roles of the user it was issued to.
+pub struct Grant {
+    pub expires: Instant,
+    pub roles: Vec<String>,
+}
+
+/// A refresh token (rotated on every use: the one it replaces is spent). `family` links the tokens of one
+/// sign-in: a spent token presented again revokes the family's live one.
+pub(crate) struct Refresh {
+    pub(crate) expires: Instant,
+    pub(crate) client_id: String,
+    pub(crate) roles: Vec<String>,
+    pub(crate) family: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -36,26 +82,33 @@ pub enum Fault {
     Discard,
 }
 
-struct Code {
-    challenge: String,
-    redirect_uri: String,
-    client_id: String,
-    expires: Instant,
+pub(crate) struct Code {
+    pub(crate) challenge: String,
+    pub(crate) redirect_uri: String,
+    pub(crate) client_id: String,
+    pub(crate) expires: Instant,
 }
 
 pub struct Store {
     pub tables: HashMap<String, Vec<Map<String, Value>>>,
-    tokens: HashMap<String, Instant>,
-    codes: HashMap<String, Code>,
+    pub tokens: HashMap<String, Grant>,
+    pub(crate) codes: HashMap<String, Code>,
+    pub(crate) refresh: HashMap<String, Refresh>,
+    /// Spent refresh tokens and their family.
+    pub(crate) spent: HashMap<String, u64>,
+    /// Access tokens issued with a refresh token (for tests: `GET /sandbox/oauth`).
+    pub(crate) renewed: u32,
     pub faults: VecDeque<Fault>,
     pub rate_per_minute: Option<u32>,
     hits: VecDeque<Instant>,
-    seq: u64,
+    pub(crate) seq: u64,
 }
 
 pub struct Instance {
     pub store: Mutex<Store>,
     pub cfg: ApiConfig,
+    /// The dictionary: tables and their fields (see [`crate::records::schema`]).
+    pub schema: HashMap<String, Vec<String>>,
 }
 
 pub type Shared = Arc<Instance>;
@@ -64,10 +117,6 @@ pub type Shared = Arc<Instance>;
 /// table a journal field in a write is an unknown field: ignored, and the write still answers 200.
 pub const JOURNAL_TABLES: [&str; 4] = ["sn_customerservice_case", "incident", "interaction", "task"];
 const JOURNAL_FIELDS: [&str; 2] = ["work_notes", "comments"];
-
-/// Tables an agent's roles cannot read through the Table API (the journal itself: its entries are read
-/// through the record's journal fields with `sysparm_display_value=true`).
-const CLOSED_TABLES: [&str; 1] = ["sys_journal_field"];
 
 const ALLOWED_HEADERS: [&str; 3] = ["authorization", "content-type", "accept"];
 const EXPOSED: &str = "X-Total-Count, Link, Retry-After";
@@ -80,14 +129,32 @@ fn now_text() -> String {
 impl Instance {
     pub fn new(cfg: ApiConfig, tables: HashMap<String, Vec<Map<String, Value>>>) -> Shared {
         let mut tables = tables;
-        tables.entry("sys_journal_field".into()).or_default();
-        tables.entry("interaction".into()).or_default();
-        tables.entry("sn_openframe_phone_log".into()).or_default();
+        let schema = dictionary(&cfg);
+        for t in schema.keys() {
+            tables.entry(t.clone()).or_default();
+        }
+        let mut dict: Vec<Map<String, Value>> = Vec::new();
+        for (t, fields) in &schema {
+            for f in fields {
+                let reference = match (t.as_str(), f.as_str()) {
+                    ("sn_openframe_phone_log", "task") => "task",
+                    (_, "contact") => "customer_contact",
+                    _ => "",
+                };
+                let kind = if reference.is_empty() { "string" } else { "reference" };
+                dict.push(json!({"sys_id": format!("d1c7{:028}", dict.len()), "name": t, "element": f, "internal_type": kind, "reference": reference}).as_object().unwrap().clone());
+            }
+        }
+        tables.insert("sys_dictionary".into(), dict);
         Arc::new(Instance {
+            schema,
             store: Mutex::new(Store {
                 tables,
                 tokens: HashMap::new(),
                 codes: HashMap::new(),
+                refresh: HashMap::new(),
+                spent: HashMap::new(),
+                renewed: 0,
                 faults: VecDeque::new(),
                 rate_per_minute: None,
                 hits: VecDeque::new(),
@@ -152,7 +219,7 @@ fn failure(status: StatusCode, message: &str, detail: &str) -> Response {
     (status, axum::Json(json!({"error": {"message": message, "detail": detail}, "status": "failure"}))).into_response()
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     use sha2::Digest;
     let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let n = std::process::id() as u128;
@@ -160,7 +227,7 @@ fn random_token() -> String {
     h.iter().take(20).map(|b| format!("{b:02x}")).collect()
 }
 
-fn b64url(bytes: &[u8]) -> String {
+pub(crate) fn b64url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -178,7 +245,7 @@ fn cors(mut resp: Response, origin: Option<&str>, allowed: &[String]) -> Respons
     resp
 }
 
-fn origin(h: &HeaderMap) -> Option<String> {
+pub(crate) fn origin(h: &HeaderMap) -> Option<String> {
     h.get("origin").and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
@@ -214,6 +281,13 @@ pub async fn preflight(State(inst): State<Shared>, headers: HeaderMap) -> Respon
 /// Checks the bearer token, the rate limit and injected faults. Err is the response to send instead.
 async fn gate(inst: &Shared, headers: &HeaderMap) -> Result<Option<Fault>, Response> {
     let o = origin(headers);
+    // Authentication first: a request without a valid token takes no fault (nor a rate-limit slot).
+    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+    let valid = token.map(|t| inst.store.lock().unwrap().tokens.get(&t).map(|g| g.expires > Instant::now()).unwrap_or(false)).unwrap_or(false);
+    if !valid {
+        let r = failure(StatusCode::UNAUTHORIZED, "User Not Authenticated", "Required to provide Auth information");
+        return Err(cors(r, o.as_deref(), &inst.cfg.cors_origins));
+    }
 
     let (fault, limited) = {
         let mut s = inst.store.lock().unwrap();
@@ -236,12 +310,6 @@ async fn gate(inst: &Shared, headers: &HeaderMap) -> Result<Option<Fault>, Respo
     if let Some(retry) = limited {
         let mut r = failure(StatusCode::TOO_MANY_REQUESTS, "Too many requests", "Rate limit exceeded");
         r.headers_mut().insert("Retry-After", HeaderValue::from_str(&retry.to_string()).unwrap());
-        return Err(cors(r, o.as_deref(), &inst.cfg.cors_origins));
-    }
-    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
-    let valid = token.map(|t| inst.store.lock().unwrap().tokens.get(&t).map(|exp| *exp > Instant::now()).unwrap_or(false)).unwrap_or(false);
-    if !valid {
-        let r = failure(StatusCode::UNAUTHORIZED, "User Not Authenticated", "Required to provide Auth information");
         return Err(cors(r, o.as_deref(), &inst.cfg.cors_origins));
     }
     match fault {
@@ -274,54 +342,62 @@ fn select(rec: &Map<String, Value>, fields: Option<&str>) -> Value {
     }
 }
 
-fn valid_table(t: &str) -> bool {
-    !t.is_empty() && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
 pub async fn list(State(inst): State<Shared>, Path(table): Path<String>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
     let o = origin(&headers);
-    if let Err(r) = gate(&inst, &headers).await {
-        return r;
-    }
-    if CLOSED_TABLES.contains(&table.as_str()) {
-        return cors(failure(StatusCode::FORBIDDEN, "User Not Authorized", "Read ACL for the table fails"), o.as_deref(), &inst.cfg.cors_origins);
+    let fault = match gate(&inst, &headers).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let user = user_of(&inst, &headers);
+    if let Err(r) = table_gate(&inst, &user, &table, Access::Read) {
+        return cors(r, o.as_deref(), &inst.cfg.cors_origins);
     }
     let s = inst.store.lock().unwrap();
-    let Some(rows) = s.tables.get(&table).filter(|_| valid_table(&table)) else {
-        return cors(failure(StatusCode::BAD_REQUEST, "Invalid table", &table), o.as_deref(), &inst.cfg.cors_origins);
-    };
+    let rows = s.tables.get(&table).map(Vec::as_slice).unwrap_or(&[]);
     let display = q.get("sysparm_display_value").map(String::as_str);
     let parsed = query::parse(q.get("sysparm_query").map(String::as_str).unwrap_or(""));
-    let mut hits: Vec<Map<String, Value>> = rows.iter().filter(|r| parsed.matches(r)).cloned().collect();
+    // Rows a read ACL hides are left out, as if they were not there.
+    let mut hits: Vec<Map<String, Value>> = rows.iter().filter(|r| user.may_see_row(r) && parsed.matches(r)).cloned().collect();
     parsed.sort(&mut hits);
     let total = hits.len();
     let offset: usize = q.get("sysparm_offset").and_then(|v| v.parse().ok()).unwrap_or(0);
     let limit: usize = q.get("sysparm_limit").and_then(|v| v.parse().ok()).unwrap_or(10_000);
-    let page: Vec<Value> = hits.iter().skip(offset).take(limit).map(|r| select(&s.shown(&table, r, display), q.get("sysparm_fields").map(String::as_str))).collect();
+    let page: Vec<Value> =
+        hits.iter().skip(offset).take(limit).map(|r| select(&user.filter_fields(&table, &s.shown(&table, r, display)), q.get("sysparm_fields").map(String::as_str))).collect();
     let mut r = axum::Json(json!({ "result": page })).into_response();
     r.headers_mut().insert("X-Total-Count", HeaderValue::from_str(&total.to_string()).unwrap());
     if offset + limit < total {
         let next = format!("</api/now/table/{table}?sysparm_offset={}&sysparm_limit={limit}>;rel=\"next\"", offset + limit);
         r.headers_mut().insert("Link", HeaderValue::from_str(&next).unwrap());
     }
+    drop(s);
+    if let Some(r) = maybe_drop(&fault) {
+        return r;
+    }
     cors(r, o.as_deref(), &inst.cfg.cors_origins)
 }
 
 pub async fn get_one(State(inst): State<Shared>, Path((table, id)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
     let o = origin(&headers);
-    if let Err(r) = gate(&inst, &headers).await {
-        return r;
-    }
-    if CLOSED_TABLES.contains(&table.as_str()) {
-        return cors(failure(StatusCode::FORBIDDEN, "User Not Authorized", "Read ACL for the table fails"), o.as_deref(), &inst.cfg.cors_origins);
+    let fault = match gate(&inst, &headers).await {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let user = user_of(&inst, &headers);
+    if let Err(r) = table_gate(&inst, &user, &table, Access::Read) {
+        return cors(r, o.as_deref(), &inst.cfg.cors_origins);
     }
     let s = inst.store.lock().unwrap();
-    let rec = s.tables.get(&table).and_then(|rows| rows.iter().find(|r| r.get("sys_id").and_then(Value::as_str) == Some(&id)));
+    let rec = s.tables.get(&table).and_then(|rows| rows.iter().find(|r| r.get("sys_id").and_then(Value::as_str) == Some(&id))).filter(|r| user.may_see_row(r));
     let display = q.get("sysparm_display_value").map(String::as_str);
     let r = match rec {
-        Some(r) => axum::Json(json!({"result": select(&s.shown(&table, r, display), q.get("sysparm_fields").map(String::as_str))})).into_response(),
+        Some(r) => axum::Json(json!({"result": select(&user.filter_fields(&table, &s.shown(&table, r, display)), q.get("sysparm_fields").map(String::as_str))})).into_response(),
         None => failure(StatusCode::NOT_FOUND, "No Record found", "Record doesn't exist or ACL restricts the record retrieval"),
     };
+    drop(s);
+    if let Some(r) = maybe_drop(&fault) {
+        return r;
+    }
     cors(r, o.as_deref(), &inst.cfg.cors_origins)
 }
 
@@ -373,10 +449,15 @@ fn futures_util_stream_error() -> impl futures_core::Stream<Item = Result<Bytes,
 
 pub async fn create(State(inst): State<Shared>, Path(table): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let o = origin(&headers);
-    let (fault, mut m) = match begin_write(&inst, &headers, &body).await {
+    let (fault, m) = match begin_write(&inst, &headers, &body).await {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let user = user_of(&inst, &headers);
+    if let Err(r) = table_gate(&inst, &user, &table, Access::Insert) {
+        return cors(r, o.as_deref(), &inst.cfg.cors_origins);
+    }
+    let mut m = known_fields(&inst, &table, m);
     let rec = {
         let mut s = inst.store.lock().unwrap();
         let id = s.new_id();
@@ -394,7 +475,7 @@ pub async fn create(State(inst): State<Shared>, Path(table): Path<String>, heade
         if !matches!(fault, Some(Fault::Discard)) {
             s.tables.entry(table.clone()).or_default().push(m.clone());
         }
-        m
+        user.filter_fields(&table, &m)
     };
     maybe_late(&fault).await;
     if let Some(r) = maybe_drop(&fault) {
@@ -409,9 +490,14 @@ pub async fn update(State(inst): State<Shared>, Path((table, id)): Path<(String,
         Ok(x) => x,
         Err(r) => return r,
     };
+    let user = user_of(&inst, &headers);
+    if let Err(r) = table_gate(&inst, &user, &table, Access::Update) {
+        return cors(r, o.as_deref(), &inst.cfg.cors_origins);
+    }
+    let m = known_fields(&inst, &table, m);
     let result = {
         let mut s = inst.store.lock().unwrap();
-        let exists = s.tables.get(&table).map(|rows| rows.iter().any(|r| r.get("sys_id").and_then(Value::as_str) == Some(&id))).unwrap_or(false);
+        let exists = s.tables.get(&table).map(|rows| rows.iter().any(|r| r.get("sys_id").and_then(Value::as_str) == Some(&id) && user.may_see_row(r))).unwrap_or(false);
         if !exists {
             None
         } else {
@@ -437,7 +523,7 @@ pub async fn update(State(inst): State<Shared>, Path((table, id)): Path<(String,
             }
             // Journal fields read back empty through the Table API.
             let out = rec.clone();
-            Some(s.shown(&table, &out, None))
+            Some(user.filter_fields(&table, &s.shown(&table, &out, None)))
         }
     };
     maybe_late(&fault).await;
@@ -458,6 +544,10 @@ pub async fn voice_interaction(State(inst): State<Shared>, headers: HeaderMap, b
         Ok(x) => x,
         Err(r) => return r,
     };
+    if !user_of(&inst, &headers).may_use_openframe_api() {
+        let r = (StatusCode::FORBIDDEN, axum::Json(acl::read_refusal("sn_openframe_phone_log"))).into_response();
+        return cors(r, o.as_deref(), &inst.cfg.cors_origins);
+    }
     let (id, number) = {
         let mut s = inst.store.lock().unwrap();
         let id = s.new_id();
@@ -468,7 +558,7 @@ pub async fn voice_interaction(State(inst): State<Shared>, headers: HeaderMap, b
         s.tables.entry("interaction".into()).or_default().push(interaction.as_object().unwrap().clone());
         let logs = if matches!(fault, Some(Fault::Discard)) { Vec::new() } else { m.get("phoneLogs").and_then(Value::as_array).cloned().unwrap_or_default() };
         for log in logs {
-            let mut l = log.as_object().cloned().unwrap_or_default();
+            let mut l = known_fields(&inst, "sn_openframe_phone_log", log.as_object().cloned().unwrap_or_default());
             let lid = s.new_id();
             l.insert("sys_id".into(), json!(lid));
             l.insert("interaction".into(), json!(id));
@@ -489,97 +579,64 @@ pub async fn voice_interaction(State(inst): State<Shared>, headers: HeaderMap, b
     cors(axum::Json(json!({"result": {"status": "SUCCESS", "sysId": id, "number": number}})).into_response(), o.as_deref(), &inst.cfg.cors_origins)
 }
 
-// ---------------- OAuth ----------------
+// ---------------- ACL and dictionary (the strict instance) ----------------
 
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+/// GET on an API that takes only POST (the voice-interaction API): 405, with the CORS rule's headers as
+/// an instance sends them (the desktop's diagnosis reads it to tell a dropped connection from a missing rule).
+pub async fn method_not_allowed(State(inst): State<Shared>, headers: HeaderMap) -> Response {
+    let r = failure(StatusCode::METHOD_NOT_ALLOWED, "Method not Supported", "Requested method is not supported");
+    cors(r, origin(&headers).as_deref(), &inst.cfg.cors_origins)
 }
 
-/// GET /oauth_auth.do: the consent page for the test user (ServiceNow's login pages cannot be framed).
-pub async fn authorize_page(State(inst): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
-    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
-    if get("response_type") != "code" || get("client_id") != inst.cfg.client_id {
-        return (StatusCode::BAD_REQUEST, Html("<h1>Invalid OAuth request</h1><p>Unknown client_id or response_type.</p>".to_string())).into_response();
-    }
-    if get("code_challenge_method") != "S256" || get("code_challenge").len() < 43 {
-        return (StatusCode::BAD_REQUEST, Html("<h1>PKCE required</h1><p>code_challenge_method must be S256.</p>".to_string())).into_response();
-    }
-    let hidden: String = ["client_id", "redirect_uri", "state", "code_challenge"]
-        .iter()
-        .map(|k| format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">", html_escape(&get(k))))
-        .collect();
-    let page = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Authorize Agent Desktop</title></head><body style=\"font:14px sans-serif;padding:24px\">\
-         <h1>Allow Agent Desktop to connect to your account?</h1><p>Signed in as <b>Abel Tuter</b> (abel.tuter).</p>\
-         <form method=\"post\" action=\"/oauth_auth.do\">{hidden}<button id=\"allow\" name=\"decision\" value=\"allow\">Allow</button> \
-         <button id=\"deny\" name=\"decision\" value=\"deny\">Deny</button></form></body></html>"
-    );
-    // The login page refuses to be framed.
-    ([("X-Frame-Options", "DENY")], Html(page)).into_response()
+/// The tables and fields this instance has: [`crate::records::schema`] without `--drop-field`s.
+fn dictionary(cfg: &ApiConfig) -> HashMap<String, Vec<String>> {
+    crate::records::schema()
+        .into_iter()
+        .map(|(t, fields)| {
+            let kept = fields.into_iter().filter(|f| !cfg.dropped_fields.iter().any(|d| d.split_once('.') == Some((t, f)))).map(str::to_string).collect();
+            (t.to_string(), kept)
+        })
+        .collect()
 }
 
-/// POST /oauth_auth.do: the user's decision; redirects to the redirect URI with a code (or an error).
-pub async fn authorize_submit(State(inst): State<Shared>, body: Bytes) -> Response {
-    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
-    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let redirect = get("redirect_uri");
-    if !(redirect.starts_with("http://") || redirect.starts_with("https://")) {
-        return (StatusCode::BAD_REQUEST, "invalid redirect_uri").into_response();
-    }
-    let sep = if redirect.contains('?') { '&' } else { '?' };
-    let state = form_urlencoded::byte_serialize(get("state").as_bytes()).collect::<String>();
-    if get("decision") != "allow" {
-        return axum::response::Redirect::to(&format!("{redirect}{sep}error=access_denied&state={state}")).into_response();
-    }
-    let code = random_token();
-    inst.store.lock().unwrap().codes.insert(
-        code.clone(),
-        Code { challenge: get("code_challenge"), redirect_uri: redirect.clone(), client_id: get("client_id"), expires: Instant::now() + Duration::from_secs(120) },
-    );
-    axum::response::Redirect::to(&format!("{redirect}{sep}code={code}&state={state}")).into_response()
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string)
 }
 
-fn oauth_cors(resp: Response, inst: &Instance, origin: Option<&str>) -> Response {
-    let mut resp = resp;
-    if let (Some(allowed), Some(o)) = (&inst.cfg.oauth_cors_origin, origin) {
-        if allowed == "*" || allowed == o {
-            resp.headers_mut().insert("Access-Control-Allow-Origin", HeaderValue::from_str(if allowed == "*" { "*" } else { o }).unwrap());
-        }
-    }
-    resp
+/// The user the request's (valid) token was issued to, with the roles it carries.
+fn user_of(inst: &Shared, headers: &HeaderMap) -> acl::User {
+    let roles = bearer(headers).and_then(|t| inst.store.lock().unwrap().tokens.get(&t).map(|g| g.roles.clone())).unwrap_or_default();
+    acl::User { roles, hidden_fields: inst.cfg.hidden_fields.clone() }
 }
 
-pub async fn token_preflight(State(inst): State<Shared>, headers: HeaderMap) -> Response {
-    let o = origin(&headers);
-    let mut r = StatusCode::OK.into_response();
-    r.headers_mut().insert("Access-Control-Allow-Methods", HeaderValue::from_static("POST"));
-    r.headers_mut().insert("Access-Control-Allow-Headers", HeaderValue::from_static("Content-Type, Accept"));
-    oauth_cors(r, &inst, o.as_deref())
+#[derive(Clone, Copy, PartialEq)]
+enum Access {
+    Read,
+    Insert,
+    Update,
 }
 
-/// POST /oauth_token.do: exchanges the code, checking the PKCE verifier, client and redirect URI.
-pub async fn token(State(inst): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    use sha2::Digest;
-    let o = origin(&headers);
-    let form: HashMap<String, String> = form_urlencoded::parse(&body).into_owned().collect();
-    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-    let err = |status: StatusCode, e: &str, d: &str| oauth_cors((status, axum::Json(json!({"error": e, "error_description": d}))).into_response(), &inst, o.as_deref());
-    if get("grant_type") != "authorization_code" {
-        return err(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only authorization_code");
+/// 400 "Invalid table" for a table the instance does not have (never created by a write); 403 when the
+/// user's roles may not read or write it.
+fn table_gate(inst: &Shared, user: &acl::User, table: &str, access: Access) -> Result<(), Response> {
+    if !inst.schema.contains_key(table) {
+        return Err((StatusCode::BAD_REQUEST, axum::Json(acl::invalid_table(table))).into_response());
     }
-    let code = inst.store.lock().unwrap().codes.remove(&get("code"));
-    let Some(code) = code else { return err(StatusCode::UNAUTHORIZED, "invalid_grant", "unknown or used code") };
-    if code.expires < Instant::now() || code.client_id != get("client_id") || code.redirect_uri != get("redirect_uri") {
-        return err(StatusCode::UNAUTHORIZED, "invalid_grant", "code, client or redirect_uri mismatch");
+    let refusal = match access {
+        Access::Read => (!user.may_read(table)).then(|| acl::read_refusal(table)),
+        Access::Insert | Access::Update => (!user.may_write(table)).then(|| acl::write_refusal(access == Access::Insert)),
+    };
+    match refusal {
+        Some(body) => Err((StatusCode::FORBIDDEN, axum::Json(body)).into_response()),
+        None => Ok(()),
     }
-    let verifier = get("code_verifier");
-    if b64url(&sha2::Sha256::digest(verifier.as_bytes())) != code.challenge {
-        return err(StatusCode::UNAUTHORIZED, "invalid_grant", "PKCE verification failed");
-    }
-    let access = random_token();
-    inst.store.lock().unwrap().tokens.insert(access.clone(), Instant::now() + inst.cfg.token_ttl);
-    let body = json!({"access_token": access, "token_type": "Bearer", "expires_in": inst.cfg.token_ttl.as_secs(), "scope": "useraccount"});
-    oauth_cors(axum::Json(body).into_response(), &inst, o.as_deref())
+}
+
+/// A write body as the instance takes it: fields the table does not have (and system fields) are ignored,
+/// so a write counts only when what it wrote is read back.
+fn known_fields(inst: &Shared, table: &str, body: Map<String, Value>) -> Map<String, Value> {
+    let fields = inst.schema.get(table);
+    body.into_iter().filter(|(k, _)| fields.is_some_and(|f| f.iter().any(|x| x == k))).collect()
 }
 
 // ---------------- sandbox controls (same origin, for the host page and tests) ----------------
@@ -636,15 +693,16 @@ pub async fn journal_all(State(inst): State<Shared>) -> Response {
 }
 
 #[cfg(test)]
+#[path = "strict_tests.rs"]
+mod strict_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
     fn instance() -> (Shared, HeaderMap) {
-        let inst = Instance::new(
-            ApiConfig { cors_origins: vec![], oauth_cors_origin: None, token_ttl: Duration::from_secs(60), client_id: "agent-desktop".into() },
-            crate::records::tables(),
-        );
-        inst.store.lock().unwrap().tokens.insert("t".into(), Instant::now() + Duration::from_secs(60));
+        let inst = Instance::new(ApiConfig::new("agent-desktop", "http://localhost:1/oauth-callback.html"), crate::records::tables());
+        inst.store.lock().unwrap().tokens.insert("t".into(), Grant { expires: Instant::now() + Duration::from_secs(60), roles: inst.cfg.roles.clone() });
         let mut h = HeaderMap::new();
         h.insert("authorization", HeaderValue::from_static("Bearer t"));
         h.insert("content-type", HeaderValue::from_static("application/json"));

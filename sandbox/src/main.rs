@@ -15,7 +15,9 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
+mod acl;
 mod api;
+mod oauth;
 mod query;
 mod records;
 
@@ -34,6 +36,11 @@ struct Args {
     no_oauth_cors: bool,
     token_ttl: u64,
     client_id: String,
+    redirect_uris: Vec<String>,
+    refresh_ttl: u64,
+    roles: Vec<String>,
+    hidden_fields: Vec<String>,
+    dropped_fields: Vec<String>,
 }
 
 const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desktop DIR [--desktop-port N]] [--desktop-query Q]
@@ -53,7 +60,16 @@ const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desk
   --oauth-cors-origin O   glide.oauth.cors.allowed.origin (default: the desktop's origin; * allowed)
   --no-oauth-cors     the property is not set (the token exchange is refused by the browser)
   --token-ttl S       access token lifetime in seconds (default 1800)
-  --client-id ID      the OAuth public client's id (default agent-desktop)";
+  --client-id ID      the OAuth public client's id (default agent-desktop)
+  --redirect-uri URL  a redirect URL registered for that OAuth application (repeatable; default: the
+                      desktop's oauth-callback.html); sign-in with any other redirect_uri is refused
+  --refresh-token-ttl S
+                      refresh token lifespan in seconds (default 8640000, an instance's 100 days); 0: the
+                      application issues no refresh tokens (the desktop asks the agent to sign in again)
+  --roles LIST        the test user's roles, comma-separated (default sn_customerservice_agent,sn_openframe_user;
+                      \"\" for none; admin passes every ACL); tables they may not use answer 403
+  --hide-field T.F    a field read ACL hides field F of table T from the user (repeatable)
+  --drop-field T.F    the instance has no field F on table T: writes to it are ignored (repeatable)";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -70,6 +86,11 @@ fn parse_args() -> Result<Args, String> {
         no_oauth_cors: false,
         token_ttl: 1800,
         client_id: "agent-desktop".into(),
+        redirect_uris: Vec::new(),
+        refresh_ttl: api::REFRESH_TTL_DEFAULT,
+        roles: acl::DEFAULT_ROLES.iter().map(|r| r.to_string()).collect(),
+        hidden_fields: Vec::new(),
+        dropped_fields: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -88,6 +109,16 @@ fn parse_args() -> Result<Args, String> {
             "--no-oauth-cors" => args.no_oauth_cors = true,
             "--token-ttl" => args.token_ttl = val()?.parse().map_err(|_| "--token-ttl needs seconds".to_string())?,
             "--client-id" => args.client_id = val()?,
+            "--redirect-uri" => args.redirect_uris.push(val()?),
+            "--refresh-token-ttl" => args.refresh_ttl = val()?.parse().map_err(|_| "--refresh-token-ttl needs seconds".to_string())?,
+            "--roles" => args.roles = val()?.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect(),
+            "--hide-field" | "--drop-field" => {
+                let f = val()?;
+                if f.split_once('.').is_none_or(|(t, f)| t.is_empty() || f.is_empty()) {
+                    return Err(format!("{a} needs TABLE.FIELD, e.g. sn_openframe_phone_log.task"));
+                }
+                if a == "--hide-field" { args.hidden_fields.push(f) } else { args.dropped_fields.push(f) }
+            }
             "-h" | "--help" => return Err(USAGE.to_string()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -220,20 +251,31 @@ async fn main() {
         args.cors_origins.clone()
     };
     let oauth_cors_origin = if args.no_oauth_cors { None } else { Some(args.oauth_cors_origin.clone().unwrap_or(desktop_origin.clone())) };
-    let instance = api::Instance::new(
-        api::ApiConfig { cors_origins, oauth_cors_origin, token_ttl: std::time::Duration::from_secs(args.token_ttl), client_id: args.client_id.clone() },
-        records::tables(),
-    );
+    // The desktop's callback page, next to its index.html (what it sends as redirect_uri).
+    let callback = format!("{}oauth-callback.html", desktop_url.split(['?', '#']).next().unwrap_or("").rsplit_once('/').map(|(d, _)| format!("{d}/")).unwrap_or_default());
+    let cfg = api::ApiConfig {
+        cors_origins,
+        oauth_cors_origin,
+        token_ttl: std::time::Duration::from_secs(args.token_ttl),
+        redirect_uris: if args.redirect_uris.is_empty() { vec![callback] } else { args.redirect_uris.clone() },
+        refresh_ttl: std::time::Duration::from_secs(args.refresh_ttl),
+        roles: args.roles.clone(),
+        hidden_fields: args.hidden_fields.clone(),
+        dropped_fields: args.dropped_fields.clone(),
+        ..api::ApiConfig::new(&args.client_id, "")
+    };
+    let instance = api::Instance::new(cfg, records::tables());
     use axum::routing::post;
     let rest = Router::new()
         .route("/api/now/table/{table}", get(api::list).post(api::create).options(api::preflight))
         .route("/api/now/table/{table}/{id}", get(api::get_one).patch(api::update).options(api::preflight))
-        .route("/api/now/openframe/voice-interaction", post(api::voice_interaction).options(api::preflight))
-        .route("/oauth_auth.do", get(api::authorize_page).post(api::authorize_submit))
-        .route("/oauth_token.do", post(api::token).options(api::token_preflight))
+        .route("/api/now/openframe/voice-interaction", post(api::voice_interaction).get(api::method_not_allowed).options(api::preflight))
+        .route("/oauth_auth.do", get(oauth::authorize_page).post(oauth::authorize_submit))
+        .route("/oauth_token.do", post(oauth::token).options(oauth::token_preflight))
         .route("/sandbox/faults", post(api::set_faults))
         .route("/sandbox/record/{table}/{id}", get(api::record_view))
         .route("/sandbox/journal", get(api::journal_all))
+        .route("/sandbox/oauth", get(oauth::oauth_view))
         .with_state(instance);
     let app = Router::new()
         .route("/", get(index))

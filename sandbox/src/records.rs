@@ -19,7 +19,10 @@ pub fn seed() -> Value {
             {"sys_id": "ca5e0000000000000000000000000002", "number": "CS0001002", "short_description": "Invoice shows the wrong address",
              "contact": "c1a1d0c0000000000000000000000002", "state": "1", "account": "Aceler"},
             {"sys_id": "ca5e0000000000000000000000000003", "number": "CS0001003", "short_description": "Cannot sign in to the portal",
-             "contact": "c1a1d0c0000000000000000000000003", "state": "18", "account": "Sandman"}
+             "contact": "c1a1d0c0000000000000000000000003", "state": "18", "account": "Sandman"},
+            {"sys_id": "ca5e0000000000000000000000000004", "number": "CS0001004", "short_description": "Legal hold: restricted case",
+             "contact": "c1a1d0c0000000000000000000000003", "state": "10", "account": "Sandman", "u_restricted": "true",
+             "sys_created_on": "2026-11-30 09:00:00"}
         ]
     })
 }
@@ -76,6 +79,33 @@ pub fn tables() -> std::collections::HashMap<String, Vec<serde_json::Map<String,
     t
 }
 
+/// Fields every record has (set by the instance, never by a request body).
+#[cfg(test)]
+pub const SYSTEM_FIELDS: [&str; 5] = ["sys_id", "sys_created_on", "sys_created_by", "sys_updated_on", "sys_updated_by"];
+
+/// The instance's dictionary: the tables it has and their fields (besides [`SYSTEM_FIELDS`]). A request to
+/// another table is answered 400 "Invalid table"; a field not listed here is ignored in a write, as an
+/// instance ignores it. `sn_openframe_phone_log.task` is the phone log's reference to its task
+/// (`--drop-field sn_openframe_phone_log.task` plays an instance where that field is named otherwise).
+pub fn schema() -> std::collections::HashMap<&'static str, Vec<&'static str>> {
+    let mut s = std::collections::HashMap::new();
+    s.insert("sys_user", vec!["name", "user_name", "email", "active", "phone", "mobile_phone", "home_phone", "title", "department"]);
+    s.insert("customer_contact", vec!["name", "email", "phone", "mobile_phone", "home_phone", "account", "title"]);
+    s.insert("csm_consumer", vec!["name", "email", "business_phone", "mobile_phone", "home_phone"]);
+    s.insert(
+        "sn_customerservice_case",
+        vec!["number", "short_description", "contact", "consumer", "account", "state", "work_notes", "comments", "u_restricted"],
+    );
+    s.insert("interaction", vec!["number", "type", "short_description", "opened_for", "client_session_id", "state", "work_notes", "comments"]);
+    s.insert(
+        "sn_openframe_phone_log",
+        vec!["call_id", "phone_number", "contact", "agent", "start_time", "end_time", "duration", "notes", "interaction", "task"],
+    );
+    s.insert("sys_journal_field", vec!["name", "element_id", "element", "value"]);
+    s.insert("sys_dictionary", vec!["name", "element", "internal_type", "reference"]);
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -86,6 +116,19 @@ mod tests {
         assert_eq!(phones[0], "(212) 555-2000");
         assert_eq!(phones[1], "+1 212 555 2001");
         assert_eq!(t["customer_contact"].iter().filter(|c| c["phone"] == "+1 (415) 555-0177").count(), 2);
+    }
+
+    #[test]
+    fn every_seeded_field_is_in_the_dictionary() {
+        let schema = super::schema();
+        for (table, rows) in super::tables() {
+            let fields = &schema[table.as_str()];
+            for r in rows {
+                for k in r.keys() {
+                    assert!(fields.contains(&k.as_str()) || super::SYSTEM_FIELDS.contains(&k.as_str()), "{table}.{k}");
+                }
+            }
+        }
     }
 
     #[test]

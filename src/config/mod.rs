@@ -110,6 +110,8 @@ pub struct ServiceNowSettings {
     /// `trustCallData`: a call's `X-SN-*` / `X-Case-Number` open their record by themselves (only when the SBC
     /// strips them from external calls and sets them itself). Otherwise they are a hint, checked against the caller.
     pub trust_call_data: bool,
+    /// `phoneLogTaskField`: the phone log's reference field to its task (instance-specific; default `task`).
+    pub phone_log_task_field: String,
 }
 
 /// The default of both table allowlists: the task tables the desktop works with (cases and interactions).
@@ -184,6 +186,7 @@ impl Default for Settings {
                 activity: ActivityStrategy::WorkNotes,
                 pop_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
                 activity_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
+                phone_log_task_field: "task".into(),
                 trust_call_data: false,
             },
         }
@@ -662,6 +665,15 @@ impl Settings {
                     Some("work_notes") => self.servicenow.activity = ActivityStrategy::WorkNotes,
                     _ => a.err(&key, "must be \"voice_interaction\", \"phone_log\" or \"work_notes\""),
                 },
+                "phoneLogTaskField" => {
+                    if let Some(f) = a.string(&key, v, 80) {
+                        if valid_table(&f) {
+                            self.servicenow.phone_log_task_field = f;
+                        } else {
+                            a.err(&key, crate::strings::CFG_FIELD_NAME);
+                        }
+                    }
+                }
                 "trustCallData" => {
                     if let Some(b) = a.bool(&key, v) {
                         self.servicenow.trust_call_data = b;

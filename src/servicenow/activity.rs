@@ -123,6 +123,68 @@ pub fn note_stored(work_notes: &Value, call_id: &str) -> bool {
     !call_id.is_empty() && text.contains(&marker(call_id))
 }
 
+/// What a look-up (the read-back after a write, or the check after an unclear outcome) says about an
+/// activity. It reads only what the agent's roles can read: the written record itself (never
+/// `sys_journal_field`, closed to agents).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Found {
+    /// It is there (once: it is looked up by its call id).
+    Yes,
+    /// It is not there.
+    No,
+    /// The reply lacks what would confirm it (a field the table does not have or the agent cannot read, a
+    /// phone log whose task reference field did not keep the task): neither written-for-sure nor absent.
+    /// Never resent; shown to the agent with this message.
+    Unconfirmed(String),
+}
+
+/// A reference field's value as the Table API returns it: the sys_id, or `{"value": sys_id, "link": ...}`.
+fn ref_value(v: &Value) -> &str {
+    match v {
+        Value::String(s) => s,
+        Value::Object(m) => m.get("value").and_then(Value::as_str).unwrap_or(""),
+        _ => "",
+    }
+}
+
+/// Judges a record read back with its `work_notes` display value (`result` of `GET table/id`).
+pub fn judge_record(result: &Value, table: &str, id: &str, call_id: &str) -> Found {
+    match result.get("work_notes") {
+        None => Found::Unconfirmed(crate::strings::lookup_blind(table, id, "work_notes")),
+        Some(w) if note_stored(w, call_id) => Found::Yes,
+        Some(_) => Found::No,
+    }
+}
+
+/// Judges the rows found by call id (`rows`, at most the first is read): the row's `notes` field must hold
+/// the call's note, and, when the activity names a task (`task`: the phone log's reference field and the
+/// task's sys_id), that field must hold it.
+pub fn judge_row(rows: &[Value], table: &str, notes: &str, call_id: &str, task: Option<(&str, &str)>) -> Found {
+    let Some(row) = rows.first() else { return Found::No };
+    let id = row.get("sys_id").and_then(Value::as_str).unwrap_or("");
+    let Some(text) = row.get(notes) else { return Found::Unconfirmed(crate::strings::lookup_blind(table, id, notes)) };
+    if !note_stored(text, call_id) {
+        return Found::No;
+    }
+    match task {
+        Some((field, want)) if row.get(field).map(ref_value) != Some(want) => Found::Unconfirmed(crate::strings::phone_log_task_missing(field, want)),
+        _ => Found::Yes,
+    }
+}
+
+/// The read access the look-up of an activity needs (named to the agent when ServiceNow refuses it):
+/// the target record's work notes, an interaction's work notes by `client_session_id`, or the phone log
+/// by `call_id` (with its task reference field when it names a task).
+pub fn lookup_access(strategy: crate::config::ActivityStrategy, target: Option<(&str, &str)>, task_field: &str) -> String {
+    use crate::config::ActivityStrategy as S;
+    match (strategy, target) {
+        (S::WorkNotes, Some((table, _))) => format!("{table}.work_notes"),
+        (S::WorkNotes, None) => "interaction (client_session_id, work_notes)".into(),
+        (S::PhoneLog, Some(_)) => format!("sn_openframe_phone_log (call_id, notes, {task_field})"),
+        _ => "sn_openframe_phone_log (call_id, notes)".into(),
+    }
+}
+
 /// `2026-11-21 23:43:24 UTC` from milliseconds since the epoch.
 pub fn utc(ms: f64) -> String {
     let secs = (ms / 1000.0).floor() as i64;
@@ -309,6 +371,75 @@ mod tests {
         hostile_activity_to_a_system_table: "sys_user", "6816f79cc0a8016401c5a33be04be441";
         hostile_activity_to_a_path: "sn_customerservice_case/../sys_user", "6816f79cc0a8016401c5a33be04be441";
         hostile_activity_to_a_bad_sys_id: "sn_customerservice_case", "ca5e01?sysparm_fields=x";
+    }
+
+    const CASE_ID: &str = "ca5e0000000000000000000000000001";
+
+    #[test]
+    fn the_look_up_reads_the_written_record() {
+        let a = activity("n");
+        let display = format!("2026-11-21 23:45:00 - Abel Tuter (Work notes)\n{}\n\n", work_note(&a));
+        assert_eq!(judge_record(&json!({"work_notes": display}), "sn_customerservice_case", CASE_ID, &a.call_id), Found::Yes);
+        assert_eq!(judge_record(&json!({"work_notes": ""}), "sn_customerservice_case", CASE_ID, &a.call_id), Found::No);
+        let log = json!({"sys_id": "1", "notes": work_note(&a), "task": CASE_ID});
+        assert_eq!(judge_row(&[log.clone()], "sn_openframe_phone_log", "notes", &a.call_id, Some(("task", CASE_ID))), Found::Yes);
+        let linked = json!({"sys_id": "1", "notes": work_note(&a), "task": {"link": "https://x/api/now/table/task/1", "value": CASE_ID}});
+        assert_eq!(judge_row(&[linked], "sn_openframe_phone_log", "notes", &a.call_id, Some(("task", CASE_ID))), Found::Yes);
+        assert_eq!(judge_row(&[log], "sn_openframe_phone_log", "notes", &a.call_id, None), Found::Yes);
+        assert_eq!(judge_row(&[], "sn_openframe_phone_log", "notes", &a.call_id, None), Found::No);
+        use crate::config::ActivityStrategy as S;
+        assert_eq!(lookup_access(S::WorkNotes, Some(("sn_customerservice_case", CASE_ID)), "task"), "sn_customerservice_case.work_notes");
+        assert_eq!(lookup_access(S::PhoneLog, Some(("sn_customerservice_case", CASE_ID)), "u_case"), "sn_openframe_phone_log (call_id, notes, u_case)");
+    }
+
+    #[test]
+    fn hostile_work_notes_the_agent_cannot_read_are_not_taken_for_absent() {
+        // A field a read ACL hides is left out of the reply: that is not "not written" (a resend would double it).
+        let f = judge_record(&json!({"number": "CS0001001"}), "sn_customerservice_case", CASE_ID, "a1b2c3d4e5f60718");
+        assert!(matches!(&f, Found::Unconfirmed(m) if m.contains("sn_customerservice_case.work_notes")), "{f:?}");
+        let f = judge_row(&[json!({"sys_id": "i1", "number": "IMS1"})], "interaction", "work_notes", "a1b2c3d4e5f60718", None);
+        assert!(matches!(f, Found::Unconfirmed(_)));
+    }
+
+    #[test]
+    fn hostile_phone_log_without_its_task_reference_is_refused_not_resent() {
+        let a = activity("n");
+        // The instance has no field named "task" on the phone log: the write ignored it.
+        let log = json!({"sys_id": "1", "notes": work_note(&a)});
+        let f = judge_row(&[log], "sn_openframe_phone_log", "notes", &a.call_id, Some(("task", CASE_ID)));
+        assert!(matches!(&f, Found::Unconfirmed(m) if m.contains("servicenow.phoneLogTaskField") && m.contains("'task'")), "{f:?}");
+        // Another task in it.
+        let other = json!({"sys_id": "1", "notes": work_note(&a), "task": "ca5e0000000000000000000000000002"});
+        assert!(matches!(judge_row(&[other], "sn_openframe_phone_log", "notes", &a.call_id, Some(("task", CASE_ID))), Found::Unconfirmed(_)));
+    }
+
+    #[test]
+    fn the_phone_log_task_field_is_a_validated_setting() {
+        let mut s = crate::config::Settings::default();
+        assert_eq!(s.servicenow.phone_log_task_field, "task");
+        assert!(s.apply_json(crate::config::Source::ConfigFile, &json!({"servicenow": {"phoneLogTaskField": "u_case"}})).is_empty());
+        assert_eq!(s.servicenow.phone_log_task_field, "u_case");
+        assert_eq!(phone_log_body(&activity("n"), &s.servicenow.phone_log_task_field)["u_case"], "ca5e");
+    }
+
+    macro_rules! hostile_task_field {
+        ($($name:ident: $v:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let mut s = crate::config::Settings::default();
+                let e = s.apply_json(crate::config::Source::ConfigFile, &json!({"servicenow": {"phoneLogTaskField": $v}}));
+                assert_eq!(e.len(), 1, "{e:?}");
+                assert!(e[0].to_string().contains("phoneLogTaskField"), "{}", e[0]);
+                assert_eq!(s.servicenow.phone_log_task_field, "task", "the default stays");
+            }
+        )*};
+    }
+    hostile_task_field! {
+        hostile_task_field_empty: "";
+        hostile_task_field_with_a_query: "task^ORsys_id!=x";
+        hostile_task_field_dotted: "task.sys_id";
+        hostile_task_field_upper_case: "Task";
+        hostile_task_field_not_text: 5;
     }
 
     #[test]

@@ -3,8 +3,12 @@
 //! window with postMessage to this origin only; the `state` must match. The token stays in memory (and,
 //! for a reload, in the snapshot whose secrets live a minute: see crate::trust), never in localStorage.
 //! It is bound to the instance that issued it: requests carry it only to that origin.
+//! Where the instance's OAuth application issues refresh tokens, the token response carries one: it is kept
+//! with the access token (never anywhere else) and renews it before it expires, without a click
+//! (`grant_type=refresh_token` at the same instance); without one the agent is asked to sign in again.
 
 use super::rest::{self, RestError};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -23,6 +27,58 @@ pub struct Token {
     /// The origin of the instance that issued it (the only place it is sent).
     #[serde(default)]
     pub instance: String,
+    /// The refresh token, when the instance issued one (sent only to that instance's token endpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh: Option<String>,
+}
+
+/// The longest token (access or refresh) kept: longer ones are not ServiceNow's.
+pub const MAX_TOKEN_LEN: usize = 4096;
+
+fn token_text(v: &Value, k: &str) -> Option<String> {
+    v.get(k)?.as_str().filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_LEN && t.bytes().all(|b| b.is_ascii_graphic())).map(str::to_string)
+}
+
+/// A token from the token endpoint's response (`now`: ms since the epoch). A response without a new
+/// refresh token keeps `previous` (an instance may return the same one, or none, on a refresh).
+pub fn token_from_response(v: &Value, instance: &str, now: f64, previous: Option<&str>) -> Result<Token, String> {
+    let access = token_text(v, "access_token").ok_or(crate::strings::SN_NO_ACCESS_TOKEN)?;
+    let expires_in = v["expires_in"].as_f64().filter(|s| *s > 0.0).unwrap_or(1800.0).min(86_400.0 * 365.0);
+    let refresh = token_text(v, "refresh_token").or_else(|| previous.map(str::to_string));
+    Ok(Token { access, expires_at: now + expires_in * 1000.0, instance: instance.to_string(), refresh })
+}
+
+/// Whether the token should be renewed now with its refresh token (none: never; the agent signs in).
+pub fn renewal_due(t: &Token, now: f64) -> bool {
+    t.refresh.is_some() && now >= t.expires_at - RENEW_BEFORE_MS
+}
+
+/// The token endpoint a refresh token is sent to: its own instance's, and only when that is an origin.
+pub fn refresh_url(t: &Token) -> Option<String> {
+    let origin = crate::trust::origin_of(&t.instance)?;
+    let url = format!("{origin}/oauth_token.do");
+    crate::trust::token_may_go_to(&t.instance, &url).then_some(url)
+}
+
+/// Why a renewal failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RenewError {
+    /// The instance refused the refresh token (expired, revoked, replayed): the agent must sign in.
+    Refused(String),
+    /// No answer (network, CORS): try again a little later while the access token lasts.
+    Unclear(String),
+}
+
+/// Renews the access token with the refresh token (`grant_type=refresh_token`, public client: no secret).
+pub async fn renew(t: &Token, client_id: &str) -> Result<Token, RenewError> {
+    let (Some(url), Some(refresh)) = (refresh_url(t), t.refresh.as_deref()) else {
+        return Err(RenewError::Refused(crate::strings::SN_RENEW_FAILED.into()));
+    };
+    match rest::post_form(&url, &[("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", refresh)]).await {
+        Ok(v) => token_from_response(&v, &t.instance, js_sys::Date::now(), Some(refresh)).map_err(RenewError::Refused),
+        Err(RestError::Status(code, m)) if (400..500).contains(&code) => Err(RenewError::Refused(format!("{} ({code} {m})", crate::strings::SN_RENEW_FAILED))),
+        Err(e) => Err(RenewError::Unclear(e.to_string())),
+    }
 }
 
 fn b64url(bytes: &[u8]) -> String {
@@ -136,9 +192,7 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
         RestError::Status(_, m) => format!("ServiceNow refused the token exchange: {m}. Check the OAuth client (public client with PKCE) and the redirect URL."),
         other => other.to_string(),
     })?;
-    let access = v["access_token"].as_str().ok_or("ServiceNow returned no access token")?.to_string();
-    let expires_in = v["expires_in"].as_f64().unwrap_or(1800.0);
-    Ok(Token { access, expires_at: js_sys::Date::now() + expires_in * 1000.0, instance: instance.to_string() })
+    token_from_response(&v, instance, js_sys::Date::now(), None)
 }
 
 /// A one-shot channel built on a JS promise (no executor-specific crate needed).
@@ -185,6 +239,64 @@ impl<T: 'static> std::future::IntoFuture for OneshotRx<T> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const INST: &str = "https://acme.service-now.com";
+
+    #[test]
+    fn a_refresh_token_is_kept_with_the_access_token_and_renews_it_before_expiry() {
+        let v = json!({"access_token": "a1", "token_type": "Bearer", "expires_in": 1800, "refresh_token": "r1"});
+        let t = token_from_response(&v, INST, 1_000.0, None).unwrap();
+        assert_eq!(t, Token { access: "a1".into(), expires_at: 1_801_000.0, instance: INST.into(), refresh: Some("r1".into()) });
+        assert!(!renewal_due(&t, 1_000.0));
+        assert!(renewal_due(&t, t.expires_at - RENEW_BEFORE_MS));
+        assert_eq!(refresh_url(&t).as_deref(), Some("https://acme.service-now.com/oauth_token.do"));
+        // A refresh answered without a new refresh token keeps the old one; with one, the new one.
+        let same = token_from_response(&json!({"access_token": "a2", "expires_in": 1800}), INST, 0.0, Some("r1")).unwrap();
+        assert_eq!(same.refresh.as_deref(), Some("r1"));
+        let rotated = token_from_response(&json!({"access_token": "a2", "refresh_token": "r2"}), INST, 0.0, Some("r1")).unwrap();
+        assert_eq!(rotated.refresh.as_deref(), Some("r2"));
+        // The hand-over and the snapshot carry it with the token (and only there).
+        let text = serde_json::to_string(&t).unwrap();
+        assert_eq!(serde_json::from_str::<Token>(&text).unwrap(), t);
+    }
+
+    #[test]
+    fn without_a_refresh_token_the_agent_is_asked_to_sign_in() {
+        let t = token_from_response(&json!({"access_token": "a1", "expires_in": 1800}), INST, 0.0, None).unwrap();
+        assert_eq!(t.refresh, None);
+        assert!(!renewal_due(&t, t.expires_at + 1.0), "no silent renewal without a refresh token");
+        let old: Token = serde_json::from_str(r#"{"access":"a","expires_at":5,"instance":"https://acme.service-now.com"}"#).unwrap();
+        assert_eq!(old.refresh, None, "a token handed over by an older version");
+    }
+
+    #[test]
+    fn hostile_token_response_without_a_usable_access_token_is_refused() {
+        for v in [json!({}), json!({"access_token": ""}), json!({"access_token": 5}), json!({"access_token": "a\nb"}), json!({"access_token": "x".repeat(5000)})] {
+            assert!(token_from_response(&v, INST, 0.0, None).is_err(), "{v}");
+        }
+    }
+
+    #[test]
+    fn hostile_refresh_token_that_is_not_a_token_is_not_kept() {
+        for bad in [json!(42), json!(""), json!("r 1"), json!("r\u{0}"), json!("x".repeat(5000))] {
+            let t = token_from_response(&json!({"access_token": "a", "refresh_token": bad}), INST, 0.0, None).unwrap();
+            assert_eq!(t.refresh, None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn hostile_refresh_token_never_goes_to_another_origin() {
+        let mut t = token_from_response(&json!({"access_token": "a", "refresh_token": "r"}), INST, 0.0, None).unwrap();
+        for other in ["", "javascript:alert(1)", "https://evil.example@acme.service-now.com", "ftp://acme.service-now.com"] {
+            t.instance = other.into();
+            assert_eq!(refresh_url(&t), None, "{other}");
+        }
+        t.instance = "https://acme.service-now.com/some/path".into();
+        assert_eq!(refresh_url(&t).as_deref(), Some("https://acme.service-now.com/oauth_token.do"), "the origin's endpoint, never a path");
+    }
+
     #[test]
     fn rfc7636_challenge_vector() {
         // RFC 7636 appendix B.

@@ -46,21 +46,90 @@ fn origin() -> String {
     web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default()
 }
 
-/// When fetch fails outright, tell a CORS refusal from a dead network: an opaque `no-cors` request to the
-/// same address succeeds when the instance is reachable.
-async fn diagnose(url: &str) -> RestError {
+/// Why a request that got no readable response failed, from two probes sent after it: a CORS request
+/// without credentials (no preflight) and an opaque `no-cors` one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cause {
+    /// The instance answers this origin's CORS requests: the connection dropped (or was reset) after the
+    /// request went out, so it may have arrived. Not a CORS problem.
+    Dropped,
+    /// The instance answers, but not to CORS requests from this origin: no CORS rule.
+    NoCorsRule,
+    /// Nothing answers.
+    Unreachable,
+}
+
+/// The cause, from whether the CORS probe got a readable response and whether the opaque probe got one.
+pub fn cause(cors_probe_answered: bool, opaque_probe_answered: bool) -> Cause {
+    match (cors_probe_answered, opaque_probe_answered) {
+        (true, _) => Cause::Dropped,
+        (false, true) => Cause::NoCorsRule,
+        (false, false) => Cause::Unreachable,
+    }
+}
+
+impl Cause {
+    /// The error the agent sees (`token_endpoint`: the failure was the sign-in's token request; `origin`:
+    /// the desktop's).
+    pub fn error(self, token_endpoint: bool, origin: &str) -> RestError {
+        match self {
+            Cause::Dropped => RestError::Network(crate::strings::SN_DROPPED.into()),
+            Cause::NoCorsRule if token_endpoint => RestError::Blocked(crate::strings::sn_no_oauth_cors(origin)),
+            Cause::NoCorsRule => RestError::Blocked(crate::strings::sn_no_cors_rule(origin)),
+            Cause::Unreachable => RestError::Network(crate::strings::SN_UNREACHABLE.into()),
+        }
+    }
+}
+
+/// When fetch fails outright, finds out why ([`cause`]). The CORS probe carries no token and no custom
+/// header (a simple request: no preflight), so it is read only when the instance's CORS rule (or, for
+/// the token endpoint, `glide.oauth.cors.allowed.origin`) lets this origin read its answers, whatever
+/// status it answers (401, 400, 405). Redirects are refused there too.
+async fn diagnose(url: &str, token_endpoint: bool) -> RestError {
     let Some(w) = web_sys::window() else { return RestError::Network("no window".into()) };
     let init = web_sys::RequestInit::new();
-    init.set_mode(web_sys::RequestMode::NoCors);
-    // A no-cors probe must follow redirects (the Fetch standard refuses any other redirect mode there).
-    let probe = JsFuture::from(w.fetch_with_str_and_init(url, &init)).await;
-    if probe.is_ok() {
-        RestError::Blocked(format!(
-            "ServiceNow refused the request from {}: an admin must add a CORS rule for this origin (System Web Services > REST > CORS Rules; methods GET, POST, PATCH; headers Authorization, Content-Type, Accept; expose X-Total-Count, Link, Retry-After).",
-            origin()
-        ))
-    } else {
-        RestError::Network("ServiceNow cannot be reached: check the network connection.".into())
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_redirect(web_sys::RequestRedirect::Error);
+    if token_endpoint {
+        // An empty form POST (a simple request): the token endpoint answers it with an OAuth error.
+        init.set_method("POST");
+        let h = web_sys::Headers::new().ok();
+        if let Some(h) = &h {
+            let _ = h.set("Content-Type", "application/x-www-form-urlencoded");
+            init.set_headers(h);
+        }
+        init.set_body(&JsValue::from_str(""));
+    }
+    let cors_ok = JsFuture::from(w.fetch_with_str_and_init(url, &init)).await.is_ok();
+    let opaque_ok = cors_ok || {
+        let init = web_sys::RequestInit::new();
+        init.set_mode(web_sys::RequestMode::NoCors);
+        init.set_credentials(web_sys::RequestCredentials::Omit);
+        // A no-cors probe must follow redirects (the Fetch standard refuses any other redirect mode there).
+        JsFuture::from(w.fetch_with_str_and_init(url, &init)).await.is_ok()
+    };
+    cause(cors_ok, opaque_ok).error(token_endpoint, &origin())
+}
+
+/// What a response's status means: Ok for 2xx, else the error with ServiceNow's own message (`body`'s
+/// `error.message` and `error.detail`) and, for a refusal, what usually causes it.
+pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<(), RestError> {
+    match status {
+        200..=299 => Ok(()),
+        401 => Err(RestError::Unauthorized),
+        429 | 503 => Err(RestError::RetryAfter(retry_after.and_then(|v| v.trim().parse::<u32>().ok()).map(f64::from))),
+        code => {
+            let msg = body["error"]["message"].as_str().unwrap_or("");
+            let detail = body["error"]["detail"].as_str().unwrap_or("");
+            let hint = match code {
+                403 => crate::strings::SN_403_HINT,
+                404 => crate::strings::SN_404_HINT,
+                _ => "",
+            };
+            let text = if detail.is_empty() || msg.contains(detail) { msg.to_string() } else { format!("{msg} ({detail})") };
+            Err(RestError::Status(code, format!("{text}{hint}").trim().to_string()))
+        }
     }
 }
 
@@ -76,11 +145,7 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
     }
     let browser_origin = web_sys::Url::new(&url).map(|u| u.origin()).unwrap_or_default();
     if !crate::trust::token_may_go_to(&token.instance, &url) || crate::trust::origin_of(&token.instance).as_deref() != Some(browser_origin.as_str()) {
-        return Err(RestError::WrongInstance(format!(
-            "The ServiceNow sign-in belongs to {}; it is not sent to {}. Sign in to ServiceNow again.",
-            if token.instance.is_empty() { "another instance" } else { &token.instance },
-            if browser_origin.is_empty() { "that address" } else { &browser_origin }
-        )));
+        return Err(RestError::WrongInstance(crate::strings::sn_wrong_instance(&token.instance, &browser_origin)));
     }
     let token = &token.access;
     let w = web_sys::window().ok_or(RestError::Network("no window".into()))?;
@@ -109,9 +174,9 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
     let resp = match JsFuture::from(w.fetch_with_str_and_init(&url, &init)).await {
         Ok(r) => r.unchecked_into::<web_sys::Response>(),
         Err(_) if abort.as_ref().map(|a| a.signal().aborted()).unwrap_or(false) => {
-            return Err(RestError::Network(format!("ServiceNow did not answer within {} s.", REQUEST_TIMEOUT_MS / 1000)))
+            return Err(RestError::Network(crate::strings::sn_timeout(REQUEST_TIMEOUT_MS / 1000)))
         }
-        Err(_) => return Err(diagnose(&url).await),
+        Err(_) => return Err(diagnose(&url, false).await),
     };
     let status = resp.status();
     let header = |k: &str| resp.headers().get(k).ok().flatten();
@@ -120,23 +185,10 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
         Err(_) => None,
     };
     // A body cut off mid-way is an ambiguous outcome.
-    let Some(text) = text else { return Err(RestError::Network("The connection dropped before ServiceNow answered.".into())) };
+    let Some(text) = text else { return Err(RestError::Network(crate::strings::SN_DROPPED.into())) };
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-    match status {
-        200..=299 => Ok(Reply { body, total: header("X-Total-Count").and_then(|t| t.parse().ok()) }),
-        401 => Err(RestError::Unauthorized),
-        429 | 503 => Err(RestError::RetryAfter(header("Retry-After").and_then(|v| v.trim().parse::<u32>().ok()).map(f64::from))),
-        code => {
-            let msg = body["error"]["message"].as_str().unwrap_or("").to_string();
-            let detail = body["error"]["detail"].as_str().unwrap_or("");
-            let hint = match code {
-                403 => " (the ServiceNow user may lack a role, e.g. sn_openframe_user, or an ACL refuses it)",
-                404 => " (the record or API does not exist, or an ACL hides it)",
-                _ => "",
-            };
-            Err(RestError::Status(code, format!("{msg} {detail}{hint}").trim().to_string()))
-        }
-    }
+    classify(status, &body, header("Retry-After").as_deref())?;
+    Ok(Reply { body, total: header("X-Total-Count").and_then(|t| t.parse().ok()) })
 }
 
 /// POSTs a form (the OAuth token endpoint), no bearer token.
@@ -156,15 +208,7 @@ pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestE
     init.set_headers(&headers);
     let resp = match JsFuture::from(w.fetch_with_str_and_init(url, &init)).await {
         Ok(r) => r.unchecked_into::<web_sys::Response>(),
-        Err(_) => {
-            return Err(match diagnose(url).await {
-                RestError::Blocked(_) => RestError::Blocked(format!(
-                    "ServiceNow refused the sign-in token request from {}: an admin must set the instance property glide.oauth.cors.allowed.origin to this origin.",
-                    origin()
-                )),
-                other => other,
-            })
-        }
+        Err(_) => return Err(diagnose(url, true).await),
     };
     let status = resp.status();
     let text = JsFuture::from(resp.text().map_err(|_| RestError::Network("body".into()))?).await.ok().and_then(|t| t.as_string()).unwrap_or_default();
@@ -183,4 +227,37 @@ pub fn rows(r: &Reply) -> Vec<Value> {
 
 pub fn get_str(v: &Value, k: &str) -> String {
     v.get(k).and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn hostile_a_connection_dropped_after_an_allowed_preflight_is_not_a_missing_cors_rule() {
+        // The CORS probe was read: the instance lets this origin read its answers.
+        assert_eq!(cause(true, true), Cause::Dropped);
+        assert_eq!(cause(true, false), Cause::Dropped);
+        assert!(matches!(cause(true, true).error(false, "http://localhost:1"), RestError::Network(m) if !m.contains("CORS") && m.contains("dropped")));
+        assert!(matches!(cause(false, true).error(false, "http://localhost:1"), RestError::Blocked(m) if m.contains("CORS rule")));
+        assert!(matches!(cause(false, true).error(true, "http://localhost:1"), RestError::Blocked(m) if m.contains("glide.oauth.cors.allowed.origin")));
+        assert!(matches!(cause(false, false).error(false, "http://localhost:1"), RestError::Network(m) if m.contains("cannot be reached")));
+    }
+
+    #[test]
+    fn hostile_a_refused_request_names_its_status_and_servicenow_s_reason() {
+        let acl = json!({"error": {"message": "User Not Authorized", "detail": "User is unauthorized to access table: interaction"}, "status": "failure"});
+        let e = classify(403, &acl, None).unwrap_err();
+        let m = e.to_string();
+        assert!(m.contains("403") && m.contains("User is unauthorized to access table: interaction") && m.contains("role"), "{m}");
+        assert!(!m.contains("did not answer"), "{m}");
+        let bad = json!({"error": {"message": "Invalid table u_x", "detail": null}, "status": "failure"});
+        assert_eq!(classify(400, &bad, None), Err(RestError::Status(400, "Invalid table u_x".into())));
+        assert_eq!(classify(401, &Value::Null, None), Err(RestError::Unauthorized));
+        assert_eq!(classify(429, &Value::Null, Some(" 7 ")), Err(RestError::RetryAfter(Some(7.0))));
+        assert_eq!(classify(503, &Value::Null, Some("soon")), Err(RestError::RetryAfter(None)));
+        assert!(matches!(classify(502, &Value::Null, None), Err(RestError::Status(502, _))));
+        assert_eq!(classify(201, &Value::Null, None), Ok(()));
+    }
 }

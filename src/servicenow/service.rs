@@ -2,7 +2,7 @@
 //! and directory searches. It reads and reports through a [`Link`] the desk's shell builds; it never knows
 //! the desk. The outbox itself belongs to the desk core: this client only steps it ([`SnHost::outbox`]).
 
-use super::activity::{self, Activity};
+use super::activity::{self, Activity, Found};
 use super::auth::{self, Token};
 use super::directory::Entry;
 use super::outbox::{Outbox, Outcome, Step};
@@ -72,6 +72,8 @@ impl Link {
 thread_local! {
     static TOKEN: RefCell<Option<Token>> = const { RefCell::new(None) };
     static BUSY: RefCell<bool> = const { RefCell::new(false) };
+    /// When a renewal with the refresh token may start (infinite while one runs).
+    static RENEW_AT: RefCell<f64> = const { RefCell::new(0.0) };
     /// Directory results by search text, for this page's life (repeated searches do not ask again).
     static CACHE: RefCell<std::collections::HashMap<String, Vec<Entry>>> = RefCell::new(std::collections::HashMap::new());
 }
@@ -130,10 +132,14 @@ pub fn token_text() -> Option<String> {
 /// issued by this desktop's instance.
 pub fn adopt_token(desk: impl Into<Link>, text: &str) {
     let desk: Link = desk.into();
-    if TOKEN.with(|t| t.borrow().is_some()) || text.len() > 16_384 {
+    if text.len() > 16_384 {
         return;
     }
     let Ok(t) = serde_json::from_str::<Token>(text) else { return };
+    // A newer sign-in than this window's (renewed meanwhile: this window's refresh token is spent) replaces it.
+    if TOKEN.with(|x| x.borrow().as_ref().is_some_and(|x| x.expires_at >= t.expires_at)) {
+        return;
+    }
     if t.expires_at <= now() || expected_instance(&desk).as_deref() != Some(t.instance.as_str()) {
         return;
     }
@@ -147,7 +153,7 @@ pub fn sign_in(desk: impl Into<Link>) {
     // The token comes from the instance this desktop expects and is bound to it; it is sent only once
     // that instance is vouched for ([`instance`]), so signing in before the handshake is answered is safe.
     let Some(inst) = expected_instance(&desk) else { return };
-    let client = desk.settings.with_untracked(|s| if s.servicenow.client_id.is_empty() { "agent-desktop".to_string() } else { s.servicenow.client_id.clone() });
+    let client = client_id(desk);
     desk.sn.set(SnState::SigningIn);
     leptos::task::spawn_local(async move {
         match auth::sign_in(&inst, &client).await {
@@ -170,10 +176,52 @@ pub fn sign_out(desk: impl Into<Link>) {
 }
 
 fn expired(desk: Link) {
+    // With a refresh token, the next step renews it without a click ([`renew`]).
+    if TOKEN.with(|t| t.borrow_mut().as_mut().filter(|t| t.refresh.is_some()).map(|t| t.expires_at = 0.0).is_some()) {
+        return;
+    }
     TOKEN.with(|s| *s.borrow_mut() = None);
     auth::forget_token();
     desk.sn.set(SnState::SignedOut(Some(crate::strings::SN_SESSION_ENDED.into())));
     desk.with_outbox(|o| o.paused_for_sign_in = true);
+}
+
+fn client_id(desk: Link) -> String {
+    desk.settings.with_untracked(|s| if s.servicenow.client_id.is_empty() { "agent-desktop".to_string() } else { s.servicenow.client_id.clone() })
+}
+
+/// Renews the token with its refresh token when it is about to expire (or was refused), without a click;
+/// true while a renewal runs or was started. A refused renewal ends the sign-in with a message (the
+/// agent signs in again, as without a refresh token); an unclear one is tried again 10 s later.
+fn renew(desk: Link) -> bool {
+    let Some(t) = TOKEN.with(|t| t.borrow().clone()).filter(|t| auth::renewal_due(t, now())) else { return false };
+    if RENEW_AT.with(|r| *r.borrow()) > now() {
+        return true;
+    }
+    RENEW_AT.with(|r| *r.borrow_mut() = f64::INFINITY);
+    let client = client_id(desk);
+    leptos::task::spawn_local(async move {
+        let result = auth::renew(&t, &client).await;
+        RENEW_AT.with(|r| *r.borrow_mut() = 0.0);
+        // Only if the sign-in is still the one renewed (not signed out or replaced meanwhile).
+        if TOKEN.with(|x| x.borrow().as_ref().map(|x| x.access != t.access).unwrap_or(true)) {
+            return;
+        }
+        match result {
+            Ok(new) => {
+                TOKEN.with(|x| *x.borrow_mut() = Some(new));
+                desk.sn.set(SnState::SignedIn);
+                desk.with_outbox(|o| o.resume());
+            }
+            Err(auth::RenewError::Refused(m)) => {
+                TOKEN.with(|x| *x.borrow_mut() = None);
+                desk.sn.set(SnState::SignedOut(Some(m)));
+                desk.with_outbox(|o| o.paused_for_sign_in = true);
+            }
+            Err(auth::RenewError::Unclear(_)) => RENEW_AT.with(|r| *r.borrow_mut() = now() + 10_000.0),
+        }
+    });
+    true
 }
 
 /// One step of the outbox, when one is due and nothing is in flight.
@@ -184,6 +232,9 @@ fn pump(desk: Link) {
     }
     let Some((inst, _)) = instance(&desk) else { return };
     let Some(tok) = token() else {
+        if renew(desk) {
+            return;
+        }
         if desk.sn.get_untracked() == SnState::SignedIn {
             expired(desk);
         }
@@ -193,12 +244,12 @@ fn pump(desk: Link) {
     let step = desk.with_outbox(|o| o.next(now())).flatten();
     let Some(step) = step else { return };
     BUSY.with(|b| *b.borrow_mut() = true);
-    let (strategy, tables) = desk.settings.with_untracked(|s| (s.servicenow.activity, s.servicenow.activity_tables.clone()));
+    let (strategy, tables, task_field) = desk.settings.with_untracked(|s| (s.servicenow.activity, s.servicenow.activity_tables.clone(), s.servicenow.phone_log_task_field.clone()));
     leptos::task::spawn_local(async move {
         match step {
             Step::Send(id) => {
                 if let Some(a) = settled(desk, &id, &tables) {
-                    let outcome = match write(&inst, &tok, strategy, &a).await {
+                    let outcome = match write(&inst, &tok, strategy, &task_field, &a).await {
                         Ok(()) => Outcome::Delivered,
                         Err(Write::NotStored(m)) => Outcome::Refused(m),
                         Err(Write::Rest(e)) => outcome(e, ""),
@@ -211,9 +262,11 @@ fn pump(desk: Link) {
             }
             Step::Verify(id) => {
                 if let Some(a) = settled(desk, &id, &tables) {
-                    let found = match read_back(&inst, &tok, strategy, &a).await {
-                        Ok(f) => Ok(Some(f)),
-                        Err(e) => match outcome(e, crate::strings::CHECK_REFUSED) {
+                    let found = match read_back(&inst, &tok, strategy, &task_field, &a).await {
+                        Ok(Found::Yes) => Ok(Some(true)),
+                        Ok(Found::No) => Ok(Some(false)),
+                        Ok(Found::Unconfirmed(m)) => Err(Outcome::Refused(m)),
+                        Err(e) => match lookup_outcome(e, strategy, &a, &task_field) {
                             // A definite refusal of the look-up ends the entry visibly (it would block the others).
                             r @ Outcome::Refused(_) => Err(r),
                             Outcome::Unauthorized => {
@@ -254,6 +307,17 @@ fn outcome(e: RestError, what: &str) -> Outcome {
     }
 }
 
+/// What a failed look-up means: a definite refusal (400/403/404) names the read access it needs.
+fn lookup_outcome(e: RestError, strategy: ActivityStrategy, a: &Activity, task_field: &str) -> Outcome {
+    match e {
+        RestError::Status(code, m) if (400..500).contains(&code) => {
+            let t = target(a);
+            Outcome::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &format!("{code} {m}")))
+        }
+        other => outcome(other, ""),
+    }
+}
+
 fn target(a: &Activity) -> Option<(String, String)> {
     let r = a.record.as_ref()?;
     Some((r.entity.clone(), r.sys_id.clone()?))
@@ -274,35 +338,40 @@ impl From<RestError> for Write {
 
 /// Whether this call's note is among the record's work notes, read back with their display value (a plain
 /// read of a journal field is always empty; `sys_journal_field` itself is closed to agents' roles).
-async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id: &str) -> Result<bool, RestError> {
-    let q = [("sysparm_fields", "work_notes".to_string()), ("sysparm_display_value", "true".to_string())];
+async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id: &str) -> Result<Found, RestError> {
+    let q = [("sysparm_fields", "sys_id,work_notes".to_string()), ("sysparm_display_value", "true".to_string())];
     let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}/{id}"), &q, None).await?;
-    Ok(activity::note_stored(&r.body["result"]["work_notes"], call_id))
+    Ok(activity::judge_record(&r.body["result"], table, id, call_id))
 }
 
 /// Whether this call's note is on the first row of `table` whose `field` is the call id, in its `notes`
 /// field read with its display value (the interaction's work notes, the phone log's notes).
-async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &str, call_id: &str) -> Result<bool, RestError> {
+/// `task`: the phone log's reference field to the task and the task's sys_id, checked too.
+async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &str, call_id: &str, task: Option<(&str, &str)>) -> Result<Found, RestError> {
     let q = Query::new().and(field, Op::Eq, call_id).map_err(|e| RestError::Status(400, e.0))?;
-    let p = [("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", notes.to_string()), ("sysparm_display_value", "true".into())];
+    let fields = format!("sys_id,{notes}{}", task.map(|(f, _)| format!(",{f}")).unwrap_or_default());
+    // Journal fields (an interaction's work notes) need their display value; the phone log's are plain.
+    let display = if notes == "work_notes" { "true" } else { "false" };
+    let p = [("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", fields), ("sysparm_display_value", display.into()), ("sysparm_exclude_reference_link", "true".into())];
     let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}"), &p, None).await?;
-    Ok(rest::rows(&r).first().is_some_and(|row| activity::note_stored(&row[notes], call_id)))
+    Ok(activity::judge_row(&rest::rows(&r), table, notes, call_id, task))
 }
 
 /// Reads back what the strategy wrote (also whether an activity already reached ServiceNow after an
 /// unclear failure): the record's work notes, the interaction's work notes (found by its
 /// `client_session_id`), or the phone log's notes (found by its `call_id`; `voice_interaction` writes one).
-async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity) -> Result<bool, RestError> {
+async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<Found, RestError> {
     match (strategy, target(a)) {
         (ActivityStrategy::WorkNotes, Some((table, id))) => note_on_record(inst, tok, &table, &id, &a.call_id).await,
-        (ActivityStrategy::WorkNotes, None) => note_in_row(inst, tok, "interaction", "client_session_id", "work_notes", &a.call_id).await,
-        _ => note_in_row(inst, tok, "sn_openframe_phone_log", "call_id", "notes", &a.call_id).await,
+        (ActivityStrategy::WorkNotes, None) => note_in_row(inst, tok, "interaction", "client_session_id", "work_notes", &a.call_id, None).await,
+        (ActivityStrategy::PhoneLog, Some((_, id))) => note_in_row(inst, tok, "sn_openframe_phone_log", "call_id", "notes", &a.call_id, Some((task_field, &id))).await,
+        _ => note_in_row(inst, tok, "sn_openframe_phone_log", "call_id", "notes", &a.call_id, None).await,
     }
 }
 
 /// Writes one activity with the configured strategy (its record already checked against the allowlist);
 /// it counts only when it is read back.
-async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity) -> Result<(), Write> {
+async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<(), Write> {
     let text = activity::work_note(a);
     let on = match (strategy, target(a)) {
         (ActivityStrategy::VoiceInteraction, _) => {
@@ -310,7 +379,7 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity
             ("sn_openframe_phone_log".to_string(), a.call_id.clone())
         }
         (ActivityStrategy::PhoneLog, _) => {
-            rest::request(inst, tok, "POST", "/api/now/table/sn_openframe_phone_log", &[], Some(&activity::phone_log_body(a, "task"))).await?;
+            rest::request(inst, tok, "POST", "/api/now/table/sn_openframe_phone_log", &[], Some(&activity::phone_log_body(a, task_field))).await?;
             ("sn_openframe_phone_log".to_string(), a.call_id.clone())
         }
         (ActivityStrategy::WorkNotes, Some((table, id))) => {
@@ -331,11 +400,19 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity
         }
     };
     // The write was sent: a read-back that fails leaves its outcome unknown (looked up before any resend).
-    let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await } else { read_back(inst, tok, strategy, a).await };
+    let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await } else { read_back(inst, tok, strategy, task_field, a).await };
     match stored {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1))),
-        Err(e) => Err(Write::Rest(RestError::Network(format!("{} {e}", crate::strings::NOTE_NOT_READ_BACK)))),
+        Ok(Found::Yes) => Ok(()),
+        Ok(Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1))),
+        Ok(Found::Unconfirmed(m)) => Err(Write::NotStored(m)),
+        // A refused read-back says what it needs (it was not "no answer").
+        Err(e) => {
+            let cause = e.to_string();
+            match lookup_outcome(e, strategy, a, task_field) {
+                Outcome::Refused(m) => Err(Write::NotStored(m)),
+                _ => Err(Write::Rest(RestError::Network(format!("{} {cause}", crate::strings::NOTE_NOT_READ_BACK)))),
+            }
+        }
     }
 }
 

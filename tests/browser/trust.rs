@@ -355,7 +355,7 @@ fn count_fetches() -> (impl Fn() -> u32, impl FnOnce()) {
 }
 
 fn token(instance: &str) -> agent_desktop::servicenow::auth::Token {
-    agent_desktop::servicenow::auth::Token { access: "tok".into(), expires_at: js_sys::Date::now() + 600_000.0, instance: instance.into() }
+    agent_desktop::servicenow::auth::Token { access: "tok".into(), expires_at: js_sys::Date::now() + 600_000.0, instance: instance.into(), refresh: None }
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test]

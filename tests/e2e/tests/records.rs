@@ -61,7 +61,8 @@ fn a_note_the_instance_did_not_store_is_refused_visibly_and_kept() {
         std::thread::sleep(Duration::from_millis(300));
         b.try_find("[data-testid=sn-refused]").map(|r| b.text(&r))
     });
-    assert!(refused.contains("did not store it") && refused.contains("customer_contact"), "{refused}");
+    // The table has no work notes: the read-back cannot confirm the note (nor can a resend).
+    assert!(refused.contains("did not return its work_notes") && refused.contains("customer_contact"), "{refused}");
     assert!(journal_all(&sb).is_empty(), "nothing was written anywhere");
     let kept = b.exec("return localStorage.getItem('agent-desktop.outbox') || ''", json!([]));
     assert!(kept.as_str().unwrap().contains("Nobody will read this") && kept.as_str().unwrap().contains("Refused"), "{kept}");
