@@ -71,16 +71,16 @@ pub const SIP_PASSWORD_KEY: &str = "agent-desktop.sip.password";
 /// They hold call details the agent typed (notes), never credentials.
 pub const WRAPUPS_KEY: &str = "agent-desktop.wrapups";
 pub const RECENTS_KEY: &str = "agent-desktop.recents";
-pub const OUTBOX_KEY: &str = "agent-desktop.outbox";
+/// The outbox of versions before it was kept per deployment (see crate::servicenow::outbox_store::key_for).
+pub const OUTBOX_KEY: &str = crate::servicenow::outbox_store::LEGACY_KEY;
 
+/// Unreadable stored data is kept aside and reported; a refused write is reported (crate::stored).
 fn load_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
-    serde_json::from_str(&browser::load(key)?).ok()
+    crate::stored::load(key)
 }
 
 fn save_json<T: serde::Serialize>(key: &str, v: &T) {
-    if let Ok(text) = serde_json::to_string(v) {
-        browser::save(key, &text);
-    }
+    crate::stored::save(key, v);
 }
 
 /// sessionStorage key of the state saved when the page goes away (reload, ServiceNow navigation): the
@@ -222,7 +222,8 @@ impl Desk {
             next_call_id: StoredValue::new(1),
             wrapups: RwSignal::new(load_json(WRAPUPS_KEY).unwrap_or_default()),
             recents: RwSignal::new(load_json(RECENTS_KEY).unwrap_or_default()),
-            outbox: RwSignal::new(load_json(OUTBOX_KEY).unwrap_or_default()),
+            // Read from storage when this window takes the phone (crate::servicenow::outbox_store).
+            outbox: RwSignal::new(Outbox::default()),
             sn: RwSignal::new(SnState::Off),
             pops: RwSignal::new(Vec::new()),
             announcement: RwSignal::new(String::new()),
@@ -714,10 +715,12 @@ impl Desk {
             }).collect::<Vec<_>>()),
             // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out).
             "ofConfig": self.sources.with_value(|s| s.openframe.clone()),
+            "outboxAck": crate::servicenow::outbox_store::ack(),
         })
     }
 
     fn apply_mirror(&self, v: &Value) {
+        crate::servicenow::outbox_store::on_state(self, v);
         if let Some(list) = v["calls"].as_array() {
             let calls: Vec<Call> = list.iter().filter_map(Call::from_json).collect();
             // Should this view own the phone later, its own calls get ids after the owner's.
@@ -875,7 +878,7 @@ impl Desk {
         let line = if release { sipline::hand_over() } else { sipline::takeovers() };
         let (creds, resume) = line.unwrap_or_default();
         let held: Vec<u32> = self.calls.with_untracked(|c| c.iter().filter(|c| c.state == CallState::Held).map(|c| c.id).collect());
-        json!({
+        let mut p = json!({
             "at": now_ms(),
             "calls": self.calls.with_untracked(|c| c.iter().filter(|c| c.is_live()).map(Call::to_json).collect::<Vec<_>>()),
             "agentState": self.agent_state.get_untracked().key(),
@@ -888,9 +891,14 @@ impl Desk {
                 "held": r.held || held.contains(&r.id)})).collect::<Vec<_>>(),
             // As stored (the same text as in localStorage).
             "wrapups": serde_json::to_string(&self.wrapups.get_untracked()).unwrap_or_default(),
-            "outbox": serde_json::to_string(&self.outbox.get_untracked()).unwrap_or_default(),
             "sn": service::token_text(),
-        })
+            // The outbox and its nonce (this window keeps its copy, marked handed, until acknowledged).
+            "outbox": Value::Null,
+        });
+        if let (Some(p), Value::Object(o)) = (p.as_object_mut(), crate::servicenow::outbox_store::hand_over(self)) {
+            p.extend(o);
+        }
+        p
     }
 
     /// Another instance asked for the phone: hand it over unless a call is being set up (then later).
@@ -920,8 +928,7 @@ impl Desk {
             // No packet: the latest drafts and activities are in storage. SIP calls this view showed for
             // an owner that vanished cannot be taken back: they end (and are wrapped up) with that reason.
             self.wrapups.set(load_json(WRAPUPS_KEY).unwrap_or_default());
-            self.outbox.set(load_json(OUTBOX_KEY).unwrap_or_default());
-            self.outbox.update(|o| o.recover());
+            crate::servicenow::outbox_store::take(self, None);
             if self.is_sip() && was_remote {
                 let now = now_ms();
                 self.calls.update(|list| {
@@ -937,11 +944,7 @@ impl Desk {
             self.wrapups.set(w);
             save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
         }
-        if let Some(Ok(mut o)) = p["outbox"].as_str().map(serde_json::from_str::<Outbox>) {
-            o.recover();
-            self.outbox.set(o);
-            self.save_outbox();
-        }
+        crate::servicenow::outbox_store::take(self, Some(&p));
         if let Some(sn) = p["sn"].as_str() {
             service::adopt_token(*self, sn);
         }
@@ -1671,7 +1674,7 @@ impl Desk {
 
     /// Saves the outbox (before any attempt and after every change).
     pub fn save_outbox(&self) {
-        save_json(OUTBOX_KEY, &self.outbox.get_untracked());
+        crate::servicenow::outbox_store::save(self);
     }
 
     /// The agent as written in activities: the SIP user, or "Agent" on the demo line.
@@ -1709,6 +1712,13 @@ impl Desk {
             o.dismiss(id);
         });
         self.save_outbox();
+    }
+
+    /// The agent retries a stuck activity (looked up first when it may have been written).
+    pub fn retry_activity(&self, id: &str) {
+        if self.is_owner() && self.outbox.try_update(|o| o.retry(id, now_ms())).unwrap_or(false) {
+            self.save_outbox();
+        }
     }
 
     /// The agent chose a record from a screen-pop choice.

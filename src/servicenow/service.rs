@@ -3,7 +3,7 @@
 
 use super::activity::{self, Activity};
 use super::auth::{self, Token};
-use super::outbox::{Outcome, Step};
+use super::outbox::{Found, Outcome, Step};
 use super::query::{self, Op, Query};
 use super::rest::{self, RestError};
 use super::screen_pop::{self, Candidate, CarriedData, Decision};
@@ -65,7 +65,6 @@ pub fn start(desk: Desk) {
     if TOKEN.with(|t| t.borrow().is_none()) {
         desk.sn.set(SnState::SignedOut(None));
     }
-    desk.outbox.update(|o| o.recover());
     let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || pump(desk));
     if let Some(w) = web_sys::window() {
         use wasm_bindgen::JsCast;
@@ -127,10 +126,15 @@ fn expired(desk: Desk) {
     desk.outbox.update(|o| o.paused_for_sign_in = true);
 }
 
+/// Whether this window has a usable ServiceNow sign-in now.
+pub fn signed_in() -> bool {
+    token().is_some()
+}
+
 /// One step of the outbox, when one is due and nothing is in flight.
 fn pump(desk: Desk) {
     // Only the owner of the phone delivers activities (one writer).
-    if BUSY.with(|b| *b.borrow()) || !desk.is_owner() {
+    if BUSY.with(|b| *b.borrow()) || desk.role.get_untracked() != crate::tabs::Role::Owner {
         return;
     }
     let Some((inst, _)) = instance(&desk) else { return };
@@ -140,7 +144,8 @@ fn pump(desk: Desk) {
         }
         return;
     };
-    let step = desk.outbox.try_update(|o| o.next(now())).flatten();
+    // Signed in here: a pause for sign-in (this window's, or one adopted with the phone) is over.
+    let step = desk.outbox.try_update(|o| o.next(now(), true)).flatten();
     let Some(step) = step else { return };
     desk.save_outbox();
     BUSY.with(|b| *b.borrow_mut() = true);
@@ -152,7 +157,7 @@ fn pump(desk: Desk) {
                     let outcome = match write(&inst, &tok, strategy, &a).await {
                         Ok(()) => Outcome::Delivered,
                         Err(Write::NotStored(m)) => Outcome::Refused(m),
-                        Err(Write::Rest(e)) => outcome(e, ""),
+                        Err(Write::Rest(e)) => outcome(e),
                     };
                     if outcome == Outcome::Unauthorized {
                         expired(desk);
@@ -163,21 +168,14 @@ fn pump(desk: Desk) {
             Step::Verify(id) => {
                 if let Some(a) = settled(desk, &id, &tables) {
                     let found = match read_back(&inst, &tok, strategy, &a).await {
-                        Ok(f) => Ok(Some(f)),
-                        Err(e) => match outcome(e, crate::strings::CHECK_REFUSED) {
-                            // A definite refusal of the look-up ends the entry visibly (it would block the others).
-                            r @ Outcome::Refused(_) => Err(r),
-                            Outcome::Unauthorized => {
-                                expired(desk);
-                                Ok(None)
-                            }
-                            _ => Ok(None),
-                        },
+                        Ok(true) => Found::Yes,
+                        Ok(false) => Found::No,
+                        Err(e) => found(e),
                     };
-                    desk.outbox.update(|o| match found {
-                        Ok(f) => o.on_verified(&id, f, now()),
-                        Err(r) => o.on_sent(&id, r, now()),
-                    });
+                    if found == Found::Unauthorized {
+                        expired(desk);
+                    }
+                    desk.outbox.update(|o| o.on_verified(&id, found, now()));
                 }
             }
         }
@@ -194,17 +192,30 @@ fn settled(desk: Desk, id: &str, tables: &[String]) -> Option<Activity> {
     a
 }
 
-/// What a failed request means for an outbox entry (`what`: prefix of a refusal's message).
-fn outcome(e: RestError, what: &str) -> Outcome {
+/// What a failed write means for an outbox entry.
+fn outcome(e: RestError) -> Outcome {
     match e {
         RestError::Unauthorized => Outcome::Unauthorized,
+        // 429, or a 503 that may come after the change was saved: wait as asked, then look it up.
         RestError::RetryAfter(s) => Outcome::RetryAfter(s),
         // Nothing readable came back: the write may have happened (a dropped connection looks the same to the
-        // browser as a CORS refusal). Look it up before writing again.
+        // browser as a CORS refusal). Any 5xx too: a 500, 502 or 504 can come after the change was saved.
+        // Look it up before writing again.
         RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
-        RestError::Status(code, m) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
-        RestError::Status(code, m) => Outcome::Refused(format!("{what}{code} {m}")),
+        RestError::Status(code, m) if code >= 500 => Outcome::Ambiguous(format!("{code} {m}")),
+        RestError::Status(code, m) => Outcome::Refused(format!("{code} {m}")),
         RestError::WrongInstance(m) => Outcome::Refused(m),
+    }
+}
+
+/// What a failed look-up by call id means: a definite refusal (400/403/404) stops the entry for the agent
+/// with the reason; anything else is tried again later.
+fn found(e: RestError) -> Found {
+    match e {
+        RestError::Unauthorized => Found::Unauthorized,
+        RestError::Status(code, m) if code < 500 => Found::Refused(format!("{}{code} {m}", crate::strings::CHECK_REFUSED)),
+        RestError::WrongInstance(m) => Found::Refused(format!("{}{m}", crate::strings::CHECK_REFUSED)),
+        other => Found::Unknown(other.to_string()),
     }
 }
 
@@ -442,25 +453,51 @@ pub async fn find_case(desk: Desk, number: String) -> Result<RecordRef, String> 
 
 #[cfg(test)]
 mod tests {
+    use super::super::outbox::{tests::act, Outbox};
     use super::*;
 
     #[test]
-    fn a_definite_refusal_of_the_check_ends_the_entry_visibly() {
+    fn a_definite_refusal_of_the_check_ends_the_entry_visibly_and_the_rest_flow() {
         for code in [400, 403, 404] {
-            let r = outcome(RestError::Status(code, "no".into()), crate::strings::CHECK_REFUSED);
-            assert_eq!(r, Outcome::Refused(format!("{}{code} no", crate::strings::CHECK_REFUSED)));
-            // The entry is refused (the agent sees it) and the next one is written.
-            let mut o = super::super::outbox::Outbox::default();
+            let r = found(RestError::Status(code, "no".into()));
+            assert_eq!(r, Found::Refused(format!("{}{code} no", crate::strings::CHECK_REFUSED)));
+            let mut o = Outbox::default();
             for id in ["a", "b"] {
-                o.add(super::super::outbox::tests::act(id), 0.0).unwrap();
+                o.add(act(id), 0.0).unwrap();
             }
-            o.next(0.0);
+            o.next(0.0, true);
             o.on_sent("a", Outcome::Ambiguous("dropped".into()), 0.0);
-            assert_eq!(o.next(1e9), Some(Step::Verify("a".into())));
-            o.on_sent("a", r, 1e9);
-            assert_eq!(o.next(1e9), Some(Step::Send("b".into())));
+            assert_eq!(o.next(1.0, true), Some(Step::Send("b".into())));
+            o.on_sent("b", Outcome::Delivered, 1.0);
+            assert_eq!(o.next(1e9, true), Some(Step::Verify("a".into())));
+            o.on_verified("a", r, 1e9);
+            assert_eq!(o.stuck().len(), 1, "shown to the agent with the reason");
         }
-        assert!(matches!(outcome(RestError::Status(503, "busy".into()), ""), Outcome::Transient(_)));
-        assert!(matches!(outcome(RestError::Network("x".into()), ""), Outcome::Ambiguous(_)));
+        assert!(matches!(found(RestError::Status(503, "busy".into())), Found::Unknown(_)));
+        assert!(matches!(found(RestError::Network("x".into())), Found::Unknown(_)));
+        assert_eq!(found(RestError::Unauthorized), Found::Unauthorized);
+    }
+
+    macro_rules! after_write {
+        ($($name:ident: $err:expr,)*) => {$(
+            /// Item 4: a failure that can come after the change was saved is looked up, never resent blind.
+            #[test]
+            fn $name() {
+                let mut o = Outbox::default();
+                o.add(act("a"), 0.0).unwrap();
+                assert_eq!(o.next(0.0, true), Some(Step::Send("a".into())));
+                o.on_sent("a", outcome($err), 0.0);
+                assert_eq!(o.next(1e9, true), Some(Step::Verify("a".into())), "{:?}", $err);
+            }
+        )*};
+    }
+
+    after_write! {
+        hostile_500_after_the_write_is_looked_up: RestError::Status(500, "Internal".into()),
+        hostile_502_after_the_write_is_looked_up: RestError::Status(502, "Bad Gateway".into()),
+        hostile_504_after_the_write_is_looked_up: RestError::Status(504, "Gateway Timeout".into()),
+        hostile_503_after_the_write_is_looked_up: RestError::RetryAfter(Some(1.0)),
+        hostile_dropped_connection_after_the_write_is_looked_up: RestError::Network("dropped".into()),
+        hostile_timeout_after_the_write_is_looked_up: RestError::Network("ServiceNow did not answer within 10 s.".into()),
     }
 }
