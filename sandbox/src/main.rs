@@ -16,6 +16,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 mod api;
+mod faults;
 mod query;
 mod records;
 
@@ -53,7 +54,20 @@ const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desk
   --oauth-cors-origin O   glide.oauth.cors.allowed.origin (default: the desktop's origin; * allowed)
   --no-oauth-cors     the property is not set (the token exchange is refused by the browser)
   --token-ttl S       access token lifetime in seconds (default 1800)
-  --client-id ID      the OAuth public client's id (default agent-desktop)";
+  --client-id ID      the OAuth public client's id (default agent-desktop)
+
+Faults for tests: POST /sandbox/faults with a JSON object:
+  {\"faults\": [...]}   queued; each is taken by the next authenticated REST request (a 401 takes none):
+                      \"500\" \"502\" \"503\" \"504\" \"403\"... that status at once, nothing changed;
+                      \"429:S\" \"503:S\" that status with Retry-After: S seconds, nothing changed;
+                      \"after:500\" \"after:502\" \"after:503\" \"after:504\" the change is saved, then that status;
+                      \"drop\" the change is saved, then the connection closes without an answer;
+                      \"delay:MS\" waits MS before doing the work; \"late:MS\" does it, answers MS later;
+                      \"discard\" answered as done, nothing saved. An unknown fault refuses the whole list (400).
+  {\"offlineMs\": MS}   for MS ms every REST, OAuth and CORS request is closed unanswered (0 ends it)
+  {\"expireTokens\": true}  every access token issued so far expires now
+  {\"ratePerMinute\": N}    429 with Retry-After beyond N requests a minute (null: no limit)
+GET /sandbox/journal lists every journal entry (work notes) written; GET /sandbox/record/TABLE/ID one record.";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -231,6 +245,7 @@ async fn main() {
         .route("/api/now/openframe/voice-interaction", post(api::voice_interaction).options(api::preflight))
         .route("/oauth_auth.do", get(api::authorize_page).post(api::authorize_submit))
         .route("/oauth_token.do", post(api::token).options(api::token_preflight))
+        .layer(axum::middleware::from_fn_with_state(instance.clone(), api::offline_gate))
         .route("/sandbox/faults", post(api::set_faults))
         .route("/sandbox/record/{table}/{id}", get(api::record_view))
         .route("/sandbox/journal", get(api::journal_all))
