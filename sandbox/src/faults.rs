@@ -89,7 +89,7 @@ pub async fn after(fault: &Option<Fault>) -> Option<Response> {
             tokio::time::sleep(Duration::from_millis(*ms)).await;
             None
         }
-        Some(Fault::DropAfter) => Some(dropped()),
+        Some(Fault::DropAfter) => Some(cut()),
         Some(Fault::StatusAfter(code)) => Some(failure(StatusCode::from_u16(*code).unwrap_or(StatusCode::BAD_GATEWAY), "Injected failure after the change was saved")),
         _ => None,
     }
@@ -105,6 +105,34 @@ pub fn dropped() -> Response {
         }
     }
     Response::new(Body::from_stream(Fail))
+}
+
+/// A response cut off: the status line, the headers and the start of the body arrive, then the
+/// connection closes. (Closed before any byte of the answer, a browser would silently send the write
+/// again on a new connection: the request itself would be doubled, whatever the desktop does.)
+pub fn cut() -> Response {
+    struct Cut(u8, Option<std::pin::Pin<Box<tokio::time::Sleep>>>);
+    impl futures_core::Stream for Cut {
+        type Item = Result<Bytes, std::io::Error>;
+        fn poll_next(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
+            use std::task::Poll;
+            match self.0 {
+                0 => {
+                    self.0 = 1;
+                    self.1 = Some(Box::pin(tokio::time::sleep(Duration::from_millis(200))));
+                    Poll::Ready(Some(Ok(Bytes::from_static(b"{\"result\": {"))))
+                }
+                _ => match self.1.as_mut().map(|s| s.as_mut().poll(cx)) {
+                    Some(Poll::Pending) => Poll::Pending,
+                    _ => Poll::Ready(Some(Err(std::io::Error::other("connection dropped by fault injection")))),
+                },
+            }
+        }
+    }
+    use std::future::Future;
+    let mut r = Response::new(Body::from_stream(Cut(0, None)));
+    r.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+    r
 }
 
 /// The instance is unreachable until this instant.

@@ -1,0 +1,203 @@
+//! The outbox's storage and hand-over in a real browser (localStorage): one copy per deployment written
+//! only by the owner of the phone, a hand-over kept until acknowledged, unreadable data kept aside and
+//! reported, a full storage reported at once.
+
+use agent_desktop::desk::{Desk, WRAPUPS_KEY};
+use agent_desktop::servicenow::outbox::{Outbox, State, Step};
+use agent_desktop::servicenow::outbox_store::{self, key_for, LEGACY_KEY};
+use agent_desktop::stored;
+use agent_desktop::tabs::Role;
+use leptos::prelude::*;
+use serde_json::json;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+fn storage() -> web_sys::Storage {
+    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+}
+
+fn clean(desk: &Desk) {
+    let k = key_for(&desk.deployment_key());
+    let keys: Vec<String> = (0..storage().length().unwrap()).filter_map(|i| storage().key(i).unwrap()).collect();
+    for key in keys.into_iter().filter(|x| x.starts_with(&k) || x.starts_with(WRAPUPS_KEY) || x == LEGACY_KEY) {
+        storage().remove_item(&key).unwrap();
+    }
+    stored::problems().set(Vec::new());
+}
+
+fn owner_desk() -> (Owner, Desk) {
+    let owner = Owner::new();
+    let desk = owner.with(Desk::new);
+    clean(&desk);
+    desk.role.set(Role::Owner);
+    (owner, desk)
+}
+
+fn act(id: &str) -> agent_desktop::servicenow::activity::Activity {
+    serde_json::from_value(json!({"call_id": id, "call_type": "Inbound", "caller": "+1", "dialled": "1", "start_ms": 0, "end_ms": 1,
+        "talk_ms": 1, "hold_ms": 0, "agent": "a", "queue": "", "transfers": [], "disposition": "Resolved", "notes": format!("notes of {id}"), "record": null}))
+    .unwrap()
+}
+
+fn stored_outbox(desk: &Desk) -> Outbox {
+    serde_json::from_str(&storage().get_item(&key_for(&desk.deployment_key())).unwrap().expect("stored")).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_outbox_is_stored_per_deployment_and_only_by_the_owner() {
+    let (_o, desk) = owner_desk();
+    desk.outbox.update(|o| {
+        o.add(act("a"), 0.0).unwrap();
+    });
+    assert!(outbox_store::save(&desk));
+    assert_eq!(stored_outbox(&desk).ids(), vec!["a".to_string()]);
+    assert!(storage().get_item(LEGACY_KEY).unwrap().is_none(), "not under the key every deployment shares");
+    // A remote view (its memory emptied, or stale) never writes over the owner's copy.
+    desk.role.set(Role::Remote);
+    desk.outbox.set(Outbox::default());
+    assert!(!outbox_store::save(&desk));
+    assert_eq!(stored_outbox(&desk).ids(), vec!["a".to_string()]);
+    clean(&desk);
+}
+
+/// Item 1: the window that hands the phone over keeps its copy (marked handed) until the receiver
+/// acknowledges it; then it forgets it. A stale copy taken later is looked up, not resent.
+#[wasm_bindgen_test]
+fn hostile_a_handed_over_outbox_is_kept_until_acknowledged_and_never_resent_blind() {
+    let (_o, desk) = owner_desk();
+    desk.outbox.update(|o| {
+        o.add(act("a"), 0.0).unwrap();
+        o.add(act("b"), 0.0).unwrap();
+    });
+    outbox_store::save(&desk);
+    let packet = outbox_store::hand_over(&desk);
+    let nonce = packet["outboxId"].as_str().unwrap().to_string();
+    assert!(stored_outbox(&desk).entries.iter().all(|e| e.handed), "kept, marked handed");
+    desk.role.set(Role::Remote);
+    desk.outbox.set(Outbox::default());
+    // A state that acknowledges something else changes nothing.
+    outbox_store::on_state(&desk, &json!({"outboxAck": "0000000000000000"}));
+    assert_eq!(stored_outbox(&desk).entries.len(), 2);
+    // A stale copy, taken by a window with no packet: both are looked up first.
+    let mut stale = stored_outbox(&desk);
+    stale.take_over(None, 0.0);
+    assert_eq!(stale.next(1e12, true), Some(Step::Verify("a".into())));
+    // The receiver stored it and says so: forgotten here.
+    outbox_store::on_state(&desk, &json!({"outboxAck": nonce}));
+    assert!(stored_outbox(&desk).entries.is_empty(), "forgotten after the acknowledgement");
+
+    // The receiver: takes the packet, stores it, acknowledges it in its state.
+    let (_o2, recv) = owner_desk();
+    outbox_store::take(&recv, Some(&packet));
+    assert_eq!(recv.outbox.with_untracked(|o| o.ids()), vec!["a".to_string(), "b".to_string()]);
+    assert_eq!(outbox_store::ack(), json!(nonce));
+    clean(&recv);
+}
+
+/// Item 6: a hand-over packet whose outbox cannot be read is kept aside and reported, not acknowledged
+/// (the sender keeps its copy), and does not touch this window's outbox.
+#[wasm_bindgen_test]
+fn hostile_an_unreadable_hand_over_packet_is_kept_aside_and_not_acknowledged() {
+    let (_o, desk) = owner_desk();
+    desk.outbox.update(|o| {
+        o.add(act("mine"), 0.0).unwrap();
+    });
+    outbox_store::save(&desk);
+    desk.outbox.set(Outbox::default());
+    let before = outbox_store::ack();
+    let forged = json!({"outbox": "{\"entries\": [{\"activity\": 7}]}", "outboxId": "forged0000000000"});
+    outbox_store::take(&desk, Some(&forged));
+    assert_eq!(outbox_store::ack(), before, "not acknowledged");
+    assert_eq!(desk.outbox.with_untracked(|o| o.ids()), vec!["mine".to_string()], "this window's outbox is intact");
+    let k = key_for(&desk.deployment_key());
+    assert_eq!(storage().get_item(&format!("{k}.handover.unreadable")).unwrap().as_deref(), Some("{\"entries\": [{\"activity\": 7}]}"));
+    assert!(stored::problems().with_untracked(|p| p.iter().any(|(_, m)| m.contains("could not be read"))));
+    clean(&desk);
+}
+
+/// Item 6: garbage in storage is kept aside under a key of its own (an earlier one is not overwritten)
+/// and reported; the outbox starts empty instead of failing.
+#[wasm_bindgen_test]
+fn hostile_an_unreadable_stored_outbox_is_kept_aside_and_reported() {
+    let (_o, desk) = owner_desk();
+    let k = key_for(&desk.deployment_key());
+    storage().set_item(&k, "{\"entries\": [oops").unwrap();
+    outbox_store::take(&desk, None);
+    assert_eq!(storage().get_item(&format!("{k}.unreadable")).unwrap().as_deref(), Some("{\"entries\": [oops"));
+    assert!(desk.outbox.with_untracked(|o| o.entries.is_empty()));
+    let shown = stored::problems().get_untracked();
+    assert!(shown.iter().any(|(_, m)| m.contains(&format!("{k}.unreadable"))), "{shown:?}");
+    // Another one later: kept next to the first.
+    storage().set_item(&k, "garbage 2").unwrap();
+    desk.role.set(Role::Owner);
+    outbox_store::take(&desk, None);
+    assert_eq!(storage().get_item(&format!("{k}.unreadable")).unwrap().as_deref(), Some("{\"entries\": [oops"));
+    assert_eq!(storage().get_item(&format!("{k}.unreadable.2")).unwrap().as_deref(), Some("garbage 2"));
+    clean(&desk);
+}
+
+/// Item 6: the same for the wrap-up drafts (and any stored list read the same way).
+#[wasm_bindgen_test]
+fn hostile_unreadable_drafts_are_kept_aside_and_reported() {
+    let (_o, desk) = owner_desk();
+    storage().set_item(WRAPUPS_KEY, "[{\"activity_id\": ").unwrap();
+    let owner = Owner::new();
+    let again = owner.with(Desk::new);
+    assert!(again.wrapups.with_untracked(Vec::is_empty));
+    assert_eq!(storage().get_item(&format!("{WRAPUPS_KEY}.unreadable")).unwrap().as_deref(), Some("[{\"activity_id\": "));
+    assert!(stored::problems().with_untracked(|p| p.iter().any(|(_, m)| m.contains(WRAPUPS_KEY))));
+    clean(&desk);
+}
+
+/// An outbox stored by an older version under the old key is taken over once, its entries looked up.
+#[wasm_bindgen_test]
+fn hostile_an_older_versions_outbox_is_taken_over_and_looked_up() {
+    let (_o, desk) = owner_desk();
+    let old = json!({"entries": [{"activity": serde_json::to_value(act("old")).unwrap(), "state": "Pending", "attempts": 0, "next_at": 0.0, "last_error": null}]});
+    storage().set_item(LEGACY_KEY, &old.to_string()).unwrap();
+    outbox_store::take(&desk, None);
+    assert_eq!(desk.outbox.try_update(|o| o.next(1e12, true)).flatten(), Some(Step::Verify("old".into())));
+    assert!(storage().get_item(LEGACY_KEY).unwrap().is_none(), "moved to the deployment's key");
+    assert_eq!(stored_outbox(&desk).ids(), vec!["old".to_string()]);
+    clean(&desk);
+}
+
+/// Item 6: a full storage (setItem throws) is reported at once, while what is on screen can still be
+/// copied; the report goes once a save works again.
+#[wasm_bindgen_test]
+fn a_full_storage_is_reported_at_once_and_cleared_when_it_works_again() {
+    let (_o, desk) = owner_desk();
+    desk.outbox.update(|o| {
+        o.add(act("a"), 0.0).unwrap();
+    });
+    let chunk = "x".repeat(512 * 1024);
+    let mut fillers = Vec::new();
+    for i in 0..64 {
+        let key = format!("filler.{i}");
+        if storage().set_item(&key, &chunk).is_err() {
+            break;
+        }
+        fillers.push(key);
+    }
+    // Fill what is left in smaller steps.
+    for i in 0..512 {
+        let key = format!("filler.small.{i}");
+        if storage().set_item(&key, &"y".repeat(8 * 1024)).is_err() {
+            break;
+        }
+        fillers.push(key);
+    }
+    desk.outbox.update(|o| {
+        o.entries[0].activity.notes = "z".repeat(64 * 1024);
+    });
+    let saved = outbox_store::save(&desk);
+    let shown = stored::problems().get_untracked();
+    for f in &fillers {
+        storage().remove_item(f).unwrap();
+    }
+    assert!(!saved);
+    assert!(shown.iter().any(|(_, m)| m.contains("storage is full")), "{shown:?}");
+    assert!(outbox_store::save(&desk));
+    assert!(stored::problems().with_untracked(|p| p.iter().all(|(_, m)| !m.contains("storage is full"))));
+    assert_eq!(desk.outbox.with_untracked(|o| o.entries[0].state.clone()), State::Pending, "kept in this window meanwhile");
+    clean(&desk);
+}
