@@ -927,7 +927,7 @@ impl Desk {
         let Some(p) = packet else {
             // No packet: the latest drafts and activities are in storage. SIP calls this view showed for
             // an owner that vanished cannot be taken back: they end (and are wrapped up) with that reason.
-            self.wrapups.set(load_json(WRAPUPS_KEY).unwrap_or_default());
+            self.take_wrapups(load_json(WRAPUPS_KEY).unwrap_or_default(), !was_remote);
             crate::servicenow::outbox_store::take(self, None);
             if self.is_sip() && was_remote {
                 let now = now_ms();
@@ -941,8 +941,7 @@ impl Desk {
             return;
         };
         if let Some(Ok(w)) = p["wrapups"].as_str().map(serde_json::from_str::<Vec<WrapUp>>) {
-            self.wrapups.set(w);
-            save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
+            self.take_wrapups(w, !was_remote);
         }
         crate::servicenow::outbox_store::take(self, Some(&p));
         if let Some(sn) = p["sn"].as_str() {
@@ -1007,6 +1006,18 @@ impl Desk {
         self.after_call_change();
         self.last_presence.set_value(String::new());
         self.publish_presence();
+    }
+
+    /// The wrap-ups handed over (or stored), plus those of calls this window ended while it was still
+    /// looking for the phone's owner (a call taken then must not lose its wrap-up; a remote view's wrap-up
+    /// is the previous owner's, in `w`).
+    fn take_wrapups(&self, mut w: Vec<WrapUp>, keep_own: bool) {
+        if keep_own {
+            let own: Vec<WrapUp> = self.wrapups.with_untracked(|l| l.iter().filter(|x| !w.iter().any(|y| y.activity_id == x.activity_id)).cloned().collect());
+            w.extend(own);
+        }
+        self.wrapups.set(w);
+        save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
     }
 
     /// The number of a call (the SIP line tells a takeover by the same party from a transfer).

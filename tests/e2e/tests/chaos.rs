@@ -158,11 +158,17 @@ impl Agent<'_> {
                 b.send_keys(&input, CASE_NUMBER);
                 b.click(&b.find("[data-testid=wrap-up-set-case]"));
                 // The case is attached, or the look-up failed (a fault, offline): the error is shown.
+                // Read in one script: the wrap-up redraws while the look-up runs.
                 let attached = b.wait_for("the case attached or an error", || {
-                    if b.try_find("[data-testid=wrap-up-record]").is_some_and(|r| b.text(&r) == CASE_NUMBER) {
+                    let v = b.exec(
+                        "const r = document.querySelector('[data-testid=wrap-up-record]'); const e = document.querySelector('[data-testid=wrap-up-error]');\
+                         return [r ? r.textContent : '', e ? e.textContent : ''];",
+                        json!([]),
+                    );
+                    if v[0] == CASE_NUMBER {
                         return Some(true);
                     }
-                    b.try_find("[data-testid=wrap-up-error]").filter(|e| !b.text(e).is_empty()).map(|_| false)
+                    (!v[1].as_str().unwrap_or("").is_empty()).then_some(false)
                 });
                 if attached {
                     break;
@@ -193,7 +199,8 @@ impl Agent<'_> {
             for r in self.b.find_all("[data-testid=sn-retry]") {
                 self.b.click(&r);
             }
-            let pending = self.b.text(&self.b.find("[data-testid=sn-pending]"));
+            self.b.find("[data-testid=sn-pending]");
+            let pending = text_of(&self.b, "[data-testid=sn-pending]");
             let j = journal(self.sb);
             let missing = typed.iter().filter(|t| !j.iter().any(|e| e["value"].as_str().unwrap_or("").contains(&t.notes))).count();
             if pending == "0" && missing == 0 && self.b.absent("[data-testid=sn-refused]") {
@@ -203,6 +210,11 @@ impl Agent<'_> {
             std::thread::sleep(Duration::from_millis(500));
         }
     }
+}
+
+/// The text of the first element `css` matches, read in one script (cards and panels redraw in place).
+fn text_of(b: &Browser, css: &str) -> String {
+    b.exec("const e = document.querySelector(arguments[0]); return e ? e.textContent : ''", json!([css])).as_str().unwrap_or("").to_string()
 }
 
 fn journal(sb: &Sandbox) -> Vec<Value> {
@@ -298,6 +310,7 @@ fn demo_calls(seed: u64, rng: &mut Rng) -> (Vec<Typed>, Vec<Value>) {
         a.wrap_up(&t);
         typed.push(t);
     }
+    eprintln!("chaos: {DEMO_CALLS} demo calls made; waiting for their activities");
     let j = a.drain(&typed);
     a.b.shot("chaos-demo-end.png");
     (typed, j)
@@ -324,7 +337,7 @@ fn sip_calls(seed: u64, rng: &mut Rng) -> (Vec<Typed>, Vec<Value>) {
     for i in 0..SIP_CALLS {
         if i == reload_at {
             a.event(Event::Reload);
-            a.b.wait_for("registered again", || (a.b.text(&a.b.find("[data-testid=line]")) == "SIP ready").then_some(()));
+            a.b.wait_for("registered again", || (text_of(&a.b, "[data-testid=line]") == "SIP ready").then_some(()));
         }
         if i == expire_at {
             a.event(Event::Expire);
