@@ -77,6 +77,18 @@ pub fn save<T: serde::Serialize>(key: &str, v: &T) -> bool {
     }
 }
 
+/// The key [`probe`] writes (and removes at once).
+pub const PROBE_KEY: &str = "agent-desktop.probe";
+
+/// Whether storage can still take `bytes` more (what a wrap-up with its notes needs): written and removed
+/// at once. A refusal is reported (during the call, while the agent can still copy what they typed).
+pub fn probe(bytes: usize) -> bool {
+    let ok = crate::browser::save(PROBE_KEY, &"0".repeat(bytes));
+    crate::browser::remove(PROBE_KEY);
+    report(PROBE_KEY, (!ok).then(|| crate::strings::stored_full(PROBE_KEY)));
+    ok
+}
+
 /// The agent read the report of an unreadable text (it stays under its aside key).
 pub fn dismiss(key: &str) {
     problems().update(|l| l.retain(|(k, _)| k != key));

@@ -131,10 +131,21 @@ pub fn signed_in() -> bool {
     token().is_some()
 }
 
+/// What a wrap-up with its notes takes in storage, about (checked during calls).
+const PROBE_BYTES: usize = 8 * 1024;
+
 /// One step of the outbox, when one is due and nothing is in flight.
 fn pump(desk: Desk) {
     // Only the owner of the phone delivers activities (one writer).
-    if BUSY.with(|b| *b.borrow()) || desk.role.get_untracked() != crate::tabs::Role::Owner {
+    if desk.role.get_untracked() != crate::tabs::Role::Owner {
+        return;
+    }
+    // During a call, check that storage can still take its wrap-up: a full storage is shown now, while the
+    // agent can still copy what they type.
+    if desk.calls.with_untracked(|c| c.iter().any(crate::phone::call::Call::is_live)) {
+        crate::stored::probe(PROBE_BYTES);
+    }
+    if BUSY.with(|b| *b.borrow()) {
         return;
     }
     let Some((inst, _)) = instance(&desk) else { return };

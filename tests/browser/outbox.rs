@@ -190,14 +190,48 @@ fn a_full_storage_is_reported_at_once_and_cleared_when_it_works_again() {
         o.entries[0].activity.notes = "z".repeat(64 * 1024);
     });
     let saved = outbox_store::save(&desk);
+    // The check made during calls says so too (before the call ends).
+    let probed = stored::probe(64 * 1024);
     let shown = stored::problems().get_untracked();
     for f in &fillers {
         storage().remove_item(f).unwrap();
     }
     assert!(!saved);
+    assert!(!probed);
+    assert!(shown.iter().any(|(k, m)| k == stored::PROBE_KEY && m.contains("storage is full")), "{shown:?}");
     assert!(shown.iter().any(|(_, m)| m.contains("storage is full")), "{shown:?}");
     assert!(outbox_store::save(&desk));
+    assert!(stored::probe(64 * 1024));
     assert!(stored::problems().with_untracked(|p| p.iter().all(|(_, m)| !m.contains("storage is full"))));
     assert_eq!(desk.outbox.with_untracked(|o| o.entries[0].state.clone()), State::Pending, "kept in this window meanwhile");
     clean(&desk);
+}
+
+/// Item 2: a stuck activity shows its reason and notes, and Retry sends it back through the look-up (it
+/// may have been written); the window without the phone offers neither.
+#[wasm_bindgen_test]
+async fn a_stuck_activity_is_retried_from_status_through_the_look_up() {
+    use agent_desktop::servicenow::outbox::{Found, Outcome};
+    let m = super::panels::mount(agent_desktop::config::Settings::default());
+    clean(&m.desk);
+    m.desk.role.set(Role::Owner);
+    m.desk.outbox.update(|o| {
+        o.add(act("s-1"), 0.0).unwrap();
+        o.next(0.0, true);
+        o.on_sent("s-1", Outcome::Ambiguous("dropped".into()), 0.0);
+        o.next(1e12, true);
+        o.on_verified("s-1", Found::Refused("403 ACL".into()), 1e12);
+    });
+    m.desk.select_tab(agent_desktop::desk::Tab::Diagnostics);
+    super::openframe_bridge::sleep(0).await;
+    let panel = m.root.query_selector("[data-testid=sn-refused]").unwrap().expect("shown").text_content().unwrap();
+    assert!(panel.contains("403 ACL"), "{panel}");
+    let retry: web_sys::HtmlElement = wasm_bindgen::JsCast::dyn_into(m.root.query_selector("[data-testid=sn-retry]").unwrap().expect("Retry")).unwrap();
+    retry.click();
+    super::openframe_bridge::sleep(0).await;
+    assert_eq!(m.desk.outbox.with_untracked(|o| o.entries[0].state.clone()), State::Unsure);
+    assert_eq!(m.desk.outbox.try_update(|o| o.next(2e12, true)).flatten(), Some(Step::Verify("s-1".into())), "looked up, not resent");
+    assert!(m.root.query_selector("[data-testid=sn-refused]").unwrap().is_none());
+    clean(&m.desk);
+    m.root.remove();
 }
