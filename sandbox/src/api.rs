@@ -584,6 +584,12 @@ pub async fn set_faults(State(inst): State<Shared>, body: Bytes) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
+/// GET /sandbox/faults: how many faults wait to be taken (`{"queued": N, "offline": bool}`).
+pub async fn faults_state(State(inst): State<Shared>) -> Response {
+    let s = inst.store.lock().unwrap();
+    axum::Json(json!({"queued": s.faults.len(), "offline": s.offline.now()})).into_response()
+}
+
 /// GET /sandbox/record/{table}/{id}: a record and its activity stream (journal entries), for the host page.
 pub async fn record_view(State(inst): State<Shared>, Path((table, id)): Path<(String, String)>, method: Method) -> Response {
     let _ = method;

@@ -67,6 +67,7 @@ Faults for tests: POST /sandbox/faults with a JSON object:
   {\"offlineMs\": MS}   for MS ms every REST, OAuth and CORS request is closed unanswered (0 ends it)
   {\"expireTokens\": true}  every access token issued so far expires now
   {\"ratePerMinute\": N}    429 with Retry-After beyond N requests a minute (null: no limit)
+GET /sandbox/faults says how many faults still wait ({\"queued\": N, \"offline\": bool}).
 GET /sandbox/journal lists every journal entry (work notes) written; GET /sandbox/record/TABLE/ID one record.";
 
 fn parse_args() -> Result<Args, String> {
@@ -246,7 +247,7 @@ async fn main() {
         .route("/oauth_auth.do", get(api::authorize_page).post(api::authorize_submit))
         .route("/oauth_token.do", post(api::token).options(api::token_preflight))
         .layer(axum::middleware::from_fn_with_state(instance.clone(), api::offline_gate))
-        .route("/sandbox/faults", post(api::set_faults))
+        .route("/sandbox/faults", post(api::set_faults).get(api::faults_state))
         .route("/sandbox/record/{table}/{id}", get(api::record_view))
         .route("/sandbox/journal", get(api::journal_all))
         .with_state(instance);

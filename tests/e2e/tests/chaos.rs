@@ -92,9 +92,25 @@ impl Agent<'_> {
         assert!(matches!(r, Ok(ref r) if r.status() == 204), "the sandbox refused {body}");
     }
 
+    fn faults_state(&self) -> Value {
+        ureq::get(&format!("{}/sandbox/faults", self.sb.origin)).call().unwrap().into_json().unwrap()
+    }
+
+    fn queued(&self) -> u64 {
+        self.faults_state()["queued"].as_u64().unwrap()
+    }
+
     /// Signs in again where the owner asks for it (after the sign-in expired), through the consent window.
     fn sign_in_if_asked(&self) {
         self.owner();
+        if self.b.try_find("[data-testid=sn-notice] button").is_none() {
+            return;
+        }
+        // The sign-in page is the instance's: while it cannot be reached, the agent waits.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.faults_state()["offline"] == json!(true) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(200));
+        }
         let known = self.b.window_handles();
         // Clicked from a script (the notice redraws while the desktop retries; chromedriver lets the popup open).
         let clicked = self.b.exec("const b = document.querySelector('[data-testid=sn-notice] button'); if (b) b.click(); return !!b", json!([]));
@@ -195,6 +211,20 @@ impl Agent<'_> {
         }
         b.click(&b.find("[data-testid=finish-wrap-up]"));
         b.wait_for("wrap-up finished", || b.absent("[data-testid=wrap-up]").then_some(()));
+        if fault.is_some() {
+            // The next call waits until a request of the desktop took the fault (most likely this write, or
+            // its look-up), so it does not go to the next call's screen pop instead.
+            // A write refused for an expired sign-in takes no fault: the agent signs in again.
+            let deadline = Instant::now() + Duration::from_secs(15);
+            let mut n = 0;
+            while self.queued() > 0 && Instant::now() < deadline {
+                n += 1;
+                if n % 10 == 0 {
+                    self.sign_in_if_asked();
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
         b.exec("const c = [...document.querySelectorAll('[data-testid=call] button')].find(x => x.textContent === 'Clear'); if (c) c.click();", json!([]));
     }
 
