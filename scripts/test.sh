@@ -62,6 +62,8 @@ if [ -f "$ROOT/dist/index.html" ]; then
   layer e2e unshare -n -- bash -c 'ip link set lo up && exec cargo test --no-fail-fast --offline -p e2e -- --test-threads=1 --nocapture'
   grep -h "^BENCH\|BENCH " "$LOGS/e2e.log" | sed 's/.*BENCH/BENCH/' || true
   "$ROOT/scripts/interop-matrix.sh" "$E2E_ARTIFACTS/interop-results.txt" | tee "$LOGS/interop-matrix.txt"
+  # The chaos run (tests/e2e/tests/chaos.rs): activities written once, computed from the sandbox's journal.
+  grep -h "^activity: \|^chaos run: \|^chaos seed " "$LOGS/e2e.log" || echo "activity: the chaos run printed no figure"
 fi
 
 # Hostile-input cases (tests whose name contains hostile_, in every layer): how many ran, and how many failed,

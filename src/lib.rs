@@ -10,6 +10,7 @@ pub mod desk;
 pub mod openframe;
 pub mod phone;
 pub mod servicenow;
+pub mod stored;
 pub mod strings;
 pub mod tabs;
 pub mod trust;

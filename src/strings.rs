@@ -235,3 +235,21 @@ pub fn sn_wrong_instance(instance: &str, target: &str) -> String {
         if target.is_empty() { "that address" } else { target }
     )
 }
+// ---- Outbox (issue 15 part B) ----
+pub const SN_RATE_LIMITED: &str = "ServiceNow asked to wait (rate limit or busy); it is checked before it is sent again.";
+pub const SN_WAITING_SIGN_IN: &str = "Waiting for you to sign in to ServiceNow again";
+pub fn outbox_stuck(attempts: u32, last: &str) -> String {
+    format!("Stopped after {attempts} attempts that settled nothing (last: {last}). Check the record, then retry or discard.")
+}
+pub fn stored_unreadable(key: &str, aside: Option<&str>, why: &str) -> String {
+    match aside {
+        Some(a) => format!("Saved data in this browser ({key}) could not be read ({why}). It was kept aside as {a} and not used: an admin can recover it from the browser's storage."),
+        None => format!("Saved data in this browser ({key}) could not be read ({why}) and there was no room to keep it aside."),
+    }
+}
+pub fn stored_full(key: &str) -> String {
+    format!("This browser's storage is full: {key} could not be saved. What is on screen is kept only in this window until it is saved: copy your notes now, or free some space (close other sites' data).")
+}
+pub const STORED_DISMISS: &str = "OK";
+pub const SN_RETRY: &str = "Retry";
+pub const SN_STUCK: &str = "Call activity that needs you (the others are written meanwhile)";

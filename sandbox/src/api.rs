@@ -69,18 +69,7 @@ pub(crate) struct Refresh {
     pub(crate) family: u64,
 }
 
-#[derive(Clone, Debug)]
-pub enum Fault {
-    Status(u16),
-    Delay(u64),
-    /// Do the work, then drop the connection without a response (an ambiguous failure for the client;
-    /// note that browsers transparently resend a request whose reused connection closed without a reply).
-    DropAfter,
-    /// Do the work, then answer only after this many milliseconds (the client gives up first: ambiguous).
-    LateAfter(u64),
-    /// Answer a write as done but store nothing (a business rule or ACL that drops it).
-    Discard,
-}
+pub use crate::faults::Fault;
 
 pub(crate) struct Code {
     pub(crate) challenge: String,
@@ -99,6 +88,8 @@ pub struct Store {
     /// Access tokens issued with a refresh token (for tests: `GET /sandbox/oauth`).
     pub(crate) renewed: u32,
     pub faults: VecDeque<Fault>,
+    /// The instance cannot be reached until then (crate::faults).
+    pub offline: crate::faults::Offline,
     pub rate_per_minute: Option<u32>,
     hits: VecDeque<Instant>,
     pub(crate) seq: u64,
@@ -156,12 +147,21 @@ impl Instance {
                 spent: HashMap::new(),
                 renewed: 0,
                 faults: VecDeque::new(),
+                offline: Default::default(),
                 rate_per_minute: None,
                 hits: VecDeque::new(),
                 seq: 0,
             }),
             cfg,
         })
+    }
+}
+
+impl Instance {
+    /// A valid bearer token, for tests of other modules.
+    #[cfg(test)]
+    pub(crate) fn grant(&self, token: &str) {
+        self.store.lock().unwrap().tokens.insert(token.into(), Instant::now() + Duration::from_secs(60));
     }
 }
 
@@ -289,9 +289,8 @@ async fn gate(inst: &Shared, headers: &HeaderMap) -> Result<Option<Fault>, Respo
         return Err(cors(r, o.as_deref(), &inst.cfg.cors_origins));
     }
 
-    let (fault, limited) = {
+    let limited = {
         let mut s = inst.store.lock().unwrap();
-        let fault = s.faults.pop_front();
         let mut limited = None;
         if let Some(per_min) = s.rate_per_minute {
             let now = Instant::now();
@@ -305,23 +304,24 @@ async fn gate(inst: &Shared, headers: &HeaderMap) -> Result<Option<Fault>, Respo
                 s.hits.push_back(now);
             }
         }
-        (fault, limited)
+        limited
     };
     if let Some(retry) = limited {
         let mut r = failure(StatusCode::TOO_MANY_REQUESTS, "Too many requests", "Rate limit exceeded");
         r.headers_mut().insert("Retry-After", HeaderValue::from_str(&retry.to_string()).unwrap());
         return Err(cors(r, o.as_deref(), &inst.cfg.cors_origins));
     }
-    match fault {
-        Some(Fault::Status(code)) => {
-            let r = failure(StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), "Injected failure", "sandbox fault injection");
-            Err(cors(r, o.as_deref(), &inst.cfg.cors_origins))
-        }
-        Some(Fault::Delay(ms)) => {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-            Ok(None)
-        }
-        other => Ok(other),
+    // Faults are taken only by authenticated requests (a 401 takes none).
+    let fault = inst.store.lock().unwrap().faults.pop_front();
+    crate::faults::before(fault).await.map_err(|r| cors(r, o.as_deref(), &inst.cfg.cors_origins))
+}
+
+/// A read takes its fault too: answered, dropped or late as the fault says (there is nothing to undo).
+async fn gate_read(inst: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+    let fault = gate(inst, headers).await?;
+    match crate::faults::after(&fault).await {
+        Some(r) => Err(cors(r, origin(headers).as_deref(), &inst.cfg.cors_origins)),
+        None => Ok(()),
     }
 }
 
@@ -344,10 +344,9 @@ fn select(rec: &Map<String, Value>, fields: Option<&str>) -> Value {
 
 pub async fn list(State(inst): State<Shared>, Path(table): Path<String>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
     let o = origin(&headers);
-    let fault = match gate(&inst, &headers).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    if let Err(r) = gate_read(&inst, &headers).await {
+        return r;
+    }
     let user = user_of(&inst, &headers);
     if let Err(r) = table_gate(&inst, &user, &table, Access::Read) {
         return cors(r, o.as_deref(), &inst.cfg.cors_origins);
@@ -371,18 +370,14 @@ pub async fn list(State(inst): State<Shared>, Path(table): Path<String>, Query(q
         r.headers_mut().insert("Link", HeaderValue::from_str(&next).unwrap());
     }
     drop(s);
-    if let Some(r) = maybe_drop(&fault) {
-        return r;
-    }
     cors(r, o.as_deref(), &inst.cfg.cors_origins)
 }
 
 pub async fn get_one(State(inst): State<Shared>, Path((table, id)): Path<(String, String)>, Query(q): Query<HashMap<String, String>>, headers: HeaderMap) -> Response {
     let o = origin(&headers);
-    let fault = match gate(&inst, &headers).await {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+    if let Err(r) = gate_read(&inst, &headers).await {
+        return r;
+    }
     let user = user_of(&inst, &headers);
     if let Err(r) = table_gate(&inst, &user, &table, Access::Read) {
         return cors(r, o.as_deref(), &inst.cfg.cors_origins);
@@ -395,9 +390,6 @@ pub async fn get_one(State(inst): State<Shared>, Path((table, id)): Path<(String
         None => failure(StatusCode::NOT_FOUND, "No Record found", "Record doesn't exist or ACL restricts the record retrieval"),
     };
     drop(s);
-    if let Some(r) = maybe_drop(&fault) {
-        return r;
-    }
     cors(r, o.as_deref(), &inst.cfg.cors_origins)
 }
 
@@ -419,32 +411,9 @@ async fn begin_write(inst: &Shared, headers: &HeaderMap, body: &Bytes) -> Result
     Ok((fault, m))
 }
 
-/// The late fault: the work is done, the answer comes too late.
-async fn maybe_late(fault: &Option<Fault>) {
-    if let Some(Fault::LateAfter(ms)) = fault {
-        tokio::time::sleep(Duration::from_millis(*ms)).await;
-    }
-}
-
-/// The drop fault: the work is done but the client gets no response.
-fn maybe_drop(fault: &Option<Fault>) -> Option<Response> {
-    matches!(fault, Some(Fault::DropAfter)).then(|| {
-        // An empty 444-like response closes without a body; the client sees a network error.
-        let mut r = Response::new(axum::body::Body::from_stream(futures_util_stream_error()));
-        *r.status_mut() = StatusCode::OK;
-        r
-    })
-}
-
-fn futures_util_stream_error() -> impl futures_core::Stream<Item = Result<Bytes, std::io::Error>> {
-    struct Fail;
-    impl futures_core::Stream for Fail {
-        type Item = Result<Bytes, std::io::Error>;
-        fn poll_next(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<Option<Self::Item>> {
-            std::task::Poll::Ready(Some(Err(std::io::Error::other("connection dropped by fault injection"))))
-        }
-    }
-    Fail
+/// The faults that act after the work (late, drop, a status after storing): the response to send instead.
+async fn after_work(fault: &Option<Fault>, o: Option<&str>, inst: &Instance) -> Option<Response> {
+    crate::faults::after(fault).await.map(|r| cors(r, o, &inst.cfg.cors_origins))
 }
 
 pub async fn create(State(inst): State<Shared>, Path(table): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
@@ -477,8 +446,7 @@ pub async fn create(State(inst): State<Shared>, Path(table): Path<String>, heade
         }
         user.filter_fields(&table, &m)
     };
-    maybe_late(&fault).await;
-    if let Some(r) = maybe_drop(&fault) {
+    if let Some(r) = after_work(&fault, o.as_deref(), &inst).await {
         return r;
     }
     cors((StatusCode::CREATED, axum::Json(json!({ "result": rec }))).into_response(), o.as_deref(), &inst.cfg.cors_origins)
@@ -510,7 +478,10 @@ pub async fn update(State(inst): State<Shared>, Path((table, id)): Path<(String,
                             drop(s);
                             return cors(failure(StatusCode::BAD_REQUEST, "Journal entry too long", "4000 characters at most"), o.as_deref(), &inst.cfg.cors_origins);
                         }
-                        s.journal(&table, &id, k, &text);
+                        // The discard fault: answered as done, nothing kept.
+                        if !matches!(fault, Some(Fault::Discard)) {
+                            s.journal(&table, &id, k, &text);
+                        }
                     }
                 }
             }
@@ -526,8 +497,7 @@ pub async fn update(State(inst): State<Shared>, Path((table, id)): Path<(String,
             Some(user.filter_fields(&table, &s.shown(&table, &out, None)))
         }
     };
-    maybe_late(&fault).await;
-    if let Some(r) = maybe_drop(&fault) {
+    if let Some(r) = after_work(&fault, o.as_deref(), &inst).await {
         return r;
     }
     let r = match result {
@@ -572,8 +542,7 @@ pub async fn voice_interaction(State(inst): State<Shared>, headers: HeaderMap, b
         }
         (id, number)
     };
-    maybe_late(&fault).await;
-    if let Some(r) = maybe_drop(&fault) {
+    if let Some(r) = after_work(&fault, o.as_deref(), &inst).await {
         return r;
     }
     cors(axum::Json(json!({"result": {"status": "SUCCESS", "sysId": id, "number": number}})).into_response(), o.as_deref(), &inst.cfg.cors_origins)
@@ -641,24 +610,19 @@ fn known_fields(inst: &Shared, table: &str, body: Map<String, Value>) -> Map<Str
 
 // ---------------- sandbox controls (same origin, for the host page and tests) ----------------
 
-/// POST /sandbox/faults: `{"faults": ["500", "delay:2000", "drop"], "ratePerMinute": 10, "expireTokens": true}`.
+/// POST /sandbox/faults: `{"faults": ["500", "after:502", "429:2", "delay:2000", "drop"], "offlineMs": 5000,
+/// "ratePerMinute": 10, "expireTokens": true}` (see crate::faults).
 pub async fn set_faults(State(inst): State<Shared>, body: Bytes) -> Response {
     let Ok(v) = serde_json::from_slice::<Value>(&body) else { return StatusCode::BAD_REQUEST.into_response() };
     let mut s = inst.store.lock().unwrap();
     if let Some(list) = v.get("faults").and_then(Value::as_array) {
-        for f in list.iter().filter_map(Value::as_str) {
-            if let Some(ms) = f.strip_prefix("late:") {
-                s.faults.push_back(Fault::LateAfter(ms.parse().unwrap_or(15_000)));
-            } else if let Some(ms) = f.strip_prefix("delay:") {
-                s.faults.push_back(Fault::Delay(ms.parse().unwrap_or(1000)));
-            } else if f == "drop" {
-                s.faults.push_back(Fault::DropAfter);
-            } else if f == "discard" {
-                s.faults.push_back(Fault::Discard);
-            } else if let Ok(code) = f.parse::<u16>() {
-                s.faults.push_back(Fault::Status(code));
-            }
-        }
+        let parsed: Option<Vec<Fault>> = list.iter().map(|f| f.as_str().and_then(crate::faults::parse)).collect();
+        // A fault this sandbox does not know is refused (a test must not believe it injected one).
+        let Some(parsed) = parsed else { return (StatusCode::BAD_REQUEST, "unknown fault (see sandbox --help)").into_response() };
+        s.faults.extend(parsed);
+    }
+    if let Some(ms) = v.get("offlineMs").and_then(Value::as_u64) {
+        s.offline.set(ms);
     }
     if let Some(r) = v.get("ratePerMinute") {
         s.rate_per_minute = r.as_u64().map(|n| n as u32);
@@ -667,6 +631,12 @@ pub async fn set_faults(State(inst): State<Shared>, body: Bytes) -> Response {
         s.tokens.clear();
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// GET /sandbox/faults: how many faults wait to be taken (`{"queued": N, "offline": bool}`).
+pub async fn faults_state(State(inst): State<Shared>) -> Response {
+    let s = inst.store.lock().unwrap();
+    axum::Json(json!({"queued": s.faults.len(), "offline": s.offline.now()})).into_response()
 }
 
 /// GET /sandbox/record/{table}/{id}: a record and its activity stream (journal entries), for the host page.
@@ -762,4 +732,12 @@ mod tests {
         let (status, _) = body(list(State(inst.clone()), Path("sys_journal_field".into()), q(&[]), h.clone()).await).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
+}
+
+/// Every REST, OAuth and CORS request while the instance is offline: the connection closes unanswered.
+pub async fn offline_gate(State(inst): State<Shared>, req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    if inst.store.lock().unwrap().offline.now() {
+        return crate::faults::dropped();
+    }
+    next.run(req).await
 }

@@ -17,6 +17,7 @@ use tokio::net::TcpListener;
 
 mod acl;
 mod api;
+mod faults;
 mod oauth;
 mod query;
 mod records;
@@ -69,7 +70,21 @@ const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desk
   --roles LIST        the test user's roles, comma-separated (default sn_customerservice_agent,sn_openframe_user;
                       \"\" for none; admin passes every ACL); tables they may not use answer 403
   --hide-field T.F    a field read ACL hides field F of table T from the user (repeatable)
-  --drop-field T.F    the instance has no field F on table T: writes to it are ignored (repeatable)";
+  --drop-field T.F    the instance has no field F on table T: writes to it are ignored (repeatable)
+
+Faults for tests: POST /sandbox/faults with a JSON object:
+  {\"faults\": [...]}   queued; each is taken by the next authenticated REST request (a 401 takes none):
+                      \"500\" \"502\" \"503\" \"504\" \"403\"... that status at once, nothing changed;
+                      \"429:S\" \"503:S\" that status with Retry-After: S seconds, nothing changed;
+                      \"after:500\" \"after:502\" \"after:503\" \"after:504\" the change is saved, then that status;
+                      \"drop\" the change is saved, then the connection closes without an answer;
+                      \"delay:MS\" waits MS before doing the work; \"late:MS\" does it, answers MS later;
+                      \"discard\" answered as done, nothing saved. An unknown fault refuses the whole list (400).
+  {\"offlineMs\": MS}   for MS ms every REST, OAuth and CORS request is closed unanswered (0 ends it)
+  {\"expireTokens\": true}  every access token issued so far expires now
+  {\"ratePerMinute\": N}    429 with Retry-After beyond N requests a minute (null: no limit)
+GET /sandbox/faults says how many faults still wait ({\"queued\": N, \"offline\": bool}).
+GET /sandbox/journal lists every journal entry (work notes) written; GET /sandbox/record/TABLE/ID one record.";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -272,7 +287,8 @@ async fn main() {
         .route("/api/now/openframe/voice-interaction", post(api::voice_interaction).get(api::method_not_allowed).options(api::preflight))
         .route("/oauth_auth.do", get(oauth::authorize_page).post(oauth::authorize_submit))
         .route("/oauth_token.do", post(oauth::token).options(oauth::token_preflight))
-        .route("/sandbox/faults", post(api::set_faults))
+        .layer(axum::middleware::from_fn_with_state(instance.clone(), api::offline_gate))
+        .route("/sandbox/faults", post(api::set_faults).get(api::faults_state))
         .route("/sandbox/record/{table}/{id}", get(api::record_view))
         .route("/sandbox/journal", get(api::journal_all))
         .route("/sandbox/oauth", get(oauth::oauth_view))

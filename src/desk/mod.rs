@@ -80,7 +80,8 @@ pub const SIP_PASSWORD_KEY: &str = "agent-desktop.sip.password";
 /// They hold call details the agent typed (notes), never credentials.
 pub const WRAPUPS_KEY: &str = "agent-desktop.wrapups";
 pub const RECENTS_KEY: &str = "agent-desktop.recents";
-pub const OUTBOX_KEY: &str = "agent-desktop.outbox";
+/// The outbox of versions before it was kept per deployment (see crate::servicenow::outbox_store::key_for).
+pub const OUTBOX_KEY: &str = crate::servicenow::outbox_store::LEGACY_KEY;
 
 /// sessionStorage key of the state saved when the page goes away (reload, ServiceNow navigation): the
 /// calls and, while signed in, the SIP sign-in and the ServiceNow token, so the desktop can take its calls

@@ -1,9 +1,21 @@
 //! The outbox: every activity is written to ServiceNow once, never lost and never doubled (pure).
 //!
-//! Entries are stored (by the browser edge) before the first attempt and after every change. One request
-//! is in flight at a time, in order. Failures back off exponentially (honouring `Retry-After`); a 401 waits
-//! for the agent to sign in again; a failure whose outcome is unknown (the connection dropped after the
-//! request was sent) is verified by looking the call id up before any resend.
+//! - Durable: the browser edge stores it (one copy per browser profile, storage partition and deployment,
+//!   see [`crate::servicenow::outbox_store`]) before the first attempt and after every change; only the
+//!   window that owns the phone delivers, and writes that copy.
+//! - Independent entries: one request is in flight at a time, but an entry that waits (backoff,
+//!   `Retry-After`) or is stuck never holds back the others (no head-of-line block).
+//! - Never resend blind: a write whose outcome is unknown (timeout, dropped connection, any 5xx, a 429/503,
+//!   a reload or a hand-over while it was in flight) marks the entry [`State::Unsure`]; it is looked up by
+//!   its call id before any resend. An entry carries `sent` (a write may have reached ServiceNow) until a
+//!   look-up proves it absent.
+//! - Stuck entries (a refusal, a look-up refused, too many failed attempts in a row) stop and are shown to
+//!   the agent with the reason; the agent retries (through the look-up when it may have been written) or
+//!   discards them (their call ids are remembered, so a stale copy is never written again).
+//! - Hand-over between windows: the sender keeps its copy, marked `handed`, until the receiver
+//!   acknowledges it; a copy that comes back into use without that acknowledgement is looked up first.
+//! - A 401 pauses delivery until this window has a sign-in again; the pause is the window's, not the
+//!   outbox's (a window that takes the outbox over while signed in delivers at once).
 
 use super::activity::Activity;
 use serde::{Deserialize, Serialize};
@@ -14,18 +26,35 @@ pub const MAX_BACKOFF_MS: f64 = 300_000.0;
 /// it or the agent dismisses a refused one). A new one beyond that is refused with a message, and its
 /// wrap-up stays on screen, so storage cannot fill up and nothing is dropped silently.
 pub const MAX_KEPT: usize = 50;
+/// After this many attempts in a row that settled nothing (unknown outcomes, failed look-ups), an entry
+/// is stuck: shown to the agent with the last reason, and retried only when the agent asks.
+pub const STUCK_AFTER: u32 = 8;
+/// How many delivered or discarded call ids are remembered (a stale copy of one is never written again).
+pub const MAX_DONE: usize = 500;
+/// A stored or handed-over outbox is read only up to this size (bytes of JSON) and this many entries.
+pub const MAX_TEXT: usize = 1024 * 1024;
+pub const MAX_ENTRIES: usize = 4 * MAX_KEPT;
+/// An entry that was in flight in another window (or before a reload) is looked up only this long after:
+/// the request it sent may still be on its way (the REST timeout is 10 s), and a look-up before it lands
+/// would find nothing and send it again.
+pub const SETTLE_MS: f64 = 12_000.0;
+
+fn yes() -> bool {
+    true
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum State {
     /// Waiting for its turn (or its backoff).
     Pending,
-    /// A request is on its way.
+    /// A request is on its way (stored: a window that finds it so after a reload or a crash looks it up).
     InFlight,
     /// The last attempt's outcome is unknown: look it up before sending again.
     Unsure,
     /// ServiceNow confirmed it.
     Delivered,
-    /// ServiceNow refused it for good; the text says why (kept so nothing is silently dropped).
+    /// Stuck: ServiceNow refused it, refused the look-up, or it failed too often; the text says why. Kept
+    /// for the agent to retry or discard (nothing is silently dropped).
     Refused(String),
 }
 
@@ -39,6 +68,13 @@ pub struct Entry {
     /// The activity's target was settled when it was first sent (a later `activityTables` change cannot move it).
     #[serde(default)]
     pub resolved: bool,
+    /// A write of it may have reached ServiceNow: it is looked up before it is sent again. An entry stored
+    /// by an older version (without the field) counts as sent.
+    #[serde(default = "yes")]
+    pub sent: bool,
+    /// Handed to another window that has not acknowledged it yet.
+    #[serde(default)]
+    pub handed: bool,
 }
 
 /// What the edge must do next.
@@ -50,20 +86,32 @@ pub enum Step {
     Verify(String),
 }
 
-/// The outcome of a write or of a verification.
+/// The outcome of a write.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     Delivered,
-    /// 429 / 503, with the Retry-After seconds when given.
+    /// 429 / 503, with the Retry-After seconds when given: waited for, then looked up (a 503 may come
+    /// after the change was saved).
     RetryAfter(Option<f64>),
-    /// 5xx or the network was down before anything was sent.
-    Transient(String),
-    /// The request may or may not have reached ServiceNow (timeout, connection dropped).
+    /// The request may or may not have changed ServiceNow (timeout, connection dropped, any 5xx).
     Ambiguous(String),
-    /// 401: the token expired; wait for the agent to sign in again.
+    /// 401: the token expired; nothing was written. Wait for a sign-in.
     Unauthorized,
-    /// 400 / 403 / 404: retrying will not help.
+    /// 400 / 403 / 404, or a write that did not stick: retrying will not help until someone acts.
     Refused(String),
+}
+
+/// The outcome of a look-up by call id.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Found {
+    Yes,
+    No,
+    /// The look-up failed for now (network, 5xx, 429): try again later.
+    Unknown(String),
+    /// The look-up was refused (403...): the agent must check the record.
+    Refused(String),
+    /// 401: wait for a sign-in.
+    Unauthorized,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -71,17 +119,37 @@ pub struct Outbox {
     pub entries: Vec<Entry>,
     #[serde(default)]
     pub paused_for_sign_in: bool,
+    /// Call ids delivered or discarded (newest last, at most [`MAX_DONE`]).
+    #[serde(default)]
+    pub done: Vec<String>,
 }
 
 fn backoff(attempts: u32) -> f64 {
     (BASE_BACKOFF_MS * 2f64.powi(attempts.saturating_sub(1).min(20) as i32)).min(MAX_BACKOFF_MS)
 }
 
+/// Reads a stored or handed-over outbox; Err says why it cannot be used (the text is then kept aside).
+pub fn parse(text: &str) -> Result<Outbox, String> {
+    if text.len() > MAX_TEXT {
+        return Err(format!("{} bytes (at most {MAX_TEXT})", text.len()));
+    }
+    let o: Outbox = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if o.entries.len() > MAX_ENTRIES {
+        return Err(format!("{} entries (at most {MAX_ENTRIES})", o.entries.len()));
+    }
+    let bad = |s: &str| s.is_empty() || s.len() > 200 || s.chars().any(char::is_control);
+    if let Some(e) = o.entries.iter().find(|e| bad(&e.activity.call_id)) {
+        return Err(format!("an entry has an unusable call id ({} bytes)", e.activity.call_id.len()));
+    }
+    Ok(o)
+}
+
 impl Outbox {
-    /// Adds an activity (once: a second add of the same call id is ignored and returns false). Refused with
-    /// a message the agent can act on when [`MAX_KEPT`] activities already wait or were refused.
+    /// Adds an activity (once: a second add of the same call id, or of one already delivered, is ignored
+    /// and returns false). Refused with a message the agent can act on when [`MAX_KEPT`] activities already
+    /// wait or were refused.
     pub fn add(&mut self, activity: Activity, now: f64) -> Result<bool, String> {
-        if self.entries.iter().any(|e| e.activity.call_id == activity.call_id) {
+        if self.entries.iter().any(|e| e.activity.call_id == activity.call_id) || self.done.contains(&activity.call_id) {
             return Ok(false);
         }
         let kept = self.entries.iter().filter(|e| e.state != State::Delivered).count();
@@ -89,22 +157,54 @@ impl Outbox {
             let refused = self.entries.iter().filter(|e| matches!(e.state, State::Refused(_))).count();
             return Err(crate::strings::outbox_full(MAX_KEPT, refused));
         }
-        self.entries.push(Entry { activity, state: State::Pending, attempts: 0, next_at: now, last_error: None, resolved: false });
+        self.entries.push(Entry { activity, state: State::Pending, attempts: 0, next_at: now, last_error: None, resolved: false, sent: false, handed: false });
         Ok(true)
     }
 
-    /// The agent dismisses a refused activity (after reading or copying it). Only refused ones can go.
+    fn remember(&mut self, id: &str) {
+        if !self.done.iter().any(|d| d == id) {
+            self.done.push(id.to_string());
+        }
+        let over = self.done.len().saturating_sub(MAX_DONE);
+        self.done.drain(..over);
+    }
+
+    /// The agent discards a stuck activity (after confirming, with its notes shown to copy). Only stuck
+    /// ones can go; its call id is remembered so no stale copy writes it later.
     pub fn dismiss(&mut self, id: &str) -> bool {
         let before = self.entries.len();
         self.entries.retain(|e| !(e.activity.call_id == id && matches!(e.state, State::Refused(_))));
-        self.entries.len() != before
+        let gone = self.entries.len() != before;
+        if gone {
+            self.remember(id);
+        }
+        gone
     }
 
-    /// After a reload: anything that was in flight is unsure (it may have arrived).
-    pub fn recover(&mut self) {
+    /// The agent retries a stuck activity: at once, through the look-up when it may have been written.
+    pub fn retry(&mut self, id: &str, now: f64) -> bool {
+        let Some(e) = self.entry(id).filter(|e| matches!(e.state, State::Refused(_))) else { return false };
+        e.state = if e.sent { State::Unsure } else { State::Pending };
+        e.attempts = 0;
+        e.next_at = now;
+        e.last_error = None;
+        true
+    }
+
+    /// After a reload, a crash or a hand-over: anything that was in flight, or handed to a window that did
+    /// not acknowledge it, may have been written: it is looked up before any resend.
+    pub fn recover(&mut self, now: f64) {
         for e in &mut self.entries {
             if e.state == State::InFlight {
+                e.next_at = now + SETTLE_MS;
+            }
+            if e.state == State::InFlight || (e.handed && matches!(e.state, State::Pending | State::Unsure)) {
                 e.state = State::Unsure;
+                e.sent = true;
+            }
+            if e.handed {
+                e.sent = true;
+                e.handed = false;
             }
         }
     }
@@ -113,16 +213,31 @@ impl Outbox {
         self.entries.iter().filter(|e| !matches!(e.state, State::Delivered | State::Refused(_))).count()
     }
 
-    /// The next step, if one is due: strictly in order, one at a time.
-    pub fn next(&mut self, now: f64) -> Option<Step> {
+    /// The stuck entries: call id, caller, reason and the agent's notes.
+    pub fn stuck(&self) -> Vec<(String, String, String, String)> {
+        self.entries
+            .iter()
+            .filter_map(|e| match &e.state {
+                State::Refused(m) => Some((e.activity.call_id.clone(), e.activity.caller.clone(), m.clone(), e.activity.notes.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The next step, if one is due: one request at a time; the first entry that is due goes, whatever
+    /// waits before it. `signed_in`: this window has a sign-in now (a pause for sign-in ends).
+    pub fn next(&mut self, now: f64, signed_in: bool) -> Option<Step> {
+        if signed_in {
+            self.paused_for_sign_in = false;
+        }
         if self.paused_for_sign_in || self.entries.iter().any(|e| e.state == State::InFlight) {
             return None;
         }
-        let e = self.entries.iter_mut().find(|e| matches!(e.state, State::Pending | State::Unsure))?;
-        if e.next_at > now {
-            return None;
+        let e = self.entries.iter_mut().find(|e| matches!(e.state, State::Pending | State::Unsure) && e.next_at <= now)?;
+        let step = if e.state == State::Unsure || e.sent || e.handed { Step::Verify(e.activity.call_id.clone()) } else { Step::Send(e.activity.call_id.clone()) };
+        if matches!(step, Step::Send(_)) {
+            e.sent = true;
         }
-        let step = if e.state == State::Unsure { Step::Verify(e.activity.call_id.clone()) } else { Step::Send(e.activity.call_id.clone()) };
         e.state = State::InFlight;
         e.attempts += 1;
         Some(step)
@@ -142,35 +257,42 @@ impl Outbox {
         self.entries.iter_mut().find(|e| e.activity.call_id == id)
     }
 
+    /// Unknown again: wait, or stop for the agent after [`STUCK_AFTER`] attempts in a row.
+    fn unsure(e: &mut Entry, m: String, wait: f64, now: f64) {
+        e.state = if e.attempts >= STUCK_AFTER { State::Refused(crate::strings::outbox_stuck(e.attempts, &m)) } else { State::Unsure };
+        e.next_at = now + wait;
+        e.last_error = Some(m);
+    }
+
     /// The result of a [`Step::Send`].
     pub fn on_sent(&mut self, id: &str, outcome: Outcome, now: f64) {
         let mut pause = false;
         let Some(e) = self.entry(id) else { return };
+        if e.state != State::InFlight {
+            return;
+        }
         match outcome {
             Outcome::Delivered => {
                 e.state = State::Delivered;
                 e.last_error = None;
             }
             Outcome::RetryAfter(secs) => {
-                e.state = State::Pending;
-                e.next_at = now + secs.map(|s| s * 1000.0).unwrap_or_else(|| backoff(e.attempts)).min(MAX_BACKOFF_MS * 4.0);
-                e.last_error = Some("ServiceNow asked to wait (rate limit)".into());
-            }
-            Outcome::Transient(m) => {
-                e.state = State::Pending;
-                e.next_at = now + backoff(e.attempts);
-                e.last_error = Some(m);
+                let wait = secs.map(|s| s * 1000.0).unwrap_or_else(|| backoff(e.attempts)).min(MAX_BACKOFF_MS * 4.0);
+                // Never stuck for being asked to wait.
+                e.attempts = e.attempts.min(STUCK_AFTER - 1);
+                Self::unsure(e, crate::strings::SN_RATE_LIMITED.into(), wait, now);
             }
             Outcome::Ambiguous(m) => {
-                e.state = State::Unsure;
-                e.next_at = now + backoff(e.attempts);
-                e.last_error = Some(m);
+                let wait = backoff(e.attempts);
+                Self::unsure(e, m, wait, now);
             }
             Outcome::Unauthorized => {
+                // Refused before anything was done.
                 e.state = State::Pending;
+                e.sent = false;
                 e.next_at = now;
                 e.attempts = e.attempts.saturating_sub(1);
-                e.last_error = Some("Waiting for you to sign in to ServiceNow again".into());
+                e.last_error = Some(crate::strings::SN_WAITING_SIGN_IN.into());
                 pause = true;
             }
             Outcome::Refused(m) => {
@@ -183,22 +305,41 @@ impl Outbox {
         }
     }
 
-    /// The result of a [`Step::Verify`]: `Some(true)` it is there, `Some(false)` it is not, `None` unknown.
-    pub fn on_verified(&mut self, id: &str, found: Option<bool>, now: f64) {
+    /// The result of a [`Step::Verify`].
+    pub fn on_verified(&mut self, id: &str, found: Found, now: f64) {
+        let mut pause = false;
         let Some(e) = self.entry(id) else { return };
+        if e.state != State::InFlight {
+            return;
+        }
         match found {
-            Some(true) => {
+            Found::Yes => {
                 e.state = State::Delivered;
                 e.last_error = None;
             }
-            Some(false) => {
+            Found::No => {
                 e.state = State::Pending;
+                e.sent = false;
                 e.next_at = now;
             }
-            None => {
-                e.state = State::Unsure;
-                e.next_at = now + backoff(e.attempts);
+            Found::Unknown(m) => {
+                let wait = backoff(e.attempts);
+                Self::unsure(e, m, wait, now);
             }
+            Found::Refused(m) => {
+                e.state = State::Refused(m.clone());
+                e.last_error = Some(m);
+            }
+            Found::Unauthorized => {
+                e.state = State::Unsure;
+                e.next_at = now;
+                e.attempts = e.attempts.saturating_sub(1);
+                e.last_error = Some(crate::strings::SN_WAITING_SIGN_IN.into());
+                pause = true;
+            }
+        }
+        if pause {
+            self.paused_for_sign_in = true;
         }
     }
 
@@ -207,9 +348,78 @@ impl Outbox {
         self.paused_for_sign_in = false;
     }
 
-    /// Drops delivered entries (keeps the refused ones for the agent to see).
+    /// Drops delivered entries, remembering their call ids (keeps the refused ones for the agent to see).
     pub fn compact(&mut self) {
+        let delivered: Vec<String> = self.entries.iter().filter(|e| e.state == State::Delivered).map(|e| e.activity.call_id.clone()).collect();
+        for id in &delivered {
+            self.remember(id);
+        }
         self.entries.retain(|e| e.state != State::Delivered);
+    }
+
+    /// Gives the outbox to another window: returns the copy for the packet and keeps this one marked as
+    /// handed (until [`Outbox::acknowledged`]; a copy used again without it is looked up first).
+    pub fn hand_over(&mut self) -> Outbox {
+        self.compact();
+        let copy = Outbox { entries: self.entries.clone(), paused_for_sign_in: false, done: self.done.clone() };
+        for e in &mut self.entries {
+            e.handed = true;
+        }
+        copy
+    }
+
+    /// The receiver stored these call ids: the handed copies of them are forgotten. Returns whether
+    /// anything changed.
+    pub fn acknowledged(&mut self, ids: &[String]) -> bool {
+        let before = self.entries.len();
+        self.entries.retain(|e| !(e.handed && ids.contains(&e.activity.call_id)));
+        self.entries.len() != before
+    }
+
+    /// This window takes the phone: its stored copy (`self`, plus any activity added before the election)
+    /// is merged with the outbox handed over, if any. The handed-over entries are the previous owner's
+    /// latest view and win over stored copies; a call id this window already delivered or discarded is
+    /// not taken again. Nothing the packet says can drop one of this window's entries: a stored entry the
+    /// packet calls delivered is looked up instead. The pause for sign-in stays with the window.
+    pub fn take_over(&mut self, incoming: Option<Outbox>, now: f64) {
+        self.recover(now);
+        self.paused_for_sign_in = false;
+        let Some(inc) = incoming else { return };
+        for mut e in inc.entries {
+            let id = e.activity.call_id.clone();
+            if self.done.contains(&id) {
+                continue;
+            }
+            e.handed = false;
+            if e.state == State::InFlight {
+                e.next_at = now + SETTLE_MS;
+            }
+            if matches!(e.state, State::InFlight | State::Delivered) {
+                e.state = State::Unsure;
+                e.sent = true;
+            }
+            match self.entry(&id) {
+                Some(mine) => {
+                    // An extra look-up never hurts: sent if either copy says so.
+                    e.sent |= mine.sent;
+                    *mine = e;
+                }
+                None => self.entries.push(e),
+            }
+        }
+        for id in &inc.done {
+            if let Some(mine) = self.entry(id) {
+                if matches!(mine.state, State::Pending | State::Unsure) {
+                    mine.state = State::Unsure;
+                    mine.sent = true;
+                }
+            }
+        }
+    }
+
+    /// The call ids an acknowledgement of this outbox names.
+    pub fn ids(&self) -> Vec<String> {
+        self.entries.iter().map(|e| e.activity.call_id.clone()).collect()
     }
 }
 
@@ -253,75 +463,273 @@ pub(crate) mod tests {
         }
     }
 
-    #[test]
-    fn in_order_one_at_a_time_and_deduplicated() {
+    fn with(ids: &[&str]) -> Outbox {
         let mut o = Outbox::default();
-        assert_eq!(o.add(act("a"), 0.0), Ok(true));
-        assert_eq!(o.add(act("b"), 0.0), Ok(true));
+        for id in ids {
+            o.add(act(id), 0.0).unwrap();
+        }
+        o
+    }
+
+    fn state(o: &Outbox, id: &str) -> State {
+        o.entries.iter().find(|e| e.activity.call_id == id).map(|e| e.state.clone()).unwrap()
+    }
+
+    #[test]
+    fn one_at_a_time_and_deduplicated() {
+        let mut o = with(&["a", "b"]);
         assert_eq!(o.add(act("a"), 0.0), Ok(false), "the same call id is written once");
-        assert_eq!(o.next(0.0), Some(Step::Send("a".into())));
-        assert_eq!(o.next(0.0), None, "one in flight at a time");
+        assert_eq!(o.next(0.0, true), Some(Step::Send("a".into())));
+        assert_eq!(o.next(0.0, true), None, "one in flight at a time");
         o.on_sent("a", Outcome::Delivered, 1.0);
-        assert_eq!(o.next(1.0), Some(Step::Send("b".into())));
+        assert_eq!(o.next(1.0, true), Some(Step::Send("b".into())));
         o.on_sent("b", Outcome::Delivered, 2.0);
         assert_eq!(o.pending(), 0);
         o.compact();
         assert!(o.entries.is_empty());
+        assert_eq!(o.add(act("a"), 3.0), Ok(false), "a delivered call id is not taken again");
     }
 
     #[test]
-    fn retries_back_off_and_respect_retry_after() {
-        let mut o = Outbox::default();
-        o.add(act("a"), 0.0).unwrap();
-        o.next(0.0);
-        o.on_sent("a", Outcome::Transient("HTTP 500".into()), 0.0);
-        assert_eq!(o.next(1_999.0), None);
-        assert_eq!(o.next(2_000.0), Some(Step::Send("a".into())));
-        o.on_sent("a", Outcome::Transient("HTTP 500".into()), 2_000.0);
-        assert_eq!(o.next(5_999.0), None, "doubling: 4 s after the second failure");
-        assert!(o.next(6_000.0).is_some());
+    fn retries_back_off_and_respect_retry_after_then_look_up() {
+        let mut o = with(&["a"]);
+        o.next(0.0, true);
+        o.on_sent("a", Outcome::Ambiguous("HTTP 500".into()), 0.0);
+        assert_eq!(o.next(1_999.0, true), None);
+        assert_eq!(o.next(2_000.0, true), Some(Step::Verify("a".into())));
+        o.on_verified("a", Found::Unknown("HTTP 502".into()), 2_000.0);
+        assert_eq!(o.next(5_999.0, true), None, "doubling: 4 s after the second failure");
+        assert_eq!(o.next(6_000.0, true), Some(Step::Verify("a".into())));
+        o.on_verified("a", Found::No, 6_000.0);
+        assert_eq!(o.next(6_000.0, true), Some(Step::Send("a".into())), "proved absent: sent again");
         o.on_sent("a", Outcome::RetryAfter(Some(30.0)), 6_000.0);
-        assert_eq!(o.next(35_999.0), None);
-        assert!(o.next(36_000.0).is_some());
-        o.on_sent("a", Outcome::Delivered, 36_001.0);
-        assert_eq!(o.entries[0].state, State::Delivered);
+        assert_eq!(o.next(35_999.0, true), None, "Retry-After is honoured");
+        assert_eq!(o.next(36_000.0, true), Some(Step::Verify("a".into())), "a 503 may come after the change was saved");
+        o.on_verified("a", Found::Yes, 36_001.0);
+        assert_eq!(state(&o, "a"), State::Delivered);
+    }
+
+    /// Item 4: timeouts, dropped connections, any 5xx and a 429/503 on a write are all looked up first.
+    #[test]
+    fn every_unknown_outcome_is_looked_up_before_any_resend() {
+        for outcome in [Outcome::Ambiguous("timeout".into()), Outcome::Ambiguous("502 Bad Gateway".into()), Outcome::RetryAfter(None), Outcome::RetryAfter(Some(1.0))] {
+            let mut o = with(&["a"]);
+            assert_eq!(o.next(0.0, true), Some(Step::Send("a".into())));
+            o.on_sent("a", outcome.clone(), 0.0);
+            assert_eq!(o.next(1e9, true), Some(Step::Verify("a".into())), "{outcome:?}");
+            o.on_verified("a", Found::Yes, 1e9);
+            assert_eq!(state(&o, "a"), State::Delivered, "{outcome:?}: it had arrived, not written twice");
+        }
+    }
+
+    /// Item 2: an entry waiting for its backoff does not hold back the next one.
+    #[test]
+    fn a_waiting_entry_does_not_block_the_others() {
+        let mut o = with(&["a", "b"]);
+        o.next(0.0, true);
+        o.on_sent("a", Outcome::Ambiguous("dropped".into()), 0.0);
+        assert_eq!(o.next(1.0, true), Some(Step::Send("b".into())), "no head-of-line block");
+        o.on_sent("b", Outcome::Delivered, 2.0);
+        assert_eq!(o.next(2_000.0, true), Some(Step::Verify("a".into())));
+    }
+
+    /// Item 2: a look-up refused (403) ends stuck, shown with its reason; the rest flow; the agent retries
+    /// (through the look-up again) or discards it.
+    #[test]
+    fn a_stuck_entry_is_shown_with_its_reason_retried_or_discarded_and_the_rest_flow() {
+        let mut o = with(&["a", "b"]);
+        o.next(0.0, true);
+        o.on_sent("a", Outcome::Ambiguous("dropped".into()), 0.0);
+        assert_eq!(o.next(1.0, true), Some(Step::Send("b".into())));
+        o.on_sent("b", Outcome::Delivered, 1.0);
+        assert_eq!(o.next(5_000.0, true), Some(Step::Verify("a".into())));
+        o.on_verified("a", Found::Refused("403 ACL".into()), 5_000.0);
+        assert_eq!(o.stuck().len(), 1);
+        assert_eq!(o.stuck()[0].2, "403 ACL");
+        assert_eq!(o.pending(), 0);
+        o.add(act("c"), 5_000.0).unwrap();
+        assert_eq!(o.next(5_000.0, true), Some(Step::Send("c".into())), "the rest flow");
+        o.on_sent("c", Outcome::Delivered, 5_001.0);
+        // Retried: looked up again (it may have been written), never resent blind.
+        assert!(o.retry("a", 6_000.0));
+        assert_eq!(o.next(6_000.0, true), Some(Step::Verify("a".into())));
+        o.on_verified("a", Found::Refused("403 ACL".into()), 6_000.0);
+        // Discarded: gone, and its call id is remembered.
+        assert!(o.dismiss("a"));
+        o.compact();
+        assert!(o.entries.is_empty());
+        assert_eq!(o.add(act("a"), 7_000.0), Ok(false));
+        assert!(!o.retry("nothing", 0.0));
     }
 
     #[test]
-    fn ambiguous_failures_are_verified_before_any_resend() {
-        let mut o = Outbox::default();
-        o.add(act("a"), 0.0).unwrap();
-        o.next(0.0);
-        o.on_sent("a", Outcome::Ambiguous("connection dropped".into()), 0.0);
-        assert_eq!(o.next(10_000.0), Some(Step::Verify("a".into())));
-        o.on_verified("a", Some(true), 10_001.0);
-        assert_eq!(o.entries[0].state, State::Delivered, "it had arrived: not written twice");
-        let mut o = Outbox::default();
-        o.add(act("b"), 0.0).unwrap();
-        o.next(0.0);
-        o.on_sent("b", Outcome::Ambiguous("timeout".into()), 0.0);
-        o.next(10_000.0);
-        o.on_verified("b", Some(false), 10_000.0);
-        assert_eq!(o.next(10_000.0), Some(Step::Send("b".into())), "it had not: send again");
+    fn persistent_failures_end_stuck_instead_of_forever() {
+        let mut o = with(&["a"]);
+        let mut t = 0.0;
+        o.next(t, true);
+        o.on_sent("a", Outcome::Ambiguous("504".into()), t);
+        for _ in 1..STUCK_AFTER {
+            t += MAX_BACKOFF_MS;
+            assert_eq!(o.next(t, true), Some(Step::Verify("a".into())));
+            o.on_verified("a", Found::Unknown("HTTP 504".into()), t);
+        }
+        let stuck = o.stuck();
+        assert_eq!(stuck.len(), 1, "{:?}", o.entries);
+        assert!(stuck[0].2.contains("HTTP 504") && stuck[0].2.contains(&STUCK_AFTER.to_string()), "{}", stuck[0].2);
+        assert_eq!(o.next(t + 1e9, true), None, "waits for the agent");
     }
 
     #[test]
-    fn reload_mid_flight_and_sign_in_pauses() {
-        let mut o = Outbox::default();
-        o.add(act("a"), 0.0).unwrap();
-        o.next(0.0);
+    fn reload_mid_flight_is_looked_up_once_it_settled_and_sign_in_pauses() {
+        let mut o = with(&["a"]);
+        o.next(0.0, true);
         let saved = serde_json::to_string(&o).unwrap();
-        let mut again: Outbox = serde_json::from_str(&saved).unwrap();
-        again.recover();
-        assert_eq!(again.next(0.0), Some(Step::Verify("a".into())), "in flight at the reload: look it up first");
-        again.on_sent("a", Outcome::Unauthorized, 1.0);
-        assert_eq!(again.next(2.0), None, "paused until the agent signs in");
-        again.resume();
-        assert_eq!(again.next(2.0), Some(Step::Send("a".into())));
-        again.on_sent("a", Outcome::Refused("403: the role sn_openframe_user is missing".into()), 3.0);
+        let mut again = parse(&saved).unwrap();
+        again.take_over(None, 1_000.0);
+        assert_eq!(again.next(1_000.0, true), None, "the request may still be on its way");
+        assert_eq!(again.next(1_000.0 + SETTLE_MS, true), Some(Step::Verify("a".into())), "in flight at the reload: look it up first");
+        again.on_verified("a", Found::Unauthorized, 20_000.0);
+        assert_eq!(again.next(20_001.0, false), None, "paused until this window signs in");
+        assert_eq!(again.next(20_002.0, true), Some(Step::Verify("a".into())));
+        again.on_verified("a", Found::No, 20_003.0);
+        assert_eq!(again.next(20_003.0, true), Some(Step::Send("a".into())));
+        again.on_sent("a", Outcome::Refused("403: the role sn_openframe_user is missing".into()), 20_004.0);
         assert_eq!(again.pending(), 0);
         again.compact();
         assert_eq!(again.entries.len(), 1, "refused entries stay visible");
+    }
+
+    /// Item 3: the pause belongs to the window that lost its sign-in, not to the outbox it hands over.
+    #[test]
+    fn a_paused_outbox_resumes_in_a_window_that_is_signed_in() {
+        let mut o = with(&["a"]);
+        o.next(0.0, true);
+        o.on_sent("a", Outcome::Unauthorized, 0.0);
+        assert!(o.paused_for_sign_in);
+        assert_eq!(o.next(1.0, false), None);
+        // Handed to a window that is signed in: it delivers without anyone clicking.
+        let mut other = Outbox::default();
+        other.take_over(Some(o.hand_over()), 2.0);
+        assert_eq!(other.next(2.0, true), Some(Step::Send("a".into())));
+        // The same window, once it has a sign-in again (however it got it).
+        assert_eq!(o.next(3.0, true), Some(Step::Verify("a".into())), "this copy was handed over: looked up at most");
+        let mut p = with(&["b"]);
+        p.paused_for_sign_in = true;
+        assert_eq!(p.next(3.0, true), Some(Step::Send("b".into())));
+    }
+
+    /// Item 1: the sender's copy of an outbox it handed over is never written again without the look-up,
+    /// and is forgotten once the receiver acknowledges it.
+    #[test]
+    fn hostile_a_stale_handed_over_copy_is_looked_up_never_resent() {
+        let mut frame = with(&["a", "b"]);
+        let packet = frame.hand_over();
+        // The pop-out writes both.
+        let mut popout = Outbox::default();
+        popout.take_over(Some(packet), 0.0);
+        for _ in 0..2 {
+            let Some(Step::Send(id)) = popout.next(0.0, true) else { panic!("send") };
+            popout.on_sent(&id, Outcome::Delivered, 0.0);
+        }
+        // Later a reloaded ServiceNow tab takes the phone with the frame's stored copy and no packet.
+        let mut stale = parse(&serde_json::to_string(&frame).unwrap()).unwrap();
+        stale.take_over(None, 10.0);
+        assert_eq!(stale.next(10.0, true), Some(Step::Verify("a".into())), "looked up, not written again");
+        stale.on_verified("a", Found::Yes, 11.0);
+        assert_eq!(stale.next(11.0, true), Some(Step::Verify("b".into())));
+    }
+
+    #[test]
+    fn an_acknowledged_hand_over_is_forgotten_by_the_sender_and_kept_until_then() {
+        let mut frame = with(&["a", "b"]);
+        let packet = frame.hand_over();
+        assert_eq!(frame.entries.len(), 2, "kept until the receiver says it has it");
+        assert!(frame.entries.iter().all(|e| e.handed));
+        assert_eq!(frame.next(0.0, true), Some(Step::Verify("a".into())), "the sender itself would only look it up");
+        let mut frame = with(&["a", "b"]);
+        frame.hand_over();
+        assert!(frame.acknowledged(&packet.ids()[..1]));
+        assert_eq!(frame.ids(), vec!["b".to_string()]);
+        // An activity added after taking the phone back is not touched by a late acknowledgement.
+        let mut back = with(&["c"]);
+        assert!(!back.acknowledged(&["c".into()]));
+    }
+
+    #[test]
+    fn merging_takes_the_newer_state_and_skips_what_this_window_delivered() {
+        let mut mine = with(&["a", "b"]);
+        let mut sender = with(&["b", "c"]);
+        sender.next(0.0, true);
+        sender.on_sent("b", Outcome::Ambiguous("x".into()), 0.0);
+        mine.next(0.0, true);
+        mine.on_sent("a", Outcome::Delivered, 0.0);
+        mine.compact();
+        mine.take_over(Some(sender.hand_over()), 1.0);
+        assert_eq!(mine.ids(), vec!["b".to_string(), "c".to_string()]);
+        assert_eq!(state(&mine, "b"), State::Unsure);
+        // A packet holding "a" again (delivered here) does not bring it back.
+        let mut again = with(&["a"]);
+        mine.take_over(Some(again.hand_over()), 2.0);
+        assert!(!mine.ids().contains(&"a".to_string()));
+    }
+
+    /// A forged or confused packet cannot make this window drop or skip one of its activities: what it
+    /// calls delivered is looked up.
+    #[test]
+    fn hostile_a_forged_packet_cannot_drop_an_activity() {
+        let mut mine = with(&["a", "b"]);
+        let forged = Outbox {
+            entries: vec![Entry { state: State::Delivered, ..with(&["b"]).entries.remove(0) }],
+            paused_for_sign_in: true,
+            done: vec!["a".into()],
+        };
+        mine.take_over(Some(forged), 0.0);
+        assert_eq!(mine.entries.len(), 2, "nothing dropped");
+        assert_eq!(mine.next(0.0, true), Some(Step::Verify("a".into())));
+        mine.on_verified("a", Found::No, 0.0);
+        assert_eq!(mine.next(0.0, true), Some(Step::Send("a".into())), "written when the look-up says it is not there");
+        mine.on_sent("a", Outcome::Delivered, 0.0);
+        assert_eq!(mine.next(0.0, true), Some(Step::Verify("b".into())));
+        assert!(!mine.paused_for_sign_in, "the packet's pause is not adopted");
+        assert!(!mine.done.contains(&"b".to_string()), "its done list is not adopted");
+    }
+
+    /// An outbox stored by an older version (no `sent`, `handed` or `done`): its entries are looked up
+    /// before they are written.
+    #[test]
+    fn hostile_an_outbox_stored_by_an_older_version_is_looked_up_first() {
+        let old = r#"{"entries":[{"activity":{"call_id":"old-1","call_type":"Inbound","caller":"+1","dialled":"1","start_ms":0,"end_ms":1,"talk_ms":1,"hold_ms":0,"agent":"a","queue":"","transfers":[],"disposition":"Resolved","notes":"n","record":null},"state":"Pending","attempts":1,"next_at":0,"last_error":"HTTP 504"}],"paused_for_sign_in":true}"#;
+        let mut o = parse(old).unwrap();
+        o.take_over(None, 0.0);
+        assert_eq!(o.next(0.0, true), Some(Step::Verify("old-1".into())));
+    }
+
+    macro_rules! unreadable {
+        ($($name:ident: $text:expr,)*) => {$(
+            #[test]
+            fn $name() {
+                let text: String = $text;
+                assert!(parse(&text).is_err(), "{}", &text[..text.len().min(80)]);
+            }
+        )*};
+    }
+
+    fn many(n: usize) -> String {
+        let mut o = Outbox::default();
+        for i in 0..n {
+            o.entries.push(Entry { activity: act(&format!("x{i}")), state: State::Pending, attempts: 0, next_at: 0.0, last_error: None, resolved: false, sent: false, handed: false });
+        }
+        serde_json::to_string(&o).unwrap()
+    }
+
+    unreadable! {
+        hostile_stored_outbox_garbage: "{\"entries\": [oops".into(),
+        hostile_stored_outbox_wrong_shape: "[1,2,3]".into(),
+        hostile_stored_outbox_unknown_state: many(1).replace("\"Pending\"", "\"Sending\""),
+        hostile_stored_outbox_too_many_entries: many(MAX_ENTRIES + 1),
+        hostile_stored_outbox_too_long: format!("{}{}", " ".repeat(MAX_TEXT), many(1)),
+        hostile_stored_outbox_control_in_call_id: many(1).replace("\"x0\"", "\"x\\u0000\""),
+        hostile_stored_outbox_empty_call_id: many(1).replace("\"x0\"", "\"\""),
     }
 
     /// Callers whose calls are refused by ServiceNow (a record that is gone, a missing role) again and again
@@ -332,7 +740,7 @@ pub(crate) mod tests {
         for i in 0..MAX_KEPT {
             let id = format!("r{i}");
             o.add(act(&id), 0.0).unwrap();
-            assert_eq!(o.next(0.0), Some(Step::Send(id.clone())));
+            assert_eq!(o.next(0.0, true), Some(Step::Send(id.clone())));
             o.on_sent(&id, Outcome::Refused("404 No Record found".into()), 0.0);
         }
         let before = serde_json::to_string(&o).unwrap();
@@ -353,5 +761,15 @@ pub(crate) mod tests {
         }
         assert!(o.add(act("more"), 0.0).is_err());
         assert_eq!(o.entries.len(), MAX_KEPT);
+    }
+
+    #[test]
+    fn the_done_list_is_bounded() {
+        let mut o = Outbox::default();
+        for i in 0..MAX_DONE + 10 {
+            o.remember(&format!("d{i}"));
+        }
+        assert_eq!(o.done.len(), MAX_DONE);
+        assert_eq!(o.done[0], "d10");
     }
 }

@@ -2,10 +2,10 @@
 //! and directory searches. It reads and reports through a [`Link`] the desk's shell builds; it never knows
 //! the desk. The outbox itself belongs to the desk core: this client only steps it ([`SnHost::outbox`]).
 
-use super::activity::{self, Activity, Found};
+use super::activity::{self, Activity};
 use super::auth::{self, Token};
 use super::directory::Entry;
-use super::outbox::{Outbox, Outcome, Step};
+use super::outbox::{Found, Outbox, Outcome, Step};
 use super::query::{self, Op, Query};
 use super::rest::{self, RestError};
 use super::screen_pop::{self, Candidate, CarriedData, Decision, SnEvent};
@@ -33,6 +33,10 @@ pub trait SnHost {
     fn report(&self, event: SnEvent);
     /// This window has the phone (only it delivers activities).
     fn is_owner(&self) -> bool;
+    /// A call is live in this window (storage is then checked for room for its wrap-up).
+    fn call_live(&self) -> bool {
+        false
+    }
 }
 
 /// The signals the client reads and writes, and its host (copyable, like the signals).
@@ -66,6 +70,10 @@ impl Link {
 
     fn is_owner(&self) -> bool {
         self.host.try_get_value().flatten().map(|h| h.is_owner()).unwrap_or(false)
+    }
+
+    fn call_live(&self) -> bool {
+        self.host.try_get_value().flatten().map(|h| h.call_live()).unwrap_or(false)
     }
 }
 
@@ -113,7 +121,6 @@ pub fn start(desk: impl Into<Link>) {
     if TOKEN.with(|t| t.borrow().is_none()) {
         desk.sn.set(SnState::SignedOut(None));
     }
-    desk.with_outbox(|o| o.recover());
     let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || pump(desk));
     if let Some(w) = web_sys::window() {
         use wasm_bindgen::JsCast;
@@ -224,10 +231,26 @@ fn renew(desk: Link) -> bool {
     true
 }
 
+/// Whether this window has a usable ServiceNow sign-in now.
+pub fn signed_in() -> bool {
+    token().is_some()
+}
+
+/// What a wrap-up with its notes takes in storage, about (checked during calls).
+const PROBE_BYTES: usize = 8 * 1024;
+
 /// One step of the outbox, when one is due and nothing is in flight.
 fn pump(desk: Link) {
     // Only the owner of the phone delivers activities (one writer).
-    if BUSY.with(|b| *b.borrow()) || !desk.is_owner() {
+    if !desk.is_owner() {
+        return;
+    }
+    // During a call, check that storage can still take its wrap-up: a full storage is shown now, while the
+    // agent can still copy what they type.
+    if desk.call_live() {
+        crate::stored::probe(PROBE_BYTES);
+    }
+    if BUSY.with(|b| *b.borrow()) {
         return;
     }
     let Some((inst, _)) = instance(&desk) else { return };
@@ -241,7 +264,8 @@ fn pump(desk: Link) {
         return;
     };
     // Saved before any attempt.
-    let step = desk.with_outbox(|o| o.next(now())).flatten();
+    // Signed in here: a pause for sign-in (this window's, or one adopted with the phone) is over.
+    let step = desk.with_outbox(|o| o.next(now(), true)).flatten();
     let Some(step) = step else { return };
     BUSY.with(|b| *b.borrow_mut() = true);
     let (strategy, tables, task_field) = desk.settings.with_untracked(|s| (s.servicenow.activity, s.servicenow.activity_tables.clone(), s.servicenow.phone_log_task_field.clone()));
@@ -252,7 +276,7 @@ fn pump(desk: Link) {
                     let outcome = match write(&inst, &tok, strategy, &task_field, &a).await {
                         Ok(()) => Outcome::Delivered,
                         Err(Write::NotStored(m)) => Outcome::Refused(m),
-                        Err(Write::Rest(e)) => outcome(e, ""),
+                        Err(Write::Rest(e)) => outcome(e),
                     };
                     if outcome == Outcome::Unauthorized {
                         expired(desk);
@@ -263,23 +287,16 @@ fn pump(desk: Link) {
             Step::Verify(id) => {
                 if let Some(a) = settled(desk, &id, &tables) {
                     let found = match read_back(&inst, &tok, strategy, &task_field, &a).await {
-                        Ok(Found::Yes) => Ok(Some(true)),
-                        Ok(Found::No) => Ok(Some(false)),
-                        Ok(Found::Unconfirmed(m)) => Err(Outcome::Refused(m)),
-                        Err(e) => match lookup_outcome(e, strategy, &a, &task_field) {
-                            // A definite refusal of the look-up ends the entry visibly (it would block the others).
-                            r @ Outcome::Refused(_) => Err(r),
-                            Outcome::Unauthorized => {
-                                expired(desk);
-                                Ok(None)
-                            }
-                            _ => Ok(None),
-                        },
+                        Ok(activity::Found::Yes) => Found::Yes,
+                        Ok(activity::Found::No) => Found::No,
+                        // The reply cannot confirm it: refused visibly, never resent.
+                        Ok(activity::Found::Unconfirmed(m)) => Found::Refused(m),
+                        Err(e) => found(e, strategy, &a, &task_field),
                     };
-                    desk.with_outbox(|o| match found {
-                        Ok(f) => o.on_verified(&id, f, now()),
-                        Err(r) => o.on_sent(&id, r, now()),
-                    });
+                    if found == Found::Unauthorized {
+                        expired(desk);
+                    }
+                    desk.with_outbox(|o| o.on_verified(&id, found, now()));
                 }
             }
         }
@@ -293,28 +310,33 @@ fn settled(desk: Link, id: &str, tables: &[String]) -> Option<Activity> {
     desk.with_outbox(|o| o.settled(id, |a| activity::within(a, tables))).flatten()
 }
 
-/// What a failed request means for an outbox entry (`what`: prefix of a refusal's message).
-fn outcome(e: RestError, what: &str) -> Outcome {
+/// What a failed write means for an outbox entry.
+fn outcome(e: RestError) -> Outcome {
     match e {
         RestError::Unauthorized => Outcome::Unauthorized,
+        // 429, or a 503 that may come after the change was saved: wait as asked, then look it up.
         RestError::RetryAfter(s) => Outcome::RetryAfter(s),
         // Nothing readable came back: the write may have happened (a dropped connection looks the same to the
-        // browser as a CORS refusal). Look it up before writing again.
+        // browser as a CORS refusal). Any 5xx too: a 500, 502 or 504 can come after the change was saved.
+        // Look it up before writing again.
         RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
-        RestError::Status(code, m) if code >= 500 => Outcome::Transient(format!("{code} {m}")),
-        RestError::Status(code, m) => Outcome::Refused(format!("{what}{code} {m}")),
+        RestError::Status(code, m) if code >= 500 => Outcome::Ambiguous(format!("{code} {m}")),
+        RestError::Status(code, m) => Outcome::Refused(format!("{code} {m}")),
         RestError::WrongInstance(m) => Outcome::Refused(m),
     }
 }
 
-/// What a failed look-up means: a definite refusal (400/403/404) names the read access it needs.
-fn lookup_outcome(e: RestError, strategy: ActivityStrategy, a: &Activity, task_field: &str) -> Outcome {
+/// What a failed look-up by call id means: a definite refusal (400/403/404) stops the entry for the agent
+/// with the reason and names the read access the look-up needs; anything else is tried again later.
+fn found(e: RestError, strategy: ActivityStrategy, a: &Activity, task_field: &str) -> Found {
     match e {
-        RestError::Status(code, m) if (400..500).contains(&code) => {
+        RestError::Unauthorized => Found::Unauthorized,
+        RestError::Status(code, m) if code < 500 => {
             let t = target(a);
-            Outcome::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &format!("{code} {m}")))
+            Found::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &format!("{code} {m}")))
         }
-        other => outcome(other, ""),
+        RestError::WrongInstance(m) => Found::Refused(format!("{}{m}", crate::strings::CHECK_REFUSED)),
+        other => Found::Unknown(other.to_string()),
     }
 }
 
@@ -338,7 +360,7 @@ impl From<RestError> for Write {
 
 /// Whether this call's note is among the record's work notes, read back with their display value (a plain
 /// read of a journal field is always empty; `sys_journal_field` itself is closed to agents' roles).
-async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id: &str) -> Result<Found, RestError> {
+async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id: &str) -> Result<activity::Found, RestError> {
     let q = [("sysparm_fields", "sys_id,work_notes".to_string()), ("sysparm_display_value", "true".to_string())];
     let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}/{id}"), &q, None).await?;
     Ok(activity::judge_record(&r.body["result"], table, id, call_id))
@@ -347,7 +369,7 @@ async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id:
 /// Whether this call's note is on the first row of `table` whose `field` is the call id, in its `notes`
 /// field read with its display value (the interaction's work notes, the phone log's notes).
 /// `task`: the phone log's reference field to the task and the task's sys_id, checked too.
-async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &str, call_id: &str, task: Option<(&str, &str)>) -> Result<Found, RestError> {
+async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &str, call_id: &str, task: Option<(&str, &str)>) -> Result<activity::Found, RestError> {
     let q = Query::new().and(field, Op::Eq, call_id).map_err(|e| RestError::Status(400, e.0))?;
     let fields = format!("sys_id,{notes}{}", task.map(|(f, _)| format!(",{f}")).unwrap_or_default());
     // Journal fields (an interaction's work notes) need their display value; the phone log's are plain.
@@ -360,7 +382,7 @@ async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &
 /// Reads back what the strategy wrote (also whether an activity already reached ServiceNow after an
 /// unclear failure): the record's work notes, the interaction's work notes (found by its
 /// `client_session_id`), or the phone log's notes (found by its `call_id`; `voice_interaction` writes one).
-async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<Found, RestError> {
+async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<activity::Found, RestError> {
     match (strategy, target(a)) {
         (ActivityStrategy::WorkNotes, Some((table, id))) => note_on_record(inst, tok, &table, &id, &a.call_id).await,
         (ActivityStrategy::WorkNotes, None) => note_in_row(inst, tok, "interaction", "client_session_id", "work_notes", &a.call_id, None).await,
@@ -402,14 +424,14 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
     // The write was sent: a read-back that fails leaves its outcome unknown (looked up before any resend).
     let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await } else { read_back(inst, tok, strategy, task_field, a).await };
     match stored {
-        Ok(Found::Yes) => Ok(()),
-        Ok(Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1))),
-        Ok(Found::Unconfirmed(m)) => Err(Write::NotStored(m)),
+        Ok(activity::Found::Yes) => Ok(()),
+        Ok(activity::Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1))),
+        Ok(activity::Found::Unconfirmed(m)) => Err(Write::NotStored(m)),
         // A refused read-back says what it needs (it was not "no answer").
         Err(e) => {
             let cause = e.to_string();
-            match lookup_outcome(e, strategy, a, task_field) {
-                Outcome::Refused(m) => Err(Write::NotStored(m)),
+            match found(e, strategy, a, task_field) {
+                Found::Refused(m) => Err(Write::NotStored(m)),
                 _ => Err(Write::Rest(RestError::Network(format!("{} {cause}", crate::strings::NOTE_NOT_READ_BACK)))),
             }
         }
@@ -568,25 +590,51 @@ pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRe
 
 #[cfg(test)]
 mod tests {
+    use super::super::outbox::{tests::act, Outbox};
     use super::*;
 
     #[test]
-    fn a_definite_refusal_of_the_check_ends_the_entry_visibly() {
+    fn a_definite_refusal_of_the_check_ends_the_entry_visibly_and_the_rest_flow() {
         for code in [400, 403, 404] {
-            let r = outcome(RestError::Status(code, "no".into()), crate::strings::CHECK_REFUSED);
-            assert_eq!(r, Outcome::Refused(format!("{}{code} no", crate::strings::CHECK_REFUSED)));
-            // The entry is refused (the agent sees it) and the next one is written.
-            let mut o = super::super::outbox::Outbox::default();
+            let r = found(RestError::Status(code, "no".into()), ActivityStrategy::WorkNotes, &act("a"), "task");
+            assert!(matches!(&r, Found::Refused(m) if m.contains(&format!("{code} no"))), "{r:?}");
+            let mut o = Outbox::default();
             for id in ["a", "b"] {
-                o.add(super::super::outbox::tests::act(id), 0.0).unwrap();
+                o.add(act(id), 0.0).unwrap();
             }
-            o.next(0.0);
+            o.next(0.0, true);
             o.on_sent("a", Outcome::Ambiguous("dropped".into()), 0.0);
-            assert_eq!(o.next(1e9), Some(Step::Verify("a".into())));
-            o.on_sent("a", r, 1e9);
-            assert_eq!(o.next(1e9), Some(Step::Send("b".into())));
+            assert_eq!(o.next(1.0, true), Some(Step::Send("b".into())));
+            o.on_sent("b", Outcome::Delivered, 1.0);
+            assert_eq!(o.next(1e9, true), Some(Step::Verify("a".into())));
+            o.on_verified("a", r, 1e9);
+            assert_eq!(o.stuck().len(), 1, "shown to the agent with the reason");
         }
-        assert!(matches!(outcome(RestError::Status(503, "busy".into()), ""), Outcome::Transient(_)));
-        assert!(matches!(outcome(RestError::Network("x".into()), ""), Outcome::Ambiguous(_)));
+        assert!(matches!(found(RestError::Status(503, "busy".into()), ActivityStrategy::WorkNotes, &act("a"), "task"), Found::Unknown(_)));
+        assert!(matches!(found(RestError::Network("x".into()), ActivityStrategy::WorkNotes, &act("a"), "task"), Found::Unknown(_)));
+        assert_eq!(found(RestError::Unauthorized, ActivityStrategy::WorkNotes, &act("a"), "task"), Found::Unauthorized);
+    }
+
+    macro_rules! after_write {
+        ($($name:ident: $err:expr,)*) => {$(
+            /// Item 4: a failure that can come after the change was saved is looked up, never resent blind.
+            #[test]
+            fn $name() {
+                let mut o = Outbox::default();
+                o.add(act("a"), 0.0).unwrap();
+                assert_eq!(o.next(0.0, true), Some(Step::Send("a".into())));
+                o.on_sent("a", outcome($err), 0.0);
+                assert_eq!(o.next(1e9, true), Some(Step::Verify("a".into())), "{:?}", $err);
+            }
+        )*};
+    }
+
+    after_write! {
+        hostile_500_after_the_write_is_looked_up: RestError::Status(500, "Internal".into()),
+        hostile_502_after_the_write_is_looked_up: RestError::Status(502, "Bad Gateway".into()),
+        hostile_504_after_the_write_is_looked_up: RestError::Status(504, "Gateway Timeout".into()),
+        hostile_503_after_the_write_is_looked_up: RestError::RetryAfter(Some(1.0)),
+        hostile_dropped_connection_after_the_write_is_looked_up: RestError::Network("dropped".into()),
+        hostile_timeout_after_the_write_is_looked_up: RestError::Network("ServiceNow did not answer within 10 s.".into()),
     }
 }

@@ -50,6 +50,10 @@ pub fn ServiceNowStatus() -> impl IntoView {
                     // The agent's notes as text (a read-only field), to copy before dismissing.
                     <textarea readonly rows="3" data-testid="sn-refused-notes" node_ref=area prop:value=notes></textarea>
                     <button type="button" class="btn" data-testid="sn-copy" on:click=move |_| copy(area)>{t::SN_COPY}</button>
+                    {(desk.role.get() != crate::tabs::Role::Remote).then(|| {
+                        let id = id.clone();
+                        view! { <button type="button" class="btn" data-testid="sn-retry" on:click=move |_| desk.retry_activity(&id)>{t::SN_RETRY}</button> }
+                    })}
                     {move || if confirming.get().as_deref() == Some(i1.as_str()) {
                         let id = i1.clone();
                         view! { <span>{t::SN_DISMISS_SURE}" "</span>
@@ -96,7 +100,13 @@ pub fn ServiceNowNotice() -> impl IntoView {
                 .and_then(|e| e.last_error.clone())
         })
     };
+    let problems = crate::stored::problems();
     view! {
+        {move || problems.get().into_iter().map(|(key, m)| view! {
+            <p class="notice error" role="alert" data-testid="storage-problem">{m}" "
+                <button type="button" class="btn" on:click=move |_| crate::stored::dismiss(&key)>{t::STORED_DISMISS}</button>
+            </p>
+        }).collect_view()}
         <Show when=move || message().is_some()>
             <div class="notice error row-notice" role="alert" data-testid="sn-notice">
                 <span>{move || message().unwrap_or_default()}</span>

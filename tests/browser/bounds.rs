@@ -114,7 +114,7 @@ async fn refused_with_markup_notes() -> (web_sys::HtmlElement, Desk, Box<dyn std
     desk.edit_core(|c| {
         let o = &mut c.outbox;
         o.add(a, 0.0).unwrap();
-        o.next(0.0);
+        o.next(0.0, true);
         o.on_sent("c-1", Outcome::Refused("403 no".into()), 0.0);
     });
     desk.select_tab(agent_desktop::desk::Tab::Diagnostics);

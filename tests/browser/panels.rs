@@ -63,6 +63,7 @@ fn clean() {
     for k in [WRAPUPS_KEY, agent_desktop::desk::RECENTS_KEY, agent_desktop::desk::OUTBOX_KEY, agent_desktop::desk::TAB_KEY] {
         storage().remove_item(k).unwrap();
     }
+    storage().remove_item(&agent_desktop::servicenow::outbox_store::key_for("||")).unwrap();
 }
 
 /// A finished, answered demo call (so a wrap-up opens).
@@ -225,7 +226,7 @@ async fn without_wrap_up_the_activity_is_queued_at_once() {
     assert!(m.q("[data-testid=wrap-up]").is_none());
     assert_eq!(m.desk.agent_state.get_untracked(), AgentState::Ready, "no After Call Work");
     assert_eq!(m.desk.outbox.with_untracked(|o| o.entries.len()), 1);
-    let saved = storage().get_item(agent_desktop::desk::OUTBOX_KEY).unwrap().unwrap();
+    let saved = storage().get_item(&agent_desktop::servicenow::outbox_store::key_for(&m.desk.deployment_key())).unwrap().unwrap();
     assert!(saved.contains("Beth Anglin") || saved.contains("+14155550123"), "stored before any attempt: {saved}");
     clean();
 }

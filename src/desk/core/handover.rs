@@ -150,6 +150,14 @@ impl DeskCore {
         })
     }
 
+    /// The outbox for a packet to another window (or this tab's reload): the copy; this window keeps its
+    /// own, marked handed, until the receiver acknowledges it (servicenow::outbox_store).
+    pub fn hand_over_outbox(&mut self) -> Outbox {
+        let copy = self.outbox.hand_over();
+        self.out.push(Effect::Save(Store::Outbox));
+        copy
+    }
+
     /// The ids of the calls on hold (a call taken over stays on hold).
     pub fn held_calls(&self) -> Vec<u32> {
         self.calls.iter().filter(|c| c.state == CallState::Held).map(|c| c.id).collect()
@@ -185,14 +193,14 @@ impl DeskCore {
         self.finalized.extend(ended);
         let now = self.now;
         let saved = self.saved.take().filter(|p| p.get("at").and_then(Value::as_f64).map(|at| now - at < crate::trust::SECRET_TTL_MS).unwrap_or(false));
-        let Some(p) = packet.or(saved) else {
+        let p = packet.or(saved);
+        // The outbox: this window's stored copy (one per deployment and storage partition), activities it
+        // queued while still starting, and the outbox handed over (see servicenow::outbox::take_over).
+        self.take_outbox(stored_outbox, p.as_ref().and_then(|p| p.get("outbox")).and_then(Value::as_str), was_remote);
+        let Some(p) = p else {
             // No packet: the latest drafts and activities are in storage. SIP calls this view showed for
             // an owner that vanished cannot be taken back: they end (and are wrapped up) with that reason.
-            self.wrapups = stored_wrapups;
-            self.outbox = stored_outbox;
-            self.outbox.recover();
-            self.out.push(Effect::Mirror(Store::WrapUps));
-            self.out.push(Effect::Mirror(Store::Outbox));
+            self.take_wrapups(stored_wrapups, was_remote);
             if self.is_sip() && was_remote {
                 for c in self.calls.iter_mut() {
                     c.end(EndReason::Failed(t::TAKE_BACK_FAILED.into()), now);
@@ -202,13 +210,7 @@ impl DeskCore {
             return;
         };
         if let Some(Ok(w)) = p.get("wrapups").and_then(Value::as_str).map(serde_json::from_str::<Vec<WrapUp>>) {
-            self.wrapups = w;
-            self.out.push(Effect::Save(Store::WrapUps));
-        }
-        if let Some(Ok(mut o)) = p.get("outbox").and_then(Value::as_str).map(serde_json::from_str::<Outbox>) {
-            o.recover();
-            self.outbox = o;
-            self.out.push(Effect::Save(Store::Outbox));
+            self.take_wrapups(w, was_remote);
         }
         if let Some(sn) = p.get("sn").and_then(Value::as_str) {
             self.out.push(Effect::AdoptSnToken(sn.to_string()));
@@ -267,5 +269,32 @@ impl DeskCore {
         self.after_call_change();
         self.last_presence.clear();
         self.publish_presence();
+    }
+
+    /// The wrap-ups handed over (or stored), plus those of calls this window ended while it was still
+    /// starting (a call taken then must not lose its wrap-up; a remote view's is the previous owner's).
+    fn take_wrapups(&mut self, mut w: Vec<WrapUp>, was_remote: bool) {
+        if !was_remote {
+            let own: Vec<WrapUp> = self.wrapups.iter().filter(|x| !w.iter().any(|y| y.activity_id == x.activity_id)).cloned().collect();
+            w.extend(own);
+        }
+        self.wrapups = w;
+        self.out.push(Effect::Save(Store::WrapUps));
+    }
+
+    /// Merges the stored outbox, the activities queued while starting and the one handed over (its text;
+    /// one that cannot be read is left to the shell, which keeps it aside and does not acknowledge it).
+    fn take_outbox(&mut self, stored: Outbox, handed: Option<&str>, was_remote: bool) {
+        let mut merged = stored;
+        if !was_remote {
+            for e in std::mem::take(&mut self.outbox.entries) {
+                if !merged.entries.iter().any(|m| m.activity.call_id == e.activity.call_id) && !merged.done.contains(&e.activity.call_id) {
+                    merged.entries.push(e);
+                }
+            }
+        }
+        merged.take_over(handed.and_then(|t| crate::servicenow::outbox::parse(t).ok()), self.now);
+        self.outbox = merged;
+        self.out.push(Effect::Save(Store::Outbox));
     }
 }

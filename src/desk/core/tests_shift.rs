@@ -74,7 +74,7 @@ impl Shift {
 
     /// The stand-in for ServiceNow: writes every activity that is due, once.
     fn deliver(&mut self) {
-        while let Some(step) = self.d.outbox.next(self.now) {
+        while let Some(step) = self.d.outbox.next(self.now, true) {
             let Step::Send(id) = step else { panic!("nothing was unsure") };
             assert!(self.delivered.insert(id.clone()), "activity {id} written twice");
             self.d.outbox.on_sent(&id, Outcome::Delivered, self.now);

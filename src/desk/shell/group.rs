@@ -1,8 +1,9 @@
 //! The shell's side of the window group (`crate::tabs`): joining it, the owner's state for the remote
 //! views, handing the phone over, and saving the state when the page goes away (reload, navigation).
 
-use super::super::{Desk, FrameRequest, Input, Intent, OwnerState, OUTBOX_KEY, SNAPSHOT_KEY, WINDOW_KEY, WRAPUPS_KEY};
+use super::super::{Desk, FrameRequest, Input, Intent, OwnerState, SNAPSHOT_KEY, WINDOW_KEY, WRAPUPS_KEY};
 use super::run::{load_json, now_ms};
+use crate::servicenow::outbox_store;
 use crate::browser;
 use crate::phone::call::Call;
 use crate::phone::sipline;
@@ -126,10 +127,14 @@ impl Desk {
         let Some(mut s) = self.with_core(|c| c.owner_state()) else { return Value::Null };
         // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out).
         s.of_config = self.sources.with_value(|s| s.openframe.clone());
-        s.to_json()
+        let mut v = s.to_json();
+        // The acknowledgement of the outbox this window took over (its sender forgets its copy then).
+        v["outboxAck"] = outbox_store::ack();
+        v
     }
 
     fn apply_owner_state(&self, v: &Value) {
+        outbox_store::on_state(&self.outbox_key(), self.role.get_untracked(), v);
         let Some(s) = OwnerState::from_json(v) else { return };
         if let Some(cfg) = s.of_config.clone().filter(|_| self.sources.with_value(|s| s.openframe.is_none())) {
             self.sources.update_value(|s| s.openframe = Some(cfg));
@@ -151,6 +156,11 @@ impl Desk {
         };
         p["resume"] = resume.iter().map(|r| json!({"id": r.id, "target": r.target, "replaces": r.replaces, "held": r.held || held.contains(&r.id)})).collect();
         p["sn"] = service::token_text().map(Value::from).unwrap_or(Value::Null);
+        // The outbox: this window keeps its copy, marked handed, until the receiver acknowledges the nonce.
+        let copy = self.core.try_update_value(|c| c.hand_over_outbox()).unwrap_or_default();
+        self.save(crate::desk::Store::Outbox);
+        p["outboxId"] = Value::from(outbox_store::handed(&copy));
+        p["outbox"] = Value::from(serde_json::to_string(&copy).unwrap_or_default());
         p
     }
 
@@ -167,7 +177,21 @@ impl Desk {
     /// This instance now owns the phone: takes over what the previous owner (or this tab before a reload)
     /// handed over, signs in and takes the calls back.
     fn adopt(&self, packet: Option<Value>) {
-        self.run(Input::Adopt { packet, stored_wrapups: load_json(WRAPUPS_KEY).unwrap_or_default(), stored_outbox: load_json(OUTBOX_KEY).unwrap_or_default() });
+        let key = self.outbox_key();
+        // A packet whose outbox cannot be read: kept aside and reported, taken without it, not acknowledged.
+        let mut packet = packet;
+        let readable = outbox_store::readable(&key, packet.as_ref());
+        if !readable {
+            if let Some(p) = packet.as_mut().and_then(Value::as_object_mut) {
+                p.remove("outbox");
+            }
+        }
+        self.run(Input::Adopt { packet: packet.clone(), stored_wrapups: load_json(WRAPUPS_KEY).unwrap_or_default(), stored_outbox: outbox_store::load(&key) });
+        // Stored (by the Save effect the core asked for): acknowledged in this window's state.
+        let stored = self.with_core(|c| crate::browser::load(&key).is_some() && c.role == Role::Owner).unwrap_or(false);
+        if let (true, true, Some(p)) = (readable, stored, packet.as_ref().filter(|p| p.get("outbox").is_some())) {
+            outbox_store::acknowledge(p);
+        }
     }
 
     /// Saves what must survive the page going away (calls and their dialogs, the sign-in while signed in,

@@ -1,7 +1,7 @@
 //! The shell's loop: one input into the core, its effects carried out through the edges, the core's
 //! state mirrored into the signals. Also the hosts the edges report to (the SIP line, ServiceNow).
 
-use super::super::{Desk, Effect, Input, Sources, Store, Tab, OUTBOX_KEY, RECENTS_KEY, SIP_SERVER_KEY, SIP_USER_KEY, TAB_KEY, WRAPUPS_KEY};
+use super::super::{Desk, Effect, Input, Sources, Store, Tab, RECENTS_KEY, SIP_SERVER_KEY, SIP_USER_KEY, TAB_KEY, WRAPUPS_KEY};
 use crate::browser;
 use crate::config::Settings;
 use crate::desk::core::DeskCore;
@@ -10,6 +10,7 @@ use crate::phone::line::{LineCommand, LineEvent, LineHost, LineStatus};
 use crate::phone::model::AgentState;
 use crate::phone::sipline;
 use crate::servicenow::outbox::Outbox;
+use crate::servicenow::outbox_store;
 use crate::servicenow::screen_pop::SnEvent;
 use crate::servicenow::service::{self, Link, SnHost, SnState};
 use crate::tabs::Role;
@@ -20,14 +21,13 @@ pub(crate) fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// Unreadable stored data is kept aside and reported; a refused write is reported (crate::stored).
 pub(crate) fn load_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
-    serde_json::from_str(&browser::load(key)?).ok()
+    crate::stored::load(key)
 }
 
 pub(crate) fn save_json<T: serde::Serialize>(key: &str, v: &T) {
-    if let Ok(text) = serde_json::to_string(v) {
-        browser::save(key, &text);
-    }
+    crate::stored::save(key, v);
 }
 
 impl Desk {
@@ -38,7 +38,7 @@ impl Desk {
         let mut core = DeskCore::new(Settings::default(), seed);
         core.wrapups = load_json(WRAPUPS_KEY).unwrap_or_default();
         core.recents = load_json(RECENTS_KEY).unwrap_or_default();
-        core.outbox = load_json(OUTBOX_KEY).unwrap_or_default();
+        // The outbox is read from storage when this window takes the phone (its key is the deployment's).
         core.sip_user = browser::load(SIP_USER_KEY);
         let desk = Desk {
             settings: RwSignal::new(Settings::default()),
@@ -179,17 +179,36 @@ impl Desk {
         }
     }
 
-    fn save(&self, store: Store) {
+    pub(super) fn save(&self, store: Store) {
         self.core.try_with_value(|c| match store {
             Store::WrapUps => save_json(WRAPUPS_KEY, &c.wrapups),
             Store::Recents => save_json(RECENTS_KEY, &c.recents),
-            Store::Outbox => save_json(OUTBOX_KEY, &c.outbox),
+            Store::Outbox => {
+                outbox_store::save(&self.outbox_key(), c.role, &c.outbox);
+            }
         });
     }
 
     /// Saves the outbox (before any attempt and after every change).
     pub fn save_outbox(&self) {
         self.save(Store::Outbox);
+    }
+
+    /// This deployment's outbox key (crate::servicenow::outbox_store).
+    pub fn outbox_key(&self) -> String {
+        outbox_store::key_for(&self.deployment_key())
+    }
+
+    /// The agent retries a stuck activity (looked up first when it may have been written); only the window
+    /// that has the phone.
+    pub fn retry_activity(&self, id: &str) {
+        let now = now_ms();
+        let done = self.core.try_update_value(|c| c.role == Role::Owner && c.outbox.retry(id, now)).unwrap_or(false);
+        if done {
+            self.save(Store::Outbox);
+            self.show(Store::Outbox);
+            self.sync(false);
+        }
     }
 
     /// The settings' TURN credentials and relay-only policy, for the calls' peer connections.
@@ -290,7 +309,11 @@ impl SnHost for SnLink {
         self.0.run(Input::Sn(event));
     }
     fn is_owner(&self) -> bool {
-        self.0.is_owner()
+        // Only once elected: a window still starting has not read the stored outbox yet.
+        self.0.with_core(|c| c.role == Role::Owner).unwrap_or(false)
+    }
+    fn call_live(&self) -> bool {
+        self.0.with_core(|c| c.calls.iter().any(crate::phone::call::Call::is_live)).unwrap_or(false)
     }
 }
 

@@ -786,3 +786,8 @@ impl Browser {
         self.post("/goog/cdp/execute", json!({"cmd": cmd, "params": params}))
     }
 }
+
+/// A script returning the stored outbox of the desktop in the current document (one per deployment, under
+/// `agent-desktop.outbox.<deployment tag>`), or null.
+pub const STORED_OUTBOX_JS: &str =
+    "const k = Object.keys(localStorage).find(k => /^agent-desktop\\.outbox\\.[0-9a-f]{12}$/.test(k)); return k ? localStorage.getItem(k) : null";

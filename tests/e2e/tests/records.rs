@@ -64,7 +64,7 @@ fn a_note_the_instance_did_not_store_is_refused_visibly_and_kept() {
     // The table has no work notes: the read-back cannot confirm the note (nor can a resend).
     assert!(refused.contains("did not return its work_notes") && refused.contains("customer_contact"), "{refused}");
     assert!(journal_all(&sb).is_empty(), "nothing was written anywhere");
-    let kept = b.exec("return localStorage.getItem('agent-desktop.outbox') || ''", json!([]));
+    let kept = json!(b.exec(e2e::STORED_OUTBOX_JS, json!([])).as_str().unwrap_or(""));
     assert!(kept.as_str().unwrap().contains("Nobody will read this") && kept.as_str().unwrap().contains("Refused"), "{kept}");
     // The agent dismisses it after reading it.
     let shown = b.exec("return document.querySelector('[data-testid=sn-refused-notes]').value", json!([]));
@@ -120,7 +120,7 @@ fn not_stored_is_refused(strategy: &str) {
         b.try_find("[data-testid=sn-refused]").map(|r| b.text(&r))
     });
     assert!(refused.contains("did not store it") && refused.contains("sn_openframe_phone_log"), "{refused}");
-    let kept = b.exec("return localStorage.getItem('agent-desktop.outbox') || ''", json!([]));
+    let kept = json!(b.exec(e2e::STORED_OUTBOX_JS, json!([])).as_str().unwrap_or(""));
     assert!(kept.as_str().unwrap().contains("Dropped by a rule"), "{kept}");
 }
 

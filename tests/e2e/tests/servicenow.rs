@@ -68,8 +68,9 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     faults(&sb, json!({"faults": ["500", "500", "late:12000"]}));
     b.click(&b.find("[data-testid=hang-up]"));
     finish_wrap_up(&b, "Resolved", "Portal password reset");
-    let notes = b.wait_for("the note in the case's activity stream", || {
-        std::thread::sleep(Duration::from_millis(500));
+    // Every 5xx is now followed by a look-up by call id before any resend (backoff 2 s, 4 s, ...), and the
+    // late answer costs the desktop's 10 s timeout: longer than the usual 15 s wait.
+    let notes = until(45, "the note in the case's activity stream", || {
         let j = journal(&sb, "sn_customerservice_case", case_id);
         (!j.is_empty()).then_some(j)
     });
@@ -112,8 +113,9 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
     b.top_frame();
     b.exec("location.reload()", json!([]));
     enter(&b);
-    let interaction_notes = b.wait_for("the second activity written after the reload", || {
-        std::thread::sleep(Duration::from_millis(500));
+    // As above: each 500 is looked up before a resend, and a write in flight at the reload is looked up
+    // only once it has settled (12 s).
+    let interaction_notes = until(45, "the second activity written after the reload", || {
         let count = count_interactions(&sb, "Call back tomorrow");
         (count > 0).then_some(count)
     });
@@ -124,6 +126,18 @@ fn click_to_call_wrap_up_writes_one_note_to_the_case_even_through_failures_and_a
         journal(&sb, "sn_customerservice_case", "ca5e0000000000000000000000000002").iter().any(|n| n.contains("Call back tomorrow")),
         "on the case the agent chose"
     );
+}
+
+/// Polls `f` every 500 ms until it returns Some, for up to `secs` seconds.
+fn until<T>(secs: u64, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 /// How many journal entries anywhere contain `text` (calls without a case become interactions).

@@ -88,7 +88,7 @@ fn a_shift_on_the_demo_line() {
     finish_wrap_up(&b, "Resolved", "Confirmed the fix");
 
     // Both activities wait for ServiceNow; the history has both calls.
-    let outbox: Value = serde_json::from_str(b.exec("return localStorage.getItem('agent-desktop.outbox')", json!([])).as_str().unwrap()).unwrap();
+    let outbox: Value = serde_json::from_str(b.exec(e2e::STORED_OUTBOX_JS, json!([])).as_str().unwrap()).unwrap();
     let list: Vec<&Value> = outbox["entries"].as_array().unwrap().iter().map(|e| &e["activity"]).collect();
     assert_eq!(list.len(), 2, "no ServiceNow sign-in in this test: both wait in the outbox");
     assert_eq!(list[0]["disposition"], "Escalated");
