@@ -1164,16 +1164,15 @@ impl Desk {
         if self.is_sip() {
             return;
         }
-        let mut ended = false;
-        self.line.with_value(|line| {
-            self.calls.update(|calls| {
-                for c in calls.iter_mut() {
-                    if line.tick(c, now) && !c.is_live() {
-                        ended = true;
-                    }
-                }
-            })
-        });
+        // Only live calls move; the list (and everything that reads it) changes only when one did.
+        if !self.calls.with_untracked(|c| c.iter().any(Call::is_live)) {
+            return;
+        }
+        let mut calls = self.calls.get_untracked();
+        let ended = self.line.with_value(|line| calls.iter_mut().fold(false, |e, c| (line.tick(c, now) && !c.is_live()) || e));
+        if self.calls.with_untracked(|c| *c != calls) {
+            self.calls.set(calls);
+        }
         if ended {
             self.after_call_change();
         }
@@ -1623,6 +1622,7 @@ impl Desk {
         let ended: Vec<Call> =
             self.calls.with_untracked(|c| c.iter().filter(|c| !c.is_live() && !done.contains(&c.id)).cloned().collect());
         if ended.is_empty() {
+            self.retire_ended();
             return;
         }
         for call in ended {
@@ -1656,6 +1656,18 @@ impl Desk {
         }
         save_json(RECENTS_KEY, &self.recents.get_untracked());
         save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
+        self.retire_ended();
+    }
+
+    /// Ended calls leave the phone panel once nothing is left to do on them (`phone::panel`).
+    fn retire_ended(&self) {
+        let gone = self.wrapups.with_untracked(|w| {
+            self.finalized.with_value(|f| self.calls.with_untracked(|c| crate::phone::panel::retired(c, w, f)))
+        });
+        if !gone.is_empty() {
+            self.calls.update(|c| c.retain(|c| !gone.contains(&c.id)));
+        }
+        self.finalized.update_value(|f| f.retain(|id| self.calls.with_untracked(|c| c.iter().any(|c| c.id == *id))));
     }
 
     /// Hands a finished call's activity to the outbox (stored before the first attempt); Err when the
@@ -1780,7 +1792,11 @@ impl Desk {
         }
         // A remote view: the owner writes the activity.
         if self.relay_wrapup("submit") {
-            self.submitted.update_value(|s| s.push(w.activity_id.clone()));
+            self.submitted.update_value(|s| {
+                s.push(w.activity_id.clone());
+                let over = s.len().saturating_sub(16);
+                s.drain(..over);
+            });
             self.wrapups.set(Vec::new());
             self.announce(t::WRAPUP_DONE);
             return Ok(());
@@ -1793,6 +1809,7 @@ impl Desk {
             list.remove(0);
         });
         save_json(WRAPUPS_KEY, &self.wrapups.get_untracked());
+        self.retire_ended();
         self.wrapup_error.set(None);
         if self.wrapups.with_untracked(Vec::is_empty) {
             let prior = self.state_before_call.get_value().filter(|s| *s != AgentState::AfterCallWork && *s != AgentState::Missed);

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod media;
 pub mod model;
 pub mod number;
+pub mod panel;
 pub mod sipline;
 pub mod wrapup;
 pub mod sip;

@@ -70,17 +70,19 @@ fn CallCard(id: u32) -> impl IntoView {
     let desk: Desk = use_desk();
     let call = Memo::new(move |_| desk.calls.with(|c| c.iter().find(|c| c.id == id).cloned()));
     let state = Memo::new(move |_| call.with(|c| c.as_ref().map(|c| c.state.clone()).unwrap_or(CallState::Ended(crate::phone::call::EndReason::HungUp))));
-    let timer = move || {
-        let now = desk.now.get();
+    // Only a live call reads the clock, and the text is written only when it changes (once a second): an
+    // ended call's card (while its wrap-up is open) costs nothing per tick.
+    let timer = Memo::new(move |_| {
         call.with(|c| {
             c.as_ref()
                 .map(|c| match c.state {
-                    CallState::Connected | CallState::Held | CallState::Ended(_) => format_duration(c.talk_ms(now)),
-                    _ => format_duration(now - c.created_ms),
+                    CallState::Ended(_) => format_duration(c.talk_ms(c.ended_ms.unwrap_or(0.0))),
+                    CallState::Connected | CallState::Held => format_duration(c.talk_ms(desk.now.get())),
+                    _ => format_duration(desk.now.get() - c.created_ms),
                 })
                 .unwrap_or_default()
         })
-    };
+    });
     let live = move || !matches!(state.get(), CallState::Ended(_));
     let held = move || state.get() == CallState::Held;
     let show_keypad = RwSignal::new(false);
