@@ -154,6 +154,7 @@ pub fn sign_in(desk: Desk, c: Credentials, resume: Vec<Resume>) {
         let Some(l) = weak.upgrade() else { return };
         let out = l.ua.borrow_mut().tick(now());
         run(&l, out);
+        super::media::prewarm(&l.ice, takes_calls(&l));
         n += 1;
         if n % 2 == 0 {
             poll_stats(&l);
@@ -203,7 +204,18 @@ pub fn hand_over() -> Option<(Credentials, Vec<Resume>)> {
     Some(t)
 }
 
+/// Media is prepared for the next call while the agent may get one: registered, owner of the phone, and
+/// neither Not Ready nor Offline.
+fn takes_calls(l: &Line) -> bool {
+    use super::model::AgentState;
+    let state = l.desk.agent_state.get_untracked();
+    l.desk.line_status.get_untracked() == LineStatus::Registered
+        && l.desk.is_owner()
+        && !matches!(state, AgentState::NotReady(_) | AgentState::Offline)
+}
+
 fn release(quiet: bool) {
+    super::media::prewarm(&[], false);
     let Some(l) = LINE.with(|s| s.borrow_mut().take()) else { return };
     l.closing.set(true);
     let out = l.ua.borrow_mut().unregister(now());
@@ -245,6 +257,9 @@ fn connect(l: &Rc<Line>) {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let Some(l) = weak.upgrade() else { return };
         if let Some(text) = ev.data().as_string() {
+            if text.starts_with("INVITE ") {
+                super::media::mark("sip-invite-received");
+            }
             let out = l.ua.borrow_mut().on_frame(now(), &text);
             run(&l, out);
         }
@@ -307,8 +322,18 @@ fn send(l: &Line, text: &str) {
     if let Some(ws) = l.ws.borrow().as_ref() {
         if ws.ready_state() == WebSocket::OPEN {
             let _ = ws.send_with_str(text);
+            // Benchmark marks (the latest of each): an INVITE, and a 200 to an INVITE, handed to the socket.
+            if text.starts_with("INVITE ") {
+                super::media::mark("sip-invite-sent");
+            } else if text.starts_with("SIP/2.0 200") && is_invite_response(text) {
+                super::media::mark("sip-200-sent");
+            }
         }
     }
+}
+
+fn is_invite_response(text: &str) -> bool {
+    text.lines().take_while(|l| !l.is_empty()).any(|l| l.len() > 5 && l[..5].eq_ignore_ascii_case("cseq:") && l.trim_end().ends_with("INVITE"))
 }
 
 fn desk_id(l: &Line, c: CallRef) -> Option<u32> {
