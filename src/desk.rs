@@ -1164,15 +1164,20 @@ impl Desk {
         if self.is_sip() {
             return;
         }
-        // Only live calls move; the list (and everything that reads it) changes only when one did.
-        if !self.calls.with_untracked(|c| c.iter().any(Call::is_live)) {
+        // Only live calls move: an idle desk (whatever the history) does not touch the list.
+        if self.live_calls().is_empty() {
             return;
         }
-        let mut calls = self.calls.get_untracked();
-        let ended = self.line.with_value(|line| calls.iter_mut().fold(false, |e, c| (line.tick(c, now) && !c.is_live()) || e));
-        if self.calls.with_untracked(|c| *c != calls) {
-            self.calls.set(calls);
-        }
+        let mut ended = false;
+        self.line.with_value(|line| {
+            self.calls.update(|calls| {
+                for c in calls.iter_mut() {
+                    if line.tick(c, now) && !c.is_live() {
+                        ended = true;
+                    }
+                }
+            })
+        });
         if ended {
             self.after_call_change();
         }
@@ -1661,13 +1666,11 @@ impl Desk {
 
     /// Ended calls leave the phone panel once nothing is left to do on them (`phone::panel`).
     fn retire_ended(&self) {
-        let gone = self.wrapups.with_untracked(|w| {
-            self.finalized.with_value(|f| self.calls.with_untracked(|c| crate::phone::panel::retired(c, w, f)))
-        });
-        if !gone.is_empty() {
-            self.calls.update(|c| c.retain(|c| !gone.contains(&c.id)));
+        let (mut calls, mut done) = (self.calls.get_untracked(), self.finalized.get_value());
+        if crate::phone::panel::retire(&mut calls, &self.wrapups.get_untracked(), &mut done) {
+            self.calls.set(calls);
         }
-        self.finalized.update_value(|f| f.retain(|id| self.calls.with_untracked(|c| c.iter().any(|c| c.id == *id))));
+        self.finalized.set_value(done);
     }
 
     /// Hands a finished call's activity to the outbox (stored before the first attempt); Err when the
@@ -1794,8 +1797,9 @@ impl Desk {
         if self.relay_wrapup("submit") {
             self.submitted.update_value(|s| {
                 s.push(w.activity_id.clone());
-                let over = s.len().saturating_sub(16);
-                s.drain(..over);
+                if s.len() > 16 {
+                    s.remove(0);
+                }
             });
             self.wrapups.set(Vec::new());
             self.announce(t::WRAPUP_DONE);

@@ -139,7 +139,7 @@ fn configuration(ice_servers: &[String]) -> RtcConfiguration {
 /// What a prepared connection was made for (servers and options): a change means a new one.
 fn ice_key(ice_servers: &[String]) -> String {
     let o = ICE_OPTIONS.with(|c| c.borrow().clone());
-    format!("{ice_servers:?}{}{}{}", o.username, o.credential, o.relay_only)
+    format!("{} {} {} {}", ice_servers.join(" "), o.username, o.credential, o.relay_only)
 }
 
 /// A prepared connection older than this is replaced, so its candidates (and a TURN allocation) are fresh.

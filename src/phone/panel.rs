@@ -22,12 +22,18 @@ fn worth_a_look(c: &Call) -> bool {
 pub fn retired(calls: &[Call], wrapups: &[WrapUp], finalized: &[u32]) -> Vec<u32> {
     let open = |c: &Call| wrapups.iter().any(|w| wraps(w, c));
     let done = |c: &Call| !c.is_live() && finalized.contains(&c.id) && !open(c);
-    let keep = calls
-        .iter()
-        .filter(|c| done(c) && worth_a_look(c))
-        .max_by(|a, b| a.ended_ms.unwrap_or(0.0).total_cmp(&b.ended_ms.unwrap_or(0.0)).then(a.id.cmp(&b.id)))
-        .map(|c| c.id);
+    // Calls are listed in the order they began: the last one is the latest.
+    let keep = calls.iter().rev().find(|c| done(c) && worth_a_look(c)).map(|c| c.id);
     calls.iter().filter(|c| done(c) && Some(c.id) != keep).map(|c| c.id).collect()
+}
+
+/// Takes the [`retired`] calls off `calls`, and forgets `finalized` ids no longer shown (the list stays as
+/// short as the panel). True when a call left.
+pub fn retire(calls: &mut Vec<Call>, wrapups: &[WrapUp], finalized: &mut Vec<u32>) -> bool {
+    let gone = retired(calls, wrapups, finalized);
+    calls.retain(|c| !gone.contains(&c.id));
+    finalized.retain(|id| calls.iter().any(|c| c.id == *id));
+    !gone.is_empty()
 }
 
 #[cfg(test)]
@@ -84,9 +90,7 @@ mod tests {
             let answered = id % 7 != 0;
             panel.push(call(id, answered, Some(end)));
             finalized.push(id);
-            let gone = retired(&panel, &[], &finalized);
-            panel.retain(|c| !gone.contains(&c.id));
-            finalized.retain(|f| panel.iter().any(|c| c.id == *f));
+            retire(&mut panel, &[], &mut finalized);
             assert!(panel.len() <= 2, "after call {id}: {} cards", panel.len());
             assert!(finalized.len() <= 2);
         }

@@ -325,15 +325,11 @@ fn send(l: &Line, text: &str) {
             // Benchmark marks (the latest of each): an INVITE, and a 200 to an INVITE, handed to the socket.
             if text.starts_with("INVITE ") {
                 super::media::mark("sip-invite-sent");
-            } else if text.starts_with("SIP/2.0 200") && is_invite_response(text) {
+            } else if text.starts_with("SIP/2.0 200") && text.contains(" INVITE\r\n") {
                 super::media::mark("sip-200-sent");
             }
         }
     }
-}
-
-fn is_invite_response(text: &str) -> bool {
-    text.lines().take_while(|l| !l.is_empty()).any(|l| l.len() > 5 && l[..5].eq_ignore_ascii_case("cseq:") && l.trim_end().ends_with("INVITE"))
 }
 
 fn desk_id(l: &Line, c: CallRef) -> Option<u32> {

@@ -70,9 +70,9 @@ fn CallCard(id: u32) -> impl IntoView {
     let desk: Desk = use_desk();
     let call = Memo::new(move |_| desk.calls.with(|c| c.iter().find(|c| c.id == id).cloned()));
     let state = Memo::new(move |_| call.with(|c| c.as_ref().map(|c| c.state.clone()).unwrap_or(CallState::Ended(crate::phone::call::EndReason::HungUp))));
-    // Only a live call reads the clock, and the text is written only when it changes (once a second): an
-    // ended call's card (while its wrap-up is open) costs nothing per tick.
-    let timer = Memo::new(move |_| {
+    // Only a live call reads the clock (an ended call's card, while its wrap-up is open, costs nothing per
+    // tick), and the text node is written only when the text changes (once a second).
+    let timer = move || {
         call.with(|c| {
             c.as_ref()
                 .map(|c| match c.state {
@@ -82,7 +82,7 @@ fn CallCard(id: u32) -> impl IntoView {
                 })
                 .unwrap_or_default()
         })
-    });
+    };
     let live = move || !matches!(state.get(), CallState::Ended(_));
     let held = move || state.get() == CallState::Held;
     let show_keypad = RwSignal::new(false);

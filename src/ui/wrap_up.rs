@@ -11,14 +11,10 @@ pub fn WrapUpPanel() -> impl IntoView {
     let current = move || desk.wrapups.with(|w| w.first().cloned());
     let dispositions = move || desk.settings.with(|s| s.dispositions.clone());
     let case_number = RwSignal::new(String::new());
-    // The countdown changes once a second, though the clock ticks more often: only a change is written.
-    let left = Memo::new(move |_| {
+    let left = move || {
         let seconds = desk.settings.with(|s| s.wrap_up_seconds);
-        if seconds == 0 || desk.wrapups.with(Vec::is_empty) {
-            return None;
-        }
-        desk.wrapups.with(|w| w.first().and_then(|w| w.remaining_s(desk.now.get(), seconds)))
-    });
+        current().and_then(|w| w.remaining_s(desk.now.get(), seconds))
+    };
     view! {
         <Show when=move || current().is_some()>
             <section class="wrapup" aria-label=t::WRAPUP_TITLE data-testid="wrap-up">
@@ -29,7 +25,7 @@ pub fn WrapUpPanel() -> impl IntoView {
                     }}</span>
                     <span class=move || if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" }
                         data-testid="wrap-up-left">
-                        {move || left.get().map(|l| format!("{}{}", l.max(0), t::SECONDS_LEFT)).unwrap_or_else(|| {
+                        {move || left().map(|l| format!("{}{}", l.max(0), t::SECONDS_LEFT)).unwrap_or_else(|| {
                             current().map(|w| format_duration(w.talk_ms)).unwrap_or_default()
                         })}
                     </span>
