@@ -1165,7 +1165,7 @@ impl Desk {
             return;
         }
         // Only live calls move: an idle desk (whatever the history) does not touch the list.
-        if self.live_calls().is_empty() {
+        if !self.calls.with_untracked(|c| c.iter().any(Call::is_live)) {
             return;
         }
         let mut ended = false;
@@ -1666,11 +1666,8 @@ impl Desk {
 
     /// Ended calls leave the phone panel once nothing is left to do on them (`phone::panel`).
     fn retire_ended(&self) {
-        let (mut calls, mut done) = (self.calls.get_untracked(), self.finalized.get_value());
-        if crate::phone::panel::retire(&mut calls, &self.wrapups.get_untracked(), &mut done) {
-            self.calls.set(calls);
-        }
-        self.finalized.set_value(done);
+        let w = self.wrapups.get_untracked();
+        self.finalized.update_value(|f| self.calls.update(|c| crate::phone::panel::retire(c, &w, f)));
     }
 
     /// Hands a finished call's activity to the outbox (stored before the first attempt); Err when the

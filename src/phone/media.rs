@@ -136,12 +136,6 @@ fn configuration(ice_servers: &[String]) -> RtcConfiguration {
     cfg
 }
 
-/// What a prepared connection was made for (servers and options): a change means a new one.
-fn ice_key(ice_servers: &[String]) -> String {
-    let o = ICE_OPTIONS.with(|c| c.borrow().clone());
-    format!("{} {} {} {}", ice_servers.join(" "), o.username, o.credential, o.relay_only)
-}
-
 /// A prepared connection older than this is replaced, so its candidates (and a TURN allocation) are fresh.
 pub const WARM_MAX_AGE_MS: f64 = 300_000.0;
 
@@ -153,10 +147,12 @@ pub const WARM_MAX_AGE_MS: f64 = 300_000.0;
 struct Warm {
     /// The chosen microphone's id when it was opened, and its stream.
     mic: Option<(String, MediaStream)>,
-    /// The ICE key, the connection, and when it was made.
-    pc: Option<(String, RtcPeerConnection, f64)>,
+    /// The connection, and when it was made (for the line's ICE servers: a new line releases it).
+    pc: Option<(RtcPeerConnection, f64)>,
     /// getUserMedia under way.
     opening: bool,
+    /// Counts releases: a microphone that opens after one is not kept.
+    gen: u32,
     /// The microphone was refused: not asked again until the agent stops and starts taking calls.
     refused: bool,
     /// Devices or the network changed: prepare again.
@@ -175,15 +171,12 @@ fn stop_tracks(s: &MediaStream) {
     }
 }
 
-fn live(s: &MediaStream) -> bool {
-    s.get_audio_tracks().iter().any(|t| Reflect::get(&t, &"readyState".into()).ok().and_then(|v| v.as_string()).as_deref() == Some("live"))
-}
-
 fn drop_warm(w: &mut Warm) {
+    w.gen += 1;
     if let Some((_, s)) = w.mic.take() {
         stop_tracks(&s);
     }
-    if let Some((_, pc, _)) = w.pc.take() {
+    if let Some((pc, _)) = w.pc.take() {
         pc.close();
     }
 }
@@ -192,12 +185,13 @@ fn drop_warm(w: &mut Warm) {
 /// the SIP line calls it on its clock.
 pub fn prewarm(ice_servers: &[String], want: bool) {
     let now = js_sys::Date::now();
+    let chosen = crate::browser::load(MIC_KEY).unwrap_or_default();
     let open_mic = WARM.with(|w| {
         let mut w = w.borrow_mut();
         if !want {
             drop_warm(&mut w);
             w.refused = false;
-            return false;
+            return None;
         }
         if !w.listening {
             w.listening = true;
@@ -207,35 +201,33 @@ pub fn prewarm(ice_servers: &[String], want: bool) {
             drop_warm(&mut w);
             w.refused = false;
         }
-        let chosen = crate::browser::load(MIC_KEY).unwrap_or_default();
-        if w.mic.as_ref().map(|(id, s)| *id != chosen || !live(s)).unwrap_or(false) {
+        // Another microphone chosen: the next call opens that one (an unplugged one ends in a devicechange).
+        if w.mic.as_ref().map(|(id, _)| *id != chosen).unwrap_or(false) {
             if let Some((_, s)) = w.mic.take() {
                 stop_tracks(&s);
             }
         }
-        let key = ice_key(ice_servers);
-        if w.pc.as_ref().map(|(k, _, at)| *k != key || now - at > WARM_MAX_AGE_MS).unwrap_or(false) {
-            if let Some((_, pc, _)) = w.pc.take() {
+        if w.pc.as_ref().map(|(_, at)| now - at > WARM_MAX_AGE_MS).unwrap_or(false) {
+            if let Some((pc, _)) = w.pc.take() {
                 pc.close();
             }
         }
         if w.pc.is_none() {
-            w.pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers)).ok().map(|pc| (key, pc, now));
+            w.pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers)).ok().map(|pc| (pc, now));
         }
         let open = w.mic.is_none() && !w.opening && !w.refused;
         w.opening |= open;
-        open
+        open.then_some(w.gen)
     });
-    if open_mic {
-        let chosen = crate::browser::load(MIC_KEY).unwrap_or_default();
+    if let Some(gen) = open_mic {
         wasm_bindgen_futures::spawn_local(async move {
             let got = microphone().await;
             WARM.with(|w| {
                 let mut w = w.borrow_mut();
                 w.opening = false;
                 match got {
-                    // Released (or replaced) while it was opening: not kept.
-                    Ok(s) if w.pc.is_none() || w.mic.is_some() => stop_tracks(&s),
+                    // Released (or refreshed) while it was opening: not kept.
+                    Ok(s) if w.gen != gen || w.mic.is_some() => stop_tracks(&s),
                     Ok(s) => w.mic = Some((chosen, s)),
                     Err(_) => w.refused = true,
                 }
@@ -268,14 +260,12 @@ fn listen_for_changes() -> Vec<Closure<dyn FnMut()>> {
 }
 
 /// The prepared microphone (clones of its tracks) and connection for a new call, when ready.
-fn take_warm(ice_servers: &[String]) -> (Option<MediaStream>, Option<RtcPeerConnection>) {
-    let key = ice_key(ice_servers);
+fn take_warm() -> (Option<MediaStream>, Option<RtcPeerConnection>) {
     let chosen = crate::browser::load(MIC_KEY).unwrap_or_default();
     WARM.with(|w| {
         let mut w = w.borrow_mut();
-        let mic = w.mic.as_ref().filter(|(id, s)| *id == chosen && live(s)).map(|(_, s)| MediaStream::clone(s));
-        let pc = w.pc.take_if(|(k, _, _)| *k == key).map(|(_, pc, _)| pc);
-        (mic, pc)
+        let mic = w.mic.as_ref().filter(|(id, _)| *id == chosen).map(|(_, s)| MediaStream::clone(s));
+        (mic, w.pc.take().map(|(pc, _)| pc))
     })
 }
 
@@ -291,7 +281,7 @@ pub fn mark(name: &str) {
 impl CallMedia {
     /// A call's media: the prepared microphone and connection when there are, else new ones.
     pub async fn new(ice_servers: &[String]) -> Result<CallMedia, String> {
-        let (stream, pc) = take_warm(ice_servers);
+        let (stream, pc) = take_warm();
         let stream = match stream {
             Some(s) => s,
             None => microphone().await?,

@@ -28,12 +28,11 @@ pub fn retired(calls: &[Call], wrapups: &[WrapUp], finalized: &[u32]) -> Vec<u32
 }
 
 /// Takes the [`retired`] calls off `calls`, and forgets `finalized` ids no longer shown (the list stays as
-/// short as the panel). True when a call left.
-pub fn retire(calls: &mut Vec<Call>, wrapups: &[WrapUp], finalized: &mut Vec<u32>) -> bool {
+/// short as the panel).
+pub fn retire(calls: &mut Vec<Call>, wrapups: &[WrapUp], finalized: &mut Vec<u32>) {
     let gone = retired(calls, wrapups, finalized);
     calls.retain(|c| !gone.contains(&c.id));
     finalized.retain(|id| calls.iter().any(|c| c.id == *id));
-    !gone.is_empty()
 }
 
 #[cfg(test)]

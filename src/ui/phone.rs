@@ -75,10 +75,12 @@ fn CallCard(id: u32) -> impl IntoView {
     let timer = move || {
         call.with(|c| {
             c.as_ref()
-                .map(|c| match c.state {
-                    CallState::Ended(_) => format_duration(c.talk_ms(c.ended_ms.unwrap_or(0.0))),
-                    CallState::Connected | CallState::Held => format_duration(c.talk_ms(desk.now.get())),
-                    _ => format_duration(desk.now.get() - c.created_ms),
+                .map(|c| {
+                    format_duration(match c.state {
+                        CallState::Ended(_) => c.talk_ms(c.ended_ms.unwrap_or(0.0)),
+                        CallState::Connected | CallState::Held => c.talk_ms(desk.now.get()),
+                        _ => desk.now.get() - c.created_ms,
+                    })
                 })
                 .unwrap_or_default()
         })
