@@ -346,43 +346,48 @@ impl CallMedia {
         self.pc.local_description().map(|d| d.sdp()).ok_or_else(|| "no local description".to_string())
     }
 
-    /// Creates an offer (for a new call or a re-INVITE) and returns the SDP with gathered candidates.
-    pub async fn offer(&self) -> Result<String, String> {
-        let o = JsFuture::from(self.pc.create_offer()).await.map_err(|e| format!("createOffer failed: {e:?}"))?;
-        let sdp = Reflect::get(&o, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+    /// Applies the far end's description of `kind` (the error names what was refused).
+    async fn set_remote(&self, kind: RtcSdpType, sdp: &str, what: &str) -> Result<(), String> {
+        let init = RtcSessionDescriptionInit::new(kind);
+        init.set_sdp(sdp);
+        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("{what} was refused: {e:?}"))?;
+        Ok(())
+    }
+
+    /// Creates our offer or answer, sets it, and returns the SDP with gathered candidates.
+    async fn set_local(&self, answer: bool) -> Result<String, String> {
+        let (p, kind, name) = if answer {
+            (self.pc.create_answer(), RtcSdpType::Answer, "createAnswer")
+        } else {
+            (self.pc.create_offer(), RtcSdpType::Offer, "createOffer")
+        };
+        let d = JsFuture::from(p).await.map_err(|e| format!("{name} failed: {e:?}"))?;
+        let sdp = Reflect::get(&d, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let init = RtcSessionDescriptionInit::new(kind);
         init.set_sdp(&sdp);
         JsFuture::from(self.pc.set_local_description(&init)).await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
         self.gathered_local_sdp().await
+    }
+
+    /// Creates an offer (for a new call or a re-INVITE) and returns the SDP with gathered candidates.
+    pub async fn offer(&self) -> Result<String, String> {
+        self.set_local(false).await
     }
 
     /// Takes the far end's offer and returns our answer.
     pub async fn answer(&self, offer: &str) -> Result<String, String> {
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-        init.set_sdp(offer);
-        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("the caller's audio offer was refused: {e:?}"))?;
-        let a = JsFuture::from(self.pc.create_answer()).await.map_err(|e| format!("createAnswer failed: {e:?}"))?;
-        let sdp = Reflect::get(&a, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-        init.set_sdp(&sdp);
-        JsFuture::from(self.pc.set_local_description(&init)).await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
-        self.gathered_local_sdp().await
+        self.set_remote(RtcSdpType::Offer, offer, "the caller's audio offer").await?;
+        self.set_local(true).await
     }
 
     /// Applies the far end's answer to our offer.
     pub async fn accept_answer(&self, answer: &str) -> Result<(), String> {
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-        init.set_sdp(answer);
-        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("the far end's audio answer was refused: {e:?}"))?;
-        Ok(())
+        self.set_remote(RtcSdpType::Answer, answer, "the far end's audio answer").await
     }
 
     /// Applies the SDP of a 183 as a provisional answer (early media; the 200's answer replaces it).
     pub async fn accept_pranswer(&self, answer: &str) -> Result<(), String> {
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Pranswer);
-        init.set_sdp(answer);
-        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("the far end's early audio was refused: {e:?}"))?;
-        Ok(())
+        self.set_remote(RtcSdpType::Pranswer, answer, "the far end's early audio").await
     }
 
     /// True while our offer has no answer from the far end, or only a provisional one (183).
