@@ -80,6 +80,13 @@ read -r hostile_tried hostile_failed < <(cat "$LOGS"/*.log 2>/dev/null | awk '
   pending != "" && /^(ok|FAIL|FAILED)$/ { if (pending ~ /hostile_/) { n++; if ($0 ~ /^FAIL/) f++ }; pending = "" }
   END { print n + 0, f + 0 }')
 
+# Shift benchmark and call set-up latency (issue #16; tests/e2e/tests/shift_bench.rs, shift_latency.rs): figures,
+# not pass/fail, repeated here with the summary.
+if [ -f "$LOGS/e2e.log" ]; then
+  echo
+  grep -h "BENCH shift\|BENCH dial-to-INVITE: median\|BENCH INVITE-to-alert\|BENCH answer-to-200" "$LOGS/e2e.log" | sed 's/.*BENCH /BENCH /' || true
+fi
+
 echo
 echo "hostile cases: $hostile_tried tried, $hostile_failed acted on"
 [ ${#broken[@]} -gt 0 ] && echo "layers with failures: ${broken[*]}"

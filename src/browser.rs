@@ -133,12 +133,14 @@ pub fn notify_if_hidden(title: &str, body: &str) {
         d2.set_title(if cur == flash { &original } else { &flash });
     });
     if let Ok(id) = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 1000) {
-        // Stop after a minute at most.
+        // Stop after a minute at most; the flashing closure goes with it (not kept for each call).
         let w2 = w.clone();
-        let stop = wasm_bindgen::closure::Closure::once_into_js(move || w2.clear_interval_with_handle(id));
+        let stop = wasm_bindgen::closure::Closure::once_into_js(move || {
+            w2.clear_interval_with_handle(id);
+            drop(cb);
+        });
         let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(stop.unchecked_ref(), 60_000);
     }
-    cb.forget();
 }
 
 /// Resolves a settings file name with the browser's URL parser against the page's address (the policy's

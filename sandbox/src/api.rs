@@ -161,7 +161,7 @@ impl Instance {
     /// A valid bearer token, for tests of other modules.
     #[cfg(test)]
     pub(crate) fn grant(&self, token: &str) {
-        self.store.lock().unwrap().tokens.insert(token.into(), Instant::now() + Duration::from_secs(60));
+        self.store.lock().unwrap().tokens.insert(token.into(), Grant { expires: Instant::now() + Duration::from_secs(60), roles: acl::DEFAULT_ROLES.iter().map(|r| r.to_string()).collect() });
     }
 }
 

@@ -176,7 +176,7 @@ mod tests {
 
     fn instance() -> (Shared, HeaderMap) {
         let inst = Instance::new(
-            ApiConfig { cors_origins: vec![], oauth_cors_origin: None, token_ttl: Duration::from_secs(60), client_id: "agent-desktop".into() },
+            ApiConfig { token_ttl: Duration::from_secs(60), ..ApiConfig::new("agent-desktop", "http://127.0.0.1/oauth-callback.html") },
             crate::records::tables(),
         );
         inst.grant("t");

@@ -51,15 +51,6 @@ pub fn describe_media_error(e: &JsValue) -> String {
     }
 }
 
-async fn sleep(ms: i32) {
-    let p = Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = JsFuture::from(p).await;
-}
-
 /// localStorage keys of the chosen devices (device ids are not secrets).
 pub const MIC_KEY: &str = "agent-desktop.device.mic";
 pub const SPEAKER_KEY: &str = "agent-desktop.device.speaker";
@@ -122,26 +113,183 @@ pub struct CallMedia {
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
 }
 
-impl CallMedia {
-    pub async fn new(ice_servers: &[String]) -> Result<CallMedia, String> {
-        let stream = microphone().await?;
-        let cfg = RtcConfiguration::new();
-        let servers = Array::new();
-        let opts = ICE_OPTIONS.with(|c| c.borrow().clone());
-        for url in ice_servers {
-            let s = RtcIceServer::new();
-            s.set_urls(&JsValue::from_str(url));
-            if url.starts_with("turn") && !opts.username.is_empty() {
-                s.set_username(&opts.username);
-                s.set_credential(&opts.credential);
+/// The peer connection settings for `ice_servers` and the ICE options, with a candidate pool: ICE
+/// candidates are gathered as soon as the connection exists, before any offer or answer.
+fn configuration(ice_servers: &[String]) -> RtcConfiguration {
+    let cfg = RtcConfiguration::new();
+    let servers = Array::new();
+    let opts = ICE_OPTIONS.with(|c| c.borrow().clone());
+    for url in ice_servers {
+        let s = RtcIceServer::new();
+        s.set_urls(&JsValue::from_str(url));
+        if url.starts_with("turn") && !opts.username.is_empty() {
+            s.set_username(&opts.username);
+            s.set_credential(&opts.credential);
+        }
+        servers.push(&s);
+    }
+    cfg.set_ice_servers(&servers);
+    if opts.relay_only {
+        cfg.set_ice_transport_policy(web_sys::RtcIceTransportPolicy::Relay);
+    }
+    let _ = Reflect::set(&cfg, &"iceCandidatePoolSize".into(), &JsValue::from(1));
+    cfg
+}
+
+/// A prepared connection older than this is replaced, so its candidates (and a TURN allocation) are fresh.
+pub const WARM_MAX_AGE_MS: f64 = 300_000.0;
+
+/// Media prepared while the agent takes calls, so a call starts at once: the microphone (each call sends
+/// clones of its tracks, so mute and hold stay per call) and a peer connection whose ICE candidates are
+/// gathered in advance. Refreshed when devices or the network change; released when the agent stops
+/// taking calls.
+#[derive(Default)]
+struct Warm {
+    /// The chosen microphone's id when it was opened, and its stream.
+    mic: Option<(String, MediaStream)>,
+    /// The connection, and when it was made (for the line's ICE servers: a new line releases it).
+    pc: Option<(RtcPeerConnection, f64)>,
+    /// getUserMedia under way.
+    opening: bool,
+    /// Counts releases: a microphone that opens after one is not kept.
+    gen: u32,
+    /// The microphone was refused: not asked again until the agent stops and starts taking calls.
+    refused: bool,
+    /// Devices or the network changed: prepare again.
+    stale: bool,
+    listening: bool,
+    _listeners: Vec<Closure<dyn FnMut()>>,
+}
+
+thread_local! {
+    static WARM: std::cell::RefCell<Warm> = std::cell::RefCell::new(Warm::default());
+}
+
+fn stop_tracks(s: &MediaStream) {
+    for t in s.get_tracks().iter() {
+        t.unchecked_into::<web_sys::MediaStreamTrack>().stop();
+    }
+}
+
+fn drop_warm(w: &mut Warm) {
+    w.gen += 1;
+    if let Some((_, s)) = w.mic.take() {
+        stop_tracks(&s);
+    }
+    if let Some((pc, _)) = w.pc.take() {
+        pc.close();
+    }
+}
+
+/// Keeps media prepared (`want`) for calls on `ice_servers`, or releases it. Cheap when nothing changed:
+/// the SIP line calls it on its clock.
+pub fn prewarm(ice_servers: &[String], want: bool) {
+    let now = js_sys::Date::now();
+    let chosen = crate::browser::load(MIC_KEY).unwrap_or_default();
+    let open_mic = WARM.with(|w| {
+        let mut w = w.borrow_mut();
+        if !want {
+            drop_warm(&mut w);
+            w.refused = false;
+            return None;
+        }
+        if !w.listening {
+            w.listening = true;
+            w._listeners = listen_for_changes();
+        }
+        if std::mem::take(&mut w.stale) {
+            drop_warm(&mut w);
+            w.refused = false;
+        }
+        // Another microphone chosen: the next call opens that one (an unplugged one ends in a devicechange).
+        if w.mic.as_ref().map(|(id, _)| *id != chosen).unwrap_or(false) {
+            if let Some((_, s)) = w.mic.take() {
+                stop_tracks(&s);
             }
-            servers.push(&s);
         }
-        cfg.set_ice_servers(&servers);
-        if opts.relay_only {
-            cfg.set_ice_transport_policy(web_sys::RtcIceTransportPolicy::Relay);
+        if w.pc.as_ref().map(|(_, at)| now - at > WARM_MAX_AGE_MS).unwrap_or(false) {
+            if let Some((pc, _)) = w.pc.take() {
+                pc.close();
+            }
         }
-        let pc = RtcPeerConnection::new_with_configuration(&cfg).map_err(|e| format!("WebRTC is not available: {e:?}"))?;
+        if w.pc.is_none() {
+            w.pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers)).ok().map(|pc| (pc, now));
+        }
+        let open = w.mic.is_none() && !w.opening && !w.refused;
+        w.opening |= open;
+        open.then_some(w.gen)
+    });
+    if let Some(gen) = open_mic {
+        wasm_bindgen_futures::spawn_local(async move {
+            let got = microphone().await;
+            WARM.with(|w| {
+                let mut w = w.borrow_mut();
+                w.opening = false;
+                match got {
+                    // Released (or refreshed) while it was opening: not kept.
+                    Ok(s) if w.gen != gen || w.mic.is_some() => stop_tracks(&s),
+                    Ok(s) => w.mic = Some((chosen, s)),
+                    Err(_) => w.refused = true,
+                }
+            });
+        });
+    }
+}
+
+/// Marks the prepared media stale when devices or the network change (listened to once per page).
+fn listen_for_changes() -> Vec<Closure<dyn FnMut()>> {
+    let mut out = Vec::new();
+    let Some(w) = web_sys::window() else { return out };
+    let stale = || Closure::<dyn FnMut()>::new(|| WARM.with(|w| w.borrow_mut().stale = true));
+    if let Ok(md) = w.navigator().media_devices() {
+        let c = stale();
+        let _ = md.add_event_listener_with_callback("devicechange", c.as_ref().unchecked_ref());
+        out.push(c);
+    }
+    let c = stale();
+    let _ = w.add_event_listener_with_callback("online", c.as_ref().unchecked_ref());
+    out.push(c);
+    if let Ok(conn) = Reflect::get(&w.navigator(), &"connection".into()) {
+        if let Some(t) = conn.dyn_ref::<web_sys::EventTarget>() {
+            let c = stale();
+            let _ = t.add_event_listener_with_callback("change", c.as_ref().unchecked_ref());
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The prepared microphone (clones of its tracks) and connection for a new call, when ready.
+fn take_warm() -> (Option<MediaStream>, Option<RtcPeerConnection>) {
+    let chosen = crate::browser::load(MIC_KEY).unwrap_or_default();
+    WARM.with(|w| {
+        let mut w = w.borrow_mut();
+        let mic = w.mic.as_ref().filter(|(id, _)| *id == chosen).map(|(_, s)| MediaStream::clone(s));
+        (mic, w.pc.take().map(|(pc, _)| pc))
+    })
+}
+
+/// Marks a moment on the page's performance timeline (one entry per name: the latest), for the
+/// benchmarks: `performance.getEntriesByName(name)`.
+pub fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        p.clear_marks_with_mark_name(name);
+        let _ = p.mark(name);
+    }
+}
+
+impl CallMedia {
+    /// A call's media: the prepared microphone and connection when there are, else new ones.
+    pub async fn new(ice_servers: &[String]) -> Result<CallMedia, String> {
+        let (stream, pc) = take_warm();
+        let stream = match stream {
+            Some(s) => s,
+            None => microphone().await?,
+        };
+        let pc = match pc {
+            Some(pc) => pc,
+            None => RtcPeerConnection::new_with_configuration(&configuration(ice_servers)).map_err(|e| format!("WebRTC is not available: {e:?}"))?,
+        };
         for t in stream.get_audio_tracks().iter() {
             let track: web_sys::MediaStreamTrack = t.unchecked_into();
             pc.add_track_0(&track, &stream);
@@ -170,52 +318,76 @@ impl CallMedia {
         Ok(CallMedia { pc, stream, audio, remote, mix: std::cell::RefCell::new(None), quiet: Default::default(), _on_track: on_track })
     }
 
+    /// The local description once ICE gathering is complete (at once with prepared candidates), or at the
+    /// cap. Waits on the browser's event, not by polling.
     async fn gathered_local_sdp(&self) -> Result<String, String> {
-        let mut waited = 0;
-        while self.pc.ice_gathering_state() != RtcIceGatheringState::Complete && waited < ICE_GATHER_CAP_MS {
-            sleep(50).await;
-            waited += 50;
+        if self.pc.ice_gathering_state() != RtcIceGatheringState::Complete {
+            let mut done = None;
+            let p = Promise::new(&mut |resolve, _| done = Some(resolve));
+            let done: js_sys::Function = done.expect("a promise's executor runs at once");
+            let (pc, d2) = (self.pc.clone(), done.clone());
+            let on_change = Closure::<dyn FnMut()>::new(move || {
+                if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+                    let _ = d2.call0(&JsValue::NULL);
+                }
+            });
+            self.pc.set_onicegatheringstatechange(Some(on_change.as_ref().unchecked_ref()));
+            if let Some(w) = web_sys::window() {
+                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&done, ICE_GATHER_CAP_MS);
+            }
+            // It may have completed between the check and the handler.
+            if self.pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+                let _ = done.call0(&JsValue::NULL);
+            }
+            let _ = JsFuture::from(p).await;
+            self.pc.set_onicegatheringstatechange(None);
+            drop(on_change);
         }
         self.pc.local_description().map(|d| d.sdp()).ok_or_else(|| "no local description".to_string())
     }
 
-    /// Creates an offer (for a new call or a re-INVITE) and returns the SDP with gathered candidates.
-    pub async fn offer(&self) -> Result<String, String> {
-        let o = JsFuture::from(self.pc.create_offer()).await.map_err(|e| format!("createOffer failed: {e:?}"))?;
-        let sdp = Reflect::get(&o, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
+    /// Applies the far end's description of `kind` (the error names what was refused).
+    async fn set_remote(&self, kind: RtcSdpType, sdp: &str, what: &str) -> Result<(), String> {
+        let init = RtcSessionDescriptionInit::new(kind);
+        init.set_sdp(sdp);
+        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("{what} was refused: {e:?}"))?;
+        Ok(())
+    }
+
+    /// Creates our offer or answer, sets it, and returns the SDP with gathered candidates.
+    async fn set_local(&self, answer: bool) -> Result<String, String> {
+        let (p, kind, name) = if answer {
+            (self.pc.create_answer(), RtcSdpType::Answer, "createAnswer")
+        } else {
+            (self.pc.create_offer(), RtcSdpType::Offer, "createOffer")
+        };
+        let d = JsFuture::from(p).await.map_err(|e| format!("{name} failed: {e:?}"))?;
+        let sdp = Reflect::get(&d, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let init = RtcSessionDescriptionInit::new(kind);
         init.set_sdp(&sdp);
         JsFuture::from(self.pc.set_local_description(&init)).await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
         self.gathered_local_sdp().await
+    }
+
+    /// Creates an offer (for a new call or a re-INVITE) and returns the SDP with gathered candidates.
+    pub async fn offer(&self) -> Result<String, String> {
+        self.set_local(false).await
     }
 
     /// Takes the far end's offer and returns our answer.
     pub async fn answer(&self, offer: &str) -> Result<String, String> {
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Offer);
-        init.set_sdp(offer);
-        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("the caller's audio offer was refused: {e:?}"))?;
-        let a = JsFuture::from(self.pc.create_answer()).await.map_err(|e| format!("createAnswer failed: {e:?}"))?;
-        let sdp = Reflect::get(&a, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-        init.set_sdp(&sdp);
-        JsFuture::from(self.pc.set_local_description(&init)).await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
-        self.gathered_local_sdp().await
+        self.set_remote(RtcSdpType::Offer, offer, "the caller's audio offer").await?;
+        self.set_local(true).await
     }
 
     /// Applies the far end's answer to our offer.
     pub async fn accept_answer(&self, answer: &str) -> Result<(), String> {
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Answer);
-        init.set_sdp(answer);
-        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("the far end's audio answer was refused: {e:?}"))?;
-        Ok(())
+        self.set_remote(RtcSdpType::Answer, answer, "the far end's audio answer").await
     }
 
     /// Applies the SDP of a 183 as a provisional answer (early media; the 200's answer replaces it).
     pub async fn accept_pranswer(&self, answer: &str) -> Result<(), String> {
-        let init = RtcSessionDescriptionInit::new(RtcSdpType::Pranswer);
-        init.set_sdp(answer);
-        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("the far end's early audio was refused: {e:?}"))?;
-        Ok(())
+        self.set_remote(RtcSdpType::Pranswer, answer, "the far end's early audio").await
     }
 
     /// True while our offer has no answer from the far end, or only a provisional one (183).

@@ -6,6 +6,7 @@ pub mod line;
 pub mod media;
 pub mod model;
 pub mod number;
+pub mod panel;
 pub mod sipline;
 pub mod wrapup;
 pub mod sip;

@@ -136,6 +136,7 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
         let Some(l) = weak.upgrade() else { return };
         let out = l.ua.borrow_mut().tick(now());
         run(&l, out);
+        super::media::prewarm(&l.ice, PREPARE.with(Cell::get));
         n += 1;
         if n % 2 == 0 {
             poll_stats(&l);
@@ -185,7 +186,19 @@ pub fn hand_over() -> Option<(Credentials, Vec<Resume>)> {
     Some(t)
 }
 
+thread_local! {
+    /// The desk's word on preparing media for the next call ([`prepare_media`]).
+    static PREPARE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Media is prepared for the next call while the desk says the agent may get one (registered, owner of the
+/// phone, neither Not Ready nor Offline); the line's clock carries it out.
+pub fn prepare_media(on: bool) {
+    PREPARE.with(|p| p.set(on));
+}
+
 fn release(quiet: bool) {
+    super::media::prewarm(&[], false);
     let Some(l) = LINE.with(|s| s.borrow_mut().take()) else { return };
     l.closing.set(true);
     let out = l.ua.borrow_mut().unregister(now());
@@ -227,6 +240,9 @@ fn connect(l: &Rc<Line>) {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let Some(l) = weak.upgrade() else { return };
         if let Some(text) = ev.data().as_string() {
+            if text.starts_with("INVITE ") {
+                super::media::mark("sip-invite-received");
+            }
             let out = l.ua.borrow_mut().on_frame(now(), &text);
             run(&l, out);
         }
@@ -289,6 +305,12 @@ fn send(l: &Line, text: &str) {
     if let Some(ws) = l.ws.borrow().as_ref() {
         if ws.ready_state() == WebSocket::OPEN {
             let _ = ws.send_with_str(text);
+            // Benchmark marks (the latest of each): an INVITE, and a 200 to an INVITE, handed to the socket.
+            if text.starts_with("INVITE ") {
+                super::media::mark("sip-invite-sent");
+            } else if text.starts_with("SIP/2.0 200") && text.contains(" INVITE\r\n") {
+                super::media::mark("sip-200-sent");
+            }
         }
     }
 }

@@ -70,13 +70,17 @@ fn CallCard(id: u32) -> impl IntoView {
     let desk: Desk = use_desk();
     let call = Memo::new(move |_| desk.calls.with(|c| c.iter().find(|c| c.id == id).cloned()));
     let state = Memo::new(move |_| call.with(|c| c.as_ref().map(|c| c.state.clone()).unwrap_or(CallState::Ended(crate::phone::call::EndReason::HungUp))));
+    // Only a live call reads the clock (an ended call's card, while its wrap-up is open, costs nothing per
+    // tick), and the text node is written only when the text changes (once a second).
     let timer = move || {
-        let now = desk.now.get();
         call.with(|c| {
             c.as_ref()
-                .map(|c| match c.state {
-                    CallState::Connected | CallState::Held | CallState::Ended(_) => format_duration(c.talk_ms(now)),
-                    _ => format_duration(now - c.created_ms),
+                .map(|c| {
+                    format_duration(match c.state {
+                        CallState::Ended(_) => c.talk_ms(c.ended_ms.unwrap_or(0.0)),
+                        CallState::Connected | CallState::Held => c.talk_ms(desk.now.get()),
+                        _ => desk.now.get() - c.created_ms,
+                    })
                 })
                 .unwrap_or_default()
         })

@@ -10,6 +10,16 @@ use crate::phone::model::{AgentState, PresenceTone};
 use crate::strings as t;
 
 impl DeskCore {
+    /// Whether media is prepared for the next call (microphone and ICE candidates, `phone::media::prewarm`):
+    /// while the agent may get one: the SIP line registered, this window owns the phone, and the agent
+    /// neither Not Ready nor Offline.
+    pub fn takes_calls(&self) -> bool {
+        self.is_sip()
+            && self.line_status == LineStatus::Registered
+            && self.is_owner()
+            && !matches!(self.agent_state, AgentState::NotReady(_) | AgentState::Offline)
+    }
+
     /// Sets the agent's state and mirrors it in ServiceNow's presence indicator.
     pub(super) fn set_agent_state(&mut self, state: AgentState) {
         if self.relay(|| Intent::SetState(state.clone())) {

@@ -24,6 +24,8 @@ mod tests_shift;
 mod tests_window;
 #[cfg(test)]
 mod tests_outbox;
+#[cfg(test)]
+mod tests_panel;
 
 use super::effect::{Effect, Store};
 use super::intent::Intent;

@@ -22,6 +22,7 @@ impl DeskCore {
         let now = self.now;
         let ended: Vec<Call> = self.calls.iter().filter(|c| !c.is_live() && !self.finalized.contains(&c.id)).cloned().collect();
         if ended.is_empty() {
+            crate::phone::panel::retire(&mut self.calls, &self.wrapups, &mut self.finalized);
             return;
         }
         for call in ended {
@@ -53,6 +54,8 @@ impl DeskCore {
         }
         self.out.push(Effect::Save(Store::Recents));
         self.out.push(Effect::Save(Store::WrapUps));
+        // Ended calls leave the phone panel once nothing is left to do on them (they are in Recents).
+        crate::phone::panel::retire(&mut self.calls, &self.wrapups, &mut self.finalized);
     }
 
     /// Hands a finished call's activity to the outbox (stored before the first attempt); Err when the
@@ -90,6 +93,9 @@ impl DeskCore {
         // A remote view: the owner writes the activity.
         if self.relay(|| Intent::SubmitWrapUp(Some(w.clone()))) {
             self.submitted.push(w.activity_id.clone());
+            if self.submitted.len() > 16 {
+                self.submitted.remove(0);
+            }
             self.wrapups.clear();
             self.out.push(Effect::Mirror(Store::WrapUps));
             self.announce(t::WRAPUP_DONE.into());
@@ -100,6 +106,7 @@ impl DeskCore {
             return Err(m);
         }
         self.wrapups.remove(0);
+        crate::phone::panel::retire(&mut self.calls, &self.wrapups, &mut self.finalized);
         self.out.push(Effect::Save(Store::WrapUps));
         self.out.push(Effect::WrapUpError(None));
         if self.wrapups.is_empty() {

@@ -127,6 +127,7 @@ impl Desk {
             mirror(self.line_status, &c.line_status);
             mirror(self.pops, &c.pops);
             mirror(self.transfer_ask, &c.transfer_ask);
+            crate::phone::sipline::prepare_media(c.takes_calls());
             if c.calls_changed || full {
                 self.calls.set(c.calls.clone());
             }

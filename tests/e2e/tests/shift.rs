@@ -75,8 +75,8 @@ fn a_shift_on_the_demo_line() {
     b.shot("shift-373x300-wrapup.png");
     finish_wrap_up(&b, "Escalated", "Sent to billing");
     assert_eq!(b.exec("return document.querySelector('[data-testid=agent-state]').value", json!([])), json!("ready"));
-    click_text(&b, "Clear");
-    b.wait_for("ended call cleared", || b.absent("[data-testid=call]").then_some(()));
+    // Wrapped up, the call leaves the phone panel by itself (it is in Recents).
+    b.wait_for("the wrapped-up call leaves the panel", || b.absent("[data-testid=call]").then_some(()));
 
     // An outgoing call from the dial pad.
     b.send_keys(&b.find("[data-testid=dial-input]"), "(415) 555-0100");
@@ -86,8 +86,16 @@ fn a_shift_on_the_demo_line() {
     wait_state(&b, "Connected");
     b.click(&b.find("[data-testid=hang-up]"));
     finish_wrap_up(&b, "Resolved", "Confirmed the fix");
+    b.wait_for("the wrapped-up call leaves the panel", || b.absent("[data-testid=call]").then_some(()));
+    // A call the agent let ring (rejected) stays to be read, with Clear, until the agent clears it.
+    b.click(&b.find("[data-testid=simulate-incoming]"));
+    wait_state(&b, "Alerting");
+    click_text(&b, "Reject");
+    wait_state(&b, "Ended(Rejected)");
+    click_text(&b, "Clear");
+    b.wait_for("rejected call cleared", || b.absent("[data-testid=call]").then_some(()));
 
-    // Both activities wait for ServiceNow; the history has both calls.
+    // Both activities wait for ServiceNow (the rejected call has none); the history has all three calls.
     let outbox: Value = serde_json::from_str(b.exec(e2e::STORED_OUTBOX_JS, json!([])).as_str().unwrap()).unwrap();
     let list: Vec<&Value> = outbox["entries"].as_array().unwrap().iter().map(|e| &e["activity"]).collect();
     assert_eq!(list.len(), 2, "no ServiceNow sign-in in this test: both wait in the outbox");
@@ -96,7 +104,7 @@ fn a_shift_on_the_demo_line() {
     assert_eq!(list[1]["notes"], "Confirmed the fix");
     assert_ne!(list[0]["call_id"], list[1]["call_id"]);
     b.click(&b.find("#tab-recents"));
-    assert_eq!(b.find_all("[data-testid=recent]").len(), 2);
+    assert_eq!(b.find_all("[data-testid=recent]").len(), 3, "the two calls and the rejected one");
     layout_ok(&b, "recents at 373x300");
 
     // Accessible names, from Chromium's accessibility tree (WebDriver computedlabel works on top-level
