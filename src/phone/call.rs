@@ -85,11 +85,14 @@ fn x_header_ok(name: &str, value: &str) -> bool {
 /// Keeps the `X-` headers within the bounds: the first [`MAX_X_HEADERS`] (record headers first) with a name
 /// up to [`MAX_X_NAME`] and a value up to [`MAX_X_VALUE`] bytes on one line. The rest are dropped, never cut (a cut value could
 /// name another record); the text says so, for the agent.
-pub fn bound_x_headers(mut headers: Vec<(String, String)>) -> (Vec<(String, String)>, Option<String>) {
+pub fn bound_x_headers(headers: Vec<(String, String)>) -> (Vec<(String, String)>, Option<String>) {
     let total = headers.len();
-    headers.retain(|(n, v)| x_header_ok(n, v));
-    // Record headers first (stable), so other headers cannot push them out.
-    headers.sort_by_key(|(n, _)| !crate::servicenow::screen_pop::RECORD_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)));
+    // Record headers first (a stable partition, not a sort: ~4 KB less wasm), so other headers cannot push them out.
+    let (mut headers, rest): (Vec<_>, Vec<_>) = headers
+        .into_iter()
+        .filter(|(n, v)| x_header_ok(n, v))
+        .partition(|(n, _)| crate::servicenow::screen_pop::RECORD_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)));
+    headers.extend(rest);
     headers.truncate(MAX_X_HEADERS);
     let note = (headers.len() < total).then(|| crate::strings::x_headers_dropped(total - headers.len()));
     (headers, note)
