@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prints the transfer size of a built desktop (default dist/): wasm, JS and CSS, raw and gzip -9; then where the
 # wasm's bytes go, per crate and per module of the desktop, from a names-kept build of the same wasm (the cargo
-# output trunk left in $CARGO_TARGET_DIR, run through wasm-bindgen --keep-debug and wasm-opt with the release's
-# level and parameters from index.html plus -g; scripts/wasm-sizes.mjs sums it; about 20 s; SIZE_WHERE=0 skips it).
+# output trunk left in $CARGO_TARGET_DIR, run through wasm-bindgen --keep-debug and the release's own post-build
+# steps and wasm-opt passes plus -g; scripts/wasm-sizes.mjs sums it; 15-60 s; SIZE_WHERE=0 skips it).
 # Target for the finished product: under 300 KB gzip in total (issue #16; the README says where it stands).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -27,10 +27,6 @@ fi
 echo
 echo "names-kept build of $wasm ($(date -u -r "$wasm" +%H:%M:%S) UTC)"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-html="$ROOT/index.html"
-level=$(grep -o 'data-wasm-opt="[^"]*"' "$html" | head -1 | sed 's/.*="\(.*\)"/\1/')
-params=$(grep -o 'data-wasm-opt-params="[^"]*"' "$html" | head -1 | sed 's/.*="\(.*\)"/\1/')
 wasm-bindgen --target web --no-typescript --keep-debug --out-dir "$tmp" "$wasm"
-# shellcheck disable=SC2086
-wasm-opt "-O${level:-z}" $params -g "$tmp/agent-desktop_bg.wasm" -o "$tmp/names.wasm"
+node "$ROOT/scripts/post-build.mjs" --names "$tmp" "$tmp/names.wasm"
 node "$ROOT/scripts/wasm-sizes.mjs" "$tmp/names.wasm" 30
