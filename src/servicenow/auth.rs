@@ -26,8 +26,7 @@ pub struct Token {
 }
 
 fn b64url(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    crate::b64::url_no_pad(bytes)
 }
 
 /// The S256 code challenge of a verifier (RFC 7636).
