@@ -62,6 +62,17 @@ if ! "$TOOLS/binaryen/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -
   npm install --silent --no-audit --no-fund --prefix "$TOOLS/binaryen" "binaryen@$BINARYEN_VERSION"
 fi
 
+# Release builds minify the wasm-bindgen JS glue with terser (Trunk.toml post_build hook, scripts/post-build.mjs):
+# exact versions from the committed lock file scripts/minify/package-lock.json, into the tools cache.
+minify="$TOOLS/minify"
+if ! cmp -s "$ROOT/scripts/minify/package-lock.json" "$minify/package-lock.json" || [ ! -f "$minify/node_modules/terser/dist/bundle.min.js" ]; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  say "installing terser (npm ci from scripts/minify/package-lock.json) into $minify"
+  mkdir -p "$minify"
+  cp "$ROOT/scripts/minify/package.json" "$ROOT/scripts/minify/package-lock.json" "$minify/"
+  (cd "$minify" && npm ci --silent --no-audit --no-fund)
+fi
+
 if [ "$what" = "test" ]; then
   apt_install chromium chromium-driver kamailio kamailio-websocket-modules sip-tester iproute2 util-linux
   # The interop bed: rtpengine (media relay, userspace), baresip (a plain SIP phone; baresip-core has the modules

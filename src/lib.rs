@@ -4,6 +4,7 @@
 //! edges are thin adapters; the UI talks only to the [`desk::Desk`] store.
 
 pub mod app;
+pub mod b64;
 pub mod browser;
 pub mod config;
 pub mod desk;

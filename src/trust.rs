@@ -328,18 +328,16 @@ fn eq_ct(a: &[u8], b: &[u8]) -> bool {
 /// that it knows the ticket, different for each `purpose` ("claim" from the pop-out, "welcome" from the
 /// owner), so a window that only heard the claim can neither answer it nor use it again.
 pub fn ticket_proof(ticket: &str, purpose: &str) -> String {
-    use base64::Engine;
     let mut h = Sha256::new();
     h.update(purpose.as_bytes());
     h.update(b":");
     h.update(ticket.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(h.finalize())
+    crate::b64::url_no_pad(&h.finalize())
 }
 
 /// A fresh ticket (32 random bytes).
 pub fn new_ticket(random: [u8; 32]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random)
+    crate::b64::url_no_pad(&random)
 }
 
 /// The pop-out ticket in a page's fragment (`#pop=<ticket>`), if it is exactly one.

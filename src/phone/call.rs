@@ -89,11 +89,14 @@ pub const RECORD_HEADERS: [&str; 3] = ["X-SN-Table", "X-SN-Sys-Id", "X-Case-Numb
 /// Keeps the `X-` headers within the bounds: the first [`MAX_X_HEADERS`] (record headers first) with a name
 /// up to [`MAX_X_NAME`] and a value up to [`MAX_X_VALUE`] bytes on one line. The rest are dropped, never cut (a cut value could
 /// name another record); the count of those left out is returned, to tell the agent.
-pub fn bound_x_headers(mut headers: Vec<(String, String)>) -> (Vec<(String, String)>, usize) {
+pub fn bound_x_headers(headers: Vec<(String, String)>) -> (Vec<(String, String)>, usize) {
     let total = headers.len();
-    headers.retain(|(n, v)| x_header_ok(n, v));
-    // Record headers first (stable), so other headers cannot push them out.
-    headers.sort_by_key(|(n, _)| !RECORD_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)));
+    // Record headers first (a stable partition, not a sort: ~4 KB less wasm), so other headers cannot push them out.
+    let (mut headers, rest): (Vec<_>, Vec<_>) = headers
+        .into_iter()
+        .filter(|(n, v)| x_header_ok(n, v))
+        .partition(|(n, _)| RECORD_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)));
+    headers.extend(rest);
     headers.truncate(MAX_X_HEADERS);
     let dropped = total - headers.len();
     (headers, dropped)

@@ -82,8 +82,7 @@ pub async fn renew(t: &Token, client_id: &str) -> Result<Token, RenewError> {
 }
 
 fn b64url(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    crate::b64::url_no_pad(bytes)
 }
 
 /// The S256 code challenge of a verifier (RFC 7636).
