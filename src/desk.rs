@@ -160,6 +160,8 @@ pub struct Desk {
     pub extra_directory: RwSignal<Vec<crate::ui::directory::Entry>>,
     /// ServiceNow has more directory results than shown.
     pub directory_more: RwSignal<bool>,
+    /// Why the last ServiceNow directory search failed (shown instead of passing for "no results").
+    pub directory_error: RwSignal<Option<String>>,
     /// The keyboard shortcut help is open.
     pub show_help: RwSignal<bool>,
     /// Whether this instance owns the phone, or shows the phone of another tab (a remote view).
@@ -241,6 +243,7 @@ impl Desk {
             group: StoredValue::new_local(None),
             state_after_sign_in: StoredValue::new(None),
             directory_more: RwSignal::new(false),
+            directory_error: RwSignal::new(None),
             finalized: StoredValue::new(Vec::new()),
             last_presence: StoredValue::new(String::new()),
             last_header: StoredValue::new(Default::default()),

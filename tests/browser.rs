@@ -24,6 +24,8 @@ mod bounds;
 mod trust;
 #[path = "browser/media.rs"]
 mod media;
+#[path = "browser/ui_features.rs"]
+mod ui_features;
 
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()

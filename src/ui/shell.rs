@@ -62,6 +62,18 @@ pub fn Shell() -> impl IntoView {
         }
     });
     on_cleanup(move || resize.remove());
+    // Sound problems (an output device refused or gone, a ring tone the browser would not play) are said here,
+    // whatever panel is open, until dismissed.
+    let sound_problems = RwSignal::new(Vec::<String>::new());
+    let tell = move |m: String| {
+        sound_problems.try_update(|p| {
+            if !p.contains(&m) {
+                p.push(m);
+            }
+        });
+    };
+    crate::phone::audio::on_problem(tell);
+    crate::ui::devices::watch(tell);
     let shown = Memo::new(move |_| match (desk.tab.get(), wide.get()) {
         (Tab::Diagnostics, _) => View::Status,
         (_, true) => View::Work,
@@ -122,6 +134,12 @@ pub fn Shell() -> impl IntoView {
             <div class="sr-only" aria-live="assertive" data-testid="live">{move || desk.announcement.get()}</div>
             <ShortcutHelp/>
             <Notices/>
+            <Show when=move || sound_problems.with(|p| !p.is_empty())>
+                <div class="notice error row-notice" role="alert" data-testid="sound-problem">
+                    <span>{move || sound_problems.get().into_iter().map(|m| view! { <p>{m}</p> }).collect_view()}</span>
+                    <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| sound_problems.set(Vec::new())>"×"</button>
+                </div>
+            </Show>
             <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL on:keydown=on_key>
                 {Tab::ALL
                     .into_iter()
