@@ -137,11 +137,13 @@ pub fn DirectoryPanel() -> impl IntoView {
                 }
             }
             on:keydown=on_key/>
-        <Show when=move || desk.directory_error.with(Option::is_some)>
-            <p class="notice error" role="alert" data-testid="directory-error">{move || desk.directory_error.get().unwrap_or_default()}</p>
-        </Show>
+        <p class="notice error" role="alert" data-testid="directory-error" hidden=move || desk.directory_error.with(Option::is_none)>
+            {move || desk.directory_error.get()}
+        </p>
         // "No matches" only when the search worked: a failed one says so above.
-        <Show when=move || !results.with(Vec::is_empty) fallback=move || desk.directory_error.with(Option::is_none).then(|| view! { <p class="empty" data-testid="no-matches">{t::NO_MATCHES}</p> })>
+        <Show when=move || !results.with(Vec::is_empty) fallback=move || view! {
+            <p class="empty" data-testid="no-matches" hidden=move || desk.directory_error.with(Option::is_some)>{t::NO_MATCHES}</p>
+        }>
             <ul class="list" id="directory-results" role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY>
                 {move || results.get().into_iter().enumerate().map(|(i, e)| {
                     let fav = favourites.with(|f| f.contains(&e.number));

@@ -64,11 +64,14 @@ pub fn Shell() -> impl IntoView {
     on_cleanup(move || resize.remove());
     // Sound problems (an output device refused or gone, a ring tone the browser would not play) are said here,
     // whatever panel is open, until dismissed.
-    let sound_problems = RwSignal::new(Vec::<String>::new());
+    let sound_problem = RwSignal::new(String::new());
     let tell = move |m: String| {
-        sound_problems.try_update(|p| {
+        sound_problem.try_update(|p| {
             if !p.contains(&m) {
-                p.push(m);
+                if !p.is_empty() {
+                    p.push(' ');
+                }
+                p.push_str(&m);
             }
         });
     };
@@ -134,12 +137,11 @@ pub fn Shell() -> impl IntoView {
             <div class="sr-only" aria-live="assertive" data-testid="live">{move || desk.announcement.get()}</div>
             <ShortcutHelp/>
             <Notices/>
-            <Show when=move || sound_problems.with(|p| !p.is_empty())>
-                <div class="notice error row-notice" role="alert" data-testid="sound-problem">
-                    <span>{move || sound_problems.get().into_iter().map(|m| view! { <p>{m}</p> }).collect_view()}</span>
-                    <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| sound_problems.set(Vec::new())>"×"</button>
-                </div>
-            </Show>
+            // Always in the page, hidden when there is nothing to say (small in the wasm).
+            <p class="notice error row-notice" role="alert" data-testid="sound-problem" hidden=move || sound_problem.with(String::is_empty)>
+                <span>{move || sound_problem.get()}</span>
+                <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| sound_problem.set(String::new())>"×"</button>
+            </p>
             <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL on:keydown=on_key>
                 {Tab::ALL
                     .into_iter()

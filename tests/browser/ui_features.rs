@@ -37,6 +37,11 @@ fn q(m: &Mounted, sel: &str) -> Option<web_sys::HtmlElement> {
     m.root.query_selector(sel).unwrap().map(|e| e.dyn_into().unwrap())
 }
 
+/// The element is in the page and not hidden (notices stay in the page, hidden when there is nothing to say).
+fn shown(m: &Mounted, sel: &str) -> bool {
+    q(m, sel).is_some_and(|e| !e.hidden())
+}
+
 fn text(m: &Mounted, sel: &str) -> String {
     q(m, sel).map(|e| e.text_content().unwrap_or_default()).unwrap_or_default()
 }
@@ -113,7 +118,7 @@ async fn the_ring_tone_plays_on_the_ringer_chosen_in_the_devices_panel() {
     assert!(until(2000, || Reflect::get(&ringer, &"sinkId".into()).unwrap().as_string().as_deref() == Some(chosen.as_str())).await, "setSinkId({chosen}) on the ringer element");
     assert!(!ringer.paused(), "the ringer element plays");
     sleep(100).await;
-    assert!(q(&m, "[data-testid=sound-problem]").is_none(), "no problem told: {}", text(&m, "[data-testid=sound-problem]"));
+    assert!(!shown(&m, "[data-testid=sound-problem]"), "no problem told: {}", text(&m, "[data-testid=sound-problem]"));
     // Answered: the ring stops, its element is released.
     let (id, _) = first_call(&m).unwrap();
     m.desk.answer(id);
@@ -131,7 +136,7 @@ async fn a_ringer_device_the_browser_refuses_is_said_with_what_to_do() {
     m.desk.set_agent_state(AgentState::Ready);
     m.desk.simulate_incoming();
     m.desk.sync_sounds();
-    assert!(until(2000, || q(&m, "[data-testid=sound-problem]").is_some()).await, "a refused setSinkId is not silent");
+    assert!(until(2000, || shown(&m, "[data-testid=sound-problem]")).await, "a refused setSinkId is not silent");
     let said = text(&m, "[data-testid=sound-problem]");
     assert!(said.contains("Ringer") && said.contains("could not be used") && said.contains("NotFoundError"), "{said}");
     assert!(said.contains("Choose another device"), "says what to do: {said}");
@@ -139,7 +144,7 @@ async fn a_ringer_device_the_browser_refuses_is_said_with_what_to_do() {
     // Dismissed, it goes.
     q(&m, "[data-testid=sound-problem] .x").unwrap().click();
     sleep(0).await;
-    assert!(q(&m, "[data-testid=sound-problem]").is_none());
+    assert!(!shown(&m, "[data-testid=sound-problem]"));
     let (id, _) = first_call(&m).unwrap();
     m.desk.reject(id);
     clean();
@@ -156,7 +161,7 @@ async fn a_ring_tone_the_browser_will_not_play_is_said() {
     m.desk.set_agent_state(AgentState::Ready);
     m.desk.simulate_incoming();
     m.desk.sync_sounds();
-    let told = until(2000, || q(&m, "[data-testid=sound-problem]").is_some()).await;
+    let told = until(2000, || shown(&m, "[data-testid=sound-problem]")).await;
     js("HTMLMediaElement.prototype.play = window.__play");
     assert!(told, "a refused play() is not silent");
     let said = text(&m, "[data-testid=sound-problem]");
@@ -172,7 +177,7 @@ async fn a_chosen_device_that_is_gone_is_said_at_start_and_when_devices_change()
     output_ids().await;
     storage().set_item(MIC_KEY, "a-headset-unplugged-yesterday").unwrap();
     let m = mount(config::resolve("", None).0);
-    assert!(until(2000, || q(&m, "[data-testid=sound-problem]").is_some()).await, "a missing microphone is said at start");
+    assert!(until(2000, || shown(&m, "[data-testid=sound-problem]")).await, "a missing microphone is said at start");
     let said = text(&m, "[data-testid=sound-problem]");
     assert!(said.contains("Microphone: the chosen device is no longer connected"), "{said}");
     q(&m, "[data-testid=sound-problem] .x").unwrap().click();
@@ -365,12 +370,14 @@ async fn a_failed_directory_search_is_said_instead_of_no_matches() {
     init.set_bubbles(true);
     search.dispatch_event(&web_sys::Event::new_with_event_init_dict("input", &init).unwrap()).unwrap();
     sleep(0).await;
-    assert!(q(&m, "[data-testid=no-matches]").is_some(), "a search that worked and found nothing says so");
+    assert!(shown(&m, "[data-testid=no-matches]"), "a search that worked and found nothing says so");
+    assert!(!shown(&m, "[data-testid=directory-error]"));
     let said = agent_desktop::ui::directory::search_failure(&[Err(agent_desktop::servicenow::rest::RestError::Status(500, "Injected failure".into()))]);
     m.desk.directory_error.set(said);
     sleep(0).await;
-    assert!(q(&m, "[data-testid=no-matches]").is_none(), "no 'No matches.' for a search that failed");
-    let error = q(&m, "[data-testid=directory-error]").expect("the failure is shown");
+    assert!(!shown(&m, "[data-testid=no-matches]"), "no 'No matches.' for a search that failed");
+    assert!(shown(&m, "[data-testid=directory-error]"), "the failure is shown");
+    let error = q(&m, "[data-testid=directory-error]").unwrap();
     assert_eq!(error.get_attribute("role").as_deref(), Some("alert"));
     assert!(error.text_content().unwrap().contains("500"));
     clean();

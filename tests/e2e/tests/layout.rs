@@ -77,6 +77,18 @@ fn busy_desktop(name: &str) -> (Sandbox, Browser, PathBuf) {
     (sb, b, dir)
 }
 
+/// Sizes the viewport; a window resize lands asynchronously on a busy machine, so it is checked and redone.
+fn size_to(b: &Browser, w: u32, h: u32) {
+    for _ in 0..5 {
+        b.set_viewport(w, h);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        if b.exec("return [innerWidth, innerHeight]", json!([])) == json!([w, h]) {
+            return;
+        }
+    }
+    panic!("the viewport did not become {w}x{h}: {}", b.exec("return [innerWidth, innerHeight]", json!([])));
+}
+
 fn rect(b: &Browser, css: &str) -> Option<[f64; 4]> {
     let v = b.exec(
         "const e = document.querySelector(arguments[0]); if (!e) return null; const r = e.getBoundingClientRect(); \
@@ -92,8 +104,7 @@ fn every_width_from_the_side_bar_to_a_monitor_without_sideways_scrolling() {
     let shots = artifacts_dir().join("layout");
     std::fs::create_dir_all(&shots).unwrap();
     for (w, h) in SIZES {
-        b.set_viewport(w, h);
-        assert_eq!(b.exec("return [innerWidth, innerHeight]", json!([])), json!([w, h]));
+        size_to(&b, w, h);
         for tab in TABS {
             b.click(&b.find(tab));
             assert_eq!(b.exec(LAYOUT_PROBLEMS, json!([])), json!([]), "at {w}x{h} on {tab}");
@@ -136,7 +147,7 @@ fn every_visible_text_meets_wcag_aa_in_both_themes() {
         let bg = b.exec("return getComputedStyle(document.body).backgroundColor", json!([]));
         assert_eq!(bg.as_str() == Some("rgb(255, 255, 255)"), scheme == "light", "the {scheme} theme is in force: {bg}");
         for (w, h) in [(1280u32, 800u32), (373, 300)] {
-            b.set_viewport(w, h);
+            size_to(&b, w, h);
             for tab in TABS {
                 b.click(&b.find(tab));
                 // The help and a search with a result shown too.
@@ -151,7 +162,7 @@ fn every_visible_text_meets_wcag_aa_in_both_themes() {
                 }
             }
         }
-        b.set_viewport(1280, 800);
+        size_to(&b, 1280, 800);
         b.click(&b.find("#tab-phone"));
         b.shot(&format!("layout/1280x800-{scheme}.png"));
     }
