@@ -116,7 +116,7 @@ pub fn DirectoryPanel() -> impl IntoView {
     };
     view! {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY placeholder=t::SEARCH_DIRECTORY
-            data-testid="directory-search" role="combobox" aria-controls="directory-results"
+            data-testid="directory-search" id="directory-search" role="combobox" aria-controls="directory-results"
             aria-expanded="true" aria-activedescendant=move || format!("dir-{}", selected.get())
             prop:value=move || query.get() on:input=move |ev| {
                 let text = event_target_value(&ev);

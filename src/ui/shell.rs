@@ -40,6 +40,23 @@ fn viewport_is_wide() -> bool {
     web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|w| w.as_f64()).is_some_and(|w| w >= WIDE_MIN_PX)
 }
 
+/// In the work view, moves the focus to a section's first field (the directory's search) or brings the
+/// section into view (recents).
+fn focus_section(tab: Tab) {
+    use wasm_bindgen::JsCast;
+    let id = match tab {
+        Tab::Directory => "directory-search",
+        Tab::Recents => "work-recents",
+        _ => return,
+    };
+    if let Some(el) = leptos::prelude::document().get_element_by_id(id) {
+        el.scroll_into_view();
+        if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+            let _ = el.focus();
+        }
+    }
+}
+
 /// What the panel area shows.
 #[derive(Clone, Copy, PartialEq)]
 enum View {
@@ -156,7 +173,13 @@ pub fn Shell() -> impl IntoView {
                                 aria-controls="panel"
                                 aria-selected=move || selected().to_string()
                                 tabindex=move || if selected() { "0" } else { "-1" }
-                                on:click=move |_| desk.select_tab(tab)
+                                on:click=move |_| {
+                                    desk.select_tab(tab);
+                                    // The work view shows every section: the tab takes the agent to its own.
+                                    if wide.get_untracked() {
+                                        focus_section(tab);
+                                    }
+                                }
                             >
                                 {tab_label(tab)}
                             </button>

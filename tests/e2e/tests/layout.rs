@@ -128,6 +128,11 @@ fn every_width_from_the_side_bar_to_a_monitor_without_sideways_scrolling() {
             }
             // One wrap-up only (not one per column).
             assert_eq!(b.find_all("[data-testid=wrap-up]").len(), 1);
+            // The Directory tab takes the agent to the directory's search, the phone column stays.
+            b.click(&b.find("#tab-directory"));
+            assert_eq!(b.exec("return document.activeElement.id", json!([])), json!("directory-search"));
+            assert!(rect(&b, "[data-testid=call]").is_some());
+            b.click(&b.find("#tab-phone"));
         } else {
             assert_eq!(b.find_all("[data-testid=wrap-up]").len(), 1, "the wrap-up is on the phone panel");
         }
