@@ -253,3 +253,27 @@ pub fn stored_full(key: &str) -> String {
 pub const STORED_DISMISS: &str = "OK";
 pub const SN_RETRY: &str = "Retry";
 pub const SN_STUCK: &str = "Call activity that needs you (the others are written meanwhile)";
+
+// ---- ui (#17): errors that used to pass for results, the wide layout ----
+/// A directory search in ServiceNow failed; the reason follows.
+pub fn directory_search_failed(reason: &str) -> String {
+    format!("ServiceNow's people and contacts could not be searched ({reason}). Only speed dials, queues and recent callers are shown: search again, or check the connection in the Status tab.")
+}
+/// An audio output could not be switched to the chosen device (`what`: Ringer, Speaker).
+pub fn device_refused(what: &str, reason: &str) -> String {
+    format!("{what}: the chosen device could not be used ({reason}), so the default output plays instead. Choose another device in Status > Audio devices, or allow this site to use it.")
+}
+/// The ring tone could not start.
+pub fn ring_not_played(reason: &str) -> String {
+    format!("The ring tone could not play ({reason}): incoming calls are silent. Click anywhere in the desktop to allow sound, or allow sound for this site in the browser.")
+}
+/// A chosen device is no longer connected (`what`: Microphone, Speaker, Ringer).
+pub fn device_gone(what: &str) -> String {
+    format!("{what}: the chosen device is no longer connected, so the default device is used. Plug it back in, or choose another in Status > Audio devices.")
+}
+/// Choosing an output device is not possible in this browser.
+pub fn device_choice_unsupported(what: &str) -> String {
+    format!("{what}: this browser cannot send sound to a chosen device, so the default output plays. Use Chrome or Edge to choose one.")
+}
+pub const SOUND_NOT_ALLOWED_YET: &str = "the browser allows sound only after a click or a key press in the page";
+pub const HELP_KEY: &str = "Show or hide this help (Escape closes it)";

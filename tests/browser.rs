@@ -27,6 +27,9 @@ mod media;
 #[path = "browser/outbox.rs"]
 mod outbox;
 
+#[path = "browser/ui_features.rs"]
+mod ui_features;
+
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }

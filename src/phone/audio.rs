@@ -31,6 +31,42 @@ thread_local! {
     static CTX: RefCell<Option<AudioContext>> = const { RefCell::new(None) };
     static PLAYING: RefCell<Vec<Playing>> = const { RefCell::new(Vec::new()) };
     static RINGER: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Where sound problems are told (the shell shows them to the agent).
+    static ON_PROBLEM: RefCell<Option<Box<dyn Fn(String)>>> = const { RefCell::new(None) };
+}
+
+/// Sets where sound problems go: a refused output device, a ring tone the browser would not play.
+pub fn on_problem(f: impl Fn(String) + 'static) {
+    ON_PROBLEM.with(|p| *p.borrow_mut() = Some(Box::new(f)));
+}
+
+fn problem(message: String) {
+    ON_PROBLEM.with(|p| {
+        if let Some(f) = p.borrow().as_ref() {
+            f(message)
+        }
+    });
+}
+
+/// The reason in a rejected promise (a DOMException's name and message).
+fn reason(e: &JsValue) -> String {
+    let get = |k: &str| Reflect::get(e, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    match (get("name"), get("message")) {
+        (n, m) if !n.is_empty() && !m.is_empty() => format!("{n}: {m}"),
+        (n, m) => format!("{n}{m}"),
+    }
+}
+
+/// Tells `on_fail(reason)` when `promise` is rejected.
+fn on_rejected(promise: js_sys::Promise, on_fail: impl FnOnce(String) + 'static) {
+    let cb = Closure::once(move |e: JsValue| on_fail(reason(&e)));
+    let _ = promise.catch(&cb);
+    cb.forget();
+}
+
+/// The audio element the ring tone plays through while it rings on a chosen device (tests, diagnostics).
+pub fn ringer_element() -> Option<HtmlAudioElement> {
+    PLAYING.with(|p| p.borrow().iter().find(|x| x.tone == Tone::Ring).and_then(|x| x.element.clone()))
 }
 
 fn ctx() -> Option<AudioContext> {
@@ -61,13 +97,23 @@ pub fn set_ringer_device(id: Option<String>) {
     RINGER.with(|r| *r.borrow_mut() = id);
 }
 
-/// Routes an audio element to an output device (HTMLMediaElement.setSinkId), where supported.
+/// Routes an audio element (the remote party's voice) to the chosen speaker (HTMLMediaElement.setSinkId).
 pub fn set_sink(el: &HtmlAudioElement, device: Option<&str>) {
+    route(el, device, crate::strings::SPEAKER);
+}
+
+/// Routes an audio element to an output device; a refusal, or a browser that cannot choose, is told.
+fn route(el: &HtmlAudioElement, device: Option<&str>, what: &'static str) {
     let Some(id) = device else { return };
-    if let Ok(f) = Reflect::get(el, &"setSinkId".into()) {
-        if let Ok(f) = f.dyn_into::<js_sys::Function>() {
-            let _ = f.call1(el, &JsValue::from_str(id));
-        }
+    let f = Reflect::get(el, &"setSinkId".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let Some(f) = f else {
+        problem(crate::strings::device_choice_unsupported(what));
+        return;
+    };
+    match f.call1(el, &JsValue::from_str(id)).map(|p| p.dyn_into::<js_sys::Promise>()) {
+        Ok(Ok(p)) => on_rejected(p, move |r| problem(crate::strings::device_refused(what, &r))),
+        Ok(Err(_)) => {}
+        Err(e) => problem(crate::strings::device_refused(what, &reason(&e))),
     }
 }
 
@@ -82,6 +128,10 @@ pub fn play(tone: Tone) {
         return;
     }
     let Some(c) = ctx() else { return };
+    // Before the agent's first click or key press the browser keeps sound off: a ring nobody hears is said.
+    if tone == Tone::Ring && Reflect::get(&c, &"state".into()).ok().and_then(|s| s.as_string()).as_deref() == Some("suspended") {
+        problem(crate::strings::ring_not_played(crate::strings::SOUND_NOT_ALLOWED_YET));
+    }
     let Ok(gain) = c.create_gain() else { return };
     gain.gain().set_value(0.0);
     let (freqs, level, on_ms, period_ms): (&[f32], f32, i32, i32) = match tone {
@@ -111,8 +161,11 @@ pub fn play(tone: Tone) {
             (Some(dest), Some(el)) => {
                 let _ = gain.connect_with_audio_node(&dest);
                 el.set_src_object(Some(&dest.stream()));
-                set_sink(&el, ringer.as_deref());
-                let _ = el.play();
+                route(&el, ringer.as_deref(), crate::strings::RINGER);
+                match el.play() {
+                    Ok(p) => on_rejected(p, |r| problem(crate::strings::ring_not_played(&r))),
+                    Err(e) => problem(crate::strings::ring_not_played(&reason(&e))),
+                }
                 Some(el)
             }
             _ => None,

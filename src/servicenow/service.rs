@@ -49,6 +49,8 @@ pub struct Link {
     pub notice: RwSignal<Option<String>>,
     pub extra_directory: RwSignal<Vec<Entry>>,
     pub directory_more: RwSignal<bool>,
+    /// Why the last directory search failed (shown instead of passing for "no results").
+    pub directory_error: RwSignal<Option<String>>,
     pub host: StoredValue<Option<std::rc::Rc<dyn SnHost>>, LocalStorage>,
 }
 
@@ -535,6 +537,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     let Some(tok) = token() else { return };
     if text.trim().chars().count() < 2 {
         desk.extra_directory.set(Vec::new());
+        desk.directory_error.set(None);
         return;
     }
     if page == 0 {
@@ -547,14 +550,19 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         } else {
             desk.extra_directory.update(|d| d.extend(hit));
         }
+        desk.directory_error.set(None);
         return;
     }
     leptos::task::spawn_local(async move {
         let mut found = Vec::new();
+        // A failed search is said, not shown as "no results" (and not cached).
+        let mut outcomes: Vec<Result<(), RestError>> = Vec::new();
         for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact"), ("csm_consumer", "consumer")] {
             let Ok(q) = query::directory_search(table, &text) else { return };
             let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-            if let Ok(r) = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", PAGE.to_string()), ("sysparm_offset", (page * PAGE).to_string())], None).await {
+            let reply = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", PAGE.to_string()), ("sysparm_offset", (page * PAGE).to_string())], None).await;
+            outcomes.push(reply.as_ref().map(|_| ()).map_err(Clone::clone));
+            if let Ok(r) = reply {
                 if r.total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
                     desk.directory_more.set(true);
                 }
@@ -567,7 +575,12 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
                 }
             }
         }
-        CACHE.with(|c| super::directory::remember(&mut c.borrow_mut(), key, found.clone()));
+        let failure = crate::ui::directory::search_failure(&outcomes);
+        let failed = failure.is_some();
+        desk.directory_error.set(failure);
+        if !failed {
+            CACHE.with(|c| super::directory::remember(&mut c.borrow_mut(), key, found.clone()));
+        }
         if page == 0 {
             desk.extra_directory.set(found);
         } else {

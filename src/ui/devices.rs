@@ -6,6 +6,45 @@ use crate::phone::media::{self, Device, MIC_KEY, RINGER_KEY, SPEAKER_KEY};
 use crate::strings as t;
 use leptos::prelude::*;
 
+/// The chosen devices that are no longer in `list`, by label (Microphone, Speaker, Ringer): `chosen` holds
+/// (label, saved id, kind). A kind whose ids the browser hides (no microphone permission yet: empty ids) is
+/// not judged. Pure.
+pub fn gone(chosen: &[(&'static str, String, &'static str)], list: &[Device]) -> Vec<&'static str> {
+    chosen
+        .iter()
+        .filter(|(_, id, kind)| {
+            let known: Vec<&Device> = list.iter().filter(|d| d.kind == *kind && !d.id.is_empty()).collect();
+            !id.is_empty() && !known.is_empty() && !known.iter().any(|d| d.id == *id)
+        })
+        .map(|(label, _, _)| *label)
+        .collect()
+}
+
+fn chosen() -> Vec<(&'static str, String, &'static str)> {
+    [(t::MICROPHONE, MIC_KEY, "audioinput"), (t::SPEAKER, SPEAKER_KEY, "audiooutput"), (t::RINGER, RINGER_KEY, "audiooutput")]
+        .into_iter()
+        .map(|(label, key, kind)| (label, browser::load(key).unwrap_or_default(), kind))
+        .collect()
+}
+
+/// Tells `report` when a chosen device is missing: now, and whenever devices come and go (`devicechange`).
+pub fn watch(report: impl Fn(String) + Clone + 'static) {
+    use wasm_bindgen::JsCast;
+    let check = move || {
+        let report = report.clone();
+        leptos::task::spawn_local(async move {
+            for label in gone(&chosen(), &media::devices().await) {
+                report(t::device_gone(label));
+            }
+        });
+    };
+    check();
+    let Some(md) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else { return };
+    let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(check);
+    let _ = md.add_event_listener_with_callback("devicechange", cb.as_ref().unchecked_ref());
+    cb.forget();
+}
+
 #[component]
 pub fn DevicesPanel() -> impl IntoView {
     let list = RwSignal::new(Vec::<Device>::new());
@@ -41,5 +80,27 @@ pub fn DevicesPanel() -> impl IntoView {
             {select(t::SPEAKER, SPEAKER_KEY, "audiooutput")}
             {select(t::RINGER, RINGER_KEY, "audiooutput")}
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(kind: &str, id: &str) -> Device {
+        Device { kind: kind.into(), id: id.into(), label: String::new() }
+    }
+
+    #[test]
+    fn a_chosen_device_that_left_is_named_unless_the_browser_hides_ids() {
+        let chosen = vec![("Microphone", "mic-1".to_string(), "audioinput"), ("Ringer", "usb-ringer".to_string(), "audiooutput"), ("Speaker", String::new(), "audiooutput")];
+        let here = [d("audioinput", "mic-1"), d("audiooutput", "default"), d("audiooutput", "usb-ringer")];
+        assert!(gone(&chosen, &here).is_empty());
+        let unplugged = [d("audioinput", "mic-1"), d("audiooutput", "default")];
+        assert_eq!(gone(&chosen, &unplugged), vec!["Ringer"], "the default speaker (no choice) is never gone");
+        // Before the microphone is allowed the browser lists devices without ids: nothing can be judged.
+        let hidden = [d("audioinput", ""), d("audiooutput", "")];
+        assert!(gone(&chosen, &hidden).is_empty());
+        assert_eq!(gone(&chosen, &[d("audioinput", "mic-2"), d("audiooutput", "usb-ringer")]), vec!["Microphone"]);
     }
 }

@@ -34,6 +34,19 @@ pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entr
     hits.into_iter().take(MAX_SHOWN.max(entries.iter().filter(|e| e.kind != "speed" && e.kind != "queue" && e.kind != "recent").count())).cloned().collect()
 }
 
+/// What to tell the agent about a ServiceNow directory search, from each table's request: None when it
+/// worked. A table this instance refuses for good (400, 403, 404: a plugin not installed, no read access) while
+/// another answered only leaves its part out; a failure that may pass (network, CORS, sign-in, rate limit,
+/// 5xx) or no table answering at all is said, with what to do. Pure.
+pub fn search_failure(outcomes: &[Result<(), crate::servicenow::rest::RestError>]) -> Option<String> {
+    use crate::servicenow::rest::RestError;
+    let lasting = |e: &RestError| matches!(e, RestError::Status(c, _) if (400..500).contains(c));
+    let errors: Vec<&RestError> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
+    let answered = outcomes.iter().any(Result::is_ok);
+    let said = errors.iter().find(|e| !lasting(e)).or(if answered { None } else { errors.first() })?;
+    Some(t::directory_search_failed(&said.to_string()))
+}
+
 #[component]
 pub fn DirectoryPanel() -> impl IntoView {
     let desk = use_desk();
@@ -99,7 +112,7 @@ pub fn DirectoryPanel() -> impl IntoView {
     };
     view! {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY placeholder=t::SEARCH_DIRECTORY
-            data-testid="directory-search" role="combobox" aria-controls="directory-results"
+            data-testid="directory-search" id="directory-search" role="combobox" aria-controls="directory-results"
             aria-expanded="true" aria-activedescendant=move || format!("dir-{}", selected.get())
             prop:value=move || query.get() on:input=move |ev| {
                 let text = event_target_value(&ev);
@@ -120,7 +133,13 @@ pub fn DirectoryPanel() -> impl IntoView {
                 }
             }
             on:keydown=on_key/>
-        <Show when=move || !results.with(Vec::is_empty) fallback=|| view! { <p class="empty">{t::NO_MATCHES}</p> }>
+        <p class="notice error" role="alert" data-testid="directory-error" hidden=move || desk.directory_error.with(Option::is_none)>
+            {move || desk.directory_error.get()}
+        </p>
+        // "No matches" only when the search worked: a failed one says so above.
+        <Show when=move || !results.with(Vec::is_empty) fallback=move || view! {
+            <p class="empty" data-testid="no-matches" hidden=move || desk.directory_error.with(Option::is_some)>{t::NO_MATCHES}</p>
+        }>
             <ul class="list" id="directory-results" role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY>
                 {move || results.get().into_iter().enumerate().map(|(i, e)| {
                     let fav = favourites.with(|f| f.contains(&e.number));
@@ -154,6 +173,24 @@ mod tests {
 
     fn e(name: &str, number: &str) -> Entry {
         Entry { name: name.into(), number: number.into(), kind: "speed" }
+    }
+
+    #[test]
+    fn a_failed_search_is_said_unless_only_a_table_missing_here_was_left_out() {
+        use crate::servicenow::rest::RestError;
+        let ok = || Ok(());
+        assert_eq!(search_failure(&[ok(), ok(), ok()]), None);
+        // The consumer table is not installed on this instance: users and contacts answered.
+        assert_eq!(search_failure(&[ok(), ok(), Err(RestError::Status(400, "Invalid table csm_consumer".into()))]), None);
+        // Nothing answered: even a lasting refusal is said, with its reason.
+        let all_refused = search_failure(&[Err(RestError::Status(403, "ACL".into())), Err(RestError::Status(403, "ACL".into()))]).unwrap();
+        assert!(all_refused.contains("403") && all_refused.contains("could not be searched"), "{all_refused}");
+        // A failure that may pass is said even when another table answered.
+        let partial = search_failure(&[ok(), Err(RestError::Status(500, "Injected failure".into())), ok()]).unwrap();
+        assert!(partial.contains("500") && partial.contains("search again"), "{partial}");
+        for e in [RestError::Network("The network is down".into()), RestError::Unauthorized, RestError::RetryAfter(None), RestError::Blocked("CORS".into())] {
+            assert!(search_failure(&[ok(), Err(e.clone())]).is_some(), "{e:?}");
+        }
     }
 
     #[test]

@@ -202,6 +202,7 @@ pub fn PhonePanel() -> impl IntoView {
     let needs_sign_in = move || {
         !demo() && matches!(desk.line_status.get(), LineStatus::SignedOut | LineStatus::Failed(_)) && !has_live()
     };
+    let wide = crate::ui::shell::use_wide();
     let ready_to_dial = move || !has_live() && (demo() || desk.line_status.get() == LineStatus::Registered);
     view! {
         <Show when=needs_sign_in>
@@ -210,8 +211,11 @@ pub fn PhonePanel() -> impl IntoView {
         <Show when=move || !demo() && desk.line_status.get() == LineStatus::Connecting>
             <p class="empty" data-testid="line-connecting">{t::LINE_CONNECTING}</p>
         </Show>
-        // The wrap-up comes first: it is what the agent works on once a call has ended.
-        <WrapUpPanel/>
+        // The wrap-up comes first: it is what the agent works on once a call has ended (in the wide work view
+        // the side column shows it, next to the directory and recents).
+        <Show when=move || !wide()>
+            <WrapUpPanel/>
+        </Show>
         <Show when=move || !calls().is_empty()>
             <ul class=move || if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" }>
                 <For each=move || desk.calls.with(|c| c.iter().map(|c| c.id).collect::<Vec<u32>>()) key=|id| *id let:id>

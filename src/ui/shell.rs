@@ -1,4 +1,6 @@
-//! The frame of the desktop: header, notices, section tabs and the current panel.
+//! The frame of the desktop: header, notices, section tabs and the current panel. From [`WIDE_MIN_PX`] wide
+//! (popped out in a full tab) the work view shows calls and the dial pad in one column, and the wrap-up of
+//! the last call, the directory and the recent calls together in the other; the Status tab stays a page.
 
 use crate::config::LineKind;
 use crate::phone::sipline::LineStatus;
@@ -7,7 +9,7 @@ use crate::strings as t;
 use crate::ui::shortcuts::{self, ShortcutHelp};
 use crate::ui::{
     agent_state::AgentStateSelect, diagnostics::DiagnosticsPanel, directory::DirectoryPanel, notices::Notices,
-    phone::PhonePanel, recents::RecentsPanel,
+    phone::PhonePanel, recents::RecentsPanel, wrap_up::WrapUpPanel,
 };
 use leptos::prelude::*;
 
@@ -20,9 +22,83 @@ fn tab_label(tab: Tab) -> &'static str {
     }
 }
 
+/// From this viewport width the desktop shows the two-column work view.
+pub const WIDE_MIN_PX: f64 = 900.0;
+
+/// Whether the two-column work view is shown (provided by the shell).
+#[derive(Clone, Copy)]
+struct Wide(RwSignal<bool>);
+
+/// A reader of "the shell shows the two-column work view", for panels that lay out differently there (the
+/// phone panel leaves the wrap-up to the side column). False outside a shell.
+pub fn use_wide() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+    let wide = use_context::<Wide>().map(|w| w.0);
+    move || wide.map(|w| w.get()).unwrap_or(false)
+}
+
+fn viewport_is_wide() -> bool {
+    web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|w| w.as_f64()).is_some_and(|w| w >= WIDE_MIN_PX)
+}
+
+/// In the work view, moves the focus to a section's first field (the directory's search) or brings the
+/// section into view (recents).
+fn focus_section(tab: Tab) {
+    use wasm_bindgen::JsCast;
+    let id = match tab {
+        Tab::Directory => "directory-search",
+        Tab::Recents => "work-recents",
+        _ => return,
+    };
+    if let Some(el) = leptos::prelude::document().get_element_by_id(id) {
+        el.scroll_into_view();
+        if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+            let _ = el.focus();
+        }
+    }
+}
+
+/// What the panel area shows.
+#[derive(Clone, Copy, PartialEq)]
+enum View {
+    /// One tab's panel (the frame, the side bar, any narrow window).
+    Tab(Tab),
+    /// Calls, dial pad, wrap-up, directory and recents side by side (a wide window).
+    Work,
+    Status,
+}
+
 #[component]
 pub fn Shell() -> impl IntoView {
     let desk = use_desk();
+    let wide = RwSignal::new(viewport_is_wide());
+    provide_context(Wide(wide));
+    let resize = window_event_listener(leptos::ev::resize, move |_| {
+        let w = viewport_is_wide();
+        if w != wide.get_untracked() {
+            wide.set(w);
+        }
+    });
+    on_cleanup(move || resize.remove());
+    // Sound problems (an output device refused or gone, a ring tone the browser would not play) are said here,
+    // whatever panel is open, until dismissed.
+    let sound_problem = RwSignal::new(String::new());
+    let tell = move |m: String| {
+        sound_problem.try_update(|p| {
+            if !p.contains(&m) {
+                if !p.is_empty() {
+                    p.push(' ');
+                }
+                p.push_str(&m);
+            }
+        });
+    };
+    crate::phone::audio::on_problem(tell);
+    crate::ui::devices::watch(tell);
+    let shown = Memo::new(move |_| match (desk.tab.get(), wide.get()) {
+        (Tab::Diagnostics, _) => View::Status,
+        (_, true) => View::Work,
+        (tab, false) => View::Tab(tab),
+    });
     let title = move || desk.settings.with(|s| s.title.clone());
     let line = move || match (desk.settings.with(|s| s.line), desk.line_status.get()) {
         (LineKind::Demo, _) => t::LINE_DEMO,
@@ -78,6 +154,11 @@ pub fn Shell() -> impl IntoView {
             <div class="sr-only" aria-live="assertive" data-testid="live">{move || desk.announcement.get()}</div>
             <ShortcutHelp/>
             <Notices/>
+            // Always in the page, hidden when there is nothing to say (small in the wasm).
+            <p class="notice error row-notice" role="alert" data-testid="sound-problem" hidden=move || sound_problem.with(String::is_empty)>
+                <span>{move || sound_problem.get()}</span>
+                <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| sound_problem.set(String::new())>"×"</button>
+            </p>
             <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL on:keydown=on_key>
                 {Tab::ALL
                     .into_iter()
@@ -92,7 +173,13 @@ pub fn Shell() -> impl IntoView {
                                 aria-controls="panel"
                                 aria-selected=move || selected().to_string()
                                 tabindex=move || if selected() { "0" } else { "-1" }
-                                on:click=move |_| desk.select_tab(tab)
+                                on:click=move |_| {
+                                    desk.select_tab(tab);
+                                    // The work view shows every section: the tab takes the agent to its own.
+                                    if wide.get_untracked() {
+                                        focus_section(tab);
+                                    }
+                                }
                             >
                                 {tab_label(tab)}
                             </button>
@@ -102,15 +189,29 @@ pub fn Shell() -> impl IntoView {
             </nav>
             <main
                 id="panel"
-                class="panel"
+                class=move || if shown.get() == View::Work { "panel work" } else { "panel" }
                 role="tabpanel"
                 aria-labelledby=move || format!("tab-{}", desk.tab.get().key())
             >
-                {move || match desk.tab.get() {
-                    Tab::Phone => view! { <PhonePanel/> }.into_any(),
-                    Tab::Directory => view! { <DirectoryPanel/> }.into_any(),
-                    Tab::Recents => view! { <RecentsPanel/> }.into_any(),
-                    Tab::Diagnostics => view! { <DiagnosticsPanel/> }.into_any(),
+                {move || match shown.get() {
+                    View::Tab(Tab::Phone) => view! { <PhonePanel/> }.into_any(),
+                    View::Tab(Tab::Directory) => view! { <DirectoryPanel/> }.into_any(),
+                    View::Tab(Tab::Recents) => view! { <RecentsPanel/> }.into_any(),
+                    View::Tab(Tab::Diagnostics) | View::Status => view! { <DiagnosticsPanel/> }.into_any(),
+                    View::Work => view! {
+                        <div class="work-calls" data-testid="work-calls"><PhonePanel/></div>
+                        <div class="work-side" data-testid="work-side">
+                            <WrapUpPanel/>
+                            <section class="work-box" aria-labelledby="work-directory">
+                                <h2 class="section-title" id="work-directory">{t::TAB_DIRECTORY}</h2>
+                                <DirectoryPanel/>
+                            </section>
+                            <section class="work-box" aria-labelledby="work-recents">
+                                <h2 class="section-title" id="work-recents">{t::TAB_RECENTS}</h2>
+                                <RecentsPanel/>
+                            </section>
+                        </div>
+                    }.into_any(),
                 }}
             </main>
         </div>

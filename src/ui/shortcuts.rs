@@ -13,8 +13,25 @@ fn combo_for(desk: &Desk, action: &str) -> Option<Combo> {
     Combo::parse(&custom.or(default)?).ok()
 }
 
-/// Runs the action bound to this keydown, if any; true when handled.
+/// True when the key goes into a field the agent types in (a bare `?` is then a character, not the help).
+fn typing(ev: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()).is_some_and(|e| {
+        matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || e.has_attribute("contenteditable")
+    })
+}
+
+/// Runs the action bound to this keydown, if any; true when handled. `?` (outside a field) shows or hides
+/// the help, Escape closes it.
 pub fn handle(desk: Desk, ev: &web_sys::KeyboardEvent) -> bool {
+    if ev.key() == "?" && !(ev.ctrl_key() || ev.alt_key() || ev.meta_key()) && !typing(ev) {
+        desk.show_help.update(|v| *v = !*v);
+        return true;
+    }
+    if ev.key() == "Escape" && desk.show_help.get_untracked() {
+        desk.show_help.set(false);
+        return true;
+    }
     let action = ACTIONS.iter().map(|(a, _, _)| *a).find(|a| {
         combo_for(&desk, a).map(|c| c.matches(ev.alt_key(), ev.ctrl_key(), ev.shift_key(), ev.meta_key(), &ev.key(), &ev.code())).unwrap_or(false)
     });
@@ -79,8 +96,9 @@ pub fn ShortcutHelp() -> impl IntoView {
                             parts.push(c.key.to_ascii_uppercase());
                             parts.join("+")
                         }).unwrap_or_default();
-                        view! { <div class="kv"><dt><kbd>{keys}</kbd></dt><dd>{*label}</dd></div> }
+                        view! { <div class="kv" data-action=*a><dt><kbd>{keys}</kbd></dt><dd>{*label}</dd></div> }
                     }).collect_view()}
+                    <div class="kv"><dt><kbd>"?"</kbd></dt><dd>{t::HELP_KEY}</dd></div>
                 </dl>
             </section>
         </Show>

@@ -66,6 +66,7 @@ impl Desk {
             dial_text: RwSignal::new(String::new()),
             extra_directory: RwSignal::new(Vec::new()),
             directory_more: RwSignal::new(false),
+            directory_error: RwSignal::new(None),
             show_help: RwSignal::new(false),
             role: RwSignal::new(Role::Starting),
             asking: RwSignal::new(0),
@@ -327,6 +328,7 @@ impl From<Desk> for Link {
             notice: d.notice,
             extra_directory: d.extra_directory,
             directory_more: d.directory_more,
+            directory_error: d.directory_error,
             host: d.sn_host,
         }
     }

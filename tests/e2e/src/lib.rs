@@ -791,3 +791,65 @@ impl Browser {
 /// `agent-desktop.outbox.<deployment tag>`), or null.
 pub const STORED_OUTBOX_JS: &str =
     "const k = Object.keys(localStorage).find(k => /^agent-desktop\\.outbox\\.[0-9a-f]{12}$/.test(k)); return k ? localStorage.getItem(k) : null";
+
+// ---- ui (#17): widths, sideways scrolling and the contrast of every visible text ----
+
+/// Sideways scrolling anywhere: the page, or any element that scrolls (a panel, a column, a list), and any
+/// visible element that reaches past the window's right or left edge.
+pub const SIDEWAYS_PROBLEMS: &str = r#"
+const problems = [], de = document.documentElement;
+if (de.scrollWidth > de.clientWidth) problems.push('page scrolls sideways ' + de.scrollWidth + '>' + de.clientWidth);
+for (const el of document.querySelectorAll('body *')) {
+  const s = getComputedStyle(el);
+  if (s.display === 'none' || s.visibility === 'hidden') continue;
+  const name = el.className || el.tagName;
+  if ((s.overflowX === 'auto' || s.overflowX === 'scroll') && el.scrollWidth > el.clientWidth + 1)
+    problems.push('scrolls sideways: ' + name + ' ' + el.scrollWidth + '>' + el.clientWidth);
+  const r = el.getBoundingClientRect();
+  if (r.width > 1 && (r.right > innerWidth + 0.5 || r.left < -0.5) && !el.closest('.sr-only'))
+    problems.push('past the edge: ' + name + ' ' + JSON.stringify([r.left, r.right]));
+}
+return problems;"#;
+
+/// WCAG 2 AA contrast of every visible text in the document, from computed styles: the text colour over the
+/// backgrounds of the element and its ancestors (with their opacity), 4.5:1 (3:1 for large text); input values
+/// and placeholders too. Returns the failures as "ratio selector text".
+pub const TEXT_CONTRAST_PROBLEMS: &str = r#"
+const parse = s => { const m = /rgba?\(([^)]+)\)/.exec(s || ''); if (!m) return null;
+  const p = m[1].split(/[\s,\/]+/).filter(Boolean).map(Number); return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1]; };
+const over = (t, b) => [0, 1, 2].map(i => t[i] * t[3] + b[i] * (1 - t[3])).concat([1]);
+const lum = c => { const f = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
+const ratio = (a, b) => { const x = lum(a), y = lum(b); return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05); };
+function check(el, colour, what, out) {
+  const chain = []; for (let e = el; e; e = e.parentElement) chain.unshift(e);
+  let bg = [255, 255, 255, 1]; const layers = [];
+  for (const e of chain) { const s = getComputedStyle(e);
+    const op = Number(s.opacity); if (op < 1) layers.push([op, bg]);
+    const c = parse(s.backgroundColor); if (c && c[3] > 0) bg = over(c, bg); }
+  let fg = over(parse(colour), bg), back = bg;
+  for (const [op, below] of layers.reverse()) { fg = over(fg.slice(0, 3).concat([op]), below); back = over(back.slice(0, 3).concat([op]), below); }
+  const s = getComputedStyle(el), size = parseFloat(s.fontSize), bold = Number(s.fontWeight) >= 700;
+  const need = size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5, r = ratio(fg, back);
+  if (r < need) out.push(r.toFixed(2) + ' ' + el.tagName.toLowerCase() + '.' + el.className + ' ' + what);
+}
+const out = []; let checked = 0;
+for (const el of document.querySelectorAll('body *')) {
+  const r = el.getBoundingClientRect(); if (r.width < 2 || r.height < 2) continue;
+  const s = getComputedStyle(el); if (s.visibility === 'hidden' || el.closest('[hidden], .sr-only') || el.disabled) continue;
+  if (el.matches('input, textarea')) {
+    if (el.value) { check(el, s.color, JSON.stringify(el.value), out); checked++; }
+    else if (el.placeholder) { check(el, getComputedStyle(el, '::placeholder').color, 'placeholder ' + JSON.stringify(el.placeholder), out); checked++; }
+    continue;
+  }
+  const text = [...el.childNodes].filter(n => n.nodeType === 3).map(n => n.textContent.trim()).join(' ').trim();
+  if (text) { check(el, s.color, JSON.stringify(text.slice(0, 30)), out); checked++; }
+}
+return {checked, problems: out};"#;
+
+impl Browser {
+    /// Emulates `prefers-color-scheme` (`light` or `dark`) for the current page and those after it.
+    pub fn color_scheme(&self, scheme: &str) {
+        self.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}));
+    }
+}
