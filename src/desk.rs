@@ -1396,6 +1396,12 @@ impl Desk {
         self.update_call(id, |c| c.packets = packets);
     }
 
+    /// A quality reading of a call's audio (crate::phone::quality); audio is expected while connected and receiving.
+    pub fn call_quality(&self, id: u32, sample: crate::phone::quality::Sample, receiving: bool) {
+        let now = now_ms();
+        self.update_call(id, |c| c.quality.update(sample, now, receiving && c.state == CallState::Connected));
+    }
+
     /// A hold or resume did not go through: the card shows what stays agreed.
     pub fn hold_failed(&self, id: u32, held: bool) {
         let now = now_ms();

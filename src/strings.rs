@@ -192,3 +192,24 @@ pub const ON_CALL: &str = "On call";
 pub const DTMF_SENT_AUDIO: &str = "Sent in the audio";
 pub const DTMF_SENT_INFO: &str = "Sent by SIP INFO";
 pub const DTMF_NOT_SENT: &str = "The digit could not be sent on this call";
+
+// Call quality (crate::phone::quality), self-checks and the support text (crate::diagnostics).
+pub const QUALITY: &str = "Call quality";
+pub const QUALITY_GOOD: &str = "Good";
+pub const QUALITY_FAIR: &str = "Fair";
+pub const QUALITY_POOR: &str = "Poor";
+pub const QUALITY_DETAILS: &str = "Call quality details";
+pub const QUALITY_MOS: &str = "Estimated MOS (1-5, ITU-T G.107)";
+pub const QUALITY_LOSS: &str = "Packet loss (received)";
+pub const QUALITY_REMOTE_LOSS: &str = "Packet loss (at the other side)";
+pub const QUALITY_JITTER: &str = "Jitter";
+pub const QUALITY_RTT: &str = "Round-trip time";
+pub const QUALITY_CODEC: &str = "Codec";
+pub const QUALITY_NO_AUDIO: &str = "The caller's audio is not reaching you.";
+pub const QUALITY_NO_AUDIO_TRY: &str = "Ask the caller whether they hear you and are not on mute or hold. If they are talking, your network or a firewall may block incoming audio: run \"Check my setup\" in Status, or call back.";
+pub const QUALITY_LOSING: &str = "Your connection is losing audio.";
+pub const QUALITY_LOSING_TRY: &str = "Parts of the conversation may be missing. Stop downloads, video and screen sharing; use a cable instead of Wi-Fi if you can; if it goes on, tell your supervisor and run \"Check my setup\" in Status.";
+pub const QUALITY_WAS_NO_AUDIO: &str = "audio did not reach you for a while";
+pub const QUALITY_WAS_LOSING: &str = "audio was lost for a while";
+pub const QUALITY_AVERAGE: &str = "average";
+pub const QUALITY_LOWEST: &str = "lowest";

@@ -7,4 +7,6 @@ pub mod model;
 pub mod number;
 pub mod sipline;
 pub mod wrapup;
+pub mod quality;
+pub mod quality_probe;
 pub mod sip;

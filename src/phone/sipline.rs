@@ -785,8 +785,12 @@ fn poll_stats(l: &Rc<Line>) {
     let desk = l.desk;
     for (id, m) in entries {
         spawn(async move {
-            let p = m.packet_counts().await;
-            desk.call_packets(id, p);
+            // One getStats per reading: packet counts and call quality (crate::phone::quality).
+            let (sample, receiving) = super::quality_probe::sample(&m.pc).await;
+            if let Some(s) = sample {
+                desk.call_packets(id, (s.packets_received, s.packets_sent));
+                desk.call_quality(id, s, receiving);
+            }
         });
     }
 }

@@ -6,6 +6,7 @@ pub mod directory;
 pub mod notices;
 pub mod sip_prompts;
 pub mod phone;
+pub mod quality;
 pub mod recents;
 pub mod servicenow;
 pub mod shell;
