@@ -7,6 +7,7 @@ pub mod app;
 pub mod browser;
 pub mod config;
 pub mod desk;
+pub mod diagnostics;
 pub mod openframe;
 pub mod phone;
 pub mod servicenow;
