@@ -285,3 +285,7 @@ pub const COPY_DIAGNOSTICS: &str = "Copy diagnostics";
 pub const COPIED: &str = "Copied: paste it into your support ticket. Passwords, tokens and SIP credentials are removed.";
 pub const COPY_REFUSED: &str = "The browser did not allow copying: the text is below, selected; copy it with Ctrl+C (⌘C on a Mac) and paste it into your support ticket.";
 pub const DIAGNOSTICS_TEXT: &str = "Diagnostics text for support";
+pub const SN_CHECK_UNREACHABLE: &str = "ServiceNow cannot be reached from this computer: check the network connection or VPN.";
+pub fn sn_check_cors(origin: &str) -> String {
+    format!("ServiceNow answered but refuses requests from {origin}: an admin must add a CORS rule for this origin (System Web Services > REST > CORS Rules).")
+}

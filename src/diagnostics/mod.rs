@@ -2,5 +2,7 @@
 //! kept for it, and the "Check my setup" rules.
 pub mod redact;
 pub mod checks;
+pub mod collect;
+pub mod probe;
 pub mod report;
 pub mod siplog;

@@ -245,6 +245,7 @@ fn connect(l: &Rc<Line>) {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let Some(l) = weak.upgrade() else { return };
         if let Some(text) = ev.data().as_string() {
+            crate::diagnostics::siplog::record(false, &text, &[&l.creds.password]);
             let out = l.ua.borrow_mut().on_frame(now(), &text);
             run(&l, out);
         }
@@ -306,6 +307,7 @@ fn refresh_target(l: &Rc<Line>, call: CallRef) {
 fn send(l: &Line, text: &str) {
     if let Some(ws) = l.ws.borrow().as_ref() {
         if ws.ready_state() == WebSocket::OPEN {
+            crate::diagnostics::siplog::record(true, text, &[&l.creds.password]);
             let _ = ws.send_with_str(text);
         }
     }

@@ -11,6 +11,7 @@ pub mod recents;
 pub mod servicenow;
 pub mod shell;
 pub mod shortcuts;
+pub mod support;
 pub mod sign_in;
 pub mod dial_pad;
 pub mod wrap_up;
