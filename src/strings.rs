@@ -289,3 +289,4 @@ pub const SN_CHECK_UNREACHABLE: &str = "ServiceNow cannot be reached from this c
 pub fn sn_check_cors(origin: &str) -> String {
     format!("ServiceNow answered but refuses requests from {origin}: an admin must add a CORS rule for this origin (System Web Services > REST > CORS Rules).")
 }
+pub const ICE_NO_ANSWER: &str = "no answer within 10 seconds";

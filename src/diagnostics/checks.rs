@@ -76,15 +76,21 @@ impl Verdict {
     }
 }
 
+impl Verdict {
+    /// "OK", "Problem", "Not checked" or "Checking…".
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Running => t::CHECKING,
+            Verdict::Pass(_) => t::CHECK_PASSED,
+            Verdict::Fail(_) => t::CHECK_FAILED,
+            Verdict::Skipped(_) => t::CHECK_SKIPPED,
+        }
+    }
+}
+
 /// A line of the support text: "Microphone: OK: Allowed; it picks up sound."
 pub fn line_text(item: Item, v: &Verdict) -> String {
-    let word = match v {
-        Verdict::Running => t::CHECKING,
-        Verdict::Pass(_) => t::CHECK_PASSED,
-        Verdict::Fail(_) => t::CHECK_FAILED,
-        Verdict::Skipped(_) => t::CHECK_SKIPPED,
-    };
-    format!("{}: {word}: {}", item.label(), v.text())
+    format!("{}: {}: {}", item.label(), v.word(), v.text())
 }
 
 /// The microphone: allowed (or the browser's refusal in words), and the loudest level heard (0-100).
@@ -173,8 +179,9 @@ fn why(e: &IceError) -> String {
 }
 
 /// The three network lines from a gathering with the configured servers: candidates gathered (their
-/// `candidate:` lines) and the servers' errors.
-pub fn ice(servers: &[String], has_credentials: bool, relay_only: bool, candidates: &[String], errors: &[IceError]) -> [Verdict; 3] {
+/// `candidate:` lines), the servers' errors, and whether gathering completed in time (a server that never
+/// answers keeps it going).
+pub fn ice(servers: &[String], has_credentials: bool, relay_only: bool, candidates: &[String], errors: &[IceError], completed: bool) -> [Verdict; 3] {
     let has = |ty: &str| candidates.iter().any(|c| candidate_type(c) == Some(ty));
     let turn: Vec<&String> = servers.iter().filter(|s| is_turn(s)).collect();
     let host = if relay_only {
@@ -189,9 +196,10 @@ pub fn ice(servers: &[String], has_credentials: bool, relay_only: bool, candidat
         None => Verdict::Skipped(t::ICE_NO_STUN.into()),
         Some(_) if has("srflx") => Verdict::Pass(t::ice_stun_ok(&servers.iter().map(|s| server_name(s)).collect::<Vec<_>>().join(", "))),
         // A server that answers with the address this computer already has gives no separate candidate; one
-        // that does not answer reports an error (701). Only when every server failed is it a problem.
+        // that does not answer reports an error (701) or keeps gathering from completing.
         Some(first) => match servers.iter().map(|s| error_for(errors, s).filter(|e| e.code != 401)).collect::<Option<Vec<_>>>() {
             Some(failed) => Verdict::Fail(t::ice_stun_failed(server_name(first), &why(failed[0]))),
+            None if !completed => Verdict::Fail(t::ice_stun_failed(server_name(first), t::ICE_NO_ANSWER)),
             None => Verdict::Pass(t::ice_stun_direct(server_name(first))),
         },
     };
@@ -202,7 +210,7 @@ pub fn ice(servers: &[String], has_credentials: bool, relay_only: bool, candidat
         Some(s) => match turn.iter().find_map(|u| error_for(errors, u)) {
             Some(e) if e.code == 401 => Verdict::Fail(t::ice_turn_refused(server_name(s))),
             Some(e) => Verdict::Fail(t::ice_turn_unreachable(server_name(s), &why(e))),
-            None => Verdict::Fail(t::ice_turn_unreachable(server_name(s), "no relay address")),
+            None => Verdict::Fail(t::ice_turn_unreachable(server_name(s), t::ICE_NO_ANSWER)),
         },
     };
     [host, stun, relay]

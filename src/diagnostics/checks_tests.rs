@@ -24,7 +24,7 @@ fn candidate_types() {
 #[test]
 fn all_three_gathered_pass() {
     let s = servers(&["stun:stun.example:3478", "turn:turn.example:3478?transport=udp"]);
-    let [h, st, r] = ice(&s, true, false, &[HOST.into(), SRFLX.into(), RELAY.into()], &[]);
+    let [h, st, r] = ice(&s, true, false, &[HOST.into(), SRFLX.into(), RELAY.into()], &[], true);
     assert!(matches!(h, Verdict::Pass(_)));
     assert!(matches!(st, Verdict::Pass(_)));
     assert!(matches!(&r, Verdict::Pass(m) if m.contains("turn:turn.example:3478") && !m.contains("transport")), "{r:?}");
@@ -33,7 +33,7 @@ fn all_three_gathered_pass() {
 #[test]
 fn wrong_turn_credentials_say_what_to_do() {
     let s = servers(&["turn:127.0.0.1:3478"]);
-    let [_, _, r] = ice(&s, true, false, &[HOST.into()], &[err("turn:127.0.0.1:3478?transport=udp", 401)]);
+    let [_, _, r] = ice(&s, true, false, &[HOST.into()], &[err("turn:127.0.0.1:3478?transport=udp", 401)], true);
     match r {
         Verdict::Fail(m) => assert!(m.contains("refused the TURN user name or password") && m.contains("sip.iceCredential"), "{m}"),
         other => panic!("{other:?}"),
@@ -43,36 +43,42 @@ fn wrong_turn_credentials_say_what_to_do() {
 #[test]
 fn unreachable_turn_server_says_so() {
     let s = servers(&["turn:127.0.0.1:9"]);
-    let [_, st, r] = ice(&s, true, false, &[HOST.into()], &[err("turn:127.0.0.1:9?transport=udp", 701)]);
+    let [_, st, r] = ice(&s, true, false, &[HOST.into()], &[err("turn:127.0.0.1:9?transport=udp", 701)], true);
     assert!(matches!(&r, Verdict::Fail(m) if m.contains("could not be reached") && m.contains("701")), "{r:?}");
     assert!(matches!(&st, Verdict::Fail(m) if m.contains("did not answer")), "{st:?}");
 }
 
 #[test]
 fn turn_without_credentials_says_to_configure_them() {
-    let [_, _, r] = ice(&servers(&["turn:t:3478"]), false, false, &[HOST.into()], &[]);
+    let [_, _, r] = ice(&servers(&["turn:t:3478"]), false, false, &[HOST.into()], &[], true);
     assert!(matches!(&r, Verdict::Fail(m) if m.contains("none is configured")), "{r:?}");
 }
 
 #[test]
 fn stun_on_an_untranslated_network_passes() {
     // Loopback or a public address: the server answers with the address we have (no srflx, no error).
-    let [_, st, _] = ice(&servers(&["stun:127.0.0.1:3478"]), false, false, &[HOST.into()], &[]);
+    let [_, st, _] = ice(&servers(&["stun:127.0.0.1:3478"]), false, false, &[HOST.into()], &[], true);
     assert!(matches!(&st, Verdict::Pass(m) if m.contains("not translated")), "{st:?}");
 }
 
 #[test]
+fn a_stun_server_that_keeps_gathering_from_completing_did_not_answer() {
+    let [_, st, _] = ice(&servers(&["stun:127.0.0.1:9"]), false, false, &[HOST.into()], &[], false);
+    assert!(matches!(&st, Verdict::Fail(m) if m.contains("did not answer")), "{st:?}");
+}
+
+#[test]
 fn no_servers_and_relay_only_are_skipped_with_why() {
-    let [h, st, r] = ice(&[], false, false, &[HOST.into()], &[]);
+    let [h, st, r] = ice(&[], false, false, &[HOST.into()], &[], true);
     assert!(matches!(h, Verdict::Pass(_)));
     assert!(matches!(st, Verdict::Skipped(_)) && matches!(r, Verdict::Skipped(_)));
-    let [h, st, r] = ice(&servers(&["turn:t:3478"]), true, true, &[RELAY.into()], &[]);
+    let [h, st, r] = ice(&servers(&["turn:t:3478"]), true, true, &[RELAY.into()], &[], true);
     assert!(matches!(h, Verdict::Skipped(_)) && matches!(st, Verdict::Skipped(_)) && matches!(r, Verdict::Pass(_)));
 }
 
 #[test]
 fn no_host_candidate_is_a_problem() {
-    let [h, _, _] = ice(&[], false, false, &[], &[]);
+    let [h, _, _] = ice(&[], false, false, &[], &[], true);
     assert!(matches!(h, Verdict::Fail(_)));
 }
 

@@ -42,11 +42,35 @@ pub fn text(desk: &Desk) -> String {
         settings: desk.settings.with_untracked(settings_lines),
         ..Report::default()
     };
+    use crate::phone::call::Direction as CallDir;
+    use crate::phone::sipline::LineStatus;
+    use crate::servicenow::service::SnState;
+    use crate::strings as t;
+    let dir = |d: CallDir| if d == CallDir::Inbound { t::INBOUND } else { t::OUTBOUND };
+    let line = match desk.line_status.get_untracked() {
+        LineStatus::Demo => t::LINE_DEMO.to_string(),
+        LineStatus::SignedOut => t::LINE_SIGNED_OUT.into(),
+        LineStatus::Connecting => t::LINE_CONNECTING.into(),
+        LineStatus::Registered => t::LINE_REGISTERED.into(),
+        LineStatus::Failed(m) => format!("{}: {m}", t::LINE_DOWN),
+    };
+    let phone = match desk.role.get_untracked() {
+        crate::tabs::Role::Owner => t::PHONE_HERE,
+        crate::tabs::Role::Remote => t::PHONE_ELSEWHERE,
+        crate::tabs::Role::Starting => t::PHONE_LOOKING,
+        crate::tabs::Role::Unlinked => t::PHONE_NOT_LINKED,
+    };
+    let sn = match desk.sn.get_untracked() {
+        SnState::Off => t::SN_OFF,
+        SnState::SignedOut(_) => t::SN_SIGN_IN,
+        SnState::SigningIn => t::SN_SIGNING_IN,
+        SnState::SignedIn => t::SN_SIGNED_IN,
+    };
     r.status = vec![
-        ("line".into(), format!("{:?}", desk.line_status.get_untracked())),
-        ("agent state".into(), format!("{:?}", desk.agent_state.get_untracked())),
-        ("phone".into(), format!("{:?}", desk.role.get_untracked())),
-        ("ServiceNow".into(), format!("{:?}", desk.sn.get_untracked())),
+        ("line".into(), line),
+        ("agent state".into(), desk.agent_state.get_untracked().label()),
+        ("phone".into(), phone.into()),
+        ("ServiceNow".into(), sn.into()),
         ("activities waiting".into(), desk.outbox.with_untracked(|o| o.entries.len()).to_string()),
     ];
     r.checks = super::probe::results().lines.get_untracked().iter().map(|(i, v)| line_text(*i, v)).collect();
@@ -56,16 +80,16 @@ pub fn text(desk: &Desk) -> String {
             .map(|c| {
                 let q = c.quality.reading.as_ref().map(|q| {
                     format!(
-                        "; MOS {}, loss {}, jitter {} ms, RTT {} ms, codec {}; warning {:?}",
+                        "; MOS {}, loss {}, jitter {} ms, RTT {} ms, codec {}; warning {}",
                         mos_text(q.mos_x100),
                         percent_text(q.loss_permille),
                         q.jitter_ms,
                         q.rtt_ms.map(|x| x.to_string()).unwrap_or_else(|| "?".into()),
                         q.codec.name(),
-                        c.quality.warning
+                        c.quality.warning.map(|w| w.key()).unwrap_or("none")
                     )
                 });
-                format!("call {} {:?} {:?} since {}; packets in {} out {}{}", c.id, c.direction, c.state, clock(c.created_ms), c.packets.0, c.packets.1, q.unwrap_or_default())
+                format!("call {} {} {:?} since {}; packets in {} out {}{}", c.id, dir(c.direction), c.state, clock(c.created_ms), c.packets.0, c.packets.1, q.unwrap_or_default())
             })
             .collect()
     });
@@ -74,7 +98,7 @@ pub fn text(desk: &Desk) -> String {
             .take(10)
             .map(|c| {
                 let q = c.quality.as_ref().map(|q| format!("; {}", crate::ui::quality::summary_text(q))).unwrap_or_default();
-                format!("{} {:?} {:?} talk {} s{q}", clock(c.started_ms), c.direction, c.outcome, (c.talk_ms / 1000.0) as u64)
+                format!("{} {} {:?} talk {} s{q}", clock(c.started_ms), dir(c.direction), c.outcome, (c.talk_ms / 1000.0) as u64)
             })
             .collect()
     });

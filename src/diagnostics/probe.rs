@@ -37,7 +37,7 @@ fn set(item: Item, v: Verdict) {
     });
 }
 
-async fn sleep(ms: i32) {
+pub async fn sleep(ms: i32) {
     let p = Promise::new(&mut |resolve, _| {
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
@@ -87,8 +87,8 @@ pub async fn run(desk: Desk, tones: bool) -> bool {
     set(Item::Registered, checks::registered(&desk.line_status.get_untracked()));
     let (servers, has_creds, relay_only) =
         desk.settings.with_untracked(|s| (s.sip.ice_servers.clone(), !s.sip.ice_username.is_empty(), s.sip.ice_relay_only));
-    let (cands, errors) = ice(desk).await;
-    let [host, stun, relay] = checks::ice(&servers, has_creds, relay_only, &cands, &errors);
+    let (cands, errors, completed) = ice(desk).await;
+    let [host, stun, relay] = checks::ice(&servers, has_creds, relay_only, &cands, &errors, completed);
     let net_failed = [&host, &stun, &relay].iter().any(|v| matches!(v, Verdict::Fail(_)));
     set(Item::IceHost, host);
     set(Item::IceStun, stun);
@@ -207,8 +207,8 @@ async fn websocket(url: &str) -> WsOutcome {
 }
 
 /// Gathers ICE candidates with the configured STUN/TURN servers (and TURN credentials): the candidate
-/// lines and the servers' errors, within 10 s.
-async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>) {
+/// lines, the servers' errors, and whether gathering completed within 10 s.
+async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>, bool) {
     let (servers, user, cred, relay_only) =
         desk.settings.with_untracked(|s| (s.sip.ice_servers.clone(), s.sip.ice_username.clone(), s.sip.ice_credential.clone(), s.sip.ice_relay_only));
     let cfg = web_sys::RtcConfiguration::new();
@@ -226,7 +226,7 @@ async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>) {
     if relay_only {
         cfg.set_ice_transport_policy(web_sys::RtcIceTransportPolicy::Relay);
     }
-    let Ok(pc) = web_sys::RtcPeerConnection::new_with_configuration(&cfg) else { return (Vec::new(), Vec::new()) };
+    let Ok(pc) = web_sys::RtcPeerConnection::new_with_configuration(&cfg) else { return (Vec::new(), Vec::new(), false) };
     let cands = Rc::new(RefCell::new(Vec::<String>::new()));
     let errors = Rc::new(RefCell::new(Vec::<IceError>::new()));
     let c2 = cands.clone();
@@ -258,12 +258,13 @@ async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>) {
             waited += 100;
         }
     }
+    let completed = pc.ice_gathering_state() == web_sys::RtcIceGatheringState::Complete;
     pc.set_onicecandidate(None);
     let _ = pc.remove_event_listener_with_callback("icecandidateerror", on_error.as_ref().unchecked_ref());
     pc.close();
     let c = cands.borrow().clone();
     let e = errors.borrow().clone();
-    (c, e)
+    (c, e, completed)
 }
 
 /// The instance, then a read with the agent's ServiceNow sign-in (or, without one, whether the instance

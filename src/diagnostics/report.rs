@@ -39,7 +39,7 @@ pub fn settings_lines(s: &Settings) -> Vec<(String, String)> {
     vec![
         ("config".into(), s.config_path.clone()),
         ("topDomain".into(), s.top_domain.as_ref().map(|t| t.origin()).unwrap_or_else(|| "—".into())),
-        ("line".into(), format!("{:?}", s.line)),
+        ("line".into(), if s.line == crate::config::LineKind::Sip { "sip".into() } else { "demo".into() }),
         ("sip.server".into(), sip.server.clone()),
         ("sip.domain".into(), sip.domain.clone()),
         ("sip.iceServers".into(), list(&sip.ice_servers)),
@@ -52,7 +52,11 @@ pub fn settings_lines(s: &Settings) -> Vec<(String, String)> {
         ("sip.messages".into(), if sip.accept_messages { "show".into() } else { "refuse".into() }),
         ("servicenow.instance".into(), sn.instance.as_ref().map(|t| t.origin()).unwrap_or_else(|| "—".into())),
         ("servicenow.clientId".into(), if sn.client_id.is_empty() { "agent-desktop (default)".into() } else { sn.client_id.clone() }),
-        ("servicenow.activity".into(), format!("{:?}", sn.activity)),
+        ("servicenow.activity".into(), match sn.activity {
+            crate::config::ActivityStrategy::VoiceInteraction => "interaction".into(),
+            crate::config::ActivityStrategy::PhoneLog => "phoneLog".into(),
+            crate::config::ActivityStrategy::WorkNotes => "workNotes".into(),
+        }),
         ("servicenow.screenPopTables".into(), list(&sn.pop_tables)),
         ("servicenow.activityTables".into(), list(&sn.activity_tables)),
         ("servicenow.trustCallData".into(), b(sn.trust_call_data)),

@@ -37,15 +37,20 @@ pub fn CallQuality(id: u32) -> impl IntoView {
                 </button>
             }
         })}
-        {move || open.get().then(|| reading()).flatten().map(|r| view! {
-            <dl class="kvs" data-testid="quality-details">
-                <div class="kv"><dt>{t::QUALITY_MOS}</dt><dd>{mos_text(r.mos_x100)}</dd></div>
-                <div class="kv"><dt>{t::QUALITY_LOSS}</dt><dd data-testid="quality-loss">{percent_text(r.loss_permille)}</dd></div>
-                <div class="kv"><dt>{t::QUALITY_REMOTE_LOSS}</dt><dd>{r.remote_loss_permille.map(percent_text).unwrap_or_else(|| "—".into())}</dd></div>
-                <div class="kv"><dt>{t::QUALITY_JITTER}</dt><dd data-testid="quality-jitter">{ms_text(Some(r.jitter_ms))}</dd></div>
-                <div class="kv"><dt>{t::QUALITY_RTT}</dt><dd data-testid="quality-rtt">{ms_text(r.rtt_ms)}</dd></div>
-                <div class="kv"><dt>{t::QUALITY_CODEC}</dt><dd>{r.codec.name()}</dd></div>
-            </dl>
+        {move || open.get().then(|| reading()).flatten().map(|r| {
+            let rows = [
+                (t::QUALITY_MOS, "quality-mos", mos_text(r.mos_x100)),
+                (t::QUALITY_LOSS, "quality-loss", percent_text(r.loss_permille)),
+                (t::QUALITY_REMOTE_LOSS, "quality-remote-loss", r.remote_loss_permille.map(percent_text).unwrap_or_else(|| "—".into())),
+                (t::QUALITY_JITTER, "quality-jitter", ms_text(Some(r.jitter_ms))),
+                (t::QUALITY_RTT, "quality-rtt", ms_text(r.rtt_ms)),
+                (t::QUALITY_CODEC, "quality-codec", r.codec.name().to_string()),
+            ];
+            view! {
+                <dl class="kvs" data-testid="quality-details">
+                    {rows.into_iter().map(|(k, id, v)| view! { <div class="kv"><dt>{k}</dt><dd data-testid=id>{v}</dd></div> }).collect_view()}
+                </dl>
+            }
         })}
         {move || warning().map(|w| {
             let (what, try_this) = match w {

@@ -27,6 +27,8 @@ pub fn SupportPanel() -> impl IntoView {
             let ok = collect::copy(&s).await;
             copied.set(Some(ok));
             if !ok {
+                // Once the text area is on the page, its whole text is selected for Ctrl+C.
+                crate::diagnostics::probe::sleep(0).await;
                 if let Some(a) = area.get_untracked() {
                     let _ = a.focus();
                     a.select();
@@ -34,15 +36,6 @@ pub fn SupportPanel() -> impl IntoView {
             }
         });
     };
-    // Once the text area is shown (copying refused), select its text for Ctrl+C.
-    Effect::new(move || {
-        if copied.get() == Some(false) {
-            if let Some(a) = area.get() {
-                let _ = a.focus();
-                a.select();
-            }
-        }
-    });
     view! {
         <h2 class="section-title">{t::SUPPORT}</h2>
         <div class="row">
@@ -58,12 +51,7 @@ pub fn SupportPanel() -> impl IntoView {
         <Show when=move || !results.lines.with(Vec::is_empty)>
             <ul class="list" data-testid="checks">
                 {move || results.lines.get().into_iter().map(|(item, v)| {
-                    let word = match &v {
-                        crate::diagnostics::checks::Verdict::Running => t::CHECKING,
-                        crate::diagnostics::checks::Verdict::Pass(_) => t::CHECK_PASSED,
-                        crate::diagnostics::checks::Verdict::Fail(_) => t::CHECK_FAILED,
-                        crate::diagnostics::checks::Verdict::Skipped(_) => t::CHECK_SKIPPED,
-                    };
+                    let word = v.word();
                     view! {
                         <li class="row" data-testid="check" data-check=item.key() data-result=v.key()>
                             <span class="name">{item.label()}": "<strong>{word}</strong></span>
@@ -81,7 +69,7 @@ pub fn SupportPanel() -> impl IntoView {
                 <div>
                     <p class="notice error" role="alert" data-testid="copy-result" data-copied="false">{t::COPY_REFUSED}</p>
                     <textarea node_ref=area readonly rows="8" class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT
-                        prop:value=move || text.get()></textarea>
+                        >{move || text.get()}</textarea>
                 </div>
             }.into_any()
         })}
