@@ -14,20 +14,22 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// The results of the last run, and the live microphone level (0-100) while it is measured.
-#[derive(Clone, Copy)]
+/// The results of the last run, and the live microphone level (0-100) while it is measured. Reference-
+/// counted signals: they belong to no component (the run after sign-in happens wherever the agent is), so
+/// no unmounted view can dispose of them.
+#[derive(Clone)]
 pub struct Results {
-    pub lines: RwSignal<Vec<(Item, Verdict)>>,
-    pub level: RwSignal<Option<u32>>,
-    pub running: RwSignal<bool>,
+    pub lines: ArcRwSignal<Vec<(Item, Verdict)>>,
+    pub level: ArcRwSignal<Option<u32>>,
+    pub running: ArcRwSignal<bool>,
 }
 
 thread_local! {
-    static RESULTS: Results = Results { lines: RwSignal::new(Vec::new()), level: RwSignal::new(None), running: RwSignal::new(false) };
+    static RESULTS: Results = Results { lines: ArcRwSignal::new(Vec::new()), level: ArcRwSignal::new(None), running: ArcRwSignal::new(false) };
 }
 
 pub fn results() -> Results {
-    RESULTS.with(|r| *r)
+    RESULTS.with(|r| r.clone())
 }
 
 fn set(item: Item, v: Verdict) {
@@ -70,7 +72,7 @@ pub async fn run(desk: Desk, tones: bool) -> bool {
     }
     r.running.set(true);
     r.lines.set(Item::ALL.iter().filter(|i| tones || !matches!(i, Item::Speaker | Item::Ringer)).map(|i| (*i, Verdict::Running)).collect());
-    let mic = microphone(r.level).await;
+    let mic = microphone(r.level.clone()).await;
     let mic_refused = matches!(mic, Err(_));
     set(Item::Microphone, checks::microphone(mic));
     if tones {
@@ -116,7 +118,7 @@ pub fn after_sign_in(desk: Desk) {
 }
 
 /// Asks for the microphone and measures its loudest level (0-100) for two seconds, shown live.
-async fn microphone(level: RwSignal<Option<u32>>) -> Result<u32, String> {
+async fn microphone(level: ArcRwSignal<Option<u32>>) -> Result<u32, String> {
     let stream = crate::phone::media::microphone().await?;
     let mut peak = 0u32;
     if let Ok(ctx) = web_sys::AudioContext::new() {

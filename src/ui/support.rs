@@ -10,7 +10,9 @@ use leptos::prelude::*;
 #[component]
 pub fn SupportPanel() -> impl IntoView {
     let desk = use_desk();
-    let results = probe::results();
+    // Arena handles on the shared signals (the component's disposal drops the handles, not the results).
+    let probe::Results { lines, level, running } = probe::results();
+    let (lines, level, running) = (RwSignal::from(lines), RwSignal::from(level), RwSignal::from(running));
     let copied = RwSignal::new(None::<bool>);
     let text = RwSignal::new(String::new());
     let area = NodeRef::<leptos::html::Textarea>::new();
@@ -39,18 +41,18 @@ pub fn SupportPanel() -> impl IntoView {
     view! {
         <h2 class="section-title">{t::SUPPORT}</h2>
         <div class="row">
-            <button type="button" class="btn" data-testid="check-setup" on:click=check disabled=move || results.running.get()>{t::CHECK_SETUP}</button>
+            <button type="button" class="btn" data-testid="check-setup" on:click=check disabled=move || running.get()>{t::CHECK_SETUP}</button>
             <button type="button" class="btn" data-testid="copy-diagnostics" on:click=copy>{t::COPY_DIAGNOSTICS}</button>
         </div>
-        {move || results.level.get().map(|l| view! {
+        {move || level.get().map(|l| view! {
             <label class="kv">
                 <span class="dt">{t::CHECK_LEVEL}</span>
                 <meter min="0" max="100" value=l.to_string() data-testid="mic-level" aria-label=t::CHECK_LEVEL></meter>
             </label>
         })}
-        <Show when=move || !results.lines.with(Vec::is_empty)>
+        <Show when=move || !lines.with(Vec::is_empty)>
             <ul class="list" data-testid="checks">
-                {move || results.lines.get().into_iter().map(|(item, v)| {
+                {move || lines.get().into_iter().map(|(item, v)| {
                     let word = v.word();
                     view! {
                         <li class="row" data-testid="check" data-check=item.key() data-result=v.key()>
