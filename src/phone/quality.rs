@@ -304,9 +304,15 @@ impl Quality {
         } else {
             None
         };
-        // The summary covers the time audio was expected and arriving.
+        // The first reading counts from the call's start (set-up losses, an unfilled jitter buffer): it only
+        // starts the clock. The figures, and the summary, cover the readings after it while audio was
+        // expected and arriving.
+        if prev.is_none() {
+            self.last = Some(s);
+            return;
+        }
         if expecting && d_rx > 0 {
-            let first = *self.first.get_or_insert((prev.as_ref().map(|p| p.packets_received).unwrap_or(0), prev.as_ref().map(|p| p.packets_lost).unwrap_or(0)));
+            let first = *self.first.get_or_insert(prev.as_ref().map(|p| (p.packets_received, p.packets_lost)).unwrap_or((0, 0)));
             let sm = &mut self.summary;
             sm.readings = sm.readings.saturating_add(1);
             self.mos_sum += mos as u64;

@@ -169,6 +169,17 @@ fn no_warning_while_audio_is_not_expected() {
 }
 
 #[test]
+fn the_first_reading_only_starts_the_clock() {
+    // Set-up losses before the first reading do not count against the call.
+    let mut q = Quality::default();
+    feed(&mut q, 0.0, 40, 10, 0.004, true);
+    assert_eq!(q.reading, None);
+    feed(&mut q, 1000.0, 90, 10, 0.004, true);
+    assert_eq!(q.reading.as_ref().unwrap().loss_permille, 0);
+    assert_eq!(q.summary.loss_permille, 0);
+}
+
+#[test]
 fn a_silent_start_warns_too() {
     let mut q = Quality::default();
     for t in 0..6 {
@@ -194,8 +205,8 @@ fn loss_past_the_threshold_for_two_readings_warns_losing_and_clears_after_three_
     feed(&mut q, 5000.0, 440, 10, 0.004, true);
     assert_eq!(q.warning, None);
     assert_eq!(q.summary.warned & 2, 2);
-    // Loss over the call: 10 lost of 450.
-    assert_eq!(q.summary.loss_permille, 10 * 1000 / 450);
+    // Loss over the call after the first reading: 10 lost of 350.
+    assert_eq!(q.summary.loss_permille, 10 * 1000 / 350);
 }
 
 #[test]
@@ -324,6 +335,8 @@ fn hostile_call_quality_from_another_window_out_of_range_is_ignored() {
     let back = crate::phone::call::Call::from_json(&v).unwrap();
     assert_eq!(back.quality, Quality::default());
     feed(&mut call.quality, 0.0, 50, 0, 0.004, true);
+    feed(&mut call.quality, 1000.0, 100, 0, 0.004, true);
+    assert!(call.quality.reading.is_some());
     let back = crate::phone::call::Call::from_json(&call.to_json()).unwrap();
     assert_eq!(back.quality.reading.map(|r| r.mos_x100), call.quality.reading.map(|r| r.mos_x100));
 }
