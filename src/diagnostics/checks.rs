@@ -1,7 +1,7 @@
 //! "Check my setup" (pure): what each check's raw outcome means for the agent, one line per check that
 //! passes or says what to do. The browser side ([`super::probe`]) gathers the outcomes.
 
-use crate::phone::sipline::LineStatus;
+use crate::phone::line::LineStatus;
 use crate::strings as t;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

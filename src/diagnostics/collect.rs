@@ -43,7 +43,7 @@ pub fn text(desk: &Desk) -> String {
         ..Report::default()
     };
     use crate::phone::call::Direction as CallDir;
-    use crate::phone::sipline::LineStatus;
+    use crate::phone::line::LineStatus;
     use crate::servicenow::service::SnState;
     use crate::strings as t;
     let dir = |d: CallDir| if d == CallDir::Inbound { t::INBOUND } else { t::OUTBOUND };
@@ -103,7 +103,7 @@ pub fn text(desk: &Desk) -> String {
             .collect()
     });
     let mut errors: Vec<String> = desk.errors.with_untracked(|e| e.iter().map(|e| e.to_string()).collect());
-    if let crate::phone::sipline::LineStatus::Failed(m) = desk.line_status.get_untracked() {
+    if let crate::phone::line::LineStatus::Failed(m) = desk.line_status.get_untracked() {
         errors.push(m);
     }
     errors.extend(desk.notice.get_untracked());

@@ -4,7 +4,7 @@
 
 use super::checks::{self, IceError, Item, SnProbe, Verdict, WsOutcome};
 use crate::desk::Desk;
-use crate::phone::sipline::LineStatus;
+use crate::phone::line::LineStatus;
 use crate::strings as t;
 use js_sys::{Array, Promise, Reflect};
 use leptos::prelude::*;
