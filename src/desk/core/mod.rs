@@ -22,6 +22,8 @@ mod tests;
 mod tests_shift;
 #[cfg(test)]
 mod tests_window;
+#[cfg(test)]
+mod tests_quality;
 
 use super::effect::{Effect, Store};
 use super::intent::Intent;
