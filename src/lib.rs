@@ -8,6 +8,7 @@ pub mod b64;
 pub mod browser;
 pub mod config;
 pub mod desk;
+pub mod diagnostics;
 pub mod openframe;
 pub mod phone;
 pub mod servicenow;

@@ -277,3 +277,101 @@ pub fn device_choice_unsupported(what: &str) -> String {
 }
 pub const SOUND_NOT_ALLOWED_YET: &str = "the browser allows sound only after a click or a key press in the page";
 pub const HELP_KEY: &str = "Show or hide this help (Escape closes it)";
+
+// Call quality (crate::phone::quality), self-checks and the support text (crate::diagnostics).
+pub const QUALITY: &str = "Call quality";
+pub const QUALITY_GOOD: &str = "Good";
+pub const QUALITY_FAIR: &str = "Fair";
+pub const QUALITY_POOR: &str = "Poor";
+pub const QUALITY_DETAILS: &str = "Call quality details";
+pub const QUALITY_MOS: &str = "Estimated MOS (1-5, ITU-T G.107)";
+pub const QUALITY_LOSS: &str = "Packet loss (received)";
+pub const QUALITY_REMOTE_LOSS: &str = "Packet loss (at the other side)";
+pub const QUALITY_JITTER: &str = "Jitter";
+pub const QUALITY_RTT: &str = "Round-trip time";
+pub const QUALITY_CODEC: &str = "Codec";
+pub const QUALITY_NO_AUDIO: &str = "The caller's audio is not reaching you.";
+pub const QUALITY_NO_AUDIO_TRY: &str = "Ask the caller whether they hear you and are not on mute or hold. If they are talking, your network or a firewall may block incoming audio: run \"Check my setup\" in Status, or call back.";
+pub const QUALITY_LOSING: &str = "Your connection is losing audio.";
+pub const QUALITY_LOSING_TRY: &str = "Parts of the conversation may be missing. Stop downloads, video and screen sharing; use a cable instead of Wi-Fi if you can; if it goes on, tell your supervisor and run \"Check my setup\" in Status.";
+pub const QUALITY_WAS_NO_AUDIO: &str = "audio did not reach you for a while";
+pub const QUALITY_WAS_LOSING: &str = "audio was lost for a while";
+pub const QUALITY_AVERAGE: &str = "average";
+pub const QUALITY_LOWEST: &str = "lowest";
+pub const SUPPORT: &str = "Support";
+pub const CHECK_SETUP: &str = "Check my setup";
+pub const CHECKING: &str = "Checking…";
+pub const CHECK_PASSED: &str = "OK";
+pub const CHECK_FAILED: &str = "Problem";
+pub const CHECK_SKIPPED: &str = "Not checked";
+pub const CHECK_MIC: &str = "Microphone";
+pub const CHECK_SPEAKER: &str = "Speaker test tone";
+pub const CHECK_RINGER: &str = "Ringer test tone";
+pub const CHECK_WS: &str = "SIP server reachable (WebSocket)";
+pub const CHECK_REGISTERED: &str = "Signed in to the SIP server";
+pub const CHECK_ICE_HOST: &str = "Network: local address";
+pub const CHECK_ICE_STUN: &str = "Network: public address (STUN)";
+pub const CHECK_ICE_RELAY: &str = "Network: relay (TURN)";
+pub const CHECK_SN: &str = "ServiceNow reachable and signed in";
+pub const CHECK_LEVEL: &str = "Microphone level";
+pub const CHECK_SETUP_PROBLEMS: &str = "Check my setup found problems: see Status.";
+pub const MIC_HEARD: &str = "Allowed; it picks up sound.";
+pub const MIC_SILENT: &str = "Allowed, but no sound was picked up: unmute the microphone (a switch on the headset or in the system settings) or choose another one under Audio devices.";
+pub const TONE_PLAYED: &str = "A test tone played: if you heard nothing, choose another device under Audio devices or turn up the volume.";
+pub fn tone_failed(why: &str) -> String {
+    format!("The test tone could not play ({why}): choose another device under Audio devices.")
+}
+pub const WS_OPEN: &str = "Reached; it speaks SIP over WebSocket.";
+pub const WS_NO_SERVER: &str = "No SIP server is configured (sip.server): ask your admin, or type it at sign-in.";
+pub fn ws_failed(url: &str) -> String {
+    format!("Cannot reach the SIP server at {url}: check the address, and that your network or VPN allows secure WebSocket (wss) to it. Your admin can test it from another computer.")
+}
+pub fn ws_wrong_protocol(url: &str) -> String {
+    format!("{url} answered but does not speak SIP over WebSocket (no 'sip' subprotocol): check the address and path with your admin.")
+}
+pub const REG_OK: &str = "Registered: calls can reach you.";
+pub const REG_DEMO: &str = "The demo line is in use (no SIP server).";
+pub const REG_SIGNED_OUT: &str = "Not signed in: sign in on the Phone tab to take calls.";
+pub const REG_CONNECTING: &str = "Still signing in: wait a few seconds and check again.";
+pub fn reg_failed(why: &str) -> String {
+    format!("Not registered: {why}")
+}
+pub const ICE_HOST_OK: &str = "This computer has a network address for calls.";
+pub const ICE_HOST_NONE: &str = "The browser offered no local network address for calls: a browser extension or policy may block WebRTC. Try another browser profile or ask IT.";
+pub const ICE_RELAY_ONLY: &str = "Relay-only is set (sip.iceTransportPolicy relay): calls go through the TURN server only.";
+pub const ICE_NO_STUN: &str = "No STUN or TURN server is configured (sip.iceServers): calls work only where the other side can reach this computer directly.";
+pub fn ice_stun_ok(server: &str) -> String {
+    format!("{server} gave this computer's public address.")
+}
+pub fn ice_stun_direct(server: &str) -> String {
+    format!("{server} answered; this computer's address is not translated (no separate public address).")
+}
+pub fn ice_stun_failed(server: &str, why: &str) -> String {
+    format!("{server} did not answer ({why}): your network may block UDP. Ask IT to allow UDP to it, or your admin to add a TURN server.")
+}
+pub const ICE_NO_TURN: &str = "No TURN server is configured: on networks that block direct audio (strict firewalls, some VPNs) calls may have no sound. Your admin can add one to sip.iceServers.";
+pub fn ice_relay_ok(server: &str) -> String {
+    format!("{server} gave a relay address: audio can get through even strict firewalls.")
+}
+pub fn ice_turn_refused(server: &str) -> String {
+    format!("{server} refused the TURN user name or password: ask your admin to check sip.iceUsername and sip.iceCredential (they may have expired).")
+}
+pub fn ice_turn_no_credentials(server: &str) -> String {
+    format!("{server} needs a user name and password, but none is configured: ask your admin to set sip.iceUsername and sip.iceCredential.")
+}
+pub fn ice_turn_unreachable(server: &str, why: &str) -> String {
+    format!("{server} could not be reached ({why}): ask IT to allow it (UDP or TCP 3478, TLS 443 for turns:), or your admin to check sip.iceServers.")
+}
+pub const SN_CHECK_OFF: &str = "No ServiceNow instance is configured, or this window is not yet linked to ServiceNow.";
+pub const SN_CHECK_OK: &str = "Reached with your sign-in: records can be read.";
+pub const SN_CHECK_NOT_SIGNED_IN: &str = "Reachable, but you are not signed in to ServiceNow: use \"Sign in to ServiceNow\" above.";
+pub const SN_CHECK_EXPIRED: &str = "Reachable, but ServiceNow refused your sign-in (expired or revoked): sign out of ServiceNow and sign in again.";
+pub const COPY_DIAGNOSTICS: &str = "Copy diagnostics";
+pub const COPIED: &str = "Copied: paste it into your support ticket. Passwords, tokens and SIP credentials are removed.";
+pub const COPY_REFUSED: &str = "The browser did not allow copying: the text is below, selected; copy it with Ctrl+C (⌘C on a Mac) and paste it into your support ticket.";
+pub const DIAGNOSTICS_TEXT: &str = "Diagnostics text for support";
+pub const SN_CHECK_UNREACHABLE: &str = "ServiceNow cannot be reached from this computer: check the network connection or VPN.";
+pub fn sn_check_cors(origin: &str) -> String {
+    format!("ServiceNow answered but refuses requests from {origin}: an admin must add a CORS rule for this origin (System Web Services > REST > CORS Rules).")
+}
+pub const ICE_NO_ANSWER: &str = "no answer within 10 seconds";

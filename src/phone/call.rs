@@ -64,6 +64,8 @@ pub struct Call {
     pub packets: (u64, u64),
     /// A transient status line (transfer progress, hold failure...).
     pub note: Option<String>,
+    /// Call quality from the media statistics (loss, jitter, RTT, MOS, warnings).
+    pub quality: super::quality::Quality,
 }
 
 /// At most this many `X-` headers of a call are kept (shown, copied to the other windows and into the state
@@ -119,6 +121,7 @@ impl Call {
             x_headers: Vec::new(),
             packets: (0, 0),
             note: None,
+            quality: Default::default(),
         }
     }
 
@@ -215,7 +218,7 @@ impl Call {
             // The record as JSON text and the headers as [name, value] pairs (no extra serde code in the wasm).
             "record": self.record.as_ref().and_then(|r| serde_json::to_string(r).ok()),
             "x": self.x_headers.iter().map(|(k, v)| serde_json::Value::from(vec![k.clone(), v.clone()])).collect::<Vec<_>>(),
-            "rx": self.packets.0, "tx": self.packets.1, "note": self.note,
+            "rx": self.packets.0, "tx": self.packets.1, "note": self.note, "q": self.quality.to_compact(),
         })
     }
 
@@ -255,6 +258,7 @@ impl Call {
             x_headers,
             packets: (f("rx").unwrap_or(0.0) as u64, f("tx").unwrap_or(0.0) as u64),
             note: s("note"),
+            quality: s("q").and_then(|q| super::quality::Quality::from_compact(&q)).unwrap_or_default(),
         })
     }
 }

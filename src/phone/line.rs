@@ -72,6 +72,8 @@ pub enum LineEvent {
     Note { id: u32, note: Option<String> },
     /// Audio packets (received, sent).
     Packets { id: u32, packets: (u64, u64) },
+    /// A quality reading of the call's audio (crate::phone::quality); `receiving`: its transceiver receives.
+    Quality { id: u32, sample: super::quality::Sample, receiving: bool },
     /// A hold or resume did not go through: `held` is what stays agreed.
     HoldFailed { id: u32, held: bool },
     TransferProgress { id: u32, code: u16, done: bool },

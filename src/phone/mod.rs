@@ -9,4 +9,6 @@ pub mod number;
 pub mod panel;
 pub mod sipline;
 pub mod wrapup;
+pub mod quality;
+pub mod quality_probe;
 pub mod sip;

@@ -243,6 +243,7 @@ fn connect(l: &Rc<Line>) {
             if text.starts_with("INVITE ") {
                 super::media::mark("sip-invite-received");
             }
+            crate::diagnostics::siplog::record(false, &text, &[&l.creds.password]);
             let out = l.ua.borrow_mut().on_frame(now(), &text);
             run(&l, out);
         }
@@ -304,6 +305,7 @@ fn refresh_target(l: &Rc<Line>, call: CallRef) {
 fn send(l: &Line, text: &str) {
     if let Some(ws) = l.ws.borrow().as_ref() {
         if ws.ready_state() == WebSocket::OPEN {
+            crate::diagnostics::siplog::record(true, text, &[&l.creds.password]);
             let _ = ws.send_with_str(text);
             // Benchmark marks (the latest of each): an INVITE, and a 200 to an INVITE, handed to the socket.
             if text.starts_with("INVITE ") {
@@ -794,8 +796,12 @@ fn poll_stats(l: &Rc<Line>) {
     for (id, m) in entries {
         let desk = l.host.clone();
         spawn(async move {
-            let p = m.packet_counts().await;
-            desk.report(LineEvent::Packets { id, packets: p });
+            // One getStats per reading: packet counts and call quality (crate::phone::quality).
+            let (sample, receiving) = super::quality_probe::sample(&m.pc).await;
+            if let Some(s) = sample {
+                desk.report(LineEvent::Packets { id, packets: (s.packets_received, s.packets_sent) });
+                desk.report(LineEvent::Quality { id, sample: s, receiving });
+            }
         });
     }
 }

@@ -44,6 +44,9 @@ pub struct RecentCall {
     pub started_ms: f64,
     pub talk_ms: f64,
     pub record: Option<RecordRef>,
+    /// The call's audio quality (stored as one short string, see [`super::quality::Summary::encode`]).
+    #[serde(rename = "q", skip_serializing_if = "Option::is_none")]
+    pub quality: Option<super::quality::Summary>,
 }
 
 pub const RECENTS_KEPT: usize = 100;
@@ -58,6 +61,7 @@ impl RecentCall {
             started_ms: call.created_ms,
             talk_ms: call.talk_ms(now),
             record: call.record.clone(),
+            quality: Some(call.quality.summary).filter(|q| q.is_some()),
         }
     }
 }
@@ -185,6 +189,8 @@ impl RecentCall {
             started_ms: f("started_ms")?,
             talk_ms: f("talk_ms")?,
             record: opt_record(v)?,
+            // A summary that does not read back is dropped; the call stays in the history.
+            quality: v.get("q").and_then(Value::as_str).and_then(super::quality::Summary::decode),
         })
     }
 }

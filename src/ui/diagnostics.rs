@@ -31,6 +31,7 @@ pub fn DiagnosticsPanel() -> impl IntoView {
     view! {
         <ServiceNowStatus/>
         <DevicesPanel/>
+        <crate::ui::support::SupportPanel/>
         <Show when=move || desk.setup_ms.get().is_some()>
             <p class="kv"><span class="dt">{t::SETUP_TIME}</span>
                 <span data-testid="setup-ms">{move || format!("{} ms", desk.setup_ms.get().unwrap_or(0.0).round() as i64)}</span></p>

@@ -133,6 +133,7 @@ fn CallCard(id: u32) -> impl IntoView {
             }}
             {move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
                 .map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> })}
+            <crate::ui::quality::CallQuality id=id/>
             {move || desk.pops.with(|p| p.iter().find(|(c, _)| *c == id).map(|(_, d)| d.clone())).map(|d| match d {
                 crate::servicenow::screen_pop::Decision::Choose(list) => view! {
                     <div class="pop-choice" data-testid="pop-choice" role="group" aria-label=t::POP_CHOOSE>

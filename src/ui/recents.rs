@@ -28,6 +28,7 @@ pub fn RecentsPanel() -> impl IntoView {
                             <span class="dir" title=label aria-label=label>{icon}</span>
                             <span class="name">{r.name.clone().unwrap_or(r.number.clone())}</span>
                             <span class="number">{time}" · "{format_duration(r.talk_ms)}</span>
+                            <crate::ui::quality::RecentQuality summary=r.quality/>
                             {record.map(|rec| {
                                 let label = if rec.value.is_empty() { rec.entity.clone() } else { rec.value.clone() };
                                 view! { <button type="button" class="chip" title=t::OPEN_RECORD on:click=move |_| desk.open_record(&rec)>{label}</button> }

@@ -181,6 +181,10 @@ impl DeskCore {
             LineEvent::Ended { id, reason } => self.call_ended(id, reason),
             LineEvent::Note { id, note } => self.update_call(id, |c| c.note = note),
             LineEvent::Packets { id, packets } => self.update_call(id, |c| c.packets = packets),
+            // Audio is expected while the call is connected and its transceiver receives (not held either side).
+            LineEvent::Quality { id, sample, receiving } => {
+                self.update_call(id, |c| c.quality.update(sample, now, receiving && c.state == CallState::Connected))
+            }
             LineEvent::HoldFailed { id, held } => self.update_call(id, |c| c.set_held(held, now)),
             LineEvent::TransferProgress { id, code, done } => {
                 let note = match (code, done) {

@@ -26,6 +26,8 @@ mod tests_window;
 mod tests_outbox;
 #[cfg(test)]
 mod tests_panel;
+#[cfg(test)]
+mod tests_quality;
 
 use super::effect::{Effect, Store};
 use super::intent::Intent;

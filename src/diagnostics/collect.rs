@@ -1,0 +1,147 @@
+//! "Copy diagnostics" in the browser: gathers the desk's state into a [`Report`] (pure rendering and
+//! redaction in [`super::report`]) and copies it with the Clipboard API.
+
+use super::checks::line_text;
+use super::report::{render, settings_lines, Report};
+use crate::desk::Desk;
+use crate::openframe::session::Direction;
+use crate::phone::quality::{mos_text, percent_text};
+use leptos::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+fn clock(ms: f64) -> String {
+    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
+    format!("{:02}:{:02}:{:02}", d.get_hours(), d.get_minutes(), d.get_seconds())
+}
+
+/// Every secret this desktop holds now: removed verbatim from the text, wherever it appears.
+fn known_secrets(desk: &Desk) -> Vec<String> {
+    let mut k = Vec::new();
+    if let Some((c, _)) = crate::phone::sipline::takeovers() {
+        k.push(c.password);
+    }
+    if let Some(p) = crate::browser::load(crate::desk::SIP_PASSWORD_KEY) {
+        k.push(p);
+    }
+    desk.settings.with_untracked(|s| k.push(s.sip.ice_credential.clone()));
+    if let Some(tok) = crate::servicenow::service::token_text().and_then(|t| serde_json::from_str::<crate::servicenow::auth::Token>(&t).ok()) {
+        k.push(tok.access);
+    }
+    k.retain(|s| !s.is_empty());
+    k
+}
+
+/// The support text, redacted.
+pub fn text(desk: &Desk) -> String {
+    let w = web_sys::window();
+    let mut r = Report {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        generated: js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default(),
+        browser: w.as_ref().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default(),
+        page: w.as_ref().and_then(|w| w.location().href().ok()).unwrap_or_default(),
+        settings: desk.settings.with_untracked(settings_lines),
+        ..Report::default()
+    };
+    use crate::phone::call::Direction as CallDir;
+    use crate::phone::line::LineStatus;
+    use crate::servicenow::service::SnState;
+    use crate::strings as t;
+    let dir = |d: CallDir| if d == CallDir::Inbound { t::INBOUND } else { t::OUTBOUND };
+    let line = match desk.line_status.get_untracked() {
+        LineStatus::Demo => t::LINE_DEMO.to_string(),
+        LineStatus::SignedOut => t::LINE_SIGNED_OUT.into(),
+        LineStatus::Connecting => t::LINE_CONNECTING.into(),
+        LineStatus::Registered => t::LINE_REGISTERED.into(),
+        LineStatus::Failed(m) => format!("{}: {m}", t::LINE_DOWN),
+    };
+    let phone = match desk.role.get_untracked() {
+        crate::tabs::Role::Owner => t::PHONE_HERE,
+        crate::tabs::Role::Remote => t::PHONE_ELSEWHERE,
+        crate::tabs::Role::Starting => t::PHONE_LOOKING,
+        crate::tabs::Role::Unlinked => t::PHONE_NOT_LINKED,
+    };
+    let sn = match desk.sn.get_untracked() {
+        SnState::Off => t::SN_OFF,
+        SnState::SignedOut(_) => t::SN_SIGN_IN,
+        SnState::SigningIn => t::SN_SIGNING_IN,
+        SnState::SignedIn => t::SN_SIGNED_IN,
+    };
+    r.status = vec![
+        ("line".into(), line),
+        ("agent state".into(), desk.agent_state.get_untracked().label()),
+        ("phone".into(), phone.into()),
+        ("ServiceNow".into(), sn.into()),
+        ("activities waiting".into(), desk.outbox.with_untracked(|o| o.entries.len()).to_string()),
+    ];
+    r.checks = super::probe::results().lines.get_untracked().iter().map(|(i, v)| line_text(*i, v)).collect();
+    r.calls = desk.calls.with_untracked(|calls| {
+        calls
+            .iter()
+            .map(|c| {
+                let q = c.quality.reading.as_ref().map(|q| {
+                    format!(
+                        "; MOS {}, loss {}, jitter {} ms, RTT {} ms, codec {}; warning {}",
+                        mos_text(q.mos_x100),
+                        percent_text(q.loss_permille),
+                        q.jitter_ms,
+                        q.rtt_ms.map(|x| x.to_string()).unwrap_or_else(|| "?".into()),
+                        q.codec.name(),
+                        c.quality.warning.map(|w| w.key()).unwrap_or("none")
+                    )
+                });
+                format!("call {} {} {:?} since {}; packets in {} out {}{}", c.id, dir(c.direction), c.state, clock(c.created_ms), c.packets.0, c.packets.1, q.unwrap_or_default())
+            })
+            .collect()
+    });
+    r.recents = desk.recents.with_untracked(|list| {
+        list.iter()
+            .take(10)
+            .map(|c| {
+                let q = c.quality.as_ref().map(|q| format!("; {}", crate::ui::quality::summary_text(q))).unwrap_or_default();
+                format!("{} {} {:?} talk {} s{q}", clock(c.started_ms), dir(c.direction), c.outcome, (c.talk_ms / 1000.0) as u64)
+            })
+            .collect()
+    });
+    let mut errors: Vec<String> = desk.errors.with_untracked(|e| e.iter().map(|e| e.to_string()).collect());
+    if let crate::phone::line::LineStatus::Failed(m) = desk.line_status.get_untracked() {
+        errors.push(m);
+    }
+    errors.extend(desk.notice.get_untracked());
+    errors.extend(desk.wrapup_error.get_untracked());
+    errors.extend(desk.openframe.with_untracked(|o| o.problem.clone()));
+    if let crate::servicenow::service::SnState::SignedOut(Some(m)) = desk.sn.get_untracked() {
+        errors.push(m);
+    }
+    errors.extend(desk.calls.with_untracked(|c| c.iter().filter_map(|c| c.note.clone()).collect::<Vec<_>>()));
+    r.errors = errors;
+    r.sip = super::siplog::entries();
+    r.openframe = desk.openframe.with_untracked(|o| {
+        o.snapshot.as_ref().map(|s| {
+            s.log.iter().map(|e| {
+                let d = match e.direction {
+                    Direction::In => "←",
+                    Direction::Out => "→",
+                    Direction::Dropped => "✕",
+                };
+                format!("{} {d} {}", clock(e.at_ms), e.text)
+            }).collect()
+        }).unwrap_or_default()
+    });
+    let known = known_secrets(desk);
+    let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+    render(&r, &refs)
+}
+
+/// Copies `text` with the Clipboard API: false when the browser refuses (no permission, not focused,
+/// an insecure origin), so the caller shows the text to copy by hand.
+pub async fn copy(text: &str) -> bool {
+    let Some(w) = web_sys::window() else { return false };
+    let clipboard = js_sys::Reflect::get(&w.navigator(), &"clipboard".into()).ok().filter(|c| !c.is_undefined());
+    let Some(c) = clipboard else { return false };
+    let Ok(f) = js_sys::Reflect::get(&c, &"writeText".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) else { return false };
+    let Ok(p) = f.call1(&c, &text.into()) else { return false };
+    let Ok(p) = p.dyn_into::<js_sys::Promise>() else { return false };
+    JsFuture::from(p).await.is_ok()
+}
+
+use wasm_bindgen::JsCast;

@@ -1,0 +1,313 @@
+//! "Check my setup" in the browser: each check gathers its raw outcome (microphone and level, test tones,
+//! WebSocket, registration, ICE candidates from the configured STUN/TURN servers, a ServiceNow read) and
+//! hands it to the pure rules of [`super::checks`]. Results live in [`results`] for the Status panel.
+
+use super::checks::{self, IceError, Item, SnProbe, Verdict, WsOutcome};
+use crate::desk::Desk;
+use crate::phone::line::LineStatus;
+use crate::strings as t;
+use js_sys::{Array, Promise, Reflect};
+use leptos::prelude::*;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// The results of the last run, and the live microphone level (0-100) while it is measured. Reference-
+/// counted signals: they belong to no component (the run after sign-in happens wherever the agent is), so
+/// no unmounted view can dispose of them.
+#[derive(Clone)]
+pub struct Results {
+    pub lines: ArcRwSignal<Vec<(Item, Verdict)>>,
+    pub level: ArcRwSignal<Option<u32>>,
+    pub running: ArcRwSignal<bool>,
+}
+
+thread_local! {
+    static RESULTS: Results = Results { lines: ArcRwSignal::new(Vec::new()), level: ArcRwSignal::new(None), running: ArcRwSignal::new(false) };
+}
+
+pub fn results() -> Results {
+    RESULTS.with(|r| r.clone())
+}
+
+fn set(item: Item, v: Verdict) {
+    results().lines.update(|l| match l.iter_mut().find(|(i, _)| *i == item) {
+        Some(slot) => slot.1 = v,
+        None => l.push((item, v)),
+    });
+}
+
+pub async fn sleep(ms: i32) {
+    let p = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
+    let f: js_sys::Function = Reflect::get(target, &method.into())?.dyn_into()?;
+    let list = Array::new();
+    for a in args {
+        list.push(a);
+    }
+    f.apply(target, &list)
+}
+
+fn error_name(e: &JsValue) -> String {
+    let get = |k: &str| Reflect::get(e, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    let (n, m) = (get("name"), get("message"));
+    if n.is_empty() && m.is_empty() { "refused".into() } else { format!("{n} {m}").trim().to_string() }
+}
+
+/// Runs every check (the test tones only when `tones`: the agent asked). Returns whether a check that
+/// stops calls from working failed (microphone refused, SIP server unreachable, no network path).
+pub async fn run(desk: Desk, tones: bool) -> bool {
+    let r = results();
+    if r.running.get_untracked() {
+        return false;
+    }
+    r.running.set(true);
+    r.lines.set(Item::ALL.iter().filter(|i| tones || !matches!(i, Item::Speaker | Item::Ringer)).map(|i| (*i, Verdict::Running)).collect());
+    let mic = microphone(r.level.clone()).await;
+    let mic_refused = matches!(mic, Err(_));
+    set(Item::Microphone, checks::microphone(mic));
+    if tones {
+        set(Item::Speaker, checks::tone(tone(crate::phone::media::SPEAKER_KEY).await));
+        set(Item::Ringer, checks::tone(tone(crate::phone::media::RINGER_KEY).await));
+    }
+    let server = crate::browser::load(crate::desk::SIP_SERVER_KEY)
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| desk.settings.with_untracked(|s| s.sip.server.clone()));
+    let ws = if server.is_empty() { None } else { Some(websocket(&server).await) };
+    let ws_verdict = checks::websocket(&server, ws);
+    let ws_failed = matches!(ws_verdict, Verdict::Fail(_)) && !server.is_empty();
+    set(Item::WebSocket, ws_verdict);
+    set(Item::Registered, checks::registered(&desk.line_status.get_untracked()));
+    let (servers, has_creds, relay_only) =
+        desk.settings.with_untracked(|s| (s.sip.ice_servers.clone(), !s.sip.ice_username.is_empty(), s.sip.ice_relay_only));
+    let (cands, errors, completed) = ice(desk).await;
+    let [host, stun, relay] = checks::ice(&servers, has_creds, relay_only, &cands, &errors, completed);
+    let net_failed = [&host, &stun, &relay].iter().any(|v| matches!(v, Verdict::Fail(_)));
+    set(Item::IceHost, host);
+    set(Item::IceStun, stun);
+    set(Item::IceRelay, relay);
+    set(Item::ServiceNow, checks::servicenow(servicenow(desk).await));
+    r.running.set(false);
+    mic_refused || ws_failed || net_failed
+}
+
+/// Runs the checks (without tones) once after each SIP sign-in; a failure that stops calls shows a notice.
+pub fn after_sign_in(desk: Desk) {
+    let ran = StoredValue::new(false);
+    Effect::new(move || match desk.line_status.get() {
+        LineStatus::Registered if !ran.get_value() => {
+            ran.set_value(true);
+            leptos::task::spawn_local(async move {
+                if run(desk, false).await {
+                    desk.notice.set(Some(t::CHECK_SETUP_PROBLEMS.into()));
+                }
+            });
+        }
+        LineStatus::SignedOut | LineStatus::Demo => ran.set_value(false),
+        _ => {}
+    });
+}
+
+/// Asks for the microphone and measures its loudest level (0-100) for two seconds, shown live.
+async fn microphone(level: ArcRwSignal<Option<u32>>) -> Result<u32, String> {
+    let stream = crate::phone::media::microphone().await?;
+    let mut peak = 0u32;
+    if let Ok(ctx) = web_sys::AudioContext::new() {
+        let _ = ctx.resume();
+        let analyser = call(&ctx, "createAnalyser", &[]).ok();
+        let source = ctx.create_media_stream_source(&stream).ok();
+        if let (Some(a), Some(s)) = (analyser, source) {
+            let _ = call(&s, "connect", &[&a]);
+            let buf = js_sys::Uint8Array::new_with_length(1024);
+            for _ in 0..20 {
+                sleep(100).await;
+                if call(&a, "getByteTimeDomainData", &[&buf]).is_err() {
+                    break;
+                }
+                let now = buf.to_vec().iter().map(|b| (*b as i32 - 128).unsigned_abs()).max().unwrap_or(0) * 100 / 128;
+                peak = peak.max(now);
+                level.set(Some(now));
+            }
+        }
+        let _ = ctx.close();
+    }
+    for tr in stream.get_tracks().iter() {
+        tr.unchecked_into::<web_sys::MediaStreamTrack>().stop();
+    }
+    level.set(None);
+    Ok(peak)
+}
+
+/// Plays a short 440 Hz tone on the device chosen under `key` (speaker or ringer).
+async fn tone(key: &str) -> Result<(), String> {
+    let ctx = web_sys::AudioContext::new().map_err(|e| error_name(&e))?;
+    let result = async {
+        let osc = ctx.create_oscillator().map_err(|e| error_name(&e))?;
+        let gain = ctx.create_gain().map_err(|e| error_name(&e))?;
+        gain.gain().set_value(0.1);
+        let dest = ctx.create_media_stream_destination().map_err(|e| error_name(&e))?;
+        let _ = osc.connect_with_audio_node(&gain);
+        let _ = gain.connect_with_audio_node(&dest);
+        let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+        let el: web_sys::HtmlAudioElement = doc.create_element("audio").map_err(|e| error_name(&e))?.unchecked_into();
+        el.set_src_object(Some(&dest.stream()));
+        if let Some(id) = crate::browser::load(key).filter(|s| !s.is_empty()) {
+            let p: Promise = call(&el, "setSinkId", &[&JsValue::from_str(&id)]).map_err(|e| error_name(&e))?.dyn_into().map_err(|_| "setSinkId")?;
+            JsFuture::from(p).await.map_err(|e| error_name(&e))?;
+        }
+        let _ = ctx.resume();
+        let _ = osc.start();
+        JsFuture::from(el.play().map_err(|e| error_name(&e))?).await.map_err(|e| error_name(&e))?;
+        sleep(600).await;
+        #[allow(deprecated)]
+        let _ = osc.stop();
+        el.set_src_object(None);
+        Ok::<(), String>(())
+    }
+    .await;
+    let _ = ctx.close();
+    result
+}
+
+/// Opens the SIP server's WebSocket (subprotocol `sip`) and closes it again: the protocol it agreed, or
+/// Failed (error, closed before opening, or nothing within 6 s).
+async fn websocket(url: &str) -> WsOutcome {
+    let Ok(ws) = web_sys::WebSocket::new_with_str(url, "sip") else { return WsOutcome::Failed };
+    let ws2 = ws.clone();
+    let p = Promise::new(&mut |resolve, _| {
+        let (r1, r2, r3) = (resolve.clone(), resolve.clone(), resolve);
+        let w = ws2.clone();
+        let open = Closure::once_into_js(move || {
+            let _ = r1.call1(&JsValue::NULL, &JsValue::from_str(&w.protocol()));
+        });
+        let fail = Closure::once_into_js(move || {
+            let _ = r2.call1(&JsValue::NULL, &JsValue::NULL);
+        });
+        ws2.set_onopen(Some(open.unchecked_ref()));
+        ws2.set_onclose(Some(fail.unchecked_ref()));
+        if let Some(win) = web_sys::window() {
+            let _ = win.set_timeout_with_callback_and_timeout_and_arguments_1(&r3, 6_000, &JsValue::NULL);
+        }
+    });
+    let got = JsFuture::from(p).await.ok().and_then(|v| v.as_string());
+    ws.set_onopen(None);
+    ws.set_onclose(None);
+    let _ = ws.close();
+    match got {
+        Some(protocol) => WsOutcome::Open(protocol),
+        None => WsOutcome::Failed,
+    }
+}
+
+/// Gathers ICE candidates with the configured STUN/TURN servers (and TURN credentials): the candidate
+/// lines, the servers' errors, and whether gathering completed within 10 s.
+async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>, bool) {
+    let (servers, user, cred, relay_only) =
+        desk.settings.with_untracked(|s| (s.sip.ice_servers.clone(), s.sip.ice_username.clone(), s.sip.ice_credential.clone(), s.sip.ice_relay_only));
+    let cfg = web_sys::RtcConfiguration::new();
+    let list = Array::new();
+    for url in &servers {
+        let s = web_sys::RtcIceServer::new();
+        s.set_urls(&JsValue::from_str(url));
+        if url.starts_with("turn") && !user.is_empty() {
+            s.set_username(&user);
+            s.set_credential(&cred);
+        }
+        list.push(&s);
+    }
+    cfg.set_ice_servers(&list);
+    if relay_only {
+        cfg.set_ice_transport_policy(web_sys::RtcIceTransportPolicy::Relay);
+    }
+    let Ok(pc) = web_sys::RtcPeerConnection::new_with_configuration(&cfg) else { return (Vec::new(), Vec::new(), false) };
+    let cands = Rc::new(RefCell::new(Vec::<String>::new()));
+    let errors = Rc::new(RefCell::new(Vec::<IceError>::new()));
+    let c2 = cands.clone();
+    let on_candidate = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+        let line = Reflect::get(&ev, &"candidate".into()).ok().filter(|c| !c.is_null()).and_then(|c| Reflect::get(&c, &"candidate".into()).ok()).and_then(|s| s.as_string());
+        if let Some(l) = line.filter(|l| !l.is_empty()) {
+            c2.borrow_mut().push(l);
+        }
+    });
+    let e2 = errors.clone();
+    let on_error = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+        let get = |k: &str| Reflect::get(&ev, &k.into()).ok();
+        e2.borrow_mut().push(IceError {
+            url: get("url").and_then(|v| v.as_string()).unwrap_or_default(),
+            code: get("errorCode").and_then(|v| v.as_f64()).unwrap_or(0.0) as u16,
+            text: get("errorText").and_then(|v| v.as_string()).unwrap_or_default(),
+        });
+    });
+    pc.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
+    let _ = pc.add_event_listener_with_callback("icecandidateerror", on_error.as_ref().unchecked_ref());
+    let _ = call(&pc, "createDataChannel", &[&JsValue::from_str("check")]);
+    if let Ok(offer) = JsFuture::from(pc.create_offer()).await {
+        let init = web_sys::RtcSessionDescriptionInit::new(web_sys::RtcSdpType::Offer);
+        init.set_sdp(&Reflect::get(&offer, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default());
+        let _ = JsFuture::from(pc.set_local_description(&init)).await;
+        let mut waited = 0;
+        while pc.ice_gathering_state() != web_sys::RtcIceGatheringState::Complete && waited < 10_000 {
+            sleep(100).await;
+            waited += 100;
+        }
+    }
+    let completed = pc.ice_gathering_state() == web_sys::RtcIceGatheringState::Complete;
+    pc.set_onicecandidate(None);
+    let _ = pc.remove_event_listener_with_callback("icecandidateerror", on_error.as_ref().unchecked_ref());
+    pc.close();
+    let c = cands.borrow().clone();
+    let e = errors.borrow().clone();
+    (c, e, completed)
+}
+
+/// The instance, then a read with the agent's ServiceNow sign-in (or, without one, whether the instance
+/// answers this origin at all: reachable and CORS).
+async fn servicenow(desk: Desk) -> SnProbe {
+    let vouched = desk.member.get_untracked();
+    let Some(inst) = desk.settings.with_untracked(|s| {
+        crate::trust::sn_instance(s.servicenow.instance.as_ref().map(|i| i.origin()).as_deref(), s.top_domain.as_ref().map(|t| t.origin()).as_deref(), vouched)
+    }) else {
+        return SnProbe::Off;
+    };
+    let token = crate::servicenow::service::token_text().and_then(|t| serde_json::from_str::<crate::servicenow::auth::Token>(&t).ok());
+    if let Some(tok) = token.filter(|t| t.instance == inst) {
+        use crate::servicenow::rest::{request, RestError};
+        let q = [("sysparm_limit", "1".to_string()), ("sysparm_fields", "sys_id".to_string())];
+        return SnProbe::SignedIn(match request(&inst, &tok, "GET", "/api/now/table/sys_user", &q, None).await {
+            Ok(_) => Ok(()),
+            Err(RestError::Unauthorized) => Err(None),
+            // The token was accepted; the table's ACL or the sandbox's rules answered.
+            Err(RestError::Status(code, _)) if (400..500).contains(&code) => Ok(()),
+            Err(e) => Err(Some(e.to_string())),
+        });
+    }
+    SnProbe::NotSignedIn(reachable(&format!("{inst}/api/now/table/sys_user?sysparm_limit=1")).await)
+}
+
+/// A CORS request without credentials: any answer means reachable and allowed; otherwise an opaque
+/// no-cors request tells a CORS refusal from a dead network.
+async fn reachable(url: &str) -> Result<(), String> {
+    let w = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    if JsFuture::from(w.fetch_with_str_and_init(url, &init)).await.is_ok() {
+        return Ok(());
+    }
+    let probe = web_sys::RequestInit::new();
+    probe.set_mode(web_sys::RequestMode::NoCors);
+    let origin = w.location().origin().unwrap_or_default();
+    Err(match JsFuture::from(w.fetch_with_str_and_init(url, &probe)).await {
+        Ok(_) => t::sn_check_cors(&origin),
+        Err(_) => t::SN_CHECK_UNREACHABLE.into(),
+    })
+}

@@ -1,0 +1,106 @@
+//! Call quality on the call card (a small indicator, details on demand, warnings in words) and in Recents.
+
+use crate::desk::use_desk;
+use crate::phone::quality::{mos_text, percent_text, Grade, Summary, Warning};
+use crate::strings as t;
+use leptos::prelude::*;
+
+fn grade_label(g: Grade) -> &'static str {
+    match g {
+        Grade::Good => t::QUALITY_GOOD,
+        Grade::Fair => t::QUALITY_FAIR,
+        Grade::Poor => t::QUALITY_POOR,
+    }
+}
+
+fn ms_text(ms: Option<u32>) -> String {
+    ms.map(|m| format!("{m} ms")).unwrap_or_else(|| "—".into())
+}
+
+/// The quality of live call `id`: "Good 4.35" (a button that shows loss, jitter, RTT, MOS and codec) and,
+/// when it matters, a warning with what to try.
+#[component]
+pub fn CallQuality(id: u32) -> impl IntoView {
+    let desk = use_desk();
+    let q = Memo::new(move |_| desk.calls.with(|c| c.iter().find(|c| c.id == id && c.is_live()).map(|c| c.quality.clone())));
+    let open = RwSignal::new(false);
+    let reading = move || q.with(|q| q.as_ref().and_then(|q| q.reading.clone()));
+    let warning = move || q.with(|q| q.as_ref().and_then(|q| q.warning));
+    view! {
+        {move || reading().map(|r| {
+            let g = Grade::of_mos(r.mos_x100);
+            view! {
+                <button type="button" class="chip" data-testid="quality" data-grade=g.key() data-mos=r.mos_x100.to_string()
+                    aria-expanded=move || open.get().to_string() title=t::QUALITY_DETAILS
+                    on:click=move |_| open.update(|o| *o = !*o)>
+                    {format!("{}: {} {}", t::QUALITY, grade_label(g), mos_text(r.mos_x100))}
+                </button>
+            }
+        })}
+        {move || open.get().then(|| reading()).flatten().map(|r| {
+            let rows = [
+                (t::QUALITY_MOS, "quality-mos", mos_text(r.mos_x100)),
+                (t::QUALITY_LOSS, "quality-loss", percent_text(r.loss_permille)),
+                (t::QUALITY_REMOTE_LOSS, "quality-remote-loss", r.remote_loss_permille.map(percent_text).unwrap_or_else(|| "—".into())),
+                (t::QUALITY_JITTER, "quality-jitter", ms_text(Some(r.jitter_ms))),
+                (t::QUALITY_RTT, "quality-rtt", ms_text(r.rtt_ms)),
+                (t::QUALITY_CODEC, "quality-codec", r.codec.name().to_string()),
+            ];
+            view! {
+                <dl class="kvs" data-testid="quality-details">
+                    {rows.into_iter().map(|(k, id, v)| view! { <div class="kv"><dt>{k}</dt><dd data-testid=id>{v}</dd></div> }).collect_view()}
+                </dl>
+            }
+        })}
+        {move || warning().map(|w| {
+            let (what, try_this) = match w {
+                Warning::NoAudio => (t::QUALITY_NO_AUDIO, t::QUALITY_NO_AUDIO_TRY),
+                Warning::Losing => (t::QUALITY_LOSING, t::QUALITY_LOSING_TRY),
+            };
+            view! {
+                <div class="notice error" role="alert" data-testid="quality-warning" data-warning=w.key()>
+                    <p class="notice-head">{what}</p>
+                    <p>{try_this}</p>
+                </div>
+            }
+        })}
+    }
+}
+
+/// One line about a finished call's quality (Recents): "Good 4.35 (lowest 4.10), 0.5 % lost, ...".
+pub fn summary_text(s: &Summary) -> String {
+    let mut text = format!(
+        "{}: {} {} ({} {}), {} lost, jitter ≤ {} ms, RTT {} ms",
+        t::QUALITY,
+        grade_label(Grade::of_mos(s.mos_x100)),
+        mos_text(s.mos_x100),
+        t::QUALITY_LOWEST,
+        mos_text(s.min_mos_x100),
+        percent_text(s.loss_permille),
+        s.max_jitter_ms,
+        s.rtt_ms
+    );
+    if s.warned & 1 != 0 {
+        text.push_str("; ");
+        text.push_str(t::QUALITY_WAS_NO_AUDIO);
+    }
+    if s.warned & 2 != 0 {
+        text.push_str("; ");
+        text.push_str(t::QUALITY_WAS_LOSING);
+    }
+    text
+}
+
+/// The quality badge of a call in Recents (nothing for calls that carried no audio).
+#[component]
+pub fn RecentQuality(summary: Option<Summary>) -> impl IntoView {
+    summary.map(|s| {
+        let g = Grade::of_mos(s.min_mos_x100.min(s.mos_x100));
+        let text = summary_text(&s);
+        view! {
+            <span class="kv-chip" data-testid="recent-quality" data-grade=g.key() title=text.clone() aria-label=text>
+                {format!("{} {}", grade_label(g), mos_text(s.mos_x100))}
+            </span>
+        }
+    })
+}

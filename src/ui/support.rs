@@ -1,0 +1,79 @@
+//! The Status panel's support section: "Check my setup" (each line passes or says what to do, with a
+//! live microphone level) and "Copy diagnostics" (a redacted text for a support ticket; shown selected
+//! for copying by hand when the browser refuses the clipboard).
+
+use crate::desk::use_desk;
+use crate::diagnostics::{collect, probe};
+use crate::strings as t;
+use leptos::prelude::*;
+
+#[component]
+pub fn SupportPanel() -> impl IntoView {
+    let desk = use_desk();
+    // Arena handles on the shared signals (the component's disposal drops the handles, not the results).
+    let probe::Results { lines, level, running } = probe::results();
+    let (lines, level, running) = (RwSignal::from(lines), RwSignal::from(level), RwSignal::from(running));
+    let copied = RwSignal::new(None::<bool>);
+    let text = RwSignal::new(String::new());
+    let area = NodeRef::<leptos::html::Textarea>::new();
+    let check = move |_| {
+        leptos::task::spawn_local(async move {
+            probe::run(desk, true).await;
+        });
+    };
+    let copy = move |_| {
+        let s = collect::text(&desk);
+        text.set(s.clone());
+        copied.set(None);
+        leptos::task::spawn_local(async move {
+            let ok = collect::copy(&s).await;
+            copied.set(Some(ok));
+            if !ok {
+                // Once the text area is on the page, its whole text is selected for Ctrl+C.
+                crate::diagnostics::probe::sleep(0).await;
+                if let Some(a) = area.get_untracked() {
+                    let _ = a.focus();
+                    a.select();
+                }
+            }
+        });
+    };
+    view! {
+        <h2 class="section-title">{t::SUPPORT}</h2>
+        <div class="row">
+            <button type="button" class="btn" data-testid="check-setup" on:click=check disabled=move || running.get()>{t::CHECK_SETUP}</button>
+            <button type="button" class="btn" data-testid="copy-diagnostics" on:click=copy>{t::COPY_DIAGNOSTICS}</button>
+        </div>
+        {move || level.get().map(|l| view! {
+            <label class="kv">
+                <span class="dt">{t::CHECK_LEVEL}</span>
+                <meter min="0" max="100" value=l.to_string() data-testid="mic-level" aria-label=t::CHECK_LEVEL></meter>
+            </label>
+        })}
+        <Show when=move || !lines.with(Vec::is_empty)>
+            <ul class="list" data-testid="checks">
+                {move || lines.get().into_iter().map(|(item, v)| {
+                    let word = v.word();
+                    view! {
+                        <li class="row" data-testid="check" data-check=item.key() data-result=v.key()>
+                            <span class="name">{item.label()}": "<strong>{word}</strong></span>
+                            " "
+                            <span class="call-note">{v.text().to_string()}</span>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        </Show>
+        {move || copied.get().map(|ok| if ok {
+            view! { <p class="notice info" role="status" data-testid="copy-result" data-copied="true">{t::COPIED}</p> }.into_any()
+        } else {
+            view! {
+                <div>
+                    <p class="notice error" role="alert" data-testid="copy-result" data-copied="false">{t::COPY_REFUSED}</p>
+                    <textarea node_ref=area readonly rows="8" class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT
+                        >{move || text.get()}</textarea>
+                </div>
+            }.into_any()
+        })}
+    }
+}
