@@ -13,5 +13,9 @@ pub fn App() -> impl IntoView {
     // Ring tone, ring-back and the demo far end follow the calls.
     Effect::new(move || desk.sync_sounds());
     leptos::task::spawn_local(async move { desk.start().await });
-    view! { <Shell/> }
+    // Built again when the language changes (the `language` setting arrives with the settings).
+    move || {
+        crate::intl::track();
+        view! { <Shell/> }
+    }
 }

@@ -144,6 +144,8 @@ pub struct Settings {
     /// Keyboard shortcuts overriding the defaults: (action, combination).
     pub shortcuts: Vec<(String, String)>,
     pub servicenow: ServiceNowSettings,
+    /// The language of the texts (`en`, `es`, ...), empty to follow the browser (see `strings`).
+    pub language: String,
 }
 
 impl Default for Settings {
@@ -186,6 +188,7 @@ impl Default for Settings {
                 activity_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
                 trust_call_data: false,
             },
+            language: String::new(),
         }
     }
 }
@@ -196,6 +199,7 @@ pub struct QueryParams {
     pub top_domain: Option<Result<TopDomain, String>>,
     pub config: Option<String>,
     pub demo: Option<bool>,
+    pub language: Option<String>,
 }
 
 /// Reads `topDomain`, `config` and `demo` from a query string (with or without the leading `?`).
@@ -209,6 +213,10 @@ pub fn parse_query(query: &str) -> (QueryParams, Vec<ConfigError>) {
             "topDomain" => params.top_domain = Some(TopDomain::parse(&value).map_err(|e| e.to_string())),
             "config" => match check_config_path(&value) {
                 Ok(p) => params.config = Some(p),
+                Err(m) => errors.push(err(m)),
+            },
+            "language" => match crate::strings::check_language(&value) {
+                Ok(l) => params.language = Some(l),
                 Err(m) => errors.push(err(m)),
             },
             "demo" => match parse_bool_text(&value) {
@@ -457,6 +465,11 @@ impl Settings {
                     }
                 }
             }
+            "language" => match v.as_str().map(crate::strings::check_language) {
+                Some(Ok(l)) => self.language = l,
+                Some(Err(m)) => a.err(key, m),
+                None => a.err(key, crate::strings::language_unknown()),
+            },
             "line" => match v.as_str() {
                 Some("demo") => self.line = LineKind::Demo,
                 Some("sip") => self.line = LineKind::Sip,
@@ -693,6 +706,9 @@ impl Settings {
         }
         if let Some(c) = &q.config {
             self.config_path = c.clone();
+        }
+        if let Some(l) = &q.language {
+            self.language = l.clone();
         }
         if let Some(d) = q.demo {
             self.line = if d { LineKind::Demo } else { LineKind::Sip };

@@ -250,7 +250,7 @@ impl Desk {
 
     /// Applies resolved settings (from [`config::resolve`]).
     pub fn apply_settings(&self, settings: Settings, errors: Vec<ConfigError>) {
-        self.settings.set(settings);
+        self.settings.set(crate::intl::adopt(settings));
         self.errors.set(errors);
         self.loaded.set(true);
     }
@@ -435,7 +435,7 @@ impl Desk {
             }
         }
         if let Err(e) = bridge::publish(msg) {
-            self.notice.set(Some(format!("{}: {e}", t::OPENFRAME_REFUSED)));
+            self.notice.set(Some(format!("{}: {e}", t::OPENFRAME_REFUSED())));
         }
     }
 
@@ -444,7 +444,7 @@ impl Desk {
         let Some(event) = event else { return };
         match event {
             SessionEvent::Connected { confirmed } => {
-                self.set_problem((!confirmed).then(|| t::HANDSHAKE_UNCONFIRMED.to_string()));
+                self.set_problem((!confirmed).then(|| t::HANDSHAKE_UNCONFIRMED().to_string()));
                 if confirmed {
                     // ServiceNow at exactly the topDomain answered from window.top: one of the agent's own.
                     self.member.set(true);
@@ -469,7 +469,7 @@ impl Desk {
                     }),
                 }
             }
-            SessionEvent::ConfigUnavailable(m) => self.set_problem(Some(format!("{m}; {}", t::USING_LOCAL_SETTINGS))),
+            SessionEvent::ConfigUnavailable(m) => self.set_problem(Some(format!("{m}; {}", t::USING_LOCAL_SETTINGS()))),
             SessionEvent::Failed(m) => self.set_problem(Some(m)),
             SessionEvent::Visible(v) => self.frame_visible.set(Some(v)),
             SessionEvent::RequestFailed { message, .. } => self.set_problem(Some(message)),
@@ -518,8 +518,8 @@ impl Desk {
         let muted = self.muted.get_untracked();
         vec![
             Icon { id: "mute".into(), image_url: Self::asset_url(if muted { "icons/unmute.svg" } else { "icons/mute.svg" }),
-                image_title: if muted { t::UNMUTE } else { t::MUTE }.into() },
-            Icon { id: "popout".into(), image_url: Self::asset_url("icons/popout.svg"), image_title: t::POP_OUT.into() },
+                image_title: if muted { t::UNMUTE() } else { t::MUTE() }.into() },
+            Icon { id: "popout".into(), image_url: Self::asset_url("icons/popout.svg"), image_title: t::POP_OUT().into() },
         ]
     }
 
@@ -529,7 +529,7 @@ impl Desk {
         let state = self.agent_state.get_untracked();
         let on_call = self.calls.with_untracked(|c| c.iter().any(|c| matches!(c.state, CallState::Connected | CallState::Held | CallState::Dialing | CallState::Ringing)));
         let (label, color) = if on_call {
-            (t::ON_CALL.to_string(), PresenceColor::Red)
+            (t::ON_CALL().to_string(), PresenceColor::Red)
         } else {
             let color = match state.tone() {
                 PresenceTone::Available => PresenceColor::Green,
@@ -600,7 +600,7 @@ impl Desk {
                 }
                 POPUP.with(|s| *s.borrow_mut() = Some(p));
             }
-            None => self.notice.set(Some(t::POPUP_BLOCKED.into())),
+            None => self.notice.set(Some(t::POPUP_BLOCKED().into())),
         }
     }
 
@@ -618,7 +618,7 @@ impl Desk {
             return false;
         }
         if self.role.get_untracked() == Role::Unlinked {
-            self.notice.set(Some(t::NOT_LINKED.into()));
+            self.notice.set(Some(t::NOT_LINKED().into()));
             return true;
         }
         if let Some(g) = self.group() {
@@ -678,7 +678,7 @@ impl Desk {
         if let Some(g) = self.group() {
             g.claim();
             if self.role.get_untracked() == Role::Unlinked {
-                self.notice.set(Some(t::ASKED_OWNER.into()));
+                self.notice.set(Some(t::ASKED_OWNER().into()));
             }
         }
     }
@@ -926,7 +926,7 @@ impl Desk {
                 let now = now_ms();
                 self.calls.update(|list| {
                     for c in list.iter_mut() {
-                        c.end(EndReason::Failed(t::TAKE_BACK_FAILED.into()), now);
+                        c.end(EndReason::Failed(t::TAKE_BACK_FAILED().into()), now);
                     }
                 });
                 self.after_call_change();
@@ -971,7 +971,7 @@ impl Desk {
         for c in taken.iter_mut() {
             // A SIP call nobody can take over (still ringing, or no dialog) is lost: say so.
             if sip && !resume.iter().any(|r| r.id == c.id) {
-                c.end(EndReason::Failed(t::TAKE_BACK_FAILED.into()), now);
+                c.end(EndReason::Failed(t::TAKE_BACK_FAILED().into()), now);
             }
         }
         self.calls.update(|list| {
@@ -1109,7 +1109,7 @@ impl Desk {
     pub fn sign_in(&self, server: &str, user: &str, password: &str) -> Result<(), String> {
         config::check_ws_url(server.trim())?;
         if user.trim().is_empty() {
-            return Err(t::SIGN_IN_USER_REQUIRED.into());
+            return Err(t::SIGN_IN_USER_REQUIRED().into());
         }
         if self.relay(json!({"c": "signin", "server": server, "user": user, "password": password})) {
             return Ok(());
@@ -1202,7 +1202,7 @@ impl Desk {
         // A remote view: the owner places the call (Some(0): sent there; real calls have ids from 1). A
         // window that is not linked places nothing.
         if self.role.get_untracked() == Role::Unlinked {
-            self.notice.set(Some(t::NOT_LINKED.into()));
+            self.notice.set(Some(t::NOT_LINKED().into()));
             return None;
         }
         if !self.is_owner() && self.relay(json!({"c": "dial", "number": number, "record": record_text(record.as_ref())})) {
@@ -1211,7 +1211,7 @@ impl Desk {
         let id = self.alloc_call_id();
         let mut call = if self.is_sip() {
             if self.line_status.get_untracked() != LineStatus::Registered {
-                self.notice.set(Some(t::NOT_SIGNED_IN.into()));
+                self.notice.set(Some(t::NOT_SIGNED_IN().into()));
                 return None;
             }
             Call::new(id, Direction::Outbound, number.trim(), None, now_ms())
@@ -1277,7 +1277,7 @@ impl Desk {
         if let Some(code) = self.busy_code() {
             let mut call = call;
             call.end(EndReason::Missed, now_ms());
-            call.note = Some(format!("{} ({code})", t::AUTO_REJECTED));
+            call.note = Some(format!("{} ({code})", t::AUTO_REJECTED()));
             self.calls.update(|c| c.push(call));
             self.finalize_ended();
             return id;
@@ -1313,7 +1313,7 @@ impl Desk {
         call.x_headers = x_headers;
         if let Some(code) = self.busy_code() {
             call.end(EndReason::Missed, now_ms());
-            call.note = Some(format!("{} ({code})", t::AUTO_REJECTED));
+            call.note = Some(format!("{} ({code})", t::AUTO_REJECTED()));
             self.calls.update(|c| c.push(call));
             self.finalize_ended();
             return Some(code);
@@ -1404,9 +1404,9 @@ impl Desk {
 
     pub fn transfer_progress(&self, id: u32, code: u16, done: bool) {
         let note = match (code, done) {
-            (200..=299, true) => t::TRANSFER_DONE.to_string(),
-            (_, true) => format!("{}: {}", t::TRANSFER_FAILED, crate::phone::sip::message::failure_text(code)),
-            _ => format!("{} ({code})", t::TRANSFER_PROGRESS),
+            (200..=299, true) => t::TRANSFER_DONE().to_string(),
+            (_, true) => format!("{}: {}", t::TRANSFER_FAILED(), crate::phone::sip::message::failure_text(code)),
+            _ => format!("{} ({code})", t::TRANSFER_PROGRESS()),
         };
         self.call_note(id, Some(note));
     }
@@ -1414,11 +1414,11 @@ impl Desk {
     /// Tells ServiceNow about an incoming call: show the frame, title = caller, subtitle = number.
     pub fn alert_incoming(&self, name: Option<&str>, number: &str) {
         self.select_tab(Tab::Phone);
-        self.announce(&format!("{} {}", t::INCOMING_CALL, name.filter(|n| !n.is_empty()).unwrap_or(number)));
-        browser::notify_if_hidden(t::INCOMING_CALL, name.filter(|n| !n.is_empty()).unwrap_or(number));
+        self.announce(&format!("{} {}", t::INCOMING_CALL(), name.filter(|n| !n.is_empty()).unwrap_or(number)));
+        browser::notify_if_hidden(t::INCOMING_CALL(), name.filter(|n| !n.is_empty()).unwrap_or(number));
         self.publish(Outgoing::Show);
         self.publish(Outgoing::SetTitle(name.filter(|n| !n.is_empty()).unwrap_or(number).chars().take(256).collect()));
-        self.publish(Outgoing::SetSubtitle(format!("{} {number}", t::INCOMING_CALL).chars().take(256).collect()));
+        self.publish(Outgoing::SetSubtitle(format!("{} {number}", t::INCOMING_CALL()).chars().take(256).collect()));
     }
 
     fn update_call(&self, id: u32, f: impl FnOnce(&mut Call)) {
@@ -1523,7 +1523,7 @@ impl Desk {
         }
         let result = if self.is_sip() { sipline::conference(a, b) } else { Ok(()) };
         let note = match result {
-            Ok(()) => Some(t::IN_CONFERENCE.to_string()),
+            Ok(()) => Some(t::IN_CONFERENCE().to_string()),
             Err(m) => Some(m),
         };
         self.call_note(a, note.clone());
@@ -1539,15 +1539,15 @@ impl Desk {
         let prefix = if self.is_sip() {
             let info = self.settings.with_untracked(|s| s.sip.dtmf_info);
             match sipline::dtmf(id, digit, info) {
-                Some(true) => t::DTMF_SENT_AUDIO,
-                Some(false) => t::DTMF_SENT_INFO,
+                Some(true) => t::DTMF_SENT_AUDIO(),
+                Some(false) => t::DTMF_SENT_INFO(),
                 None => {
-                    self.call_note(id, Some(t::DTMF_NOT_SENT.into()));
+                    self.call_note(id, Some(t::DTMF_NOT_SENT().into()));
                     return;
                 }
             }
         } else {
-            t::DTMF_SENT
+            t::DTMF_SENT()
         };
         self.update_call(id, |c| {
             let mut n = c.note.clone().filter(|n| n.starts_with(prefix)).unwrap_or_else(|| format!("{prefix}: "));
@@ -1564,7 +1564,7 @@ impl Desk {
         if self.is_sip() {
             let record = self.calls.with_untracked(|c| c.iter().find(|c| c.id == id).and_then(|c| c.record.clone()));
             match sipline::transfer(id, target, consult, &screen_headers(record.as_ref())) {
-                Ok(()) => self.call_note(id, Some(t::TRANSFER_PROGRESS.into())),
+                Ok(()) => self.call_note(id, Some(t::TRANSFER_PROGRESS().into())),
                 Err(m) => self.call_note(id, Some(m)),
             }
             return;
@@ -1662,7 +1662,7 @@ impl Desk {
     /// outbox is full (the caller keeps the wrap-up).
     fn queue_activity(&self, w: &WrapUp) -> Result<(), String> {
         let agent = self.agent_name();
-        let own = if self.is_sip() { agent.clone() } else { t::DEMO_LINE_NUMBER.to_string() };
+        let own = if self.is_sip() { agent.clone() } else { t::DEMO_LINE_NUMBER().to_string() };
         let activity = Activity::from_wrapup(w, &agent, &own, "");
         self.outbox.try_update(|o| o.add(activity, now_ms())).unwrap_or(Ok(false))?;
         self.save_outbox();
@@ -1782,7 +1782,7 @@ impl Desk {
         if self.relay_wrapup("submit") {
             self.submitted.update_value(|s| s.push(w.activity_id.clone()));
             self.wrapups.set(Vec::new());
-            self.announce(t::WRAPUP_DONE);
+            self.announce(t::WRAPUP_DONE());
             return Ok(());
         }
         if let Err(m) = self.queue_activity(&w) {
@@ -1805,7 +1805,7 @@ impl Desk {
                 self.set_agent_state(next);
             }
         }
-        self.announce(t::WRAPUP_DONE);
+        self.announce(t::WRAPUP_DONE());
         Ok(())
     }
 
@@ -1824,7 +1824,7 @@ impl Desk {
             WrapUpTimeout::Warn => {
                 if !self.wrapups.with_untracked(|w| w.first().map(|w| w.overdue).unwrap_or(true)) {
                     self.edit_wrapup(|w| w.overdue = true);
-                    self.announce(t::WRAPUP_OVERDUE);
+                    self.announce(t::WRAPUP_OVERDUE());
                 }
             }
         }
@@ -1843,8 +1843,8 @@ impl Desk {
 
     pub fn call_direction_label(d: Direction) -> &'static str {
         match d {
-            Direction::Inbound => t::INBOUND,
-            Direction::Outbound => t::OUTBOUND,
+            Direction::Inbound => t::INBOUND(),
+            Direction::Outbound => t::OUTBOUND(),
         }
     }
 }
@@ -1903,7 +1903,7 @@ impl tabs::Host for DeskHost {
         self.0.member.set(true);
     }
     fn on_refused(&self) {
-        self.0.notice.set(Some(t::NOT_LINKED.into()));
+        self.0.notice.set(Some(t::NOT_LINKED().into()));
     }
 }
 

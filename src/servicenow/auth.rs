@@ -76,7 +76,7 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
         .open_with_url_and_target_and_features(&url, "agent-desktop-signin", "width=520,height=640")
         .ok()
         .flatten()
-        .ok_or("The browser blocked the sign-in window: allow pop-ups for this site, then try again.")?;
+        .ok_or(crate::strings::SN_POPUP_BLOCKED())?;
     // Wait for the callback page's message: from our own origin, from that popup, with our state.
     let (tx, rx) = futures_channel_oneshot();
     let tx = Rc::new(RefCell::new(Some(tx)));
@@ -124,7 +124,7 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
         });
     }
     if got_state.as_deref() != Some(state.as_str()) {
-        return Err("The sign-in answer did not match this request (state mismatch); try again.".into());
+        return Err(crate::strings::SN_STATE_MISMATCH().into());
     }
     let code = code.ok_or("ServiceNow returned no authorization code")?;
     let v = rest::post_form(

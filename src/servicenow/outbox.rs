@@ -170,7 +170,7 @@ impl Outbox {
                 e.state = State::Pending;
                 e.next_at = now;
                 e.attempts = e.attempts.saturating_sub(1);
-                e.last_error = Some("Waiting for you to sign in to ServiceNow again".into());
+                e.last_error = Some(crate::strings::SN_WAITING_SIGN_IN().into());
                 pause = true;
             }
             Outcome::Refused(m) => {

@@ -120,7 +120,7 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
         Err(_) => None,
     };
     // A body cut off mid-way is an ambiguous outcome.
-    let Some(text) = text else { return Err(RestError::Network("The connection dropped before ServiceNow answered.".into())) };
+    let Some(text) = text else { return Err(RestError::Network(crate::strings::SN_CONNECTION_DROPPED().into())) };
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     match status {
         200..=299 => Ok(Reply { body, total: header("X-Total-Count").and_then(|t| t.parse().ok()) }),

@@ -123,7 +123,7 @@ pub fn sign_out(desk: Desk) {
 fn expired(desk: Desk) {
     TOKEN.with(|s| *s.borrow_mut() = None);
     auth::forget_token();
-    desk.sn.set(SnState::SignedOut(Some(crate::strings::SN_SESSION_ENDED.into())));
+    desk.sn.set(SnState::SignedOut(Some(crate::strings::SN_SESSION_ENDED().into())));
     desk.outbox.update(|o| o.paused_for_sign_in = true);
 }
 
@@ -164,7 +164,7 @@ fn pump(desk: Desk) {
                 if let Some(a) = settled(desk, &id, &tables) {
                     let found = match read_back(&inst, &tok, strategy, &a).await {
                         Ok(f) => Ok(Some(f)),
-                        Err(e) => match outcome(e, crate::strings::CHECK_REFUSED) {
+                        Err(e) => match outcome(e, crate::strings::CHECK_REFUSED()) {
                             // A definite refusal of the look-up ends the entry visibly (it would block the others).
                             r @ Outcome::Refused(_) => Err(r),
                             Outcome::Unauthorized => {
@@ -279,7 +279,7 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity
             let id = rest::get_str(&r.body["result"], "sys_id");
             // No usable id in the reply: the outcome is unclear (looked up by call id before any resend).
             if !screen_pop::is_sys_id(&id) {
-                return Err(Write::Rest(RestError::Network(crate::strings::NOTE_NOT_READ_BACK.into())));
+                return Err(Write::Rest(RestError::Network(crate::strings::NOTE_NOT_READ_BACK().into())));
             }
             ("interaction".to_string(), id)
         }
@@ -289,7 +289,7 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, a: &Activity
     match stored {
         Ok(true) => Ok(()),
         Ok(false) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1))),
-        Err(e) => Err(Write::Rest(RestError::Network(format!("{} {e}", crate::strings::NOTE_NOT_READ_BACK)))),
+        Err(e) => Err(Write::Rest(RestError::Network(format!("{} {e}", crate::strings::NOTE_NOT_READ_BACK())))),
     }
 }
 
@@ -364,7 +364,7 @@ pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, S
         .await;
         match decision {
             Ok(d) => desk.pop_decided(call, d),
-            Err(m) => desk.call_note(call, Some(format!("{}: {m}", crate::strings::POP_FAILED))),
+            Err(m) => desk.call_note(call, Some(format!("{}: {m}", crate::strings::POP_FAILED()))),
         }
     });
 }
@@ -381,7 +381,7 @@ pub const PAGE: usize = 25;
 pub fn search_page(desk: Desk, text: String, page: usize) {
     let Some((inst, _)) = instance(&desk) else {
         if expected_instance(&desk).is_some() && token().is_some() {
-            desk.notice.set(Some(crate::strings::SN_NOT_VOUCHED.into()));
+            desk.notice.set(Some(crate::strings::SN_NOT_VOUCHED().into()));
         }
         return;
     };
@@ -431,13 +431,13 @@ pub fn search_page(desk: Desk, text: String, page: usize) {
 
 /// Finds a case by its number (for the wrap-up's "record" field); the error says why not.
 pub async fn find_case(desk: Desk, number: String) -> Result<RecordRef, String> {
-    let (inst, _) = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED } else { crate::strings::SN_OFF }.to_string())?;
-    let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST.to_string())?;
+    let (inst, _) = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED() } else { crate::strings::SN_OFF() }.to_string())?;
+    let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST().to_string())?;
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
     let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_fields", "sys_id,number".into()), ("sysparm_limit", "1".into())], None)
         .await
         .map_err(|e| e.to_string())?;
-    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| format!("No case {} was found.", number.trim()))
+    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()))
 }
 
 #[cfg(test)]
@@ -447,8 +447,8 @@ mod tests {
     #[test]
     fn a_definite_refusal_of_the_check_ends_the_entry_visibly() {
         for code in [400, 403, 404] {
-            let r = outcome(RestError::Status(code, "no".into()), crate::strings::CHECK_REFUSED);
-            assert_eq!(r, Outcome::Refused(format!("{}{code} no", crate::strings::CHECK_REFUSED)));
+            let r = outcome(RestError::Status(code, "no".into()), crate::strings::CHECK_REFUSED());
+            assert_eq!(r, Outcome::Refused(format!("{}{code} no", crate::strings::CHECK_REFUSED())));
             // The entry is refused (the agent sees it) and the next one is written.
             let mut o = super::super::outbox::Outbox::default();
             for id in ["a", "b"] {
