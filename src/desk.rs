@@ -1365,8 +1365,7 @@ impl Desk {
     /// The far end asks to transfer the agent to `target` (REFER, `referPolicy` ask): the agent decides.
     pub fn transfer_asked(&self, id: u32, target: &str, by: Option<&str>) {
         let who = self.calls.with_untracked(|c| c.iter().find(|c| c.id == id).map(|c| c.party().to_string())).unwrap_or_default();
-        let by = by.map(|b| format!(" (referred by {b})")).unwrap_or_default();
-        let text = format!("{who} asks to transfer you to {target}{by}");
+        let text = crate::strings::transfer_ask(&who, target, by);
         self.announce(&text);
         self.transfer_ask.set(Some((id, text)));
     }
@@ -1570,7 +1569,7 @@ impl Desk {
             return;
         }
         if target.chars().filter(|c| c.is_ascii_alphanumeric()).count() == 0 && consult.is_none() {
-            self.call_note(id, Some(format!("'{target}' is not a phone number")));
+            self.call_note(id, Some(crate::strings::not_a_phone_number(target)));
             return;
         }
         self.call_ended(id, EndReason::Transferred);

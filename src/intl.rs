@@ -113,7 +113,7 @@ pub fn duration(ms: f64) -> String {
     let formatted = (|| {
         let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
         let ctor: Function = Reflect::get(&intl, &"DurationFormat".into()).ok()?.dyn_into().ok()?;
-        let df = Reflect::construct(&ctor, &Array::of2(&locale(), &options(&[("style", "digital"), ("hoursDisplay", "auto")]))).ok()?;
+        let df = Reflect::construct(&ctor, &Array::of2(&locale(), &options(&[("style", "digital"), ("hoursDisplay", "auto"), ("minutes", "2-digit"), ("seconds", "2-digit")]))).ok()?;
         let value = Object::new();
         for (k, v) in parts {
             Reflect::set(&value, &k.into(), &v.into()).ok()?;

@@ -251,6 +251,19 @@ pub fn localize_defaults(s: &mut crate::config::Settings) {
     }
 }
 
+/// The far end asks to transfer the agent to `target`, perhaps on behalf of `by`.
+pub fn transfer_ask(who: &str, target: &str, by: Option<&str>) -> String {
+    match by {
+        Some(by) => fill(tr().TRANSFER_ASK_BY, &[("who", who), ("target", target), ("by", by)]),
+        None => fill(tr().TRANSFER_ASK, &[("who", who), ("target", target)]),
+    }
+}
+
+/// A transfer target that has no digits or letters.
+pub fn not_a_phone_number(target: &str) -> String {
+    fill(tr().NOT_A_PHONE_NUMBER, &[("target", target)])
+}
+
 /// Validates a `language` setting: empty (follow the browser) or a BCP 47 tag of a language spoken here.
 pub fn check_language(value: &str) -> Result<String, String> {
     let v = value.trim();

@@ -24,6 +24,8 @@ mod bounds;
 mod trust;
 #[path = "browser/media.rs"]
 mod media;
+#[path = "browser/languages.rs"]
+mod languages;
 
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()

@@ -225,4 +225,9 @@ catalogue! {
     LANGUAGE_UNKNOWN: "must be one of {languages}, or \"\" to follow the browser",
     NOT_A_DISPOSITION: "'{disposition}' is not one of the dispositions; choose another.",
     MIC_REFUSED_IN_FRAME: "The browser refused the microphone inside ServiceNow's frame. Ask your ServiceNow admin to set the OpenFrame configuration's allow field to \"microphone; autoplay\", or pop the desktop out into its own tab.",
+    /// The far end asks to transfer the agent (REFER).
+    TRANSFER_ASK: "{who} asks to transfer you to {target}",
+    /// The same, with who referred the call.
+    TRANSFER_ASK_BY: "{who} asks to transfer you to {target} (referred by {by})",
+    NOT_A_PHONE_NUMBER: "'{target}' is not a phone number",
 }

@@ -218,4 +218,7 @@ pub static ES: Texts = Texts {
     LANGUAGE_UNKNOWN: "debe ser uno de {languages}, o \"\" para seguir el idioma del navegador",
     NOT_A_DISPOSITION: "«{disposition}» no es una de las tipificaciones; elija otra.",
     MIC_REFUSED_IN_FRAME: "El navegador rechazó el micrófono dentro del marco de ServiceNow. Pida a su administrador de ServiceNow que ponga \"microphone; autoplay\" en el campo allow de la configuración de OpenFrame, o abra el escritorio en su propia pestaña.",
+    TRANSFER_ASK: "{who} solicita transferirle a {target}",
+    TRANSFER_ASK_BY: "{who} solicita transferirle a {target} (a petición de {by})",
+    NOT_A_PHONE_NUMBER: "«{target}» no es un número de teléfono",
 };
