@@ -7,6 +7,10 @@ in views that look like English texts still written inline.
 
 Run from anywhere:  python3 scripts/lang-migrate.py            (does it)
                     python3 scripts/lang-migrate.py --dry-run  (only tells)
+                    python3 scripts/lang-migrate.py --from OLD_STRINGS_RS
+                        (also takes the texts of another version of src/strings.rs, e.g. a merged branch's
+                         `git show BRANCH:src/strings.rs > /tmp/s.rs`: new consts and fns are moved in, an English
+                         text changed there replaces ours and its translations are marked untranslated)
 It is idempotent: a second run changes nothing. New texts get `untranslated("English text")` in the other
 languages: the build warns (deprecated) and `cargo test --lib strings` fails until someone translates them.
 Exit status: 0 when all went through, 1 when something needs a human (listed on stderr).
@@ -21,6 +25,9 @@ STRINGS = os.path.join(SRC, "strings.rs")
 CAT_DIR = os.path.join(SRC, "strings")
 EN = os.path.join(CAT_DIR, "en.rs")
 DRY = "--dry-run" in sys.argv
+FROM = sys.argv[sys.argv.index("--from") + 1] if "--from" in sys.argv else None
+# Keys that were removed on purpose: never brought back from an older src/strings.rs.
+RETIRED = {"SECONDS_LEFT"}
 
 # A Rust string literal (plain, with escapes); raw strings are not used for texts.
 LIT = r'"(?:[^"\\]|\\.)*"'
@@ -208,6 +215,32 @@ def main():
             return True
         new_en.append((key, docs, lit))
         return True
+
+    # 0. --from FILE: the texts of another version of src/strings.rs (a merged branch's, in the one-file form).
+    if FROM:
+        other = read(FROM)
+        for m in CONST_RE.finditer(other):
+            key, lit = m.group(2), m.group(3)
+            if key in RETIRED:
+                continue
+            old = en_value(en, key)
+            if old is None:
+                if not re.search(r"pub const " + key + r":", strings):
+                    strings += m.group(0)
+            elif old != lit:
+                # The English text changed on that branch: take it, and the translations must follow.
+                en = re.sub(r"^([ \t]*" + key + r":\s*)" + re.escape(old) + ",", lambda x: x.group(1) + lit + ",", en, count=1, flags=re.M)
+                write(EN, en)
+                for p in list(others):
+                    others[p] = re.sub(r"^([ \t]*" + key + r":).*,[ \t]*$", lambda x: x.group(1) + f" untranslated({lit}),", others[p], count=1, flags=re.M)
+                    write(p, others[p])
+                print(f"{key}: the English text changed to {lit}: translate it again")
+        for m in FN_RE.finditer(other):
+            if not re.search(r"pub fn " + m.group(2) + r"\(", strings):
+                strings += m.group(0)
+        for m in re.finditer(r"pub fn ([a-z][a-z0-9_]*)\(", other):
+            if not re.search(r"pub fn " + m.group(1) + r"\(", strings):
+                problems.append(f"{FROM}: fn {m.group(1)} is not a simple format!: copy it into src/strings.rs as a template by hand")
 
     # 1. pub const NAME: &str = "...";
     def take_const(m):

@@ -156,7 +156,6 @@ pub fn outbox_full(max: usize, refused: usize) -> String {
     fill(tr().OUTBOX_FULL, &[("max", &max.to_string()), ("refused", &refused.to_string())])
 }
 
-
 /// "Not Ready: Lunch".
 pub fn not_ready(reason: &str) -> String {
     fill(tr().STATE_NOT_READY_REASON, &[("reason", reason)])
