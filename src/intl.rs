@@ -87,12 +87,17 @@ fn to_locale(value: &JsValue, method: &str, opts: &Object) -> Option<String> {
 /// A number with units, e.g. `unit("second", 45.0)` = "45 s" / "45s".
 fn unit(unit: &str, n: f64) -> String {
     to_locale(&JsValue::from_f64(n), "toLocaleString", &options(&[("style", "unit"), ("unit", unit), ("unitDisplay", "narrow")]))
-        .unwrap_or_else(|| format!("{n}"))
+        .unwrap_or_else(|| whole(n))
+}
+
+/// A whole number without `Intl` (no float formatting code in the wasm).
+fn whole(n: f64) -> String {
+    (n as i64).to_string()
 }
 
 /// A whole number in the language's digits and grouping ("1,234" / "1234").
 pub fn number(n: f64) -> String {
-    to_locale(&JsValue::from_f64(n), "toLocaleString", &Object::new()).unwrap_or_else(|| format!("{n}"))
+    to_locale(&JsValue::from_f64(n), "toLocaleString", &Object::new()).unwrap_or_else(|| whole(n))
 }
 
 /// Seconds with their unit ("45s", "45 s").
@@ -108,15 +113,16 @@ pub fn milliseconds(n: f64) -> String {
 /// A call's length as a clock ("01:05", "1:02:05"): `Intl.DurationFormat` (digital) where the browser has it,
 /// else the same shape by hand.
 pub fn duration(ms: f64) -> String {
-    let total = (ms.max(0.0) / 1000.0).floor();
-    let parts = [("hours", (total / 3600.0).floor()), ("minutes", ((total / 60.0).floor()) % 60.0), ("seconds", total % 60.0)];
+    // Whole numbers (no float remainder or formatting code in the wasm).
+    let total = (ms.max(0.0) / 1000.0) as u64;
+    let parts = [("hours", total / 3600), ("minutes", (total / 60) % 60), ("seconds", total % 60)];
     let formatted = (|| {
         let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
         let ctor: Function = Reflect::get(&intl, &"DurationFormat".into()).ok()?.dyn_into().ok()?;
         let df = Reflect::construct(&ctor, &Array::of2(&locale(), &options(&[("style", "digital"), ("hoursDisplay", "auto"), ("minutes", "2-digit"), ("seconds", "2-digit")]))).ok()?;
         let value = Object::new();
         for (k, v) in parts {
-            Reflect::set(&value, &k.into(), &v.into()).ok()?;
+            Reflect::set(&value, &k.into(), &JsValue::from_f64(v as f64)).ok()?;
         }
         let format: Function = Reflect::get(&df, &"format".into()).ok()?.dyn_into().ok()?;
         format.call1(&df, &value).ok()?.as_string()

@@ -83,8 +83,8 @@ thread_local! {
     static LANG: Cell<Lang> = const { Cell::new(Lang::En) };
 }
 
-/// The catalogue of the current language.
-#[inline]
+/// The catalogue of the current language. Not inlined: each text read is then a call and a load (small wasm).
+#[inline(never)]
 pub fn tr() -> &'static Texts {
     lang().texts()
 }

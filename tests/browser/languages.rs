@@ -19,7 +19,7 @@ const ENGLISH_ONLY: &[&str] = &[
     "connected", "incoming", "outgoing", "missed", "recent", "recents", "directory", "status", "keypad", "speaker",
     "microphone", "ringer", "default", "running", "state", "received", "sent", "dropped", "accepted", "shortcuts",
     "demo", "break", "lunch", "meeting", "training", "resolved", "escalated", "wrong", "agent", "desktop", "offline",
-    "after", "work", "clear", "open", "use", "here", "window", "dial", "pad", "redial", "favourite", "more", "results",
+    "after", "work", "clear", "open", "here", "window", "dial", "pad", "redial", "favourite", "more", "results",
     "case", "matches", "messages", "yet", "waiting", "loading", "failed", "ended", "devices", "packets", "now",
     "first", "complete", "consult", "merge", "delete", "digit", "last", "set", "up", "off", "pop", "simulate",
 ];
@@ -162,6 +162,22 @@ async fn spanish_ui_has_no_english_left() {
     tick().await;
     look("recents with calls", &m);
 
+    // The SIP line's sign-in form, and ServiceNow configured (its sign-in and notices), on every panel.
+    drop(m);
+    let (settings, errors) = config::resolve(
+        "language=es&topDomain=https%3A%2F%2Facme.service-now.com",
+        Some(r#"{"line": "sip", "servicenow": {"instance": "https://acme.service-now.com"}}"#),
+    );
+    assert!(errors.is_empty(), "{errors:?}");
+    let sip = mount(settings);
+    // The line went down (the sign-in form shows why) and the ServiceNow sign-in ended.
+    sip.desk.line_status.set(agent_desktop::phone::sipline::LineStatus::Failed(strings::sip_unreachable("wss://pbx.example.com", 4)));
+    sip.desk.sn.set(agent_desktop::servicenow::service::SnState::SignedOut(Some(strings::SN_SESSION_ENDED().into())));
+    for tab in Tab::ALL {
+        sip.desk.select_tab(tab);
+        tick().await;
+        look(&format!("SIP line, tab {tab:?}"), &sip);
+    }
     // The walk met what it meant to: the alert's buttons, the on-hold state, the wrap-up's own error.
     let met = |step: &str, text: &str| seen.iter().any(|(s, t)| s == step && t.iter().any(|x| x.contains(text)));
     assert!(met("alerting", ES.ANSWER), "{seen:?}");
@@ -169,6 +185,9 @@ async fn spanish_ui_has_no_english_left() {
     assert!(met("wrap-up without a disposition", ES.NEED_DISPOSITION), "{seen:?}");
     assert!(met("busy call", ES.DEMO_BUSY), "{seen:?}");
     assert!(met("shortcuts help", ES.SC_ANSWER), "{seen:?}");
+    assert!(met("SIP line, tab Phone", ES.SIP_SERVER), "{seen:?}");
+    assert!(met("SIP line, tab Phone", ES.REMEMBER_PASSWORD), "{seen:?}");
+    assert!(met("SIP line, tab Diagnostics", ES.SN_SIGN_IN), "{seen:?}");
     let texts: usize = seen.iter().map(|(_, t)| t.len()).sum();
     assert!(texts > 150, "the walk met the UI ({texts} texts)");
     let english: Vec<String> =
