@@ -86,7 +86,7 @@ INLINE = [
     ("src/phone/sipline.rs", 'format!("Cannot reach the SIP server at {}; retrying in {} s. Check the address and your network.", l.url, delay / 1000)',
      'crate::strings::sip_unreachable(&l.url, (delay / 1000) as u32)'),
     ("src/phone/sipline.rs", 'EndReason::Failed("No answer".into())', 'EndReason::Failed(crate::strings::NO_ANSWER().into())'),
-    ("src/phone/sipline.rs", 'Some(format!("Message from {who}: {text}"))', 'Some(crate::strings::sip_message_from(&who, &text))'),
+    ("src/phone/sipline.rs", 'format!("Message from {who}: {text}")', 'crate::strings::sip_message_from(&who, &text)'),
     ("src/phone/sipline.rs", 'Some(format!("The other side pressed {digit}"))', 'Some(crate::strings::dtmf_received(digit))'),
     ("src/phone/media.rs", '"The browser refused the microphone inside ServiceNow\'s frame. \\\n'
      '            Ask your ServiceNow admin to set the OpenFrame configuration\'s allow field to \\"microphone; autoplay\\", \\\n'
@@ -105,10 +105,20 @@ INLINE = [
      'RestError::Network(crate::strings::SN_CONNECTION_DROPPED().into())'),
     ("src/servicenow/outbox.rs", 'Some("Waiting for you to sign in to ServiceNow again".into())', 'Some(crate::strings::SN_WAITING_SIGN_IN().into())'),
     ("src/servicenow/service.rs", 'format!("No case {} was found.", number.trim())', 'crate::strings::no_case_found(number.trim())'),
+    ("src/phone/number.rs", """Err(format!("'{input}' is not a phone number"))""", 'Err(crate::strings::not_a_phone_number(&input.to_string()))'),
+    ("src/phone/number.rs", """Err(format!("'{input}' has no country code and the default country {country} is unknown: write it as +<country code>..."))""",
+     'Err(crate::strings::fill(crate::strings::NUMBER_NO_COUNTRY(), &[("input", &input.to_string()), ("country", &country.to_string())]))'),
+    ("src/phone/number.rs", """Err(format!("'{input}' is not a valid number in {country}: expected 10 digits"))""",
+     'Err(crate::strings::fill(crate::strings::NUMBER_NOT_VALID_IN(), &[("input", &input.to_string()), ("country", &country.to_string())]))'),
+    ("src/phone/number.rs", """Err(format!("'{input}' is not a valid international number"))""",
+     'Err(crate::strings::fill(crate::strings::NUMBER_NOT_INTERNATIONAL(), &[("input", &input.to_string())]))'),
+    ("src/phone/demo.rs", """Err(format!("'{number}' is not a phone number"))""", 'Err(crate::strings::not_a_phone_number(&number.to_string()))'),
     # The desk's texts (src/desk.rs now; "*": wherever they live after the desk's restructuring).
-    ("*", 'let by = by.map(|b| format!(" (referred by {b})")).unwrap_or_default();\n'
-     '        let text = format!("{who} asks to transfer you to {target}{by}");',
-     'let text = crate::strings::transfer_ask(&who, target, by);'),
+    ("*", 'let by = by.map(|b| format!(" (referred by {b})")).unwrap_or_default();', 'let by = by.as_deref();'),
+    ("*", 'let text = format!("{who} asks to transfer you to {target}{by}");', 'let text = crate::strings::transfer_ask(&who, &target, by);'),
+    # The language follows the settings wherever they are applied (src/desk/shell/frame.rs).
+    ("*", 'pub fn apply_settings(&self, settings: Settings, errors: Vec<ConfigError>) {\n',
+     'pub fn apply_settings(&self, settings: Settings, errors: Vec<ConfigError>) {\n        let settings = crate::intl::adopt(settings);\n'),
     ("*", """Some(format!("'{target}' is not a phone number"))""", 'Some(crate::strings::not_a_phone_number(target))'),
 ]
 
@@ -320,11 +330,11 @@ def main():
         if not os.path.exists(p):
             continue
         text = read(p)
-        if new in text:
+        if old in new and new in text:
             continue
         if old in text:
-            write(p, text.replace(old, new, 1))
-        else:
+            write(p, text.replace(old, new))
+        elif new not in text:
             problems.append(f"{rel}: neither `{old}` nor `{new}` found: check that text by hand")
 
     # 3b. The pure clock format is no longer used by views that now format through `intl`: drop its import.

@@ -151,3 +151,12 @@ pub fn config_url(path: &str) -> Result<String, String> {
     crate::config::within_folder(&loc.origin().unwrap_or_default(), &loc.pathname().unwrap_or_default(), &url.origin(), &url.pathname(), &rest)?;
     Ok(url.href())
 }
+
+/// Random 32-bit values from the browser's CSPRNG (tags, branches, Call-IDs).
+pub fn random_u32() -> u32 {
+    let mut b = [0u8; 4];
+    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
+        let _ = c.get_random_values_with_u8_array(&mut b);
+    }
+    u32::from_le_bytes(b)
+}

@@ -46,15 +46,7 @@ pub const BEAT_MS: i32 = 1_000;
 /// A packet handed over is used only this soon after.
 pub const PACKET_TTL_MS: f64 = 15_000.0;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    /// Looking for an owner.
-    Starting,
-    Owner,
-    Remote,
-    /// Another window has the phone and this one is not linked to it: nothing is shown or sent.
-    Unlinked,
-}
+pub use crate::trust::Role;
 
 /// How an instance joins: its deployment key and, for a pop-out, the ticket from its address.
 #[derive(Clone, Debug, Default)]
@@ -183,7 +175,7 @@ impl Group {
             .before
             .clone()
             .filter(|(id, _)| trust::is_id(id))
-            .unwrap_or_else(|| (format!("{:08x}{:08x}", crate::phone::media::random_u32(), crate::phone::media::random_u32()), Vec::new()));
+            .unwrap_or_else(|| (format!("{:08x}{:08x}", crate::browser::random_u32(), crate::browser::random_u32()), Vec::new()));
         let chan = web_sys::BroadcastChannel::new(channel).ok();
         let mut t = Trust::new(&id, &join.dep);
         t.ticket = join.ticket.clone();
@@ -198,7 +190,7 @@ impl Group {
             windows: RefCell::new(Vec::new()),
             origin: own_origin(),
             // Messages are told apart by (sender, seq): a reloaded window must not repeat its old numbers.
-            seq: Cell::new(crate::phone::media::random_u32() >> 1),
+            seq: Cell::new(crate::browser::random_u32() >> 1),
             seen: RefCell::new(Vec::new()),
             role: Cell::new(Role::Starting),
             trust: RefCell::new(t),

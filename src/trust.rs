@@ -35,6 +35,17 @@ pub const MAX_LINKS: usize = 16;
 /// The longest deployment key accepted in a message.
 const MAX_DEP: usize = 1_024;
 
+/// A window's part in the group of the desktop's windows (see `crate::tabs`): exactly one owns the phone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Looking for an owner.
+    Starting,
+    Owner,
+    Remote,
+    /// Another window has the phone and this one is not linked to it: nothing is shown or sent.
+    Unlinked,
+}
+
 /// The deployment a window belongs to.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Deployment {

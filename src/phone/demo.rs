@@ -28,7 +28,7 @@ impl DemoLine {
     pub fn dial(&mut self, id: u32, number: &str, now: f64) -> Result<Call, String> {
         let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
         if digits.is_empty() {
-            return Err(format!("'{number}' is not a phone number"));
+            return Err(crate::strings::not_a_phone_number(&number.to_string()));
         }
         Ok(Call::new(id, Direction::Outbound, number.trim(), None, now))
     }

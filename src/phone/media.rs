@@ -348,15 +348,7 @@ impl CallMedia {
     }
 }
 
-/// Random 32-bit values from the browser's CSPRNG (tags, branches, Call-IDs).
-pub fn random_u32() -> u32 {
-    let mut b = [0u8; 4];
-    if let Some(c) = web_sys::window().and_then(|w| w.crypto().ok()) {
-        let _ = c.get_random_values_with_u8_array(&mut b);
-    }
-    u32::from_le_bytes(b)
-}
-
+pub use crate::browser::random_u32;
 
 /// Three-way conference, mixed here: each party hears the agent's microphone plus the other party.
 /// (Each party's own voice is left out of what it is sent.)

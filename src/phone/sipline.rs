@@ -1,12 +1,14 @@
 //! The SIP line in the browser: the WebSocket transport (subprotocol `sip`, reconnect with backoff), the
-//! pure [`UserAgent`], and one [`CallMedia`] per call. It reports to the desk, which owns what the agent sees.
+//! pure [`UserAgent`], and one [`CallMedia`] per call. It reports what happens as [`LineEvent`]s to the
+//! [`LineHost`] installed at sign-in (the desk's shell); it never knows the desk.
 
 use super::call::EndReason;
 use super::media::{random_u32, CallMedia};
 use super::sip::message::{failure_text, hold_failure_note};
 use super::sip::ua::{CallRef, Ended, Output, RegState, UaConfig, UaEvent, UserAgent};
-use crate::desk::Desk;
-use leptos::prelude::{GetUntracked, Set, WithUntracked};
+pub use super::line::{Credentials, LineStatus, Resume};
+use super::line::{LineEvent, LineHost};
+use super::sip::ua::ReferPolicy;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -14,22 +16,21 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-/// What the agent sees of the line.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LineStatus {
-    /// The demo line (no server).
-    Demo,
-    SignedOut,
-    Connecting,
-    Registered,
-    /// Down, with the reason and what to do.
-    Failed(String),
-}
-
 const MAX_BACKOFF_MS: i32 = 30_000;
 
+/// What a sign-in takes from the settings.
+#[derive(Clone, Debug)]
+pub struct LineOptions {
+    pub no_answer_secs: u32,
+    pub refer_policy: ReferPolicy,
+    pub accept_messages: bool,
+    /// The agent is muted (mute holds for every call).
+    pub muted: bool,
+}
+
 struct Line {
-    desk: Desk,
+    host: Rc<dyn LineHost>,
+    muted: Cell<bool>,
     ua: RefCell<UserAgent>,
     url: String,
     ice: Vec<String>,
@@ -61,25 +62,6 @@ struct Line {
     resuming: RefCell<Vec<u32>>,
 }
 
-/// The sign-in of a line, so another tab (or this tab after a reload) can sign in the same way.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Credentials {
-    pub server: String,
-    pub domain: String,
-    pub user: String,
-    pub password: String,
-    pub ice: Vec<String>,
-}
-
-/// A call to take over: the desk's id, the far end's target, the `Replaces` value, and whether it is held.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Resume {
-    pub id: u32,
-    pub target: String,
-    pub replaces: String,
-    pub held: bool,
-}
-
 thread_local! {
     static LINE: RefCell<Option<Rc<Line>>> = const { RefCell::new(None) };
 }
@@ -94,13 +76,12 @@ fn now() -> f64 {
 
 /// Signs in: connects to `server` (wss://, or ws:// on this computer) and registers `user@domain`; once
 /// registered, takes over the calls in `resume` (INVITE with Replaces to each far end, RFC 3891).
-pub fn sign_in(desk: Desk, c: Credentials, resume: Vec<Resume>) {
+pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume: Vec<Resume>) {
     let (server, domain, user, password, ice) = (c.server.as_str(), c.domain.as_str(), c.user.as_str(), c.password.as_str(), c.ice.clone());
     let display = "";
     // A line already up is replaced (its calls are not hung up here).
     release(false);
-    let (no_answer_secs, refer_policy, accept_messages) =
-        desk.settings.with_untracked(|s| (s.sip.no_answer_seconds, s.sip.refer_policy, s.sip.accept_messages));
+    let LineOptions { no_answer_secs, refer_policy, accept_messages, muted } = opts;
     let cfg = UaConfig {
         user: user.trim().to_string(),
         domain: domain.trim().to_string(),
@@ -118,12 +99,13 @@ pub fn sign_in(desk: Desk, c: Credentials, resume: Vec<Resume>) {
     let ua = match UserAgent::new(cfg, Box::new(random_u32)) {
         Ok(ua) => ua,
         Err(m) => {
-            desk.set_line_status(LineStatus::Failed(m));
+            host.report(LineEvent::Status(LineStatus::Failed(m)));
             return;
         }
     };
     let l = Rc::new(Line {
-        desk,
+        host: host.clone(),
+        muted: Cell::new(muted),
         ua: RefCell::new(ua),
         url: server.trim().to_string(),
         ice,
@@ -164,7 +146,7 @@ pub fn sign_in(desk: Desk, c: Credentials, resume: Vec<Resume>) {
         l.timer.set(id);
     }
     *l._tick.borrow_mut() = Some(tick);
-    desk.set_line_status(LineStatus::Connecting);
+    host.report(LineEvent::Status(LineStatus::Connecting));
     connect(&l);
 }
 
@@ -218,7 +200,7 @@ fn release(quiet: bool) {
         let _ = ws.close();
     }
     if !quiet {
-        l.desk.set_line_status(LineStatus::SignedOut);
+        l.host.report_status(LineStatus::SignedOut);
     }
 }
 
@@ -226,7 +208,7 @@ fn connect(l: &Rc<Line>) {
     let ws = match WebSocket::new_with_str(&l.url, "sip") {
         Ok(ws) => ws,
         Err(_) => {
-            l.desk.set_line_status(LineStatus::Failed(format!("'{}' is not a valid WebSocket address", l.url)));
+            l.host.report_status(LineStatus::Failed(format!("'{}' is not a valid WebSocket address", l.url)));
             return;
         }
     };
@@ -264,7 +246,7 @@ fn connect(l: &Rc<Line>) {
         } else {
             crate::strings::sip_unreachable(&l.url, (delay / 1000) as u32)
         };
-        l.desk.set_line_status(LineStatus::Failed(msg));
+        l.host.report_status(LineStatus::Failed(msg));
         let weak = Rc::downgrade(&l);
         let retry = Closure::once_into_js(move || {
             if let Some(l) = weak.upgrade() {
@@ -311,6 +293,12 @@ fn send(l: &Line, text: &str) {
     }
 }
 
+impl dyn LineHost {
+    fn report_status(&self, s: LineStatus) {
+        self.report(LineEvent::Status(s));
+    }
+}
+
 fn desk_id(l: &Line, c: CallRef) -> Option<u32> {
     l.to_desk.borrow().get(&c).copied()
 }
@@ -338,11 +326,11 @@ fn run(l: &Rc<Line>, out: Vec<Output>) {
 }
 
 fn on_event(l: &Rc<Line>, e: UaEvent) {
-    let desk = l.desk;
+    let desk = l.host.clone();
     match e {
         UaEvent::Registration(s) => {
             let up = matches!(s, RegState::Registered { .. });
-            desk.set_line_status(match s {
+            desk.report_status(match s {
                 RegState::Registered { .. } => LineStatus::Registered,
                 RegState::Registering => LineStatus::Connecting,
                 RegState::Unregistered => LineStatus::SignedOut,
@@ -369,8 +357,8 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                         id
                     }
                     None => {
-                        let id = desk.alloc_call_id();
-                        desk.sip_replacing(id, old_desk, &from.display.clone().unwrap_or_default(), &from.user);
+                        let id = desk.new_call_id();
+                        desk.report(LineEvent::Replacing { id, old: old_desk, name: from.display.clone().unwrap_or_default(), number: from.user.clone() });
                         id
                     }
                 };
@@ -381,7 +369,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                         Ok(()) => {
                             let out = l2.ua.borrow_mut().hang_up(now(), old);
                             run(&l2, out);
-                            desk.call_connected(id);
+                            desk.report(LineEvent::Connected(id));
                         }
                         Err(m) => {
                             if same.is_some() {
@@ -392,27 +380,25 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                             let out = l2.ua.borrow_mut().reject(now(), call, 488);
                             run(&l2, out);
                             if same.is_some() {
-                                desk.call_note(id, Some(m));
+                                desk.report(LineEvent::Note { id, note: Some(m) });
                             } else {
-                                desk.call_ended(id, EndReason::Failed(m));
+                                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m) });
                             }
                         }
                     }
                 });
                 return;
             }
-            let id = desk.alloc_call_id();
+            let id = desk.new_call_id();
             bind(l, id, call);
             l.offers.borrow_mut().insert(call, offer);
-            if let Some(code) = desk.sip_incoming(id, from.display.as_deref(), &from.user, x_headers) {
-                let out = l.ua.borrow_mut().reject(now(), call, code);
-                run(l, out);
-            }
+            // The desk rings it, or refuses it (busy) with a Reject command.
+            desk.report(LineEvent::Incoming { id, name: from.display.clone(), number: from.user.clone(), x_headers });
         }
         UaEvent::Progress { call, code, early_sdp } => {
             if let Some(id) = desk_id(l, call) {
                 if code >= 180 {
-                    desk.call_ringing(id);
+                    desk.report(LineEvent::Ringing(id));
                 }
                 if let (Some(sdp), Some(m)) = (early_sdp, l.media.borrow().get(&call).cloned()) {
                     // Early media: a provisional answer; the 200's answer replaces it.
@@ -440,7 +426,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                     let _ = m.accept_answer(&sdp).await;
                 });
             }
-            desk.call_connected(id);
+            desk.report(LineEvent::Connected(id));
             l.resuming.borrow_mut().retain(|x| *x != id);
             let referrer = l.transfers.borrow_mut().remove(&call);
             if let Some(referrer) = referrer {
@@ -488,7 +474,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 Ended::AnsweredElsewhere => EndReason::AnsweredElsewhere,
                 Ended::NoAnswer => EndReason::Failed(crate::strings::NO_ANSWER().into()),
             };
-            desk.call_ended(id, r);
+            desk.report(LineEvent::Ended { id, reason: r });
         }
         UaEvent::RemoteOffer { call, sdp } => {
             let Some(m) = l.media.borrow().get(&call).cloned() else { return };
@@ -515,21 +501,21 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             let (Some(m), Some(id)) = (l.media.borrow().get(&call).cloned(), desk_id(l, call)) else { return };
             spawn(async move {
                 let held = m.rollback().await;
-                desk.hold_failed(id, held);
+                desk.report(LineEvent::HoldFailed { id, held });
                 if !refresh {
                     // The agent asked the opposite of what stays agreed.
-                    desk.call_note(id, Some(hold_failure_note(held, code)));
+                    desk.report(LineEvent::Note { id, note: Some(hold_failure_note(held, code)) });
                 }
             });
         }
         UaEvent::RefreshDue { call } => refresh_target(l, call),
         UaEvent::TransferProgress { call, code, done } => {
             let Some(id) = desk_id(l, call) else { return };
-            desk.transfer_progress(id, code, done);
+            desk.report(LineEvent::TransferProgress { id, code, done });
             if done && (200..300).contains(&code) {
                 let out = l.ua.borrow_mut().hang_up(now(), call);
                 run(l, out);
-                desk.call_ended(id, EndReason::Transferred);
+                desk.report(LineEvent::Ended { id, reason: EndReason::Transferred });
             }
         }
         UaEvent::TransferRequested { call, target, by, ask } => {
@@ -537,7 +523,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 // `referPolicy` ask: the agent sees who asks to transfer them where, and decides.
                 if let Some(id) = desk_id(l, call) {
                     l.refer_asks.borrow_mut().insert(id, target.clone());
-                    desk.transfer_asked(id, &target, by.as_deref());
+                    desk.report(LineEvent::TransferAsked { id, target: target.clone(), by });
                 } else {
                     let out = l.ua.borrow_mut().decline_transfer(now(), call);
                     run(l, out);
@@ -548,7 +534,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         }
         UaEvent::Message { from, text } => {
             let who = from.display.unwrap_or(from.user);
-            desk.sip_message.set(Some(crate::strings::sip_message_from(&who, &text)));
+            desk.report(LineEvent::Message(crate::strings::sip_message_from(&who, &text)));
         }
         UaEvent::Reconnect => {
             // The server stopped answering keep-alives: drop the connection; closing reconnects.
@@ -558,7 +544,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         }
         UaEvent::Dtmf { call, digit } => {
             if let Some(id) = desk_id(l, call) {
-                desk.call_note(id, Some(crate::strings::dtmf_received(digit)));
+                desk.report(LineEvent::Note { id, note: Some(crate::strings::dtmf_received(digit)) });
             }
         }
         UaEvent::Alive => {}
@@ -580,12 +566,12 @@ pub fn transfer_decision(id: u32, accept: bool) {
 
 /// We are being transferred: call the target, and tell the referrer how it goes.
 fn follow_transfer(l: &Rc<Line>, call: CallRef, target: String) {
-    let desk = l.desk;
+    let desk = l.host.clone();
     let l2 = l.clone();
     let old_desk = desk_id(l, call);
     spawn(async move {
-        let id = desk.alloc_call_id();
-        desk.sip_outgoing(id, &target, old_desk);
+        let id = desk.new_call_id();
+        desk.report(LineEvent::Outgoing { id, target: target.clone(), replacing: old_desk });
         match start_call(&l2, id, &target, &[]).await {
             Ok(new_call) => {
                 l2.transfers.borrow_mut().insert(new_call, call);
@@ -593,7 +579,7 @@ fn follow_transfer(l: &Rc<Line>, call: CallRef, target: String) {
             Err(m) => {
                 let out = l2.ua.borrow_mut().notify_transfer(now(), call, 503);
                 run(&l2, out);
-                desk.call_ended(id, EndReason::Failed(m));
+                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m) });
             }
         }
     });
@@ -602,7 +588,7 @@ fn follow_transfer(l: &Rc<Line>, call: CallRef, target: String) {
 /// A new audio session for a call, muted when the agent is muted (mute holds for every call).
 async fn new_media(l: &Rc<Line>) -> Result<Rc<CallMedia>, String> {
     let media = Rc::new(CallMedia::new(&l.ice).await?);
-    media.set_muted(l.desk.muted.get_untracked());
+    media.set_muted(l.muted.get());
     Ok(media)
 }
 
@@ -639,7 +625,7 @@ async fn start_call(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, Strin
     l.media.borrow_mut().insert(call, media);
     run(l, out);
     // Benchmark figure: from the dial intent to the INVITE handed to the WebSocket.
-    l.desk.setup_ms.set(Some(perf_now() - started));
+    l.host.report(LineEvent::SetupMs(perf_now() - started));
     Ok(call)
 }
 
@@ -658,7 +644,7 @@ async fn take_back(l: &Rc<Line>, r: Resume) {
     .await;
     if let Err(m) = result {
         l.resuming.borrow_mut().retain(|x| *x != r.id);
-        l.desk.call_ended(r.id, EndReason::Failed(format!("{}: {m}", crate::strings::TAKE_BACK_FAILED())));
+        l.host.report(LineEvent::Ended { id: r.id, reason: EndReason::Failed(format!("{}: {m}", crate::strings::TAKE_BACK_FAILED())) });
     }
 }
 
@@ -668,7 +654,7 @@ pub fn dial(id: u32, target: String, extra: Vec<(String, String)>) {
     spawn(async move {
         if let Err(m) = start_call(&l, id, &target, &extra).await {
             if m != "cancelled" {
-                l.desk.call_ended(id, EndReason::Failed(m));
+                l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m) });
             }
         }
     });
@@ -683,9 +669,9 @@ pub fn answer(id: u32) {
         if let Err(m) = accept_media(&l, call, &offer).await {
             let out = l.ua.borrow_mut().reject(now(), call, 488);
             run(&l, out);
-            l.desk.call_ended(id, EndReason::Failed(m));
+            l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m) });
         } else {
-            l.desk.call_connected(id);
+            l.host.report(LineEvent::Connected(id));
         }
     });
 }
@@ -708,7 +694,7 @@ pub fn hang_up(id: u32) {
         None => {
             // Not sent yet (still getting the microphone or gathering candidates).
             l.abandoned.borrow_mut().push(id);
-            l.desk.call_ended(id, EndReason::Cancelled);
+            l.host.report(LineEvent::Ended { id, reason: EndReason::Cancelled });
         }
     }
 }
@@ -719,8 +705,8 @@ pub fn hold(id: u32, held: bool) {
     let Some(m) = l.media.borrow().get(&call).cloned() else { return };
     if !l.ua.borrow().can_reoffer(call) {
         // Another offer is under way (a refresh): leave it alone; the card goes back.
-        l.desk.hold_failed(id, !held);
-        l.desk.call_note(id, Some(hold_failure_note(!held, 491)));
+        l.host.report(LineEvent::HoldFailed { id, held: !held });
+        l.host.report(LineEvent::Note { id, note: Some(hold_failure_note(!held, 491)) });
         return;
     }
     spawn(async move {
@@ -729,7 +715,7 @@ pub fn hold(id: u32, held: bool) {
                 let out = l.ua.borrow_mut().reinvite(now(), call, &offer);
                 run(&l, out);
             }
-            Err(e) => l.desk.call_note(id, Some(e)),
+            Err(e) => l.host.report(LineEvent::Note { id, note: Some(e) }),
         }
     });
 }
@@ -751,6 +737,7 @@ pub fn dtmf(id: u32, digit: char, info: bool) -> Option<bool> {
 
 pub fn set_muted(muted: bool) {
     if let Some(l) = line() {
+        l.muted.set(muted);
         for m in l.media.borrow().values() {
             m.set_muted(muted);
         }
@@ -782,11 +769,11 @@ pub fn media_direction(id: u32) -> Option<String> {
 fn poll_stats(l: &Rc<Line>) {
     let entries: Vec<(u32, Rc<CallMedia>)> =
         l.media.borrow().iter().filter_map(|(c, m)| desk_id(l, *c).map(|d| (d, m.clone()))).collect();
-    let desk = l.desk;
     for (id, m) in entries {
+        let desk = l.host.clone();
         spawn(async move {
             let p = m.packet_counts().await;
-            desk.call_packets(id, p);
+            desk.report(LineEvent::Packets { id, packets: p });
         });
     }
 }

@@ -3,6 +3,14 @@
 
 use std::collections::HashMap;
 
+/// A person the agent can call (the settings' speed dials, ServiceNow users and contacts).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub name: String,
+    pub number: String,
+    pub kind: &'static str,
+}
+
 /// Searches remembered; when full, the remembered results are forgotten and the count starts again.
 pub const MAX_SEARCHES: usize = 32;
 /// Longest name and number taken from a reply row; a longer row is left out.

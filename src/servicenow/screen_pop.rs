@@ -33,6 +33,14 @@ pub enum Decision {
     Cancel,
 }
 
+/// What the ServiceNow client reports to the desk about a call's screen pop.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SnEvent {
+    Pop { call: u32, decision: Decision },
+    /// The look-up failed: the text says why (shown on the call).
+    PopFailed { call: u32, message: String },
+}
+
 /// What the call itself names: a table and sys_id, or a case number (looked up by the edge).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CarriedData {

@@ -1,14 +1,15 @@
 //! The desktop's ServiceNow connection (browser): the token, the outbox delivery loop, screen-pop lookups
-//! and directory searches. Results go to the desk.
+//! and directory searches. It reads and reports through a [`Link`] the desk's shell builds; it never knows
+//! the desk. The outbox itself belongs to the desk core: this client only steps it ([`SnHost::outbox`]).
 
 use super::activity::{self, Activity};
 use super::auth::{self, Token};
-use super::outbox::{Outcome, Step};
+use super::directory::Entry;
+use super::outbox::{Outbox, Outcome, Step};
 use super::query::{self, Op, Query};
 use super::rest::{self, RestError};
-use super::screen_pop::{self, Candidate, CarriedData, Decision};
-use crate::config::ActivityStrategy;
-use crate::desk::Desk;
+use super::screen_pop::{self, Candidate, CarriedData, Decision, SnEvent};
+use crate::config::{ActivityStrategy, Settings};
 use crate::openframe::protocol::RecordRef;
 use leptos::prelude::*;
 use serde_json::{json, Value};
@@ -24,11 +25,55 @@ pub enum SnState {
     SignedIn,
 }
 
+/// What the desk's shell gives the ServiceNow client: what it reads, and whom it reports to.
+pub trait SnHost {
+    /// Runs `f` on the outbox (the desk core's; saved afterwards). False when there is none to step.
+    fn outbox(&self, f: &mut dyn FnMut(&mut Outbox)) -> bool;
+    /// A screen-pop result.
+    fn report(&self, event: SnEvent);
+    /// This window has the phone (only it delivers activities).
+    fn is_owner(&self) -> bool;
+}
+
+/// The signals the client reads and writes, and its host (copyable, like the signals).
+#[derive(Clone, Copy)]
+pub struct Link {
+    pub settings: RwSignal<Settings>,
+    /// This window is one of the agent's own (the topDomain is vouched for).
+    pub member: RwSignal<bool>,
+    pub sn: RwSignal<SnState>,
+    pub notice: RwSignal<Option<String>>,
+    pub extra_directory: RwSignal<Vec<Entry>>,
+    pub directory_more: RwSignal<bool>,
+    pub host: StoredValue<Option<std::rc::Rc<dyn SnHost>>, LocalStorage>,
+}
+
+impl Link {
+    /// Runs `f` on the outbox; None when there is none.
+    fn with_outbox<R>(&self, f: impl FnOnce(&mut Outbox) -> R) -> Option<R> {
+        let host = self.host.try_get_value().flatten()?;
+        let mut f = Some(f);
+        let mut r = None;
+        host.outbox(&mut |o| r = f.take().map(|f| f(o)));
+        r
+    }
+
+    fn report(&self, event: SnEvent) {
+        if let Some(h) = self.host.try_get_value().flatten() {
+            h.report(event);
+        }
+    }
+
+    fn is_owner(&self) -> bool {
+        self.host.try_get_value().flatten().map(|h| h.is_owner()).unwrap_or(false)
+    }
+}
+
 thread_local! {
     static TOKEN: RefCell<Option<Token>> = const { RefCell::new(None) };
     static BUSY: RefCell<bool> = const { RefCell::new(false) };
     /// Directory results by search text, for this page's life (repeated searches do not ask again).
-    static CACHE: RefCell<std::collections::HashMap<String, Vec<crate::ui::directory::Entry>>> = RefCell::new(std::collections::HashMap::new());
+    static CACHE: RefCell<std::collections::HashMap<String, Vec<Entry>>> = RefCell::new(std::collections::HashMap::new());
 }
 
 fn now() -> f64 {
@@ -41,7 +86,7 @@ fn token() -> Option<Token> {
 
 /// The instance origin and OAuth client: `servicenow.instance`, else the topDomain once this window is
 /// one of the agent's own (framed by it, or linked to a window that is): see [`crate::trust::sn_instance`].
-fn instance(desk: &Desk) -> Option<(String, String)> {
+fn instance(desk: &Link) -> Option<(String, String)> {
     let vouched = desk.member.get_untracked();
     desk.settings.with_untracked(|s| {
         let inst = crate::trust::sn_instance(s.servicenow.instance.as_ref().map(|i| i.origin()).as_deref(), s.top_domain.as_ref().map(|t| t.origin()).as_deref(), vouched)?;
@@ -52,12 +97,13 @@ fn instance(desk: &Desk) -> Option<(String, String)> {
 
 /// The instance a token for this desktop may come from, vouched for or not yet (a token handed over
 /// is kept only when it belongs to it; it is sent only once [`instance`] agrees).
-fn expected_instance(desk: &Desk) -> Option<String> {
+fn expected_instance(desk: &Link) -> Option<String> {
     desk.settings.with_untracked(|s| s.servicenow.instance.clone().or(s.top_domain.clone()).map(|i| i.origin()))
 }
 
 /// Starts the outbox loop (the token comes with the phone: a sign-in, a hand-over or a reload's snapshot).
-pub fn start(desk: Desk) {
+pub fn start(desk: impl Into<Link>) {
+    let desk: Link = desk.into();
     if expected_instance(&desk).is_none() {
         desk.sn.set(SnState::Off);
         return;
@@ -65,7 +111,7 @@ pub fn start(desk: Desk) {
     if TOKEN.with(|t| t.borrow().is_none()) {
         desk.sn.set(SnState::SignedOut(None));
     }
-    desk.outbox.update(|o| o.recover());
+    desk.with_outbox(|o| o.recover());
     let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || pump(desk));
     if let Some(w) = web_sys::window() {
         use wasm_bindgen::JsCast;
@@ -82,7 +128,8 @@ pub fn token_text() -> Option<String> {
 
 /// Takes over a ServiceNow sign-in handed over by the previous owner (when this tab has none): only one
 /// issued by this desktop's instance.
-pub fn adopt_token(desk: Desk, text: &str) {
+pub fn adopt_token(desk: impl Into<Link>, text: &str) {
+    let desk: Link = desk.into();
     if TOKEN.with(|t| t.borrow().is_some()) || text.len() > 16_384 {
         return;
     }
@@ -95,7 +142,8 @@ pub fn adopt_token(desk: Desk, text: &str) {
 }
 
 /// Opens the sign-in popup (must run in a click handler: browsers block popups otherwise).
-pub fn sign_in(desk: Desk) {
+pub fn sign_in(desk: impl Into<Link>) {
+    let desk: Link = desk.into();
     // The token comes from the instance this desktop expects and is bound to it; it is sent only once
     // that instance is vouched for ([`instance`]), so signing in before the handshake is answered is safe.
     let Some(inst) = expected_instance(&desk) else { return };
@@ -106,7 +154,7 @@ pub fn sign_in(desk: Desk) {
             Ok(t) => {
                 TOKEN.with(|s| *s.borrow_mut() = Some(t));
                 desk.sn.set(SnState::SignedIn);
-                desk.outbox.update(|o| o.resume());
+                desk.with_outbox(|o| o.resume());
                 pump(desk);
             }
             Err(m) => desk.sn.set(SnState::SignedOut(Some(m))),
@@ -114,21 +162,22 @@ pub fn sign_in(desk: Desk) {
     });
 }
 
-pub fn sign_out(desk: Desk) {
+pub fn sign_out(desk: impl Into<Link>) {
+    let desk: Link = desk.into();
     TOKEN.with(|s| *s.borrow_mut() = None);
     auth::forget_token();
     desk.sn.set(SnState::SignedOut(None));
 }
 
-fn expired(desk: Desk) {
+fn expired(desk: Link) {
     TOKEN.with(|s| *s.borrow_mut() = None);
     auth::forget_token();
     desk.sn.set(SnState::SignedOut(Some(crate::strings::SN_SESSION_ENDED().into())));
-    desk.outbox.update(|o| o.paused_for_sign_in = true);
+    desk.with_outbox(|o| o.paused_for_sign_in = true);
 }
 
 /// One step of the outbox, when one is due and nothing is in flight.
-fn pump(desk: Desk) {
+fn pump(desk: Link) {
     // Only the owner of the phone delivers activities (one writer).
     if BUSY.with(|b| *b.borrow()) || !desk.is_owner() {
         return;
@@ -140,9 +189,9 @@ fn pump(desk: Desk) {
         }
         return;
     };
-    let step = desk.outbox.try_update(|o| o.next(now())).flatten();
+    // Saved before any attempt.
+    let step = desk.with_outbox(|o| o.next(now())).flatten();
     let Some(step) = step else { return };
-    desk.save_outbox();
     BUSY.with(|b| *b.borrow_mut() = true);
     let (strategy, tables) = desk.settings.with_untracked(|s| (s.servicenow.activity, s.servicenow.activity_tables.clone()));
     leptos::task::spawn_local(async move {
@@ -157,7 +206,7 @@ fn pump(desk: Desk) {
                     if outcome == Outcome::Unauthorized {
                         expired(desk);
                     }
-                    desk.outbox.update(|o| o.on_sent(&id, outcome, now()));
+                    desk.with_outbox(|o| o.on_sent(&id, outcome, now()));
                 }
             }
             Step::Verify(id) => {
@@ -174,24 +223,21 @@ fn pump(desk: Desk) {
                             _ => Ok(None),
                         },
                     };
-                    desk.outbox.update(|o| match found {
+                    desk.with_outbox(|o| match found {
                         Ok(f) => o.on_verified(&id, f, now()),
                         Err(r) => o.on_sent(&id, r, now()),
                     });
                 }
             }
         }
-        desk.outbox.update(|o| o.compact());
-        desk.save_outbox();
+        desk.with_outbox(|o| o.compact());
         BUSY.with(|b| *b.borrow_mut() = false);
     });
 }
 
 /// The activity for `id` with its target as settled when it was first sent (saved with the outbox).
-fn settled(desk: Desk, id: &str, tables: &[String]) -> Option<Activity> {
-    let a = desk.outbox.try_update(|o| o.settled(id, |a| activity::within(a, tables))).flatten();
-    desk.save_outbox();
-    a
+fn settled(desk: Link, id: &str, tables: &[String]) -> Option<Activity> {
+    desk.with_outbox(|o| o.settled(id, |a| activity::within(a, tables))).flatten()
 }
 
 /// What a failed request means for an outbox entry (`what`: prefix of a refusal's message).
@@ -299,13 +345,14 @@ fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
 }
 
 /// Finds and opens the caller's record for call `call` (see [`screen_pop`] for the rules).
-pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, String)>) {
+pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec<(String, String)>) {
+    let desk: Link = desk.into();
     let Some((inst, _)) = instance(&desk) else { return };
     let (tables, trust) = desk.settings.with_untracked(|s| (s.servicenow.pop_tables.clone(), s.servicenow.trust_call_data));
     let carried = screen_pop::carried(&headers, &tables);
     let trusted = carried.trusted(trust);
     if let Some(r) = carried.record().filter(|_| trusted) {
-        desk.pop_decided(call, Decision::Open(r));
+        desk.report(SnEvent::Pop { call, decision: Decision::Open(r) });
         return;
     }
     let Some(tok) = token() else { return };
@@ -363,14 +410,14 @@ pub fn screen_pop(desk: Desk, call: u32, number: String, headers: Vec<(String, S
         }
         .await;
         match decision {
-            Ok(d) => desk.pop_decided(call, d),
-            Err(m) => desk.call_note(call, Some(format!("{}: {m}", crate::strings::POP_FAILED()))),
+            Ok(d) => desk.report(SnEvent::Pop { call, decision: d }),
+            Err(m) => desk.report(SnEvent::PopFailed { call, message: format!("{}: {m}", crate::strings::POP_FAILED()) }),
         }
     });
 }
 
 /// Searches ServiceNow users, contacts and consumers for the directory (the first page).
-pub fn search(desk: Desk, text: String) {
+pub fn search(desk: impl Into<Link>, text: String) {
     search_page(desk, text, 0);
 }
 
@@ -378,7 +425,8 @@ pub fn search(desk: Desk, text: String) {
 pub const PAGE: usize = 25;
 
 /// One page of a directory search; page 0 replaces the results, later pages append to them.
-pub fn search_page(desk: Desk, text: String, page: usize) {
+pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
+    let desk: Link = desk.into();
     let Some((inst, _)) = instance(&desk) else {
         if expected_instance(&desk).is_some() && token().is_some() {
             desk.notice.set(Some(crate::strings::SN_NOT_VOUCHED().into()));
@@ -415,7 +463,7 @@ pub fn search_page(desk: Desk, text: String, page: usize) {
                 for row in rest::rows(&r).iter().take(PAGE) {
                     let number = query::phone_fields(table).iter().map(|f| rest::get_str(row, f)).find(|p| !p.trim().is_empty());
                     if let Some((name, number)) = number.and_then(|n| super::directory::entry_fields(&rest::get_str(row, "name"), &n)) {
-                        found.push(crate::ui::directory::Entry { name, number, kind });
+                        found.push(Entry { name, number, kind });
                     }
                 }
             }
@@ -430,7 +478,8 @@ pub fn search_page(desk: Desk, text: String, page: usize) {
 }
 
 /// Finds a case by its number (for the wrap-up's "record" field); the error says why not.
-pub async fn find_case(desk: Desk, number: String) -> Result<RecordRef, String> {
+pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRef, String> {
+    let desk: Link = desk.into();
     let (inst, _) = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED() } else { crate::strings::SN_OFF() }.to_string())?;
     let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST().to_string())?;
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;

@@ -230,4 +230,7 @@ catalogue! {
     /// The same, with who referred the call.
     TRANSFER_ASK_BY: "{who} asks to transfer you to {target} (referred by {by})",
     NOT_A_PHONE_NUMBER: "'{target}' is not a phone number",
+    NUMBER_NO_COUNTRY: "'{input}' has no country code and the default country {country} is unknown: write it as +<country code>...",
+    NUMBER_NOT_VALID_IN: "'{input}' is not a valid number in {country}: expected 10 digits",
+    NUMBER_NOT_INTERNATIONAL: "'{input}' is not a valid international number",
 }

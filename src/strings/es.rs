@@ -221,4 +221,7 @@ pub static ES: Texts = Texts {
     TRANSFER_ASK: "{who} solicita transferirle a {target}",
     TRANSFER_ASK_BY: "{who} solicita transferirle a {target} (a petición de {by})",
     NOT_A_PHONE_NUMBER: "«{target}» no es un número de teléfono",
+    NUMBER_NO_COUNTRY: "«{input}» no tiene código de país y el país predeterminado {country} es desconocido: escríbalo como +<código de país>...",
+    NUMBER_NOT_VALID_IN: "«{input}» no es un número válido en {country}: se esperaban 10 dígitos",
+    NUMBER_NOT_INTERNATIONAL: "«{input}» no es un número internacional válido",
 };

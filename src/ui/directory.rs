@@ -12,12 +12,7 @@ pub const FAVOURITES_KEY: &str = "agent-desktop.favourites";
 /// At most this many results are drawn; the search itself covers every entry.
 pub const MAX_SHOWN: usize = 50;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct Entry {
-    pub name: String,
-    pub number: String,
-    pub kind: &'static str,
-}
+pub use crate::servicenow::directory::Entry;
 
 /// Filters entries by every word of the query (name or number digits), favourites first. Pure.
 pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entry> {

@@ -111,7 +111,8 @@ async fn refused_with_markup_notes() -> (web_sys::HtmlElement, Desk, Box<dyn std
         call_id: "c-1".into(), call_type: "Inbound".into(), caller: "+14155550100".into(), dialled: "1".into(), start_ms: 0.0, end_ms: 1.0, talk_ms: 1.0, hold_ms: 0.0,
         agent: "a".into(), queue: String::new(), transfers: vec![], disposition: String::new(), notes: notes.into(), record: None,
     };
-    desk.outbox.update(|o| {
+    desk.edit_core(|c| {
+        let o = &mut c.outbox;
         o.add(a, 0.0).unwrap();
         o.next(0.0);
         o.on_sent("c-1", Outcome::Refused("403 no".into()), 0.0);
@@ -143,7 +144,7 @@ async fn hostile_refused_notes_dismiss_asks_before_losing_them() {
 #[wasm_bindgen_test]
 async fn hostile_refused_notes_dismiss_in_a_window_without_the_phone() {
     let (root, desk, _keep) = refused_with_markup_notes().await;
-    desk.role.set(agent_desktop::tabs::Role::Remote);
+    desk.edit_core(|c| c.role = agent_desktop::tabs::Role::Remote);
     super::openframe_bridge::sleep(0).await;
     assert!(root.query_selector("[data-testid=sn-dismiss]").unwrap().is_none(), "a window without the phone offers Dismiss");
     assert!(root.query_selector("[data-testid=sn-dismiss-elsewhere]").unwrap().is_some());

@@ -129,7 +129,9 @@ fn calls_are_refused_while_not_ready_unless_configured_otherwise() {
     let id = desk.simulate_incoming();
     let note = desk.calls.with_untracked(|c| c.iter().find(|c| c.id == id).and_then(|c| c.note.clone()).unwrap());
     assert!(note.contains("486"), "{note}");
-    desk.settings.update(|s| s.reject_when_busy = false);
+    let mut settings = desk.settings.get_untracked();
+    settings.reject_when_busy = false;
+    desk.apply_settings(settings, Vec::new());
     let id = desk.simulate_incoming();
     assert_eq!(desk.calls.with_untracked(|c| c.iter().find(|c| c.id == id).unwrap().state.clone()), CallState::Alerting);
 }

@@ -133,7 +133,7 @@ async fn dial_pad_normalizes_to_e164_and_refuses_garbage() {
     tick().await;
     assert_eq!(m.desk.calls.with_untracked(|c| c[0].number.clone()), "+442079460958");
     m.desk.hang_up(m.desk.calls.with_untracked(|c| c[0].id));
-    m.desk.wrapups.set(Vec::new());
+    m.desk.edit_core(|c| c.wrapups.clear());
     tick().await;
     m.input("[data-testid=dial-input]", "call me");
     m.q("[data-testid=dial-button]").unwrap().click();
@@ -206,7 +206,7 @@ async fn agent_state_rules() {
     assert_eq!(m.desk.agent_state.get_untracked(), AgentState::Ready);
     // An alert that goes unanswered makes the agent Missed.
     let id = m.desk.simulate_incoming();
-    m.desk.calls.update(|c| c.iter_mut().find(|c| c.id == id).unwrap().created_ms -= 40_000.0);
+    m.desk.edit_core(|c| c.calls.iter_mut().find(|c| c.id == id).unwrap().created_ms -= 40_000.0);
     m.desk.tick(js_sys::Date::now());
     tick().await;
     assert_eq!(m.desk.calls.with_untracked(|c| c[0].state.clone()), CallState::Ended(agent_desktop::phone::call::EndReason::Missed));

@@ -211,7 +211,7 @@ async fn two_desks_relay_commands_and_hand_over_calls_and_the_wrap_up_draft() {
     // A screen pop with several matches waits in the owner: the remote view shows the choice and chooses.
     let dana = agent_desktop::openframe::protocol::RecordRef { entity: "customer_contact".into(), sys_id: Some("d1".into()), label: "Dana Scully".into(), ..Default::default() };
     let fox = agent_desktop::openframe::protocol::RecordRef { entity: "customer_contact".into(), sys_id: Some("f1".into()), label: "Fox Mulder".into(), ..Default::default() };
-    a.pops.set(vec![(id, agent_desktop::servicenow::screen_pop::Decision::Choose(vec![dana, fox.clone()]))]);
+    a.edit_core(|c| c.pops = vec![(id, agent_desktop::servicenow::screen_pop::Decision::Choose(vec![dana, fox.clone()]))]);
     until("b shows the choice", || b.pops.with_untracked(|p| p.len() == 1)).await;
     b.choose_pop(id, fox.clone());
     until("a attached b's choice to the call", || a.calls.with_untracked(|c| c[0].record.as_ref() == Some(&fox))).await;

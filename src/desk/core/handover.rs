@@ -1,0 +1,266 @@
+//! The window group: this window's role, the owner's state shown by the remote views, the packet handed
+//! to the next owner of the phone (or saved for a reload), and taking it over.
+
+use super::DeskCore;
+use crate::desk::effect::{Effect, Store};
+use crate::phone::call::{Call, CallState, EndReason};
+use crate::phone::line::{Credentials, LineCommand, LineStatus, Resume};
+use crate::phone::model::AgentState;
+use crate::phone::wrapup::WrapUp;
+use crate::servicenow::outbox::Outbox;
+use crate::servicenow::screen_pop::Decision;
+use crate::strings as t;
+use crate::trust::Role;
+use serde_json::{json, Value};
+
+/// What the owner of the phone shows the other windows (its remote views).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OwnerState {
+    pub calls: Vec<Call>,
+    pub agent_state: AgentState,
+    pub muted: bool,
+    pub line: LineStatus,
+    /// The wrap-up being shown (a remote view edits and finishes it through the owner).
+    pub wrapup: Option<WrapUp>,
+    /// Screen pops waiting for the agent (choices and offers).
+    pub pops: Vec<(u32, Decision)>,
+    /// ServiceNow's configuration record, for a window outside ServiceNow (the pop-out); the shell adds it.
+    pub of_config: Option<Value>,
+}
+
+impl OwnerState {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "calls": self.calls.iter().map(Call::to_json).collect::<Vec<_>>(),
+            "agentState": self.agent_state.key(),
+            "muted": self.muted,
+            "line": self.line.key(),
+            "wrapup": self.wrapup.as_ref().and_then(|w| serde_json::to_string(w).ok()),
+            // [call, [records as JSON text]] or [call, table, query]; records and the wrap-up as stored.
+            "pops": self.pops.iter().filter_map(|(c, d)| match d {
+                Decision::Choose(list) => Some(json!([c, list.iter().filter_map(|r| serde_json::to_string(r).ok()).collect::<Vec<_>>()])),
+                Decision::OfferNew { table, query } => Some(json!([c, table, query])),
+                _ => None,
+            }).collect::<Vec<_>>(),
+            "ofConfig": self.of_config,
+        })
+    }
+
+    /// Reads [`OwnerState::to_json`] back (a message from the owner); None when it is not one. Calls and
+    /// pops that cannot be read are left out.
+    pub fn from_json(v: &Value) -> Option<OwnerState> {
+        let pops = v.get("pops")?.as_array()?.iter().filter_map(|p| {
+            let call = p.get(0)?.as_u64().filter(|n| *n <= u32::MAX as u64)? as u32;
+            let d = match (p.get(1)?, p.get(2).and_then(Value::as_str)) {
+                (Value::Array(rs), _) => Decision::Choose(rs.iter().filter_map(|r| serde_json::from_str(r.as_str()?).ok()).collect()),
+                (Value::String(table), Some(query)) => Decision::OfferNew { table: table.clone(), query: query.to_string() },
+                _ => return None,
+            };
+            Some((call, d))
+        });
+        Some(OwnerState {
+            calls: v.get("calls")?.as_array()?.iter().filter_map(Call::from_json).collect(),
+            agent_state: AgentState::from_key(v.get("agentState")?.as_str()?)?,
+            muted: v.get("muted")?.as_bool()?,
+            line: LineStatus::from_key(v.get("line")?.as_str()?),
+            wrapup: match v.get("wrapup") {
+                None | Some(Value::Null) => None,
+                Some(w) => Some(serde_json::from_str(w.as_str()?).ok()?),
+            },
+            pops: pops.collect(),
+            of_config: v.get("ofConfig").filter(|c| c.is_object()).cloned(),
+        })
+    }
+}
+
+impl DeskCore {
+    pub(super) fn on_role(&mut self, role: Role) {
+        self.role = role;
+        if role == Role::Unlinked {
+            // Nothing of another window's phone is shown or kept here.
+            self.calls.clear();
+        }
+        if matches!(role, Role::Remote | Role::Unlinked) {
+            // The owner keeps the wrap-ups and the outbox; this view shows the owner's state.
+            self.saved = None;
+            self.wrapups.clear();
+            self.outbox = Outbox::default();
+            self.out.push(Effect::StopSounds);
+        }
+    }
+
+    /// The state the remote views show (the shell adds the OpenFrame configuration).
+    pub fn owner_state(&self) -> OwnerState {
+        OwnerState {
+            calls: self.calls.clone(),
+            agent_state: self.agent_state.clone(),
+            muted: self.muted,
+            line: self.line_status.clone(),
+            wrapup: self.wrapups.first().cloned(),
+            pops: self.pops.iter().filter(|(_, d)| matches!(d, Decision::Choose(_) | Decision::OfferNew { .. })).cloned().collect(),
+            of_config: None,
+        }
+    }
+
+    /// A remote view: shows the owner's state.
+    pub(super) fn apply_owner_state(&mut self, s: OwnerState) {
+        // Should this view own the phone later, its own calls get ids after the owner's.
+        let next = s.calls.iter().map(|c| c.id + 1).max().unwrap_or(0);
+        self.next_call_id = self.next_call_id.max(next);
+        self.calls = s.calls;
+        self.agent_state = s.agent_state;
+        if self.muted != s.muted {
+            self.muted = s.muted;
+            self.out.push(Effect::Icons);
+        }
+        self.line_status = s.line;
+        self.pops = s.pops;
+        // The owner's wrap-up; while this view edits it, its own copy is kept (the edits go to the owner).
+        let shown = s.wrapup.filter(|w| !self.submitted.contains(&w.activity_id));
+        let local = self.wrapups.first().map(|w| w.activity_id.clone());
+        match shown {
+            None if local.is_some() => self.wrapups.clear(),
+            Some(w) if local.as_deref() != Some(w.activity_id.as_str()) => self.wrapups = vec![w],
+            _ => {}
+        }
+    }
+
+    /// Another window may take the phone now (not while a call is being set up).
+    pub fn can_hand_over(&self) -> bool {
+        !self.calls.iter().any(|c| matches!(c.state, CallState::Alerting | CallState::Dialing | CallState::Ringing))
+    }
+
+    /// What the next owner needs from the desk: the live calls, the agent state, the wrap-ups and the
+    /// activities not yet written (the shell adds the line's sign-in and dialogs, and the ServiceNow
+    /// sign-in).
+    pub fn packet(&self, now: f64) -> Value {
+        json!({
+            "at": now,
+            "calls": self.calls.iter().filter(|c| c.is_live()).map(Call::to_json).collect::<Vec<_>>(),
+            "agentState": self.agent_state.key(),
+            "before": self.state_before_call.as_ref().map(|s| s.key()),
+            "muted": self.muted,
+            "nextId": self.next_call_id,
+            // As stored (the same text as in localStorage).
+            "wrapups": serde_json::to_string(&self.wrapups).unwrap_or_default(),
+            "outbox": serde_json::to_string(&self.outbox).unwrap_or_default(),
+        })
+    }
+
+    /// The ids of the calls on hold (a call taken over stays on hold).
+    pub fn held_calls(&self) -> Vec<u32> {
+        self.calls.iter().filter(|c| c.state == CallState::Held).map(|c| c.id).collect()
+    }
+
+    /// The state saved before a reload: shown at once; the calls are taken back once this window owns
+    /// the phone.
+    pub(super) fn restore(&mut self, v: Value) {
+        if let Some(s) = v.get("agentState").and_then(Value::as_str).and_then(AgentState::from_key) {
+            self.agent_state = s;
+        }
+        if let Some(m) = v.get("muted").and_then(Value::as_bool) {
+            self.muted = m;
+        }
+        if let Some(list) = v.get("calls").and_then(Value::as_array) {
+            self.calls = list.iter().filter_map(Call::from_json).collect();
+        }
+        if let Some(n) = v.get("nextId").and_then(Value::as_u64) {
+            self.next_call_id = n as u32;
+        }
+        self.saved = Some(v);
+    }
+
+    /// This window now owns the phone: takes over what the previous owner (or this tab before a reload)
+    /// handed over, signs in and takes the calls back.
+    pub(super) fn adopt(&mut self, packet: Option<Value>, stored_wrapups: Vec<WrapUp>, stored_outbox: Outbox) {
+        // Calls shown by a remote view belong to the owner that had them; calls made before the election
+        // (Starting) are this window's own.
+        let was_remote = self.role == Role::Remote;
+        self.role = Role::Owner;
+        // Ended calls shown from the previous owner were wrapped up there.
+        let ended: Vec<u32> = self.calls.iter().filter(|c| !c.is_live()).map(|c| c.id).collect();
+        self.finalized.extend(ended);
+        let now = self.now;
+        let saved = self.saved.take().filter(|p| p.get("at").and_then(Value::as_f64).map(|at| now - at < crate::trust::SECRET_TTL_MS).unwrap_or(false));
+        let Some(p) = packet.or(saved) else {
+            // No packet: the latest drafts and activities are in storage. SIP calls this view showed for
+            // an owner that vanished cannot be taken back: they end (and are wrapped up) with that reason.
+            self.wrapups = stored_wrapups;
+            self.outbox = stored_outbox;
+            self.outbox.recover();
+            if self.is_sip() && was_remote {
+                for c in self.calls.iter_mut() {
+                    c.end(EndReason::Failed(t::TAKE_BACK_FAILED().into()), now);
+                }
+                self.after_call_change();
+            }
+            return;
+        };
+        if let Some(Ok(w)) = p.get("wrapups").and_then(Value::as_str).map(serde_json::from_str::<Vec<WrapUp>>) {
+            self.wrapups = w;
+            self.out.push(Effect::Save(Store::WrapUps));
+        }
+        if let Some(Ok(mut o)) = p.get("outbox").and_then(Value::as_str).map(serde_json::from_str::<Outbox>) {
+            o.recover();
+            self.outbox = o;
+            self.out.push(Effect::Save(Store::Outbox));
+        }
+        if let Some(sn) = p.get("sn").and_then(Value::as_str) {
+            self.out.push(Effect::AdoptSnToken(sn.to_string()));
+        }
+        if let Some(n) = p.get("nextId").and_then(Value::as_u64) {
+            self.next_call_id = self.next_call_id.max(n as u32);
+        }
+        self.state_before_call = p.get("before").and_then(Value::as_str).and_then(AgentState::from_key);
+        let mut taken: Vec<Call> = p.get("calls").and_then(Value::as_array).map(|l| l.iter().filter_map(Call::from_json).collect()).unwrap_or_default();
+        let resume: Vec<Resume> = p
+            .get("resume")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|r| {
+                        Some(Resume {
+                            id: r.get("id")?.as_u64()? as u32,
+                            target: r.get("target")?.as_str()?.to_string(),
+                            replaces: r.get("replaces")?.as_str()?.to_string(),
+                            held: r.get("held").and_then(Value::as_bool).unwrap_or(false),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let sip = self.is_sip();
+        for c in taken.iter_mut() {
+            // A SIP call nobody can take over (still ringing, or no dialog) is lost: say so.
+            if sip && !resume.iter().any(|r| r.id == c.id) {
+                c.end(EndReason::Failed(t::TAKE_BACK_FAILED().into()), now);
+            }
+        }
+        self.calls.retain(|c| !taken.iter().any(|t| t.id == c.id));
+        self.calls.extend(taken);
+        if let Some(m) = p.get("muted").and_then(Value::as_bool) {
+            self.muted = m;
+        }
+        if let Some(s) = p.get("agentState").and_then(Value::as_str).and_then(AgentState::from_key) {
+            self.agent_state = s;
+        }
+        if let (true, Some(c)) = (sip, p.get("sip").filter(|c| c.is_object())) {
+            let text = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+            let creds = Credentials {
+                server: text("server"),
+                domain: text("domain"),
+                user: text("user"),
+                password: text("password"),
+                ice: text("ice").split_whitespace().map(str::to_string).collect(),
+            };
+            self.out.push(Effect::SaveSipUser { server: creds.server.clone(), user: creds.user.clone() });
+            self.sip_user = Some(creds.user.clone());
+            self.out.push(Effect::Line(LineCommand::SignIn { creds, resume }));
+            // The agent's state comes back once the line is registered again.
+            self.state_after_sign_in = Some(self.agent_state.clone());
+        }
+        self.after_call_change();
+        self.last_presence.clear();
+        self.publish_presence();
+    }
+}

@@ -1,0 +1,191 @@
+//! The desk: the agent's desk as the components see it.
+//!
+//! - [`core`]: the call-center rules, pure and sans-IO ([`core::DeskCore`]: an [`Input`] in, [`Effect`]s out).
+//! - [`intent`], [`effect`]: the typed vocabulary in and out (the same [`Intent`] from a button, a
+//!   shortcut or another window).
+//! - [`shell`]: the browser shell. [`Desk`] holds the signals the components read; it feeds the core one
+//!   input at a time, carries out the effects through the edges (the SIP line, OpenFrame, ServiceNow,
+//!   storage, the window group) and mirrors the core's state into the signals. The edges never import
+//!   the desk: they report to the hosts the shell installs.
+//!
+//! See `docs/architecture.md` for the whole flow.
+
+pub mod core;
+pub mod effect;
+pub mod intent;
+pub mod shell;
+
+pub use self::core::{screen_headers, DeskCore, Input, OwnerState};
+pub use effect::{Effect, FrameRequest, Store};
+pub use intent::Intent;
+
+use crate::config::{ConfigError, Settings};
+use crate::openframe::bridge::Snapshot;
+use crate::phone::call::Call;
+use crate::phone::line::LineStatus;
+use crate::phone::model::AgentState;
+use crate::phone::wrapup::{RecentCall, WrapUp};
+use crate::servicenow::directory::Entry;
+use crate::servicenow::outbox::Outbox;
+use crate::servicenow::screen_pop::Decision;
+use crate::servicenow::service::SnState;
+use crate::tabs::{Group, Role};
+use crate::trust;
+use leptos::prelude::*;
+use serde_json::Value;
+
+/// The desktop's sections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tab {
+    Phone,
+    Directory,
+    Recents,
+    Diagnostics,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Phone, Tab::Directory, Tab::Recents, Tab::Diagnostics];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Tab::Phone => "phone",
+            Tab::Directory => "directory",
+            Tab::Recents => "recents",
+            Tab::Diagnostics => "diagnostics",
+        }
+    }
+
+    pub fn from_key(k: &str) -> Option<Tab> {
+        Tab::ALL.into_iter().find(|t| t.key() == k)
+    }
+}
+
+/// Where the desktop is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Inside ServiceNow's OpenFrame iframe (a topDomain is configured).
+    Embedded,
+    /// In its own tab, or without a topDomain: OpenFrame features are off.
+    Standalone,
+}
+
+/// localStorage key of the last section the agent looked at (a UI preference, not a secret).
+pub const TAB_KEY: &str = "agent-desktop.tab";
+/// localStorage keys of the last SIP server and user (not the password).
+pub const SIP_SERVER_KEY: &str = "agent-desktop.sip.server";
+pub const SIP_USER_KEY: &str = "agent-desktop.sip.user";
+/// Only when the agent ticks "remember my password" (stored unencrypted; the box says so).
+pub const SIP_PASSWORD_KEY: &str = "agent-desktop.sip.password";
+/// localStorage keys of the wrap-up drafts, the recent calls and the activities waiting for ServiceNow.
+/// They hold call details the agent typed (notes), never credentials.
+pub const WRAPUPS_KEY: &str = "agent-desktop.wrapups";
+pub const RECENTS_KEY: &str = "agent-desktop.recents";
+pub const OUTBOX_KEY: &str = "agent-desktop.outbox";
+
+/// sessionStorage key of the state saved when the page goes away (reload, ServiceNow navigation): the
+/// calls and, while signed in, the SIP sign-in and the ServiceNow token, so the desktop can take its calls
+/// back. It is removed as soon as the desktop starts again, before anything else; it is used only by the
+/// same deployment, and its secrets only within [`trust::SECRET_TTL_MS`] (sessionStorage belongs to this
+/// tab only, but browsers keep it for "reopen closed tab").
+pub const SNAPSHOT_KEY: &str = "agent-desktop.snapshot";
+/// A saved state older than this is not used to take calls back.
+pub const SNAPSHOT_TTL_MS: f64 = trust::SECRET_TTL_MS;
+/// sessionStorage key of this window's id in the group and the ids it is linked to (no secrets), written
+/// when the page goes away and removed at the next start: a reloaded window stays linked.
+pub const WINDOW_KEY: &str = "agent-desktop.window";
+
+/// What the diagnostics view shows about OpenFrame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpenFrameView {
+    pub snapshot: Option<Snapshot>,
+    /// A problem the agent or admin should know about (handshake failed or unconfirmed, config refused...).
+    pub problem: Option<String>,
+    pub frame_title: Option<String>,
+}
+
+/// The inputs settings are resolved from, kept so a later layer (the OpenFrame configuration) can be added.
+#[derive(Clone, Debug, Default)]
+struct Sources {
+    query: String,
+    file_text: Option<String>,
+    file_error: Option<ConfigError>,
+    openframe: Option<Value>,
+}
+
+/// The desk as the components see it: signals mirrored from the [`DeskCore`], and the intents as methods.
+#[derive(Clone, Copy)]
+pub struct Desk {
+    pub settings: RwSignal<Settings>,
+    pub errors: RwSignal<Vec<ConfigError>>,
+    pub loaded: RwSignal<bool>,
+    pub tab: RwSignal<Tab>,
+    pub openframe: RwSignal<OpenFrameView>,
+    pub agent_state: RwSignal<AgentState>,
+    pub muted: RwSignal<bool>,
+    pub frame_visible: RwSignal<Option<bool>>,
+    pub calls: RwSignal<Vec<Call>>,
+    /// A short message for the agent (e.g. why a dial failed); cleared by the next action.
+    pub notice: RwSignal<Option<String>>,
+    /// The far end asks to transfer the agent (REFER, `referPolicy` ask): the call and what to show.
+    pub transfer_ask: RwSignal<Option<(u32, String)>>,
+    /// The last SIP MESSAGE shown to the agent (`sip.messages` show): sender and text, plain text.
+    pub sip_message: RwSignal<Option<String>>,
+    /// The clock the call timers render from (ms since the epoch), updated by the desk's ticker.
+    pub now: RwSignal<f64>,
+    pub line_status: RwSignal<LineStatus>,
+    /// The last call's set-up time: dial intent to INVITE sent (ms), shown in the Status panel.
+    pub setup_ms: RwSignal<Option<f64>>,
+    /// Finished calls waiting for the agent's wrap-up (the first is shown); saved as drafts.
+    pub wrapups: RwSignal<Vec<WrapUp>>,
+    /// The agent's recent calls (localStorage).
+    pub recents: RwSignal<Vec<RecentCall>>,
+    /// Activities waiting to be written to ServiceNow (localStorage; delivered by the outbox).
+    pub outbox: RwSignal<Outbox>,
+    /// The ServiceNow connection.
+    pub sn: RwSignal<SnState>,
+    /// Screen pops waiting for the agent (a choice between records, or an offer to create one), by call.
+    pub pops: RwSignal<Vec<(u32, Decision)>>,
+    /// The last announcement for screen readers (an ARIA live region).
+    pub announcement: RwSignal<String>,
+    /// A wrap-up problem to show (disposition missing...).
+    pub wrapup_error: RwSignal<Option<String>>,
+    /// What is typed in the dial pad (kept across panels).
+    pub dial_text: RwSignal<String>,
+    /// Directory entries from elsewhere (ServiceNow users and contacts).
+    pub extra_directory: RwSignal<Vec<Entry>>,
+    /// ServiceNow has more directory results than shown.
+    pub directory_more: RwSignal<bool>,
+    /// The keyboard shortcut help is open.
+    pub show_help: RwSignal<bool>,
+    /// Whether this instance owns the phone, or shows the phone of another tab (a remote view).
+    pub role: RwSignal<Role>,
+    /// Windows that are not linked ask the agent for the phone (the owner shows the question).
+    pub asking: RwSignal<usize>,
+    /// This window is one of the agent's own: framed by the instance (handshake answered) or linked to
+    /// such a window. Until then the topDomain is not trusted as the ServiceNow instance.
+    pub member: RwSignal<bool>,
+    /// The rules and the state they keep (the signals above mirror it).
+    core: StoredValue<DeskCore, LocalStorage>,
+    /// This deployment's key (instance, topDomain, settings file), fixed once the settings are read.
+    dep: StoredValue<trust::Deployment>,
+    /// A pop-out's one-time ticket, taken from the address's fragment at start.
+    ticket: StoredValue<Option<String>>,
+    /// This window's group id and links before a reload (same deployment only).
+    before: StoredValue<Option<(String, Vec<String>)>>,
+    /// This instance's membership of the desktop's group of windows (crate::tabs).
+    group: StoredValue<Option<Group>, LocalStorage>,
+    sources: StoredValue<Sources>,
+    /// What the ServiceNow client reports to (see [`crate::servicenow::service::Link`]).
+    sn_host: StoredValue<Option<std::rc::Rc<dyn crate::servicenow::service::SnHost>>, LocalStorage>,
+}
+
+impl Default for Desk {
+    fn default() -> Self {
+        Desk::new()
+    }
+}
+
+/// The desk provided by the nearest [`crate::app::App`] (or a test harness).
+pub fn use_desk() -> Desk {
+    expect_context::<Desk>()
+}

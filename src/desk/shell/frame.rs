@@ -1,0 +1,276 @@
+//! The shell's start and its OpenFrame side: settings, the bridge to ServiceNow, the header icons, the
+//! pop-out, and the clock.
+
+use super::super::{Desk, Input, Intent, Mode, Tab, FrameRequest, SNAPSHOT_KEY, TAB_KEY, WINDOW_KEY};
+use super::run::now_ms;
+use crate::browser;
+use crate::config::{self, ConfigError, Settings};
+use crate::openframe::bridge::{self, Snapshot};
+use crate::openframe::protocol::{self, Icon, Incoming, Outgoing, WidgetConfig};
+use crate::openframe::session::{Phase, SessionEvent};
+use crate::servicenow::service;
+use crate::strings as t;
+use crate::trust;
+use leptos::prelude::*;
+use serde_json::Value;
+use std::cell::RefCell;
+
+thread_local! {
+    /// The pop-out this frame opened (to focus it again instead of reloading it).
+    static POPUP: RefCell<Option<web_sys::Window>> = const { RefCell::new(None) };
+}
+
+impl Desk {
+    /// Applies resolved settings (from [`config::resolve`]).
+    pub fn apply_settings(&self, settings: Settings, errors: Vec<ConfigError>) {
+        let settings = crate::intl::adopt(settings);
+        // The core reads the same settings (they change only here).
+        self.core.try_update_value(|c| c.settings = settings.clone());
+        self.settings.set(settings);
+        self.errors.set(errors);
+        self.loaded.set(true);
+    }
+
+    pub(super) fn re_resolve(&self) {
+        let src = self.sources.get_value();
+        let (settings, mut errors) = config::resolve_layers(&src.query, src.file_text.as_deref(), src.openframe.as_ref());
+        if let Some(e) = src.file_error {
+            errors.insert(0, e);
+        }
+        errors.dedup();
+        self.apply_settings(settings, errors);
+    }
+
+    /// Loads the settings: URL query, then the config file it names (config.json by default).
+    pub async fn load_settings(&self) {
+        // The saved state is erased before anything else, whatever happens next.
+        let saved = browser::session_load(SNAPSHOT_KEY);
+        browser::session_remove(SNAPSHOT_KEY);
+        let window = browser::session_load(WINDOW_KEY);
+        browser::session_remove(WINDOW_KEY);
+        crate::servicenow::auth::forget_token();
+        let query = browser::query_string();
+        let (params, _) = config::parse_query(&query);
+        let path = params.config.unwrap_or_else(|| "config.json".to_string());
+        let fetched = match browser::config_url(&path) {
+            Ok(url) => browser::fetch_text(&url).await,
+            Err(m) => Err(m),
+        };
+        self.sources.update_value(|s| {
+            s.query = query;
+            match fetched {
+                Ok(text) => s.file_text = Some(text),
+                Err(reason) => {
+                    s.file_error = Some(ConfigError { source: config::Source::ConfigFile, key: path.clone(), message: t::config_load_failed(&path, &reason) })
+                }
+            }
+        });
+        self.re_resolve();
+        let dep = self.settings.with_untracked(|s| trust::Deployment {
+            instance: s.servicenow.instance.as_ref().map(|i| i.origin()),
+            top_domain: s.top_domain.as_ref().map(|t| t.origin()),
+            config: s.config_path.clone(),
+        });
+        let key = dep.key();
+        self.dep.set_value(dep);
+        let before = window.and_then(|w| serde_json::from_str::<Value>(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
+            let links = w["links"].as_array()?.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
+            Some((w["id"].as_str()?.to_string(), links))
+        });
+        self.before.set_value(before);
+        if let Some(text) = saved {
+            self.restore_snapshot(&text);
+        }
+    }
+
+    /// Starts everything after the settings are known: OpenFrame (when framed with a topDomain) and the line.
+    pub async fn start(&self) {
+        // A pop-out's ticket leaves the address at once (it is good for one use).
+        self.ticket.set_value(browser::take_fragment_ticket());
+        self.load_settings().await;
+        self.start_openframe();
+        self.start_line();
+        self.persist_on_pagehide();
+        service::start(*self);
+        self.join_group();
+    }
+
+    pub fn mode(&self) -> Mode {
+        let phase = self.openframe.with(|o| o.snapshot.as_ref().map(|s| s.phase.clone()));
+        match phase {
+            Some(Phase::Standalone) | Some(Phase::Failed(_)) => Mode::Standalone,
+            Some(_) => Mode::Embedded,
+            None if self.settings.with(|s| s.top_domain.is_some()) => Mode::Embedded,
+            None => Mode::Standalone,
+        }
+    }
+
+    /// Switches section and remembers it for the next visit.
+    pub fn select_tab(&self, tab: Tab) {
+        self.tab.set(tab);
+        browser::save(TAB_KEY, tab.key());
+    }
+
+    pub fn dismiss_errors(&self) {
+        self.errors.set(Vec::new());
+    }
+
+    /// Installs the OpenFrame bridge. Inside a frame with a topDomain it runs the handshake; otherwise
+    /// (no topDomain, or opened in its own tab) OpenFrame stays off.
+    pub fn start_openframe(&self) {
+        let settings = self.settings.get_untracked();
+        let top = settings.top_domain.clone().filter(|_| bridge::is_framed());
+        let widget = WidgetConfig { width: 373, height: 300, title: settings.title.clone(), sub_title: String::new(), title_icon: String::new() };
+        let desk = *self;
+        let snap = bridge::install(top, widget, move |event, snap| desk.on_openframe(event, snap));
+        self.openframe.update(|o| o.snapshot = Some(snap));
+    }
+
+    fn set_problem(&self, problem: Option<String>) {
+        self.openframe.update(|o| o.problem = problem);
+    }
+
+    /// Publishes to ServiceNow; a refusal (a limit of OpenFrame) is shown to the agent. A window that has
+    /// the phone outside ServiceNow (popped out) has the frame show it instead.
+    pub fn publish(&self, msg: Outgoing) {
+        if self.is_owner() && self.mode() == Mode::Standalone {
+            if let (Some(r), Some(g)) = (FrameRequest::of(&msg), self.group()) {
+                g.relay(r.to_json());
+            }
+        }
+        if let Err(e) = bridge::publish(msg) {
+            self.notice.set(Some(format!("{}: {e}", t::OPENFRAME_REFUSED())));
+        }
+    }
+
+    fn on_openframe(&self, event: Option<SessionEvent>, snap: Snapshot) {
+        self.openframe.update(|o| o.snapshot = Some(snap));
+        let Some(event) = event else { return };
+        match event {
+            SessionEvent::Connected { confirmed } => {
+                self.set_problem((!confirmed).then(|| t::HANDSHAKE_UNCONFIRMED().to_string()));
+                if confirmed {
+                    // ServiceNow at exactly the topDomain answered from window.top: one of the agent's own.
+                    self.member.set(true);
+                    if let Some(g) = self.group() {
+                        g.set_framed();
+                    }
+                }
+                self.run(Input::FrameConnected);
+            }
+            SessionEvent::Config(cfg) => {
+                self.openframe.update(|o| o.frame_title = Some(cfg.title.clone()));
+                self.run(Input::FrameTitle(cfg.title.clone()));
+                match protocol::parse_configuration_field(&cfg.configuration) {
+                    Ok(v) => {
+                        self.sources.update_value(|s| s.openframe = Some(v));
+                        self.re_resolve();
+                    }
+                    Err(m) => self.errors.update(|e| e.push(ConfigError { source: config::Source::OpenFrame, key: "configuration".into(), message: m })),
+                }
+            }
+            SessionEvent::ConfigUnavailable(m) => self.set_problem(Some(format!("{m}; {}", t::USING_LOCAL_SETTINGS()))),
+            SessionEvent::Failed(m) => self.set_problem(Some(m)),
+            SessionEvent::Visible(v) => self.frame_visible.set(Some(v)),
+            SessionEvent::RequestFailed { message, .. } => self.set_problem(Some(message)),
+            SessionEvent::Host(incoming) => self.on_host(incoming),
+        }
+    }
+
+    fn on_host(&self, incoming: Incoming) {
+        match incoming {
+            Incoming::Shown => self.frame_visible.set(Some(true)),
+            Incoming::Hidden => self.frame_visible.set(Some(false)),
+            Incoming::IconClicked(v) | Incoming::TitleIconClicked(v) => match protocol::icon_id(&v) {
+                Some("popout") => self.pop_out(),
+                Some("mute") => self.toggle_mute(),
+                _ => {}
+            },
+            Incoming::BeforeDestroy => {
+                self.persist();
+            }
+            Incoming::ClickToCall(c) => self.click_to_call(c),
+            // The sandbox (or a test script) rings the demo line: {"type":"INCOMING_CALL","data":{"phoneNumber","name"}}.
+            Incoming::Communication(v) if v.get("type").and_then(|t| t.as_str()) == Some("INCOMING_CALL") => {
+                if !self.is_sip() {
+                    let d = v.get("data").cloned().unwrap_or_default();
+                    let number = d.get("phoneNumber").and_then(|n| n.as_str()).unwrap_or("").to_string();
+                    let name = d.get("name").and_then(|n| n.as_str()).unwrap_or("").to_string();
+                    if number.chars().any(|c| c.is_ascii_digit()) {
+                        self.run(Input::Intent(Intent::SimulateIncoming { name, number }));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn asset_url(path: &str) -> String {
+        let base = web_sys::window().and_then(|w| w.location().href().ok()).map(|h| h.split(['?', '#']).next().unwrap_or("").to_string()).unwrap_or_default();
+        let dir = base.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        format!("{dir}/{path}")
+    }
+
+    pub(super) fn header_icons(&self) -> Vec<Icon> {
+        let muted = self.muted.get_untracked();
+        vec![
+            Icon {
+                id: "mute".into(),
+                image_url: Self::asset_url(if muted { "icons/unmute.svg" } else { "icons/mute.svg" }),
+                image_title: if muted { t::UNMUTE() } else { t::MUTE() }.into(),
+            },
+            Icon { id: "popout".into(), image_url: Self::asset_url("icons/popout.svg"), image_title: t::POP_OUT().into() },
+        ]
+    }
+
+    /// Opens the desktop in its own tab (the same settings; OpenFrame is off in a tab of its own) and
+    /// moves the phone there. An open pop-out is brought forward instead.
+    pub fn pop_out(&self) {
+        let Some(w) = web_sys::window() else { return };
+        if let Some(p) = POPUP.with(|p| p.borrow().clone()).filter(|p| !p.closed().unwrap_or(true)) {
+            let _ = p.focus();
+            return;
+        }
+        let query: Vec<String> = browser::query_string()
+            .trim_start_matches('?')
+            .split('&')
+            // topDomain stays: it names the ServiceNow instance; OpenFrame stays off in a top-level tab.
+            .filter(|kv| !kv.is_empty() && !kv.starts_with("popout="))
+            .map(str::to_string)
+            .chain(["popout=1".to_string()])
+            .collect();
+        // A one-time ticket in the fragment (never sent to a server, never stored): it proves to this window
+        // that the new one is the pop-out it opened.
+        let mut random = [0u8; 32];
+        if w.crypto().and_then(|c| c.get_random_values_with_u8_array(&mut random).map(|_| ())).is_err() {
+            return;
+        }
+        let ticket = trust::new_ticket(random);
+        let url = format!("{}#pop={ticket}", Self::asset_url(&format!("?{}", query.join("&"))));
+        // A window name of its own per ticket: with one fixed name a second pop-out (after this frame was
+        // reloaded) would only change the fragment of the tab already open, which never reads it.
+        let name = format!("agent-desktop-{}", &trust::ticket_proof(&ticket, "name")[..12]);
+        match w.open_with_url_and_target(&url, &name).ok().flatten() {
+            Some(p) => {
+                if let Some(g) = self.group() {
+                    g.issue_ticket(&ticket);
+                    g.link(p.clone());
+                }
+                POPUP.with(|s| *s.borrow_mut() = Some(p));
+            }
+            None => self.notice.set(Some(t::POPUP_BLOCKED().into())),
+        }
+    }
+
+    /// Starts the desk's clock (call progress and timers) and the line of the settings.
+    pub fn start_line(&self) {
+        let desk = *self;
+        let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || desk.tick(now_ms()));
+        if let Some(w) = web_sys::window() {
+            use wasm_bindgen::JsCast;
+            let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 250);
+        }
+        cb.forget();
+        self.run(Input::LineStarted);
+    }
+}

@@ -1,0 +1,244 @@
+//! The shell's side of the window group (`crate::tabs`): joining it, the owner's state for the remote
+//! views, handing the phone over, and saving the state when the page goes away (reload, navigation).
+
+use super::super::{Desk, FrameRequest, Input, Intent, OwnerState, OUTBOX_KEY, SNAPSHOT_KEY, WINDOW_KEY, WRAPUPS_KEY};
+use super::run::{load_json, now_ms};
+use crate::browser;
+use crate::phone::call::Call;
+use crate::phone::sipline;
+use crate::servicenow::service;
+use crate::strings as t;
+use crate::tabs::{self, Group, Join, Role};
+use crate::trust;
+use leptos::prelude::*;
+use serde_json::{json, Value};
+
+impl Desk {
+    /// Saves the state whenever this page goes away (reload, navigation, tab closed), not only when
+    /// ServiceNow announces it with `openframe_before_destroy`.
+    pub(super) fn persist_on_pagehide(&self) {
+        use wasm_bindgen::JsCast;
+        let desk = *self;
+        let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || desk.page_hidden());
+        if let Some(w) = web_sys::window() {
+            let _ = w.add_event_listener_with_callback("pagehide", cb.as_ref().unchecked_ref());
+        }
+        cb.forget();
+        self.guard_unload();
+    }
+
+    /// The page is going away: the state is saved for a reload, and the next owner gets the phone.
+    pub fn page_hidden(&self) {
+        let packet = self.persist();
+        if let Some(g) = self.group() {
+            let (id, links) = g.identity();
+            browser::session_save(WINDOW_KEY, &json!({"dep": self.deployment_key(), "id": id, "links": links}).to_string());
+            g.leave(packet);
+        }
+    }
+
+    /// Closing or reloading the window that has the phone, with a live call, asks first (the call cannot
+    /// always be taken back).
+    pub fn guard_unload(&self) {
+        use wasm_bindgen::JsCast;
+        let desk = *self;
+        let ask = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+            let live = desk.calls.try_with_untracked(|c| c.iter().any(Call::is_live)).unwrap_or(false);
+            if live && desk.role.try_get_untracked() != Some(Role::Remote) {
+                ev.prevent_default();
+                let _ = js_sys::Reflect::set(&ev, &"returnValue".into(), &"".into());
+            }
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.add_event_listener_with_callback("beforeunload", ask.as_ref().unchecked_ref());
+        }
+        ask.forget();
+    }
+
+    pub(super) fn group(&self) -> Option<Group> {
+        self.group.try_get_value().flatten()
+    }
+
+    /// Joins the group of this deployment's instances (a pop-out with its ticket asks for the phone at
+    /// once; `popout=1` alone does nothing).
+    pub(super) fn join_group(&self) {
+        let dep = self.dep.get_value();
+        let tag = dep.tag();
+        let join = Join { dep: dep.key(), ticket: self.ticket.try_update_value(Option::take).flatten(), before: self.before.get_value() };
+        self.join_group_named(&format!("{}.{tag}", tabs::CHANNEL), &format!("{}.{tag}", tabs::LOCK), join);
+    }
+
+    /// Joins the group `channel` / `lock` (tests use their own names).
+    pub fn join_group_named(&self, channel: &str, lock: &str, join: Join) {
+        let g = Group::join(channel, lock, Box::new(DeskHost(*self)), join);
+        if self.member.get_untracked() {
+            g.set_framed();
+        }
+        if let Some(opener) = web_sys::window().and_then(|w| w.opener().ok()).filter(|o| !o.is_null()) {
+            // The opener is another window (another realm): `instanceof Window` would be false.
+            use wasm_bindgen::JsCast;
+            g.link(opener.unchecked_into::<web_sys::Window>());
+        }
+        self.group.set_value(Some(g));
+        // The owner tells the other instances about every change (and every second anyway).
+        let desk = *self;
+        Effect::new(move || {
+            desk.calls.track();
+            desk.agent_state.track();
+            desk.muted.track();
+            desk.line_status.track();
+            desk.wrapups.track();
+            if desk.role.get_untracked() == Role::Owner {
+                if let Some(g) = desk.group() {
+                    g.publish_state();
+                }
+            }
+        });
+    }
+
+    /// "Use the phone here": asks the owner to hand the phone over (a window that is not linked asks the
+    /// agent there).
+    pub fn claim_phone(&self) {
+        if let Some(g) = self.group() {
+            g.claim();
+            if self.role.get_untracked() == Role::Unlinked {
+                self.notice.set(Some(t::ASKED_OWNER().into()));
+            }
+        }
+    }
+
+    /// The owner: the agent gives the phone to the window that asked for it.
+    pub fn allow_ask(&self) {
+        if let Some(g) = self.group() {
+            g.allow();
+        }
+    }
+
+    /// The owner: the agent refuses the windows that asked for the phone.
+    pub fn refuse_ask(&self) {
+        if let Some(g) = self.group() {
+            g.refuse();
+        }
+    }
+
+    /// The state the remote views show.
+    fn owner_state(&self) -> Value {
+        let Some(mut s) = self.with_core(|c| c.owner_state()) else { return Value::Null };
+        // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out).
+        s.of_config = self.sources.with_value(|s| s.openframe.clone());
+        s.to_json()
+    }
+
+    fn apply_owner_state(&self, v: &Value) {
+        let Some(s) = OwnerState::from_json(v) else { return };
+        if let Some(cfg) = s.of_config.clone().filter(|_| self.sources.with_value(|s| s.openframe.is_none())) {
+            self.sources.update_value(|s| s.openframe = Some(cfg));
+            self.re_resolve();
+        }
+        self.run(Input::OwnerState(s));
+    }
+
+    /// What the next owner needs: the desk's packet, with the line's sign-in and dialogs and the
+    /// ServiceNow sign-in. `release` lets go of the line.
+    fn packet(&self, release: bool) -> Value {
+        let line = if release { sipline::hand_over() } else { sipline::takeovers() };
+        let (creds, resume) = line.unwrap_or_default();
+        let Some((mut p, held)) = self.with_core(|c| (c.packet(now_ms()), c.held_calls())) else { return Value::Null };
+        p["sip"] = if creds.server.is_empty() {
+            Value::Null
+        } else {
+            json!({"server": creds.server, "domain": creds.domain, "user": creds.user, "password": creds.password, "ice": creds.ice.join(" ")})
+        };
+        p["resume"] = resume.iter().map(|r| json!({"id": r.id, "target": r.target, "replaces": r.replaces, "held": r.held || held.contains(&r.id)})).collect();
+        p["sn"] = service::token_text().map(Value::from).unwrap_or(Value::Null);
+        p
+    }
+
+    /// Another instance asked for the phone: hand it over unless a call is being set up (then later).
+    fn hand_over(&self) -> Option<Value> {
+        if !self.with_core(|c| c.can_hand_over()).unwrap_or(false) {
+            return None;
+        }
+        let p = self.packet(true);
+        crate::phone::audio::sync(false, false, false);
+        Some(p)
+    }
+
+    /// This instance now owns the phone: takes over what the previous owner (or this tab before a reload)
+    /// handed over, signs in and takes the calls back.
+    fn adopt(&self, packet: Option<Value>) {
+        self.run(Input::Adopt { packet, stored_wrapups: load_json(WRAPUPS_KEY).unwrap_or_default(), stored_outbox: load_json(OUTBOX_KEY).unwrap_or_default() });
+    }
+
+    /// Saves what must survive the page going away (calls and their dialogs, the sign-in while signed in,
+    /// the agent state) in this tab's session storage, and returns it for the instance that takes over.
+    pub fn persist(&self) -> Option<Value> {
+        if !self.is_owner() {
+            browser::session_remove(SNAPSHOT_KEY);
+            return None;
+        }
+        let p = self.packet(false);
+        let mut sealed = p.clone();
+        trust::seal_snapshot(&mut sealed, &self.dep.get_value().key(), now_ms());
+        browser::session_save(SNAPSHOT_KEY, &sealed.to_string());
+        Some(p)
+    }
+
+    /// The state read back after a reload, as kept until this window knows whether it owns the phone
+    /// (diagnostics and tests: secrets only while fresh, nothing of another deployment).
+    pub fn saved_snapshot(&self) -> Option<Value> {
+        self.with_core(|c| c.saved.clone()).flatten()
+    }
+
+    /// This window's deployment key (see crate::trust).
+    pub fn deployment_key(&self) -> String {
+        self.dep.with_value(|d| d.key())
+    }
+
+    /// Reads the state saved before a reload (already removed from storage): only a snapshot of this
+    /// deployment, its secrets only when fresh.
+    pub(super) fn restore_snapshot(&self, text: &str) {
+        let Some(v) = trust::open_snapshot(text, &self.dep.get_value().key(), now_ms()) else { return };
+        self.run(Input::Restore(v));
+    }
+}
+
+/// The desk as a member of the group of windows: typed messages both ways.
+struct DeskHost(Desk);
+
+impl tabs::Host for DeskHost {
+    fn become_owner(&self, packet: Option<Value>) {
+        self.0.adopt(packet)
+    }
+    fn hand_over(&self) -> Option<Value> {
+        self.0.hand_over()
+    }
+    fn state(&self) -> Value {
+        self.0.owner_state()
+    }
+    fn on_state(&self, state: Value) {
+        self.0.apply_owner_state(&state)
+    }
+    fn on_command(&self, cmd: Value) {
+        if let Some(intent) = Intent::from_json(&cmd) {
+            self.0.run(Input::Remote(intent));
+        }
+    }
+    fn on_relay(&self, msg: Value) {
+        if let Some(r) = FrameRequest::from_json(&msg) {
+            self.0.run(Input::ForOwner(r));
+        }
+    }
+    fn on_role(&self, role: Role) {
+        self.0.run(Input::Role(role));
+    }
+    fn on_asking(&self, waiting: usize) {
+        self.0.asking.set(waiting);
+    }
+    fn on_member(&self) {
+        self.0.member.set(true);
+    }
+    fn on_refused(&self) {
+        self.0.notice.set(Some(t::NOT_LINKED().into()));
+    }
+}

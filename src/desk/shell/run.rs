@@ -1,0 +1,291 @@
+//! The shell's loop: one input into the core, its effects carried out through the edges, the core's
+//! state mirrored into the signals. Also the hosts the edges report to (the SIP line, ServiceNow).
+
+use super::super::{Desk, Effect, Input, Sources, Store, Tab, OUTBOX_KEY, RECENTS_KEY, SIP_SERVER_KEY, SIP_USER_KEY, TAB_KEY, WRAPUPS_KEY};
+use crate::browser;
+use crate::config::Settings;
+use crate::desk::core::DeskCore;
+use crate::desk::OpenFrameView;
+use crate::phone::line::{LineCommand, LineEvent, LineHost, LineStatus};
+use crate::phone::model::AgentState;
+use crate::phone::sipline;
+use crate::servicenow::outbox::Outbox;
+use crate::servicenow::screen_pop::SnEvent;
+use crate::servicenow::service::{self, Link, SnHost, SnState};
+use crate::tabs::Role;
+use leptos::prelude::*;
+use std::rc::Rc;
+
+pub(crate) fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+pub(crate) fn load_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+    serde_json::from_str(&browser::load(key)?).ok()
+}
+
+pub(crate) fn save_json<T: serde::Serialize>(key: &str, v: &T) {
+    if let Ok(text) = serde_json::to_string(v) {
+        browser::save(key, &text);
+    }
+}
+
+impl Desk {
+    /// A desk with default settings, before config.json has been read.
+    pub fn new() -> Desk {
+        let tab = browser::load(TAB_KEY).and_then(|k| Tab::from_key(&k)).unwrap_or(Tab::Phone);
+        let seed = ((browser::random_u32() as u64) << 32) | browser::random_u32() as u64;
+        let mut core = DeskCore::new(Settings::default(), seed);
+        core.wrapups = load_json(WRAPUPS_KEY).unwrap_or_default();
+        core.recents = load_json(RECENTS_KEY).unwrap_or_default();
+        core.outbox = load_json(OUTBOX_KEY).unwrap_or_default();
+        core.sip_user = browser::load(SIP_USER_KEY);
+        let desk = Desk {
+            settings: RwSignal::new(Settings::default()),
+            errors: RwSignal::new(Vec::new()),
+            loaded: RwSignal::new(false),
+            tab: RwSignal::new(tab),
+            openframe: RwSignal::new(OpenFrameView { snapshot: None, problem: None, frame_title: None }),
+            agent_state: RwSignal::new(core.agent_state.clone()),
+            muted: RwSignal::new(false),
+            frame_visible: RwSignal::new(None),
+            calls: RwSignal::new(Vec::new()),
+            notice: RwSignal::new(None),
+            transfer_ask: RwSignal::new(None),
+            sip_message: RwSignal::new(None),
+            now: RwSignal::new(now_ms()),
+            line_status: RwSignal::new(LineStatus::Demo),
+            setup_ms: RwSignal::new(None),
+            wrapups: RwSignal::new(core.wrapups.clone()),
+            recents: RwSignal::new(core.recents.clone()),
+            outbox: RwSignal::new(core.outbox.clone()),
+            sn: RwSignal::new(SnState::Off),
+            pops: RwSignal::new(Vec::new()),
+            announcement: RwSignal::new(String::new()),
+            wrapup_error: RwSignal::new(None),
+            dial_text: RwSignal::new(String::new()),
+            extra_directory: RwSignal::new(Vec::new()),
+            directory_more: RwSignal::new(false),
+            show_help: RwSignal::new(false),
+            role: RwSignal::new(Role::Starting),
+            asking: RwSignal::new(0),
+            member: RwSignal::new(false),
+            core: StoredValue::new_local(core),
+            dep: StoredValue::new(Default::default()),
+            ticket: StoredValue::new(None),
+            before: StoredValue::new(None),
+            group: StoredValue::new_local(None),
+            sources: StoredValue::new(Sources::default()),
+            sn_host: StoredValue::new_local(None),
+        };
+        desk.sn_host.set_value(Some(Rc::new(SnLink(desk)) as Rc<dyn SnHost>));
+        desk
+    }
+
+    /// Feeds one input to the core now.
+    pub fn run(&self, input: Input) {
+        self.run_at(now_ms(), input)
+    }
+
+    /// Feeds one input to the core at `now`, carries out its effects and mirrors its state.
+    pub fn run_at(&self, now: f64, input: Input) {
+        let effects = self.core.try_update_value(|c| c.handle(now, input));
+        let Some(effects) = effects else { return };
+        self.sync();
+        for e in effects {
+            self.carry_out(e);
+        }
+    }
+
+    /// Reads the core (for the shell's own questions: roles, packets, the last intent's result).
+    pub(crate) fn with_core<R>(&self, f: impl FnOnce(&DeskCore) -> R) -> Option<R> {
+        self.core.try_with_value(f)
+    }
+
+    /// Changes the core directly, then mirrors it (tests; settings the core reads from storage).
+    pub fn edit_core(&self, f: impl FnOnce(&mut DeskCore)) {
+        self.core.try_update_value(f);
+        self.sync();
+    }
+
+    /// Mirrors the core's state into the signals the components read (each only when it changed).
+    fn sync(&self) {
+        fn mirror<T: Clone + PartialEq + Send + Sync + 'static>(s: RwSignal<T>, v: &T) {
+            s.maybe_update(|x| {
+                let changed = x != v;
+                if changed {
+                    x.clone_from(v);
+                }
+                changed
+            });
+        }
+        self.core.try_with_value(|c| {
+            mirror(self.role, &c.role);
+            mirror(self.agent_state, &c.agent_state);
+            mirror(self.muted, &c.muted);
+            mirror(self.line_status, &c.line_status);
+            mirror(self.calls, &c.calls);
+            mirror(self.wrapups, &c.wrapups);
+            mirror(self.recents, &c.recents);
+            mirror(self.outbox, &c.outbox);
+            mirror(self.pops, &c.pops);
+            mirror(self.transfer_ask, &c.transfer_ask);
+        });
+    }
+
+    fn carry_out(&self, e: Effect) {
+        match e {
+            Effect::Line(cmd) => self.line_command(cmd),
+            Effect::Frame(msg) => self.publish(msg),
+            Effect::Icons => self.publish(crate::openframe::protocol::Outgoing::SetIcons(self.header_icons())),
+            Effect::ToOwner(intent) => {
+                if let (Some(g), Some(v)) = (self.group(), intent.to_json()) {
+                    g.command(v);
+                }
+            }
+            Effect::ScreenPop { call, number, headers } => service::screen_pop(*self, call, number, headers),
+            Effect::AdoptSnToken(text) => service::adopt_token(*self, &text),
+            Effect::Save(store) => self.save(store),
+            Effect::SaveSipUser { server, user } => {
+                browser::save(SIP_SERVER_KEY, &server);
+                browser::save(SIP_USER_KEY, &user);
+            }
+            Effect::Notice(n) => self.notice.set(n),
+            Effect::Announce(text) => self.announcement.set(text),
+            Effect::WrapUpError(e) => self.wrapup_error.set(e),
+            Effect::NotifyIfHidden { title, body } => browser::notify_if_hidden(&title, &body),
+            Effect::ShowPhone => self.select_tab(Tab::Phone),
+            Effect::SipMessage(m) => self.sip_message.set(Some(m)),
+            Effect::SetupMs(ms) => self.setup_ms.set(Some(ms)),
+            Effect::StopSounds => crate::phone::audio::sync(false, false, false),
+        }
+    }
+
+    fn save(&self, store: Store) {
+        self.core.try_with_value(|c| match store {
+            Store::WrapUps => save_json(WRAPUPS_KEY, &c.wrapups),
+            Store::Recents => save_json(RECENTS_KEY, &c.recents),
+            Store::Outbox => save_json(OUTBOX_KEY, &c.outbox),
+        });
+    }
+
+    /// Saves the outbox (before any attempt and after every change).
+    pub fn save_outbox(&self) {
+        self.save(Store::Outbox);
+    }
+
+    /// The settings' TURN credentials and relay-only policy, for the calls' peer connections.
+    fn apply_ice_options(&self) {
+        let o = self.settings.with_untracked(|s| crate::phone::media::IceOptions {
+            username: s.sip.ice_username.clone(),
+            credential: s.sip.ice_credential.clone(),
+            relay_only: s.sip.ice_relay_only,
+        });
+        crate::phone::media::set_ice_options(o);
+    }
+
+    /// Carries out a command for the SIP line; what it answers at once goes back to the core.
+    fn line_command(&self, cmd: LineCommand) {
+        match cmd {
+            LineCommand::SignIn { creds, resume } => {
+                self.apply_ice_options();
+                let muted = self.with_core(|c| c.muted).unwrap_or(false);
+                let opts = self.settings.with_untracked(|s| sipline::LineOptions {
+                    no_answer_secs: s.sip.no_answer_seconds,
+                    refer_policy: s.sip.refer_policy,
+                    accept_messages: s.sip.accept_messages,
+                    muted,
+                });
+                sipline::sign_in(Rc::new(LineLink(*self)), opts, creds, resume);
+            }
+            LineCommand::SignOut => sipline::sign_out(),
+            LineCommand::Dial { id, target, headers } => sipline::dial(id, target, headers),
+            LineCommand::Answer(id) => sipline::answer(id),
+            LineCommand::Reject { id, code } => sipline::reject(id, code),
+            LineCommand::HangUp(id) => sipline::hang_up(id),
+            LineCommand::Hold { id, held } => sipline::hold(id, held),
+            LineCommand::Conference { a, b } => {
+                let result = sipline::conference(a, b);
+                self.run(Input::Line(LineEvent::Conferenced { a, b, result }));
+            }
+            LineCommand::Dtmf { id, digit, info } => {
+                let how = sipline::dtmf(id, digit, info);
+                self.run(Input::Line(LineEvent::DtmfSent { id, digit, how }));
+            }
+            LineCommand::Transfer { id, target, consult, headers } => {
+                let result = sipline::transfer(id, &target, consult, &headers);
+                self.run(Input::Line(LineEvent::TransferSent { id, result }));
+            }
+            LineCommand::TransferDecision { id, accept } => sipline::transfer_decision(id, accept),
+            LineCommand::SetMuted(m) => sipline::set_muted(m),
+        }
+    }
+
+    /// True when this instance runs the phone (or no other instance does yet).
+    pub fn is_owner(&self) -> bool {
+        self.with_core(|c| c.is_owner()).unwrap_or(false)
+    }
+
+    pub(crate) fn is_sip(&self) -> bool {
+        self.settings.with_untracked(|s| s.line == crate::config::LineKind::Sip)
+    }
+
+    /// The agent as written in activities: the SIP user, or "Agent" on the demo line.
+    pub fn agent_name(&self) -> String {
+        self.with_core(|c| c.agent_name()).unwrap_or_else(|| "Agent".into())
+    }
+
+    /// The agent state now (for the edges that need it once).
+    pub fn agent_state_now(&self) -> AgentState {
+        self.with_core(|c| c.agent_state.clone()).unwrap_or(AgentState::Offline)
+    }
+}
+
+/// The SIP line reports to the desk through this.
+struct LineLink(Desk);
+
+impl LineHost for LineLink {
+    fn report(&self, event: LineEvent) {
+        self.0.run(Input::Line(event));
+    }
+    fn new_call_id(&self) -> u32 {
+        self.0.alloc_call_id()
+    }
+    fn call_number(&self, id: u32) -> Option<String> {
+        self.0.with_core(|c| c.call_number(id)).flatten()
+    }
+}
+
+/// ServiceNow reports to the desk through this, and steps the core's outbox.
+struct SnLink(Desk);
+
+impl SnHost for SnLink {
+    fn outbox(&self, f: &mut dyn FnMut(&mut Outbox)) -> bool {
+        let done = self.0.core.try_update_value(|c| f(&mut c.outbox)).is_some();
+        if done {
+            self.0.save(Store::Outbox);
+            self.0.sync();
+        }
+        done
+    }
+    fn report(&self, event: SnEvent) {
+        self.0.run(Input::Sn(event));
+    }
+    fn is_owner(&self) -> bool {
+        self.0.is_owner()
+    }
+}
+
+impl From<Desk> for Link {
+    fn from(d: Desk) -> Link {
+        Link {
+            settings: d.settings,
+            member: d.member,
+            sn: d.sn,
+            notice: d.notice,
+            extra_directory: d.extra_directory,
+            directory_more: d.directory_more,
+            host: d.sn_host,
+        }
+    }
+}
