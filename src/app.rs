@@ -15,5 +15,9 @@ pub fn App() -> impl IntoView {
     // "Check my setup" runs once after each SIP sign-in (crate::diagnostics::probe).
     crate::diagnostics::probe::after_sign_in(desk);
     leptos::task::spawn_local(async move { desk.start().await });
-    view! { <Shell/> }
+    // Built again when the language changes (the `language` setting arrives with the settings).
+    move || {
+        crate::intl::track();
+        view! { <Shell/> }
+    }
 }

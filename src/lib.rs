@@ -9,6 +9,7 @@ pub mod browser;
 pub mod config;
 pub mod desk;
 pub mod diagnostics;
+pub mod intl;
 pub mod openframe;
 pub mod phone;
 pub mod servicenow;
@@ -23,5 +24,6 @@ pub fn start() {
     // Panic messages in the console while developing; release builds abort without the formatting code.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
+    intl::init();
     leptos::mount::mount_to_body(app::App);
 }

@@ -9,12 +9,14 @@ use leptos::prelude::*;
 use std::cell::OnceCell;
 
 thread_local! {
-    static PROBLEMS: OnceCell<RwSignal<Vec<(String, String)>>> = const { OnceCell::new() };
+    // Reference-counted, owned by no component: it outlives any view that shows it (a view's signals are
+    // disposed with it).
+    static PROBLEMS: OnceCell<ArcRwSignal<Vec<(String, String)>>> = const { OnceCell::new() };
 }
 
 /// The storage problems to show the agent: (key, message).
-pub fn problems() -> RwSignal<Vec<(String, String)>> {
-    PROBLEMS.with(|p| *p.get_or_init(|| RwSignal::new(Vec::new())))
+pub fn problems() -> ArcRwSignal<Vec<(String, String)>> {
+    PROBLEMS.with(|p| p.get_or_init(|| ArcRwSignal::new(Vec::new())).clone())
 }
 
 fn report(key: &str, message: Option<String>) {

@@ -1,377 +1,505 @@
-//! Every text the agent sees, in one place, ready for translation.
+//! Every text the agent sees, one catalogue per language (`strings/en.rs`, `strings/es.rs`, ...).
+//!
+//! Use a text as `t::NAME()` (with `use crate::strings as t;`); texts with values are small functions below
+//! (`t::call_ended(..)`) that fill a per-language template, so each language puts the values where its word order
+//! wants them. The English catalogue declares the keys (the `catalogue!` macro builds the `Texts` struct from it);
+//! every other language is a `Texts` literal, so a language that lacks a key, or has one English does not, does not
+//! compile. The language is chosen once at start ([`set_lang`]) from the `language` setting, else the browser's.
+//! How to add a language: README, "Languages".
 
-pub const APP_TITLE: &str = "Agent Desktop";
-pub const TAB_PHONE: &str = "Phone";
-pub const TAB_DIRECTORY: &str = "Directory";
-pub const TAB_RECENTS: &str = "Recents";
-pub const NAV_LABEL: &str = "Desktop sections";
-pub const LINE_DEMO: &str = "Demo line";
-pub const LINE_SIP: &str = "SIP line";
-pub const MODE_EMBEDDED: &str = "In ServiceNow";
-pub const MODE_STANDALONE: &str = "Standalone";
-pub const STANDALONE_NO_TOP: &str = "ServiceNow features (screen pop, click-to-call) are off: no topDomain in the address.";
-pub const POPPED_OUT: &str = "Popped out: screen pops and click-to-call go through the desktop's frame in ServiceNow; keep that ServiceNow tab open. Close this tab to put the phone back there.";
-pub const STANDALONE_OWN_TAB: &str = "ServiceNow features (screen pop, click-to-call) are off in this tab: it was not opened inside ServiceNow.";
-pub const LOADING_SETTINGS: &str = "Loading settings…";
-pub const SETTINGS_PROBLEMS: &str = "Settings problems (defaults are used instead):";
-pub const PHONE_IDLE: &str = "No calls. Calls you take or place appear here.";
-pub const DIRECTORY_EMPTY: &str = "No speed dials configured.";
-pub const DIRECTORY_HEADING: &str = "Speed dials";
-pub const RECENTS_EMPTY: &str = "No recent calls.";
-pub const DISMISS: &str = "Dismiss";
+use std::cell::Cell;
+
+/// Marks a text that still needs translating: it shows the English text meanwhile, warns at compile time, and
+/// the host test `strings::tests::every_language_is_fully_translated` fails until it is translated.
+#[deprecated(note = "translate this text (the English text is shown meanwhile)")]
+pub const fn untranslated(english: &'static str) -> &'static str {
+    english
+}
+
+/// Builds the `Texts` struct, the English catalogue `EN` and one accessor function per key from the English list.
+macro_rules! catalogue {
+    ($($(#[$doc:meta])* $key:ident: $en:expr,)*) => {
+        /// One field per text; every language is one `Texts` value.
+        #[allow(non_snake_case)]
+        pub struct Texts {
+            $($(#[$doc])* pub $key: &'static str,)*
+        }
+        /// English, the reference language.
+        pub static EN: Texts = Texts { $($key: $en,)* };
+        $($(#[$doc])* #[allow(non_snake_case)] #[inline] pub fn $key() -> &'static str { super::tr().$key })*
+        impl Texts {
+            /// Every (key, text) pair, in catalogue order (tests and tools).
+            pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
+                vec![$((stringify!($key), self.$key),)*]
+            }
+        }
+    };
+}
+
+mod en;
+mod es;
+pub use en::*;
+pub use es::ES;
+
+/// The languages the desktop speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Es,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 2] = [Lang::En, Lang::Es];
+
+    /// The BCP 47 tag for `<html lang>` and `Intl`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Es => "es",
+        }
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::En => &EN,
+            Lang::Es => &ES,
+        }
+    }
+
+    /// The language of a BCP 47 tag by its primary subtag (`es-MX` is Spanish), None when not spoken here.
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let primary = tag.trim().split(['-', '_']).next().unwrap_or("");
+        Lang::ALL.into_iter().find(|l| l.tag().eq_ignore_ascii_case(primary))
+    }
+
+    /// The language to use: the `language` setting when it names one, else the first of the browser's
+    /// languages that is spoken here, else English.
+    pub fn choose(setting: &str, browser: &[String]) -> Lang {
+        Lang::from_tag(setting).or_else(|| browser.iter().find_map(|b| Lang::from_tag(b))).unwrap_or(Lang::En)
+    }
+}
+
+thread_local! {
+    static LANG: Cell<Lang> = const { Cell::new(Lang::En) };
+}
+
+/// The catalogue of the current language. Not inlined: each text read is then a call and a load (small wasm).
+#[inline(never)]
+pub fn tr() -> &'static Texts {
+    lang().texts()
+}
+
+pub fn lang() -> Lang {
+    LANG.with(Cell::get)
+}
+
+/// Switches the language of every text read from now on; returns true when it changed.
+pub fn set_lang(l: Lang) -> bool {
+    LANG.with(|c| c.replace(l)) != l
+}
+
+/// Fills `{name}` placeholders of a template with values; unknown placeholders stay as written.
+pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + 16);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}').and_then(|close| values.iter().find(|(k, _)| *k == &after[..close]).map(|(_, v)| (close, v))) {
+            Some((close, v)) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+// ---- Texts with values (templates in the catalogues) ----
 
 /// "config.json could not be loaded (HTTP 404)..." with the path and reason filled in.
 pub fn config_load_failed(path: &str, reason: &str) -> String {
-    format!("{path} could not be loaded ({reason}): the desktop uses its built-in defaults. Check that the file is deployed next to index.html.")
+    fill(tr().CONFIG_LOAD_FAILED, &[("path", path), ("reason", reason)])
 }
-
-pub const TAB_DIAGNOSTICS: &str = "Status";
-pub const OPENFRAME_REFUSED: &str = "ServiceNow message not sent";
-pub const HANDSHAKE_UNCONFIRMED: &str = "ServiceNow did not answer the OpenFrame handshake within 10 seconds; the desktop goes on with the topDomain from its address. If ServiceNow does not react (no screen pops, no click-to-call), add this desktop's origin to the instance property glide.ui.concourse.onmessage_enforce_same_origin_whitelist.";
-pub const USING_LOCAL_SETTINGS: &str = "the desktop uses its own settings";
-pub const MUTE: &str = "Mute";
-pub const UNMUTE: &str = "Unmute";
-pub const MUTED: &str = "Muted";
-pub const POP_OUT: &str = "Pop out";
-pub const TAKE_BACK_FAILED: &str = "The call could not be taken back after the page reloaded or the phone moved";
-pub const REMOTE_PHONE: &str = "The phone is in another window of the desktop; this view controls it.";
-pub const PHONE_IN: &str = "Phone";
-pub const PHONE_HERE: &str = "In this window";
-pub const PHONE_ELSEWHERE: &str = "In another window (this one is a remote view)";
-pub const PHONE_LOOKING: &str = "Looking for the window that has it";
-pub const USE_PHONE_HERE: &str = "Use the phone here";
-pub const NOT_LINKED: &str = "This window is not linked to your desktop: it shows no calls and its buttons do nothing. \"Use the phone here\" asks in the window that has the phone.";
-pub const PHONE_NOT_LINKED: &str = "In another window, not linked to this one";
-pub const ASKED_OWNER: &str = "Asked in the window that has the phone: allow it there.";
-pub const ASK_PHONE: &str = "Another window of the desktop asks for the phone.";
-pub const GIVE_PHONE: &str = "Give it the phone";
-pub const REFUSE: &str = "Refuse";
-pub const SN_NOT_VOUCHED: &str = "ServiceNow requests wait until this window is shown inside ServiceNow or linked to one that is (or an admin sets servicenow.instance in config.json): an address alone does not decide where the agent's sign-in is sent.";
-pub const SHOW_PHONE: &str = "Show that window";
-pub const POPUP_BLOCKED: &str = "The browser blocked the pop-out window: allow pop-ups for this site, then try again.";
-pub const INCOMING_CALL: &str = "Incoming call";
-pub const INBOUND: &str = "Incoming";
-pub const OUTBOUND: &str = "Outgoing";
-pub const AGENT_STATE: &str = "Agent state";
-pub const NUMBER_TO_DIAL: &str = "Number to dial";
-pub const CALL: &str = "Call";
-pub const ANSWER: &str = "Answer";
-pub const REJECT: &str = "Reject";
-pub const HANG_UP: &str = "Hang up";
-pub const HOLD: &str = "Hold";
-pub const RESUME: &str = "Resume";
-pub const CLEAR: &str = "Clear";
-pub const OPEN_RECORD: &str = "Open record";
-pub const SIMULATE_INCOMING: &str = "Simulate incoming call";
-pub const STATE_DIALING: &str = "Dialing…";
-pub const STATE_RINGING: &str = "Ringing…";
-pub const STATE_ALERTING: &str = "Incoming call";
-pub const STATE_CONNECTED: &str = "Connected";
-pub const STATE_HELD: &str = "On hold";
-pub const OF_HEADING: &str = "ServiceNow (OpenFrame)";
-pub const OF_STANDALONE: &str = "Off: not inside ServiceNow";
-pub const OF_CONNECTING: &str = "Connecting…";
-pub const OF_CONFIGURING: &str = "Reading the OpenFrame configuration…";
-pub const OF_READY: &str = "Connected";
-pub const OF_UNCONFIRMED: &str = "Connected (unconfirmed)";
-pub const OF_FAILED: &str = "Refused";
-pub const OF_MESSAGES: &str = "Last messages";
-pub const OF_NONE: &str = "No messages yet.";
 
 /// "Call ended: The line is busy" and friends.
 pub fn call_ended(reason: &crate::phone::call::EndReason) -> String {
     use crate::phone::call::EndReason::*;
+    let t = tr();
     match reason {
-        HungUp => "Call ended".into(),
-        RemoteHungUp => "The other party hung up".into(),
-        Rejected => "Call rejected".into(),
-        Missed => "Missed call".into(),
-        Cancelled => "Call cancelled".into(),
-        Failed(m) => format!("Call failed: {m}"),
-        Transferred => "Call transferred".into(),
-        AnsweredElsewhere => "Answered elsewhere".into(),
+        HungUp => t.CALL_ENDED.into(),
+        RemoteHungUp => t.REMOTE_HUNG_UP.into(),
+        Rejected => t.CALL_REJECTED.into(),
+        Missed => t.MISSED_CALL.into(),
+        Cancelled => t.CALL_CANCELLED.into(),
+        Failed(m) => fill(t.CALL_FAILED, &[("reason", m)]),
+        Transferred => t.CALL_TRANSFERRED.into(),
+        AnsweredElsewhere => t.ANSWERED_ELSEWHERE.into(),
     }
 }
-pub const SIGN_IN_USER_REQUIRED: &str = "Enter your SIP user name.";
-pub const NOT_SIGNED_IN: &str = "The phone is not signed in to the SIP server yet.";
-pub const AUTO_REJECTED: &str = "Refused automatically: you were not Ready";
-pub const TRANSFER_DONE: &str = "Transferred";
-pub const TRANSFER_FAILED: &str = "Transfer failed";
-pub const TRANSFER_PROGRESS: &str = "Transferring…";
-pub const DTMF_SENT: &str = "Sent";
-pub const SIGN_IN: &str = "Sign in";
-pub const SIGN_OUT: &str = "Sign out";
-pub const SIP_SERVER: &str = "SIP server (wss://)";
-pub const SIP_USER: &str = "User";
-pub const SIP_PASSWORD: &str = "Password";
-pub const LINE_CONNECTING: &str = "Connecting…";
-pub const LINE_REGISTERED: &str = "SIP ready";
-pub const LINE_SIGNED_OUT: &str = "Signed out";
-pub const LINE_DOWN: &str = "Line down";
-pub const KEYPAD: &str = "Keypad";
-pub const TRANSFER: &str = "Transfer";
-pub const TRANSFER_TARGET: &str = "Transfer to (number)";
-pub const BLIND_TRANSFER: &str = "Transfer now";
-pub const CONSULT: &str = "Consult first";
-pub const COMPLETE_TRANSFER: &str = "Complete transfer";
-pub const PACKETS: &str = "Audio packets";
-pub const IN_CONFERENCE: &str = "In conference";
-pub const MERGE: &str = "Merge calls";
-pub const DEVICES: &str = "Audio devices";
-pub const MICROPHONE: &str = "Microphone";
-pub const SPEAKER: &str = "Speaker";
-pub const RINGER: &str = "Ringer";
-pub const DEFAULT_DEVICE: &str = "Default";
-pub const SETUP_TIME: &str = "Last call set-up (dial to INVITE sent)";
-pub const WRAPUP_DONE: &str = "Wrap-up finished";
-pub const WRAPUP_OVERDUE: &str = "Wrap-up time is up: finish the wrap-up to take the next call.";
-pub const WRAPUP_TITLE: &str = "Wrap-up";
-pub const DISPOSITION: &str = "Disposition";
-pub const CHOOSE_DISPOSITION: &str = "Choose…";
-pub const NOTES: &str = "Notes";
-pub const RECORD: &str = "Record";
-pub const NO_RECORD: &str = "No record";
-pub const REMOVE_RECORD: &str = "Remove";
-pub const FINISH_WRAPUP: &str = "Finish wrap-up";
-pub const SECONDS_LEFT: &str = "s left";
-pub const OUTBOX_PENDING: &str = "Activities waiting for ServiceNow";
-pub const REDIAL: &str = "Redial";
-pub const BACKSPACE: &str = "Delete last digit";
-pub const DIAL_PAD: &str = "Dial pad";
-pub const SEARCH_DIRECTORY: &str = "Search people, queues, numbers";
-pub const FAVOURITE: &str = "Favourite";
-pub const NO_MATCHES: &str = "No matches.";
-pub const SHORTCUTS: &str = "Keyboard shortcuts";
-pub const SHORTCUTS_HELP: &str = "Shortcuts";
-pub const MISSED_CALL: &str = "Missed call";
-pub const CALLBACK: &str = "Call back";
-pub const REMEMBER_PASSWORD: &str = "Remember my password on this computer (saved unencrypted in this browser: anyone using this browser profile can read it)";
-pub const SN_SESSION_ENDED: &str = "Your ServiceNow sign-in has ended: sign in again. Call activity waits on this computer until then.";
-pub const POP_FAILED: &str = "Screen pop failed";
+
 /// Some of a call's X- headers were over the limits and left out.
 pub fn x_headers_dropped(n: usize) -> String {
-    format!("{n} of the call's data headers were left out (at most 16 X- headers of up to 256 characters each are kept)")
+    fill(tr().X_HEADERS_DROPPED, &[("n", &n.to_string())])
 }
 /// ServiceNow accepted a work note but it is not on the record when read back.
 pub fn note_not_stored(table: &str, id: &str) -> String {
-    format!("ServiceNow accepted the call's note for {table} {id} but did not store it (read back: not there). The table may have no work notes, or an ACL or business rule dropped it: the activity stays here; an admin can check servicenow.activityTables and the agent's write access to work notes.")
+    fill(tr().NOTE_NOT_STORED, &[("table", table), ("id", id)])
 }
 /// The outbox holds as many activities as it keeps.
 pub fn outbox_full(max: usize, refused: usize) -> String {
-    format!("{max} call activities are already waiting for ServiceNow ({refused} of them refused): this wrap-up stays here. Open Status, read and dismiss the refused ones, or sign in to ServiceNow so the others can be written.")
+    fill(tr().OUTBOX_FULL, &[("max", &max.to_string()), ("refused", &refused.to_string())])
 }
-pub const SN_DISMISS: &str = "Dismiss";
-pub const SN_COPY: &str = "Copy notes";
-pub const SN_DISMISS_SURE: &str = "Dismiss for good? These notes are not in ServiceNow: copy them first.";
-pub const SN_DISMISS_ELSEWHERE: &str = "Dismiss from the window that has the phone.";
-pub const NOTE_NOT_READ_BACK: &str = "The call's note was sent but could not be read back yet:";
-pub const CARRIED_IGNORED: &str = "The call's ServiceNow data was ignored (the caller's number is matched instead):";
-pub const CARRIED_TABLE_NOT_ALLOWED: &str = "is not a table calls may open (an admin can add it to servicenow.screenPopTables)";
-pub const CARRIED_NOT_SYS_ID: &str = "is not a sys_id (32 hexadecimal characters)";
-pub const CARRIED_NOT_NUMBER: &str = "is not a case number such as CS0001001";
-pub const SN_HEADING: &str = "ServiceNow";
-pub const SN_SIGN_IN: &str = "Sign in to ServiceNow";
-pub const SN_SIGNING_IN: &str = "Signing in… (finish in the ServiceNow window)";
-pub const SN_SIGNED_IN: &str = "Signed in";
-pub const SN_SIGN_OUT: &str = "Sign out of ServiceNow";
-pub const SN_OFF: &str = "Not connected (no instance configured)";
-pub const SN_PENDING: &str = "Call activities waiting for ServiceNow";
-/// Before the reason ServiceNow refused the look-up made after an unclear write.
-pub const CHECK_REFUSED: &str = "ServiceNow refused to say whether this activity was written (check the record, then dismiss): ";
-pub const SN_REFUSED: &str = "Refused by ServiceNow";
-pub const POP_CHOOSE: &str = "Several records match this caller:";
-pub const POP_NONE: &str = "No ServiceNow record matches this caller.";
-pub const POP_NEW_CONTACT: &str = "New contact";
-pub const SN_DELIVERY_WAITING: &str = "Call activity is waiting on this computer and will be retried:";
-pub const DEMO_LINE_NUMBER: &str = "demo line";
-pub const SN_SIGN_IN_FIRST: &str = "Sign in to ServiceNow first (Status tab).";
-pub const MORE_RESULTS: &str = "More results from ServiceNow";
-pub const CHANGE_RECORD: &str = "Case number";
-pub const SET_RECORD: &str = "Use";
-pub const ON_CALL: &str = "On call";
-pub const DTMF_SENT_AUDIO: &str = "Sent in the audio";
-pub const DTMF_SENT_INFO: &str = "Sent by SIP INFO";
-pub const DTMF_NOT_SENT: &str = "The digit could not be sent on this call";
 
-// ---- ServiceNow REST: causes of failures, read-back, token renewal (sn) ----
-/// A request's connection closed after it went out (the instance answers this origin otherwise).
-pub const SN_DROPPED: &str = "The connection to ServiceNow dropped before it answered (the request may have arrived; the desktop checks before sending it again).";
+/// "Not Ready: Lunch".
+pub fn not_ready(reason: &str) -> String {
+    fill(tr().STATE_NOT_READY_REASON, &[("reason", reason)])
+}
+
+/// The wrap-up countdown, `time` already formatted ("45 s").
+pub fn time_left(time: &str) -> String {
+    fill(tr().TIME_LEFT, &[("time", time)])
+}
+
+/// The wrap-up notes are over the limit.
+pub fn notes_too_long(n: usize, max: usize) -> String {
+    fill(tr().NOTES_TOO_LONG, &[("n", &n.to_string()), ("max", &max.to_string())])
+}
+
+/// The SIP WebSocket dropped; the next try is in `seconds`.
+pub fn sip_reconnecting(seconds: u32) -> String {
+    fill(tr().SIP_RECONNECTING, &[("seconds", &seconds.to_string())])
+}
+
+/// The SIP server cannot be reached; the next try is in `seconds`.
+pub fn sip_unreachable(url: &str, seconds: u32) -> String {
+    fill(tr().SIP_UNREACHABLE, &[("url", url), ("seconds", &seconds.to_string())])
+}
+
+/// A SIP MESSAGE shown to the agent.
+pub fn sip_message_from(who: &str, text: &str) -> String {
+    fill(tr().SIP_MESSAGE_FROM, &[("who", who), ("text", text)])
+}
+
+/// A digit the far end sent (DTMF) during a call.
+pub fn dtmf_received(digit: char) -> String {
+    fill(tr().DTMF_RECEIVED, &[("digit", &digit.to_string())])
+}
+
+/// getUserMedia failed for a reason without a text of its own.
+pub fn audio_failed(name: &str, message: &str) -> String {
+    fill(tr().AUDIO_FAILED, &[("name", name), ("message", message)])
+}
+
+/// No case has this number.
+pub fn no_case_found(number: &str) -> String {
+    fill(tr().NO_CASE_FOUND, &[("number", number)])
+}
+
+/// The `language` setting names no language spoken here.
+pub fn language_unknown() -> String {
+    let list: Vec<&str> = Lang::ALL.iter().map(|l| l.tag()).collect();
+    fill(tr().LANGUAGE_UNKNOWN, &[("languages", &list.join(", "))])
+}
+
+/// The OpenFrame messages dropped, with the count of each reason.
+pub fn dropped_detail(total: u64, counts: [u64; 7]) -> String {
+    let names = ["origin", "source", "text", "malformed", "oversized", "unknown", "other"];
+    let values: Vec<String> = counts.iter().map(u64::to_string).collect();
+    let mut pairs: Vec<(&str, &str)> = names.iter().zip(&values).map(|(n, v)| (*n, v.as_str())).collect();
+    let total = total.to_string();
+    pairs.push(("total", &total));
+    fill(tr().DROPPED_DETAIL, &pairs)
+}
+
+/// What a keyboard shortcut's action does (`answer`, `reject`, ... as in `ui::shortcuts::ACTIONS`).
+pub fn shortcut_action(action: &str) -> &'static str {
+    let t = tr();
+    match action {
+        "answer" => t.SC_ANSWER,
+        "reject" => t.SC_REJECT,
+        "hangup" => t.SC_HANGUP,
+        "mute" => t.SC_MUTE,
+        "hold" => t.SC_HOLD,
+        _ => t.SC_DIALPAD,
+    }
+}
+
+/// The lines of a one-per-line list text (the default reasons and dispositions) in a language.
+pub fn lines(text: &'static str) -> Vec<String> {
+    text.lines().map(str::to_string).collect()
+}
+
+/// Settings left at their English defaults take the current language's: the title, the Not Ready reasons and
+/// the dispositions (what an admin set stays as written).
+pub fn localize_defaults(s: &mut crate::config::Settings) {
+    let t = tr();
+    if s.title == EN.APP_TITLE {
+        s.title = t.APP_TITLE.into();
+    }
+    if s.not_ready_reasons == lines(EN.DEFAULT_NOT_READY_REASONS) {
+        s.not_ready_reasons = lines(t.DEFAULT_NOT_READY_REASONS);
+    }
+    if s.dispositions == lines(EN.DEFAULT_DISPOSITIONS) {
+        s.dispositions = lines(t.DEFAULT_DISPOSITIONS);
+    }
+}
+
+/// The far end asks to transfer the agent to `target`, perhaps on behalf of `by`.
+pub fn transfer_ask(who: &str, target: &str, by: Option<&str>) -> String {
+    match by {
+        Some(by) => fill(tr().TRANSFER_ASK_BY, &[("who", who), ("target", target), ("by", by)]),
+        None => fill(tr().TRANSFER_ASK, &[("who", who), ("target", target)]),
+    }
+}
+
+/// A transfer target that has no digits or letters.
+pub fn not_a_phone_number(target: &str) -> String {
+    fill(tr().NOT_A_PHONE_NUMBER, &[("target", target)])
+}
+
+/// Validates a `language` setting: empty (follow the browser) or a BCP 47 tag of a language spoken here.
+pub fn check_language(value: &str) -> Result<String, String> {
+    let v = value.trim();
+    let tag_like = v.len() <= 35 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if v.is_empty() || (tag_like && Lang::from_tag(v).is_some()) {
+        Ok(v.to_string())
+    } else {
+        Err(language_unknown())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config;
+
+    /// Keys whose text is the same in every language (names, not words).
+    const SAME_EVERYWHERE: &[&str] = &["SN_HEADING", "OF_HEADING"];
+
+    fn placeholders(text: &str) -> Vec<&str> {
+        let mut v: Vec<&str> = text.match_indices('{').filter_map(|(i, _)| text[i + 1..].find('}').map(|j| &text[i + 1..i + 1 + j])).collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn every_language_is_fully_translated() {
+        // The sources, to find placeholders the migration script left (`untranslated("...")`).
+        let sources = [(Lang::Es, include_str!("strings/es.rs"))];
+        assert_eq!(sources.len() + 1, Lang::ALL.len(), "every language's source is checked here");
+        for (lang, src) in sources {
+            let marked: Vec<&str> = src.lines().filter(|l| l.contains("untranslated(")).map(str::trim).collect();
+            assert!(marked.is_empty(), "{lang:?}: {} text(s) to translate:\n{}", marked.len(), marked.join("\n"));
+            for ((key, en), (key2, text)) in EN.entries().into_iter().zip(lang.texts().entries()) {
+                assert_eq!(key, key2);
+                assert!(!text.trim().is_empty(), "{lang:?} {key} is empty");
+                if !SAME_EVERYWHERE.contains(&key) {
+                    assert_ne!(text, en, "{lang:?} {key} is still the English text");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn templates_have_the_same_placeholders_in_every_language() {
+        for lang in Lang::ALL {
+            for ((key, en), (_, text)) in EN.entries().into_iter().zip(lang.texts().entries()) {
+                assert_eq!(placeholders(text), placeholders(en), "{lang:?} {key}: {text}");
+            }
+        }
+        // Lists of defaults have as many lines in every language.
+        for lang in Lang::ALL {
+            let t = lang.texts();
+            assert_eq!(lines(t.DEFAULT_NOT_READY_REASONS).len(), lines(EN.DEFAULT_NOT_READY_REASONS).len());
+            assert_eq!(lines(t.DEFAULT_DISPOSITIONS).len(), lines(EN.DEFAULT_DISPOSITIONS).len());
+        }
+    }
+
+    #[test]
+    fn templates_fill_in_each_languages_word_order() {
+        assert_eq!(fill("{a} and {b}", &[("b", "2"), ("a", "1")]), "1 and 2");
+        assert_eq!(fill("{a} {unknown} {", &[("a", "x")]), "x {unknown} {");
+        assert_eq!(call_ended(&crate::phone::call::EndReason::Failed("busy".into())), "Call failed: busy");
+        set_lang(Lang::Es);
+        assert_eq!(call_ended(&crate::phone::call::EndReason::Failed("ocupado".into())), "La llamada falló: ocupado");
+        assert_eq!(time_left("45 s"), "quedan 45 s");
+        assert_eq!(crate::phone::model::AgentState::NotReady(Some("Almuerzo".into())).label(), "No disponible: Almuerzo");
+        assert_eq!(TAB_PHONE(), "Teléfono");
+        assert!(!set_lang(Lang::Es), "no change");
+        assert!(set_lang(Lang::En));
+        assert_eq!(TAB_PHONE(), "Phone");
+    }
+
+    #[test]
+    fn the_setting_wins_then_the_browser_then_english() {
+        let browser = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Lang::choose("", &browser(&["es-MX", "en-US"])), Lang::Es);
+        assert_eq!(Lang::choose("en", &browser(&["es-MX"])), Lang::En);
+        assert_eq!(Lang::choose("es-419", &browser(&["en-US"])), Lang::Es);
+        assert_eq!(Lang::choose("", &browser(&["fr-FR", "es"])), Lang::Es, "the first spoken here");
+        assert_eq!(Lang::choose("", &browser(&["fr-FR", "de"])), Lang::En);
+        assert_eq!(Lang::choose("", &[]), Lang::En);
+        assert_eq!(Lang::from_tag("ES_es"), Some(Lang::Es));
+        assert_eq!(Lang::from_tag("est"), None);
+    }
+
+    #[test]
+    fn language_setting_from_file_openframe_and_url() {
+        let (s, e) = config::resolve("", Some(r#"{"language": "es"}"#));
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(s.language, "es");
+        let (s, e) = config::resolve("language=en-GB", Some(r#"{"language": "es"}"#));
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(s.language, "en-GB", "the URL wins");
+        let of = serde_json::json!({"language": "es-MX"});
+        let (s, _) = config::resolve_layers("", Some(r#"{"language": "en"}"#), Some(&of));
+        assert_eq!(s.language, "es-MX", "the OpenFrame configuration wins over the file");
+        let (s, _) = config::resolve("", None);
+        assert_eq!(s.language, "", "the browser decides by default");
+    }
+
+    macro_rules! hostile_language {
+        ($($name:ident: $source:expr, $value:expr;)*) => {$(
+            #[test]
+            fn $name() {
+                let (s, e) = if $source == "url" {
+                    config::resolve(&format!("language={}", $value), None)
+                } else {
+                    config::resolve("", Some(&serde_json::json!({"language": $value}).to_string()))
+                };
+                assert_eq!(s.language, "", "a bad language is not taken: {:?}", $value);
+                assert_eq!(e.len(), 1, "{e:?}");
+                assert!(e[0].message.contains("en, es"), "the error says what to write: {}", e[0]);
+            }
+        )*};
+    }
+    hostile_language! {
+        hostile_language_unknown_in_file: "file", "fr";
+        hostile_language_markup_in_file: "file", "es-<img src=x onerror=alert(1)>";
+        hostile_language_not_a_string_in_file: "file", 7;
+        hostile_language_overlong_in_url: "url", format!("es-{}", "x".repeat(60));
+        hostile_language_script_in_url: "url", "es-%22%3E%3Cscript%3E";
+    }
+
+    #[test]
+    fn defaults_follow_the_language_and_what_an_admin_set_stays() {
+        set_lang(Lang::Es);
+        let mut s = config::Settings::default();
+        localize_defaults(&mut s);
+        assert_eq!(s.title, "Escritorio del agente");
+        assert_eq!(s.not_ready_reasons[0], "Descanso");
+        assert_eq!(s.dispositions[0], "Resuelto");
+        let (mut s, _) = config::resolve("", Some(r#"{"title": "Soporte", "dispositions": ["Hecho"]}"#));
+        localize_defaults(&mut s);
+        assert_eq!((s.title.as_str(), s.dispositions.as_slice()), ("Soporte", &["Hecho".to_string()][..]));
+        set_lang(Lang::En);
+        let mut s = config::Settings::default();
+        localize_defaults(&mut s);
+        assert_eq!(s, config::Settings::default(), "English defaults are the defaults");
+    }
+}
 /// A request got no answer in time.
 pub fn sn_timeout(secs: i32) -> String {
-    format!("ServiceNow did not answer within {secs} s (the request may have arrived; the desktop checks before sending it again).")
+    fill(tr().SN_TIMEOUT, &[("secs", &secs.to_string())])
 }
-pub const SN_UNREACHABLE: &str = "ServiceNow cannot be reached: check the network connection.";
 /// No REST CORS rule lets the desktop's origin read ServiceNow's answers.
 pub fn sn_no_cors_rule(origin: &str) -> String {
-    format!("ServiceNow refused the request from {origin}: an admin must add a CORS rule for this origin (System Web Services > REST > CORS Rules; methods GET, POST, PATCH; headers Authorization, Content-Type, Accept; expose X-Total-Count, Link, Retry-After).")
+    fill(tr().SN_NO_CORS_RULE, &[("origin", origin)])
 }
 /// The token endpoint does not let the desktop's origin read its answers.
 pub fn sn_no_oauth_cors(origin: &str) -> String {
-    format!("ServiceNow refused the sign-in token request from {origin}: an admin must set the instance property glide.oauth.cors.allowed.origin to this origin.")
+    fill(tr().SN_NO_OAUTH_CORS, &[("origin", origin)])
 }
-pub const SN_403_HINT: &str = " (the ServiceNow user lacks a role, e.g. sn_openframe_user, or an ACL refuses it)";
-pub const SN_404_HINT: &str = " (the record or API does not exist, or an ACL hides it)";
 /// The look-up that confirms an activity was refused: what it needs.
 pub fn lookup_refused(what: &str, cause: &str) -> String {
-    format!("ServiceNow refused the look-up that confirms this activity was written once ({cause}). The agent needs read access to {what}: an admin can grant it (README, ServiceNow data). The activity may already be in ServiceNow: check the record before dismissing it.")
+    fill(tr().LOOKUP_REFUSED, &[("cause", cause), ("what", what)])
 }
 /// The look-up's reply lacks the field that confirms the activity.
 pub fn lookup_blind(table: &str, id: &str, field: &str) -> String {
-    format!("ServiceNow accepted the call's activity for {table} {id} but did not return its {field} field to confirm it: the table has no such field or the agent cannot read it. The activity stays here; an admin can check servicenow.activityTables and the agent's read access to {table}.{field}.")
+    fill(tr().LOOKUP_BLIND, &[("table", table), ("id", id), ("field", field)])
 }
 /// The phone log was written but its task reference field did not keep the task.
 pub fn phone_log_task_missing(field: &str, task: &str) -> String {
-    format!("The phone log was written but its field '{field}' does not hold the task {task}: this instance's phone log has no field '{field}' (set servicenow.phoneLogTaskField to the phone log's reference to its task) or the agent cannot read it. The activity stays here.")
+    fill(tr().PHONE_LOG_TASK_MISSING, &[("field", field), ("task", task)])
 }
-/// The token could not be renewed with the refresh token.
-pub const SN_RENEW_FAILED: &str = "ServiceNow did not renew the sign-in: sign in again. Call activity waits on this computer until then.";
-pub const SN_NO_ACCESS_TOKEN: &str = "ServiceNow returned no access token";
-pub const CFG_FIELD_NAME: &str = "must be a field name (lower-case letters, digits and _), e.g. \"task\" or \"u_case\"";
-/// A token is not sent to another origin than the instance that issued it.
-pub fn sn_wrong_instance(instance: &str, target: &str) -> String {
-    format!(
-        "The ServiceNow sign-in belongs to {}; it is not sent to {}. Sign in to ServiceNow again.",
-        if instance.is_empty() { "another instance" } else { instance },
-        if target.is_empty() { "that address" } else { target }
-    )
-}
-// ---- Outbox (issue 15 part B) ----
-pub const SN_RATE_LIMITED: &str = "ServiceNow asked to wait (rate limit or busy); it is checked before it is sent again.";
-pub const SN_WAITING_SIGN_IN: &str = "Waiting for you to sign in to ServiceNow again";
 pub fn outbox_stuck(attempts: u32, last: &str) -> String {
-    format!("Stopped after {attempts} attempts that settled nothing (last: {last}). Check the record, then retry or discard.")
-}
-pub fn stored_unreadable(key: &str, aside: Option<&str>, why: &str) -> String {
-    match aside {
-        Some(a) => format!("Saved data in this browser ({key}) could not be read ({why}). It was kept aside as {a} and not used: an admin can recover it from the browser's storage."),
-        None => format!("Saved data in this browser ({key}) could not be read ({why}) and there was no room to keep it aside."),
-    }
+    fill(tr().OUTBOX_STUCK, &[("attempts", &attempts.to_string()), ("last", last)])
 }
 pub fn stored_full(key: &str) -> String {
-    format!("This browser's storage is full: {key} could not be saved. What is on screen is kept only in this window until it is saved: copy your notes now, or free some space (close other sites' data).")
+    fill(tr().STORED_FULL, &[("key", key)])
 }
-pub const STORED_DISMISS: &str = "OK";
-pub const SN_RETRY: &str = "Retry";
-pub const SN_STUCK: &str = "Call activity that needs you (the others are written meanwhile)";
-
-// ---- ui (#17): errors that used to pass for results, the wide layout ----
 /// A directory search in ServiceNow failed; the reason follows.
 pub fn directory_search_failed(reason: &str) -> String {
-    format!("ServiceNow's people and contacts could not be searched ({reason}). Only speed dials, queues and recent callers are shown: search again, or check the connection in the Status tab.")
+    fill(tr().DIRECTORY_SEARCH_FAILED, &[("reason", reason)])
 }
 /// An audio output could not be switched to the chosen device (`what`: Ringer, Speaker).
 pub fn device_refused(what: &str, reason: &str) -> String {
-    format!("{what}: the chosen device could not be used ({reason}), so the default output plays instead. Choose another device in Status > Audio devices, or allow this site to use it.")
+    fill(tr().DEVICE_REFUSED, &[("what", what), ("reason", reason)])
 }
 /// The ring tone could not start.
 pub fn ring_not_played(reason: &str) -> String {
-    format!("The ring tone could not play ({reason}): incoming calls are silent. Click anywhere in the desktop to allow sound, or allow sound for this site in the browser.")
+    fill(tr().RING_NOT_PLAYED, &[("reason", reason)])
 }
 /// A chosen device is no longer connected (`what`: Microphone, Speaker, Ringer).
 pub fn device_gone(what: &str) -> String {
-    format!("{what}: the chosen device is no longer connected, so the default device is used. Plug it back in, or choose another in Status > Audio devices.")
+    fill(tr().DEVICE_GONE, &[("what", what)])
 }
 /// Choosing an output device is not possible in this browser.
 pub fn device_choice_unsupported(what: &str) -> String {
-    format!("{what}: this browser cannot send sound to a chosen device, so the default output plays. Use Chrome or Edge to choose one.")
+    fill(tr().DEVICE_CHOICE_UNSUPPORTED, &[("what", what)])
 }
-pub const SOUND_NOT_ALLOWED_YET: &str = "the browser allows sound only after a click or a key press in the page";
-pub const HELP_KEY: &str = "Show or hide this help (Escape closes it)";
-
-// Call quality (crate::phone::quality), self-checks and the support text (crate::diagnostics).
-pub const QUALITY: &str = "Call quality";
-pub const QUALITY_GOOD: &str = "Good";
-pub const QUALITY_FAIR: &str = "Fair";
-pub const QUALITY_POOR: &str = "Poor";
-pub const QUALITY_DETAILS: &str = "Call quality details";
-pub const QUALITY_MOS: &str = "Estimated MOS (1-5, ITU-T G.107)";
-pub const QUALITY_LOSS: &str = "Packet loss (received)";
-pub const QUALITY_REMOTE_LOSS: &str = "Packet loss (at the other side)";
-pub const QUALITY_JITTER: &str = "Jitter";
-pub const QUALITY_RTT: &str = "Round-trip time";
-pub const QUALITY_CODEC: &str = "Codec";
-pub const QUALITY_NO_AUDIO: &str = "The caller's audio is not reaching you.";
-pub const QUALITY_NO_AUDIO_TRY: &str = "Ask the caller whether they hear you and are not on mute or hold. If they are talking, your network or a firewall may block incoming audio: run \"Check my setup\" in Status, or call back.";
-pub const QUALITY_LOSING: &str = "Your connection is losing audio.";
-pub const QUALITY_LOSING_TRY: &str = "Parts of the conversation may be missing. Stop downloads, video and screen sharing; use a cable instead of Wi-Fi if you can; if it goes on, tell your supervisor and run \"Check my setup\" in Status.";
-pub const QUALITY_WAS_NO_AUDIO: &str = "audio did not reach you for a while";
-pub const QUALITY_WAS_LOSING: &str = "audio was lost for a while";
-pub const QUALITY_AVERAGE: &str = "average";
-pub const QUALITY_LOWEST: &str = "lowest";
-pub const SUPPORT: &str = "Support";
-pub const CHECK_SETUP: &str = "Check my setup";
-pub const CHECKING: &str = "Checking…";
-pub const CHECK_PASSED: &str = "OK";
-pub const CHECK_FAILED: &str = "Problem";
-pub const CHECK_SKIPPED: &str = "Not checked";
-pub const CHECK_MIC: &str = "Microphone";
-pub const CHECK_SPEAKER: &str = "Speaker test tone";
-pub const CHECK_RINGER: &str = "Ringer test tone";
-pub const CHECK_WS: &str = "SIP server reachable (WebSocket)";
-pub const CHECK_REGISTERED: &str = "Signed in to the SIP server";
-pub const CHECK_ICE_HOST: &str = "Network: local address";
-pub const CHECK_ICE_STUN: &str = "Network: public address (STUN)";
-pub const CHECK_ICE_RELAY: &str = "Network: relay (TURN)";
-pub const CHECK_SN: &str = "ServiceNow reachable and signed in";
-pub const CHECK_LEVEL: &str = "Microphone level";
-pub const CHECK_SETUP_PROBLEMS: &str = "Check my setup found problems: see Status.";
-pub const MIC_HEARD: &str = "Allowed; it picks up sound.";
-pub const MIC_SILENT: &str = "Allowed, but no sound was picked up: unmute the microphone (a switch on the headset or in the system settings) or choose another one under Audio devices.";
-pub const TONE_PLAYED: &str = "A test tone played: if you heard nothing, choose another device under Audio devices or turn up the volume.";
 pub fn tone_failed(why: &str) -> String {
-    format!("The test tone could not play ({why}): choose another device under Audio devices.")
+    fill(tr().TONE_FAILED, &[("why", why)])
 }
-pub const WS_OPEN: &str = "Reached; it speaks SIP over WebSocket.";
-pub const WS_NO_SERVER: &str = "No SIP server is configured (sip.server): ask your admin, or type it at sign-in.";
 pub fn ws_failed(url: &str) -> String {
-    format!("Cannot reach the SIP server at {url}: check the address, and that your network or VPN allows secure WebSocket (wss) to it. Your admin can test it from another computer.")
+    fill(tr().WS_FAILED, &[("url", url)])
 }
 pub fn ws_wrong_protocol(url: &str) -> String {
-    format!("{url} answered but does not speak SIP over WebSocket (no 'sip' subprotocol): check the address and path with your admin.")
+    fill(tr().WS_WRONG_PROTOCOL, &[("url", url)])
 }
-pub const REG_OK: &str = "Registered: calls can reach you.";
-pub const REG_DEMO: &str = "The demo line is in use (no SIP server).";
-pub const REG_SIGNED_OUT: &str = "Not signed in: sign in on the Phone tab to take calls.";
-pub const REG_CONNECTING: &str = "Still signing in: wait a few seconds and check again.";
 pub fn reg_failed(why: &str) -> String {
-    format!("Not registered: {why}")
+    fill(tr().REG_FAILED, &[("why", why)])
 }
-pub const ICE_HOST_OK: &str = "This computer has a network address for calls.";
-pub const ICE_HOST_NONE: &str = "The browser offered no local network address for calls: a browser extension or policy may block WebRTC. Try another browser profile or ask IT.";
-pub const ICE_RELAY_ONLY: &str = "Relay-only is set (sip.iceTransportPolicy relay): calls go through the TURN server only.";
-pub const ICE_NO_STUN: &str = "No STUN or TURN server is configured (sip.iceServers): calls work only where the other side can reach this computer directly.";
 pub fn ice_stun_ok(server: &str) -> String {
-    format!("{server} gave this computer's public address.")
+    fill(tr().ICE_STUN_OK, &[("server", server)])
 }
 pub fn ice_stun_direct(server: &str) -> String {
-    format!("{server} answered; this computer's address is not translated (no separate public address).")
+    fill(tr().ICE_STUN_DIRECT, &[("server", server)])
 }
 pub fn ice_stun_failed(server: &str, why: &str) -> String {
-    format!("{server} did not answer ({why}): your network may block UDP. Ask IT to allow UDP to it, or your admin to add a TURN server.")
+    fill(tr().ICE_STUN_FAILED, &[("server", server), ("why", why)])
 }
-pub const ICE_NO_TURN: &str = "No TURN server is configured: on networks that block direct audio (strict firewalls, some VPNs) calls may have no sound. Your admin can add one to sip.iceServers.";
 pub fn ice_relay_ok(server: &str) -> String {
-    format!("{server} gave a relay address: audio can get through even strict firewalls.")
+    fill(tr().ICE_RELAY_OK, &[("server", server)])
 }
 pub fn ice_turn_refused(server: &str) -> String {
-    format!("{server} refused the TURN user name or password: ask your admin to check sip.iceUsername and sip.iceCredential (they may have expired).")
+    fill(tr().ICE_TURN_REFUSED, &[("server", server)])
 }
 pub fn ice_turn_no_credentials(server: &str) -> String {
-    format!("{server} needs a user name and password, but none is configured: ask your admin to set sip.iceUsername and sip.iceCredential.")
+    fill(tr().ICE_TURN_NO_CREDENTIALS, &[("server", server)])
 }
 pub fn ice_turn_unreachable(server: &str, why: &str) -> String {
-    format!("{server} could not be reached ({why}): ask IT to allow it (UDP or TCP 3478, TLS 443 for turns:), or your admin to check sip.iceServers.")
+    fill(tr().ICE_TURN_UNREACHABLE, &[("server", server), ("why", why)])
 }
-pub const SN_CHECK_OFF: &str = "No ServiceNow instance is configured, or this window is not yet linked to ServiceNow.";
-pub const SN_CHECK_OK: &str = "Reached with your sign-in: records can be read.";
-pub const SN_CHECK_NOT_SIGNED_IN: &str = "Reachable, but you are not signed in to ServiceNow: use \"Sign in to ServiceNow\" above.";
-pub const SN_CHECK_EXPIRED: &str = "Reachable, but ServiceNow refused your sign-in (expired or revoked): sign out of ServiceNow and sign in again.";
-pub const COPY_DIAGNOSTICS: &str = "Copy diagnostics";
-pub const COPIED: &str = "Copied: paste it into your support ticket. Passwords, tokens and SIP credentials are removed.";
-pub const COPY_REFUSED: &str = "The browser did not allow copying: the text is below, selected; copy it with Ctrl+C (⌘C on a Mac) and paste it into your support ticket.";
-pub const DIAGNOSTICS_TEXT: &str = "Diagnostics text for support";
-pub const SN_CHECK_UNREACHABLE: &str = "ServiceNow cannot be reached from this computer: check the network connection or VPN.";
 pub fn sn_check_cors(origin: &str) -> String {
-    format!("ServiceNow answered but refuses requests from {origin}: an admin must add a CORS rule for this origin (System Web Services > REST > CORS Rules).")
+    fill(tr().SN_CHECK_CORS, &[("origin", origin)])
 }
-pub const ICE_NO_ANSWER: &str = "no answer within 10 seconds";
+
+/// A token is not sent to another origin than the instance that issued it.
+pub fn sn_wrong_instance(instance: &str, target: &str) -> String {
+    let t = tr();
+    fill(t.SN_WRONG_INSTANCE, &[("instance", if instance.is_empty() { t.ANOTHER_INSTANCE } else { instance }), ("target", if target.is_empty() { t.THAT_ADDRESS } else { target })])
+}
+/// Stored data that could not be read: kept aside (under `aside`) or not.
+pub fn stored_unreadable(key: &str, aside: Option<&str>, why: &str) -> String {
+    match aside {
+        Some(a) => fill(tr().STORED_UNREADABLE_ASIDE, &[("key", key), ("why", why), ("aside", a)]),
+        None => fill(tr().STORED_UNREADABLE_LOST, &[("key", key), ("why", why)]),
+    }
+}

@@ -29,6 +29,8 @@ mod outbox;
 
 #[path = "browser/ui_features.rs"]
 mod ui_features;
+#[path = "browser/languages.rs"]
+mod languages;
 
 fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()

@@ -146,6 +146,8 @@ pub struct Settings {
     /// Keyboard shortcuts overriding the defaults: (action, combination).
     pub shortcuts: Vec<(String, String)>,
     pub servicenow: ServiceNowSettings,
+    /// The language of the texts (`en`, `es`, ...), empty to follow the browser (see `strings`).
+    pub language: String,
 }
 
 impl Default for Settings {
@@ -189,6 +191,7 @@ impl Default for Settings {
                 phone_log_task_field: "task".into(),
                 trust_call_data: false,
             },
+            language: String::new(),
         }
     }
 }
@@ -199,6 +202,7 @@ pub struct QueryParams {
     pub top_domain: Option<Result<TopDomain, String>>,
     pub config: Option<String>,
     pub demo: Option<bool>,
+    pub language: Option<String>,
 }
 
 /// Reads `topDomain`, `config` and `demo` from a query string (with or without the leading `?`).
@@ -212,6 +216,10 @@ pub fn parse_query(query: &str) -> (QueryParams, Vec<ConfigError>) {
             "topDomain" => params.top_domain = Some(TopDomain::parse(&value).map_err(|e| e.to_string())),
             "config" => match check_config_path(&value) {
                 Ok(p) => params.config = Some(p),
+                Err(m) => errors.push(err(m)),
+            },
+            "language" => match crate::strings::check_language(&value) {
+                Ok(l) => params.language = Some(l),
                 Err(m) => errors.push(err(m)),
             },
             "demo" => match parse_bool_text(&value) {
@@ -460,6 +468,11 @@ impl Settings {
                     }
                 }
             }
+            "language" => match v.as_str().map(crate::strings::check_language) {
+                Some(Ok(l)) => self.language = l,
+                Some(Err(m)) => a.err(key, m),
+                None => a.err(key, crate::strings::language_unknown()),
+            },
             "line" => match v.as_str() {
                 Some("demo") => self.line = LineKind::Demo,
                 Some("sip") => self.line = LineKind::Sip,
@@ -670,7 +683,7 @@ impl Settings {
                         if valid_table(&f) {
                             self.servicenow.phone_log_task_field = f;
                         } else {
-                            a.err(&key, crate::strings::CFG_FIELD_NAME);
+                            a.err(&key, crate::strings::CFG_FIELD_NAME());
                         }
                     }
                 }
@@ -705,6 +718,9 @@ impl Settings {
         }
         if let Some(c) = &q.config {
             self.config_path = c.clone();
+        }
+        if let Some(l) = &q.language {
+            self.language = l.clone();
         }
         if let Some(d) = q.demo {
             self.line = if d { LineKind::Demo } else { LineKind::Sip };

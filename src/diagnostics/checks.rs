@@ -37,15 +37,15 @@ impl Item {
 
     pub fn label(self) -> &'static str {
         match self {
-            Item::Microphone => t::CHECK_MIC,
-            Item::Speaker => t::CHECK_SPEAKER,
-            Item::Ringer => t::CHECK_RINGER,
-            Item::WebSocket => t::CHECK_WS,
-            Item::Registered => t::CHECK_REGISTERED,
-            Item::IceHost => t::CHECK_ICE_HOST,
-            Item::IceStun => t::CHECK_ICE_STUN,
-            Item::IceRelay => t::CHECK_ICE_RELAY,
-            Item::ServiceNow => t::CHECK_SN,
+            Item::Microphone => t::CHECK_MIC(),
+            Item::Speaker => t::CHECK_SPEAKER(),
+            Item::Ringer => t::CHECK_RINGER(),
+            Item::WebSocket => t::CHECK_WS(),
+            Item::Registered => t::CHECK_REGISTERED(),
+            Item::IceHost => t::CHECK_ICE_HOST(),
+            Item::IceStun => t::CHECK_ICE_STUN(),
+            Item::IceRelay => t::CHECK_ICE_RELAY(),
+            Item::ServiceNow => t::CHECK_SN(),
         }
     }
 }
@@ -70,7 +70,7 @@ impl Verdict {
     }
     pub fn text(&self) -> &str {
         match self {
-            Verdict::Running => t::CHECKING,
+            Verdict::Running => t::CHECKING(),
             Verdict::Pass(s) | Verdict::Fail(s) | Verdict::Skipped(s) => s,
         }
     }
@@ -80,10 +80,10 @@ impl Verdict {
     /// "OK", "Problem", "Not checked" or "Checking…".
     pub fn word(&self) -> &'static str {
         match self {
-            Verdict::Running => t::CHECKING,
-            Verdict::Pass(_) => t::CHECK_PASSED,
-            Verdict::Fail(_) => t::CHECK_FAILED,
-            Verdict::Skipped(_) => t::CHECK_SKIPPED,
+            Verdict::Running => t::CHECKING(),
+            Verdict::Pass(_) => t::CHECK_PASSED(),
+            Verdict::Fail(_) => t::CHECK_FAILED(),
+            Verdict::Skipped(_) => t::CHECK_SKIPPED(),
         }
     }
 }
@@ -96,8 +96,8 @@ pub fn line_text(item: Item, v: &Verdict) -> String {
 /// The microphone: allowed (or the browser's refusal in words), and the loudest level heard (0-100).
 pub fn microphone(r: Result<u32, String>) -> Verdict {
     match r {
-        Ok(level) if level >= 2 => Verdict::Pass(t::MIC_HEARD.into()),
-        Ok(_) => Verdict::Fail(t::MIC_SILENT.into()),
+        Ok(level) if level >= 2 => Verdict::Pass(t::MIC_HEARD().into()),
+        Ok(_) => Verdict::Fail(t::MIC_SILENT().into()),
         Err(why) => Verdict::Fail(why),
     }
 }
@@ -105,7 +105,7 @@ pub fn microphone(r: Result<u32, String>) -> Verdict {
 /// A test tone on a device.
 pub fn tone(r: Result<(), String>) -> Verdict {
     match r {
-        Ok(()) => Verdict::Pass(t::TONE_PLAYED.into()),
+        Ok(()) => Verdict::Pass(t::TONE_PLAYED().into()),
         Err(why) => Verdict::Fail(t::tone_failed(&why)),
     }
 }
@@ -121,8 +121,8 @@ pub enum WsOutcome {
 
 pub fn websocket(url: &str, o: Option<WsOutcome>) -> Verdict {
     match o {
-        _ if url.is_empty() => Verdict::Fail(t::WS_NO_SERVER.into()),
-        Some(WsOutcome::Open(p)) if p.eq_ignore_ascii_case("sip") => Verdict::Pass(t::WS_OPEN.into()),
+        _ if url.is_empty() => Verdict::Fail(t::WS_NO_SERVER().into()),
+        Some(WsOutcome::Open(p)) if p.eq_ignore_ascii_case("sip") => Verdict::Pass(t::WS_OPEN().into()),
         Some(WsOutcome::Open(_)) => Verdict::Fail(t::ws_wrong_protocol(url)),
         _ => Verdict::Fail(t::ws_failed(url)),
     }
@@ -130,10 +130,10 @@ pub fn websocket(url: &str, o: Option<WsOutcome>) -> Verdict {
 
 pub fn registered(s: &LineStatus) -> Verdict {
     match s {
-        LineStatus::Registered => Verdict::Pass(t::REG_OK.into()),
-        LineStatus::Demo => Verdict::Skipped(t::REG_DEMO.into()),
-        LineStatus::SignedOut => Verdict::Fail(t::REG_SIGNED_OUT.into()),
-        LineStatus::Connecting => Verdict::Fail(t::REG_CONNECTING.into()),
+        LineStatus::Registered => Verdict::Pass(t::REG_OK().into()),
+        LineStatus::Demo => Verdict::Skipped(t::REG_DEMO().into()),
+        LineStatus::SignedOut => Verdict::Fail(t::REG_SIGNED_OUT().into()),
+        LineStatus::Connecting => Verdict::Fail(t::REG_CONNECTING().into()),
         LineStatus::Failed(m) => Verdict::Fail(t::reg_failed(m)),
     }
 }
@@ -185,32 +185,32 @@ pub fn ice(servers: &[String], has_credentials: bool, relay_only: bool, candidat
     let has = |ty: &str| candidates.iter().any(|c| candidate_type(c) == Some(ty));
     let turn: Vec<&String> = servers.iter().filter(|s| is_turn(s)).collect();
     let host = if relay_only {
-        Verdict::Skipped(t::ICE_RELAY_ONLY.into())
+        Verdict::Skipped(t::ICE_RELAY_ONLY().into())
     } else if has("host") {
-        Verdict::Pass(t::ICE_HOST_OK.into())
+        Verdict::Pass(t::ICE_HOST_OK().into())
     } else {
-        Verdict::Fail(t::ICE_HOST_NONE.into())
+        Verdict::Fail(t::ICE_HOST_NONE().into())
     };
     let stun = match servers.first() {
-        _ if relay_only => Verdict::Skipped(t::ICE_RELAY_ONLY.into()),
-        None => Verdict::Skipped(t::ICE_NO_STUN.into()),
+        _ if relay_only => Verdict::Skipped(t::ICE_RELAY_ONLY().into()),
+        None => Verdict::Skipped(t::ICE_NO_STUN().into()),
         Some(_) if has("srflx") => Verdict::Pass(t::ice_stun_ok(&servers.iter().map(|s| server_name(s)).collect::<Vec<_>>().join(", "))),
         // A server that answers with the address this computer already has gives no separate candidate; one
         // that does not answer reports an error (701) or keeps gathering from completing.
         Some(first) => match servers.iter().map(|s| error_for(errors, s).filter(|e| e.code != 401)).collect::<Option<Vec<_>>>() {
             Some(failed) => Verdict::Fail(t::ice_stun_failed(server_name(first), &why(failed[0]))),
-            None if !completed => Verdict::Fail(t::ice_stun_failed(server_name(first), t::ICE_NO_ANSWER)),
+            None if !completed => Verdict::Fail(t::ice_stun_failed(server_name(first), t::ICE_NO_ANSWER())),
             None => Verdict::Pass(t::ice_stun_direct(server_name(first))),
         },
     };
     let relay = match turn.first() {
-        None => Verdict::Skipped(t::ICE_NO_TURN.into()),
+        None => Verdict::Skipped(t::ICE_NO_TURN().into()),
         Some(s) if has("relay") => Verdict::Pass(t::ice_relay_ok(server_name(s))),
         Some(s) if !has_credentials => Verdict::Fail(t::ice_turn_no_credentials(server_name(s))),
         Some(s) => match turn.iter().find_map(|u| error_for(errors, u)) {
             Some(e) if e.code == 401 => Verdict::Fail(t::ice_turn_refused(server_name(s))),
             Some(e) => Verdict::Fail(t::ice_turn_unreachable(server_name(s), &why(e))),
-            None => Verdict::Fail(t::ice_turn_unreachable(server_name(s), t::ICE_NO_ANSWER)),
+            None => Verdict::Fail(t::ice_turn_unreachable(server_name(s), t::ICE_NO_ANSWER())),
         },
     };
     [host, stun, relay]
@@ -229,11 +229,11 @@ pub enum SnProbe {
 
 pub fn servicenow(p: SnProbe) -> Verdict {
     match p {
-        SnProbe::Off => Verdict::Skipped(t::SN_CHECK_OFF.into()),
-        SnProbe::NotSignedIn(Ok(())) => Verdict::Fail(t::SN_CHECK_NOT_SIGNED_IN.into()),
+        SnProbe::Off => Verdict::Skipped(t::SN_CHECK_OFF().into()),
+        SnProbe::NotSignedIn(Ok(())) => Verdict::Fail(t::SN_CHECK_NOT_SIGNED_IN().into()),
         SnProbe::NotSignedIn(Err(m)) | SnProbe::SignedIn(Err(Some(m))) => Verdict::Fail(m),
-        SnProbe::SignedIn(Ok(())) => Verdict::Pass(t::SN_CHECK_OK.into()),
-        SnProbe::SignedIn(Err(None)) => Verdict::Fail(t::SN_CHECK_EXPIRED.into()),
+        SnProbe::SignedIn(Ok(())) => Verdict::Pass(t::SN_CHECK_OK().into()),
+        SnProbe::SignedIn(Err(None)) => Verdict::Fail(t::SN_CHECK_EXPIRED().into()),
     }
 }
 

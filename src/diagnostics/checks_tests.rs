@@ -117,5 +117,5 @@ fn servicenow_lines() {
 
 #[test]
 fn line_text_for_the_support_text() {
-    assert_eq!(line_text(Item::Microphone, &Verdict::Pass("fine".into())), format!("{}: OK: fine", t::CHECK_MIC));
+    assert_eq!(line_text(Item::Microphone, &Verdict::Pass("fine".into())), format!("{}: OK: fine", t::CHECK_MIC()));
 }

@@ -46,25 +46,25 @@ pub fn text(desk: &Desk) -> String {
     use crate::phone::line::LineStatus;
     use crate::servicenow::service::SnState;
     use crate::strings as t;
-    let dir = |d: CallDir| if d == CallDir::Inbound { t::INBOUND } else { t::OUTBOUND };
+    let dir = |d: CallDir| if d == CallDir::Inbound { t::INBOUND() } else { t::OUTBOUND() };
     let line = match desk.line_status.get_untracked() {
-        LineStatus::Demo => t::LINE_DEMO.to_string(),
-        LineStatus::SignedOut => t::LINE_SIGNED_OUT.into(),
-        LineStatus::Connecting => t::LINE_CONNECTING.into(),
-        LineStatus::Registered => t::LINE_REGISTERED.into(),
-        LineStatus::Failed(m) => format!("{}: {m}", t::LINE_DOWN),
+        LineStatus::Demo => t::LINE_DEMO().to_string(),
+        LineStatus::SignedOut => t::LINE_SIGNED_OUT().into(),
+        LineStatus::Connecting => t::LINE_CONNECTING().into(),
+        LineStatus::Registered => t::LINE_REGISTERED().into(),
+        LineStatus::Failed(m) => format!("{}: {m}", t::LINE_DOWN()),
     };
     let phone = match desk.role.get_untracked() {
-        crate::tabs::Role::Owner => t::PHONE_HERE,
-        crate::tabs::Role::Remote => t::PHONE_ELSEWHERE,
-        crate::tabs::Role::Starting => t::PHONE_LOOKING,
-        crate::tabs::Role::Unlinked => t::PHONE_NOT_LINKED,
+        crate::tabs::Role::Owner => t::PHONE_HERE(),
+        crate::tabs::Role::Remote => t::PHONE_ELSEWHERE(),
+        crate::tabs::Role::Starting => t::PHONE_LOOKING(),
+        crate::tabs::Role::Unlinked => t::PHONE_NOT_LINKED(),
     };
     let sn = match desk.sn.get_untracked() {
-        SnState::Off => t::SN_OFF,
-        SnState::SignedOut(_) => t::SN_SIGN_IN,
-        SnState::SigningIn => t::SN_SIGNING_IN,
-        SnState::SignedIn => t::SN_SIGNED_IN,
+        SnState::Off => t::SN_OFF(),
+        SnState::SignedOut(_) => t::SN_SIGN_IN(),
+        SnState::SigningIn => t::SN_SIGNING_IN(),
+        SnState::SignedIn => t::SN_SIGNED_IN(),
     };
     r.status = vec![
         ("line".into(), line),

@@ -99,7 +99,7 @@ pub fn set_ringer_device(id: Option<String>) {
 
 /// Routes an audio element (the remote party's voice) to the chosen speaker (HTMLMediaElement.setSinkId).
 pub fn set_sink(el: &HtmlAudioElement, device: Option<&str>) {
-    route(el, device, crate::strings::SPEAKER);
+    route(el, device, crate::strings::SPEAKER());
 }
 
 /// Routes an audio element to an output device; a refusal, or a browser that cannot choose, is told.
@@ -130,7 +130,7 @@ pub fn play(tone: Tone) {
     let Some(c) = ctx() else { return };
     // Before the agent's first click or key press the browser keeps sound off: a ring nobody hears is said.
     if tone == Tone::Ring && Reflect::get(&c, &"state".into()).ok().and_then(|s| s.as_string()).as_deref() == Some("suspended") {
-        problem(crate::strings::ring_not_played(crate::strings::SOUND_NOT_ALLOWED_YET));
+        problem(crate::strings::ring_not_played(crate::strings::SOUND_NOT_ALLOWED_YET()));
     }
     let Ok(gain) = c.create_gain() else { return };
     gain.gain().set_value(0.0);
@@ -161,7 +161,7 @@ pub fn play(tone: Tone) {
             (Some(dest), Some(el)) => {
                 let _ = gain.connect_with_audio_node(&dest);
                 el.set_src_object(Some(&dest.stream()));
-                route(&el, ringer.as_deref(), crate::strings::RINGER);
+                route(&el, ringer.as_deref(), crate::strings::RINGER());
                 match el.play() {
                     Ok(p) => on_rejected(p, |r| problem(crate::strings::ring_not_played(&r))),
                     Err(e) => problem(crate::strings::ring_not_played(&reason(&e))),

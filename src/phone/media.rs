@@ -35,18 +35,15 @@ pub fn describe_media_error(e: &JsValue) -> String {
     let name = Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
     let framed = crate::openframe::bridge::is_framed();
     match name.as_str() {
-        "NotAllowedError" | "SecurityError" if framed => "The browser refused the microphone inside ServiceNow's frame. \
-            Ask your ServiceNow admin to set the OpenFrame configuration's allow field to \"microphone; autoplay\", \
-            or pop the desktop out into its own tab."
-            .into(),
+        "NotAllowedError" | "SecurityError" if framed => crate::strings::MIC_REFUSED_IN_FRAME().into(),
         "NotAllowedError" | "SecurityError" => {
-            "The microphone is blocked for this site: allow it in the browser's site settings, then try again.".into()
+            crate::strings::MIC_BLOCKED().into()
         }
-        "NotFoundError" | "OverconstrainedError" => "No microphone was found: plug one in or choose another device.".into(),
-        "NotReadableError" => "The microphone is in use by another application.".into(),
+        "NotFoundError" | "OverconstrainedError" => crate::strings::MIC_NOT_FOUND().into(),
+        "NotReadableError" => crate::strings::MIC_IN_USE().into(),
         _ => {
             let msg = Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
-            format!("Audio could not start: {name} {msg}")
+            crate::strings::audio_failed(&name, &msg)
         }
     }
 }

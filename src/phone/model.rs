@@ -25,13 +25,14 @@ pub enum PresenceTone {
 impl AgentState {
     /// The label shown to the agent and in ServiceNow's presence indicator.
     pub fn label(&self) -> String {
+        use crate::strings as t;
         match self {
-            AgentState::Offline => "Offline".into(),
-            AgentState::Ready => "Ready".into(),
-            AgentState::NotReady(None) => "Not Ready".into(),
-            AgentState::NotReady(Some(r)) => format!("Not Ready: {r}"),
-            AgentState::AfterCallWork => "After Call Work".into(),
-            AgentState::Missed => "Missed".into(),
+            AgentState::Offline => t::STATE_OFFLINE().into(),
+            AgentState::Ready => t::STATE_READY().into(),
+            AgentState::NotReady(None) => t::STATE_NOT_READY().into(),
+            AgentState::NotReady(Some(r)) => t::not_ready(r),
+            AgentState::AfterCallWork => t::STATE_ACW().into(),
+            AgentState::Missed => t::STATE_MISSED().into(),
         }
     }
 

@@ -42,11 +42,11 @@ pub fn normalize(input: &str, country: &str) -> Result<Dialable, String> {
             '0'..='9' | '*' | '#' => out.push(c),
             '+' if i == 0 || out.is_empty() => out.push('+'),
             ' ' | '-' | '.' | '(' | ')' | '/' | '\u{a0}' => {}
-            _ => return Err(format!("'{input}' is not a phone number")),
+            _ => return Err(crate::strings::not_a_phone_number(&input.to_string())),
         }
     }
     if out.is_empty() || out == "+" {
-        return Err(format!("'{input}' is not a phone number"));
+        return Err(crate::strings::not_a_phone_number(&input.to_string()));
     }
     if out.contains(['*', '#']) {
         return Ok(Dialable::Extension(out));
@@ -62,14 +62,14 @@ pub fn normalize(input: &str, country: &str) -> Result<Dialable, String> {
         return Ok(Dialable::Extension(digits.to_string()));
     }
     let Some(&(_, code, trunk)) = COUNTRIES.iter().find(|(c, _, _)| c.eq_ignore_ascii_case(country)) else {
-        return Err(format!("'{input}' has no country code and the default country {country} is unknown: write it as +<country code>..."));
+        return Err(crate::strings::fill(crate::strings::NUMBER_NO_COUNTRY(), &[("input", &input.to_string()), ("country", &country.to_string())]));
     };
     if code == "1" {
         // North American Numbering Plan: 10 digits, or 11 starting with the country code 1.
         return match digits.len() {
             10 => check_e164(&format!("1{digits}"), input),
             11 if digits.starts_with('1') => check_e164(digits, input),
-            _ => Err(format!("'{input}' is not a valid number in {country}: expected 10 digits")),
+            _ => Err(crate::strings::fill(crate::strings::NUMBER_NOT_VALID_IN(), &[("input", &input.to_string()), ("country", &country.to_string())])),
         };
     }
     let national = if trunk { digits.strip_prefix('0').unwrap_or(digits) } else { digits };
@@ -78,7 +78,7 @@ pub fn normalize(input: &str, country: &str) -> Result<Dialable, String> {
 
 fn check_e164(digits: &str, input: &str) -> Result<Dialable, String> {
     if digits.starts_with('0') || !(8..=15).contains(&digits.len()) {
-        return Err(format!("'{input}' is not a valid international number"));
+        return Err(crate::strings::fill(crate::strings::NUMBER_NOT_INTERNATIONAL(), &[("input", &input.to_string())]));
     }
     Ok(Dialable::E164(format!("+{digits}")))
 }

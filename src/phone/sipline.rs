@@ -259,9 +259,9 @@ fn connect(l: &Rc<Line>) {
         let delay = l.backoff.get();
         l.backoff.set((delay * 2).min(MAX_BACKOFF_MS));
         let msg = if l.ever_opened.get() {
-            format!("Connection to the SIP server lost; reconnecting in {} s", delay / 1000)
+            crate::strings::sip_reconnecting((delay / 1000) as u32)
         } else {
-            format!("Cannot reach the SIP server at {}; retrying in {} s. Check the address and your network.", l.url, delay / 1000)
+            crate::strings::sip_unreachable(&l.url, (delay / 1000) as u32)
         };
         l.host.report_status(LineStatus::Failed(msg));
         let weak = Rc::downgrade(&l);
@@ -488,7 +488,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 pos.map(|i| r.remove(i)).is_some()
             };
             let r = match reason {
-                Ended::Failed { text, .. } if taking_back => EndReason::Failed(format!("{}: {text}", crate::strings::TAKE_BACK_FAILED)),
+                Ended::Failed { text, .. } if taking_back => EndReason::Failed(format!("{}: {text}", crate::strings::TAKE_BACK_FAILED())),
                 Ended::Local => EndReason::HungUp,
                 Ended::Remote => EndReason::RemoteHungUp,
                 Ended::CallerCancelled => EndReason::Missed,
@@ -496,7 +496,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 Ended::Replaced => EndReason::Transferred,
                 Ended::Timeout => EndReason::Failed(failure_text(408).into()),
                 Ended::AnsweredElsewhere => EndReason::AnsweredElsewhere,
-                Ended::NoAnswer => EndReason::Failed("No answer".into()),
+                Ended::NoAnswer => EndReason::Failed(crate::strings::NO_ANSWER().into()),
             };
             desk.report(LineEvent::Ended { id, reason: r });
         }
@@ -558,7 +558,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         }
         UaEvent::Message { from, text } => {
             let who = from.display.unwrap_or(from.user);
-            desk.report(LineEvent::Message(format!("Message from {who}: {text}")));
+            desk.report(LineEvent::Message(crate::strings::sip_message_from(&who, &text)));
         }
         UaEvent::Reconnect => {
             // The server stopped answering keep-alives: drop the connection; closing reconnects.
@@ -568,7 +568,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         }
         UaEvent::Dtmf { call, digit } => {
             if let Some(id) = desk_id(l, call) {
-                desk.report(LineEvent::Note { id, note: Some(format!("The other side pressed {digit}")) });
+                desk.report(LineEvent::Note { id, note: Some(crate::strings::dtmf_received(digit)) });
             }
         }
         UaEvent::Alive => {}
@@ -668,7 +668,7 @@ async fn take_back(l: &Rc<Line>, r: Resume) {
     .await;
     if let Err(m) = result {
         l.resuming.borrow_mut().retain(|x| *x != r.id);
-        l.host.report(LineEvent::Ended { id: r.id, reason: EndReason::Failed(format!("{}: {m}", crate::strings::TAKE_BACK_FAILED)) });
+        l.host.report(LineEvent::Ended { id: r.id, reason: EndReason::Failed(format!("{}: {m}", crate::strings::TAKE_BACK_FAILED())) });
     }
 }
 

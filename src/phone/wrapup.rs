@@ -122,15 +122,15 @@ impl WrapUp {
     /// Checks what the settings require; the error says what to do.
     pub fn check(&self, dispositions: &[String], required: bool) -> Result<(), String> {
         match &self.disposition {
-            None if required && !dispositions.is_empty() => return Err("Choose a disposition before you finish the wrap-up.".into()),
+            None if required && !dispositions.is_empty() => return Err(crate::strings::NEED_DISPOSITION().into()),
             Some(d) if !dispositions.is_empty() && !dispositions.contains(d) => {
-                return Err(format!("'{d}' is not one of the dispositions; choose another."))
+                return Err(crate::strings::fill(crate::strings::NOT_A_DISPOSITION(), &[("disposition", d)]))
             }
             _ => {}
         }
         let n = self.notes.chars().count();
         if n > MAX_NOTES {
-            return Err(format!("The notes are {n} characters long; shorten them to {MAX_NOTES}."));
+            return Err(crate::strings::notes_too_long(n, MAX_NOTES));
         }
         Ok(())
     }

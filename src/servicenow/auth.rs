@@ -42,7 +42,7 @@ fn token_text(v: &Value, k: &str) -> Option<String> {
 /// A token from the token endpoint's response (`now`: ms since the epoch). A response without a new
 /// refresh token keeps `previous` (an instance may return the same one, or none, on a refresh).
 pub fn token_from_response(v: &Value, instance: &str, now: f64, previous: Option<&str>) -> Result<Token, String> {
-    let access = token_text(v, "access_token").ok_or(crate::strings::SN_NO_ACCESS_TOKEN)?;
+    let access = token_text(v, "access_token").ok_or(crate::strings::SN_NO_ACCESS_TOKEN())?;
     let expires_in = v["expires_in"].as_f64().filter(|s| *s > 0.0).unwrap_or(1800.0).min(86_400.0 * 365.0);
     let refresh = token_text(v, "refresh_token").or_else(|| previous.map(str::to_string));
     Ok(Token { access, expires_at: now + expires_in * 1000.0, instance: instance.to_string(), refresh })
@@ -72,11 +72,11 @@ pub enum RenewError {
 /// Renews the access token with the refresh token (`grant_type=refresh_token`, public client: no secret).
 pub async fn renew(t: &Token, client_id: &str) -> Result<Token, RenewError> {
     let (Some(url), Some(refresh)) = (refresh_url(t), t.refresh.as_deref()) else {
-        return Err(RenewError::Refused(crate::strings::SN_RENEW_FAILED.into()));
+        return Err(RenewError::Refused(crate::strings::SN_RENEW_FAILED().into()));
     };
     match rest::post_form(&url, &[("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", refresh)]).await {
         Ok(v) => token_from_response(&v, &t.instance, js_sys::Date::now(), Some(refresh)).map_err(RenewError::Refused),
-        Err(RestError::Status(code, m)) if (400..500).contains(&code) => Err(RenewError::Refused(format!("{} ({code} {m})", crate::strings::SN_RENEW_FAILED))),
+        Err(RestError::Status(code, m)) if (400..500).contains(&code) => Err(RenewError::Refused(format!("{} ({code} {m})", crate::strings::SN_RENEW_FAILED()))),
         Err(e) => Err(RenewError::Unclear(e.to_string())),
     }
 }
@@ -131,7 +131,7 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
         .open_with_url_and_target_and_features(&url, "agent-desktop-signin", "width=520,height=640")
         .ok()
         .flatten()
-        .ok_or("The browser blocked the sign-in window: allow pop-ups for this site, then try again.")?;
+        .ok_or(crate::strings::SN_POPUP_BLOCKED())?;
     // Wait for the callback page's message: from our own origin, from that popup, with our state.
     let (tx, rx) = futures_channel_oneshot();
     let tx = Rc::new(RefCell::new(Some(tx)));
@@ -179,7 +179,7 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
         });
     }
     if got_state.as_deref() != Some(state.as_str()) {
-        return Err("The sign-in answer did not match this request (state mismatch); try again.".into());
+        return Err(crate::strings::SN_STATE_MISMATCH().into());
     }
     let code = code.ok_or("ServiceNow returned no authorization code")?;
     let v = rest::post_form(

@@ -280,7 +280,7 @@ impl Outbox {
                 let wait = secs.map(|s| s * 1000.0).unwrap_or_else(|| backoff(e.attempts)).min(MAX_BACKOFF_MS * 4.0);
                 // Never stuck for being asked to wait.
                 e.attempts = e.attempts.min(STUCK_AFTER - 1);
-                Self::unsure(e, crate::strings::SN_RATE_LIMITED.into(), wait, now);
+                Self::unsure(e, crate::strings::SN_RATE_LIMITED().into(), wait, now);
             }
             Outcome::Ambiguous(m) => {
                 let wait = backoff(e.attempts);
@@ -292,7 +292,7 @@ impl Outbox {
                 e.sent = false;
                 e.next_at = now;
                 e.attempts = e.attempts.saturating_sub(1);
-                e.last_error = Some(crate::strings::SN_WAITING_SIGN_IN.into());
+                e.last_error = Some(crate::strings::SN_WAITING_SIGN_IN().into());
                 pause = true;
             }
             Outcome::Refused(m) => {
@@ -334,7 +334,7 @@ impl Outbox {
                 e.state = State::Unsure;
                 e.next_at = now;
                 e.attempts = e.attempts.saturating_sub(1);
-                e.last_error = Some(crate::strings::SN_WAITING_SIGN_IN.into());
+                e.last_error = Some(crate::strings::SN_WAITING_SIGN_IN().into());
                 pause = true;
             }
         }

@@ -73,10 +73,10 @@ impl Cause {
     /// the desktop's).
     pub fn error(self, token_endpoint: bool, origin: &str) -> RestError {
         match self {
-            Cause::Dropped => RestError::Network(crate::strings::SN_DROPPED.into()),
+            Cause::Dropped => RestError::Network(crate::strings::SN_DROPPED().into()),
             Cause::NoCorsRule if token_endpoint => RestError::Blocked(crate::strings::sn_no_oauth_cors(origin)),
             Cause::NoCorsRule => RestError::Blocked(crate::strings::sn_no_cors_rule(origin)),
-            Cause::Unreachable => RestError::Network(crate::strings::SN_UNREACHABLE.into()),
+            Cause::Unreachable => RestError::Network(crate::strings::SN_UNREACHABLE().into()),
         }
     }
 }
@@ -123,8 +123,8 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
             let msg = body["error"]["message"].as_str().unwrap_or("");
             let detail = body["error"]["detail"].as_str().unwrap_or("");
             let hint = match code {
-                403 => crate::strings::SN_403_HINT,
-                404 => crate::strings::SN_404_HINT,
+                403 => crate::strings::SN_403_HINT(),
+                404 => crate::strings::SN_404_HINT(),
                 _ => "",
             };
             let text = if detail.is_empty() || msg.contains(detail) { msg.to_string() } else { format!("{msg} ({detail})") };
@@ -185,7 +185,7 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
         Err(_) => None,
     };
     // A body cut off mid-way is an ambiguous outcome.
-    let Some(text) = text else { return Err(RestError::Network(crate::strings::SN_DROPPED.into())) };
+    let Some(text) = text else { return Err(RestError::Network(crate::strings::SN_DROPPED().into())) };
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     classify(status, &body, header("Retry-After").as_deref())?;
     Ok(Reply { body, total: header("X-Total-Count").and_then(|t| t.parse().ok()) })

@@ -108,7 +108,7 @@ pub use crate::phone::call::RECORD_HEADERS;
 /// number only when it looks like one and cases may be opened. Anything else is ignored (the caller's
 /// number is matched instead) and [`Carried::ignored`] says why.
 pub fn carried(headers: &[(String, String)], tables: &[String]) -> Carried {
-    use crate::strings::{CARRIED_NOT_NUMBER, CARRIED_NOT_SYS_ID, CARRIED_TABLE_NOT_ALLOWED};
+    use crate::strings as tx;
     let allowed = |t: &str| tables.iter().any(|a| a == t);
     // The first value refused and why.
     let mut refused: Option<(&str, &str)> = None;
@@ -117,9 +117,9 @@ pub fn carried(headers: &[(String, String)], tables: &[String]) -> Carried {
     if t.is_some() || id.is_some() {
         let (t, id) = (t.unwrap_or(""), id.unwrap_or(""));
         if !allowed(t) {
-            refused = Some((t, CARRIED_TABLE_NOT_ALLOWED));
+            refused = Some((t, tx::CARRIED_TABLE_NOT_ALLOWED()));
         } else if !is_sys_id(id) {
-            refused = Some((id, CARRIED_NOT_SYS_ID));
+            refused = Some((id, tx::CARRIED_NOT_SYS_ID()));
         } else {
             let id = id.to_ascii_lowercase();
             data = Some(CarriedData::Record(RecordRef { entity: t.into(), sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() }));
@@ -127,15 +127,15 @@ pub fn carried(headers: &[(String, String)], tables: &[String]) -> Carried {
     }
     if let (None, Some(n)) = (&data, header(headers, "X-Case-Number")) {
         if !is_task_number(n) {
-            refused = refused.or(Some((n, CARRIED_NOT_NUMBER)));
+            refused = refused.or(Some((n, tx::CARRIED_NOT_NUMBER())));
         } else if !allowed(CASE_TABLE) {
-            refused = refused.or(Some((n, CARRIED_TABLE_NOT_ALLOWED)));
+            refused = refused.or(Some((n, tx::CARRIED_TABLE_NOT_ALLOWED())));
         } else {
             data = Some(CarriedData::CaseNumber(n.to_ascii_uppercase()));
         }
     }
     // A record that was used leaves nothing to explain.
-    let ignored = refused.filter(|_| !matches!(data, Some(CarriedData::Record(_)))).map(|(v, why)| format!("{} '{}' {why}", crate::strings::CARRIED_IGNORED, shown(v)));
+    let ignored = refused.filter(|_| !matches!(data, Some(CarriedData::Record(_)))).map(|(v, why)| format!("{} '{}' {why}", crate::strings::CARRIED_IGNORED(), shown(v)));
     let duplicated = RECORD_HEADERS.iter().any(|r| headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(r)).count() > 1);
     Carried { data, ignored, duplicated }
 }
@@ -225,7 +225,7 @@ mod tests {
                 let c = carried(&h, &tables());
                 assert_eq!(c.data, None, "{h:?} was used");
                 let why = c.ignored.expect("the agent sees why");
-                assert!(why.starts_with(crate::strings::CARRIED_IGNORED) && why.chars().count() < 300, "{why}");
+                assert!(why.starts_with(crate::strings::CARRIED_IGNORED()) && why.chars().count() < 300, "{why}");
                 assert!(!why.contains('\n') && !why.contains('\r'), "{why:?}");
             }
         )*};

@@ -191,7 +191,7 @@ fn expired(desk: Link) {
     }
     TOKEN.with(|s| *s.borrow_mut() = None);
     auth::forget_token();
-    desk.sn.set(SnState::SignedOut(Some(crate::strings::SN_SESSION_ENDED.into())));
+    desk.sn.set(SnState::SignedOut(Some(crate::strings::SN_SESSION_ENDED().into())));
     desk.with_outbox(|o| o.paused_for_sign_in = true);
 }
 
@@ -337,7 +337,7 @@ fn found(e: RestError, strategy: ActivityStrategy, a: &Activity, task_field: &st
             let t = target(a);
             Found::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &format!("{code} {m}")))
         }
-        RestError::WrongInstance(m) => Found::Refused(format!("{}{m}", crate::strings::CHECK_REFUSED)),
+        RestError::WrongInstance(m) => Found::Refused(format!("{}{m}", crate::strings::CHECK_REFUSED())),
         other => Found::Unknown(other.to_string()),
     }
 }
@@ -418,7 +418,7 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
             let id = rest::get_str(&r.body["result"], "sys_id");
             // No usable id in the reply: the outcome is unclear (looked up by call id before any resend).
             if !screen_pop::is_sys_id(&id) {
-                return Err(Write::Rest(RestError::Network(crate::strings::NOTE_NOT_READ_BACK.into())));
+                return Err(Write::Rest(RestError::Network(crate::strings::NOTE_NOT_READ_BACK().into())));
             }
             ("interaction".to_string(), id)
         }
@@ -434,7 +434,7 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
             let cause = e.to_string();
             match found(e, strategy, a, task_field) {
                 Found::Refused(m) => Err(Write::NotStored(m)),
-                _ => Err(Write::Rest(RestError::Network(format!("{} {cause}", crate::strings::NOTE_NOT_READ_BACK)))),
+                _ => Err(Write::Rest(RestError::Network(format!("{} {cause}", crate::strings::NOTE_NOT_READ_BACK())))),
             }
         }
     }
@@ -512,7 +512,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
         .await;
         match decision {
             Ok(d) => desk.report(SnEvent::Pop { call, decision: d }),
-            Err(m) => desk.report(SnEvent::PopFailed { call, message: format!("{}: {m}", crate::strings::POP_FAILED) }),
+            Err(m) => desk.report(SnEvent::PopFailed { call, message: format!("{}: {m}", crate::strings::POP_FAILED()) }),
         }
     });
 }
@@ -530,7 +530,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     let desk: Link = desk.into();
     let Some((inst, _)) = instance(&desk) else {
         if expected_instance(&desk).is_some() && token().is_some() {
-            desk.notice.set(Some(crate::strings::SN_NOT_VOUCHED.into()));
+            desk.notice.set(Some(crate::strings::SN_NOT_VOUCHED().into()));
         }
         return;
     };
@@ -592,13 +592,13 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
 /// Finds a case by its number (for the wrap-up's "record" field); the error says why not.
 pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRef, String> {
     let desk: Link = desk.into();
-    let (inst, _) = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED } else { crate::strings::SN_OFF }.to_string())?;
-    let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST.to_string())?;
+    let (inst, _) = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED() } else { crate::strings::SN_OFF() }.to_string())?;
+    let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST().to_string())?;
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
     let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_fields", "sys_id,number".into()), ("sysparm_limit", "1".into())], None)
         .await
         .map_err(|e| e.to_string())?;
-    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| format!("No case {} was found.", number.trim()))
+    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()))
 }
 
 #[cfg(test)]

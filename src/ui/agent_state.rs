@@ -35,7 +35,7 @@ pub fn AgentStateSelect() -> impl IntoView {
         <span class=move || format!("presence {}", tone()) aria-hidden="true"></span>
         <select
             class="state"
-            aria-label=t::AGENT_STATE
+            aria-label=t::AGENT_STATE()
             data-testid="agent-state"
             prop:value=move || desk.agent_state.get().key()
             on:change=move |ev| {

@@ -21,7 +21,7 @@ pub fn gone(chosen: &[(&'static str, String, &'static str)], list: &[Device]) ->
 }
 
 fn chosen() -> Vec<(&'static str, String, &'static str)> {
-    [(t::MICROPHONE, MIC_KEY, "audioinput"), (t::SPEAKER, SPEAKER_KEY, "audiooutput"), (t::RINGER, RINGER_KEY, "audiooutput")]
+    [(t::MICROPHONE(), MIC_KEY, "audioinput"), (t::SPEAKER(), SPEAKER_KEY, "audiooutput"), (t::RINGER(), RINGER_KEY, "audiooutput")]
         .into_iter()
         .map(|(label, key, kind)| (label, browser::load(key).unwrap_or_default(), kind))
         .collect()
@@ -64,7 +64,7 @@ pub fn DevicesPanel() -> impl IntoView {
                         }
                         current.set(v);
                     }>
-                    <option value="">{t::DEFAULT_DEVICE}</option>
+                    <option value="">{t::DEFAULT_DEVICE()}</option>
                     {move || list.get().into_iter().filter(|d| d.kind == kind).enumerate().map(|(i, d)| {
                         let label = if d.label.is_empty() { format!("{label} {}", i + 1) } else { d.label.clone() };
                         view! { <option value=d.id.clone()>{label}</option> }
@@ -74,11 +74,11 @@ pub fn DevicesPanel() -> impl IntoView {
         }
     };
     view! {
-        <h2 class="section-title">{t::DEVICES}</h2>
+        <h2 class="section-title">{t::DEVICES()}</h2>
         <div class="devices">
-            {select(t::MICROPHONE, MIC_KEY, "audioinput")}
-            {select(t::SPEAKER, SPEAKER_KEY, "audiooutput")}
-            {select(t::RINGER, RINGER_KEY, "audiooutput")}
+            {select(t::MICROPHONE(), MIC_KEY, "audioinput")}
+            {select(t::SPEAKER(), SPEAKER_KEY, "audiooutput")}
+            {select(t::RINGER(), RINGER_KEY, "audiooutput")}
         </div>
     }
 }

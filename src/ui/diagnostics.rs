@@ -12,12 +12,12 @@ pub fn DiagnosticsPanel() -> impl IntoView {
     let desk = use_desk();
     let snap = move || desk.openframe.with(|o| o.snapshot.clone());
     let phase = move || match snap().map(|s| s.phase) {
-        None | Some(Phase::Standalone) => t::OF_STANDALONE.to_string(),
-        Some(Phase::Connecting) => t::OF_CONNECTING.to_string(),
-        Some(Phase::Configuring) => t::OF_CONFIGURING.to_string(),
-        Some(Phase::Ready { confirmed: true }) => t::OF_READY.to_string(),
-        Some(Phase::Ready { confirmed: false }) => t::OF_UNCONFIRMED.to_string(),
-        Some(Phase::Failed(_)) => t::OF_FAILED.to_string(),
+        None | Some(Phase::Standalone) => t::OF_STANDALONE().to_string(),
+        Some(Phase::Connecting) => t::OF_CONNECTING().to_string(),
+        Some(Phase::Configuring) => t::OF_CONFIGURING().to_string(),
+        Some(Phase::Ready { confirmed: true }) => t::OF_READY().to_string(),
+        Some(Phase::Ready { confirmed: false }) => t::OF_UNCONFIRMED().to_string(),
+        Some(Phase::Failed(_)) => t::OF_FAILED().to_string(),
     };
     let counters = move || snap().map(|s| s.counters).unwrap_or_default();
     let row = |label: &'static str, key: &'static str, value: Box<dyn Fn() -> String + Send + Sync>| {
@@ -33,44 +33,43 @@ pub fn DiagnosticsPanel() -> impl IntoView {
         <DevicesPanel/>
         <crate::ui::support::SupportPanel/>
         <Show when=move || desk.setup_ms.get().is_some()>
-            <p class="kv"><span class="dt">{t::SETUP_TIME}</span>
-                <span data-testid="setup-ms">{move || format!("{} ms", desk.setup_ms.get().unwrap_or(0.0).round() as i64)}</span></p>
+            <p class="kv"><span class="dt">{t::SETUP_TIME()}</span>
+                <span data-testid="setup-ms">{move || crate::intl::milliseconds(desk.setup_ms.get().unwrap_or(0.0).round())}</span></p>
         </Show>
-        <h2 class="section-title">{t::OF_HEADING}</h2>
+        <h2 class="section-title">{t::OF_HEADING()}</h2>
         <dl class="kvs">
-            {row("Running", "mode", Box::new(move || match desk.mode() {
-                Mode::Embedded => t::MODE_EMBEDDED.to_string(),
-                Mode::Standalone => t::MODE_STANDALONE.to_string(),
+            {row(t::RUNNING(), "mode", Box::new(move || match desk.mode() {
+                Mode::Embedded => t::MODE_EMBEDDED().to_string(),
+                Mode::Standalone => t::MODE_STANDALONE().to_string(),
             }))}
-            {row(t::PHONE_IN, "phone-owner", Box::new(move || match desk.role.get() {
-                crate::tabs::Role::Owner => t::PHONE_HERE.to_string(),
-                crate::tabs::Role::Remote => t::PHONE_ELSEWHERE.to_string(),
-                crate::tabs::Role::Starting => t::PHONE_LOOKING.to_string(),
-                crate::tabs::Role::Unlinked => t::PHONE_NOT_LINKED.to_string(),
+            {row(t::PHONE_IN(), "phone-owner", Box::new(move || match desk.role.get() {
+                crate::tabs::Role::Owner => t::PHONE_HERE().to_string(),
+                crate::tabs::Role::Remote => t::PHONE_ELSEWHERE().to_string(),
+                crate::tabs::Role::Starting => t::PHONE_LOOKING().to_string(),
+                crate::tabs::Role::Unlinked => t::PHONE_NOT_LINKED().to_string(),
             }))}
-            {row("State", "of-phase", Box::new(phase))}
+            {row(t::STATE(), "of-phase", Box::new(phase))}
             {row("topDomain", "of-top", Box::new(move || snap().and_then(|s| s.top_domain).unwrap_or_else(|| "—".into())))}
-            {row("Received", "of-received", Box::new(move || counters().received.to_string()))}
-            {row("Accepted", "of-accepted", Box::new(move || counters().accepted.to_string()))}
-            {row("Dropped", "of-dropped", Box::new(move || {
+            {row(t::RECEIVED(), "of-received", Box::new(move || counters().received.to_string()))}
+            {row(t::ACCEPTED(), "of-accepted", Box::new(move || counters().accepted.to_string()))}
+            {row(t::DROPPED(), "of-dropped", Box::new(move || {
                 let c = counters();
-                format!("{} (origin {}, source {}, not text {}, malformed {}, oversized {}, unknown {}, other {})",
-                    c.dropped(), c.wrong_origin, c.wrong_source, c.not_a_string, c.malformed, c.oversized,
-                    c.unknown_event, c.not_openframe + c.unmatched_reply)
+                t::dropped_detail(c.dropped() as u64, [c.wrong_origin, c.wrong_source, c.not_a_string, c.malformed, c.oversized,
+                    c.unknown_event, c.not_openframe + c.unmatched_reply].map(|n| n as u64))
             }))}
-            {row("Sent", "of-sent", Box::new(move || counters().sent.to_string()))}
+            {row(t::SENT(), "of-sent", Box::new(move || counters().sent.to_string()))}
         </dl>
         <Show when=move || desk.openframe.with(|o| o.problem.is_some())>
             <p class="notice error" role="alert" data-testid="of-problem">
                 {move || desk.openframe.with(|o| o.problem.clone().unwrap_or_default())}
             </p>
         </Show>
-        <h2 class="section-title">{t::OF_MESSAGES}</h2>
+        <h2 class="section-title">{t::OF_MESSAGES()}</h2>
         <ol class="log" data-testid="of-log">
             {move || {
                 let log = snap().map(|s| s.log).unwrap_or_default();
                 if log.is_empty() {
-                    return view! { <li class="empty">{t::OF_NONE}</li> }.into_any();
+                    return view! { <li class="empty">{t::OF_NONE()}</li> }.into_any();
                 }
                 log.into_iter()
                     .rev()

@@ -33,26 +33,26 @@ pub fn DialPad() -> impl IntoView {
     let last = move || desk.recents.with(|r| r.iter().find(|r| r.direction == crate::phone::call::Direction::Outbound).map(|r| r.number.clone()));
     view! {
         <form class="dial" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); dial(); }>
-            <input type="tel" class="input" aria-label=t::NUMBER_TO_DIAL placeholder=t::NUMBER_TO_DIAL
+            <input type="tel" class="input" aria-label=t::NUMBER_TO_DIAL() placeholder=t::NUMBER_TO_DIAL()
                 data-testid="dial-input" autocomplete="off" id="dial-input"
                 prop:value=move || number.get() on:input=move |ev| { number.set(event_target_value(&ev)); error.set(None); }/>
-            <button type="button" class="btn" aria-label=t::BACKSPACE data-testid="backspace"
+            <button type="button" class="btn" aria-label=t::BACKSPACE() data-testid="backspace"
                 on:click=move |_| number.update(|n| { n.pop(); })>"⌫"</button>
-            <button type="submit" class="btn primary" data-testid="dial-button">{t::CALL}</button>
+            <button type="submit" class="btn primary" data-testid="dial-button">{t::CALL()}</button>
         </form>
         <Show when=move || error.with(Option::is_some)>
             <p class="notice error" role="alert" data-testid="dial-error">{move || error.get().unwrap_or_default()}</p>
         </Show>
-        <div class="keypad dialpad" role="group" aria-label=t::DIAL_PAD>
+        <div class="keypad dialpad" role="group" aria-label=t::DIAL_PAD()>
             {KEYS.into_iter().map(|k| view! {
-                <button type="button" class="key" data-dial-key=k.to_string() aria-label=format!("{} {k}", t::DIAL_PAD)
+                <button type="button" class="key" data-dial-key=k.to_string() aria-label=format!("{} {k}", t::DIAL_PAD())
                     on:click=move |_| key(k)>{k.to_string()}</button>
             }).collect_view()}
         </div>
         <Show when=move || last().is_some()>
             <button type="button" class="btn link-btn" data-testid="redial"
                 on:click=move |_| { if let Some(n) = last() { desk.dial(&n, None); } }>
-                {move || format!("{} {}", t::REDIAL, last().unwrap_or_default())}
+                {move || format!("{} {}", t::REDIAL(), last().unwrap_or_default())}
             </button>
         </Show>
     }

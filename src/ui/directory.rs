@@ -111,7 +111,7 @@ pub fn DirectoryPanel() -> impl IntoView {
         browser::save(FAVOURITES_KEY, &serde_json::to_string(&favourites.get_untracked()).unwrap_or_default());
     };
     view! {
-        <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY placeholder=t::SEARCH_DIRECTORY
+        <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() placeholder=t::SEARCH_DIRECTORY()
             data-testid="directory-search" id="directory-search" role="combobox" aria-controls="directory-results"
             aria-expanded="true" aria-activedescendant=move || format!("dir-{}", selected.get())
             prop:value=move || query.get() on:input=move |ev| {
@@ -138,9 +138,9 @@ pub fn DirectoryPanel() -> impl IntoView {
         </p>
         // "No matches" only when the search worked: a failed one says so above.
         <Show when=move || !results.with(Vec::is_empty) fallback=move || view! {
-            <p class="empty" data-testid="no-matches" hidden=move || desk.directory_error.with(Option::is_some)>{t::NO_MATCHES}</p>
+            <p class="empty" data-testid="no-matches" hidden=move || desk.directory_error.with(Option::is_some)>{t::NO_MATCHES()}</p>
         }>
-            <ul class="list" id="directory-results" role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY>
+            <ul class="list" id="directory-results" role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY()>
                 {move || results.get().into_iter().enumerate().map(|(i, e)| {
                     let fav = favourites.with(|f| f.contains(&e.number));
                     let number = e.number.clone();
@@ -148,11 +148,11 @@ pub fn DirectoryPanel() -> impl IntoView {
                     view! {
                         <li class=move || if selected.get() == i { "row selected" } else { "row" } id=format!("dir-{i}") role="option"
                             aria-selected=move || (selected.get() == i).to_string() data-testid="directory-entry">
-                            <button type="button" class="star" aria-pressed=fav.to_string() aria-label=format!("{} {}", t::FAVOURITE, e.name)
+                            <button type="button" class="star" aria-pressed=fav.to_string() aria-label=format!("{} {}", t::FAVOURITE(), e.name)
                                 on:click=move |_| toggle_fav(number.clone())>{if fav { "★" } else { "☆" }}</button>
                             <span class="name">{e.name.clone()}</span>
                             <span class="number">{e.number.clone()}</span>
-                            <button type="button" class="btn" aria-label=format!("{} {}", t::CALL, e.name) on:click=move |_| act(&e2)>{t::CALL}</button>
+                            <button type="button" class="btn" aria-label=format!("{} {}", t::CALL(), e.name) on:click=move |_| act(&e2)>{t::CALL()}</button>
                         </li>
                     }
                 }).collect_view()}
@@ -162,7 +162,7 @@ pub fn DirectoryPanel() -> impl IntoView {
             <button type="button" class="btn link-btn" data-testid="directory-more" on:click=move |_| {
                 page.update(|p| *p += 1);
                 crate::servicenow::service::search_page(desk, query.get_untracked(), page.get_untracked());
-            }>{t::MORE_RESULTS}</button>
+            }>{t::MORE_RESULTS()}</button>
         </Show>
     }
 }

@@ -20,17 +20,17 @@ pub fn Notices() -> impl IntoView {
     };
     let standalone_text = move || {
         if crate::browser::query_string().contains("popout=1") {
-            t::POPPED_OUT
+            t::POPPED_OUT()
         } else if desk.settings.with(|s| s.top_domain.is_some()) {
-            t::STANDALONE_OWN_TAB
+            t::STANDALONE_OWN_TAB()
         } else {
-            t::STANDALONE_NO_TOP
+            t::STANDALONE_NO_TOP()
         }
     };
     view! {
         <Show when=has_errors>
             <div class="notice error" role="alert" data-testid="config-errors">
-                <p class="notice-head">{t::SETTINGS_PROBLEMS}</p>
+                <p class="notice-head">{t::SETTINGS_PROBLEMS()}</p>
                 <ul>
                     {move || {
                         desk.errors
@@ -41,14 +41,14 @@ pub fn Notices() -> impl IntoView {
                     }}
                 </ul>
                 <button type="button" class="link" on:click=move |_| desk.dismiss_errors()>
-                    {t::DISMISS}
+                    {t::DISMISS()}
                 </button>
             </div>
         </Show>
         <Show when=move || desk.openframe.with(|o| o.problem.is_some()) && !hidden_problem.get()>
             <p class="notice error row-notice" role="alert" data-testid="of-notice">
                 <span>{move || desk.openframe.with(|o| o.problem.clone().unwrap_or_default())}</span>
-                <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| hidden_problem.set(true)>"×"</button>
+                <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_problem.set(true)>"×"</button>
             </p>
         </Show>
         <ServiceNowNotice/>
@@ -56,27 +56,27 @@ pub fn Notices() -> impl IntoView {
         <Show when=standalone>
             <p class="notice info row-notice" data-testid="standalone">
                 <span>{standalone_text}</span>
-                <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| hidden_standalone.set(true)>"×"</button>
+                <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_standalone.set(true)>"×"</button>
             </p>
         </Show>
         // A remote view, or a window not linked to the agent's desktop (which says so: it shows and does nothing).
         <Show when=move || matches!(desk.role.get(), crate::tabs::Role::Remote | crate::tabs::Role::Unlinked)>
             <div class=move || if unlinked() { "notice error" } else { "notice info" } role="status"
                 data-testid=move || if unlinked() { "not-linked" } else { "remote-phone" }>
-                <span>{move || if unlinked() { t::NOT_LINKED } else { t::REMOTE_PHONE }}" "</span>
-                <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE}</button>
+                <span>{move || if unlinked() { t::NOT_LINKED() } else { t::REMOTE_PHONE() }}" "</span>
+                <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE()}</button>
             </div>
         </Show>
         <Show when=move || desk.asking.get() != 0 && desk.role.get() == crate::tabs::Role::Owner>
             <div class="notice info" role="alert" data-testid="phone-asked">
-                <span>{t::ASK_PHONE}" "</span>
-                <button type="button" class="link-btn" data-testid="give-phone" on:click=move |_| desk.allow_ask()>{t::GIVE_PHONE}</button>
+                <span>{t::ASK_PHONE()}" "</span>
+                <button type="button" class="link-btn" data-testid="give-phone" on:click=move |_| desk.allow_ask()>{t::GIVE_PHONE()}</button>
                 " "
-                <button type="button" class="link-btn" data-testid="refuse-phone" on:click=move |_| desk.refuse_ask()>{t::REFUSE}</button>
+                <button type="button" class="link-btn" data-testid="refuse-phone" on:click=move |_| desk.refuse_ask()>{t::REFUSE()}</button>
             </div>
         </Show>
         <Show when=move || !desk.loaded.get()>
-            <p class="notice info" aria-live="polite">{t::LOADING_SETTINGS}</p>
+            <p class="notice info" aria-live="polite">{t::LOADING_SETTINGS()}</p>
         </Show>
     }
 }

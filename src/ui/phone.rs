@@ -3,7 +3,7 @@
 
 use crate::config::LineKind;
 use crate::desk::{use_desk, Desk};
-use crate::phone::call::{format_duration, Call, CallState};
+use crate::phone::call::{Call, CallState};
 use crate::phone::sipline::LineStatus;
 use crate::strings as t;
 use crate::ui::sign_in::SignIn;
@@ -12,11 +12,11 @@ use leptos::prelude::*;
 
 fn state_label(c: &Call) -> String {
     match &c.state {
-        CallState::Dialing => t::STATE_DIALING.into(),
-        CallState::Ringing => t::STATE_RINGING.into(),
-        CallState::Alerting => t::STATE_ALERTING.into(),
-        CallState::Connected => t::STATE_CONNECTED.into(),
-        CallState::Held => t::STATE_HELD.into(),
+        CallState::Dialing => t::STATE_DIALING().into(),
+        CallState::Ringing => t::STATE_RINGING().into(),
+        CallState::Alerting => t::STATE_ALERTING().into(),
+        CallState::Connected => t::STATE_CONNECTED().into(),
+        CallState::Held => t::STATE_HELD().into(),
         CallState::Ended(r) => t::call_ended(r),
     }
 }
@@ -27,12 +27,12 @@ const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0',
 fn Keypad(id: u32) -> impl IntoView {
     let desk = use_desk();
     view! {
-        <div class="keypad" role="group" aria-label=t::KEYPAD data-testid="keypad">
+        <div class="keypad" role="group" aria-label=t::KEYPAD() data-testid="keypad">
             {KEYS
                 .into_iter()
                 .map(|k| {
                     view! {
-                        <button type="button" class="key" data-key=k.to_string() aria-label=format!("{} {k}", t::KEYPAD)
+                        <button type="button" class="key" data-key=k.to_string() aria-label=format!("{} {k}", t::KEYPAD())
                             on:click=move |_| desk.send_dtmf(id, k)>{k.to_string()}</button>
                     }
                 })
@@ -55,10 +55,10 @@ fn TransferForm(id: u32) -> impl IntoView {
     };
     view! {
         <form class="dial transfer" on:submit=blind data-testid="transfer-form">
-            <input class="input" type="tel" aria-label=t::TRANSFER_TARGET placeholder=t::TRANSFER_TARGET data-testid="transfer-target"
+            <input class="input" type="tel" aria-label=t::TRANSFER_TARGET() placeholder=t::TRANSFER_TARGET() data-testid="transfer-target"
                 prop:value=move || target.get() on:input=move |ev| target.set(event_target_value(&ev))/>
-            <button type="submit" class="btn" data-testid="blind-transfer">{t::BLIND_TRANSFER}</button>
-            <button type="button" class="btn" data-testid="consult" on:click=consult>{t::CONSULT}</button>
+            <button type="submit" class="btn" data-testid="blind-transfer">{t::BLIND_TRANSFER()}</button>
+            <button type="button" class="btn" data-testid="consult" on:click=consult>{t::CONSULT()}</button>
         </form>
     }
 }
@@ -76,7 +76,7 @@ fn CallCard(id: u32) -> impl IntoView {
         call.with(|c| {
             c.as_ref()
                 .map(|c| {
-                    format_duration(match c.state {
+                    crate::intl::duration(match c.state {
                         CallState::Ended(_) => c.talk_ms(c.ended_ms.unwrap_or(0.0)),
                         CallState::Connected | CallState::Held => c.talk_ms(desk.now.get()),
                         _ => desk.now.get() - c.created_ms,
@@ -113,7 +113,7 @@ fn CallCard(id: u32) -> impl IntoView {
                 {move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
                     let label = if !r.value.is_empty() { r.value.clone() } else { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) };
                     view! {
-                        <button type="button" class="chip" data-testid="call-record" title=t::OPEN_RECORD
+                        <button type="button" class="chip" data-testid="call-record" title=t::OPEN_RECORD()
                             on:click=move |_| desk.open_record(&r)>{label}</button>
                     }
                 })}
@@ -136,8 +136,8 @@ fn CallCard(id: u32) -> impl IntoView {
             <crate::ui::quality::CallQuality id=id/>
             {move || desk.pops.with(|p| p.iter().find(|(c, _)| *c == id).map(|(_, d)| d.clone())).map(|d| match d {
                 crate::servicenow::screen_pop::Decision::Choose(list) => view! {
-                    <div class="pop-choice" data-testid="pop-choice" role="group" aria-label=t::POP_CHOOSE>
-                        <p class="call-note">{t::POP_CHOOSE}</p>
+                    <div class="pop-choice" data-testid="pop-choice" role="group" aria-label=t::POP_CHOOSE()>
+                        <p class="call-note">{t::POP_CHOOSE()}</p>
                         {list.into_iter().map(|r| {
                             let label = if r.label.is_empty() { r.entity.clone() } else { r.label.clone() };
                             view! { <button type="button" class="chip" on:click=move |_| desk.choose_pop(id, r.clone())>{label}</button> }
@@ -146,8 +146,8 @@ fn CallCard(id: u32) -> impl IntoView {
                 }.into_any(),
                 crate::servicenow::screen_pop::Decision::OfferNew { table, query } => view! {
                     <div class="pop-choice" data-testid="pop-offer">
-                        <span class="call-note">{t::POP_NONE}</span>
-                        <button type="button" class="chip" on:click=move |_| desk.open_new(id, &table, &query)>{t::POP_NEW_CONTACT}</button>
+                        <span class="call-note">{t::POP_NONE()}</span>
+                        <button type="button" class="chip" on:click=move |_| desk.open_new(id, &table, &query)>{t::POP_NEW_CONTACT()}</button>
                     </div>
                 }.into_any(),
                 _ => ().into_any(),
@@ -155,32 +155,32 @@ fn CallCard(id: u32) -> impl IntoView {
             <div class="actions">
                 {move || match state.get() {
                     CallState::Alerting => view! {
-                        <button type="button" class="btn primary" on:click=move |_| desk.answer(id)>{t::ANSWER}</button>
-                        <button type="button" class="btn danger" on:click=move |_| desk.reject(id)>{t::REJECT}</button>
+                        <button type="button" class="btn primary" on:click=move |_| desk.answer(id)>{t::ANSWER()}</button>
+                        <button type="button" class="btn danger" on:click=move |_| desk.reject(id)>{t::REJECT()}</button>
                     }.into_any(),
                     CallState::Connected | CallState::Held => view! {
                         <button type="button" class="btn" aria-pressed=move || held().to_string() data-testid="hold"
-                            on:click=move |_| desk.set_hold(id, !held())>{move || if held() { t::RESUME } else { t::HOLD }}</button>
+                            on:click=move |_| desk.set_hold(id, !held())>{move || if held() { t::RESUME() } else { t::HOLD() }}</button>
                         <button type="button" class="btn" aria-expanded=move || show_keypad.get().to_string() data-testid="keypad-toggle"
-                            on:click=move |_| show_keypad.update(|v| *v = !*v)>{t::KEYPAD}</button>
+                            on:click=move |_| show_keypad.update(|v| *v = !*v)>{t::KEYPAD()}</button>
                         <button type="button" class="btn" aria-expanded=move || show_transfer.get().to_string() data-testid="transfer-toggle"
-                            on:click=move |_| show_transfer.update(|v| *v = !*v)>{t::TRANSFER}</button>
+                            on:click=move |_| show_transfer.update(|v| *v = !*v)>{t::TRANSFER()}</button>
                         {move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {
                                 <button type="button" class="btn primary" data-testid="complete-transfer"
-                                    on:click=move |_| desk.transfer(id, "", Some(other))>{t::COMPLETE_TRANSFER}</button>
+                                    on:click=move |_| desk.transfer(id, "", Some(other))>{t::COMPLETE_TRANSFER()}</button>
                                 <button type="button" class="btn" data-testid="conference"
-                                    on:click=move |_| desk.conference(id, other)>{t::MERGE}</button>
+                                    on:click=move |_| desk.conference(id, other)>{t::MERGE()}</button>
                             }
                         })}
-                        <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP}</button>
+                        <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP()}</button>
                     }.into_any(),
                     CallState::Dialing | CallState::Ringing => view! {
-                        <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP}</button>
+                        <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP()}</button>
                     }.into_any(),
                     CallState::Ended(_) => view! {
-                        <button type="button" class="btn" on:click=move |_| desk.clear_ended()>{t::CLEAR}</button>
+                        <button type="button" class="btn" on:click=move |_| desk.clear_ended()>{t::CLEAR()}</button>
                     }.into_any(),
                 }}
             </div>
@@ -210,7 +210,7 @@ pub fn PhonePanel() -> impl IntoView {
             <SignIn/>
         </Show>
         <Show when=move || !demo() && desk.line_status.get() == LineStatus::Connecting>
-            <p class="empty" data-testid="line-connecting">{t::LINE_CONNECTING}</p>
+            <p class="empty" data-testid="line-connecting">{t::LINE_CONNECTING()}</p>
         </Show>
         // The wrap-up comes first: it is what the agent works on once a call has ended (in the wide work view
         // the side column shows it, next to the directory and recents).
@@ -225,7 +225,7 @@ pub fn PhonePanel() -> impl IntoView {
             </ul>
         </Show>
         <Show when=move || calls().is_empty() && (demo() || desk.line_status.get() == LineStatus::Registered)>
-            <p class="empty" data-testid="phone-idle">{t::PHONE_IDLE}</p>
+            <p class="empty" data-testid="phone-idle">{t::PHONE_IDLE()}</p>
         </Show>
         <Show when=move || desk.notice.with(Option::is_some)>
             <p class="notice error" role="alert" data-testid="phone-notice">{move || desk.notice.get().unwrap_or_default()}</p>
@@ -235,10 +235,10 @@ pub fn PhonePanel() -> impl IntoView {
         </Show>
         <Show when=demo>
             <button type="button" class="btn link-btn" data-testid="simulate-incoming"
-                on:click=move |_| { desk.simulate_incoming(); }>{t::SIMULATE_INCOMING}</button>
+                on:click=move |_| { desk.simulate_incoming(); }>{t::SIMULATE_INCOMING()}</button>
         </Show>
         <Show when=move || !demo() && !needs_sign_in()>
-            <button type="button" class="btn link-btn" data-testid="sign-out" on:click=move |_| desk.sign_out()>{t::SIGN_OUT}</button>
+            <button type="button" class="btn link-btn" data-testid="sign-out" on:click=move |_| desk.sign_out()>{t::SIGN_OUT()}</button>
         </Show>
     }
 }

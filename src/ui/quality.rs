@@ -7,9 +7,9 @@ use leptos::prelude::*;
 
 fn grade_label(g: Grade) -> &'static str {
     match g {
-        Grade::Good => t::QUALITY_GOOD,
-        Grade::Fair => t::QUALITY_FAIR,
-        Grade::Poor => t::QUALITY_POOR,
+        Grade::Good => t::QUALITY_GOOD(),
+        Grade::Fair => t::QUALITY_FAIR(),
+        Grade::Poor => t::QUALITY_POOR(),
     }
 }
 
@@ -31,20 +31,20 @@ pub fn CallQuality(id: u32) -> impl IntoView {
             let g = Grade::of_mos(r.mos_x100);
             view! {
                 <button type="button" class="chip" data-testid="quality" data-grade=g.key() data-mos=r.mos_x100.to_string()
-                    aria-expanded=move || open.get().to_string() title=t::QUALITY_DETAILS
+                    aria-expanded=move || open.get().to_string() title=t::QUALITY_DETAILS()
                     on:click=move |_| open.update(|o| *o = !*o)>
-                    {format!("{}: {} {}", t::QUALITY, grade_label(g), mos_text(r.mos_x100))}
+                    {format!("{}: {} {}", t::QUALITY(), grade_label(g), mos_text(r.mos_x100))}
                 </button>
             }
         })}
         {move || open.get().then(|| reading()).flatten().map(|r| {
             let rows = [
-                (t::QUALITY_MOS, "quality-mos", mos_text(r.mos_x100)),
-                (t::QUALITY_LOSS, "quality-loss", percent_text(r.loss_permille)),
-                (t::QUALITY_REMOTE_LOSS, "quality-remote-loss", r.remote_loss_permille.map(percent_text).unwrap_or_else(|| "—".into())),
-                (t::QUALITY_JITTER, "quality-jitter", ms_text(Some(r.jitter_ms))),
-                (t::QUALITY_RTT, "quality-rtt", ms_text(r.rtt_ms)),
-                (t::QUALITY_CODEC, "quality-codec", r.codec.name().to_string()),
+                (t::QUALITY_MOS(), "quality-mos", mos_text(r.mos_x100)),
+                (t::QUALITY_LOSS(), "quality-loss", percent_text(r.loss_permille)),
+                (t::QUALITY_REMOTE_LOSS(), "quality-remote-loss", r.remote_loss_permille.map(percent_text).unwrap_or_else(|| "—".into())),
+                (t::QUALITY_JITTER(), "quality-jitter", ms_text(Some(r.jitter_ms))),
+                (t::QUALITY_RTT(), "quality-rtt", ms_text(r.rtt_ms)),
+                (t::QUALITY_CODEC(), "quality-codec", r.codec.name().to_string()),
             ];
             view! {
                 <dl class="kvs" data-testid="quality-details">
@@ -54,8 +54,8 @@ pub fn CallQuality(id: u32) -> impl IntoView {
         })}
         {move || warning().map(|w| {
             let (what, try_this) = match w {
-                Warning::NoAudio => (t::QUALITY_NO_AUDIO, t::QUALITY_NO_AUDIO_TRY),
-                Warning::Losing => (t::QUALITY_LOSING, t::QUALITY_LOSING_TRY),
+                Warning::NoAudio => (t::QUALITY_NO_AUDIO(), t::QUALITY_NO_AUDIO_TRY()),
+                Warning::Losing => (t::QUALITY_LOSING(), t::QUALITY_LOSING_TRY()),
             };
             view! {
                 <div class="notice error" role="alert" data-testid="quality-warning" data-warning=w.key()>
@@ -71,10 +71,10 @@ pub fn CallQuality(id: u32) -> impl IntoView {
 pub fn summary_text(s: &Summary) -> String {
     let mut text = format!(
         "{}: {} {} ({} {}), {} lost, jitter ≤ {} ms, RTT {} ms",
-        t::QUALITY,
+        t::QUALITY(),
         grade_label(Grade::of_mos(s.mos_x100)),
         mos_text(s.mos_x100),
-        t::QUALITY_LOWEST,
+        t::QUALITY_LOWEST(),
         mos_text(s.min_mos_x100),
         percent_text(s.loss_permille),
         s.max_jitter_ms,
@@ -82,11 +82,11 @@ pub fn summary_text(s: &Summary) -> String {
     );
     if s.warned & 1 != 0 {
         text.push_str("; ");
-        text.push_str(t::QUALITY_WAS_NO_AUDIO);
+        text.push_str(t::QUALITY_WAS_NO_AUDIO());
     }
     if s.warned & 2 != 0 {
         text.push_str("; ");
-        text.push_str(t::QUALITY_WAS_LOSING);
+        text.push_str(t::QUALITY_WAS_LOSING());
     }
     text
 }

@@ -1,7 +1,7 @@
 //! The agent's recent calls (in, out, missed), kept on this computer: call back, open the linked record.
 
 use crate::desk::use_desk;
-use crate::phone::call::{format_duration, Direction};
+use crate::phone::call::Direction;
 use crate::phone::wrapup::Outcome;
 use crate::strings as t;
 use leptos::prelude::*;
@@ -11,30 +11,29 @@ pub fn RecentsPanel() -> impl IntoView {
     let desk = use_desk();
     let recents = move || desk.recents.get();
     view! {
-        <Show when=move || !recents().is_empty() fallback=|| view! { <p class="empty" data-testid="recents-empty">{t::RECENTS_EMPTY}</p> }>
+        <Show when=move || !recents().is_empty() fallback=|| view! { <p class="empty" data-testid="recents-empty">{t::RECENTS_EMPTY()}</p> }>
             <ul class="list" data-testid="recents">
                 {move || recents().into_iter().enumerate().map(|(i, r)| {
                     let (icon, label) = match (r.direction, r.outcome) {
-                        (_, Outcome::Missed) => ("✕", t::MISSED_CALL),
-                        (Direction::Inbound, _) => ("↙", t::INBOUND),
-                        (Direction::Outbound, _) => ("↗", t::OUTBOUND),
+                        (_, Outcome::Missed) => ("✕", t::MISSED_CALL()),
+                        (Direction::Inbound, _) => ("↙", t::INBOUND()),
+                        (Direction::Outbound, _) => ("↗", t::OUTBOUND()),
                     };
                     let number = r.number.clone();
                     let record = r.record.clone();
-                    let when = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(r.started_ms));
-                    let time = format!("{:02}:{:02}", when.get_hours(), when.get_minutes());
+                    let time = crate::intl::time_of_day(r.started_ms);
                     view! {
                         <li class="row recent" data-testid="recent" data-outcome=format!("{:?}", r.outcome) data-index=i.to_string()>
                             <span class="dir" title=label aria-label=label>{icon}</span>
                             <span class="name">{r.name.clone().unwrap_or(r.number.clone())}</span>
-                            <span class="number">{time}" · "{format_duration(r.talk_ms)}</span>
+                            <span class="number">{time}" · "{crate::intl::duration(r.talk_ms)}</span>
                             <crate::ui::quality::RecentQuality summary=r.quality/>
                             {record.map(|rec| {
                                 let label = if rec.value.is_empty() { rec.entity.clone() } else { rec.value.clone() };
-                                view! { <button type="button" class="chip" title=t::OPEN_RECORD on:click=move |_| desk.open_record(&rec)>{label}</button> }
+                                view! { <button type="button" class="chip" title=t::OPEN_RECORD() on:click=move |_| desk.open_record(&rec)>{label}</button> }
                             })}
-                            <button type="button" class="btn" data-testid="call-back" aria-label=format!("{} {number}", t::CALLBACK)
-                                on:click=move |_| { desk.dial(&number, None); }>{t::CALL}</button>
+                            <button type="button" class="btn" data-testid="call-back" aria-label=format!("{} {number}", t::CALLBACK())
+                                on:click=move |_| { desk.dial(&number, None); }>{t::CALL()}</button>
                         </li>
                     }
                 }).collect_view()}

@@ -21,48 +21,48 @@ pub fn ServiceNowStatus() -> impl IntoView {
     // The refused activity the agent asked to dismiss (asked again: its notes are only here).
     let confirming = RwSignal::new(None::<String>);
     view! {
-        <h2 class="section-title">{t::SN_HEADING}</h2>
+        <h2 class="section-title">{t::SN_HEADING()}</h2>
         <div class="kv">
             <span class="dt" data-testid="sn-state">{move || match desk.sn.get() {
-                SnState::Off => t::SN_OFF.to_string(),
-                SnState::SignedOut(_) => t::LINE_SIGNED_OUT.to_string(),
-                SnState::SigningIn => t::SN_SIGNING_IN.to_string(),
-                SnState::SignedIn => t::SN_SIGNED_IN.to_string(),
+                SnState::Off => t::SN_OFF().to_string(),
+                SnState::SignedOut(_) => t::LINE_SIGNED_OUT().to_string(),
+                SnState::SigningIn => t::SN_SIGNING_IN().to_string(),
+                SnState::SignedIn => t::SN_SIGNED_IN().to_string(),
             }}</span>
             {move || match desk.sn.get() {
                 SnState::SignedIn => view! {
-                    <button type="button" class="btn" data-testid="sn-sign-out" on:click=move |_| service::sign_out(desk)>{t::SN_SIGN_OUT}</button>
+                    <button type="button" class="btn" data-testid="sn-sign-out" on:click=move |_| service::sign_out(desk)>{t::SN_SIGN_OUT()}</button>
                 }.into_any(),
                 SnState::SignedOut(_) => view! {
-                    <button type="button" class="btn primary" data-testid="sn-sign-in" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN}</button>
+                    <button type="button" class="btn primary" data-testid="sn-sign-in" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN()}</button>
                 }.into_any(),
                 _ => ().into_any(),
             }}
         </div>
-        <p class="kv"><span class="dt">{t::SN_PENDING}</span><span data-testid="sn-pending">{move || pending().to_string()}</span></p>
+        <p class="kv"><span class="dt">{t::SN_PENDING()}</span><span data-testid="sn-pending">{move || pending().to_string()}</span></p>
         <Show when=move || !refused().is_empty()>
             <div class="notice error" role="alert" data-testid="sn-refused">
-                <p class="notice-head">{t::SN_REFUSED}</p>
+                <p class="notice-head">{t::SN_REFUSED()}</p>
                 <ul>{move || refused().into_iter().map(|(id, r, notes)| {
                     let area = NodeRef::<leptos::html::Textarea>::new();
                     let (i1, i2) = (id.clone(), id.clone());
                     view! { <li>{r}
                     // The agent's notes as text (a read-only field), to copy before dismissing.
                     <textarea readonly rows="3" data-testid="sn-refused-notes" node_ref=area prop:value=notes></textarea>
-                    <button type="button" class="btn" data-testid="sn-copy" on:click=move |_| copy(area)>{t::SN_COPY}</button>
+                    <button type="button" class="btn" data-testid="sn-copy" on:click=move |_| copy(area)>{t::SN_COPY()}</button>
                     {(desk.role.get() != crate::tabs::Role::Remote).then(|| {
                         let id = id.clone();
-                        view! { <button type="button" class="btn" data-testid="sn-retry" on:click=move |_| desk.retry_activity(&id)>{t::SN_RETRY}</button> }
+                        view! { <button type="button" class="btn" data-testid="sn-retry" on:click=move |_| desk.retry_activity(&id)>{t::SN_RETRY()}</button> }
                     })}
                     {move || if confirming.get().as_deref() == Some(i1.as_str()) {
                         let id = i1.clone();
-                        view! { <span>{t::SN_DISMISS_SURE}" "</span>
-                        <button type="button" class="btn" data-testid="sn-dismiss-confirm" on:click=move |_| desk.dismiss_activity(&id)>{t::SN_DISMISS}</button> }.into_any()
+                        view! { <span>{t::SN_DISMISS_SURE()}" "</span>
+                        <button type="button" class="btn" data-testid="sn-dismiss-confirm" on:click=move |_| desk.dismiss_activity(&id)>{t::SN_DISMISS()}</button> }.into_any()
                     } else if desk.role.get() == crate::tabs::Role::Remote {
-                        view! { <span data-testid="sn-dismiss-elsewhere">{t::SN_DISMISS_ELSEWHERE}</span> }.into_any()
+                        view! { <span data-testid="sn-dismiss-elsewhere">{t::SN_DISMISS_ELSEWHERE()}</span> }.into_any()
                     } else {
                         let id = i2.clone();
-                        view! { <button type="button" class="btn" data-testid="sn-dismiss" on:click=move |_| confirming.set(Some(id.clone()))>{t::SN_DISMISS}</button> }.into_any()
+                        view! { <button type="button" class="btn" data-testid="sn-dismiss" on:click=move |_| confirming.set(Some(id.clone()))>{t::SN_DISMISS()}</button> }.into_any()
                     }}</li> }
                 }).collect_view()}</ul>
             </div>
@@ -88,7 +88,7 @@ pub fn ServiceNowNotice() -> impl IntoView {
     let desk = use_desk();
     let message = move || match desk.sn.get() {
         SnState::SignedOut(Some(m)) => Some(m),
-        SnState::SignedOut(None) if desk.outbox.with(|o| o.pending() > 0) => Some(t::SN_SESSION_ENDED.to_string()),
+        SnState::SignedOut(None) if desk.outbox.with(|o| o.pending() > 0) => Some(t::SN_SESSION_ENDED().to_string()),
         _ => None,
     };
     // A delivery problem the agent or an admin must act on (kept while the activity waits).
@@ -104,18 +104,18 @@ pub fn ServiceNowNotice() -> impl IntoView {
     view! {
         {move || problems.get().into_iter().map(|(key, m)| view! {
             <p class="notice error" role="alert" data-testid="storage-problem">{m}" "
-                <button type="button" class="btn" on:click=move |_| crate::stored::dismiss(&key)>{t::STORED_DISMISS}</button>
+                <button type="button" class="btn" on:click=move |_| crate::stored::dismiss(&key)>{t::STORED_DISMISS()}</button>
             </p>
         }).collect_view()}
         <Show when=move || message().is_some()>
             <div class="notice error row-notice" role="alert" data-testid="sn-notice">
                 <span>{move || message().unwrap_or_default()}</span>
-                <button type="button" class="btn primary" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN}</button>
+                <button type="button" class="btn primary" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN()}</button>
             </div>
         </Show>
         <Show when=move || message().is_none() && delivery().is_some()>
             <p class="notice error" role="alert" data-testid="sn-delivery">
-                {move || format!("{} {}", t::SN_DELIVERY_WAITING, delivery().unwrap_or_default())}
+                {move || format!("{} {}", t::SN_DELIVERY_WAITING(), delivery().unwrap_or_default())}
             </p>
         </Show>
     }

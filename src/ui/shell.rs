@@ -15,10 +15,10 @@ use leptos::prelude::*;
 
 fn tab_label(tab: Tab) -> &'static str {
     match tab {
-        Tab::Phone => t::TAB_PHONE,
-        Tab::Directory => t::TAB_DIRECTORY,
-        Tab::Recents => t::TAB_RECENTS,
-        Tab::Diagnostics => t::TAB_DIAGNOSTICS,
+        Tab::Phone => t::TAB_PHONE(),
+        Tab::Directory => t::TAB_DIRECTORY(),
+        Tab::Recents => t::TAB_RECENTS(),
+        Tab::Diagnostics => t::TAB_DIAGNOSTICS(),
     }
 }
 
@@ -101,11 +101,11 @@ pub fn Shell() -> impl IntoView {
     });
     let title = move || desk.settings.with(|s| s.title.clone());
     let line = move || match (desk.settings.with(|s| s.line), desk.line_status.get()) {
-        (LineKind::Demo, _) => t::LINE_DEMO,
-        (LineKind::Sip, LineStatus::Registered) => t::LINE_REGISTERED,
-        (LineKind::Sip, LineStatus::Connecting) => t::LINE_CONNECTING,
-        (LineKind::Sip, LineStatus::Failed(_)) => t::LINE_DOWN,
-        (LineKind::Sip, _) => t::LINE_SIGNED_OUT,
+        (LineKind::Demo, _) => t::LINE_DEMO(),
+        (LineKind::Sip, LineStatus::Registered) => t::LINE_REGISTERED(),
+        (LineKind::Sip, LineStatus::Connecting) => t::LINE_CONNECTING(),
+        (LineKind::Sip, LineStatus::Failed(_)) => t::LINE_DOWN(),
+        (LineKind::Sip, _) => t::LINE_SIGNED_OUT(),
     };
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         // Arrow keys move between tabs, as in any tab list.
@@ -141,14 +141,14 @@ pub fn Shell() -> impl IntoView {
                 <AgentStateSelect/>
                 <h1 class="title">{title}</h1>
                 <Show when=move || desk.muted.get()>
-                    <span class="badge muted" data-testid="muted">{t::MUTED}</span>
+                    <span class="badge muted" data-testid="muted">{t::MUTED()}</span>
                 </Show>
                 <span class="badge line" data-testid="line">{line}</span>
                 <Show when=crate::openframe::bridge::is_framed>
-                    <button type="button" class="help-btn" aria-label=t::POP_OUT title=t::POP_OUT data-testid="pop-out"
+                    <button type="button" class="help-btn" aria-label=t::POP_OUT() title=t::POP_OUT() data-testid="pop-out"
                         on:click=move |_| desk.pop_out()>"↗"</button>
                 </Show>
-                <button type="button" class="help-btn" aria-label=t::SHORTCUTS title=t::SHORTCUTS data-testid="help"
+                <button type="button" class="help-btn" aria-label=t::SHORTCUTS() title=t::SHORTCUTS() data-testid="help"
                     on:click=move |_| desk.show_help.update(|v| *v = !*v)>"?"</button>
             </header>
             <div class="sr-only" aria-live="assertive" data-testid="live">{move || desk.announcement.get()}</div>
@@ -157,9 +157,9 @@ pub fn Shell() -> impl IntoView {
             // Always in the page, hidden when there is nothing to say (small in the wasm).
             <p class="notice error row-notice" role="alert" data-testid="sound-problem" hidden=move || sound_problem.with(String::is_empty)>
                 <span>{move || sound_problem.get()}</span>
-                <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| sound_problem.set(String::new())>"×"</button>
+                <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| sound_problem.set(String::new())>"×"</button>
             </p>
-            <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL on:keydown=on_key>
+            <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL() on:keydown=on_key>
                 {Tab::ALL
                     .into_iter()
                     .map(|tab| {
@@ -203,11 +203,11 @@ pub fn Shell() -> impl IntoView {
                         <div class="work-side" data-testid="work-side">
                             <WrapUpPanel/>
                             <section class="work-box" aria-labelledby="work-directory">
-                                <h2 class="section-title" id="work-directory">{t::TAB_DIRECTORY}</h2>
+                                <h2 class="section-title" id="work-directory">{t::TAB_DIRECTORY()}</h2>
                                 <DirectoryPanel/>
                             </section>
                             <section class="work-box" aria-labelledby="work-recents">
-                                <h2 class="section-title" id="work-recents">{t::TAB_RECENTS}</h2>
+                                <h2 class="section-title" id="work-recents">{t::TAB_RECENTS()}</h2>
                                 <RecentsPanel/>
                             </section>
                         </div>

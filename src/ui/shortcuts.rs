@@ -80,13 +80,13 @@ pub fn ShortcutHelp() -> impl IntoView {
     let desk = use_desk();
     view! {
         <Show when=move || desk.show_help.get()>
-            <section class="help" role="dialog" aria-label=t::SHORTCUTS data-testid="shortcut-help">
+            <section class="help" role="dialog" aria-label=t::SHORTCUTS() data-testid="shortcut-help">
                 <div class="call-head">
-                    <h2 class="section-title">{t::SHORTCUTS}</h2>
-                    <button type="button" class="x" aria-label=t::DISMISS on:click=move |_| desk.show_help.set(false)>"×"</button>
+                    <h2 class="section-title">{t::SHORTCUTS()}</h2>
+                    <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| desk.show_help.set(false)>"×"</button>
                 </div>
                 <dl class="kvs">
-                    {ACTIONS.iter().map(|(a, _, label)| {
+                    {ACTIONS.iter().map(|(a, _, _)| {
                         let keys = combo_for(&desk, a).map(|c| {
                             let mut parts = Vec::new();
                             if c.ctrl { parts.push("Ctrl".to_string()) }
@@ -96,9 +96,9 @@ pub fn ShortcutHelp() -> impl IntoView {
                             parts.push(c.key.to_ascii_uppercase());
                             parts.join("+")
                         }).unwrap_or_default();
-                        view! { <div class="kv" data-action=*a><dt><kbd>{keys}</kbd></dt><dd>{*label}</dd></div> }
+                        view! { <div class="kv" data-action=*a><dt><kbd>{keys}</kbd></dt><dd>{t::shortcut_action(a)}</dd></div> }
                     }).collect_view()}
-                    <div class="kv"><dt><kbd>"?"</kbd></dt><dd>{t::HELP_KEY}</dd></div>
+                    <div class="kv"><dt><kbd>"?"</kbd></dt><dd>{t::HELP_KEY()}</dd></div>
                 </dl>
             </section>
         </Show>

@@ -3,6 +3,7 @@
 //! are always in the page and hidden when there is nothing to show (small in the wasm).
 
 use crate::desk::use_desk;
+use crate::strings as t;
 use leptos::prelude::*;
 
 #[component]
@@ -11,13 +12,13 @@ pub fn SipPrompts() -> impl IntoView {
     view! {
         <div class="notice info" role="alertdialog" data-testid="transfer-ask" hidden=move || desk.transfer_ask.with(Option::is_none)>
             <span>{move || desk.transfer_ask.with(|a| a.as_ref().map(|(_, t)| t.clone()).unwrap_or_default())}" "</span>
-            <button type="button" class="link-btn" data-testid="transfer-accept" on:click=move |_| desk.decide_transfer(true)>"Accept transfer"</button>
+            <button type="button" class="link-btn" data-testid="transfer-accept" on:click=move |_| desk.decide_transfer(true)>{t::ACCEPT_TRANSFER()}</button>
             " "
-            <button type="button" class="link-btn" data-testid="transfer-decline" on:click=move |_| desk.decide_transfer(false)>"Decline"</button>
+            <button type="button" class="link-btn" data-testid="transfer-decline" on:click=move |_| desk.decide_transfer(false)>{t::DECLINE()}</button>
         </div>
         <p class="notice info row-notice" role="status" data-testid="sip-message" hidden=move || desk.sip_message.with(Option::is_none)>
             <span>{move || desk.sip_message.get().unwrap_or_default()}</span>
-            <button type="button" class="x" aria-label="Dismiss" on:click=move |_| desk.sip_message.set(None)>"×"</button>
+            <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| desk.sip_message.set(None)>"×"</button>
         </p>
     }
 }

@@ -39,15 +39,15 @@ pub fn SupportPanel() -> impl IntoView {
         });
     };
     view! {
-        <h2 class="section-title">{t::SUPPORT}</h2>
+        <h2 class="section-title">{t::SUPPORT()}</h2>
         <div class="row">
-            <button type="button" class="btn" data-testid="check-setup" on:click=check disabled=move || running.get()>{t::CHECK_SETUP}</button>
-            <button type="button" class="btn" data-testid="copy-diagnostics" on:click=copy>{t::COPY_DIAGNOSTICS}</button>
+            <button type="button" class="btn" data-testid="check-setup" on:click=check disabled=move || running.get()>{t::CHECK_SETUP()}</button>
+            <button type="button" class="btn" data-testid="copy-diagnostics" on:click=copy>{t::COPY_DIAGNOSTICS()}</button>
         </div>
         {move || level.get().map(|l| view! {
             <label class="kv">
-                <span class="dt">{t::CHECK_LEVEL}</span>
-                <meter min="0" max="100" value=l.to_string() data-testid="mic-level" aria-label=t::CHECK_LEVEL></meter>
+                <span class="dt">{t::CHECK_LEVEL()}</span>
+                <meter min="0" max="100" value=l.to_string() data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
             </label>
         })}
         <Show when=move || !lines.with(Vec::is_empty)>
@@ -65,12 +65,12 @@ pub fn SupportPanel() -> impl IntoView {
             </ul>
         </Show>
         {move || copied.get().map(|ok| if ok {
-            view! { <p class="notice info" role="status" data-testid="copy-result" data-copied="true">{t::COPIED}</p> }.into_any()
+            view! { <p class="notice info" role="status" data-testid="copy-result" data-copied="true">{t::COPIED()}</p> }.into_any()
         } else {
             view! {
                 <div>
-                    <p class="notice error" role="alert" data-testid="copy-result" data-copied="false">{t::COPY_REFUSED}</p>
-                    <textarea node_ref=area readonly rows="8" class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT
+                    <p class="notice error" role="alert" data-testid="copy-result" data-copied="false">{t::COPY_REFUSED()}</p>
+                    <textarea node_ref=area readonly rows="8" class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT()
                         >{move || text.get()}</textarea>
                 </div>
             }.into_any()

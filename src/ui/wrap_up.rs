@@ -1,7 +1,6 @@
 //! The wrap-up of the last finished call: disposition, notes, the record, and the countdown.
 
 use crate::desk::use_desk;
-use crate::phone::call::format_duration;
 use crate::strings as t;
 use leptos::prelude::*;
 
@@ -17,35 +16,35 @@ pub fn WrapUpPanel() -> impl IntoView {
     };
     view! {
         <Show when=move || current().is_some()>
-            <section class="wrapup" aria-label=t::WRAPUP_TITLE data-testid="wrap-up">
+            <section class="wrapup" aria-label=t::WRAPUP_TITLE() data-testid="wrap-up">
                 <div class="call-head">
                     <span class="party">{move || {
                         let w = current().unwrap();
-                        format!("{}: {}", t::WRAPUP_TITLE, w.name.clone().unwrap_or(w.number.clone()))
+                        format!("{}: {}", t::WRAPUP_TITLE(), w.name.clone().unwrap_or(w.number.clone()))
                     }}</span>
                     <span class=move || if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" }
                         data-testid="wrap-up-left">
-                        {move || left().map(|l| format!("{}{}", l.max(0), t::SECONDS_LEFT)).unwrap_or_else(|| {
-                            current().map(|w| format_duration(w.talk_ms)).unwrap_or_default()
+                        {move || left().map(|l| t::time_left(&crate::intl::seconds(l.max(0) as f64))).unwrap_or_else(|| {
+                            current().map(|w| crate::intl::duration(w.talk_ms)).unwrap_or_default()
                         })}
                     </span>
                 </div>
                 <div class="dial">
-                    <select class="input" aria-label=t::DISPOSITION data-testid="disposition"
+                    <select class="input" aria-label=t::DISPOSITION() data-testid="disposition"
                         prop:value=move || current().and_then(|w| w.disposition).unwrap_or_default()
                         on:change=move |ev| {
                             let v = event_target_value(&ev);
                             desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
                         }>
-                        <option value="">{t::CHOOSE_DISPOSITION}</option>
+                        <option value="">{t::CHOOSE_DISPOSITION()}</option>
                         {move || dispositions().into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).collect_view()}
                     </select>
                     {move || current().and_then(|w| w.record).map(|r| {
                         let label = if r.value.is_empty() { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) } else { r.value.clone() };
                         view! {
                             <span class="chip" data-testid="wrap-up-record">{label}</span>
-                            <button type="button" class="link-btn btn" aria-label=format!("{} {}", t::REMOVE_RECORD, t::RECORD)
-                                on:click=move |_| desk.edit_wrapup(|w| w.record = None)>{t::REMOVE_RECORD}</button>
+                            <button type="button" class="link-btn btn" aria-label=format!("{} {}", t::REMOVE_RECORD(), t::RECORD())
+                                on:click=move |_| desk.edit_wrapup(|w| w.record = None)>{t::REMOVE_RECORD()}</button>
                         }
                     })}
                 </div>
@@ -65,11 +64,11 @@ pub fn WrapUpPanel() -> impl IntoView {
                         }
                     });
                 }>
-                    <input class="input" type="text" aria-label=t::CHANGE_RECORD placeholder=t::CHANGE_RECORD data-testid="wrap-up-case"
+                    <input class="input" type="text" aria-label=t::CHANGE_RECORD() placeholder=t::CHANGE_RECORD() data-testid="wrap-up-case"
                         prop:value=move || case_number.get() on:input=move |ev| case_number.set(event_target_value(&ev))/>
-                    <button type="submit" class="btn" data-testid="wrap-up-set-case">{t::SET_RECORD}</button>
+                    <button type="submit" class="btn" data-testid="wrap-up-set-case">{t::SET_RECORD()}</button>
                 </form>
-                <textarea class="input notes" aria-label=t::NOTES placeholder=t::NOTES data-testid="notes" rows="2"
+                <textarea class="input notes" aria-label=t::NOTES() placeholder=t::NOTES() data-testid="notes" rows="2"
                     prop:value=move || current().map(|w| w.notes).unwrap_or_default()
                     on:input=move |ev| {
                         let v = event_target_value(&ev);
@@ -79,10 +78,10 @@ pub fn WrapUpPanel() -> impl IntoView {
                     <p class="notice error" role="alert" data-testid="wrap-up-error">{move || desk.wrapup_error.get().unwrap_or_default()}</p>
                 </Show>
                 <Show when=move || current().map(|w| w.overdue).unwrap_or(false)>
-                    <p class="notice info" data-testid="wrap-up-overdue">{t::WRAPUP_OVERDUE}</p>
+                    <p class="notice info" data-testid="wrap-up-overdue">{t::WRAPUP_OVERDUE()}</p>
                 </Show>
                 <button type="button" class="btn primary" data-testid="finish-wrap-up"
-                    on:click=move |_| { let _ = desk.submit_wrapup(); }>{t::FINISH_WRAPUP}</button>
+                    on:click=move |_| { let _ = desk.submit_wrapup(); }>{t::FINISH_WRAPUP()}</button>
             </section>
         </Show>
     }

@@ -34,7 +34,7 @@ impl DeskCore {
     pub(super) fn publish_presence(&mut self) {
         let on_call = self.calls.iter().any(|c| matches!(c.state, CallState::Connected | CallState::Held | CallState::Dialing | CallState::Ringing));
         let (label, color) = if on_call {
-            (t::ON_CALL.to_string(), PresenceColor::Red)
+            (t::ON_CALL().to_string(), PresenceColor::Red)
         } else {
             let color = match self.agent_state.tone() {
                 PresenceTone::Available => PresenceColor::Green,
@@ -111,7 +111,7 @@ impl DeskCore {
     pub(super) fn sign_in(&mut self, server: &str, user: &str, password: &str) -> Result<(), String> {
         crate::config::check_ws_url(server.trim())?;
         if user.trim().is_empty() {
-            return Err(t::SIGN_IN_USER_REQUIRED.into());
+            return Err(t::SIGN_IN_USER_REQUIRED().into());
         }
         if self.relay(|| Intent::SignIn { server: server.into(), user: user.into(), password: password.into() }) {
             return Ok(());

@@ -37,13 +37,13 @@ impl DeskCore {
         // A remote view: the owner places the call (Some(0): sent there; real calls have ids from 1). A
         // window that is not linked places nothing.
         if self.role == Role::Unlinked {
-            return self.refuse(t::NOT_LINKED.into());
+            return self.refuse(t::NOT_LINKED().into());
         }
         if self.relay(|| Intent::Dial { number: number.into(), record: record.clone(), name: None }) {
             return Some(0);
         }
         if self.is_sip() && self.line_status != LineStatus::Registered {
-            return self.refuse(t::NOT_SIGNED_IN.into());
+            return self.refuse(t::NOT_SIGNED_IN().into());
         }
         let id = self.alloc_call_id();
         let mut call = if self.is_sip() {
@@ -109,7 +109,7 @@ impl DeskCore {
         let id = call.id;
         if let Some(code) = self.busy_code() {
             call.end(EndReason::Missed, self.now);
-            call.note = Some(format!("{} ({code})", t::AUTO_REJECTED));
+            call.note = Some(format!("{} ({code})", t::AUTO_REJECTED()));
             self.calls.push(call);
             self.finalize_ended();
             return Some(code);
@@ -125,11 +125,11 @@ impl DeskCore {
     fn alert_incoming(&mut self, name: Option<&str>, number: &str) {
         let who = name.filter(|n| !n.is_empty()).unwrap_or(number).to_string();
         self.out.push(Effect::ShowPhone);
-        self.announce(format!("{} {who}", t::INCOMING_CALL));
-        self.out.push(Effect::NotifyIfHidden { title: t::INCOMING_CALL.into(), body: who.clone() });
+        self.announce(format!("{} {who}", t::INCOMING_CALL()));
+        self.out.push(Effect::NotifyIfHidden { title: t::INCOMING_CALL().into(), body: who.clone() });
         self.publish(Outgoing::Show);
         self.publish(Outgoing::SetTitle(who.chars().take(256).collect()));
-        self.publish(Outgoing::SetSubtitle(format!("{} {number}", t::INCOMING_CALL).chars().take(256).collect()));
+        self.publish(Outgoing::SetSubtitle(format!("{} {number}", t::INCOMING_CALL()).chars().take(256).collect()));
     }
 
     /// What the SIP line reports.
@@ -188,20 +188,20 @@ impl DeskCore {
             LineEvent::HoldFailed { id, held } => self.update_call(id, |c| c.set_held(held, now)),
             LineEvent::TransferProgress { id, code, done } => {
                 let note = match (code, done) {
-                    (200..=299, true) => t::TRANSFER_DONE.to_string(),
-                    (_, true) => format!("{}: {}", t::TRANSFER_FAILED, crate::phone::sip::message::failure_text(code)),
-                    _ => format!("{} ({code})", t::TRANSFER_PROGRESS),
+                    (200..=299, true) => t::TRANSFER_DONE().to_string(),
+                    (_, true) => format!("{}: {}", t::TRANSFER_FAILED(), crate::phone::sip::message::failure_text(code)),
+                    _ => format!("{} ({code})", t::TRANSFER_PROGRESS()),
                 };
                 self.update_call(id, |c| c.note = Some(note));
             }
             LineEvent::TransferSent { id, result } => {
-                let note = result.err().unwrap_or_else(|| t::TRANSFER_PROGRESS.into());
+                let note = result.err().unwrap_or_else(|| t::TRANSFER_PROGRESS().into());
                 self.update_call(id, |c| c.note = Some(note));
             }
             LineEvent::TransferAsked { id, target, by } => {
                 let who = self.calls.iter().find(|c| c.id == id).map(|c| c.party().to_string()).unwrap_or_default();
-                let by = by.map(|b| format!(" (referred by {b})")).unwrap_or_default();
-                let text = format!("{who} asks to transfer you to {target}{by}");
+                let by = by.as_deref();
+                let text = crate::strings::transfer_ask(&who, &target, by);
                 self.announce(text.clone());
                 self.transfer_ask = Some((id, text));
             }
@@ -209,17 +209,17 @@ impl DeskCore {
             LineEvent::SetupMs(ms) => self.out.push(Effect::SetupMs(ms)),
             LineEvent::DtmfSent { id, digit, how } => {
                 let prefix = match how {
-                    Some(true) => t::DTMF_SENT_AUDIO,
-                    Some(false) => t::DTMF_SENT_INFO,
+                    Some(true) => t::DTMF_SENT_AUDIO(),
+                    Some(false) => t::DTMF_SENT_INFO(),
                     None => {
-                        self.update_call(id, |c| c.note = Some(t::DTMF_NOT_SENT.into()));
+                        self.update_call(id, |c| c.note = Some(t::DTMF_NOT_SENT().into()));
                         return;
                     }
                 };
                 self.note_digit(id, prefix, digit);
             }
             LineEvent::Conferenced { a, b, result } => {
-                let note = result.err().unwrap_or_else(|| t::IN_CONFERENCE.into());
+                let note = result.err().unwrap_or_else(|| t::IN_CONFERENCE().into());
                 self.update_call(a, |c| c.note = Some(note.clone()));
                 self.update_call(b, |c| c.note = Some(note));
             }
@@ -343,7 +343,7 @@ impl DeskCore {
             let info = self.settings.sip.dtmf_info;
             self.out.push(Effect::Line(LineCommand::Dtmf { id, digit, info }));
         } else {
-            self.note_digit(id, t::DTMF_SENT, digit);
+            self.note_digit(id, t::DTMF_SENT(), digit);
         }
     }
 
@@ -366,7 +366,7 @@ impl DeskCore {
             return;
         }
         if target.chars().filter(|c| c.is_ascii_alphanumeric()).count() == 0 && consult.is_none() {
-            self.update_call(id, |c| c.note = Some(format!("'{target}' is not a phone number")));
+            self.update_call(id, |c| c.note = Some(crate::strings::not_a_phone_number(target)));
             return;
         }
         self.call_ended(id, EndReason::Transferred);

@@ -281,7 +281,7 @@ impl DeskCore {
         if self.is_owner() {
             return false;
         }
-        let e = if self.role == Role::Unlinked { Effect::Notice(Some(crate::strings::NOT_LINKED.into())) } else { Effect::ToOwner(intent()) };
+        let e = if self.role == Role::Unlinked { Effect::Notice(Some(crate::strings::NOT_LINKED().into())) } else { Effect::ToOwner(intent()) };
         self.out.push(e);
         true
     }

@@ -100,7 +100,7 @@ fn presence_says_on_call_while_a_call_is_live() {
     let mut d = demo_desk(|_| {});
     intent(&mut d, T0, Intent::Dial { number: "+14155550100".into(), record: None, name: None });
     let fx = d.handle(T0, Input::Presence);
-    assert_eq!(presence(&fx), vec![(crate::strings::ON_CALL.to_string(), PresenceColor::Red)]);
+    assert_eq!(presence(&fx), vec![(crate::strings::ON_CALL().to_string(), PresenceColor::Red)]);
 }
 
 #[test]
@@ -221,7 +221,7 @@ fn the_wrap_up_countdown_warns_once_when_it_runs_out() {
     assert!(!d.wrapups[0].overdue);
     let fx = d.handle(opened + 30_000.0, Input::Tick);
     assert!(d.wrapups[0].overdue);
-    assert!(fx.contains(&Effect::Announce(crate::strings::WRAPUP_OVERDUE.into())));
+    assert!(fx.contains(&Effect::Announce(crate::strings::WRAPUP_OVERDUE().into())));
     let fx = d.handle(opened + 31_000.0, Input::Tick);
     assert!(!fx.iter().any(|e| matches!(e, Effect::Announce(_))), "warned twice");
     assert_eq!(d.agent_state, AgentState::AfterCallWork, "the warning does not finish the wrap-up");
@@ -297,7 +297,7 @@ fn activities_name_the_sip_user_or_the_demo_line() {
     intent(&mut d, T0 + 1_000.0, Intent::Answer(id));
     intent(&mut d, T0 + 9_000.0, Intent::HangUp(id));
     let a = &d.outbox.entries[0].activity;
-    assert_eq!((a.agent.as_str(), a.dialled.as_str()), ("Agent", crate::strings::DEMO_LINE_NUMBER));
+    assert_eq!((a.agent.as_str(), a.dialled.as_str()), ("Agent", crate::strings::DEMO_LINE_NUMBER()));
 }
 
 #[test]
@@ -393,7 +393,7 @@ fn dialling_normalizes_to_e164_and_refuses_what_is_not_a_number() {
 fn the_sip_line_dials_only_when_registered_and_carries_the_record() {
     let mut d = demo_desk(|s| s.line = LineKind::Sip);
     intent(&mut d, T0, Intent::Dial { number: "+14155550100".into(), record: None, name: None });
-    assert_eq!(d.refused.as_deref(), Some(crate::strings::NOT_SIGNED_IN));
+    assert_eq!(d.refused.as_deref(), Some(crate::strings::NOT_SIGNED_IN()));
     d.handle(T0, Input::Line(LineEvent::Status(LineStatus::Registered)));
     let r = record("0123456789abcdef0123456789abcdef");
     let fx = intent(&mut d, T0, Intent::Dial { number: "+14155550100".into(), record: Some(r), name: Some("Beth".into()) });
@@ -470,11 +470,11 @@ fn dtmf_notes_say_how_each_digit_went() {
     intent(&mut d, T0, Intent::Dtmf { id, digit: '1' });
     intent(&mut d, T0, Intent::Dtmf { id, digit: '#' });
     intent(&mut d, T0, Intent::Dtmf { id, digit: 'x' });
-    assert_eq!(d.calls[0].note.as_deref(), Some(&*format!("{}: 1#", crate::strings::DTMF_SENT)));
+    assert_eq!(d.calls[0].note.as_deref(), Some(&*format!("{}: 1#", crate::strings::DTMF_SENT())));
     let mut d = sip_desk(|s| s.reject_when_busy = false);
     let (id, _) = incoming(&mut d, T0, "+14155550100");
     d.handle(T0, Input::Line(LineEvent::DtmfSent { id, digit: '5', how: None }));
-    assert_eq!(d.calls[0].note.as_deref(), Some(crate::strings::DTMF_NOT_SENT));
+    assert_eq!(d.calls[0].note.as_deref(), Some(crate::strings::DTMF_NOT_SENT()));
 }
 
 #[test]
@@ -483,7 +483,7 @@ fn signing_in_refuses_a_bad_server_or_user_and_remembers_the_agent() {
     intent(&mut d, T0, Intent::SignIn { server: "http://example.com".into(), user: "alice".into(), password: String::new() });
     assert!(d.refused.is_some());
     intent(&mut d, T0, Intent::SignIn { server: "wss://sip.example.com".into(), user: " ".into(), password: String::new() });
-    assert_eq!(d.refused.as_deref(), Some(crate::strings::SIGN_IN_USER_REQUIRED));
+    assert_eq!(d.refused.as_deref(), Some(crate::strings::SIGN_IN_USER_REQUIRED()));
     let fx = intent(&mut d, T0, Intent::SignIn { server: "wss://sip.example.com:8443/ws".into(), user: "alice".into(), password: "pw".into() });
     assert_eq!(d.refused, None);
     assert!(fx.contains(&Effect::SaveSipUser { server: "wss://sip.example.com:8443/ws".into(), user: "alice".into() }));
@@ -547,7 +547,7 @@ fn a_remote_view_sends_its_intents_to_the_owner_and_changes_nothing_itself() {
     // A window that is not linked does nothing, and says so.
     d.handle(T0, Input::Role(Role::Unlinked));
     let fx = intent(&mut d, T0, Intent::Answer(3));
-    assert_eq!(fx, vec![Effect::Notice(Some(crate::strings::NOT_LINKED.into()))]);
+    assert_eq!(fx, vec![Effect::Notice(Some(crate::strings::NOT_LINKED().into()))]);
 }
 
 #[test]

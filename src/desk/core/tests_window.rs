@@ -217,7 +217,7 @@ fn a_sip_call_nobody_can_take_back_ends_with_the_reason_and_is_wrapped_up() {
     let mut new = demo_desk(|s| s.line = LineKind::Sip);
     new.handle(T0 + 6_000.0, Input::Adopt { packet: Some(packet), stored_wrapups: vec![], stored_outbox: Default::default() });
     let lost = new.calls.iter().find(|c| c.id == a).unwrap();
-    assert!(matches!(&lost.state, CallState::Ended(EndReason::Failed(m)) if m.contains(crate::strings::TAKE_BACK_FAILED)), "{:?}", lost.state);
+    assert!(matches!(&lost.state, CallState::Ended(EndReason::Failed(m)) if m.contains(crate::strings::TAKE_BACK_FAILED())), "{:?}", lost.state);
     assert_eq!(new.wrapups.len(), 1, "its wrap-up still opens");
 }
 

@@ -62,7 +62,7 @@ impl DeskCore {
     /// outbox is full (the caller keeps the wrap-up).
     fn queue_activity(&mut self, w: &WrapUp) -> Result<(), String> {
         let agent = self.agent_name();
-        let own = if self.is_sip() { agent.clone() } else { t::DEMO_LINE_NUMBER.to_string() };
+        let own = if self.is_sip() { agent.clone() } else { t::DEMO_LINE_NUMBER().to_string() };
         let activity = Activity::from_wrapup(w, &agent, &own, "");
         self.outbox.add(activity, self.now)?;
         self.out.push(Effect::Save(Store::Outbox));
@@ -98,7 +98,7 @@ impl DeskCore {
             }
             self.wrapups.clear();
             self.out.push(Effect::Mirror(Store::WrapUps));
-            self.announce(t::WRAPUP_DONE.into());
+            self.announce(t::WRAPUP_DONE().into());
             return Ok(());
         }
         if let Err(m) = self.queue_activity(&w) {
@@ -119,7 +119,7 @@ impl DeskCore {
                 self.set_agent_state(next);
             }
         }
-        self.announce(t::WRAPUP_DONE.into());
+        self.announce(t::WRAPUP_DONE().into());
         Ok(())
     }
 
@@ -139,7 +139,7 @@ impl DeskCore {
             WrapUpTimeout::Warn => {
                 if !self.wrapups.first().map(|w| w.overdue).unwrap_or(true) {
                     self.mark_overdue();
-                    self.announce(t::WRAPUP_OVERDUE.into());
+                    self.announce(t::WRAPUP_OVERDUE().into());
                 }
             }
         }

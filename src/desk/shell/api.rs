@@ -205,8 +205,8 @@ impl Desk {
 
     pub fn call_direction_label(d: Direction) -> &'static str {
         match d {
-            Direction::Inbound => t::INBOUND,
-            Direction::Outbound => t::OUTBOUND,
+            Direction::Inbound => t::INBOUND(),
+            Direction::Outbound => t::OUTBOUND(),
         }
     }
 }

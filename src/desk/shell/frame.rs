@@ -23,6 +23,7 @@ thread_local! {
 impl Desk {
     /// Applies resolved settings (from [`config::resolve`]).
     pub fn apply_settings(&self, settings: Settings, errors: Vec<ConfigError>) {
+        let settings = crate::intl::adopt(settings);
         // The core reads the same settings (they change only here).
         self.core.try_update_value(|c| c.settings = settings.clone());
         self.settings.set(settings);
@@ -138,7 +139,7 @@ impl Desk {
             }
         }
         if let Err(e) = bridge::publish(msg) {
-            self.notice.set(Some(format!("{}: {e}", t::OPENFRAME_REFUSED)));
+            self.notice.set(Some(format!("{}: {e}", t::OPENFRAME_REFUSED())));
         }
     }
 
@@ -147,7 +148,7 @@ impl Desk {
         let Some(event) = event else { return };
         match event {
             SessionEvent::Connected { confirmed } => {
-                self.set_problem((!confirmed).then(|| t::HANDSHAKE_UNCONFIRMED.to_string()));
+                self.set_problem((!confirmed).then(|| t::HANDSHAKE_UNCONFIRMED().to_string()));
                 if confirmed {
                     // ServiceNow at exactly the topDomain answered from window.top: one of the agent's own.
                     self.member.set(true);
@@ -168,7 +169,7 @@ impl Desk {
                     Err(m) => self.errors.update(|e| e.push(ConfigError { source: config::Source::OpenFrame, key: "configuration".into(), message: m })),
                 }
             }
-            SessionEvent::ConfigUnavailable(m) => self.set_problem(Some(format!("{m}; {}", t::USING_LOCAL_SETTINGS))),
+            SessionEvent::ConfigUnavailable(m) => self.set_problem(Some(format!("{m}; {}", t::USING_LOCAL_SETTINGS()))),
             SessionEvent::Failed(m) => self.set_problem(Some(m)),
             SessionEvent::Visible(v) => self.frame_visible.set(Some(v)),
             SessionEvent::RequestFailed { message, .. } => self.set_problem(Some(message)),
@@ -216,9 +217,9 @@ impl Desk {
             Icon {
                 id: "mute".into(),
                 image_url: Self::asset_url(if muted { "icons/unmute.svg" } else { "icons/mute.svg" }),
-                image_title: if muted { t::UNMUTE } else { t::MUTE }.into(),
+                image_title: if muted { t::UNMUTE() } else { t::MUTE() }.into(),
             },
-            Icon { id: "popout".into(), image_url: Self::asset_url("icons/popout.svg"), image_title: t::POP_OUT.into() },
+            Icon { id: "popout".into(), image_url: Self::asset_url("icons/popout.svg"), image_title: t::POP_OUT().into() },
         ]
     }
 
@@ -257,7 +258,7 @@ impl Desk {
                 }
                 POPUP.with(|s| *s.borrow_mut() = Some(p));
             }
-            None => self.notice.set(Some(t::POPUP_BLOCKED.into())),
+            None => self.notice.set(Some(t::POPUP_BLOCKED().into())),
         }
     }
 
