@@ -95,9 +95,22 @@ pub struct Baresip {
     token: AtomicU16,
 }
 
+/// A port for baresip's SIP: free for UDP, and for TCP on it and the next one. baresip 1.0 ignores
+/// `sip_transports` and also listens for SIP over TCP on the port and SIP over TLS on the port after it,
+/// so a port free only for UDP can make it fail to start ("Address already in use").
+fn baresip_sip_port() -> u16 {
+    loop {
+        let p = free_udp_port();
+        let tcp = |q: u16| std::net::TcpListener::bind(("127.0.0.1", q)).is_ok();
+        if p < u16::MAX && tcp(p) && tcp(p + 1) {
+            return p;
+        }
+    }
+}
+
 impl Baresip {
     pub fn start(k: &Kamailio, user: &str, tone: u32) -> Baresip {
-        let (sip_port, ctrl_port) = (free_udp_port(), free_port());
+        let (sip_port, ctrl_port) = (baresip_sip_port(), free_port());
         let dir = temp_dir("baresip", sip_port);
         let (lo, hi) = port_range(100);
         std::fs::create_dir_all(dir.join("rec")).unwrap();
