@@ -125,7 +125,10 @@ fn pop_out_mid_call_the_frame_still_dials_and_pops_and_closing_the_pop_out_bring
     clear_ended(&c);
     finish_wrap_up(&a, "Resolved", "Talked through the pop-out");
     a.switch_window(&popout);
-    wait_state(&a, 0, "Ended(HungUp)");
+    // Ended and wrapped up: the call leaves the pop-out's phone panel (it is in Recents).
+    a.wait_for("the wrapped-up call left the pop-out's panel", || {
+        (a.exec("return document.querySelectorAll('[data-testid=call]').length", json!([])).as_u64() == Some(0)).then_some(())
+    });
     a.wait_for("the wrap-up finished in the pop-out too", || a.absent("[data-testid=wrap-up]").then_some(()));
     a.wait_for("the note on Charlie's case", || {
         std::thread::sleep(Duration::from_millis(500));
