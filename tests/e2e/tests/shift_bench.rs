@@ -37,7 +37,9 @@ const waitFor = async (what, f, ms) => {
     await new Promise(r => w.setTimeout(r, 4));
   }
 };
-const waiting = () => JSON.parse(w.localStorage.getItem('agent-desktop.outbox') || '{"entries":[]}').entries.length;
+// The outbox is stored per deployment (`agent-desktop.outbox.<deployment tag>`).
+const outboxKey = () => Object.keys(w.localStorage).find(k => /^agent-desktop\.outbox\.[0-9a-f]{12}$/.test(k));
+const waiting = () => { const k = outboxKey(); return k ? JSON.parse(w.localStorage.getItem(k)).entries.length : 0; };
 (async () => {
   for (let n = first; n < first + count; n++) {
     await waitFor('the outbox to drain', () => waiting() < 5, 25000);
@@ -134,7 +136,7 @@ struct Sample {
 
 fn sample(b: &Browser, calls: usize) -> Sample {
     // The activities of these calls are written first, so the storage figure does not depend on timing.
-    let drained = "function() { return JSON.parse(this.defaultView.localStorage.getItem('agent-desktop.outbox') || '{\"entries\":[]}').entries.length === 0; }";
+    let drained = "function() { const l = this.defaultView.localStorage; const k = Object.keys(l).find(k => /^agent-desktop\\.outbox\\.[0-9a-f]{12}$/.test(k)); return !k || JSON.parse(l.getItem(k)).entries.length === 0; }";
     b.wait_for("the outbox to drain", || {
         std::thread::sleep(Duration::from_millis(200));
         (in_frame(b, drained, json!([])) == json!(true)).then_some(())

@@ -132,8 +132,8 @@ fn hostile_a_token_without_roles_writes_nothing_and_the_agent_sees_why() {
     let m = refused(&b);
     assert!(m.contains("403") && m.contains("ACL Exception Update Failed") && m.contains("role"), "{m}");
     assert!(journal(&sb, "sn_customerservice_case", CASE).is_empty(), "nothing written");
-    let kept = b.exec("return localStorage.getItem('agent-desktop.outbox') || ''", json!([]));
-    assert!(kept.as_str().unwrap().contains("No roles here"), "kept: {kept}");
+    let kept = b.exec(e2e::STORED_OUTBOX_JS, json!([]));
+    assert!(kept.as_str().unwrap_or("").contains("No roles here"), "kept: {kept}");
 }
 
 #[test]
