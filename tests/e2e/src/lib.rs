@@ -853,3 +853,17 @@ impl Browser {
         self.cdp("Emulation.setEmulatedMedia", json!({"features": [{"name": "prefers-color-scheme", "value": scheme}]}));
     }
 }
+
+/// Click-to-call from a record's form in the sandbox (`table`, `sys_id`, the number's button), answered by
+/// the far end, hung up, then the wrap-up with `notes` (`before_wrap_up` runs right after the hang-up).
+pub fn click_to_call_and_wrap_up(b: &Browser, table: &str, sys_id: &str, number: &str, notes: &str, before_wrap_up: impl FnOnce()) {
+    b.top_frame();
+    b.exec("window.sandboxShowForm(arguments[0], 'sys_id=' + arguments[1])", json!([table, sys_id]));
+    b.click(&b.find(&format!("button[data-c2c='{number}']")));
+    enter(b);
+    b.click(&b.find("#tab-phone"));
+    b.wait_for("connected", || (first_call_state(b) == "Connected").then_some(()));
+    b.click(&b.find("[data-testid=hang-up]"));
+    before_wrap_up();
+    finish_wrap_up(b, "Resolved", notes);
+}

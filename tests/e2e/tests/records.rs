@@ -1,7 +1,7 @@
 //! Which record receives the agent's notes: only tables an admin allowed, and only when ServiceNow really
 //! stored the note (read back), against the sandbox's Table API (journal fields behave as on an instance).
 
-use e2e::{enter, finish_wrap_up, first_call_state, sn_sign_in, Browser, Sandbox};
+use e2e::{sn_sign_in, Browser, Sandbox};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -18,15 +18,7 @@ fn call_from_the_contact(b: &Browser, notes: &str) {
 }
 
 fn call_from_the_contact_then(b: &Browser, notes: &str, before_wrap_up: impl FnOnce()) {
-    b.top_frame();
-    b.exec("window.sandboxShowForm('customer_contact', 'sys_id=' + arguments[0])", json!([BETH]));
-    b.click(&b.find("button[data-c2c='(415) 555-0123']"));
-    enter(b);
-    b.click(&b.find("#tab-phone"));
-    b.wait_for("connected", || (first_call_state(b) == "Connected").then_some(()));
-    b.click(&b.find("[data-testid=hang-up]"));
-    before_wrap_up();
-    finish_wrap_up(b, "Resolved", notes);
+    e2e::click_to_call_and_wrap_up(b, "customer_contact", BETH, "(415) 555-0123", notes, before_wrap_up);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The desktop against a sandbox as strict as an instance: roles and ACLs, fields it does not have,
 //! registered redirect URLs, refresh tokens (with and without), and failures named by their real cause.
 
-use e2e::{enter, finish_wrap_up, first_call_state, journal, ring, sn_sign_in, title, Browser, Sandbox};
+use e2e::{enter, first_call_state, journal, ring, sn_sign_in, title, Browser, Sandbox};
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -25,15 +25,7 @@ fn page(sb: &Sandbox, name: &str, sn: Value) -> Browser {
 
 /// Click-to-call from case CS0001003, hang up, then the wrap-up with `notes` (`before_wrap_up` runs first).
 fn call_about_the_case(b: &Browser, notes: &str, before_wrap_up: impl FnOnce()) {
-    b.top_frame();
-    b.exec("window.sandboxShowForm('sn_customerservice_case', 'sys_id=' + arguments[0])", json!([CASE]));
-    b.click(&b.find("button[data-c2c='+44 20 7946 0958']"));
-    enter(b);
-    b.click(&b.find("#tab-phone"));
-    b.wait_for("connected", || (first_call_state(b) == "Connected").then_some(()));
-    b.click(&b.find("[data-testid=hang-up]"));
-    before_wrap_up();
-    finish_wrap_up(b, "Resolved", notes);
+    e2e::click_to_call_and_wrap_up(b, "sn_customerservice_case", CASE, "+44 20 7946 0958", notes, before_wrap_up);
 }
 
 fn refused(b: &Browser) -> String {
