@@ -104,7 +104,7 @@ pub fn text(desk: &Desk) -> String {
     });
     let mut errors: Vec<String> = desk.errors.with_untracked(|e| e.iter().map(|e| e.to_string()).collect());
     if let crate::phone::line::LineStatus::Failed(m) = desk.line_status.get_untracked() {
-        errors.push(m);
+        errors.push(m.render());
     }
     errors.extend(desk.notice.get_untracked());
     errors.extend(desk.wrapup_error.get_untracked());

@@ -307,7 +307,7 @@ async fn reachable(url: &str) -> Result<(), String> {
     probe.set_mode(web_sys::RequestMode::NoCors);
     let origin = w.location().origin().unwrap_or_default();
     Err(match JsFuture::from(w.fetch_with_str_and_init(url, &probe)).await {
-        Ok(_) => t::sn_check_cors(&origin),
+        Ok(_) => t::sn_check_cors(&origin).render(),
         Err(_) => t::SN_CHECK_UNREACHABLE().into(),
     })
 }

@@ -508,13 +508,14 @@ pub fn parse_frame_config(result: &Value) -> FrameConfig {
 /// Turns the configuration record's free-form `configuration` string into settings JSON: a JSON object as
 /// is, or `key=value` lines (`#` comments; dotted keys nest: `sip.server=wss://...`; values that parse as
 /// JSON, such as `true` or `120`, keep their type).
-pub fn parse_configuration_field(text: &str) -> Result<Value, String> {
+pub fn parse_configuration_field(text: &str) -> Result<Value, crate::strings::Msg> {
+    use crate::strings::Key as K;
     let t = text.trim();
     if t.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
     if t.starts_with('{') {
-        return serde_json::from_str::<Value>(t).map_err(|e| format!("is not valid JSON: {e}"));
+        return serde_json::from_str::<Value>(t).map_err(|e| K::CFG_NOT_JSON.arg("line", &e.line()).arg("column", &e.column()));
     }
     let mut root = Map::new();
     for (n, line) in t.lines().enumerate() {
@@ -523,11 +524,11 @@ pub fn parse_configuration_field(text: &str) -> Result<Value, String> {
             continue;
         }
         let Some((k, v)) = line.split_once('=') else {
-            return Err(format!("line {} '{line}' is not key=value", n + 1));
+            return Err(K::CFG_NOT_KEY_VALUE.arg("line", &(n + 1)).arg("text", &line));
         };
         let (k, v) = (k.trim(), v.trim());
         if k.is_empty() {
-            return Err(format!("line {} has no key", n + 1));
+            return Err(K::CFG_NO_KEY.arg("line", &(n + 1)));
         }
         let value = match serde_json::from_str::<Value>(v) {
             Ok(j @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_))) => j,
@@ -539,7 +540,7 @@ pub fn parse_configuration_field(text: &str) -> Result<Value, String> {
         for p in parts {
             let entry = cur.entry(p.to_string()).or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
-                return Err(format!("line {}: '{p}' is both a value and a group", n + 1));
+                return Err(K::CFG_VALUE_AND_GROUP.arg("line", &(n + 1)).arg("key", &p));
             }
             cur = entry.as_object_mut().unwrap();
         }

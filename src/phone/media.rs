@@ -43,7 +43,7 @@ pub fn describe_media_error(e: &JsValue) -> String {
         "NotReadableError" => crate::strings::MIC_IN_USE().into(),
         _ => {
             let msg = Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
-            crate::strings::audio_failed(&name, &msg)
+            crate::strings::audio_failed(&name, &msg).render()
         }
     }
 }

@@ -335,7 +335,7 @@ fn found(e: RestError, strategy: ActivityStrategy, a: &Activity, task_field: &st
         RestError::Unauthorized => Found::Unauthorized,
         RestError::Status(code, m) if code < 500 => {
             let t = target(a);
-            Found::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &format!("{code} {m}")))
+            Found::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &format!("{code} {m}")).render())
         }
         RestError::WrongInstance(m) => Found::Refused(format!("{}{m}", crate::strings::CHECK_REFUSED())),
         other => Found::Unknown(other.to_string()),
@@ -427,7 +427,7 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
     let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await } else { read_back(inst, tok, strategy, task_field, a).await };
     match stored {
         Ok(activity::Found::Yes) => Ok(()),
-        Ok(activity::Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1))),
+        Ok(activity::Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1).render())),
         Ok(activity::Found::Unconfirmed(m)) => Err(Write::NotStored(m)),
         // A refused read-back says what it needs (it was not "no answer").
         Err(e) => {
@@ -598,7 +598,7 @@ pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRe
     let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_fields", "sys_id,number".into()), ("sysparm_limit", "1".into())], None)
         .await
         .map_err(|e| e.to_string())?;
-    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()))
+    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()).render())
 }
 
 #[cfg(test)]

@@ -44,7 +44,7 @@ pub fn search_failure(outcomes: &[Result<(), crate::servicenow::rest::RestError>
     let errors: Vec<&RestError> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
     let answered = outcomes.iter().any(Result::is_ok);
     let said = errors.iter().find(|e| !lasting(e)).or(if answered { None } else { errors.first() })?;
-    Some(t::directory_search_failed(&said.to_string()))
+    Some(t::directory_search_failed(&said.to_string()).render())
 }
 
 #[component]

@@ -61,7 +61,7 @@ impl Desk {
             match fetched {
                 Ok(text) => s.file_text = Some(text),
                 Err(reason) => {
-                    s.file_error = Some(ConfigError { source: config::Source::ConfigFile, key: path.clone(), message: t::config_load_failed(&path, &reason) })
+                    s.file_error = Some(ConfigError { source: config::Source::ConfigFile, key: path.clone(), message: t::Key::CONFIG_LOAD_FAILED.arg("path", &path).arg_msg("reason", reason) })
                 }
             }
         });
