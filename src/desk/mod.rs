@@ -100,7 +100,7 @@ pub const WINDOW_KEY: &str = "agent-desktop.window";
 pub struct OpenFrameView {
     pub snapshot: Option<Snapshot>,
     /// A problem the agent or admin should know about (handshake failed or unconfirmed, config refused...).
-    pub problem: Option<String>,
+    pub problem: Option<crate::strings::Msg>,
     pub frame_title: Option<String>,
 }
 
@@ -126,7 +126,7 @@ pub struct Desk {
     pub frame_visible: RwSignal<Option<bool>>,
     pub calls: RwSignal<Vec<Call>>,
     /// A short message for the agent (e.g. why a dial failed); cleared by the next action.
-    pub notice: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<crate::strings::Msg>>,
     /// The far end asks to transfer the agent (REFER, `referPolicy` ask): the call and what to show.
     pub transfer_ask: RwSignal<Option<(u32, String)>>,
     /// The last SIP MESSAGE shown to the agent (`sip.messages` show): sender and text, plain text.

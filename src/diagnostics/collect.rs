@@ -106,9 +106,9 @@ pub fn text(desk: &Desk) -> String {
     if let crate::phone::line::LineStatus::Failed(m) = desk.line_status.get_untracked() {
         errors.push(m.render());
     }
-    errors.extend(desk.notice.get_untracked());
+    errors.extend(desk.notice.get_untracked().map(|n| n.render()));
     errors.extend(desk.wrapup_error.get_untracked());
-    errors.extend(desk.openframe.with_untracked(|o| o.problem.clone()));
+    errors.extend(desk.openframe.with_untracked(|o| o.problem.as_ref().map(|p| p.render())));
     if let crate::servicenow::service::SnState::SignedOut(Some(m)) = desk.sn.get_untracked() {
         errors.push(m);
     }

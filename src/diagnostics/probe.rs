@@ -108,7 +108,7 @@ pub fn after_sign_in(desk: Desk) {
             ran.set_value(true);
             leptos::task::spawn_local(async move {
                 if run(desk, false).await {
-                    desk.notice.set(Some(t::CHECK_SETUP_PROBLEMS().into()));
+                    desk.notice.set(Some(t::Key::CHECK_SETUP_PROBLEMS.into()));
                 }
             });
         }

@@ -26,20 +26,24 @@ pub enum ProtocolError {
     Empty(&'static str),
 }
 
+impl ProtocolError {
+    /// What was refused, for the agent (a catalogue text).
+    pub fn msg(&self) -> crate::strings::Msg {
+        use crate::strings::Key as K;
+        match self {
+            ProtocolError::TooLong { chars } => K::OF_TOO_LONG.arg("chars", chars).arg("max", &MAX_MESSAGE_CHARS),
+            ProtocolError::TitleTooLong { chars } => K::OF_TITLE_TOO_LONG.arg("chars", chars).arg("max", &MAX_TITLE_CHARS),
+            ProtocolError::BadSize(m) => K::OF_BAD_SIZE.arg("value", m),
+            ProtocolError::ForbiddenQuery(p) => K::OF_FORBIDDEN_QUERY.arg("value", p),
+            ProtocolError::AbsoluteUrl(u) => K::OF_ABSOLUTE_URL.arg("value", u),
+            ProtocolError::Empty(what) => K::OF_EMPTY.arg("value", what),
+        }
+    }
+}
+
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProtocolError::TooLong { chars } => {
-                write!(f, "the message is {chars} characters long; OpenFrame accepts at most {MAX_MESSAGE_CHARS}")
-            }
-            ProtocolError::TitleTooLong { chars } => {
-                write!(f, "the title is {chars} characters long; OpenFrame accepts at most {MAX_TITLE_CHARS}")
-            }
-            ProtocolError::BadSize(m) => write!(f, "invalid frame size: {m}"),
-            ProtocolError::ForbiddenQuery(p) => write!(f, "the query must not contain {p}"),
-            ProtocolError::AbsoluteUrl(u) => write!(f, "'{u}' is not a relative URL; OpenFrame opens only relative URLs"),
-            ProtocolError::Empty(what) => write!(f, "{what} must not be empty"),
-        }
+        f.write_str(&self.msg().render())
     }
 }
 

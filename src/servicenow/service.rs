@@ -46,7 +46,7 @@ pub struct Link {
     /// This window is one of the agent's own (the topDomain is vouched for).
     pub member: RwSignal<bool>,
     pub sn: RwSignal<SnState>,
-    pub notice: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<crate::strings::Msg>>,
     pub extra_directory: RwSignal<Vec<Entry>>,
     pub directory_more: RwSignal<bool>,
     /// Why the last directory search failed (shown instead of passing for "no results").
@@ -530,7 +530,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     let desk: Link = desk.into();
     let Some((inst, _)) = instance(&desk) else {
         if expected_instance(&desk).is_some() && token().is_some() {
-            desk.notice.set(Some(crate::strings::SN_NOT_VOUCHED().into()));
+            desk.notice.set(Some(crate::strings::Key::SN_NOT_VOUCHED.into()));
         }
         return;
     };

@@ -67,7 +67,7 @@ impl DeskCore {
     }
 
     fn refuse(&mut self, m: String) -> Option<u32> {
-        self.out.push(Effect::Notice(Some(m.clone())));
+        self.out.push(Effect::Notice(Some(m.clone().into())));
         self.refused = Some(m);
         None
     }
