@@ -33,6 +33,10 @@ macro_rules! catalogue {
         pub enum Key {
             $($key,)*
         }
+        impl Key {
+            /// Every key, in catalogue order (tests; not in the release when unused).
+            pub const ALL: &'static [Key] = &[$(Key::$key,)*];
+        }
         impl Texts {
             /// The text of a key in this language.
             pub fn get(&self, k: Key) -> &'static str {
@@ -430,6 +434,66 @@ mod tests {
         assert!(!set_lang(Lang::Es), "no change");
         assert!(set_lang(Lang::En));
         assert_eq!(TAB_PHONE(), "Phone");
+    }
+
+    #[test]
+    fn every_key_reads_its_own_text() {
+        assert_eq!(Key::ALL.len(), EN.entries().len());
+        for lang in Lang::ALL {
+            for (k, (name, text)) in Key::ALL.iter().zip(lang.texts().entries()) {
+                assert_eq!(format!("{k:?}"), name);
+                assert_eq!(lang.texts().get(*k), text, "{lang:?} {name}");
+            }
+        }
+    }
+
+    /// Settings errors, a call's end reason, the line's state and a Check-my-setup line made while the desktop
+    /// spoke English read in Spanish once the language switches (they are kept as keys and values).
+    #[test]
+    fn messages_made_before_a_language_switch_read_in_the_new_language() {
+        use crate::diagnostics::checks::{registered, Verdict};
+        use crate::phone::call::EndReason;
+        use crate::phone::line::LineStatus;
+        set_lang(Lang::En);
+        let file = r#"{"wrapUpSeconds": "soon", "shortcuts": {"answer": "Q"}, "sip": {"server": "http://pbx.example.com"},
+            "servicenow": {"instance": "acme.service-now.com"}, "colour": "red", "line": "fax"}"#;
+        let (_, errors) = config::resolve("demo=maybe&config=../x.json&topDomain=*", Some(file));
+        assert_eq!(errors.len(), 9, "{errors:?}");
+        let (_, not_json) = config::resolve("", Some("{\"title\": "));
+        let errors: Vec<config::ConfigError> = errors.into_iter().chain(not_json).collect();
+        let ended = EndReason::Failed(crate::phone::sip::message::failure_text(486).into());
+        let line = LineStatus::Failed(Key::SIP_REG_RETRY.arg_msg("why", Key::SIP_REG_CREDENTIALS.into()).arg("seconds", &30));
+        let check: Verdict = registered(&line);
+        let shown = || -> Vec<String> {
+            let mut v: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            v.push(call_ended(&ended));
+            v.push(match &line { LineStatus::Failed(m) => m.render(), _ => unreachable!() });
+            v.push(check.text());
+            v
+        };
+        let english = shown();
+        assert!(english.iter().any(|e| e.starts_with("URL setting 'demo': 'maybe' is not a yes/no value")), "{english:?}");
+        assert!(english.contains(&"Call failed: The line is busy".to_string()), "{english:?}");
+        set_lang(Lang::Es);
+        let spanish = shown();
+        set_lang(Lang::En);
+        for (en, es) in english.iter().zip(&spanish) {
+            assert_ne!(en, es, "still English after the switch");
+        }
+        assert!(spanish.iter().any(|e| e.starts_with("Ajuste 'demo' de la URL: 'maybe' no es un valor sí/no")), "{spanish:?}");
+        assert!(spanish.iter().any(|e| e.starts_with("Ajuste 'shortcuts.answer' de config.json: 'Q' necesita Alt")), "{spanish:?}");
+        assert!(spanish.iter().any(|e| e.starts_with("config.json: no es JSON válido (línea 1")), "{spanish:?}");
+        assert!(spanish.contains(&"La llamada falló: La línea está ocupada".to_string()), "{spanish:?}");
+        assert!(spanish.iter().any(|e| e.contains("El servidor SIP rechazó el usuario o la contraseña; se reintenta en 30 s")), "{spanish:?}");
+        // No English word left in any of them (values typed by the admin, such as 'maybe', excepted).
+        // (Setting names such as 'sip.server' are names, not words: they are not in this list.)
+        const ENGLISH: &[&str] = &["the", "is", "not", "must", "setting", "call", "failed", "busy", "refused", "trying", "again", "valid", "was", "only"];
+        for es in &spanish {
+            let words = es.split(|c: char| !c.is_alphabetic()).map(str::to_lowercase);
+            let found: Vec<String> = words.filter(|w| ENGLISH.contains(&w.as_str())).collect();
+            assert!(found.is_empty(), "English in {es:?}: {found:?}");
+        }
+        assert!(english.iter().filter(|e| e.split(' ').any(|w| ENGLISH.contains(&w))).count() >= 8, "the check can fail");
     }
 
     #[test]

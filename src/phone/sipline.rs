@@ -771,10 +771,10 @@ pub fn set_muted(muted: bool) {
 /// Blind transfer of `id` to `target`, or consultative when `consult` names the consultation call;
 /// `headers` travel to the target with the transferred call (the record on screen).
 pub fn transfer(id: u32, target: &str, consult: Option<u32>, headers: &[(String, String)]) -> Result<(), String> {
-    let l = line().ok_or("The phone is not signed in")?;
-    let call = ua_id(&l, id).ok_or("The call has ended")?;
+    let l = line().ok_or(crate::strings::NOT_SIGNED_IN())?;
+    let call = ua_id(&l, id).ok_or(crate::strings::CALL_HAS_ENDED())?;
     let replaces = match consult {
-        Some(c) => Some(ua_id(&l, c).ok_or("The consultation call has ended")?),
+        Some(c) => Some(ua_id(&l, c).ok_or(crate::strings::CONSULT_ENDED())?),
         None => None,
     };
     let out = l.ua.borrow_mut().refer(now(), call, target, replaces, headers)?;
@@ -808,9 +808,9 @@ fn poll_stats(l: &Rc<Line>) {
 
 /// Merges two calls into a three-way conference (both off hold, audio mixed locally).
 pub fn conference(a: u32, b: u32) -> Result<(), String> {
-    let l = line().ok_or("The phone is not signed in")?;
-    let (ca, cb) = (ua_id(&l, a).ok_or("The call has ended")?, ua_id(&l, b).ok_or("The call has ended")?);
-    let ma = l.media.borrow().get(&ca).cloned().ok_or("The call has no audio")?;
-    let mb = l.media.borrow().get(&cb).cloned().ok_or("The call has no audio")?;
+    let l = line().ok_or(crate::strings::NOT_SIGNED_IN())?;
+    let (ca, cb) = (ua_id(&l, a).ok_or(crate::strings::CALL_HAS_ENDED())?, ua_id(&l, b).ok_or(crate::strings::CALL_HAS_ENDED())?);
+    let ma = l.media.borrow().get(&ca).cloned().ok_or(crate::strings::CALL_NO_AUDIO())?;
+    let mb = l.media.borrow().get(&cb).cloned().ok_or(crate::strings::CALL_NO_AUDIO())?;
     super::media::conference(&ma, &mb)
 }
