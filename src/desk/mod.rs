@@ -157,7 +157,7 @@ pub struct Desk {
     /// ServiceNow has more directory results than shown.
     pub directory_more: RwSignal<bool>,
     /// Why the last ServiceNow directory search failed (shown instead of passing for "no results").
-    pub directory_error: RwSignal<Option<String>>,
+    pub directory_error: RwSignal<Option<crate::strings::Msg>>,
     /// The keyboard shortcut help is open.
     pub show_help: RwSignal<bool>,
     /// Whether this instance owns the phone, or shows the phone of another tab (a remote view).

@@ -110,7 +110,7 @@ pub fn text(desk: &Desk) -> String {
     errors.extend(desk.wrapup_error.get_untracked());
     errors.extend(desk.openframe.with_untracked(|o| o.problem.as_ref().map(|p| p.render())));
     if let crate::servicenow::service::SnState::SignedOut(Some(m)) = desk.sn.get_untracked() {
-        errors.push(m);
+        errors.push(m.render());
     }
     errors.extend(desk.calls.with_untracked(|c| c.iter().filter_map(|c| c.note.clone()).collect::<Vec<_>>()));
     r.errors = errors;

@@ -22,13 +22,24 @@ pub enum RestError {
     WrongInstance(String),
 }
 
+impl RestError {
+    /// What went wrong, for the agent: ServiceNow's own words stay as written, ours are catalogue texts.
+    pub fn msg(&self) -> crate::strings::Msg {
+        use crate::strings::Key as K;
+        match self {
+            RestError::Blocked(m) | RestError::Network(m) | RestError::WrongInstance(m) => m.as_str().into(),
+            RestError::Unauthorized => K::SN_ASKED_SIGN_IN.into(),
+            RestError::RetryAfter(_) => K::SN_ASKED_WAIT.into(),
+            RestError::Status(code, m) => K::SN_ANSWERED.arg("code", code).arg("message", m),
+        }
+    }
+}
+
 impl std::fmt::Display for RestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RestError::Blocked(m) | RestError::Network(m) | RestError::WrongInstance(m) => f.write_str(m),
-            RestError::Unauthorized => f.write_str(crate::strings::SN_ASKED_SIGN_IN()),
-            RestError::RetryAfter(_) => f.write_str(crate::strings::SN_ASKED_WAIT()),
-            RestError::Status(code, m) => f.write_str(&crate::strings::Key::SN_ANSWERED.arg("code", code).arg("message", m).render()),
+            other => f.write_str(&other.msg().render()),
         }
     }
 }

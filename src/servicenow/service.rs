@@ -20,7 +20,7 @@ use std::cell::RefCell;
 pub enum SnState {
     /// No instance configured (and no topDomain to assume).
     Off,
-    SignedOut(Option<String>),
+    SignedOut(Option<crate::strings::Msg>),
     SigningIn,
     SignedIn,
 }
@@ -50,7 +50,7 @@ pub struct Link {
     pub extra_directory: RwSignal<Vec<Entry>>,
     pub directory_more: RwSignal<bool>,
     /// Why the last directory search failed (shown instead of passing for "no results").
-    pub directory_error: RwSignal<Option<String>>,
+    pub directory_error: RwSignal<Option<crate::strings::Msg>>,
     pub host: StoredValue<Option<std::rc::Rc<dyn SnHost>>, LocalStorage>,
 }
 
@@ -172,7 +172,7 @@ pub fn sign_in(desk: impl Into<Link>) {
                 desk.with_outbox(|o| o.resume());
                 pump(desk);
             }
-            Err(m) => desk.sn.set(SnState::SignedOut(Some(m))),
+            Err(m) => desk.sn.set(SnState::SignedOut(Some(m.into()))),
         }
     });
 }
@@ -191,7 +191,7 @@ fn expired(desk: Link) {
     }
     TOKEN.with(|s| *s.borrow_mut() = None);
     auth::forget_token();
-    desk.sn.set(SnState::SignedOut(Some(crate::strings::SN_SESSION_ENDED().into())));
+    desk.sn.set(SnState::SignedOut(Some(crate::strings::Key::SN_SESSION_ENDED.into())));
     desk.with_outbox(|o| o.paused_for_sign_in = true);
 }
 
@@ -224,7 +224,7 @@ fn renew(desk: Link) -> bool {
             }
             Err(auth::RenewError::Refused(m)) => {
                 TOKEN.with(|x| *x.borrow_mut() = None);
-                desk.sn.set(SnState::SignedOut(Some(m)));
+                desk.sn.set(SnState::SignedOut(Some(m.into())));
                 desk.with_outbox(|o| o.paused_for_sign_in = true);
             }
             Err(auth::RenewError::Unclear(_)) => RENEW_AT.with(|r| *r.borrow_mut() = now() + 10_000.0),

@@ -159,7 +159,7 @@ fn quoting() {
     assert_eq!(unquote(&quote("a\"b\\c")), "a\"b\\c");
     assert_eq!(unquote("token"), "token");
     assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
-    assert_eq!(crate::strings::EN.get(failure_text(486)), "The line is busy");
+    assert_eq!(crate::strings::Lang::En.texts().get(failure_text(486)), "The line is busy");
 }
 
 #[test]
