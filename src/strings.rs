@@ -19,8 +19,10 @@ pub const fn untranslated(english: &'static str) -> &'static str {
 /// Builds the `Texts` struct, the English catalogue `EN` and one accessor function per key from the English list.
 macro_rules! catalogue {
     ($($(#[$doc:meta])* $key:ident: $en:expr,)*) => {
-        /// One field per text; every language is one `Texts` value.
+        /// One field per text; every language is one `Texts` value (laid out like an array of texts, in key
+        /// order: [`Texts::get`] reads one by its index).
         #[allow(non_snake_case)]
+        #[repr(C)]
         pub struct Texts {
             $($(#[$doc])* pub $key: &'static str,)*
         }
@@ -28,8 +30,11 @@ macro_rules! catalogue {
         pub static EN: Texts = Texts { $($key: $en,)* };
         $($(#[$doc])* #[allow(non_snake_case)] #[inline] pub fn $key() -> &'static str { super::tr().$key })*
         /// The name of a text, to keep a message as data ([`Msg`]) and render it in the language shown then.
+        /// (Debug shows the index in the release: the key names would cost as much as a language.)
         #[allow(non_camel_case_types)]
-        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        #[cfg_attr(test, derive(Debug))]
+        #[repr(u16)]
         pub enum Key {
             $($key,)*
         }
@@ -37,12 +42,20 @@ macro_rules! catalogue {
             /// Every key, in catalogue order (tests; not in the release when unused).
             pub const ALL: &'static [Key] = &[$(Key::$key,)*];
         }
+        #[cfg(not(test))]
+        impl std::fmt::Debug for Key {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "Key#{}", *self as u16)
+            }
+        }
         impl Texts {
             /// The text of a key in this language.
             pub fn get(&self, k: Key) -> &'static str {
-                match k {
-                    $(Key::$key => self.$key,)*
-                }
+                const _: () = assert!(std::mem::size_of::<Texts>() == Key::ALL.len() * std::mem::size_of::<&str>());
+                // SAFETY: `Texts` is `repr(C)` with one `&'static str` field per key, in the order of `Key`'s
+                // variants (both come from the same list), so it is laid out as `[&'static str; N]` (the size is
+                // checked above) and `k as usize < N`.
+                unsafe { *(self as *const Texts).cast::<&'static str>().add(k as usize) }
             }
             /// Every (key, text) pair, in catalogue order (tests and tools).
             pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
