@@ -46,24 +46,25 @@ pub fn save(key: &str, value: &str) -> bool {
 }
 
 /// GETs a same-origin relative path (no redirects followed) and returns its text, or a short reason for the failure.
-pub async fn fetch_text(path: &str) -> Result<String, String> {
-    let window = web_sys::window().ok_or("no window")?;
+pub async fn fetch_text(path: &str) -> Result<String, crate::strings::Msg> {
+    use crate::strings::Key as K;
+    let window = web_sys::window().ok_or(K::FETCH_UNREADABLE)?;
     let init = web_sys::RequestInit::new();
     init.set_method("GET");
     init.set_cache(web_sys::RequestCache::NoCache);
     // The page's own origin only, and never where a redirect points (a redirect is an error).
     init.set_mode(web_sys::RequestMode::SameOrigin);
     init.set_redirect(web_sys::RequestRedirect::Error);
-    let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(|_| "bad path".to_string())?;
-    let resp = JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| "network error".to_string())?;
-    let resp: web_sys::Response = resp.dyn_into().map_err(|_| "no response".to_string())?;
+    let request = web_sys::Request::new_with_str_and_init(path, &init).map_err(|_| K::FETCH_UNREADABLE)?;
+    let resp = JsFuture::from(window.fetch_with_request(&request)).await.map_err(|_| K::FETCH_NETWORK)?;
+    let resp: web_sys::Response = resp.dyn_into().map_err(|_| K::FETCH_UNREADABLE)?;
     if !resp.ok() {
-        return Err(format!("HTTP {}", resp.status()));
+        return Err(format!("HTTP {}", resp.status()).into());
     }
-    let text = JsFuture::from(resp.text().map_err(|_| "unreadable body".to_string())?)
+    let text = JsFuture::from(resp.text().map_err(|_| K::FETCH_UNREADABLE)?)
         .await
-        .map_err(|_| "unreadable body".to_string())?;
-    text.as_string().ok_or_else(|| "body is not text".to_string())
+        .map_err(|_| K::FETCH_UNREADABLE)?;
+    text.as_string().ok_or_else(|| K::FETCH_UNREADABLE.into())
 }
 
 fn session_storage() -> Option<web_sys::Storage> {
@@ -146,9 +147,9 @@ pub fn notify_if_hidden(title: &str, body: &str) {
 /// Resolves a settings file name with the browser's URL parser against the page's address (the policy's
 /// `base-uri 'none'` leaves no `<base>` to change it) and checks that it stays on the page's origin and in
 /// the page's folder ([`crate::config::within_folder`]); returns the URL.
-pub fn config_url(path: &str) -> Result<String, String> {
-    let loc = web_sys::window().ok_or("no window")?.location();
-    let url = web_sys::Url::new_with_base(path, &loc.href().unwrap_or_default()).map_err(|_| path.to_string())?;
+pub fn config_url(path: &str) -> Result<String, crate::strings::Msg> {
+    let loc = web_sys::window().ok_or(crate::strings::Key::FETCH_UNREADABLE)?.location();
+    let url = web_sys::Url::new_with_base(path, &loc.href().unwrap_or_default()).map_err(|_| crate::strings::Msg::Raw(path.to_string()))?;
     let rest = url.search() + &url.hash();
     crate::config::within_folder(&loc.origin().unwrap_or_default(), &loc.pathname().unwrap_or_default(), &url.origin(), &url.pathname(), &rest)?;
     Ok(url.href())

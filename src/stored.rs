@@ -68,7 +68,7 @@ pub fn load<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
 /// Writes `text` under `key`; false (and a report) when the browser refuses it.
 pub fn save_text(key: &str, text: &str) -> bool {
     let ok = crate::browser::save(key, text);
-    report(key, (!ok).then(|| crate::strings::stored_full(key)));
+    report(key, (!ok).then(|| crate::strings::stored_full(key).render()));
     ok
 }
 
@@ -87,7 +87,7 @@ pub const PROBE_KEY: &str = "agent-desktop.probe";
 pub fn probe(bytes: usize) -> bool {
     let ok = crate::browser::save(PROBE_KEY, &"0".repeat(bytes));
     crate::browser::remove(PROBE_KEY);
-    report(PROBE_KEY, (!ok).then(|| crate::strings::stored_full(PROBE_KEY)));
+    report(PROBE_KEY, (!ok).then(|| crate::strings::stored_full(PROBE_KEY).render()));
     ok
 }
 

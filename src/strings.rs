@@ -19,15 +19,44 @@ pub const fn untranslated(english: &'static str) -> &'static str {
 /// Builds the `Texts` struct, the English catalogue `EN` and one accessor function per key from the English list.
 macro_rules! catalogue {
     ($($(#[$doc:meta])* $key:ident: $en:expr,)*) => {
-        /// One field per text; every language is one `Texts` value.
+        /// One field per text; every language is one `Texts` value (laid out like an array of texts, in key
+        /// order: [`Texts::get`] reads one by its index).
         #[allow(non_snake_case)]
+        #[repr(C)]
         pub struct Texts {
             $($(#[$doc])* pub $key: &'static str,)*
         }
         /// English, the reference language.
         pub static EN: Texts = Texts { $($key: $en,)* };
         $($(#[$doc])* #[allow(non_snake_case)] #[inline] pub fn $key() -> &'static str { super::tr().$key })*
+        /// The name of a text, to keep a message as data ([`Msg`]) and render it in the language shown then.
+        /// (Debug shows the index in the release: the key names would cost as much as a language.)
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy, PartialEq, Eq)]
+        #[cfg_attr(test, derive(Debug))]
+        #[repr(u16)]
+        pub enum Key {
+            $($key,)*
+        }
+        impl Key {
+            /// Every key, in catalogue order (tests; not in the release when unused).
+            pub const ALL: &'static [Key] = &[$(Key::$key,)*];
+        }
+        #[cfg(not(test))]
+        impl std::fmt::Debug for Key {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "Key#{}", *self as u16)
+            }
+        }
         impl Texts {
+            /// The text of a key in this language.
+            pub fn get(&self, k: Key) -> &'static str {
+                const _: () = assert!(std::mem::size_of::<Texts>() == Key::ALL.len() * std::mem::size_of::<&str>());
+                // SAFETY: `Texts` is `repr(C)` with one `&'static str` field per key, in the order of `Key`'s
+                // variants (both come from the same list), so it is laid out as `[&'static str; N]` (the size is
+                // checked above) and `k as usize < N`.
+                unsafe { *(self as *const Texts).cast::<&'static str>().add(k as usize) }
+            }
             /// Every (key, text) pair, in catalogue order (tests and tools).
             pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
                 vec![$((stringify!($key), self.$key),)*]
@@ -120,12 +149,84 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-// ---- Texts with values (templates in the catalogues) ----
-
-/// "config.json could not be loaded (HTTP 404)..." with the path and reason filled in.
-pub fn config_load_failed(path: &str, reason: &str) -> String {
-    fill(tr().CONFIG_LOAD_FAILED, &[("path", path), ("reason", reason)])
+/// A text kept as data, rendered in the language current when it is shown: a message produced before a
+/// language switch (a settings error, a call's end reason, a notice) reads in the new language afterwards.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Msg {
+    /// Text from outside (a server's words, a value the agent or an admin typed), shown as written.
+    Raw(String),
+    /// A catalogue text; its `{name}` placeholders take the values (themselves messages) when rendered.
+    Text(Key, Vec<(&'static str, Msg)>),
 }
+
+impl Msg {
+    /// The text in the current language.
+    pub fn render(&self) -> String {
+        match self {
+            Msg::Raw(s) => s.clone(),
+            Msg::Text(k, args) if args.is_empty() => tr().get(*k).to_string(),
+            Msg::Text(k, args) => {
+                let values: Vec<String> = args.iter().map(|(_, v)| v.render()).collect();
+                let pairs: Vec<(&str, &str)> = args.iter().zip(&values).map(|((n, _), v)| (*n, v.as_str())).collect();
+                fill(tr().get(*k), &pairs)
+            }
+        }
+    }
+
+    /// Adds a value shown as written (a number, a name, a server's words).
+    pub fn arg(self, name: &'static str, value: &dyn std::fmt::Display) -> Msg {
+        self.arg_msg(name, Msg::Raw(value.to_string()))
+    }
+
+    /// Adds a value that is itself a message (rendered in the same language).
+    pub fn arg_msg(self, name: &'static str, value: Msg) -> Msg {
+        match self {
+            Msg::Text(k, mut args) => {
+                args.push((name, value));
+                Msg::Text(k, args)
+            }
+            raw => raw,
+        }
+    }
+
+    /// True when the rendered text contains `s` (tests and checks).
+    pub fn contains(&self, s: &str) -> bool {
+        self.render().contains(s)
+    }
+}
+
+impl Key {
+    /// A message of this text with one value (add more with [`Msg::arg`]).
+    pub fn arg(self, name: &'static str, value: &dyn std::fmt::Display) -> Msg {
+        Msg::from(self).arg(name, value)
+    }
+    pub fn arg_msg(self, name: &'static str, value: Msg) -> Msg {
+        Msg::from(self).arg_msg(name, value)
+    }
+}
+
+impl From<Key> for Msg {
+    fn from(k: Key) -> Msg {
+        Msg::Text(k, Vec::new())
+    }
+}
+impl From<String> for Msg {
+    fn from(s: String) -> Msg {
+        Msg::Raw(s)
+    }
+}
+impl From<&str> for Msg {
+    fn from(s: &str) -> Msg {
+        Msg::Raw(s.to_string())
+    }
+}
+impl std::fmt::Display for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+// ---- Texts with values (templates in the catalogues) ----
 
 /// "Call ended: The line is busy" and friends.
 pub fn call_ended(reason: &crate::phone::call::EndReason) -> String {
@@ -137,74 +238,16 @@ pub fn call_ended(reason: &crate::phone::call::EndReason) -> String {
         Rejected => t.CALL_REJECTED.into(),
         Missed => t.MISSED_CALL.into(),
         Cancelled => t.CALL_CANCELLED.into(),
-        Failed(m) => fill(t.CALL_FAILED, &[("reason", m)]),
+        Failed(m) => fill(t.CALL_FAILED, &[("reason", &m.render())]),
         Transferred => t.CALL_TRANSFERRED.into(),
         AnsweredElsewhere => t.ANSWERED_ELSEWHERE.into(),
     }
 }
 
-/// Some of a call's X- headers were over the limits and left out.
-pub fn x_headers_dropped(n: usize) -> String {
-    fill(tr().X_HEADERS_DROPPED, &[("n", &n.to_string())])
-}
-/// ServiceNow accepted a work note but it is not on the record when read back.
-pub fn note_not_stored(table: &str, id: &str) -> String {
-    fill(tr().NOTE_NOT_STORED, &[("table", table), ("id", id)])
-}
-/// The outbox holds as many activities as it keeps.
-pub fn outbox_full(max: usize, refused: usize) -> String {
-    fill(tr().OUTBOX_FULL, &[("max", &max.to_string()), ("refused", &refused.to_string())])
-}
-
-/// "Not Ready: Lunch".
-pub fn not_ready(reason: &str) -> String {
-    fill(tr().STATE_NOT_READY_REASON, &[("reason", reason)])
-}
-
-/// The wrap-up countdown, `time` already formatted ("45 s").
-pub fn time_left(time: &str) -> String {
-    fill(tr().TIME_LEFT, &[("time", time)])
-}
-
-/// The wrap-up notes are over the limit.
-pub fn notes_too_long(n: usize, max: usize) -> String {
-    fill(tr().NOTES_TOO_LONG, &[("n", &n.to_string()), ("max", &max.to_string())])
-}
-
-/// The SIP WebSocket dropped; the next try is in `seconds`.
-pub fn sip_reconnecting(seconds: u32) -> String {
-    fill(tr().SIP_RECONNECTING, &[("seconds", &seconds.to_string())])
-}
-
-/// The SIP server cannot be reached; the next try is in `seconds`.
-pub fn sip_unreachable(url: &str, seconds: u32) -> String {
-    fill(tr().SIP_UNREACHABLE, &[("url", url), ("seconds", &seconds.to_string())])
-}
-
-/// A SIP MESSAGE shown to the agent.
-pub fn sip_message_from(who: &str, text: &str) -> String {
-    fill(tr().SIP_MESSAGE_FROM, &[("who", who), ("text", text)])
-}
-
-/// A digit the far end sent (DTMF) during a call.
-pub fn dtmf_received(digit: char) -> String {
-    fill(tr().DTMF_RECEIVED, &[("digit", &digit.to_string())])
-}
-
-/// getUserMedia failed for a reason without a text of its own.
-pub fn audio_failed(name: &str, message: &str) -> String {
-    fill(tr().AUDIO_FAILED, &[("name", name), ("message", message)])
-}
-
-/// No case has this number.
-pub fn no_case_found(number: &str) -> String {
-    fill(tr().NO_CASE_FOUND, &[("number", number)])
-}
-
 /// The `language` setting names no language spoken here.
-pub fn language_unknown() -> String {
+pub fn language_unknown() -> Msg {
     let list: Vec<&str> = Lang::ALL.iter().map(|l| l.tag()).collect();
-    fill(tr().LANGUAGE_UNKNOWN, &[("languages", &list.join(", "))])
+    Key::LANGUAGE_UNKNOWN.arg("languages", &list.join(", "))
 }
 
 /// The OpenFrame messages dropped, with the count of each reason.
@@ -258,13 +301,8 @@ pub fn transfer_ask(who: &str, target: &str, by: Option<&str>) -> String {
     }
 }
 
-/// A transfer target that has no digits or letters.
-pub fn not_a_phone_number(target: &str) -> String {
-    fill(tr().NOT_A_PHONE_NUMBER, &[("target", target)])
-}
-
 /// Validates a `language` setting: empty (follow the browser) or a BCP 47 tag of a language spoken here.
-pub fn check_language(value: &str) -> Result<String, String> {
+pub fn check_language(value: &str) -> Result<String, Msg> {
     let v = value.trim();
     let tag_like = v.len() <= 35 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     if v.is_empty() || (tag_like && Lang::from_tag(v).is_some()) {
@@ -274,13 +312,88 @@ pub fn check_language(value: &str) -> Result<String, String> {
     }
 }
 
+/// Texts with values: each function is the catalogue text `KEY` with its `{name}` placeholders filled by the
+/// parameters of the same names, kept as a [`Msg`] (rendered in the language shown then).
+macro_rules! templates {
+    ($($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) = $key:ident;)*) => {$(
+        $(#[$doc])*
+        pub fn $name($($arg: $ty),*) -> Msg {
+            Msg::Text(Key::$key, vec![$((stringify!($arg), Msg::Raw($arg.to_string())),)*])
+        }
+    )*};
+}
+
+templates! {
+    /// Some of a call's X- headers were over the limits and left out.
+    x_headers_dropped(n: usize) = X_HEADERS_DROPPED;
+    /// ServiceNow accepted a work note but it is not on the record when read back.
+    note_not_stored(table: &str, id: &str) = NOTE_NOT_STORED;
+    /// The outbox holds as many activities as it keeps.
+    outbox_full(max: usize, refused: usize) = OUTBOX_FULL;
+    /// "Not Ready: Lunch".
+    not_ready(reason: &str) = STATE_NOT_READY_REASON;
+    /// The wrap-up countdown, `time` already formatted ("45 s").
+    time_left(time: &str) = TIME_LEFT;
+    /// The wrap-up notes are over the limit.
+    notes_too_long(n: usize, max: usize) = NOTES_TOO_LONG;
+    /// The SIP WebSocket dropped; the next try is in `seconds`.
+    sip_reconnecting(seconds: u32) = SIP_RECONNECTING;
+    /// The SIP server cannot be reached; the next try is in `seconds`.
+    sip_unreachable(url: &str, seconds: u32) = SIP_UNREACHABLE;
+    /// A SIP MESSAGE shown to the agent.
+    sip_message_from(who: &str, text: &str) = SIP_MESSAGE_FROM;
+    /// A digit the far end sent (DTMF) during a call.
+    dtmf_received(digit: char) = DTMF_RECEIVED;
+    /// getUserMedia failed for a reason without a text of its own.
+    audio_failed(name: &str, message: &str) = AUDIO_FAILED;
+    /// No case has this number.
+    no_case_found(number: &str) = NO_CASE_FOUND;
+    /// A transfer target that has no digits or letters.
+    not_a_phone_number(target: &str) = NOT_A_PHONE_NUMBER;
+    /// A request got no answer in time.
+    sn_timeout(secs: i32) = SN_TIMEOUT;
+    /// No REST CORS rule lets the desktop's origin read ServiceNow's answers.
+    sn_no_cors_rule(origin: &str) = SN_NO_CORS_RULE;
+    /// The token endpoint does not let the desktop's origin read its answers.
+    sn_no_oauth_cors(origin: &str) = SN_NO_OAUTH_CORS;
+    /// The look-up that confirms an activity was refused: what it needs.
+    lookup_refused(what: &str, cause: &str) = LOOKUP_REFUSED;
+    /// The look-up's reply lacks the field that confirms the activity.
+    lookup_blind(table: &str, id: &str, field: &str) = LOOKUP_BLIND;
+    /// The phone log was written but its task reference field did not keep the task.
+    phone_log_task_missing(field: &str, task: &str) = PHONE_LOG_TASK_MISSING;
+    outbox_stuck(attempts: u32, last: &str) = OUTBOX_STUCK;
+    stored_full(key: &str) = STORED_FULL;
+    /// A directory search in ServiceNow failed; the reason follows.
+    directory_search_failed(reason: &str) = DIRECTORY_SEARCH_FAILED;
+    /// An audio output could not be switched to the chosen device (`what`: Ringer, Speaker).
+    device_refused(what: &str, reason: &str) = DEVICE_REFUSED;
+    /// The ring tone could not start.
+    ring_not_played(reason: &str) = RING_NOT_PLAYED;
+    /// A chosen device is no longer connected (`what`: Microphone, Speaker, Ringer).
+    device_gone(what: &str) = DEVICE_GONE;
+    /// Choosing an output device is not possible in this browser.
+    device_choice_unsupported(what: &str) = DEVICE_CHOICE_UNSUPPORTED;
+    tone_failed(why: &str) = TONE_FAILED;
+    ws_failed(url: &str) = WS_FAILED;
+    ws_wrong_protocol(url: &str) = WS_WRONG_PROTOCOL;
+    ice_stun_ok(server: &str) = ICE_STUN_OK;
+    ice_stun_direct(server: &str) = ICE_STUN_DIRECT;
+    ice_stun_failed(server: &str, why: &str) = ICE_STUN_FAILED;
+    ice_relay_ok(server: &str) = ICE_RELAY_OK;
+    ice_turn_refused(server: &str) = ICE_TURN_REFUSED;
+    ice_turn_no_credentials(server: &str) = ICE_TURN_NO_CREDENTIALS;
+    ice_turn_unreachable(server: &str, why: &str) = ICE_TURN_UNREACHABLE;
+    sn_check_cors(origin: &str) = SN_CHECK_CORS;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config;
 
     /// Keys whose text is the same in every language (names, not words).
-    const SAME_EVERYWHERE: &[&str] = &["SN_HEADING", "OF_HEADING"];
+    const SAME_EVERYWHERE: &[&str] = &["SN_HEADING", "OF_HEADING", "CFG_ERROR_WHOLE"];
 
     fn placeholders(text: &str) -> Vec<&str> {
         let mut v: Vec<&str> = text.match_indices('{').filter_map(|(i, _)| text[i + 1..].find('}').map(|j| &text[i + 1..i + 1 + j])).collect();
@@ -328,12 +441,72 @@ mod tests {
         assert_eq!(call_ended(&crate::phone::call::EndReason::Failed("busy".into())), "Call failed: busy");
         set_lang(Lang::Es);
         assert_eq!(call_ended(&crate::phone::call::EndReason::Failed("ocupado".into())), "La llamada falló: ocupado");
-        assert_eq!(time_left("45 s"), "quedan 45 s");
+        assert_eq!(time_left("45 s").render(), "quedan 45 s");
         assert_eq!(crate::phone::model::AgentState::NotReady(Some("Almuerzo".into())).label(), "No disponible: Almuerzo");
         assert_eq!(TAB_PHONE(), "Teléfono");
         assert!(!set_lang(Lang::Es), "no change");
         assert!(set_lang(Lang::En));
         assert_eq!(TAB_PHONE(), "Phone");
+    }
+
+    #[test]
+    fn every_key_reads_its_own_text() {
+        assert_eq!(Key::ALL.len(), EN.entries().len());
+        for lang in Lang::ALL {
+            for (k, (name, text)) in Key::ALL.iter().zip(lang.texts().entries()) {
+                assert_eq!(format!("{k:?}"), name);
+                assert_eq!(lang.texts().get(*k), text, "{lang:?} {name}");
+            }
+        }
+    }
+
+    /// Settings errors, a call's end reason, the line's state and a Check-my-setup line made while the desktop
+    /// spoke English read in Spanish once the language switches (they are kept as keys and values).
+    #[test]
+    fn messages_made_before_a_language_switch_read_in_the_new_language() {
+        use crate::diagnostics::checks::{registered, Verdict};
+        use crate::phone::call::EndReason;
+        use crate::phone::line::LineStatus;
+        set_lang(Lang::En);
+        let file = r#"{"wrapUpSeconds": "soon", "shortcuts": {"answer": "Q"}, "sip": {"server": "http://pbx.example.com"},
+            "servicenow": {"instance": "acme.service-now.com"}, "colour": "red", "line": "fax"}"#;
+        let (_, errors) = config::resolve("demo=maybe&config=../x.json&topDomain=*", Some(file));
+        assert_eq!(errors.len(), 9, "{errors:?}");
+        let (_, not_json) = config::resolve("", Some("{\"title\": "));
+        let errors: Vec<config::ConfigError> = errors.into_iter().chain(not_json).collect();
+        let ended = EndReason::Failed(crate::phone::sip::message::failure_text(486).into());
+        let line = LineStatus::Failed(Key::SIP_REG_RETRY.arg_msg("why", Key::SIP_REG_CREDENTIALS.into()).arg("seconds", &30));
+        let check: Verdict = registered(&line);
+        let shown = || -> Vec<String> {
+            let mut v: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            v.push(call_ended(&ended));
+            v.push(match &line { LineStatus::Failed(m) => m.render(), _ => unreachable!() });
+            v.push(check.text());
+            v
+        };
+        let english = shown();
+        assert!(english.iter().any(|e| e.starts_with("URL setting 'demo': 'maybe' is not a yes/no value")), "{english:?}");
+        assert!(english.contains(&"Call failed: The line is busy".to_string()), "{english:?}");
+        set_lang(Lang::Es);
+        let spanish = shown();
+        set_lang(Lang::En);
+        for (en, es) in english.iter().zip(&spanish) {
+            assert_ne!(en, es, "still English after the switch");
+        }
+        assert!(spanish.iter().any(|e| e.starts_with("Ajuste 'demo' de la URL: 'maybe' no es un valor sí/no")), "{spanish:?}");
+        assert!(spanish.iter().any(|e| e.starts_with("Ajuste 'shortcuts.answer' de config.json: 'Q' necesita Alt")), "{spanish:?}");
+        assert!(spanish.iter().any(|e| e.starts_with("config.json: no es JSON válido (línea 1")), "{spanish:?}");
+        assert!(spanish.contains(&"La llamada falló: La línea está ocupada".to_string()), "{spanish:?}");
+        assert!(spanish.iter().any(|e| e.contains("El servidor SIP rechazó el usuario o la contraseña; se reintenta en 30 s")), "{spanish:?}");
+        // No English word left in any of them (values typed by the admin, such as 'maybe', excepted).
+        // (Setting names such as 'sip.server' are names, not words: they are not in this list.)
+        const ENGLISH: &[&str] = &["the", "is", "not", "must", "setting", "call", "failed", "busy", "refused", "trying", "again", "valid", "was", "only"];
+        for es in &spanish {
+            let words = es.split(|c: char| !c.is_alphabetic()).map(str::to_lowercase);
+            let found: Vec<String> = words.filter(|w| ENGLISH.contains(&w.as_str())).collect();
+            assert!(found.is_empty(), "English in {es:?}: {found:?}");
+        }
+        assert!(english.iter().filter(|e| e.split(' ').any(|w| ENGLISH.contains(&w))).count() >= 8, "the check can fail");
     }
 
     #[test]
@@ -404,93 +577,6 @@ mod tests {
         assert_eq!(s, config::Settings::default(), "English defaults are the defaults");
     }
 }
-/// A request got no answer in time.
-pub fn sn_timeout(secs: i32) -> String {
-    fill(tr().SN_TIMEOUT, &[("secs", &secs.to_string())])
-}
-/// No REST CORS rule lets the desktop's origin read ServiceNow's answers.
-pub fn sn_no_cors_rule(origin: &str) -> String {
-    fill(tr().SN_NO_CORS_RULE, &[("origin", origin)])
-}
-/// The token endpoint does not let the desktop's origin read its answers.
-pub fn sn_no_oauth_cors(origin: &str) -> String {
-    fill(tr().SN_NO_OAUTH_CORS, &[("origin", origin)])
-}
-/// The look-up that confirms an activity was refused: what it needs.
-pub fn lookup_refused(what: &str, cause: &str) -> String {
-    fill(tr().LOOKUP_REFUSED, &[("cause", cause), ("what", what)])
-}
-/// The look-up's reply lacks the field that confirms the activity.
-pub fn lookup_blind(table: &str, id: &str, field: &str) -> String {
-    fill(tr().LOOKUP_BLIND, &[("table", table), ("id", id), ("field", field)])
-}
-/// The phone log was written but its task reference field did not keep the task.
-pub fn phone_log_task_missing(field: &str, task: &str) -> String {
-    fill(tr().PHONE_LOG_TASK_MISSING, &[("field", field), ("task", task)])
-}
-pub fn outbox_stuck(attempts: u32, last: &str) -> String {
-    fill(tr().OUTBOX_STUCK, &[("attempts", &attempts.to_string()), ("last", last)])
-}
-pub fn stored_full(key: &str) -> String {
-    fill(tr().STORED_FULL, &[("key", key)])
-}
-/// A directory search in ServiceNow failed; the reason follows.
-pub fn directory_search_failed(reason: &str) -> String {
-    fill(tr().DIRECTORY_SEARCH_FAILED, &[("reason", reason)])
-}
-/// An audio output could not be switched to the chosen device (`what`: Ringer, Speaker).
-pub fn device_refused(what: &str, reason: &str) -> String {
-    fill(tr().DEVICE_REFUSED, &[("what", what), ("reason", reason)])
-}
-/// The ring tone could not start.
-pub fn ring_not_played(reason: &str) -> String {
-    fill(tr().RING_NOT_PLAYED, &[("reason", reason)])
-}
-/// A chosen device is no longer connected (`what`: Microphone, Speaker, Ringer).
-pub fn device_gone(what: &str) -> String {
-    fill(tr().DEVICE_GONE, &[("what", what)])
-}
-/// Choosing an output device is not possible in this browser.
-pub fn device_choice_unsupported(what: &str) -> String {
-    fill(tr().DEVICE_CHOICE_UNSUPPORTED, &[("what", what)])
-}
-pub fn tone_failed(why: &str) -> String {
-    fill(tr().TONE_FAILED, &[("why", why)])
-}
-pub fn ws_failed(url: &str) -> String {
-    fill(tr().WS_FAILED, &[("url", url)])
-}
-pub fn ws_wrong_protocol(url: &str) -> String {
-    fill(tr().WS_WRONG_PROTOCOL, &[("url", url)])
-}
-pub fn reg_failed(why: &str) -> String {
-    fill(tr().REG_FAILED, &[("why", why)])
-}
-pub fn ice_stun_ok(server: &str) -> String {
-    fill(tr().ICE_STUN_OK, &[("server", server)])
-}
-pub fn ice_stun_direct(server: &str) -> String {
-    fill(tr().ICE_STUN_DIRECT, &[("server", server)])
-}
-pub fn ice_stun_failed(server: &str, why: &str) -> String {
-    fill(tr().ICE_STUN_FAILED, &[("server", server), ("why", why)])
-}
-pub fn ice_relay_ok(server: &str) -> String {
-    fill(tr().ICE_RELAY_OK, &[("server", server)])
-}
-pub fn ice_turn_refused(server: &str) -> String {
-    fill(tr().ICE_TURN_REFUSED, &[("server", server)])
-}
-pub fn ice_turn_no_credentials(server: &str) -> String {
-    fill(tr().ICE_TURN_NO_CREDENTIALS, &[("server", server)])
-}
-pub fn ice_turn_unreachable(server: &str, why: &str) -> String {
-    fill(tr().ICE_TURN_UNREACHABLE, &[("server", server), ("why", why)])
-}
-pub fn sn_check_cors(origin: &str) -> String {
-    fill(tr().SN_CHECK_CORS, &[("origin", origin)])
-}
-
 /// A token is not sent to another origin than the instance that issued it.
 pub fn sn_wrong_instance(instance: &str, target: &str) -> String {
     let t = tr();

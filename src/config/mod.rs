@@ -4,6 +4,7 @@
 //! write instead; the setting then keeps its default so the desktop still starts. The UI shows these errors.
 
 use crate::openframe::origin::TopDomain;
+use crate::strings::{Key as K, Msg};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -18,9 +19,9 @@ pub enum Source {
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Source::Url => "URL",
+            Source::Url => crate::strings::CFG_IN_URL(),
             Source::ConfigFile => "config.json",
-            Source::OpenFrame => "OpenFrame configuration",
+            Source::OpenFrame => crate::strings::CFG_IN_OPENFRAME(),
         })
     }
 }
@@ -28,13 +29,17 @@ impl fmt::Display for Source {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
     pub source: Source,
+    /// The setting, empty when the error is about the whole source (not JSON, not an object).
     pub key: String,
-    pub message: String,
+    /// Kept as data: shown in the language of the moment (see [`Msg`]).
+    pub message: Msg,
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} setting '{}': {}", self.source, self.key, self.message)
+        let (source, message) = (self.source.to_string(), self.message.render());
+        let values = [("source", source.as_str()), ("key", self.key.as_str()), ("message", message.as_str())];
+        f.write_str(&crate::strings::fill(if self.key.is_empty() { crate::strings::CFG_ERROR_WHOLE() } else { crate::strings::CFG_ERROR() }, &values))
     }
 }
 
@@ -199,7 +204,7 @@ impl Default for Settings {
 /// The URL query as the desktop understands it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct QueryParams {
-    pub top_domain: Option<Result<TopDomain, String>>,
+    pub top_domain: Option<Result<TopDomain, Msg>>,
     pub config: Option<String>,
     pub demo: Option<bool>,
     pub language: Option<String>,
@@ -211,20 +216,20 @@ pub fn parse_query(query: &str) -> (QueryParams, Vec<ConfigError>) {
     let mut errors = Vec::new();
     let q = query.strip_prefix('?').unwrap_or(query);
     for (key, value) in form_urlencoded::parse(q.as_bytes()) {
-        let err = |message: String| ConfigError { source: Source::Url, key: key.to_string(), message };
+        let err = |message: Msg| ConfigError { source: Source::Url, key: key.to_string(), message };
         match key.as_ref() {
-            "topDomain" => params.top_domain = Some(TopDomain::parse(&value).map_err(|e| e.to_string())),
+            "topDomain" => params.top_domain = Some(TopDomain::parse(&value).map_err(|e| e.msg("topDomain".into()))),
             "config" => match check_config_path(&value) {
                 Ok(p) => params.config = Some(p),
                 Err(m) => errors.push(err(m)),
             },
             "language" => match crate::strings::check_language(&value) {
                 Ok(l) => params.language = Some(l),
-                Err(m) => errors.push(err(m)),
+                Err(m) => errors.push(err(m.into())),
             },
             "demo" => match parse_bool_text(&value) {
                 Some(b) => params.demo = Some(b),
-                None => errors.push(err(format!("'{value}' is not a yes/no value: use demo=1 or demo=0"))),
+                None => errors.push(err(K::CFG_NOT_YES_NO.arg("value", &value))),
             },
             _ => {}
         }
@@ -257,9 +262,9 @@ fn percent_decode(s: &str) -> Option<String> {
 /// letters, digits, `.`, `_` and `-` only, checked after every layer of percent-encoding is undone (a
 /// browser undoes `%2e` in a path; `%252e` becomes `%2e` after the query is read). Loading settings from
 /// anywhere else would let a crafted link point the phone at someone else's server.
-pub fn check_config_path(value: &str) -> Result<String, String> {
+pub fn check_config_path(value: &str) -> Result<String, Msg> {
     let shown: String = value.chars().take(MAX_CONFIG_PATH).filter(|c| !c.is_control()).collect();
-    let refuse = |why: &str| Err(format!("'{shown}' {why}: name a settings file next to the desktop, e.g. config=site.json or config=sites/paris.json"));
+    let refuse = |why: Msg| Err(K::CFG_PATH_REFUSED.arg("path", &shown).arg_msg("why", why));
     let mut v = value.to_string();
     for _ in 0..4 {
         if !v.contains('%') {
@@ -267,19 +272,19 @@ pub fn check_config_path(value: &str) -> Result<String, String> {
         }
         match percent_decode(&v) {
             Some(d) => v = d,
-            None => return refuse("is not a plain file name"),
+            None => return refuse(K::CFG_PATH_NOT_PLAIN.into()),
         }
     }
     if v.len() > MAX_CONFIG_PATH {
-        return refuse("is longer than 128 characters");
+        return refuse(K::CFG_TOO_LONG.arg("max", &MAX_CONFIG_PATH));
     }
     let plain = |seg: &str| !seg.is_empty() && !seg.starts_with('.') && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     let parts: Vec<&str> = v.split('/').collect();
     if parts.len() > 2 || !parts.iter().all(|p| plain(p)) {
-        return refuse("must be a relative path on the desktop's own site (letters, digits, . _ - and at most one folder; no address, no '..')");
+        return refuse(K::CFG_PATH_NOT_RELATIVE.into());
     }
     if !v.ends_with(".json") || v.ends_with("/.json") {
-        return refuse("must name a .json file");
+        return refuse(K::CFG_PATH_NOT_JSON.into());
     }
     Ok(v)
 }
@@ -287,10 +292,10 @@ pub fn check_config_path(value: &str) -> Result<String, String> {
 /// The URL API's reading of the config path (`new URL(path, document.baseURI)`) must stay on the page's
 /// origin and under the page's folder, with no query or fragment: a second check, by the browser's own
 /// parser, that nothing in the name was read differently.
-pub fn within_folder(page_origin: &str, page_path: &str, url_origin: &str, url_path: &str, url_rest: &str) -> Result<(), String> {
+pub fn within_folder(page_origin: &str, page_path: &str, url_origin: &str, url_path: &str, url_rest: &str) -> Result<(), Msg> {
     let folder = &page_path[..page_path.rfind('/').map(|i| i + 1).unwrap_or(0)];
     if url_origin != page_origin || url_origin == "null" || !url_rest.is_empty() || !url_path.starts_with(folder) || folder.is_empty() {
-        return Err(format!("the settings file must be in the desktop's folder {page_origin}{folder}: name a file there, e.g. config=site.json"));
+        return Err(K::CFG_OUTSIDE_FOLDER.arg("folder", &format_args!("{page_origin}{folder}")));
     }
     Ok(())
 }
@@ -309,7 +314,7 @@ struct Applier<'a> {
 }
 
 impl Applier<'_> {
-    fn err(&mut self, key: &str, message: impl Into<String>) {
+    fn err(&mut self, key: &str, message: impl Into<Msg>) {
         self.errors.push(ConfigError { source: self.source, key: key.to_string(), message: message.into() });
     }
 
@@ -317,11 +322,11 @@ impl Applier<'_> {
         match v {
             Value::String(s) if s.chars().count() <= max => Some(s.trim().to_string()),
             Value::String(_) => {
-                self.err(key, format!("is longer than {max} characters"));
+                self.err(key, K::CFG_TOO_LONG.arg("max", &max));
                 None
             }
             _ => {
-                self.err(key, "must be text");
+                self.err(key, K::CFG_NOT_TEXT);
                 None
             }
         }
@@ -333,12 +338,12 @@ impl Applier<'_> {
             Value::String(s) => {
                 let b = parse_bool_text(s).filter(|_| !s.trim().is_empty());
                 if b.is_none() {
-                    self.err(key, format!("'{s}' is not true or false"));
+                    self.err(key, K::CFG_NOT_TRUE_FALSE.arg("value", s));
                 }
                 b
             }
             _ => {
-                self.err(key, "must be true or false");
+                self.err(key, K::CFG_NOT_BOOL);
                 None
             }
         }
@@ -353,7 +358,7 @@ impl Applier<'_> {
         match n {
             Some(n) if n <= max as u64 => Some(n as u32),
             _ => {
-                self.err(key, format!("must be a whole number from 0 to {max}"));
+                self.err(key, K::CFG_NOT_UINT.arg("max", &max));
                 None
             }
         }
@@ -365,7 +370,7 @@ impl Applier<'_> {
             // key=value lines give lists as comma-separated text.
             Value::String(s) => s.split(',').map(|x| Value::String(x.trim().to_string())).collect(),
             _ => {
-                self.err(key, "must be a list of texts");
+                self.err(key, K::CFG_NOT_LIST);
                 return None;
             }
         };
@@ -375,14 +380,14 @@ impl Applier<'_> {
                 Value::String(s) if !s.trim().is_empty() && s.chars().count() <= 80 => {
                     let s = s.trim().to_string();
                     if out.contains(&s) {
-                        self.err(key, format!("lists '{s}' twice"));
+                        self.err(key, K::CFG_TWICE.arg("item", &s));
                         return None;
                     }
                     out.push(s)
                 }
                 Value::String(s) if s.trim().is_empty() => {}
                 _ => {
-                    self.err(key, "must contain only short texts (up to 80 characters)");
+                    self.err(key, K::CFG_LONG_ITEMS);
                     return None;
                 }
             }
@@ -394,23 +399,23 @@ impl Applier<'_> {
 /// A SIP WebSocket address must be `wss://`, or `ws://` only for a server on this computer (`localhost`,
 /// `127.0.0.1`; not `[::1]`, which the page's connect-src cannot name), read strictly (see [`crate::openframe::origin::split_url`]): no user info, no
 /// backslash, no invisible characters, no fragment. Returns the address with scheme and host in lower case.
-pub fn check_ws_url(url: &str) -> Result<String, String> {
+pub fn check_ws_url(url: &str) -> Result<String, Msg> {
     use crate::openframe::origin::{is_loopback_host, split_url};
-    let p = split_url(url).map_err(|e| e.to_string().replace("topDomain", "The SIP server address"))?;
+    let p = split_url(url).map_err(|e| e.msg(K::SIP_SERVER_ADDRESS.into()))?;
     let port = p.port.map(|n| format!(":{n}")).unwrap_or_default();
     match p.scheme.as_str() {
-        _ if p.tail.contains('#') => Err("The SIP server address must not contain a #fragment".into()),
+        _ if p.tail.contains('#') => Err(K::CFG_WS_FRAGMENT.into()),
         "wss" => Ok(format!("wss://{}{port}{}", p.host, p.tail)),
         "ws" if is_loopback_host(&p.host) => Ok(format!("ws://{}{port}{}", p.host, p.tail)),
-        "ws" => Err(format!("ws://{} is not encrypted: use wss:// (ws:// only for a server on this computer: localhost or 127.0.0.1, not [::1])", p.host)),
-        _ => Err("The SIP server address must start with wss://".into()),
+        "ws" => Err(K::CFG_WS_PLAIN.arg("host", &p.host)),
+        _ => Err(K::CFG_WS_SCHEME.into()),
     }
 }
 
 /// A list of `{"name", "number"}` entries (speed dials, queues).
 fn parse_dials(a: &mut Applier<'_>, key: &str, v: &Value) -> Option<Vec<SpeedDial>> {
     let Value::Array(items) = v else {
-        a.err(key, "must be a list of {\"name\", \"number\"} entries");
+        a.err(key, K::CFG_NOT_DIALS);
         return None;
     };
     let mut out = Vec::new();
@@ -420,11 +425,11 @@ fn parse_dials(a: &mut Applier<'_>, key: &str, v: &Value) -> Option<Vec<SpeedDia
         let number = item.get("number").and_then(Value::as_str).map(str::trim).unwrap_or("");
         let digits = number.chars().filter(|c| c.is_ascii_digit()).count();
         if name.is_empty() || number.is_empty() {
-            a.err(&k, "needs both a name and a number");
+            a.err(&k, K::CFG_DIAL_INCOMPLETE);
             return None;
         }
         if digits == 0 || number.chars().any(|c| !(c.is_ascii_digit() || " +-().*#".contains(c))) {
-            a.err(&k, format!("'{number}' is not a phone number"));
+            a.err(&k, K::NOT_A_PHONE_NUMBER.arg("target", &number));
             return None;
         }
         out.push(SpeedDial { name: name.to_string(), number: number.to_string() });
@@ -445,8 +450,8 @@ impl Settings {
         let Value::Object(map) = value else {
             errors.push(ConfigError {
                 source,
-                key: "(top level)".into(),
-                message: "must be a JSON object such as {\"title\": \"Agent Desktop\"}".into(),
+                key: String::new(),
+                message: K::CFG_NOT_OBJECT.into(),
             });
             return errors;
         };
@@ -462,7 +467,7 @@ impl Settings {
             "title" => {
                 if let Some(s) = a.string(key, v, 256) {
                     if s.is_empty() {
-                        a.err(key, "must not be empty");
+                        a.err(key, K::CFG_EMPTY);
                     } else {
                         self.title = s;
                     }
@@ -476,7 +481,7 @@ impl Settings {
             "line" => match v.as_str() {
                 Some("demo") => self.line = LineKind::Demo,
                 Some("sip") => self.line = LineKind::Sip,
-                _ => a.err(key, "must be \"demo\" or \"sip\""),
+                _ => a.err(key, K::CFG_ONE_OF.arg("values", &"\"demo\", \"sip\"")),
             },
             "referPolicy" => {
                 let mut m = Map::new();
@@ -485,14 +490,14 @@ impl Settings {
             }
             "sip" => match v {
                 Value::Object(m) => self.apply_sip(a, m),
-                _ => a.err(key, "must be an object with server and domain"),
+                _ => a.err(key, K::CFG_SIP_NOT_OBJECT),
             },
             "defaultCountry" => {
                 if let Some(s) = a.string(key, v, 2) {
                     if check_country(&s) {
                         self.default_country = s;
                     } else {
-                        a.err(key, format!("'{s}' is not a two-letter country code such as US or GB"));
+                        a.err(key, K::CFG_COUNTRY.arg("value", &s));
                     }
                 }
             }
@@ -524,7 +529,7 @@ impl Settings {
             "wrapUpTimeout" => match v.as_str() {
                 Some("complete") => self.wrap_up_timeout = WrapUpTimeout::Complete,
                 Some("warn") => self.wrap_up_timeout = WrapUpTimeout::Warn,
-                _ => a.err(key, "must be \"complete\" or \"warn\""),
+                _ => a.err(key, K::CFG_ONE_OF.arg("values", &"\"complete\", \"warn\"")),
             },
             "rejectWhenBusy" => {
                 if let Some(b) = a.bool(key, v) {
@@ -550,33 +555,33 @@ impl Settings {
                 Some("alert") => self.screen_pop = ScreenPopWhen::OnAlert,
                 Some("answer") => self.screen_pop = ScreenPopWhen::OnAnswer,
                 Some("never") => self.screen_pop = ScreenPopWhen::Never,
-                _ => a.err(key, "must be \"alert\", \"answer\" or \"never\""),
+                _ => a.err(key, K::CFG_ONE_OF.arg("values", &"\"alert\", \"answer\", \"never\"")),
             },
             "shortcuts" => match v {
                 Value::Object(m) => {
                     let mut out = Vec::new();
                     for (action, combo) in m {
                         let ck = format!("shortcuts.{action}");
-                        if !shortcuts::ACTIONS.iter().any(|(a, _, _)| a == action) {
-                            a.err(&ck, "is not an action (answer, reject, hangup, mute, hold, dialpad)");
+                        if !shortcuts::ACTIONS.iter().any(|(a, _)| a == action) {
+                            a.err(&ck, K::CFG_NOT_ACTION);
                             continue;
                         }
                         match combo.as_str().map(shortcuts::Combo::parse) {
                             Some(Ok(_)) => out.push((action.clone(), combo.as_str().unwrap().to_string())),
                             Some(Err(m)) => a.err(&ck, m),
-                            None => a.err(&ck, "must be text such as \"Alt+A\""),
+                            None => a.err(&ck, K::CFG_SHORTCUT_NOT_TEXT),
                         }
                     }
                     self.shortcuts = out;
                 }
-                _ => a.err(key, "must be an object such as {\"answer\": \"Alt+A\"}"),
+                _ => a.err(key, K::CFG_SHORTCUTS_NOT_OBJECT),
             },
             "servicenow" => match v {
                 Value::Object(m) => self.apply_servicenow(a, m),
-                _ => a.err(key, "must be an object with instance, clientId and activity"),
+                _ => a.err(key, K::CFG_SN_NOT_OBJECT),
             },
             k if k.starts_with('_') || k == "$comment" => {} // documentation keys
-            _ => a.err(key, "is not a known setting (see the configuration reference in the README)"),
+            _ => a.err(key, K::CFG_UNKNOWN),
         }
     }
 
@@ -596,7 +601,7 @@ impl Settings {
                 "domain" => {
                     if let Some(s) = a.string(&key, v, 253) {
                         if !s.is_empty() && !crate::openframe::origin::valid_host(&s.to_ascii_lowercase()) {
-                            a.err(&key, format!("'{s}' must be a bare domain such as sip.example.com"));
+                            a.err(&key, K::CFG_DOMAIN.arg("value", &s));
                         } else {
                             self.sip.domain = s.to_ascii_lowercase();
                         }
@@ -605,7 +610,7 @@ impl Settings {
                 "dtmf" => match v.as_str() {
                     Some("rfc4733") => self.sip.dtmf_info = false,
                     Some("info") => self.sip.dtmf_info = true,
-                    _ => a.err(&key, "must be \"rfc4733\" or \"info\""),
+                    _ => a.err(&key, K::CFG_ONE_OF.arg("values", &"\"rfc4733\", \"info\"")),
                 },
                 "noAnswerSeconds" => {
                     if let Some(n) = a.uint(&key, v, 3_600) {
@@ -614,18 +619,18 @@ impl Settings {
                 }
                 "referPolicy" => match v.as_str().and_then(crate::phone::sip::ua::ReferPolicy::parse) {
                     Some(p) => self.sip.refer_policy = p,
-                    None => a.err(&key, "must be \"ask\", \"domain\" or \"never\""),
+                    None => a.err(&key, K::CFG_ONE_OF.arg("values", &"\"ask\", \"domain\", \"never\"")),
                 },
                 "messages" => match v.as_str() {
                     Some("show") => self.sip.accept_messages = true,
                     Some("refuse") => self.sip.accept_messages = false,
-                    _ => a.err(&key, "must be \"show\" or \"refuse\""),
+                    _ => a.err(&key, K::CFG_ONE_OF.arg("values", &"\"show\", \"refuse\"")),
                 },
                 "iceServers" => {
                     if let Some(l) = a.list(&key, v) {
                         let scheme_ok = |u: &str| u.starts_with("stun:") || u.starts_with("turn:") || u.starts_with("turns:");
                         if let Some(bad) = l.iter().find(|u| !scheme_ok(u) || !u.bytes().all(|b| b.is_ascii_graphic())) {
-                            a.err(&key, format!("'{bad}' must start with stun:, turn: or turns:"));
+                            a.err(&key, K::CFG_ICE_SCHEME.arg("value", bad));
                         } else {
                             self.sip.ice_servers = l;
                         }
@@ -644,9 +649,9 @@ impl Settings {
                 "iceTransportPolicy" => match v.as_str() {
                     Some("all") => self.sip.ice_relay_only = false,
                     Some("relay") => self.sip.ice_relay_only = true,
-                    _ => a.err(&key, "must be \"all\" or \"relay\""),
+                    _ => a.err(&key, K::CFG_ONE_OF.arg("values", &"\"all\", \"relay\"")),
                 },
-                _ => a.err(&key, "is not a known setting"),
+                _ => a.err(&key, K::CFG_UNKNOWN),
             }
         }
     }
@@ -662,7 +667,7 @@ impl Settings {
                         } else {
                             match TopDomain::parse(&s) {
                                 Ok(t) => self.servicenow.instance = Some(t),
-                                Err(e) => a.err(&key, e.to_string().replace("topDomain", "instance")),
+                                Err(e) => a.err(&key, e.msg("instance".into())),
                             }
                         }
                     }
@@ -676,14 +681,14 @@ impl Settings {
                     Some("voice_interaction") => self.servicenow.activity = ActivityStrategy::VoiceInteraction,
                     Some("phone_log") => self.servicenow.activity = ActivityStrategy::PhoneLog,
                     Some("work_notes") => self.servicenow.activity = ActivityStrategy::WorkNotes,
-                    _ => a.err(&key, "must be \"voice_interaction\", \"phone_log\" or \"work_notes\""),
+                    _ => a.err(&key, K::CFG_ONE_OF.arg("values", &"\"voice_interaction\", \"phone_log\", \"work_notes\"")),
                 },
                 "phoneLogTaskField" => {
                     if let Some(f) = a.string(&key, v, 80) {
                         if valid_table(&f) {
                             self.servicenow.phone_log_task_field = f;
                         } else {
-                            a.err(&key, crate::strings::CFG_FIELD_NAME());
+                            a.err(&key, K::CFG_FIELD_NAME);
                         }
                     }
                 }
@@ -695,7 +700,7 @@ impl Settings {
                 "screenPopTables" | "activityTables" => {
                     if let Some(l) = a.list(&key, v) {
                         if let Some(bad) = l.iter().find(|t| !valid_table(t)) {
-                            a.err(&key, format!("'{bad}' is not a table name (lower-case letters, digits and _), e.g. [\"sn_customerservice_case\", \"incident\"]"));
+                            a.err(&key, K::CFG_TABLE.arg("value", bad));
                         } else if k == "screenPopTables" {
                             self.servicenow.pop_tables = l;
                         } else {
@@ -703,7 +708,7 @@ impl Settings {
                         }
                     }
                 }
-                _ => a.err(&key, "is not a known setting"),
+                _ => a.err(&key, K::CFG_UNKNOWN),
             }
         }
     }
@@ -740,8 +745,8 @@ impl Settings {
 pub fn parse_config_text(source: Source, text: &str) -> Result<Value, ConfigError> {
     serde_json::from_str::<Value>(text).map_err(|e| ConfigError {
         source,
-        key: "(file)".into(),
-        message: format!("is not valid JSON (line {}, column {}): {e}", e.line(), e.column()),
+        key: String::new(),
+        message: K::CFG_NOT_JSON.arg("line", &e.line()).arg("column", &e.column()),
     })
 }
 

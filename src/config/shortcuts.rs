@@ -1,14 +1,7 @@
 //! Keyboard shortcut settings (pure): the actions that have shortcuts and the key combinations.
 
-/// The actions that have shortcuts, with their default keys and labels.
-pub const ACTIONS: [(&str, &str, &str); 6] = [
-    ("answer", "Alt+A", "Answer the ringing call"),
-    ("reject", "Alt+R", "Reject the ringing call"),
-    ("hangup", "Alt+H", "Hang up"),
-    ("mute", "Alt+M", "Mute or unmute"),
-    ("hold", "Alt+O", "Hold or resume"),
-    ("dialpad", "Alt+D", "Go to the dial pad"),
-];
+/// The actions that have shortcuts, with their default keys (what each does: `strings::shortcut_action`).
+pub const ACTIONS: [(&str, &str); 6] = [("answer", "Alt+A"), ("reject", "Alt+R"), ("hangup", "Alt+H"), ("mute", "Alt+M"), ("hold", "Alt+O"), ("dialpad", "Alt+D")];
 
 /// A parsed key combination such as `Alt+Shift+A`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,7 +14,7 @@ pub struct Combo {
 }
 
 impl Combo {
-    pub fn parse(s: &str) -> Result<Combo, String> {
+    pub fn parse(s: &str) -> Result<Combo, crate::strings::Msg> {
         let mut c = Combo { alt: false, ctrl: false, shift: false, meta: false, key: String::new() };
         for part in s.split('+').map(str::trim) {
             match part.to_ascii_lowercase().as_str() {
@@ -30,11 +23,11 @@ impl Combo {
                 "shift" => c.shift = true,
                 "meta" | "cmd" => c.meta = true,
                 k if !k.is_empty() && c.key.is_empty() => c.key = k.to_string(),
-                _ => return Err(format!("'{s}' is not a key combination such as Alt+A")),
+                _ => return Err(crate::strings::Key::SC_NOT_COMBO.arg("value", &s)),
             }
         }
         if c.key.is_empty() || !(c.alt || c.ctrl || c.meta) {
-            return Err(format!("'{s}' needs Alt, Ctrl or Meta and one key (e.g. Alt+A)"));
+            return Err(crate::strings::Key::SC_NEEDS_MODIFIER.arg("value", &s));
         }
         Ok(c)
     }

@@ -76,7 +76,8 @@ fn invalid_json_and_non_objects_are_reported() {
     assert_eq!(e.len(), 1);
     assert!(e[0].message.contains("not valid JSON"));
     let (_, e) = resolve("", Some("[1,2]"));
-    assert_eq!(e[0].key, "(top level)");
+    assert_eq!(e[0].key, "", "about the whole file");
+    assert_eq!(e[0].to_string(), "config.json: must be a JSON object such as {\"line\": \"sip\"}");
 }
 
 #[test]

@@ -26,7 +26,7 @@ pub enum Effect {
     /// Remember the SIP server and user (never the password) for the next sign-in form.
     SaveSipUser { server: String, user: String },
     /// A short message for the agent (None clears it).
-    Notice(Option<String>),
+    Notice(Option<crate::strings::Msg>),
     /// A wrap-up problem to show (None clears it).
     WrapUpError(Option<String>),
     /// Say this to screen-reader users (the live region).

@@ -100,7 +100,7 @@ pub const WINDOW_KEY: &str = "agent-desktop.window";
 pub struct OpenFrameView {
     pub snapshot: Option<Snapshot>,
     /// A problem the agent or admin should know about (handshake failed or unconfirmed, config refused...).
-    pub problem: Option<String>,
+    pub problem: Option<crate::strings::Msg>,
     pub frame_title: Option<String>,
 }
 
@@ -126,7 +126,7 @@ pub struct Desk {
     pub frame_visible: RwSignal<Option<bool>>,
     pub calls: RwSignal<Vec<Call>>,
     /// A short message for the agent (e.g. why a dial failed); cleared by the next action.
-    pub notice: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<crate::strings::Msg>>,
     /// The far end asks to transfer the agent (REFER, `referPolicy` ask): the call and what to show.
     pub transfer_ask: RwSignal<Option<(u32, String)>>,
     /// The last SIP MESSAGE shown to the agent (`sip.messages` show): sender and text, plain text.
@@ -157,7 +157,7 @@ pub struct Desk {
     /// ServiceNow has more directory results than shown.
     pub directory_more: RwSignal<bool>,
     /// Why the last ServiceNow directory search failed (shown instead of passing for "no results").
-    pub directory_error: RwSignal<Option<String>>,
+    pub directory_error: RwSignal<Option<crate::strings::Msg>>,
     /// The keyboard shortcut help is open.
     pub show_help: RwSignal<bool>,
     /// Whether this instance owns the phone, or shows the phone of another tab (a remote view).

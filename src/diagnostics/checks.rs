@@ -3,6 +3,7 @@
 
 use crate::phone::line::LineStatus;
 use crate::strings as t;
+use crate::strings::Msg;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Item {
@@ -54,9 +55,9 @@ impl Item {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
     Running,
-    Pass(String),
-    Fail(String),
-    Skipped(String),
+    Pass(Msg),
+    Fail(Msg),
+    Skipped(Msg),
 }
 
 impl Verdict {
@@ -68,10 +69,11 @@ impl Verdict {
             Verdict::Skipped(_) => "skipped",
         }
     }
-    pub fn text(&self) -> &str {
+    /// What was found or what to do, in the current language.
+    pub fn text(&self) -> String {
         match self {
-            Verdict::Running => t::CHECKING(),
-            Verdict::Pass(s) | Verdict::Fail(s) | Verdict::Skipped(s) => s,
+            Verdict::Running => t::CHECKING().into(),
+            Verdict::Pass(s) | Verdict::Fail(s) | Verdict::Skipped(s) => s.render(),
         }
     }
 }
@@ -96,16 +98,16 @@ pub fn line_text(item: Item, v: &Verdict) -> String {
 /// The microphone: allowed (or the browser's refusal in words), and the loudest level heard (0-100).
 pub fn microphone(r: Result<u32, String>) -> Verdict {
     match r {
-        Ok(level) if level >= 2 => Verdict::Pass(t::MIC_HEARD().into()),
-        Ok(_) => Verdict::Fail(t::MIC_SILENT().into()),
-        Err(why) => Verdict::Fail(why),
+        Ok(level) if level >= 2 => Verdict::Pass(t::Key::MIC_HEARD.into()),
+        Ok(_) => Verdict::Fail(t::Key::MIC_SILENT.into()),
+        Err(why) => Verdict::Fail(why.into()),
     }
 }
 
 /// A test tone on a device.
 pub fn tone(r: Result<(), String>) -> Verdict {
     match r {
-        Ok(()) => Verdict::Pass(t::TONE_PLAYED().into()),
+        Ok(()) => Verdict::Pass(t::Key::TONE_PLAYED.into()),
         Err(why) => Verdict::Fail(t::tone_failed(&why)),
     }
 }
@@ -121,8 +123,8 @@ pub enum WsOutcome {
 
 pub fn websocket(url: &str, o: Option<WsOutcome>) -> Verdict {
     match o {
-        _ if url.is_empty() => Verdict::Fail(t::WS_NO_SERVER().into()),
-        Some(WsOutcome::Open(p)) if p.eq_ignore_ascii_case("sip") => Verdict::Pass(t::WS_OPEN().into()),
+        _ if url.is_empty() => Verdict::Fail(t::Key::WS_NO_SERVER.into()),
+        Some(WsOutcome::Open(p)) if p.eq_ignore_ascii_case("sip") => Verdict::Pass(t::Key::WS_OPEN.into()),
         Some(WsOutcome::Open(_)) => Verdict::Fail(t::ws_wrong_protocol(url)),
         _ => Verdict::Fail(t::ws_failed(url)),
     }
@@ -130,11 +132,11 @@ pub fn websocket(url: &str, o: Option<WsOutcome>) -> Verdict {
 
 pub fn registered(s: &LineStatus) -> Verdict {
     match s {
-        LineStatus::Registered => Verdict::Pass(t::REG_OK().into()),
-        LineStatus::Demo => Verdict::Skipped(t::REG_DEMO().into()),
-        LineStatus::SignedOut => Verdict::Fail(t::REG_SIGNED_OUT().into()),
-        LineStatus::Connecting => Verdict::Fail(t::REG_CONNECTING().into()),
-        LineStatus::Failed(m) => Verdict::Fail(t::reg_failed(m)),
+        LineStatus::Registered => Verdict::Pass(t::Key::REG_OK.into()),
+        LineStatus::Demo => Verdict::Skipped(t::Key::REG_DEMO.into()),
+        LineStatus::SignedOut => Verdict::Fail(t::Key::REG_SIGNED_OUT.into()),
+        LineStatus::Connecting => Verdict::Fail(t::Key::REG_CONNECTING.into()),
+        LineStatus::Failed(m) => Verdict::Fail(t::Key::REG_FAILED.arg_msg("why", m.clone())),
     }
 }
 
@@ -185,32 +187,32 @@ pub fn ice(servers: &[String], has_credentials: bool, relay_only: bool, candidat
     let has = |ty: &str| candidates.iter().any(|c| candidate_type(c) == Some(ty));
     let turn: Vec<&String> = servers.iter().filter(|s| is_turn(s)).collect();
     let host = if relay_only {
-        Verdict::Skipped(t::ICE_RELAY_ONLY().into())
+        Verdict::Skipped(t::Key::ICE_RELAY_ONLY.into())
     } else if has("host") {
-        Verdict::Pass(t::ICE_HOST_OK().into())
+        Verdict::Pass(t::Key::ICE_HOST_OK.into())
     } else {
-        Verdict::Fail(t::ICE_HOST_NONE().into())
+        Verdict::Fail(t::Key::ICE_HOST_NONE.into())
     };
     let stun = match servers.first() {
-        _ if relay_only => Verdict::Skipped(t::ICE_RELAY_ONLY().into()),
-        None => Verdict::Skipped(t::ICE_NO_STUN().into()),
+        _ if relay_only => Verdict::Skipped(t::Key::ICE_RELAY_ONLY.into()),
+        None => Verdict::Skipped(t::Key::ICE_NO_STUN.into()),
         Some(_) if has("srflx") => Verdict::Pass(t::ice_stun_ok(&servers.iter().map(|s| server_name(s)).collect::<Vec<_>>().join(", "))),
         // A server that answers with the address this computer already has gives no separate candidate; one
         // that does not answer reports an error (701) or keeps gathering from completing.
         Some(first) => match servers.iter().map(|s| error_for(errors, s).filter(|e| e.code != 401)).collect::<Option<Vec<_>>>() {
             Some(failed) => Verdict::Fail(t::ice_stun_failed(server_name(first), &why(failed[0]))),
-            None if !completed => Verdict::Fail(t::ice_stun_failed(server_name(first), t::ICE_NO_ANSWER())),
+            None if !completed => Verdict::Fail(t::Key::ICE_STUN_FAILED.arg("server", &server_name(first)).arg_msg("why", t::Key::ICE_NO_ANSWER.into())),
             None => Verdict::Pass(t::ice_stun_direct(server_name(first))),
         },
     };
     let relay = match turn.first() {
-        None => Verdict::Skipped(t::ICE_NO_TURN().into()),
+        None => Verdict::Skipped(t::Key::ICE_NO_TURN.into()),
         Some(s) if has("relay") => Verdict::Pass(t::ice_relay_ok(server_name(s))),
         Some(s) if !has_credentials => Verdict::Fail(t::ice_turn_no_credentials(server_name(s))),
         Some(s) => match turn.iter().find_map(|u| error_for(errors, u)) {
             Some(e) if e.code == 401 => Verdict::Fail(t::ice_turn_refused(server_name(s))),
             Some(e) => Verdict::Fail(t::ice_turn_unreachable(server_name(s), &why(e))),
-            None => Verdict::Fail(t::ice_turn_unreachable(server_name(s), t::ICE_NO_ANSWER())),
+            None => Verdict::Fail(t::Key::ICE_TURN_UNREACHABLE.arg("server", &server_name(s)).arg_msg("why", t::Key::ICE_NO_ANSWER.into())),
         },
     };
     [host, stun, relay]
@@ -229,11 +231,11 @@ pub enum SnProbe {
 
 pub fn servicenow(p: SnProbe) -> Verdict {
     match p {
-        SnProbe::Off => Verdict::Skipped(t::SN_CHECK_OFF().into()),
-        SnProbe::NotSignedIn(Ok(())) => Verdict::Fail(t::SN_CHECK_NOT_SIGNED_IN().into()),
-        SnProbe::NotSignedIn(Err(m)) | SnProbe::SignedIn(Err(Some(m))) => Verdict::Fail(m),
-        SnProbe::SignedIn(Ok(())) => Verdict::Pass(t::SN_CHECK_OK().into()),
-        SnProbe::SignedIn(Err(None)) => Verdict::Fail(t::SN_CHECK_EXPIRED().into()),
+        SnProbe::Off => Verdict::Skipped(t::Key::SN_CHECK_OFF.into()),
+        SnProbe::NotSignedIn(Ok(())) => Verdict::Fail(t::Key::SN_CHECK_NOT_SIGNED_IN.into()),
+        SnProbe::NotSignedIn(Err(m)) | SnProbe::SignedIn(Err(Some(m))) => Verdict::Fail(m.into()),
+        SnProbe::SignedIn(Ok(())) => Verdict::Pass(t::Key::SN_CHECK_OK.into()),
+        SnProbe::SignedIn(Err(None)) => Verdict::Fail(t::Key::SN_CHECK_EXPIRED.into()),
     }
 }
 

@@ -104,13 +104,13 @@ pub fn text(desk: &Desk) -> String {
     });
     let mut errors: Vec<String> = desk.errors.with_untracked(|e| e.iter().map(|e| e.to_string()).collect());
     if let crate::phone::line::LineStatus::Failed(m) = desk.line_status.get_untracked() {
-        errors.push(m);
+        errors.push(m.render());
     }
-    errors.extend(desk.notice.get_untracked());
+    errors.extend(desk.notice.get_untracked().map(|n| n.render()));
     errors.extend(desk.wrapup_error.get_untracked());
-    errors.extend(desk.openframe.with_untracked(|o| o.problem.clone()));
+    errors.extend(desk.openframe.with_untracked(|o| o.problem.as_ref().map(|p| p.render())));
     if let crate::servicenow::service::SnState::SignedOut(Some(m)) = desk.sn.get_untracked() {
-        errors.push(m);
+        errors.push(m.render());
     }
     errors.extend(desk.calls.with_untracked(|c| c.iter().filter_map(|c| c.note.clone()).collect::<Vec<_>>()));
     r.errors = errors;

@@ -108,7 +108,7 @@ pub fn after_sign_in(desk: Desk) {
             ran.set_value(true);
             leptos::task::spawn_local(async move {
                 if run(desk, false).await {
-                    desk.notice.set(Some(t::CHECK_SETUP_PROBLEMS().into()));
+                    desk.notice.set(Some(t::Key::CHECK_SETUP_PROBLEMS.into()));
                 }
             });
         }
@@ -307,7 +307,7 @@ async fn reachable(url: &str) -> Result<(), String> {
     probe.set_mode(web_sys::RequestMode::NoCors);
     let origin = w.location().origin().unwrap_or_default();
     Err(match JsFuture::from(w.fetch_with_str_and_init(url, &probe)).await {
-        Ok(_) => t::sn_check_cors(&origin),
+        Ok(_) => t::sn_check_cors(&origin).render(),
         Err(_) => t::SN_CHECK_UNREACHABLE().into(),
     })
 }

@@ -32,23 +32,30 @@ pub enum OriginError {
     Port(String),
 }
 
+impl OriginError {
+    /// What is wrong, saying `what` was checked (`topDomain`, `instance`, the SIP server address).
+    pub fn msg(&self, what: crate::strings::Msg) -> crate::strings::Msg {
+        use crate::strings::Key as K;
+        let m = |k: K| crate::strings::Msg::from(k).arg_msg("what", what.clone());
+        match self {
+            OriginError::Empty => m(K::ORIGIN_EMPTY),
+            OriginError::Wildcard => m(K::ORIGIN_WILDCARD),
+            OriginError::Hidden => m(K::ORIGIN_HIDDEN),
+            OriginError::Backslash => m(K::ORIGIN_BACKSLASH),
+            OriginError::NoScheme(v) => m(K::ORIGIN_NO_SCHEME).arg("value", v),
+            OriginError::Scheme(v) => m(K::ORIGIN_SCHEME).arg("value", v),
+            OriginError::InsecureHttp(v) => m(K::ORIGIN_HTTP).arg("value", v),
+            OriginError::Credentials => m(K::ORIGIN_CREDENTIALS),
+            OriginError::Path(v) => m(K::ORIGIN_PATH).arg("value", v),
+            OriginError::Host(v) => m(K::ORIGIN_HOST).arg("value", v),
+            OriginError::Port(v) => m(K::ORIGIN_PORT).arg("value", v),
+        }
+    }
+}
+
 impl fmt::Display for OriginError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OriginError::Empty => write!(f, "topDomain is empty: set it to your instance, e.g. https://acme.service-now.com"),
-            OriginError::Wildcard => write!(f, "topDomain must name one origin; '*' and wildcards are not allowed"),
-            OriginError::Hidden => write!(f, "topDomain contains a space, tab, line break or non-ASCII character: type it again (international names in their xn-- form)"),
-            OriginError::Backslash => write!(f, "topDomain must not contain a backslash"),
-            OriginError::NoScheme(v) => write!(f, "topDomain '{v}' has no scheme: write it as https://{v}"),
-            OriginError::Scheme(s) => write!(f, "topDomain scheme '{s}' is not allowed: use https"),
-            OriginError::InsecureHttp(h) => {
-                write!(f, "topDomain http://{h} is not allowed: use https (plain http only for localhost or 127.0.0.1, not [::1])")
-            }
-            OriginError::Credentials => write!(f, "topDomain must not contain a user name or password (nothing before an @)"),
-            OriginError::Path(p) => write!(f, "topDomain must be an origin only, without the path '{p}'"),
-            OriginError::Host(h) => write!(f, "topDomain host '{h}' is not a valid host name"),
-            OriginError::Port(p) => write!(f, "topDomain port '{p}' is not a valid port"),
-        }
+        f.write_str(&self.msg("topDomain".into()).render())
     }
 }
 

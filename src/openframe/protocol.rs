@@ -26,20 +26,24 @@ pub enum ProtocolError {
     Empty(&'static str),
 }
 
+impl ProtocolError {
+    /// What was refused, for the agent (a catalogue text).
+    pub fn msg(&self) -> crate::strings::Msg {
+        use crate::strings::Key as K;
+        match self {
+            ProtocolError::TooLong { chars } => K::OF_TOO_LONG.arg("chars", chars).arg("max", &MAX_MESSAGE_CHARS),
+            ProtocolError::TitleTooLong { chars } => K::OF_TITLE_TOO_LONG.arg("chars", chars).arg("max", &MAX_TITLE_CHARS),
+            ProtocolError::BadSize(m) => K::OF_BAD_SIZE.arg("value", m),
+            ProtocolError::ForbiddenQuery(p) => K::OF_FORBIDDEN_QUERY.arg("value", p),
+            ProtocolError::AbsoluteUrl(u) => K::OF_ABSOLUTE_URL.arg("value", u),
+            ProtocolError::Empty(what) => K::OF_EMPTY.arg("value", what),
+        }
+    }
+}
+
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ProtocolError::TooLong { chars } => {
-                write!(f, "the message is {chars} characters long; OpenFrame accepts at most {MAX_MESSAGE_CHARS}")
-            }
-            ProtocolError::TitleTooLong { chars } => {
-                write!(f, "the title is {chars} characters long; OpenFrame accepts at most {MAX_TITLE_CHARS}")
-            }
-            ProtocolError::BadSize(m) => write!(f, "invalid frame size: {m}"),
-            ProtocolError::ForbiddenQuery(p) => write!(f, "the query must not contain {p}"),
-            ProtocolError::AbsoluteUrl(u) => write!(f, "'{u}' is not a relative URL; OpenFrame opens only relative URLs"),
-            ProtocolError::Empty(what) => write!(f, "{what} must not be empty"),
-        }
+        f.write_str(&self.msg().render())
     }
 }
 
@@ -508,13 +512,14 @@ pub fn parse_frame_config(result: &Value) -> FrameConfig {
 /// Turns the configuration record's free-form `configuration` string into settings JSON: a JSON object as
 /// is, or `key=value` lines (`#` comments; dotted keys nest: `sip.server=wss://...`; values that parse as
 /// JSON, such as `true` or `120`, keep their type).
-pub fn parse_configuration_field(text: &str) -> Result<Value, String> {
+pub fn parse_configuration_field(text: &str) -> Result<Value, crate::strings::Msg> {
+    use crate::strings::Key as K;
     let t = text.trim();
     if t.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
     if t.starts_with('{') {
-        return serde_json::from_str::<Value>(t).map_err(|e| format!("is not valid JSON: {e}"));
+        return serde_json::from_str::<Value>(t).map_err(|e| K::CFG_NOT_JSON.arg("line", &e.line()).arg("column", &e.column()));
     }
     let mut root = Map::new();
     for (n, line) in t.lines().enumerate() {
@@ -523,11 +528,11 @@ pub fn parse_configuration_field(text: &str) -> Result<Value, String> {
             continue;
         }
         let Some((k, v)) = line.split_once('=') else {
-            return Err(format!("line {} '{line}' is not key=value", n + 1));
+            return Err(K::CFG_NOT_KEY_VALUE.arg("line", &(n + 1)).arg("text", &line));
         };
         let (k, v) = (k.trim(), v.trim());
         if k.is_empty() {
-            return Err(format!("line {} has no key", n + 1));
+            return Err(K::CFG_NO_KEY.arg("line", &(n + 1)));
         }
         let value = match serde_json::from_str::<Value>(v) {
             Ok(j @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_))) => j,
@@ -539,7 +544,7 @@ pub fn parse_configuration_field(text: &str) -> Result<Value, String> {
         for p in parts {
             let entry = cur.entry(p.to_string()).or_insert_with(|| Value::Object(Map::new()));
             if !entry.is_object() {
-                return Err(format!("line {}: '{p}' is both a value and a group", n + 1));
+                return Err(K::CFG_VALUE_AND_GROUP.arg("line", &(n + 1)).arg("key", &p));
             }
             cur = entry.as_object_mut().unwrap();
         }

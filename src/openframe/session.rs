@@ -2,6 +2,7 @@
 //! Pure and sans-IO: it takes messages and clock ticks in (milliseconds) and gives back what to post and
 //! what happened. The browser bridge feeds it and carries its actions out.
 
+use crate::strings::{Key, Msg};
 use super::origin::TopDomain;
 use super::protocol::{self, FrameConfig, Incoming, Method, Outgoing, ProtocolError, Rejection};
 use serde_json::{json, Value};
@@ -30,7 +31,7 @@ pub enum Phase {
     /// Connected. `confirmed` is false when the host never answered (oldest hosts: URL parameter only).
     Ready { confirmed: bool },
     /// Refused to run (the host's origin is not the configured topDomain).
-    Failed(String),
+    Failed(Msg),
 }
 
 /// What the bridge must do.
@@ -48,10 +49,10 @@ pub enum SessionEvent {
     Connected { confirmed: bool },
     Config(FrameConfig),
     /// The configuration record could not be had (timeout or failure); the desk keeps its settings.
-    ConfigUnavailable(String),
-    Failed(String),
+    ConfigUnavailable(Msg),
+    Failed(Msg),
     Visible(bool),
-    RequestFailed { method: Method, message: String },
+    RequestFailed { method: Method, message: Msg },
     Host(Incoming),
 }
 
@@ -211,7 +212,7 @@ impl Session {
         self.pending.push(Pending { id: id.clone(), method, deadline: now + timeout });
         match self.post(now, &Outgoing::Request { id, method, payload }) {
             Ok(a) => vec![a],
-            Err(e) => vec![Action::Event(SessionEvent::RequestFailed { method, message: e.to_string() })],
+            Err(e) => vec![Action::Event(SessionEvent::RequestFailed { method, message: e.msg() })],
         }
     }
 
@@ -230,20 +231,16 @@ impl Session {
         queued.iter().filter_map(|m| self.post(now, m).ok()).collect()
     }
 
-    fn fail(&mut self, message: String) -> Vec<Action> {
+    fn fail(&mut self, message: Msg) -> Vec<Action> {
         self.phase = Phase::Failed(message.clone());
         self.pending.clear();
         self.queued.clear();
         vec![Action::Event(SessionEvent::Failed(message))]
     }
 
-    fn mismatch_message(&self, answered: &str) -> String {
+    fn mismatch_message(&self, answered: &str) -> Msg {
         let expected = self.top.as_ref().map(|t| t.origin()).unwrap_or_default();
-        format!(
-            "OpenFrame configuration error: this desktop was given topDomain {expected}, but it is running inside \
-             {answered}. Set topDomain={answered} in the OpenFrame configuration URL (if that is your instance). \
-             Until then the desktop sends nothing to ServiceNow."
-        )
+        Key::OF_MISMATCH.arg("expected", &expected).arg("answered", &answered)
     }
 
     /// Sends a one-way message to the host. While the handshake runs it is queued; when standalone or
@@ -291,7 +288,7 @@ impl Session {
         self.pending = keep;
         for p in expired {
             self.counters.timeouts += 1;
-            let message = format!("ServiceNow did not answer {} in time", p.method.name());
+            let message = Key::OF_NO_ANSWER.arg("method", &p.method.name());
             self.note(now, Direction::Dropped, format!("timeout: {}", p.id));
             if p.method == Method::GetConfig {
                 self.phase = Phase::Ready { confirmed: true };
@@ -382,7 +379,7 @@ impl Session {
                             self.frame_config = Some(cfg.clone());
                             vec![Action::Event(SessionEvent::Config(cfg))]
                         } else {
-                            vec![Action::Event(SessionEvent::ConfigUnavailable("ServiceNow refused openframe_get_config".into()))]
+                            vec![Action::Event(SessionEvent::ConfigUnavailable(Key::OF_CONFIG_REFUSED.into()))]
                         }
                     }
                     Method::Visible => vec![Action::Event(SessionEvent::Visible(result.as_bool().unwrap_or(false)))],

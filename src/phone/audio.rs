@@ -107,13 +107,13 @@ fn route(el: &HtmlAudioElement, device: Option<&str>, what: &'static str) {
     let Some(id) = device else { return };
     let f = Reflect::get(el, &"setSinkId".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
     let Some(f) = f else {
-        problem(crate::strings::device_choice_unsupported(what));
+        problem(crate::strings::device_choice_unsupported(what).render());
         return;
     };
     match f.call1(el, &JsValue::from_str(id)).map(|p| p.dyn_into::<js_sys::Promise>()) {
-        Ok(Ok(p)) => on_rejected(p, move |r| problem(crate::strings::device_refused(what, &r))),
+        Ok(Ok(p)) => on_rejected(p, move |r| problem(crate::strings::device_refused(what, &r).render())),
         Ok(Err(_)) => {}
-        Err(e) => problem(crate::strings::device_refused(what, &reason(&e))),
+        Err(e) => problem(crate::strings::device_refused(what, &reason(&e)).render()),
     }
 }
 
@@ -130,7 +130,7 @@ pub fn play(tone: Tone) {
     let Some(c) = ctx() else { return };
     // Before the agent's first click or key press the browser keeps sound off: a ring nobody hears is said.
     if tone == Tone::Ring && Reflect::get(&c, &"state".into()).ok().and_then(|s| s.as_string()).as_deref() == Some("suspended") {
-        problem(crate::strings::ring_not_played(crate::strings::SOUND_NOT_ALLOWED_YET()));
+        problem(crate::strings::ring_not_played(crate::strings::SOUND_NOT_ALLOWED_YET()).render());
     }
     let Ok(gain) = c.create_gain() else { return };
     gain.gain().set_value(0.0);
@@ -163,8 +163,8 @@ pub fn play(tone: Tone) {
                 el.set_src_object(Some(&dest.stream()));
                 route(&el, ringer.as_deref(), crate::strings::RINGER());
                 match el.play() {
-                    Ok(p) => on_rejected(p, |r| problem(crate::strings::ring_not_played(&r))),
-                    Err(e) => problem(crate::strings::ring_not_played(&reason(&e))),
+                    Ok(p) => on_rejected(p, |r| problem(crate::strings::ring_not_played(&r).render())),
+                    Err(e) => problem(crate::strings::ring_not_played(&reason(&e)).render()),
                 }
                 Some(el)
             }

@@ -21,7 +21,7 @@ pub enum EndReason {
     /// The agent cancelled an outgoing call before it was answered.
     Cancelled,
     /// The call could not be set up; the text says why, for a person.
-    Failed(String),
+    Failed(crate::strings::Msg),
     /// The agent transferred the call.
     Transferred,
     /// Another agent answered the caller first (a ring-all queue's `Reason: SIP;cause=200`): not missed.
@@ -199,7 +199,7 @@ impl EndReason {
             "Cancelled" => EndReason::Cancelled,
             "Transferred" => EndReason::Transferred,
             "AnsweredElsewhere" => EndReason::AnsweredElsewhere,
-            other => EndReason::Failed(other.strip_prefix("Failed:").unwrap_or(other).to_string()),
+            other => EndReason::Failed(other.strip_prefix("Failed:").unwrap_or(other).into()),
         }
     }
 }

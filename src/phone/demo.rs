@@ -28,7 +28,7 @@ impl DemoLine {
     pub fn dial(&mut self, id: u32, number: &str, now: f64) -> Result<Call, String> {
         let digits: String = number.chars().filter(|c| c.is_ascii_digit()).collect();
         if digits.is_empty() {
-            return Err(crate::strings::not_a_phone_number(&number.to_string()));
+            return Err(crate::strings::not_a_phone_number(&number.to_string()).render());
         }
         Ok(Call::new(id, Direction::Outbound, number.trim(), None, now))
     }
@@ -50,9 +50,9 @@ impl DemoLine {
         match call.state {
             CallState::Dialing if age >= RING_AFTER_MS => {
                 if call.number.ends_with("486") {
-                    call.end(EndReason::Failed(crate::strings::DEMO_BUSY().into()), now);
+                    call.end(EndReason::Failed(crate::strings::Key::DEMO_BUSY.into()), now);
                 } else if call.number.ends_with("404") {
-                    call.end(EndReason::Failed(crate::strings::DEMO_NO_NUMBER().into()), now);
+                    call.end(EndReason::Failed(crate::strings::Key::DEMO_NO_NUMBER.into()), now);
                 } else {
                     call.state = CallState::Ringing;
                 }
@@ -94,7 +94,7 @@ mod tests {
         let mut line = DemoLine::new();
         let mut busy = line.dial(1, "5550486", 0.0).unwrap();
         line.tick(&mut busy, 1_000.0);
-        assert_eq!(busy.state, CallState::Ended(EndReason::Failed(crate::strings::DEMO_BUSY().into())));
+        assert_eq!(busy.state, CallState::Ended(EndReason::Failed(crate::strings::Key::DEMO_BUSY.into())));
         let mut inc = line.incoming(2, None, 0.0);
         assert_eq!(inc.name.as_deref(), Some("Beth Anglin"));
         assert_eq!(inc.state, CallState::Alerting);

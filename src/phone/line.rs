@@ -13,7 +13,7 @@ pub enum LineStatus {
     Connecting,
     Registered,
     /// Down, with the reason and what to do.
-    Failed(String),
+    Failed(crate::strings::Msg),
 }
 
 impl LineStatus {
@@ -31,7 +31,7 @@ impl LineStatus {
             "Connecting" => LineStatus::Connecting,
             "Registered" => LineStatus::Registered,
             "SignedOut" => LineStatus::SignedOut,
-            other => LineStatus::Failed(other.trim_start_matches("Failed:").to_string()),
+            other => LineStatus::Failed(other.trim_start_matches("Failed:").into()),
         }
     }
 }

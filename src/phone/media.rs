@@ -43,7 +43,7 @@ pub fn describe_media_error(e: &JsValue) -> String {
         "NotReadableError" => crate::strings::MIC_IN_USE().into(),
         _ => {
             let msg = Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
-            crate::strings::audio_failed(&name, &msg)
+            crate::strings::audio_failed(&name, &msg).render()
         }
     }
 }
@@ -80,7 +80,7 @@ pub async fn devices() -> Vec<Device> {
 /// Asks for the microphone (the chosen one, when set).
 pub async fn microphone() -> Result<MediaStream, String> {
     let nav = web_sys::window().ok_or("no window")?.navigator();
-    let devices = nav.media_devices().map_err(|_| "This browser has no media devices API".to_string())?;
+    let devices = nav.media_devices().map_err(|_| crate::strings::NO_MEDIA_DEVICES().to_string())?;
     let c = MediaStreamConstraints::new();
     match crate::browser::load(MIC_KEY).filter(|id| !id.is_empty()) {
         Some(id) => {
@@ -285,7 +285,7 @@ impl CallMedia {
         };
         let pc = match pc {
             Some(pc) => pc,
-            None => RtcPeerConnection::new_with_configuration(&configuration(ice_servers)).map_err(|e| format!("WebRTC is not available: {e:?}"))?,
+            None => RtcPeerConnection::new_with_configuration(&configuration(ice_servers)).map_err(|e| crate::strings::Key::WEBRTC_UNAVAILABLE.arg("why", &format_args!("{e:?}")).render())?,
         };
         for t in stream.get_audio_tracks().iter() {
             let track: web_sys::MediaStreamTrack = t.unchecked_into();
@@ -347,7 +347,7 @@ impl CallMedia {
     async fn set_remote(&self, kind: RtcSdpType, sdp: &str, what: &str) -> Result<(), String> {
         let init = RtcSessionDescriptionInit::new(kind);
         init.set_sdp(sdp);
-        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| format!("{what} was refused: {e:?}"))?;
+        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| crate::strings::Key::MEDIA_REFUSED.arg("what", &what).arg("why", &format_args!("{e:?}")).render())?;
         Ok(())
     }
 
@@ -373,18 +373,18 @@ impl CallMedia {
 
     /// Takes the far end's offer and returns our answer.
     pub async fn answer(&self, offer: &str) -> Result<String, String> {
-        self.set_remote(RtcSdpType::Offer, offer, "the caller's audio offer").await?;
+        self.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await?;
         self.set_local(true).await
     }
 
     /// Applies the far end's answer to our offer.
     pub async fn accept_answer(&self, answer: &str) -> Result<(), String> {
-        self.set_remote(RtcSdpType::Answer, answer, "the far end's audio answer").await
+        self.set_remote(RtcSdpType::Answer, answer, crate::strings::AUDIO_ANSWER()).await
     }
 
     /// Applies the SDP of a 183 as a provisional answer (early media; the 200's answer replaces it).
     pub async fn accept_pranswer(&self, answer: &str) -> Result<(), String> {
-        self.set_remote(RtcSdpType::Pranswer, answer, "the far end's early audio").await
+        self.set_remote(RtcSdpType::Pranswer, answer, crate::strings::EARLY_AUDIO()).await
     }
 
     /// True while our offer has no answer from the far end, or only a provisional one (183).
@@ -525,11 +525,11 @@ pub use crate::browser::random_u32;
 /// Three-way conference, mixed here: each party hears the agent's microphone plus the other party.
 /// (Each party's own voice is left out of what it is sent.)
 pub fn conference(a: &CallMedia, b: &CallMedia) -> Result<(), String> {
-    let ra = a.remote_stream().ok_or("The first call has no audio yet")?;
-    let rb = b.remote_stream().ok_or("The second call has no audio yet")?;
+    let ra = a.remote_stream().ok_or(crate::strings::FIRST_NO_AUDIO())?;
+    let rb = b.remote_stream().ok_or(crate::strings::SECOND_NO_AUDIO())?;
     let why = |what: &str, e: JsValue| {
         let name = Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
-        format!("Conference audio could not be mixed ({what}: {name})")
+        crate::strings::Key::CONFERENCE_MIX_FAILED.arg("why", &format_args!("{what}: {name}")).render()
     };
     let mix_for = |own: &CallMedia, other_remote: &MediaStream| -> Result<(), String> {
         let ctx = web_sys::AudioContext::new().map_err(|e| why("audio context", e))?;

@@ -30,7 +30,7 @@ impl AgentState {
             AgentState::Offline => t::STATE_OFFLINE().into(),
             AgentState::Ready => t::STATE_READY().into(),
             AgentState::NotReady(None) => t::STATE_NOT_READY().into(),
-            AgentState::NotReady(Some(r)) => t::not_ready(r),
+            AgentState::NotReady(Some(r)) => t::not_ready(r).render(),
             AgentState::AfterCallWork => t::STATE_ACW().into(),
             AgentState::Missed => t::STATE_MISSED().into(),
         }

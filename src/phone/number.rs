@@ -42,11 +42,11 @@ pub fn normalize(input: &str, country: &str) -> Result<Dialable, String> {
             '0'..='9' | '*' | '#' => out.push(c),
             '+' if i == 0 || out.is_empty() => out.push('+'),
             ' ' | '-' | '.' | '(' | ')' | '/' | '\u{a0}' => {}
-            _ => return Err(crate::strings::not_a_phone_number(&input.to_string())),
+            _ => return Err(crate::strings::not_a_phone_number(&input.to_string()).render()),
         }
     }
     if out.is_empty() || out == "+" {
-        return Err(crate::strings::not_a_phone_number(&input.to_string()));
+        return Err(crate::strings::not_a_phone_number(&input.to_string()).render());
     }
     if out.contains(['*', '#']) {
         return Ok(Dialable::Extension(out));

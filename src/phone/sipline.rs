@@ -221,7 +221,7 @@ fn connect(l: &Rc<Line>) {
     let ws = match WebSocket::new_with_str(&l.url, "sip") {
         Ok(ws) => ws,
         Err(_) => {
-            l.host.report_status(LineStatus::Failed(format!("'{}' is not a valid WebSocket address", l.url)));
+            l.host.report_status(LineStatus::Failed(crate::strings::Key::WS_BAD_ADDRESS.arg("url", &l.url)));
             return;
         }
     };
@@ -406,7 +406,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                             if same.is_some() {
                                 desk.report(LineEvent::Note { id, note: Some(m) });
                             } else {
-                                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m) });
+                                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
                             }
                         }
                     }
@@ -488,7 +488,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 pos.map(|i| r.remove(i)).is_some()
             };
             let r = match reason {
-                Ended::Failed { text, .. } if taking_back => EndReason::Failed(format!("{}: {text}", crate::strings::TAKE_BACK_FAILED())),
+                Ended::Failed { text, .. } if taking_back => EndReason::Failed(crate::strings::Key::TAKE_BACK_FAILED_WHY.arg_msg("why", text)),
                 Ended::Local => EndReason::HungUp,
                 Ended::Remote => EndReason::RemoteHungUp,
                 Ended::CallerCancelled => EndReason::Missed,
@@ -496,7 +496,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 Ended::Replaced => EndReason::Transferred,
                 Ended::Timeout => EndReason::Failed(failure_text(408).into()),
                 Ended::AnsweredElsewhere => EndReason::AnsweredElsewhere,
-                Ended::NoAnswer => EndReason::Failed(crate::strings::NO_ANSWER().into()),
+                Ended::NoAnswer => EndReason::Failed(crate::strings::Key::NO_ANSWER.into()),
             };
             desk.report(LineEvent::Ended { id, reason: r });
         }
@@ -528,7 +528,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 desk.report(LineEvent::HoldFailed { id, held });
                 if !refresh {
                     // The agent asked the opposite of what stays agreed.
-                    desk.report(LineEvent::Note { id, note: Some(hold_failure_note(held, code)) });
+                    desk.report(LineEvent::Note { id, note: Some(hold_failure_note(held, code).render()) });
                 }
             });
         }
@@ -558,7 +558,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         }
         UaEvent::Message { from, text } => {
             let who = from.display.unwrap_or(from.user);
-            desk.report(LineEvent::Message(crate::strings::sip_message_from(&who, &text)));
+            desk.report(LineEvent::Message(crate::strings::sip_message_from(&who, &text).render()));
         }
         UaEvent::Reconnect => {
             // The server stopped answering keep-alives: drop the connection; closing reconnects.
@@ -568,7 +568,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         }
         UaEvent::Dtmf { call, digit } => {
             if let Some(id) = desk_id(l, call) {
-                desk.report(LineEvent::Note { id, note: Some(crate::strings::dtmf_received(digit)) });
+                desk.report(LineEvent::Note { id, note: Some(crate::strings::dtmf_received(digit).render()) });
             }
         }
         UaEvent::Alive => {}
@@ -603,7 +603,7 @@ fn follow_transfer(l: &Rc<Line>, call: CallRef, target: String) {
             Err(m) => {
                 let out = l2.ua.borrow_mut().notify_transfer(now(), call, 503);
                 run(&l2, out);
-                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m) });
+                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
             }
         }
     });
@@ -668,7 +668,7 @@ async fn take_back(l: &Rc<Line>, r: Resume) {
     .await;
     if let Err(m) = result {
         l.resuming.borrow_mut().retain(|x| *x != r.id);
-        l.host.report(LineEvent::Ended { id: r.id, reason: EndReason::Failed(format!("{}: {m}", crate::strings::TAKE_BACK_FAILED())) });
+        l.host.report(LineEvent::Ended { id: r.id, reason: EndReason::Failed(crate::strings::Key::TAKE_BACK_FAILED_WHY.arg("why", &m)) });
     }
 }
 
@@ -678,7 +678,7 @@ pub fn dial(id: u32, target: String, extra: Vec<(String, String)>) {
     spawn(async move {
         if let Err(m) = start_call(&l, id, &target, &extra).await {
             if m != "cancelled" {
-                l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m) });
+                l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
             }
         }
     });
@@ -693,7 +693,7 @@ pub fn answer(id: u32) {
         if let Err(m) = accept_media(&l, call, &offer).await {
             let out = l.ua.borrow_mut().reject(now(), call, 488);
             run(&l, out);
-            l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m) });
+            l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
         } else {
             l.host.report(LineEvent::Connected(id));
         }
@@ -730,7 +730,7 @@ pub fn hold(id: u32, held: bool) {
     if !l.ua.borrow().can_reoffer(call) {
         // Another offer is under way (a refresh): leave it alone; the card goes back.
         l.host.report(LineEvent::HoldFailed { id, held: !held });
-        l.host.report(LineEvent::Note { id, note: Some(hold_failure_note(!held, 491)) });
+        l.host.report(LineEvent::Note { id, note: Some(hold_failure_note(!held, 491).render()) });
         return;
     }
     spawn(async move {
@@ -771,10 +771,10 @@ pub fn set_muted(muted: bool) {
 /// Blind transfer of `id` to `target`, or consultative when `consult` names the consultation call;
 /// `headers` travel to the target with the transferred call (the record on screen).
 pub fn transfer(id: u32, target: &str, consult: Option<u32>, headers: &[(String, String)]) -> Result<(), String> {
-    let l = line().ok_or("The phone is not signed in")?;
-    let call = ua_id(&l, id).ok_or("The call has ended")?;
+    let l = line().ok_or(crate::strings::NOT_SIGNED_IN())?;
+    let call = ua_id(&l, id).ok_or(crate::strings::CALL_HAS_ENDED())?;
     let replaces = match consult {
-        Some(c) => Some(ua_id(&l, c).ok_or("The consultation call has ended")?),
+        Some(c) => Some(ua_id(&l, c).ok_or(crate::strings::CONSULT_ENDED())?),
         None => None,
     };
     let out = l.ua.borrow_mut().refer(now(), call, target, replaces, headers)?;
@@ -808,9 +808,9 @@ fn poll_stats(l: &Rc<Line>) {
 
 /// Merges two calls into a three-way conference (both off hold, audio mixed locally).
 pub fn conference(a: u32, b: u32) -> Result<(), String> {
-    let l = line().ok_or("The phone is not signed in")?;
-    let (ca, cb) = (ua_id(&l, a).ok_or("The call has ended")?, ua_id(&l, b).ok_or("The call has ended")?);
-    let ma = l.media.borrow().get(&ca).cloned().ok_or("The call has no audio")?;
-    let mb = l.media.borrow().get(&cb).cloned().ok_or("The call has no audio")?;
+    let l = line().ok_or(crate::strings::NOT_SIGNED_IN())?;
+    let (ca, cb) = (ua_id(&l, a).ok_or(crate::strings::CALL_HAS_ENDED())?, ua_id(&l, b).ok_or(crate::strings::CALL_HAS_ENDED())?);
+    let ma = l.media.borrow().get(&ca).cloned().ok_or(crate::strings::CALL_NO_AUDIO())?;
+    let mb = l.media.borrow().get(&cb).cloned().ok_or(crate::strings::CALL_NO_AUDIO())?;
     super::media::conference(&ma, &mb)
 }

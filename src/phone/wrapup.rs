@@ -130,7 +130,7 @@ impl WrapUp {
         }
         let n = self.notes.chars().count();
         if n > MAX_NOTES {
-            return Err(crate::strings::notes_too_long(n, MAX_NOTES));
+            return Err(crate::strings::notes_too_long(n, MAX_NOTES).render());
         }
         Ok(())
     }

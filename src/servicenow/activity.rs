@@ -150,7 +150,7 @@ fn ref_value(v: &Value) -> &str {
 /// Judges a record read back with its `work_notes` display value (`result` of `GET table/id`).
 pub fn judge_record(result: &Value, table: &str, id: &str, call_id: &str) -> Found {
     match result.get("work_notes") {
-        None => Found::Unconfirmed(crate::strings::lookup_blind(table, id, "work_notes")),
+        None => Found::Unconfirmed(crate::strings::lookup_blind(table, id, "work_notes").render()),
         Some(w) if note_stored(w, call_id) => Found::Yes,
         Some(_) => Found::No,
     }
@@ -162,12 +162,12 @@ pub fn judge_record(result: &Value, table: &str, id: &str, call_id: &str) -> Fou
 pub fn judge_row(rows: &[Value], table: &str, notes: &str, call_id: &str, task: Option<(&str, &str)>) -> Found {
     let Some(row) = rows.first() else { return Found::No };
     let id = row.get("sys_id").and_then(Value::as_str).unwrap_or("");
-    let Some(text) = row.get(notes) else { return Found::Unconfirmed(crate::strings::lookup_blind(table, id, notes)) };
+    let Some(text) = row.get(notes) else { return Found::Unconfirmed(crate::strings::lookup_blind(table, id, notes).render()) };
     if !note_stored(text, call_id) {
         return Found::No;
     }
     match task {
-        Some((field, want)) if row.get(field).map(ref_value) != Some(want) => Found::Unconfirmed(crate::strings::phone_log_task_missing(field, want)),
+        Some((field, want)) if row.get(field).map(ref_value) != Some(want) => Found::Unconfirmed(crate::strings::phone_log_task_missing(field, want).render()),
         _ => Found::Yes,
     }
 }

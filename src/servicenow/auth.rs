@@ -171,24 +171,22 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
     if let Some(e) = error {
         let _ = popup.close();
         return Err(match e.as_str() {
-            "timeout" => format!(
-                "ServiceNow did not complete the sign-in. Check that the OAuth client '{client_id}' exists and lists the redirect URL {redirect} exactly."
-            ),
-            "access_denied" => "Sign-in was declined in ServiceNow.".into(),
-            other => format!("ServiceNow refused the sign-in: {other}"),
+            "timeout" => crate::strings::Key::SN_SIGN_IN_TIMEOUT.arg("client", &client_id).arg("redirect", &redirect).render(),
+            "access_denied" => crate::strings::SN_SIGN_IN_DECLINED().into(),
+            other => crate::strings::Key::SN_SIGN_IN_REFUSED.arg("why", &other).render(),
         });
     }
     if got_state.as_deref() != Some(state.as_str()) {
         return Err(crate::strings::SN_STATE_MISMATCH().into());
     }
-    let code = code.ok_or("ServiceNow returned no authorization code")?;
+    let code = code.ok_or(crate::strings::SN_NO_AUTH_CODE())?;
     let v = rest::post_form(
         &format!("{instance}/oauth_token.do"),
         &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &redirect), ("client_id", client_id), ("code_verifier", &verifier)],
     )
     .await
     .map_err(|e| match e {
-        RestError::Status(_, m) => format!("ServiceNow refused the token exchange: {m}. Check the OAuth client (public client with PKCE) and the redirect URL."),
+        RestError::Status(_, m) => crate::strings::Key::SN_TOKEN_REFUSED.arg("why", &m).render(),
         other => other.to_string(),
     })?;
     token_from_response(&v, instance, js_sys::Date::now(), None)

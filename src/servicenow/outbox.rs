@@ -155,7 +155,7 @@ impl Outbox {
         let kept = self.entries.iter().filter(|e| e.state != State::Delivered).count();
         if kept >= MAX_KEPT {
             let refused = self.entries.iter().filter(|e| matches!(e.state, State::Refused(_))).count();
-            return Err(crate::strings::outbox_full(MAX_KEPT, refused));
+            return Err(crate::strings::outbox_full(MAX_KEPT, refused).render());
         }
         self.entries.push(Entry { activity, state: State::Pending, attempts: 0, next_at: now, last_error: None, resolved: false, sent: false, handed: false });
         Ok(true)
@@ -259,7 +259,7 @@ impl Outbox {
 
     /// Unknown again: wait, or stop for the agent after [`STUCK_AFTER`] attempts in a row.
     fn unsure(e: &mut Entry, m: String, wait: f64, now: f64) {
-        e.state = if e.attempts >= STUCK_AFTER { State::Refused(crate::strings::outbox_stuck(e.attempts, &m)) } else { State::Unsure };
+        e.state = if e.attempts >= STUCK_AFTER { State::Refused(crate::strings::outbox_stuck(e.attempts, &m).render()) } else { State::Unsure };
         e.next_at = now + wait;
         e.last_error = Some(m);
     }

@@ -22,13 +22,24 @@ pub enum RestError {
     WrongInstance(String),
 }
 
+impl RestError {
+    /// What went wrong, for the agent: ServiceNow's own words stay as written, ours are catalogue texts.
+    pub fn msg(&self) -> crate::strings::Msg {
+        use crate::strings::Key as K;
+        match self {
+            RestError::Blocked(m) | RestError::Network(m) | RestError::WrongInstance(m) => m.as_str().into(),
+            RestError::Unauthorized => K::SN_ASKED_SIGN_IN.into(),
+            RestError::RetryAfter(_) => K::SN_ASKED_WAIT.into(),
+            RestError::Status(code, m) => K::SN_ANSWERED.arg("code", code).arg("message", m),
+        }
+    }
+}
+
 impl std::fmt::Display for RestError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RestError::Blocked(m) | RestError::Network(m) | RestError::WrongInstance(m) => f.write_str(m),
-            RestError::Unauthorized => f.write_str("ServiceNow asked for sign-in again"),
-            RestError::RetryAfter(_) => f.write_str("ServiceNow asked to wait (rate limit)"),
-            RestError::Status(code, m) => write!(f, "ServiceNow answered {code}: {m}"),
+            other => f.write_str(&other.msg().render()),
         }
     }
 }
@@ -74,8 +85,8 @@ impl Cause {
     pub fn error(self, token_endpoint: bool, origin: &str) -> RestError {
         match self {
             Cause::Dropped => RestError::Network(crate::strings::SN_DROPPED().into()),
-            Cause::NoCorsRule if token_endpoint => RestError::Blocked(crate::strings::sn_no_oauth_cors(origin)),
-            Cause::NoCorsRule => RestError::Blocked(crate::strings::sn_no_cors_rule(origin)),
+            Cause::NoCorsRule if token_endpoint => RestError::Blocked(crate::strings::sn_no_oauth_cors(origin).render()),
+            Cause::NoCorsRule => RestError::Blocked(crate::strings::sn_no_cors_rule(origin).render()),
             Cause::Unreachable => RestError::Network(crate::strings::SN_UNREACHABLE().into()),
         }
     }
@@ -174,7 +185,7 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
     let resp = match JsFuture::from(w.fetch_with_str_and_init(&url, &init)).await {
         Ok(r) => r.unchecked_into::<web_sys::Response>(),
         Err(_) if abort.as_ref().map(|a| a.signal().aborted()).unwrap_or(false) => {
-            return Err(RestError::Network(crate::strings::sn_timeout(REQUEST_TIMEOUT_MS / 1000)))
+            return Err(RestError::Network(crate::strings::sn_timeout(REQUEST_TIMEOUT_MS / 1000).render()))
         }
         Err(_) => return Err(diagnose(&url, false).await),
     };

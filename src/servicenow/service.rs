@@ -20,7 +20,7 @@ use std::cell::RefCell;
 pub enum SnState {
     /// No instance configured (and no topDomain to assume).
     Off,
-    SignedOut(Option<String>),
+    SignedOut(Option<crate::strings::Msg>),
     SigningIn,
     SignedIn,
 }
@@ -46,11 +46,11 @@ pub struct Link {
     /// This window is one of the agent's own (the topDomain is vouched for).
     pub member: RwSignal<bool>,
     pub sn: RwSignal<SnState>,
-    pub notice: RwSignal<Option<String>>,
+    pub notice: RwSignal<Option<crate::strings::Msg>>,
     pub extra_directory: RwSignal<Vec<Entry>>,
     pub directory_more: RwSignal<bool>,
     /// Why the last directory search failed (shown instead of passing for "no results").
-    pub directory_error: RwSignal<Option<String>>,
+    pub directory_error: RwSignal<Option<crate::strings::Msg>>,
     pub host: StoredValue<Option<std::rc::Rc<dyn SnHost>>, LocalStorage>,
 }
 
@@ -172,7 +172,7 @@ pub fn sign_in(desk: impl Into<Link>) {
                 desk.with_outbox(|o| o.resume());
                 pump(desk);
             }
-            Err(m) => desk.sn.set(SnState::SignedOut(Some(m))),
+            Err(m) => desk.sn.set(SnState::SignedOut(Some(m.into()))),
         }
     });
 }
@@ -191,7 +191,7 @@ fn expired(desk: Link) {
     }
     TOKEN.with(|s| *s.borrow_mut() = None);
     auth::forget_token();
-    desk.sn.set(SnState::SignedOut(Some(crate::strings::SN_SESSION_ENDED().into())));
+    desk.sn.set(SnState::SignedOut(Some(crate::strings::Key::SN_SESSION_ENDED.into())));
     desk.with_outbox(|o| o.paused_for_sign_in = true);
 }
 
@@ -224,7 +224,7 @@ fn renew(desk: Link) -> bool {
             }
             Err(auth::RenewError::Refused(m)) => {
                 TOKEN.with(|x| *x.borrow_mut() = None);
-                desk.sn.set(SnState::SignedOut(Some(m)));
+                desk.sn.set(SnState::SignedOut(Some(m.into())));
                 desk.with_outbox(|o| o.paused_for_sign_in = true);
             }
             Err(auth::RenewError::Unclear(_)) => RENEW_AT.with(|r| *r.borrow_mut() = now() + 10_000.0),
@@ -335,7 +335,7 @@ fn found(e: RestError, strategy: ActivityStrategy, a: &Activity, task_field: &st
         RestError::Unauthorized => Found::Unauthorized,
         RestError::Status(code, m) if code < 500 => {
             let t = target(a);
-            Found::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &format!("{code} {m}")))
+            Found::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &format!("{code} {m}")).render())
         }
         RestError::WrongInstance(m) => Found::Refused(format!("{}{m}", crate::strings::CHECK_REFUSED())),
         other => Found::Unknown(other.to_string()),
@@ -427,7 +427,7 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
     let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await } else { read_back(inst, tok, strategy, task_field, a).await };
     match stored {
         Ok(activity::Found::Yes) => Ok(()),
-        Ok(activity::Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1))),
+        Ok(activity::Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1).render())),
         Ok(activity::Found::Unconfirmed(m)) => Err(Write::NotStored(m)),
         // A refused read-back says what it needs (it was not "no answer").
         Err(e) => {
@@ -530,7 +530,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     let desk: Link = desk.into();
     let Some((inst, _)) = instance(&desk) else {
         if expected_instance(&desk).is_some() && token().is_some() {
-            desk.notice.set(Some(crate::strings::SN_NOT_VOUCHED().into()));
+            desk.notice.set(Some(crate::strings::Key::SN_NOT_VOUCHED.into()));
         }
         return;
     };
@@ -598,7 +598,7 @@ pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRe
     let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_fields", "sys_id,number".into()), ("sysparm_limit", "1".into())], None)
         .await
         .map_err(|e| e.to_string())?;
-    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()))
+    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()).render())
 }
 
 #[cfg(test)]

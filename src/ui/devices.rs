@@ -34,7 +34,7 @@ pub fn watch(report: impl Fn(String) + Clone + 'static) {
         let report = report.clone();
         leptos::task::spawn_local(async move {
             for label in gone(&chosen(), &media::devices().await) {
-                report(t::device_gone(label));
+                report(t::device_gone(label).render());
             }
         });
     };

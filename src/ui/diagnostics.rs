@@ -61,7 +61,7 @@ pub fn DiagnosticsPanel() -> impl IntoView {
         </dl>
         <Show when=move || desk.openframe.with(|o| o.problem.is_some())>
             <p class="notice error" role="alert" data-testid="of-problem">
-                {move || desk.openframe.with(|o| o.problem.clone().unwrap_or_default())}
+                {move || desk.openframe.with(|o| o.problem.as_ref().map(|p| p.render()).unwrap_or_default())}
             </p>
         </Show>
         <h2 class="section-title">{t::OF_MESSAGES()}</h2>

@@ -22,7 +22,7 @@ pub fn DialPad() -> impl IntoView {
             error.set(None);
             number.set(String::new());
         } else {
-            error.set(desk.notice.get_untracked());
+            error.set(desk.notice.get_untracked().map(|n| n.render()));
             desk.notice.set(None);
         }
     };

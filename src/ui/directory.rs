@@ -38,13 +38,13 @@ pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entr
 /// worked. A table this instance refuses for good (400, 403, 404: a plugin not installed, no read access) while
 /// another answered only leaves its part out; a failure that may pass (network, CORS, sign-in, rate limit,
 /// 5xx) or no table answering at all is said, with what to do. Pure.
-pub fn search_failure(outcomes: &[Result<(), crate::servicenow::rest::RestError>]) -> Option<String> {
+pub fn search_failure(outcomes: &[Result<(), crate::servicenow::rest::RestError>]) -> Option<t::Msg> {
     use crate::servicenow::rest::RestError;
     let lasting = |e: &RestError| matches!(e, RestError::Status(c, _) if (400..500).contains(c));
     let errors: Vec<&RestError> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
     let answered = outcomes.iter().any(Result::is_ok);
     let said = errors.iter().find(|e| !lasting(e)).or(if answered { None } else { errors.first() })?;
-    Some(t::directory_search_failed(&said.to_string()))
+    Some(t::Key::DIRECTORY_SEARCH_FAILED.arg_msg("reason", said.msg()))
 }
 
 #[component]
@@ -134,7 +134,7 @@ pub fn DirectoryPanel() -> impl IntoView {
             }
             on:keydown=on_key/>
         <p class="notice error" role="alert" data-testid="directory-error" hidden=move || desk.directory_error.with(Option::is_none)>
-            {move || desk.directory_error.get()}
+            {move || desk.directory_error.with(|e| e.as_ref().map(|e| e.render()))}
         </p>
         // "No matches" only when the search worked: a failed one says so above.
         <Show when=move || !results.with(Vec::is_empty) fallback=move || view! {

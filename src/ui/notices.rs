@@ -47,7 +47,7 @@ pub fn Notices() -> impl IntoView {
         </Show>
         <Show when=move || desk.openframe.with(|o| o.problem.is_some()) && !hidden_problem.get()>
             <p class="notice error row-notice" role="alert" data-testid="of-notice">
-                <span>{move || desk.openframe.with(|o| o.problem.clone().unwrap_or_default())}</span>
+                <span>{move || desk.openframe.with(|o| o.problem.as_ref().map(|p| p.render()).unwrap_or_default())}</span>
                 <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_problem.set(true)>"×"</button>
             </p>
         </Show>

@@ -228,7 +228,7 @@ pub fn PhonePanel() -> impl IntoView {
             <p class="empty" data-testid="phone-idle">{t::PHONE_IDLE()}</p>
         </Show>
         <Show when=move || desk.notice.with(Option::is_some)>
-            <p class="notice error" role="alert" data-testid="phone-notice">{move || desk.notice.get().unwrap_or_default()}</p>
+            <p class="notice error" role="alert" data-testid="phone-notice">{move || desk.notice.with(|n| n.as_ref().map(|n| n.render()).unwrap_or_default())}</p>
         </Show>
         <Show when=move || ready_to_dial() && desk.wrapups.with(Vec::is_empty)>
             <DialPad/>

@@ -87,7 +87,7 @@ fn copy(area: NodeRef<leptos::html::Textarea>) {
 pub fn ServiceNowNotice() -> impl IntoView {
     let desk = use_desk();
     let message = move || match desk.sn.get() {
-        SnState::SignedOut(Some(m)) => Some(m),
+        SnState::SignedOut(Some(m)) => Some(m.render()),
         SnState::SignedOut(None) if desk.outbox.with(|o| o.pending() > 0) => Some(t::SN_SESSION_ENDED().to_string()),
         _ => None,
     };

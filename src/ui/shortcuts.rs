@@ -9,7 +9,7 @@ pub use crate::config::shortcuts::{Combo, ACTIONS};
 
 fn combo_for(desk: &Desk, action: &str) -> Option<Combo> {
     let custom = desk.settings.with_untracked(|s| s.shortcuts.iter().find(|(a, _)| a == action).map(|(_, k)| k.clone()));
-    let default = ACTIONS.iter().find(|(a, _, _)| *a == action).map(|(_, k, _)| k.to_string());
+    let default = ACTIONS.iter().find(|(a, _)| *a == action).map(|(_, k)| k.to_string());
     Combo::parse(&custom.or(default)?).ok()
 }
 
@@ -32,7 +32,7 @@ pub fn handle(desk: Desk, ev: &web_sys::KeyboardEvent) -> bool {
         desk.show_help.set(false);
         return true;
     }
-    let action = ACTIONS.iter().map(|(a, _, _)| *a).find(|a| {
+    let action = ACTIONS.iter().map(|(a, _)| *a).find(|a| {
         combo_for(&desk, a).map(|c| c.matches(ev.alt_key(), ev.ctrl_key(), ev.shift_key(), ev.meta_key(), &ev.key(), &ev.code())).unwrap_or(false)
     });
     let Some(action) = action else { return false };
@@ -86,7 +86,7 @@ pub fn ShortcutHelp() -> impl IntoView {
                     <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| desk.show_help.set(false)>"×"</button>
                 </div>
                 <dl class="kvs">
-                    {ACTIONS.iter().map(|(a, _, _)| {
+                    {ACTIONS.iter().map(|(a, _)| {
                         let keys = combo_for(&desk, a).map(|c| {
                             let mut parts = Vec::new();
                             if c.ctrl { parts.push("Ctrl".to_string()) }

@@ -31,7 +31,7 @@ pub fn SignIn() -> impl IntoView {
         error.set(result.err());
     };
     let failure = move || match desk.line_status.get() {
-        LineStatus::Failed(m) => Some(m),
+        LineStatus::Failed(m) => Some(m.render()),
         _ => None,
     };
     view! {

@@ -24,7 +24,7 @@ pub fn WrapUpPanel() -> impl IntoView {
                     }}</span>
                     <span class=move || if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" }
                         data-testid="wrap-up-left">
-                        {move || left().map(|l| t::time_left(&crate::intl::seconds(l.max(0) as f64))).unwrap_or_else(|| {
+                        {move || left().map(|l| t::time_left(&crate::intl::seconds(l.max(0) as f64)).render()).unwrap_or_else(|| {
                             current().map(|w| crate::intl::duration(w.talk_ms)).unwrap_or_default()
                         })}
                     </span>

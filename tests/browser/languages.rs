@@ -6,7 +6,9 @@ use super::panels::{mount, Mounted};
 use agent_desktop::config;
 use agent_desktop::desk::{Tab, RECENTS_KEY, TAB_KEY, WRAPUPS_KEY};
 use agent_desktop::phone::model::AgentState;
-use agent_desktop::strings::{self, Lang, EN, ES};
+use agent_desktop::servicenow::rest::RestError;
+use agent_desktop::servicenow::service::SnState;
+use agent_desktop::strings::{self, Key, Lang, EN, ES};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -27,14 +29,18 @@ const ENGLISH_ONLY: &[&str] = &[
 /// Everything a person or a screen reader meets under `root`: text lines, aria-labels, titles, placeholders and
 /// the options of every list.
 fn collect(root: &web_sys::HtmlElement) -> Vec<String> {
-    let mut out: Vec<String> = root.inner_text().lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+    // The browser's names of the audio devices are not ours ("Fake Default Audio Input" in a test browser).
+    let options = root.query_selector_all("[data-testid^=device-] option").unwrap();
+    let devices: Vec<String> = (0..options.length()).filter_map(|i| options.get(i)?.text_content()).map(|t| t.trim().to_string()).collect();
+    let mut out: Vec<String> = root.inner_text().lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty() && !devices.contains(l)).collect();
     let all = root.query_selector_all("*").unwrap();
     for i in 0..all.length() {
         let el: web_sys::Element = all.get(i).unwrap().dyn_into().unwrap();
         for a in ["aria-label", "title", "placeholder"] {
             out.extend(el.get_attribute(a).filter(|v| !v.trim().is_empty()));
         }
-        if el.tag_name() == "OPTION" {
+        let device = el.parent_element().and_then(|p| p.get_attribute("data-testid")).is_some_and(|t| t.starts_with("device-"));
+        if el.tag_name() == "OPTION" && !device {
             out.extend(el.text_content().filter(|v| !v.trim().is_empty()));
         }
     }
@@ -52,7 +58,12 @@ fn english_in(texts: &[String]) -> Vec<String> {
             found.push(format!("{t:?} is an English text"));
             continue;
         }
-        let words = t.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty());
+        // What stands in quotes is a value or a setting's name as the admin wrote it ('shortcuts.answer'), not
+        // a word of the desktop's.
+        // So is a parameter, a file or an address (`demo=1`, `config.json`, `https://acme.example.com`).
+        let unquoted: String = t.split(['\'', '"']).step_by(2).collect::<Vec<_>>().join(" ");
+        let plain: String = unquoted.split_whitespace().filter(|w| !w.contains(['=', '.', '/'])).collect::<Vec<_>>().join(" ");
+        let words = plain.split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty());
         if let Some(w) = words.map(str::to_lowercase).find(|w| ENGLISH_ONLY.contains(&w.as_str())) {
             found.push(format!("{t:?} has the English word {w:?}"));
         }
@@ -172,12 +183,21 @@ async fn spanish_ui_has_no_english_left() {
     let sip = mount(settings);
     // The line went down (the sign-in form shows why) and the ServiceNow sign-in ended.
     sip.desk.line_status.set(agent_desktop::phone::sipline::LineStatus::Failed(strings::sip_unreachable("wss://pbx.example.com", 4)));
-    sip.desk.sn.set(agent_desktop::servicenow::service::SnState::SignedOut(Some(strings::SN_SESSION_ENDED().into())));
+    sip.desk.sn.set(SnState::SignedOut(Some(Key::SN_SESSION_ENDED.into())));
     for tab in Tab::ALL {
         sip.desk.select_tab(tab);
         tick().await;
         look(&format!("SIP line, tab {tab:?}"), &sip);
     }
+    // Error paths: settings refused (a bad shortcut, a bad SIP address, an unknown setting, a value out of range,
+    // a bad URL parameter), the SIP server refusing the password, a directory search ServiceNow refused and
+    // ServiceNow asking to sign in again.
+    drop(sip);
+    let (settings, errors) = config::resolve("language=es&demo=maybe", Some(BAD_FILE));
+    assert!(errors.len() >= 5, "{errors:?}");
+    let bad = mount(settings.clone());
+    bad.desk.apply_settings(settings, errors);
+    shows_errors(&bad, &mut look).await;
     // The walk met what it meant to: the alert's buttons, the on-hold state, the wrap-up's own error.
     let met = |step: &str, text: &str| seen.iter().any(|(s, t)| s == step && t.iter().any(|x| x.contains(text)));
     assert!(met("alerting", ES.ANSWER), "{seen:?}");
@@ -188,6 +208,11 @@ async fn spanish_ui_has_no_english_left() {
     assert!(met("SIP line, tab Phone", ES.SIP_SERVER), "{seen:?}");
     assert!(met("SIP line, tab Phone", ES.REMEMBER_PASSWORD), "{seen:?}");
     assert!(met("SIP line, tab Diagnostics", ES.SN_SIGN_IN), "{seen:?}");
+    assert!(met("errors, tab Phone", ES.SETTINGS_PROBLEMS), "{seen:?}");
+    assert!(met("errors, tab Phone", "'Q' necesita Alt"), "{seen:?}");
+    assert!(met("errors, tab Phone", ES.SIP_REG_CREDENTIALS), "{seen:?}");
+    assert!(met("errors, tab Directory", "No se pudo buscar"), "{seen:?}");
+    assert!(met("errors, tab Diagnostics", ES.SN_ASKED_SIGN_IN), "{seen:?}");
     let texts: usize = seen.iter().map(|(_, t)| t.len()).sum();
     assert!(texts > 150, "the walk met the UI ({texts} texts)");
     let english: Vec<String> =
@@ -205,4 +230,57 @@ async fn the_same_walk_in_english_finds_english() {
     tick().await;
     let found = english_in(&collect(&m.root));
     assert!(found.len() > 5, "{found:?}");
+}
+
+/// A config.json an admin got wrong in several ways at once.
+const BAD_FILE: &str = r#"{"shortcuts": {"answer": "Q"}, "sip": {"server": "http://pbx.example.com"}, "colour": "red",
+    "wrapUpSeconds": 99999, "servicenow": {"instance": "acme.example.com"}, "line": "sip"}"#;
+
+/// Puts the desk in its error states (the settings errors are already applied) and looks at every panel.
+async fn shows_errors(m: &Mounted, look: &mut impl FnMut(&str, &Mounted)) {
+    use agent_desktop::phone::sipline::LineStatus;
+    m.desk.line_status.set(LineStatus::Failed(Key::SIP_REG_RETRY.arg_msg("why", Key::SIP_REG_CREDENTIALS.into()).arg("seconds", &30)));
+    m.desk.directory_error.set(agent_desktop::ui::directory::search_failure(&[Err(RestError::Status(500, "Injected failure".into()))]));
+    m.desk.sn.set(SnState::SignedOut(Some(RestError::Unauthorized.msg())));
+    for tab in Tab::ALL {
+        m.desk.select_tab(tab);
+        tick().await;
+        look(&format!("errors, tab {tab:?}"), m);
+    }
+}
+
+/// Messages made while the desktop spoke English (settings errors, the line's failure, a refused directory
+/// search, ServiceNow's refusal) read in Spanish once the language switches: they are kept as keys and values,
+/// rendered when shown.
+#[wasm_bindgen_test]
+async fn messages_made_before_a_language_switch_follow_it() {
+    clean();
+    let _english_after = BackToEnglish;
+    let (settings, errors) = config::resolve("language=en&demo=maybe", Some(BAD_FILE));
+    let m = mount(settings.clone());
+    m.desk.apply_settings(settings, errors);
+    let mut seen: Vec<(String, Vec<String>)> = Vec::new();
+    shows_errors(&m, &mut |step: &str, m: &Mounted| seen.push((step.to_string(), collect(&m.root)))).await;
+    let text = |seen: &[(String, Vec<String>)]| seen.iter().flat_map(|(_, t)| t.clone()).collect::<Vec<String>>();
+    let english = text(&seen);
+    assert!(english.iter().any(|t| t.contains("'Q' needs Alt")), "{english:?}");
+    assert!(english.iter().any(|t| t.contains(EN.SIP_REG_CREDENTIALS)), "{english:?}");
+    assert!(english_in(&english).len() > 5, "in English first: {english:?}");
+
+    // Settings that switch the language arrive (as the OpenFrame configuration does with `language: es`): they
+    // are read, and their errors made, while the desktop still speaks English; applying them switches.
+    let (settings, errors) = config::resolve("language=es&demo=maybe", Some(BAD_FILE));
+    assert_eq!(strings::lang(), Lang::En, "the errors are made before the switch");
+    m.desk.apply_settings(settings, errors);
+    tick().await;
+    assert_eq!(strings::lang(), Lang::Es);
+    seen.clear();
+    shows_errors(&m, &mut |step: &str, m: &Mounted| seen.push((step.to_string(), collect(&m.root)))).await;
+    assert!(m.desk.errors.with_untracked(|e| e.len() >= 5));
+    let spanish = text(&seen);
+    assert!(spanish.iter().any(|t| t.contains("'Q' necesita Alt")), "{spanish:?}");
+    assert!(spanish.iter().any(|t| t.contains(ES.SIP_REG_CREDENTIALS)), "{spanish:?}");
+    assert!(spanish.iter().any(|t| t.contains("No se pudo buscar")), "{spanish:?}");
+    let english = english_in(&spanish);
+    assert!(english.is_empty(), "English left after the switch:\n{}", english.join("\n"));
 }

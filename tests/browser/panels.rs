@@ -34,7 +34,12 @@ pub(super) fn mount(settings: Settings) -> Mounted {
         let desk = Desk::new();
         desk.apply_settings(settings, Vec::new());
         provide_context(desk);
-        (desk, leptos::mount::mount_to(root.clone(), Shell))
+        // As in the app: the shell is built again when the language changes.
+        let shell = move || {
+            agent_desktop::intl::track();
+            view! { <Shell/> }
+        };
+        (desk, leptos::mount::mount_to(root.clone(), move || shell))
     });
     Mounted { root, desk, _keep: Box::new((owner, handle)) }
 }

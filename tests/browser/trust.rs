@@ -281,7 +281,7 @@ async fn hostile_window_not_linked_says_so_and_its_buttons_act_on_nothing() {
     o.with(|| d.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None }));
     until("the desk is not linked", || d.role.get_untracked() == Role::Unlinked).await;
     assert_eq!(d.dial("+1 415 555 0100", None), None);
-    assert_eq!(d.notice.get_untracked().as_deref(), Some(agent_desktop::strings::NOT_LINKED()));
+    assert_eq!(d.notice.get_untracked().map(|n| n.render()).as_deref(), Some(agent_desktop::strings::NOT_LINKED()));
     d.set_agent_state(agent_desktop::phone::model::AgentState::Ready);
     d.toggle_mute();
     sleep(1_500).await;

@@ -109,7 +109,7 @@ impl DeskCore {
 
     /// Signs in to the SIP server; Err says what to fix.
     pub(super) fn sign_in(&mut self, server: &str, user: &str, password: &str) -> Result<(), String> {
-        crate::config::check_ws_url(server.trim())?;
+        crate::config::check_ws_url(server.trim()).map_err(|m| m.render())?;
         if user.trim().is_empty() {
             return Err(t::SIGN_IN_USER_REQUIRED().into());
         }
@@ -117,7 +117,7 @@ impl DeskCore {
             return Ok(());
         }
         let domain = if self.settings.sip.domain.is_empty() { host_of(server) } else { self.settings.sip.domain.clone() };
-        crate::phone::sip::ua::check_identity(user.trim(), &domain)?;
+        crate::phone::sip::ua::check_identity(user.trim(), &domain).map_err(|m| m.render())?;
         self.out.push(Effect::SaveSipUser { server: server.trim().into(), user: user.trim().into() });
         self.sip_user = Some(user.trim().into());
         let creds = Credentials { server: server.trim().into(), domain, user: user.trim().into(), password: password.into(), ice: self.settings.sip.ice_servers.clone() };

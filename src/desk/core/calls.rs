@@ -67,7 +67,7 @@ impl DeskCore {
     }
 
     fn refuse(&mut self, m: String) -> Option<u32> {
-        self.out.push(Effect::Notice(Some(m.clone())));
+        self.out.push(Effect::Notice(Some(m.clone().into())));
         self.refused = Some(m);
         None
     }
@@ -143,7 +143,7 @@ impl DeskCore {
                 let carried = crate::servicenow::screen_pop::carried(&x_headers, &self.settings.servicenow.pop_tables);
                 // Untrusted call data is only a hint: the record is attached once the screen pop vouches for it.
                 call.record = carried.record().filter(|_| carried.trusted(self.settings.servicenow.trust_call_data));
-                call.note = carried.ignored.or_else(|| (dropped > 0).then(|| t::x_headers_dropped(dropped)));
+                call.note = carried.ignored.or_else(|| (dropped > 0).then(|| t::x_headers_dropped(dropped).render()));
                 call.x_headers = x_headers;
                 if let Some(code) = self.ring(call) {
                     self.out.push(Effect::Line(LineCommand::Reject { id, code }));
@@ -189,7 +189,7 @@ impl DeskCore {
             LineEvent::TransferProgress { id, code, done } => {
                 let note = match (code, done) {
                     (200..=299, true) => t::TRANSFER_DONE().to_string(),
-                    (_, true) => format!("{}: {}", t::TRANSFER_FAILED(), crate::phone::sip::message::failure_text(code)),
+                    (_, true) => format!("{}: {}", t::TRANSFER_FAILED(), t::tr().get(crate::phone::sip::message::failure_text(code))),
                     _ => format!("{} ({code})", t::TRANSFER_PROGRESS()),
                 };
                 self.update_call(id, |c| c.note = Some(note));
@@ -366,7 +366,7 @@ impl DeskCore {
             return;
         }
         if target.chars().filter(|c| c.is_ascii_alphanumeric()).count() == 0 && consult.is_none() {
-            self.update_call(id, |c| c.note = Some(crate::strings::not_a_phone_number(target)));
+            self.update_call(id, |c| c.note = Some(crate::strings::not_a_phone_number(target).render()));
             return;
         }
         self.call_ended(id, EndReason::Transferred);

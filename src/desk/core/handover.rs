@@ -203,7 +203,7 @@ impl DeskCore {
             self.take_wrapups(stored_wrapups, was_remote);
             if self.is_sip() && was_remote {
                 for c in self.calls.iter_mut() {
-                    c.end(EndReason::Failed(t::TAKE_BACK_FAILED().into()), now);
+                    c.end(EndReason::Failed(t::Key::TAKE_BACK_FAILED.into()), now);
                 }
                 self.after_call_change();
             }
@@ -240,7 +240,7 @@ impl DeskCore {
         for c in taken.iter_mut() {
             // A SIP call nobody can take over (still ringing, or no dialog) is lost: say so.
             if sip && !resume.iter().any(|r| r.id == c.id) {
-                c.end(EndReason::Failed(t::TAKE_BACK_FAILED().into()), now);
+                c.end(EndReason::Failed(t::Key::TAKE_BACK_FAILED.into()), now);
             }
         }
         self.calls.retain(|c| !taken.iter().any(|t| t.id == c.id));

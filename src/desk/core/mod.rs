@@ -217,7 +217,7 @@ impl DeskCore {
             Intent::SignIn { server, user, password } => {
                 if let Err(m) = self.sign_in(&server, &user, &password) {
                     if remote {
-                        self.out.push(Effect::Notice(Some(m.clone())));
+                        self.out.push(Effect::Notice(Some(m.clone().into())));
                     }
                     self.refused = Some(m);
                 }
@@ -281,7 +281,7 @@ impl DeskCore {
         if self.is_owner() {
             return false;
         }
-        let e = if self.role == Role::Unlinked { Effect::Notice(Some(crate::strings::NOT_LINKED().into())) } else { Effect::ToOwner(intent()) };
+        let e = if self.role == Role::Unlinked { Effect::Notice(Some(crate::strings::Key::NOT_LINKED.into())) } else { Effect::ToOwner(intent()) };
         self.out.push(e);
         true
     }

@@ -547,7 +547,7 @@ fn a_remote_view_sends_its_intents_to_the_owner_and_changes_nothing_itself() {
     // A window that is not linked does nothing, and says so.
     d.handle(T0, Input::Role(Role::Unlinked));
     let fx = intent(&mut d, T0, Intent::Answer(3));
-    assert_eq!(fx, vec![Effect::Notice(Some(crate::strings::NOT_LINKED().into()))]);
+    assert_eq!(fx, vec![Effect::Notice(Some(crate::strings::Key::NOT_LINKED.into()))]);
 }
 
 #[test]

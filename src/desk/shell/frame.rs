@@ -61,7 +61,7 @@ impl Desk {
             match fetched {
                 Ok(text) => s.file_text = Some(text),
                 Err(reason) => {
-                    s.file_error = Some(ConfigError { source: config::Source::ConfigFile, key: path.clone(), message: t::config_load_failed(&path, &reason) })
+                    s.file_error = Some(ConfigError { source: config::Source::ConfigFile, key: path.clone(), message: t::Key::CONFIG_LOAD_FAILED.arg("path", &path).arg_msg("reason", reason) })
                 }
             }
         });
@@ -126,7 +126,7 @@ impl Desk {
         self.openframe.update(|o| o.snapshot = Some(snap));
     }
 
-    fn set_problem(&self, problem: Option<String>) {
+    fn set_problem(&self, problem: Option<t::Msg>) {
         self.openframe.update(|o| o.problem = problem);
     }
 
@@ -139,7 +139,7 @@ impl Desk {
             }
         }
         if let Err(e) = bridge::publish(msg) {
-            self.notice.set(Some(format!("{}: {e}", t::OPENFRAME_REFUSED())));
+            self.notice.set(Some(t::Key::OPENFRAME_REFUSED_WHY.arg_msg("why", e.msg())));
         }
     }
 
@@ -148,7 +148,7 @@ impl Desk {
         let Some(event) = event else { return };
         match event {
             SessionEvent::Connected { confirmed } => {
-                self.set_problem((!confirmed).then(|| t::HANDSHAKE_UNCONFIRMED().to_string()));
+                self.set_problem((!confirmed).then(|| t::Key::HANDSHAKE_UNCONFIRMED.into()));
                 if confirmed {
                     // ServiceNow at exactly the topDomain answered from window.top: one of the agent's own.
                     self.member.set(true);
@@ -169,7 +169,7 @@ impl Desk {
                     Err(m) => self.errors.update(|e| e.push(ConfigError { source: config::Source::OpenFrame, key: "configuration".into(), message: m })),
                 }
             }
-            SessionEvent::ConfigUnavailable(m) => self.set_problem(Some(format!("{m}; {}", t::USING_LOCAL_SETTINGS()))),
+            SessionEvent::ConfigUnavailable(m) => self.set_problem(Some(t::Key::CONFIG_UNAVAILABLE.arg_msg("why", m))),
             SessionEvent::Failed(m) => self.set_problem(Some(m)),
             SessionEvent::Visible(v) => self.frame_visible.set(Some(v)),
             SessionEvent::RequestFailed { message, .. } => self.set_problem(Some(message)),
@@ -258,7 +258,7 @@ impl Desk {
                 }
                 POPUP.with(|s| *s.borrow_mut() = Some(p));
             }
-            None => self.notice.set(Some(t::POPUP_BLOCKED().into())),
+            None => self.notice.set(Some(t::Key::POPUP_BLOCKED.into())),
         }
     }
 

@@ -103,7 +103,7 @@ impl Desk {
         if let Some(g) = self.group() {
             g.claim();
             if self.role.get_untracked() == Role::Unlinked {
-                self.notice.set(Some(t::ASKED_OWNER().into()));
+                self.notice.set(Some(t::Key::ASKED_OWNER.into()));
             }
         }
     }
@@ -263,6 +263,6 @@ impl tabs::Host for DeskHost {
         self.0.member.set(true);
     }
     fn on_refused(&self) {
-        self.0.notice.set(Some(t::NOT_LINKED().into()));
+        self.0.notice.set(Some(t::Key::NOT_LINKED.into()));
     }
 }

@@ -3,6 +3,7 @@
 //! Malformed input is an error value, never a panic. Header names are canonicalized (compact forms expanded,
 //! known names in their usual case); values are kept as received and parsed on demand by the helpers below.
 
+use crate::strings::{Key, Msg};
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -729,28 +730,27 @@ impl fmt::Display for Via {
     }
 }
 
-/// A human reason for a final failure response, for the agent.
-pub fn failure_text(code: u16) -> &'static str {
+/// A human reason for a final failure response, for the agent (a catalogue text).
+pub fn failure_text(code: u16) -> Key {
     match code {
-        486 | 600 => "The line is busy",
-        480 => "The person is not available right now",
-        408 => "No answer",
-        404 | 604 => "That number does not exist",
-        484 => "The number is incomplete",
-        403 | 603 => "The call was declined",
-        401 | 407 => "The SIP server refused the credentials",
-        487 => "The call was cancelled",
-        488 | 606 => "The other side cannot accept this call's audio",
-        500..=599 => "The SIP server is unavailable",
-        _ => "The call could not be connected",
+        486 | 600 => Key::DEMO_BUSY,
+        480 => Key::SIP_NOT_AVAILABLE,
+        408 => Key::NO_ANSWER,
+        404 | 604 => Key::DEMO_NO_NUMBER,
+        484 => Key::SIP_INCOMPLETE,
+        403 | 603 => Key::SIP_DECLINED,
+        401 | 407 => Key::SIP_CREDENTIALS,
+        487 => Key::SIP_CANCELLED,
+        488 | 606 => Key::SIP_NO_COMMON_AUDIO,
+        500..=599 => Key::SIP_SERVER_DOWN,
+        _ => Key::SIP_NOT_CONNECTED,
     }
 }
 
 /// What the agent reads when a hold (or, with `resume`, taking off hold) was refused with `code`.
-pub fn hold_failure_note(resume: bool, code: u16) -> String {
-    let what = if resume { "Taking the call off hold" } else { "The hold" };
-    let why = if code == 491 { "another change to the call was under way" } else { failure_text(code) };
-    format!("{what} did not go through: {}{}. Try again.", why[..1].to_ascii_lowercase(), &why[1..])
+pub fn hold_failure_note(resume: bool, code: u16) -> Msg {
+    let why = if code == 491 { Key::SIP_CHANGE_UNDER_WAY } else { failure_text(code) };
+    (if resume { Key::RESUME_FAILED } else { Key::HOLD_FAILED }).arg_msg("why", why.into())
 }
 
 #[cfg(test)]

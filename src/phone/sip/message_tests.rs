@@ -159,7 +159,7 @@ fn quoting() {
     assert_eq!(unquote(&quote("a\"b\\c")), "a\"b\\c");
     assert_eq!(unquote("token"), "token");
     assert_eq!(percent_decode("a%20b%zz%4"), "a b%zz%4");
-    assert_eq!(failure_text(486), "The line is busy");
+    assert_eq!(crate::strings::Lang::En.texts().get(failure_text(486)), "The line is busy");
 }
 
 #[test]
@@ -173,6 +173,6 @@ fn never_panics_on_prefixes_of_valid_messages() {
 
 #[test]
 fn a_refused_hold_or_resume_is_told_in_words() {
-    assert_eq!(hold_failure_note(false, 500), "The hold did not go through: the SIP server is unavailable. Try again.");
-    assert_eq!(hold_failure_note(true, 491), "Taking the call off hold did not go through: another change to the call was under way. Try again.");
+    assert_eq!(hold_failure_note(false, 500).render(), "The hold did not go through (The SIP server is unavailable). Try again.");
+    assert_eq!(hold_failure_note(true, 491).render(), "Taking the call off hold did not go through (Another change to the call was under way). Try again.");
 }

@@ -9,6 +9,7 @@
 
 use super::digest::{self, Challenge};
 use super::message::{failure_text, percent_decode, quote, Message, NameAddr, Uri};
+use crate::strings::{Key, Msg};
 use std::collections::HashMap;
 
 mod dialog;
@@ -87,7 +88,7 @@ pub enum RegState {
     Unregistered,
     Registering,
     Registered { expires: u32 },
-    Failed(String),
+    Failed(Msg),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,7 +100,7 @@ pub enum Ended {
     /// The caller cancelled before we answered.
     CallerCancelled,
     /// The call failed with this final response.
-    Failed { code: u16, text: String },
+    Failed { code: u16, text: Msg },
     /// Replaced by another dialog (RFC 3891).
     Replaced,
     /// Nothing arrived in time (no answer to INVITE or no ACK for our 200).
@@ -299,7 +300,7 @@ fn tag_of(h: Option<&str>) -> Option<String> {
 impl UserAgent {
     /// `rand` supplies randomness for tags, branches and Call-IDs (the browser passes crypto randomness).
     /// Refuses a user name or domain that cannot form a SIP address (the agent sees why).
-    pub fn new(cfg: UaConfig, mut rand: Box<dyn FnMut() -> u32>) -> Result<UserAgent, String> {
+    pub fn new(cfg: UaConfig, mut rand: Box<dyn FnMut() -> u32>) -> Result<UserAgent, Msg> {
         check_identity(&cfg.user, &cfg.domain)?;
         let host = format!("{:08x}{:04x}.invalid", rand(), rand() & 0xffff);
         // The Contact names the user (not a random token), so a proxy can find the current connection of a
@@ -427,7 +428,7 @@ impl UserAgent {
                 TxKind::Register => {
                     self.reg_failures += 1;
                     let wait = self.retry_wait(None);
-                    self.set_reg(&mut out, RegState::Failed(format!("The SIP server did not answer the registration; trying again in {} s", (wait / 1000.0).ceil() as u64)));
+                    self.set_reg(&mut out, RegState::Failed(Key::SIP_REG_NO_ANSWER.arg("seconds", &((wait / 1000.0).ceil() as u64))));
                     self.reg_refresh_at = Some(now + wait);
                 }
                 TxKind::Invite => {
@@ -459,7 +460,7 @@ impl UserAgent {
                 TxKind::Options => {
                     // The flow is dead though the socket looks open: say so and let the edge reconnect.
                     if self.wanted_registered {
-                        self.set_reg(&mut out, RegState::Failed("The SIP server stopped answering; reconnecting".into()));
+                        self.set_reg(&mut out, RegState::Failed(Key::SIP_STOPPED_ANSWERING.into()));
                         out.push(Output::Event(UaEvent::Reconnect));
                     }
                 }
@@ -586,18 +587,16 @@ fn head_only(text: &str) -> Option<Message> {
 }
 
 /// A user name and domain that form a valid SIP address of record, or a refusal a person can act on.
-pub fn check_identity(user: &str, domain: &str) -> Result<(), String> {
+pub fn check_identity(user: &str, domain: &str) -> Result<(), Msg> {
     let user_ok = !user.is_empty() && user.chars().all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,%".contains(c));
     if !user_ok {
-        return Err(format!(
-            "The SIP user name {user:?} cannot be used: it must not be empty or contain spaces, '@', ':' or control characters"
-        ));
+        return Err(Key::SIP_BAD_USER.arg("user", &format_args!("{user:?}")));
     }
     let domain_ok = !domain.is_empty() && domain.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
     if !domain_ok {
-        return Err(format!("The SIP domain {domain:?} is not a host name"));
+        return Err(Key::SIP_BAD_DOMAIN.arg("domain", &format_args!("{domain:?}")));
     }
-    Uri::parse(&format!("sip:{user}@{domain}")).map(|_| ()).map_err(|e| format!("The SIP address is not valid: {}", e.0))
+    Uri::parse(&format!("sip:{user}@{domain}")).map(|_| ()).map_err(|e| Key::SIP_BAD_ADDRESS.arg("why", &e.0))
 }
 
 /// The quoted display name helper for callers building headers.

@@ -153,6 +153,6 @@ fn wrong_password_fails_after_bounded_retries() {
     }
     assert_eq!(
         events(&last),
-        vec![UaEvent::Registration(RegState::Failed("The SIP server refused the user name or password".into()))]
+        vec![UaEvent::Registration(RegState::Failed(crate::strings::Key::SIP_REG_CREDENTIALS.into()))]
     );
 }

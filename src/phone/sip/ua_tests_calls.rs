@@ -62,7 +62,7 @@ fn invite_challenge_then_busy() {
     assert_eq!(inv2.call_id(), inv.call_id());
     let out = u.on_frame(2.0, &respond(inv2, 486, Some("b"), &[], ""));
     assert_eq!(sent(&out)[0].method(), Some("ACK"));
-    assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::Failed { code: 486, text: "The line is busy".into() } }]);
+    assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::Failed { code: 486, text: crate::strings::Key::DEMO_BUSY.into() } }]);
 }
 
 #[test]

@@ -217,7 +217,7 @@ macro_rules! dialog_gone {
             assert_eq!(ev[0], UaEvent::ReofferFailed { call: id, code: $code, refresh: true });
             let UaEvent::Ended { reason: Ended::Failed { code, text }, .. } = &ev[1] else { panic!("{ev:?}") };
             assert_eq!(*code, $code);
-            assert!(text.starts_with("The call was lost"), "{text}");
+            assert!(text.render().starts_with("The call was lost"), "{text}");
             assert!(!u.can_reoffer(id));
             assert_eq!(first_tick(&mut u, 10_100, 30_000, |o| !o.is_empty()), None, "no retry of a dead dialog");
         }

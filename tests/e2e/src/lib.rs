@@ -867,3 +867,17 @@ pub fn click_to_call_and_wrap_up(b: &Browser, table: &str, sys_id: &str, number:
     before_wrap_up();
     finish_wrap_up(b, "Resolved", notes);
 }
+
+/// Copies a directory tree (a release build to serve with a config file of a test's own).
+pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}

@@ -50,3 +50,35 @@ fn default_follows_the_browser_language_and_the_setting_wins() {
     let errors = en.text(&en.find("[data-testid=config-errors]"));
     assert!(errors.contains("language") && errors.contains("en, es"), "{errors}");
 }
+
+/// config.json asks for Spanish and is wrong in places (a shortcut without a modifier, an unknown setting, a
+/// value out of range, a plain-http SIP server), and the URL has a bad value too, in an English browser: the
+/// errors are found before the file's `language` is read, and still read in Spanish (they are kept as keys and
+/// values and rendered when shown), with no English word of ours in them.
+#[test]
+fn errors_found_before_the_language_is_read_are_shown_in_it() {
+    let dist = std::path::PathBuf::from(std::env::var_os("E2E_DIST").expect("E2E_DIST"));
+    let dir = std::env::temp_dir().join(format!("e2e-languages-dist-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    e2e::copy_dir(&dist, &dir);
+    let cfg = json!({"language": "es", "shortcuts": {"answer": "Q"}, "colour": "red", "wrapUpSeconds": 99999,
+        "sip": {"server": "http://pbx.example.com"}});
+    std::fs::write(dir.join("site-es.json"), cfg.to_string()).unwrap();
+    let sb = Sandbox::start(&["--serve-desktop", dir.to_str().unwrap()]);
+    let b = Browser::start_with("languages_late_errors", 1280, 800, &["--lang=en-US".to_string(), "--accept-lang=en-US,en".to_string()]);
+    open(&b, &format!("{}?config=site-es.json&demo=maybe", sb.desktop_url));
+    assert_eq!(lang(&b), "es", "the file's language wins over the browser's");
+    let errors = b.text(&b.find("[data-testid=config-errors]"));
+    for said in ["Problemas en la configuración", "Ajuste 'demo' de la URL", "'Q' necesita Alt, Ctrl o Meta", "no es un ajuste conocido",
+        "debe ser un número entero de 0 a 3600", "debe empezar por wss://"] {
+        assert!(errors.contains(said), "{said:?} in {errors}");
+    }
+    // Our English words, outside the quoted values and setting names the admin wrote.
+    let ours: String = errors.split(['\'', '"']).step_by(2).collect::<Vec<_>>().join(" ").to_lowercase();
+    for word in ["setting", "must", "is not", "needs", "the ", "problems", "dismiss", "number", "known"] {
+        assert!(!ours.contains(word), "English {word:?} left in: {errors}");
+    }
+    drop(b);
+    drop(sb);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -4,28 +4,15 @@
 //! text, in the light and the dark theme. Screenshots of each size go to `$E2E_ARTIFACTS/layout/` (the
 //! README's pictures in docs/layout/ are these files).
 
-use e2e::{artifacts_dir, Browser, Sandbox, LAYOUT_PROBLEMS, SIDEWAYS_PROBLEMS, TEXT_CONTRAST_PROBLEMS};
+use e2e::{artifacts_dir, copy_dir, Browser, Sandbox, LAYOUT_PROBLEMS, SIDEWAYS_PROBLEMS, TEXT_CONTRAST_PROBLEMS};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 const TABS: [&str; 4] = ["#tab-phone", "#tab-directory", "#tab-recents", "#tab-diagnostics"];
 
 /// Width x height: the side bar, the OpenFrame default, a half screen, both sides of the switch, a laptop
 /// tab and a large monitor.
 const SIZES: [(u32, u32); 8] = [(300, 750), (373, 300), (600, 800), (899, 800), (900, 800), (1280, 800), (1920, 1080), (1280, 400)];
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
 
 /// The release build with a config.json that lets a call come in during a wrap-up, and a short wrap-up
 /// (so it is overdue, the timer in its warning colour).

@@ -317,7 +317,7 @@ impl UserAgent {
         self.now = now;
         match self.calls.get(&id) {
             Some(c) if c.state == CallState::Confirmed => {}
-            _ => return Err("The call is not connected".into()),
+            _ => return Err(crate::strings::CALL_NOT_CONNECTED().into()),
         }
         let mut uri = match replaces {
             None => self.target_uri(target)?,
@@ -347,9 +347,9 @@ impl UserAgent {
     /// The consultation call's party with `?Replaces=` naming that dialog (RFC 3891), for a REFER.
     pub(super) fn replaces_uri(&self, r: CallRef) -> Result<Uri, String> {
         {
-            let c = self.calls.get(&r).ok_or("The consultation call has ended")?;
+            let c = self.calls.get(&r).ok_or(crate::strings::CONSULT_ENDED())?;
             let d = &c.dialog;
-            let remote_tag = d.remote_tag.clone().ok_or("The consultation call is not connected")?;
+            let remote_tag = d.remote_tag.clone().ok_or(crate::strings::CONSULT_NOT_CONNECTED())?;
             // Replaces names the dialog as the target sees it: its to-tag is our remote tag.
             let value = format!("{};to-tag={};from-tag={}", d.call_id, remote_tag, d.local_tag);
             let mut uri = Uri::parse(&d.remote.uri.to_string()).map_err(|e| e.to_string())?;

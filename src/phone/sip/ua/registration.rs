@@ -58,7 +58,7 @@ impl UserAgent {
         self.reg_refresh_at = None;
         let mut out = vec![];
         if self.wanted_registered {
-            self.set_reg(&mut out, RegState::Failed("Connection to the SIP server lost; reconnecting".into()));
+            self.set_reg(&mut out, RegState::Failed(crate::strings::Key::SIP_CONNECTION_LOST.into()));
         }
         out
     }
@@ -121,16 +121,17 @@ impl UserAgent {
                 }
                 None => self.set_reg(
                     out,
-                    RegState::Failed("The SIP server refused the registration time (423) without a usable Min-Expires".into()),
+                    RegState::Failed(crate::strings::Key::SIP_REG_423.into()),
                 ),
             }
             return;
         }
+        use crate::strings::Key as K;
         let text = match code {
-            401 | 407 => "The SIP server refused the user name or password".to_string(),
-            403 => "The SIP server refused this user (403 Forbidden)".to_string(),
-            404 => format!("The SIP server does not know the user {}", self.cfg.user),
-            _ => format!("Registration failed: {code} {}", reason(resp)),
+            401 | 407 => K::SIP_REG_CREDENTIALS.into(),
+            403 => K::SIP_REG_FORBIDDEN.into(),
+            404 => K::SIP_REG_UNKNOWN_USER.arg("user", &self.cfg.user),
+            _ => K::SIP_REG_FAILED.arg("reason", &format_args!("{code} {}", reason(resp))),
         };
         // Wrong credentials and unknown users stay down; anything else is tried again later, spread out so
         // that a server restart does not bring every desktop back in the same second (RFC 5626 4.5).
@@ -146,7 +147,7 @@ impl UserAgent {
         };
         let wait = self.retry_wait(retry_after);
         self.reg_refresh_at = Some(self.now + wait);
-        self.set_reg(out, RegState::Failed(format!("{text}; trying again in {} s", (wait / 1000.0).ceil() as u64)));
+        self.set_reg(out, RegState::Failed(K::SIP_REG_RETRY.arg_msg("why", text).arg("seconds", &((wait / 1000.0).ceil() as u64))));
     }
 
     /// How long to wait before registering again after `reg_failures` failures: `Retry-After` when the server

@@ -174,7 +174,7 @@ impl UserAgent {
                 Ended::Local
             }
         } else {
-            Ended::Failed { code, text: failure_text(code).to_string() }
+            Ended::Failed { code, text: failure_text(code).into() }
         };
         out.push(Output::Event(UaEvent::Ended { call: id, reason }));
     }

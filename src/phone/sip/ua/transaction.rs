@@ -14,7 +14,7 @@ impl UserAgent {
     /// Sends `req` again with credentials for the 401/407 `resp` to `tx`, when the challenge can be answered
     /// and the bounds allow (a `stale=true` challenge reuses the password without counting as a failure).
     /// The new CSeq number is the registration's next, or the call's next. True when sent.
-    pub(super) fn retry_with_credentials(&mut self, out: &mut Vec<Output>, tx: &ClientTx, resp: &Message) -> Result<bool, String> {
+    pub(super) fn retry_with_credentials(&mut self, out: &mut Vec<Output>, tx: &ClientTx, resp: &Message) -> Result<bool, crate::strings::Msg> {
         let code = resp.code().unwrap_or(0);
         if !(code == 401 || code == 407) || tx.auth_tries >= MAX_AUTH_TRIES || tx.challenges >= MAX_CHALLENGES {
             return Ok(false);
@@ -41,7 +41,7 @@ impl UserAgent {
     /// A copy of `req` answering every challenge in `resp` (RFC 3261 22.3: one credential per realm, for
     /// `WWW-Authenticate` and `Proxy-Authenticate` alike), with a new branch. Also says whether every
     /// challenge was `stale=true` (the password was right, only the nonce had expired).
-    pub(super) fn authorize(&mut self, req: &Message, resp: &Message) -> Result<(Message, bool), String> {
+    pub(super) fn authorize(&mut self, req: &Message, resp: &Message) -> Result<(Message, bool), crate::strings::Msg> {
         let mut m = req.clone();
         m.remove("Authorization").remove("Proxy-Authorization");
         let (mut any, mut all_stale) = (false, true);
@@ -82,7 +82,7 @@ impl UserAgent {
             }
         }
         if !any {
-            return Err("The SIP server asked for credentials in a way this phone does not support".to_string());
+            return Err(crate::strings::Key::SIP_AUTH_UNSUPPORTED.into());
         }
         let branch = self.branch();
         m.remove("Via");
@@ -148,7 +148,7 @@ impl UserAgent {
                     out.push(Output::Event(UaEvent::ReofferFailed { call: id, code, refresh }));
                     // The dialog is gone (RFC 3261 12.2.1.2).
                     if code == 481 || code == 408 {
-                        let text = if code == 481 { "The call was lost: the other side no longer knows it" } else { "The call was lost: no answer from the other side" };
+                        let text = if code == 481 { crate::strings::Key::SIP_CALL_LOST_481 } else { crate::strings::Key::SIP_CALL_LOST_408 };
                         self.end_call(out, id, Ended::Failed { code, text: text.into() });
                     }
                 }
