@@ -75,6 +75,9 @@ fi
 
 if [ "$what" = "test" ]; then
   apt_install chromium chromium-driver kamailio kamailio-websocket-modules sip-tester iproute2 util-linux
+  # nftables: the call-quality test drops a random share of the media packets inside its own network namespace
+  # (this kernel has no sch_netem; nf_tables with numgen is built in).
+  apt_install nftables
   # The interop bed: rtpengine (media relay, userspace), baresip (a plain SIP phone; baresip-core has the modules
   # the tests use: ausine, aufile, sndfile, ctrl_tcp, g711, opus, dtls_srtp, ice) and coturn (TURN).
   apt_install_quiet_daemons rtpengine-daemon baresip-core coturn
