@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing; skips what is already there.
 #   scripts/install.sh run    tools to build and serve the desktop (wasm target, trunk, wasm-bindgen-cli, wasm-opt)
-#   scripts/install.sh test   the above plus the test peers (chromium, chromedriver, kamailio, sipp) and the interop
+#   scripts/install.sh test   the above plus the test peers (chromium, chromedriver, kamailio, sipp, nftables) and the interop
 #                             bed (rtpengine, baresip, coturn; SIP.js and JsSIP from npm into tests/interop/js)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
