@@ -232,8 +232,8 @@ fn real_packet_loss_each_way_warns_in_words_shows_the_loss_clears_and_stays_in_r
         seen.iter().map(|s| s.0).collect::<Vec<_>>()
     );
     assert!(applied.abs_diff(DROP_PERCENT * 10) <= 40, "nft dropped {applied} ‰, asked {DROP_PERCENT} %");
-    // Every audio packet nft dropped is one the desktop counts lost, and no other was lost.
-    assert!(lost.abs_diff(dropped) <= 2, "the desktop counted {lost} lost, nft dropped {dropped}");
+    // Every audio packet nft dropped is one the desktop counts lost, and (nearly) no other was lost.
+    assert!(lost.abs_diff(dropped) <= 2 + matched / 100, "the desktop counted {lost} lost, nft dropped {dropped}");
     assert!(ui_mean.abs_diff(applied) <= 50, "the loss shown ({ui_mean} ‰) should match the loss applied ({applied} ‰)");
     assert!(seen.iter().all(|s| s.3.map_or(true, |r| r < loss_warn)), "the far end received everything: {seen:?}");
     // 15 % random loss: Ie,eff = 95·15/(15+25.1) = 35.5, R about 57.7, MOS about 2.98: poor.
@@ -283,7 +283,7 @@ fn real_packet_loss_each_way_warns_in_words_shows_the_loss_clears_and_stays_in_r
         seen.iter().map(|s| s.0).collect::<Vec<_>>()
     );
     assert!(applied.abs_diff(DROP_PERCENT * 10) <= 40, "nft dropped {applied} ‰, asked {DROP_PERCENT} %");
-    assert!(far_lost.abs_diff(dropped) <= 2, "the far end counted {far_lost} lost, nft dropped {dropped}");
+    assert!(far_lost.abs_diff(dropped) <= 2 + matched / 100, "the far end counted {far_lost} lost, nft dropped {dropped}");
     // One receiver report covers 2.5-7.5 s (125-375 packets): its fraction lost within 7 points of the share.
     assert!(reported.abs_diff(applied) <= 70, "the far end's loss shown ({reported} ‰) should match the loss applied ({applied} ‰)");
     wait_until(&a, "the losing-out warning to clear", 2 * RTCP_MAX + (good + 2) * READING, || warning(&a).is_none().then_some(()));
