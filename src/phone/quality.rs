@@ -368,7 +368,7 @@ impl Quality {
         if let Some(w) = self.warning {
             self.summary.warned |= match w {
                 Warning::NoAudio => 1,
-                Warning::Losing { inbound, outbound } => 2 * inbound as u32 | 4 * outbound as u32,
+                Warning::Losing { inbound, outbound } => (2 * inbound as u32) | (4 * outbound as u32),
             };
         }
         self.reading = Some(reading);

@@ -235,7 +235,7 @@ fn real_packet_loss_each_way_warns_in_words_shows_the_loss_clears_and_stays_in_r
     // Every audio packet nft dropped is one the desktop counts lost, and (nearly) no other was lost.
     assert!(lost.abs_diff(dropped) <= 2 + matched / 100, "the desktop counted {lost} lost, nft dropped {dropped}");
     assert!(ui_mean.abs_diff(applied) <= 50, "the loss shown ({ui_mean} ‰) should match the loss applied ({applied} ‰)");
-    assert!(seen.iter().all(|s| s.3.map_or(true, |r| r < loss_warn)), "the far end received everything: {seen:?}");
+    assert!(seen.iter().all(|s| s.3.is_none_or(|r| r < loss_warn)), "the far end received everything: {seen:?}");
     // 15 % random loss: Ie,eff = 95·15/(15+25.1) = 35.5, R about 57.7, MOS about 2.98: poor.
     assert!(min_mos < 360 && seen.iter().any(|s| s.1 == "poor"), "{seen:?}");
     // The loss is gone: after GOOD_READINGS clean readings the warning goes.
