@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs and is missing; skips what is already there.
 #   scripts/install.sh run    tools to build and serve the desktop (wasm target, trunk, wasm-bindgen-cli, wasm-opt)
-#   scripts/install.sh test   the above plus the test peers (chromium, chromedriver, kamailio, sipp) and the interop
+#   scripts/install.sh test   the above plus the test peers (chromium, chromedriver, kamailio, sipp, nftables) and the interop
 #                             bed (rtpengine, baresip, coturn; SIP.js and JsSIP from npm into tests/interop/js)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -75,6 +75,9 @@ fi
 
 if [ "$what" = "test" ]; then
   apt_install chromium chromium-driver kamailio kamailio-websocket-modules sip-tester iproute2 util-linux
+  # nftables: the call-quality test drops a random share of the media packets inside its own network namespace
+  # (this kernel has no sch_netem; nf_tables with numgen is built in).
+  apt_install nftables
   # The interop bed: rtpengine (media relay, userspace), baresip (a plain SIP phone; baresip-core has the modules
   # the tests use: ausine, aufile, sndfile, ctrl_tcp, g711, opus, dtls_srtp, ice) and coturn (TURN).
   apt_install_quiet_daemons rtpengine-daemon baresip-core coturn

@@ -29,7 +29,7 @@ pub const LOSS_WARN_PERMILLE: u32 = 30;
 pub const JITTER_WARN_MS: u32 = 30;
 /// Readings in a row past a threshold before the warning shows (one bad second is no warning) ...
 pub const BAD_READINGS: u8 = 2;
-/// ... and readings in a row within them before it goes.
+/// ... and readings in a row within them before it goes (each direction on its own).
 pub const GOOD_READINGS: u8 = 3;
 
 /// The call's audio codec, for the E-model's equipment impairment.
@@ -147,20 +147,68 @@ impl Grade {
 }
 
 /// A warning the agent reads, in words (see [`crate::strings`]).
+///
+/// Losing audio is told by direction, from what RTP's statistics (RFC 3550 §6.4) can tell apart: our
+/// inbound-rtp's loss and jitter are what reaches us of the caller's audio; the far end's receiver reports
+/// (remote-inbound-rtp `fractionLost`) are what reaches the caller of ours. Neither says where on the way
+/// the packets were lost (the agent's network or the caller's), so the words name whose audio breaks up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Warning {
     /// Connected and expecting audio, but no packet arrived for [`NO_AUDIO_MS`].
     NoAudio,
-    /// Loss or jitter past the thresholds.
-    Losing,
+    /// Loss or jitter past the thresholds: `inbound` in the caller's audio reaching us, `outbound` in ours
+    /// reaching the caller (at least one is true).
+    Losing { inbound: bool, outbound: bool },
 }
 
 impl Warning {
     pub fn key(self) -> &'static str {
         match self {
             Warning::NoAudio => "no-audio",
-            Warning::Losing => "losing",
+            Warning::Losing { inbound: true, outbound: false } => "losing-in",
+            Warning::Losing { inbound: false, outbound: true } => "losing-out",
+            Warning::Losing { .. } => "losing-both",
         }
+    }
+
+    /// The warning's code in the compact forms (0 none, 1 no audio, 2 losing inbound, 3 outbound, 4 both).
+    fn code(w: Option<Warning>) -> i64 {
+        match w {
+            None => 0,
+            Some(Warning::NoAudio) => 1,
+            Some(Warning::Losing { inbound, outbound }) => 1 + inbound as i64 + 2 * outbound as i64,
+        }
+    }
+
+    fn from_code(c: i64) -> Option<Warning> {
+        match c {
+            1 => Some(Warning::NoAudio),
+            2..=4 => Some(Warning::Losing { inbound: c != 3, outbound: c != 2 }),
+            _ => None,
+        }
+    }
+}
+
+/// One direction's "losing audio" state with hysteresis: on after [`BAD_READINGS`] bad readings in a row,
+/// off after [`GOOD_READINGS`] good ones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Hysteresis {
+    bad: u8,
+    good: u8,
+    on: bool,
+}
+
+impl Hysteresis {
+    fn feed(&mut self, bad: bool) -> bool {
+        if bad {
+            self.bad = self.bad.saturating_add(1);
+            self.good = 0;
+        } else {
+            self.good = self.good.saturating_add(1);
+            self.bad = 0;
+        }
+        self.on = if self.on { self.good < GOOD_READINGS } else { self.bad >= BAD_READINGS };
+        self.on
     }
 }
 
@@ -250,8 +298,9 @@ pub struct Quality {
     last: Option<Sample>,
     /// When packets last arrived (or receiving became expected).
     last_rx_ms: f64,
-    bad: u8,
-    good: u8,
+    /// Losing audio in the caller's audio reaching us, and in ours reaching the caller.
+    inbound: Hysteresis,
+    outbound: Hysteresis,
     pub reading: Option<Reading>,
     pub warning: Option<Warning>,
     pub summary: Summary,
@@ -282,25 +331,14 @@ impl Quality {
         let delay = s.rtt_ms.unwrap_or(0) / 2 + jb + codec_ms;
         let mos = mos_x100(r_x100(delay, loss, s.codec));
         let reading = Reading { loss_permille: loss, remote_loss_permille: s.remote_loss_permille, jitter_ms: s.jitter_ms, rtt_ms: s.rtt_ms, delay_ms: delay, mos_x100: mos, codec: s.codec };
-        // Warnings: no audio first; losing audio with hysteresis.
-        let bad = expecting && d_rx > 0 && (loss >= LOSS_WARN_PERMILLE || s.jitter_ms >= JITTER_WARN_MS)
-            || s.remote_loss_permille.is_some_and(|r| r >= LOSS_WARN_PERMILLE);
-        if bad {
-            self.bad = self.bad.saturating_add(1);
-            self.good = 0;
-        } else {
-            self.good = self.good.saturating_add(1);
-            self.bad = 0;
-        }
+        // Warnings: no audio first; losing audio, each direction with its own hysteresis.
+        let inbound = self.inbound.feed(expecting && d_rx > 0 && (loss >= LOSS_WARN_PERMILLE || s.jitter_ms >= JITTER_WARN_MS));
+        let outbound = self.outbound.feed(s.remote_loss_permille.is_some_and(|r| r >= LOSS_WARN_PERMILLE));
         let silent = expecting && now_ms - self.last_rx_ms >= NO_AUDIO_MS;
-        let losing = match self.warning {
-            Some(Warning::Losing) => self.good < GOOD_READINGS,
-            _ => self.bad >= BAD_READINGS,
-        };
         self.warning = if silent {
             Some(Warning::NoAudio)
-        } else if losing {
-            Some(Warning::Losing)
+        } else if inbound || outbound {
+            Some(Warning::Losing { inbound, outbound })
         } else {
             None
         };
@@ -330,7 +368,7 @@ impl Quality {
         if let Some(w) = self.warning {
             self.summary.warned |= match w {
                 Warning::NoAudio => 1,
-                Warning::Losing => 2,
+                Warning::Losing { inbound, outbound } => (2 * inbound as u32) | (4 * outbound as u32),
             };
         }
         self.reading = Some(reading);
@@ -340,11 +378,7 @@ impl Quality {
     /// The quality as another window shows it (reading and warning only): see [`Quality::from_compact`].
     pub fn to_compact(&self) -> Option<String> {
         let r = self.reading.as_ref()?;
-        let w = match self.warning {
-            None => 0,
-            Some(Warning::NoAudio) => 1,
-            Some(Warning::Losing) => 2,
-        };
+        let w = Warning::code(self.warning);
         Some(format!(
             "{} {} {} {} {} {} {}",
             r.mos_x100,
@@ -365,7 +399,8 @@ impl Quality {
     pub fn from_compact(s: &str) -> Option<Quality> {
         let f = ints::<7>(s)?;
         let opt = |x: i64| (x >= 0).then_some(x as u32);
-        if f[0] < 100 || f[0] > 450 || f[1] > 1000 || f[5] > 2 || f[6] > 2 {
+        // Every figure in range (a negative codec or loss must not index or wrap).
+        if !(100..=450).contains(&f[0]) || !(0..=1000).contains(&f[1]) || !(0..=600_000).contains(&f[2]) || f[3] > 600_000 || !(0..=4).contains(&f[5]) || !(0..=2).contains(&f[6]) {
             return None;
         }
         Some(Quality {
@@ -378,7 +413,7 @@ impl Quality {
                 delay_ms: 0,
                 codec: [Codec::Other, Codec::G711, Codec::Opus][f[6] as usize],
             }),
-            warning: [None, Some(Warning::NoAudio), Some(Warning::Losing)][f[5] as usize],
+            warning: Warning::from_code(f[5]),
             ..Quality::default()
         })
     }
@@ -412,7 +447,8 @@ pub struct Summary {
     pub loss_permille: u32,
     pub max_jitter_ms: u32,
     pub rtt_ms: u32,
-    /// 1: "not reaching you" showed; 2: "losing audio" showed.
+    /// Which warnings showed (bits): 1 "not reaching you", 2 losing the caller's audio, 4 losing ours
+    /// (summaries stored before the directions were told apart have 2 for either).
     pub warned: u32,
 }
 
@@ -426,7 +462,7 @@ impl Summary {
     pub fn decode(s: &str) -> Option<Summary> {
         let f = ints::<6>(s)?;
         let mos_ok = |m: i64| (100..=450).contains(&m);
-        if !mos_ok(f[0]) || !mos_ok(f[1]) || f[1] > f[0] || !(0..=1000).contains(&f[2]) || !(0..=600_000).contains(&f[3]) || !(0..=600_000).contains(&f[4]) || !(0..=3).contains(&f[5]) {
+        if !mos_ok(f[0]) || !mos_ok(f[1]) || f[1] > f[0] || !(0..=1000).contains(&f[2]) || !(0..=600_000).contains(&f[3]) || !(0..=600_000).contains(&f[4]) || !(0..=7).contains(&f[5]) {
             return None;
         }
         Some(Summary { readings: 1, mos_x100: f[0] as u32, min_mos_x100: f[1] as u32, loss_permille: f[2] as u32, max_jitter_ms: f[3] as u32, rtt_ms: f[4] as u32, warned: f[5] as u32 })

@@ -196,15 +196,16 @@ fn loss_past_the_threshold_for_two_readings_warns_losing_and_clears_after_three_
     feed(&mut q, 1000.0, 195, 5, 0.004, true);
     assert_eq!(q.warning, None);
     feed(&mut q, 2000.0, 290, 10, 0.004, true);
-    assert_eq!(q.warning, Some(Warning::Losing));
+    assert_eq!(q.warning, Some(LOSING_IN));
+    assert_eq!(q.warning.unwrap().key(), "losing-in");
     assert!(q.reading.as_ref().unwrap().loss_permille >= 50);
     // Clean again: still shown after one and two good readings, gone after three.
     feed(&mut q, 3000.0, 340, 10, 0.004, true);
     feed(&mut q, 4000.0, 390, 10, 0.004, true);
-    assert_eq!(q.warning, Some(Warning::Losing));
+    assert_eq!(q.warning, Some(LOSING_IN));
     feed(&mut q, 5000.0, 440, 10, 0.004, true);
     assert_eq!(q.warning, None);
-    assert_eq!(q.summary.warned & 2, 2);
+    assert_eq!(q.summary.warned, 2, "losing the caller's audio, not ours");
     // Loss over the call after the first reading: 10 lost of 350.
     assert_eq!(q.summary.loss_permille, 10 * 1000 / 350);
 }
@@ -222,24 +223,79 @@ fn loss_just_under_the_threshold_does_not_warn() {
 }
 
 #[test]
-fn jitter_past_the_threshold_warns_losing() {
+fn jitter_past_the_threshold_warns_losing_the_callers_audio() {
     let mut q = Quality::default();
     for i in 0..4u64 {
         feed(&mut q, i as f64 * 1000.0, i * 50, 0, 0.045, true);
     }
-    assert_eq!(q.warning, Some(Warning::Losing));
+    assert_eq!(q.warning, Some(LOSING_IN));
+}
+
+const LOSING_IN: Warning = Warning::Losing { inbound: true, outbound: false };
+const LOSING_OUT: Warning = Warning::Losing { inbound: false, outbound: true };
+const LOSING_BOTH: Warning = Warning::Losing { inbound: true, outbound: true };
+
+/// A reading whose far end reports `fraction_lost` of our audio (remote-inbound-rtp, RFC 3550 receiver report).
+fn feed_remote(q: &mut Quality, t: f64, rx: u64, lost: i64, fraction_lost: f64) {
+    let mut r = report(rx, lost, 0.004, None);
+    r.push(json!({"type": "remote-inbound-rtp", "kind": "audio", "roundTripTime": 0.04, "fractionLost": fraction_lost}));
+    q.update(read_stats(&r).unwrap(), t, true);
 }
 
 #[test]
-fn the_far_end_losing_our_audio_warns_losing() {
+fn the_far_end_losing_our_audio_warns_that_our_audio_breaks_up_for_the_caller() {
     let mut q = Quality::default();
     for i in 0..3u64 {
-        let mut r = report(i * 50, 0, 0.004, Some(0.04));
-        r.push(json!({"type": "remote-inbound-rtp", "kind": "audio", "roundTripTime": 0.04, "fractionLost": 0.08}));
-        r.remove(6);
-        q.update(read_stats(&r).unwrap(), i as f64 * 1000.0, true);
+        feed_remote(&mut q, i as f64 * 1000.0, i * 50, 0, 0.08);
     }
-    assert_eq!(q.warning, Some(Warning::Losing));
+    assert_eq!(q.warning, Some(LOSING_OUT));
+    assert_eq!(q.warning.unwrap().key(), "losing-out");
+    // What we receive is clean: the reading shows no loss of ours, the far end's 8 %.
+    let r = q.reading.clone().unwrap();
+    assert_eq!((r.loss_permille, r.remote_loss_permille), (0, Some(80)));
+    assert_eq!(q.summary.warned, 4);
+}
+
+#[test]
+fn loss_both_ways_says_both_and_each_direction_clears_on_its_own() {
+    let mut q = Quality::default();
+    feed_remote(&mut q, 0.0, 0, 0, 0.0);
+    // 10 % lost each way for two readings.
+    feed_remote(&mut q, 1000.0, 45, 5, 0.10);
+    feed_remote(&mut q, 2000.0, 90, 10, 0.10);
+    assert_eq!(q.warning, Some(LOSING_BOTH));
+    assert_eq!(q.warning.unwrap().key(), "losing-both");
+    // What reaches us is clean again; the far end still reports loss: after three clean readings only
+    // "your audio breaks up for the caller" is left.
+    for (i, t) in [3000.0, 4000.0, 5000.0].into_iter().enumerate() {
+        feed_remote(&mut q, t, 140 + 50 * i as u64, 10, 0.10);
+    }
+    assert_eq!(q.warning, Some(LOSING_OUT));
+    // The far end's reports turn clean: it goes after three of them too.
+    for (i, t) in [6000.0, 7000.0].into_iter().enumerate() {
+        feed_remote(&mut q, t, 290 + 50 * i as u64, 10, 0.0);
+    }
+    assert_eq!(q.warning, Some(LOSING_OUT));
+    feed_remote(&mut q, 8000.0, 390, 10, 0.0);
+    assert_eq!(q.warning, None);
+    assert_eq!(q.summary.warned, 6);
+}
+
+#[test]
+fn far_end_loss_just_under_the_threshold_does_not_warn() {
+    let mut q = Quality::default();
+    for i in 0..8u64 {
+        feed_remote(&mut q, i as f64 * 1000.0, i * 50, 0, 0.029);
+    }
+    assert_eq!(q.warning, None);
+}
+
+#[test]
+fn every_warning_survives_the_compact_form_between_windows() {
+    for w in [None, Some(Warning::NoAudio), Some(LOSING_IN), Some(LOSING_OUT), Some(LOSING_BOTH)] {
+        let q = Quality { reading: Some(Reading { mos_x100: 300, codec: Codec::Opus, ..Reading::default() }), warning: w, ..Quality::default() };
+        assert_eq!(Quality::from_compact(&q.to_compact().unwrap()).unwrap().warning, w);
+    }
 }
 
 #[test]
@@ -280,6 +336,16 @@ hostile_summary! {
     hostile_summary_float: "4.35 4.10 5 12 40 0",
     hostile_summary_double_space: "435  410 5 12 40 0",
     hostile_summary_plus_sign: "+435 410 5 12 40 0",
+    hostile_summary_warned_out_of_range: "435 410 5 12 40 8",
+}
+
+#[test]
+fn hostile_compact_quality_with_negative_or_unknown_codes_is_refused_without_panicking() {
+    // From another window: a negative codec must not index, a negative loss or jitter must not wrap.
+    for text in ["400 0 0 10 -1 0 -1", "400 -5 0 10 -1 0 1", "400 5 -3 10 -1 0 1", "400 5 3 10 -1 5 1", "400 5 3 10 -1 -1 1", "400 5 3 10 -1 0 3"] {
+        assert_eq!(Quality::from_compact(text), None, "{text}");
+    }
+    assert!(Quality::from_compact("400 5 3 10 -1 4 1").is_some());
 }
 
 #[test]

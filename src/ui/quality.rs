@@ -53,13 +53,19 @@ pub fn CallQuality(id: u32) -> impl IntoView {
             }
         })}
         {move || warning().map(|w| {
-            let (what, try_this) = match w {
-                Warning::NoAudio => (t::QUALITY_NO_AUDIO(), t::QUALITY_NO_AUDIO_TRY()),
-                Warning::Losing => (t::QUALITY_LOSING(), t::QUALITY_LOSING_TRY()),
+            // Losing audio: whose audio breaks up (the caller's reaching the agent, the agent's reaching the
+            // caller, or both), then what to try.
+            let (what, whose, try_this) = match w {
+                Warning::NoAudio => (t::QUALITY_NO_AUDIO(), Vec::new(), t::QUALITY_NO_AUDIO_TRY()),
+                Warning::Losing { inbound, outbound } => {
+                    let whose = [(inbound, "in", t::QUALITY_LOSING_IN()), (outbound, "out", t::QUALITY_LOSING_OUT())];
+                    (t::QUALITY_LOSING(), whose.into_iter().filter(|w| w.0).map(|w| (w.1, w.2)).collect(), t::QUALITY_LOSING_TRY())
+                }
             };
             view! {
                 <div class="notice error" role="alert" data-testid="quality-warning" data-warning=w.key()>
                     <p class="notice-head">{what}</p>
+                    {whose.into_iter().map(|(dir, text)| view! { <p data-testid="quality-losing" data-direction=dir>{text}</p> }).collect_view()}
                     <p>{try_this}</p>
                 </div>
             }
@@ -87,6 +93,10 @@ pub fn summary_text(s: &Summary) -> String {
     if s.warned & 2 != 0 {
         text.push_str("; ");
         text.push_str(t::QUALITY_WAS_LOSING());
+    }
+    if s.warned & 4 != 0 {
+        text.push_str("; ");
+        text.push_str(t::QUALITY_WAS_LOSING_OUT());
     }
     text
 }
