@@ -4,7 +4,7 @@
 
 use super::host::live;
 use crate::desk::shell::put;
-use crate::ui::scoped;
+use crate::ui::follow;
 use leptos::prelude::*;
 
 const VIEWS: isize = 500;
@@ -13,14 +13,17 @@ const VIEWS: isize = 500;
 /// once, then the view is gone. Returns how many more allocations are alive afterwards, less the one block
 /// per view that the page's owner keeps (a weak link to each child owner it had, dropped with the page;
 /// in the desktop the views' parents are themselves rebuilt between calls).
-fn views_come_and_go(page: &Owner, s: RwSignal<u32>, scoped_memo: bool) -> isize {
+fn views_come_and_go(page: &Owner, s: RwSignal<u32>, followed: bool) -> isize {
     let before = live();
     for _ in 0..VIEWS {
         let view = page.child();
         view.with(|| {
-            let text = if scoped_memo {
-                let m = scoped(move || s.get());
-                Memo::new(move |_| m.get().to_string())
+            let text = if followed {
+                let changed = follow(move || s.track());
+                Memo::new(move |_| {
+                    changed.track();
+                    s.get_untracked().to_string()
+                })
             } else {
                 Memo::new(move |_| s.get().to_string())
             };
@@ -43,7 +46,7 @@ fn page() -> Owner {
 
 #[test]
 fn leptos_keeps_a_block_per_gone_reader_in_a_signal() {
-    // The hazard this guards against (if a Leptos upgrade removes it, `put` and `scoped` can go).
+    // The hazard this guards against (if a Leptos upgrade removes it, `put` and `follow` can go).
     let page = page();
     let s = page.with(|| RwSignal::new(1u32));
     let before = live();
@@ -75,14 +78,20 @@ fn put_lets_go_of_the_readers_that_are_gone() {
 }
 
 #[test]
-fn scoped_memos_leave_nothing_in_a_signal_that_never_changes() {
+fn followed_views_leave_nothing_in_a_signal_that_never_changes() {
     let page = page();
     let s = page.with(|| RwSignal::new(1u32));
     let left = views_come_and_go(&page, s, true);
-    assert!(left < 16, "{left} allocations of {VIEWS} gone views (scoped memos) are still alive");
-    // While its view lives, a scoped memo follows the signal.
+    assert!(left < 16, "{left} allocations of {VIEWS} gone views (read through follow) are still alive");
+    // While its view lives, it follows the signal.
     let view = page.child();
-    let m = view.with(|| scoped(move || s.get() * 10));
+    let m = view.with(|| {
+        let changed = follow(move || s.track());
+        Memo::new(move |_| {
+            changed.track();
+            s.get_untracked() * 10
+        })
+    });
     assert_eq!(m.get(), 10);
     s.set(2);
     assert_eq!(m.get(), 20);

@@ -14,21 +14,27 @@ pub fn WrapUpPanel() -> impl IntoView {
     }
 }
 
-/// The wrap-up being shown; built again for each wrap-up. It reads the desk through memos of its own
-/// ([`crate::ui::scoped`]), so that nothing of it stays in the desk's signals once it is gone.
+/// The wrap-up being shown; built again for each wrap-up (nothing of it may stay behind in the desk's
+/// signals once it is gone: see [`crate::ui::follow`]).
 #[component]
 fn WrapUpForm() -> impl IntoView {
     let desk = use_desk();
-    let first = crate::ui::scoped(move || desk.wrapups.with(|w| w.first().cloned()));
-    let current = move || first.get();
-    let dispositions = crate::ui::scoped(move || desk.settings.with(|s| s.dispositions.clone()));
-    let dispositions = move || dispositions.get();
-    let seconds = crate::ui::scoped(move || desk.settings.with(|s| s.wrap_up_seconds));
-    let now = crate::ui::scoped(move || desk.now.get());
-    let error = crate::ui::scoped(move || desk.wrapup_error.get());
+    let current = move || desk.wrapups.with(|w| w.first().cloned());
+    // The settings change rarely: read through crate::ui::follow (the desk's other signals let go of
+    // gone views each time they change).
+    let settings = crate::ui::follow(move || desk.settings.track());
+    let dispositions = move || {
+        settings.track();
+        desk.settings.with_untracked(|s| s.dispositions.clone())
+    };
+    let seconds = move || {
+        settings.track();
+        desk.settings.with_untracked(|s| s.wrap_up_seconds)
+    };
+    let error = desk.wrapup_error;
     // What the agent types to change the record: this wrap-up's own.
     let case_number = RwSignal::new(String::new());
-    let left = move || current().and_then(|w| w.remaining_s(now.get(), seconds.get()));
+    let left = move || current().and_then(|w| w.remaining_s(desk.now.get(), seconds()));
     view! {
             <section class="wrapup" aria-label=t::WRAPUP_TITLE() data-testid="wrap-up">
                 <div class="call-head">
