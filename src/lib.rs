@@ -9,6 +9,7 @@ pub mod browser;
 pub mod config;
 pub mod desk;
 pub mod diagnostics;
+pub mod heap;
 pub mod intl;
 pub mod openframe;
 pub mod phone;

@@ -12,6 +12,9 @@ const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0',
 pub fn DialPad() -> impl IntoView {
     let desk = use_desk();
     let number = desk.dial_text;
+    // The dial pad is built again after each call: it reads the number typed (the desk's, kept between
+    // calls) through crate::ui::follow.
+    let typed = crate::ui::follow(move || number.track());
     let error = RwSignal::new(None::<String>);
     let active = move || desk.calls.with(|c| c.iter().find(|c| c.state == CallState::Connected).map(|c| c.id));
     // The desk normalizes (E.164 with the default country) and refuses what cannot be dialled; its reason is
@@ -35,7 +38,7 @@ pub fn DialPad() -> impl IntoView {
         <form class="dial" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); dial(); }>
             <input type="tel" class="input" aria-label=t::NUMBER_TO_DIAL() placeholder=t::NUMBER_TO_DIAL()
                 data-testid="dial-input" autocomplete="off" id="dial-input"
-                prop:value=move || number.get() on:input=move |ev| { number.set(event_target_value(&ev)); error.set(None); }/>
+                prop:value=move || { typed.track(); number.get_untracked() } on:input=move |ev| { number.set(event_target_value(&ev)); error.set(None); }/>
             <button type="button" class="btn" aria-label=t::BACKSPACE() data-testid="backspace"
                 on:click=move |_| number.update(|n| { n.pop(); })>"⌫"</button>
             <button type="submit" class="btn primary" data-testid="dial-button">{t::CALL()}</button>

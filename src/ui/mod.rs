@@ -15,3 +15,37 @@ pub mod support;
 pub mod sign_in;
 pub mod dial_pad;
 pub mod wrap_up;
+
+use leptos::prelude::*;
+
+/// For a view that comes and goes (a call card, a wrap-up, the dial pad between calls) and reads state that
+/// lives as long as the page and rarely changes (the desk's settings, the number being typed): a memo that
+/// tracks what `track` reads and changes each time that does. The view's effects track this memo and read
+/// the state untracked: `move || { changed.track(); desk.settings.with_untracked(..) }`.
+///
+/// Leptos 0.8 keeps in each signal a weak link to every reader until that reader runs again (see
+/// `desk::shell::run::put`); the desk's own changes let go of them, but a signal that rarely changes kept
+/// one link per view ever shown. This memo lets go of its own links when the view's owner is cleaned up,
+/// so nothing of the view stays behind. (One type for every use: a memo per value type costs ~1 KB of wasm.)
+pub fn follow(track: impl Fn() + Send + Sync + 'static) -> Follow {
+    use leptos::reactive::graph::{Subscriber, ToAnySubscriber};
+    let m = ArcMemo::new(move |n: Option<&u32>| {
+        track();
+        n.map_or(0, |n| n.wrapping_add(1))
+    });
+    let keep = m.clone();
+    on_cleanup(move || keep.clear_sources(&keep.to_any_subscriber()));
+    Follow(Memo::from(m))
+}
+
+/// See [`follow`].
+#[derive(Clone, Copy)]
+pub struct Follow(Memo<u32>);
+
+impl Follow {
+    /// Makes the running effect or memo follow the state (reads the memo: a memo is computed, and so
+    /// subscribes to the state, only when read).
+    pub fn track(&self) {
+        let _ = self.0.get();
+    }
+}

@@ -98,6 +98,12 @@ fn CallCard(id: u32) -> impl IntoView {
         CallState::Ended(_) => "call ended",
         _ => "call",
     };
+    // The screen-pop choice for this call (the pops change rarely: crate::ui::follow).
+    let pops = crate::ui::follow(move || desk.pops.track());
+    let pop = move || {
+        pops.track();
+        desk.pops.with_untracked(|p| p.iter().find(|(c, _)| *c == id).map(|(_, d)| d.clone()))
+    };
     let field = move |f: fn(&Call) -> String| move || call.with(|c| c.as_ref().map(f).unwrap_or_default());
     view! {
         <li class=class data-testid="call" data-call-id=id.to_string() data-state=move || format!("{:?}", state.get())
@@ -134,7 +140,7 @@ fn CallCard(id: u32) -> impl IntoView {
             {move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
                 .map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> })}
             <crate::ui::quality::CallQuality id=id/>
-            {move || desk.pops.with(|p| p.iter().find(|(c, _)| *c == id).map(|(_, d)| d.clone())).map(|d| match d {
+            {move || pop().map(|d| match d {
                 crate::servicenow::screen_pop::Decision::Choose(list) => view! {
                     <div class="pop-choice" data-testid="pop-choice" role="group" aria-label=t::POP_CHOOSE()>
                         <p class="call-note">{t::POP_CHOOSE()}</p>

@@ -7,15 +7,35 @@ use leptos::prelude::*;
 #[component]
 pub fn WrapUpPanel() -> impl IntoView {
     let desk = use_desk();
-    let current = move || desk.wrapups.with(|w| w.first().cloned());
-    let dispositions = move || desk.settings.with(|s| s.dispositions.clone());
-    let case_number = RwSignal::new(String::new());
-    let left = move || {
-        let seconds = desk.settings.with(|s| s.wrap_up_seconds);
-        current().and_then(|w| w.remaining_s(desk.now.get(), seconds))
-    };
     view! {
-        <Show when=move || current().is_some()>
+        <Show when=move || desk.wrapups.with(|w| !w.is_empty())>
+            <WrapUpForm/>
+        </Show>
+    }
+}
+
+/// The wrap-up being shown; built again for each wrap-up (nothing of it may stay behind in the desk's
+/// signals once it is gone: see [`crate::ui::follow`]).
+#[component]
+fn WrapUpForm() -> impl IntoView {
+    let desk = use_desk();
+    let current = move || desk.wrapups.with(|w| w.first().cloned());
+    // The settings change rarely: read through crate::ui::follow (the desk's other signals let go of
+    // gone views each time they change).
+    let settings = crate::ui::follow(move || desk.settings.track());
+    let dispositions = move || {
+        settings.track();
+        desk.settings.with_untracked(|s| s.dispositions.clone())
+    };
+    let seconds = move || {
+        settings.track();
+        desk.settings.with_untracked(|s| s.wrap_up_seconds)
+    };
+    let error = desk.wrapup_error;
+    // What the agent types to change the record: this wrap-up's own.
+    let case_number = RwSignal::new(String::new());
+    let left = move || current().and_then(|w| w.remaining_s(desk.now.get(), seconds()));
+    view! {
             <section class="wrapup" aria-label=t::WRAPUP_TITLE() data-testid="wrap-up">
                 <div class="call-head">
                     <span class="party">{move || {
@@ -74,8 +94,8 @@ pub fn WrapUpPanel() -> impl IntoView {
                         let v = event_target_value(&ev);
                         desk.edit_wrapup(|w| w.notes = v);
                     }></textarea>
-                <Show when=move || desk.wrapup_error.with(Option::is_some)>
-                    <p class="notice error" role="alert" data-testid="wrap-up-error">{move || desk.wrapup_error.get().unwrap_or_default()}</p>
+                <Show when=move || error.with(Option::is_some)>
+                    <p class="notice error" role="alert" data-testid="wrap-up-error">{move || error.get().unwrap_or_default()}</p>
                 </Show>
                 <Show when=move || current().map(|w| w.overdue).unwrap_or(false)>
                     <p class="notice info" data-testid="wrap-up-overdue">{t::WRAPUP_OVERDUE()}</p>
@@ -83,6 +103,5 @@ pub fn WrapUpPanel() -> impl IntoView {
                 <button type="button" class="btn primary" data-testid="finish-wrap-up"
                     on:click=move |_| { let _ = desk.submit_wrapup(); }>{t::FINISH_WRAPUP()}</button>
             </section>
-        </Show>
     }
 }

@@ -381,6 +381,8 @@ impl DeskCore {
             return;
         }
         self.calls.retain(Call::is_live);
+        let calls = &self.calls;
+        self.pops.retain(|(c, _)| calls.iter().any(|x| x.id == *c));
     }
 
     /// Advances calls by the clock (the demo line) and the wrap-up countdown.

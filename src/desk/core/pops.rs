@@ -39,6 +39,16 @@ impl DeskCore {
         }
     }
 
+    /// Ended calls leave the phone panel ([`crate::phone::panel::retire`]), and with them the screen-pop
+    /// choices the agent did not pick: a choice is shown on its call's card only, and one kept for a call
+    /// that is gone would stay for the page's life (issue #16: one per such call, in memory and in every
+    /// state message of the window group).
+    pub(super) fn retire_calls(&mut self) {
+        crate::phone::panel::retire(&mut self.calls, &self.wrapups, &mut self.finalized);
+        let calls = &self.calls;
+        self.pops.retain(|(c, _)| calls.iter().any(|x| x.id == *c));
+    }
+
     /// Opens a record's form in ServiceNow.
     pub(super) fn open_record(&mut self, record: &RecordRef) {
         self.publish(Outgoing::OpenForm { entity: record.entity.clone(), query: record.form_query(), interaction_sys_id: None });

@@ -355,6 +355,30 @@ fn a_choice_waits_for_the_agent_and_the_chosen_record_is_attached() {
     assert_eq!(d.calls[0].record.as_ref(), Some(&b));
 }
 
+/// Issue #16: a choice the agent never picked leaves with its call (it was kept for the page's life, one per
+/// such call, in memory and in the window group's state messages).
+#[test]
+fn a_choice_not_picked_leaves_with_its_call() {
+    let mut d = sip_desk(|s| {
+        s.reject_when_busy = false;
+        s.disposition_required = false;
+    });
+    d.handle(T0, Input::Line(LineEvent::Status(LineStatus::Registered)));
+    intent(&mut d, T0, Intent::SetState(AgentState::Ready));
+    let (a, b) = (record("0123456789abcdef0123456789abcdef"), record("fedcba9876543210fedcba9876543210"));
+    for n in 0..20u32 {
+        let (id, _) = incoming(&mut d, T0, &format!("+141555501{n:02}"));
+        d.handle(T0, Input::Sn(SnEvent::Pop { call: id, decision: Decision::Choose(vec![a.clone(), b.clone()]) }));
+        assert_eq!(d.pops.len(), 1, "the choice waits for the agent while the call is on the panel");
+        intent(&mut d, T0, Intent::Answer(id));
+        d.handle(T0, Input::Line(LineEvent::Connected(id)));
+        d.handle(T0, Input::Line(LineEvent::Ended { id, reason: EndReason::RemoteHungUp }));
+        intent(&mut d, T0, Intent::SubmitWrapUp(None));
+        assert!(d.calls.is_empty(), "the call left the panel with its wrap-up");
+        assert!(d.pops.is_empty(), "after call {n}: {} choices kept for calls that are gone", d.pops.len());
+    }
+}
+
 #[test]
 fn a_failed_pop_is_said_on_the_call() {
     let mut d = sip_desk(|s| s.reject_when_busy = false);

@@ -240,3 +240,49 @@ fn a_whole_shift_of_calls_runs_on_the_host() {
     println!("desk shift: {CALLS} calls in {ms:.0} ms ({answered} answered, {refused} refused, {missed} missed, {timed_out} wrap-ups timed out, {} transfers, {} reloads)", s.transfers_sent, s.reloads);
     // The time is a figure (printed above), not a pass/fail: it depends on the machine's load.
 }
+
+/// Issue #16: nothing the core keeps grows with the calls of a shift. After the bounded lists are full
+/// (recents 100, delivered call ids 500), 2,000 more answered calls leave as many allocations alive as
+/// before (counted by the host tests' allocator, crate::heap::host).
+#[test]
+fn a_shift_leaves_the_core_no_bigger_after_warm_up() {
+    let mut settings = Settings::default();
+    settings.line = LineKind::Sip;
+    settings.disposition_required = false;
+    let mut s = Shift {
+        d: DeskCore::new(settings.clone(), 1),
+        now: T0,
+        storage: Storage::default(),
+        settings,
+        rejects: 0,
+        transfers_sent: 0,
+        delivered: HashSet::new(),
+        reloads: 0,
+        seed: 1,
+    };
+    s.input(Input::LineStarted);
+    s.line(LineEvent::Status(LineStatus::Registered));
+    s.intent(Intent::SetState(AgentState::Ready));
+    // The harness's own record of delivered ids is not the core's: emptied before each count.
+    let count = |s: &mut Shift| {
+        s.delivered = HashSet::new();
+        crate::heap::host::live()
+    };
+    let mut warm = 0;
+    for n in 0..3_000 {
+        let id = s.incoming(&format!("+1415555{:04}", n % 10_000));
+        s.intent(Intent::Answer(id));
+        s.line(LineEvent::Connected(id));
+        s.wait(20_000.0);
+        s.line(LineEvent::Ended { id, reason: EndReason::RemoteHungUp });
+        s.finish_wrap_up();
+        s.deliver();
+        s.intent(Intent::ClearEnded);
+        if n == 999 {
+            warm = count(&mut s);
+        }
+    }
+    let grown = count(&mut s) - warm;
+    println!("desk shift memory: {grown} more allocations alive after 2,000 more calls");
+    assert!(grown.abs() < 50, "the core grew by {grown} allocations over 2,000 calls");
+}

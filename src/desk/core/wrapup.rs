@@ -22,7 +22,7 @@ impl DeskCore {
         let now = self.now;
         let ended: Vec<Call> = self.calls.iter().filter(|c| !c.is_live() && !self.finalized.contains(&c.id)).cloned().collect();
         if ended.is_empty() {
-            crate::phone::panel::retire(&mut self.calls, &self.wrapups, &mut self.finalized);
+            self.retire_calls();
             return;
         }
         for call in ended {
@@ -55,7 +55,7 @@ impl DeskCore {
         self.out.push(Effect::Save(Store::Recents));
         self.out.push(Effect::Save(Store::WrapUps));
         // Ended calls leave the phone panel once nothing is left to do on them (they are in Recents).
-        crate::phone::panel::retire(&mut self.calls, &self.wrapups, &mut self.finalized);
+        self.retire_calls();
     }
 
     /// Hands a finished call's activity to the outbox (stored before the first attempt); Err when the
@@ -106,7 +106,7 @@ impl DeskCore {
             return Err(m);
         }
         self.wrapups.remove(0);
-        crate::phone::panel::retire(&mut self.calls, &self.wrapups, &mut self.finalized);
+        self.retire_calls();
         self.out.push(Effect::Save(Store::WrapUps));
         self.out.push(Effect::WrapUpError(None));
         if self.wrapups.is_empty() {

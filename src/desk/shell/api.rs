@@ -147,7 +147,7 @@ impl Desk {
 
     /// Advances calls by the clock.
     pub fn tick(&self, now: f64) {
-        self.now.set(now);
+        super::run::put(self.now, now);
         self.run_at(now, Input::Tick);
     }
 

@@ -10,3 +10,6 @@ mod api;
 mod frame;
 mod group;
 mod run;
+
+#[cfg(test)]
+pub(crate) use run::put;

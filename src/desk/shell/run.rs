@@ -21,6 +21,25 @@ pub(crate) fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+/// Sets one of the desk's signals, which live as long as the page, and lets go of the views that read it
+/// before (issue #16: wasm memory grew ~3 KB per call).
+///
+/// Leptos 0.8 keeps in each signal a weak link to every effect and memo that read it, and drops a link only
+/// when that reader runs again; a reader whose view is gone (a call card, a wrap-up, the dial pad during a
+/// call) never runs again, so its link, and the memory block behind it, stayed in the signal for the page's
+/// life. Every reader has just been told of this change, so the list can be emptied now: the live readers
+/// run (or, for memos, recompute when read) and subscribe again; the readers that are gone do not.
+pub(crate) fn put<T: Send + Sync + 'static>(s: RwSignal<T>, v: T) {
+    s.set(v);
+    forget_readers(s);
+}
+
+/// See [`put`]: empties the list of readers of `s` right after they were told it changed.
+pub(crate) fn forget_readers<T: Send + Sync + 'static>(s: RwSignal<T>) {
+    use leptos::reactive::graph::Source;
+    s.clear_subscribers();
+}
+
 /// Unreadable stored data is kept aside and reported; a refused write is reported (crate::stored).
 pub(crate) fn load_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
     crate::stored::load(key)
@@ -113,13 +132,9 @@ impl Desk {
     /// the calls when the input may have changed them (`full`: everything).
     fn sync(&self, full: bool) {
         fn mirror<T: Clone + PartialEq + Send + Sync + 'static>(s: RwSignal<T>, v: &T) {
-            s.maybe_update(|x| {
-                let changed = x != v;
-                if changed {
-                    *x = v.clone();
-                }
-                changed
-            });
+            if s.with_untracked(|x| x != v) {
+                put(s, v.clone());
+            }
         }
         self.core.try_with_value(|c| {
             mirror(self.role, &c.role);
@@ -130,7 +145,7 @@ impl Desk {
             mirror(self.transfer_ask, &c.transfer_ask);
             crate::phone::sipline::prepare_media(c.takes_calls());
             if c.calls_changed || full {
-                self.calls.set(c.calls.clone());
+                put(self.calls, c.calls.clone());
             }
         });
         if full {
@@ -143,9 +158,9 @@ impl Desk {
     /// Shows a stored part of the core's state again (the wrap-ups, the recents or the outbox changed).
     fn show(&self, store: Store) {
         self.core.try_with_value(|c| match store {
-            Store::WrapUps => self.wrapups.set(c.wrapups.clone()),
-            Store::Recents => self.recents.set(c.recents.clone()),
-            Store::Outbox => self.outbox.set(c.outbox.clone()),
+            Store::WrapUps => put(self.wrapups, c.wrapups.clone()),
+            Store::Recents => put(self.recents, c.recents.clone()),
+            Store::Outbox => put(self.outbox, c.outbox.clone()),
         });
     }
 
@@ -170,9 +185,9 @@ impl Desk {
                 browser::save(SIP_SERVER_KEY, &server);
                 browser::save(SIP_USER_KEY, &user);
             }
-            Effect::Notice(n) => self.notice.set(n),
-            Effect::Announce(text) => self.announcement.set(text),
-            Effect::WrapUpError(e) => self.wrapup_error.set(e),
+            Effect::Notice(n) => put(self.notice, n),
+            Effect::Announce(text) => put(self.announcement, text),
+            Effect::WrapUpError(e) => put(self.wrapup_error, e),
             Effect::NotifyIfHidden { title, body } => browser::notify_if_hidden(&title, &body),
             Effect::ShowPhone => self.select_tab(Tab::Phone),
             Effect::SipMessage(m) => self.sip_message.set(Some(m)),

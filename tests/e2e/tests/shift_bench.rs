@@ -4,7 +4,9 @@
 //! forced garbage collection (`HeapProfiler.collectGarbage`, `Performance.getMetrics` JSHeapUsedSize), DOM
 //! nodes and event listeners (Nodes, JSEventListeners), the wasm linear memory (every `WebAssembly.Memory`
 //! of the desktop's frame, found with `Runtime.queryObjects`) and the storage bytes; then the main thread's
-//! work while idle over 30 s (TaskDuration, in thread time). The calls run in the frame's page, started and
+//! work while idle over 30 s (TaskDuration, in thread time). The memory's size never shrinks, so each sample also
+//! reads the Rust heap alive in it (bytes and allocations, counted by the desktop's allocator: `heap_live`, an
+//! export of its wasm module, src/heap.rs): a leak makes that grow, the allocator's high-water mark does not. The calls run in the frame's page, started and
 //! watched through the protocol, so that no WebDriver script objects are counted. It fails only when the run
 //! itself breaks (a call that does not go through).
 
@@ -125,10 +127,30 @@ fn wasm_bytes(b: &Browser) -> f64 {
     sum["result"]["value"].as_f64().unwrap_or_else(|| panic!("wasm memory: {sum}"))
 }
 
+/// The Rust heap alive in the desktop's wasm (KB, allocations), read through the module's `heap_live` export
+/// (the page's own module instance: the same URL imported again); None when the build has no counter.
+fn rust_heap(b: &Browser) -> Option<(f64, f64)> {
+    let g = json!("bench");
+    let frame = b.cdp("Runtime.evaluate", json!({"expression": "document.querySelector('iframe[name=gsft_openframe]')", "objectGroup": g}));
+    let node = b.cdp("DOM.describeNode", json!({"objectId": frame["result"]["objectId"], "depth": 1, "pierce": true}));
+    let doc = b.cdp("DOM.resolveNode", json!({"backendNodeId": node["node"]["contentDocument"]["backendNodeId"], "objectGroup": g}));
+    let f = "async function() { const s = this.querySelector('script[data-js]'); const m = await import(new URL(s.dataset.js, this.baseURI).href); return m.heap_live ? [m.heap_live(false), m.heap_live(true)] : null; }";
+    let r = b.cdp(
+        "Runtime.callFunctionOn",
+        json!({"objectId": doc["object"]["objectId"], "functionDeclaration": f, "returnByValue": true, "awaitPromise": true, "objectGroup": g}),
+    );
+    b.cdp("Runtime.releaseObjectGroup", json!({"objectGroup": g}));
+    let v = r["result"]["value"].as_array()?;
+    Some((v[0].as_f64()? / 1024.0, v[1].as_f64()?))
+}
+
 struct Sample {
     calls: usize,
     heap_kb: f64,
     wasm_kb: f64,
+    /// The Rust heap alive (KB, allocations); NaN when the build cannot say.
+    live_kb: f64,
+    live_allocs: f64,
     nodes: f64,
     listeners: f64,
     storage_kb: f64,
@@ -149,8 +171,11 @@ fn sample(b: &Browser, calls: usize) -> Sample {
         "function() { let n = 0; const w = this.defaultView; for (const s of [w.localStorage, w.sessionStorage]) for (let i = 0; i < s.length; i++) { const k = s.key(i); n += k.length + s.getItem(k).length; } return n; }",
         json!([]),
     );
+    let (live_kb, live_allocs) = rust_heap(b).unwrap_or((f64::NAN, f64::NAN));
     let s = Sample {
         calls,
+        live_kb,
+        live_allocs,
         heap_kb: m["JSHeapUsedSize"].as_f64().unwrap() / 1024.0,
         wasm_kb: wasm_bytes(b) / 1024.0,
         nodes: m["Nodes"].as_f64().unwrap(),
@@ -159,8 +184,8 @@ fn sample(b: &Browser, calls: usize) -> Sample {
     };
     let cards = in_frame(b, "function() { return this.querySelectorAll('[data-testid=call]').length; }", json!([]));
     println!(
-        "shift sample: calls {:>3}, heap {:.0} KB, wasm {:.0} KB, nodes {}, listeners {}, storage {:.1} KB (UTF-16), call cards {}",
-        s.calls, s.heap_kb, s.wasm_kb, s.nodes, s.listeners, s.storage_kb, cards
+        "shift sample: calls {:>3}, heap {:.0} KB, wasm {:.0} KB (Rust heap alive {:.1} KB in {} allocations), nodes {}, listeners {}, storage {:.1} KB (UTF-16), call cards {}",
+        s.calls, s.heap_kb, s.wasm_kb, s.live_kb, s.live_allocs, s.nodes, s.listeners, s.storage_kb, cards
     );
     s
 }
@@ -229,9 +254,11 @@ fn shift_benchmark_500_calls_on_the_demo_line() {
         idle_start,
     );
     println!(
-        "BENCH shift: growth per 100 calls listeners {:.1}, storage {:.1} KB; run took {} s",
+        "BENCH shift: growth per 100 calls listeners {:.1}, storage {:.1} KB, Rust heap alive {:.1} KB ({:.0} allocations); run took {} s",
         per_100(after, |s| s.listeners),
         per_100(after, |s| s.storage_kb),
+        per_100(after, |s| s.live_kb),
+        per_100(after, |s| s.live_allocs),
         began.elapsed().as_secs()
     );
 }
