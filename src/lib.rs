@@ -10,6 +10,7 @@ pub mod config;
 pub mod desk;
 pub mod diagnostics;
 pub mod intl;
+pub mod json;
 pub mod openframe;
 pub mod phone;
 pub mod servicenow;
