@@ -81,6 +81,22 @@ impl Map {
     fn find(&self, k: &str) -> Result<usize, usize> {
         self.v.binary_search_by(|(key, _)| key.as_str().cmp(k))
     }
+    /// From members in reading order: sorted by key, a repeated key keeps its last value.
+    fn from_members(mut v: Vec<(String, Value)>) -> Map {
+        if v.windows(2).all(|w| w[0].0 < w[1].0) {
+            return Map { v };
+        }
+        // Each member with its place, so that among equal keys the last one read can be told.
+        let mut tagged: Vec<(usize, String, Value)> = v.drain(..).enumerate().map(|(i, (k, x))| (i, k, x)).collect();
+        heap_sort(&mut tagged);
+        let mut it = tagged.into_iter().peekable();
+        while let Some((_, k, x)) = it.next() {
+            if it.peek().is_none_or(|n| n.1 != k) {
+                v.push((k, x));
+            }
+        }
+        Map { v }
+    }
     pub fn get(&self, k: &str) -> Option<&Value> {
         self.find(k).ok().map(|i| &self.v[i].1)
     }
@@ -137,6 +153,32 @@ impl Map {
     }
     pub fn retain(&mut self, mut f: impl FnMut(&String, &mut Value) -> bool) {
         self.v.retain_mut(|(k, v)| f(k, v))
+    }
+}
+
+/// Sorts members by key, then by place (a heap sort written here: the standard sorts cost the wasm about 2 KB).
+fn heap_sort(v: &mut [(usize, String, Value)]) {
+    let less = |a: &(usize, String, Value), b: &(usize, String, Value)| (a.1.as_str(), a.0) < (b.1.as_str(), b.0);
+    let sift = |v: &mut [(usize, String, Value)], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            break;
+        }
+        if child + 1 < end && less(&v[child], &v[child + 1]) {
+            child += 1;
+        }
+        if !less(&v[root], &v[child]) {
+            break;
+        }
+        v.swap(root, child);
+        root = child;
+    };
+    for i in (0..v.len() / 2).rev() {
+        sift(v, i, v.len());
+    }
+    for end in (1..v.len()).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
     }
 }
 
@@ -665,13 +707,14 @@ impl Reader<'_> {
             }
         }
     }
-    /// After `{`.
+    /// After `{`. The members are collected in order and sorted once at the end (inserting each in its
+    /// place would take quadratic time for a hostile object with many keys in descending order).
     fn object(&mut self, depth: usize) -> Result<Value, Error> {
-        let mut m = Map::new();
+        let mut m: Vec<(String, Value)> = Vec::new();
         self.ws();
         if self.peek() == Some(b'}') {
             self.i += 1;
-            return Ok(Value::Object(m));
+            return Ok(Value::Object(Map { v: m }));
         }
         loop {
             self.ws();
@@ -685,13 +728,13 @@ impl Reader<'_> {
             }
             self.i += 1;
             let v = self.value(depth)?;
-            m.insert(k, v);
+            m.push((k, v));
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
                 Some(b'}') => {
                     self.i += 1;
-                    return Ok(Value::Object(m));
+                    return Ok(Value::Object(Map::from_members(m)));
                 }
                 None => return Err(self.err("EOF while parsing an object")),
                 _ => return Err(self.err("expected `,` or `}`")),

@@ -119,6 +119,27 @@ fn hostile_lone_surrogates_and_bad_escapes_are_refused() {
     }
 }
 
+/// Many keys in descending order, and many repeats of one key: read in one sort, the last value kept.
+#[test]
+fn hostile_objects_with_many_keys_read_sorted_and_last_wins() {
+    let n = 200_000;
+    let mut t = String::from("{");
+    for i in (0..n).rev() {
+        t.push_str(&format!("\"k{i:06}\":{i},"));
+    }
+    for i in 0..1000 {
+        t.push_str(&format!("\"k000007\":{},", 1_000_000 + i));
+    }
+    t.push_str("\"k000007\":\"last\"}");
+    let v = p(&t);
+    let m = v.as_object().unwrap();
+    assert_eq!(m.len(), n);
+    assert!(m.keys().zip(m.keys().skip(1)).all(|(a, b)| a < b), "sorted, one of each");
+    assert_eq!(v["k000007"], "last");
+    assert_eq!(v["k199999"].as_u64(), Some(199_999));
+    assert_eq!(p(r#"{"b":1,"a":2,"b":3,"a":4,"c":5}"#).to_string(), r#"{"a":4,"b":3,"c":5}"#);
+}
+
 #[test]
 fn hostile_control_characters_in_strings_are_refused() {
     for c in 0u8..0x20 {
