@@ -11,6 +11,7 @@ pub mod desk;
 pub mod diagnostics;
 pub mod heap;
 pub mod intl;
+pub mod json;
 pub mod openframe;
 pub mod phone;
 pub mod servicenow;

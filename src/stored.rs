@@ -61,8 +61,11 @@ pub fn load_with<T>(key: &str, parse: impl FnOnce(&str) -> Result<T, String>) ->
     }
 }
 
-pub fn load<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
-    load_with(key, |t| serde_json::from_str(t).map_err(|e| e.to_string()))
+pub fn load<T: crate::json::FromJson>(key: &str) -> Option<T> {
+    load_with(key, |t| {
+        let v = crate::json::parse(t).map_err(|e| e.to_string())?;
+        T::from_json(&v).ok_or_else(|| "not what was stored under this key".to_string())
+    })
 }
 
 /// Writes `text` under `key`; false (and a report) when the browser refuses it.
@@ -72,11 +75,8 @@ pub fn save_text(key: &str, text: &str) -> bool {
     ok
 }
 
-pub fn save<T: serde::Serialize>(key: &str, v: &T) -> bool {
-    match serde_json::to_string(v) {
-        Ok(text) => save_text(key, &text),
-        Err(_) => false,
-    }
+pub fn save<T: crate::json::ToJson>(key: &str, v: &T) -> bool {
+    save_text(key, &crate::json::to_string(v))
 }
 
 /// The key [`probe`] writes (and removes at once).

@@ -530,7 +530,7 @@ mod tests {
         let (s, e) = config::resolve("language=en-GB", Some(r#"{"language": "es"}"#));
         assert!(e.is_empty(), "{e:?}");
         assert_eq!(s.language, "en-GB", "the URL wins");
-        let of = serde_json::json!({"language": "es-MX"});
+        let of = crate::json::json!({"language": "es-MX"});
         let (s, _) = config::resolve_layers("", Some(r#"{"language": "en"}"#), Some(&of));
         assert_eq!(s.language, "es-MX", "the OpenFrame configuration wins over the file");
         let (s, _) = config::resolve("", None);
@@ -544,7 +544,7 @@ mod tests {
                 let (s, e) = if $source == "url" {
                     config::resolve(&format!("language={}", $value), None)
                 } else {
-                    config::resolve("", Some(&serde_json::json!({"language": $value}).to_string()))
+                    config::resolve("", Some(&crate::json::json!({"language": $value}).to_string()))
                 };
                 assert_eq!(s.language, "", "a bad language is not taken: {:?}", $value);
                 assert_eq!(e.len(), 1, "{e:?}");

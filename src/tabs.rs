@@ -27,7 +27,7 @@
 //! messages are checked), parsed strictly ([`crate::trust::parse`]), never inserted as HTML.
 
 use crate::trust::{self, Admit, Kind, Msg, Trust};
-use serde_json::Value;
+use crate::json::Value;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;

@@ -14,7 +14,7 @@
 //!   deployment ([`open_snapshot`]); a hand-over goes to one window ([`Trust::heir`]).
 //! - A ServiceNow token is bound to the origin that issued it ([`token_may_go_to`]).
 
-use serde_json::{json, Map, Value};
+use crate::json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 /// Marks the group's messages among other window messages (the OpenFrame bridge leaves these alone).
@@ -156,7 +156,7 @@ pub fn parse(text: &str) -> Option<Msg> {
     if text.len() > MAX_MESSAGE || !text.starts_with(MARK) {
         return None;
     }
-    let Value::Object(o) = serde_json::from_str::<Value>(text).ok()? else { return None };
+    let Value::Object(o) = crate::json::parse(text).ok()? else { return None };
     let from = o.get("from")?.as_str().filter(|s| is_id(s))?.to_string();
     let seq = u32::try_from(o.get("seq")?.as_u64()?).ok()?;
     let to = match o.get("to")? {
@@ -363,7 +363,7 @@ pub fn open_snapshot(text: &str, dep: &str, now: f64) -> Option<Value> {
     if text.len() > MAX_MESSAGE {
         return None;
     }
-    let Value::Object(mut o) = serde_json::from_str::<Value>(text).ok()? else { return None };
+    let Value::Object(mut o) = crate::json::parse(text).ok()? else { return None };
     if o.get("dep").and_then(Value::as_str) != Some(dep) {
         return None;
     }
@@ -375,7 +375,7 @@ pub fn open_snapshot(text: &str, dep: &str, now: f64) -> Option<Value> {
 }
 
 /// Empties the secret fields (set to null: what reads them finds no sign-in).
-pub fn strip_secrets(o: &mut Map<String, Value>) {
+pub fn strip_secrets(o: &mut Map) {
     for k in SECRET_FIELDS {
         if let Some(v) = o.get_mut(k) {
             *v = Value::Null;

@@ -4,8 +4,8 @@
 //! write instead; the setting then keeps its default so the desktop still starts. The UI shows these errors.
 
 use crate::openframe::origin::TopDomain;
+use crate::json::{Map, Value};
 use crate::strings::{Key as K, Msg};
-use serde_json::{Map, Value};
 use std::fmt;
 
 /// Where a setting came from, for error messages.
@@ -585,7 +585,7 @@ impl Settings {
         }
     }
 
-    fn apply_sip(&mut self, a: &mut Applier<'_>, m: &Map<String, Value>) {
+    fn apply_sip(&mut self, a: &mut Applier<'_>, m: &Map) {
         for (k, v) in m {
             let key = format!("sip.{k}");
             match k.as_str() {
@@ -656,7 +656,7 @@ impl Settings {
         }
     }
 
-    fn apply_servicenow(&mut self, a: &mut Applier<'_>, m: &Map<String, Value>) {
+    fn apply_servicenow(&mut self, a: &mut Applier<'_>, m: &Map) {
         for (k, v) in m {
             let key = format!("servicenow.{k}");
             match k.as_str() {
@@ -743,7 +743,7 @@ impl Settings {
 
 /// Parses config.json text. A file that is not JSON yields one clear error and no changes.
 pub fn parse_config_text(source: Source, text: &str) -> Result<Value, ConfigError> {
-    serde_json::from_str::<Value>(text).map_err(|e| ConfigError {
+    crate::json::parse(text).map_err(|e| ConfigError {
         source,
         key: String::new(),
         message: K::CFG_NOT_JSON.arg("line", &e.line()).arg("column", &e.column()),

@@ -1,6 +1,6 @@
 //! Host tests of the settings.
 use super::*;
-use serde_json::json;
+use crate::json::json;
 
 #[test]
 fn query_reads_top_domain_config_and_demo() {

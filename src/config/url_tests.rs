@@ -2,7 +2,7 @@
 //! accepted forms, and the hostile spellings that must be refused (one test per case).
 
 use super::*;
-use serde_json::json;
+use crate::json::json;
 
 #[test]
 fn the_url_api_reading_must_stay_in_the_desktops_folder() {

@@ -3,7 +3,7 @@
 use super::intent::Intent;
 use crate::openframe::protocol::Outgoing;
 use crate::phone::line::LineCommand;
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {

@@ -8,7 +8,7 @@
 use crate::openframe::protocol::RecordRef;
 use crate::phone::model::AgentState;
 use crate::phone::wrapup::WrapUp;
-use serde_json::{json, Map, Value};
+use crate::json::{json, Map, Value};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Intent {
@@ -46,11 +46,11 @@ pub enum Intent {
 
 /// A record or a wrap-up travels as its JSON text (the same text as in storage: no second serializer in the
 /// wasm).
-fn text_of<T: serde::Serialize>(v: &T) -> Option<String> {
-    serde_json::to_string(v).ok()
+fn text_of<T: crate::json::ToJson>(v: &T) -> Option<String> {
+    Some(crate::json::to_string(v))
 }
 
-fn opt<T: serde::Serialize>(v: &Option<T>) -> Value {
+fn opt<T: crate::json::ToJson>(v: &Option<T>) -> Value {
     v.as_ref().and_then(text_of).map(Value::String).unwrap_or(Value::Null)
 }
 
@@ -83,7 +83,7 @@ impl Intent {
     /// Reads [`Intent::to_json`] back (a message from another window of the desktop); None when it is
     /// not an intent another window may send.
     pub fn from_json(v: &Value) -> Option<Intent> {
-        let o: &Map<String, Value> = v.as_object()?;
+        let o: &Map = v.as_object()?;
         let id = || o.get("id")?.as_u64().filter(|n| *n <= u32::MAX as u64).map(|n| n as u32);
         let text = |k: &str| o.get(k)?.as_str().map(str::to_string);
         let opt_text = |k: &str| match o.get(k) {
@@ -98,10 +98,10 @@ impl Intent {
         let record = |k: &str| -> Option<Option<RecordRef>> {
             match o.get(k) {
                 None | Some(Value::Null) => Some(None),
-                Some(r) => serde_json::from_str(r.as_str()?).ok().map(Some),
+                Some(r) => crate::json::from_str(r.as_str()?).map(Some),
             }
         };
-        let wrapup = || -> Option<WrapUp> { serde_json::from_str(o.get("w")?.as_str()?).ok() };
+        let wrapup = || -> Option<WrapUp> { crate::json::from_str(o.get("w")?.as_str()?) };
         Some(match o.get("c")?.as_str()? {
             "dial" => Intent::Dial { number: text("number")?, record: record("record")?, name: opt_text("name")? },
             "answer" => Intent::Answer(id()?),

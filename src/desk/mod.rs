@@ -32,7 +32,7 @@ use crate::servicenow::service::SnState;
 use crate::tabs::{Group, Role};
 use crate::trust;
 use leptos::prelude::*;
-use serde_json::Value;
+use crate::json::Value;
 
 /// The desktop's sections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -24,7 +24,7 @@ fn known_secrets(desk: &Desk) -> Vec<String> {
         k.push(p);
     }
     desk.settings.with_untracked(|s| k.push(s.sip.ice_credential.clone()));
-    if let Some(tok) = crate::servicenow::service::token_text().and_then(|t| serde_json::from_str::<crate::servicenow::auth::Token>(&t).ok()) {
+    if let Some(tok) = crate::servicenow::service::token_text().and_then(|t| crate::json::from_str::<crate::servicenow::auth::Token>(&t)) {
         k.push(tok.access);
     }
     k.retain(|s| !s.is_empty());

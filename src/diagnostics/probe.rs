@@ -278,7 +278,7 @@ async fn servicenow(desk: Desk) -> SnProbe {
     }) else {
         return SnProbe::Off;
     };
-    let token = crate::servicenow::service::token_text().and_then(|t| serde_json::from_str::<crate::servicenow::auth::Token>(&t).ok());
+    let token = crate::servicenow::service::token_text().and_then(|t| crate::json::from_str::<crate::servicenow::auth::Token>(&t));
     if let Some(tok) = token.filter(|t| t.instance == inst) {
         use crate::servicenow::rest::{request, RestError};
         let q = [("sysparm_limit", "1".to_string()), ("sysparm_fields", "sys_id".to_string())];

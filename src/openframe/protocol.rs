@@ -5,7 +5,7 @@
 //! `openframe_response`) and one-way publishes. Host -> widget: responses and events. The limits of
 //! ServiceNow's own client library are enforced here as errors.
 
-use serde_json::{json, Map, Value};
+use crate::json::{json, Map, Value};
 use std::fmt;
 
 pub const ENVELOPE_TYPE: &str = "NOW.PostMessage";
@@ -302,7 +302,7 @@ impl Outgoing {
 }
 
 /// A record reference from a click-to-call or a form: `entity` (table) and the record's sys_id when known.
-#[derive(Clone, Debug, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct RecordRef {
     pub entity: String,
     pub sys_id: Option<String>,
@@ -311,12 +311,17 @@ pub struct RecordRef {
     pub value: String,
 }
 
-/// Read by hand through a JSON value (the fields the derived `Serialize` writes; `sys_id` may be missing or
-/// null): the derived code costs the wasm about 2 KB.
-impl<'de> serde::Deserialize<'de> for RecordRef {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = <Value as serde::Deserialize>::deserialize(d)?;
-        RecordRef::from_value(&v).ok_or_else(|| serde::de::Error::custom("not a record reference"))
+/// Written as `{"entity", "query", "label", "value", "sys_id"}` (`sys_id` null when unknown).
+impl crate::json::ToJson for RecordRef {
+    fn to_json(&self) -> Value {
+        json!({"entity": self.entity, "sys_id": self.sys_id, "query": self.query, "label": self.label, "value": self.value})
+    }
+}
+
+/// Read back from what [`ToJson`](crate::json::ToJson) writes (`sys_id` may be missing or null).
+impl crate::json::FromJson for RecordRef {
+    fn from_json(v: &Value) -> Option<RecordRef> {
+        RecordRef::from_value(v)
     }
 }
 
@@ -328,7 +333,7 @@ impl RecordRef {
     }
 }
 
-/// An optional string field as serde reads it: missing or null is `Some(None)`, a string `Some(Some(..))`,
+/// An optional string field as a derived reader read it: missing or null is `Some(None)`, a string `Some(Some(..))`,
 /// anything else None (not valid).
 pub fn opt_string(v: &Value, k: &str) -> Option<Option<String>> {
     match v.get(k) {
@@ -519,7 +524,7 @@ pub fn parse_configuration_field(text: &str) -> Result<Value, crate::strings::Ms
         return Ok(Value::Object(Map::new()));
     }
     if t.starts_with('{') {
-        return serde_json::from_str::<Value>(t).map_err(|e| K::CFG_NOT_JSON.arg("line", &e.line()).arg("column", &e.column()));
+        return crate::json::parse(t).map_err(|e| K::CFG_NOT_JSON.arg("line", &e.line()).arg("column", &e.column()));
     }
     let mut root = Map::new();
     for (n, line) in t.lines().enumerate() {
@@ -534,7 +539,7 @@ pub fn parse_configuration_field(text: &str) -> Result<Value, crate::strings::Ms
         if k.is_empty() {
             return Err(K::CFG_NO_KEY.arg("line", &(n + 1)));
         }
-        let value = match serde_json::from_str::<Value>(v) {
+        let value = match crate::json::parse(v) {
             Ok(j @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_))) => j,
             _ => Value::String(v.to_string()),
         };
@@ -542,7 +547,7 @@ pub fn parse_configuration_field(text: &str) -> Result<Value, crate::strings::Ms
         let last = parts.pop().unwrap();
         let mut cur = &mut root;
         for p in parts {
-            let entry = cur.entry(p.to_string()).or_insert_with(|| Value::Object(Map::new()));
+            let entry = cur.entry_or_insert_with(p.to_string(), || Value::Object(Map::new()));
             if !entry.is_object() {
                 return Err(K::CFG_VALUE_AND_GROUP.arg("line", &(n + 1)).arg("key", &p));
             }
@@ -558,7 +563,7 @@ pub fn parse_incoming(text: &str) -> Result<Incoming, Rejection> {
     if text.len() > MAX_INCOMING_CHARS {
         return Err(Rejection::Oversized);
     }
-    let v: Value = serde_json::from_str(text).map_err(|_| Rejection::Malformed)?;
+    let v: Value = crate::json::parse(text).map_err(|_| Rejection::Malformed)?;
     if v.get("type").and_then(Value::as_str) != Some(ENVELOPE_TYPE) {
         return Err(Rejection::NotOpenFrame);
     }
@@ -613,18 +618,18 @@ mod tests {
         let with_id = RecordRef { entity: "incident".into(), sys_id: Some("abc".into()), query: "sys_id=abc".into(), label: "INC1".into(), value: "v".into() };
         let without = RecordRef { entity: "incident".into(), query: "number=INC1".into(), ..Default::default() };
         for r in [with_id, without] {
-            assert_eq!(serde_json::from_str::<RecordRef>(&serde_json::to_string(&r).unwrap()).unwrap(), r);
+            assert_eq!(crate::json::from_str::<RecordRef>(&crate::json::to_string(&r)).unwrap(), r);
         }
-        let r: RecordRef = serde_json::from_str(r#"{"entity":"x","query":"","label":"","value":"","extra":1}"#).unwrap();
+        let r: RecordRef = crate::json::from_str(r#"{"entity":"x","query":"","label":"","value":"","extra":1}"#).unwrap();
         assert_eq!(r.sys_id, None);
         for bad in [r#"{"query":"","label":"","value":""}"#, r#"{"entity":1,"query":"","label":"","value":""}"#, r#"{"entity":"x","sys_id":5,"query":"","label":"","value":""}"#, "[]", "null"] {
-            assert!(serde_json::from_str::<RecordRef>(bad).is_err(), "{bad}");
+            assert!(crate::json::from_str::<RecordRef>(bad).is_none(), "{bad}");
         }
     }
     use super::*;
 
     fn parse_out(s: &str) -> Value {
-        serde_json::from_str(s).unwrap()
+        crate::json::from_str(s).unwrap()
     }
 
     #[test]

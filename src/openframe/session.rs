@@ -5,7 +5,7 @@
 use crate::strings::{Key, Msg};
 use super::origin::TopDomain;
 use super::protocol::{self, FrameConfig, Incoming, Method, Outgoing, ProtocolError, Rejection};
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 use std::collections::VecDeque;
 
 /// How long the handshake keeps retrying before falling back to the URL's topDomain alone.
@@ -424,7 +424,7 @@ mod tests {
         actions
             .iter()
             .filter_map(|a| match a {
-                Action::Post { text, to_any } => Some((serde_json::from_str(text).unwrap(), *to_any)),
+                Action::Post { text, to_any } => Some((crate::json::from_str(text).unwrap(), *to_any)),
                 _ => None,
             })
             .collect()

@@ -2,7 +2,7 @@
 
 use crate::openframe::protocol::RecordRef;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     Inbound,
     Outbound,
@@ -206,25 +206,25 @@ impl EndReason {
 
 impl Call {
     /// The call as JSON, for the other tabs of the desktop and for the state saved across a reload.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub fn to_json(&self) -> crate::json::Value {
         let state = match &self.state {
             CallState::Ended(r) => format!("Ended:{}", r.key()),
             s => format!("{s:?}"),
         };
-        serde_json::json!({
+        crate::json::json!({
             "id": self.id, "dir": self.direction == Direction::Inbound, "number": self.number, "name": self.name,
             "state": state, "created": self.created_ms, "answered": self.answered_ms, "ended": self.ended_ms,
             "hold": self.hold_ms, "heldSince": self.held_since,
-            // The record as JSON text and the headers as [name, value] pairs (no extra serde code in the wasm).
-            "record": self.record.as_ref().and_then(|r| serde_json::to_string(r).ok()),
-            "x": self.x_headers.iter().map(|(k, v)| serde_json::Value::from(vec![k.clone(), v.clone()])).collect::<Vec<_>>(),
+            // The record as JSON text and the headers as [name, value] pairs.
+            "record": self.record.as_ref().map(crate::json::to_string),
+            "x": self.x_headers.iter().map(|(k, v)| crate::json::Value::from(vec![k.clone(), v.clone()])).collect::<Vec<_>>(),
             "rx": self.packets.0, "tx": self.packets.1, "note": self.note, "q": self.quality.to_compact(),
         })
     }
 
     /// Reads [`Call::to_json`] back; None when it is not a call.
-    pub fn from_json(v: &serde_json::Value) -> Option<Call> {
-        use serde_json::Value;
+    pub fn from_json(v: &crate::json::Value) -> Option<Call> {
+        use crate::json::Value;
         let f = |k: &str| v.get(k).and_then(Value::as_f64);
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
         let state = match s("state")?.as_str() {
@@ -254,7 +254,7 @@ impl Call {
             ended_ms: f("ended"),
             hold_ms: f("hold").unwrap_or(0.0),
             held_since: f("heldSince"),
-            record: v.get("record").and_then(Value::as_str).and_then(|r| serde_json::from_str(r).ok()),
+            record: v.get("record").and_then(Value::as_str).and_then(|r| crate::json::from_str(r)),
             x_headers,
             packets: (f("rx").unwrap_or(0.0) as u64, f("tx").unwrap_or(0.0) as u64),
             note: s("note"),
@@ -314,8 +314,8 @@ mod tests {
             e.end(reason.clone(), 9_000.0);
             assert_eq!(Call::from_json(&e.to_json()).unwrap().state, CallState::Ended(reason));
         }
-        assert_eq!(Call::from_json(&serde_json::json!({"id": 1})), None);
-        assert_eq!(Call::from_json(&serde_json::json!({"id": 1, "dir": true, "number": "1", "state": "Bogus", "created": 0, "x": []})), None);
+        assert_eq!(Call::from_json(&crate::json::json!({"id": 1})), None);
+        assert_eq!(Call::from_json(&crate::json::json!({"id": 1, "dir": true, "number": "1", "state": "Bogus", "created": 0, "x": []})), None);
     }
 
     #[test]

@@ -19,7 +19,7 @@
 //!
 //! Figures are integers (MOS in hundredths, loss in per mille, times in ms): the wasm never formats floats.
 
-use serde_json::Value;
+use crate::json::Value;
 
 /// A receiving call with no new audio packet for this long warns "The caller's audio is not reaching you".
 pub const NO_AUDIO_MS: f64 = 4_000.0;
@@ -474,9 +474,10 @@ impl Summary {
     }
 }
 
-impl serde::Serialize for Summary {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.encode())
+/// Stored as its one short string ([`Summary::encode`]).
+impl crate::json::ToJson for Summary {
+    fn to_json(&self) -> crate::json::Value {
+        crate::json::Value::String(self.encode())
     }
 }
 

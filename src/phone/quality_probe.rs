@@ -7,7 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::RtcPeerConnection;
 
 /// Every statistic of `pc`'s report as JSON (the browser serialises each one; the pure side picks fields).
-pub async fn report(pc: &RtcPeerConnection) -> Vec<serde_json::Value> {
+pub async fn report(pc: &RtcPeerConnection) -> Vec<crate::json::Value> {
     let Ok(report) = JsFuture::from(pc.get_stats()).await else { return Vec::new() };
     let values = js_sys::Reflect::get(&report, &"values".into())
         .ok()
@@ -16,7 +16,7 @@ pub async fn report(pc: &RtcPeerConnection) -> Vec<serde_json::Value> {
     let Some(it) = values.and_then(|v| js_sys::try_iter(&v).ok().flatten()) else { return Vec::new() };
     it.flatten()
         .filter_map(|stat| js_sys::JSON::stringify(&stat).ok()?.as_string())
-        .filter_map(|text| serde_json::from_str(&text).ok())
+        .filter_map(|text| crate::json::from_str(&text))
         .collect()
 }
 

@@ -1,5 +1,5 @@
 use super::*;
-use serde_json::json;
+use crate::json::json;
 
 /// G.107 eq. 7-28, in floating point (host only), to check the table.
 fn idd_formula(ta: f64) -> f64 {
@@ -80,7 +80,7 @@ fn codec_from_mime_type() {
 }
 
 /// A report as Chromium gives it (abridged), with `rx` received, `lost` lost, jitter and RTT in seconds.
-fn report(rx: u64, lost: i64, jitter: f64, rtt: Option<f64>) -> Vec<serde_json::Value> {
+fn report(rx: u64, lost: i64, jitter: f64, rtt: Option<f64>) -> Vec<crate::json::Value> {
     let mut v = vec![
         json!({"type": "codec", "id": "COT01_111", "mimeType": "audio/opus"}),
         json!({"type": "inbound-rtp", "kind": "audio", "packetsReceived": rx, "packetsLost": lost, "jitter": jitter,
@@ -371,25 +371,25 @@ fn recent_with_quality() -> crate::phone::wrapup::RecentCall {
 fn recents_keep_the_quality_summary_compactly() {
     let r = recent_with_quality();
     let q = r.quality.expect("a call with audio has a summary");
-    let text = serde_json::to_string(&r).unwrap();
+    let text = crate::json::to_string(&r);
     assert!(text.contains(&format!("\"q\":\"{}\"", q.encode())), "{text}");
-    let back: crate::phone::wrapup::RecentCall = serde_json::from_str(&text).unwrap();
+    let back: crate::phone::wrapup::RecentCall = crate::json::from_str(&text).unwrap();
     assert_eq!(back.quality, Some(Summary { readings: 1, ..q }));
     // A call that carried no audio stores no "q" at all.
     let silent = crate::phone::wrapup::RecentCall::of(&crate::phone::call::Call::new(2, crate::phone::call::Direction::Outbound, "1", None, 0.0), 1.0);
-    assert!(!serde_json::to_string(&silent).unwrap().contains("\"q\""));
+    assert!(!crate::json::to_string(&silent).contains("\"q\""));
 }
 
 #[test]
 fn hostile_recents_quality_that_does_not_read_back_is_dropped_and_the_call_kept() {
     let r = recent_with_quality();
-    let mut v = serde_json::to_value(&r).unwrap();
+    let mut v = crate::json::ToJson::to_json(&r);
     v["q"] = json!("<img src=x onerror=alert(1)> 1 2 3 4 5");
-    let back: crate::phone::wrapup::RecentCall = serde_json::from_value(v.clone()).unwrap();
+    let back: crate::phone::wrapup::RecentCall = crate::json::FromJson::from_json(&v.clone()).unwrap();
     assert_eq!(back.quality, None);
     assert_eq!(back.number, r.number);
     v["q"] = json!(12345);
-    let back: crate::phone::wrapup::RecentCall = serde_json::from_value(v).unwrap();
+    let back: crate::phone::wrapup::RecentCall = crate::json::FromJson::from_json(&v).unwrap();
     assert_eq!(back.quality, None);
 }
 

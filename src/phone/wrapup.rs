@@ -3,11 +3,10 @@
 
 use super::call::{Call, CallState, Direction, EndReason};
 use crate::openframe::protocol::{opt_string, RecordRef};
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::Value;
+use crate::json::{json, FromJson, ToJson, Value};
 
 /// How a call ended, for the history.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     Answered,
     Missed,
@@ -35,7 +34,7 @@ impl Outcome {
 }
 
 /// One entry of the agent's recent calls (kept in localStorage).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RecentCall {
     pub number: String,
     pub name: Option<String>,
@@ -44,8 +43,7 @@ pub struct RecentCall {
     pub started_ms: f64,
     pub talk_ms: f64,
     pub record: Option<RecordRef>,
-    /// The call's audio quality (stored as one short string, see [`super::quality::Summary::encode`]).
-    #[serde(rename = "q", skip_serializing_if = "Option::is_none")]
+    /// The call's audio quality (stored as one short string under `q`, see [`super::quality::Summary::encode`]).
     pub quality: Option<super::quality::Summary>,
 }
 
@@ -73,7 +71,7 @@ pub fn remember(recents: &mut Vec<RecentCall>, r: RecentCall) {
 }
 
 /// The wrap-up of a finished call: what the agent adds before the activity is written to ServiceNow.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct WrapUp {
     /// A stable id for the call's activity (the outbox writes each id at most once).
     pub activity_id: String,
@@ -141,8 +139,51 @@ impl WrapUp {
     }
 }
 
-// Read by hand through a JSON value (the fields the derived `Serialize` writes; an `Option` may be missing or
-// null): the derived code for these types costs the wasm a few KB.
+// Written with the field names as keys (an enum as its variant's name, `None` as null; a recent call's quality
+// under `q`, left out when there is none), as serde's derived code wrote them; read back by hand (an `Option`
+// may be missing or null).
+
+impl ToJson for Direction {
+    fn to_json(&self) -> Value {
+        Value::from(match self {
+            Direction::Inbound => "Inbound",
+            Direction::Outbound => "Outbound",
+        })
+    }
+}
+
+impl ToJson for Outcome {
+    fn to_json(&self) -> Value {
+        Value::from(match self {
+            Outcome::Answered => "Answered",
+            Outcome::Missed => "Missed",
+            Outcome::Rejected => "Rejected",
+            Outcome::Failed => "Failed",
+            Outcome::Cancelled => "Cancelled",
+            Outcome::Transferred => "Transferred",
+        })
+    }
+}
+
+impl ToJson for RecentCall {
+    fn to_json(&self) -> Value {
+        let mut v = json!({"number": self.number, "name": self.name, "direction": self.direction, "outcome": self.outcome,
+            "started_ms": self.started_ms, "talk_ms": self.talk_ms, "record": self.record});
+        if let Some(q) = &self.quality {
+            v["q"] = q.to_json();
+        }
+        v
+    }
+}
+
+impl ToJson for WrapUp {
+    fn to_json(&self) -> Value {
+        json!({"activity_id": self.activity_id, "number": self.number, "name": self.name, "direction": self.direction,
+            "started_ms": self.started_ms, "answered_ms": self.answered_ms, "ended_ms": self.ended_ms,
+            "talk_ms": self.talk_ms, "hold_ms": self.hold_ms, "transferred": self.transferred, "record": self.record,
+            "disposition": self.disposition, "notes": self.notes, "opened_ms": self.opened_ms, "overdue": self.overdue})
+    }
+}
 
 fn direction(v: &Value) -> Option<Direction> {
     match v.as_str()? {
@@ -195,9 +236,9 @@ impl RecentCall {
     }
 }
 
-impl<'de> Deserialize<'de> for RecentCall {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        RecentCall::from_value(&Value::deserialize(d)?).ok_or_else(|| serde::de::Error::custom("not a recent call"))
+impl FromJson for RecentCall {
+    fn from_json(v: &Value) -> Option<RecentCall> {
+        RecentCall::from_value(v)
     }
 }
 
@@ -226,9 +267,9 @@ impl WrapUp {
     }
 }
 
-impl<'de> Deserialize<'de> for WrapUp {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        WrapUp::from_value(&Value::deserialize(d)?).ok_or_else(|| serde::de::Error::custom("not a wrap-up"))
+impl FromJson for WrapUp {
+    fn from_json(v: &Value) -> Option<WrapUp> {
+        WrapUp::from_value(v)
     }
 }
 
@@ -244,7 +285,7 @@ mod tests {
         for o in [Outcome::Answered, Outcome::Missed, Outcome::Rejected, Outcome::Failed, Outcome::Cancelled, Outcome::Transferred] {
             r.outcome = o;
             let list = vec![r.clone(), plain.clone()];
-            assert_eq!(serde_json::from_str::<Vec<RecentCall>>(&serde_json::to_string(&list).unwrap()).unwrap(), list);
+            assert_eq!(crate::json::from_str::<Vec<RecentCall>>(&crate::json::to_string(&list)).unwrap(), list);
         }
         let mut w = WrapUp::of(&c, "call-1".into(), 63_000.0);
         let mut out = Call::new(2, Direction::Outbound, "1", None, 0.0);
@@ -254,16 +295,16 @@ mod tests {
         w.disposition = Some("Resolved".into());
         w.record = r.record.clone();
         let list = vec![w, never_answered];
-        assert_eq!(serde_json::from_str::<Vec<WrapUp>>(&serde_json::to_string(&list).unwrap()).unwrap(), list);
+        assert_eq!(crate::json::from_str::<Vec<WrapUp>>(&crate::json::to_string(&list)).unwrap(), list);
         // Wrong types are refused, as the derived code refused them.
         for (field, bad) in [("direction", json!("Sideways")), ("talk_ms", json!("1")), ("record", json!({"entity": 1})), ("notes", json!(null))] {
-            let mut v = serde_json::to_value(&list[0]).unwrap();
+            let mut v = crate::json::ToJson::to_json(&list[0]);
             v[field] = bad;
-            assert!(serde_json::from_str::<WrapUp>(&v.to_string()).is_err(), "{field}");
+            assert!(crate::json::from_str::<WrapUp>(&v.to_string()).is_none(), "{field}");
         }
     }
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
 
     fn ended_call() -> Call {
         let mut c = Call::new(1, Direction::Inbound, "+14155550123", Some("Beth".into()), 0.0);
@@ -293,7 +334,7 @@ mod tests {
         assert_eq!(w.remaining_s(0.0, 0), None);
         assert_eq!(w.remaining_s(62_900.0, 60), Some(60), "a clock read just before opening does not add time");
         // Drafts survive as JSON.
-        let back: WrapUp = serde_json::from_str(&serde_json::to_string(&w).unwrap()).unwrap();
+        let back: WrapUp = crate::json::from_str(&crate::json::to_string(&w)).unwrap();
         assert_eq!(back, w);
     }
 

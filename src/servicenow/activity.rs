@@ -4,13 +4,12 @@
 use crate::openframe::protocol::RecordRef;
 use crate::phone::call::Direction;
 use crate::phone::wrapup::WrapUp;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 
 /// A journal entry holds at most this many characters.
 pub const MAX_JOURNAL: usize = 4_000;
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Activity {
     /// Stable across retries: how a retry after an ambiguous failure is recognised.
     pub call_id: String,
@@ -29,12 +28,20 @@ pub struct Activity {
     pub record: Option<RecordRef>,
 }
 
-/// Read by hand through a JSON value (the same fields the derived `Serialize` writes): the derived code for
-/// fourteen fields costs the wasm several KB.
-impl<'de> Deserialize<'de> for Activity {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = Value::deserialize(d)?;
-        Activity::from_value(&v).ok_or_else(|| serde::de::Error::custom("not a call activity"))
+/// Written with the field names as keys (`record` null when there is none).
+impl crate::json::ToJson for Activity {
+    fn to_json(&self) -> Value {
+        json!({"call_id": self.call_id, "call_type": self.call_type, "caller": self.caller, "dialled": self.dialled,
+            "start_ms": self.start_ms, "end_ms": self.end_ms, "talk_ms": self.talk_ms, "hold_ms": self.hold_ms,
+            "agent": self.agent, "queue": self.queue, "transfers": self.transfers, "disposition": self.disposition,
+            "notes": self.notes, "record": self.record})
+    }
+}
+
+/// Read back from what [`ToJson`](crate::json::ToJson) writes (every field, `record` may be null).
+impl crate::json::FromJson for Activity {
+    fn from_json(v: &Value) -> Option<Activity> {
+        Activity::from_value(v)
     }
 }
 
@@ -58,7 +65,7 @@ impl Activity {
             notes: s("notes")?,
             record: match v.get("record") {
                 None | Some(Value::Null) => None,
-                Some(r) => Some(serde_json::from_str(&r.to_string()).ok()?),
+                Some(r) => Some(RecordRef::from_value(r)?),
             },
         })
     }
@@ -446,10 +453,10 @@ mod tests {
     fn stored_activities_read_back_as_written() {
         let mut a = activity("Router replaced.");
         a.transfers = vec!["1002".into()];
-        let text = serde_json::to_string(&a).unwrap();
-        assert_eq!(serde_json::from_str::<Activity>(&text).unwrap(), a);
+        let text = crate::json::to_string(&a);
+        assert_eq!(crate::json::from_str::<Activity>(&text).unwrap(), a);
         a.record = None;
-        assert_eq!(serde_json::from_str::<Activity>(&serde_json::to_string(&a).unwrap()).unwrap(), a);
-        assert!(serde_json::from_str::<Activity>(r#"{"call_id": 1}"#).is_err());
+        assert_eq!(crate::json::from_str::<Activity>(&crate::json::to_string(&a)).unwrap(), a);
+        assert!(crate::json::from_str::<Activity>(r#"{"call_id": 1}"#).is_none());
     }
 }

@@ -8,7 +8,7 @@
 //! (`grant_type=refresh_token` at the same instance); without one the agent is asked to sign in again.
 
 use super::rest::{self, RestError};
-use serde_json::Value;
+use crate::json::Value;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -20,16 +20,42 @@ pub const TOKEN_KEY: &str = "agent-desktop.servicenow.token";
 /// Re-authorize this long before the token expires.
 pub const RENEW_BEFORE_MS: f64 = 120_000.0;
 
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Token {
     pub access: String,
     pub expires_at: f64,
     /// The origin of the instance that issued it (the only place it is sent).
-    #[serde(default)]
     pub instance: String,
     /// The refresh token, when the instance issued one (sent only to that instance's token endpoint).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh: Option<String>,
+}
+
+/// Written as `{"access", "expires_at", "instance", "refresh"}` (`refresh` left out when there is none).
+impl crate::json::ToJson for Token {
+    fn to_json(&self) -> Value {
+        let mut v = crate::json::json!({"access": self.access, "expires_at": self.expires_at, "instance": self.instance});
+        if let Some(r) = &self.refresh {
+            v["refresh"] = Value::from(r);
+        }
+        v
+    }
+}
+
+/// Read back from what [`ToJson`](crate::json::ToJson) writes; `instance` and `refresh` may be missing (a
+/// token handed over by an older version), `refresh` may be null.
+impl crate::json::FromJson for Token {
+    fn from_json(v: &Value) -> Option<Token> {
+        let instance = match v.get("instance") {
+            None => String::new(),
+            Some(i) => i.as_str()?.to_string(),
+        };
+        Some(Token {
+            access: v.get("access")?.as_str()?.to_string(),
+            expires_at: v.get("expires_at")?.as_f64()?,
+            instance,
+            refresh: crate::openframe::protocol::opt_string(v, "refresh")?,
+        })
+    }
 }
 
 /// The longest token (access or refresh) kept: longer ones are not ServiceNow's.
@@ -237,7 +263,7 @@ impl<T: 'static> std::future::IntoFuture for OneshotRx<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
 
     const INST: &str = "https://acme.service-now.com";
 
@@ -255,8 +281,8 @@ mod tests {
         let rotated = token_from_response(&json!({"access_token": "a2", "refresh_token": "r2"}), INST, 0.0, Some("r1")).unwrap();
         assert_eq!(rotated.refresh.as_deref(), Some("r2"));
         // The hand-over and the snapshot carry it with the token (and only there).
-        let text = serde_json::to_string(&t).unwrap();
-        assert_eq!(serde_json::from_str::<Token>(&text).unwrap(), t);
+        let text = crate::json::to_string(&t);
+        assert_eq!(crate::json::from_str::<Token>(&text).unwrap(), t);
     }
 
     #[test]
@@ -264,7 +290,7 @@ mod tests {
         let t = token_from_response(&json!({"access_token": "a1", "expires_in": 1800}), INST, 0.0, None).unwrap();
         assert_eq!(t.refresh, None);
         assert!(!renewal_due(&t, t.expires_at + 1.0), "no silent renewal without a refresh token");
-        let old: Token = serde_json::from_str(r#"{"access":"a","expires_at":5,"instance":"https://acme.service-now.com"}"#).unwrap();
+        let old: Token = crate::json::from_str(r#"{"access":"a","expires_at":5,"instance":"https://acme.service-now.com"}"#).unwrap();
         assert_eq!(old.refresh, None, "a token handed over by an older version");
     }
 

@@ -18,7 +18,7 @@
 //!   outbox's (a window that takes the outbox over while signed in delivers at once).
 
 use super::activity::Activity;
-use serde::{Deserialize, Serialize};
+use crate::json::{json, FromJson, ToJson, Value};
 
 pub const BASE_BACKOFF_MS: f64 = 2_000.0;
 pub const MAX_BACKOFF_MS: f64 = 300_000.0;
@@ -39,11 +39,7 @@ pub const MAX_ENTRIES: usize = 4 * MAX_KEPT;
 /// would find nothing and send it again.
 pub const SETTLE_MS: f64 = 12_000.0;
 
-fn yes() -> bool {
-    true
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum State {
     /// Waiting for its turn (or its backoff).
     Pending,
@@ -58,7 +54,7 @@ pub enum State {
     Refused(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     pub activity: Activity,
     pub state: State,
@@ -66,14 +62,11 @@ pub struct Entry {
     pub next_at: f64,
     pub last_error: Option<String>,
     /// The activity's target was settled when it was first sent (a later `activityTables` change cannot move it).
-    #[serde(default)]
     pub resolved: bool,
     /// A write of it may have reached ServiceNow: it is looked up before it is sent again. An entry stored
     /// by an older version (without the field) counts as sent.
-    #[serde(default = "yes")]
     pub sent: bool,
     /// Handed to another window that has not acknowledged it yet.
-    #[serde(default)]
     pub handed: bool,
 }
 
@@ -114,14 +107,90 @@ pub enum Found {
     Unauthorized,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outbox {
     pub entries: Vec<Entry>,
-    #[serde(default)]
     pub paused_for_sign_in: bool,
     /// Call ids delivered or discarded (newest last, at most [`MAX_DONE`]).
-    #[serde(default)]
     pub done: Vec<String>,
+}
+
+/// Stored as serde wrote it: a state without text as its name (`"Pending"`), `Refused` as `{"Refused": why}`.
+impl ToJson for State {
+    fn to_json(&self) -> Value {
+        Value::from(match self {
+            State::Pending => "Pending",
+            State::InFlight => "InFlight",
+            State::Unsure => "Unsure",
+            State::Delivered => "Delivered",
+            State::Refused(why) => return json!({"Refused": why}),
+        })
+    }
+}
+
+impl FromJson for State {
+    fn from_json(v: &Value) -> Option<State> {
+        Some(match v {
+            Value::String(s) => match s.as_str() {
+                "Pending" => State::Pending,
+                "InFlight" => State::InFlight,
+                "Unsure" => State::Unsure,
+                "Delivered" => State::Delivered,
+                _ => return None,
+            },
+            Value::Object(o) if o.len() == 1 => State::Refused(o.get("Refused")?.as_str()?.to_string()),
+            _ => return None,
+        })
+    }
+}
+
+impl ToJson for Entry {
+    fn to_json(&self) -> Value {
+        json!({"activity": self.activity, "state": self.state, "attempts": self.attempts, "next_at": self.next_at,
+            "last_error": self.last_error, "resolved": self.resolved, "sent": self.sent, "handed": self.handed})
+    }
+}
+
+/// A flag missing from an entry stored by an older version: `resolved` and `handed` false, `sent` true.
+fn flag(v: &Value, k: &str, missing: bool) -> Option<bool> {
+    match v.get(k) {
+        None => Some(missing),
+        Some(b) => b.as_bool(),
+    }
+}
+
+impl FromJson for Entry {
+    fn from_json(v: &Value) -> Option<Entry> {
+        Some(Entry {
+            activity: Activity::from_json(v.get("activity")?)?,
+            state: State::from_json(v.get("state")?)?,
+            attempts: u32::try_from(v.get("attempts")?.as_u64()?).ok()?,
+            next_at: v.get("next_at")?.as_f64()?,
+            last_error: crate::openframe::protocol::opt_string(v, "last_error")?,
+            resolved: flag(v, "resolved", false)?,
+            sent: flag(v, "sent", true)?,
+            handed: flag(v, "handed", false)?,
+        })
+    }
+}
+
+impl ToJson for Outbox {
+    fn to_json(&self) -> Value {
+        json!({"entries": self.entries, "paused_for_sign_in": self.paused_for_sign_in, "done": self.done})
+    }
+}
+
+impl FromJson for Outbox {
+    fn from_json(v: &Value) -> Option<Outbox> {
+        Some(Outbox {
+            entries: Vec::from_json(v.get("entries")?)?,
+            paused_for_sign_in: flag(v, "paused_for_sign_in", false)?,
+            done: match v.get("done") {
+                None => Vec::new(),
+                Some(d) => Vec::from_json(d)?,
+            },
+        })
+    }
 }
 
 fn backoff(attempts: u32) -> f64 {
@@ -133,7 +202,8 @@ pub fn parse(text: &str) -> Result<Outbox, String> {
     if text.len() > MAX_TEXT {
         return Err(format!("{} bytes (at most {MAX_TEXT})", text.len()));
     }
-    let o: Outbox = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let v = crate::json::parse(text).map_err(|e| e.to_string())?;
+    let o = Outbox::from_json(&v).ok_or_else(|| "not an outbox".to_string())?;
     if o.entries.len() > MAX_ENTRIES {
         return Err(format!("{} entries (at most {MAX_ENTRIES})", o.entries.len()));
     }
@@ -583,7 +653,7 @@ pub(crate) mod tests {
     fn reload_mid_flight_is_looked_up_once_it_settled_and_sign_in_pauses() {
         let mut o = with(&["a"]);
         o.next(0.0, true);
-        let saved = serde_json::to_string(&o).unwrap();
+        let saved = crate::json::to_string(&o);
         let mut again = parse(&saved).unwrap();
         again.take_over(None, 1_000.0);
         assert_eq!(again.next(1_000.0, true), None, "the request may still be on its way");
@@ -632,7 +702,7 @@ pub(crate) mod tests {
             popout.on_sent(&id, Outcome::Delivered, 0.0);
         }
         // Later a reloaded ServiceNow tab takes the phone with the frame's stored copy and no packet.
-        let mut stale = parse(&serde_json::to_string(&frame).unwrap()).unwrap();
+        let mut stale = parse(&crate::json::to_string(&frame)).unwrap();
         stale.take_over(None, 10.0);
         assert_eq!(stale.next(10.0, true), Some(Step::Verify("a".into())), "looked up, not written again");
         stale.on_verified("a", Found::Yes, 11.0);
@@ -719,7 +789,7 @@ pub(crate) mod tests {
         for i in 0..n {
             o.entries.push(Entry { activity: act(&format!("x{i}")), state: State::Pending, attempts: 0, next_at: 0.0, last_error: None, resolved: false, sent: false, handed: false });
         }
-        serde_json::to_string(&o).unwrap()
+        crate::json::to_string(&o)
     }
 
     unreadable! {
@@ -743,10 +813,10 @@ pub(crate) mod tests {
             assert_eq!(o.next(0.0, true), Some(Step::Send(id.clone())));
             o.on_sent(&id, Outcome::Refused("404 No Record found".into()), 0.0);
         }
-        let before = serde_json::to_string(&o).unwrap();
+        let before = crate::json::to_string(&o);
         let e = o.add(act("one too many"), 0.0).unwrap_err();
         assert!(e.contains(&MAX_KEPT.to_string()) && e.contains("dismiss"), "{e}");
-        assert_eq!(serde_json::to_string(&o).unwrap(), before, "nothing changed");
+        assert_eq!(crate::json::to_string(&o), before, "nothing changed");
         // Dismissing a refused one makes room; a pending one cannot be dismissed.
         assert!(o.dismiss("r0"));
         assert_eq!(o.add(act("next"), 0.0), Ok(true));

@@ -12,7 +12,7 @@
 
 use super::outbox::{self, Outbox};
 use crate::tabs::Role;
-use serde_json::Value;
+use crate::json::Value;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 

@@ -1,7 +1,7 @@
 //! ServiceNow REST from the desktop's own origin (fetch with a bearer token), with errors an agent or an
 //! admin can act on.
 
-use serde_json::Value;
+use crate::json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -197,7 +197,7 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
     };
     // A body cut off mid-way is an ambiguous outcome.
     let Some(text) = text else { return Err(RestError::Network(crate::strings::SN_DROPPED().into())) };
-    let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let body: Value = crate::json::parse(&text).unwrap_or(Value::Null);
     classify(status, &body, header("Retry-After").as_deref())?;
     Ok(Reply { body, total: header("X-Total-Count").and_then(|t| t.parse().ok()) })
 }
@@ -223,7 +223,7 @@ pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestE
     };
     let status = resp.status();
     let text = JsFuture::from(resp.text().map_err(|_| RestError::Network("body".into()))?).await.ok().and_then(|t| t.as_string()).unwrap_or_default();
-    let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    let v: Value = crate::json::parse(&text).unwrap_or(Value::Null);
     if (200..300).contains(&status) {
         Ok(v)
     } else {
@@ -243,7 +243,7 @@ pub fn get_str(v: &Value, k: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json::json;
 
     #[test]
     fn hostile_a_connection_dropped_after_an_allowed_preflight_is_not_a_missing_cors_rule() {

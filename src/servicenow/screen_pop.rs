@@ -5,9 +5,8 @@
 
 use crate::openframe::protocol::RecordRef;
 use crate::phone::number::{normalize, Dialable};
-use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum When {
     OnAlert,
     OnAnswer,

@@ -12,7 +12,7 @@ use super::screen_pop::{self, Candidate, CarriedData, Decision, SnEvent};
 use crate::config::{ActivityStrategy, Settings};
 use crate::openframe::protocol::RecordRef;
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 use std::cell::RefCell;
 
 /// What the agent sees of the ServiceNow connection.
@@ -134,7 +134,7 @@ pub fn start(desk: impl Into<Link>) {
 /// The ServiceNow sign-in (JSON, with the instance it belongs to), handed to the next owner of the phone
 /// with the calls.
 pub fn token_text() -> Option<String> {
-    TOKEN.with(|t| t.borrow().as_ref().and_then(|t| serde_json::to_string(t).ok()))
+    TOKEN.with(|t| t.borrow().as_ref().and_then(|t| Some(crate::json::to_string(t))))
 }
 
 /// Takes over a ServiceNow sign-in handed over by the previous owner (when this tab has none): only one
@@ -144,7 +144,7 @@ pub fn adopt_token(desk: impl Into<Link>, text: &str) {
     if text.len() > 16_384 {
         return;
     }
-    let Ok(t) = serde_json::from_str::<Token>(text) else { return };
+    let Some(t) = crate::json::from_str::<Token>(text) else { return };
     // A newer sign-in than this window's (renewed meanwhile: this window's refresh token is spent) replaces it.
     if TOKEN.with(|x| x.borrow().as_ref().is_some_and(|x| x.expires_at >= t.expires_at)) {
         return;

@@ -54,7 +54,7 @@ pub fn DirectoryPanel() -> impl IntoView {
     let search_seq = RwSignal::new(0u32);
     let page = RwSignal::new(0usize);
     let selected = RwSignal::new(0usize);
-    let favourites = RwSignal::new(browser::load(FAVOURITES_KEY).and_then(|f| serde_json::from_str::<Vec<String>>(&f).ok()).unwrap_or_default());
+    let favourites = RwSignal::new(browser::load(FAVOURITES_KEY).and_then(|f| crate::json::from_str::<Vec<String>>(&f)).unwrap_or_default());
     let entries = Memo::new(move |_| {
         let mut list: Vec<Entry> = desk.settings.with(|s| {
             s.speed_dials.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "speed" })
@@ -108,7 +108,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                 f.push(number);
             }
         });
-        browser::save(FAVOURITES_KEY, &serde_json::to_string(&favourites.get_untracked()).unwrap_or_default());
+        browser::save(FAVOURITES_KEY, &crate::json::to_string(&favourites.get_untracked()));
     };
     view! {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() placeholder=t::SEARCH_DIRECTORY()

@@ -6,7 +6,7 @@ use agent_desktop::phone::call::{CallState, EndReason};
 use agent_desktop::phone::demo::{ANSWER_AFTER_MS, RING_AFTER_MS};
 use agent_desktop::phone::model::AgentState;
 use leptos::prelude::*;
-use serde_json::json;
+use agent_desktop::json::json;
 
 fn desk() -> (Owner, Desk) {
     let owner = Owner::new();
@@ -67,7 +67,7 @@ fn persist_writes_session_storage() {
     desk.toggle_mute();
     desk.dial("+1 415 555 0100", None);
     desk.persist();
-    let v: serde_json::Value = serde_json::from_str(&storage.get_item(SNAPSHOT_KEY).unwrap().unwrap()).unwrap();
+    let v: agent_desktop::json::Value = agent_desktop::json::parse(&storage.get_item(SNAPSHOT_KEY).unwrap().unwrap()).unwrap();
     assert_eq!(v["agentState"], "not-ready:Lunch");
     assert_eq!(v["muted"], true);
     assert_eq!(v["calls"][0]["number"], "+14155550100");

@@ -4,7 +4,7 @@ use agent_desktop::openframe::bridge;
 use agent_desktop::openframe::origin::TopDomain;
 use agent_desktop::openframe::protocol::{encode_host_event, Incoming, WidgetConfig};
 use agent_desktop::openframe::session::{Counters, Direction, SessionEvent};
-use serde_json::json;
+use agent_desktop::json::json;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -98,7 +98,7 @@ async fn bridge_drops_what_it_must_and_matches_replies_by_id() {
     // The real init id (from the log of what was sent) completes the handshake.
     let snap = bridge::current().unwrap();
     let sent = snap.log.iter().find(|l| l.direction == Direction::Out).expect("init sent").text.clone();
-    let v: serde_json::Value = serde_json::from_str(&sent).unwrap();
+    let v: agent_desktop::json::Value = agent_desktop::json::parse(&sent).unwrap();
     let id = v["args"]["id"].as_str().unwrap().to_string();
     assert_eq!(v["args"]["method"], "openframe_init");
     let ok = encode_host_event("openframe_response", Some(json!({"isSuccess": true, "context": {"id": id, "result": {"topDomain": TOP}}})));

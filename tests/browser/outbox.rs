@@ -8,7 +8,7 @@ use agent_desktop::servicenow::outbox_store::{self, key_for, LEGACY_KEY};
 use agent_desktop::stored;
 use agent_desktop::tabs::Role;
 use leptos::prelude::*;
-use serde_json::json;
+use agent_desktop::json::json;
 use wasm_bindgen_test::wasm_bindgen_test;
 
 fn storage() -> web_sys::Storage {
@@ -30,9 +30,8 @@ fn clean() {
 }
 
 fn act(id: &str) -> agent_desktop::servicenow::activity::Activity {
-    serde_json::from_value(json!({"call_id": id, "call_type": "Inbound", "caller": "+1", "dialled": "1", "start_ms": 0, "end_ms": 1,
-        "talk_ms": 1, "hold_ms": 0, "agent": "a", "queue": "", "transfers": [], "disposition": "Resolved", "notes": format!("notes of {id}"), "record": null}))
-    .unwrap()
+    agent_desktop::json::FromJson::from_json(&json!({"call_id": id, "call_type": "Inbound", "caller": "+1", "dialled": "1", "start_ms": 0, "end_ms": 1,
+        "talk_ms": 1, "hold_ms": 0, "agent": "a", "queue": "", "transfers": [], "disposition": "Resolved", "notes": format!("notes of {id}"), "record": null})).unwrap()
 }
 
 fn with(ids: &[&str]) -> Outbox {
@@ -44,7 +43,7 @@ fn with(ids: &[&str]) -> Outbox {
 }
 
 fn stored_outbox() -> Outbox {
-    serde_json::from_str(&storage().get_item(&key()).unwrap().expect("stored")).unwrap()
+    agent_desktop::json::from_str(&storage().get_item(&key()).unwrap().expect("stored")).unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -98,7 +97,7 @@ fn hostile_an_unreadable_hand_over_packet_is_kept_aside_and_reported() {
     assert!(!outbox_store::readable(&key(), Some(&forged)));
     assert_eq!(storage().get_item(&format!("{}.handover.unreadable", key())).unwrap().as_deref(), Some("{\"entries\": [{\"activity\": 7}]}"));
     assert!(stored::problems().with_untracked(|p| p.iter().any(|(_, m)| m.contains("could not be read"))));
-    assert!(outbox_store::readable(&key(), Some(&json!({"outbox": serde_json::to_string(&with(&["x"])).unwrap()}))));
+    assert!(outbox_store::readable(&key(), Some(&json!({"outbox": agent_desktop::json::to_string(&with(&["x"]))}))));
     assert!(outbox_store::readable(&key(), None));
     clean();
 }
@@ -139,7 +138,7 @@ fn hostile_unreadable_drafts_are_kept_aside_and_reported() {
 #[wasm_bindgen_test]
 fn hostile_an_older_versions_outbox_is_taken_over_and_looked_up() {
     clean();
-    let old = json!({"entries": [{"activity": serde_json::to_value(act("old")).unwrap(), "state": "Pending", "attempts": 0, "next_at": 0.0, "last_error": null}]});
+    let old = json!({"entries": [{"activity": agent_desktop::json::ToJson::to_json(&act("old")), "state": "Pending", "attempts": 0, "next_at": 0.0, "last_error": null}]});
     storage().set_item(LEGACY_KEY, &old.to_string()).unwrap();
     let mut o = outbox_store::load(&key());
     o.take_over(None, 0.0);

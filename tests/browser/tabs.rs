@@ -2,7 +2,7 @@
 //! their own BroadcastChannel objects and lock requests, exactly as two tabs would use them).
 
 use agent_desktop::tabs::{Group, Host, Join, Role};
-use serde_json::{json, Value};
+use agent_desktop::json::{json, Value};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 

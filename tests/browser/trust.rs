@@ -6,7 +6,7 @@
 use super::tabs::{join, join_pop_out, names, sleep, until, Rec, DEP};
 use agent_desktop::tabs::{Group, Join, Role};
 use agent_desktop::trust::{self, Kind, Msg};
-use serde_json::{json, Value};
+use agent_desktop::json::{json, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;

@@ -11,7 +11,7 @@ use crate::servicenow::outbox::Outbox;
 use crate::servicenow::screen_pop::Decision;
 use crate::strings as t;
 use crate::trust::Role;
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 
 /// What the owner of the phone shows the other windows (its remote views).
 #[derive(Clone, Debug, PartialEq)]
@@ -35,10 +35,10 @@ impl OwnerState {
             "agentState": self.agent_state.key(),
             "muted": self.muted,
             "line": self.line.key(),
-            "wrapup": self.wrapup.as_ref().and_then(|w| serde_json::to_string(w).ok()),
+            "wrapup": self.wrapup.as_ref().and_then(|w| Some(crate::json::to_string(w))),
             // [call, [records as JSON text]] or [call, table, query]; records and the wrap-up as stored.
             "pops": self.pops.iter().filter_map(|(c, d)| match d {
-                Decision::Choose(list) => Some(json!([c, list.iter().filter_map(|r| serde_json::to_string(r).ok()).collect::<Vec<_>>()])),
+                Decision::Choose(list) => Some(json!([c, list.iter().filter_map(|r| Some(crate::json::to_string(r))).collect::<Vec<_>>()])),
                 Decision::OfferNew { table, query } => Some(json!([c, table, query])),
                 _ => None,
             }).collect::<Vec<_>>(),
@@ -52,7 +52,7 @@ impl OwnerState {
         let pops = v.get("pops")?.as_array()?.iter().filter_map(|p| {
             let call = p.get(0)?.as_u64().filter(|n| *n <= u32::MAX as u64)? as u32;
             let d = match (p.get(1)?, p.get(2).and_then(Value::as_str)) {
-                (Value::Array(rs), _) => Decision::Choose(rs.iter().filter_map(|r| serde_json::from_str(r.as_str()?).ok()).collect()),
+                (Value::Array(rs), _) => Decision::Choose(rs.iter().filter_map(|r| crate::json::from_str(r.as_str()?)).collect()),
                 (Value::String(table), Some(query)) => Decision::OfferNew { table: table.clone(), query: query.to_string() },
                 _ => return None,
             };
@@ -65,7 +65,7 @@ impl OwnerState {
             line: LineStatus::from_key(v.get("line")?.as_str()?),
             wrapup: match v.get("wrapup") {
                 None | Some(Value::Null) => None,
-                Some(w) => Some(serde_json::from_str(w.as_str()?).ok()?),
+                Some(w) => Some(crate::json::from_str(w.as_str()?)?),
             },
             pops: pops.collect(),
             of_config: v.get("ofConfig").filter(|c| c.is_object()).cloned(),
@@ -145,8 +145,8 @@ impl DeskCore {
             "muted": self.muted,
             "nextId": self.next_call_id,
             // As stored (the same text as in localStorage).
-            "wrapups": serde_json::to_string(&self.wrapups).unwrap_or_default(),
-            "outbox": serde_json::to_string(&self.outbox).unwrap_or_default(),
+            "wrapups": crate::json::to_string(&self.wrapups),
+            "outbox": crate::json::to_string(&self.outbox),
         })
     }
 
@@ -209,7 +209,7 @@ impl DeskCore {
             }
             return;
         };
-        if let Some(Ok(w)) = p.get("wrapups").and_then(Value::as_str).map(serde_json::from_str::<Vec<WrapUp>>) {
+        if let Some(Some(w)) = p.get("wrapups").and_then(Value::as_str).map(crate::json::from_str::<Vec<WrapUp>>) {
             self.take_wrapups(w, was_remote);
         }
         if let Some(sn) = p.get("sn").and_then(Value::as_str) {

@@ -41,7 +41,7 @@ use crate::phone::wrapup::{RecentCall, WrapUp};
 use crate::servicenow::outbox::Outbox;
 use crate::servicenow::screen_pop::{Decision, SnEvent};
 use crate::trust::Role;
-use serde_json::Value;
+use crate::json::Value;
 
 pub use agent::host_of;
 pub use calls::screen_headers;

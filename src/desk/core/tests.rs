@@ -79,7 +79,7 @@ fn the_demo_line_starts_ready_and_the_sip_line_offline() {
 #[test]
 fn a_restored_state_is_kept_when_the_demo_line_starts() {
     let mut d = DeskCore::new(Settings::default(), 1);
-    d.handle(T0, Input::Restore(serde_json::json!({"agentState": "not-ready:Lunch", "at": T0})));
+    d.handle(T0, Input::Restore(crate::json::json!({"agentState": "not-ready:Lunch", "at": T0})));
     d.handle(T0, Input::LineStarted);
     assert_eq!(d.agent_state, AgentState::NotReady(Some("Lunch".into())));
 }

@@ -25,7 +25,7 @@ fn taking_the_phone_merges_the_stored_copy_the_starting_activities_and_the_packe
     answered_call(&mut d, T0);
     let early = d.outbox.ids();
     assert_eq!(early.len(), 1);
-    let packet = serde_json::json!({"at": T0, "outbox": serde_json::to_string(&with(&["from-packet"])).unwrap()});
+    let packet = crate::json::json!({"at": T0, "outbox": crate::json::to_string(&with(&["from-packet"]))});
     let fx = d.handle(T0 + 10_000.0, Input::Adopt { packet: Some(packet), stored_wrapups: vec![], stored_outbox: with(&["stored"]) });
     let mut ids = d.outbox.ids();
     ids.sort();
@@ -50,7 +50,7 @@ fn hostile_a_handed_over_copy_taken_back_without_a_packet_is_looked_up() {
 #[test]
 fn hostile_an_unreadable_packet_outbox_leaves_the_stored_one() {
     let mut d = sip_desk(|_| {});
-    let packet = serde_json::json!({"at": T0, "outbox": "{not json"});
+    let packet = crate::json::json!({"at": T0, "outbox": "{not json"});
     d.handle(T0, Input::Adopt { packet: Some(packet), stored_wrapups: vec![], stored_outbox: with(&["kept"]) });
     assert_eq!(d.outbox.ids(), vec!["kept".to_string()]);
 }
@@ -74,7 +74,7 @@ fn a_call_ended_while_starting_keeps_its_wrap_up() {
     let mut d = sip_desk(|_| {});
     answered_call(&mut d, T0);
     assert_eq!(d.wrapups.len(), 1);
-    let packet = serde_json::json!({"at": T0, "wrapups": "[]"});
+    let packet = crate::json::json!({"at": T0, "wrapups": "[]"});
     d.handle(T0 + 10_000.0, Input::Adopt { packet: Some(packet), stored_wrapups: vec![], stored_outbox: Outbox::default() });
     assert_eq!(d.wrapups.len(), 1, "the wrap-up of the call taken while starting is kept");
 }

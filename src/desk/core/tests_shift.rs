@@ -97,8 +97,8 @@ impl Shift {
     fn reload(&mut self) {
         let live: Vec<u32> = self.d.calls.iter().filter(|c| c.is_live()).map(|c| c.id).collect();
         let mut saved = self.d.packet(self.now);
-        saved["sip"] = serde_json::json!({"server": "wss://sip.example.com", "domain": "example.com", "user": "alice", "password": "pw", "ice": ""});
-        saved["resume"] = live.iter().map(|id| serde_json::json!({"id": id, "target": "sip:far@example.com", "replaces": format!("c{id}"), "held": false})).collect();
+        saved["sip"] = crate::json::json!({"server": "wss://sip.example.com", "domain": "example.com", "user": "alice", "password": "pw", "ice": ""});
+        saved["resume"] = live.iter().map(|id| crate::json::json!({"id": id, "target": "sip:far@example.com", "replaces": format!("c{id}"), "held": false})).collect();
         self.seed += 1;
         let mut d = DeskCore::new(self.settings.clone(), self.seed);
         d.wrapups = self.storage.wrapups.clone();

@@ -6,7 +6,7 @@ use super::*;
 use crate::openframe::protocol::RecordRef;
 use crate::phone::call::{CallState, EndReason};
 use crate::phone::line::{LineCommand, Resume};
-use serde_json::json;
+use crate::json::json;
 
 fn record() -> RecordRef {
     RecordRef { entity: "sn_customerservice_case".into(), sys_id: Some("0123456789abcdef0123456789abcdef".into()), query: String::new(), label: "CS1".into(), value: "CS1".into() }
@@ -42,7 +42,7 @@ fn every_intent_a_window_may_send_reads_back_as_itself() {
     for i in all {
         let v = i.to_json().unwrap_or_else(|| panic!("{i:?} is not sent"));
         // Through text, as it travels.
-        let back: serde_json::Value = serde_json::from_str(&v.to_string()).unwrap();
+        let back: crate::json::Value = crate::json::from_str(&v.to_string()).unwrap();
         assert_eq!(Intent::from_json(&back), Some(i));
     }
     // What stays in its window is never sent.
@@ -54,7 +54,7 @@ macro_rules! hostile_window_message {
     ($($name:ident: $msg:expr,)*) => {$(
         #[test]
         fn $name() {
-            let v: serde_json::Value = $msg;
+            let v: crate::json::Value = $msg;
             assert_eq!(Intent::from_json(&v), None, "{v}");
             // The owner acts on nothing it cannot read.
             let mut d = demo_desk(|_| {});
@@ -103,7 +103,7 @@ fn the_owner_state_reads_back_and_a_remote_view_shows_it() {
     owner.handle(T0, Input::Sn(SnEvent::Pop { call: id, decision: Decision::Choose(vec![record()]) }));
     let mut s = owner.owner_state();
     s.of_config = Some(json!({"title": "Phone"}));
-    let back = OwnerState::from_json(&serde_json::from_str(&s.to_json().to_string()).unwrap()).unwrap();
+    let back = OwnerState::from_json(&crate::json::from_str(&s.to_json().to_string()).unwrap()).unwrap();
     assert_eq!(back, s);
     let mut view = demo_desk(|_| {});
     view.handle(T0, Input::Role(Role::Remote));
@@ -172,7 +172,7 @@ fn owner_with_calls() -> (DeskCore, u32, u32) {
     (d, a, b)
 }
 
-fn with_line(mut p: serde_json::Value, resume: &[u32]) -> serde_json::Value {
+fn with_line(mut p: crate::json::Value, resume: &[u32]) -> crate::json::Value {
     p["sip"] = json!({"server": "wss://sip.example.com", "domain": "example.com", "user": "alice", "password": "pw", "ice": ""});
     p["resume"] = resume.iter().map(|id| json!({"id": id, "target": "sip:far@example.com", "replaces": format!("c{id};to-tag=a;from-tag=b"), "held": false})).collect();
     p

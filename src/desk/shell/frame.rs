@@ -12,7 +12,6 @@ use crate::servicenow::service;
 use crate::strings as t;
 use crate::trust;
 use leptos::prelude::*;
-use serde_json::Value;
 use std::cell::RefCell;
 
 thread_local! {
@@ -73,7 +72,7 @@ impl Desk {
         });
         let key = dep.key();
         self.dep.set_value(dep);
-        let before = window.and_then(|w| serde_json::from_str::<Value>(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
+        let before = window.and_then(|w| crate::json::parse(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
             let links = w["links"].as_array()?.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
             Some((w["id"].as_str()?.to_string(), links))
         });

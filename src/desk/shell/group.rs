@@ -12,7 +12,7 @@ use crate::strings as t;
 use crate::tabs::{self, Group, Join, Role};
 use crate::trust;
 use leptos::prelude::*;
-use serde_json::{json, Value};
+use crate::json::{json, Value};
 
 impl Desk {
     /// Saves the state whenever this page goes away (reload, navigation, tab closed), not only when
@@ -160,7 +160,7 @@ impl Desk {
         let copy = self.core.try_update_value(|c| c.hand_over_outbox()).unwrap_or_default();
         self.save(crate::desk::Store::Outbox);
         p["outboxId"] = Value::from(outbox_store::handed(&copy));
-        p["outbox"] = Value::from(serde_json::to_string(&copy).unwrap_or_default());
+        p["outbox"] = Value::from(crate::json::to_string(&copy));
         p
     }
 

@@ -41,11 +41,11 @@ pub(crate) fn forget_readers<T: Send + Sync + 'static>(s: RwSignal<T>) {
 }
 
 /// Unreadable stored data is kept aside and reported; a refused write is reported (crate::stored).
-pub(crate) fn load_json<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
+pub(crate) fn load_json<T: crate::json::FromJson>(key: &str) -> Option<T> {
     crate::stored::load(key)
 }
 
-pub(crate) fn save_json<T: serde::Serialize>(key: &str, v: &T) {
+pub(crate) fn save_json<T: crate::json::ToJson>(key: &str, v: &T) {
     crate::stored::save(key, v);
 }
 
