@@ -619,6 +619,16 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Reads a whole JSON text (surrounding whitespace allowed, nothing else after the value).
+/// How deep `v` nests (a scalar is 0, `[]` and `{}` are 1). Recursive: call it on values the reader made (at most
+/// 128 deep) or on values whose construction was bounded.
+pub fn depth(v: &Value) -> usize {
+    match v {
+        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        Value::Object(o) => 1 + o.iter().map(|(_, v)| depth(v)).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 pub fn parse(text: &str) -> Result<Value, Error> {
     let mut r = Reader { b: text.as_bytes(), i: 0 };
     let v = r.value(0)?;

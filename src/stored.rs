@@ -63,9 +63,14 @@ pub fn load_with<T>(key: &str, parse: impl FnOnce(&str) -> Result<T, String>) ->
 
 pub fn load<T: crate::json::FromJson>(key: &str) -> Option<T> {
     load_with(key, |t| {
-        let v = crate::json::parse(t).map_err(|e| e.to_string())?;
-        T::from_json(&v).ok_or_else(|| "not what was stored under this key".to_string())
+        let v = crate::json::parse(t).map_err(|e| not_json(&e))?;
+        T::from_json(&v).ok_or_else(|| crate::strings::Msg::from(crate::strings::Key::STORED_WRONG_SHAPE).render())
     })
+}
+
+/// Why a stored text is not JSON, in the agent's language (the position, not the parser's English words).
+pub fn not_json(e: &crate::json::Error) -> String {
+    crate::strings::Key::STORED_NOT_JSON.arg("line", &e.line()).arg("column", &e.column()).render()
 }
 
 /// Writes `text` under `key`; false (and a report) when the browser refuses it.

@@ -743,11 +743,29 @@ impl Settings {
 
 /// Parses config.json text. A file that is not JSON yields one clear error and no changes.
 pub fn parse_config_text(source: Source, text: &str) -> Result<Value, ConfigError> {
-    crate::json::parse(text).map_err(|e| ConfigError {
-        source,
-        key: String::new(),
-        message: K::CFG_NOT_JSON.arg("line", &e.line()).arg("column", &e.column()),
-    })
+    let refuse = |message: Msg| ConfigError { source, key: String::new(), message };
+    if text.len() > MAX_CONFIG_TEXT {
+        return Err(refuse(K::CFG_TOO_LONG.arg("max", &MAX_CONFIG_TEXT)));
+    }
+    let v = crate::json::parse(text).map_err(|e| refuse(K::CFG_NOT_JSON.arg("line", &e.line()).arg("column", &e.column())))?;
+    check_config_depth(&v).map_err(refuse)?;
+    Ok(v)
+}
+
+/// The longest settings text read (config.json, the OpenFrame record's `configuration` field): real ones are a
+/// few KB; a longer one is refused whole rather than parsed.
+pub const MAX_CONFIG_TEXT: usize = 64 * 1024;
+/// How deep settings may nest. Real settings are two or three levels deep (`sip.server`, `shortcuts.answer`);
+/// the limit keeps a hostile record from building values so deep that copying, writing or dropping them
+/// overflows the stack, or that the window-state message carrying them is refused by the other windows.
+pub const MAX_CONFIG_DEPTH: usize = 8;
+
+/// Refuses settings that nest deeper than [`MAX_CONFIG_DEPTH`].
+pub fn check_config_depth(v: &Value) -> Result<(), Msg> {
+    if crate::json::depth(v) > MAX_CONFIG_DEPTH {
+        return Err(K::CFG_TOO_DEEP.arg("max", &MAX_CONFIG_DEPTH));
+    }
+    Ok(())
 }
 
 /// Loads all sources in order: defaults, then the config file (if any), then the URL query.

@@ -519,12 +519,18 @@ pub fn parse_frame_config(result: &Value) -> FrameConfig {
 /// JSON, such as `true` or `120`, keep their type).
 pub fn parse_configuration_field(text: &str) -> Result<Value, crate::strings::Msg> {
     use crate::strings::Key as K;
+    use crate::config::{check_config_depth, MAX_CONFIG_DEPTH, MAX_CONFIG_TEXT};
     let t = text.trim();
     if t.is_empty() {
         return Ok(Value::Object(Map::new()));
     }
+    if t.len() > MAX_CONFIG_TEXT {
+        return Err(K::CFG_TOO_LONG.arg("max", &MAX_CONFIG_TEXT));
+    }
     if t.starts_with('{') {
-        return crate::json::parse(t).map_err(|e| K::CFG_NOT_JSON.arg("line", &e.line()).arg("column", &e.column()));
+        let v = crate::json::parse(t).map_err(|e| K::CFG_NOT_JSON.arg("line", &e.line()).arg("column", &e.column()))?;
+        check_config_depth(&v)?;
+        return Ok(v);
     }
     let mut root = Map::new();
     for (n, line) in t.lines().enumerate() {
@@ -544,6 +550,9 @@ pub fn parse_configuration_field(text: &str) -> Result<Value, crate::strings::Ms
             _ => Value::String(v.to_string()),
         };
         let mut parts: Vec<&str> = k.split('.').collect();
+        if parts.len() > MAX_CONFIG_DEPTH {
+            return Err(K::CFG_TOO_DEEP.arg("max", &MAX_CONFIG_DEPTH));
+        }
         let last = parts.pop().unwrap();
         let mut cur = &mut root;
         for p in parts {
@@ -555,7 +564,9 @@ pub fn parse_configuration_field(text: &str) -> Result<Value, crate::strings::Ms
         }
         cur.insert(last.to_string(), value);
     }
-    Ok(Value::Object(root))
+    let root = Value::Object(root);
+    check_config_depth(&root)?;
+    Ok(root)
 }
 
 /// Parses one incoming wire string. The caller has already checked source and origin.
@@ -780,6 +791,29 @@ mod tests {
         assert!(parse_configuration_field("justtext").unwrap_err().contains("key=value"));
         assert!(parse_configuration_field("a=1\na.b=2").is_err());
         assert_eq!(parse_frame_config(&json!({})), FrameConfig::default());
+    }
+
+    #[test]
+    fn hostile_configuration_field_too_deep_or_too_long_is_refused_whole() {
+        // One dotted key with thousands of parts would nest one object per dot (a stack overflow when the value is
+        // copied, written or dropped, and a window-state message the other windows refuse).
+        let deep_key = format!("{}=1", vec!["a"; 10_000].join("."));
+        assert!(parse_configuration_field(&deep_key).unwrap_err().contains("8"));
+        // Deep JSON, in either form.
+        let deep_json = format!("{}1{}", "{\"a\":".repeat(20), "}".repeat(20));
+        assert!(parse_configuration_field(&deep_json).is_err());
+        assert!(parse_configuration_field(&format!("x={}1{}", "[".repeat(20), "]".repeat(20))).is_err());
+        // Too long, even when well-formed.
+        let long = format!("title={}", "x".repeat(crate::config::MAX_CONFIG_TEXT));
+        assert!(parse_configuration_field(&long).is_err());
+        // Real settings still read (three levels).
+        assert!(parse_configuration_field("shortcuts.answer=Ctrl+Shift+A\nsip.server=wss://p/").is_ok());
+        assert!(parse_configuration_field("{\"notReadyReasons\":[{\"code\":\"L\",\"label\":\"Lunch\"}]}").is_ok());
+        // config.json follows the same limits.
+        use crate::config::{parse_config_text, Source};
+        assert!(parse_config_text(Source::ConfigFile, &deep_json).is_err());
+        assert!(parse_config_text(Source::ConfigFile, &format!("{{\"title\":\"{}\"}}", "x".repeat(70_000))).is_err());
+        assert!(parse_config_text(Source::ConfigFile, "{\"sip\":{\"server\":\"wss://p/\"}}").is_ok());
     }
 
     #[test]

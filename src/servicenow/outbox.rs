@@ -19,6 +19,7 @@
 
 use super::activity::Activity;
 use crate::json::{json, FromJson, ToJson, Value};
+use crate::strings::{Key as K, Msg};
 
 pub const BASE_BACKOFF_MS: f64 = 2_000.0;
 pub const MAX_BACKOFF_MS: f64 = 300_000.0;
@@ -200,16 +201,16 @@ fn backoff(attempts: u32) -> f64 {
 /// Reads a stored or handed-over outbox; Err says why it cannot be used (the text is then kept aside).
 pub fn parse(text: &str) -> Result<Outbox, String> {
     if text.len() > MAX_TEXT {
-        return Err(format!("{} bytes (at most {MAX_TEXT})", text.len()));
+        return Err(K::STORED_TOO_BIG.arg("n", &text.len()).arg("max", &MAX_TEXT).render());
     }
-    let v = crate::json::parse(text).map_err(|e| e.to_string())?;
-    let o = Outbox::from_json(&v).ok_or_else(|| "not an outbox".to_string())?;
+    let v = crate::json::parse(text).map_err(|e| crate::stored::not_json(&e))?;
+    let o = Outbox::from_json(&v).ok_or_else(|| Msg::from(K::STORED_NOT_OUTBOX).render())?;
     if o.entries.len() > MAX_ENTRIES {
-        return Err(format!("{} entries (at most {MAX_ENTRIES})", o.entries.len()));
+        return Err(K::STORED_TOO_MANY.arg("n", &o.entries.len()).arg("max", &MAX_ENTRIES).render());
     }
     let bad = |s: &str| s.is_empty() || s.len() > 200 || s.chars().any(char::is_control);
     if let Some(e) = o.entries.iter().find(|e| bad(&e.activity.call_id)) {
-        return Err(format!("an entry has an unusable call id ({} bytes)", e.activity.call_id.len()));
+        return Err(K::STORED_BAD_CALL_ID.arg("n", &e.activity.call_id.len()).render());
     }
     Ok(o)
 }

@@ -30,13 +30,10 @@ pub(crate) fn now_ms() -> f64 {
 /// life. Every reader has just been told of this change, so the list can be emptied now: the live readers
 /// run (or, for memos, recompute when read) and subscribe again; the readers that are gone do not.
 pub(crate) fn put<T: Send + Sync + 'static>(s: RwSignal<T>, v: T) {
-    s.set(v);
-    forget_readers(s);
-}
-
-/// See [`put`]: empties the list of readers of `s` right after they were told it changed.
-pub(crate) fn forget_readers<T: Send + Sync + 'static>(s: RwSignal<T>) {
     use leptos::reactive::graph::Source;
+    s.set(v);
+    // Only right after `set`: emptied at any other time, live readers that were not told of a change would
+    // never subscribe again.
     s.clear_subscribers();
 }
 
