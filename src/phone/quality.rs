@@ -333,7 +333,9 @@ impl Quality {
         let reading = Reading { loss_permille: loss, remote_loss_permille: s.remote_loss_permille, jitter_ms: s.jitter_ms, rtt_ms: s.rtt_ms, delay_ms: delay, mos_x100: mos, codec: s.codec };
         // Warnings: no audio first; losing audio, each direction with its own hysteresis.
         let inbound = self.inbound.feed(expecting && d_rx > 0 && (loss >= LOSS_WARN_PERMILLE || s.jitter_ms >= JITTER_WARN_MS));
-        let outbound = self.outbound.feed(s.remote_loss_permille.is_some_and(|r| r >= LOSS_WARN_PERMILLE));
+        // While the call is held no fresh report of our audio comes, and the last one would keep the warning on
+        // for the whole hold: held readings count as good.
+        let outbound = self.outbound.feed(expecting && s.remote_loss_permille.is_some_and(|r| r >= LOSS_WARN_PERMILLE));
         let silent = expecting && now_ms - self.last_rx_ms >= NO_AUDIO_MS;
         self.warning = if silent {
             Some(Warning::NoAudio)

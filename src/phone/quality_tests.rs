@@ -406,3 +406,19 @@ fn hostile_call_quality_from_another_window_out_of_range_is_ignored() {
     let back = crate::phone::call::Call::from_json(&call.to_json()).unwrap();
     assert_eq!(back.quality.reading.map(|r| r.mos_x100), call.quality.reading.map(|r| r.mos_x100));
 }
+
+#[test]
+fn a_held_call_does_not_keep_the_warning_about_our_audio_from_the_last_report() {
+    let mut q = Quality::default();
+    for i in 0..3u64 {
+        feed_remote(&mut q, i as f64 * 1000.0, i * 50, 0, 0.08);
+    }
+    assert_eq!(q.warning, Some(LOSING_OUT));
+    // Held: no new receiver report comes, the stats keep showing the last one (8 % lost).
+    let mut r = report(150, 0, 0.004, None);
+    r.push(json!({"type": "remote-inbound-rtp", "kind": "audio", "roundTripTime": 0.04, "fractionLost": 0.08}));
+    for i in 3..(3 + super::GOOD_READINGS as u64) {
+        q.update(read_stats(&r).unwrap(), i as f64 * 1000.0, false);
+    }
+    assert_eq!(q.warning, None, "the stale report no longer warns once the call is held");
+}
