@@ -151,12 +151,20 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
 
 /// A text kept as data, rendered in the language current when it is shown: a message produced before a
 /// language switch (a settings error, a call's end reason, a notice) reads in the new language afterwards.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Msg {
     /// Text from outside (a server's words, a value the agent or an admin typed), shown as written.
     Raw(String),
     /// A catalogue text; its `{name}` placeholders take the values (themselves messages) when rendered.
     Text(Key, Vec<(&'static str, Msg)>),
+}
+
+/// As the text it reads (quoted), so `data-state` attributes and test messages show words, not catalogue indexes:
+/// a call that failed reads `Ended(Failed("The person is not available right now"))`.
+impl std::fmt::Debug for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.render(), f)
+    }
 }
 
 impl Msg {
