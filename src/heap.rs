@@ -6,6 +6,11 @@
 //! benchmark reads them through the exported [`heap_live`] (`(await import(glue)).heap_live(false)`).
 //! The cost is two additions per allocation and a few hundred bytes of wasm; nothing else reads them.
 
+// The counters below are plain cells shared as `Sync` because the wasm has one thread; a threaded build
+// (the atomics target feature) must not compile them.
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+compile_error!("src/heap.rs counts with plain cells: it needs a single-threaded wasm (no atomics)");
+
 #[cfg(target_arch = "wasm32")]
 mod counted {
     use std::alloc::{GlobalAlloc, Layout, System};
