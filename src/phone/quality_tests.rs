@@ -237,9 +237,14 @@ const LOSING_BOTH: Warning = Warning::Losing { inbound: true, outbound: true };
 
 /// A reading whose far end reports `fraction_lost` of our audio (remote-inbound-rtp, RFC 3550 receiver report).
 fn feed_remote(q: &mut Quality, t: f64, rx: u64, lost: i64, fraction_lost: f64) {
+    feed_remote_as(q, t, rx, lost, fraction_lost, true);
+}
+
+/// As [`feed_remote`]; `expecting` false while the call is held.
+fn feed_remote_as(q: &mut Quality, t: f64, rx: u64, lost: i64, fraction_lost: f64, expecting: bool) {
     let mut r = report(rx, lost, 0.004, None);
     r.push(json!({"type": "remote-inbound-rtp", "kind": "audio", "roundTripTime": 0.04, "fractionLost": fraction_lost}));
-    q.update(read_stats(&r).unwrap(), t, true);
+    q.update(read_stats(&r).unwrap(), t, expecting);
 }
 
 #[test]
@@ -415,10 +420,8 @@ fn a_held_call_does_not_keep_the_warning_about_our_audio_from_the_last_report() 
     }
     assert_eq!(q.warning, Some(LOSING_OUT));
     // Held: no new receiver report comes, the stats keep showing the last one (8 % lost).
-    let mut r = report(150, 0, 0.004, None);
-    r.push(json!({"type": "remote-inbound-rtp", "kind": "audio", "roundTripTime": 0.04, "fractionLost": 0.08}));
     for i in 3..(3 + super::GOOD_READINGS as u64) {
-        q.update(read_stats(&r).unwrap(), i as f64 * 1000.0, false);
+        feed_remote_as(&mut q, i as f64 * 1000.0, 150, 0, 0.08, false);
     }
     assert_eq!(q.warning, None, "the stale report no longer warns once the call is held");
 }

@@ -33,6 +33,25 @@ struct Shift {
 }
 
 impl Shift {
+    /// A desk on a registered SIP line with the agent Ready.
+    fn ready(settings: Settings) -> Shift {
+        let mut s = Shift {
+            d: DeskCore::new(settings.clone(), 1),
+            now: T0,
+            storage: Storage::default(),
+            settings,
+            rejects: 0,
+            transfers_sent: 0,
+            delivered: HashSet::new(),
+            reloads: 0,
+            seed: 1,
+        };
+        s.input(Input::LineStarted);
+        s.line(LineEvent::Status(LineStatus::Registered));
+        s.intent(Intent::SetState(AgentState::Ready));
+        s
+    }
+
     fn input(&mut self, input: Input) -> Vec<Effect> {
         self.now += 1.0;
         let fx = self.d.handle(self.now, input);
@@ -128,20 +147,7 @@ fn a_whole_shift_of_calls_runs_on_the_host() {
     settings.wrap_up_seconds = 30;
     settings.wrap_up_timeout = WrapUpTimeout::Complete;
     settings.disposition_required = false;
-    let mut s = Shift {
-        d: DeskCore::new(settings.clone(), 1),
-        now: T0,
-        storage: Storage::default(),
-        settings,
-        rejects: 0,
-        transfers_sent: 0,
-        delivered: HashSet::new(),
-        reloads: 0,
-        seed: 1,
-    };
-    s.input(Input::LineStarted);
-    s.line(LineEvent::Status(LineStatus::Registered));
-    s.intent(Intent::SetState(AgentState::Ready));
+    let mut s = Shift::ready(settings);
     let (mut answered, mut refused, mut missed, mut timed_out) = (0, 0, 0, 0);
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
     for n in 0..CALLS {
@@ -249,20 +255,7 @@ fn a_shift_leaves_the_core_no_bigger_after_warm_up() {
     let mut settings = Settings::default();
     settings.line = LineKind::Sip;
     settings.disposition_required = false;
-    let mut s = Shift {
-        d: DeskCore::new(settings.clone(), 1),
-        now: T0,
-        storage: Storage::default(),
-        settings,
-        rejects: 0,
-        transfers_sent: 0,
-        delivered: HashSet::new(),
-        reloads: 0,
-        seed: 1,
-    };
-    s.input(Input::LineStarted);
-    s.line(LineEvent::Status(LineStatus::Registered));
-    s.intent(Intent::SetState(AgentState::Ready));
+    let mut s = Shift::ready(settings);
     // The harness's own record of delivered ids is not the core's: emptied before each count.
     let count = |s: &mut Shift| {
         s.delivered = HashSet::new();
