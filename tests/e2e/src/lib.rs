@@ -729,6 +729,21 @@ pub fn click_in_card(b: &Browser, nth: usize, testid: &str) {
     );
 }
 
+/// Hangs up the first call, opens Recents and returns what an agent reads on the newest call's quality badge
+/// (its `aria-label`) and the compact quality summary stored with it (`q` of the newest stored recent call).
+pub fn hang_up_and_read_recent_quality(b: &Browser) -> (String, String) {
+    click_in_card(b, 0, "hang-up");
+    wait_state(b, 0, "Ended(HungUp)");
+    b.click(&b.find("#tab-recents"));
+    let badge = b.find("[data-testid=recent-quality]");
+    let label = b.attr(&badge, "aria-label").unwrap_or_default();
+    eprintln!("recents: {label}");
+    let stored = b.exec("return localStorage.getItem('agent-desktop.recents')", json!([]));
+    let recents: Value = serde_json::from_str(stored.as_str().expect("recent calls are stored")).expect("stored recents are JSON");
+    let q = recents[0]["q"].as_str().expect("the summary is stored with the call").to_string();
+    (label, q)
+}
+
 pub fn answer(b: &Browser) {
     let btn = b.wait_for("answer button", || b.find_all("[data-testid=call] button").into_iter().find(|x| b.text(x) == "Answer"));
     b.click(&btn);

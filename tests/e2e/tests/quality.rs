@@ -2,7 +2,7 @@
 //! Debian's Kamailio, coturn for STUN/TURN, and the sandbox as ServiceNow.
 
 use e2e::peers::Coturn;
-use e2e::{answer, artifacts_dir, click_in_card, dial, enter, sip_sign_in, sn_sign_in, wait_rx_above, wait_state, Browser, Kamailio, Sandbox};
+use e2e::{answer, artifacts_dir, dial, enter, hang_up_and_read_recent_quality, sip_sign_in, sn_sign_in, wait_rx_above, wait_state, Browser, Kamailio, Sandbox};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
@@ -99,17 +99,9 @@ fn call_quality_shows_warns_when_the_far_end_stops_sending_and_is_kept_in_recent
     stop_sending(&b, false);
     wait_long("the warning to clear", 10, || warning(&a).is_none().then_some(()));
 
-    click_in_card(&a, 0, "hang-up");
-    wait_state(&a, 0, "Ended(HungUp)");
     // Recents keep the call's quality, with the warning it had.
-    a.click(&a.find("#tab-recents"));
-    let badge = a.find("[data-testid=recent-quality]");
-    let label = a.attr(&badge, "aria-label").unwrap_or_default();
-    eprintln!("recents: {label}");
+    let (label, q) = hang_up_and_read_recent_quality(&a);
     assert!(label.contains("audio did not reach you for a while"), "{label}");
-    let stored = a.exec("return localStorage.getItem('agent-desktop.recents')", json!([]));
-    let recents: Value = serde_json::from_str(stored.as_str().unwrap()).unwrap();
-    let q = recents[0]["q"].as_str().expect("the summary is stored with the call");
     assert!(q.split(' ').count() == 6 && q.ends_with(" 1"), "compact summary with the no-audio flag: {q}");
 
     // Copy diagnostics, refused by the browser: the text is shown, selected, for copying by hand.

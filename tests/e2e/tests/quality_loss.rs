@@ -12,7 +12,7 @@
 
 use e2e::audio::{write_tone, TONE_AGENT_A, TONE_JS_PEER};
 use e2e::peers::JsPeer;
-use e2e::{artifacts_dir, click_in_card, dial, sip_sign_in, wait_rx_above, wait_state, Browser, Kamailio, Sandbox};
+use e2e::{artifacts_dir, dial, hang_up_and_read_recent_quality, sip_sign_in, wait_rx_above, wait_state, Browser, Kamailio, Sandbox};
 use serde_json::{json, Value};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -290,16 +290,9 @@ fn real_packet_loss_each_way_warns_in_words_shows_the_loss_clears_and_stays_in_r
     eprintln!("loss out: warning gone {} ms after the loss was removed", removed.elapsed().as_millis());
 
     // Recents keep the call's quality with both warnings, each in its own words.
-    click_in_card(&a, 0, "hang-up");
-    wait_state(&a, 0, "Ended(HungUp)");
-    a.click(&a.find("#tab-recents"));
-    let badge = a.find("[data-testid=recent-quality]");
-    let label = a.attr(&badge, "aria-label").unwrap_or_default();
-    eprintln!("recents: {label}");
+    let (label, q) = hang_up_and_read_recent_quality(&a);
     assert!(label.contains("audio was lost for a while") && label.contains("your audio did not fully reach the caller"), "{label}");
-    let stored = a.exec("return localStorage.getItem('agent-desktop.recents')", json!([]));
-    let recents: Value = serde_json::from_str(stored.as_str().unwrap()).unwrap();
-    let q: Vec<u64> = recents[0]["q"].as_str().expect("the summary is stored with the call").split(' ').map(|f| f.parse().unwrap()).collect();
+    let q: Vec<u64> = q.split(' ').map(|f| f.parse().unwrap()).collect();
     // "mos min loss‰ jitter rtt warned": both directions warned (2 | 4); some loss over the call; lowest MOS poor.
     assert_eq!(q.len(), 6, "{q:?}");
     assert_eq!(q[5], 6, "{q:?}");
