@@ -19,6 +19,7 @@ pub mod stored;
 pub mod strings;
 pub mod tabs;
 pub mod trust;
+pub mod vecmap;
 pub mod ui;
 
 /// Entry point used by `main.rs`: mounts the app on the page body.
