@@ -6,6 +6,7 @@
 pub mod app;
 pub mod b64;
 pub mod browser;
+pub mod cell;
 pub mod config;
 pub mod desk;
 pub mod diagnostics;

@@ -13,7 +13,7 @@ use crate::config::{ActivityStrategy, Settings};
 use crate::openframe::protocol::RecordRef;
 use leptos::prelude::*;
 use crate::json::{json, Value};
-use std::cell::RefCell;
+use crate::cell::RefCell;
 
 /// What the agent sees of the ServiceNow connection.
 #[derive(Clone, Debug, PartialEq)]
