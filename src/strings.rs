@@ -189,7 +189,7 @@ impl Table {
 
 thread_local! {
     static LANG: Cell<Lang> = const { Cell::new(Lang::En) };
-    static TABLES: [Cell<Option<&'static [&'static str]>>; 2] = const { [Cell::new(None), Cell::new(None)] };
+    static TABLES: [Cell<Option<&'static [&'static str]>>; Lang::ALL.len()] = const { [const { Cell::new(None) }; Lang::ALL.len()] };
 }
 
 /// The catalogue of the current language. Not inlined: each text read is then a call (small wasm).
