@@ -144,11 +144,11 @@ def rust_files(*dirs):
 
 
 def languages():
-    """The other languages' catalogues: files in src/strings/ holding `pub static XX: Texts = Texts {`."""
+    """The other languages' catalogues: files in src/strings/ holding `pub const XX: Texts = Texts {`."""
     out = []
     for f in sorted(os.listdir(CAT_DIR)):
         p = os.path.join(CAT_DIR, f)
-        if f.endswith(".rs") and p != EN and re.search(r"pub static [A-Z_]+: Texts = Texts \{", read(p)):
+        if f.endswith(".rs") and p != EN and re.search(r"pub (?:static|const) [A-Z_]+: Texts = Texts \{", read(p)):
             out.append(p)
     return out
 

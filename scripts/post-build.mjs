@@ -5,7 +5,10 @@
 //   2. removed the exports nobody uses: wasm-streams' IntoUnderlying{Source,ByteSource,Sink} classes, which Leptos's
 //      server-function support links in and wasm-bindgen must export (the desktop has no server functions), from
 //      the wasm and from the glue, so wasm-opt can drop their code;
-//   3. run wasm-opt (binaryen 132 from the tools cache, on PATH through scripts/env.sh) with WASM_OPT below;
+//   3. run wasm-opt (binaryen 132 from the tools cache, on PATH through scripts/env.sh) with WASM_OPT below, then
+//      blanked the panic locations (file name, line, column of each `unwrap`, index, `RefCell` borrow, async fn, ...
+//      in the data section: nothing reads them in the release, whose panics abort without a message; zeros
+//      compress to almost nothing; see blankPanicLocations below);
 //   4. minified the JS glue with terser (pinned in scripts/minify/package-lock.json, installed by scripts/install.sh;
 //      trunk's own minifier cannot parse the glue);
 //   5. written the new sha384 integrity of the wasm and the glue into index.html.
@@ -117,6 +120,7 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
+const blanked = blankPanicLocations(output);
 if (names) process.exit(0);
 
 // --- 4. minify the glue ---------------------------------------------------------------------------------------------
@@ -141,4 +145,65 @@ for (const f of [wasmFile, jsFile]) {
 }
 writeFileSync(join(dir, "index.html"), html);
 console.log(`post-build: ${renamed} imports renamed, ${dropped} unused exports removed, wasm-opt ${WASM_OPT.join(" ")}, ` +
-  `${jsFile} minified to ${min.code.length} bytes, integrity updated`);
+  `${blanked.records} panic locations and ${blanked.files} file names blanked, ${jsFile} minified to ${min.code.length} bytes, ` +
+  `integrity updated`);
+
+// Panic locations: `core::panic::Location` records, { file: &str (address, length), line, column }, 16 bytes each
+// in the data, one per panic site, and the source file names they point to (`/root/.cargo/registry/...` and
+// `/rustc/<hash>/library/...` paths for dependencies and std). They only serve the panic message, which the release
+// never prints (panic = "abort"; no panic hook; std's own hook writes to a stderr that does not exist on
+// wasm32-unknown-unknown), and stable Rust cannot leave them out (`-Zlocation-detail=none` is nightly). Zeroing them
+// keeps every address as it was (the code points at the records) and gzip makes the zeros almost free. A record is
+// a 4-aligned (address, length, line >= 1, column >= 1) whose address and length are exactly a `.rs` path in the
+// data; a path is blanked only when the code has no `i32.const` of its address and no other data word points at it
+// (so a `file!()` string or a path kept for another use stays). Returns the counts.
+function blankPanicLocations(file) {
+  const w = readFileSync(file);
+  let p = 8;
+  const rd = () => { let r = 0, s = 0, b; do { b = w[p++]; r |= (b & 0x7f) << s; s += 7; } while (b & 0x80); return r >>> 0; };
+  const segs = []; let code = null;
+  while (p < w.length) {
+    const id = w[p++]; const size = rd(); const start = p;
+    if (id === 10) code = w.subarray(start, start + size);
+    if (id === 11) {
+      for (let n = rd(); n > 0; n--) {
+        const flag = rd();
+        if (flag === 1) { const len = rd(); p += len; continue; } // passive: no address known here
+        if (flag === 2) rd();
+        if (flag !== 0 && flag !== 2) fail(`unexpected data segment kind ${flag}`);
+        if (w[p++] !== 0x41) fail("a data segment's offset is not an i32.const");
+        let addr = 0, sh = 0, b; do { b = w[p++]; addr |= (b & 0x7f) << sh; sh += 7; } while (b & 0x80);
+        if (w[p++] !== 0x0b) fail("a data segment's offset is not a constant");
+        const len = rd(); segs.push({ addr: addr >>> 0, at: p, len }); p += len;
+      }
+    }
+    p = start + size;
+  }
+  const text = (seg) => w.toString("latin1", seg.at, seg.at + seg.len);
+  const paths = new Map(); // address -> length
+  const pathRe = /(?:\/rustc\/[0-9a-f]{40}\/library\/|\/[A-Za-z0-9_.\/-]*?\/registry\/src\/|\/rust\/deps\/|src\/)[A-Za-z0-9_.\/-]*?\.rs/g;
+  for (const seg of segs) for (const m of text(seg).matchAll(pathRe)) paths.set(seg.addr + m.index, m[0].length);
+  const records = []; const refs = new Map(); const words = new Map();
+  for (const seg of segs) {
+    for (let i = (4 - (seg.addr % 4)) % 4; i + 4 <= seg.len; i += 4) {
+      const v = w.readUInt32LE(seg.at + i);
+      if (paths.has(v)) words.set(v, (words.get(v) || 0) + 1);
+      if (i + 16 > seg.len || !paths.has(v) || paths.get(v) !== w.readUInt32LE(seg.at + i + 4)) continue;
+      const line = w.readUInt32LE(seg.at + i + 8), col = w.readUInt32LE(seg.at + i + 12);
+      if (line < 1 || line > 1e6 || col < 1 || col > 1e4) continue;
+      records.push(seg.at + i); refs.set(v, (refs.get(v) || 0) + 1); i += 12;
+    }
+  }
+  for (const at of records) w.fill(0, at, at + 16);
+  let files = 0;
+  const inCode = (addr) => { let n = addr | 0; const enc = [0x41];
+    for (;;) { const b = n & 0x7f; n >>= 7; const done = (n === 0 && !(b & 0x40)) || (n === -1 && (b & 0x40)); enc.push(done ? b : b | 0x80); if (done) break; }
+    return code && code.indexOf(Buffer.from(enc)) >= 0; };
+  for (const [addr, len] of paths) {
+    if (!refs.get(addr) || words.get(addr) !== refs.get(addr) || inCode(addr)) continue;
+    const seg = segs.find((s) => s.addr <= addr && addr + len <= s.addr + s.len);
+    w.fill(0, seg.at + addr - seg.addr, seg.at + addr - seg.addr + len); files++;
+  }
+  writeFileSync(file, w);
+  return { records: records.length, files };
+}

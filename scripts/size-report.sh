@@ -3,6 +3,7 @@
 # wasm's bytes go, per crate and per module of the desktop, from a names-kept build of the same wasm (the cargo
 # output trunk left in $CARGO_TARGET_DIR, run through wasm-bindgen --keep-debug and the release's own post-build
 # steps and wasm-opt passes plus -g; scripts/wasm-sizes.mjs sums it; 15-60 s; SIZE_WHERE=0 skips it).
+# SIZE_FUNCS=N also lists the N biggest functions (SIZE_FILTER=regex keeps those whose name or group matches).
 # Target for the finished product: under 300 KB gzip in total (issue #16; the README says where it stands).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -30,3 +31,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 wasm-bindgen --target web --no-typescript --keep-debug --out-dir "$tmp" "$wasm"
 node "$ROOT/scripts/post-build.mjs" --names "$tmp" "$tmp/names.wasm"
 node "$ROOT/scripts/wasm-sizes.mjs" "$tmp/names.wasm" 30
+if [ -n "${SIZE_FUNCS:-}" ]; then
+  echo
+  node "$ROOT/scripts/wasm-sizes.mjs" "$tmp/names.wasm" --functions "$SIZE_FUNCS" ${SIZE_FILTER:+"$SIZE_FILTER"}
+fi

@@ -3,10 +3,15 @@
 // Prints raw bytes and the gzip -9 size of each group compressed on its own (groups compress a bit better together,
 // so the gzip column adds up to a little more than the whole file's gzip).
 //   node scripts/wasm-sizes.mjs FILE.wasm [rows]
+// With --functions, the biggest functions instead (code bytes, raw), each with its group; a regex keeps only the
+// functions whose name (or group) matches, e.g. `hashbrown|indexmap` or `^core::ptr::drop_in_place`:
+//   node scripts/wasm-sizes.mjs FILE.wasm --functions [rows] [regex]
 import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 
-const [file, rowsArg] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const functions = args[1] === "--functions";
+const [file, rowsArg, filterArg] = functions ? [args[0], args[2], args[3]] : args;
 const buf = readFileSync(file);
 let pos = 8;
 const u32 = () => { let r = 0, s = 0, b; do { b = buf[pos++]; r |= (b & 0x7f) << s; s += 7; } while (b & 0x80); return r >>> 0; };
@@ -57,6 +62,21 @@ function owner(name) {
   if (/^[A-Z]/.test(crate)) return "(generic)";
   if (crate === "agent_desktop" && m[4] && /^[a-z_]+$/.test(m[4])) return `agent_desktop::${m[4]}`;
   return crate;
+}
+if (functions) {
+  const filter = filterArg ? new RegExp(filterArg) : null;
+  const list = [];
+  for (const s of sections) if (s.id === 10) {
+    pos = s.start; const count = u32();
+    for (let i = 0; i < count; i++) { const size = u32(); pos += size;
+      const name = names.get(imported + i) || `code[${i}]`; const group = owner(names.get(imported + i) || "");
+      if (!filter || filter.test(name) || filter.test(group)) list.push([size, name, group]); }
+  }
+  list.sort((a, b) => b[0] - a[0]);
+  const max = Number(rowsArg || 40), total = list.reduce((a, f) => a + f[0], 0);
+  console.log(`biggest functions (names-kept build, code bytes raw; ${list.length} functions${filter ? ` matching /${filterArg}/` : ""}, ${total} bytes)`);
+  for (const [size, name, group] of list.slice(0, max)) console.log(`${String(size).padStart(7)}  ${name.replace(/::h[0-9a-f]{16}$/, "")}  [${group}]`);
+  process.exit(0);
 }
 const groups = new Map();
 const add = (key, bytes) => { const g = groups.get(key) || { raw: 0, parts: [] }; g.raw += bytes.length; g.parts.push(bytes); groups.set(key, g); };

@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::strings::{self, Lang};
 use js_sys::{Array, Function, Object, Reflect};
 use leptos::prelude::{ArcTrigger, Notify, Track};
-use std::cell::RefCell;
+use crate::cell::RefCell;
 use wasm_bindgen::{JsCast, JsValue};
 
 thread_local! {

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod b64;
 pub mod browser;
+pub mod cell;
 pub mod config;
 pub mod desk;
 pub mod diagnostics;
@@ -19,6 +20,7 @@ pub mod stored;
 pub mod strings;
 pub mod tabs;
 pub mod trust;
+pub mod vecmap;
 pub mod ui;
 
 /// Entry point used by `main.rs`: mounts the app on the page body.

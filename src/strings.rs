@@ -19,16 +19,17 @@ pub const fn untranslated(english: &'static str) -> &'static str {
 /// Builds the `Texts` struct, the English catalogue `EN` and one accessor function per key from the English list.
 macro_rules! catalogue {
     ($($(#[$doc:meta])* $key:ident: $en:expr,)*) => {
-        /// One field per text; every language is one `Texts` value (laid out like an array of texts, in key
-        /// order: [`Texts::get`] reads one by its index).
+        /// One field per text; every language is one `Texts` constant (laid out like an array of texts, in key
+        /// order). The constants are checked by the compiler and packed at compile time ([`Lang::packed`]): the
+        /// wasm carries each language as one string, not a table of pointers.
         #[allow(non_snake_case)]
         #[repr(C)]
         pub struct Texts {
             $($(#[$doc])* pub $key: &'static str,)*
         }
         /// English, the reference language.
-        pub static EN: Texts = Texts { $($key: $en,)* };
-        $($(#[$doc])* #[allow(non_snake_case)] #[inline] pub fn $key() -> &'static str { super::tr().$key })*
+        pub const EN: Texts = Texts { $($key: $en,)* };
+        $($(#[$doc])* #[allow(non_snake_case)] #[inline] pub fn $key() -> &'static str { super::text(Key::$key) })*
         /// The name of a text, to keep a message as data ([`Msg`]) and render it in the language shown then.
         /// (Debug shows the index in the release: the key names would cost as much as a language.)
         #[allow(non_camel_case_types)]
@@ -49,13 +50,17 @@ macro_rules! catalogue {
             }
         }
         impl Texts {
-            /// The text of a key in this language.
-            pub fn get(&self, k: Key) -> &'static str {
+            /// The texts in key order.
+            pub const fn all(&self) -> &[&'static str; Key::ALL.len()] {
                 const _: () = assert!(std::mem::size_of::<Texts>() == Key::ALL.len() * std::mem::size_of::<&str>());
                 // SAFETY: `Texts` is `repr(C)` with one `&'static str` field per key, in the order of `Key`'s
                 // variants (both come from the same list), so it is laid out as `[&'static str; N]` (the size is
-                // checked above) and `k as usize < N`.
-                unsafe { *(self as *const Texts).cast::<&'static str>().add(k as usize) }
+                // checked above).
+                unsafe { &*(self as *const Texts).cast::<[&'static str; Key::ALL.len()]>() }
+            }
+            /// The text of a key in this language.
+            pub fn get(&self, k: Key) -> &'static str {
+                self.all()[k as usize]
             }
             /// Every (key, text) pair, in catalogue order (tests and tools).
             pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
@@ -88,11 +93,33 @@ impl Lang {
         }
     }
 
+    /// The catalogue as the compiler checked it (tests and tools; the desktop reads [`Lang::table`]).
     pub fn texts(self) -> &'static Texts {
         match self {
             Lang::En => &EN,
             Lang::Es => &ES,
         }
+    }
+
+    /// The catalogue as the wasm carries it: every text followed by a NUL, in key order (built at compile time).
+    fn packed(self) -> &'static str {
+        match self {
+            Lang::En => EN_PACKED,
+            Lang::Es => ES_PACKED,
+        }
+    }
+
+    /// The texts of this language in key order, split from the packed string on first use (once per language).
+    pub fn table(self) -> Table {
+        TABLES.with(|t| {
+            let slot = &t[self as usize];
+            if let Some(v) = slot.get() {
+                return Table(v);
+            }
+            let v: &'static [&'static str] = Vec::leak(self.packed().split_terminator('\0').collect());
+            slot.set(Some(v));
+            Table(v)
+        })
     }
 
     /// The language of a BCP 47 tag by its primary subtag (`es-MX` is Spanish), None when not spoken here.
@@ -108,14 +135,73 @@ impl Lang {
     }
 }
 
-thread_local! {
-    static LANG: Cell<Lang> = const { Cell::new(Lang::En) };
+/// The bytes of a catalogue packed as one string: each text and a NUL after it.
+const fn packed_len(t: &Texts) -> usize {
+    let all = t.all();
+    let (mut n, mut i) = (0, 0);
+    while i < all.len() {
+        n += all[i].len() + 1;
+        i += 1;
+    }
+    n
 }
 
-/// The catalogue of the current language. Not inlined: each text read is then a call and a load (small wasm).
+const fn pack<const N: usize>(t: &Texts) -> [u8; N] {
+    let all = t.all();
+    let mut out = [0u8; N];
+    let (mut i, mut at) = (0, 0);
+    while i < all.len() {
+        let b = all[i].as_bytes();
+        let mut j = 0;
+        while j < b.len() {
+            assert!(b[j] != 0, "a catalogue text contains a NUL");
+            out[at] = b[j];
+            at += 1;
+            j += 1;
+        }
+        at += 1; // the NUL after the text
+        i += 1;
+    }
+    out
+}
+
+const EN_BYTES: [u8; packed_len(&EN)] = pack(&EN);
+const ES_BYTES: [u8; packed_len(&ES)] = pack(&ES);
+static EN_PACKED: &str = match std::str::from_utf8(&EN_BYTES) {
+    Ok(s) => s,
+    Err(_) => panic!("not UTF-8"),
+};
+static ES_PACKED: &str = match std::str::from_utf8(&ES_BYTES) {
+    Ok(s) => s,
+    Err(_) => panic!("not UTF-8"),
+};
+
+/// The texts of one language, in key order.
+#[derive(Clone, Copy)]
+pub struct Table(&'static [&'static str]);
+
+impl Table {
+    /// The text of a key.
+    pub fn get(self, k: Key) -> &'static str {
+        self.0.get(k as usize).copied().unwrap_or("")
+    }
+}
+
+thread_local! {
+    static LANG: Cell<Lang> = const { Cell::new(Lang::En) };
+    static TABLES: [Cell<Option<&'static [&'static str]>>; Lang::ALL.len()] = const { [const { Cell::new(None) }; Lang::ALL.len()] };
+}
+
+/// The catalogue of the current language. Not inlined: each text read is then a call (small wasm).
 #[inline(never)]
-pub fn tr() -> &'static Texts {
-    lang().texts()
+pub fn tr() -> Table {
+    lang().table()
+}
+
+/// The text of a key in the current language.
+#[inline(never)]
+pub fn text(k: Key) -> &'static str {
+    tr().get(k)
 }
 
 pub fn lang() -> Lang {
@@ -239,17 +325,17 @@ impl std::fmt::Display for Msg {
 /// "Call ended: The line is busy" and friends.
 pub fn call_ended(reason: &crate::phone::call::EndReason) -> String {
     use crate::phone::call::EndReason::*;
-    let t = tr();
-    match reason {
-        HungUp => t.CALL_ENDED.into(),
-        RemoteHungUp => t.REMOTE_HUNG_UP.into(),
-        Rejected => t.CALL_REJECTED.into(),
-        Missed => t.MISSED_CALL.into(),
-        Cancelled => t.CALL_CANCELLED.into(),
-        Failed(m) => fill(t.CALL_FAILED, &[("reason", &m.render())]),
-        Transferred => t.CALL_TRANSFERRED.into(),
-        AnsweredElsewhere => t.ANSWERED_ELSEWHERE.into(),
-    }
+    let k = match reason {
+        HungUp => Key::CALL_ENDED,
+        RemoteHungUp => Key::REMOTE_HUNG_UP,
+        Rejected => Key::CALL_REJECTED,
+        Missed => Key::MISSED_CALL,
+        Cancelled => Key::CALL_CANCELLED,
+        Failed(m) => return fill(text(Key::CALL_FAILED), &[("reason", &m.render())]),
+        Transferred => Key::CALL_TRANSFERRED,
+        AnsweredElsewhere => Key::ANSWERED_ELSEWHERE,
+    };
+    text(k).into()
 }
 
 /// The `language` setting names no language spoken here.
@@ -265,20 +351,19 @@ pub fn dropped_detail(total: u64, counts: [u64; 7]) -> String {
     let mut pairs: Vec<(&str, &str)> = names.iter().zip(&values).map(|(n, v)| (*n, v.as_str())).collect();
     let total = total.to_string();
     pairs.push(("total", &total));
-    fill(tr().DROPPED_DETAIL, &pairs)
+    fill(text(Key::DROPPED_DETAIL), &pairs)
 }
 
 /// What a keyboard shortcut's action does (`answer`, `reject`, ... as in `ui::shortcuts::ACTIONS`).
 pub fn shortcut_action(action: &str) -> &'static str {
-    let t = tr();
-    match action {
-        "answer" => t.SC_ANSWER,
-        "reject" => t.SC_REJECT,
-        "hangup" => t.SC_HANGUP,
-        "mute" => t.SC_MUTE,
-        "hold" => t.SC_HOLD,
-        _ => t.SC_DIALPAD,
-    }
+    text(match action {
+        "answer" => Key::SC_ANSWER,
+        "reject" => Key::SC_REJECT,
+        "hangup" => Key::SC_HANGUP,
+        "mute" => Key::SC_MUTE,
+        "hold" => Key::SC_HOLD,
+        _ => Key::SC_DIALPAD,
+    })
 }
 
 /// The lines of a one-per-line list text (the default reasons and dispositions) in a language.
@@ -289,23 +374,23 @@ pub fn lines(text: &'static str) -> Vec<String> {
 /// Settings left at their English defaults take the current language's: the title, the Not Ready reasons and
 /// the dispositions (what an admin set stays as written).
 pub fn localize_defaults(s: &mut crate::config::Settings) {
-    let t = tr();
-    if s.title == EN.APP_TITLE {
-        s.title = t.APP_TITLE.into();
+    let (en, t) = (Lang::En.table(), tr());
+    if s.title == en.get(Key::APP_TITLE) {
+        s.title = t.get(Key::APP_TITLE).into();
     }
-    if s.not_ready_reasons == lines(EN.DEFAULT_NOT_READY_REASONS) {
-        s.not_ready_reasons = lines(t.DEFAULT_NOT_READY_REASONS);
+    if s.not_ready_reasons == lines(en.get(Key::DEFAULT_NOT_READY_REASONS)) {
+        s.not_ready_reasons = lines(t.get(Key::DEFAULT_NOT_READY_REASONS));
     }
-    if s.dispositions == lines(EN.DEFAULT_DISPOSITIONS) {
-        s.dispositions = lines(t.DEFAULT_DISPOSITIONS);
+    if s.dispositions == lines(en.get(Key::DEFAULT_DISPOSITIONS)) {
+        s.dispositions = lines(t.get(Key::DEFAULT_DISPOSITIONS));
     }
 }
 
 /// The far end asks to transfer the agent to `target`, perhaps on behalf of `by`.
 pub fn transfer_ask(who: &str, target: &str, by: Option<&str>) -> String {
     match by {
-        Some(by) => fill(tr().TRANSFER_ASK_BY, &[("who", who), ("target", target), ("by", by)]),
-        None => fill(tr().TRANSFER_ASK, &[("who", who), ("target", target)]),
+        Some(by) => fill(text(Key::TRANSFER_ASK_BY), &[("who", who), ("target", target), ("by", by)]),
+        None => fill(text(Key::TRANSFER_ASK), &[("who", who), ("target", target)]),
     }
 }
 
@@ -461,9 +546,11 @@ mod tests {
     fn every_key_reads_its_own_text() {
         assert_eq!(Key::ALL.len(), EN.entries().len());
         for lang in Lang::ALL {
+            assert_eq!(lang.table().0.len(), Key::ALL.len(), "{lang:?}: the packed catalogue splits into one text per key");
             for (k, (name, text)) in Key::ALL.iter().zip(lang.texts().entries()) {
                 assert_eq!(format!("{k:?}"), name);
                 assert_eq!(lang.texts().get(*k), text, "{lang:?} {name}");
+                assert_eq!(lang.table().get(*k), text, "{lang:?} {name}: packed");
             }
         }
     }
@@ -588,12 +675,12 @@ mod tests {
 /// A token is not sent to another origin than the instance that issued it.
 pub fn sn_wrong_instance(instance: &str, target: &str) -> String {
     let t = tr();
-    fill(t.SN_WRONG_INSTANCE, &[("instance", if instance.is_empty() { t.ANOTHER_INSTANCE } else { instance }), ("target", if target.is_empty() { t.THAT_ADDRESS } else { target })])
+    fill(t.get(Key::SN_WRONG_INSTANCE), &[("instance", if instance.is_empty() { t.get(Key::ANOTHER_INSTANCE) } else { instance }), ("target", if target.is_empty() { t.get(Key::THAT_ADDRESS) } else { target })])
 }
 /// Stored data that could not be read: kept aside (under `aside`) or not.
 pub fn stored_unreadable(key: &str, aside: Option<&str>, why: &str) -> String {
     match aside {
-        Some(a) => fill(tr().STORED_UNREADABLE_ASIDE, &[("key", key), ("why", why), ("aside", a)]),
-        None => fill(tr().STORED_UNREADABLE_LOST, &[("key", key), ("why", why)]),
+        Some(a) => fill(text(Key::STORED_UNREADABLE_ASIDE), &[("key", key), ("why", why), ("aside", a)]),
+        None => fill(text(Key::STORED_UNREADABLE_LOST), &[("key", key), ("why", why)]),
     }
 }

@@ -28,7 +28,7 @@
 
 use crate::trust::{self, Admit, Kind, Msg, Trust};
 use crate::json::Value;
-use std::cell::{Cell, RefCell};
+use {crate::cell::RefCell, std::cell::Cell};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

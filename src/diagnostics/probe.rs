@@ -8,7 +8,7 @@ use crate::phone::line::LineStatus;
 use crate::strings as t;
 use js_sys::{Array, Promise, Reflect};
 use leptos::prelude::*;
-use std::cell::RefCell;
+use crate::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

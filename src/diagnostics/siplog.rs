@@ -2,7 +2,7 @@
 //! holds a secret), each cut to [`MAX_CHARS`], at most [`KEPT`] of them.
 
 use super::redact::redact;
-use std::cell::RefCell;
+use crate::cell::RefCell;
 use std::collections::VecDeque;
 
 pub const KEPT: usize = 30;

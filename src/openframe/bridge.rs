@@ -8,7 +8,7 @@
 use super::origin::TopDomain;
 use super::protocol::{Outgoing, ProtocolError, WidgetConfig};
 use super::session::{Action, Counters, LogEntry, Phase, Session, SessionEvent};
-use std::cell::RefCell;
+use crate::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -3,7 +3,7 @@
 //! audio start after a user gesture, so the context is unlocked on the first click or key press.
 
 use js_sys::Reflect;
-use std::cell::RefCell;
+use crate::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{AudioContext, GainNode, HtmlAudioElement, OscillatorNode, OscillatorType};

@@ -9,8 +9,8 @@ use super::sip::ua::{CallRef, Ended, Output, RegState, UaConfig, UaEvent, UserAg
 pub use super::line::{Credentials, LineStatus, Resume};
 use super::line::{LineEvent, LineHost};
 use super::sip::ua::ReferPolicy;
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use {crate::cell::RefCell, std::cell::Cell};
+use crate::vecmap::VecMap as HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

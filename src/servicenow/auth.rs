@@ -10,7 +10,7 @@
 use super::rest::{self, RestError};
 use crate::json::Value;
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
+use crate::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

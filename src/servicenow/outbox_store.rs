@@ -14,7 +14,7 @@ use super::outbox::{self, Outbox};
 use crate::tabs::Role;
 use crate::json::Value;
 use sha2::{Digest, Sha256};
-use std::cell::RefCell;
+use crate::cell::RefCell;
 
 /// The key of versions before the outbox was kept per deployment.
 pub const LEGACY_KEY: &str = "agent-desktop.outbox";

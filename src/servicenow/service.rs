@@ -13,7 +13,7 @@ use crate::config::{ActivityStrategy, Settings};
 use crate::openframe::protocol::RecordRef;
 use leptos::prelude::*;
 use crate::json::{json, Value};
-use std::cell::RefCell;
+use crate::cell::RefCell;
 
 /// What the agent sees of the ServiceNow connection.
 #[derive(Clone, Debug, PartialEq)]
@@ -85,7 +85,7 @@ thread_local! {
     /// When a renewal with the refresh token may start (infinite while one runs).
     static RENEW_AT: RefCell<f64> = const { RefCell::new(0.0) };
     /// Directory results by search text, for this page's life (repeated searches do not ask again).
-    static CACHE: RefCell<std::collections::HashMap<String, Vec<Entry>>> = RefCell::new(std::collections::HashMap::new());
+    static CACHE: RefCell<crate::vecmap::VecMap<String, Vec<Entry>>> = const { RefCell::new(crate::vecmap::VecMap::new()) };
 }
 
 fn now() -> f64 {

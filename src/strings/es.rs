@@ -4,7 +4,7 @@
 
 use super::*;
 
-pub static ES: Texts = Texts {
+pub const ES: Texts = Texts {
     CONFIG_LOAD_FAILED: "No se pudo cargar {path} ({reason}): el escritorio usa su configuración predeterminada. Compruebe que el archivo está publicado junto a index.html.",
     CALL_ENDED: "Llamada finalizada",
     REMOTE_HUNG_UP: "La otra parte colgó",
