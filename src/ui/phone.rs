@@ -190,12 +190,12 @@ fn CallCard(id: u32) -> impl IntoView {
                     }.into_any(),
                 }}
             </div>
-            <Show when=move || show_keypad.get() && live()>
+            {crate::ui::when(move || show_keypad.get() && live(), move || view! {
                 <Keypad id=id/>
-            </Show>
-            <Show when=move || show_transfer.get() && live()>
+            })}
+            {crate::ui::when(move || show_transfer.get() && live(), move || view! {
                 <TransferForm id=id/>
-            </Show>
+            })}
         </li>
     }
 }
@@ -212,39 +212,39 @@ pub fn PhonePanel() -> impl IntoView {
     let wide = crate::ui::shell::use_wide();
     let ready_to_dial = move || !has_live() && (demo() || desk.line_status.get() == LineStatus::Registered);
     view! {
-        <Show when=needs_sign_in>
+        {crate::ui::when(needs_sign_in, move || view! {
             <SignIn/>
-        </Show>
-        <Show when=move || !demo() && desk.line_status.get() == LineStatus::Connecting>
+        })}
+        {crate::ui::when(move || !demo() && desk.line_status.get() == LineStatus::Connecting, move || view! {
             <p class="empty" data-testid="line-connecting">{t::LINE_CONNECTING()}</p>
-        </Show>
+        })}
         // The wrap-up comes first: it is what the agent works on once a call has ended (in the wide work view
         // the side column shows it, next to the directory and recents).
-        <Show when=move || !wide()>
+        {crate::ui::when(move || !wide(), move || view! {
             <WrapUpPanel/>
-        </Show>
-        <Show when=move || !calls().is_empty()>
+        })}
+        {crate::ui::when(move || !calls().is_empty(), move || view! {
             <ul class=move || if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" }>
                 <For each=move || desk.calls.with(|c| c.iter().map(|c| c.id).collect::<Vec<u32>>()) key=|id| *id let:id>
                     <CallCard id=id/>
                 </For>
             </ul>
-        </Show>
-        <Show when=move || calls().is_empty() && (demo() || desk.line_status.get() == LineStatus::Registered)>
+        })}
+        {crate::ui::when(move || calls().is_empty() && (demo() || desk.line_status.get() == LineStatus::Registered), move || view! {
             <p class="empty" data-testid="phone-idle">{t::PHONE_IDLE()}</p>
-        </Show>
-        <Show when=move || desk.notice.with(Option::is_some)>
+        })}
+        {crate::ui::when(move || desk.notice.with(Option::is_some), move || view! {
             <p class="notice error" role="alert" data-testid="phone-notice">{move || desk.notice.with(|n| n.as_ref().map(|n| n.render()).unwrap_or_default())}</p>
-        </Show>
-        <Show when=move || ready_to_dial() && desk.wrapups.with(Vec::is_empty)>
+        })}
+        {crate::ui::when(move || ready_to_dial() && desk.wrapups.with(Vec::is_empty), move || view! {
             <DialPad/>
-        </Show>
-        <Show when=demo>
+        })}
+        {crate::ui::when(demo, move || view! {
             <button type="button" class="btn link-btn" data-testid="simulate-incoming"
                 on:click=move |_| { desk.simulate_incoming(); }>{t::SIMULATE_INCOMING()}</button>
-        </Show>
-        <Show when=move || !demo() && !needs_sign_in()>
+        })}
+        {crate::ui::when(move || !demo() && !needs_sign_in(), move || view! {
             <button type="button" class="btn link-btn" data-testid="sign-out" on:click=move |_| desk.sign_out()>{t::SIGN_OUT()}</button>
-        </Show>
+        })}
     }
 }

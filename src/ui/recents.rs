@@ -11,7 +11,7 @@ pub fn RecentsPanel() -> impl IntoView {
     let desk = use_desk();
     let recents = move || desk.recents.get();
     view! {
-        <Show when=move || !recents().is_empty() fallback=|| view! { <p class="empty" data-testid="recents-empty">{t::RECENTS_EMPTY()}</p> }>
+        {crate::ui::when_else(move || !recents().is_empty(), move || view! {
             <ul class="list" data-testid="recents">
                 {move || recents().into_iter().enumerate().map(|(i, r)| {
                     let (icon, label) = match (r.direction, r.outcome) {
@@ -38,6 +38,6 @@ pub fn RecentsPanel() -> impl IntoView {
                     }
                 }).collect_view()}
             </ul>
-        </Show>
+        }, || view! { <p class="empty" data-testid="recents-empty">{t::RECENTS_EMPTY()}</p> })}
     }
 }

@@ -40,7 +40,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
             }}
         </div>
         <p class="kv"><span class="dt">{t::SN_PENDING()}</span><span data-testid="sn-pending">{move || pending().to_string()}</span></p>
-        <Show when=move || !refused().is_empty()>
+        {crate::ui::when(move || !refused().is_empty(), move || view! {
             <div class="notice error" role="alert" data-testid="sn-refused">
                 <p class="notice-head">{t::SN_REFUSED()}</p>
                 <ul>{move || refused().into_iter().map(|(id, r, notes)| {
@@ -66,7 +66,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
                     }}</li> }
                 }).collect_view()}</ul>
             </div>
-        </Show>
+        })}
     }
 }
 
@@ -107,16 +107,16 @@ pub fn ServiceNowNotice() -> impl IntoView {
                 <button type="button" class="btn" on:click=move |_| crate::stored::dismiss(&key)>{t::STORED_DISMISS()}</button>
             </p>
         }).collect_view()}
-        <Show when=move || message().is_some()>
+        {crate::ui::when(move || message().is_some(), move || view! {
             <div class="notice error row-notice" role="alert" data-testid="sn-notice">
                 <span>{move || message().unwrap_or_default()}</span>
                 <button type="button" class="btn primary" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN()}</button>
             </div>
-        </Show>
-        <Show when=move || message().is_none() && delivery().is_some()>
+        })}
+        {crate::ui::when(move || message().is_none() && delivery().is_some(), move || view! {
             <p class="notice error" role="alert" data-testid="sn-delivery">
                 {move || format!("{} {}", t::SN_DELIVERY_WAITING(), delivery().unwrap_or_default())}
             </p>
-        </Show>
+        })}
     }
 }

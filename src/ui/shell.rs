@@ -140,14 +140,14 @@ pub fn Shell() -> impl IntoView {
             <header class="topbar">
                 <AgentStateSelect/>
                 <h1 class="title">{title}</h1>
-                <Show when=move || desk.muted.get()>
+                {crate::ui::when(move || desk.muted.get(), move || view! {
                     <span class="badge muted" data-testid="muted">{t::MUTED()}</span>
-                </Show>
+                })}
                 <span class="badge line" data-testid="line">{line}</span>
-                <Show when=crate::openframe::bridge::is_framed>
+                {crate::ui::when(crate::openframe::bridge::is_framed, move || view! {
                     <button type="button" class="help-btn" aria-label=t::POP_OUT() title=t::POP_OUT() data-testid="pop-out"
                         on:click=move |_| desk.pop_out()>"↗"</button>
-                </Show>
+                })}
                 <button type="button" class="help-btn" aria-label=t::SHORTCUTS() title=t::SHORTCUTS() data-testid="help"
                     on:click=move |_| desk.show_help.update(|v| *v = !*v)>"?"</button>
             </header>

@@ -50,7 +50,7 @@ pub fn SupportPanel() -> impl IntoView {
                 <meter min="0" max="100" value=l.to_string() data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
             </label>
         })}
-        <Show when=move || !lines.with(Vec::is_empty)>
+        {crate::ui::when(move || !lines.with(Vec::is_empty), move || view! {
             <ul class="list" data-testid="checks">
                 {move || lines.get().into_iter().map(|(item, v)| {
                     let word = v.word();
@@ -63,7 +63,7 @@ pub fn SupportPanel() -> impl IntoView {
                     }
                 }).collect_view()}
             </ul>
-        </Show>
+        })}
         {move || copied.get().map(|ok| if ok {
             view! { <p class="notice info" role="status" data-testid="copy-result" data-copied="true">{t::COPIED()}</p> }.into_any()
         } else {

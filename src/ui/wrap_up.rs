@@ -8,9 +8,9 @@ use leptos::prelude::*;
 pub fn WrapUpPanel() -> impl IntoView {
     let desk = use_desk();
     view! {
-        <Show when=move || desk.wrapups.with(|w| !w.is_empty())>
+        {crate::ui::when(move || desk.wrapups.with(|w| !w.is_empty()), move || view! {
             <WrapUpForm/>
-        </Show>
+        })}
     }
 }
 
@@ -94,12 +94,12 @@ fn WrapUpForm() -> impl IntoView {
                         let v = event_target_value(&ev);
                         desk.edit_wrapup(|w| w.notes = v);
                     }></textarea>
-                <Show when=move || error.with(Option::is_some)>
+                {crate::ui::when(move || error.with(Option::is_some), move || view! {
                     <p class="notice error" role="alert" data-testid="wrap-up-error">{move || error.get().unwrap_or_default()}</p>
-                </Show>
-                <Show when=move || current().map(|w| w.overdue).unwrap_or(false)>
+                })}
+                {crate::ui::when(move || current().map(|w| w.overdue).unwrap_or(false), move || view! {
                     <p class="notice info" data-testid="wrap-up-overdue">{t::WRAPUP_OVERDUE()}</p>
-                </Show>
+                })}
                 <button type="button" class="btn primary" data-testid="finish-wrap-up"
                     on:click=move |_| { let _ = desk.submit_wrapup(); }>{t::FINISH_WRAPUP()}</button>
             </section>
