@@ -44,7 +44,7 @@ pub fn DialPad() -> impl IntoView {
             <button type="submit" class="btn primary" data-testid="dial-button">{t::CALL()}</button>
         </form>
         {crate::ui::when(move || error.with(Option::is_some), move || view! {
-            <p class="notice error" role="alert" data-testid="dial-error">{move || error.get().unwrap_or_default()}</p>
+            <p class="notice error" role="alert" data-testid="dial-error">{crate::ui::dynv(move || error.get().unwrap_or_default())}</p>
         })}
         <div class="keypad dialpad" role="group" aria-label=t::DIAL_PAD()>
             {KEYS.into_iter().map(|k| view! {
@@ -55,7 +55,7 @@ pub fn DialPad() -> impl IntoView {
         {crate::ui::when(move || last().is_some(), move || view! {
             <button type="button" class="btn link-btn" data-testid="redial"
                 on:click=move |_| { if let Some(n) = last() { desk.dial(&n, None); } }>
-                {move || format!("{} {}", t::REDIAL(), last().unwrap_or_default())}
+                {crate::ui::dynv(move || format!("{} {}", t::REDIAL(), last().unwrap_or_default()))}
             </button>
         })}
     }

@@ -76,3 +76,15 @@ fn when_erased(cond: Box<dyn Fn() -> bool + Send + Sync>, children: ViewBox, fal
     let shown = ArcMemo::new(move |_| cond());
     (move || if shown.get() { Some(children()) } else { fallback.as_ref().map(|f| f()) }).into_any()
 }
+
+/// A reactive child (`{move || ..}`) without its per-use render effect (issue #16): the closure is boxed
+/// and its view erased, so every use shares one render effect; the view is rebuilt in place as before
+/// (same type: the typed rebuild; text stays the same node).
+pub fn dynv<V: IntoView + 'static>(f: impl Fn() -> V + Send + Sync + 'static) -> AnyView {
+    dyn_erased(Box::new(move || f().into_any()))
+}
+
+#[inline(never)]
+fn dyn_erased(f: ViewBox) -> AnyView {
+    (move || f()).into_any()
+}

@@ -32,13 +32,13 @@ pub fn Notices() -> impl IntoView {
             <div class="notice error" role="alert" data-testid="config-errors">
                 <p class="notice-head">{t::SETTINGS_PROBLEMS()}</p>
                 <ul>
-                    {move || {
+                    {crate::ui::dynv(move || {
                         desk.errors
                             .get()
                             .into_iter()
                             .map(|e| view! { <li>{e.to_string()}</li> })
                             .collect_view()
-                    }}
+                    })}
                 </ul>
                 <button type="button" class="link" on:click=move |_| desk.dismiss_errors()>
                     {t::DISMISS()}
@@ -47,7 +47,7 @@ pub fn Notices() -> impl IntoView {
         })}
         {crate::ui::when(move || desk.openframe.with(|o| o.problem.is_some()) && !hidden_problem.get(), move || view! {
             <p class="notice error row-notice" role="alert" data-testid="of-notice">
-                <span>{move || desk.openframe.with(|o| o.problem.as_ref().map(|p| p.render()).unwrap_or_default())}</span>
+                <span>{crate::ui::dynv(move || desk.openframe.with(|o| o.problem.as_ref().map(|p| p.render()).unwrap_or_default()))}</span>
                 <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_problem.set(true)>"×"</button>
             </p>
         })}
@@ -63,7 +63,7 @@ pub fn Notices() -> impl IntoView {
         {crate::ui::when(move || matches!(desk.role.get(), crate::tabs::Role::Remote | crate::tabs::Role::Unlinked), move || view! {
             <div class=move || if unlinked() { "notice error" } else { "notice info" } role="status"
                 data-testid=move || if unlinked() { "not-linked" } else { "remote-phone" }>
-                <span>{move || if unlinked() { t::NOT_LINKED() } else { t::REMOTE_PHONE() }}" "</span>
+                <span>{crate::ui::dynv(move || if unlinked() { t::NOT_LINKED() } else { t::REMOTE_PHONE() })}" "</span>
                 <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE()}</button>
             </div>
         })}

@@ -114,17 +114,17 @@ fn CallCard(id: u32) -> impl IntoView {
             </div>
             <div class="call-sub">
                 <span data-testid="call-state">{field(state_label)}</span>
-                {move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
-                    .map(|n| view! { <span class="number">{n}</span> })}
-                {move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
+                {crate::ui::dynv(move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
+                    .map(|n| view! { <span class="number">{n}</span> }))}
+                {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
                     let label = if !r.value.is_empty() { r.value.clone() } else { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) };
                     view! {
                         <button type="button" class="chip" data-testid="call-record" title=t::OPEN_RECORD()
                             on:click=move |_| desk.open_record(&r)>{label}</button>
                     }
-                })}
+                }))}
             </div>
-            {move || {
+            {crate::ui::dynv(move || {
                 // Data the call arrived with (an IVR's choices, the queue): shown, never interpreted as HTML.
                 let data: Vec<(String, String)> = call.with(|c| c.as_ref().map(|c| c.x_headers.clone()).unwrap_or_default())
                     .into_iter()
@@ -136,11 +136,11 @@ fn CallCard(id: u32) -> impl IntoView {
                         {data.into_iter().map(|(k, v)| view! { <span class="kv-chip">{k}": "{v}</span> }).collect_view()}
                     </p>
                 })
-            }}
-            {move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
-                .map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> })}
+            })}
+            {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
+                .map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> }))}
             <crate::ui::quality::CallQuality id=id/>
-            {move || pop().map(|d| match d {
+            {crate::ui::dynv(move || pop().map(|d| match d {
                 crate::servicenow::screen_pop::Decision::Choose(list) => view! {
                     <div class="pop-choice" data-testid="pop-choice" role="group" aria-label=t::POP_CHOOSE()>
                         <p class="call-note">{t::POP_CHOOSE()}</p>
@@ -157,21 +157,21 @@ fn CallCard(id: u32) -> impl IntoView {
                     </div>
                 }.into_any(),
                 _ => ().into_any(),
-            })}
+            }))}
             <div class="actions">
-                {move || match state.get() {
+                {crate::ui::dynv(move || match state.get() {
                     CallState::Alerting => view! {
                         <button type="button" class="btn primary" on:click=move |_| desk.answer(id)>{t::ANSWER()}</button>
                         <button type="button" class="btn danger" on:click=move |_| desk.reject(id)>{t::REJECT()}</button>
                     }.into_any(),
                     CallState::Connected | CallState::Held => view! {
                         <button type="button" class="btn" aria-pressed=move || held().to_string() data-testid="hold"
-                            on:click=move |_| desk.set_hold(id, !held())>{move || if held() { t::RESUME() } else { t::HOLD() }}</button>
+                            on:click=move |_| desk.set_hold(id, !held())>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
                         <button type="button" class="btn" aria-expanded=move || show_keypad.get().to_string() data-testid="keypad-toggle"
                             on:click=move |_| show_keypad.update(|v| *v = !*v)>{t::KEYPAD()}</button>
                         <button type="button" class="btn" aria-expanded=move || show_transfer.get().to_string() data-testid="transfer-toggle"
                             on:click=move |_| show_transfer.update(|v| *v = !*v)>{t::TRANSFER()}</button>
-                        {move || (held() && consult_with().is_some()).then(|| {
+                        {crate::ui::dynv(move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {
                                 <button type="button" class="btn primary" data-testid="complete-transfer"
@@ -179,7 +179,7 @@ fn CallCard(id: u32) -> impl IntoView {
                                 <button type="button" class="btn" data-testid="conference"
                                     on:click=move |_| desk.conference(id, other)>{t::MERGE()}</button>
                             }
-                        })}
+                        }))}
                         <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP()}</button>
                     }.into_any(),
                     CallState::Dialing | CallState::Ringing => view! {
@@ -188,7 +188,7 @@ fn CallCard(id: u32) -> impl IntoView {
                     CallState::Ended(_) => view! {
                         <button type="button" class="btn" on:click=move |_| desk.clear_ended()>{t::CLEAR()}</button>
                     }.into_any(),
-                }}
+                })}
             </div>
             {crate::ui::when(move || show_keypad.get() && live(), move || view! {
                 <Keypad id=id/>
@@ -234,7 +234,7 @@ pub fn PhonePanel() -> impl IntoView {
             <p class="empty" data-testid="phone-idle">{t::PHONE_IDLE()}</p>
         })}
         {crate::ui::when(move || desk.notice.with(Option::is_some), move || view! {
-            <p class="notice error" role="alert" data-testid="phone-notice">{move || desk.notice.with(|n| n.as_ref().map(|n| n.render()).unwrap_or_default())}</p>
+            <p class="notice error" role="alert" data-testid="phone-notice">{crate::ui::dynv(move || desk.notice.with(|n| n.as_ref().map(|n| n.render()).unwrap_or_default()))}</p>
         })}
         {crate::ui::when(move || ready_to_dial() && desk.wrapups.with(Vec::is_empty), move || view! {
             <DialPad/>

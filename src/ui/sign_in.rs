@@ -52,7 +52,7 @@ pub fn SignIn() -> impl IntoView {
             </label>
             {crate::ui::when(move || error.with(Option::is_some) || failure().is_some(), move || view! {
                 <p class="notice error" role="alert" data-testid="sign-in-error">
-                    {move || error.get().or_else(failure).unwrap_or_default()}
+                    {crate::ui::dynv(move || error.get().or_else(failure).unwrap_or_default())}
                 </p>
             })}
         </form>
