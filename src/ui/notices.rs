@@ -55,7 +55,7 @@ pub fn Notices() -> impl IntoView {
         <crate::ui::sip_prompts::SipPrompts/>
         {crate::ui::when(standalone, move || view! {
             <p class="notice info row-notice" data-testid="standalone">
-                <span>{standalone_text}</span>
+                <span>{crate::ui::dynv(standalone_text)}</span>
                 <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_standalone.set(true)>"×"</button>
             </p>
         })}

@@ -110,7 +110,7 @@ fn CallCard(id: u32) -> impl IntoView {
             data-rx=field(|c| c.packets.0.to_string()) data-tx=field(|c| c.packets.1.to_string())>
             <div class="call-head">
                 <span class="party" data-testid="party">{field(|c| c.party().to_string())}</span>
-                <span class="timer" data-testid="timer">{timer}</span>
+                <span class="timer" data-testid="timer">{crate::ui::dynv(timer)}</span>
             </div>
             <div class="call-sub">
                 <span data-testid="call-state">{field(state_label)}</span>

@@ -139,11 +139,11 @@ pub fn Shell() -> impl IntoView {
         <div class="desk" data-loaded=move || desk.loaded.get().to_string()>
             <header class="topbar">
                 <AgentStateSelect/>
-                <h1 class="title">{title}</h1>
+                <h1 class="title">{crate::ui::dynv(title)}</h1>
                 {crate::ui::when(move || desk.muted.get(), move || view! {
                     <span class="badge muted" data-testid="muted">{t::MUTED()}</span>
                 })}
-                <span class="badge line" data-testid="line">{line}</span>
+                <span class="badge line" data-testid="line">{crate::ui::dynv(line)}</span>
                 {crate::ui::when(crate::openframe::bridge::is_framed, move || view! {
                     <button type="button" class="help-btn" aria-label=t::POP_OUT() title=t::POP_OUT() data-testid="pop-out"
                         on:click=move |_| desk.pop_out()>"↗"</button>
