@@ -16,8 +16,8 @@ pub fn App() -> impl IntoView {
     crate::diagnostics::probe::after_sign_in(desk);
     leptos::task::spawn_local(async move { desk.start().await });
     // Built again when the language changes (the `language` setting arrives with the settings).
-    move || {
+    crate::ui::dynv(move || {
         crate::intl::track();
         view! { <Shell/> }
-    }
+    })
 }

@@ -44,7 +44,7 @@ pub fn AgentStateSelect() -> impl IntoView {
                 }
             }
         >
-            {move || {
+            {crate::ui::dynv(move || {
                 options()
                     .into_iter()
                     .map(|(s, pickable)| {
@@ -52,7 +52,7 @@ pub fn AgentStateSelect() -> impl IntoView {
                         view! { <option value=key.clone() disabled=!pickable>{s.label()}</option> }
                     })
                     .collect_view()
-            }}
+            })}
         </select>
     }
 }

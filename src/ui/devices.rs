@@ -65,10 +65,10 @@ pub fn DevicesPanel() -> impl IntoView {
                         current.set(v);
                     }>
                     <option value="">{t::DEFAULT_DEVICE()}</option>
-                    {move || list.get().into_iter().filter(|d| d.kind == kind).enumerate().map(|(i, d)| {
+                    {crate::ui::dynv(move || list.get().into_iter().filter(|d| d.kind == kind).enumerate().map(|(i, d)| {
                         let label = if d.label.is_empty() { format!("{label} {}", i + 1) } else { d.label.clone() };
                         view! { <option value=d.id.clone()>{label}</option> }
-                    }).collect_view()}
+                    }).collect_view())}
                 </select>
             </label>
         }

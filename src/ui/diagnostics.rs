@@ -32,10 +32,10 @@ pub fn DiagnosticsPanel() -> impl IntoView {
         <ServiceNowStatus/>
         <DevicesPanel/>
         <crate::ui::support::SupportPanel/>
-        <Show when=move || desk.setup_ms.get().is_some()>
+        {crate::ui::when(move || desk.setup_ms.get().is_some(), move || view! {
             <p class="kv"><span class="dt">{t::SETUP_TIME()}</span>
-                <span data-testid="setup-ms">{move || crate::intl::milliseconds(desk.setup_ms.get().unwrap_or(0.0).round())}</span></p>
-        </Show>
+                <span data-testid="setup-ms">{crate::ui::dynv(move || crate::intl::milliseconds(desk.setup_ms.get().unwrap_or(0.0).round()))}</span></p>
+        })}
         <h2 class="section-title">{t::OF_HEADING()}</h2>
         <dl class="kvs">
             {row(t::RUNNING(), "mode", Box::new(move || match desk.mode() {
@@ -59,14 +59,14 @@ pub fn DiagnosticsPanel() -> impl IntoView {
             }))}
             {row(t::SENT(), "of-sent", Box::new(move || counters().sent.to_string()))}
         </dl>
-        <Show when=move || desk.openframe.with(|o| o.problem.is_some())>
+        {crate::ui::when(move || desk.openframe.with(|o| o.problem.is_some()), move || view! {
             <p class="notice error" role="alert" data-testid="of-problem">
-                {move || desk.openframe.with(|o| o.problem.as_ref().map(|p| p.render()).unwrap_or_default())}
+                {crate::ui::dynv(move || desk.openframe.with(|o| o.problem.as_ref().map(|p| p.render()).unwrap_or_default()))}
             </p>
-        </Show>
+        })}
         <h2 class="section-title">{t::OF_MESSAGES()}</h2>
         <ol class="log" data-testid="of-log">
-            {move || {
+            {crate::ui::dynv(move || {
                 let log = snap().map(|s| s.log).unwrap_or_default();
                 if log.is_empty() {
                     return view! { <li class="empty">{t::OF_NONE()}</li> }.into_any();
@@ -89,7 +89,7 @@ pub fn DiagnosticsPanel() -> impl IntoView {
                     })
                     .collect_view()
                     .into_any()
-            }}
+            })}
         </ol>
     }
 }

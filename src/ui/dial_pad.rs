@@ -43,20 +43,20 @@ pub fn DialPad() -> impl IntoView {
                 on:click=move |_| number.update(|n| { n.pop(); })>"⌫"</button>
             <button type="submit" class="btn primary" data-testid="dial-button">{t::CALL()}</button>
         </form>
-        <Show when=move || error.with(Option::is_some)>
-            <p class="notice error" role="alert" data-testid="dial-error">{move || error.get().unwrap_or_default()}</p>
-        </Show>
+        {crate::ui::when(move || error.with(Option::is_some), move || view! {
+            <p class="notice error" role="alert" data-testid="dial-error">{crate::ui::dynv(move || error.get().unwrap_or_default())}</p>
+        })}
         <div class="keypad dialpad" role="group" aria-label=t::DIAL_PAD()>
             {KEYS.into_iter().map(|k| view! {
                 <button type="button" class="key" data-dial-key=k.to_string() aria-label=format!("{} {k}", t::DIAL_PAD())
                     on:click=move |_| key(k)>{k.to_string()}</button>
             }).collect_view()}
         </div>
-        <Show when=move || last().is_some()>
+        {crate::ui::when(move || last().is_some(), move || view! {
             <button type="button" class="btn link-btn" data-testid="redial"
                 on:click=move |_| { if let Some(n) = last() { desk.dial(&n, None); } }>
-                {move || format!("{} {}", t::REDIAL(), last().unwrap_or_default())}
+                {crate::ui::dynv(move || format!("{} {}", t::REDIAL(), last().unwrap_or_default()))}
             </button>
-        </Show>
+        })}
     }
 }

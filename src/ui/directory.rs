@@ -134,14 +134,12 @@ pub fn DirectoryPanel() -> impl IntoView {
             }
             on:keydown=on_key/>
         <p class="notice error" role="alert" data-testid="directory-error" hidden=move || desk.directory_error.with(Option::is_none)>
-            {move || desk.directory_error.with(|e| e.as_ref().map(|e| e.render()))}
+            {crate::ui::dynv(move || desk.directory_error.with(|e| e.as_ref().map(|e| e.render())))}
         </p>
         // "No matches" only when the search worked: a failed one says so above.
-        <Show when=move || !results.with(Vec::is_empty) fallback=move || view! {
-            <p class="empty" data-testid="no-matches" hidden=move || desk.directory_error.with(Option::is_some)>{t::NO_MATCHES()}</p>
-        }>
+        {crate::ui::when_else(move || !results.with(Vec::is_empty), move || view! {
             <ul class="list" id="directory-results" role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY()>
-                {move || results.get().into_iter().enumerate().map(|(i, e)| {
+                {crate::ui::dynv(move || results.get().into_iter().enumerate().map(|(i, e)| {
                     let fav = favourites.with(|f| f.contains(&e.number));
                     let number = e.number.clone();
                     let e2 = e.clone();
@@ -155,15 +153,17 @@ pub fn DirectoryPanel() -> impl IntoView {
                             <button type="button" class="btn" aria-label=format!("{} {}", t::CALL(), e.name) on:click=move |_| act(&e2)>{t::CALL()}</button>
                         </li>
                     }
-                }).collect_view()}
+                }).collect_view())}
             </ul>
-        </Show>
-        <Show when=move || desk.directory_more.get()>
+        }, move || view! {
+            <p class="empty" data-testid="no-matches" hidden=move || desk.directory_error.with(Option::is_some)>{t::NO_MATCHES()}</p>
+        })}
+        {crate::ui::when(move || desk.directory_more.get(), move || view! {
             <button type="button" class="btn link-btn" data-testid="directory-more" on:click=move |_| {
                 page.update(|p| *p += 1);
                 crate::servicenow::service::search_page(desk, query.get_untracked(), page.get_untracked());
             }>{t::MORE_RESULTS()}</button>
-        </Show>
+        })}
     }
 }
 

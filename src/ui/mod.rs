@@ -49,3 +49,42 @@ impl Follow {
         let _ = self.0.get();
     }
 }
+
+/// `<Show>` without its per-use code (issue #16): the condition is memoized the same way (the children are
+/// built when it turns true and dropped when it turns false, not rebuilt while it stays true), but the
+/// memo and the render effect are one instantiation for every use instead of one each.
+pub fn when<V: IntoView + 'static>(
+    cond: impl Fn() -> bool + Send + Sync + 'static,
+    children: impl Fn() -> V + Send + Sync + 'static,
+) -> AnyView {
+    when_erased(Box::new(cond), Box::new(move || children().into_any()), None)
+}
+
+/// [`when`] with a view for the false case (`<Show fallback=..>`).
+pub fn when_else<V: IntoView + 'static, F: IntoView + 'static>(
+    cond: impl Fn() -> bool + Send + Sync + 'static,
+    children: impl Fn() -> V + Send + Sync + 'static,
+    fallback: impl Fn() -> F + Send + Sync + 'static,
+) -> AnyView {
+    when_erased(Box::new(cond), Box::new(move || children().into_any()), Some(Box::new(move || fallback().into_any())))
+}
+
+type ViewBox = Box<dyn Fn() -> AnyView + Send + Sync>;
+
+#[inline(never)]
+fn when_erased(cond: Box<dyn Fn() -> bool + Send + Sync>, children: ViewBox, fallback: Option<ViewBox>) -> AnyView {
+    let shown = ArcMemo::new(move |_| cond());
+    (move || if shown.get() { Some(children()) } else { fallback.as_ref().map(|f| f()) }).into_any()
+}
+
+/// A reactive child (`{move || ..}`) without its per-use render effect (issue #16): the closure is boxed
+/// and its view erased, so every use shares one render effect; the view is rebuilt in place as before
+/// (same type: the typed rebuild; text stays the same node).
+pub fn dynv<V: IntoView + 'static>(f: impl Fn() -> V + Send + Sync + 'static) -> AnyView {
+    dyn_erased(Box::new(move || f().into_any()))
+}
+
+#[inline(never)]
+fn dyn_erased(f: ViewBox) -> AnyView {
+    (move || f()).into_any()
+}

@@ -28,55 +28,55 @@ pub fn Notices() -> impl IntoView {
         }
     };
     view! {
-        <Show when=has_errors>
+        {crate::ui::when(has_errors, move || view! {
             <div class="notice error" role="alert" data-testid="config-errors">
                 <p class="notice-head">{t::SETTINGS_PROBLEMS()}</p>
                 <ul>
-                    {move || {
+                    {crate::ui::dynv(move || {
                         desk.errors
                             .get()
                             .into_iter()
                             .map(|e| view! { <li>{e.to_string()}</li> })
                             .collect_view()
-                    }}
+                    })}
                 </ul>
                 <button type="button" class="link" on:click=move |_| desk.dismiss_errors()>
                     {t::DISMISS()}
                 </button>
             </div>
-        </Show>
-        <Show when=move || desk.openframe.with(|o| o.problem.is_some()) && !hidden_problem.get()>
+        })}
+        {crate::ui::when(move || desk.openframe.with(|o| o.problem.is_some()) && !hidden_problem.get(), move || view! {
             <p class="notice error row-notice" role="alert" data-testid="of-notice">
-                <span>{move || desk.openframe.with(|o| o.problem.as_ref().map(|p| p.render()).unwrap_or_default())}</span>
+                <span>{crate::ui::dynv(move || desk.openframe.with(|o| o.problem.as_ref().map(|p| p.render()).unwrap_or_default()))}</span>
                 <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_problem.set(true)>"×"</button>
             </p>
-        </Show>
+        })}
         <ServiceNowNotice/>
         <crate::ui::sip_prompts::SipPrompts/>
-        <Show when=standalone>
+        {crate::ui::when(standalone, move || view! {
             <p class="notice info row-notice" data-testid="standalone">
-                <span>{standalone_text}</span>
+                <span>{crate::ui::dynv(standalone_text)}</span>
                 <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_standalone.set(true)>"×"</button>
             </p>
-        </Show>
+        })}
         // A remote view, or a window not linked to the agent's desktop (which says so: it shows and does nothing).
-        <Show when=move || matches!(desk.role.get(), crate::tabs::Role::Remote | crate::tabs::Role::Unlinked)>
+        {crate::ui::when(move || matches!(desk.role.get(), crate::tabs::Role::Remote | crate::tabs::Role::Unlinked), move || view! {
             <div class=move || if unlinked() { "notice error" } else { "notice info" } role="status"
                 data-testid=move || if unlinked() { "not-linked" } else { "remote-phone" }>
-                <span>{move || if unlinked() { t::NOT_LINKED() } else { t::REMOTE_PHONE() }}" "</span>
+                <span>{crate::ui::dynv(move || if unlinked() { t::NOT_LINKED() } else { t::REMOTE_PHONE() })}" "</span>
                 <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE()}</button>
             </div>
-        </Show>
-        <Show when=move || desk.asking.get() != 0 && desk.role.get() == crate::tabs::Role::Owner>
+        })}
+        {crate::ui::when(move || desk.asking.get() != 0 && desk.role.get() == crate::tabs::Role::Owner, move || view! {
             <div class="notice info" role="alert" data-testid="phone-asked">
                 <span>{t::ASK_PHONE()}" "</span>
                 <button type="button" class="link-btn" data-testid="give-phone" on:click=move |_| desk.allow_ask()>{t::GIVE_PHONE()}</button>
                 " "
                 <button type="button" class="link-btn" data-testid="refuse-phone" on:click=move |_| desk.refuse_ask()>{t::REFUSE()}</button>
             </div>
-        </Show>
-        <Show when=move || !desk.loaded.get()>
+        })}
+        {crate::ui::when(move || !desk.loaded.get(), move || view! {
             <p class="notice info" aria-live="polite">{t::LOADING_SETTINGS()}</p>
-        </Show>
+        })}
     }
 }

@@ -110,21 +110,21 @@ fn CallCard(id: u32) -> impl IntoView {
             data-rx=field(|c| c.packets.0.to_string()) data-tx=field(|c| c.packets.1.to_string())>
             <div class="call-head">
                 <span class="party" data-testid="party">{field(|c| c.party().to_string())}</span>
-                <span class="timer" data-testid="timer">{timer}</span>
+                <span class="timer" data-testid="timer">{crate::ui::dynv(timer)}</span>
             </div>
             <div class="call-sub">
                 <span data-testid="call-state">{field(state_label)}</span>
-                {move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
-                    .map(|n| view! { <span class="number">{n}</span> })}
-                {move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
+                {crate::ui::dynv(move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
+                    .map(|n| view! { <span class="number">{n}</span> }))}
+                {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
                     let label = if !r.value.is_empty() { r.value.clone() } else { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) };
                     view! {
                         <button type="button" class="chip" data-testid="call-record" title=t::OPEN_RECORD()
                             on:click=move |_| desk.open_record(&r)>{label}</button>
                     }
-                })}
+                }))}
             </div>
-            {move || {
+            {crate::ui::dynv(move || {
                 // Data the call arrived with (an IVR's choices, the queue): shown, never interpreted as HTML.
                 let data: Vec<(String, String)> = call.with(|c| c.as_ref().map(|c| c.x_headers.clone()).unwrap_or_default())
                     .into_iter()
@@ -136,11 +136,11 @@ fn CallCard(id: u32) -> impl IntoView {
                         {data.into_iter().map(|(k, v)| view! { <span class="kv-chip">{k}": "{v}</span> }).collect_view()}
                     </p>
                 })
-            }}
-            {move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
-                .map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> })}
+            })}
+            {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
+                .map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> }))}
             <crate::ui::quality::CallQuality id=id/>
-            {move || pop().map(|d| match d {
+            {crate::ui::dynv(move || pop().map(|d| match d {
                 crate::servicenow::screen_pop::Decision::Choose(list) => view! {
                     <div class="pop-choice" data-testid="pop-choice" role="group" aria-label=t::POP_CHOOSE()>
                         <p class="call-note">{t::POP_CHOOSE()}</p>
@@ -157,21 +157,21 @@ fn CallCard(id: u32) -> impl IntoView {
                     </div>
                 }.into_any(),
                 _ => ().into_any(),
-            })}
+            }))}
             <div class="actions">
-                {move || match state.get() {
+                {crate::ui::dynv(move || match state.get() {
                     CallState::Alerting => view! {
                         <button type="button" class="btn primary" on:click=move |_| desk.answer(id)>{t::ANSWER()}</button>
                         <button type="button" class="btn danger" on:click=move |_| desk.reject(id)>{t::REJECT()}</button>
                     }.into_any(),
                     CallState::Connected | CallState::Held => view! {
                         <button type="button" class="btn" aria-pressed=move || held().to_string() data-testid="hold"
-                            on:click=move |_| desk.set_hold(id, !held())>{move || if held() { t::RESUME() } else { t::HOLD() }}</button>
+                            on:click=move |_| desk.set_hold(id, !held())>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
                         <button type="button" class="btn" aria-expanded=move || show_keypad.get().to_string() data-testid="keypad-toggle"
                             on:click=move |_| show_keypad.update(|v| *v = !*v)>{t::KEYPAD()}</button>
                         <button type="button" class="btn" aria-expanded=move || show_transfer.get().to_string() data-testid="transfer-toggle"
                             on:click=move |_| show_transfer.update(|v| *v = !*v)>{t::TRANSFER()}</button>
-                        {move || (held() && consult_with().is_some()).then(|| {
+                        {crate::ui::dynv(move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {
                                 <button type="button" class="btn primary" data-testid="complete-transfer"
@@ -179,7 +179,7 @@ fn CallCard(id: u32) -> impl IntoView {
                                 <button type="button" class="btn" data-testid="conference"
                                     on:click=move |_| desk.conference(id, other)>{t::MERGE()}</button>
                             }
-                        })}
+                        }))}
                         <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP()}</button>
                     }.into_any(),
                     CallState::Dialing | CallState::Ringing => view! {
@@ -188,14 +188,14 @@ fn CallCard(id: u32) -> impl IntoView {
                     CallState::Ended(_) => view! {
                         <button type="button" class="btn" on:click=move |_| desk.clear_ended()>{t::CLEAR()}</button>
                     }.into_any(),
-                }}
+                })}
             </div>
-            <Show when=move || show_keypad.get() && live()>
+            {crate::ui::when(move || show_keypad.get() && live(), move || view! {
                 <Keypad id=id/>
-            </Show>
-            <Show when=move || show_transfer.get() && live()>
+            })}
+            {crate::ui::when(move || show_transfer.get() && live(), move || view! {
                 <TransferForm id=id/>
-            </Show>
+            })}
         </li>
     }
 }
@@ -212,39 +212,39 @@ pub fn PhonePanel() -> impl IntoView {
     let wide = crate::ui::shell::use_wide();
     let ready_to_dial = move || !has_live() && (demo() || desk.line_status.get() == LineStatus::Registered);
     view! {
-        <Show when=needs_sign_in>
+        {crate::ui::when(needs_sign_in, move || view! {
             <SignIn/>
-        </Show>
-        <Show when=move || !demo() && desk.line_status.get() == LineStatus::Connecting>
+        })}
+        {crate::ui::when(move || !demo() && desk.line_status.get() == LineStatus::Connecting, move || view! {
             <p class="empty" data-testid="line-connecting">{t::LINE_CONNECTING()}</p>
-        </Show>
+        })}
         // The wrap-up comes first: it is what the agent works on once a call has ended (in the wide work view
         // the side column shows it, next to the directory and recents).
-        <Show when=move || !wide()>
+        {crate::ui::when(move || !wide(), move || view! {
             <WrapUpPanel/>
-        </Show>
-        <Show when=move || !calls().is_empty()>
+        })}
+        {crate::ui::when(move || !calls().is_empty(), move || view! {
             <ul class=move || if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" }>
                 <For each=move || desk.calls.with(|c| c.iter().map(|c| c.id).collect::<Vec<u32>>()) key=|id| *id let:id>
                     <CallCard id=id/>
                 </For>
             </ul>
-        </Show>
-        <Show when=move || calls().is_empty() && (demo() || desk.line_status.get() == LineStatus::Registered)>
+        })}
+        {crate::ui::when(move || calls().is_empty() && (demo() || desk.line_status.get() == LineStatus::Registered), move || view! {
             <p class="empty" data-testid="phone-idle">{t::PHONE_IDLE()}</p>
-        </Show>
-        <Show when=move || desk.notice.with(Option::is_some)>
-            <p class="notice error" role="alert" data-testid="phone-notice">{move || desk.notice.with(|n| n.as_ref().map(|n| n.render()).unwrap_or_default())}</p>
-        </Show>
-        <Show when=move || ready_to_dial() && desk.wrapups.with(Vec::is_empty)>
+        })}
+        {crate::ui::when(move || desk.notice.with(Option::is_some), move || view! {
+            <p class="notice error" role="alert" data-testid="phone-notice">{crate::ui::dynv(move || desk.notice.with(|n| n.as_ref().map(|n| n.render()).unwrap_or_default()))}</p>
+        })}
+        {crate::ui::when(move || ready_to_dial() && desk.wrapups.with(Vec::is_empty), move || view! {
             <DialPad/>
-        </Show>
-        <Show when=demo>
+        })}
+        {crate::ui::when(demo, move || view! {
             <button type="button" class="btn link-btn" data-testid="simulate-incoming"
                 on:click=move |_| { desk.simulate_incoming(); }>{t::SIMULATE_INCOMING()}</button>
-        </Show>
-        <Show when=move || !demo() && !needs_sign_in()>
+        })}
+        {crate::ui::when(move || !demo() && !needs_sign_in(), move || view! {
             <button type="button" class="btn link-btn" data-testid="sign-out" on:click=move |_| desk.sign_out()>{t::SIGN_OUT()}</button>
-        </Show>
+        })}
     }
 }

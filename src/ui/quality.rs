@@ -27,7 +27,7 @@ pub fn CallQuality(id: u32) -> impl IntoView {
     let reading = move || q.with(|q| q.as_ref().and_then(|q| q.reading.clone()));
     let warning = move || q.with(|q| q.as_ref().and_then(|q| q.warning));
     view! {
-        {move || reading().map(|r| {
+        {crate::ui::dynv(move || reading().map(|r| {
             let g = Grade::of_mos(r.mos_x100);
             view! {
                 <button type="button" class="chip" data-testid="quality" data-grade=g.key() data-mos=r.mos_x100.to_string()
@@ -36,8 +36,8 @@ pub fn CallQuality(id: u32) -> impl IntoView {
                     {format!("{}: {} {}", t::QUALITY(), grade_label(g), mos_text(r.mos_x100))}
                 </button>
             }
-        })}
-        {move || open.get().then(|| reading()).flatten().map(|r| {
+        }))}
+        {crate::ui::dynv(move || open.get().then(|| reading()).flatten().map(|r| {
             let rows = [
                 (t::QUALITY_MOS(), "quality-mos", mos_text(r.mos_x100)),
                 (t::QUALITY_LOSS(), "quality-loss", percent_text(r.loss_permille)),
@@ -51,8 +51,8 @@ pub fn CallQuality(id: u32) -> impl IntoView {
                     {rows.into_iter().map(|(k, id, v)| view! { <div class="kv"><dt>{k}</dt><dd data-testid=id>{v}</dd></div> }).collect_view()}
                 </dl>
             }
-        })}
-        {move || warning().map(|w| {
+        }))}
+        {crate::ui::dynv(move || warning().map(|w| {
             // Losing audio: whose audio breaks up (the caller's reaching the agent, the agent's reaching the
             // caller, or both), then what to try.
             let (what, whose, try_this) = match w {
@@ -69,7 +69,7 @@ pub fn CallQuality(id: u32) -> impl IntoView {
                     <p>{try_this}</p>
                 </div>
             }
-        })}
+        }))}
     }
 }
 

@@ -11,9 +11,9 @@ pub fn RecentsPanel() -> impl IntoView {
     let desk = use_desk();
     let recents = move || desk.recents.get();
     view! {
-        <Show when=move || !recents().is_empty() fallback=|| view! { <p class="empty" data-testid="recents-empty">{t::RECENTS_EMPTY()}</p> }>
+        {crate::ui::when_else(move || !recents().is_empty(), move || view! {
             <ul class="list" data-testid="recents">
-                {move || recents().into_iter().enumerate().map(|(i, r)| {
+                {crate::ui::dynv(move || recents().into_iter().enumerate().map(|(i, r)| {
                     let (icon, label) = match (r.direction, r.outcome) {
                         (_, Outcome::Missed) => ("✕", t::MISSED_CALL()),
                         (Direction::Inbound, _) => ("↙", t::INBOUND()),
@@ -36,8 +36,8 @@ pub fn RecentsPanel() -> impl IntoView {
                                 on:click=move |_| { desk.dial(&number, None); }>{t::CALL()}</button>
                         </li>
                     }
-                }).collect_view()}
+                }).collect_view())}
             </ul>
-        </Show>
+        }, || view! { <p class="empty" data-testid="recents-empty">{t::RECENTS_EMPTY()}</p> })}
     }
 }

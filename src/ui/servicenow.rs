@@ -23,13 +23,13 @@ pub fn ServiceNowStatus() -> impl IntoView {
     view! {
         <h2 class="section-title">{t::SN_HEADING()}</h2>
         <div class="kv">
-            <span class="dt" data-testid="sn-state">{move || match desk.sn.get() {
+            <span class="dt" data-testid="sn-state">{crate::ui::dynv(move || match desk.sn.get() {
                 SnState::Off => t::SN_OFF().to_string(),
                 SnState::SignedOut(_) => t::LINE_SIGNED_OUT().to_string(),
                 SnState::SigningIn => t::SN_SIGNING_IN().to_string(),
                 SnState::SignedIn => t::SN_SIGNED_IN().to_string(),
-            }}</span>
-            {move || match desk.sn.get() {
+            })}</span>
+            {crate::ui::dynv(move || match desk.sn.get() {
                 SnState::SignedIn => view! {
                     <button type="button" class="btn" data-testid="sn-sign-out" on:click=move |_| service::sign_out(desk)>{t::SN_SIGN_OUT()}</button>
                 }.into_any(),
@@ -37,13 +37,13 @@ pub fn ServiceNowStatus() -> impl IntoView {
                     <button type="button" class="btn primary" data-testid="sn-sign-in" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN()}</button>
                 }.into_any(),
                 _ => ().into_any(),
-            }}
+            })}
         </div>
-        <p class="kv"><span class="dt">{t::SN_PENDING()}</span><span data-testid="sn-pending">{move || pending().to_string()}</span></p>
-        <Show when=move || !refused().is_empty()>
+        <p class="kv"><span class="dt">{t::SN_PENDING()}</span><span data-testid="sn-pending">{crate::ui::dynv(move || pending().to_string())}</span></p>
+        {crate::ui::when(move || !refused().is_empty(), move || view! {
             <div class="notice error" role="alert" data-testid="sn-refused">
                 <p class="notice-head">{t::SN_REFUSED()}</p>
-                <ul>{move || refused().into_iter().map(|(id, r, notes)| {
+                <ul>{crate::ui::dynv(move || refused().into_iter().map(|(id, r, notes)| {
                     let area = NodeRef::<leptos::html::Textarea>::new();
                     let (i1, i2) = (id.clone(), id.clone());
                     view! { <li>{r}
@@ -54,7 +54,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
                         let id = id.clone();
                         view! { <button type="button" class="btn" data-testid="sn-retry" on:click=move |_| desk.retry_activity(&id)>{t::SN_RETRY()}</button> }
                     })}
-                    {move || if confirming.get().as_deref() == Some(i1.as_str()) {
+                    {crate::ui::dynv(move || if confirming.get().as_deref() == Some(i1.as_str()) {
                         let id = i1.clone();
                         view! { <span>{t::SN_DISMISS_SURE()}" "</span>
                         <button type="button" class="btn" data-testid="sn-dismiss-confirm" on:click=move |_| desk.dismiss_activity(&id)>{t::SN_DISMISS()}</button> }.into_any()
@@ -63,10 +63,10 @@ pub fn ServiceNowStatus() -> impl IntoView {
                     } else {
                         let id = i2.clone();
                         view! { <button type="button" class="btn" data-testid="sn-dismiss" on:click=move |_| confirming.set(Some(id.clone()))>{t::SN_DISMISS()}</button> }.into_any()
-                    }}</li> }
-                }).collect_view()}</ul>
+                    })}</li> }
+                }).collect_view())}</ul>
             </div>
-        </Show>
+        })}
     }
 }
 
@@ -102,21 +102,21 @@ pub fn ServiceNowNotice() -> impl IntoView {
     };
     let problems = crate::stored::problems();
     view! {
-        {move || problems.get().into_iter().map(|(key, m)| view! {
+        {crate::ui::dynv(move || problems.get().into_iter().map(|(key, m)| view! {
             <p class="notice error" role="alert" data-testid="storage-problem">{m}" "
                 <button type="button" class="btn" on:click=move |_| crate::stored::dismiss(&key)>{t::STORED_DISMISS()}</button>
             </p>
-        }).collect_view()}
-        <Show when=move || message().is_some()>
+        }).collect_view())}
+        {crate::ui::when(move || message().is_some(), move || view! {
             <div class="notice error row-notice" role="alert" data-testid="sn-notice">
-                <span>{move || message().unwrap_or_default()}</span>
+                <span>{crate::ui::dynv(move || message().unwrap_or_default())}</span>
                 <button type="button" class="btn primary" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN()}</button>
             </div>
-        </Show>
-        <Show when=move || message().is_none() && delivery().is_some()>
+        })}
+        {crate::ui::when(move || message().is_none() && delivery().is_some(), move || view! {
             <p class="notice error" role="alert" data-testid="sn-delivery">
-                {move || format!("{} {}", t::SN_DELIVERY_WAITING(), delivery().unwrap_or_default())}
+                {crate::ui::dynv(move || format!("{} {}", t::SN_DELIVERY_WAITING(), delivery().unwrap_or_default()))}
             </p>
-        </Show>
+        })}
     }
 }

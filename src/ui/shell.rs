@@ -139,24 +139,24 @@ pub fn Shell() -> impl IntoView {
         <div class="desk" data-loaded=move || desk.loaded.get().to_string()>
             <header class="topbar">
                 <AgentStateSelect/>
-                <h1 class="title">{title}</h1>
-                <Show when=move || desk.muted.get()>
+                <h1 class="title">{crate::ui::dynv(title)}</h1>
+                {crate::ui::when(move || desk.muted.get(), move || view! {
                     <span class="badge muted" data-testid="muted">{t::MUTED()}</span>
-                </Show>
-                <span class="badge line" data-testid="line">{line}</span>
-                <Show when=crate::openframe::bridge::is_framed>
+                })}
+                <span class="badge line" data-testid="line">{crate::ui::dynv(line)}</span>
+                {crate::ui::when(crate::openframe::bridge::is_framed, move || view! {
                     <button type="button" class="help-btn" aria-label=t::POP_OUT() title=t::POP_OUT() data-testid="pop-out"
                         on:click=move |_| desk.pop_out()>"↗"</button>
-                </Show>
+                })}
                 <button type="button" class="help-btn" aria-label=t::SHORTCUTS() title=t::SHORTCUTS() data-testid="help"
                     on:click=move |_| desk.show_help.update(|v| *v = !*v)>"?"</button>
             </header>
-            <div class="sr-only" aria-live="assertive" data-testid="live">{move || desk.announcement.get()}</div>
+            <div class="sr-only" aria-live="assertive" data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
             <ShortcutHelp/>
             <Notices/>
             // Always in the page, hidden when there is nothing to say (small in the wasm).
             <p class="notice error row-notice" role="alert" data-testid="sound-problem" hidden=move || sound_problem.with(String::is_empty)>
-                <span>{move || sound_problem.get()}</span>
+                <span>{crate::ui::dynv(move || sound_problem.get())}</span>
                 <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| sound_problem.set(String::new())>"×"</button>
             </p>
             <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL() on:keydown=on_key>
@@ -193,7 +193,7 @@ pub fn Shell() -> impl IntoView {
                 role="tabpanel"
                 aria-labelledby=move || format!("tab-{}", desk.tab.get().key())
             >
-                {move || match shown.get() {
+                {crate::ui::dynv(move || match shown.get() {
                     View::Tab(Tab::Phone) => view! { <PhonePanel/> }.into_any(),
                     View::Tab(Tab::Directory) => view! { <DirectoryPanel/> }.into_any(),
                     View::Tab(Tab::Recents) => view! { <RecentsPanel/> }.into_any(),
@@ -212,7 +212,7 @@ pub fn Shell() -> impl IntoView {
                             </section>
                         </div>
                     }.into_any(),
-                }}
+                })}
             </main>
         </div>
     }

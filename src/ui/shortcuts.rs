@@ -79,7 +79,7 @@ pub fn handle(desk: Desk, ev: &web_sys::KeyboardEvent) -> bool {
 pub fn ShortcutHelp() -> impl IntoView {
     let desk = use_desk();
     view! {
-        <Show when=move || desk.show_help.get()>
+        {crate::ui::when(move || desk.show_help.get(), move || view! {
             <section class="help" role="dialog" aria-label=t::SHORTCUTS() data-testid="shortcut-help">
                 <div class="call-head">
                     <h2 class="section-title">{t::SHORTCUTS()}</h2>
@@ -101,7 +101,7 @@ pub fn ShortcutHelp() -> impl IntoView {
                     <div class="kv"><dt><kbd>"?"</kbd></dt><dd>{t::HELP_KEY()}</dd></div>
                 </dl>
             </section>
-        </Show>
+        })}
     }
 }
 

@@ -50,11 +50,11 @@ pub fn SignIn() -> impl IntoView {
                     on:change=move |ev| remember.set(event_target_checked(&ev))/>
                 {t::REMEMBER_PASSWORD()}
             </label>
-            <Show when=move || error.with(Option::is_some) || failure().is_some()>
+            {crate::ui::when(move || error.with(Option::is_some) || failure().is_some(), move || view! {
                 <p class="notice error" role="alert" data-testid="sign-in-error">
-                    {move || error.get().or_else(failure).unwrap_or_default()}
+                    {crate::ui::dynv(move || error.get().or_else(failure).unwrap_or_default())}
                 </p>
-            </Show>
+            })}
         </form>
     }
 }

@@ -11,13 +11,13 @@ pub fn SipPrompts() -> impl IntoView {
     let desk = use_desk();
     view! {
         <div class="notice info" role="alertdialog" data-testid="transfer-ask" hidden=move || desk.transfer_ask.with(Option::is_none)>
-            <span>{move || desk.transfer_ask.with(|a| a.as_ref().map(|(_, t)| t.clone()).unwrap_or_default())}" "</span>
+            <span>{crate::ui::dynv(move || desk.transfer_ask.with(|a| a.as_ref().map(|(_, t)| t.clone()).unwrap_or_default()))}" "</span>
             <button type="button" class="link-btn" data-testid="transfer-accept" on:click=move |_| desk.decide_transfer(true)>{t::ACCEPT_TRANSFER()}</button>
             " "
             <button type="button" class="link-btn" data-testid="transfer-decline" on:click=move |_| desk.decide_transfer(false)>{t::DECLINE()}</button>
         </div>
         <p class="notice info row-notice" role="status" data-testid="sip-message" hidden=move || desk.sip_message.with(Option::is_none)>
-            <span>{move || desk.sip_message.get().unwrap_or_default()}</span>
+            <span>{crate::ui::dynv(move || desk.sip_message.get().unwrap_or_default())}</span>
             <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| desk.sip_message.set(None)>"×"</button>
         </p>
     }

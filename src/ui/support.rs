@@ -44,15 +44,15 @@ pub fn SupportPanel() -> impl IntoView {
             <button type="button" class="btn" data-testid="check-setup" on:click=check disabled=move || running.get()>{t::CHECK_SETUP()}</button>
             <button type="button" class="btn" data-testid="copy-diagnostics" on:click=copy>{t::COPY_DIAGNOSTICS()}</button>
         </div>
-        {move || level.get().map(|l| view! {
+        {crate::ui::dynv(move || level.get().map(|l| view! {
             <label class="kv">
                 <span class="dt">{t::CHECK_LEVEL()}</span>
                 <meter min="0" max="100" value=l.to_string() data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
             </label>
-        })}
-        <Show when=move || !lines.with(Vec::is_empty)>
+        }))}
+        {crate::ui::when(move || !lines.with(Vec::is_empty), move || view! {
             <ul class="list" data-testid="checks">
-                {move || lines.get().into_iter().map(|(item, v)| {
+                {crate::ui::dynv(move || lines.get().into_iter().map(|(item, v)| {
                     let word = v.word();
                     view! {
                         <li class="row" data-testid="check" data-check=item.key() data-result=v.key()>
@@ -61,19 +61,19 @@ pub fn SupportPanel() -> impl IntoView {
                             <span class="call-note">{v.text().to_string()}</span>
                         </li>
                     }
-                }).collect_view()}
+                }).collect_view())}
             </ul>
-        </Show>
-        {move || copied.get().map(|ok| if ok {
+        })}
+        {crate::ui::dynv(move || copied.get().map(|ok| if ok {
             view! { <p class="notice info" role="status" data-testid="copy-result" data-copied="true">{t::COPIED()}</p> }.into_any()
         } else {
             view! {
                 <div>
                     <p class="notice error" role="alert" data-testid="copy-result" data-copied="false">{t::COPY_REFUSED()}</p>
                     <textarea node_ref=area readonly rows="8" class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT()
-                        >{move || text.get()}</textarea>
+                        >{crate::ui::dynv(move || text.get())}</textarea>
                 </div>
             }.into_any()
-        })}
+        }))}
     }
 }

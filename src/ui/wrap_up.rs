@@ -8,9 +8,9 @@ use leptos::prelude::*;
 pub fn WrapUpPanel() -> impl IntoView {
     let desk = use_desk();
     view! {
-        <Show when=move || desk.wrapups.with(|w| !w.is_empty())>
+        {crate::ui::when(move || desk.wrapups.with(|w| !w.is_empty()), move || view! {
             <WrapUpForm/>
-        </Show>
+        })}
     }
 }
 
@@ -38,15 +38,15 @@ fn WrapUpForm() -> impl IntoView {
     view! {
             <section class="wrapup" aria-label=t::WRAPUP_TITLE() data-testid="wrap-up">
                 <div class="call-head">
-                    <span class="party">{move || {
+                    <span class="party">{crate::ui::dynv(move || {
                         let w = current().unwrap();
                         format!("{}: {}", t::WRAPUP_TITLE(), w.name.clone().unwrap_or(w.number.clone()))
-                    }}</span>
+                    })}</span>
                     <span class=move || if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" }
                         data-testid="wrap-up-left">
-                        {move || left().map(|l| t::time_left(&crate::intl::seconds(l.max(0) as f64)).render()).unwrap_or_else(|| {
+                        {crate::ui::dynv(move || left().map(|l| t::time_left(&crate::intl::seconds(l.max(0) as f64)).render()).unwrap_or_else(|| {
                             current().map(|w| crate::intl::duration(w.talk_ms)).unwrap_or_default()
-                        })}
+                        }))}
                     </span>
                 </div>
                 <div class="dial">
@@ -57,16 +57,16 @@ fn WrapUpForm() -> impl IntoView {
                             desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
                         }>
                         <option value="">{t::CHOOSE_DISPOSITION()}</option>
-                        {move || dispositions().into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).collect_view()}
+                        {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).collect_view())}
                     </select>
-                    {move || current().and_then(|w| w.record).map(|r| {
+                    {crate::ui::dynv(move || current().and_then(|w| w.record).map(|r| {
                         let label = if r.value.is_empty() { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) } else { r.value.clone() };
                         view! {
                             <span class="chip" data-testid="wrap-up-record">{label}</span>
                             <button type="button" class="link-btn btn" aria-label=format!("{} {}", t::REMOVE_RECORD(), t::RECORD())
                                 on:click=move |_| desk.edit_wrapup(|w| w.record = None)>{t::REMOVE_RECORD()}</button>
                         }
-                    })}
+                    }))}
                 </div>
                 <form class="dial" on:submit=move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
@@ -94,12 +94,12 @@ fn WrapUpForm() -> impl IntoView {
                         let v = event_target_value(&ev);
                         desk.edit_wrapup(|w| w.notes = v);
                     }></textarea>
-                <Show when=move || error.with(Option::is_some)>
-                    <p class="notice error" role="alert" data-testid="wrap-up-error">{move || error.get().unwrap_or_default()}</p>
-                </Show>
-                <Show when=move || current().map(|w| w.overdue).unwrap_or(false)>
+                {crate::ui::when(move || error.with(Option::is_some), move || view! {
+                    <p class="notice error" role="alert" data-testid="wrap-up-error">{crate::ui::dynv(move || error.get().unwrap_or_default())}</p>
+                })}
+                {crate::ui::when(move || current().map(|w| w.overdue).unwrap_or(false), move || view! {
                     <p class="notice info" data-testid="wrap-up-overdue">{t::WRAPUP_OVERDUE()}</p>
-                </Show>
+                })}
                 <button type="button" class="btn primary" data-testid="finish-wrap-up"
                     on:click=move |_| { let _ = desk.submit_wrapup(); }>{t::FINISH_WRAPUP()}</button>
             </section>
