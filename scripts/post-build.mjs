@@ -153,10 +153,12 @@ console.log(`post-build: ${renamed} imports renamed, ${dropped} unused exports r
 // `/rustc/<hash>/library/...` paths for dependencies and std). They only serve the panic message, which the release
 // never prints (panic = "abort"; no panic hook; std's own hook writes to a stderr that does not exist on
 // wasm32-unknown-unknown), and stable Rust cannot leave them out (`-Zlocation-detail=none` is nightly). Zeroing them
-// keeps every address as it was (the code points at the records) and gzip makes the zeros almost free. A record is
-// a 4-aligned (address, length, line >= 1, column >= 1) whose address and length are exactly a `.rs` path in the
-// data; a path is blanked only when the code has no `i32.const` of its address and no other data word points at it
-// (so a `file!()` string or a path kept for another use stays). Returns the counts.
+// (a record keeps its name's address, so it stays a valid empty &str) keeps every address as it was (the code points
+// at the records) and gzip makes the zeros almost free. A record is
+// a 4-aligned (address, length, line >= 1, column >= 1) whose name ends where a `.rs` path in the data ends (at its
+// start, or inside it at a tail the linker shared); a path is blanked only when no `i32.const` in the code and no
+// other data word points anywhere into it (so a `file!()` string or a path kept for another use stays). Returns the
+// counts.
 function blankPanicLocations(file) {
   const w = readFileSync(file);
   let p = 8;
@@ -183,27 +185,47 @@ function blankPanicLocations(file) {
   const paths = new Map(); // address -> length
   const pathRe = /(?:\/rustc\/[0-9a-f]{40}\/library\/|\/[A-Za-z0-9_.\/-]*?\/registry\/src\/|\/rust\/deps\/|src\/)[A-Za-z0-9_.\/-]*?\.rs/g;
   for (const seg of segs) for (const m of text(seg).matchAll(pathRe)) paths.set(seg.addr + m.index, m[0].length);
-  const records = []; const refs = new Map(); const words = new Map();
+  // Paths by address, to find the one an address falls in (the linker keeps a name that is the tail of another
+  // inside the longer one: a record may point into the middle of a path, at a tail that ends where it ends).
+  const spans = [...paths].map(([addr, len]) => [addr, len]).sort((a, b) => a[0] - b[0]);
+  const within = (v) => { let lo = 0, hi = spans.length - 1;
+    while (lo <= hi) { const mid = (lo + hi) >> 1; const [a, l] = spans[mid];
+      if (v < a) hi = mid - 1; else if (v > a + l) lo = mid + 1; else return spans[mid]; }
+    return null; };
+  const records = []; const others = []; // other data words that point into a path
   for (const seg of segs) {
     for (let i = (4 - (seg.addr % 4)) % 4; i + 4 <= seg.len; i += 4) {
-      const v = w.readUInt32LE(seg.at + i);
-      if (paths.has(v)) words.set(v, (words.get(v) || 0) + 1);
-      if (i + 16 > seg.len || !paths.has(v) || paths.get(v) !== w.readUInt32LE(seg.at + i + 4)) continue;
-      const line = w.readUInt32LE(seg.at + i + 8), col = w.readUInt32LE(seg.at + i + 12);
-      if (line < 1 || line > 1e6 || col < 1 || col > 1e4) continue;
-      records.push(seg.at + i); refs.set(v, (refs.get(v) || 0) + 1); i += 12;
+      const v = w.readUInt32LE(seg.at + i); const span = within(v);
+      if (!span) continue;
+      const isRecord = i + 16 <= seg.len && v + w.readUInt32LE(seg.at + i + 4) === span[0] + span[1] && (() => {
+        const line = w.readUInt32LE(seg.at + i + 8), col = w.readUInt32LE(seg.at + i + 12);
+        return line >= 1 && line <= 1e6 && col >= 1 && col <= 1e4; })();
+      if (!isRecord) { others.push(v); continue; }
+      records.push(seg.at + i); i += 12;
     }
   }
-  for (const at of records) w.fill(0, at, at + 16);
+  // The record keeps its file address (a valid pointer, now to an empty name); length, line and column become 0.
+  for (const at of records) w.fill(0, at + 4, at + 16);
+  // Every i32.const in the code that could be an address (a byte 0x41 read as the opcode: other bytes that happen to
+  // be 0x41 only add false matches, which keep more paths, never fewer).
+  const consts = [];
+  if (code) for (let i = 0; i < code.length; i++) {
+    if (code[i] !== 0x41) continue;
+    let n = 0, sh = 0, b, j = i + 1; do { b = code[j++]; n |= (b & 0x7f) << sh; sh += 7; } while (b & 0x80 && sh < 35);
+    if (sh < 32 && (b & 0x40)) n |= -1 << sh;
+    if (within(n >>> 0)) consts.push(n >>> 0);
+  }
+  // A path is blanked only when nothing but blanked records points into it: no other data word and no constant in
+  // the code lands anywhere from its first byte to its end.
+  const used = new Set();
+  for (const v of [...others, ...consts]) used.add(within(v)[0]);
   let files = 0;
-  const inCode = (addr) => { let n = addr | 0; const enc = [0x41];
-    for (;;) { const b = n & 0x7f; n >>= 7; const done = (n === 0 && !(b & 0x40)) || (n === -1 && (b & 0x40)); enc.push(done ? b : b | 0x80); if (done) break; }
-    return code && code.indexOf(Buffer.from(enc)) >= 0; };
-  for (const [addr, len] of paths) {
-    if (!refs.get(addr) || words.get(addr) !== refs.get(addr) || inCode(addr)) continue;
+  for (const [addr, len] of spans) {
+    if (used.has(addr)) continue;
     const seg = segs.find((s) => s.addr <= addr && addr + len <= s.addr + s.len);
     w.fill(0, seg.at + addr - seg.addr, seg.at + addr - seg.addr + len); files++;
   }
+  if (records.length < 100) console.warn(`post-build: only ${records.length} panic location records found (the layout of core::panic::Location may have changed; the size saving is lost)`);
   writeFileSync(file, w);
   return { records: records.length, files };
 }

@@ -9,9 +9,10 @@ pub use std::cell::{Ref, RefMut};
 #[derive(Default)]
 pub struct RefCell<T: ?Sized>(std::cell::RefCell<T>);
 
-/// A conflicting borrow: the one panic site of every [`RefCell`].
+/// A conflicting borrow: the one panic site of every [`RefCell`] (debug builds report the borrow's own line).
 #[cold]
 #[inline(never)]
+#[cfg_attr(debug_assertions, track_caller)]
 fn conflict() -> ! {
     panic!("RefCell already borrowed")
 }
@@ -42,6 +43,7 @@ impl<T> RefCell<T> {
 impl<T: ?Sized> RefCell<T> {
     /// Shared access (panics while mutably borrowed).
     #[inline]
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn borrow(&self) -> Ref<'_, T> {
         match self.0.try_borrow() {
             Ok(r) => r,
@@ -51,6 +53,7 @@ impl<T: ?Sized> RefCell<T> {
 
     /// Exclusive access (panics while borrowed).
     #[inline]
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn borrow_mut(&self) -> RefMut<'_, T> {
         match self.0.try_borrow_mut() {
             Ok(r) => r,

@@ -980,7 +980,7 @@ fn write_number(out: &mut String, n: &Number) {
 #[cfg(target_arch = "wasm32")]
 fn write_float(out: &mut String, f: f64) {
     // The browser's shortest round-trip form (`1e+21`, `0.1`, `-5`).
-    if let Ok(s) = js_sys::Number::from(f).to_string(10) {
+    if let Ok(s) = js_sys::Number::from(f).to_string_with_radix(10) {
         out.push_str(&String::from(s));
     }
 }
