@@ -281,7 +281,7 @@ async fn servicenow(desk: Desk) -> SnProbe {
     let token = crate::servicenow::service::token_text().and_then(|t| crate::json::from_str::<crate::servicenow::auth::Token>(&t));
     if let Some(tok) = token.filter(|t| t.instance == inst) {
         use crate::servicenow::rest::{request, RestError};
-        let q = [("sysparm_limit", "1".to_string()), ("sysparm_fields", "sys_id".to_string())];
+        let q = [("sysparm_limit", "1"), ("sysparm_fields", "sys_id")];
         return SnProbe::SignedIn(match request(&inst, &tok, "GET", "/api/now/table/sys_user", &q, None).await {
             Ok(_) => Ok(()),
             Err(RestError::Unauthorized) => Err(None),

@@ -3,6 +3,7 @@ pub mod audio;
 pub mod call;
 pub mod demo;
 pub mod line;
+pub mod map;
 pub mod media;
 pub mod model;
 pub mod number;

@@ -10,7 +10,7 @@ pub use super::line::{Credentials, LineStatus, Resume};
 use super::line::{LineEvent, LineHost};
 use super::sip::ua::ReferPolicy;
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use crate::phone::map::Map as HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -1,7 +1,7 @@
 //! Directory results from ServiceNow (pure): kept per search for the page's life, within bounds, so that
 //! neither many searches nor an oversized REST reply can make the page grow without limit.
 
-use std::collections::HashMap;
+use crate::phone::map::Map as HashMap;
 
 /// A person the agent can call (the settings' speed dials, ServiceNow users and contacts).
 #[derive(Clone, Debug, PartialEq)]

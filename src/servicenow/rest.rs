@@ -147,10 +147,10 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
 /// Performs a request. `path` starts with `/api/...`; `query` pairs are URL-encoded. The token goes only
 /// to the origin that issued it: checked here, on the exact URL about to be fetched, by the pure rule and
 /// by the browser's own URL parser.
-pub async fn request(instance: &str, token: &super::auth::Token, method: &str, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Reply, RestError> {
+pub async fn request(instance: &str, token: &super::auth::Token, method: &str, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<Reply, RestError> {
     let mut url = format!("{instance}{path}");
     if !query.is_empty() {
-        let q: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str()))).finish();
+        let q: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(query.iter()).finish();
         url.push('?');
         url.push_str(&q);
     }

@@ -10,7 +10,7 @@
 use super::digest::{self, Challenge};
 use super::message::{failure_text, percent_decode, quote, Message, NameAddr, Uri};
 use crate::strings::{Key, Msg};
-use std::collections::HashMap;
+use crate::phone::map::Map as HashMap;
 
 mod dialog;
 mod in_dialog;
