@@ -16,10 +16,13 @@ impl<K, V> Default for Map<K, V> {
     }
 }
 
-impl<K: PartialEq, V> Map<K, V> {
-    pub fn new() -> Self {
+impl<K, V> Map<K, V> {
+    pub const fn new() -> Self {
         Map { v: Vec::new() }
     }
+}
+
+impl<K: PartialEq, V> Map<K, V> {
     fn find<Q: PartialEq + ?Sized>(&self, k: &Q) -> Option<usize>
     where
         K: Borrow<Q>,

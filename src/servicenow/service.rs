@@ -85,7 +85,7 @@ thread_local! {
     /// When a renewal with the refresh token may start (infinite while one runs).
     static RENEW_AT: RefCell<f64> = const { RefCell::new(0.0) };
     /// Directory results by search text, for this page's life (repeated searches do not ask again).
-    static CACHE: RefCell<crate::phone::map::Map<String, Vec<Entry>>> = RefCell::new(crate::phone::map::Map::new());
+    static CACHE: RefCell<crate::phone::map::Map<String, Vec<Entry>>> = const { RefCell::new(crate::phone::map::Map::new()) };
 }
 
 fn now() -> f64 {
