@@ -197,6 +197,14 @@ pub fn parse(text: &str) -> Option<Msg> {
     Some(Msg { from, seq, to, dep, framed, kind })
 }
 
+/// Adds `x` at the end of `v`, dropping the oldest entry beyond `max` (every bounded list of the group).
+pub fn push_bounded<T>(v: &mut Vec<T>, x: T, max: usize) {
+    v.push(x);
+    if v.len() > max {
+        v.remove(0);
+    }
+}
+
 /// One window's view of who it may deal with.
 #[derive(Clone, Debug, Default)]
 pub struct Trust {
@@ -250,10 +258,7 @@ impl Trust {
             return;
         }
         self.links.retain(|l| l != id);
-        self.links.push(id.to_string());
-        if self.links.len() > MAX_LINKS {
-            self.links.remove(0);
-        }
+        push_bounded(&mut self.links, id.to_string(), MAX_LINKS);
         self.asking.retain(|a| a != id);
     }
 
@@ -264,10 +269,7 @@ impl Trust {
     /// Remembers a ticket put in a pop-out's address.
     pub fn issue(&mut self, ticket: &str, now: f64) {
         self.tickets.retain(|(_, at)| now - at < TICKET_TTL_MS);
-        self.tickets.push((ticket.to_string(), now));
-        if self.tickets.len() > 4 {
-            self.tickets.remove(0);
-        }
+        push_bounded(&mut self.tickets, (ticket.to_string(), now), 4);
     }
 
     /// Uses up a ticket: a claim's proof ([`ticket_proof`] with "claim") of a ticket this window issued

@@ -231,9 +231,18 @@ pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestE
     }
 }
 
-/// Reads `result` as a list.
-pub fn rows(r: &Reply) -> Vec<Value> {
-    r.body.get("result").and_then(Value::as_array).cloned().unwrap_or_default()
+/// Reads rows of `table` (`GET /api/now/table/{table}` with `query`): the `result` list (empty when there
+/// is none) and the total count the reply announces. One place for every table read.
+pub async fn table_rows(instance: &str, token: &super::auth::Token, table: &str, query: &[(&str, &str)]) -> Result<(Vec<Value>, Option<u64>), RestError> {
+    let r = request(instance, token, "GET", &format!("/api/now/table/{table}"), query, None).await?;
+    let rows = match r.body {
+        Value::Object(mut m) => match m.remove("result") {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    Ok((rows, r.total))
 }
 
 pub fn get_str(v: &Value, k: &str) -> String {

@@ -378,8 +378,8 @@ async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &
     let display = if notes == "work_notes" { "true" } else { "false" };
     let qe = q.encode();
     let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", fields.as_str()), ("sysparm_display_value", display), ("sysparm_exclude_reference_link", "true")];
-    let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}"), &p, None).await?;
-    Ok(activity::judge_row(&rest::rows(&r), table, notes, call_id, task))
+    let (rows, _) = rest::table_rows(inst, tok, table, &p).await?;
+    Ok(activity::judge_row(&rows, table, notes, call_id, task))
 }
 
 /// Reads back what the strategy wrote (also whether an activity already reached ServiceNow after an
@@ -473,8 +473,8 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                 let q = Query::new().and(field, Op::Eq, &v).map_err(|e| e.0)?;
                 let (qe, fields) = (q.encode(), format!("number,{}", REFS.join(",")));
                 let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", fields.as_str()), ("sysparm_exclude_reference_link", "true")];
-                let r = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &p, None).await.map_err(|e| e.to_string())?;
-                if let Some(c) = rest::rows(&r).first() {
+                let (rows, _) = rest::table_rows(&inst, &tok, &table, &p).await.map_err(|e| e.to_string())?;
+                if let Some(c) = rows.first() {
                     if trusted {
                         return Ok::<Decision, String>(Decision::Open(record_of(&table, c, "number")));
                     }
@@ -485,10 +485,8 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             for table in ["customer_contact", "csm_consumer", "sys_user"] {
                 let q = query::phone_lookup(table, &number).map_err(|e| e.0)?;
                 let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-                let r = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", "50")], None)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                for row in rest::rows(&r) {
+                let (rows, _) = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", "50")]).await.map_err(|e| e.to_string())?;
+                for row in rows {
                     let phones = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).collect();
                     candidates.push(Candidate { record: record_of(table, &row, "name"), phones });
                 }
@@ -502,8 +500,8 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                         .and_then(|q| q.and("state", Op::In, "1,10,18"))
                         .and_then(|q| q.order_by("sys_created_on", true))
                         .map_err(|e| e.0)?;
-                    let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")], None).await.map_err(|e| e.to_string())?;
-                    cases = rest::rows(&r).iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
+                    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")]).await.map_err(|e| e.to_string())?;
+                    cases = rows.iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
                 }
             }
             Ok(match named {
@@ -562,14 +560,14 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact"), ("csm_consumer", "consumer")] {
             let Ok(q) = query::directory_search(table, &text) else { return };
             let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-            let reply = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", &PAGE.to_string()), ("sysparm_offset", &(page * PAGE).to_string())], None).await;
+            let reply = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", &PAGE.to_string()), ("sysparm_offset", &(page * PAGE).to_string())]).await;
             outcomes.push(reply.as_ref().map(|_| ()).map_err(Clone::clone));
-            if let Ok(r) = reply {
-                if r.total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
+            if let Ok((rows, total)) = reply {
+                if total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
                     desk.directory_more.set(true);
                 }
                 // At most a page per table, whatever the reply holds; oversized rows are left out.
-                for row in rest::rows(&r).iter().take(PAGE) {
+                for row in rows.iter().take(PAGE) {
                     let number = query::phone_fields(table).iter().map(|f| rest::get_str(row, f)).find(|p| !p.trim().is_empty());
                     if let Some((name, number)) = number.and_then(|n| super::directory::entry_fields(&rest::get_str(row, "name"), &n)) {
                         found.push(Entry { name, number, kind });
@@ -597,10 +595,8 @@ pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRe
     let (inst, _) = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED() } else { crate::strings::SN_OFF() }.to_string())?;
     let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST().to_string())?;
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
-    let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")], None)
-        .await
-        .map_err(|e| e.to_string())?;
-    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()).render())
+    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")]).await.map_err(|e| e.to_string())?;
+    rows.first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()).render())
 }
 
 #[cfg(test)]
