@@ -144,14 +144,14 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
     let verifier = random(48);
     let state = random(16);
     let redirect = redirect_uri();
-    let q: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", &redirect)
-        .append_pair("code_challenge", &challenge(&verifier))
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("state", &state)
-        .finish();
+    let q = crate::config::form::serialize(&[
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", &redirect),
+        ("code_challenge", &challenge(&verifier)),
+        ("code_challenge_method", "S256"),
+        ("state", &state),
+    ]);
     let url = format!("{instance}/oauth_auth.do?{q}");
     let popup = w
         .open_with_url_and_target_and_features(&url, "agent-desktop-signin", "width=520,height=640")

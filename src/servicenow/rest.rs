@@ -150,7 +150,7 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
 pub async fn request(instance: &str, token: &super::auth::Token, method: &str, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<Reply, RestError> {
     let mut url = format!("{instance}{path}");
     if !query.is_empty() {
-        let q: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(query.iter()).finish();
+        let q = crate::config::form::serialize(query);
         url.push('?');
         url.push_str(&q);
     }
@@ -205,7 +205,7 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
 /// POSTs a form (the OAuth token endpoint), no bearer token.
 pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestError> {
     let w = web_sys::window().ok_or(RestError::Network("no window".into()))?;
-    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.iter()).finish();
+    let body = crate::config::form::serialize(pairs);
     let headers = web_sys::Headers::new().map_err(|_| RestError::Network("headers".into()))?;
     let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
     let _ = headers.set("Accept", "application/json");
