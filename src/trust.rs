@@ -15,7 +15,7 @@
 //! - A ServiceNow token is bound to the origin that issued it ([`token_may_go_to`]).
 
 use crate::json::{json, Map, Value};
-use sha2::{Digest, Sha256};
+use crate::phone::sip::hash::sha256;
 
 /// Marks the group's messages among other window messages (the OpenFrame bridge leaves these alone).
 pub const MARK: &str = "{\"ad\":1,";
@@ -65,7 +65,7 @@ impl Deployment {
 
     /// A short tag of the key for the channel and lock names (names must not grow with the key).
     pub fn tag(&self) -> String {
-        Sha256::digest(self.key().as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect()
+        sha256(self.key().as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -330,11 +330,7 @@ fn eq_ct(a: &[u8], b: &[u8]) -> bool {
 /// that it knows the ticket, different for each `purpose` ("claim" from the pop-out, "welcome" from the
 /// owner), so a window that only heard the claim can neither answer it nor use it again.
 pub fn ticket_proof(ticket: &str, purpose: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(purpose.as_bytes());
-    h.update(b":");
-    h.update(ticket.as_bytes());
-    crate::b64::url_no_pad(&h.finalize())
+    crate::b64::url_no_pad(&sha256(format!("{purpose}:{ticket}").as_bytes()))
 }
 
 /// A fresh ticket (32 random bytes).

@@ -9,7 +9,7 @@
 
 use super::rest::{self, RestError};
 use crate::json::Value;
-use sha2::{Digest, Sha256};
+use crate::phone::sip::hash::sha256;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -113,7 +113,7 @@ fn b64url(bytes: &[u8]) -> String {
 
 /// The S256 code challenge of a verifier (RFC 7636).
 pub fn challenge(verifier: &str) -> String {
-    b64url(&Sha256::digest(verifier.as_bytes()))
+    b64url(&sha256(verifier.as_bytes()))
 }
 
 fn random(n: usize) -> String {
