@@ -530,64 +530,63 @@ impl<T: FromJson> FromJson for Vec<T> {
 }
 
 /// Builds a [`Value`] from JSON-like syntax: `json!({"a": x, "b": [1, y], "c": null})`; each value is any
-/// expression of a [`ToJson`] type.
+/// expression of a [`ToJson`] type. An object's members are gathered into one array (key, value) and handed
+/// to [`object`] in one call, an array's into one `Vec`: each use costs the wasm only its values' own code.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! json_value {
-    // Object body: key and value munched until a comma at this level.
-    (@object $m:ident ()) => {};
-    (@object $m:ident ($key:literal : null $(, $($rest:tt)*)?)) => {
-        $m.insert(($key).into(), $crate::json::Value::Null);
-        $crate::json::json!(@object $m ($($($rest)*)?));
+    // Object body: (key, value) pairs munched until a comma at this level, gathered in `[$($out)*]`.
+    (@object [$($out:tt)*] ()) => {
+        $crate::json::object(&mut *::core::mem::ManuallyDrop::new([$($out)*]))
     };
-    (@object $m:ident ($key:literal : {$($inner:tt)*} $(, $($rest:tt)*)?)) => {
-        $m.insert(($key).into(), $crate::json::json!({$($inner)*}));
-        $crate::json::json!(@object $m ($($($rest)*)?));
+    (@object [$($out:tt)*] ($key:literal : null $(, $($rest:tt)*)?)) => {
+        $crate::json::json!(@object [$($out)* ($key, $crate::json::Value::Null),] ($($($rest)*)?))
     };
-    (@object $m:ident ($key:literal : [$($inner:tt)*] $(, $($rest:tt)*)?)) => {
-        $m.insert(($key).into(), $crate::json::json!([$($inner)*]));
-        $crate::json::json!(@object $m ($($($rest)*)?));
+    (@object [$($out:tt)*] ($key:literal : {$($inner:tt)*} $(, $($rest:tt)*)?)) => {
+        $crate::json::json!(@object [$($out)* ($key, $crate::json::json!({$($inner)*})),] ($($($rest)*)?))
     };
-    (@object $m:ident ($key:literal : $value:expr $(, $($rest:tt)*)?)) => {
-        $m.insert(($key).into(), $crate::json::ToJson::to_json(&$value));
-        $crate::json::json!(@object $m ($($($rest)*)?));
+    (@object [$($out:tt)*] ($key:literal : [$($inner:tt)*] $(, $($rest:tt)*)?)) => {
+        $crate::json::json!(@object [$($out)* ($key, $crate::json::json!([$($inner)*])),] ($($($rest)*)?))
     };
-    // Array body.
-    (@array $a:ident ()) => {};
-    (@array $a:ident (null $(, $($rest:tt)*)?)) => {
-        $a.push($crate::json::Value::Null);
-        $crate::json::json!(@array $a ($($($rest)*)?));
+    (@object [$($out:tt)*] ($key:literal : $value:expr $(, $($rest:tt)*)?)) => {
+        $crate::json::json!(@object [$($out)* ($key, $crate::json::ToJson::to_json(&$value)),] ($($($rest)*)?))
     };
-    (@array $a:ident ({$($inner:tt)*} $(, $($rest:tt)*)?)) => {
-        $a.push($crate::json::json!({$($inner)*}));
-        $crate::json::json!(@array $a ($($($rest)*)?));
+    // Array body, gathered in `[$($out)*]`.
+    (@array [$($out:tt)*] ()) => {
+        $crate::json::Value::Array(::std::vec![$($out)*])
     };
-    (@array $a:ident ([$($inner:tt)*] $(, $($rest:tt)*)?)) => {
-        $a.push($crate::json::json!([$($inner)*]));
-        $crate::json::json!(@array $a ($($($rest)*)?));
+    (@array [$($out:tt)*] (null $(, $($rest:tt)*)?)) => {
+        $crate::json::json!(@array [$($out)* $crate::json::Value::Null,] ($($($rest)*)?))
     };
-    (@array $a:ident ($value:expr $(, $($rest:tt)*)?)) => {
-        $a.push($crate::json::ToJson::to_json(&$value));
-        $crate::json::json!(@array $a ($($($rest)*)?));
+    (@array [$($out:tt)*] ({$($inner:tt)*} $(, $($rest:tt)*)?)) => {
+        $crate::json::json!(@array [$($out)* $crate::json::json!({$($inner)*}),] ($($($rest)*)?))
+    };
+    (@array [$($out:tt)*] ([$($inner:tt)*] $(, $($rest:tt)*)?)) => {
+        $crate::json::json!(@array [$($out)* $crate::json::json!([$($inner)*]),] ($($($rest)*)?))
+    };
+    (@array [$($out:tt)*] ($value:expr $(, $($rest:tt)*)?)) => {
+        $crate::json::json!(@array [$($out)* $crate::json::ToJson::to_json(&$value),] ($($($rest)*)?))
     };
     (null) => { $crate::json::Value::Null };
     ({}) => { $crate::json::Value::Object($crate::json::Map::new()) };
-    ({ $($body:tt)+ }) => {{
-        #[allow(unused_mut)]
-        let mut m = $crate::json::Map::new();
-        $crate::json::json!(@object m ($($body)+));
-        $crate::json::Value::Object(m)
-    }};
+    ({ $($body:tt)+ }) => { $crate::json::json!(@object [] ($($body)+)) };
     ([]) => { $crate::json::Value::Array(::std::vec::Vec::new()) };
-    ([ $($body:tt)+ ]) => {{
-        #[allow(unused_mut)]
-        let mut a: ::std::vec::Vec<$crate::json::Value> = ::std::vec::Vec::new();
-        $crate::json::json!(@array a ($($body)+));
-        $crate::json::Value::Array(a)
-    }};
+    ([ $($body:tt)+ ]) => { $crate::json::json!(@array [] ($($body)+)) };
     ($value:expr) => { $crate::json::ToJson::to_json(&$value) };
 }
 pub use crate::json_value as json;
+
+/// An object from [`json!`]'s members in writing order (a repeated key keeps its last value). The values are
+/// taken out (left `Null`); the macro's array is never dropped, so no use site carries its drop code.
+#[doc(hidden)]
+#[inline(never)]
+pub fn object(members: &mut [(&str, Value)]) -> Value {
+    let mut m = Map::new();
+    for (k, v) in members.iter_mut() {
+        m.insert((*k).to_string(), std::mem::take(v));
+    }
+    Value::Object(m)
+}
 
 /// Why a text is not JSON, and where (1-based line and column of the character at fault).
 #[derive(Clone, Debug, PartialEq)]

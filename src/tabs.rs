@@ -374,11 +374,7 @@ impl Group {
             return;
         }
         if on_channel && !self.0.on_channel.borrow().iter().any(|p| *p == from) {
-            let mut peers = self.0.on_channel.borrow_mut();
-            peers.push(from.clone());
-            if peers.len() > 32 {
-                peers.remove(0);
-            }
+            trust::push_bounded(&mut self.0.on_channel.borrow_mut(), from.clone(), 32);
         }
         // The same message can come by the channel and by the window link.
         {
@@ -387,10 +383,7 @@ impl Group {
             if seen.contains(&key) {
                 return;
             }
-            seen.push(key);
-            if seen.len() > 64 {
-                seen.remove(0);
-            }
+            trust::push_bounded(&mut seen, key, 64);
         }
         // A window that said bye and speaks again was reloaded.
         self.0.gone.borrow_mut().retain(|g| *g != from);
@@ -438,10 +431,7 @@ impl Group {
                 let n = {
                     let mut tr = self.0.trust.borrow_mut();
                     if !tr.asking.contains(&from) {
-                        tr.asking.push(from.clone());
-                        if tr.asking.len() > 4 {
-                            tr.asking.remove(0);
-                        }
+                        trust::push_bounded(&mut tr.asking, from.clone(), 4);
                     }
                     tr.asking.len()
                 };
@@ -477,12 +467,7 @@ impl Group {
                     self.0.owner_left_at.set(t);
                 }
                 self.0.trust.borrow_mut().asking.retain(|a| *a != from);
-                let mut gone = self.0.gone.borrow_mut();
-                gone.push(from);
-                if gone.len() > 32 {
-                    gone.remove(0);
-                }
-                drop(gone);
+                trust::push_bounded(&mut self.0.gone.borrow_mut(), from, 32);
                 self.consider();
             }
             _ => {}

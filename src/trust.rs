@@ -15,7 +15,7 @@
 //! - A ServiceNow token is bound to the origin that issued it ([`token_may_go_to`]).
 
 use crate::json::{json, Map, Value};
-use sha2::{Digest, Sha256};
+use crate::phone::sip::hash::sha256;
 
 /// Marks the group's messages among other window messages (the OpenFrame bridge leaves these alone).
 pub const MARK: &str = "{\"ad\":1,";
@@ -65,7 +65,7 @@ impl Deployment {
 
     /// A short tag of the key for the channel and lock names (names must not grow with the key).
     pub fn tag(&self) -> String {
-        Sha256::digest(self.key().as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect()
+        sha256(self.key().as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -197,6 +197,14 @@ pub fn parse(text: &str) -> Option<Msg> {
     Some(Msg { from, seq, to, dep, framed, kind })
 }
 
+/// Adds `x` at the end of `v`, dropping the oldest entry beyond `max` (every bounded list of the group).
+pub fn push_bounded<T>(v: &mut Vec<T>, x: T, max: usize) {
+    v.push(x);
+    if v.len() > max {
+        v.remove(0);
+    }
+}
+
 /// One window's view of who it may deal with.
 #[derive(Clone, Debug, Default)]
 pub struct Trust {
@@ -250,10 +258,7 @@ impl Trust {
             return;
         }
         self.links.retain(|l| l != id);
-        self.links.push(id.to_string());
-        if self.links.len() > MAX_LINKS {
-            self.links.remove(0);
-        }
+        push_bounded(&mut self.links, id.to_string(), MAX_LINKS);
         self.asking.retain(|a| a != id);
     }
 
@@ -264,10 +269,7 @@ impl Trust {
     /// Remembers a ticket put in a pop-out's address.
     pub fn issue(&mut self, ticket: &str, now: f64) {
         self.tickets.retain(|(_, at)| now - at < TICKET_TTL_MS);
-        self.tickets.push((ticket.to_string(), now));
-        if self.tickets.len() > 4 {
-            self.tickets.remove(0);
-        }
+        push_bounded(&mut self.tickets, (ticket.to_string(), now), 4);
     }
 
     /// Uses up a ticket: a claim's proof ([`ticket_proof`] with "claim") of a ticket this window issued
@@ -328,11 +330,7 @@ fn eq_ct(a: &[u8], b: &[u8]) -> bool {
 /// that it knows the ticket, different for each `purpose` ("claim" from the pop-out, "welcome" from the
 /// owner), so a window that only heard the claim can neither answer it nor use it again.
 pub fn ticket_proof(ticket: &str, purpose: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(purpose.as_bytes());
-    h.update(b":");
-    h.update(ticket.as_bytes());
-    crate::b64::url_no_pad(&h.finalize())
+    crate::b64::url_no_pad(&sha256(format!("{purpose}:{ticket}").as_bytes()))
 }
 
 /// A fresh ticket (32 random bytes).

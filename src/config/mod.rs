@@ -215,9 +215,9 @@ pub fn parse_query(query: &str) -> (QueryParams, Vec<ConfigError>) {
     let mut params = QueryParams::default();
     let mut errors = Vec::new();
     let q = query.strip_prefix('?').unwrap_or(query);
-    for (key, value) in form_urlencoded::parse(q.as_bytes()) {
+    for (key, value) in form::parse(q) {
         let err = |message: Msg| ConfigError { source: Source::Url, key: key.to_string(), message };
-        match key.as_ref() {
+        match key.as_str() {
             "topDomain" => params.top_domain = Some(TopDomain::parse(&value).map_err(|e| e.msg("topDomain".into()))),
             "config" => match check_config_path(&value) {
                 Ok(p) => params.config = Some(p),
@@ -792,6 +792,7 @@ pub fn resolve_layers(query: &str, config_text: Option<&str>, openframe: Option<
     (settings, errors)
 }
 
+pub mod form;
 pub mod shortcuts;
 
 #[cfg(test)]

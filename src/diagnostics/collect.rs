@@ -2,7 +2,7 @@
 //! redaction in [`super::report`]) and copies it with the Clipboard API.
 
 use super::checks::line_text;
-use super::report::{render, settings_lines, Report};
+use super::report::{kv, render, settings_lines, Report};
 use crate::desk::Desk;
 use crate::openframe::session::Direction;
 use crate::phone::quality::{mos_text, percent_text};
@@ -66,13 +66,13 @@ pub fn text(desk: &Desk) -> String {
         SnState::SigningIn => t::SN_SIGNING_IN(),
         SnState::SignedIn => t::SN_SIGNED_IN(),
     };
-    r.status = vec![
-        ("line".into(), line),
-        ("agent state".into(), desk.agent_state.get_untracked().label()),
-        ("phone".into(), phone.into()),
-        ("ServiceNow".into(), sn.into()),
-        ("activities waiting".into(), desk.outbox.with_untracked(|o| o.entries.len()).to_string()),
-    ];
+    let mut st = Vec::new();
+    kv(&mut st, "line", &line);
+    kv(&mut st, "agent state", &desk.agent_state.get_untracked().label());
+    kv(&mut st, "phone", phone);
+    kv(&mut st, "ServiceNow", sn);
+    kv(&mut st, "activities waiting", &desk.outbox.with_untracked(|o| o.entries.len()).to_string());
+    r.status = st;
     r.checks = super::probe::results().lines.get_untracked().iter().map(|(i, v)| line_text(*i, v)).collect();
     r.calls = desk.calls.with_untracked(|calls| {
         calls

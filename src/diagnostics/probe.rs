@@ -49,7 +49,7 @@ pub async fn sleep(ms: i32) {
 }
 
 fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
-    let f: js_sys::Function = Reflect::get(target, &method.into())?.dyn_into()?;
+    let f: js_sys::Function = Reflect::get(target, &JsValue::from_str(method))?.dyn_into()?;
     let list = Array::new();
     for a in args {
         list.push(a);
@@ -57,9 +57,18 @@ fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, Js
     f.apply(target, &list)
 }
 
+/// `target[key]` (None when reading it throws, or it is null or undefined).
+fn prop(target: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_null() && !v.is_undefined())
+}
+
+/// `target[key]` as text ("" when it is none).
+fn prop_str(target: &JsValue, key: &str) -> String {
+    prop(target, key).and_then(|v| v.as_string()).unwrap_or_default()
+}
+
 fn error_name(e: &JsValue) -> String {
-    let get = |k: &str| Reflect::get(e, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
-    let (n, m) = (get("name"), get("message"));
+    let (n, m) = (prop_str(e, "name"), prop_str(e, "message"));
     if n.is_empty() && m.is_empty() { "refused".into() } else { format!("{n} {m}").trim().to_string() }
 }
 
@@ -233,18 +242,17 @@ async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>, bool) {
     let errors = Rc::new(RefCell::new(Vec::<IceError>::new()));
     let c2 = cands.clone();
     let on_candidate = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
-        let line = Reflect::get(&ev, &"candidate".into()).ok().filter(|c| !c.is_null()).and_then(|c| Reflect::get(&c, &"candidate".into()).ok()).and_then(|s| s.as_string());
-        if let Some(l) = line.filter(|l| !l.is_empty()) {
-            c2.borrow_mut().push(l);
+        let line = prop(&ev, "candidate").map(|c| prop_str(&c, "candidate")).unwrap_or_default();
+        if !line.is_empty() {
+            c2.borrow_mut().push(line);
         }
     });
     let e2 = errors.clone();
     let on_error = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
-        let get = |k: &str| Reflect::get(&ev, &k.into()).ok();
         e2.borrow_mut().push(IceError {
-            url: get("url").and_then(|v| v.as_string()).unwrap_or_default(),
-            code: get("errorCode").and_then(|v| v.as_f64()).unwrap_or(0.0) as u16,
-            text: get("errorText").and_then(|v| v.as_string()).unwrap_or_default(),
+            url: prop_str(&ev, "url"),
+            code: prop(&ev, "errorCode").and_then(|v| v.as_f64()).unwrap_or(0.0) as u16,
+            text: prop_str(&ev, "errorText"),
         });
     });
     pc.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
@@ -252,7 +260,7 @@ async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>, bool) {
     let _ = call(&pc, "createDataChannel", &[&JsValue::from_str("check")]);
     if let Ok(offer) = JsFuture::from(pc.create_offer()).await {
         let init = web_sys::RtcSessionDescriptionInit::new(web_sys::RtcSdpType::Offer);
-        init.set_sdp(&Reflect::get(&offer, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default());
+        init.set_sdp(&prop_str(&offer, "sdp"));
         let _ = JsFuture::from(pc.set_local_description(&init)).await;
         let mut waited = 0;
         while pc.ice_gathering_state() != web_sys::RtcIceGatheringState::Complete && waited < 10_000 {
@@ -281,7 +289,7 @@ async fn servicenow(desk: Desk) -> SnProbe {
     let token = crate::servicenow::service::token_text().and_then(|t| crate::json::from_str::<crate::servicenow::auth::Token>(&t));
     if let Some(tok) = token.filter(|t| t.instance == inst) {
         use crate::servicenow::rest::{request, RestError};
-        let q = [("sysparm_limit", "1".to_string()), ("sysparm_fields", "sys_id".to_string())];
+        let q = [("sysparm_limit", "1"), ("sysparm_fields", "sys_id")];
         return SnProbe::SignedIn(match request(&inst, &tok, "GET", "/api/now/table/sys_user", &q, None).await {
             Ok(_) => Ok(()),
             Err(RestError::Unauthorized) => Err(None),

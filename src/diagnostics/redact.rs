@@ -38,7 +38,7 @@ pub fn redact(text: &str, known: &[&str]) -> String {
         if k.chars().count() >= 4 {
             out = out.replace(k, REMOVED);
             // And as it travels in URLs and forms.
-            let enc: String = form_urlencoded::byte_serialize(k.as_bytes()).collect();
+            let enc = crate::config::form::encode(k);
             for e in [enc.replace('+', "%20"), enc] {
                 if e != *k {
                     out = out.replace(&e, REMOVED);

@@ -6,14 +6,15 @@ use super::redact::redact;
 use crate::config::Settings;
 
 /// What goes into the support text; each list is printed as it is, one entry per line (or block).
+/// `settings` and `status` hold `name: value` lines ([`kv`]).
 #[derive(Clone, Debug, Default)]
 pub struct Report {
     pub version: String,
     pub generated: String,
     pub browser: String,
     pub page: String,
-    pub settings: Vec<(String, String)>,
-    pub status: Vec<(String, String)>,
+    pub settings: Vec<String>,
+    pub status: Vec<String>,
     pub checks: Vec<String>,
     pub calls: Vec<String>,
     pub recents: Vec<String>,
@@ -22,47 +23,61 @@ pub struct Report {
     pub openframe: Vec<String>,
 }
 
-fn set(v: &str) -> String {
-    if v.is_empty() { "no".into() } else { "yes".into() }
+/// Adds the line `name: value` (one small function for every line: no formatting machinery at each use).
+#[inline(never)]
+pub fn kv(out: &mut Vec<String>, name: &str, value: &str) {
+    let mut l = String::with_capacity(name.len() + 2 + value.len());
+    l.push_str(name);
+    l.push_str(": ");
+    l.push_str(value);
+    out.push(l);
+}
+
+fn yes(x: bool) -> &'static str {
+    if x { "yes" } else { "no" }
 }
 
 fn list(v: &[String]) -> String {
     if v.is_empty() { "—".into() } else { v.join(", ") }
 }
 
-/// The settings a support desk needs, without secrets: the TURN credential and user name only say whether
-/// they are set (the SIP password is no setting: it is typed at sign-in).
-pub fn settings_lines(s: &Settings) -> Vec<(String, String)> {
-    let b = |x: bool| if x { "yes".to_string() } else { "no".to_string() };
+/// The settings a support desk needs, without secrets, as `name: value` lines: the TURN credential and user
+/// name only say whether they are set (the SIP password is no setting: it is typed at sign-in).
+pub fn settings_lines(s: &Settings) -> Vec<String> {
     let sip = &s.sip;
     let sn = &s.servicenow;
-    vec![
-        ("config".into(), s.config_path.clone()),
-        ("topDomain".into(), s.top_domain.as_ref().map(|t| t.origin()).unwrap_or_else(|| "—".into())),
-        ("line".into(), if s.line == crate::config::LineKind::Sip { "sip".into() } else { "demo".into() }),
-        ("sip.server".into(), sip.server.clone()),
-        ("sip.domain".into(), sip.domain.clone()),
-        ("sip.iceServers".into(), list(&sip.ice_servers)),
-        // "name set: yes" (a secret's name followed by ':' would read as the secret itself and be redacted).
-        ("sip.iceUsername set".into(), set(&sip.ice_username)),
-        ("sip.iceCredential set".into(), set(&sip.ice_credential)),
-        ("sip.iceTransportPolicy".into(), if sip.ice_relay_only { "relay".into() } else { "all".into() }),
-        ("sip.dtmf".into(), if sip.dtmf_info { "info".into() } else { "rfc4733".into() }),
-        ("sip.noAnswerSeconds".into(), sip.no_answer_seconds.to_string()),
-        ("sip.messages".into(), if sip.accept_messages { "show".into() } else { "refuse".into() }),
-        ("servicenow.instance".into(), sn.instance.as_ref().map(|t| t.origin()).unwrap_or_else(|| "—".into())),
-        ("servicenow.clientId".into(), if sn.client_id.is_empty() { "agent-desktop (default)".into() } else { sn.client_id.clone() }),
-        ("servicenow.activity".into(), match sn.activity {
-            crate::config::ActivityStrategy::VoiceInteraction => "interaction".into(),
-            crate::config::ActivityStrategy::PhoneLog => "phoneLog".into(),
-            crate::config::ActivityStrategy::WorkNotes => "workNotes".into(),
-        }),
-        ("servicenow.screenPopTables".into(), list(&sn.pop_tables)),
-        ("servicenow.activityTables".into(), list(&sn.activity_tables)),
-        ("servicenow.trustCallData".into(), b(sn.trust_call_data)),
-        ("wrapUp".into(), format!("{} ({} s)", b(s.wrap_up), s.wrap_up_seconds)),
-        ("defaultCountry".into(), s.default_country.clone()),
-    ]
+    let origin = |t: Option<&crate::openframe::origin::TopDomain>| t.map(|t| t.origin()).unwrap_or_else(|| "—".into());
+    let mut o = Vec::new();
+    kv(&mut o, "config", &s.config_path);
+    kv(&mut o, "topDomain", &origin(s.top_domain.as_ref()));
+    kv(&mut o, "line", if s.line == crate::config::LineKind::Sip { "sip" } else { "demo" });
+    kv(&mut o, "sip.server", &sip.server);
+    kv(&mut o, "sip.domain", &sip.domain);
+    kv(&mut o, "sip.iceServers", &list(&sip.ice_servers));
+    // "name set: yes" (a secret's name followed by ':' would read as the secret itself and be redacted).
+    kv(&mut o, "sip.iceUsername set", yes(!sip.ice_username.is_empty()));
+    kv(&mut o, "sip.iceCredential set", yes(!sip.ice_credential.is_empty()));
+    kv(&mut o, "sip.iceTransportPolicy", if sip.ice_relay_only { "relay" } else { "all" });
+    kv(&mut o, "sip.dtmf", if sip.dtmf_info { "info" } else { "rfc4733" });
+    kv(&mut o, "sip.noAnswerSeconds", &sip.no_answer_seconds.to_string());
+    kv(&mut o, "sip.messages", if sip.accept_messages { "show" } else { "refuse" });
+    kv(&mut o, "servicenow.instance", &origin(sn.instance.as_ref()));
+    kv(&mut o, "servicenow.clientId", if sn.client_id.is_empty() { "agent-desktop (default)" } else { &sn.client_id });
+    kv(&mut o, "servicenow.activity", match sn.activity {
+        crate::config::ActivityStrategy::VoiceInteraction => "interaction",
+        crate::config::ActivityStrategy::PhoneLog => "phoneLog",
+        crate::config::ActivityStrategy::WorkNotes => "workNotes",
+    });
+    kv(&mut o, "servicenow.screenPopTables", &list(&sn.pop_tables));
+    kv(&mut o, "servicenow.activityTables", &list(&sn.activity_tables));
+    kv(&mut o, "servicenow.trustCallData", yes(sn.trust_call_data));
+    let mut w = String::from(yes(s.wrap_up));
+    w.push_str(" (");
+    w.push_str(&s.wrap_up_seconds.to_string());
+    w.push_str(" s)");
+    kv(&mut o, "wrapUp", &w);
+    kv(&mut o, "defaultCountry", &s.default_country);
+    o
 }
 
 /// The whole support text, redacted (`known`: the secrets the desktop holds, removed verbatim too).
@@ -80,10 +95,14 @@ pub fn render(r: &Report, known: &[&str]) -> String {
             t.push('\n');
         }
     };
-    let kv = |v: &[(String, String)]| v.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>();
-    section("Agent Desktop", &[format!("version: {}", r.version), format!("generated: {}", r.generated), format!("browser: {}", r.browser), format!("page: {}", r.page)]);
-    section("Status", &kv(&r.status));
-    section("Settings", &kv(&r.settings));
+    let mut head = Vec::new();
+    kv(&mut head, "version", &r.version);
+    kv(&mut head, "generated", &r.generated);
+    kv(&mut head, "browser", &r.browser);
+    kv(&mut head, "page", &r.page);
+    section("Agent Desktop", &head);
+    section("Status", &r.status);
+    section("Settings", &r.settings);
     section("Check my setup", &r.checks);
     section("Calls", &r.calls);
     section("Recent calls", &r.recents);

@@ -43,7 +43,7 @@ impl SipLog {
 }
 
 thread_local! {
-    static LOG: RefCell<SipLog> = RefCell::new(SipLog::default());
+    static LOG: RefCell<SipLog> = const { RefCell::new(SipLog { entries: VecDeque::new() }) };
 }
 
 /// Records a message of the SIP line (see [`SipLog::push`]), stamped with the browser's clock.

@@ -36,19 +36,24 @@ impl OriginError {
     /// What is wrong, saying `what` was checked (`topDomain`, `instance`, the SIP server address).
     pub fn msg(&self, what: crate::strings::Msg) -> crate::strings::Msg {
         use crate::strings::Key as K;
-        let m = |k: K| crate::strings::Msg::from(k).arg_msg("what", what.clone());
-        match self {
-            OriginError::Empty => m(K::ORIGIN_EMPTY),
-            OriginError::Wildcard => m(K::ORIGIN_WILDCARD),
-            OriginError::Hidden => m(K::ORIGIN_HIDDEN),
-            OriginError::Backslash => m(K::ORIGIN_BACKSLASH),
-            OriginError::NoScheme(v) => m(K::ORIGIN_NO_SCHEME).arg("value", v),
-            OriginError::Scheme(v) => m(K::ORIGIN_SCHEME).arg("value", v),
-            OriginError::InsecureHttp(v) => m(K::ORIGIN_HTTP).arg("value", v),
-            OriginError::Credentials => m(K::ORIGIN_CREDENTIALS),
-            OriginError::Path(v) => m(K::ORIGIN_PATH).arg("value", v),
-            OriginError::Host(v) => m(K::ORIGIN_HOST).arg("value", v),
-            OriginError::Port(v) => m(K::ORIGIN_PORT).arg("value", v),
+        // The key and the value it names, then one message (one construction for every case).
+        let (k, v) = match self {
+            OriginError::Empty => (K::ORIGIN_EMPTY, None),
+            OriginError::Wildcard => (K::ORIGIN_WILDCARD, None),
+            OriginError::Hidden => (K::ORIGIN_HIDDEN, None),
+            OriginError::Backslash => (K::ORIGIN_BACKSLASH, None),
+            OriginError::NoScheme(v) => (K::ORIGIN_NO_SCHEME, Some(v)),
+            OriginError::Scheme(v) => (K::ORIGIN_SCHEME, Some(v)),
+            OriginError::InsecureHttp(v) => (K::ORIGIN_HTTP, Some(v)),
+            OriginError::Credentials => (K::ORIGIN_CREDENTIALS, None),
+            OriginError::Path(v) => (K::ORIGIN_PATH, Some(v)),
+            OriginError::Host(v) => (K::ORIGIN_HOST, Some(v)),
+            OriginError::Port(v) => (K::ORIGIN_PORT, Some(v)),
+        };
+        let m = crate::strings::Msg::from(k).arg_msg("what", what);
+        match v {
+            Some(v) => m.arg("value", v),
+            None => m,
         }
     }
 }

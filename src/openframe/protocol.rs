@@ -30,13 +30,20 @@ impl ProtocolError {
     /// What was refused, for the agent (a catalogue text).
     pub fn msg(&self) -> crate::strings::Msg {
         use crate::strings::Key as K;
-        match self {
-            ProtocolError::TooLong { chars } => K::OF_TOO_LONG.arg("chars", chars).arg("max", &MAX_MESSAGE_CHARS),
-            ProtocolError::TitleTooLong { chars } => K::OF_TITLE_TOO_LONG.arg("chars", chars).arg("max", &MAX_TITLE_CHARS),
-            ProtocolError::BadSize(m) => K::OF_BAD_SIZE.arg("value", m),
-            ProtocolError::ForbiddenQuery(p) => K::OF_FORBIDDEN_QUERY.arg("value", p),
-            ProtocolError::AbsoluteUrl(u) => K::OF_ABSOLUTE_URL.arg("value", u),
-            ProtocolError::Empty(what) => K::OF_EMPTY.arg("value", what),
+        use std::fmt::Display;
+        // The key and its arguments, then one message (one construction for every case).
+        let (k, name, value, max): (K, &'static str, &dyn Display, Option<&dyn Display>) = match self {
+            ProtocolError::TooLong { chars } => (K::OF_TOO_LONG, "chars", chars, Some(&MAX_MESSAGE_CHARS)),
+            ProtocolError::TitleTooLong { chars } => (K::OF_TITLE_TOO_LONG, "chars", chars, Some(&MAX_TITLE_CHARS)),
+            ProtocolError::BadSize(m) => (K::OF_BAD_SIZE, "value", m, None),
+            ProtocolError::ForbiddenQuery(p) => (K::OF_FORBIDDEN_QUERY, "value", p, None),
+            ProtocolError::AbsoluteUrl(u) => (K::OF_ABSOLUTE_URL, "value", u, None),
+            ProtocolError::Empty(what) => (K::OF_EMPTY, "value", what, None),
+        };
+        let m = k.arg(name, value);
+        match max {
+            Some(max) => m.arg("max", max),
+            None => m,
         }
     }
 }

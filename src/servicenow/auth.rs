@@ -9,7 +9,7 @@
 
 use super::rest::{self, RestError};
 use crate::json::Value;
-use sha2::{Digest, Sha256};
+use crate::phone::sip::hash::sha256;
 use crate::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -113,7 +113,7 @@ fn b64url(bytes: &[u8]) -> String {
 
 /// The S256 code challenge of a verifier (RFC 7636).
 pub fn challenge(verifier: &str) -> String {
-    b64url(&Sha256::digest(verifier.as_bytes()))
+    b64url(&sha256(verifier.as_bytes()))
 }
 
 fn random(n: usize) -> String {
@@ -144,14 +144,14 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
     let verifier = random(48);
     let state = random(16);
     let redirect = redirect_uri();
-    let q: String = form_urlencoded::Serializer::new(String::new())
-        .append_pair("response_type", "code")
-        .append_pair("client_id", client_id)
-        .append_pair("redirect_uri", &redirect)
-        .append_pair("code_challenge", &challenge(&verifier))
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("state", &state)
-        .finish();
+    let q = crate::config::form::serialize(&[
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", &redirect),
+        ("code_challenge", &challenge(&verifier)),
+        ("code_challenge_method", "S256"),
+        ("state", &state),
+    ]);
     let url = format!("{instance}/oauth_auth.do?{q}");
     let popup = w
         .open_with_url_and_target_and_features(&url, "agent-desktop-signin", "width=520,height=640")

@@ -13,7 +13,7 @@
 use super::outbox::{self, Outbox};
 use crate::tabs::Role;
 use crate::json::Value;
-use sha2::{Digest, Sha256};
+use crate::phone::sip::hash::sha256;
 use crate::cell::RefCell;
 
 /// The key of versions before the outbox was kept per deployment.
@@ -28,7 +28,7 @@ thread_local! {
 
 /// The localStorage key of a deployment's outbox.
 pub fn key_for(deployment_key: &str) -> String {
-    let tag: String = Sha256::digest(deployment_key.as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let tag: String = sha256(deployment_key.as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect();
     format!("{LEGACY_KEY}.{tag}")
 }
 

@@ -147,10 +147,10 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
 /// Performs a request. `path` starts with `/api/...`; `query` pairs are URL-encoded. The token goes only
 /// to the origin that issued it: checked here, on the exact URL about to be fetched, by the pure rule and
 /// by the browser's own URL parser.
-pub async fn request(instance: &str, token: &super::auth::Token, method: &str, path: &str, query: &[(&str, String)], body: Option<&Value>) -> Result<Reply, RestError> {
+pub async fn request(instance: &str, token: &super::auth::Token, method: &str, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<Reply, RestError> {
     let mut url = format!("{instance}{path}");
     if !query.is_empty() {
-        let q: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str()))).finish();
+        let q = crate::config::form::serialize(query);
         url.push('?');
         url.push_str(&q);
     }
@@ -205,7 +205,7 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
 /// POSTs a form (the OAuth token endpoint), no bearer token.
 pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestError> {
     let w = web_sys::window().ok_or(RestError::Network("no window".into()))?;
-    let body: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs.iter()).finish();
+    let body = crate::config::form::serialize(pairs);
     let headers = web_sys::Headers::new().map_err(|_| RestError::Network("headers".into()))?;
     let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
     let _ = headers.set("Accept", "application/json");
@@ -231,9 +231,18 @@ pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestE
     }
 }
 
-/// Reads `result` as a list.
-pub fn rows(r: &Reply) -> Vec<Value> {
-    r.body.get("result").and_then(Value::as_array).cloned().unwrap_or_default()
+/// Reads rows of `table` (`GET /api/now/table/{table}` with `query`): the `result` list (empty when there
+/// is none) and the total count the reply announces. One place for every table read.
+pub async fn table_rows(instance: &str, token: &super::auth::Token, table: &str, query: &[(&str, &str)]) -> Result<(Vec<Value>, Option<u64>), RestError> {
+    let r = request(instance, token, "GET", &format!("/api/now/table/{table}"), query, None).await?;
+    let rows = match r.body {
+        Value::Object(mut m) => match m.remove("result") {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    Ok((rows, r.total))
 }
 
 pub fn get_str(v: &Value, k: &str) -> String {

@@ -363,7 +363,7 @@ impl From<RestError> for Write {
 /// Whether this call's note is among the record's work notes, read back with their display value (a plain
 /// read of a journal field is always empty; `sys_journal_field` itself is closed to agents' roles).
 async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id: &str) -> Result<activity::Found, RestError> {
-    let q = [("sysparm_fields", "sys_id,work_notes".to_string()), ("sysparm_display_value", "true".to_string())];
+    let q = [("sysparm_fields", "sys_id,work_notes"), ("sysparm_display_value", "true")];
     let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}/{id}"), &q, None).await?;
     Ok(activity::judge_record(&r.body["result"], table, id, call_id))
 }
@@ -376,9 +376,10 @@ async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &
     let fields = format!("sys_id,{notes}{}", task.map(|(f, _)| format!(",{f}")).unwrap_or_default());
     // Journal fields (an interaction's work notes) need their display value; the phone log's are plain.
     let display = if notes == "work_notes" { "true" } else { "false" };
-    let p = [("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", fields), ("sysparm_display_value", display.into()), ("sysparm_exclude_reference_link", "true".into())];
-    let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}"), &p, None).await?;
-    Ok(activity::judge_row(&rest::rows(&r), table, notes, call_id, task))
+    let qe = q.encode();
+    let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", fields.as_str()), ("sysparm_display_value", display), ("sysparm_exclude_reference_link", "true")];
+    let (rows, _) = rest::table_rows(inst, tok, table, &p).await?;
+    Ok(activity::judge_row(&rows, table, notes, call_id, task))
 }
 
 /// Reads back what the strategy wrote (also whether an activity already reached ServiceNow after an
@@ -408,13 +409,13 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
         }
         (ActivityStrategy::WorkNotes, Some((table, id))) => {
             let path = format!("/api/now/table/{table}/{id}");
-            rest::request(inst, tok, "PATCH", &path, &[("sysparm_fields", "sys_id".into())], Some(&json!({ "work_notes": text }))).await?;
+            rest::request(inst, tok, "PATCH", &path, &[("sysparm_fields", "sys_id")], Some(&json!({ "work_notes": text }))).await?;
             (table, id)
         }
         (ActivityStrategy::WorkNotes, None) => {
             // No record (or not one notes may go to): an interaction of its own.
             let body = json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text});
-            let r = rest::request(inst, tok, "POST", "/api/now/table/interaction", &[("sysparm_fields", "sys_id".into())], Some(&body)).await?;
+            let r = rest::request(inst, tok, "POST", "/api/now/table/interaction", &[("sysparm_fields", "sys_id")], Some(&body)).await?;
             let id = rest::get_str(&r.body["result"], "sys_id");
             // No usable id in the reply: the outcome is unclear (looked up by call id before any resend).
             if !screen_pop::is_sys_id(&id) {
@@ -470,9 +471,10 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             if let Some((table, field, v)) = look {
                 const REFS: [&str; 5] = ["sys_id", "contact", "consumer", "caller_id", "opened_for"];
                 let q = Query::new().and(field, Op::Eq, &v).map_err(|e| e.0)?;
-                let p = [("sysparm_query", q.encode()), ("sysparm_limit", "1".into()), ("sysparm_fields", format!("number,{}", REFS.join(","))), ("sysparm_exclude_reference_link", "true".into())];
-                let r = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &p, None).await.map_err(|e| e.to_string())?;
-                if let Some(c) = rest::rows(&r).first() {
+                let (qe, fields) = (q.encode(), format!("number,{}", REFS.join(",")));
+                let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", fields.as_str()), ("sysparm_exclude_reference_link", "true")];
+                let (rows, _) = rest::table_rows(&inst, &tok, &table, &p).await.map_err(|e| e.to_string())?;
+                if let Some(c) = rows.first() {
                     if trusted {
                         return Ok::<Decision, String>(Decision::Open(record_of(&table, c, "number")));
                     }
@@ -483,10 +485,8 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             for table in ["customer_contact", "csm_consumer", "sys_user"] {
                 let q = query::phone_lookup(table, &number).map_err(|e| e.0)?;
                 let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-                let r = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", "50".into())], None)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                for row in rest::rows(&r) {
+                let (rows, _) = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", "50")]).await.map_err(|e| e.to_string())?;
+                for row in rows {
                     let phones = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).collect();
                     candidates.push(Candidate { record: record_of(table, &row, "name"), phones });
                 }
@@ -500,8 +500,8 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                         .and_then(|q| q.and("state", Op::In, "1,10,18"))
                         .and_then(|q| q.order_by("sys_created_on", true))
                         .map_err(|e| e.0)?;
-                    let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_limit", "5".into())], None).await.map_err(|e| e.to_string())?;
-                    cases = rest::rows(&r).iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
+                    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")]).await.map_err(|e| e.to_string())?;
+                    cases = rows.iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
                 }
             }
             Ok(match named {
@@ -560,14 +560,14 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact"), ("csm_consumer", "consumer")] {
             let Ok(q) = query::directory_search(table, &text) else { return };
             let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-            let reply = rest::request(&inst, &tok, "GET", &format!("/api/now/table/{table}"), &[("sysparm_query", q.encode()), ("sysparm_fields", fields), ("sysparm_limit", PAGE.to_string()), ("sysparm_offset", (page * PAGE).to_string())], None).await;
+            let reply = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", &PAGE.to_string()), ("sysparm_offset", &(page * PAGE).to_string())]).await;
             outcomes.push(reply.as_ref().map(|_| ()).map_err(Clone::clone));
-            if let Ok(r) = reply {
-                if r.total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
+            if let Ok((rows, total)) = reply {
+                if total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
                     desk.directory_more.set(true);
                 }
                 // At most a page per table, whatever the reply holds; oversized rows are left out.
-                for row in rest::rows(&r).iter().take(PAGE) {
+                for row in rows.iter().take(PAGE) {
                     let number = query::phone_fields(table).iter().map(|f| rest::get_str(row, f)).find(|p| !p.trim().is_empty());
                     if let Some((name, number)) = number.and_then(|n| super::directory::entry_fields(&rest::get_str(row, "name"), &n)) {
                         found.push(Entry { name, number, kind });
@@ -595,10 +595,8 @@ pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRe
     let (inst, _) = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED() } else { crate::strings::SN_OFF() }.to_string())?;
     let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST().to_string())?;
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
-    let r = rest::request(&inst, &tok, "GET", "/api/now/table/sn_customerservice_case", &[("sysparm_query", q.encode()), ("sysparm_fields", "sys_id,number".into()), ("sysparm_limit", "1".into())], None)
-        .await
-        .map_err(|e| e.to_string())?;
-    rest::rows(&r).first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()).render())
+    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")]).await.map_err(|e| e.to_string())?;
+    rows.first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()).render())
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
 //! HTTP Digest authentication for SIP (RFC 2617, RFC 7616, RFC 8760): MD5 and SHA-256, qop=auth.
 
 use super::message::{split_outside, unquote};
-use md5::{Digest as _, Md5};
-use sha2::Sha256;
+use super::hash::{md5, sha256};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Algorithm {
@@ -23,8 +22,8 @@ impl Algorithm {
             b.iter().map(|x| format!("{x:02x}")).collect()
         }
         match self {
-            Algorithm::Md5 => hex(&Md5::digest(data.as_bytes())),
-            Algorithm::Sha256 => hex(&Sha256::digest(data.as_bytes())),
+            Algorithm::Md5 => hex(&md5(data.as_bytes())),
+            Algorithm::Sha256 => hex(&sha256(data.as_bytes())),
         }
     }
 }

@@ -21,6 +21,13 @@ fn err<T>(m: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError(m.into()))
 }
 
+/// "`what` `"value"`" (the value quoted and escaped as Rust's `{:?}` writes it): one formatting site for
+/// every error that names the bad text.
+#[inline(never)]
+fn bad(what: &str, value: &str) -> ParseError {
+    ParseError(format!("{what} {value:?}"))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StartLine {
     Request { method: String, uri: String },
@@ -159,14 +166,14 @@ impl Message {
             // A bare CR, NUL or other control character inside a header could become a line of its own when the
             // value is echoed (header injection): refuse the message.
             if line.chars().any(|c| c.is_control() && c != '\t') {
-                return err(format!("control character in header line {line:?}"));
+                return Err(bad("control character in header line", line));
             }
             let Some((name, value)) = line.split_once(':') else {
-                return err(format!("header line without a colon: {line:?}"));
+                return Err(bad("header line without a colon:", line));
             };
             let name = name.trim_end();
             if name.is_empty() || !name.chars().all(is_token_char) {
-                return err(format!("bad header name {name:?}"));
+                return Err(bad("bad header name", name));
             }
             headers.push((canonical_name(name), value.trim().to_string()));
         }
@@ -177,7 +184,7 @@ impl Message {
                 if lengths.len() > 1 && lengths.iter().any(|x| x != l) {
                     return err("conflicting Content-Length headers");
                 }
-                let n: usize = l.trim().parse().map_err(|_| ParseError(format!("bad Content-Length {l:?}")))?;
+                let n: usize = l.trim().parse().map_err(|_| bad("bad Content-Length", l))?;
                 if rest.len() < n {
                     return err(format!("Content-Length {n} is longer than the body ({} bytes)", rest.len()));
                 }
@@ -213,7 +220,7 @@ impl Message {
         }
         if let Some(mf) = self.header("Max-Forwards") {
             if mf.parse::<u8>().is_err() {
-                return err(format!("bad Max-Forwards {mf:?}"));
+                return Err(bad("bad Max-Forwards", mf));
             }
         }
         Ok(())
@@ -367,7 +374,7 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         }
         let code = it.next().unwrap_or("");
         if code.len() != 3 || !code.chars().all(|c| c.is_ascii_digit()) {
-            return err(format!("bad status code {code:?}"));
+            return Err(bad("bad status code", code));
         }
         let code: u16 = code.parse().map_err(|_| ParseError("bad status code".into()))?;
         if !(100..700).contains(&code) {
@@ -377,17 +384,17 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
     }
     let parts: Vec<&str> = line.split(' ').collect();
     if parts.len() != 3 {
-        return err(format!("bad request line {line:?}"));
+        return Err(bad("bad request line", line));
     }
     let (method, uri, version) = (parts[0], parts[1], parts[2]);
     if method.is_empty() || !method.chars().all(is_token_char) {
-        return err(format!("bad method {method:?}"));
+        return Err(bad("bad method", method));
     }
     if version != "SIP/2.0" {
-        return err(format!("unsupported version {version:?}"));
+        return Err(bad("unsupported version", version));
     }
     if uri.is_empty() || !uri.contains(':') || uri.chars().any(|c| c.is_control()) {
-        return err(format!("bad Request-URI {uri:?}"));
+        return Err(bad("bad Request-URI", uri));
     }
     Ok(StartLine::Request { method: method.to_string(), uri: uri.to_string() })
 }
@@ -495,12 +502,12 @@ impl Uri {
         // CR, LF and other control characters never belong in a URI (RFC 3261 25.1 escapes them); one kept in
         // a parameter or header would end the line it is written into (header injection).
         if s.chars().any(|c| c.is_control()) {
-            return err(format!("control character in URI {s:?}"));
+            return Err(bad("control character in URI", s));
         }
-        let (scheme, rest) = s.split_once(':').ok_or(ParseError(format!("URI without scheme: {s:?}")))?;
+        let (scheme, rest) = s.split_once(':').ok_or_else(|| bad("URI without scheme:", s))?;
         let scheme = scheme.to_ascii_lowercase();
         if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
-            return err(format!("bad URI scheme {scheme:?}"));
+            return Err(bad("bad URI scheme", &scheme));
         }
         if scheme == "tel" {
             let (num, params) = rest.split_once(';').unwrap_or((rest, ""));
@@ -516,7 +523,7 @@ impl Uri {
         // The user part cannot hold a raw `@` (RFC 3261 25.1 escapes it): with two, parsers disagree on the host
         // (`sip:1900@evil.example;x=@sip.example.com`), so such a URI is refused outright.
         if rest.matches('@').count() > 1 {
-            return err(format!("more than one '@' in URI {s:?}"));
+            return Err(bad("more than one '@' in URI", s));
         }
         let (userinfo, hostpart) = match rest.find('@') {
             Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
@@ -534,10 +541,10 @@ impl Uri {
             }
         };
         if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c == '"') {
-            return err(format!("bad URI host {host:?}"));
+            return Err(bad("bad URI host", host));
         }
         let port = match port {
-            Some(p) => Some(p.parse::<u16>().map_err(|_| ParseError(format!("bad URI port {p:?}")))?),
+            Some(p) => Some(p.parse::<u16>().map_err(|_| bad("bad URI port", p))?),
             None => None,
         };
         let user = userinfo.map(|u| u.split_once(':').map(|(u, _)| u).unwrap_or(u).to_string());
@@ -597,7 +604,7 @@ impl NameAddr {
     pub fn parse(s: &str) -> Result<NameAddr, ParseError> {
         let s = s.trim();
         if let Some(lt) = find_outside_quotes(s, '<') {
-            let gt = s[lt..].find('>').map(|i| i + lt).ok_or(ParseError(format!("unclosed '<' in {s:?}")))?;
+            let gt = s[lt..].find('>').map(|i| i + lt).ok_or_else(|| bad("unclosed '<' in", s))?;
             let display = s[..lt].trim();
             let display = (!display.is_empty()).then(|| unquote(display));
             let uri = Uri::parse(&s[lt + 1..gt])?;
@@ -607,7 +614,7 @@ impl NameAddr {
             // addr-spec: parameters after the URI belong to the header (RFC 3261 20.10).
             let (u, p) = s.split_once(';').unwrap_or((s, ""));
             if u.contains(' ') || u.contains('"') {
-                return err(format!("bad address {s:?}"));
+                return Err(bad("bad address", s));
             }
             Ok(NameAddr { display: None, uri: Uri::parse(u)?, params: parse_params(p) })
         }
@@ -674,7 +681,7 @@ impl Via {
             let t = rest.trim_start();
             let end = t.find(char::is_whitespace).unwrap_or(t.len());
             if end == 0 {
-                return err(format!("bad Via {s:?}"));
+                return Err(bad("bad Via", s));
             }
             proto.push_str(&t[..end]);
             rest = &t[end..];
@@ -685,25 +692,25 @@ impl Via {
         let proto = proto.as_str();
         let parts: Vec<&str> = proto.split('/').map(str::trim).collect();
         if parts.len() != 3 || !parts[0].eq_ignore_ascii_case("SIP") || parts[1] != "2.0" {
-            return err(format!("bad Via protocol {proto:?}"));
+            return Err(bad("bad Via protocol", proto));
         }
         let rest = rest.trim();
         let (sent_by, params) = rest.split_once(';').unwrap_or((rest, ""));
         let sent_by = sent_by.trim();
         let (host, port) = if sent_by.starts_with('[') {
-            let end = sent_by.find(']').ok_or(ParseError(format!("unclosed IPv6 host in Via {s:?}")))?;
+            let end = sent_by.find(']').ok_or_else(|| bad("unclosed IPv6 host in Via", s))?;
             match &sent_by[end + 1..] {
                 "" => (&sent_by[..=end], None),
                 p => match p.strip_prefix(':').and_then(|p| p.parse::<u16>().ok()) {
                     Some(p) => (&sent_by[..=end], Some(p)),
-                    None => return err(format!("bad Via port {p:?}")),
+                    None => return Err(bad("bad Via port", p)),
                 },
             }
         } else {
             match sent_by.rsplit_once(':') {
                 Some((h, p)) => match p.parse::<u16>() {
                     Ok(p) => (h, Some(p)),
-                    Err(_) => return err(format!("bad Via port {p:?}")),
+                    Err(_) => return Err(bad("bad Via port", p)),
                 },
                 None => (sent_by, None),
             }

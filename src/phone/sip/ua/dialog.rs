@@ -74,7 +74,16 @@ impl UserAgent {
     /// A response to `req` without a body, sent (one place for every such reply: small in the wasm).
     #[inline(never)]
     pub(super) fn send_reply(&self, out: &mut Vec<Output>, req: &Message, code: u16, text: &str, to_tag: Option<&str>) {
-        out.push(Output::Send(self.reply(req, code, text, to_tag, None).serialize()));
+        self.send_reply_with(out, req, code, text, to_tag, &[]);
+    }
+
+    /// [`Self::send_reply`] with `extra` headers (one place builds, serializes and queues every reply).
+    pub(super) fn send_reply_with(&self, out: &mut Vec<Output>, req: &Message, code: u16, text: &str, to_tag: Option<&str>, extra: &[(&str, &str)]) {
+        let mut r = self.reply(req, code, text, to_tag, None);
+        for (name, value) in extra {
+            r.add(name, *value);
+        }
+        out.push(Output::Send(r.serialize()));
     }
 
     pub(super) fn reply(&self, req: &Message, code: u16, text: &str, to_tag: Option<&str>, sdp: Option<&str>) -> Message {

@@ -5,7 +5,7 @@ use super::*;
 
 impl UserAgent {
     pub(super) fn on_request(&mut self, out: &mut Vec<Output>, req: &Message) {
-        let method = req.method().unwrap_or("").to_string();
+        let method = req.method().unwrap_or("");
         let has_to_tag = tag_of(req.header("To")).is_some();
         if method == "CANCEL" {
             let branch = req.via().and_then(|v| v.branch().map(str::to_string));
@@ -40,25 +40,19 @@ impl UserAgent {
                 .filter(|t| !t.is_empty() && !SUPPORTED.contains(&t.as_str()))
                 .collect();
             if !missing.is_empty() {
-                let mut r = self.reply(req, 420, "Bad Extension", (!has_to_tag).then_some("x"), None);
-                r.add("Unsupported", missing.join(", "));
-                out.push(Output::Send(r.serialize()));
+                self.send_reply_with(out, req, 420, "Bad Extension", (!has_to_tag).then_some("x"), &[("Unsupported", &missing.join(", "))]);
                 return;
             }
         }
         if !has_to_tag {
-            match method.as_str() {
+            match method {
                 "INVITE" => self.on_new_invite(out, req),
                 "OPTIONS" => {
-                    let mut r = self.reply(req, 200, "OK", Some("o"), None);
-                    r.add("Allow", self.allow());
-                    r.add("Accept", "application/sdp");
-                    r.add("Supported", SUPPORTED.join(","));
-                    out.push(Output::Send(r.serialize()));
+                    self.send_reply_with(out, req, 200, "OK", Some("o"), &[("Allow", self.allow()), ("Accept", "application/sdp"), ("Supported", &SUPPORTED.join(","))]);
                 }
                 "MESSAGE" => self.on_message(out, req),
                 "ACK" => {}
-                _ => self.not_allowed(out, req, &method, true),
+                _ => self.not_allowed(out, req, method, true),
             }
             return;
         }
@@ -79,7 +73,7 @@ impl UserAgent {
             }
             call.dialog.remote_cseq = Some(cseq);
         }
-        match method.as_str() {
+        match method {
             "ACK" => {
                 let call = self.calls.get_mut(&id).unwrap();
                 if call.state == CallState::WaitAck {
@@ -121,9 +115,7 @@ impl UserAgent {
                     call.dialog.remote_target = c.uri.to_string();
                 }
                 let Ok(sdp) = super::session::sdp_of(req) else {
-                    let mut r = self.reply(req, 415, "Unsupported Media Type", None, None);
-                    r.add("Accept", "application/sdp, multipart/mixed");
-                    out.push(Output::Send(r.serialize()));
+                    self.send_reply_with(out, req, 415, "Unsupported Media Type", None, &[("Accept", "application/sdp, multipart/mixed")]);
                     return;
                 };
                 let call = self.calls.get_mut(&id).unwrap();
@@ -155,12 +147,10 @@ impl UserAgent {
                 }
             }
             "OPTIONS" => {
-                let mut r = self.reply(req, 200, "OK", None, None);
-                r.add("Allow", self.allow());
-                out.push(Output::Send(r.serialize()));
+                self.send_reply_with(out, req, 200, "OK", None, &[("Allow", self.allow())]);
             }
             "MESSAGE" => self.on_message(out, req),
-            _ => self.not_allowed(out, req, &method, false),
+            _ => self.not_allowed(out, req, method, false),
         }
     }
 
@@ -170,9 +160,7 @@ impl UserAgent {
     fn not_allowed(&self, out: &mut Vec<Output>, req: &Message, method: &str, needs_tag: bool) {
         let known = ["UPDATE", "PRACK", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REGISTER"].contains(&method);
         let (code, text) = if known { (405, "Method Not Allowed") } else { (501, "Not Implemented") };
-        let mut r = self.reply(req, code, text, needs_tag.then_some("x"), None);
-        r.add("Allow", self.allow());
-        out.push(Output::Send(r.serialize()));
+        self.send_reply_with(out, req, code, text, needs_tag.then_some("x"), &[("Allow", self.allow())]);
     }
 
     /// MESSAGE (RFC 3428): plain text shown to the agent when the setting allows it, else 405.
@@ -182,9 +170,7 @@ impl UserAgent {
         }
         let ct = req.header("Content-Type").unwrap_or("text/plain").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
         if ct != "text/plain" {
-            let mut r = self.reply(req, 415, "Unsupported Media Type", Some("m"), None);
-            r.add("Accept", "text/plain");
-            out.push(Output::Send(r.serialize()));
+            self.send_reply_with(out, req, 415, "Unsupported Media Type", Some("m"), &[("Accept", "text/plain")]);
             return;
         }
         self.send_reply(out, req, 200, "OK", Some("m"));

@@ -233,9 +233,7 @@ impl UserAgent {
         let offer = match sdp_of(req) {
             Ok(sdp) => sdp,
             Err(()) => {
-                let mut r = self.reply(req, 415, "Unsupported Media Type", None, None);
-                r.add("Accept", "application/sdp, multipart/mixed");
-                out.push(Output::Send(r.serialize()));
+                self.send_reply_with(out, req, 415, "Unsupported Media Type", None, &[("Accept", "application/sdp, multipart/mixed")]);
                 return;
             }
         };
