@@ -181,6 +181,11 @@ enum CallState {
     Terminating,
 }
 
+/// Incoming calls ringing at once, and calls of any kind, above which a new INVITE is answered 486 Busy Here.
+/// An agent handles a call, a consultation and a conference; the bounds only stop a flood.
+pub const MAX_RINGING: usize = 4;
+pub const MAX_CALLS: usize = 8;
+
 #[derive(Clone, Debug)]
 struct Dialog {
     call_id: String,

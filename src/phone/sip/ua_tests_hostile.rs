@@ -370,3 +370,26 @@ fn refer_with_policy_domain_allows_user_phone() {
     let out = refer_with(&mut u, &tag, "<sip:+15551234@sip.example.com;user=phone>");
     assert!(events(&out).iter().any(|e| matches!(e, UaEvent::TransferRequested { ask: false, .. })), "{out:?}");
 }
+
+#[test]
+fn hostile_invite_flood_rings_a_few_calls_and_answers_the_rest_busy() {
+    let flood = |n: usize| {
+        CALLER_INVITE
+            .replace("Call-ID: incoming-1@caller", &format!("Call-ID: flood-{n}@caller"))
+            .replace("branch=z9hG4bKcaller1", &format!("branch=z9hG4bKflood{n}"))
+            .replace("tag=caller-tag", &format!("tag=flood-{n}"))
+    };
+    let mut u = ua();
+    let (mut incoming, mut busy) = (0, 0);
+    for n in 0..200 {
+        let out = u.on_frame(n as f64 * 0.01, &flood(n));
+        incoming += events(&out).iter().filter(|e| matches!(e, UaEvent::Incoming { .. })).count();
+        busy += sent(&out).iter().filter(|m| m.code() == Some(486)).count();
+    }
+    assert_eq!(incoming, MAX_RINGING, "only a few calls ring");
+    assert_eq!(busy, 200 - MAX_RINGING, "every other INVITE is answered Busy Here");
+    assert_eq!(u.calls.len(), MAX_RINGING, "nothing is kept for the refused ones");
+    // A ringing call's retransmitted INVITE is still recognised (180 again, not 486).
+    let again = u.on_frame(3.0, &flood(0));
+    assert_eq!(sent(&again)[0].code(), Some(180), "{again:?}");
+}

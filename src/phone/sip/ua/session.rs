@@ -230,6 +230,14 @@ impl UserAgent {
             }
             return;
         }
+        // A flood of new INVITEs (each its own Call-ID) must not grow the calls, the cards and the media without
+        // bound: above a few ringing calls, or more calls than an agent can hold, the next is busy (RFC 3261
+        // 21.4.24 486 Busy Here; the caller's side may try elsewhere).
+        let ringing = self.calls.values().filter(|c| c.state == CallState::Ringing).count();
+        if ringing >= MAX_RINGING || self.calls.len() >= MAX_CALLS {
+            self.send_reply(out, req, 486, "Busy Here", None);
+            return;
+        }
         let offer = match sdp_of(req) {
             Ok(sdp) => sdp,
             Err(()) => {
