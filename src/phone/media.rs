@@ -407,6 +407,20 @@ async fn gathered_local_sdp(pc: &RtcPeerConnection) -> Result<String, String> {
     pc.local_description().map(|d| d.sdp()).ok_or_else(|| "no local description".to_string())
 }
 
+/// Resolves just after the next frame is painted (a task queued from the frame's callback), or after 100 ms
+/// when no frame comes (a hidden page).
+pub async fn after_paint() {
+    let Some(w) = web_sys::window() else { return };
+    let p = Promise::new(&mut |resolve, _| {
+        let set_timeout = Reflect::get(&w, &"setTimeout".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(queue) = set_timeout.map(|f| f.bind2(&w, &resolve, &JsValue::from(0))) {
+            let _ = w.request_animation_frame(queue.unchecked_ref());
+        }
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 100);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
 /// Marks a moment on the page's performance timeline (one entry per name: the latest), for the
 /// benchmarks: `performance.getEntriesByName(name)`.
 pub fn mark(name: &str) {

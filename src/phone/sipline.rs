@@ -45,7 +45,7 @@ struct Line {
     /// Offers of incoming calls waiting for the agent.
     offers: RefCell<HashMap<CallRef, String>>,
     /// Their answers, made while they ring.
-    early: RefCell<HashMap<CallRef, Early>>,
+    early: RefCell<Vec<(CallRef, Early)>>,
     /// Transferee: our new call -> the call that asked for it (REFER).
     transfers: RefCell<HashMap<CallRef, CallRef>>,
     /// REFERs waiting for the agent's decision (`referPolicy` ask): desk id of the call -> its target.
@@ -119,7 +119,7 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
         to_ua: RefCell::new(HashMap::new()),
         to_desk: RefCell::new(HashMap::new()),
         offers: RefCell::new(HashMap::new()),
-        early: RefCell::new(HashMap::new()),
+        early: RefCell::new(Vec::new()),
         transfers: RefCell::new(HashMap::new()),
         refer_asks: RefCell::new(HashMap::new()),
         abandoned: RefCell::new(Vec::new()),
@@ -209,7 +209,7 @@ fn release(quiet: bool) {
     for m in l.media.borrow().values() {
         m.close();
     }
-    for (_, e) in l.early.borrow_mut().drain() {
+    for (_, e) in l.early.borrow_mut().drain(..) {
         if let Early::Ready(m, _) = e {
             m.close();
         }
@@ -482,7 +482,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 }
             }
             l.offers.borrow_mut().remove(&call);
-            let early = l.early.borrow_mut().remove(&call);
+            let early = take_early(l, call);
             if let Some(Early::Ready(m, _)) = early {
                 m.close();
             }
@@ -747,42 +747,26 @@ enum Early {
     Failed(String),
 }
 
+/// Takes what was made for ringing call `call` (a short list: the calls ringing now).
+fn take_early(l: &Line, call: CallRef) -> Option<Early> {
+    let mut list = l.early.borrow_mut();
+    let pos = list.iter().position(|(c, _)| *c == call)?;
+    Some(list.swap_remove(pos).1)
+}
+
 /// Makes the answer to a ringing call's offer (nothing sent or played until the agent answers), once the
 /// alert is painted: the browser's work on the offer does not hold up the frame that shows the call.
 fn prepare_answer(l: &Rc<Line>, call: CallRef, offer: String) {
-    l.early.borrow_mut().insert(call, Early::Preparing { answer: false });
+    l.early.borrow_mut().push((call, Early::Preparing { answer: false }));
     let l2 = l.clone();
-    after_paint(move || make_answer(l2, call, offer));
-}
-
-/// Runs `f` once, just after the next frame is painted (or after 100 ms, when no frame comes: a hidden page).
-fn after_paint(f: impl FnOnce() + 'static) {
-    let Some(w) = web_sys::window() else { return f() };
-    let f = Rc::new(Cell::new(Some(Box::new(f) as Box<dyn FnOnce()>)));
-    // One-shot closures, each called once in the end (and freed then).
-    let once = |f: Rc<Cell<Option<Box<dyn FnOnce()>>>>| {
-        Closure::once_into_js(move || {
-            if let Some(f) = f.take() {
-                f()
-            }
-        })
-    };
-    let (w2, after) = (w.clone(), once(f.clone()));
-    let painted = Closure::once_into_js(move || {
-        let _ = w2.set_timeout_with_callback_and_timeout_and_arguments_0(after.unchecked_ref(), 0);
-    });
-    let _ = w.request_animation_frame(painted.unchecked_ref());
-    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(once(f).unchecked_ref(), 100);
-}
-
-fn make_answer(l2: Rc<Line>, call: CallRef, offer: String) {
-    // Ended (or answered without waiting) meanwhile.
-    if !matches!(l2.early.borrow().get(&call), Some(Early::Preparing { .. })) {
-        return;
-    }
     spawn(async move {
+        super::media::after_paint().await;
+        // Ended meanwhile.
+        if !l2.early.borrow().iter().any(|(c, _)| *c == call) {
+            return;
+        }
         let made = CallMedia::ringing(&l2.ice, &offer).await.map(|(m, sdp)| (Rc::new(m), sdp));
-        let state = l2.early.borrow_mut().remove(&call);
+        let state = take_early(&l2, call);
         match (state, made) {
             (Some(Early::Preparing { answer: true }), made) => finish_answer(&l2, call, made),
             (Some(Early::Preparing { answer: false }), made) => {
@@ -790,7 +774,7 @@ fn make_answer(l2: Rc<Line>, call: CallRef, offer: String) {
                     Ok((m, sdp)) => Early::Ready(m, sdp),
                     Err(why) => Early::Failed(why),
                 };
-                l2.early.borrow_mut().insert(call, e);
+                l2.early.borrow_mut().push((call, e));
             }
             // The call ended while its answer was made.
             (_, Ok((m, _))) => m.close(),
@@ -848,12 +832,12 @@ pub fn answer(id: u32) {
     let Some(l) = line() else { return };
     let Some(call) = ua_id(&l, id) else { return };
     let Some(offer) = l.offers.borrow_mut().remove(&call) else { return };
-    let early = l.early.borrow_mut().remove(&call);
+    let early = take_early(&l, call);
     match early {
         Some(Early::Ready(m, sdp)) => return finish_answer(&l, call, Ok((m, sdp))),
         Some(Early::Failed(why)) => return finish_answer(&l, call, Err(why)),
         Some(Early::Preparing { .. }) => {
-            l.early.borrow_mut().insert(call, Early::Preparing { answer: true });
+            l.early.borrow_mut().push((call, Early::Preparing { answer: true }));
             return;
         }
         None => {}
