@@ -101,9 +101,12 @@ pub async fn microphone() -> Result<MediaStream, String> {
 /// One call's media.
 pub struct CallMedia {
     pub pc: RtcPeerConnection,
-    stream: MediaStream,
+    /// The microphone (clones of its tracks) this call sends; empty while an incoming call rings.
+    stream: std::cell::RefCell<MediaStream>,
     audio: HtmlAudioElement,
     remote: std::rc::Rc<std::cell::RefCell<Option<MediaStream>>>,
+    /// The far end may be heard: false while an incoming call rings (its audio is kept, not played).
+    live: std::rc::Rc<std::cell::Cell<bool>>,
     mix: std::cell::RefCell<Option<web_sys::AudioContext>>,
     /// (muted, held): the microphone is sent only when neither.
     quiet: std::cell::Cell<(bool, bool)>,
@@ -154,15 +157,39 @@ struct Warm {
     refused: bool,
     /// Devices or the network changed: prepare again.
     stale: bool,
+    /// The next outgoing call's offer, made in advance.
+    offer: Option<ReadyOffer>,
+    /// That offer is being made.
+    offering: bool,
+    /// Making it failed: not tried again until the agent stops and starts taking calls.
+    no_offer: bool,
     listening: bool,
     _listeners: Vec<Closure<dyn FnMut()>>,
+}
+
+/// The next outgoing call, ready but for its INVITE: a connection sending clones of the microphone's tracks
+/// (nothing flows before the far end answers), its local offer set and its candidates gathered.
+struct ReadyOffer {
+    pc: RtcPeerConnection,
+    stream: MediaStream,
+    sdp: String,
+    /// The microphone it was made with, and when.
+    mic: String,
+    at: f64,
+}
+
+impl ReadyOffer {
+    fn close(self) {
+        self.pc.close();
+        stop_tracks(&self.stream);
+    }
 }
 
 thread_local! {
     static WARM: std::cell::RefCell<Warm> = std::cell::RefCell::new(Warm::default());
 }
 
-fn stop_tracks(s: &MediaStream) {
+pub fn stop_tracks(s: &MediaStream) {
     for t in s.get_tracks().iter() {
         t.unchecked_into::<web_sys::MediaStreamTrack>().stop();
     }
@@ -176,6 +203,9 @@ fn drop_warm(w: &mut Warm) {
     if let Some((pc, _)) = w.pc.take() {
         pc.close();
     }
+    if let Some(o) = w.offer.take() {
+        o.close();
+    }
 }
 
 /// Keeps media prepared (`want`) for calls on `ice_servers`, or releases it. Cheap when nothing changed:
@@ -188,7 +218,8 @@ pub fn prewarm(ice_servers: &[String], want: bool) {
         if !want {
             drop_warm(&mut w);
             w.refused = false;
-            return None;
+            w.no_offer = false;
+            return (None, None);
         }
         if !w.listening {
             w.listening = true;
@@ -197,6 +228,7 @@ pub fn prewarm(ice_servers: &[String], want: bool) {
         if std::mem::take(&mut w.stale) {
             drop_warm(&mut w);
             w.refused = false;
+            w.no_offer = false;
         }
         // Another microphone chosen: the next call opens that one (an unplugged one ends in a devicechange).
         if w.mic.as_ref().map(|(id, _)| *id != chosen).unwrap_or(false) {
@@ -209,13 +241,50 @@ pub fn prewarm(ice_servers: &[String], want: bool) {
                 pc.close();
             }
         }
+        // The prepared offer goes with its microphone, and is made again before its candidates grow old.
+        if w.offer.as_ref().map(|o| o.mic != chosen || now - o.at > WARM_MAX_AGE_MS).unwrap_or(false) {
+            if let Some(o) = w.offer.take() {
+                o.close();
+            }
+        }
+        // Once the microphone is open, the connection with its candidates becomes the next call's offer.
+        let mut make_offer = None;
+        if w.offer.is_none() && !w.offering && !w.no_offer && w.mic.is_some() {
+            let s = w.mic.as_ref().map(|(_, s)| MediaStream::clone(s));
+            if let (Some(s), Some((pc, _))) = (s, w.pc.take()) {
+                w.offering = true;
+                make_offer = Some((pc, s, w.gen));
+            }
+        }
         if w.pc.is_none() {
             w.pc = RtcPeerConnection::new_with_configuration(&configuration(ice_servers)).ok().map(|pc| (pc, now));
         }
         let open = w.mic.is_none() && !w.opening && !w.refused;
         w.opening |= open;
-        open.then_some(w.gen)
+        (open.then_some(w.gen), make_offer)
     });
+    let (open_mic, make_offer) = open_mic;
+    if let Some((pc, stream, gen)) = make_offer {
+        let mic = chosen.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            for t in stream.get_audio_tracks().iter() {
+                pc.add_track_0(&t.unchecked_into(), &stream);
+            }
+            let sdp = local_description(&pc, false).await;
+            WARM.with(|w| {
+                let mut w = w.borrow_mut();
+                w.offering = false;
+                match sdp {
+                    // Released (or refreshed) while it was made: not kept.
+                    Ok(sdp) if w.gen == gen && w.offer.is_none() => w.offer = Some(ReadyOffer { pc, stream, sdp, mic, at: now }),
+                    other => {
+                        w.no_offer |= other.is_err();
+                        ReadyOffer { pc, stream, sdp: String::new(), mic, at: now }.close();
+                    }
+                }
+            });
+        });
+    }
     if let Some(gen) = open_mic {
         wasm_bindgen_futures::spawn_local(async move {
             let got = microphone().await;
@@ -256,14 +325,100 @@ fn listen_for_changes() -> Vec<Closure<dyn FnMut()>> {
     out
 }
 
-/// The prepared microphone (clones of its tracks) and connection for a new call, when ready.
-fn take_warm() -> (Option<MediaStream>, Option<RtcPeerConnection>) {
+/// The prepared microphone (clones of its tracks) for a new call, when it is open.
+pub fn warm_microphone() -> Option<MediaStream> {
     let chosen = crate::browser::load(MIC_KEY).unwrap_or_default();
-    WARM.with(|w| {
-        let mut w = w.borrow_mut();
-        let mic = w.mic.as_ref().filter(|(id, _)| *id == chosen).map(|(_, s)| MediaStream::clone(s));
-        (mic, w.pc.take().map(|(pc, _)| pc))
-    })
+    WARM.with(|w| w.borrow().mic.as_ref().filter(|(id, _)| *id == chosen).map(|(_, s)| MediaStream::clone(s)))
+}
+
+/// The prepared connection (candidates gathered) for a new call, when there is one.
+fn warm_connection(ice_servers: &[String]) -> Result<RtcPeerConnection, String> {
+    match WARM.with(|w| w.borrow_mut().pc.take()) {
+        Some((pc, _)) => Ok(pc),
+        None => RtcPeerConnection::new_with_configuration(&configuration(ice_servers))
+            .map_err(|e| crate::strings::Key::WEBRTC_UNAVAILABLE.arg("why", &format_args!("{e:?}")).render()),
+    }
+}
+
+/// The microphone for a call: the prepared one, or asked for now.
+pub async fn call_microphone() -> Result<MediaStream, String> {
+    match warm_microphone() {
+        Some(s) => Ok(s),
+        None => microphone().await,
+    }
+}
+
+/// The next outgoing call's media and offer, made while the agent took calls (None when not ready yet):
+/// the INVITE can leave at once.
+pub fn prepared_offer() -> Option<(CallMedia, String)> {
+    let chosen = crate::browser::load(MIC_KEY).unwrap_or_default();
+    let o = WARM.with(|w| w.borrow_mut().offer.take())?;
+    if o.mic != chosen || js_sys::Date::now() - o.at > WARM_MAX_AGE_MS || o.pc.remote_description().is_some() {
+        o.close();
+        return None;
+    }
+    let ReadyOffer { pc, stream, sdp, .. } = o;
+    match CallMedia::build(pc, stream, true) {
+        Ok(m) => Some((m, sdp)),
+        Err(_) => None,
+    }
+}
+
+/// Creates an offer or an answer on `pc`, sets it, and returns the SDP with gathered candidates.
+async fn local_description(pc: &RtcPeerConnection, answer: bool) -> Result<String, String> {
+    let (p, kind, name) = if answer {
+        (pc.create_answer(), RtcSdpType::Answer, "createAnswer")
+    } else {
+        (pc.create_offer(), RtcSdpType::Offer, "createOffer")
+    };
+    let d = JsFuture::from(p).await.map_err(|e| format!("{name} failed: {e:?}"))?;
+    let sdp = Reflect::get(&d, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+    let init = RtcSessionDescriptionInit::new(kind);
+    init.set_sdp(&sdp);
+    JsFuture::from(pc.set_local_description(&init)).await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
+    gathered_local_sdp(pc).await
+}
+
+/// The local description once ICE gathering is complete (at once with prepared candidates), or at the
+/// cap. Waits on the browser's event, not by polling.
+async fn gathered_local_sdp(pc: &RtcPeerConnection) -> Result<String, String> {
+    if pc.ice_gathering_state() != RtcIceGatheringState::Complete {
+        let mut done = None;
+        let p = Promise::new(&mut |resolve, _| done = Some(resolve));
+        let done: js_sys::Function = done.expect("a promise's executor runs at once");
+        let (pc2, d2) = (pc.clone(), done.clone());
+        let on_change = Closure::<dyn FnMut()>::new(move || {
+            if pc2.ice_gathering_state() == RtcIceGatheringState::Complete {
+                let _ = d2.call0(&JsValue::NULL);
+            }
+        });
+        pc.set_onicegatheringstatechange(Some(on_change.as_ref().unchecked_ref()));
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&done, ICE_GATHER_CAP_MS);
+        }
+        // It may have completed between the check and the handler.
+        if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+            let _ = done.call0(&JsValue::NULL);
+        }
+        let _ = JsFuture::from(p).await;
+        pc.set_onicegatheringstatechange(None);
+        drop(on_change);
+    }
+    pc.local_description().map(|d| d.sdp()).ok_or_else(|| "no local description".to_string())
+}
+
+/// Resolves just after the next frame is painted (a task queued from the frame's callback), or after 100 ms
+/// when no frame comes (a hidden page).
+pub async fn after_paint() {
+    let Some(w) = web_sys::window() else { return };
+    let p = Promise::new(&mut |resolve, _| {
+        let set_timeout = Reflect::get(&w, &"setTimeout".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(queue) = set_timeout.map(|f| f.bind2(&w, &resolve, &JsValue::from(0))) {
+            let _ = w.request_animation_frame(queue.unchecked_ref());
+        }
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 100);
+    });
+    let _ = JsFuture::from(p).await;
 }
 
 /// Marks a moment on the page's performance timeline (one entry per name: the latest), for the
@@ -278,69 +433,92 @@ pub fn mark(name: &str) {
 impl CallMedia {
     /// A call's media: the prepared microphone and connection when there are, else new ones.
     pub async fn new(ice_servers: &[String]) -> Result<CallMedia, String> {
-        let (stream, pc) = take_warm();
-        let stream = match stream {
-            Some(s) => s,
-            None => microphone().await?,
-        };
-        let pc = match pc {
-            Some(pc) => pc,
-            None => RtcPeerConnection::new_with_configuration(&configuration(ice_servers)).map_err(|e| crate::strings::Key::WEBRTC_UNAVAILABLE.arg("why", &format_args!("{e:?}")).render())?,
-        };
+        let stream = call_microphone().await?;
+        let pc = warm_connection(ice_servers)?;
         for t in stream.get_audio_tracks().iter() {
             let track: web_sys::MediaStreamTrack = t.unchecked_into();
             pc.add_track_0(&track, &stream);
         }
+        CallMedia::build(pc, stream, true)
+    }
+
+    /// An incoming call's media while it rings: the far end's offer taken and our answer made (candidates
+    /// gathered), so answering only has to send it. Nothing is sent or played before [`CallMedia::go_live`]:
+    /// the audio transceiver sends no track and the far end's audio is kept off the speaker.
+    pub async fn ringing(ice_servers: &[String], offer: &str) -> Result<(CallMedia, String), String> {
+        let stream = MediaStream::new().map_err(|_| "no media stream")?;
+        let m = CallMedia::build(warm_connection(ice_servers)?, stream, false)?;
+        m.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await?;
+        // The first offered audio stream is answered send-and-receive (as a microphone's track added before
+        // the offer would be), associated with our stream; the track comes on answer.
+        let audio = m.pc.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>()).find(|t| {
+            let track = Reflect::get(t, &"receiver".into()).and_then(|r| Reflect::get(&r, &"track".into()));
+            let kind = track.and_then(|tr| Reflect::get(&tr, &"kind".into()));
+            kind.ok().and_then(|k| k.as_string()).as_deref() == Some("audio")
+        });
+        if let Some(t) = audio {
+            t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+            let sender = t.sender();
+            if let Ok(f) = Reflect::get(&sender, &"setStreams".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+                let _ = f.call1(&sender, &m.stream.borrow());
+            }
+        }
+        let sdp = local_description(&m.pc, true).await?;
+        Ok((m, sdp))
+    }
+
+    /// The agent answered: the call sends `mic` (clones of the microphone's tracks) and plays the far end.
+    pub fn go_live(&self, mic: MediaStream) {
+        let track = mic.get_audio_tracks().iter().next();
+        *self.stream.borrow_mut() = mic;
+        self.apply_quiet();
+        if let (Some(sender), Some(track)) = (self.sender(), track) {
+            let _ = sender.replace_track(Some(&track.unchecked_into()));
+        }
+        self.live.set(true);
+        if let Some(b) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.body()) {
+            let _ = b.append_child(&self.audio);
+        }
+        if let Some(s) = self.remote.borrow().as_ref() {
+            self.audio.set_src_object(Some(s));
+            let _ = self.audio.play();
+        }
+    }
+
+    /// A call's media on `pc` sending `stream`; the far end is played at once when `live`.
+    fn build(pc: RtcPeerConnection, stream: MediaStream, live: bool) -> Result<CallMedia, String> {
         let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
         let audio: HtmlAudioElement = doc.create_element("audio").map_err(|_| "no audio element")?.unchecked_into();
         audio.set_autoplay(true);
         audio.set_attribute("data-remote-audio", "").ok();
         super::audio::set_sink(&audio, crate::browser::load(SPEAKER_KEY).filter(|s| !s.is_empty()).as_deref());
-        if let Some(b) = doc.body() {
+        if let (true, Some(b)) = (live, doc.body()) {
             let _ = b.append_child(&audio);
         }
         let a2 = audio.clone();
         let remote = std::rc::Rc::new(std::cell::RefCell::new(None));
         let r2 = remote.clone();
+        let live = std::rc::Rc::new(std::cell::Cell::new(live));
+        let l2 = live.clone();
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
             let streams = ev.streams();
-            if streams.length() > 0 {
-                let s: MediaStream = streams.get(0).unchecked_into();
-                a2.set_src_object(Some(&s));
-                let _ = a2.play();
+            // A far end that names no stream for its track: the track in a stream of its own.
+            let s: Option<MediaStream> = if streams.length() > 0 {
+                Some(streams.get(0).unchecked_into())
+            } else {
+                MediaStream::new_with_tracks(&Array::of1(&ev.track())).ok()
+            };
+            if let Some(s) = s {
+                if l2.get() {
+                    a2.set_src_object(Some(&s));
+                    let _ = a2.play();
+                }
                 *r2.borrow_mut() = Some(s);
             }
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
-        Ok(CallMedia { pc, stream, audio, remote, mix: std::cell::RefCell::new(None), quiet: Default::default(), _on_track: on_track })
-    }
-
-    /// The local description once ICE gathering is complete (at once with prepared candidates), or at the
-    /// cap. Waits on the browser's event, not by polling.
-    async fn gathered_local_sdp(&self) -> Result<String, String> {
-        if self.pc.ice_gathering_state() != RtcIceGatheringState::Complete {
-            let mut done = None;
-            let p = Promise::new(&mut |resolve, _| done = Some(resolve));
-            let done: js_sys::Function = done.expect("a promise's executor runs at once");
-            let (pc, d2) = (self.pc.clone(), done.clone());
-            let on_change = Closure::<dyn FnMut()>::new(move || {
-                if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
-                    let _ = d2.call0(&JsValue::NULL);
-                }
-            });
-            self.pc.set_onicegatheringstatechange(Some(on_change.as_ref().unchecked_ref()));
-            if let Some(w) = web_sys::window() {
-                let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&done, ICE_GATHER_CAP_MS);
-            }
-            // It may have completed between the check and the handler.
-            if self.pc.ice_gathering_state() == RtcIceGatheringState::Complete {
-                let _ = done.call0(&JsValue::NULL);
-            }
-            let _ = JsFuture::from(p).await;
-            self.pc.set_onicegatheringstatechange(None);
-            drop(on_change);
-        }
-        self.pc.local_description().map(|d| d.sdp()).ok_or_else(|| "no local description".to_string())
+        let stream = std::cell::RefCell::new(stream);
+        Ok(CallMedia { pc, stream, audio, remote, live, mix: std::cell::RefCell::new(None), quiet: Default::default(), _on_track: on_track })
     }
 
     /// Applies the far end's description of `kind` (the error names what was refused).
@@ -353,17 +531,7 @@ impl CallMedia {
 
     /// Creates our offer or answer, sets it, and returns the SDP with gathered candidates.
     async fn set_local(&self, answer: bool) -> Result<String, String> {
-        let (p, kind, name) = if answer {
-            (self.pc.create_answer(), RtcSdpType::Answer, "createAnswer")
-        } else {
-            (self.pc.create_offer(), RtcSdpType::Offer, "createOffer")
-        };
-        let d = JsFuture::from(p).await.map_err(|e| format!("{name} failed: {e:?}"))?;
-        let sdp = Reflect::get(&d, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
-        let init = RtcSessionDescriptionInit::new(kind);
-        init.set_sdp(&sdp);
-        JsFuture::from(self.pc.set_local_description(&init)).await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
-        self.gathered_local_sdp().await
+        local_description(&self.pc, answer).await
     }
 
     /// Creates an offer (for a new call or a re-INVITE) and returns the SDP with gathered candidates.
@@ -437,7 +605,7 @@ impl CallMedia {
 
     fn apply_quiet(&self) {
         let (muted, held) = self.quiet.get();
-        for t in self.stream.get_audio_tracks().iter() {
+        for t in self.stream.borrow().get_audio_tracks().iter() {
             let t: web_sys::MediaStreamTrack = t.unchecked_into();
             t.set_enabled(!(muted || held));
         }
@@ -502,7 +670,7 @@ impl CallMedia {
         if let Some(ctx) = self.mix.borrow_mut().take() {
             let _ = ctx.close();
         }
-        if let (Some(sender), Some(track)) = (self.sender(), self.stream.get_audio_tracks().iter().next()) {
+        if let (Some(sender), Some(track)) = (self.sender(), self.stream.borrow().get_audio_tracks().iter().next()) {
             let track: web_sys::MediaStreamTrack = track.unchecked_into();
             let _ = sender.replace_track(Some(&track));
         }
@@ -511,7 +679,7 @@ impl CallMedia {
     pub fn close(&self) {
         self.unmix();
         self.pc.close();
-        for t in self.stream.get_tracks().iter() {
+        for t in self.stream.borrow().get_tracks().iter() {
             let t: web_sys::MediaStreamTrack = t.unchecked_into();
             t.stop();
         }
@@ -534,7 +702,7 @@ pub fn conference(a: &CallMedia, b: &CallMedia) -> Result<(), String> {
     let mix_for = |own: &CallMedia, other_remote: &MediaStream| -> Result<(), String> {
         let ctx = web_sys::AudioContext::new().map_err(|e| why("audio context", e))?;
         let dest = ctx.create_media_stream_destination().map_err(|e| why("destination", e))?;
-        let mic = ctx.create_media_stream_source(&own.stream).map_err(|e| why("microphone", e))?;
+        let mic = ctx.create_media_stream_source(&own.stream.borrow()).map_err(|e| why("microphone", e))?;
         let other = ctx.create_media_stream_source(other_remote).map_err(|e| why("remote audio", e))?;
         let _ = mic.connect_with_audio_node(&dest);
         let _ = other.connect_with_audio_node(&dest);

@@ -44,6 +44,8 @@ struct Line {
     to_desk: RefCell<HashMap<CallRef, u32>>,
     /// Offers of incoming calls waiting for the agent.
     offers: RefCell<HashMap<CallRef, String>>,
+    /// Their answers, made while they ring.
+    early: RefCell<Vec<(CallRef, Early)>>,
     /// Transferee: our new call -> the call that asked for it (REFER).
     transfers: RefCell<HashMap<CallRef, CallRef>>,
     /// REFERs waiting for the agent's decision (`referPolicy` ask): desk id of the call -> its target.
@@ -117,6 +119,7 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
         to_ua: RefCell::new(HashMap::new()),
         to_desk: RefCell::new(HashMap::new()),
         offers: RefCell::new(HashMap::new()),
+        early: RefCell::new(Vec::new()),
         transfers: RefCell::new(HashMap::new()),
         refer_asks: RefCell::new(HashMap::new()),
         abandoned: RefCell::new(Vec::new()),
@@ -205,6 +208,11 @@ fn release(quiet: bool) {
     run(&l, out);
     for m in l.media.borrow().values() {
         m.close();
+    }
+    for (_, e) in l.early.borrow_mut().drain(..) {
+        if let Early::Ready(m, _) = e {
+            m.close();
+        }
     }
     if let Some(w) = web_sys::window() {
         w.clear_interval_with_handle(l.timer.get());
@@ -415,9 +423,14 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             }
             let id = desk.new_call_id();
             bind(l, id, call);
-            l.offers.borrow_mut().insert(call, offer);
+            l.offers.borrow_mut().insert(call, offer.clone());
             // The desk rings it, or refuses it (busy) with a Reject command.
             desk.report(LineEvent::Incoming { id, name: from.display.clone(), number: from.user.clone(), x_headers });
+            // Ringing: the answer is made now (after the alert), so answering only sends it. An INVITE
+            // without SDP (late offer) gets our offer when answered.
+            if !offer.is_empty() && desk_id(l, call).is_some() {
+                prepare_answer(l, call, offer);
+            }
         }
         UaEvent::Progress { call, code, early_sdp } => {
             if let Some(id) = desk_id(l, call) {
@@ -469,6 +482,10 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 }
             }
             l.offers.borrow_mut().remove(&call);
+            let early = take_early(l, call);
+            if let Some(Early::Ready(m, _)) = early {
+                m.close();
+            }
             let referrer = l.transfers.borrow_mut().remove(&call);
             if let Some(referrer) = referrer {
                 let code = match &reason {
@@ -630,11 +647,8 @@ fn perf_now() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_else(now)
 }
 
-async fn start_call(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, String)]) -> Result<CallRef, String> {
-    let started = perf_now();
-    l.ua.borrow().target_uri(target)?;
-    let media = new_media(l).await?;
-    let offer = media.offer().await?;
+/// Sends the INVITE for the desk's call `id` with `media`'s `offer`; the figure runs from `started`.
+fn send_invite(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, String)], media: Rc<CallMedia>, offer: &str, started: f64) -> Result<CallRef, String> {
     let abandoned = {
         let mut list = l.abandoned.borrow_mut();
         let pos = list.iter().position(|x| *x == id);
@@ -644,13 +658,46 @@ async fn start_call(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, Strin
         media.close();
         return Err("cancelled".into());
     }
-    let (call, out) = l.ua.borrow_mut().invite(now(), target, &offer, extra)?;
+    let (call, out) = match l.ua.borrow_mut().invite(now(), target, offer, extra) {
+        Ok(x) => x,
+        Err(e) => {
+            media.close();
+            return Err(e);
+        }
+    };
     bind(l, id, call);
     l.media.borrow_mut().insert(call, media);
     run(l, out);
     // Benchmark figure: from the dial intent to the INVITE handed to the WebSocket.
     l.host.report(LineEvent::SetupMs(perf_now() - started));
     Ok(call)
+}
+
+/// The call with the offer prepared while the agent takes calls (None when there is none yet): no wait.
+fn start_prepared(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, String)], started: f64) -> Option<Result<CallRef, String>> {
+    if let Err(e) = l.ua.borrow().target_uri(target) {
+        return Some(Err(e));
+    }
+    let (media, offer) = super::media::prepared_offer()?;
+    let media = Rc::new(media);
+    media.set_muted(l.muted.get());
+    Some(send_invite(l, id, target, extra, media, &offer, started))
+}
+
+async fn start_call(l: &Rc<Line>, id: u32, target: &str, extra: &[(String, String)]) -> Result<CallRef, String> {
+    let started = perf_now();
+    if let Some(r) = start_prepared(l, id, target, extra, started) {
+        return r;
+    }
+    let media = new_media(l).await?;
+    let offer = match media.offer().await {
+        Ok(o) => o,
+        Err(e) => {
+            media.close();
+            return Err(e);
+        }
+    };
+    send_invite(l, id, target, extra, media, &offer, started)
 }
 
 /// Takes a call back from an earlier instance of the desktop: a new audio session and an INVITE with
@@ -675,13 +722,109 @@ async fn take_back(l: &Rc<Line>, r: Resume) {
 /// Places a call for the desk's call `id`. Errors (microphone, bad number) end that call with the reason.
 pub fn dial(id: u32, target: String, extra: Vec<(String, String)>) {
     let Some(l) = line() else { return };
-    spawn(async move {
-        if let Err(m) = start_call(&l, id, &target, &extra).await {
-            if m != "cancelled" {
-                l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
+    let fail = move |l: &Rc<Line>, m: String| {
+        if m != "cancelled" {
+            l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
+        }
+    };
+    // With the offer prepared while Ready the INVITE leaves in the click's own task, before any rendering.
+    match start_prepared(&l, id, &target, &extra, perf_now()) {
+        Some(Ok(_)) => {}
+        Some(Err(m)) => fail(&l, m),
+        None => spawn(async move {
+            if let Err(m) = start_call(&l, id, &target, &extra).await {
+                fail(&l, m);
             }
+        }),
+    }
+}
+
+/// An incoming call's answer, made while it rings.
+enum Early {
+    /// Being made; `answer`: the agent has answered (the 200 leaves once it is made).
+    Preparing { answer: bool },
+    Ready(Rc<CallMedia>, String),
+    Failed(String),
+}
+
+/// Takes what was made for ringing call `call` (a short list: the calls ringing now).
+fn take_early(l: &Line, call: CallRef) -> Option<Early> {
+    let mut list = l.early.borrow_mut();
+    let pos = list.iter().position(|(c, _)| *c == call)?;
+    Some(list.swap_remove(pos).1)
+}
+
+/// Makes the answer to a ringing call's offer (nothing sent or played until the agent answers), once the
+/// alert is painted: the browser's work on the offer does not hold up the frame that shows the call.
+fn prepare_answer(l: &Rc<Line>, call: CallRef, offer: String) {
+    l.early.borrow_mut().push((call, Early::Preparing { answer: false }));
+    let l2 = l.clone();
+    spawn(async move {
+        super::media::after_paint().await;
+        // Ended meanwhile.
+        if !l2.early.borrow().iter().any(|(c, _)| *c == call) {
+            return;
+        }
+        let made = CallMedia::ringing(&l2.ice, &offer).await.map(|(m, sdp)| (Rc::new(m), sdp));
+        let state = take_early(&l2, call);
+        match (state, made) {
+            (Some(Early::Preparing { answer: true }), made) => finish_answer(&l2, call, made),
+            (Some(Early::Preparing { answer: false }), made) => {
+                let e = match made {
+                    Ok((m, sdp)) => Early::Ready(m, sdp),
+                    Err(why) => Early::Failed(why),
+                };
+                l2.early.borrow_mut().push((call, e));
+            }
+            // The call ended while its answer was made.
+            (_, Ok((m, _))) => m.close(),
+            _ => {}
         }
     });
+}
+
+/// The agent answered and the answer is made: the call takes the microphone and the 200 leaves.
+fn finish_answer(l: &Rc<Line>, call: CallRef, made: Result<(Rc<CallMedia>, String), String>) {
+    match (made, super::media::warm_microphone()) {
+        (Ok((m, sdp)), Some(mic)) => send_answer(l, call, m, mic, &sdp),
+        (Ok((m, sdp)), None) => {
+            // No prepared microphone (not open yet): asked for now.
+            let l2 = l.clone();
+            spawn(async move {
+                match super::media::microphone().await {
+                    Ok(mic) => send_answer(&l2, call, m, mic, &sdp),
+                    Err(why) => {
+                        m.close();
+                        fail_answer(&l2, call, why);
+                    }
+                }
+            });
+        }
+        (Err(why), _) => fail_answer(l, call, why),
+    }
+}
+
+fn send_answer(l: &Rc<Line>, call: CallRef, m: Rc<CallMedia>, mic: web_sys::MediaStream, sdp: &str) {
+    let Some(id) = desk_id(l, call) else {
+        // It ended meanwhile.
+        m.close();
+        super::media::stop_tracks(&mic);
+        return;
+    };
+    l.media.borrow_mut().insert(call, m.clone());
+    let out = l.ua.borrow_mut().answer(now(), call, sdp);
+    run(l, out);
+    // After the 200 is handed over (no audio can flow before the far end has it): the microphone, the speaker.
+    m.set_muted(l.muted.get());
+    m.go_live(mic);
+    l.host.report(LineEvent::Connected(id));
+}
+
+fn fail_answer(l: &Rc<Line>, call: CallRef, why: String) {
+    let Some(id) = desk_id(l, call) else { return };
+    let out = l.ua.borrow_mut().reject(now(), call, 488);
+    run(l, out);
+    l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(why.into()) });
 }
 
 /// Answers the incoming call `id` (asks for the microphone, then sends 200 with our answer).
@@ -689,6 +832,16 @@ pub fn answer(id: u32) {
     let Some(l) = line() else { return };
     let Some(call) = ua_id(&l, id) else { return };
     let Some(offer) = l.offers.borrow_mut().remove(&call) else { return };
+    let early = take_early(&l, call);
+    match early {
+        Some(Early::Ready(m, sdp)) => return finish_answer(&l, call, Ok((m, sdp))),
+        Some(Early::Failed(why)) => return finish_answer(&l, call, Err(why)),
+        Some(Early::Preparing { .. }) => {
+            l.early.borrow_mut().push((call, Early::Preparing { answer: true }));
+            return;
+        }
+        None => {}
+    }
     spawn(async move {
         if let Err(m) = accept_media(&l, call, &offer).await {
             let out = l.ua.borrow_mut().reject(now(), call, 488);

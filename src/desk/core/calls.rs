@@ -59,10 +59,11 @@ impl DeskCore {
         call.record = record;
         self.hold_others(None);
         self.calls.push(call);
-        self.out.push(Effect::ShowPhone);
+        // The INVITE first (issue #16: dial intent to INVITE), then the tab (a storage write).
         if self.is_sip() {
             self.out.push(Effect::Line(LineCommand::Dial { id, target: number.to_string(), headers }));
         }
+        self.out.push(Effect::ShowPhone);
         Some(id)
     }
 
@@ -247,11 +248,13 @@ impl DeskCore {
             return;
         }
         self.hold_others(Some(id));
-        self.maybe_pop(id, true);
         if self.is_sip() {
+            // The 200 first (issue #16: answer click to 200), then the screen pop.
             self.out.push(Effect::Line(LineCommand::Answer(id)));
+            self.maybe_pop(id, true);
             return;
         }
+        self.maybe_pop(id, true);
         let now = self.now;
         self.update_call(id, |c| {
             if c.state == CallState::Alerting {

@@ -295,6 +295,8 @@ pub struct UserAgent {
     next_keepalive: f64,
     /// Nonce counts per nonce (RFC 7616 3.4: nc counts the requests sent with one nonce).
     nonces: Vec<(String, u32)>,
+    /// The last challenge to an INVITE: new INVITEs carry its credentials at once (RFC 3261 22.3).
+    invite_challenge: Option<Message>,
     now: f64,
 }
 
@@ -329,6 +331,7 @@ impl UserAgent {
             txs: Vec::new(),
             next_keepalive: 0.0,
             nonces: Vec::new(),
+            invite_challenge: None,
             now: 0.0,
         })
     }

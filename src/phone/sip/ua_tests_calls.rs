@@ -181,3 +181,36 @@ fn timeouts_and_strays() {
     assert_eq!(u.target_uri("jane doe").unwrap().to_string(), "sip:janedoe@sip.example.com");
     assert_eq!(u.target_uri("*72#").unwrap().to_string(), "sip:*72%23@sip.example.com");
 }
+
+#[test]
+fn the_next_invite_carries_the_last_challenges_credentials_and_a_stale_nonce_is_answered_again() {
+    let mut u = ua();
+    let (_, out) = u.invite(0.0, "2002", "o", &[]).unwrap();
+    let inv = sent(&out)[0].clone();
+    assert_eq!(inv.header("Proxy-Authorization"), None, "nothing to answer before a challenge");
+    let chal = "Digest realm=\"sip.example.com\", nonce=\"abc\", qop=\"auth\"";
+    u.on_frame(1.0, &respond(&inv, 407, Some("p"), &[("Proxy-Authenticate", chal)], ""));
+    // RFC 3261 22.3: the next call goes out with credentials for the realm at once (no 407 round trip),
+    // the nonce counted on (RFC 7616 3.4), on a branch of its own that CANCEL and ACK follow.
+    let (id, out) = u.invite(2.0, "2003", "o2", &[]).unwrap();
+    let inv = sent(&out)[0].clone();
+    let auth = inv.header("Proxy-Authorization").expect("credentials sent at once");
+    assert!(auth.contains("nonce=\"abc\"") && auth.contains("nc=00000002") && auth.contains("uri=\"sip:2003@sip.example.com\""), "{auth}");
+    assert_eq!(inv.cseq(), Some((1, "INVITE".into())));
+    let out = u.on_frame(3.0, &respond(&inv, 100, None, &[], ""));
+    assert!(sent(&out).is_empty());
+    // The nonce expired meanwhile: the proxy says stale and the INVITE goes again with the new one.
+    let stale = "Digest realm=\"sip.example.com\", nonce=\"def\", qop=\"auth\", stale=true";
+    let out = u.on_frame(4.0, &respond(&inv, 407, Some("p"), &[("Proxy-Authenticate", stale)], ""));
+    let msgs = sent(&out);
+    assert_eq!(msgs[0].method(), Some("ACK"));
+    assert_eq!(msgs[1].method(), Some("INVITE"));
+    assert!(msgs[1].header("Proxy-Authorization").unwrap().contains("nonce=\"def\""));
+    assert_eq!(msgs[1].cseq(), Some((2, "INVITE".into())));
+    // CANCEL follows the INVITE now under way.
+    let out = u.on_frame(5.0, &respond(&msgs[1], 100, None, &[], ""));
+    assert!(sent(&out).is_empty());
+    let cancel = sent(&u.hang_up(6.0, id))[0].clone();
+    assert_eq!(cancel.method(), Some("CANCEL"));
+    assert_eq!(cancel.via().unwrap().branch(), msgs[1].via().unwrap().branch());
+}

@@ -295,3 +295,96 @@ fn an_ivr_call_with_x_headers_pops_its_case_in_servicenow() {
     b.wait_for("the case popped", || (b.text(&b.find("#content-title")) == "Case - CS0001001").then_some(()));
     assert!(sipp.wait(Duration::from_secs(20)), "sipp scenario failed:\n{}", sipp.traces());
 }
+
+/// Keeps every RTCPeerConnection the page makes in `window.__pcs` (runs before the desktop's own code).
+const KEEP_PCS: &str = "(() => { const O = window.RTCPeerConnection; window.__pcs = []; \
+    const W = function(...a) { const p = new O(...a); window.__pcs.push(p); return p; }; \
+    W.prototype = O.prototype; window.RTCPeerConnection = W; })();";
+
+/// The page's open connections holding a local answer (an incoming call's): [how many, senders with a
+/// track, RTP packets sent, remote audio elements in the page, of them playing a stream].
+const ANSWERING: &str = r#"const done = arguments[arguments.length - 1];
+(async () => {
+  const pcs = window.__pcs.filter(p => p.signalingState !== 'closed' && p.localDescription && p.localDescription.type === 'answer');
+  let tracks = 0, sent = 0;
+  for (const p of pcs) {
+    tracks += p.getSenders().filter(s => s.track).length;
+    (await p.getStats()).forEach(s => { if (s.type === 'outbound-rtp') sent += s.packetsSent; });
+  }
+  const els = [...document.querySelectorAll('audio[data-remote-audio]')];
+  done([pcs.length, tracks, sent, els.length, els.filter(e => e.srcObject).length]);
+})();"#;
+
+fn answering(b: &Browser) -> Vec<u64> {
+    b.exec_async(ANSWERING, json!([])).as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect()
+}
+
+/// The connections with a prepared offer (the next outgoing call's), kept in `window.__prep`: the states of
+/// the microphone tracks on them.
+const PREPARED: &str = "window.__prep = window.__pcs.filter(p => p.signalingState === 'have-local-offer');
+    return window.__prep.flatMap(p => p.getSenders().map(s => s.track ? s.track.readyState : 'none'));";
+
+#[test]
+fn calls_are_prepared_while_ready_and_nothing_is_sent_or_played_before_the_answer() {
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&[]);
+    let a = desktop(&sb, &k, "early_a", "1001");
+    let bb = Browser::start("early_b", 1280, 800);
+    bb.cdp("Page.addScriptToEvaluateOnNewDocument", json!({"source": KEEP_PCS}));
+    bb.goto(&format!("{}?demo=0", sb.desktop_url));
+    bb.find(".desk[data-loaded=true]");
+    sip_sign_in(&bb, &k, "1002");
+
+    // Ready: the next call's offer is made in advance, the microphone on it; Not Ready releases both.
+    set_state(&bb, "ready");
+    bb.wait_for("an offer prepared while Ready", || {
+        let v = bb.exec(PREPARED, json!([]));
+        v.as_array().filter(|t| !t.is_empty() && t.iter().all(|s| s == "live")).map(|_| ())
+    });
+    let not_ready = bb.exec("return [...document.querySelectorAll('[data-testid=agent-state] option')].map(o => o.value).find(v => v.startsWith('not-ready'))", json!([]));
+    set_state(&bb, not_ready.as_str().unwrap());
+    bb.wait_for("the prepared offer and its microphone released", || {
+        let v = bb.exec("return window.__prep.every(p => p.signalingState === 'closed' && p.getSenders().every(s => !s.track || s.track.readyState === 'ended'))", json!([]));
+        (v == json!(true)).then_some(())
+    });
+
+    // A ringing call's answer is made while it rings, but nothing is sent, received or played before Answer.
+    set_state(&a, "ready");
+    set_state(&bb, "ready");
+    dial(&a, "1002");
+    wait_state(&bb, 0, "Alerting");
+    bb.wait_for("the answer made while ringing", || (answering(&bb)[0] == 1).then_some(()));
+    // Time for audio to flow, were any sent (the line polls packet counts every second).
+    std::thread::sleep(Duration::from_millis(2_500));
+    let [_, tracks, sent, elements, playing] = answering(&bb)[..] else { unreachable!() };
+    assert_eq!((tracks, sent, elements, playing), (0, 0, 0, 0), "before Answer: no track on the sender, no RTP sent, no remote audio in the page");
+    assert_eq!(call_attr(&a, 0, "data-state").as_deref(), Some("Ringing"));
+    assert_eq!(rx(&a, 0), 0, "the caller receives nothing before the answer");
+    answer(&bb);
+    wait_state(&a, 0, "Connected");
+    wait_state(&bb, 0, "Connected");
+    wait_rx_above(&a, 0, 40);
+    wait_rx_above(&bb, 0, 40);
+    let [n, tracks, sent, elements, playing] = answering(&bb)[..] else { unreachable!() };
+    assert!(n == 1 && tracks == 1 && sent > 0 && elements == 1 && playing == 1, "after Answer the microphone is sent and the caller played: {n} {tracks} {sent} {elements} {playing}");
+    click_in_card(&a, 0, "hang-up");
+    wait_state(&bb, 0, "Ended(RemoteHungUp)");
+    for x in [&a, &bb] {
+        e2e::finish_wrap_up(x, "Resolved", "early");
+        x.exec("const c = [...document.querySelectorAll('[data-testid=call] button')].find(e => e.textContent === 'Clear'); if (c) c.click();", json!([]));
+        x.wait_for("the card leaves", || call_attr(x, 0, "data-state").is_none().then_some(()));
+    }
+
+    // The caller gives up while it rings: the answer made for it is released.
+    set_state(&a, "ready");
+    set_state(&bb, "ready");
+    dial(&a, "1002");
+    wait_state(&bb, 0, "Alerting");
+    bb.wait_for("the answer made while ringing", || (answering(&bb)[0] == 1).then_some(()));
+    click_in_card(&a, 0, "hang-up");
+    bb.wait_for("the missed call's answer released", || {
+        let v = bb.exec("return window.__pcs.filter(p => p.localDescription && p.localDescription.type === 'answer').every(p => p.signalingState === 'closed')", json!([]));
+        (v == json!(true)).then_some(())
+    });
+    wait_state(&bb, 0, "Ended(Missed)");
+}

@@ -45,6 +45,13 @@ impl UserAgent {
             }
         }
         m.with_body("application/sdp", offer);
+        // RFC 3261 22.3: the credentials the proxy asked of the last INVITE go with this one, sparing a
+        // 407 round trip before the call rings (an expired nonce is challenged again and answered as usual).
+        if let Some(resp) = self.invite_challenge.clone() {
+            if let Ok((with, _)) = self.authorize(&m, &resp) {
+                m = with;
+            }
+        }
         let dialog = Dialog {
             call_id,
             local_tag,
@@ -151,6 +158,7 @@ impl UserAgent {
         if call.state != CallState::Terminating {
             match self.retry_with_credentials(out, &tx, resp) {
                 Ok(true) => {
+                    self.invite_challenge = Some(resp.clone());
                     let req = self.txs.last().expect("just sent").request.clone();
                     let call = self.calls.get_mut(&id).unwrap();
                     call.invite = req;
