@@ -250,8 +250,10 @@ pub fn prewarm(ice_servers: &[String], want: bool) {
         // Once the microphone is open, the connection with its candidates becomes the next call's offer.
         let mut make_offer = None;
         if w.offer.is_none() && !w.offering && !w.no_offer && w.mic.is_some() {
-            let s = w.mic.as_ref().map(|(_, s)| MediaStream::clone(s));
-            if let (Some(s), Some((pc, _))) = (s, w.pc.take()) {
+            // Clones of the microphone's tracks are live tracks of their own: made only when a connection takes
+            // them (a clone dropped unstopped would keep the microphone in use).
+            if let Some((pc, _)) = w.pc.take() {
+                let s = w.mic.as_ref().map(|(_, s)| MediaStream::clone(s)).expect("checked above");
                 w.offering = true;
                 make_offer = Some((pc, s, w.gen));
             }
@@ -358,23 +360,40 @@ pub fn prepared_offer() -> Option<(CallMedia, String)> {
         return None;
     }
     let ReadyOffer { pc, stream, sdp, .. } = o;
-    match CallMedia::build(pc, stream, true) {
+    match CallMedia::build(pc.clone(), stream.clone(), true) {
         Ok(m) => Some((m, sdp)),
-        Err(_) => None,
+        Err(_) => {
+            pc.close();
+            stop_tracks(&stream);
+            None
+        }
     }
+}
+
+/// Whether a transceiver carries audio (by its receiver's track, which every transceiver has).
+fn is_audio(t: &web_sys::RtcRtpTransceiver) -> bool {
+    let track = Reflect::get(t, &"receiver".into()).and_then(|r| Reflect::get(&r, &"track".into()));
+    let kind = track.and_then(|tr| Reflect::get(&tr, &"kind".into()));
+    kind.ok().and_then(|k| k.as_string()).as_deref() == Some("audio")
 }
 
 /// Creates an offer or an answer on `pc`, sets it, and returns the SDP with gathered candidates.
 async fn local_description(pc: &RtcPeerConnection, answer: bool) -> Result<String, String> {
-    let (p, kind, name) = if answer {
-        (pc.create_answer(), RtcSdpType::Answer, "createAnswer")
-    } else {
-        (pc.create_offer(), RtcSdpType::Offer, "createOffer")
-    };
+    let sdp = create_description(pc, answer).await?;
+    set_local(pc, if answer { RtcSdpType::Answer } else { RtcSdpType::Offer }, &sdp).await
+}
+
+/// Creates an offer or an answer on `pc` without setting it (nothing starts on the network yet).
+async fn create_description(pc: &RtcPeerConnection, answer: bool) -> Result<String, String> {
+    let (p, name) = if answer { (pc.create_answer(), "createAnswer") } else { (pc.create_offer(), "createOffer") };
     let d = JsFuture::from(p).await.map_err(|e| format!("{name} failed: {e:?}"))?;
-    let sdp = Reflect::get(&d, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default();
+    Ok(Reflect::get(&d, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default())
+}
+
+/// Sets `sdp` as the local description and returns it with its gathered candidates.
+async fn set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str) -> Result<String, String> {
     let init = RtcSessionDescriptionInit::new(kind);
-    init.set_sdp(&sdp);
+    init.set_sdp(sdp);
     JsFuture::from(pc.set_local_description(&init)).await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
     gathered_local_sdp(pc).await
 }
@@ -451,11 +470,7 @@ impl CallMedia {
         m.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await?;
         // The first offered audio stream is answered send-and-receive (as a microphone's track added before
         // the offer would be), associated with our stream; the track comes on answer.
-        let audio = m.pc.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>()).find(|t| {
-            let track = Reflect::get(t, &"receiver".into()).and_then(|r| Reflect::get(&r, &"track".into()));
-            let kind = track.and_then(|tr| Reflect::get(&tr, &"kind".into()));
-            kind.ok().and_then(|k| k.as_string()).as_deref() == Some("audio")
-        });
+        let audio = m.pc.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>()).find(is_audio);
         if let Some(t) = audio {
             t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
             let sender = t.sender();
@@ -463,8 +478,17 @@ impl CallMedia {
                 let _ = f.call1(&sender, &m.stream.borrow());
             }
         }
-        let sdp = local_description(&m.pc, true).await?;
+        // Created, not set: setting it would start ICE checks and the DTLS handshake towards the caller (its
+        // network would see us, and a forked call would meet every ringing agent's handshake) before anyone
+        // answers. [`CallMedia::commit_answer`] sets it on Answer.
+        let sdp = create_description(&m.pc, true).await?;
         Ok((m, sdp))
+    }
+
+    /// The agent answered: the answer made while it rang is set; returns it with its gathered candidates
+    /// (prepared candidates make this quick).
+    pub async fn commit_answer(&self, answer: &str) -> Result<String, String> {
+        set_local(&self.pc, RtcSdpType::Answer, answer).await
     }
 
     /// The agent answered: the call sends `mic` (clones of the microphone's tracks) and plays the far end.
@@ -661,8 +685,11 @@ impl CallMedia {
         from_receiver.or_else(|| self.remote.borrow().clone())
     }
 
+    /// The sender of the call's audio: the audio transceiver's (an offer may put a video stream first, which
+    /// is answered without sending), else the first.
     fn sender(&self) -> Option<web_sys::RtcRtpSender> {
-        self.pc.get_senders().iter().next().map(|s| s.unchecked_into())
+        let audio = self.pc.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>()).find(is_audio);
+        audio.map(|t| t.sender()).or_else(|| self.pc.get_senders().iter().next().map(|s| s.unchecked_into()))
     }
 
     /// Sends the microphone again (after a conference ends).

@@ -783,25 +783,35 @@ fn prepare_answer(l: &Rc<Line>, call: CallRef, offer: String) {
     });
 }
 
-/// The agent answered and the answer is made: the call takes the microphone and the 200 leaves.
+/// The agent answered and the answer is made: it is set (only now: before, nothing went to the caller's
+/// network), the call takes the microphone and the 200 leaves.
 fn finish_answer(l: &Rc<Line>, call: CallRef, made: Result<(Rc<CallMedia>, String), String>) {
-    match (made, super::media::warm_microphone()) {
-        (Ok((m, sdp)), Some(mic)) => send_answer(l, call, m, mic, &sdp),
-        (Ok((m, sdp)), None) => {
-            // No prepared microphone (not open yet): asked for now.
-            let l2 = l.clone();
-            spawn(async move {
-                match super::media::microphone().await {
-                    Ok(mic) => send_answer(&l2, call, m, mic, &sdp),
-                    Err(why) => {
-                        m.close();
-                        fail_answer(&l2, call, why);
-                    }
+    let (m, answer) = match made {
+        Ok(made) => made,
+        Err(why) => return fail_answer(l, call, why),
+    };
+    let l2 = l.clone();
+    spawn(async move {
+        let sdp = match m.commit_answer(&answer).await {
+            Ok(sdp) => sdp,
+            Err(why) => {
+                m.close();
+                return fail_answer(&l2, call, why);
+            }
+        };
+        // The prepared microphone, or (not open yet) asked for now.
+        let mic = match super::media::warm_microphone() {
+            Some(mic) => mic,
+            None => match super::media::microphone().await {
+                Ok(mic) => mic,
+                Err(why) => {
+                    m.close();
+                    return fail_answer(&l2, call, why);
                 }
-            });
-        }
-        (Err(why), _) => fail_answer(l, call, why),
-    }
+            },
+        };
+        send_answer(&l2, call, m, mic, &sdp);
+    });
 }
 
 fn send_answer(l: &Rc<Line>, call: CallRef, m: Rc<CallMedia>, mic: web_sys::MediaStream, sdp: &str) {

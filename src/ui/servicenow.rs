@@ -10,14 +10,17 @@ use leptos::prelude::*;
 pub fn ServiceNowStatus() -> impl IntoView {
     let desk = use_desk();
     let pending = move || desk.outbox.with(|o| o.pending());
-    let refused = move || {
+    // A memo: the outbox changes with every delivery and retry, the refused list seldom; rebuilding its rows
+    // each time would replace the buttons under the agent's pointer (and their "Are you sure?" state).
+    let refused = Memo::new(move |_| {
         desk.outbox.with(|o| {
             o.entries
                 .iter()
                 .filter_map(|e| if let State::Refused(m) = &e.state { Some((e.activity.call_id.clone(), format!("{}: {m}", e.activity.caller), e.activity.notes.clone())) } else { None })
                 .collect::<Vec<_>>()
         })
-    };
+    });
+    let refused = move || refused.get();
     // The refused activity the agent asked to dismiss (asked again: its notes are only here).
     let confirming = RwSignal::new(None::<String>);
     view! {

@@ -214,3 +214,31 @@ fn the_next_invite_carries_the_last_challenges_credentials_and_a_stale_nonce_is_
     assert_eq!(cancel.method(), Some("CANCEL"));
     assert_eq!(cancel.via().unwrap().branch(), msgs[1].via().unwrap().branch());
 }
+
+#[test]
+fn hostile_a_far_ends_challenge_or_another_domain_never_gets_the_agents_credentials() {
+    // A far end (not our proxy) challenges with 401 for a realm of its own: answered for that call only.
+    let mut u = ua();
+    let (_, out) = u.invite(0.0, "2002", "o", &[]).unwrap();
+    let inv = sent(&out)[0].clone();
+    let chal = "Digest realm=\"evil.example\", nonce=\"n1\", qop=\"auth\"";
+    let out = u.on_frame(1.0, &respond(&inv, 401, Some("p"), &[("WWW-Authenticate", chal)], ""));
+    assert!(sent(&out).iter().any(|m| m.method() == Some("INVITE") && m.header("Authorization").is_some()), "answered once");
+    let (_, out) = u.invite(2.0, "2003", "o2", &[]).unwrap();
+    let next = sent(&out)[0].clone();
+    assert_eq!(next.header("Authorization"), None, "a far end's challenge is not answered on later calls");
+    assert_eq!(next.header("Proxy-Authorization"), None);
+
+    // Our proxy's 407: later calls to our domain carry it, a call to another domain does not.
+    let mut u = ua();
+    let (_, out) = u.invite(0.0, "2002", "o", &[]).unwrap();
+    let inv = sent(&out)[0].clone();
+    let chal = "Digest realm=\"sip.example.com\", nonce=\"abc\", qop=\"auth\"";
+    u.on_frame(1.0, &respond(&inv, 407, Some("p"), &[("Proxy-Authenticate", chal)], ""));
+    let (_, out) = u.invite(2.0, "2003", "o2", &[]).unwrap();
+    assert!(sent(&out)[0].header("Proxy-Authorization").is_some(), "our domain: at once");
+    let (_, out) = u.invite(3.0, "sip:someone@elsewhere.example.net", "o3", &[]).unwrap();
+    let away = sent(&out)[0].clone();
+    assert_eq!(away.uri(), Some("sip:someone@elsewhere.example.net"));
+    assert_eq!(away.header("Proxy-Authorization"), None, "never to another domain");
+}

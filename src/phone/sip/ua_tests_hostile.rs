@@ -389,7 +389,39 @@ fn hostile_invite_flood_rings_a_few_calls_and_answers_the_rest_busy() {
     assert_eq!(incoming, MAX_RINGING, "only a few calls ring");
     assert_eq!(busy, 200 - MAX_RINGING, "every other INVITE is answered Busy Here");
     assert_eq!(u.calls.len(), MAX_RINGING, "nothing is kept for the refused ones");
+    // The refusal is a final response with a To tag (RFC 3261 8.2.6.2).
+    let refused = u.on_frame(2.5, &flood(500));
+    assert!(sent(&refused)[0].to().unwrap().tag().is_some(), "{refused:?}");
     // A ringing call's retransmitted INVITE is still recognised (180 again, not 486).
     let again = u.on_frame(3.0, &flood(0));
     assert_eq!(sent(&again)[0].code(), Some(180), "{again:?}");
+}
+
+#[test]
+fn hostile_invite_flood_does_not_refuse_a_call_taking_anothers_place() {
+    // At the bound of calls, an attended transfer to us (Replaces naming a call of ours) still goes through:
+    // it adds no call.
+    let mut u = ua();
+    let (existing, ttag) = super::tests_dialog::connected_incoming(&mut u);
+    for n in 0..MAX_CALLS {
+        let invite = CALLER_INVITE
+            .replace("Call-ID: incoming-1@caller", &format!("Call-ID: more-{n}@caller"))
+            .replace("branch=z9hG4bKcaller1", &format!("branch=z9hG4bKmore{n}"))
+            .replace("tag=caller-tag", &format!("tag=more-{n}"));
+        let out = u.on_frame(1.0 + n as f64, &invite);
+        if let Some(UaEvent::Incoming { call, .. }) = events(&out).first().cloned() {
+            u.answer(1.5 + n as f64, call, "a");
+        }
+    }
+    assert_eq!(u.calls.len(), MAX_CALLS, "filled to the bound");
+    let replacing = CALLER_INVITE
+        .replace("Call-ID: incoming-1@caller", "Call-ID: new-2@x")
+        .replace("branch=z9hG4bKcaller1", "branch=z9hG4bKrepl")
+        .replace("tag=caller-tag", "tag=t2")
+        .replace("X-Queue: Billing\r\n", &format!("Replaces: incoming-1@caller;to-tag={ttag};from-tag=caller-tag\r\n"));
+    let out = u.on_frame(20.0, &replacing);
+    assert!(matches!(&events(&out)[0], UaEvent::Incoming { replaces: Some(x), .. } if *x == existing), "{out:?}");
+    // A new call at the bound is busy.
+    let other = CALLER_INVITE.replace("Call-ID: incoming-1@caller", "Call-ID: one-more@x").replace("branch=z9hG4bKcaller1", "branch=z9hG4bKone").replace("tag=caller-tag", "tag=t3");
+    assert_eq!(sent(&u.on_frame(21.0, &other))[0].code(), Some(486));
 }

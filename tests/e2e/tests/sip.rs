@@ -301,18 +301,21 @@ const KEEP_PCS: &str = "(() => { const O = window.RTCPeerConnection; window.__pc
     const W = function(...a) { const p = new O(...a); window.__pcs.push(p); return p; }; \
     W.prototype = O.prototype; window.RTCPeerConnection = W; })();";
 
-/// The page's open connections holding a local answer (an incoming call's): [how many, senders with a
-/// track, RTP packets sent, remote audio elements in the page, of them playing a stream].
+/// The page's open connections holding a far end's offer (an incoming call's): [how many, senders with a
+/// track, RTP packets sent, remote audio elements in the page, of them playing a stream, of the connections
+/// those with our answer set, those whose ICE has started (not `new`)].
 const ANSWERING: &str = r#"const done = arguments[arguments.length - 1];
 (async () => {
-  const pcs = window.__pcs.filter(p => p.signalingState !== 'closed' && p.localDescription && p.localDescription.type === 'answer');
+  const pcs = window.__pcs.filter(p => p.signalingState !== 'closed' && p.remoteDescription && p.remoteDescription.type === 'offer');
   let tracks = 0, sent = 0;
   for (const p of pcs) {
     tracks += p.getSenders().filter(s => s.track).length;
     (await p.getStats()).forEach(s => { if (s.type === 'outbound-rtp') sent += s.packetsSent; });
   }
   const els = [...document.querySelectorAll('audio[data-remote-audio]')];
-  done([pcs.length, tracks, sent, els.length, els.filter(e => e.srcObject).length]);
+  done([pcs.length, tracks, sent, els.length, els.filter(e => e.srcObject).length,
+    pcs.filter(p => p.localDescription && p.localDescription.type === 'answer').length,
+    pcs.filter(p => p.iceConnectionState !== 'new').length]);
 })();"#;
 
 fn answering(b: &Browser) -> Vec<u64> {
@@ -353,11 +356,12 @@ fn calls_are_prepared_while_ready_and_nothing_is_sent_or_played_before_the_answe
     set_state(&bb, "ready");
     dial(&a, "1002");
     wait_state(&bb, 0, "Alerting");
-    bb.wait_for("the answer made while ringing", || (answering(&bb)[0] == 1).then_some(()));
-    // Time for audio to flow, were any sent (the line polls packet counts every second).
+    bb.wait_for("the offer taken while ringing", || (answering(&bb)[0] == 1).then_some(()));
+    // Time for audio to flow or ICE checks to start, were any begun (the line polls packet counts every second).
     std::thread::sleep(Duration::from_millis(2_500));
-    let [_, tracks, sent, elements, playing] = answering(&bb)[..] else { unreachable!() };
+    let [_, tracks, sent, elements, playing, set, ice] = answering(&bb)[..] else { unreachable!() };
     assert_eq!((tracks, sent, elements, playing), (0, 0, 0, 0), "before Answer: no track on the sender, no RTP sent, no remote audio in the page");
+    assert_eq!((set, ice), (0, 0), "before Answer our answer is not set: no ICE check or DTLS goes to the caller");
     assert_eq!(call_attr(&a, 0, "data-state").as_deref(), Some("Ringing"));
     assert_eq!(rx(&a, 0), 0, "the caller receives nothing before the answer");
     answer(&bb);
@@ -365,8 +369,8 @@ fn calls_are_prepared_while_ready_and_nothing_is_sent_or_played_before_the_answe
     wait_state(&bb, 0, "Connected");
     wait_rx_above(&a, 0, 40);
     wait_rx_above(&bb, 0, 40);
-    let [n, tracks, sent, elements, playing] = answering(&bb)[..] else { unreachable!() };
-    assert!(n == 1 && tracks == 1 && sent > 0 && elements == 1 && playing == 1, "after Answer the microphone is sent and the caller played: {n} {tracks} {sent} {elements} {playing}");
+    let [n, tracks, sent, elements, playing, set, _] = answering(&bb)[..] else { unreachable!() };
+    assert!(n == 1 && tracks == 1 && sent > 0 && elements == 1 && playing == 1 && set == 1, "after Answer the microphone is sent and the caller played: {n} {tracks} {sent} {elements} {playing} {set}");
     click_in_card(&a, 0, "hang-up");
     wait_state(&bb, 0, "Ended(RemoteHungUp)");
     for x in [&a, &bb] {
@@ -380,10 +384,10 @@ fn calls_are_prepared_while_ready_and_nothing_is_sent_or_played_before_the_answe
     set_state(&bb, "ready");
     dial(&a, "1002");
     wait_state(&bb, 0, "Alerting");
-    bb.wait_for("the answer made while ringing", || (answering(&bb)[0] == 1).then_some(()));
+    bb.wait_for("the offer taken while ringing", || (answering(&bb)[0] == 1).then_some(()));
     click_in_card(&a, 0, "hang-up");
     bb.wait_for("the missed call's answer released", || {
-        let v = bb.exec("return window.__pcs.filter(p => p.localDescription && p.localDescription.type === 'answer').every(p => p.signalingState === 'closed')", json!([]));
+        let v = bb.exec("return window.__pcs.filter(p => p.remoteDescription && p.remoteDescription.type === 'offer').every(p => p.signalingState === 'closed')", json!([]));
         (v == json!(true)).then_some(())
     });
     wait_state(&bb, 0, "Ended(Missed)");

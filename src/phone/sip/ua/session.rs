@@ -45,11 +45,16 @@ impl UserAgent {
             }
         }
         m.with_body("application/sdp", offer);
-        // RFC 3261 22.3: the credentials the proxy asked of the last INVITE go with this one, sparing a
-        // 407 round trip before the call rings (an expired nonce is challenged again and answered as usual).
-        if let Some(resp) = self.invite_challenge.clone() {
-            if let Ok((with, _)) = self.authorize(&m, &resp) {
-                m = with;
+        // RFC 3261 22.3: the credentials our proxy asked of the last INVITE go with this one, sparing a 407
+        // round trip before the call rings (an expired nonce is challenged again and answered as usual). Only to
+        // our own domain, and only while the nonce's count is still kept (nc must keep rising, RFC 7616 3.4).
+        let ours = target_uri.host.eq_ignore_ascii_case(&self.cfg.domain);
+        if let Some(resp) = self.invite_challenge.clone().filter(|_| ours) {
+            let known = resp.header_values("Proxy-Authenticate").iter().filter_map(|c| Challenge::parse(c).ok()).all(|c| self.nonces.iter().any(|(n, _)| *n == c.nonce));
+            if known {
+                if let Ok((with, _)) = self.authorize(&m, &resp) {
+                    m = with;
+                }
             }
         }
         let dialog = Dialog {
@@ -158,7 +163,12 @@ impl UserAgent {
         if call.state != CallState::Terminating {
             match self.retry_with_credentials(out, &tx, resp) {
                 Ok(true) => {
-                    self.invite_challenge = Some(resp.clone());
+                    // Kept for the next calls: only our proxy's own challenge (a 407 for an INVITE to our domain;
+                    // a far end's 401 is answered for this call only, never handed to later targets).
+                    let to_us = tx.request.uri().and_then(|u| Uri::parse(u).ok()).is_some_and(|u| u.host.eq_ignore_ascii_case(&self.cfg.domain));
+                    if code == 407 && to_us {
+                        self.invite_challenge = Some(resp.clone());
+                    }
                     let req = self.txs.last().expect("just sent").request.clone();
                     let call = self.calls.get_mut(&id).unwrap();
                     call.invite = req;
@@ -241,9 +251,12 @@ impl UserAgent {
         // A flood of new INVITEs (each its own Call-ID) must not grow the calls, the cards and the media without
         // bound: above a few ringing calls, or more calls than an agent can hold, the next is busy (RFC 3261
         // 21.4.24 486 Busy Here; the caller's side may try elsewhere).
+        // A call that takes another's place (Replaces, an attended transfer to us) adds none and is never refused.
         let ringing = self.calls.values().filter(|c| c.state == CallState::Ringing).count();
-        if ringing >= MAX_RINGING || self.calls.len() >= MAX_CALLS {
-            self.send_reply(out, req, 486, "Busy Here", None);
+        let replacing = req.header("Replaces").and_then(parse_replaces).is_some_and(|r| self.find_by_replaces(&r).is_ok());
+        if !replacing && (ringing >= MAX_RINGING || self.calls.len() >= MAX_CALLS) {
+            let tag = self.token();
+            self.send_reply(out, req, 486, "Busy Here", Some(&tag));
             return;
         }
         let offer = match sdp_of(req) {
