@@ -360,7 +360,8 @@ pub fn prepared_offer() -> Option<(CallMedia, String)> {
         return None;
     }
     let ReadyOffer { pc, stream, sdp, .. } = o;
-    match CallMedia::build(pc.clone(), stream.clone(), true) {
+    // `Clone::clone`: the same stream object (MediaStream's own `clone()` would make new tracks).
+    match CallMedia::build(pc.clone(), Clone::clone(&stream), true) {
         Ok(m) => Some((m, sdp)),
         Err(_) => {
             pc.close();
