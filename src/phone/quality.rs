@@ -31,6 +31,12 @@ pub const JITTER_WARN_MS: u32 = 30;
 pub const BAD_READINGS: u8 = 2;
 /// ... and readings in a row within them before it goes (each direction on its own).
 pub const GOOD_READINGS: u8 = 3;
+/// The far end's receiver reports each cover a few seconds (libwebrtc sends one about every 5 s on audio, RFC
+/// 3550 §6.3.1): one report past the threshold warns, one within it clears. Each report counts once, however
+/// many readings show it; without a way to tell reports apart (no `reportsReceived` or `timestamp`), each
+/// reading counts as one, with the readings' rules above.
+pub const BAD_REPORTS: u8 = 1;
+pub const GOOD_REPORTS: u8 = 1;
 
 /// The call's audio codec, for the E-model's equipment impairment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -200,6 +206,10 @@ struct Hysteresis {
 
 impl Hysteresis {
     fn feed(&mut self, bad: bool) -> bool {
+        self.feed_with(bad, BAD_READINGS, GOOD_READINGS)
+    }
+
+    fn feed_with(&mut self, bad: bool, bad_needed: u8, good_needed: u8) -> bool {
         if bad {
             self.bad = self.bad.saturating_add(1);
             self.good = 0;
@@ -207,7 +217,7 @@ impl Hysteresis {
             self.good = self.good.saturating_add(1);
             self.bad = 0;
         }
-        self.on = if self.on { self.good < GOOD_READINGS } else { self.bad >= BAD_READINGS };
+        self.on = if self.on { self.good < good_needed } else { self.bad >= bad_needed };
         self.on
     }
 }
@@ -223,6 +233,9 @@ pub struct Sample {
     pub rtt_ms: Option<u32>,
     /// What the far end lost of our audio (remote-inbound-rtp fractionLost), per mille.
     pub remote_loss_permille: Option<u32>,
+    /// Which of the far end's receiver reports that is: its `reportsReceived` count, else its `timestamp`
+    /// (when the report arrived); None when the browser gives neither.
+    pub remote_report: Option<f64>,
     /// Cumulative jitter-buffer delay (ms) and samples emitted, for the mean delay between two readings.
     pub jb_delay_ms: f64,
     pub jb_emitted: f64,
@@ -266,6 +279,7 @@ pub fn read_stats(stats: &[Value]) -> Option<Sample> {
     if let Some(r) = stats.iter().filter(|s| text(s, "type") == "remote-inbound-rtp").find(audio) {
         s.rtt_ms = num(r, "roundTripTime").map(ms);
         s.remote_loss_permille = num(r, "fractionLost").map(|f| (f.min(1.0) * 1000.0) as u32);
+        s.remote_report = num(r, "reportsReceived").or_else(|| num(r, "timestamp"));
     }
     if s.rtt_ms.is_none() {
         let selected: Vec<&str> = stats.iter().filter(|t| text(t, "type") == "transport").map(|t| text(t, "selectedCandidatePairId")).collect();
@@ -301,6 +315,8 @@ pub struct Quality {
     /// Losing audio in the caller's audio reaching us, and in ours reaching the caller.
     inbound: Hysteresis,
     outbound: Hysteresis,
+    /// The far end's report last counted ([`Sample::remote_report`]).
+    last_report: Option<f64>,
     pub reading: Option<Reading>,
     pub warning: Option<Warning>,
     pub summary: Summary,
@@ -334,8 +350,17 @@ impl Quality {
         // Warnings: no audio first; losing audio, each direction with its own hysteresis.
         let inbound = self.inbound.feed(expecting && d_rx > 0 && (loss >= LOSS_WARN_PERMILLE || s.jitter_ms >= JITTER_WARN_MS));
         // While the call is held no fresh report of our audio comes, and the last one would keep the warning on
-        // for the whole hold: held readings count as good.
-        let outbound = self.outbound.feed(expecting && s.remote_loss_permille.is_some_and(|r| r >= LOSS_WARN_PERMILLE));
+        // for the whole hold: held readings count as good. Otherwise each far-end report counts once (a report
+        // read again on the next readings, or one left from before a hold, is no new evidence).
+        let bad_out = expecting && s.remote_loss_permille.is_some_and(|r| r >= LOSS_WARN_PERMILLE);
+        let outbound = match s.remote_report {
+            None => self.outbound.feed(bad_out),
+            Some(id) if !expecting || self.last_report != Some(id) => {
+                self.last_report = Some(id);
+                self.outbound.feed_with(bad_out, BAD_REPORTS, GOOD_REPORTS)
+            }
+            Some(_) => self.outbound.on,
+        };
         let silent = expecting && now_ms - self.last_rx_ms >= NO_AUDIO_MS;
         self.warning = if silent {
             Some(Warning::NoAudio)

@@ -425,3 +425,65 @@ fn a_held_call_does_not_keep_the_warning_about_our_audio_from_the_last_report() 
     }
     assert_eq!(q.warning, None, "the stale report no longer warns once the call is held");
 }
+
+/// As [`feed_remote_as`], with the report's identity as Chromium gives it (`reportsReceived`, `timestamp`).
+fn feed_report(q: &mut Quality, t: f64, rx: u64, fraction_lost: f64, reports: u64, expecting: bool) {
+    let mut r = report(rx, 0, 0.004, None);
+    r.push(json!({"type": "remote-inbound-rtp", "kind": "audio", "roundTripTime": 0.04, "fractionLost": fraction_lost,
+                  "reportsReceived": reports, "timestamp": 1.7e12 + reports as f64 * 5000.0}));
+    q.update(read_stats(&r).unwrap(), t, expecting);
+}
+
+#[test]
+fn each_far_end_report_counts_once_however_many_readings_show_it() {
+    let mut q = Quality::default();
+    feed_report(&mut q, 0.0, 0, 0.0, 1, true);
+    // One report covers about 5 s of our audio: one past the threshold warns ...
+    feed_report(&mut q, 1000.0, 50, 0.08, 2, true);
+    assert_eq!(q.warning, Some(LOSING_OUT));
+    // ... and stays while no newer report comes (the same one read again is no new evidence either way) ...
+    for i in 2..6u64 {
+        feed_report(&mut q, i as f64 * 1000.0, i * 50, 0.08, 2, true);
+        assert_eq!(q.warning, Some(LOSING_OUT), "reading {i}");
+    }
+    // ... and the next clean report clears it at once.
+    feed_report(&mut q, 6000.0, 300, 0.0, 3, true);
+    assert_eq!(q.warning, None);
+    // A clean report read many times never counts as bad; a bad one read twice is still one report.
+    for i in 7..12u64 {
+        feed_report(&mut q, i as f64 * 1000.0, i * 50, 0.0, 3, true);
+        assert_eq!(q.warning, None);
+    }
+    // With `timestamp` only (no reportsReceived), the report's arrival time tells them apart.
+    let mut q = Quality::default();
+    let mut feed_ts = |q: &mut Quality, t: f64, fl: f64, ts: f64| {
+        let mut r = report((t / 20.0) as u64, 0, 0.004, None);
+        r.push(json!({"type": "remote-inbound-rtp", "kind": "audio", "fractionLost": fl, "timestamp": ts}));
+        q.update(read_stats(&r).unwrap(), t, true);
+    };
+    feed_ts(&mut q, 0.0, 0.0, 100.0);
+    feed_ts(&mut q, 1000.0, 0.2, 900.0);
+    assert_eq!(q.warning, Some(LOSING_OUT));
+    feed_ts(&mut q, 2000.0, 0.2, 900.0);
+    feed_ts(&mut q, 3000.0, 0.0, 2900.0);
+    assert_eq!(q.warning, None);
+}
+
+#[test]
+fn a_report_from_before_a_hold_does_not_warn_again_after_it() {
+    let mut q = Quality::default();
+    feed_report(&mut q, 0.0, 0, 0.0, 1, true);
+    feed_report(&mut q, 1000.0, 50, 0.10, 2, true);
+    assert_eq!(q.warning, Some(LOSING_OUT));
+    // Held: no fresh report of our audio comes; the warning goes.
+    feed_report(&mut q, 2000.0, 50, 0.10, 2, false);
+    assert_eq!(q.warning, None);
+    // Resumed: the browser still shows the report from before the hold; it was counted already.
+    for i in 3..8u64 {
+        feed_report(&mut q, i as f64 * 1000.0, 50 + (i - 2) * 50, 0.10, 2, true);
+        assert_eq!(q.warning, None, "reading {i}");
+    }
+    // A new report past the threshold warns again.
+    feed_report(&mut q, 8000.0, 350, 0.10, 3, true);
+    assert_eq!(q.warning, Some(LOSING_OUT));
+}

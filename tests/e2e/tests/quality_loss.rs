@@ -161,6 +161,8 @@ fn share_permille(matched: u64, dropped: u64) -> u64 {
 #[test]
 fn real_packet_loss_each_way_warns_in_words_shows_the_loss_clears_and_stays_in_recents() {
     let (loss_warn, bad, good) = (rule("LOSS_WARN_PERMILLE"), rule("BAD_READINGS") as u32, rule("GOOD_READINGS") as u32);
+    // The far end's reports count once each (a report covers seconds of our audio).
+    let (bad_reports, good_reports) = (rule("BAD_REPORTS") as u32, rule("GOOD_REPORTS") as u32);
     assert!(DROP_PERCENT * 10 > 3 * loss_warn, "the applied loss must be well past the threshold ({loss_warn} ‰)");
     let k = Kamailio::start();
     let sb = Sandbox::start(&[]);
@@ -248,7 +250,7 @@ fn real_packet_loss_each_way_warns_in_words_shows_the_loss_clears_and_stays_in_r
     assert!(far_rx0 > 0, "the far end's statistics: {far_rx0} received");
     let loss = PacketLoss::start(&format!("udp sport {port}"), DROP_PERCENT);
     let started = Instant::now();
-    let (kind, dirs, text) = wait_until(&a, "the losing-out warning", 2 * RTCP_MAX + (bad + 2) * READING, || warning(&a));
+    let (kind, dirs, text) = wait_until(&a, "the losing-out warning", (bad_reports + 1) * RTCP_MAX + 2 * READING, || warning(&a));
     let after_ms = started.elapsed().as_millis();
     assert_eq!((kind.as_str(), dirs.as_slice()), ("losing-out", ["out".to_string()].as_slice()), "{text}");
     for want in ["Your connection is losing audio.", "Your audio is breaking up for the caller", "Check that they understood you", "Stop downloads"] {
@@ -286,7 +288,7 @@ fn real_packet_loss_each_way_warns_in_words_shows_the_loss_clears_and_stays_in_r
     assert!(far_lost.abs_diff(dropped) <= 2 + matched / 100, "the far end counted {far_lost} lost, nft dropped {dropped}");
     // One receiver report covers 2.5-7.5 s (125-375 packets): its fraction lost within 7 points of the share.
     assert!(reported.abs_diff(applied) <= 70, "the far end's loss shown ({reported} ‰) should match the loss applied ({applied} ‰)");
-    wait_until(&a, "the losing-out warning to clear", 2 * RTCP_MAX + (good + 2) * READING, || warning(&a).is_none().then_some(()));
+    wait_until(&a, "the losing-out warning to clear", (good_reports + 1) * RTCP_MAX + 2 * READING, || warning(&a).is_none().then_some(()));
     eprintln!("loss out: warning gone {} ms after the loss was removed", removed.elapsed().as_millis());
 
     // Recents keep the call's quality with both warnings, each in its own words.
