@@ -55,6 +55,9 @@ pub struct Join {
     pub ticket: Option<String>,
     /// The same window before a reload: its id and the windows it was linked to (see [`Group::identity`]).
     pub before: Option<(String, Vec<String>)>,
+    /// The same window before a reload was a remote view of this linked owner, last heard then (ms since the
+    /// epoch; see [`Group::owner`]): the reloaded window waits for it as for an owner just heard.
+    pub owner: Option<(String, f64)>,
 }
 
 /// What the group asks of the desktop (the desk in the app; a recorder in tests).
@@ -87,8 +90,12 @@ struct Inner {
     lock: String,
     host: Box<dyn Host>,
     chan: Option<web_sys::BroadcastChannel>,
-    /// Windows linked by opener (the frame and its pop-out).
+    /// Windows linked by opener (the frame and its pop-out), or whose linked instance spoke by the window
+    /// link (a frame made again by a reload of the ServiceNow page).
     windows: RefCell<Vec<web_sys::Window>>,
+    /// A pop-out: the top window of the frame that opened it (ServiceNow's page). When that page reloads,
+    /// the frame is made again and knows nothing of this tab; the frames of that top window are where it is.
+    finder: RefCell<Option<web_sys::Window>>,
     origin: String,
     seq: Cell<u32>,
     seen: RefCell<Vec<(String, u32)>>,
@@ -182,12 +189,15 @@ impl Group {
         for l in links.iter().take(trust::MAX_LINKS) {
             t.link(l);
         }
+        // The owner this window was a remote view of before its reload: only a linked one, recently heard.
+        let owner = join.owner.clone().filter(|(o, at)| t.trusts(o, false) && (0.0..OWNER_SILENT_MS).contains(&(now() - at)));
         let inner = Rc::new(Inner {
             id,
             lock: lock.to_string(),
             host,
             chan,
             windows: RefCell::new(Vec::new()),
+            finder: RefCell::new(None),
             origin: own_origin(),
             // Messages are told apart by (sender, seq): a reloaded window must not repeat its old numbers.
             seq: Cell::new(crate::browser::random_u32() >> 1),
@@ -200,8 +210,8 @@ impl Group {
             queued: Cell::new(false),
             lock_busy: Cell::new(false),
             release: RefCell::new(None),
-            owner: RefCell::new(None),
-            owner_linked: Cell::new(false),
+            owner_linked: Cell::new(owner.is_some()),
+            owner: RefCell::new(owner),
             gone: RefCell::new(Vec::new()),
             on_channel: RefCell::new(Vec::new()),
             granted_at: Cell::new(0.0),
@@ -255,6 +265,21 @@ impl Group {
         self.0.role.get()
     }
 
+    /// The linked owner this window is a remote view of, and when it was last heard (kept for a reload).
+    pub fn owner(&self) -> Option<(String, f64)> {
+        if self.role() != Role::Remote || !self.0.owner_linked.get() {
+            return None;
+        }
+        self.0.owner.borrow().clone()
+    }
+
+    /// Links the window that opened this one (a pop-out's frame) and remembers that frame's top window, to
+    /// find the frame again when ServiceNow's page reloads.
+    pub fn link_opener(&self, opener: web_sys::Window) {
+        *self.0.finder.borrow_mut() = opener.top().ok().flatten();
+        self.link(opener);
+    }
+
     /// Links a window (the pop-out this frame opened, or the frame that opened this tab) for messages.
     /// (Trust comes from [`crate::trust`], not from this.)
     pub fn link(&self, w: web_sys::Window) {
@@ -291,7 +316,7 @@ impl Group {
         let weak = Rc::downgrade(&self.0);
         let on_chan = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             if let (Some(i), Some(text)) = (weak.upgrade(), ev.data().as_string()) {
-                Group(i).receive(&text, true);
+                Group(i).receive(&text, None);
             }
         });
         if let Some(c) = &self.0.chan {
@@ -304,7 +329,8 @@ impl Group {
                 return;
             }
             if let Some(text) = ev.data().as_string().filter(|d| d.starts_with(trust::MARK)) {
-                Group(i).receive(&text, false);
+                let source = ev.source().map(|s| s.unchecked_into::<web_sys::Window>());
+                Group(i).receive(&text, source);
             }
         });
         if let Some(w) = web_sys::window() {
@@ -333,8 +359,21 @@ impl Group {
             let _ = c.post_message(&JsValue::from_str(&text));
         }
         self.0.windows.borrow_mut().retain(|w| !w.closed().unwrap_or(true));
+        let text = JsValue::from_str(&text);
         for w in self.0.windows.borrow().iter() {
-            let _ = w.post_message(&JsValue::from_str(&text), &self.0.origin);
+            let _ = w.post_message(&text, &self.0.origin);
+        }
+        // A pop-out: the frames of the page that opened it, where a frame made again by a reload is. Only a
+        // document of our own origin receives it (the target origin); receivers drop what they already read.
+        let finder = self.0.finder.borrow().clone().filter(|f| !f.closed().unwrap_or(true));
+        if let Some(top) = finder {
+            for i in 0..top.length().min(16) {
+                if let Ok(f) = js_sys::Reflect::get(&top, &JsValue::from(i)) {
+                    if f.is_object() {
+                        let _ = f.unchecked_into::<web_sys::Window>().post_message(&text, &self.0.origin);
+                    }
+                }
+            }
         }
     }
 
@@ -355,7 +394,9 @@ impl Group {
         }
     }
 
-    fn receive(&self, text: &str, on_channel: bool) {
+    /// A group message, from the channel (`source` None) or from a window.
+    fn receive(&self, text: &str, source: Option<web_sys::Window>) {
+        let on_channel = source.is_none();
         let Some(m) = trust::parse(text) else { return };
         let admit = self.0.trust.borrow().admit(&m);
         if self.0.closed.get() || admit == Admit::Drop {
@@ -391,6 +432,14 @@ impl Group {
         if trusted {
             // The most recently heard linked window is the heir.
             self.link_peer(&from);
+            // A linked instance speaking by the window link from a window this one cannot reach yet (the frame
+            // made again by a reload, which found this pop-out): it is answered there too.
+            if let Some(w) = source {
+                let mut ws = self.0.windows.borrow_mut();
+                if !ws.iter().any(|x| js_sys::Object::is(x, &w)) && ws.len() < 8 {
+                    ws.push(w);
+                }
+            }
         }
         let host = &self.0.host;
         match m.kind {

@@ -173,8 +173,9 @@ pub struct Desk {
     dep: StoredValue<trust::Deployment>,
     /// A pop-out's one-time ticket, taken from the address's fragment at start.
     ticket: StoredValue<Option<String>>,
-    /// This window's group id and links before a reload (same deployment only).
-    before: StoredValue<Option<(String, Vec<String>)>>,
+    /// This window's group id and links before a reload (same deployment only), and the linked owner it was
+    /// a remote view of (id, last heard).
+    before: StoredValue<Option<(String, Vec<String>, Option<(String, f64)>)>>,
     /// This instance's membership of the desktop's group of windows (crate::tabs).
     group: StoredValue<Option<Group>, LocalStorage>,
     sources: StoredValue<Sources>,

@@ -51,7 +51,7 @@ async fn hostile_window_of_another_deployment_gets_no_state_commands_or_phone() 
     let (a, x) = (Rec::new("a"), Rec::new("x"));
     let ga = owner(&chan, &lock, &a).await;
     // Even on the same channel and lock names, framed by its own host.
-    let gx = Group::join(&chan, &lock, Box::new(x.clone()), Join { dep: FOREIGN.into(), ticket: None, before: None });
+    let gx = Group::join(&chan, &lock, Box::new(x.clone()), Join { dep: FOREIGN.into(), ticket: None, before: None, owner: None });
     gx.set_framed();
     sleep(2_500).await;
     assert!(!x.has("state:") && !x.has("owner:"), "{:?}", x.log.borrow());
@@ -70,7 +70,7 @@ async fn hostile_pop_out_without_ticket_is_not_linked_and_its_ask_waits_for_the_
     let (a, p) = (Rec::new("a"), Rec::new("p"));
     let ga = owner(&chan, &lock, &a).await;
     // `popout=1` from another opener: no ticket, not framed.
-    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None });
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None });
     until("the window is not linked", || p.role.get() == Role::Unlinked).await;
     gp.command(json!({"c": "dial", "number": "+19005550100"}));
     gp.claim();
@@ -90,7 +90,7 @@ async fn the_agent_gives_the_phone_to_a_window_that_asked() {
     let (chan, lock) = names();
     let (a, p) = (Rec::new("a"), Rec::new("p"));
     let ga = owner(&chan, &lock, &a).await;
-    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None });
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None });
     until("the window is not linked", || p.role.get() == Role::Unlinked).await;
     gp.claim();
     until("the owner shows the question", || a.has("asking:1")).await;
@@ -109,7 +109,7 @@ async fn hostile_pop_out_with_a_ticket_the_owner_did_not_issue_gets_no_answer() 
     let ga = owner(&chan, &lock, &a).await;
     ga.issue_ticket(&trust::new_ticket([1; 32]));
     let (_c, heard) = eavesdrop(&chan);
-    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: Some(trust::new_ticket([2; 32])), before: None });
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: Some(trust::new_ticket([2; 32])), before: None, owner: None });
     let claimed = || heard.borrow().iter().filter_map(|t| trust::parse(t)).any(|m| m.from == gp.id() && matches!(m.kind, Kind::Claim(Some(_))));
     until("the claim went out", claimed).await;
     sleep(1_500).await;
@@ -230,7 +230,7 @@ async fn hostile_window_not_linked_never_inherits_the_phone() {
     let (chan, lock) = names();
     let (a, u) = (Rec::new("a"), Rec::new("u"));
     let ga = owner(&chan, &lock, &a).await;
-    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None });
+    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None });
     until("u is not linked", || u.role.get() == Role::Unlinked).await;
     // The owner's window closes with calls and sign-ins.
     ga.leave(Some(json!({"sip": {"password": "s3cret"}})));
@@ -247,7 +247,7 @@ async fn hostile_bye_carries_no_secret_and_the_packet_goes_to_one_linked_window(
     let ga = owner(&chan, &lock, &a).await;
     let gb = join(&chan, &lock, &b);
     until("b is a remote view", || b.role.get() == Role::Remote).await;
-    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None });
+    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None });
     until("u is not linked", || u.role.get() == Role::Unlinked).await;
     let (_c, heard) = eavesdrop(&chan);
     ga.leave(Some(json!({"sip": {"password": "s3cret"}})));
@@ -278,7 +278,7 @@ async fn hostile_window_not_linked_says_so_and_its_buttons_act_on_nothing() {
     let ga = owner(&chan, &lock, &a).await;
     let o = Owner::new();
     let d = desk_in(&o);
-    o.with(|| d.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None }));
+    o.with(|| d.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None, owner: None }));
     until("the desk is not linked", || d.role.get_untracked() == Role::Unlinked).await;
     assert_eq!(d.dial("+1 415 555 0100", None), None);
     assert_eq!(d.notice.get_untracked().map(|n| n.render()).as_deref(), Some(agent_desktop::strings::NOT_LINKED()));
@@ -403,11 +403,80 @@ async fn a_window_reloaded_while_the_pop_out_has_the_phone_stays_linked() {
     let before = ga.identity();
     assert!(before.1.contains(&gp.id()));
     ga.leave(None);
-    let g2 = Group::join(&chan, &lock, Box::new(a2.clone()), Join { dep: DEP.into(), ticket: None, before: Some(before) });
+    let g2 = Group::join(&chan, &lock, Box::new(a2.clone()), Join { dep: DEP.into(), ticket: None, before: Some(before), owner: None });
     until("the reloaded frame is a remote view again", || a2.has("state:{\"owner\":\"p\"}")).await;
     assert_eq!(a2.role.get(), Role::Remote);
     g2.command(json!({"c": "mute"}));
     until("the pop-out runs its command", || p.has("cmd:{\"c\":\"mute\"")).await;
     g2.leave(None);
     gp.leave(None);
+}
+
+/// A same-origin frame of this page, with a record of the group messages that reach it.
+fn frame_window() -> (web_sys::Window, Rc<RefCell<Vec<String>>>) {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let f: web_sys::HtmlIFrameElement = doc.create_element("iframe").unwrap().unchecked_into();
+    doc.body().unwrap().append_child(&f).unwrap();
+    let w = f.content_window().unwrap();
+    let log: Rc<RefCell<Vec<String>>> = Rc::default();
+    let l = log.clone();
+    let cb = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+        if let Some(t) = ev.data().as_string().filter(|t| t.starts_with(trust::MARK)) {
+            l.borrow_mut().push(t);
+        }
+    });
+    w.add_event_listener_with_callback("message", cb.as_ref().unchecked_ref()).unwrap();
+    cb.forget();
+    (w, log)
+}
+
+/// Posts `text` to this page from inside frame `w` (a script of that frame: the message's source is `w`).
+fn post_from(w: &web_sys::Window, text: &str) {
+    let ctor = js_sys::Reflect::get(w, &"Function".into()).unwrap();
+    let args = js_sys::Array::of3(&"t".into(), &"o".into(), &"parent.postMessage(t, o)".into());
+    let f: js_sys::Function = js_sys::Reflect::construct(ctor.unchecked_ref::<js_sys::Function>(), &args).unwrap().unchecked_into();
+    let origin = web_sys::window().unwrap().location().origin().unwrap();
+    f.call2(&JsValue::NULL, &text.into(), &origin.into()).unwrap();
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_window_message_from_a_window_not_linked_gets_nothing_back_there() {
+    let (chan, lock) = names();
+    let a = Rec::new("a");
+    let _ga = owner(&chan, &lock, &a).await;
+    let (w, heard) = frame_window();
+    // Not linked (an unknown id, not framed): the owner neither answers nor beats to that window.
+    let forged = trust::encode(&Msg { from: FORGER.into(), seq: 1, to: None, dep: DEP.into(), framed: false, kind: Kind::Hello });
+    post_from(&w, &forged);
+    sleep(2_500).await;
+    assert!(heard.borrow().is_empty(), "the owner answered a window that is not linked: {:?}", heard.borrow());
+    // Control (the check can see it): a window of the agent framed by the instance is answered there.
+    let member = trust::encode(&Msg { from: "00000000000000bb".into(), seq: 1, to: None, dep: DEP.into(), framed: true, kind: Kind::Hello });
+    post_from(&w, &member);
+    until("the owner's state reaches the framed window", || heard.borrow().iter().any(|t| t.contains("\"owner\":\"a\""))).await;
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_reload_snapshot_owner_not_linked_or_from_the_future_is_not_waited_for() {
+    let now = js_sys::Date::now();
+    const ME: &str = "00000000000000a1";
+    const LINKED: &str = "00000000000000a2";
+    for (i, owner) in [(FORGER, now), (LINKED, now + 60_000.0), (LINKED, now - 120_000.0), (LINKED, f64::NAN)].into_iter().enumerate() {
+        let (chan, lock) = names();
+        let r = Rec::new("r");
+        let before = Some((ME.to_string(), vec![LINKED.to_string()]));
+        let g = Group::join(&chan, &lock, Box::new(r.clone()), Join { dep: DEP.into(), ticket: None, before, owner: Some((owner.0.into(), owner.1)) });
+        g.set_framed();
+        until(&format!("case {i}: the window takes the phone"), || r.role.get() == Role::Owner).await;
+        g.leave(None);
+    }
+    // Control: a linked owner heard just before the reload is waited for (it may be in another partition).
+    let (chan, lock) = names();
+    let r = Rec::new("r");
+    let before = Some((ME.to_string(), vec![LINKED.to_string()]));
+    let g = Group::join(&chan, &lock, Box::new(r.clone()), Join { dep: DEP.into(), ticket: None, before, owner: Some((LINKED.into(), now)) });
+    g.set_framed();
+    sleep(2_000).await;
+    assert_ne!(r.role.get(), Role::Owner, "the owner it was a remote view of is waited for");
+    g.leave(None);
 }

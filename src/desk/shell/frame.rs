@@ -74,7 +74,8 @@ impl Desk {
         self.dep.set_value(dep);
         let before = window.and_then(|w| crate::json::parse(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
             let links = w["links"].as_array()?.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
-            Some((w["id"].as_str()?.to_string(), links))
+            let owner = w["owner"].as_str().filter(|o| trust::is_id(o)).zip(w["ownerAt"].as_f64()).map(|(o, at)| (o.to_string(), at));
+            Some((w["id"].as_str()?.to_string(), links, owner))
         });
         self.before.set_value(before);
         if let Some(text) = saved {

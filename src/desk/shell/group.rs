@@ -33,7 +33,12 @@ impl Desk {
         let packet = self.persist();
         if let Some(g) = self.group() {
             let (id, links) = g.identity();
-            browser::session_save(WINDOW_KEY, &json!({"dep": self.deployment_key(), "id": id, "links": links}).to_string());
+            let mut w = json!({"dep": self.deployment_key(), "id": id, "links": links});
+            if let Some((owner, at)) = g.owner() {
+                w["owner"] = Value::from(owner);
+                w["ownerAt"] = Value::from(at);
+            }
+            browser::session_save(WINDOW_KEY, &w.to_string());
             g.leave(packet);
         }
     }
@@ -65,7 +70,8 @@ impl Desk {
     pub(super) fn join_group(&self) {
         let dep = self.dep.get_value();
         let tag = dep.tag();
-        let join = Join { dep: dep.key(), ticket: self.ticket.try_update_value(Option::take).flatten(), before: self.before.get_value() };
+        let (before, owner) = self.before.get_value().map_or((None, None), |(id, links, owner)| (Some((id, links)), owner));
+        let join = Join { dep: dep.key(), ticket: self.ticket.try_update_value(Option::take).flatten(), before, owner };
         self.join_group_named(&format!("{}.{tag}", tabs::CHANNEL), &format!("{}.{tag}", tabs::LOCK), join);
     }
 
@@ -78,7 +84,7 @@ impl Desk {
         if let Some(opener) = web_sys::window().and_then(|w| w.opener().ok()).filter(|o| !o.is_null()) {
             // The opener is another window (another realm): `instanceof Window` would be false.
             use wasm_bindgen::JsCast;
-            g.link(opener.unchecked_into::<web_sys::Window>());
+            g.link_opener(opener.unchecked_into::<web_sys::Window>());
         }
         self.group.set_value(Some(g));
         // The owner tells the other instances about every change (and every second anyway).

@@ -312,3 +312,58 @@ fn closing_the_tab_that_has_the_phone_hands_it_and_the_call_to_another_tab() {
     click_in_card(&c, 0, "hang-up");
     wait_state(&a, 0, "Ended(RemoteHungUp)");
 }
+
+#[test]
+fn reloading_the_servicenow_page_while_popped_out_leaves_the_phone_in_the_pop_out() {
+    // The frame (partitioned away from the pop-out: no shared lock or channel) is destroyed and made again by a
+    // reload of the ServiceNow page. The pop-out keeps the phone; the new frame is its remote view again, and
+    // a call to the agent rings once, in the pop-out (one registration), not in two windows.
+    let k = Kamailio::start();
+    let sb = Sandbox::start(&["--desktop-query", "demo=0"]);
+    let a = agent(&sb, &k, "reload_popout_agent");
+    let c = desktop(&sb, &k, "reload_popout_charlie", CHARLIE);
+    set_state(&c, "ready");
+    let main = a.window_handles()[0].clone();
+    a.click(&a.find("[data-testid=pop-out]"));
+    let popout = a.new_window(&[main.clone()]);
+    a.switch_window(&popout);
+    a.find(".desk[data-loaded=true]");
+    a.wait_for("the pop-out owns the line", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
+    a.switch_window(&main);
+    enter(&a);
+    a.find("[data-testid=remote-phone]");
+
+    // ServiceNow reloads.
+    a.top_frame();
+    a.exec("location.reload()", json!([]));
+    enter(&a);
+    a.find(".desk[data-loaded=true]");
+    // Give the new frame time to take the phone if it were going to (its lock is its own partition's, free:
+    // without the pop-out's word it would start a phone of its own within a second).
+    std::thread::sleep(Duration::from_secs(3));
+    a.wait_for("the new frame is a remote view of the pop-out", || a.try_find("[data-testid=remote-phone]").map(|_| ()));
+    a.click(&a.find("#tab-diagnostics"));
+    assert_eq!(a.text(&a.find("[data-testid=phone-owner]")), "In another window (this one is a remote view)");
+    a.click(&a.find("#tab-phone"));
+    a.switch_window(&popout);
+    assert!(a.absent("[data-testid=remote-phone]"), "the pop-out still has the phone");
+    assert_eq!(a.text(&a.find("[data-testid=line]")), "SIP ready", "the pop-out is still registered");
+
+    // A call rings in the pop-out, and the frame shows it as the pop-out's (one alerting call in all).
+    dial(&c, "1001");
+    wait_state(&a, 0, "Alerting");
+    a.switch_window(&main);
+    enter(&a);
+    a.find("[data-testid=remote-phone]");
+    wait_state(&a, 0, "Alerting");
+    a.switch_window(&popout);
+    answer(&a);
+    wait_state(&c, 0, "Connected");
+    wait_state(&a, 0, "Connected");
+    audio_flowing(&a, "the pop-out after the reload");
+    a.switch_window(&main);
+    enter(&a);
+    wait_state(&a, 0, "Connected");
+    click_in_card(&a, 0, "hang-up");
+    wait_state(&c, 0, "Ended(RemoteHungUp)");
+}
