@@ -468,6 +468,18 @@ impl CallMedia {
     pub async fn ringing(ice_servers: &[String], offer: &str) -> Result<(CallMedia, String), String> {
         let stream = MediaStream::new().map_err(|_| "no media stream")?;
         let m = CallMedia::build(warm_connection(ice_servers)?, stream, false)?;
+        // An offer the browser refuses (a plain RTP offer without DTLS, a flood of them) leaves no connection open.
+        match m.answer_while_ringing(offer).await {
+            Ok(sdp) => Ok((m, sdp)),
+            Err(why) => {
+                m.close();
+                Err(why)
+            }
+        }
+    }
+
+    async fn answer_while_ringing(&self, offer: &str) -> Result<String, String> {
+        let m = self;
         m.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await?;
         // The first offered audio stream is answered send-and-receive (as a microphone's track added before
         // the offer would be), associated with our stream; the track comes on answer.
@@ -482,8 +494,7 @@ impl CallMedia {
         // Created, not set: setting it would start ICE checks and the DTLS handshake towards the caller (its
         // network would see us, and a forked call would meet every ringing agent's handshake) before anyone
         // answers. [`CallMedia::commit_answer`] sets it on Answer.
-        let sdp = create_description(&m.pc, true).await?;
-        Ok((m, sdp))
+        create_description(&m.pc, true).await
     }
 
     /// The agent answered: the answer made while it rang is set; returns it with its gathered candidates
