@@ -469,18 +469,10 @@ impl CallMedia {
         let stream = MediaStream::new().map_err(|_| "no media stream")?;
         let m = CallMedia::build(warm_connection(ice_servers)?, stream, false)?;
         // An offer the browser refuses (a plain RTP offer without DTLS, a flood of them) leaves no connection open.
-        match m.answer_while_ringing(offer).await {
-            Ok(sdp) => Ok((m, sdp)),
-            Err(why) => {
-                m.close();
-                Err(why)
-            }
+        if let Err(why) = m.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await {
+            m.close();
+            return Err(why);
         }
-    }
-
-    async fn answer_while_ringing(&self, offer: &str) -> Result<String, String> {
-        let m = self;
-        m.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await?;
         // The first offered audio stream is answered send-and-receive (as a microphone's track added before
         // the offer would be), associated with our stream; the track comes on answer.
         let audio = m.pc.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>()).find(is_audio);
@@ -494,7 +486,13 @@ impl CallMedia {
         // Created, not set: setting it would start ICE checks and the DTLS handshake towards the caller (its
         // network would see us, and a forked call would meet every ringing agent's handshake) before anyone
         // answers. [`CallMedia::commit_answer`] sets it on Answer.
-        create_description(&m.pc, true).await
+        match create_description(&m.pc, true).await {
+            Ok(sdp) => Ok((m, sdp)),
+            Err(why) => {
+                m.close();
+                Err(why)
+            }
+        }
     }
 
     /// The agent answered: the answer made while it rang is set; returns it with its gathered candidates
