@@ -468,7 +468,11 @@ impl CallMedia {
     pub async fn ringing(ice_servers: &[String], offer: &str) -> Result<(CallMedia, String), String> {
         let stream = MediaStream::new().map_err(|_| "no media stream")?;
         let m = CallMedia::build(warm_connection(ice_servers)?, stream, false)?;
-        m.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await?;
+        // An offer the browser refuses (a plain RTP offer without DTLS, a flood of them) leaves no connection open.
+        if let Err(why) = m.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await {
+            m.close();
+            return Err(why);
+        }
         // The first offered audio stream is answered send-and-receive (as a microphone's track added before
         // the offer would be), associated with our stream; the track comes on answer.
         let audio = m.pc.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>()).find(is_audio);
@@ -482,8 +486,13 @@ impl CallMedia {
         // Created, not set: setting it would start ICE checks and the DTLS handshake towards the caller (its
         // network would see us, and a forked call would meet every ringing agent's handshake) before anyone
         // answers. [`CallMedia::commit_answer`] sets it on Answer.
-        let sdp = create_description(&m.pc, true).await?;
-        Ok((m, sdp))
+        match create_description(&m.pc, true).await {
+            Ok(sdp) => Ok((m, sdp)),
+            Err(why) => {
+                m.close();
+                Err(why)
+            }
+        }
     }
 
     /// The agent answered: the answer made while it rang is set; returns it with its gathered candidates

@@ -438,6 +438,7 @@ catalogue! {
     SIP_REG_FAILED: "Registration failed: {reason}",
     SIP_REG_RETRY: "{why}; trying again in {seconds} s",
     SIP_AUTH_UNSUPPORTED: "The SIP server asked for credentials in a way this phone does not support",
+    SIP_FOREIGN_REALM: "The called side asked for a password for {realm}; the agent's SIP password goes only to the agent's own SIP server",
     SIP_CALL_LOST_481: "The call was lost: the other side no longer knows it",
     SIP_CALL_LOST_408: "The call was lost: no answer from the other side",
     SIP_BAD_USER: "The SIP user name {user} cannot be used: it must not be empty or contain spaces, '@', ':' or control characters",

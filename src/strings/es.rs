@@ -413,6 +413,7 @@ pub const ES: Texts = Texts {
     SIP_REG_FAILED: "El registro falló: {reason}",
     SIP_REG_RETRY: "{why}; se reintenta en {seconds} s",
     SIP_AUTH_UNSUPPORTED: "El servidor SIP pidió las credenciales de una forma que este teléfono no admite",
+    SIP_FOREIGN_REALM: "El destino pidió una contraseña para {realm}; la contraseña SIP del agente solo se envía a su propio servidor SIP",
     SIP_CALL_LOST_481: "Se perdió la llamada: la otra parte ya no la reconoce",
     SIP_CALL_LOST_408: "Se perdió la llamada: la otra parte no responde",
     SIP_BAD_USER: "No se puede usar el usuario SIP {user}: no puede estar vacío ni contener espacios, '@', ':' o caracteres de control",

@@ -297,6 +297,8 @@ pub struct UserAgent {
     nonces: Vec<(String, u32)>,
     /// The last challenge to an INVITE: new INVITEs carry its credentials at once (RFC 3261 22.3).
     invite_challenge: Option<Message>,
+    /// The realms our registrar challenged REGISTER with: the only ones, with our domain, that get the password.
+    realms: Vec<String>,
     now: f64,
 }
 
@@ -332,6 +334,7 @@ impl UserAgent {
             next_keepalive: 0.0,
             nonces: Vec::new(),
             invite_challenge: None,
+            realms: Vec::new(),
             now: 0.0,
         })
     }

@@ -217,17 +217,48 @@ fn the_next_invite_carries_the_last_challenges_credentials_and_a_stale_nonce_is_
 
 #[test]
 fn hostile_a_far_ends_challenge_or_another_domain_never_gets_the_agents_credentials() {
-    // A far end (not our proxy) challenges with 401 for a realm of its own: answered for that call only.
+    // A far end (not our proxy) challenges with 401 for a realm of its own (RFC 3261 22.1: the realm is the
+    // protection domain; the agent's password is for ours). Not answered: the 401 is acknowledged in its
+    // transaction (17.1.1.3) and the call ends saying why.
     let mut u = ua();
-    let (_, out) = u.invite(0.0, "2002", "o", &[]).unwrap();
+    let (id, out) = u.invite(0.0, "2002", "o", &[]).unwrap();
     let inv = sent(&out)[0].clone();
     let chal = "Digest realm=\"evil.example\", nonce=\"n1\", qop=\"auth\"";
     let out = u.on_frame(1.0, &respond(&inv, 401, Some("p"), &[("WWW-Authenticate", chal)], ""));
-    assert!(sent(&out).iter().any(|m| m.method() == Some("INVITE") && m.header("Authorization").is_some()), "answered once");
+    let msgs = sent(&out);
+    assert_eq!(msgs.len(), 1, "only the ACK: {msgs:?}");
+    assert_eq!(msgs[0].method(), Some("ACK"));
+    assert_eq!(msgs[0].via().unwrap().branch(), inv.via().unwrap().branch());
+    assert!(msgs[0].header("To").unwrap().contains("tag=p"));
+    let reason = Ended::Failed { code: 401, text: crate::strings::Key::SIP_FOREIGN_REALM.arg("realm", &"evil.example") };
+    assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason }]);
+    assert!(!u.has_call(id));
     let (_, out) = u.invite(2.0, "2003", "o2", &[]).unwrap();
     let next = sent(&out)[0].clone();
     assert_eq!(next.header("Authorization"), None, "a far end's challenge is not answered on later calls");
     assert_eq!(next.header("Proxy-Authorization"), None);
+    // Nor a 407 a far end makes up, even beside one of our realm.
+    let (id, out) = u.invite(3.0, "2004", "o3", &[]).unwrap();
+    let inv = sent(&out)[0].clone();
+    let ours = "Digest realm=\"sip.example.com\", nonce=\"n2\", qop=\"auth\"";
+    let evil = "Digest realm=\"evil.example\", nonce=\"n3\", qop=\"auth\"";
+    let out = u.on_frame(4.0, &respond(&inv, 407, Some("q"), &[("Proxy-Authenticate", ours), ("Proxy-Authenticate", evil)], ""));
+    assert!(sent(&out).iter().all(|m| m.method() == Some("ACK")), "{out:?}");
+    assert!(matches!(&events(&out)[..], [UaEvent::Ended { call, reason: Ended::Failed { code: 407, .. } }] if *call == id));
+    let (_, out) = u.invite(5.0, "2005", "o4", &[]).unwrap();
+    assert_eq!(sent(&out)[0].header("Proxy-Authorization"), None, "nothing kept from a refused challenge");
+
+    // The realm our registrar uses (not our domain's name, as Asterisk's "asterisk") is ours for calls too.
+    let mut u = ua();
+    let reg = sent(&u.register(0.0))[0].clone();
+    let pbx = "Digest realm=\"asterisk\", nonce=\"r1\"";
+    let reg2 = sent(&u.on_frame(1.0, &respond(&reg, 401, None, &[("WWW-Authenticate", pbx)], "")))[0].clone();
+    assert!(reg2.header("Authorization").unwrap().contains("realm=\"asterisk\""));
+    let (_, out) = u.invite(2.0, "2002", "o", &[]).unwrap();
+    let inv = sent(&out)[0].clone();
+    let out = u.on_frame(3.0, &respond(&inv, 401, Some("a"), &[("WWW-Authenticate", "Digest realm=\"asterisk\", nonce=\"r2\"")], ""));
+    let again = sent(&out).into_iter().find(|m| m.method() == Some("INVITE")).expect("our registrar's realm is answered");
+    assert!(again.header("Authorization").unwrap().contains("username=\"1001\""));
 
     // Our proxy's 407: later calls to our domain carry it, a call to another domain does not.
     let mut u = ua();

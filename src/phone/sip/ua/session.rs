@@ -164,7 +164,7 @@ impl UserAgent {
             match self.retry_with_credentials(out, &tx, resp) {
                 Ok(true) => {
                     // Kept for the next calls: only our proxy's own challenge (a 407 for an INVITE to our domain;
-                    // a far end's 401 is answered for this call only, never handed to later targets).
+                    // a 401 of our realm is answered for this call only, never handed to later targets).
                     let to_us = tx.request.uri().and_then(|u| Uri::parse(u).ok()).is_some_and(|u| u.host.eq_ignore_ascii_case(&self.cfg.domain));
                     if code == 407 && to_us {
                         self.invite_challenge = Some(resp.clone());

@@ -41,12 +41,30 @@ impl UserAgent {
     /// A copy of `req` answering every challenge in `resp` (RFC 3261 22.3: one credential per realm, for
     /// `WWW-Authenticate` and `Proxy-Authenticate` alike), with a new branch. Also says whether every
     /// challenge was `stale=true` (the password was right, only the nonce had expired).
+    ///
+    /// The agent's password belongs to one protection domain (RFC 3261 22.1: the realm alone defines it): the
+    /// realms our registrar challenges REGISTER with, and our domain. A challenge for any other realm (a far
+    /// end's own 401, or a 407 it made up) is never answered with it: the request fails, saying so (22.2 lets
+    /// a UA without credentials for a realm give up).
     pub(super) fn authorize(&mut self, req: &Message, resp: &Message) -> Result<(Message, bool), crate::strings::Msg> {
+        let method = req.method().unwrap_or("").to_string();
+        for h in ["WWW-Authenticate", "Proxy-Authenticate"] {
+            for c in resp.header_values(h).iter().filter_map(|c| Challenge::parse(c).ok()) {
+                if method == "REGISTER" {
+                    // Only our registrar sees REGISTER: its realms are ours (a few are enough).
+                    if !self.realms.contains(&c.realm) && self.realms.len() < 4 {
+                        self.realms.push(c.realm);
+                    }
+                } else if !c.realm.eq_ignore_ascii_case(&self.cfg.domain) && !self.realms.contains(&c.realm) {
+                    let shown: String = c.realm.chars().filter(|c| !c.is_control()).take(64).collect();
+                    return Err(crate::strings::Key::SIP_FOREIGN_REALM.arg("realm", &shown));
+                }
+            }
+        }
         let mut m = req.clone();
         m.remove("Authorization").remove("Proxy-Authorization");
         let (mut any, mut all_stale) = (false, true);
         let uri = req.uri().unwrap_or("").to_string();
-        let method = req.method().unwrap_or("").to_string();
         let auth_user = if self.cfg.auth_user.is_empty() { self.cfg.user.clone() } else { self.cfg.auth_user.clone() };
         for (chal_h, auth_h) in [("WWW-Authenticate", "Authorization"), ("Proxy-Authenticate", "Proxy-Authorization")] {
             let chals: Vec<Challenge> = resp.header_values(chal_h).iter().filter_map(|c| Challenge::parse(c).ok()).collect();
