@@ -265,9 +265,10 @@ impl Group {
         self.0.role.get()
     }
 
-    /// The linked owner this window is a remote view of, and when it was last heard (kept for a reload).
+    /// The linked owner this window is a remote view of (or, starting, waits for), and when it was last
+    /// heard (kept for a reload).
     pub fn owner(&self) -> Option<(String, f64)> {
-        if self.role() != Role::Remote || !self.0.owner_linked.get() {
+        if !matches!(self.role(), Role::Remote | Role::Starting) || !self.0.owner_linked.get() {
             return None;
         }
         self.0.owner.borrow().clone()
@@ -316,7 +317,7 @@ impl Group {
         let weak = Rc::downgrade(&self.0);
         let on_chan = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             if let (Some(i), Some(text)) = (weak.upgrade(), ev.data().as_string()) {
-                Group(i).receive(&text, None);
+                Group(i).receive(&text, true, None);
             }
         });
         if let Some(c) = &self.0.chan {
@@ -329,8 +330,9 @@ impl Group {
                 return;
             }
             if let Some(text) = ev.data().as_string().filter(|d| d.starts_with(trust::MARK)) {
+                // A message with no source window (it closed meanwhile) is still a window message.
                 let source = ev.source().map(|s| s.unchecked_into::<web_sys::Window>());
-                Group(i).receive(&text, source);
+                Group(i).receive(&text, false, source);
             }
         });
         if let Some(w) = web_sys::window() {
@@ -363,14 +365,25 @@ impl Group {
         for w in self.0.windows.borrow().iter() {
             let _ = w.post_message(&text, &self.0.origin);
         }
-        // A pop-out: the frames of the page that opened it, where a frame made again by a reload is. Only a
-        // document of our own origin receives it (the target origin); receivers drop what they already read.
+        // A pop-out: the frames of the page that opened it (and their frames, two levels down), where a frame
+        // made again by a reload is. Only a document of our own origin receives it (the target origin);
+        // receivers drop what they already read. Messages addressed to one window (a hand-over with its
+        // secrets) never go this way: they go where that window was heard.
         let finder = self.0.finder.borrow().clone().filter(|f| !f.closed().unwrap_or(true));
-        if let Some(top) = finder {
-            for i in 0..top.length().min(16) {
-                if let Ok(f) = js_sys::Reflect::get(&top, &JsValue::from(i)) {
-                    if f.is_object() {
-                        let _ = f.unchecked_into::<web_sys::Window>().post_message(&text, &self.0.origin);
+        if let (Some(top), None) = (finder, to) {
+            let mut list = vec![(top, 0)];
+            let mut posted = 0;
+            while let Some((w, depth)) = list.pop() {
+                for i in 0..w.length().min(16) {
+                    let Ok(f) = js_sys::Reflect::get(&w, &JsValue::from(i)) else { continue };
+                    if !f.is_object() || posted >= 24 {
+                        continue;
+                    }
+                    let f = f.unchecked_into::<web_sys::Window>();
+                    let _ = f.post_message(&text, &self.0.origin);
+                    posted += 1;
+                    if depth < 2 {
+                        list.push((f, depth + 1));
                     }
                 }
             }
@@ -394,9 +407,8 @@ impl Group {
         }
     }
 
-    /// A group message, from the channel (`source` None) or from a window.
-    fn receive(&self, text: &str, source: Option<web_sys::Window>) {
-        let on_channel = source.is_none();
+    /// A group message, from the channel or from a window (`source`, when the browser tells it).
+    fn receive(&self, text: &str, on_channel: bool, source: Option<web_sys::Window>) {
         let Some(m) = trust::parse(text) else { return };
         let admit = self.0.trust.borrow().admit(&m);
         if self.0.closed.get() || admit == Admit::Drop {
@@ -778,16 +790,19 @@ impl Group {
     /// Leaves the group (the page is going away, or a test closes an instance): an owner hands `packet`
     /// to one linked window (its heir, if any is still there), tells the others it left (without
     /// secrets), and lets go of the lock.
-    pub fn leave(&self, packet: Option<Value>) {
+    /// Returns the heir the phone was handed to, if any.
+    pub fn leave(&self, packet: Option<Value>) -> Option<String> {
         if self.0.closed.get() {
-            return;
+            return None;
         }
+        let mut handed = None;
         if self.role() == Role::Owner {
             let alive: Vec<String> = self.0.trust.borrow().links().into_iter().filter(|l| !self.0.gone.borrow().contains(l)).collect();
             let heir = self.0.trust.borrow().heir(&alive);
             if let (Some(h), Some(p)) = (heir, packet.filter(Value::is_object)) {
                 let links: Vec<String> = self.0.trust.borrow().links().into_iter().filter(|l| *l != h).collect();
                 self.send(Kind::Handover { packet: p, links }, Some(&h));
+                handed = Some(h);
             }
         }
         self.send(Kind::Bye, None);
@@ -802,5 +817,6 @@ impl Group {
             c.set_onmessage(None);
             c.close();
         }
+        handed
     }
 }

@@ -456,7 +456,7 @@ fn each_far_end_report_counts_once_however_many_readings_show_it() {
     }
     // With `timestamp` only (no reportsReceived), the report's arrival time tells them apart.
     let mut q = Quality::default();
-    let mut feed_ts = |q: &mut Quality, t: f64, fl: f64, ts: f64| {
+    let feed_ts = |q: &mut Quality, t: f64, fl: f64, ts: f64| {
         let mut r = report((t / 20.0) as u64, 0, 0.004, None);
         r.push(json!({"type": "remote-inbound-rtp", "kind": "audio", "fractionLost": fl, "timestamp": ts}));
         q.update(read_stats(&r).unwrap(), t, true);

@@ -34,12 +34,16 @@ impl Desk {
         if let Some(g) = self.group() {
             let (id, links) = g.identity();
             let mut w = json!({"dep": self.deployment_key(), "id": id, "links": links});
-            if let Some((owner, at)) = g.owner() {
+            // The owner this window waits for after its reload: the one it was a remote view of, or the heir
+            // it has just handed the phone to (else both would own it: the reloaded window in its own storage
+            // partition, the heir in the pop-out's).
+            let owner = g.owner();
+            let heir = g.leave(packet).map(|h| (h, js_sys::Date::now()));
+            if let Some((owner, at)) = heir.or(owner) {
                 w["owner"] = Value::from(owner);
                 w["ownerAt"] = Value::from(at);
             }
             browser::session_save(WINDOW_KEY, &w.to_string());
-            g.leave(packet);
         }
     }
 

@@ -366,4 +366,35 @@ fn reloading_the_servicenow_page_while_popped_out_leaves_the_phone_in_the_pop_ou
     wait_state(&a, 0, "Connected");
     click_in_card(&a, 0, "hang-up");
     wait_state(&c, 0, "Ended(RemoteHungUp)");
+    finish_wrap_up(&c, "Resolved", "Called the agent");
+    clear_ended(&c);
+    finish_wrap_up(&a, "Resolved", "After the reload");
+
+    // The agent takes the phone back in the frame (the pop-out stays open, a remote view); then ServiceNow
+    // reloads again. The frame hands the phone to the pop-out as it goes, and the reloaded frame waits for it
+    // (its lock is free in its own partition): the pop-out has the phone, the new frame is its remote view.
+    a.click(&a.find("[data-testid=use-phone-here]"));
+    a.wait_for("the frame has the phone", || a.absent("[data-testid=remote-phone]").then_some(()));
+    a.wait_for("the frame is registered", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
+    a.switch_window(&popout);
+    a.find("[data-testid=remote-phone]");
+    a.switch_window(&main);
+    a.top_frame();
+    a.exec("location.reload()", json!([]));
+    enter(&a);
+    a.find(".desk[data-loaded=true]");
+    std::thread::sleep(Duration::from_secs(3));
+    a.wait_for("the reloaded frame is a remote view of the pop-out", || a.try_find("[data-testid=remote-phone]").map(|_| ()));
+    a.switch_window(&popout);
+    a.wait_for("the pop-out took the phone", || a.absent("[data-testid=remote-phone]").then_some(()));
+    a.wait_for("the pop-out is registered", || (a.text(&a.find("[data-testid=line]")) == "SIP ready").then_some(()));
+    // One phone: a call rings in the pop-out, and the frame shows it as the pop-out's.
+    dial(&c, "1001");
+    wait_state(&a, 0, "Alerting");
+    a.switch_window(&main);
+    enter(&a);
+    a.find("[data-testid=remote-phone]");
+    wait_state(&a, 0, "Alerting");
+    click_in_card(&c, 0, "hang-up");
+    wait_state(&a, 0, "Ended(Missed)");
 }
