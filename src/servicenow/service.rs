@@ -386,36 +386,44 @@ async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &
 /// unclear failure): the record's work notes, the interaction's work notes (found by its
 /// `client_session_id`), or the phone log's notes (found by its `call_id`; `voice_interaction` writes one).
 async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<activity::Found, RestError> {
-    match (strategy, target(a)) {
-        (ActivityStrategy::WorkNotes, Some((table, id))) => note_on_record(inst, tok, &table, &id, &a.call_id).await,
-        (ActivityStrategy::WorkNotes, None) => note_in_row(inst, tok, "interaction", "client_session_id", "work_notes", &a.call_id, None).await,
-        (ActivityStrategy::PhoneLog, Some((_, id))) => note_in_row(inst, tok, "sn_openframe_phone_log", "call_id", "notes", &a.call_id, Some((task_field, &id))).await,
-        _ => note_in_row(inst, tok, "sn_openframe_phone_log", "call_id", "notes", &a.call_id, None).await,
+    let t = target(a);
+    let work_notes = strategy == ActivityStrategy::WorkNotes;
+    if let (true, Some((table, id))) = (work_notes, &t) {
+        return note_on_record(inst, tok, table, id, &a.call_id).await;
     }
+    let (table, field, notes) = if work_notes { ("interaction", "client_session_id", "work_notes") } else { ("sn_openframe_phone_log", "call_id", "notes") };
+    let task = match (strategy, &t) {
+        (ActivityStrategy::PhoneLog, Some((_, id))) => Some((task_field, id.as_str())),
+        _ => None,
+    };
+    note_in_row(inst, tok, table, field, notes, &a.call_id, task).await
 }
 
 /// Writes one activity with the configured strategy (its record already checked against the allowlist);
 /// it counts only when it is read back.
 async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<(), Write> {
     let text = activity::work_note(a);
-    let on = match (strategy, target(a)) {
-        (ActivityStrategy::VoiceInteraction, _) => {
-            rest::request(inst, tok, "POST", "/api/now/openframe/voice-interaction", &[], Some(&activity::voice_interaction_body(a))).await?;
-            ("sn_openframe_phone_log".to_string(), a.call_id.clone())
-        }
-        (ActivityStrategy::PhoneLog, _) => {
-            rest::request(inst, tok, "POST", "/api/now/table/sn_openframe_phone_log", &[], Some(&activity::phone_log_body(a, task_field))).await?;
-            ("sn_openframe_phone_log".to_string(), a.call_id.clone())
-        }
+    let log = || Some(("sn_openframe_phone_log".to_string(), a.call_id.clone()));
+    // One request per strategy (one await: a smaller future); `on` is where the note is read back.
+    let (method, path, query, body, on): (&str, String, &[(&str, &str)], Value, _) = match (strategy, target(a)) {
+        (ActivityStrategy::VoiceInteraction, _) => ("POST", "/api/now/openframe/voice-interaction".into(), &[], activity::voice_interaction_body(a), log()),
+        (ActivityStrategy::PhoneLog, _) => ("POST", "/api/now/table/sn_openframe_phone_log".into(), &[], activity::phone_log_body(a, task_field), log()),
         (ActivityStrategy::WorkNotes, Some((table, id))) => {
-            let path = format!("/api/now/table/{table}/{id}");
-            rest::request(inst, tok, "PATCH", &path, &[("sysparm_fields", "sys_id")], Some(&json!({ "work_notes": text }))).await?;
-            (table, id)
+            ("PATCH", format!("/api/now/table/{table}/{id}"), &[("sysparm_fields", "sys_id")], json!({ "work_notes": text }), Some((table, id)))
         }
-        (ActivityStrategy::WorkNotes, None) => {
-            // No record (or not one notes may go to): an interaction of its own.
-            let body = json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text});
-            let r = rest::request(inst, tok, "POST", "/api/now/table/interaction", &[("sysparm_fields", "sys_id")], Some(&body)).await?;
+        // No record (or not one notes may go to): an interaction of its own.
+        (ActivityStrategy::WorkNotes, None) => (
+            "POST",
+            "/api/now/table/interaction".into(),
+            &[("sysparm_fields", "sys_id")],
+            json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text}),
+            None,
+        ),
+    };
+    let r = rest::request(inst, tok, method, &path, query, Some(&body)).await?;
+    let on = match on {
+        Some(on) => on,
+        None => {
             let id = rest::get_str(&r.body["result"], "sys_id");
             // No usable id in the reply: the outcome is unclear (looked up by call id before any resend).
             if !screen_pop::is_sys_id(&id) {
