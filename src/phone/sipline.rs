@@ -3,7 +3,7 @@
 //! [`LineHost`] installed at sign-in (the desk's shell); it never knows the desk.
 
 use super::call::EndReason;
-use super::media::{random_u32, CallMedia};
+use super::media::{random_u32, spawn, CallMedia};
 use super::sip::message::{failure_text, hold_failure_note};
 use super::sip::ua::{CallRef, Ended, Output, RegState, UaConfig, UaEvent, UserAgent};
 pub use super::line::{Credentials, LineStatus, Resume};
@@ -344,9 +344,6 @@ fn bind(l: &Line, d: u32, c: CallRef) {
     l.to_desk.borrow_mut().insert(c, d);
 }
 
-fn spawn(f: impl std::future::Future<Output = ()> + 'static) {
-    wasm_bindgen_futures::spawn_local(f);
-}
 
 fn run(l: &Rc<Line>, out: Vec<Output>) {
     for o in out {
