@@ -273,16 +273,13 @@ fn connect(l: &Rc<Line>) {
         };
         l.host.report_status(LineStatus::Failed(msg));
         let weak = Rc::downgrade(&l);
-        let retry = Closure::once_into_js(move || {
+        crate::browser::after(delay, move || {
             if let Some(l) = weak.upgrade() {
                 if !l.closing.get() {
                     connect(&l);
                 }
             }
         });
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), delay);
-        }
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
