@@ -56,12 +56,10 @@ pub struct Link {
 
 impl Link {
     /// Runs `f` on the outbox; None when there is none.
-    fn with_outbox<R>(&self, f: impl FnOnce(&mut Outbox) -> R) -> Option<R> {
-        let host = self.host.try_get_value().flatten()?;
-        let mut f = Some(f);
-        let mut r = None;
-        host.outbox(&mut |o| r = f.take().map(|f| f(o)));
-        r
+    fn with_outbox(&self, f: &mut dyn FnMut(&mut Outbox)) {
+        if let Some(host) = self.host.try_get_value().flatten() {
+            host.outbox(f);
+        }
     }
 
     fn report(&self, event: SnEvent) {
@@ -169,7 +167,7 @@ pub fn sign_in(desk: impl Into<Link>) {
             Ok(t) => {
                 TOKEN.with(|s| *s.borrow_mut() = Some(t));
                 desk.sn.set(SnState::SignedIn);
-                desk.with_outbox(|o| o.resume());
+                desk.with_outbox(&mut |o| o.resume());
                 pump(desk);
             }
             Err(m) => desk.sn.set(SnState::SignedOut(Some(m.into()))),
@@ -192,7 +190,7 @@ fn expired(desk: Link) {
     TOKEN.with(|s| *s.borrow_mut() = None);
     auth::forget_token();
     desk.sn.set(SnState::SignedOut(Some(crate::strings::Key::SN_SESSION_ENDED.into())));
-    desk.with_outbox(|o| o.paused_for_sign_in = true);
+    desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
 }
 
 fn client_id(desk: Link) -> String {
@@ -220,12 +218,12 @@ fn renew(desk: Link) -> bool {
             Ok(new) => {
                 TOKEN.with(|x| *x.borrow_mut() = Some(new));
                 desk.sn.set(SnState::SignedIn);
-                desk.with_outbox(|o| o.resume());
+                desk.with_outbox(&mut |o| o.resume());
             }
             Err(auth::RenewError::Refused(m)) => {
                 TOKEN.with(|x| *x.borrow_mut() = None);
                 desk.sn.set(SnState::SignedOut(Some(m.into())));
-                desk.with_outbox(|o| o.paused_for_sign_in = true);
+                desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
             }
             Err(auth::RenewError::Unclear(_)) => RENEW_AT.with(|r| *r.borrow_mut() = now() + 10_000.0),
         }
@@ -267,7 +265,8 @@ fn pump(desk: Link) {
     };
     // Saved before any attempt.
     // Signed in here: a pause for sign-in (this window's, or one adopted with the phone) is over.
-    let step = desk.with_outbox(|o| o.next(now(), true)).flatten();
+    let mut step = None;
+    desk.with_outbox(&mut |o| step = o.next(now(), true));
     let Some(step) = step else { return };
     BUSY.with(|b| *b.borrow_mut() = true);
     let (strategy, tables, task_field) = desk.settings.with_untracked(|s| (s.servicenow.activity, s.servicenow.activity_tables.clone(), s.servicenow.phone_log_task_field.clone()));
@@ -283,7 +282,12 @@ fn pump(desk: Link) {
                     if outcome == Outcome::Unauthorized {
                         expired(desk);
                     }
-                    desk.with_outbox(|o| o.on_sent(&id, outcome, now()));
+                    let mut outcome = Some(outcome);
+                    desk.with_outbox(&mut |o| {
+                        if let Some(x) = outcome.take() {
+                            o.on_sent(&id, x, now())
+                        }
+                    });
                 }
             }
             Step::Verify(id) => {
@@ -298,18 +302,25 @@ fn pump(desk: Link) {
                     if found == Found::Unauthorized {
                         expired(desk);
                     }
-                    desk.with_outbox(|o| o.on_verified(&id, found, now()));
+                    let mut found = Some(found);
+                    desk.with_outbox(&mut |o| {
+                        if let Some(x) = found.take() {
+                            o.on_verified(&id, x, now())
+                        }
+                    });
                 }
             }
         }
-        desk.with_outbox(|o| o.compact());
+        desk.with_outbox(&mut |o| o.compact());
         BUSY.with(|b| *b.borrow_mut() = false);
     });
 }
 
 /// The activity for `id` with its target as settled when it was first sent (saved with the outbox).
 fn settled(desk: Link, id: &str, tables: &[String]) -> Option<Activity> {
-    desk.with_outbox(|o| o.settled(id, |a| activity::within(a, tables))).flatten()
+    let mut a = None;
+    desk.with_outbox(&mut |o| a = o.settled(id, |a| activity::within(a, tables)));
+    a
 }
 
 /// What a failed write means for an outbox entry.
