@@ -94,15 +94,11 @@ fn token() -> Option<Token> {
     TOKEN.with(|t| t.borrow().as_ref().filter(|t| t.expires_at - auth::RENEW_BEFORE_MS > now()).cloned())
 }
 
-/// The instance origin and OAuth client: `servicenow.instance`, else the topDomain once this window is
+/// The instance origin: `servicenow.instance`, else the topDomain once this window is
 /// one of the agent's own (framed by it, or linked to a window that is): see [`crate::trust::sn_instance`].
-fn instance(desk: &Link) -> Option<(String, String)> {
+fn instance(desk: &Link) -> Option<String> {
     let vouched = desk.member.get_untracked();
-    desk.settings.with_untracked(|s| {
-        let inst = crate::trust::sn_instance(s.servicenow.instance.as_ref().map(|i| i.origin()).as_deref(), s.top_domain.as_ref().map(|t| t.origin()).as_deref(), vouched)?;
-        let client = if s.servicenow.client_id.is_empty() { "agent-desktop".to_string() } else { s.servicenow.client_id.clone() };
-        Some((inst, client))
-    })
+    desk.settings.with_untracked(|s| crate::trust::sn_instance(s.servicenow.instance.as_ref().map(|i| i.origin()).as_deref(), s.top_domain.as_ref().map(|t| t.origin()).as_deref(), vouched))
 }
 
 /// The instance a token for this desktop may come from, vouched for or not yet (a token handed over
@@ -253,7 +249,7 @@ fn pump(desk: Link) {
     if BUSY.with(|b| *b.borrow()) {
         return;
     }
-    let Some((inst, _)) = instance(&desk) else { return };
+    let Some(inst) = instance(&desk) else { return };
     let Some(tok) = token() else {
         if renew(desk) {
             return;
@@ -468,7 +464,7 @@ fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
 /// Finds and opens the caller's record for call `call` (see [`screen_pop`] for the rules).
 pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec<(String, String)>) {
     let desk: Link = desk.into();
-    let Some((inst, _)) = instance(&desk) else { return };
+    let Some(inst) = instance(&desk) else { return };
     let (tables, trust) = desk.settings.with_untracked(|s| (s.servicenow.pop_tables.clone(), s.servicenow.trust_call_data));
     let carried = screen_pop::carried(&headers, &tables);
     let trusted = carried.trusted(trust);
@@ -547,7 +543,7 @@ pub const PAGE: usize = 25;
 /// One page of a directory search; page 0 replaces the results, later pages append to them.
 pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     let desk: Link = desk.into();
-    let Some((inst, _)) = instance(&desk) else {
+    let Some(inst) = instance(&desk) else {
         if expected_instance(&desk).is_some() && token().is_some() {
             desk.notice.set(Some(crate::strings::Key::SN_NOT_VOUCHED.into()));
         }
@@ -611,7 +607,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
 /// Finds a case by its number (for the wrap-up's "record" field); the error says why not.
 pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRef, String> {
     let desk: Link = desk.into();
-    let (inst, _) = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED() } else { crate::strings::SN_OFF() }.to_string())?;
+    let inst = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED() } else { crate::strings::SN_OFF() }.to_string())?;
     let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST().to_string())?;
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
     let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")]).await.map_err(|e| e.to_string())?;
