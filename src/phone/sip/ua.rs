@@ -372,7 +372,11 @@ impl UserAgent {
         let mut na = NameAddr {
             display: (!self.cfg.display_name.is_empty()).then(|| self.cfg.display_name.clone()),
             // Checked in `new`; a fallback rather than a panic all the same.
-            uri: Uri::parse(&self.aor()).unwrap_or_else(|_| Uri::parse("sip:invalid@invalid.invalid").unwrap()),
+            uri: match Uri::parse(&self.aor()).or_else(|_| Uri::parse("sip:invalid@invalid.invalid")) {
+                Ok(u) => u,
+                // Not `unwrap`: that would keep ParseError's Debug formatting in the wasm for a constant.
+                Err(_) => panic!("a constant URI"),
+            },
             params: Vec::new(),
         };
         if let Some(t) = tag {
