@@ -55,25 +55,31 @@ pub struct Link {
 }
 
 impl Link {
-    /// Runs `f` on the outbox; None when there is none.
+    /// The host, when installed (one reader for every use below).
+    #[inline(never)]
+    fn host(&self) -> Option<std::rc::Rc<dyn SnHost>> {
+        self.host.try_get_value().flatten()
+    }
+
+    /// Runs `f` on the outbox, when there is one.
     fn with_outbox(&self, f: &mut dyn FnMut(&mut Outbox)) {
-        if let Some(host) = self.host.try_get_value().flatten() {
+        if let Some(host) = self.host() {
             host.outbox(f);
         }
     }
 
     fn report(&self, event: SnEvent) {
-        if let Some(h) = self.host.try_get_value().flatten() {
+        if let Some(h) = self.host() {
             h.report(event);
         }
     }
 
     fn is_owner(&self) -> bool {
-        self.host.try_get_value().flatten().map(|h| h.is_owner()).unwrap_or(false)
+        self.host().map(|h| h.is_owner()).unwrap_or(false)
     }
 
     fn call_live(&self) -> bool {
-        self.host.try_get_value().flatten().map(|h| h.call_live()).unwrap_or(false)
+        self.host().map(|h| h.call_live()).unwrap_or(false)
     }
 }
 
