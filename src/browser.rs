@@ -24,6 +24,20 @@ pub fn take_fragment_ticket() -> Option<String> {
     crate::trust::ticket_in_fragment(&hash)
 }
 
+/// Runs `f` once, `ms` milliseconds from now (`setTimeout`). Boxed here, so every caller shares one
+/// closure type (the wasm's glue for a JS closure exists once, not once per caller).
+pub fn after(ms: i32, f: impl FnOnce() + 'static) {
+    after_boxed(ms, Box::new(f));
+}
+
+#[inline(never)]
+fn after_boxed(ms: i32, f: Box<dyn FnOnce()>) {
+    let cb = wasm_bindgen::closure::Closure::once_into_js(f);
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), ms);
+    }
+}
+
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
@@ -136,11 +150,10 @@ pub fn notify_if_hidden(title: &str, body: &str) {
     if let Ok(id) = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 1000) {
         // Stop after a minute at most; the flashing closure goes with it (not kept for each call).
         let w2 = w.clone();
-        let stop = wasm_bindgen::closure::Closure::once_into_js(move || {
+        after(60_000, move || {
             w2.clear_interval_with_handle(id);
             drop(cb);
         });
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(stop.unchecked_ref(), 60_000);
     }
 }
 

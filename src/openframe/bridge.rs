@@ -121,7 +121,10 @@ pub fn install(top: Option<TopDomain>, widget: WidgetConfig, handler: impl Fn(Op
         let interval = window
             .set_interval_with_callback_and_timeout_and_arguments_0(ticker.as_ref().unchecked_ref(), 100)
             .unwrap_or(-1);
-        window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref()).expect("listen");
+        // (Not `expect`: that would keep JsValue's Debug formatting at this site for a call that cannot fail.)
+        if window.add_event_listener_with_callback("message", listener.as_ref().unchecked_ref()).is_err() {
+            panic!("listen");
+        }
         Inner {
             session: RefCell::new(Session::new(top, &widget)),
             handler: Rc::new(handler),

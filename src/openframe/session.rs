@@ -187,7 +187,8 @@ impl Session {
         self.next_init_at = now + self.retry_ms;
         self.retry_ms = (self.retry_ms * 1.5).min(MAX_RETRY_MS);
         let msg = Outgoing::Request { id, method: Method::Init, payload: json!({}) };
-        let text = msg.encode().expect("init is small");
+        // (Not `expect`: that would keep the error's Debug formatting in the wasm for a case that cannot happen.)
+        let Ok(text) = msg.encode() else { panic!("init is small") };
         self.counters.sent += 1;
         self.note(now, Direction::Out, text.clone());
         vec![Action::Post { text, to_any: true }]

@@ -208,6 +208,16 @@ fn drop_warm(w: &mut Warm) {
     }
 }
 
+/// Runs `f` on the browser's task queue. Boxed here, so the queue's code exists once, not once per future.
+pub fn spawn(f: impl std::future::Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(f));
+}
+
+#[inline(never)]
+fn spawn_boxed(f: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(f);
+}
+
 /// Keeps media prepared (`want`) for calls on `ice_servers`, or releases it. Cheap when nothing changed:
 /// the SIP line calls it on its clock.
 pub fn prewarm(ice_servers: &[String], want: bool) {
@@ -268,7 +278,7 @@ pub fn prewarm(ice_servers: &[String], want: bool) {
     let (open_mic, make_offer) = open_mic;
     if let Some((pc, stream, gen)) = make_offer {
         let mic = chosen.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        spawn(async move {
             for t in stream.get_audio_tracks().iter() {
                 pc.add_track_0(&t.unchecked_into(), &stream);
             }
@@ -288,7 +298,7 @@ pub fn prewarm(ice_servers: &[String], want: bool) {
         });
     }
     if let Some(gen) = open_mic {
-        wasm_bindgen_futures::spawn_local(async move {
+        spawn(async move {
             let got = microphone().await;
             WARM.with(|w| {
                 let mut w = w.borrow_mut();

@@ -3,7 +3,7 @@
 //! [`LineHost`] installed at sign-in (the desk's shell); it never knows the desk.
 
 use super::call::EndReason;
-use super::media::{random_u32, CallMedia};
+use super::media::{random_u32, spawn, CallMedia};
 use super::sip::message::{failure_text, hold_failure_note};
 use super::sip::ua::{CallRef, Ended, Output, RegState, UaConfig, UaEvent, UserAgent};
 pub use super::line::{Credentials, LineStatus, Resume};
@@ -273,16 +273,13 @@ fn connect(l: &Rc<Line>) {
         };
         l.host.report_status(LineStatus::Failed(msg));
         let weak = Rc::downgrade(&l);
-        let retry = Closure::once_into_js(move || {
+        crate::browser::after(delay, move || {
             if let Some(l) = weak.upgrade() {
                 if !l.closing.get() {
                     connect(&l);
                 }
             }
         });
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(retry.unchecked_ref(), delay);
-        }
     });
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -344,9 +341,6 @@ fn bind(l: &Line, d: u32, c: CallRef) {
     l.to_desk.borrow_mut().insert(c, d);
 }
 
-fn spawn(f: impl std::future::Future<Output = ()> + 'static) {
-    wasm_bindgen_futures::spawn_local(f);
-}
 
 fn run(l: &Rc<Line>, out: Vec<Output>) {
     for o in out {

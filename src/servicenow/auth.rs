@@ -185,12 +185,11 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
     // Give up after two minutes (wrong redirect URL: the instance shows its error in the popup and never
     // comes back).
     let t3 = tx.clone();
-    let timeout = Closure::once_into_js(move || {
+    crate::browser::after(120_000, move || {
         if let Some(tx) = t3.borrow_mut().take() {
             let _ = tx.send((None, None, Some("timeout".into())));
         }
     });
-    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(timeout.unchecked_ref(), 120_000);
     let (code, got_state, error) = rx.await;
     let _ = w.remove_event_listener_with_callback("message", on_msg.as_ref().unchecked_ref());
     drop(on_msg);

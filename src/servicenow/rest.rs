@@ -179,8 +179,7 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
     if let Some(a) = &abort {
         init.set_signal(Some(&a.signal()));
         let a2 = a.clone();
-        let cb = Closure::once_into_js(move || a2.abort());
-        let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), REQUEST_TIMEOUT_MS);
+        crate::browser::after(REQUEST_TIMEOUT_MS, move || a2.abort());
     }
     let resp = match JsFuture::from(w.fetch_with_str_and_init(&url, &init)).await {
         Ok(r) => r.unchecked_into::<web_sys::Response>(),

@@ -55,27 +55,31 @@ pub struct Link {
 }
 
 impl Link {
-    /// Runs `f` on the outbox; None when there is none.
-    fn with_outbox<R>(&self, f: impl FnOnce(&mut Outbox) -> R) -> Option<R> {
-        let host = self.host.try_get_value().flatten()?;
-        let mut f = Some(f);
-        let mut r = None;
-        host.outbox(&mut |o| r = f.take().map(|f| f(o)));
-        r
+    /// The host, when installed (one reader for every use below).
+    #[inline(never)]
+    fn host(&self) -> Option<std::rc::Rc<dyn SnHost>> {
+        self.host.try_get_value().flatten()
+    }
+
+    /// Runs `f` on the outbox, when there is one.
+    fn with_outbox(&self, f: &mut dyn FnMut(&mut Outbox)) {
+        if let Some(host) = self.host() {
+            host.outbox(f);
+        }
     }
 
     fn report(&self, event: SnEvent) {
-        if let Some(h) = self.host.try_get_value().flatten() {
+        if let Some(h) = self.host() {
             h.report(event);
         }
     }
 
     fn is_owner(&self) -> bool {
-        self.host.try_get_value().flatten().map(|h| h.is_owner()).unwrap_or(false)
+        self.host().map(|h| h.is_owner()).unwrap_or(false)
     }
 
     fn call_live(&self) -> bool {
-        self.host.try_get_value().flatten().map(|h| h.call_live()).unwrap_or(false)
+        self.host().map(|h| h.call_live()).unwrap_or(false)
     }
 }
 
@@ -96,15 +100,11 @@ fn token() -> Option<Token> {
     TOKEN.with(|t| t.borrow().as_ref().filter(|t| t.expires_at - auth::RENEW_BEFORE_MS > now()).cloned())
 }
 
-/// The instance origin and OAuth client: `servicenow.instance`, else the topDomain once this window is
+/// The instance origin: `servicenow.instance`, else the topDomain once this window is
 /// one of the agent's own (framed by it, or linked to a window that is): see [`crate::trust::sn_instance`].
-fn instance(desk: &Link) -> Option<(String, String)> {
+fn instance(desk: &Link) -> Option<String> {
     let vouched = desk.member.get_untracked();
-    desk.settings.with_untracked(|s| {
-        let inst = crate::trust::sn_instance(s.servicenow.instance.as_ref().map(|i| i.origin()).as_deref(), s.top_domain.as_ref().map(|t| t.origin()).as_deref(), vouched)?;
-        let client = if s.servicenow.client_id.is_empty() { "agent-desktop".to_string() } else { s.servicenow.client_id.clone() };
-        Some((inst, client))
-    })
+    desk.settings.with_untracked(|s| crate::trust::sn_instance(s.servicenow.instance.as_ref().map(|i| i.origin()).as_deref(), s.top_domain.as_ref().map(|t| t.origin()).as_deref(), vouched))
 }
 
 /// The instance a token for this desktop may come from, vouched for or not yet (a token handed over
@@ -169,7 +169,7 @@ pub fn sign_in(desk: impl Into<Link>) {
             Ok(t) => {
                 TOKEN.with(|s| *s.borrow_mut() = Some(t));
                 desk.sn.set(SnState::SignedIn);
-                desk.with_outbox(|o| o.resume());
+                desk.with_outbox(&mut |o| o.resume());
                 pump(desk);
             }
             Err(m) => desk.sn.set(SnState::SignedOut(Some(m.into()))),
@@ -192,7 +192,7 @@ fn expired(desk: Link) {
     TOKEN.with(|s| *s.borrow_mut() = None);
     auth::forget_token();
     desk.sn.set(SnState::SignedOut(Some(crate::strings::Key::SN_SESSION_ENDED.into())));
-    desk.with_outbox(|o| o.paused_for_sign_in = true);
+    desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
 }
 
 fn client_id(desk: Link) -> String {
@@ -220,12 +220,12 @@ fn renew(desk: Link) -> bool {
             Ok(new) => {
                 TOKEN.with(|x| *x.borrow_mut() = Some(new));
                 desk.sn.set(SnState::SignedIn);
-                desk.with_outbox(|o| o.resume());
+                desk.with_outbox(&mut |o| o.resume());
             }
             Err(auth::RenewError::Refused(m)) => {
                 TOKEN.with(|x| *x.borrow_mut() = None);
                 desk.sn.set(SnState::SignedOut(Some(m.into())));
-                desk.with_outbox(|o| o.paused_for_sign_in = true);
+                desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
             }
             Err(auth::RenewError::Unclear(_)) => RENEW_AT.with(|r| *r.borrow_mut() = now() + 10_000.0),
         }
@@ -255,7 +255,7 @@ fn pump(desk: Link) {
     if BUSY.with(|b| *b.borrow()) {
         return;
     }
-    let Some((inst, _)) = instance(&desk) else { return };
+    let Some(inst) = instance(&desk) else { return };
     let Some(tok) = token() else {
         if renew(desk) {
             return;
@@ -267,7 +267,8 @@ fn pump(desk: Link) {
     };
     // Saved before any attempt.
     // Signed in here: a pause for sign-in (this window's, or one adopted with the phone) is over.
-    let step = desk.with_outbox(|o| o.next(now(), true)).flatten();
+    let mut step = None;
+    desk.with_outbox(&mut |o| step = o.next(now(), true));
     let Some(step) = step else { return };
     BUSY.with(|b| *b.borrow_mut() = true);
     let (strategy, tables, task_field) = desk.settings.with_untracked(|s| (s.servicenow.activity, s.servicenow.activity_tables.clone(), s.servicenow.phone_log_task_field.clone()));
@@ -283,7 +284,12 @@ fn pump(desk: Link) {
                     if outcome == Outcome::Unauthorized {
                         expired(desk);
                     }
-                    desk.with_outbox(|o| o.on_sent(&id, outcome, now()));
+                    let mut outcome = Some(outcome);
+                    desk.with_outbox(&mut |o| {
+                        if let Some(x) = outcome.take() {
+                            o.on_sent(&id, x, now())
+                        }
+                    });
                 }
             }
             Step::Verify(id) => {
@@ -298,18 +304,25 @@ fn pump(desk: Link) {
                     if found == Found::Unauthorized {
                         expired(desk);
                     }
-                    desk.with_outbox(|o| o.on_verified(&id, found, now()));
+                    let mut found = Some(found);
+                    desk.with_outbox(&mut |o| {
+                        if let Some(x) = found.take() {
+                            o.on_verified(&id, x, now())
+                        }
+                    });
                 }
             }
         }
-        desk.with_outbox(|o| o.compact());
+        desk.with_outbox(&mut |o| o.compact());
         BUSY.with(|b| *b.borrow_mut() = false);
     });
 }
 
 /// The activity for `id` with its target as settled when it was first sent (saved with the outbox).
 fn settled(desk: Link, id: &str, tables: &[String]) -> Option<Activity> {
-    desk.with_outbox(|o| o.settled(id, |a| activity::within(a, tables))).flatten()
+    let mut a = None;
+    desk.with_outbox(&mut |o| a = o.settled(id, |a| activity::within(a, tables)));
+    a
 }
 
 /// What a failed write means for an outbox entry.
@@ -386,36 +399,44 @@ async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &
 /// unclear failure): the record's work notes, the interaction's work notes (found by its
 /// `client_session_id`), or the phone log's notes (found by its `call_id`; `voice_interaction` writes one).
 async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<activity::Found, RestError> {
-    match (strategy, target(a)) {
-        (ActivityStrategy::WorkNotes, Some((table, id))) => note_on_record(inst, tok, &table, &id, &a.call_id).await,
-        (ActivityStrategy::WorkNotes, None) => note_in_row(inst, tok, "interaction", "client_session_id", "work_notes", &a.call_id, None).await,
-        (ActivityStrategy::PhoneLog, Some((_, id))) => note_in_row(inst, tok, "sn_openframe_phone_log", "call_id", "notes", &a.call_id, Some((task_field, &id))).await,
-        _ => note_in_row(inst, tok, "sn_openframe_phone_log", "call_id", "notes", &a.call_id, None).await,
+    let t = target(a);
+    let work_notes = strategy == ActivityStrategy::WorkNotes;
+    if let (true, Some((table, id))) = (work_notes, &t) {
+        return note_on_record(inst, tok, table, id, &a.call_id).await;
     }
+    let (table, field, notes) = if work_notes { ("interaction", "client_session_id", "work_notes") } else { ("sn_openframe_phone_log", "call_id", "notes") };
+    let task = match (strategy, &t) {
+        (ActivityStrategy::PhoneLog, Some((_, id))) => Some((task_field, id.as_str())),
+        _ => None,
+    };
+    note_in_row(inst, tok, table, field, notes, &a.call_id, task).await
 }
 
 /// Writes one activity with the configured strategy (its record already checked against the allowlist);
 /// it counts only when it is read back.
 async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<(), Write> {
     let text = activity::work_note(a);
-    let on = match (strategy, target(a)) {
-        (ActivityStrategy::VoiceInteraction, _) => {
-            rest::request(inst, tok, "POST", "/api/now/openframe/voice-interaction", &[], Some(&activity::voice_interaction_body(a))).await?;
-            ("sn_openframe_phone_log".to_string(), a.call_id.clone())
-        }
-        (ActivityStrategy::PhoneLog, _) => {
-            rest::request(inst, tok, "POST", "/api/now/table/sn_openframe_phone_log", &[], Some(&activity::phone_log_body(a, task_field))).await?;
-            ("sn_openframe_phone_log".to_string(), a.call_id.clone())
-        }
+    let log = || Some(("sn_openframe_phone_log".to_string(), a.call_id.clone()));
+    // One request per strategy (one await: a smaller future); `on` is where the note is read back.
+    let (method, path, query, body, on): (&str, String, &[(&str, &str)], Value, _) = match (strategy, target(a)) {
+        (ActivityStrategy::VoiceInteraction, _) => ("POST", "/api/now/openframe/voice-interaction".into(), &[], activity::voice_interaction_body(a), log()),
+        (ActivityStrategy::PhoneLog, _) => ("POST", "/api/now/table/sn_openframe_phone_log".into(), &[], activity::phone_log_body(a, task_field), log()),
         (ActivityStrategy::WorkNotes, Some((table, id))) => {
-            let path = format!("/api/now/table/{table}/{id}");
-            rest::request(inst, tok, "PATCH", &path, &[("sysparm_fields", "sys_id")], Some(&json!({ "work_notes": text }))).await?;
-            (table, id)
+            ("PATCH", format!("/api/now/table/{table}/{id}"), &[("sysparm_fields", "sys_id")], json!({ "work_notes": text }), Some((table, id)))
         }
-        (ActivityStrategy::WorkNotes, None) => {
-            // No record (or not one notes may go to): an interaction of its own.
-            let body = json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text});
-            let r = rest::request(inst, tok, "POST", "/api/now/table/interaction", &[("sysparm_fields", "sys_id")], Some(&body)).await?;
+        // No record (or not one notes may go to): an interaction of its own.
+        (ActivityStrategy::WorkNotes, None) => (
+            "POST",
+            "/api/now/table/interaction".into(),
+            &[("sysparm_fields", "sys_id")],
+            json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text}),
+            None,
+        ),
+    };
+    let r = rest::request(inst, tok, method, &path, query, Some(&body)).await?;
+    let on = match on {
+        Some(on) => on,
+        None => {
             let id = rest::get_str(&r.body["result"], "sys_id");
             // No usable id in the reply: the outcome is unclear (looked up by call id before any resend).
             if !screen_pop::is_sys_id(&id) {
@@ -449,7 +470,7 @@ fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
 /// Finds and opens the caller's record for call `call` (see [`screen_pop`] for the rules).
 pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec<(String, String)>) {
     let desk: Link = desk.into();
-    let Some((inst, _)) = instance(&desk) else { return };
+    let Some(inst) = instance(&desk) else { return };
     let (tables, trust) = desk.settings.with_untracked(|s| (s.servicenow.pop_tables.clone(), s.servicenow.trust_call_data));
     let carried = screen_pop::carried(&headers, &tables);
     let trusted = carried.trusted(trust);
@@ -528,7 +549,7 @@ pub const PAGE: usize = 25;
 /// One page of a directory search; page 0 replaces the results, later pages append to them.
 pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     let desk: Link = desk.into();
-    let Some((inst, _)) = instance(&desk) else {
+    let Some(inst) = instance(&desk) else {
         if expected_instance(&desk).is_some() && token().is_some() {
             desk.notice.set(Some(crate::strings::Key::SN_NOT_VOUCHED.into()));
         }
@@ -592,7 +613,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
 /// Finds a case by its number (for the wrap-up's "record" field); the error says why not.
 pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRef, String> {
     let desk: Link = desk.into();
-    let (inst, _) = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED() } else { crate::strings::SN_OFF() }.to_string())?;
+    let inst = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED() } else { crate::strings::SN_OFF() }.to_string())?;
     let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST().to_string())?;
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
     let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")]).await.map_err(|e| e.to_string())?;

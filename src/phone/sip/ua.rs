@@ -375,7 +375,11 @@ impl UserAgent {
         let mut na = NameAddr {
             display: (!self.cfg.display_name.is_empty()).then(|| self.cfg.display_name.clone()),
             // Checked in `new`; a fallback rather than a panic all the same.
-            uri: Uri::parse(&self.aor()).unwrap_or_else(|_| Uri::parse("sip:invalid@invalid.invalid").unwrap()),
+            uri: match Uri::parse(&self.aor()).or_else(|_| Uri::parse("sip:invalid@invalid.invalid")) {
+                Ok(u) => u,
+                // Not `unwrap`: that would keep ParseError's Debug formatting in the wasm for a constant.
+                Err(_) => panic!("a constant URI"),
+            },
             params: Vec::new(),
         };
         if let Some(t) = tag {
@@ -384,11 +388,9 @@ impl UserAgent {
         na
     }
 
-    fn common(&self, m: &mut Message) {
-        m.add("Max-Forwards", "70");
-        if !self.cfg.user_agent.is_empty() {
-            m.add("User-Agent", self.cfg.user_agent.clone());
-        }
+    /// Our `User-Agent`, when configured (requests outside a dialog carry it).
+    fn user_agent(&self) -> Option<&str> {
+        Some(self.cfg.user_agent.as_str()).filter(|u| !u.is_empty())
     }
 
     // ---------------- input ----------------
@@ -540,16 +542,11 @@ impl UserAgent {
             if matches!(self.reg_state, RegState::Registered { .. }) && now >= self.next_keepalive {
                 self.next_keepalive = now + KEEPALIVE_MS;
                 if !self.txs.iter().any(|t| t.kind == TxKind::Options) {
-                    let mut m = Message::request("OPTIONS", &format!("sip:{}", self.cfg.domain));
                     let branch = self.branch();
                     let tag = self.token();
                     let cid = self.token();
-                    m.add("Via", self.via(&branch));
-                    self.common(&mut m);
-                    m.add("To", format!("<sip:{}>", self.cfg.domain));
-                    m.add("From", self.local_addr(Some(&tag)).to_string());
-                    m.add("Call-ID", cid);
-                    m.add("CSeq", "1 OPTIONS");
+                    let (to, from) = (format!("<sip:{}>", self.cfg.domain), self.local_addr(Some(&tag)).to_string());
+                    let m = new_request("OPTIONS", &format!("sip:{}", self.cfg.domain), self.via(&branch), self.user_agent(), to, from, cid, 1);
                     self.send_tx(&mut out, TxKind::Options, None, m);
                 }
             }
@@ -575,6 +572,23 @@ impl UserAgent {
     pub fn has_call(&self, id: CallRef) -> bool {
         self.calls.contains_key(&id)
     }
+}
+
+/// A request with its first headers, in this order: Via, Max-Forwards, User-Agent (when given), To, From,
+/// Call-ID and CSeq (`n` and the method). One place builds them for every request the UA makes.
+#[allow(clippy::too_many_arguments)]
+fn new_request(method: &str, uri: &str, via: String, user_agent: Option<&str>, to: String, from: String, call_id: String, n: u32) -> Message {
+    let mut m = Message::request(method, uri);
+    m.add("Via", via);
+    m.add("Max-Forwards", "70");
+    if let Some(ua) = user_agent {
+        m.add("User-Agent", ua);
+    }
+    m.add("To", to);
+    m.add("From", from);
+    m.add("Call-ID", call_id);
+    m.add("CSeq", format!("{n} {method}"));
+    m
 }
 
 fn reason(m: &Message) -> String {

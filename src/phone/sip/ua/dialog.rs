@@ -50,19 +50,13 @@ impl UserAgent {
                 d.local_cseq
             }
         };
-        let mut m = Message::request(method, &d.remote_target);
-        m.add("Via", via);
-        m.add("Max-Forwards", "70");
         let mut to = d.remote.clone();
         if let Some(t) = &d.remote_tag {
             to.set_param("tag", Some(t));
         }
         let mut from = d.local.clone();
         from.set_param("tag", Some(&d.local_tag));
-        m.add("To", to.to_string());
-        m.add("From", from.to_string());
-        m.add("Call-ID", d.call_id.clone());
-        m.add("CSeq", format!("{n} {method}"));
+        let mut m = new_request(method, &d.remote_target, via, None, to.to_string(), from.to_string(), d.call_id.clone(), n);
         // One Route header with the whole set (RFC 3261 7.3.1): Kamailio's loose_route takes its own double
         // Record-Route (r2=on) out of one header field, not out of two.
         if !d.route_set.is_empty() {

@@ -6,15 +6,10 @@ impl UserAgent {
     pub(super) fn register_request(&mut self, expires: u32) -> Message {
         self.reg_cseq += 1;
         let domain_uri = format!("sip:{}", self.cfg.domain);
-        let mut m = Message::request("REGISTER", &domain_uri);
         let branch = self.branch();
         let from_tag = self.token();
-        m.add("Via", self.via(&branch));
-        self.common(&mut m);
-        m.add("To", self.local_addr(None).to_string());
-        m.add("From", self.local_addr(Some(&from_tag)).to_string());
-        m.add("Call-ID", self.reg_call_id.clone());
-        m.add("CSeq", format!("{} REGISTER", self.reg_cseq));
+        let (to, from) = (self.local_addr(None).to_string(), self.local_addr(Some(&from_tag)).to_string());
+        let mut m = new_request("REGISTER", &domain_uri, self.via(&branch), self.user_agent(), to, from, self.reg_call_id.clone(), self.reg_cseq);
         m.add("Contact", format!("{};expires={expires}", self.contact()));
         m.add("Expires", expires.to_string());
         m.add("Allow", self.allow());

@@ -28,14 +28,8 @@ impl UserAgent {
         let local_tag = self.token();
         let local = self.local_addr(Some(&local_tag));
         let remote = NameAddr { display: None, uri: target_uri.clone(), params: Vec::new() };
-        let mut m = Message::request("INVITE", &target_uri.to_string());
         let branch = self.branch();
-        m.add("Via", self.via(&branch));
-        self.common(&mut m);
-        m.add("To", remote.to_string());
-        m.add("From", local.to_string());
-        m.add("Call-ID", call_id.clone());
-        m.add("CSeq", "1 INVITE");
+        let mut m = new_request("INVITE", &target_uri.to_string(), self.via(&branch), self.user_agent(), remote.to_string(), local.to_string(), call_id.clone(), 1);
         m.add("Contact", self.contact());
         m.add("Allow", self.allow());
         m.add("Supported", "replaces");
@@ -200,16 +194,7 @@ impl UserAgent {
     pub(super) fn send_cancel(&mut self, out: &mut Vec<Output>, id: CallRef) {
         let Some(call) = self.calls.get(&id) else { return };
         let inv = &call.invite;
-        let mut c = Message::request("CANCEL", inv.uri().unwrap_or(""));
-        c.add("Via", inv.header("Via").unwrap_or("").to_string());
-        c.add("Max-Forwards", "70");
-        c.add("To", inv.header("To").unwrap_or("").to_string());
-        c.add("From", inv.header("From").unwrap_or("").to_string());
-        c.add("Call-ID", call.dialog.call_id.clone());
-        c.add("CSeq", format!("{} CANCEL", inv.cseq().map(|c| c.0).unwrap_or(1)));
-        for r in inv.header_values("Route") {
-            c.add("Route", r.to_string());
-        }
+        let c = super::transaction::in_invite_tx("CANCEL", inv, inv.header("To").unwrap_or(""), &call.dialog.call_id);
         self.send_tx(out, TxKind::Cancel, Some(id), c);
         // If no final response comes within 64*T1 of the CANCEL, the INVITE transaction ends (RFC 3261 9.1).
         let deadline = self.now + TIMEOUT_MS;

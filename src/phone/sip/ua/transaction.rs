@@ -212,14 +212,9 @@ impl UserAgent {
         let (Some(_), Some(contact), true) = (tag, resp.header("Contact").and_then(|c| NameAddr::parse(c).ok()), ours) else { return };
         let routes: Vec<String> = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
         for (method, seq) in [("ACK", n), ("BYE", n + 1)] {
-            let mut m = Message::request(method, &contact.uri.to_string());
             let branch = self.branch();
-            m.add("Via", self.via(&branch));
-            m.add("Max-Forwards", "70");
-            m.add("To", resp.header("To").unwrap_or("").to_string());
-            m.add("From", resp.header("From").unwrap_or("").to_string());
-            m.add("Call-ID", call_id.to_string());
-            m.add("CSeq", format!("{seq} {method}"));
+            let (to, from) = (resp.header("To").unwrap_or("").to_string(), resp.header("From").unwrap_or("").to_string());
+            let mut m = new_request(method, &contact.uri.to_string(), self.via(&branch), None, to, from, call_id.to_string(), seq);
             if !routes.is_empty() {
                 m.add("Route", routes.join(", "));
             }
@@ -243,15 +238,17 @@ impl UserAgent {
 /// The ACK for a non-2xx final response, inside the INVITE's transaction (RFC 3261 17.1.1.3): the request's
 /// top Via, the response's To, the request's From, Call-ID, CSeq number and Route.
 pub(super) fn ack_for_failure(req: &Message, resp: &Message) -> Message {
-    let mut ack = Message::request("ACK", req.uri().unwrap_or(""));
-    ack.add("Via", req.header("Via").unwrap_or("").to_string());
-    ack.add("Max-Forwards", "70");
-    ack.add("To", resp.header("To").unwrap_or("").to_string());
-    ack.add("From", req.header("From").unwrap_or("").to_string());
-    ack.add("Call-ID", req.call_id().unwrap_or("").to_string());
-    ack.add("CSeq", format!("{} ACK", req.cseq().map(|c| c.0).unwrap_or(1)));
-    for r in req.header_values("Route") {
-        ack.add("Route", r.to_string());
+    in_invite_tx("ACK", req, resp.header("To").unwrap_or(""), req.call_id().unwrap_or(""))
+}
+
+/// A request inside the INVITE `inv`'s transaction (its ACK above, or its CANCEL, RFC 3261 9.1): the INVITE's
+/// Request-URI, top Via, From, CSeq number and Route, with `to` and `call_id`.
+pub(super) fn in_invite_tx(method: &str, inv: &Message, to: &str, call_id: &str) -> Message {
+    let n = inv.cseq().map(|c| c.0).unwrap_or(1);
+    let (via, from) = (inv.header("Via").unwrap_or("").to_string(), inv.header("From").unwrap_or("").to_string());
+    let mut m = new_request(method, inv.uri().unwrap_or(""), via, None, to.to_string(), from, call_id.to_string(), n);
+    for r in inv.header_values("Route") {
+        m.add("Route", r.to_string());
     }
-    ack
+    m
 }
