@@ -104,7 +104,7 @@ while (pos < wasm.length) {
   } else parts.push(wasm.subarray(start, end));
   pos = end;
 }
-if (removed.length && !dropped) fail("the removed classes had no exports in the wasm");
+// (No exports of them left in the wasm is expected: scripts/wasm-ld.sh already keeps the linker from exporting them.)
 for (const c of removed) if (js.includes(`wasm.${c}_`)) fail(`the glue still calls an export of ${c}`);
 
 // --- 3. wasm-opt ----------------------------------------------------------------------------------------------------
