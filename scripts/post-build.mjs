@@ -24,10 +24,10 @@ import { execFileSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 
 // wasm-opt's passes for the release (measured in the README: -ocimfs 30 inlines a function that has one caller only
-// when it is small, which makes the gzip smaller than -Oz alone). --low-memory-unused: Rust puts the stack first,
+// when it is small, and -aimfs 4 every function of up to 4 instructions, which make the gzip smaller than -Oz alone). --low-memory-unused: Rust puts the stack first,
 // so the lowest KB of memory is only reached by a stack overflow. The producers and target-features sections are
 // for tools, not browsers.
-export const WASM_OPT = ["-Oz", "-ocimfs", "30", "--low-memory-unused", "--strip-producers", "--strip-target-features"];
+export const WASM_OPT = ["-Oz", "-ocimfs", "30", "-aimfs", "4", "--low-memory-unused", "--strip-producers", "--strip-target-features"];
 // Exported classes the desktop never uses (see 2. above).
 const UNUSED_CLASSES = ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
 
