@@ -67,7 +67,7 @@ const unusedExport = (n) => removed.some((c) => n.startsWith(`${c}_`) || n === `
 
 // --- 1. and 2.: rewrite the import and export sections --------------------------------------------------------------
 const parts = [wasm.subarray(0, 8)];
-let renamed = 0, dropped = 0, renamedExports = 0;
+let renamed = 0, dropped = 0, renamedExports = 0, unread = 0;
 while (pos < wasm.length) {
   const start = pos; const id = wasm[pos++]; const size = u32(); const end = pos + size;
   if (id === 2) {
@@ -104,6 +104,11 @@ while (pos < wasm.length) {
         const n = short(renamedExports++);
         js = js.replace(uses, `wasm.${n}`);
         keep.push(Buffer.concat([name(n), wasm.subarray(desc, pos)])); kept.push(n);
+      } else if (uses) {
+        // An export the glue never reads (`main`, which the start function calls; globals wasm-bindgen and
+        // Leptos's wasm-split leave exported): nothing outside the wasm can reach it, so it goes, and wasm-opt
+        // keeps what the wasm itself still uses.
+        unread++;
       } else { keep.push(wasm.subarray(es, pos)); kept.push(field); }
     }
     if (pos !== end) fail("export section not read to its end");
@@ -111,6 +116,8 @@ while (pos < wasm.length) {
     if (/(?<![A-Za-z0-9_$])wasm\[/.test(js)) fail("the glue reads an export by a computed name");
     const content = Buffer.concat([leb(keep.length), ...keep]);
     parts.push(Buffer.from([7]), leb(content.length), content);
+  } else if (id === 0 && (() => { const p = pos; const n = str(); pos = p; return n === "__wasm_split_unstable"; })()) {
+    // Leptos's wasm-split marker section (for cargo-leptos's code splitting, which this build does not use).
   } else parts.push(wasm.subarray(start, end));
   pos = end;
 }
@@ -154,7 +161,7 @@ for (const f of [wasmFile, jsFile]) {
   else fail(`no integrity attribute for ${f} in index.html`);
 }
 writeFileSync(join(dir, "index.html"), html);
-console.log(`post-build: ${renamed} imports and ${renamedExports} exports renamed, ${dropped} unused exports removed, wasm-opt ${WASM_OPT.join(" ")}, ` +
+console.log(`post-build: ${renamed} imports and ${renamedExports} exports renamed, ${dropped + unread} unused exports removed, wasm-opt ${WASM_OPT.join(" ")}, ` +
   `${blanked.records} panic locations and ${blanked.files} file names blanked, ${jsFile} minified to ${min.code.length} bytes, ` +
   `integrity updated`);
 
