@@ -124,10 +124,9 @@ impl Desk {
 
     /// The state the remote views show.
     fn owner_state(&self) -> Value {
-        let Some(mut s) = self.with_core(|c| c.owner_state()) else { return Value::Null };
         // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out).
-        s.of_config = self.sources.with_value(|s| s.openframe.clone());
-        let mut v = s.to_json();
+        let of_config = self.sources.with_value(|s| s.openframe.clone());
+        let Some(mut v) = self.with_core(|c| c.owner_state_json(&of_config)) else { return Value::Null };
         // The acknowledgement of the outbox this window took over (its sender forgets its copy then).
         v["outboxAck"] = outbox_store::ack();
         v
