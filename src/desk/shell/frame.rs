@@ -31,11 +31,14 @@ impl Desk {
     }
 
     pub(super) fn re_resolve(&self) {
-        let src = self.sources.get_value();
-        let (settings, mut errors) = config::resolve_layers(&src.query, src.file_text.as_deref(), src.openframe.as_ref());
-        if let Some(e) = src.file_error {
-            errors.insert(0, e);
-        }
+        // Read in place (no copy of the settings file's text).
+        let (settings, mut errors) = self.sources.with_value(|src| {
+            let (settings, mut errors) = config::resolve_layers(&src.query, src.file_text.as_deref(), src.openframe.as_ref());
+            if let Some(e) = &src.file_error {
+                errors.insert(0, e.clone());
+            }
+            (settings, errors)
+        });
         errors.dedup();
         self.apply_settings(settings, errors);
     }
