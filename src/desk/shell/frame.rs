@@ -120,9 +120,9 @@ impl Desk {
     /// Installs the OpenFrame bridge. Inside a frame with a topDomain it runs the handshake; otherwise
     /// (no topDomain, or opened in its own tab) OpenFrame stays off.
     pub fn start_openframe(&self) {
-        let settings = self.settings.get_untracked();
-        let top = settings.top_domain.clone().filter(|_| bridge::is_framed());
-        let widget = WidgetConfig { width: 373, height: 300, title: settings.title.clone(), sub_title: String::new(), title_icon: String::new() };
+        let (top, title) = self.settings.with_untracked(|s| (s.top_domain.clone(), s.title.clone()));
+        let top = top.filter(|_| bridge::is_framed());
+        let widget = WidgetConfig { width: 373, height: 300, title, sub_title: String::new(), title_icon: String::new() };
         let desk = *self;
         let snap = bridge::install(top, widget, move |event, snap| desk.on_openframe(event, snap));
         self.openframe.update(|o| o.snapshot = Some(snap));

@@ -202,7 +202,7 @@ impl Desk {
         }
         let p = self.packet(false);
         let mut sealed = p.clone();
-        trust::seal_snapshot(&mut sealed, &self.dep.get_value().key(), now_ms());
+        trust::seal_snapshot(&mut sealed, &self.deployment_key(), now_ms());
         browser::session_save(SNAPSHOT_KEY, &sealed.to_string());
         Some(p)
     }
@@ -221,7 +221,7 @@ impl Desk {
     /// Reads the state saved before a reload (already removed from storage): only a snapshot of this
     /// deployment, its secrets only when fresh.
     pub(super) fn restore_snapshot(&self, text: &str) {
-        let Some(v) = trust::open_snapshot(text, &self.dep.get_value().key(), now_ms()) else { return };
+        let Some(v) = trust::open_snapshot(text, &self.deployment_key(), now_ms()) else { return };
         self.run(Input::Restore(v));
     }
 }
