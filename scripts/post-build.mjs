@@ -23,11 +23,11 @@ import { tmpdir } from "node:os";
 import { execFileSync } from "node:child_process";
 import { pathToFileURL } from "node:url";
 
-// wasm-opt's passes for the release (measured in the README: -ocimfs 20 inlines a function that has one caller only
-// when it is small, which makes the gzip smaller than -Oz alone). --low-memory-unused: Rust puts the stack first,
+// wasm-opt's passes for the release (measured in the README: -ocimfs 30 inlines a function that has one caller only
+// when it is small, and -aimfs 4 every function of up to 4 instructions, which make the gzip smaller than -Oz alone). --low-memory-unused: Rust puts the stack first,
 // so the lowest KB of memory is only reached by a stack overflow. The producers and target-features sections are
 // for tools, not browsers.
-export const WASM_OPT = ["-Oz", "-ocimfs", "20", "--low-memory-unused", "--strip-producers", "--strip-target-features"];
+export const WASM_OPT = ["-Oz", "-ocimfs", "30", "-aimfs", "4", "--low-memory-unused", "--strip-producers", "--strip-target-features"];
 // Exported classes the desktop never uses (see 2. above).
 const UNUSED_CLASSES = ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
 
@@ -67,7 +67,7 @@ const unusedExport = (n) => removed.some((c) => n.startsWith(`${c}_`) || n === `
 
 // --- 1. and 2.: rewrite the import and export sections --------------------------------------------------------------
 const parts = [wasm.subarray(0, 8)];
-let renamed = 0, dropped = 0;
+let renamed = 0, dropped = 0, renamedExports = 0, unread = 0;
 while (pos < wasm.length) {
   const start = pos; const id = wasm[pos++]; const size = u32(); const end = pos + size;
   if (id === 2) {
@@ -93,18 +93,35 @@ while (pos < wasm.length) {
     const content = Buffer.concat(out);
     parts.push(Buffer.from([2]), leb(content.length), content);
   } else if (id === 7) {
-    const count = u32(); const keep = [];
+    const count = u32(); const keep = []; const kept = [];
     for (let i = 0; i < count; i++) {
-      const es = pos; const field = str(); pos++; u32();
-      if (unusedExport(field)) dropped++; else keep.push(wasm.subarray(es, pos));
+      const es = pos; const field = str(); const desc = pos; pos++; u32();
+      if (unusedExport(field)) { dropped++; continue; }
+      // The glue reads the exports as `wasm.NAME` only (its `wasm` is the instance's exports object): an export
+      // it reads gets a short name there and here (the closure shims' names carry a 16-hex hash each).
+      const uses = /^[A-Za-z0-9_]+$/.test(field) && field !== "memory" ? new RegExp(`(?<![A-Za-z0-9_$.])wasm\\.${field}(?![A-Za-z0-9_$])`, "g") : null;
+      if (uses && uses.test(js)) {
+        const n = short(renamedExports++);
+        js = js.replace(uses, `wasm.${n}`);
+        keep.push(Buffer.concat([name(n), wasm.subarray(desc, pos)])); kept.push(n);
+      } else if (uses) {
+        // An export the glue never reads (`main`, which the start function calls; globals wasm-bindgen and
+        // Leptos's wasm-split leave exported): nothing outside the wasm can reach it, so it goes, and wasm-opt
+        // keeps what the wasm itself still uses.
+        unread++;
+      } else { keep.push(wasm.subarray(es, pos)); kept.push(field); }
     }
     if (pos !== end) fail("export section not read to its end");
+    if (new Set(kept).size !== kept.length) fail("two exports with the same name after renaming");
+    if (/(?<![A-Za-z0-9_$])wasm\[/.test(js)) fail("the glue reads an export by a computed name");
     const content = Buffer.concat([leb(keep.length), ...keep]);
     parts.push(Buffer.from([7]), leb(content.length), content);
+  } else if (id === 0 && (() => { const p = pos; const n = str(); pos = p; return n === "__wasm_split_unstable"; })()) {
+    // Leptos's wasm-split marker section (for cargo-leptos's code splitting, which this build does not use).
   } else parts.push(wasm.subarray(start, end));
   pos = end;
 }
-if (removed.length && !dropped) fail("the removed classes had no exports in the wasm");
+// (No exports of them left in the wasm is expected: scripts/wasm-ld.sh already keeps the linker from exporting them.)
 for (const c of removed) if (js.includes(`wasm.${c}_`)) fail(`the glue still calls an export of ${c}`);
 
 // --- 3. wasm-opt ----------------------------------------------------------------------------------------------------
@@ -144,7 +161,7 @@ for (const f of [wasmFile, jsFile]) {
   else fail(`no integrity attribute for ${f} in index.html`);
 }
 writeFileSync(join(dir, "index.html"), html);
-console.log(`post-build: ${renamed} imports renamed, ${dropped} unused exports removed, wasm-opt ${WASM_OPT.join(" ")}, ` +
+console.log(`post-build: ${renamed} imports and ${renamedExports} exports renamed, ${dropped + unread} unused exports removed, wasm-opt ${WASM_OPT.join(" ")}, ` +
   `${blanked.records} panic locations and ${blanked.files} file names blanked, ${jsFile} minified to ${min.code.length} bytes, ` +
   `integrity updated`);
 

@@ -84,7 +84,8 @@ impl Intent {
     /// not an intent another window may send.
     pub fn from_json(v: &Value) -> Option<Intent> {
         let o: &Map = v.as_object()?;
-        let id = || o.get("id")?.as_u64().filter(|n| *n <= u32::MAX as u64).map(|n| n as u32);
+        let num = |v: &Value| v.as_u64().filter(|n| *n <= u32::MAX as u64).map(|n| n as u32);
+        let id = || num(o.get("id")?);
         let text = |k: &str| o.get(k)?.as_str().map(str::to_string);
         let opt_text = |k: &str| match o.get(k) {
             None | Some(Value::Null) => Some(None),
@@ -93,7 +94,7 @@ impl Intent {
         };
         let opt_id = |k: &str| match o.get(k) {
             None | Some(Value::Null) => Some(None),
-            Some(n) => n.as_u64().filter(|n| *n <= u32::MAX as u64).map(|n| Some(n as u32)),
+            Some(n) => num(n).map(Some),
         };
         let record = |k: &str| -> Option<Option<RecordRef>> {
             match o.get(k) {
@@ -119,7 +120,7 @@ impl Intent {
                 Intent::Dtmf { id: id()?, digit }
             }
             "transfer" => Intent::Transfer { id: id()?, target: text("target")?, consult: opt_id("consult")? },
-            "conference" => Intent::Conference { id: id()?, other: o.get("other")?.as_u64().filter(|n| *n <= u32::MAX as u64)? as u32 },
+            "conference" => Intent::Conference { id: id()?, other: num(o.get("other")?)? },
             "state" => Intent::SetState(AgentState::from_key(&text("state")?)?),
             "incoming" => Intent::SimulateIncoming { name: text("name")?, number: text("number")? },
             "signin" => Intent::SignIn { server: text("server")?, user: text("user")?, password: text("password")? },

@@ -10,8 +10,16 @@ use leptos::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 fn clock(ms: f64) -> String {
-    let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms));
-    format!("{:02}:{:02}:{:02}", d.get_hours(), d.get_minutes(), d.get_seconds())
+    time_of(&js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(ms)), false)
+}
+
+/// `HH:MM:SS` of a date in local time, and `.mmm` after it with `millis` (the SIP log's stamps).
+pub(super) fn time_of(d: &js_sys::Date, millis: bool) -> String {
+    let mut t = format!("{:02}:{:02}:{:02}", d.get_hours(), d.get_minutes(), d.get_seconds());
+    if millis {
+        t.push_str(&format!(".{:03}", d.get_milliseconds()));
+    }
+    t
 }
 
 /// Every secret this desktop holds now: removed verbatim from the text, wherever it appears.

@@ -60,8 +60,7 @@ pub fn entries() -> Vec<String> {
 fn clock() -> String {
     #[cfg(target_arch = "wasm32")]
     {
-        let d = js_sys::Date::new_0();
-        format!("{:02}:{:02}:{:02}.{:03}", d.get_hours(), d.get_minutes(), d.get_seconds(), d.get_milliseconds())
+        super::collect::time_of(&js_sys::Date::new_0(), true)
     }
     #[cfg(not(target_arch = "wasm32"))]
     String::new()

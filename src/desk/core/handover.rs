@@ -28,22 +28,27 @@ pub struct OwnerState {
     pub of_config: Option<Value>,
 }
 
+/// [`OwnerState::to_json`], from the parts (the owner writes its state from the core as it is, without a copy).
+fn state_json(calls: &[Call], agent_state: &AgentState, muted: bool, line: &LineStatus, wrapup: Option<&WrapUp>, pops: &[(u32, Decision)], of_config: &Option<Value>) -> Value {
+    json!({
+        "calls": calls.iter().map(Call::to_json).collect::<Vec<_>>(),
+        "agentState": agent_state.key(),
+        "muted": muted,
+        "line": line.key(),
+        "wrapup": wrapup.map(crate::json::to_string),
+        // [call, [records as JSON text]] or [call, table, query]; records and the wrap-up as stored.
+        "pops": pops.iter().filter_map(|(c, d)| match d {
+            Decision::Choose(list) => Some(json!([c, list.iter().map(crate::json::to_string).collect::<Vec<_>>()])),
+            Decision::OfferNew { table, query } => Some(json!([c, table, query])),
+            _ => None,
+        }).collect::<Vec<_>>(),
+        "ofConfig": of_config,
+    })
+}
+
 impl OwnerState {
     pub fn to_json(&self) -> Value {
-        json!({
-            "calls": self.calls.iter().map(Call::to_json).collect::<Vec<_>>(),
-            "agentState": self.agent_state.key(),
-            "muted": self.muted,
-            "line": self.line.key(),
-            "wrapup": self.wrapup.as_ref().and_then(|w| Some(crate::json::to_string(w))),
-            // [call, [records as JSON text]] or [call, table, query]; records and the wrap-up as stored.
-            "pops": self.pops.iter().filter_map(|(c, d)| match d {
-                Decision::Choose(list) => Some(json!([c, list.iter().filter_map(|r| Some(crate::json::to_string(r))).collect::<Vec<_>>()])),
-                Decision::OfferNew { table, query } => Some(json!([c, table, query])),
-                _ => None,
-            }).collect::<Vec<_>>(),
-            "ofConfig": self.of_config,
-        })
+        state_json(&self.calls, &self.agent_state, self.muted, &self.line, self.wrapup.as_ref(), &self.pops, &self.of_config)
     }
 
     /// Reads [`OwnerState::to_json`] back (a message from the owner); None when it is not one. Calls and
@@ -102,6 +107,11 @@ impl DeskCore {
             pops: self.pops.iter().filter(|(_, d)| matches!(d, Decision::Choose(_) | Decision::OfferNew { .. })).cloned().collect(),
             of_config: None,
         }
+    }
+
+    /// [`DeskCore::owner_state`] as the remote views receive it, with ServiceNow's configuration record.
+    pub fn owner_state_json(&self, of_config: &Option<Value>) -> Value {
+        state_json(&self.calls, &self.agent_state, self.muted, &self.line_status, self.wrapups.first(), &self.pops, of_config)
     }
 
     /// A remote view: shows the owner's state.

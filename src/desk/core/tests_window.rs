@@ -105,6 +105,8 @@ fn the_owner_state_reads_back_and_a_remote_view_shows_it() {
     s.of_config = Some(json!({"title": "Phone"}));
     let back = OwnerState::from_json(&crate::json::from_str(&s.to_json().to_string()).unwrap()).unwrap();
     assert_eq!(back, s);
+    // What the shell sends (written from the core without a copy) is the same text.
+    assert_eq!(owner.owner_state_json(&s.of_config).to_string(), s.to_json().to_string());
     let mut view = demo_desk(|_| {});
     view.handle(T0, Input::Role(Role::Remote));
     view.handle(T0, Input::OwnerState(back));

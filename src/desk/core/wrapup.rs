@@ -39,17 +39,23 @@ impl DeskCore {
                     self.wrapups.push(w);
                     self.out.push(Effect::WrapUpError(Some(m)));
                 }
-            } else if call.answered_ms.is_some() {
-                let id = self.new_activity_id();
-                self.wrapups.push(WrapUp::of(&call, id, now));
-                if self.agent_state != AgentState::AfterCallWork {
-                    self.state_before_call = Some(self.agent_state.clone());
-                    self.set_agent_state(AgentState::AfterCallWork);
-                }
-                self.announce(format!("{}: {}", t::call_ended(&EndReason::HungUp), call.party()));
-            } else if outcome == Outcome::Missed && call.note.is_none() && self.agent_state == AgentState::Ready {
-                self.set_agent_state(AgentState::Missed);
-                self.announce(format!("{}: {}", t::call_ended(&EndReason::Missed), call.party()));
+            } else {
+                let said = if call.answered_ms.is_some() {
+                    let id = self.new_activity_id();
+                    self.wrapups.push(WrapUp::of(&call, id, now));
+                    if self.agent_state != AgentState::AfterCallWork {
+                        self.state_before_call = Some(self.agent_state.clone());
+                        self.set_agent_state(AgentState::AfterCallWork);
+                    }
+                    EndReason::HungUp
+                } else if outcome == Outcome::Missed && call.note.is_none() && self.agent_state == AgentState::Ready {
+                    self.set_agent_state(AgentState::Missed);
+                    EndReason::Missed
+                } else {
+                    continue;
+                };
+                // One announcement site for both: "Call ended: Ann" / "Missed call: Ann".
+                self.announce(format!("{}: {}", t::call_ended(&said), call.party()));
             }
         }
         self.out.push(Effect::Save(Store::Recents));

@@ -31,11 +31,14 @@ impl Desk {
     }
 
     pub(super) fn re_resolve(&self) {
-        let src = self.sources.get_value();
-        let (settings, mut errors) = config::resolve_layers(&src.query, src.file_text.as_deref(), src.openframe.as_ref());
-        if let Some(e) = src.file_error {
-            errors.insert(0, e);
-        }
+        // Read in place (no copy of the settings file's text).
+        let (settings, mut errors) = self.sources.with_value(|src| {
+            let (settings, mut errors) = config::resolve_layers(&src.query, src.file_text.as_deref(), src.openframe.as_ref());
+            if let Some(e) = &src.file_error {
+                errors.insert(0, e.clone());
+            }
+            (settings, errors)
+        });
         errors.dedup();
         self.apply_settings(settings, errors);
     }
@@ -118,9 +121,9 @@ impl Desk {
     /// Installs the OpenFrame bridge. Inside a frame with a topDomain it runs the handshake; otherwise
     /// (no topDomain, or opened in its own tab) OpenFrame stays off.
     pub fn start_openframe(&self) {
-        let settings = self.settings.get_untracked();
-        let top = settings.top_domain.clone().filter(|_| bridge::is_framed());
-        let widget = WidgetConfig { width: 373, height: 300, title: settings.title.clone(), sub_title: String::new(), title_icon: String::new() };
+        let (top, title) = self.settings.with_untracked(|s| (s.top_domain.clone(), s.title.clone()));
+        let top = top.filter(|_| bridge::is_framed());
+        let widget = WidgetConfig { width: 373, height: 300, title, sub_title: String::new(), title_icon: String::new() };
         let desk = *self;
         let snap = bridge::install(top, widget, move |event, snap| desk.on_openframe(event, snap));
         self.openframe.update(|o| o.snapshot = Some(snap));

@@ -134,10 +134,9 @@ impl Desk {
 
     /// The state the remote views show.
     fn owner_state(&self) -> Value {
-        let Some(mut s) = self.with_core(|c| c.owner_state()) else { return Value::Null };
         // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out).
-        s.of_config = self.sources.with_value(|s| s.openframe.clone());
-        let mut v = s.to_json();
+        let of_config = self.sources.with_value(|s| s.openframe.clone());
+        let Some(mut v) = self.with_core(|c| c.owner_state_json(&of_config)) else { return Value::Null };
         // The acknowledgement of the outbox this window took over (its sender forgets its copy then).
         v["outboxAck"] = outbox_store::ack();
         v
@@ -213,7 +212,7 @@ impl Desk {
         }
         let p = self.packet(false);
         let mut sealed = p.clone();
-        trust::seal_snapshot(&mut sealed, &self.dep.get_value().key(), now_ms());
+        trust::seal_snapshot(&mut sealed, &self.deployment_key(), now_ms());
         browser::session_save(SNAPSHOT_KEY, &sealed.to_string());
         Some(p)
     }
@@ -232,7 +231,7 @@ impl Desk {
     /// Reads the state saved before a reload (already removed from storage): only a snapshot of this
     /// deployment, its secrets only when fresh.
     pub(super) fn restore_snapshot(&self, text: &str) {
-        let Some(v) = trust::open_snapshot(text, &self.dep.get_value().key(), now_ms()) else { return };
+        let Some(v) = trust::open_snapshot(text, &self.deployment_key(), now_ms()) else { return };
         self.run(Input::Restore(v));
     }
 }

@@ -29,12 +29,23 @@ pub(crate) fn now_ms() -> f64 {
 /// call) never runs again, so its link, and the memory block behind it, stayed in the signal for the page's
 /// life. Every reader has just been told of this change, so the list can be emptied now: the live readers
 /// run (or, for memos, recompute when read) and subscribe again; the readers that are gone do not.
+///
+/// The value is written without notifying (the typed part, one per signal type); then one function for every
+/// type takes the signal's readers out of it and marks each dirty (what `set` and `clear_subscribers` did, in
+/// one step: the list is emptied exactly when its readers are told of the change, never at any other time,
+/// since live readers that were not told would never subscribe again).
 pub(crate) fn put<T: Send + Sync + 'static>(s: RwSignal<T>, v: T) {
-    use leptos::reactive::graph::Source;
-    s.set(v);
-    // Only right after `set`: emptied at any other time, live readers that were not told of a change would
-    // never subscribe again.
-    s.clear_subscribers();
+    use leptos::reactive::graph::ToAnySource;
+    if s.try_update_untracked(|x| *x = v).is_some() {
+        tell_and_forget(s.to_any_source());
+    }
+}
+
+#[inline(never)]
+fn tell_and_forget(readers: leptos::reactive::graph::AnySource) {
+    use leptos::reactive::graph::ReactiveNode;
+    // A signal's reader list, as a node, takes its readers out and marks each dirty.
+    readers.mark_dirty();
 }
 
 /// Unreadable stored data is kept aside and reported; a refused write is reported (crate::stored).
