@@ -88,3 +88,158 @@ pub fn dynv<V: IntoView + 'static>(f: impl Fn() -> V + Send + Sync + 'static) ->
 fn dyn_erased(f: ViewBox) -> AnyView {
     (move || f()).into_any()
 }
+
+/// `<For>` without its generic diff (issue #16): a list of rows keyed by id, each built once under its own
+/// reactive owner when its key appears and dropped (owner and all) when it goes; the rows that stay are
+/// neither rebuilt nor moved unless their order changed (focus and the element under the pointer stay).
+/// Like `<For>`, the rows are followed by an empty comment node. A row must render to one element.
+pub fn keyed(each: impl Fn() -> Vec<u32> + Send + Sync + 'static, row: impl Fn(u32) -> AnyView + Send + Sync + 'static) -> AnyView {
+    keyed_erased(Box::new(each), std::sync::Arc::new(row))
+}
+
+type RowFn = std::sync::Arc<dyn Fn(u32) -> AnyView + Send + Sync>;
+
+#[inline(never)]
+fn keyed_erased(each: Box<dyn Fn() -> Vec<u32> + Send + Sync>, row: RowFn) -> AnyView {
+    let owner = Owner::current().expect("no reactive owner");
+    (move || Keyed { keys: each(), row: row.clone(), owner: owner.clone() }).into_any()
+}
+
+struct Keyed {
+    keys: Vec<u32>,
+    row: RowFn,
+    owner: Owner,
+}
+
+/// One row: its key, its view and its owner (dropped after the view, as `<For>` does).
+type Row = (u32, leptos::tachys::view::any_view::AnyViewState, Owner);
+
+struct KeyedState {
+    parent: Option<web_sys::Element>,
+    marker: web_sys::Comment,
+    rows: Vec<Row>,
+}
+
+impl Keyed {
+    fn make(&self, k: u32) -> Row {
+        use leptos::tachys::view::Render;
+        let owner = self.owner.with(Owner::new);
+        let state = owner.with(|| (self.row)(k).build());
+        (k, state, owner)
+    }
+}
+
+impl leptos::tachys::view::Render for Keyed {
+    type State = KeyedState;
+
+    fn build(self) -> KeyedState {
+        let rows = self.keys.iter().map(|k| self.make(*k)).collect();
+        KeyedState { parent: None, marker: leptos::tachys::renderer::Rndr::create_placeholder(), rows }
+    }
+
+    fn rebuild(self, state: &mut KeyedState) {
+        use leptos::tachys::view::Mountable;
+        let mut old: Vec<Option<Row>> = std::mem::take(&mut state.rows).into_iter().map(Some).collect();
+        let mut rows: Vec<Row> = self
+            .keys
+            .iter()
+            .map(|k| match old.iter_mut().find(|r| r.as_ref().is_some_and(|r| r.0 == *k)) {
+                Some(r) => r.take().unwrap(),
+                None => self.make(*k),
+            })
+            .collect();
+        for mut r in old.into_iter().flatten() {
+            r.1.unmount();
+        }
+        if let Some(parent) = &state.parent {
+            // From the end: each row goes just before the next one (or the marker) unless it already is.
+            let mut next: web_sys::Node = state.marker.clone().into();
+            for r in rows.iter_mut().rev() {
+                let first: Option<web_sys::Node> = r.1.elements().into_iter().next().map(Into::into);
+                if first.as_ref().and_then(|f| f.next_sibling()).as_ref() != Some(&next) {
+                    r.1.mount(parent, Some(&next));
+                }
+                if let Some(f) = first {
+                    next = f;
+                }
+            }
+        }
+        state.rows = rows;
+    }
+}
+
+impl leptos::tachys::view::Mountable for KeyedState {
+    fn unmount(&mut self) {
+        for r in &mut self.rows {
+            r.1.unmount();
+        }
+        leptos::tachys::renderer::Rndr::remove(&self.marker);
+    }
+
+    fn mount(&mut self, parent: &web_sys::Element, marker: Option<&web_sys::Node>) {
+        self.parent = Some(parent.clone());
+        for r in &mut self.rows {
+            r.1.mount(parent, marker);
+        }
+        leptos::tachys::renderer::Rndr::insert_node(parent, &self.marker, marker);
+    }
+
+    fn insert_before_this(&self, child: &mut dyn leptos::tachys::view::Mountable) -> bool {
+        match self.rows.first() {
+            Some(r) => r.1.insert_before_this(child),
+            None => self.marker.insert_before_this(child),
+        }
+    }
+
+    fn elements(&self) -> Vec<web_sys::Element> {
+        self.rows.iter().flat_map(|r| r.1.elements()).collect()
+    }
+}
+
+impl leptos::tachys::view::add_attr::AddAnyAttr for Keyed {
+    type Output<A: leptos::tachys::html::attribute::Attribute> = Keyed;
+
+    fn add_any_attr<A: leptos::tachys::html::attribute::Attribute>(self, _attr: A) -> Keyed {
+        self
+    }
+}
+
+impl leptos::tachys::view::RenderHtml for Keyed {
+    type AsyncOutput = Keyed;
+    type Owned = Keyed;
+    const MIN_LENGTH: usize = 0;
+
+    fn dry_resolve(&mut self) {}
+
+    async fn resolve(self) -> Keyed {
+        self
+    }
+
+    fn to_html_with_buf(
+        self,
+        _buf: &mut String,
+        _position: &mut leptos::tachys::view::Position,
+        _escape: bool,
+        _mark_branches: bool,
+        _extra_attrs: Vec<leptos::tachys::html::attribute::any_attribute::AnyAttribute>,
+    ) {
+    }
+
+    fn hydrate<const FROM_SERVER: bool>(
+        self,
+        _cursor: &leptos::tachys::hydration::Cursor,
+        _position: &leptos::tachys::view::PositionState,
+    ) -> KeyedState {
+        self.build_state()
+    }
+
+    fn into_owned(self) -> Keyed {
+        self
+    }
+}
+
+impl Keyed {
+    fn build_state(self) -> KeyedState {
+        leptos::tachys::view::Render::build(self)
+    }
+}

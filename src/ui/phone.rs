@@ -225,9 +225,7 @@ pub fn PhonePanel() -> impl IntoView {
         })}
         {crate::ui::when(move || !calls().is_empty(), move || view! {
             <ul class=move || if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" }>
-                <For each=move || desk.calls.with(|c| c.iter().map(|c| c.id).collect::<Vec<u32>>()) key=|id| *id let:id>
-                    <CallCard id=id/>
-                </For>
+                {crate::ui::keyed(move || desk.calls.with(|c| c.iter().map(|c| c.id).collect()), |id| view! { <CallCard id=id/> }.into_any())}
             </ul>
         })}
         {crate::ui::when(move || calls().is_empty() && (demo() || desk.line_status.get() == LineStatus::Registered), move || view! {
