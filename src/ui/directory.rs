@@ -159,10 +159,10 @@ pub fn DirectoryPanel() -> impl IntoView {
             <p class="empty" data-testid="no-matches" hidden=move || desk.directory_error.with(Option::is_some)>{t::NO_MATCHES()}</p>
         })}
         {crate::ui::when(move || desk.directory_more.get(), move || view! {
-            <button type="button" class="btn link-btn" data-testid="directory-more" on:click=move |_| {
+            {crate::ui::btn("btn link-btn", Some("directory-more"), t::MORE_RESULTS(), move |_| {
                 page.update(|p| *p += 1);
                 crate::servicenow::service::search_page(desk, query.get_untracked(), page.get_untracked());
-            }>{t::MORE_RESULTS()}</button>
+            })}
         })}
     }
 }

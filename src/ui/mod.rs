@@ -243,3 +243,26 @@ impl Keyed {
         leptos::tachys::view::Render::build(self)
     }
 }
+
+/// `<button type="button" class=.. data-testid=..>text</button>` with a click handler: one view for every
+/// such button instead of one per use (issue #16).
+pub fn btn(class: &'static str, testid: Option<&'static str>, text: &'static str, on_click: impl FnMut(leptos::ev::MouseEvent) + 'static) -> AnyView {
+    btn_erased(class, testid, text, Box::new(on_click))
+}
+
+type Click = Box<dyn FnMut(leptos::ev::MouseEvent)>;
+
+#[inline(never)]
+fn btn_erased(class: &'static str, testid: Option<&'static str>, text: &'static str, on_click: Click) -> AnyView {
+    view! { <button type="button" class=class data-testid=testid on:click=on_click>{text}</button> }.into_any()
+}
+
+/// The "×" that dismisses a notice (`<button type="button" class="x" aria-label="Dismiss">`).
+pub fn dismiss_x(on_click: impl FnMut(leptos::ev::MouseEvent) + 'static) -> AnyView {
+    dismiss_erased(Box::new(on_click))
+}
+
+#[inline(never)]
+fn dismiss_erased(on_click: Click) -> AnyView {
+    view! { <button type="button" class="x" aria-label=crate::strings::DISMISS() on:click=on_click>"×"</button> }.into_any()
+}

@@ -48,7 +48,7 @@ pub fn Notices() -> impl IntoView {
         {crate::ui::when(move || desk.openframe.with(|o| o.problem.is_some()) && !hidden_problem.get(), move || view! {
             <p class="notice error row-notice" role="alert" data-testid="of-notice">
                 <span>{crate::ui::dynv(move || desk.openframe.with(|o| o.problem.as_ref().map(|p| p.render()).unwrap_or_default()))}</span>
-                <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_problem.set(true)>"×"</button>
+                {crate::ui::dismiss_x(move |_| hidden_problem.set(true))}
             </p>
         })}
         <ServiceNowNotice/>
@@ -56,7 +56,7 @@ pub fn Notices() -> impl IntoView {
         {crate::ui::when(standalone, move || view! {
             <p class="notice info row-notice" data-testid="standalone">
                 <span>{crate::ui::dynv(standalone_text)}</span>
-                <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_standalone.set(true)>"×"</button>
+                {crate::ui::dismiss_x(move |_| hidden_standalone.set(true))}
             </p>
         })}
         // A remote view, or a window not linked to the agent's desktop (which says so: it shows and does nothing).
@@ -64,15 +64,15 @@ pub fn Notices() -> impl IntoView {
             <div class=move || if unlinked() { "notice error" } else { "notice info" } role="status"
                 data-testid=move || if unlinked() { "not-linked" } else { "remote-phone" }>
                 <span>{crate::ui::dynv(move || if unlinked() { t::NOT_LINKED() } else { t::REMOTE_PHONE() })}" "</span>
-                <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE()}</button>
+                {crate::ui::btn("link-btn", Some("use-phone-here"), t::USE_PHONE_HERE(), move |_| desk.claim_phone())}
             </div>
         })}
         {crate::ui::when(move || desk.asking.get() != 0 && desk.role.get() == crate::tabs::Role::Owner, move || view! {
             <div class="notice info" role="alert" data-testid="phone-asked">
                 <span>{t::ASK_PHONE()}" "</span>
-                <button type="button" class="link-btn" data-testid="give-phone" on:click=move |_| desk.allow_ask()>{t::GIVE_PHONE()}</button>
+                {crate::ui::btn("link-btn", Some("give-phone"), t::GIVE_PHONE(), move |_| desk.allow_ask())}
                 " "
-                <button type="button" class="link-btn" data-testid="refuse-phone" on:click=move |_| desk.refuse_ask()>{t::REFUSE()}</button>
+                {crate::ui::btn("link-btn", Some("refuse-phone"), t::REFUSE(), move |_| desk.refuse_ask())}
             </div>
         })}
         {crate::ui::when(move || !desk.loaded.get(), move || view! {

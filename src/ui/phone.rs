@@ -58,7 +58,7 @@ fn TransferForm(id: u32) -> impl IntoView {
             <input class="input" type="tel" aria-label=t::TRANSFER_TARGET() placeholder=t::TRANSFER_TARGET() data-testid="transfer-target"
                 prop:value=move || target.get() on:input=move |ev| target.set(event_target_value(&ev))/>
             <button type="submit" class="btn" data-testid="blind-transfer">{t::BLIND_TRANSFER()}</button>
-            <button type="button" class="btn" data-testid="consult" on:click=consult>{t::CONSULT()}</button>
+            {crate::ui::btn("btn", Some("consult"), t::CONSULT(), consult)}
         </form>
     }
 }
@@ -153,7 +153,7 @@ fn CallCard(id: u32) -> impl IntoView {
                 crate::servicenow::screen_pop::Decision::OfferNew { table, query } => view! {
                     <div class="pop-choice" data-testid="pop-offer">
                         <span class="call-note">{t::POP_NONE()}</span>
-                        <button type="button" class="chip" on:click=move |_| desk.open_new(id, &table, &query)>{t::POP_NEW_CONTACT()}</button>
+                        {crate::ui::btn("chip", None, t::POP_NEW_CONTACT(), move |_| desk.open_new(id, &table, &query))}
                     </div>
                 }.into_any(),
                 _ => ().into_any(),
@@ -161,8 +161,8 @@ fn CallCard(id: u32) -> impl IntoView {
             <div class="actions">
                 {crate::ui::dynv(move || match state.get() {
                     CallState::Alerting => view! {
-                        <button type="button" class="btn primary" on:click=move |_| desk.answer(id)>{t::ANSWER()}</button>
-                        <button type="button" class="btn danger" on:click=move |_| desk.reject(id)>{t::REJECT()}</button>
+                        {crate::ui::btn("btn primary", None, t::ANSWER(), move |_| desk.answer(id))}
+                        {crate::ui::btn("btn danger", None, t::REJECT(), move |_| desk.reject(id))}
                     }.into_any(),
                     CallState::Connected | CallState::Held => view! {
                         <button type="button" class="btn" aria-pressed=move || held().to_string() data-testid="hold"
@@ -174,19 +174,17 @@ fn CallCard(id: u32) -> impl IntoView {
                         {crate::ui::dynv(move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {
-                                <button type="button" class="btn primary" data-testid="complete-transfer"
-                                    on:click=move |_| desk.transfer(id, "", Some(other))>{t::COMPLETE_TRANSFER()}</button>
-                                <button type="button" class="btn" data-testid="conference"
-                                    on:click=move |_| desk.conference(id, other)>{t::MERGE()}</button>
+                                {crate::ui::btn("btn primary", Some("complete-transfer"), t::COMPLETE_TRANSFER(), move |_| desk.transfer(id, "", Some(other)))}
+                                {crate::ui::btn("btn", Some("conference"), t::MERGE(), move |_| desk.conference(id, other))}
                             }
                         }))}
-                        <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP()}</button>
+                        {crate::ui::btn("btn danger", Some("hang-up"), t::HANG_UP(), move |_| desk.hang_up(id))}
                     }.into_any(),
                     CallState::Dialing | CallState::Ringing => view! {
-                        <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP()}</button>
+                        {crate::ui::btn("btn danger", Some("hang-up"), t::HANG_UP(), move |_| desk.hang_up(id))}
                     }.into_any(),
                     CallState::Ended(_) => view! {
-                        <button type="button" class="btn" on:click=move |_| desk.clear_ended()>{t::CLEAR()}</button>
+                        {crate::ui::btn("btn", None, t::CLEAR(), move |_| desk.clear_ended())}
                     }.into_any(),
                 })}
             </div>
@@ -238,11 +236,10 @@ pub fn PhonePanel() -> impl IntoView {
             <DialPad/>
         })}
         {crate::ui::when(demo, move || view! {
-            <button type="button" class="btn link-btn" data-testid="simulate-incoming"
-                on:click=move |_| { desk.simulate_incoming(); }>{t::SIMULATE_INCOMING()}</button>
+            {crate::ui::btn("btn link-btn", Some("simulate-incoming"), t::SIMULATE_INCOMING(), move |_| { desk.simulate_incoming(); })}
         })}
         {crate::ui::when(move || !demo() && !needs_sign_in(), move || view! {
-            <button type="button" class="btn link-btn" data-testid="sign-out" on:click=move |_| desk.sign_out()>{t::SIGN_OUT()}</button>
+            {crate::ui::btn("btn link-btn", Some("sign-out"), t::SIGN_OUT(), move |_| desk.sign_out())}
         })}
     }
 }

@@ -157,7 +157,7 @@ pub fn Shell() -> impl IntoView {
             // Always in the page, hidden when there is nothing to say (small in the wasm).
             <p class="notice error row-notice" role="alert" data-testid="sound-problem" hidden=move || sound_problem.with(String::is_empty)>
                 <span>{crate::ui::dynv(move || sound_problem.get())}</span>
-                <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| sound_problem.set(String::new())>"×"</button>
+                {crate::ui::dismiss_x(move |_| sound_problem.set(String::new()))}
             </p>
             <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL() on:keydown=on_key>
                 {Tab::ALL

@@ -83,7 +83,7 @@ pub fn ShortcutHelp() -> impl IntoView {
             <section class="help" role="dialog" aria-label=t::SHORTCUTS() data-testid="shortcut-help">
                 <div class="call-head">
                     <h2 class="section-title">{t::SHORTCUTS()}</h2>
-                    <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| desk.show_help.set(false)>"×"</button>
+                    {crate::ui::dismiss_x(move |_| desk.show_help.set(false))}
                 </div>
                 <dl class="kvs">
                     {ACTIONS.iter().map(|(a, _)| {

@@ -100,8 +100,7 @@ fn WrapUpForm() -> impl IntoView {
                 {crate::ui::when(move || current().map(|w| w.overdue).unwrap_or(false), move || view! {
                     <p class="notice info" data-testid="wrap-up-overdue">{t::WRAPUP_OVERDUE()}</p>
                 })}
-                <button type="button" class="btn primary" data-testid="finish-wrap-up"
-                    on:click=move |_| { let _ = desk.submit_wrapup(); }>{t::FINISH_WRAPUP()}</button>
+                {crate::ui::btn("btn primary", Some("finish-wrap-up"), t::FINISH_WRAPUP(), move |_| { let _ = desk.submit_wrapup(); })}
             </section>
     }
 }
