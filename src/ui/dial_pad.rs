@@ -40,7 +40,7 @@ pub fn DialPad() -> impl IntoView {
                 data-testid="dial-input" autocomplete="off" id="dial-input"
                 prop:value=move || { typed.track(); number.get_untracked() } on:input=move |ev| { number.set(event_target_value(&ev)); error.set(None); }/>
             <button type="button" class="btn" aria-label=t::BACKSPACE() data-testid="backspace"
-                on:click=move |_| number.update(|n| { n.pop(); })>"⌫"</button>
+                on:click=crate::ui::click(move |_| number.update(|n| { n.pop(); }))>"⌫"</button>
             <button type="submit" class="btn primary" data-testid="dial-button">{t::CALL()}</button>
         </form>
         {crate::ui::when(move || error.with(Option::is_some), move || view! {
@@ -49,12 +49,12 @@ pub fn DialPad() -> impl IntoView {
         <div class="keypad dialpad" role="group" aria-label=t::DIAL_PAD()>
             {KEYS.into_iter().map(|k| view! {
                 <button type="button" class="key" data-dial-key=k.to_string() aria-label=format!("{} {k}", t::DIAL_PAD())
-                    on:click=move |_| key(k)>{k.to_string()}</button>
+                    on:click=crate::ui::click(move |_| key(k))>{k.to_string()}</button>
             }).collect_view()}
         </div>
         {crate::ui::when(move || last().is_some(), move || view! {
             <button type="button" class="btn link-btn" data-testid="redial"
-                on:click=move |_| { if let Some(n) = last() { desk.dial(&n, None); } }>
+                on:click=crate::ui::click(move |_| { if let Some(n) = last() { desk.dial(&n, None); } })>
                 {crate::ui::dynv(move || format!("{} {}", t::REDIAL(), last().unwrap_or_default()))}
             </button>
         })}

@@ -147,10 +147,10 @@ pub fn DirectoryPanel() -> impl IntoView {
                         <li class=move || if selected.get() == i { "row selected" } else { "row" } id=format!("dir-{i}") role="option"
                             aria-selected=move || (selected.get() == i).to_string() data-testid="directory-entry">
                             <button type="button" class="star" aria-pressed=fav.to_string() aria-label=format!("{} {}", t::FAVOURITE(), e.name)
-                                on:click=move |_| toggle_fav(number.clone())>{if fav { "★" } else { "☆" }}</button>
+                                on:click=crate::ui::click(move |_| toggle_fav(number.clone()))>{if fav { "★" } else { "☆" }}</button>
                             <span class="name">{e.name.clone()}</span>
                             <span class="number">{e.number.clone()}</span>
-                            <button type="button" class="btn" aria-label=format!("{} {}", t::CALL(), e.name) on:click=move |_| act(&e2)>{t::CALL()}</button>
+                            <button type="button" class="btn" aria-label=format!("{} {}", t::CALL(), e.name) on:click=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
                         </li>
                     }
                 }).collect_view())}

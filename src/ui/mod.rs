@@ -250,7 +250,13 @@ pub fn btn(class: &'static str, testid: Option<&'static str>, text: &'static str
     btn_erased(class, testid, text, Box::new(on_click))
 }
 
-type Click = Box<dyn FnMut(leptos::ev::MouseEvent)>;
+/// A click handler, boxed: every `on:click` then shares one handler type (issue #16).
+pub type Click = Box<dyn FnMut(leptos::ev::MouseEvent)>;
+
+/// Boxes a click handler (see [`Click`]).
+pub fn click(f: impl FnMut(leptos::ev::MouseEvent) + 'static) -> Click {
+    Box::new(f)
+}
 
 #[inline(never)]
 fn btn_erased(class: &'static str, testid: Option<&'static str>, text: &'static str, on_click: Click) -> AnyView {

@@ -40,7 +40,7 @@ pub fn Notices() -> impl IntoView {
                             .collect_view()
                     })}
                 </ul>
-                <button type="button" class="link" on:click=move |_| desk.dismiss_errors()>
+                <button type="button" class="link" on:click=crate::ui::click(move |_| desk.dismiss_errors())>
                     {t::DISMISS()}
                 </button>
             </div>

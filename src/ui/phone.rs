@@ -33,7 +33,7 @@ fn Keypad(id: u32) -> impl IntoView {
                 .map(|k| {
                     view! {
                         <button type="button" class="key" data-key=k.to_string() aria-label=format!("{} {k}", t::KEYPAD())
-                            on:click=move |_| desk.send_dtmf(id, k)>{k.to_string()}</button>
+                            on:click=crate::ui::click(move |_| desk.send_dtmf(id, k))>{k.to_string()}</button>
                     }
                 })
                 .collect_view()}
@@ -120,7 +120,7 @@ fn CallCard(id: u32) -> impl IntoView {
                     let label = if !r.value.is_empty() { r.value.clone() } else { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) };
                     view! {
                         <button type="button" class="chip" data-testid="call-record" title=t::OPEN_RECORD()
-                            on:click=move |_| desk.open_record(&r)>{label}</button>
+                            on:click=crate::ui::click(move |_| desk.open_record(&r))>{label}</button>
                     }
                 }))}
             </div>
@@ -146,7 +146,7 @@ fn CallCard(id: u32) -> impl IntoView {
                         <p class="call-note">{t::POP_CHOOSE()}</p>
                         {list.into_iter().map(|r| {
                             let label = if r.label.is_empty() { r.entity.clone() } else { r.label.clone() };
-                            view! { <button type="button" class="chip" on:click=move |_| desk.choose_pop(id, r.clone())>{label}</button> }
+                            view! { <button type="button" class="chip" on:click=crate::ui::click(move |_| desk.choose_pop(id, r.clone()))>{label}</button> }
                         }).collect_view()}
                     </div>
                 }.into_any(),
@@ -166,11 +166,11 @@ fn CallCard(id: u32) -> impl IntoView {
                     }.into_any(),
                     CallState::Connected | CallState::Held => view! {
                         <button type="button" class="btn" aria-pressed=move || held().to_string() data-testid="hold"
-                            on:click=move |_| desk.set_hold(id, !held())>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
+                            on:click=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
                         <button type="button" class="btn" aria-expanded=move || show_keypad.get().to_string() data-testid="keypad-toggle"
-                            on:click=move |_| show_keypad.update(|v| *v = !*v)>{t::KEYPAD()}</button>
+                            on:click=crate::ui::click(move |_| show_keypad.update(|v| *v = !*v))>{t::KEYPAD()}</button>
                         <button type="button" class="btn" aria-expanded=move || show_transfer.get().to_string() data-testid="transfer-toggle"
-                            on:click=move |_| show_transfer.update(|v| *v = !*v)>{t::TRANSFER()}</button>
+                            on:click=crate::ui::click(move |_| show_transfer.update(|v| *v = !*v))>{t::TRANSFER()}</button>
                         {crate::ui::dynv(move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {

@@ -146,10 +146,10 @@ pub fn Shell() -> impl IntoView {
                 <span class="badge line" data-testid="line">{crate::ui::dynv(line)}</span>
                 {crate::ui::when(crate::openframe::bridge::is_framed, move || view! {
                     <button type="button" class="help-btn" aria-label=t::POP_OUT() title=t::POP_OUT() data-testid="pop-out"
-                        on:click=move |_| desk.pop_out()>"↗"</button>
+                        on:click=crate::ui::click(move |_| desk.pop_out())>"↗"</button>
                 })}
                 <button type="button" class="help-btn" aria-label=t::SHORTCUTS() title=t::SHORTCUTS() data-testid="help"
-                    on:click=move |_| desk.show_help.update(|v| *v = !*v)>"?"</button>
+                    on:click=crate::ui::click(move |_| desk.show_help.update(|v| *v = !*v))>"?"</button>
             </header>
             <div class="sr-only" aria-live="assertive" data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
             <ShortcutHelp/>
@@ -173,14 +173,14 @@ pub fn Shell() -> impl IntoView {
                                 aria-controls="panel"
                                 aria-selected=move || selected().to_string()
                                 tabindex=move || if selected() { "0" } else { "-1" }
-                                on:click=move |_| {
+                                on:click=crate::ui::click(move |_| {
                                     desk.select_tab(tab);
                                     // The work view shows every section: the tab takes the agent to its own.
                                     if wide.get_untracked() {
                                         focus_section(tab);
                                     }
                                 }
-                            >
+                            )>
                                 {tab_label(tab)}
                             </button>
                         }

@@ -64,7 +64,7 @@ fn WrapUpForm() -> impl IntoView {
                         view! {
                             <span class="chip" data-testid="wrap-up-record">{label}</span>
                             <button type="button" class="link-btn btn" aria-label=format!("{} {}", t::REMOVE_RECORD(), t::RECORD())
-                                on:click=move |_| desk.edit_wrapup(|w| w.record = None)>{t::REMOVE_RECORD()}</button>
+                                on:click=crate::ui::click(move |_| desk.edit_wrapup(|w| w.record = None))>{t::REMOVE_RECORD()}</button>
                         }
                     }))}
                 </div>
