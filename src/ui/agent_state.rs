@@ -38,11 +38,11 @@ pub fn AgentStateSelect() -> impl IntoView {
             aria-label=t::AGENT_STATE()
             data-testid="agent-state"
             prop:value=move || desk.agent_state.get().key()
-            on:change=move |ev| {
+            on:change=crate::ui::on_event(move |ev| {
                 if let Some(s) = AgentState::from_key(&event_target_value(&ev)) {
                     desk.set_agent_state(s);
                 }
-            }
+            })
         >
             {crate::ui::dynv(move || {
                 options()

@@ -114,7 +114,7 @@ pub fn DirectoryPanel() -> impl IntoView {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() placeholder=t::SEARCH_DIRECTORY()
             data-testid="directory-search" id="directory-search" role="combobox" aria-controls="directory-results"
             aria-expanded="true" aria-activedescendant=move || format!("dir-{}", selected.get())
-            prop:value=move || query.get() on:input=move |ev| {
+            prop:value=move || query.get() on:input=crate::ui::on_event(move |ev| {
                 let text = event_target_value(&ev);
                 query.set(text.clone());
                 selected.set(0);
@@ -131,7 +131,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                     use wasm_bindgen::JsCast;
                     let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 300);
                 }
-            }
+            })
             on:keydown=on_key/>
         <p class="notice error" role="alert" data-testid="directory-error" hidden=move || desk.directory_error.with(Option::is_none)>
             {crate::ui::dynv(move || desk.directory_error.with(|e| e.as_ref().map(|e| e.render())))}

@@ -253,6 +253,19 @@ pub fn btn(class: &'static str, testid: Option<&'static str>, text: &'static str
 /// A click handler, boxed: every `on:click` then shares one handler type (issue #16).
 pub type Click = Box<dyn FnMut(leptos::ev::MouseEvent)>;
 
+/// An `input` or `change` handler, boxed like [`Click`].
+pub type OnEvent = Box<dyn FnMut(leptos::ev::Event)>;
+
+/// Boxes an `input` or `change` handler (see [`Click`]).
+pub fn on_event(f: impl FnMut(leptos::ev::Event) + 'static) -> OnEvent {
+    Box::new(f)
+}
+
+/// Boxes a `submit` handler (see [`Click`]).
+pub fn on_submit(f: impl FnMut(leptos::ev::SubmitEvent) + 'static) -> Box<dyn FnMut(leptos::ev::SubmitEvent)> {
+    Box::new(f)
+}
+
 /// Boxes a click handler (see [`Click`]).
 pub fn click(f: impl FnMut(leptos::ev::MouseEvent) + 'static) -> Click {
     Box::new(f)

@@ -52,10 +52,10 @@ fn WrapUpForm() -> impl IntoView {
                 <div class="dial">
                     <select class="input" aria-label=t::DISPOSITION() data-testid="disposition"
                         prop:value=move || current().and_then(|w| w.disposition).unwrap_or_default()
-                        on:change=move |ev| {
+                        on:change=crate::ui::on_event(move |ev| {
                             let v = event_target_value(&ev);
                             desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
-                        }>
+                        })>
                         <option value="">{t::CHOOSE_DISPOSITION()}</option>
                         {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).collect_view())}
                     </select>
@@ -68,7 +68,7 @@ fn WrapUpForm() -> impl IntoView {
                         }
                     }))}
                 </div>
-                <form class="dial" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                <form class="dial" on:submit=crate::ui::on_submit(move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
                     let number = case_number.get_untracked();
                     if number.trim().is_empty() {
@@ -83,17 +83,17 @@ fn WrapUpForm() -> impl IntoView {
                             Err(m) => desk.wrapup_error.set(Some(m)),
                         }
                     });
-                }>
+                })>
                     <input class="input" type="text" aria-label=t::CHANGE_RECORD() placeholder=t::CHANGE_RECORD() data-testid="wrap-up-case"
-                        prop:value=move || case_number.get() on:input=move |ev| case_number.set(event_target_value(&ev))/>
+                        prop:value=move || case_number.get() on:input=crate::ui::on_event(move |ev| case_number.set(event_target_value(&ev)))/>
                     <button type="submit" class="btn" data-testid="wrap-up-set-case">{t::SET_RECORD()}</button>
                 </form>
                 <textarea class="input notes" aria-label=t::NOTES() placeholder=t::NOTES() data-testid="notes" rows="2"
                     prop:value=move || current().map(|w| w.notes).unwrap_or_default()
-                    on:input=move |ev| {
+                    on:input=crate::ui::on_event(move |ev| {
                         let v = event_target_value(&ev);
                         desk.edit_wrapup(|w| w.notes = v);
-                    }></textarea>
+                    })></textarea>
                 {crate::ui::when(move || error.with(Option::is_some), move || view! {
                     <p class="notice error" role="alert" data-testid="wrap-up-error">{crate::ui::dynv(move || error.get().unwrap_or_default())}</p>
                 })}
