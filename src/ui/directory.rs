@@ -132,7 +132,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                     let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 300);
                 }
             })
-            on:keydown=on_key/>
+            on:keydown=crate::ui::on_key(on_key)/>
         <p class="notice error" role="alert" data-testid="directory-error" hidden=move || desk.directory_error.with(Option::is_none)>
             {crate::ui::dynv(move || desk.directory_error.with(|e| e.as_ref().map(|e| e.render())))}
         </p>

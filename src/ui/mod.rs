@@ -266,6 +266,11 @@ pub fn on_submit(f: impl FnMut(leptos::ev::SubmitEvent) + 'static) -> Box<dyn Fn
     Box::new(f)
 }
 
+/// Boxes a `keydown` handler (see [`Click`]).
+pub fn on_key(f: impl FnMut(leptos::ev::KeyboardEvent) + 'static) -> Box<dyn FnMut(leptos::ev::KeyboardEvent)> {
+    Box::new(f)
+}
+
 /// Boxes a click handler (see [`Click`]).
 pub fn click(f: impl FnMut(leptos::ev::MouseEvent) + 'static) -> Click {
     Box::new(f)

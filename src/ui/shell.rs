@@ -159,7 +159,7 @@ pub fn Shell() -> impl IntoView {
                 <span>{crate::ui::dynv(move || sound_problem.get())}</span>
                 {crate::ui::dismiss_x(move |_| sound_problem.set(String::new()))}
             </p>
-            <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL() on:keydown=on_key>
+            <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL() on:keydown=crate::ui::on_key(on_key)>
                 {Tab::ALL
                     .into_iter()
                     .map(|tab| {
