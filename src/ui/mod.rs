@@ -290,3 +290,64 @@ pub fn dismiss_x(on_click: impl FnMut(leptos::ev::MouseEvent) + 'static) -> AnyV
 fn dismiss_erased(on_click: Click) -> AnyView {
     view! { <button type="button" class="x" aria-label=crate::strings::DISMISS() on:click=on_click>"×"</button> }.into_any()
 }
+
+/// What a plain button does, as data: the buttons below share one click handler (issue #16) instead of a
+/// closure type each.
+pub enum Act {
+    Answer(u32),
+    Reject(u32),
+    HangUp(u32),
+    ClearEnded,
+    /// Hands call `.0` over to call `.1` (a consultation's "Complete transfer").
+    Complete(u32, u32),
+    Conference(u32, u32),
+    SimulateIncoming,
+    SignOut,
+    ClaimPhone,
+    AllowAsk,
+    RefuseAsk,
+    DecideTransfer(bool),
+    FinishWrapUp,
+    SnSignIn,
+    SnSignOut,
+    Retry(String),
+    DismissActivity(String),
+    StoredDismiss(String),
+}
+
+impl Act {
+    fn run(&self, desk: crate::desk::Desk) {
+        use crate::servicenow::service;
+        match self {
+            Act::Answer(id) => desk.answer(*id),
+            Act::Reject(id) => desk.reject(*id),
+            Act::HangUp(id) => desk.hang_up(*id),
+            Act::ClearEnded => desk.clear_ended(),
+            Act::Complete(id, other) => desk.transfer(*id, "", Some(*other)),
+            Act::Conference(id, other) => desk.conference(*id, *other),
+            Act::SimulateIncoming => {
+                desk.simulate_incoming();
+            }
+            Act::SignOut => desk.sign_out(),
+            Act::ClaimPhone => desk.claim_phone(),
+            Act::AllowAsk => desk.allow_ask(),
+            Act::RefuseAsk => desk.refuse_ask(),
+            Act::DecideTransfer(yes) => desk.decide_transfer(*yes),
+            Act::FinishWrapUp => {
+                let _ = desk.submit_wrapup();
+            }
+            Act::SnSignIn => service::sign_in(desk),
+            Act::SnSignOut => service::sign_out(desk),
+            Act::Retry(id) => desk.retry_activity(id),
+            Act::DismissActivity(id) => desk.dismiss_activity(id),
+            Act::StoredDismiss(key) => crate::stored::dismiss(key),
+        }
+    }
+}
+
+/// A [`btn`] that does an [`Act`] on the desk.
+#[inline(never)]
+pub fn act(class: &'static str, testid: Option<&'static str>, text: &'static str, act: Act) -> AnyView {
+    let desk = crate::desk::use_desk();
+    btn_erased(class, testid, text, Box::new(move |_| act.run(desk)))
+}

@@ -64,15 +64,15 @@ pub fn Notices() -> impl IntoView {
             <div class=move || if unlinked() { "notice error" } else { "notice info" } role="status"
                 data-testid=move || if unlinked() { "not-linked" } else { "remote-phone" }>
                 <span>{crate::ui::dynv(move || if unlinked() { t::NOT_LINKED() } else { t::REMOTE_PHONE() })}" "</span>
-                {crate::ui::btn("link-btn", Some("use-phone-here"), t::USE_PHONE_HERE(), move |_| desk.claim_phone())}
+                {crate::ui::act("link-btn", Some("use-phone-here"), t::USE_PHONE_HERE(), crate::ui::Act::ClaimPhone)}
             </div>
         })}
         {crate::ui::when(move || desk.asking.get() != 0 && desk.role.get() == crate::tabs::Role::Owner, move || view! {
             <div class="notice info" role="alert" data-testid="phone-asked">
                 <span>{t::ASK_PHONE()}" "</span>
-                {crate::ui::btn("link-btn", Some("give-phone"), t::GIVE_PHONE(), move |_| desk.allow_ask())}
+                {crate::ui::act("link-btn", Some("give-phone"), t::GIVE_PHONE(), crate::ui::Act::AllowAsk)}
                 " "
-                {crate::ui::btn("link-btn", Some("refuse-phone"), t::REFUSE(), move |_| desk.refuse_ask())}
+                {crate::ui::act("link-btn", Some("refuse-phone"), t::REFUSE(), crate::ui::Act::RefuseAsk)}
             </div>
         })}
         {crate::ui::when(move || !desk.loaded.get(), move || view! {

@@ -161,8 +161,8 @@ fn CallCard(id: u32) -> impl IntoView {
             <div class="actions">
                 {crate::ui::dynv(move || match state.get() {
                     CallState::Alerting => view! {
-                        {crate::ui::btn("btn primary", None, t::ANSWER(), move |_| desk.answer(id))}
-                        {crate::ui::btn("btn danger", None, t::REJECT(), move |_| desk.reject(id))}
+                        {crate::ui::act("btn primary", None, t::ANSWER(), crate::ui::Act::Answer(id))}
+                        {crate::ui::act("btn danger", None, t::REJECT(), crate::ui::Act::Reject(id))}
                     }.into_any(),
                     CallState::Connected | CallState::Held => view! {
                         <button type="button" class="btn" aria-pressed=move || held().to_string() data-testid="hold"
@@ -174,17 +174,17 @@ fn CallCard(id: u32) -> impl IntoView {
                         {crate::ui::dynv(move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {
-                                {crate::ui::btn("btn primary", Some("complete-transfer"), t::COMPLETE_TRANSFER(), move |_| desk.transfer(id, "", Some(other)))}
-                                {crate::ui::btn("btn", Some("conference"), t::MERGE(), move |_| desk.conference(id, other))}
+                                {crate::ui::act("btn primary", Some("complete-transfer"), t::COMPLETE_TRANSFER(), crate::ui::Act::Complete(id, other))}
+                                {crate::ui::act("btn", Some("conference"), t::MERGE(), crate::ui::Act::Conference(id, other))}
                             }
                         }))}
-                        {crate::ui::btn("btn danger", Some("hang-up"), t::HANG_UP(), move |_| desk.hang_up(id))}
+                        {crate::ui::act("btn danger", Some("hang-up"), t::HANG_UP(), crate::ui::Act::HangUp(id))}
                     }.into_any(),
                     CallState::Dialing | CallState::Ringing => view! {
-                        {crate::ui::btn("btn danger", Some("hang-up"), t::HANG_UP(), move |_| desk.hang_up(id))}
+                        {crate::ui::act("btn danger", Some("hang-up"), t::HANG_UP(), crate::ui::Act::HangUp(id))}
                     }.into_any(),
                     CallState::Ended(_) => view! {
-                        {crate::ui::btn("btn", None, t::CLEAR(), move |_| desk.clear_ended())}
+                        {crate::ui::act("btn", None, t::CLEAR(), crate::ui::Act::ClearEnded)}
                     }.into_any(),
                 })}
             </div>
@@ -236,10 +236,10 @@ pub fn PhonePanel() -> impl IntoView {
             <DialPad/>
         })}
         {crate::ui::when(demo, move || view! {
-            {crate::ui::btn("btn link-btn", Some("simulate-incoming"), t::SIMULATE_INCOMING(), move |_| { desk.simulate_incoming(); })}
+            {crate::ui::act("btn link-btn", Some("simulate-incoming"), t::SIMULATE_INCOMING(), crate::ui::Act::SimulateIncoming)}
         })}
         {crate::ui::when(move || !demo() && !needs_sign_in(), move || view! {
-            {crate::ui::btn("btn link-btn", Some("sign-out"), t::SIGN_OUT(), move |_| desk.sign_out())}
+            {crate::ui::act("btn link-btn", Some("sign-out"), t::SIGN_OUT(), crate::ui::Act::SignOut)}
         })}
     }
 }

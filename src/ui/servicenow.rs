@@ -2,7 +2,7 @@
 
 use crate::desk::use_desk;
 use crate::servicenow::outbox::State;
-use crate::servicenow::service::{self, SnState};
+use crate::servicenow::service::SnState;
 use crate::strings as t;
 use leptos::prelude::*;
 
@@ -34,10 +34,10 @@ pub fn ServiceNowStatus() -> impl IntoView {
             })}</span>
             {crate::ui::dynv(move || match desk.sn.get() {
                 SnState::SignedIn => view! {
-                    {crate::ui::btn("btn", Some("sn-sign-out"), t::SN_SIGN_OUT(), move |_| service::sign_out(desk))}
+                    {crate::ui::act("btn", Some("sn-sign-out"), t::SN_SIGN_OUT(), crate::ui::Act::SnSignOut)}
                 }.into_any(),
                 SnState::SignedOut(_) => view! {
-                    {crate::ui::btn("btn primary", Some("sn-sign-in"), t::SN_SIGN_IN(), move |_| service::sign_in(desk))}
+                    {crate::ui::act("btn primary", Some("sn-sign-in"), t::SN_SIGN_IN(), crate::ui::Act::SnSignIn)}
                 }.into_any(),
                 _ => ().into_any(),
             })}
@@ -55,12 +55,12 @@ pub fn ServiceNowStatus() -> impl IntoView {
                     {crate::ui::btn("btn", Some("sn-copy"), t::SN_COPY(), move |_| copy(area))}
                     {(desk.role.get() != crate::tabs::Role::Remote).then(|| {
                         let id = id.clone();
-                        view! { {crate::ui::btn("btn", Some("sn-retry"), t::SN_RETRY(), move |_| desk.retry_activity(&id))} }
+                        view! { {crate::ui::act("btn", Some("sn-retry"), t::SN_RETRY(), crate::ui::Act::Retry(id.clone()))} }
                     })}
                     {crate::ui::dynv(move || if confirming.get().as_deref() == Some(i1.as_str()) {
                         let id = i1.clone();
                         view! { <span>{t::SN_DISMISS_SURE()}" "</span>
-                        {crate::ui::btn("btn", Some("sn-dismiss-confirm"), t::SN_DISMISS(), move |_| desk.dismiss_activity(&id))} }.into_any()
+                        {crate::ui::act("btn", Some("sn-dismiss-confirm"), t::SN_DISMISS(), crate::ui::Act::DismissActivity(id.clone()))} }.into_any()
                     } else if desk.role.get() == crate::tabs::Role::Remote {
                         view! { <span data-testid="sn-dismiss-elsewhere">{t::SN_DISMISS_ELSEWHERE()}</span> }.into_any()
                     } else {
@@ -107,13 +107,13 @@ pub fn ServiceNowNotice() -> impl IntoView {
     view! {
         {crate::ui::dynv(move || problems.get().into_iter().map(|(key, m)| view! {
             <p class="notice error" role="alert" data-testid="storage-problem">{m}" "
-                {crate::ui::btn("btn", None, t::STORED_DISMISS(), move |_| crate::stored::dismiss(&key))}
+                {crate::ui::act("btn", None, t::STORED_DISMISS(), crate::ui::Act::StoredDismiss(key.clone()))}
             </p>
         }).collect_view())}
         {crate::ui::when(move || message().is_some(), move || view! {
             <div class="notice error row-notice" role="alert" data-testid="sn-notice">
                 <span>{crate::ui::dynv(move || message().unwrap_or_default())}</span>
-                {crate::ui::btn("btn primary", None, t::SN_SIGN_IN(), move |_| service::sign_in(desk))}
+                {crate::ui::act("btn primary", None, t::SN_SIGN_IN(), crate::ui::Act::SnSignIn)}
             </div>
         })}
         {crate::ui::when(move || message().is_none() && delivery().is_some(), move || view! {

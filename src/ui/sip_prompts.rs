@@ -12,9 +12,9 @@ pub fn SipPrompts() -> impl IntoView {
     view! {
         <div class="notice info" role="alertdialog" data-testid="transfer-ask" hidden=move || desk.transfer_ask.with(Option::is_none)>
             <span>{crate::ui::dynv(move || desk.transfer_ask.with(|a| a.as_ref().map(|(_, t)| t.clone()).unwrap_or_default()))}" "</span>
-            {crate::ui::btn("link-btn", Some("transfer-accept"), t::ACCEPT_TRANSFER(), move |_| desk.decide_transfer(true))}
+            {crate::ui::act("link-btn", Some("transfer-accept"), t::ACCEPT_TRANSFER(), crate::ui::Act::DecideTransfer(true))}
             " "
-            {crate::ui::btn("link-btn", Some("transfer-decline"), t::DECLINE(), move |_| desk.decide_transfer(false))}
+            {crate::ui::act("link-btn", Some("transfer-decline"), t::DECLINE(), crate::ui::Act::DecideTransfer(false))}
         </div>
         <p class="notice info row-notice" role="status" data-testid="sip-message" hidden=move || desk.sip_message.with(Option::is_none)>
             <span>{crate::ui::dynv(move || desk.sip_message.get().unwrap_or_default())}</span>

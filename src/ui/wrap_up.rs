@@ -100,7 +100,7 @@ fn WrapUpForm() -> impl IntoView {
                 {crate::ui::when(move || current().map(|w| w.overdue).unwrap_or(false), move || view! {
                     <p class="notice info" data-testid="wrap-up-overdue">{t::WRAPUP_OVERDUE()}</p>
                 })}
-                {crate::ui::btn("btn primary", Some("finish-wrap-up"), t::FINISH_WRAPUP(), move |_| { let _ = desk.submit_wrapup(); })}
+                {crate::ui::act("btn primary", Some("finish-wrap-up"), t::FINISH_WRAPUP(), crate::ui::Act::FinishWrapUp)}
             </section>
     }
 }
