@@ -106,7 +106,7 @@ fn CallCard(id: u32) -> impl IntoView {
     };
     let field = move |f: fn(&Call) -> String| move || call.with(|c| c.as_ref().map(f).unwrap_or_default());
     view! {
-        <li class=class data-testid="call" data-call-id=id.to_string() data-state=move || format!("{:?}", state.get())
+        <li class=move || class() data-testid="call" data-call-id=id.to_string() data-state=move || format!("{:?}", state.get())
             data-rx=field(|c| c.packets.0.to_string()) data-tx=field(|c| c.packets.1.to_string())>
             <div class="call-head">
                 <span class="party" data-testid="party">{field(|c| c.party().to_string())}</span>
