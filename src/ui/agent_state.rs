@@ -3,6 +3,7 @@
 use crate::desk::use_desk;
 use crate::phone::model::{AgentState, PresenceTone};
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -51,7 +52,7 @@ pub fn AgentStateSelect() -> impl IntoView {
                         let key = s.key();
                         view! { <option value=key.clone() disabled=!pickable>{s.label()}</option> }
                     })
-                    .collect_view()
+                    .rows()
             })}
         </select>
     }

@@ -4,6 +4,7 @@ use crate::browser;
 use crate::phone::audio;
 use crate::phone::media::{self, Device, MIC_KEY, RINGER_KEY, SPEAKER_KEY};
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 /// The chosen devices that are no longer in `list`, by label (Microphone, Speaker, Ringer): `chosen` holds
@@ -68,7 +69,7 @@ pub fn DevicesPanel() -> impl IntoView {
                     {crate::ui::dynv(move || list.get().into_iter().filter(|d| d.kind == kind).enumerate().map(|(i, d)| {
                         let label = if d.label.is_empty() { format!("{label} {}", i + 1) } else { d.label.clone() };
                         view! { <option value=d.id.clone()>{label}</option> }
-                    }).collect_view())}
+                    }).rows())}
                 </select>
             </label>
         }

@@ -4,6 +4,7 @@
 use crate::desk::use_desk;
 use crate::phone::call::CallState;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
@@ -50,7 +51,7 @@ pub fn DialPad() -> impl IntoView {
             {KEYS.into_iter().map(|k| view! {
                 <button type="button" class="key" data-dial-key=k.to_string() aria-label=format!("{} {k}", t::DIAL_PAD())
                     on:click=crate::ui::click(move |_| key(k))>{k.to_string()}</button>
-            }).collect_view()}
+            }).rows()}
         </div>
         {crate::ui::when(move || last().is_some(), move || view! {
             <button type="button" class="btn link-btn" data-testid="redial"

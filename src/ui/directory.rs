@@ -5,6 +5,7 @@ use crate::browser;
 use crate::desk::use_desk;
 use crate::phone::call::CallState;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 /// localStorage key of the favourite numbers.
@@ -153,7 +154,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                             <button type="button" class="btn" aria-label=format!("{} {}", t::CALL(), e.name) on:click=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
                         </li>
                     }
-                }).collect_view())}
+                }).rows())}
             </ul>
         }, move || view! {
             <p class="empty" data-testid="no-matches" hidden=move || desk.directory_error.with(Option::is_some)>{t::NO_MATCHES()}</p>

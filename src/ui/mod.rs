@@ -351,3 +351,18 @@ pub fn act(class: &'static str, testid: Option<&'static str>, text: &'static str
     let desk = crate::desk::use_desk();
     btn_erased(class, testid, text, Box::new(move |_| act.run(desk)))
 }
+
+/// `.rows()` instead of `.collect_view()`: one list type for every list (issue #16), each row erased; the
+/// same nodes (the rows, then the list's empty comment node).
+pub trait RowsExt: Iterator + Sized {
+    fn rows(self) -> Vec<AnyView>;
+}
+
+impl<I: Iterator> RowsExt for I
+where
+    I::Item: IntoView + 'static,
+{
+    fn rows(self) -> Vec<AnyView> {
+        self.map(|v| v.into_any()).collect()
+    }
+}

@@ -3,6 +3,7 @@
 use crate::desk::{use_desk, Mode};
 use crate::strings as t;
 use crate::ui::servicenow::ServiceNowNotice;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -37,7 +38,7 @@ pub fn Notices() -> impl IntoView {
                             .get()
                             .into_iter()
                             .map(|e| view! { <li>{e.to_string()}</li> })
-                            .collect_view()
+                            .rows()
                     })}
                 </ul>
                 <button type="button" class="link" on:click=crate::ui::click(move |_| desk.dismiss_errors())>

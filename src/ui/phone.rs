@@ -8,6 +8,7 @@ use crate::phone::sipline::LineStatus;
 use crate::strings as t;
 use crate::ui::sign_in::SignIn;
 use crate::ui::{dial_pad::DialPad, wrap_up::WrapUpPanel};
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 fn state_label(c: &Call) -> String {
@@ -36,7 +37,7 @@ fn Keypad(id: u32) -> impl IntoView {
                             on:click=crate::ui::click(move |_| desk.send_dtmf(id, k))>{k.to_string()}</button>
                     }
                 })
-                .collect_view()}
+                .rows()}
         </div>
     }
 }
@@ -133,7 +134,7 @@ fn CallCard(id: u32) -> impl IntoView {
                     .collect();
                 (!data.is_empty()).then(|| view! {
                     <p class="call-data" data-testid="call-data">
-                        {data.into_iter().map(|(k, v)| view! { <span class="kv-chip">{k}": "{v}</span> }).collect_view()}
+                        {data.into_iter().map(|(k, v)| view! { <span class="kv-chip">{k}": "{v}</span> }).rows()}
                     </p>
                 })
             })}
@@ -147,7 +148,7 @@ fn CallCard(id: u32) -> impl IntoView {
                         {list.into_iter().map(|r| {
                             let label = if r.label.is_empty() { r.entity.clone() } else { r.label.clone() };
                             view! { <button type="button" class="chip" on:click=crate::ui::click(move |_| desk.choose_pop(id, r.clone()))>{label}</button> }
-                        }).collect_view()}
+                        }).rows()}
                     </div>
                 }.into_any(),
                 crate::servicenow::screen_pop::Decision::OfferNew { table, query } => view! {

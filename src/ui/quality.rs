@@ -3,6 +3,7 @@
 use crate::desk::use_desk;
 use crate::phone::quality::{mos_text, percent_text, Grade, Summary, Warning};
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 fn grade_label(g: Grade) -> &'static str {
@@ -48,7 +49,7 @@ pub fn CallQuality(id: u32) -> impl IntoView {
             ];
             view! {
                 <dl class="kvs" data-testid="quality-details">
-                    {rows.into_iter().map(|(k, id, v)| view! { <div class="kv"><dt>{k}</dt><dd data-testid=id>{v}</dd></div> }).collect_view()}
+                    {rows.into_iter().map(|(k, id, v)| view! { <div class="kv"><dt>{k}</dt><dd data-testid=id>{v}</dd></div> }).rows()}
                 </dl>
             }
         }))}
@@ -65,7 +66,7 @@ pub fn CallQuality(id: u32) -> impl IntoView {
             view! {
                 <div class="notice error" role="alert" data-testid="quality-warning" data-warning=w.key()>
                     <p class="notice-head">{what}</p>
-                    {whose.into_iter().map(|(dir, text)| view! { <p data-testid="quality-losing" data-direction=dir>{text}</p> }).collect_view()}
+                    {whose.into_iter().map(|(dir, text)| view! { <p data-testid="quality-losing" data-direction=dir>{text}</p> }).rows()}
                     <p>{try_this}</p>
                 </div>
             }

@@ -4,6 +4,7 @@ use crate::desk::use_desk;
 use crate::phone::call::Direction;
 use crate::phone::wrapup::Outcome;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -36,7 +37,7 @@ pub fn RecentsPanel() -> impl IntoView {
                                 on:click=crate::ui::click(move |_| { desk.dial(&number, None); })>{t::CALL()}</button>
                         </li>
                     }
-                }).collect_view())}
+                }).rows())}
             </ul>
         }, || view! { <p class="empty" data-testid="recents-empty">{t::RECENTS_EMPTY()}</p> })}
     }

@@ -4,6 +4,7 @@ use crate::desk::use_desk;
 use crate::servicenow::outbox::State;
 use crate::servicenow::service::SnState;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -67,7 +68,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
                         let id = i2.clone();
                         view! { {crate::ui::btn("btn", Some("sn-dismiss"), t::SN_DISMISS(), move |_| confirming.set(Some(id.clone())))} }.into_any()
                     })}</li> }
-                }).collect_view())}</ul>
+                }).rows())}</ul>
             </div>
         })}
     }
@@ -109,7 +110,7 @@ pub fn ServiceNowNotice() -> impl IntoView {
             <p class="notice error" role="alert" data-testid="storage-problem">{m}" "
                 {crate::ui::act("btn", None, t::STORED_DISMISS(), crate::ui::Act::StoredDismiss(key.clone()))}
             </p>
-        }).collect_view())}
+        }).rows())}
         {crate::ui::when(move || message().is_some(), move || view! {
             <div class="notice error row-notice" role="alert" data-testid="sn-notice">
                 <span>{crate::ui::dynv(move || message().unwrap_or_default())}</span>

@@ -11,6 +11,7 @@ use crate::ui::{
     agent_state::AgentStateSelect, diagnostics::DiagnosticsPanel, directory::DirectoryPanel, notices::Notices,
     phone::PhonePanel, recents::RecentsPanel, wrap_up::WrapUpPanel,
 };
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 fn tab_label(tab: Tab) -> &'static str {
@@ -185,7 +186,7 @@ pub fn Shell() -> impl IntoView {
                             </button>
                         }
                     })
-                    .collect_view()}
+                    .rows()}
             </nav>
             <main
                 id="panel"

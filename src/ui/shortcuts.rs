@@ -3,6 +3,7 @@
 use crate::desk::{use_desk, Desk, Tab};
 use crate::phone::call::CallState;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 pub use crate::config::shortcuts::{Combo, ACTIONS};
@@ -97,7 +98,7 @@ pub fn ShortcutHelp() -> impl IntoView {
                             parts.join("+")
                         }).unwrap_or_default();
                         view! { <div class="kv" data-action=*a><dt><kbd>{keys}</kbd></dt><dd>{t::shortcut_action(a)}</dd></div> }
-                    }).collect_view()}
+                    }).rows()}
                     <div class="kv"><dt><kbd>"?"</kbd></dt><dd>{t::HELP_KEY()}</dd></div>
                 </dl>
             </section>

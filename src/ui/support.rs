@@ -5,6 +5,7 @@
 use crate::desk::use_desk;
 use crate::diagnostics::{collect, probe};
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -61,7 +62,7 @@ pub fn SupportPanel() -> impl IntoView {
                             <span class="call-note">{v.text().to_string()}</span>
                         </li>
                     }
-                }).collect_view())}
+                }).rows())}
             </ul>
         })}
         {crate::ui::dynv(move || copied.get().map(|ok| if ok {

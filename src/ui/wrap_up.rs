@@ -2,6 +2,7 @@
 
 use crate::desk::use_desk;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -57,7 +58,7 @@ fn WrapUpForm() -> impl IntoView {
                             desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
                         })>
                         <option value="">{t::CHOOSE_DISPOSITION()}</option>
-                        {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).collect_view())}
+                        {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).rows())}
                     </select>
                     {crate::ui::dynv(move || current().and_then(|w| w.record).map(|r| {
                         let label = if r.value.is_empty() { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) } else { r.value.clone() };
