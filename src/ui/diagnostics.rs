@@ -25,7 +25,7 @@ pub fn DiagnosticsPanel() -> impl IntoView {
         view! {
             <div class="kv">
                 <dt>{label}</dt>
-                <dd data-testid=key>{value}</dd>
+                <dd data-testid=key>{crate::ui::dynv(value)}</dd>
             </div>
         }
     };

@@ -110,11 +110,11 @@ fn CallCard(id: u32) -> impl IntoView {
         <li class=move || class() data-testid="call" data-call-id=id.to_string() data-state=move || format!("{:?}", state.get())
             data-rx=field(|c| c.packets.0.to_string()) data-tx=field(|c| c.packets.1.to_string())>
             <div class="call-head">
-                <span class="party" data-testid="party">{field(|c| c.party().to_string())}</span>
+                <span class="party" data-testid="party">{crate::ui::dynv(field(|c| c.party().to_string()))}</span>
                 <span class="timer" data-testid="timer">{crate::ui::dynv(timer)}</span>
             </div>
             <div class="call-sub">
-                <span data-testid="call-state">{field(state_label)}</span>
+                <span data-testid="call-state">{crate::ui::dynv(field(state_label))}</span>
                 {crate::ui::dynv(move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
                     .map(|n| view! { <span class="number">{n}</span> }))}
                 {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
