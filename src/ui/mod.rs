@@ -366,3 +366,9 @@ where
         self.map(|v| v.into_any()).collect()
     }
 }
+
+/// [`dynv`] for a view that may be absent: the view erased inside the option, so every such child shares
+/// one option type (issue #16); the same nodes (the view, or the empty comment node in its place).
+pub fn dyn_opt<V: IntoView + 'static>(f: impl Fn() -> Option<V> + Send + Sync + 'static) -> AnyView {
+    dyn_erased(Box::new(move || f().map(IntoAny::into_any).into_any()))
+}

@@ -116,9 +116,9 @@ fn CallCard(id: u32) -> impl IntoView {
             </div>
             <div class="call-sub">
                 <span data-testid="call-state">{crate::ui::dynv(field(state_label))}</span>
-                {crate::ui::dynv(move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
+                {crate::ui::dyn_opt(move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
                     .map(|n| view! { <span class="number">{n}</span> }))}
-                {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
+                {crate::ui::dyn_opt(move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
                     let label = if !r.value.is_empty() { r.value.clone() } else { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) };
                     view! {
                         <button type="button" class="chip" data-testid="call-record" title=t::OPEN_RECORD()
@@ -126,7 +126,7 @@ fn CallCard(id: u32) -> impl IntoView {
                     }
                 }))}
             </div>
-            {crate::ui::dynv(move || {
+            {crate::ui::dyn_opt(move || {
                 // Data the call arrived with (an IVR's choices, the queue): shown, never interpreted as HTML.
                 let data: Vec<(String, String)> = call.with(|c| c.as_ref().map(|c| c.x_headers.clone()).unwrap_or_default())
                     .into_iter()
@@ -173,7 +173,7 @@ fn CallCard(id: u32) -> impl IntoView {
                             on:click=crate::ui::click(move |_| show_keypad.update(|v| *v = !*v))>{t::KEYPAD()}</button>
                         <button type="button" class="btn" aria-expanded=move || show_transfer.get().to_string() data-testid="transfer-toggle"
                             on:click=crate::ui::click(move |_| show_transfer.update(|v| *v = !*v))>{t::TRANSFER()}</button>
-                        {crate::ui::dynv(move || (held() && consult_with().is_some()).then(|| {
+                        {crate::ui::dyn_opt(move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {
                                 {crate::ui::act("btn primary", Some("complete-transfer"), t::COMPLETE_TRANSFER(), crate::ui::Act::Complete(id, other))}

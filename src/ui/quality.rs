@@ -28,7 +28,7 @@ pub fn CallQuality(id: u32) -> impl IntoView {
     let reading = move || q.with(|q| q.as_ref().and_then(|q| q.reading.clone()));
     let warning = move || q.with(|q| q.as_ref().and_then(|q| q.warning));
     view! {
-        {crate::ui::dynv(move || reading().map(|r| {
+        {crate::ui::dyn_opt(move || reading().map(|r| {
             let g = Grade::of_mos(r.mos_x100);
             view! {
                 <button type="button" class="chip" data-testid="quality" data-grade=g.key() data-mos=r.mos_x100.to_string()
@@ -38,7 +38,7 @@ pub fn CallQuality(id: u32) -> impl IntoView {
                 </button>
             }
         }))}
-        {crate::ui::dynv(move || open.get().then(|| reading()).flatten().map(|r| {
+        {crate::ui::dyn_opt(move || open.get().then(|| reading()).flatten().map(|r| {
             let rows = [
                 (t::QUALITY_MOS(), "quality-mos", mos_text(r.mos_x100)),
                 (t::QUALITY_LOSS(), "quality-loss", percent_text(r.loss_permille)),
@@ -53,7 +53,7 @@ pub fn CallQuality(id: u32) -> impl IntoView {
                 </dl>
             }
         }))}
-        {crate::ui::dynv(move || warning().map(|w| {
+        {crate::ui::dyn_opt(move || warning().map(|w| {
             // Losing audio: whose audio breaks up (the caller's reaching the agent, the agent's reaching the
             // caller, or both), then what to try.
             let (what, whose, try_this) = match w {

@@ -45,7 +45,7 @@ pub fn SupportPanel() -> impl IntoView {
             <button type="button" class="btn" data-testid="check-setup" on:click=crate::ui::click(check) disabled=move || running.get()>{t::CHECK_SETUP()}</button>
             {crate::ui::btn("btn", Some("copy-diagnostics"), t::COPY_DIAGNOSTICS(), copy)}
         </div>
-        {crate::ui::dynv(move || level.get().map(|l| view! {
+        {crate::ui::dyn_opt(move || level.get().map(|l| view! {
             <label class="kv">
                 <span class="dt">{t::CHECK_LEVEL()}</span>
                 <meter min="0" max="100" value=l.to_string() data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>

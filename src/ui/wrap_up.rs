@@ -60,7 +60,7 @@ fn WrapUpForm() -> impl IntoView {
                         <option value="">{t::CHOOSE_DISPOSITION()}</option>
                         {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).rows())}
                     </select>
-                    {crate::ui::dynv(move || current().and_then(|w| w.record).map(|r| {
+                    {crate::ui::dyn_opt(move || current().and_then(|w| w.record).map(|r| {
                         let label = if r.value.is_empty() { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) } else { r.value.clone() };
                         view! {
                             <span class="chip" data-testid="wrap-up-record">{label}</span>
