@@ -114,7 +114,7 @@ pub fn DirectoryPanel() -> impl IntoView {
     view! {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() placeholder=t::SEARCH_DIRECTORY()
             data-testid="directory-search" id="directory-search" role="combobox" aria-controls="directory-results"
-            aria-expanded="true" aria-activedescendant=move || format!("dir-{}", selected.get())
+            aria-expanded="true" {..crate::ui::attr("aria-activedescendant", move || format!("dir-{}", selected.get()))}
             prop:value=move || query.get() on:input=crate::ui::on_event(move |ev| {
                 let text = event_target_value(&ev);
                 query.set(text.clone());
@@ -146,7 +146,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                     let e2 = e.clone();
                     view! {
                         <li class=move || if selected.get() == i { "row selected" } else { "row" } id=format!("dir-{i}") role="option"
-                            aria-selected=move || (selected.get() == i).to_string() data-testid="directory-entry">
+                            {..crate::ui::attr("aria-selected", move || (selected.get() == i).to_string())} data-testid="directory-entry">
                             <button type="button" class="star" aria-pressed=fav.to_string() aria-label=format!("{} {}", t::FAVOURITE(), e.name)
                                 on:click=crate::ui::click(move |_| toggle_fav(number.clone()))>{if fav { "★" } else { "☆" }}</button>
                             <span class="name">{e.name.clone()}</span>

@@ -372,3 +372,12 @@ where
 pub fn dyn_opt<V: IntoView + 'static>(f: impl Fn() -> Option<V> + Send + Sync + 'static) -> AnyView {
     dyn_erased(Box::new(move || f().map(IntoAny::into_any).into_any()))
 }
+
+/// A reactive attribute (`{..crate::ui::attr("aria-expanded", move || ..)}`): every such attribute, whatever
+/// its name, is one attribute type (issue #16) instead of one per name.
+pub fn attr(name: &'static str, f: impl Fn() -> String + Send + Sync + 'static) -> DynAttr {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, Box::new(f))
+}
+
+/// See [`attr`].
+pub type DynAttr = leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Box<dyn Fn() -> String + Send + Sync>>;

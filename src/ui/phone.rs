@@ -167,11 +167,11 @@ fn CallCard(id: u32) -> impl IntoView {
                         {crate::ui::act("btn danger", None, t::REJECT(), crate::ui::Act::Reject(id))}
                     }.into_any(),
                     CallState::Connected | CallState::Held => view! {
-                        <button type="button" class="btn" aria-pressed=move || held().to_string() data-testid="hold"
+                        <button type="button" class="btn" {..crate::ui::attr("aria-pressed", move || held().to_string())} data-testid="hold"
                             on:click=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
-                        <button type="button" class="btn" aria-expanded=move || show_keypad.get().to_string() data-testid="keypad-toggle"
+                        <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_keypad.get().to_string())} data-testid="keypad-toggle"
                             on:click=crate::ui::click(move |_| show_keypad.update(|v| *v = !*v))>{t::KEYPAD()}</button>
-                        <button type="button" class="btn" aria-expanded=move || show_transfer.get().to_string() data-testid="transfer-toggle"
+                        <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_transfer.get().to_string())} data-testid="transfer-toggle"
                             on:click=crate::ui::click(move |_| show_transfer.update(|v| *v = !*v))>{t::TRANSFER()}</button>
                         {crate::ui::dyn_opt(move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();

@@ -172,8 +172,8 @@ pub fn Shell() -> impl IntoView {
                                 class="tab"
                                 id=format!("tab-{}", tab.key())
                                 aria-controls="panel"
-                                aria-selected=move || selected().to_string()
-                                tabindex=move || if selected() { "0" } else { "-1" }
+                                {..crate::ui::attr("aria-selected", move || selected().to_string())}
+                                {..crate::ui::attr("tabindex", move || if selected() { "0" } else { "-1" }.to_string())}
                                 on:click=crate::ui::click(move |_| {
                                     desk.select_tab(tab);
                                     // The work view shows every section: the tab takes the agent to its own.
@@ -192,7 +192,7 @@ pub fn Shell() -> impl IntoView {
                 id="panel"
                 class=move || if shown.get() == View::Work { "panel work" } else { "panel" }
                 role="tabpanel"
-                aria-labelledby=move || format!("tab-{}", desk.tab.get().key())
+                {..crate::ui::attr("aria-labelledby", move || format!("tab-{}", desk.tab.get().key()))}
             >
                 {crate::ui::dynv(move || match shown.get() {
                     View::Tab(Tab::Phone) => view! { <PhonePanel/> }.into_any(),
