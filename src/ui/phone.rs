@@ -108,8 +108,8 @@ fn CallCard(id: u32) -> impl IntoView {
     let field = move |f: fn(&Call) -> String| move || call.with(|c| c.as_ref().map(f).unwrap_or_default());
     let (rx, tx) = (field(|c| c.packets.0.to_string()), field(|c| c.packets.1.to_string()));
     view! {
-        <li class=move || class() data-testid="call" data-call-id=id.to_string() data-state=move || format!("{:?}", state.get())
-            data-rx=move || rx() data-tx=move || tx()>
+        <li class=move || class() data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || format!("{:?}", state.get()))}
+            {..crate::ui::attr("data-rx", rx)} {..crate::ui::attr("data-tx", tx)}>
             <div class="call-head">
                 <span class="party" data-testid="party">{crate::ui::dynv(field(|c| c.party().to_string()))}</span>
                 <span class="timer" data-testid="timer">{crate::ui::dynv(timer)}</span>

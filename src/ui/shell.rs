@@ -137,7 +137,7 @@ pub fn Shell() -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
     view! {
-        <div class="desk" data-loaded=move || desk.loaded.get().to_string()>
+        <div class="desk" {..crate::ui::attr("data-loaded", move || desk.loaded.get().to_string())}>
             <header class="topbar">
                 <AgentStateSelect/>
                 <h1 class="title">{crate::ui::dynv(title)}</h1>
