@@ -50,7 +50,7 @@ pub fn AgentStateSelect() -> impl IntoView {
                     .into_iter()
                     .map(|(s, pickable)| {
                         let key = s.key();
-                        view! { <option value=key.clone() disabled=!pickable>{s.label()}</option> }
+                        view! { <option {..crate::ui::sattr("value", key.clone())} disabled=!pickable>{s.label()}</option> }
                     })
                     .rows()
             })}

@@ -49,7 +49,7 @@ pub fn DialPad() -> impl IntoView {
         })}
         <div class="keypad dialpad" role="group" aria-label=t::DIAL_PAD()>
             {KEYS.into_iter().map(|k| view! {
-                <button type="button" class="key" data-dial-key=k.to_string() aria-label=format!("{} {k}", t::DIAL_PAD())
+                <button type="button" class="key" data-dial-key=k.to_string() {..crate::ui::sattr("aria-label", format!("{} {k}", t::DIAL_PAD()))}
                     on:click=crate::ui::click(move |_| key(k))>{k.to_string()}</button>
             }).rows()}
         </div>

@@ -145,13 +145,13 @@ pub fn DirectoryPanel() -> impl IntoView {
                     let number = e.number.clone();
                     let e2 = e.clone();
                     view! {
-                        <li class=move || if selected.get() == i { "row selected" } else { "row" } id=format!("dir-{i}") role="option"
+                        <li class=move || if selected.get() == i { "row selected" } else { "row" } {..crate::ui::sattr("id", format!("dir-{i}"))} role="option"
                             {..crate::ui::attr("aria-selected", move || (selected.get() == i).to_string())} data-testid="directory-entry">
-                            <button type="button" class="star" aria-pressed=fav.to_string() aria-label=format!("{} {}", t::FAVOURITE(), e.name)
+                            <button type="button" class="star" {..crate::ui::sattr("aria-pressed", fav.to_string())} {..crate::ui::sattr("aria-label", format!("{} {}", t::FAVOURITE(), e.name))}
                                 on:click=crate::ui::click(move |_| toggle_fav(number.clone()))>{if fav { "★" } else { "☆" }}</button>
                             <span class="name">{e.name.clone()}</span>
                             <span class="number">{e.number.clone()}</span>
-                            <button type="button" class="btn" aria-label=format!("{} {}", t::CALL(), e.name) on:click=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
+                            <button type="button" class="btn" {..crate::ui::sattr("aria-label", format!("{} {}", t::CALL(), e.name))} on:click=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
                         </li>
                     }
                 }).rows())}

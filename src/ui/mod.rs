@@ -381,3 +381,9 @@ pub fn attr(name: &'static str, f: impl Fn() -> String + Send + Sync + 'static) 
 
 /// See [`attr`].
 pub type DynAttr = leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Box<dyn Fn() -> String + Send + Sync>>;
+
+/// An attribute whose text is made at run time (`{..crate::ui::sattr("aria-label", label)}`): one attribute
+/// type for all of them, whatever the name (issue #16).
+pub fn sattr(name: &'static str, value: String) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, String> {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, value)
+}

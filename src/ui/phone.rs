@@ -33,7 +33,7 @@ fn Keypad(id: u32) -> impl IntoView {
                 .into_iter()
                 .map(|k| {
                     view! {
-                        <button type="button" class="key" data-key=k.to_string() aria-label=format!("{} {k}", t::KEYPAD())
+                        <button type="button" class="key" data-key=k.to_string() {..crate::ui::sattr("aria-label", format!("{} {k}", t::KEYPAD()))}
                             on:click=crate::ui::click(move |_| desk.send_dtmf(id, k))>{k.to_string()}</button>
                     }
                 })

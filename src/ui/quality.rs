@@ -109,7 +109,7 @@ pub fn RecentQuality(summary: Option<Summary>) -> impl IntoView {
         let g = Grade::of_mos(s.min_mos_x100.min(s.mos_x100));
         let text = summary_text(&s);
         view! {
-            <span class="kv-chip" data-testid="recent-quality" data-grade=g.key() title=text.clone() aria-label=text>
+            <span class="kv-chip" data-testid="recent-quality" data-grade=g.key() {..crate::ui::sattr("title", text.clone())} {..crate::ui::sattr("aria-label", text)}>
                 {format!("{} {}", grade_label(g), mos_text(s.mos_x100))}
             </span>
         }

@@ -170,7 +170,7 @@ pub fn Shell() -> impl IntoView {
                                 type="button"
                                 role="tab"
                                 class="tab"
-                                id=format!("tab-{}", tab.key())
+                                {..crate::ui::sattr("id", format!("tab-{}", tab.key()))}
                                 aria-controls="panel"
                                 {..crate::ui::attr("aria-selected", move || selected().to_string())}
                                 {..crate::ui::attr("tabindex", move || if selected() { "0" } else { "-1" }.to_string())}

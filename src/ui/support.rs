@@ -48,7 +48,7 @@ pub fn SupportPanel() -> impl IntoView {
         {crate::ui::dyn_opt(move || level.get().map(|l| view! {
             <label class="kv">
                 <span class="dt">{t::CHECK_LEVEL()}</span>
-                <meter min="0" max="100" value=l.to_string() data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
+                <meter min="0" max="100" {..crate::ui::sattr("value", l.to_string())} data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
             </label>
         }))}
         {crate::ui::when(move || !lines.with(Vec::is_empty), move || view! {

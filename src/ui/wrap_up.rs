@@ -58,13 +58,13 @@ fn WrapUpForm() -> impl IntoView {
                             desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
                         })>
                         <option value="">{t::CHOOSE_DISPOSITION()}</option>
-                        {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).rows())}
+                        {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option {..crate::ui::sattr("value", d.clone())}>{d.clone()}</option> }).rows())}
                     </select>
                     {crate::ui::dyn_opt(move || current().and_then(|w| w.record).map(|r| {
                         let label = if r.value.is_empty() { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) } else { r.value.clone() };
                         view! {
                             <span class="chip" data-testid="wrap-up-record">{label}</span>
-                            <button type="button" class="link-btn btn" aria-label=format!("{} {}", t::REMOVE_RECORD(), t::RECORD())
+                            <button type="button" class="link-btn btn" {..crate::ui::sattr("aria-label", format!("{} {}", t::REMOVE_RECORD(), t::RECORD()))}
                                 on:click=crate::ui::click(move |_| desk.edit_wrapup(|w| w.record = None))>{t::REMOVE_RECORD()}</button>
                         }
                     }))}
