@@ -113,8 +113,8 @@ pub fn DirectoryPanel() -> impl IntoView {
     };
     view! {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() placeholder=t::SEARCH_DIRECTORY()
-            data-testid="directory-search" id="directory-search" role="combobox" aria-controls="directory-results"
-            aria-expanded="true" {..crate::ui::attr("aria-activedescendant", move || format!("dir-{}", selected.get()))}
+            data-testid="directory-search" id="directory-search" role="combobox" {..crate::ui::cattr("aria-controls", "directory-results")}
+            {..crate::ui::cattr("aria-expanded", "true")} {..crate::ui::attr("aria-activedescendant", move || format!("dir-{}", selected.get()))}
             prop:value=move || query.get() on:input=crate::ui::on_event(move |ev| {
                 let text = event_target_value(&ev);
                 query.set(text.clone());

@@ -387,3 +387,9 @@ pub type DynAttr = leptos::tachys::html::attribute::custom::CustomAttr<&'static 
 pub fn sattr(name: &'static str, value: String) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, String> {
     leptos::tachys::html::attribute::custom::custom_attribute(name, value)
 }
+
+/// A fixed attribute of a name used in few places (`{..crate::ui::cattr("rows", "3")}`): the same attribute
+/// type as the `data-*` ones instead of one more per name (issue #16).
+pub fn cattr(name: &'static str, value: &'static str) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, &'static str> {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, value)
+}

@@ -77,7 +77,7 @@ pub fn Notices() -> impl IntoView {
             </div>
         })}
         {crate::ui::when(move || !desk.loaded.get(), move || view! {
-            <p class="notice info" aria-live="polite">{t::LOADING_SETTINGS()}</p>
+            <p class="notice info" {..crate::ui::cattr("aria-live", "polite")}>{t::LOADING_SETTINGS()}</p>
         })}
     }
 }

@@ -152,7 +152,7 @@ pub fn Shell() -> impl IntoView {
                 <button type="button" class="help-btn" aria-label=t::SHORTCUTS() title=t::SHORTCUTS() data-testid="help"
                     on:click=crate::ui::click(move |_| desk.show_help.update(|v| *v = !*v))>"?"</button>
             </header>
-            <div class="sr-only" aria-live="assertive" data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
+            <div class="sr-only" {..crate::ui::cattr("aria-live", "assertive")} data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
             <ShortcutHelp/>
             <Notices/>
             // Always in the page, hidden when there is nothing to say (small in the wasm).
@@ -171,7 +171,7 @@ pub fn Shell() -> impl IntoView {
                                 role="tab"
                                 class="tab"
                                 {..crate::ui::sattr("id", format!("tab-{}", tab.key()))}
-                                aria-controls="panel"
+                                {..crate::ui::cattr("aria-controls", "panel")}
                                 {..crate::ui::attr("aria-selected", move || selected().to_string())}
                                 {..crate::ui::attr("tabindex", move || if selected() { "0" } else { "-1" }.to_string())}
                                 on:click=crate::ui::click(move |_| {
@@ -203,11 +203,11 @@ pub fn Shell() -> impl IntoView {
                         <div class="work-calls" data-testid="work-calls"><PhonePanel/></div>
                         <div class="work-side" data-testid="work-side">
                             <WrapUpPanel/>
-                            <section class="work-box" aria-labelledby="work-directory">
+                            <section class="work-box" {..crate::ui::cattr("aria-labelledby", "work-directory")}>
                                 <h2 class="section-title" id="work-directory">{t::TAB_DIRECTORY()}</h2>
                                 <DirectoryPanel/>
                             </section>
-                            <section class="work-box" aria-labelledby="work-recents">
+                            <section class="work-box" {..crate::ui::cattr("aria-labelledby", "work-recents")}>
                                 <h2 class="section-title" id="work-recents">{t::TAB_RECENTS()}</h2>
                                 <RecentsPanel/>
                             </section>

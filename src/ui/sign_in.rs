@@ -40,9 +40,9 @@ pub fn SignIn() -> impl IntoView {
                 prop:value=move || server.get() on:input=crate::ui::on_event(move |ev| server.set(event_target_value(&ev)))/>
             <div class="dial">
                 <input class="input" type="text" aria-label=t::SIP_USER() placeholder=t::SIP_USER() data-testid="sip-user"
-                    autocomplete="username" prop:value=move || user.get() on:input=crate::ui::on_event(move |ev| user.set(event_target_value(&ev)))/>
+                    {..crate::ui::cattr("autocomplete", "username")} prop:value=move || user.get() on:input=crate::ui::on_event(move |ev| user.set(event_target_value(&ev)))/>
                 <input class="input" type="password" aria-label=t::SIP_PASSWORD() placeholder=t::SIP_PASSWORD() data-testid="sip-password"
-                    autocomplete="current-password" prop:value=move || password.get() on:input=crate::ui::on_event(move |ev| password.set(event_target_value(&ev)))/>
+                    {..crate::ui::cattr("autocomplete", "current-password")} prop:value=move || password.get() on:input=crate::ui::on_event(move |ev| password.set(event_target_value(&ev)))/>
                 <button type="submit" class="btn primary" data-testid="sign-in-button">{t::SIGN_IN()}</button>
             </div>
             <label class="remember">

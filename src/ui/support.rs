@@ -48,7 +48,7 @@ pub fn SupportPanel() -> impl IntoView {
         {crate::ui::dyn_opt(move || level.get().map(|l| view! {
             <label class="kv">
                 <span class="dt">{t::CHECK_LEVEL()}</span>
-                <meter min="0" max="100" {..crate::ui::sattr("value", l.to_string())} data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
+                <meter {..crate::ui::cattr("min", "0")} {..crate::ui::cattr("max", "100")} {..crate::ui::sattr("value", l.to_string())} data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
             </label>
         }))}
         {crate::ui::when(move || !lines.with(Vec::is_empty), move || view! {
@@ -71,7 +71,7 @@ pub fn SupportPanel() -> impl IntoView {
             view! {
                 <div>
                     <p class="notice error" role="alert" data-testid="copy-result" data-copied="false">{t::COPY_REFUSED()}</p>
-                    <textarea node_ref=area readonly rows="8" class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT()
+                    <textarea node_ref=area readonly {..crate::ui::cattr("rows", "8")} class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT()
                         >{crate::ui::dynv(move || text.get())}</textarea>
                 </div>
             }.into_any()

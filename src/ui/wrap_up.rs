@@ -57,7 +57,7 @@ fn WrapUpForm() -> impl IntoView {
                             let v = event_target_value(&ev);
                             desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
                         })>
-                        <option value="">{t::CHOOSE_DISPOSITION()}</option>
+                        <option {..crate::ui::cattr("value", "")}>{t::CHOOSE_DISPOSITION()}</option>
                         {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option {..crate::ui::sattr("value", d.clone())}>{d.clone()}</option> }).rows())}
                     </select>
                     {crate::ui::dyn_opt(move || current().and_then(|w| w.record).map(|r| {
@@ -89,7 +89,7 @@ fn WrapUpForm() -> impl IntoView {
                         prop:value=move || case_number.get() on:input=crate::ui::on_event(move |ev| case_number.set(event_target_value(&ev)))/>
                     <button type="submit" class="btn" data-testid="wrap-up-set-case">{t::SET_RECORD()}</button>
                 </form>
-                <textarea class="input notes" aria-label=t::NOTES() placeholder=t::NOTES() data-testid="notes" rows="2"
+                <textarea class="input notes" aria-label=t::NOTES() placeholder=t::NOTES() data-testid="notes" {..crate::ui::cattr("rows", "2")}
                     prop:value=move || current().map(|w| w.notes).unwrap_or_default()
                     on:input=crate::ui::on_event(move |ev| {
                         let v = event_target_value(&ev);
