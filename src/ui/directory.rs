@@ -113,7 +113,7 @@ pub fn DirectoryPanel() -> impl IntoView {
     };
     view! {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() placeholder=t::SEARCH_DIRECTORY()
-            data-testid="directory-search" id="directory-search" role="combobox" {..crate::ui::cattr("aria-controls", "directory-results")}
+            data-testid="directory-search" {..crate::ui::cattr("id", "directory-search")} role="combobox" {..crate::ui::cattr("aria-controls", "directory-results")}
             {..crate::ui::cattr("aria-expanded", "true")} {..crate::ui::attr("aria-activedescendant", move || format!("dir-{}", selected.get()))}
             prop:value=move || query.get() on:input=crate::ui::on_event(move |ev| {
                 let text = event_target_value(&ev);
@@ -139,7 +139,7 @@ pub fn DirectoryPanel() -> impl IntoView {
         </p>
         // "No matches" only when the search worked: a failed one says so above.
         {crate::ui::when_else(move || !results.with(Vec::is_empty), move || view! {
-            <ul class="list" id="directory-results" role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY()>
+            <ul class="list" {..crate::ui::cattr("id", "directory-results")} role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY()>
                 {crate::ui::dynv(move || results.get().into_iter().enumerate().map(|(i, e)| {
                     let fav = favourites.with(|f| f.contains(&e.number));
                     let number = e.number.clone();

@@ -121,7 +121,7 @@ fn CallCard(id: u32) -> impl IntoView {
                 {crate::ui::dyn_opt(move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
                     let label = if !r.value.is_empty() { r.value.clone() } else { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) };
                     view! {
-                        <button type="button" class="chip" data-testid="call-record" title=t::OPEN_RECORD()
+                        <button type="button" class="chip" data-testid="call-record" {..crate::ui::cattr("title", t::OPEN_RECORD())}
                             on:click=crate::ui::click(move |_| desk.open_record(&r))>{label}</button>
                     }
                 }))}

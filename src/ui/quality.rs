@@ -32,7 +32,7 @@ pub fn CallQuality(id: u32) -> impl IntoView {
             let g = Grade::of_mos(r.mos_x100);
             view! {
                 <button type="button" class="chip" data-testid="quality" data-grade=g.key() data-mos=r.mos_x100.to_string()
-                    {..crate::ui::attr("aria-expanded", move || open.get().to_string())} title=t::QUALITY_DETAILS()
+                    {..crate::ui::attr("aria-expanded", move || open.get().to_string())} {..crate::ui::cattr("title", t::QUALITY_DETAILS())}
                     on:click=crate::ui::click(move |_| open.update(|o| *o = !*o))>
                     {format!("{}: {} {}", t::QUALITY(), grade_label(g), mos_text(r.mos_x100))}
                 </button>

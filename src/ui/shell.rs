@@ -146,10 +146,10 @@ pub fn Shell() -> impl IntoView {
                 })}
                 <span class="badge line" data-testid="line">{crate::ui::dynv(line)}</span>
                 {crate::ui::when(crate::openframe::bridge::is_framed, move || view! {
-                    <button type="button" class="help-btn" aria-label=t::POP_OUT() title=t::POP_OUT() data-testid="pop-out"
+                    <button type="button" class="help-btn" aria-label=t::POP_OUT() {..crate::ui::cattr("title", t::POP_OUT())} data-testid="pop-out"
                         on:click=crate::ui::click(move |_| desk.pop_out())>"↗"</button>
                 })}
-                <button type="button" class="help-btn" aria-label=t::SHORTCUTS() title=t::SHORTCUTS() data-testid="help"
+                <button type="button" class="help-btn" aria-label=t::SHORTCUTS() {..crate::ui::cattr("title", t::SHORTCUTS())} data-testid="help"
                     on:click=crate::ui::click(move |_| desk.show_help.update(|v| *v = !*v))>"?"</button>
             </header>
             <div class="sr-only" {..crate::ui::cattr("aria-live", "assertive")} data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
@@ -189,7 +189,7 @@ pub fn Shell() -> impl IntoView {
                     .rows()}
             </nav>
             <main
-                id="panel"
+                {..crate::ui::cattr("id", "panel")}
                 class=move || if shown.get() == View::Work { "panel work" } else { "panel" }
                 role="tabpanel"
                 {..crate::ui::attr("aria-labelledby", move || format!("tab-{}", desk.tab.get().key()))}
@@ -204,11 +204,11 @@ pub fn Shell() -> impl IntoView {
                         <div class="work-side" data-testid="work-side">
                             <WrapUpPanel/>
                             <section class="work-box" {..crate::ui::cattr("aria-labelledby", "work-directory")}>
-                                <h2 class="section-title" id="work-directory">{t::TAB_DIRECTORY()}</h2>
+                                <h2 class="section-title" {..crate::ui::cattr("id", "work-directory")}>{t::TAB_DIRECTORY()}</h2>
                                 <DirectoryPanel/>
                             </section>
                             <section class="work-box" {..crate::ui::cattr("aria-labelledby", "work-recents")}>
-                                <h2 class="section-title" id="work-recents">{t::TAB_RECENTS()}</h2>
+                                <h2 class="section-title" {..crate::ui::cattr("id", "work-recents")}>{t::TAB_RECENTS()}</h2>
                                 <RecentsPanel/>
                             </section>
                         </div>
