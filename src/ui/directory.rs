@@ -112,7 +112,7 @@ pub fn DirectoryPanel() -> impl IntoView {
         browser::save(FAVOURITES_KEY, &crate::json::to_string(&favourites.get_untracked()));
     };
     view! {
-        <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() placeholder=t::SEARCH_DIRECTORY()
+        <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() {..crate::ui::cattr("placeholder", t::SEARCH_DIRECTORY())}
             data-testid="directory-search" {..crate::ui::cattr("id", "directory-search")} role="combobox" {..crate::ui::cattr("aria-controls", "directory-results")}
             {..crate::ui::cattr("aria-expanded", "true")} {..crate::ui::attr("aria-activedescendant", move || format!("dir-{}", selected.get()))}
             prop:value=move || query.get() on:input=crate::ui::on_event(move |ev| {

@@ -56,7 +56,7 @@ fn TransferForm(id: u32) -> impl IntoView {
     };
     view! {
         <form class="dial transfer" on:submit=crate::ui::on_submit(blind) data-testid="transfer-form">
-            <input class="input" type="tel" aria-label=t::TRANSFER_TARGET() placeholder=t::TRANSFER_TARGET() data-testid="transfer-target"
+            <input class="input" type="tel" aria-label=t::TRANSFER_TARGET() {..crate::ui::cattr("placeholder", t::TRANSFER_TARGET())} data-testid="transfer-target"
                 prop:value=move || target.get() on:input=crate::ui::on_event(move |ev| target.set(event_target_value(&ev)))/>
             <button type="submit" class="btn" data-testid="blind-transfer">{t::BLIND_TRANSFER()}</button>
             {crate::ui::btn("btn", Some("consult"), t::CONSULT(), consult)}

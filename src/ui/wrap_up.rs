@@ -85,11 +85,11 @@ fn WrapUpForm() -> impl IntoView {
                         }
                     });
                 })>
-                    <input class="input" type="text" aria-label=t::CHANGE_RECORD() placeholder=t::CHANGE_RECORD() data-testid="wrap-up-case"
+                    <input class="input" type="text" aria-label=t::CHANGE_RECORD() {..crate::ui::cattr("placeholder", t::CHANGE_RECORD())} data-testid="wrap-up-case"
                         prop:value=move || case_number.get() on:input=crate::ui::on_event(move |ev| case_number.set(event_target_value(&ev)))/>
                     <button type="submit" class="btn" data-testid="wrap-up-set-case">{t::SET_RECORD()}</button>
                 </form>
-                <textarea class="input notes" aria-label=t::NOTES() placeholder=t::NOTES() data-testid="notes" {..crate::ui::cattr("rows", "2")}
+                <textarea class="input notes" aria-label=t::NOTES() {..crate::ui::cattr("placeholder", t::NOTES())} data-testid="notes" {..crate::ui::cattr("rows", "2")}
                     prop:value=move || current().map(|w| w.notes).unwrap_or_default()
                     on:input=crate::ui::on_event(move |ev| {
                         let v = event_target_value(&ev);
