@@ -50,7 +50,7 @@ pub fn AgentStateSelect() -> impl IntoView {
                     .into_iter()
                     .map(|(s, pickable)| {
                         let key = s.key();
-                        view! { <option {..crate::ui::sattr("value", key.clone())} disabled=!pickable>{s.label()}</option> }
+                        view! { <option {..crate::ui::sattr("value", key.clone())} {..crate::ui::oattr("disabled", (!pickable).then_some(""))}>{s.label()}</option> }
                     })
                     .rows()
             })}

@@ -393,3 +393,9 @@ pub fn sattr(name: &'static str, value: String) -> leptos::tachys::html::attribu
 pub fn cattr(name: &'static str, value: &'static str) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, &'static str> {
     leptos::tachys::html::attribute::custom::custom_attribute(name, value)
 }
+
+/// An attribute that is there or not (`Some("")` for a boolean attribute): the attribute type of the
+/// buttons' optional `data-testid` (issue #16).
+pub fn oattr(name: &'static str, value: Option<&'static str>) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Option<&'static str>> {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, value)
+}

@@ -71,7 +71,7 @@ pub fn SupportPanel() -> impl IntoView {
             view! {
                 <div>
                     <p class="notice error" role="alert" data-testid="copy-result" data-copied="false">{t::COPY_REFUSED()}</p>
-                    <textarea node_ref=area readonly {..crate::ui::cattr("rows", "8")} class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT()
+                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "8")} node_ref=area class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT()
                         >{crate::ui::dynv(move || text.get())}</textarea>
                 </div>
             }.into_any()
