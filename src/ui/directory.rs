@@ -134,7 +134,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                 }
             })
             on:keydown=crate::ui::on_key(on_key)/>
-        <p class="notice error" role="alert" data-testid="directory-error" hidden=move || desk.directory_error.with(Option::is_none)>
+        <p class="notice error" role="alert" data-testid="directory-error" {..crate::ui::battr("hidden", move || desk.directory_error.with(Option::is_none))}>
             {crate::ui::dynv(move || desk.directory_error.with(|e| e.as_ref().map(|e| e.render())))}
         </p>
         // "No matches" only when the search worked: a failed one says so above.
@@ -157,7 +157,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                 }).rows())}
             </ul>
         }, move || view! {
-            <p class="empty" data-testid="no-matches" hidden=move || desk.directory_error.with(Option::is_some)>{t::NO_MATCHES()}</p>
+            <p class="empty" data-testid="no-matches" {..crate::ui::battr("hidden", move || desk.directory_error.with(Option::is_some))}>{t::NO_MATCHES()}</p>
         })}
         {crate::ui::when(move || desk.directory_more.get(), move || view! {
             {crate::ui::btn("btn link-btn", Some("directory-more"), t::MORE_RESULTS(), move |_| {

@@ -399,3 +399,9 @@ pub fn cattr(name: &'static str, value: &'static str) -> leptos::tachys::html::a
 pub fn oattr(name: &'static str, value: Option<&'static str>) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Option<&'static str>> {
     leptos::tachys::html::attribute::custom::custom_attribute(name, value)
 }
+
+/// A reactive boolean attribute (`{..crate::ui::battr("hidden", move || ..)}`: present, empty, while true):
+/// one attribute type whatever the name (issue #16).
+pub fn battr(name: &'static str, f: impl Fn() -> bool + Send + Sync + 'static) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Box<dyn Fn() -> bool + Send + Sync>> {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, Box::new(f))
+}

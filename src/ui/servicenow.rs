@@ -52,7 +52,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
                     let (i1, i2) = (id.clone(), id.clone());
                     view! { <li>{r}
                     // The agent's notes as text (a read-only field), to copy before dismissing.
-                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "3")} data-testid="sn-refused-notes" node_ref=area prop:value=notes></textarea>
+                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "3")} data-testid="sn-refused-notes" node_ref=area prop:value=move || notes.clone()></textarea>
                     {crate::ui::btn("btn", Some("sn-copy"), t::SN_COPY(), move |_| copy(area))}
                     {(desk.role.get() != crate::tabs::Role::Remote).then(|| {
                         let id = id.clone();

@@ -156,7 +156,7 @@ pub fn Shell() -> impl IntoView {
             <ShortcutHelp/>
             <Notices/>
             // Always in the page, hidden when there is nothing to say (small in the wasm).
-            <p class="notice error row-notice" role="alert" data-testid="sound-problem" hidden=move || sound_problem.with(String::is_empty)>
+            <p class="notice error row-notice" role="alert" data-testid="sound-problem" {..crate::ui::battr("hidden", move || sound_problem.with(String::is_empty))}>
                 <span>{crate::ui::dynv(move || sound_problem.get())}</span>
                 {crate::ui::dismiss_x(move |_| sound_problem.set(String::new()))}
             </p>
