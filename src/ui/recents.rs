@@ -31,7 +31,7 @@ pub fn RecentsPanel() -> impl IntoView {
                             <crate::ui::quality::RecentQuality summary=r.quality/>
                             {record.map(|rec| {
                                 let label = if rec.value.is_empty() { rec.entity.clone() } else { rec.value.clone() };
-                                view! { <button type="button" class="chip" {..crate::ui::cattr("title", t::OPEN_RECORD())} on:click=crate::ui::click(move |_| desk.open_record(&rec))>{label}</button> }
+                                view! { <button type="button" class="chip" {..crate::ui::cattr("title", t::OPEN_RECORD())} on:click=crate::ui::click(move |_| desk.open_record(&rec))>{label}</button> }.into_any()
                             })}
                             <button type="button" class="btn" data-testid="call-back" {..crate::ui::sattr("aria-label", format!("{} {number}", t::CALLBACK()))}
                                 on:click=crate::ui::click(move |_| { desk.dial(&number, None); })>{t::CALL()}</button>
