@@ -33,7 +33,7 @@ pub fn AgentStateSelect() -> impl IntoView {
         PresenceTone::Off => "off",
     };
     view! {
-        <span class=move || format!("presence {}", tone()) {..crate::ui::cattr("aria-hidden", "true")}></span>
+        <span {..crate::ui::attr("class", move || format!("presence {}", tone()))} {..crate::ui::cattr("aria-hidden", "true")}></span>
         <select
             class="state"
             aria-label=t::AGENT_STATE()

@@ -145,7 +145,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                     let number = e.number.clone();
                     let e2 = e.clone();
                     view! {
-                        <li class=move || if selected.get() == i { "row selected" } else { "row" } {..crate::ui::sattr("id", format!("dir-{i}"))} role="option"
+                        <li {..crate::ui::attr("class", move || { if selected.get() == i { "row selected" } else { "row" } }.to_string())} {..crate::ui::sattr("id", format!("dir-{i}"))} role="option"
                             {..crate::ui::attr("aria-selected", move || (selected.get() == i).to_string())} data-testid="directory-entry">
                             <button type="button" class="star" {..crate::ui::sattr("aria-pressed", fav.to_string())} {..crate::ui::sattr("aria-label", format!("{} {}", t::FAVOURITE(), e.name))}
                                 on:click=crate::ui::click(move |_| toggle_fav(number.clone()))>{if fav { "★" } else { "☆" }}</button>

@@ -62,7 +62,7 @@ pub fn Notices() -> impl IntoView {
         })}
         // A remote view, or a window not linked to the agent's desktop (which says so: it shows and does nothing).
         {crate::ui::when(move || matches!(desk.role.get(), crate::tabs::Role::Remote | crate::tabs::Role::Unlinked), move || view! {
-            <div class=move || if unlinked() { "notice error" } else { "notice info" } role="status"
+            <div {..crate::ui::attr("class", move || { if unlinked() { "notice error" } else { "notice info" } }.to_string())} role="status"
                 {..crate::ui::attr("data-testid", move || if unlinked() { "not-linked" } else { "remote-phone" }.to_string())}>
                 <span>{crate::ui::dynv(move || if unlinked() { t::NOT_LINKED() } else { t::REMOTE_PHONE() })}" "</span>
                 {crate::ui::act("link-btn", Some("use-phone-here"), t::USE_PHONE_HERE(), crate::ui::Act::ClaimPhone)}

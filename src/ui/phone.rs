@@ -108,7 +108,7 @@ fn CallCard(id: u32) -> impl IntoView {
     let field = move |f: fn(&Call) -> String| move || call.with(|c| c.as_ref().map(f).unwrap_or_default());
     let (rx, tx) = (field(|c| c.packets.0.to_string()), field(|c| c.packets.1.to_string()));
     view! {
-        <li class=move || class() data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || format!("{:?}", state.get()))}
+        <li {..crate::ui::attr("class", move || class().to_string())} data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || format!("{:?}", state.get()))}
             {..crate::ui::attr("data-rx", rx)} {..crate::ui::attr("data-tx", tx)}>
             <div class="call-head">
                 <span class="party" data-testid="party">{crate::ui::dynv(field(|c| c.party().to_string()))}</span>
@@ -224,7 +224,7 @@ pub fn PhonePanel() -> impl IntoView {
             <WrapUpPanel/>
         })}
         {crate::ui::when(move || !calls().is_empty(), move || view! {
-            <ul class=move || if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" }>
+            <ul {..crate::ui::attr("class", move || { if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" } }.to_string())}>
                 {crate::ui::keyed(move || desk.calls.with(|c| c.iter().map(|c| c.id).collect()), |id| view! { <CallCard id=id/> }.into_any())}
             </ul>
         })}

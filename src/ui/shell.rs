@@ -190,7 +190,7 @@ pub fn Shell() -> impl IntoView {
             </nav>
             <main
                 {..crate::ui::cattr("id", "panel")}
-                class=move || if shown.get() == View::Work { "panel work" } else { "panel" }
+                {..crate::ui::attr("class", move || { if shown.get() == View::Work { "panel work" } else { "panel" } }.to_string())}
                 role="tabpanel"
                 {..crate::ui::attr("aria-labelledby", move || format!("tab-{}", desk.tab.get().key()))}
             >

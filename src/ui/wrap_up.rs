@@ -43,7 +43,7 @@ fn WrapUpForm() -> impl IntoView {
                         let w = current().unwrap();
                         format!("{}: {}", t::WRAPUP_TITLE(), w.name.clone().unwrap_or(w.number.clone()))
                     })}</span>
-                    <span class=move || if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" }
+                    <span {..crate::ui::attr("class", move || { if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" } }.to_string())}
                         data-testid="wrap-up-left">
                         {crate::ui::dynv(move || left().map(|l| t::time_left(&crate::intl::seconds(l.max(0) as f64)).render()).unwrap_or_else(|| {
                             current().map(|w| crate::intl::duration(w.talk_ms)).unwrap_or_default()
