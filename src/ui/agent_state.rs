@@ -3,6 +3,7 @@
 use crate::desk::use_desk;
 use crate::phone::model::{AgentState, PresenceTone};
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -32,26 +33,26 @@ pub fn AgentStateSelect() -> impl IntoView {
         PresenceTone::Off => "off",
     };
     view! {
-        <span class=move || format!("presence {}", tone()) aria-hidden="true"></span>
+        <span {..crate::ui::attr("class", move || format!("presence {}", tone()))} {..crate::ui::cattr("aria-hidden", "true")}></span>
         <select
             class="state"
             aria-label=t::AGENT_STATE()
             data-testid="agent-state"
             prop:value=move || desk.agent_state.get().key()
-            on:change=move |ev| {
+            on:change=crate::ui::on_event(move |ev| {
                 if let Some(s) = AgentState::from_key(&event_target_value(&ev)) {
                     desk.set_agent_state(s);
                 }
-            }
+            })
         >
             {crate::ui::dynv(move || {
                 options()
                     .into_iter()
                     .map(|(s, pickable)| {
                         let key = s.key();
-                        view! { <option value=key.clone() disabled=!pickable>{s.label()}</option> }
+                        view! { <option {..crate::ui::sattr("value", key.clone())} {..crate::ui::oattr("disabled", (!pickable).then_some(""))}>{s.label()}</option> }
                     })
-                    .collect_view()
+                    .rows()
             })}
         </select>
     }

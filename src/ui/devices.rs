@@ -4,6 +4,7 @@ use crate::browser;
 use crate::phone::audio;
 use crate::phone::media::{self, Device, MIC_KEY, RINGER_KEY, SPEAKER_KEY};
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 /// The chosen devices that are no longer in `list`, by label (Microphone, Speaker, Ringer): `chosen` holds
@@ -56,19 +57,19 @@ pub fn DevicesPanel() -> impl IntoView {
                 <span class="dt">{label}</span>
                 <select class="state" aria-label=label data-testid=format!("device-{key}")
                     prop:value=move || current.get()
-                    on:change=move |ev| {
+                    on:change=crate::ui::on_event(move |ev| {
                         let v = event_target_value(&ev);
                         browser::save(key, &v);
                         if key == RINGER_KEY {
                             audio::set_ringer_device((!v.is_empty()).then(|| v.clone()));
                         }
                         current.set(v);
-                    }>
-                    <option value="">{t::DEFAULT_DEVICE()}</option>
+                    })>
+                    <option {..crate::ui::cattr("value", "")}>{t::DEFAULT_DEVICE()}</option>
                     {crate::ui::dynv(move || list.get().into_iter().filter(|d| d.kind == kind).enumerate().map(|(i, d)| {
                         let label = if d.label.is_empty() { format!("{label} {}", i + 1) } else { d.label.clone() };
-                        view! { <option value=d.id.clone()>{label}</option> }
-                    }).collect_view())}
+                        view! { <option {..crate::ui::sattr("value", d.id.clone())}>{label}</option> }
+                    }).rows())}
                 </select>
             </label>
         }

@@ -5,6 +5,7 @@ use crate::ui::devices::DevicesPanel;
 use crate::ui::servicenow::ServiceNowStatus;
 use crate::openframe::session::{Direction, Phase};
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -24,7 +25,7 @@ pub fn DiagnosticsPanel() -> impl IntoView {
         view! {
             <div class="kv">
                 <dt>{label}</dt>
-                <dd data-testid=key>{value}</dd>
+                <dd data-testid=key>{crate::ui::dynv(value)}</dd>
             </div>
         }
     };
@@ -87,7 +88,7 @@ pub fn DiagnosticsPanel() -> impl IntoView {
                             </li>
                         }
                     })
-                    .collect_view()
+                    .rows()
                     .into_any()
             })}
         </ol>

@@ -4,6 +4,7 @@
 use crate::desk::use_desk;
 use crate::phone::call::CallState;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
@@ -35,12 +36,12 @@ pub fn DialPad() -> impl IntoView {
     };
     let last = move || desk.recents.with(|r| r.iter().find(|r| r.direction == crate::phone::call::Direction::Outbound).map(|r| r.number.clone()));
     view! {
-        <form class="dial" on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); dial(); }>
-            <input type="tel" class="input" aria-label=t::NUMBER_TO_DIAL() placeholder=t::NUMBER_TO_DIAL()
-                data-testid="dial-input" autocomplete="off" id="dial-input"
-                prop:value=move || { typed.track(); number.get_untracked() } on:input=move |ev| { number.set(event_target_value(&ev)); error.set(None); }/>
+        <form class="dial" on:submit=crate::ui::on_submit(move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); dial(); })>
+            <input type="tel" class="input" aria-label=t::NUMBER_TO_DIAL() {..crate::ui::cattr("placeholder", t::NUMBER_TO_DIAL())}
+                data-testid="dial-input" {..crate::ui::cattr("autocomplete", "off")} {..crate::ui::cattr("id", "dial-input")}
+                prop:value=move || { typed.track(); number.get_untracked() } on:input=crate::ui::on_event(move |ev| { number.set(event_target_value(&ev)); error.set(None); })/>
             <button type="button" class="btn" aria-label=t::BACKSPACE() data-testid="backspace"
-                on:click=move |_| number.update(|n| { n.pop(); })>"⌫"</button>
+                on:click=crate::ui::click(move |_| number.update(|n| { n.pop(); }))>"⌫"</button>
             <button type="submit" class="btn primary" data-testid="dial-button">{t::CALL()}</button>
         </form>
         {crate::ui::when(move || error.with(Option::is_some), move || view! {
@@ -48,13 +49,13 @@ pub fn DialPad() -> impl IntoView {
         })}
         <div class="keypad dialpad" role="group" aria-label=t::DIAL_PAD()>
             {KEYS.into_iter().map(|k| view! {
-                <button type="button" class="key" data-dial-key=k.to_string() aria-label=format!("{} {k}", t::DIAL_PAD())
-                    on:click=move |_| key(k)>{k.to_string()}</button>
-            }).collect_view()}
+                <button type="button" class="key" data-dial-key=k.to_string() {..crate::ui::sattr("aria-label", format!("{} {k}", t::DIAL_PAD()))}
+                    on:click=crate::ui::click(move |_| key(k))>{k.to_string()}</button>
+            }).rows()}
         </div>
         {crate::ui::when(move || last().is_some(), move || view! {
             <button type="button" class="btn link-btn" data-testid="redial"
-                on:click=move |_| { if let Some(n) = last() { desk.dial(&n, None); } }>
+                on:click=crate::ui::click(move |_| { if let Some(n) = last() { desk.dial(&n, None); } })>
                 {crate::ui::dynv(move || format!("{} {}", t::REDIAL(), last().unwrap_or_default()))}
             </button>
         })}

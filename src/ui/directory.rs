@@ -5,6 +5,7 @@ use crate::browser;
 use crate::desk::use_desk;
 use crate::phone::call::CallState;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 /// localStorage key of the favourite numbers.
@@ -111,10 +112,10 @@ pub fn DirectoryPanel() -> impl IntoView {
         browser::save(FAVOURITES_KEY, &crate::json::to_string(&favourites.get_untracked()));
     };
     view! {
-        <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() placeholder=t::SEARCH_DIRECTORY()
-            data-testid="directory-search" id="directory-search" role="combobox" aria-controls="directory-results"
-            aria-expanded="true" aria-activedescendant=move || format!("dir-{}", selected.get())
-            prop:value=move || query.get() on:input=move |ev| {
+        <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() {..crate::ui::cattr("placeholder", t::SEARCH_DIRECTORY())}
+            data-testid="directory-search" {..crate::ui::cattr("id", "directory-search")} role="combobox" {..crate::ui::cattr("aria-controls", "directory-results")}
+            {..crate::ui::cattr("aria-expanded", "true")} {..crate::ui::attr("aria-activedescendant", move || format!("dir-{}", selected.get()))}
+            prop:value=move || query.get() on:input=crate::ui::on_event(move |ev| {
                 let text = event_target_value(&ev);
                 query.set(text.clone());
                 selected.set(0);
@@ -131,38 +132,38 @@ pub fn DirectoryPanel() -> impl IntoView {
                     use wasm_bindgen::JsCast;
                     let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 300);
                 }
-            }
-            on:keydown=on_key/>
-        <p class="notice error" role="alert" data-testid="directory-error" hidden=move || desk.directory_error.with(Option::is_none)>
+            })
+            on:keydown=crate::ui::on_key(on_key)/>
+        <p class="notice error" role="alert" data-testid="directory-error" {..crate::ui::battr("hidden", move || desk.directory_error.with(Option::is_none))}>
             {crate::ui::dynv(move || desk.directory_error.with(|e| e.as_ref().map(|e| e.render())))}
         </p>
         // "No matches" only when the search worked: a failed one says so above.
         {crate::ui::when_else(move || !results.with(Vec::is_empty), move || view! {
-            <ul class="list" id="directory-results" role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY()>
+            <ul class="list" {..crate::ui::cattr("id", "directory-results")} role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY()>
                 {crate::ui::dynv(move || results.get().into_iter().enumerate().map(|(i, e)| {
                     let fav = favourites.with(|f| f.contains(&e.number));
                     let number = e.number.clone();
                     let e2 = e.clone();
                     view! {
-                        <li class=move || if selected.get() == i { "row selected" } else { "row" } id=format!("dir-{i}") role="option"
-                            aria-selected=move || (selected.get() == i).to_string() data-testid="directory-entry">
-                            <button type="button" class="star" aria-pressed=fav.to_string() aria-label=format!("{} {}", t::FAVOURITE(), e.name)
-                                on:click=move |_| toggle_fav(number.clone())>{if fav { "★" } else { "☆" }}</button>
+                        <li {..crate::ui::attr("class", move || { if selected.get() == i { "row selected" } else { "row" } }.to_string())} {..crate::ui::sattr("id", format!("dir-{i}"))} role="option"
+                            {..crate::ui::attr("aria-selected", move || (selected.get() == i).to_string())} data-testid="directory-entry">
+                            <button type="button" class="star" {..crate::ui::sattr("aria-pressed", fav.to_string())} {..crate::ui::sattr("aria-label", format!("{} {}", t::FAVOURITE(), e.name))}
+                                on:click=crate::ui::click(move |_| toggle_fav(number.clone()))>{if fav { "★" } else { "☆" }}</button>
                             <span class="name">{e.name.clone()}</span>
                             <span class="number">{e.number.clone()}</span>
-                            <button type="button" class="btn" aria-label=format!("{} {}", t::CALL(), e.name) on:click=move |_| act(&e2)>{t::CALL()}</button>
+                            <button type="button" class="btn" {..crate::ui::sattr("aria-label", format!("{} {}", t::CALL(), e.name))} on:click=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
                         </li>
                     }
-                }).collect_view())}
+                }).rows())}
             </ul>
         }, move || view! {
-            <p class="empty" data-testid="no-matches" hidden=move || desk.directory_error.with(Option::is_some)>{t::NO_MATCHES()}</p>
+            <p class="empty" data-testid="no-matches" {..crate::ui::battr("hidden", move || desk.directory_error.with(Option::is_some))}>{t::NO_MATCHES()}</p>
         })}
         {crate::ui::when(move || desk.directory_more.get(), move || view! {
-            <button type="button" class="btn link-btn" data-testid="directory-more" on:click=move |_| {
+            {crate::ui::btn("btn link-btn", Some("directory-more"), t::MORE_RESULTS(), move |_| {
                 page.update(|p| *p += 1);
                 crate::servicenow::service::search_page(desk, query.get_untracked(), page.get_untracked());
-            }>{t::MORE_RESULTS()}</button>
+            })}
         })}
     }
 }

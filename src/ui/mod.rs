@@ -88,3 +88,320 @@ pub fn dynv<V: IntoView + 'static>(f: impl Fn() -> V + Send + Sync + 'static) ->
 fn dyn_erased(f: ViewBox) -> AnyView {
     (move || f()).into_any()
 }
+
+/// `<For>` without its generic diff (issue #16): a list of rows keyed by id, each built once under its own
+/// reactive owner when its key appears and dropped (owner and all) when it goes; the rows that stay are
+/// neither rebuilt nor moved unless their order changed (focus and the element under the pointer stay).
+/// Like `<For>`, the rows are followed by an empty comment node. A row must render to one element.
+pub fn keyed(each: impl Fn() -> Vec<u32> + Send + Sync + 'static, row: impl Fn(u32) -> AnyView + Send + Sync + 'static) -> AnyView {
+    keyed_erased(Box::new(each), std::sync::Arc::new(row))
+}
+
+type RowFn = std::sync::Arc<dyn Fn(u32) -> AnyView + Send + Sync>;
+
+#[inline(never)]
+fn keyed_erased(each: Box<dyn Fn() -> Vec<u32> + Send + Sync>, row: RowFn) -> AnyView {
+    let owner = Owner::current().expect("no reactive owner");
+    (move || Keyed { keys: each(), row: row.clone(), owner: owner.clone() }).into_any()
+}
+
+struct Keyed {
+    keys: Vec<u32>,
+    row: RowFn,
+    owner: Owner,
+}
+
+/// One row: its key, its view and its owner (dropped after the view, as `<For>` does).
+type Row = (u32, leptos::tachys::view::any_view::AnyViewState, Owner);
+
+struct KeyedState {
+    parent: Option<web_sys::Element>,
+    marker: web_sys::Comment,
+    rows: Vec<Row>,
+}
+
+impl Keyed {
+    fn make(&self, k: u32) -> Row {
+        use leptos::tachys::view::Render;
+        let owner = self.owner.with(Owner::new);
+        let state = owner.with(|| (self.row)(k).build());
+        (k, state, owner)
+    }
+}
+
+impl leptos::tachys::view::Render for Keyed {
+    type State = KeyedState;
+
+    fn build(self) -> KeyedState {
+        let rows = self.keys.iter().map(|k| self.make(*k)).collect();
+        KeyedState { parent: None, marker: leptos::tachys::renderer::Rndr::create_placeholder(), rows }
+    }
+
+    fn rebuild(self, state: &mut KeyedState) {
+        use leptos::tachys::view::Mountable;
+        let mut old: Vec<Option<Row>> = std::mem::take(&mut state.rows).into_iter().map(Some).collect();
+        let mut rows: Vec<Row> = self
+            .keys
+            .iter()
+            .map(|k| match old.iter_mut().find(|r| r.as_ref().is_some_and(|r| r.0 == *k)) {
+                Some(r) => r.take().unwrap(),
+                None => self.make(*k),
+            })
+            .collect();
+        for mut r in old.into_iter().flatten() {
+            r.1.unmount();
+        }
+        if let Some(parent) = &state.parent {
+            // From the end: each row goes just before the next one (or the marker) unless it already is.
+            let mut next: web_sys::Node = state.marker.clone().into();
+            for r in rows.iter_mut().rev() {
+                let first: Option<web_sys::Node> = r.1.elements().into_iter().next().map(Into::into);
+                if first.as_ref().and_then(|f| f.next_sibling()).as_ref() != Some(&next) {
+                    r.1.mount(parent, Some(&next));
+                }
+                if let Some(f) = first {
+                    next = f;
+                }
+            }
+        }
+        state.rows = rows;
+    }
+}
+
+impl leptos::tachys::view::Mountable for KeyedState {
+    fn unmount(&mut self) {
+        for r in &mut self.rows {
+            r.1.unmount();
+        }
+        leptos::tachys::renderer::Rndr::remove(&self.marker);
+    }
+
+    fn mount(&mut self, parent: &web_sys::Element, marker: Option<&web_sys::Node>) {
+        self.parent = Some(parent.clone());
+        for r in &mut self.rows {
+            r.1.mount(parent, marker);
+        }
+        leptos::tachys::renderer::Rndr::insert_node(parent, &self.marker, marker);
+    }
+
+    fn insert_before_this(&self, child: &mut dyn leptos::tachys::view::Mountable) -> bool {
+        match self.rows.first() {
+            Some(r) => r.1.insert_before_this(child),
+            None => self.marker.insert_before_this(child),
+        }
+    }
+
+    fn elements(&self) -> Vec<web_sys::Element> {
+        self.rows.iter().flat_map(|r| r.1.elements()).collect()
+    }
+}
+
+impl leptos::tachys::view::add_attr::AddAnyAttr for Keyed {
+    type Output<A: leptos::tachys::html::attribute::Attribute> = Keyed;
+
+    fn add_any_attr<A: leptos::tachys::html::attribute::Attribute>(self, _attr: A) -> Keyed {
+        self
+    }
+}
+
+impl leptos::tachys::view::RenderHtml for Keyed {
+    type AsyncOutput = Keyed;
+    type Owned = Keyed;
+    const MIN_LENGTH: usize = 0;
+
+    fn dry_resolve(&mut self) {}
+
+    async fn resolve(self) -> Keyed {
+        self
+    }
+
+    fn to_html_with_buf(
+        self,
+        _buf: &mut String,
+        _position: &mut leptos::tachys::view::Position,
+        _escape: bool,
+        _mark_branches: bool,
+        _extra_attrs: Vec<leptos::tachys::html::attribute::any_attribute::AnyAttribute>,
+    ) {
+    }
+
+    fn hydrate<const FROM_SERVER: bool>(
+        self,
+        _cursor: &leptos::tachys::hydration::Cursor,
+        _position: &leptos::tachys::view::PositionState,
+    ) -> KeyedState {
+        self.build_state()
+    }
+
+    fn into_owned(self) -> Keyed {
+        self
+    }
+}
+
+impl Keyed {
+    fn build_state(self) -> KeyedState {
+        leptos::tachys::view::Render::build(self)
+    }
+}
+
+/// `<button type="button" class=.. data-testid=..>text</button>` with a click handler: one view for every
+/// such button instead of one per use (issue #16).
+pub fn btn(class: &'static str, testid: Option<&'static str>, text: &'static str, on_click: impl FnMut(leptos::ev::MouseEvent) + 'static) -> AnyView {
+    btn_erased(class, testid, text, Box::new(on_click))
+}
+
+/// A click handler, boxed: every `on:click` then shares one handler type (issue #16).
+pub type Click = Box<dyn FnMut(leptos::ev::MouseEvent)>;
+
+/// An `input` or `change` handler, boxed like [`Click`].
+pub type OnEvent = Box<dyn FnMut(leptos::ev::Event)>;
+
+/// Boxes an `input` or `change` handler (see [`Click`]).
+pub fn on_event(f: impl FnMut(leptos::ev::Event) + 'static) -> OnEvent {
+    Box::new(f)
+}
+
+/// Boxes a `submit` handler (see [`Click`]).
+pub fn on_submit(f: impl FnMut(leptos::ev::SubmitEvent) + 'static) -> Box<dyn FnMut(leptos::ev::SubmitEvent)> {
+    Box::new(f)
+}
+
+/// Boxes a `keydown` handler (see [`Click`]).
+pub fn on_key(f: impl FnMut(leptos::ev::KeyboardEvent) + 'static) -> Box<dyn FnMut(leptos::ev::KeyboardEvent)> {
+    Box::new(f)
+}
+
+/// Boxes a click handler (see [`Click`]).
+pub fn click(f: impl FnMut(leptos::ev::MouseEvent) + 'static) -> Click {
+    Box::new(f)
+}
+
+#[inline(never)]
+fn btn_erased(class: &'static str, testid: Option<&'static str>, text: &'static str, on_click: Click) -> AnyView {
+    view! { <button type="button" class=class data-testid=testid on:click=on_click>{text}</button> }.into_any()
+}
+
+/// The "×" that dismisses a notice (`<button type="button" class="x" aria-label="Dismiss">`).
+pub fn dismiss_x(on_click: impl FnMut(leptos::ev::MouseEvent) + 'static) -> AnyView {
+    dismiss_erased(Box::new(on_click))
+}
+
+#[inline(never)]
+fn dismiss_erased(on_click: Click) -> AnyView {
+    view! { <button type="button" class="x" aria-label=crate::strings::DISMISS() on:click=on_click>"×"</button> }.into_any()
+}
+
+/// What a plain button does, as data: the buttons below share one click handler (issue #16) instead of a
+/// closure type each.
+pub enum Act {
+    Answer(u32),
+    Reject(u32),
+    HangUp(u32),
+    ClearEnded,
+    /// Hands call `.0` over to call `.1` (a consultation's "Complete transfer").
+    Complete(u32, u32),
+    Conference(u32, u32),
+    SimulateIncoming,
+    SignOut,
+    ClaimPhone,
+    AllowAsk,
+    RefuseAsk,
+    DecideTransfer(bool),
+    FinishWrapUp,
+    SnSignIn,
+    SnSignOut,
+    Retry(String),
+    DismissActivity(String),
+    StoredDismiss(String),
+}
+
+impl Act {
+    fn run(&self, desk: crate::desk::Desk) {
+        use crate::servicenow::service;
+        match self {
+            Act::Answer(id) => desk.answer(*id),
+            Act::Reject(id) => desk.reject(*id),
+            Act::HangUp(id) => desk.hang_up(*id),
+            Act::ClearEnded => desk.clear_ended(),
+            Act::Complete(id, other) => desk.transfer(*id, "", Some(*other)),
+            Act::Conference(id, other) => desk.conference(*id, *other),
+            Act::SimulateIncoming => {
+                desk.simulate_incoming();
+            }
+            Act::SignOut => desk.sign_out(),
+            Act::ClaimPhone => desk.claim_phone(),
+            Act::AllowAsk => desk.allow_ask(),
+            Act::RefuseAsk => desk.refuse_ask(),
+            Act::DecideTransfer(yes) => desk.decide_transfer(*yes),
+            Act::FinishWrapUp => {
+                let _ = desk.submit_wrapup();
+            }
+            Act::SnSignIn => service::sign_in(desk),
+            Act::SnSignOut => service::sign_out(desk),
+            Act::Retry(id) => desk.retry_activity(id),
+            Act::DismissActivity(id) => desk.dismiss_activity(id),
+            Act::StoredDismiss(key) => crate::stored::dismiss(key),
+        }
+    }
+}
+
+/// A [`btn`] that does an [`Act`] on the desk.
+#[inline(never)]
+pub fn act(class: &'static str, testid: Option<&'static str>, text: &'static str, act: Act) -> AnyView {
+    let desk = crate::desk::use_desk();
+    btn_erased(class, testid, text, Box::new(move |_| act.run(desk)))
+}
+
+/// `.rows()` instead of `.collect_view()`: one list type for every list (issue #16), each row erased; the
+/// same nodes (the rows, then the list's empty comment node).
+pub trait RowsExt: Iterator + Sized {
+    fn rows(self) -> Vec<AnyView>;
+}
+
+impl<I: Iterator> RowsExt for I
+where
+    I::Item: IntoView + 'static,
+{
+    fn rows(self) -> Vec<AnyView> {
+        self.map(|v| v.into_any()).collect()
+    }
+}
+
+/// [`dynv`] for a view that may be absent: the view erased inside the option, so every such child shares
+/// one option type (issue #16); the same nodes (the view, or the empty comment node in its place).
+pub fn dyn_opt<V: IntoView + 'static>(f: impl Fn() -> Option<V> + Send + Sync + 'static) -> AnyView {
+    dyn_erased(Box::new(move || f().map(IntoAny::into_any).into_any()))
+}
+
+/// A reactive attribute (`{..crate::ui::attr("aria-expanded", move || ..)}`): every such attribute, whatever
+/// its name, is one attribute type (issue #16) instead of one per name.
+pub fn attr(name: &'static str, f: impl Fn() -> String + Send + Sync + 'static) -> DynAttr {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, Box::new(f))
+}
+
+/// See [`attr`].
+pub type DynAttr = leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Box<dyn Fn() -> String + Send + Sync>>;
+
+/// An attribute whose text is made at run time (`{..crate::ui::sattr("aria-label", label)}`): one attribute
+/// type for all of them, whatever the name (issue #16).
+pub fn sattr(name: &'static str, value: String) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, String> {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, value)
+}
+
+/// A fixed attribute of a name used in few places (`{..crate::ui::cattr("rows", "3")}`): the same attribute
+/// type as the `data-*` ones instead of one more per name (issue #16).
+pub fn cattr(name: &'static str, value: &'static str) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, &'static str> {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, value)
+}
+
+/// An attribute that is there or not (`Some("")` for a boolean attribute): the attribute type of the
+/// buttons' optional `data-testid` (issue #16).
+pub fn oattr(name: &'static str, value: Option<&'static str>) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Option<&'static str>> {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, value)
+}
+
+/// A reactive boolean attribute (`{..crate::ui::battr("hidden", move || ..)}`: present, empty, while true):
+/// one attribute type whatever the name (issue #16).
+pub fn battr(name: &'static str, f: impl Fn() -> bool + Send + Sync + 'static) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Box<dyn Fn() -> bool + Send + Sync>> {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, Box::new(f))
+}

@@ -3,6 +3,7 @@
 use crate::desk::{use_desk, Mode};
 use crate::strings as t;
 use crate::ui::servicenow::ServiceNowNotice;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -37,10 +38,10 @@ pub fn Notices() -> impl IntoView {
                             .get()
                             .into_iter()
                             .map(|e| view! { <li>{e.to_string()}</li> })
-                            .collect_view()
+                            .rows()
                     })}
                 </ul>
-                <button type="button" class="link" on:click=move |_| desk.dismiss_errors()>
+                <button type="button" class="link" on:click=crate::ui::click(move |_| desk.dismiss_errors())>
                     {t::DISMISS()}
                 </button>
             </div>
@@ -48,7 +49,7 @@ pub fn Notices() -> impl IntoView {
         {crate::ui::when(move || desk.openframe.with(|o| o.problem.is_some()) && !hidden_problem.get(), move || view! {
             <p class="notice error row-notice" role="alert" data-testid="of-notice">
                 <span>{crate::ui::dynv(move || desk.openframe.with(|o| o.problem.as_ref().map(|p| p.render()).unwrap_or_default()))}</span>
-                <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_problem.set(true)>"×"</button>
+                {crate::ui::dismiss_x(move |_| hidden_problem.set(true))}
             </p>
         })}
         <ServiceNowNotice/>
@@ -56,27 +57,27 @@ pub fn Notices() -> impl IntoView {
         {crate::ui::when(standalone, move || view! {
             <p class="notice info row-notice" data-testid="standalone">
                 <span>{crate::ui::dynv(standalone_text)}</span>
-                <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| hidden_standalone.set(true)>"×"</button>
+                {crate::ui::dismiss_x(move |_| hidden_standalone.set(true))}
             </p>
         })}
         // A remote view, or a window not linked to the agent's desktop (which says so: it shows and does nothing).
         {crate::ui::when(move || matches!(desk.role.get(), crate::tabs::Role::Remote | crate::tabs::Role::Unlinked), move || view! {
-            <div class=move || if unlinked() { "notice error" } else { "notice info" } role="status"
-                data-testid=move || if unlinked() { "not-linked" } else { "remote-phone" }>
+            <div {..crate::ui::attr("class", move || { if unlinked() { "notice error" } else { "notice info" } }.to_string())} role="status"
+                {..crate::ui::attr("data-testid", move || if unlinked() { "not-linked" } else { "remote-phone" }.to_string())}>
                 <span>{crate::ui::dynv(move || if unlinked() { t::NOT_LINKED() } else { t::REMOTE_PHONE() })}" "</span>
-                <button type="button" class="link-btn" data-testid="use-phone-here" on:click=move |_| desk.claim_phone()>{t::USE_PHONE_HERE()}</button>
+                {crate::ui::act("link-btn", Some("use-phone-here"), t::USE_PHONE_HERE(), crate::ui::Act::ClaimPhone)}
             </div>
         })}
         {crate::ui::when(move || desk.asking.get() != 0 && desk.role.get() == crate::tabs::Role::Owner, move || view! {
             <div class="notice info" role="alert" data-testid="phone-asked">
                 <span>{t::ASK_PHONE()}" "</span>
-                <button type="button" class="link-btn" data-testid="give-phone" on:click=move |_| desk.allow_ask()>{t::GIVE_PHONE()}</button>
+                {crate::ui::act("link-btn", Some("give-phone"), t::GIVE_PHONE(), crate::ui::Act::AllowAsk)}
                 " "
-                <button type="button" class="link-btn" data-testid="refuse-phone" on:click=move |_| desk.refuse_ask()>{t::REFUSE()}</button>
+                {crate::ui::act("link-btn", Some("refuse-phone"), t::REFUSE(), crate::ui::Act::RefuseAsk)}
             </div>
         })}
         {crate::ui::when(move || !desk.loaded.get(), move || view! {
-            <p class="notice info" aria-live="polite">{t::LOADING_SETTINGS()}</p>
+            <p class="notice info" {..crate::ui::cattr("aria-live", "polite")}>{t::LOADING_SETTINGS()}</p>
         })}
     }
 }

@@ -8,6 +8,7 @@ use crate::phone::sipline::LineStatus;
 use crate::strings as t;
 use crate::ui::sign_in::SignIn;
 use crate::ui::{dial_pad::DialPad, wrap_up::WrapUpPanel};
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 fn state_label(c: &Call) -> String {
@@ -32,11 +33,11 @@ fn Keypad(id: u32) -> impl IntoView {
                 .into_iter()
                 .map(|k| {
                     view! {
-                        <button type="button" class="key" data-key=k.to_string() aria-label=format!("{} {k}", t::KEYPAD())
-                            on:click=move |_| desk.send_dtmf(id, k)>{k.to_string()}</button>
+                        <button type="button" class="key" data-key=k.to_string() {..crate::ui::sattr("aria-label", format!("{} {k}", t::KEYPAD()))}
+                            on:click=crate::ui::click(move |_| desk.send_dtmf(id, k))>{k.to_string()}</button>
                     }
                 })
-                .collect_view()}
+                .rows()}
         </div>
     }
 }
@@ -54,11 +55,11 @@ fn TransferForm(id: u32) -> impl IntoView {
         desk.dial(&target.get_untracked(), None);
     };
     view! {
-        <form class="dial transfer" on:submit=blind data-testid="transfer-form">
-            <input class="input" type="tel" aria-label=t::TRANSFER_TARGET() placeholder=t::TRANSFER_TARGET() data-testid="transfer-target"
-                prop:value=move || target.get() on:input=move |ev| target.set(event_target_value(&ev))/>
+        <form class="dial transfer" on:submit=crate::ui::on_submit(blind) data-testid="transfer-form">
+            <input class="input" type="tel" aria-label=t::TRANSFER_TARGET() {..crate::ui::cattr("placeholder", t::TRANSFER_TARGET())} data-testid="transfer-target"
+                prop:value=move || target.get() on:input=crate::ui::on_event(move |ev| target.set(event_target_value(&ev)))/>
             <button type="submit" class="btn" data-testid="blind-transfer">{t::BLIND_TRANSFER()}</button>
-            <button type="button" class="btn" data-testid="consult" on:click=consult>{t::CONSULT()}</button>
+            {crate::ui::btn("btn", Some("consult"), t::CONSULT(), consult)}
         </form>
     }
 }
@@ -105,26 +106,27 @@ fn CallCard(id: u32) -> impl IntoView {
         desk.pops.with_untracked(|p| p.iter().find(|(c, _)| *c == id).map(|(_, d)| d.clone()))
     };
     let field = move |f: fn(&Call) -> String| move || call.with(|c| c.as_ref().map(f).unwrap_or_default());
+    let (rx, tx) = (field(|c| c.packets.0.to_string()), field(|c| c.packets.1.to_string()));
     view! {
-        <li class=class data-testid="call" data-call-id=id.to_string() data-state=move || format!("{:?}", state.get())
-            data-rx=field(|c| c.packets.0.to_string()) data-tx=field(|c| c.packets.1.to_string())>
+        <li {..crate::ui::attr("class", move || class().to_string())} data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || format!("{:?}", state.get()))}
+            {..crate::ui::attr("data-rx", rx)} {..crate::ui::attr("data-tx", tx)}>
             <div class="call-head">
-                <span class="party" data-testid="party">{field(|c| c.party().to_string())}</span>
+                <span class="party" data-testid="party">{crate::ui::dynv(field(|c| c.party().to_string()))}</span>
                 <span class="timer" data-testid="timer">{crate::ui::dynv(timer)}</span>
             </div>
             <div class="call-sub">
-                <span data-testid="call-state">{field(state_label)}</span>
-                {crate::ui::dynv(move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
+                <span data-testid="call-state">{crate::ui::dynv(field(state_label))}</span>
+                {crate::ui::dyn_opt(move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
                     .map(|n| view! { <span class="number">{n}</span> }))}
-                {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
+                {crate::ui::dyn_opt(move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
                     let label = if !r.value.is_empty() { r.value.clone() } else { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) };
                     view! {
-                        <button type="button" class="chip" data-testid="call-record" title=t::OPEN_RECORD()
-                            on:click=move |_| desk.open_record(&r)>{label}</button>
+                        <button type="button" class="chip" data-testid="call-record" {..crate::ui::cattr("title", t::OPEN_RECORD())}
+                            on:click=crate::ui::click(move |_| desk.open_record(&r))>{label}</button>
                     }
                 }))}
             </div>
-            {crate::ui::dynv(move || {
+            {crate::ui::dyn_opt(move || {
                 // Data the call arrived with (an IVR's choices, the queue): shown, never interpreted as HTML.
                 let data: Vec<(String, String)> = call.with(|c| c.as_ref().map(|c| c.x_headers.clone()).unwrap_or_default())
                     .into_iter()
@@ -133,12 +135,12 @@ fn CallCard(id: u32) -> impl IntoView {
                     .collect();
                 (!data.is_empty()).then(|| view! {
                     <p class="call-data" data-testid="call-data">
-                        {data.into_iter().map(|(k, v)| view! { <span class="kv-chip">{k}": "{v}</span> }).collect_view()}
+                        {data.into_iter().map(|(k, v)| view! { <span class="kv-chip">{k}": "{v}</span> }).rows()}
                     </p>
                 })
             })}
             {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
-                .map(|n| view! { <p class="call-note" data-testid="call-note" aria-live="polite">{n}</p> }))}
+                .map(|n| view! { <p class="call-note" data-testid="call-note" {..crate::ui::cattr("aria-live", "polite")}>{n}</p> }))}
             <crate::ui::quality::CallQuality id=id/>
             {crate::ui::dynv(move || pop().map(|d| match d {
                 crate::servicenow::screen_pop::Decision::Choose(list) => view! {
@@ -146,14 +148,14 @@ fn CallCard(id: u32) -> impl IntoView {
                         <p class="call-note">{t::POP_CHOOSE()}</p>
                         {list.into_iter().map(|r| {
                             let label = if r.label.is_empty() { r.entity.clone() } else { r.label.clone() };
-                            view! { <button type="button" class="chip" on:click=move |_| desk.choose_pop(id, r.clone())>{label}</button> }
-                        }).collect_view()}
+                            view! { <button type="button" class="chip" on:click=crate::ui::click(move |_| desk.choose_pop(id, r.clone()))>{label}</button> }
+                        }).rows()}
                     </div>
                 }.into_any(),
                 crate::servicenow::screen_pop::Decision::OfferNew { table, query } => view! {
                     <div class="pop-choice" data-testid="pop-offer">
                         <span class="call-note">{t::POP_NONE()}</span>
-                        <button type="button" class="chip" on:click=move |_| desk.open_new(id, &table, &query)>{t::POP_NEW_CONTACT()}</button>
+                        {crate::ui::btn("chip", None, t::POP_NEW_CONTACT(), move |_| desk.open_new(id, &table, &query))}
                     </div>
                 }.into_any(),
                 _ => ().into_any(),
@@ -161,32 +163,30 @@ fn CallCard(id: u32) -> impl IntoView {
             <div class="actions">
                 {crate::ui::dynv(move || match state.get() {
                     CallState::Alerting => view! {
-                        <button type="button" class="btn primary" on:click=move |_| desk.answer(id)>{t::ANSWER()}</button>
-                        <button type="button" class="btn danger" on:click=move |_| desk.reject(id)>{t::REJECT()}</button>
+                        {crate::ui::act("btn primary", None, t::ANSWER(), crate::ui::Act::Answer(id))}
+                        {crate::ui::act("btn danger", None, t::REJECT(), crate::ui::Act::Reject(id))}
                     }.into_any(),
                     CallState::Connected | CallState::Held => view! {
-                        <button type="button" class="btn" aria-pressed=move || held().to_string() data-testid="hold"
-                            on:click=move |_| desk.set_hold(id, !held())>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
-                        <button type="button" class="btn" aria-expanded=move || show_keypad.get().to_string() data-testid="keypad-toggle"
-                            on:click=move |_| show_keypad.update(|v| *v = !*v)>{t::KEYPAD()}</button>
-                        <button type="button" class="btn" aria-expanded=move || show_transfer.get().to_string() data-testid="transfer-toggle"
-                            on:click=move |_| show_transfer.update(|v| *v = !*v)>{t::TRANSFER()}</button>
-                        {crate::ui::dynv(move || (held() && consult_with().is_some()).then(|| {
+                        <button type="button" class="btn" {..crate::ui::attr("aria-pressed", move || held().to_string())} data-testid="hold"
+                            on:click=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
+                        <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_keypad.get().to_string())} data-testid="keypad-toggle"
+                            on:click=crate::ui::click(move |_| show_keypad.update(|v| *v = !*v))>{t::KEYPAD()}</button>
+                        <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_transfer.get().to_string())} data-testid="transfer-toggle"
+                            on:click=crate::ui::click(move |_| show_transfer.update(|v| *v = !*v))>{t::TRANSFER()}</button>
+                        {crate::ui::dyn_opt(move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {
-                                <button type="button" class="btn primary" data-testid="complete-transfer"
-                                    on:click=move |_| desk.transfer(id, "", Some(other))>{t::COMPLETE_TRANSFER()}</button>
-                                <button type="button" class="btn" data-testid="conference"
-                                    on:click=move |_| desk.conference(id, other)>{t::MERGE()}</button>
+                                {crate::ui::act("btn primary", Some("complete-transfer"), t::COMPLETE_TRANSFER(), crate::ui::Act::Complete(id, other))}
+                                {crate::ui::act("btn", Some("conference"), t::MERGE(), crate::ui::Act::Conference(id, other))}
                             }
                         }))}
-                        <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP()}</button>
+                        {crate::ui::act("btn danger", Some("hang-up"), t::HANG_UP(), crate::ui::Act::HangUp(id))}
                     }.into_any(),
                     CallState::Dialing | CallState::Ringing => view! {
-                        <button type="button" class="btn danger" data-testid="hang-up" on:click=move |_| desk.hang_up(id)>{t::HANG_UP()}</button>
+                        {crate::ui::act("btn danger", Some("hang-up"), t::HANG_UP(), crate::ui::Act::HangUp(id))}
                     }.into_any(),
                     CallState::Ended(_) => view! {
-                        <button type="button" class="btn" on:click=move |_| desk.clear_ended()>{t::CLEAR()}</button>
+                        {crate::ui::act("btn", None, t::CLEAR(), crate::ui::Act::ClearEnded)}
                     }.into_any(),
                 })}
             </div>
@@ -224,10 +224,8 @@ pub fn PhonePanel() -> impl IntoView {
             <WrapUpPanel/>
         })}
         {crate::ui::when(move || !calls().is_empty(), move || view! {
-            <ul class=move || if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" }>
-                <For each=move || desk.calls.with(|c| c.iter().map(|c| c.id).collect::<Vec<u32>>()) key=|id| *id let:id>
-                    <CallCard id=id/>
-                </For>
+            <ul {..crate::ui::attr("class", move || { if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" } }.to_string())}>
+                {crate::ui::keyed(move || desk.calls.with(|c| c.iter().map(|c| c.id).collect()), |id| view! { <CallCard id=id/> }.into_any())}
             </ul>
         })}
         {crate::ui::when(move || calls().is_empty() && (demo() || desk.line_status.get() == LineStatus::Registered), move || view! {
@@ -240,11 +238,10 @@ pub fn PhonePanel() -> impl IntoView {
             <DialPad/>
         })}
         {crate::ui::when(demo, move || view! {
-            <button type="button" class="btn link-btn" data-testid="simulate-incoming"
-                on:click=move |_| { desk.simulate_incoming(); }>{t::SIMULATE_INCOMING()}</button>
+            {crate::ui::act("btn link-btn", Some("simulate-incoming"), t::SIMULATE_INCOMING(), crate::ui::Act::SimulateIncoming)}
         })}
         {crate::ui::when(move || !demo() && !needs_sign_in(), move || view! {
-            <button type="button" class="btn link-btn" data-testid="sign-out" on:click=move |_| desk.sign_out()>{t::SIGN_OUT()}</button>
+            {crate::ui::act("btn link-btn", Some("sign-out"), t::SIGN_OUT(), crate::ui::Act::SignOut)}
         })}
     }
 }

@@ -3,6 +3,7 @@
 use crate::desk::use_desk;
 use crate::phone::quality::{mos_text, percent_text, Grade, Summary, Warning};
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 fn grade_label(g: Grade) -> &'static str {
@@ -27,17 +28,17 @@ pub fn CallQuality(id: u32) -> impl IntoView {
     let reading = move || q.with(|q| q.as_ref().and_then(|q| q.reading.clone()));
     let warning = move || q.with(|q| q.as_ref().and_then(|q| q.warning));
     view! {
-        {crate::ui::dynv(move || reading().map(|r| {
+        {crate::ui::dyn_opt(move || reading().map(|r| {
             let g = Grade::of_mos(r.mos_x100);
             view! {
                 <button type="button" class="chip" data-testid="quality" data-grade=g.key() data-mos=r.mos_x100.to_string()
-                    aria-expanded=move || open.get().to_string() title=t::QUALITY_DETAILS()
-                    on:click=move |_| open.update(|o| *o = !*o)>
+                    {..crate::ui::attr("aria-expanded", move || open.get().to_string())} {..crate::ui::cattr("title", t::QUALITY_DETAILS())}
+                    on:click=crate::ui::click(move |_| open.update(|o| *o = !*o))>
                     {format!("{}: {} {}", t::QUALITY(), grade_label(g), mos_text(r.mos_x100))}
                 </button>
             }
         }))}
-        {crate::ui::dynv(move || open.get().then(|| reading()).flatten().map(|r| {
+        {crate::ui::dyn_opt(move || open.get().then(|| reading()).flatten().map(|r| {
             let rows = [
                 (t::QUALITY_MOS(), "quality-mos", mos_text(r.mos_x100)),
                 (t::QUALITY_LOSS(), "quality-loss", percent_text(r.loss_permille)),
@@ -48,11 +49,11 @@ pub fn CallQuality(id: u32) -> impl IntoView {
             ];
             view! {
                 <dl class="kvs" data-testid="quality-details">
-                    {rows.into_iter().map(|(k, id, v)| view! { <div class="kv"><dt>{k}</dt><dd data-testid=id>{v}</dd></div> }).collect_view()}
+                    {rows.into_iter().map(|(k, id, v)| view! { <div class="kv"><dt>{k}</dt><dd data-testid=id>{v}</dd></div> }).rows()}
                 </dl>
             }
         }))}
-        {crate::ui::dynv(move || warning().map(|w| {
+        {crate::ui::dyn_opt(move || warning().map(|w| {
             // Losing audio: whose audio breaks up (the caller's reaching the agent, the agent's reaching the
             // caller, or both), then what to try.
             let (what, whose, try_this) = match w {
@@ -65,7 +66,7 @@ pub fn CallQuality(id: u32) -> impl IntoView {
             view! {
                 <div class="notice error" role="alert" data-testid="quality-warning" data-warning=w.key()>
                     <p class="notice-head">{what}</p>
-                    {whose.into_iter().map(|(dir, text)| view! { <p data-testid="quality-losing" data-direction=dir>{text}</p> }).collect_view()}
+                    {whose.into_iter().map(|(dir, text)| view! { <p data-testid="quality-losing" data-direction=dir>{text}</p> }).rows()}
                     <p>{try_this}</p>
                 </div>
             }
@@ -108,7 +109,7 @@ pub fn RecentQuality(summary: Option<Summary>) -> impl IntoView {
         let g = Grade::of_mos(s.min_mos_x100.min(s.mos_x100));
         let text = summary_text(&s);
         view! {
-            <span class="kv-chip" data-testid="recent-quality" data-grade=g.key() title=text.clone() aria-label=text>
+            <span class="kv-chip" data-testid="recent-quality" data-grade=g.key() {..crate::ui::sattr("title", text.clone())} {..crate::ui::sattr("aria-label", text)}>
                 {format!("{} {}", grade_label(g), mos_text(s.mos_x100))}
             </span>
         }

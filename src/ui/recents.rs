@@ -4,6 +4,7 @@ use crate::desk::use_desk;
 use crate::phone::call::Direction;
 use crate::phone::wrapup::Outcome;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -24,19 +25,19 @@ pub fn RecentsPanel() -> impl IntoView {
                     let time = crate::intl::time_of_day(r.started_ms);
                     view! {
                         <li class="row recent" data-testid="recent" data-outcome=format!("{:?}", r.outcome) data-index=i.to_string()>
-                            <span class="dir" title=label aria-label=label>{icon}</span>
+                            <span class="dir" {..crate::ui::cattr("title", label)} aria-label=label>{icon}</span>
                             <span class="name">{r.name.clone().unwrap_or(r.number.clone())}</span>
                             <span class="number">{time}" · "{crate::intl::duration(r.talk_ms)}</span>
                             <crate::ui::quality::RecentQuality summary=r.quality/>
                             {record.map(|rec| {
                                 let label = if rec.value.is_empty() { rec.entity.clone() } else { rec.value.clone() };
-                                view! { <button type="button" class="chip" title=t::OPEN_RECORD() on:click=move |_| desk.open_record(&rec)>{label}</button> }
+                                view! { <button type="button" class="chip" {..crate::ui::cattr("title", t::OPEN_RECORD())} on:click=crate::ui::click(move |_| desk.open_record(&rec))>{label}</button> }.into_any()
                             })}
-                            <button type="button" class="btn" data-testid="call-back" aria-label=format!("{} {number}", t::CALLBACK())
-                                on:click=move |_| { desk.dial(&number, None); }>{t::CALL()}</button>
+                            <button type="button" class="btn" data-testid="call-back" {..crate::ui::sattr("aria-label", format!("{} {number}", t::CALLBACK()))}
+                                on:click=crate::ui::click(move |_| { desk.dial(&number, None); })>{t::CALL()}</button>
                         </li>
                     }
-                }).collect_view())}
+                }).rows())}
             </ul>
         }, || view! { <p class="empty" data-testid="recents-empty">{t::RECENTS_EMPTY()}</p> })}
     }

@@ -2,8 +2,9 @@
 
 use crate::desk::use_desk;
 use crate::servicenow::outbox::State;
-use crate::servicenow::service::{self, SnState};
+use crate::servicenow::service::SnState;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -34,10 +35,10 @@ pub fn ServiceNowStatus() -> impl IntoView {
             })}</span>
             {crate::ui::dynv(move || match desk.sn.get() {
                 SnState::SignedIn => view! {
-                    <button type="button" class="btn" data-testid="sn-sign-out" on:click=move |_| service::sign_out(desk)>{t::SN_SIGN_OUT()}</button>
+                    {crate::ui::act("btn", Some("sn-sign-out"), t::SN_SIGN_OUT(), crate::ui::Act::SnSignOut)}
                 }.into_any(),
                 SnState::SignedOut(_) => view! {
-                    <button type="button" class="btn primary" data-testid="sn-sign-in" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN()}</button>
+                    {crate::ui::act("btn primary", Some("sn-sign-in"), t::SN_SIGN_IN(), crate::ui::Act::SnSignIn)}
                 }.into_any(),
                 _ => ().into_any(),
             })}
@@ -51,23 +52,23 @@ pub fn ServiceNowStatus() -> impl IntoView {
                     let (i1, i2) = (id.clone(), id.clone());
                     view! { <li>{r}
                     // The agent's notes as text (a read-only field), to copy before dismissing.
-                    <textarea readonly rows="3" data-testid="sn-refused-notes" node_ref=area prop:value=notes></textarea>
-                    <button type="button" class="btn" data-testid="sn-copy" on:click=move |_| copy(area)>{t::SN_COPY()}</button>
+                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "3")} data-testid="sn-refused-notes" node_ref=area prop:value=move || notes.clone()></textarea>
+                    {crate::ui::btn("btn", Some("sn-copy"), t::SN_COPY(), move |_| copy(area))}
                     {(desk.role.get() != crate::tabs::Role::Remote).then(|| {
                         let id = id.clone();
-                        view! { <button type="button" class="btn" data-testid="sn-retry" on:click=move |_| desk.retry_activity(&id)>{t::SN_RETRY()}</button> }
+                        view! { {crate::ui::act("btn", Some("sn-retry"), t::SN_RETRY(), crate::ui::Act::Retry(id.clone()))} }
                     })}
                     {crate::ui::dynv(move || if confirming.get().as_deref() == Some(i1.as_str()) {
                         let id = i1.clone();
                         view! { <span>{t::SN_DISMISS_SURE()}" "</span>
-                        <button type="button" class="btn" data-testid="sn-dismiss-confirm" on:click=move |_| desk.dismiss_activity(&id)>{t::SN_DISMISS()}</button> }.into_any()
+                        {crate::ui::act("btn", Some("sn-dismiss-confirm"), t::SN_DISMISS(), crate::ui::Act::DismissActivity(id.clone()))} }.into_any()
                     } else if desk.role.get() == crate::tabs::Role::Remote {
                         view! { <span data-testid="sn-dismiss-elsewhere">{t::SN_DISMISS_ELSEWHERE()}</span> }.into_any()
                     } else {
                         let id = i2.clone();
-                        view! { <button type="button" class="btn" data-testid="sn-dismiss" on:click=move |_| confirming.set(Some(id.clone()))>{t::SN_DISMISS()}</button> }.into_any()
+                        view! { {crate::ui::btn("btn", Some("sn-dismiss"), t::SN_DISMISS(), move |_| confirming.set(Some(id.clone())))} }.into_any()
                     })}</li> }
-                }).collect_view())}</ul>
+                }).rows())}</ul>
             </div>
         })}
     }
@@ -107,13 +108,13 @@ pub fn ServiceNowNotice() -> impl IntoView {
     view! {
         {crate::ui::dynv(move || problems.get().into_iter().map(|(key, m)| view! {
             <p class="notice error" role="alert" data-testid="storage-problem">{m}" "
-                <button type="button" class="btn" on:click=move |_| crate::stored::dismiss(&key)>{t::STORED_DISMISS()}</button>
+                {crate::ui::act("btn", None, t::STORED_DISMISS(), crate::ui::Act::StoredDismiss(key.clone()))}
             </p>
-        }).collect_view())}
+        }).rows())}
         {crate::ui::when(move || message().is_some(), move || view! {
             <div class="notice error row-notice" role="alert" data-testid="sn-notice">
                 <span>{crate::ui::dynv(move || message().unwrap_or_default())}</span>
-                <button type="button" class="btn primary" on:click=move |_| service::sign_in(desk)>{t::SN_SIGN_IN()}</button>
+                {crate::ui::act("btn primary", None, t::SN_SIGN_IN(), crate::ui::Act::SnSignIn)}
             </div>
         })}
         {crate::ui::when(move || message().is_none() && delivery().is_some(), move || view! {

@@ -11,6 +11,7 @@ use crate::ui::{
     agent_state::AgentStateSelect, diagnostics::DiagnosticsPanel, directory::DirectoryPanel, notices::Notices,
     phone::PhonePanel, recents::RecentsPanel, wrap_up::WrapUpPanel,
 };
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 fn tab_label(tab: Tab) -> &'static str {
@@ -136,7 +137,7 @@ pub fn Shell() -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
     view! {
-        <div class="desk" data-loaded=move || desk.loaded.get().to_string()>
+        <div class="desk" {..crate::ui::attr("data-loaded", move || desk.loaded.get().to_string())}>
             <header class="topbar">
                 <AgentStateSelect/>
                 <h1 class="title">{crate::ui::dynv(title)}</h1>
@@ -145,21 +146,21 @@ pub fn Shell() -> impl IntoView {
                 })}
                 <span class="badge line" data-testid="line">{crate::ui::dynv(line)}</span>
                 {crate::ui::when(crate::openframe::bridge::is_framed, move || view! {
-                    <button type="button" class="help-btn" aria-label=t::POP_OUT() title=t::POP_OUT() data-testid="pop-out"
-                        on:click=move |_| desk.pop_out()>"↗"</button>
+                    <button type="button" class="help-btn" aria-label=t::POP_OUT() {..crate::ui::cattr("title", t::POP_OUT())} data-testid="pop-out"
+                        on:click=crate::ui::click(move |_| desk.pop_out())>"↗"</button>
                 })}
-                <button type="button" class="help-btn" aria-label=t::SHORTCUTS() title=t::SHORTCUTS() data-testid="help"
-                    on:click=move |_| desk.show_help.update(|v| *v = !*v)>"?"</button>
+                <button type="button" class="help-btn" aria-label=t::SHORTCUTS() {..crate::ui::cattr("title", t::SHORTCUTS())} data-testid="help"
+                    on:click=crate::ui::click(move |_| desk.show_help.update(|v| *v = !*v))>"?"</button>
             </header>
-            <div class="sr-only" aria-live="assertive" data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
+            <div class="sr-only" {..crate::ui::cattr("aria-live", "assertive")} data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
             <ShortcutHelp/>
             <Notices/>
             // Always in the page, hidden when there is nothing to say (small in the wasm).
-            <p class="notice error row-notice" role="alert" data-testid="sound-problem" hidden=move || sound_problem.with(String::is_empty)>
+            <p class="notice error row-notice" role="alert" data-testid="sound-problem" {..crate::ui::battr("hidden", move || sound_problem.with(String::is_empty))}>
                 <span>{crate::ui::dynv(move || sound_problem.get())}</span>
-                <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| sound_problem.set(String::new())>"×"</button>
+                {crate::ui::dismiss_x(move |_| sound_problem.set(String::new()))}
             </p>
-            <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL() on:keydown=on_key>
+            <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL() on:keydown=crate::ui::on_key(on_key)>
                 {Tab::ALL
                     .into_iter()
                     .map(|tab| {
@@ -169,29 +170,29 @@ pub fn Shell() -> impl IntoView {
                                 type="button"
                                 role="tab"
                                 class="tab"
-                                id=format!("tab-{}", tab.key())
-                                aria-controls="panel"
-                                aria-selected=move || selected().to_string()
-                                tabindex=move || if selected() { "0" } else { "-1" }
-                                on:click=move |_| {
+                                {..crate::ui::sattr("id", format!("tab-{}", tab.key()))}
+                                {..crate::ui::cattr("aria-controls", "panel")}
+                                {..crate::ui::attr("aria-selected", move || selected().to_string())}
+                                {..crate::ui::attr("tabindex", move || if selected() { "0" } else { "-1" }.to_string())}
+                                on:click=crate::ui::click(move |_| {
                                     desk.select_tab(tab);
                                     // The work view shows every section: the tab takes the agent to its own.
                                     if wide.get_untracked() {
                                         focus_section(tab);
                                     }
                                 }
-                            >
+                            )>
                                 {tab_label(tab)}
                             </button>
                         }
                     })
-                    .collect_view()}
+                    .rows()}
             </nav>
             <main
-                id="panel"
-                class=move || if shown.get() == View::Work { "panel work" } else { "panel" }
+                {..crate::ui::cattr("id", "panel")}
+                {..crate::ui::attr("class", move || { if shown.get() == View::Work { "panel work" } else { "panel" } }.to_string())}
                 role="tabpanel"
-                aria-labelledby=move || format!("tab-{}", desk.tab.get().key())
+                {..crate::ui::attr("aria-labelledby", move || format!("tab-{}", desk.tab.get().key()))}
             >
                 {crate::ui::dynv(move || match shown.get() {
                     View::Tab(Tab::Phone) => view! { <PhonePanel/> }.into_any(),
@@ -202,12 +203,12 @@ pub fn Shell() -> impl IntoView {
                         <div class="work-calls" data-testid="work-calls"><PhonePanel/></div>
                         <div class="work-side" data-testid="work-side">
                             <WrapUpPanel/>
-                            <section class="work-box" aria-labelledby="work-directory">
-                                <h2 class="section-title" id="work-directory">{t::TAB_DIRECTORY()}</h2>
+                            <section class="work-box" {..crate::ui::cattr("aria-labelledby", "work-directory")}>
+                                <h2 class="section-title" {..crate::ui::cattr("id", "work-directory")}>{t::TAB_DIRECTORY()}</h2>
                                 <DirectoryPanel/>
                             </section>
-                            <section class="work-box" aria-labelledby="work-recents">
-                                <h2 class="section-title" id="work-recents">{t::TAB_RECENTS()}</h2>
+                            <section class="work-box" {..crate::ui::cattr("aria-labelledby", "work-recents")}>
+                                <h2 class="section-title" {..crate::ui::cattr("id", "work-recents")}>{t::TAB_RECENTS()}</h2>
                                 <RecentsPanel/>
                             </section>
                         </div>

@@ -3,6 +3,7 @@
 use crate::desk::{use_desk, Desk, Tab};
 use crate::phone::call::CallState;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 pub use crate::config::shortcuts::{Combo, ACTIONS};
@@ -83,7 +84,7 @@ pub fn ShortcutHelp() -> impl IntoView {
             <section class="help" role="dialog" aria-label=t::SHORTCUTS() data-testid="shortcut-help">
                 <div class="call-head">
                     <h2 class="section-title">{t::SHORTCUTS()}</h2>
-                    <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| desk.show_help.set(false)>"×"</button>
+                    {crate::ui::dismiss_x(move |_| desk.show_help.set(false))}
                 </div>
                 <dl class="kvs">
                     {ACTIONS.iter().map(|(a, _)| {
@@ -97,7 +98,7 @@ pub fn ShortcutHelp() -> impl IntoView {
                             parts.join("+")
                         }).unwrap_or_default();
                         view! { <div class="kv" data-action=*a><dt><kbd>{keys}</kbd></dt><dd>{t::shortcut_action(a)}</dd></div> }
-                    }).collect_view()}
+                    }).rows()}
                     <div class="kv"><dt><kbd>"?"</kbd></dt><dd>{t::HELP_KEY()}</dd></div>
                 </dl>
             </section>

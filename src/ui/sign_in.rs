@@ -35,19 +35,19 @@ pub fn SignIn() -> impl IntoView {
         _ => None,
     };
     view! {
-        <form class="sign-in" on:submit=submit data-testid="sign-in">
-            <input class="input" type="url" aria-label=t::SIP_SERVER() placeholder=t::SIP_SERVER() data-testid="sip-server"
-                prop:value=move || server.get() on:input=move |ev| server.set(event_target_value(&ev))/>
+        <form class="sign-in" on:submit=crate::ui::on_submit(submit) data-testid="sign-in">
+            <input class="input" type="url" aria-label=t::SIP_SERVER() {..crate::ui::cattr("placeholder", t::SIP_SERVER())} data-testid="sip-server"
+                prop:value=move || server.get() on:input=crate::ui::on_event(move |ev| server.set(event_target_value(&ev)))/>
             <div class="dial">
-                <input class="input" type="text" aria-label=t::SIP_USER() placeholder=t::SIP_USER() data-testid="sip-user"
-                    autocomplete="username" prop:value=move || user.get() on:input=move |ev| user.set(event_target_value(&ev))/>
-                <input class="input" type="password" aria-label=t::SIP_PASSWORD() placeholder=t::SIP_PASSWORD() data-testid="sip-password"
-                    autocomplete="current-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
+                <input class="input" type="text" aria-label=t::SIP_USER() {..crate::ui::cattr("placeholder", t::SIP_USER())} data-testid="sip-user"
+                    {..crate::ui::cattr("autocomplete", "username")} prop:value=move || user.get() on:input=crate::ui::on_event(move |ev| user.set(event_target_value(&ev)))/>
+                <input class="input" type="password" aria-label=t::SIP_PASSWORD() {..crate::ui::cattr("placeholder", t::SIP_PASSWORD())} data-testid="sip-password"
+                    {..crate::ui::cattr("autocomplete", "current-password")} prop:value=move || password.get() on:input=crate::ui::on_event(move |ev| password.set(event_target_value(&ev)))/>
                 <button type="submit" class="btn primary" data-testid="sign-in-button">{t::SIGN_IN()}</button>
             </div>
             <label class="remember">
                 <input type="checkbox" data-testid="remember-password" prop:checked=move || remember.get()
-                    on:change=move |ev| remember.set(event_target_checked(&ev))/>
+                    on:change=crate::ui::on_event(move |ev| remember.set(event_target_checked(&ev)))/>
                 {t::REMEMBER_PASSWORD()}
             </label>
             {crate::ui::when(move || error.with(Option::is_some) || failure().is_some(), move || view! {

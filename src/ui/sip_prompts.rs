@@ -10,15 +10,15 @@ use leptos::prelude::*;
 pub fn SipPrompts() -> impl IntoView {
     let desk = use_desk();
     view! {
-        <div class="notice info" role="alertdialog" data-testid="transfer-ask" hidden=move || desk.transfer_ask.with(Option::is_none)>
+        <div class="notice info" role="alertdialog" data-testid="transfer-ask" {..crate::ui::battr("hidden", move || desk.transfer_ask.with(Option::is_none))}>
             <span>{crate::ui::dynv(move || desk.transfer_ask.with(|a| a.as_ref().map(|(_, t)| t.clone()).unwrap_or_default()))}" "</span>
-            <button type="button" class="link-btn" data-testid="transfer-accept" on:click=move |_| desk.decide_transfer(true)>{t::ACCEPT_TRANSFER()}</button>
+            {crate::ui::act("link-btn", Some("transfer-accept"), t::ACCEPT_TRANSFER(), crate::ui::Act::DecideTransfer(true))}
             " "
-            <button type="button" class="link-btn" data-testid="transfer-decline" on:click=move |_| desk.decide_transfer(false)>{t::DECLINE()}</button>
+            {crate::ui::act("link-btn", Some("transfer-decline"), t::DECLINE(), crate::ui::Act::DecideTransfer(false))}
         </div>
-        <p class="notice info row-notice" role="status" data-testid="sip-message" hidden=move || desk.sip_message.with(Option::is_none)>
+        <p class="notice info row-notice" role="status" data-testid="sip-message" {..crate::ui::battr("hidden", move || desk.sip_message.with(Option::is_none))}>
             <span>{crate::ui::dynv(move || desk.sip_message.get().unwrap_or_default())}</span>
-            <button type="button" class="x" aria-label=t::DISMISS() on:click=move |_| desk.sip_message.set(None)>"×"</button>
+            {crate::ui::dismiss_x(move |_| desk.sip_message.set(None))}
         </p>
     }
 }

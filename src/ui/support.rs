@@ -5,6 +5,7 @@
 use crate::desk::use_desk;
 use crate::diagnostics::{collect, probe};
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -41,13 +42,13 @@ pub fn SupportPanel() -> impl IntoView {
     view! {
         <h2 class="section-title">{t::SUPPORT()}</h2>
         <div class="row">
-            <button type="button" class="btn" data-testid="check-setup" on:click=check disabled=move || running.get()>{t::CHECK_SETUP()}</button>
-            <button type="button" class="btn" data-testid="copy-diagnostics" on:click=copy>{t::COPY_DIAGNOSTICS()}</button>
+            <button type="button" class="btn" data-testid="check-setup" on:click=crate::ui::click(check) {..crate::ui::battr("disabled", move || running.get())}>{t::CHECK_SETUP()}</button>
+            {crate::ui::btn("btn", Some("copy-diagnostics"), t::COPY_DIAGNOSTICS(), copy)}
         </div>
-        {crate::ui::dynv(move || level.get().map(|l| view! {
+        {crate::ui::dyn_opt(move || level.get().map(|l| view! {
             <label class="kv">
                 <span class="dt">{t::CHECK_LEVEL()}</span>
-                <meter min="0" max="100" value=l.to_string() data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
+                <meter {..crate::ui::cattr("min", "0")} {..crate::ui::cattr("max", "100")} {..crate::ui::sattr("value", l.to_string())} data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
             </label>
         }))}
         {crate::ui::when(move || !lines.with(Vec::is_empty), move || view! {
@@ -61,7 +62,7 @@ pub fn SupportPanel() -> impl IntoView {
                             <span class="call-note">{v.text().to_string()}</span>
                         </li>
                     }
-                }).collect_view())}
+                }).rows())}
             </ul>
         })}
         {crate::ui::dynv(move || copied.get().map(|ok| if ok {
@@ -70,7 +71,7 @@ pub fn SupportPanel() -> impl IntoView {
             view! {
                 <div>
                     <p class="notice error" role="alert" data-testid="copy-result" data-copied="false">{t::COPY_REFUSED()}</p>
-                    <textarea node_ref=area readonly rows="8" class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT()
+                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "8")} node_ref=area class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT()
                         >{crate::ui::dynv(move || text.get())}</textarea>
                 </div>
             }.into_any()

@@ -2,6 +2,7 @@
 
 use crate::desk::use_desk;
 use crate::strings as t;
+use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 #[component]
@@ -42,7 +43,7 @@ fn WrapUpForm() -> impl IntoView {
                         let w = current().unwrap();
                         format!("{}: {}", t::WRAPUP_TITLE(), w.name.clone().unwrap_or(w.number.clone()))
                     })}</span>
-                    <span class=move || if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" }
+                    <span {..crate::ui::attr("class", move || { if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" } }.to_string())}
                         data-testid="wrap-up-left">
                         {crate::ui::dynv(move || left().map(|l| t::time_left(&crate::intl::seconds(l.max(0) as f64)).render()).unwrap_or_else(|| {
                             current().map(|w| crate::intl::duration(w.talk_ms)).unwrap_or_default()
@@ -52,23 +53,23 @@ fn WrapUpForm() -> impl IntoView {
                 <div class="dial">
                     <select class="input" aria-label=t::DISPOSITION() data-testid="disposition"
                         prop:value=move || current().and_then(|w| w.disposition).unwrap_or_default()
-                        on:change=move |ev| {
+                        on:change=crate::ui::on_event(move |ev| {
                             let v = event_target_value(&ev);
                             desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
-                        }>
-                        <option value="">{t::CHOOSE_DISPOSITION()}</option>
-                        {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option value=d.clone()>{d.clone()}</option> }).collect_view())}
+                        })>
+                        <option {..crate::ui::cattr("value", "")}>{t::CHOOSE_DISPOSITION()}</option>
+                        {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option {..crate::ui::sattr("value", d.clone())}>{d.clone()}</option> }).rows())}
                     </select>
-                    {crate::ui::dynv(move || current().and_then(|w| w.record).map(|r| {
+                    {crate::ui::dyn_opt(move || current().and_then(|w| w.record).map(|r| {
                         let label = if r.value.is_empty() { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) } else { r.value.clone() };
                         view! {
                             <span class="chip" data-testid="wrap-up-record">{label}</span>
-                            <button type="button" class="link-btn btn" aria-label=format!("{} {}", t::REMOVE_RECORD(), t::RECORD())
-                                on:click=move |_| desk.edit_wrapup(|w| w.record = None)>{t::REMOVE_RECORD()}</button>
+                            <button type="button" class="link-btn btn" {..crate::ui::sattr("aria-label", format!("{} {}", t::REMOVE_RECORD(), t::RECORD()))}
+                                on:click=crate::ui::click(move |_| desk.edit_wrapup(|w| w.record = None))>{t::REMOVE_RECORD()}</button>
                         }
                     }))}
                 </div>
-                <form class="dial" on:submit=move |ev: leptos::ev::SubmitEvent| {
+                <form class="dial" on:submit=crate::ui::on_submit(move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
                     let number = case_number.get_untracked();
                     if number.trim().is_empty() {
@@ -83,25 +84,24 @@ fn WrapUpForm() -> impl IntoView {
                             Err(m) => desk.wrapup_error.set(Some(m)),
                         }
                     });
-                }>
-                    <input class="input" type="text" aria-label=t::CHANGE_RECORD() placeholder=t::CHANGE_RECORD() data-testid="wrap-up-case"
-                        prop:value=move || case_number.get() on:input=move |ev| case_number.set(event_target_value(&ev))/>
+                })>
+                    <input class="input" type="text" aria-label=t::CHANGE_RECORD() {..crate::ui::cattr("placeholder", t::CHANGE_RECORD())} data-testid="wrap-up-case"
+                        prop:value=move || case_number.get() on:input=crate::ui::on_event(move |ev| case_number.set(event_target_value(&ev)))/>
                     <button type="submit" class="btn" data-testid="wrap-up-set-case">{t::SET_RECORD()}</button>
                 </form>
-                <textarea class="input notes" aria-label=t::NOTES() placeholder=t::NOTES() data-testid="notes" rows="2"
+                <textarea class="input notes" aria-label=t::NOTES() {..crate::ui::cattr("placeholder", t::NOTES())} data-testid="notes" {..crate::ui::cattr("rows", "2")}
                     prop:value=move || current().map(|w| w.notes).unwrap_or_default()
-                    on:input=move |ev| {
+                    on:input=crate::ui::on_event(move |ev| {
                         let v = event_target_value(&ev);
                         desk.edit_wrapup(|w| w.notes = v);
-                    }></textarea>
+                    })></textarea>
                 {crate::ui::when(move || error.with(Option::is_some), move || view! {
                     <p class="notice error" role="alert" data-testid="wrap-up-error">{crate::ui::dynv(move || error.get().unwrap_or_default())}</p>
                 })}
                 {crate::ui::when(move || current().map(|w| w.overdue).unwrap_or(false), move || view! {
                     <p class="notice info" data-testid="wrap-up-overdue">{t::WRAPUP_OVERDUE()}</p>
                 })}
-                <button type="button" class="btn primary" data-testid="finish-wrap-up"
-                    on:click=move |_| { let _ = desk.submit_wrapup(); }>{t::FINISH_WRAPUP()}</button>
+                {crate::ui::act("btn primary", Some("finish-wrap-up"), t::FINISH_WRAPUP(), crate::ui::Act::FinishWrapUp)}
             </section>
     }
 }
