@@ -522,6 +522,14 @@ pub fn paints() -> bool {
     web_sys::window().and_then(|w| w.document()).map(|d| !d.hidden()).unwrap_or(false)
 }
 
+/// Runs `f` just after the next frame is painted ([`after_paint`]); one non-generic task for every caller.
+pub fn after_paint_run(f: Box<dyn FnOnce()>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        after_paint().await;
+        f();
+    });
+}
+
 /// Resolves just after the next frame is painted (a task queued from the frame's callback), or after 100 ms
 /// when no frame comes (a hidden page).
 pub async fn after_paint() {

@@ -200,13 +200,12 @@ impl Desk {
             audio::sync(ring && !wait, ringback, demo && talking);
             if wait {
                 let desk = *self;
-                leptos::task::spawn_local(async move {
-                    crate::phone::media::after_paint().await;
+                crate::phone::media::after_paint_run(Box::new(move || {
                     let ring = desk.calls.with_untracked(|c| c.iter().any(|c| c.state == CallState::Alerting));
                     if ring && desk.role.get_untracked() != Role::Remote {
                         audio::play(Tone::Ring);
                     }
-                });
+                }));
             }
         }
         self.run(Input::Presence);

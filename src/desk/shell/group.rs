@@ -99,10 +99,7 @@ impl Desk {
             };
             let alerting = desk.calls.with_untracked(|c| c.iter().any(|c| c.state == crate::phone::call::CallState::Alerting));
             if alerting && crate::phone::media::paints() {
-                leptos::task::spawn_local(async move {
-                    crate::phone::media::after_paint().await;
-                    publish();
-                });
+                crate::phone::media::after_paint_run(Box::new(publish));
             } else {
                 publish();
             }

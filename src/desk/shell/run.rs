@@ -180,13 +180,12 @@ impl Desk {
         });
         if first {
             let desk = *self;
-            leptos::task::spawn_local(async move {
-                crate::phone::media::after_paint().await;
+            crate::phone::media::after_paint_run(Box::new(move || {
                 let list = LATER.with(|l| std::mem::take(&mut *l.borrow_mut()));
                 for e in list {
                     desk.carry_out(e);
                 }
-            });
+            }));
         }
     }
 
