@@ -110,6 +110,26 @@ pub fn milliseconds(n: f64) -> String {
     unit("millisecond", n)
 }
 
+thread_local! {
+    /// The `Intl.DurationFormat` made for a locale: making one takes milliseconds, and the call timers format
+    /// every second (issue #16: an alerting card's first frame).
+    static DURATION_FORMAT: RefCell<Option<(String, JsValue)>> = const { RefCell::new(None) };
+}
+
+/// The locale's `Intl.DurationFormat` (digital clock), made once; None where the browser has none.
+fn duration_format() -> Option<JsValue> {
+    let tag = LOCALE.with(|l| l.borrow().clone());
+    let made = DURATION_FORMAT.with(|d| d.borrow().as_ref().filter(|(t, _)| *t == tag).map(|(_, df)| df.clone()));
+    if made.is_some() {
+        return made;
+    }
+    let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
+    let ctor: Function = Reflect::get(&intl, &"DurationFormat".into()).ok()?.dyn_into().ok()?;
+    let df = Reflect::construct(&ctor, &Array::of2(&locale(), &options(&[("style", "digital"), ("hoursDisplay", "auto"), ("minutes", "2-digit"), ("seconds", "2-digit")]))).ok()?;
+    DURATION_FORMAT.with(|d| *d.borrow_mut() = Some((tag, df.clone())));
+    Some(df)
+}
+
 /// A call's length as a clock ("01:05", "1:02:05"): `Intl.DurationFormat` (digital) where the browser has it,
 /// else the same shape by hand.
 pub fn duration(ms: f64) -> String {
@@ -117,9 +137,7 @@ pub fn duration(ms: f64) -> String {
     let total = (ms.max(0.0) / 1000.0) as u64;
     let parts = [("hours", total / 3600), ("minutes", (total / 60) % 60), ("seconds", total % 60)];
     let formatted = (|| {
-        let intl = Reflect::get(&js_sys::global(), &"Intl".into()).ok()?;
-        let ctor: Function = Reflect::get(&intl, &"DurationFormat".into()).ok()?.dyn_into().ok()?;
-        let df = Reflect::construct(&ctor, &Array::of2(&locale(), &options(&[("style", "digital"), ("hoursDisplay", "auto"), ("minutes", "2-digit"), ("seconds", "2-digit")]))).ok()?;
+        let df = duration_format()?;
         let value = Object::new();
         for (k, v) in parts {
             Reflect::set(&value, &k.into(), &JsValue::from_f64(v as f64)).ok()?;

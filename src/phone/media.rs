@@ -25,6 +25,12 @@ thread_local! {
 /// Sets the ICE options every new call's RTCPeerConnection uses.
 pub fn set_ice_options(o: IceOptions) {
     ICE_OPTIONS.with(|c| *c.borrow_mut() = o);
+    forget_candidates();
+}
+
+/// Forgets the candidates found before ([`candidates_ready`]): the ICE servers or options change.
+pub fn forget_candidates() {
+    GATHERED.with(|g| g.set(None));
 }
 
 /// ICE gathering is capped so a bad network never delays call set-up by tens of seconds.
@@ -318,7 +324,13 @@ pub fn prewarm(ice_servers: &[String], want: bool) {
 fn listen_for_changes() -> Vec<Closure<dyn FnMut()>> {
     let mut out = Vec::new();
     let Some(w) = web_sys::window() else { return out };
-    let stale = || Closure::<dyn FnMut()>::new(|| WARM.with(|w| w.borrow_mut().stale = true));
+    let stale = || {
+        Closure::<dyn FnMut()>::new(|| {
+            WARM.with(|w| w.borrow_mut().stale = true);
+            // The candidates found before may be gone.
+            forget_candidates();
+        })
+    };
     if let Ok(md) = w.navigator().media_devices() {
         let c = stale();
         let _ = md.add_event_listener_with_callback("devicechange", c.as_ref().unchecked_ref());
@@ -340,12 +352,27 @@ fn listen_for_changes() -> Vec<Closure<dyn FnMut()>> {
 /// The prepared microphone (clones of its tracks) for a new call, when it is open.
 pub fn warm_microphone() -> Option<MediaStream> {
     let chosen = crate::browser::load(MIC_KEY).unwrap_or_default();
-    WARM.with(|w| w.borrow().mic.as_ref().filter(|(id, _)| *id == chosen).map(|(_, s)| MediaStream::clone(s)))
+    WARM.with(|w| {
+        let w = w.borrow();
+        // Not after a device change the line's clock has not acted on yet, nor once the device went away.
+        let mic = w.mic.as_ref().filter(|(id, s)| *id == chosen && !w.stale && live(s));
+        mic.map(|(_, s)| MediaStream::clone(s))
+    })
+}
+
+/// Whether every audio track of `s` is still live (an unplugged or revoked microphone ends its tracks).
+fn live(s: &MediaStream) -> bool {
+    s.get_audio_tracks().iter().all(|t| Reflect::get(&t, &"readyState".into()).ok().and_then(|r| r.as_string()).as_deref() != Some("ended"))
 }
 
 /// The prepared connection (candidates gathered) for a new call, when there is one.
 fn warm_connection(ice_servers: &[String]) -> Result<RtcPeerConnection, String> {
-    match WARM.with(|w| w.borrow_mut().pc.take()) {
+    // Its candidates may be gone after a network change the line's clock has not acted on yet.
+    let warm = WARM.with(|w| {
+        let mut w = w.borrow_mut();
+        if w.stale { None } else { w.pc.take() }
+    });
+    match warm {
         Some((pc, _)) => Ok(pc),
         None => RtcPeerConnection::new_with_configuration(&configuration(ice_servers))
             .map_err(|e| crate::strings::Key::WEBRTC_UNAVAILABLE.arg("why", &format_args!("{e:?}")).render()),
@@ -364,8 +391,13 @@ pub async fn call_microphone() -> Result<MediaStream, String> {
 /// the INVITE can leave at once.
 pub fn prepared_offer() -> Option<(CallMedia, String)> {
     let chosen = crate::browser::load(MIC_KEY).unwrap_or_default();
-    let o = WARM.with(|w| w.borrow_mut().offer.take())?;
-    if o.mic != chosen || js_sys::Date::now() - o.at > WARM_MAX_AGE_MS || o.pc.remote_description().is_some() {
+    let (o, stale) = WARM.with(|w| {
+        let mut w = w.borrow_mut();
+        (w.offer.take(), w.stale)
+    });
+    let o = o?;
+    // Made before a device or network change (the line's clock replaces it), or its microphone went away.
+    if stale || o.mic != chosen || js_sys::Date::now() - o.at > WARM_MAX_AGE_MS || o.pc.remote_description().is_some() || !live(&o.stream) {
         o.close();
         return None;
     }
@@ -403,38 +435,109 @@ async fn create_description(pc: &RtcPeerConnection, answer: bool) -> Result<Stri
 
 /// Sets `sdp` as the local description and returns it with its gathered candidates.
 async fn set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str) -> Result<String, String> {
-    let init = RtcSessionDescriptionInit::new(kind);
-    init.set_sdp(sdp);
-    JsFuture::from(pc.set_local_description(&init)).await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
-    gathered_local_sdp(pc).await
+    start_set_local(pc, kind, sdp, false).await
 }
 
-/// The local description once ICE gathering is complete (at once with prepared candidates), or at the
-/// cap. Waits on the browser's event, not by polling.
-async fn gathered_local_sdp(pc: &RtcPeerConnection) -> Result<String, String> {
-    if pc.ice_gathering_state() != RtcIceGatheringState::Complete {
+/// [`set_local`], with the browser's setLocalDescription called now rather than when the future is first polled;
+/// `early`: done once the candidates a complete gathering found before are in ([`candidates_ready`]).
+fn start_set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str, early: bool) -> impl std::future::Future<Output = Result<String, String>> + 'static {
+    let init = RtcSessionDescriptionInit::new(kind);
+    init.set_sdp(sdp);
+    let set = JsFuture::from(pc.set_local_description(&init));
+    let pc = pc.clone();
+    async move {
+        set.await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
+        gathered_local_sdp(&pc, early).await
+    }
+}
+
+/// ICE candidates of each type (host, srflx, prflx, relay) in the SDP's m-section that has the most (its
+/// candidates under `a=candidate`), and whether every m-section in use has at least `at_least` of each.
+fn candidate_counts(sdp: &str, at_least: Option<[u16; 4]>) -> ([u16; 4], bool) {
+    let (mut most, mut all, mut used) = ([0u16; 4], true, false);
+    for section in sdp.split("\nm=").skip(1) {
+        let mut n = [0u16; 4];
+        for line in section.lines().filter(|l| l.starts_with("a=candidate:")) {
+            let ty = line.split(" typ ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or("");
+            if let Some(i) = ["host", "srflx", "prflx", "relay"].iter().position(|t| *t == ty) {
+                n[i] += 1;
+            }
+        }
+        for i in 0..4 {
+            most[i] = most[i].max(n[i]);
+        }
+        // A rejected m-section (port 0) carries no candidates.
+        let rejected = section.split_whitespace().nth(1) == Some("0");
+        if !rejected {
+            used = true;
+            all &= at_least.is_some_and(|min| (0..4).all(|i| n[i] >= min[i]));
+        }
+    }
+    (most, used && all && at_least.is_some_and(|m| m.iter().any(|x| *x > 0)))
+}
+
+thread_local! {
+    /// The candidates the last complete ICE gathering found in an m-section (per type), while the network
+    /// has not changed since: a new description holding as many is complete for the SIP message (no trickle).
+    static GATHERED: std::cell::Cell<Option<[u16; 4]>> = const { std::cell::Cell::new(None) };
+}
+
+/// Whether `pc`'s local description is ready to send: gathering is complete, or (`early`) every m-section in
+/// use has the candidates a complete gathering found before (pooled candidates surface first; waiting for the
+/// browser to call the gathering complete costs a few ms more at answer).
+fn candidates_ready(pc: &RtcPeerConnection, early: bool) -> bool {
+    let sdp = pc.local_description().map(|d| d.sdp()).unwrap_or_default();
+    if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+        let (most, _) = candidate_counts(&sdp, None);
+        if most.iter().any(|x| *x > 0) {
+            GATHERED.with(|g| g.set(Some(most)));
+        }
+        return true;
+    }
+    early && candidate_counts(&sdp, GATHERED.with(|g| g.get())).1
+}
+
+/// The local description once its ICE candidates are gathered ([`candidates_ready`]: at once with prepared
+/// candidates), or at the cap. Waits on the browser's events (each candidate, the gathering state), not by polling.
+async fn gathered_local_sdp(pc: &RtcPeerConnection, early: bool) -> Result<String, String> {
+    if !candidates_ready(pc, early) {
         let mut done = None;
         let p = Promise::new(&mut |resolve, _| done = Some(resolve));
         let done: js_sys::Function = done.expect("a promise's executor runs at once");
         let (pc2, d2) = (pc.clone(), done.clone());
         let on_change = Closure::<dyn FnMut()>::new(move || {
-            if pc2.ice_gathering_state() == RtcIceGatheringState::Complete {
+            if candidates_ready(&pc2, early) {
                 let _ = d2.call0(&JsValue::NULL);
             }
         });
         pc.set_onicegatheringstatechange(Some(on_change.as_ref().unchecked_ref()));
+        pc.set_onicecandidate(Some(on_change.as_ref().unchecked_ref()));
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&done, ICE_GATHER_CAP_MS);
         }
-        // It may have completed between the check and the handler.
-        if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+        // It may have completed between the check and the handlers.
+        if candidates_ready(pc, early) {
             let _ = done.call0(&JsValue::NULL);
         }
         let _ = JsFuture::from(p).await;
         pc.set_onicegatheringstatechange(None);
+        pc.set_onicecandidate(None);
         drop(on_change);
     }
     pc.local_description().map(|d| d.sdp()).ok_or_else(|| "no local description".to_string())
+}
+
+/// Whether the page paints frames (it is not hidden): what waits for [`after_paint`] waits one frame.
+pub fn paints() -> bool {
+    web_sys::window().and_then(|w| w.document()).map(|d| !d.hidden()).unwrap_or(false)
+}
+
+/// Runs `f` just after the next frame is painted ([`after_paint`]); one non-generic task for every caller.
+pub fn after_paint_run(f: Box<dyn FnOnce()>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        after_paint().await;
+        f();
+    });
 }
 
 /// Resolves just after the next frame is painted (a task queued from the frame's callback), or after 100 ms
@@ -507,8 +610,8 @@ impl CallMedia {
 
     /// The agent answered: the answer made while it rang is set; returns it with its gathered candidates
     /// (prepared candidates make this quick).
-    pub async fn commit_answer(&self, answer: &str) -> Result<String, String> {
-        set_local(&self.pc, RtcSdpType::Answer, answer).await
+    pub fn commit_answer(&self, answer: &str) -> impl std::future::Future<Output = Result<String, String>> + 'static {
+        start_set_local(&self.pc, RtcSdpType::Answer, answer, true)
     }
 
     /// The agent answered: the call sends `mic` (clones of the microphone's tracks) and plays the far end.
@@ -766,4 +869,36 @@ pub fn conference(a: &CallMedia, b: &CallMedia) -> Result<(), String> {
     mix_for(a, &rb)?;
     mix_for(b, &ra)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::candidate_counts;
+
+    const HEAD: &str = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n";
+    const HOST: &str = "a=candidate:1 1 udp 2122260223 10.0.0.5 50000 typ host generation 0\r\n";
+    const SRFLX: &str = "a=candidate:2 1 udp 1686052607 203.0.113.7 50000 typ srflx raddr 10.0.0.5 rport 50000 generation 0\r\n";
+    const RELAY: &str = "a=candidate:3 1 udp 41885439 198.51.100.2 3478 typ relay raddr 203.0.113.7 rport 50000 generation 0\r\n";
+
+    fn section(port: u16, cands: &[&str]) -> String {
+        format!("m=audio {port} UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n{}", cands.concat())
+    }
+
+    #[test]
+    fn a_description_is_complete_once_each_section_in_use_has_the_candidates_found_before() {
+        let full = format!("{HEAD}{}", section(9, &[HOST, SRFLX, RELAY]));
+        assert_eq!(candidate_counts(&full, None), ([1, 1, 0, 1], false), "nothing known before: wait for the browser");
+        assert!(candidate_counts(&full, Some([1, 1, 0, 1])).1);
+        // The relay candidate found before has not surfaced yet.
+        let partial = format!("{HEAD}{}", section(9, &[HOST, SRFLX]));
+        assert!(!candidate_counts(&partial, Some([1, 1, 0, 1])).1);
+        // A second section in use without its candidates; a rejected one (port 0) needs none.
+        let two = format!("{HEAD}{}{}", section(9, &[HOST]), section(9, &[]));
+        assert!(!candidate_counts(&two, Some([1, 0, 0, 0])).1);
+        let rejected = format!("{HEAD}{}{}", section(9, &[HOST]), section(0, &[]));
+        assert!(candidate_counts(&rejected, Some([1, 0, 0, 0])).1);
+        // No description yet, or nothing found before.
+        assert!(!candidate_counts("", Some([1, 0, 0, 0])).1);
+        assert!(!candidate_counts(&format!("{HEAD}{}", section(9, &[])), Some([0, 0, 0, 0])).1);
+    }
 }

@@ -202,6 +202,8 @@ pub fn prepare_media(on: bool) {
 
 fn release(quiet: bool) {
     super::media::prewarm(&[], false);
+    // The next line may use other ICE servers.
+    super::media::forget_candidates();
     let Some(l) = LINE.with(|s| s.borrow_mut().take()) else { return };
     l.closing.set(true);
     let out = l.ua.borrow_mut().unregister(now());
@@ -785,16 +787,23 @@ fn finish_answer(l: &Rc<Line>, call: CallRef, made: Result<(Rc<CallMedia>, Strin
         Err(why) => return fail_answer(l, call, why),
     };
     let l2 = l.clone();
+    // Set now, in the Answer click's task; meanwhile the prepared microphone's clones are made (the call
+    // sends them only once the 200 is handed over).
+    let committing = m.commit_answer(&answer);
+    let warm = super::media::warm_microphone();
     spawn(async move {
-        let sdp = match m.commit_answer(&answer).await {
+        let sdp = match committing.await {
             Ok(sdp) => sdp,
             Err(why) => {
                 m.close();
+                if let Some(mic) = &warm {
+                    super::media::stop_tracks(mic);
+                }
                 return fail_answer(&l2, call, why);
             }
         };
         // The prepared microphone, or (not open yet) asked for now.
-        let mic = match super::media::warm_microphone() {
+        let mic = match warm {
             Some(mic) => mic,
             None => match super::media::microphone().await {
                 Ok(mic) => mic,

@@ -203,7 +203,8 @@ fn CallCard(id: u32) -> impl IntoView {
 #[component]
 pub fn PhonePanel() -> impl IntoView {
     let desk = use_desk();
-    let calls = move || desk.calls.get();
+    // Whether there are calls, without copying them (every change of the calls asks: issue #16).
+    let no_calls = move || desk.calls.with(Vec::is_empty);
     let has_live = move || desk.calls.with(|c| c.iter().any(Call::is_live));
     let demo = move || desk.settings.with(|s| s.line == LineKind::Demo);
     let needs_sign_in = move || {
@@ -223,12 +224,12 @@ pub fn PhonePanel() -> impl IntoView {
         {crate::ui::when(move || !wide(), move || view! {
             <WrapUpPanel/>
         })}
-        {crate::ui::when(move || !calls().is_empty(), move || view! {
+        {crate::ui::when(move || !no_calls(), move || view! {
             <ul {..crate::ui::attr("class", move || { if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" } }.to_string())}>
                 {crate::ui::keyed(move || desk.calls.with(|c| c.iter().map(|c| c.id).collect()), |id| view! { <CallCard id=id/> }.into_any())}
             </ul>
         })}
-        {crate::ui::when(move || calls().is_empty() && (demo() || desk.line_status.get() == LineStatus::Registered), move || view! {
+        {crate::ui::when(move || no_calls() && (demo() || desk.line_status.get() == LineStatus::Registered), move || view! {
             <p class="empty" data-testid="phone-idle">{t::PHONE_IDLE()}</p>
         })}
         {crate::ui::when(move || desk.notice.with(Option::is_some), move || view! {

@@ -113,7 +113,8 @@ async fn the_ring_tone_plays_on_the_ringer_chosen_in_the_devices_panel() {
     m.desk.set_agent_state(AgentState::Ready);
     m.desk.simulate_incoming();
     m.desk.sync_sounds();
-    assert!(audio::is_playing(Tone::Ring));
+    // The ring starts once the alerting card is painted (issue #16).
+    assert!(until(2000, || audio::is_playing(Tone::Ring)).await, "the ring tone plays");
     let ringer = audio::ringer_element().expect("the ring tone plays through its own element on the chosen device");
     assert!(until(2000, || Reflect::get(&ringer, &"sinkId".into()).unwrap().as_string().as_deref() == Some(chosen.as_str())).await, "setSinkId({chosen}) on the ringer element");
     assert!(!ringer.paused(), "the ringer element plays");

@@ -194,7 +194,19 @@ impl Desk {
         let demo = self.settings.with(|s| s.line == crate::config::LineKind::Demo);
         // Sounds play where the phone is.
         if self.role.get() != Role::Remote {
-            crate::phone::audio::sync(ring, ringback, demo && talking);
+            use crate::phone::audio::{self, Tone};
+            // The ring starts once the alerting card is painted (issue #16: the card first).
+            let wait = ring && !audio::is_playing(Tone::Ring) && crate::phone::media::paints();
+            audio::sync(ring && !wait, ringback, demo && talking);
+            if wait {
+                let desk = *self;
+                crate::phone::media::after_paint_run(Box::new(move || {
+                    let ring = desk.calls.with_untracked(|c| c.iter().any(|c| c.state == CallState::Alerting));
+                    if ring && desk.role.get_untracked() != Role::Remote {
+                        audio::play(Tone::Ring);
+                    }
+                }));
+            }
         }
         self.run(Input::Presence);
     }

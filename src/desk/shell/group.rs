@@ -99,10 +99,19 @@ impl Desk {
             desk.muted.track();
             desk.line_status.track();
             desk.wrapups.track();
-            if desk.role.get_untracked() == Role::Owner {
-                if let Some(g) = desk.group() {
-                    g.publish_state();
+            // While a call alerts, after the frame that shows it is painted (issue #16: the card first).
+            let publish = move || {
+                if desk.role.get_untracked() == Role::Owner {
+                    if let Some(g) = desk.group() {
+                        g.publish_state();
+                    }
                 }
+            };
+            let alerting = desk.calls.with_untracked(|c| c.iter().any(|c| c.state == crate::phone::call::CallState::Alerting));
+            if alerting && crate::phone::media::paints() {
+                crate::phone::media::after_paint_run(Box::new(publish));
+            } else {
+                publish();
             }
         });
     }

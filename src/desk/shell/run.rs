@@ -117,11 +117,15 @@ impl Desk {
 
     /// Feeds one input to the core at `now`, carries out its effects and mirrors its state.
     pub fn run_at(&self, now: f64, input: Input) {
+        let alert = matches!(input, Input::Line(LineEvent::Incoming { .. }));
         let effects = self.core.try_update_value(|c| c.handle(now, input));
         let Some(effects) = effects else { return };
         self.sync(false);
         for e in effects {
-            self.carry_out(e);
+            match e {
+                e if waits_for_paint(&e) && (alert || LATER.with(|l| !l.borrow().is_empty())) => self.later(e),
+                e => self.carry_out(e),
+            }
         }
     }
 
@@ -152,7 +156,9 @@ impl Desk {
             mirror(self.pops, &c.pops);
             mirror(self.transfer_ask, &c.transfer_ask);
             crate::phone::sipline::prepare_media(c.takes_calls());
-            if c.calls_changed || full {
+            // Only when they did change: an unchanged list would have every view of the calls run again (the
+            // Answer click, before its 200: issue #16).
+            if full || (c.calls_changed && self.calls.with_untracked(|x| *x != c.calls)) {
                 put(self.calls, c.calls.clone());
             }
         });
@@ -170,6 +176,28 @@ impl Desk {
             Store::Recents => put(self.recents, c.recents.clone()),
             Store::Outbox => put(self.outbox, c.outbox.clone()),
         });
+    }
+
+    /// Carries out `e` once the next frame is painted (issue #16: the alerting card is shown first), after
+    /// the effects already waiting, in order. A hidden page paints nothing: then at once.
+    fn later(&self, e: Effect) {
+        if !crate::phone::media::paints() && LATER.with(|l| l.borrow().is_empty()) {
+            return self.carry_out(e);
+        }
+        let first = LATER.with(|l| {
+            let mut l = l.borrow_mut();
+            l.push(e);
+            l.len() == 1
+        });
+        if first {
+            let desk = *self;
+            crate::phone::media::after_paint_run(Box::new(move || {
+                let list = LATER.with(|l| std::mem::take(&mut *l.borrow_mut()));
+                for e in list {
+                    desk.carry_out(e);
+                }
+            }));
+        }
     }
 
     fn carry_out(&self, e: Effect) {
@@ -197,6 +225,8 @@ impl Desk {
             Effect::Announce(text) => put(self.announcement, text),
             Effect::WrapUpError(e) => put(self.wrapup_error, e),
             Effect::NotifyIfHidden { title, body } => browser::notify_if_hidden(&title, &body),
+            // Already shown: nothing to change (or store).
+            Effect::ShowPhone if self.tab.get_untracked() == Tab::Phone => {}
             Effect::ShowPhone => self.select_tab(Tab::Phone),
             Effect::SipMessage(m) => self.sip_message.set(Some(m)),
             Effect::SetupMs(ms) => self.setup_ms.set(Some(ms)),
@@ -301,6 +331,18 @@ impl Desk {
     pub fn agent_state_now(&self) -> AgentState {
         self.with_core(|c| c.agent_state.clone()).unwrap_or(AgentState::Offline)
     }
+}
+
+thread_local! {
+    /// Effects waiting for the next frame ([`Desk::later`]).
+    static LATER: crate::cell::RefCell<Vec<Effect>> = const { crate::cell::RefCell::new(Vec::new()) };
+}
+
+/// What an incoming call's alert does not need before its card is painted: ServiceNow's messages and
+/// screen pop, the notification and the screen-reader announcement (and, once some wait, the same kinds
+/// after them, so their order holds).
+fn waits_for_paint(e: &Effect) -> bool {
+    matches!(e, Effect::Frame(_) | Effect::Icons | Effect::ScreenPop { .. } | Effect::NotifyIfHidden { .. } | Effect::Announce(_))
 }
 
 /// The SIP line reports to the desk through this.

@@ -28,19 +28,23 @@ new MutationObserver(() => {
 
 /// With `SHIFT_LATENCY_STAGES=1`: where the time goes. Runs before the desktop's own code and records in
 /// `window.__st` ([what, start, end] in page time) each browser call on the way: getUserMedia, the peer
-/// connection's createOffer / createAnswer / setLocalDescription / setRemoteDescription (start to settle),
-/// ICE gathering state changes, and each message handed to the WebSocket.
+/// connection's createOffer / createAnswer / setLocalDescription / setRemoteDescription (start to settle; for
+/// setLocalDescription, the candidates in the local description then), ICE gathering state changes and each
+/// candidate surfaced, and each message handed to the WebSocket. The page's performance marks come with them.
 const STAGES: &str = r#"(() => {
 window.__st = [];
 const rec = (name, t0) => window.__st.push([name, t0, performance.now()]);
+const cands = (pc) => { const d = pc.localDescription; return d ? (d.sdp.match(/^a=candidate/gm) || []).length : 0; };
 const wrap = (proto, name) => { const f = proto[name]; proto[name] = function(...a) {
   const t0 = performance.now(); const r = f.apply(this, a);
-  if (r && r.then) r.then(() => rec(name, t0), () => rec(name + ' failed', t0)); else rec(name, t0); return r; }; };
+  const done = () => rec(name === 'setLocalDescription' ? name + ' (' + cands(this) + ' candidates)' : name, t0);
+  if (r && r.then) r.then(done, () => rec(name + ' failed', t0)); else done(); return r; }; };
 for (const n of ['createOffer', 'createAnswer', 'setLocalDescription', 'setRemoteDescription']) wrap(RTCPeerConnection.prototype, n);
 wrap(MediaDevices.prototype, 'getUserMedia');
 const O = window.RTCPeerConnection;
 const W = function(...a) { const p = new O(...a); const t0 = performance.now(); rec('new RTCPeerConnection', t0);
-  p.addEventListener('icegatheringstatechange', () => rec('ICE ' + p.iceGatheringState, t0)); return p; };
+  p.addEventListener('icegatheringstatechange', () => rec('ICE ' + p.iceGatheringState + ' (' + cands(p) + ' candidates)', t0));
+  p.addEventListener('icecandidate', (e) => rec('candidate ' + (e.candidate ? e.candidate.type : 'end'), t0)); return p; };
 W.prototype = O.prototype; window.RTCPeerConnection = W;
 const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function(d) { const t0 = performance.now(); send.call(this, d);
@@ -49,7 +53,11 @@ WebSocket.prototype.send = function(d) { const t0 = performance.now(); send.call
 
 /// The stages recorded since `t0`, relative to it: "what start..end" (ms).
 fn stages(b: &Browser, t0: f64) -> String {
-    let v = b.exec("return window.__st ? window.__st.filter(e => e[2] >= arguments[0]) : []", json!([t0]));
+    let v = b.exec(
+        "return (window.__st ? window.__st.filter(e => e[2] >= arguments[0]) : []).concat(performance.getEntriesByType('mark')
+           .filter(m => m.startTime >= arguments[0]).map(m => ['mark ' + m.name, m.startTime, m.startTime]))",
+        json!([t0]),
+    );
     let mut out = Vec::new();
     for e in v.as_array().into_iter().flatten() {
         let (n, s, f) = (e[0].as_str().unwrap_or(""), e[1].as_f64().unwrap_or(0.0) - t0, e[2].as_f64().unwrap_or(0.0) - t0);
