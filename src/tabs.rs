@@ -58,6 +58,9 @@ pub struct Join {
     /// The same window before a reload was a remote view of this linked owner, last heard then (ms since the
     /// epoch; see [`Group::owner`]): the reloaded window waits for it as for an owner just heard.
     pub owner: Option<(String, f64)>,
+    /// The same window before a reload: the linked windows that had said they left (never the heir after
+    /// the reload either: a closed pop-out stays in the links, and would be handed the phone otherwise).
+    pub gone: Vec<String>,
 }
 
 /// What the group asks of the desktop (the desk in the app; a recorder in tests).
@@ -212,7 +215,7 @@ impl Group {
             release: RefCell::new(None),
             owner_linked: Cell::new(owner.is_some()),
             owner: RefCell::new(owner),
-            gone: RefCell::new(Vec::new()),
+            gone: RefCell::new(join.gone.iter().filter(|g| trust::is_id(g)).take(32).cloned().collect()),
             on_channel: RefCell::new(Vec::new()),
             granted_at: Cell::new(0.0),
             owner_left_at: Cell::new(0.0),
@@ -259,6 +262,11 @@ impl Group {
     /// This window's id and links, kept by the page for its reload (ids only, no secrets).
     pub fn identity(&self) -> (String, Vec<String>) {
         (self.0.id.clone(), self.0.trust.borrow().links())
+    }
+
+    /// The linked windows that said they left (kept for a reload with [`Group::identity`]).
+    pub fn gone(&self) -> Vec<String> {
+        self.0.gone.borrow().clone()
     }
 
     pub fn role(&self) -> Role {

@@ -175,7 +175,7 @@ pub struct Desk {
     ticket: StoredValue<Option<String>>,
     /// This window's group id and links before a reload (same deployment only), and the linked owner it was
     /// a remote view of (id, last heard).
-    before: StoredValue<Option<(String, Vec<String>, Option<(String, f64)>)>>,
+    before: StoredValue<Option<(String, Vec<String>, Option<(String, f64)>, Vec<String>)>>,
     /// This instance's membership of the desktop's group of windows (crate::tabs).
     group: StoredValue<Option<Group>, LocalStorage>,
     sources: StoredValue<Sources>,

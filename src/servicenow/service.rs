@@ -195,6 +195,30 @@ fn expired(desk: Link) {
     desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
 }
 
+/// A read refused for the sign-in (401) ends it as a refused write does ([`expired`]): the agent is asked
+/// to sign in again (or the refresh token renews it) instead of only reading an error. Only while the
+/// refused token is still this window's (a read that outlived a new sign-in leaves it alone).
+fn refused_read(desk: Link, tok: &Token, e: &RestError) {
+    if *e == RestError::Unauthorized && TOKEN.with(|t| t.borrow().as_ref().is_some_and(|t| t.access == tok.access)) {
+        expired(desk);
+    }
+}
+
+/// An action of the agent's needs a sign-in this window does not have (e.g. after the ServiceNow page was
+/// reloaded: the token lives only in memory): renewed without a click when it can be, else the sign-in notice
+/// and its button are shown above the panels (a signed-out window with nothing waiting shows none by itself).
+fn ask_sign_in(desk: Link) {
+    if !renew(desk) && desk.sn.get_untracked() == SnState::SignedOut(None) {
+        desk.sn.set(SnState::SignedOut(Some(crate::strings::Key::SN_SIGN_IN_FIRST.into())));
+    }
+}
+
+/// [`refused_read`], then the error's text.
+fn read_failed(desk: Link, tok: &Token, e: RestError) -> String {
+    refused_read(desk, tok, &e);
+    e.to_string()
+}
+
 fn client_id(desk: Link) -> String {
     desk.settings.with_untracked(|s| if s.servicenow.client_id.is_empty() { "agent-desktop".to_string() } else { s.servicenow.client_id.clone() })
 }
@@ -494,7 +518,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                 let q = Query::new().and(field, Op::Eq, &v).map_err(|e| e.0)?;
                 let (qe, fields) = (q.encode(), format!("number,{}", REFS.join(",")));
                 let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", fields.as_str()), ("sysparm_exclude_reference_link", "true")];
-                let (rows, _) = rest::table_rows(&inst, &tok, &table, &p).await.map_err(|e| e.to_string())?;
+                let (rows, _) = rest::table_rows(&inst, &tok, &table, &p).await.map_err(|e| read_failed(desk, &tok, e))?;
                 if let Some(c) = rows.first() {
                     if trusted {
                         return Ok::<Decision, String>(Decision::Open(record_of(&table, c, "number")));
@@ -506,7 +530,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             for table in ["customer_contact", "csm_consumer", "sys_user"] {
                 let q = query::phone_lookup(table, &number).map_err(|e| e.0)?;
                 let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-                let (rows, _) = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", "50")]).await.map_err(|e| e.to_string())?;
+                let (rows, _) = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", "50")]).await.map_err(|e| read_failed(desk, &tok, e))?;
                 for row in rows {
                     let phones = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).collect();
                     candidates.push(Candidate { record: record_of(table, &row, "name"), phones });
@@ -521,7 +545,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                         .and_then(|q| q.and("state", Op::In, "1,10,18"))
                         .and_then(|q| q.order_by("sys_created_on", true))
                         .map_err(|e| e.0)?;
-                    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")]).await.map_err(|e| e.to_string())?;
+                    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")]).await.map_err(|e| read_failed(desk, &tok, e))?;
                     cases = rows.iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
                 }
             }
@@ -583,6 +607,9 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
             let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
             let reply = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", &PAGE.to_string()), ("sysparm_offset", &(page * PAGE).to_string())]).await;
             outcomes.push(reply.as_ref().map(|_| ()).map_err(Clone::clone));
+            if let Err(e) = &reply {
+                refused_read(desk, &tok, e);
+            }
             if let Ok((rows, total)) = reply {
                 if total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
                     desk.directory_more.set(true);
@@ -614,9 +641,12 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
 pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRef, String> {
     let desk: Link = desk.into();
     let inst = instance(&desk).ok_or_else(|| if expected_instance(&desk).is_some() { crate::strings::SN_NOT_VOUCHED() } else { crate::strings::SN_OFF() }.to_string())?;
-    let tok = token().ok_or_else(|| crate::strings::SN_SIGN_IN_FIRST().to_string())?;
+    let Some(tok) = token() else {
+        ask_sign_in(desk);
+        return Err(crate::strings::SN_SIGN_IN_FIRST().to_string());
+    };
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
-    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")]).await.map_err(|e| e.to_string())?;
+    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")]).await.map_err(|e| read_failed(desk, &tok, e))?;
     rows.first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()).render())
 }
 

@@ -160,7 +160,7 @@ catalogue! {
     POP_NEW_CONTACT: "New contact",
     SN_DELIVERY_WAITING: "Call activity is waiting on this computer and will be retried:",
     DEMO_LINE_NUMBER: "demo line",
-    SN_SIGN_IN_FIRST: "Sign in to ServiceNow first (Status tab).",
+    SN_SIGN_IN_FIRST: "Sign in to ServiceNow first.",
     MORE_RESULTS: "More results from ServiceNow",
     CHANGE_RECORD: "Case number",
     SET_RECORD: "Use",

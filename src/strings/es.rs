@@ -161,7 +161,7 @@ pub const ES: Texts = Texts {
     POP_NEW_CONTACT: "Nuevo contacto",
     SN_DELIVERY_WAITING: "La actividad de la llamada espera en este equipo y se volverá a intentar:",
     DEMO_LINE_NUMBER: "línea de demostración",
-    SN_SIGN_IN_FIRST: "Inicie sesión en ServiceNow primero (pestaña Estado).",
+    SN_SIGN_IN_FIRST: "Inicie sesión en ServiceNow primero.",
     MORE_RESULTS: "Más resultados de ServiceNow",
     CHANGE_RECORD: "Número de caso",
     SET_RECORD: "Usar",

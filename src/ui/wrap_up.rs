@@ -75,6 +75,8 @@ fn WrapUpForm() -> impl IntoView {
                     if number.trim().is_empty() {
                         return;
                     }
+                    // A new look-up: the last one's error no longer stands (it would read as this one's).
+                    desk.wrapup_error.set(None);
                     leptos::task::spawn_local(async move {
                         match crate::servicenow::service::find_case(desk, number).await {
                             Ok(r) => {

@@ -94,7 +94,7 @@ pub const DEP: &str = "http://127.0.0.1:8090|http://127.0.0.1:8090|config.json";
 
 /// A window of the agent framed by the instance (its OpenFrame handshake answered).
 pub fn join(chan: &str, lock: &str, rec: &Rec) -> Group {
-    let g = Group::join(chan, lock, Box::new(rec.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None });
+    let g = Group::join(chan, lock, Box::new(rec.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None, gone: Vec::new() });
     g.set_framed();
     g
 }
@@ -103,7 +103,7 @@ pub fn join(chan: &str, lock: &str, rec: &Rec) -> Group {
 pub fn join_pop_out(chan: &str, lock: &str, rec: &Rec, opener: &Group) -> Group {
     let ticket = agent_desktop::trust::new_ticket([agent_desktop::phone::media::random_u32() as u8; 32]);
     opener.issue_ticket(&ticket);
-    Group::join(chan, lock, Box::new(rec.clone()), Join { dep: DEP.into(), ticket: Some(ticket), before: None, owner: None })
+    Group::join(chan, lock, Box::new(rec.clone()), Join { dep: DEP.into(), ticket: Some(ticket), before: None, owner: None, gone: Vec::new() })
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test]
@@ -193,9 +193,9 @@ async fn two_desks_relay_commands_and_hand_over_calls_and_the_wrap_up_draft() {
     // Both are framed by the instance (their OpenFrame handshake was answered).
     a.member.set(true);
     b.member.set(true);
-    oa.with(|| a.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None, owner: None }));
+    oa.with(|| a.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None, owner: None, gone: Vec::new() }));
     until("a owns the phone", || a.role.get_untracked() == Role::Owner).await;
-    ob.with(|| b.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None, owner: None }));
+    ob.with(|| b.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None, owner: None, gone: Vec::new() }));
     until("b is a remote view", || b.role.get_untracked() == Role::Remote).await;
 
     // The remote view dials: the owner places the call, and the remote view shows it.

@@ -51,7 +51,7 @@ async fn hostile_window_of_another_deployment_gets_no_state_commands_or_phone() 
     let (a, x) = (Rec::new("a"), Rec::new("x"));
     let ga = owner(&chan, &lock, &a).await;
     // Even on the same channel and lock names, framed by its own host.
-    let gx = Group::join(&chan, &lock, Box::new(x.clone()), Join { dep: FOREIGN.into(), ticket: None, before: None, owner: None });
+    let gx = Group::join(&chan, &lock, Box::new(x.clone()), Join { dep: FOREIGN.into(), ticket: None, before: None, owner: None, gone: Vec::new() });
     gx.set_framed();
     sleep(2_500).await;
     assert!(!x.has("state:") && !x.has("owner:"), "{:?}", x.log.borrow());
@@ -70,7 +70,7 @@ async fn hostile_pop_out_without_ticket_is_not_linked_and_its_ask_waits_for_the_
     let (a, p) = (Rec::new("a"), Rec::new("p"));
     let ga = owner(&chan, &lock, &a).await;
     // `popout=1` from another opener: no ticket, not framed.
-    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None });
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None, gone: Vec::new() });
     until("the window is not linked", || p.role.get() == Role::Unlinked).await;
     gp.command(json!({"c": "dial", "number": "+19005550100"}));
     gp.claim();
@@ -90,7 +90,7 @@ async fn the_agent_gives_the_phone_to_a_window_that_asked() {
     let (chan, lock) = names();
     let (a, p) = (Rec::new("a"), Rec::new("p"));
     let ga = owner(&chan, &lock, &a).await;
-    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None });
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None, gone: Vec::new() });
     until("the window is not linked", || p.role.get() == Role::Unlinked).await;
     gp.claim();
     until("the owner shows the question", || a.has("asking:1")).await;
@@ -109,7 +109,7 @@ async fn hostile_pop_out_with_a_ticket_the_owner_did_not_issue_gets_no_answer() 
     let ga = owner(&chan, &lock, &a).await;
     ga.issue_ticket(&trust::new_ticket([1; 32]));
     let (_c, heard) = eavesdrop(&chan);
-    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: Some(trust::new_ticket([2; 32])), before: None, owner: None });
+    let gp = Group::join(&chan, &lock, Box::new(p.clone()), Join { dep: DEP.into(), ticket: Some(trust::new_ticket([2; 32])), before: None, owner: None, gone: Vec::new() });
     let claimed = || heard.borrow().iter().filter_map(|t| trust::parse(t)).any(|m| m.from == gp.id() && matches!(m.kind, Kind::Claim(Some(_))));
     until("the claim went out", claimed).await;
     sleep(1_500).await;
@@ -230,7 +230,7 @@ async fn hostile_window_not_linked_never_inherits_the_phone() {
     let (chan, lock) = names();
     let (a, u) = (Rec::new("a"), Rec::new("u"));
     let ga = owner(&chan, &lock, &a).await;
-    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None });
+    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None, gone: Vec::new() });
     until("u is not linked", || u.role.get() == Role::Unlinked).await;
     // The owner's window closes with calls and sign-ins.
     ga.leave(Some(json!({"sip": {"password": "s3cret"}})));
@@ -247,7 +247,7 @@ async fn hostile_bye_carries_no_secret_and_the_packet_goes_to_one_linked_window(
     let ga = owner(&chan, &lock, &a).await;
     let gb = join(&chan, &lock, &b);
     until("b is a remote view", || b.role.get() == Role::Remote).await;
-    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None });
+    let gu = Group::join(&chan, &lock, Box::new(u.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None, gone: Vec::new() });
     until("u is not linked", || u.role.get() == Role::Unlinked).await;
     let (_c, heard) = eavesdrop(&chan);
     ga.leave(Some(json!({"sip": {"password": "s3cret"}})));
@@ -278,7 +278,7 @@ async fn hostile_window_not_linked_says_so_and_its_buttons_act_on_nothing() {
     let ga = owner(&chan, &lock, &a).await;
     let o = Owner::new();
     let d = desk_in(&o);
-    o.with(|| d.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None, owner: None }));
+    o.with(|| d.join_group_named(&chan, &lock, Join { dep: DEP.into(), ticket: None, before: None, owner: None, gone: Vec::new() }));
     until("the desk is not linked", || d.role.get_untracked() == Role::Unlinked).await;
     assert_eq!(d.dial("+1 415 555 0100", None), None);
     assert_eq!(d.notice.get_untracked().map(|n| n.render()).as_deref(), Some(agent_desktop::strings::NOT_LINKED()));
@@ -403,13 +403,51 @@ async fn a_window_reloaded_while_the_pop_out_has_the_phone_stays_linked() {
     let before = ga.identity();
     assert!(before.1.contains(&gp.id()));
     ga.leave(None);
-    let g2 = Group::join(&chan, &lock, Box::new(a2.clone()), Join { dep: DEP.into(), ticket: None, before: Some(before), owner: None });
+    let g2 = Group::join(&chan, &lock, Box::new(a2.clone()), Join { dep: DEP.into(), ticket: None, before: Some(before), owner: None, gone: Vec::new() });
     until("the reloaded frame is a remote view again", || a2.has("state:{\"owner\":\"p\"}")).await;
     assert_eq!(a2.role.get(), Role::Remote);
     g2.command(json!({"c": "mute"}));
     until("the pop-out runs its command", || p.has("cmd:{\"c\":\"mute\"")).await;
     g2.leave(None);
     gp.leave(None);
+}
+
+/// A pop-out the agent closed (it said bye) stays among the frame's links, but is never handed the phone,
+/// even after the frame's page reloaded twice: the reloaded frame would wait for that dead heir as for its
+/// owner (75 s), and meanwhile answer no pop-out's claim.
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_closed_pop_out_is_never_the_heir_across_reloads() {
+    let (chan, lock) = names();
+    let (a, p, a2, a3) = (Rec::new("a"), Rec::new("p"), Rec::new("a2"), Rec::new("a3"));
+    let ga = owner(&chan, &lock, &a).await;
+    let gp = join_pop_out(&chan, &lock, &p, &ga);
+    until("the pop-out has the phone", || p.role.get() == Role::Owner).await;
+    gp.leave(Some(json!({"from": "popout"})));
+    until("the frame has the phone again", || a.role.get() == Role::Owner).await;
+    // First reload: the frame keeps its id, its links (the closed pop-out among them) and who had left.
+    let (before, gone) = (ga.identity(), ga.gone());
+    assert!(before.1.contains(&gp.id()) && gone.contains(&gp.id()), "{before:?} {gone:?}");
+    assert_eq!(ga.leave(Some(json!({"from": "a"}))), None, "nobody alive to hand the phone to");
+    // The page is gone (its lock let go of) before the new one starts.
+    sleep(300).await;
+    let g2 = Group::join(&chan, &lock, Box::new(a2.clone()), Join { dep: DEP.into(), ticket: None, before: Some(before), owner: None, gone });
+    until("the reloaded frame has the phone", || a2.role.get() == Role::Owner).await;
+    // Second reload: still nobody to hand it to (before, the closed pop-out was the heir).
+    let (before, gone) = (g2.identity(), g2.gone());
+    assert!(gone.contains(&gp.id()), "{gone:?}");
+    // What the page keeps for its reload: the heir it handed the phone to is the owner it waits for then.
+    let heir = g2.leave(Some(json!({"from": "a2"})));
+    assert_eq!(heir, None, "the closed pop-out is not the heir");
+    let owner = heir.map(|h| (h, js_sys::Date::now()));
+    sleep(300).await;
+    let g3 = Group::join(&chan, &lock, Box::new(a3.clone()), Join { dep: DEP.into(), ticket: None, before: Some(before), owner, gone });
+    until("the twice-reloaded frame has the phone at once", || a3.role.get() == Role::Owner).await;
+    // A pop-out it opens now is answered.
+    let p2 = Rec::new("p2");
+    let gp2 = join_pop_out(&chan, &lock, &p2, &g3);
+    until("the new pop-out has the phone", || p2.role.get() == Role::Owner).await;
+    gp2.leave(None);
+    g3.leave(None);
 }
 
 /// A same-origin frame of this page, with a record of the group messages that reach it.
@@ -465,7 +503,7 @@ async fn hostile_reload_snapshot_owner_not_linked_or_from_the_future_is_not_wait
         let (chan, lock) = names();
         let r = Rec::new("r");
         let before = Some((ME.to_string(), vec![LINKED.to_string()]));
-        let g = Group::join(&chan, &lock, Box::new(r.clone()), Join { dep: DEP.into(), ticket: None, before, owner: Some((owner.0.into(), owner.1)) });
+        let g = Group::join(&chan, &lock, Box::new(r.clone()), Join { dep: DEP.into(), ticket: None, before, owner: Some((owner.0.into(), owner.1)), gone: Vec::new() });
         g.set_framed();
         until(&format!("case {i}: the window takes the phone"), || r.role.get() == Role::Owner).await;
         g.leave(None);
@@ -474,7 +512,7 @@ async fn hostile_reload_snapshot_owner_not_linked_or_from_the_future_is_not_wait
     let (chan, lock) = names();
     let r = Rec::new("r");
     let before = Some((ME.to_string(), vec![LINKED.to_string()]));
-    let g = Group::join(&chan, &lock, Box::new(r.clone()), Join { dep: DEP.into(), ticket: None, before, owner: Some((LINKED.into(), now)) });
+    let g = Group::join(&chan, &lock, Box::new(r.clone()), Join { dep: DEP.into(), ticket: None, before, owner: Some((LINKED.into(), now)), gone: Vec::new() });
     g.set_framed();
     sleep(2_000).await;
     assert_ne!(r.role.get(), Role::Owner, "the owner it was a remote view of is waited for");

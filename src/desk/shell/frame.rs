@@ -76,9 +76,10 @@ impl Desk {
         let key = dep.key();
         self.dep.set_value(dep);
         let before = window.and_then(|w| crate::json::parse(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
-            let links = w["links"].as_array()?.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
+            let ids = |k: &str| w[k].as_array().map(|a| a.iter().filter_map(|l| l.as_str().map(str::to_string)).collect()).unwrap_or_default();
             let owner = w["owner"].as_str().filter(|o| trust::is_id(o)).zip(w["ownerAt"].as_f64()).map(|(o, at)| (o.to_string(), at));
-            Some((w["id"].as_str()?.to_string(), links, owner))
+            w["links"].as_array()?;
+            Some((w["id"].as_str()?.to_string(), ids("links"), owner, ids("gone")))
         });
         self.before.set_value(before);
         if let Some(text) = saved {

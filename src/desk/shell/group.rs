@@ -33,7 +33,7 @@ impl Desk {
         let packet = self.persist();
         if let Some(g) = self.group() {
             let (id, links) = g.identity();
-            let mut w = json!({"dep": self.deployment_key(), "id": id, "links": links});
+            let mut w = json!({"dep": self.deployment_key(), "id": id, "links": links, "gone": g.gone()});
             // The owner this window waits for after its reload: the one it was a remote view of, or the heir
             // it has just handed the phone to (else both would own it: the reloaded window in its own storage
             // partition, the heir in the pop-out's).
@@ -74,8 +74,8 @@ impl Desk {
     pub(super) fn join_group(&self) {
         let dep = self.dep.get_value();
         let tag = dep.tag();
-        let (before, owner) = self.before.get_value().map_or((None, None), |(id, links, owner)| (Some((id, links)), owner));
-        let join = Join { dep: dep.key(), ticket: self.ticket.try_update_value(Option::take).flatten(), before, owner };
+        let (before, owner, gone) = self.before.get_value().map_or((None, None, Vec::new()), |(id, links, owner, gone)| (Some((id, links)), owner, gone));
+        let join = Join { dep: dep.key(), ticket: self.ticket.try_update_value(Option::take).flatten(), before, owner, gone };
         self.join_group_named(&format!("{}.{tag}", tabs::CHANNEL), &format!("{}.{tag}", tabs::LOCK), join);
     }
 

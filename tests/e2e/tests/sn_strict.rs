@@ -228,3 +228,60 @@ fn hostile_a_case_an_acl_hides_is_never_popped_or_offered() {
     let page_text = b.exec("return document.body.innerText", json!([]));
     assert!(!page_text.as_str().unwrap().contains("CS0001004"), "{page_text}");
 }
+
+/// A read refused for the sign-in (401 on the wrap-up's case look-up, nothing waiting to be written) asks the
+/// agent to sign in, with the button, as a refused write does; signing in lets the same look-up through. And a
+/// window without a sign-in at all (its page reloaded: the token lives in memory only) asks the same way when
+/// the agent looks a case up, instead of only saying where to go.
+#[test]
+fn a_case_look_up_refused_for_the_sign_in_asks_the_agent_to_sign_in_and_then_works() {
+    let sb = Sandbox::start(&["--refresh-token-ttl", "0"]);
+    let b = page(&sb, "sn_lookup_401", json!({}));
+    sn_sign_in(&b);
+    b.click(&b.find("#tab-phone"));
+    b.send_keys(&b.find("[data-testid=dial-input]"), "2002");
+    b.click(&b.find("[data-testid=dial-button]"));
+    b.wait_for("connected", || (first_call_state(&b) == "Connected").then_some(()));
+    b.click(&b.find("[data-testid=hang-up]"));
+    b.find("[data-testid=wrap-up]");
+    assert!(b.absent("[data-testid=sn-notice]"), "signed in: nothing asked yet");
+    faults(&sb, json!({"expireTokens": true}));
+    let look_up = |b: &Browser| {
+        let input = b.find("[data-testid=wrap-up-case]");
+        b.exec("arguments[0].value = ''; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", json!([input.json()]));
+        b.send_keys(&input, "CS0001002");
+        b.click(&b.find("[data-testid=wrap-up-set-case]"));
+    };
+    look_up(&b);
+    let m = b.wait_for("the error", || b.try_find("[data-testid=wrap-up-error]").map(|e| b.text(&e)));
+    assert!(m.contains("sign-in"), "{m}");
+    let notice = b.wait_for("the sign-in notice", || b.try_find("[data-testid=sn-notice]").map(|n| b.text(&n)));
+    assert!(notice.contains("sign in again") && b.try_find("[data-testid=sn-notice] button").is_some(), "{notice}");
+    assert_eq!(oauth(&sb)["renewed"], 0);
+    e2e::consent(&b);
+    b.wait_for("signed in again", || b.absent("[data-testid=sn-notice]").then_some(()));
+    b.click(&b.find("#tab-phone"));
+    look_up(&b);
+    b.wait_for("the case attached", || b.try_find("[data-testid=wrap-up-record]").filter(|r| b.text(r) == "CS0001002"));
+    assert!(b.absent("[data-testid=wrap-up-error]"), "the last look-up's error is gone");
+
+    // The ServiceNow page reloads more than a minute later (the reload snapshot's sign-in has expired: the
+    // frame starts signed out), with the wrap-up still open.
+    b.top_frame();
+    b.exec("location.reload()", json!([]));
+    enter(&b);
+    b.click(&b.find("#tab-phone"));
+    b.find("[data-testid=wrap-up]");
+    // Sign out stands in for the lost sign-in (the snapshot's secrets are used within 60 s only).
+    b.click(&b.find("#tab-diagnostics"));
+    if let Some(out) = b.try_find("[data-testid=sn-sign-out]") {
+        b.click(&out);
+    }
+    b.wait_for("signed out", || b.try_find("[data-testid=sn-sign-in]").map(|_| ()));
+    assert!(b.absent("[data-testid=sn-notice]"), "nothing waits to be written: no notice by itself");
+    b.click(&b.find("#tab-phone"));
+    look_up(&b);
+    let m = b.wait_for("the error", || b.try_find("[data-testid=wrap-up-error]").map(|e| b.text(&e)));
+    assert!(m.contains("Sign in to ServiceNow"), "{m}");
+    b.wait_for("the sign-in notice with its button", || b.try_find("[data-testid=sn-notice] button").map(|_| ()));
+}
