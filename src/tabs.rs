@@ -297,6 +297,13 @@ impl Group {
         self.send_claim();
     }
 
+    /// Links a window of the group this one found again (a reloaded frame's pop-out) and says hello there:
+    /// an owner answers with its state.
+    pub fn link_found(&self, w: web_sys::Window) {
+        self.0.windows.borrow_mut().push(w);
+        self.send(Kind::Hello, None);
+    }
+
     /// The owner: a ticket it put in the address of a pop-out it opens.
     pub fn issue_ticket(&self, ticket: &str) {
         self.0.trust.borrow_mut().issue(ticket, now());

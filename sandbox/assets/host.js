@@ -8,7 +8,9 @@
   var boot = window.SANDBOX;
   var records = boot.records;
   var frameBox = document.getElementById("openframe");
-  var iframe = document.getElementById("gsft_openframe");
+  // In a shadow root with --workspace (as in Workspace pages).
+  var shadow = document.getElementById("of-frame-box").shadowRoot;
+  var iframe = (shadow || document).getElementById("gsft_openframe");
   var toggle = document.getElementById("openframe-toggle");
   var logList = document.getElementById("protocol-log");
   var contentTitle = document.getElementById("content-title");
@@ -48,7 +50,7 @@
     var msg = { type: "NOW.PostMessage", eventName: eventName };
     if (args !== undefined) msg.args = args;
     log("out", eventName, args);
-    var w = window.frames["gsft_openframe"];
+    var w = iframe.contentWindow;
     if (w) w.postMessage(JSON.stringify(msg), frameOrigin());
   }
   function reply(id, result) {

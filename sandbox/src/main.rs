@@ -42,6 +42,7 @@ struct Args {
     roles: Vec<String>,
     hidden_fields: Vec<String>,
     dropped_fields: Vec<String>,
+    workspace: bool,
 }
 
 const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desktop DIR [--desktop-port N]] [--desktop-query Q]
@@ -51,6 +52,8 @@ const USAGE: &str = "usage: sandbox [--port N] [--desktop-url URL] [--serve-desk
   --serve-desktop DIR also serve DIR (a built desktop) on 127.0.0.1, reached as http://localhost:PORT/
   --desktop-port N    port for --serve-desktop (default 0: a free one)
   --desktop-query Q   extra query appended to the desktop URL (e.g. demo=1)
+  --workspace         the OpenFrame iframe inside a shadow root, as in Workspace (Next Experience) pages: it
+                      is then not among the top window's frames (window.frames, window.length)
   --openframe-config FILE
                       JSON with fields of the OpenFrame configuration record (title, width, height,
                       subTitle, titleIcon, allow, configuration...); the page query ?openframe=JSON overrides it
@@ -106,6 +109,7 @@ fn parse_args() -> Result<Args, String> {
         roles: acl::DEFAULT_ROLES.iter().map(|r| r.to_string()).collect(),
         hidden_fields: Vec::new(),
         dropped_fields: Vec::new(),
+        workspace: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -120,6 +124,7 @@ fn parse_args() -> Result<Args, String> {
             "--allow-origin" => args.allow_origins.push(val()?),
             "--cors-origin" => args.cors_origins.push(val()?),
             "--no-cors" => args.no_cors = true,
+            "--workspace" => args.workspace = true,
             "--oauth-cors-origin" => args.oauth_cors_origin = Some(val()?),
             "--no-oauth-cors" => args.no_oauth_cors = true,
             "--token-ttl" => args.token_ttl = val()?.parse().map_err(|_| "--token-ttl needs seconds".to_string())?,
@@ -149,6 +154,8 @@ struct Host {
     frame_src: String,
     /// The page's boot data: the OpenFrame configuration record, the allowlist, the records.
     boot: String,
+    /// The iframe in a shadow root (`--workspace`).
+    workspace: bool,
 }
 
 fn origin_of(url: &str) -> String {
@@ -169,6 +176,9 @@ fn boot_json(record: &serde_json::Value, allowlist: &[String], records: &serde_j
 
 async fn index(State(host): State<Host>) -> impl IntoResponse {
     let page = include_str!("../assets/index.html")
+        // Declarative shadow DOM: the iframe is parsed into the shadow root of its box, with its own style.
+        .replace("{{SHADOW_OPEN}}", if host.workspace { "<template shadowrootmode=\"open\"><style>#gsft_openframe{width:373px;height:300px;border:0;display:block}</style>" } else { "" })
+        .replace("{{SHADOW_CLOSE}}", if host.workspace { "</template>" } else { "" })
         .replace("{{FRAME_SRC}}", &html_attr(&host.frame_src))
         .replace("{{BOOT_JSON}}", &host.boot)
         .replace("{{SANDBOX_ORIGIN}}", &html_attr(&host.origin));
@@ -256,7 +266,7 @@ async fn main() {
     }
     let allowlist = if args.allow_origins.is_empty() { vec![origin_of(&desktop_url)] } else { args.allow_origins.clone() };
     let boot = boot_json(&record, &allowlist, &records::seed());
-    let host = Host { origin: origin.clone(), frame_src, boot };
+    let host = Host { origin: origin.clone(), frame_src, boot, workspace: args.workspace };
     let desktop_origin = origin_of(&desktop_url);
     let cors_origins = if args.no_cors {
         Vec::new()

@@ -15,8 +15,20 @@ use leptos::prelude::*;
 use std::cell::RefCell;
 
 thread_local! {
-    /// The pop-out this frame opened (to focus it again instead of reloading it).
-    static POPUP: RefCell<Option<web_sys::Window>> = const { RefCell::new(None) };
+    /// The pop-out this frame opened (to focus it again instead of reloading it), and its window name.
+    static POPUP: RefCell<Option<(web_sys::Window, String)>> = const { RefCell::new(None) };
+    /// The window name of the pop-out this window's page had open before its reload (see [`Desk::find_pop_out`]).
+    static POPUP_BEFORE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// The window name of the pop-out this frame opened, while it is open (kept for a reload).
+pub(super) fn pop_out_name() -> Option<String> {
+    POPUP.with(|p| p.borrow().as_ref().filter(|(w, _)| !w.closed().unwrap_or(true)).map(|(_, n)| n.clone()))
+}
+
+/// A pop-out's window name as this frame gives it: `agent-desktop-` and 12 base64url characters.
+fn is_pop_out_name(n: &str) -> bool {
+    n.strip_prefix("agent-desktop-").is_some_and(|r| r.len() == 12 && r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
 }
 
 impl Desk {
@@ -79,6 +91,7 @@ impl Desk {
             let ids = |k: &str| w[k].as_array().map(|a| a.iter().filter_map(|l| l.as_str().map(str::to_string)).collect()).unwrap_or_default();
             let owner = w["owner"].as_str().filter(|o| trust::is_id(o)).zip(w["ownerAt"].as_f64()).map(|(o, at)| (o.to_string(), at));
             w["links"].as_array()?;
+            POPUP_BEFORE.with(|p| *p.borrow_mut() = w["pop"].as_str().filter(|n| is_pop_out_name(n)).map(str::to_string));
             Some((w["id"].as_str()?.to_string(), ids("links"), owner, ids("gone")))
         });
         self.before.set_value(before);
@@ -231,7 +244,7 @@ impl Desk {
     /// moves the phone there. An open pop-out is brought forward instead.
     pub fn pop_out(&self) {
         let Some(w) = web_sys::window() else { return };
-        if let Some(p) = POPUP.with(|p| p.borrow().clone()).filter(|p| !p.closed().unwrap_or(true)) {
+        if let Some((p, _)) = POPUP.with(|p| p.borrow().clone()).filter(|(p, _)| !p.closed().unwrap_or(true)) {
             let _ = p.focus();
             return;
         }
@@ -260,10 +273,29 @@ impl Desk {
                     g.issue_ticket(&ticket);
                     g.link(p.clone());
                 }
-                POPUP.with(|s| *s.borrow_mut() = Some(p));
+                POPUP.with(|s| *s.borrow_mut() = Some((p, name)));
             }
             None => self.notice.set(Some(t::Key::POPUP_BLOCKED.into())),
         }
+    }
+
+    /// After a reload of the ServiceNow page while popped out, with the phone in the pop-out: that pop-out,
+    /// found by its window name (it looks for the new frame among the top window's frames, but a frame in a
+    /// shadow tree, as in Workspace, is not among them). Only a window already open and of this desktop: a
+    /// blank one the browser made for the name instead (the pop-out was closed meanwhile) is closed at once.
+    pub(super) fn find_pop_out() -> Option<web_sys::Window> {
+        let name = POPUP_BEFORE.with(|p| p.borrow_mut().take())?;
+        let w = web_sys::window()?.open_with_url_and_target("", &name).ok().flatten()?;
+        let href = w.location().href().ok()?;
+        let origin = web_sys::window()?.location().origin().ok()?;
+        if !href.starts_with(&format!("{origin}/")) {
+            if href == "about:blank" {
+                let _ = w.close();
+            }
+            return None;
+        }
+        POPUP.with(|s| *s.borrow_mut() = Some((w.clone(), name)));
+        Some(w)
     }
 
     /// Starts the desk's clock (call progress and timers) and the line of the settings.

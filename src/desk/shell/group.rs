@@ -34,6 +34,9 @@ impl Desk {
         if let Some(g) = self.group() {
             let (id, links) = g.identity();
             let mut w = json!({"dep": self.deployment_key(), "id": id, "links": links, "gone": g.gone()});
+            if let Some(n) = super::frame::pop_out_name() {
+                w["pop"] = Value::from(n);
+            }
             // The owner this window waits for after its reload: the one it was a remote view of, or the heir
             // it has just handed the phone to (else both would own it: the reloaded window in its own storage
             // partition, the heir in the pop-out's).
@@ -81,6 +84,7 @@ impl Desk {
 
     /// Joins the group `channel` / `lock` (tests use their own names).
     pub fn join_group_named(&self, channel: &str, lock: &str, join: Join) {
+        let waits = join.owner.is_some();
         let g = Group::join(channel, lock, Box::new(DeskHost(*self)), join);
         if self.member.get_untracked() {
             g.set_framed();
@@ -89,6 +93,10 @@ impl Desk {
             // The opener is another window (another realm): `instanceof Window` would be false.
             use wasm_bindgen::JsCast;
             g.link_opener(opener.unchecked_into::<web_sys::Window>());
+        }
+        // Waiting for the pop-out that had the phone when this page reloaded: it is told where this window is.
+        if let Some(p) = waits.then(Self::find_pop_out).flatten() {
+            g.link_found(p);
         }
         self.group.set_value(Some(g));
         // The owner tells the other instances about every change (and every second anyway).

@@ -264,6 +264,15 @@ impl Browser {
     }
 
     /// Waits (up to 15 s) for an element matching `css`.
+    /// The first element `css` matches in the open shadow root of the first element `host_css` matches,
+    /// or None (WebDriver's shadow root commands; "no such element" or "no such shadow root" only).
+    pub fn try_find_in_shadow(&self, host_css: &str, css: &str) -> Option<Element> {
+        let host = self.try_find(host_css)?;
+        let root = self.call("GET", &format!("/element/{}/shadow", host.id()), None).ok()?;
+        let root = root.get("shadow-6066-11e4-a52e-4f735466cecf")?.as_str()?.to_string();
+        self.call("POST", &format!("/shadow/{root}/element"), Some(json!({"using": "css selector", "value": css}))).ok().map(Element)
+    }
+
     pub fn find(&self, css: &str) -> Element {
         self.wait_for(&format!("element {css}"), || self.try_find(css))
     }
@@ -752,7 +761,8 @@ pub fn answer(b: &Browser) {
 /// Enters the desktop's frame in the sandbox page (from wherever the session is).
 pub fn enter(b: &Browser) {
     b.top_frame();
-    let f = b.find("iframe[name=gsft_openframe]");
+    // In the page, or in the shadow root of its box (the sandbox's --workspace).
+    let f = b.wait_for("the OpenFrame iframe", || b.try_find("iframe[name=gsft_openframe]").or_else(|| b.try_find_in_shadow("#of-frame-box", "iframe[name=gsft_openframe]")));
     b.enter_frame(&f);
     b.find(".desk[data-loaded=true]");
 }

@@ -315,13 +315,35 @@ fn closing_the_tab_that_has_the_phone_hands_it_and_the_call_to_another_tab() {
 
 #[test]
 fn reloading_the_servicenow_page_while_popped_out_leaves_the_phone_in_the_pop_out() {
+    reload_while_popped_out(false);
+}
+
+/// As above, in a Workspace-like page: the OpenFrame iframe is in a shadow root, so it is not among the top
+/// window's frames where the pop-out looks for a frame made again; the reloaded frame finds the pop-out by
+/// its window name instead.
+#[test]
+fn in_workspace_reloading_the_page_while_popped_out_leaves_the_phone_in_the_pop_out() {
+    reload_while_popped_out(true);
+}
+
+fn reload_while_popped_out(workspace: bool) {
     // The frame (partitioned away from the pop-out: no shared lock or channel) is destroyed and made again by a
     // reload of the ServiceNow page. The pop-out keeps the phone; the new frame is its remote view again, and
     // a call to the agent rings once, in the pop-out (one registration), not in two windows.
     let k = Kamailio::start();
-    let sb = Sandbox::start(&["--desktop-query", "demo=0"]);
-    let a = agent(&sb, &k, "reload_popout_agent");
-    let c = desktop(&sb, &k, "reload_popout_charlie", CHARLIE);
+    let mut args = vec!["--desktop-query", "demo=0"];
+    if workspace {
+        args.push("--workspace");
+    }
+    let sb = Sandbox::start(&args);
+    let tag = if workspace { "ws_" } else { "" };
+    let a = agent(&sb, &k, &format!("reload_popout_{tag}agent"));
+    if workspace {
+        a.top_frame();
+        assert_eq!(a.exec("return window.length", json!([])), json!(0), "the frame is not among the page's frames");
+        enter(&a);
+    }
+    let c = desktop(&sb, &k, &format!("reload_popout_{tag}charlie"), CHARLIE);
     set_state(&c, "ready");
     let main = a.window_handles()[0].clone();
     a.click(&a.find("[data-testid=pop-out]"));
