@@ -126,6 +126,10 @@ impl Desk {
         let widget = WidgetConfig { width: 373, height: 300, title, sub_title: String::new(), title_icon: String::new() };
         let desk = *self;
         let snap = bridge::install(top, widget, move |event, snap| desk.on_openframe(event, snap));
+        self.show_snapshot(snap);
+    }
+
+    fn show_snapshot(&self, snap: Snapshot) {
         self.openframe.update(|o| o.snapshot = Some(snap));
     }
 
@@ -147,7 +151,7 @@ impl Desk {
     }
 
     fn on_openframe(&self, event: Option<SessionEvent>, snap: Snapshot) {
-        self.openframe.update(|o| o.snapshot = Some(snap));
+        self.show_snapshot(snap);
         let Some(event) = event else { return };
         match event {
             SessionEvent::Connected { confirmed } => {
