@@ -287,9 +287,15 @@ impl DeskCore {
     }
 
     fn update_call(&mut self, id: u32, f: impl FnOnce(&mut Call)) {
-        if let Some(c) = self.calls.iter_mut().find(|c| c.id == id) {
+        if let Some(c) = self.call_mut(id) {
             f(c)
         }
+    }
+
+    /// The call `id` (one search for every call site).
+    #[inline(never)]
+    fn call_mut(&mut self, id: u32) -> Option<&mut Call> {
+        self.calls.iter_mut().find(|c| c.id == id)
     }
 
     /// Publishes to ServiceNow. The header title and subtitle are sent when they change (calls change
