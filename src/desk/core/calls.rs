@@ -153,12 +153,12 @@ impl DeskCore {
             LineEvent::Outgoing { id, target, replacing } => {
                 let mut call = Call::new(id, Direction::Outbound, &target, None, now);
                 if let Some(old) = replacing {
-                    call.record = self.calls.iter().find(|c| c.id == old).and_then(|c| c.record.clone());
+                    call.record = self.call(old).and_then(|c| c.record.clone());
                 }
                 self.calls.push(call);
             }
             LineEvent::Replacing { id, old, name, number } => {
-                let prev = old.and_then(|o| self.calls.iter().find(|c| c.id == o).cloned());
+                let prev = old.and_then(|o| self.call(o).cloned());
                 let mut call = Call::new(id, Direction::Inbound, &number, (!name.is_empty()).then_some(name), now);
                 if let Some(p) = prev {
                     call.record = p.record;
@@ -200,7 +200,7 @@ impl DeskCore {
                 self.update_call(id, |c| c.note = Some(note));
             }
             LineEvent::TransferAsked { id, target, by } => {
-                let who = self.calls.iter().find(|c| c.id == id).map(|c| c.party().to_string()).unwrap_or_default();
+                let who = self.call(id).map(|c| c.party().to_string()).unwrap_or_default();
                 let by = by.as_deref();
                 let text = crate::strings::transfer_ask(&who, &target, by);
                 self.announce(text.clone());
@@ -304,7 +304,7 @@ impl DeskCore {
         if !held {
             self.hold_others(Some(id));
         }
-        let changed = self.calls.iter().any(|c| c.id == id && ((held && c.state == CallState::Connected) || (!held && c.state == CallState::Held)));
+        let changed = self.call(id).is_some_and(|c| ((held && c.state == CallState::Connected) || (!held && c.state == CallState::Held)));
         if !changed {
             return;
         }
@@ -322,7 +322,7 @@ impl DeskCore {
         }
         let now = self.now;
         for id in [a, b] {
-            if self.calls.iter().any(|c| c.id == id && c.state == CallState::Held) {
+            if self.call(id).is_some_and(|c| c.state == CallState::Held) {
                 self.update_call(id, |c| c.set_held(false, now));
                 if self.is_sip() {
                     self.out.push(Effect::Line(LineCommand::Hold { id, held: false }));
@@ -364,7 +364,7 @@ impl DeskCore {
             return;
         }
         if self.is_sip() {
-            let headers = screen_headers(self.calls.iter().find(|c| c.id == id).and_then(|c| c.record.as_ref()));
+            let headers = screen_headers(self.call(id).and_then(|c| c.record.as_ref()));
             self.out.push(Effect::Line(LineCommand::Transfer { id, target: target.into(), consult, headers }));
             return;
         }

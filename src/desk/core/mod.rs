@@ -272,7 +272,7 @@ impl DeskCore {
 
     /// The number of a call (the SIP line tells a takeover by the same party from a transfer).
     pub fn call_number(&self, id: u32) -> Option<String> {
-        self.calls.iter().find(|c| c.id == id).map(|c| c.number.clone())
+        self.call(id).map(|c| c.number.clone())
     }
 
     /// A remote view sends the intent to the owner instead of doing it; true when it did. A window that is
@@ -296,6 +296,12 @@ impl DeskCore {
     #[inline(never)]
     fn call_mut(&mut self, id: u32) -> Option<&mut Call> {
         self.calls.iter_mut().find(|c| c.id == id)
+    }
+
+    /// The call `id`, to read (one search for every call site).
+    #[inline(never)]
+    fn call(&self, id: u32) -> Option<&Call> {
+        self.calls.iter().find(|c| c.id == id)
     }
 
     /// Publishes to ServiceNow. The header title and subtitle are sent when they change (calls change

@@ -16,7 +16,7 @@ impl DeskCore {
         if !due {
             return;
         }
-        let Some((number, headers)) = self.calls.iter().find(|c| c.id == call).map(|c| (c.number.clone(), c.x_headers.clone())) else { return };
+        let Some((number, headers)) = self.call(call).map(|c| (c.number.clone(), c.x_headers.clone())) else { return };
         self.out.push(Effect::ScreenPop { call, number, headers });
     }
 
