@@ -281,9 +281,19 @@ impl DeskCore {
         if self.is_owner() {
             return false;
         }
-        let e = if self.role == Role::Unlinked { Effect::Notice(Some(crate::strings::Key::NOT_LINKED.into())) } else { Effect::ToOwner(intent()) };
-        self.out.push(e);
+        let i = (self.role != Role::Unlinked).then(intent);
+        self.relay_now(i);
         true
+    }
+
+    /// The intent for the owner, or (None: not linked) the notice that says so (one copy for every intent).
+    #[inline(never)]
+    fn relay_now(&mut self, intent: Option<Intent>) {
+        let e = match intent {
+            Some(i) => Effect::ToOwner(i),
+            None => Effect::Notice(Some(crate::strings::Key::NOT_LINKED.into())),
+        };
+        self.out.push(e);
     }
 
     fn update_call(&mut self, id: u32, f: impl FnOnce(&mut Call)) {
