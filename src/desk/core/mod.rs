@@ -176,7 +176,7 @@ impl DeskCore {
             Input::Tick => self.tick(),
             Input::LineStarted => self.line_started(),
             Input::FrameConnected => {
-                self.out.push(Effect::Icons);
+                self.emit(Effect::Icons);
                 self.last_presence.clear();
                 self.last_header = Default::default();
                 self.publish_presence();
@@ -217,7 +217,7 @@ impl DeskCore {
             Intent::SignIn { server, user, password } => {
                 if let Err(m) = self.sign_in(&server, &user, &password) {
                     if remote {
-                        self.out.push(Effect::Notice(Some(m.clone().into())));
+                        self.emit(Effect::Notice(Some(m.clone().into())));
                     }
                     self.refused = Some(m);
                 }
@@ -241,14 +241,14 @@ impl DeskCore {
             }
             Intent::DecideTransfer(accept) => {
                 if let Some((id, _)) = self.transfer_ask.take() {
-                    self.out.push(Effect::Line(crate::phone::line::LineCommand::TransferDecision { id, accept }));
+                    self.emit(Effect::Line(crate::phone::line::LineCommand::TransferDecision { id, accept }));
                 }
             }
             Intent::DismissActivity(id) => {
                 // Only the owner of the phone changes the outbox in storage.
                 if self.is_owner() {
                     self.outbox.dismiss(&id);
-                    self.out.push(Effect::Save(Store::Outbox));
+                    self.emit(Effect::Save(Store::Outbox));
                 }
             }
         }
@@ -293,7 +293,7 @@ impl DeskCore {
             Some(i) => Effect::ToOwner(i),
             None => Effect::Notice(Some(crate::strings::Key::NOT_LINKED.into())),
         };
-        self.out.push(e);
+        self.emit(e);
     }
 
     fn update_call(&mut self, id: u32, f: impl FnOnce(&mut Call)) {
@@ -328,11 +328,17 @@ impl DeskCore {
             }
             self.last_header[i] = x.clone();
         }
-        self.out.push(Effect::Frame(msg));
+        self.emit(Effect::Frame(msg));
+    }
+
+    /// Adds an effect for the shell (one push for every site).
+    #[inline(never)]
+    fn emit(&mut self, e: Effect) {
+        self.out.push(e);
     }
 
     fn announce(&mut self, text: String) {
-        self.out.push(Effect::Announce(text));
+        self.emit(Effect::Announce(text));
     }
 
     /// A fresh activity id (16 hex digits): splitmix64 over the random seed (ids need to be unique, not

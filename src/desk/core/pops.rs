@@ -17,7 +17,7 @@ impl DeskCore {
             return;
         }
         let Some((number, headers)) = self.call(call).map(|c| (c.number.clone(), c.x_headers.clone())) else { return };
-        self.out.push(Effect::ScreenPop { call, number, headers });
+        self.emit(Effect::ScreenPop { call, number, headers });
     }
 
     /// A screen-pop decision for a call.
