@@ -96,6 +96,12 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
+/// Keeps (or forgets) this window's ServiceNow sign-in (one writer for every site).
+#[inline(never)]
+fn set_token(t: Option<Token>) {
+    TOKEN.with(|s| *s.borrow_mut() = t);
+}
+
 fn token() -> Option<Token> {
     TOKEN.with(|t| t.borrow().as_ref().filter(|t| t.expires_at - auth::RENEW_BEFORE_MS > now()).cloned())
 }
@@ -152,7 +158,7 @@ pub fn adopt_token(desk: impl Into<Link>, text: &str) {
     if t.expires_at <= now() || expected_instance(&desk).as_deref() != Some(t.instance.as_str()) {
         return;
     }
-    TOKEN.with(|s| *s.borrow_mut() = Some(t));
+    set_token(Some(t));
     desk.sn.set(SnState::SignedIn);
 }
 
@@ -167,7 +173,7 @@ pub fn sign_in(desk: impl Into<Link>) {
     leptos::task::spawn_local(async move {
         match auth::sign_in(&inst, &client).await {
             Ok(t) => {
-                TOKEN.with(|s| *s.borrow_mut() = Some(t));
+                set_token(Some(t));
                 desk.sn.set(SnState::SignedIn);
                 desk.with_outbox(&mut |o| o.resume());
                 pump(desk);
@@ -179,7 +185,7 @@ pub fn sign_in(desk: impl Into<Link>) {
 
 pub fn sign_out(desk: impl Into<Link>) {
     let desk: Link = desk.into();
-    TOKEN.with(|s| *s.borrow_mut() = None);
+    set_token(None);
     auth::forget_token();
     desk.sn.set(SnState::SignedOut(None));
 }
@@ -189,7 +195,7 @@ fn expired(desk: Link) {
     if TOKEN.with(|t| t.borrow_mut().as_mut().filter(|t| t.refresh.is_some()).map(|t| t.expires_at = 0.0).is_some()) {
         return;
     }
-    TOKEN.with(|s| *s.borrow_mut() = None);
+    set_token(None);
     auth::forget_token();
     desk.sn.set(SnState::SignedOut(Some(crate::strings::Key::SN_SESSION_ENDED.into())));
     desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
@@ -218,12 +224,12 @@ fn renew(desk: Link) -> bool {
         }
         match result {
             Ok(new) => {
-                TOKEN.with(|x| *x.borrow_mut() = Some(new));
+                set_token(Some(new));
                 desk.sn.set(SnState::SignedIn);
                 desk.with_outbox(&mut |o| o.resume());
             }
             Err(auth::RenewError::Refused(m)) => {
-                TOKEN.with(|x| *x.borrow_mut() = None);
+                set_token(None);
                 desk.sn.set(SnState::SignedOut(Some(m.into())));
                 desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
             }
