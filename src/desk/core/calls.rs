@@ -304,7 +304,7 @@ impl DeskCore {
         if !held {
             self.hold_others(Some(id));
         }
-        let changed = self.call(id).is_some_and(|c| ((held && c.state == CallState::Connected) || (!held && c.state == CallState::Held)));
+        let changed = self.call(id).is_some_and(|c| (held && c.state == CallState::Connected) || (!held && c.state == CallState::Held));
         if !changed {
             return;
         }
