@@ -112,7 +112,7 @@ pub async fn run(desk: Desk, tones: bool) -> bool {
 /// Runs the checks (without tones) once after each SIP sign-in; a failure that stops calls shows a notice.
 pub fn after_sign_in(desk: Desk) {
     let ran = StoredValue::new(false);
-    Effect::new(move || match desk.line_status.get() {
+    crate::desk::shell::effect(Box::new(move || match desk.line_status.get() {
         LineStatus::Registered if !ran.get_value() => {
             ran.set_value(true);
             leptos::task::spawn_local(async move {
@@ -123,7 +123,7 @@ pub fn after_sign_in(desk: Desk) {
         }
         LineStatus::SignedOut | LineStatus::Demo => ran.set_value(false),
         _ => {}
-    });
+    }));
 }
 
 /// Asks for the microphone and measures its loudest level (0-100) for two seconds, shown live.

@@ -93,7 +93,7 @@ impl Desk {
         self.group.set_value(Some(g));
         // The owner tells the other instances about every change (and every second anyway).
         let desk = *self;
-        Effect::new(move || {
+        super::run::effect(Box::new(move || {
             desk.calls.track();
             desk.agent_state.track();
             desk.muted.track();
@@ -113,7 +113,7 @@ impl Desk {
             } else {
                 publish();
             }
-        });
+        }));
     }
 
     /// "Use the phone here": asks the owner to hand the phone over (a window that is not linked asks the

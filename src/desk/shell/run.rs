@@ -48,6 +48,12 @@ fn tell_and_forget(readers: leptos::reactive::graph::AnySource) {
     readers.mark_dirty();
 }
 
+/// A reactive effect whose closure is boxed: one copy of Leptos's effect code for every effect made here.
+pub(crate) fn effect(f: Box<dyn FnMut()>) {
+    let mut f = f;
+    leptos::prelude::Effect::new(move || f());
+}
+
 /// Unreadable stored data is kept aside and reported; a refused write is reported (crate::stored).
 pub(crate) fn load_json<T: crate::json::FromJson>(key: &str) -> Option<T> {
     crate::stored::load(key)
