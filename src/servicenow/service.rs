@@ -279,49 +279,46 @@ fn pump(desk: Link) {
     BUSY.with(|b| *b.borrow_mut() = true);
     let (strategy, tables, task_field) = desk.settings.with_untracked(|s| (s.servicenow.activity, s.servicenow.activity_tables.clone(), s.servicenow.phone_log_task_field.clone()));
     leptos::task::spawn_local(async move {
-        match step {
-            Step::Send(id) => {
-                if let Some(a) = settled(desk, &id, &tables) {
-                    let outcome = match write(&inst, &tok, strategy, &task_field, &a).await {
-                        Ok(()) => Outcome::Delivered,
-                        Err(Write::NotStored(m)) => Outcome::Refused(m),
-                        Err(Write::Rest(e)) => outcome(e),
-                    };
-                    if outcome == Outcome::Unauthorized {
-                        expired(desk);
-                    }
-                    let mut outcome = Some(outcome);
-                    desk.with_outbox(&mut |o| {
-                        if let Some(x) = outcome.take() {
-                            o.on_sent(&id, x, now())
-                        }
-                    });
-                }
+        // One tail for both kinds of step (one outbox update, one sign-in check).
+        let (id, verify) = match step {
+            Step::Send(id) => (id, false),
+            Step::Verify(id) => (id, true),
+        };
+        if let Some(a) = settled(desk, &id, &tables) {
+            let done = if verify {
+                Done::Verified(match read_back(&inst, &tok, strategy, &task_field, &a).await {
+                    Ok(activity::Found::Yes) => Found::Yes,
+                    Ok(activity::Found::No) => Found::No,
+                    // The reply cannot confirm it: refused visibly, never resent.
+                    Ok(activity::Found::Unconfirmed(m)) => Found::Refused(m),
+                    Err(e) => found(e, strategy, &a, &task_field),
+                })
+            } else {
+                Done::Sent(match write(&inst, &tok, strategy, &task_field, &a).await {
+                    Ok(()) => Outcome::Delivered,
+                    Err(Write::NotStored(m)) => Outcome::Refused(m),
+                    Err(Write::Rest(e)) => outcome(e),
+                })
+            };
+            if matches!(done, Done::Sent(Outcome::Unauthorized) | Done::Verified(Found::Unauthorized)) {
+                expired(desk);
             }
-            Step::Verify(id) => {
-                if let Some(a) = settled(desk, &id, &tables) {
-                    let found = match read_back(&inst, &tok, strategy, &task_field, &a).await {
-                        Ok(activity::Found::Yes) => Found::Yes,
-                        Ok(activity::Found::No) => Found::No,
-                        // The reply cannot confirm it: refused visibly, never resent.
-                        Ok(activity::Found::Unconfirmed(m)) => Found::Refused(m),
-                        Err(e) => found(e, strategy, &a, &task_field),
-                    };
-                    if found == Found::Unauthorized {
-                        expired(desk);
-                    }
-                    let mut found = Some(found);
-                    desk.with_outbox(&mut |o| {
-                        if let Some(x) = found.take() {
-                            o.on_verified(&id, x, now())
-                        }
-                    });
-                }
-            }
+            let mut done = Some(done);
+            desk.with_outbox(&mut |o| match done.take() {
+                Some(Done::Sent(x)) => o.on_sent(&id, x, now()),
+                Some(Done::Verified(x)) => o.on_verified(&id, x, now()),
+                None => {}
+            });
         }
         desk.with_outbox(&mut |o| o.compact());
         BUSY.with(|b| *b.borrow_mut() = false);
     });
+}
+
+/// What one step of the outbox came to.
+enum Done {
+    Sent(Outcome),
+    Verified(Found),
 }
 
 /// The activity for `id` with its target as settled when it was first sent (saved with the outbox).
