@@ -74,13 +74,13 @@ impl Desk {
             config: s.config_path.clone(),
         });
         let key = dep.key();
-        self.dep.set_value(dep);
+        self.sources.update_value(|s| s.dep = dep);
         let before = window.and_then(|w| crate::json::parse(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
             let links = w["links"].as_array()?.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
             let owner = w["owner"].as_str().filter(|o| trust::is_id(o)).zip(w["ownerAt"].as_f64()).map(|(o, at)| (o.to_string(), at));
             Some((w["id"].as_str()?.to_string(), links, owner))
         });
-        self.before.set_value(before);
+        self.sources.update_value(|s| s.before = before);
         if let Some(text) = saved {
             self.restore_snapshot(&text);
         }
@@ -89,7 +89,8 @@ impl Desk {
     /// Starts everything after the settings are known: OpenFrame (when framed with a topDomain) and the line.
     pub async fn start(&self) {
         // A pop-out's ticket leaves the address at once (it is good for one use).
-        self.ticket.set_value(browser::take_fragment_ticket());
+        let ticket = browser::take_fragment_ticket();
+        self.sources.update_value(|s| s.ticket = ticket);
         self.load_settings().await;
         self.start_openframe();
         self.start_line();

@@ -72,10 +72,10 @@ impl Desk {
     /// Joins the group of this deployment's instances (a pop-out with its ticket asks for the phone at
     /// once; `popout=1` alone does nothing).
     pub(super) fn join_group(&self) {
-        let dep = self.dep.get_value();
+        let dep = self.sources.with_value(|s| s.dep.clone());
         let tag = dep.tag();
-        let (before, owner) = self.before.get_value().map_or((None, None), |(id, links, owner)| (Some((id, links)), owner));
-        let join = Join { dep: dep.key(), ticket: self.ticket.try_update_value(Option::take).flatten(), before, owner };
+        let (before, owner) = self.sources.with_value(|s| s.before.clone()).map_or((None, None), |(id, links, owner)| (Some((id, links)), owner));
+        let join = Join { dep: dep.key(), ticket: self.sources.try_update_value(|s| s.ticket.take()).flatten(), before, owner };
         self.join_group_named(&format!("{}.{tag}", tabs::CHANNEL), &format!("{}.{tag}", tabs::LOCK), join);
     }
 
@@ -234,7 +234,7 @@ impl Desk {
 
     /// This window's deployment key (see crate::trust).
     pub fn deployment_key(&self) -> String {
-        self.dep.with_value(|d| d.key())
+        self.sources.with_value(|s| s.dep.key())
     }
 
     /// Reads the state saved before a reload (already removed from storage): only a snapshot of this
