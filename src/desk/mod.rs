@@ -176,9 +176,8 @@ pub struct Desk {
     /// such a window. Until then the topDomain is not trusted as the ServiceNow instance.
     pub member: RwSignal<bool>,
     /// The rules and the state they keep (the signals above mirror it).
-    core: StoredValue<DeskCore, LocalStorage>,
-    /// This instance's membership of the desktop's group of windows (crate::tabs).
-    group: StoredValue<Option<Group>, LocalStorage>,
+    /// With this instance's membership of the desktop's group of windows (crate::tabs): one stored value.
+    core: StoredValue<(DeskCore, Option<Group>), LocalStorage>,
     sources: StoredValue<Sources>,
     /// What the ServiceNow client reports to (see [`crate::servicenow::service::Link`]).
     sn_host: StoredValue<Option<std::rc::Rc<dyn crate::servicenow::service::SnHost>>, LocalStorage>,

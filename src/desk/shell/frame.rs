@@ -24,7 +24,7 @@ impl Desk {
     pub fn apply_settings(&self, settings: Settings, errors: Vec<ConfigError>) {
         let settings = crate::intl::adopt(settings);
         // The core reads the same settings (they change only here).
-        self.core.try_update_value(|c| c.settings = settings.clone());
+        self.core.try_update_value(|(c, _)| c.settings = settings.clone());
         self.settings.set(settings);
         self.errors.set(errors);
         self.loaded.set(true);

@@ -66,7 +66,7 @@ impl Desk {
     }
 
     pub(super) fn group(&self) -> Option<Group> {
-        self.group.try_get_value().flatten()
+        self.core.try_with_value(|(_, g)| g.clone()).flatten()
     }
 
     /// Joins the group of this deployment's instances (a pop-out with its ticket asks for the phone at
@@ -90,7 +90,7 @@ impl Desk {
             use wasm_bindgen::JsCast;
             g.link_opener(opener.unchecked_into::<web_sys::Window>());
         }
-        self.group.set_value(Some(g));
+        self.core.update_value(|(_, x)| *x = Some(g));
         // The owner tells the other instances about every change (and every second anyway).
         let desk = *self;
         super::run::effect(Box::new(move || {
@@ -175,7 +175,7 @@ impl Desk {
         p["resume"] = resume.iter().map(|r| json!({"id": r.id, "target": r.target, "replaces": r.replaces, "held": r.held || held.contains(&r.id)})).collect();
         p["sn"] = service::token_text().map(Value::from).unwrap_or(Value::Null);
         // The outbox: this window keeps its copy, marked handed, until the receiver acknowledges the nonce.
-        let copy = self.core.try_update_value(|c| c.hand_over_outbox()).unwrap_or_default();
+        let copy = self.core.try_update_value(|(c, _)| c.hand_over_outbox()).unwrap_or_default();
         self.save(crate::desk::Store::Outbox);
         p["outboxId"] = Value::from(outbox_store::handed(&copy));
         p["outbox"] = Value::from(crate::json::to_string(&copy));
