@@ -131,7 +131,6 @@ pub struct Desk {
     pub openframe: RwSignal<OpenFrameView>,
     pub agent_state: RwSignal<AgentState>,
     pub muted: RwSignal<bool>,
-    pub frame_visible: RwSignal<Option<bool>>,
     pub calls: RwSignal<Vec<Call>>,
     /// A short message for the agent (e.g. why a dial failed); cleared by the next action.
     pub notice: RwSignal<Option<crate::strings::Msg>>,

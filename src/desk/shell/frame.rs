@@ -179,7 +179,8 @@ impl Desk {
             }
             SessionEvent::ConfigUnavailable(m) => self.set_problem(Some(t::Key::CONFIG_UNAVAILABLE.arg_msg("why", m))),
             SessionEvent::Failed(m) => self.set_problem(Some(m)),
-            SessionEvent::Visible(v) => self.frame_visible.set(Some(v)),
+            // Nothing in the desktop reads whether the frame is shown (it was a signal no view or test read).
+            SessionEvent::Visible(_) => {}
             SessionEvent::RequestFailed { message, .. } => self.set_problem(Some(message)),
             SessionEvent::Host(incoming) => self.on_host(incoming),
         }
@@ -187,8 +188,7 @@ impl Desk {
 
     fn on_host(&self, incoming: Incoming) {
         match incoming {
-            Incoming::Shown => self.frame_visible.set(Some(true)),
-            Incoming::Hidden => self.frame_visible.set(Some(false)),
+            Incoming::Shown | Incoming::Hidden => {}
             Incoming::IconClicked(v) | Incoming::TitleIconClicked(v) => match protocol::icon_id(&v) {
                 Some("popout") => self.pop_out(),
                 Some("mute") => self.toggle_mute(),

@@ -81,7 +81,6 @@ impl Desk {
             openframe: RwSignal::new(OpenFrameView { snapshot: None, problem: None, frame_title: None }),
             agent_state: RwSignal::new(core.agent_state.clone()),
             muted: RwSignal::new(false),
-            frame_visible: RwSignal::new(None),
             calls: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
             transfer_ask: RwSignal::new(None),
