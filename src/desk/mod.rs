@@ -175,9 +175,9 @@ pub struct Desk {
     /// such a window. Until then the topDomain is not trusted as the ServiceNow instance.
     pub member: RwSignal<bool>,
     /// The rules and the state they keep (the signals above mirror it).
-    /// With this instance's membership of the desktop's group of windows (crate::tabs): one stored value.
-    core: StoredValue<(DeskCore, Option<Group>), LocalStorage>,
-    sources: StoredValue<Sources>,
+    /// With this instance's membership of the desktop's group of windows (crate::tabs) and the settings'
+    /// sources: one stored value.
+    core: StoredValue<(DeskCore, Option<Group>, Sources), LocalStorage>,
     /// What the ServiceNow client reports to (see [`crate::servicenow::service::Link`]).
     sn_host: StoredValue<Option<std::rc::Rc<dyn crate::servicenow::service::SnHost>>, LocalStorage>,
 }

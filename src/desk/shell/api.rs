@@ -159,7 +159,7 @@ impl Desk {
 
     /// A fresh call id for the desk (both lines use the desk's ids).
     pub fn alloc_call_id(&self) -> u32 {
-        self.core.try_update_value(|(c, _)| c.alloc_call_id()).unwrap_or(0)
+        self.core.try_update_value(|(c, _, _)| c.alloc_call_id()).unwrap_or(0)
     }
 
     /// The number of a call.

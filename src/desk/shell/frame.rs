@@ -24,7 +24,7 @@ impl Desk {
     pub fn apply_settings(&self, settings: Settings, errors: Vec<ConfigError>) {
         let settings = crate::intl::adopt(settings);
         // The core reads the same settings (they change only here).
-        self.core.try_update_value(|(c, _)| c.settings = settings.clone());
+        self.core.try_update_value(|(c, _, _)| c.settings = settings.clone());
         self.settings.set(settings);
         self.errors.set(errors);
         self.loaded.set(true);
@@ -32,7 +32,7 @@ impl Desk {
 
     pub(super) fn re_resolve(&self) {
         // Read in place (no copy of the settings file's text).
-        let (settings, mut errors) = self.sources.with_value(|src| {
+        let (settings, mut errors) = self.core.with_value(|(_, _, src)| {
             let (settings, mut errors) = config::resolve_layers(&src.query, src.file_text.as_deref(), src.openframe.as_ref());
             if let Some(e) = &src.file_error {
                 errors.insert(0, e.clone());
@@ -58,7 +58,7 @@ impl Desk {
             Ok(url) => browser::fetch_text(&url).await,
             Err(m) => Err(m),
         };
-        self.sources.update_value(|s| {
+        self.core.update_value(|(_, _, s)| {
             s.query = query;
             match fetched {
                 Ok(text) => s.file_text = Some(text),
@@ -74,13 +74,13 @@ impl Desk {
             config: s.config_path.clone(),
         });
         let key = dep.key();
-        self.sources.update_value(|s| s.dep = dep);
+        self.core.update_value(|(_, _, s)| s.dep = dep);
         let before = window.and_then(|w| crate::json::parse(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
             let links = w["links"].as_array()?.iter().filter_map(|l| l.as_str().map(str::to_string)).collect();
             let owner = w["owner"].as_str().filter(|o| trust::is_id(o)).zip(w["ownerAt"].as_f64()).map(|(o, at)| (o.to_string(), at));
             Some((w["id"].as_str()?.to_string(), links, owner))
         });
-        self.sources.update_value(|s| s.before = before);
+        self.core.update_value(|(_, _, s)| s.before = before);
         if let Some(text) = saved {
             self.restore_snapshot(&text);
         }
@@ -90,7 +90,7 @@ impl Desk {
     pub async fn start(&self) {
         // A pop-out's ticket leaves the address at once (it is good for one use).
         let ticket = browser::take_fragment_ticket();
-        self.sources.update_value(|s| s.ticket = ticket);
+        self.core.update_value(|(_, _, s)| s.ticket = ticket);
         self.load_settings().await;
         self.start_openframe();
         self.start_line();
@@ -171,7 +171,7 @@ impl Desk {
                 self.run(Input::FrameTitle(cfg.title.clone()));
                 match protocol::parse_configuration_field(&cfg.configuration) {
                     Ok(v) => {
-                        self.sources.update_value(|s| s.openframe = Some(v));
+                        self.core.update_value(|(_, _, s)| s.openframe = Some(v));
                         self.re_resolve();
                     }
                     Err(m) => self.errors.update(|e| e.push(ConfigError { source: config::Source::OpenFrame, key: "configuration".into(), message: m })),

@@ -103,8 +103,7 @@ impl Desk {
             role: RwSignal::new(Role::Starting),
             asking: RwSignal::new(0),
             member: RwSignal::new(false),
-            core: StoredValue::new_local((core, None)),
-            sources: StoredValue::new(Sources::default()),
+            core: StoredValue::new_local((core, None, Sources::default())),
             sn_host: StoredValue::new_local(None),
         };
         desk.sn_host.set_value(Some(Rc::new(SnLink(desk)) as Rc<dyn SnHost>));
@@ -119,7 +118,7 @@ impl Desk {
     /// Feeds one input to the core at `now`, carries out its effects and mirrors its state.
     pub fn run_at(&self, now: f64, input: Input) {
         let alert = matches!(input, Input::Line(LineEvent::Incoming { .. }));
-        let effects = self.core.try_update_value(|(c, _)| c.handle(now, input));
+        let effects = self.core.try_update_value(|(c, _, _)| c.handle(now, input));
         let Some(effects) = effects else { return };
         self.sync(false);
         for e in effects {
@@ -132,12 +131,12 @@ impl Desk {
 
     /// Reads the core (for the shell's own questions: roles, packets, the last intent's result).
     pub(crate) fn with_core<R>(&self, f: impl FnOnce(&DeskCore) -> R) -> Option<R> {
-        self.core.try_with_value(|(c, _)| f(c))
+        self.core.try_with_value(|(c, _, _)| f(c))
     }
 
     /// Changes the core directly, then mirrors it (tests; settings the core reads from storage).
     pub fn edit_core(&self, f: impl FnOnce(&mut DeskCore)) {
-        self.core.try_update_value(|(c, _)| f(c));
+        self.core.try_update_value(|(c, _, _)| f(c));
         self.sync(true);
     }
 
@@ -149,7 +148,7 @@ impl Desk {
                 put(s, v.clone());
             }
         }
-        self.core.try_with_value(|(c, _)| {
+        self.core.try_with_value(|(c, _, _)| {
             mirror(self.role, &c.role);
             mirror(self.agent_state, &c.agent_state);
             mirror(self.muted, &c.muted);
@@ -172,7 +171,7 @@ impl Desk {
 
     /// Shows a stored part of the core's state again (the wrap-ups, the recents or the outbox changed).
     fn show(&self, store: Store) {
-        self.core.try_with_value(|(c, _)| match store {
+        self.core.try_with_value(|(c, _, _)| match store {
             Store::WrapUps => put(self.wrapups, c.wrapups.clone()),
             Store::Recents => put(self.recents, c.recents.clone()),
             Store::Outbox => put(self.outbox, c.outbox.clone()),
@@ -236,7 +235,7 @@ impl Desk {
     }
 
     pub(super) fn save(&self, store: Store) {
-        self.core.try_with_value(|(c, _)| match store {
+        self.core.try_with_value(|(c, _, _)| match store {
             Store::WrapUps => save_json(WRAPUPS_KEY, &c.wrapups),
             Store::Recents => save_json(RECENTS_KEY, &c.recents),
             Store::Outbox => {
@@ -259,7 +258,7 @@ impl Desk {
     /// that has the phone.
     pub fn retry_activity(&self, id: &str) {
         let now = now_ms();
-        let done = self.core.try_update_value(|(c, _)| c.role == Role::Owner && c.outbox.retry(id, now)).unwrap_or(false);
+        let done = self.core.try_update_value(|(c, _, _)| c.role == Role::Owner && c.outbox.retry(id, now)).unwrap_or(false);
         if done {
             self.save(Store::Outbox);
             self.show(Store::Outbox);
@@ -366,7 +365,7 @@ struct SnLink(Desk);
 
 impl SnHost for SnLink {
     fn outbox(&self, f: &mut dyn FnMut(&mut Outbox)) -> bool {
-        let done = self.0.core.try_update_value(|(c, _)| f(&mut c.outbox)).is_some();
+        let done = self.0.core.try_update_value(|(c, _, _)| f(&mut c.outbox)).is_some();
         if done {
             self.0.save(Store::Outbox);
             self.0.show(Store::Outbox);
