@@ -358,6 +358,12 @@ impl Group {
         c.push(on_window.into_js_value());
     }
 
+    /// Sends the owner's state to every window (one site for every reason to).
+    #[inline(never)]
+    fn send_state(&self) {
+        self.send(Kind::State(self.0.host.state()), None);
+    }
+
     fn send(&self, kind: Kind, to: Option<&str>) {
         if self.0.closed.get() {
             return;
@@ -470,7 +476,7 @@ impl Group {
         }
         let host = &self.0.host;
         match m.kind {
-            Kind::Hello if self.role() == Role::Owner && trusted => self.send(Kind::State(host.state()), None),
+            Kind::Hello if self.role() == Role::Owner && trusted => self.send_state(),
             Kind::State(v) => {
                 *self.0.owner.borrow_mut() = Some((from.clone(), t));
                 self.0.owner_linked.set(true);
@@ -500,7 +506,7 @@ impl Group {
                 if !self.give(&from) {
                     *self.0.pending_claim.borrow_mut() = Some(from);
                     // Meanwhile the claimer is a remote view of this owner.
-                    self.send(Kind::State(host.state()), None);
+                    self.send_state();
                 }
             }
             Kind::Ask if self.role() == Role::Owner && !trusted => {
@@ -594,7 +600,7 @@ impl Group {
         // The host learns it owns the phone (and what it was before) first, then the role changes.
         self.0.host.become_owner(packet);
         self.set_role(Role::Owner);
-        self.send(Kind::State(self.0.host.state()), None);
+        self.send_state();
     }
 
     fn set_role(&self, role: Role) {
@@ -659,7 +665,7 @@ impl Group {
     /// The owner's state changed.
     pub fn publish_state(&self) {
         if self.role() == Role::Owner {
-            self.send(Kind::State(self.0.host.state()), None);
+            self.send_state();
         }
     }
 
@@ -711,7 +717,7 @@ impl Group {
                 }
                 // A heartbeat only when no state went out since the last beat (changes are sent at once).
                 if now() - self.0.state_sent.get() >= BEAT_MS as f64 * 0.9 {
-                    self.send(Kind::State(self.0.host.state()), None);
+                    self.send_state();
                 }
             }
             _ => {

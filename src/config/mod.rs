@@ -318,6 +318,24 @@ impl Applier<'_> {
         self.errors.push(ConfigError { source: self.source, key: key.to_string(), message: message.into() });
     }
 
+    /// The index of `v` among `names`, else an error listing them (`"a", "b"`).
+    fn choice(&mut self, key: &str, v: &Value, names: &[&str]) -> Option<usize> {
+        let i = v.as_str().and_then(|s| names.iter().position(|n| *n == s));
+        if i.is_none() {
+            let mut values = String::new();
+            for n in names {
+                if !values.is_empty() {
+                    values.push_str(", ");
+                }
+                values.push('"');
+                values.push_str(n);
+                values.push('"');
+            }
+            self.err(key, K::CFG_ONE_OF.arg("values", &values));
+        }
+        i
+    }
+
     fn string(&mut self, key: &str, v: &Value, max: usize) -> Option<String> {
         match v {
             Value::String(s) if s.chars().count() <= max => Some(s.trim().to_string()),
@@ -478,11 +496,11 @@ impl Settings {
                 Some(Err(m)) => a.err(key, m),
                 None => a.err(key, crate::strings::language_unknown()),
             },
-            "line" => match v.as_str() {
-                Some("demo") => self.line = LineKind::Demo,
-                Some("sip") => self.line = LineKind::Sip,
-                _ => a.err(key, K::CFG_ONE_OF.arg("values", &"\"demo\", \"sip\"")),
-            },
+            "line" => {
+                if let Some(i) = a.choice(key, v, &["demo", "sip"]) {
+                    self.line = [LineKind::Demo, LineKind::Sip][i];
+                }
+            }
             "referPolicy" => {
                 let mut m = Map::new();
                 m.insert("referPolicy".into(), v.clone());
@@ -526,11 +544,11 @@ impl Settings {
                     self.wrap_up_seconds = n;
                 }
             }
-            "wrapUpTimeout" => match v.as_str() {
-                Some("complete") => self.wrap_up_timeout = WrapUpTimeout::Complete,
-                Some("warn") => self.wrap_up_timeout = WrapUpTimeout::Warn,
-                _ => a.err(key, K::CFG_ONE_OF.arg("values", &"\"complete\", \"warn\"")),
-            },
+            "wrapUpTimeout" => {
+                if let Some(i) = a.choice(key, v, &["complete", "warn"]) {
+                    self.wrap_up_timeout = [WrapUpTimeout::Complete, WrapUpTimeout::Warn][i];
+                }
+            }
             "rejectWhenBusy" => {
                 if let Some(b) = a.bool(key, v) {
                     self.reject_when_busy = b;
@@ -551,12 +569,11 @@ impl Settings {
                     self.queues = l;
                 }
             }
-            "screenPop" => match v.as_str() {
-                Some("alert") => self.screen_pop = ScreenPopWhen::OnAlert,
-                Some("answer") => self.screen_pop = ScreenPopWhen::OnAnswer,
-                Some("never") => self.screen_pop = ScreenPopWhen::Never,
-                _ => a.err(key, K::CFG_ONE_OF.arg("values", &"\"alert\", \"answer\", \"never\"")),
-            },
+            "screenPop" => {
+                if let Some(i) = a.choice(key, v, &["alert", "answer", "never"]) {
+                    self.screen_pop = [ScreenPopWhen::OnAlert, ScreenPopWhen::OnAnswer, ScreenPopWhen::Never][i];
+                }
+            }
             "shortcuts" => match v {
                 Value::Object(m) => {
                     let mut out = Vec::new();
@@ -607,11 +624,11 @@ impl Settings {
                         }
                     }
                 }
-                "dtmf" => match v.as_str() {
-                    Some("rfc4733") => self.sip.dtmf_info = false,
-                    Some("info") => self.sip.dtmf_info = true,
-                    _ => a.err(&key, K::CFG_ONE_OF.arg("values", &"\"rfc4733\", \"info\"")),
-                },
+                "dtmf" => {
+                    if let Some(i) = a.choice(&key, v, &["rfc4733", "info"]) {
+                        self.sip.dtmf_info = i == 1;
+                    }
+                }
                 "noAnswerSeconds" => {
                     if let Some(n) = a.uint(&key, v, 3_600) {
                         self.sip.no_answer_seconds = n;
@@ -621,11 +638,11 @@ impl Settings {
                     Some(p) => self.sip.refer_policy = p,
                     None => a.err(&key, K::CFG_ONE_OF.arg("values", &"\"ask\", \"domain\", \"never\"")),
                 },
-                "messages" => match v.as_str() {
-                    Some("show") => self.sip.accept_messages = true,
-                    Some("refuse") => self.sip.accept_messages = false,
-                    _ => a.err(&key, K::CFG_ONE_OF.arg("values", &"\"show\", \"refuse\"")),
-                },
+                "messages" => {
+                    if let Some(i) = a.choice(&key, v, &["show", "refuse"]) {
+                        self.sip.accept_messages = i == 0;
+                    }
+                }
                 "iceServers" => {
                     if let Some(l) = a.list(&key, v) {
                         let scheme_ok = |u: &str| u.starts_with("stun:") || u.starts_with("turn:") || u.starts_with("turns:");
@@ -646,11 +663,11 @@ impl Settings {
                         self.sip.ice_credential = s;
                     }
                 }
-                "iceTransportPolicy" => match v.as_str() {
-                    Some("all") => self.sip.ice_relay_only = false,
-                    Some("relay") => self.sip.ice_relay_only = true,
-                    _ => a.err(&key, K::CFG_ONE_OF.arg("values", &"\"all\", \"relay\"")),
-                },
+                "iceTransportPolicy" => {
+                    if let Some(i) = a.choice(&key, v, &["all", "relay"]) {
+                        self.sip.ice_relay_only = i == 1;
+                    }
+                }
                 _ => a.err(&key, K::CFG_UNKNOWN),
             }
         }
@@ -677,12 +694,11 @@ impl Settings {
                         self.servicenow.client_id = s;
                     }
                 }
-                "activity" => match v.as_str() {
-                    Some("voice_interaction") => self.servicenow.activity = ActivityStrategy::VoiceInteraction,
-                    Some("phone_log") => self.servicenow.activity = ActivityStrategy::PhoneLog,
-                    Some("work_notes") => self.servicenow.activity = ActivityStrategy::WorkNotes,
-                    _ => a.err(&key, K::CFG_ONE_OF.arg("values", &"\"voice_interaction\", \"phone_log\", \"work_notes\"")),
-                },
+                "activity" => {
+                    if let Some(i) = a.choice(&key, v, &["voice_interaction", "phone_log", "work_notes"]) {
+                        self.servicenow.activity = [ActivityStrategy::VoiceInteraction, ActivityStrategy::PhoneLog, ActivityStrategy::WorkNotes][i];
+                    }
+                }
                 "phoneLogTaskField" => {
                     if let Some(f) = a.string(&key, v, 80) {
                         if valid_table(&f) {

@@ -104,13 +104,21 @@ pub struct OpenFrameView {
     pub frame_title: Option<String>,
 }
 
-/// The inputs settings are resolved from, kept so a later layer (the OpenFrame configuration) can be added.
+/// The inputs settings are resolved from, kept so a later layer (the OpenFrame configuration) can be added,
+/// and the shell's other start-up facts (one stored value for all of them: one arena entry, not four).
 #[derive(Clone, Debug, Default)]
 struct Sources {
     query: String,
     file_text: Option<String>,
     file_error: Option<ConfigError>,
     openframe: Option<Value>,
+    /// This deployment's key (instance, topDomain, settings file), fixed once the settings are read.
+    dep: trust::Deployment,
+    /// A pop-out's one-time ticket, taken from the address's fragment at start.
+    ticket: Option<String>,
+    /// This window's group id and links before a reload (same deployment only), and the linked owner it was
+    /// a remote view of (id, last heard).
+    before: Option<(String, Vec<String>, Option<(String, f64)>, Vec<String>)>,
 }
 
 /// The desk as the components see it: signals mirrored from the [`DeskCore`], and the intents as methods.
@@ -123,7 +131,6 @@ pub struct Desk {
     pub openframe: RwSignal<OpenFrameView>,
     pub agent_state: RwSignal<AgentState>,
     pub muted: RwSignal<bool>,
-    pub frame_visible: RwSignal<Option<bool>>,
     pub calls: RwSignal<Vec<Call>>,
     /// A short message for the agent (e.g. why a dial failed); cleared by the next action.
     pub notice: RwSignal<Option<crate::strings::Msg>>,
@@ -168,17 +175,9 @@ pub struct Desk {
     /// such a window. Until then the topDomain is not trusted as the ServiceNow instance.
     pub member: RwSignal<bool>,
     /// The rules and the state they keep (the signals above mirror it).
-    core: StoredValue<DeskCore, LocalStorage>,
-    /// This deployment's key (instance, topDomain, settings file), fixed once the settings are read.
-    dep: StoredValue<trust::Deployment>,
-    /// A pop-out's one-time ticket, taken from the address's fragment at start.
-    ticket: StoredValue<Option<String>>,
-    /// This window's group id and links before a reload (same deployment only), and the linked owner it was
-    /// a remote view of (id, last heard).
-    before: StoredValue<Option<(String, Vec<String>, Option<(String, f64)>, Vec<String>)>>,
-    /// This instance's membership of the desktop's group of windows (crate::tabs).
-    group: StoredValue<Option<Group>, LocalStorage>,
-    sources: StoredValue<Sources>,
+    /// With this instance's membership of the desktop's group of windows (crate::tabs) and the settings'
+    /// sources: one stored value.
+    core: StoredValue<(DeskCore, Option<Group>, Sources), LocalStorage>,
     /// What the ServiceNow client reports to (see [`crate::servicenow::service::Link`]).
     sn_host: StoredValue<Option<std::rc::Rc<dyn crate::servicenow::service::SnHost>>, LocalStorage>,
 }

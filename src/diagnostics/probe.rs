@@ -111,19 +111,20 @@ pub async fn run(desk: Desk, tones: bool) -> bool {
 
 /// Runs the checks (without tones) once after each SIP sign-in; a failure that stops calls shows a notice.
 pub fn after_sign_in(desk: Desk) {
-    let ran = StoredValue::new(false);
-    Effect::new(move || match desk.line_status.get() {
-        LineStatus::Registered if !ran.get_value() => {
-            ran.set_value(true);
+    // Kept by the effect itself (no stored value of its own).
+    let mut ran = false;
+    crate::desk::shell::effect(Box::new(move || match desk.line_status.get() {
+        LineStatus::Registered if !ran => {
+            ran = true;
             leptos::task::spawn_local(async move {
                 if run(desk, false).await {
                     desk.notice.set(Some(t::Key::CHECK_SETUP_PROBLEMS.into()));
                 }
             });
         }
-        LineStatus::SignedOut | LineStatus::Demo => ran.set_value(false),
+        LineStatus::SignedOut | LineStatus::Demo => ran = false,
         _ => {}
-    });
+    }));
 }
 
 /// Asks for the microphone and measures its loudest level (0-100) for two seconds, shown live.

@@ -96,6 +96,12 @@ fn now() -> f64 {
     js_sys::Date::now()
 }
 
+/// Keeps (or forgets) this window's ServiceNow sign-in (one writer for every site).
+#[inline(never)]
+fn set_token(t: Option<Token>) {
+    TOKEN.with(|s| *s.borrow_mut() = t);
+}
+
 fn token() -> Option<Token> {
     TOKEN.with(|t| t.borrow().as_ref().filter(|t| t.expires_at - auth::RENEW_BEFORE_MS > now()).cloned())
 }
@@ -152,7 +158,7 @@ pub fn adopt_token(desk: impl Into<Link>, text: &str) {
     if t.expires_at <= now() || expected_instance(&desk).as_deref() != Some(t.instance.as_str()) {
         return;
     }
-    TOKEN.with(|s| *s.borrow_mut() = Some(t));
+    set_token(Some(t));
     desk.sn.set(SnState::SignedIn);
 }
 
@@ -167,7 +173,7 @@ pub fn sign_in(desk: impl Into<Link>) {
     leptos::task::spawn_local(async move {
         match auth::sign_in(&inst, &client).await {
             Ok(t) => {
-                TOKEN.with(|s| *s.borrow_mut() = Some(t));
+                set_token(Some(t));
                 desk.sn.set(SnState::SignedIn);
                 desk.with_outbox(&mut |o| o.resume());
                 pump(desk);
@@ -179,7 +185,7 @@ pub fn sign_in(desk: impl Into<Link>) {
 
 pub fn sign_out(desk: impl Into<Link>) {
     let desk: Link = desk.into();
-    TOKEN.with(|s| *s.borrow_mut() = None);
+    set_token(None);
     auth::forget_token();
     desk.sn.set(SnState::SignedOut(None));
 }
@@ -189,7 +195,7 @@ fn expired(desk: Link) {
     if TOKEN.with(|t| t.borrow_mut().as_mut().filter(|t| t.refresh.is_some()).map(|t| t.expires_at = 0.0).is_some()) {
         return;
     }
-    TOKEN.with(|s| *s.borrow_mut() = None);
+    set_token(None);
     auth::forget_token();
     desk.sn.set(SnState::SignedOut(Some(crate::strings::Key::SN_SESSION_ENDED.into())));
     desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
@@ -242,12 +248,12 @@ fn renew(desk: Link) -> bool {
         }
         match result {
             Ok(new) => {
-                TOKEN.with(|x| *x.borrow_mut() = Some(new));
+                set_token(Some(new));
                 desk.sn.set(SnState::SignedIn);
                 desk.with_outbox(&mut |o| o.resume());
             }
             Err(auth::RenewError::Refused(m)) => {
-                TOKEN.with(|x| *x.borrow_mut() = None);
+                set_token(None);
                 desk.sn.set(SnState::SignedOut(Some(m.into())));
                 desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
             }
@@ -297,49 +303,46 @@ fn pump(desk: Link) {
     BUSY.with(|b| *b.borrow_mut() = true);
     let (strategy, tables, task_field) = desk.settings.with_untracked(|s| (s.servicenow.activity, s.servicenow.activity_tables.clone(), s.servicenow.phone_log_task_field.clone()));
     leptos::task::spawn_local(async move {
-        match step {
-            Step::Send(id) => {
-                if let Some(a) = settled(desk, &id, &tables) {
-                    let outcome = match write(&inst, &tok, strategy, &task_field, &a).await {
-                        Ok(()) => Outcome::Delivered,
-                        Err(Write::NotStored(m)) => Outcome::Refused(m),
-                        Err(Write::Rest(e)) => outcome(e),
-                    };
-                    if outcome == Outcome::Unauthorized {
-                        expired(desk);
-                    }
-                    let mut outcome = Some(outcome);
-                    desk.with_outbox(&mut |o| {
-                        if let Some(x) = outcome.take() {
-                            o.on_sent(&id, x, now())
-                        }
-                    });
-                }
+        // One tail for both kinds of step (one outbox update, one sign-in check).
+        let (id, verify) = match step {
+            Step::Send(id) => (id, false),
+            Step::Verify(id) => (id, true),
+        };
+        if let Some(a) = settled(desk, &id, &tables) {
+            let done = if verify {
+                Done::Verified(match read_back(&inst, &tok, strategy, &task_field, &a).await {
+                    Ok(activity::Found::Yes) => Found::Yes,
+                    Ok(activity::Found::No) => Found::No,
+                    // The reply cannot confirm it: refused visibly, never resent.
+                    Ok(activity::Found::Unconfirmed(m)) => Found::Refused(m),
+                    Err(e) => found(e, strategy, &a, &task_field),
+                })
+            } else {
+                Done::Sent(match write(&inst, &tok, strategy, &task_field, &a).await {
+                    Ok(()) => Outcome::Delivered,
+                    Err(Write::NotStored(m)) => Outcome::Refused(m),
+                    Err(Write::Rest(e)) => outcome(e),
+                })
+            };
+            if matches!(done, Done::Sent(Outcome::Unauthorized) | Done::Verified(Found::Unauthorized)) {
+                expired(desk);
             }
-            Step::Verify(id) => {
-                if let Some(a) = settled(desk, &id, &tables) {
-                    let found = match read_back(&inst, &tok, strategy, &task_field, &a).await {
-                        Ok(activity::Found::Yes) => Found::Yes,
-                        Ok(activity::Found::No) => Found::No,
-                        // The reply cannot confirm it: refused visibly, never resent.
-                        Ok(activity::Found::Unconfirmed(m)) => Found::Refused(m),
-                        Err(e) => found(e, strategy, &a, &task_field),
-                    };
-                    if found == Found::Unauthorized {
-                        expired(desk);
-                    }
-                    let mut found = Some(found);
-                    desk.with_outbox(&mut |o| {
-                        if let Some(x) = found.take() {
-                            o.on_verified(&id, x, now())
-                        }
-                    });
-                }
-            }
+            let mut done = Some(done);
+            desk.with_outbox(&mut |o| match done.take() {
+                Some(Done::Sent(x)) => o.on_sent(&id, x, now()),
+                Some(Done::Verified(x)) => o.on_verified(&id, x, now()),
+                None => {}
+            });
         }
         desk.with_outbox(&mut |o| o.compact());
         BUSY.with(|b| *b.borrow_mut() = false);
     });
+}
+
+/// What one step of the outbox came to.
+enum Done {
+    Sent(Outcome),
+    Verified(Found),
 }
 
 /// The activity for `id` with its target as settled when it was first sent (saved with the outbox).

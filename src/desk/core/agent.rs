@@ -57,8 +57,8 @@ impl DeskCore {
             return;
         }
         self.muted = !self.muted;
-        self.out.push(Effect::Line(LineCommand::SetMuted(self.muted)));
-        self.out.push(Effect::Icons);
+        self.emit(Effect::Line(LineCommand::SetMuted(self.muted)));
+        self.emit(Effect::Icons);
     }
 
     /// Whether an incoming call is refused automatically, and with which SIP code (480 while Not Ready,
@@ -118,10 +118,10 @@ impl DeskCore {
         }
         let domain = if self.settings.sip.domain.is_empty() { host_of(server) } else { self.settings.sip.domain.clone() };
         crate::phone::sip::ua::check_identity(user.trim(), &domain).map_err(|m| m.render())?;
-        self.out.push(Effect::SaveSipUser { server: server.trim().into(), user: user.trim().into() });
+        self.emit(Effect::SaveSipUser { server: server.trim().into(), user: user.trim().into() });
         self.sip_user = Some(user.trim().into());
         let creds = Credentials { server: server.trim().into(), domain, user: user.trim().into(), password: password.into(), ice: self.settings.sip.ice_servers.clone() };
-        self.out.push(Effect::Line(LineCommand::SignIn { creds, resume: Vec::new() }));
+        self.emit(Effect::Line(LineCommand::SignIn { creds, resume: Vec::new() }));
         Ok(())
     }
 
@@ -130,7 +130,7 @@ impl DeskCore {
             return;
         }
         self.agent_state = AgentState::Offline;
-        self.out.push(Effect::Line(LineCommand::SignOut));
+        self.emit(Effect::Line(LineCommand::SignOut));
         self.publish_presence();
     }
 

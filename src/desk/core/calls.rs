@@ -21,7 +21,7 @@ impl DeskCore {
     /// Dials a number, optionally for a ServiceNow record. Returns the call id (0 in a remote view: the
     /// owner places the call), or None when the number is refused (the notice says why).
     pub(super) fn dial(&mut self, number: &str, record: Option<RecordRef>) -> Option<u32> {
-        self.out.push(Effect::Notice(None));
+        self.emit(Effect::Notice(None));
         // Every number dialled (dial pad, directory, click-to-call, recents) goes out in E.164; SIP addresses
         // and short extensions as typed.
         let is_sip_uri = number.trim().to_ascii_lowercase().starts_with("sip:");
@@ -61,14 +61,14 @@ impl DeskCore {
         self.calls.push(call);
         // The INVITE first (issue #16: dial intent to INVITE), then the tab (a storage write).
         if self.is_sip() {
-            self.out.push(Effect::Line(LineCommand::Dial { id, target: number.to_string(), headers }));
+            self.emit(Effect::Line(LineCommand::Dial { id, target: number.to_string(), headers }));
         }
-        self.out.push(Effect::ShowPhone);
+        self.emit(Effect::ShowPhone);
         Some(id)
     }
 
     fn refuse(&mut self, m: String) -> Option<u32> {
-        self.out.push(Effect::Notice(Some(m.clone().into())));
+        self.emit(Effect::Notice(Some(m.clone().into())));
         self.refused = Some(m);
         None
     }
@@ -125,9 +125,9 @@ impl DeskCore {
     /// Tells ServiceNow about an incoming call: show the frame, title = caller, subtitle = number.
     fn alert_incoming(&mut self, name: Option<&str>, number: &str) {
         let who = name.filter(|n| !n.is_empty()).unwrap_or(number).to_string();
-        self.out.push(Effect::ShowPhone);
+        self.emit(Effect::ShowPhone);
         self.announce(format!("{} {who}", t::INCOMING_CALL()));
-        self.out.push(Effect::NotifyIfHidden { title: t::INCOMING_CALL().into(), body: who.clone() });
+        self.emit(Effect::NotifyIfHidden { title: t::INCOMING_CALL().into(), body: who.clone() });
         self.publish(Outgoing::Show);
         self.publish(Outgoing::SetTitle(who.chars().take(256).collect()));
         self.publish(Outgoing::SetSubtitle(format!("{} {number}", t::INCOMING_CALL()).chars().take(256).collect()));
@@ -147,18 +147,18 @@ impl DeskCore {
                 call.note = carried.ignored.or_else(|| (dropped > 0).then(|| t::x_headers_dropped(dropped).render()));
                 call.x_headers = x_headers;
                 if let Some(code) = self.ring(call) {
-                    self.out.push(Effect::Line(LineCommand::Reject { id, code }));
+                    self.emit(Effect::Line(LineCommand::Reject { id, code }));
                 }
             }
             LineEvent::Outgoing { id, target, replacing } => {
                 let mut call = Call::new(id, Direction::Outbound, &target, None, now);
                 if let Some(old) = replacing {
-                    call.record = self.calls.iter().find(|c| c.id == old).and_then(|c| c.record.clone());
+                    call.record = self.call(old).and_then(|c| c.record.clone());
                 }
                 self.calls.push(call);
             }
             LineEvent::Replacing { id, old, name, number } => {
-                let prev = old.and_then(|o| self.calls.iter().find(|c| c.id == o).cloned());
+                let prev = old.and_then(|o| self.call(o).cloned());
                 let mut call = Call::new(id, Direction::Inbound, &number, (!name.is_empty()).then_some(name), now);
                 if let Some(p) = prev {
                     call.record = p.record;
@@ -200,14 +200,14 @@ impl DeskCore {
                 self.update_call(id, |c| c.note = Some(note));
             }
             LineEvent::TransferAsked { id, target, by } => {
-                let who = self.calls.iter().find(|c| c.id == id).map(|c| c.party().to_string()).unwrap_or_default();
+                let who = self.call(id).map(|c| c.party().to_string()).unwrap_or_default();
                 let by = by.as_deref();
                 let text = crate::strings::transfer_ask(&who, &target, by);
                 self.announce(text.clone());
                 self.transfer_ask = Some((id, text));
             }
-            LineEvent::Message(m) => self.out.push(Effect::SipMessage(m)),
-            LineEvent::SetupMs(ms) => self.out.push(Effect::SetupMs(ms)),
+            LineEvent::Message(m) => self.emit(Effect::SipMessage(m)),
+            LineEvent::SetupMs(ms) => self.emit(Effect::SetupMs(ms)),
             LineEvent::DtmfSent { id, digit, how } => {
                 let prefix = match how {
                     Some(true) => t::DTMF_SENT_AUDIO(),
@@ -250,7 +250,7 @@ impl DeskCore {
         self.hold_others(Some(id));
         if self.is_sip() {
             // The 200 first (issue #16: answer click to 200), then the screen pop.
-            self.out.push(Effect::Line(LineCommand::Answer(id)));
+            self.emit(Effect::Line(LineCommand::Answer(id)));
             self.maybe_pop(id, true);
             return;
         }
@@ -269,7 +269,7 @@ impl DeskCore {
             return;
         }
         if self.is_sip() {
-            self.out.push(Effect::Line(LineCommand::Reject { id, code: 486 }));
+            self.emit(Effect::Line(LineCommand::Reject { id, code: 486 }));
         }
         let now = self.now;
         self.update_call(id, |c| c.end(EndReason::Rejected, now));
@@ -282,7 +282,7 @@ impl DeskCore {
         }
         if self.is_sip() {
             // The line reports the end (BYE answered, CANCEL done) and the desk updates then.
-            self.out.push(Effect::Line(LineCommand::HangUp(id)));
+            self.emit(Effect::Line(LineCommand::HangUp(id)));
             return;
         }
         let now = self.now;
@@ -304,14 +304,14 @@ impl DeskCore {
         if !held {
             self.hold_others(Some(id));
         }
-        let changed = self.calls.iter().any(|c| c.id == id && ((held && c.state == CallState::Connected) || (!held && c.state == CallState::Held)));
+        let changed = self.call(id).is_some_and(|c| (held && c.state == CallState::Connected) || (!held && c.state == CallState::Held));
         if !changed {
             return;
         }
         let now = self.now;
         self.update_call(id, |c| c.set_held(held, now));
         if self.is_sip() {
-            self.out.push(Effect::Line(LineCommand::Hold { id, held }));
+            self.emit(Effect::Line(LineCommand::Hold { id, held }));
         }
     }
 
@@ -322,16 +322,16 @@ impl DeskCore {
         }
         let now = self.now;
         for id in [a, b] {
-            if self.calls.iter().any(|c| c.id == id && c.state == CallState::Held) {
+            if self.call(id).is_some_and(|c| c.state == CallState::Held) {
                 self.update_call(id, |c| c.set_held(false, now));
                 if self.is_sip() {
-                    self.out.push(Effect::Line(LineCommand::Hold { id, held: false }));
+                    self.emit(Effect::Line(LineCommand::Hold { id, held: false }));
                 }
             }
         }
         if self.is_sip() {
             // The line mixes the audio and reports how it went.
-            self.out.push(Effect::Line(LineCommand::Conference { a, b }));
+            self.emit(Effect::Line(LineCommand::Conference { a, b }));
         } else {
             self.line_event(LineEvent::Conferenced { a, b, result: Ok(()) });
         }
@@ -344,7 +344,7 @@ impl DeskCore {
         }
         if self.is_sip() {
             let info = self.settings.sip.dtmf_info;
-            self.out.push(Effect::Line(LineCommand::Dtmf { id, digit, info }));
+            self.emit(Effect::Line(LineCommand::Dtmf { id, digit, info }));
         } else {
             self.note_digit(id, t::DTMF_SENT(), digit);
         }
@@ -364,8 +364,8 @@ impl DeskCore {
             return;
         }
         if self.is_sip() {
-            let headers = screen_headers(self.calls.iter().find(|c| c.id == id).and_then(|c| c.record.as_ref()));
-            self.out.push(Effect::Line(LineCommand::Transfer { id, target: target.into(), consult, headers }));
+            let headers = screen_headers(self.call(id).and_then(|c| c.record.as_ref()));
+            self.emit(Effect::Line(LineCommand::Transfer { id, target: target.into(), consult, headers }));
             return;
         }
         if target.chars().filter(|c| c.is_ascii_alphanumeric()).count() == 0 && consult.is_none() {

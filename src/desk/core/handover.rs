@@ -90,9 +90,9 @@ impl DeskCore {
             self.saved = None;
             self.wrapups.clear();
             self.outbox = Outbox::default();
-            self.out.push(Effect::Mirror(Store::WrapUps));
-            self.out.push(Effect::Mirror(Store::Outbox));
-            self.out.push(Effect::StopSounds);
+            self.emit(Effect::Mirror(Store::WrapUps));
+            self.emit(Effect::Mirror(Store::Outbox));
+            self.emit(Effect::StopSounds);
         }
     }
 
@@ -123,7 +123,7 @@ impl DeskCore {
         self.agent_state = s.agent_state;
         if self.muted != s.muted {
             self.muted = s.muted;
-            self.out.push(Effect::Icons);
+            self.emit(Effect::Icons);
         }
         self.line_status = s.line;
         self.pops = s.pops;
@@ -135,7 +135,7 @@ impl DeskCore {
             Some(w) if local.as_deref() != Some(w.activity_id.as_str()) => self.wrapups = vec![w],
             _ => return,
         }
-        self.out.push(Effect::Mirror(Store::WrapUps));
+        self.emit(Effect::Mirror(Store::WrapUps));
     }
 
     /// Another window may take the phone now (not while a call is being set up).
@@ -164,7 +164,7 @@ impl DeskCore {
     /// own, marked handed, until the receiver acknowledges it (servicenow::outbox_store).
     pub fn hand_over_outbox(&mut self) -> Outbox {
         let copy = self.outbox.hand_over();
-        self.out.push(Effect::Save(Store::Outbox));
+        self.emit(Effect::Save(Store::Outbox));
         copy
     }
 
@@ -223,7 +223,7 @@ impl DeskCore {
             self.take_wrapups(w, was_remote);
         }
         if let Some(sn) = p.get("sn").and_then(Value::as_str) {
-            self.out.push(Effect::AdoptSnToken(sn.to_string()));
+            self.emit(Effect::AdoptSnToken(sn.to_string()));
         }
         if let Some(n) = p.get("nextId").and_then(Value::as_u64) {
             self.next_call_id = self.next_call_id.max(n as u32);
@@ -270,9 +270,9 @@ impl DeskCore {
                 password: text("password"),
                 ice: text("ice").split_whitespace().map(str::to_string).collect(),
             };
-            self.out.push(Effect::SaveSipUser { server: creds.server.clone(), user: creds.user.clone() });
+            self.emit(Effect::SaveSipUser { server: creds.server.clone(), user: creds.user.clone() });
             self.sip_user = Some(creds.user.clone());
-            self.out.push(Effect::Line(LineCommand::SignIn { creds, resume }));
+            self.emit(Effect::Line(LineCommand::SignIn { creds, resume }));
             // The agent's state comes back once the line is registered again.
             self.state_after_sign_in = Some(self.agent_state.clone());
         }
@@ -289,7 +289,7 @@ impl DeskCore {
             w.extend(own);
         }
         self.wrapups = w;
-        self.out.push(Effect::Save(Store::WrapUps));
+        self.emit(Effect::Save(Store::WrapUps));
     }
 
     /// Merges the stored outbox, the activities queued while starting and the one handed over (its text;
@@ -305,6 +305,6 @@ impl DeskCore {
         }
         merged.take_over(handed.and_then(|t| crate::servicenow::outbox::parse(t).ok()), self.now);
         self.outbox = merged;
-        self.out.push(Effect::Save(Store::Outbox));
+        self.emit(Effect::Save(Store::Outbox));
     }
 }

@@ -176,7 +176,7 @@ impl DeskCore {
             Input::Tick => self.tick(),
             Input::LineStarted => self.line_started(),
             Input::FrameConnected => {
-                self.out.push(Effect::Icons);
+                self.emit(Effect::Icons);
                 self.last_presence.clear();
                 self.last_header = Default::default();
                 self.publish_presence();
@@ -217,7 +217,7 @@ impl DeskCore {
             Intent::SignIn { server, user, password } => {
                 if let Err(m) = self.sign_in(&server, &user, &password) {
                     if remote {
-                        self.out.push(Effect::Notice(Some(m.clone().into())));
+                        self.emit(Effect::Notice(Some(m.clone().into())));
                     }
                     self.refused = Some(m);
                 }
@@ -241,14 +241,14 @@ impl DeskCore {
             }
             Intent::DecideTransfer(accept) => {
                 if let Some((id, _)) = self.transfer_ask.take() {
-                    self.out.push(Effect::Line(crate::phone::line::LineCommand::TransferDecision { id, accept }));
+                    self.emit(Effect::Line(crate::phone::line::LineCommand::TransferDecision { id, accept }));
                 }
             }
             Intent::DismissActivity(id) => {
                 // Only the owner of the phone changes the outbox in storage.
                 if self.is_owner() {
                     self.outbox.dismiss(&id);
-                    self.out.push(Effect::Save(Store::Outbox));
+                    self.emit(Effect::Save(Store::Outbox));
                 }
             }
         }
@@ -272,7 +272,7 @@ impl DeskCore {
 
     /// The number of a call (the SIP line tells a takeover by the same party from a transfer).
     pub fn call_number(&self, id: u32) -> Option<String> {
-        self.calls.iter().find(|c| c.id == id).map(|c| c.number.clone())
+        self.call(id).map(|c| c.number.clone())
     }
 
     /// A remote view sends the intent to the owner instead of doing it; true when it did. A window that is
@@ -281,15 +281,37 @@ impl DeskCore {
         if self.is_owner() {
             return false;
         }
-        let e = if self.role == Role::Unlinked { Effect::Notice(Some(crate::strings::Key::NOT_LINKED.into())) } else { Effect::ToOwner(intent()) };
-        self.out.push(e);
+        let i = (self.role != Role::Unlinked).then(intent);
+        self.relay_now(i);
         true
     }
 
+    /// The intent for the owner, or (None: not linked) the notice that says so (one copy for every intent).
+    #[inline(never)]
+    fn relay_now(&mut self, intent: Option<Intent>) {
+        let e = match intent {
+            Some(i) => Effect::ToOwner(i),
+            None => Effect::Notice(Some(crate::strings::Key::NOT_LINKED.into())),
+        };
+        self.emit(e);
+    }
+
     fn update_call(&mut self, id: u32, f: impl FnOnce(&mut Call)) {
-        if let Some(c) = self.calls.iter_mut().find(|c| c.id == id) {
+        if let Some(c) = self.call_mut(id) {
             f(c)
         }
+    }
+
+    /// The call `id` (one search for every call site).
+    #[inline(never)]
+    fn call_mut(&mut self, id: u32) -> Option<&mut Call> {
+        self.calls.iter_mut().find(|c| c.id == id)
+    }
+
+    /// The call `id`, to read (one search for every call site).
+    #[inline(never)]
+    fn call(&self, id: u32) -> Option<&Call> {
+        self.calls.iter().find(|c| c.id == id)
     }
 
     /// Publishes to ServiceNow. The header title and subtitle are sent when they change (calls change
@@ -306,11 +328,17 @@ impl DeskCore {
             }
             self.last_header[i] = x.clone();
         }
-        self.out.push(Effect::Frame(msg));
+        self.emit(Effect::Frame(msg));
+    }
+
+    /// Adds an effect for the shell (one push for every site).
+    #[inline(never)]
+    fn emit(&mut self, e: Effect) {
+        self.out.push(e);
     }
 
     fn announce(&mut self, text: String) {
-        self.out.push(Effect::Announce(text));
+        self.emit(Effect::Announce(text));
     }
 
     /// A fresh activity id (16 hex digits): splitmix64 over the random seed (ids need to be unique, not

@@ -16,8 +16,8 @@ impl DeskCore {
         if !due {
             return;
         }
-        let Some((number, headers)) = self.calls.iter().find(|c| c.id == call).map(|c| (c.number.clone(), c.x_headers.clone())) else { return };
-        self.out.push(Effect::ScreenPop { call, number, headers });
+        let Some((number, headers)) = self.call(call).map(|c| (c.number.clone(), c.x_headers.clone())) else { return };
+        self.emit(Effect::ScreenPop { call, number, headers });
     }
 
     /// A screen-pop decision for a call.

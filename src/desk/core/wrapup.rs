@@ -37,7 +37,7 @@ impl DeskCore {
                 if let Err(m) = self.queue_activity(&w) {
                     // The outbox is full: the activity waits as a wrap-up instead, with the reason.
                     self.wrapups.push(w);
-                    self.out.push(Effect::WrapUpError(Some(m)));
+                    self.emit(Effect::WrapUpError(Some(m)));
                 }
             } else {
                 let said = if call.answered_ms.is_some() {
@@ -58,8 +58,8 @@ impl DeskCore {
                 self.announce(format!("{}: {}", t::call_ended(&said), call.party()));
             }
         }
-        self.out.push(Effect::Save(Store::Recents));
-        self.out.push(Effect::Save(Store::WrapUps));
+        self.emit(Effect::Save(Store::Recents));
+        self.emit(Effect::Save(Store::WrapUps));
         // Ended calls leave the phone panel once nothing is left to do on them (they are in Recents).
         self.retire_calls();
     }
@@ -71,7 +71,7 @@ impl DeskCore {
         let own = if self.is_sip() { agent.clone() } else { t::DEMO_LINE_NUMBER().to_string() };
         let activity = Activity::from_wrapup(w, &agent, &own, "");
         self.outbox.add(activity, self.now)?;
-        self.out.push(Effect::Save(Store::Outbox));
+        self.emit(Effect::Save(Store::Outbox));
         Ok(())
     }
 
@@ -82,10 +82,10 @@ impl DeskCore {
             Some(first) if first.activity_id == edited.activity_id => *first = edited,
             _ => return,
         }
-        self.out.push(Effect::WrapUpError(None));
+        self.emit(Effect::WrapUpError(None));
         let shown = self.wrapups[0].clone();
         let store = if self.relay(|| Intent::EditWrapUp(shown)) { Effect::Mirror(Store::WrapUps) } else { Effect::Save(Store::WrapUps) };
-        self.out.push(store);
+        self.emit(store);
     }
 
     /// Finishes the wrap-up: checks it, hands the activity to the outbox, and (when no other wrap-up waits)
@@ -93,7 +93,7 @@ impl DeskCore {
     pub(super) fn submit_wrapup(&mut self) -> Result<(), String> {
         let Some(w) = self.wrapups.first().cloned() else { return Ok(()) };
         if let Err(m) = w.check(&self.settings.dispositions, self.settings.disposition_required) {
-            self.out.push(Effect::WrapUpError(Some(m.clone())));
+            self.emit(Effect::WrapUpError(Some(m.clone())));
             return Err(m);
         }
         // A remote view: the owner writes the activity.
@@ -103,18 +103,18 @@ impl DeskCore {
                 self.submitted.remove(0);
             }
             self.wrapups.clear();
-            self.out.push(Effect::Mirror(Store::WrapUps));
+            self.emit(Effect::Mirror(Store::WrapUps));
             self.announce(t::WRAPUP_DONE().into());
             return Ok(());
         }
         if let Err(m) = self.queue_activity(&w) {
-            self.out.push(Effect::WrapUpError(Some(m.clone())));
+            self.emit(Effect::WrapUpError(Some(m.clone())));
             return Err(m);
         }
         self.wrapups.remove(0);
         self.retire_calls();
-        self.out.push(Effect::Save(Store::WrapUps));
-        self.out.push(Effect::WrapUpError(None));
+        self.emit(Effect::Save(Store::WrapUps));
+        self.emit(Effect::WrapUpError(None));
         if self.wrapups.is_empty() {
             let prior = self.state_before_call.take().filter(|s| *s != AgentState::AfterCallWork && *s != AgentState::Missed);
             let next = match (self.settings.return_to_previous_state, prior) {

@@ -114,9 +114,15 @@ impl Desk {
 
     /// Edits the wrap-up being shown; the draft is saved at once.
     pub fn edit_wrapup(&self, f: impl FnOnce(&mut WrapUp)) {
-        let Some(mut w) = self.with_core(|c| c.wrapups.first().cloned()).flatten() else { return };
+        let Some(mut w) = self.shown_wrapup() else { return };
         f(&mut w);
         self.intent(Intent::EditWrapUp(w));
+    }
+
+    /// A copy of the wrap-up being shown (one reader for every edit).
+    #[inline(never)]
+    fn shown_wrapup(&self) -> Option<WrapUp> {
+        self.with_core(|c| c.wrapups.first().cloned()).flatten()
     }
 
     /// Finishes the wrap-up: checks it, hands the activity to the outbox, and (when no other wrap-up waits)
@@ -153,7 +159,7 @@ impl Desk {
 
     /// A fresh call id for the desk (both lines use the desk's ids).
     pub fn alloc_call_id(&self) -> u32 {
-        self.core.try_update_value(|c| c.alloc_call_id()).unwrap_or(0)
+        self.core.try_update_value(|(c, _, _)| c.alloc_call_id()).unwrap_or(0)
     }
 
     /// The number of a call.

@@ -36,7 +36,7 @@ impl Desk {
     pub fn apply_settings(&self, settings: Settings, errors: Vec<ConfigError>) {
         let settings = crate::intl::adopt(settings);
         // The core reads the same settings (they change only here).
-        self.core.try_update_value(|c| c.settings = settings.clone());
+        self.core.try_update_value(|(c, _, _)| c.settings = settings.clone());
         self.settings.set(settings);
         self.errors.set(errors);
         self.loaded.set(true);
@@ -44,7 +44,7 @@ impl Desk {
 
     pub(super) fn re_resolve(&self) {
         // Read in place (no copy of the settings file's text).
-        let (settings, mut errors) = self.sources.with_value(|src| {
+        let (settings, mut errors) = self.core.with_value(|(_, _, src)| {
             let (settings, mut errors) = config::resolve_layers(&src.query, src.file_text.as_deref(), src.openframe.as_ref());
             if let Some(e) = &src.file_error {
                 errors.insert(0, e.clone());
@@ -70,7 +70,7 @@ impl Desk {
             Ok(url) => browser::fetch_text(&url).await,
             Err(m) => Err(m),
         };
-        self.sources.update_value(|s| {
+        self.core.update_value(|(_, _, s)| {
             s.query = query;
             match fetched {
                 Ok(text) => s.file_text = Some(text),
@@ -86,7 +86,7 @@ impl Desk {
             config: s.config_path.clone(),
         });
         let key = dep.key();
-        self.dep.set_value(dep);
+        self.core.update_value(|(_, _, s)| s.dep = dep);
         let before = window.and_then(|w| crate::json::parse(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
             let ids = |k: &str| w[k].as_array().map(|a| a.iter().filter_map(|l| l.as_str().map(str::to_string)).collect()).unwrap_or_default();
             let owner = w["owner"].as_str().filter(|o| trust::is_id(o)).zip(w["ownerAt"].as_f64()).map(|(o, at)| (o.to_string(), at));
@@ -94,7 +94,7 @@ impl Desk {
             POPUP_BEFORE.with(|p| *p.borrow_mut() = w["pop"].as_str().filter(|n| is_pop_out_name(n)).map(str::to_string));
             Some((w["id"].as_str()?.to_string(), ids("links"), owner, ids("gone")))
         });
-        self.before.set_value(before);
+        self.core.update_value(|(_, _, s)| s.before = before);
         if let Some(text) = saved {
             self.restore_snapshot(&text);
         }
@@ -103,7 +103,8 @@ impl Desk {
     /// Starts everything after the settings are known: OpenFrame (when framed with a topDomain) and the line.
     pub async fn start(&self) {
         // A pop-out's ticket leaves the address at once (it is good for one use).
-        self.ticket.set_value(browser::take_fragment_ticket());
+        let ticket = browser::take_fragment_ticket();
+        self.core.update_value(|(_, _, s)| s.ticket = ticket);
         self.load_settings().await;
         self.start_openframe();
         self.start_line();
@@ -140,6 +141,10 @@ impl Desk {
         let widget = WidgetConfig { width: 373, height: 300, title, sub_title: String::new(), title_icon: String::new() };
         let desk = *self;
         let snap = bridge::install(top, widget, move |event, snap| desk.on_openframe(event, snap));
+        self.show_snapshot(snap);
+    }
+
+    fn show_snapshot(&self, snap: Snapshot) {
         self.openframe.update(|o| o.snapshot = Some(snap));
     }
 
@@ -161,7 +166,7 @@ impl Desk {
     }
 
     fn on_openframe(&self, event: Option<SessionEvent>, snap: Snapshot) {
-        self.openframe.update(|o| o.snapshot = Some(snap));
+        self.show_snapshot(snap);
         let Some(event) = event else { return };
         match event {
             SessionEvent::Connected { confirmed } => {
@@ -180,7 +185,7 @@ impl Desk {
                 self.run(Input::FrameTitle(cfg.title.clone()));
                 match protocol::parse_configuration_field(&cfg.configuration) {
                     Ok(v) => {
-                        self.sources.update_value(|s| s.openframe = Some(v));
+                        self.core.update_value(|(_, _, s)| s.openframe = Some(v));
                         self.re_resolve();
                     }
                     Err(m) => self.errors.update(|e| e.push(ConfigError { source: config::Source::OpenFrame, key: "configuration".into(), message: m })),
@@ -188,7 +193,8 @@ impl Desk {
             }
             SessionEvent::ConfigUnavailable(m) => self.set_problem(Some(t::Key::CONFIG_UNAVAILABLE.arg_msg("why", m))),
             SessionEvent::Failed(m) => self.set_problem(Some(m)),
-            SessionEvent::Visible(v) => self.frame_visible.set(Some(v)),
+            // Nothing in the desktop reads whether the frame is shown (it was a signal no view or test read).
+            SessionEvent::Visible(_) => {}
             SessionEvent::RequestFailed { message, .. } => self.set_problem(Some(message)),
             SessionEvent::Host(incoming) => self.on_host(incoming),
         }
@@ -196,8 +202,7 @@ impl Desk {
 
     fn on_host(&self, incoming: Incoming) {
         match incoming {
-            Incoming::Shown => self.frame_visible.set(Some(true)),
-            Incoming::Hidden => self.frame_visible.set(Some(false)),
+            Incoming::Shown | Incoming::Hidden => {}
             Incoming::IconClicked(v) | Incoming::TitleIconClicked(v) => match protocol::icon_id(&v) {
                 Some("popout") => self.pop_out(),
                 Some("mute") => self.toggle_mute(),

@@ -69,16 +69,16 @@ impl Desk {
     }
 
     pub(super) fn group(&self) -> Option<Group> {
-        self.group.try_get_value().flatten()
+        self.core.try_with_value(|(_, g, _)| g.clone()).flatten()
     }
 
     /// Joins the group of this deployment's instances (a pop-out with its ticket asks for the phone at
     /// once; `popout=1` alone does nothing).
     pub(super) fn join_group(&self) {
-        let dep = self.dep.get_value();
+        let dep = self.core.with_value(|(_, _, s)| s.dep.clone());
         let tag = dep.tag();
-        let (before, owner, gone) = self.before.get_value().map_or((None, None, Vec::new()), |(id, links, owner, gone)| (Some((id, links)), owner, gone));
-        let join = Join { dep: dep.key(), ticket: self.ticket.try_update_value(Option::take).flatten(), before, owner, gone };
+        let (before, owner, gone) = self.core.with_value(|(_, _, s)| s.before.clone()).map_or((None, None, Vec::new()), |(id, links, owner, gone)| (Some((id, links)), owner, gone));
+        let join = Join { dep: dep.key(), ticket: self.core.try_update_value(|(_, _, s)| s.ticket.take()).flatten(), before, owner, gone };
         self.join_group_named(&format!("{}.{tag}", tabs::CHANNEL), &format!("{}.{tag}", tabs::LOCK), join);
     }
 
@@ -98,10 +98,10 @@ impl Desk {
         if let Some(p) = waits.then(Self::find_pop_out).flatten() {
             g.link_found(p);
         }
-        self.group.set_value(Some(g));
+        self.core.update_value(|(_, x, _)| *x = Some(g));
         // The owner tells the other instances about every change (and every second anyway).
         let desk = *self;
-        Effect::new(move || {
+        super::run::effect(Box::new(move || {
             desk.calls.track();
             desk.agent_state.track();
             desk.muted.track();
@@ -121,7 +121,7 @@ impl Desk {
             } else {
                 publish();
             }
-        });
+        }));
     }
 
     /// "Use the phone here": asks the owner to hand the phone over (a window that is not linked asks the
@@ -152,7 +152,7 @@ impl Desk {
     /// The state the remote views show.
     fn owner_state(&self) -> Value {
         // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out).
-        let of_config = self.sources.with_value(|s| s.openframe.clone());
+        let of_config = self.core.with_value(|(_, _, s)| s.openframe.clone());
         let Some(mut v) = self.with_core(|c| c.owner_state_json(&of_config)) else { return Value::Null };
         // The acknowledgement of the outbox this window took over (its sender forgets its copy then).
         v["outboxAck"] = outbox_store::ack();
@@ -162,8 +162,8 @@ impl Desk {
     fn apply_owner_state(&self, v: &Value) {
         outbox_store::on_state(&self.outbox_key(), self.role.get_untracked(), v);
         let Some(s) = OwnerState::from_json(v) else { return };
-        if let Some(cfg) = s.of_config.clone().filter(|_| self.sources.with_value(|s| s.openframe.is_none())) {
-            self.sources.update_value(|s| s.openframe = Some(cfg));
+        if let Some(cfg) = s.of_config.clone().filter(|_| self.core.with_value(|(_, _, s)| s.openframe.is_none())) {
+            self.core.update_value(|(_, _, s)| s.openframe = Some(cfg));
             self.re_resolve();
         }
         self.run(Input::OwnerState(s));
@@ -183,7 +183,7 @@ impl Desk {
         p["resume"] = resume.iter().map(|r| json!({"id": r.id, "target": r.target, "replaces": r.replaces, "held": r.held || held.contains(&r.id)})).collect();
         p["sn"] = service::token_text().map(Value::from).unwrap_or(Value::Null);
         // The outbox: this window keeps its copy, marked handed, until the receiver acknowledges the nonce.
-        let copy = self.core.try_update_value(|c| c.hand_over_outbox()).unwrap_or_default();
+        let copy = self.core.try_update_value(|(c, _, _)| c.hand_over_outbox()).unwrap_or_default();
         self.save(crate::desk::Store::Outbox);
         p["outboxId"] = Value::from(outbox_store::handed(&copy));
         p["outbox"] = Value::from(crate::json::to_string(&copy));
@@ -242,7 +242,7 @@ impl Desk {
 
     /// This window's deployment key (see crate::trust).
     pub fn deployment_key(&self) -> String {
-        self.dep.with_value(|d| d.key())
+        self.core.with_value(|(_, _, s)| s.dep.key())
     }
 
     /// Reads the state saved before a reload (already removed from storage): only a snapshot of this

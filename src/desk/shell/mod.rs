@@ -13,3 +13,4 @@ mod run;
 
 #[cfg(test)]
 pub(crate) use run::put;
+pub(crate) use run::effect;

@@ -48,6 +48,12 @@ fn tell_and_forget(readers: leptos::reactive::graph::AnySource) {
     readers.mark_dirty();
 }
 
+/// A reactive effect whose closure is boxed: one copy of Leptos's effect code for every effect made here.
+pub(crate) fn effect(f: Box<dyn FnMut()>) {
+    let mut f = f;
+    leptos::prelude::Effect::new(move || f());
+}
+
 /// Unreadable stored data is kept aside and reported; a refused write is reported (crate::stored).
 pub(crate) fn load_json<T: crate::json::FromJson>(key: &str) -> Option<T> {
     crate::stored::load(key)
@@ -75,7 +81,6 @@ impl Desk {
             openframe: RwSignal::new(OpenFrameView { snapshot: None, problem: None, frame_title: None }),
             agent_state: RwSignal::new(core.agent_state.clone()),
             muted: RwSignal::new(false),
-            frame_visible: RwSignal::new(None),
             calls: RwSignal::new(Vec::new()),
             notice: RwSignal::new(None),
             transfer_ask: RwSignal::new(None),
@@ -98,12 +103,7 @@ impl Desk {
             role: RwSignal::new(Role::Starting),
             asking: RwSignal::new(0),
             member: RwSignal::new(false),
-            core: StoredValue::new_local(core),
-            dep: StoredValue::new(Default::default()),
-            ticket: StoredValue::new(None),
-            before: StoredValue::new(None),
-            group: StoredValue::new_local(None),
-            sources: StoredValue::new(Sources::default()),
+            core: StoredValue::new_local((core, None, Sources::default())),
             sn_host: StoredValue::new_local(None),
         };
         desk.sn_host.set_value(Some(Rc::new(SnLink(desk)) as Rc<dyn SnHost>));
@@ -118,7 +118,7 @@ impl Desk {
     /// Feeds one input to the core at `now`, carries out its effects and mirrors its state.
     pub fn run_at(&self, now: f64, input: Input) {
         let alert = matches!(input, Input::Line(LineEvent::Incoming { .. }));
-        let effects = self.core.try_update_value(|c| c.handle(now, input));
+        let effects = self.core.try_update_value(|(c, _, _)| c.handle(now, input));
         let Some(effects) = effects else { return };
         self.sync(false);
         for e in effects {
@@ -131,12 +131,12 @@ impl Desk {
 
     /// Reads the core (for the shell's own questions: roles, packets, the last intent's result).
     pub(crate) fn with_core<R>(&self, f: impl FnOnce(&DeskCore) -> R) -> Option<R> {
-        self.core.try_with_value(f)
+        self.core.try_with_value(|(c, _, _)| f(c))
     }
 
     /// Changes the core directly, then mirrors it (tests; settings the core reads from storage).
     pub fn edit_core(&self, f: impl FnOnce(&mut DeskCore)) {
-        self.core.try_update_value(f);
+        self.core.try_update_value(|(c, _, _)| f(c));
         self.sync(true);
     }
 
@@ -148,7 +148,7 @@ impl Desk {
                 put(s, v.clone());
             }
         }
-        self.core.try_with_value(|c| {
+        self.core.try_with_value(|(c, _, _)| {
             mirror(self.role, &c.role);
             mirror(self.agent_state, &c.agent_state);
             mirror(self.muted, &c.muted);
@@ -171,7 +171,7 @@ impl Desk {
 
     /// Shows a stored part of the core's state again (the wrap-ups, the recents or the outbox changed).
     fn show(&self, store: Store) {
-        self.core.try_with_value(|c| match store {
+        self.core.try_with_value(|(c, _, _)| match store {
             Store::WrapUps => put(self.wrapups, c.wrapups.clone()),
             Store::Recents => put(self.recents, c.recents.clone()),
             Store::Outbox => put(self.outbox, c.outbox.clone()),
@@ -235,7 +235,7 @@ impl Desk {
     }
 
     pub(super) fn save(&self, store: Store) {
-        self.core.try_with_value(|c| match store {
+        self.core.try_with_value(|(c, _, _)| match store {
             Store::WrapUps => save_json(WRAPUPS_KEY, &c.wrapups),
             Store::Recents => save_json(RECENTS_KEY, &c.recents),
             Store::Outbox => {
@@ -258,7 +258,7 @@ impl Desk {
     /// that has the phone.
     pub fn retry_activity(&self, id: &str) {
         let now = now_ms();
-        let done = self.core.try_update_value(|c| c.role == Role::Owner && c.outbox.retry(id, now)).unwrap_or(false);
+        let done = self.core.try_update_value(|(c, _, _)| c.role == Role::Owner && c.outbox.retry(id, now)).unwrap_or(false);
         if done {
             self.save(Store::Outbox);
             self.show(Store::Outbox);
@@ -365,7 +365,7 @@ struct SnLink(Desk);
 
 impl SnHost for SnLink {
     fn outbox(&self, f: &mut dyn FnMut(&mut Outbox)) -> bool {
-        let done = self.0.core.try_update_value(|c| f(&mut c.outbox)).is_some();
+        let done = self.0.core.try_update_value(|(c, _, _)| f(&mut c.outbox)).is_some();
         if done {
             self.0.save(Store::Outbox);
             self.0.show(Store::Outbox);
