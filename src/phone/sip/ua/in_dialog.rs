@@ -406,20 +406,19 @@ pub(super) fn is_safe_header(name: &str, value: &str) -> bool {
 }
 
 pub(super) fn escape_header_value(v: &str) -> String {
-    v.chars()
-        .map(|c| match c {
-            ';' => "%3B".to_string(),
-            '=' => "%3D".to_string(),
-            '@' => "%40".to_string(),
-            ' ' => "%20".to_string(),
-            '&' => "%26".to_string(),
-            '?' => "%3F".to_string(),
-            '>' => "%3E".to_string(),
-            '<' => "%3C".to_string(),
-            '%' => "%25".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            ';' | '=' | '@' | ' ' | '&' | '?' | '>' | '<' | '%' => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A Refer-To URI parameter that cannot send the call elsewhere than our domain: `maddr` (RFC 3261 19.1.1)
