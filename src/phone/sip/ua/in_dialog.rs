@@ -22,7 +22,7 @@ impl UserAgent {
                     self.calls.remove(&id);
                     // Ring-all queues cancel the other agents' legs with `Reason: SIP;cause=200` (RFC 3326).
                     let reason = if answered_elsewhere(req) { Ended::AnsweredElsewhere } else { Ended::CallerCancelled };
-                    out.push(Output::Event(UaEvent::Ended { call: id, reason }));
+                    emit(out, UaEvent::Ended { call: id, reason });
                 }
                 // Already answered: the CANCEL has no effect on the call, but is answered 200 (RFC 3261 9.2).
                 Some((_, _, tag, false)) => self.send_reply(out, req, 200, "OK", Some(&tag)),
@@ -85,11 +85,11 @@ impl UserAgent {
                     }
                     // Late offer: the answer to the offer in our 200 is in this ACK; then the call is up.
                     if call.invite.body.is_empty() && !req.body.is_empty() {
-                        out.push(Output::Event(UaEvent::LateAnswer { call: id, sdp: req.body.clone() }));
+                        emit(out, UaEvent::LateAnswer { call: id, sdp: req.body.clone() });
                     }
-                    out.push(Output::Event(UaEvent::Answered { call: id, sdp: call.invite.body.clone() }));
+                    emit(out, UaEvent::Answered { call: id, sdp: call.invite.body.clone() });
                 } else if !req.body.is_empty() {
-                    out.push(Output::Event(UaEvent::LateAnswer { call: id, sdp: req.body.clone() }));
+                    emit(out, UaEvent::LateAnswer { call: id, sdp: req.body.clone() });
                 }
             }
             "BYE" => {
@@ -120,12 +120,12 @@ impl UserAgent {
                 };
                 let call = self.calls.get_mut(&id).unwrap();
                 call.pending_reinvite = Some(req.clone());
-                out.push(Output::Event(UaEvent::RemoteOffer { call: id, sdp }));
+                emit(out, UaEvent::RemoteOffer { call: id, sdp });
             }
             "INFO" => {
                 self.send_reply(out, req, 200, "OK", None);
                 if let Some(d) = parse_dtmf_info(&req.body) {
-                    out.push(Output::Event(UaEvent::Dtmf { call: id, digit: d }));
+                    emit(out, UaEvent::Dtmf { call: id, digit: d });
                 }
             }
             "REFER" => self.on_refer(out, id, req),
@@ -142,7 +142,7 @@ impl UserAgent {
                         .and_then(|c| c.parse::<u16>().ok());
                     let terminated = req.header("Subscription-State").map(|s| s.starts_with("terminated")).unwrap_or(false);
                     if let Some(code) = code {
-                        out.push(Output::Event(UaEvent::TransferProgress { call: id, code, done: code >= 200 || terminated }));
+                        emit(out, UaEvent::TransferProgress { call: id, code, done: code >= 200 || terminated });
                     }
                 }
             }
@@ -182,7 +182,7 @@ impl UserAgent {
         // Shown as text (never HTML), without control characters other than line breaks, and bounded.
         let text: String = req.body.chars().filter(|c| !c.is_control() || *c == '\n').take(2_000).collect();
         if let Some(from) = who {
-            out.push(Output::Event(UaEvent::Message { from, text }));
+            emit(out, UaEvent::Message { from, text });
         }
     }
 
@@ -216,7 +216,7 @@ impl UserAgent {
         out.extend(self.notify_transfer(self.now, id, 100));
         let by = req.header("Referred-By").and_then(|b| NameAddr::parse(b).ok()).map(|b| b.uri.to_string());
         let ask = self.cfg.refer_policy == ReferPolicy::Ask;
-        out.push(Output::Event(UaEvent::TransferRequested { call: id, target: t.uri.to_string(), by, ask }));
+        emit(out, UaEvent::TransferRequested { call: id, target: t.uri.to_string(), by, ask });
     }
 
     /// The agent declined the transfer the far end asked for: NOTIFY `603 Declined` ends the subscription.
@@ -236,7 +236,7 @@ impl UserAgent {
         let why: String = why.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').take(200).collect();
         // 305: incompatible media format; 399: miscellaneous.
         r.add("Warning", format!("399 {} \"{why}\"", self.host));
-        out.push(Output::Send(r.serialize()));
+        send_msg(&mut out, &r);
         out
     }
 
@@ -262,7 +262,7 @@ impl UserAgent {
         let mut out = vec![];
         if !self.can_reoffer(id) {
             if self.calls.contains_key(&id) {
-                out.push(Output::Event(UaEvent::ReofferFailed { call: id, code: 491, refresh }));
+                emit(&mut out, UaEvent::ReofferFailed { call: id, code: 491, refresh });
             }
             return out;
         }
@@ -285,7 +285,7 @@ impl UserAgent {
         let tag = call.dialog.local_tag.clone();
         let mut ok = self.reply(&req, 200, "OK", Some(&tag), Some(sdp));
         ok.add("Contact", self.contact());
-        out.push(Output::Send(ok.serialize()));
+        send_msg(&mut out, &ok);
         out
     }
 

@@ -116,7 +116,7 @@ impl UserAgent {
                         call.state = CallState::Early;
                     }
                 }
-                out.push(Output::Event(UaEvent::Progress { call: id, code, early_sdp: early }));
+                emit(out, UaEvent::Progress { call: id, code, early_sdp: early });
             }
             return;
         }
@@ -143,17 +143,17 @@ impl UserAgent {
             let n = call.invite.cseq().map(|c| c.0).unwrap_or(1);
             let invite = call.invite.clone();
             let ack = self.ack_2xx(id, &invite, n);
-            out.push(Output::Send(ack.serialize()));
+            send_msg(out, &ack);
             if was_cancelling {
                 // The 200 crossed our CANCEL: end the call properly.
                 out.extend(self.hang_up(self.now, id));
                 return;
             }
-            out.push(Output::Event(UaEvent::Answered { call: id, sdp }));
+            emit(out, UaEvent::Answered { call: id, sdp });
             return;
         }
         // Non-2xx final: ACK it within the transaction (same branch, the response's To).
-        out.push(Output::Send(super::transaction::ack_for_failure(&call.invite, resp).serialize()));
+        send_msg(out, &super::transaction::ack_for_failure(&call.invite, resp));
         if call.state != CallState::Terminating {
             match self.retry_with_credentials(out, &tx, resp) {
                 Ok(true) => {
@@ -173,7 +173,7 @@ impl UserAgent {
                 Ok(false) => {}
                 Err(e) => {
                     self.calls.remove(&id);
-                    out.push(Output::Event(UaEvent::Ended { call: id, reason: Ended::Failed { code, text: e } }));
+                    emit(out, UaEvent::Ended { call: id, reason: Ended::Failed { code, text: e } });
                     return;
                 }
             }
@@ -188,7 +188,7 @@ impl UserAgent {
         } else {
             Ended::Failed { code, text: failure_text(code).into() }
         };
-        out.push(Output::Event(UaEvent::Ended { call: id, reason }));
+        emit(out, UaEvent::Ended { call: id, reason });
     }
 
     pub(super) fn send_cancel(&mut self, out: &mut Vec<Output>, id: CallRef) {
@@ -227,7 +227,7 @@ impl UserAgent {
             } else if state == CallState::Ringing {
                 let mut ringing = self.reply(req, 180, "Ringing", Some(&tag), None);
                 ringing.add("Contact", self.contact());
-                out.push(Output::Send(ringing.serialize()));
+                send_msg(out, &ringing);
             } else if let Some((text, _, _)) = ok_again {
                 out.push(Output::Send(text));
             }
@@ -301,15 +301,15 @@ impl UserAgent {
             // With a Contact: it sets up the early dialog (RFC 3261 12.1.1), and SIP.js and JsSIP drop a 180 without one.
             let mut ringing = self.reply(req, 180, "Ringing", Some(&local_tag), None);
             ringing.add("Contact", self.contact());
-            out.push(Output::Send(ringing.serialize()));
+            send_msg(out, &ringing);
         }
-        out.push(Output::Event(UaEvent::Incoming {
+        emit(out, UaEvent::Incoming {
             call: id,
             from: party,
             x_headers: req.x_headers(),
             offer,
             replaces: replaced,
-        }));
+        });
     }
 
 
@@ -354,7 +354,7 @@ impl UserAgent {
         };
         self.send_reply(&mut out, &req, code, text, Some(&tag));
         self.calls.remove(&id);
-        out.push(Output::Event(UaEvent::Ended { call: id, reason: Ended::Local }));
+        emit(&mut out, UaEvent::Ended { call: id, reason: Ended::Local });
         out
     }
 

@@ -6,7 +6,7 @@ impl UserAgent {
     pub(super) fn send_tx(&mut self, out: &mut Vec<Output>, kind: TxKind, call: Option<CallRef>, req: Message) {
         let branch = req.via().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
         let method = req.method().unwrap_or("").to_string();
-        out.push(Output::Send(req.serialize()));
+        send_msg(out, &req);
         let deadline = self.now + TIMEOUT_MS;
         self.txs.push(ClientTx { branch, method, kind, call, request: req, deadline, auth_tries: 0, challenges: 0 });
     }
@@ -134,7 +134,7 @@ impl UserAgent {
         }
         if tx.kind == TxKind::ReInvite && code >= 300 {
             // A non-2xx final to our re-INVITE is acknowledged in its transaction (RFC 3261 17.1.1.3).
-            out.push(Output::Send(ack_for_failure(&tx.request, resp).serialize()));
+            send_msg(out, &ack_for_failure(&tx.request, resp));
         }
         let in_call = tx.call.map(|id| self.calls.contains_key(&id)).unwrap_or(false);
         if in_call && matches!(tx.kind, TxKind::ReInvite | TxKind::Bye | TxKind::Refer | TxKind::Info | TxKind::Notify) {
@@ -151,8 +151,8 @@ impl UserAgent {
                 if (200..300).contains(&code) {
                     c.refresh = None;
                     let ack = self.ack_2xx(id, &tx.request, resp.cseq().map(|c| c.0).unwrap_or(1));
-                    out.push(Output::Send(ack.serialize()));
-                    out.push(Output::Event(UaEvent::ReofferAnswered { call: id, sdp: resp.body.clone() }));
+                    send_msg(out, &ack);
+                    emit(out, UaEvent::ReofferAnswered { call: id, sdp: resp.body.clone() });
                 } else if code == 491 && tx.challenges < MAX_CHALLENGES {
                     // Glare: try again after a random wait (RFC 3261 14.1): 2.1-4 s when we own the Call-ID
                     // (we placed the call), else 0-2 s, in units of 10 ms.
@@ -163,7 +163,7 @@ impl UserAgent {
                     // A failed target refresh is tried again while the call lives: after 1, 2, 4, 8 s.
                     let refresh = c.refresh.is_some();
                     c.refresh = c.refresh.filter(|r| r.0 < 4).map(|(n, _)| (n + 1, self.now + 1_000.0 * (1u32 << n) as f64));
-                    out.push(Output::Event(UaEvent::ReofferFailed { call: id, code, refresh }));
+                    emit(out, UaEvent::ReofferFailed { call: id, code, refresh });
                     // The dialog is gone (RFC 3261 12.2.1.2).
                     if code == 481 || code == 408 {
                         let text = if code == 481 { crate::strings::Key::SIP_CALL_LOST_481 } else { crate::strings::Key::SIP_CALL_LOST_408 };
@@ -179,11 +179,11 @@ impl UserAgent {
             TxKind::Refer => {
                 if code >= 300 {
                     if let Some(id) = tx.call {
-                        out.push(Output::Event(UaEvent::TransferProgress { call: id, code, done: true }));
+                        emit(out, UaEvent::TransferProgress { call: id, code, done: true });
                     }
                 }
             }
-            TxKind::Options => out.push(Output::Event(UaEvent::Alive)),
+            TxKind::Options => emit(out, UaEvent::Alive),
             TxKind::Cancel | TxKind::Notify | TxKind::Info => {}
         }
     }
@@ -203,7 +203,7 @@ impl UserAgent {
         if let Some(id) = same {
             let invite = self.calls[&id].invite.clone();
             let ack = self.ack_2xx(id, &invite, n);
-            out.push(Output::Send(ack.serialize()));
+            send_msg(out, &ack);
             return;
         }
         // Only dialogs we started (our Call-IDs end with our host) and whose From is ours.
@@ -219,7 +219,7 @@ impl UserAgent {
                 m.add("Route", routes.join(", "));
             }
             if method == "ACK" {
-                out.push(Output::Send(m.serialize()));
+                send_msg(out, &m);
             } else {
                 self.send_tx(out, TxKind::Bye, None, m);
             }
@@ -230,7 +230,7 @@ impl UserAgent {
         if let Some(c) = self.calls.remove(&id) {
             self.txs.retain(|t| t.call != Some(id) || t.kind == TxKind::Notify);
             let reason = if c.no_answer && reason == Ended::Local { Ended::NoAnswer } else { reason };
-            out.push(Output::Event(UaEvent::Ended { call: id, reason }));
+            emit(out, UaEvent::Ended { call: id, reason });
         }
     }
 }
