@@ -328,6 +328,12 @@ impl Message {
         Via::parse(self.header("Via")?).ok()
     }
 
+    /// The top Via's branch.
+    #[inline(never)]
+    pub fn branch(&self) -> Option<String> {
+        self.via()?.branch().map(str::to_string)
+    }
+
     /// Headers starting with `X-` (data an IVR or another desk attached to the call).
     pub fn x_headers(&self) -> Vec<(String, String)> {
         self.headers.iter().filter(|(n, _)| n.starts_with("X-")).cloned().collect()

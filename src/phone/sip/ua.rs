@@ -314,6 +314,12 @@ fn send_msg(out: &mut Vec<Output>, m: &Message) {
     out.push(Output::Send(m.serialize()));
 }
 
+/// The URI of a message's Contact (the far end's target), when it has a readable one.
+#[inline(never)]
+fn contact_target(m: &Message) -> Option<String> {
+    Some(NameAddr::parse(m.header("Contact")?).ok()?.uri.to_string())
+}
+
 fn tag_of(h: Option<&str>) -> Option<String> {
     NameAddr::parse(h?).ok()?.tag().map(str::to_string)
 }

@@ -8,10 +8,10 @@ impl UserAgent {
         let method = req.method().unwrap_or("");
         let has_to_tag = tag_of(req.header("To")).is_some();
         if method == "CANCEL" {
-            let branch = req.via().and_then(|v| v.branch().map(str::to_string));
+            let branch = req.branch();
             let target = self.calls.values().find(|c| {
                 !c.outbound
-                    && c.invite.via().and_then(|v| v.branch().map(str::to_string)) == branch
+                    && c.invite.branch() == branch
                     && Some(c.dialog.call_id.as_str()) == req.call_id()
             });
             // The 200 carries the To tag of our responses to the INVITE (RFC 3261 9.2).
@@ -80,8 +80,8 @@ impl UserAgent {
                     call.state = CallState::Confirmed;
                     call.ack_deadline = None;
                     call.ok_again = None;
-                    if let Some(c) = req.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
-                        call.dialog.remote_target = c.uri.to_string();
+                    if let Some(t) = contact_target(req) {
+                        call.dialog.remote_target = t;
                     }
                     // Late offer: the answer to the offer in our 200 is in this ACK; then the call is up.
                     if call.invite.body.is_empty() && !req.body.is_empty() {
@@ -111,8 +111,8 @@ impl UserAgent {
                     return;
                 }
                 let call = self.calls.get_mut(&id).unwrap();
-                if let Some(c) = req.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
-                    call.dialog.remote_target = c.uri.to_string();
+                if let Some(t) = contact_target(req) {
+                    call.dialog.remote_target = t;
                 }
                 let Ok(sdp) = super::session::sdp_of(req) else {
                     self.send_reply_with(out, req, 415, "Unsupported Media Type", None, &[("Accept", "application/sdp, multipart/mixed")]);

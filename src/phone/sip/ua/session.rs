@@ -126,8 +126,8 @@ impl UserAgent {
             let call = self.calls.get_mut(&id).unwrap();
             let tag = tag_of(resp.header("To"));
             call.dialog.remote_tag = tag.clone();
-            if let Some(c) = resp.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
-                call.dialog.remote_target = c.uri.to_string();
+            if let Some(t) = contact_target(resp) {
+                call.dialog.remote_target = t;
             }
             call.dialog.route_set = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
             let was_cancelling = call.state == CallState::Terminating;
@@ -215,12 +215,12 @@ impl UserAgent {
         };
         // The same INVITE again (retransmitted, or forked back to us by another path): no second call
         // (RFC 3261 8.2.2.2, 17.2.1).
-        let branch = req.via().and_then(|v| v.branch().map(str::to_string));
+        let branch = req.branch();
         let same = self
             .calls
             .values()
             .find(|c| !c.outbound && Some(c.dialog.call_id.as_str()) == req.call_id() && c.dialog.remote_tag.as_deref() == from.tag() && c.invite.cseq() == req.cseq())
-            .map(|c| (c.id, c.state.clone(), c.invite.via().and_then(|v| v.branch().map(str::to_string)) == branch, c.dialog.local_tag.clone(), c.ok_again.clone()));
+            .map(|c| (c.id, c.state.clone(), c.invite.branch() == branch, c.dialog.local_tag.clone(), c.ok_again.clone()));
         if let Some((_, state, same_branch, tag, ok_again)) = same {
             if !same_branch {
                 self.send_reply(out, req, 482, "Loop Detected", None);
@@ -261,11 +261,7 @@ impl UserAgent {
             self.send_reply(out, req, 400, "Bad Request", None);
             return;
         };
-        let remote_target = req
-            .header("Contact")
-            .and_then(|c| NameAddr::parse(c).ok())
-            .map(|c| c.uri.to_string())
-            .unwrap_or_else(|| from.uri.to_string());
+        let remote_target = contact_target(req).unwrap_or_else(|| from.uri.to_string());
         let replaces = req.header("Replaces").and_then(parse_replaces);
         let replaced = match replaces.as_ref().map(|r| self.find_by_replaces(r)) {
             None => None,

@@ -4,7 +4,7 @@ use super::*;
 
 impl UserAgent {
     pub(super) fn send_tx(&mut self, out: &mut Vec<Output>, kind: TxKind, call: Option<CallRef>, req: Message) {
-        let branch = req.via().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
+        let branch = req.branch().unwrap_or_default();
         let method = req.method().unwrap_or("").to_string();
         send_msg(out, &req);
         let deadline = self.now + TIMEOUT_MS;
@@ -109,7 +109,7 @@ impl UserAgent {
     }
 
     pub(super) fn on_response(&mut self, out: &mut Vec<Output>, resp: &Message) {
-        let branch = resp.via().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
+        let branch = resp.branch().unwrap_or_default();
         let method = resp.cseq().map(|c| c.1).unwrap_or_default();
         let Some(pos) = self.txs.iter().position(|t| t.branch == branch && t.method == method) else {
             if method == "INVITE" && resp.code().map(|c| (200..300).contains(&c)).unwrap_or(false) {
@@ -209,12 +209,12 @@ impl UserAgent {
         // Only dialogs we started (our Call-IDs end with our host) and whose From is ours.
         let ours = call_id.ends_with(&format!("@{}", self.host))
             && resp.from().map(|f| f.uri.user.as_deref() == Some(self.cfg.user.as_str())).unwrap_or(false);
-        let (Some(_), Some(contact), true) = (tag, resp.header("Contact").and_then(|c| NameAddr::parse(c).ok()), ours) else { return };
+        let (Some(_), Some(contact), true) = (tag, contact_target(resp), ours) else { return };
         let routes: Vec<String> = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
         for (method, seq) in [("ACK", n), ("BYE", n + 1)] {
             let branch = self.branch();
             let (to, from) = (resp.header("To").unwrap_or("").to_string(), resp.header("From").unwrap_or("").to_string());
-            let mut m = new_request(method, &contact.uri.to_string(), self.via(&branch), None, to, from, call_id.to_string(), seq);
+            let mut m = new_request(method, &contact, self.via(&branch), None, to, from, call_id.to_string(), seq);
             if !routes.is_empty() {
                 m.add("Route", routes.join(", "));
             }
