@@ -36,9 +36,27 @@ pub fn forget_candidates() {
 /// ICE gathering is capped so a bad network never delays call set-up by tens of seconds.
 pub const ICE_GATHER_CAP_MS: i32 = 2_000;
 
+/// A property of a JS object (None when reading it throws): one site for every such read.
+#[inline(never)]
+pub fn prop(o: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(o, &JsValue::from_str(key)).ok()
+}
+
+/// A property as text ("" when missing or not a string).
+#[inline(never)]
+pub fn prop_str(o: &JsValue, key: &str) -> String {
+    prop(o, key).and_then(|v| v.as_string()).unwrap_or_default()
+}
+
+/// A property that is a function.
+#[inline(never)]
+pub fn prop_fn(o: &JsValue, key: &str) -> Option<js_sys::Function> {
+    prop(o, key)?.dyn_into().ok()
+}
+
 /// Why media could not start, in words for the agent.
 pub fn describe_media_error(e: &JsValue) -> String {
-    let name = Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+    let name = prop_str(e, "name");
     let framed = crate::openframe::bridge::is_framed();
     match name.as_str() {
         "NotAllowedError" | "SecurityError" if framed => crate::strings::MIC_REFUSED_IN_FRAME().into(),
@@ -48,7 +66,7 @@ pub fn describe_media_error(e: &JsValue) -> String {
         "NotFoundError" | "OverconstrainedError" => crate::strings::MIC_NOT_FOUND().into(),
         "NotReadableError" => crate::strings::MIC_IN_USE().into(),
         _ => {
-            let msg = Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+            let msg = prop_str(e, "message");
             crate::strings::audio_failed(&name, &msg).render()
         }
     }
@@ -76,7 +94,7 @@ pub async fn devices() -> Vec<Device> {
     let list: Array = list.unchecked_into();
     list.iter()
         .map(|d| {
-            let get = |k: &str| Reflect::get(&d, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            let get = |k: &str| prop_str(&d, k);
             Device { kind: get("kind"), id: get("deviceId"), label: get("label") }
         })
         .filter(|d| d.kind == "audioinput" || d.kind == "audiooutput")
@@ -362,7 +380,7 @@ pub fn warm_microphone() -> Option<MediaStream> {
 
 /// Whether every audio track of `s` is still live (an unplugged or revoked microphone ends its tracks).
 fn live(s: &MediaStream) -> bool {
-    s.get_audio_tracks().iter().all(|t| Reflect::get(&t, &"readyState".into()).ok().and_then(|r| r.as_string()).as_deref() != Some("ended"))
+    s.get_audio_tracks().iter().all(|t| prop_str(&t, "readyState") != "ended")
 }
 
 /// The prepared connection (candidates gathered) for a new call, when there is one.
@@ -415,9 +433,8 @@ pub fn prepared_offer() -> Option<(CallMedia, String)> {
 
 /// Whether a transceiver carries audio (by its receiver's track, which every transceiver has).
 fn is_audio(t: &web_sys::RtcRtpTransceiver) -> bool {
-    let track = Reflect::get(t, &"receiver".into()).and_then(|r| Reflect::get(&r, &"track".into()));
-    let kind = track.and_then(|tr| Reflect::get(&tr, &"kind".into()));
-    kind.ok().and_then(|k| k.as_string()).as_deref() == Some("audio")
+    let track = prop(t, "receiver").and_then(|r| prop(&r, "track"));
+    track.is_some_and(|tr| prop_str(&tr, "kind") == "audio")
 }
 
 /// Creates an offer or an answer on `pc`, sets it, and returns the SDP with gathered candidates.
@@ -430,7 +447,7 @@ async fn local_description(pc: &RtcPeerConnection, answer: bool) -> Result<Strin
 async fn create_description(pc: &RtcPeerConnection, answer: bool) -> Result<String, String> {
     let (p, name) = if answer { (pc.create_answer(), "createAnswer") } else { (pc.create_offer(), "createOffer") };
     let d = JsFuture::from(p).await.map_err(|e| format!("{name} failed: {e:?}"))?;
-    Ok(Reflect::get(&d, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default())
+    Ok(prop_str(&d, "sdp"))
 }
 
 /// Sets `sdp` as the local description and returns it with its gathered candidates.
@@ -545,7 +562,7 @@ pub fn after_paint_run(f: Box<dyn FnOnce()>) {
 pub async fn after_paint() {
     let Some(w) = web_sys::window() else { return };
     let p = Promise::new(&mut |resolve, _| {
-        let set_timeout = Reflect::get(&w, &"setTimeout".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        let set_timeout = prop_fn(&w, "setTimeout");
         if let Some(queue) = set_timeout.map(|f| f.bind2(&w, &resolve, &JsValue::from(0))) {
             let _ = w.request_animation_frame(queue.unchecked_ref());
         }
@@ -592,7 +609,7 @@ impl CallMedia {
         if let Some(t) = audio {
             t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
             let sender = t.sender();
-            if let Ok(f) = Reflect::get(&sender, &"setStreams".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+            if let Some(f) = prop_fn(&sender, "setStreams") {
                 let _ = f.call1(&sender, &m.stream.borrow());
             }
         }
@@ -740,8 +757,7 @@ impl CallMedia {
             .get_transceivers()
             .iter()
             .next()
-            .and_then(|t| Reflect::get(&t, &"currentDirection".into()).ok())
-            .and_then(|d| d.as_string())
+            .map(|t| prop_str(&t, "currentDirection"))
             .unwrap_or_default()
     }
 
@@ -763,8 +779,8 @@ impl CallMedia {
         for s in self.pc.get_senders().iter() {
             let s: web_sys::RtcRtpSender = s.unchecked_into();
             if let Some(d) = s.dtmf() {
-                let can = Reflect::get(&d, &"canInsertDTMF".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
-                let insert = Reflect::get(&d, &"insertDTMF".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+                let can = prop(&d, "canInsertDTMF").and_then(|v| v.as_bool()).unwrap_or(false);
+                let insert = prop_fn(&d, "insertDTMF");
                 if let (true, Some(f)) = (can, insert) {
                     return f.call2(&d, &JsValue::from_str(&digit.to_string()), &JsValue::from_f64(100.0)).is_ok();
                 }
@@ -802,7 +818,7 @@ impl CallMedia {
     /// The far end's audio as a stream of its own (from the receiver's track).
     fn remote_stream(&self) -> Option<MediaStream> {
         let receiver = self.pc.get_receivers().iter().next()?;
-        let track = Reflect::get(&receiver, &"track".into()).ok()?;
+        let track = prop(&receiver, "track")?;
         let tracks = Array::of1(&track);
         let from_receiver = MediaStream::new_with_tracks(&tracks).ok();
         from_receiver.or_else(|| self.remote.borrow().clone())
@@ -846,7 +862,7 @@ pub fn conference(a: &CallMedia, b: &CallMedia) -> Result<(), String> {
     let ra = a.remote_stream().ok_or(crate::strings::FIRST_NO_AUDIO())?;
     let rb = b.remote_stream().ok_or(crate::strings::SECOND_NO_AUDIO())?;
     let why = |what: &str, e: JsValue| {
-        let name = Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+        let name = prop_str(&e, "message");
         crate::strings::Key::CONFERENCE_MIX_FAILED.arg("why", &format_args!("{what}: {name}")).render()
     };
     let mix_for = |own: &CallMedia, other_remote: &MediaStream| -> Result<(), String> {
