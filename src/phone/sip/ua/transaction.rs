@@ -48,17 +48,17 @@ impl UserAgent {
     /// a UA without credentials for a realm give up).
     pub(super) fn authorize(&mut self, req: &Message, resp: &Message) -> Result<(Message, bool), crate::strings::Msg> {
         let method = req.method().unwrap_or("").to_string();
-        for h in ["WWW-Authenticate", "Proxy-Authenticate"] {
-            for c in resp.header_values(h).iter().filter_map(|c| Challenge::parse(c).ok()) {
-                if method == "REGISTER" {
-                    // Only our registrar sees REGISTER: its realms are ours (a few are enough).
-                    if !self.realms.contains(&c.realm) && self.realms.len() < 4 {
-                        self.realms.push(c.realm);
-                    }
-                } else if !c.realm.eq_ignore_ascii_case(&self.cfg.domain) && !self.realms.contains(&c.realm) {
-                    let shown: String = c.realm.chars().filter(|c| !c.is_control()).take(64).collect();
-                    return Err(crate::strings::Key::SIP_FOREIGN_REALM.arg("realm", &shown));
+        // Each header's challenges, parsed once.
+        let parsed = ["WWW-Authenticate", "Proxy-Authenticate"].map(|h| resp.header_values(h).iter().filter_map(|c| Challenge::parse(c)).collect::<Vec<Challenge>>());
+        for c in parsed.iter().flatten() {
+            if method == "REGISTER" {
+                // Only our registrar sees REGISTER: its realms are ours (a few are enough).
+                if !self.realms.contains(&c.realm) && self.realms.len() < 4 {
+                    self.realms.push(c.realm.clone());
                 }
+            } else if !c.realm.eq_ignore_ascii_case(&self.cfg.domain) && !self.realms.contains(&c.realm) {
+                let shown: String = c.realm.chars().filter(|c| !c.is_control()).take(64).collect();
+                return Err(crate::strings::Key::SIP_FOREIGN_REALM.arg("realm", &shown));
             }
         }
         let mut m = req.clone();
@@ -66,12 +66,11 @@ impl UserAgent {
         let (mut any, mut all_stale) = (false, true);
         let uri = req.uri().unwrap_or("").to_string();
         let auth_user = if self.cfg.auth_user.is_empty() { self.cfg.user.clone() } else { self.cfg.auth_user.clone() };
-        for (chal_h, auth_h) in [("WWW-Authenticate", "Authorization"), ("Proxy-Authenticate", "Proxy-Authorization")] {
-            let chals: Vec<Challenge> = resp.header_values(chal_h).iter().filter_map(|c| Challenge::parse(c).ok()).collect();
-            let mut realms: Vec<String> = Vec::new();
-            for c in &chals {
-                if !realms.contains(&c.realm) {
-                    realms.push(c.realm.clone());
+        for (chals, auth_h) in parsed.iter().zip(["Authorization", "Proxy-Authorization"]) {
+            let mut realms: Vec<&str> = Vec::new();
+            for c in chals {
+                if !realms.contains(&c.realm.as_str()) {
+                    realms.push(&c.realm);
                 }
             }
             for realm in realms {
