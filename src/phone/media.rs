@@ -709,14 +709,15 @@ impl CallMedia {
         self.set_local(true).await
     }
 
-    /// Applies the far end's answer to our offer.
-    pub async fn accept_answer(&self, answer: &str) -> Result<(), String> {
-        self.set_remote(RtcSdpType::Answer, answer, crate::strings::AUDIO_ANSWER()).await
-    }
-
-    /// Applies the SDP of a 183 as a provisional answer (early media; the 200's answer replaces it).
-    pub async fn accept_pranswer(&self, answer: &str) -> Result<(), String> {
-        self.set_remote(RtcSdpType::Pranswer, answer, crate::strings::EARLY_AUDIO()).await
+    /// Applies the far end's answer to our offer; `provisional`: the SDP of a 183, as a provisional answer
+    /// (early media; the 200's answer replaces it).
+    pub async fn accept(&self, answer: &str, provisional: bool) -> Result<(), String> {
+        let (kind, what) = if provisional {
+            (RtcSdpType::Pranswer, crate::strings::EARLY_AUDIO())
+        } else {
+            (RtcSdpType::Answer, crate::strings::AUDIO_ANSWER())
+        };
+        self.set_remote(kind, answer, what).await
     }
 
     /// True while our offer has no answer from the far end, or only a provisional one (183).
