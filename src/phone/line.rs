@@ -19,10 +19,14 @@ pub enum LineStatus {
 impl LineStatus {
     /// A stable text form (the owner's state sent to the other windows).
     pub fn key(&self) -> String {
-        match self {
-            LineStatus::Failed(m) => format!("Failed:{m}"),
-            other => format!("{other:?}"),
-        }
+        let name = match self {
+            LineStatus::Failed(m) => return format!("Failed:{m}"),
+            LineStatus::Demo => "Demo",
+            LineStatus::SignedOut => "SignedOut",
+            LineStatus::Connecting => "Connecting",
+            LineStatus::Registered => "Registered",
+        };
+        name.into()
     }
 
     pub fn from_key(k: &str) -> LineStatus {
