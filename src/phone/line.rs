@@ -121,3 +121,17 @@ pub trait LineHost {
     /// The number of a call (a takeover by the same party is told from a transfer by it).
     fn call_number(&self, id: u32) -> Option<String>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LineStatus;
+
+    #[test]
+    fn line_status_keys_read_back() {
+        for s in [LineStatus::Demo, LineStatus::SignedOut, LineStatus::Connecting, LineStatus::Registered, LineStatus::Failed("Server down".into())] {
+            assert_eq!(LineStatus::from_key(&s.key()), s);
+        }
+        assert_eq!(LineStatus::Registered.key(), "Registered");
+        assert_eq!(LineStatus::Failed("x".into()).key(), "Failed:x");
+    }
+}
