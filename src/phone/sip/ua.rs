@@ -452,8 +452,15 @@ impl UserAgent {
     pub fn tick(&mut self, now: f64) -> Vec<Output> {
         self.now = now;
         let mut out = vec![];
-        let (expired, keep): (Vec<ClientTx>, Vec<ClientTx>) = self.txs.drain(..).partition(|t| now >= t.deadline);
-        self.txs = keep;
+        let mut expired = Vec::new();
+        let mut i = 0;
+        while i < self.txs.len() {
+            if now >= self.txs[i].deadline {
+                expired.push(self.txs.remove(i));
+            } else {
+                i += 1;
+            }
+        }
         for tx in expired {
             match tx.kind {
                 TxKind::Register => {
