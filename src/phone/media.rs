@@ -440,7 +440,7 @@ fn is_audio(t: &web_sys::RtcRtpTransceiver) -> bool {
 /// Creates an offer or an answer on `pc`, sets it, and returns the SDP with gathered candidates.
 async fn local_description(pc: &RtcPeerConnection, answer: bool) -> Result<String, String> {
     let sdp = create_description(pc, answer).await?;
-    set_local(pc, if answer { RtcSdpType::Answer } else { RtcSdpType::Offer }, &sdp).await
+    start_set_local(pc, if answer { RtcSdpType::Answer } else { RtcSdpType::Offer }, &sdp, false).await
 }
 
 /// Creates an offer or an answer on `pc` without setting it (nothing starts on the network yet).
@@ -450,12 +450,8 @@ async fn create_description(pc: &RtcPeerConnection, answer: bool) -> Result<Stri
     Ok(prop_str(&d, "sdp"))
 }
 
-/// Sets `sdp` as the local description and returns it with its gathered candidates.
-async fn set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str) -> Result<String, String> {
-    start_set_local(pc, kind, sdp, false).await
-}
-
-/// [`set_local`], with the browser's setLocalDescription called now rather than when the future is first polled;
+/// Sets `sdp` as the local description and returns it with its gathered candidates, the browser's
+/// setLocalDescription called now rather than when the future is first polled;
 /// `early`: done once the candidates a complete gathering found before are in ([`candidates_ready`]).
 fn start_set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str, early: bool) -> impl std::future::Future<Output = Result<String, String>> + 'static {
     let init = RtcSessionDescriptionInit::new(kind);
@@ -694,13 +690,13 @@ impl CallMedia {
     }
 
     /// Creates our offer or answer, sets it, and returns the SDP with gathered candidates.
-    async fn set_local(&self, answer: bool) -> Result<String, String> {
-        local_description(&self.pc, answer).await
+    fn set_local(&self, answer: bool) -> impl std::future::Future<Output = Result<String, String>> + '_ {
+        local_description(&self.pc, answer)
     }
 
     /// Creates an offer (for a new call or a re-INVITE) and returns the SDP with gathered candidates.
-    pub async fn offer(&self) -> Result<String, String> {
-        self.set_local(false).await
+    pub fn offer(&self) -> impl std::future::Future<Output = Result<String, String>> + '_ {
+        self.set_local(false)
     }
 
     /// Takes the far end's offer and returns our answer.
