@@ -707,13 +707,13 @@ impl CallMedia {
 
     /// Applies the far end's answer to our offer; `provisional`: the SDP of a 183, as a provisional answer
     /// (early media; the 200's answer replaces it).
-    pub async fn accept(&self, answer: &str, provisional: bool) -> Result<(), String> {
+    pub fn accept<'a>(&'a self, answer: &'a str, provisional: bool) -> impl std::future::Future<Output = Result<(), String>> + 'a {
         let (kind, what) = if provisional {
             (RtcSdpType::Pranswer, crate::strings::EARLY_AUDIO())
         } else {
             (RtcSdpType::Answer, crate::strings::AUDIO_ANSWER())
         };
-        self.set_remote(kind, answer, what).await
+        self.set_remote(kind, answer, what)
     }
 
     /// True while our offer has no answer from the far end, or only a provisional one (183).
