@@ -723,9 +723,9 @@ impl CallMedia {
 
     /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer. On hold the
     /// microphone is not sent: the held party hears silence, not the agent talking to someone else.
-    pub async fn hold_offer(&self, hold: bool) -> Result<String, String> {
+    pub fn hold_offer(&self, hold: bool) -> impl std::future::Future<Output = Result<String, String>> + '_ {
         self.set_held(hold);
-        self.offer().await
+        self.offer()
     }
 
     fn set_held(&self, hold: bool) {
