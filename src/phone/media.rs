@@ -397,14 +397,6 @@ fn warm_connection(ice_servers: &[String]) -> Result<RtcPeerConnection, String> 
     }
 }
 
-/// The microphone for a call: the prepared one, or asked for now.
-pub async fn call_microphone() -> Result<MediaStream, String> {
-    match warm_microphone() {
-        Some(s) => Ok(s),
-        None => microphone().await,
-    }
-}
-
 /// The next outgoing call's media and offer, made while the agent took calls (None when not ready yet):
 /// the INVITE can leave at once.
 pub fn prepared_offer() -> Option<(CallMedia, String)> {
@@ -579,7 +571,11 @@ pub fn mark(name: &str) {
 impl CallMedia {
     /// A call's media: the prepared microphone and connection when there are, else new ones.
     pub async fn new(ice_servers: &[String]) -> Result<CallMedia, String> {
-        let stream = call_microphone().await?;
+        // The microphone for a call: the prepared one, or asked for now.
+        let stream = match warm_microphone() {
+            Some(s) => s,
+            None => microphone().await?,
+        };
         let pc = warm_connection(ice_servers)?;
         for t in stream.get_audio_tracks().iter() {
             let track: web_sys::MediaStreamTrack = t.unchecked_into();
