@@ -569,8 +569,9 @@ pub fn mark(name: &str) {
 }
 
 impl CallMedia {
-    /// A call's media: the prepared microphone and connection when there are, else new ones.
-    pub async fn new(ice_servers: &[String]) -> Result<CallMedia, String> {
+    /// A call's media: the prepared microphone and connection when there are, else new ones; muted when
+    /// `muted` says so once it is made (mute holds for every call).
+    pub async fn new(ice_servers: &[String], muted: &std::cell::Cell<bool>) -> Result<std::rc::Rc<CallMedia>, String> {
         // The microphone for a call: the prepared one, or asked for now.
         let stream = match warm_microphone() {
             Some(s) => s,
@@ -581,7 +582,9 @@ impl CallMedia {
             let track: web_sys::MediaStreamTrack = t.unchecked_into();
             pc.add_track_0(&track, &stream);
         }
-        CallMedia::build(pc, stream, true)
+        let media = std::rc::Rc::new(CallMedia::build(pc, stream, true)?);
+        media.set_muted(muted.get());
+        Ok(media)
     }
 
     /// An incoming call's media while it rings: the far end's offer taken and our answer made (candidates

@@ -625,10 +625,8 @@ fn follow_transfer(l: &Rc<Line>, call: CallRef, target: String) {
 }
 
 /// A new audio session for a call, muted when the agent is muted (mute holds for every call).
-async fn new_media(l: &Rc<Line>) -> Result<Rc<CallMedia>, String> {
-    let media = Rc::new(CallMedia::new(&l.ice).await?);
-    media.set_muted(l.muted.get());
-    Ok(media)
+fn new_media(l: &Rc<Line>) -> impl std::future::Future<Output = Result<Rc<CallMedia>, String>> + '_ {
+    CallMedia::new(&l.ice, &l.muted)
 }
 
 async fn accept_media(l: &Rc<Line>, call: CallRef, offer: &str) -> Result<(), String> {
