@@ -681,11 +681,15 @@ impl CallMedia {
     }
 
     /// Applies the far end's description of `kind` (the error names what was refused).
-    async fn set_remote(&self, kind: RtcSdpType, sdp: &str, what: &str) -> Result<(), String> {
+    /// (The browser's setRemoteDescription is called now; every caller awaits the future at once.)
+    fn set_remote(&self, kind: RtcSdpType, sdp: &str, what: &'static str) -> impl std::future::Future<Output = Result<(), String>> + 'static {
         let init = RtcSessionDescriptionInit::new(kind);
         init.set_sdp(sdp);
-        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| crate::strings::Key::MEDIA_REFUSED.arg("what", &what).arg("why", &format_args!("{e:?}")).render())?;
-        Ok(())
+        let set = JsFuture::from(self.pc.set_remote_description(&init));
+        async move {
+            set.await.map_err(|e| crate::strings::Key::MEDIA_REFUSED.arg("what", &what).arg("why", &format_args!("{e:?}")).render())?;
+            Ok(())
+        }
     }
 
     /// Creates our offer or answer, sets it, and returns the SDP with gathered candidates.
