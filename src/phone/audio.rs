@@ -2,7 +2,6 @@
 //! device), ring-back while an outgoing call rings, and the demo line's synthetic far end. Browsers only let
 //! audio start after a user gesture, so the context is unlocked on the first click or key press.
 
-use js_sys::Reflect;
 use crate::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -50,7 +49,7 @@ fn problem(message: String) {
 
 /// The reason in a rejected promise (a DOMException's name and message).
 fn reason(e: &JsValue) -> String {
-    let get = |k: &str| Reflect::get(e, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    let get = |k: &str| super::media::prop_str(e, k);
     match (get("name"), get("message")) {
         (n, m) if !n.is_empty() && !m.is_empty() => format!("{n}: {m}"),
         (n, m) => format!("{n}{m}"),
@@ -105,7 +104,7 @@ pub fn set_sink(el: &HtmlAudioElement, device: Option<&str>) {
 /// Routes an audio element to an output device; a refusal, or a browser that cannot choose, is told.
 fn route(el: &HtmlAudioElement, device: Option<&str>, what: &'static str) {
     let Some(id) = device else { return };
-    let f = Reflect::get(el, &"setSinkId".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    let f = super::media::prop_fn(el, "setSinkId");
     let Some(f) = f else {
         problem(crate::strings::device_choice_unsupported(what).render());
         return;
@@ -129,7 +128,7 @@ pub fn play(tone: Tone) {
     }
     let Some(c) = ctx() else { return };
     // Before the agent's first click or key press the browser keeps sound off: a ring nobody hears is said.
-    if tone == Tone::Ring && Reflect::get(&c, &"state".into()).ok().and_then(|s| s.as_string()).as_deref() == Some("suspended") {
+    if tone == Tone::Ring && super::media::prop_str(&c, "state") == "suspended" {
         problem(crate::strings::ring_not_played(crate::strings::SOUND_NOT_ALLOWED_YET()).render());
     }
     let Ok(gain) = c.create_gain() else { return };

@@ -225,8 +225,8 @@ impl Call {
     /// Reads [`Call::to_json`] back; None when it is not a call.
     pub fn from_json(v: &crate::json::Value) -> Option<Call> {
         use crate::json::Value;
-        let f = |k: &str| v.get(k).and_then(Value::as_f64);
-        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let f = |k: &str| super::wrapup::get_f64(v, k);
+        let s = |k: &str| super::wrapup::get_string(v, k);
         let state = match s("state")?.as_str() {
             "Dialing" => CallState::Dialing,
             "Ringing" => CallState::Ringing,

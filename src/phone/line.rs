@@ -19,10 +19,14 @@ pub enum LineStatus {
 impl LineStatus {
     /// A stable text form (the owner's state sent to the other windows).
     pub fn key(&self) -> String {
-        match self {
-            LineStatus::Failed(m) => format!("Failed:{m}"),
-            other => format!("{other:?}"),
-        }
+        let name = match self {
+            LineStatus::Failed(m) => return format!("Failed:{m}"),
+            LineStatus::Demo => "Demo",
+            LineStatus::SignedOut => "SignedOut",
+            LineStatus::Connecting => "Connecting",
+            LineStatus::Registered => "Registered",
+        };
+        name.into()
     }
 
     pub fn from_key(k: &str) -> LineStatus {
@@ -116,4 +120,18 @@ pub trait LineHost {
     fn new_call_id(&self) -> u32;
     /// The number of a call (a takeover by the same party is told from a transfer by it).
     fn call_number(&self, id: u32) -> Option<String>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineStatus;
+
+    #[test]
+    fn line_status_keys_read_back() {
+        for s in [LineStatus::Demo, LineStatus::SignedOut, LineStatus::Connecting, LineStatus::Registered, LineStatus::Failed("Server down".into())] {
+            assert_eq!(LineStatus::from_key(&s.key()), s);
+        }
+        assert_eq!(LineStatus::Registered.key(), "Registered");
+        assert_eq!(LineStatus::Failed("x".into()).key(), "Failed:x");
+    }
 }

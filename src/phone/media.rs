@@ -36,9 +36,27 @@ pub fn forget_candidates() {
 /// ICE gathering is capped so a bad network never delays call set-up by tens of seconds.
 pub const ICE_GATHER_CAP_MS: i32 = 2_000;
 
+/// A property of a JS object (None when reading it throws): one site for every such read.
+#[inline(never)]
+pub fn prop(o: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(o, &JsValue::from_str(key)).ok()
+}
+
+/// A property as text ("" when missing or not a string).
+#[inline(never)]
+pub fn prop_str(o: &JsValue, key: &str) -> String {
+    prop(o, key).and_then(|v| v.as_string()).unwrap_or_default()
+}
+
+/// A property that is a function.
+#[inline(never)]
+pub fn prop_fn(o: &JsValue, key: &str) -> Option<js_sys::Function> {
+    prop(o, key)?.dyn_into().ok()
+}
+
 /// Why media could not start, in words for the agent.
 pub fn describe_media_error(e: &JsValue) -> String {
-    let name = Reflect::get(e, &"name".into()).ok().and_then(|n| n.as_string()).unwrap_or_default();
+    let name = prop_str(e, "name");
     let framed = crate::openframe::bridge::is_framed();
     match name.as_str() {
         "NotAllowedError" | "SecurityError" if framed => crate::strings::MIC_REFUSED_IN_FRAME().into(),
@@ -48,7 +66,7 @@ pub fn describe_media_error(e: &JsValue) -> String {
         "NotFoundError" | "OverconstrainedError" => crate::strings::MIC_NOT_FOUND().into(),
         "NotReadableError" => crate::strings::MIC_IN_USE().into(),
         _ => {
-            let msg = Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+            let msg = prop_str(e, "message");
             crate::strings::audio_failed(&name, &msg).render()
         }
     }
@@ -76,7 +94,7 @@ pub async fn devices() -> Vec<Device> {
     let list: Array = list.unchecked_into();
     list.iter()
         .map(|d| {
-            let get = |k: &str| Reflect::get(&d, &k.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            let get = |k: &str| prop_str(&d, k);
             Device { kind: get("kind"), id: get("deviceId"), label: get("label") }
         })
         .filter(|d| d.kind == "audioinput" || d.kind == "audiooutput")
@@ -362,7 +380,7 @@ pub fn warm_microphone() -> Option<MediaStream> {
 
 /// Whether every audio track of `s` is still live (an unplugged or revoked microphone ends its tracks).
 fn live(s: &MediaStream) -> bool {
-    s.get_audio_tracks().iter().all(|t| Reflect::get(&t, &"readyState".into()).ok().and_then(|r| r.as_string()).as_deref() != Some("ended"))
+    s.get_audio_tracks().iter().all(|t| prop_str(&t, "readyState") != "ended")
 }
 
 /// The prepared connection (candidates gathered) for a new call, when there is one.
@@ -376,14 +394,6 @@ fn warm_connection(ice_servers: &[String]) -> Result<RtcPeerConnection, String> 
         Some((pc, _)) => Ok(pc),
         None => RtcPeerConnection::new_with_configuration(&configuration(ice_servers))
             .map_err(|e| crate::strings::Key::WEBRTC_UNAVAILABLE.arg("why", &format_args!("{e:?}")).render()),
-    }
-}
-
-/// The microphone for a call: the prepared one, or asked for now.
-pub async fn call_microphone() -> Result<MediaStream, String> {
-    match warm_microphone() {
-        Some(s) => Ok(s),
-        None => microphone().await,
     }
 }
 
@@ -415,30 +425,25 @@ pub fn prepared_offer() -> Option<(CallMedia, String)> {
 
 /// Whether a transceiver carries audio (by its receiver's track, which every transceiver has).
 fn is_audio(t: &web_sys::RtcRtpTransceiver) -> bool {
-    let track = Reflect::get(t, &"receiver".into()).and_then(|r| Reflect::get(&r, &"track".into()));
-    let kind = track.and_then(|tr| Reflect::get(&tr, &"kind".into()));
-    kind.ok().and_then(|k| k.as_string()).as_deref() == Some("audio")
+    let track = prop(t, "receiver").and_then(|r| prop(&r, "track"));
+    track.is_some_and(|tr| prop_str(&tr, "kind") == "audio")
 }
 
 /// Creates an offer or an answer on `pc`, sets it, and returns the SDP with gathered candidates.
 async fn local_description(pc: &RtcPeerConnection, answer: bool) -> Result<String, String> {
     let sdp = create_description(pc, answer).await?;
-    set_local(pc, if answer { RtcSdpType::Answer } else { RtcSdpType::Offer }, &sdp).await
+    start_set_local(pc, if answer { RtcSdpType::Answer } else { RtcSdpType::Offer }, &sdp, false).await
 }
 
 /// Creates an offer or an answer on `pc` without setting it (nothing starts on the network yet).
 async fn create_description(pc: &RtcPeerConnection, answer: bool) -> Result<String, String> {
     let (p, name) = if answer { (pc.create_answer(), "createAnswer") } else { (pc.create_offer(), "createOffer") };
     let d = JsFuture::from(p).await.map_err(|e| format!("{name} failed: {e:?}"))?;
-    Ok(Reflect::get(&d, &"sdp".into()).ok().and_then(|s| s.as_string()).unwrap_or_default())
+    Ok(prop_str(&d, "sdp"))
 }
 
-/// Sets `sdp` as the local description and returns it with its gathered candidates.
-async fn set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str) -> Result<String, String> {
-    start_set_local(pc, kind, sdp, false).await
-}
-
-/// [`set_local`], with the browser's setLocalDescription called now rather than when the future is first polled;
+/// Sets `sdp` as the local description and returns it with its gathered candidates, the browser's
+/// setLocalDescription called now rather than when the future is first polled;
 /// `early`: done once the candidates a complete gathering found before are in ([`candidates_ready`]).
 fn start_set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str, early: bool) -> impl std::future::Future<Output = Result<String, String>> + 'static {
     let init = RtcSessionDescriptionInit::new(kind);
@@ -545,7 +550,7 @@ pub fn after_paint_run(f: Box<dyn FnOnce()>) {
 pub async fn after_paint() {
     let Some(w) = web_sys::window() else { return };
     let p = Promise::new(&mut |resolve, _| {
-        let set_timeout = Reflect::get(&w, &"setTimeout".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        let set_timeout = prop_fn(&w, "setTimeout");
         if let Some(queue) = set_timeout.map(|f| f.bind2(&w, &resolve, &JsValue::from(0))) {
             let _ = w.request_animation_frame(queue.unchecked_ref());
         }
@@ -564,15 +569,22 @@ pub fn mark(name: &str) {
 }
 
 impl CallMedia {
-    /// A call's media: the prepared microphone and connection when there are, else new ones.
-    pub async fn new(ice_servers: &[String]) -> Result<CallMedia, String> {
-        let stream = call_microphone().await?;
+    /// A call's media: the prepared microphone and connection when there are, else new ones; muted when
+    /// `muted` says so once it is made (mute holds for every call).
+    pub async fn new(ice_servers: &[String], muted: &std::cell::Cell<bool>) -> Result<std::rc::Rc<CallMedia>, String> {
+        // The microphone for a call: the prepared one, or asked for now.
+        let stream = match warm_microphone() {
+            Some(s) => s,
+            None => microphone().await?,
+        };
         let pc = warm_connection(ice_servers)?;
         for t in stream.get_audio_tracks().iter() {
             let track: web_sys::MediaStreamTrack = t.unchecked_into();
             pc.add_track_0(&track, &stream);
         }
-        CallMedia::build(pc, stream, true)
+        let media = std::rc::Rc::new(CallMedia::build(pc, stream, true)?);
+        media.set_muted(muted.get());
+        Ok(media)
     }
 
     /// An incoming call's media while it rings: the far end's offer taken and our answer made (candidates
@@ -592,7 +604,7 @@ impl CallMedia {
         if let Some(t) = audio {
             t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
             let sender = t.sender();
-            if let Ok(f) = Reflect::get(&sender, &"setStreams".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {
+            if let Some(f) = prop_fn(&sender, "setStreams") {
                 let _ = f.call1(&sender, &m.stream.borrow());
             }
         }
@@ -669,21 +681,25 @@ impl CallMedia {
     }
 
     /// Applies the far end's description of `kind` (the error names what was refused).
-    async fn set_remote(&self, kind: RtcSdpType, sdp: &str, what: &str) -> Result<(), String> {
+    /// (The browser's setRemoteDescription is called now; every caller awaits the future at once.)
+    fn set_remote(&self, kind: RtcSdpType, sdp: &str, what: &'static str) -> impl std::future::Future<Output = Result<(), String>> + 'static {
         let init = RtcSessionDescriptionInit::new(kind);
         init.set_sdp(sdp);
-        JsFuture::from(self.pc.set_remote_description(&init)).await.map_err(|e| crate::strings::Key::MEDIA_REFUSED.arg("what", &what).arg("why", &format_args!("{e:?}")).render())?;
-        Ok(())
+        let set = JsFuture::from(self.pc.set_remote_description(&init));
+        async move {
+            set.await.map_err(|e| crate::strings::Key::MEDIA_REFUSED.arg("what", &what).arg("why", &format_args!("{e:?}")).render())?;
+            Ok(())
+        }
     }
 
     /// Creates our offer or answer, sets it, and returns the SDP with gathered candidates.
-    async fn set_local(&self, answer: bool) -> Result<String, String> {
-        local_description(&self.pc, answer).await
+    fn set_local(&self, answer: bool) -> impl std::future::Future<Output = Result<String, String>> + '_ {
+        local_description(&self.pc, answer)
     }
 
     /// Creates an offer (for a new call or a re-INVITE) and returns the SDP with gathered candidates.
-    pub async fn offer(&self) -> Result<String, String> {
-        self.set_local(false).await
+    pub fn offer(&self) -> impl std::future::Future<Output = Result<String, String>> + '_ {
+        self.set_local(false)
     }
 
     /// Takes the far end's offer and returns our answer.
@@ -692,14 +708,15 @@ impl CallMedia {
         self.set_local(true).await
     }
 
-    /// Applies the far end's answer to our offer.
-    pub async fn accept_answer(&self, answer: &str) -> Result<(), String> {
-        self.set_remote(RtcSdpType::Answer, answer, crate::strings::AUDIO_ANSWER()).await
-    }
-
-    /// Applies the SDP of a 183 as a provisional answer (early media; the 200's answer replaces it).
-    pub async fn accept_pranswer(&self, answer: &str) -> Result<(), String> {
-        self.set_remote(RtcSdpType::Pranswer, answer, crate::strings::EARLY_AUDIO()).await
+    /// Applies the far end's answer to our offer; `provisional`: the SDP of a 183, as a provisional answer
+    /// (early media; the 200's answer replaces it).
+    pub fn accept<'a>(&'a self, answer: &'a str, provisional: bool) -> impl std::future::Future<Output = Result<(), String>> + 'a {
+        let (kind, what) = if provisional {
+            (RtcSdpType::Pranswer, crate::strings::EARLY_AUDIO())
+        } else {
+            (RtcSdpType::Answer, crate::strings::AUDIO_ANSWER())
+        };
+        self.set_remote(kind, answer, what)
     }
 
     /// True while our offer has no answer from the far end, or only a provisional one (183).
@@ -709,9 +726,9 @@ impl CallMedia {
 
     /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer. On hold the
     /// microphone is not sent: the held party hears silence, not the agent talking to someone else.
-    pub async fn hold_offer(&self, hold: bool) -> Result<String, String> {
+    pub fn hold_offer(&self, hold: bool) -> impl std::future::Future<Output = Result<String, String>> + '_ {
         self.set_held(hold);
-        self.offer().await
+        self.offer()
     }
 
     fn set_held(&self, hold: bool) {
@@ -740,8 +757,7 @@ impl CallMedia {
             .get_transceivers()
             .iter()
             .next()
-            .and_then(|t| Reflect::get(&t, &"currentDirection".into()).ok())
-            .and_then(|d| d.as_string())
+            .map(|t| prop_str(&t, "currentDirection"))
             .unwrap_or_default()
     }
 
@@ -763,8 +779,8 @@ impl CallMedia {
         for s in self.pc.get_senders().iter() {
             let s: web_sys::RtcRtpSender = s.unchecked_into();
             if let Some(d) = s.dtmf() {
-                let can = Reflect::get(&d, &"canInsertDTMF".into()).ok().and_then(|v| v.as_bool()).unwrap_or(false);
-                let insert = Reflect::get(&d, &"insertDTMF".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+                let can = prop(&d, "canInsertDTMF").and_then(|v| v.as_bool()).unwrap_or(false);
+                let insert = prop_fn(&d, "insertDTMF");
                 if let (true, Some(f)) = (can, insert) {
                     return f.call2(&d, &JsValue::from_str(&digit.to_string()), &JsValue::from_f64(100.0)).is_ok();
                 }
@@ -802,7 +818,7 @@ impl CallMedia {
     /// The far end's audio as a stream of its own (from the receiver's track).
     fn remote_stream(&self) -> Option<MediaStream> {
         let receiver = self.pc.get_receivers().iter().next()?;
-        let track = Reflect::get(&receiver, &"track".into()).ok()?;
+        let track = prop(&receiver, "track")?;
         let tracks = Array::of1(&track);
         let from_receiver = MediaStream::new_with_tracks(&tracks).ok();
         from_receiver.or_else(|| self.remote.borrow().clone())
@@ -846,7 +862,7 @@ pub fn conference(a: &CallMedia, b: &CallMedia) -> Result<(), String> {
     let ra = a.remote_stream().ok_or(crate::strings::FIRST_NO_AUDIO())?;
     let rb = b.remote_stream().ok_or(crate::strings::SECOND_NO_AUDIO())?;
     let why = |what: &str, e: JsValue| {
-        let name = Reflect::get(&e, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_default();
+        let name = prop_str(&e, "message");
         crate::strings::Key::CONFERENCE_MIX_FAILED.arg("why", &format_args!("{what}: {name}")).render()
     };
     let mix_for = |own: &CallMedia, other_remote: &MediaStream| -> Result<(), String> {

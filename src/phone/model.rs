@@ -26,14 +26,15 @@ impl AgentState {
     /// The label shown to the agent and in ServiceNow's presence indicator.
     pub fn label(&self) -> String {
         use crate::strings as t;
-        match self {
-            AgentState::Offline => t::STATE_OFFLINE().into(),
-            AgentState::Ready => t::STATE_READY().into(),
-            AgentState::NotReady(None) => t::STATE_NOT_READY().into(),
-            AgentState::NotReady(Some(r)) => t::not_ready(r).render(),
-            AgentState::AfterCallWork => t::STATE_ACW().into(),
-            AgentState::Missed => t::STATE_MISSED().into(),
-        }
+        let text = match self {
+            AgentState::Offline => t::STATE_OFFLINE(),
+            AgentState::Ready => t::STATE_READY(),
+            AgentState::NotReady(None) => t::STATE_NOT_READY(),
+            AgentState::NotReady(Some(r)) => return t::not_ready(r).render(),
+            AgentState::AfterCallWork => t::STATE_ACW(),
+            AgentState::Missed => t::STATE_MISSED(),
+        };
+        text.into()
     }
 
     pub fn tone(&self) -> PresenceTone {
@@ -47,14 +48,15 @@ impl AgentState {
 
     /// A stable key for a `<select>` value: `ready`, `not-ready`, `not-ready:<reason>`, ...
     pub fn key(&self) -> String {
-        match self {
-            AgentState::Offline => "offline".into(),
-            AgentState::Ready => "ready".into(),
-            AgentState::NotReady(None) => "not-ready".into(),
-            AgentState::NotReady(Some(r)) => format!("not-ready:{r}"),
-            AgentState::AfterCallWork => "acw".into(),
-            AgentState::Missed => "missed".into(),
-        }
+        let key = match self {
+            AgentState::Offline => "offline",
+            AgentState::Ready => "ready",
+            AgentState::NotReady(None) => "not-ready",
+            AgentState::NotReady(Some(r)) => return format!("not-ready:{r}"),
+            AgentState::AfterCallWork => "acw",
+            AgentState::Missed => "missed",
+        };
+        key.into()
     }
 
     pub fn from_key(k: &str) -> Option<AgentState> {

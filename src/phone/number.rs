@@ -12,7 +12,11 @@ const COUNTRIES: &[(&str, &str, bool)] = &[
 
 /// The calling code of a two-letter country (None when unknown).
 pub fn calling_code(country: &str) -> Option<&'static str> {
-    COUNTRIES.iter().find(|(c, _, _)| c.eq_ignore_ascii_case(country)).map(|(_, code, _)| *code)
+    find_country(country).map(|(_, code, _)| *code)
+}
+
+fn find_country(country: &str) -> Option<&'static (&'static str, &'static str, bool)> {
+    COUNTRIES.iter().find(|(c, _, _)| c.eq_ignore_ascii_case(country))
 }
 
 /// What an agent may dial: an E.164 number, or a short internal extension / feature code kept as typed.
@@ -36,17 +40,20 @@ pub fn normalize(input: &str, country: &str) -> Result<Dialable, String> {
     let t = input.trim();
     let t = t.strip_prefix("tel:").unwrap_or(t);
     // Drop an extension suffix for the main number ("x123", "ext. 123") is out of scope: refuse letters.
-    let mut out = String::new();
+    let (mut out, mut bad) = (String::new(), false);
     for (i, c) in t.chars().enumerate() {
         match c {
             '0'..='9' | '*' | '#' => out.push(c),
             '+' if i == 0 || out.is_empty() => out.push('+'),
             ' ' | '-' | '.' | '(' | ')' | '/' | '\u{a0}' => {}
-            _ => return Err(crate::strings::not_a_phone_number(&input.to_string()).render()),
+            _ => {
+                bad = true;
+                break;
+            }
         }
     }
-    if out.is_empty() || out == "+" {
-        return Err(crate::strings::not_a_phone_number(&input.to_string()).render());
+    if bad || out.is_empty() || out == "+" {
+        return Err(crate::strings::not_a_phone_number(input).render());
     }
     if out.contains(['*', '#']) {
         return Ok(Dialable::Extension(out));
@@ -61,15 +68,16 @@ pub fn normalize(input: &str, country: &str) -> Result<Dialable, String> {
     if digits.len() <= 6 {
         return Ok(Dialable::Extension(digits.to_string()));
     }
-    let Some(&(_, code, trunk)) = COUNTRIES.iter().find(|(c, _, _)| c.eq_ignore_ascii_case(country)) else {
-        return Err(crate::strings::fill(crate::strings::NUMBER_NO_COUNTRY(), &[("input", &input.to_string()), ("country", &country.to_string())]));
+    let in_country = |text: &str| crate::strings::fill(text, &[("input", input), ("country", country)]);
+    let Some(&(_, code, trunk)) = find_country(country) else {
+        return Err(in_country(crate::strings::NUMBER_NO_COUNTRY()));
     };
     if code == "1" {
         // North American Numbering Plan: 10 digits, or 11 starting with the country code 1.
         return match digits.len() {
             10 => check_e164(&format!("1{digits}"), input),
             11 if digits.starts_with('1') => check_e164(digits, input),
-            _ => Err(crate::strings::fill(crate::strings::NUMBER_NOT_VALID_IN(), &[("input", &input.to_string()), ("country", &country.to_string())])),
+            _ => Err(in_country(crate::strings::NUMBER_NOT_VALID_IN())),
         };
     }
     let national = if trunk { digits.strip_prefix('0').unwrap_or(digits) } else { digits };
@@ -78,15 +86,17 @@ pub fn normalize(input: &str, country: &str) -> Result<Dialable, String> {
 
 fn check_e164(digits: &str, input: &str) -> Result<Dialable, String> {
     if digits.starts_with('0') || !(8..=15).contains(&digits.len()) {
-        return Err(crate::strings::fill(crate::strings::NUMBER_NOT_INTERNATIONAL(), &[("input", &input.to_string())]));
+        return Err(crate::strings::fill(crate::strings::NUMBER_NOT_INTERNATIONAL(), &[("input", input)]));
     }
     Ok(Dialable::E164(format!("+{digits}")))
 }
 
 /// The last `n` digits of a number, for matching free-text phone fields.
 pub fn trailing_digits(s: &str, n: usize) -> String {
-    let d: Vec<char> = s.chars().filter(|c| c.is_ascii_digit()).collect();
-    d[d.len().saturating_sub(n)..].iter().collect()
+    let mut d: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+    // ASCII digits: one byte each.
+    d.drain(..d.len().saturating_sub(n));
+    d
 }
 
 #[cfg(test)]

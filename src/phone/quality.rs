@@ -223,7 +223,7 @@ impl Hysteresis {
 }
 
 /// One getStats reading of a call's audio, as plain numbers (cumulative counters as the browser gives them).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Sample {
     pub packets_received: u64,
     pub packets_lost: u64,
@@ -292,7 +292,7 @@ pub fn read_stats(stats: &[Value]) -> Option<Sample> {
 }
 
 /// What one reading says about the call.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Reading {
     /// Inbound loss since the previous reading, per mille.
     pub loss_permille: u32,
@@ -307,7 +307,7 @@ pub struct Reading {
 }
 
 /// The quality of one live call: the readings so far, the warning shown, and the summary for Recents.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Quality {
     last: Option<Sample>,
     /// When packets last arrived (or receiving became expected).

@@ -2,17 +2,13 @@
 //! [`super::quality`] as plain JSON values.
 
 use super::quality::{read_stats, Sample};
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::RtcPeerConnection;
 
 /// Every statistic of `pc`'s report as JSON (the browser serialises each one; the pure side picks fields).
 pub async fn report(pc: &RtcPeerConnection) -> Vec<crate::json::Value> {
     let Ok(report) = JsFuture::from(pc.get_stats()).await else { return Vec::new() };
-    let values = js_sys::Reflect::get(&report, &"values".into())
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-        .and_then(|f| f.call0(&report).ok());
+    let values = super::media::prop_fn(&report, "values").and_then(|f| f.call0(&report).ok());
     let Some(it) = values.and_then(|v| js_sys::try_iter(&v).ok().flatten()) else { return Vec::new() };
     it.flatten()
         .filter_map(|stat| js_sys::JSON::stringify(&stat).ok()?.as_string())
@@ -28,8 +24,7 @@ pub async fn sample(pc: &RtcPeerConnection) -> (Option<Sample>, bool) {
         .get_transceivers()
         .iter()
         .next()
-        .and_then(|t| js_sys::Reflect::get(&t, &"currentDirection".into()).ok())
-        .and_then(|d| d.as_string())
+        .map(|t| super::media::prop_str(&t, "currentDirection"))
         .is_some_and(|d| d == "sendrecv" || d == "recvonly");
     (read_stats(&stats), receiving)
 }

@@ -435,9 +435,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 }
                 if let (Some(sdp), Some(m)) = (early_sdp, l.media.borrow().get(&call).cloned()) {
                     // Early media: a provisional answer; the 200's answer replaces it.
-                    spawn(async move {
-                        let _ = m.accept_pranswer(&sdp).await;
-                    });
+                    accept_later(m, sdp, true);
                 }
             }
             let referrer = l.transfers.borrow().get(&call).copied();
@@ -454,10 +452,9 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             let outbound =
                 !sdp.is_empty() && !l.offers.borrow().contains_key(&call) && media.as_ref().map(|m| m.awaits_answer()).unwrap_or(false);
             if outbound {
-                let m = media.unwrap();
-                spawn(async move {
-                    let _ = m.accept_answer(&sdp).await;
-                });
+                if let Some(m) = media {
+                    accept_later(m, sdp, false);
+                }
             }
             desk.report(LineEvent::Connected(id));
             l.resuming.borrow_mut().retain(|x| *x != id);
@@ -528,9 +525,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         }
         UaEvent::ReofferAnswered { call, sdp } | UaEvent::LateAnswer { call, sdp } => {
             if let Some(m) = l.media.borrow().get(&call).cloned() {
-                spawn(async move {
-                    let _ = m.accept_answer(&sdp).await;
-                });
+                accept_later(m, sdp, false);
             }
         }
         UaEvent::ReofferFailed { call, code, refresh } => {
@@ -588,6 +583,13 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
     }
 }
 
+/// Applies the far end's answer (`provisional`: a 183's) in a task of its own.
+fn accept_later(m: Rc<CallMedia>, sdp: String, provisional: bool) {
+    spawn(async move {
+        let _ = m.accept(&sdp, provisional).await;
+    });
+}
+
 /// The agent's decision on a transfer the far end asked for (`referPolicy` ask).
 pub fn transfer_decision(id: u32, accept: bool) {
     let Some(l) = line() else { return };
@@ -623,10 +625,8 @@ fn follow_transfer(l: &Rc<Line>, call: CallRef, target: String) {
 }
 
 /// A new audio session for a call, muted when the agent is muted (mute holds for every call).
-async fn new_media(l: &Rc<Line>) -> Result<Rc<CallMedia>, String> {
-    let media = Rc::new(CallMedia::new(&l.ice).await?);
-    media.set_muted(l.muted.get());
-    Ok(media)
+fn new_media(l: &Rc<Line>) -> impl std::future::Future<Output = Result<Rc<CallMedia>, String>> + '_ {
+    CallMedia::new(&l.ice, &l.muted)
 }
 
 async fn accept_media(l: &Rc<Line>, call: CallRef, offer: &str) -> Result<(), String> {

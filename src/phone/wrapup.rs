@@ -212,6 +212,18 @@ fn opt_record(v: &Value) -> Option<Option<RecordRef>> {
     }
 }
 
+/// A number member (None when missing or not a number): one reader for the stored calls' numbers.
+#[inline(never)]
+pub(super) fn get_f64(v: &Value, k: &str) -> Option<f64> {
+    v.get(k)?.as_f64()
+}
+
+/// A text member, copied (None when missing or not text).
+#[inline(never)]
+pub(super) fn get_string(v: &Value, k: &str) -> Option<String> {
+    v.get(k)?.as_str().map(str::to_string)
+}
+
 fn opt_f64(v: &Value, k: &str) -> Option<Option<f64>> {
     match v.get(k) {
         None | Some(Value::Null) => Some(None),
@@ -221,7 +233,7 @@ fn opt_f64(v: &Value, k: &str) -> Option<Option<f64>> {
 
 impl RecentCall {
     fn from_value(v: &Value) -> Option<RecentCall> {
-        let f = |k: &str| v.get(k)?.as_f64();
+        let f = |k: &str| get_f64(v, k);
         Some(RecentCall {
             number: v.get("number")?.as_str()?.to_string(),
             name: opt_string(v, "name")?,
@@ -244,8 +256,8 @@ impl FromJson for RecentCall {
 
 impl WrapUp {
     fn from_value(v: &Value) -> Option<WrapUp> {
-        let s = |k: &str| v.get(k)?.as_str().map(str::to_string);
-        let f = |k: &str| v.get(k)?.as_f64();
+        let s = |k: &str| get_string(v, k);
+        let f = |k: &str| get_f64(v, k);
         let b = |k: &str| v.get(k)?.as_bool();
         Some(WrapUp {
             activity_id: s("activity_id")?,

@@ -16,13 +16,14 @@ fn signaling(m: &CallMedia) -> String {
 /// `a` offers, `b` answers, `a` takes the answer: the offer/answer exchange of one re-INVITE that succeeded.
 async fn agree(a: &CallMedia, b: &CallMedia, offer: String) {
     let answer = b.answer(&no_candidates(&offer)).await.unwrap();
-    a.accept_answer(&no_candidates(&answer)).await.unwrap();
+    a.accept(&no_candidates(&answer), false).await.unwrap();
     assert_eq!(signaling(a), "stable");
 }
 
 #[wasm_bindgen_test]
 async fn a_refused_hold_or_resume_offer_is_rolled_back_to_the_agreed_session() {
-    let (a, b) = (CallMedia::new(&[]).await.unwrap(), CallMedia::new(&[]).await.unwrap());
+    let unmuted = std::cell::Cell::new(false);
+    let (a, b) = (CallMedia::new(&[], &unmuted).await.unwrap(), CallMedia::new(&[], &unmuted).await.unwrap());
     agree(&a, &b, a.offer().await.unwrap()).await;
     // The agent holds; the server answers 500: the offer is void, the call stays agreed as not held.
     let hold = a.hold_offer(true).await.unwrap();

@@ -19,7 +19,13 @@ impl Algorithm {
 
     fn hash(self, data: &str) -> String {
         fn hex(b: &[u8]) -> String {
-            b.iter().map(|x| format!("{x:02x}")).collect()
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let mut s = String::with_capacity(2 * b.len());
+            for x in b {
+                s.push(HEX[(x >> 4) as usize] as char);
+                s.push(HEX[(x & 15) as usize] as char);
+            }
+            s
         }
         match self {
             Algorithm::Md5 => hex(&md5(data.as_bytes())),
@@ -41,13 +47,13 @@ pub struct Challenge {
 }
 
 impl Challenge {
-    /// Parses a Digest challenge. Unsupported algorithms (e.g. `-sess` variants) and qop values that do not
-    /// include `auth` (when a qop is given) are refused.
-    pub fn parse(header: &str) -> Result<Challenge, String> {
+    /// Parses a Digest challenge (None when it is not one). Unsupported algorithms (e.g. `-sess` variants) and
+    /// qop values that do not include `auth` (when a qop is given) are refused.
+    pub fn parse(header: &str) -> Option<Challenge> {
         let h = header.trim();
         let rest = match h.split_once(char::is_whitespace) {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("Digest") => rest,
-            _ => return Err(format!("not a Digest challenge: {h}")),
+            _ => return None,
         };
         let mut realm = None;
         let mut nonce = None;
@@ -68,7 +74,7 @@ impl Challenge {
                     algorithm = match v.to_ascii_uppercase().as_str() {
                         "MD5" => Algorithm::Md5,
                         "SHA-256" => Algorithm::Sha256,
-                        other => return Err(format!("unsupported digest algorithm {other}")),
+                        _ => return None,
                     }
                 }
                 _ => {}
@@ -78,14 +84,14 @@ impl Challenge {
             None => false,
             Some(q) => {
                 if !q.split(',').any(|x| x.trim().eq_ignore_ascii_case("auth")) {
-                    return Err(format!("unsupported qop {q}"));
+                    return None;
                 }
                 true
             }
         };
-        Ok(Challenge {
-            realm: realm.ok_or("challenge without realm")?,
-            nonce: nonce.ok_or("challenge without nonce")?,
+        Some(Challenge {
+            realm: realm?,
+            nonce: nonce?,
             opaque,
             algorithm,
             qop_auth,
@@ -175,9 +181,9 @@ mod tests {
         assert!(c.stale);
         let h = authorization(&c, "alice", "pw", "REGISTER", "sip:sip.example.com", 1, "x");
         assert!(!h.contains("qop"), "{h}");
-        assert!(Challenge::parse("Basic realm=\"x\"").is_err());
-        assert!(Challenge::parse("Digest realm=\"x\", nonce=\"y\", algorithm=MD5-sess").is_err());
-        assert!(Challenge::parse("Digest realm=\"x\", nonce=\"y\", qop=\"auth-int\"").is_err());
-        assert!(Challenge::parse("Digest nonce=\"y\"").is_err());
+        assert!(Challenge::parse("Basic realm=\"x\"").is_none());
+        assert!(Challenge::parse("Digest realm=\"x\", nonce=\"y\", algorithm=MD5-sess").is_none());
+        assert!(Challenge::parse("Digest realm=\"x\", nonce=\"y\", qop=\"auth-int\"").is_none());
+        assert!(Challenge::parse("Digest nonce=\"y\"").is_none());
     }
 }

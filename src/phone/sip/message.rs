@@ -4,7 +4,7 @@
 //! known names in their usual case); values are kept as received and parsed on demand by the helpers below.
 
 use crate::strings::{Key, Msg};
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError(pub String);
@@ -84,22 +84,19 @@ const LIST_HEADERS: &[&str] =
 
 /// The canonical spelling of a header name.
 pub fn canonical_name(name: &str) -> String {
-    let lower = name.to_ascii_lowercase();
-    if let Some((_, c)) = CANONICAL.iter().find(|(k, _)| *k == lower) {
+    let mut s = name.to_ascii_lowercase();
+    if let Some((_, c)) = CANONICAL.iter().find(|(k, _)| *k == s) {
         return c.to_string();
     }
-    // Title-Case each dash-separated part: "x-case-id" -> "X-Case-Id".
-    lower
-        .split('-')
-        .map(|p| {
-            let mut c = p.chars();
-            match c.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-")
+    // Title-Case each dash-separated part in place: "x-case-id" -> "X-Case-Id".
+    let mut at = Some(0);
+    while let Some(i) = at {
+        if let Some(c) = s.get_mut(i..i + 1) {
+            c.make_ascii_uppercase();
+        }
+        at = s[i..].find('-').map(|j| i + j + 1);
+    }
+    s
 }
 
 fn is_token_char(c: char) -> bool {
@@ -331,6 +328,12 @@ impl Message {
         Via::parse(self.header("Via")?).ok()
     }
 
+    /// The top Via's branch.
+    #[inline(never)]
+    pub fn branch(&self) -> Option<String> {
+        self.via()?.branch().map(str::to_string)
+    }
+
     /// Headers starting with `X-` (data an IVR or another desk attached to the call).
     pub fn x_headers(&self) -> Vec<(String, String)> {
         self.headers.iter().filter(|(n, _)| n.starts_with("X-")).cloned().collect()
@@ -347,7 +350,7 @@ impl Message {
                 s.push_str(" SIP/2.0\r\n");
             }
             StartLine::Response { code, reason } => {
-                s.push_str(&format!("SIP/2.0 {code} {reason}\r\n"));
+                let _ = write!(s, "SIP/2.0 {code} {reason}\r\n");
             }
         }
         for (n, v) in &self.headers {
@@ -359,7 +362,7 @@ impl Message {
             s.push_str(v);
             s.push_str("\r\n");
         }
-        s.push_str(&format!("Content-Length: {}\r\n\r\n", self.body.len()));
+        let _ = write!(s, "Content-Length: {}\r\n\r\n", self.body.len());
         s.push_str(&self.body);
         s
     }
@@ -418,15 +421,16 @@ pub fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
     params.iter().find(|(k, _)| k == name).and_then(|(_, v)| v.as_deref())
 }
 
-fn write_params(out: &mut String, params: &Params) {
+fn write_params(out: &mut fmt::Formatter<'_>, params: &Params) -> fmt::Result {
     for (k, v) in params {
-        out.push(';');
-        out.push_str(k);
+        out.write_str(";")?;
+        out.write_str(k)?;
         if let Some(v) = v {
-            out.push('=');
-            out.push_str(v);
+            out.write_str("=")?;
+            out.write_str(v)?;
         }
     }
+    Ok(())
 }
 
 /// Unquotes a quoted-string, resolving backslash escapes; a token is returned as is.
@@ -570,25 +574,26 @@ impl Uri {
 
 impl fmt::Display for Uri {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = format!("{}:", self.scheme);
+        f.write_str(&self.scheme)?;
+        f.write_str(":")?;
         if self.scheme == "tel" {
-            s.push_str(self.user.as_deref().unwrap_or(""));
+            f.write_str(self.user.as_deref().unwrap_or(""))?;
         } else {
             if let Some(u) = &self.user {
-                s.push_str(u);
-                s.push('@');
+                f.write_str(u)?;
+                f.write_str("@")?;
             }
-            s.push_str(&self.host);
+            f.write_str(&self.host)?;
             if let Some(p) = self.port {
-                s.push_str(&format!(":{p}"));
+                write!(f, ":{p}")?;
             }
         }
-        write_params(&mut s, &self.params);
+        write_params(f, &self.params)?;
         if let Some(h) = &self.headers {
-            s.push('?');
-            s.push_str(h);
+            f.write_str("?")?;
+            f.write_str(h)?;
         }
-        f.write_str(&s)
+        Ok(())
     }
 }
 
@@ -649,16 +654,12 @@ fn find_outside_quotes(s: &str, target: char) -> Option<usize> {
 
 impl fmt::Display for NameAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = String::new();
         if let Some(d) = &self.display {
-            s.push_str(&quote(d));
-            s.push(' ');
+            f.write_str(&quote(d))?;
+            f.write_str(" ")?;
         }
-        s.push('<');
-        s.push_str(&self.uri.to_string());
-        s.push('>');
-        write_params(&mut s, &self.params);
-        f.write_str(&s)
+        write!(f, "<{}>", self.uri)?;
+        write_params(f, &self.params)
     }
 }
 
@@ -728,12 +729,11 @@ impl Via {
 
 impl fmt::Display for Via {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = format!("SIP/2.0/{} {}", self.transport, self.host);
+        write!(f, "SIP/2.0/{} {}", self.transport, self.host)?;
         if let Some(p) = self.port {
-            s.push_str(&format!(":{p}"));
+            write!(f, ":{p}")?;
         }
-        write_params(&mut s, &self.params);
-        f.write_str(&s)
+        write_params(f, &self.params)
     }
 }
 

@@ -302,6 +302,24 @@ pub struct UserAgent {
     now: f64,
 }
 
+/// Queues an event (one push site for every event: the enum is large).
+#[inline(never)]
+fn emit(out: &mut Vec<Output>, e: UaEvent) {
+    out.push(Output::Event(e));
+}
+
+/// Queues a message's wire form.
+#[inline(never)]
+fn send_msg(out: &mut Vec<Output>, m: &Message) {
+    out.push(Output::Send(m.serialize()));
+}
+
+/// The URI of a message's Contact (the far end's target), when it has a readable one.
+#[inline(never)]
+fn contact_target(m: &Message) -> Option<String> {
+    Some(NameAddr::parse(m.header("Contact")?).ok()?.uri.to_string())
+}
+
 fn tag_of(h: Option<&str>) -> Option<String> {
     NameAddr::parse(h?).ok()?.tag().map(str::to_string)
 }
@@ -434,8 +452,15 @@ impl UserAgent {
     pub fn tick(&mut self, now: f64) -> Vec<Output> {
         self.now = now;
         let mut out = vec![];
-        let (expired, keep): (Vec<ClientTx>, Vec<ClientTx>) = self.txs.drain(..).partition(|t| now >= t.deadline);
-        self.txs = keep;
+        let mut expired = Vec::new();
+        let mut i = 0;
+        while i < self.txs.len() {
+            if now >= self.txs[i].deadline {
+                expired.push(self.txs.remove(i));
+            } else {
+                i += 1;
+            }
+        }
         for tx in expired {
             match tx.kind {
                 TxKind::Register => {
@@ -462,19 +487,19 @@ impl UserAgent {
                 TxKind::ReInvite => {
                     if let Some(id) = tx.call {
                         let refresh = self.calls.get_mut(&id).and_then(|c| c.refresh.take()).is_some();
-                        out.push(Output::Event(UaEvent::ReofferFailed { call: id, code: 408, refresh }));
+                        emit(&mut out, UaEvent::ReofferFailed { call: id, code: 408, refresh });
                     }
                 }
                 TxKind::Refer => {
                     if let Some(id) = tx.call {
-                        out.push(Output::Event(UaEvent::TransferProgress { call: id, code: 408, done: true }));
+                        emit(&mut out, UaEvent::TransferProgress { call: id, code: 408, done: true });
                     }
                 }
                 TxKind::Options => {
                     // The flow is dead though the socket looks open: say so and let the edge reconnect.
                     if self.wanted_registered {
                         self.set_reg(&mut out, RegState::Failed(Key::SIP_STOPPED_ANSWERING.into()));
-                        out.push(Output::Event(UaEvent::Reconnect));
+                        emit(&mut out, UaEvent::Reconnect);
                     }
                 }
                 _ => {}
@@ -484,7 +509,7 @@ impl UserAgent {
             self.calls.values().filter(|c| c.ack_deadline.map(|d| now >= d).unwrap_or(false)).map(|c| c.id).collect();
         for id in no_ack {
             let bye = self.in_dialog_request(id, "BYE", None);
-            out.push(Output::Send(bye.serialize()));
+            send_msg(&mut out, &bye);
             self.end_call(&mut out, id, Ended::Timeout);
         }
         // Outgoing calls that rang too long: CANCEL them (or as soon as a provisional response allows it).
@@ -516,7 +541,7 @@ impl UserAgent {
             let busy = self.txs.iter().any(|t| t.call == Some(c.id) && t.kind == TxKind::ReInvite);
             if let Some((_, at)) = c.refresh.as_mut().filter(|r| now >= r.1 && !busy) {
                 *at = f64::INFINITY;
-                out.push(Output::Event(UaEvent::RefreshDue { call: c.id }));
+                emit(&mut out, UaEvent::RefreshDue { call: c.id });
             }
         }
         for call in self.calls.values_mut() {

@@ -77,7 +77,7 @@ impl UserAgent {
         for (name, value) in extra {
             r.add(name, *value);
         }
-        out.push(Output::Send(r.serialize()));
+        send_msg(out, &r);
     }
 
     pub(super) fn reply(&self, req: &Message, code: u16, text: &str, to_tag: Option<&str>, sdp: Option<&str>) -> Message {

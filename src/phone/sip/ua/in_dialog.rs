@@ -8,10 +8,10 @@ impl UserAgent {
         let method = req.method().unwrap_or("");
         let has_to_tag = tag_of(req.header("To")).is_some();
         if method == "CANCEL" {
-            let branch = req.via().and_then(|v| v.branch().map(str::to_string));
+            let branch = req.branch();
             let target = self.calls.values().find(|c| {
                 !c.outbound
-                    && c.invite.via().and_then(|v| v.branch().map(str::to_string)) == branch
+                    && c.invite.branch() == branch
                     && Some(c.dialog.call_id.as_str()) == req.call_id()
             });
             // The 200 carries the To tag of our responses to the INVITE (RFC 3261 9.2).
@@ -22,7 +22,7 @@ impl UserAgent {
                     self.calls.remove(&id);
                     // Ring-all queues cancel the other agents' legs with `Reason: SIP;cause=200` (RFC 3326).
                     let reason = if answered_elsewhere(req) { Ended::AnsweredElsewhere } else { Ended::CallerCancelled };
-                    out.push(Output::Event(UaEvent::Ended { call: id, reason }));
+                    emit(out, UaEvent::Ended { call: id, reason });
                 }
                 // Already answered: the CANCEL has no effect on the call, but is answered 200 (RFC 3261 9.2).
                 Some((_, _, tag, false)) => self.send_reply(out, req, 200, "OK", Some(&tag)),
@@ -80,16 +80,16 @@ impl UserAgent {
                     call.state = CallState::Confirmed;
                     call.ack_deadline = None;
                     call.ok_again = None;
-                    if let Some(c) = req.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
-                        call.dialog.remote_target = c.uri.to_string();
+                    if let Some(t) = contact_target(req) {
+                        call.dialog.remote_target = t;
                     }
                     // Late offer: the answer to the offer in our 200 is in this ACK; then the call is up.
                     if call.invite.body.is_empty() && !req.body.is_empty() {
-                        out.push(Output::Event(UaEvent::LateAnswer { call: id, sdp: req.body.clone() }));
+                        emit(out, UaEvent::LateAnswer { call: id, sdp: req.body.clone() });
                     }
-                    out.push(Output::Event(UaEvent::Answered { call: id, sdp: call.invite.body.clone() }));
+                    emit(out, UaEvent::Answered { call: id, sdp: call.invite.body.clone() });
                 } else if !req.body.is_empty() {
-                    out.push(Output::Event(UaEvent::LateAnswer { call: id, sdp: req.body.clone() }));
+                    emit(out, UaEvent::LateAnswer { call: id, sdp: req.body.clone() });
                 }
             }
             "BYE" => {
@@ -111,8 +111,8 @@ impl UserAgent {
                     return;
                 }
                 let call = self.calls.get_mut(&id).unwrap();
-                if let Some(c) = req.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
-                    call.dialog.remote_target = c.uri.to_string();
+                if let Some(t) = contact_target(req) {
+                    call.dialog.remote_target = t;
                 }
                 let Ok(sdp) = super::session::sdp_of(req) else {
                     self.send_reply_with(out, req, 415, "Unsupported Media Type", None, &[("Accept", "application/sdp, multipart/mixed")]);
@@ -120,12 +120,12 @@ impl UserAgent {
                 };
                 let call = self.calls.get_mut(&id).unwrap();
                 call.pending_reinvite = Some(req.clone());
-                out.push(Output::Event(UaEvent::RemoteOffer { call: id, sdp }));
+                emit(out, UaEvent::RemoteOffer { call: id, sdp });
             }
             "INFO" => {
                 self.send_reply(out, req, 200, "OK", None);
                 if let Some(d) = parse_dtmf_info(&req.body) {
-                    out.push(Output::Event(UaEvent::Dtmf { call: id, digit: d }));
+                    emit(out, UaEvent::Dtmf { call: id, digit: d });
                 }
             }
             "REFER" => self.on_refer(out, id, req),
@@ -142,7 +142,7 @@ impl UserAgent {
                         .and_then(|c| c.parse::<u16>().ok());
                     let terminated = req.header("Subscription-State").map(|s| s.starts_with("terminated")).unwrap_or(false);
                     if let Some(code) = code {
-                        out.push(Output::Event(UaEvent::TransferProgress { call: id, code, done: code >= 200 || terminated }));
+                        emit(out, UaEvent::TransferProgress { call: id, code, done: code >= 200 || terminated });
                     }
                 }
             }
@@ -182,7 +182,7 @@ impl UserAgent {
         // Shown as text (never HTML), without control characters other than line breaks, and bounded.
         let text: String = req.body.chars().filter(|c| !c.is_control() || *c == '\n').take(2_000).collect();
         if let Some(from) = who {
-            out.push(Output::Event(UaEvent::Message { from, text }));
+            emit(out, UaEvent::Message { from, text });
         }
     }
 
@@ -216,7 +216,7 @@ impl UserAgent {
         out.extend(self.notify_transfer(self.now, id, 100));
         let by = req.header("Referred-By").and_then(|b| NameAddr::parse(b).ok()).map(|b| b.uri.to_string());
         let ask = self.cfg.refer_policy == ReferPolicy::Ask;
-        out.push(Output::Event(UaEvent::TransferRequested { call: id, target: t.uri.to_string(), by, ask }));
+        emit(out, UaEvent::TransferRequested { call: id, target: t.uri.to_string(), by, ask });
     }
 
     /// The agent declined the transfer the far end asked for: NOTIFY `603 Declined` ends the subscription.
@@ -236,7 +236,7 @@ impl UserAgent {
         let why: String = why.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').take(200).collect();
         // 305: incompatible media format; 399: miscellaneous.
         r.add("Warning", format!("399 {} \"{why}\"", self.host));
-        out.push(Output::Send(r.serialize()));
+        send_msg(&mut out, &r);
         out
     }
 
@@ -262,7 +262,7 @@ impl UserAgent {
         let mut out = vec![];
         if !self.can_reoffer(id) {
             if self.calls.contains_key(&id) {
-                out.push(Output::Event(UaEvent::ReofferFailed { call: id, code: 491, refresh }));
+                emit(&mut out, UaEvent::ReofferFailed { call: id, code: 491, refresh });
             }
             return out;
         }
@@ -285,7 +285,7 @@ impl UserAgent {
         let tag = call.dialog.local_tag.clone();
         let mut ok = self.reply(&req, 200, "OK", Some(&tag), Some(sdp));
         ok.add("Contact", self.contact());
-        out.push(Output::Send(ok.serialize()));
+        send_msg(&mut out, &ok);
         out
     }
 
@@ -406,20 +406,19 @@ pub(super) fn is_safe_header(name: &str, value: &str) -> bool {
 }
 
 pub(super) fn escape_header_value(v: &str) -> String {
-    v.chars()
-        .map(|c| match c {
-            ';' => "%3B".to_string(),
-            '=' => "%3D".to_string(),
-            '@' => "%40".to_string(),
-            ' ' => "%20".to_string(),
-            '&' => "%26".to_string(),
-            '?' => "%3F".to_string(),
-            '>' => "%3E".to_string(),
-            '<' => "%3C".to_string(),
-            '%' => "%25".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            ';' | '=' | '@' | ' ' | '&' | '?' | '>' | '<' | '%' => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.push('%');
+                out.push(HEX[(c as usize) >> 4] as char);
+                out.push(HEX[(c as usize) & 15] as char);
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A Refer-To URI parameter that cannot send the call elsewhere than our domain: `maddr` (RFC 3261 19.1.1)

@@ -70,7 +70,7 @@ impl UserAgent {
     pub(super) fn set_reg(&mut self, out: &mut Vec<Output>, s: RegState) {
         if self.reg_state != s {
             self.reg_state = s.clone();
-            out.push(Output::Event(UaEvent::Registration(s)));
+            emit(out, UaEvent::Registration(s));
         }
     }
 

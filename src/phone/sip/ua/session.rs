@@ -44,7 +44,7 @@ impl UserAgent {
         // our own domain, and only while the nonce's count is still kept (nc must keep rising, RFC 7616 3.4).
         let ours = target_uri.host.eq_ignore_ascii_case(&self.cfg.domain);
         if let Some(resp) = self.invite_challenge.clone().filter(|_| ours) {
-            let known = resp.header_values("Proxy-Authenticate").iter().filter_map(|c| Challenge::parse(c).ok()).all(|c| self.nonces.iter().any(|(n, _)| *n == c.nonce));
+            let known = resp.header_values("Proxy-Authenticate").iter().filter_map(|c| Challenge::parse(c)).all(|c| self.nonces.iter().any(|(n, _)| *n == c.nonce));
             if known {
                 if let Ok((with, _)) = self.authorize(&m, &resp) {
                     m = with;
@@ -116,7 +116,7 @@ impl UserAgent {
                         call.state = CallState::Early;
                     }
                 }
-                out.push(Output::Event(UaEvent::Progress { call: id, code, early_sdp: early }));
+                emit(out, UaEvent::Progress { call: id, code, early_sdp: early });
             }
             return;
         }
@@ -126,8 +126,8 @@ impl UserAgent {
             let call = self.calls.get_mut(&id).unwrap();
             let tag = tag_of(resp.header("To"));
             call.dialog.remote_tag = tag.clone();
-            if let Some(c) = resp.header("Contact").and_then(|c| NameAddr::parse(c).ok()) {
-                call.dialog.remote_target = c.uri.to_string();
+            if let Some(t) = contact_target(resp) {
+                call.dialog.remote_target = t;
             }
             call.dialog.route_set = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
             let was_cancelling = call.state == CallState::Terminating;
@@ -143,17 +143,17 @@ impl UserAgent {
             let n = call.invite.cseq().map(|c| c.0).unwrap_or(1);
             let invite = call.invite.clone();
             let ack = self.ack_2xx(id, &invite, n);
-            out.push(Output::Send(ack.serialize()));
+            send_msg(out, &ack);
             if was_cancelling {
                 // The 200 crossed our CANCEL: end the call properly.
                 out.extend(self.hang_up(self.now, id));
                 return;
             }
-            out.push(Output::Event(UaEvent::Answered { call: id, sdp }));
+            emit(out, UaEvent::Answered { call: id, sdp });
             return;
         }
         // Non-2xx final: ACK it within the transaction (same branch, the response's To).
-        out.push(Output::Send(super::transaction::ack_for_failure(&call.invite, resp).serialize()));
+        send_msg(out, &super::transaction::ack_for_failure(&call.invite, resp));
         if call.state != CallState::Terminating {
             match self.retry_with_credentials(out, &tx, resp) {
                 Ok(true) => {
@@ -173,7 +173,7 @@ impl UserAgent {
                 Ok(false) => {}
                 Err(e) => {
                     self.calls.remove(&id);
-                    out.push(Output::Event(UaEvent::Ended { call: id, reason: Ended::Failed { code, text: e } }));
+                    emit(out, UaEvent::Ended { call: id, reason: Ended::Failed { code, text: e } });
                     return;
                 }
             }
@@ -188,7 +188,7 @@ impl UserAgent {
         } else {
             Ended::Failed { code, text: failure_text(code).into() }
         };
-        out.push(Output::Event(UaEvent::Ended { call: id, reason }));
+        emit(out, UaEvent::Ended { call: id, reason });
     }
 
     pub(super) fn send_cancel(&mut self, out: &mut Vec<Output>, id: CallRef) {
@@ -215,19 +215,19 @@ impl UserAgent {
         };
         // The same INVITE again (retransmitted, or forked back to us by another path): no second call
         // (RFC 3261 8.2.2.2, 17.2.1).
-        let branch = req.via().and_then(|v| v.branch().map(str::to_string));
+        let branch = req.branch();
         let same = self
             .calls
             .values()
             .find(|c| !c.outbound && Some(c.dialog.call_id.as_str()) == req.call_id() && c.dialog.remote_tag.as_deref() == from.tag() && c.invite.cseq() == req.cseq())
-            .map(|c| (c.id, c.state.clone(), c.invite.via().and_then(|v| v.branch().map(str::to_string)) == branch, c.dialog.local_tag.clone(), c.ok_again.clone()));
+            .map(|c| (c.id, c.state.clone(), c.invite.branch() == branch, c.dialog.local_tag.clone(), c.ok_again.clone()));
         if let Some((_, state, same_branch, tag, ok_again)) = same {
             if !same_branch {
                 self.send_reply(out, req, 482, "Loop Detected", None);
             } else if state == CallState::Ringing {
                 let mut ringing = self.reply(req, 180, "Ringing", Some(&tag), None);
                 ringing.add("Contact", self.contact());
-                out.push(Output::Send(ringing.serialize()));
+                send_msg(out, &ringing);
             } else if let Some((text, _, _)) = ok_again {
                 out.push(Output::Send(text));
             }
@@ -261,11 +261,7 @@ impl UserAgent {
             self.send_reply(out, req, 400, "Bad Request", None);
             return;
         };
-        let remote_target = req
-            .header("Contact")
-            .and_then(|c| NameAddr::parse(c).ok())
-            .map(|c| c.uri.to_string())
-            .unwrap_or_else(|| from.uri.to_string());
+        let remote_target = contact_target(req).unwrap_or_else(|| from.uri.to_string());
         let replaces = req.header("Replaces").and_then(parse_replaces);
         let replaced = match replaces.as_ref().map(|r| self.find_by_replaces(r)) {
             None => None,
@@ -301,15 +297,15 @@ impl UserAgent {
             // With a Contact: it sets up the early dialog (RFC 3261 12.1.1), and SIP.js and JsSIP drop a 180 without one.
             let mut ringing = self.reply(req, 180, "Ringing", Some(&local_tag), None);
             ringing.add("Contact", self.contact());
-            out.push(Output::Send(ringing.serialize()));
+            send_msg(out, &ringing);
         }
-        out.push(Output::Event(UaEvent::Incoming {
+        emit(out, UaEvent::Incoming {
             call: id,
             from: party,
             x_headers: req.x_headers(),
             offer,
             replaces: replaced,
-        }));
+        });
     }
 
 
@@ -354,7 +350,7 @@ impl UserAgent {
         };
         self.send_reply(&mut out, &req, code, text, Some(&tag));
         self.calls.remove(&id);
-        out.push(Output::Event(UaEvent::Ended { call: id, reason: Ended::Local }));
+        emit(&mut out, UaEvent::Ended { call: id, reason: Ended::Local });
         out
     }
 

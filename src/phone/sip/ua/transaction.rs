@@ -4,9 +4,9 @@ use super::*;
 
 impl UserAgent {
     pub(super) fn send_tx(&mut self, out: &mut Vec<Output>, kind: TxKind, call: Option<CallRef>, req: Message) {
-        let branch = req.via().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
+        let branch = req.branch().unwrap_or_default();
         let method = req.method().unwrap_or("").to_string();
-        out.push(Output::Send(req.serialize()));
+        send_msg(out, &req);
         let deadline = self.now + TIMEOUT_MS;
         self.txs.push(ClientTx { branch, method, kind, call, request: req, deadline, auth_tries: 0, challenges: 0 });
     }
@@ -48,17 +48,17 @@ impl UserAgent {
     /// a UA without credentials for a realm give up).
     pub(super) fn authorize(&mut self, req: &Message, resp: &Message) -> Result<(Message, bool), crate::strings::Msg> {
         let method = req.method().unwrap_or("").to_string();
-        for h in ["WWW-Authenticate", "Proxy-Authenticate"] {
-            for c in resp.header_values(h).iter().filter_map(|c| Challenge::parse(c).ok()) {
-                if method == "REGISTER" {
-                    // Only our registrar sees REGISTER: its realms are ours (a few are enough).
-                    if !self.realms.contains(&c.realm) && self.realms.len() < 4 {
-                        self.realms.push(c.realm);
-                    }
-                } else if !c.realm.eq_ignore_ascii_case(&self.cfg.domain) && !self.realms.contains(&c.realm) {
-                    let shown: String = c.realm.chars().filter(|c| !c.is_control()).take(64).collect();
-                    return Err(crate::strings::Key::SIP_FOREIGN_REALM.arg("realm", &shown));
+        // Each header's challenges, parsed once.
+        let parsed = ["WWW-Authenticate", "Proxy-Authenticate"].map(|h| resp.header_values(h).iter().filter_map(|c| Challenge::parse(c)).collect::<Vec<Challenge>>());
+        for c in parsed.iter().flatten() {
+            if method == "REGISTER" {
+                // Only our registrar sees REGISTER: its realms are ours (a few are enough).
+                if !self.realms.contains(&c.realm) && self.realms.len() < 4 {
+                    self.realms.push(c.realm.clone());
                 }
+            } else if !c.realm.eq_ignore_ascii_case(&self.cfg.domain) && !self.realms.contains(&c.realm) {
+                let shown: String = c.realm.chars().filter(|c| !c.is_control()).take(64).collect();
+                return Err(crate::strings::Key::SIP_FOREIGN_REALM.arg("realm", &shown));
             }
         }
         let mut m = req.clone();
@@ -66,12 +66,11 @@ impl UserAgent {
         let (mut any, mut all_stale) = (false, true);
         let uri = req.uri().unwrap_or("").to_string();
         let auth_user = if self.cfg.auth_user.is_empty() { self.cfg.user.clone() } else { self.cfg.auth_user.clone() };
-        for (chal_h, auth_h) in [("WWW-Authenticate", "Authorization"), ("Proxy-Authenticate", "Proxy-Authorization")] {
-            let chals: Vec<Challenge> = resp.header_values(chal_h).iter().filter_map(|c| Challenge::parse(c).ok()).collect();
-            let mut realms: Vec<String> = Vec::new();
-            for c in &chals {
-                if !realms.contains(&c.realm) {
-                    realms.push(c.realm.clone());
+        for (chals, auth_h) in parsed.iter().zip(["Authorization", "Proxy-Authorization"]) {
+            let mut realms: Vec<&str> = Vec::new();
+            for c in chals {
+                if !realms.contains(&c.realm.as_str()) {
+                    realms.push(&c.realm);
                 }
             }
             for realm in realms {
@@ -109,7 +108,7 @@ impl UserAgent {
     }
 
     pub(super) fn on_response(&mut self, out: &mut Vec<Output>, resp: &Message) {
-        let branch = resp.via().and_then(|v| v.branch().map(str::to_string)).unwrap_or_default();
+        let branch = resp.branch().unwrap_or_default();
         let method = resp.cseq().map(|c| c.1).unwrap_or_default();
         let Some(pos) = self.txs.iter().position(|t| t.branch == branch && t.method == method) else {
             if method == "INVITE" && resp.code().map(|c| (200..300).contains(&c)).unwrap_or(false) {
@@ -134,7 +133,7 @@ impl UserAgent {
         }
         if tx.kind == TxKind::ReInvite && code >= 300 {
             // A non-2xx final to our re-INVITE is acknowledged in its transaction (RFC 3261 17.1.1.3).
-            out.push(Output::Send(ack_for_failure(&tx.request, resp).serialize()));
+            send_msg(out, &ack_for_failure(&tx.request, resp));
         }
         let in_call = tx.call.map(|id| self.calls.contains_key(&id)).unwrap_or(false);
         if in_call && matches!(tx.kind, TxKind::ReInvite | TxKind::Bye | TxKind::Refer | TxKind::Info | TxKind::Notify) {
@@ -151,8 +150,8 @@ impl UserAgent {
                 if (200..300).contains(&code) {
                     c.refresh = None;
                     let ack = self.ack_2xx(id, &tx.request, resp.cseq().map(|c| c.0).unwrap_or(1));
-                    out.push(Output::Send(ack.serialize()));
-                    out.push(Output::Event(UaEvent::ReofferAnswered { call: id, sdp: resp.body.clone() }));
+                    send_msg(out, &ack);
+                    emit(out, UaEvent::ReofferAnswered { call: id, sdp: resp.body.clone() });
                 } else if code == 491 && tx.challenges < MAX_CHALLENGES {
                     // Glare: try again after a random wait (RFC 3261 14.1): 2.1-4 s when we own the Call-ID
                     // (we placed the call), else 0-2 s, in units of 10 ms.
@@ -163,7 +162,7 @@ impl UserAgent {
                     // A failed target refresh is tried again while the call lives: after 1, 2, 4, 8 s.
                     let refresh = c.refresh.is_some();
                     c.refresh = c.refresh.filter(|r| r.0 < 4).map(|(n, _)| (n + 1, self.now + 1_000.0 * (1u32 << n) as f64));
-                    out.push(Output::Event(UaEvent::ReofferFailed { call: id, code, refresh }));
+                    emit(out, UaEvent::ReofferFailed { call: id, code, refresh });
                     // The dialog is gone (RFC 3261 12.2.1.2).
                     if code == 481 || code == 408 {
                         let text = if code == 481 { crate::strings::Key::SIP_CALL_LOST_481 } else { crate::strings::Key::SIP_CALL_LOST_408 };
@@ -179,11 +178,11 @@ impl UserAgent {
             TxKind::Refer => {
                 if code >= 300 {
                     if let Some(id) = tx.call {
-                        out.push(Output::Event(UaEvent::TransferProgress { call: id, code, done: true }));
+                        emit(out, UaEvent::TransferProgress { call: id, code, done: true });
                     }
                 }
             }
-            TxKind::Options => out.push(Output::Event(UaEvent::Alive)),
+            TxKind::Options => emit(out, UaEvent::Alive),
             TxKind::Cancel | TxKind::Notify | TxKind::Info => {}
         }
     }
@@ -203,23 +202,23 @@ impl UserAgent {
         if let Some(id) = same {
             let invite = self.calls[&id].invite.clone();
             let ack = self.ack_2xx(id, &invite, n);
-            out.push(Output::Send(ack.serialize()));
+            send_msg(out, &ack);
             return;
         }
         // Only dialogs we started (our Call-IDs end with our host) and whose From is ours.
         let ours = call_id.ends_with(&format!("@{}", self.host))
             && resp.from().map(|f| f.uri.user.as_deref() == Some(self.cfg.user.as_str())).unwrap_or(false);
-        let (Some(_), Some(contact), true) = (tag, resp.header("Contact").and_then(|c| NameAddr::parse(c).ok()), ours) else { return };
+        let (Some(_), Some(contact), true) = (tag, contact_target(resp), ours) else { return };
         let routes: Vec<String> = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
         for (method, seq) in [("ACK", n), ("BYE", n + 1)] {
             let branch = self.branch();
             let (to, from) = (resp.header("To").unwrap_or("").to_string(), resp.header("From").unwrap_or("").to_string());
-            let mut m = new_request(method, &contact.uri.to_string(), self.via(&branch), None, to, from, call_id.to_string(), seq);
+            let mut m = new_request(method, &contact, self.via(&branch), None, to, from, call_id.to_string(), seq);
             if !routes.is_empty() {
                 m.add("Route", routes.join(", "));
             }
             if method == "ACK" {
-                out.push(Output::Send(m.serialize()));
+                send_msg(out, &m);
             } else {
                 self.send_tx(out, TxKind::Bye, None, m);
             }
@@ -230,7 +229,7 @@ impl UserAgent {
         if let Some(c) = self.calls.remove(&id) {
             self.txs.retain(|t| t.call != Some(id) || t.kind == TxKind::Notify);
             let reason = if c.no_answer && reason == Ended::Local { Ended::NoAnswer } else { reason };
-            out.push(Output::Event(UaEvent::Ended { call: id, reason }));
+            emit(out, UaEvent::Ended { call: id, reason });
         }
     }
 }
