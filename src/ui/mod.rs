@@ -73,8 +73,9 @@ type ViewBox = Box<dyn Fn() -> AnyView + Send + Sync>;
 
 #[inline(never)]
 fn when_erased(cond: Box<dyn Fn() -> bool + Send + Sync>, children: ViewBox, fallback: Option<ViewBox>) -> AnyView {
-    let shown = ArcMemo::new(move |_| cond());
-    (move || if shown.get() { Some(children()) } else { fallback.as_ref().map(|f| f()) }).into_any()
+    // A memo of u32, the type of `follow`'s memo, not a second memo type for bool (issue #16).
+    let shown = ArcMemo::new(move |_| cond() as u32);
+    (move || if shown.get() != 0 { Some(children()) } else { fallback.as_ref().map(|f| f()) }).into_any()
 }
 
 /// A reactive child (`{move || ..}`) without its per-use render effect (issue #16): the closure is boxed

@@ -22,6 +22,25 @@ fn state_label(c: &Call) -> String {
     }
 }
 
+const DIALING: u32 = 0;
+const RINGING: u32 = 1;
+const ALERTING: u32 = 2;
+const CONNECTED: u32 = 3;
+const HELD: u32 = 4;
+const ENDED: u32 = 5;
+
+/// A call state's kind, without its end reason.
+fn kind(s: &CallState) -> u32 {
+    match s {
+        CallState::Dialing => DIALING,
+        CallState::Ringing => RINGING,
+        CallState::Alerting => ALERTING,
+        CallState::Connected => CONNECTED,
+        CallState::Held => HELD,
+        CallState::Ended(_) => ENDED,
+    }
+}
+
 const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
 #[component]
@@ -70,7 +89,9 @@ fn TransferForm(id: u32) -> impl IntoView {
 fn CallCard(id: u32) -> impl IntoView {
     let desk: Desk = use_desk();
     let call = Memo::new(move |_| desk.calls.with(|c| c.iter().find(|c| c.id == id).cloned()));
-    let state = Memo::new(move |_| call.with(|c| c.as_ref().map(|c| c.state.clone()).unwrap_or(CallState::Ended(crate::phone::call::EndReason::HungUp))));
+    // The state's kind (see `kind`): a memo of u32, the type the other memos share (issue #16); the
+    // controls are rebuilt only when it changes.
+    let state = Memo::new(move |_| call.with(|c| c.as_ref().map_or(ENDED, |c| kind(&c.state))));
     // Only a live call reads the clock (an ended call's card, while its wrap-up is open, costs nothing per
     // tick), and the text node is written only when the text changes (once a second).
     let timer = move || {
@@ -86,8 +107,8 @@ fn CallCard(id: u32) -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let live = move || !matches!(state.get(), CallState::Ended(_));
-    let held = move || state.get() == CallState::Held;
+    let live = move || state.get() != ENDED;
+    let held = move || state.get() == HELD;
     let show_keypad = RwSignal::new(false);
     let show_transfer = RwSignal::new(false);
     // A consultation in progress: another connected call to hand this one over to.
@@ -95,8 +116,8 @@ fn CallCard(id: u32) -> impl IntoView {
         desk.calls.with(|c| c.iter().find(|o| o.id != id && o.state == CallState::Connected).map(|o| (o.id, o.number.clone())))
     };
     let class = move || match state.get() {
-        CallState::Alerting => "call alerting",
-        CallState::Ended(_) => "call ended",
+        ALERTING => "call alerting",
+        ENDED => "call ended",
         _ => "call",
     };
     // The screen-pop choice for this call (the pops change rarely: crate::ui::follow).
@@ -108,7 +129,10 @@ fn CallCard(id: u32) -> impl IntoView {
     let field = move |f: fn(&Call) -> String| move || call.with(|c| c.as_ref().map(f).unwrap_or_default());
     let (rx, tx) = (field(|c| c.packets.0.to_string()), field(|c| c.packets.1.to_string()));
     view! {
-        <li {..crate::ui::attr("class", move || class().to_string())} data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || format!("{:?}", state.get()))}
+        <li {..crate::ui::attr("class", move || class().to_string())} data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || call.with(|c| match c {
+            Some(c) => format!("{:?}", c.state),
+            None => format!("{:?}", CallState::Ended(crate::phone::call::EndReason::HungUp)),
+        }))}
             {..crate::ui::attr("data-rx", rx)} {..crate::ui::attr("data-tx", tx)}>
             <div class="call-head">
                 <span class="party" data-testid="party">{crate::ui::dynv(field(|c| c.party().to_string()))}</span>
@@ -162,11 +186,11 @@ fn CallCard(id: u32) -> impl IntoView {
             }))}
             <div class="actions">
                 {crate::ui::dynv(move || match state.get() {
-                    CallState::Alerting => view! {
+                    ALERTING => view! {
                         {crate::ui::act("btn primary", None, t::ANSWER(), crate::ui::Act::Answer(id))}
                         {crate::ui::act("btn danger", None, t::REJECT(), crate::ui::Act::Reject(id))}
                     }.into_any(),
-                    CallState::Connected | CallState::Held => view! {
+                    CONNECTED | HELD => view! {
                         <button type="button" class="btn" {..crate::ui::attr("aria-pressed", move || held().to_string())} data-testid="hold"
                             on:click=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
                         <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_keypad.get().to_string())} data-testid="keypad-toggle"
@@ -182,10 +206,10 @@ fn CallCard(id: u32) -> impl IntoView {
                         }))}
                         {crate::ui::act("btn danger", Some("hang-up"), t::HANG_UP(), crate::ui::Act::HangUp(id))}
                     }.into_any(),
-                    CallState::Dialing | CallState::Ringing => view! {
+                    DIALING | RINGING => view! {
                         {crate::ui::act("btn danger", Some("hang-up"), t::HANG_UP(), crate::ui::Act::HangUp(id))}
                     }.into_any(),
-                    CallState::Ended(_) => view! {
+                    _ => view! {
                         {crate::ui::act("btn", None, t::CLEAR(), crate::ui::Act::ClearEnded)}
                     }.into_any(),
                 })}
