@@ -41,24 +41,10 @@ fn kind(s: &CallState) -> u32 {
     }
 }
 
-const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
-
 #[component]
 fn Keypad(id: u32) -> impl IntoView {
     let desk = use_desk();
-    view! {
-        <div class="keypad" role="group" aria-label=t::KEYPAD() data-testid="keypad">
-            {KEYS
-                .into_iter()
-                .map(|k| {
-                    view! {
-                        <button type="button" class="key" data-key=k.to_string() {..crate::ui::sattr("aria-label", format!("{} {k}", t::KEYPAD()))}
-                            on:click=crate::ui::click(move |_| desk.send_dtmf(id, k))>{k.to_string()}</button>
-                    }
-                })
-                .rows()}
-        </div>
-    }
+    crate::ui::phone_keys("keypad", t::KEYPAD(), Some("keypad"), "data-key", std::rc::Rc::new(move |k| desk.send_dtmf(id, k)))
 }
 
 #[component]
@@ -75,8 +61,7 @@ fn TransferForm(id: u32) -> impl IntoView {
     };
     view! {
         <form class="dial transfer" on:submit=crate::ui::on_submit(blind) data-testid="transfer-form">
-            <input class="input" type="tel" aria-label=t::TRANSFER_TARGET() {..crate::ui::cattr("placeholder", t::TRANSFER_TARGET())} data-testid="transfer-target"
-                prop:value=move || target.get() on:input=crate::ui::on_event(move |ev| target.set(event_target_value(&ev)))/>
+            {crate::ui::text_input("tel", t::TRANSFER_TARGET(), "transfer-target", None, target)}
             <button type="submit" class="btn" data-testid="blind-transfer">{t::BLIND_TRANSFER()}</button>
             {crate::ui::btn("btn", Some("consult"), t::CONSULT(), consult)}
         </form>
