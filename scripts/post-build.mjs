@@ -26,8 +26,9 @@ import { pathToFileURL } from "node:url";
 // wasm-opt's passes for the release (measured in the README: -ocimfs 30 inlines a function that has one caller only
 // when it is small, and -aimfs 4 every function of up to 4 instructions, which make the gzip smaller than -Oz alone). --low-memory-unused: Rust puts the stack first,
 // so the lowest KB of memory is only reached by a stack overflow. The producers and target-features sections are
-// for tools, not browsers.
-export const WASM_OPT = ["-Oz", "-ocimfs", "30", "-aimfs", "4", "--low-memory-unused", "--strip-producers", "--strip-target-features"];
+// for tools, not browsers. --reorder-functions-by-name first (the names are still there) puts the instances of one
+// generic function and the functions of one module next to each other, where gzip finds their likeness: -6,252 B gzip.
+export const WASM_OPT = ["--reorder-functions-by-name", "-Oz", "-ocimfs", "30", "-aimfs", "4", "--low-memory-unused", "--strip-producers", "--strip-target-features"];
 // Exported classes the desktop never uses (see 2. above).
 const UNUSED_CLASSES = ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
 
