@@ -127,9 +127,17 @@ while (pos < wasm.length) {
 for (const c of removed) if (js.includes(`wasm.${c}_`)) fail(`the glue still calls an export of ${c}`);
 
 // --- 3. wasm-opt ----------------------------------------------------------------------------------------------------
+// The order of the functions, for gzip: wasm-opt's --reorder-functions-by-name sorts them by the names this gives
+// them: the first three parts of the function's path (its crate and module, or its trait), then the first 32 bytes
+// of its body (locals and first instructions), so functions that look alike sit side by side where gzip finds
+// them (-1,958 B gzip against sorting by the plain names; the release keeps no names; the names-kept build
+// gets its names back below).
+const SORT_SEP = "\u0001";
+const sortKey = (n, body) => n.replace(/::h[0-9a-f]{16}$/, "").replace(/^<+/, "").split("::").slice(0, 3).join("::") +
+  "|" + body.subarray(0, 32).toString("hex") + SORT_SEP + n;
 const tmp = mkdtempSync(join(tmpdir(), "post-build-"));
 const input = join(tmp, "in.wasm");
-writeFileSync(input, Buffer.concat(parts));
+writeFileSync(input, mapFunctionNames(Buffer.concat(parts), sortKey, true));
 const output = names ? args[2] : join(dir, wasmFile);
 if (!output) fail("--names needs an output file");
 try {
@@ -139,6 +147,7 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
+if (names) writeFileSync(output, mapFunctionNames(readFileSync(output), (n) => n.slice(n.indexOf(SORT_SEP) + 1), false));
 const blanked = blankPanicLocations(output);
 if (names) process.exit(0);
 
@@ -247,4 +256,44 @@ function blankPanicLocations(file) {
   if (records.length < 100) console.warn(`post-build: only ${records.length} panic location records found (the layout of core::panic::Location may have changed; the size saving is lost)`);
   writeFileSync(file, w);
   return { records: records.length, files };
+}
+
+// The wasm `buf` with each function's name in the name section replaced by f(name, body) (body: the function's code
+// entry). `required`: fail when there is no name section.
+function mapFunctionNames(buf, f, required) {
+  let p = 8;
+  const rd = () => { let r = 0, s = 0, b; do { b = buf[p++]; r |= (b & 0x7f) << s; s += 7; } while (b & 0x80); return r >>> 0; };
+  const skip = () => { const n = rd(); p += n; };
+  let imported = 0, nameSec = null; const bodies = [];
+  while (p < buf.length) {
+    const start = p; const id = buf[p++]; const size = rd(); const body = p; const end = p + size;
+    if (id === 2) {
+      for (let n = rd(); n > 0; n--) { skip(); skip(); const kind = buf[p++];
+        if (kind === 0) { rd(); imported++; } else if (kind === 1) { p++; const fl = rd(); rd(); if (fl & 1) rd(); }
+        else if (kind === 2) { const fl = rd(); rd(); if (fl & 1) rd(); } else if (kind === 3) { p += 2; } else fail(`unknown import kind ${kind}`); }
+    } else if (id === 10) {
+      for (let n = rd(); n > 0; n--) { const sz = rd(); bodies.push(buf.subarray(p, p + sz)); p += sz; }
+    } else if (id === 0) {
+      const n = rd(); if (buf.toString("utf8", p, p + n) === "name") nameSec = { start, end, at: p + n };
+    }
+    p = end;
+  }
+  if (!nameSec) { if (required) fail("the wasm has no name section: the functions cannot be ordered by name"); return buf; }
+  const out = [name("name")];
+  p = nameSec.at;
+  while (p < nameSec.end) {
+    const sub = p; const id = buf[p++]; const len = rd(); const end = p + len;
+    if (id === 1) {
+      const entries = [];
+      for (let n = rd(); n > 0; n--) {
+        const i = rd(); const l = rd(); const old = buf.toString("utf8", p, p + l); p += l;
+        entries.push(Buffer.concat([leb(i), name(i >= imported && bodies[i - imported] ? f(old, bodies[i - imported]) : old)]));
+      }
+      const content = Buffer.concat([leb(entries.length), ...entries]);
+      out.push(Buffer.from([1]), leb(content.length), content);
+    } else out.push(buf.subarray(sub, end));
+    p = end;
+  }
+  const content = Buffer.concat(out);
+  return Buffer.concat([buf.subarray(0, nameSec.start), Buffer.from([0]), leb(content.length), content, buf.subarray(nameSec.end)]);
 }
