@@ -30,6 +30,8 @@ import { pathToFileURL } from "node:url";
 // generic function and the functions of one module next to each other, where gzip finds their likeness: -6,252 B gzip; with it -aimfs 3 is
 // smaller than 4 (-220; over -ocimfs 20-50 and -aimfs 1-6).
 export const WASM_OPT = ["--reorder-functions-by-name", "-Oz", "-ocimfs", "30", "-aimfs", "3", "--low-memory-unused", "--strip-producers", "--strip-target-features"];
+// Texts in the data that only a dependency's panic message uses (see blankPanicLocations).
+const DEAD_TEXTS = [/Value is None because the `ssr` feature is active\.[ -~]*?to identify the source\./g];
 // Exported classes the desktop never uses (see 2. above).
 const UNUSED_CLASSES = ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
 
@@ -173,7 +175,7 @@ for (const f of [wasmFile, jsFile]) {
 }
 writeFileSync(join(dir, "index.html"), html);
 console.log(`post-build: ${renamed} imports and ${renamedExports} exports renamed, ${dropped + unread} unused exports removed, wasm-opt ${WASM_OPT.join(" ")}, ` +
-  `${blanked.records} panic locations and ${blanked.files} file names blanked, ${jsFile} minified to ${min.code.length} bytes, ` +
+  `${blanked.records} panic locations, ${blanked.files} file names and ${blanked.texts} panic texts blanked, ${jsFile} minified to ${min.code.length} bytes, ` +
   `integrity updated`);
 
 // Panic locations: `core::panic::Location` records, { file: &str (address, length), line, column }, 16 bytes each
@@ -253,9 +255,28 @@ function blankPanicLocations(file) {
     const seg = segs.find((s) => s.addr <= addr && addr + len <= s.addr + s.len);
     w.fill(0, seg.at + addr - seg.addr, seg.at + addr - seg.addr + len); files++;
   }
+  // Dependencies' panic messages (also only for a panic message, never printed): tachys's 480-byte `expect` text
+  // about the `ssr` feature, found by its first and last words; blanked when found once and nothing points inside.
+  let texts = 0;
+  for (const re of DEAD_TEXTS) {
+    const hits = segs.flatMap((seg) => [...text(seg).matchAll(re)].map((m) => ({ seg, addr: seg.addr + m.index, len: m[0].length })));
+    if (hits.length !== 1) { console.warn(`post-build: ${hits.length} copies of ${re} (expected one): left as is`); continue; }
+    const { seg, addr, len } = hits[0];
+    const inside = (v) => v > addr && v < addr + len;
+    if (others.some(inside) || segs.some((sg) => { for (let i = (4 - (sg.addr % 4)) % 4; i + 4 <= sg.len; i += 4) if (inside(w.readUInt32LE(sg.at + i))) return true; return false; })) continue;
+    let pointed = false;
+    if (code) for (let i = 0; i < code.length && !pointed; i++) {
+      if (code[i] !== 0x41) continue;
+      let n = 0, sh = 0, b, j = i + 1; do { b = code[j++]; n |= (b & 0x7f) << sh; sh += 7; } while (b & 0x80 && sh < 35);
+      if (sh < 32 && (b & 0x40)) n |= -1 << sh;
+      pointed = inside(n >>> 0);
+    }
+    if (pointed) continue;
+    w.fill(0, seg.at + addr - seg.addr, seg.at + addr - seg.addr + len); texts++;
+  }
   if (records.length < 100) console.warn(`post-build: only ${records.length} panic location records found (the layout of core::panic::Location may have changed; the size saving is lost)`);
   writeFileSync(file, w);
-  return { records: records.length, files };
+  return { records: records.length, files, texts };
 }
 
 // The wasm `buf` with each function's name in the name section replaced by f(name, body) (body: the function's code
