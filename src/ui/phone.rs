@@ -150,7 +150,7 @@ fn CallCard(id: u32) -> impl IntoView {
             })}
             {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
                 .map(|n| view! { <p class="call-note" data-testid="call-note" {..crate::ui::cattr("aria-live", "polite")}>{n}</p> }))}
-            <crate::ui::quality::CallQuality id=id/>
+            <crate::ui::quality::CallQuality call=call/>
             {crate::ui::dynv(move || pop().map(|d| match d {
                 crate::servicenow::screen_pop::Decision::Choose(list) => view! {
                     <div class="pop-choice" data-testid="pop-choice" role="group" aria-label=t::POP_CHOOSE()>
