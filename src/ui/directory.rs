@@ -52,7 +52,7 @@ pub fn search_failure(outcomes: &[Result<(), crate::servicenow::rest::RestError>
 pub fn DirectoryPanel() -> impl IntoView {
     let desk = use_desk();
     let query = RwSignal::new(String::new());
-    let search_seq = RwSignal::new(0u32);
+    let search_seq = RwSignal::new(0usize);
     let page = RwSignal::new(0usize);
     let selected = RwSignal::new(0usize);
     let favourites = RwSignal::new(browser::load(FAVOURITES_KEY).and_then(|f| crate::json::from_str::<Vec<String>>(&f)).unwrap_or_default());
