@@ -66,10 +66,10 @@ pub fn DevicesPanel() -> impl IntoView {
                         current.set(v);
                     })>
                     <option {..crate::ui::cattr("value", "")}>{t::DEFAULT_DEVICE()}</option>
-                    {crate::ui::dynv(move || list.get().into_iter().filter(|d| d.kind == kind).enumerate().map(|(i, d)| {
+                    {crate::ui::dynv(move || list.with(|l| l.iter().filter(|d| d.kind == kind).enumerate().map(|(i, d)| {
                         let label = if d.label.is_empty() { format!("{label} {}", i + 1) } else { d.label.clone() };
                         view! { <option {..crate::ui::sattr("value", d.id.clone())}>{label}</option> }
-                    }).rows())}
+                    }).rows()))}
                 </select>
             </label>
         }

@@ -4,10 +4,7 @@
 use crate::desk::use_desk;
 use crate::phone::call::CallState;
 use crate::strings as t;
-use crate::ui::RowsExt;
 use leptos::prelude::*;
-
-const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
 
 #[component]
 pub fn DialPad() -> impl IntoView {
@@ -47,12 +44,7 @@ pub fn DialPad() -> impl IntoView {
         {crate::ui::when(move || error.with(Option::is_some), move || view! {
             <p class="notice error" role="alert" data-testid="dial-error">{crate::ui::dynv(move || error.get().unwrap_or_default())}</p>
         })}
-        <div class="keypad dialpad" role="group" aria-label=t::DIAL_PAD()>
-            {KEYS.into_iter().map(|k| view! {
-                <button type="button" class="key" data-dial-key=k.to_string() {..crate::ui::sattr("aria-label", format!("{} {k}", t::DIAL_PAD()))}
-                    on:click=crate::ui::click(move |_| key(k))>{k.to_string()}</button>
-            }).rows()}
-        </div>
+        {crate::ui::phone_keys("keypad dialpad", t::DIAL_PAD(), None, "data-dial-key", std::rc::Rc::new(key))}
         {crate::ui::when(move || last().is_some(), move || view! {
             <button type="button" class="btn link-btn" data-testid="redial"
                 on:click=crate::ui::click(move |_| { if let Some(n) = last() { desk.dial(&n, None); } })>

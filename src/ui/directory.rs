@@ -52,7 +52,7 @@ pub fn search_failure(outcomes: &[Result<(), crate::servicenow::rest::RestError>
 pub fn DirectoryPanel() -> impl IntoView {
     let desk = use_desk();
     let query = RwSignal::new(String::new());
-    let search_seq = RwSignal::new(0u32);
+    let search_seq = RwSignal::new(0usize);
     let page = RwSignal::new(0usize);
     let selected = RwSignal::new(0usize);
     let favourites = RwSignal::new(browser::load(FAVOURITES_KEY).and_then(|f| crate::json::from_str::<Vec<String>>(&f)).unwrap_or_default());
@@ -72,7 +72,7 @@ pub fn DirectoryPanel() -> impl IntoView {
         list.extend(desk.extra_directory.get());
         list
     });
-    let results = Memo::new(move |_| favourites.with(|f| search(&entries.get(), &query.get(), f)));
+    let results = Memo::new(move |_| favourites.with(|f| entries.with(|e| query.with(|q| search(e, q, f)))));
     let active_call = move || desk.calls.with(|c| c.iter().find(|c| c.state == CallState::Connected).map(|c| c.id));
     let act = move |e: &Entry| match active_call() {
         // With a call in progress a result is a transfer target.
@@ -140,7 +140,7 @@ pub fn DirectoryPanel() -> impl IntoView {
         // "No matches" only when the search worked: a failed one says so above.
         {crate::ui::when_else(move || !results.with(Vec::is_empty), move || view! {
             <ul class="list" {..crate::ui::cattr("id", "directory-results")} role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY()>
-                {crate::ui::dynv(move || results.get().into_iter().enumerate().map(|(i, e)| {
+                {crate::ui::dynv(move || results.with(|rs| rs.iter().cloned().enumerate().map(|(i, e)| {
                     let fav = favourites.with(|f| f.contains(&e.number));
                     let number = e.number.clone();
                     let e2 = e.clone();
@@ -154,7 +154,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                             <button type="button" class="btn" {..crate::ui::sattr("aria-label", format!("{} {}", t::CALL(), e.name))} on:click=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
                         </li>
                     }
-                }).rows())}
+                }).rows()))}
             </ul>
         }, move || view! {
             <p class="empty" data-testid="no-matches" {..crate::ui::battr("hidden", move || desk.directory_error.with(Option::is_some))}>{t::NO_MATCHES()}</p>

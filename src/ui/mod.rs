@@ -73,8 +73,9 @@ type ViewBox = Box<dyn Fn() -> AnyView + Send + Sync>;
 
 #[inline(never)]
 fn when_erased(cond: Box<dyn Fn() -> bool + Send + Sync>, children: ViewBox, fallback: Option<ViewBox>) -> AnyView {
-    let shown = ArcMemo::new(move |_| cond());
-    (move || if shown.get() { Some(children()) } else { fallback.as_ref().map(|f| f()) }).into_any()
+    // A memo of u32, the type of `follow`'s memo, not a second memo type for bool (issue #16).
+    let shown = ArcMemo::new(move |_| cond() as u32);
+    (move || if shown.get() != 0 { Some(children()) } else { fallback.as_ref().map(|f| f()) }).into_any()
 }
 
 /// A reactive child (`{move || ..}`) without its per-use render effect (issue #16): the closure is boxed
@@ -279,6 +280,39 @@ pub fn click(f: impl FnMut(leptos::ev::MouseEvent) + 'static) -> Click {
 #[inline(never)]
 fn btn_erased(class: &'static str, testid: Option<&'static str>, text: &'static str, on_click: Click) -> AnyView {
     view! { <button type="button" class=class data-testid=testid on:click=on_click>{text}</button> }.into_any()
+}
+
+/// `<input class="input" type=.. aria-label=label placeholder=label data-testid=.. autocomplete=..>` that shows and
+/// sets a text signal (`prop:value`, `on:input`): one view for every such field (issue #16).
+#[inline(never)]
+pub fn text_input(ty: &'static str, label: &'static str, testid: &'static str, autocomplete: Option<&'static str>, value: RwSignal<String>) -> AnyView {
+    view! {
+        <input class="input" type=ty aria-label={label} {..crate::ui::cattr("placeholder", label)} data-testid={testid} {..crate::ui::oattr("autocomplete", autocomplete)}
+            prop:value=move || value.get() on:input=on_event(move |ev| value.set(event_target_value(&ev)))/>
+    }
+    .into_any()
+}
+
+/// The twelve phone keys (`<div class=.. role="group" aria-label=label data-testid=..>` of `<button class="key"
+/// KEY_ATTR=k aria-label="label k">`): one view for the call's keypad and the dial pad (issue #16).
+#[inline(never)]
+pub fn phone_keys(class: &'static str, label: &'static str, testid: Option<&'static str>, key_attr: &'static str, on_key: std::rc::Rc<dyn Fn(char)>) -> AnyView {
+    const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+    view! {
+        <div class=class role="group" aria-label=label data-testid=testid>
+            {KEYS
+                .into_iter()
+                .map(|k| {
+                    let on_key = on_key.clone();
+                    view! {
+                        <button type="button" class="key" {..crate::ui::sattr(key_attr, k.to_string())} {..crate::ui::sattr("aria-label", format!("{label} {k}"))}
+                            on:click=click(move |_| on_key(k))>{k.to_string()}</button>
+                    }
+                })
+                .rows()}
+        </div>
+    }
+    .into_any()
 }
 
 /// The "×" that dismisses a notice (`<button type="button" class="x" aria-label="Dismiss">`).

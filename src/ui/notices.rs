@@ -34,11 +34,7 @@ pub fn Notices() -> impl IntoView {
                 <p class="notice-head">{t::SETTINGS_PROBLEMS()}</p>
                 <ul>
                     {crate::ui::dynv(move || {
-                        desk.errors
-                            .get()
-                            .into_iter()
-                            .map(|e| view! { <li>{e.to_string()}</li> })
-                            .rows()
+                        desk.errors.with(|errors| errors.iter().map(|e| view! { <li>{e.to_string()}</li> }).rows())
                     })}
                 </ul>
                 <button type="button" class="link" on:click=crate::ui::click(move |_| desk.dismiss_errors())>

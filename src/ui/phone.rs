@@ -22,24 +22,29 @@ fn state_label(c: &Call) -> String {
     }
 }
 
-const KEYS: [char; 12] = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '*', '0', '#'];
+const DIALING: u32 = 0;
+const RINGING: u32 = 1;
+const ALERTING: u32 = 2;
+const CONNECTED: u32 = 3;
+const HELD: u32 = 4;
+const ENDED: u32 = 5;
+
+/// A call state's kind, without its end reason.
+fn kind(s: &CallState) -> u32 {
+    match s {
+        CallState::Dialing => DIALING,
+        CallState::Ringing => RINGING,
+        CallState::Alerting => ALERTING,
+        CallState::Connected => CONNECTED,
+        CallState::Held => HELD,
+        CallState::Ended(_) => ENDED,
+    }
+}
 
 #[component]
 fn Keypad(id: u32) -> impl IntoView {
     let desk = use_desk();
-    view! {
-        <div class="keypad" role="group" aria-label=t::KEYPAD() data-testid="keypad">
-            {KEYS
-                .into_iter()
-                .map(|k| {
-                    view! {
-                        <button type="button" class="key" data-key=k.to_string() {..crate::ui::sattr("aria-label", format!("{} {k}", t::KEYPAD()))}
-                            on:click=crate::ui::click(move |_| desk.send_dtmf(id, k))>{k.to_string()}</button>
-                    }
-                })
-                .rows()}
-        </div>
-    }
+    crate::ui::phone_keys("keypad", t::KEYPAD(), Some("keypad"), "data-key", std::rc::Rc::new(move |k| desk.send_dtmf(id, k)))
 }
 
 #[component]
@@ -56,8 +61,7 @@ fn TransferForm(id: u32) -> impl IntoView {
     };
     view! {
         <form class="dial transfer" on:submit=crate::ui::on_submit(blind) data-testid="transfer-form">
-            <input class="input" type="tel" aria-label=t::TRANSFER_TARGET() {..crate::ui::cattr("placeholder", t::TRANSFER_TARGET())} data-testid="transfer-target"
-                prop:value=move || target.get() on:input=crate::ui::on_event(move |ev| target.set(event_target_value(&ev)))/>
+            {crate::ui::text_input("tel", t::TRANSFER_TARGET(), "transfer-target", None, target)}
             <button type="submit" class="btn" data-testid="blind-transfer">{t::BLIND_TRANSFER()}</button>
             {crate::ui::btn("btn", Some("consult"), t::CONSULT(), consult)}
         </form>
@@ -70,7 +74,9 @@ fn TransferForm(id: u32) -> impl IntoView {
 fn CallCard(id: u32) -> impl IntoView {
     let desk: Desk = use_desk();
     let call = Memo::new(move |_| desk.calls.with(|c| c.iter().find(|c| c.id == id).cloned()));
-    let state = Memo::new(move |_| call.with(|c| c.as_ref().map(|c| c.state.clone()).unwrap_or(CallState::Ended(crate::phone::call::EndReason::HungUp))));
+    // The state's kind (see `kind`): a memo of u32, the type the other memos share (issue #16); the
+    // controls are rebuilt only when it changes.
+    let state = Memo::new(move |_| call.with(|c| c.as_ref().map_or(ENDED, |c| kind(&c.state))));
     // Only a live call reads the clock (an ended call's card, while its wrap-up is open, costs nothing per
     // tick), and the text node is written only when the text changes (once a second).
     let timer = move || {
@@ -86,8 +92,8 @@ fn CallCard(id: u32) -> impl IntoView {
                 .unwrap_or_default()
         })
     };
-    let live = move || !matches!(state.get(), CallState::Ended(_));
-    let held = move || state.get() == CallState::Held;
+    let live = move || state.get() != ENDED;
+    let held = move || state.get() == HELD;
     let show_keypad = RwSignal::new(false);
     let show_transfer = RwSignal::new(false);
     // A consultation in progress: another connected call to hand this one over to.
@@ -95,8 +101,8 @@ fn CallCard(id: u32) -> impl IntoView {
         desk.calls.with(|c| c.iter().find(|o| o.id != id && o.state == CallState::Connected).map(|o| (o.id, o.number.clone())))
     };
     let class = move || match state.get() {
-        CallState::Alerting => "call alerting",
-        CallState::Ended(_) => "call ended",
+        ALERTING => "call alerting",
+        ENDED => "call ended",
         _ => "call",
     };
     // The screen-pop choice for this call (the pops change rarely: crate::ui::follow).
@@ -108,7 +114,10 @@ fn CallCard(id: u32) -> impl IntoView {
     let field = move |f: fn(&Call) -> String| move || call.with(|c| c.as_ref().map(f).unwrap_or_default());
     let (rx, tx) = (field(|c| c.packets.0.to_string()), field(|c| c.packets.1.to_string()));
     view! {
-        <li {..crate::ui::attr("class", move || class().to_string())} data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || format!("{:?}", state.get()))}
+        <li {..crate::ui::attr("class", move || class().to_string())} data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || call.with(|c| match c {
+            Some(c) => format!("{:?}", c.state),
+            None => format!("{:?}", CallState::Ended(crate::phone::call::EndReason::HungUp)),
+        }))}
             {..crate::ui::attr("data-rx", rx)} {..crate::ui::attr("data-tx", tx)}>
             <div class="call-head">
                 <span class="party" data-testid="party">{crate::ui::dynv(field(|c| c.party().to_string()))}</span>
@@ -141,7 +150,7 @@ fn CallCard(id: u32) -> impl IntoView {
             })}
             {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
                 .map(|n| view! { <p class="call-note" data-testid="call-note" {..crate::ui::cattr("aria-live", "polite")}>{n}</p> }))}
-            <crate::ui::quality::CallQuality id=id/>
+            <crate::ui::quality::CallQuality call=call/>
             {crate::ui::dynv(move || pop().map(|d| match d {
                 crate::servicenow::screen_pop::Decision::Choose(list) => view! {
                     <div class="pop-choice" data-testid="pop-choice" role="group" aria-label=t::POP_CHOOSE()>
@@ -162,11 +171,11 @@ fn CallCard(id: u32) -> impl IntoView {
             }))}
             <div class="actions">
                 {crate::ui::dynv(move || match state.get() {
-                    CallState::Alerting => view! {
+                    ALERTING => view! {
                         {crate::ui::act("btn primary", None, t::ANSWER(), crate::ui::Act::Answer(id))}
                         {crate::ui::act("btn danger", None, t::REJECT(), crate::ui::Act::Reject(id))}
                     }.into_any(),
-                    CallState::Connected | CallState::Held => view! {
+                    CONNECTED | HELD => view! {
                         <button type="button" class="btn" {..crate::ui::attr("aria-pressed", move || held().to_string())} data-testid="hold"
                             on:click=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
                         <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_keypad.get().to_string())} data-testid="keypad-toggle"
@@ -182,10 +191,10 @@ fn CallCard(id: u32) -> impl IntoView {
                         }))}
                         {crate::ui::act("btn danger", Some("hang-up"), t::HANG_UP(), crate::ui::Act::HangUp(id))}
                     }.into_any(),
-                    CallState::Dialing | CallState::Ringing => view! {
+                    DIALING | RINGING => view! {
                         {crate::ui::act("btn danger", Some("hang-up"), t::HANG_UP(), crate::ui::Act::HangUp(id))}
                     }.into_any(),
-                    CallState::Ended(_) => view! {
+                    _ => view! {
                         {crate::ui::act("btn", None, t::CLEAR(), crate::ui::Act::ClearEnded)}
                     }.into_any(),
                 })}

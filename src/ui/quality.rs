@@ -1,6 +1,5 @@
 //! Call quality on the call card (a small indicator, details on demand, warnings in words) and in Recents.
 
-use crate::desk::use_desk;
 use crate::phone::quality::{mos_text, percent_text, Grade, Summary, Warning};
 use crate::strings as t;
 use crate::ui::RowsExt;
@@ -18,15 +17,13 @@ fn ms_text(ms: Option<u32>) -> String {
     ms.map(|m| format!("{m} ms")).unwrap_or_else(|| "—".into())
 }
 
-/// The quality of live call `id`: "Good 4.35" (a button that shows loss, jitter, RTT, MOS and codec) and,
-/// when it matters, a warning with what to try.
+/// The quality of a live call (`call`: the call card's memo of it): "Good 4.35" (a button that shows loss, jitter,
+/// RTT, MOS and codec) and, when it matters, a warning with what to try.
 #[component]
-pub fn CallQuality(id: u32) -> impl IntoView {
-    let desk = use_desk();
-    let q = Memo::new(move |_| desk.calls.with(|c| c.iter().find(|c| c.id == id && c.is_live()).map(|c| c.quality.clone())));
+pub fn CallQuality(call: Memo<Option<crate::phone::call::Call>>) -> impl IntoView {
     let open = RwSignal::new(false);
-    let reading = move || q.with(|q| q.as_ref().and_then(|q| q.reading.clone()));
-    let warning = move || q.with(|q| q.as_ref().and_then(|q| q.warning));
+    let reading = move || call.with(|c| c.as_ref().filter(|c| c.is_live()).and_then(|c| c.quality.reading.clone()));
+    let warning = move || call.with(|c| c.as_ref().filter(|c| c.is_live()).and_then(|c| c.quality.warning));
     view! {
         {crate::ui::dyn_opt(move || reading().map(|r| {
             let g = Grade::of_mos(r.mos_x100);

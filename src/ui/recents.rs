@@ -10,11 +10,10 @@ use leptos::prelude::*;
 #[component]
 pub fn RecentsPanel() -> impl IntoView {
     let desk = use_desk();
-    let recents = move || desk.recents.get();
     view! {
-        {crate::ui::when_else(move || !recents().is_empty(), move || view! {
+        {crate::ui::when_else(move || !desk.recents.with(Vec::is_empty), move || view! {
             <ul class="list" data-testid="recents">
-                {crate::ui::dynv(move || recents().into_iter().enumerate().map(|(i, r)| {
+                {crate::ui::dynv(move || desk.recents.with(|rs| rs.iter().enumerate().map(|(i, r)| {
                     let (icon, label) = match (r.direction, r.outcome) {
                         (_, Outcome::Missed) => ("✕", t::MISSED_CALL()),
                         (Direction::Inbound, _) => ("↙", t::INBOUND()),
@@ -28,7 +27,7 @@ pub fn RecentsPanel() -> impl IntoView {
                             <span class="dir" {..crate::ui::cattr("title", label)} aria-label=label>{icon}</span>
                             <span class="name">{r.name.clone().unwrap_or(r.number.clone())}</span>
                             <span class="number">{time}" · "{crate::intl::duration(r.talk_ms)}</span>
-                            <crate::ui::quality::RecentQuality summary=r.quality/>
+                            <crate::ui::quality::RecentQuality summary=r.quality.clone()/>
                             {record.map(|rec| {
                                 let label = if rec.value.is_empty() { rec.entity.clone() } else { rec.value.clone() };
                                 view! { <button type="button" class="chip" {..crate::ui::cattr("title", t::OPEN_RECORD())} on:click=crate::ui::click(move |_| desk.open_record(&rec))>{label}</button> }.into_any()
@@ -37,7 +36,7 @@ pub fn RecentsPanel() -> impl IntoView {
                                 on:click=crate::ui::click(move |_| { desk.dial(&number, None); })>{t::CALL()}</button>
                         </li>
                     }
-                }).rows())}
+                }).rows()))}
             </ul>
         }, || view! { <p class="empty" data-testid="recents-empty">{t::RECENTS_EMPTY()}</p> })}
     }

@@ -21,7 +21,6 @@ pub fn ServiceNowStatus() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    let refused = move || refused.get();
     // The refused activity the agent asked to dismiss (asked again: its notes are only here).
     let confirming = RwSignal::new(None::<String>);
     view! {
@@ -44,10 +43,10 @@ pub fn ServiceNowStatus() -> impl IntoView {
             })}
         </div>
         <p class="kv"><span class="dt">{t::SN_PENDING()}</span><span data-testid="sn-pending">{crate::ui::dynv(move || pending().to_string())}</span></p>
-        {crate::ui::when(move || !refused().is_empty(), move || view! {
+        {crate::ui::when(move || !refused.with(Vec::is_empty), move || view! {
             <div class="notice error" role="alert" data-testid="sn-refused">
                 <p class="notice-head">{t::SN_REFUSED()}</p>
-                <ul>{crate::ui::dynv(move || refused().into_iter().map(|(id, r, notes)| {
+                <ul>{crate::ui::dynv(move || refused.with(|rs| rs.iter().cloned().map(|(id, r, notes)| {
                     let area = NodeRef::<leptos::html::Textarea>::new();
                     let (i1, i2) = (id.clone(), id.clone());
                     view! { <li>{r}
@@ -68,7 +67,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
                         let id = i2.clone();
                         view! { {crate::ui::btn("btn", Some("sn-dismiss"), t::SN_DISMISS(), move |_| confirming.set(Some(id.clone())))} }.into_any()
                     })}</li> }
-                }).rows())}</ul>
+                }).rows()))}</ul>
             </div>
         })}
     }

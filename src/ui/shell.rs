@@ -58,15 +58,12 @@ fn focus_section(tab: Tab) {
     }
 }
 
-/// What the panel area shows.
-#[derive(Clone, Copy, PartialEq)]
-enum View {
-    /// One tab's panel (the frame, the side bar, any narrow window).
-    Tab(Tab),
-    /// Calls, dial pad, wrap-up, directory and recents side by side (a wide window).
-    Work,
-    Status,
-}
+/// What the panel area shows, as a number (a memo of u32 shares its code with the other memos, issue #16):
+/// one tab's panel (the frame, the side bar, any narrow window) is the tab's place in [`Tab::ALL`] (the
+/// Status tab's is `STATUS`); `WORK`: calls, dial pad, wrap-up, directory and recents side by side (a wide
+/// window).
+const STATUS: u32 = 3;
+const WORK: u32 = 4;
 
 #[component]
 pub fn Shell() -> impl IntoView {
@@ -96,9 +93,11 @@ pub fn Shell() -> impl IntoView {
     crate::phone::audio::on_problem(tell);
     crate::ui::devices::watch(tell);
     let shown = Memo::new(move |_| match (desk.tab.get(), wide.get()) {
-        (Tab::Diagnostics, _) => View::Status,
-        (_, true) => View::Work,
-        (tab, false) => View::Tab(tab),
+        (Tab::Diagnostics, _) => STATUS,
+        (_, true) => WORK,
+        (Tab::Phone, false) => 0,
+        (Tab::Directory, false) => 1,
+        (Tab::Recents, false) => 2,
     });
     let title = move || desk.settings.with(|s| s.title.clone());
     let line = move || match (desk.settings.with(|s| s.line), desk.line_status.get()) {
@@ -190,16 +189,16 @@ pub fn Shell() -> impl IntoView {
             </nav>
             <main
                 {..crate::ui::cattr("id", "panel")}
-                {..crate::ui::attr("class", move || { if shown.get() == View::Work { "panel work" } else { "panel" } }.to_string())}
+                {..crate::ui::attr("class", move || { if shown.get() == WORK { "panel work" } else { "panel" } }.to_string())}
                 role="tabpanel"
                 {..crate::ui::attr("aria-labelledby", move || format!("tab-{}", desk.tab.get().key()))}
             >
                 {crate::ui::dynv(move || match shown.get() {
-                    View::Tab(Tab::Phone) => view! { <PhonePanel/> }.into_any(),
-                    View::Tab(Tab::Directory) => view! { <DirectoryPanel/> }.into_any(),
-                    View::Tab(Tab::Recents) => view! { <RecentsPanel/> }.into_any(),
-                    View::Tab(Tab::Diagnostics) | View::Status => view! { <DiagnosticsPanel/> }.into_any(),
-                    View::Work => view! {
+                    0 => view! { <PhonePanel/> }.into_any(),
+                    1 => view! { <DirectoryPanel/> }.into_any(),
+                    2 => view! { <RecentsPanel/> }.into_any(),
+                    STATUS => view! { <DiagnosticsPanel/> }.into_any(),
+                    _ => view! {
                         <div class="work-calls" data-testid="work-calls"><PhonePanel/></div>
                         <div class="work-side" data-testid="work-side">
                             <WrapUpPanel/>

@@ -36,13 +36,10 @@ pub fn SignIn() -> impl IntoView {
     };
     view! {
         <form class="sign-in" on:submit=crate::ui::on_submit(submit) data-testid="sign-in">
-            <input class="input" type="url" aria-label=t::SIP_SERVER() {..crate::ui::cattr("placeholder", t::SIP_SERVER())} data-testid="sip-server"
-                prop:value=move || server.get() on:input=crate::ui::on_event(move |ev| server.set(event_target_value(&ev)))/>
+            {crate::ui::text_input("url", t::SIP_SERVER(), "sip-server", None, server)}
             <div class="dial">
-                <input class="input" type="text" aria-label=t::SIP_USER() {..crate::ui::cattr("placeholder", t::SIP_USER())} data-testid="sip-user"
-                    {..crate::ui::cattr("autocomplete", "username")} prop:value=move || user.get() on:input=crate::ui::on_event(move |ev| user.set(event_target_value(&ev)))/>
-                <input class="input" type="password" aria-label=t::SIP_PASSWORD() {..crate::ui::cattr("placeholder", t::SIP_PASSWORD())} data-testid="sip-password"
-                    {..crate::ui::cattr("autocomplete", "current-password")} prop:value=move || password.get() on:input=crate::ui::on_event(move |ev| password.set(event_target_value(&ev)))/>
+                {crate::ui::text_input("text", t::SIP_USER(), "sip-user", Some("username"), user)}
+                {crate::ui::text_input("password", t::SIP_PASSWORD(), "sip-password", Some("current-password"), password)}
                 <button type="submit" class="btn primary" data-testid="sign-in-button">{t::SIGN_IN()}</button>
             </div>
             <label class="remember">

@@ -53,7 +53,7 @@ pub fn SupportPanel() -> impl IntoView {
         }))}
         {crate::ui::when(move || !lines.with(Vec::is_empty), move || view! {
             <ul class="list" data-testid="checks">
-                {crate::ui::dynv(move || lines.get().into_iter().map(|(item, v)| {
+                {crate::ui::dynv(move || lines.with(|l| l.iter().map(|(item, v)| {
                     let word = v.word();
                     view! {
                         <li class="row" data-testid="check" data-check=item.key() data-result=v.key()>
@@ -62,7 +62,7 @@ pub fn SupportPanel() -> impl IntoView {
                             <span class="call-note">{v.text().to_string()}</span>
                         </li>
                     }
-                }).rows())}
+                }).rows()))}
             </ul>
         })}
         {crate::ui::dynv(move || copied.get().map(|ok| if ok {
