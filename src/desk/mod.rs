@@ -178,8 +178,9 @@ pub struct Desk {
     /// With this instance's membership of the desktop's group of windows (crate::tabs) and the settings'
     /// sources: one stored value.
     core: StoredValue<(DeskCore, Option<Group>, Sources), LocalStorage>,
-    /// What the ServiceNow client reports to (see [`crate::servicenow::service::Link`]).
-    sn_host: StoredValue<Option<std::rc::Rc<dyn crate::servicenow::service::SnHost>>, LocalStorage>,
+    /// What the ServiceNow client reports to (see [`crate::servicenow::service::Link`]): this desk, made
+    /// once and kept for the page's life (a few bytes; its calls do nothing once the desk's arena is gone).
+    sn_host: &'static (dyn crate::servicenow::service::SnHost + Sync),
 }
 
 impl Default for Desk {

@@ -51,35 +51,26 @@ pub struct Link {
     pub directory_more: RwSignal<bool>,
     /// Why the last directory search failed (shown instead of passing for "no results").
     pub directory_error: RwSignal<Option<crate::strings::Msg>>,
-    pub host: StoredValue<Option<std::rc::Rc<dyn SnHost>>, LocalStorage>,
+    /// Installed once per desk, for the page's life (a reference, not a stored value: one arena entry less).
+    pub host: &'static (dyn SnHost + Sync),
 }
 
 impl Link {
-    /// The host, when installed (one reader for every use below).
-    #[inline(never)]
-    fn host(&self) -> Option<std::rc::Rc<dyn SnHost>> {
-        self.host.try_get_value().flatten()
-    }
-
     /// Runs `f` on the outbox, when there is one.
     fn with_outbox(&self, f: &mut dyn FnMut(&mut Outbox)) {
-        if let Some(host) = self.host() {
-            host.outbox(f);
-        }
+        self.host.outbox(f);
     }
 
     fn report(&self, event: SnEvent) {
-        if let Some(h) = self.host() {
-            h.report(event);
-        }
+        self.host.report(event);
     }
 
     fn is_owner(&self) -> bool {
-        self.host().map(|h| h.is_owner()).unwrap_or(false)
+        self.host.is_owner()
     }
 
     fn call_live(&self) -> bool {
-        self.host().map(|h| h.call_live()).unwrap_or(false)
+        self.host.call_live()
     }
 }
 

@@ -73,6 +73,8 @@ impl Desk {
         core.recents = load_json(RECENTS_KEY).unwrap_or_default();
         // The outbox is read from storage when this window takes the phone (its key is the deployment's).
         core.sip_user = browser::load(SIP_USER_KEY);
+        // Made once per desk and kept for the page's life (a few bytes): a reference, not a stored value.
+        let link: &'static SnLink = Box::leak(Box::new(SnLink(std::sync::OnceLock::new())));
         let desk = Desk {
             settings: RwSignal::new(Settings::default()),
             errors: RwSignal::new(Vec::new()),
@@ -104,9 +106,9 @@ impl Desk {
             asking: RwSignal::new(0),
             member: RwSignal::new(false),
             core: StoredValue::new_local((core, None, Sources::default())),
-            sn_host: StoredValue::new_local(None),
+            sn_host: link,
         };
-        desk.sn_host.set_value(Some(Rc::new(SnLink(desk)) as Rc<dyn SnHost>));
+        let _ = link.0.set(desk);
         desk
     }
 
@@ -360,27 +362,36 @@ impl LineHost for LineLink {
     }
 }
 
-/// ServiceNow reports to the desk through this, and steps the core's outbox.
-struct SnLink(Desk);
+/// ServiceNow reports to the desk through this, and steps the core's outbox (the desk is set right after
+/// it is made, with this link in it).
+struct SnLink(std::sync::OnceLock<Desk>);
+
+impl SnLink {
+    fn with<R: Default>(&self, f: impl FnOnce(Desk) -> R) -> R {
+        self.0.get().map(|d| f(*d)).unwrap_or_default()
+    }
+}
 
 impl SnHost for SnLink {
     fn outbox(&self, f: &mut dyn FnMut(&mut Outbox)) -> bool {
-        let done = self.0.core.try_update_value(|(c, _, _)| f(&mut c.outbox)).is_some();
-        if done {
-            self.0.save(Store::Outbox);
-            self.0.show(Store::Outbox);
-        }
-        done
+        self.with(|d| {
+            let done = d.core.try_update_value(|(c, _, _)| f(&mut c.outbox)).is_some();
+            if done {
+                d.save(Store::Outbox);
+                d.show(Store::Outbox);
+            }
+            done
+        })
     }
     fn report(&self, event: SnEvent) {
-        self.0.run(Input::Sn(event));
+        self.with(|d| d.run(Input::Sn(event)));
     }
     fn is_owner(&self) -> bool {
         // Only once elected: a window still starting has not read the stored outbox yet.
-        self.0.with_core(|c| c.role == Role::Owner).unwrap_or(false)
+        self.with(|d| d.with_core(|c| c.role == Role::Owner).unwrap_or(false))
     }
     fn call_live(&self) -> bool {
-        self.0.with_core(|c| c.calls.iter().any(crate::phone::call::Call::is_live)).unwrap_or(false)
+        self.with(|d| d.with_core(|c| c.calls.iter().any(crate::phone::call::Call::is_live)).unwrap_or(false))
     }
 }
 
