@@ -21,11 +21,16 @@ use wasm_bindgen_futures::JsFuture;
 pub struct Results {
     pub lines: ArcRwSignal<Vec<(Item, Verdict)>>,
     pub level: ArcRwSignal<Option<u32>>,
-    pub running: ArcRwSignal<bool>,
+}
+
+/// A run is under way: a check is still running (every run sets each of its lines before it ends; no
+/// signal of its own).
+pub fn running(lines: &[(Item, Verdict)]) -> bool {
+    lines.iter().any(|(_, v)| matches!(v, Verdict::Running))
 }
 
 thread_local! {
-    static RESULTS: Results = Results { lines: ArcRwSignal::new(Vec::new()), level: ArcRwSignal::new(None), running: ArcRwSignal::new(false) };
+    static RESULTS: Results = Results { lines: ArcRwSignal::new(Vec::new()), level: ArcRwSignal::new(None) };
 }
 
 pub fn results() -> Results {
@@ -76,10 +81,9 @@ fn error_name(e: &JsValue) -> String {
 /// stops calls from working failed (microphone refused, SIP server unreachable, no network path).
 pub async fn run(desk: Desk, tones: bool) -> bool {
     let r = results();
-    if r.running.get_untracked() {
+    if r.lines.with_untracked(|l| running(l)) {
         return false;
     }
-    r.running.set(true);
     r.lines.set(Item::ALL.iter().filter(|i| tones || !matches!(i, Item::Speaker | Item::Ringer)).map(|i| (*i, Verdict::Running)).collect());
     let mic = microphone(r.level.clone()).await;
     let mic_refused = matches!(mic, Err(_));
@@ -105,7 +109,6 @@ pub async fn run(desk: Desk, tones: bool) -> bool {
     set(Item::IceStun, stun);
     set(Item::IceRelay, relay);
     set(Item::ServiceNow, checks::servicenow(servicenow(desk).await));
-    r.running.set(false);
     mic_refused || ws_failed || net_failed
 }
 

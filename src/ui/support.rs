@@ -12,8 +12,8 @@ use leptos::prelude::*;
 pub fn SupportPanel() -> impl IntoView {
     let desk = use_desk();
     // Arena handles on the shared signals (the component's disposal drops the handles, not the results).
-    let probe::Results { lines, level, running } = probe::results();
-    let (lines, level, running) = (RwSignal::from(lines), RwSignal::from(level), RwSignal::from(running));
+    let probe::Results { lines, level } = probe::results();
+    let (lines, level) = (RwSignal::from(lines), RwSignal::from(level));
     let copied = RwSignal::new(None::<bool>);
     let text = RwSignal::new(String::new());
     let area = NodeRef::<leptos::html::Textarea>::new();
@@ -42,7 +42,7 @@ pub fn SupportPanel() -> impl IntoView {
     view! {
         <h2 class="section-title">{t::SUPPORT()}</h2>
         <div class="row">
-            <button type="button" class="btn" data-testid="check-setup" on:click=crate::ui::click(check) {..crate::ui::battr("disabled", move || running.get())}>{t::CHECK_SETUP()}</button>
+            <button type="button" class="btn" data-testid="check-setup" on:click=crate::ui::click(check) {..crate::ui::battr("disabled", move || lines.with(|l| probe::running(l)))}>{t::CHECK_SETUP()}</button>
             {crate::ui::btn("btn", Some("copy-diagnostics"), t::COPY_DIAGNOSTICS(), copy)}
         </div>
         {crate::ui::dyn_opt(move || level.get().map(|l| view! {
