@@ -141,8 +141,9 @@ pub struct Desk {
     /// The clock the call timers render from (ms since the epoch), updated by the desk's ticker.
     pub now: RwSignal<f64>,
     pub line_status: RwSignal<LineStatus>,
-    /// The last call's set-up time: dial intent to INVITE sent (ms), shown in the Status panel.
-    pub setup_ms: RwSignal<Option<f64>>,
+    /// The last call's set-up time: dial intent to INVITE sent (ms), shown in the Status panel; NaN before
+    /// the first (the clock's signal type: no signal code of its own).
+    pub setup_ms: RwSignal<f64>,
     /// Finished calls waiting for the agent's wrap-up (the first is shown); saved as drafts.
     pub wrapups: RwSignal<Vec<WrapUp>>,
     /// The agent's recent calls (localStorage).

@@ -33,9 +33,9 @@ pub fn DiagnosticsPanel() -> impl IntoView {
         <ServiceNowStatus/>
         <DevicesPanel/>
         <crate::ui::support::SupportPanel/>
-        {crate::ui::when(move || desk.setup_ms.get().is_some(), move || view! {
+        {crate::ui::when(move || !desk.setup_ms.get().is_nan(), move || view! {
             <p class="kv"><span class="dt">{t::SETUP_TIME()}</span>
-                <span data-testid="setup-ms">{crate::ui::dynv(move || crate::intl::milliseconds(desk.setup_ms.get().unwrap_or(0.0).round()))}</span></p>
+                <span data-testid="setup-ms">{crate::ui::dynv(move || crate::intl::milliseconds(desk.setup_ms.get().round()))}</span></p>
         })}
         <h2 class="section-title">{t::OF_HEADING()}</h2>
         <dl class="kvs">

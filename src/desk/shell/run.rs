@@ -89,7 +89,7 @@ impl Desk {
             sip_message: RwSignal::new(None),
             now: RwSignal::new(now_ms()),
             line_status: RwSignal::new(LineStatus::Demo),
-            setup_ms: RwSignal::new(None),
+            setup_ms: RwSignal::new(f64::NAN),
             wrapups: RwSignal::new(core.wrapups.clone()),
             recents: RwSignal::new(core.recents.clone()),
             outbox: RwSignal::new(core.outbox.clone()),
@@ -231,7 +231,7 @@ impl Desk {
             Effect::ShowPhone if self.tab.get_untracked() == Tab::Phone => {}
             Effect::ShowPhone => self.select_tab(Tab::Phone),
             Effect::SipMessage(m) => self.sip_message.set(Some(m)),
-            Effect::SetupMs(ms) => self.setup_ms.set(Some(ms)),
+            Effect::SetupMs(ms) => self.setup_ms.set(ms),
             Effect::StopSounds => crate::phone::audio::sync(false, false, false),
         }
     }
