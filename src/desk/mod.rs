@@ -134,8 +134,9 @@ pub struct Desk {
     pub calls: RwSignal<Vec<Call>>,
     /// A short message for the agent (e.g. why a dial failed); cleared by the next action.
     pub notice: RwSignal<Option<crate::strings::Msg>>,
-    /// The far end asks to transfer the agent (REFER, `referPolicy` ask): the call and what to show.
-    pub transfer_ask: RwSignal<Option<(u32, String)>>,
+    /// The far end asks to transfer the agent (REFER, `referPolicy` ask): what to show (the core keeps the
+    /// call; the type of the other texts' signals).
+    pub transfer_ask: RwSignal<Option<String>>,
     /// The last SIP MESSAGE shown to the agent (`sip.messages` show): sender and text, plain text.
     pub sip_message: RwSignal<Option<String>>,
     /// The clock the call timers render from (ms since the epoch), updated by the desk's ticker.

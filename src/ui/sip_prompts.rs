@@ -11,7 +11,7 @@ pub fn SipPrompts() -> impl IntoView {
     let desk = use_desk();
     view! {
         <div class="notice info" role="alertdialog" data-testid="transfer-ask" {..crate::ui::battr("hidden", move || desk.transfer_ask.with(Option::is_none))}>
-            <span>{crate::ui::dynv(move || desk.transfer_ask.with(|a| a.as_ref().map(|(_, t)| t.clone()).unwrap_or_default()))}" "</span>
+            <span>{crate::ui::dynv(move || desk.transfer_ask.get().unwrap_or_default())}" "</span>
             {crate::ui::act("link-btn", Some("transfer-accept"), t::ACCEPT_TRANSFER(), crate::ui::Act::DecideTransfer(true))}
             " "
             {crate::ui::act("link-btn", Some("transfer-decline"), t::DECLINE(), crate::ui::Act::DecideTransfer(false))}

@@ -156,7 +156,7 @@ impl Desk {
             mirror(self.muted, &c.muted);
             mirror(self.line_status, &c.line_status);
             mirror(self.pops, &c.pops);
-            mirror(self.transfer_ask, &c.transfer_ask);
+            mirror(self.transfer_ask, &c.transfer_ask.as_ref().map(|(_, t)| t.clone()));
             crate::phone::sipline::prepare_media(c.takes_calls());
             // Only when they did change: an unchanged list would have every view of the calls run again (the
             // Answer click, before its 200: issue #16).
