@@ -54,6 +54,13 @@ pub(crate) fn effect(f: Box<dyn FnMut()>) {
     leptos::prelude::Effect::new(move || f());
 }
 
+/// A new signal, made in one function per value type (RwSignal::new inlines the arena's insert at each
+/// call: the desk's signals of one type share one copy).
+#[inline(never)]
+fn sig<T: Send + Sync + 'static>(v: T) -> RwSignal<T> {
+    RwSignal::new(v)
+}
+
 /// Unreadable stored data is kept aside and reported; a refused write is reported (crate::stored).
 pub(crate) fn load_json<T: crate::json::FromJson>(key: &str) -> Option<T> {
     crate::stored::load(key)
@@ -76,35 +83,35 @@ impl Desk {
         // Made once per desk and kept for the page's life (a few bytes): a reference, not a stored value.
         let link: &'static SnLink = Box::leak(Box::new(SnLink(std::sync::OnceLock::new())));
         let desk = Desk {
-            settings: RwSignal::new(Settings::default()),
-            errors: RwSignal::new(Vec::new()),
-            loaded: RwSignal::new(false),
-            tab: RwSignal::new(tab),
-            openframe: RwSignal::new(OpenFrameView { snapshot: None, problem: None, frame_title: None }),
-            agent_state: RwSignal::new(core.agent_state.clone()),
-            muted: RwSignal::new(false),
-            calls: RwSignal::new(Vec::new()),
-            notice: RwSignal::new(None),
-            transfer_ask: RwSignal::new(None),
-            sip_message: RwSignal::new(None),
-            now: RwSignal::new(now_ms()),
-            line_status: RwSignal::new(LineStatus::Demo),
-            setup_ms: RwSignal::new(f64::NAN),
-            wrapups: RwSignal::new(core.wrapups.clone()),
-            recents: RwSignal::new(core.recents.clone()),
-            outbox: RwSignal::new(core.outbox.clone()),
-            sn: RwSignal::new(SnState::Off),
-            pops: RwSignal::new(Vec::new()),
-            announcement: RwSignal::new(String::new()),
-            wrapup_error: RwSignal::new(None),
-            dial_text: RwSignal::new(String::new()),
-            extra_directory: RwSignal::new(Vec::new()),
-            directory_more: RwSignal::new(false),
-            directory_error: RwSignal::new(None),
-            show_help: RwSignal::new(false),
-            role: RwSignal::new(Role::Starting),
-            asking: RwSignal::new(0),
-            member: RwSignal::new(false),
+            settings: sig(Settings::default()),
+            errors: sig(Vec::new()),
+            loaded: sig(false),
+            tab: sig(tab),
+            openframe: sig(OpenFrameView { snapshot: None, problem: None, frame_title: None }),
+            agent_state: sig(core.agent_state.clone()),
+            muted: sig(false),
+            calls: sig(Vec::new()),
+            notice: sig(None),
+            transfer_ask: sig(None),
+            sip_message: sig(None),
+            now: sig(now_ms()),
+            line_status: sig(LineStatus::Demo),
+            setup_ms: sig(f64::NAN),
+            wrapups: sig(core.wrapups.clone()),
+            recents: sig(core.recents.clone()),
+            outbox: sig(core.outbox.clone()),
+            sn: sig(SnState::Off),
+            pops: sig(Vec::new()),
+            announcement: sig(String::new()),
+            wrapup_error: sig(None),
+            dial_text: sig(String::new()),
+            extra_directory: sig(Vec::new()),
+            directory_more: sig(false),
+            directory_error: sig(None),
+            show_help: sig(false),
+            role: sig(Role::Starting),
+            asking: sig(0),
+            member: sig(false),
             core: StoredValue::new_local((core, None, Sources::default())),
             sn_host: link,
         };
