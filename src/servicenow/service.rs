@@ -114,11 +114,11 @@ fn expected_instance(desk: &Link) -> Option<String> {
 pub fn start(desk: impl Into<Link>) {
     let desk: Link = desk.into();
     if expected_instance(&desk).is_none() {
-        desk.sn.set(SnState::Off);
+        crate::desk::shell::set(desk.sn, SnState::Off);
         return;
     }
     if TOKEN.with(|t| t.borrow().is_none()) {
-        desk.sn.set(SnState::SignedOut(None));
+        crate::desk::shell::set(desk.sn, SnState::SignedOut(None));
     }
     let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || pump(desk));
     if let Some(w) = web_sys::window() {
@@ -150,7 +150,7 @@ pub fn adopt_token(desk: impl Into<Link>, text: &str) {
         return;
     }
     set_token(Some(t));
-    desk.sn.set(SnState::SignedIn);
+    crate::desk::shell::set(desk.sn, SnState::SignedIn);
 }
 
 /// Opens the sign-in popup (must run in a click handler: browsers block popups otherwise).
@@ -160,16 +160,16 @@ pub fn sign_in(desk: impl Into<Link>) {
     // that instance is vouched for ([`instance`]), so signing in before the handshake is answered is safe.
     let Some(inst) = expected_instance(&desk) else { return };
     let client = client_id(desk);
-    desk.sn.set(SnState::SigningIn);
+    crate::desk::shell::set(desk.sn, SnState::SigningIn);
     leptos::task::spawn_local(async move {
         match auth::sign_in(&inst, &client).await {
             Ok(t) => {
                 set_token(Some(t));
-                desk.sn.set(SnState::SignedIn);
+                crate::desk::shell::set(desk.sn, SnState::SignedIn);
                 desk.with_outbox(&mut |o| o.resume());
                 pump(desk);
             }
-            Err(m) => desk.sn.set(SnState::SignedOut(Some(m.into()))),
+            Err(m) => crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(m.into()))),
         }
     });
 }
@@ -178,7 +178,7 @@ pub fn sign_out(desk: impl Into<Link>) {
     let desk: Link = desk.into();
     set_token(None);
     auth::forget_token();
-    desk.sn.set(SnState::SignedOut(None));
+    crate::desk::shell::set(desk.sn, SnState::SignedOut(None));
 }
 
 fn expired(desk: Link) {
@@ -188,7 +188,7 @@ fn expired(desk: Link) {
     }
     set_token(None);
     auth::forget_token();
-    desk.sn.set(SnState::SignedOut(Some(crate::strings::Key::SN_SESSION_ENDED.into())));
+    crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(crate::strings::Key::SN_SESSION_ENDED.into())));
     desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
 }
 
@@ -206,7 +206,7 @@ fn refused_read(desk: Link, tok: &Token, e: &RestError) {
 /// and its button are shown above the panels (a signed-out window with nothing waiting shows none by itself).
 fn ask_sign_in(desk: Link) {
     if !renew(desk) && desk.sn.get_untracked() == SnState::SignedOut(None) {
-        desk.sn.set(SnState::SignedOut(Some(crate::strings::Key::SN_SIGN_IN_FIRST.into())));
+        crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(crate::strings::Key::SN_SIGN_IN_FIRST.into())));
     }
 }
 
@@ -240,12 +240,12 @@ fn renew(desk: Link) -> bool {
         match result {
             Ok(new) => {
                 set_token(Some(new));
-                desk.sn.set(SnState::SignedIn);
+                crate::desk::shell::set(desk.sn, SnState::SignedIn);
                 desk.with_outbox(&mut |o| o.resume());
             }
             Err(auth::RenewError::Refused(m)) => {
                 set_token(None);
-                desk.sn.set(SnState::SignedOut(Some(m.into())));
+                crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(m.into())));
                 desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
             }
             Err(auth::RenewError::Unclear(_)) => RENEW_AT.with(|r| *r.borrow_mut() = now() + 10_000.0),
@@ -569,27 +569,27 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     let desk: Link = desk.into();
     let Some(inst) = instance(&desk) else {
         if expected_instance(&desk).is_some() && token().is_some() {
-            desk.notice.set(Some(crate::strings::Key::SN_NOT_VOUCHED.into()));
+            crate::desk::shell::set(desk.notice, Some(crate::strings::Key::SN_NOT_VOUCHED.into()));
         }
         return;
     };
     let Some(tok) = token() else { return };
     if text.trim().chars().count() < 2 {
-        desk.extra_directory.set(Vec::new());
-        desk.directory_error.set(None);
+        crate::desk::shell::set(desk.extra_directory, Vec::new());
+        crate::desk::shell::set(desk.directory_error, None);
         return;
     }
     if page == 0 {
-        desk.directory_more.set(false);
+        crate::desk::shell::set(desk.directory_more, false);
     }
     let key = format!("{}#{page}", crate::browser::fold_case(text.trim()));
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
         if page == 0 {
-            desk.extra_directory.set(hit);
+            crate::desk::shell::set(desk.extra_directory, hit);
         } else {
             desk.extra_directory.update(|d| d.extend(hit));
         }
-        desk.directory_error.set(None);
+        crate::desk::shell::set(desk.directory_error, None);
         return;
     }
     leptos::task::spawn_local(async move {
@@ -606,7 +606,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
             }
             if let Ok((rows, total)) = reply {
                 if total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
-                    desk.directory_more.set(true);
+                    crate::desk::shell::set(desk.directory_more, true);
                 }
                 // At most a page per table, whatever the reply holds; oversized rows are left out.
                 for row in rows.iter().take(PAGE) {
@@ -619,12 +619,12 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         }
         let failure = crate::ui::directory::search_failure(&outcomes);
         let failed = failure.is_some();
-        desk.directory_error.set(failure);
+        crate::desk::shell::set(desk.directory_error, failure);
         if !failed {
             CACHE.with(|c| super::directory::remember(&mut c.borrow_mut(), key, found.clone()));
         }
         if page == 0 {
-            desk.extra_directory.set(found);
+            crate::desk::shell::set(desk.extra_directory, found);
         } else {
             desk.extra_directory.update(|d| d.extend(found));
         }

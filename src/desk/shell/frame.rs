@@ -37,9 +37,9 @@ impl Desk {
         let settings = crate::intl::adopt(settings);
         // The core reads the same settings (they change only here).
         self.core.try_update_value(|(c, _, _)| c.settings = settings.clone());
-        self.settings.set(settings);
-        self.errors.set(errors);
-        self.loaded.set(true);
+        crate::desk::shell::set(self.settings, settings);
+        crate::desk::shell::set(self.errors, errors);
+        crate::desk::shell::set(self.loaded, true);
     }
 
     pub(super) fn re_resolve(&self) {
@@ -125,12 +125,12 @@ impl Desk {
 
     /// Switches section and remembers it for the next visit.
     pub fn select_tab(&self, tab: Tab) {
-        self.tab.set(tab);
+        crate::desk::shell::set(self.tab, tab);
         browser::save(TAB_KEY, tab.key());
     }
 
     pub fn dismiss_errors(&self) {
-        self.errors.set(Vec::new());
+        crate::desk::shell::set(self.errors, Vec::new());
     }
 
     /// Installs the OpenFrame bridge. Inside a frame with a topDomain it runs the handshake; otherwise
@@ -161,7 +161,7 @@ impl Desk {
             }
         }
         if let Err(e) = bridge::publish(msg) {
-            self.notice.set(Some(t::Key::OPENFRAME_REFUSED_WHY.arg_msg("why", e.msg())));
+            crate::desk::shell::set(self.notice, Some(t::Key::OPENFRAME_REFUSED_WHY.arg_msg("why", e.msg())));
         }
     }
 
@@ -173,7 +173,7 @@ impl Desk {
                 self.set_problem((!confirmed).then(|| t::Key::HANDSHAKE_UNCONFIRMED.into()));
                 if confirmed {
                     // ServiceNow at exactly the topDomain answered from window.top: one of the agent's own.
-                    self.member.set(true);
+                    crate::desk::shell::set(self.member, true);
                     if let Some(g) = self.group() {
                         g.set_framed();
                     }
@@ -280,7 +280,7 @@ impl Desk {
                 }
                 POPUP.with(|s| *s.borrow_mut() = Some((p, name)));
             }
-            None => self.notice.set(Some(t::Key::POPUP_BLOCKED.into())),
+            None => crate::desk::shell::set(self.notice, Some(t::Key::POPUP_BLOCKED.into())),
         }
     }
 

@@ -130,7 +130,7 @@ impl Desk {
         if let Some(g) = self.group() {
             g.claim();
             if self.role.get_untracked() == Role::Unlinked {
-                self.notice.set(Some(t::Key::ASKED_OWNER.into()));
+                crate::desk::shell::set(self.notice, Some(t::Key::ASKED_OWNER.into()));
             }
         }
     }

@@ -13,4 +13,5 @@ mod run;
 
 #[cfg(test)]
 pub(crate) use run::put;
+pub(crate) use run::set;
 pub(crate) use run::effect;

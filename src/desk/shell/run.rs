@@ -61,6 +61,12 @@ fn sig<T: Send + Sync + 'static>(v: T) -> RwSignal<T> {
     RwSignal::new(v)
 }
 
+/// Sets a signal (as `set` does), in one function per value type (`set` is inlined at each call).
+#[inline(never)]
+pub(crate) fn set<T: Send + Sync + 'static>(s: RwSignal<T>, v: T) {
+    s.set(v)
+}
+
 /// Unreadable stored data is kept aside and reported; a refused write is reported (crate::stored).
 pub(crate) fn load_json<T: crate::json::FromJson>(key: &str) -> Option<T> {
     crate::stored::load(key)
@@ -237,8 +243,8 @@ impl Desk {
             // Already shown: nothing to change (or store).
             Effect::ShowPhone if self.tab.get_untracked() == Tab::Phone => {}
             Effect::ShowPhone => self.select_tab(Tab::Phone),
-            Effect::SipMessage(m) => self.sip_message.set(Some(m)),
-            Effect::SetupMs(ms) => self.setup_ms.set(ms),
+            Effect::SipMessage(m) => crate::desk::shell::set(self.sip_message, Some(m)),
+            Effect::SetupMs(ms) => crate::desk::shell::set(self.setup_ms, ms),
             Effect::StopSounds => crate::phone::audio::sync(false, false, false),
         }
     }
