@@ -34,6 +34,7 @@ pub(crate) fn now_ms() -> f64 {
 /// type takes the signal's readers out of it and marks each dirty (what `set` and `clear_subscribers` did, in
 /// one step: the list is emptied exactly when its readers are told of the change, never at any other time,
 /// since live readers that were not told would never subscribe again).
+#[inline(never)]
 pub(crate) fn put<T: Send + Sync + 'static>(s: RwSignal<T>, v: T) {
     use leptos::reactive::graph::ToAnySource;
     if s.try_update_untracked(|x| *x = v).is_some() {
