@@ -56,7 +56,8 @@ pub fn DirectoryPanel() -> impl IntoView {
     let page = RwSignal::new(0usize);
     let selected = RwSignal::new(0usize);
     let favourites = RwSignal::new(browser::load(FAVOURITES_KEY).and_then(|f| crate::json::from_str::<Vec<String>>(&f)).unwrap_or_default());
-    let entries = Memo::new(move |_| {
+    // One memo: the directory's entries are built inside the results' memo (one arena entry less, issue #16).
+    let results = Memo::new(move |_| {
         let mut list: Vec<Entry> = desk.settings.with(|s| {
             s.speed_dials.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "speed" })
                 .chain(s.queues.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "queue" }))
@@ -70,9 +71,8 @@ pub fn DirectoryPanel() -> impl IntoView {
             }
         });
         list.extend(desk.extra_directory.get());
-        list
+        favourites.with(|f| query.with(|q| search(&list, q, f)))
     });
-    let results = Memo::new(move |_| favourites.with(|f| entries.with(|e| query.with(|q| search(e, q, f)))));
     let active_call = move || desk.calls.with(|c| c.iter().find(|c| c.state == CallState::Connected).map(|c| c.id));
     let act = move |e: &Entry| match active_call() {
         // With a call in progress a result is a transfer target.
