@@ -48,9 +48,19 @@ pub fn watch(report: impl Fn(String) + Clone + 'static) {
 
 #[component]
 pub fn DevicesPanel() -> impl IntoView {
-    let list = RwSignal::new(Vec::<Device>::new());
-    leptos::task::spawn_local(async move { list.set(media::devices().await) });
-    let select = move |label: &'static str, key: &'static str, kind: &'static str| {
+    // The list is read by the options' views only: kept outside the arena, with a bool signal (a type every view
+    // already has) telling them it arrived (one signal value type less, issue #16).
+    let list = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Device>::new()));
+    let loaded = RwSignal::new(false);
+    let fill = list.clone();
+    leptos::task::spawn_local(async move {
+        let found = media::devices().await;
+        if let Ok(mut l) = fill.lock() {
+            *l = found;
+        }
+        loaded.set(true);
+    });
+    let select = |label: &'static str, key: &'static str, kind: &'static str| {
         let current = RwSignal::new(browser::load(key).unwrap_or_default());
         view! {
             <label class="kv">
@@ -66,10 +76,10 @@ pub fn DevicesPanel() -> impl IntoView {
                         current.set(v);
                     })>
                     <option {..crate::ui::cattr("value", "")}>{t::DEFAULT_DEVICE()}</option>
-                    {crate::ui::dynv(move || list.with(|l| l.iter().filter(|d| d.kind == kind).enumerate().map(|(i, d)| {
+                    {let list = list.clone(); crate::ui::dynv(move || { loaded.track(); list.lock().map(|l| l.iter().filter(|d| d.kind == kind).enumerate().map(|(i, d)| {
                         let label = if d.label.is_empty() { format!("{label} {}", i + 1) } else { d.label.clone() };
                         view! { <option {..crate::ui::sattr("value", d.id.clone())}>{label}</option> }
-                    }).rows()))}
+                    }).rows()).unwrap_or_default() })}
                 </select>
             </label>
         }

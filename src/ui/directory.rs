@@ -55,8 +55,13 @@ pub fn DirectoryPanel() -> impl IntoView {
     let search_seq = RwSignal::new(0usize);
     let page = RwSignal::new(0usize);
     let selected = RwSignal::new(0usize);
-    let favourites = RwSignal::new(browser::load(FAVOURITES_KEY).and_then(|f| crate::json::from_str::<Vec<String>>(&f)).unwrap_or_default());
-    let entries = Memo::new(move |_| {
+    // The favourites are kept outside the arena; `favourites_seq` (a usize signal, a type this panel already has)
+    // tells their readers they changed (no RwSignal<Vec<String>> code, issue #16).
+    let favourites = std::sync::Arc::new(std::sync::Mutex::new(browser::load(FAVOURITES_KEY).and_then(|f| crate::json::from_str::<Vec<String>>(&f)).unwrap_or_default()));
+    let favourites_seq = RwSignal::new(0usize);
+    let favs = favourites.clone();
+    // One memo: the directory's entries are built inside the results' memo (one arena entry less, issue #16).
+    let results = Memo::new(move |_| {
         let mut list: Vec<Entry> = desk.settings.with(|s| {
             s.speed_dials.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "speed" })
                 .chain(s.queues.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "queue" }))
@@ -70,9 +75,10 @@ pub fn DirectoryPanel() -> impl IntoView {
             }
         });
         list.extend(desk.extra_directory.get());
-        list
+        favourites_seq.track();
+        let f = favs.lock().map(|f| f.clone()).unwrap_or_default();
+        query.with(|q| search(&list, q, &f))
     });
-    let results = Memo::new(move |_| favourites.with(|f| entries.with(|e| query.with(|q| search(e, q, f)))));
     let active_call = move || desk.calls.with(|c| c.iter().find(|c| c.state == CallState::Connected).map(|c| c.id));
     let act = move |e: &Entry| match active_call() {
         // With a call in progress a result is a transfer target.
@@ -101,15 +107,17 @@ pub fn DirectoryPanel() -> impl IntoView {
             _ => {}
         }
     };
+    let favs = favourites.clone();
     let toggle_fav = move |number: String| {
-        favourites.update(|f| {
+        if let Ok(mut f) = favs.lock() {
             if let Some(i) = f.iter().position(|x| *x == number) {
                 f.remove(i);
             } else {
                 f.push(number);
             }
-        });
-        browser::save(FAVOURITES_KEY, &crate::json::to_string(&favourites.get_untracked()));
+            browser::save(FAVOURITES_KEY, &crate::json::to_string(&*f));
+        }
+        favourites_seq.update(|n| *n += 1);
     };
     view! {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() {..crate::ui::cattr("placeholder", t::SEARCH_DIRECTORY())}
@@ -140,8 +148,9 @@ pub fn DirectoryPanel() -> impl IntoView {
         // "No matches" only when the search worked: a failed one says so above.
         {crate::ui::when_else(move || !results.with(Vec::is_empty), move || view! {
             <ul class="list" {..crate::ui::cattr("id", "directory-results")} role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY()>
-                {crate::ui::dynv(move || results.with(|rs| rs.iter().cloned().enumerate().map(|(i, e)| {
-                    let fav = favourites.with(|f| f.contains(&e.number));
+                {let favourites = favourites.clone(); let toggle_fav = toggle_fav.clone(); crate::ui::dynv(move || { favourites_seq.track(); results.with(|rs| rs.iter().cloned().enumerate().map(|(i, e)| {
+                    let fav = favourites.lock().is_ok_and(|f| f.contains(&e.number));
+                    let toggle_fav = toggle_fav.clone();
                     let number = e.number.clone();
                     let e2 = e.clone();
                     view! {
@@ -154,7 +163,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                             <button type="button" class="btn" {..crate::ui::sattr("aria-label", format!("{} {}", t::CALL(), e.name))} on:click=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
                         </li>
                     }
-                }).rows()))}
+                }).rows()) })}
             </ul>
         }, move || view! {
             <p class="empty" data-testid="no-matches" {..crate::ui::battr("hidden", move || desk.directory_error.with(Option::is_some))}>{t::NO_MATCHES()}</p>
