@@ -272,12 +272,13 @@ fn a_case_look_up_refused_for_the_sign_in_asks_the_agent_to_sign_in_and_then_wor
     enter(&b);
     b.click(&b.find("#tab-phone"));
     b.find("[data-testid=wrap-up]");
-    // Sign out stands in for the lost sign-in (the snapshot's secrets are used within 60 s only).
+    // Sign out stands in for the lost sign-in (the snapshot's secrets are used within 60 s only): first the
+    // reloaded frame takes the sign-in back from its snapshot (until then it shows the sign-in button too).
     b.click(&b.find("#tab-diagnostics"));
-    if let Some(out) = b.try_find("[data-testid=sn-sign-out]") {
-        b.click(&out);
-    }
-    b.wait_for("signed out", || b.try_find("[data-testid=sn-sign-in]").map(|_| ()));
+    b.wait_for("signed in again from the snapshot", || (b.text(&b.find("[data-testid=sn-state]")) == "Signed in").then_some(()));
+    b.click(&b.find("[data-testid=sn-sign-out]"));
+    b.wait_for("signed out", || (b.text(&b.find("[data-testid=sn-state]")) != "Signed in").then_some(()));
+    b.find("[data-testid=sn-sign-in]");
     assert!(b.absent("[data-testid=sn-notice]"), "nothing waits to be written: no notice by itself");
     b.click(&b.find("#tab-phone"));
     look_up(&b);
