@@ -545,9 +545,10 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             let Some(id) = desk_id(l, call) else { return };
             desk.report(LineEvent::TransferProgress { id, code, done });
             if done && (200..300).contains(&code) {
+                // Said first: the BYE below ends the call at once (as hung up), and the first reason stays.
+                desk.report(LineEvent::Ended { id, reason: EndReason::Transferred });
                 let out = l.ua.borrow_mut().hang_up(now(), call);
                 run(l, out);
-                desk.report(LineEvent::Ended { id, reason: EndReason::Transferred });
             }
         }
         UaEvent::TransferRequested { call, target, by, ask } => {

@@ -225,6 +225,9 @@ struct Call {
     reinvite_retry: Option<(f64, String)>,
     /// A target refresh under way: failed attempts so far, and when to try again.
     refresh: Option<(u32, f64)>,
+    /// The call's end was already reported: the agent hung up and our BYE went out (the session is over for
+    /// the agent then, RFC 3261 15.1.1); the call stays here only until the BYE's transaction ends.
+    ended: bool,
 }
 
 impl Call {
@@ -246,6 +249,7 @@ impl Call {
             early: Vec::new(),
             reinvite_retry: None,
             refresh: None,
+            ended: false,
         }
     }
 }

@@ -40,9 +40,40 @@ fn outgoing_call_ringing_answer_ack_and_bye() {
     let bye = &sent(&out)[0];
     assert_eq!(bye.method(), Some("BYE"));
     assert_eq!(bye.cseq(), Some((2, "BYE".into())));
-    let out = u.on_frame(5.0, &respond(bye, 200, None, &[], ""));
+    // The call is over for the agent once the BYE is sent (RFC 3261 15.1.1), said once.
     assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::Local }]);
+    assert!(u.has_call(id), "kept until the BYE's transaction ends");
+    let out = u.on_frame(5.0, &respond(bye, 200, None, &[], ""));
+    assert_eq!(events(&out), vec![]);
     assert!(!u.has_call(id));
+}
+
+#[test]
+fn a_hung_up_call_ends_for_the_agent_when_the_bye_leaves_even_if_it_is_challenged_or_never_answered() {
+    for answer in ["challenge", "none"] {
+        let mut u = ua();
+        let (id, _) = super::tests_dialog::connected_incoming(&mut u);
+        let out = u.hang_up(3.0, id);
+        assert_eq!(sent(&out).iter().map(|m| m.method().unwrap_or("").to_string()).collect::<Vec<_>>(), vec!["BYE"]);
+        assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::Local }], "{answer}");
+        assert!(u.hang_up(3.5, id).is_empty(), "{answer}: hanging up again sends and says nothing");
+        let bye = sent(&out)[0].clone();
+        let mut last = 4.0;
+        if answer == "challenge" {
+            let c = "Digest realm=\"sip.example.com\", nonce=\"nb\", qop=\"auth\"";
+            let out = u.on_frame(4.0, &respond(&bye, 407, None, &[("Proxy-Authenticate", c)], ""));
+            assert_eq!(sent(&out).iter().map(|m| m.method().unwrap_or("").to_string()).collect::<Vec<_>>(), vec!["BYE"], "the BYE is sent again with credentials");
+            assert_eq!(events(&out), vec![], "not said twice");
+            let again = sent(&out)[0].clone();
+            assert_eq!(events(&u.on_frame(5.0, &respond(&again, 200, None, &[], ""))), vec![]);
+            last = 5.0;
+        } else {
+            // No answer: the BYE's transaction times out (64*T1), silently; the call is gone then.
+            assert!(u.has_call(id));
+            assert_eq!(events(&u.tick(last + TIMEOUT_MS + 1.0)), vec![], "not said twice");
+        }
+        assert!(!u.has_call(id), "{answer}: forgotten once the BYE's transaction ended (at {last})");
+    }
 }
 
 #[test]

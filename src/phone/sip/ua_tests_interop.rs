@@ -49,9 +49,11 @@ fn a_2xx_crossing_the_no_answer_cancel_is_acked_and_ended_with_bye() {
     let ok = respond(&inv, 200, Some("callee"), &[("Contact", "<sip:callee@10.0.0.9>")], "v=0 answer");
     let out = u.on_frame(60_050.0, &ok);
     assert_eq!(methods(&out), vec!["ACK", "BYE"]);
+    assert_eq!(events(&out).last(), Some(&UaEvent::Ended { call: id, reason: Ended::NoAnswer }), "ended as the BYE leaves");
     let bye = &sent(&out)[1];
     let out = u.on_frame(60_100.0, &respond(bye, 200, None, &[], ""));
-    assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::NoAnswer }]);
+    assert_eq!(events(&out), vec![]);
+    assert!(!u.has_call(id));
 }
 
 #[test]

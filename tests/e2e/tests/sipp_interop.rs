@@ -185,8 +185,8 @@ fn sipp_callees_long_ringing_ack_cseq_unacceptable_reinvite_and_forked_answer() 
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(call_attr(&b, 0, "data-state").as_deref(), Some("Connected"), "the other fork's 200 does not end the call");
     e2e::click_in_card(&b, 0, "hang-up");
+    // Ended once the BYE leaves (RFC 3261 15.1.1): b answers it only 25 s later, past this wait's 15 s.
     wait_state(&b, 0, "Ended(HungUp)");
-    fork.finish(Duration::from_secs(20));
 
     // Meanwhile a registrar that is restarting answers 503 with Retry-After: 2. Kamailio passes it on as
     // 500 without the Retry-After (RFC 3261 16.7 step 6), so the desktop backs off per RFC 5626 4.5: the
@@ -223,6 +223,8 @@ fn sipp_callees_long_ringing_ack_cseq_unacceptable_reinvite_and_forked_answer() 
     // until the callee's BYE.
     wait_state(&a, 0, "Ended(RemoteHungUp)");
     ring.finish(Duration::from_secs(30));
+    // b has answered the BYE by now (25 s after it): its scenario checked every message it got.
+    fork.finish(Duration::from_secs(20));
 }
 
 /// Installed before the desktop's own scripts: keeps every RTCPeerConnection, every getUserMedia stream and every

@@ -372,8 +372,13 @@ impl UserAgent {
             CallState::Ringing => return self.reject(now, id, 486),
             CallState::WaitAck | CallState::Confirmed => {
                 call.state = CallState::Terminating;
+                call.ended = true;
+                let reason = if call.no_answer { Ended::NoAnswer } else { Ended::Local };
                 let bye = self.in_dialog_request(id, "BYE", None);
                 self.send_tx(&mut out, TxKind::Bye, Some(id), bye);
+                // The session is over once the BYE is handed to its transaction (RFC 3261 15.1.1): the agent
+                // sees the call end now, not when (or whether) the other side answers it.
+                emit(&mut out, UaEvent::Ended { call: id, reason });
             }
             CallState::Terminating => {}
         }

@@ -229,7 +229,9 @@ impl UserAgent {
         if let Some(c) = self.calls.remove(&id) {
             self.txs.retain(|t| t.call != Some(id) || t.kind == TxKind::Notify);
             let reason = if c.no_answer && reason == Ended::Local { Ended::NoAnswer } else { reason };
-            emit(out, UaEvent::Ended { call: id, reason });
+            if !c.ended {
+                emit(out, UaEvent::Ended { call: id, reason });
+            }
         }
     }
 }
