@@ -405,12 +405,14 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                                 l2.to_desk.borrow_mut().remove(&call);
                                 bind(&l2, id, old);
                             }
+                            // The reason is said before the 488 (which ends the call as hung up; the first reason stays).
+                            if same.is_none() {
+                                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m.clone().into()) });
+                            }
                             let out = l2.ua.borrow_mut().reject(now(), call, 488);
                             run(&l2, out);
                             if same.is_some() {
                                 desk.report(LineEvent::Note { id, note: Some(m) });
-                            } else {
-                                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
                             }
                         }
                     }
@@ -836,9 +838,10 @@ fn send_answer(l: &Rc<Line>, call: CallRef, m: Rc<CallMedia>, mic: web_sys::Medi
 
 fn fail_answer(l: &Rc<Line>, call: CallRef, why: String) {
     let Some(id) = desk_id(l, call) else { return };
+    // The reason first: the 488 ends the call as hung up, and the first reason stays.
+    l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(why.into()) });
     let out = l.ua.borrow_mut().reject(now(), call, 488);
     run(l, out);
-    l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(why.into()) });
 }
 
 /// Answers the incoming call `id` (asks for the microphone, then sends 200 with our answer).
@@ -858,9 +861,9 @@ pub fn answer(id: u32) {
     }
     spawn(async move {
         if let Err(m) = accept_media(&l, call, &offer).await {
+            l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
             let out = l.ua.borrow_mut().reject(now(), call, 488);
             run(&l, out);
-            l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
         } else {
             l.host.report(LineEvent::Connected(id));
         }

@@ -101,15 +101,62 @@ fn cancel_waits_for_a_provisional_response() {
     let mut u = ua();
     let (id, out) = u.invite(0.0, "2002", "o", &[]).unwrap();
     let inv = sent(&out)[0].clone();
-    assert!(sent(&u.hang_up(1.0, id)).is_empty(), "no CANCEL before any provisional response");
+    let out = u.hang_up(1.0, id);
+    assert!(sent(&out).is_empty(), "no CANCEL before any provisional response");
+    assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::Local }], "ended for the agent at once");
     let out = u.on_frame(2.0, &respond(&inv, 100, None, &[], ""));
     let cancel = &sent(&out)[0];
     assert_eq!(cancel.method(), Some("CANCEL"));
     assert_eq!(cancel.via().unwrap().branch(), inv.via().unwrap().branch());
     assert_eq!(cancel.cseq(), Some((1, "CANCEL".into())));
+    // A ringing that comes after the CANCEL is not said (no ring-back for a call the agent gave up).
+    assert_eq!(events(&u.on_frame(2.5, &respond(&inv, 180, Some("t"), &[], ""))), vec![]);
     u.on_frame(3.0, &respond(cancel, 200, None, &[], ""));
+    assert!(u.has_call(id), "kept until the INVITE is closed");
     let out = u.on_frame(4.0, &respond(&inv, 487, Some("t"), &[], ""));
-    assert_eq!(events(&out), vec![UaEvent::Ended { call: id, reason: Ended::Local }]);
+    assert_eq!(sent(&out)[0].method(), Some("ACK"));
+    assert_eq!(events(&out), vec![], "not said twice");
+    assert!(!u.has_call(id));
+}
+
+#[test]
+fn calls_the_agent_ended_do_not_take_a_call_slot_and_are_forgotten_when_the_connection_drops() {
+    let mut u = ua();
+    let caller = |n: usize| CALLER_INVITE.replace("incoming-1@caller", &format!("incoming-{n}@caller")).replace("z9hG4bKproxy1", &format!("z9hG4bKproxy1n{n}"));
+    // MAX_CALLS calls answered and hung up, their BYEs never answered.
+    let mut ended = Vec::new();
+    for n in 0..MAX_CALLS {
+        let out = u.on_frame(0.0, &caller(n));
+        let tag = sent(&out)[0].to().unwrap().tag().unwrap().to_string();
+        let UaEvent::Incoming { call, .. } = events(&out)[0].clone() else { panic!("{out:?}") };
+        u.answer(1.0, call, "a");
+        u.on_frame(2.0, &in_dialog("ACK", 10, &tag, "").replace("incoming-1@caller", &format!("incoming-{n}@caller")));
+        let out = u.hang_up(3.0, call);
+        assert_eq!(events(&out), vec![UaEvent::Ended { call, reason: Ended::Local }]);
+        ended.push(call);
+    }
+    assert!(ended.iter().all(|c| u.has_call(*c)), "each kept for its BYE");
+    // A new call still rings.
+    let out = u.on_frame(4.0, &caller(99));
+    assert!(matches!(events(&out).first(), Some(UaEvent::Incoming { .. })), "{:?}", sent(&out).iter().map(|m| m.code()).collect::<Vec<_>>());
+    // The connection drops: the BYEs' transactions are gone, and so are the calls that waited for them.
+    u.transport_lost(5.0);
+    assert!(ended.iter().all(|c| !u.has_call(*c)));
+}
+
+#[test]
+fn a_reinvite_or_refer_for_a_call_the_agent_hung_up_gets_481_and_nothing_happens() {
+    for method in ["INVITE", "REFER"] {
+        let mut u = ua();
+        let (id, ttag) = super::tests_dialog::connected_incoming(&mut u);
+        u.hang_up(3.0, id);
+        let req = in_dialog(method, 11, &ttag, if method == "INVITE" { "v=0 hold" } else { "" })
+            .replace("\r\n\r\n", "\r\nRefer-To: <sip:1003@sip.example.com>\r\nContent-Type: application/sdp\r\n\r\n");
+        let out = u.on_frame(4.0, &req);
+        let replies: Vec<_> = sent(&out).iter().map(|m| m.code()).collect();
+        assert_eq!(replies, vec![Some(481)], "{method}");
+        assert_eq!(events(&out), vec![], "{method}: no offer or transfer for an ended call");
+    }
 }
 
 #[test]

@@ -72,6 +72,12 @@ impl UserAgent {
                 }
             }
             call.dialog.remote_cseq = Some(cseq);
+            // The agent ended this call (our BYE or CANCEL is on its way): a new offer, transfer or DTMF for it
+            // finds no session (RFC 3261 15.1.1); a BYE crossing ours is still answered below.
+            if call.ended && matches!(method, "INVITE" | "REFER" | "INFO") {
+                self.send_reply(out, req, 481, "Call/Transaction Does Not Exist", None);
+                return;
+            }
         }
         match method {
             "ACK" => {

@@ -50,6 +50,9 @@ impl UserAgent {
     pub fn transport_lost(&mut self, now: f64) -> Vec<Output> {
         self.now = now;
         self.txs.clear();
+        // Calls the agent already ended waited only for their BYE's or CANCEL's answer, which is lost with the
+        // transactions: forget them (they were said ended already).
+        self.calls.retain(|_, c| !c.ended);
         self.reg_refresh_at = None;
         let mut out = vec![];
         if self.wanted_registered {

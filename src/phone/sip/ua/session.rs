@@ -103,7 +103,8 @@ impl UserAgent {
                 self.send_cancel(out, id);
                 return;
             }
-            if code > 100 {
+            // After the agent hung up, nothing more is said of the call (no ring-back, no early media).
+            if code > 100 && !call.ended {
                 let early = (!resp.body.is_empty()).then(|| resp.body.clone());
                 if let Some(tag) = tag_of(resp.header("To")) {
                     // One early dialog per To tag (forking, RFC 3261 12.1.2).
@@ -179,16 +180,10 @@ impl UserAgent {
             }
         }
         let call = self.calls.remove(&id).unwrap();
-        let reason = if call.state == CallState::Terminating && code == 487 {
-            if call.no_answer {
-                Ended::NoAnswer
-            } else {
-                Ended::Local
-            }
-        } else {
-            Ended::Failed { code, text: failure_text(code).into() }
-        };
-        emit(out, UaEvent::Ended { call: id, reason });
+        if call.ended {
+            return;
+        }
+        emit(out, UaEvent::Ended { call: id, reason: Ended::Failed { code, text: failure_text(code).into() } });
     }
 
     pub(super) fn send_cancel(&mut self, out: &mut Vec<Output>, id: CallRef) {
@@ -239,7 +234,9 @@ impl UserAgent {
         // A call that takes another's place (Replaces, an attended transfer to us) adds none and is never refused.
         let ringing = self.calls.values().filter(|c| c.state == CallState::Ringing).count();
         let replacing = req.header("Replaces").and_then(parse_replaces).is_some_and(|r| self.find_by_replaces(&r).is_ok());
-        if !replacing && (ringing >= MAX_RINGING || self.calls.len() >= MAX_CALLS) {
+        // Calls the agent already ended (waiting only for the far end's answer to BYE or CANCEL) do not count.
+        let live = self.calls.values().filter(|c| !c.ended).count();
+        if !replacing && (ringing >= MAX_RINGING || live >= MAX_CALLS) {
             let tag = self.token();
             self.send_reply(out, req, 486, "Busy Here", Some(&tag));
             return;
@@ -362,23 +359,31 @@ impl UserAgent {
         match call.state {
             CallState::Calling | CallState::Early => {
                 call.state = CallState::Terminating;
+                call.ended = true;
+                let reason = if call.no_answer { Ended::NoAnswer } else { Ended::Local };
                 // CANCEL only after a provisional response (RFC 3261 9.1); else as soon as one arrives.
                 if call.provisional {
                     self.send_cancel(&mut out, id);
                 } else {
                     call.cancel_requested = true;
                 }
+                // The agent gave up the call: it ends for them now (ring-back and early media stop); the UA keeps
+                // it until the 487 (or a 2xx that crossed the CANCEL, then ACK and BYE) closes the INVITE.
+                emit(&mut out, UaEvent::Ended { call: id, reason });
             }
             CallState::Ringing => return self.reject(now, id, 486),
             CallState::WaitAck | CallState::Confirmed => {
                 call.state = CallState::Terminating;
-                call.ended = true;
+                let told = std::mem::replace(&mut call.ended, true);
                 let reason = if call.no_answer { Ended::NoAnswer } else { Ended::Local };
                 let bye = self.in_dialog_request(id, "BYE", None);
                 self.send_tx(&mut out, TxKind::Bye, Some(id), bye);
                 // The session is over once the BYE is handed to its transaction (RFC 3261 15.1.1): the agent
-                // sees the call end now, not when (or whether) the other side answers it.
-                emit(&mut out, UaEvent::Ended { call: id, reason });
+                // sees the call end now, not when (or whether) the other side answers it; once (a 2xx that
+                // crossed our CANCEL is ended here too).
+                if !told {
+                    emit(&mut out, UaEvent::Ended { call: id, reason });
+                }
             }
             CallState::Terminating => {}
         }
