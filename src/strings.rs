@@ -5,7 +5,8 @@
 //! wants them. The English catalogue declares the keys (the `catalogue!` macro builds the `Texts` struct from it);
 //! every other language is a `Texts` literal, so a language that lacks a key, or has one English does not, does not
 //! compile. The language is chosen once at start ([`set_lang`]) from the `language` setting, else the browser's.
-//! How to add a language: README, "Languages".
+//! English is compiled in; the other languages are files the build writes from their checked constants and the
+//! desktop fetches on demand ([`OnDemand`], [`install`], `crate::intl`). How to add a language: README, "Languages".
 
 use std::cell::Cell;
 
