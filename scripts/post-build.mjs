@@ -1,5 +1,6 @@
 // The release's last steps (Trunk.toml [[hooks]] post_build; see "Release size" in the README). index.html tells
 // trunk not to run wasm-opt (data-wasm-opt="0"): this script runs it, after it has
+//   0. written the languages loaded on demand (lang/<tag>-<hash>.txt) out of the wasm's custom section (below);
 //   1. given the wasm-bindgen imports short names: the glue's import names (`__wbg_addEventListener_<16 hex>`,
 //      about 240 of them, each written once in the wasm and once in the JS) become `a`, `b`, ... `eD`, in both files;
 //   2. removed the exports nobody uses: wasm-streams' IntoUnderlying{Source,ByteSource,Sink} classes, which Leptos's
@@ -16,7 +17,8 @@
 // stops the build with an error, so a release is never half-rewritten.
 //   node scripts/post-build.mjs STAGING_DIR                 (the hook: rewrites the staging folder in place)
 //   node scripts/post-build.mjs --names BINDGEN_DIR OUT.wasm (the size report: steps 1-3 with -g, names kept)
-import { readFileSync, writeFileSync, readdirSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+//   node scripts/post-build.mjs --langs STAGING_DIR         (debug builds: step 0 only)
+import { readFileSync, writeFileSync, readdirSync, existsSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
@@ -38,7 +40,9 @@ const UNUSED_CLASSES = ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoU
 const fail = (m) => { console.error(`post-build: ${m}`); process.exit(1); };
 const args = process.argv.slice(2);
 const names = args[0] === "--names";
-const dir = names ? args[1] : args[0];
+// Debug builds (trunk build/serve without --release): only the language files are written (step 0).
+const langsOnly = args[0] === "--langs";
+const dir = names || langsOnly ? args[1] : args[0];
 if (!dir || !existsSync(dir)) fail(`no folder ${dir}`);
 if (!names && !existsSync(join(dir, "index.html"))) fail(`no index.html in ${dir}`);
 const files = readdirSync(dir);
@@ -55,6 +59,45 @@ const str = () => { const n = u32(); const s = wasm.toString("utf8", pos, pos + 
 const name = (s) => { const b = Buffer.from(s, "utf8"); return Buffer.concat([leb(b.length), b]); };
 const short = (i) => { const abc = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"; let s = "";
   do { s = abc[i % 52] + s; i = Math.floor(i / 52) - 1; } while (i >= 0); return s; };
+
+// --- 0. the languages loaded on demand: their files out of the wasm ----------------------------------------------------
+// src/strings.rs (`on_demand!`) puts each non-English catalogue, as the compiler checked and packed it, into a custom
+// section `agent-desktop-lang` (the linker joins them): a line `lang/<tag>-<16 hex>.txt <length, 16 hex>`, then the
+// file. Each file is written into the dist under that name (the wasm fetches it on demand and checks its length and
+// hash, src/strings.rs `install`) and the section is removed.
+const LANG_SECTION = "agent-desktop-lang";
+const langWritten = [];
+function langFiles(buf) {
+  let at = 0;
+  while (at < buf.length) {
+    const nl = buf.indexOf(10, at);
+    const line = nl < 0 ? "" : buf.toString("latin1", at, nl);
+    const m = /^(lang\/([a-z]{2,3})-([0-9a-f]{16})\.txt) ([0-9a-f]{16})$/.exec(line);
+    if (!m) fail(`a language section does not start with a file name and length (${JSON.stringify(line.slice(0, 60))})`);
+    const file = buf.subarray(nl + 1, nl + 1 + parseInt(m[4], 16));
+    if (file.length !== parseInt(m[4], 16) || fnv(file) !== m[3]) fail(`${m[1]}: its bytes do not have the length or the hash it is written with`);
+    if (file.toString("latin1", 0, 21 + m[2].length) !== `agent-desktop texts ${m[2]} `) fail(`${m[1]}: no header line`);
+    if (!names) { mkdirSync(join(dir, "lang"), { recursive: true }); writeFileSync(join(dir, m[1]), file); }
+    langWritten.push(`${m[1]} (${file.length} bytes)`);
+    at = nl + 1 + file.length;
+  }
+}
+// FNV-1a 64 (as `strings::fnv`), as 16 hex digits.
+function fnv(b) {
+  let h = 0xcbf29ce484222325n;
+  for (const x of b) h = BigInt.asUintN(64, (h ^ BigInt(x)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, "0");
+}
+
+if (langsOnly) {
+  for (let p = 8; p < wasm.length;) {
+    pos = p; const id = wasm[pos++]; const size = u32(); const end = pos + size;
+    if (id === 0 && str() === LANG_SECTION) langFiles(wasm.subarray(pos, end));
+    p = end;
+  }
+  console.log(`post-build: ${langWritten.join(", ") || "no language file"} written`);
+  process.exit(0);
+}
 
 // --- 2. (JS side first, so the wasm side knows which classes were there) -------------------------------------------
 const removed = [];
@@ -122,6 +165,8 @@ while (pos < wasm.length) {
     parts.push(Buffer.from([7]), leb(content.length), content);
   } else if (id === 0 && (() => { const p = pos; const n = str(); pos = p; return n === "__wasm_split_unstable"; })()) {
     // Leptos's wasm-split marker section (for cargo-leptos's code splitting, which this build does not use).
+  } else if (id === 0 && (() => { const p = pos; const n = str(); pos = p; return n === LANG_SECTION; })()) {
+    str(); langFiles(wasm.subarray(pos, end)); // written out (see langFiles), not kept in the wasm
   } else parts.push(wasm.subarray(start, end));
   pos = end;
 }
@@ -174,7 +219,7 @@ for (const f of [wasmFile, jsFile]) {
   else fail(`no integrity attribute for ${f} in index.html`);
 }
 writeFileSync(join(dir, "index.html"), html);
-console.log(`post-build: ${renamed} imports and ${renamedExports} exports renamed, ${dropped + unread} unused exports removed, wasm-opt ${WASM_OPT.join(" ")}, ` +
+console.log(`post-build: ${langWritten.join(", ") || "no language file"} written, ${renamed} imports and ${renamedExports} exports renamed, ${dropped + unread} unused exports removed, wasm-opt ${WASM_OPT.join(" ")}, ` +
   `${blanked.records} panic locations, ${blanked.files} file names and ${blanked.texts} panic texts blanked, ${jsFile} minified to ${min.code.length} bytes, ` +
   `integrity updated`);
 

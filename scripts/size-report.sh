@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prints the transfer size of a built desktop (default dist/): wasm, JS and CSS, raw and gzip -9; then where the
+# Prints the transfer size of a built desktop (default dist/): wasm, JS and CSS, raw and gzip -9 (the total is what an
+# English-speaking agent loads; the languages loaded on demand follow on their own lines); then where the
 # wasm's bytes go, per crate and per module of the desktop, from a names-kept build of the same wasm (the cargo
 # output trunk left in $CARGO_TARGET_DIR, run through wasm-bindgen --keep-debug and the release's own post-build
 # steps and wasm-opt passes plus -g; scripts/wasm-sizes.mjs sums it; 15-60 s; SIZE_WHERE=0 skips it).
@@ -19,6 +20,15 @@ for f in "$dir"/*.wasm "$dir"/*.js "$dir"/*.css; do
 done
 printf "%-6s %10d %10d  (target %d gzip: %s)\n" total "$total_raw" "$total_gz" "$budget" \
   "$([ "$total_gz" -lt "$budget" ] && echo within || echo "OVER by $((total_gz - budget))")"
+# Languages loaded on demand (lang/<tag>-<hash>.txt): only an agent who uses one loads it, so the total above is
+# what an English agent loads; each language's line after them adds its file.
+for f in "$dir"/lang/*.txt; do
+  [ -f "$f" ] || continue
+  raw=$(stat -c %s "$f"); gz=$(gzip -9 -c "$f" | wc -c)
+  printf '%-6s %10d %10d  %s (on demand)\n' lang "$raw" "$gz" "lang/$(basename "$f")"
+  tag=$(basename "$f"); tag=${tag%%-*}
+  printf '%-6s %10d %10d  (what an agent in %s loads)\n' "+$tag" "$((total_raw + raw))" "$((total_gz + gz))" "$tag"
+done
 
 [ "${SIZE_WHERE:-1}" = "0" ] && exit 0
 wasm="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/agent-desktop.wasm"

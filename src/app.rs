@@ -15,9 +15,19 @@ pub fn App() -> impl IntoView {
     // "Check my setup" runs once after each SIP sign-in (crate::diagnostics::probe).
     crate::diagnostics::probe::after_sign_in(desk);
     leptos::task::spawn_local(async move { desk.start().await });
-    // Built again when the language changes (the `language` setting arrives with the settings).
+    // A language loaded on demand arrived (the settings' default texts take it) or was refused (said once).
+    crate::intl::on_load(Box::new(move |failed| {
+        if desk.loaded.get_untracked() {
+            desk.apply_settings(desk.settings.get_untracked(), desk.errors.get_untracked());
+        }
+        if failed.is_some() {
+            desk.notice.set(failed);
+        }
+    }));
+    // Built again when the language changes (the `language` setting arrives with the settings); nothing while
+    // the chosen language's texts load.
     crate::ui::dynv(move || {
         crate::intl::track();
-        view! { <Shell/> }
+        (!crate::intl::loading()).then(|| view! { <Shell/> })
     })
 }

@@ -3,7 +3,8 @@
 //! tables in the wasm). The pure cores keep producing raw values; views format them here.
 
 use crate::config::Settings;
-use crate::strings::{self, Lang};
+use crate::strings::{self, Key, Lang, Msg};
+use std::cell::Cell;
 use js_sys::{Array, Function, Object, Reflect};
 use leptos::prelude::{ArcTrigger, Notify, Track};
 use crate::cell::RefCell;
@@ -14,6 +15,11 @@ thread_local! {
     static LOCALE: RefCell<String> = RefCell::new("en".into());
     /// Fires when the language changes after the first view was built (the shell is rebuilt in it).
     static CHANGED: ArcTrigger = ArcTrigger::new();
+    /// The language whose texts are being fetched, when it is the one asked for.
+    static PENDING: Cell<Option<Lang>> = const { Cell::new(None) };
+    /// The languages whose file was refused or could not be fetched (one bit each): not asked for again.
+    static FAILED: Cell<u8> = const { Cell::new(0) };
+    static ON_LOAD: RefCell<Option<Box<dyn Fn(Option<Msg>)>>> = const { RefCell::new(None) };
 }
 
 /// The browser's preferred languages, most preferred first.
@@ -26,10 +32,23 @@ pub fn browser_languages() -> Vec<String> {
     out
 }
 
-/// Switches to the language the setting or the browser asks for; returns true when it changed.
+/// Switches to the language the setting or the browser asks for; returns true when it changed. A language whose
+/// texts are not here yet starts loading (see [`loading`]) and the switch happens when they arrive; one that
+/// could not be loaded is English.
 pub fn choose(setting: &str) -> bool {
     let browser = browser_languages();
-    let lang = Lang::choose(setting, &browser);
+    let mut lang = Lang::choose(setting, &browser);
+    if !lang.available() {
+        if FAILED.with(|f| f.get() & (1 << lang as u8) == 0) {
+            if PENDING.with(|p| p.replace(Some(lang))) != Some(lang) {
+                wasm_bindgen_futures::spawn_local(load(lang, setting.to_string()));
+                CHANGED.with(|c| c.notify());
+            }
+            return false;
+        }
+        lang = Lang::En;
+    }
+    PENDING.with(|p| p.set(None));
     // The most precise locale of that language: the setting's own tag, else the browser's, else ours.
     let locale = [setting.to_string()]
         .into_iter()
@@ -45,6 +64,41 @@ pub fn choose(setting: &str) -> bool {
         CHANGED.with(|c| c.notify());
     }
     changed
+}
+
+/// Fetches a language's file (next to index.html, from this page's own origin) and keeps its texts when they
+/// are exactly the ones this wasm was built with ([`strings::install`]). When this language is still the one
+/// asked for, switches to it (or to English, when the file was refused) and calls the hook set by
+/// [`on_load`] (with what went wrong, once).
+async fn load(lang: Lang, setting: String) {
+    let Some(file) = lang.file() else { return };
+    let result = match crate::browser::fetch_text(file.name).await {
+        Ok(text) => strings::install(lang, text),
+        Err(why) => Err(why),
+    };
+    if result.is_err() {
+        FAILED.with(|f| f.set(f.get() | 1 << lang as u8));
+    }
+    if PENDING.with(|p| p.get()) != Some(lang) {
+        return;
+    }
+    if !choose(&setting) {
+        CHANGED.with(|c| c.notify());
+    }
+    let failed = result.err().map(|why| Key::LANGUAGE_NOT_LOADED.arg("language", &lang.tag()).arg_msg("why", why));
+    ON_LOAD.with(|h| h.borrow().as_ref().map(|h| h(failed)));
+}
+
+/// True while the chosen language's texts are on their way: nothing is shown meanwhile (the app waits, as it
+/// waits for the settings), so no English shows before them. Read after [`track`].
+pub fn loading() -> bool {
+    PENDING.with(|p| p.get()).is_some()
+}
+
+/// What to do when a language's texts arrive or are refused (`Some(why)`, said once): the app applies its
+/// settings again (their default texts take the language) and shows why.
+pub fn on_load(hook: Box<dyn Fn(Option<Msg>)>) {
+    ON_LOAD.with(|h| *h.borrow_mut() = Some(hook));
 }
 
 /// At start, before the settings file is read: the URL's `language`, else the browser's.

@@ -5,7 +5,8 @@
 //! wants them. The English catalogue declares the keys (the `catalogue!` macro builds the `Texts` struct from it);
 //! every other language is a `Texts` literal, so a language that lacks a key, or has one English does not, does not
 //! compile. The language is chosen once at start ([`set_lang`]) from the `language` setting, else the browser's.
-//! How to add a language: README, "Languages".
+//! English is compiled in; the other languages are files the build writes from their checked constants and the
+//! desktop fetches on demand ([`OnDemand`], [`install`], `crate::intl`). How to add a language: README, "Languages".
 
 use std::cell::Cell;
 
@@ -43,6 +44,8 @@ macro_rules! catalogue {
             /// Every key, in catalogue order (tests; not in the release when unused).
             pub const ALL: &'static [Key] = &[$(Key::$key,)*];
         }
+        /// The key names in order (compile time: the fingerprint in a language file's header).
+        pub const KEY_NAMES: &[&str] = &[$(stringify!($key),)*];
         #[cfg(not(test))]
         impl std::fmt::Debug for Key {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,22 +104,42 @@ impl Lang {
         }
     }
 
-    /// The catalogue as the wasm carries it: every text followed by a NUL, in key order (built at compile time).
-    fn packed(self) -> &'static str {
+    /// A language the wasm does not carry: its file in the dist, as the build wrote it (see [`OnDemand`]).
+    /// None for English (always compiled in).
+    pub fn file(self) -> Option<&'static OnDemand> {
         match self {
-            Lang::En => EN_PACKED,
-            Lang::Es => ES_PACKED,
+            Lang::En => None,
+            Lang::Es => Some(&ES_FILE),
         }
     }
 
-    /// The texts of this language in key order, split from the packed string on first use (once per language).
+    /// The texts in key order as compiled into this wasm, every text followed by a NUL: English always; the
+    /// others only in test builds (host tests and the browser tests, feature `embed-languages`).
+    fn packed(self) -> Option<&'static str> {
+        match self {
+            Lang::En => Some(EN_PACKED),
+            #[cfg(any(test, feature = "embed-languages"))]
+            Lang::Es => Some(ES_FILE.body()),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// True when this language's texts are here (compiled in, or loaded and checked by [`install`]).
+    pub fn available(self) -> bool {
+        TABLES.with(|t| t[self as usize].get().is_some()) || self.packed().is_some()
+    }
+
+    /// The texts of this language in key order, split from the packed string on first use (once per language);
+    /// English's while this language's texts are not here.
     pub fn table(self) -> Table {
         TABLES.with(|t| {
             let slot = &t[self as usize];
             if let Some(v) = slot.get() {
                 return Table(v);
             }
-            let v: &'static [&'static str] = Vec::leak(self.packed().split_terminator('\0').collect());
+            let Some(packed) = self.packed() else { return Lang::En.table() };
+            let v: &'static [&'static str] = Vec::leak(packed.split_terminator('\0').collect());
             slot.set(Some(v));
             Table(v)
         })
@@ -135,6 +158,57 @@ impl Lang {
     }
 }
 
+/// Takes a language's file as fetched (hostile input: whatever the server sent) and keeps its texts when it is
+/// exactly the file this wasm was built with: its length, then its FNV-1a hash (also in its name, so a stale file
+/// is not even asked for), then one NUL-ended text per key after the header line. Anything else is refused, and
+/// the language stays unavailable.
+pub fn install(lang: Lang, text: String) -> Result<(), Msg> {
+    let f = lang.file().ok_or(Key::LANGUAGE_FILE_WRONG)?;
+    if text.len() != f.len || fnv(text.as_bytes()) != f.hash || !text.is_char_boundary(f.head) {
+        return Err(Key::LANGUAGE_FILE_WRONG.into());
+    }
+    let text: &'static str = String::leak(text);
+    let v: Vec<&'static str> = text[f.head..].split_terminator('\0').collect();
+    if v.len() != Key::ALL.len() || !text.ends_with('\0') {
+        return Err(Key::LANGUAGE_FILE_WRONG.into());
+    }
+    TABLES.with(|t| t[lang as usize].set(Some(Vec::leak(v))));
+    Ok(())
+}
+
+/// A language loaded on demand. The build packs its catalogue (checked by the compiler like every `Texts`) at
+/// compile time into `lang/<tag>-<hash>.txt`: a header line (`agent-desktop texts <tag> <fingerprint of the key
+/// names>`), then every text followed by a NUL, in key order. The wasm keeps only this (name, length, hash);
+/// the bytes go into a wasm custom section that `scripts/post-build.mjs` writes out as that file and removes
+/// from the wasm (README, "Languages").
+pub struct OnDemand {
+    /// The file's path relative to the page (`lang/es-0123456789abcdef.txt`).
+    pub name: &'static str,
+    /// Its length in bytes and its FNV-1a 64 hash.
+    pub len: usize,
+    pub hash: u64,
+    /// The length of its header line (with the newline).
+    pub head: usize,
+    /// The file's bytes (tests and test builds; not in the release, where nothing reads them).
+    #[cfg(any(test, feature = "embed-languages"))]
+    pub bytes: &'static str,
+}
+
+impl OnDemand {
+    /// The packed texts after the header (test builds).
+    #[cfg(any(test, feature = "embed-languages"))]
+    pub fn body(&self) -> &'static str {
+        let b = self.bytes;
+        let (_, rest) = b.split_at(self.head);
+        rest
+    }
+}
+
+/// FNV-1a, 64 bits: the file's hash (compile time, and once when the file arrives).
+pub const fn fnv(b: &[u8]) -> u64 {
+    fnv_more(0xcbf29ce484222325, b)
+}
+
 /// The bytes of a catalogue packed as one string: each text and a NUL after it.
 const fn packed_len(t: &Texts) -> usize {
     let all = t.all();
@@ -146,36 +220,138 @@ const fn packed_len(t: &Texts) -> usize {
     n
 }
 
-const fn pack<const N: usize>(t: &Texts) -> [u8; N] {
-    let all = t.all();
-    let mut out = [0u8; N];
-    let (mut i, mut at) = (0, 0);
-    while i < all.len() {
-        let b = all[i].as_bytes();
-        let mut j = 0;
-        while j < b.len() {
-            assert!(b[j] != 0, "a catalogue text contains a NUL");
-            out[at] = b[j];
-            at += 1;
-            j += 1;
-        }
-        at += 1; // the NUL after the text
+/// Copies `b` into `out` at `at`; returns the position after it.
+const fn put(out: &mut [u8], mut at: usize, b: &[u8]) -> usize {
+    let mut j = 0;
+    while j < b.len() {
+        out[at] = b[j];
+        at += 1;
+        j += 1;
+    }
+    at
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// `n` as 16 lowercase hex digits.
+const fn hex16(n: u64) -> [u8; 16] {
+    let mut out = [0u8; 16];
+    let mut i = 0;
+    while i < 16 {
+        out[i] = HEX[((n >> (60 - 4 * i)) & 0xf) as usize];
         i += 1;
     }
     out
 }
 
-const EN_BYTES: [u8; packed_len(&EN)] = pack(&EN);
-const ES_BYTES: [u8; packed_len(&ES)] = pack(&ES);
-static EN_PACKED: &str = match std::str::from_utf8(&EN_BYTES) {
-    Ok(s) => s,
-    Err(_) => panic!("not UTF-8"),
-};
-static ES_PACKED: &str = match std::str::from_utf8(&ES_BYTES) {
-    Ok(s) => s,
-    Err(_) => panic!("not UTF-8"),
+const FILE_HEAD: &[u8] = b"agent-desktop texts ";
+
+/// The header line of a language's file: `agent-desktop texts <tag> <fingerprint of the key names>\n`.
+const fn head_len(tag: &str) -> usize {
+    FILE_HEAD.len() + tag.len() + 1 + 16 + 1
+}
+
+/// A catalogue as one packed string (`head`: with the header line of a language file).
+const fn pack<const N: usize>(tag: &str, t: &Texts, head: bool) -> [u8; N] {
+    let all = t.all();
+    let mut out = [0u8; N];
+    let mut at = 0;
+    if head {
+        at = put(&mut out, at, FILE_HEAD);
+        at = put(&mut out, at, tag.as_bytes());
+        at = put(&mut out, at, b" ");
+        at = put(&mut out, at, &hex16(KEYS_PRINT));
+        at = put(&mut out, at, b"\n");
+    }
+    let mut i = 0;
+    while i < all.len() {
+        let b = all[i].as_bytes();
+        let mut j = 0;
+        while j < b.len() {
+            assert!(b[j] != 0, "a catalogue text contains a NUL");
+            j += 1;
+        }
+        at = put(&mut out, at, b);
+        at += 1; // the NUL after the text
+        i += 1;
+    }
+    assert!(at == N);
+    out
+}
+
+/// The key names, in order, hashed: a file made for another list of keys says so in its header.
+const KEYS_PRINT: u64 = {
+    let mut h = fnv(b"");
+    let mut i = 0;
+    while i < KEY_NAMES.len() {
+        h = fnv_more(h, KEY_NAMES[i].as_bytes());
+        h = fnv_more(h, b"\0");
+        i += 1;
+    }
+    h
 };
 
+const fn fnv_more(mut h: u64, b: &[u8]) -> u64 {
+    let mut i = 0;
+    while i < b.len() {
+        h = (h ^ b[i] as u64).wrapping_mul(0x100000001b3);
+        i += 1;
+    }
+    h
+}
+
+const fn utf8(b: &'static [u8]) -> &'static str {
+    match std::str::from_utf8(b) {
+        Ok(s) => s,
+        Err(_) => panic!("not UTF-8"),
+    }
+}
+
+const EN_BYTES: [u8; packed_len(&EN)] = pack("en", &EN, false);
+static EN_PACKED: &str = utf8(&EN_BYTES);
+
+/// A language loaded on demand, as an [`OnDemand`]: its file's bytes go into a custom section of the wasm named
+/// `agent-desktop-lang`, as `<file name> <length, 16 hex digits>\n<file>`, that `scripts/post-build.mjs` writes out and removes.
+macro_rules! on_demand {
+    ($tag:literal, $texts:expr) => {{
+        const LEN: usize = head_len($tag) + packed_len(&$texts);
+        const BYTES: [u8; LEN] = pack($tag, &$texts, true);
+        const HASH: u64 = fnv(&BYTES);
+        const NAME_LEN: usize = 5 + $tag.len() + 1 + 16 + 4;
+        const NAME: [u8; NAME_LEN] = {
+            let mut out = [0u8; NAME_LEN];
+            let at = put(&mut out, 0, b"lang/");
+            let at = put(&mut out, at, $tag.as_bytes());
+            let at = put(&mut out, at, b"-");
+            let at = put(&mut out, at, &hex16(HASH));
+            put(&mut out, at, b".txt");
+            out
+        };
+        // (Not `#[used]`: that keeps a copy in the data section too. Never read: rustc keeps a custom section.)
+        #[cfg(target_arch = "wasm32")]
+        #[allow(dead_code)]
+        #[link_section = "agent-desktop-lang"]
+        static SECTION: [u8; NAME_LEN + 18 + LEN] = {
+            let mut out = [0u8; NAME_LEN + 18 + LEN];
+            let at = put(&mut out, 0, &NAME);
+            let at = put(&mut out, at, b" ");
+            let at = put(&mut out, at, &hex16(LEN as u64));
+            let at = put(&mut out, at, b"\n");
+            put(&mut out, at, &BYTES);
+            out
+        };
+        OnDemand {
+            name: utf8(&NAME),
+            len: LEN,
+            hash: HASH,
+            head: head_len($tag),
+            #[cfg(any(test, feature = "embed-languages"))]
+            bytes: utf8(&BYTES),
+        }
+    }};
+}
+
+static ES_FILE: OnDemand = on_demand!("es", ES);
 /// The texts of one language, in key order.
 #[derive(Clone, Copy)]
 pub struct Table(&'static [&'static str]);
@@ -602,6 +778,60 @@ mod tests {
             assert!(found.is_empty(), "English in {es:?}: {found:?}");
         }
         assert!(english.iter().filter(|e| e.split(' ').any(|w| ENGLISH.contains(&w))).count() >= 8, "the check can fail");
+    }
+
+    fn installed(lang: Lang) -> bool {
+        TABLES.with(|t| t[lang as usize].get().is_some())
+    }
+
+    /// The file the build writes for Spanish is the compiled catalogue: a header line with the tag and the key
+    /// names' fingerprint, then every text and a NUL; its name carries its hash, and it is taken as it is.
+    #[test]
+    fn the_language_file_is_the_compiled_catalogue_and_is_taken() {
+        let f = Lang::Es.file().unwrap();
+        assert!(Lang::En.file().is_none(), "English is compiled in");
+        assert_eq!(f.name, format!("lang/es-{:016x}.txt", fnv(f.bytes.as_bytes())));
+        assert_eq!(f.len, f.bytes.len());
+        let mut want = format!("agent-desktop texts es {:016x}\n", fnv(KEY_NAMES.iter().flat_map(|k| [k.as_bytes(), b"\0"]).flatten().copied().collect::<Vec<u8>>().as_slice()));
+        assert_eq!(&f.bytes[..f.head], want);
+        for (_, text) in ES.entries() {
+            want.push_str(text);
+            want.push('\0');
+        }
+        assert_eq!(f.bytes, want);
+        assert!(!installed(Lang::Es));
+        install(Lang::Es, f.bytes.to_string()).unwrap();
+        assert!(installed(Lang::Es));
+        for (k, (name, text)) in Key::ALL.iter().zip(ES.entries()) {
+            assert_eq!(Lang::Es.table().get(*k), text, "{name}");
+        }
+    }
+
+    /// A file that is not exactly the one this build wrote is refused and its texts are never used: cut short,
+    /// one byte changed, one text more or less, grown past its length, empty, HTML, another build's header.
+    #[test]
+    fn hostile_language_files_are_refused() {
+        let good = Lang::Es.file().unwrap().bytes.to_string();
+        let cut = good[..good.len() - 5].to_string();
+        let mut changed = good.clone().into_bytes();
+        let at = changed.iter().position(|b| *b == b'T').unwrap();
+        changed[at] = b'X';
+        let changed = String::from_utf8(changed).unwrap();
+        let one_less = good.rsplitn(3, '\0').nth(2).unwrap().to_string() + "\0";
+        let one_more = format!("{good}extra\0");
+        let swapped = good.replacen("Teléfono", "<img src=x onerror=alert(1)>", 1);
+        let grown = format!("{good}{}", "x".repeat(1 << 20));
+        let other_keys = good.replacen("agent-desktop texts es ", "agent-desktop texts es 0", 1);
+        for (what, bad) in [("cut", cut), ("changed", changed), ("one text less", one_less), ("one text more", one_more),
+            ("markup", swapped), ("grown", grown), ("empty", String::new()), ("other header", other_keys)] {
+            assert_ne!(bad, good, "{what}");
+            let e = install(Lang::Es, bad).expect_err(what);
+            assert_eq!(e.render(), EN.LANGUAGE_FILE_WRONG, "{what}");
+            assert!(!installed(Lang::Es), "{what}: not taken");
+        }
+        assert!(install(Lang::En, EN_PACKED.to_string()).is_err(), "English is not loaded");
+        install(Lang::Es, good).unwrap();
+        assert!(installed(Lang::Es), "the checks can pass");
     }
 
     #[test]

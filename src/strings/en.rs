@@ -221,6 +221,9 @@ catalogue! {
     SN_WAITING_SIGN_IN: "Waiting for you to sign in to ServiceNow again",
     NO_CASE_FOUND: "No case {number} was found.",
     /// The `language` setting names a language the desktop does not speak.
+    /// The chosen language's texts (a file fetched at start) could not be used: English is shown instead.
+    LANGUAGE_NOT_LOADED: "The texts of the chosen language ({language}) could not be loaded ({why}): the desktop is shown in English.",
+    LANGUAGE_FILE_WRONG: "the file is not the one this version of the desktop was built with",
     LANGUAGE_UNKNOWN: "must be one of {languages}, or \"\" to follow the browser",
     NOT_A_DISPOSITION: "'{disposition}' is not one of the dispositions; choose another.",
     MIC_REFUSED_IN_FRAME: "The browser refused the microphone inside ServiceNow's frame. Ask your ServiceNow admin to set the OpenFrame configuration's allow field to \"microphone; autoplay\", or pop the desktop out into its own tab.",

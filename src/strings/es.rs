@@ -214,6 +214,8 @@ pub const ES: Texts = Texts {
     SN_CONNECTION_DROPPED: "La conexión se cortó antes de que ServiceNow respondiera.",
     SN_WAITING_SIGN_IN: "Esperando a que vuelva a iniciar sesión en ServiceNow",
     NO_CASE_FOUND: "No se encontró el caso {number}.",
+    LANGUAGE_NOT_LOADED: "No se pudieron cargar los textos del idioma elegido ({language}) ({why}): el escritorio se muestra en inglés.",
+    LANGUAGE_FILE_WRONG: "el archivo no es el que corresponde a esta versión del escritorio",
     LANGUAGE_UNKNOWN: "debe ser uno de {languages}, o \"\" para seguir el idioma del navegador",
     NOT_A_DISPOSITION: "«{disposition}» no es una de las tipificaciones; elija otra.",
     MIC_REFUSED_IN_FRAME: "El navegador rechazó el micrófono dentro del marco de ServiceNow. Pida a su administrador de ServiceNow que ponga \"microphone; autoplay\" en el campo allow de la configuración de OpenFrame, o abra el escritorio en su propia pestaña.",

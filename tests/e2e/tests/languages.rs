@@ -82,3 +82,52 @@ fn errors_found_before_the_language_is_read_are_shown_in_it() {
     drop(sb);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Spanish texts come from a file next to index.html (`lang/es-<hash>.txt`, written by the build). A file that
+/// is not exactly the one this build wrote (one text changed to the same length, cut short, grown, HTML instead,
+/// missing) is never used: the desktop starts in English and says once, on the Phone panel, that the chosen
+/// language could not be loaded; nothing of the file shows. The untouched file, put back, gives Spanish.
+#[test]
+fn hostile_language_file_is_never_used() {
+    let dist = std::path::PathBuf::from(std::env::var_os("E2E_DIST").expect("E2E_DIST"));
+    let dir = std::env::temp_dir().join(format!("e2e-languages-file-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    e2e::copy_dir(&dist, &dir);
+    let files: Vec<_> = std::fs::read_dir(dir.join("lang")).expect("the build writes lang/").map(|e| e.unwrap().path()).collect();
+    let es = files.iter().find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("es-")).expect("lang/es-<hash>.txt").clone();
+    let good = std::fs::read(&es).unwrap();
+    let text = String::from_utf8(good.clone()).unwrap();
+    assert!(text.contains("\0Teléfono\0"), "the file holds the Spanish texts");
+    // "Teléfono" is 9 bytes, as "HOSTILE!!": the length stays, only the hash tells.
+    let changed = text.replacen("\0Teléfono\0", "\0HOSTILE!!\0", 1).into_bytes();
+    assert_eq!(changed.len(), good.len());
+    let cut = good[..good.len() / 2].to_vec();
+    let grown = [good.clone(), b"HOSTILE!!\0".repeat(200_000)].concat();
+    let html = b"<html><body><script>document.title='HOSTILE'</script>HOSTILE!!</body></html>".to_vec();
+    let sb = Sandbox::start(&["--serve-desktop", dir.to_str().unwrap()]);
+    let b = Browser::start_with("languages_hostile_file", 1280, 800, &["--lang=es-ES".to_string(), "--accept-lang=es-ES,es".to_string()]);
+    for (what, bytes) in [("one text changed", Some(changed)), ("cut short", Some(cut)), ("grown", Some(grown)), ("HTML", Some(html)), ("missing", None)] {
+        match bytes {
+            Some(bytes) => std::fs::write(&es, bytes).unwrap(),
+            None => std::fs::remove_file(&es).unwrap(),
+        }
+        open(&b, &format!("{}?language=es", sb.desktop_url));
+        assert_eq!(lang(&b), "en", "{what}: English");
+        assert_eq!(b.text(&b.find("#tab-phone")), "Phone", "{what}");
+        assert_eq!(b.text(&b.find("h1.title")), "Agent Desktop", "{what}");
+        let notice = b.text(&b.find("[data-testid=phone-notice]"));
+        assert!(notice.contains("(es) could not be loaded") && notice.contains("shown in English"), "{what}: {notice}");
+        assert_eq!(b.find_all("[data-testid=phone-notice]").len(), 1, "{what}: said once");
+        let page = b.exec("return document.body.innerText + document.title", json!([])).as_str().unwrap_or_default().to_string();
+        assert!(!page.contains("HOSTILE"), "{what}: nothing of the file shows: {page}");
+    }
+    // The same page with the file as the build wrote it: Spanish (the checks above can pass).
+    std::fs::write(&es, &good).unwrap();
+    open(&b, &format!("{}?language=es", sb.desktop_url));
+    assert_eq!(lang(&b), "es");
+    assert_eq!(b.text(&b.find("#tab-phone")), "Teléfono");
+    assert!(b.absent("[data-testid=phone-notice]"), "no notice when the file is right");
+    drop(b);
+    drop(sb);
+    let _ = std::fs::remove_dir_all(&dir);
+}
