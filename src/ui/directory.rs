@@ -51,14 +51,14 @@ pub fn search_failure(outcomes: &[Result<(), crate::servicenow::rest::RestError>
 #[component]
 pub fn DirectoryPanel() -> impl IntoView {
     let desk = use_desk();
-    let query = RwSignal::new(String::new());
-    let search_seq = RwSignal::new(0usize);
-    let page = RwSignal::new(0usize);
-    let selected = RwSignal::new(0usize);
+    let query = crate::ui::sig(String::new());
+    let search_seq = crate::ui::sig(0usize);
+    let page = crate::ui::sig(0usize);
+    let selected = crate::ui::sig(0usize);
     // The favourites are kept outside the arena; `favourites_seq` (a usize signal, a type this panel already has)
     // tells their readers they changed (no RwSignal<Vec<String>> code, issue #16).
     let favourites = std::sync::Arc::new(std::sync::Mutex::new(browser::load(FAVOURITES_KEY).and_then(|f| crate::json::from_str::<Vec<String>>(&f)).unwrap_or_default()));
-    let favourites_seq = RwSignal::new(0usize);
+    let favourites_seq = crate::ui::sig(0usize);
     let favs = favourites.clone();
     // One memo: the directory's entries are built inside the results' memo (one arena entry less, issue #16).
     let results = Memo::new(move |_| {

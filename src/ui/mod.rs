@@ -439,3 +439,16 @@ pub fn oattr(name: &'static str, value: Option<&'static str>) -> leptos::tachys:
 pub fn battr(name: &'static str, f: impl Fn() -> bool + Send + Sync + 'static) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Box<dyn Fn() -> bool + Send + Sync>> {
     leptos::tachys::html::attribute::custom::custom_attribute(name, Box::new(f))
 }
+
+/// A view's signal, made in one function per value type (`RwSignal::new` inlines the arena's insert at each
+/// call; issue #16).
+#[inline(never)]
+pub fn sig<T: Send + Sync + 'static>(v: T) -> RwSignal<T> {
+    RwSignal::new(v)
+}
+
+/// Flips a boolean signal (one function for every toggle; issue #16).
+#[inline(never)]
+pub fn toggle(s: RwSignal<bool>) {
+    s.update(|v| *v = !*v)
+}

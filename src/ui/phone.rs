@@ -50,7 +50,7 @@ fn Keypad(id: u32) -> impl IntoView {
 #[component]
 fn TransferForm(id: u32) -> impl IntoView {
     let desk = use_desk();
-    let target = RwSignal::new(String::new());
+    let target = crate::ui::sig(String::new());
     let blind = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         desk.transfer(id, &target.get_untracked(), None);
@@ -94,8 +94,8 @@ fn CallCard(id: u32) -> impl IntoView {
     };
     let live = move || state.get() != ENDED;
     let held = move || state.get() == HELD;
-    let show_keypad = RwSignal::new(false);
-    let show_transfer = RwSignal::new(false);
+    let show_keypad = crate::ui::sig(false);
+    let show_transfer = crate::ui::sig(false);
     // A consultation in progress: another connected call to hand this one over to.
     let consult_with = move || {
         desk.calls.with(|c| c.iter().find(|o| o.id != id && o.state == CallState::Connected).map(|o| (o.id, o.number.clone())))
@@ -179,9 +179,9 @@ fn CallCard(id: u32) -> impl IntoView {
                         <button type="button" class="btn" {..crate::ui::attr("aria-pressed", move || held().to_string())} data-testid="hold"
                             on:click=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
                         <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_keypad.get().to_string())} data-testid="keypad-toggle"
-                            on:click=crate::ui::click(move |_| show_keypad.update(|v| *v = !*v))>{t::KEYPAD()}</button>
+                            on:click=crate::ui::click(move |_| crate::ui::toggle(show_keypad))>{t::KEYPAD()}</button>
                         <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_transfer.get().to_string())} data-testid="transfer-toggle"
-                            on:click=crate::ui::click(move |_| show_transfer.update(|v| *v = !*v))>{t::TRANSFER()}</button>
+                            on:click=crate::ui::click(move |_| crate::ui::toggle(show_transfer))>{t::TRANSFER()}</button>
                         {crate::ui::dyn_opt(move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {

@@ -21,7 +21,7 @@ fn ms_text(ms: Option<u32>) -> String {
 /// RTT, MOS and codec) and, when it matters, a warning with what to try.
 #[component]
 pub fn CallQuality(call: Memo<Option<crate::phone::call::Call>>) -> impl IntoView {
-    let open = RwSignal::new(false);
+    let open = crate::ui::sig(false);
     let reading = move || call.with(|c| c.as_ref().filter(|c| c.is_live()).and_then(|c| c.quality.reading.clone()));
     let warning = move || call.with(|c| c.as_ref().filter(|c| c.is_live()).and_then(|c| c.quality.warning));
     view! {
@@ -30,7 +30,7 @@ pub fn CallQuality(call: Memo<Option<crate::phone::call::Call>>) -> impl IntoVie
             view! {
                 <button type="button" class="chip" data-testid="quality" data-grade=g.key() data-mos=r.mos_x100.to_string()
                     {..crate::ui::attr("aria-expanded", move || open.get().to_string())} {..crate::ui::cattr("title", t::QUALITY_DETAILS())}
-                    on:click=crate::ui::click(move |_| open.update(|o| *o = !*o))>
+                    on:click=crate::ui::click(move |_| crate::ui::toggle(open))>
                     {format!("{}: {} {}", t::QUALITY(), grade_label(g), mos_text(r.mos_x100))}
                 </button>
             }

@@ -22,7 +22,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
         })
     });
     // The refused activity the agent asked to dismiss (asked again: its notes are only here).
-    let confirming = RwSignal::new(None::<String>);
+    let confirming = crate::ui::sig(None::<String>);
     view! {
         <h2 class="section-title">{t::SN_HEADING()}</h2>
         <div class="kv">

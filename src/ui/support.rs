@@ -14,8 +14,8 @@ pub fn SupportPanel() -> impl IntoView {
     // Arena handles on the shared signals (the component's disposal drops the handles, not the results).
     let probe::Results { lines, level } = probe::results();
     let (lines, level) = (RwSignal::from(lines), RwSignal::from(level));
-    let copied = RwSignal::new(None::<bool>);
-    let text = RwSignal::new(String::new());
+    let copied = crate::ui::sig(None::<bool>);
+    let text = crate::ui::sig(String::new());
     let area = NodeRef::<leptos::html::Textarea>::new();
     let check = move |_| {
         leptos::task::spawn_local(async move {
