@@ -452,3 +452,10 @@ pub fn sig<T: Send + Sync + 'static>(v: T) -> RwSignal<T> {
 pub fn toggle(s: RwSignal<bool>) {
     s.update(|v| *v = !*v)
 }
+
+/// A view's memo of u32 (the type the views' memos share), made in one function (`Memo::new` inlines the
+/// arena's insert and the memo's code at each call; issue #16).
+#[inline(never)]
+pub fn memo(f: Box<dyn Fn() -> u32 + Send + Sync>) -> Memo<u32> {
+    Memo::new(move |_| f())
+}

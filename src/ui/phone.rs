@@ -76,7 +76,7 @@ fn CallCard(id: u32) -> impl IntoView {
     let call = Memo::new(move |_| desk.calls.with(|c| c.iter().find(|c| c.id == id).cloned()));
     // The state's kind (see `kind`): a memo of u32, the type the other memos share (issue #16); the
     // controls are rebuilt only when it changes.
-    let state = Memo::new(move |_| call.with(|c| c.as_ref().map_or(ENDED, |c| kind(&c.state))));
+    let state = crate::ui::memo(Box::new(move || call.with(|c| c.as_ref().map_or(ENDED, |c| kind(&c.state)))));
     // Only a live call reads the clock (an ended call's card, while its wrap-up is open, costs nothing per
     // tick), and the text node is written only when the text changes (once a second).
     let timer = move || {

@@ -92,13 +92,13 @@ pub fn Shell() -> impl IntoView {
     };
     crate::phone::audio::on_problem(tell);
     crate::ui::devices::watch(tell);
-    let shown = Memo::new(move |_| match (desk.tab.get(), wide.get()) {
+    let shown = crate::ui::memo(Box::new(move || match (desk.tab.get(), wide.get()) {
         (Tab::Diagnostics, _) => STATUS,
         (_, true) => WORK,
         (Tab::Phone, false) => 0,
         (Tab::Directory, false) => 1,
         (Tab::Recents, false) => 2,
-    });
+    }));
     let title = move || desk.settings.with(|s| s.title.clone());
     let line = move || match (desk.settings.with(|s| s.line), desk.line_status.get()) {
         (LineKind::Demo, _) => t::LINE_DEMO(),
