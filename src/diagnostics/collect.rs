@@ -81,7 +81,7 @@ pub fn text(desk: &Desk) -> String {
     kv(&mut st, "ServiceNow", sn);
     kv(&mut st, "activities waiting", &desk.outbox.with_untracked(|o| o.entries.len()).to_string());
     r.status = st;
-    r.checks = super::probe::results().lines.get_untracked().iter().map(|(i, v)| line_text(*i, v)).collect();
+    r.checks = leptos::prelude::untrack(|| super::probe::with_lines(|l| l.iter().map(|(i, v)| line_text(*i, v)).collect()));
     r.calls = desk.calls.with_untracked(|calls| {
         calls
             .iter()

@@ -11,9 +11,6 @@ use leptos::prelude::*;
 #[component]
 pub fn SupportPanel() -> impl IntoView {
     let desk = use_desk();
-    // Arena handles on the shared signals (the component's disposal drops the handles, not the results).
-    let probe::Results { lines, level } = probe::results();
-    let (lines, level) = (RwSignal::from(lines), RwSignal::from(level));
     let copied = crate::ui::sig(None::<bool>);
     let text = crate::ui::sig(String::new());
     let area = NodeRef::<leptos::html::Textarea>::new();
@@ -42,18 +39,18 @@ pub fn SupportPanel() -> impl IntoView {
     view! {
         <h2 class="section-title">{t::SUPPORT()}</h2>
         <div class="row">
-            <button type="button" class="btn" data-testid="check-setup" on:click=crate::ui::click(check) {..crate::ui::battr("disabled", move || lines.with(|l| probe::running(l)))}>{t::CHECK_SETUP()}</button>
+            <button type="button" class="btn" data-testid="check-setup" on:click=crate::ui::click(check) {..crate::ui::battr("disabled", move || probe::with_lines(probe::running))}>{t::CHECK_SETUP()}</button>
             {crate::ui::btn("btn", Some("copy-diagnostics"), t::COPY_DIAGNOSTICS(), copy)}
         </div>
-        {crate::ui::dyn_opt(move || level.get().map(|l| view! {
+        {crate::ui::dyn_opt(move || probe::level().map(|l| view! {
             <label class="kv">
                 <span class="dt">{t::CHECK_LEVEL()}</span>
                 <meter {..crate::ui::cattr("min", "0")} {..crate::ui::cattr("max", "100")} {..crate::ui::sattr("value", l.to_string())} data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
             </label>
         }))}
-        {crate::ui::when(move || !lines.with(Vec::is_empty), move || view! {
+        {crate::ui::when(move || !probe::with_lines(<[_]>::is_empty), move || view! {
             <ul class="list" data-testid="checks">
-                {crate::ui::dynv(move || lines.with(|l| l.iter().map(|(item, v)| {
+                {crate::ui::dynv(move || probe::with_lines(|l| l.iter().map(|(item, v)| {
                     let word = v.word();
                     view! {
                         <li class="row" data-testid="check" data-check=item.key() data-result=v.key()>
