@@ -11,7 +11,8 @@ use leptos::prelude::*;
 #[component]
 pub fn SupportPanel() -> impl IntoView {
     let desk = use_desk();
-    let copied = crate::ui::sig(None::<bool>);
+    // Not yet (0), copied (1), refused (2): a usize signal, a type the desk already has (issue #16).
+    let copied = crate::ui::sig(0usize);
     let text = crate::ui::sig(String::new());
     let area = NodeRef::<leptos::html::Textarea>::new();
     let check = move |_| {
@@ -22,10 +23,10 @@ pub fn SupportPanel() -> impl IntoView {
     let copy = move |_| {
         let s = collect::text(&desk);
         text.set(s.clone());
-        copied.set(None);
+        copied.set(0);
         leptos::task::spawn_local(async move {
             let ok = collect::copy(&s).await;
-            copied.set(Some(ok));
+            copied.set(if ok { 1 } else { 2 });
             if !ok {
                 // Once the text area is on the page, its whole text is selected for Ctrl+C.
                 crate::diagnostics::probe::sleep(0).await;
@@ -62,7 +63,7 @@ pub fn SupportPanel() -> impl IntoView {
                 }).rows()))}
             </ul>
         })}
-        {crate::ui::dynv(move || copied.get().map(|ok| if ok {
+        {crate::ui::dynv(move || (copied.get() != 0).then(|| copied.get_untracked() == 1).map(|ok| if ok {
             view! { <p class="notice info" role="status" data-testid="copy-result" data-copied="true">{t::COPIED()}</p> }.into_any()
         } else {
             view! {
