@@ -103,9 +103,8 @@ pub fn ServiceNowNotice() -> impl IntoView {
                 .and_then(|e| e.last_error.clone())
         })
     };
-    let problems = crate::stored::problems();
     view! {
-        {crate::ui::dynv(move || problems.get().into_iter().map(|(key, m)| view! {
+        {crate::ui::dynv(move || crate::stored::problems().into_iter().map(|(key, m)| view! {
             <p class="notice error" role="alert" data-testid="storage-problem">{m}" "
                 {crate::ui::act("btn", None, t::STORED_DISMISS(), crate::ui::Act::StoredDismiss(key.clone()))}
             </p>
