@@ -6,28 +6,44 @@
 //!   still copy what is on screen; the report goes when a later write of the same key succeeds.
 
 use leptos::prelude::*;
-use std::cell::OnceCell;
 
-thread_local! {
-    // Reference-counted, owned by no component: it outlives any view that shows it (a view's signals are
-    // disposed with it).
-    static PROBLEMS: OnceCell<ArcRwSignal<Vec<(String, String)>>> = const { OnceCell::new() };
+/// The storage problems, kept outside the arena and told to their readers by a counter signal (a usize
+/// signal, a type the desk already has: no signal type of its own, issue #16). Owned by no component: they
+/// outlive any view that shows them (a view's signals are disposed with it).
+struct Problems {
+    list: crate::cell::RefCell<Vec<(String, String)>>,
+    changed: ArcRwSignal<usize>,
 }
 
-/// The storage problems to show the agent: (key, message).
-pub fn problems() -> ArcRwSignal<Vec<(String, String)>> {
-    PROBLEMS.with(|p| p.get_or_init(|| ArcRwSignal::new(Vec::new())).clone())
+thread_local! {
+    static PROBLEMS: Problems = Problems { list: crate::cell::RefCell::new(Vec::new()), changed: ArcRwSignal::new(0) };
+}
+
+/// The storage problems to show the agent: (key, message) (tracked: the reader runs again when they change).
+pub fn problems() -> Vec<(String, String)> {
+    PROBLEMS.with(|p| {
+        p.changed.track();
+        p.list.borrow().clone()
+    })
+}
+
+#[inline(never)]
+fn change(f: &mut dyn FnMut(&mut Vec<(String, String)>)) {
+    PROBLEMS.with(|p| {
+        f(&mut p.list.borrow_mut());
+        p.changed.update(|n| *n += 1);
+    });
 }
 
 fn report(key: &str, message: Option<String>) {
-    let p = problems();
-    let now = p.with_untracked(|l| l.iter().find(|(k, _)| k == key).map(|(_, m)| m.clone()));
+    let now = PROBLEMS.with(|p| p.list.borrow().iter().find(|(k, _)| k == key).map(|(_, m)| m.clone()));
     if now == message {
         return;
     }
-    p.update(|l| {
+    let mut message = message;
+    change(&mut |l| {
         l.retain(|(k, _)| k != key);
-        if let Some(m) = message {
+        if let Some(m) = message.take() {
             l.push((key.to_string(), m));
         }
     });
@@ -98,7 +114,7 @@ pub fn probe(bytes: usize) -> bool {
 
 /// The agent read the report of an unreadable text (it stays under its aside key).
 pub fn dismiss(key: &str) {
-    problems().update(|l| l.retain(|(k, _)| k != key));
+    change(&mut |l| l.retain(|(k, _)| k != key));
 }
 
 #[cfg(test)]

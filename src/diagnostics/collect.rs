@@ -81,7 +81,7 @@ pub fn text(desk: &Desk) -> String {
     kv(&mut st, "ServiceNow", sn);
     kv(&mut st, "activities waiting", &desk.outbox.with_untracked(|o| o.entries.len()).to_string());
     r.status = st;
-    r.checks = super::probe::results().lines.get_untracked().iter().map(|(i, v)| line_text(*i, v)).collect();
+    r.checks = leptos::prelude::untrack(|| super::probe::with_lines(|l| l.iter().map(|(i, v)| line_text(*i, v)).collect()));
     r.calls = desk.calls.with_untracked(|calls| {
         calls
             .iter()
@@ -106,7 +106,7 @@ pub fn text(desk: &Desk) -> String {
             .take(10)
             .map(|c| {
                 let q = c.quality.as_ref().map(|q| format!("; {}", crate::ui::quality::summary_text(q))).unwrap_or_default();
-                format!("{} {} {:?} talk {} s{q}", clock(c.started_ms), dir(c.direction), c.outcome, (c.talk_ms / 1000.0) as u64)
+                format!("{} {} {} talk {} s{q}", clock(c.started_ms), dir(c.direction), crate::ui::recents::outcome_text(c.outcome), (c.talk_ms / 1000.0) as u64)
             })
             .collect()
     });

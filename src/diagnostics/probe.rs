@@ -14,13 +14,15 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// The results of the last run, and the live microphone level (0-100) while it is measured. Reference-
-/// counted signals: they belong to no component (the run after sign-in happens wherever the agent is), so
-/// no unmounted view can dispose of them.
-#[derive(Clone)]
-pub struct Results {
-    pub lines: ArcRwSignal<Vec<(Item, Verdict)>>,
-    pub level: ArcRwSignal<Option<u32>>,
+/// The results of the last run, and the live microphone level (0-100) while it is measured. Kept outside the
+/// arena (they belong to no component: the run after sign-in happens wherever the agent is, so no unmounted
+/// view can dispose of them), each told to its readers by a counter signal of its own (a usize signal, a type
+/// the desk already has: no signal type per value, issue #16).
+struct Results {
+    lines: RefCell<Vec<(Item, Verdict)>>,
+    level: std::cell::Cell<Option<u32>>,
+    lines_changed: ArcRwSignal<usize>,
+    level_changed: ArcRwSignal<usize>,
 }
 
 /// A run is under way: a check is still running (every run sets each of its lines before it ends; no
@@ -30,17 +32,54 @@ pub fn running(lines: &[(Item, Verdict)]) -> bool {
 }
 
 thread_local! {
-    static RESULTS: Results = Results { lines: ArcRwSignal::new(Vec::new()), level: ArcRwSignal::new(None) };
+    static RESULTS: Results = Results {
+        lines: RefCell::new(Vec::new()),
+        level: std::cell::Cell::new(None),
+        lines_changed: ArcRwSignal::new(0),
+        level_changed: ArcRwSignal::new(0),
+    };
 }
 
-pub fn results() -> Results {
-    RESULTS.with(|r| r.clone())
+/// Reads the results of the last run (tracked: the reader runs again when they change).
+pub fn with_lines<R>(f: impl FnOnce(&[(Item, Verdict)]) -> R) -> R {
+    RESULTS.with(|r| {
+        r.lines_changed.track();
+        f(&r.lines.borrow())
+    })
+}
+
+/// The live microphone level (tracked).
+pub fn level() -> Option<u32> {
+    RESULTS.with(|r| {
+        r.level_changed.track();
+        r.level.get()
+    })
+}
+
+#[inline(never)]
+fn set_level(v: Option<u32>) {
+    RESULTS.with(|r| {
+        r.level.set(v);
+        r.level_changed.update(|n| *n += 1);
+    });
+}
+
+#[inline(never)]
+fn change_lines(f: &mut dyn FnMut(&mut Vec<(Item, Verdict)>)) {
+    RESULTS.with(|r| {
+        f(&mut r.lines.borrow_mut());
+        r.lines_changed.update(|n| *n += 1);
+    });
 }
 
 fn set(item: Item, v: Verdict) {
-    results().lines.update(|l| match l.iter_mut().find(|(i, _)| *i == item) {
-        Some(slot) => slot.1 = v,
-        None => l.push((item, v)),
+    let mut v = Some(v);
+    change_lines(&mut |l| {
+        let Some(v) = v.take() else { return };
+        match l.iter_mut().find(|(i, _)| *i == item) {
+            Some(slot) => slot.1 = v,
+            None => l.push((item, v)),
+        }
     });
 }
 
@@ -80,12 +119,11 @@ fn error_name(e: &JsValue) -> String {
 /// Runs every check (the test tones only when `tones`: the agent asked). Returns whether a check that
 /// stops calls from working failed (microphone refused, SIP server unreachable, no network path).
 pub async fn run(desk: Desk, tones: bool) -> bool {
-    let r = results();
-    if r.lines.with_untracked(|l| running(l)) {
+    if RESULTS.with(|r| running(&r.lines.borrow())) {
         return false;
     }
-    r.lines.set(Item::ALL.iter().filter(|i| tones || !matches!(i, Item::Speaker | Item::Ringer)).map(|i| (*i, Verdict::Running)).collect());
-    let mic = microphone(r.level.clone()).await;
+    change_lines(&mut |l| *l = Item::ALL.iter().filter(|i| tones || !matches!(i, Item::Speaker | Item::Ringer)).map(|i| (*i, Verdict::Running)).collect());
+    let mic = microphone().await;
     let mic_refused = matches!(mic, Err(_));
     set(Item::Microphone, checks::microphone(mic));
     if tones {
@@ -131,7 +169,7 @@ pub fn after_sign_in(desk: Desk) {
 }
 
 /// Asks for the microphone and measures its loudest level (0-100) for two seconds, shown live.
-async fn microphone(level: ArcRwSignal<Option<u32>>) -> Result<u32, String> {
+async fn microphone() -> Result<u32, String> {
     let stream = crate::phone::media::microphone().await?;
     let mut peak = 0u32;
     if let Ok(ctx) = web_sys::AudioContext::new() {
@@ -148,7 +186,7 @@ async fn microphone(level: ArcRwSignal<Option<u32>>) -> Result<u32, String> {
                 }
                 let now = buf.to_vec().iter().map(|b| (*b as i32 - 128).unsigned_abs()).max().unwrap_or(0) * 100 / 128;
                 peak = peak.max(now);
-                level.set(Some(now));
+                set_level(Some(now));
             }
         }
         let _ = ctx.close();
@@ -156,7 +194,7 @@ async fn microphone(level: ArcRwSignal<Option<u32>>) -> Result<u32, String> {
     for tr in stream.get_tracks().iter() {
         tr.unchecked_into::<web_sys::MediaStreamTrack>().stop();
     }
-    level.set(None);
+    set_level(None);
     Ok(peak)
 }
 

@@ -51,7 +51,7 @@ pub fn DevicesPanel() -> impl IntoView {
     // The list is read by the options' views only: kept outside the arena, with a bool signal (a type every view
     // already has) telling them it arrived (one signal value type less, issue #16).
     let list = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Device>::new()));
-    let loaded = RwSignal::new(false);
+    let loaded = crate::ui::sig(false);
     let fill = list.clone();
     leptos::task::spawn_local(async move {
         let found = media::devices().await;
@@ -61,7 +61,7 @@ pub fn DevicesPanel() -> impl IntoView {
         loaded.set(true);
     });
     let select = |label: &'static str, key: &'static str, kind: &'static str| {
-        let current = RwSignal::new(browser::load(key).unwrap_or_default());
+        let current = crate::ui::sig(browser::load(key).unwrap_or_default());
         view! {
             <label class="kv">
                 <span class="dt">{label}</span>

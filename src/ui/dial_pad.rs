@@ -13,7 +13,7 @@ pub fn DialPad() -> impl IntoView {
     // The dial pad is built again after each call: it reads the number typed (the desk's, kept between
     // calls) through crate::ui::follow.
     let typed = crate::ui::follow(move || number.track());
-    let error = RwSignal::new(None::<String>);
+    let error = crate::ui::sig(None::<String>);
     let active = move || desk.calls.with(|c| c.iter().find(|c| c.state == CallState::Connected).map(|c| c.id));
     // The desk normalizes (E.164 with the default country) and refuses what cannot be dialled; its reason is
     // shown here, next to what the agent typed.

@@ -51,17 +51,17 @@ pub fn search_failure(outcomes: &[Result<(), crate::servicenow::rest::RestError>
 #[component]
 pub fn DirectoryPanel() -> impl IntoView {
     let desk = use_desk();
-    let query = RwSignal::new(String::new());
-    let search_seq = RwSignal::new(0usize);
-    let page = RwSignal::new(0usize);
-    let selected = RwSignal::new(0usize);
+    let query = crate::ui::sig(String::new());
+    let search_seq = crate::ui::sig(0usize);
+    let page = crate::ui::sig(0usize);
+    let selected = crate::ui::sig(0usize);
     // The favourites are kept outside the arena; `favourites_seq` (a usize signal, a type this panel already has)
     // tells their readers they changed (no RwSignal<Vec<String>> code, issue #16).
     let favourites = std::sync::Arc::new(std::sync::Mutex::new(browser::load(FAVOURITES_KEY).and_then(|f| crate::json::from_str::<Vec<String>>(&f)).unwrap_or_default()));
-    let favourites_seq = RwSignal::new(0usize);
+    let favourites_seq = crate::ui::sig(0usize);
     let favs = favourites.clone();
     // One memo: the directory's entries are built inside the results' memo (one arena entry less, issue #16).
-    let results = Memo::new(move |_| {
+    let results = crate::ui::Kept::new(Vec::new(), move || {
         let mut list: Vec<Entry> = desk.settings.with(|s| {
             s.speed_dials.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "speed" })
                 .chain(s.queues.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "queue" }))
@@ -87,8 +87,9 @@ pub fn DirectoryPanel() -> impl IntoView {
             desk.dial(&e.number, None);
         }
     };
+    let (r1, r2, r3) = (results.clone(), results.clone(), results);
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
-        let n = results.with(Vec::len);
+        let n = r1.with(Vec::len);
         match ev.key().as_str() {
             "ArrowDown" if n > 0 => {
                 ev.prevent_default();
@@ -100,7 +101,7 @@ pub fn DirectoryPanel() -> impl IntoView {
             }
             "Enter" => {
                 ev.prevent_default();
-                if let Some(e) = results.with(|r| r.get(selected.get_untracked()).cloned()) {
+                if let Some(e) = r1.with(|r| r.get(selected.get_untracked()).cloned()) {
                     act(&e);
                 }
             }
@@ -146,9 +147,9 @@ pub fn DirectoryPanel() -> impl IntoView {
             {crate::ui::dynv(move || desk.directory_error.with(|e| e.as_ref().map(|e| e.render())))}
         </p>
         // "No matches" only when the search worked: a failed one says so above.
-        {crate::ui::when_else(move || !results.with(Vec::is_empty), move || view! {
+        {crate::ui::when_else(move || !r2.with(Vec::is_empty), move || view! {
             <ul class="list" {..crate::ui::cattr("id", "directory-results")} role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY()>
-                {let favourites = favourites.clone(); let toggle_fav = toggle_fav.clone(); crate::ui::dynv(move || { favourites_seq.track(); results.with(|rs| rs.iter().cloned().enumerate().map(|(i, e)| {
+                {let favourites = favourites.clone(); let toggle_fav = toggle_fav.clone(); let results = r3.clone(); crate::ui::dynv(move || { favourites_seq.track(); results.with(|rs| rs.iter().cloned().enumerate().map(|(i, e)| {
                     let fav = favourites.lock().is_ok_and(|f| f.contains(&e.number));
                     let toggle_fav = toggle_fav.clone();
                     let number = e.number.clone();

@@ -439,3 +439,60 @@ pub fn oattr(name: &'static str, value: Option<&'static str>) -> leptos::tachys:
 pub fn battr(name: &'static str, f: impl Fn() -> bool + Send + Sync + 'static) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Box<dyn Fn() -> bool + Send + Sync>> {
     leptos::tachys::html::attribute::custom::custom_attribute(name, Box::new(f))
 }
+
+/// A view's signal, made in one function per value type (`RwSignal::new` inlines the arena's insert at each
+/// call; issue #16).
+#[inline(never)]
+pub fn sig<T: Send + Sync + 'static>(v: T) -> RwSignal<T> {
+    RwSignal::new(v)
+}
+
+/// Flips a boolean signal (one function for every toggle; issue #16).
+#[inline(never)]
+pub fn toggle(s: RwSignal<bool>) {
+    s.update(|v| *v = !*v)
+}
+
+/// A view's memo of u32 (the type the views' memos share), made in one function (`Memo::new` inlines the
+/// arena's insert and the memo's code at each call; issue #16).
+#[inline(never)]
+pub fn memo(f: Box<dyn Fn() -> u32 + Send + Sync>) -> Memo<u32> {
+    Memo::new(move |_| f())
+}
+
+/// A value computed from signals and kept while it stays equal, as a memo of it would be, but through a u32
+/// memo (the type the views' memos share) that changes when the value does: no memo type per value type
+/// (~0.4 KB each; issue #16). Its readers run exactly when a memo of the value would tell them to.
+pub struct Kept<T> {
+    changed: Memo<u32>,
+    value: std::sync::Arc<std::sync::Mutex<(u32, T)>>,
+}
+
+impl<T> Clone for Kept<T> {
+    fn clone(&self) -> Self {
+        Kept { changed: self.changed, value: self.value.clone() }
+    }
+}
+
+impl<T: PartialEq + Send + 'static> Kept<T> {
+    pub fn new(init: T, f: impl Fn() -> T + Send + Sync + 'static) -> Kept<T> {
+        let value = std::sync::Arc::new(std::sync::Mutex::new((0u32, init)));
+        let v = value.clone();
+        let changed = memo(Box::new(move || {
+            let now = f();
+            let mut s = v.lock().unwrap_or_else(|e| e.into_inner());
+            if s.1 != now {
+                s.1 = now;
+                s.0 = s.0.wrapping_add(1);
+            }
+            s.0
+        }));
+        Kept { changed, value }
+    }
+
+    /// Reads the value (tracked: the reader runs again when it changes).
+    pub fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        let _ = self.changed.get();
+        f(&self.value.lock().unwrap_or_else(|e| e.into_inner()).1)
+    }
+}

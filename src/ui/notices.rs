@@ -11,8 +11,8 @@ pub fn Notices() -> impl IntoView {
     let desk = use_desk();
     let unlinked = move || desk.role.get() == crate::tabs::Role::Unlinked;
     let has_errors = move || desk.errors.with(|e| !e.is_empty());
-    let hidden_standalone = RwSignal::new(false);
-    let hidden_problem = RwSignal::new(false);
+    let hidden_standalone = crate::ui::sig(false);
+    let hidden_problem = crate::ui::sig(false);
     let standalone = move || {
         desk.loaded.get()
             && desk.mode() == Mode::Standalone

@@ -41,6 +41,41 @@ fn kind(s: &CallState) -> u32 {
     }
 }
 
+/// The call a card shows: a u32 memo (the type the views' memos share) that changes when the call does, and
+/// the call read from the desk's list where it is (no memo of `Option<Call>`, a type of its own: issue #16).
+/// Its readers run exactly when a memo of the call would tell them to, and read the same call.
+#[derive(Clone, Copy)]
+pub struct CardCall {
+    changed: Memo<u32>,
+    calls: RwSignal<Vec<Call>>,
+    id: u32,
+}
+
+impl CardCall {
+    fn new(desk: Desk, id: u32) -> CardCall {
+        // The call as last seen (kept by the memo's closure) and the number of changes seen.
+        let seen = std::sync::Mutex::new((0u32, None::<Call>));
+        let changed = crate::ui::memo(Box::new(move || {
+            desk.calls.with(|c| {
+                let now = c.iter().find(|c| c.id == id);
+                let Ok(mut s) = seen.lock() else { return 0 };
+                if s.1.as_ref() != now {
+                    s.1 = now.cloned();
+                    s.0 = s.0.wrapping_add(1);
+                }
+                s.0
+            })
+        }));
+        CardCall { changed, calls: desk.calls, id }
+    }
+
+    /// Reads the call (tracked: the reader runs again when the call changes).
+    pub fn with<R>(&self, f: impl FnOnce(Option<&Call>) -> R) -> R {
+        let _ = self.changed.get();
+        self.calls.with_untracked(|c| f(c.iter().find(|c| c.id == self.id)))
+    }
+}
+
 #[component]
 fn Keypad(id: u32) -> impl IntoView {
     let desk = use_desk();
@@ -50,7 +85,7 @@ fn Keypad(id: u32) -> impl IntoView {
 #[component]
 fn TransferForm(id: u32) -> impl IntoView {
     let desk = use_desk();
-    let target = RwSignal::new(String::new());
+    let target = crate::ui::sig(String::new());
     let blind = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         desk.transfer(id, &target.get_untracked(), None);
@@ -73,16 +108,15 @@ fn TransferForm(id: u32) -> impl IntoView {
 #[component]
 fn CallCard(id: u32) -> impl IntoView {
     let desk: Desk = use_desk();
-    let call = Memo::new(move |_| desk.calls.with(|c| c.iter().find(|c| c.id == id).cloned()));
+    let call = CardCall::new(desk, id);
     // The state's kind (see `kind`): a memo of u32, the type the other memos share (issue #16); the
     // controls are rebuilt only when it changes.
-    let state = Memo::new(move |_| call.with(|c| c.as_ref().map_or(ENDED, |c| kind(&c.state))));
+    let state = crate::ui::memo(Box::new(move || call.with(|c| c.map_or(ENDED, |c| kind(&c.state)))));
     // Only a live call reads the clock (an ended call's card, while its wrap-up is open, costs nothing per
     // tick), and the text node is written only when the text changes (once a second).
     let timer = move || {
         call.with(|c| {
-            c.as_ref()
-                .map(|c| {
+            c.map(|c| {
                     crate::intl::duration(match c.state {
                         CallState::Ended(_) => c.talk_ms(c.ended_ms.unwrap_or(0.0)),
                         CallState::Connected | CallState::Held => c.talk_ms(desk.now.get()),
@@ -94,8 +128,8 @@ fn CallCard(id: u32) -> impl IntoView {
     };
     let live = move || state.get() != ENDED;
     let held = move || state.get() == HELD;
-    let show_keypad = RwSignal::new(false);
-    let show_transfer = RwSignal::new(false);
+    let show_keypad = crate::ui::sig(false);
+    let show_transfer = crate::ui::sig(false);
     // A consultation in progress: another connected call to hand this one over to.
     let consult_with = move || {
         desk.calls.with(|c| c.iter().find(|o| o.id != id && o.state == CallState::Connected).map(|o| (o.id, o.number.clone())))
@@ -111,7 +145,7 @@ fn CallCard(id: u32) -> impl IntoView {
         pops.track();
         desk.pops.with_untracked(|p| p.iter().find(|(c, _)| *c == id).map(|(_, d)| d.clone()))
     };
-    let field = move |f: fn(&Call) -> String| move || call.with(|c| c.as_ref().map(f).unwrap_or_default());
+    let field = move |f: fn(&Call) -> String| move || call.with(|c| c.map(f).unwrap_or_default());
     let (rx, tx) = (field(|c| c.packets.0.to_string()), field(|c| c.packets.1.to_string()));
     view! {
         <li {..crate::ui::attr("class", move || class().to_string())} data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || call.with(|c| match c {
@@ -125,9 +159,9 @@ fn CallCard(id: u32) -> impl IntoView {
             </div>
             <div class="call-sub">
                 <span data-testid="call-state">{crate::ui::dynv(field(state_label))}</span>
-                {crate::ui::dyn_opt(move || call.with(|c| c.as_ref().filter(|c| c.name.is_some()).map(|c| c.number.clone()))
+                {crate::ui::dyn_opt(move || call.with(|c| c.filter(|c| c.name.is_some()).map(|c| c.number.clone()))
                     .map(|n| view! { <span class="number">{n}</span> }))}
-                {crate::ui::dyn_opt(move || call.with(|c| c.as_ref().and_then(|c| c.record.clone())).map(|r| {
+                {crate::ui::dyn_opt(move || call.with(|c| c.and_then(|c| c.record.clone())).map(|r| {
                     let label = if !r.value.is_empty() { r.value.clone() } else { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) };
                     view! {
                         <button type="button" class="chip" data-testid="call-record" {..crate::ui::cattr("title", t::OPEN_RECORD())}
@@ -137,7 +171,7 @@ fn CallCard(id: u32) -> impl IntoView {
             </div>
             {crate::ui::dyn_opt(move || {
                 // Data the call arrived with (an IVR's choices, the queue): shown, never interpreted as HTML.
-                let data: Vec<(String, String)> = call.with(|c| c.as_ref().map(|c| c.x_headers.clone()).unwrap_or_default())
+                let data: Vec<(String, String)> = call.with(|c| c.map(|c| c.x_headers.clone()).unwrap_or_default())
                     .into_iter()
                     .filter(|(k, _)| !k.to_ascii_lowercase().starts_with("x-sn-"))
                     .map(|(k, v)| (k.trim_start_matches("X-").replace('-', " "), v))
@@ -148,7 +182,7 @@ fn CallCard(id: u32) -> impl IntoView {
                     </p>
                 })
             })}
-            {crate::ui::dynv(move || call.with(|c| c.as_ref().and_then(|c| c.note.clone()))
+            {crate::ui::dynv(move || call.with(|c| c.and_then(|c| c.note.clone()))
                 .map(|n| view! { <p class="call-note" data-testid="call-note" {..crate::ui::cattr("aria-live", "polite")}>{n}</p> }))}
             <crate::ui::quality::CallQuality call=call/>
             {crate::ui::dynv(move || pop().map(|d| match d {
@@ -179,9 +213,9 @@ fn CallCard(id: u32) -> impl IntoView {
                         <button type="button" class="btn" {..crate::ui::attr("aria-pressed", move || held().to_string())} data-testid="hold"
                             on:click=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
                         <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_keypad.get().to_string())} data-testid="keypad-toggle"
-                            on:click=crate::ui::click(move |_| show_keypad.update(|v| *v = !*v))>{t::KEYPAD()}</button>
+                            on:click=crate::ui::click(move |_| crate::ui::toggle(show_keypad))>{t::KEYPAD()}</button>
                         <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_transfer.get().to_string())} data-testid="transfer-toggle"
-                            on:click=crate::ui::click(move |_| show_transfer.update(|v| *v = !*v))>{t::TRANSFER()}</button>
+                            on:click=crate::ui::click(move |_| crate::ui::toggle(show_transfer))>{t::TRANSFER()}</button>
                         {crate::ui::dyn_opt(move || (held() && consult_with().is_some()).then(|| {
                             let (other, _) = consult_with().unwrap();
                             view! {

@@ -17,20 +17,20 @@ fn ms_text(ms: Option<u32>) -> String {
     ms.map(|m| format!("{m} ms")).unwrap_or_else(|| "—".into())
 }
 
-/// The quality of a live call (`call`: the call card's memo of it): "Good 4.35" (a button that shows loss, jitter,
+/// The quality of a live call (`call`: the call card's call): "Good 4.35" (a button that shows loss, jitter,
 /// RTT, MOS and codec) and, when it matters, a warning with what to try.
 #[component]
-pub fn CallQuality(call: Memo<Option<crate::phone::call::Call>>) -> impl IntoView {
-    let open = RwSignal::new(false);
-    let reading = move || call.with(|c| c.as_ref().filter(|c| c.is_live()).and_then(|c| c.quality.reading.clone()));
-    let warning = move || call.with(|c| c.as_ref().filter(|c| c.is_live()).and_then(|c| c.quality.warning));
+pub fn CallQuality(call: crate::ui::phone::CardCall) -> impl IntoView {
+    let open = crate::ui::sig(false);
+    let reading = move || call.with(|c| c.filter(|c| c.is_live()).and_then(|c| c.quality.reading.clone()));
+    let warning = move || call.with(|c| c.filter(|c| c.is_live()).and_then(|c| c.quality.warning));
     view! {
         {crate::ui::dyn_opt(move || reading().map(|r| {
             let g = Grade::of_mos(r.mos_x100);
             view! {
                 <button type="button" class="chip" data-testid="quality" data-grade=g.key() data-mos=r.mos_x100.to_string()
                     {..crate::ui::attr("aria-expanded", move || open.get().to_string())} {..crate::ui::cattr("title", t::QUALITY_DETAILS())}
-                    on:click=crate::ui::click(move |_| open.update(|o| *o = !*o))>
+                    on:click=crate::ui::click(move |_| crate::ui::toggle(open))>
                     {format!("{}: {} {}", t::QUALITY(), grade_label(g), mos_text(r.mos_x100))}
                 </button>
             }

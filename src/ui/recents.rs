@@ -7,6 +7,19 @@ use crate::strings as t;
 use crate::ui::RowsExt;
 use leptos::prelude::*;
 
+/// An outcome as its derived `Debug` reads (`Answered`), for `data-outcome` and the support text (no
+/// formatting machinery; issue #16).
+pub fn outcome_text(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Answered => "Answered",
+        Outcome::Missed => "Missed",
+        Outcome::Rejected => "Rejected",
+        Outcome::Failed => "Failed",
+        Outcome::Cancelled => "Cancelled",
+        Outcome::Transferred => "Transferred",
+    }
+}
+
 #[component]
 pub fn RecentsPanel() -> impl IntoView {
     let desk = use_desk();
@@ -23,7 +36,7 @@ pub fn RecentsPanel() -> impl IntoView {
                     let record = r.record.clone();
                     let time = crate::intl::time_of_day(r.started_ms);
                     view! {
-                        <li class="row recent" data-testid="recent" data-outcome=format!("{:?}", r.outcome) data-index=i.to_string()>
+                        <li class="row recent" data-testid="recent" data-outcome=outcome_text(r.outcome) data-index=i.to_string()>
                             <span class="dir" {..crate::ui::cattr("title", label)} aria-label=label>{icon}</span>
                             <span class="name">{r.name.clone().unwrap_or(r.number.clone())}</span>
                             <span class="number">{time}" · "{crate::intl::duration(r.talk_ms)}</span>
@@ -39,5 +52,17 @@ pub fn RecentsPanel() -> impl IntoView {
                 }).rows()))}
             </ul>
         }, || view! { <p class="empty" data-testid="recents-empty">{t::RECENTS_EMPTY()}</p> })}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::phone::wrapup::Outcome;
+
+    #[test]
+    fn outcome_text_reads_as_debug() {
+        for o in [Outcome::Answered, Outcome::Missed, Outcome::Rejected, Outcome::Failed, Outcome::Cancelled, Outcome::Transferred] {
+            assert_eq!(super::outcome_text(o), format!("{o:?}"));
+        }
     }
 }

@@ -13,7 +13,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
     let pending = move || desk.outbox.with(|o| o.pending());
     // A memo: the outbox changes with every delivery and retry, the refused list seldom; rebuilding its rows
     // each time would replace the buttons under the agent's pointer (and their "Are you sure?" state).
-    let refused = Memo::new(move |_| {
+    let refused = crate::ui::Kept::new(Vec::new(), move || {
         desk.outbox.with(|o| {
             o.entries
                 .iter()
@@ -22,7 +22,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
         })
     });
     // The refused activity the agent asked to dismiss (asked again: its notes are only here).
-    let confirming = RwSignal::new(None::<String>);
+    let confirming = crate::ui::sig(None::<String>);
     view! {
         <h2 class="section-title">{t::SN_HEADING()}</h2>
         <div class="kv">
@@ -43,7 +43,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
             })}
         </div>
         <p class="kv"><span class="dt">{t::SN_PENDING()}</span><span data-testid="sn-pending">{crate::ui::dynv(move || pending().to_string())}</span></p>
-        {crate::ui::when(move || !refused.with(Vec::is_empty), move || view! {
+        {let r1 = refused.clone(); crate::ui::when(move || !r1.with(Vec::is_empty), move || { let refused = refused.clone(); view! {
             <div class="notice error" role="alert" data-testid="sn-refused">
                 <p class="notice-head">{t::SN_REFUSED()}</p>
                 <ul>{crate::ui::dynv(move || refused.with(|rs| rs.iter().cloned().map(|(id, r, notes)| {
@@ -69,7 +69,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
                     })}</li> }
                 }).rows()))}</ul>
             </div>
-        })}
+        }})}
     }
 }
 
@@ -103,9 +103,8 @@ pub fn ServiceNowNotice() -> impl IntoView {
                 .and_then(|e| e.last_error.clone())
         })
     };
-    let problems = crate::stored::problems();
     view! {
-        {crate::ui::dynv(move || problems.get().into_iter().map(|(key, m)| view! {
+        {crate::ui::dynv(move || crate::stored::problems().into_iter().map(|(key, m)| view! {
             <p class="notice error" role="alert" data-testid="storage-problem">{m}" "
                 {crate::ui::act("btn", None, t::STORED_DISMISS(), crate::ui::Act::StoredDismiss(key.clone()))}
             </p>

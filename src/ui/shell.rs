@@ -68,7 +68,7 @@ const WORK: u32 = 4;
 #[component]
 pub fn Shell() -> impl IntoView {
     let desk = use_desk();
-    let wide = RwSignal::new(viewport_is_wide());
+    let wide = crate::ui::sig(viewport_is_wide());
     provide_context(Wide(wide));
     let resize = window_event_listener(leptos::ev::resize, move |_| {
         let w = viewport_is_wide();
@@ -79,7 +79,7 @@ pub fn Shell() -> impl IntoView {
     on_cleanup(move || resize.remove());
     // Sound problems (an output device refused or gone, a ring tone the browser would not play) are said here,
     // whatever panel is open, until dismissed.
-    let sound_problem = RwSignal::new(String::new());
+    let sound_problem = crate::ui::sig(String::new());
     let tell = move |m: String| {
         sound_problem.try_update(|p| {
             if !p.contains(&m) {
@@ -92,13 +92,13 @@ pub fn Shell() -> impl IntoView {
     };
     crate::phone::audio::on_problem(tell);
     crate::ui::devices::watch(tell);
-    let shown = Memo::new(move |_| match (desk.tab.get(), wide.get()) {
+    let shown = crate::ui::memo(Box::new(move || match (desk.tab.get(), wide.get()) {
         (Tab::Diagnostics, _) => STATUS,
         (_, true) => WORK,
         (Tab::Phone, false) => 0,
         (Tab::Directory, false) => 1,
         (Tab::Recents, false) => 2,
-    });
+    }));
     let title = move || desk.settings.with(|s| s.title.clone());
     let line = move || match (desk.settings.with(|s| s.line), desk.line_status.get()) {
         (LineKind::Demo, _) => t::LINE_DEMO(),
@@ -149,7 +149,7 @@ pub fn Shell() -> impl IntoView {
                         on:click=crate::ui::click(move |_| desk.pop_out())>"↗"</button>
                 })}
                 <button type="button" class="help-btn" aria-label=t::SHORTCUTS() {..crate::ui::cattr("title", t::SHORTCUTS())} data-testid="help"
-                    on:click=crate::ui::click(move |_| desk.show_help.update(|v| *v = !*v))>"?"</button>
+                    on:click=crate::ui::click(move |_| crate::ui::toggle(desk.show_help))>"?"</button>
             </header>
             <div class="sr-only" {..crate::ui::cattr("aria-live", "assertive")} data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
             <ShortcutHelp/>

@@ -26,7 +26,7 @@ fn typing(ev: &web_sys::KeyboardEvent) -> bool {
 /// the help, Escape closes it.
 pub fn handle(desk: Desk, ev: &web_sys::KeyboardEvent) -> bool {
     if ev.key() == "?" && !(ev.ctrl_key() || ev.alt_key() || ev.meta_key()) && !typing(ev) {
-        desk.show_help.update(|v| *v = !*v);
+        crate::ui::toggle(desk.show_help);
         return true;
     }
     if ev.key() == "Escape" && desk.show_help.get_untracked() {

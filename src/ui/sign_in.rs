@@ -9,15 +9,15 @@ use leptos::prelude::*;
 #[component]
 pub fn SignIn() -> impl IntoView {
     let desk = use_desk();
-    let server = RwSignal::new(
+    let server = crate::ui::sig(
         browser::load(SIP_SERVER_KEY).unwrap_or_else(|| desk.settings.with_untracked(|s| s.sip.server.clone())),
     );
-    let user = RwSignal::new(browser::load(SIP_USER_KEY).unwrap_or_default());
+    let user = crate::ui::sig(browser::load(SIP_USER_KEY).unwrap_or_default());
     // The password is kept in memory only, unless the agent ticks the box that says what saving it means.
     let saved = browser::load(SIP_PASSWORD_KEY);
-    let remember = RwSignal::new(saved.is_some());
-    let password = RwSignal::new(saved.unwrap_or_default());
-    let error = RwSignal::new(None::<String>);
+    let remember = crate::ui::sig(saved.is_some());
+    let password = crate::ui::sig(saved.unwrap_or_default());
+    let error = crate::ui::sig(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let result = desk.sign_in(&server.get_untracked(), &user.get_untracked(), &password.get_untracked());

@@ -11,11 +11,9 @@ use leptos::prelude::*;
 #[component]
 pub fn SupportPanel() -> impl IntoView {
     let desk = use_desk();
-    // Arena handles on the shared signals (the component's disposal drops the handles, not the results).
-    let probe::Results { lines, level } = probe::results();
-    let (lines, level) = (RwSignal::from(lines), RwSignal::from(level));
-    let copied = RwSignal::new(None::<bool>);
-    let text = RwSignal::new(String::new());
+    // Not yet (0), copied (1), refused (2): a usize signal, a type the desk already has (issue #16).
+    let copied = crate::ui::sig(0usize);
+    let text = crate::ui::sig(String::new());
     let area = NodeRef::<leptos::html::Textarea>::new();
     let check = move |_| {
         leptos::task::spawn_local(async move {
@@ -25,10 +23,10 @@ pub fn SupportPanel() -> impl IntoView {
     let copy = move |_| {
         let s = collect::text(&desk);
         text.set(s.clone());
-        copied.set(None);
+        copied.set(0);
         leptos::task::spawn_local(async move {
             let ok = collect::copy(&s).await;
-            copied.set(Some(ok));
+            copied.set(if ok { 1 } else { 2 });
             if !ok {
                 // Once the text area is on the page, its whole text is selected for Ctrl+C.
                 crate::diagnostics::probe::sleep(0).await;
@@ -42,18 +40,18 @@ pub fn SupportPanel() -> impl IntoView {
     view! {
         <h2 class="section-title">{t::SUPPORT()}</h2>
         <div class="row">
-            <button type="button" class="btn" data-testid="check-setup" on:click=crate::ui::click(check) {..crate::ui::battr("disabled", move || lines.with(|l| probe::running(l)))}>{t::CHECK_SETUP()}</button>
+            <button type="button" class="btn" data-testid="check-setup" on:click=crate::ui::click(check) {..crate::ui::battr("disabled", move || probe::with_lines(probe::running))}>{t::CHECK_SETUP()}</button>
             {crate::ui::btn("btn", Some("copy-diagnostics"), t::COPY_DIAGNOSTICS(), copy)}
         </div>
-        {crate::ui::dyn_opt(move || level.get().map(|l| view! {
+        {crate::ui::dyn_opt(move || probe::level().map(|l| view! {
             <label class="kv">
                 <span class="dt">{t::CHECK_LEVEL()}</span>
                 <meter {..crate::ui::cattr("min", "0")} {..crate::ui::cattr("max", "100")} {..crate::ui::sattr("value", l.to_string())} data-testid="mic-level" aria-label=t::CHECK_LEVEL()></meter>
             </label>
         }))}
-        {crate::ui::when(move || !lines.with(Vec::is_empty), move || view! {
+        {crate::ui::when(move || !probe::with_lines(<[_]>::is_empty), move || view! {
             <ul class="list" data-testid="checks">
-                {crate::ui::dynv(move || lines.with(|l| l.iter().map(|(item, v)| {
+                {crate::ui::dynv(move || probe::with_lines(|l| l.iter().map(|(item, v)| {
                     let word = v.word();
                     view! {
                         <li class="row" data-testid="check" data-check=item.key() data-result=v.key()>
@@ -65,7 +63,7 @@ pub fn SupportPanel() -> impl IntoView {
                 }).rows()))}
             </ul>
         })}
-        {crate::ui::dynv(move || copied.get().map(|ok| if ok {
+        {crate::ui::dynv(move || (copied.get() != 0).then(|| copied.get_untracked() == 1).map(|ok| if ok {
             view! { <p class="notice info" role="status" data-testid="copy-result" data-copied="true">{t::COPIED()}</p> }.into_any()
         } else {
             view! {

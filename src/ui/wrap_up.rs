@@ -34,7 +34,7 @@ fn WrapUpForm() -> impl IntoView {
     };
     let error = desk.wrapup_error;
     // What the agent types to change the record: this wrap-up's own.
-    let case_number = RwSignal::new(String::new());
+    let case_number = crate::ui::sig(String::new());
     let left = move || current().and_then(|w| w.remaining_s(desk.now.get(), seconds()));
     view! {
             <section class="wrapup" aria-label=t::WRAPUP_TITLE() data-testid="wrap-up">

@@ -26,7 +26,9 @@ fn clean() {
     for x in keys.into_iter().filter(|x| x.starts_with(&k) || x.starts_with(WRAPUPS_KEY) || x == LEGACY_KEY) {
         storage().remove_item(&x).unwrap();
     }
-    stored::problems().set(Vec::new());
+    for (k, _) in stored::problems() {
+        stored::dismiss(&k);
+    }
 }
 
 fn act(id: &str) -> agent_desktop::servicenow::activity::Activity {
@@ -96,7 +98,7 @@ fn hostile_an_unreadable_hand_over_packet_is_kept_aside_and_reported() {
     let forged = json!({"outbox": "{\"entries\": [{\"activity\": 7}]}", "outboxId": "forged0000000000"});
     assert!(!outbox_store::readable(&key(), Some(&forged)));
     assert_eq!(storage().get_item(&format!("{}.handover.unreadable", key())).unwrap().as_deref(), Some("{\"entries\": [{\"activity\": 7}]}"));
-    assert!(stored::problems().with_untracked(|p| p.iter().any(|(_, m)| m.contains("could not be read"))));
+    assert!(stored::problems().iter().any(|(_, m)| m.contains("could not be read")));
     assert!(outbox_store::readable(&key(), Some(&json!({"outbox": agent_desktop::json::to_string(&with(&["x"]))}))));
     assert!(outbox_store::readable(&key(), None));
     clean();
@@ -111,7 +113,7 @@ fn hostile_an_unreadable_stored_outbox_is_kept_aside_and_reported() {
     storage().set_item(&k, "{\"entries\": [oops").unwrap();
     assert!(outbox_store::load(&k).entries.is_empty());
     assert_eq!(storage().get_item(&format!("{k}.unreadable")).unwrap().as_deref(), Some("{\"entries\": [oops"));
-    let shown = stored::problems().get_untracked();
+    let shown = stored::problems();
     assert!(shown.iter().any(|(_, m)| m.contains(&format!("{k}.unreadable"))), "{shown:?}");
     // Another one later: kept next to the first.
     storage().set_item(&k, "garbage 2").unwrap();
@@ -130,7 +132,7 @@ fn hostile_unreadable_drafts_are_kept_aside_and_reported() {
     let again = owner.with(Desk::new);
     assert!(again.wrapups.with_untracked(Vec::is_empty));
     assert_eq!(storage().get_item(&format!("{WRAPUPS_KEY}.unreadable")).unwrap().as_deref(), Some("[{\"activity_id\": "));
-    assert!(stored::problems().with_untracked(|p| p.iter().any(|(_, m)| m.contains(WRAPUPS_KEY))));
+    assert!(stored::problems().iter().any(|(_, m)| m.contains(WRAPUPS_KEY)));
     clean();
 }
 
@@ -176,7 +178,7 @@ fn a_full_storage_is_reported_at_once_and_cleared_when_it_works_again() {
     let saved = outbox_store::save(&key(), Role::Owner, &o);
     // The check made during calls says so too (before the call ends).
     let probed = stored::probe(64 * 1024);
-    let shown = stored::problems().get_untracked();
+    let shown = stored::problems();
     for f in &fillers {
         storage().remove_item(f).unwrap();
     }
@@ -186,7 +188,7 @@ fn a_full_storage_is_reported_at_once_and_cleared_when_it_works_again() {
     assert!(shown.iter().any(|(k, m)| *k == key() && m.contains("storage is full")), "{shown:?}");
     assert!(outbox_store::save(&key(), Role::Owner, &o));
     assert!(stored::probe(64 * 1024));
-    assert!(stored::problems().with_untracked(|p| p.iter().all(|(_, m)| !m.contains("storage is full"))));
+    assert!(stored::problems().iter().all(|(_, m)| !m.contains("storage is full")));
     assert_eq!(o.entries[0].state, State::Pending, "kept in this window meanwhile");
     clean();
 }
