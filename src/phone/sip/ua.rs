@@ -640,13 +640,20 @@ fn head_only(text: &str) -> Option<Message> {
 pub fn check_identity(user: &str, domain: &str) -> Result<(), Msg> {
     let user_ok = !user.is_empty() && user.chars().all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,%".contains(c));
     if !user_ok {
-        return Err(Key::SIP_BAD_USER.arg("user", &format_args!("{user:?}")));
+        return Err(Key::SIP_BAD_USER.arg("user", &quoted(user)));
     }
     let domain_ok = !domain.is_empty() && domain.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
     if !domain_ok {
-        return Err(Key::SIP_BAD_DOMAIN.arg("domain", &format_args!("{domain:?}")));
+        return Err(Key::SIP_BAD_DOMAIN.arg("domain", &quoted(domain)));
     }
     Uri::parse(&format!("sip:{user}@{domain}")).map(|_| ()).map_err(|e| Key::SIP_BAD_ADDRESS.arg("why", &e.0))
+}
+
+/// A user's setting quoted and escaped for a message ([`super::message::push_quoted`]).
+fn quoted(s: &str) -> String {
+    let mut out = String::new();
+    super::message::push_quoted(&mut out, s);
+    out
 }
 
 /// The quoted display name helper for callers building headers.
