@@ -726,7 +726,8 @@ impl fmt::Display for Via {
 /// A Via entry's sent-protocol (spaces taken out), host, port and parameters (unparsed), when it is well formed.
 fn via_parts(s: &str) -> Option<(String, &str, Option<u16>, &str)> {
     let s = s.trim();
-    // sent-protocol, with optional spaces around each `/` (RFC 3261 25.1 SLASH; RFC 4475 3.1.1.1).
+    // sent-protocol, with optional spaces around each `/` (RFC 3261 25.1 SLASH; RFC 4475 3.1.1.1): the
+    // words are joined until two slashes are in and neither this word ends nor the next starts with one.
     let mut proto = String::new();
     let mut rest = s;
     loop {
@@ -737,28 +738,33 @@ fn via_parts(s: &str) -> Option<(String, &str, Option<u16>, &str)> {
         }
         proto.push_str(&t[..end]);
         rest = &t[end..];
-        if proto.matches('/').count() >= 2 && !proto.ends_with('/') && !rest.trim_start().starts_with('/') {
+        if proto.bytes().filter(|b| *b == b'/').count() >= 2 && !proto.ends_with('/') && !rest.trim_start().starts_with('/') {
             break;
         }
     }
-    let parts: Vec<&str> = proto.split('/').map(str::trim).collect();
-    if parts.len() != 3 || !parts[0].eq_ignore_ascii_case("SIP") || parts[1] != "2.0" {
+    let mut parts = proto.split('/');
+    let (name, version) = (parts.next()?, parts.next()?);
+    if parts.count() != 1 || !name.eq_ignore_ascii_case("SIP") || version != "2.0" {
         return None;
     }
     let rest = rest.trim();
     let (sent_by, params) = rest.split_once(';').unwrap_or((rest, ""));
     let sent_by = sent_by.trim();
-    let (host, port) = if sent_by.starts_with('[') {
-        let end = sent_by.find(']')?;
-        match &sent_by[end + 1..] {
+    // An IPv6 reference is closed by `]`, then the port (if any) follows a `:`; else the port is after the last `:`.
+    let (host, port) = match sent_by.find(']').filter(|_| sent_by.starts_with('[')) {
+        Some(end) => match &sent_by[end + 1..] {
             "" => (&sent_by[..=end], None),
-            p => (&sent_by[..=end], Some(p.strip_prefix(':')?.parse::<u16>().ok()?)),
-        }
-    } else {
-        match sent_by.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p.parse::<u16>().ok()?)),
+            p => (&sent_by[..=end], Some(p.strip_prefix(':')?)),
+        },
+        None if sent_by.starts_with('[') => return None,
+        None => match sent_by.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
             None => (sent_by, None),
-        }
+        },
+    };
+    let port = match port {
+        Some(p) => Some(p.parse::<u16>().ok()?),
+        None => None,
     };
     if host.is_empty() {
         return None;

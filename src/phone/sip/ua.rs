@@ -320,6 +320,12 @@ fn contact_target(m: &Message) -> Option<String> {
     Some(NameAddr::parse(m.header("Contact")?).ok()?.uri.to_string())
 }
 
+/// The party a From or P-Asserted-Identity names, for the desk.
+#[inline(never)]
+fn party(na: &NameAddr) -> Party {
+    Party { display: na.display.clone().filter(|d| !d.is_empty()), user: na.uri.user_decoded().unwrap_or_default(), uri: na.uri.to_string() }
+}
+
 fn tag_of(h: Option<&str>) -> Option<String> {
     NameAddr::parse(h?).ok()?.tag().map(str::to_string)
 }

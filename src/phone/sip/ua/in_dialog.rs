@@ -174,11 +174,7 @@ impl UserAgent {
             return;
         }
         self.send_reply(out, req, 200, "OK", Some("m"));
-        let who = req.from().map(|f| Party {
-            display: f.display.clone().filter(|d| !d.is_empty()),
-            user: f.uri.user_decoded().unwrap_or_default(),
-            uri: f.uri.to_string(),
-        });
+        let who = req.from().map(|f| party(&f));
         // Shown as text (never HTML), without control characters other than line breaks, and bounded.
         let text: String = req.body.chars().filter(|c| !c.is_control() || *c == '\n').take(2_000).collect();
         if let Some(from) = who {
@@ -283,9 +279,7 @@ impl UserAgent {
         let Some(call) = self.calls.get_mut(&id) else { return out };
         let Some(req) = call.pending_reinvite.take() else { return out };
         let tag = call.dialog.local_tag.clone();
-        let mut ok = self.reply(&req, 200, "OK", Some(&tag), Some(sdp));
-        ok.add("Contact", self.contact());
-        send_msg(&mut out, &ok);
+        self.send_with_contact(&mut out, &req, 200, "OK", &tag, Some(sdp));
         out
     }
 

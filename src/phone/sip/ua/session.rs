@@ -225,9 +225,7 @@ impl UserAgent {
             if !same_branch {
                 self.send_reply(out, req, 482, "Loop Detected", None);
             } else if state == CallState::Ringing {
-                let mut ringing = self.reply(req, 180, "Ringing", Some(&tag), None);
-                ringing.add("Contact", self.contact());
-                send_msg(out, &ringing);
+                self.send_with_contact(out, req, 180, "Ringing", &tag, None);
             } else if let Some((text, _, _)) = ok_again {
                 out.push(Output::Send(text));
             }
@@ -288,16 +286,10 @@ impl UserAgent {
         self.calls.insert(id, Call::fresh(id, false, CallState::Ringing, dialog, invite));
         // A P-Asserted-Identity (set by a trusted proxy) names the caller better than From.
         let who = req.header("P-Asserted-Identity").and_then(|p| NameAddr::parse(p).ok()).unwrap_or(from);
-        let party = Party {
-            display: who.display.clone().filter(|d| !d.is_empty()),
-            user: who.uri.user_decoded().unwrap_or_default(),
-            uri: who.uri.to_string(),
-        };
+        let party = party(&who);
         if replaces.is_none() {
             // With a Contact: it sets up the early dialog (RFC 3261 12.1.1), and SIP.js and JsSIP drop a 180 without one.
-            let mut ringing = self.reply(req, 180, "Ringing", Some(&local_tag), None);
-            ringing.add("Contact", self.contact());
-            send_msg(out, &ringing);
+            self.send_with_contact(out, req, 180, "Ringing", &local_tag, None);
         }
         emit(out, UaEvent::Incoming {
             call: id,
