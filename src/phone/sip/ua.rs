@@ -511,36 +511,31 @@ impl UserAgent {
                 _ => {}
             }
         }
-        let no_ack: Vec<CallRef> =
-            self.calls.values().filter(|c| c.ack_deadline.map(|d| now >= d).unwrap_or(false)).map(|c| c.id).collect();
-        for id in no_ack {
-            let bye = self.in_dialog_request(id, "BYE", None);
-            send_msg(&mut out, &bye);
-            self.end_call(&mut out, id, Ended::Timeout);
+        // Each step below looks at the calls still there (one list of ids, not one list per step).
+        let ids: Vec<CallRef> = self.calls.keys().copied().collect();
+        for &id in &ids {
+            if self.calls.get(&id).is_some_and(|c| c.ack_deadline.is_some_and(|d| now >= d)) {
+                let bye = self.in_dialog_request(id, "BYE", None);
+                send_msg(&mut out, &bye);
+                self.end_call(&mut out, id, Ended::Timeout);
+            }
         }
         // Outgoing calls that rang too long: CANCEL them (or as soon as a provisional response allows it).
-        let unanswered: Vec<CallRef> = self
-            .calls
-            .values()
-            .filter(|c| matches!(c.state, CallState::Calling | CallState::Early) && c.no_answer_at.map(|t| now >= t).unwrap_or(false))
-            .map(|c| c.id)
-            .collect();
-        for id in unanswered {
-            if let Some(c) = self.calls.get_mut(&id) {
+        for &id in &ids {
+            let Some(c) = self.calls.get_mut(&id) else { continue };
+            if matches!(c.state, CallState::Calling | CallState::Early) && c.no_answer_at.is_some_and(|t| now >= t) {
                 c.no_answer = true;
                 c.no_answer_at = None;
+                out.extend(self.hang_up(now, id));
             }
-            out.extend(self.hang_up(now, id));
         }
         // Re-INVITEs to send again after a 491.
-        let retries: Vec<(CallRef, String, bool)> = self
-            .calls
-            .values_mut()
-            .filter(|c| c.reinvite_retry.as_ref().map(|(t, _)| now >= *t).unwrap_or(false))
-            .filter_map(|c| c.reinvite_retry.take().map(|(_, sdp)| (c.id, sdp, c.refresh.is_some())))
-            .collect();
-        for (id, sdp, refresh) in retries {
-            out.extend(self.send_reinvite(id, &sdp, refresh));
+        for &id in &ids {
+            let Some(c) = self.calls.get_mut(&id) else { continue };
+            if let Some((_, sdp)) = c.reinvite_retry.take_if(|(t, _)| now >= *t) {
+                let refresh = c.refresh.is_some();
+                out.extend(self.send_reinvite(id, &sdp, refresh));
+            }
         }
         // Target refreshes to try again (the edge makes the new offer), once no other re-INVITE is under way.
         for c in self.calls.values_mut() {
