@@ -338,7 +338,7 @@ impl UserAgent {
         let host = format!("{:08x}{:04x}.invalid", rand(), rand() & 0xffff);
         // The Contact names the user (not a random token), so a proxy can find the current connection of a
         // client that reconnected, by its registration.
-        let contact_user = cfg.user.chars().filter(|c| c.is_ascii_alphanumeric() || "+-_.!~*'".contains(*c)).collect::<String>();
+        let contact_user = crate::phone::kept_chars(&cfg.user, |c| c.is_ascii_alphanumeric() || "+-_.!~*'".contains(c), usize::MAX);
         let contact_user = if contact_user.is_empty() { format!("{:08x}", rand()) } else { contact_user };
         let reg_call_id = format!("{:08x}{:08x}", rand(), rand());
         Ok(UserAgent {

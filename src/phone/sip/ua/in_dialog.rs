@@ -176,7 +176,7 @@ impl UserAgent {
         self.send_reply(out, req, 200, "OK", Some("m"));
         let who = req.from().map(|f| party(&f));
         // Shown as text (never HTML), without control characters other than line breaks, and bounded.
-        let text: String = req.body.chars().filter(|c| !c.is_control() || *c == '\n').take(2_000).collect();
+        let text = crate::phone::kept_chars(&req.body, |c| !c.is_control() || c == '\n', 2_000);
         if let Some(from) = who {
             emit(out, UaEvent::Message { from, text });
         }
@@ -229,7 +229,7 @@ impl UserAgent {
         let Some(req) = call.pending_reinvite.take() else { return out };
         let tag = call.dialog.local_tag.clone();
         let mut r = self.reply(&req, 488, "Not Acceptable Here", Some(&tag), None);
-        let why: String = why.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').take(200).collect();
+        let why = crate::phone::kept_chars(why, |c| !c.is_control() && c != '"' && c != '\\', 200);
         // 305: incompatible media format; 399: miscellaneous.
         r.add("Warning", format!("399 {} \"{why}\"", self.host));
         send_msg(&mut out, &r);

@@ -77,7 +77,7 @@ impl UserAgent {
         if t.to_ascii_lowercase().starts_with("sip:") || t.to_ascii_lowercase().starts_with("sips:") {
             return Uri::parse(t).map_err(|e| e.to_string());
         }
-        let user: String = t.chars().filter(|c| !" -.()/".contains(*c)).collect();
+        let user = crate::phone::kept_chars(t, |c| !" -.()/".contains(c), usize::MAX);
         if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric() || "+*#_".contains(c)) {
             return Err(format!("'{target}' is not a number or SIP address"));
         }

@@ -62,7 +62,7 @@ impl UserAgent {
                     self.realms.push(c.realm.clone());
                 }
             } else if !c.realm.eq_ignore_ascii_case(&self.cfg.domain) && !self.realms.contains(&c.realm) {
-                let shown: String = c.realm.chars().filter(|c| !c.is_control()).take(64).collect();
+                let shown = crate::phone::kept_chars(&c.realm, |c| !c.is_control(), 64);
                 return Err(crate::strings::Key::SIP_FOREIGN_REALM.arg("realm", &shown));
             }
         }
