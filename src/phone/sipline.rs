@@ -338,6 +338,25 @@ fn ua_id(l: &Line, d: u32) -> Option<CallRef> {
     l.to_ua.borrow().get(&d).copied()
 }
 
+/// The media of UA call `call`.
+#[inline(never)]
+fn media_of(l: &Line, call: CallRef) -> Option<Rc<CallMedia>> {
+    l.media.borrow().get(&call).cloned()
+}
+
+/// Tells the referrer of our call (we are the transferee) how the new call goes (NOTIFY with `code`).
+#[inline(never)]
+fn notify(l: &Rc<Line>, referrer: CallRef, code: u16) {
+    let out = l.ua.borrow_mut().notify_transfer(now(), referrer, code);
+    run(l, out);
+}
+
+/// The desk's call `id` failed: `why` is shown.
+#[inline(never)]
+fn failed(host: &dyn LineHost, id: u32, why: crate::strings::Msg) {
+    host.report(LineEvent::Ended { id, reason: EndReason::Failed(why) });
+}
+
 fn bind(l: &Line, d: u32, c: CallRef) {
     l.to_ua.borrow_mut().insert(d, c);
     l.to_desk.borrow_mut().insert(c, d);
@@ -410,7 +429,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                             if same.is_some() {
                                 desk.report(LineEvent::Note { id, note: Some(m) });
                             } else {
-                                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
+                                failed(&*desk, id, m.into());
                             }
                         }
                     }
@@ -433,7 +452,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 if code >= 180 {
                     desk.report(LineEvent::Ringing(id));
                 }
-                if let (Some(sdp), Some(m)) = (early_sdp, l.media.borrow().get(&call).cloned()) {
+                if let (Some(sdp), Some(m)) = (early_sdp, media_of(l, call)) {
                     // Early media: a provisional answer; the 200's answer replaces it.
                     accept_later(m, sdp, true);
                 }
@@ -441,14 +460,13 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             let referrer = l.transfers.borrow().get(&call).copied();
             if let Some(referrer) = referrer {
                 if code >= 180 {
-                    let out = l.ua.borrow_mut().notify_transfer(now(), referrer, code);
-                    run(l, out);
+                    notify(l, referrer, code);
                 }
             }
         }
         UaEvent::Answered { call, sdp } => {
             let Some(id) = desk_id(l, call) else { return };
-            let media = l.media.borrow().get(&call).cloned();
+            let media = media_of(l, call);
             let outbound =
                 !sdp.is_empty() && !l.offers.borrow().contains_key(&call) && media.as_ref().map(|m| m.awaits_answer()).unwrap_or(false);
             if outbound {
@@ -460,8 +478,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             l.resuming.borrow_mut().retain(|x| *x != id);
             let referrer = l.transfers.borrow_mut().remove(&call);
             if let Some(referrer) = referrer {
-                let out = l.ua.borrow_mut().notify_transfer(now(), referrer, 200);
-                run(l, out);
+                notify(l, referrer, 200);
             }
         }
         UaEvent::Ended { call, reason } => {
@@ -485,8 +502,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                     Ended::Failed { code, .. } => *code,
                     _ => 487,
                 };
-                let out = l.ua.borrow_mut().notify_transfer(now(), referrer, code);
-                run(l, out);
+                notify(l, referrer, code);
             }
             let Some(id) = desk_id(l, call) else { return };
             l.to_desk.borrow_mut().remove(&call);
@@ -511,7 +527,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             desk.report(LineEvent::Ended { id, reason: r });
         }
         UaEvent::RemoteOffer { call, sdp } => {
-            let Some(m) = l.media.borrow().get(&call).cloned() else { return };
+            let Some(m) = media_of(l, call) else { return };
             let l2 = l.clone();
             spawn(async move {
                 let answer = if sdp.is_empty() { m.offer().await } else { m.answer(&sdp).await };
@@ -524,13 +540,13 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             });
         }
         UaEvent::ReofferAnswered { call, sdp } | UaEvent::LateAnswer { call, sdp } => {
-            if let Some(m) = l.media.borrow().get(&call).cloned() {
+            if let Some(m) = media_of(l, call) {
                 accept_later(m, sdp, false);
             }
         }
         UaEvent::ReofferFailed { call, code, refresh } => {
             // The offer is void: the browser goes back to the agreed session, and the card shows it.
-            let (Some(m), Some(id)) = (l.media.borrow().get(&call).cloned(), desk_id(l, call)) else { return };
+            let (Some(m), Some(id)) = (media_of(l, call), desk_id(l, call)) else { return };
             spawn(async move {
                 let held = m.rollback().await;
                 desk.report(LineEvent::HoldFailed { id, held });
@@ -616,9 +632,8 @@ fn follow_transfer(l: &Rc<Line>, call: CallRef, target: String) {
                 l2.transfers.borrow_mut().insert(new_call, call);
             }
             Err(m) => {
-                let out = l2.ua.borrow_mut().notify_transfer(now(), call, 503);
-                run(&l2, out);
-                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
+                notify(&l2, call, 503);
+                failed(&*desk, id, m.into());
             }
         }
     });
@@ -711,7 +726,7 @@ async fn take_back(l: &Rc<Line>, r: Resume) {
     .await;
     if let Err(m) = result {
         l.resuming.borrow_mut().retain(|x| *x != r.id);
-        l.host.report(LineEvent::Ended { id: r.id, reason: EndReason::Failed(crate::strings::Key::TAKE_BACK_FAILED_WHY.arg("why", &m)) });
+        failed(&*l.host, r.id, crate::strings::Key::TAKE_BACK_FAILED_WHY.arg("why", &m));
     }
 }
 
@@ -720,7 +735,7 @@ pub fn dial(id: u32, target: String, extra: Vec<(String, String)>) {
     let Some(l) = line() else { return };
     let fail = move |l: &Rc<Line>, m: String| {
         if m != "cancelled" {
-            l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
+            failed(&*l.host, id, m.into());
         }
     };
     // With the offer prepared while Ready the INVITE leaves in the click's own task, before any rendering.
@@ -837,7 +852,7 @@ fn fail_answer(l: &Rc<Line>, call: CallRef, why: String) {
     let Some(id) = desk_id(l, call) else { return };
     let out = l.ua.borrow_mut().reject(now(), call, 488);
     run(l, out);
-    l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(why.into()) });
+    failed(&*l.host, id, why.into());
 }
 
 /// Answers the incoming call `id` (asks for the microphone, then sends 200 with our answer).
@@ -859,7 +874,7 @@ pub fn answer(id: u32) {
         if let Err(m) = accept_media(&l, call, &offer).await {
             let out = l.ua.borrow_mut().reject(now(), call, 488);
             run(&l, out);
-            l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
+            failed(&*l.host, id, m.into());
         } else {
             l.host.report(LineEvent::Connected(id));
         }
@@ -892,7 +907,7 @@ pub fn hang_up(id: u32) {
 pub fn hold(id: u32, held: bool) {
     let Some(l) = line() else { return };
     let Some(call) = ua_id(&l, id) else { return };
-    let Some(m) = l.media.borrow().get(&call).cloned() else { return };
+    let Some(m) = media_of(&l, call) else { return };
     if !l.ua.borrow().can_reoffer(call) {
         // Another offer is under way (a refresh): leave it alone; the card goes back.
         l.host.report(LineEvent::HoldFailed { id, held: !held });
