@@ -326,6 +326,18 @@ fn party(na: &NameAddr) -> Party {
     Party { display: na.display.clone().filter(|d| !d.is_empty()), user: na.uri.user_decoded().unwrap_or_default(), uri: na.uri.to_string() }
 }
 
+/// A message's Record-Route entries as a route set: in order (UAS), or reversed (UAC, RFC 3261 12.1.2).
+fn record_routes(m: &Message, reverse: bool) -> Vec<String> {
+    let mut routes: Vec<String> = Vec::new();
+    for r in m.header_values("Record-Route") {
+        routes.push(r.to_string());
+    }
+    if reverse {
+        routes.reverse();
+    }
+    routes
+}
+
 fn tag_of(h: Option<&str>) -> Option<String> {
     NameAddr::parse(h?).ok()?.tag().map(str::to_string)
 }

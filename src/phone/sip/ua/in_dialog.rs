@@ -32,13 +32,15 @@ impl UserAgent {
         }
         if method != "ACK" {
             // Extensions the request requires that this UA does not implement: 420 (RFC 3261 8.2.2.3).
-            let missing: Vec<String> = req
-                .header_values("Require")
-                .iter()
-                .flat_map(|v| v.split(','))
-                .map(|t| t.trim().to_ascii_lowercase())
-                .filter(|t| !t.is_empty() && !SUPPORTED.contains(&t.as_str()))
-                .collect();
+            let mut missing: Vec<String> = Vec::new();
+            for v in req.header_values("Require") {
+                for t in v.split(',') {
+                    let t = t.trim().to_ascii_lowercase();
+                    if !t.is_empty() && !SUPPORTED.contains(&t.as_str()) {
+                        missing.push(t);
+                    }
+                }
+            }
             if !missing.is_empty() {
                 self.send_reply_with(out, req, 420, "Bad Extension", (!has_to_tag).then_some("x"), &[("Unsupported", &missing.join(", "))]);
                 return;
@@ -303,11 +305,12 @@ impl UserAgent {
             None => self.target_uri(target)?,
             Some(r) => self.replaces_uri(r)?,
         };
-        let extra: Vec<String> = headers
-            .iter()
-            .filter(|(k, v)| is_safe_header(k, v) && k.to_ascii_lowercase().starts_with("x-"))
-            .map(|(k, v)| format!("{k}={}", escape_header_value(v)))
-            .collect();
+        let mut extra: Vec<String> = Vec::new();
+        for (k, v) in headers {
+            if is_safe_header(k, v) && k.to_ascii_lowercase().starts_with("x-") {
+                extra.push(format!("{k}={}", escape_header_value(v)));
+            }
+        }
         if !extra.is_empty() {
             let joined = extra.join("&");
             uri.headers = Some(match uri.headers.take() {

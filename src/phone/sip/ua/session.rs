@@ -129,7 +129,7 @@ impl UserAgent {
             if let Some(t) = contact_target(resp) {
                 call.dialog.remote_target = t;
             }
-            call.dialog.route_set = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
+            call.dialog.route_set = record_routes(resp, true);
             let was_cancelling = call.state == CallState::Terminating;
             call.state = CallState::Confirmed;
             // A 200 without SDP confirms the answer that came in this dialog's 183.
@@ -276,7 +276,7 @@ impl UserAgent {
             local,
             remote: from.clone(),
             remote_target,
-            route_set: req.header_values("Record-Route").into_iter().map(str::to_string).collect(),
+            route_set: record_routes(req, false),
             local_cseq: 0,
             remote_cseq: req.cseq().map(|c| c.0),
         };

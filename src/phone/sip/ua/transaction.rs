@@ -215,7 +215,7 @@ impl UserAgent {
         let ours = call_id.ends_with(&format!("@{}", self.host))
             && resp.from().map(|f| f.uri.user.as_deref() == Some(self.cfg.user.as_str())).unwrap_or(false);
         let (Some(_), Some(contact), true) = (tag, contact_target(resp), ours) else { return };
-        let routes: Vec<String> = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
+        let routes = record_routes(resp, true);
         for (method, seq) in [("ACK", n), ("BYE", n + 1)] {
             let branch = self.branch();
             let (to, from) = (resp.header("To").unwrap_or("").to_string(), resp.header("From").unwrap_or("").to_string());
