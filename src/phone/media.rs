@@ -92,13 +92,14 @@ pub async fn devices() -> Vec<Device> {
     let Ok(p) = md.enumerate_devices() else { return Vec::new() };
     let Ok(list) = JsFuture::from(p).await else { return Vec::new() };
     let list: Array = list.unchecked_into();
-    list.iter()
-        .map(|d| {
-            let get = |k: &str| prop_str(&d, k);
-            Device { kind: get("kind"), id: get("deviceId"), label: get("label") }
-        })
-        .filter(|d| d.kind == "audioinput" || d.kind == "audiooutput")
-        .collect()
+    let mut out = Vec::new();
+    for d in list.iter() {
+        let kind = prop_str(&d, "kind");
+        if kind == "audioinput" || kind == "audiooutput" {
+            out.push(Device { kind, id: prop_str(&d, "deviceId"), label: prop_str(&d, "label") });
+        }
+    }
+    out
 }
 
 /// Asks for the microphone (the chosen one, when set).

@@ -972,8 +972,12 @@ pub fn media_direction(id: u32) -> Option<String> {
 }
 
 fn poll_stats(l: &Rc<Line>) {
-    let entries: Vec<(u32, Rc<CallMedia>)> =
-        l.media.borrow().iter().filter_map(|(c, m)| desk_id(l, *c).map(|d| (d, m.clone()))).collect();
+    let mut entries: Vec<(u32, Rc<CallMedia>)> = Vec::new();
+    for (c, m) in l.media.borrow().iter() {
+        if let Some(d) = desk_id(l, *c) {
+            entries.push((d, m.clone()));
+        }
+    }
     for (id, m) in entries {
         let desk = l.host.clone();
         spawn(async move {

@@ -365,7 +365,13 @@ impl Message {
 
     /// Headers starting with `X-` (data an IVR or another desk attached to the call).
     pub fn x_headers(&self) -> Vec<(String, String)> {
-        self.headers.iter().filter(|(n, _)| n.starts_with("X-")).cloned().collect()
+        let mut out = Vec::new();
+        for (n, v) in &self.headers {
+            if n.starts_with("X-") {
+                out.push((n.clone(), v.clone()));
+            }
+        }
+        out
     }
 
     /// The wire form, with a correct Content-Length.
@@ -414,11 +420,10 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         let code = n;
         return Ok(StartLine::Response { code, reason: it.next().unwrap_or("").to_string() });
     }
-    let parts: Vec<&str> = line.split(' ').collect();
-    if parts.len() != 3 {
+    let mut parts = line.split(' ');
+    let (Some(method), Some(uri), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(bad("bad request line", line));
-    }
-    let (method, uri, version) = (parts[0], parts[1], parts[2]);
+    };
     if method.is_empty() || !method.chars().all(is_token_char) {
         return Err(bad("bad method", method));
     }
@@ -435,15 +440,18 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
 pub type Params = Vec<(String, Option<String>)>;
 
 fn parse_params(s: &str) -> Params {
-    split_outside(s, ';')
-        .into_iter()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
+    let mut out = Params::new();
+    for p in split_outside(s, ';') {
+        let p = p.trim();
+        if p.is_empty() {
+            continue;
+        }
+        out.push(match p.split_once('=') {
             Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim().to_string())),
             None => (p.to_ascii_lowercase(), None),
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 pub fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {

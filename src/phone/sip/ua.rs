@@ -639,14 +639,16 @@ fn reason(m: &Message) -> String {
 /// The head of a message whose body could not be read (Content-Length lines left out), to answer it.
 fn head_only(text: &str) -> Option<Message> {
     let end = text.find("\r\n\r\n")?;
-    let head: Vec<&str> = text[..end]
-        .split("\r\n")
-        .filter(|l| {
-            let n = l.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
-            n != "content-length" && n != "l"
-        })
-        .collect();
-    Message::parse(&format!("{}\r\n\r\n", head.join("\r\n"))).ok()
+    let mut head = String::new();
+    for l in text[..end].split("\r\n") {
+        let n = l.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+        if n != "content-length" && n != "l" {
+            head.push_str(l);
+            head.push_str("\r\n");
+        }
+    }
+    head.push_str("\r\n");
+    Message::parse(&head).ok()
 }
 
 /// A user name and domain that form a valid SIP address of record, or a refusal a person can act on.
