@@ -211,13 +211,17 @@ impl Call {
             CallState::Ended(r) => format!("Ended:{}", r.key()),
             s => format!("{s:?}"),
         };
+        let mut x = Vec::new();
+        for (k, v) in &self.x_headers {
+            x.push(crate::json::Value::from(vec![k.clone(), v.clone()]));
+        }
         crate::json::json!({
             "id": self.id, "dir": self.direction == Direction::Inbound, "number": self.number, "name": self.name,
             "state": state, "created": self.created_ms, "answered": self.answered_ms, "ended": self.ended_ms,
             "hold": self.hold_ms, "heldSince": self.held_since,
             // The record as JSON text and the headers as [name, value] pairs.
             "record": self.record.as_ref().map(crate::json::to_string),
-            "x": self.x_headers.iter().map(|(k, v)| crate::json::Value::from(vec![k.clone(), v.clone()])).collect::<Vec<_>>(),
+            "x": x,
             "rx": self.packets.0, "tx": self.packets.1, "note": self.note, "q": self.quality.to_compact(),
         })
     }
@@ -235,12 +239,10 @@ impl Call {
             "Held" => CallState::Held,
             other => CallState::Ended(EndReason::from_key(other.strip_prefix("Ended:")?)),
         };
-        let x_headers = v
-            .get("x")?
-            .as_array()?
-            .iter()
-            .map(|p| Some((p.get(0)?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string())))
-            .collect::<Option<Vec<_>>>()?;
+        let mut x_headers = Vec::new();
+        for p in v.get("x")?.as_array()? {
+            x_headers.push((p.get(0)?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string()));
+        }
         // From another window or storage: held to the same bounds as when the call arrived.
         let x_headers = bound_x_headers(x_headers).0;
         Some(Call {

@@ -486,7 +486,10 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             if let Some(m) = removed {
                 m.close();
                 // A conference ends with one of its calls: the others send the microphone alone again.
-                let others: Vec<Rc<CallMedia>> = l.media.borrow().values().cloned().collect();
+                let mut others: Vec<Rc<CallMedia>> = Vec::new();
+                for m in l.media.borrow().values() {
+                    others.push(m.clone());
+                }
                 for other in others {
                     other.unmix();
                 }
