@@ -94,11 +94,14 @@ pub const RECORD_HEADERS: [&str; 3] = ["X-SN-Table", "X-SN-Sys-Id", "X-Case-Numb
 pub fn bound_x_headers(headers: Vec<(String, String)>) -> (Vec<(String, String)>, usize) {
     let total = headers.len();
     // Record headers first (a stable partition, not a sort: ~4 KB less wasm), so other headers cannot push them out.
-    let (mut headers, rest): (Vec<_>, Vec<_>) = headers
-        .into_iter()
-        .filter(|(n, v)| x_header_ok(n, v))
-        .partition(|(n, _)| RECORD_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)));
-    headers.extend(rest);
+    let (mut first, mut rest) = (Vec::new(), Vec::new());
+    for h in headers {
+        if x_header_ok(&h.0, &h.1) {
+            if RECORD_HEADERS.iter().any(|r| h.0.eq_ignore_ascii_case(r)) { first.push(h) } else { rest.push(h) }
+        }
+    }
+    let mut headers = first;
+    headers.append(&mut rest);
     headers.truncate(MAX_X_HEADERS);
     let dropped = total - headers.len();
     (headers, dropped)

@@ -105,6 +105,10 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
             return;
         }
     };
+    let mut resume_ids = Vec::new();
+    for r in &resume {
+        resume_ids.push(r.id);
+    }
     let l = Rc::new(Line {
         host: host.clone(),
         muted: Cell::new(muted),
@@ -127,7 +131,7 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
         timer: Cell::new(-1),
         _tick: RefCell::new(None),
         creds: c.clone(),
-        resuming: RefCell::new(resume.iter().map(|r| r.id).collect()),
+        resuming: RefCell::new(resume_ids),
         to_resume: RefCell::new(resume),
     });
     l.ua.borrow_mut().want_registration();
@@ -157,7 +161,10 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
 /// Unregisters and disconnects (calls end: the far ends get BYE).
 pub fn sign_out() {
     if let Some(l) = line() {
-        let calls: Vec<CallRef> = l.to_desk.borrow().keys().copied().collect();
+        let mut calls: Vec<CallRef> = Vec::new();
+        for c in l.to_desk.borrow().keys() {
+            calls.push(*c);
+        }
         for c in calls {
             let out = l.ua.borrow_mut().hang_up(now(), c);
             run(&l, out);
@@ -294,7 +301,10 @@ fn connect(l: &Rc<Line>) {
 /// Contact again (the proxy aliases it to the new connection), so the far end's requests find us.
 /// The audio itself flows peer to peer and is not interrupted.
 fn refresh_targets(l: &Rc<Line>) {
-    let calls: Vec<CallRef> = l.media.borrow().keys().copied().collect();
+    let mut calls: Vec<CallRef> = Vec::new();
+    for c in l.media.borrow().keys() {
+        calls.push(*c);
+    }
     for call in calls {
         refresh_target(l, call);
     }

@@ -524,7 +524,10 @@ impl UserAgent {
             }
         }
         // Each step below looks at the calls still there (one list of ids, not one list per step).
-        let ids: Vec<CallRef> = self.calls.keys().copied().collect();
+        let mut ids: Vec<CallRef> = Vec::new();
+        for id in self.calls.keys() {
+            ids.push(*id);
+        }
         for &id in &ids {
             if self.calls.get(&id).is_some_and(|c| c.ack_deadline.is_some_and(|d| now >= d)) {
                 let bye = self.in_dialog_request(id, "BYE", None);

@@ -44,7 +44,12 @@ impl UserAgent {
         // our own domain, and only while the nonce's count is still kept (nc must keep rising, RFC 7616 3.4).
         let ours = target_uri.host.eq_ignore_ascii_case(&self.cfg.domain);
         if let Some(resp) = self.invite_challenge.clone().filter(|_| ours) {
-            let known = resp.header_values("Proxy-Authenticate").iter().filter_map(|c| Challenge::parse(c)).all(|c| self.nonces.iter().any(|(n, _)| *n == c.nonce));
+            let mut known = true;
+            for c in resp.header_values("Proxy-Authenticate") {
+                if let Some(c) = Challenge::parse(c) {
+                    known &= self.nonces.iter().any(|(n, _)| *n == c.nonce);
+                }
+            }
             if known {
                 if let Ok((with, _)) = self.authorize(&m, &resp) {
                     m = with;
