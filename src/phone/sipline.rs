@@ -367,6 +367,11 @@ fn failed(host: &dyn LineHost, id: u32, why: crate::strings::Msg) {
     host.report(LineEvent::Ended { id, reason: EndReason::Failed(why) });
 }
 
+/// The desk's call `id` is no longer being taken back.
+fn forget_resuming(l: &Line, id: u32) {
+    l.resuming.borrow_mut().retain(|x| *x != id);
+}
+
 fn bind(l: &Line, d: u32, c: CallRef) {
     l.to_ua.borrow_mut().insert(d, c);
     l.to_desk.borrow_mut().insert(c, d);
@@ -485,7 +490,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 }
             }
             desk.report(LineEvent::Connected(id));
-            l.resuming.borrow_mut().retain(|x| *x != id);
+            forget_resuming(l, id);
             let referrer = l.transfers.borrow_mut().remove(&call);
             if let Some(referrer) = referrer {
                 notify(l, referrer, 200);
@@ -738,7 +743,7 @@ async fn take_back(l: &Rc<Line>, r: Resume) {
     }
     .await;
     if let Err(m) = result {
-        l.resuming.borrow_mut().retain(|x| *x != r.id);
+        forget_resuming(l, r.id);
         failed(&*l.host, r.id, crate::strings::Key::TAKE_BACK_FAILED_WHY.arg("why", &m));
     }
 }

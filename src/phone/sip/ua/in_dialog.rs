@@ -382,15 +382,21 @@ impl UserAgent {
 /// Only `X-` headers and a few call-control headers may be added by the desk; values are single-line.
 /// A CANCEL whose `Reason` says the call was answered elsewhere (`SIP;cause=200`, RFC 3326).
 fn answered_elsewhere(req: &Message) -> bool {
-    req.header_values("Reason").iter().flat_map(|v| crate::phone::sip::message::split_outside(v, ',')).any(|r| {
-        let mut parts = r.split(';');
-        let proto = parts.next().unwrap_or("").trim();
-        proto.eq_ignore_ascii_case("SIP")
-            && parts.any(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                k.trim().eq_ignore_ascii_case("cause") && v.trim() == "200"
-            })
-    })
+    for v in req.header_values("Reason") {
+        for r in crate::phone::sip::message::split_outside(v, ',') {
+            let mut parts = r.split(';');
+            let proto = parts.next().unwrap_or("").trim();
+            if proto.eq_ignore_ascii_case("SIP")
+                && parts.any(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    k.trim().eq_ignore_ascii_case("cause") && v.trim() == "200"
+                })
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 pub(super) fn is_safe_header(name: &str, value: &str) -> bool {
