@@ -184,7 +184,9 @@ pub fn takeovers() -> Option<(Credentials, Vec<Resume>)> {
         }
     }
     // Calls still being taken back keep their old dialog names.
-    calls.extend(l.to_resume.borrow().iter().cloned());
+    for r in l.to_resume.borrow().iter() {
+        calls.push(r.clone());
+    }
     Some((l.creds.clone(), calls))
 }
 
@@ -1013,7 +1015,7 @@ fn poll_stats(l: &Rc<Line>) {
 pub fn conference(a: u32, b: u32) -> Result<(), String> {
     let l = line().ok_or(crate::strings::NOT_SIGNED_IN())?;
     let (ca, cb) = (ua_id(&l, a).ok_or(crate::strings::CALL_HAS_ENDED())?, ua_id(&l, b).ok_or(crate::strings::CALL_HAS_ENDED())?);
-    let ma = l.media.borrow().get(&ca).cloned().ok_or(crate::strings::CALL_NO_AUDIO())?;
-    let mb = l.media.borrow().get(&cb).cloned().ok_or(crate::strings::CALL_NO_AUDIO())?;
+    let ma = media_of(&l, ca).ok_or(crate::strings::CALL_NO_AUDIO())?;
+    let mb = media_of(&l, cb).ok_or(crate::strings::CALL_NO_AUDIO())?;
     super::media::conference(&ma, &mb)
 }

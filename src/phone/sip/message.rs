@@ -563,7 +563,7 @@ impl Uri {
         };
         // The user part cannot hold a raw `@` (RFC 3261 25.1 escapes it): with two, parsers disagree on the host
         // (`sip:1900@evil.example;x=@sip.example.com`), so such a URI is refused outright.
-        if rest.matches('@').count() > 1 {
+        if rest.bytes().filter(|b| *b == b'@').count() > 1 {
             return Err(bad("more than one '@' in URI", s));
         }
         let (userinfo, hostpart) = match rest.find('@') {
