@@ -127,6 +127,12 @@ pub fn canonical_name(name: &str) -> String {
     s
 }
 
+/// Whether `s` has a control character other than `except` (a space, which is none, to allow none).
+#[inline(never)]
+pub fn has_control(s: &str, except: char) -> bool {
+    s.chars().any(|c| c.is_control() && c != except)
+}
+
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c)
 }
@@ -171,7 +177,7 @@ impl Message {
         };
         let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
         let first = lines.next().ok_or(ParseError("empty message".into()))?;
-        if first.chars().any(|c| c.is_control()) {
+        if has_control(first, ' ') {
             return err("control character in the start line");
         }
         let start = parse_start_line(first)?;
@@ -190,7 +196,7 @@ impl Message {
             }
             // A bare CR, NUL or other control character inside a header could become a line of its own when the
             // value is echoed (header injection): refuse the message.
-            if line.chars().any(|c| c.is_control() && c != '\t') {
+            if has_control(line, '\t') {
                 return Err(bad("control character in header line", line));
             }
             let Some((name, value)) = line.split_once(':') else {
@@ -430,7 +436,7 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
     if version != "SIP/2.0" {
         return Err(bad("unsupported version", version));
     }
-    if uri.is_empty() || !uri.contains(':') || uri.chars().any(|c| c.is_control()) {
+    if uri.is_empty() || !uri.contains(':') || has_control(uri, ' ') {
         return Err(bad("bad Request-URI", uri));
     }
     Ok(StartLine::Request { method: method.to_string(), uri: uri.to_string() })
@@ -542,7 +548,7 @@ impl Uri {
         let s = s.trim();
         // CR, LF and other control characters never belong in a URI (RFC 3261 25.1 escapes them); one kept in
         // a parameter or header would end the line it is written into (header injection).
-        if s.chars().any(|c| c.is_control()) {
+        if has_control(s, ' ') {
             return Err(bad("control character in URI", s));
         }
         let (scheme, rest) = s.split_once(':').ok_or_else(|| bad("URI without scheme:", s))?;

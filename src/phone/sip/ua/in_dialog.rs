@@ -404,7 +404,7 @@ pub(super) fn is_safe_header(name: &str, value: &str) -> bool {
     let allowed = n.starts_with("x-") || n == "replaces" || n == "referred-by";
     allowed
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !value.chars().any(|c| c.is_control())
+        && !crate::phone::sip::message::has_control(value, ' ')
         && value.len() <= 1024
 }
 
