@@ -94,11 +94,14 @@ pub const RECORD_HEADERS: [&str; 3] = ["X-SN-Table", "X-SN-Sys-Id", "X-Case-Numb
 pub fn bound_x_headers(headers: Vec<(String, String)>) -> (Vec<(String, String)>, usize) {
     let total = headers.len();
     // Record headers first (a stable partition, not a sort: ~4 KB less wasm), so other headers cannot push them out.
-    let (mut headers, rest): (Vec<_>, Vec<_>) = headers
-        .into_iter()
-        .filter(|(n, v)| x_header_ok(n, v))
-        .partition(|(n, _)| RECORD_HEADERS.iter().any(|r| n.eq_ignore_ascii_case(r)));
-    headers.extend(rest);
+    let (mut first, mut rest) = (Vec::new(), Vec::new());
+    for h in headers {
+        if x_header_ok(&h.0, &h.1) {
+            if RECORD_HEADERS.iter().any(|r| h.0.eq_ignore_ascii_case(r)) { first.push(h) } else { rest.push(h) }
+        }
+    }
+    let mut headers = first;
+    headers.append(&mut rest);
     headers.truncate(MAX_X_HEADERS);
     let dropped = total - headers.len();
     (headers, dropped)
@@ -211,13 +214,17 @@ impl Call {
             CallState::Ended(r) => format!("Ended:{}", r.key()),
             s => format!("{s:?}"),
         };
+        let mut x = Vec::new();
+        for (k, v) in &self.x_headers {
+            x.push(crate::json::Value::from(vec![k.clone(), v.clone()]));
+        }
         crate::json::json!({
             "id": self.id, "dir": self.direction == Direction::Inbound, "number": self.number, "name": self.name,
             "state": state, "created": self.created_ms, "answered": self.answered_ms, "ended": self.ended_ms,
             "hold": self.hold_ms, "heldSince": self.held_since,
             // The record as JSON text and the headers as [name, value] pairs.
             "record": self.record.as_ref().map(crate::json::to_string),
-            "x": self.x_headers.iter().map(|(k, v)| crate::json::Value::from(vec![k.clone(), v.clone()])).collect::<Vec<_>>(),
+            "x": x,
             "rx": self.packets.0, "tx": self.packets.1, "note": self.note, "q": self.quality.to_compact(),
         })
     }
@@ -235,12 +242,10 @@ impl Call {
             "Held" => CallState::Held,
             other => CallState::Ended(EndReason::from_key(other.strip_prefix("Ended:")?)),
         };
-        let x_headers = v
-            .get("x")?
-            .as_array()?
-            .iter()
-            .map(|p| Some((p.get(0)?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string())))
-            .collect::<Option<Vec<_>>>()?;
+        let mut x_headers = Vec::new();
+        for p in v.get("x")?.as_array()? {
+            x_headers.push((p.get(0)?.as_str()?.to_string(), p.get(1)?.as_str()?.to_string()));
+        }
         // From another window or storage: held to the same bounds as when the call arrived.
         let x_headers = bound_x_headers(x_headers).0;
         Some(Call {

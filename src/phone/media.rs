@@ -92,13 +92,14 @@ pub async fn devices() -> Vec<Device> {
     let Ok(p) = md.enumerate_devices() else { return Vec::new() };
     let Ok(list) = JsFuture::from(p).await else { return Vec::new() };
     let list: Array = list.unchecked_into();
-    list.iter()
-        .map(|d| {
-            let get = |k: &str| prop_str(&d, k);
-            Device { kind: get("kind"), id: get("deviceId"), label: get("label") }
-        })
-        .filter(|d| d.kind == "audioinput" || d.kind == "audiooutput")
-        .collect()
+    let mut out = Vec::new();
+    for d in list.iter() {
+        let kind = prop_str(&d, "kind");
+        if kind == "audioinput" || kind == "audiooutput" {
+            out.push(Device { kind, id: prop_str(&d, "deviceId"), label: prop_str(&d, "label") });
+        }
+    }
+    out
 }
 
 /// Asks for the microphone (the chosen one, when set).
@@ -423,6 +424,11 @@ pub fn prepared_offer() -> Option<(CallMedia, String)> {
     }
 }
 
+/// The first transceiver of `pc` that carries audio.
+fn audio_transceiver(pc: &RtcPeerConnection) -> Option<web_sys::RtcRtpTransceiver> {
+    pc.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>()).find(is_audio)
+}
+
 /// Whether a transceiver carries audio (by its receiver's track, which every transceiver has).
 fn is_audio(t: &web_sys::RtcRtpTransceiver) -> bool {
     let track = prop(t, "receiver").and_then(|r| prop(&r, "track"));
@@ -600,8 +606,7 @@ impl CallMedia {
         }
         // The first offered audio stream is answered send-and-receive (as a microphone's track added before
         // the offer would be), associated with our stream; the track comes on answer.
-        let audio = m.pc.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>()).find(is_audio);
-        if let Some(t) = audio {
+        if let Some(t) = audio_transceiver(&m.pc) {
             t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
             let sender = t.sender();
             if let Some(f) = prop_fn(&sender, "setStreams") {
@@ -827,8 +832,7 @@ impl CallMedia {
     /// The sender of the call's audio: the audio transceiver's (an offer may put a video stream first, which
     /// is answered without sending), else the first.
     fn sender(&self) -> Option<web_sys::RtcRtpSender> {
-        let audio = self.pc.get_transceivers().iter().map(|t| t.unchecked_into::<web_sys::RtcRtpTransceiver>()).find(is_audio);
-        audio.map(|t| t.sender()).or_else(|| self.pc.get_senders().iter().next().map(|s| s.unchecked_into()))
+        audio_transceiver(&self.pc).map(|t| t.sender()).or_else(|| self.pc.get_senders().iter().next().map(|s| s.unchecked_into()))
     }
 
     /// Sends the microphone again (after a conference ends).

@@ -93,7 +93,7 @@ fn check_e164(digits: &str, input: &str) -> Result<Dialable, String> {
 
 /// The last `n` digits of a number, for matching free-text phone fields.
 pub fn trailing_digits(s: &str, n: usize) -> String {
-    let mut d: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut d = super::kept_chars(s, |c| c.is_ascii_digit(), usize::MAX);
     // ASCII digits: one byte each.
     d.drain(..d.len().saturating_sub(n));
     d

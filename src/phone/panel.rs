@@ -24,7 +24,13 @@ pub fn retired(calls: &[Call], wrapups: &[WrapUp], finalized: &[u32]) -> Vec<u32
     let done = |c: &Call| !c.is_live() && finalized.contains(&c.id) && !open(c);
     // Calls are listed in the order they began: the last one is the latest.
     let keep = calls.iter().rev().find(|c| done(c) && worth_a_look(c)).map(|c| c.id);
-    calls.iter().filter(|c| done(c) && Some(c.id) != keep).map(|c| c.id).collect()
+    let mut ids = Vec::new();
+    for c in calls {
+        if done(c) && Some(c.id) != keep {
+            ids.push(c.id);
+        }
+    }
+    ids
 }
 
 /// Takes the [`retired`] calls off `calls`, and forgets `finalized` ids no longer shown (the list stays as

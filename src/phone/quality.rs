@@ -282,7 +282,12 @@ pub fn read_stats(stats: &[Value]) -> Option<Sample> {
         s.remote_report = num(r, "reportsReceived").or_else(|| num(r, "timestamp"));
     }
     if s.rtt_ms.is_none() {
-        let selected: Vec<&str> = stats.iter().filter(|t| text(t, "type") == "transport").map(|t| text(t, "selectedCandidatePairId")).collect();
+        let mut selected: Vec<&str> = Vec::new();
+        for t in stats {
+            if text(t, "type") == "transport" {
+                selected.push(text(t, "selectedCandidatePairId"));
+            }
+        }
         let pair = stats.iter().filter(|p| text(p, "type") == "candidate-pair").find(|p| {
             selected.contains(&text(p, "id")) || (selected.iter().all(|s| s.is_empty()) && p.get("nominated") == Some(&Value::Bool(true)) && text(p, "state") == "succeeded")
         });

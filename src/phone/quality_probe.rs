@@ -10,10 +10,13 @@ pub async fn report(pc: &RtcPeerConnection) -> Vec<crate::json::Value> {
     let Ok(report) = JsFuture::from(pc.get_stats()).await else { return Vec::new() };
     let values = super::media::prop_fn(&report, "values").and_then(|f| f.call0(&report).ok());
     let Some(it) = values.and_then(|v| js_sys::try_iter(&v).ok().flatten()) else { return Vec::new() };
-    it.flatten()
-        .filter_map(|stat| js_sys::JSON::stringify(&stat).ok()?.as_string())
-        .filter_map(|text| crate::json::from_str(&text))
-        .collect()
+    let mut out = Vec::new();
+    for stat in it.flatten() {
+        if let Some(v) = js_sys::JSON::stringify(&stat).ok().and_then(|t| t.as_string()).and_then(|t| crate::json::from_str(&t)) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// One reading of the call's audio, and whether it should be receiving (its transceiver's current

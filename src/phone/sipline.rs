@@ -105,6 +105,10 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
             return;
         }
     };
+    let mut resume_ids = Vec::new();
+    for r in &resume {
+        resume_ids.push(r.id);
+    }
     let l = Rc::new(Line {
         host: host.clone(),
         muted: Cell::new(muted),
@@ -127,7 +131,7 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
         timer: Cell::new(-1),
         _tick: RefCell::new(None),
         creds: c.clone(),
-        resuming: RefCell::new(resume.iter().map(|r| r.id).collect()),
+        resuming: RefCell::new(resume_ids),
         to_resume: RefCell::new(resume),
     });
     l.ua.borrow_mut().want_registration();
@@ -157,7 +161,10 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
 /// Unregisters and disconnects (calls end: the far ends get BYE).
 pub fn sign_out() {
     if let Some(l) = line() {
-        let calls: Vec<CallRef> = l.to_desk.borrow().keys().copied().collect();
+        let mut calls: Vec<CallRef> = Vec::new();
+        for c in l.to_desk.borrow().keys() {
+            calls.push(*c);
+        }
         for c in calls {
             let out = l.ua.borrow_mut().hang_up(now(), c);
             run(&l, out);
@@ -177,7 +184,9 @@ pub fn takeovers() -> Option<(Credentials, Vec<Resume>)> {
         }
     }
     // Calls still being taken back keep their old dialog names.
-    calls.extend(l.to_resume.borrow().iter().cloned());
+    for r in l.to_resume.borrow().iter() {
+        calls.push(r.clone());
+    }
     Some((l.creds.clone(), calls))
 }
 
@@ -294,7 +303,10 @@ fn connect(l: &Rc<Line>) {
 /// Contact again (the proxy aliases it to the new connection), so the far end's requests find us.
 /// The audio itself flows peer to peer and is not interrupted.
 fn refresh_targets(l: &Rc<Line>) {
-    let calls: Vec<CallRef> = l.media.borrow().keys().copied().collect();
+    let mut calls: Vec<CallRef> = Vec::new();
+    for c in l.media.borrow().keys() {
+        calls.push(*c);
+    }
     for call in calls {
         refresh_target(l, call);
     }
@@ -336,6 +348,30 @@ fn desk_id(l: &Line, c: CallRef) -> Option<u32> {
 
 fn ua_id(l: &Line, d: u32) -> Option<CallRef> {
     l.to_ua.borrow().get(&d).copied()
+}
+
+/// The media of UA call `call`.
+#[inline(never)]
+fn media_of(l: &Line, call: CallRef) -> Option<Rc<CallMedia>> {
+    l.media.borrow().get(&call).cloned()
+}
+
+/// Tells the referrer of our call (we are the transferee) how the new call goes (NOTIFY with `code`).
+#[inline(never)]
+fn notify(l: &Rc<Line>, referrer: CallRef, code: u16) {
+    let out = l.ua.borrow_mut().notify_transfer(now(), referrer, code);
+    run(l, out);
+}
+
+/// The desk's call `id` failed: `why` is shown.
+#[inline(never)]
+fn failed(host: &dyn LineHost, id: u32, why: crate::strings::Msg) {
+    host.report(LineEvent::Ended { id, reason: EndReason::Failed(why) });
+}
+
+/// The desk's call `id` is no longer being taken back.
+fn forget_resuming(l: &Line, id: u32) {
+    l.resuming.borrow_mut().retain(|x| *x != id);
 }
 
 fn bind(l: &Line, d: u32, c: CallRef) {
@@ -407,7 +443,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                             }
                             // The reason is said before the 488 (which ends the call as hung up; the first reason stays).
                             if same.is_none() {
-                                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m.clone().into()) });
+                                failed(&*desk, id, m.clone().into());
                             }
                             let out = l2.ua.borrow_mut().reject(now(), call, 488);
                             run(&l2, out);
@@ -435,7 +471,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 if code >= 180 {
                     desk.report(LineEvent::Ringing(id));
                 }
-                if let (Some(sdp), Some(m)) = (early_sdp, l.media.borrow().get(&call).cloned()) {
+                if let (Some(sdp), Some(m)) = (early_sdp, media_of(l, call)) {
                     // Early media: a provisional answer; the 200's answer replaces it.
                     accept_later(m, sdp, true);
                 }
@@ -443,14 +479,13 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             let referrer = l.transfers.borrow().get(&call).copied();
             if let Some(referrer) = referrer {
                 if code >= 180 {
-                    let out = l.ua.borrow_mut().notify_transfer(now(), referrer, code);
-                    run(l, out);
+                    notify(l, referrer, code);
                 }
             }
         }
         UaEvent::Answered { call, sdp } => {
             let Some(id) = desk_id(l, call) else { return };
-            let media = l.media.borrow().get(&call).cloned();
+            let media = media_of(l, call);
             let outbound =
                 !sdp.is_empty() && !l.offers.borrow().contains_key(&call) && media.as_ref().map(|m| m.awaits_answer()).unwrap_or(false);
             if outbound {
@@ -459,11 +494,10 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 }
             }
             desk.report(LineEvent::Connected(id));
-            l.resuming.borrow_mut().retain(|x| *x != id);
+            forget_resuming(l, id);
             let referrer = l.transfers.borrow_mut().remove(&call);
             if let Some(referrer) = referrer {
-                let out = l.ua.borrow_mut().notify_transfer(now(), referrer, 200);
-                run(l, out);
+                notify(l, referrer, 200);
             }
         }
         UaEvent::Ended { call, reason } => {
@@ -471,7 +505,10 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             if let Some(m) = removed {
                 m.close();
                 // A conference ends with one of its calls: the others send the microphone alone again.
-                let others: Vec<Rc<CallMedia>> = l.media.borrow().values().cloned().collect();
+                let mut others: Vec<Rc<CallMedia>> = Vec::new();
+                for m in l.media.borrow().values() {
+                    others.push(m.clone());
+                }
                 for other in others {
                     other.unmix();
                 }
@@ -487,8 +524,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                     Ended::Failed { code, .. } => *code,
                     _ => 487,
                 };
-                let out = l.ua.borrow_mut().notify_transfer(now(), referrer, code);
-                run(l, out);
+                notify(l, referrer, code);
             }
             let Some(id) = desk_id(l, call) else { return };
             l.to_desk.borrow_mut().remove(&call);
@@ -513,7 +549,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             desk.report(LineEvent::Ended { id, reason: r });
         }
         UaEvent::RemoteOffer { call, sdp } => {
-            let Some(m) = l.media.borrow().get(&call).cloned() else { return };
+            let Some(m) = media_of(l, call) else { return };
             let l2 = l.clone();
             spawn(async move {
                 let answer = if sdp.is_empty() { m.offer().await } else { m.answer(&sdp).await };
@@ -526,13 +562,13 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             });
         }
         UaEvent::ReofferAnswered { call, sdp } | UaEvent::LateAnswer { call, sdp } => {
-            if let Some(m) = l.media.borrow().get(&call).cloned() {
+            if let Some(m) = media_of(l, call) {
                 accept_later(m, sdp, false);
             }
         }
         UaEvent::ReofferFailed { call, code, refresh } => {
             // The offer is void: the browser goes back to the agreed session, and the card shows it.
-            let (Some(m), Some(id)) = (l.media.borrow().get(&call).cloned(), desk_id(l, call)) else { return };
+            let (Some(m), Some(id)) = (media_of(l, call), desk_id(l, call)) else { return };
             spawn(async move {
                 let held = m.rollback().await;
                 desk.report(LineEvent::HoldFailed { id, held });
@@ -619,9 +655,8 @@ fn follow_transfer(l: &Rc<Line>, call: CallRef, target: String) {
                 l2.transfers.borrow_mut().insert(new_call, call);
             }
             Err(m) => {
-                let out = l2.ua.borrow_mut().notify_transfer(now(), call, 503);
-                run(&l2, out);
-                desk.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
+                notify(&l2, call, 503);
+                failed(&*desk, id, m.into());
             }
         }
     });
@@ -713,8 +748,8 @@ async fn take_back(l: &Rc<Line>, r: Resume) {
     }
     .await;
     if let Err(m) = result {
-        l.resuming.borrow_mut().retain(|x| *x != r.id);
-        l.host.report(LineEvent::Ended { id: r.id, reason: EndReason::Failed(crate::strings::Key::TAKE_BACK_FAILED_WHY.arg("why", &m)) });
+        forget_resuming(l, r.id);
+        failed(&*l.host, r.id, crate::strings::Key::TAKE_BACK_FAILED_WHY.arg("why", &m));
     }
 }
 
@@ -723,7 +758,7 @@ pub fn dial(id: u32, target: String, extra: Vec<(String, String)>) {
     let Some(l) = line() else { return };
     let fail = move |l: &Rc<Line>, m: String| {
         if m != "cancelled" {
-            l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
+            failed(&*l.host, id, m.into());
         }
     };
     // With the offer prepared while Ready the INVITE leaves in the click's own task, before any rendering.
@@ -839,7 +874,7 @@ fn send_answer(l: &Rc<Line>, call: CallRef, m: Rc<CallMedia>, mic: web_sys::Medi
 fn fail_answer(l: &Rc<Line>, call: CallRef, why: String) {
     let Some(id) = desk_id(l, call) else { return };
     // The reason first: the 488 ends the call as hung up, and the first reason stays.
-    l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(why.into()) });
+    failed(&*l.host, id, why.into());
     let out = l.ua.borrow_mut().reject(now(), call, 488);
     run(l, out);
 }
@@ -861,7 +896,7 @@ pub fn answer(id: u32) {
     }
     spawn(async move {
         if let Err(m) = accept_media(&l, call, &offer).await {
-            l.host.report(LineEvent::Ended { id, reason: EndReason::Failed(m.into()) });
+            failed(&*l.host, id, m.into());
             let out = l.ua.borrow_mut().reject(now(), call, 488);
             run(&l, out);
         } else {
@@ -896,7 +931,7 @@ pub fn hang_up(id: u32) {
 pub fn hold(id: u32, held: bool) {
     let Some(l) = line() else { return };
     let Some(call) = ua_id(&l, id) else { return };
-    let Some(m) = l.media.borrow().get(&call).cloned() else { return };
+    let Some(m) = media_of(&l, call) else { return };
     if !l.ua.borrow().can_reoffer(call) {
         // Another offer is under way (a refresh): leave it alone; the card goes back.
         l.host.report(LineEvent::HoldFailed { id, held: !held });
@@ -961,8 +996,12 @@ pub fn media_direction(id: u32) -> Option<String> {
 }
 
 fn poll_stats(l: &Rc<Line>) {
-    let entries: Vec<(u32, Rc<CallMedia>)> =
-        l.media.borrow().iter().filter_map(|(c, m)| desk_id(l, *c).map(|d| (d, m.clone()))).collect();
+    let mut entries: Vec<(u32, Rc<CallMedia>)> = Vec::new();
+    for (c, m) in l.media.borrow().iter() {
+        if let Some(d) = desk_id(l, *c) {
+            entries.push((d, m.clone()));
+        }
+    }
     for (id, m) in entries {
         let desk = l.host.clone();
         spawn(async move {
@@ -980,7 +1019,7 @@ fn poll_stats(l: &Rc<Line>) {
 pub fn conference(a: u32, b: u32) -> Result<(), String> {
     let l = line().ok_or(crate::strings::NOT_SIGNED_IN())?;
     let (ca, cb) = (ua_id(&l, a).ok_or(crate::strings::CALL_HAS_ENDED())?, ua_id(&l, b).ok_or(crate::strings::CALL_HAS_ENDED())?);
-    let ma = l.media.borrow().get(&ca).cloned().ok_or(crate::strings::CALL_NO_AUDIO())?;
-    let mb = l.media.borrow().get(&cb).cloned().ok_or(crate::strings::CALL_NO_AUDIO())?;
+    let ma = media_of(&l, ca).ok_or(crate::strings::CALL_NO_AUDIO())?;
+    let mb = media_of(&l, cb).ok_or(crate::strings::CALL_NO_AUDIO())?;
     super::media::conference(&ma, &mb)
 }

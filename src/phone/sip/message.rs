@@ -21,11 +21,39 @@ fn err<T>(m: impl Into<String>) -> Result<T, ParseError> {
     Err(ParseError(m.into()))
 }
 
-/// "`what` `"value"`" (the value quoted and escaped as Rust's `{:?}` writes it): one formatting site for
-/// every error that names the bad text.
+/// "`what` `"value"`" (the value quoted and escaped by [`push_quoted`]): one formatting site for every error that
+/// names the bad text.
 #[inline(never)]
 fn bad(what: &str, value: &str) -> ParseError {
-    ParseError(format!("{what} {value:?}"))
+    let mut s = String::from(what);
+    s.push(' ');
+    push_quoted(&mut s, value);
+    ParseError(s)
+}
+
+/// `value` in double quotes, escaped as Rust's `{:?}` writes it (`\"`, `\\`, `\t`, `\r`, `\n`, `\0`, other
+/// control characters as `\u{1b}`), and so are invisible and direction-changing characters (zero-width,
+/// bidi controls and isolates, line and paragraph separators, BOM): received text never ends a line or
+/// reorders what a person reads. (Not `{:?}`: str's Debug links `char::escape_debug` and Unicode tables.)
+pub fn push_quoted(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}') => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -99,6 +127,12 @@ pub fn canonical_name(name: &str) -> String {
     s
 }
 
+/// Whether `s` has a control character other than `except` (a space, which is none, to allow none).
+#[inline(never)]
+pub fn has_control(s: &str, except: char) -> bool {
+    s.chars().any(|c| c.is_control() && c != except)
+}
+
 fn is_token_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c)
 }
@@ -143,7 +177,7 @@ impl Message {
         };
         let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
         let first = lines.next().ok_or(ParseError("empty message".into()))?;
-        if first.chars().any(|c| c.is_control()) {
+        if has_control(first, ' ') {
             return err("control character in the start line");
         }
         let start = parse_start_line(first)?;
@@ -162,7 +196,7 @@ impl Message {
             }
             // A bare CR, NUL or other control character inside a header could become a line of its own when the
             // value is echoed (header injection): refuse the message.
-            if line.chars().any(|c| c.is_control() && c != '\t') {
+            if has_control(line, '\t') {
                 return Err(bad("control character in header line", line));
             }
             let Some((name, value)) = line.split_once(':') else {
@@ -183,7 +217,7 @@ impl Message {
                 }
                 let n: usize = l.trim().parse().map_err(|_| bad("bad Content-Length", l))?;
                 if rest.len() < n {
-                    return err(format!("Content-Length {n} is longer than the body ({} bytes)", rest.len()));
+                    return Err(bad("Content-Length longer than the body:", l));
                 }
                 if !rest.is_char_boundary(n) {
                     return err("Content-Length ends inside a character");
@@ -203,7 +237,7 @@ impl Message {
     fn validate(&self) -> Result<(), ParseError> {
         for h in ["Via", "From", "To", "Call-ID", "CSeq"] {
             if self.header(h).is_none() {
-                return err(format!("missing {h}"));
+                return Err(bad("missing", h));
             }
         }
         let (seq, method) = self.cseq().ok_or(ParseError("bad CSeq".into()))?;
@@ -212,7 +246,7 @@ impl Message {
         }
         if let StartLine::Request { method: m, .. } = &self.start {
             if *m != method {
-                return err(format!("CSeq method {method} does not match the request method {m}"));
+                return Err(bad("CSeq method does not match the request method:", &method));
             }
         }
         if let Some(mf) = self.header("Max-Forwards") {
@@ -328,15 +362,22 @@ impl Message {
         Via::parse(self.header("Via")?).ok()
     }
 
-    /// The top Via's branch.
+    /// The top Via's branch (when that Via is well formed; only its parameters are parsed).
     #[inline(never)]
     pub fn branch(&self) -> Option<String> {
-        self.via()?.branch().map(str::to_string)
+        let (.., params) = via_parts(self.header("Via")?)?;
+        parse_params(params).into_iter().find(|(k, _)| k == "branch")?.1
     }
 
     /// Headers starting with `X-` (data an IVR or another desk attached to the call).
     pub fn x_headers(&self) -> Vec<(String, String)> {
-        self.headers.iter().filter(|(n, _)| n.starts_with("X-")).cloned().collect()
+        let mut out = Vec::new();
+        for (n, v) in &self.headers {
+            if n.starts_with("X-") {
+                out.push((n.clone(), v.clone()));
+            }
+        }
+        out
     }
 
     /// The wire form, with a correct Content-Length.
@@ -373,30 +414,29 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         let mut it = rest.splitn(3, ' ');
         let version = it.next().unwrap_or("");
         if version != "2.0" {
-            return err(format!("unsupported version SIP/{version}"));
+            return Err(bad("unsupported SIP version", version));
         }
         let code = it.next().unwrap_or("");
         if code.len() != 3 || !code.chars().all(|c| c.is_ascii_digit()) {
             return Err(bad("bad status code", code));
         }
-        let code: u16 = code.parse().map_err(|_| ParseError("bad status code".into()))?;
-        if !(100..700).contains(&code) {
-            return err(format!("status code {code} out of range"));
-        }
+        let Some(n) = code.parse::<u16>().ok().filter(|n| (100..700).contains(n)) else {
+            return Err(bad("status code out of range:", code));
+        };
+        let code = n;
         return Ok(StartLine::Response { code, reason: it.next().unwrap_or("").to_string() });
     }
-    let parts: Vec<&str> = line.split(' ').collect();
-    if parts.len() != 3 {
+    let mut parts = line.split(' ');
+    let (Some(method), Some(uri), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(bad("bad request line", line));
-    }
-    let (method, uri, version) = (parts[0], parts[1], parts[2]);
+    };
     if method.is_empty() || !method.chars().all(is_token_char) {
         return Err(bad("bad method", method));
     }
     if version != "SIP/2.0" {
         return Err(bad("unsupported version", version));
     }
-    if uri.is_empty() || !uri.contains(':') || uri.chars().any(|c| c.is_control()) {
+    if uri.is_empty() || !uri.contains(':') || has_control(uri, ' ') {
         return Err(bad("bad Request-URI", uri));
     }
     Ok(StartLine::Request { method: method.to_string(), uri: uri.to_string() })
@@ -406,15 +446,18 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
 pub type Params = Vec<(String, Option<String>)>;
 
 fn parse_params(s: &str) -> Params {
-    split_outside(s, ';')
-        .into_iter()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| match p.split_once('=') {
+    let mut out = Params::new();
+    for p in split_outside(s, ';') {
+        let p = p.trim();
+        if p.is_empty() {
+            continue;
+        }
+        out.push(match p.split_once('=') {
             Some((k, v)) => (k.trim().to_ascii_lowercase(), Some(v.trim().to_string())),
             None => (p.to_ascii_lowercase(), None),
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 pub fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
@@ -505,7 +548,7 @@ impl Uri {
         let s = s.trim();
         // CR, LF and other control characters never belong in a URI (RFC 3261 25.1 escapes them); one kept in
         // a parameter or header would end the line it is written into (header injection).
-        if s.chars().any(|c| c.is_control()) {
+        if has_control(s, ' ') {
             return Err(bad("control character in URI", s));
         }
         let (scheme, rest) = s.split_once(':').ok_or_else(|| bad("URI without scheme:", s))?;
@@ -518,7 +561,7 @@ impl Uri {
             return Ok(Uri { scheme, user: Some(num.to_string()), host: String::new(), port: None, params: parse_params(params), headers: None });
         }
         if scheme != "sip" && scheme != "sips" {
-            return err(format!("unsupported URI scheme {scheme}"));
+            return Err(bad("unsupported URI scheme", &scheme));
         }
         let (rest, headers) = match rest.split_once('?') {
             Some((r, h)) => (r, Some(h.to_string())),
@@ -526,7 +569,7 @@ impl Uri {
         };
         // The user part cannot hold a raw `@` (RFC 3261 25.1 escapes it): with two, parsers disagree on the host
         // (`sip:1900@evil.example;x=@sip.example.com`), so such a URI is refused outright.
-        if rest.matches('@').count() > 1 {
+        if rest.bytes().filter(|b| *b == b'@').count() > 1 {
             return Err(bad("more than one '@' in URI", s));
         }
         let (userinfo, hostpart) = match rest.find('@') {
@@ -674,52 +717,9 @@ pub struct Via {
 
 impl Via {
     pub fn parse(s: &str) -> Result<Via, ParseError> {
-        let s = s.trim();
-        // sent-protocol, with optional spaces around each `/` (RFC 3261 25.1 SLASH; RFC 4475 3.1.1.1).
-        let mut proto = String::new();
-        let mut rest = s;
-        loop {
-            let t = rest.trim_start();
-            let end = t.find(char::is_whitespace).unwrap_or(t.len());
-            if end == 0 {
-                return Err(bad("bad Via", s));
-            }
-            proto.push_str(&t[..end]);
-            rest = &t[end..];
-            if proto.matches('/').count() >= 2 && !proto.ends_with('/') && !rest.trim_start().starts_with('/') {
-                break;
-            }
-        }
-        let proto = proto.as_str();
-        let parts: Vec<&str> = proto.split('/').map(str::trim).collect();
-        if parts.len() != 3 || !parts[0].eq_ignore_ascii_case("SIP") || parts[1] != "2.0" {
-            return Err(bad("bad Via protocol", proto));
-        }
-        let rest = rest.trim();
-        let (sent_by, params) = rest.split_once(';').unwrap_or((rest, ""));
-        let sent_by = sent_by.trim();
-        let (host, port) = if sent_by.starts_with('[') {
-            let end = sent_by.find(']').ok_or_else(|| bad("unclosed IPv6 host in Via", s))?;
-            match &sent_by[end + 1..] {
-                "" => (&sent_by[..=end], None),
-                p => match p.strip_prefix(':').and_then(|p| p.parse::<u16>().ok()) {
-                    Some(p) => (&sent_by[..=end], Some(p)),
-                    None => return Err(bad("bad Via port", p)),
-                },
-            }
-        } else {
-            match sent_by.rsplit_once(':') {
-                Some((h, p)) => match p.parse::<u16>() {
-                    Ok(p) => (h, Some(p)),
-                    Err(_) => return Err(bad("bad Via port", p)),
-                },
-                None => (sent_by, None),
-            }
-        };
-        if host.is_empty() {
-            return err("Via without host");
-        }
-        Ok(Via { transport: parts[2].to_ascii_uppercase(), host: host.to_string(), port, params: parse_params(params) })
+        let (proto, host, port, params) = via_parts(s).ok_or_else(|| bad("bad Via", s))?;
+        let transport = proto.rsplit('/').next().unwrap_or("").trim().to_ascii_uppercase();
+        Ok(Via { transport, host: host.to_string(), port, params: parse_params(params) })
     }
 
     pub fn branch(&self) -> Option<&str> {
@@ -735,6 +735,55 @@ impl fmt::Display for Via {
         }
         write_params(f, &self.params)
     }
+}
+
+/// A Via entry's sent-protocol (spaces taken out), host, port and parameters (unparsed), when it is well formed.
+fn via_parts(s: &str) -> Option<(String, &str, Option<u16>, &str)> {
+    let s = s.trim();
+    // sent-protocol, with optional spaces around each `/` (RFC 3261 25.1 SLASH; RFC 4475 3.1.1.1): the
+    // words are joined until two slashes are in and neither this word ends nor the next starts with one.
+    let mut proto = String::new();
+    let mut rest = s;
+    loop {
+        let t = rest.trim_start();
+        let end = t.find(char::is_whitespace).unwrap_or(t.len());
+        if end == 0 {
+            return None;
+        }
+        proto.push_str(&t[..end]);
+        rest = &t[end..];
+        if proto.bytes().filter(|b| *b == b'/').count() >= 2 && !proto.ends_with('/') && !rest.trim_start().starts_with('/') {
+            break;
+        }
+    }
+    let mut parts = proto.split('/');
+    let (name, version) = (parts.next()?, parts.next()?);
+    if parts.count() != 1 || !name.eq_ignore_ascii_case("SIP") || version != "2.0" {
+        return None;
+    }
+    let rest = rest.trim();
+    let (sent_by, params) = rest.split_once(';').unwrap_or((rest, ""));
+    let sent_by = sent_by.trim();
+    // An IPv6 reference is closed by `]`, then the port (if any) follows a `:`; else the port is after the last `:`.
+    let (host, port) = match sent_by.find(']').filter(|_| sent_by.starts_with('[')) {
+        Some(end) => match &sent_by[end + 1..] {
+            "" => (&sent_by[..=end], None),
+            p => (&sent_by[..=end], Some(p.strip_prefix(':')?)),
+        },
+        None if sent_by.starts_with('[') => return None,
+        None => match sent_by.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (sent_by, None),
+        },
+    };
+    let port = match port {
+        Some(p) => Some(p.parse::<u16>().ok()?),
+        None => None,
+    };
+    if host.is_empty() {
+        return None;
+    }
+    Some((proto, host, port, params))
 }
 
 /// A human reason for a final failure response, for the agent (a catalogue text).

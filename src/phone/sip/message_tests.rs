@@ -176,3 +176,43 @@ fn a_refused_hold_or_resume_is_told_in_words() {
     assert_eq!(hold_failure_note(false, 500).render(), "The hold did not go through (The SIP server is unavailable). Try again.");
     assert_eq!(hold_failure_note(true, 491).render(), "Taking the call off hold did not go through (Another change to the call was under way). Try again.");
 }
+
+#[test]
+fn quoted_values_are_escaped_as_debug_writes_them() {
+    // Every ASCII character, the invisible and direction-changing ones escaped by hand, and printable
+    // non-ASCII text: the same as Rust's `{:?}` (which the release does not link).
+    let mut cases: Vec<String> = (0u8..128).map(|b| format!("a{}b", b as char)).collect();
+    for c in ('\u{80}'..='\u{9f}').chain('\u{200B}'..='\u{200F}').chain('\u{2028}'..='\u{202E}').chain('\u{2060}'..='\u{206F}').chain(['\u{FEFF}']) {
+        cases.push(format!("x{c}y"));
+    }
+    cases.extend(["", "é日本 Ñandú", "\"quoted\" \\ back", "line\r\nInjected: yes"].map(String::from));
+    for s in cases {
+        let mut q = String::new();
+        super::push_quoted(&mut q, &s);
+        assert_eq!(q, format!("{s:?}"));
+    }
+}
+
+#[test]
+fn branch_is_read_only_from_a_well_formed_top_via() {
+    for via in [
+        "SIP/2.0/WSS h.invalid;branch=z9hG4bKa;rport",
+        "SIP  /2.0/ UDP host.example:5060;Branch=z9hG4bKb",
+        "SIP/2.0/UDP [2001:db8::9:1]:6050;branch=z9hG4bKc",
+        "SIP/2.0/UDP [2001:db8::9:1];branch=z9hG4bKd",
+        "SIP/2.0/UDP [2001:db8::9:1]x;branch=z9hG4bKe",
+        "SIP/2.0/UDP [2001:db8::9:1;branch=z9hG4bKf",
+        "SIP/2.0/UDP host:99999;branch=z9hG4bKg",
+        "SIP/3.0/UDP host;branch=z9hG4bKh",
+        "SIP/2.0 host;branch=z9hG4bKi",
+        "SIP/2.0/UDP :5060;branch=z9hG4bKj",
+        "SIP/2.0/UDP host;rport",
+        "SIP/2.0/UDP host;branch",
+    ] {
+        let m = Message::parse(&INVITE.replacen("SIP/2.0/WSS df7jal23ls0d.invalid;branch=z9hG4bK776asdhds;rport", via, 1)).unwrap();
+        let want = Via::parse(via).ok().and_then(|v| v.branch().map(str::to_string));
+        assert_eq!(m.branch(), want, "{via}");
+        let well_formed = ["bKa;", "bKb", "bKc", "bKd"].iter().any(|b| via.contains(b));
+        assert_eq!(m.branch().is_some(), well_formed, "{via}");
+    }
+}

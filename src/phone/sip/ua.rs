@@ -324,6 +324,24 @@ fn contact_target(m: &Message) -> Option<String> {
     Some(NameAddr::parse(m.header("Contact")?).ok()?.uri.to_string())
 }
 
+/// The party a From or P-Asserted-Identity names, for the desk.
+#[inline(never)]
+fn party(na: &NameAddr) -> Party {
+    Party { display: na.display.clone().filter(|d| !d.is_empty()), user: na.uri.user_decoded().unwrap_or_default(), uri: na.uri.to_string() }
+}
+
+/// A message's Record-Route entries as a route set: in order (UAS), or reversed (UAC, RFC 3261 12.1.2).
+fn record_routes(m: &Message, reverse: bool) -> Vec<String> {
+    let mut routes: Vec<String> = Vec::new();
+    for r in m.header_values("Record-Route") {
+        routes.push(r.to_string());
+    }
+    if reverse {
+        routes.reverse();
+    }
+    routes
+}
+
 fn tag_of(h: Option<&str>) -> Option<String> {
     NameAddr::parse(h?).ok()?.tag().map(str::to_string)
 }
@@ -336,7 +354,7 @@ impl UserAgent {
         let host = format!("{:08x}{:04x}.invalid", rand(), rand() & 0xffff);
         // The Contact names the user (not a random token), so a proxy can find the current connection of a
         // client that reconnected, by its registration.
-        let contact_user = cfg.user.chars().filter(|c| c.is_ascii_alphanumeric() || "+-_.!~*'".contains(*c)).collect::<String>();
+        let contact_user = crate::phone::kept_chars(&cfg.user, |c| c.is_ascii_alphanumeric() || "+-_.!~*'".contains(c), usize::MAX);
         let contact_user = if contact_user.is_empty() { format!("{:08x}", rand()) } else { contact_user };
         let reg_call_id = format!("{:08x}{:08x}", rand(), rand());
         Ok(UserAgent {
@@ -509,36 +527,34 @@ impl UserAgent {
                 _ => {}
             }
         }
-        let no_ack: Vec<CallRef> =
-            self.calls.values().filter(|c| c.ack_deadline.map(|d| now >= d).unwrap_or(false)).map(|c| c.id).collect();
-        for id in no_ack {
-            let bye = self.in_dialog_request(id, "BYE", None);
-            send_msg(&mut out, &bye);
-            self.end_call(&mut out, id, Ended::Timeout);
+        // Each step below looks at the calls still there (one list of ids, not one list per step).
+        let mut ids: Vec<CallRef> = Vec::new();
+        for id in self.calls.keys() {
+            ids.push(*id);
+        }
+        for &id in &ids {
+            if self.calls.get(&id).is_some_and(|c| c.ack_deadline.is_some_and(|d| now >= d)) {
+                let bye = self.in_dialog_request(id, "BYE", None);
+                send_msg(&mut out, &bye);
+                self.end_call(&mut out, id, Ended::Timeout);
+            }
         }
         // Outgoing calls that rang too long: CANCEL them (or as soon as a provisional response allows it).
-        let unanswered: Vec<CallRef> = self
-            .calls
-            .values()
-            .filter(|c| matches!(c.state, CallState::Calling | CallState::Early) && c.no_answer_at.map(|t| now >= t).unwrap_or(false))
-            .map(|c| c.id)
-            .collect();
-        for id in unanswered {
-            if let Some(c) = self.calls.get_mut(&id) {
+        for &id in &ids {
+            let Some(c) = self.calls.get_mut(&id) else { continue };
+            if matches!(c.state, CallState::Calling | CallState::Early) && c.no_answer_at.is_some_and(|t| now >= t) {
                 c.no_answer = true;
                 c.no_answer_at = None;
+                out.extend(self.hang_up(now, id));
             }
-            out.extend(self.hang_up(now, id));
         }
         // Re-INVITEs to send again after a 491.
-        let retries: Vec<(CallRef, String, bool)> = self
-            .calls
-            .values_mut()
-            .filter(|c| c.reinvite_retry.as_ref().map(|(t, _)| now >= *t).unwrap_or(false))
-            .filter_map(|c| c.reinvite_retry.take().map(|(_, sdp)| (c.id, sdp, c.refresh.is_some())))
-            .collect();
-        for (id, sdp, refresh) in retries {
-            out.extend(self.send_reinvite(id, &sdp, refresh));
+        for &id in &ids {
+            let Some(c) = self.calls.get_mut(&id) else { continue };
+            if let Some((_, sdp)) = c.reinvite_retry.take_if(|(t, _)| now >= *t) {
+                let refresh = c.refresh.is_some();
+                out.extend(self.send_reinvite(id, &sdp, refresh));
+            }
         }
         // Target refreshes to try again (the edge makes the new offer), once no other re-INVITE is under way.
         for c in self.calls.values_mut() {
@@ -630,27 +646,36 @@ fn reason(m: &Message) -> String {
 /// The head of a message whose body could not be read (Content-Length lines left out), to answer it.
 fn head_only(text: &str) -> Option<Message> {
     let end = text.find("\r\n\r\n")?;
-    let head: Vec<&str> = text[..end]
-        .split("\r\n")
-        .filter(|l| {
-            let n = l.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
-            n != "content-length" && n != "l"
-        })
-        .collect();
-    Message::parse(&format!("{}\r\n\r\n", head.join("\r\n"))).ok()
+    let mut head = String::new();
+    for l in text[..end].split("\r\n") {
+        let n = l.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+        if n != "content-length" && n != "l" {
+            head.push_str(l);
+            head.push_str("\r\n");
+        }
+    }
+    head.push_str("\r\n");
+    Message::parse(&head).ok()
 }
 
 /// A user name and domain that form a valid SIP address of record, or a refusal a person can act on.
 pub fn check_identity(user: &str, domain: &str) -> Result<(), Msg> {
     let user_ok = !user.is_empty() && user.chars().all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,%".contains(c));
     if !user_ok {
-        return Err(Key::SIP_BAD_USER.arg("user", &format_args!("{user:?}")));
+        return Err(Key::SIP_BAD_USER.arg("user", &quoted(user)));
     }
     let domain_ok = !domain.is_empty() && domain.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
     if !domain_ok {
-        return Err(Key::SIP_BAD_DOMAIN.arg("domain", &format_args!("{domain:?}")));
+        return Err(Key::SIP_BAD_DOMAIN.arg("domain", &quoted(domain)));
     }
     Uri::parse(&format!("sip:{user}@{domain}")).map(|_| ()).map_err(|e| Key::SIP_BAD_ADDRESS.arg("why", &e.0))
+}
+
+/// A user's setting quoted and escaped for a message ([`super::message::push_quoted`]).
+fn quoted(s: &str) -> String {
+    let mut out = String::new();
+    super::message::push_quoted(&mut out, s);
+    out
 }
 
 /// The quoted display name helper for callers building headers.

@@ -80,6 +80,13 @@ impl UserAgent {
         send_msg(out, &r);
     }
 
+    /// A response to `req` with our Contact (180 and 200 set up the dialog), sent.
+    pub(super) fn send_with_contact(&self, out: &mut Vec<Output>, req: &Message, code: u16, text: &str, to_tag: &str, sdp: Option<&str>) {
+        let mut r = self.reply(req, code, text, Some(to_tag), sdp);
+        r.add("Contact", self.contact());
+        send_msg(out, &r);
+    }
+
     pub(super) fn reply(&self, req: &Message, code: u16, text: &str, to_tag: Option<&str>, sdp: Option<&str>) -> Message {
         let mut r = Message::response(code, text);
         for v in req.header_values("Via") {

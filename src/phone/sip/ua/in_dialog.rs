@@ -32,13 +32,15 @@ impl UserAgent {
         }
         if method != "ACK" {
             // Extensions the request requires that this UA does not implement: 420 (RFC 3261 8.2.2.3).
-            let missing: Vec<String> = req
-                .header_values("Require")
-                .iter()
-                .flat_map(|v| v.split(','))
-                .map(|t| t.trim().to_ascii_lowercase())
-                .filter(|t| !t.is_empty() && !SUPPORTED.contains(&t.as_str()))
-                .collect();
+            let mut missing: Vec<String> = Vec::new();
+            for v in req.header_values("Require") {
+                for t in v.split(',') {
+                    let t = t.trim().to_ascii_lowercase();
+                    if !t.is_empty() && !SUPPORTED.contains(&t.as_str()) {
+                        missing.push(t);
+                    }
+                }
+            }
             if !missing.is_empty() {
                 self.send_reply_with(out, req, 420, "Bad Extension", (!has_to_tag).then_some("x"), &[("Unsupported", &missing.join(", "))]);
                 return;
@@ -180,13 +182,9 @@ impl UserAgent {
             return;
         }
         self.send_reply(out, req, 200, "OK", Some("m"));
-        let who = req.from().map(|f| Party {
-            display: f.display.clone().filter(|d| !d.is_empty()),
-            user: f.uri.user_decoded().unwrap_or_default(),
-            uri: f.uri.to_string(),
-        });
+        let who = req.from().map(|f| party(&f));
         // Shown as text (never HTML), without control characters other than line breaks, and bounded.
-        let text: String = req.body.chars().filter(|c| !c.is_control() || *c == '\n').take(2_000).collect();
+        let text = crate::phone::kept_chars(&req.body, |c| !c.is_control() || c == '\n', 2_000);
         if let Some(from) = who {
             emit(out, UaEvent::Message { from, text });
         }
@@ -239,7 +237,7 @@ impl UserAgent {
         let Some(req) = call.pending_reinvite.take() else { return out };
         let tag = call.dialog.local_tag.clone();
         let mut r = self.reply(&req, 488, "Not Acceptable Here", Some(&tag), None);
-        let why: String = why.chars().filter(|c| !c.is_control() && *c != '"' && *c != '\\').take(200).collect();
+        let why = crate::phone::kept_chars(why, |c| !c.is_control() && c != '"' && c != '\\', 200);
         // 305: incompatible media format; 399: miscellaneous.
         r.add("Warning", format!("399 {} \"{why}\"", self.host));
         send_msg(&mut out, &r);
@@ -289,9 +287,7 @@ impl UserAgent {
         let Some(call) = self.calls.get_mut(&id) else { return out };
         let Some(req) = call.pending_reinvite.take() else { return out };
         let tag = call.dialog.local_tag.clone();
-        let mut ok = self.reply(&req, 200, "OK", Some(&tag), Some(sdp));
-        ok.add("Contact", self.contact());
-        send_msg(&mut out, &ok);
+        self.send_with_contact(&mut out, &req, 200, "OK", &tag, Some(sdp));
         out
     }
 
@@ -315,11 +311,12 @@ impl UserAgent {
             None => self.target_uri(target)?,
             Some(r) => self.replaces_uri(r)?,
         };
-        let extra: Vec<String> = headers
-            .iter()
-            .filter(|(k, v)| is_safe_header(k, v) && k.to_ascii_lowercase().starts_with("x-"))
-            .map(|(k, v)| format!("{k}={}", escape_header_value(v)))
-            .collect();
+        let mut extra: Vec<String> = Vec::new();
+        for (k, v) in headers {
+            if is_safe_header(k, v) && k.to_ascii_lowercase().starts_with("x-") {
+                extra.push(format!("{k}={}", escape_header_value(v)));
+            }
+        }
         if !extra.is_empty() {
             let joined = extra.join("&");
             uri.headers = Some(match uri.headers.take() {
@@ -391,15 +388,21 @@ impl UserAgent {
 /// Only `X-` headers and a few call-control headers may be added by the desk; values are single-line.
 /// A CANCEL whose `Reason` says the call was answered elsewhere (`SIP;cause=200`, RFC 3326).
 fn answered_elsewhere(req: &Message) -> bool {
-    req.header_values("Reason").iter().flat_map(|v| crate::phone::sip::message::split_outside(v, ',')).any(|r| {
-        let mut parts = r.split(';');
-        let proto = parts.next().unwrap_or("").trim();
-        proto.eq_ignore_ascii_case("SIP")
-            && parts.any(|p| {
-                let (k, v) = p.split_once('=').unwrap_or((p, ""));
-                k.trim().eq_ignore_ascii_case("cause") && v.trim() == "200"
-            })
-    })
+    for v in req.header_values("Reason") {
+        for r in crate::phone::sip::message::split_outside(v, ',') {
+            let mut parts = r.split(';');
+            let proto = parts.next().unwrap_or("").trim();
+            if proto.eq_ignore_ascii_case("SIP")
+                && parts.any(|p| {
+                    let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                    k.trim().eq_ignore_ascii_case("cause") && v.trim() == "200"
+                })
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 pub(super) fn is_safe_header(name: &str, value: &str) -> bool {
@@ -407,7 +410,7 @@ pub(super) fn is_safe_header(name: &str, value: &str) -> bool {
     let allowed = n.starts_with("x-") || n == "replaces" || n == "referred-by";
     allowed
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        && !value.chars().any(|c| c.is_control())
+        && !crate::phone::sip::message::has_control(value, ' ')
         && value.len() <= 1024
 }
 

@@ -97,12 +97,14 @@ impl UserAgent {
             self.reg_failures = 0;
             // The granted lifetime: the expires param of the binding that is ours (same user and host: another
             // device of the same user has its own), else the Expires header.
-            let mine = resp
-                .header_values("Contact")
-                .into_iter()
-                .filter_map(|c| NameAddr::parse(c).ok())
-                .find(|c| c.uri.user.as_deref() == Some(self.contact_user.as_str()) && c.uri.host.eq_ignore_ascii_case(&self.host))
-                .and_then(|c| crate::phone::sip::message::param(&c.params, "expires").and_then(|e| e.parse::<u32>().ok()));
+            let mut mine = None;
+            for c in resp.header_values("Contact") {
+                let Ok(c) = NameAddr::parse(c) else { continue };
+                if c.uri.user.as_deref() == Some(self.contact_user.as_str()) && c.uri.host.eq_ignore_ascii_case(&self.host) {
+                    mine = crate::phone::sip::message::param(&c.params, "expires").and_then(|e| e.parse::<u32>().ok());
+                    break;
+                }
+            }
             let expires = mine.or_else(|| resp.header("Expires").and_then(|e| e.parse().ok())).unwrap_or(self.cfg.expires);
             // Refresh well before expiry: at half the lifetime (at least 5 s before).
             let lead = (expires as f64 * 500.0).min(expires as f64 * 1000.0 - 5_000.0).max(1_000.0);

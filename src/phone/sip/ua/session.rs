@@ -44,7 +44,12 @@ impl UserAgent {
         // our own domain, and only while the nonce's count is still kept (nc must keep rising, RFC 7616 3.4).
         let ours = target_uri.host.eq_ignore_ascii_case(&self.cfg.domain);
         if let Some(resp) = self.invite_challenge.clone().filter(|_| ours) {
-            let known = resp.header_values("Proxy-Authenticate").iter().filter_map(|c| Challenge::parse(c)).all(|c| self.nonces.iter().any(|(n, _)| *n == c.nonce));
+            let mut known = true;
+            for c in resp.header_values("Proxy-Authenticate") {
+                if let Some(c) = Challenge::parse(c) {
+                    known &= self.nonces.iter().any(|(n, _)| *n == c.nonce);
+                }
+            }
             if known {
                 if let Ok((with, _)) = self.authorize(&m, &resp) {
                     m = with;
@@ -77,7 +82,7 @@ impl UserAgent {
         if t.to_ascii_lowercase().starts_with("sip:") || t.to_ascii_lowercase().starts_with("sips:") {
             return Uri::parse(t).map_err(|e| e.to_string());
         }
-        let user: String = t.chars().filter(|c| !" -.()/".contains(*c)).collect();
+        let user = crate::phone::kept_chars(t, |c| !" -.()/".contains(c), usize::MAX);
         if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric() || "+*#_".contains(c)) {
             return Err(format!("'{target}' is not a number or SIP address"));
         }
@@ -130,7 +135,7 @@ impl UserAgent {
             if let Some(t) = contact_target(resp) {
                 call.dialog.remote_target = t;
             }
-            call.dialog.route_set = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
+            call.dialog.route_set = record_routes(resp, true);
             let was_cancelling = call.state == CallState::Terminating;
             call.state = CallState::Confirmed;
             // A 200 without SDP confirms the answer that came in this dialog's 183.
@@ -220,9 +225,7 @@ impl UserAgent {
             if !same_branch {
                 self.send_reply(out, req, 482, "Loop Detected", None);
             } else if state == CallState::Ringing {
-                let mut ringing = self.reply(req, 180, "Ringing", Some(&tag), None);
-                ringing.add("Contact", self.contact());
-                send_msg(out, &ringing);
+                self.send_with_contact(out, req, 180, "Ringing", &tag, None);
             } else if let Some((text, _, _)) = ok_again {
                 out.push(Output::Send(text));
             }
@@ -275,7 +278,7 @@ impl UserAgent {
             local,
             remote: from.clone(),
             remote_target,
-            route_set: req.header_values("Record-Route").into_iter().map(str::to_string).collect(),
+            route_set: record_routes(req, false),
             local_cseq: 0,
             remote_cseq: req.cseq().map(|c| c.0),
         };
@@ -285,16 +288,10 @@ impl UserAgent {
         self.calls.insert(id, Call::fresh(id, false, CallState::Ringing, dialog, invite));
         // A P-Asserted-Identity (set by a trusted proxy) names the caller better than From.
         let who = req.header("P-Asserted-Identity").and_then(|p| NameAddr::parse(p).ok()).unwrap_or(from);
-        let party = Party {
-            display: who.display.clone().filter(|d| !d.is_empty()),
-            user: who.uri.user_decoded().unwrap_or_default(),
-            uri: who.uri.to_string(),
-        };
+        let party = party(&who);
         if replaces.is_none() {
             // With a Contact: it sets up the early dialog (RFC 3261 12.1.1), and SIP.js and JsSIP drop a 180 without one.
-            let mut ringing = self.reply(req, 180, "Ringing", Some(&local_tag), None);
-            ringing.add("Contact", self.contact());
-            send_msg(out, &ringing);
+            self.send_with_contact(out, req, 180, "Ringing", &local_tag, None);
         }
         emit(out, UaEvent::Incoming {
             call: id,

@@ -49,7 +49,12 @@ impl UserAgent {
     pub(super) fn authorize(&mut self, req: &Message, resp: &Message) -> Result<(Message, bool), crate::strings::Msg> {
         let method = req.method().unwrap_or("").to_string();
         // Each header's challenges, parsed once.
-        let parsed = ["WWW-Authenticate", "Proxy-Authenticate"].map(|h| resp.header_values(h).iter().filter_map(|c| Challenge::parse(c)).collect::<Vec<Challenge>>());
+        let mut parsed: [Vec<Challenge>; 2] = Default::default();
+        for (h, list) in ["WWW-Authenticate", "Proxy-Authenticate"].into_iter().zip(parsed.iter_mut()) {
+            for v in resp.header_values(h) {
+                list.extend(Challenge::parse(v));
+            }
+        }
         for c in parsed.iter().flatten() {
             if method == "REGISTER" {
                 // Only our registrar sees REGISTER: its realms are ours (a few are enough).
@@ -57,7 +62,7 @@ impl UserAgent {
                     self.realms.push(c.realm.clone());
                 }
             } else if !c.realm.eq_ignore_ascii_case(&self.cfg.domain) && !self.realms.contains(&c.realm) {
-                let shown: String = c.realm.chars().filter(|c| !c.is_control()).take(64).collect();
+                let shown = crate::phone::kept_chars(&c.realm, |c| !c.is_control(), 64);
                 return Err(crate::strings::Key::SIP_FOREIGN_REALM.arg("realm", &shown));
             }
         }
@@ -67,17 +72,18 @@ impl UserAgent {
         let uri = req.uri().unwrap_or("").to_string();
         let auth_user = if self.cfg.auth_user.is_empty() { self.cfg.user.clone() } else { self.cfg.auth_user.clone() };
         for (chals, auth_h) in parsed.iter().zip(["Authorization", "Proxy-Authorization"]) {
-            let mut realms: Vec<&str> = Vec::new();
-            for c in chals {
-                if !realms.contains(&c.realm.as_str()) {
-                    realms.push(&c.realm);
-                }
-            }
-            for realm in realms {
-                // The strongest algorithm offered for this realm (RFC 8760).
-                let Some(chal) = chals.iter().filter(|c| c.realm == realm).max_by_key(|c| (c.algorithm == digest::Algorithm::Sha256) as u8) else {
+            // One credential per realm, in the order the realms first appear.
+            for (k, first) in chals.iter().enumerate() {
+                if chals[..k].iter().any(|c| c.realm == first.realm) {
                     continue;
-                };
+                }
+                // The strongest algorithm offered for this realm (RFC 8760; of equals, the last).
+                let mut chal = first;
+                for c in &chals[k + 1..] {
+                    if c.realm == first.realm && (c.algorithm == digest::Algorithm::Sha256 || chal.algorithm != digest::Algorithm::Sha256) {
+                        chal = c;
+                    }
+                }
                 let nc = match self.nonces.iter_mut().find(|(n, _)| *n == chal.nonce) {
                     Some((_, c)) => {
                         *c += 1;
@@ -209,7 +215,7 @@ impl UserAgent {
         let ours = call_id.ends_with(&format!("@{}", self.host))
             && resp.from().map(|f| f.uri.user.as_deref() == Some(self.cfg.user.as_str())).unwrap_or(false);
         let (Some(_), Some(contact), true) = (tag, contact_target(resp), ours) else { return };
-        let routes: Vec<String> = resp.header_values("Record-Route").into_iter().rev().map(str::to_string).collect();
+        let routes = record_routes(resp, true);
         for (method, seq) in [("ACK", n), ("BYE", n + 1)] {
             let branch = self.branch();
             let (to, from) = (resp.header("To").unwrap_or("").to_string(), resp.header("From").unwrap_or("").to_string());
