@@ -57,7 +57,19 @@ impl Desk {
 
     /// Loads the settings: URL query, then the config file it names (config.json by default).
     pub async fn load_settings(&self) {
-        // The saved state is erased before anything else, whatever happens next.
+        // The steps before and after the fetch are plain functions: the future holds only what crosses it.
+        let (saved, window, path, url) = self.settings_begin();
+        let fetched = match url {
+            Ok(url) => browser::fetch_text(&url).await,
+            Err(m) => Err(m),
+        };
+        self.settings_fetched(saved, window, path, fetched);
+    }
+
+    /// The saved state taken out of the session (erased before anything else, whatever happens next), the
+    /// query read, and the config file's path and address.
+    #[inline(never)]
+    fn settings_begin(&self) -> (Option<String>, Option<String>, String, Result<String, t::Msg>) {
         let saved = browser::session_load(SNAPSHOT_KEY);
         browser::session_remove(SNAPSHOT_KEY);
         let window = browser::session_load(WINDOW_KEY);
@@ -65,18 +77,18 @@ impl Desk {
         crate::servicenow::auth::forget_token();
         let query = browser::query_string();
         let (params, _) = config::parse_query(&query);
+        self.core.update_value(|(_, _, s)| s.query = query);
         let path = params.config.unwrap_or_else(|| "config.json".to_string());
-        let fetched = match browser::config_url(&path) {
-            Ok(url) => browser::fetch_text(&url).await,
-            Err(m) => Err(m),
-        };
-        self.core.update_value(|(_, _, s)| {
-            s.query = query;
-            match fetched {
-                Ok(text) => s.file_text = Some(text),
-                Err(reason) => {
-                    s.file_error = Some(ConfigError { source: config::Source::ConfigFile, key: path.clone(), message: t::Key::CONFIG_LOAD_FAILED.arg("path", &path).arg_msg("reason", reason) })
-                }
+        let url = browser::config_url(&path);
+        (saved, window, path, url)
+    }
+
+    #[inline(never)]
+    fn settings_fetched(&self, saved: Option<String>, window: Option<String>, path: String, fetched: Result<String, t::Msg>) {
+        self.core.update_value(|(_, _, s)| match fetched {
+            Ok(text) => s.file_text = Some(text),
+            Err(reason) => {
+                s.file_error = Some(ConfigError { source: config::Source::ConfigFile, key: path.clone(), message: t::Key::CONFIG_LOAD_FAILED.arg("path", &path).arg_msg("reason", reason) })
             }
         });
         self.re_resolve();
@@ -106,6 +118,11 @@ impl Desk {
         let ticket = browser::take_fragment_ticket();
         self.core.update_value(|(_, _, s)| s.ticket = ticket);
         self.load_settings().await;
+        self.started();
+    }
+
+    #[inline(never)]
+    fn started(&self) {
         self.start_openframe();
         self.start_line();
         self.persist_on_pagehide();
