@@ -510,8 +510,8 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             if let Some((table, field, v)) = look {
                 const REFS: [&str; 5] = ["sys_id", "contact", "consumer", "caller_id", "opened_for"];
                 let q = Query::new().and(field, Op::Eq, &v).map_err(|e| e.0)?;
-                let (qe, fields) = (q.encode(), format!("number,{}", REFS.join(",")));
-                let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", fields.as_str()), ("sysparm_exclude_reference_link", "true")];
+                let qe = q.encode();
+                let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", "number,sys_id,contact,consumer,caller_id,opened_for"), ("sysparm_exclude_reference_link", "true")];
                 let (rows, _) = rest::table_rows(&inst, &tok, &table, &p).await.map_err(|e| read_failed(desk, &tok, e))?;
                 if let Some(c) = rows.first() {
                     if trusted {
@@ -523,8 +523,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             let mut candidates = Vec::new();
             for table in ["customer_contact", "csm_consumer", "sys_user"] {
                 let q = query::phone_lookup(table, &number).map_err(|e| e.0)?;
-                let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-                let (rows, _) = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", "50")]).await.map_err(|e| read_failed(desk, &tok, e))?;
+                let (rows, _) = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", "50")]).await.map_err(|e| read_failed(desk, &tok, e))?;
                 for row in rows {
                     let phones = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).collect();
                     candidates.push(Candidate { record: record_of(table, &row, "name"), phones });
@@ -563,6 +562,8 @@ pub fn search(desk: impl Into<Link>, text: String) {
 
 /// Results per table and page.
 pub const PAGE: usize = 25;
+/// [`PAGE`] as the query writes it.
+const PAGE_TEXT: &str = "25";
 
 /// One page of a directory search; page 0 replaces the results, later pages append to them.
 pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
@@ -598,8 +599,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         let mut outcomes: Vec<Result<(), RestError>> = Vec::new();
         for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact"), ("csm_consumer", "consumer")] {
             let Ok(q) = query::directory_search(table, &text) else { return };
-            let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-            let reply = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", &PAGE.to_string()), ("sysparm_offset", &(page * PAGE).to_string())]).await;
+            let reply = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", PAGE_TEXT), ("sysparm_offset", &(page * PAGE).to_string())]).await;
             outcomes.push(reply.as_ref().map(|_| ()).map_err(Clone::clone));
             if let Err(e) = &reply {
                 refused_read(desk, &tok, e);
@@ -669,6 +669,11 @@ mod tests {
         assert!(matches!(found(RestError::Status(503, "busy".into()), ActivityStrategy::WorkNotes, &act("a"), "task"), Found::Unknown(_)));
         assert!(matches!(found(RestError::Network("x".into()), ActivityStrategy::WorkNotes, &act("a"), "task"), Found::Unknown(_)));
         assert_eq!(found(RestError::Unauthorized, ActivityStrategy::WorkNotes, &act("a"), "task"), Found::Unauthorized);
+    }
+
+    #[test]
+    fn the_page_is_written_as_its_number() {
+        assert_eq!(PAGE_TEXT, PAGE.to_string());
     }
 
     macro_rules! after_write {
