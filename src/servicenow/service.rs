@@ -585,11 +585,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     }
     let key = format!("{}#{page}", crate::browser::fold_case(text.trim()));
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
-        if page == 0 {
-            crate::desk::shell::set(desk.extra_directory, hit);
-        } else {
-            desk.extra_directory.update(|d| d.extend(hit));
-        }
+        show_found(desk, page, hit);
         crate::desk::shell::set(desk.directory_error, None);
         return;
     }
@@ -623,12 +619,18 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         if !failed {
             CACHE.with(|c| super::directory::remember(&mut c.borrow_mut(), key, found.clone()));
         }
-        if page == 0 {
-            crate::desk::shell::set(desk.extra_directory, found);
-        } else {
-            desk.extra_directory.update(|d| d.extend(found));
-        }
+        show_found(desk, page, found);
     });
+}
+
+/// Shows a page of directory results: the first replaces the results, later pages append to them.
+#[inline(never)]
+fn show_found(desk: Link, page: usize, found: Vec<Entry>) {
+    if page == 0 {
+        crate::desk::shell::set(desk.extra_directory, found);
+    } else {
+        desk.extra_directory.update(|d| d.extend(found));
+    }
 }
 
 /// Finds a case by its number (for the wrap-up's "record" field); the error says why not.
