@@ -245,9 +245,7 @@ impl Desk {
     }
 
     fn asset_url(path: &str) -> String {
-        let base = web_sys::window().and_then(|w| w.location().href().ok()).map(|h| h.split(['?', '#']).next().unwrap_or("").to_string()).unwrap_or_default();
-        let dir = base.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        format!("{dir}/{path}")
+        crate::servicenow::auth::beside_page(path)
     }
 
     pub(super) fn header_icons(&self) -> Vec<Icon> {
