@@ -268,14 +268,14 @@ impl Desk {
             let _ = p.focus();
             return;
         }
-        let query: Vec<String> = browser::query_string()
-            .trim_start_matches('?')
-            .split('&')
-            // topDomain stays: it names the ServiceNow instance; OpenFrame stays off in a top-level tab.
-            .filter(|kv| !kv.is_empty() && !kv.starts_with("popout="))
-            .map(str::to_string)
-            .chain(["popout=1".to_string()])
-            .collect();
+        // The same query with `popout=1` last (written in place: no list of pairs).
+        let mut query = String::from("?");
+        // topDomain stays: it names the ServiceNow instance; OpenFrame stays off in a top-level tab.
+        for kv in browser::query_string().trim_start_matches('?').split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("popout=")) {
+            query.push_str(kv);
+            query.push('&');
+        }
+        query.push_str("popout=1");
         // A one-time ticket in the fragment (never sent to a server, never stored): it proves to this window
         // that the new one is the pop-out it opened.
         let mut random = [0u8; 32];
@@ -283,7 +283,7 @@ impl Desk {
             return;
         }
         let ticket = trust::new_ticket(random);
-        let url = format!("{}#pop={ticket}", Self::asset_url(&format!("?{}", query.join("&"))));
+        let url = format!("{}#pop={ticket}", Self::asset_url(&query));
         // A window name of its own per ticket: with one fixed name a second pop-out (after this frame was
         // reloaded) would only change the fragment of the tab already open, which never reads it.
         let name = format!("agent-desktop-{}", &trust::ticket_proof(&ticket, "name")[..12]);
@@ -308,7 +308,7 @@ impl Desk {
         let w = web_sys::window()?.open_with_url_and_target("", &name).ok().flatten()?;
         let href = w.location().href().ok()?;
         let origin = web_sys::window()?.location().origin().ok()?;
-        if !href.starts_with(&format!("{origin}/")) {
+        if !href.strip_prefix(origin.as_str()).is_some_and(|r| r.starts_with('/')) {
             if href == "about:blank" {
                 let _ = w.close();
             }
