@@ -353,8 +353,14 @@ fn outcome(e: RestError) -> Outcome {
         // browser as a CORS refusal). Any 5xx too: a 500, 502 or 504 can come after the change was saved.
         // Look it up before writing again.
         RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
-        RestError::Status(code, m) if code >= 500 => Outcome::Ambiguous(format!("{code} {m}")),
-        RestError::Status(code, m) => Outcome::Refused(format!("{code} {m}")),
+        RestError::Status(code, m) => {
+            let text = format!("{code} {m}");
+            if code >= 500 {
+                Outcome::Ambiguous(text)
+            } else {
+                Outcome::Refused(text)
+            }
+        }
         RestError::WrongInstance(m) => Outcome::Refused(m),
     }
 }
