@@ -210,10 +210,16 @@ fn ask_sign_in(desk: Link) {
     }
 }
 
-/// [`refused_read`], then the error's text.
-fn read_failed(desk: Link, tok: &Token, e: RestError) -> String {
-    refused_read(desk, tok, &e);
-    e.to_string()
+/// A read for the agent (screen pop, case look-up): the rows, or the error's text after [`refused_read`]
+/// (one place for every such read).
+async fn agent_rows(desk: Link, inst: &str, tok: &Token, table: &str, query: &[(&str, &str)]) -> Result<Vec<Value>, String> {
+    match rest::table_rows(inst, tok, table, query).await {
+        Ok((rows, _)) => Ok(rows),
+        Err(e) => {
+            refused_read(desk, tok, &e);
+            Err(e.to_string())
+        }
+    }
 }
 
 fn client_id(desk: Link) -> String {
@@ -518,7 +524,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                 let q = Query::new().and(field, Op::Eq, &v).map_err(|e| e.0)?;
                 let qe = q.encode();
                 let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", "number,sys_id,contact,consumer,caller_id,opened_for"), ("sysparm_exclude_reference_link", "true")];
-                let (rows, _) = rest::table_rows(&inst, &tok, &table, &p).await.map_err(|e| read_failed(desk, &tok, e))?;
+                let rows = agent_rows(desk, &inst, &tok, &table, &p).await?;
                 if let Some(c) = rows.first() {
                     if trusted {
                         return Ok::<Decision, String>(Decision::Open(record_of(&table, c, "number")));
@@ -529,7 +535,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             let mut candidates = Vec::new();
             for table in ["customer_contact", "csm_consumer", "sys_user"] {
                 let q = query::phone_lookup(table, &number).map_err(|e| e.0)?;
-                let (rows, _) = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", "50")]).await.map_err(|e| read_failed(desk, &tok, e))?;
+                let rows = agent_rows(desk, &inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", "50")]).await?;
                 for row in rows {
                     let phones = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).collect();
                     candidates.push(Candidate { record: record_of(table, &row, "name"), phones });
@@ -544,7 +550,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                         .and_then(|q| q.and("state", Op::In, "1,10,18"))
                         .and_then(|q| q.order_by("sys_created_on", true))
                         .map_err(|e| e.0)?;
-                    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")]).await.map_err(|e| read_failed(desk, &tok, e))?;
+                    let rows = agent_rows(desk, &inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")]).await?;
                     cases = rows.iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
                 }
             }
@@ -648,7 +654,7 @@ pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRe
         return Err(crate::strings::SN_SIGN_IN_FIRST().to_string());
     };
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
-    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")]).await.map_err(|e| read_failed(desk, &tok, e))?;
+    let rows = agent_rows(desk, &inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")]).await?;
     rows.first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()).render())
 }
 
