@@ -120,12 +120,7 @@ pub fn start(desk: impl Into<Link>) {
     if TOKEN.with(|t| t.borrow().is_none()) {
         crate::desk::shell::set(desk.sn, SnState::SignedOut(None));
     }
-    let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || pump(desk));
-    if let Some(w) = web_sys::window() {
-        use wasm_bindgen::JsCast;
-        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 1_000);
-    }
-    cb.forget();
+    crate::desk::shell::every(1_000, Box::new(move || pump(desk)));
 }
 
 /// The ServiceNow sign-in (JSON, with the instance it belongs to), handed to the next owner of the phone

@@ -321,12 +321,7 @@ impl Desk {
     /// Starts the desk's clock (call progress and timers) and the line of the settings.
     pub fn start_line(&self) {
         let desk = *self;
-        let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || desk.tick(now_ms()));
-        if let Some(w) = web_sys::window() {
-            use wasm_bindgen::JsCast;
-            let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 250);
-        }
-        cb.forget();
+        super::run::every(250, Box::new(move || desk.tick(now_ms())));
         self.run(Input::LineStarted);
     }
 }
