@@ -173,8 +173,8 @@ impl Desk {
     /// the phone outside ServiceNow (popped out) has the frame show it instead.
     pub fn publish(&self, msg: Outgoing) {
         if self.is_owner() && self.mode() == Mode::Standalone {
-            if let (Some(r), Some(g)) = (FrameRequest::of(&msg), self.group()) {
-                g.relay(r.to_json());
+            if let (Some(r), Some(g)) = (FrameRequest::json_of(&msg), self.group()) {
+                g.relay(r);
             }
         }
         if let Err(e) = bridge::publish(msg) {
