@@ -97,7 +97,7 @@ pub fn acknowledge(packet: &Value) {
 
 /// A hand-over went out with this copy: its nonce goes into the packet (`outboxId`).
 pub fn handed(copy: &Outbox) -> String {
-    let id = format!("{:08x}{:08x}", crate::browser::random_u32(), crate::browser::random_u32());
+    let id = crate::desk::core::hex16(((crate::browser::random_u32() as u64) << 32) | crate::browser::random_u32() as u64);
     HANDED.with(|h| *h.borrow_mut() = Some((id.clone(), copy.ids())));
     id
 }
