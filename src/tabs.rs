@@ -185,7 +185,7 @@ impl Group {
             .before
             .clone()
             .filter(|(id, _)| trust::is_id(id))
-            .unwrap_or_else(|| (format!("{:08x}{:08x}", crate::browser::random_u32(), crate::browser::random_u32()), Vec::new()));
+            .unwrap_or_else(|| (crate::desk::core::hex16(((crate::browser::random_u32() as u64) << 32) | crate::browser::random_u32() as u64), Vec::new()));
         let chan = web_sys::BroadcastChannel::new(channel).ok();
         let mut t = Trust::new(&id, &join.dep);
         t.ticket = join.ticket.clone();

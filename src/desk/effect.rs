@@ -61,13 +61,14 @@ pub enum FrameRequest {
 }
 
 impl FrameRequest {
-    /// The request for an OpenFrame message, when the frame shows it for the owner.
-    pub fn of(msg: &Outgoing) -> Option<FrameRequest> {
+    /// The request for an OpenFrame message as a window message, when the frame shows it for the owner
+    /// (written from the message itself: no request built first).
+    pub fn json_of(msg: &Outgoing) -> Option<Value> {
         Some(match msg {
-            Outgoing::Show => FrameRequest::Show,
-            Outgoing::SetTitle(x) => FrameRequest::Title(x.clone()),
-            Outgoing::SetSubtitle(x) => FrameRequest::Subtitle(x.clone()),
-            Outgoing::OpenForm { entity, query, .. } => FrameRequest::Form { entity: entity.clone(), query: query.clone() },
+            Outgoing::Show => json!({"show": true}),
+            Outgoing::SetTitle(x) => json!({"title": x}),
+            Outgoing::SetSubtitle(x) => json!({"sub": x}),
+            Outgoing::OpenForm { entity, query, .. } => json!({"form": [entity, query]}),
             _ => return None,
         })
     }
@@ -82,15 +83,6 @@ impl FrameRequest {
         }
     }
 
-    pub fn to_json(&self) -> Value {
-        match self {
-            FrameRequest::Show => json!({"show": true}),
-            FrameRequest::Title(x) => json!({"title": x}),
-            FrameRequest::Subtitle(x) => json!({"sub": x}),
-            FrameRequest::Form { entity, query } => json!({"form": [entity, query]}),
-        }
-    }
-
     pub fn from_json(v: &Value) -> Option<FrameRequest> {
         if v.get("show").is_some() {
             Some(FrameRequest::Show)
@@ -102,5 +94,26 @@ impl FrameRequest {
             let f = v.get("form")?;
             Some(FrameRequest::Form { entity: f.get(0)?.as_str()?.to_string(), query: f.get(1)?.as_str()?.to_string() })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_frame_shows_for_the_owner_reads_back_as_its_request() {
+        let form = Outgoing::OpenForm { entity: "incident".into(), query: "sys_id=1".into(), interaction_sys_id: Some("i".into()) };
+        let cases = [
+            (Outgoing::Show, FrameRequest::Show),
+            (Outgoing::SetTitle("Ana".into()), FrameRequest::Title("Ana".into())),
+            (Outgoing::SetSubtitle("+1 415".into()), FrameRequest::Subtitle("+1 415".into())),
+            (form, FrameRequest::Form { entity: "incident".into(), query: "sys_id=1".into() }),
+        ];
+        for (msg, want) in cases {
+            let v = FrameRequest::json_of(&msg).unwrap();
+            assert_eq!(FrameRequest::from_json(&v), Some(want));
+        }
+        assert_eq!(FrameRequest::json_of(&Outgoing::Hide), None, "only what the frame shows for the owner");
     }
 }

@@ -229,14 +229,14 @@ pub fn work_note(a: &Activity) -> String {
         mmss(a.hold_ms),
         a.agent
     );
-    if !a.queue.is_empty() {
-        head.push_str(&format!("Queue: {}\n", a.queue));
-    }
-    if !a.transfers.is_empty() {
-        head.push_str(&format!("Transfers: {}\n", a.transfers.join(", ")));
-    }
-    if !a.disposition.is_empty() {
-        head.push_str(&format!("Disposition: {}\n", a.disposition));
+    // The facts that may be missing: a line each when given (one writer, no text built for it).
+    let transfers = a.transfers.join(", ");
+    for (label, v) in [("Queue: ", &a.queue), ("Transfers: ", &transfers), ("Disposition: ", &a.disposition)] {
+        if !v.is_empty() {
+            head.push_str(label);
+            head.push_str(v);
+            head.push('\n');
+        }
     }
     head.push_str(&marker(&a.call_id));
     if a.notes.trim().is_empty() {

@@ -126,10 +126,16 @@ fn random(n: usize) -> String {
 
 /// The callback page's address, next to index.html (it must be registered as the client's redirect URL).
 pub fn redirect_uri() -> String {
+    beside_page("oauth-callback.html")
+}
+
+/// The address of `path` in the page's own directory (the page's address without its query, fragment and
+/// last path segment, then `/` and `path`).
+pub fn beside_page(path: &str) -> String {
     let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     let base = href.split(['?', '#']).next().unwrap_or("");
     let dir = base.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-    format!("{dir}/oauth-callback.html")
+    format!("{dir}/{path}")
 }
 
 pub fn forget_token() {

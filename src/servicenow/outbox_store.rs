@@ -28,8 +28,15 @@ thread_local! {
 
 /// The localStorage key of a deployment's outbox.
 pub fn key_for(deployment_key: &str) -> String {
-    let tag: String = sha256(deployment_key.as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{LEGACY_KEY}.{tag}")
+    // The first 6 bytes of the hash in lower-case hex (written digit by digit: no text per byte).
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut key = String::from(LEGACY_KEY);
+    key.push('.');
+    for b in &sha256(deployment_key.as_bytes())[..6] {
+        key.push(HEX[(b >> 4) as usize] as char);
+        key.push(HEX[(b & 15) as usize] as char);
+    }
+    key
 }
 
 /// The stored copy (an unreadable one is kept aside and reported; an older version's is taken once).
@@ -90,7 +97,7 @@ pub fn acknowledge(packet: &Value) {
 
 /// A hand-over went out with this copy: its nonce goes into the packet (`outboxId`).
 pub fn handed(copy: &Outbox) -> String {
-    let id = format!("{:08x}{:08x}", crate::browser::random_u32(), crate::browser::random_u32());
+    let id = crate::desk::core::hex16(((crate::browser::random_u32() as u64) << 32) | crate::browser::random_u32() as u64);
     HANDED.with(|h| *h.borrow_mut() = Some((id.clone(), copy.ids())));
     id
 }
@@ -113,5 +120,19 @@ pub fn on_state(key: &str, role: Role, state: &Value) {
     let Ok(mut stored) = outbox::parse(&text) else { return };
     if stored.acknowledged(&ids) {
         crate::stored::save(key, &stored);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deployment_s_outbox_key_is_the_legacy_key_and_the_hash_s_first_six_bytes_in_hex() {
+        for dep in ["", "https://acme.service-now.com|https://acme.service-now.com|config.json", "ü"] {
+            let hex: String = sha256(dep.as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect();
+            assert_eq!(key_for(dep), format!("agent-desktop.outbox.{hex}"));
+        }
+        assert_ne!(key_for("a"), key_for("b"));
     }
 }

@@ -110,6 +110,16 @@ pub fn phone_fields(table: &str) -> &'static [&'static str] {
     }
 }
 
+/// The columns a caller or directory read asks for: the id, the name and [`phone_fields`] (as written,
+/// no text built at run time).
+pub fn read_fields(table: &str) -> &'static str {
+    match table {
+        "sys_user" | "customer_contact" => "sys_id,name,phone,mobile_phone,home_phone",
+        "csm_consumer" => "sys_id,name,business_phone,mobile_phone,home_phone",
+        _ => "sys_id,name,",
+    }
+}
+
 /// How many trailing digits a phone lookup matches on: the last four digits of a number are written
 /// together in every common format ("(415) 555-0123", "415.555.0123", "+1 415 555 0123").
 pub const LOOKUP_DIGITS: usize = 4;
@@ -155,6 +165,13 @@ pub fn directory_search(table: &str, text: &str) -> Result<Query, QueryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_fields_are_the_id_the_name_and_the_phone_columns() {
+        for t in ["sys_user", "customer_contact", "csm_consumer", "x"] {
+            assert_eq!(read_fields(t), format!("sys_id,name,{}", phone_fields(t).join(",")), "{t}");
+        }
+    }
 
     #[test]
     fn builds_encoded_queries() {

@@ -120,12 +120,7 @@ pub fn start(desk: impl Into<Link>) {
     if TOKEN.with(|t| t.borrow().is_none()) {
         crate::desk::shell::set(desk.sn, SnState::SignedOut(None));
     }
-    let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || pump(desk));
-    if let Some(w) = web_sys::window() {
-        use wasm_bindgen::JsCast;
-        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 1_000);
-    }
-    cb.forget();
+    crate::desk::shell::every(1_000, Box::new(move || pump(desk)));
 }
 
 /// The ServiceNow sign-in (JSON, with the instance it belongs to), handed to the next owner of the phone
@@ -210,10 +205,16 @@ fn ask_sign_in(desk: Link) {
     }
 }
 
-/// [`refused_read`], then the error's text.
-fn read_failed(desk: Link, tok: &Token, e: RestError) -> String {
-    refused_read(desk, tok, &e);
-    e.to_string()
+/// A read for the agent (screen pop, case look-up): the rows, or the error's text after [`refused_read`]
+/// (one place for every such read).
+async fn agent_rows(desk: Link, inst: &str, tok: &Token, table: &str, query: &[(&str, &str)]) -> Result<Vec<Value>, String> {
+    match rest::table_rows(inst, tok, table, query).await {
+        Ok((rows, _)) => Ok(rows),
+        Err(e) => {
+            refused_read(desk, tok, &e);
+            Err(e.to_string())
+        }
+    }
 }
 
 fn client_id(desk: Link) -> String {
@@ -353,8 +354,14 @@ fn outcome(e: RestError) -> Outcome {
         // browser as a CORS refusal). Any 5xx too: a 500, 502 or 504 can come after the change was saved.
         // Look it up before writing again.
         RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
-        RestError::Status(code, m) if code >= 500 => Outcome::Ambiguous(format!("{code} {m}")),
-        RestError::Status(code, m) => Outcome::Refused(format!("{code} {m}")),
+        RestError::Status(code, m) => {
+            let text = format!("{code} {m}");
+            if code >= 500 {
+                Outcome::Ambiguous(text)
+            } else {
+                Outcome::Refused(text)
+            }
+        }
         RestError::WrongInstance(m) => Outcome::Refused(m),
     }
 }
@@ -510,9 +517,9 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             if let Some((table, field, v)) = look {
                 const REFS: [&str; 5] = ["sys_id", "contact", "consumer", "caller_id", "opened_for"];
                 let q = Query::new().and(field, Op::Eq, &v).map_err(|e| e.0)?;
-                let (qe, fields) = (q.encode(), format!("number,{}", REFS.join(",")));
-                let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", fields.as_str()), ("sysparm_exclude_reference_link", "true")];
-                let (rows, _) = rest::table_rows(&inst, &tok, &table, &p).await.map_err(|e| read_failed(desk, &tok, e))?;
+                let qe = q.encode();
+                let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", "number,sys_id,contact,consumer,caller_id,opened_for"), ("sysparm_exclude_reference_link", "true")];
+                let rows = agent_rows(desk, &inst, &tok, &table, &p).await?;
                 if let Some(c) = rows.first() {
                     if trusted {
                         return Ok::<Decision, String>(Decision::Open(record_of(&table, c, "number")));
@@ -523,8 +530,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             let mut candidates = Vec::new();
             for table in ["customer_contact", "csm_consumer", "sys_user"] {
                 let q = query::phone_lookup(table, &number).map_err(|e| e.0)?;
-                let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-                let (rows, _) = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", "50")]).await.map_err(|e| read_failed(desk, &tok, e))?;
+                let rows = agent_rows(desk, &inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", "50")]).await?;
                 for row in rows {
                     let phones = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).collect();
                     candidates.push(Candidate { record: record_of(table, &row, "name"), phones });
@@ -539,7 +545,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                         .and_then(|q| q.and("state", Op::In, "1,10,18"))
                         .and_then(|q| q.order_by("sys_created_on", true))
                         .map_err(|e| e.0)?;
-                    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")]).await.map_err(|e| read_failed(desk, &tok, e))?;
+                    let rows = agent_rows(desk, &inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")]).await?;
                     cases = rows.iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
                 }
             }
@@ -563,6 +569,8 @@ pub fn search(desk: impl Into<Link>, text: String) {
 
 /// Results per table and page.
 pub const PAGE: usize = 25;
+/// [`PAGE`] as the query writes it.
+const PAGE_TEXT: &str = "25";
 
 /// One page of a directory search; page 0 replaces the results, later pages append to them.
 pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
@@ -584,11 +592,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     }
     let key = format!("{}#{page}", crate::browser::fold_case(text.trim()));
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
-        if page == 0 {
-            crate::desk::shell::set(desk.extra_directory, hit);
-        } else {
-            desk.extra_directory.update(|d| d.extend(hit));
-        }
+        show_found(desk, page, hit);
         crate::desk::shell::set(desk.directory_error, None);
         return;
     }
@@ -598,8 +602,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         let mut outcomes: Vec<Result<(), RestError>> = Vec::new();
         for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact"), ("csm_consumer", "consumer")] {
             let Ok(q) = query::directory_search(table, &text) else { return };
-            let fields = format!("sys_id,name,{}", query::phone_fields(table).join(","));
-            let reply = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", &fields), ("sysparm_limit", &PAGE.to_string()), ("sysparm_offset", &(page * PAGE).to_string())]).await;
+            let reply = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", PAGE_TEXT), ("sysparm_offset", &(page * PAGE).to_string())]).await;
             outcomes.push(reply.as_ref().map(|_| ()).map_err(Clone::clone));
             if let Err(e) = &reply {
                 refused_read(desk, &tok, e);
@@ -623,12 +626,18 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         if !failed {
             CACHE.with(|c| super::directory::remember(&mut c.borrow_mut(), key, found.clone()));
         }
-        if page == 0 {
-            crate::desk::shell::set(desk.extra_directory, found);
-        } else {
-            desk.extra_directory.update(|d| d.extend(found));
-        }
+        show_found(desk, page, found);
     });
+}
+
+/// Shows a page of directory results: the first replaces the results, later pages append to them.
+#[inline(never)]
+fn show_found(desk: Link, page: usize, found: Vec<Entry>) {
+    if page == 0 {
+        crate::desk::shell::set(desk.extra_directory, found);
+    } else {
+        desk.extra_directory.update(|d| d.extend(found));
+    }
 }
 
 /// Finds a case by its number (for the wrap-up's "record" field); the error says why not.
@@ -640,7 +649,7 @@ pub async fn find_case(desk: impl Into<Link>, number: String) -> Result<RecordRe
         return Err(crate::strings::SN_SIGN_IN_FIRST().to_string());
     };
     let q = Query::new().and("number", Op::Eq, number.trim()).map_err(|e| e.0)?;
-    let (rows, _) = rest::table_rows(&inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")]).await.map_err(|e| read_failed(desk, &tok, e))?;
+    let rows = agent_rows(desk, &inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_fields", "sys_id,number"), ("sysparm_limit", "1")]).await?;
     rows.first().map(|c| record_of("sn_customerservice_case", c, "number")).ok_or_else(|| crate::strings::no_case_found(number.trim()).render())
 }
 
@@ -669,6 +678,11 @@ mod tests {
         assert!(matches!(found(RestError::Status(503, "busy".into()), ActivityStrategy::WorkNotes, &act("a"), "task"), Found::Unknown(_)));
         assert!(matches!(found(RestError::Network("x".into()), ActivityStrategy::WorkNotes, &act("a"), "task"), Found::Unknown(_)));
         assert_eq!(found(RestError::Unauthorized, ActivityStrategy::WorkNotes, &act("a"), "task"), Found::Unauthorized);
+    }
+
+    #[test]
+    fn the_page_is_written_as_its_number() {
+        assert_eq!(PAGE_TEXT, PAGE.to_string());
     }
 
     macro_rules! after_write {

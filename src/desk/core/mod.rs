@@ -47,6 +47,12 @@ pub use agent::host_of;
 pub use calls::screen_headers;
 pub use handover::OwnerState;
 
+/// `v` as 16 lower-case hex digits (as `{:016x}` writes it), for the ids made here and by the window group
+/// and the outbox (one writer, no formatting code at each).
+pub fn hex16(v: u64) -> String {
+    (0..16).rev().map(|i| char::from(b"0123456789abcdef"[(v >> (i * 4)) as usize & 15])).collect()
+}
+
 /// One input to the core.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
@@ -348,7 +354,7 @@ impl DeskCore {
         let mut z = self.rng;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        format!("{:016x}", z ^ (z >> 31))
+        hex16(z ^ (z >> 31))
     }
 
     fn sn_event(&mut self, e: SnEvent) {

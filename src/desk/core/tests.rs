@@ -605,3 +605,12 @@ fn only_the_owner_dismisses_a_refused_activity() {
     assert!(d.outbox.entries.is_empty());
     assert!(fx.contains(&Effect::Save(Store::Outbox)));
 }
+
+#[test]
+fn ids_are_written_in_16_hex_digits_as_format_writes_them() {
+    for v in [0u64, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef, 1 << 63] {
+        assert_eq!(super::hex16(v), format!("{v:016x}"));
+    }
+    let (a, b) = (0x0000_00ffu32, 0xdead_beefu32);
+    assert_eq!(super::hex16(((a as u64) << 32) | b as u64), format!("{a:08x}{b:08x}"));
+}

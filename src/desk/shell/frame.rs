@@ -57,7 +57,19 @@ impl Desk {
 
     /// Loads the settings: URL query, then the config file it names (config.json by default).
     pub async fn load_settings(&self) {
-        // The saved state is erased before anything else, whatever happens next.
+        // The steps before and after the fetch are plain functions: the future holds only what crosses it.
+        let (saved, window, path, url) = self.settings_begin();
+        let fetched = match url {
+            Ok(url) => browser::fetch_text(&url).await,
+            Err(m) => Err(m),
+        };
+        self.settings_fetched(saved, window, path, fetched);
+    }
+
+    /// The saved state taken out of the session (erased before anything else, whatever happens next), the
+    /// query read, and the config file's path and address.
+    #[inline(never)]
+    fn settings_begin(&self) -> (Option<String>, Option<String>, String, Result<String, t::Msg>) {
         let saved = browser::session_load(SNAPSHOT_KEY);
         browser::session_remove(SNAPSHOT_KEY);
         let window = browser::session_load(WINDOW_KEY);
@@ -65,18 +77,18 @@ impl Desk {
         crate::servicenow::auth::forget_token();
         let query = browser::query_string();
         let (params, _) = config::parse_query(&query);
+        self.core.update_value(|(_, _, s)| s.query = query);
         let path = params.config.unwrap_or_else(|| "config.json".to_string());
-        let fetched = match browser::config_url(&path) {
-            Ok(url) => browser::fetch_text(&url).await,
-            Err(m) => Err(m),
-        };
-        self.core.update_value(|(_, _, s)| {
-            s.query = query;
-            match fetched {
-                Ok(text) => s.file_text = Some(text),
-                Err(reason) => {
-                    s.file_error = Some(ConfigError { source: config::Source::ConfigFile, key: path.clone(), message: t::Key::CONFIG_LOAD_FAILED.arg("path", &path).arg_msg("reason", reason) })
-                }
+        let url = browser::config_url(&path);
+        (saved, window, path, url)
+    }
+
+    #[inline(never)]
+    fn settings_fetched(&self, saved: Option<String>, window: Option<String>, path: String, fetched: Result<String, t::Msg>) {
+        self.core.update_value(|(_, _, s)| match fetched {
+            Ok(text) => s.file_text = Some(text),
+            Err(reason) => {
+                s.file_error = Some(ConfigError { source: config::Source::ConfigFile, key: path.clone(), message: t::Key::CONFIG_LOAD_FAILED.arg("path", &path).arg_msg("reason", reason) })
             }
         });
         self.re_resolve();
@@ -106,6 +118,11 @@ impl Desk {
         let ticket = browser::take_fragment_ticket();
         self.core.update_value(|(_, _, s)| s.ticket = ticket);
         self.load_settings().await;
+        self.started();
+    }
+
+    #[inline(never)]
+    fn started(&self) {
         self.start_openframe();
         self.start_line();
         self.persist_on_pagehide();
@@ -156,8 +173,8 @@ impl Desk {
     /// the phone outside ServiceNow (popped out) has the frame show it instead.
     pub fn publish(&self, msg: Outgoing) {
         if self.is_owner() && self.mode() == Mode::Standalone {
-            if let (Some(r), Some(g)) = (FrameRequest::of(&msg), self.group()) {
-                g.relay(r.to_json());
+            if let (Some(r), Some(g)) = (FrameRequest::json_of(&msg), self.group()) {
+                g.relay(r);
             }
         }
         if let Err(e) = bridge::publish(msg) {
@@ -228,9 +245,7 @@ impl Desk {
     }
 
     fn asset_url(path: &str) -> String {
-        let base = web_sys::window().and_then(|w| w.location().href().ok()).map(|h| h.split(['?', '#']).next().unwrap_or("").to_string()).unwrap_or_default();
-        let dir = base.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        format!("{dir}/{path}")
+        crate::servicenow::auth::beside_page(path)
     }
 
     pub(super) fn header_icons(&self) -> Vec<Icon> {
@@ -253,14 +268,14 @@ impl Desk {
             let _ = p.focus();
             return;
         }
-        let query: Vec<String> = browser::query_string()
-            .trim_start_matches('?')
-            .split('&')
-            // topDomain stays: it names the ServiceNow instance; OpenFrame stays off in a top-level tab.
-            .filter(|kv| !kv.is_empty() && !kv.starts_with("popout="))
-            .map(str::to_string)
-            .chain(["popout=1".to_string()])
-            .collect();
+        // The same query with `popout=1` last (written in place: no list of pairs).
+        let mut query = String::from("?");
+        // topDomain stays: it names the ServiceNow instance; OpenFrame stays off in a top-level tab.
+        for kv in browser::query_string().trim_start_matches('?').split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("popout=")) {
+            query.push_str(kv);
+            query.push('&');
+        }
+        query.push_str("popout=1");
         // A one-time ticket in the fragment (never sent to a server, never stored): it proves to this window
         // that the new one is the pop-out it opened.
         let mut random = [0u8; 32];
@@ -268,7 +283,7 @@ impl Desk {
             return;
         }
         let ticket = trust::new_ticket(random);
-        let url = format!("{}#pop={ticket}", Self::asset_url(&format!("?{}", query.join("&"))));
+        let url = format!("{}#pop={ticket}", Self::asset_url(&query));
         // A window name of its own per ticket: with one fixed name a second pop-out (after this frame was
         // reloaded) would only change the fragment of the tab already open, which never reads it.
         let name = format!("agent-desktop-{}", &trust::ticket_proof(&ticket, "name")[..12]);
@@ -293,7 +308,7 @@ impl Desk {
         let w = web_sys::window()?.open_with_url_and_target("", &name).ok().flatten()?;
         let href = w.location().href().ok()?;
         let origin = web_sys::window()?.location().origin().ok()?;
-        if !href.starts_with(&format!("{origin}/")) {
+        if !href.strip_prefix(origin.as_str()).is_some_and(|r| r.starts_with('/')) {
             if href == "about:blank" {
                 let _ = w.close();
             }
@@ -306,12 +321,7 @@ impl Desk {
     /// Starts the desk's clock (call progress and timers) and the line of the settings.
     pub fn start_line(&self) {
         let desk = *self;
-        let cb = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || desk.tick(now_ms()));
-        if let Some(w) = web_sys::window() {
-            use wasm_bindgen::JsCast;
-            let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), 250);
-        }
-        cb.forget();
+        super::run::every(250, Box::new(move || desk.tick(now_ms())));
         self.run(Input::LineStarted);
     }
 }

@@ -15,3 +15,4 @@ mod run;
 pub(crate) use run::put;
 pub(crate) use run::set;
 pub(crate) use run::effect;
+pub(crate) use run::every;

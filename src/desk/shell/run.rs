@@ -55,6 +55,18 @@ pub(crate) fn effect(f: Box<dyn FnMut()>) {
     leptos::prelude::Effect::new(move || f());
 }
 
+/// Runs `f` every `ms` for the page's life (the desk's clock, the outbox's step): one copy of the
+/// closure and timer code for both.
+#[inline(never)]
+pub(crate) fn every(ms: i32, f: Box<dyn FnMut()>) {
+    let cb = wasm_bindgen::closure::Closure::wrap(f);
+    if let Some(w) = web_sys::window() {
+        use wasm_bindgen::JsCast;
+        let _ = w.set_interval_with_callback_and_timeout_and_arguments_0(cb.as_ref().unchecked_ref(), ms);
+    }
+    cb.forget();
+}
+
 /// A new signal, made in one function per value type (RwSignal::new inlines the arena's insert at each
 /// call: the desk's signals of one type share one copy).
 #[inline(never)]
