@@ -152,16 +152,23 @@ impl ToJson for Direction {
     }
 }
 
-impl ToJson for Outcome {
-    fn to_json(&self) -> Value {
-        Value::from(match self {
+impl Outcome {
+    /// The outcome's name as stored (and as its derived `Debug` reads).
+    pub fn name(self) -> &'static str {
+        match self {
             Outcome::Answered => "Answered",
             Outcome::Missed => "Missed",
             Outcome::Rejected => "Rejected",
             Outcome::Failed => "Failed",
             Outcome::Cancelled => "Cancelled",
             Outcome::Transferred => "Transferred",
-        })
+        }
+    }
+}
+
+impl ToJson for Outcome {
+    fn to_json(&self) -> Value {
+        Value::from(self.name())
     }
 }
 

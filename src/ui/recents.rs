@@ -7,17 +7,10 @@ use crate::strings as t;
 use crate::ui::RowsExt;
 use leptos::prelude::*;
 
-/// An outcome as its derived `Debug` reads (`Answered`), for `data-outcome` and the support text (no
-/// formatting machinery; issue #16).
+/// An outcome as its derived `Debug` reads (`Answered`), for `data-outcome` and the support text: the name it is
+/// stored under ([`Outcome::name`]; no formatting machinery, issue #16).
 pub fn outcome_text(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Answered => "Answered",
-        Outcome::Missed => "Missed",
-        Outcome::Rejected => "Rejected",
-        Outcome::Failed => "Failed",
-        Outcome::Cancelled => "Cancelled",
-        Outcome::Transferred => "Transferred",
-    }
+    o.name()
 }
 
 #[component]

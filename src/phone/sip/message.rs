@@ -183,6 +183,11 @@ impl Message {
         let start = parse_start_line(first)?;
         let mut headers: Vec<(String, String)> = Vec::new();
         for line in lines {
+            // A bare CR, NUL or other control character inside a header (or a folded line of one) could become a
+            // line of its own when the value is echoed (header injection): refuse the message.
+            if has_control(line, '\t') {
+                return Err(bad("control character in header line", line));
+            }
             if line.starts_with(' ') || line.starts_with('\t') {
                 // Folded continuation line (LWS).
                 match headers.last_mut() {
@@ -193,11 +198,6 @@ impl Message {
                     None => return err("continuation line before any header"),
                 }
                 continue;
-            }
-            // A bare CR, NUL or other control character inside a header could become a line of its own when the
-            // value is echoed (header injection): refuse the message.
-            if has_control(line, '\t') {
-                return Err(bad("control character in header line", line));
             }
             let Some((name, value)) = line.split_once(':') else {
                 return Err(bad("header line without a colon:", line));

@@ -216,3 +216,15 @@ fn branch_is_read_only_from_a_well_formed_top_via() {
         assert_eq!(m.branch().is_some(), well_formed, "{via}");
     }
 }
+
+#[test]
+fn hostile_control_characters_in_a_folded_header_line_refuse_the_message() {
+    // A folded (continuation) line is part of its header: a NUL, bare CR or other control character there is
+    // refused as on the header's first line; a tab is folding whitespace.
+    for bad in ["\0", "\r", "\u{1b}", "\u{7f}"] {
+        let text = INVITE.replace("Max-Forwards: 70\r\n", &format!("Max-Forwards: 70\r\nSubject: hello\r\n  wor{bad}ld\r\n"));
+        assert!(Message::parse(&text).is_err(), "{bad:?} accepted in a folded line");
+    }
+    let ok = INVITE.replace("Max-Forwards: 70\r\n", "Max-Forwards: 70\r\nSubject: hello\r\n\tworld\r\n");
+    assert_eq!(Message::parse(&ok).unwrap().header("Subject"), Some("hello world"));
+}
