@@ -518,3 +518,64 @@ async fn hostile_reload_snapshot_owner_not_linked_or_from_the_future_is_not_wait
     assert_ne!(r.role.get(), Role::Owner, "the owner it was a remote view of is waited for");
     g.leave(None);
 }
+
+/// Replaces `window.open` with a counter that opens nothing (returns null); returns the count reader and a restore.
+fn count_window_opens() -> (impl Fn() -> u32, impl FnOnce()) {
+    let w = web_sys::window().unwrap();
+    let original = js_sys::Reflect::get(&w, &"open".into()).unwrap();
+    let stub = js_sys::Function::new_no_args("window.__opens = (window.__opens || 0) + 1; return null;");
+    js_sys::Reflect::set(&w, &"__opens".into(), &0.into()).unwrap();
+    js_sys::Reflect::set(&w, &"open".into(), &stub).unwrap();
+    let w2 = w.clone();
+    let count = move || js_sys::Reflect::get(&w2, &"__opens".into()).unwrap().as_f64().unwrap_or(0.0) as u32;
+    let restore = move || {
+        js_sys::Reflect::set(&w, &"open".into(), &original).unwrap();
+    };
+    (count, restore)
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_reload_record_with_a_bad_pop_out_name_opens_no_window() {
+    // The reload record (session storage, any script of the origin or an older version may have written it)
+    // names the pop-out that had the phone; the reloaded frame looks it up by that name with window.open("",
+    // name). Only our own pop-out names are looked up: "_blank" would open a window, "_top"/"_parent" would
+    // reach ServiceNow's page.
+    let _mounted = leptos::mount::mount_to(crate::container(), || ());
+    let now = js_sys::Date::now();
+    let long = format!("agent-desktop-{}", "a".repeat(5_000));
+    let cases = ["_blank", "_top", "_parent", "_self", "", "agent-desktop-", "agent-desktop-abc", "agent-desktop-../../..x", long.as_str(), "agent-desktop-abcdefghijk\u{0}", "agent-desktop-abcdefghijkl"];
+    for (i, pop) in cases.iter().enumerate() {
+        let good = i == cases.len() - 1;
+        let record = json!({"dep": page_dep(), "id": "00000000000000a1", "links": ["00000000000000a2"], "owner": "00000000000000a2", "ownerAt": now, "gone": [], "pop": *pop});
+        session().set_item(agent_desktop::desk::WINDOW_KEY, &record.to_string()).unwrap();
+        let o = leptos::prelude::Owner::new();
+        let d = desk_in(&o);
+        d.load_settings().await;
+        let (opens, restore) = count_window_opens();
+        let (chan, lock) = names();
+        let join = Join { dep: page_dep(), ticket: None, before: Some(("00000000000000a1".into(), vec!["00000000000000a2".into()])), owner: Some(("00000000000000a2".into(), now)), gone: Vec::new() };
+        o.with(|| d.join_group_named(&chan, &lock, join));
+        let n = opens();
+        restore();
+        // Leaves the group (and writes a reload record, removed here).
+        o.with(|| d.page_hidden());
+        session().remove_item(agent_desktop::desk::WINDOW_KEY).unwrap();
+        session().remove_item(agent_desktop::desk::SNAPSHOT_KEY).unwrap();
+        // Control (the check can see a look-up): our own pop-out name is looked up once.
+        assert_eq!(n, u32::from(good), "case {i} {:?}: window.open called {n} times", pop.chars().take(40).collect::<String>());
+    }
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_gone_list_from_a_reload_record_keeps_only_window_ids_and_at_most_32() {
+    let (chan, lock) = names();
+    let r = Rec::new("r");
+    let mut gone: Vec<String> = vec!["<img src=x onerror=alert(1)>".into(), "".into(), "00000000000000A1".into(), "0000000000000001x".into(), "1".repeat(5_000)];
+    gone.extend((0..40).map(|i| format!("{:016x}", 0xb000 + i)));
+    let g = Group::join(&chan, &lock, Box::new(r.clone()), Join { dep: DEP.into(), ticket: None, before: None, owner: None, gone });
+    let kept = g.gone();
+    assert!(kept.iter().all(|k| trust::is_id(k)), "{kept:?}");
+    assert_eq!(kept.len(), 32, "bounded");
+    assert_eq!(kept[0], format!("{:016x}", 0xb000), "the ids kept in order");
+    g.leave(None);
+}
