@@ -45,6 +45,11 @@ pub const OWNER_SILENT_MS: f64 = 75_000.0;
 pub const BEAT_MS: i32 = 1_000;
 /// A packet handed over is used only this soon after.
 pub const PACKET_TTL_MS: f64 = 15_000.0;
+/// A window reloaded (it kept its id) may find the lock still held by its own previous document, whose
+/// release reaches the browser's lock manager after the new document asked: it asks again this long (every
+/// [`RELOAD_RETRY_MS`]) before it calls the holder a window it is not linked to.
+pub const RELOAD_LOCK_GRACE_MS: f64 = 5_000.0;
+pub const RELOAD_RETRY_MS: i32 = 200;
 
 pub use crate::trust::Role;
 
@@ -137,6 +142,8 @@ struct Inner {
     wants: Cell<bool>,
     closed: Cell<bool>,
     started: f64,
+    /// This window was reloaded (see [`RELOAD_LOCK_GRACE_MS`]).
+    reloaded: bool,
     timer: Cell<i32>,
     closures: RefCell<Vec<JsValue>>,
 }
@@ -225,6 +232,7 @@ impl Group {
             wants: Cell::new(join.ticket.is_some()),
             closed: Cell::new(false),
             started: now(),
+            reloaded: join.before.as_ref().is_some_and(|(id, _)| trust::is_id(id)),
             timer: Cell::new(-1),
             closures: RefCell::new(Vec::new()),
         });
@@ -673,7 +681,8 @@ impl Group {
     fn consider(&self) {
         let holder = self.0.holds_lock.get() || locks().is_none();
         if !holder || matches!(self.role(), Role::Owner | Role::Unlinked) || self.0.closed.get() {
-            if !holder && self.role() == Role::Starting && self.0.lock_busy.get() && now() - self.0.started > 1_500.0 && !self.0.owner_linked.get() {
+            let patience = if self.0.reloaded { RELOAD_LOCK_GRACE_MS } else { 1_500.0 };
+            if !holder && self.role() == Role::Starting && self.0.lock_busy.get() && now() - self.0.started > patience && !self.0.owner_linked.get() {
                 // The lock is held by a window this one does not hear as linked: it is not linked.
                 self.set_role(Role::Unlinked);
             }
@@ -730,6 +739,22 @@ impl Group {
         }
     }
 
+    /// A reloaded window asks for the free lock again in a moment (see [`RELOAD_LOCK_GRACE_MS`]).
+    fn ask_again_later(&self) {
+        let weak = Rc::downgrade(&self.0);
+        let again = Closure::once_into_js(move || {
+            if let Some(i) = weak.upgrade() {
+                let g = Group(i);
+                if !g.0.closed.get() && g.role() == Role::Starting && !g.0.holds_lock.get() && !g.0.queued.get() {
+                    g.request_lock(Ask::IfFree);
+                }
+            }
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(again.unchecked_ref(), RELOAD_RETRY_MS);
+        }
+    }
+
     fn request_lock(&self, ask: Ask) {
         let Some(locks) = locks() else { return };
         let Ok(request) = js_sys::Reflect::get(&locks, &"request".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) else { return };
@@ -747,7 +772,12 @@ impl Group {
             if lock.is_null() {
                 // Asked only if free, and another window holds it.
                 i.lock_busy.set(true);
-                Group(i).consider();
+                let g = Group(i);
+                if g.0.reloaded && g.role() == Role::Starting && now() - g.0.started < RELOAD_LOCK_GRACE_MS && !g.0.owner_linked.get() {
+                    // Most likely this window's own document before the reload: asked again shortly.
+                    g.ask_again_later();
+                }
+                g.consider();
                 return js_sys::Promise::resolve(&JsValue::NULL);
             }
             let mut resolve_fn = None;

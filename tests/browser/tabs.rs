@@ -150,6 +150,59 @@ async fn one_owner_remote_sees_state_commands_go_both_ways_and_the_phone_moves()
     ga.leave(None);
 }
 
+/// Holds `lock` from script (as another document of the page would) until the returned function is called.
+async fn hold_lock(lock: &str) -> js_sys::Function {
+    let key = format!("__held_{lock}");
+    let hold = js_sys::Function::new_with_args("lock, key", "navigator.locks.request(lock, () => new Promise(r => { globalThis[key] = r; }))");
+    hold.call2(&wasm_bindgen::JsValue::NULL, &lock.into(), &key.as_str().into()).unwrap();
+    let global = js_sys::global();
+    until("the lock is held", || !js_sys::Reflect::get(&global, &key.as_str().into()).unwrap().is_undefined()).await;
+    js_sys::Reflect::get(&global, &key.as_str().into()).unwrap().into()
+}
+
+/// A window joins while `release_after` ms pass with the lock held by a window it does not hear (nobody
+/// sends a state), then the lock is let go; returns the roles it went through.
+async fn join_while_the_lock_is_held(before: Option<(String, Vec<String>)>, release_after: i32) -> (Vec<Role>, Rec, Group) {
+    let (chan, lock) = names();
+    let release = hold_lock(&lock).await;
+    let r = Rec::new("r");
+    let g = Group::join(&chan, &lock, Box::new(r.clone()), Join { dep: DEP.into(), ticket: None, before, owner: None, gone: Vec::new() });
+    g.set_framed();
+    let mut roles = vec![r.role.get()];
+    for step in 0..(release_after + 3_000) / 50 {
+        if step == release_after / 50 {
+            release.call0(&wasm_bindgen::JsValue::NULL).unwrap();
+        }
+        if roles.last() != Some(&r.role.get()) {
+            roles.push(r.role.get());
+        }
+        sleep(50).await;
+    }
+    (roles, r, g)
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn a_reloaded_frame_whose_old_document_still_holds_the_lock_takes_the_phone_once_it_is_let_go() {
+    // The ServiceNow page reloads: the frame's new document (same window id, from its reload record) asks for
+    // the lock while the old document's release has not reached the lock manager yet (seen under load in
+    // the chaos run: the frame said "not linked" for good and its calls were cleared).
+    let (roles, r, g) = join_while_the_lock_is_held(Some(("0123456789abcdef".into(), Vec::new())), 2_500).await;
+    assert_eq!(roles, vec![Role::Starting, Role::Owner], "{:?}", r.log.borrow());
+    assert_eq!(r.find("owner:").as_deref(), Some("owner:null"));
+    g.leave(None);
+    // Control: a window that was not reloaded and finds the lock held by a window it does not hear is not
+    // linked, and does not inherit the phone when that window lets go.
+    let (roles, r, g) = join_while_the_lock_is_held(None, 2_500).await;
+    assert_eq!(roles, vec![Role::Starting, Role::Unlinked], "{:?}", r.log.borrow());
+    assert!(!r.has("owner:"));
+    g.leave(None);
+    // A reloaded window whose lock stays held past the grace is not linked either.
+    let (roles, r, g) = join_while_the_lock_is_held(Some(("0123456789abcdef".into(), Vec::new())), 5_000 + 1_000).await;
+    assert_eq!(roles, vec![Role::Starting, Role::Unlinked], "{:?}", r.log.borrow());
+    assert!(!r.has("owner:"));
+    g.leave(None);
+}
+
 #[wasm_bindgen_test::wasm_bindgen_test]
 async fn a_pop_out_asks_for_the_phone_and_waits_while_a_call_rings() {
     let (chan, lock) = names();

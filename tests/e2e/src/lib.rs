@@ -231,6 +231,12 @@ impl Browser {
         self.post("/url", json!({ "url": url }));
     }
 
+    /// Reloads the current top-level page as the agent's F5 does, and returns once the new page has loaded
+    /// (WebDriver "Refresh"; a `location.reload()` from a script returns before the old page is gone).
+    pub fn refresh(&self) {
+        self.post("/refresh", json!({}));
+    }
+
     /// Runs synchronous JavaScript (`arguments` holds `args`); returns its result.
     pub fn exec(&self, script: &str, args: Value) -> Value {
         self.post("/execute/sync", json!({"script": script, "args": args}))

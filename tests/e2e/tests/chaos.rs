@@ -87,6 +87,24 @@ impl Agent<'_> {
         }
     }
 
+    /// Waits for the answered call to be connected; if it is not, says what the agent sees (the calls, the
+    /// notices) and saves a screenshot before failing.
+    fn wait_connected(&self, call: usize) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while e2e::call_attr(&self.b, 0, "data-state").as_deref() != Some("Connected") {
+            if Instant::now() > deadline {
+                let seen = self.b.exec(
+                    "return {calls: [...document.querySelectorAll('[data-testid=call]')].map(c => [c.getAttribute('data-state'), c.textContent]),\
+                     notices: [...document.querySelectorAll('.notice')].map(n => [n.getAttribute('data-testid'), n.textContent]), href: location.href}",
+                    json!([]),
+                );
+                self.b.shot(&format!("chaos-call-{call}-not-connected.png"));
+                panic!("call {call} was answered but is not connected; the agent sees {seen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn fault(&self, body: Value) {
         let r = ureq::post(&format!("{}/sandbox/faults", self.sb.origin)).send_json(body.clone());
         assert!(matches!(r, Ok(ref r) if r.status() == 204), "the sandbox refused {body}");
@@ -132,7 +150,7 @@ impl Agent<'_> {
                 assert!(self.popout.is_none(), "the ServiceNow page is reloaded only while the frame has the phone");
                 self.b.switch_window(&self.main);
                 self.b.top_frame();
-                self.b.exec("location.reload()", json!([]));
+                self.b.refresh();
                 enter(&self.b);
                 self.b.wait_for("the reloaded frame has the phone", || self.b.absent("[data-testid=remote-phone]").then_some(()));
             }
@@ -363,7 +381,7 @@ fn demo_calls(seed: u64, rng: &mut Rng) -> (Vec<Typed>, Vec<Value>) {
         e2e::ring(&a.b, "", &format!("+1 202 555 {:04}", 100 + i));
         a.owner();
         answer(&a.b);
-        wait_state(&a.b, 0, "Connected");
+        a.wait_connected(i);
         click_in_card(&a.b, 0, "hang-up");
         a.wrap_up(&t, write_fault);
         typed.push(t);
