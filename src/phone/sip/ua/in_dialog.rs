@@ -34,17 +34,20 @@ impl UserAgent {
         }
         if method != ACK {
             // Extensions the request requires that this UA does not implement: 420 (RFC 3261 8.2.2.3).
-            let mut missing: Vec<String> = Vec::new();
+            let mut missing = String::new();
             for v in req.header_values("Require") {
                 for t in v.split(',') {
                     let t = t.trim().to_ascii_lowercase();
                     if !t.is_empty() && !SUPPORTED.contains(&t.as_str()) {
-                        missing.push(t);
+                        if !missing.is_empty() {
+                            missing.push_str(", ");
+                        }
+                        missing.push_str(&t);
                     }
                 }
             }
             if !missing.is_empty() {
-                self.send_reply_with(out, req, 420, "Bad Extension", (!has_to_tag).then_some("x"), &[("Unsupported", &missing.join(", "))]);
+                self.send_reply_with(out, req, 420, "Bad Extension", (!has_to_tag).then_some("x"), &[("Unsupported", &missing)]);
                 return;
             }
         }
@@ -312,14 +315,19 @@ impl UserAgent {
             None => self.target_uri(target)?,
             Some(r) => self.replaces_uri(r)?,
         };
-        let mut extra: Vec<String> = Vec::new();
+        // `k=v&k=v`: each name starts with `x-`, so the text is empty only when no header is kept.
+        let mut joined = String::new();
         for (k, v) in headers {
             if is_safe_header(k, v) && k.to_ascii_lowercase().starts_with("x-") {
-                extra.push(format!("{k}={}", escape_header_value(v)));
+                if !joined.is_empty() {
+                    joined.push('&');
+                }
+                joined.push_str(k);
+                joined.push('=');
+                joined.push_str(&escape_header_value(v));
             }
         }
-        if !extra.is_empty() {
-            let joined = extra.join("&");
+        if !joined.is_empty() {
             uri.headers = Some(match uri.headers.take() {
                 Some(h) => format!("{h}&{joined}"),
                 None => joined,
