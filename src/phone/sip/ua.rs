@@ -444,7 +444,12 @@ impl UserAgent {
         }
         if text.len() > MAX_FRAME_BYTES {
             // Not read: a request whose head can be read is refused with 513 (RFC 3261 21.5.11).
-            if let Some(req) = head_only(&text[..text.len().min(8_192)]).filter(|m| m.is_request() && m.method() != Some("ACK")) {
+            // Cut at a character boundary (slicing inside one would panic, and abort the wasm).
+            let mut cut = 8_192;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            if let Some(req) = head_only(&text[..cut]).filter(|m| m.is_request() && m.method() != Some("ACK")) {
                 self.send_reply(&mut out, &req, 513, "Message Too Large", None);
             }
             return out;
