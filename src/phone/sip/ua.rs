@@ -342,6 +342,11 @@ fn record_routes(m: &Message, reverse: bool) -> Vec<String> {
     routes
 }
 
+/// A header value's part before its first `;` (a media type, an event package), trimmed and lower-cased.
+fn first_part(v: &str) -> String {
+    v.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
 fn tag_of(h: Option<&str>) -> Option<String> {
     NameAddr::parse(h?).ok()?.tag().map(str::to_string)
 }

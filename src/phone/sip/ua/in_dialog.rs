@@ -144,7 +144,7 @@ impl UserAgent {
             REFER => self.on_refer(out, id, req),
             NOTIFY => {
                 self.send_reply(out, req, 200, "OK", None);
-                let event = req.header("Event").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let event = first_part(req.header("Event").unwrap_or(""));
                 if event == "refer" {
                     let code = req
                         .body
@@ -180,7 +180,7 @@ impl UserAgent {
         if !self.cfg.accept_messages {
             return self.not_allowed(out, req, true, tag_of(req.header("To")).is_none());
         }
-        let ct = req.header("Content-Type").unwrap_or("text/plain").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let ct = first_part(req.header("Content-Type").unwrap_or("text/plain"));
         if ct != "text/plain" {
             self.send_reply_with(out, req, 415, "Unsupported Media Type", Some("m"), &[("Accept", "text/plain")]);
             return;
