@@ -342,6 +342,11 @@ fn record_routes(m: &Message, reverse: bool) -> Vec<String> {
     routes
 }
 
+/// A header value's part before its first `;` (a media type, an event package), trimmed and lower-cased.
+fn first_part(v: &str) -> String {
+    v.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
 fn tag_of(h: Option<&str>) -> Option<String> {
     NameAddr::parse(h?).ok()?.tag().map(str::to_string)
 }
@@ -442,30 +447,33 @@ impl UserAgent {
         if text.trim().is_empty() {
             return out; // keep-alive CRLF
         }
-        if text.len() > MAX_FRAME_BYTES {
+        // A message that is not read, refused when its head is a request other than ACK (one place for both).
+        let (head, code, reason) = if text.len() > MAX_FRAME_BYTES {
             // Not read: a request whose head can be read is refused with 513 (RFC 3261 21.5.11).
-            if let Some(req) = head_only(&text[..text.len().min(8_192)]).filter(|m| m.is_request() && m.method() != Some("ACK")) {
-                self.send_reply(&mut out, &req, 513, "Message Too Large", None);
+            // Cut at a character boundary (slicing inside one would panic, and abort the wasm).
+            let mut cut = 8_192;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
             }
-            return out;
-        }
-        let msg = match Message::parse(text) {
-            Ok(m) => m,
-            Err(e) => {
+            (&text[..cut], 513, "Message Too Large")
+        } else {
+            match Message::parse(text) {
+                Ok(msg) => {
+                    if msg.is_request() {
+                        self.on_request(&mut out, &msg);
+                    } else {
+                        self.on_response(&mut out, &msg);
+                    }
+                    return out;
+                }
                 // A request that claims more body than it carries gets 400 (RFC 3261 18.3); anything else that
                 // cannot be read is dropped (RFC 3261 18.1.2 behaviour for UAs).
-                if e.0.contains("Content-Length") {
-                    if let Some(req) = head_only(text).filter(|m| m.is_request() && m.method() != Some("ACK")) {
-                        self.send_reply(&mut out, &req, 400, "Bad Request (Content-Length exceeds the body)", None);
-                    }
-                }
-                return out;
+                Err(e) if e.0.contains("Content-Length") => (text, 400, "Bad Request (Content-Length exceeds the body)"),
+                Err(_) => return out,
             }
         };
-        if msg.is_request() {
-            self.on_request(&mut out, &msg);
-        } else {
-            self.on_response(&mut out, &msg);
+        if let Some(req) = head_only(head).filter(|m| m.is_request() && m.method() != Some("ACK")) {
+            self.send_reply(&mut out, &req, code, reason, None);
         }
         out
     }

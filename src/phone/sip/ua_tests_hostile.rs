@@ -227,6 +227,20 @@ fn hostile_oversized_frame_with_a_request_gets_513_and_no_call() {
 }
 
 #[test]
+fn hostile_oversized_frame_cut_inside_a_character_gets_513() {
+    let mut u = ua();
+    let at = CALLER_INVITE.find("v=0 offer").unwrap();
+    // A two-byte character across the 8,192nd byte, where the head of an oversized frame is cut.
+    let body = format!("{}\u{e9}{}", "a".repeat(8_191 - at), "a".repeat(MAX_FRAME_BYTES));
+    let huge = CALLER_INVITE.replace("v=0 offer", &body);
+    assert!(!huge.is_char_boundary(8_192));
+    let out = u.on_frame(0.0, &huge);
+    assert_eq!(sent(&out).len(), 1);
+    assert_eq!(sent(&out)[0].code(), Some(513));
+    assert!(events(&out).is_empty());
+}
+
+#[test]
 fn hostile_oversized_headers_are_dropped_without_a_call() {
     let mut u = ua();
     let many: String = (0..3_000).map(|i| format!("X-Pad-{i}: {}\r\n", "p".repeat(20))).collect();

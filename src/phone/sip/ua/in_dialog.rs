@@ -4,10 +4,12 @@
 use super::*;
 
 impl UserAgent {
+    #[inline(never)]
     pub(super) fn on_request(&mut self, out: &mut Vec<Output>, req: &Message) {
-        let method = req.method().unwrap_or("");
+        // The method looked up once (a number each) instead of compared as text at every branch.
+        let method = method_index(req.method().unwrap_or(""));
         let has_to_tag = tag_of(req.header("To")).is_some();
-        if method == "CANCEL" {
+        if method == CANCEL {
             let branch = req.branch();
             let target = self.calls.values().find(|c| {
                 !c.outbound
@@ -30,45 +32,48 @@ impl UserAgent {
             }
             return;
         }
-        if method != "ACK" {
+        if method != ACK {
             // Extensions the request requires that this UA does not implement: 420 (RFC 3261 8.2.2.3).
-            let mut missing: Vec<String> = Vec::new();
+            let mut missing = String::new();
             for v in req.header_values("Require") {
                 for t in v.split(',') {
                     let t = t.trim().to_ascii_lowercase();
                     if !t.is_empty() && !SUPPORTED.contains(&t.as_str()) {
-                        missing.push(t);
+                        if !missing.is_empty() {
+                            missing.push_str(", ");
+                        }
+                        missing.push_str(&t);
                     }
                 }
             }
             if !missing.is_empty() {
-                self.send_reply_with(out, req, 420, "Bad Extension", (!has_to_tag).then_some("x"), &[("Unsupported", &missing.join(", "))]);
+                self.send_reply_with(out, req, 420, "Bad Extension", (!has_to_tag).then_some("x"), &[("Unsupported", &missing)]);
                 return;
             }
         }
         if !has_to_tag {
             match method {
-                "INVITE" => self.on_new_invite(out, req),
-                "OPTIONS" => {
+                INVITE => self.on_new_invite(out, req),
+                OPTIONS => {
                     self.send_reply_with(out, req, 200, "OK", Some("o"), &[("Allow", self.allow()), ("Accept", "application/sdp"), ("Supported", &SUPPORTED.join(","))]);
                 }
-                "MESSAGE" => self.on_message(out, req),
-                "ACK" => {}
-                _ => self.not_allowed(out, req, method, true),
+                MESSAGE => self.on_message(out, req),
+                ACK => {}
+                _ => self.not_allowed(out, req, (UPDATE..UNKNOWN).contains(&method), true),
             }
             return;
         }
         let Some(id) = self.find_call(req) else {
-            if method != "ACK" {
+            if method != ACK {
                 self.send_reply(out, req, 481, "Call/Transaction Does Not Exist", None);
             }
             return;
         };
         let cseq = req.cseq().map(|c| c.0).unwrap_or(0);
-        if method != "ACK" {
+        if method != ACK {
             let call = self.calls.get_mut(&id).unwrap();
             if let Some(prev) = call.dialog.remote_cseq {
-                if cseq < prev || (cseq == prev && method != "INVITE") {
+                if cseq < prev || (cseq == prev && method != INVITE) {
                     self.send_reply(out, req, 500, "Server Internal Error", None);
                     return;
                 }
@@ -76,13 +81,13 @@ impl UserAgent {
             call.dialog.remote_cseq = Some(cseq);
             // The agent ended this call (our BYE or CANCEL is on its way): a new offer, transfer or DTMF for it
             // finds no session (RFC 3261 15.1.1); a BYE crossing ours is still answered below.
-            if call.ended && matches!(method, "INVITE" | "REFER" | "INFO") {
+            if call.ended && matches!(method, INVITE | REFER | INFO) {
                 self.send_reply(out, req, 481, "Call/Transaction Does Not Exist", None);
                 return;
             }
         }
         match method {
-            "ACK" => {
+            ACK => {
                 let call = self.calls.get_mut(&id).unwrap();
                 if call.state == CallState::WaitAck {
                     call.state = CallState::Confirmed;
@@ -100,7 +105,7 @@ impl UserAgent {
                     emit(out, UaEvent::LateAnswer { call: id, sdp: req.body.clone() });
                 }
             }
-            "BYE" => {
+            BYE => {
                 self.send_reply(out, req, 200, "OK", None);
                 // BYE in the early dialog of a call still ringing here: the INVITE gets 487 (RFC 3261 15.1.2).
                 let ringing = self.calls.get(&id).filter(|c| c.state == CallState::Ringing).map(|c| (c.invite.clone(), c.dialog.local_tag.clone()));
@@ -112,7 +117,7 @@ impl UserAgent {
                     None => self.end_call(out, id, Ended::Remote),
                 }
             }
-            "INVITE" => {
+            INVITE => {
                 let call = self.calls.get_mut(&id).unwrap();
                 if call.pending_reinvite.is_some() || self.txs.iter().any(|t| t.call == Some(id) && t.kind == TxKind::ReInvite) {
                     self.send_reply(out, req, 491, "Request Pending", None);
@@ -130,16 +135,16 @@ impl UserAgent {
                 call.pending_reinvite = Some(req.clone());
                 emit(out, UaEvent::RemoteOffer { call: id, sdp });
             }
-            "INFO" => {
+            INFO => {
                 self.send_reply(out, req, 200, "OK", None);
                 if let Some(d) = parse_dtmf_info(&req.body) {
                     emit(out, UaEvent::Dtmf { call: id, digit: d });
                 }
             }
-            "REFER" => self.on_refer(out, id, req),
-            "NOTIFY" => {
+            REFER => self.on_refer(out, id, req),
+            NOTIFY => {
                 self.send_reply(out, req, 200, "OK", None);
-                let event = req.header("Event").unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let event = first_part(req.header("Event").unwrap_or(""));
                 if event == "refer" {
                     let code = req
                         .body
@@ -154,19 +159,18 @@ impl UserAgent {
                     }
                 }
             }
-            "OPTIONS" => {
+            OPTIONS => {
                 self.send_reply_with(out, req, 200, "OK", None, &[("Allow", self.allow())]);
             }
-            "MESSAGE" => self.on_message(out, req),
-            _ => self.not_allowed(out, req, method, false),
+            MESSAGE => self.on_message(out, req),
+            _ => self.not_allowed(out, req, (UPDATE..UNKNOWN).contains(&method), false),
         }
     }
 
 
     /// 405 for methods this UA knows but does not take (UPDATE, PRACK, SUBSCRIBE...), 501 for methods it does
     /// not know; both with `Allow` (RFC 3261 21.4.6, 21.5.2).
-    fn not_allowed(&self, out: &mut Vec<Output>, req: &Message, method: &str, needs_tag: bool) {
-        let known = ["UPDATE", "PRACK", "SUBSCRIBE", "PUBLISH", "MESSAGE", "REGISTER"].contains(&method);
+    fn not_allowed(&self, out: &mut Vec<Output>, req: &Message, known: bool, needs_tag: bool) {
         let (code, text) = if known { (405, "Method Not Allowed") } else { (501, "Not Implemented") };
         self.send_reply_with(out, req, code, text, needs_tag.then_some("x"), &[("Allow", self.allow())]);
     }
@@ -174,9 +178,9 @@ impl UserAgent {
     /// MESSAGE (RFC 3428): plain text shown to the agent when the setting allows it, else 405.
     fn on_message(&mut self, out: &mut Vec<Output>, req: &Message) {
         if !self.cfg.accept_messages {
-            return self.not_allowed(out, req, "MESSAGE", tag_of(req.header("To")).is_none());
+            return self.not_allowed(out, req, true, tag_of(req.header("To")).is_none());
         }
-        let ct = req.header("Content-Type").unwrap_or("text/plain").split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let ct = first_part(req.header("Content-Type").unwrap_or("text/plain"));
         if ct != "text/plain" {
             self.send_reply_with(out, req, 415, "Unsupported Media Type", Some("m"), &[("Accept", "text/plain")]);
             return;
@@ -311,14 +315,19 @@ impl UserAgent {
             None => self.target_uri(target)?,
             Some(r) => self.replaces_uri(r)?,
         };
-        let mut extra: Vec<String> = Vec::new();
+        // `k=v&k=v`: each name starts with `x-`, so the text is empty only when no header is kept.
+        let mut joined = String::new();
         for (k, v) in headers {
             if is_safe_header(k, v) && k.to_ascii_lowercase().starts_with("x-") {
-                extra.push(format!("{k}={}", escape_header_value(v)));
+                if !joined.is_empty() {
+                    joined.push('&');
+                }
+                joined.push_str(k);
+                joined.push('=');
+                joined.push_str(&escape_header_value(v));
             }
         }
-        if !extra.is_empty() {
-            let joined = extra.join("&");
+        if !joined.is_empty() {
             uri.headers = Some(match uri.headers.take() {
                 Some(h) => format!("{h}&{joined}"),
                 None => joined,
@@ -383,6 +392,32 @@ impl UserAgent {
         self.send_tx(&mut out, TxKind::Notify, Some(referring), m);
         out
     }
+}
+
+/// The methods a request may name that this UA tells apart: those it takes, then those it knows but does not
+/// take (405 rather than 501 when they reach [`UserAgent::not_allowed`]).
+const METHODS: [&str; 14] =
+    ["ACK", "BYE", "CANCEL", "INFO", "INVITE", "MESSAGE", "NOTIFY", "OPTIONS", "REFER", "UPDATE", "PRACK", "SUBSCRIBE", "PUBLISH", "REGISTER"];
+const ACK: usize = 0;
+const BYE: usize = 1;
+const CANCEL: usize = 2;
+const INFO: usize = 3;
+const INVITE: usize = 4;
+const MESSAGE: usize = 5;
+const NOTIFY: usize = 6;
+const OPTIONS: usize = 7;
+const REFER: usize = 8;
+const UPDATE: usize = 9;
+/// Any other method (not in [`METHODS`]).
+const UNKNOWN: usize = 14;
+
+#[inline(never)]
+fn method_index(m: &str) -> usize {
+    let mut i = 0;
+    while i < UNKNOWN && METHODS[i] != m {
+        i += 1;
+    }
+    i
 }
 
 /// Only `X-` headers and a few call-control headers may be added by the desk; values are single-line.

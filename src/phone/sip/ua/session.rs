@@ -396,7 +396,7 @@ pub(super) fn sdp_of(req: &Message) -> Result<String, ()> {
         return Ok(String::new());
     }
     let ct = req.header("Content-Type").unwrap_or("application/sdp");
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = first_part(ct);
     if mime == "application/sdp" {
         return Ok(req.body.clone());
     }
