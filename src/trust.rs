@@ -157,44 +157,44 @@ pub fn parse(text: &str) -> Option<Msg> {
         return None;
     }
     let Value::Object(o) = crate::json::parse(text).ok()? else { return None };
-    let from = o.get("from")?.as_str().filter(|s| is_id(s))?.to_string();
+    // Everything is checked on borrowed values first, and owned only at the end (one drop on the way out).
+    fn id(v: &Value) -> Option<&str> {
+        v.as_str().filter(|s| is_id(s))
+    }
+    let from = id(o.get("from")?)?;
     let seq = u32::try_from(o.get("seq")?.as_u64()?).ok()?;
     let to = match o.get("to")? {
         Value::Null => None,
-        Value::String(s) if is_id(s) => Some(s.clone()),
-        _ => return None,
+        v => Some(id(v)?),
     };
-    let dep = o.get("dep")?.as_str().filter(|d| d.len() <= MAX_DEP)?.to_string();
+    let dep = o.get("dep")?.as_str().filter(|d| d.len() <= MAX_DEP)?;
     let framed = o.get("fr")?.as_bool()?;
-    let v = o.get("v").cloned().unwrap_or(Value::Null);
+    let v = o.get("v").unwrap_or(&Value::Null);
+    let ticket = v.as_str().filter(|t| is_ticket(t));
     let kind = match o.get("k")?.as_str()? {
         "hello" if v.is_null() => Kind::Hello,
-        "state" if v.is_object() => Kind::State(v),
-        "cmd" if v.is_object() => Kind::Cmd(v),
-        "of" if v.is_object() => Kind::Of(v),
-        "claim" => match v {
-            Value::Null => Kind::Claim(None),
-            Value::String(t) if is_ticket(&t) => Kind::Claim(Some(t)),
-            _ => return None,
-        },
+        "state" if v.is_object() => Kind::State(v.clone()),
+        "cmd" if v.is_object() => Kind::Cmd(v.clone()),
+        "of" if v.is_object() => Kind::Of(v.clone()),
+        "claim" if v.is_null() => Kind::Claim(None),
+        "claim" => Kind::Claim(Some(ticket?.to_string())),
         "ask" if v.is_null() => Kind::Ask,
         "refused" if v.is_null() => Kind::Refused,
         "handover" => {
-            let Value::Object(h) = v else { return None };
-            let packet = h.get("packet").filter(|p| p.is_object())?.clone();
-            let links = h.get("links")?.as_array()?;
+            let packet = v.get("packet").filter(|p| p.is_object())?.clone();
+            let links = v.get("links")?.as_array()?;
             if links.len() > MAX_LINKS {
                 return None;
             }
-            let links = links.iter().map(|l| l.as_str().filter(|s| is_id(s)).map(str::to_string)).collect::<Option<Vec<_>>>()?;
+            let links = links.iter().map(|l| id(l).map(str::to_string)).collect::<Option<Vec<_>>>()?;
             Kind::Handover { packet, links }
         }
-        "welcome" => Kind::Welcome(v.as_str().filter(|s| is_ticket(s))?.to_string()),
-        "link" => Kind::Link(v.as_str().filter(|s| is_id(s))?.to_string()),
+        "welcome" => Kind::Welcome(ticket?.to_string()),
+        "link" => Kind::Link(id(v)?.to_string()),
         "bye" if v.is_null() => Kind::Bye,
         _ => return None,
     };
-    Some(Msg { from, seq, to, dep, framed, kind })
+    Some(Msg { from: from.into(), seq, to: to.map(str::to_string), dep: dep.into(), framed, kind })
 }
 
 /// Adds `x` at the end of `v`, dropping the oldest entry beyond `max` (every bounded list of the group).
