@@ -912,7 +912,8 @@ pub fn to_string(v: &impl ToJson) -> String {
     out
 }
 
-fn write(out: &mut String, v: &Value) {
+/// Appends the compact JSON text of `v`.
+pub fn write(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -943,7 +944,7 @@ fn write(out: &mut String, v: &Value) {
     }
 }
 
-fn write_u64(out: &mut String, mut n: u64) {
+pub fn write_u64(out: &mut String, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {

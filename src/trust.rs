@@ -139,15 +139,42 @@ pub fn is_ticket(s: &str) -> bool {
 
 /// The message as sent (starts with [`MARK`]).
 pub fn encode(m: &Msg) -> String {
-    let v = match &m.kind {
-        Kind::State(v) | Kind::Cmd(v) | Kind::Of(v) => v.clone(),
-        Kind::Claim(t) => json!(t),
-        Kind::Handover { packet, links } => json!({"packet": packet, "links": links}),
-        Kind::Link(id) | Kind::Welcome(id) => json!(id),
-        Kind::Hello | Kind::Ask | Kind::Refused | Kind::Bye => Value::Null,
-    };
-    let body = json!({"from": m.from, "seq": m.seq, "to": m.to, "dep": m.dep, "fr": m.framed, "k": m.kind.name(), "v": v});
-    format!("{MARK}{}", &body.to_string()[1..])
+    use crate::json::{write, write_str, write_u64};
+    // Written in place, the members in key order as an object of ours is written (no value tree built).
+    let mut out = String::from(MARK);
+    out.push_str("\"dep\":");
+    write_str(&mut out, &m.dep);
+    out.push_str(if m.framed { ",\"fr\":true,\"from\":" } else { ",\"fr\":false,\"from\":" });
+    write_str(&mut out, &m.from);
+    out.push_str(",\"k\":");
+    write_str(&mut out, m.kind.name());
+    out.push_str(",\"seq\":");
+    write_u64(&mut out, m.seq.into());
+    out.push_str(",\"to\":");
+    match &m.to {
+        Some(t) => write_str(&mut out, t),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"v\":");
+    match &m.kind {
+        Kind::State(v) | Kind::Cmd(v) | Kind::Of(v) => write(&mut out, v),
+        Kind::Claim(Some(t)) | Kind::Link(t) | Kind::Welcome(t) => write_str(&mut out, t),
+        Kind::Handover { packet, links } => {
+            out.push_str("{\"links\":[");
+            for (i, l) in links.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(&mut out, l);
+            }
+            out.push_str("],\"packet\":");
+            write(&mut out, packet);
+            out.push('}');
+        }
+        Kind::Claim(None) | Kind::Hello | Kind::Ask | Kind::Refused | Kind::Bye => out.push_str("null"),
+    }
+    out.push('}');
+    out
 }
 
 /// Reads a group message; None for anything that is not exactly one (too long, not our mark, a field
