@@ -400,7 +400,10 @@ impl PartialEq<f64> for Value {
 /// Written as compact JSON.
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&to_string(self))
+        // Written from the value itself (`to_string` would copy it first).
+        let mut out = String::new();
+        write(&mut out, self);
+        f.write_str(&out)
     }
 }
 
