@@ -97,21 +97,24 @@ pub enum Kind {
     Bye,
 }
 
+/// The kinds' names on the wire, in [`Kind`]'s order (one table for writing and reading them).
+const KIND_NAMES: [&str; 11] = ["hello", "state", "cmd", "of", "claim", "ask", "refused", "welcome", "handover", "link", "bye"];
+
 impl Kind {
     fn name(&self) -> &'static str {
-        match self {
-            Kind::Hello => "hello",
-            Kind::State(_) => "state",
-            Kind::Cmd(_) => "cmd",
-            Kind::Of(_) => "of",
-            Kind::Claim(_) => "claim",
-            Kind::Ask => "ask",
-            Kind::Refused => "refused",
-            Kind::Welcome(_) => "welcome",
-            Kind::Handover { .. } => "handover",
-            Kind::Link(_) => "link",
-            Kind::Bye => "bye",
-        }
+        KIND_NAMES[match self {
+            Kind::Hello => 0,
+            Kind::State(_) => 1,
+            Kind::Cmd(_) => 2,
+            Kind::Of(_) => 3,
+            Kind::Claim(_) => 4,
+            Kind::Ask => 5,
+            Kind::Refused => 6,
+            Kind::Welcome(_) => 7,
+            Kind::Handover { .. } => 8,
+            Kind::Link(_) => 9,
+            Kind::Bye => 10,
+        }]
     }
 }
 
@@ -198,16 +201,17 @@ pub fn parse(text: &str) -> Option<Msg> {
     let framed = o.get("fr")?.as_bool()?;
     let v = o.get("v").unwrap_or(&Value::Null);
     let ticket = v.as_str().filter(|t| is_ticket(t));
-    let kind = match o.get("k")?.as_str()? {
-        "hello" if v.is_null() => Kind::Hello,
-        "state" if v.is_object() => Kind::State(v.clone()),
-        "cmd" if v.is_object() => Kind::Cmd(v.clone()),
-        "of" if v.is_object() => Kind::Of(v.clone()),
-        "claim" if v.is_null() => Kind::Claim(None),
-        "claim" => Kind::Claim(Some(ticket?.to_string())),
-        "ask" if v.is_null() => Kind::Ask,
-        "refused" if v.is_null() => Kind::Refused,
-        "handover" => {
+    let k = o.get("k")?.as_str()?;
+    let kind = match KIND_NAMES.iter().position(|n| *n == k)? {
+        0 if v.is_null() => Kind::Hello,
+        1 if v.is_object() => Kind::State(v.clone()),
+        2 if v.is_object() => Kind::Cmd(v.clone()),
+        3 if v.is_object() => Kind::Of(v.clone()),
+        4 if v.is_null() => Kind::Claim(None),
+        4 => Kind::Claim(Some(ticket?.to_string())),
+        5 if v.is_null() => Kind::Ask,
+        6 if v.is_null() => Kind::Refused,
+        8 => {
             let packet = v.get("packet").filter(|p| p.is_object())?.clone();
             let links = v.get("links")?.as_array()?;
             if links.len() > MAX_LINKS {
@@ -216,9 +220,9 @@ pub fn parse(text: &str) -> Option<Msg> {
             let links = links.iter().map(|l| id(l).map(str::to_string)).collect::<Option<Vec<_>>>()?;
             Kind::Handover { packet, links }
         }
-        "welcome" => Kind::Welcome(ticket?.to_string()),
-        "link" => Kind::Link(id(v)?.to_string()),
-        "bye" if v.is_null() => Kind::Bye,
+        7 => Kind::Welcome(ticket?.to_string()),
+        9 => Kind::Link(id(v)?.to_string()),
+        10 if v.is_null() => Kind::Bye,
         _ => return None,
     };
     Some(Msg { from: from.into(), seq, to: to.map(str::to_string), dep: dep.into(), framed, kind })
