@@ -217,8 +217,11 @@ pub fn parse(text: &str) -> Option<Msg> {
             if links.len() > MAX_LINKS {
                 return None;
             }
-            let links = links.iter().map(|l| id(l).map(str::to_string)).collect::<Option<Vec<_>>>()?;
-            Kind::Handover { packet, links }
+            let mut ids = Vec::new();
+            for l in links {
+                ids.push(id(l)?.to_string());
+            }
+            Kind::Handover { packet, links: ids }
         }
         7 => Kind::Welcome(ticket?.to_string()),
         9 => Kind::Link(id(v)?.to_string()),
