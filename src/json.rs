@@ -400,7 +400,10 @@ impl PartialEq<f64> for Value {
 /// Written as compact JSON.
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&to_string(self))
+        // Written from the value itself (`to_string` would copy it first).
+        let mut out = String::new();
+        write(&mut out, self);
+        f.write_str(&out)
     }
 }
 
@@ -912,7 +915,8 @@ pub fn to_string(v: &impl ToJson) -> String {
     out
 }
 
-fn write(out: &mut String, v: &Value) {
+/// Appends the compact JSON text of `v`.
+pub fn write(out: &mut String, v: &Value) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -943,7 +947,7 @@ fn write(out: &mut String, v: &Value) {
     }
 }
 
-fn write_u64(out: &mut String, mut n: u64) {
+pub fn write_u64(out: &mut String, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {

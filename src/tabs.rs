@@ -443,7 +443,7 @@ impl Group {
         if self.0.closed.get() || admit == Admit::Drop {
             return;
         }
-        let from = m.from.clone();
+        let trust::Msg { from, seq, framed, kind, .. } = m;
         let t = now();
         if admit == Admit::Presence {
             // Another window of the deployment has the phone, and it is not linked to this one: only its
@@ -461,7 +461,7 @@ impl Group {
         // The same message can come by the channel and by the window link.
         {
             let mut seen = self.0.seen.borrow_mut();
-            let key = (from.clone(), m.seq);
+            let key = (from.clone(), seq);
             if seen.contains(&key) {
                 return;
             }
@@ -469,7 +469,7 @@ impl Group {
         }
         // A window that said bye and speaks again was reloaded.
         self.0.gone.borrow_mut().retain(|g| *g != from);
-        let trusted = self.0.trust.borrow().trusts(&from, m.framed);
+        let trusted = self.0.trust.borrow().trusts(&from, framed);
         if trusted {
             // The most recently heard linked window is the heir.
             self.link_peer(&from);
@@ -483,7 +483,7 @@ impl Group {
             }
         }
         let host = &self.0.host;
-        match m.kind {
+        match kind {
             Kind::Hello if self.role() == Role::Owner && trusted => self.send_state(),
             Kind::State(v) => {
                 *self.0.owner.borrow_mut() = Some((from.clone(), t));

@@ -97,21 +97,24 @@ pub enum Kind {
     Bye,
 }
 
+/// The kinds' names on the wire, in [`Kind`]'s order (one table for writing and reading them).
+const KIND_NAMES: [&str; 11] = ["hello", "state", "cmd", "of", "claim", "ask", "refused", "welcome", "handover", "link", "bye"];
+
 impl Kind {
     fn name(&self) -> &'static str {
-        match self {
-            Kind::Hello => "hello",
-            Kind::State(_) => "state",
-            Kind::Cmd(_) => "cmd",
-            Kind::Of(_) => "of",
-            Kind::Claim(_) => "claim",
-            Kind::Ask => "ask",
-            Kind::Refused => "refused",
-            Kind::Welcome(_) => "welcome",
-            Kind::Handover { .. } => "handover",
-            Kind::Link(_) => "link",
-            Kind::Bye => "bye",
-        }
+        KIND_NAMES[match self {
+            Kind::Hello => 0,
+            Kind::State(_) => 1,
+            Kind::Cmd(_) => 2,
+            Kind::Of(_) => 3,
+            Kind::Claim(_) => 4,
+            Kind::Ask => 5,
+            Kind::Refused => 6,
+            Kind::Welcome(_) => 7,
+            Kind::Handover { .. } => 8,
+            Kind::Link(_) => 9,
+            Kind::Bye => 10,
+        }]
     }
 }
 
@@ -139,15 +142,42 @@ pub fn is_ticket(s: &str) -> bool {
 
 /// The message as sent (starts with [`MARK`]).
 pub fn encode(m: &Msg) -> String {
-    let v = match &m.kind {
-        Kind::State(v) | Kind::Cmd(v) | Kind::Of(v) => v.clone(),
-        Kind::Claim(t) => json!(t),
-        Kind::Handover { packet, links } => json!({"packet": packet, "links": links}),
-        Kind::Link(id) | Kind::Welcome(id) => json!(id),
-        Kind::Hello | Kind::Ask | Kind::Refused | Kind::Bye => Value::Null,
-    };
-    let body = json!({"from": m.from, "seq": m.seq, "to": m.to, "dep": m.dep, "fr": m.framed, "k": m.kind.name(), "v": v});
-    format!("{MARK}{}", &body.to_string()[1..])
+    use crate::json::{write, write_str, write_u64};
+    // Written in place, the members in key order as an object of ours is written (no value tree built).
+    let mut out = String::from(MARK);
+    out.push_str("\"dep\":");
+    write_str(&mut out, &m.dep);
+    out.push_str(if m.framed { ",\"fr\":true,\"from\":" } else { ",\"fr\":false,\"from\":" });
+    write_str(&mut out, &m.from);
+    out.push_str(",\"k\":");
+    write_str(&mut out, m.kind.name());
+    out.push_str(",\"seq\":");
+    write_u64(&mut out, m.seq.into());
+    out.push_str(",\"to\":");
+    match &m.to {
+        Some(t) => write_str(&mut out, t),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"v\":");
+    match &m.kind {
+        Kind::State(v) | Kind::Cmd(v) | Kind::Of(v) => write(&mut out, v),
+        Kind::Claim(Some(t)) | Kind::Link(t) | Kind::Welcome(t) => write_str(&mut out, t),
+        Kind::Handover { packet, links } => {
+            out.push_str("{\"links\":[");
+            for (i, l) in links.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(&mut out, l);
+            }
+            out.push_str("],\"packet\":");
+            write(&mut out, packet);
+            out.push('}');
+        }
+        Kind::Claim(None) | Kind::Hello | Kind::Ask | Kind::Refused | Kind::Bye => out.push_str("null"),
+    }
+    out.push('}');
+    out
 }
 
 /// Reads a group message; None for anything that is not exactly one (too long, not our mark, a field
@@ -157,44 +187,48 @@ pub fn parse(text: &str) -> Option<Msg> {
         return None;
     }
     let Value::Object(o) = crate::json::parse(text).ok()? else { return None };
-    let from = o.get("from")?.as_str().filter(|s| is_id(s))?.to_string();
+    // Everything is checked on borrowed values first, and owned only at the end (one drop on the way out).
+    fn id(v: &Value) -> Option<&str> {
+        v.as_str().filter(|s| is_id(s))
+    }
+    let from = id(o.get("from")?)?;
     let seq = u32::try_from(o.get("seq")?.as_u64()?).ok()?;
     let to = match o.get("to")? {
         Value::Null => None,
-        Value::String(s) if is_id(s) => Some(s.clone()),
-        _ => return None,
+        v => Some(id(v)?),
     };
-    let dep = o.get("dep")?.as_str().filter(|d| d.len() <= MAX_DEP)?.to_string();
+    let dep = o.get("dep")?.as_str().filter(|d| d.len() <= MAX_DEP)?;
     let framed = o.get("fr")?.as_bool()?;
-    let v = o.get("v").cloned().unwrap_or(Value::Null);
-    let kind = match o.get("k")?.as_str()? {
-        "hello" if v.is_null() => Kind::Hello,
-        "state" if v.is_object() => Kind::State(v),
-        "cmd" if v.is_object() => Kind::Cmd(v),
-        "of" if v.is_object() => Kind::Of(v),
-        "claim" => match v {
-            Value::Null => Kind::Claim(None),
-            Value::String(t) if is_ticket(&t) => Kind::Claim(Some(t)),
-            _ => return None,
-        },
-        "ask" if v.is_null() => Kind::Ask,
-        "refused" if v.is_null() => Kind::Refused,
-        "handover" => {
-            let Value::Object(h) = v else { return None };
-            let packet = h.get("packet").filter(|p| p.is_object())?.clone();
-            let links = h.get("links")?.as_array()?;
+    let v = o.get("v").unwrap_or(&Value::Null);
+    let ticket = v.as_str().filter(|t| is_ticket(t));
+    let k = o.get("k")?.as_str()?;
+    let kind = match KIND_NAMES.iter().position(|n| *n == k)? {
+        0 if v.is_null() => Kind::Hello,
+        1 if v.is_object() => Kind::State(v.clone()),
+        2 if v.is_object() => Kind::Cmd(v.clone()),
+        3 if v.is_object() => Kind::Of(v.clone()),
+        4 if v.is_null() => Kind::Claim(None),
+        4 => Kind::Claim(Some(ticket?.to_string())),
+        5 if v.is_null() => Kind::Ask,
+        6 if v.is_null() => Kind::Refused,
+        8 => {
+            let packet = v.get("packet").filter(|p| p.is_object())?.clone();
+            let links = v.get("links")?.as_array()?;
             if links.len() > MAX_LINKS {
                 return None;
             }
-            let links = links.iter().map(|l| l.as_str().filter(|s| is_id(s)).map(str::to_string)).collect::<Option<Vec<_>>>()?;
-            Kind::Handover { packet, links }
+            let mut ids = Vec::new();
+            for l in links {
+                ids.push(id(l)?.to_string());
+            }
+            Kind::Handover { packet, links: ids }
         }
-        "welcome" => Kind::Welcome(v.as_str().filter(|s| is_ticket(s))?.to_string()),
-        "link" => Kind::Link(v.as_str().filter(|s| is_id(s))?.to_string()),
-        "bye" if v.is_null() => Kind::Bye,
+        7 => Kind::Welcome(ticket?.to_string()),
+        9 => Kind::Link(id(v)?.to_string()),
+        10 if v.is_null() => Kind::Bye,
         _ => return None,
     };
-    Some(Msg { from, seq, to, dep, framed, kind })
+    Some(Msg { from: from.into(), seq, to: to.map(str::to_string), dep: dep.into(), framed, kind })
 }
 
 /// Adds `x` at the end of `v`, dropping the oldest entry beyond `max` (every bounded list of the group).

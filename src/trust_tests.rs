@@ -40,6 +40,41 @@ fn messages_round_trip_through_encode_and_parse() {
     }
 }
 
+/// `encode` writes the text in place: it is the text of the message's JSON object, members in key order (what
+/// the value tree wrote before), for every kind, framed or not, to one window or all, with text needing escapes.
+#[test]
+fn encode_writes_the_message_objects_json_text() {
+    let kinds = vec![
+        Kind::Hello,
+        Kind::State(json!({"calls": [], "n": "a\"b\\c\u{1}", "x": 1.5})),
+        Kind::Cmd(json!({"c": "dial"})),
+        Kind::Of(json!({"title": "x"})),
+        Kind::Claim(None),
+        Kind::Claim(Some(ticket())),
+        Kind::Ask,
+        Kind::Refused,
+        Kind::Welcome(ticket()),
+        Kind::Handover { packet: json!({"sip": {"password": "p\n"}}), links: vec![B.into(), C.into()] },
+        Kind::Handover { packet: json!({}), links: vec![] },
+        Kind::Link(C.into()),
+        Kind::Bye,
+    ];
+    for k in kinds {
+        for (to, framed, seq) in [(Some(B), true, 0u32), (None, false, u32::MAX)] {
+            let m = Msg { seq, dep: "d\"ep\u{7f}é".into(), ..msg(A, to, framed, k.clone()) };
+            let v = match &m.kind {
+                Kind::State(v) | Kind::Cmd(v) | Kind::Of(v) => v.clone(),
+                Kind::Claim(t) => json!(t),
+                Kind::Handover { packet, links } => json!({"packet": packet, "links": links}),
+                Kind::Link(id) | Kind::Welcome(id) => json!(id),
+                Kind::Hello | Kind::Ask | Kind::Refused | Kind::Bye => Value::Null,
+            };
+            let body = json!({"from": m.from, "seq": m.seq, "to": m.to, "dep": m.dep, "fr": m.framed, "k": m.kind.name(), "v": v});
+            assert_eq!(encode(&m), format!("{MARK}{}", &body.to_string()[1..]));
+        }
+    }
+}
+
 #[test]
 fn the_deployment_key_and_tag_follow_instance_top_domain_and_settings_file() {
     let d = Deployment { instance: Some("https://acme.service-now.com".into()), top_domain: Some("https://acme.service-now.com".into()), config: "config.json".into() };
