@@ -55,7 +55,9 @@ pub fn text(desk: &Desk) -> String {
     use crate::servicenow::service::SnState;
     use crate::strings as t;
     let dir = |d: CallDir| if d == CallDir::Inbound { t::INBOUND() } else { t::OUTBOUND() };
-    let line = match desk.line_status.get_untracked() {
+    // Each signal read once (every read inlines the signal's guard).
+    let line_status = desk.line_status.get_untracked();
+    let line = match &line_status {
         LineStatus::Demo => t::LINE_DEMO().to_string(),
         LineStatus::SignedOut => t::LINE_SIGNED_OUT().into(),
         LineStatus::Connecting => t::LINE_CONNECTING().into(),
@@ -68,7 +70,8 @@ pub fn text(desk: &Desk) -> String {
         crate::tabs::Role::Starting => t::PHONE_LOOKING(),
         crate::tabs::Role::Unlinked => t::PHONE_NOT_LINKED(),
     };
-    let sn = match desk.sn.get_untracked() {
+    let sn_state = desk.sn.get_untracked();
+    let sn = match &sn_state {
         SnState::Off => t::SN_OFF(),
         SnState::SignedOut(_) => t::SN_SIGN_IN(),
         SnState::SigningIn => t::SN_SIGNING_IN(),
@@ -82,7 +85,9 @@ pub fn text(desk: &Desk) -> String {
     kv(&mut st, "activities waiting", &desk.outbox.with_untracked(|o| o.entries.len()).to_string());
     r.status = st;
     r.checks = leptos::prelude::untrack(|| super::probe::with_lines(|l| l.iter().map(|(i, v)| line_text(*i, v)).collect()));
+    let mut notes = Vec::new();
     r.calls = desk.calls.with_untracked(|calls| {
+        notes.extend(calls.iter().filter_map(|c| c.note.clone()));
         calls
             .iter()
             .map(|c| {
@@ -111,20 +116,14 @@ pub fn text(desk: &Desk) -> String {
             .collect()
     });
     let mut errors: Vec<String> = desk.errors.with_untracked(|e| e.iter().map(|e| e.to_string()).collect());
-    if let crate::phone::line::LineStatus::Failed(m) = desk.line_status.get_untracked() {
+    if let LineStatus::Failed(m) = &line_status {
         errors.push(m.render());
     }
     errors.extend(desk.notice.get_untracked().map(|n| n.render()));
     errors.extend(desk.wrapup_error.get_untracked());
-    errors.extend(desk.openframe.with_untracked(|o| o.problem.as_ref().map(|p| p.render())));
-    if let crate::servicenow::service::SnState::SignedOut(Some(m)) = desk.sn.get_untracked() {
-        errors.push(m.render());
-    }
-    errors.extend(desk.calls.with_untracked(|c| c.iter().filter_map(|c| c.note.clone()).collect::<Vec<_>>()));
-    r.errors = errors;
-    r.sip = super::siplog::entries();
-    r.openframe = desk.openframe.with_untracked(|o| {
-        o.snapshot.as_ref().map(|s| {
+    let mut log = Vec::new();
+    errors.extend(desk.openframe.with_untracked(|o| {
+        log = o.snapshot.as_ref().map(|s| {
             s.log.iter().map(|e| {
                 let d = match e.direction {
                     Direction::In => "←",
@@ -133,8 +132,16 @@ pub fn text(desk: &Desk) -> String {
                 };
                 format!("{} {d} {}", clock(e.at_ms), e.text)
             }).collect()
-        }).unwrap_or_default()
-    });
+        }).unwrap_or_default();
+        o.problem.as_ref().map(|p| p.render())
+    }));
+    if let SnState::SignedOut(Some(m)) = &sn_state {
+        errors.push(m.render());
+    }
+    errors.extend(notes);
+    r.errors = errors;
+    r.sip = super::siplog::entries();
+    r.openframe = log;
     let known = known_secrets(desk);
     let refs: Vec<&str> = known.iter().map(String::as_str).collect();
     render(&r, &refs)

@@ -138,10 +138,11 @@ pub async fn run(desk: Desk, tones: bool) -> bool {
     let ws_failed = matches!(ws_verdict, Verdict::Fail(_)) && !server.is_empty();
     set(Item::WebSocket, ws_verdict);
     set(Item::Registered, checks::registered(&desk.line_status.get_untracked()));
-    let (servers, has_creds, relay_only) =
-        desk.settings.with_untracked(|s| (s.sip.ice_servers.clone(), !s.sip.ice_username.is_empty(), s.sip.ice_relay_only));
-    let (cands, errors, completed) = ice(desk).await;
-    let [host, stun, relay] = checks::ice(&servers, has_creds, relay_only, &cands, &errors, completed);
+    // The settings read once (each read inlines the signal's guard).
+    let (servers, user, cred, relay_only) =
+        desk.settings.with_untracked(|s| (s.sip.ice_servers.clone(), s.sip.ice_username.clone(), s.sip.ice_credential.clone(), s.sip.ice_relay_only));
+    let (cands, errors, completed) = ice(&servers, &user, &cred, relay_only).await;
+    let [host, stun, relay] = checks::ice(&servers, !user.is_empty(), relay_only, &cands, &errors, completed);
     let net_failed = [&host, &stun, &relay].iter().any(|v| matches!(v, Verdict::Fail(_)));
     set(Item::IceHost, host);
     set(Item::IceStun, stun);
@@ -261,17 +262,15 @@ async fn websocket(url: &str) -> WsOutcome {
 
 /// Gathers ICE candidates with the configured STUN/TURN servers (and TURN credentials): the candidate
 /// lines, the servers' errors, and whether gathering completed within 10 s.
-async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>, bool) {
-    let (servers, user, cred, relay_only) =
-        desk.settings.with_untracked(|s| (s.sip.ice_servers.clone(), s.sip.ice_username.clone(), s.sip.ice_credential.clone(), s.sip.ice_relay_only));
+async fn ice(servers: &[String], user: &str, cred: &str, relay_only: bool) -> (Vec<String>, Vec<IceError>, bool) {
     let cfg = web_sys::RtcConfiguration::new();
     let list = Array::new();
-    for url in &servers {
+    for url in servers {
         let s = web_sys::RtcIceServer::new();
         s.set_urls(&JsValue::from_str(url));
         if url.starts_with("turn") && !user.is_empty() {
-            s.set_username(&user);
-            s.set_credential(&cred);
+            s.set_username(user);
+            s.set_credential(cred);
         }
         list.push(&s);
     }
