@@ -234,30 +234,21 @@ async fn tone(key: &str) -> Result<(), String> {
 /// Failed (error, closed before opening, or nothing within 6 s).
 async fn websocket(url: &str) -> WsOutcome {
     let Ok(ws) = web_sys::WebSocket::new_with_str(url, "sip") else { return WsOutcome::Failed };
-    let ws2 = ws.clone();
+    // The promise's own resolve is each handler (no closure of ours): it settles with the first event, `open`
+    // or `close`, or with null after 6 s; the protocol agreed is read once it opened.
     let p = Promise::new(&mut |resolve, _| {
-        let (r1, r2, r3) = (resolve.clone(), resolve.clone(), resolve);
-        let w = ws2.clone();
-        let open = Closure::once_into_js(move || {
-            let _ = r1.call1(&JsValue::NULL, &JsValue::from_str(&w.protocol()));
-        });
-        let fail = Closure::once_into_js(move || {
-            let _ = r2.call1(&JsValue::NULL, &JsValue::NULL);
-        });
-        ws2.set_onopen(Some(open.unchecked_ref()));
-        ws2.set_onclose(Some(fail.unchecked_ref()));
+        ws.set_onopen(Some(&resolve));
+        ws.set_onclose(Some(&resolve));
         if let Some(win) = web_sys::window() {
-            let _ = win.set_timeout_with_callback_and_timeout_and_arguments_1(&r3, 6_000, &JsValue::NULL);
+            let _ = win.set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, 6_000, &JsValue::NULL);
         }
     });
-    let got = JsFuture::from(p).await.ok().and_then(|v| v.as_string());
+    let opened = JsFuture::from(p).await.is_ok_and(|v| prop_str(&v, "type") == "open");
+    let protocol = ws.protocol();
     ws.set_onopen(None);
     ws.set_onclose(None);
     let _ = ws.close();
-    match got {
-        Some(protocol) => WsOutcome::Open(protocol),
-        None => WsOutcome::Failed,
-    }
+    if opened { WsOutcome::Open(protocol) } else { WsOutcome::Failed }
 }
 
 /// Gathers ICE candidates with the configured STUN/TURN servers (and TURN credentials): the candidate
