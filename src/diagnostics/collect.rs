@@ -31,7 +31,7 @@ fn known_secrets(desk: &Desk) -> Vec<String> {
     if let Some(p) = crate::browser::load(crate::desk::SIP_PASSWORD_KEY) {
         k.push(p);
     }
-    desk.settings.with_untracked(|s| k.push(s.sip.ice_credential.clone()));
+    k.push(desk.settings.read_untracked().sip.ice_credential.clone());
     if let Some(tok) = crate::servicenow::service::token_text().and_then(|t| crate::json::from_str::<crate::servicenow::auth::Token>(&t)) {
         k.push(tok.access);
     }
@@ -47,7 +47,7 @@ pub fn text(desk: &Desk) -> String {
         generated: js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default(),
         browser: w.as_ref().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default(),
         page: w.as_ref().and_then(|w| w.location().href().ok()).unwrap_or_default(),
-        settings: desk.settings.with_untracked(settings_lines),
+        settings: settings_lines(&desk.settings.read_untracked()),
         ..Report::default()
     };
     use crate::phone::call::Direction as CallDir;

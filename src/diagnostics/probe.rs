@@ -132,15 +132,17 @@ pub async fn run(desk: Desk, tones: bool) -> bool {
     }
     let server = crate::browser::load(crate::desk::SIP_SERVER_KEY)
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| desk.settings.with_untracked(|s| s.sip.server.clone()));
+        .unwrap_or_else(|| desk.settings.read_untracked().sip.server.clone());
     let ws = if server.is_empty() { None } else { Some(websocket(&server).await) };
     let ws_verdict = checks::websocket(&server, ws);
     let ws_failed = matches!(ws_verdict, Verdict::Fail(_)) && !server.is_empty();
     set(Item::WebSocket, ws_verdict);
     set(Item::Registered, checks::registered(&desk.line_status.get_untracked()));
     // The settings read once (each read inlines the signal's guard).
-    let (servers, user, cred, relay_only) =
-        desk.settings.with_untracked(|s| (s.sip.ice_servers.clone(), s.sip.ice_username.clone(), s.sip.ice_credential.clone(), s.sip.ice_relay_only));
+    let (servers, user, cred, relay_only) = {
+        let s = desk.settings.read_untracked();
+        (s.sip.ice_servers.clone(), s.sip.ice_username.clone(), s.sip.ice_credential.clone(), s.sip.ice_relay_only)
+    };
     let (cands, errors, completed) = ice(&servers, &user, &cred, relay_only).await;
     let [host, stun, relay] = checks::ice(&servers, !user.is_empty(), relay_only, &cands, &errors, completed);
     let net_failed = [&host, &stun, &relay].iter().any(|v| matches!(v, Verdict::Fail(_)));
@@ -313,9 +315,11 @@ async fn ice(servers: &[String], user: &str, cred: &str, relay_only: bool) -> (V
 /// answers this origin at all: reachable and CORS).
 async fn servicenow(desk: Desk) -> SnProbe {
     let vouched = desk.member.get_untracked();
-    let Some(inst) = desk.settings.with_untracked(|s| {
+    let inst = {
+        let s = desk.settings.read_untracked();
         crate::trust::sn_instance(s.servicenow.instance.as_ref().map(|i| i.origin()).as_deref(), s.top_domain.as_ref().map(|t| t.origin()).as_deref(), vouched)
-    }) else {
+    };
+    let Some(inst) = inst else {
         return SnProbe::Off;
     };
     let token = crate::servicenow::service::token_text().and_then(|t| crate::json::from_str::<crate::servicenow::auth::Token>(&t));
