@@ -41,15 +41,6 @@ fn known_secrets(desk: &Desk) -> Vec<String> {
 
 /// The support text, redacted.
 pub fn text(desk: &Desk) -> String {
-    let w = web_sys::window();
-    let mut r = Report {
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        generated: js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default(),
-        browser: w.as_ref().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default(),
-        page: w.as_ref().and_then(|w| w.location().href().ok()).unwrap_or_default(),
-        settings: settings_lines(&desk.settings.read_untracked()),
-        ..Report::default()
-    };
     use crate::phone::call::Direction as CallDir;
     use crate::phone::line::LineStatus;
     use crate::servicenow::service::SnState;
@@ -83,10 +74,9 @@ pub fn text(desk: &Desk) -> String {
     kv(&mut st, "phone", phone);
     kv(&mut st, "ServiceNow", sn);
     kv(&mut st, "activities waiting", &desk.outbox.with_untracked(|o| o.entries.len()).to_string());
-    r.status = st;
-    r.checks = leptos::prelude::untrack(|| super::probe::with_lines(|l| l.iter().map(|(i, v)| line_text(*i, v)).collect()));
+    let checks = leptos::prelude::untrack(|| super::probe::with_lines(|l| l.iter().map(|(i, v)| line_text(*i, v)).collect()));
     let mut notes = Vec::new();
-    r.calls = desk.calls.with_untracked(|calls| {
+    let calls = desk.calls.with_untracked(|calls| {
         notes.extend(calls.iter().filter_map(|c| c.note.clone()));
         calls
             .iter()
@@ -106,7 +96,7 @@ pub fn text(desk: &Desk) -> String {
             })
             .collect()
     });
-    r.recents = desk.recents.with_untracked(|list| {
+    let recents = desk.recents.with_untracked(|list| {
         list.iter()
             .take(10)
             .map(|c| {
@@ -139,9 +129,22 @@ pub fn text(desk: &Desk) -> String {
         errors.push(m.render());
     }
     errors.extend(notes);
-    r.errors = errors;
-    r.sip = super::siplog::entries();
-    r.openframe = log;
+    // Built once, whole (no default value of each list replaced and dropped).
+    let w = web_sys::window();
+    let r = Report {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        generated: js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default(),
+        browser: w.as_ref().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default(),
+        page: w.as_ref().and_then(|w| w.location().href().ok()).unwrap_or_default(),
+        settings: settings_lines(&desk.settings.read_untracked()),
+        status: st,
+        checks,
+        calls,
+        recents,
+        errors,
+        sip: super::siplog::entries(),
+        openframe: log,
+    };
     let known = known_secrets(desk);
     let refs: Vec<&str> = known.iter().map(String::as_str).collect();
     render(&r, &refs)
