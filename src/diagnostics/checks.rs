@@ -196,7 +196,17 @@ pub fn ice(servers: &[String], has_credentials: bool, relay_only: bool, candidat
     let stun = match servers.first() {
         _ if relay_only => Verdict::Skipped(t::Key::ICE_RELAY_ONLY.into()),
         None => Verdict::Skipped(t::Key::ICE_NO_STUN.into()),
-        Some(_) if has("srflx") => Verdict::Pass(t::ice_stun_ok(&servers.iter().map(|s| server_name(s)).collect::<Vec<_>>().join(", "))),
+        Some(_) if has("srflx") => {
+            // The servers' names joined with ", " (no Vec of names).
+            let mut names = String::new();
+            for (i, s) in servers.iter().enumerate() {
+                if i > 0 {
+                    names.push_str(", ");
+                }
+                names.push_str(server_name(s));
+            }
+            Verdict::Pass(t::ice_stun_ok(&names))
+        }
         // A server that answers with the address this computer already has gives no separate candidate; one
         // that does not answer reports an error (701) or keeps gathering from completing.
         // Failed when every server reported an error other than 401 (the first server's is told).

@@ -306,8 +306,9 @@ async fn ice(servers: &[String], user: &str, cred: &str, relay_only: bool) -> (V
     pc.set_onicecandidate(None);
     let _ = pc.remove_event_listener_with_callback("icecandidateerror", on_error.as_ref().unchecked_ref());
     pc.close();
-    let c = cands.borrow().clone();
-    let e = errors.borrow().clone();
+    // Taken, not copied (the handlers are gone with the connection).
+    let c = std::mem::take(&mut *cands.borrow_mut());
+    let e = std::mem::take(&mut *errors.borrow_mut());
     (c, e, completed)
 }
 
