@@ -185,7 +185,7 @@ fn why(e: &IceError) -> String {
 /// answers keeps it going).
 pub fn ice(servers: &[String], has_credentials: bool, relay_only: bool, candidates: &[String], errors: &[IceError], completed: bool) -> [Verdict; 3] {
     let has = |ty: &str| candidates.iter().any(|c| candidate_type(c) == Some(ty));
-    let turn: Vec<&String> = servers.iter().filter(|s| is_turn(s)).collect();
+    let turn = || servers.iter().filter(|s| is_turn(s));
     let host = if relay_only {
         Verdict::Skipped(t::Key::ICE_RELAY_ONLY.into())
     } else if has("host") {
@@ -196,20 +196,31 @@ pub fn ice(servers: &[String], has_credentials: bool, relay_only: bool, candidat
     let stun = match servers.first() {
         _ if relay_only => Verdict::Skipped(t::Key::ICE_RELAY_ONLY.into()),
         None => Verdict::Skipped(t::Key::ICE_NO_STUN.into()),
-        Some(_) if has("srflx") => Verdict::Pass(t::ice_stun_ok(&servers.iter().map(|s| server_name(s)).collect::<Vec<_>>().join(", "))),
+        Some(_) if has("srflx") => {
+            // The servers' names joined with ", " (no Vec of names).
+            let mut names = String::new();
+            for (i, s) in servers.iter().enumerate() {
+                if i > 0 {
+                    names.push_str(", ");
+                }
+                names.push_str(server_name(s));
+            }
+            Verdict::Pass(t::ice_stun_ok(&names))
+        }
         // A server that answers with the address this computer already has gives no separate candidate; one
         // that does not answer reports an error (701) or keeps gathering from completing.
-        Some(first) => match servers.iter().map(|s| error_for(errors, s).filter(|e| e.code != 401)).collect::<Option<Vec<_>>>() {
-            Some(failed) => Verdict::Fail(t::ice_stun_failed(server_name(first), &why(failed[0]))),
+        // Failed when every server reported an error other than 401 (the first server's is told).
+        Some(first) => match error_for(errors, first).filter(|_| servers.iter().all(|s| error_for(errors, s).is_some_and(|e| e.code != 401))) {
+            Some(failed) => Verdict::Fail(t::ice_stun_failed(server_name(first), &why(failed))),
             None if !completed => Verdict::Fail(t::Key::ICE_STUN_FAILED.arg("server", &server_name(first)).arg_msg("why", t::Key::ICE_NO_ANSWER.into())),
             None => Verdict::Pass(t::ice_stun_direct(server_name(first))),
         },
     };
-    let relay = match turn.first() {
+    let relay = match turn().next() {
         None => Verdict::Skipped(t::Key::ICE_NO_TURN.into()),
         Some(s) if has("relay") => Verdict::Pass(t::ice_relay_ok(server_name(s))),
         Some(s) if !has_credentials => Verdict::Fail(t::ice_turn_no_credentials(server_name(s))),
-        Some(s) => match turn.iter().find_map(|u| error_for(errors, u)) {
+        Some(s) => match turn().find_map(|u| error_for(errors, u)) {
             Some(e) if e.code == 401 => Verdict::Fail(t::ice_turn_refused(server_name(s))),
             Some(e) => Verdict::Fail(t::ice_turn_unreachable(server_name(s), &why(e))),
             None => Verdict::Fail(t::Key::ICE_TURN_UNREACHABLE.arg("server", &server_name(s)).arg_msg("why", t::Key::ICE_NO_ANSWER.into())),

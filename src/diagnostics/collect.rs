@@ -31,7 +31,7 @@ fn known_secrets(desk: &Desk) -> Vec<String> {
     if let Some(p) = crate::browser::load(crate::desk::SIP_PASSWORD_KEY) {
         k.push(p);
     }
-    desk.settings.with_untracked(|s| k.push(s.sip.ice_credential.clone()));
+    k.push(desk.settings.read_untracked().sip.ice_credential.clone());
     if let Some(tok) = crate::servicenow::service::token_text().and_then(|t| crate::json::from_str::<crate::servicenow::auth::Token>(&t)) {
         k.push(tok.access);
     }
@@ -41,21 +41,14 @@ fn known_secrets(desk: &Desk) -> Vec<String> {
 
 /// The support text, redacted.
 pub fn text(desk: &Desk) -> String {
-    let w = web_sys::window();
-    let mut r = Report {
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        generated: js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default(),
-        browser: w.as_ref().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default(),
-        page: w.as_ref().and_then(|w| w.location().href().ok()).unwrap_or_default(),
-        settings: desk.settings.with_untracked(settings_lines),
-        ..Report::default()
-    };
     use crate::phone::call::Direction as CallDir;
     use crate::phone::line::LineStatus;
     use crate::servicenow::service::SnState;
     use crate::strings as t;
     let dir = |d: CallDir| if d == CallDir::Inbound { t::INBOUND() } else { t::OUTBOUND() };
-    let line = match desk.line_status.get_untracked() {
+    // Each signal read once (every read inlines the signal's guard).
+    let line_status = desk.line_status.get_untracked();
+    let line = match &line_status {
         LineStatus::Demo => t::LINE_DEMO().to_string(),
         LineStatus::SignedOut => t::LINE_SIGNED_OUT().into(),
         LineStatus::Connecting => t::LINE_CONNECTING().into(),
@@ -68,7 +61,8 @@ pub fn text(desk: &Desk) -> String {
         crate::tabs::Role::Starting => t::PHONE_LOOKING(),
         crate::tabs::Role::Unlinked => t::PHONE_NOT_LINKED(),
     };
-    let sn = match desk.sn.get_untracked() {
+    let sn_state = desk.sn.get_untracked();
+    let sn = match &sn_state {
         SnState::Off => t::SN_OFF(),
         SnState::SignedOut(_) => t::SN_SIGN_IN(),
         SnState::SigningIn => t::SN_SIGNING_IN(),
@@ -80,9 +74,10 @@ pub fn text(desk: &Desk) -> String {
     kv(&mut st, "phone", phone);
     kv(&mut st, "ServiceNow", sn);
     kv(&mut st, "activities waiting", &desk.outbox.with_untracked(|o| o.entries.len()).to_string());
-    r.status = st;
-    r.checks = leptos::prelude::untrack(|| super::probe::with_lines(|l| l.iter().map(|(i, v)| line_text(*i, v)).collect()));
-    r.calls = desk.calls.with_untracked(|calls| {
+    let checks = leptos::prelude::untrack(|| super::probe::with_lines(|l| l.iter().map(|(i, v)| line_text(*i, v)).collect()));
+    let mut notes = Vec::new();
+    let calls = desk.calls.with_untracked(|calls| {
+        notes.extend(calls.iter().filter_map(|c| c.note.clone()));
         calls
             .iter()
             .map(|c| {
@@ -101,7 +96,7 @@ pub fn text(desk: &Desk) -> String {
             })
             .collect()
     });
-    r.recents = desk.recents.with_untracked(|list| {
+    let recents = desk.recents.with_untracked(|list| {
         list.iter()
             .take(10)
             .map(|c| {
@@ -111,20 +106,14 @@ pub fn text(desk: &Desk) -> String {
             .collect()
     });
     let mut errors: Vec<String> = desk.errors.with_untracked(|e| e.iter().map(|e| e.to_string()).collect());
-    if let crate::phone::line::LineStatus::Failed(m) = desk.line_status.get_untracked() {
+    if let LineStatus::Failed(m) = &line_status {
         errors.push(m.render());
     }
     errors.extend(desk.notice.get_untracked().map(|n| n.render()));
     errors.extend(desk.wrapup_error.get_untracked());
-    errors.extend(desk.openframe.with_untracked(|o| o.problem.as_ref().map(|p| p.render())));
-    if let crate::servicenow::service::SnState::SignedOut(Some(m)) = desk.sn.get_untracked() {
-        errors.push(m.render());
-    }
-    errors.extend(desk.calls.with_untracked(|c| c.iter().filter_map(|c| c.note.clone()).collect::<Vec<_>>()));
-    r.errors = errors;
-    r.sip = super::siplog::entries();
-    r.openframe = desk.openframe.with_untracked(|o| {
-        o.snapshot.as_ref().map(|s| {
+    let mut log = Vec::new();
+    errors.extend(desk.openframe.with_untracked(|o| {
+        log = o.snapshot.as_ref().map(|s| {
             s.log.iter().map(|e| {
                 let d = match e.direction {
                     Direction::In => "←",
@@ -133,8 +122,29 @@ pub fn text(desk: &Desk) -> String {
                 };
                 format!("{} {d} {}", clock(e.at_ms), e.text)
             }).collect()
-        }).unwrap_or_default()
-    });
+        }).unwrap_or_default();
+        o.problem.as_ref().map(|p| p.render())
+    }));
+    if let SnState::SignedOut(Some(m)) = &sn_state {
+        errors.push(m.render());
+    }
+    errors.extend(notes);
+    // Built once, whole (no default value of each list replaced and dropped).
+    let w = web_sys::window();
+    let r = Report {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        generated: js_sys::Date::new_0().to_iso_string().as_string().unwrap_or_default(),
+        browser: w.as_ref().and_then(|w| w.navigator().user_agent().ok()).unwrap_or_default(),
+        page: w.as_ref().and_then(|w| w.location().href().ok()).unwrap_or_default(),
+        settings: settings_lines(&desk.settings.read_untracked()),
+        status: st,
+        checks,
+        calls,
+        recents,
+        errors,
+        sip: super::siplog::entries(),
+        openframe: log,
+    };
     let known = known_secrets(desk);
     let refs: Vec<&str> = known.iter().map(String::as_str).collect();
     render(&r, &refs)

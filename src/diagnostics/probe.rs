@@ -132,16 +132,19 @@ pub async fn run(desk: Desk, tones: bool) -> bool {
     }
     let server = crate::browser::load(crate::desk::SIP_SERVER_KEY)
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| desk.settings.with_untracked(|s| s.sip.server.clone()));
+        .unwrap_or_else(|| desk.settings.read_untracked().sip.server.clone());
     let ws = if server.is_empty() { None } else { Some(websocket(&server).await) };
     let ws_verdict = checks::websocket(&server, ws);
     let ws_failed = matches!(ws_verdict, Verdict::Fail(_)) && !server.is_empty();
     set(Item::WebSocket, ws_verdict);
     set(Item::Registered, checks::registered(&desk.line_status.get_untracked()));
-    let (servers, has_creds, relay_only) =
-        desk.settings.with_untracked(|s| (s.sip.ice_servers.clone(), !s.sip.ice_username.is_empty(), s.sip.ice_relay_only));
-    let (cands, errors, completed) = ice(desk).await;
-    let [host, stun, relay] = checks::ice(&servers, has_creds, relay_only, &cands, &errors, completed);
+    // The settings read once (each read inlines the signal's guard).
+    let (servers, user, cred, relay_only) = {
+        let s = desk.settings.read_untracked();
+        (s.sip.ice_servers.clone(), s.sip.ice_username.clone(), s.sip.ice_credential.clone(), s.sip.ice_relay_only)
+    };
+    let (cands, errors, completed) = ice(&servers, &user, &cred, relay_only).await;
+    let [host, stun, relay] = checks::ice(&servers, !user.is_empty(), relay_only, &cands, &errors, completed);
     let net_failed = [&host, &stun, &relay].iter().any(|v| matches!(v, Verdict::Fail(_)));
     set(Item::IceHost, host);
     set(Item::IceStun, stun);
@@ -233,45 +236,34 @@ async fn tone(key: &str) -> Result<(), String> {
 /// Failed (error, closed before opening, or nothing within 6 s).
 async fn websocket(url: &str) -> WsOutcome {
     let Ok(ws) = web_sys::WebSocket::new_with_str(url, "sip") else { return WsOutcome::Failed };
-    let ws2 = ws.clone();
+    // The promise's own resolve is each handler (no closure of ours): it settles with the first event, `open`
+    // or `close`, or with null after 6 s; the protocol agreed is read once it opened.
     let p = Promise::new(&mut |resolve, _| {
-        let (r1, r2, r3) = (resolve.clone(), resolve.clone(), resolve);
-        let w = ws2.clone();
-        let open = Closure::once_into_js(move || {
-            let _ = r1.call1(&JsValue::NULL, &JsValue::from_str(&w.protocol()));
-        });
-        let fail = Closure::once_into_js(move || {
-            let _ = r2.call1(&JsValue::NULL, &JsValue::NULL);
-        });
-        ws2.set_onopen(Some(open.unchecked_ref()));
-        ws2.set_onclose(Some(fail.unchecked_ref()));
+        ws.set_onopen(Some(&resolve));
+        ws.set_onclose(Some(&resolve));
         if let Some(win) = web_sys::window() {
-            let _ = win.set_timeout_with_callback_and_timeout_and_arguments_1(&r3, 6_000, &JsValue::NULL);
+            let _ = win.set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, 6_000, &JsValue::NULL);
         }
     });
-    let got = JsFuture::from(p).await.ok().and_then(|v| v.as_string());
+    let opened = JsFuture::from(p).await.is_ok_and(|v| prop_str(&v, "type") == "open");
+    let protocol = ws.protocol();
     ws.set_onopen(None);
     ws.set_onclose(None);
     let _ = ws.close();
-    match got {
-        Some(protocol) => WsOutcome::Open(protocol),
-        None => WsOutcome::Failed,
-    }
+    if opened { WsOutcome::Open(protocol) } else { WsOutcome::Failed }
 }
 
 /// Gathers ICE candidates with the configured STUN/TURN servers (and TURN credentials): the candidate
 /// lines, the servers' errors, and whether gathering completed within 10 s.
-async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>, bool) {
-    let (servers, user, cred, relay_only) =
-        desk.settings.with_untracked(|s| (s.sip.ice_servers.clone(), s.sip.ice_username.clone(), s.sip.ice_credential.clone(), s.sip.ice_relay_only));
+async fn ice(servers: &[String], user: &str, cred: &str, relay_only: bool) -> (Vec<String>, Vec<IceError>, bool) {
     let cfg = web_sys::RtcConfiguration::new();
     let list = Array::new();
-    for url in &servers {
+    for url in servers {
         let s = web_sys::RtcIceServer::new();
         s.set_urls(&JsValue::from_str(url));
         if url.starts_with("turn") && !user.is_empty() {
-            s.set_username(&user);
-            s.set_credential(&cred);
+            s.set_username(user);
+            s.set_credential(cred);
         }
         list.push(&s);
     }
@@ -314,8 +306,9 @@ async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>, bool) {
     pc.set_onicecandidate(None);
     let _ = pc.remove_event_listener_with_callback("icecandidateerror", on_error.as_ref().unchecked_ref());
     pc.close();
-    let c = cands.borrow().clone();
-    let e = errors.borrow().clone();
+    // Taken, not copied (the handlers are gone with the connection).
+    let c = std::mem::take(&mut *cands.borrow_mut());
+    let e = std::mem::take(&mut *errors.borrow_mut());
     (c, e, completed)
 }
 
@@ -323,9 +316,11 @@ async fn ice(desk: Desk) -> (Vec<String>, Vec<IceError>, bool) {
 /// answers this origin at all: reachable and CORS).
 async fn servicenow(desk: Desk) -> SnProbe {
     let vouched = desk.member.get_untracked();
-    let Some(inst) = desk.settings.with_untracked(|s| {
+    let inst = {
+        let s = desk.settings.read_untracked();
         crate::trust::sn_instance(s.servicenow.instance.as_ref().map(|i| i.origin()).as_deref(), s.top_domain.as_ref().map(|t| t.origin()).as_deref(), vouched)
-    }) else {
+    };
+    let Some(inst) = inst else {
         return SnProbe::Off;
     };
     let token = crate::servicenow::service::token_text().and_then(|t| crate::json::from_str::<crate::servicenow::auth::Token>(&t));
