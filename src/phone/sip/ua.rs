@@ -706,3 +706,6 @@ mod tests_interop;
 #[cfg(test)]
 #[path = "ua_tests_hostile.rs"]
 mod tests_hostile;
+#[cfg(test)]
+#[path = "ua_fuzz.rs"]
+mod fuzz;
