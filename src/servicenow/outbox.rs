@@ -310,7 +310,8 @@ impl Outbox {
             e.sent = true;
         }
         e.state = State::InFlight;
-        e.attempts += 1;
+        // Saturating: a stored or handed-over count may be anything up to u32::MAX.
+        e.attempts = e.attempts.saturating_add(1);
         Some(step)
     }
 
@@ -773,6 +774,19 @@ pub(crate) mod tests {
         let mut o = parse(old).unwrap();
         o.take_over(None, 0.0);
         assert_eq!(o.next(0.0, true), Some(Step::Verify("old-1".into())));
+    }
+
+    /// A stored (or handed-over) entry whose attempt count is at the top of u32: the next attempt must not
+    /// overflow (a debug build panics; the release wrapped to 0 and the entry was never stuck).
+    #[test]
+    fn hostile_stored_outbox_attempts_at_the_top_of_u32() {
+        let text = many(1).replace("\"attempts\":0", "\"attempts\":4294967295");
+        let mut o = parse(&text).unwrap();
+        assert_eq!(o.entries[0].attempts, u32::MAX);
+        assert_eq!(o.next(0.0, true), Some(Step::Send("x0".into())));
+        assert_eq!(o.entries[0].attempts, u32::MAX, "kept at the top, not wrapped to 0");
+        o.on_sent("x0", Outcome::Ambiguous("timeout".into()), 0.0);
+        assert!(matches!(o.entries[0].state, State::Refused(_)), "stuck for the agent: {:?}", o.entries[0].state);
     }
 
     macro_rules! unreadable {

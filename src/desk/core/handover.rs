@@ -117,7 +117,8 @@ impl DeskCore {
     /// A remote view: shows the owner's state.
     pub(super) fn apply_owner_state(&mut self, s: OwnerState) {
         // Should this view own the phone later, its own calls get ids after the owner's.
-        let next = s.calls.iter().map(|c| c.id + 1).max().unwrap_or(0);
+        // Wrapping (as the release always did): another window's call id may be u32::MAX.
+        let next = s.calls.iter().map(|c| c.id.wrapping_add(1)).max().unwrap_or(0);
         self.next_call_id = self.next_call_id.max(next);
         self.calls = s.calls;
         self.agent_state = s.agent_state;

@@ -272,7 +272,8 @@ impl DeskCore {
     /// A fresh call id (both lines use the desk's ids).
     pub fn alloc_call_id(&mut self) -> u32 {
         let id = self.next_call_id;
-        self.next_call_id += 1;
+        // Wrapping (as the release always did): a restored `nextId` may be u32::MAX.
+        self.next_call_id = self.next_call_id.wrapping_add(1);
         id
     }
 

@@ -614,3 +614,25 @@ fn ids_are_written_in_16_hex_digits_as_format_writes_them() {
     let (a, b) = (0x0000_00ffu32, 0xdead_beefu32);
     assert_eq!(super::hex16(((a as u64) << 32) | b as u64), format!("{a:08x}{b:08x}"));
 }
+
+/// A saved state (sessionStorage, or a packet from another window) whose next call id is the top of u32: the
+/// next ids must not overflow (a debug build panicked; the release wrapped, as it still does).
+#[test]
+fn hostile_restored_next_call_id_at_the_top_of_u32() {
+    let mut d = DeskCore::new(Settings::default(), 1);
+    d.handle(T0, Input::Restore(crate::json::json!({"nextId": 4294967295u64, "at": T0})));
+    let (a, b) = (d.alloc_call_id(), d.alloc_call_id());
+    assert_eq!((a, b), (u32::MAX, 0));
+}
+
+/// Another window's state naming a call whose id is the top of u32 (its `id` is read as any u32).
+#[test]
+fn hostile_owner_state_with_a_call_id_at_the_top_of_u32() {
+    let mut d = demo_desk(|_| {});
+    d.handle(T0, Input::Role(Role::Remote));
+    let call = crate::phone::call::Call::new(u32::MAX, crate::phone::call::Direction::Inbound, "+14155550100", None, T0);
+    let state = OwnerState { calls: vec![call], agent_state: AgentState::Ready, muted: false, line: LineStatus::Demo, wrapup: None, pops: vec![], of_config: None };
+    let before = d.next_call_id;
+    d.handle(T0, Input::OwnerState(state));
+    assert_eq!(d.next_call_id, before, "no id comes after u32::MAX: the view's own ids stay as they were");
+}
