@@ -1028,3 +1028,7 @@ pub fn write_str(out: &mut String, s: &str) {
 #[cfg(test)]
 #[path = "json_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "json_fuzz.rs"]
+mod fuzz;
