@@ -1,6 +1,6 @@
 //! A bounded mutation fuzz (stable, every test run) of what reads JSON the desktop does not control: the
 //! reader itself, then the stored and handed-over shapes (outbox, wrap-ups, recent calls, calls, a window's
-//! state, intents, the ServiceNow token), the settings file and the ServiceNow configuration record, and the
+//! state, intents, the ServiceNow token, the window group's messages), the settings file and the ServiceNow configuration record, and the
 //! desk restoring a saved state or showing another window's. Random edits of valid texts must never panic
 //! (the release wasm aborts on a panic), and what the reader accepts must write back to the same value.
 
@@ -93,7 +93,16 @@ fn seeds() -> Vec<String> {
         r#"{"c":"dial","number":"+1 415","record":"{\"entity\":\"incident\"}","name":null}"#.into(),
         r#"{"c":"dtmf","id":3,"digit":"5"}"#.into(),
         include_str!("../public/config.json").into(),
+        // Messages of the window group (another tab, a pop-out).
+        crate::trust::encode(&group_msg(crate::trust::Kind::Handover { packet: state.clone(), links: vec!["00000000000000cc".into()] })),
+        crate::trust::encode(&group_msg(crate::trust::Kind::State(state.clone()))),
     ]
+}
+
+const DEP: &str = "https://acme.service-now.com|https://acme.service-now.com|config.json";
+
+fn group_msg(kind: crate::trust::Kind) -> crate::trust::Msg {
+    crate::trust::Msg { from: "0123456789abcdef".into(), seq: 1, to: Some("fedcba9876543210".into()), dep: DEP.into(), framed: true, kind }
 }
 
 /// Every reader of JSON from storage, another window or a server, on one text.
@@ -115,6 +124,8 @@ fn read_everything(text: &str, desk: &mut DeskCore, typed: &mut [usize; 4]) {
     let _ = crate::config::resolve("", Some(text));
     let _ = crate::openframe::protocol::parse_configuration_field(text);
     let _ = crate::openframe::protocol::parse_incoming(text);
+    let _ = crate::trust::parse(text);
+    let _ = crate::trust::open_snapshot(text, DEP, 1_800_000_000_000.0);
     let Ok(v) = json::parse(text) else { return };
     assert_eq!(json::parse(&v.to_string()).as_ref(), Ok(&v), "what is read writes back the same: {text}");
     typed[2] += usize::from(crate::phone::call::Call::from_json(&v).is_some());
@@ -136,7 +147,7 @@ fn hostile_mutated_json_through_every_reader_never_panics() {
     let seeds = seeds();
     let started = std::time::Instant::now();
     let (mut parsed, mut runs, mut typed) = (0, 0, [0; 4]);
-    'rounds: for round in 0..100 {
+    'rounds: for round in 0..60 {
         let mut desk = DeskCore::new(crate::config::Settings::default(), round);
         desk.handle(1_800_000_000_000.0, Input::LineStarted);
         if round % 2 == 1 {

@@ -154,3 +154,35 @@ hostile_top_domain_query! {
     hostile_top_domain_encoded_backslash: "topDomain=https%3A%2F%2Fevil.example%5C.acme.service-now.com";
     hostile_top_domain_encoded_percent_host: "topDomain=https%3A%2F%2Fevil%252Eexample";
 }
+
+/// A bounded fuzz of the page's query (a link anyone can craft) and of the addresses in the settings: random
+/// pieces (percent escapes, possibly cut, of multibyte characters; brackets, ports at the edges of u16,
+/// user info, backslashes, invisible characters) never make the reading panic (the release wasm aborts).
+#[test]
+fn hostile_random_queries_and_addresses_never_panic() {
+    const PIECES: &[&str] = &[
+        "?", "&", "=", "topDomain=", "config=", "demo=", "language=", "https://", "http://", "ws://", "wss://", "acme.service-now.com",
+        "localhost", "127.0.0.1", "[", "]", "[::1]", ":", ":0", ":443", ":65535", ":65536", ":99999999999", "/", "\\", "@", "#", "%",
+        "%2", "%2e", "%2E", "%25", "%252e", "%2f", "%C3", "%C3%A9", "%E2%82", "%F0%9F%98%80", "%zz", "+", "é", "€", "😀", "\u{200B}",
+        "\t", " ", ".", "..", "site.json", "a/b.json", "es", "es-MX", "yes", "0",
+    ];
+    let mut x: u64 = 0xC0FF_EE00_1234_5679;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for _ in 0..20_000 {
+        let mut q = String::new();
+        for _ in 0..1 + next() % 10 {
+            q.push_str(PIECES[(next() % PIECES.len() as u64) as usize]);
+        }
+        let _ = resolve(&q, None);
+        let _ = check_config_path(&q);
+        let _ = check_ws_url(&q);
+        let _ = crate::openframe::origin::TopDomain::parse(&q);
+        let _ = crate::trust::origin_of(&q);
+        let _ = within_folder("https://desk.example.com", &q, "https://desk.example.com", &q, "");
+    }
+}
