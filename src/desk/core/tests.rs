@@ -636,3 +636,81 @@ fn hostile_owner_state_with_a_call_id_at_the_top_of_u32() {
     d.handle(T0, Input::OwnerState(state));
     assert_eq!(d.next_call_id, before, "no id comes after u32::MAX: the view's own ids stay as they were");
 }
+
+/// A bounded fuzz of the desk on what the SIP line reports from the far end: calls with hostile names,
+/// numbers and `X-` headers (multibyte, control and direction characters, overlong, screen-pop headers that
+/// name tables, ids and case numbers), status codes at the edges of u16, events for calls it never heard of or
+/// in any order, mixed with the agent's actions and ticks. Nothing may panic (the release wasm aborts).
+#[test]
+fn hostile_line_events_in_any_order_never_panic() {
+    const TEXTS: &[&str] = &[
+        "", " ", "+14155550123", "4155550123", "1001", "é", "😀", "\u{202E}evil", "a\r\nb", "\u{0}",
+        "sip:1003@sip.example.com", "ca5e0000000000000000000000000001", "CS0001001", "sn_customerservice_case", "incident", "😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀😀",
+    ];
+    const NAMES: &[&str] = &["X-SN-Table", "X-SN-Sys-Id", "X-Case-Number", "X-Queue", "X-é", "x-", "X-😀", "X-A"];
+    let long = "é".repeat(300);
+    let mut x: u64 = 0xDE5C_0000_0000_0001;
+    let mut next = move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    let (mut most, mut recents) = (0, 0);
+    for round in 0..100 {
+        let mut d = sip_desk(|s| {
+            s.screen_pop = [ScreenPopWhen::OnAlert, ScreenPopWhen::OnAnswer, ScreenPopWhen::Never][round % 3];
+            s.wrap_up = round % 2 == 0;
+        });
+        let mut now = T0;
+        for _ in 0..200 {
+            now += [0.0, 10.0, 1_000.0, 30_000.0, 600_000.0][next(5)];
+            let id = [1, 2, 3, d.next_call_id, d.next_call_id.wrapping_sub(1), 0, u32::MAX][next(7)];
+            let text = |i: usize| if i == TEXTS.len() { long.clone() } else { TEXTS[i].to_string() };
+            let t = text(next(TEXTS.len() + 1));
+            let code = [0u16, 100, 180, 199, 200, 202, 299, 300, 487, 603, 699, 65535][next(12)];
+            let ev = match next(16) {
+                0 | 1 => {
+                    let id = if next(2) == 0 { d.alloc_call_id() } else { id };
+                    let mut xh = Vec::new();
+                    for _ in 0..next(20) {
+                        xh.push((NAMES[next(NAMES.len())].to_string(), text(next(TEXTS.len() + 1))));
+                    }
+                    LineEvent::Incoming { id, name: Some(text(next(TEXTS.len() + 1))).filter(|_| next(3) > 0), number: t, x_headers: xh }
+                }
+                2 => LineEvent::Outgoing { id, target: t, replacing: Some(id.wrapping_add(1)).filter(|_| next(2) == 0) },
+                3 => LineEvent::Replacing { id, old: Some(next(4) as u32), name: text(next(TEXTS.len())), number: t },
+                4 => LineEvent::Ringing(id),
+                5 => LineEvent::Connected(id),
+                6 => LineEvent::Ended { id, reason: [EndReason::RemoteHungUp, EndReason::Missed, EndReason::Failed(t.clone().into()), EndReason::AnsweredElsewhere][next(4)].clone() },
+                7 => LineEvent::Note { id, note: Some(t).filter(|_| next(2) == 0) },
+                8 => LineEvent::Packets { id, packets: (u64::MAX, next(3) as u64) },
+                9 => LineEvent::HoldFailed { id, held: next(2) == 0 },
+                10 => LineEvent::TransferProgress { id, code, done: next(2) == 0 },
+                11 => LineEvent::TransferAsked { id, target: t, by: Some(text(next(TEXTS.len()))) },
+                12 => LineEvent::Message(t),
+                13 => LineEvent::DtmfSent { id, digit: ['5', '#', 'é', '\0'][next(4)], how: [None, Some(true), Some(false)][next(3)] },
+                14 => LineEvent::Conferenced { a: id, b: next(4) as u32, result: if next(2) == 0 { Ok(()) } else { Err(t) } },
+                _ => LineEvent::Status([LineStatus::Registered, LineStatus::Connecting, LineStatus::Failed("x".into())][next(3)].clone()),
+            };
+            d.handle(now, Input::Line(ev));
+            let i = match next(10) {
+                0 => Some(Intent::Answer(id)),
+                1 => Some(Intent::HangUp(id)),
+                2 => Some(Intent::Hold { id, on: next(2) == 0 }),
+                3 => Some(Intent::Transfer { id, target: text(next(TEXTS.len())), consult: Some(next(4) as u32).filter(|_| next(2) == 0) }),
+                4 => Some(Intent::DecideTransfer(next(2) == 0)),
+                5 => Some(Intent::Conference { id, other: next(4) as u32 }),
+                6 => Some(Intent::SubmitWrapUp(None)),
+                _ => None,
+            };
+            if let Some(i) = i {
+                intent(&mut d, now, i);
+            }
+            d.handle(now, Input::Tick);
+            most = most.max(d.calls.len());
+        }
+        recents += d.recents.len();
+    }
+    assert!(most > 2 && recents > 100, "calls came, overlapped and ended ({most} at once, {recents} in the histories)");
+}
