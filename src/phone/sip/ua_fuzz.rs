@@ -128,6 +128,9 @@ fn fresh_pool() -> Vec<String> {
     ]
 }
 
+/// Fresh UAs, 150 steps each.
+const ROUNDS: usize = 120;
+
 #[test]
 fn hostile_mutated_frames_through_the_user_agent_never_panic() {
     let mut rng = Rng(0x5EED_0F_5A_F7_u64 | 1);
@@ -136,10 +139,12 @@ fn hostile_mutated_frames_through_the_user_agent_never_panic() {
     let mut accepted_invites = 0;
     let mut seen: std::collections::BTreeMap<String, usize> = Default::default();
     // Several UAs in turn (a fresh one now and then, so states early in a UA's life come up again).
-    for round in 0..120 {
+    let mut rounds = 0;
+    for round in 0..ROUNDS {
         if started.elapsed().as_secs_f64() > 5.0 {
             break;
         }
+        rounds += 1;
         let mut u = ua_with(|c| {
             c.accept_messages = round % 2 == 0;
             c.refer_policy = [ReferPolicy::Ask, ReferPolicy::Domain, ReferPolicy::Never][round % 3];
@@ -217,7 +222,11 @@ fn hostile_mutated_frames_through_the_user_agent_never_panic() {
             };
         }
     }
-    // The runs reach the UA's states, not only its parser (the seed is fixed: these hold on every run).
+    // The runs reach the UA's states, not only its parser (the seed is fixed: these hold on every full run; a
+    // machine so loaded that the time cap cut the run short checks only that nothing panicked).
+    if rounds < ROUNDS {
+        return;
+    }
     for kind in ["Answered", "Dtmf", "Message", "Progress", "RemoteOffer", "TransferProgress", "TransferRequested"] {
         assert!(seen.get(kind).is_some_and(|n| *n > 0), "no {kind} event: {seen:?}");
     }
