@@ -7,6 +7,10 @@ use std::collections::VecDeque;
 
 pub const KEPT: usize = 30;
 pub const MAX_CHARS: usize = 3_000;
+/// What is redacted of a longer message: its whole lines within the first this many bytes. Redaction's work grows
+/// faster than the text (a hostile frame of megabytes froze the page for seconds), and a line is kept or dropped
+/// whole, so a secret is never cut in half where the rules could no longer recognise it.
+pub const REDACTED_BYTES: usize = 4 * MAX_CHARS;
 
 /// A bounded, redacted message log.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -21,14 +25,26 @@ impl SipLog {
         if text.trim().is_empty() {
             return;
         }
+        let mut short = false;
+        let text = if text.len() > REDACTED_BYTES {
+            short = true;
+            let mut cut = REDACTED_BYTES;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            text[..cut].rfind('\n').map_or("", |i| &text[..=i])
+        } else {
+            text
+        };
         let mut clean = redact(text, known);
-        if clean.len() > MAX_CHARS {
-            let mut cut = MAX_CHARS;
+        if short || clean.len() > MAX_CHARS {
+            let mut cut = MAX_CHARS.min(clean.len());
             while !clean.is_char_boundary(cut) {
                 cut -= 1;
             }
             clean.truncate(cut);
-            clean.push_str("\n[…]");
+            clean.truncate(clean.trim_end().len());
+            clean.push_str(if clean.is_empty() { "[…]" } else { "\n[…]" });
         }
         let arrow = if sent { "→" } else { "←" };
         self.entries.push_back(format!("{at} {arrow}\n{}", clean.trim_end()));
@@ -91,5 +107,35 @@ mod tests {
         let mut log = SipLog::default();
         log.push(false, "", "MESSAGE sip:1001@x SIP/2.0\r\nContent-Type: text/plain\r\n\r\nyour password is pw-LOGGED-1", &["pw-LOGGED-1"]);
         assert!(!format!("{:?}", log).contains("pw-LOGGED-1"));
+    }
+
+    #[test]
+    fn hostile_megabyte_frames_are_recorded_bounded_and_never_half_a_secret() {
+        let mut log = SipLog::default();
+        // A header redaction shrinks to a few bytes, then a known secret across the byte where redaction stops.
+        let auth = format!("Authorization: Digest response=\"{}\"\r\n", "a".repeat(REDACTED_BYTES - 200));
+        let pad = "X-Pad: ".to_string() + &"b".repeat(REDACTED_BYTES - auth.len() - 60) + "\r\n";
+        let head = format!("MESSAGE sip:1001@x SIP/2.0\r\n{auth}{pad}");
+        let frame = format!("{head}{}X-Note: pw-LOGGED-secret-1\r\n{}", "c".repeat(REDACTED_BYTES - head.len() - 12), "d\r\n".repeat(1_000_000));
+        let at = frame.find("pw-LOGGED").unwrap();
+        assert!(at < REDACTED_BYTES && at + "pw-LOGGED-secret-1".len() > REDACTED_BYTES, "the secret crosses the cut");
+        let started = std::time::Instant::now();
+        log.push(false, "", &frame, &["pw-LOGGED-secret-1"]);
+        eprintln!("a {} byte frame recorded in {:?}", frame.len(), started.elapsed());
+        let e = log.entries();
+        let last = e.last().unwrap();
+        assert!(last.starts_with(" ←\nMESSAGE sip:1001@x SIP/2.0"), "{}", &last[..80]);
+        assert!(!last.contains("pw-L") && !last.contains("aaaa"), "{last}");
+        assert!(last.len() < MAX_CHARS + 40 && last.ends_with("\n[…]"), "{}", last.len());
+
+        // One line of megabytes: nothing of it but the mark.
+        log.push(false, "", &"é".repeat(2_000_000), &[]);
+        assert_eq!(log.entries().last().unwrap(), " ←\n[…]");
+        // A frame just under the bound is recorded as before (cut to MAX_CHARS after redaction).
+        let under = format!("OPTIONS sip:x SIP/2.0\r\n{}", "X-A: 1\r\n".repeat((REDACTED_BYTES - 30) / 8));
+        assert!(under.len() <= REDACTED_BYTES);
+        log.push(true, "", &under, &[]);
+        let last = log.entries().pop().unwrap();
+        assert!(last.starts_with(" →\nOPTIONS sip:x SIP/2.0\r\nX-A: 1") && last.ends_with("\n[…]"));
     }
 }
