@@ -40,8 +40,8 @@ fn WrapUpForm() -> impl IntoView {
             <section class="wrapup" aria-label=t::WRAPUP_TITLE() data-testid="wrap-up">
                 <div class="call-head">
                     <span class="party">{crate::ui::dynv(move || {
-                        let w = current().unwrap();
-                        format!("{}: {}", t::WRAPUP_TITLE(), w.name.clone().unwrap_or(w.number.clone()))
+                        // Read while the wrap-up may just have ended: nothing rather than a panic (which aborts).
+                        current().map(|w| format!("{}: {}", t::WRAPUP_TITLE(), w.name.unwrap_or(w.number))).unwrap_or_default()
                     })}</span>
                     <span {..crate::ui::attr("class", move || { if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" } }.to_string())}
                         data-testid="wrap-up-left">
