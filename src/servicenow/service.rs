@@ -492,6 +492,18 @@ fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
     RecordRef { entity: table.into(), sys_id: Some(id.clone()), query: format!("sys_id={id}"), label: rest::get_str(v, label_field), value: rest::get_str(v, label_field) }
 }
 
+/// The people a record names (its own id, contact, consumer, caller and opened-for), the empty ones left out.
+fn refs_of(c: &Value) -> Vec<String> {
+    let mut refs = Vec::new();
+    for f in ["sys_id", "contact", "consumer", "caller_id", "opened_for"] {
+        let s = rest::get_str(c, f);
+        if !s.is_empty() {
+            refs.push(s);
+        }
+    }
+    refs
+}
+
 /// Finds and opens the caller's record for call `call` (see [`screen_pop`] for the rules).
 pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec<(String, String)>) {
     let desk: Link = desk.into();
@@ -510,21 +522,21 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             // The record the call names, with the people it names (checked against the caller unless trusted).
             let mut named = None;
             let look = match &carried.data {
-                Some(CarriedData::CaseNumber(n)) => Some((screen_pop::CASE_TABLE.to_string(), "number", n.clone())),
-                Some(CarriedData::Record(r)) => Some((r.entity.clone(), "sys_id", r.sys_id.clone().unwrap_or_default())),
+                Some(CarriedData::CaseNumber(n)) => Some((screen_pop::CASE_TABLE, "number", n.as_str())),
+                Some(CarriedData::Record(r)) => Some((r.entity.as_str(), "sys_id", r.sys_id.as_deref().unwrap_or(""))),
                 None => None,
             };
             if let Some((table, field, v)) = look {
-                const REFS: [&str; 5] = ["sys_id", "contact", "consumer", "caller_id", "opened_for"];
-                let q = Query::new().and(field, Op::Eq, &v).map_err(|e| e.0)?;
+                let q = Query::new().and(field, Op::Eq, v).map_err(|e| e.0)?;
                 let qe = q.encode();
                 let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", "number,sys_id,contact,consumer,caller_id,opened_for"), ("sysparm_exclude_reference_link", "true")];
-                let rows = agent_rows(desk, &inst, &tok, &table, &p).await?;
+                let rows = agent_rows(desk, &inst, &tok, table, &p).await?;
                 if let Some(c) = rows.first() {
+                    let rec = record_of(table, c, "number");
                     if trusted {
-                        return Ok::<Decision, String>(Decision::Open(record_of(&table, c, "number")));
+                        return Ok::<Decision, String>(Decision::Open(rec));
                     }
-                    named = Some((record_of(&table, c, "number"), REFS.map(|f| rest::get_str(c, f)).into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>()));
+                    named = Some((rec, refs_of(c)));
                 }
             }
             let mut candidates = Vec::new();
@@ -532,7 +544,10 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                 let q = query::phone_lookup(table, &number).map_err(|e| e.0)?;
                 let rows = agent_rows(desk, &inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", "50")]).await?;
                 for row in rows {
-                    let phones = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).collect();
+                    let mut phones = Vec::new();
+                    for f in query::phone_fields(table) {
+                        phones.push(rest::get_str(&row, f));
+                    }
                     candidates.push(Candidate { record: record_of(table, &row, "name"), phones });
                 }
             }
@@ -546,7 +561,9 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                         .and_then(|q| q.order_by("sys_created_on", true))
                         .map_err(|e| e.0)?;
                     let rows = agent_rows(desk, &inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")]).await?;
-                    cases = rows.iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
+                    for c in &rows {
+                        cases.push(record_of("sn_customerservice_case", c, "number"));
+                    }
                 }
             }
             Ok(match named {
@@ -600,22 +617,24 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         let mut found = Vec::new();
         // A failed search is said, not shown as "no results" (and not cached).
         let mut outcomes: Vec<Result<(), RestError>> = Vec::new();
+        let offset = (page * PAGE).to_string();
         for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact"), ("csm_consumer", "consumer")] {
             let Ok(q) = query::directory_search(table, &text) else { return };
-            let reply = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", PAGE_TEXT), ("sysparm_offset", &(page * PAGE).to_string())]).await;
-            outcomes.push(reply.as_ref().map(|_| ()).map_err(Clone::clone));
-            if let Err(e) = &reply {
-                refused_read(desk, &tok, e);
-            }
-            if let Ok((rows, total)) = reply {
-                if total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
-                    crate::desk::shell::set(desk.directory_more, true);
+            match rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", PAGE_TEXT), ("sysparm_offset", &offset)]).await {
+                Err(e) => {
+                    refused_read(desk, &tok, &e);
+                    outcomes.push(Err(e));
                 }
-                // At most a page per table, whatever the reply holds; oversized rows are left out.
-                for row in rows.iter().take(PAGE) {
-                    let number = query::phone_fields(table).iter().map(|f| rest::get_str(row, f)).find(|p| !p.trim().is_empty());
-                    if let Some((name, number)) = number.and_then(|n| super::directory::entry_fields(&rest::get_str(row, "name"), &n)) {
-                        found.push(Entry { name, number, kind });
+                Ok((rows, total)) => {
+                    outcomes.push(Ok(()));
+                    if total.is_some_and(|t| t as usize > (page + 1) * PAGE) {
+                        crate::desk::shell::set(desk.directory_more, true);
+                    }
+                    // At most a page per table, whatever the reply holds; oversized rows are left out.
+                    for row in rows.iter().take(PAGE) {
+                        if let Some((name, number)) = entry_of(table, row) {
+                            found.push(Entry { name, number, kind });
+                        }
                     }
                 }
             }
@@ -628,6 +647,18 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         }
         show_found(desk, page, found);
     });
+}
+
+/// A directory row's name and first phone number that is not blank (None when it has none, or either is
+/// oversized).
+fn entry_of(table: &str, row: &Value) -> Option<(String, String)> {
+    for f in query::phone_fields(table) {
+        let n = rest::get_str(row, f);
+        if !n.trim().is_empty() {
+            return super::directory::entry_fields(&rest::get_str(row, "name"), &n);
+        }
+    }
+    None
 }
 
 /// Shows a page of directory results: the first replaces the results, later pages append to them.
