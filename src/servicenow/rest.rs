@@ -147,12 +147,15 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
 /// Performs a request. `path` starts with `/api/...`; `query` pairs are URL-encoded. The token goes only
 /// to the origin that issued it: checked here, on the exact URL about to be fetched, by the pure rule and
 /// by the browser's own URL parser.
-pub async fn request(instance: &str, token: &super::auth::Token, method: &str, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<Reply, RestError> {
-    let mut url = format!("{instance}{path}");
+/// The path comes in parts (`["/api/now/table/", table]`), written one after the other.
+pub async fn request(instance: &str, token: &super::auth::Token, method: &str, path: &[&str], query: &[(&str, &str)], body: Option<&Value>) -> Result<Reply, RestError> {
+    let mut url = instance.to_string();
+    for p in path {
+        url.push_str(p);
+    }
     if !query.is_empty() {
-        let q = crate::config::form::serialize(query);
         url.push('?');
-        url.push_str(&q);
+        url.push_str(&crate::config::form::serialize(query));
     }
     let browser_origin = web_sys::Url::new(&url).map(|u| u.origin()).unwrap_or_default();
     if !crate::trust::token_may_go_to(&token.instance, &url) || crate::trust::origin_of(&token.instance).as_deref() != Some(browser_origin.as_str()) {
@@ -162,7 +165,9 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
     let w = web_sys::window().ok_or(RestError::Network("no window".into()))?;
     let headers = web_sys::Headers::new().map_err(|_| RestError::Network("headers".into()))?;
     let _ = headers.set("Accept", "application/json");
-    let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    let mut bearer = String::from("Bearer ");
+    bearer.push_str(token);
+    let _ = headers.set("Authorization", &bearer);
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     init.set_mode(web_sys::RequestMode::Cors);
@@ -233,7 +238,7 @@ pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestE
 /// Reads rows of `table` (`GET /api/now/table/{table}` with `query`): the `result` list (empty when there
 /// is none) and the total count the reply announces. One place for every table read.
 pub async fn table_rows(instance: &str, token: &super::auth::Token, table: &str, query: &[(&str, &str)]) -> Result<(Vec<Value>, Option<u64>), RestError> {
-    let r = request(instance, token, "GET", &format!("/api/now/table/{table}"), query, None).await?;
+    let r = request(instance, token, "GET", &["/api/now/table/", table], query, None).await?;
     let rows = match r.body {
         Value::Object(mut m) => match m.remove("result") {
             Some(Value::Array(a)) => a,

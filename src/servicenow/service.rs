@@ -402,7 +402,7 @@ impl From<RestError> for Write {
 /// read of a journal field is always empty; `sys_journal_field` itself is closed to agents' roles).
 async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id: &str) -> Result<activity::Found, RestError> {
     let q = [("sysparm_fields", "sys_id,work_notes"), ("sysparm_display_value", "true")];
-    let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}/{id}"), &q, None).await?;
+    let r = rest::request(inst, tok, "GET", &["/api/now/table/", table, "/", id], &q, None).await?;
     Ok(activity::judge_record(&r.body["result"], table, id, call_id))
 }
 
@@ -441,40 +441,42 @@ async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_fie
 /// it counts only when it is read back.
 async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<(), Write> {
     let text = activity::work_note(a);
-    let log = || Some(("sn_openframe_phone_log".to_string(), a.call_id.clone()));
+    let t = target(a);
+    let log = Some(("sn_openframe_phone_log", a.call_id.as_str()));
     // One request per strategy (one await: a smaller future); `on` is where the note is read back.
-    let (method, path, query, body, on): (&str, String, &[(&str, &str)], Value, _) = match (strategy, target(a)) {
-        (ActivityStrategy::VoiceInteraction, _) => ("POST", "/api/now/openframe/voice-interaction".into(), &[], activity::voice_interaction_body(a), log()),
-        (ActivityStrategy::PhoneLog, _) => ("POST", "/api/now/table/sn_openframe_phone_log".into(), &[], activity::phone_log_body(a, task_field), log()),
+    let (method, path, query, body, on): (&str, &[&str], &[(&str, &str)], Value, _) = match (strategy, &t) {
+        (ActivityStrategy::VoiceInteraction, _) => ("POST", &["/api/now/openframe/voice-interaction"], &[], activity::voice_interaction_body(a), log),
+        (ActivityStrategy::PhoneLog, _) => ("POST", &["/api/now/table/sn_openframe_phone_log"], &[], activity::phone_log_body(a, task_field), log),
         (ActivityStrategy::WorkNotes, Some((table, id))) => {
-            ("PATCH", format!("/api/now/table/{table}/{id}"), &[("sysparm_fields", "sys_id")], json!({ "work_notes": text }), Some((table, id)))
+            ("PATCH", &["/api/now/table/", table, "/", id], &[("sysparm_fields", "sys_id")], json!({ "work_notes": text }), Some((table.as_str(), id.as_str())))
         }
         // No record (or not one notes may go to): an interaction of its own.
         (ActivityStrategy::WorkNotes, None) => (
             "POST",
-            "/api/now/table/interaction".into(),
+            &["/api/now/table/interaction"],
             &[("sysparm_fields", "sys_id")],
             json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text}),
             None,
         ),
     };
-    let r = rest::request(inst, tok, method, &path, query, Some(&body)).await?;
+    let r = rest::request(inst, tok, method, path, query, Some(&body)).await?;
+    let made;
     let on = match on {
         Some(on) => on,
         None => {
-            let id = rest::get_str(&r.body["result"], "sys_id");
+            made = rest::get_str(&r.body["result"], "sys_id");
             // No usable id in the reply: the outcome is unclear (looked up by call id before any resend).
-            if !screen_pop::is_sys_id(&id) {
+            if !screen_pop::is_sys_id(&made) {
                 return Err(Write::Rest(RestError::Network(crate::strings::NOTE_NOT_READ_BACK().into())));
             }
-            ("interaction".to_string(), id)
+            ("interaction", made.as_str())
         }
     };
     // The write was sent: a read-back that fails leaves its outcome unknown (looked up before any resend).
-    let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await } else { read_back(inst, tok, strategy, task_field, a).await };
+    let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, on.0, on.1, &a.call_id).await } else { read_back(inst, tok, strategy, task_field, a).await };
     match stored {
         Ok(activity::Found::Yes) => Ok(()),
-        Ok(activity::Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1).render())),
+        Ok(activity::Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(on.0, on.1).render())),
         Ok(activity::Found::Unconfirmed(m)) => Err(Write::NotStored(m)),
         // A refused read-back says what it needs (it was not "no answer").
         Err(e) => {
