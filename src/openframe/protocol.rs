@@ -354,10 +354,18 @@ impl RecordRef {
     /// The encoded query to open this record's form.
     pub fn form_query(&self) -> String {
         match &self.sys_id {
-            Some(id) => format!("sys_id={id}"),
+            Some(id) => sys_id_query(id),
             None => self.query.clone(),
         }
     }
+}
+
+/// `sys_id=<id>`: the query that opens one record (one place for every such query).
+#[inline(never)]
+pub fn sys_id_query(id: &str) -> String {
+    let mut q = String::from("sys_id=");
+    q.push_str(id);
+    q
 }
 
 /// A click-to-call from ServiceNow: the number to dial and the records it came from.
@@ -490,7 +498,7 @@ pub fn parse_click_to_call(args: &Value) -> Option<ClickToCall> {
         if let (Some(table), Some(id)) =
             (str_field(args, &["recordType", "record_type", "table"]), str_field(args, &["recordId", "record_id", "sys_id"]))
         {
-            records.push(RecordRef { entity: table, sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() });
+            records.push(RecordRef { entity: table, query: sys_id_query(&id), sys_id: Some(id), ..Default::default() });
         }
     }
     Some(ClickToCall { phone_number: number, records })

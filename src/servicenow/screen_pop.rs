@@ -121,7 +121,7 @@ pub fn carried(headers: &[(String, String)], tables: &[String]) -> Carried {
             refused = Some((id, tx::CARRIED_NOT_SYS_ID()));
         } else {
             let id = id.to_ascii_lowercase();
-            data = Some(CarriedData::Record(RecordRef { entity: t.into(), sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() }));
+            data = Some(CarriedData::Record(RecordRef { entity: t.into(), query: crate::openframe::protocol::sys_id_query(&id), sys_id: Some(id), ..Default::default() }));
         }
     }
     if let (None, Some(n)) = (&data, header(headers, "X-Case-Number")) {

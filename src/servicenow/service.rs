@@ -491,7 +491,7 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
 
 fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
     let id = rest::get_str(v, "sys_id");
-    RecordRef { entity: table.into(), sys_id: Some(id.clone()), query: format!("sys_id={id}"), label: rest::get_str(v, label_field), value: rest::get_str(v, label_field) }
+    RecordRef { entity: table.into(), query: crate::openframe::protocol::sys_id_query(&id), sys_id: Some(id), label: rest::get_str(v, label_field), value: rest::get_str(v, label_field) }
 }
 
 /// The people a record names (its own id, contact, consumer, caller and opened-for), the empty ones left out.
