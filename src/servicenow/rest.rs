@@ -138,8 +138,8 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
                 404 => crate::strings::SN_404_HINT(),
                 _ => "",
             };
-            let text = if detail.is_empty() || msg.contains(detail) { msg.to_string() } else { format!("{msg} ({detail})") };
-            Err(RestError::Status(code, format!("{text}{hint}").trim().to_string()))
+            let text = if detail.is_empty() || msg.contains(detail) { concat(&[msg, hint]) } else { concat(&[msg, " (", detail, ")", hint]) };
+            Err(RestError::Status(code, text.trim().to_string()))
         }
     }
 }
@@ -247,6 +247,26 @@ pub async fn table_rows(instance: &str, token: &super::auth::Token, table: &str,
         _ => Vec::new(),
     };
     Ok((rows, r.total))
+}
+
+/// `parts` written one after the other (one place for the texts and URLs put together here and in the
+/// ServiceNow client, instead of a format! each).
+#[inline(never)]
+pub fn concat(parts: &[&str]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// An HTTP status and ServiceNow's message: `403 User Not Authorized`.
+pub fn status_text(code: u16, m: &str) -> String {
+    let mut s = String::new();
+    crate::json::write_u64(&mut s, code.into());
+    s.push(' ');
+    s.push_str(m);
+    s
 }
 
 pub fn get_str(v: &Value, k: &str) -> String {

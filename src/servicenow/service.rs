@@ -355,7 +355,7 @@ fn outcome(e: RestError) -> Outcome {
         // Look it up before writing again.
         RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
         RestError::Status(code, m) => {
-            let text = format!("{code} {m}");
+            let text = rest::status_text(code, &m);
             if code >= 500 {
                 Outcome::Ambiguous(text)
             } else {
@@ -373,9 +373,9 @@ fn found(e: RestError, strategy: ActivityStrategy, a: &Activity, task_field: &st
         RestError::Unauthorized => Found::Unauthorized,
         RestError::Status(code, m) if code < 500 => {
             let t = target(a);
-            Found::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &format!("{code} {m}")).render())
+            Found::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &rest::status_text(code, &m)).render())
         }
-        RestError::WrongInstance(m) => Found::Refused(format!("{}{m}", crate::strings::CHECK_REFUSED())),
+        RestError::WrongInstance(m) => Found::Refused(rest::concat(&[crate::strings::CHECK_REFUSED(), &m])),
         other => Found::Unknown(other.to_string()),
     }
 }
@@ -411,7 +411,11 @@ async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id:
 /// `task`: the phone log's reference field to the task and the task's sys_id, checked too.
 async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &str, call_id: &str, task: Option<(&str, &str)>) -> Result<activity::Found, RestError> {
     let q = Query::new().and(field, Op::Eq, call_id).map_err(|e| RestError::Status(400, e.0))?;
-    let fields = format!("sys_id,{notes}{}", task.map(|(f, _)| format!(",{f}")).unwrap_or_default());
+    let mut fields = rest::concat(&["sys_id,", notes]);
+    if let Some((f, _)) = task {
+        fields.push(',');
+        fields.push_str(f);
+    }
     // Journal fields (an interaction's work notes) need their display value; the phone log's are plain.
     let display = if notes == "work_notes" { "true" } else { "false" };
     let qe = q.encode();
@@ -455,7 +459,7 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
             "POST",
             &["/api/now/table/interaction"],
             &[("sysparm_fields", "sys_id")],
-            json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text}),
+            json!({"type": "phone", "client_session_id": a.call_id, "short_description": rest::concat(&["Phone call with ", &a.caller]), "work_notes": text}),
             None,
         ),
     };
@@ -483,7 +487,7 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
             let cause = e.to_string();
             match found(e, strategy, a, task_field) {
                 Found::Refused(m) => Err(Write::NotStored(m)),
-                _ => Err(Write::Rest(RestError::Network(format!("{} {cause}", crate::strings::NOTE_NOT_READ_BACK())))),
+                _ => Err(Write::Rest(RestError::Network(rest::concat(&[crate::strings::NOTE_NOT_READ_BACK(), " ", &cause])))),
             }
         }
     }
@@ -576,7 +580,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
         .await;
         match decision {
             Ok(d) => desk.report(SnEvent::Pop { call, decision: d }),
-            Err(m) => desk.report(SnEvent::PopFailed { call, message: format!("{}: {m}", crate::strings::POP_FAILED()) }),
+            Err(m) => desk.report(SnEvent::PopFailed { call, message: rest::concat(&[crate::strings::POP_FAILED(), ": ", &m]) }),
         }
     });
 }
@@ -609,7 +613,9 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     if page == 0 {
         crate::desk::shell::set(desk.directory_more, false);
     }
-    let key = format!("{}#{page}", crate::browser::fold_case(text.trim()));
+    let mut key = crate::browser::fold_case(text.trim());
+    key.push('#');
+    crate::json::write_u64(&mut key, page as u64);
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
         show_found(desk, page, hit);
         crate::desk::shell::set(desk.directory_error, None);
