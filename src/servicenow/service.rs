@@ -159,9 +159,7 @@ pub fn sign_in(desk: impl Into<Link>) {
     leptos::task::spawn_local(async move {
         match auth::sign_in(&inst, &client).await {
             Ok(t) => {
-                set_token(Some(t));
-                crate::desk::shell::set(desk.sn, SnState::SignedIn);
-                desk.with_outbox(&mut |o| o.resume());
+                keep_sign_in(desk, t);
                 pump(desk);
             }
             Err(m) => crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(m.into()))),
@@ -181,9 +179,23 @@ fn expired(desk: Link) {
     if TOKEN.with(|t| t.borrow_mut().as_mut().filter(|t| t.refresh.is_some()).map(|t| t.expires_at = 0.0).is_some()) {
         return;
     }
-    set_token(None);
+    end_sign_in(desk, crate::strings::Key::SN_SESSION_ENDED.into());
     auth::forget_token();
-    crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(crate::strings::Key::SN_SESSION_ENDED.into())));
+}
+
+/// A new sign-in (or a renewed one) is this window's: signed in, the outbox resumed.
+#[inline(never)]
+fn keep_sign_in(desk: Link, t: Token) {
+    set_token(Some(t));
+    crate::desk::shell::set(desk.sn, SnState::SignedIn);
+    desk.with_outbox(&mut |o| o.resume());
+}
+
+/// The sign-in ended (expired or its renewal refused): signed out with `m`, the outbox paused for a sign-in.
+#[inline(never)]
+fn end_sign_in(desk: Link, m: crate::strings::Msg) {
+    set_token(None);
+    crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(m)));
     desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
 }
 
@@ -239,16 +251,8 @@ fn renew(desk: Link) -> bool {
             return;
         }
         match result {
-            Ok(new) => {
-                set_token(Some(new));
-                crate::desk::shell::set(desk.sn, SnState::SignedIn);
-                desk.with_outbox(&mut |o| o.resume());
-            }
-            Err(auth::RenewError::Refused(m)) => {
-                set_token(None);
-                crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(m.into())));
-                desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
-            }
+            Ok(new) => keep_sign_in(desk, new),
+            Err(auth::RenewError::Refused(m)) => end_sign_in(desk, m.into()),
             Err(auth::RenewError::Unclear(_)) => RENEW_AT.with(|r| *r.borrow_mut() = now() + 10_000.0),
         }
     });
@@ -302,7 +306,7 @@ fn pump(desk: Link) {
         };
         if let Some(a) = settled(desk, &id, &tables) {
             let done = if verify {
-                Done::Verified(match read_back(&inst, &tok, strategy, &task_field, &a).await {
+                Done::Verified(match read_back(&inst, &tok, strategy, &task_field, &a, None).await {
                     Ok(activity::Found::Yes) => Found::Yes,
                     Ok(activity::Found::No) => Found::No,
                     // The reply cannot confirm it: refused visibly, never resent.
@@ -427,10 +431,11 @@ async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &
 /// Reads back what the strategy wrote (also whether an activity already reached ServiceNow after an
 /// unclear failure): the record's work notes, the interaction's work notes (found by its
 /// `client_session_id`), or the phone log's notes (found by its `call_id`; `voice_interaction` writes one).
-async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<activity::Found, RestError> {
+/// `on`: the record a write just put the work notes on (else the activity's own).
+async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity, on: Option<(&str, &str)>) -> Result<activity::Found, RestError> {
     let t = target(a);
     let work_notes = strategy == ActivityStrategy::WorkNotes;
-    if let (true, Some((table, id))) = (work_notes, &t) {
+    if let (true, Some((table, id))) = (work_notes, on.or(t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())))) {
         return note_on_record(inst, tok, table, id, &a.call_id).await;
     }
     let (table, field, notes) = if work_notes { ("interaction", "client_session_id", "work_notes") } else { ("sn_openframe_phone_log", "call_id", "notes") };
@@ -477,7 +482,8 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
         }
     };
     // The write was sent: a read-back that fails leaves its outcome unknown (looked up before any resend).
-    let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, on.0, on.1, &a.call_id).await } else { read_back(inst, tok, strategy, task_field, a).await };
+    // (The work notes on the record written, or the interaction made; else the row found by call id.)
+    let stored = read_back(inst, tok, strategy, task_field, a, Some(on)).await;
     match stored {
         Ok(activity::Found::Yes) => Ok(()),
         Ok(activity::Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(on.0, on.1).render())),
