@@ -98,20 +98,8 @@ impl Cause {
 /// status it answers (401, 400, 405). Redirects are refused there too.
 async fn diagnose(url: &str, token_endpoint: bool) -> RestError {
     let Some(w) = web_sys::window() else { return RestError::Network("no window".into()) };
-    let init = web_sys::RequestInit::new();
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    init.set_redirect(web_sys::RequestRedirect::Error);
-    if token_endpoint {
-        // An empty form POST (a simple request): the token endpoint answers it with an OAuth error.
-        init.set_method("POST");
-        let h = web_sys::Headers::new().ok();
-        if let Some(h) = &h {
-            let _ = h.set("Content-Type", "application/x-www-form-urlencoded");
-            init.set_headers(h);
-        }
-        init.set_body(&JsValue::from_str(""));
-    }
+    // An empty form POST (a simple request) for the token endpoint: it answers it with an OAuth error.
+    let init = if token_endpoint { cors_init("POST", &[FORM], Some("")) } else { cors_init("GET", &[], None) };
     let cors_ok = JsFuture::from(w.fetch_with_str_and_init(url, &init)).await.is_ok();
     let opaque_ok = cors_ok || {
         let init = web_sys::RequestInit::new();
@@ -121,6 +109,33 @@ async fn diagnose(url: &str, token_endpoint: bool) -> RestError {
         JsFuture::from(w.fetch_with_str_and_init(url, &init)).await.is_ok()
     };
     cause(cors_ok, opaque_ok).error(token_endpoint, &origin())
+}
+
+/// A form body's Content-Type.
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+/// A CORS request without credentials that follows no redirect (a bearer token, an authorization code or a
+/// PKCE verifier never goes where a redirect points), with these headers and body (one place for the
+/// requests and the CORS probe).
+#[inline(never)]
+/// (`new Headers()` without an argument cannot throw; were it to, the request would go without headers,
+/// so without the bearer token.)
+fn cors_init(method: &str, headers: &[(&str, &str)], body: Option<&str>) -> web_sys::RequestInit {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_redirect(web_sys::RequestRedirect::Error);
+    if let Ok(h) = web_sys::Headers::new() {
+        for (k, v) in headers {
+            let _ = h.set(k, v);
+        }
+        init.set_headers(&h);
+    }
+    if let Some(b) = body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    init
 }
 
 /// What a response's status means: Ok for 2xx, else the error with ServiceNow's own message (`body`'s
@@ -163,22 +178,14 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
     }
     let token = &token.access;
     let w = web_sys::window().ok_or(RestError::Network("no window".into()))?;
-    let headers = web_sys::Headers::new().map_err(|_| RestError::Network("headers".into()))?;
-    let _ = headers.set("Accept", "application/json");
     let mut bearer = String::from("Bearer ");
     bearer.push_str(token);
-    let _ = headers.set("Authorization", &bearer);
-    let init = web_sys::RequestInit::new();
-    init.set_method(method);
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
     // The bearer token never follows a redirect (to wherever it points).
-    init.set_redirect(web_sys::RequestRedirect::Error);
-    if let Some(b) = body {
-        let _ = headers.set("Content-Type", "application/json");
-        init.set_body(&JsValue::from_str(&b.to_string()));
-    }
-    init.set_headers(&headers);
+    let headers = [("Accept", "application/json"), ("Authorization", bearer.as_str()), ("Content-Type", "application/json")];
+    let init = match body {
+        Some(b) => cors_init(method, &headers, Some(&b.to_string())),
+        None => cors_init(method, &headers[..2], None),
+    };
     // Give up after a while: the outcome is then unknown (the outbox looks it up before writing again).
     let abort = web_sys::AbortController::new().ok();
     if let Some(a) = &abort {
@@ -209,18 +216,8 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
 /// POSTs a form (the OAuth token endpoint), no bearer token.
 pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestError> {
     let w = web_sys::window().ok_or(RestError::Network("no window".into()))?;
-    let body = crate::config::form::serialize(pairs);
-    let headers = web_sys::Headers::new().map_err(|_| RestError::Network("headers".into()))?;
-    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
-    let _ = headers.set("Accept", "application/json");
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
     // The authorization code and PKCE verifier never follow a redirect.
-    init.set_redirect(web_sys::RequestRedirect::Error);
-    init.set_body(&JsValue::from_str(&body));
-    init.set_headers(&headers);
+    let init = cors_init("POST", &[FORM, ("Accept", "application/json")], Some(&crate::config::form::serialize(pairs)));
     let resp = match JsFuture::from(w.fetch_with_str_and_init(url, &init)).await {
         Ok(r) => r.unchecked_into::<web_sys::Response>(),
         Err(_) => return Err(diagnose(url, true).await),
