@@ -190,7 +190,9 @@ fn check_relative(url: &str) -> Result<(), ProtocolError> {
 
 fn check_size(n: u32, what: &str) -> Result<(), ProtocolError> {
     if n == 0 {
-        return Err(ProtocolError::BadSize(format!("{what} must be greater than 0")));
+        let mut m = what.to_string();
+        m.push_str(" must be greater than 0");
+        return Err(ProtocolError::BadSize(m));
     }
     Ok(())
 }
@@ -258,10 +260,12 @@ impl Outgoing {
                 Some(i.to_json())
             }
             Outgoing::SetIcons(icons) => {
+                let mut list = Vec::new();
                 for i in icons {
                     check_title(&i.image_title)?;
+                    list.push(i.to_json());
                 }
-                Some(Value::Array(icons.iter().map(Icon::to_json).collect()))
+                Some(Value::Array(list))
             }
             Outgoing::OpenForm { entity, query, interaction_sys_id } => {
                 check_entity(entity)?;
@@ -447,11 +451,14 @@ impl Rejection {
 }
 
 fn str_field(v: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match v.get(*k) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    })
+    for k in keys {
+        match v.get(*k) {
+            Some(Value::String(s)) if !s.trim().is_empty() => return Some(s.trim().to_string()),
+            Some(Value::Number(n)) => return Some(n.to_string()),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `sys_id=abc^other=x` -> `abc` (32 hex characters in ServiceNow, but accept any token).
@@ -492,7 +499,11 @@ pub fn parse_click_to_call(args: &Value) -> Option<ClickToCall> {
     let mut records = Vec::new();
     let list = data.and_then(|d| d.get("data")).or_else(|| args.get("records"));
     if let Some(Value::Array(items)) = list {
-        records.extend(items.iter().filter_map(record_from));
+        for item in items {
+            if let Some(r) = record_from(item) {
+                records.push(r);
+            }
+        }
     }
     if records.is_empty() {
         if let (Some(table), Some(id)) =
