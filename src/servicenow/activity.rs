@@ -256,11 +256,12 @@ pub fn work_note(a: &Activity) -> String {
 
 /// `POST /api/now/openframe/voice-interaction` body.
 pub fn voice_interaction_body(a: &Activity) -> Value {
-    let related: Vec<Value> = a
-        .record
-        .iter()
-        .filter_map(|r| r.sys_id.as_ref().map(|id| json!({"documentTable": r.entity, "documentId": id})))
-        .collect();
+    let mut related = Vec::new();
+    if let Some(r) = &a.record {
+        if let Some(id) = &r.sys_id {
+            related.push(json!({"documentTable": r.entity, "documentId": id}));
+        }
+    }
     json!({
         "interaction": {"userPhoneNumber": a.caller, "callbackPhoneNumber": a.caller, "clientSessionId": a.call_id,
             "additionalParams": {"disposition": a.disposition, "queue": a.queue}},
