@@ -60,7 +60,13 @@ impl Activity {
             hold_ms: f("hold_ms")?,
             agent: s("agent")?,
             queue: s("queue")?,
-            transfers: v.get("transfers")?.as_array()?.iter().map(|t| t.as_str().map(str::to_string)).collect::<Option<_>>()?,
+            transfers: {
+                let mut list = Vec::new();
+                for t in v.get("transfers")?.as_array()? {
+                    list.push(t.as_str()?.to_string());
+                }
+                list
+            },
             disposition: s("disposition")?,
             notes: s("notes")?,
             record: match v.get("record") {
