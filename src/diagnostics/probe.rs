@@ -327,7 +327,7 @@ async fn servicenow(desk: Desk) -> SnProbe {
     if let Some(tok) = token.filter(|t| t.instance == inst) {
         use crate::servicenow::rest::{request, RestError};
         let q = [("sysparm_limit", "1"), ("sysparm_fields", "sys_id")];
-        return SnProbe::SignedIn(match request(&inst, &tok, "GET", "/api/now/table/sys_user", &q, None).await {
+        return SnProbe::SignedIn(match request(&inst, &tok, "GET", &["/api/now/table/sys_user"], &q, None).await {
             Ok(_) => Ok(()),
             Err(RestError::Unauthorized) => Err(None),
             // The token was accepted; the table's ACL or the sandbox's rules answered.

@@ -74,11 +74,24 @@ pub fn is_loopback_host(host: &str) -> bool {
 
 /// A dotted-quad IPv4 address written the one way browsers serialize it (no leading zeros, no hex).
 fn canonical_ipv4(host: &str) -> bool {
-    let parts: Vec<&str> = host.split('.').collect();
-    parts.len() == 4
-        && parts.iter().all(|p| {
-            !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0')) && p.parse::<u16>().map(|n| n <= 255).unwrap_or(false)
-        })
+    let mut parts = 0;
+    for p in host.split('.') {
+        parts += 1;
+        let ok = !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0')) && decimal(p) <= 255;
+        if !ok {
+            return false;
+        }
+    }
+    parts == 4
+}
+
+/// The value of a run of at most five ASCII digits (checked by the caller).
+fn decimal(digits: &str) -> u32 {
+    let mut n = 0;
+    for b in digits.bytes() {
+        n = n * 10 + u32::from(b - b'0');
+    }
+    n
 }
 
 /// A host name (lower case) a browser keeps exactly as written: letters, digits and hyphens in labels, no
@@ -165,10 +178,8 @@ pub fn split_url(input: &str) -> Result<UrlParts, OriginError> {
     let port = match port {
         None => None,
         Some(p) => {
-            if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(OriginError::Port(p.to_string()));
-            }
-            let n: u32 = p.parse().map_err(|_| OriginError::Port(p.to_string()))?;
+            // Empty, not digits, over five of them, 0 or over 65535: refused alike.
+            let n = if p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) { decimal(p) } else { 0 };
             if n == 0 || n > 65535 {
                 return Err(OriginError::Port(p.to_string()));
             }
@@ -197,10 +208,15 @@ impl TopDomain {
 
     /// The serialized origin, exactly as a browser reports `MessageEvent.origin`.
     pub fn origin(&self) -> String {
-        match self.port {
-            Some(p) => format!("{}://{}:{}", self.scheme, self.host, p),
-            None => format!("{}://{}", self.scheme, self.host),
+        let mut o = String::new();
+        o.push_str(&self.scheme);
+        o.push_str("://");
+        o.push_str(&self.host);
+        if let Some(p) = self.port {
+            o.push(':');
+            crate::json::write_u64(&mut o, p.into());
         }
+        o
     }
 
     pub fn host(&self) -> &str {

@@ -190,7 +190,9 @@ fn check_relative(url: &str) -> Result<(), ProtocolError> {
 
 fn check_size(n: u32, what: &str) -> Result<(), ProtocolError> {
     if n == 0 {
-        return Err(ProtocolError::BadSize(format!("{what} must be greater than 0")));
+        let mut m = what.to_string();
+        m.push_str(" must be greater than 0");
+        return Err(ProtocolError::BadSize(m));
     }
     Ok(())
 }
@@ -258,10 +260,12 @@ impl Outgoing {
                 Some(i.to_json())
             }
             Outgoing::SetIcons(icons) => {
+                let mut list = Vec::new();
                 for i in icons {
                     check_title(&i.image_title)?;
+                    list.push(i.to_json());
                 }
-                Some(Value::Array(icons.iter().map(Icon::to_json).collect()))
+                Some(Value::Array(list))
             }
             Outgoing::OpenForm { entity, query, interaction_sys_id } => {
                 check_entity(entity)?;
@@ -354,10 +358,18 @@ impl RecordRef {
     /// The encoded query to open this record's form.
     pub fn form_query(&self) -> String {
         match &self.sys_id {
-            Some(id) => format!("sys_id={id}"),
+            Some(id) => sys_id_query(id),
             None => self.query.clone(),
         }
     }
+}
+
+/// `sys_id=<id>`: the query that opens one record (one place for every such query).
+#[inline(never)]
+pub fn sys_id_query(id: &str) -> String {
+    let mut q = String::from("sys_id=");
+    q.push_str(id);
+    q
 }
 
 /// A click-to-call from ServiceNow: the number to dial and the records it came from.
@@ -439,11 +451,14 @@ impl Rejection {
 }
 
 fn str_field(v: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|k| match v.get(*k) {
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    })
+    for k in keys {
+        match v.get(*k) {
+            Some(Value::String(s)) if !s.trim().is_empty() => return Some(s.trim().to_string()),
+            Some(Value::Number(n)) => return Some(n.to_string()),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// `sys_id=abc^other=x` -> `abc` (32 hex characters in ServiceNow, but accept any token).
@@ -484,13 +499,17 @@ pub fn parse_click_to_call(args: &Value) -> Option<ClickToCall> {
     let mut records = Vec::new();
     let list = data.and_then(|d| d.get("data")).or_else(|| args.get("records"));
     if let Some(Value::Array(items)) = list {
-        records.extend(items.iter().filter_map(record_from));
+        for item in items {
+            if let Some(r) = record_from(item) {
+                records.push(r);
+            }
+        }
     }
     if records.is_empty() {
         if let (Some(table), Some(id)) =
             (str_field(args, &["recordType", "record_type", "table"]), str_field(args, &["recordId", "record_id", "sys_id"]))
         {
-            records.push(RecordRef { entity: table, sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() });
+            records.push(RecordRef { entity: table, query: sys_id_query(&id), sys_id: Some(id), ..Default::default() });
         }
     }
     Some(ClickToCall { phone_number: number, records })

@@ -123,11 +123,20 @@ pub struct Session {
 }
 
 fn short(text: &str) -> String {
-    let mut s: String = text.chars().take(300).collect();
-    if s.len() < text.len() {
-        s.push('…');
+    match text.char_indices().nth(300) {
+        Some((i, _)) => {
+            let mut s = text[..i].to_string();
+            s.push('…');
+            s
+        }
+        None => text.to_string(),
     }
-    s
+}
+
+/// One event as the actions of a step (one place for the single-event answers).
+#[inline(never)]
+fn event(e: SessionEvent) -> Vec<Action> {
+    vec![Action::Event(e)]
 }
 
 impl Session {
@@ -159,11 +168,22 @@ impl Session {
         self.top.as_ref()
     }
 
-    fn note(&mut self, now: f64, direction: Direction, text: String) {
+    fn note(&mut self, now: f64, direction: Direction, text: &str) {
         if self.log.len() == LOG_LEN {
             self.log.pop_front();
         }
-        self.log.push_back(LogEntry { at_ms: now, direction, text: short(&text) });
+        self.log.push_back(LogEntry { at_ms: now, direction, text: short(text) });
+    }
+
+    /// Logs a dropped message: its parts written one after the other (the log keeps the first 300
+    /// characters, so a part need not be shortened first).
+    #[inline(never)]
+    fn dropped(&mut self, now: f64, parts: &[&str]) {
+        let mut t = String::new();
+        for p in parts {
+            t.push_str(p);
+        }
+        self.note(now, Direction::Dropped, &t);
     }
 
     fn next_id(&mut self, method: Method) -> String {
@@ -190,7 +210,7 @@ impl Session {
         // (Not `expect`: that would keep the error's Debug formatting in the wasm for a case that cannot happen.)
         let Ok(text) = msg.encode() else { panic!("init is small") };
         self.counters.sent += 1;
-        self.note(now, Direction::Out, text.clone());
+        self.note(now, Direction::Out, &text);
         vec![Action::Post { text, to_any: true }]
     }
 
@@ -198,7 +218,7 @@ impl Session {
         match msg.encode() {
             Ok(text) => {
                 self.counters.sent += 1;
-                self.note(now, Direction::Out, text.clone());
+                self.note(now, Direction::Out, &text);
                 Ok(Action::Post { text, to_any: false })
             }
             Err(e) => {
@@ -213,7 +233,7 @@ impl Session {
         self.pending.push(Pending { id: id.clone(), method, deadline: now + timeout });
         match self.post(now, &Outgoing::Request { id, method, payload }) {
             Ok(a) => vec![a],
-            Err(e) => vec![Action::Event(SessionEvent::RequestFailed { method, message: e.msg() })],
+            Err(e) => event(SessionEvent::RequestFailed { method, message: e.msg() }),
         }
     }
 
@@ -228,15 +248,20 @@ impl Session {
     }
 
     fn flush(&mut self, now: f64) -> Vec<Action> {
-        let queued: Vec<Outgoing> = self.queued.drain(..).collect();
-        queued.iter().filter_map(|m| self.post(now, m).ok()).collect()
+        let mut out = Vec::new();
+        while let Some(m) = self.queued.pop_front() {
+            if let Ok(a) = self.post(now, &m) {
+                out.push(a);
+            }
+        }
+        out
     }
 
     fn fail(&mut self, message: Msg) -> Vec<Action> {
         self.phase = Phase::Failed(message.clone());
         self.pending.clear();
         self.queued.clear();
-        vec![Action::Event(SessionEvent::Failed(message))]
+        event(SessionEvent::Failed(message))
     }
 
     fn mismatch_message(&self, answered: &str) -> Msg {
@@ -284,13 +309,20 @@ impl Session {
                 out.extend(self.send_init(now));
             }
         }
-        let (expired, keep): (Vec<Pending>, Vec<Pending>) =
-            self.pending.drain(..).partition(|p| p.method != Method::Init && now >= p.deadline);
-        self.pending = keep;
+        let mut expired = Vec::new();
+        let mut i = 0;
+        while i < self.pending.len() {
+            let p = &self.pending[i];
+            if p.method != Method::Init && now >= p.deadline {
+                expired.push(self.pending.remove(i));
+            } else {
+                i += 1;
+            }
+        }
         for p in expired {
             self.counters.timeouts += 1;
             let message = Key::OF_NO_ANSWER.arg("method", &p.method.name());
-            self.note(now, Direction::Dropped, format!("timeout: {}", p.id));
+            self.dropped(now, &["timeout: ", &p.id]);
             if p.method == Method::GetConfig {
                 self.phase = Phase::Ready { confirmed: true };
                 out.push(Action::Event(SessionEvent::ConfigUnavailable(message)));
@@ -311,17 +343,17 @@ impl Session {
         };
         if !from_top {
             self.counters.wrong_source += 1;
-            self.note(now, Direction::Dropped, format!("not from the top window ({origin})"));
+            self.dropped(now, &["not from the top window (", origin, ")"]);
             return Vec::new();
         }
         let Some(text) = data else {
             self.counters.not_a_string += 1;
-            self.note(now, Direction::Dropped, format!("non-string data from {origin}"));
+            self.dropped(now, &["non-string data from ", origin]);
             return Vec::new();
         };
         if !top.matches(origin) {
             self.counters.wrong_origin += 1;
-            self.note(now, Direction::Dropped, format!("from {origin}: {}", short(text)));
+            self.dropped(now, &["from ", origin, ": ", text]);
             // Not acted on; but an answer to our own init from another origin means topDomain is wrong:
             // say so clearly instead of timing out.
             if self.phase == Phase::Connecting {
@@ -344,14 +376,14 @@ impl Session {
                     Rejection::NotOpenFrame => self.counters.not_openframe += 1,
                     Rejection::UnknownEvent => self.counters.unknown_event += 1,
                 }
-                self.note(now, Direction::Dropped, format!("{}: {}", r.label(), short(text)));
+                self.dropped(now, &[r.label(), ": ", text]);
                 return Vec::new();
             }
         };
         if matches!(self.phase, Phase::Failed(_)) {
             return Vec::new();
         }
-        self.note(now, Direction::In, text.to_string());
+        self.note(now, Direction::In, text);
         match incoming {
             Incoming::Response { id, success, result } => {
                 let Some(pos) = self.pending.iter().position(|p| p.id == id) else {
@@ -378,12 +410,12 @@ impl Session {
                         if success {
                             let cfg = protocol::parse_frame_config(&result);
                             self.frame_config = Some(cfg.clone());
-                            vec![Action::Event(SessionEvent::Config(cfg))]
+                            event(SessionEvent::Config(cfg))
                         } else {
-                            vec![Action::Event(SessionEvent::ConfigUnavailable(Key::OF_CONFIG_REFUSED.into()))]
+                            event(SessionEvent::ConfigUnavailable(Key::OF_CONFIG_REFUSED.into()))
                         }
                     }
-                    Method::Visible => vec![Action::Event(SessionEvent::Visible(result.as_bool().unwrap_or(false)))],
+                    Method::Visible => event(SessionEvent::Visible(result.as_bool().unwrap_or(false))),
                 }
             }
             Incoming::TopFrameDomain(d) => {
@@ -400,7 +432,7 @@ impl Session {
             }
             other => {
                 self.counters.accepted += 1;
-                vec![Action::Event(SessionEvent::Host(other))]
+                event(SessionEvent::Host(other))
             }
         }
     }
@@ -441,6 +473,31 @@ mod tests {
 
     fn request_id(p: &(Value, bool)) -> String {
         p.0["args"]["id"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn a_dropped_message_is_logged_as_its_first_300_characters() {
+        // As the log wrote it before: the message shortened, then the whole line shortened again.
+        let old = |prefix: &str, text: &str| {
+            let cut = |t: &str| {
+                let mut s: String = t.chars().take(300).collect();
+                if s.len() < t.len() {
+                    s.push('…');
+                }
+                s
+            };
+            cut(&format!("{prefix}{}", cut(text)))
+        };
+        let evil = "https://evil.example";
+        for text in [String::new(), "é".repeat(200), "é".repeat(290), "x".repeat(299), "x".repeat(300), "é".repeat(301), "ü".repeat(5000)] {
+            let mut s = session();
+            s.on_message(0.0, true, evil, Some(&text));
+            assert_eq!(s.log.back().unwrap().text, old(&format!("from {evil}: "), &text));
+            s.on_message(0.0, true, TOP, Some(&text));
+            let r = protocol::parse_incoming(&text).unwrap_err();
+            assert_eq!(s.log.back().unwrap().text, old(&format!("{}: ", r.label()), &text));
+            assert_eq!(short(&text), old("", &text));
+        }
     }
 
     #[test]

@@ -60,7 +60,13 @@ impl Activity {
             hold_ms: f("hold_ms")?,
             agent: s("agent")?,
             queue: s("queue")?,
-            transfers: v.get("transfers")?.as_array()?.iter().map(|t| t.as_str().map(str::to_string)).collect::<Option<_>>()?,
+            transfers: {
+                let mut list = Vec::new();
+                for t in v.get("transfers")?.as_array()? {
+                    list.push(t.as_str()?.to_string());
+                }
+                list
+            },
             disposition: s("disposition")?,
             notes: s("notes")?,
             record: match v.get("record") {
@@ -256,11 +262,12 @@ pub fn work_note(a: &Activity) -> String {
 
 /// `POST /api/now/openframe/voice-interaction` body.
 pub fn voice_interaction_body(a: &Activity) -> Value {
-    let related: Vec<Value> = a
-        .record
-        .iter()
-        .filter_map(|r| r.sys_id.as_ref().map(|id| json!({"documentTable": r.entity, "documentId": id})))
-        .collect();
+    let mut related = Vec::new();
+    if let Some(r) = &a.record {
+        if let Some(id) = &r.sys_id {
+            related.push(json!({"documentTable": r.entity, "documentId": id}));
+        }
+    }
     json!({
         "interaction": {"userPhoneNumber": a.caller, "callbackPhoneNumber": a.caller, "clientSessionId": a.call_id,
             "additionalParams": {"disposition": a.disposition, "queue": a.queue}},

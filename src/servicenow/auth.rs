@@ -82,7 +82,7 @@ pub fn renewal_due(t: &Token, now: f64) -> bool {
 /// The token endpoint a refresh token is sent to: its own instance's, and only when that is an origin.
 pub fn refresh_url(t: &Token) -> Option<String> {
     let origin = crate::trust::origin_of(&t.instance)?;
-    let url = format!("{origin}/oauth_token.do");
+    let url = rest::concat(&[&origin, "/oauth_token.do"]);
     crate::trust::token_may_go_to(&t.instance, &url).then_some(url)
 }
 
@@ -102,7 +102,7 @@ pub async fn renew(t: &Token, client_id: &str) -> Result<Token, RenewError> {
     };
     match rest::post_form(&url, &[("grant_type", "refresh_token"), ("client_id", client_id), ("refresh_token", refresh)]).await {
         Ok(v) => token_from_response(&v, &t.instance, js_sys::Date::now(), Some(refresh)).map_err(RenewError::Refused),
-        Err(RestError::Status(code, m)) if (400..500).contains(&code) => Err(RenewError::Refused(format!("{} ({code} {m})", crate::strings::SN_RENEW_FAILED()))),
+        Err(RestError::Status(code, m)) if (400..500).contains(&code) => Err(RenewError::Refused(rest::concat(&[crate::strings::SN_RENEW_FAILED(), " (", &rest::status_text(code, &m), ")"]))),
         Err(e) => Err(RenewError::Unclear(e.to_string())),
     }
 }
@@ -135,7 +135,7 @@ pub fn beside_page(path: &str) -> String {
     let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     let base = href.split(['?', '#']).next().unwrap_or("");
     let dir = base.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-    format!("{dir}/{path}")
+    rest::concat(&[dir, "/", path])
 }
 
 pub fn forget_token() {
@@ -158,7 +158,7 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
         ("code_challenge_method", "S256"),
         ("state", &state),
     ]);
-    let url = format!("{instance}/oauth_auth.do?{q}");
+    let url = rest::concat(&[instance, "/oauth_auth.do?", &q]);
     let popup = w
         .open_with_url_and_target_and_features(&url, "agent-desktop-signin", "width=520,height=640")
         .ok()
@@ -212,7 +212,7 @@ pub async fn sign_in(instance: &str, client_id: &str) -> Result<Token, String> {
     }
     let code = code.ok_or(crate::strings::SN_NO_AUTH_CODE())?;
     let v = rest::post_form(
-        &format!("{instance}/oauth_token.do"),
+        &rest::concat(&[instance, "/oauth_token.do"]),
         &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &redirect), ("client_id", client_id), ("code_verifier", &verifier)],
     )
     .await

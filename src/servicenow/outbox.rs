@@ -286,13 +286,13 @@ impl Outbox {
 
     /// The stuck entries: call id, caller, reason and the agent's notes.
     pub fn stuck(&self) -> Vec<(String, String, String, String)> {
-        self.entries
-            .iter()
-            .filter_map(|e| match &e.state {
-                State::Refused(m) => Some((e.activity.call_id.clone(), e.activity.caller.clone(), m.clone(), e.activity.notes.clone())),
-                _ => None,
-            })
-            .collect()
+        let mut out = Vec::new();
+        for e in &self.entries {
+            if let State::Refused(m) = &e.state {
+                out.push((e.activity.call_id.clone(), e.activity.caller.clone(), m.clone(), e.activity.notes.clone()));
+            }
+        }
+        out
     }
 
     /// The next step, if one is due: one request at a time; the first entry that is due goes, whatever
@@ -422,11 +422,15 @@ impl Outbox {
 
     /// Drops delivered entries, remembering their call ids (keeps the refused ones for the agent to see).
     pub fn compact(&mut self) {
-        let delivered: Vec<String> = self.entries.iter().filter(|e| e.state == State::Delivered).map(|e| e.activity.call_id.clone()).collect();
-        for id in &delivered {
-            self.remember(id);
+        let mut i = 0;
+        while i < self.entries.len() {
+            if self.entries[i].state == State::Delivered {
+                let e = self.entries.remove(i);
+                self.remember(&e.activity.call_id);
+            } else {
+                i += 1;
+            }
         }
-        self.entries.retain(|e| e.state != State::Delivered);
     }
 
     /// Gives the outbox to another window: returns the copy for the packet and keeps this one marked as
@@ -491,7 +495,11 @@ impl Outbox {
 
     /// The call ids an acknowledgement of this outbox names.
     pub fn ids(&self) -> Vec<String> {
-        self.entries.iter().map(|e| e.activity.call_id.clone()).collect()
+        let mut ids = Vec::new();
+        for e in &self.entries {
+            ids.push(e.activity.call_id.clone());
+        }
+        ids
     }
 }
 

@@ -98,20 +98,8 @@ impl Cause {
 /// status it answers (401, 400, 405). Redirects are refused there too.
 async fn diagnose(url: &str, token_endpoint: bool) -> RestError {
     let Some(w) = web_sys::window() else { return RestError::Network("no window".into()) };
-    let init = web_sys::RequestInit::new();
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
-    init.set_redirect(web_sys::RequestRedirect::Error);
-    if token_endpoint {
-        // An empty form POST (a simple request): the token endpoint answers it with an OAuth error.
-        init.set_method("POST");
-        let h = web_sys::Headers::new().ok();
-        if let Some(h) = &h {
-            let _ = h.set("Content-Type", "application/x-www-form-urlencoded");
-            init.set_headers(h);
-        }
-        init.set_body(&JsValue::from_str(""));
-    }
+    // An empty form POST (a simple request) for the token endpoint: it answers it with an OAuth error.
+    let init = if token_endpoint { cors_init("POST", &[FORM], Some("")) } else { cors_init("GET", &[], None) };
     let cors_ok = JsFuture::from(w.fetch_with_str_and_init(url, &init)).await.is_ok();
     let opaque_ok = cors_ok || {
         let init = web_sys::RequestInit::new();
@@ -121,6 +109,33 @@ async fn diagnose(url: &str, token_endpoint: bool) -> RestError {
         JsFuture::from(w.fetch_with_str_and_init(url, &init)).await.is_ok()
     };
     cause(cors_ok, opaque_ok).error(token_endpoint, &origin())
+}
+
+/// A form body's Content-Type.
+const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
+
+/// A CORS request without credentials that follows no redirect (a bearer token, an authorization code or a
+/// PKCE verifier never goes where a redirect points), with these headers and body (one place for the
+/// requests and the CORS probe).
+#[inline(never)]
+/// (`new Headers()` without an argument cannot throw; were it to, the request would go without headers,
+/// so without the bearer token.)
+fn cors_init(method: &str, headers: &[(&str, &str)], body: Option<&str>) -> web_sys::RequestInit {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_mode(web_sys::RequestMode::Cors);
+    init.set_credentials(web_sys::RequestCredentials::Omit);
+    init.set_redirect(web_sys::RequestRedirect::Error);
+    if let Ok(h) = web_sys::Headers::new() {
+        for (k, v) in headers {
+            let _ = h.set(k, v);
+        }
+        init.set_headers(&h);
+    }
+    if let Some(b) = body {
+        init.set_body(&JsValue::from_str(b));
+    }
+    init
 }
 
 /// What a response's status means: Ok for 2xx, else the error with ServiceNow's own message (`body`'s
@@ -138,8 +153,8 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
                 404 => crate::strings::SN_404_HINT(),
                 _ => "",
             };
-            let text = if detail.is_empty() || msg.contains(detail) { msg.to_string() } else { format!("{msg} ({detail})") };
-            Err(RestError::Status(code, format!("{text}{hint}").trim().to_string()))
+            let text = if detail.is_empty() || msg.contains(detail) { concat(&[msg, hint]) } else { concat(&[msg, " (", detail, ")", hint]) };
+            Err(RestError::Status(code, text.trim().to_string()))
         }
     }
 }
@@ -147,12 +162,15 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
 /// Performs a request. `path` starts with `/api/...`; `query` pairs are URL-encoded. The token goes only
 /// to the origin that issued it: checked here, on the exact URL about to be fetched, by the pure rule and
 /// by the browser's own URL parser.
-pub async fn request(instance: &str, token: &super::auth::Token, method: &str, path: &str, query: &[(&str, &str)], body: Option<&Value>) -> Result<Reply, RestError> {
-    let mut url = format!("{instance}{path}");
+/// The path comes in parts (`["/api/now/table/", table]`), written one after the other.
+pub async fn request(instance: &str, token: &super::auth::Token, method: &str, path: &[&str], query: &[(&str, &str)], body: Option<&Value>) -> Result<Reply, RestError> {
+    let mut url = instance.to_string();
+    for p in path {
+        url.push_str(p);
+    }
     if !query.is_empty() {
-        let q = crate::config::form::serialize(query);
         url.push('?');
-        url.push_str(&q);
+        url.push_str(&crate::config::form::serialize(query));
     }
     let browser_origin = web_sys::Url::new(&url).map(|u| u.origin()).unwrap_or_default();
     if !crate::trust::token_may_go_to(&token.instance, &url) || crate::trust::origin_of(&token.instance).as_deref() != Some(browser_origin.as_str()) {
@@ -160,20 +178,14 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
     }
     let token = &token.access;
     let w = web_sys::window().ok_or(RestError::Network("no window".into()))?;
-    let headers = web_sys::Headers::new().map_err(|_| RestError::Network("headers".into()))?;
-    let _ = headers.set("Accept", "application/json");
-    let _ = headers.set("Authorization", &format!("Bearer {token}"));
-    let init = web_sys::RequestInit::new();
-    init.set_method(method);
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
+    let mut bearer = String::from("Bearer ");
+    bearer.push_str(token);
     // The bearer token never follows a redirect (to wherever it points).
-    init.set_redirect(web_sys::RequestRedirect::Error);
-    if let Some(b) = body {
-        let _ = headers.set("Content-Type", "application/json");
-        init.set_body(&JsValue::from_str(&b.to_string()));
-    }
-    init.set_headers(&headers);
+    let headers = [("Accept", "application/json"), ("Authorization", bearer.as_str()), ("Content-Type", "application/json")];
+    let init = match body {
+        Some(b) => cors_init(method, &headers, Some(&b.to_string())),
+        None => cors_init(method, &headers[..2], None),
+    };
     // Give up after a while: the outcome is then unknown (the outbox looks it up before writing again).
     let abort = web_sys::AbortController::new().ok();
     if let Some(a) = &abort {
@@ -204,18 +216,8 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
 /// POSTs a form (the OAuth token endpoint), no bearer token.
 pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestError> {
     let w = web_sys::window().ok_or(RestError::Network("no window".into()))?;
-    let body = crate::config::form::serialize(pairs);
-    let headers = web_sys::Headers::new().map_err(|_| RestError::Network("headers".into()))?;
-    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
-    let _ = headers.set("Accept", "application/json");
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_mode(web_sys::RequestMode::Cors);
-    init.set_credentials(web_sys::RequestCredentials::Omit);
     // The authorization code and PKCE verifier never follow a redirect.
-    init.set_redirect(web_sys::RequestRedirect::Error);
-    init.set_body(&JsValue::from_str(&body));
-    init.set_headers(&headers);
+    let init = cors_init("POST", &[FORM, ("Accept", "application/json")], Some(&crate::config::form::serialize(pairs)));
     let resp = match JsFuture::from(w.fetch_with_str_and_init(url, &init)).await {
         Ok(r) => r.unchecked_into::<web_sys::Response>(),
         Err(_) => return Err(diagnose(url, true).await),
@@ -233,7 +235,7 @@ pub async fn post_form(url: &str, pairs: &[(&str, &str)]) -> Result<Value, RestE
 /// Reads rows of `table` (`GET /api/now/table/{table}` with `query`): the `result` list (empty when there
 /// is none) and the total count the reply announces. One place for every table read.
 pub async fn table_rows(instance: &str, token: &super::auth::Token, table: &str, query: &[(&str, &str)]) -> Result<(Vec<Value>, Option<u64>), RestError> {
-    let r = request(instance, token, "GET", &format!("/api/now/table/{table}"), query, None).await?;
+    let r = request(instance, token, "GET", &["/api/now/table/", table], query, None).await?;
     let rows = match r.body {
         Value::Object(mut m) => match m.remove("result") {
             Some(Value::Array(a)) => a,
@@ -242,6 +244,26 @@ pub async fn table_rows(instance: &str, token: &super::auth::Token, table: &str,
         _ => Vec::new(),
     };
     Ok((rows, r.total))
+}
+
+/// `parts` written one after the other (one place for the texts and URLs put together here and in the
+/// ServiceNow client, instead of a format! each).
+#[inline(never)]
+pub fn concat(parts: &[&str]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// An HTTP status and ServiceNow's message: `403 User Not Authorized`.
+pub fn status_text(code: u16, m: &str) -> String {
+    let mut s = String::new();
+    crate::json::write_u64(&mut s, code.into());
+    s.push(' ');
+    s.push_str(m);
+    s
 }
 
 pub fn get_str(v: &Value, k: &str) -> String {

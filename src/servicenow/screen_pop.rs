@@ -68,9 +68,13 @@ pub const CASE_TABLE: &str = "sn_customerservice_case";
 
 /// A caller's value as shown in a message: short, one line.
 fn shown(v: &str) -> String {
-    let mut s: String = v.chars().take(40).map(|c| if c.is_control() { ' ' } else { c }).collect();
-    if v.chars().count() > 40 {
-        s.push('…');
+    let mut s = String::new();
+    for (i, c) in v.chars().enumerate() {
+        if i == 40 {
+            s.push('…');
+            break;
+        }
+        s.push(if c.is_control() { ' ' } else { c });
     }
     s
 }
@@ -121,7 +125,7 @@ pub fn carried(headers: &[(String, String)], tables: &[String]) -> Carried {
             refused = Some((id, tx::CARRIED_NOT_SYS_ID()));
         } else {
             let id = id.to_ascii_lowercase();
-            data = Some(CarriedData::Record(RecordRef { entity: t.into(), sys_id: Some(id.clone()), query: format!("sys_id={id}"), ..Default::default() }));
+            data = Some(CarriedData::Record(RecordRef { entity: t.into(), query: crate::openframe::protocol::sys_id_query(&id), sys_id: Some(id), ..Default::default() }));
         }
     }
     if let (None, Some(n)) = (&data, header(headers, "X-Case-Number")) {
@@ -134,7 +138,7 @@ pub fn carried(headers: &[(String, String)], tables: &[String]) -> Carried {
         }
     }
     // A record that was used leaves nothing to explain.
-    let ignored = refused.filter(|_| !matches!(data, Some(CarriedData::Record(_)))).map(|(v, why)| format!("{} '{}' {why}", crate::strings::CARRIED_IGNORED(), shown(v)));
+    let ignored = refused.filter(|_| !matches!(data, Some(CarriedData::Record(_)))).map(|(v, why)| super::rest::concat(&[crate::strings::CARRIED_IGNORED(), " '", &shown(v), "' ", why]));
     let duplicated = RECORD_HEADERS.iter().any(|r| headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(r)).count() > 1);
     Carried { data, ignored, duplicated }
 }
@@ -143,11 +147,13 @@ pub fn carried(headers: &[(String, String)], tables: &[String]) -> Carried {
 /// also finds near misses).
 pub fn exact_matches(caller: &str, country: &str, candidates: &[Candidate]) -> Vec<RecordRef> {
     let Ok(Dialable::E164(want)) = normalize(caller, country) else { return Vec::new() };
-    candidates
-        .iter()
-        .filter(|c| c.phones.iter().any(|p| matches!(normalize(p, country), Ok(Dialable::E164(n)) if n == want)))
-        .map(|c| c.record.clone())
-        .collect()
+    let mut out = Vec::new();
+    for c in candidates {
+        if c.phones.iter().any(|p| matches!(normalize(p, country), Ok(Dialable::E164(n)) if n == want)) {
+            out.push(c.record.clone());
+        }
+    }
+    out
 }
 
 /// The decision for a caller: one person with open cases pops the newest case; one person without, the
@@ -156,7 +162,15 @@ pub fn decide(caller: &str, people: &[RecordRef], open_cases_newest_first: &[Rec
     match people.len() {
         0 => Decision::OfferNew {
             table: "customer_contact".into(),
-            query: format!("sys_id=-1&sysparm_query=phone={}", caller.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect::<String>()),
+            query: {
+                let mut q = String::from("sys_id=-1&sysparm_query=phone=");
+                for c in caller.chars() {
+                    if c.is_ascii_digit() || c == '+' {
+                        q.push(c);
+                    }
+                }
+                q
+            },
         },
         1 => Decision::Open(open_cases_newest_first.first().cloned().unwrap_or_else(|| people[0].clone())),
         _ => Decision::Choose(people.to_vec()),

@@ -159,9 +159,7 @@ pub fn sign_in(desk: impl Into<Link>) {
     leptos::task::spawn_local(async move {
         match auth::sign_in(&inst, &client).await {
             Ok(t) => {
-                set_token(Some(t));
-                crate::desk::shell::set(desk.sn, SnState::SignedIn);
-                desk.with_outbox(&mut |o| o.resume());
+                keep_sign_in(desk, t);
                 pump(desk);
             }
             Err(m) => crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(m.into()))),
@@ -181,9 +179,23 @@ fn expired(desk: Link) {
     if TOKEN.with(|t| t.borrow_mut().as_mut().filter(|t| t.refresh.is_some()).map(|t| t.expires_at = 0.0).is_some()) {
         return;
     }
-    set_token(None);
+    end_sign_in(desk, crate::strings::Key::SN_SESSION_ENDED.into());
     auth::forget_token();
-    crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(crate::strings::Key::SN_SESSION_ENDED.into())));
+}
+
+/// A new sign-in (or a renewed one) is this window's: signed in, the outbox resumed.
+#[inline(never)]
+fn keep_sign_in(desk: Link, t: Token) {
+    set_token(Some(t));
+    crate::desk::shell::set(desk.sn, SnState::SignedIn);
+    desk.with_outbox(&mut |o| o.resume());
+}
+
+/// The sign-in ended (expired or its renewal refused): signed out with `m`, the outbox paused for a sign-in.
+#[inline(never)]
+fn end_sign_in(desk: Link, m: crate::strings::Msg) {
+    set_token(None);
+    crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(m)));
     desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
 }
 
@@ -239,16 +251,8 @@ fn renew(desk: Link) -> bool {
             return;
         }
         match result {
-            Ok(new) => {
-                set_token(Some(new));
-                crate::desk::shell::set(desk.sn, SnState::SignedIn);
-                desk.with_outbox(&mut |o| o.resume());
-            }
-            Err(auth::RenewError::Refused(m)) => {
-                set_token(None);
-                crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(m.into())));
-                desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
-            }
+            Ok(new) => keep_sign_in(desk, new),
+            Err(auth::RenewError::Refused(m)) => end_sign_in(desk, m.into()),
             Err(auth::RenewError::Unclear(_)) => RENEW_AT.with(|r| *r.borrow_mut() = now() + 10_000.0),
         }
     });
@@ -302,7 +306,7 @@ fn pump(desk: Link) {
         };
         if let Some(a) = settled(desk, &id, &tables) {
             let done = if verify {
-                Done::Verified(match read_back(&inst, &tok, strategy, &task_field, &a).await {
+                Done::Verified(match read_back(&inst, &tok, strategy, &task_field, &a, None).await {
                     Ok(activity::Found::Yes) => Found::Yes,
                     Ok(activity::Found::No) => Found::No,
                     // The reply cannot confirm it: refused visibly, never resent.
@@ -355,7 +359,7 @@ fn outcome(e: RestError) -> Outcome {
         // Look it up before writing again.
         RestError::Network(m) | RestError::Blocked(m) => Outcome::Ambiguous(m),
         RestError::Status(code, m) => {
-            let text = format!("{code} {m}");
+            let text = rest::status_text(code, &m);
             if code >= 500 {
                 Outcome::Ambiguous(text)
             } else {
@@ -373,9 +377,9 @@ fn found(e: RestError, strategy: ActivityStrategy, a: &Activity, task_field: &st
         RestError::Unauthorized => Found::Unauthorized,
         RestError::Status(code, m) if code < 500 => {
             let t = target(a);
-            Found::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &format!("{code} {m}")).render())
+            Found::Refused(crate::strings::lookup_refused(&activity::lookup_access(strategy, t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())), task_field), &rest::status_text(code, &m)).render())
         }
-        RestError::WrongInstance(m) => Found::Refused(format!("{}{m}", crate::strings::CHECK_REFUSED())),
+        RestError::WrongInstance(m) => Found::Refused(rest::concat(&[crate::strings::CHECK_REFUSED(), &m])),
         other => Found::Unknown(other.to_string()),
     }
 }
@@ -402,7 +406,7 @@ impl From<RestError> for Write {
 /// read of a journal field is always empty; `sys_journal_field` itself is closed to agents' roles).
 async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id: &str) -> Result<activity::Found, RestError> {
     let q = [("sysparm_fields", "sys_id,work_notes"), ("sysparm_display_value", "true")];
-    let r = rest::request(inst, tok, "GET", &format!("/api/now/table/{table}/{id}"), &q, None).await?;
+    let r = rest::request(inst, tok, "GET", &["/api/now/table/", table, "/", id], &q, None).await?;
     Ok(activity::judge_record(&r.body["result"], table, id, call_id))
 }
 
@@ -411,7 +415,11 @@ async fn note_on_record(inst: &str, tok: &Token, table: &str, id: &str, call_id:
 /// `task`: the phone log's reference field to the task and the task's sys_id, checked too.
 async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &str, call_id: &str, task: Option<(&str, &str)>) -> Result<activity::Found, RestError> {
     let q = Query::new().and(field, Op::Eq, call_id).map_err(|e| RestError::Status(400, e.0))?;
-    let fields = format!("sys_id,{notes}{}", task.map(|(f, _)| format!(",{f}")).unwrap_or_default());
+    let mut fields = rest::concat(&["sys_id,", notes]);
+    if let Some((f, _)) = task {
+        fields.push(',');
+        fields.push_str(f);
+    }
     // Journal fields (an interaction's work notes) need their display value; the phone log's are plain.
     let display = if notes == "work_notes" { "true" } else { "false" };
     let qe = q.encode();
@@ -423,10 +431,11 @@ async fn note_in_row(inst: &str, tok: &Token, table: &str, field: &str, notes: &
 /// Reads back what the strategy wrote (also whether an activity already reached ServiceNow after an
 /// unclear failure): the record's work notes, the interaction's work notes (found by its
 /// `client_session_id`), or the phone log's notes (found by its `call_id`; `voice_interaction` writes one).
-async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<activity::Found, RestError> {
+/// `on`: the record a write just put the work notes on (else the activity's own).
+async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity, on: Option<(&str, &str)>) -> Result<activity::Found, RestError> {
     let t = target(a);
     let work_notes = strategy == ActivityStrategy::WorkNotes;
-    if let (true, Some((table, id))) = (work_notes, &t) {
+    if let (true, Some((table, id))) = (work_notes, on.or(t.as_ref().map(|(x, y)| (x.as_str(), y.as_str())))) {
         return note_on_record(inst, tok, table, id, &a.call_id).await;
     }
     let (table, field, notes) = if work_notes { ("interaction", "client_session_id", "work_notes") } else { ("sn_openframe_phone_log", "call_id", "notes") };
@@ -441,47 +450,50 @@ async fn read_back(inst: &str, tok: &Token, strategy: ActivityStrategy, task_fie
 /// it counts only when it is read back.
 async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: &str, a: &Activity) -> Result<(), Write> {
     let text = activity::work_note(a);
-    let log = || Some(("sn_openframe_phone_log".to_string(), a.call_id.clone()));
+    let t = target(a);
+    let log = Some(("sn_openframe_phone_log", a.call_id.as_str()));
     // One request per strategy (one await: a smaller future); `on` is where the note is read back.
-    let (method, path, query, body, on): (&str, String, &[(&str, &str)], Value, _) = match (strategy, target(a)) {
-        (ActivityStrategy::VoiceInteraction, _) => ("POST", "/api/now/openframe/voice-interaction".into(), &[], activity::voice_interaction_body(a), log()),
-        (ActivityStrategy::PhoneLog, _) => ("POST", "/api/now/table/sn_openframe_phone_log".into(), &[], activity::phone_log_body(a, task_field), log()),
+    let (method, path, query, body, on): (&str, &[&str], &[(&str, &str)], Value, _) = match (strategy, &t) {
+        (ActivityStrategy::VoiceInteraction, _) => ("POST", &["/api/now/openframe/voice-interaction"], &[], activity::voice_interaction_body(a), log),
+        (ActivityStrategy::PhoneLog, _) => ("POST", &["/api/now/table/sn_openframe_phone_log"], &[], activity::phone_log_body(a, task_field), log),
         (ActivityStrategy::WorkNotes, Some((table, id))) => {
-            ("PATCH", format!("/api/now/table/{table}/{id}"), &[("sysparm_fields", "sys_id")], json!({ "work_notes": text }), Some((table, id)))
+            ("PATCH", &["/api/now/table/", table, "/", id], &[("sysparm_fields", "sys_id")], json!({ "work_notes": text }), Some((table.as_str(), id.as_str())))
         }
         // No record (or not one notes may go to): an interaction of its own.
         (ActivityStrategy::WorkNotes, None) => (
             "POST",
-            "/api/now/table/interaction".into(),
+            &["/api/now/table/interaction"],
             &[("sysparm_fields", "sys_id")],
-            json!({"type": "phone", "client_session_id": a.call_id, "short_description": format!("Phone call with {}", a.caller), "work_notes": text}),
+            json!({"type": "phone", "client_session_id": a.call_id, "short_description": rest::concat(&["Phone call with ", &a.caller]), "work_notes": text}),
             None,
         ),
     };
-    let r = rest::request(inst, tok, method, &path, query, Some(&body)).await?;
+    let r = rest::request(inst, tok, method, path, query, Some(&body)).await?;
+    let made;
     let on = match on {
         Some(on) => on,
         None => {
-            let id = rest::get_str(&r.body["result"], "sys_id");
+            made = rest::get_str(&r.body["result"], "sys_id");
             // No usable id in the reply: the outcome is unclear (looked up by call id before any resend).
-            if !screen_pop::is_sys_id(&id) {
+            if !screen_pop::is_sys_id(&made) {
                 return Err(Write::Rest(RestError::Network(crate::strings::NOTE_NOT_READ_BACK().into())));
             }
-            ("interaction".to_string(), id)
+            ("interaction", made.as_str())
         }
     };
     // The write was sent: a read-back that fails leaves its outcome unknown (looked up before any resend).
-    let stored = if strategy == ActivityStrategy::WorkNotes { note_on_record(inst, tok, &on.0, &on.1, &a.call_id).await } else { read_back(inst, tok, strategy, task_field, a).await };
+    // (The work notes on the record written, or the interaction made; else the row found by call id.)
+    let stored = read_back(inst, tok, strategy, task_field, a, Some(on)).await;
     match stored {
         Ok(activity::Found::Yes) => Ok(()),
-        Ok(activity::Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(&on.0, &on.1).render())),
+        Ok(activity::Found::No) => Err(Write::NotStored(crate::strings::note_not_stored(on.0, on.1).render())),
         Ok(activity::Found::Unconfirmed(m)) => Err(Write::NotStored(m)),
         // A refused read-back says what it needs (it was not "no answer").
         Err(e) => {
             let cause = e.to_string();
             match found(e, strategy, a, task_field) {
                 Found::Refused(m) => Err(Write::NotStored(m)),
-                _ => Err(Write::Rest(RestError::Network(format!("{} {cause}", crate::strings::NOTE_NOT_READ_BACK())))),
+                _ => Err(Write::Rest(RestError::Network(rest::concat(&[crate::strings::NOTE_NOT_READ_BACK(), " ", &cause])))),
             }
         }
     }
@@ -489,7 +501,19 @@ async fn write(inst: &str, tok: &Token, strategy: ActivityStrategy, task_field: 
 
 fn record_of(table: &str, v: &Value, label_field: &str) -> RecordRef {
     let id = rest::get_str(v, "sys_id");
-    RecordRef { entity: table.into(), sys_id: Some(id.clone()), query: format!("sys_id={id}"), label: rest::get_str(v, label_field), value: rest::get_str(v, label_field) }
+    RecordRef { entity: table.into(), query: crate::openframe::protocol::sys_id_query(&id), sys_id: Some(id), label: rest::get_str(v, label_field), value: rest::get_str(v, label_field) }
+}
+
+/// The people a record names (its own id, contact, consumer, caller and opened-for), the empty ones left out.
+fn refs_of(c: &Value) -> Vec<String> {
+    let mut refs = Vec::new();
+    for f in ["sys_id", "contact", "consumer", "caller_id", "opened_for"] {
+        let s = rest::get_str(c, f);
+        if !s.is_empty() {
+            refs.push(s);
+        }
+    }
+    refs
 }
 
 /// Finds and opens the caller's record for call `call` (see [`screen_pop`] for the rules).
@@ -510,21 +534,21 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
             // The record the call names, with the people it names (checked against the caller unless trusted).
             let mut named = None;
             let look = match &carried.data {
-                Some(CarriedData::CaseNumber(n)) => Some((screen_pop::CASE_TABLE.to_string(), "number", n.clone())),
-                Some(CarriedData::Record(r)) => Some((r.entity.clone(), "sys_id", r.sys_id.clone().unwrap_or_default())),
+                Some(CarriedData::CaseNumber(n)) => Some((screen_pop::CASE_TABLE, "number", n.as_str())),
+                Some(CarriedData::Record(r)) => Some((r.entity.as_str(), "sys_id", r.sys_id.as_deref().unwrap_or(""))),
                 None => None,
             };
             if let Some((table, field, v)) = look {
-                const REFS: [&str; 5] = ["sys_id", "contact", "consumer", "caller_id", "opened_for"];
-                let q = Query::new().and(field, Op::Eq, &v).map_err(|e| e.0)?;
+                let q = Query::new().and(field, Op::Eq, v).map_err(|e| e.0)?;
                 let qe = q.encode();
                 let p = [("sysparm_query", qe.as_str()), ("sysparm_limit", "1"), ("sysparm_fields", "number,sys_id,contact,consumer,caller_id,opened_for"), ("sysparm_exclude_reference_link", "true")];
-                let rows = agent_rows(desk, &inst, &tok, &table, &p).await?;
+                let rows = agent_rows(desk, &inst, &tok, table, &p).await?;
                 if let Some(c) = rows.first() {
+                    let rec = record_of(table, c, "number");
                     if trusted {
-                        return Ok::<Decision, String>(Decision::Open(record_of(&table, c, "number")));
+                        return Ok::<Decision, String>(Decision::Open(rec));
                     }
-                    named = Some((record_of(&table, c, "number"), REFS.map(|f| rest::get_str(c, f)).into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>()));
+                    named = Some((rec, refs_of(c)));
                 }
             }
             let mut candidates = Vec::new();
@@ -532,7 +556,10 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                 let q = query::phone_lookup(table, &number).map_err(|e| e.0)?;
                 let rows = agent_rows(desk, &inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", "50")]).await?;
                 for row in rows {
-                    let phones = query::phone_fields(table).iter().map(|f| rest::get_str(&row, f)).collect();
+                    let mut phones = Vec::new();
+                    for f in query::phone_fields(table) {
+                        phones.push(rest::get_str(&row, f));
+                    }
                     candidates.push(Candidate { record: record_of(table, &row, "name"), phones });
                 }
             }
@@ -546,7 +573,9 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
                         .and_then(|q| q.order_by("sys_created_on", true))
                         .map_err(|e| e.0)?;
                     let rows = agent_rows(desk, &inst, &tok, "sn_customerservice_case", &[("sysparm_query", &q.encode()), ("sysparm_limit", "5")]).await?;
-                    cases = rows.iter().map(|c| record_of("sn_customerservice_case", c, "number")).collect();
+                    for c in &rows {
+                        cases.push(record_of("sn_customerservice_case", c, "number"));
+                    }
                 }
             }
             Ok(match named {
@@ -557,7 +586,7 @@ pub fn screen_pop(desk: impl Into<Link>, call: u32, number: String, headers: Vec
         .await;
         match decision {
             Ok(d) => desk.report(SnEvent::Pop { call, decision: d }),
-            Err(m) => desk.report(SnEvent::PopFailed { call, message: format!("{}: {m}", crate::strings::POP_FAILED()) }),
+            Err(m) => desk.report(SnEvent::PopFailed { call, message: rest::concat(&[crate::strings::POP_FAILED(), ": ", &m]) }),
         }
     });
 }
@@ -590,7 +619,9 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     if page == 0 {
         crate::desk::shell::set(desk.directory_more, false);
     }
-    let key = format!("{}#{page}", crate::browser::fold_case(text.trim()));
+    let mut key = crate::browser::fold_case(text.trim());
+    key.push('#');
+    crate::json::write_u64(&mut key, page as u64);
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
         show_found(desk, page, hit);
         crate::desk::shell::set(desk.directory_error, None);
@@ -600,22 +631,24 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         let mut found = Vec::new();
         // A failed search is said, not shown as "no results" (and not cached).
         let mut outcomes: Vec<Result<(), RestError>> = Vec::new();
+        let offset = (page * PAGE).to_string();
         for (table, kind) in [("sys_user", "user"), ("customer_contact", "contact"), ("csm_consumer", "consumer")] {
             let Ok(q) = query::directory_search(table, &text) else { return };
-            let reply = rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", PAGE_TEXT), ("sysparm_offset", &(page * PAGE).to_string())]).await;
-            outcomes.push(reply.as_ref().map(|_| ()).map_err(Clone::clone));
-            if let Err(e) = &reply {
-                refused_read(desk, &tok, e);
-            }
-            if let Ok((rows, total)) = reply {
-                if total.map(|t| t as usize > (page + 1) * PAGE).unwrap_or(false) {
-                    crate::desk::shell::set(desk.directory_more, true);
+            match rest::table_rows(&inst, &tok, table, &[("sysparm_query", &q.encode()), ("sysparm_fields", query::read_fields(table)), ("sysparm_limit", PAGE_TEXT), ("sysparm_offset", &offset)]).await {
+                Err(e) => {
+                    refused_read(desk, &tok, &e);
+                    outcomes.push(Err(e));
                 }
-                // At most a page per table, whatever the reply holds; oversized rows are left out.
-                for row in rows.iter().take(PAGE) {
-                    let number = query::phone_fields(table).iter().map(|f| rest::get_str(row, f)).find(|p| !p.trim().is_empty());
-                    if let Some((name, number)) = number.and_then(|n| super::directory::entry_fields(&rest::get_str(row, "name"), &n)) {
-                        found.push(Entry { name, number, kind });
+                Ok((rows, total)) => {
+                    outcomes.push(Ok(()));
+                    if total.is_some_and(|t| t as usize > (page + 1) * PAGE) {
+                        crate::desk::shell::set(desk.directory_more, true);
+                    }
+                    // At most a page per table, whatever the reply holds; oversized rows are left out.
+                    for row in rows.iter().take(PAGE) {
+                        if let Some((name, number)) = entry_of(table, row) {
+                            found.push(Entry { name, number, kind });
+                        }
                     }
                 }
             }
@@ -628,6 +661,18 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         }
         show_found(desk, page, found);
     });
+}
+
+/// A directory row's name and first phone number that is not blank (None when it has none, or either is
+/// oversized).
+fn entry_of(table: &str, row: &Value) -> Option<(String, String)> {
+    for f in query::phone_fields(table) {
+        let n = rest::get_str(row, f);
+        if !n.trim().is_empty() {
+            return super::directory::entry_fields(&rest::get_str(row, "name"), &n);
+        }
+    }
+    None
 }
 
 /// Shows a page of directory results: the first replaces the results, later pages append to them.

@@ -362,7 +362,7 @@ fn token(instance: &str) -> agent_desktop::servicenow::auth::Token {
 async fn hostile_token_is_not_sent_to_another_origin() {
     use agent_desktop::servicenow::rest::{request, RestError};
     let (count, restore) = count_fetches();
-    let r = request("http://127.0.0.1:9", &token("http://127.0.0.1:8090"), "GET", "/api/now/table/sys_user", &[], None).await;
+    let r = request("http://127.0.0.1:9", &token("http://127.0.0.1:8090"), "GET", &["/api/now/table/sys_user"], &[], None).await;
     let n = count();
     restore();
     assert!(matches!(r, Err(RestError::WrongInstance(_))), "{:?}", r.err());
@@ -370,10 +370,27 @@ async fn hostile_token_is_not_sent_to_another_origin() {
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test]
+async fn hostile_path_parts_that_name_another_host_do_not_carry_the_token() {
+    use agent_desktop::servicenow::rest::{request, RestError};
+    let (count, restore) = count_fetches();
+    // The check is on the whole URL the parts make (user info, a second port, a longer host).
+    let mut results = Vec::new();
+    for parts in [&["@evil.example", "/api/now/table/", "x"][..], &[":9", "/api"], &[".evil.example/api"]] {
+        results.push(request("http://127.0.0.1:8090", &token("http://127.0.0.1:8090"), "GET", parts, &[], None).await);
+    }
+    let n = count();
+    restore();
+    for r in results {
+        assert!(matches!(r, Err(RestError::WrongInstance(_))), "{:?}", r.err());
+    }
+    assert_eq!(n, 0, "nothing was fetched");
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test]
 async fn hostile_token_without_an_instance_is_not_sent() {
     use agent_desktop::servicenow::rest::{request, RestError};
     let (count, restore) = count_fetches();
-    let r = request("http://127.0.0.1:8090", &token(""), "GET", "/api/now/table/sys_user", &[], None).await;
+    let r = request("http://127.0.0.1:8090", &token(""), "GET", &["/api/now/table/sys_user"], &[], None).await;
     let n = count();
     restore();
     assert!(matches!(r, Err(RestError::WrongInstance(_))), "{:?}", r.err());
@@ -384,7 +401,7 @@ async fn hostile_token_without_an_instance_is_not_sent() {
 async fn a_token_goes_to_its_own_instance() {
     use agent_desktop::servicenow::rest::{request, RestError};
     let (count, restore) = count_fetches();
-    let r = request("http://127.0.0.1:8090", &token("http://127.0.0.1:8090"), "GET", "/api/now/table/sys_user", &[], None).await;
+    let r = request("http://127.0.0.1:8090", &token("http://127.0.0.1:8090"), "GET", &["/api/now/table/sys_user"], &[], None).await;
     let n = count();
     restore();
     assert!(!matches!(r, Err(RestError::WrongInstance(_))));
