@@ -237,9 +237,12 @@ impl DeskCore {
     }
 
     fn hold_others(&mut self, except: Option<u32>) {
-        let others: Vec<u32> = self.calls.iter().filter(|c| Some(c.id) != except && c.state == CallState::Connected).map(|c| c.id).collect();
-        for id in others {
-            self.set_hold(id, true);
+        // By index (holding a call changes only that call's state; no list of ids collected first).
+        for i in 0..self.calls.len() {
+            let c = &self.calls[i];
+            if Some(c.id) != except && c.state == CallState::Connected {
+                self.set_hold(c.id, true);
+            }
         }
     }
 

@@ -30,20 +30,43 @@ pub struct OwnerState {
 
 /// [`OwnerState::to_json`], from the parts (the owner writes its state from the core as it is, without a copy).
 fn state_json(calls: &[Call], agent_state: &AgentState, muted: bool, line: &LineStatus, wrapup: Option<&WrapUp>, pops: &[(u32, Decision)], of_config: &Option<Value>) -> Value {
+    // [call, [records as JSON text]] or [call, table, query]; records and the wrap-up as stored (loops, not
+    // a collect per chain).
+    let mut pop_list = Vec::new();
+    for (c, d) in pops {
+        match d {
+            Decision::Choose(list) => {
+                let mut texts = Vec::new();
+                for r in list {
+                    texts.push(Value::String(crate::json::to_string(r)));
+                }
+                pop_list.push(Value::Array(vec![Value::from(*c), Value::Array(texts)]));
+            }
+            Decision::OfferNew { table, query } => pop_list.push(json!([c, table, query])),
+            _ => {}
+        }
+    }
     json!({
-        "calls": calls.iter().map(Call::to_json).collect::<Vec<_>>(),
+        "calls": calls_json(calls, false),
         "agentState": agent_state.key(),
         "muted": muted,
         "line": line.key(),
         "wrapup": wrapup.map(crate::json::to_string),
-        // [call, [records as JSON text]] or [call, table, query]; records and the wrap-up as stored.
-        "pops": pops.iter().filter_map(|(c, d)| match d {
-            Decision::Choose(list) => Some(json!([c, list.iter().map(crate::json::to_string).collect::<Vec<_>>()])),
-            Decision::OfferNew { table, query } => Some(json!([c, table, query])),
-            _ => None,
-        }).collect::<Vec<_>>(),
+        "pops": pop_list,
         "ofConfig": of_config,
     })
+}
+
+/// The calls as JSON (only the live ones with `live_only`): one loop for the owner's state and the packet.
+#[inline(never)]
+fn calls_json(calls: &[Call], live_only: bool) -> Value {
+    let mut list = Vec::new();
+    for c in calls {
+        if !live_only || c.is_live() {
+            list.push(c.to_json());
+        }
+    }
+    Value::Array(list)
 }
 
 impl OwnerState {
@@ -149,7 +172,7 @@ impl DeskCore {
     pub fn packet(&self, now: f64) -> Value {
         json!({
             "at": now,
-            "calls": self.calls.iter().filter(|c| c.is_live()).map(Call::to_json).collect::<Vec<_>>(),
+            "calls": calls_json(&self.calls, true),
             "agentState": self.agent_state.key(),
             "before": self.state_before_call.as_ref().map(|s| s.key()),
             "muted": self.muted,
@@ -170,7 +193,13 @@ impl DeskCore {
 
     /// The ids of the calls on hold (a call taken over stays on hold).
     pub fn held_calls(&self) -> Vec<u32> {
-        self.calls.iter().filter(|c| c.state == CallState::Held).map(|c| c.id).collect()
+        let mut held = Vec::new();
+        for c in &self.calls {
+            if c.state == CallState::Held {
+                held.push(c.id);
+            }
+        }
+        held
     }
 
     /// The state saved before a reload: shown at once; the calls are taken back once this window owns
@@ -199,8 +228,11 @@ impl DeskCore {
         let was_remote = self.role == Role::Remote;
         self.role = Role::Owner;
         // Ended calls shown from the previous owner were wrapped up there.
-        let ended: Vec<u32> = self.calls.iter().filter(|c| !c.is_live()).map(|c| c.id).collect();
-        self.finalized.extend(ended);
+        for c in &self.calls {
+            if !c.is_live() {
+                self.finalized.push(c.id);
+            }
+        }
         let now = self.now;
         let saved = self.saved.take().filter(|p| p.get("at").and_then(Value::as_f64).map(|at| now - at < crate::trust::SECRET_TTL_MS).unwrap_or(false));
         let p = packet.or(saved);

@@ -180,7 +180,11 @@ impl Desk {
         } else {
             json!({"server": creds.server, "domain": creds.domain, "user": creds.user, "password": creds.password, "ice": creds.ice.join(" ")})
         };
-        p["resume"] = resume.iter().map(|r| json!({"id": r.id, "target": r.target, "replaces": r.replaces, "held": r.held || held.contains(&r.id)})).collect();
+        let mut list = Vec::new();
+        for r in &resume {
+            list.push(json!({"id": r.id, "target": r.target, "replaces": r.replaces, "held": r.held || held.contains(&r.id)}));
+        }
+        p["resume"] = Value::Array(list);
         p["sn"] = service::token_text().map(Value::from).unwrap_or(Value::Null);
         // The outbox: this window keeps its copy, marked handed, until the receiver acknowledges the nonce.
         let copy = self.core.try_update_value(|(c, _, _)| c.hand_over_outbox()).unwrap_or_default();
