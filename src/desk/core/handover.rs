@@ -57,6 +57,18 @@ fn state_json(calls: &[Call], agent_state: &AgentState, muted: bool, line: &Line
     })
 }
 
+/// The calls read back from JSON (those that cannot be read are left out): one loop for every reader.
+#[inline(never)]
+fn calls_of(list: &[Value]) -> Vec<Call> {
+    let mut calls = Vec::new();
+    for v in list {
+        if let Some(c) = Call::from_json(v) {
+            calls.push(c);
+        }
+    }
+    calls
+}
+
 /// The calls as JSON (only the live ones with `live_only`): one loop for the owner's state and the packet.
 #[inline(never)]
 fn calls_json(calls: &[Call], live_only: bool) -> Value {
@@ -77,17 +89,31 @@ impl OwnerState {
     /// Reads [`OwnerState::to_json`] back (a message from the owner); None when it is not one. Calls and
     /// pops that cannot be read are left out.
     pub fn from_json(v: &Value) -> Option<OwnerState> {
-        let pops = v.get("pops")?.as_array()?.iter().filter_map(|p| {
+        let pop = |p: &Value| -> Option<(u32, Decision)> {
             let call = p.get(0)?.as_u64().filter(|n| *n <= u32::MAX as u64)? as u32;
             let d = match (p.get(1)?, p.get(2).and_then(Value::as_str)) {
-                (Value::Array(rs), _) => Decision::Choose(rs.iter().filter_map(|r| crate::json::from_str(r.as_str()?)).collect()),
+                (Value::Array(rs), _) => {
+                    let mut records = Vec::new();
+                    for r in rs {
+                        if let Some(r) = r.as_str().and_then(crate::json::from_str) {
+                            records.push(r);
+                        }
+                    }
+                    Decision::Choose(records)
+                }
                 (Value::String(table), Some(query)) => Decision::OfferNew { table: table.clone(), query: query.to_string() },
                 _ => return None,
             };
             Some((call, d))
-        });
+        };
+        let mut pops = Vec::new();
+        for p in v.get("pops")?.as_array()? {
+            if let Some(p) = pop(p) {
+                pops.push(p);
+            }
+        }
         Some(OwnerState {
-            calls: v.get("calls")?.as_array()?.iter().filter_map(Call::from_json).collect(),
+            calls: calls_of(v.get("calls")?.as_array()?),
             agent_state: AgentState::from_key(v.get("agentState")?.as_str()?)?,
             muted: v.get("muted")?.as_bool()?,
             line: LineStatus::from_key(v.get("line")?.as_str()?),
@@ -95,7 +121,7 @@ impl OwnerState {
                 None | Some(Value::Null) => None,
                 Some(w) => Some(crate::json::from_str(w.as_str()?)?),
             },
-            pops: pops.collect(),
+            pops,
             of_config: v.get("ofConfig").filter(|c| c.is_object()).cloned(),
         })
     }
@@ -212,7 +238,7 @@ impl DeskCore {
             self.muted = m;
         }
         if let Some(list) = v.get("calls").and_then(Value::as_array) {
-            self.calls = list.iter().filter_map(Call::from_json).collect();
+            self.calls = calls_of(list);
         }
         if let Some(n) = v.get("nextId").and_then(Value::as_u64) {
             self.next_call_id = n as u32;
@@ -261,23 +287,21 @@ impl DeskCore {
             self.next_call_id = self.next_call_id.max(n as u32);
         }
         self.state_before_call = p.get("before").and_then(Value::as_str).and_then(AgentState::from_key);
-        let mut taken: Vec<Call> = p.get("calls").and_then(Value::as_array).map(|l| l.iter().filter_map(Call::from_json).collect()).unwrap_or_default();
-        let resume: Vec<Resume> = p
-            .get("resume")
-            .and_then(Value::as_array)
-            .map(|l| {
-                l.iter()
-                    .filter_map(|r| {
-                        Some(Resume {
-                            id: r.get("id")?.as_u64()? as u32,
-                            target: r.get("target")?.as_str()?.to_string(),
-                            replaces: r.get("replaces")?.as_str()?.to_string(),
-                            held: r.get("held").and_then(Value::as_bool).unwrap_or(false),
-                        })
-                    })
-                    .collect()
+        let mut taken: Vec<Call> = p.get("calls").and_then(Value::as_array).map(|l| calls_of(l)).unwrap_or_default();
+        let one = |r: &Value| {
+            Some(Resume {
+                id: r.get("id")?.as_u64()? as u32,
+                target: r.get("target")?.as_str()?.to_string(),
+                replaces: r.get("replaces")?.as_str()?.to_string(),
+                held: r.get("held").and_then(Value::as_bool).unwrap_or(false),
             })
-            .unwrap_or_default();
+        };
+        let mut resume: Vec<Resume> = Vec::new();
+        for r in p.get("resume").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(r) = one(r) {
+                resume.push(r);
+            }
+        }
         let sip = self.is_sip();
         for c in taken.iter_mut() {
             // A SIP call nobody can take over (still ringing, or no dialog) is lost: say so.
@@ -300,7 +324,13 @@ impl DeskCore {
                 domain: text("domain"),
                 user: text("user"),
                 password: text("password"),
-                ice: text("ice").split_whitespace().map(str::to_string).collect(),
+                ice: {
+                    let mut ice = Vec::new();
+                    for s in text("ice").split_whitespace() {
+                        ice.push(s.to_string());
+                    }
+                    ice
+                },
             };
             self.emit(Effect::SaveSipUser { server: creds.server.clone(), user: creds.user.clone() });
             self.sip_user = Some(creds.user.clone());
@@ -317,8 +347,13 @@ impl DeskCore {
     /// starting (a call taken then must not lose its wrap-up; a remote view's is the previous owner's).
     fn take_wrapups(&mut self, mut w: Vec<WrapUp>, was_remote: bool) {
         if !was_remote {
-            let own: Vec<WrapUp> = self.wrapups.iter().filter(|x| !w.iter().any(|y| y.activity_id == x.activity_id)).cloned().collect();
-            w.extend(own);
+            let mut own = Vec::new();
+            for x in &self.wrapups {
+                if !w.iter().any(|y| y.activity_id == x.activity_id) {
+                    own.push(x.clone());
+                }
+            }
+            w.append(&mut own);
         }
         self.wrapups = w;
         self.emit(Effect::Save(Store::WrapUps));

@@ -50,7 +50,11 @@ pub use handover::OwnerState;
 /// `v` as 16 lower-case hex digits (as `{:016x}` writes it), for the ids made here and by the window group
 /// and the outbox (one writer, no formatting code at each).
 pub fn hex16(v: u64) -> String {
-    (0..16).rev().map(|i| char::from(b"0123456789abcdef"[(v >> (i * 4)) as usize & 15])).collect()
+    let mut s = String::with_capacity(16);
+    for i in (0..16).rev() {
+        s.push(char::from(b"0123456789abcdef"[(v >> (i * 4)) as usize & 15]));
+    }
+    s
 }
 
 /// One input to the core.
