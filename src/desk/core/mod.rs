@@ -312,6 +312,14 @@ impl DeskCore {
         }
     }
 
+    /// Sets the note of the call `id` (one copy for every site).
+    #[inline(never)]
+    fn set_note(&mut self, id: u32, note: Option<String>) {
+        if let Some(c) = self.call_mut(id) {
+            c.note = note;
+        }
+    }
+
     /// The call `id` (one search for every call site).
     #[inline(never)]
     fn call_mut(&mut self, id: u32) -> Option<&mut Call> {
@@ -364,7 +372,7 @@ impl DeskCore {
     fn sn_event(&mut self, e: SnEvent) {
         match e {
             SnEvent::Pop { call, decision } => self.pop_decided(call, decision),
-            SnEvent::PopFailed { call, message } => self.update_call(call, |c| c.note = Some(message)),
+            SnEvent::PopFailed { call, message } => self.set_note(call, Some(message)),
         }
     }
 
