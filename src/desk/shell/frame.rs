@@ -98,7 +98,6 @@ impl Desk {
             config: s.config_path.clone(),
         });
         let key = dep.key();
-        self.core.update_value(|(_, _, s)| s.dep = dep);
         let before = window.and_then(|w| crate::json::parse(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
             let ids = |k: &str| {
                 let mut ids: Vec<String> = Vec::new();
@@ -114,7 +113,10 @@ impl Desk {
             POPUP_BEFORE.with(|p| *p.borrow_mut() = w["pop"].as_str().filter(|n| is_pop_out_name(n)).map(str::to_string));
             Some((w["id"].as_str()?.to_string(), ids("links"), owner, ids("gone")))
         });
-        self.core.update_value(|(_, _, s)| s.before = before);
+        self.core.update_value(|(_, _, s)| {
+            s.dep = dep;
+            s.before = before;
+        });
         if let Some(text) = saved {
             self.restore_snapshot(&text);
         }
