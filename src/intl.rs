@@ -25,7 +25,10 @@ thread_local! {
 /// The browser's preferred languages, most preferred first.
 pub fn browser_languages() -> Vec<String> {
     let Some(nav) = web_sys::window().map(|w| w.navigator()) else { return Vec::new() };
-    let mut out: Vec<String> = nav.languages().iter().filter_map(|l| l.as_string()).collect();
+    let mut out: Vec<String> = Vec::new();
+    for l in nav.languages().iter() {
+        out.extend(l.as_string());
+    }
     if out.is_empty() {
         out.extend(nav.language());
     }
@@ -50,11 +53,19 @@ pub fn choose(setting: &str) -> bool {
     }
     PENDING.with(|p| p.set(None));
     // The most precise locale of that language: the setting's own tag, else the browser's, else ours.
-    let locale = [setting.to_string()]
-        .into_iter()
-        .chain(browser)
-        .find(|t| Lang::from_tag(t) == Some(lang))
-        .unwrap_or_else(|| lang.tag().to_string());
+    // (A loop, not a chain of the setting and the browser's list.)
+    let mut locale = None;
+    if Lang::from_tag(setting) == Some(lang) {
+        locale = Some(setting.to_string());
+    } else {
+        for t in browser {
+            if Lang::from_tag(&t) == Some(lang) {
+                locale = Some(t);
+                break;
+            }
+        }
+    }
+    let locale = locale.unwrap_or_else(|| lang.tag().to_string());
     LOCALE.with(|l| *l.borrow_mut() = locale);
     if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
         let _ = root.set_attribute("lang", lang.tag());

@@ -67,13 +67,14 @@ fn decode(s: &str) -> String {
 /// The pairs of a query string (without its `?`): split at `&` (empty parts skipped), then at the first
 /// `=` (none: the value is empty), each decoded.
 pub fn parse(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
+    let mut pairs = Vec::new();
+    for p in q.split('&') {
+        if !p.is_empty() {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
-        })
-        .collect()
+            pairs.push((decode(k), decode(v)));
+        }
+    }
+    pairs
 }
 
 #[cfg(test)]

@@ -191,8 +191,8 @@ impl Default for Settings {
                 instance: None,
                 client_id: String::new(),
                 activity: ActivityStrategy::WorkNotes,
-                pop_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
-                activity_tables: DEFAULT_TASK_TABLES.iter().map(|t| t.to_string()).collect(),
+                pop_tables: default_task_tables(),
+                activity_tables: default_task_tables(),
                 phone_log_task_field: "task".into(),
                 trust_call_data: false,
             },
@@ -258,12 +258,26 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// [`DEFAULT_TASK_TABLES`] as owned names (one loop for both lists that start with them).
+fn default_task_tables() -> Vec<String> {
+    let mut v = Vec::new();
+    for t in DEFAULT_TASK_TABLES {
+        v.push(t.to_string());
+    }
+    v
+}
+
 /// The `config` parameter may only name a file next to the desktop: `name.json` or `folder/name.json`,
 /// letters, digits, `.`, `_` and `-` only, checked after every layer of percent-encoding is undone (a
 /// browser undoes `%2e` in a path; `%252e` becomes `%2e` after the query is read). Loading settings from
 /// anywhere else would let a crafted link point the phone at someone else's server.
 pub fn check_config_path(value: &str) -> Result<String, Msg> {
-    let shown: String = value.chars().take(MAX_CONFIG_PATH).filter(|c| !c.is_control()).collect();
+    let mut shown = String::new();
+    for c in value.chars().take(MAX_CONFIG_PATH) {
+        if !c.is_control() {
+            shown.push(c);
+        }
+    }
     let refuse = |why: Msg| Err(K::CFG_PATH_REFUSED.arg("path", &shown).arg_msg("why", why));
     let mut v = value.to_string();
     for _ in 0..4 {
@@ -279,9 +293,11 @@ pub fn check_config_path(value: &str) -> Result<String, Msg> {
         return refuse(K::CFG_TOO_LONG.arg("max", &MAX_CONFIG_PATH));
     }
     let plain = |seg: &str| !seg.is_empty() && !seg.starts_with('.') && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
-    let parts: Vec<&str> = v.split('/').collect();
-    if parts.len() > 2 || !parts.iter().all(|p| plain(p)) {
-        return refuse(K::CFG_PATH_NOT_RELATIVE.into());
+    // At most two parts, each plain (counted as they come: no list of them).
+    for (i, p) in v.split('/').enumerate() {
+        if i >= 2 || !plain(p) {
+            return refuse(K::CFG_PATH_NOT_RELATIVE.into());
+        }
     }
     if !v.ends_with(".json") || v.ends_with("/.json") {
         return refuse(K::CFG_PATH_NOT_JSON.into());
@@ -386,7 +402,13 @@ impl Applier<'_> {
         let items: Vec<Value> = match v {
             Value::Array(a) => a.clone(),
             // key=value lines give lists as comma-separated text.
-            Value::String(s) => s.split(',').map(|x| Value::String(x.trim().to_string())).collect(),
+            Value::String(s) => {
+                let mut items = Vec::new();
+                for x in s.split(',') {
+                    items.push(Value::String(x.trim().to_string()));
+                }
+                items
+            }
             _ => {
                 self.err(key, K::CFG_NOT_LIST);
                 return None;

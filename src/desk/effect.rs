@@ -77,8 +77,8 @@ impl FrameRequest {
     pub fn to_outgoing(&self) -> Outgoing {
         match self {
             FrameRequest::Show => Outgoing::Show,
-            FrameRequest::Title(x) => Outgoing::SetTitle(x.chars().take(256).collect()),
-            FrameRequest::Subtitle(x) => Outgoing::SetSubtitle(x.chars().take(256).collect()),
+            FrameRequest::Title(x) => Outgoing::SetTitle(cut_title(x)),
+            FrameRequest::Subtitle(x) => Outgoing::SetSubtitle(cut_title(x)),
             FrameRequest::Form { entity, query } => Outgoing::OpenForm { entity: entity.clone(), query: query.clone(), interaction_sys_id: None },
         }
     }
@@ -94,6 +94,15 @@ impl FrameRequest {
             let f = v.get("form")?;
             Some(FrameRequest::Form { entity: f.get(0)?.as_str()?.to_string(), query: f.get(1)?.as_str()?.to_string() })
         }
+    }
+}
+
+/// A title or subtitle cut to OpenFrame's 256 characters (one copy for every site).
+#[inline(never)]
+pub(crate) fn cut_title(x: &str) -> String {
+    match x.char_indices().nth(256) {
+        Some((end, _)) => x[..end].to_string(),
+        None => x.to_string(),
     }
 }
 

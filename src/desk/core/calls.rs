@@ -129,8 +129,8 @@ impl DeskCore {
         self.announce(format!("{} {who}", t::INCOMING_CALL()));
         self.emit(Effect::NotifyIfHidden { title: t::INCOMING_CALL().into(), body: who.clone() });
         self.publish(Outgoing::Show);
-        self.publish(Outgoing::SetTitle(who.chars().take(256).collect()));
-        self.publish(Outgoing::SetSubtitle(format!("{} {number}", t::INCOMING_CALL()).chars().take(256).collect()));
+        self.publish(Outgoing::SetTitle(crate::desk::effect::cut_title(&who)));
+        self.publish(Outgoing::SetSubtitle(crate::desk::effect::cut_title(&format!("{} {number}", t::INCOMING_CALL()))));
     }
 
     /// What the SIP line reports.
@@ -180,7 +180,7 @@ impl DeskCore {
                 self.restore_title();
             }
             LineEvent::Ended { id, reason } => self.call_ended(id, reason),
-            LineEvent::Note { id, note } => self.update_call(id, |c| c.note = note),
+            LineEvent::Note { id, note } => self.set_note(id, note),
             LineEvent::Packets { id, packets } => self.update_call(id, |c| c.packets = packets),
             // Audio is expected while the call is connected and its transceiver receives (not held either side).
             LineEvent::Quality { id, sample, receiving } => {
@@ -193,11 +193,11 @@ impl DeskCore {
                     (_, true) => format!("{}: {}", t::TRANSFER_FAILED(), t::tr().get(crate::phone::sip::message::failure_text(code))),
                     _ => format!("{} ({code})", t::TRANSFER_PROGRESS()),
                 };
-                self.update_call(id, |c| c.note = Some(note));
+                self.set_note(id, Some(note));
             }
             LineEvent::TransferSent { id, result } => {
                 let note = result.err().unwrap_or_else(|| t::TRANSFER_PROGRESS().into());
-                self.update_call(id, |c| c.note = Some(note));
+                self.set_note(id, Some(note));
             }
             LineEvent::TransferAsked { id, target, by } => {
                 let who = self.call(id).map(|c| c.party().to_string()).unwrap_or_default();
@@ -213,7 +213,7 @@ impl DeskCore {
                     Some(true) => t::DTMF_SENT_AUDIO(),
                     Some(false) => t::DTMF_SENT_INFO(),
                     None => {
-                        self.update_call(id, |c| c.note = Some(t::DTMF_NOT_SENT().into()));
+                        self.set_note(id, Some(t::DTMF_NOT_SENT().into()));
                         return;
                     }
                 };
@@ -221,8 +221,8 @@ impl DeskCore {
             }
             LineEvent::Conferenced { a, b, result } => {
                 let note = result.err().unwrap_or_else(|| t::IN_CONFERENCE().into());
-                self.update_call(a, |c| c.note = Some(note.clone()));
-                self.update_call(b, |c| c.note = Some(note));
+                self.set_note(a, Some(note.clone()));
+                self.set_note(b, Some(note));
             }
         }
     }
@@ -237,9 +237,12 @@ impl DeskCore {
     }
 
     fn hold_others(&mut self, except: Option<u32>) {
-        let others: Vec<u32> = self.calls.iter().filter(|c| Some(c.id) != except && c.state == CallState::Connected).map(|c| c.id).collect();
-        for id in others {
-            self.set_hold(id, true);
+        // By index (holding a call changes only that call's state; no list of ids collected first).
+        for i in 0..self.calls.len() {
+            let c = &self.calls[i];
+            if Some(c.id) != except && c.state == CallState::Connected {
+                self.set_hold(c.id, true);
+            }
         }
     }
 
@@ -369,7 +372,7 @@ impl DeskCore {
             return;
         }
         if target.chars().filter(|c| c.is_ascii_alphanumeric()).count() == 0 && consult.is_none() {
-            self.update_call(id, |c| c.note = Some(crate::strings::not_a_phone_number(target).render()));
+            self.set_note(id, Some(crate::strings::not_a_phone_number(target).render()));
             return;
         }
         self.call_ended(id, EndReason::Transferred);
@@ -384,8 +387,7 @@ impl DeskCore {
             return;
         }
         self.calls.retain(Call::is_live);
-        let calls = &self.calls;
-        self.pops.retain(|(c, _)| calls.iter().any(|x| x.id == *c));
+        self.prune_pops();
     }
 
     /// Advances calls by the clock (the demo line) and the wrap-up countdown.

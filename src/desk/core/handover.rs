@@ -30,20 +30,55 @@ pub struct OwnerState {
 
 /// [`OwnerState::to_json`], from the parts (the owner writes its state from the core as it is, without a copy).
 fn state_json(calls: &[Call], agent_state: &AgentState, muted: bool, line: &LineStatus, wrapup: Option<&WrapUp>, pops: &[(u32, Decision)], of_config: &Option<Value>) -> Value {
+    // [call, [records as JSON text]] or [call, table, query]; records and the wrap-up as stored (loops, not
+    // a collect per chain).
+    let mut pop_list = Vec::new();
+    for (c, d) in pops {
+        match d {
+            Decision::Choose(list) => {
+                let mut texts = Vec::new();
+                for r in list {
+                    texts.push(Value::String(crate::json::to_string(r)));
+                }
+                pop_list.push(Value::Array(vec![Value::from(*c), Value::Array(texts)]));
+            }
+            Decision::OfferNew { table, query } => pop_list.push(json!([c, table, query])),
+            _ => {}
+        }
+    }
     json!({
-        "calls": calls.iter().map(Call::to_json).collect::<Vec<_>>(),
+        "calls": calls_json(calls, false),
         "agentState": agent_state.key(),
         "muted": muted,
         "line": line.key(),
         "wrapup": wrapup.map(crate::json::to_string),
-        // [call, [records as JSON text]] or [call, table, query]; records and the wrap-up as stored.
-        "pops": pops.iter().filter_map(|(c, d)| match d {
-            Decision::Choose(list) => Some(json!([c, list.iter().map(crate::json::to_string).collect::<Vec<_>>()])),
-            Decision::OfferNew { table, query } => Some(json!([c, table, query])),
-            _ => None,
-        }).collect::<Vec<_>>(),
+        "pops": pop_list,
         "ofConfig": of_config,
     })
+}
+
+/// The calls read back from JSON (those that cannot be read are left out): one loop for every reader.
+#[inline(never)]
+fn calls_of(list: &[Value]) -> Vec<Call> {
+    let mut calls = Vec::new();
+    for v in list {
+        if let Some(c) = Call::from_json(v) {
+            calls.push(c);
+        }
+    }
+    calls
+}
+
+/// The calls as JSON (only the live ones with `live_only`): one loop for the owner's state and the packet.
+#[inline(never)]
+fn calls_json(calls: &[Call], live_only: bool) -> Value {
+    let mut list = Vec::new();
+    for c in calls {
+        if !live_only || c.is_live() {
+            list.push(c.to_json());
+        }
+    }
+    Value::Array(list)
 }
 
 impl OwnerState {
@@ -54,17 +89,31 @@ impl OwnerState {
     /// Reads [`OwnerState::to_json`] back (a message from the owner); None when it is not one. Calls and
     /// pops that cannot be read are left out.
     pub fn from_json(v: &Value) -> Option<OwnerState> {
-        let pops = v.get("pops")?.as_array()?.iter().filter_map(|p| {
+        let pop = |p: &Value| -> Option<(u32, Decision)> {
             let call = p.get(0)?.as_u64().filter(|n| *n <= u32::MAX as u64)? as u32;
             let d = match (p.get(1)?, p.get(2).and_then(Value::as_str)) {
-                (Value::Array(rs), _) => Decision::Choose(rs.iter().filter_map(|r| crate::json::from_str(r.as_str()?)).collect()),
+                (Value::Array(rs), _) => {
+                    let mut records = Vec::new();
+                    for r in rs {
+                        if let Some(r) = r.as_str().and_then(crate::json::from_str) {
+                            records.push(r);
+                        }
+                    }
+                    Decision::Choose(records)
+                }
                 (Value::String(table), Some(query)) => Decision::OfferNew { table: table.clone(), query: query.to_string() },
                 _ => return None,
             };
             Some((call, d))
-        });
+        };
+        let mut pops = Vec::new();
+        for p in v.get("pops")?.as_array()? {
+            if let Some(p) = pop(p) {
+                pops.push(p);
+            }
+        }
         Some(OwnerState {
-            calls: v.get("calls")?.as_array()?.iter().filter_map(Call::from_json).collect(),
+            calls: calls_of(v.get("calls")?.as_array()?),
             agent_state: AgentState::from_key(v.get("agentState")?.as_str()?)?,
             muted: v.get("muted")?.as_bool()?,
             line: LineStatus::from_key(v.get("line")?.as_str()?),
@@ -72,7 +121,7 @@ impl OwnerState {
                 None | Some(Value::Null) => None,
                 Some(w) => Some(crate::json::from_str(w.as_str()?)?),
             },
-            pops: pops.collect(),
+            pops,
             of_config: v.get("ofConfig").filter(|c| c.is_object()).cloned(),
         })
     }
@@ -150,7 +199,7 @@ impl DeskCore {
     pub fn packet(&self, now: f64) -> Value {
         json!({
             "at": now,
-            "calls": self.calls.iter().filter(|c| c.is_live()).map(Call::to_json).collect::<Vec<_>>(),
+            "calls": calls_json(&self.calls, true),
             "agentState": self.agent_state.key(),
             "before": self.state_before_call.as_ref().map(|s| s.key()),
             "muted": self.muted,
@@ -171,7 +220,13 @@ impl DeskCore {
 
     /// The ids of the calls on hold (a call taken over stays on hold).
     pub fn held_calls(&self) -> Vec<u32> {
-        self.calls.iter().filter(|c| c.state == CallState::Held).map(|c| c.id).collect()
+        let mut held = Vec::new();
+        for c in &self.calls {
+            if c.state == CallState::Held {
+                held.push(c.id);
+            }
+        }
+        held
     }
 
     /// The state saved before a reload: shown at once; the calls are taken back once this window owns
@@ -184,7 +239,7 @@ impl DeskCore {
             self.muted = m;
         }
         if let Some(list) = v.get("calls").and_then(Value::as_array) {
-            self.calls = list.iter().filter_map(Call::from_json).collect();
+            self.calls = calls_of(list);
         }
         if let Some(n) = v.get("nextId").and_then(Value::as_u64) {
             self.next_call_id = n as u32;
@@ -200,8 +255,11 @@ impl DeskCore {
         let was_remote = self.role == Role::Remote;
         self.role = Role::Owner;
         // Ended calls shown from the previous owner were wrapped up there.
-        let ended: Vec<u32> = self.calls.iter().filter(|c| !c.is_live()).map(|c| c.id).collect();
-        self.finalized.extend(ended);
+        for c in &self.calls {
+            if !c.is_live() {
+                self.finalized.push(c.id);
+            }
+        }
         let now = self.now;
         let saved = self.saved.take().filter(|p| p.get("at").and_then(Value::as_f64).map(|at| now - at < crate::trust::SECRET_TTL_MS).unwrap_or(false));
         let p = packet.or(saved);
@@ -230,23 +288,21 @@ impl DeskCore {
             self.next_call_id = self.next_call_id.max(n as u32);
         }
         self.state_before_call = p.get("before").and_then(Value::as_str).and_then(AgentState::from_key);
-        let mut taken: Vec<Call> = p.get("calls").and_then(Value::as_array).map(|l| l.iter().filter_map(Call::from_json).collect()).unwrap_or_default();
-        let resume: Vec<Resume> = p
-            .get("resume")
-            .and_then(Value::as_array)
-            .map(|l| {
-                l.iter()
-                    .filter_map(|r| {
-                        Some(Resume {
-                            id: r.get("id")?.as_u64()? as u32,
-                            target: r.get("target")?.as_str()?.to_string(),
-                            replaces: r.get("replaces")?.as_str()?.to_string(),
-                            held: r.get("held").and_then(Value::as_bool).unwrap_or(false),
-                        })
-                    })
-                    .collect()
+        let mut taken: Vec<Call> = p.get("calls").and_then(Value::as_array).map(|l| calls_of(l)).unwrap_or_default();
+        let one = |r: &Value| {
+            Some(Resume {
+                id: r.get("id")?.as_u64()? as u32,
+                target: r.get("target")?.as_str()?.to_string(),
+                replaces: r.get("replaces")?.as_str()?.to_string(),
+                held: r.get("held").and_then(Value::as_bool).unwrap_or(false),
             })
-            .unwrap_or_default();
+        };
+        let mut resume: Vec<Resume> = Vec::new();
+        for r in p.get("resume").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(r) = one(r) {
+                resume.push(r);
+            }
+        }
         let sip = self.is_sip();
         for c in taken.iter_mut() {
             // A SIP call nobody can take over (still ringing, or no dialog) is lost: say so.
@@ -269,7 +325,13 @@ impl DeskCore {
                 domain: text("domain"),
                 user: text("user"),
                 password: text("password"),
-                ice: text("ice").split_whitespace().map(str::to_string).collect(),
+                ice: {
+                    let mut ice = Vec::new();
+                    for s in text("ice").split_whitespace() {
+                        ice.push(s.to_string());
+                    }
+                    ice
+                },
             };
             self.emit(Effect::SaveSipUser { server: creds.server.clone(), user: creds.user.clone() });
             self.sip_user = Some(creds.user.clone());
@@ -286,8 +348,13 @@ impl DeskCore {
     /// starting (a call taken then must not lose its wrap-up; a remote view's is the previous owner's).
     fn take_wrapups(&mut self, mut w: Vec<WrapUp>, was_remote: bool) {
         if !was_remote {
-            let own: Vec<WrapUp> = self.wrapups.iter().filter(|x| !w.iter().any(|y| y.activity_id == x.activity_id)).cloned().collect();
-            w.extend(own);
+            let mut own = Vec::new();
+            for x in &self.wrapups {
+                if !w.iter().any(|y| y.activity_id == x.activity_id) {
+                    own.push(x.clone());
+                }
+            }
+            w.append(&mut own);
         }
         self.wrapups = w;
         self.emit(Effect::Save(Store::WrapUps));

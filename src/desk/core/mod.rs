@@ -50,7 +50,11 @@ pub use handover::OwnerState;
 /// `v` as 16 lower-case hex digits (as `{:016x}` writes it), for the ids made here and by the window group
 /// and the outbox (one writer, no formatting code at each).
 pub fn hex16(v: u64) -> String {
-    (0..16).rev().map(|i| char::from(b"0123456789abcdef"[(v >> (i * 4)) as usize & 15])).collect()
+    let mut s = String::with_capacity(16);
+    for i in (0..16).rev() {
+        s.push(char::from(b"0123456789abcdef"[(v >> (i * 4)) as usize & 15]));
+    }
+    s
 }
 
 /// One input to the core.
@@ -309,6 +313,14 @@ impl DeskCore {
         }
     }
 
+    /// Sets the note of the call `id` (one copy for every site).
+    #[inline(never)]
+    fn set_note(&mut self, id: u32, note: Option<String>) {
+        if let Some(c) = self.call_mut(id) {
+            c.note = note;
+        }
+    }
+
     /// The call `id` (one search for every call site).
     #[inline(never)]
     fn call_mut(&mut self, id: u32) -> Option<&mut Call> {
@@ -361,7 +373,7 @@ impl DeskCore {
     fn sn_event(&mut self, e: SnEvent) {
         match e {
             SnEvent::Pop { call, decision } => self.pop_decided(call, decision),
-            SnEvent::PopFailed { call, message } => self.update_call(call, |c| c.note = Some(message)),
+            SnEvent::PopFailed { call, message } => self.set_note(call, Some(message)),
         }
     }
 

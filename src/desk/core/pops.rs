@@ -33,7 +33,7 @@ impl DeskCore {
             }
             Decision::Cancel => {}
             other => {
-                self.pops.retain(|(c, _)| *c != call);
+                self.forget_pop(call);
                 self.pops.push((call, other));
             }
         }
@@ -45,8 +45,20 @@ impl DeskCore {
     /// state message of the window group).
     pub(super) fn retire_calls(&mut self) {
         crate::phone::panel::retire(&mut self.calls, &self.wrapups, &mut self.finalized);
+        self.prune_pops();
+    }
+
+    /// Keeps only the screen pops of calls still shown (one copy for clearing and retiring calls).
+    #[inline(never)]
+    pub(super) fn prune_pops(&mut self) {
         let calls = &self.calls;
         self.pops.retain(|(c, _)| calls.iter().any(|x| x.id == *c));
+    }
+
+    /// Drops the screen pop kept for a call (one copy for every site).
+    #[inline(never)]
+    fn forget_pop(&mut self, call: u32) {
+        self.pops.retain(|(c, _)| *c != call);
     }
 
     /// Opens a record's form in ServiceNow.
@@ -59,7 +71,7 @@ impl DeskCore {
         if self.relay(|| Intent::ChoosePop { call, record: r.clone() }) {
             return;
         }
-        self.pops.retain(|(c, _)| *c != call);
+        self.forget_pop(call);
         self.update_call(call, |c| c.record = Some(r.clone()));
         self.open_record(&r);
     }
@@ -69,7 +81,7 @@ impl DeskCore {
         if self.relay(|| Intent::OpenNew { call, table: table.into(), query: query.into() }) {
             return;
         }
-        self.pops.retain(|(c, _)| *c != call);
+        self.forget_pop(call);
         self.publish(Outgoing::OpenForm { entity: table.into(), query: query.into(), interaction_sys_id: None });
     }
 }

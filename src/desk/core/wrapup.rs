@@ -20,7 +20,12 @@ impl DeskCore {
             return;
         }
         let now = self.now;
-        let ended: Vec<Call> = self.calls.iter().filter(|c| !c.is_live() && !self.finalized.contains(&c.id)).cloned().collect();
+        let mut ended: Vec<Call> = Vec::new();
+        for c in &self.calls {
+            if !c.is_live() && !self.finalized.contains(&c.id) {
+                ended.push(c.clone());
+            }
+        }
         if ended.is_empty() {
             self.retire_calls();
             return;

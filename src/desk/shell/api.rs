@@ -218,7 +218,15 @@ impl Desk {
     }
 
     pub fn live_calls(&self) -> Vec<Call> {
-        self.calls.with_untracked(|c| c.iter().filter(|c| c.is_live()).cloned().collect())
+        self.calls.with_untracked(|c| {
+            let mut live = Vec::new();
+            for c in c {
+                if c.is_live() {
+                    live.push(c.clone());
+                }
+            }
+            live
+        })
     }
 
     pub fn call_direction_label(d: Direction) -> &'static str {

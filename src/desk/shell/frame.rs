@@ -98,15 +98,25 @@ impl Desk {
             config: s.config_path.clone(),
         });
         let key = dep.key();
-        self.core.update_value(|(_, _, s)| s.dep = dep);
         let before = window.and_then(|w| crate::json::parse(&w).ok()).filter(|w| w["dep"].as_str() == Some(key.as_str())).and_then(|w| {
-            let ids = |k: &str| w[k].as_array().map(|a| a.iter().filter_map(|l| l.as_str().map(str::to_string)).collect()).unwrap_or_default();
+            let ids = |k: &str| {
+                let mut ids: Vec<String> = Vec::new();
+                for l in w[k].as_array().map(Vec::as_slice).unwrap_or_default() {
+                    if let Some(l) = l.as_str() {
+                        ids.push(l.to_string());
+                    }
+                }
+                ids
+            };
             let owner = w["owner"].as_str().filter(|o| trust::is_id(o)).zip(w["ownerAt"].as_f64()).map(|(o, at)| (o.to_string(), at));
             w["links"].as_array()?;
             POPUP_BEFORE.with(|p| *p.borrow_mut() = w["pop"].as_str().filter(|n| is_pop_out_name(n)).map(str::to_string));
             Some((w["id"].as_str()?.to_string(), ids("links"), owner, ids("gone")))
         });
-        self.core.update_value(|(_, _, s)| s.before = before);
+        self.core.update_value(|(_, _, s)| {
+            s.dep = dep;
+            s.before = before;
+        });
         if let Some(text) = saved {
             self.restore_snapshot(&text);
         }

@@ -75,10 +75,11 @@ impl Desk {
     /// Joins the group of this deployment's instances (a pop-out with its ticket asks for the phone at
     /// once; `popout=1` alone does nothing).
     pub(super) fn join_group(&self) {
-        let dep = self.core.with_value(|(_, _, s)| s.dep.clone());
+        // Read once, at the start: the window's links before a reload and the ticket are taken, not copied.
+        let (dep, before, ticket) = self.core.try_update_value(|(_, _, s)| (s.dep.clone(), s.before.take(), s.ticket.take())).unwrap_or_default();
         let tag = dep.tag();
-        let (before, owner, gone) = self.core.with_value(|(_, _, s)| s.before.clone()).map_or((None, None, Vec::new()), |(id, links, owner, gone)| (Some((id, links)), owner, gone));
-        let join = Join { dep: dep.key(), ticket: self.core.try_update_value(|(_, _, s)| s.ticket.take()).flatten(), before, owner, gone };
+        let (before, owner, gone) = before.map_or((None, None, Vec::new()), |(id, links, owner, gone)| (Some((id, links)), owner, gone));
+        let join = Join { dep: dep.key(), ticket, before, owner, gone };
         self.join_group_named(&format!("{}.{tag}", tabs::CHANNEL), &format!("{}.{tag}", tabs::LOCK), join);
     }
 
@@ -180,7 +181,11 @@ impl Desk {
         } else {
             json!({"server": creds.server, "domain": creds.domain, "user": creds.user, "password": creds.password, "ice": creds.ice.join(" ")})
         };
-        p["resume"] = resume.iter().map(|r| json!({"id": r.id, "target": r.target, "replaces": r.replaces, "held": r.held || held.contains(&r.id)})).collect();
+        let mut list = Vec::new();
+        for r in &resume {
+            list.push(json!({"id": r.id, "target": r.target, "replaces": r.replaces, "held": r.held || held.contains(&r.id)}));
+        }
+        p["resume"] = Value::Array(list);
         p["sn"] = service::token_text().map(Value::from).unwrap_or(Value::Null);
         // The outbox: this window keeps its copy, marked handed, until the receiver acknowledges the nonce.
         let copy = self.core.try_update_value(|(c, _, _)| c.hand_over_outbox()).unwrap_or_default();

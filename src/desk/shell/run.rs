@@ -256,8 +256,9 @@ impl Desk {
             // Already shown: nothing to change (or store).
             Effect::ShowPhone if self.tab.get_untracked() == Tab::Phone => {}
             Effect::ShowPhone => self.select_tab(Tab::Phone),
-            Effect::SipMessage(m) => crate::desk::shell::set(self.sip_message, Some(m)),
-            Effect::SetupMs(ms) => crate::desk::shell::set(self.setup_ms, ms),
+            // Through `put`, as the other signals of these types (no `set` of their own).
+            Effect::SipMessage(m) => put(self.sip_message, Some(m)),
+            Effect::SetupMs(ms) => put(self.setup_ms, ms),
             Effect::StopSounds => crate::phone::audio::sync(false, false, false),
         }
     }
