@@ -305,7 +305,7 @@ pub fn phone_keys(class: &'static str, label: &'static str, testid: Option<&'sta
                 .map(|k| {
                     let on_key = on_key.clone();
                     view! {
-                        <button type="button" class="key" {..crate::ui::sattr(key_attr, k.to_string())} {..crate::ui::sattr("aria-label", format!("{label} {k}"))}
+                        <button type="button" class="key" {..crate::ui::sattr(key_attr, k.to_string())} {..crate::ui::sattr("aria-label", cat(&[label, " ", k.encode_utf8(&mut [0; 4])]))}
                             on:click=click(move |_| on_key(k))>{k.to_string()}</button>
                     }
                 })
@@ -445,6 +445,16 @@ pub fn battr(name: &'static str, f: impl Fn() -> bool + Send + Sync + 'static) -
 #[inline(never)]
 pub fn sig<T: Send + Sync + 'static>(v: T) -> RwSignal<T> {
     RwSignal::new(v)
+}
+
+/// Joins texts into one (instead of a `format!` of plain texts at each site; issue #16).
+#[inline(never)]
+pub fn cat(parts: &[&str]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        s.push_str(p);
+    }
+    s
 }
 
 /// Flips a boolean signal (one function for every toggle; issue #16).

@@ -117,7 +117,7 @@ pub fn ServiceNowNotice() -> impl IntoView {
         })}
         {crate::ui::when(move || message().is_none() && delivery().is_some(), move || view! {
             <p class="notice error" role="alert" data-testid="sn-delivery">
-                {crate::ui::dynv(move || format!("{} {}", t::SN_DELIVERY_WAITING(), delivery().unwrap_or_default()))}
+                {crate::ui::dynv(move || crate::ui::cat(&[t::SN_DELIVERY_WAITING(), " ", &delivery().unwrap_or_default()]))}
             </p>
         })}
     }

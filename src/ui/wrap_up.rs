@@ -41,7 +41,7 @@ fn WrapUpForm() -> impl IntoView {
                 <div class="call-head">
                     <span class="party">{crate::ui::dynv(move || {
                         // Read while the wrap-up may just have ended: nothing rather than a panic (which aborts).
-                        current().map(|w| format!("{}: {}", t::WRAPUP_TITLE(), w.name.unwrap_or(w.number))).unwrap_or_default()
+                        desk.wrapups.with(|w| w.first().map(|w| crate::ui::cat(&[t::WRAPUP_TITLE(), ": ", w.name.as_deref().unwrap_or(&w.number)]))).unwrap_or_default()
                     })}</span>
                     <span {..crate::ui::attr("class", move || { if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" } }.to_string())}
                         data-testid="wrap-up-left">
@@ -61,10 +61,10 @@ fn WrapUpForm() -> impl IntoView {
                         {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option {..crate::ui::sattr("value", d.clone())}>{d.clone()}</option> }).rows())}
                     </select>
                     {crate::ui::dyn_opt(move || current().and_then(|w| w.record).map(|r| {
-                        let label = if r.value.is_empty() { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) } else { r.value.clone() };
+                        let label = if r.value.is_empty() { crate::ui::cat(&[&r.entity, " ", r.sys_id.as_deref().unwrap_or_default()]) } else { r.value.clone() };
                         view! {
                             <span class="chip" data-testid="wrap-up-record">{label}</span>
-                            <button type="button" class="link-btn btn" {..crate::ui::sattr("aria-label", format!("{} {}", t::REMOVE_RECORD(), t::RECORD()))}
+                            <button type="button" class="link-btn btn" {..crate::ui::sattr("aria-label", crate::ui::cat(&[t::REMOVE_RECORD(), " ", t::RECORD()]))}
                                 on:click=crate::ui::click(move |_| desk.edit_wrapup(|w| w.record = None))>{t::REMOVE_RECORD()}</button>
                         }
                     }))}
