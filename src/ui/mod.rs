@@ -397,7 +397,12 @@ where
     I::Item: IntoView + 'static,
 {
     fn rows(self) -> Vec<AnyView> {
-        self.map(|v| v.into_any()).collect()
+        // A plain loop: `collect`'s specialised paths are code of their own for every list (issue #16).
+        let mut rows = Vec::new();
+        for v in self {
+            rows.push(v.into_any());
+        }
+        rows
     }
 }
 
