@@ -134,21 +134,27 @@ impl leptos::tachys::view::Render for Keyed {
     type State = KeyedState;
 
     fn build(self) -> KeyedState {
-        let rows = self.keys.iter().map(|k| self.make(*k)).collect();
+        let mut rows = Vec::new();
+        for k in &self.keys {
+            rows.push(self.make(*k));
+        }
         KeyedState { parent: None, marker: leptos::tachys::renderer::Rndr::create_placeholder(), rows }
     }
 
     fn rebuild(self, state: &mut KeyedState) {
         use leptos::tachys::view::Mountable;
-        let mut old: Vec<Option<Row>> = std::mem::take(&mut state.rows).into_iter().map(Some).collect();
-        let mut rows: Vec<Row> = self
-            .keys
-            .iter()
-            .map(|k| match old.iter_mut().find(|r| r.as_ref().is_some_and(|r| r.0 == *k)) {
-                Some(r) => r.take().unwrap(),
+        let mut old: Vec<Option<Row>> = Vec::new();
+        for r in std::mem::take(&mut state.rows) {
+            old.push(Some(r));
+        }
+        let mut rows: Vec<Row> = Vec::new();
+        for k in &self.keys {
+            let kept = old.iter_mut().find(|r| r.as_ref().is_some_and(|r| r.0 == *k)).and_then(Option::take);
+            rows.push(match kept {
+                Some(r) => r,
                 None => self.make(*k),
-            })
-            .collect();
+            });
+        }
         for mut r in old.into_iter().flatten() {
             r.1.unmount();
         }
@@ -193,7 +199,11 @@ impl leptos::tachys::view::Mountable for KeyedState {
     }
 
     fn elements(&self) -> Vec<web_sys::Element> {
-        self.rows.iter().flat_map(|r| r.1.elements()).collect()
+        let mut all = Vec::new();
+        for r in &self.rows {
+            all.extend(r.1.elements());
+        }
+        all
     }
 }
 
