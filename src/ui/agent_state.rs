@@ -10,16 +10,17 @@ use leptos::prelude::*;
 pub fn AgentStateSelect() -> impl IntoView {
     let desk = use_desk();
     let options = move || {
-        let mut v = vec![AgentState::Ready];
-        let reasons = desk.settings.with(|s| s.not_ready_reasons.clone());
-        if reasons.is_empty() {
-            v.push(AgentState::NotReady(None));
-        } else {
-            v.extend(reasons.into_iter().map(|r| AgentState::NotReady(Some(r))));
-        }
+        let mut v: Vec<(AgentState, bool)> = vec![(AgentState::Ready, true)];
+        desk.settings.with(|s| {
+            if s.not_ready_reasons.is_empty() {
+                v.push((AgentState::NotReady(None), true));
+            }
+            for r in &s.not_ready_reasons {
+                v.push((AgentState::NotReady(Some(r.clone())), true));
+            }
+        });
         // The current state is always listed, even when it is not one the agent can pick (After Call Work,
         // Missed, Not Ready without a reason set by the system): shown, but disabled.
-        let mut v: Vec<(AgentState, bool)> = v.into_iter().map(|s| (s, true)).collect();
         let cur = desk.agent_state.get();
         if !v.iter().any(|(s, _)| *s == cur) {
             v.insert(0, (cur, false));
@@ -33,7 +34,7 @@ pub fn AgentStateSelect() -> impl IntoView {
         PresenceTone::Off => "off",
     };
     view! {
-        <span {..crate::ui::attr("class", move || format!("presence {}", tone()))} {..crate::ui::cattr("aria-hidden", "true")}></span>
+        <span {..crate::ui::attr("class", move || crate::ui::cat(&["presence ", tone()]))} {..crate::ui::cattr("aria-hidden", "true")}></span>
         <select
             class="state"
             aria-label=t::AGENT_STATE()

@@ -11,21 +11,22 @@ use leptos::prelude::*;
 /// (label, saved id, kind). A kind whose ids the browser hides (no microphone permission yet: empty ids) is
 /// not judged. Pure.
 pub fn gone(chosen: &[(&'static str, String, &'static str)], list: &[Device]) -> Vec<&'static str> {
-    chosen
-        .iter()
-        .filter(|(_, id, kind)| {
-            let known: Vec<&Device> = list.iter().filter(|d| d.kind == *kind && !d.id.is_empty()).collect();
-            !id.is_empty() && !known.is_empty() && !known.iter().any(|d| d.id == *id)
-        })
-        .map(|(label, _, _)| *label)
-        .collect()
+    let mut gone = Vec::new();
+    for (label, id, kind) in chosen {
+        let known = |d: &&Device| d.kind == *kind && !d.id.is_empty();
+        if !id.is_empty() && list.iter().any(|d| known(&d)) && !list.iter().any(|d| known(&d) && d.id == *id) {
+            gone.push(*label);
+        }
+    }
+    gone
 }
 
 fn chosen() -> Vec<(&'static str, String, &'static str)> {
-    [(t::MICROPHONE(), MIC_KEY, "audioinput"), (t::SPEAKER(), SPEAKER_KEY, "audiooutput"), (t::RINGER(), RINGER_KEY, "audiooutput")]
-        .into_iter()
-        .map(|(label, key, kind)| (label, browser::load(key).unwrap_or_default(), kind))
-        .collect()
+    let mut chosen = Vec::new();
+    for (label, key, kind) in [(t::MICROPHONE(), MIC_KEY, "audioinput"), (t::SPEAKER(), SPEAKER_KEY, "audiooutput"), (t::RINGER(), RINGER_KEY, "audiooutput")] {
+        chosen.push((label, browser::load(key).unwrap_or_default(), kind));
+    }
+    chosen
 }
 
 /// Tells `report` when a chosen device is missing: now, and whenever devices come and go (`devicechange`).

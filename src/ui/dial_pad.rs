@@ -48,7 +48,7 @@ pub fn DialPad() -> impl IntoView {
         {crate::ui::when(move || last().is_some(), move || view! {
             <button type="button" class="btn link-btn" data-testid="redial"
                 on:click=crate::ui::click(move |_| { if let Some(n) = last() { desk.dial(&n, None); } })>
-                {crate::ui::dynv(move || format!("{} {}", t::REDIAL(), last().unwrap_or_default()))}
+                {crate::ui::dynv(move || crate::ui::cat(&[t::REDIAL(), " ", &last().unwrap_or_default()]))}
             </button>
         })}
     }

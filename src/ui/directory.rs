@@ -5,7 +5,6 @@ use crate::browser;
 use crate::desk::use_desk;
 use crate::phone::call::CallState;
 use crate::strings as t;
-use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 /// localStorage key of the favourite numbers.
@@ -17,22 +16,43 @@ pub use crate::servicenow::directory::Entry;
 
 /// Filters entries by every word of the query (name or number digits), favourites first. Pure.
 pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entry> {
-    let words: Vec<String> = query.split_whitespace().map(crate::browser::fold_case).collect();
-    let digits_of = |s: &str| s.chars().filter(|c| c.is_ascii_digit()).collect::<String>();
+    let mut words: Vec<String> = Vec::new();
+    for w in query.split_whitespace() {
+        words.push(crate::browser::fold_case(w));
+    }
+    let digits_of = |s: &str| {
+        let mut d = String::new();
+        for c in s.chars() {
+            if c.is_ascii_digit() {
+                d.push(c);
+            }
+        }
+        d
+    };
     // Favourites first, each part in directory order (a stable partition: a sort would add ~4 KB of wasm).
-    let (mut hits, rest): (Vec<&Entry>, Vec<&Entry>) = entries
-        .iter()
-        .filter(|e| {
-            let name = crate::browser::fold_case(&e.name);
-            let num = digits_of(&e.number);
-            words.iter().all(|w| {
-                let wd = digits_of(w);
-                name.contains(w.as_str()) || (!wd.is_empty() && wd.len() == w.chars().filter(|c| !"+-() .".contains(*c)).count() && num.contains(&wd))
-            })
-        })
-        .partition(|e| favourites.contains(&e.number));
+    let (mut hits, mut rest): (Vec<&Entry>, Vec<&Entry>) = (Vec::new(), Vec::new());
+    let mut listed = 0;
+    for e in entries {
+        if e.kind != "speed" && e.kind != "queue" && e.kind != "recent" {
+            listed += 1;
+        }
+        let name = crate::browser::fold_case(&e.name);
+        let num = digits_of(&e.number);
+        let found = words.iter().all(|w| {
+            let wd = digits_of(w);
+            name.contains(w.as_str()) || (!wd.is_empty() && wd.len() == w.chars().filter(|c| !"+-() .".contains(*c)).count() && num.contains(&wd))
+        });
+        if found {
+            if favourites.contains(&e.number) { hits.push(e) } else { rest.push(e) }
+        }
+    }
     hits.extend(rest);
-    hits.into_iter().take(MAX_SHOWN.max(entries.iter().filter(|e| e.kind != "speed" && e.kind != "queue" && e.kind != "recent").count())).cloned().collect()
+    hits.truncate(MAX_SHOWN.max(listed));
+    let mut out = Vec::with_capacity(hits.len());
+    for e in hits {
+        out.push(e.clone());
+    }
+    out
 }
 
 /// What to tell the agent about a ServiceNow directory search, from each table's request: None when it
@@ -62,10 +82,13 @@ pub fn DirectoryPanel() -> impl IntoView {
     let favs = favourites.clone();
     // One memo: the directory's entries are built inside the results' memo (one arena entry less, issue #16).
     let results = crate::ui::Kept::new(Vec::new(), move || {
-        let mut list: Vec<Entry> = desk.settings.with(|s| {
-            s.speed_dials.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "speed" })
-                .chain(s.queues.iter().map(|d| Entry { name: d.name.clone(), number: d.number.clone(), kind: "queue" }))
-                .collect()
+        let mut list: Vec<Entry> = Vec::new();
+        desk.settings.with(|s| {
+            for (all, kind) in [(&s.speed_dials, "speed"), (&s.queues, "queue")] {
+                for d in all {
+                    list.push(Entry { name: d.name.clone(), number: d.number.clone(), kind });
+                }
+            }
         });
         desk.recents.with(|r| {
             for c in r {
@@ -74,7 +97,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                 }
             }
         });
-        list.extend(desk.extra_directory.get());
+        desk.extra_directory.with(|x| list.extend_from_slice(x));
         favourites_seq.track();
         let f = favs.lock().map(|f| f.clone()).unwrap_or_default();
         query.with(|q| search(&list, q, &f))
@@ -149,22 +172,22 @@ pub fn DirectoryPanel() -> impl IntoView {
         // "No matches" only when the search worked: a failed one says so above.
         {crate::ui::when_else(move || !r2.with(Vec::is_empty), move || view! {
             <ul class="list" {..crate::ui::cattr("id", "directory-results")} role="listbox" data-testid="directory-results" aria-label=t::TAB_DIRECTORY()>
-                {let favourites = favourites.clone(); let toggle_fav = toggle_fav.clone(); let results = r3.clone(); crate::ui::dynv(move || { favourites_seq.track(); results.with(|rs| rs.iter().cloned().enumerate().map(|(i, e)| {
+                {let favourites = favourites.clone(); let toggle_fav = toggle_fav.clone(); let results = r3.clone(); crate::ui::dynv(move || { favourites_seq.track(); results.with(|rs| { let mut rows: Vec<AnyView> = Vec::new(); for (i, e) in rs.iter().enumerate() {
                     let fav = favourites.lock().is_ok_and(|f| f.contains(&e.number));
                     let toggle_fav = toggle_fav.clone();
                     let number = e.number.clone();
                     let e2 = e.clone();
-                    view! {
+                    rows.push(view! {
                         <li {..crate::ui::attr("class", move || { if selected.get() == i { "row selected" } else { "row" } }.to_string())} {..crate::ui::sattr("id", format!("dir-{i}"))} role="option"
                             {..crate::ui::attr("aria-selected", move || (selected.get() == i).to_string())} data-testid="directory-entry">
-                            <button type="button" class="star" {..crate::ui::sattr("aria-pressed", fav.to_string())} {..crate::ui::sattr("aria-label", format!("{} {}", t::FAVOURITE(), e.name))}
+                            <button type="button" class="star" {..crate::ui::sattr("aria-pressed", fav.to_string())} {..crate::ui::sattr("aria-label", crate::ui::cat(&[t::FAVOURITE(), " ", &e.name]))}
                                 on:click=crate::ui::click(move |_| toggle_fav(number.clone()))>{if fav { "★" } else { "☆" }}</button>
                             <span class="name">{e.name.clone()}</span>
                             <span class="number">{e.number.clone()}</span>
-                            <button type="button" class="btn" {..crate::ui::sattr("aria-label", format!("{} {}", t::CALL(), e.name))} on:click=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
+                            <button type="button" class="btn" {..crate::ui::sattr("aria-label", crate::ui::cat(&[t::CALL(), " ", &e.name]))} on:click=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
                         </li>
-                    }
-                }).rows()) })}
+                    }.into_any());
+                } rows }) })}
             </ul>
         }, move || view! {
             <p class="empty" data-testid="no-matches" {..crate::ui::battr("hidden", move || desk.directory_error.with(Option::is_some))}>{t::NO_MATCHES()}</p>

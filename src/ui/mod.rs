@@ -134,21 +134,27 @@ impl leptos::tachys::view::Render for Keyed {
     type State = KeyedState;
 
     fn build(self) -> KeyedState {
-        let rows = self.keys.iter().map(|k| self.make(*k)).collect();
+        let mut rows = Vec::new();
+        for k in &self.keys {
+            rows.push(self.make(*k));
+        }
         KeyedState { parent: None, marker: leptos::tachys::renderer::Rndr::create_placeholder(), rows }
     }
 
     fn rebuild(self, state: &mut KeyedState) {
         use leptos::tachys::view::Mountable;
-        let mut old: Vec<Option<Row>> = std::mem::take(&mut state.rows).into_iter().map(Some).collect();
-        let mut rows: Vec<Row> = self
-            .keys
-            .iter()
-            .map(|k| match old.iter_mut().find(|r| r.as_ref().is_some_and(|r| r.0 == *k)) {
-                Some(r) => r.take().unwrap(),
+        let mut old: Vec<Option<Row>> = Vec::new();
+        for r in std::mem::take(&mut state.rows) {
+            old.push(Some(r));
+        }
+        let mut rows: Vec<Row> = Vec::new();
+        for k in &self.keys {
+            let kept = old.iter_mut().find(|r| r.as_ref().is_some_and(|r| r.0 == *k)).and_then(Option::take);
+            rows.push(match kept {
+                Some(r) => r,
                 None => self.make(*k),
-            })
-            .collect();
+            });
+        }
         for mut r in old.into_iter().flatten() {
             r.1.unmount();
         }
@@ -193,7 +199,11 @@ impl leptos::tachys::view::Mountable for KeyedState {
     }
 
     fn elements(&self) -> Vec<web_sys::Element> {
-        self.rows.iter().flat_map(|r| r.1.elements()).collect()
+        let mut all = Vec::new();
+        for r in &self.rows {
+            all.extend(r.1.elements());
+        }
+        all
     }
 }
 
@@ -305,7 +315,7 @@ pub fn phone_keys(class: &'static str, label: &'static str, testid: Option<&'sta
                 .map(|k| {
                     let on_key = on_key.clone();
                     view! {
-                        <button type="button" class="key" {..crate::ui::sattr(key_attr, k.to_string())} {..crate::ui::sattr("aria-label", format!("{label} {k}"))}
+                        <button type="button" class="key" {..crate::ui::sattr(key_attr, k.to_string())} {..crate::ui::sattr("aria-label", cat(&[label, " ", k.encode_utf8(&mut [0; 4])]))}
                             on:click=click(move |_| on_key(k))>{k.to_string()}</button>
                     }
                 })
@@ -397,7 +407,12 @@ where
     I::Item: IntoView + 'static,
 {
     fn rows(self) -> Vec<AnyView> {
-        self.map(|v| v.into_any()).collect()
+        // A plain loop: `collect`'s specialised paths are code of their own for every list (issue #16).
+        let mut rows = Vec::new();
+        for v in self {
+            rows.push(v.into_any());
+        }
+        rows
     }
 }
 
@@ -445,6 +460,16 @@ pub fn battr(name: &'static str, f: impl Fn() -> bool + Send + Sync + 'static) -
 #[inline(never)]
 pub fn sig<T: Send + Sync + 'static>(v: T) -> RwSignal<T> {
     RwSignal::new(v)
+}
+
+/// Joins texts into one (instead of a `format!` of plain texts at each site; issue #16).
+#[inline(never)]
+pub fn cat(parts: &[&str]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        s.push_str(p);
+    }
+    s
 }
 
 /// Flips a boolean signal (one function for every toggle; issue #16).

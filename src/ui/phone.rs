@@ -132,7 +132,7 @@ fn CallCard(id: u32) -> impl IntoView {
     let show_transfer = crate::ui::sig(false);
     // A consultation in progress: another connected call to hand this one over to.
     let consult_with = move || {
-        desk.calls.with(|c| c.iter().find(|o| o.id != id && o.state == CallState::Connected).map(|o| (o.id, o.number.clone())))
+        desk.calls.with(|c| c.iter().find(|o| o.id != id && o.state == CallState::Connected).map(|o| o.id))
     };
     let class = move || match state.get() {
         ALERTING => "call alerting",
@@ -148,9 +148,9 @@ fn CallCard(id: u32) -> impl IntoView {
     let field = move |f: fn(&Call) -> String| move || call.with(|c| c.map(f).unwrap_or_default());
     let (rx, tx) = (field(|c| c.packets.0.to_string()), field(|c| c.packets.1.to_string()));
     view! {
-        <li {..crate::ui::attr("class", move || class().to_string())} data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || call.with(|c| match c {
-            Some(c) => format!("{:?}", c.state),
-            None => format!("{:?}", CallState::Ended(crate::phone::call::EndReason::HungUp)),
+        <li {..crate::ui::attr("class", move || class().to_string())} data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || call.with(|c| {
+            let gone = CallState::Ended(crate::phone::call::EndReason::HungUp);
+            format!("{:?}", c.map_or(&gone, |c| &c.state))
         }))}
             {..crate::ui::attr("data-rx", rx)} {..crate::ui::attr("data-tx", tx)}>
             <div class="call-head">
@@ -162,7 +162,7 @@ fn CallCard(id: u32) -> impl IntoView {
                 {crate::ui::dyn_opt(move || call.with(|c| c.filter(|c| c.name.is_some()).map(|c| c.number.clone()))
                     .map(|n| view! { <span class="number">{n}</span> }))}
                 {crate::ui::dyn_opt(move || call.with(|c| c.and_then(|c| c.record.clone())).map(|r| {
-                    let label = if !r.value.is_empty() { r.value.clone() } else { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) };
+                    let label = if !r.value.is_empty() { r.value.clone() } else { crate::ui::cat(&[&r.entity, " ", r.sys_id.as_deref().unwrap_or_default()]) };
                     view! {
                         <button type="button" class="chip" data-testid="call-record" {..crate::ui::cattr("title", t::OPEN_RECORD())}
                             on:click=crate::ui::click(move |_| desk.open_record(&r))>{label}</button>
@@ -171,14 +171,18 @@ fn CallCard(id: u32) -> impl IntoView {
             </div>
             {crate::ui::dyn_opt(move || {
                 // Data the call arrived with (an IVR's choices, the queue): shown, never interpreted as HTML.
-                let data: Vec<(String, String)> = call.with(|c| c.map(|c| c.x_headers.clone()).unwrap_or_default())
-                    .into_iter()
-                    .filter(|(k, _)| !k.to_ascii_lowercase().starts_with("x-sn-"))
-                    .map(|(k, v)| (k.trim_start_matches("X-").replace('-', " "), v))
-                    .collect();
+                let mut data: Vec<AnyView> = Vec::new();
+                call.with(|c| {
+                    for (k, v) in c.map(|c| c.x_headers.as_slice()).unwrap_or_default() {
+                        if !k.to_ascii_lowercase().starts_with("x-sn-") {
+                            let k = k.trim_start_matches("X-").replace('-', " ");
+                            data.push(view! { <span class="kv-chip">{k}": "{v.clone()}</span> }.into_any());
+                        }
+                    }
+                });
                 (!data.is_empty()).then(|| view! {
                     <p class="call-data" data-testid="call-data">
-                        {data.into_iter().map(|(k, v)| view! { <span class="kv-chip">{k}": "{v}</span> }).rows()}
+                        {data}
                     </p>
                 })
             })}
@@ -216,8 +220,7 @@ fn CallCard(id: u32) -> impl IntoView {
                             on:click=crate::ui::click(move |_| crate::ui::toggle(show_keypad))>{t::KEYPAD()}</button>
                         <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_transfer.get().to_string())} data-testid="transfer-toggle"
                             on:click=crate::ui::click(move |_| crate::ui::toggle(show_transfer))>{t::TRANSFER()}</button>
-                        {crate::ui::dyn_opt(move || (held() && consult_with().is_some()).then(|| {
-                            let (other, _) = consult_with().unwrap();
+                        {crate::ui::dyn_opt(move || if held() { consult_with() } else { None }.map(|other| {
                             view! {
                                 {crate::ui::act("btn primary", Some("complete-transfer"), t::COMPLETE_TRANSFER(), crate::ui::Act::Complete(id, other))}
                                 {crate::ui::act("btn", Some("conference"), t::MERGE(), crate::ui::Act::Conference(id, other))}

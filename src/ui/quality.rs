@@ -56,8 +56,13 @@ pub fn CallQuality(call: crate::ui::phone::CardCall) -> impl IntoView {
             let (what, whose, try_this) = match w {
                 Warning::NoAudio => (t::QUALITY_NO_AUDIO(), Vec::new(), t::QUALITY_NO_AUDIO_TRY()),
                 Warning::Losing { inbound, outbound } => {
-                    let whose = [(inbound, "in", t::QUALITY_LOSING_IN()), (outbound, "out", t::QUALITY_LOSING_OUT())];
-                    (t::QUALITY_LOSING(), whose.into_iter().filter(|w| w.0).map(|w| (w.1, w.2)).collect(), t::QUALITY_LOSING_TRY())
+                    let mut whose = Vec::new();
+                    for (on, dir, text) in [(inbound, "in", t::QUALITY_LOSING_IN()), (outbound, "out", t::QUALITY_LOSING_OUT())] {
+                        if on {
+                            whose.push((dir, text));
+                        }
+                    }
+                    (t::QUALITY_LOSING(), whose, t::QUALITY_LOSING_TRY())
                 }
             };
             view! {

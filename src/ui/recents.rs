@@ -38,7 +38,7 @@ pub fn RecentsPanel() -> impl IntoView {
                                 let label = if rec.value.is_empty() { rec.entity.clone() } else { rec.value.clone() };
                                 view! { <button type="button" class="chip" {..crate::ui::cattr("title", t::OPEN_RECORD())} on:click=crate::ui::click(move |_| desk.open_record(&rec))>{label}</button> }.into_any()
                             })}
-                            <button type="button" class="btn" data-testid="call-back" {..crate::ui::sattr("aria-label", format!("{} {number}", t::CALLBACK()))}
+                            <button type="button" class="btn" data-testid="call-back" {..crate::ui::sattr("aria-label", crate::ui::cat(&[t::CALLBACK(), " ", &number]))}
                                 on:click=crate::ui::click(move |_| { desk.dial(&number, None); })>{t::CALL()}</button>
                         </li>
                     }

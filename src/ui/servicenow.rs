@@ -14,12 +14,15 @@ pub fn ServiceNowStatus() -> impl IntoView {
     // A memo: the outbox changes with every delivery and retry, the refused list seldom; rebuilding its rows
     // each time would replace the buttons under the agent's pointer (and their "Are you sure?" state).
     let refused = crate::ui::Kept::new(Vec::new(), move || {
+        let mut refused = Vec::new();
         desk.outbox.with(|o| {
-            o.entries
-                .iter()
-                .filter_map(|e| if let State::Refused(m) = &e.state { Some((e.activity.call_id.clone(), format!("{}: {m}", e.activity.caller), e.activity.notes.clone())) } else { None })
-                .collect::<Vec<_>>()
-        })
+            for e in &o.entries {
+                if let State::Refused(m) = &e.state {
+                    refused.push((e.activity.call_id.clone(), crate::ui::cat(&[&e.activity.caller, ": ", m]), e.activity.notes.clone()));
+                }
+            }
+        });
+        refused
     });
     // The refused activity the agent asked to dismiss (asked again: its notes are only here).
     let confirming = crate::ui::sig(None::<String>);
@@ -117,7 +120,7 @@ pub fn ServiceNowNotice() -> impl IntoView {
         })}
         {crate::ui::when(move || message().is_none() && delivery().is_some(), move || view! {
             <p class="notice error" role="alert" data-testid="sn-delivery">
-                {crate::ui::dynv(move || format!("{} {}", t::SN_DELIVERY_WAITING(), delivery().unwrap_or_default()))}
+                {crate::ui::dynv(move || crate::ui::cat(&[t::SN_DELIVERY_WAITING(), " ", &delivery().unwrap_or_default()]))}
             </p>
         })}
     }

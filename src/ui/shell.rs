@@ -120,7 +120,7 @@ pub fn Shell() -> impl IntoView {
         if let Some(n) = next {
             ev.prevent_default();
             desk.select_tab(Tab::ALL[n]);
-            if let Some(el) = leptos::prelude::document().get_element_by_id(&format!("tab-{}", Tab::ALL[n].key())) {
+            if let Some(el) = leptos::prelude::document().get_element_by_id(&crate::ui::cat(&["tab-", Tab::ALL[n].key()])) {
                 use wasm_bindgen::JsCast;
                 if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
                     let _ = el.focus();
@@ -169,7 +169,7 @@ pub fn Shell() -> impl IntoView {
                                 type="button"
                                 role="tab"
                                 class="tab"
-                                {..crate::ui::sattr("id", format!("tab-{}", tab.key()))}
+                                {..crate::ui::sattr("id", crate::ui::cat(&["tab-", tab.key()]))}
                                 {..crate::ui::cattr("aria-controls", "panel")}
                                 {..crate::ui::attr("aria-selected", move || selected().to_string())}
                                 {..crate::ui::attr("tabindex", move || if selected() { "0" } else { "-1" }.to_string())}
@@ -191,7 +191,7 @@ pub fn Shell() -> impl IntoView {
                 {..crate::ui::cattr("id", "panel")}
                 {..crate::ui::attr("class", move || { if shown.get() == WORK { "panel work" } else { "panel" } }.to_string())}
                 role="tabpanel"
-                {..crate::ui::attr("aria-labelledby", move || format!("tab-{}", desk.tab.get().key()))}
+                {..crate::ui::attr("aria-labelledby", move || crate::ui::cat(&["tab-", desk.tab.get().key()]))}
             >
                 {crate::ui::dynv(move || match shown.get() {
                     0 => view! { <PhonePanel/> }.into_any(),

@@ -20,7 +20,8 @@ pub fn WrapUpPanel() -> impl IntoView {
 #[component]
 fn WrapUpForm() -> impl IntoView {
     let desk = use_desk();
-    let current = move || desk.wrapups.with(|w| w.first().cloned());
+    // The wrap-up's parts read in place (no copy of the whole wrap-up for a field; issue #16).
+    let overdue = move || desk.wrapups.with(|w| w.first().is_some_and(|w| w.overdue));
     // The settings change rarely: read through crate::ui::follow (the desk's other signals let go of
     // gone views each time they change).
     let settings = crate::ui::follow(move || desk.settings.track());
@@ -35,24 +36,24 @@ fn WrapUpForm() -> impl IntoView {
     let error = desk.wrapup_error;
     // What the agent types to change the record: this wrap-up's own.
     let case_number = crate::ui::sig(String::new());
-    let left = move || current().and_then(|w| w.remaining_s(desk.now.get(), seconds()));
+    let left = move || desk.wrapups.with(|w| w.first().and_then(|w| w.remaining_s(desk.now.get(), seconds())));
     view! {
             <section class="wrapup" aria-label=t::WRAPUP_TITLE() data-testid="wrap-up">
                 <div class="call-head">
                     <span class="party">{crate::ui::dynv(move || {
                         // Read while the wrap-up may just have ended: nothing rather than a panic (which aborts).
-                        current().map(|w| format!("{}: {}", t::WRAPUP_TITLE(), w.name.unwrap_or(w.number))).unwrap_or_default()
+                        desk.wrapups.with(|w| w.first().map(|w| crate::ui::cat(&[t::WRAPUP_TITLE(), ": ", w.name.as_deref().unwrap_or(&w.number)]))).unwrap_or_default()
                     })}</span>
-                    <span {..crate::ui::attr("class", move || { if current().map(|w| w.overdue).unwrap_or(false) { "timer overdue" } else { "timer" } }.to_string())}
+                    <span {..crate::ui::attr("class", move || { if overdue() { "timer overdue" } else { "timer" } }.to_string())}
                         data-testid="wrap-up-left">
                         {crate::ui::dynv(move || left().map(|l| t::time_left(&crate::intl::seconds(l.max(0) as f64)).render()).unwrap_or_else(|| {
-                            current().map(|w| crate::intl::duration(w.talk_ms)).unwrap_or_default()
+                            desk.wrapups.with(|w| w.first().map(|w| crate::intl::duration(w.talk_ms))).unwrap_or_default()
                         }))}
                     </span>
                 </div>
                 <div class="dial">
                     <select class="input" aria-label=t::DISPOSITION() data-testid="disposition"
-                        prop:value=move || current().and_then(|w| w.disposition).unwrap_or_default()
+                        prop:value=move || desk.wrapups.with(|w| w.first().and_then(|w| w.disposition.clone())).unwrap_or_default()
                         on:change=crate::ui::on_event(move |ev| {
                             let v = event_target_value(&ev);
                             desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
@@ -60,11 +61,11 @@ fn WrapUpForm() -> impl IntoView {
                         <option {..crate::ui::cattr("value", "")}>{t::CHOOSE_DISPOSITION()}</option>
                         {crate::ui::dynv(move || dispositions().into_iter().map(|d| view! { <option {..crate::ui::sattr("value", d.clone())}>{d.clone()}</option> }).rows())}
                     </select>
-                    {crate::ui::dyn_opt(move || current().and_then(|w| w.record).map(|r| {
-                        let label = if r.value.is_empty() { format!("{} {}", r.entity, r.sys_id.clone().unwrap_or_default()) } else { r.value.clone() };
+                    {crate::ui::dyn_opt(move || desk.wrapups.with(|w| w.first().and_then(|w| w.record.clone())).map(|r| {
+                        let label = if r.value.is_empty() { crate::ui::cat(&[&r.entity, " ", r.sys_id.as_deref().unwrap_or_default()]) } else { r.value.clone() };
                         view! {
                             <span class="chip" data-testid="wrap-up-record">{label}</span>
-                            <button type="button" class="link-btn btn" {..crate::ui::sattr("aria-label", format!("{} {}", t::REMOVE_RECORD(), t::RECORD()))}
+                            <button type="button" class="link-btn btn" {..crate::ui::sattr("aria-label", crate::ui::cat(&[t::REMOVE_RECORD(), " ", t::RECORD()]))}
                                 on:click=crate::ui::click(move |_| desk.edit_wrapup(|w| w.record = None))>{t::REMOVE_RECORD()}</button>
                         }
                     }))}
@@ -92,7 +93,7 @@ fn WrapUpForm() -> impl IntoView {
                     <button type="submit" class="btn" data-testid="wrap-up-set-case">{t::SET_RECORD()}</button>
                 </form>
                 <textarea class="input notes" aria-label=t::NOTES() {..crate::ui::cattr("placeholder", t::NOTES())} data-testid="notes" {..crate::ui::cattr("rows", "2")}
-                    prop:value=move || current().map(|w| w.notes).unwrap_or_default()
+                    prop:value=move || desk.wrapups.with(|w| w.first().map(|w| w.notes.clone())).unwrap_or_default()
                     on:input=crate::ui::on_event(move |ev| {
                         let v = event_target_value(&ev);
                         desk.edit_wrapup(|w| w.notes = v);
@@ -100,7 +101,7 @@ fn WrapUpForm() -> impl IntoView {
                 {crate::ui::when(move || error.with(Option::is_some), move || view! {
                     <p class="notice error" role="alert" data-testid="wrap-up-error">{crate::ui::dynv(move || error.get().unwrap_or_default())}</p>
                 })}
-                {crate::ui::when(move || current().map(|w| w.overdue).unwrap_or(false), move || view! {
+                {crate::ui::when(overdue, move || view! {
                     <p class="notice info" data-testid="wrap-up-overdue">{t::WRAPUP_OVERDUE()}</p>
                 })}
                 {crate::ui::act("btn primary", Some("finish-wrap-up"), t::FINISH_WRAPUP(), crate::ui::Act::FinishWrapUp)}
