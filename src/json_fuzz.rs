@@ -16,19 +16,7 @@ const FRAGMENTS: &[&str] = &[
     "[[[[[[[[[[[[[[[[", "{\"a\":{\"a\":{\"a\":", "\"x\"", "\"\"", "{}", "[]", "\"Ended:Failed:x\"", "\"Held\"",
 ];
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::fuzz_rng::Rng;
 
 fn mutate(rng: &mut Rng, text: &str) -> String {
     let mut s = text.to_string();

@@ -10,6 +10,8 @@ pub mod cell;
 pub mod config;
 pub mod desk;
 pub mod diagnostics;
+#[cfg(test)]
+pub mod fuzz_rng;
 pub mod heap;
 pub mod intl;
 pub mod json;

@@ -22,19 +22,7 @@ const FRAGMENTS: &[&str] = &[
     "Authorization: Digest ", "Bearer ", "password=\"é", "token: ", "sip:u:pw@", "eyJhbGciOiJIUzI1NiJ9.eyJ4IjoxfQ.sig", "secret",
 ];
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use crate::fuzz_rng::Rng;
 
 /// A copy of `text` with a few edits at character boundaries (the result stays a valid `&str`).
 fn mutate(rng: &mut Rng, text: &str) -> String {
