@@ -249,7 +249,8 @@ impl Call {
         // From another window or storage: held to the same bounds as when the call arrived.
         let x_headers = bound_x_headers(x_headers).0;
         Some(Call {
-            id: v.get("id")?.as_u64()? as u32,
+            // An id past u32 is not one of ours: refused, not cut to another call's id.
+            id: u32::try_from(v.get("id")?.as_u64()?).ok()?,
             direction: if v.get("dir")?.as_bool()? { Direction::Inbound } else { Direction::Outbound },
             number: s("number")?,
             name: s("name"),
@@ -301,6 +302,18 @@ mod tests {
         assert_eq!(format_duration(65_400.0), "01:05");
         assert_eq!(format_duration(3_725_000.0), "1:02:05");
         assert_eq!(c.party(), "+14155550123");
+    }
+
+    #[test]
+    fn hostile_call_id_past_u32_is_refused_not_cut_to_another_calls_id() {
+        // From another window or stored data: 2^32 + 1 would have become call 1.
+        let text = crate::json::to_string(&Call::new(1, Direction::Inbound, "+14155550123", None, 0.0).to_json());
+        assert!(text.contains("\"id\":1,"), "{text}");
+        let v = |id: &str| crate::json::from_str(&text.replacen("\"id\":1,", &format!("\"id\":{id},"), 1)).expect("json");
+        assert_eq!(Call::from_json(&v("4294967295")).map(|c| c.id), Some(u32::MAX));
+        for id in ["4294967296", "4294967297", "1e300", "-1", "1.5"] {
+            assert_eq!(Call::from_json(&v(id)), None, "id {id}");
+        }
     }
 
     #[test]
