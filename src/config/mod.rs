@@ -386,7 +386,7 @@ impl Applier<'_> {
     fn uint(&mut self, key: &str, v: &Value, max: u32) -> Option<u32> {
         let n = match v {
             Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
+            Value::String(s) => crate::uint::<u64>(s.trim()),
             _ => None,
         };
         match n {

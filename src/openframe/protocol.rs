@@ -520,7 +520,7 @@ pub fn parse_frame_config(result: &Value) -> FrameConfig {
     let num = |k: &str| -> Option<u32> {
         match result.get(k) {
             Some(Value::Number(n)) => n.as_u64().map(|n| n as u32),
-            Some(Value::String(s)) => s.trim().parse().ok(),
+            Some(Value::String(s)) => crate::uint(s.trim()),
             _ => None,
         }
     };

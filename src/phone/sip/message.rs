@@ -215,7 +215,7 @@ impl Message {
                 if lengths.len() > 1 && lengths.iter().any(|x| x != l) {
                     return err("conflicting Content-Length headers");
                 }
-                let n: usize = l.trim().parse().map_err(|_| bad("bad Content-Length", l))?;
+                let n: usize = crate::uint(l.trim()).ok_or_else(|| bad("bad Content-Length", l))?;
                 if rest.len() < n {
                     return Err(bad("Content-Length longer than the body:", l));
                 }
@@ -250,7 +250,7 @@ impl Message {
             }
         }
         if let Some(mf) = self.header("Max-Forwards") {
-            if mf.parse::<u8>().is_err() {
+            if crate::uint::<u8>(mf).is_none() {
                 return Err(bad("bad Max-Forwards", mf));
             }
         }
@@ -337,7 +337,7 @@ impl Message {
     pub fn cseq(&self) -> Option<(u32, String)> {
         let v = self.header("CSeq")?;
         let mut it = v.split_whitespace();
-        let n = it.next()?.parse::<u32>().ok()?;
+        let n = crate::uint::<u32>(it.next()?)?;
         let m = it.next()?;
         if it.next().is_some() || !m.chars().all(is_token_char) {
             return None;
@@ -420,7 +420,7 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         if code.len() != 3 || !code.chars().all(|c| c.is_ascii_digit()) {
             return Err(bad("bad status code", code));
         }
-        let Some(n) = code.parse::<u16>().ok().filter(|n| (100..700).contains(n)) else {
+        let Some(n) = crate::uint::<u16>(code).filter(|n| (100..700).contains(n)) else {
             return Err(bad("status code out of range:", code));
         };
         let code = n;
@@ -591,7 +591,7 @@ impl Uri {
             return Err(bad("bad URI host", host));
         }
         let port = match port {
-            Some(p) => Some(p.parse::<u16>().map_err(|_| bad("bad URI port", p))?),
+            Some(p) => Some(crate::uint::<u16>(p).ok_or_else(|| bad("bad URI port", p))?),
             None => None,
         };
         let user = userinfo.map(|u| u.split_once(':').map(|(u, _)| u).unwrap_or(u).to_string());
@@ -777,7 +777,7 @@ fn via_parts(s: &str) -> Option<(String, &str, Option<u16>, &str)> {
         },
     };
     let port = match port {
-        Some(p) => Some(p.parse::<u16>().ok()?),
+        Some(p) => Some(crate::uint::<u16>(p)?),
         None => None,
     };
     if host.is_empty() {

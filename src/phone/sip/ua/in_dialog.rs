@@ -152,7 +152,7 @@ impl UserAgent {
                         .next()
                         .and_then(|l| l.strip_prefix("SIP/2.0 "))
                         .and_then(|l| l.get(..3))
-                        .and_then(|c| c.parse::<u16>().ok());
+                        .and_then(crate::uint::<u16>);
                     let terminated = req.header("Subscription-State").map(|s| s.starts_with("terminated")).unwrap_or(false);
                     if let Some(code) = code {
                         emit(out, UaEvent::TransferProgress { call: id, code, done: code >= 200 || terminated });
