@@ -21,6 +21,7 @@ pub mod servicenow;
 pub mod stored;
 pub mod strings;
 pub mod tabs;
+pub mod text;
 pub mod trust;
 pub mod vecmap;
 pub mod ui;

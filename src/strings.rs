@@ -461,7 +461,7 @@ impl Msg {
 
     /// True when the rendered text contains `s` (tests and checks).
     pub fn contains(&self, s: &str) -> bool {
-        self.render().contains(s)
+        crate::text::contains(&self.render(), s)
     }
 }
 

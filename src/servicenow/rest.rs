@@ -153,7 +153,7 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
                 404 => crate::strings::SN_404_HINT(),
                 _ => "",
             };
-            let text = if detail.is_empty() || msg.contains(detail) { concat(&[msg, hint]) } else { concat(&[msg, " (", detail, ")", hint]) };
+            let text = if detail.is_empty() || crate::text::contains(msg, detail) { concat(&[msg, hint]) } else { concat(&[msg, " (", detail, ")", hint]) };
             Err(RestError::Status(code, text.trim().to_string()))
         }
     }

@@ -134,7 +134,7 @@ pub fn has_control(s: &str, except: char) -> bool {
 }
 
 fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c)
+    c.is_ascii_alphanumeric() || crate::text::one_of(c, "-.!%*_+`'~")
 }
 
 /// Splits on `sep` outside quotes and angle brackets.
@@ -168,9 +168,9 @@ impl Message {
     pub fn parse(input: &str) -> Result<Message, ParseError> {
         // Leading CRLFs are keep-alives between messages (RFC 5626): skip them.
         let input = input.trim_start_matches(['\r', '\n']);
-        let (head, rest) = match input.find("\r\n\r\n") {
+        let (head, rest) = match crate::text::find(input, "\r\n\r\n") {
             Some(i) => (&input[..i], &input[i + 4..]),
-            None => match input.find("\n\n") {
+            None => match crate::text::find(input, "\n\n") {
                 Some(i) => (&input[..i], &input[i + 2..]),
                 None => return err("no empty line after the headers"),
             },
@@ -553,7 +553,7 @@ impl Uri {
         }
         let (scheme, rest) = s.split_once(':').ok_or_else(|| bad("URI without scheme:", s))?;
         let scheme = scheme.to_ascii_lowercase();
-        if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+        if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || crate::text::one_of(c, "+-.")) {
             return Err(bad("bad URI scheme", &scheme));
         }
         if scheme == "tel" {

@@ -502,7 +502,7 @@ fn parse_dtmf_info(body: &str) -> Option<char> {
         let (k, v) = l.split_once('=')?;
         if k.trim().eq_ignore_ascii_case("signal") {
             let c = v.trim().chars().next()?;
-            "0123456789*#ABCD".contains(c.to_ascii_uppercase()).then_some(c.to_ascii_uppercase())
+            crate::text::one_of(c.to_ascii_uppercase(), "0123456789*#ABCD").then_some(c.to_ascii_uppercase())
         } else {
             None
         }
