@@ -113,6 +113,19 @@ pub fn trim_end<'a>(mut s: &'a str, p: &str) -> &'a str {
     s
 }
 
+/// The parts with `sep` between them, as `parts.join(sep)` (a plain loop: std's join is a specialised copy
+/// per element type).
+pub fn join(parts: &[&str], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(p);
+    }
+    out
+}
+
 /// Whether `c` is one of the characters of `set`, as `set.contains(c)`.
 pub fn one_of(c: char, set: &str) -> bool {
     set.chars().any(|x| x == c)
@@ -146,6 +159,9 @@ mod tests {
             assert_eq!(find(&h, &n), h.find(n.as_str()), "{h:?} {n:?}");
             assert_eq!(split(&h, &n).collect::<Vec<_>>(), h.split(n.as_str()).collect::<Vec<_>>());
             assert_eq!(replace(&h, &n, "x"), h.replace(n.as_str(), "x"));
+        }
+        for parts in [&[][..], &[""], &["a"], &["a", ""], &["", "b", "é"]] {
+            assert_eq!(join(parts, ", "), parts.join(", "));
         }
         for c in ['a', '+', '-', 'é', '\0'] {
             assert_eq!(one_of(c, "+-.é"), "+-.é".contains(c));

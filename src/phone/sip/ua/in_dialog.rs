@@ -55,7 +55,7 @@ impl UserAgent {
             match method {
                 INVITE => self.on_new_invite(out, req),
                 OPTIONS => {
-                    self.send_reply_with(out, req, 200, "OK", Some("o"), &[("Allow", self.allow()), ("Accept", "application/sdp"), ("Supported", &SUPPORTED.join(","))]);
+                    self.send_reply_with(out, req, 200, "OK", Some("o"), &[("Allow", self.allow()), ("Accept", "application/sdp"), ("Supported", &crate::text::join(SUPPORTED, ","))]);
                 }
                 MESSAGE => self.on_message(out, req),
                 ACK => {}
