@@ -126,6 +126,14 @@ pub fn join(parts: &[&str], sep: &str) -> String {
     out
 }
 
+/// `s[a..b]` replaced by `with`, as `s.replace_range(a..b, with)` (std's goes through `Vec::splice`).
+pub fn splice(s: &mut String, a: usize, b: usize, with: &str) {
+    let tail = s.split_off(b);
+    s.truncate(a);
+    s.push_str(with);
+    s.push_str(&tail);
+}
+
 /// Whether `c` is one of the characters of `set`, as `set.contains(c)`.
 pub fn one_of(c: char, set: &str) -> bool {
     set.chars().any(|x| x == c)
@@ -162,6 +170,12 @@ mod tests {
         }
         for parts in [&[][..], &[""], &["a"], &["a", ""], &["", "b", "é"]] {
             assert_eq!(join(parts, ", "), parts.join(", "));
+        }
+        for (a, b) in [(0, 0), (0, 3), (1, 3), (3, 7), (7, 7), (0, 7)] {
+            let (mut x, mut y) = ("aé-éb".to_string(), "aé-éb".to_string());
+            splice(&mut x, a, b, "[x]");
+            y.replace_range(a..b, "[x]");
+            assert_eq!(x, y);
         }
         for c in ['a', '+', '-', 'é', '\0'] {
             assert_eq!(one_of(c, "+-.é"), "+-.é".contains(c));

@@ -111,7 +111,7 @@ fn schemes(text: &str) -> String {
                 from = end.max(i + 1);
                 continue;
             }
-            s.replace_range(j..end, REMOVED);
+            crate::text::splice(&mut s, j, end, REMOVED);
             from = j + REMOVED.len();
         }
     }
@@ -193,7 +193,7 @@ fn userinfo(text: &str) -> String {
         match rest.find(':') {
             Some(c) if &rest[c + 1..] != REMOVED && c + 1 <= rest.len() => {
                 let (a, z) = (start + skip + c + 1, p);
-                s.replace_range(a..z, REMOVED);
+                crate::text::splice(&mut s, a, z, REMOVED);
                 from = a + REMOVED.len() + 1;
             }
             _ => from = p + 1,
@@ -210,7 +210,7 @@ fn jwts(text: &str) -> String {
         let b = s.as_bytes();
         let end = b[i..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-' || *c == b'.')).map(|p| i + p).unwrap_or(b.len());
         if end - i >= 20 && s[i..end].contains('.') {
-            s.replace_range(i..end, REMOVED);
+            crate::text::splice(&mut s, i, end, REMOVED);
             from = i + REMOVED.len();
         } else {
             from = i + 3;
