@@ -527,8 +527,13 @@ impl FromJson for String {
     }
 }
 impl<T: FromJson> FromJson for Vec<T> {
+    /// A loop, not `collect::<Option<Vec<_>>>()`: the collect is a `GenericShunt` iterator per element type.
     fn from_json(v: &Value) -> Option<Vec<T>> {
-        v.as_array()?.iter().map(T::from_json).collect()
+        let mut out = Vec::new();
+        for x in v.as_array()? {
+            out.push(T::from_json(x)?);
+        }
+        Some(out)
     }
 }
 

@@ -21,9 +21,22 @@ pub mod servicenow;
 pub mod stored;
 pub mod strings;
 pub mod tabs;
+pub mod text;
 pub mod trust;
 pub mod vecmap;
 pub mod ui;
+
+/// An unsigned decimal number, as `str::parse` reads it for the type `T` (an optional `+`, then digits; `None`
+/// when empty, not digits or too big for `T`). One `u64` parser serves every width: `parse::<u16>()`,
+/// `parse::<u32>()` and so on are each their own copy of the parser in the wasm.
+pub fn uint<T: TryFrom<u64>>(s: &str) -> Option<T> {
+    T::try_from(uint64(s)?).ok()
+}
+
+#[inline(never)]
+fn uint64(s: &str) -> Option<u64> {
+    s.parse().ok()
+}
 
 /// Entry point used by `main.rs`: mounts the app on the page body.
 pub fn start() {

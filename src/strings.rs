@@ -461,7 +461,7 @@ impl Msg {
 
     /// True when the rendered text contains `s` (tests and checks).
     pub fn contains(&self, s: &str) -> bool {
-        self.render().contains(s)
+        crate::text::contains(&self.render(), s)
     }
 }
 
@@ -517,7 +517,7 @@ pub fn call_ended(reason: &crate::phone::call::EndReason) -> String {
 /// The `language` setting names no language spoken here.
 pub fn language_unknown() -> Msg {
     let list: Vec<&str> = Lang::ALL.iter().map(|l| l.tag()).collect();
-    Key::LANGUAGE_UNKNOWN.arg("languages", &list.join(", "))
+    Key::LANGUAGE_UNKNOWN.arg("languages", &crate::text::join(&list, ", "))
 }
 
 /// The OpenFrame messages dropped, with the count of each reason.

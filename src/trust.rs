@@ -419,7 +419,7 @@ pub fn strip_secrets(o: &mut Map) {
 /// (user info, backslashes, spaces or control characters, no host).
 pub fn origin_of(url: &str) -> Option<String> {
     let lower = url.to_ascii_lowercase();
-    let (scheme, rest) = lower.split_once("://")?;
+    let (scheme, rest) = crate::text::split_once(&lower, "://")?;
     if scheme != "https" && scheme != "http" {
         return None;
     }

@@ -386,7 +386,7 @@ impl Applier<'_> {
     fn uint(&mut self, key: &str, v: &Value, max: u32) -> Option<u32> {
         let n = match v {
             Value::Number(n) => n.as_u64(),
-            Value::String(s) => s.trim().parse::<u64>().ok(),
+            Value::String(s) => crate::uint::<u64>(s.trim()),
             _ => None,
         };
         match n {
@@ -468,7 +468,7 @@ fn parse_dials(a: &mut Applier<'_>, key: &str, v: &Value) -> Option<Vec<SpeedDia
             a.err(&k, K::CFG_DIAL_INCOMPLETE);
             return None;
         }
-        if digits == 0 || number.chars().any(|c| !(c.is_ascii_digit() || " +-().*#".contains(c))) {
+        if digits == 0 || number.chars().any(|c| !(c.is_ascii_digit() || crate::text::one_of(c, " +-().*#"))) {
             a.err(&k, K::NOT_A_PHONE_NUMBER.arg("target", &number));
             return None;
         }

@@ -113,7 +113,7 @@ impl Intent {
             "dtmf" => {
                 let d = text("digit")?;
                 let mut chars = d.chars();
-                let digit = chars.next().filter(|c| "0123456789*#ABCD".contains(*c))?;
+                let digit = chars.next().filter(|c| crate::text::one_of(*c, "0123456789*#ABCD"))?;
                 if chars.next().is_some() {
                     return None;
                 }

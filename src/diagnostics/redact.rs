@@ -19,7 +19,7 @@ pub fn secret_name(name: &str) -> bool {
     const PARTS: [&str; 13] =
         ["pass", "pwd", "secret", "token", "credential", "nonce", "auth", "cookie", "session", "ticket", "signature", "apikey", "api_key"];
     const WHOLE: [&str; 8] = ["code", "code_verifier", "response", "rspauth", "key", "sig", "otp", "assertion"];
-    PARTS.iter().any(|p| n.contains(p)) || WHOLE.contains(&n.as_str())
+    PARTS.iter().any(|p| crate::text::contains(&n, p)) || WHOLE.contains(&n.as_str())
 }
 
 fn ident(b: u8) -> bool {
@@ -36,12 +36,12 @@ pub fn redact(text: &str, known: &[&str]) -> String {
     out = jwts(&out);
     for k in known {
         if k.chars().count() >= 4 {
-            out = out.replace(k, REMOVED);
+            out = crate::text::replace(&out, k, REMOVED);
             // And as it travels in URLs and forms.
             let enc = crate::config::form::encode(k);
             for e in [enc.replace('+', "%20"), enc] {
                 if e != *k {
-                    out = out.replace(&e, REMOVED);
+                    out = crate::text::replace(&out, &e, REMOVED);
                 }
             }
         }
@@ -111,7 +111,7 @@ fn schemes(text: &str) -> String {
                 from = end.max(i + 1);
                 continue;
             }
-            s.replace_range(j..end, REMOVED);
+            crate::text::splice(&mut s, j, end, REMOVED);
             from = j + REMOVED.len();
         }
     }
@@ -193,7 +193,7 @@ fn userinfo(text: &str) -> String {
         match rest.find(':') {
             Some(c) if &rest[c + 1..] != REMOVED && c + 1 <= rest.len() => {
                 let (a, z) = (start + skip + c + 1, p);
-                s.replace_range(a..z, REMOVED);
+                crate::text::splice(&mut s, a, z, REMOVED);
                 from = a + REMOVED.len() + 1;
             }
             _ => from = p + 1,
@@ -206,11 +206,11 @@ fn userinfo(text: &str) -> String {
 fn jwts(text: &str) -> String {
     let mut s = text.to_string();
     let mut from = 0;
-    while let Some(i) = s[from..].find("eyJ").map(|x| x + from) {
+    while let Some(i) = crate::text::find(&s[from..], "eyJ").map(|x| x + from) {
         let b = s.as_bytes();
         let end = b[i..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-' || *c == b'.')).map(|p| i + p).unwrap_or(b.len());
         if end - i >= 20 && s[i..end].contains('.') {
-            s.replace_range(i..end, REMOVED);
+            crate::text::splice(&mut s, i, end, REMOVED);
             from = i + REMOVED.len();
         } else {
             from = i + 3;

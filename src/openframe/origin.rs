@@ -144,7 +144,7 @@ pub fn split_url(input: &str) -> Result<UrlParts, OriginError> {
     if s.contains('\\') {
         return Err(OriginError::Backslash);
     }
-    let Some((scheme, rest)) = s.split_once("://") else {
+    let Some((scheme, rest)) = crate::text::split_once(s, "://") else {
         return Err(OriginError::NoScheme(s.to_string()));
     };
     let scheme = scheme.to_ascii_lowercase();

@@ -158,7 +158,7 @@ fn check_title(s: &str) -> Result<(), ProtocolError> {
 
 fn check_query(q: &str) -> Result<(), ProtocolError> {
     for p in ["sysparm_stack", "sysparm_goto_url"] {
-        if q.contains(p) {
+        if crate::text::contains(q, p) {
             return Err(ProtocolError::ForbiddenQuery(p));
         }
     }
@@ -180,7 +180,7 @@ fn check_relative(url: &str) -> Result<(), ProtocolError> {
     // A scheme (`javascript:`, `https:`) or a protocol-relative `//host` makes it absolute.
     let has_scheme = u
         .split_once(':')
-        .map(|(s, _)| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)))
+        .map(|(s, _)| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || crate::text::one_of(c, "+-.")))
         .unwrap_or(false);
     if has_scheme || u.starts_with("//") || u.starts_with("\\\\") || u.starts_with("/\\") {
         return Err(ProtocolError::AbsoluteUrl(u.to_string()));
@@ -520,7 +520,7 @@ pub fn parse_frame_config(result: &Value) -> FrameConfig {
     let num = |k: &str| -> Option<u32> {
         match result.get(k) {
             Some(Value::Number(n)) => n.as_u64().map(|n| n as u32),
-            Some(Value::String(s)) => s.trim().parse().ok(),
+            Some(Value::String(s)) => crate::uint(s.trim()),
             _ => None,
         }
     };

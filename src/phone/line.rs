@@ -35,7 +35,7 @@ impl LineStatus {
             "Connecting" => LineStatus::Connecting,
             "Registered" => LineStatus::Registered,
             "SignedOut" => LineStatus::SignedOut,
-            other => LineStatus::Failed(other.trim_start_matches("Failed:").into()),
+            other => LineStatus::Failed(crate::text::trim_start(other, "Failed:").into()),
         }
     }
 }

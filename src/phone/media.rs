@@ -466,10 +466,10 @@ fn start_set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str, early: b
 /// candidates under `a=candidate`), and whether every m-section in use has at least `at_least` of each.
 fn candidate_counts(sdp: &str, at_least: Option<[u16; 4]>) -> ([u16; 4], bool) {
     let (mut most, mut all, mut used) = ([0u16; 4], true, false);
-    for section in sdp.split("\nm=").skip(1) {
+    for section in crate::text::split(sdp, "\nm=").skip(1) {
         let mut n = [0u16; 4];
         for line in section.lines().filter(|l| l.starts_with("a=candidate:")) {
-            let ty = line.split(" typ ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or("");
+            let ty = crate::text::split(line, " typ ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap_or("");
             if let Some(i) = ["host", "srflx", "prflx", "relay"].iter().position(|t| *t == ty) {
                 n[i] += 1;
             }
@@ -751,7 +751,7 @@ impl CallMedia {
     pub async fn rollback(&self) -> bool {
         let _ = JsFuture::from(self.pc.set_local_description(&RtcSessionDescriptionInit::new(RtcSdpType::Rollback))).await;
         let sdp = self.pc.local_description().map(|d| d.sdp()).unwrap_or_default();
-        let held = sdp.contains("a=sendonly") || sdp.contains("a=inactive");
+        let held = crate::text::contains(&sdp, "a=sendonly") || crate::text::contains(&sdp, "a=inactive");
         self.set_held(held);
         held
     }

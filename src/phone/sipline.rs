@@ -329,7 +329,7 @@ fn send(l: &Line, text: &str) {
             // Benchmark marks (the latest of each): an INVITE, and a 200 to an INVITE, handed to the socket.
             if text.starts_with("INVITE ") {
                 super::media::mark("sip-invite-sent");
-            } else if text.starts_with("SIP/2.0 200") && text.contains(" INVITE\r\n") {
+            } else if text.starts_with("SIP/2.0 200") && crate::text::contains(text, " INVITE\r\n") {
                 super::media::mark("sip-200-sent");
             }
         }

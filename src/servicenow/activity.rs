@@ -133,7 +133,7 @@ pub fn note_stored(work_notes: &Value, call_id: &str) -> bool {
         Value::Object(m) => m.get("display_value").and_then(Value::as_str).unwrap_or(""),
         _ => "",
     };
-    !call_id.is_empty() && text.contains(&marker(call_id))
+    !call_id.is_empty() && crate::text::contains(text, &marker(call_id))
 }
 
 /// What a look-up (the read-back after a write, or the check after an unclear outcome) says about an
@@ -272,8 +272,8 @@ pub fn voice_interaction_body(a: &Activity) -> Value {
         "interaction": {"userPhoneNumber": a.caller, "callbackPhoneNumber": a.caller, "clientSessionId": a.call_id,
             "additionalParams": {"disposition": a.disposition, "queue": a.queue}},
         "interactionContext": {"direction": a.call_type},
-        "phoneLogs": [{"call_id": a.call_id, "agent": a.agent, "start_time": utc(a.start_ms).trim_end_matches(" UTC"),
-            "end_time": utc(a.end_ms).trim_end_matches(" UTC"), "phone_number": a.caller,
+        "phoneLogs": [{"call_id": a.call_id, "agent": a.agent, "start_time": crate::text::trim_end(&utc(a.start_ms), " UTC"),
+            "end_time": crate::text::trim_end(&utc(a.end_ms), " UTC"), "phone_number": a.caller,
             "duration": ((a.talk_ms + a.hold_ms) / 1000.0).round(), "notes": work_note(a)}],
         "relatedRecords": related,
     })
@@ -282,7 +282,7 @@ pub fn voice_interaction_body(a: &Activity) -> Value {
 /// `POST /api/now/table/sn_openframe_phone_log` body (the task reference field is instance-specific).
 pub fn phone_log_body(a: &Activity, task_field: &str) -> Value {
     let mut v = json!({"call_id": a.call_id, "phone_number": a.caller, "agent": a.agent,
-        "start_time": utc(a.start_ms).trim_end_matches(" UTC"), "notes": work_note(a)});
+        "start_time": crate::text::trim_end(&utc(a.start_ms), " UTC"), "notes": work_note(a)});
     if let (Some(r), false) = (&a.record, task_field.is_empty()) {
         if let Some(id) = &r.sys_id {
             v[task_field] = json!(id);

@@ -144,7 +144,7 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
     match status {
         200..=299 => Ok(()),
         401 => Err(RestError::Unauthorized),
-        429 | 503 => Err(RestError::RetryAfter(retry_after.and_then(|v| v.trim().parse::<u32>().ok()).map(f64::from))),
+        429 | 503 => Err(RestError::RetryAfter(retry_after.and_then(|v| crate::uint::<u32>(v.trim())).map(f64::from))),
         code => {
             let msg = body["error"]["message"].as_str().unwrap_or("");
             let detail = body["error"]["detail"].as_str().unwrap_or("");
@@ -153,7 +153,7 @@ pub fn classify(status: u16, body: &Value, retry_after: Option<&str>) -> Result<
                 404 => crate::strings::SN_404_HINT(),
                 _ => "",
             };
-            let text = if detail.is_empty() || msg.contains(detail) { concat(&[msg, hint]) } else { concat(&[msg, " (", detail, ")", hint]) };
+            let text = if detail.is_empty() || crate::text::contains(msg, detail) { concat(&[msg, hint]) } else { concat(&[msg, " (", detail, ")", hint]) };
             Err(RestError::Status(code, text.trim().to_string()))
         }
     }
@@ -210,7 +210,7 @@ pub async fn request(instance: &str, token: &super::auth::Token, method: &str, p
     let Some(text) = text else { return Err(RestError::Network(crate::strings::SN_DROPPED().into())) };
     let body: Value = crate::json::parse(&text).unwrap_or(Value::Null);
     classify(status, &body, header("Retry-After").as_deref())?;
-    Ok(Reply { body, total: header("X-Total-Count").and_then(|t| t.parse().ok()) })
+    Ok(Reply { body, total: header("X-Total-Count").and_then(|t| crate::uint(&t)) })
 }
 
 /// POSTs a form (the OAuth token endpoint), no bearer token.

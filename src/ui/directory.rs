@@ -40,7 +40,7 @@ pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entr
         let num = digits_of(&e.number);
         let found = words.iter().all(|w| {
             let wd = digits_of(w);
-            name.contains(w.as_str()) || (!wd.is_empty() && wd.len() == w.chars().filter(|c| !"+-() .".contains(*c)).count() && num.contains(&wd))
+            crate::text::contains(&name, w) || (!wd.is_empty() && wd.len() == w.chars().filter(|c| !crate::text::one_of(*c, "+-() .")).count() && crate::text::contains(&num, &wd))
         });
         if found {
             if favourites.contains(&e.number) { hits.push(e) } else { rest.push(e) }

@@ -20,7 +20,7 @@ pub fn Notices() -> impl IntoView {
             && !desk.openframe.with(|o| matches!(o.snapshot.as_ref().map(|s| &s.phase), Some(crate::openframe::session::Phase::Failed(_))))
     };
     let standalone_text = move || {
-        if crate::browser::query_string().contains("popout=1") {
+        if crate::text::contains(&crate::browser::query_string(), "popout=1") {
             t::POPPED_OUT()
         } else if desk.settings.with(|s| s.top_domain.is_some()) {
             t::STANDALONE_OWN_TAB()

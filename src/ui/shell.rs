@@ -82,7 +82,7 @@ pub fn Shell() -> impl IntoView {
     let sound_problem = crate::ui::sig(String::new());
     let tell = move |m: String| {
         sound_problem.try_update(|p| {
-            if !p.contains(&m) {
+            if !crate::text::contains(p, &m) {
                 if !p.is_empty() {
                     p.push(' ');
                 }

@@ -142,7 +142,7 @@ impl DeskCore {
 
 /// The host part of a ws(s):// URL (the SIP domain when none is configured).
 pub fn host_of(url: &str) -> String {
-    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let rest = crate::text::split_once(url, "://").map(|(_, r)| r).unwrap_or(url);
     let hostport = rest.split(['/', '?']).next().unwrap_or("");
     if hostport.starts_with('[') {
         return hostport.split(']').next().map(|h| format!("{h}]")).unwrap_or_default();

@@ -342,7 +342,7 @@ impl DeskCore {
 
     /// Sends a DTMF digit on a connected call; the note says how it actually went.
     pub(super) fn send_dtmf(&mut self, id: u32, digit: char) {
-        if !"0123456789*#ABCD".contains(digit) || self.relay(|| Intent::Dtmf { id, digit }) {
+        if !crate::text::one_of(digit, "0123456789*#ABCD") || self.relay(|| Intent::Dtmf { id, digit }) {
             return;
         }
         if self.is_sip() {

@@ -134,7 +134,7 @@ pub fn has_control(s: &str, except: char) -> bool {
 }
 
 fn is_token_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-.!%*_+`'~".contains(c)
+    c.is_ascii_alphanumeric() || crate::text::one_of(c, "-.!%*_+`'~")
 }
 
 /// Splits on `sep` outside quotes and angle brackets.
@@ -168,9 +168,9 @@ impl Message {
     pub fn parse(input: &str) -> Result<Message, ParseError> {
         // Leading CRLFs are keep-alives between messages (RFC 5626): skip them.
         let input = input.trim_start_matches(['\r', '\n']);
-        let (head, rest) = match input.find("\r\n\r\n") {
+        let (head, rest) = match crate::text::find(input, "\r\n\r\n") {
             Some(i) => (&input[..i], &input[i + 4..]),
-            None => match input.find("\n\n") {
+            None => match crate::text::find(input, "\n\n") {
                 Some(i) => (&input[..i], &input[i + 2..]),
                 None => return err("no empty line after the headers"),
             },
@@ -215,7 +215,7 @@ impl Message {
                 if lengths.len() > 1 && lengths.iter().any(|x| x != l) {
                     return err("conflicting Content-Length headers");
                 }
-                let n: usize = l.trim().parse().map_err(|_| bad("bad Content-Length", l))?;
+                let n: usize = crate::uint(l.trim()).ok_or_else(|| bad("bad Content-Length", l))?;
                 if rest.len() < n {
                     return Err(bad("Content-Length longer than the body:", l));
                 }
@@ -250,7 +250,7 @@ impl Message {
             }
         }
         if let Some(mf) = self.header("Max-Forwards") {
-            if mf.parse::<u8>().is_err() {
+            if crate::uint::<u8>(mf).is_none() {
                 return Err(bad("bad Max-Forwards", mf));
             }
         }
@@ -337,7 +337,7 @@ impl Message {
     pub fn cseq(&self) -> Option<(u32, String)> {
         let v = self.header("CSeq")?;
         let mut it = v.split_whitespace();
-        let n = it.next()?.parse::<u32>().ok()?;
+        let n = crate::uint::<u32>(it.next()?)?;
         let m = it.next()?;
         if it.next().is_some() || !m.chars().all(is_token_char) {
             return None;
@@ -420,7 +420,7 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         if code.len() != 3 || !code.chars().all(|c| c.is_ascii_digit()) {
             return Err(bad("bad status code", code));
         }
-        let Some(n) = code.parse::<u16>().ok().filter(|n| (100..700).contains(n)) else {
+        let Some(n) = crate::uint::<u16>(code).filter(|n| (100..700).contains(n)) else {
             return Err(bad("status code out of range:", code));
         };
         let code = n;
@@ -553,7 +553,7 @@ impl Uri {
         }
         let (scheme, rest) = s.split_once(':').ok_or_else(|| bad("URI without scheme:", s))?;
         let scheme = scheme.to_ascii_lowercase();
-        if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)) {
+        if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || crate::text::one_of(c, "+-.")) {
             return Err(bad("bad URI scheme", &scheme));
         }
         if scheme == "tel" {
@@ -591,7 +591,7 @@ impl Uri {
             return Err(bad("bad URI host", host));
         }
         let port = match port {
-            Some(p) => Some(p.parse::<u16>().map_err(|_| bad("bad URI port", p))?),
+            Some(p) => Some(crate::uint::<u16>(p).ok_or_else(|| bad("bad URI port", p))?),
             None => None,
         };
         let user = userinfo.map(|u| u.split_once(':').map(|(u, _)| u).unwrap_or(u).to_string());
@@ -777,7 +777,7 @@ fn via_parts(s: &str) -> Option<(String, &str, Option<u16>, &str)> {
         },
     };
     let port = match port {
-        Some(p) => Some(p.parse::<u16>().ok()?),
+        Some(p) => Some(crate::uint::<u16>(p)?),
         None => None,
     };
     if host.is_empty() {

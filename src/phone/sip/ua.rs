@@ -359,7 +359,7 @@ impl UserAgent {
         let host = format!("{:08x}{:04x}.invalid", rand(), rand() & 0xffff);
         // The Contact names the user (not a random token), so a proxy can find the current connection of a
         // client that reconnected, by its registration.
-        let contact_user = crate::phone::kept_chars(&cfg.user, |c| c.is_ascii_alphanumeric() || "+-_.!~*'".contains(c), usize::MAX);
+        let contact_user = crate::phone::kept_chars(&cfg.user, |c| c.is_ascii_alphanumeric() || crate::text::one_of(c, "+-_.!~*'"), usize::MAX);
         let contact_user = if contact_user.is_empty() { format!("{:08x}", rand()) } else { contact_user };
         let reg_call_id = format!("{:08x}{:08x}", rand(), rand());
         Ok(UserAgent {
@@ -468,7 +468,7 @@ impl UserAgent {
                 }
                 // A request that claims more body than it carries gets 400 (RFC 3261 18.3); anything else that
                 // cannot be read is dropped (RFC 3261 18.1.2 behaviour for UAs).
-                Err(e) if e.0.contains("Content-Length") => (text, 400, "Bad Request (Content-Length exceeds the body)"),
+                Err(e) if crate::text::contains(&e.0, "Content-Length") => (text, 400, "Bad Request (Content-Length exceeds the body)"),
                 Err(_) => return out,
             }
         };
@@ -653,9 +653,9 @@ fn reason(m: &Message) -> String {
 
 /// The head of a message whose body could not be read (Content-Length lines left out), to answer it.
 fn head_only(text: &str) -> Option<Message> {
-    let end = text.find("\r\n\r\n")?;
+    let end = crate::text::find(text, "\r\n\r\n")?;
     let mut head = String::new();
-    for l in text[..end].split("\r\n") {
+    for l in crate::text::split(&text[..end], "\r\n") {
         let n = l.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
         if n != "content-length" && n != "l" {
             head.push_str(l);
@@ -668,11 +668,11 @@ fn head_only(text: &str) -> Option<Message> {
 
 /// A user name and domain that form a valid SIP address of record, or a refusal a person can act on.
 pub fn check_identity(user: &str, domain: &str) -> Result<(), Msg> {
-    let user_ok = !user.is_empty() && user.chars().all(|c| c.is_ascii_alphanumeric() || "-_.!~*'()&=+$,%".contains(c));
+    let user_ok = !user.is_empty() && user.chars().all(|c| c.is_ascii_alphanumeric() || crate::text::one_of(c, "-_.!~*'()&=+$,%"));
     if !user_ok {
         return Err(Key::SIP_BAD_USER.arg("user", &quoted(user)));
     }
-    let domain_ok = !domain.is_empty() && domain.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c));
+    let domain_ok = !domain.is_empty() && domain.chars().all(|c| c.is_ascii_alphanumeric() || crate::text::one_of(c, "-.:[]"));
     if !domain_ok {
         return Err(Key::SIP_BAD_DOMAIN.arg("domain", &quoted(domain)));
     }

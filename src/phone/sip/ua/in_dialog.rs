@@ -55,7 +55,7 @@ impl UserAgent {
             match method {
                 INVITE => self.on_new_invite(out, req),
                 OPTIONS => {
-                    self.send_reply_with(out, req, 200, "OK", Some("o"), &[("Allow", self.allow()), ("Accept", "application/sdp"), ("Supported", &SUPPORTED.join(","))]);
+                    self.send_reply_with(out, req, 200, "OK", Some("o"), &[("Allow", self.allow()), ("Accept", "application/sdp"), ("Supported", &crate::text::join(SUPPORTED, ","))]);
                 }
                 MESSAGE => self.on_message(out, req),
                 ACK => {}
@@ -152,7 +152,7 @@ impl UserAgent {
                         .next()
                         .and_then(|l| l.strip_prefix("SIP/2.0 "))
                         .and_then(|l| l.get(..3))
-                        .and_then(|c| c.parse::<u16>().ok());
+                        .and_then(crate::uint::<u16>);
                     let terminated = req.header("Subscription-State").map(|s| s.starts_with("terminated")).unwrap_or(false);
                     if let Some(code) = code {
                         emit(out, UaEvent::TransferProgress { call: id, code, done: code >= 200 || terminated });
@@ -502,7 +502,7 @@ fn parse_dtmf_info(body: &str) -> Option<char> {
         let (k, v) = l.split_once('=')?;
         if k.trim().eq_ignore_ascii_case("signal") {
             let c = v.trim().chars().next()?;
-            "0123456789*#ABCD".contains(c.to_ascii_uppercase()).then_some(c.to_ascii_uppercase())
+            crate::text::one_of(c.to_ascii_uppercase(), "0123456789*#ABCD").then_some(c.to_ascii_uppercase())
         } else {
             None
         }

@@ -101,11 +101,11 @@ impl UserAgent {
             for c in resp.header_values("Contact") {
                 let Ok(c) = NameAddr::parse(c) else { continue };
                 if c.uri.user.as_deref() == Some(self.contact_user.as_str()) && c.uri.host.eq_ignore_ascii_case(&self.host) {
-                    mine = crate::phone::sip::message::param(&c.params, "expires").and_then(|e| e.parse::<u32>().ok());
+                    mine = crate::phone::sip::message::param(&c.params, "expires").and_then(crate::uint::<u32>);
                     break;
                 }
             }
-            let expires = mine.or_else(|| resp.header("Expires").and_then(|e| e.parse().ok())).unwrap_or(self.cfg.expires);
+            let expires = mine.or_else(|| resp.header("Expires").and_then(crate::uint)).unwrap_or(self.cfg.expires);
             // Refresh well before expiry: at half the lifetime (at least 5 s before).
             let lead = (expires as f64 * 500.0).min(expires as f64 * 1000.0 - 5_000.0).max(1_000.0);
             self.reg_refresh_at = Some(self.now + lead);
@@ -113,7 +113,7 @@ impl UserAgent {
             return;
         }
         if code == 423 {
-            match resp.header("Min-Expires").and_then(|e| e.trim().parse::<u32>().ok()).filter(|m| *m > self.cfg.expires && *m <= 86_400) {
+            match resp.header("Min-Expires").and_then(|e| crate::uint::<u32>(e.trim())).filter(|m| *m > self.cfg.expires && *m <= 86_400) {
                 Some(min) => {
                     self.cfg.expires = min;
                     let req = self.register_request(min);
@@ -141,7 +141,7 @@ impl UserAgent {
         }
         self.reg_failures += 1;
         let retry_after = if matches!(code, 500 | 503 | 480 | 486 | 600 | 603) {
-            resp.header("Retry-After").and_then(|r| r.split(|c: char| c == ';' || c == '(').next()?.trim().parse::<u32>().ok())
+            resp.header("Retry-After").and_then(|r| crate::uint::<u32>(r.split(|c: char| c == ';' || c == '(').next()?.trim()))
         } else {
             None
         };

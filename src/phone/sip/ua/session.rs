@@ -82,8 +82,8 @@ impl UserAgent {
         if t.to_ascii_lowercase().starts_with("sip:") || t.to_ascii_lowercase().starts_with("sips:") {
             return Uri::parse(t).map_err(|e| e.to_string());
         }
-        let user = crate::phone::kept_chars(t, |c| !" -.()/".contains(c), usize::MAX);
-        if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric() || "+*#_".contains(c)) {
+        let user = crate::phone::kept_chars(t, |c| !crate::text::one_of(c, " -.()/"), usize::MAX);
+        if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric() || crate::text::one_of(c, "+*#_")) {
             return Err(format!("'{target}' is not a number or SIP address"));
         }
         let user = user.replace('#', "%23");
@@ -412,12 +412,12 @@ pub(super) fn sdp_of(req: &Message) -> Result<String, ()> {
         .filter(|b| !b.is_empty())
         .ok_or(())?;
     let delimiter = format!("--{boundary}");
-    for part in req.body.split(delimiter.as_str()).skip(1) {
+    for part in crate::text::split(&req.body, &delimiter).skip(1) {
         if part.starts_with("--") {
             break;
         }
         let part = part.strip_prefix("\r\n").unwrap_or(part);
-        let (head, body) = part.split_once("\r\n\r\n").unwrap_or(("", part));
+        let (head, body) = crate::text::split_once(part, "\r\n\r\n").unwrap_or(("", part));
         let is_sdp = head.lines().any(|l| {
             let (k, v) = l.split_once(':').unwrap_or(("", ""));
             k.trim().eq_ignore_ascii_case("content-type") && v.trim().to_ascii_lowercase().starts_with("application/sdp")

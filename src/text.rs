@@ -1,0 +1,193 @@
+//! Text searched for text (a `&str` in a `&str`), as the standard library's `find`, `contains`, `split_once`,
+//! `split` and `replace` do with a `&str` pattern, but without its two-way searcher: that searcher and the
+//! generic copies around it (`StrSearcher`, `TwoWaySearcher`, a `Split`, `trim_*_matches` and `contains` per
+//! pattern type) were ~4 KB of the wasm. A `char` tested against a set of characters goes through [`one_of`]
+//! (`"+-.".contains(c)` with a `char` is a `&str` search too when `c` is not ASCII).
+//!
+//! The search is Knuth-Morris-Pratt over bytes: linear in the text and the needle whatever they hold (both
+//! may come from a peer). A match of a whole UTF-8 needle in UTF-8 text starts on a character boundary, so
+//! the byte index is the one `str::find` gives.
+
+/// The byte index of the first `needle` in `hay` (`Some(0)` for an empty needle), as `hay.find(needle)`.
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return Some(0);
+    }
+    if n.len() > h.len() {
+        return None;
+    }
+    // fail[i]: the length of the longest proper prefix of n[..=i] that is also its suffix.
+    let mut fail = vec![0usize; n.len()];
+    let mut k = 0;
+    for i in 1..n.len() {
+        while k > 0 && n[i] != n[k] {
+            k = fail[k - 1];
+        }
+        if n[i] == n[k] {
+            k += 1;
+        }
+        fail[i] = k;
+    }
+    let mut k = 0;
+    for (i, &b) in h.iter().enumerate() {
+        while k > 0 && b != n[k] {
+            k = fail[k - 1];
+        }
+        if b == n[k] {
+            k += 1;
+            if k == n.len() {
+                return Some(i + 1 - n.len());
+            }
+        }
+    }
+    None
+}
+
+/// Whether `needle` is in `hay`, as `hay.contains(needle)`.
+pub fn contains(hay: &str, needle: &str) -> bool {
+    find(hay, needle).is_some()
+}
+
+/// The text before and after the first `sep`, as `hay.split_once(sep)`.
+pub fn split_once<'a>(hay: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
+    let i = find(hay, sep)?;
+    Some((&hay[..i], &hay[i + sep.len()..]))
+}
+
+/// The pieces of `hay` between the (non-overlapping) `sep`s, as `hay.split(sep)` for a non-empty `sep`.
+pub fn split<'a, 'b>(hay: &'a str, sep: &'b str) -> Split<'a, 'b> {
+    Split { rest: Some(hay), sep }
+}
+
+pub struct Split<'a, 'b> {
+    rest: Option<&'a str>,
+    sep: &'b str,
+}
+
+impl<'a> Iterator for Split<'a, '_> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match split_once(rest, self.sep) {
+            Some((piece, after)) if !self.sep.is_empty() => {
+                self.rest = Some(after);
+                Some(piece)
+            }
+            _ => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+/// `hay` with every (non-overlapping, left to right) `from` replaced by `to`, as `hay.replace(from, to)`
+/// for a non-empty `from`.
+pub fn replace(hay: &str, from: &str, to: &str) -> String {
+    let mut out = String::with_capacity(hay.len());
+    let mut rest = hay;
+    while let Some((before, after)) = split_once(rest, from).filter(|_| !from.is_empty()) {
+        out.push_str(before);
+        out.push_str(to);
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `s` without every leading `p`, as `s.trim_start_matches(p)` with a `&str`.
+pub fn trim_start<'a>(mut s: &'a str, p: &str) -> &'a str {
+    while let Some(rest) = s.strip_prefix(p).filter(|_| !p.is_empty()) {
+        s = rest;
+    }
+    s
+}
+
+/// `s` without every trailing `p`, as `s.trim_end_matches(p)` with a `&str`.
+pub fn trim_end<'a>(mut s: &'a str, p: &str) -> &'a str {
+    while let Some(rest) = s.strip_suffix(p).filter(|_| !p.is_empty()) {
+        s = rest;
+    }
+    s
+}
+
+/// The parts with `sep` between them, as `parts.join(sep)` (a plain loop: std's join is a specialised copy
+/// per element type).
+pub fn join(parts: &[&str], sep: &str) -> String {
+    let mut out = String::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(p);
+    }
+    out
+}
+
+/// `s[a..b]` replaced by `with`, as `s.replace_range(a..b, with)` (std's goes through `Vec::splice`).
+pub fn splice(s: &mut String, a: usize, b: usize, with: &str) {
+    let tail = s.split_off(b);
+    s.truncate(a);
+    s.push_str(with);
+    s.push_str(&tail);
+}
+
+/// Whether `c` is one of the characters of `set`, as `set.contains(c)`.
+pub fn one_of(c: char, set: &str) -> bool {
+    set.chars().any(|x| x == c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_as_the_standard_library() {
+        let hays = ["", "a", "aaa", "abcabcabd", "abababab", "x\r\n\r\ny\r\n", "héllo wörld é", "--b\r\n--b--", "aabaabaaab"];
+        let needles = ["", "a", "aa", "ab", "abd", "abab", "\r\n\r\n", "é", "ö", "--b", "aab", "aaab", "zzzzzzzzzzzz"];
+        for h in hays {
+            for n in needles {
+                assert_eq!(find(h, n), h.find(n), "{h:?} {n:?}");
+                assert_eq!(contains(h, n), h.contains(n));
+                assert_eq!(split_once(h, n), h.split_once(n));
+                if !n.is_empty() {
+                    assert_eq!(split(h, n).collect::<Vec<_>>(), h.split(n).collect::<Vec<_>>(), "{h:?} {n:?}");
+                    assert_eq!(replace(h, n, "<>"), h.replace(n, "<>"));
+                    assert_eq!(trim_start(h, n), h.trim_start_matches(n));
+                    assert_eq!(trim_end(h, n), h.trim_end_matches(n));
+                }
+            }
+        }
+        let mut rng = crate::fuzz_rng::Rng(7);
+        for _ in 0..5000 {
+            let h: String = (0..rng.below(40)).map(|_| ['a', 'b', 'é'][rng.below(3)]).collect();
+            let n: String = (0..1 + rng.below(5)).map(|_| ['a', 'b', 'é'][rng.below(3)]).collect();
+            assert_eq!(find(&h, &n), h.find(n.as_str()), "{h:?} {n:?}");
+            assert_eq!(split(&h, &n).collect::<Vec<_>>(), h.split(n.as_str()).collect::<Vec<_>>());
+            assert_eq!(replace(&h, &n, "x"), h.replace(n.as_str(), "x"));
+        }
+        for parts in [&[][..], &[""], &["a"], &["a", ""], &["", "b", "é"]] {
+            assert_eq!(join(parts, ", "), parts.join(", "));
+        }
+        for (a, b) in [(0, 0), (0, 3), (1, 3), (3, 7), (7, 7), (0, 7)] {
+            let (mut x, mut y) = ("aé-éb".to_string(), "aé-éb".to_string());
+            splice(&mut x, a, b, "[x]");
+            y.replace_range(a..b, "[x]");
+            assert_eq!(x, y);
+        }
+        for c in ['a', '+', '-', 'é', '\0'] {
+            assert_eq!(one_of(c, "+-.é"), "+-.é".contains(c));
+        }
+    }
+
+    #[test]
+    fn linear_on_hostile_text() {
+        let h = "a".repeat(200_000);
+        let n = format!("{}b", "a".repeat(100_000));
+        let t = std::time::Instant::now();
+        assert_eq!(find(&h, &n), None);
+        assert!(t.elapsed().as_millis() < 2_000);
+    }
+}
