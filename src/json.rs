@@ -528,7 +528,12 @@ impl FromJson for String {
 }
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(v: &Value) -> Option<Vec<T>> {
-        v.as_array()?.iter().map(T::from_json).collect()
+        // A plain loop (a collect into an Option is a GenericShunt of its own for every T).
+        let mut out = Vec::new();
+        for x in v.as_array()? {
+            out.push(T::from_json(x)?);
+        }
+        Some(out)
     }
 }
 
@@ -624,11 +629,21 @@ impl std::error::Error for Error {}
 /// How deep `v` nests (a scalar is 0, `[]` and `{}` are 1). Recursive: call it on values the reader made (at most
 /// 128 deep) or on values whose construction was bounded.
 pub fn depth(v: &Value) -> usize {
+    let mut d = 0;
     match v {
-        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
-        Value::Object(o) => 1 + o.iter().map(|(_, v)| depth(v)).max().unwrap_or(0),
-        _ => 0,
+        Value::Array(a) => {
+            for x in a {
+                d = d.max(depth(x));
+            }
+        }
+        Value::Object(o) => {
+            for (_, x) in o.iter() {
+                d = d.max(depth(x));
+            }
+        }
+        _ => return 0,
     }
+    1 + d
 }
 
 pub fn parse(text: &str) -> Result<Value, Error> {
