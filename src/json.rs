@@ -87,7 +87,10 @@ impl Map {
             return Map { v };
         }
         // Each member with its place, so that among equal keys the last one read can be told.
-        let mut tagged: Vec<(usize, String, Value)> = v.drain(..).enumerate().map(|(i, (k, x))| (i, k, x)).collect();
+        let mut tagged: Vec<(usize, String, Value)> = Vec::with_capacity(v.len());
+        for (i, (k, x)) in v.drain(..).enumerate() {
+            tagged.push((i, k, x));
+        }
         heap_sort(&mut tagged);
         let mut it = tagged.into_iter().peekable();
         while let Some((_, k, x)) = it.next() {
@@ -476,7 +479,11 @@ impl<T: ToJson> ToJson for Option<T> {
 }
 impl<T: ToJson> ToJson for [T] {
     fn to_json(&self) -> Value {
-        Value::Array(self.iter().map(T::to_json).collect())
+        let mut out = Vec::with_capacity(self.len());
+        for x in self {
+            out.push(x.to_json());
+        }
+        Value::Array(out)
     }
 }
 impl<T: ToJson> ToJson for Vec<T> {

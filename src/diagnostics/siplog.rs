@@ -54,7 +54,11 @@ impl SipLog {
     }
 
     pub fn entries(&self) -> Vec<String> {
-        self.entries.iter().cloned().collect()
+        let mut v = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            v.push(e.clone());
+        }
+        v
     }
 }
 
