@@ -36,12 +36,12 @@ pub fn redact(text: &str, known: &[&str]) -> String {
     out = jwts(&out);
     for k in known {
         if k.chars().count() >= 4 {
-            out = out.replace(k, REMOVED);
+            out = out.replace(*k, REMOVED);
             // And as it travels in URLs and forms.
             let enc = crate::config::form::encode(k);
             for e in [enc.replace('+', "%20"), enc] {
                 if e != *k {
-                    out = out.replace(&e, REMOVED);
+                    out = out.replace(e.as_str(), REMOVED);
                 }
             }
         }
@@ -81,6 +81,16 @@ fn headers(text: &str) -> String {
     out
 }
 
+/// `s[a..b]` replaced with [`REMOVED`] (the callers' bounds are at ASCII bytes they found): written from
+/// its parts, without replace_range's splice machinery.
+fn remove(s: &mut String, a: usize, b: usize) {
+    let mut t = String::with_capacity(s.len() + REMOVED.len());
+    t.push_str(&s[..a]);
+    t.push_str(REMOVED);
+    t.push_str(&s[b..]);
+    *s = t;
+}
+
 fn find_ci(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     (from..hay.len().saturating_sub(needle.len() - 1)).find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
 }
@@ -111,7 +121,7 @@ fn schemes(text: &str) -> String {
                 from = end.max(i + 1);
                 continue;
             }
-            s.replace_range(j..end, REMOVED);
+            remove(&mut s, j, end);
             from = j + REMOVED.len();
         }
     }
@@ -193,7 +203,7 @@ fn userinfo(text: &str) -> String {
         match rest.find(':') {
             Some(c) if &rest[c + 1..] != REMOVED && c + 1 <= rest.len() => {
                 let (a, z) = (start + skip + c + 1, p);
-                s.replace_range(a..z, REMOVED);
+                remove(&mut s, a, z);
                 from = a + REMOVED.len() + 1;
             }
             _ => from = p + 1,
@@ -210,7 +220,7 @@ fn jwts(text: &str) -> String {
         let b = s.as_bytes();
         let end = b[i..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-' || *c == b'.')).map(|p| i + p).unwrap_or(b.len());
         if end - i >= 20 && s[i..end].contains('.') {
-            s.replace_range(i..end, REMOVED);
+            remove(&mut s, i, end);
             from = i + REMOVED.len();
         } else {
             from = i + 3;
