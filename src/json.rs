@@ -87,7 +87,10 @@ impl Map {
             return Map { v };
         }
         // Each member with its place, so that among equal keys the last one read can be told.
-        let mut tagged: Vec<(usize, String, Value)> = v.drain(..).enumerate().map(|(i, (k, x))| (i, k, x)).collect();
+        let mut tagged: Vec<(usize, String, Value)> = Vec::with_capacity(v.len());
+        for (i, (k, x)) in v.drain(..).enumerate() {
+            tagged.push((i, k, x));
+        }
         heap_sort(&mut tagged);
         let mut it = tagged.into_iter().peekable();
         while let Some((_, k, x)) = it.next() {
@@ -476,7 +479,11 @@ impl<T: ToJson> ToJson for Option<T> {
 }
 impl<T: ToJson> ToJson for [T] {
     fn to_json(&self) -> Value {
-        Value::Array(self.iter().map(T::to_json).collect())
+        let mut out = Vec::with_capacity(self.len());
+        for x in self {
+            out.push(x.to_json());
+        }
+        Value::Array(out)
     }
 }
 impl<T: ToJson> ToJson for Vec<T> {
@@ -629,11 +636,21 @@ impl std::error::Error for Error {}
 /// How deep `v` nests (a scalar is 0, `[]` and `{}` are 1). Recursive: call it on values the reader made (at most
 /// 128 deep) or on values whose construction was bounded.
 pub fn depth(v: &Value) -> usize {
+    let mut d = 0;
     match v {
-        Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
-        Value::Object(o) => 1 + o.iter().map(|(_, v)| depth(v)).max().unwrap_or(0),
-        _ => 0,
+        Value::Array(a) => {
+            for x in a {
+                d = d.max(depth(x));
+            }
+        }
+        Value::Object(o) => {
+            for (_, x) in o.iter() {
+                d = d.max(depth(x));
+            }
+        }
+        _ => return 0,
     }
+    1 + d
 }
 
 pub fn parse(text: &str) -> Result<Value, Error> {

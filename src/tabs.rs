@@ -201,6 +201,16 @@ impl Group {
         }
         // The owner this window was a remote view of before its reload: only a linked one, recently heard.
         let owner = join.owner.clone().filter(|(o, at)| t.trusts(o, false) && (0.0..OWNER_SILENT_MS).contains(&(now() - at)));
+        // The first 32 well-formed ids of the windows that had said bye (a plain loop, no collect chain).
+        let mut gone = Vec::new();
+        for g in &join.gone {
+            if gone.len() == 32 {
+                break;
+            }
+            if trust::is_id(g) {
+                gone.push(g.clone());
+            }
+        }
         let inner = Rc::new(Inner {
             id,
             lock: lock.to_string(),
@@ -222,7 +232,7 @@ impl Group {
             release: RefCell::new(None),
             owner_linked: Cell::new(owner.is_some()),
             owner: RefCell::new(owner),
-            gone: RefCell::new(join.gone.iter().filter(|g| trust::is_id(g)).take(32).cloned().collect()),
+            gone: RefCell::new(gone),
             on_channel: RefCell::new(Vec::new()),
             granted_at: Cell::new(0.0),
             owner_left_at: Cell::new(0.0),
@@ -573,6 +583,13 @@ impl Group {
         }
     }
 
+    /// The linked windows that `keep` keeps (one retain for every site instead of a collect each).
+    fn links_but(&self, keep: &dyn Fn(&String) -> bool) -> Vec<String> {
+        let mut l = self.0.trust.borrow().links();
+        l.retain(keep);
+        l
+    }
+
     /// Hands the phone to `to` (a linked window); false when the owner cannot let go now.
     fn give(&self, to: &str) -> bool {
         let Some(packet) = self.0.host.hand_over() else { return false };
@@ -580,7 +597,7 @@ impl Group {
         self.set_role(Role::Remote);
         *self.0.owner.borrow_mut() = Some((to.to_string(), now()));
         self.0.owner_linked.set(true);
-        let links: Vec<String> = self.0.trust.borrow().links().into_iter().filter(|l| l != to).collect();
+        let links = self.links_but(&|l| l != to);
         self.send(Kind::Handover { packet, links }, Some(to));
         // The windows linked to this one learn that the new owner is one of the agent's.
         self.send(Kind::Link(to.to_string()), None);
@@ -848,10 +865,10 @@ impl Group {
         }
         let mut handed = None;
         if self.role() == Role::Owner {
-            let alive: Vec<String> = self.0.trust.borrow().links().into_iter().filter(|l| !self.0.gone.borrow().contains(l)).collect();
+            let alive = self.links_but(&|l| !self.0.gone.borrow().contains(l));
             let heir = self.0.trust.borrow().heir(&alive);
             if let (Some(h), Some(p)) = (heir, packet.filter(Value::is_object)) {
-                let links: Vec<String> = self.0.trust.borrow().links().into_iter().filter(|l| *l != h).collect();
+                let links = self.links_but(&|l| *l != h);
                 self.send(Kind::Handover { packet: p, links }, Some(&h));
                 handed = Some(h);
             }

@@ -60,12 +60,19 @@ pub struct Deployment {
 impl Deployment {
     /// The key every group message carries.
     pub fn key(&self) -> String {
-        format!("{}|{}|{}", self.instance.as_deref().unwrap_or(""), self.top_domain.as_deref().unwrap_or(""), self.config)
+        crate::servicenow::rest::concat(&[self.instance.as_deref().unwrap_or(""), "|", self.top_domain.as_deref().unwrap_or(""), "|", &self.config])
     }
 
     /// A short tag of the key for the channel and lock names (names must not grow with the key).
     pub fn tag(&self) -> String {
-        sha256(self.key().as_bytes())[..6].iter().map(|b| format!("{b:02x}")).collect()
+        // Lower-case hex written by hand (no format! per byte).
+        let mut s = String::new();
+        for b in &sha256(self.key().as_bytes())[..6] {
+            for d in [b >> 4, b & 15] {
+                s.push(char::from_digit(d.into(), 16).unwrap_or('0'));
+            }
+        }
+        s
     }
 }
 

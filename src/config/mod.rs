@@ -442,14 +442,21 @@ impl Applier<'_> {
 pub fn check_ws_url(url: &str) -> Result<String, Msg> {
     use crate::openframe::origin::{is_loopback_host, split_url};
     let p = split_url(url).map_err(|e| e.msg(K::SIP_SERVER_ADDRESS.into()))?;
-    let port = p.port.map(|n| format!(":{n}")).unwrap_or_default();
-    match p.scheme.as_str() {
-        _ if p.tail.contains('#') => Err(K::CFG_WS_FRAGMENT.into()),
-        "wss" => Ok(format!("wss://{}{port}{}", p.host, p.tail)),
-        "ws" if is_loopback_host(&p.host) => Ok(format!("ws://{}{port}{}", p.host, p.tail)),
-        "ws" => Err(K::CFG_WS_PLAIN.arg("host", &p.host)),
-        _ => Err(K::CFG_WS_SCHEME.into()),
+    let scheme = match p.scheme.as_str() {
+        _ if p.tail.contains('#') => return Err(K::CFG_WS_FRAGMENT.into()),
+        "wss" => "wss://",
+        "ws" if is_loopback_host(&p.host) => "ws://",
+        "ws" => return Err(K::CFG_WS_PLAIN.arg("host", &p.host)),
+        _ => return Err(K::CFG_WS_SCHEME.into()),
+    };
+    // Written in place (no format! of the port and again of the address).
+    let mut out = crate::servicenow::rest::concat(&[scheme, &p.host]);
+    if let Some(n) = p.port {
+        out.push(':');
+        crate::json::write_u64(&mut out, n.into());
     }
+    out.push_str(&p.tail);
+    Ok(out)
 }
 
 /// A list of `{"name", "number"}` entries (speed dials, queues).
@@ -600,7 +607,7 @@ impl Settings {
                 Value::Object(m) => {
                     let mut out = Vec::new();
                     for (action, combo) in m {
-                        let ck = format!("shortcuts.{action}");
+                        let ck = crate::servicenow::rest::concat(&["shortcuts.", action]);
                         if !shortcuts::ACTIONS.iter().any(|(a, _)| a == action) {
                             a.err(&ck, K::CFG_NOT_ACTION);
                             continue;
@@ -626,7 +633,7 @@ impl Settings {
 
     fn apply_sip(&mut self, a: &mut Applier<'_>, m: &Map) {
         for (k, v) in m {
-            let key = format!("sip.{k}");
+            let key = crate::servicenow::rest::concat(&["sip.", k]);
             match k.as_str() {
                 "server" => {
                     if let Some(s) = a.string(&key, v, 512) {
@@ -697,7 +704,7 @@ impl Settings {
 
     fn apply_servicenow(&mut self, a: &mut Applier<'_>, m: &Map) {
         for (k, v) in m {
-            let key = format!("servicenow.{k}");
+            let key = crate::servicenow::rest::concat(&["servicenow.", k]);
             match k.as_str() {
                 "instance" => {
                     if let Some(s) = a.string(&key, v, 512) {

@@ -7,6 +7,7 @@ use crate::desk::Desk;
 use crate::openframe::session::Direction;
 use crate::phone::quality::{mos_text, percent_text};
 use leptos::prelude::*;
+use std::fmt::Write as _;
 use wasm_bindgen_futures::JsFuture;
 
 fn clock(ms: f64) -> String {
@@ -74,57 +75,85 @@ pub fn text(desk: &Desk) -> String {
     kv(&mut st, "phone", phone);
     kv(&mut st, "ServiceNow", sn);
     kv(&mut st, "activities waiting", &desk.outbox.with_untracked(|o| o.entries.len()).to_string());
-    let checks = leptos::prelude::untrack(|| super::probe::with_lines(|l| l.iter().map(|(i, v)| line_text(*i, v)).collect()));
+    // The lists in plain loops (no collect chain per list).
+    let mut checks = Vec::new();
+    leptos::prelude::untrack(|| {
+        super::probe::with_lines(|l| {
+            for (i, v) in l {
+                checks.push(line_text(*i, v));
+            }
+        })
+    });
     let mut notes = Vec::new();
-    let calls = desk.calls.with_untracked(|calls| {
-        notes.extend(calls.iter().filter_map(|c| c.note.clone()));
-        calls
-            .iter()
-            .map(|c| {
-                let q = c.quality.reading.as_ref().map(|q| {
-                    format!(
-                        "; MOS {}, loss {}, jitter {} ms, RTT {} ms, codec {}; warning {}",
-                        mos_text(q.mos_x100),
-                        percent_text(q.loss_permille),
-                        q.jitter_ms,
-                        q.rtt_ms.map(|x| x.to_string()).unwrap_or_else(|| "?".into()),
-                        q.codec.name(),
-                        c.quality.warning.map(|w| w.key()).unwrap_or("none")
-                    )
-                });
-                format!("call {} {} {:?} since {}; packets in {} out {}{}", c.id, dir(c.direction), c.state, clock(c.created_ms), c.packets.0, c.packets.1, q.unwrap_or_default())
-            })
-            .collect()
+    let mut calls = Vec::new();
+    desk.calls.with_untracked(|list| {
+        for c in list {
+            if let Some(n) = &c.note {
+                notes.push(n.clone());
+            }
+            let mut line = format!("call {} {} {:?} since {}; packets in {} out {}", c.id, dir(c.direction), c.state, clock(c.created_ms), c.packets.0, c.packets.1);
+            if let Some(q) = &c.quality.reading {
+                let _ = write!(
+                    line,
+                    "; MOS {}, loss {}, jitter {} ms, RTT {} ms, codec {}; warning {}",
+                    mos_text(q.mos_x100),
+                    percent_text(q.loss_permille),
+                    q.jitter_ms,
+                    q.rtt_ms.map(|x| x.to_string()).unwrap_or_else(|| "?".into()),
+                    q.codec.name(),
+                    c.quality.warning.map(|w| w.key()).unwrap_or("none")
+                );
+            }
+            calls.push(line);
+        }
     });
-    let recents = desk.recents.with_untracked(|list| {
-        list.iter()
-            .take(10)
-            .map(|c| {
-                let q = c.quality.as_ref().map(|q| format!("; {}", crate::ui::quality::summary_text(q))).unwrap_or_default();
-                format!("{} {} {} talk {} s{q}", clock(c.started_ms), dir(c.direction), crate::ui::recents::outcome_text(c.outcome), (c.talk_ms / 1000.0) as u64)
-            })
-            .collect()
+    let mut recents = Vec::new();
+    desk.recents.with_untracked(|list| {
+        for c in list.iter().take(10) {
+            let mut line = format!("{} {} {} talk {} s", clock(c.started_ms), dir(c.direction), crate::ui::recents::outcome_text(c.outcome), (c.talk_ms / 1000.0) as u64);
+            if let Some(q) = &c.quality {
+                line.push_str("; ");
+                line.push_str(&crate::ui::quality::summary_text(q));
+            }
+            recents.push(line);
+        }
     });
-    let mut errors: Vec<String> = desk.errors.with_untracked(|e| e.iter().map(|e| e.to_string()).collect());
+    let mut errors = Vec::new();
+    desk.errors.with_untracked(|list| {
+        for e in list {
+            errors.push(e.to_string());
+        }
+    });
     if let LineStatus::Failed(m) = &line_status {
         errors.push(m.render());
     }
-    errors.extend(desk.notice.get_untracked().map(|n| n.render()));
-    errors.extend(desk.wrapup_error.get_untracked());
+    if let Some(n) = desk.notice.get_untracked() {
+        errors.push(n.render());
+    }
+    if let Some(e) = desk.wrapup_error.get_untracked() {
+        errors.push(e);
+    }
     let mut log = Vec::new();
-    errors.extend(desk.openframe.with_untracked(|o| {
-        log = o.snapshot.as_ref().map(|s| {
-            s.log.iter().map(|e| {
+    desk.openframe.with_untracked(|o| {
+        if let Some(s) = &o.snapshot {
+            for e in &s.log {
                 let d = match e.direction {
                     Direction::In => "←",
                     Direction::Out => "→",
                     Direction::Dropped => "✕",
                 };
-                format!("{} {d} {}", clock(e.at_ms), e.text)
-            }).collect()
-        }).unwrap_or_default();
-        o.problem.as_ref().map(|p| p.render())
-    }));
+                let mut line = clock(e.at_ms);
+                line.push(' ');
+                line.push_str(d);
+                line.push(' ');
+                line.push_str(&e.text);
+                log.push(line);
+            }
+        }
+        if let Some(p) = &o.problem {
+            errors.push(p.render());
+        }
+    });
     if let SnState::SignedOut(Some(m)) = &sn_state {
         errors.push(m.render());
     }
@@ -146,7 +175,10 @@ pub fn text(desk: &Desk) -> String {
         openframe: log,
     };
     let known = known_secrets(desk);
-    let refs: Vec<&str> = known.iter().map(String::as_str).collect();
+    let mut refs = Vec::new();
+    for k in &known {
+        refs.push(k.as_str());
+    }
     render(&r, &refs)
 }
 

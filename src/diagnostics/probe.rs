@@ -72,6 +72,7 @@ fn change_lines(f: &mut dyn FnMut(&mut Vec<(Item, Verdict)>)) {
     });
 }
 
+#[inline(never)]
 fn set(item: Item, v: Verdict) {
     let mut v = Some(v);
     change_lines(&mut |l| {
@@ -113,7 +114,7 @@ fn prop_str(target: &JsValue, key: &str) -> String {
 
 fn error_name(e: &JsValue) -> String {
     let (n, m) = (prop_str(e, "name"), prop_str(e, "message"));
-    if n.is_empty() && m.is_empty() { "refused".into() } else { format!("{n} {m}").trim().to_string() }
+    if n.is_empty() && m.is_empty() { "refused".into() } else { [n.as_str(), m.as_str()].join(" ").trim().to_string() }
 }
 
 /// Runs every check (the test tones only when `tones`: the agent asked). Returns whether a check that
@@ -122,7 +123,14 @@ pub async fn run(desk: Desk, tones: bool) -> bool {
     if RESULTS.with(|r| running(&r.lines.borrow())) {
         return false;
     }
-    change_lines(&mut |l| *l = Item::ALL.iter().filter(|i| tones || !matches!(i, Item::Speaker | Item::Ringer)).map(|i| (*i, Verdict::Running)).collect());
+    change_lines(&mut |l| {
+        l.clear();
+        for i in Item::ALL {
+            if tones || !matches!(i, Item::Speaker | Item::Ringer) {
+                l.push((i, Verdict::Running));
+            }
+        }
+    });
     let mic = microphone().await;
     let mic_refused = matches!(mic, Err(_));
     set(Item::Microphone, checks::microphone(mic));

@@ -3,7 +3,6 @@
 
 use super::redact::redact;
 use crate::cell::RefCell;
-use std::collections::VecDeque;
 
 pub const KEPT: usize = 30;
 pub const MAX_CHARS: usize = 3_000;
@@ -15,7 +14,8 @@ pub const REDACTED_BYTES: usize = 4 * MAX_CHARS;
 /// A bounded, redacted message log.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SipLog {
-    entries: VecDeque<String>,
+    /// Oldest first (a Vec bounded by the group's push_bounded: no VecDeque copy of its own for 30 entries).
+    entries: Vec<String>,
 }
 
 impl SipLog {
@@ -47,19 +47,16 @@ impl SipLog {
             clean.push_str(if clean.is_empty() { "[…]" } else { "\n[…]" });
         }
         let arrow = if sent { "→" } else { "←" };
-        self.entries.push_back(format!("{at} {arrow}\n{}", clean.trim_end()));
-        while self.entries.len() > KEPT {
-            self.entries.pop_front();
-        }
+        crate::trust::push_bounded(&mut self.entries, format!("{at} {arrow}\n{}", clean.trim_end()), KEPT);
     }
 
     pub fn entries(&self) -> Vec<String> {
-        self.entries.iter().cloned().collect()
+        self.entries.clone()
     }
 }
 
 thread_local! {
-    static LOG: RefCell<SipLog> = const { RefCell::new(SipLog { entries: VecDeque::new() }) };
+    static LOG: RefCell<SipLog> = const { RefCell::new(SipLog { entries: Vec::new() }) };
 }
 
 /// Records a message of the SIP line (see [`SipLog::push`]), stamped with the browser's clock.

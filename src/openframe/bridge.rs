@@ -60,7 +60,7 @@ fn snapshot(s: &Session) -> Snapshot {
         phase: s.phase().clone(),
         top_domain: s.top_domain().map(|t| t.origin()),
         counters: s.counters.clone(),
-        log: s.log.iter().cloned().collect(),
+        log: s.log.clone(),
     }
 }
 

@@ -101,7 +101,8 @@ pub fn valid_host(host: &str) -> bool {
     if host.starts_with('[') {
         return host == "[::1]";
     }
-    let last = host.rsplit('.').next().unwrap_or("");
+    // The last label (the whole host without a dot): through rsplit_once, whose copy other readers share.
+    let last = host.rsplit_once('.').map_or(host, |(_, l)| l);
     if last.bytes().next().map(|b| b.is_ascii_digit()).unwrap_or(false) {
         return canonical_ipv4(host);
     }

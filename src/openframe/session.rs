@@ -6,7 +6,6 @@ use crate::strings::{Key, Msg};
 use super::origin::TopDomain;
 use super::protocol::{self, FrameConfig, Incoming, Method, Outgoing, ProtocolError, Rejection};
 use crate::json::{json, Value};
-use std::collections::VecDeque;
 
 /// How long the handshake keeps retrying before falling back to the URL's topDomain alone.
 pub const HANDSHAKE_MS: f64 = 10_000.0;
@@ -114,11 +113,11 @@ pub struct Session {
     next_init_at: f64,
     retry_ms: f64,
     pending: Vec<Pending>,
-    queued: VecDeque<Outgoing>,
+    queued: Vec<Outgoing>,
     seq: u64,
     widget: Value,
     pub counters: Counters,
-    pub log: VecDeque<LogEntry>,
+    pub log: Vec<LogEntry>,
     pub frame_config: Option<FrameConfig>,
 }
 
@@ -150,12 +149,12 @@ impl Session {
             next_init_at: 0.0,
             retry_ms: FIRST_RETRY_MS,
             pending: Vec::new(),
-            queued: VecDeque::new(),
+            queued: Vec::new(),
             seq: 0,
             widget: json!({"width": widget.width, "height": widget.height, "title": widget.title,
                 "subTitle": widget.sub_title, "titleIcon": widget.title_icon}),
             counters: Counters::default(),
-            log: VecDeque::new(),
+            log: Vec::new(),
             frame_config: None,
         }
     }
@@ -169,10 +168,8 @@ impl Session {
     }
 
     fn note(&mut self, now: f64, direction: Direction, text: &str) {
-        if self.log.len() == LOG_LEN {
-            self.log.pop_front();
-        }
-        self.log.push_back(LogEntry { at_ms: now, direction, text: short(text) });
+        // Bounded Vecs (oldest first) through the group's push_bounded: no VecDeque code of their own.
+        crate::trust::push_bounded(&mut self.log, LogEntry { at_ms: now, direction, text: short(text) }, LOG_LEN);
     }
 
     /// Logs a dropped message: its parts written one after the other (the log keeps the first 300
@@ -249,7 +246,7 @@ impl Session {
 
     fn flush(&mut self, now: f64) -> Vec<Action> {
         let mut out = Vec::new();
-        while let Some(m) = self.queued.pop_front() {
+        for m in std::mem::take(&mut self.queued) {
             if let Ok(a) = self.post(now, &m) {
                 out.push(a);
             }
@@ -276,10 +273,7 @@ impl Session {
         match self.phase {
             Phase::Standalone | Phase::Failed(_) => Ok(Vec::new()),
             Phase::Connecting => {
-                if self.queued.len() == MAX_QUEUED {
-                    self.queued.pop_front();
-                }
-                self.queued.push_back(msg);
+                crate::trust::push_bounded(&mut self.queued, msg, MAX_QUEUED);
                 Ok(Vec::new())
             }
             Phase::Configuring | Phase::Ready { .. } => Ok(vec![self.post(now, &msg)?]),
@@ -492,10 +486,10 @@ mod tests {
         for text in [String::new(), "é".repeat(200), "é".repeat(290), "x".repeat(299), "x".repeat(300), "é".repeat(301), "ü".repeat(5000)] {
             let mut s = session();
             s.on_message(0.0, true, evil, Some(&text));
-            assert_eq!(s.log.back().unwrap().text, old(&format!("from {evil}: "), &text));
+            assert_eq!(s.log.last().unwrap().text, old(&format!("from {evil}: "), &text));
             s.on_message(0.0, true, TOP, Some(&text));
             let r = protocol::parse_incoming(&text).unwrap_err();
-            assert_eq!(s.log.back().unwrap().text, old(&format!("{}: ", r.label()), &text));
+            assert_eq!(s.log.last().unwrap().text, old(&format!("{}: ", r.label()), &text));
             assert_eq!(short(&text), old("", &text));
         }
     }

@@ -200,6 +200,12 @@ pub fn lookup_access(strategy: crate::config::ActivityStrategy, target: Option<(
 
 /// `2026-11-21 23:43:24 UTC` from milliseconds since the epoch.
 pub fn utc(ms: f64) -> String {
+    stamp(ms, " UTC")
+}
+
+/// The date and time of `ms` in UTC, then `suffix` (the REST bodies' times go without " UTC": written
+/// so, not cut off with a searcher of their own).
+fn stamp(ms: f64, suffix: &str) -> String {
     let secs = (ms / 1000.0).floor() as i64;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -214,7 +220,7 @@ pub fn utc(ms: f64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, (rem / 60) % 60, rem % 60)
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}{suffix}", rem / 3600, (rem / 60) % 60, rem % 60)
 }
 
 fn mmss(ms: f64) -> String {
@@ -272,8 +278,8 @@ pub fn voice_interaction_body(a: &Activity) -> Value {
         "interaction": {"userPhoneNumber": a.caller, "callbackPhoneNumber": a.caller, "clientSessionId": a.call_id,
             "additionalParams": {"disposition": a.disposition, "queue": a.queue}},
         "interactionContext": {"direction": a.call_type},
-        "phoneLogs": [{"call_id": a.call_id, "agent": a.agent, "start_time": crate::text::trim_end(&utc(a.start_ms), " UTC"),
-            "end_time": crate::text::trim_end(&utc(a.end_ms), " UTC"), "phone_number": a.caller,
+        "phoneLogs": [{"call_id": a.call_id, "agent": a.agent, "start_time": stamp(a.start_ms, ""),
+            "end_time": stamp(a.end_ms, ""), "phone_number": a.caller,
             "duration": ((a.talk_ms + a.hold_ms) / 1000.0).round(), "notes": work_note(a)}],
         "relatedRecords": related,
     })
@@ -282,7 +288,7 @@ pub fn voice_interaction_body(a: &Activity) -> Value {
 /// `POST /api/now/table/sn_openframe_phone_log` body (the task reference field is instance-specific).
 pub fn phone_log_body(a: &Activity, task_field: &str) -> Value {
     let mut v = json!({"call_id": a.call_id, "phone_number": a.caller, "agent": a.agent,
-        "start_time": crate::text::trim_end(&utc(a.start_ms), " UTC"), "notes": work_note(a)});
+        "start_time": stamp(a.start_ms, ""), "notes": work_note(a)});
     if let (Some(r), false) = (&a.record, task_field.is_empty()) {
         if let Some(id) = &r.sys_id {
             v[task_field] = json!(id);
@@ -339,8 +345,12 @@ mod tests {
         assert_eq!(v["relatedRecords"][0], json!({"documentTable": "sn_customerservice_case", "documentId": "ca5e"}));
         assert_eq!(v["phoneLogs"][0]["call_id"], "a1b2c3d4e5f60718");
         assert_eq!(v["phoneLogs"][0]["duration"], 120.0);
+        // The times go without " UTC".
+        assert_eq!(v["phoneLogs"][0]["start_time"], "2026-11-21 23:43:24");
+        assert_eq!(v["phoneLogs"][0]["end_time"], "2026-11-21 23:45:24");
         let p = phone_log_body(&activity("n"), "task");
         assert_eq!(p["task"], "ca5e");
+        assert_eq!(p["start_time"], "2026-11-21 23:43:24");
         assert!(phone_log_body(&activity("n"), "").get("task").is_none());
     }
 

@@ -63,29 +63,30 @@ impl Query {
         Query::default()
     }
 
-    fn cond(field: &str, op: Op, value: &str) -> Result<String, QueryError> {
+    /// Adds a condition, after `sep` unless it is the first (one writer for AND and OR, no format!).
+    fn cond(&mut self, sep: &str, field: &str, op: Op, value: &str) -> Result<(), QueryError> {
         check_field(field)?;
         check_value(value)?;
-        Ok(format!("{field}{}{value}", op.text()))
+        let sep = if self.parts.is_empty() { "" } else { sep };
+        self.parts.push(crate::servicenow::rest::concat(&[sep, field, op.text(), value]));
+        Ok(())
     }
 
     /// AND condition.
     pub fn and(mut self, field: &str, op: Op, value: &str) -> Result<Query, QueryError> {
-        let c = Query::cond(field, op, value)?;
-        self.parts.push(if self.parts.is_empty() { c } else { format!("^{c}") });
+        self.cond("^", field, op, value)?;
         Ok(self)
     }
 
     /// OR condition (binds to the condition before it).
     pub fn or(mut self, field: &str, op: Op, value: &str) -> Result<Query, QueryError> {
-        let c = Query::cond(field, op, value)?;
-        self.parts.push(if self.parts.is_empty() { c } else { format!("^OR{c}") });
+        self.cond("^OR", field, op, value)?;
         Ok(self)
     }
 
     pub fn order_by(mut self, field: &str, descending: bool) -> Result<Query, QueryError> {
         check_field(field)?;
-        self.order.push(format!("{}{field}", if descending { "ORDERBYDESC" } else { "ORDERBY" }));
+        self.order.push(crate::servicenow::rest::concat(&[if descending { "ORDERBYDESC" } else { "ORDERBY" }, field]));
         Ok(self)
     }
 
