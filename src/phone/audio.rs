@@ -50,10 +50,8 @@ fn problem(message: String) {
 /// The reason in a rejected promise (a DOMException's name and message).
 fn reason(e: &JsValue) -> String {
     let get = |k: &str| super::media::prop_str(e, k);
-    match (get("name"), get("message")) {
-        (n, m) if !n.is_empty() && !m.is_empty() => format!("{n}: {m}"),
-        (n, m) => format!("{n}{m}"),
-    }
+    let (n, m) = (get("name"), get("message"));
+    crate::ui::cat(&[&n, if !n.is_empty() && !m.is_empty() { ": " } else { "" }, &m])
 }
 
 /// Tells `on_fail(reason)` when `promise` is rejected.

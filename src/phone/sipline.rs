@@ -92,7 +92,7 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
         display_name: display.to_string(),
         expires: 600,
         transport: if server.to_ascii_lowercase().starts_with("wss:") { "WSS".into() } else { "WS".into() },
-        user_agent: format!("agent-desktop/{}", env!("CARGO_PKG_VERSION")),
+        user_agent: concat!("agent-desktop/", env!("CARGO_PKG_VERSION")).to_string(),
         no_answer_secs,
         refer_policy,
         accept_messages,
@@ -369,6 +369,12 @@ fn failed(host: &dyn LineHost, id: u32, why: crate::strings::Msg) {
     host.report(LineEvent::Ended { id, reason: EndReason::Failed(why) });
 }
 
+/// A status line `text` for the desk's call `id`.
+#[inline(never)]
+fn note(host: &dyn LineHost, id: u32, text: String) {
+    host.report(LineEvent::Note { id, note: Some(text) });
+}
+
 /// The desk's call `id` is no longer being taken back.
 fn forget_resuming(l: &Line, id: u32) {
     l.resuming.borrow_mut().retain(|x| *x != id);
@@ -448,7 +454,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                             let out = l2.ua.borrow_mut().reject(now(), call, 488);
                             run(&l2, out);
                             if same.is_some() {
-                                desk.report(LineEvent::Note { id, note: Some(m) });
+                                note(&*desk, id, m);
                             }
                         }
                     }
@@ -574,7 +580,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 desk.report(LineEvent::HoldFailed { id, held });
                 if !refresh {
                     // The agent asked the opposite of what stays agreed.
-                    desk.report(LineEvent::Note { id, note: Some(hold_failure_note(held, code).render()) });
+                    note(&*desk, id, hold_failure_note(held, code).render());
                 }
             });
         }
@@ -615,7 +621,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         }
         UaEvent::Dtmf { call, digit } => {
             if let Some(id) = desk_id(l, call) {
-                desk.report(LineEvent::Note { id, note: Some(crate::strings::dtmf_received(digit).render()) });
+                note(&*desk, id, crate::strings::dtmf_received(digit).render());
             }
         }
         UaEvent::Alive => {}
@@ -935,7 +941,7 @@ pub fn hold(id: u32, held: bool) {
     if !l.ua.borrow().can_reoffer(call) {
         // Another offer is under way (a refresh): leave it alone; the card goes back.
         l.host.report(LineEvent::HoldFailed { id, held: !held });
-        l.host.report(LineEvent::Note { id, note: Some(hold_failure_note(!held, 491).render()) });
+        note(&*l.host, id, hold_failure_note(!held, 491).render());
         return;
     }
     spawn(async move {
@@ -944,7 +950,7 @@ pub fn hold(id: u32, held: bool) {
                 let out = l.ua.borrow_mut().reinvite(now(), call, &offer);
                 run(&l, out);
             }
-            Err(e) => l.host.report(LineEvent::Note { id, note: Some(e) }),
+            Err(e) => note(&*l.host, id, e),
         }
     });
 }
