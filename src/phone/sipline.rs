@@ -166,8 +166,7 @@ pub fn sign_out() {
             calls.push(*c);
         }
         for c in calls {
-            let out = l.ua.borrow_mut().hang_up(now(), c);
-            run(&l, out);
+            ua_hang_up(&l, c);
         }
     }
     release(false);
@@ -369,6 +368,26 @@ fn failed(host: &dyn LineHost, id: u32, why: crate::strings::Msg) {
     host.report(LineEvent::Ended { id, reason: EndReason::Failed(why) });
 }
 
+/// Hangs up UA call `call` (one site for the line's hang-ups).
+#[inline(never)]
+fn ua_hang_up(l: &Rc<Line>, call: CallRef) {
+    let out = l.ua.borrow_mut().hang_up(now(), call);
+    run(l, out);
+}
+
+/// Refuses UA call `call` with `code`.
+#[inline(never)]
+fn ua_reject(l: &Rc<Line>, call: CallRef, code: u16) {
+    let out = l.ua.borrow_mut().reject(now(), call, code);
+    run(l, out);
+}
+
+/// Declines the transfer the far end of `call` asked for.
+fn ua_decline(l: &Rc<Line>, call: CallRef) {
+    let out = l.ua.borrow_mut().decline_transfer(now(), call);
+    run(l, out);
+}
+
 /// A status line `text` for the desk's call `id`.
 #[inline(never)]
 fn note(host: &dyn LineHost, id: u32, text: String) {
@@ -437,8 +456,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 spawn(async move {
                     match accept_media(&l2, call, &offer).await {
                         Ok(()) => {
-                            let out = l2.ua.borrow_mut().hang_up(now(), old);
-                            run(&l2, out);
+                            ua_hang_up(&l2, old);
                             desk.report(LineEvent::Connected(id));
                         }
                         Err(m) => {
@@ -451,8 +469,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                             if same.is_none() {
                                 failed(&*desk, id, m.clone().into());
                             }
-                            let out = l2.ua.borrow_mut().reject(now(), call, 488);
-                            run(&l2, out);
+                            ua_reject(&l2, call, 488);
                             if same.is_some() {
                                 note(&*desk, id, m);
                             }
@@ -591,8 +608,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             if done && (200..300).contains(&code) {
                 // Said first: the BYE below ends the call at once (as hung up), and the first reason stays.
                 desk.report(LineEvent::Ended { id, reason: EndReason::Transferred });
-                let out = l.ua.borrow_mut().hang_up(now(), call);
-                run(l, out);
+                ua_hang_up(l, call);
             }
         }
         UaEvent::TransferRequested { call, target, by, ask } => {
@@ -602,8 +618,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                     l.refer_asks.borrow_mut().insert(id, target.clone());
                     desk.report(LineEvent::TransferAsked { id, target: target.clone(), by });
                 } else {
-                    let out = l.ua.borrow_mut().decline_transfer(now(), call);
-                    run(l, out);
+                    ua_decline(l, call);
                 }
                 return;
             }
@@ -643,8 +658,7 @@ pub fn transfer_decision(id: u32, accept: bool) {
     if accept {
         follow_transfer(&l, call, target);
     } else {
-        let out = l.ua.borrow_mut().decline_transfer(now(), call);
-        run(&l, out);
+        ua_decline(&l, call);
     }
 }
 
@@ -881,8 +895,7 @@ fn fail_answer(l: &Rc<Line>, call: CallRef, why: String) {
     let Some(id) = desk_id(l, call) else { return };
     // The reason first: the 488 ends the call as hung up, and the first reason stays.
     failed(&*l.host, id, why.into());
-    let out = l.ua.borrow_mut().reject(now(), call, 488);
-    run(l, out);
+    ua_reject(l, call, 488);
 }
 
 /// Answers the incoming call `id` (asks for the microphone, then sends 200 with our answer).
@@ -903,8 +916,7 @@ pub fn answer(id: u32) {
     spawn(async move {
         if let Err(m) = accept_media(&l, call, &offer).await {
             failed(&*l.host, id, m.into());
-            let out = l.ua.borrow_mut().reject(now(), call, 488);
-            run(&l, out);
+            ua_reject(&l, call, 488);
         } else {
             l.host.report(LineEvent::Connected(id));
         }
@@ -914,8 +926,7 @@ pub fn answer(id: u32) {
 pub fn reject(id: u32, code: u16) {
     let Some(l) = line() else { return };
     if let Some(call) = ua_id(&l, id) {
-        let out = l.ua.borrow_mut().reject(now(), call, code);
-        run(&l, out);
+        ua_reject(&l, call, code);
     }
 }
 
@@ -923,8 +934,7 @@ pub fn hang_up(id: u32) {
     let Some(l) = line() else { return };
     match ua_id(&l, id) {
         Some(call) => {
-            let out = l.ua.borrow_mut().hang_up(now(), call);
-            run(&l, out);
+            ua_hang_up(&l, call);
         }
         None => {
             // Not sent yet (still getting the microphone or gathering candidates).
