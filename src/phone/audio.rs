@@ -5,7 +5,7 @@
 use crate::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AudioContext, GainNode, HtmlAudioElement, OscillatorNode, OscillatorType};
+use web_sys::{AudioContext, GainNode, HtmlAudioElement, OscillatorNode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tone {
@@ -139,7 +139,7 @@ pub fn play(tone: Tone) {
     let mut oscillators = Vec::new();
     for f in freqs {
         if let Ok(o) = c.create_oscillator() {
-            o.set_type(OscillatorType::Sine);
+            super::media::set(&o, "type", &JsValue::from_str("sine"));
             o.frequency().set_value(*f);
             let _ = o.connect_with_audio_node(&gain);
             let _ = o.start();

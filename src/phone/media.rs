@@ -6,8 +6,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    HtmlAudioElement, MediaStream, MediaStreamConstraints, RtcConfiguration, RtcIceGatheringState, RtcIceServer,
-    RtcPeerConnection, RtcRtpTransceiverDirection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    HtmlAudioElement, MediaStream, RtcConfiguration, RtcIceGatheringState,
+    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 /// How calls use ICE servers, from the settings (TURN credentials and relay-only), set when the line signs in.
@@ -40,6 +40,13 @@ pub const ICE_GATHER_CAP_MS: i32 = 2_000;
 #[inline(never)]
 pub fn prop(o: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(o, &JsValue::from_str(key)).ok()
+}
+
+/// Sets a property of a JS object (a setter that throws is ignored): one site instead of a browser
+/// binding per property (each a function of its own in the JS glue).
+#[inline(never)]
+pub fn set(o: &JsValue, key: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(key), v);
 }
 
 /// A property as text ("" when missing or not a string).
@@ -106,19 +113,19 @@ pub async fn devices() -> Vec<Device> {
 pub async fn microphone() -> Result<MediaStream, String> {
     let nav = web_sys::window().ok_or("no window")?.navigator();
     let devices = nav.media_devices().map_err(|_| crate::strings::NO_MEDIA_DEVICES().to_string())?;
-    let c = MediaStreamConstraints::new();
+    let c = js_sys::Object::new();
     match crate::browser::load(MIC_KEY).filter(|id| !id.is_empty()) {
         Some(id) => {
             let audio = js_sys::Object::new();
             let exact = js_sys::Object::new();
-            let _ = Reflect::set(&exact, &"ideal".into(), &JsValue::from_str(&id));
-            let _ = Reflect::set(&audio, &"deviceId".into(), &exact);
-            c.set_audio(&audio);
+            set(&exact, "ideal", &JsValue::from_str(&id));
+            set(&audio, "deviceId", &exact);
+            set(&c, "audio", &audio);
         }
-        None => c.set_audio(&JsValue::TRUE),
+        None => set(&c, "audio", &JsValue::TRUE),
     }
-    c.set_video(&JsValue::FALSE);
-    let p = devices.get_user_media_with_constraints(&c).map_err(|e| describe_media_error(&e))?;
+    set(&c, "video", &JsValue::FALSE);
+    let p = devices.get_user_media_with_constraints(c.unchecked_ref()).map_err(|e| describe_media_error(&e))?;
     let s = JsFuture::from(p).await.map_err(|e| describe_media_error(&e))?;
     Ok(s.unchecked_into())
 }
@@ -141,24 +148,31 @@ pub struct CallMedia {
 /// The peer connection settings for `ice_servers` and the ICE options, with a candidate pool: ICE
 /// candidates are gathered as soon as the connection exists, before any offer or answer.
 fn configuration(ice_servers: &[String]) -> RtcConfiguration {
-    let cfg = RtcConfiguration::new();
-    let servers = Array::new();
     let opts = ICE_OPTIONS.with(|c| c.borrow().clone());
-    for url in ice_servers {
-        let s = RtcIceServer::new();
-        s.set_urls(&JsValue::from_str(url));
-        if url.starts_with("turn") && !opts.username.is_empty() {
-            s.set_username(&opts.username);
-            s.set_credential(&opts.credential);
-        }
-        servers.push(&s);
-    }
-    cfg.set_ice_servers(&servers);
-    if opts.relay_only {
-        cfg.set_ice_transport_policy(web_sys::RtcIceTransportPolicy::Relay);
-    }
-    let _ = Reflect::set(&cfg, &"iceCandidatePoolSize".into(), &JsValue::from(1));
+    let cfg = rtc_configuration(ice_servers, &opts.username, &opts.credential, opts.relay_only);
+    set(&cfg, "iceCandidatePoolSize", &JsValue::from(1));
     cfg
+}
+
+/// Peer connection settings for `servers` (TURN ones with `user` and `cred` when a user is given), relayed
+/// candidates only when `relay_only`: for calls and for the diagnostics' ICE check.
+pub fn rtc_configuration(servers: &[String], user: &str, cred: &str, relay_only: bool) -> RtcConfiguration {
+    let cfg = js_sys::Object::new();
+    let list = Array::new();
+    for url in servers {
+        let s = js_sys::Object::new();
+        set(&s, "urls", &JsValue::from_str(url));
+        if url.starts_with("turn") && !user.is_empty() {
+            set(&s, "username", &JsValue::from_str(user));
+            set(&s, "credential", &JsValue::from_str(cred));
+        }
+        list.push(&s);
+    }
+    set(&cfg, "iceServers", &list);
+    if relay_only {
+        set(&cfg, "iceTransportPolicy", &JsValue::from_str("relay"));
+    }
+    cfg.unchecked_into()
 }
 
 /// A prepared connection older than this is replaced, so its candidates (and a TURN allocation) are fresh.
@@ -521,8 +535,8 @@ async fn gathered_local_sdp(pc: &RtcPeerConnection, early: bool) -> Result<Strin
                 let _ = d2.call0(&JsValue::NULL);
             }
         });
-        pc.set_onicegatheringstatechange(Some(on_change.as_ref().unchecked_ref()));
-        pc.set_onicecandidate(Some(on_change.as_ref().unchecked_ref()));
+        set(pc, "onicegatheringstatechange", on_change.as_ref());
+        set(pc, "onicecandidate", on_change.as_ref());
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&done, ICE_GATHER_CAP_MS);
         }
@@ -531,8 +545,8 @@ async fn gathered_local_sdp(pc: &RtcPeerConnection, early: bool) -> Result<Strin
             let _ = done.call0(&JsValue::NULL);
         }
         let _ = JsFuture::from(p).await;
-        pc.set_onicegatheringstatechange(None);
-        pc.set_onicecandidate(None);
+        set(pc, "onicegatheringstatechange", &JsValue::NULL);
+        set(pc, "onicecandidate", &JsValue::NULL);
         drop(on_change);
     }
     pc.local_description().map(|d| d.sdp()).ok_or_else(|| "no local description".to_string())
@@ -607,7 +621,7 @@ impl CallMedia {
         // The first offered audio stream is answered send-and-receive (as a microphone's track added before
         // the offer would be), associated with our stream; the track comes on answer.
         if let Some(t) = audio_transceiver(&m.pc) {
-            t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+            set(&t, "direction", &JsValue::from_str("sendrecv"));
             let sender = t.sender();
             if let Some(f) = prop_fn(&sender, "setStreams") {
                 let _ = f.call1(&sender, &m.stream.borrow());
@@ -653,7 +667,7 @@ impl CallMedia {
     fn build(pc: RtcPeerConnection, stream: MediaStream, live: bool) -> Result<CallMedia, String> {
         let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
         let audio: HtmlAudioElement = doc.create_element("audio").map_err(|_| "no audio element")?.unchecked_into();
-        audio.set_autoplay(true);
+        set(&audio, "autoplay", &JsValue::TRUE);
         audio.set_attribute("data-remote-audio", "").ok();
         super::audio::set_sink(&audio, crate::browser::load(SPEAKER_KEY).filter(|s| !s.is_empty()).as_deref());
         if let (true, Some(b)) = (live, doc.body()) {
@@ -680,7 +694,7 @@ impl CallMedia {
                 *r2.borrow_mut() = Some(s);
             }
         });
-        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+        set(&pc, "ontrack", on_track.as_ref());
         let stream = std::cell::RefCell::new(stream);
         Ok(CallMedia { pc, stream, audio, remote, live, mix: std::cell::RefCell::new(None), quiet: Default::default(), _on_track: on_track })
     }
@@ -739,10 +753,9 @@ impl CallMedia {
     fn set_held(&self, hold: bool) {
         self.quiet.set((self.quiet.get().0, hold));
         self.apply_quiet();
-        let dir = if hold { RtcRtpTransceiverDirection::Sendonly } else { RtcRtpTransceiverDirection::Sendrecv };
+        let dir = JsValue::from_str(if hold { "sendonly" } else { "sendrecv" });
         for t in self.pc.get_transceivers().iter() {
-            let t: web_sys::RtcRtpTransceiver = t.unchecked_into();
-            t.set_direction(dir);
+            set(&t, "direction", &dir);
         }
     }
 

@@ -291,9 +291,9 @@ fn connect(l: &Rc<Line>) {
             }
         });
     });
-    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    super::media::set(&ws, "onopen", on_open.as_ref());
+    super::media::set(&ws, "onmessage", on_message.as_ref());
+    super::media::set(&ws, "onclose", on_close.as_ref());
     *l.ws_closures.borrow_mut() = vec![on_open.into_js_value(), on_message.into_js_value(), on_close.into_js_value()];
     *l.ws.borrow_mut() = Some(ws);
 }
