@@ -208,13 +208,13 @@ async fn tone(key: &str) -> Result<(), String> {
     let result = async {
         let osc = ctx.create_oscillator().map_err(|e| error_name(&e))?;
         let gain = ctx.create_gain().map_err(|e| error_name(&e))?;
-        gain.gain().set_value(0.1);
+        crate::phone::media::set_param(&gain, "gain", 0.1);
         let dest = ctx.create_media_stream_destination().map_err(|e| error_name(&e))?;
         let _ = osc.connect_with_audio_node(&gain);
         let _ = gain.connect_with_audio_node(&dest);
         let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
         let el: web_sys::HtmlAudioElement = doc.create_element("audio").map_err(|e| error_name(&e))?.unchecked_into();
-        el.set_src_object(Some(&dest.stream()));
+        set_prop(&el, "srcObject", &prop(&dest, "stream").unwrap_or(JsValue::NULL));
         if let Some(id) = crate::browser::load(key).filter(|s| !s.is_empty()) {
             let p: Promise = call(&el, "setSinkId", &[&JsValue::from_str(&id)]).map_err(|e| error_name(&e))?.dyn_into().map_err(|_| "setSinkId")?;
             JsFuture::from(p).await.map_err(|e| error_name(&e))?;
@@ -225,7 +225,7 @@ async fn tone(key: &str) -> Result<(), String> {
         sleep(600).await;
         #[allow(deprecated)]
         let _ = osc.stop();
-        el.set_src_object(None);
+        set_prop(&el, "srcObject", &JsValue::NULL);
         Ok::<(), String>(())
     }
     .await;
@@ -280,16 +280,15 @@ async fn ice(servers: &[String], user: &str, cred: &str, relay_only: bool) -> (V
     let _ = pc.add_event_listener_with_callback("icecandidateerror", on_error.as_ref().unchecked_ref());
     let _ = call(&pc, "createDataChannel", &[&JsValue::from_str("check")]);
     if let Ok(offer) = JsFuture::from(pc.create_offer()).await {
-        let init = web_sys::RtcSessionDescriptionInit::new(web_sys::RtcSdpType::Offer);
-        init.set_sdp(&prop_str(&offer, "sdp"));
+        let init = crate::phone::media::description("offer", Some(&prop_str(&offer, "sdp")));
         let _ = JsFuture::from(pc.set_local_description(&init)).await;
         let mut waited = 0;
-        while pc.ice_gathering_state() != web_sys::RtcIceGatheringState::Complete && waited < 10_000 {
+        while !crate::phone::media::gathering_complete(&pc) && waited < 10_000 {
             sleep(100).await;
             waited += 100;
         }
     }
-    let completed = pc.ice_gathering_state() == web_sys::RtcIceGatheringState::Complete;
+    let completed = crate::phone::media::gathering_complete(&pc);
     set_prop(&pc, "onicecandidate", &JsValue::NULL);
     let _ = pc.remove_event_listener_with_callback("icecandidateerror", on_error.as_ref().unchecked_ref());
     pc.close();

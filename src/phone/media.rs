@@ -6,8 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    HtmlAudioElement, MediaStream, RtcConfiguration, RtcIceGatheringState,
-    RtcPeerConnection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    HtmlAudioElement, MediaStream, RtcConfiguration, RtcPeerConnection, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 /// How calls use ICE servers, from the settings (TURN credentials and relay-only), set when the line signs in.
@@ -47,6 +46,39 @@ pub fn prop(o: &JsValue, key: &str) -> Option<JsValue> {
 #[inline(never)]
 pub fn set(o: &JsValue, key: &str, v: &JsValue) {
     let _ = Reflect::set(o, &JsValue::from_str(key), v);
+}
+
+/// A session description `{type: kind, sdp}` ("offer", "answer", "pranswer", "rollback": no SDP).
+pub fn description(kind: &str, sdp: Option<&str>) -> RtcSessionDescriptionInit {
+    let d = js_sys::Object::new();
+    set(&d, "type", &JsValue::from_str(kind));
+    if let Some(sdp) = sdp {
+        set(&d, "sdp", &JsValue::from_str(sdp));
+    }
+    d.unchecked_into()
+}
+
+/// A description property of `pc` (`localDescription`, `remoteDescription`) and its `key` ("sdp", "type"),
+/// None while it has none.
+fn described(pc: &RtcPeerConnection, which: &str, key: &str) -> Option<String> {
+    prop(pc, which).filter(|d| !d.is_null() && !d.is_undefined()).map(|d| prop_str(&d, key))
+}
+
+/// `pc`'s local SDP, None while it has no local description.
+pub fn local_sdp(pc: &RtcPeerConnection) -> Option<String> {
+    described(pc, "localDescription", "sdp")
+}
+
+/// Whether `pc`'s ICE gathering is complete.
+pub fn gathering_complete(pc: &RtcPeerConnection) -> bool {
+    prop_str(pc, "iceGatheringState") == "complete"
+}
+
+/// Sets the `value` of the audio parameter `name` of a Web Audio `node` (a gain, a frequency).
+pub fn set_param(node: &JsValue, name: &str, v: f64) {
+    if let Some(p) = prop(node, name) {
+        set(&p, "value", &JsValue::from_f64(v));
+    }
 }
 
 /// A property as text ("" when missing or not a string).
@@ -422,7 +454,7 @@ pub fn prepared_offer() -> Option<(CallMedia, String)> {
     });
     let o = o?;
     // Made before a device or network change (the line's clock replaces it), or its microphone went away.
-    if stale || o.mic != chosen || js_sys::Date::now() - o.at > WARM_MAX_AGE_MS || o.pc.remote_description().is_some() || !live(&o.stream) {
+    if stale || o.mic != chosen || js_sys::Date::now() - o.at > WARM_MAX_AGE_MS || described(&o.pc, "remoteDescription", "type").is_some() || !live(&o.stream) {
         o.close();
         return None;
     }
@@ -452,7 +484,7 @@ fn is_audio(t: &web_sys::RtcRtpTransceiver) -> bool {
 /// Creates an offer or an answer on `pc`, sets it, and returns the SDP with gathered candidates.
 async fn local_description(pc: &RtcPeerConnection, answer: bool) -> Result<String, String> {
     let sdp = create_description(pc, answer).await?;
-    start_set_local(pc, if answer { RtcSdpType::Answer } else { RtcSdpType::Offer }, &sdp, false).await
+    start_set_local(pc, if answer { "answer" } else { "offer" }, &sdp, false).await
 }
 
 /// Creates an offer or an answer on `pc` without setting it (nothing starts on the network yet).
@@ -465,13 +497,11 @@ async fn create_description(pc: &RtcPeerConnection, answer: bool) -> Result<Stri
 /// Sets `sdp` as the local description and returns it with its gathered candidates, the browser's
 /// setLocalDescription called now rather than when the future is first polled;
 /// `early`: done once the candidates a complete gathering found before are in ([`candidates_ready`]).
-fn start_set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str, early: bool) -> impl std::future::Future<Output = Result<String, String>> + 'static {
-    let init = RtcSessionDescriptionInit::new(kind);
-    init.set_sdp(sdp);
-    let set = JsFuture::from(pc.set_local_description(&init));
+fn start_set_local(pc: &RtcPeerConnection, kind: &'static str, sdp: &str, early: bool) -> impl std::future::Future<Output = Result<String, String>> + 'static {
+    let setting = JsFuture::from(pc.set_local_description(&description(kind, Some(sdp))));
     let pc = pc.clone();
     async move {
-        set.await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
+        setting.await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
         gathered_local_sdp(&pc, early).await
     }
 }
@@ -511,8 +541,8 @@ thread_local! {
 /// use has the candidates a complete gathering found before (pooled candidates surface first; waiting for the
 /// browser to call the gathering complete costs a few ms more at answer).
 fn candidates_ready(pc: &RtcPeerConnection, early: bool) -> bool {
-    let sdp = pc.local_description().map(|d| d.sdp()).unwrap_or_default();
-    if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+    let sdp = local_sdp(pc).unwrap_or_default();
+    if gathering_complete(pc) {
         let (most, _) = candidate_counts(&sdp, None);
         if most.iter().any(|x| *x > 0) {
             GATHERED.with(|g| g.set(Some(most)));
@@ -549,7 +579,7 @@ async fn gathered_local_sdp(pc: &RtcPeerConnection, early: bool) -> Result<Strin
         set(pc, "onicecandidate", &JsValue::NULL);
         drop(on_change);
     }
-    pc.local_description().map(|d| d.sdp()).ok_or_else(|| "no local description".to_string())
+    local_sdp(pc).ok_or_else(|| "no local description".to_string())
 }
 
 /// Whether the page paints frames (it is not hidden): what waits for [`after_paint`] waits one frame.
@@ -614,7 +644,7 @@ impl CallMedia {
         let stream = MediaStream::new().map_err(|_| "no media stream")?;
         let m = CallMedia::build(warm_connection(ice_servers)?, stream, false)?;
         // An offer the browser refuses (a plain RTP offer without DTLS, a flood of them) leaves no connection open.
-        if let Err(why) = m.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await {
+        if let Err(why) = m.set_remote("offer", offer, crate::strings::AUDIO_OFFER()).await {
             m.close();
             return Err(why);
         }
@@ -642,7 +672,7 @@ impl CallMedia {
     /// The agent answered: the answer made while it rang is set; returns it with its gathered candidates
     /// (prepared candidates make this quick).
     pub fn commit_answer(&self, answer: &str) -> impl std::future::Future<Output = Result<String, String>> + 'static {
-        start_set_local(&self.pc, RtcSdpType::Answer, answer, true)
+        start_set_local(&self.pc, "answer", answer, true)
     }
 
     /// The agent answered: the call sends `mic` (clones of the microphone's tracks) and plays the far end.
@@ -658,7 +688,7 @@ impl CallMedia {
             let _ = b.append_child(&self.audio);
         }
         if let Some(s) = self.remote.borrow().as_ref() {
-            self.audio.set_src_object(Some(s));
+            set(&self.audio, "srcObject", s);
             let _ = self.audio.play();
         }
     }
@@ -688,7 +718,7 @@ impl CallMedia {
             };
             if let Some(s) = s {
                 if l2.get() {
-                    a2.set_src_object(Some(&s));
+                    set(&a2, "srcObject", &s);
                     let _ = a2.play();
                 }
                 *r2.borrow_mut() = Some(s);
@@ -701,12 +731,10 @@ impl CallMedia {
 
     /// Applies the far end's description of `kind` (the error names what was refused).
     /// (The browser's setRemoteDescription is called now; every caller awaits the future at once.)
-    fn set_remote(&self, kind: RtcSdpType, sdp: &str, what: &'static str) -> impl std::future::Future<Output = Result<(), String>> + 'static {
-        let init = RtcSessionDescriptionInit::new(kind);
-        init.set_sdp(sdp);
-        let set = JsFuture::from(self.pc.set_remote_description(&init));
+    fn set_remote(&self, kind: &'static str, sdp: &str, what: &'static str) -> impl std::future::Future<Output = Result<(), String>> + 'static {
+        let setting = JsFuture::from(self.pc.set_remote_description(&description(kind, Some(sdp))));
         async move {
-            set.await.map_err(|e| crate::strings::Key::MEDIA_REFUSED.arg("what", &what).arg("why", &format_args!("{e:?}")).render())?;
+            setting.await.map_err(|e| crate::strings::Key::MEDIA_REFUSED.arg("what", &what).arg("why", &format_args!("{e:?}")).render())?;
             Ok(())
         }
     }
@@ -723,7 +751,7 @@ impl CallMedia {
 
     /// Takes the far end's offer and returns our answer.
     pub async fn answer(&self, offer: &str) -> Result<String, String> {
-        self.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await?;
+        self.set_remote("offer", offer, crate::strings::AUDIO_OFFER()).await?;
         self.set_local(true).await
     }
 
@@ -731,16 +759,16 @@ impl CallMedia {
     /// (early media; the 200's answer replaces it).
     pub fn accept<'a>(&'a self, answer: &'a str, provisional: bool) -> impl std::future::Future<Output = Result<(), String>> + 'a {
         let (kind, what) = if provisional {
-            (RtcSdpType::Pranswer, crate::strings::EARLY_AUDIO())
+            ("pranswer", crate::strings::EARLY_AUDIO())
         } else {
-            (RtcSdpType::Answer, crate::strings::AUDIO_ANSWER())
+            ("answer", crate::strings::AUDIO_ANSWER())
         };
         self.set_remote(kind, answer, what)
     }
 
     /// True while our offer has no answer from the far end, or only a provisional one (183).
     pub fn awaits_answer(&self) -> bool {
-        self.pc.remote_description().map(|d| d.type_() == RtcSdpType::Pranswer).unwrap_or(true)
+        described(&self.pc, "remoteDescription", "type").map(|t| t == "pranswer").unwrap_or(true)
     }
 
     /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer. On hold the
@@ -762,8 +790,8 @@ impl CallMedia {
     /// Our offer was refused: back to the last agreed description and its direction (rolling back in
     /// `stable` is refused by the browser and changes nothing). Returns whether that agreement holds the call.
     pub async fn rollback(&self) -> bool {
-        let _ = JsFuture::from(self.pc.set_local_description(&RtcSessionDescriptionInit::new(RtcSdpType::Rollback))).await;
-        let sdp = self.pc.local_description().map(|d| d.sdp()).unwrap_or_default();
+        let _ = JsFuture::from(self.pc.set_local_description(&description("rollback", None))).await;
+        let sdp = local_sdp(&self.pc).unwrap_or_default();
         let held = sdp.contains("a=sendonly") || sdp.contains("a=inactive");
         self.set_held(held);
         held
@@ -788,7 +816,7 @@ impl CallMedia {
         let (muted, held) = self.quiet.get();
         for t in self.stream.borrow().get_audio_tracks().iter() {
             let t: web_sys::MediaStreamTrack = t.unchecked_into();
-            t.set_enabled(!(muted || held));
+            set(&t, "enabled", &JsValue::from_bool(!(muted || held)));
         }
     }
 
@@ -866,7 +894,7 @@ impl CallMedia {
             let t: web_sys::MediaStreamTrack = t.unchecked_into();
             t.stop();
         }
-        self.audio.set_src_object(None);
+        set(&self.audio, "srcObject", &JsValue::NULL);
         self.audio.remove();
     }
 }

@@ -315,7 +315,7 @@ fn refresh_targets(l: &Rc<Line>) {
 /// nothing to roll back when it fails (Chromium's rollback can leave an answerer's sender mute); the line
 /// retries a failed one (`UaEvent::RefreshDue`).
 fn refresh_target(l: &Rc<Line>, call: CallRef) {
-    let Some(sdp) = l.media.borrow().get(&call).and_then(|m| m.pc.local_description()).map(|d| d.sdp()) else { return };
+    let Some(sdp) = l.media.borrow().get(&call).and_then(|m| super::media::local_sdp(&m.pc)) else { return };
     let out = l.ua.borrow_mut().refresh(now(), call, &sdp);
     run(l, out);
 }
