@@ -174,7 +174,7 @@ pub struct CallMedia {
     mix: std::cell::RefCell<Option<web_sys::AudioContext>>,
     /// (muted, held): the microphone is sent only when neither.
     quiet: std::cell::Cell<(bool, bool)>,
-    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+    _on_track: Closure<dyn FnMut(JsValue)>,
 }
 
 /// The peer connection settings for `ice_servers` and the ICE options, with a candidate pool: ICE
@@ -708,7 +708,8 @@ impl CallMedia {
         let r2 = remote.clone();
         let live = std::rc::Rc::new(std::cell::Cell::new(live));
         let l2 = live.clone();
-        let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
+        let on_track = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+            let ev: RtcTrackEvent = ev.unchecked_into();
             let streams = ev.streams();
             // A far end that names no stream for its track: the track in a stream of its own.
             let s: Option<MediaStream> = if streams.length() > 0 {

@@ -14,7 +14,7 @@ use crate::vecmap::VecMap as HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CloseEvent, MessageEvent, WebSocket};
+use web_sys::{MessageEvent, WebSocket};
 
 const MAX_BACKOFF_MS: i32 = 30_000;
 
@@ -267,7 +267,7 @@ fn connect(l: &Rc<Line>) {
         }
     });
     let weak = Rc::downgrade(l);
-    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_ev: CloseEvent| {
+    let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_ev: JsValue| {
         let Some(l) = weak.upgrade() else { return };
         if l.closing.get() {
             return;
