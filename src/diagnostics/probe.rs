@@ -5,6 +5,7 @@
 use super::checks::{self, IceError, Item, SnProbe, Verdict, WsOutcome};
 use crate::desk::Desk;
 use crate::phone::line::LineStatus;
+use crate::phone::media::set as set_prop;
 use crate::strings as t;
 use js_sys::{Array, Promise, Reflect};
 use leptos::prelude::*;
@@ -215,13 +216,13 @@ async fn tone(key: &str) -> Result<(), String> {
     let result = async {
         let osc = ctx.create_oscillator().map_err(|e| error_name(&e))?;
         let gain = ctx.create_gain().map_err(|e| error_name(&e))?;
-        gain.gain().set_value(0.1);
+        crate::phone::media::set_param(&gain, "gain", 0.1);
         let dest = ctx.create_media_stream_destination().map_err(|e| error_name(&e))?;
         let _ = osc.connect_with_audio_node(&gain);
         let _ = gain.connect_with_audio_node(&dest);
         let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
         let el: web_sys::HtmlAudioElement = doc.create_element("audio").map_err(|e| error_name(&e))?.unchecked_into();
-        el.set_src_object(Some(&dest.stream()));
+        set_prop(&el, "srcObject", &prop(&dest, "stream").unwrap_or(JsValue::NULL));
         if let Some(id) = crate::browser::load(key).filter(|s| !s.is_empty()) {
             let p: Promise = call(&el, "setSinkId", &[&JsValue::from_str(&id)]).map_err(|e| error_name(&e))?.dyn_into().map_err(|_| "setSinkId")?;
             JsFuture::from(p).await.map_err(|e| error_name(&e))?;
@@ -232,7 +233,7 @@ async fn tone(key: &str) -> Result<(), String> {
         sleep(600).await;
         #[allow(deprecated)]
         let _ = osc.stop();
-        el.set_src_object(None);
+        set_prop(&el, "srcObject", &JsValue::NULL);
         Ok::<(), String>(())
     }
     .await;
@@ -247,16 +248,16 @@ async fn websocket(url: &str) -> WsOutcome {
     // The promise's own resolve is each handler (no closure of ours): it settles with the first event, `open`
     // or `close`, or with null after 6 s; the protocol agreed is read once it opened.
     let p = Promise::new(&mut |resolve, _| {
-        ws.set_onopen(Some(&resolve));
-        ws.set_onclose(Some(&resolve));
+        set_prop(&ws, "onopen", &resolve);
+        set_prop(&ws, "onclose", &resolve);
         if let Some(win) = web_sys::window() {
             let _ = win.set_timeout_with_callback_and_timeout_and_arguments_1(&resolve, 6_000, &JsValue::NULL);
         }
     });
     let opened = JsFuture::from(p).await.is_ok_and(|v| prop_str(&v, "type") == "open");
     let protocol = ws.protocol();
-    ws.set_onopen(None);
-    ws.set_onclose(None);
+    set_prop(&ws, "onopen", &JsValue::NULL);
+    set_prop(&ws, "onclose", &JsValue::NULL);
     let _ = ws.close();
     if opened { WsOutcome::Open(protocol) } else { WsOutcome::Failed }
 }
@@ -264,21 +265,7 @@ async fn websocket(url: &str) -> WsOutcome {
 /// Gathers ICE candidates with the configured STUN/TURN servers (and TURN credentials): the candidate
 /// lines, the servers' errors, and whether gathering completed within 10 s.
 async fn ice(servers: &[String], user: &str, cred: &str, relay_only: bool) -> (Vec<String>, Vec<IceError>, bool) {
-    let cfg = web_sys::RtcConfiguration::new();
-    let list = Array::new();
-    for url in servers {
-        let s = web_sys::RtcIceServer::new();
-        s.set_urls(&JsValue::from_str(url));
-        if url.starts_with("turn") && !user.is_empty() {
-            s.set_username(user);
-            s.set_credential(cred);
-        }
-        list.push(&s);
-    }
-    cfg.set_ice_servers(&list);
-    if relay_only {
-        cfg.set_ice_transport_policy(web_sys::RtcIceTransportPolicy::Relay);
-    }
+    let cfg = crate::phone::media::rtc_configuration(servers, user, cred, relay_only);
     let Ok(pc) = web_sys::RtcPeerConnection::new_with_configuration(&cfg) else { return (Vec::new(), Vec::new(), false) };
     let cands = Rc::new(RefCell::new(Vec::<String>::new()));
     let errors = Rc::new(RefCell::new(Vec::<IceError>::new()));
@@ -297,21 +284,20 @@ async fn ice(servers: &[String], user: &str, cred: &str, relay_only: bool) -> (V
             text: prop_str(&ev, "errorText"),
         });
     });
-    pc.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
+    set_prop(&pc, "onicecandidate", on_candidate.as_ref());
     let _ = pc.add_event_listener_with_callback("icecandidateerror", on_error.as_ref().unchecked_ref());
     let _ = call(&pc, "createDataChannel", &[&JsValue::from_str("check")]);
     if let Ok(offer) = JsFuture::from(pc.create_offer()).await {
-        let init = web_sys::RtcSessionDescriptionInit::new(web_sys::RtcSdpType::Offer);
-        init.set_sdp(&prop_str(&offer, "sdp"));
+        let init = crate::phone::media::description("offer", Some(&prop_str(&offer, "sdp")));
         let _ = JsFuture::from(pc.set_local_description(&init)).await;
         let mut waited = 0;
-        while pc.ice_gathering_state() != web_sys::RtcIceGatheringState::Complete && waited < 10_000 {
+        while !crate::phone::media::gathering_complete(&pc) && waited < 10_000 {
             sleep(100).await;
             waited += 100;
         }
     }
-    let completed = pc.ice_gathering_state() == web_sys::RtcIceGatheringState::Complete;
-    pc.set_onicecandidate(None);
+    let completed = crate::phone::media::gathering_complete(&pc);
+    set_prop(&pc, "onicecandidate", &JsValue::NULL);
     let _ = pc.remove_event_listener_with_callback("icecandidateerror", on_error.as_ref().unchecked_ref());
     pc.close();
     // Taken, not copied (the handlers are gone with the connection).

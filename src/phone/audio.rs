@@ -5,7 +5,7 @@
 use crate::cell::RefCell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{AudioContext, GainNode, HtmlAudioElement, OscillatorNode, OscillatorType};
+use web_sys::{AudioContext, GainNode, HtmlAudioElement, OscillatorNode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tone {
@@ -50,10 +50,8 @@ fn problem(message: String) {
 /// The reason in a rejected promise (a DOMException's name and message).
 fn reason(e: &JsValue) -> String {
     let get = |k: &str| super::media::prop_str(e, k);
-    match (get("name"), get("message")) {
-        (n, m) if !n.is_empty() && !m.is_empty() => format!("{n}: {m}"),
-        (n, m) => format!("{n}{m}"),
-    }
+    let (n, m) = (get("name"), get("message"));
+    crate::ui::cat(&[&n, if !n.is_empty() && !m.is_empty() { ": " } else { "" }, &m])
 }
 
 /// Tells `on_fail(reason)` when `promise` is rejected.
@@ -132,7 +130,7 @@ pub fn play(tone: Tone) {
         problem(crate::strings::ring_not_played(crate::strings::SOUND_NOT_ALLOWED_YET()).render());
     }
     let Ok(gain) = c.create_gain() else { return };
-    gain.gain().set_value(0.0);
+    super::media::set_param(&gain, "gain", 0.0);
     let (freqs, level, on_ms, period_ms): (&[f32], f32, i32, i32) = match tone {
         Tone::Ring => (&[620.0, 780.0], 0.18, 1_000, 3_000),
         Tone::RingBack => (&[440.0, 480.0], 0.08, 2_000, 6_000),
@@ -141,8 +139,8 @@ pub fn play(tone: Tone) {
     let mut oscillators = Vec::new();
     for f in freqs {
         if let Ok(o) = c.create_oscillator() {
-            o.set_type(OscillatorType::Sine);
-            o.frequency().set_value(*f);
+            super::media::set(&o, "type", &JsValue::from_str("sine"));
+            super::media::set_param(&o, "frequency", *f as f64);
             let _ = o.connect_with_audio_node(&gain);
             let _ = o.start();
             oscillators.push(o);
@@ -159,7 +157,7 @@ pub fn play(tone: Tone) {
         match (dest, el) {
             (Some(dest), Some(el)) => {
                 let _ = gain.connect_with_audio_node(&dest);
-                el.set_src_object(Some(&dest.stream()));
+                super::media::set(&el, "srcObject", &super::media::prop(&dest, "stream").unwrap_or(JsValue::NULL));
                 route(&el, ringer.as_deref(), crate::strings::RINGER());
                 match el.play() {
                     Ok(p) => on_rejected(p, |r| problem(crate::strings::ring_not_played(&r).render())),
@@ -180,7 +178,8 @@ pub fn play(tone: Tone) {
     let ctx2 = c.clone();
     let cadence = Closure::<dyn FnMut()>::new(move || {
         let t = ctx2.current_time();
-        let p = g.gain();
+        let Some(p) = super::media::prop(&g, "gain") else { return };
+        let p: web_sys::AudioParam = p.unchecked_into();
         let _ = p.set_value_at_time(level, t);
         let _ = p.set_value_at_time(0.0, t + on_ms as f64 / 1000.0);
     });
@@ -204,7 +203,7 @@ pub fn stop(tone: Tone) {
             }
             let _ = x.gain.disconnect();
             if let Some(e) = &x.element {
-                e.set_src_object(None);
+                super::media::set(e, "srcObject", &JsValue::NULL);
             }
             if let Some(w) = web_sys::window() {
                 w.clear_interval_with_handle(x.timer);

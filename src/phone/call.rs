@@ -188,7 +188,7 @@ impl Call {
 impl EndReason {
     fn key(&self) -> String {
         match self {
-            EndReason::Failed(m) => format!("Failed:{m}"),
+            EndReason::Failed(m) => crate::ui::cat(&["Failed:", &m.render()]),
             other => format!("{other:?}"),
         }
     }
@@ -211,7 +211,7 @@ impl Call {
     /// The call as JSON, for the other tabs of the desktop and for the state saved across a reload.
     pub fn to_json(&self) -> crate::json::Value {
         let state = match &self.state {
-            CallState::Ended(r) => format!("Ended:{}", r.key()),
+            CallState::Ended(r) => crate::ui::cat(&["Ended:", &r.key()]),
             s => format!("{s:?}"),
         };
         let mut x = Vec::new();

@@ -20,7 +20,7 @@ impl LineStatus {
     /// A stable text form (the owner's state sent to the other windows).
     pub fn key(&self) -> String {
         let name = match self {
-            LineStatus::Failed(m) => return format!("Failed:{m}"),
+            LineStatus::Failed(m) => return crate::ui::cat(&["Failed:", &m.render()]),
             LineStatus::Demo => "Demo",
             LineStatus::SignedOut => "SignedOut",
             LineStatus::Connecting => "Connecting",

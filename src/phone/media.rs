@@ -6,8 +6,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    HtmlAudioElement, MediaStream, MediaStreamConstraints, RtcConfiguration, RtcIceGatheringState, RtcIceServer,
-    RtcPeerConnection, RtcRtpTransceiverDirection, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+    HtmlAudioElement, MediaStream, RtcConfiguration, RtcPeerConnection, RtcSessionDescriptionInit, RtcTrackEvent,
 };
 
 /// How calls use ICE servers, from the settings (TURN credentials and relay-only), set when the line signs in.
@@ -40,6 +39,46 @@ pub const ICE_GATHER_CAP_MS: i32 = 2_000;
 #[inline(never)]
 pub fn prop(o: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(o, &JsValue::from_str(key)).ok()
+}
+
+/// Sets a property of a JS object (a setter that throws is ignored): one site instead of a browser
+/// binding per property (each a function of its own in the JS glue).
+#[inline(never)]
+pub fn set(o: &JsValue, key: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(key), v);
+}
+
+/// A session description `{type: kind, sdp}` ("offer", "answer", "pranswer", "rollback": no SDP).
+pub fn description(kind: &str, sdp: Option<&str>) -> RtcSessionDescriptionInit {
+    let d = js_sys::Object::new();
+    set(&d, "type", &JsValue::from_str(kind));
+    if let Some(sdp) = sdp {
+        set(&d, "sdp", &JsValue::from_str(sdp));
+    }
+    d.unchecked_into()
+}
+
+/// A description property of `pc` (`localDescription`, `remoteDescription`) and its `key` ("sdp", "type"),
+/// None while it has none.
+fn described(pc: &RtcPeerConnection, which: &str, key: &str) -> Option<String> {
+    prop(pc, which).filter(|d| !d.is_null() && !d.is_undefined()).map(|d| prop_str(&d, key))
+}
+
+/// `pc`'s local SDP, None while it has no local description.
+pub fn local_sdp(pc: &RtcPeerConnection) -> Option<String> {
+    described(pc, "localDescription", "sdp")
+}
+
+/// Whether `pc`'s ICE gathering is complete.
+pub fn gathering_complete(pc: &RtcPeerConnection) -> bool {
+    prop_str(pc, "iceGatheringState") == "complete"
+}
+
+/// Sets the `value` of the audio parameter `name` of a Web Audio `node` (a gain, a frequency).
+pub fn set_param(node: &JsValue, name: &str, v: f64) {
+    if let Some(p) = prop(node, name) {
+        set(&p, "value", &JsValue::from_f64(v));
+    }
 }
 
 /// A property as text ("" when missing or not a string).
@@ -106,19 +145,19 @@ pub async fn devices() -> Vec<Device> {
 pub async fn microphone() -> Result<MediaStream, String> {
     let nav = web_sys::window().ok_or("no window")?.navigator();
     let devices = nav.media_devices().map_err(|_| crate::strings::NO_MEDIA_DEVICES().to_string())?;
-    let c = MediaStreamConstraints::new();
+    let c = js_sys::Object::new();
     match crate::browser::load(MIC_KEY).filter(|id| !id.is_empty()) {
         Some(id) => {
             let audio = js_sys::Object::new();
             let exact = js_sys::Object::new();
-            let _ = Reflect::set(&exact, &"ideal".into(), &JsValue::from_str(&id));
-            let _ = Reflect::set(&audio, &"deviceId".into(), &exact);
-            c.set_audio(&audio);
+            set(&exact, "ideal", &JsValue::from_str(&id));
+            set(&audio, "deviceId", &exact);
+            set(&c, "audio", &audio);
         }
-        None => c.set_audio(&JsValue::TRUE),
+        None => set(&c, "audio", &JsValue::TRUE),
     }
-    c.set_video(&JsValue::FALSE);
-    let p = devices.get_user_media_with_constraints(&c).map_err(|e| describe_media_error(&e))?;
+    set(&c, "video", &JsValue::FALSE);
+    let p = devices.get_user_media_with_constraints(c.unchecked_ref()).map_err(|e| describe_media_error(&e))?;
     let s = JsFuture::from(p).await.map_err(|e| describe_media_error(&e))?;
     Ok(s.unchecked_into())
 }
@@ -135,30 +174,37 @@ pub struct CallMedia {
     mix: std::cell::RefCell<Option<web_sys::AudioContext>>,
     /// (muted, held): the microphone is sent only when neither.
     quiet: std::cell::Cell<(bool, bool)>,
-    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+    _on_track: Closure<dyn FnMut(JsValue)>,
 }
 
 /// The peer connection settings for `ice_servers` and the ICE options, with a candidate pool: ICE
 /// candidates are gathered as soon as the connection exists, before any offer or answer.
 fn configuration(ice_servers: &[String]) -> RtcConfiguration {
-    let cfg = RtcConfiguration::new();
-    let servers = Array::new();
     let opts = ICE_OPTIONS.with(|c| c.borrow().clone());
-    for url in ice_servers {
-        let s = RtcIceServer::new();
-        s.set_urls(&JsValue::from_str(url));
-        if url.starts_with("turn") && !opts.username.is_empty() {
-            s.set_username(&opts.username);
-            s.set_credential(&opts.credential);
-        }
-        servers.push(&s);
-    }
-    cfg.set_ice_servers(&servers);
-    if opts.relay_only {
-        cfg.set_ice_transport_policy(web_sys::RtcIceTransportPolicy::Relay);
-    }
-    let _ = Reflect::set(&cfg, &"iceCandidatePoolSize".into(), &JsValue::from(1));
+    let cfg = rtc_configuration(ice_servers, &opts.username, &opts.credential, opts.relay_only);
+    set(&cfg, "iceCandidatePoolSize", &JsValue::from(1));
     cfg
+}
+
+/// Peer connection settings for `servers` (TURN ones with `user` and `cred` when a user is given), relayed
+/// candidates only when `relay_only`: for calls and for the diagnostics' ICE check.
+pub fn rtc_configuration(servers: &[String], user: &str, cred: &str, relay_only: bool) -> RtcConfiguration {
+    let cfg = js_sys::Object::new();
+    let list = Array::new();
+    for url in servers {
+        let s = js_sys::Object::new();
+        set(&s, "urls", &JsValue::from_str(url));
+        if url.starts_with("turn") && !user.is_empty() {
+            set(&s, "username", &JsValue::from_str(user));
+            set(&s, "credential", &JsValue::from_str(cred));
+        }
+        list.push(&s);
+    }
+    set(&cfg, "iceServers", &list);
+    if relay_only {
+        set(&cfg, "iceTransportPolicy", &JsValue::from_str("relay"));
+    }
+    cfg.unchecked_into()
 }
 
 /// A prepared connection older than this is replaced, so its candidates (and a TURN allocation) are fresh.
@@ -408,7 +454,7 @@ pub fn prepared_offer() -> Option<(CallMedia, String)> {
     });
     let o = o?;
     // Made before a device or network change (the line's clock replaces it), or its microphone went away.
-    if stale || o.mic != chosen || js_sys::Date::now() - o.at > WARM_MAX_AGE_MS || o.pc.remote_description().is_some() || !live(&o.stream) {
+    if stale || o.mic != chosen || js_sys::Date::now() - o.at > WARM_MAX_AGE_MS || described(&o.pc, "remoteDescription", "type").is_some() || !live(&o.stream) {
         o.close();
         return None;
     }
@@ -438,7 +484,7 @@ fn is_audio(t: &web_sys::RtcRtpTransceiver) -> bool {
 /// Creates an offer or an answer on `pc`, sets it, and returns the SDP with gathered candidates.
 async fn local_description(pc: &RtcPeerConnection, answer: bool) -> Result<String, String> {
     let sdp = create_description(pc, answer).await?;
-    start_set_local(pc, if answer { RtcSdpType::Answer } else { RtcSdpType::Offer }, &sdp, false).await
+    start_set_local(pc, if answer { "answer" } else { "offer" }, &sdp, false).await
 }
 
 /// Creates an offer or an answer on `pc` without setting it (nothing starts on the network yet).
@@ -451,13 +497,11 @@ async fn create_description(pc: &RtcPeerConnection, answer: bool) -> Result<Stri
 /// Sets `sdp` as the local description and returns it with its gathered candidates, the browser's
 /// setLocalDescription called now rather than when the future is first polled;
 /// `early`: done once the candidates a complete gathering found before are in ([`candidates_ready`]).
-fn start_set_local(pc: &RtcPeerConnection, kind: RtcSdpType, sdp: &str, early: bool) -> impl std::future::Future<Output = Result<String, String>> + 'static {
-    let init = RtcSessionDescriptionInit::new(kind);
-    init.set_sdp(sdp);
-    let set = JsFuture::from(pc.set_local_description(&init));
+fn start_set_local(pc: &RtcPeerConnection, kind: &'static str, sdp: &str, early: bool) -> impl std::future::Future<Output = Result<String, String>> + 'static {
+    let setting = JsFuture::from(pc.set_local_description(&description(kind, Some(sdp))));
     let pc = pc.clone();
     async move {
-        set.await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
+        setting.await.map_err(|e| format!("setLocalDescription failed: {e:?}"))?;
         gathered_local_sdp(&pc, early).await
     }
 }
@@ -497,8 +541,8 @@ thread_local! {
 /// use has the candidates a complete gathering found before (pooled candidates surface first; waiting for the
 /// browser to call the gathering complete costs a few ms more at answer).
 fn candidates_ready(pc: &RtcPeerConnection, early: bool) -> bool {
-    let sdp = pc.local_description().map(|d| d.sdp()).unwrap_or_default();
-    if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+    let sdp = local_sdp(pc).unwrap_or_default();
+    if gathering_complete(pc) {
         let (most, _) = candidate_counts(&sdp, None);
         if most.iter().any(|x| *x > 0) {
             GATHERED.with(|g| g.set(Some(most)));
@@ -521,8 +565,8 @@ async fn gathered_local_sdp(pc: &RtcPeerConnection, early: bool) -> Result<Strin
                 let _ = d2.call0(&JsValue::NULL);
             }
         });
-        pc.set_onicegatheringstatechange(Some(on_change.as_ref().unchecked_ref()));
-        pc.set_onicecandidate(Some(on_change.as_ref().unchecked_ref()));
+        set(pc, "onicegatheringstatechange", on_change.as_ref());
+        set(pc, "onicecandidate", on_change.as_ref());
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&done, ICE_GATHER_CAP_MS);
         }
@@ -531,11 +575,11 @@ async fn gathered_local_sdp(pc: &RtcPeerConnection, early: bool) -> Result<Strin
             let _ = done.call0(&JsValue::NULL);
         }
         let _ = JsFuture::from(p).await;
-        pc.set_onicegatheringstatechange(None);
-        pc.set_onicecandidate(None);
+        set(pc, "onicegatheringstatechange", &JsValue::NULL);
+        set(pc, "onicecandidate", &JsValue::NULL);
         drop(on_change);
     }
-    pc.local_description().map(|d| d.sdp()).ok_or_else(|| "no local description".to_string())
+    local_sdp(pc).ok_or_else(|| "no local description".to_string())
 }
 
 /// Whether the page paints frames (it is not hidden): what waits for [`after_paint`] waits one frame.
@@ -600,14 +644,14 @@ impl CallMedia {
         let stream = MediaStream::new().map_err(|_| "no media stream")?;
         let m = CallMedia::build(warm_connection(ice_servers)?, stream, false)?;
         // An offer the browser refuses (a plain RTP offer without DTLS, a flood of them) leaves no connection open.
-        if let Err(why) = m.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await {
+        if let Err(why) = m.set_remote("offer", offer, crate::strings::AUDIO_OFFER()).await {
             m.close();
             return Err(why);
         }
         // The first offered audio stream is answered send-and-receive (as a microphone's track added before
         // the offer would be), associated with our stream; the track comes on answer.
         if let Some(t) = audio_transceiver(&m.pc) {
-            t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+            set(&t, "direction", &JsValue::from_str("sendrecv"));
             let sender = t.sender();
             if let Some(f) = prop_fn(&sender, "setStreams") {
                 let _ = f.call1(&sender, &m.stream.borrow());
@@ -628,7 +672,7 @@ impl CallMedia {
     /// The agent answered: the answer made while it rang is set; returns it with its gathered candidates
     /// (prepared candidates make this quick).
     pub fn commit_answer(&self, answer: &str) -> impl std::future::Future<Output = Result<String, String>> + 'static {
-        start_set_local(&self.pc, RtcSdpType::Answer, answer, true)
+        start_set_local(&self.pc, "answer", answer, true)
     }
 
     /// The agent answered: the call sends `mic` (clones of the microphone's tracks) and plays the far end.
@@ -644,7 +688,7 @@ impl CallMedia {
             let _ = b.append_child(&self.audio);
         }
         if let Some(s) = self.remote.borrow().as_ref() {
-            self.audio.set_src_object(Some(s));
+            set(&self.audio, "srcObject", s);
             let _ = self.audio.play();
         }
     }
@@ -653,7 +697,7 @@ impl CallMedia {
     fn build(pc: RtcPeerConnection, stream: MediaStream, live: bool) -> Result<CallMedia, String> {
         let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
         let audio: HtmlAudioElement = doc.create_element("audio").map_err(|_| "no audio element")?.unchecked_into();
-        audio.set_autoplay(true);
+        set(&audio, "autoplay", &JsValue::TRUE);
         audio.set_attribute("data-remote-audio", "").ok();
         super::audio::set_sink(&audio, crate::browser::load(SPEAKER_KEY).filter(|s| !s.is_empty()).as_deref());
         if let (true, Some(b)) = (live, doc.body()) {
@@ -664,7 +708,8 @@ impl CallMedia {
         let r2 = remote.clone();
         let live = std::rc::Rc::new(std::cell::Cell::new(live));
         let l2 = live.clone();
-        let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
+        let on_track = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
+            let ev: RtcTrackEvent = ev.unchecked_into();
             let streams = ev.streams();
             // A far end that names no stream for its track: the track in a stream of its own.
             let s: Option<MediaStream> = if streams.length() > 0 {
@@ -674,25 +719,23 @@ impl CallMedia {
             };
             if let Some(s) = s {
                 if l2.get() {
-                    a2.set_src_object(Some(&s));
+                    set(&a2, "srcObject", &s);
                     let _ = a2.play();
                 }
                 *r2.borrow_mut() = Some(s);
             }
         });
-        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+        set(&pc, "ontrack", on_track.as_ref());
         let stream = std::cell::RefCell::new(stream);
         Ok(CallMedia { pc, stream, audio, remote, live, mix: std::cell::RefCell::new(None), quiet: Default::default(), _on_track: on_track })
     }
 
     /// Applies the far end's description of `kind` (the error names what was refused).
     /// (The browser's setRemoteDescription is called now; every caller awaits the future at once.)
-    fn set_remote(&self, kind: RtcSdpType, sdp: &str, what: &'static str) -> impl std::future::Future<Output = Result<(), String>> + 'static {
-        let init = RtcSessionDescriptionInit::new(kind);
-        init.set_sdp(sdp);
-        let set = JsFuture::from(self.pc.set_remote_description(&init));
+    fn set_remote(&self, kind: &'static str, sdp: &str, what: &'static str) -> impl std::future::Future<Output = Result<(), String>> + 'static {
+        let setting = JsFuture::from(self.pc.set_remote_description(&description(kind, Some(sdp))));
         async move {
-            set.await.map_err(|e| crate::strings::Key::MEDIA_REFUSED.arg("what", &what).arg("why", &format_args!("{e:?}")).render())?;
+            setting.await.map_err(|e| crate::strings::Key::MEDIA_REFUSED.arg("what", &what).arg("why", &format_args!("{e:?}")).render())?;
             Ok(())
         }
     }
@@ -709,7 +752,7 @@ impl CallMedia {
 
     /// Takes the far end's offer and returns our answer.
     pub async fn answer(&self, offer: &str) -> Result<String, String> {
-        self.set_remote(RtcSdpType::Offer, offer, crate::strings::AUDIO_OFFER()).await?;
+        self.set_remote("offer", offer, crate::strings::AUDIO_OFFER()).await?;
         self.set_local(true).await
     }
 
@@ -717,16 +760,16 @@ impl CallMedia {
     /// (early media; the 200's answer replaces it).
     pub fn accept<'a>(&'a self, answer: &'a str, provisional: bool) -> impl std::future::Future<Output = Result<(), String>> + 'a {
         let (kind, what) = if provisional {
-            (RtcSdpType::Pranswer, crate::strings::EARLY_AUDIO())
+            ("pranswer", crate::strings::EARLY_AUDIO())
         } else {
-            (RtcSdpType::Answer, crate::strings::AUDIO_ANSWER())
+            ("answer", crate::strings::AUDIO_ANSWER())
         };
         self.set_remote(kind, answer, what)
     }
 
     /// True while our offer has no answer from the far end, or only a provisional one (183).
     pub fn awaits_answer(&self) -> bool {
-        self.pc.remote_description().map(|d| d.type_() == RtcSdpType::Pranswer).unwrap_or(true)
+        described(&self.pc, "remoteDescription", "type").map(|t| t == "pranswer").unwrap_or(true)
     }
 
     /// Hold (sendonly) or resume (sendrecv): sets the direction and returns the new offer. On hold the
@@ -739,18 +782,17 @@ impl CallMedia {
     fn set_held(&self, hold: bool) {
         self.quiet.set((self.quiet.get().0, hold));
         self.apply_quiet();
-        let dir = if hold { RtcRtpTransceiverDirection::Sendonly } else { RtcRtpTransceiverDirection::Sendrecv };
+        let dir = JsValue::from_str(if hold { "sendonly" } else { "sendrecv" });
         for t in self.pc.get_transceivers().iter() {
-            let t: web_sys::RtcRtpTransceiver = t.unchecked_into();
-            t.set_direction(dir);
+            set(&t, "direction", &dir);
         }
     }
 
     /// Our offer was refused: back to the last agreed description and its direction (rolling back in
     /// `stable` is refused by the browser and changes nothing). Returns whether that agreement holds the call.
     pub async fn rollback(&self) -> bool {
-        let _ = JsFuture::from(self.pc.set_local_description(&RtcSessionDescriptionInit::new(RtcSdpType::Rollback))).await;
-        let sdp = self.pc.local_description().map(|d| d.sdp()).unwrap_or_default();
+        let _ = JsFuture::from(self.pc.set_local_description(&description("rollback", None))).await;
+        let sdp = local_sdp(&self.pc).unwrap_or_default();
         let held = crate::text::contains(&sdp, "a=sendonly") || crate::text::contains(&sdp, "a=inactive");
         self.set_held(held);
         held
@@ -775,7 +817,7 @@ impl CallMedia {
         let (muted, held) = self.quiet.get();
         for t in self.stream.borrow().get_audio_tracks().iter() {
             let t: web_sys::MediaStreamTrack = t.unchecked_into();
-            t.set_enabled(!(muted || held));
+            set(&t, "enabled", &JsValue::from_bool(!(muted || held)));
         }
     }
 
@@ -853,7 +895,7 @@ impl CallMedia {
             let t: web_sys::MediaStreamTrack = t.unchecked_into();
             t.stop();
         }
-        self.audio.set_src_object(None);
+        set(&self.audio, "srcObject", &JsValue::NULL);
         self.audio.remove();
     }
 }

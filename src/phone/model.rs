@@ -52,7 +52,7 @@ impl AgentState {
             AgentState::Offline => "offline",
             AgentState::Ready => "ready",
             AgentState::NotReady(None) => "not-ready",
-            AgentState::NotReady(Some(r)) => return format!("not-ready:{r}"),
+            AgentState::NotReady(Some(r)) => return crate::ui::cat(&["not-ready:", r]),
             AgentState::AfterCallWork => "acw",
             AgentState::Missed => "missed",
         };

@@ -75,20 +75,20 @@ pub fn normalize(input: &str, country: &str) -> Result<Dialable, String> {
     if code == "1" {
         // North American Numbering Plan: 10 digits, or 11 starting with the country code 1.
         return match digits.len() {
-            10 => check_e164(&format!("1{digits}"), input),
+            10 => check_e164(&crate::ui::cat(&["1", digits]), input),
             11 if digits.starts_with('1') => check_e164(digits, input),
             _ => Err(in_country(crate::strings::NUMBER_NOT_VALID_IN())),
         };
     }
     let national = if trunk { digits.strip_prefix('0').unwrap_or(digits) } else { digits };
-    check_e164(&format!("{code}{national}"), input)
+    check_e164(&crate::ui::cat(&[code, national]), input)
 }
 
 fn check_e164(digits: &str, input: &str) -> Result<Dialable, String> {
     if digits.starts_with('0') || !(8..=15).contains(&digits.len()) {
         return Err(crate::strings::fill(crate::strings::NUMBER_NOT_INTERNATIONAL(), &[("input", input)]));
     }
-    Ok(Dialable::E164(format!("+{digits}")))
+    Ok(Dialable::E164(crate::ui::cat(&["+", digits])))
 }
 
 /// The last `n` digits of a number, for matching free-text phone fields.

@@ -258,8 +258,7 @@ fn ms(seconds: f64) -> u32 {
 /// (received, lost, jitter, jitter buffer, codec), outbound-rtp (sent), remote-inbound-rtp (RTT, the far
 /// end's loss) and the selected candidate pair (RTT when RTCP has none yet). None without inbound audio.
 pub fn read_stats(stats: &[Value]) -> Option<Sample> {
-    let audio = |s: &&Value| text(s, "kind") == "audio" || text(s, "mediaType") == "audio";
-    let inbound = stats.iter().filter(|s| text(s, "type") == "inbound-rtp").find(audio)?;
+    let inbound = stat(stats, "inbound-rtp", None)?;
     let mut s = Sample {
         packets_received: num(inbound, "packetsReceived").unwrap_or(0.0) as u64,
         // packetsLost may be negative (duplicates): `num` ignores it.
@@ -270,30 +269,55 @@ pub fn read_stats(stats: &[Value]) -> Option<Sample> {
         ..Sample::default()
     };
     let codec_id = text(inbound, "codecId");
-    if let Some(c) = stats.iter().find(|c| text(c, "type") == "codec" && !codec_id.is_empty() && text(c, "id") == codec_id) {
-        s.codec = Codec::from_mime(text(c, "mimeType"));
+    if !codec_id.is_empty() {
+        if let Some(c) = stat(stats, "codec", Some(codec_id)) {
+            s.codec = Codec::from_mime(text(c, "mimeType"));
+        }
     }
-    if let Some(o) = stats.iter().filter(|s| text(s, "type") == "outbound-rtp").find(audio) {
+    if let Some(o) = stat(stats, "outbound-rtp", None) {
         s.packets_sent = num(o, "packetsSent").unwrap_or(0.0) as u64;
     }
-    if let Some(r) = stats.iter().filter(|s| text(s, "type") == "remote-inbound-rtp").find(audio) {
+    if let Some(r) = stat(stats, "remote-inbound-rtp", None) {
         s.rtt_ms = num(r, "roundTripTime").map(ms);
         s.remote_loss_permille = num(r, "fractionLost").map(|f| (f.min(1.0) * 1000.0) as u32);
         s.remote_report = num(r, "reportsReceived").or_else(|| num(r, "timestamp"));
     }
     if s.rtt_ms.is_none() {
         let mut selected: Vec<&str> = Vec::new();
+        let mut none_selected = true;
         for t in stats {
             if text(t, "type") == "transport" {
-                selected.push(text(t, "selectedCandidatePairId"));
+                let id = text(t, "selectedCandidatePairId");
+                none_selected &= id.is_empty();
+                selected.push(id);
             }
         }
-        let pair = stats.iter().filter(|p| text(p, "type") == "candidate-pair").find(|p| {
-            selected.contains(&text(p, "id")) || (selected.iter().all(|s| s.is_empty()) && p.get("nominated") == Some(&Value::Bool(true)) && text(p, "state") == "succeeded")
-        });
-        s.rtt_ms = pair.and_then(|p| num(p, "currentRoundTripTime")).map(ms);
+        for p in stats {
+            if text(p, "type") == "candidate-pair"
+                && (selected.contains(&text(p, "id")) || (none_selected && p.get("nominated") == Some(&Value::Bool(true)) && text(p, "state") == "succeeded"))
+            {
+                s.rtt_ms = num(p, "currentRoundTripTime").map(ms);
+                break;
+            }
+        }
     }
     Some(s)
+}
+
+/// The first statistic of type `ty`: the one with id `id`, or (None) the first of audio.
+#[inline(never)]
+fn stat<'a>(stats: &'a [Value], ty: &str, id: Option<&str>) -> Option<&'a Value> {
+    for s in stats {
+        if text(s, "type") == ty
+            && match id {
+                Some(id) => text(s, "id") == id,
+                None => text(s, "kind") == "audio" || text(s, "mediaType") == "audio",
+            }
+        {
+            return Some(s);
+        }
+    }
+    None
 }
 
 /// What one reading says about the call.

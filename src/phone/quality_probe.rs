@@ -9,9 +9,10 @@ use web_sys::RtcPeerConnection;
 pub async fn report(pc: &RtcPeerConnection) -> Vec<crate::json::Value> {
     let Ok(report) = JsFuture::from(pc.get_stats()).await else { return Vec::new() };
     let values = super::media::prop_fn(&report, "values").and_then(|f| f.call0(&report).ok());
-    let Some(it) = values.and_then(|v| js_sys::try_iter(&v).ok().flatten()) else { return Vec::new() };
+    let Some(values) = values else { return Vec::new() };
+    // The report's statistics as an array (`Array.from` of its values' iterator).
     let mut out = Vec::new();
-    for stat in it.flatten() {
+    for stat in js_sys::Array::from(&values).iter() {
         if let Some(v) = js_sys::JSON::stringify(&stat).ok().and_then(|t| t.as_string()).and_then(|t| crate::json::from_str(&t)) {
             out.push(v);
         }

@@ -14,7 +14,7 @@ use crate::vecmap::VecMap as HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CloseEvent, MessageEvent, WebSocket};
+use web_sys::{MessageEvent, WebSocket};
 
 const MAX_BACKOFF_MS: i32 = 30_000;
 
@@ -92,7 +92,7 @@ pub fn sign_in(host: Rc<dyn LineHost>, opts: LineOptions, c: Credentials, resume
         display_name: display.to_string(),
         expires: 600,
         transport: if server.to_ascii_lowercase().starts_with("wss:") { "WSS".into() } else { "WS".into() },
-        user_agent: format!("agent-desktop/{}", env!("CARGO_PKG_VERSION")),
+        user_agent: concat!("agent-desktop/", env!("CARGO_PKG_VERSION")).to_string(),
         no_answer_secs,
         refer_policy,
         accept_messages,
@@ -166,8 +166,7 @@ pub fn sign_out() {
             calls.push(*c);
         }
         for c in calls {
-            let out = l.ua.borrow_mut().hang_up(now(), c);
-            run(&l, out);
+            ua_hang_up(&l, c);
         }
     }
     release(false);
@@ -268,7 +267,7 @@ fn connect(l: &Rc<Line>) {
         }
     });
     let weak = Rc::downgrade(l);
-    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_ev: CloseEvent| {
+    let on_close = Closure::<dyn FnMut(JsValue)>::new(move |_ev: JsValue| {
         let Some(l) = weak.upgrade() else { return };
         if l.closing.get() {
             return;
@@ -292,9 +291,9 @@ fn connect(l: &Rc<Line>) {
             }
         });
     });
-    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    super::media::set(&ws, "onopen", on_open.as_ref());
+    super::media::set(&ws, "onmessage", on_message.as_ref());
+    super::media::set(&ws, "onclose", on_close.as_ref());
     *l.ws_closures.borrow_mut() = vec![on_open.into_js_value(), on_message.into_js_value(), on_close.into_js_value()];
     *l.ws.borrow_mut() = Some(ws);
 }
@@ -316,7 +315,7 @@ fn refresh_targets(l: &Rc<Line>) {
 /// nothing to roll back when it fails (Chromium's rollback can leave an answerer's sender mute); the line
 /// retries a failed one (`UaEvent::RefreshDue`).
 fn refresh_target(l: &Rc<Line>, call: CallRef) {
-    let Some(sdp) = l.media.borrow().get(&call).and_then(|m| m.pc.local_description()).map(|d| d.sdp()) else { return };
+    let Some(sdp) = l.media.borrow().get(&call).and_then(|m| super::media::local_sdp(&m.pc)) else { return };
     let out = l.ua.borrow_mut().refresh(now(), call, &sdp);
     run(l, out);
 }
@@ -367,6 +366,32 @@ fn notify(l: &Rc<Line>, referrer: CallRef, code: u16) {
 #[inline(never)]
 fn failed(host: &dyn LineHost, id: u32, why: crate::strings::Msg) {
     host.report(LineEvent::Ended { id, reason: EndReason::Failed(why) });
+}
+
+/// Hangs up UA call `call` (one site for the line's hang-ups).
+#[inline(never)]
+fn ua_hang_up(l: &Rc<Line>, call: CallRef) {
+    let out = l.ua.borrow_mut().hang_up(now(), call);
+    run(l, out);
+}
+
+/// Refuses UA call `call` with `code`.
+#[inline(never)]
+fn ua_reject(l: &Rc<Line>, call: CallRef, code: u16) {
+    let out = l.ua.borrow_mut().reject(now(), call, code);
+    run(l, out);
+}
+
+/// Declines the transfer the far end of `call` asked for.
+fn ua_decline(l: &Rc<Line>, call: CallRef) {
+    let out = l.ua.borrow_mut().decline_transfer(now(), call);
+    run(l, out);
+}
+
+/// A status line `text` for the desk's call `id`.
+#[inline(never)]
+fn note(host: &dyn LineHost, id: u32, text: String) {
+    host.report(LineEvent::Note { id, note: Some(text) });
 }
 
 /// The desk's call `id` is no longer being taken back.
@@ -431,8 +456,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 spawn(async move {
                     match accept_media(&l2, call, &offer).await {
                         Ok(()) => {
-                            let out = l2.ua.borrow_mut().hang_up(now(), old);
-                            run(&l2, out);
+                            ua_hang_up(&l2, old);
                             desk.report(LineEvent::Connected(id));
                         }
                         Err(m) => {
@@ -445,10 +469,9 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                             if same.is_none() {
                                 failed(&*desk, id, m.clone().into());
                             }
-                            let out = l2.ua.borrow_mut().reject(now(), call, 488);
-                            run(&l2, out);
+                            ua_reject(&l2, call, 488);
                             if same.is_some() {
-                                desk.report(LineEvent::Note { id, note: Some(m) });
+                                note(&*desk, id, m);
                             }
                         }
                     }
@@ -574,7 +597,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                 desk.report(LineEvent::HoldFailed { id, held });
                 if !refresh {
                     // The agent asked the opposite of what stays agreed.
-                    desk.report(LineEvent::Note { id, note: Some(hold_failure_note(held, code).render()) });
+                    note(&*desk, id, hold_failure_note(held, code).render());
                 }
             });
         }
@@ -585,8 +608,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
             if done && (200..300).contains(&code) {
                 // Said first: the BYE below ends the call at once (as hung up), and the first reason stays.
                 desk.report(LineEvent::Ended { id, reason: EndReason::Transferred });
-                let out = l.ua.borrow_mut().hang_up(now(), call);
-                run(l, out);
+                ua_hang_up(l, call);
             }
         }
         UaEvent::TransferRequested { call, target, by, ask } => {
@@ -596,8 +618,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
                     l.refer_asks.borrow_mut().insert(id, target.clone());
                     desk.report(LineEvent::TransferAsked { id, target: target.clone(), by });
                 } else {
-                    let out = l.ua.borrow_mut().decline_transfer(now(), call);
-                    run(l, out);
+                    ua_decline(l, call);
                 }
                 return;
             }
@@ -615,7 +636,7 @@ fn on_event(l: &Rc<Line>, e: UaEvent) {
         }
         UaEvent::Dtmf { call, digit } => {
             if let Some(id) = desk_id(l, call) {
-                desk.report(LineEvent::Note { id, note: Some(crate::strings::dtmf_received(digit).render()) });
+                note(&*desk, id, crate::strings::dtmf_received(digit).render());
             }
         }
         UaEvent::Alive => {}
@@ -637,8 +658,7 @@ pub fn transfer_decision(id: u32, accept: bool) {
     if accept {
         follow_transfer(&l, call, target);
     } else {
-        let out = l.ua.borrow_mut().decline_transfer(now(), call);
-        run(&l, out);
+        ua_decline(&l, call);
     }
 }
 
@@ -875,8 +895,7 @@ fn fail_answer(l: &Rc<Line>, call: CallRef, why: String) {
     let Some(id) = desk_id(l, call) else { return };
     // The reason first: the 488 ends the call as hung up, and the first reason stays.
     failed(&*l.host, id, why.into());
-    let out = l.ua.borrow_mut().reject(now(), call, 488);
-    run(l, out);
+    ua_reject(l, call, 488);
 }
 
 /// Answers the incoming call `id` (asks for the microphone, then sends 200 with our answer).
@@ -897,8 +916,7 @@ pub fn answer(id: u32) {
     spawn(async move {
         if let Err(m) = accept_media(&l, call, &offer).await {
             failed(&*l.host, id, m.into());
-            let out = l.ua.borrow_mut().reject(now(), call, 488);
-            run(&l, out);
+            ua_reject(&l, call, 488);
         } else {
             l.host.report(LineEvent::Connected(id));
         }
@@ -908,8 +926,7 @@ pub fn answer(id: u32) {
 pub fn reject(id: u32, code: u16) {
     let Some(l) = line() else { return };
     if let Some(call) = ua_id(&l, id) {
-        let out = l.ua.borrow_mut().reject(now(), call, code);
-        run(&l, out);
+        ua_reject(&l, call, code);
     }
 }
 
@@ -917,8 +934,7 @@ pub fn hang_up(id: u32) {
     let Some(l) = line() else { return };
     match ua_id(&l, id) {
         Some(call) => {
-            let out = l.ua.borrow_mut().hang_up(now(), call);
-            run(&l, out);
+            ua_hang_up(&l, call);
         }
         None => {
             // Not sent yet (still getting the microphone or gathering candidates).
@@ -935,7 +951,7 @@ pub fn hold(id: u32, held: bool) {
     if !l.ua.borrow().can_reoffer(call) {
         // Another offer is under way (a refresh): leave it alone; the card goes back.
         l.host.report(LineEvent::HoldFailed { id, held: !held });
-        l.host.report(LineEvent::Note { id, note: Some(hold_failure_note(!held, 491).render()) });
+        note(&*l.host, id, hold_failure_note(!held, 491).render());
         return;
     }
     spawn(async move {
@@ -944,7 +960,7 @@ pub fn hold(id: u32, held: bool) {
                 let out = l.ua.borrow_mut().reinvite(now(), call, &offer);
                 run(&l, out);
             }
-            Err(e) => l.host.report(LineEvent::Note { id, note: Some(e) }),
+            Err(e) => note(&*l.host, id, e),
         }
     });
 }
