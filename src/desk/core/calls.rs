@@ -158,11 +158,12 @@ impl DeskCore {
                 self.calls.push(call);
             }
             LineEvent::Replacing { id, old, name, number } => {
-                let prev = old.and_then(|o| self.call(o).cloned());
+                // The replaced call's record and headers (not a copy of the whole call).
+                let prev = old.and_then(|o| self.call(o)).map(|p| (p.record.clone(), p.x_headers.clone()));
                 let mut call = Call::new(id, Direction::Inbound, &number, (!name.is_empty()).then_some(name), now);
-                if let Some(p) = prev {
-                    call.record = p.record;
-                    call.x_headers = p.x_headers;
+                if let Some((record, x_headers)) = prev {
+                    call.record = record;
+                    call.x_headers = x_headers;
                 }
                 self.calls.push(call);
             }

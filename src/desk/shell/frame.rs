@@ -141,10 +141,11 @@ impl Desk {
     }
 
     pub fn mode(&self) -> Mode {
-        let phase = self.openframe.with(|o| o.snapshot.as_ref().map(|s| s.phase.clone()));
-        match phase {
-            Some(Phase::Standalone) | Some(Phase::Failed(_)) => Mode::Standalone,
-            Some(_) => Mode::Embedded,
+        // Read in place (no copy of the phase and its message).
+        let known = self.openframe.with(|o| o.snapshot.as_ref().map(|s| !matches!(s.phase, Phase::Standalone | Phase::Failed(_))));
+        match known {
+            Some(false) => Mode::Standalone,
+            Some(true) => Mode::Embedded,
             None if self.settings.with(|s| s.top_domain.is_some()) => Mode::Embedded,
             None => Mode::Standalone,
         }
@@ -242,9 +243,9 @@ impl Desk {
             // The sandbox (or a test script) rings the demo line: {"type":"INCOMING_CALL","data":{"phoneNumber","name"}}.
             Incoming::Communication(v) if v.get("type").and_then(|t| t.as_str()) == Some("INCOMING_CALL") => {
                 if !self.is_sip() {
-                    let d = v.get("data").cloned().unwrap_or_default();
-                    let number = d.get("phoneNumber").and_then(|n| n.as_str()).unwrap_or("").to_string();
-                    let name = d.get("name").and_then(|n| n.as_str()).unwrap_or("").to_string();
+                    // Read in place (no copy of the data).
+                    let text = |k: &str| v.get("data").and_then(|d| d.get(k)).and_then(|n| n.as_str()).unwrap_or("").to_string();
+                    let (number, name) = (text("phoneNumber"), text("name"));
                     if number.chars().any(|c| c.is_ascii_digit()) {
                         self.run(Input::Intent(Intent::SimulateIncoming { name, number }));
                     }

@@ -152,9 +152,9 @@ impl Desk {
 
     /// The state the remote views show.
     fn owner_state(&self) -> Value {
-        // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out).
-        let of_config = self.core.with_value(|(_, _, s)| s.openframe.clone());
-        let Some(mut v) = self.with_core(|c| c.owner_state_json(&of_config)) else { return Value::Null };
+        // ServiceNow's configuration record, for an instance outside ServiceNow (the pop-out); read in
+        // place with the core (one access, no copy).
+        let Some(mut v) = self.core.try_with_value(|(c, _, s)| c.owner_state_json(&s.openframe)) else { return Value::Null };
         // The acknowledgement of the outbox this window took over (its sender forgets its copy then).
         v["outboxAck"] = outbox_store::ack();
         v
