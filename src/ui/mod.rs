@@ -292,6 +292,13 @@ fn btn_erased(class: &'static str, testid: Option<&'static str>, text: &'static 
     view! { <button type="button" class=class data-testid=testid on:click=on_click>{text}</button> }.into_any()
 }
 
+/// `<button type="submit" class=.. data-testid=..>text</button>`: one view for every form's submit button
+/// (issue #16).
+#[inline(never)]
+pub fn submit_btn(class: &'static str, testid: &'static str, text: &'static str) -> AnyView {
+    view! { <button type="submit" class=class data-testid=testid>{text}</button> }.into_any()
+}
+
 /// `<input class="input" type=.. aria-label=label placeholder=label data-testid=.. autocomplete=..>` that shows and
 /// sets a text signal (`prop:value`, `on:input`): one view for every such field (issue #16).
 #[inline(never)]

@@ -97,7 +97,7 @@ fn TransferForm(id: u32) -> impl IntoView {
     view! {
         <form class="dial transfer" on:submit=crate::ui::on_submit(blind) data-testid="transfer-form">
             {crate::ui::text_input("tel", t::TRANSFER_TARGET(), "transfer-target", None, target)}
-            <button type="submit" class="btn" data-testid="blind-transfer">{t::BLIND_TRANSFER()}</button>
+            {crate::ui::submit_btn("btn", "blind-transfer", t::BLIND_TRANSFER())}
             {crate::ui::btn("btn", Some("consult"), t::CONSULT(), consult)}
         </form>
     }
