@@ -61,12 +61,7 @@ pub fn DiagnosticsPanel() -> impl IntoView {
         })}
         <h2 class="section-title">{t::OF_HEADING()}</h2>
         <dl class="kvs">
-            {ROWS.iter().map(|&(label, key, value)| view! {
-                <div class="kv">
-                    <dt>{label()}</dt>
-                    <dd data-testid=key>{crate::ui::dynv(move || value(desk))}</dd>
-                </div>
-            }).rows()}
+            {ROWS.iter().map(|&(label, key, value)| crate::ui::kv_row(label(), key, crate::ui::dynv(move || value(desk)))).rows()}
         </dl>
         {crate::ui::when(move || desk.openframe.with(|o| o.problem.is_some()), move || view! {
             <p class="notice error" role="alert" data-testid="of-problem">

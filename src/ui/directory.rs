@@ -93,7 +93,7 @@ pub fn DirectoryPanel() -> impl IntoView {
         desk.recents.with(|r| {
             for c in r {
                 if !list.iter().any(|e| e.number == c.number) {
-                    list.push(Entry { name: c.name.clone().unwrap_or(c.number.clone()), number: c.number.clone(), kind: "recent" });
+                    list.push(Entry { name: c.name.as_ref().unwrap_or(&c.number).clone(), number: c.number.clone(), kind: "recent" });
                 }
             }
         });

@@ -299,6 +299,19 @@ pub fn submit_btn(class: &'static str, testid: &'static str, text: &'static str)
     view! { <button type="submit" class=class data-testid=testid>{text}</button> }.into_any()
 }
 
+/// `<div class="kv"><dt>label</dt><dd data-testid=..>value</dd></div>`: one view for the Status panel's
+/// rows and a call's quality details (issue #16).
+#[inline(never)]
+pub fn kv_row(label: &'static str, testid: &'static str, value: AnyView) -> AnyView {
+    view! {
+        <div class="kv">
+            <dt>{label}</dt>
+            <dd data-testid=testid>{value}</dd>
+        </div>
+    }
+    .into_any()
+}
+
 /// `<input class="input" type=.. aria-label=label placeholder=label data-testid=.. autocomplete=..>` that shows and
 /// sets a text signal (`prop:value`, `on:input`): one view for every such field (issue #16).
 #[inline(never)]

@@ -46,7 +46,7 @@ pub fn CallQuality(call: crate::ui::phone::CardCall) -> impl IntoView {
             ];
             view! {
                 <dl class="kvs" data-testid="quality-details">
-                    {rows.into_iter().map(|(k, id, v)| view! { <div class="kv"><dt>{k}</dt><dd data-testid=id>{v}</dd></div> }).rows()}
+                    {rows.into_iter().map(|(k, id, v)| crate::ui::kv_row(k, id, v.into_any())).rows()}
                 </dl>
             }
         }))}
