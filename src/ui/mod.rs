@@ -492,6 +492,19 @@ pub fn cat(parts: &[&str]) -> String {
     s
 }
 
+/// A reactive attribute that reads a boolean signal as "true"/"false" (`aria-expanded`): one closure for all
+/// of them (issue #16).
+#[inline(never)]
+pub fn flag(name: &'static str, s: RwSignal<bool>) -> DynAttr {
+    attr(name, move || s.get().to_string())
+}
+
+/// A click handler that flips a boolean signal (one handler for every toggle button; issue #16).
+#[inline(never)]
+pub fn toggler(s: RwSignal<bool>) -> Click {
+    Box::new(move |_| toggle(s))
+}
+
 /// Flips a boolean signal (one function for every toggle; issue #16).
 #[inline(never)]
 pub fn toggle(s: RwSignal<bool>) {

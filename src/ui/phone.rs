@@ -216,10 +216,10 @@ fn CallCard(id: u32) -> impl IntoView {
                     CONNECTED | HELD => view! {
                         <button type="button" class="btn" {..crate::ui::attr("aria-pressed", move || held().to_string())} data-testid="hold"
                             on:click=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
-                        <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_keypad.get().to_string())} data-testid="keypad-toggle"
-                            on:click=crate::ui::click(move |_| crate::ui::toggle(show_keypad))>{t::KEYPAD()}</button>
-                        <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_transfer.get().to_string())} data-testid="transfer-toggle"
-                            on:click=crate::ui::click(move |_| crate::ui::toggle(show_transfer))>{t::TRANSFER()}</button>
+                        <button type="button" class="btn" {..crate::ui::flag("aria-expanded", show_keypad)} data-testid="keypad-toggle"
+                            on:click=crate::ui::toggler(show_keypad)>{t::KEYPAD()}</button>
+                        <button type="button" class="btn" {..crate::ui::flag("aria-expanded", show_transfer)} data-testid="transfer-toggle"
+                            on:click=crate::ui::toggler(show_transfer)>{t::TRANSFER()}</button>
                         {crate::ui::dyn_opt(move || if held() { consult_with() } else { None }.map(|other| {
                             view! {
                                 {crate::ui::act("btn primary", Some("complete-transfer"), t::COMPLETE_TRANSFER(), crate::ui::Act::Complete(id, other))}

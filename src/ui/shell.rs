@@ -136,7 +136,7 @@ pub fn Shell() -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
     view! {
-        <div class="desk" {..crate::ui::attr("data-loaded", move || desk.loaded.get().to_string())}>
+        <div class="desk" {..crate::ui::flag("data-loaded", desk.loaded)}>
             <header class="topbar">
                 <AgentStateSelect/>
                 <h1 class="title">{crate::ui::dynv(title)}</h1>
@@ -149,7 +149,7 @@ pub fn Shell() -> impl IntoView {
                         on:click=crate::ui::click(move |_| desk.pop_out())>"↗"</button>
                 })}
                 <button type="button" class="help-btn" aria-label=t::SHORTCUTS() {..crate::ui::cattr("title", t::SHORTCUTS())} data-testid="help"
-                    on:click=crate::ui::click(move |_| crate::ui::toggle(desk.show_help))>"?"</button>
+                    on:click=crate::ui::toggler(desk.show_help)>"?"</button>
             </header>
             <div class="sr-only" {..crate::ui::cattr("aria-live", "assertive")} data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
             <ShortcutHelp/>
