@@ -505,6 +505,21 @@ pub fn toggler(s: RwSignal<bool>) -> Click {
     Box::new(move |_| toggle(s))
 }
 
+/// Moves the focus to the element of this id (after bringing it into view when `scroll`), if it is there
+/// (one look-up for the tabs, the work view's sections and the dial pad's shortcut; issue #16).
+#[inline(never)]
+pub fn focus(id: &str, scroll: bool) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = document().get_element_by_id(id) {
+        if scroll {
+            el.scroll_into_view();
+        }
+        if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+            let _ = el.focus();
+        }
+    }
+}
+
 /// Flips a boolean signal (one function for every toggle; issue #16).
 #[inline(never)]
 pub fn toggle(s: RwSignal<bool>) {

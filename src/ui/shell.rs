@@ -44,18 +44,12 @@ fn viewport_is_wide() -> bool {
 /// In the work view, moves the focus to a section's first field (the directory's search) or brings the
 /// section into view (recents).
 fn focus_section(tab: Tab) {
-    use wasm_bindgen::JsCast;
     let id = match tab {
         Tab::Directory => "directory-search",
         Tab::Recents => "work-recents",
         _ => return,
     };
-    if let Some(el) = leptos::prelude::document().get_element_by_id(id) {
-        el.scroll_into_view();
-        if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-            let _ = el.focus();
-        }
-    }
+    crate::ui::focus(id, true);
 }
 
 /// What the panel area shows, as a number (a memo of u32 shares its code with the other memos, issue #16):
@@ -120,12 +114,7 @@ pub fn Shell() -> impl IntoView {
         if let Some(n) = next {
             ev.prevent_default();
             desk.select_tab(Tab::ALL[n]);
-            if let Some(el) = leptos::prelude::document().get_element_by_id(&crate::ui::cat(&["tab-", Tab::ALL[n].key()])) {
-                use wasm_bindgen::JsCast;
-                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                    let _ = el.focus();
-                }
-            }
+            crate::ui::focus(&crate::ui::cat(&["tab-", Tab::ALL[n].key()]), false);
         }
     };
     // Shortcuts work anywhere in the desktop.
