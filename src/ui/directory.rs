@@ -154,16 +154,12 @@ pub fn DirectoryPanel() -> impl IntoView {
                 // ServiceNow users and contacts, debounced: only the last keystroke's search runs.
                 let seq = search_seq.get_untracked() + 1;
                 search_seq.set(seq);
-                let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+                browser::after(300, move || {
                     if search_seq.get_untracked() == seq {
                         page.set(0);
                         crate::servicenow::service::search(desk, text);
                     }
                 });
-                if let Some(w) = web_sys::window() {
-                    use wasm_bindgen::JsCast;
-                    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 300);
-                }
             })
             on:keydown=crate::ui::on_key(on_key)/>
         <p class="notice error" role="alert" data-testid="directory-error" {..crate::ui::battr("hidden", move || desk.directory_error.with(Option::is_none))}>
