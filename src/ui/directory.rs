@@ -62,9 +62,21 @@ pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entr
 pub fn search_failure(outcomes: &[Result<(), crate::servicenow::rest::RestError>]) -> Option<t::Msg> {
     use crate::servicenow::rest::RestError;
     let lasting = |e: &RestError| matches!(e, RestError::Status(c, _) if (400..500).contains(c));
-    let errors: Vec<&RestError> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
-    let answered = outcomes.iter().any(Result::is_ok);
-    let said = errors.iter().find(|e| !lasting(e)).or(if answered { None } else { errors.first() })?;
+    // One pass (no Vec of the errors collected): the first error that may pass, else the first error when
+    // nothing answered.
+    let (mut passing, mut first, mut answered) = (None, None, false);
+    for o in outcomes {
+        match o {
+            Ok(()) => answered = true,
+            Err(e) => {
+                first = first.or(Some(e));
+                if passing.is_none() && !lasting(e) {
+                    passing = Some(e);
+                }
+            }
+        }
+    }
+    let said = passing.or(if answered { None } else { first })?;
     Some(t::Key::DIRECTORY_SEARCH_FAILED.arg_msg("reason", said.msg()))
 }
 

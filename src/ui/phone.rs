@@ -272,7 +272,13 @@ pub fn PhonePanel() -> impl IntoView {
         })}
         {crate::ui::when(move || !no_calls(), move || view! {
             <ul {..crate::ui::attr("class", move || { if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" } }.to_string())}>
-                {crate::ui::keyed(move || desk.calls.with(|c| c.iter().map(|c| c.id).collect()), |id| view! { <CallCard id=id/> }.into_any())}
+                {crate::ui::keyed(move || desk.calls.with(|c| {
+                    let mut ids = Vec::new();
+                    for c in c {
+                        ids.push(c.id);
+                    }
+                    ids
+                }), |id| view! { <CallCard id=id/> }.into_any())}
             </ul>
         })}
         {crate::ui::when(move || no_calls() && (demo() || desk.line_status.get() == LineStatus::Registered), move || view! {
