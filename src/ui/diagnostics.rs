@@ -75,24 +75,23 @@ pub fn DiagnosticsPanel() -> impl IntoView {
                 if log.is_empty() {
                     return view! { <li class="empty">{t::OF_NONE()}</li> }.into_any();
                 }
-                log.into_iter()
-                    .rev()
-                    .map(|e| {
-                        let (cls, arrow) = match e.direction {
-                            Direction::In => ("in", "←"),
-                            Direction::Out => ("out", "→"),
-                            Direction::Dropped => ("dropped", "✕"),
-                        };
-                        view! {
-                            <li class=cls>
-                                <span class="dir">{arrow}</span>
-                                " "
-                                <span class="msg">{e.text}</span>
-                            </li>
-                        }
-                    })
-                    .rows()
-                    .into_any()
+                // Newest first, in a plain loop (issue #16).
+                let mut rows: Vec<AnyView> = Vec::new();
+                for e in log.into_iter().rev() {
+                    let (cls, arrow) = match e.direction {
+                        Direction::In => ("in", "←"),
+                        Direction::Out => ("out", "→"),
+                        Direction::Dropped => ("dropped", "✕"),
+                    };
+                    rows.push(view! {
+                        <li class=cls>
+                            <span class="dir">{arrow}</span>
+                            " "
+                            <span class="msg">{e.text}</span>
+                        </li>
+                    }.into_any());
+                }
+                rows.into_any()
             })}
         </ol>
     }
