@@ -4,7 +4,6 @@ use crate::browser;
 use crate::phone::audio;
 use crate::phone::media::{self, Device, MIC_KEY, RINGER_KEY, SPEAKER_KEY};
 use crate::strings as t;
-use crate::ui::RowsExt;
 use leptos::prelude::*;
 
 /// The chosen devices that are no longer in `list`, by label (Microphone, Speaker, Ringer): `chosen` holds
@@ -77,10 +76,10 @@ pub fn DevicesPanel() -> impl IntoView {
                         current.set(v);
                     })>
                     <option {..crate::ui::cattr("value", "")}>{t::DEFAULT_DEVICE()}</option>
-                    {let list = list.clone(); crate::ui::dynv(move || { loaded.track(); list.lock().map(|l| l.iter().filter(|d| d.kind == kind).enumerate().map(|(i, d)| {
-                        let label = if d.label.is_empty() { format!("{label} {}", i + 1) } else { d.label.clone() };
-                        view! { <option {..crate::ui::sattr("value", d.id.clone())}>{label}</option> }
-                    }).rows()).unwrap_or_default() })}
+                    {let list = list.clone(); crate::ui::dynv(move || { loaded.track(); let mut rows: Vec<AnyView> = Vec::new(); if let Ok(l) = list.lock() { for d in l.iter() { if d.kind != kind { continue; }
+                        let label = if d.label.is_empty() { format!("{label} {}", rows.len() + 1) } else { d.label.clone() };
+                        rows.push(view! { <option {..crate::ui::sattr("value", d.id.clone())}>{label}</option> }.into_any());
+                    } } rows })}
                 </select>
             </label>
         }

@@ -39,7 +39,7 @@ pub fn DialPad() -> impl IntoView {
                 prop:value=move || { typed.track(); number.get_untracked() } on:input=crate::ui::on_event(move |ev| { number.set(event_target_value(&ev)); error.set(None); })/>
             <button type="button" class="btn" aria-label=t::BACKSPACE() data-testid="backspace"
                 on:click=crate::ui::click(move |_| number.update(|n| { n.pop(); }))>"⌫"</button>
-            <button type="submit" class="btn primary" data-testid="dial-button">{t::CALL()}</button>
+            {crate::ui::submit_btn("btn primary", "dial-button", t::CALL())}
         </form>
         {crate::ui::when(move || error.with(Option::is_some), move || view! {
             <p class="notice error" role="alert" data-testid="dial-error">{crate::ui::dynv(move || error.get().unwrap_or_default())}</p>

@@ -62,9 +62,21 @@ pub fn search(entries: &[Entry], query: &str, favourites: &[String]) -> Vec<Entr
 pub fn search_failure(outcomes: &[Result<(), crate::servicenow::rest::RestError>]) -> Option<t::Msg> {
     use crate::servicenow::rest::RestError;
     let lasting = |e: &RestError| matches!(e, RestError::Status(c, _) if (400..500).contains(c));
-    let errors: Vec<&RestError> = outcomes.iter().filter_map(|o| o.as_ref().err()).collect();
-    let answered = outcomes.iter().any(Result::is_ok);
-    let said = errors.iter().find(|e| !lasting(e)).or(if answered { None } else { errors.first() })?;
+    // One pass (no Vec of the errors collected): the first error that may pass, else the first error when
+    // nothing answered.
+    let (mut passing, mut first, mut answered) = (None, None, false);
+    for o in outcomes {
+        match o {
+            Ok(()) => answered = true,
+            Err(e) => {
+                first = first.or(Some(e));
+                if passing.is_none() && !lasting(e) {
+                    passing = Some(e);
+                }
+            }
+        }
+    }
+    let said = passing.or(if answered { None } else { first })?;
     Some(t::Key::DIRECTORY_SEARCH_FAILED.arg_msg("reason", said.msg()))
 }
 
@@ -93,7 +105,7 @@ pub fn DirectoryPanel() -> impl IntoView {
         desk.recents.with(|r| {
             for c in r {
                 if !list.iter().any(|e| e.number == c.number) {
-                    list.push(Entry { name: c.name.clone().unwrap_or(c.number.clone()), number: c.number.clone(), kind: "recent" });
+                    list.push(Entry { name: c.name.as_ref().unwrap_or(&c.number).clone(), number: c.number.clone(), kind: "recent" });
                 }
             }
         });
@@ -154,16 +166,12 @@ pub fn DirectoryPanel() -> impl IntoView {
                 // ServiceNow users and contacts, debounced: only the last keystroke's search runs.
                 let seq = search_seq.get_untracked() + 1;
                 search_seq.set(seq);
-                let cb = wasm_bindgen::closure::Closure::once_into_js(move || {
+                browser::after(300, move || {
                     if search_seq.get_untracked() == seq {
                         page.set(0);
                         crate::servicenow::service::search(desk, text);
                     }
                 });
-                if let Some(w) = web_sys::window() {
-                    use wasm_bindgen::JsCast;
-                    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(cb.unchecked_ref(), 300);
-                }
             })
             on:keydown=crate::ui::on_key(on_key)/>
         <p class="notice error" role="alert" data-testid="directory-error" {..crate::ui::battr("hidden", move || desk.directory_error.with(Option::is_none))}>

@@ -292,6 +292,26 @@ fn btn_erased(class: &'static str, testid: Option<&'static str>, text: &'static 
     view! { <button type="button" class=class data-testid=testid on:click=on_click>{text}</button> }.into_any()
 }
 
+/// `<button type="submit" class=.. data-testid=..>text</button>`: one view for every form's submit button
+/// (issue #16).
+#[inline(never)]
+pub fn submit_btn(class: &'static str, testid: &'static str, text: &'static str) -> AnyView {
+    view! { <button type="submit" class=class data-testid=testid>{text}</button> }.into_any()
+}
+
+/// `<div class="kv"><dt>label</dt><dd data-testid=..>value</dd></div>`: one view for the Status panel's
+/// rows and a call's quality details (issue #16).
+#[inline(never)]
+pub fn kv_row(label: &'static str, testid: &'static str, value: AnyView) -> AnyView {
+    view! {
+        <div class="kv">
+            <dt>{label}</dt>
+            <dd data-testid=testid>{value}</dd>
+        </div>
+    }
+    .into_any()
+}
+
 /// `<input class="input" type=.. aria-label=label placeholder=label data-testid=.. autocomplete=..>` that shows and
 /// sets a text signal (`prop:value`, `on:input`): one view for every such field (issue #16).
 #[inline(never)]
@@ -470,6 +490,34 @@ pub fn cat(parts: &[&str]) -> String {
         s.push_str(p);
     }
     s
+}
+
+/// A reactive attribute that reads a boolean signal as "true"/"false" (`aria-expanded`): one closure for all
+/// of them (issue #16).
+#[inline(never)]
+pub fn flag(name: &'static str, s: RwSignal<bool>) -> DynAttr {
+    attr(name, move || s.get().to_string())
+}
+
+/// A click handler that flips a boolean signal (one handler for every toggle button; issue #16).
+#[inline(never)]
+pub fn toggler(s: RwSignal<bool>) -> Click {
+    Box::new(move |_| toggle(s))
+}
+
+/// Moves the focus to the element of this id (after bringing it into view when `scroll`), if it is there
+/// (one look-up for the tabs, the work view's sections and the dial pad's shortcut; issue #16).
+#[inline(never)]
+pub fn focus(id: &str, scroll: bool) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = document().get_element_by_id(id) {
+        if scroll {
+            el.scroll_into_view();
+        }
+        if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+            let _ = el.focus();
+        }
+    }
 }
 
 /// Flips a boolean signal (one function for every toggle; issue #16).

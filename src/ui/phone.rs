@@ -97,7 +97,7 @@ fn TransferForm(id: u32) -> impl IntoView {
     view! {
         <form class="dial transfer" on:submit=crate::ui::on_submit(blind) data-testid="transfer-form">
             {crate::ui::text_input("tel", t::TRANSFER_TARGET(), "transfer-target", None, target)}
-            <button type="submit" class="btn" data-testid="blind-transfer">{t::BLIND_TRANSFER()}</button>
+            {crate::ui::submit_btn("btn", "blind-transfer", t::BLIND_TRANSFER())}
             {crate::ui::btn("btn", Some("consult"), t::CONSULT(), consult)}
         </form>
     }
@@ -216,10 +216,10 @@ fn CallCard(id: u32) -> impl IntoView {
                     CONNECTED | HELD => view! {
                         <button type="button" class="btn" {..crate::ui::attr("aria-pressed", move || held().to_string())} data-testid="hold"
                             on:click=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
-                        <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_keypad.get().to_string())} data-testid="keypad-toggle"
-                            on:click=crate::ui::click(move |_| crate::ui::toggle(show_keypad))>{t::KEYPAD()}</button>
-                        <button type="button" class="btn" {..crate::ui::attr("aria-expanded", move || show_transfer.get().to_string())} data-testid="transfer-toggle"
-                            on:click=crate::ui::click(move |_| crate::ui::toggle(show_transfer))>{t::TRANSFER()}</button>
+                        <button type="button" class="btn" {..crate::ui::flag("aria-expanded", show_keypad)} data-testid="keypad-toggle"
+                            on:click=crate::ui::toggler(show_keypad)>{t::KEYPAD()}</button>
+                        <button type="button" class="btn" {..crate::ui::flag("aria-expanded", show_transfer)} data-testid="transfer-toggle"
+                            on:click=crate::ui::toggler(show_transfer)>{t::TRANSFER()}</button>
                         {crate::ui::dyn_opt(move || if held() { consult_with() } else { None }.map(|other| {
                             view! {
                                 {crate::ui::act("btn primary", Some("complete-transfer"), t::COMPLETE_TRANSFER(), crate::ui::Act::Complete(id, other))}
@@ -272,7 +272,13 @@ pub fn PhonePanel() -> impl IntoView {
         })}
         {crate::ui::when(move || !no_calls(), move || view! {
             <ul {..crate::ui::attr("class", move || { if desk.calls.with(|c| c.iter().filter(|c| c.is_live()).count() > 1) { "calls many" } else { "calls" } }.to_string())}>
-                {crate::ui::keyed(move || desk.calls.with(|c| c.iter().map(|c| c.id).collect()), |id| view! { <CallCard id=id/> }.into_any())}
+                {crate::ui::keyed(move || desk.calls.with(|c| {
+                    let mut ids = Vec::new();
+                    for c in c {
+                        ids.push(c.id);
+                    }
+                    ids
+                }), |id| view! { <CallCard id=id/> }.into_any())}
             </ul>
         })}
         {crate::ui::when(move || no_calls() && (demo() || desk.line_status.get() == LineStatus::Registered), move || view! {

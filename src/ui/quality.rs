@@ -29,8 +29,8 @@ pub fn CallQuality(call: crate::ui::phone::CardCall) -> impl IntoView {
             let g = Grade::of_mos(r.mos_x100);
             view! {
                 <button type="button" class="chip" data-testid="quality" data-grade=g.key() data-mos=r.mos_x100.to_string()
-                    {..crate::ui::attr("aria-expanded", move || open.get().to_string())} {..crate::ui::cattr("title", t::QUALITY_DETAILS())}
-                    on:click=crate::ui::click(move |_| crate::ui::toggle(open))>
+                    {..crate::ui::flag("aria-expanded", open)} {..crate::ui::cattr("title", t::QUALITY_DETAILS())}
+                    on:click=crate::ui::toggler(open)>
                     {format!("{}: {} {}", t::QUALITY(), grade_label(g), mos_text(r.mos_x100))}
                 </button>
             }
@@ -46,7 +46,7 @@ pub fn CallQuality(call: crate::ui::phone::CardCall) -> impl IntoView {
             ];
             view! {
                 <dl class="kvs" data-testid="quality-details">
-                    {rows.into_iter().map(|(k, id, v)| view! { <div class="kv"><dt>{k}</dt><dd data-testid=id>{v}</dd></div> }).rows()}
+                    {rows.into_iter().map(|(k, id, v)| crate::ui::kv_row(k, id, v.into_any())).rows()}
                 </dl>
             }
         }))}

@@ -31,7 +31,7 @@ pub fn RecentsPanel() -> impl IntoView {
                     view! {
                         <li class="row recent" data-testid="recent" data-outcome=outcome_text(r.outcome) data-index=i.to_string()>
                             <span class="dir" {..crate::ui::cattr("title", label)} aria-label=label>{icon}</span>
-                            <span class="name">{r.name.clone().unwrap_or(r.number.clone())}</span>
+                            <span class="name">{r.name.as_ref().unwrap_or(&r.number).clone()}</span>
                             <span class="number">{time}" · "{crate::intl::duration(r.talk_ms)}</span>
                             <crate::ui::quality::RecentQuality summary=r.quality.clone()/>
                             {record.map(|rec| {

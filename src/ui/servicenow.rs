@@ -49,10 +49,10 @@ pub fn ServiceNowStatus() -> impl IntoView {
         {let r1 = refused.clone(); crate::ui::when(move || !r1.with(Vec::is_empty), move || { let refused = refused.clone(); view! {
             <div class="notice error" role="alert" data-testid="sn-refused">
                 <p class="notice-head">{t::SN_REFUSED()}</p>
-                <ul>{crate::ui::dynv(move || refused.with(|rs| rs.iter().cloned().map(|(id, r, notes)| {
+                <ul>{crate::ui::dynv(move || refused.with(|rs| { let mut rows: Vec<AnyView> = Vec::new(); for (id, r, notes) in rs {
                     let area = NodeRef::<leptos::html::Textarea>::new();
-                    let (i1, i2) = (id.clone(), id.clone());
-                    view! { <li>{r}
+                    let (i1, i2, notes) = (id.clone(), id.clone(), notes.clone());
+                    rows.push(view! { <li>{r.clone()}
                     // The agent's notes as text (a read-only field), to copy before dismissing.
                     <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "3")} data-testid="sn-refused-notes" node_ref=area prop:value=move || notes.clone()></textarea>
                     {crate::ui::btn("btn", Some("sn-copy"), t::SN_COPY(), move |_| copy(area))}
@@ -69,8 +69,8 @@ pub fn ServiceNowStatus() -> impl IntoView {
                     } else {
                         let id = i2.clone();
                         view! { {crate::ui::btn("btn", Some("sn-dismiss"), t::SN_DISMISS(), move |_| confirming.set(Some(id.clone())))} }.into_any()
-                    })}</li> }
-                }).rows()))}</ul>
+                    })}</li> }.into_any());
+                } rows }))}</ul>
             </div>
         }})}
     }

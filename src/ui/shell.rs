@@ -44,18 +44,12 @@ fn viewport_is_wide() -> bool {
 /// In the work view, moves the focus to a section's first field (the directory's search) or brings the
 /// section into view (recents).
 fn focus_section(tab: Tab) {
-    use wasm_bindgen::JsCast;
     let id = match tab {
         Tab::Directory => "directory-search",
         Tab::Recents => "work-recents",
         _ => return,
     };
-    if let Some(el) = leptos::prelude::document().get_element_by_id(id) {
-        el.scroll_into_view();
-        if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-            let _ = el.focus();
-        }
-    }
+    crate::ui::focus(id, true);
 }
 
 /// What the panel area shows, as a number (a memo of u32 shares its code with the other memos, issue #16):
@@ -120,12 +114,7 @@ pub fn Shell() -> impl IntoView {
         if let Some(n) = next {
             ev.prevent_default();
             desk.select_tab(Tab::ALL[n]);
-            if let Some(el) = leptos::prelude::document().get_element_by_id(&crate::ui::cat(&["tab-", Tab::ALL[n].key()])) {
-                use wasm_bindgen::JsCast;
-                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                    let _ = el.focus();
-                }
-            }
+            crate::ui::focus(&crate::ui::cat(&["tab-", Tab::ALL[n].key()]), false);
         }
     };
     // Shortcuts work anywhere in the desktop.
@@ -136,7 +125,7 @@ pub fn Shell() -> impl IntoView {
     });
     on_cleanup(move || keys.remove());
     view! {
-        <div class="desk" {..crate::ui::attr("data-loaded", move || desk.loaded.get().to_string())}>
+        <div class="desk" {..crate::ui::flag("data-loaded", desk.loaded)}>
             <header class="topbar">
                 <AgentStateSelect/>
                 <h1 class="title">{crate::ui::dynv(title)}</h1>
@@ -149,7 +138,7 @@ pub fn Shell() -> impl IntoView {
                         on:click=crate::ui::click(move |_| desk.pop_out())>"↗"</button>
                 })}
                 <button type="button" class="help-btn" aria-label=t::SHORTCUTS() {..crate::ui::cattr("title", t::SHORTCUTS())} data-testid="help"
-                    on:click=crate::ui::click(move |_| crate::ui::toggle(desk.show_help))>"?"</button>
+                    on:click=crate::ui::toggler(desk.show_help)>"?"</button>
             </header>
             <div class="sr-only" {..crate::ui::cattr("aria-live", "assertive")} data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
             <ShortcutHelp/>

@@ -64,12 +64,7 @@ pub fn handle(desk: Desk, ev: &web_sys::KeyboardEvent) -> bool {
         }
         "dialpad" => {
             desk.select_tab(Tab::Phone);
-            if let Some(el) = leptos::prelude::document().get_element_by_id("dial-input") {
-                use wasm_bindgen::JsCast;
-                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                    let _ = el.focus();
-                }
-            }
+            crate::ui::focus("dial-input", false);
         }
         _ => return false,
     }

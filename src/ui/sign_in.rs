@@ -40,7 +40,7 @@ pub fn SignIn() -> impl IntoView {
             <div class="dial">
                 {crate::ui::text_input("text", t::SIP_USER(), "sip-user", Some("username"), user)}
                 {crate::ui::text_input("password", t::SIP_PASSWORD(), "sip-password", Some("current-password"), password)}
-                <button type="submit" class="btn primary" data-testid="sign-in-button">{t::SIGN_IN()}</button>
+                {crate::ui::submit_btn("btn primary", "sign-in-button", t::SIGN_IN())}
             </div>
             <label class="remember">
                 <input type="checkbox" data-testid="remember-password" prop:checked=move || remember.get()

@@ -88,9 +88,8 @@ fn WrapUpForm() -> impl IntoView {
                         }
                     });
                 })>
-                    <input class="input" type="text" aria-label=t::CHANGE_RECORD() {..crate::ui::cattr("placeholder", t::CHANGE_RECORD())} data-testid="wrap-up-case"
-                        prop:value=move || case_number.get() on:input=crate::ui::on_event(move |ev| case_number.set(event_target_value(&ev)))/>
-                    <button type="submit" class="btn" data-testid="wrap-up-set-case">{t::SET_RECORD()}</button>
+                    {crate::ui::text_input("text", t::CHANGE_RECORD(), "wrap-up-case", None, case_number)}
+                    {crate::ui::submit_btn("btn", "wrap-up-set-case", t::SET_RECORD())}
                 </form>
                 <textarea class="input notes" aria-label=t::NOTES() {..crate::ui::cattr("placeholder", t::NOTES())} data-testid="notes" {..crate::ui::cattr("rows", "2")}
                     prop:value=move || desk.wrapups.with(|w| w.first().map(|w| w.notes.clone())).unwrap_or_default()
