@@ -38,6 +38,25 @@ fn uint64(s: &str) -> Option<u64> {
     s.parse().ok()
 }
 
+#[cfg(test)]
+mod uint_tests {
+    /// `uint` accepts and refuses exactly what `str::parse` does for each width (the SIP and REST numbers
+    /// read through it came from `parse` before).
+    #[test]
+    fn uint_reads_as_parse_does_for_every_width() {
+        let long_zeros = format!("{}7", "0".repeat(200));
+        let texts = ["", "+", "-", "-0", "0", "+5", " 5", "5 ", "1_0", "255", "256", "65535", "65536", "4294967295", "4294967296",
+            "18446744073709551615", "18446744073709551616", "١", "5\u{0}", "0x10", &long_zeros];
+        for t in texts {
+            assert_eq!(super::uint::<u8>(t), t.parse::<u8>().ok(), "u8 {t:?}");
+            assert_eq!(super::uint::<u16>(t), t.parse::<u16>().ok(), "u16 {t:?}");
+            assert_eq!(super::uint::<u32>(t), t.parse::<u32>().ok(), "u32 {t:?}");
+            assert_eq!(super::uint::<u64>(t), t.parse::<u64>().ok(), "u64 {t:?}");
+            assert_eq!(super::uint::<usize>(t), t.parse::<usize>().ok(), "usize {t:?}");
+        }
+    }
+}
+
 /// Entry point used by `main.rs`: mounts the app on the page body.
 pub fn start() {
     // Panic messages in the console while developing; release builds abort without the formatting code.

@@ -56,7 +56,9 @@ pub fn split_once<'a>(hay: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
 }
 
 /// The pieces of `hay` between the (non-overlapping) `sep`s, as `hay.split(sep)` for a non-empty `sep`.
+/// An empty `sep` (std would split between every character) gives `hay` whole: no caller passes one.
 pub fn split<'a, 'b>(hay: &'a str, sep: &'b str) -> Split<'a, 'b> {
+    debug_assert!(!sep.is_empty(), "text::split with an empty separator");
     Split { rest: Some(hay), sep }
 }
 
@@ -85,7 +87,9 @@ impl<'a> Iterator for Split<'a, '_> {
 
 /// `hay` with every (non-overlapping, left to right) `from` replaced by `to`, as `hay.replace(from, to)`
 /// for a non-empty `from`.
+/// An empty `from` (std would insert `to` between every character) gives `hay` unchanged: no caller passes one.
 pub fn replace(hay: &str, from: &str, to: &str) -> String {
+    debug_assert!(!from.is_empty(), "text::replace with an empty pattern");
     let mut out = String::with_capacity(hay.len());
     let mut rest = hay;
     while let Some((before, after)) = split_once(rest, from).filter(|_| !from.is_empty()) {

@@ -115,7 +115,7 @@ fn prop_str(target: &JsValue, key: &str) -> String {
 
 fn error_name(e: &JsValue) -> String {
     let (n, m) = (prop_str(e, "name"), prop_str(e, "message"));
-    if n.is_empty() && m.is_empty() { "refused".into() } else { [n.as_str(), m.as_str()].join(" ").trim().to_string() }
+    if n.is_empty() && m.is_empty() { "refused".into() } else { crate::ui::cat(&[&n, " ", &m]).trim().to_string() }
 }
 
 /// Runs every check (the test tones only when `tones`: the agent asked). Returns whether a check that

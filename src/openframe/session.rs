@@ -569,6 +569,39 @@ mod tests {
         assert!(!flushed[0].1);
     }
 
+    /// The publishes queued during the handshake and the protocol log are bounded, keep the newest in order
+    /// and drop the oldest (both were VecDeques before issue #16's cuts).
+    #[test]
+    fn the_queue_and_the_log_keep_the_newest_in_order() {
+        let mut s = session();
+        s.start(0.0);
+        for i in 0..MAX_QUEUED + 7 {
+            assert!(s.publish(1.0, Outgoing::SetTitle(format!("t{i}"))).unwrap().is_empty(), "queued while connecting");
+        }
+        assert!(s.log.len() <= LOG_LEN, "{}", s.log.len());
+        let mut all = Vec::new();
+        let mut t = 0.0;
+        while t <= HANDSHAKE_MS {
+            t += 100.0;
+            all.extend(s.tick(t));
+        }
+        let titles: Vec<String> = posts(&all)
+            .into_iter()
+            .filter(|p| p.0["eventName"] == "openframe_set_header_title")
+            .map(|p| p.0["args"]["title"].as_str().unwrap_or("?").to_string())
+            .collect();
+        let want: Vec<String> = (7..MAX_QUEUED + 7).map(|i| format!("t{i}")).collect();
+        assert_eq!(titles, want, "the oldest 7 dropped, the rest sent oldest first");
+        assert_eq!(s.publish(t, Outgoing::SetTitle("after".into())).unwrap().len(), 1, "nothing queued any more");
+        // The log: its last LOG_LEN entries, the latest last.
+        for i in 0..LOG_LEN + 5 {
+            s.note(t + i as f64, Direction::In, &format!("n{i}"));
+        }
+        assert_eq!(s.log.len(), LOG_LEN);
+        assert_eq!(s.log[0].text, "n5");
+        assert_eq!(s.log[LOG_LEN - 1].text, format!("n{}", LOG_LEN + 4));
+    }
+
     #[test]
     fn wrong_top_domain_fails_clearly_and_sends_nothing_more() {
         let mut s = session();

@@ -9,7 +9,8 @@ use web_sys::RtcPeerConnection;
 pub async fn report(pc: &RtcPeerConnection) -> Vec<crate::json::Value> {
     let Ok(report) = JsFuture::from(pc.get_stats()).await else { return Vec::new() };
     let values = super::media::prop_fn(&report, "values").and_then(|f| f.call0(&report).ok());
-    let Some(values) = values else { return Vec::new() };
+    // `Array.from` throws on null or undefined (the binding has no catch): only an object is read.
+    let Some(values) = values.filter(|v| v.is_object()) else { return Vec::new() };
     // The report's statistics as an array (`Array.from` of its values' iterator).
     let mut out = Vec::new();
     for stat in js_sys::Array::from(&values).iter() {

@@ -241,8 +241,9 @@ impl DeskCore {
         if let Some(list) = v.get("calls").and_then(Value::as_array) {
             self.calls = calls_of(list);
         }
-        if let Some(n) = v.get("nextId").and_then(Value::as_u64) {
-            self.next_call_id = n as u32;
+        // Past u32 it is not one we wrote: kept as it is, never cut to a smaller id.
+        if let Some(n) = v.get("nextId").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()) {
+            self.next_call_id = n;
         }
         self.saved = Some(v);
     }
@@ -284,14 +285,15 @@ impl DeskCore {
         if let Some(sn) = p.get("sn").and_then(Value::as_str) {
             self.emit(Effect::AdoptSnToken(sn.to_string()));
         }
-        if let Some(n) = p.get("nextId").and_then(Value::as_u64) {
-            self.next_call_id = self.next_call_id.max(n as u32);
+        // An id past u32 is not one of ours (from another window): ignored, never cut to a smaller one.
+        if let Some(n) = p.get("nextId").and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()) {
+            self.next_call_id = self.next_call_id.max(n);
         }
         self.state_before_call = p.get("before").and_then(Value::as_str).and_then(AgentState::from_key);
         let mut taken: Vec<Call> = p.get("calls").and_then(Value::as_array).map(|l| calls_of(l)).unwrap_or_default();
         let one = |r: &Value| {
             Some(Resume {
-                id: r.get("id")?.as_u64()? as u32,
+                id: u32::try_from(r.get("id")?.as_u64()?).ok()?,
                 target: r.get("target")?.as_str()?.to_string(),
                 replaces: r.get("replaces")?.as_str()?.to_string(),
                 held: r.get("held").and_then(Value::as_bool).unwrap_or(false),
@@ -312,6 +314,12 @@ impl DeskCore {
         }
         self.calls.retain(|c| !taken.iter().any(|t| t.id == c.id));
         self.calls.extend(taken);
+        // New calls never get the id of a call shown here (the packet's nextId may be missing or refused).
+        for c in &self.calls {
+            if c.id >= self.next_call_id && c.id < u32::MAX {
+                self.next_call_id = c.id + 1;
+            }
+        }
         if let Some(m) = p.get("muted").and_then(Value::as_bool) {
             self.muted = m;
         }

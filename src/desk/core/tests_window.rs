@@ -211,6 +211,32 @@ fn the_next_owner_takes_the_calls_over_and_the_agent_state_comes_back_once_regis
     assert_eq!(new.agent_state, AgentState::Ready);
 }
 
+/// A handed-over packet from another window whose ids are past u32: 2^32 + a would have resumed call `a`'s
+/// dialog and 2^32 + 1 set the next id back to 1 (ids of calls still shown). Neither may be acted on.
+#[test]
+fn hostile_handover_ids_past_u32_are_not_cut_to_ours() {
+    let (old, a, b) = owner_with_calls();
+    let mut packet = with_line(old.packet(T0 + 5_000.0), &[b]);
+    packet["resume"] = json!([{"id": (1u64 << 32) + a as u64, "target": "sip:far@example.com", "replaces": "c1;to-tag=a;from-tag=b", "held": false},
+        {"id": b, "target": "sip:far@example.com", "replaces": format!("c{b};to-tag=a;from-tag=b"), "held": false}]);
+    packet["nextId"] = json!((1u64 << 32) + 1);
+    let mut new = demo_desk(|s| s.line = LineKind::Sip);
+    let before = new.next_call_id;
+    let fx = new.handle(T0 + 6_000.0, Input::Adopt { packet: Some(packet), stored_wrapups: vec![], stored_outbox: Default::default() });
+    let resume = fx.iter().find_map(|e| match e {
+        Effect::Line(LineCommand::SignIn { resume, .. }) => Some(resume.iter().map(|r| r.id).collect::<Vec<_>>()),
+        _ => None,
+    });
+    assert_eq!(resume, Some(vec![b]), "only the call whose id is really b is taken back");
+    assert!(matches!(&new.calls.iter().find(|c| c.id == a).unwrap().state, CallState::Ended(_)), "call a has no dialog to take back");
+    assert!(new.next_call_id >= before && new.next_call_id > b, "the next id is not cut to 1: {}", new.next_call_id);
+    // And from storage: a saved next id past u32 is not cut either.
+    let mut d = DeskCore::new(Settings::default(), 1);
+    d.next_call_id = 40;
+    d.handle(T0, Input::Restore(json!({"nextId": (1u64 << 32) + 1, "at": T0})));
+    assert_eq!(d.next_call_id, 40, "cut, it would be 1");
+}
+
 #[test]
 fn a_sip_call_nobody_can_take_back_ends_with_the_reason_and_is_wrapped_up() {
     let (old, a, b) = owner_with_calls();
