@@ -254,9 +254,10 @@ impl Agent<'_> {
             self.sign_in_if_asked();
             self.owner();
             self.b.click(&self.b.find("#tab-diagnostics"));
-            // Stuck entries (e.g. a look-up that failed too often): the agent retries them.
-            for r in self.b.find_all("[data-testid=sn-retry]") {
-                self.b.click(&r);
+            // Stuck entries (e.g. a look-up that failed too often): the agent retries them. A retry redraws the
+            // list (its other buttons are new elements), so each click finds the button it clicks in one script.
+            for _ in 0..self.b.find_all("[data-testid=sn-retry]").len() {
+                self.b.exec("const r = document.querySelector('[data-testid=sn-retry]'); if (r) r.click();", json!([]));
             }
             self.b.find("[data-testid=sn-pending]");
             let pending = text_of(&self.b, "[data-testid=sn-pending]");
