@@ -13,10 +13,17 @@ compile_error!("src/heap.rs counts with plain cells: it needs a single-threaded 
 
 #[cfg(target_arch = "wasm32")]
 mod counted {
-    use std::alloc::{GlobalAlloc, Layout, System};
+    use crate::blocks::{Blocks, Memory};
+    use std::alloc::{GlobalAlloc, Layout};
     use std::cell::Cell;
 
     pub struct Counted;
+
+    /// The blocks (one thread: see `Live`).
+    struct Heap(Blocks<Memory>);
+    // SAFETY: wasm32-unknown-unknown without the atomics feature has one thread.
+    unsafe impl Sync for Heap {}
+    static HEAP: Heap = Heap(Blocks::new(Memory));
 
     /// Bytes and allocations alive now. The wasm is single-threaded: plain cells, no atomics.
     pub struct Live(pub Cell<usize>, pub Cell<usize>);
@@ -31,16 +38,7 @@ mod counted {
 
     unsafe impl GlobalAlloc for Counted {
         unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-            let p = System.alloc(l);
-            if !p.is_null() {
-                add(l.size(), 1);
-                #[cfg(feature = "heap-trace")]
-                super::trace::born(p, l.size());
-            }
-            p
-        }
-        unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-            let p = System.alloc_zeroed(l);
+            let p = HEAP.0.alloc(l.size(), l.align());
             if !p.is_null() {
                 add(l.size(), 1);
                 #[cfg(feature = "heap-trace")]
@@ -51,11 +49,11 @@ mod counted {
         unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
             #[cfg(feature = "heap-trace")]
             super::trace::died(p);
-            System.dealloc(p, l);
+            HEAP.0.dealloc(p, l.size(), l.align());
             add(l.size().wrapping_neg(), 1usize.wrapping_neg());
         }
         unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-            let q = System.realloc(p, l, new);
+            let q = HEAP.0.realloc(p, l.size(), l.align(), new);
             if !q.is_null() {
                 add(new.wrapping_sub(l.size()), 0);
                 #[cfg(feature = "heap-trace")]

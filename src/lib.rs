@@ -12,6 +12,7 @@ pub mod desk;
 pub mod diagnostics;
 #[cfg(test)]
 pub mod fuzz_rng;
+pub mod blocks;
 pub mod heap;
 pub mod intl;
 pub mod json;
