@@ -52,7 +52,7 @@ pub fn contains(hay: &str, needle: &str) -> bool {
 /// The text before and after the first `sep`, as `hay.split_once(sep)`.
 pub fn split_once<'a>(hay: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
     let i = find(hay, sep)?;
-    Some((&hay[..i], &hay[i + sep.len()..]))
+    Some((upto(hay, i), from(hay, i + sep.len())))
 }
 
 /// The pieces of `hay` between the (non-overlapping) `sep`s, as `hay.split(sep)` for a non-empty `sep`.
@@ -138,6 +138,30 @@ pub fn splice(s: &mut String, a: usize, b: usize, with: &str) {
     s.push_str(&tail);
 }
 
+/// `s[a..b]` without a panic path: the empty text when `a..b` is not a range of character boundaries within
+/// `s` (a slice at a bad index panics, and its message formats the text with `Debug`, which links `char`'s
+/// escaping and the Unicode printable tables; callers pass indices they found in `s`, so the fallback is for
+/// the impossible case, never a slice at a bad index).
+pub fn cut(s: &str, a: usize, b: usize) -> &str {
+    s.get(a..b).unwrap_or_default()
+}
+
+/// `s[a..]` without a panic path (the empty text when `a` is not a character boundary within `s`).
+pub fn from(s: &str, a: usize) -> &str {
+    cut(s, a, s.len())
+}
+
+/// `s[..b]` without a panic path (the empty text when `b` is not a character boundary within `s`).
+pub fn upto(s: &str, b: usize) -> &str {
+    cut(s, 0, b)
+}
+
+/// `s.split_at(i)` without a panic path (`s` whole and the empty text when `i` is not a character boundary
+/// within `s`).
+pub fn split_at(s: &str, i: usize) -> (&str, &str) {
+    s.split_at_checked(i).unwrap_or((s, ""))
+}
+
 /// Whether `c` is one of the characters of `set`, as `set.contains(c)`.
 pub fn one_of(c: char, set: &str) -> bool {
     set.chars().any(|x| x == c)
@@ -181,6 +205,16 @@ mod tests {
             y.replace_range(a..b, "[x]");
             assert_eq!(x, y);
         }
+        let s = "aé-b";
+        for a in 0..=s.len() + 1 {
+            for b in 0..=s.len() + 1 {
+                assert_eq!(cut(s, a, b), s.get(a..b).unwrap_or(""), "{a} {b}");
+            }
+            assert_eq!(from(s, a), s.get(a..).unwrap_or(""));
+            assert_eq!(upto(s, a), s.get(..a).unwrap_or(""));
+            assert_eq!(split_at(s, a), s.split_at_checked(a).unwrap_or((s, "")));
+        }
+        assert_eq!((cut(s, 1, 3), from(s, 3), upto(s, 1), cut(s, 2, 3), from(s, 9)), ("é", "-b", "a", "", ""));
         for c in ['a', '+', '-', 'é', '\0'] {
             assert_eq!(one_of(c, "+-.é"), "+-.é".contains(c));
         }
