@@ -420,8 +420,9 @@ pub enum Msg {
     Text(Key, Vec<(&'static str, Msg)>),
 }
 
-/// As the text it reads (quoted), so `data-state` attributes and test messages show words, not catalogue indexes:
-/// a call that failed reads `Ended(Failed("The person is not available right now"))`.
+/// As the text it reads (quoted), so test messages show words, not catalogue indexes: a call that failed reads
+/// `Ended(Failed("The person is not available right now"))`. The release writes the call card's `data-state` and
+/// the support text's call lines through `CallState::text` instead (the same text, without linking `str`'s `Debug`).
 impl std::fmt::Debug for Msg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(&self.render(), f)
