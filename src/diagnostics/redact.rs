@@ -39,7 +39,7 @@ pub fn redact(text: &str, known: &[&str]) -> String {
             out = crate::text::replace(&out, k, REMOVED);
             // And as it travels in URLs and forms.
             let enc = crate::config::form::encode(k);
-            for e in [enc.replace('+', "%20"), enc] {
+            for e in [crate::text::replace(&enc, "+", "%20"), enc] {
                 if e != *k {
                     out = crate::text::replace(&out, &e, REMOVED);
                 }
