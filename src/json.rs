@@ -995,7 +995,7 @@ fn write_number(out: &mut String, n: &Number) {
             let start = out.len();
             write_float(out, f);
             // Kept a float when read back (as serde_json writes `1.0`).
-            if !out[start..].contains(['.', 'e', 'E']) {
+            if !crate::text::from(out, start).contains(['.', 'e', 'E']) {
                 out.push_str(".0");
             }
         }
@@ -1033,7 +1033,7 @@ pub fn write_str(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        out.push_str(crate::text::cut(s, start, i));
         if esc.is_empty() {
             out.push_str("\\u00");
             out.push(HEX[(b >> 4) as usize] as char);
@@ -1043,7 +1043,7 @@ pub fn write_str(out: &mut String, s: &str) {
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(crate::text::from(s, start));
     out.push('"');
 }
 

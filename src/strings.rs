@@ -168,7 +168,7 @@ pub fn install(lang: Lang, text: String) -> Result<(), Msg> {
         return Err(Key::LANGUAGE_FILE_WRONG.into());
     }
     let text: &'static str = String::leak(text);
-    let v: Vec<&'static str> = text[f.head..].split_terminator('\0').collect();
+    let v: Vec<&'static str> = crate::text::from(text, f.head).split_terminator('\0').collect();
     if v.len() != Key::ALL.len() || !text.ends_with('\0') {
         return Err(Key::LANGUAGE_FILE_WRONG.into());
     }
@@ -393,13 +393,12 @@ pub fn set_lang(l: Lang) -> bool {
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.find('}').and_then(|close| values.iter().find(|(k, _)| *k == &after[..close]).map(|(_, v)| (close, v))) {
-            Some((close, v)) => {
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        match after.split_once('}').and_then(|(name, tail)| values.iter().find(|(k, _)| *k == name).map(|(_, v)| (tail, v))) {
+            Some((tail, v)) => {
                 out.push_str(v);
-                rest = &after[close + 1..];
+                rest = tail;
             }
             None => {
                 out.push('{');
@@ -421,8 +420,9 @@ pub enum Msg {
     Text(Key, Vec<(&'static str, Msg)>),
 }
 
-/// As the text it reads (quoted), so `data-state` attributes and test messages show words, not catalogue indexes:
-/// a call that failed reads `Ended(Failed("The person is not available right now"))`.
+/// As the text it reads (quoted), so test messages show words, not catalogue indexes: a call that failed reads
+/// `Ended(Failed("The person is not available right now"))`. The release writes the call card's `data-state` and
+/// the support text's call lines through `CallState::text` instead (the same text, without linking `str`'s `Debug`).
 impl std::fmt::Debug for Msg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(&self.render(), f)

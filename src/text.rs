@@ -52,7 +52,7 @@ pub fn contains(hay: &str, needle: &str) -> bool {
 /// The text before and after the first `sep`, as `hay.split_once(sep)`.
 pub fn split_once<'a>(hay: &'a str, sep: &str) -> Option<(&'a str, &'a str)> {
     let i = find(hay, sep)?;
-    Some((&hay[..i], &hay[i + sep.len()..]))
+    Some((upto(hay, i), from(hay, i + sep.len())))
 }
 
 /// The pieces of `hay` between the (non-overlapping) `sep`s, as `hay.split(sep)` for a non-empty `sep`.
@@ -138,6 +138,84 @@ pub fn splice(s: &mut String, a: usize, b: usize, with: &str) {
     s.push_str(&tail);
 }
 
+/// `s[a..b]` without a panic path: the empty text when `a..b` is not a range of character boundaries within
+/// `s` (a slice at a bad index panics, and its message formats the text with `Debug`, which links `char`'s
+/// escaping and the Unicode printable tables; callers pass indices they found in `s`, so the fallback is for
+/// the impossible case, never a slice at a bad index).
+pub fn cut(s: &str, a: usize, b: usize) -> &str {
+    s.get(a..b).unwrap_or_default()
+}
+
+/// `s[a..]` without a panic path (the empty text when `a` is not a character boundary within `s`).
+pub fn from(s: &str, a: usize) -> &str {
+    cut(s, a, s.len())
+}
+
+/// `s[..b]` without a panic path (the empty text when `b` is not a character boundary within `s`).
+pub fn upto(s: &str, b: usize) -> &str {
+    cut(s, 0, b)
+}
+
+/// `s.split_at(i)` without a panic path (`s` whole and the empty text when `i` is not a character boundary
+/// within `s`).
+pub fn split_at(s: &str, i: usize) -> (&str, &str) {
+    s.split_at_checked(i).unwrap_or((s, ""))
+}
+
+/// `s` in double quotes, written after `out`, as `format!("{s:?}")` writes it (the call state's text), without
+/// the Unicode tables `Debug` links: `"`, `\\`, `\n`, `\r`, `\t` and `\0` escaped with a backslash, and as
+/// `\u{hex}` the control characters, the spaces other than U+0020, the line and paragraph separators, the
+/// format characters (U+00AD, U+200B-200F, U+FEFF, ...), private-use characters, the noncharacters of U+FDD0-FDEF
+/// and U+FFFE-FFFF, and the combining diacritical marks U+0300-036F (the characters `Debug` escapes there). The
+/// only difference from `Debug` (a host test checks every code point): other combining marks and code points not
+/// yet assigned are written as they are, where `Debug` writes `\u{hex}`.
+pub fn quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        let esc = match c {
+            '"' => "\\\"",
+            '\\' => "\\\\",
+            '\n' => "\\n",
+            '\r' => "\\r",
+            '\t' => "\\t",
+            '\0' => "\\0",
+            c if escaped_as_code(c as u32) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let n = c as u32;
+                out.push_str("\\u{");
+                let mut shift = 20;
+                while shift > 0 && n >> shift == 0 {
+                    shift -= 4;
+                }
+                loop {
+                    out.push(HEX[((n >> shift) & 15) as usize] as char);
+                    if shift == 0 {
+                        break;
+                    }
+                    shift -= 4;
+                }
+                out.push('}');
+                continue;
+            }
+            c => {
+                out.push(c);
+                continue;
+            }
+        };
+        out.push_str(esc);
+    }
+    out.push('"');
+}
+
+/// Whether [`quoted`] writes the character as `\u{hex}` (see there).
+fn escaped_as_code(n: u32) -> bool {
+    matches!(n,
+        0x01..=0x1f | 0x7f..=0xa0 | 0xad | 0x300..=0x36f | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x890..=0x891
+        | 0x8e2 | 0x1680 | 0x180e | 0x2000..=0x200f | 0x2028..=0x202f | 0x205f..=0x206f | 0x3000 | 0xe000..=0xf8ff
+        | 0xfdd0..=0xfdef | 0xfeff | 0xfff9..=0xfffb | 0xfffe..=0xffff | 0x110bd | 0x110cd | 0x13430..=0x1343f
+        | 0x1bca0..=0x1bca3 | 0x1d173..=0x1d17a | 0xe0001 | 0xe0020..=0xe007f | 0xf0000..=0xffffd | 0x100000..=0x10fffd)
+}
+
 /// Whether `c` is one of the characters of `set`, as `set.contains(c)`.
 pub fn one_of(c: char, set: &str) -> bool {
     set.chars().any(|x| x == c)
@@ -181,8 +259,40 @@ mod tests {
             y.replace_range(a..b, "[x]");
             assert_eq!(x, y);
         }
+        let s = "aé-b";
+        for a in 0..=s.len() + 1 {
+            for b in 0..=s.len() + 1 {
+                assert_eq!(cut(s, a, b), s.get(a..b).unwrap_or(""), "{a} {b}");
+            }
+            assert_eq!(from(s, a), s.get(a..).unwrap_or(""));
+            assert_eq!(upto(s, a), s.get(..a).unwrap_or(""));
+            assert_eq!(split_at(s, a), s.split_at_checked(a).unwrap_or((s, "")));
+        }
+        assert_eq!((cut(s, 1, 3), from(s, 3), upto(s, 1), cut(s, 2, 3), from(s, 9)), ("é", "-b", "a", "", ""));
         for c in ['a', '+', '-', 'é', '\0'] {
             assert_eq!(one_of(c, "+-.é"), "+-.é".contains(c));
+        }
+    }
+
+    #[test]
+    fn quoted_as_debug() {
+        for t in ["", "a", "The person is not available right now", "say \"hi\"", "a\\b", "x\ny\r\tz\0", "é ñ 日本 😀", "'single'", "{}"] {
+            let mut out = String::from("x");
+            quoted(&mut out, t);
+            assert_eq!(out, format!("x{t:?}"));
+        }
+        // Every code point: the same as Debug, but for characters Debug escapes and quoted writes as they are
+        // (combining marks past U+036F and unassigned code points), never the other way round.
+        for c in (0..=0x10ffffu32).filter_map(char::from_u32) {
+            let t = c.to_string();
+            let mut out = String::new();
+            quoted(&mut out, &t);
+            let debug = format!("{t:?}");
+            if out != debug {
+                assert_eq!(out, ['"', c, '"'].iter().collect::<String>(), "{debug}");
+                assert!(debug.starts_with("\"\\u{") && !escaped_as_code(c as u32), "{debug}");
+                assert!(c as u32 >= 0x370, "{debug}");
+            }
         }
     }
 

@@ -431,7 +431,7 @@ pub fn origin_of(url: &str) -> Option<String> {
         return None;
     }
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let auth = &rest[..end];
+    let auth = crate::text::upto(rest, end);
     if auth.is_empty() || auth.bytes().any(|b| b <= b' ' || b == b'@' || b == b'\\' || b >= 0x7f) || url.contains('\\') {
         return None;
     }

@@ -101,7 +101,7 @@ impl FrameRequest {
 #[inline(never)]
 pub(crate) fn cut_title(x: &str) -> String {
     match x.char_indices().nth(256) {
-        Some((end, _)) => x[..end].to_string(),
+        Some((end, _)) => crate::text::upto(x, end).to_string(),
         None => x.to_string(),
     }
 }

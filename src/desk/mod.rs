@@ -191,7 +191,12 @@ impl Default for Desk {
     }
 }
 
-/// The desk provided by the nearest [`crate::app::App`] (or a test harness).
+/// The desk provided by the nearest [`crate::app::App`] (or a test harness). Without one it panics as
+/// `expect_context` did, but with a plain message: `expect_context`'s names the caller's `Location` and the type
+/// with `{:?}`, which linked `Debug` of structs and of `str` (its escaping and Unicode tables) for this alone.
 pub fn use_desk() -> Desk {
-    expect_context::<Desk>()
+    match use_context::<Desk>() {
+        Some(desk) => desk,
+        None => panic!("use_desk: no Desk in the reactive context"),
+    }
 }

@@ -91,7 +91,7 @@ pub fn text(desk: &Desk) -> String {
             if let Some(n) = &c.note {
                 notes.push(n.clone());
             }
-            let mut line = format!("call {} {} {:?} since {}; packets in {} out {}", c.id, dir(c.direction), c.state, clock(c.created_ms), c.packets.0, c.packets.1);
+            let mut line = format!("call {} {} {} since {}; packets in {} out {}", c.id, dir(c.direction), c.state.text(), clock(c.created_ms), c.packets.0, c.packets.1);
             if let Some(q) = &c.quality.reading {
                 let _ = write!(
                     line,

@@ -5,9 +5,9 @@
 use super::checks::{self, IceError, Item, SnProbe, Verdict, WsOutcome};
 use crate::desk::Desk;
 use crate::phone::line::LineStatus;
-use crate::phone::media::set as set_prop;
+use crate::phone::media::{prop, prop_fn, prop_str, set as set_prop};
 use crate::strings as t;
-use js_sys::{Array, Promise, Reflect};
+use js_sys::{Array, Promise};
 use leptos::prelude::*;
 use crate::cell::RefCell;
 use std::rc::Rc;
@@ -94,23 +94,14 @@ pub async fn sleep(ms: i32) {
     let _ = JsFuture::from(p).await;
 }
 
+/// `target[method](...args)` (an error when it is not a function, or it throws).
 fn call(target: &JsValue, method: &str, args: &[&JsValue]) -> Result<JsValue, JsValue> {
-    let f: js_sys::Function = Reflect::get(target, &JsValue::from_str(method))?.dyn_into()?;
+    let f = prop_fn(target, method).ok_or(JsValue::NULL)?;
     let list = Array::new();
     for a in args {
         list.push(a);
     }
     f.apply(target, &list)
-}
-
-/// `target[key]` (None when reading it throws, or it is null or undefined).
-fn prop(target: &JsValue, key: &str) -> Option<JsValue> {
-    Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_null() && !v.is_undefined())
-}
-
-/// `target[key]` as text ("" when it is none).
-fn prop_str(target: &JsValue, key: &str) -> String {
-    prop(target, key).and_then(|v| v.as_string()).unwrap_or_default()
 }
 
 fn error_name(e: &JsValue) -> String {
@@ -196,7 +187,11 @@ async fn microphone() -> Result<u32, String> {
                 if call(&a, "getByteTimeDomainData", &[&buf]).is_err() {
                     break;
                 }
-                let now = buf.to_vec().iter().map(|b| (*b as i32 - 128).unsigned_abs()).max().unwrap_or(0) * 100 / 128;
+                let mut now = 0;
+                for b in buf.to_vec() {
+                    now = now.max((b as i32 - 128).unsigned_abs());
+                }
+                let now = now * 100 / 128;
                 peak = peak.max(now);
                 set_level(Some(now));
             }

@@ -39,7 +39,7 @@ pub fn redact(text: &str, known: &[&str]) -> String {
             out = crate::text::replace(&out, k, REMOVED);
             // And as it travels in URLs and forms.
             let enc = crate::config::form::encode(k);
-            for e in [enc.replace('+', "%20"), enc] {
+            for e in [crate::text::replace(&enc, "+", "%20"), enc] {
                 if e != *k {
                     out = crate::text::replace(&out, &e, REMOVED);
                 }
@@ -56,7 +56,7 @@ fn headers(text: &str) -> String {
     let mut folding = false;
     for line in text.split_inclusive('\n') {
         let body = line.trim_end_matches(['\r', '\n']);
-        let end = &line[body.len()..];
+        let end = crate::text::from(line, body.len());
         if folding && (body.starts_with(' ') || body.starts_with('\t')) {
             out.push_str(" ");
             out.push_str(REMOVED);
@@ -66,10 +66,11 @@ fn headers(text: &str) -> String {
         folding = false;
         let trimmed = body.trim_start();
         let name_len = trimmed.bytes().take_while(|b| ident(*b)).count();
-        let after = trimmed[name_len..].trim_start_matches([' ', '\t']);
-        if name_len > 0 && after.starts_with(':') && secret_name(&trimmed[..name_len]) {
-            out.push_str(&body[..body.len() - trimmed.len()]);
-            out.push_str(&trimmed[..name_len]);
+        let (name, after) = crate::text::split_at(trimmed, name_len);
+        let after = after.trim_start_matches([' ', '\t']);
+        if name_len > 0 && after.starts_with(':') && secret_name(name) {
+            out.push_str(crate::text::upto(body, body.len() - trimmed.len()));
+            out.push_str(name);
             out.push_str(": ");
             out.push_str(REMOVED);
             out.push_str(end);
@@ -107,7 +108,7 @@ fn schemes(text: &str) -> String {
             } else {
                 b[j..].iter().position(|c| c.is_ascii_whitespace() || b"\"',;<>)".contains(c)).map(|p| j + p).unwrap_or(b.len())
             };
-            if end == j || s[j..end] == *REMOVED {
+            if end == j || crate::text::cut(&s, j, end) == REMOVED {
                 from = end.max(i + 1);
                 continue;
             }
@@ -133,7 +134,7 @@ fn pairs(text: &str) -> String {
         while i < b.len() && ident(b[i]) {
             i += 1;
         }
-        let name = &text[start..i];
+        let name = crate::text::cut(text, start, i);
         let quoted_name = start > 0 && (b[start - 1] == b'"' || b[start - 1] == b'\'');
         let mut j = i;
         if quoted_name && j < b.len() && b[j] == b[start - 1] {
@@ -165,14 +166,14 @@ fn pairs(text: &str) -> String {
         } else {
             (j, b[j..].iter().position(|c| c.is_ascii_whitespace() || b"&#,;\"'<>)}]".contains(c)).map(|p| j + p).unwrap_or(b.len()))
         };
-        if ve > vs && &text[vs..ve] != REMOVED {
-            out.push_str(&text[copied..vs]);
+        if ve > vs && crate::text::cut(text, vs, ve) != REMOVED {
+            out.push_str(crate::text::cut(text, copied, vs));
             out.push_str(REMOVED);
             copied = ve;
         }
         i = ve.max(i);
     }
-    out.push_str(&text[copied..]);
+    out.push_str(crate::text::from(text, copied));
     out
 }
 
@@ -180,18 +181,18 @@ fn pairs(text: &str) -> String {
 fn userinfo(text: &str) -> String {
     let mut s = text.to_string();
     let mut from = 0;
-    while let Some(p) = s[from..].find('@').map(|x| x + from) {
+    while let Some(p) = crate::text::from(&s, from).find('@').map(|x| x + from) {
         let b = s.as_bytes();
         let mut start = p;
         while start > 0 && !(b[start - 1].is_ascii_whitespace() || b"<\"'(/,;=[@".contains(&b[start - 1])) {
             start -= 1;
         }
-        let seg = &s[start..p];
+        let seg = crate::text::cut(&s, start, p);
         let lower = seg.to_ascii_lowercase();
         let skip = ["sips:", "sip:", "tel:", "turns:", "turn:", "stun:", "stuns:"].iter().find(|sc| lower.starts_with(*sc)).map(|sc| sc.len()).unwrap_or(0);
-        let rest = &seg[skip..];
+        let rest = crate::text::from(seg, skip);
         match rest.find(':') {
-            Some(c) if &rest[c + 1..] != REMOVED && c + 1 <= rest.len() => {
+            Some(c) if crate::text::from(rest, c + 1) != REMOVED && c + 1 <= rest.len() => {
                 let (a, z) = (start + skip + c + 1, p);
                 crate::text::splice(&mut s, a, z, REMOVED);
                 from = a + REMOVED.len() + 1;
@@ -206,10 +207,10 @@ fn userinfo(text: &str) -> String {
 fn jwts(text: &str) -> String {
     let mut s = text.to_string();
     let mut from = 0;
-    while let Some(i) = crate::text::find(&s[from..], "eyJ").map(|x| x + from) {
+    while let Some(i) = crate::text::find(crate::text::from(&s, from), "eyJ").map(|x| x + from) {
         let b = s.as_bytes();
         let end = b[i..].iter().position(|c| !(c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-' || *c == b'.')).map(|p| i + p).unwrap_or(b.len());
-        if end - i >= 20 && s[i..end].contains('.') {
+        if end - i >= 20 && crate::text::cut(&s, i, end).contains('.') {
             crate::text::splice(&mut s, i, end, REMOVED);
             from = i + REMOVED.len();
         } else {

@@ -153,15 +153,15 @@ pub fn split_url(input: &str) -> Result<UrlParts, OriginError> {
         return Err(OriginError::Scheme(scheme));
     }
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
+    let (authority, tail) = crate::text::split_at(rest, end);
     if authority.contains('@') {
         return Err(OriginError::Credentials);
     }
     let (host, port) = if authority.starts_with('[') {
         match authority.find(']') {
-            Some(close) => match &authority[close + 1..] {
-                "" => (&authority[..=close], None),
-                p if p.starts_with(':') => (&authority[..=close], Some(&p[1..])),
+            Some(close) => match crate::text::from(authority, close + 1) {
+                "" => (crate::text::upto(authority, close + 1), None),
+                p if p.starts_with(':') => (crate::text::upto(authority, close + 1), Some(crate::text::from(p, 1))),
                 _ => return Err(OriginError::Host(authority.to_string())),
             },
             None => return Err(OriginError::Host(authority.to_string())),

@@ -124,7 +124,7 @@ pub struct Session {
 fn short(text: &str) -> String {
     match text.char_indices().nth(300) {
         Some((i, _)) => {
-            let mut s = text[..i].to_string();
+            let mut s = crate::text::upto(text, i).to_string();
             s.push('…');
             s
         }

@@ -41,6 +41,35 @@ pub enum CallState {
     Ended(EndReason),
 }
 
+impl CallState {
+    /// The state as its derived `Debug` writes it (`Connected`, `Ended(HungUp)`, `Ended(Failed("why"))`): the
+    /// call card's `data-state` and the support text's call lines. Written by hand because `{:?}` of the failure's
+    /// text linked `str`'s `Debug` and with it `char`'s escaping, the Unicode printable and grapheme tables and
+    /// the panic message of a bad text slice (~5 KB raw) for these two lines alone. The text is quoted by
+    /// [`crate::text::quoted`]: the same as `Debug` except for characters neither printable nor control
+    /// (format characters such as U+200B, combining marks, unassigned code points), written as they are.
+    pub fn text(&self) -> String {
+        let name = match self {
+            CallState::Dialing => "Dialing",
+            CallState::Ringing => "Ringing",
+            CallState::Alerting => "Alerting",
+            CallState::Connected => "Connected",
+            CallState::Held => "Held",
+            CallState::Ended(r) => {
+                let mut out = crate::ui::cat(&["Ended(", r.name()]);
+                if let EndReason::Failed(m) = r {
+                    out.push('(');
+                    crate::text::quoted(&mut out, &m.render());
+                    out.push(')');
+                }
+                out.push(')');
+                return out;
+            }
+        };
+        name.to_string()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Call {
     pub id: u32,
@@ -186,10 +215,24 @@ impl Call {
 }
 
 impl EndReason {
+    /// The variant's name, as the derived `Debug` writes it (`Failed`'s text follows it in [`CallState::text`]).
+    fn name(&self) -> &'static str {
+        match self {
+            EndReason::HungUp => "HungUp",
+            EndReason::RemoteHungUp => "RemoteHungUp",
+            EndReason::Rejected => "Rejected",
+            EndReason::Missed => "Missed",
+            EndReason::Cancelled => "Cancelled",
+            EndReason::Failed(_) => "Failed",
+            EndReason::Transferred => "Transferred",
+            EndReason::AnsweredElsewhere => "AnsweredElsewhere",
+        }
+    }
+
     fn key(&self) -> String {
         match self {
             EndReason::Failed(m) => crate::ui::cat(&["Failed:", &m.render()]),
-            other => format!("{other:?}"),
+            other => other.name().to_string(),
         }
     }
 
@@ -212,7 +255,7 @@ impl Call {
     pub fn to_json(&self) -> crate::json::Value {
         let state = match &self.state {
             CallState::Ended(r) => crate::ui::cat(&["Ended:", &r.key()]),
-            s => format!("{s:?}"),
+            s => s.text(),
         };
         let mut x = Vec::new();
         for (k, v) in &self.x_headers {
@@ -282,6 +325,22 @@ pub fn format_duration(ms: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn state_text_is_what_debug_wrote() {
+        use crate::strings::Msg;
+        let mut states = vec![CallState::Dialing, CallState::Ringing, CallState::Alerting, CallState::Connected, CallState::Held];
+        for r in [EndReason::HungUp, EndReason::RemoteHungUp, EndReason::Rejected, EndReason::Missed, EndReason::Cancelled, EndReason::Transferred, EndReason::AnsweredElsewhere] {
+            states.push(CallState::Ended(r));
+        }
+        for why in ["", "Busy here", "a \"quoted\" \\ word\nand\tmore\u{1b}", "é 日本"] {
+            states.push(CallState::Ended(EndReason::Failed(Msg::Raw(why.into()))));
+        }
+        states.push(CallState::Ended(EndReason::Failed(crate::strings::Key::TAKE_BACK_FAILED.into())));
+        for s in states {
+            assert_eq!(s.text(), format!("{s:?}"));
+        }
+    }
     use super::*;
 
     #[test]

@@ -14,7 +14,7 @@ use crate::vecmap::VecMap as HashMap;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{MessageEvent, WebSocket};
+use web_sys::WebSocket;
 
 const MAX_BACKOFF_MS: i32 = 30_000;
 
@@ -255,9 +255,9 @@ fn connect(l: &Rc<Line>) {
         }
     });
     let weak = Rc::downgrade(l);
-    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+    let on_message = Closure::<dyn FnMut(JsValue)>::new(move |ev: JsValue| {
         let Some(l) = weak.upgrade() else { return };
-        if let Some(text) = ev.data().as_string() {
+        if let Some(text) = super::media::prop(&ev, "data").and_then(|d| d.as_string()) {
             if text.starts_with("INVITE ") {
                 super::media::mark("sip-invite-received");
             }

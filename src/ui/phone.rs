@@ -150,7 +150,7 @@ fn CallCard(id: u32) -> impl IntoView {
     view! {
         <li {..crate::ui::attr("class", move || class().to_string())} data-testid="call" data-call-id=id.to_string() {..crate::ui::attr("data-state", move || call.with(|c| {
             let gone = CallState::Ended(crate::phone::call::EndReason::HungUp);
-            format!("{:?}", c.map_or(&gone, |c| &c.state))
+            c.map_or(&gone, |c| &c.state).text()
         }))}
             {..crate::ui::attr("data-rx", rx)} {..crate::ui::attr("data-tx", tx)}>
             <div class="call-head">

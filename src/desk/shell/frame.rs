@@ -297,7 +297,7 @@ impl Desk {
         let url = format!("{}#pop={ticket}", Self::asset_url(&query));
         // A window name of its own per ticket: with one fixed name a second pop-out (after this frame was
         // reloaded) would only change the fragment of the tab already open, which never reads it.
-        let name = format!("agent-desktop-{}", &trust::ticket_proof(&ticket, "name")[..12]);
+        let name = format!("agent-desktop-{}", crate::text::upto(&trust::ticket_proof(&ticket, "name"), 12));
         match w.open_with_url_and_target(&url, &name).ok().flatten() {
             Some(p) => {
                 if let Some(g) = self.group() {

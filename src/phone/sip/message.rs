@@ -122,7 +122,7 @@ pub fn canonical_name(name: &str) -> String {
         if let Some(c) = s.get_mut(i..i + 1) {
             c.make_ascii_uppercase();
         }
-        at = s[i..].find('-').map(|j| i + j + 1);
+        at = crate::text::from(&s, i).find('-').map(|j| i + j + 1);
     }
     s
 }
@@ -153,13 +153,13 @@ pub fn split_outside(s: &str, sep: char) -> Vec<&str> {
             '<' if !quoted => angle = true,
             '>' if !quoted => angle = false,
             c if c == sep && !quoted && !angle => {
-                out.push(&s[start..i]);
+                out.push(crate::text::cut(s, start, i));
                 start = i + c.len_utf8();
             }
             _ => {}
         }
     }
-    out.push(&s[start..]);
+    out.push(crate::text::from(s, start));
     out
 }
 
@@ -168,10 +168,10 @@ impl Message {
     pub fn parse(input: &str) -> Result<Message, ParseError> {
         // Leading CRLFs are keep-alives between messages (RFC 5626): skip them.
         let input = input.trim_start_matches(['\r', '\n']);
-        let (head, rest) = match crate::text::find(input, "\r\n\r\n") {
-            Some(i) => (&input[..i], &input[i + 4..]),
-            None => match crate::text::find(input, "\n\n") {
-                Some(i) => (&input[..i], &input[i + 2..]),
+        let (head, rest) = match crate::text::split_once(input, "\r\n\r\n") {
+            Some(parts) => parts,
+            None => match crate::text::split_once(input, "\n\n") {
+                Some(parts) => parts,
                 None => return err("no empty line after the headers"),
             },
         };
@@ -222,7 +222,7 @@ impl Message {
                 if !rest.is_char_boundary(n) {
                     return err("Content-Length ends inside a character");
                 }
-                &rest[..n]
+                crate::text::upto(rest, n)
             }
             // Message-based transports (WebSocket, RFC 7118) may leave Content-Length out.
             None => rest,
@@ -482,7 +482,7 @@ pub fn unquote(s: &str) -> String {
     if s.len() >= 2 && s.starts_with('"') && s.ends_with('"') {
         let mut out = String::new();
         let mut esc = false;
-        for c in s[1..s.len() - 1].chars() {
+        for c in crate::text::cut(s, 1, s.len() - 1).chars() {
             if esc {
                 out.push(c);
                 esc = false;
@@ -572,15 +572,15 @@ impl Uri {
         if rest.bytes().filter(|b| *b == b'@').count() > 1 {
             return Err(bad("more than one '@' in URI", s));
         }
-        let (userinfo, hostpart) = match rest.find('@') {
-            Some(i) => (Some(&rest[..i]), &rest[i + 1..]),
+        let (userinfo, hostpart) = match rest.split_once('@') {
+            Some((user, host)) => (Some(user), host),
             None => (None, rest),
         };
         let (hostport, params) = hostpart.split_once(';').unwrap_or((hostpart, ""));
         let (host, port) = if hostport.starts_with('[') {
             let end = hostport.find(']').ok_or(ParseError("unclosed IPv6 host".into()))?;
-            let port = hostport[end + 1..].strip_prefix(':');
-            (&hostport[..=end], port)
+            let port = crate::text::from(hostport, end + 1).strip_prefix(':');
+            (crate::text::upto(hostport, end + 1), port)
         } else {
             match hostport.split_once(':') {
                 Some((h, p)) => (h, Some(p)),
@@ -652,11 +652,11 @@ impl NameAddr {
     pub fn parse(s: &str) -> Result<NameAddr, ParseError> {
         let s = s.trim();
         if let Some(lt) = find_outside_quotes(s, '<') {
-            let gt = s[lt..].find('>').map(|i| i + lt).ok_or_else(|| bad("unclosed '<' in", s))?;
-            let display = s[..lt].trim();
+            let gt = crate::text::from(s, lt).find('>').map(|i| i + lt).ok_or_else(|| bad("unclosed '<' in", s))?;
+            let display = crate::text::upto(s, lt).trim();
             let display = (!display.is_empty()).then(|| unquote(display));
-            let uri = Uri::parse(&s[lt + 1..gt])?;
-            let params = parse_params(&s[gt + 1..]);
+            let uri = Uri::parse(crate::text::cut(s, lt + 1, gt))?;
+            let params = parse_params(crate::text::from(s, gt + 1));
             Ok(NameAddr { display, uri, params })
         } else {
             // addr-spec: parameters after the URI belong to the header (RFC 3261 20.10).
@@ -750,8 +750,9 @@ fn via_parts(s: &str) -> Option<(String, &str, Option<u16>, &str)> {
         if end == 0 {
             return None;
         }
-        proto.push_str(&t[..end]);
-        rest = &t[end..];
+        let (word, after) = crate::text::split_at(t, end);
+        proto.push_str(word);
+        rest = after;
         if proto.bytes().filter(|b| *b == b'/').count() >= 2 && !proto.ends_with('/') && !rest.trim_start().starts_with('/') {
             break;
         }
@@ -766,9 +767,9 @@ fn via_parts(s: &str) -> Option<(String, &str, Option<u16>, &str)> {
     let sent_by = sent_by.trim();
     // An IPv6 reference is closed by `]`, then the port (if any) follows a `:`; else the port is after the last `:`.
     let (host, port) = match sent_by.find(']').filter(|_| sent_by.starts_with('[')) {
-        Some(end) => match &sent_by[end + 1..] {
-            "" => (&sent_by[..=end], None),
-            p => (&sent_by[..=end], Some(p.strip_prefix(':')?)),
+        Some(end) => match crate::text::from(sent_by, end + 1) {
+            "" => (crate::text::upto(sent_by, end + 1), None),
+            p => (crate::text::upto(sent_by, end + 1), Some(p.strip_prefix(':')?)),
         },
         None if sent_by.starts_with('[') => return None,
         None => match sent_by.rsplit_once(':') {

@@ -455,7 +455,7 @@ impl UserAgent {
             while !text.is_char_boundary(cut) {
                 cut -= 1;
             }
-            (&text[..cut], 513, "Message Too Large")
+            (crate::text::upto(text, cut), 513, "Message Too Large")
         } else {
             match Message::parse(text) {
                 Ok(msg) => {
@@ -655,7 +655,7 @@ fn reason(m: &Message) -> String {
 fn head_only(text: &str) -> Option<Message> {
     let end = crate::text::find(text, "\r\n\r\n")?;
     let mut head = String::new();
-    for l in crate::text::split(&text[..end], "\r\n") {
+    for l in crate::text::split(crate::text::upto(text, end), "\r\n") {
         let n = l.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
         if n != "content-length" && n != "l" {
             head.push_str(l);

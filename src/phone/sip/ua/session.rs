@@ -86,7 +86,7 @@ impl UserAgent {
         if user.is_empty() || !user.chars().all(|c| c.is_ascii_alphanumeric() || crate::text::one_of(c, "+*#_")) {
             return Err(format!("'{target}' is not a number or SIP address"));
         }
-        let user = user.replace('#', "%23");
+        let user = crate::text::replace(&user, "#", "%23");
         Uri::parse(&format!("sip:{user}@{}", self.cfg.domain)).map_err(|e| e.to_string())
     }
 
