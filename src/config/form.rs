@@ -44,6 +44,17 @@ fn hex(b: u8) -> Option<u8> {
     (b as char).to_digit(16).map(|d| d as u8)
 }
 
+/// The byte two hex digits `a` `b` write, read exactly as `u8::from_str_radix(.., 16)` reads those two bytes
+/// (so `+f` is 15: the percent decoders of the settings' path and of SIP URIs read escapes that way): one
+/// reader here instead of the standard library's radix parser, linked for these two uses only (issue #16).
+pub fn hex2(a: u8, b: u8) -> Option<u8> {
+    if a == b'+' {
+        hex(b)
+    } else {
+        Some(hex(a)? * 16 + hex(b)?)
+    }
+}
+
 /// One name or value decoded: `+` is a space, `%XX` a byte (a `%` without two hex digits stays as it is),
 /// then UTF-8 with U+FFFD for what is not.
 fn decode(s: &str) -> String {
@@ -108,6 +119,16 @@ mod tests {
             assert_eq!(serialize(&pairs), reference, "{s:?}");
         }
         assert_eq!(serialize(&[]), "");
+    }
+
+    #[test]
+    fn hex2_reads_two_bytes_as_from_str_radix_does() {
+        for a in 0..=255u8 {
+            for b in 0..=255u8 {
+                let reference = std::str::from_utf8(&[a, b]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                assert_eq!(hex2(a, b), reference, "{a} {b}");
+            }
+        }
     }
 
     #[test]

@@ -50,12 +50,11 @@ pub fn ServiceNowStatus() -> impl IntoView {
             <div class="notice error" role="alert" data-testid="sn-refused">
                 <p class="notice-head">{t::SN_REFUSED()}</p>
                 <ul>{crate::ui::dynv(move || refused.with(|rs| { let mut rows: Vec<AnyView> = Vec::new(); for (id, r, notes) in rs {
-                    let area = NodeRef::<leptos::html::Textarea>::new();
                     let (i1, i2, notes) = (id.clone(), id.clone(), notes.clone());
                     rows.push(view! { <li>{r.clone()}
                     // The agent's notes as text (a read-only field), to copy before dismissing.
-                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "3")} data-testid="sn-refused-notes" node_ref=area prop:value=move || notes.clone()></textarea>
-                    {crate::ui::btn("btn", Some("sn-copy"), t::SN_COPY(), move |_| copy(area))}
+                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "3")} data-testid="sn-refused-notes" prop:value=move || notes.clone()></textarea>
+                    {crate::ui::btn("btn", Some("sn-copy"), t::SN_COPY(), copy)}
                     {(desk.role.get() != crate::tabs::Role::Remote).then(|| {
                         let id = id.clone();
                         view! { {crate::ui::act("btn", Some("sn-retry"), t::SN_RETRY(), crate::ui::Act::Retry(id.clone()))} }
@@ -76,11 +75,13 @@ pub fn ServiceNowStatus() -> impl IntoView {
     }
 }
 
-/// Selects a read-only field and copies it (`execCommand`: the clipboard API needs a permission the
-/// OpenFrame iframe does not have).
-fn copy(area: NodeRef<leptos::html::Textarea>) {
+/// Selects the read-only field just before the clicked button and copies it (`execCommand`: the clipboard API
+/// needs a permission the OpenFrame iframe does not have). Found from the button, not by a `NodeRef`: no
+/// node reference type in the wasm (issue #16).
+fn copy(ev: leptos::ev::MouseEvent) {
     use wasm_bindgen::JsCast;
-    let Some(a) = area.get() else { return };
+    let area = ev.current_target().and_then(|b| b.dyn_into::<web_sys::Element>().ok()).and_then(|b| b.previous_element_sibling());
+    let Some(a) = area.and_then(|a| a.dyn_into::<web_sys::HtmlTextAreaElement>().ok()) else { return };
     a.select();
     let Some(d) = web_sys::window().and_then(|w| w.document()) else { return };
     if let Ok(f) = js_sys::Reflect::get(&d, &"execCommand".into()).and_then(|f| f.dyn_into::<js_sys::Function>()) {

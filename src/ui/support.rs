@@ -14,13 +14,16 @@ pub fn SupportPanel() -> impl IntoView {
     // Not yet (0), copied (1), refused (2): a usize signal, a type the desk already has (issue #16).
     let copied = crate::ui::sig(0usize);
     let text = crate::ui::sig(String::new());
-    let area = NodeRef::<leptos::html::Textarea>::new();
     let check = move |_| {
         leptos::task::spawn_local(async move {
             probe::run(desk, true).await;
         });
     };
-    let copy = move |_| {
+    let copy = move |ev: leptos::ev::MouseEvent| {
+        // The panel this button is in (the button's row's parent): where the text area for copying by hand
+        // appears (found there, not by a `NodeRef`: no node reference type in the wasm, issue #16).
+        use wasm_bindgen::JsCast;
+        let panel = ev.current_target().and_then(|b| b.dyn_into::<web_sys::Element>().ok()).and_then(|b| b.parent_element()).and_then(|r| r.parent_element());
         let s = collect::text(&desk);
         text.set(s.clone());
         copied.set(0);
@@ -30,7 +33,8 @@ pub fn SupportPanel() -> impl IntoView {
             if !ok {
                 // Once the text area is on the page, its whole text is selected for Ctrl+C.
                 crate::diagnostics::probe::sleep(0).await;
-                if let Some(a) = area.get_untracked() {
+                let area = panel.and_then(|p| p.query_selector("[data-testid=diagnostics-text]").ok().flatten());
+                if let Some(a) = area.and_then(|a| a.dyn_into::<web_sys::HtmlTextAreaElement>().ok()) {
                     let _ = a.focus();
                     a.select();
                 }
@@ -69,7 +73,7 @@ pub fn SupportPanel() -> impl IntoView {
             view! {
                 <div>
                     <p class="notice error" role="alert" data-testid="copy-result" data-copied="false">{t::COPY_REFUSED()}</p>
-                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "8")} node_ref=area class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT()
+                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "8")} class="state" data-testid="diagnostics-text" aria-label=t::DIAGNOSTICS_TEXT()
                         >{crate::ui::dynv(move || text.get())}</textarea>
                 </div>
             }.into_any()

@@ -7,7 +7,7 @@ use agent_desktop::phone::call::CallState;
 use agent_desktop::phone::model::AgentState;
 use agent_desktop::ui::shell::Shell;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
 
 fn storage() -> web_sys::Storage {
@@ -270,4 +270,39 @@ fn search_folds_case_beyond_ascii_with_the_browser_tables() {
     let entries = vec![agent_desktop::ui::directory::Entry { name: "Émile Zola".into(), number: "+33 1 23 45 67 89".into(), kind: "contact" }];
     let hits = agent_desktop::ui::directory::search(&entries, "émile", &[]);
     assert_eq!(hits.len(), 1, "a lower-case query finds an upper-case accented name");
+}
+
+/// "Copy diagnostics" refused by the browser: the text shows in a field, focused and selected whole for
+/// Ctrl+C (the field is found from the button's panel, issue #16).
+#[wasm_bindgen_test]
+async fn a_refused_copy_shows_the_diagnostics_selected() {
+    clean();
+    let refuse = js_sys::Function::new_no_args(
+        "Object.defineProperty(navigator, 'clipboard', {value: {writeText: () => Promise.reject(new Error('refused'))}, configurable: true})",
+    );
+    refuse.call0(&JsValue::NULL).unwrap();
+    let (settings, _) = config::resolve("", None);
+    let m = mount(settings);
+    m.desk.select_tab(Tab::Diagnostics);
+    tick().await;
+    m.q("[data-testid=copy-diagnostics]").expect("copy button").click();
+    let mut area = None;
+    for _ in 0..50 {
+        tick().await;
+        area = m.q("[data-testid=diagnostics-text]");
+        let selected = area.as_ref().and_then(|a| a.clone().dyn_into::<web_sys::HtmlTextAreaElement>().ok()).is_some_and(|a| a.selection_end().ok().flatten().unwrap_or(0) > 0);
+        if selected {
+            break;
+        }
+    }
+    js_sys::Function::new_no_args("delete navigator.clipboard").call0(&JsValue::NULL).unwrap();
+    let area: web_sys::HtmlTextAreaElement = area.expect("the text for copying by hand").dyn_into().unwrap();
+    assert_eq!(m.q("[data-testid=copy-result]").unwrap().get_attribute("data-copied").as_deref(), Some("false"));
+    let len = area.value().encode_utf16().count() as u32;
+    assert!(len > 0);
+    assert_eq!((area.selection_start().unwrap(), area.selection_end().unwrap()), (Some(0), Some(len)), "selected whole");
+    let active = web_sys::window().unwrap().document().unwrap().active_element().unwrap();
+    assert!(js_sys::Object::is(&active, &area), "focused");
+    m.root.remove();
+    clean();
 }

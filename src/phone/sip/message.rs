@@ -519,7 +519,7 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            let h = std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+            let h = crate::config::form::hex2(b[i + 1], b[i + 2]);
             if let Some(v) = h {
                 out.push(v);
                 i += 3;
