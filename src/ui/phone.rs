@@ -175,7 +175,7 @@ fn CallCard(id: u32) -> impl IntoView {
                 call.with(|c| {
                     for (k, v) in c.map(|c| c.x_headers.as_slice()).unwrap_or_default() {
                         if !k.to_ascii_lowercase().starts_with("x-sn-") {
-                            let k = crate::text::trim_start(k, "X-").replace('-', " ");
+                            let k = crate::text::replace(crate::text::trim_start(k, "X-"), "-", " ");
                             data.push(view! { <span class="kv-chip">{k}": "{v.clone()}</span> }.into_any());
                         }
                     }
