@@ -11,7 +11,7 @@ pub fn App() -> impl IntoView {
     crate::phone::audio::unlock_on_first_gesture();
     crate::phone::audio::set_ringer_device(crate::browser::load(crate::phone::media::RINGER_KEY).filter(|s| !s.is_empty()));
     // Ring tone, ring-back and the demo far end follow the calls.
-    Effect::new(move || desk.sync_sounds());
+    crate::desk::shell::effect(Box::new(move || desk.sync_sounds()));
     // "Check my setup" runs once after each SIP sign-in (crate::diagnostics::probe).
     crate::diagnostics::probe::after_sign_in(desk);
     leptos::task::spawn_local(async move { desk.start().await });

@@ -119,15 +119,40 @@ pub fn trim_end<'a>(mut s: &'a str, p: &str) -> &'a str {
 
 /// The parts with `sep` between them, as `parts.join(sep)` (a plain loop: std's join is a specialised copy
 /// per element type).
-pub fn join(parts: &[&str], sep: &str) -> String {
+pub fn join<S: AsRef<str>>(parts: &[S], sep: &str) -> String {
     let mut out = String::new();
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
             out.push_str(sep);
         }
-        out.push_str(p);
+        out.push_str(p.as_ref());
     }
     out
+}
+
+/// The byte index of the last `b` in `s`, as `s.rfind(b as char)` for an ASCII `b` (a byte below 0x80 is never
+/// part of a longer character, so the index is a character boundary; std's char searcher is a copy of its own).
+pub fn rfind_byte(s: &str, b: u8) -> Option<usize> {
+    debug_assert!(b.is_ascii());
+    s.bytes().rposition(|x| x == b)
+}
+
+/// The text before and after the last `b`, as `s.rsplit_once(b as char)` for an ASCII `b`.
+pub fn rsplit_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = rfind_byte(s, b)?;
+    Some((upto(s, i), from(s, i + 1)))
+}
+
+/// `s` without its leading characters that are in `set` (ASCII only), as `s.trim_start_matches(|c| set.contains(c))`.
+pub fn trim_start_of<'a>(s: &'a str, set: &str) -> &'a str {
+    debug_assert!(set.is_ascii());
+    from(s, s.bytes().take_while(|b| set.bytes().any(|x| x == *b)).count())
+}
+
+/// `s` without its trailing characters that are in `set` (ASCII only), as `s.trim_end_matches(|c| set.contains(c))`.
+pub fn trim_end_of<'a>(s: &'a str, set: &str) -> &'a str {
+    debug_assert!(set.is_ascii());
+    upto(s, s.len() - s.bytes().rev().take_while(|b| set.bytes().any(|x| x == *b)).count())
 }
 
 /// `s[a..b]` replaced by `with`, as `s.replace_range(a..b, with)` (std's goes through `Vec::splice`).
@@ -271,6 +296,30 @@ mod tests {
         assert_eq!((cut(s, 1, 3), from(s, 3), upto(s, 1), cut(s, 2, 3), from(s, 9)), ("é", "-b", "a", "", ""));
         for c in ['a', '+', '-', 'é', '\0'] {
             assert_eq!(one_of(c, "+-.é"), "+-.é".contains(c));
+        }
+    }
+
+    #[test]
+    fn byte_searches_and_trims_as_the_standard_library() {
+        let owned: Vec<String> = vec!["a".into(), "".into(), "é".into()];
+        assert_eq!(join(&owned, ", "), owned.join(", "));
+        assert_eq!(join(&Vec::<String>::new(), "+"), Vec::<String>::new().join("+"));
+        let hays = ["", ".", "a.b", "é.é:é", "..", "a:b:c", " \t x \t ", "'\"x\"'", "\r\n\r\nab\r\n", "?a=1", "++1", "é", " é "];
+        let mut rng = crate::fuzz_rng::Rng(11);
+        let random: Vec<String> = (0..3000)
+            .map(|_| (0..rng.below(12)).map(|_| ['.', ':', ' ', '\t', 'é', 'a', '\r', '\n', '\'', '"'][rng.below(10)]).collect())
+            .collect();
+        for h in hays.iter().copied().chain(random.iter().map(String::as_str)) {
+            for b in [b'.', b':', b'/', b'\n', b' '] {
+                assert_eq!(rfind_byte(h, b), h.rfind(b as char), "{h:?} {b}");
+                assert_eq!(rsplit_once_byte(h, b), h.rsplit_once(b as char), "{h:?} {b}");
+            }
+            for set in ["", " ", " \t", "\r\n", "\"'", "?", "+"] {
+                let inset = |c: char| set.contains(c);
+                assert_eq!(trim_start_of(h, set), h.trim_start_matches(inset), "{h:?} {set:?}");
+                assert_eq!(trim_end_of(h, set), h.trim_end_matches(inset), "{h:?} {set:?}");
+                assert_eq!(trim_end_of(trim_start_of(h, set), set), h.trim_matches(inset), "{h:?} {set:?}");
+            }
         }
     }
 

@@ -435,7 +435,7 @@ pub fn origin_of(url: &str) -> Option<String> {
     if auth.is_empty() || auth.bytes().any(|b| b <= b' ' || b == b'@' || b == b'\\' || b >= 0x7f) || url.contains('\\') {
         return None;
     }
-    let auth = match (scheme, auth.rsplit_once(':')) {
+    let auth = match (scheme, crate::text::rsplit_once_byte(auth, b':')) {
         ("https", Some((h, "443"))) | ("http", Some((h, "80"))) => h,
         _ => auth,
     };

@@ -308,7 +308,7 @@ pub fn check_config_path(value: &str) -> Result<String, Msg> {
 /// origin and under the page's folder, with no query or fragment: a second check, by the browser's own
 /// parser, that nothing in the name was read differently.
 pub fn within_folder(page_origin: &str, page_path: &str, url_origin: &str, url_path: &str, url_rest: &str) -> Result<(), Msg> {
-    let folder = crate::text::upto(page_path, page_path.rfind('/').map(|i| i + 1).unwrap_or(0));
+    let folder = crate::text::upto(page_path, crate::text::rfind_byte(page_path, b'/').map(|i| i + 1).unwrap_or(0));
     if url_origin != page_origin || url_origin == "null" || !url_rest.is_empty() || !url_path.starts_with(folder) || folder.is_empty() {
         return Err(K::CFG_OUTSIDE_FOLDER.arg("folder", &format_args!("{page_origin}{folder}")));
     }

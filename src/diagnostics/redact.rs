@@ -15,7 +15,7 @@ pub const REMOVED: &str = "[removed]";
 
 /// Does a header or parameter name say it holds a secret?
 pub fn secret_name(name: &str) -> bool {
-    let n = name.trim_matches(|c| c == '"' || c == '\'').to_ascii_lowercase();
+    let n = crate::text::trim_end_of(crate::text::trim_start_of(name, "\"'"), "\"'").to_ascii_lowercase();
     const PARTS: [&str; 13] =
         ["pass", "pwd", "secret", "token", "credential", "nonce", "auth", "cookie", "session", "ticket", "signature", "apikey", "api_key"];
     const WHOLE: [&str; 8] = ["code", "code_verifier", "response", "rspauth", "key", "sig", "otp", "assertion"];
@@ -55,7 +55,7 @@ fn headers(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut folding = false;
     for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\r', '\n']);
+        let body = crate::text::trim_end_of(line, "\r\n");
         let end = crate::text::from(line, body.len());
         if folding && (body.starts_with(' ') || body.starts_with('\t')) {
             out.push_str(" ");
@@ -67,7 +67,7 @@ fn headers(text: &str) -> String {
         let trimmed = body.trim_start();
         let name_len = trimmed.bytes().take_while(|b| ident(*b)).count();
         let (name, after) = crate::text::split_at(trimmed, name_len);
-        let after = after.trim_start_matches([' ', '\t']);
+        let after = crate::text::trim_start_of(after, " \t");
         if name_len > 0 && after.starts_with(':') && secret_name(name) {
             out.push_str(crate::text::upto(body, body.len() - trimmed.len()));
             out.push_str(name);

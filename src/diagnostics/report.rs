@@ -38,7 +38,7 @@ fn yes(x: bool) -> &'static str {
 }
 
 fn list(v: &[String]) -> String {
-    if v.is_empty() { "—".into() } else { v.join(", ") }
+    if v.is_empty() { "—".into() } else { crate::text::join(v, ", ") }
 }
 
 /// The settings a support desk needs, without secrets, as `name: value` lines: the TURN credential and user

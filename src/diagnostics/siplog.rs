@@ -32,7 +32,7 @@ impl SipLog {
             while !text.is_char_boundary(cut) {
                 cut -= 1;
             }
-            crate::text::upto(text, cut).rfind('\n').map_or("", |i| crate::text::upto(text, i + 1))
+            crate::text::rfind_byte(crate::text::upto(text, cut), b'\n').map_or("", |i| crate::text::upto(text, i + 1))
         } else {
             text
         };

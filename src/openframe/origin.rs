@@ -101,8 +101,8 @@ pub fn valid_host(host: &str) -> bool {
     if host.starts_with('[') {
         return host == "[::1]";
     }
-    // The last label (the whole host without a dot): through rsplit_once, whose copy other readers share.
-    let last = host.rsplit_once('.').map_or(host, |(_, l)| l);
+    // The last label (the whole host without a dot).
+    let last = crate::text::rsplit_once_byte(host, b'.').map_or(host, |(_, l)| l);
     if last.bytes().next().map(|b| b.is_ascii_digit()).unwrap_or(false) {
         return canonical_ipv4(host);
     }
@@ -132,7 +132,7 @@ pub struct UrlParts {
 /// line breaks), backslashes (read as `/`), user info (`ws://localhost:1@evil.example/` goes to
 /// evil.example), percent-encoded hosts, non-canonical IP addresses, trailing dots.
 pub fn split_url(input: &str) -> Result<UrlParts, OriginError> {
-    let s = input.trim_matches(' ');
+    let s = crate::text::trim_end_of(crate::text::trim_start_of(input, " "), " ");
     if s.is_empty() {
         return Err(OriginError::Empty);
     }
@@ -167,7 +167,7 @@ pub fn split_url(input: &str) -> Result<UrlParts, OriginError> {
             None => return Err(OriginError::Host(authority.to_string())),
         }
     } else {
-        match authority.rsplit_once(':') {
+        match crate::text::rsplit_once_byte(authority, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
         }

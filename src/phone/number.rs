@@ -58,7 +58,7 @@ pub fn normalize(input: &str, country: &str) -> Result<Dialable, String> {
     if out.contains(['*', '#']) {
         return Ok(Dialable::Extension(out));
     }
-    let digits = out.trim_start_matches('+');
+    let digits = crate::text::trim_start_of(&out, "+");
     if out.starts_with('+') {
         return check_e164(digits, input);
     }

@@ -242,7 +242,7 @@ pub fn work_note(a: &Activity) -> String {
         a.agent
     );
     // The facts that may be missing: a line each when given (one writer, no text built for it).
-    let transfers = a.transfers.join(", ");
+    let transfers = crate::text::join(&a.transfers, ", ");
     for (label, v) in [("Queue: ", &a.queue), ("Transfers: ", &transfers), ("Disposition: ", &a.disposition)] {
         if !v.is_empty() {
             head.push_str(label);

@@ -134,7 +134,7 @@ pub fn redirect_uri() -> String {
 pub fn beside_page(path: &str) -> String {
     let href = web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default();
     let base = href.split(['?', '#']).next().unwrap_or("");
-    let dir = base.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    let dir = crate::text::rsplit_once_byte(base, b'/').map(|(d, _)| d).unwrap_or("");
     rest::concat(&[dir, "/", path])
 }
 

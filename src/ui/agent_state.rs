@@ -39,7 +39,7 @@ pub fn AgentStateSelect() -> impl IntoView {
             class="state"
             aria-label=t::AGENT_STATE()
             data-testid="agent-state"
-            prop:value=move || desk.agent_state.get().key()
+            prop:value=crate::ui::text_fn(move || desk.agent_state.get().key())
             on:change=crate::ui::on_event(move |ev| {
                 if let Some(s) = AgentState::from_key(&event_target_value(&ev)) {
                     desk.set_agent_state(s);

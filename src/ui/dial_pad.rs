@@ -36,7 +36,7 @@ pub fn DialPad() -> impl IntoView {
         <form class="dial" on:submit=crate::ui::on_submit(move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); dial(); })>
             <input type="tel" class="input" aria-label=t::NUMBER_TO_DIAL() {..crate::ui::cattr("placeholder", t::NUMBER_TO_DIAL())}
                 data-testid="dial-input" {..crate::ui::cattr("autocomplete", "off")} {..crate::ui::cattr("id", "dial-input")}
-                prop:value=move || { typed.track(); number.get_untracked() } on:input=crate::ui::on_event(move |ev| { number.set(event_target_value(&ev)); error.set(None); })/>
+                prop:value=crate::ui::text_fn(move || { typed.track(); number.get_untracked() }) on:input=crate::ui::on_event(move |ev| { number.set(event_target_value(&ev)); error.set(None); })/>
             <button type="button" class="btn" aria-label=t::BACKSPACE() data-testid="backspace"
                 on:click=crate::ui::click(move |_| number.update(|n| { n.pop(); }))>"⌫"</button>
             {crate::ui::submit_btn("btn primary", "dial-button", t::CALL())}

@@ -159,7 +159,7 @@ pub fn DirectoryPanel() -> impl IntoView {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() {..crate::ui::cattr("placeholder", t::SEARCH_DIRECTORY())}
             data-testid="directory-search" {..crate::ui::cattr("id", "directory-search")} role="combobox" {..crate::ui::cattr("aria-controls", "directory-results")}
             {..crate::ui::cattr("aria-expanded", "true")} {..crate::ui::attr("aria-activedescendant", move || format!("dir-{}", selected.get()))}
-            prop:value=move || query.get() on:input=crate::ui::on_event(move |ev| {
+            prop:value=crate::ui::text_fn(move || query.get()) on:input=crate::ui::on_event(move |ev| {
                 let text = event_target_value(&ev);
                 query.set(text.clone());
                 selected.set(0);

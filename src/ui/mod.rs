@@ -318,7 +318,7 @@ pub fn kv_row(label: &'static str, testid: &'static str, value: AnyView) -> AnyV
 pub fn text_input(ty: &'static str, label: &'static str, testid: &'static str, autocomplete: Option<&'static str>, value: RwSignal<String>) -> AnyView {
     view! {
         <input class="input" type=ty aria-label={label} {..crate::ui::cattr("placeholder", label)} data-testid={testid} {..crate::ui::oattr("autocomplete", autocomplete)}
-            prop:value=move || value.get() on:input=on_event(move |ev| value.set(event_target_value(&ev)))/>
+            prop:value=text_fn(move || value.get()) on:input=on_event(move |ev| value.set(event_target_value(&ev)))/>
     }
     .into_any()
 }
@@ -445,11 +445,18 @@ pub fn dyn_opt<V: IntoView + 'static>(f: impl Fn() -> Option<V> + Send + Sync + 
 /// A reactive attribute (`{..crate::ui::attr("aria-expanded", move || ..)}`): every such attribute, whatever
 /// its name, is one attribute type (issue #16) instead of one per name.
 pub fn attr(name: &'static str, f: impl Fn() -> String + Send + Sync + 'static) -> DynAttr {
-    leptos::tachys::html::attribute::custom::custom_attribute(name, Box::new(f))
+    leptos::tachys::html::attribute::custom::custom_attribute(name, Box::new(move || Some(f())))
 }
 
-/// See [`attr`].
-pub type DynAttr = leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Box<dyn Fn() -> String + Send + Sync>>;
+/// See [`attr`]: the value is always there for [`attr`], there while true (empty) for [`battr`]; one value
+/// type for both, so one copy of the reactive attribute code (issue #16).
+pub type DynAttr = leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Box<dyn Fn() -> Option<String> + Send + Sync>>;
+
+/// A reactive property's text (`prop:value=crate::ui::text_fn(move || ..)`), boxed: every such property is
+/// one closure type, so one copy of Leptos's property effect instead of one per field (issue #16).
+pub fn text_fn(f: impl Fn() -> String + Send + Sync + 'static) -> Box<dyn Fn() -> String + Send + Sync> {
+    Box::new(f)
+}
 
 /// An attribute whose text is made at run time (`{..crate::ui::sattr("aria-label", label)}`): one attribute
 /// type for all of them, whatever the name (issue #16).
@@ -471,8 +478,8 @@ pub fn oattr(name: &'static str, value: Option<&'static str>) -> leptos::tachys:
 
 /// A reactive boolean attribute (`{..crate::ui::battr("hidden", move || ..)}`: present, empty, while true):
 /// one attribute type whatever the name (issue #16).
-pub fn battr(name: &'static str, f: impl Fn() -> bool + Send + Sync + 'static) -> leptos::tachys::html::attribute::custom::CustomAttr<&'static str, Box<dyn Fn() -> bool + Send + Sync>> {
-    leptos::tachys::html::attribute::custom::custom_attribute(name, Box::new(f))
+pub fn battr(name: &'static str, f: impl Fn() -> bool + Send + Sync + 'static) -> DynAttr {
+    leptos::tachys::html::attribute::custom::custom_attribute(name, Box::new(move || f().then(String::new)))
 }
 
 /// A view's signal, made in one function per value type (`RwSignal::new` inlines the arena's insert at each

@@ -53,7 +53,7 @@ pub fn ServiceNowStatus() -> impl IntoView {
                     let (i1, i2, notes) = (id.clone(), id.clone(), notes.clone());
                     rows.push(view! { <li>{r.clone()}
                     // The agent's notes as text (a read-only field), to copy before dismissing.
-                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "3")} data-testid="sn-refused-notes" prop:value=move || notes.clone()></textarea>
+                    <textarea {..crate::ui::cattr("readonly", "")} {..crate::ui::cattr("rows", "3")} data-testid="sn-refused-notes" prop:value=crate::ui::text_fn(move || notes.clone())></textarea>
                     {crate::ui::btn("btn", Some("sn-copy"), t::SN_COPY(), copy)}
                     {(desk.role.get() != crate::tabs::Role::Remote).then(|| {
                         let id = id.clone();

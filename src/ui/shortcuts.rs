@@ -90,7 +90,7 @@ pub fn ShortcutHelp() -> impl IntoView {
                             if c.shift { parts.push("Shift".to_string()) }
                             if c.meta { parts.push("Meta".to_string()) }
                             parts.push(c.key.to_ascii_uppercase());
-                            parts.join("+")
+                            crate::text::join(&parts, "+")
                         }).unwrap_or_default();
                         view! { <div class="kv" data-action=*a><dt><kbd>{keys}</kbd></dt><dd>{t::shortcut_action(a)}</dd></div> }
                     }).rows()}

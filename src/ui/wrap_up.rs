@@ -53,7 +53,7 @@ fn WrapUpForm() -> impl IntoView {
                 </div>
                 <div class="dial">
                     <select class="input" aria-label=t::DISPOSITION() data-testid="disposition"
-                        prop:value=move || desk.wrapups.with(|w| w.first().and_then(|w| w.disposition.clone())).unwrap_or_default()
+                        prop:value=crate::ui::text_fn(move || desk.wrapups.with(|w| w.first().and_then(|w| w.disposition.clone())).unwrap_or_default())
                         on:change=crate::ui::on_event(move |ev| {
                             let v = event_target_value(&ev);
                             desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
@@ -92,7 +92,7 @@ fn WrapUpForm() -> impl IntoView {
                     {crate::ui::submit_btn("btn", "wrap-up-set-case", t::SET_RECORD())}
                 </form>
                 <textarea class="input notes" aria-label=t::NOTES() {..crate::ui::cattr("placeholder", t::NOTES())} data-testid="notes" {..crate::ui::cattr("rows", "2")}
-                    prop:value=move || desk.wrapups.with(|w| w.first().map(|w| w.notes.clone())).unwrap_or_default()
+                    prop:value=crate::ui::text_fn(move || desk.wrapups.with(|w| w.first().map(|w| w.notes.clone())).unwrap_or_default())
                     on:input=crate::ui::on_event(move |ev| {
                         let v = event_target_value(&ev);
                         desk.edit_wrapup(|w| w.notes = v);

@@ -179,7 +179,7 @@ impl Desk {
         p["sip"] = if creds.server.is_empty() {
             Value::Null
         } else {
-            json!({"server": creds.server, "domain": creds.domain, "user": creds.user, "password": creds.password, "ice": creds.ice.join(" ")})
+            json!({"server": creds.server, "domain": creds.domain, "user": creds.user, "password": creds.password, "ice": crate::text::join(&creds.ice, " ")})
         };
         let mut list = Vec::new();
         for r in &resume {

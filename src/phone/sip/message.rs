@@ -167,7 +167,7 @@ impl Message {
     /// Parses one SIP message (one WebSocket frame).
     pub fn parse(input: &str) -> Result<Message, ParseError> {
         // Leading CRLFs are keep-alives between messages (RFC 5626): skip them.
-        let input = input.trim_start_matches(['\r', '\n']);
+        let input = crate::text::trim_start_of(input, "\r\n");
         let (head, rest) = match crate::text::split_once(input, "\r\n\r\n") {
             Some(parts) => parts,
             None => match crate::text::split_once(input, "\n\n") {
@@ -718,7 +718,7 @@ pub struct Via {
 impl Via {
     pub fn parse(s: &str) -> Result<Via, ParseError> {
         let (proto, host, port, params) = via_parts(s).ok_or_else(|| bad("bad Via", s))?;
-        let transport = proto.rsplit('/').next().unwrap_or("").trim().to_ascii_uppercase();
+        let transport = crate::text::rsplit_once_byte(&proto, b'/').map_or(proto.as_str(), |(_, l)| l).trim().to_ascii_uppercase();
         Ok(Via { transport, host: host.to_string(), port, params: parse_params(params) })
     }
 
@@ -772,7 +772,7 @@ fn via_parts(s: &str) -> Option<(String, &str, Option<u16>, &str)> {
             p => (crate::text::upto(sent_by, end + 1), Some(p.strip_prefix(':')?)),
         },
         None if sent_by.starts_with('[') => return None,
-        None => match sent_by.rsplit_once(':') {
+        None => match crate::text::rsplit_once_byte(sent_by, b':') {
             Some((h, p)) => (h, Some(p)),
             None => (sent_by, None),
         },

@@ -60,7 +60,7 @@ impl UserAgent {
         // One Route header with the whole set (RFC 3261 7.3.1): Kamailio's loose_route takes its own double
         // Record-Route (r2=on) out of one header field, not out of two.
         if !d.route_set.is_empty() {
-            m.add("Route", d.route_set.join(", "));
+            m.add("Route", crate::text::join(&d.route_set, ", "));
         }
         m
     }

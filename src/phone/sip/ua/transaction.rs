@@ -221,7 +221,7 @@ impl UserAgent {
             let (to, from) = (resp.header("To").unwrap_or("").to_string(), resp.header("From").unwrap_or("").to_string());
             let mut m = new_request(method, &contact, self.via(&branch), None, to, from, call_id.to_string(), seq);
             if !routes.is_empty() {
-                m.add("Route", routes.join(", "));
+                m.add("Route", crate::text::join(&routes, ", "));
             }
             if method == "ACK" {
                 send_msg(out, &m);
