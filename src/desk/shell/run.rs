@@ -37,8 +37,14 @@ pub(crate) fn now_ms() -> f64 {
 #[inline(never)]
 pub(crate) fn put<T: Send + Sync + 'static>(s: RwSignal<T>, v: T) {
     use leptos::reactive::graph::ToAnySource;
-    if s.try_update_untracked(|x| *x = v).is_some() {
-        tell_and_forget(s.to_any_source());
+    // One typed look-up in the arena (the signal's own handles), after an untyped check that it is there
+    // (so the conversion cannot meet a disposed signal).
+    if s.is_disposed() {
+        return;
+    }
+    let a = ArcRwSignal::from(s);
+    if a.try_update_untracked(|x| *x = v).is_some() {
+        tell_and_forget(a.to_any_source());
     }
 }
 
