@@ -17,7 +17,7 @@ pub fn take_fragment_ticket() -> Option<String> {
         return None;
     }
     let href = w.location().href().ok()?;
-    let bare = href.split('#').next().unwrap_or("").to_string();
+    let bare = crate::text::split_byte(&href, b'#').next().unwrap_or("").to_string();
     if let Ok(h) = w.history() {
         let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&bare));
     }

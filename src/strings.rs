@@ -139,7 +139,7 @@ impl Lang {
                 return Table(v);
             }
             let Some(packed) = self.packed() else { return Lang::En.table() };
-            let v: &'static [&'static str] = Vec::leak(packed.split_terminator('\0').collect());
+            let v: &'static [&'static str] = Vec::leak(crate::text::split_terminator_byte(packed, b'\0').collect());
             slot.set(Some(v));
             Table(v)
         })
@@ -168,7 +168,7 @@ pub fn install(lang: Lang, text: String) -> Result<(), Msg> {
         return Err(Key::LANGUAGE_FILE_WRONG.into());
     }
     let text: &'static str = String::leak(text);
-    let v: Vec<&'static str> = crate::text::from(text, f.head).split_terminator('\0').collect();
+    let v: Vec<&'static str> = crate::text::split_terminator_byte(crate::text::from(text, f.head), b'\0').collect();
     if v.len() != Key::ALL.len() || !text.ends_with('\0') {
         return Err(Key::LANGUAGE_FILE_WRONG.into());
     }

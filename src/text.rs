@@ -143,6 +143,47 @@ pub fn rsplit_once_byte(s: &str, b: u8) -> Option<(&str, &str)> {
     Some((upto(s, i), from(s, i + 1)))
 }
 
+/// The pieces of `s` between the `b`s, as `s.split(b as char)` for an ASCII `b` (a byte below 0x80 is always a
+/// character boundary; std's `Split<char>` and its char searcher are copies of their own).
+pub fn split_byte(s: &str, b: u8) -> SplitByte<'_> {
+    splitn_byte(s, usize::MAX, b)
+}
+
+/// At most `n` pieces of `s` between the `b`s, the last one the rest, as `s.splitn(n, b as char)` for an ASCII `b`.
+pub fn splitn_byte(s: &str, n: usize, b: u8) -> SplitByte<'_> {
+    debug_assert!(b.is_ascii());
+    SplitByte { rest: Some(s), b, n, terminator: false }
+}
+
+/// The pieces of `s` ended by the `b`s, as `s.split_terminator(b as char)` for an ASCII `b` (as [`split_byte`]
+/// but without an empty last piece).
+pub fn split_terminator_byte(s: &str, b: u8) -> SplitByte<'_> {
+    SplitByte { terminator: true, ..split_byte(s, b) }
+}
+
+pub struct SplitByte<'a> {
+    rest: Option<&'a str>,
+    b: u8,
+    n: usize,
+    terminator: bool,
+}
+
+impl<'a> Iterator for SplitByte<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest.take()?;
+        self.n = self.n.checked_sub(1)?;
+        if self.n > 0 {
+            if let Some(i) = rest.bytes().position(|x| x == self.b) {
+                self.rest = Some(from(rest, i + 1));
+                return Some(upto(rest, i));
+            }
+        }
+        Some(rest).filter(|r| !(self.terminator && r.is_empty()))
+    }
+}
+
 /// `s` without its leading characters that are in `set` (ASCII only), as `s.trim_start_matches(|c| set.contains(c))`.
 pub fn trim_start_of<'a>(s: &'a str, set: &str) -> &'a str {
     debug_assert!(set.is_ascii());
@@ -304,15 +345,21 @@ mod tests {
         let owned: Vec<String> = vec!["a".into(), "".into(), "é".into()];
         assert_eq!(join(&owned, ", "), owned.join(", "));
         assert_eq!(join(&Vec::<String>::new(), "+"), Vec::<String>::new().join("+"));
-        let hays = ["", ".", "a.b", "é.é:é", "..", "a:b:c", " \t x \t ", "'\"x\"'", "\r\n\r\nab\r\n", "?a=1", "++1", "é", " é "];
+        let hays = ["", ".", "a.b", "é.é:é", "a\0b\0", "\0", "\0\0", "a. .b .", "..", "a:b:c", " \t x \t ", "'\"x\"'", "\r\n\r\nab\r\n", "?a=1", "++1", "é", " é "];
         let mut rng = crate::fuzz_rng::Rng(11);
         let random: Vec<String> = (0..3000)
-            .map(|_| (0..rng.below(12)).map(|_| ['.', ':', ' ', '\t', 'é', 'a', '\r', '\n', '\'', '"'][rng.below(10)]).collect())
+            .map(|_| (0..rng.below(12)).map(|_| ['.', ':', ' ', '\t', 'é', 'a', '\r', '\n', '\'', '"', '\0'][rng.below(11)]).collect())
             .collect();
         for h in hays.iter().copied().chain(random.iter().map(String::as_str)) {
-            for b in [b'.', b':', b'/', b'\n', b' '] {
+            for b in [b'.', b':', b'/', b'\n', b' ', b'\0', b'a'] {
                 assert_eq!(rfind_byte(h, b), h.rfind(b as char), "{h:?} {b}");
                 assert_eq!(rsplit_once_byte(h, b), h.rsplit_once(b as char), "{h:?} {b}");
+                assert_eq!(split_byte(h, b).collect::<Vec<_>>(), h.split(b as char).collect::<Vec<_>>(), "{h:?} {b}");
+                let terminated = split_terminator_byte(h, b).collect::<Vec<_>>();
+                assert_eq!(terminated, h.split_terminator(b as char).collect::<Vec<_>>(), "{h:?} {b}");
+                for n in 0..5 {
+                    assert_eq!(splitn_byte(h, n, b).collect::<Vec<_>>(), h.splitn(n, b as char).collect::<Vec<_>>(), "{h:?} {n} {b}");
+                }
             }
             for set in ["", " ", " \t", "\r\n", "\"'", "?", "+"] {
                 let inset = |c: char| set.contains(c);

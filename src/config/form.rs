@@ -79,7 +79,7 @@ fn decode(s: &str) -> String {
 /// `=` (none: the value is empty), each decoded.
 pub fn parse(q: &str) -> Vec<(String, String)> {
     let mut pairs = Vec::new();
-    for p in q.split('&') {
+    for p in crate::text::split_byte(q, b'&') {
         if !p.is_empty() {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
             pairs.push((decode(k), decode(v)));

@@ -293,7 +293,7 @@ pub fn check_config_path(value: &str) -> Result<String, Msg> {
     }
     let plain = |seg: &str| !seg.is_empty() && !seg.starts_with('.') && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     // At most two parts, each plain (counted as they come: no list of them).
-    for (i, p) in v.split('/').enumerate() {
+    for (i, p) in crate::text::split_byte(&v, b'/').enumerate() {
         if i >= 2 || !plain(p) {
             return refuse(K::CFG_PATH_NOT_RELATIVE.into());
         }
@@ -403,7 +403,7 @@ impl Applier<'_> {
             // key=value lines give lists as comma-separated text.
             Value::String(s) => {
                 let mut items = Vec::new();
-                for x in s.split(',') {
+                for x in crate::text::split_byte(s, b',') {
                     items.push(Value::String(x.trim().to_string()));
                 }
                 items

@@ -16,7 +16,7 @@ pub struct Combo {
 impl Combo {
     pub fn parse(s: &str) -> Result<Combo, crate::strings::Msg> {
         let mut c = Combo { alt: false, ctrl: false, shift: false, meta: false, key: String::new() };
-        for part in s.split('+').map(str::trim) {
+        for part in crate::text::split_byte(s, b'+').map(str::trim) {
             match part.to_ascii_lowercase().as_str() {
                 "alt" | "option" => c.alt = true,
                 "ctrl" | "control" => c.ctrl = true,

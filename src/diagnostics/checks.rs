@@ -158,7 +158,7 @@ pub struct IceError {
 
 /// The server's address without any query (`turn:host:3478?transport=tcp` → `turn:host:3478`).
 fn server_name(url: &str) -> &str {
-    url.split('?').next().unwrap_or(url)
+    crate::text::split_byte(url, b'?').next().unwrap_or(url)
 }
 
 fn is_turn(url: &str) -> bool {

@@ -75,7 +75,7 @@ pub fn is_loopback_host(host: &str) -> bool {
 /// A dotted-quad IPv4 address written the one way browsers serialize it (no leading zeros, no hex).
 fn canonical_ipv4(host: &str) -> bool {
     let mut parts = 0;
-    for p in host.split('.') {
+    for p in crate::text::split_byte(host, b'.') {
         parts += 1;
         let ok = !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0')) && decimal(p) <= 255;
         if !ok {
@@ -108,7 +108,7 @@ pub fn valid_host(host: &str) -> bool {
     }
     !host.is_empty()
         && host.len() <= 253
-        && host.split('.').all(|label| {
+        && crate::text::split_byte(host, b'.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
                 && !label.starts_with('-')

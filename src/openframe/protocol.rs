@@ -463,9 +463,9 @@ fn str_field(v: &Value, keys: &[&str]) -> Option<String> {
 
 /// `sys_id=abc^other=x` -> `abc` (32 hex characters in ServiceNow, but accept any token).
 fn sys_id_from_query(q: &str) -> Option<String> {
-    q.split('^').find_map(|part| {
+    crate::text::split_byte(q, b'^').find_map(|part| {
         let v = part.trim().strip_prefix("sys_id=")?;
-        let v = v.split('&').next().unwrap_or(v);
+        let v = crate::text::split_byte(v, b'&').next().unwrap_or(v);
         (!v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')).then(|| v.to_string())
     })
 }
@@ -575,7 +575,7 @@ pub fn parse_configuration_field(text: &str) -> Result<Value, crate::strings::Ms
             Ok(j @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_))) => j,
             _ => Value::String(v.to_string()),
         };
-        let mut parts: Vec<&str> = k.split('.').collect();
+        let mut parts: Vec<&str> = crate::text::split_byte(k, b'.').collect();
         if parts.len() > MAX_CONFIG_DEPTH {
             return Err(K::CFG_TOO_DEEP.arg("max", &MAX_CONFIG_DEPTH));
         }

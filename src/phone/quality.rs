@@ -481,7 +481,7 @@ fn ints<const N: usize>(s: &str) -> Option<[i64; N]> {
         return None;
     }
     let mut out = [0i64; N];
-    let mut it = s.split(' ');
+    let mut it = crate::text::split_byte(s, b' ');
     for slot in out.iter_mut() {
         let p = it.next()?;
         let digits = p.strip_prefix('-').unwrap_or(p);

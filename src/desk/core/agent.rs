@@ -145,7 +145,7 @@ pub fn host_of(url: &str) -> String {
     let rest = crate::text::split_once(url, "://").map(|(_, r)| r).unwrap_or(url);
     let hostport = rest.split(['/', '?']).next().unwrap_or("");
     if hostport.starts_with('[') {
-        return hostport.split(']').next().map(|h| format!("{h}]")).unwrap_or_default();
+        return crate::text::split_byte(hostport, b']').next().map(|h| format!("{h}]")).unwrap_or_default();
     }
-    hostport.split(':').next().unwrap_or("").to_string()
+    crate::text::split_byte(hostport, b':').next().unwrap_or("").to_string()
 }

@@ -282,7 +282,7 @@ impl Desk {
         // The same query with `popout=1` last (written in place: no list of pairs).
         let mut query = String::from("?");
         // topDomain stays: it names the ServiceNow instance; OpenFrame stays off in a top-level tab.
-        for kv in crate::text::trim_start_of(&browser::query_string(), "?").split('&').filter(|kv| !kv.is_empty() && !kv.starts_with("popout=")) {
+        for kv in crate::text::split_byte(crate::text::trim_start_of(&browser::query_string(), "?"), b'&').filter(|kv| !kv.is_empty() && !kv.starts_with("popout=")) {
             query.push_str(kv);
             query.push('&');
         }

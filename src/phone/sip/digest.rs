@@ -83,7 +83,7 @@ impl Challenge {
         let qop_auth = match qop {
             None => false,
             Some(q) => {
-                if !q.split(',').any(|x| x.trim().eq_ignore_ascii_case("auth")) {
+                if !crate::text::split_byte(&q, b',').any(|x| x.trim().eq_ignore_ascii_case("auth")) {
                     return None;
                 }
                 true

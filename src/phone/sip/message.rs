@@ -175,7 +175,7 @@ impl Message {
                 None => return err("no empty line after the headers"),
             },
         };
-        let mut lines = head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
+        let mut lines = crate::text::split_byte(head, b'\n').map(|l| l.strip_suffix('\r').unwrap_or(l));
         let first = lines.next().ok_or(ParseError("empty message".into()))?;
         if has_control(first, ' ') {
             return err("control character in the start line");
@@ -411,7 +411,7 @@ impl Message {
 
 fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
     if let Some(rest) = line.strip_prefix("SIP/") {
-        let mut it = rest.splitn(3, ' ');
+        let mut it = crate::text::splitn_byte(rest, 3, b' ');
         let version = it.next().unwrap_or("");
         if version != "2.0" {
             return Err(bad("unsupported SIP version", version));
@@ -426,7 +426,7 @@ fn parse_start_line(line: &str) -> Result<StartLine, ParseError> {
         let code = n;
         return Ok(StartLine::Response { code, reason: it.next().unwrap_or("").to_string() });
     }
-    let mut parts = line.split(' ');
+    let mut parts = crate::text::split_byte(line, b' ');
     let (Some(method), Some(uri), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(bad("bad request line", line));
     };
@@ -757,7 +757,7 @@ fn via_parts(s: &str) -> Option<(String, &str, Option<u16>, &str)> {
             break;
         }
     }
-    let mut parts = proto.split('/');
+    let mut parts = crate::text::split_byte(&proto, b'/');
     let (name, version) = (parts.next()?, parts.next()?);
     if parts.count() != 1 || !name.eq_ignore_ascii_case("SIP") || version != "2.0" {
         return None;

@@ -344,7 +344,7 @@ fn record_routes(m: &Message, reverse: bool) -> Vec<String> {
 
 /// A header value's part before its first `;` (a media type, an event package), trimmed and lower-cased.
 fn first_part(v: &str) -> String {
-    v.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    crate::text::split_byte(v, b';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
 fn tag_of(h: Option<&str>) -> Option<String> {
@@ -656,7 +656,7 @@ fn head_only(text: &str) -> Option<Message> {
     let end = crate::text::find(text, "\r\n\r\n")?;
     let mut head = String::new();
     for l in crate::text::split(crate::text::upto(text, end), "\r\n") {
-        let n = l.split(':').next().unwrap_or("").trim().to_ascii_lowercase();
+        let n = crate::text::split_byte(l, b':').next().unwrap_or("").trim().to_ascii_lowercase();
         if n != "content-length" && n != "l" {
             head.push_str(l);
             head.push_str("\r\n");

@@ -36,7 +36,7 @@ impl UserAgent {
             // Extensions the request requires that this UA does not implement: 420 (RFC 3261 8.2.2.3).
             let mut missing = String::new();
             for v in req.header_values("Require") {
-                for t in v.split(',') {
+                for t in crate::text::split_byte(v, b',') {
                     let t = t.trim().to_ascii_lowercase();
                     if !t.is_empty() && !SUPPORTED.contains(&t.as_str()) {
                         if !missing.is_empty() {
@@ -425,7 +425,7 @@ fn method_index(m: &str) -> usize {
 fn answered_elsewhere(req: &Message) -> bool {
     for v in req.header_values("Reason") {
         for r in crate::phone::sip::message::split_outside(v, ',') {
-            let mut parts = r.split(';');
+            let mut parts = crate::text::split_byte(r, b';');
             let proto = parts.next().unwrap_or("").trim();
             if proto.eq_ignore_ascii_case("SIP")
                 && parts.any(|p| {
@@ -479,7 +479,7 @@ fn harmless_uri_param((k, v): &(String, Option<String>)) -> bool {
 /// `Replaces: callid;to-tag=x;from-tag=y` (RFC 3891).
 pub fn parse_replaces(v: &str) -> Option<Replaces> {
     let v = percent_decode(v);
-    let mut parts = v.split(';');
+    let mut parts = crate::text::split_byte(&v, b';');
     let call_id = parts.next()?.trim().to_string();
     let (mut to, mut from, mut early_only) = (None, None, false);
     for p in parts {

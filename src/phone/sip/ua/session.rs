@@ -17,7 +17,7 @@ impl UserAgent {
         // Headers in the target URI (`?Replaces=...` from a REFER) become request headers (RFC 3261 19.1.5).
         let mut uri_headers: Vec<(String, String)> = Vec::new();
         if let Some(h) = target_uri.headers.take() {
-            for pair in h.split('&') {
+            for pair in crate::text::split_byte(&h, b'&') {
                 if let Some((k, v)) = pair.split_once('=') {
                     uri_headers.push((percent_decode(k), percent_decode(v)));
                 }
@@ -403,8 +403,7 @@ pub(super) fn sdp_of(req: &Message) -> Result<String, ()> {
     if !mime.starts_with("multipart/") {
         return Err(());
     }
-    let boundary = ct
-        .split(';')
+    let boundary = crate::text::split_byte(ct, b';')
         .skip(1)
         .filter_map(|p| p.split_once('='))
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("boundary"))
