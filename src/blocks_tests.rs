@@ -84,7 +84,10 @@ fn blocks_are_aligned_apart_and_keep_their_contents() {
                 6..=8 => 1 + rng.below(5000) as usize,
                 _ => 1 + rng.below(300_000) as usize,
             };
-            let align = 1usize << rng.below(7);
+            // Mostly the alignments Rust's types have; now and then up to a page (blocks of 4-32 KB must be
+            // aligned to their size, the pieces of a page).
+            let big_align = rng.below(50) == 0;
+            let align = 1usize << rng.below(if big_align { 17 } else { 7 });
             let p = heap.alloc(size, align) as usize;
             assert_ne!(p, 0, "step {step}: out of memory with {} live", live.len());
             assert_eq!(p % align, 0, "misaligned");
@@ -189,6 +192,12 @@ fn a_full_memory_gives_null_not_a_wrong_block() {
     assert!(heap.alloc(usize::MAX - 7, 8).is_null());
     let a = heap.alloc(100, 8);
     assert!(!a.is_null());
+    // SAFETY: a block of 100 bytes.
+    unsafe { std::ptr::write_bytes(a, 0x5A, 100) };
+    // SAFETY: `a` was allocated with 100 bytes, align 8.
+    assert!(unsafe { heap.realloc(a, 100, 8, 1 << 20) }.is_null(), "a resize past the memory fails");
+    // SAFETY: the failed resize left `a` as it was (100 bytes).
+    assert!(unsafe { std::slice::from_raw_parts(a, 100) }.iter().all(|&x| x == 0x5A), "and keeps the old block");
     let b = heap.alloc(40_000, 8);
     assert!(!b.is_null());
     assert!(heap.alloc(40_000, 8).is_null(), "both pages are in use");

@@ -1,8 +1,8 @@
 //! Live heap figures (issue #16): the wasm's global allocator, counted.
 //!
 //! `WebAssembly.Memory.buffer.byteLength` never shrinks, so it alone cannot tell a leak (live data that grows
-//! with every call) from the allocator's high-water mark or fragmentation. This wraps Rust's own allocator
-//! (dlmalloc in wasm32) and keeps two numbers: the bytes and the count of allocations alive now. The shift
+//! with every call) from the allocator's high-water mark or fragmentation. This wraps the wasm's allocator
+//! (`src/blocks.rs`) and keeps two numbers: the bytes and the count of allocations alive now. The shift
 //! benchmark reads them through the exported [`heap_live`] (`(await import(glue)).heap_live(false)`).
 //! The cost is two additions per allocation and a few hundred bytes of wasm; nothing else reads them.
 
