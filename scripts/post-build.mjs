@@ -198,16 +198,21 @@ writeFileSync(input, mapFunctionNames(Buffer.concat(parts), sortKey, true));
 const output = names ? args[2] : join(dir, wasmFile);
 if (!output) fail("--names needs an output file");
 const optimized = join(tmp, "opt.wasm"), ranked = join(tmp, "ranked.wasm");
+// Each step says what failed; the temporary folder goes whatever happens (fail() exits, so it is removed first).
+let step = "wasm-opt";
 try {
   // Names kept (-g) for the second run, which orders the optimized functions (orderBySimilarity) and drops them.
   execFileSync("wasm-opt", [...WASM_OPT, "-g", input, "-o", optimized], { stdio: "inherit" });
+  step = "ordering the optimized functions";
   writeFileSync(ranked, orderBySimilarity(readFileSync(optimized)));
+  step = "wasm-opt (the reordering run)";
   execFileSync("wasm-opt", [...REORDER, ...(names ? ["-g"] : []), ranked, "-o", output], { stdio: "inherit" });
 } catch (e) {
-  fail(`wasm-opt failed (${e.message}); scripts/install.sh installs binaryen's wasm-opt, scripts/env.sh puts it on PATH`);
-} finally {
   rmSync(tmp, { recursive: true, force: true });
+  fail(`${step} failed (${e.message})` + (step.startsWith("wasm-opt")
+    ? "; scripts/install.sh installs binaryen's wasm-opt, scripts/env.sh puts it on PATH" : ""));
 }
+rmSync(tmp, { recursive: true, force: true });
 if (names) writeFileSync(output, mapFunctionNames(readFileSync(output), (n) => n.slice(n.lastIndexOf(SORT_SEP) + 1) || null, false));
 const blanked = blankPanicLocations(output);
 if (names) process.exit(0);
@@ -368,7 +373,7 @@ function orderBySimilarity(buf) {
       for (const j of left) { const b = sigs[j]; let c = 0; for (let k = 0; k < K; k++) if (a[k] === b[k]) c++; if (c > bs) { bs = c; best = j; } }
       cur = best; }
   }
-  if (order.length !== bodies.length) fail("the functions' order lost some");
+  if (order.length !== bodies.length) throw new Error("the functions' order lost some");
   const rank = new Array(bodies.length); order.forEach((d, r) => { rank[d] = r; });
   let i = 0;
   return mapFunctionNames(buf, (n) => String(rank[i++]).padStart(6, "0") + SORT_SEP + n, true, true);
