@@ -1,9 +1,10 @@
 //! The desktop's entry. In the wasm, wasm-bindgen runs `run` when the module starts (`#[wasm_bindgen(start)]`)
 //! and there is no `fn main`, so std's start-up code for a program (`lang_start`: arguments, the main thread's
-//! name, the exit code), which a page has no use for, is not linked. Other targets keep a plain `main`.
-#![cfg_attr(target_arch = "wasm32", no_main)]
+//! name, the exit code), which a page has no use for, is not linked. Other targets keep a plain `main`; a test
+//! build of this file in the wasm gets the test harness's (and does not start the desktop).
+#![cfg_attr(all(target_arch = "wasm32", not(test)), no_main)]
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(test)))]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn run() {
     agent_desktop::start();
