@@ -1,6 +1,7 @@
 //! The allocator on the host, over an arena that stands in for the wasm memory (64 KB pages, 64 KB aligned).
 
 use super::*;
+use crate::fuzz_rng::Rng;
 use std::cell::RefCell;
 
 /// A memory of at most `max` pages in a host buffer; `grow` hands out the next pages, as `memory.grow` does.
@@ -29,20 +30,6 @@ impl Pages for &Arena {
         self.used.set(self.used.get() + pages);
         self.grown.borrow_mut().push(pages);
         Some(at)
-    }
-}
-
-/// A small deterministic generator (xorshift64*), seeded per test.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 
@@ -80,9 +67,9 @@ fn blocks_are_aligned_apart_and_keep_their_contents() {
         let op = rng.below(10);
         if op < 5 || live.is_empty() {
             let size = match rng.below(10) {
-                0..=5 => 1 + rng.below(64) as usize,
-                6..=8 => 1 + rng.below(5000) as usize,
-                _ => 1 + rng.below(300_000) as usize,
+                0..=5 => 1 + rng.below(64),
+                6..=8 => 1 + rng.below(5000),
+                _ => 1 + rng.below(300_000),
             };
             // Mostly the alignments Rust's types have; now and then up to a page (blocks of 4-32 KB must be
             // aligned to their size, the pieces of a page).
@@ -100,15 +87,15 @@ fn blocks_are_aligned_apart_and_keep_their_contents() {
             unsafe { std::ptr::write_bytes(p as *mut u8, fill, size) };
             live.push((p, size, align, fill));
         } else if op < 9 {
-            let (p, size, align, fill) = live.swap_remove(rng.below(live.len() as u64) as usize);
+            let (p, size, align, fill) = live.swap_remove(rng.below(live.len()));
             check(p, size, fill);
             // SAFETY: allocated with this size and align, removed from `live`.
             unsafe { heap.dealloc(p as *mut u8, size, align) };
         } else {
-            let i = rng.below(live.len() as u64) as usize;
+            let i = rng.below(live.len());
             let (p, size, align, fill) = live[i];
             let big = rng.below(4) == 0;
-            let new = 1 + rng.below(if big { 200_000 } else { 3000 }) as usize;
+            let new = 1 + rng.below(if big { 200_000 } else { 3000 });
             // SAFETY: allocated with this size and align.
             let q = unsafe { heap.realloc(p as *mut u8, size, align, new) } as usize;
             assert_ne!(q, 0);
@@ -138,10 +125,10 @@ fn repeated_work_reuses_the_freed_blocks() {
         let mut live = Vec::new();
         for _ in 0..3000 {
             let big = rng.below(20) == 0;
-            let size = 1 + rng.below(if big { 100_000 } else { 700 }) as usize;
+            let size = 1 + rng.below(if big { 100_000 } else { 700 });
             live.push((heap.alloc(size, 8), size));
             if rng.below(3) == 0 {
-                let (p, s) = live.swap_remove(rng.below(live.len() as u64) as usize);
+                let (p, s) = live.swap_remove(rng.below(live.len()));
                 // SAFETY: allocated with this size, align 8.
                 unsafe { heap.dealloc(p, s, 8) };
             }
