@@ -7,7 +7,7 @@ use leptos::prelude::*;
 #[component]
 pub fn App() -> impl IntoView {
     let desk = Desk::new();
-    provide_context(desk);
+    crate::desk::provide_desk(desk);
     crate::phone::audio::unlock_on_first_gesture();
     crate::phone::audio::set_ringer_device(crate::browser::load(crate::phone::media::RINGER_KEY).filter(|s| !s.is_empty()));
     // Ring tone, ring-back and the demo far end follow the calls.

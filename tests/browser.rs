@@ -62,7 +62,7 @@ fn mount_shell(settings: Settings, errors: Vec<config::ConfigError>) -> (web_sys
     let handle = owner.with(|| {
         let desk = Desk::new();
         desk.apply_settings(settings, errors);
-        provide_context(desk);
+        agent_desktop::desk::provide_desk(desk);
         (desk, leptos::mount::mount_to(root.clone(), Shell))
     });
     let desk = handle.0;

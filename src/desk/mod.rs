@@ -191,12 +191,24 @@ impl Default for Desk {
     }
 }
 
-/// The desk provided by the nearest [`crate::app::App`] (or a test harness). Without one it panics as
-/// `expect_context` did, but with a plain message: `expect_context`'s names the caller's `Location` and the type
-/// with `{:?}`, which linked `Debug` of structs and of `str` (its escaping and Unicode tables) for this alone.
+thread_local! {
+    /// The desk of this page's [`crate::app::App`] (or of a test harness's shell): one per page.
+    static PROVIDED: std::cell::Cell<Option<Desk>> = const { std::cell::Cell::new(None) };
+}
+
+/// Makes `desk` the one [`use_desk`] returns, for the components built after it. A page has one desk, so it is
+/// kept here rather than in Leptos's context: `provide_context`/`use_context` keep contexts in a hash map per
+/// reactive owner, and the desktop's two contexts were the only users of that map's insert, look-up and
+/// rehash code in the wasm (issue #16).
+pub fn provide_desk(desk: Desk) {
+    PROVIDED.with(|d| d.set(Some(desk)));
+}
+
+/// The desk given to [`provide_desk`] last. Without one it panics with a plain message (`expect_context`'s
+/// named the caller's `Location` and the type with `{:?}`, which linked `Debug` of structs and of `str`).
 pub fn use_desk() -> Desk {
-    match use_context::<Desk>() {
+    match PROVIDED.with(|d| d.get()) {
         Some(desk) => desk,
-        None => panic!("use_desk: no Desk in the reactive context"),
+        None => panic!("use_desk: no desk provided"),
     }
 }

@@ -40,7 +40,7 @@ pub fn AgentStateSelect() -> impl IntoView {
             aria-label=t::AGENT_STATE()
             data-testid="agent-state"
             prop:value=crate::ui::text_fn(move || desk.agent_state.get().key())
-            on:change=crate::ui::on_event(move |ev| {
+            on:change:capture=crate::ui::on_event(move |ev| {
                 if let Some(s) = AgentState::from_key(&event_target_value(&ev)) {
                     desk.set_agent_state(s);
                 }

@@ -67,7 +67,7 @@ pub fn DevicesPanel() -> impl IntoView {
                 <span class="dt">{label}</span>
                 <select class="state" aria-label=label data-testid=format!("device-{key}")
                     prop:value=crate::ui::text_fn(move || current.get())
-                    on:change=crate::ui::on_event(move |ev| {
+                    on:change:capture=crate::ui::on_event(move |ev| {
                         let v = event_target_value(&ev);
                         browser::save(key, &v);
                         if key == RINGER_KEY {

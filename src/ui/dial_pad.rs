@@ -33,12 +33,12 @@ pub fn DialPad() -> impl IntoView {
     };
     let last = move || desk.recents.with(|r| r.iter().find(|r| r.direction == crate::phone::call::Direction::Outbound).map(|r| r.number.clone()));
     view! {
-        <form class="dial" on:submit=crate::ui::on_submit(move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); dial(); })>
+        <form class="dial" on:submit:capture=crate::ui::on_submit(move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); dial(); })>
             <input type="tel" class="input" aria-label=t::NUMBER_TO_DIAL() {..crate::ui::cattr("placeholder", t::NUMBER_TO_DIAL())}
                 data-testid="dial-input" {..crate::ui::cattr("autocomplete", "off")} {..crate::ui::cattr("id", "dial-input")}
-                prop:value=crate::ui::text_fn(move || { typed.track(); number.get_untracked() }) on:input=crate::ui::on_event(move |ev| { number.set(event_target_value(&ev)); error.set(None); })/>
+                prop:value=crate::ui::text_fn(move || { typed.track(); number.get_untracked() }) on:input:capture=crate::ui::on_event(move |ev| { number.set(event_target_value(&ev)); error.set(None); })/>
             <button type="button" class="btn" aria-label=t::BACKSPACE() data-testid="backspace"
-                on:click=crate::ui::click(move |_| number.update(|n| { n.pop(); }))>"⌫"</button>
+                on:click:capture=crate::ui::click(move |_| number.update(|n| { n.pop(); }))>"⌫"</button>
             {crate::ui::submit_btn("btn primary", "dial-button", t::CALL())}
         </form>
         {crate::ui::when(move || error.with(Option::is_some), move || view! {
@@ -47,7 +47,7 @@ pub fn DialPad() -> impl IntoView {
         {crate::ui::phone_keys("keypad dialpad", t::DIAL_PAD(), None, "data-dial-key", std::rc::Rc::new(key))}
         {crate::ui::when(move || last().is_some(), move || view! {
             <button type="button" class="btn link-btn" data-testid="redial"
-                on:click=crate::ui::click(move |_| { if let Some(n) = last() { desk.dial(&n, None); } })>
+                on:click:capture=crate::ui::click(move |_| { if let Some(n) = last() { desk.dial(&n, None); } })>
                 {crate::ui::dynv(move || crate::ui::cat(&[t::REDIAL(), " ", &last().unwrap_or_default()]))}
             </button>
         })}

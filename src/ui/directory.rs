@@ -159,7 +159,7 @@ pub fn DirectoryPanel() -> impl IntoView {
         <input type="search" class="input search" aria-label=t::SEARCH_DIRECTORY() {..crate::ui::cattr("placeholder", t::SEARCH_DIRECTORY())}
             data-testid="directory-search" {..crate::ui::cattr("id", "directory-search")} role="combobox" {..crate::ui::cattr("aria-controls", "directory-results")}
             {..crate::ui::cattr("aria-expanded", "true")} {..crate::ui::attr("aria-activedescendant", move || format!("dir-{}", selected.get()))}
-            prop:value=crate::ui::text_fn(move || query.get()) on:input=crate::ui::on_event(move |ev| {
+            prop:value=crate::ui::text_fn(move || query.get()) on:input:capture=crate::ui::on_event(move |ev| {
                 let text = event_target_value(&ev);
                 query.set(text.clone());
                 selected.set(0);
@@ -173,7 +173,7 @@ pub fn DirectoryPanel() -> impl IntoView {
                     }
                 });
             })
-            on:keydown=crate::ui::on_key(on_key)/>
+            on:keydown:capture=crate::ui::on_key(on_key)/>
         <p class="notice error" role="alert" data-testid="directory-error" {..crate::ui::battr("hidden", move || desk.directory_error.with(Option::is_none))}>
             {crate::ui::dynv(move || desk.directory_error.with(|e| e.as_ref().map(|e| e.render())))}
         </p>
@@ -189,10 +189,10 @@ pub fn DirectoryPanel() -> impl IntoView {
                         <li {..crate::ui::attr("class", move || { if selected.get() == i { "row selected" } else { "row" } }.to_string())} {..crate::ui::sattr("id", format!("dir-{i}"))} role="option"
                             {..crate::ui::attr("aria-selected", move || (selected.get() == i).to_string())} data-testid="directory-entry">
                             <button type="button" class="star" {..crate::ui::sattr("aria-pressed", fav.to_string())} {..crate::ui::sattr("aria-label", crate::ui::cat(&[t::FAVOURITE(), " ", &e.name]))}
-                                on:click=crate::ui::click(move |_| toggle_fav(number.clone()))>{if fav { "★" } else { "☆" }}</button>
+                                on:click:capture=crate::ui::click(move |_| toggle_fav(number.clone()))>{if fav { "★" } else { "☆" }}</button>
                             <span class="name">{e.name.clone()}</span>
                             <span class="number">{e.number.clone()}</span>
-                            <button type="button" class="btn" {..crate::ui::sattr("aria-label", crate::ui::cat(&[t::CALL(), " ", &e.name]))} on:click=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
+                            <button type="button" class="btn" {..crate::ui::sattr("aria-label", crate::ui::cat(&[t::CALL(), " ", &e.name]))} on:click:capture=crate::ui::click(move |_| act(&e2))>{t::CALL()}</button>
                         </li>
                     }.into_any());
                 } rows }) })}

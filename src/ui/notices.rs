@@ -37,7 +37,7 @@ pub fn Notices() -> impl IntoView {
                         desk.errors.with(|errors| errors.iter().map(|e| view! { <li>{e.to_string()}</li> }).rows())
                     })}
                 </ul>
-                <button type="button" class="link" on:click=crate::ui::click(move |_| desk.dismiss_errors())>
+                <button type="button" class="link" on:click:capture=crate::ui::click(move |_| desk.dismiss_errors())>
                     {t::DISMISS()}
                 </button>
             </div>

@@ -95,7 +95,7 @@ fn TransferForm(id: u32) -> impl IntoView {
         desk.dial(&target.get_untracked(), None);
     };
     view! {
-        <form class="dial transfer" on:submit=crate::ui::on_submit(blind) data-testid="transfer-form">
+        <form class="dial transfer" on:submit:capture=crate::ui::on_submit(blind) data-testid="transfer-form">
             {crate::ui::text_input("tel", t::TRANSFER_TARGET(), "transfer-target", None, target)}
             {crate::ui::submit_btn("btn", "blind-transfer", t::BLIND_TRANSFER())}
             {crate::ui::btn("btn", Some("consult"), t::CONSULT(), consult)}
@@ -165,7 +165,7 @@ fn CallCard(id: u32) -> impl IntoView {
                     let label = if !r.value.is_empty() { r.value.clone() } else { crate::ui::cat(&[&r.entity, " ", r.sys_id.as_deref().unwrap_or_default()]) };
                     view! {
                         <button type="button" class="chip" data-testid="call-record" {..crate::ui::cattr("title", t::OPEN_RECORD())}
-                            on:click=crate::ui::click(move |_| desk.open_record(&r))>{label}</button>
+                            on:click:capture=crate::ui::click(move |_| desk.open_record(&r))>{label}</button>
                     }
                 }))}
             </div>
@@ -195,7 +195,7 @@ fn CallCard(id: u32) -> impl IntoView {
                         <p class="call-note">{t::POP_CHOOSE()}</p>
                         {list.into_iter().map(|r| {
                             let label = if r.label.is_empty() { r.entity.clone() } else { r.label.clone() };
-                            view! { <button type="button" class="chip" on:click=crate::ui::click(move |_| desk.choose_pop(id, r.clone()))>{label}</button> }
+                            view! { <button type="button" class="chip" on:click:capture=crate::ui::click(move |_| desk.choose_pop(id, r.clone()))>{label}</button> }
                         }).rows()}
                     </div>
                 }.into_any(),
@@ -215,11 +215,11 @@ fn CallCard(id: u32) -> impl IntoView {
                     }.into_any(),
                     CONNECTED | HELD => view! {
                         <button type="button" class="btn" {..crate::ui::attr("aria-pressed", move || held().to_string())} data-testid="hold"
-                            on:click=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
+                            on:click:capture=crate::ui::click(move |_| desk.set_hold(id, !held()))>{crate::ui::dynv(move || if held() { t::RESUME() } else { t::HOLD() })}</button>
                         <button type="button" class="btn" {..crate::ui::flag("aria-expanded", show_keypad)} data-testid="keypad-toggle"
-                            on:click=crate::ui::toggler(show_keypad)>{t::KEYPAD()}</button>
+                            on:click:capture=crate::ui::toggler(show_keypad)>{t::KEYPAD()}</button>
                         <button type="button" class="btn" {..crate::ui::flag("aria-expanded", show_transfer)} data-testid="transfer-toggle"
-                            on:click=crate::ui::toggler(show_transfer)>{t::TRANSFER()}</button>
+                            on:click:capture=crate::ui::toggler(show_transfer)>{t::TRANSFER()}</button>
                         {crate::ui::dyn_opt(move || if held() { consult_with() } else { None }.map(|other| {
                             view! {
                                 {crate::ui::act("btn primary", Some("complete-transfer"), t::COMPLETE_TRANSFER(), crate::ui::Act::Complete(id, other))}

@@ -30,7 +30,7 @@ pub fn CallQuality(call: crate::ui::phone::CardCall) -> impl IntoView {
             view! {
                 <button type="button" class="chip" data-testid="quality" data-grade=g.key() data-mos=r.mos_x100.to_string()
                     {..crate::ui::flag("aria-expanded", open)} {..crate::ui::cattr("title", t::QUALITY_DETAILS())}
-                    on:click=crate::ui::toggler(open)>
+                    on:click:capture=crate::ui::toggler(open)>
                     {format!("{}: {} {}", t::QUALITY(), grade_label(g), mos_text(r.mos_x100))}
                 </button>
             }

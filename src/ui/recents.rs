@@ -36,10 +36,10 @@ pub fn RecentsPanel() -> impl IntoView {
                             <crate::ui::quality::RecentQuality summary=r.quality.clone()/>
                             {record.map(|rec| {
                                 let label = if rec.value.is_empty() { rec.entity.clone() } else { rec.value.clone() };
-                                view! { <button type="button" class="chip" {..crate::ui::cattr("title", t::OPEN_RECORD())} on:click=crate::ui::click(move |_| desk.open_record(&rec))>{label}</button> }.into_any()
+                                view! { <button type="button" class="chip" {..crate::ui::cattr("title", t::OPEN_RECORD())} on:click:capture=crate::ui::click(move |_| desk.open_record(&rec))>{label}</button> }.into_any()
                             })}
                             <button type="button" class="btn" data-testid="call-back" {..crate::ui::sattr("aria-label", crate::ui::cat(&[t::CALLBACK(), " ", &number]))}
-                                on:click=crate::ui::click(move |_| { desk.dial(&number, None); })>{t::CALL()}</button>
+                                on:click:capture=crate::ui::click(move |_| { desk.dial(&number, None); })>{t::CALL()}</button>
                         </li>
                     }
                 }).rows()))}

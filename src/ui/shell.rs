@@ -26,14 +26,16 @@ fn tab_label(tab: Tab) -> &'static str {
 /// From this viewport width the desktop shows the two-column work view.
 pub const WIDE_MIN_PX: f64 = 900.0;
 
-/// Whether the two-column work view is shown (provided by the shell).
-#[derive(Clone, Copy)]
-struct Wide(RwSignal<bool>);
+thread_local! {
+    /// Whether the two-column work view is shown: the mounted shell's signal (a page has one shell; kept here rather than in Leptos's context,
+    /// whose hash map per owner only the desktop's contexts used: see [`crate::desk::provide_desk`]).
+    static WIDE: std::cell::Cell<Option<RwSignal<bool>>> = const { std::cell::Cell::new(None) };
+}
 
 /// A reader of "the shell shows the two-column work view", for panels that lay out differently there (the
 /// phone panel leaves the wrap-up to the side column). False outside a shell.
 pub fn use_wide() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
-    let wide = use_context::<Wide>().map(|w| w.0);
+    let wide = WIDE.with(|w| w.get());
     move || wide.map(|w| w.get()).unwrap_or(false)
 }
 
@@ -63,7 +65,9 @@ const WORK: u32 = 4;
 pub fn Shell() -> impl IntoView {
     let desk = use_desk();
     let wide = crate::ui::sig(viewport_is_wide());
-    provide_context(Wide(wide));
+    WIDE.with(|w| w.set(Some(wide)));
+    // A shell unmounted after another was mounted (tests mount one per test) leaves the newer one's in place.
+    on_cleanup(move || WIDE.with(|w| if w.get() == Some(wide) { w.set(None) }));
     let resize = window_event_listener(leptos::ev::resize, move |_| {
         let w = viewport_is_wide();
         if w != wide.get_untracked() {
@@ -135,10 +139,10 @@ pub fn Shell() -> impl IntoView {
                 <span class="badge line" data-testid="line">{crate::ui::dynv(line)}</span>
                 {crate::ui::when(crate::openframe::bridge::is_framed, move || view! {
                     <button type="button" class="help-btn" aria-label=t::POP_OUT() {..crate::ui::cattr("title", t::POP_OUT())} data-testid="pop-out"
-                        on:click=crate::ui::click(move |_| desk.pop_out())>"↗"</button>
+                        on:click:capture=crate::ui::click(move |_| desk.pop_out())>"↗"</button>
                 })}
                 <button type="button" class="help-btn" aria-label=t::SHORTCUTS() {..crate::ui::cattr("title", t::SHORTCUTS())} data-testid="help"
-                    on:click=crate::ui::toggler(desk.show_help)>"?"</button>
+                    on:click:capture=crate::ui::toggler(desk.show_help)>"?"</button>
             </header>
             <div class="sr-only" {..crate::ui::cattr("aria-live", "assertive")} data-testid="live">{crate::ui::dynv(move || desk.announcement.get())}</div>
             <ShortcutHelp/>
@@ -148,7 +152,7 @@ pub fn Shell() -> impl IntoView {
                 <span>{crate::ui::dynv(move || sound_problem.get())}</span>
                 {crate::ui::dismiss_x(move |_| sound_problem.set(String::new()))}
             </p>
-            <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL() on:keydown=crate::ui::on_key(on_key)>
+            <nav class="tabs" role="tablist" aria-label=t::NAV_LABEL() on:keydown:capture=crate::ui::on_key(on_key)>
                 {Tab::ALL
                     .into_iter()
                     .map(|tab| {
@@ -162,7 +166,7 @@ pub fn Shell() -> impl IntoView {
                                 {..crate::ui::cattr("aria-controls", "panel")}
                                 {..crate::ui::attr("aria-selected", move || selected().to_string())}
                                 {..crate::ui::attr("tabindex", move || if selected() { "0" } else { "-1" }.to_string())}
-                                on:click=crate::ui::click(move |_| {
+                                on:click:capture=crate::ui::click(move |_| {
                                     desk.select_tab(tab);
                                     // The work view shows every section: the tab takes the agent to its own.
                                     if wide.get_untracked() {

@@ -35,7 +35,7 @@ pub fn SignIn() -> impl IntoView {
         _ => None,
     };
     view! {
-        <form class="sign-in" on:submit=crate::ui::on_submit(submit) data-testid="sign-in">
+        <form class="sign-in" on:submit:capture=crate::ui::on_submit(submit) data-testid="sign-in">
             {crate::ui::text_input("url", t::SIP_SERVER(), "sip-server", None, server)}
             <div class="dial">
                 {crate::ui::text_input("text", t::SIP_USER(), "sip-user", Some("username"), user)}
@@ -44,7 +44,7 @@ pub fn SignIn() -> impl IntoView {
             </div>
             <label class="remember">
                 <input type="checkbox" data-testid="remember-password" prop:checked=move || remember.get()
-                    on:change=crate::ui::on_event(move |ev| remember.set(event_target_checked(&ev)))/>
+                    on:change:capture=crate::ui::on_event(move |ev| remember.set(event_target_checked(&ev)))/>
                 {t::REMEMBER_PASSWORD()}
             </label>
             {crate::ui::when(move || error.with(Option::is_some) || failure().is_some(), move || view! {

@@ -44,7 +44,7 @@ pub fn SupportPanel() -> impl IntoView {
     view! {
         <h2 class="section-title">{t::SUPPORT()}</h2>
         <div class="row">
-            <button type="button" class="btn" data-testid="check-setup" on:click=crate::ui::click(check) {..crate::ui::battr("disabled", move || probe::with_lines(probe::running))}>{t::CHECK_SETUP()}</button>
+            <button type="button" class="btn" data-testid="check-setup" on:click:capture=crate::ui::click(check) {..crate::ui::battr("disabled", move || probe::with_lines(probe::running))}>{t::CHECK_SETUP()}</button>
             {crate::ui::btn("btn", Some("copy-diagnostics"), t::COPY_DIAGNOSTICS(), copy)}
         </div>
         {crate::ui::dyn_opt(move || probe::level().map(|l| view! {

@@ -54,7 +54,7 @@ fn WrapUpForm() -> impl IntoView {
                 <div class="dial">
                     <select class="input" aria-label=t::DISPOSITION() data-testid="disposition"
                         prop:value=crate::ui::text_fn(move || desk.wrapups.with(|w| w.first().and_then(|w| w.disposition.clone())).unwrap_or_default())
-                        on:change=crate::ui::on_event(move |ev| {
+                        on:change:capture=crate::ui::on_event(move |ev| {
                             let v = event_target_value(&ev);
                             desk.edit_wrapup(|w| w.disposition = (!v.is_empty()).then_some(v));
                         })>
@@ -66,11 +66,11 @@ fn WrapUpForm() -> impl IntoView {
                         view! {
                             <span class="chip" data-testid="wrap-up-record">{label}</span>
                             <button type="button" class="link-btn btn" {..crate::ui::sattr("aria-label", crate::ui::cat(&[t::REMOVE_RECORD(), " ", t::RECORD()]))}
-                                on:click=crate::ui::click(move |_| desk.edit_wrapup(|w| w.record = None))>{t::REMOVE_RECORD()}</button>
+                                on:click:capture=crate::ui::click(move |_| desk.edit_wrapup(|w| w.record = None))>{t::REMOVE_RECORD()}</button>
                         }
                     }))}
                 </div>
-                <form class="dial" on:submit=crate::ui::on_submit(move |ev: leptos::ev::SubmitEvent| {
+                <form class="dial" on:submit:capture=crate::ui::on_submit(move |ev: leptos::ev::SubmitEvent| {
                     ev.prevent_default();
                     let number = case_number.get_untracked();
                     if number.trim().is_empty() {
@@ -93,7 +93,7 @@ fn WrapUpForm() -> impl IntoView {
                 </form>
                 <textarea class="input notes" aria-label=t::NOTES() {..crate::ui::cattr("placeholder", t::NOTES())} data-testid="notes" {..crate::ui::cattr("rows", "2")}
                     prop:value=crate::ui::text_fn(move || desk.wrapups.with(|w| w.first().map(|w| w.notes.clone())).unwrap_or_default())
-                    on:input=crate::ui::on_event(move |ev| {
+                    on:input:capture=crate::ui::on_event(move |ev| {
                         let v = event_target_value(&ev);
                         desk.edit_wrapup(|w| w.notes = v);
                     })></textarea>

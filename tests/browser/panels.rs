@@ -33,7 +33,7 @@ pub(super) fn mount(settings: Settings) -> Mounted {
     let (desk, handle) = owner.with(|| {
         let desk = Desk::new();
         desk.apply_settings(settings, Vec::new());
-        provide_context(desk);
+        agent_desktop::desk::provide_desk(desk);
         // As in the app: the shell is built again when the language changes.
         let shell = move || {
             agent_desktop::intl::track();
