@@ -267,9 +267,9 @@ pub fn btn(class: &'static str, testid: Option<&'static str>, text: &'static str
 /// bubbling listeners go through a function that also holds its event-delegation path (a global table of
 /// event names, a document listener that walks the DOM), linked even though delegation is off; capture
 /// listeners go through one without it: -2,104 bytes gzip. For a listener on the element the event is aimed
-/// at (every button, input, select and form here), the capture and bubble phases are the same moment; no
-/// element here has a listener for an event its descendants also listen to, and nothing stops propagation,
-/// so the order of handlers is unchanged.
+/// at (every button, input, select and form here), the capture and bubble phases are the same moment; the one
+/// listener on a container (the tab bar's keydown) has no listener for that event below it. Nothing stops
+/// propagation, so every handler runs as before, and before the window's shortcut listener.
 pub type Click = Box<dyn FnMut(leptos::ev::MouseEvent)>;
 
 /// An `input` or `change` handler, boxed like [`Click`].
