@@ -20,9 +20,7 @@ pub const MAX_INCOMING_CHARS: usize = 64 * 1024;
 pub enum ProtocolError {
     TooLong { chars: usize },
     TitleTooLong { chars: usize },
-    BadSize(String),
     ForbiddenQuery(&'static str),
-    AbsoluteUrl(String),
     Empty(&'static str),
 }
 
@@ -35,9 +33,7 @@ impl ProtocolError {
         let (k, name, value, max): (K, &'static str, &dyn Display, Option<&dyn Display>) = match self {
             ProtocolError::TooLong { chars } => (K::OF_TOO_LONG, "chars", chars, Some(&MAX_MESSAGE_CHARS)),
             ProtocolError::TitleTooLong { chars } => (K::OF_TITLE_TOO_LONG, "chars", chars, Some(&MAX_TITLE_CHARS)),
-            ProtocolError::BadSize(m) => (K::OF_BAD_SIZE, "value", m, None),
             ProtocolError::ForbiddenQuery(p) => (K::OF_FORBIDDEN_QUERY, "value", p, None),
-            ProtocolError::AbsoluteUrl(u) => (K::OF_ABSOLUTE_URL, "value", u, None),
             ProtocolError::Empty(what) => (K::OF_EMPTY, "value", what, None),
         };
         let m = k.arg(name, value);
@@ -103,12 +99,6 @@ impl Icon {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FrameMode {
-    Expand,
-    Collapse,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PresenceColor {
     Green,
     Red,
@@ -127,7 +117,9 @@ impl PresenceColor {
     }
 }
 
-/// Everything the widget sends to the host.
+/// Everything the widget sends to the host. Only what the desktop sends: the library's other publishes
+/// (set_size, set_width, set_height, set_header_title_icon, set_frame_mode, open_form_with_subtab, a list or a
+/// URL in the top frame) are left out, their encoding and checks were code the release carried and never ran.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outgoing {
     Request { id: String, method: Method, payload: Value },
@@ -135,17 +127,9 @@ pub enum Outgoing {
     Hide,
     SetTitle(String),
     SetSubtitle(String),
-    SetSize { width: u32, height: u32 },
-    SetWidth(u32),
-    SetHeight(u32),
-    SetTitleIcon(Icon),
     SetIcons(Vec<Icon>),
     OpenForm { entity: String, query: String, interaction_sys_id: Option<String> },
-    OpenList { entity: String, query: String },
-    OpenUrl(String),
-    SetFrameMode(FrameMode),
     SetPresence { state: String, color: PresenceColor },
-    OpenFormWithSubtab { entity: String, sys_id: String, parent_entity: String, parent_sys_id: String },
 }
 
 fn check_title(s: &str) -> Result<(), ProtocolError> {
@@ -172,31 +156,6 @@ fn check_entity(e: &str) -> Result<(), ProtocolError> {
     Ok(())
 }
 
-fn check_relative(url: &str) -> Result<(), ProtocolError> {
-    let u = url.trim();
-    if u.is_empty() {
-        return Err(ProtocolError::Empty("the URL"));
-    }
-    // A scheme (`javascript:`, `https:`) or a protocol-relative `//host` makes it absolute.
-    let has_scheme = u
-        .split_once(':')
-        .map(|(s, _)| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || crate::text::one_of(c, "+-.")))
-        .unwrap_or(false);
-    if has_scheme || u.starts_with("//") || u.starts_with("\\\\") || u.starts_with("/\\") {
-        return Err(ProtocolError::AbsoluteUrl(u.to_string()));
-    }
-    check_query(u)
-}
-
-fn check_size(n: u32, what: &str) -> Result<(), ProtocolError> {
-    if n == 0 {
-        let mut m = what.to_string();
-        m.push_str(" must be greater than 0");
-        return Err(ProtocolError::BadSize(m));
-    }
-    Ok(())
-}
-
 fn envelope(event_name: &str, args: Option<Value>) -> Value {
     let mut m = Map::new();
     m.insert("type".into(), Value::String(ENVELOPE_TYPE.into()));
@@ -215,15 +174,9 @@ impl Outgoing {
             Outgoing::Show => "openframe_show",
             Outgoing::Hide => "openframe_hide",
             Outgoing::SetTitle(_) | Outgoing::SetSubtitle(_) => "openframe_set_header_title",
-            Outgoing::SetSize { .. } => "openframe_set_size",
-            Outgoing::SetWidth(_) => "openframe_set_width",
-            Outgoing::SetHeight(_) => "openframe_set_height",
-            Outgoing::SetTitleIcon(_) => "openframe_set_header_title_icon",
             Outgoing::SetIcons(_) => "openframe_set_header_icons",
-            Outgoing::OpenForm { .. } | Outgoing::OpenList { .. } | Outgoing::OpenUrl(_) => "openframe_set_top_frame_url",
-            Outgoing::SetFrameMode(_) => "openframe_set_frame_mode",
+            Outgoing::OpenForm { .. } => "openframe_set_top_frame_url",
             Outgoing::SetPresence { .. } => "openframe_set_presence_indicator",
-            Outgoing::OpenFormWithSubtab { .. } => "openframe_open_form_with_subtab",
         }
     }
 
@@ -242,23 +195,6 @@ impl Outgoing {
                 check_title(t)?;
                 Some(json!({ "subtitle": t }))
             }
-            Outgoing::SetSize { width, height } => {
-                check_size(*width, "width")?;
-                check_size(*height, "height")?;
-                Some(json!({"width": width, "height": height}))
-            }
-            Outgoing::SetWidth(w) => {
-                check_size(*w, "width")?;
-                Some(json!({ "width": w }))
-            }
-            Outgoing::SetHeight(h) => {
-                check_size(*h, "height")?;
-                Some(json!({ "height": h }))
-            }
-            Outgoing::SetTitleIcon(i) => {
-                check_title(&i.image_title)?;
-                Some(i.to_json())
-            }
             Outgoing::SetIcons(icons) => {
                 let mut list = Vec::new();
                 for i in icons {
@@ -276,31 +212,9 @@ impl Outgoing {
                 }
                 Some(json!({ "form": form }))
             }
-            Outgoing::OpenList { entity, query } => {
-                check_entity(entity)?;
-                check_query(query)?;
-                Some(json!({"list": {"entity": entity, "query": query}}))
-            }
-            Outgoing::OpenUrl(u) => {
-                check_relative(u)?;
-                Some(json!({"url": {"url": u}}))
-            }
-            Outgoing::SetFrameMode(m) => Some(Value::String(
-                match m {
-                    FrameMode::Expand => "expand",
-                    FrameMode::Collapse => "collapse",
-                }
-                .into(),
-            )),
             Outgoing::SetPresence { state, color } => {
                 check_title(state)?;
                 Some(json!({"state": state, "color": color.name()}))
-            }
-            Outgoing::OpenFormWithSubtab { entity, sys_id, parent_entity, parent_sys_id } => {
-                check_entity(entity)?;
-                check_entity(parent_entity)?;
-                Some(json!({"form": {"entity": entity, "sys_id": sys_id, "parent_entity": parent_entity,
-                    "parent_entity_sys_id": parent_sys_id}}))
             }
         };
         let text = envelope(self.event_name(), args).to_string();
@@ -677,23 +591,12 @@ mod tests {
             (Outgoing::Hide, json!({"type": ENVELOPE_TYPE, "eventName": "openframe_hide"})),
             (Outgoing::SetTitle("Call".into()), json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_header_title", "args": {"title": "Call"}})),
             (Outgoing::SetSubtitle("+1".into()), json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_header_title", "args": {"subtitle": "+1"}})),
-            (Outgoing::SetSize { width: 400, height: 500 }, json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_size", "args": {"width": 400, "height": 500}})),
-            (Outgoing::SetWidth(400), json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_width", "args": {"width": 400}})),
-            (Outgoing::SetHeight(500), json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_height", "args": {"height": 500}})),
-            (Outgoing::SetTitleIcon(icon.clone()), json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_header_title_icon", "args": {"imageURL": "https://d/x.svg", "imageTitle": "Pop out", "id": "popout"}})),
             (Outgoing::SetIcons(vec![icon]), json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_header_icons", "args": [{"imageURL": "https://d/x.svg", "imageTitle": "Pop out", "id": "popout"}]})),
             (Outgoing::OpenForm { entity: "sn_customerservice_case".into(), query: "sys_id=abc".into(), interaction_sys_id: None },
              json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_top_frame_url", "args": {"form": {"entity": "sn_customerservice_case", "query": "sys_id=abc"}}})),
             (Outgoing::OpenForm { entity: "incident".into(), query: "sys_id=1".into(), interaction_sys_id: Some("i1".into()) },
              json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_top_frame_url", "args": {"form": {"entity": "incident", "query": "sys_id=1", "interaction_sys_id": "i1"}}})),
-            (Outgoing::OpenList { entity: "customer_contact".into(), query: "phoneLIKE5550123".into() },
-             json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_top_frame_url", "args": {"list": {"entity": "customer_contact", "query": "phoneLIKE5550123"}}})),
-            (Outgoing::OpenUrl("/nav_to.do?uri=x".into()), json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_top_frame_url", "args": {"url": {"url": "/nav_to.do?uri=x"}}})),
-            (Outgoing::SetFrameMode(FrameMode::Expand), json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_frame_mode", "args": "expand"})),
-            (Outgoing::SetFrameMode(FrameMode::Collapse), json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_frame_mode", "args": "collapse"})),
             (Outgoing::SetPresence { state: "Ready".into(), color: PresenceColor::Green }, json!({"type": ENVELOPE_TYPE, "eventName": "openframe_set_presence_indicator", "args": {"state": "Ready", "color": "green"}})),
-            (Outgoing::OpenFormWithSubtab { entity: "interaction".into(), sys_id: "a".into(), parent_entity: "sn_customerservice_case".into(), parent_sys_id: "b".into() },
-             json!({"type": ENVELOPE_TYPE, "eventName": "openframe_open_form_with_subtab", "args": {"form": {"entity": "interaction", "sys_id": "a", "parent_entity": "sn_customerservice_case", "parent_entity_sys_id": "b"}}})),
             (Outgoing::Request { id: "openframe_init_1".into(), method: Method::Init, payload: json!({}) },
              json!({"type": ENVELOPE_TYPE, "eventName": "openframe_request", "args": {"id": "openframe_init_1", "method": "openframe_init", "payload": {}}})),
         ];
@@ -711,20 +614,12 @@ mod tests {
         assert_eq!(Outgoing::SetTitle(long.clone()).encode(), Err(ProtocolError::TitleTooLong { chars: 257 }));
         assert_eq!(Outgoing::SetSubtitle(long).encode(), Err(ProtocolError::TitleTooLong { chars: 257 }));
         assert!(Outgoing::SetTitle("é".repeat(256)).encode().is_ok(), "characters, not bytes");
-        assert!(matches!(Outgoing::SetSize { width: 0, height: 10 }.encode(), Err(ProtocolError::BadSize(_))));
-        assert!(matches!(Outgoing::SetHeight(0).encode(), Err(ProtocolError::BadSize(_))));
         for q in ["sys_id=1^sysparm_stack=x", "sysparm_goto_url=/evil"] {
             assert!(matches!(
                 Outgoing::OpenForm { entity: "incident".into(), query: q.into(), interaction_sys_id: None }.encode(),
                 Err(ProtocolError::ForbiddenQuery(_))
             ));
-            assert!(matches!(Outgoing::OpenList { entity: "incident".into(), query: q.into() }.encode(), Err(ProtocolError::ForbiddenQuery(_))));
         }
-        for u in ["https://evil.example/", "//evil.example/x", "javascript:alert(1)", "JavaScript:alert(1)", "data:text/html,x", "\\\\evil", ""] {
-            assert!(Outgoing::OpenUrl(u.into()).encode().is_err(), "{u}");
-        }
-        assert!(Outgoing::OpenUrl("/incident.do?sys_id=1".into()).encode().is_ok());
-        assert!(Outgoing::OpenUrl("incident_list.do?sysparm_query=a:b".into()).encode().is_ok(), "a colon after a slash or ? is not a scheme");
         let big = Outgoing::Request { id: "x".into(), method: Method::GetConfig, payload: json!({"pad": "y".repeat(4400)}) };
         assert!(matches!(big.encode(), Err(ProtocolError::TooLong { .. })));
         assert!(matches!(Outgoing::OpenForm { entity: "".into(), query: "".into(), interaction_sys_id: None }.encode(), Err(ProtocolError::Empty(_))));

@@ -466,9 +466,7 @@ catalogue! {
     CONFIG_UNAVAILABLE: "{why}; the desktop uses its own settings",
     OF_TOO_LONG: "the message is {chars} characters long; OpenFrame accepts at most {max}",
     OF_TITLE_TOO_LONG: "the title is {chars} characters long; OpenFrame accepts at most {max}",
-    OF_BAD_SIZE: "invalid frame size: {value}",
     OF_FORBIDDEN_QUERY: "the query must not contain {value}",
-    OF_ABSOLUTE_URL: "'{value}' is not a relative URL; OpenFrame opens only relative URLs",
     OF_EMPTY: "{value} must not be empty",
     /// Calls and their audio (src/phone).
     NO_MEDIA_DEVICES: "This browser has no media devices API",
