@@ -236,6 +236,13 @@ pub fn split_at(s: &str, i: usize) -> (&str, &str) {
 /// only difference from `Debug` (a host test checks every code point): other combining marks and code points not
 /// yet assigned are written as they are, where `Debug` writes `\u{hex}`.
 pub fn quoted(out: &mut String, s: &str) {
+    quoted_with(out, s, |c| escaped_as_code(c as u32));
+}
+
+/// `s` in double quotes as [`quoted`] writes it, with `as_code` choosing the characters written as
+/// `\u{hex}`: one writer for the call state's text and the SIP stack's quoted values (issue #16).
+#[inline(never)]
+pub fn quoted_with(out: &mut String, s: &str, as_code: fn(char) -> bool) {
     out.push('"');
     for c in s.chars() {
         let esc = match c {
@@ -245,21 +252,9 @@ pub fn quoted(out: &mut String, s: &str) {
             '\r' => "\\r",
             '\t' => "\\t",
             '\0' => "\\0",
-            c if escaped_as_code(c as u32) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let n = c as u32;
+            c if as_code(c) => {
                 out.push_str("\\u{");
-                let mut shift = 20;
-                while shift > 0 && n >> shift == 0 {
-                    shift -= 4;
-                }
-                loop {
-                    out.push(HEX[((n >> shift) & 15) as usize] as char);
-                    if shift == 0 {
-                        break;
-                    }
-                    shift -= 4;
-                }
+                push_hex(out, c as u32, 1);
                 out.push('}');
                 continue;
             }
@@ -271,6 +266,20 @@ pub fn quoted(out: &mut String, s: &str) {
         out.push_str(esc);
     }
     out.push('"');
+}
+
+/// Appends `v` in lower-case hex, zero-padded to at least `min` digits (1 to 8), as `{:0min$x}` writes it
+/// (the SIP stack's random tokens, without `format!` and `LowerHex` at each site).
+#[inline(never)]
+pub fn push_hex(out: &mut String, v: u32, min: u32) {
+    let mut n = 8;
+    while n > min && v >> (4 * (n - 1)) == 0 {
+        n -= 1;
+    }
+    while n > 0 {
+        n -= 1;
+        out.push(char::from(b"0123456789abcdef"[(v >> (4 * n) & 15) as usize]));
+    }
 }
 
 /// Whether [`quoted`] writes the character as `\u{hex}` (see there).
@@ -290,6 +299,24 @@ pub fn one_of(c: char, set: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_hex_writes_as_format_does() {
+        let mut rng = crate::fuzz_rng::Rng(0x5eed);
+        let mut values: Vec<u32> = vec![0, 1, 9, 10, 15, 16, 255, 256, 0xffff, 0x1_0000, 0x0fff_ffff, 0x1000_0000, u32::MAX];
+        for _ in 0..5_000 {
+            let v = rng.next() as u32;
+            values.push(v);
+            values.push(v >> rng.below(32));
+        }
+        for v in values {
+            for min in 1..=8u32 {
+                let mut s = String::from("x");
+                push_hex(&mut s, v, min);
+                assert_eq!(s, format!("x{v:0w$x}", w = min as usize), "{v} {min}");
+            }
+        }
+    }
 
     #[test]
     fn same_as_the_standard_library() {

@@ -114,10 +114,17 @@ pub fn response(
     let ha1 = a.hash(&format!("{user}:{}:{password}", c.realm));
     let ha2 = a.hash(&format!("{method}:{uri}"));
     if c.qop_auth {
-        a.hash(&format!("{ha1}:{}:{nc:08x}:{cnonce}:auth:{ha2}", c.nonce))
+        a.hash(&format!("{ha1}:{}:{}:{cnonce}:auth:{ha2}", c.nonce, nc_hex(nc)))
     } else {
         a.hash(&format!("{ha1}:{}:{ha2}", c.nonce))
     }
+}
+
+/// The nonce count as 8 hex digits (`{:08x}`, RFC 7616 3.4), by the shared hex writer (no `LowerHex`).
+fn nc_hex(nc: u32) -> String {
+    let mut s = String::new();
+    crate::text::push_hex(&mut s, nc, 8);
+    s
 }
 
 /// The `Authorization` / `Proxy-Authorization` header value answering the challenge.
@@ -133,7 +140,7 @@ pub fn authorization(c: &Challenge, user: &str, password: &str, method: &str, ur
         c.algorithm.name()
     );
     if c.qop_auth {
-        h.push_str(&format!(", qop=auth, nc={nc:08x}, cnonce={}", q(cnonce)));
+        h.push_str(&format!(", qop=auth, nc={}, cnonce={}", nc_hex(nc), q(cnonce)));
     }
     if let Some(o) = &c.opaque {
         h.push_str(&format!(", opaque={}", q(o)));

@@ -35,25 +35,12 @@ fn bad(what: &str, value: &str) -> ParseError {
 /// control characters as `\u{1b}`), and so are invisible and direction-changing characters (zero-width,
 /// bidi controls and isolates, line and paragraph separators, BOM): received text never ends a line or
 /// reorders what a person reads. (Not `{:?}`: str's Debug links `char::escape_debug` and Unicode tables.)
+/// The writer is the call state's ([`crate::text::quoted_with`]: the same escapes, in the same order), with
+/// this set of characters written as `\u{hex}`.
 pub fn push_quoted(out: &mut String, value: &str) {
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\n' => out.push_str("\\n"),
-            '\0' => out.push_str("\\0"),
-            c if c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}') => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    crate::text::quoted_with(out, value, |c| {
+        c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
+    });
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -347,6 +347,15 @@ fn first_part(v: &str) -> String {
     crate::text::split_byte(v, b';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
+/// `n` random numbers as 8 hex digits each (`{:08x}` each, in the order drawn): no `LowerHex` in the wasm.
+fn hex8s(rand: &mut dyn FnMut() -> u32, n: u32) -> String {
+    let mut s = String::new();
+    for _ in 0..n {
+        crate::text::push_hex(&mut s, rand(), 8);
+    }
+    s
+}
+
 fn tag_of(h: Option<&str>) -> Option<String> {
     NameAddr::parse(h?).ok()?.tag().map(str::to_string)
 }
@@ -356,12 +365,14 @@ impl UserAgent {
     /// Refuses a user name or domain that cannot form a SIP address (the agent sees why).
     pub fn new(cfg: UaConfig, mut rand: Box<dyn FnMut() -> u32>) -> Result<UserAgent, Msg> {
         check_identity(&cfg.user, &cfg.domain)?;
-        let host = format!("{:08x}{:04x}.invalid", rand(), rand() & 0xffff);
+        let mut host = hex8s(&mut *rand, 1);
+        crate::text::push_hex(&mut host, rand() & 0xffff, 4);
+        host.push_str(".invalid");
         // The Contact names the user (not a random token), so a proxy can find the current connection of a
         // client that reconnected, by its registration.
         let contact_user = crate::phone::kept_chars(&cfg.user, |c| c.is_ascii_alphanumeric() || crate::text::one_of(c, "+-_.!~*'"), usize::MAX);
-        let contact_user = if contact_user.is_empty() { format!("{:08x}", rand()) } else { contact_user };
-        let reg_call_id = format!("{:08x}{:08x}", rand(), rand());
+        let contact_user = if contact_user.is_empty() { hex8s(&mut *rand, 1) } else { contact_user };
+        let reg_call_id = hex8s(&mut *rand, 2);
         Ok(UserAgent {
             cfg,
             rand,
@@ -393,7 +404,7 @@ impl UserAgent {
     }
 
     fn token(&mut self) -> String {
-        format!("{:08x}{:08x}", (self.rand)(), (self.rand)())
+        hex8s(&mut *self.rand, 2)
     }
 
     fn branch(&mut self) -> String {
