@@ -110,7 +110,7 @@ impl DeskCore {
         let id = call.id;
         if let Some(code) = self.busy_code() {
             call.end(EndReason::Missed, self.now);
-            call.note = Some(format!("{} ({code})", t::AUTO_REJECTED()));
+            call.note = Some(super::with_code(t::AUTO_REJECTED(), code));
             self.calls.push(call);
             self.finalize_ended();
             return Some(code);
@@ -126,11 +126,11 @@ impl DeskCore {
     fn alert_incoming(&mut self, name: Option<&str>, number: &str) {
         let who = name.filter(|n| !n.is_empty()).unwrap_or(number).to_string();
         self.emit(Effect::ShowPhone);
-        self.announce(format!("{} {who}", t::INCOMING_CALL()));
+        self.announce(crate::desk::cat(&[t::INCOMING_CALL(), " ", &who]));
         self.emit(Effect::NotifyIfHidden { title: t::INCOMING_CALL().into(), body: who.clone() });
         self.publish(Outgoing::Show);
         self.publish(Outgoing::SetTitle(crate::desk::effect::cut_title(&who)));
-        self.publish(Outgoing::SetSubtitle(crate::desk::effect::cut_title(&format!("{} {number}", t::INCOMING_CALL()))));
+        self.publish(Outgoing::SetSubtitle(crate::desk::effect::cut_title(&crate::desk::cat(&[t::INCOMING_CALL(), " ", number]))));
     }
 
     /// What the SIP line reports.
@@ -191,8 +191,8 @@ impl DeskCore {
             LineEvent::TransferProgress { id, code, done } => {
                 let note = match (code, done) {
                     (200..=299, true) => t::TRANSFER_DONE().to_string(),
-                    (_, true) => format!("{}: {}", t::TRANSFER_FAILED(), t::tr().get(crate::phone::sip::message::failure_text(code))),
-                    _ => format!("{} ({code})", t::TRANSFER_PROGRESS()),
+                    (_, true) => crate::desk::cat(&[t::TRANSFER_FAILED(), ": ", t::tr().get(crate::phone::sip::message::failure_text(code))]),
+                    _ => super::with_code(t::TRANSFER_PROGRESS(), code),
                 };
                 self.set_note(id, Some(note));
             }
@@ -356,7 +356,7 @@ impl DeskCore {
 
     fn note_digit(&mut self, id: u32, prefix: &str, digit: char) {
         self.update_call(id, |c| {
-            let mut n = c.note.clone().filter(|n| n.starts_with(prefix)).unwrap_or_else(|| format!("{prefix}: "));
+            let mut n = c.note.clone().filter(|n| n.starts_with(prefix)).unwrap_or_else(|| crate::desk::cat(&[prefix, ": "]));
             n.push(digit);
             c.note = Some(n);
         });

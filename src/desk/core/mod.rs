@@ -57,6 +57,17 @@ pub fn hex16(v: u64) -> String {
     s
 }
 
+/// `text (code)`, as `format!("{text} ({code})")` wrote it: no formatting code at the two sites that
+/// show a SIP status code.
+fn with_code(text: &str, code: u16) -> String {
+    let mut s = String::with_capacity(text.len() + 6);
+    s.push_str(text);
+    s.push_str(" (");
+    crate::json::write_u64(&mut s, code as u64);
+    s.push(')');
+    s
+}
+
 /// One input to the core.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
@@ -382,5 +393,22 @@ impl DeskCore {
         let title = self.frame_title.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| self.settings.title.clone());
         self.publish(Outgoing::SetTitle(title));
         self.publish(Outgoing::SetSubtitle(String::new()));
+    }
+}
+
+#[cfg(test)]
+mod with_code_tests {
+    /// `with_code` writes what `format!("{text} ({code})")` wrote, for fixed and random codes.
+    #[test]
+    fn writes_as_format_did() {
+        let mut rng = crate::fuzz_rng::Rng(16);
+        let mut codes = vec![0u16, 1, 9, 10, 99, 100, 180, 486, 603, 9999, 10000, u16::MAX];
+        for _ in 0..500 {
+            codes.push(rng.next() as u16);
+        }
+        for (i, code) in codes.into_iter().enumerate() {
+            let text = ["", "Auto-rejected", "Transfer in progress…"][i % 3];
+            assert_eq!(super::with_code(text, code), format!("{text} ({code})"));
+        }
     }
 }
