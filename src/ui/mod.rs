@@ -75,7 +75,9 @@ type ViewBox = Box<dyn Fn() -> AnyView + Send + Sync>;
 fn when_erased(cond: Box<dyn Fn() -> bool + Send + Sync>, children: ViewBox, fallback: Option<ViewBox>) -> AnyView {
     // A memo of u32, the type of `follow`'s memo, not a second memo type for bool (issue #16).
     let shown = ArcMemo::new(move |_| cond() as u32);
-    (move || if shown.get() != 0 { Some(children()) } else { fallback.as_ref().map(|f| f()) }).into_any()
+    // Through `dyn_erased`'s render effect (the view erased, as `dyn_opt`'s): no render effect of its own for an
+    // optional view (issue #16); the same nodes, rebuilt the same way (an erased view of the same type rebuilds typed).
+    dyn_erased(Box::new(move || if shown.get() != 0 { Some(children()) } else { fallback.as_ref().map(|f| f()) }.into_any()))
 }
 
 /// A reactive child (`{move || ..}`) without its per-use render effect (issue #16): the closure is boxed
@@ -103,7 +105,8 @@ type RowFn = std::sync::Arc<dyn Fn(u32) -> AnyView + Send + Sync>;
 #[inline(never)]
 fn keyed_erased(each: Box<dyn Fn() -> Vec<u32> + Send + Sync>, row: RowFn) -> AnyView {
     let owner = Owner::current().expect("no reactive owner");
-    (move || Keyed { keys: each(), row: row.clone(), owner: owner.clone() }).into_any()
+    // Through `dyn_erased`'s render effect, as `when_erased` (issue #16).
+    dyn_erased(Box::new(move || Keyed { keys: each(), row: row.clone(), owner: owner.clone() }.into_any()))
 }
 
 struct Keyed {
