@@ -13,6 +13,7 @@ use crate::ui::{
 };
 use crate::ui::RowsExt;
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 fn tab_label(tab: Tab) -> &'static str {
     match tab {
@@ -61,6 +62,21 @@ fn focus_section(tab: Tab) {
 const STATUS: u32 = 3;
 const WORK: u32 = 4;
 
+/// Listens for `name` on the window while this shell is mounted. (leptos_dom's `window_event_listener` wraps
+/// each handler in two more closures and keeps the event name in a `String` to remove it: issue #16.)
+fn on_window(name: &'static str, f: Box<dyn FnMut(web_sys::Event)>) {
+    let Some(w) = web_sys::window() else { return };
+    let cb = wasm_bindgen::closure::Closure::wrap(f);
+    let _ = w.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+    // `on_cleanup` wants Send + Sync: the wasm has one thread, and SendWrapper is how Leptos itself keeps a
+    // browser object in such a closure.
+    let kept = send_wrapper::SendWrapper::new((w, cb));
+    on_cleanup(move || {
+        let (w, cb) = kept.take();
+        let _ = w.remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+    });
+}
+
 #[component]
 pub fn Shell() -> impl IntoView {
     let desk = use_desk();
@@ -68,13 +84,12 @@ pub fn Shell() -> impl IntoView {
     WIDE.with(|w| w.set(Some(wide)));
     // A shell unmounted after another was mounted (tests mount one per test) leaves the newer one's in place.
     on_cleanup(move || WIDE.with(|w| if w.get() == Some(wide) { w.set(None) }));
-    let resize = window_event_listener(leptos::ev::resize, move |_| {
+    on_window("resize", Box::new(move |_| {
         let w = viewport_is_wide();
         if w != wide.get_untracked() {
             wide.set(w);
         }
-    });
-    on_cleanup(move || resize.remove());
+    }));
     // Sound problems (an output device refused or gone, a ring tone the browser would not play) are said here,
     // whatever panel is open, until dismissed.
     let sound_problem = crate::ui::sig(String::new());
@@ -122,12 +137,11 @@ pub fn Shell() -> impl IntoView {
         }
     };
     // Shortcuts work anywhere in the desktop.
-    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        if shortcuts::handle(desk, &ev) {
+    on_window("keydown", Box::new(move |ev| {
+        if shortcuts::handle(desk, ev.unchecked_ref()) {
             ev.prevent_default();
         }
-    });
-    on_cleanup(move || keys.remove());
+    }));
     view! {
         <div class="desk" {..crate::ui::flag("data-loaded", desk.loaded)}>
             <header class="topbar">
