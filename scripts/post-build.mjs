@@ -222,7 +222,10 @@ const tools = process.env.MINIFY_MODULES || join(process.env.HOME || "", ".cache
 const terserPath = join(tools, "terser/dist/bundle.min.js");
 if (!existsSync(terserPath)) fail(`terser is missing (${terserPath}): run scripts/install.sh`);
 const { minify } = await import(pathToFileURL(terserPath).href);
-const min = await minify(js, { module: true, ecma: 2020, compress: { passes: 2 }, mangle: true });
+// unsafe_methods: the import object's functions written as methods ({ a(x) {..} } instead of { a: function(x) {..} });
+// "unsafe" only for a function someone calls with `new`, and the wasm calls its imports as plain functions.
+// hoist_funs: function declarations first in their scope. -100 B gzip on the glue (issue #16).
+const min = await minify(js, { module: true, ecma: 2020, compress: { passes: 2, unsafe_methods: true, hoist_funs: true }, mangle: true });
 if (!min.code) fail("terser returned nothing");
 writeFileSync(join(dir, jsFile), min.code);
 
