@@ -607,20 +607,33 @@ mod listener_tests {
                 }
             }
         }
+        // An `on:` attribute anywhere (line start, after a space, a brace or a quote), its name of letters and
+        // colons, then `=` after optional spaces; and no listener added through tachys's `.on(..)` either.
         let (mut listeners, mut bubbling) = (0, vec![]);
         for f in &files {
             let text = std::fs::read_to_string(f).unwrap();
             for (n, line) in text.lines().enumerate() {
-                let mut rest = line;
-                while let Some(i) = rest.find(" on:") {
-                    let attr: String = rest[i + 1..].chars().take_while(|c| *c != '=' && *c != ' ' && *c != '>').collect();
-                    if rest[i + 1 + attr.len()..].starts_with('=') && attr.len() > 3 && attr[3..].chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
+                let b = line.as_bytes();
+                let mut i = 0;
+                while let Some(j) = line[i..].find("on:").map(|j| j + i) {
+                    i = j + 3;
+                    if j > 0 && (b[j - 1].is_ascii_alphanumeric() || b[j - 1] == b'_') {
+                        continue;
+                    }
+                    let name_len = line[j + 3..].bytes().take_while(|c| c.is_ascii_lowercase() || *c == b':').count();
+                    let after = line[j + 3 + name_len..].trim_start();
+                    if name_len > 0 && after.starts_with('=') && !after.starts_with("==") {
                         listeners += 1;
+                        let attr = &line[j..j + 3 + name_len];
                         if !attr.ends_with(":capture") {
                             bubbling.push(format!("{}:{}: {attr}", f.display(), n + 1));
                         }
                     }
-                    rest = &rest[i + 1..];
+                }
+                // (the patterns built here, so this line does not match itself)
+                let (full, short) = ([".on(", "leptos::ev::"].concat(), [".on(", "ev::"].concat());
+                if line.contains(&full) || line.contains(&short) {
+                    bubbling.push(format!("{}:{}: .on(..)", f.display(), n + 1));
                 }
             }
         }
