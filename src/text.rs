@@ -268,6 +268,17 @@ pub fn quoted_with(out: &mut String, s: &str, as_code: fn(char) -> bool) {
     out.push('"');
 }
 
+/// Joins texts into one, instead of a `format!` of plain texts at each site: the views', the desk's notes,
+/// announcements and names (issue #16).
+#[inline(never)]
+pub fn cat(parts: &[&str]) -> String {
+    let mut s = String::new();
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
 /// Appends `v` in lower-case hex, zero-padded to at least `min` digits (1 to 8), as `{:0min$x}` writes it
 /// (the SIP stack's random tokens, without `format!` and `LowerHex` at each site).
 #[inline(never)]

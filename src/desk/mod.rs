@@ -212,9 +212,3 @@ pub fn use_desk() -> Desk {
         None => panic!("use_desk: no desk provided"),
     }
 }
-
-/// The parts one after the other, as `format!` wrote the desk's notes, announcements and names: one
-/// non-generic loop instead of formatting code at each site (crate::text::join with no separator).
-pub(crate) fn cat(parts: &[&str]) -> String {
-    crate::text::join(parts, "")
-}

@@ -500,15 +500,8 @@ pub fn sig<T: Send + Sync + 'static>(v: T) -> RwSignal<T> {
     RwSignal::new(v)
 }
 
-/// Joins texts into one (instead of a `format!` of plain texts at each site; issue #16).
-#[inline(never)]
-pub fn cat(parts: &[&str]) -> String {
-    let mut s = String::new();
-    for p in parts {
-        s.push_str(p);
-    }
-    s
-}
+/// Joins texts into one (see [`crate::text::cat`]).
+pub use crate::text::cat;
 
 /// A reactive attribute that reads a boolean signal as "true"/"false" (`aria-expanded`): one closure for all
 /// of them (issue #16).

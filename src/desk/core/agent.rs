@@ -44,7 +44,7 @@ impl DeskCore {
             };
             (self.agent_state.label(), color)
         };
-        let key = crate::desk::cat(&[&label, "|", color.name()]);
+        let key = crate::text::cat(&[&label, "|", color.name()]);
         if self.last_presence == key {
             return;
         }
@@ -145,7 +145,7 @@ pub fn host_of(url: &str) -> String {
     let rest = crate::text::split_once(url, "://").map(|(_, r)| r).unwrap_or(url);
     let hostport = rest.split(['/', '?']).next().unwrap_or("");
     if hostport.starts_with('[') {
-        return crate::text::split_byte(hostport, b']').next().map(|h| crate::desk::cat(&[h, "]"])).unwrap_or_default();
+        return crate::text::split_byte(hostport, b']').next().map(|h| crate::text::cat(&[h, "]"])).unwrap_or_default();
     }
     crate::text::split_byte(hostport, b':').next().unwrap_or("").to_string()
 }

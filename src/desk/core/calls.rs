@@ -126,11 +126,11 @@ impl DeskCore {
     fn alert_incoming(&mut self, name: Option<&str>, number: &str) {
         let who = name.filter(|n| !n.is_empty()).unwrap_or(number).to_string();
         self.emit(Effect::ShowPhone);
-        self.announce(crate::desk::cat(&[t::INCOMING_CALL(), " ", &who]));
+        self.announce(crate::text::cat(&[t::INCOMING_CALL(), " ", &who]));
         self.emit(Effect::NotifyIfHidden { title: t::INCOMING_CALL().into(), body: who.clone() });
         self.publish(Outgoing::Show);
         self.publish(Outgoing::SetTitle(crate::desk::effect::cut_title(&who)));
-        self.publish(Outgoing::SetSubtitle(crate::desk::effect::cut_title(&crate::desk::cat(&[t::INCOMING_CALL(), " ", number]))));
+        self.publish(Outgoing::SetSubtitle(crate::desk::effect::cut_title(&crate::text::cat(&[t::INCOMING_CALL(), " ", number]))));
     }
 
     /// What the SIP line reports.
@@ -191,7 +191,7 @@ impl DeskCore {
             LineEvent::TransferProgress { id, code, done } => {
                 let note = match (code, done) {
                     (200..=299, true) => t::TRANSFER_DONE().to_string(),
-                    (_, true) => crate::desk::cat(&[t::TRANSFER_FAILED(), ": ", t::tr().get(crate::phone::sip::message::failure_text(code))]),
+                    (_, true) => crate::text::cat(&[t::TRANSFER_FAILED(), ": ", t::tr().get(crate::phone::sip::message::failure_text(code))]),
                     _ => super::with_code(t::TRANSFER_PROGRESS(), code),
                 };
                 self.set_note(id, Some(note));
@@ -356,7 +356,7 @@ impl DeskCore {
 
     fn note_digit(&mut self, id: u32, prefix: &str, digit: char) {
         self.update_call(id, |c| {
-            let mut n = c.note.clone().filter(|n| n.starts_with(prefix)).unwrap_or_else(|| crate::desk::cat(&[prefix, ": "]));
+            let mut n = c.note.clone().filter(|n| n.starts_with(prefix)).unwrap_or_else(|| crate::text::cat(&[prefix, ": "]));
             n.push(digit);
             c.note = Some(n);
         });

@@ -51,9 +51,8 @@ pub use handover::OwnerState;
 /// and the outbox (one writer, no formatting code at each).
 pub fn hex16(v: u64) -> String {
     let mut s = String::with_capacity(16);
-    for i in (0..16).rev() {
-        s.push(char::from(b"0123456789abcdef"[(v >> (i * 4)) as usize & 15]));
-    }
+    crate::text::push_hex(&mut s, (v >> 32) as u32, 8);
+    crate::text::push_hex(&mut s, v as u32, 8);
     s
 }
 

@@ -60,7 +60,7 @@ impl DeskCore {
                     continue;
                 };
                 // One announcement site for both: "Call ended: Ann" / "Missed call: Ann".
-                self.announce(crate::desk::cat(&[&t::call_ended(&said), ": ", call.party()]));
+                self.announce(crate::text::cat(&[&t::call_ended(&said), ": ", call.party()]));
             }
         }
         self.emit(Effect::Save(Store::Recents));

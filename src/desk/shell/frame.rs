@@ -294,10 +294,10 @@ impl Desk {
             return;
         }
         let ticket = trust::new_ticket(random);
-        let url = crate::desk::cat(&[&Self::asset_url(&query), "#pop=", &ticket]);
+        let url = crate::text::cat(&[&Self::asset_url(&query), "#pop=", &ticket]);
         // A window name of its own per ticket: with one fixed name a second pop-out (after this frame was
         // reloaded) would only change the fragment of the tab already open, which never reads it.
-        let name = crate::desk::cat(&["agent-desktop-", crate::text::upto(&trust::ticket_proof(&ticket, "name"), 12)]);
+        let name = crate::text::cat(&["agent-desktop-", crate::text::upto(&trust::ticket_proof(&ticket, "name"), 12)]);
         match w.open_with_url_and_target(&url, &name).ok().flatten() {
             Some(p) => {
                 if let Some(g) = self.group() {

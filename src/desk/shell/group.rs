@@ -80,7 +80,7 @@ impl Desk {
         let tag = dep.tag();
         let (before, owner, gone) = before.map_or((None, None, Vec::new()), |(id, links, owner, gone)| (Some((id, links)), owner, gone));
         let join = Join { dep: dep.key(), ticket, before, owner, gone };
-        self.join_group_named(&crate::desk::cat(&[tabs::CHANNEL, ".", &tag]), &crate::desk::cat(&[tabs::LOCK, ".", &tag]), join);
+        self.join_group_named(&crate::text::cat(&[tabs::CHANNEL, ".", &tag]), &crate::text::cat(&[tabs::LOCK, ".", &tag]), join);
     }
 
     /// Joins the group `channel` / `lock` (tests use their own names).
