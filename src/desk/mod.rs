@@ -121,19 +121,54 @@ struct Sources {
     before: Option<(String, Vec<String>, Option<(String, f64)>, Vec<String>)>,
 }
 
+/// The desk's signals whose value types no other signal has, as `ArcRwSignal`s in one block made once per
+/// desk and kept for the page's life (one per page, a few hundred bytes). An `RwSignal` looks its value up in
+/// Leptos's arena by type (a `TypeId` check) on every read and write, so each value type had its own copy of
+/// every read, track and write path in the wasm; an `ArcRwSignal` holds its value directly, and its paths are
+/// the same code for every type of the same layout (issue #16). `Desk` dereferences to this block, so
+/// `desk.calls` reads the same as the fields of `Desk` itself.
+pub struct Signals {
+    pub settings: ArcRwSignal<Settings>,
+    pub errors: ArcRwSignal<Vec<ConfigError>>,
+    pub tab: ArcRwSignal<Tab>,
+    pub openframe: ArcRwSignal<OpenFrameView>,
+    pub agent_state: ArcRwSignal<AgentState>,
+    pub calls: ArcRwSignal<Vec<Call>>,
+    /// A short message for the agent (e.g. why a dial failed); cleared by the next action.
+    pub notice: ArcRwSignal<Option<crate::strings::Msg>>,
+    pub line_status: ArcRwSignal<LineStatus>,
+    /// Finished calls waiting for the agent's wrap-up (the first is shown); saved as drafts.
+    pub wrapups: ArcRwSignal<Vec<WrapUp>>,
+    /// The agent's recent calls (localStorage).
+    pub recents: ArcRwSignal<Vec<RecentCall>>,
+    /// Activities waiting to be written to ServiceNow (localStorage; delivered by the outbox).
+    pub outbox: ArcRwSignal<Outbox>,
+    /// The ServiceNow connection.
+    pub sn: ArcRwSignal<SnState>,
+    /// Screen pops waiting for the agent (a choice between records, or an offer to create one), by call.
+    pub pops: ArcRwSignal<Vec<(u32, Decision)>>,
+    /// Directory entries from elsewhere (ServiceNow users and contacts).
+    pub extra_directory: ArcRwSignal<Vec<Entry>>,
+    /// Why the last ServiceNow directory search failed (shown instead of passing for "no results").
+    pub directory_error: ArcRwSignal<Option<crate::strings::Msg>>,
+    /// Whether this instance owns the phone, or shows the phone of another tab (a remote view).
+    pub role: ArcRwSignal<Role>,
+}
+
+impl std::ops::Deref for Desk {
+    type Target = Signals;
+    fn deref(&self) -> &Signals {
+        self.s
+    }
+}
+
 /// The desk as the components see it: signals mirrored from the [`DeskCore`], and the intents as methods.
 #[derive(Clone, Copy)]
 pub struct Desk {
-    pub settings: RwSignal<Settings>,
-    pub errors: RwSignal<Vec<ConfigError>>,
+    /// The signals of types no other signal has (see [`Signals`]): made once per desk, kept for the page's life.
+    pub(crate) s: &'static Signals,
     pub loaded: RwSignal<bool>,
-    pub tab: RwSignal<Tab>,
-    pub openframe: RwSignal<OpenFrameView>,
-    pub agent_state: RwSignal<AgentState>,
     pub muted: RwSignal<bool>,
-    pub calls: RwSignal<Vec<Call>>,
-    /// A short message for the agent (e.g. why a dial failed); cleared by the next action.
-    pub notice: RwSignal<Option<crate::strings::Msg>>,
     /// The far end asks to transfer the agent (REFER, `referPolicy` ask): what to show (the core keeps the
     /// call; the type of the other texts' signals).
     pub transfer_ask: RwSignal<Option<String>>,
@@ -141,36 +176,19 @@ pub struct Desk {
     pub sip_message: RwSignal<Option<String>>,
     /// The clock the call timers render from (ms since the epoch), updated by the desk's ticker.
     pub now: RwSignal<f64>,
-    pub line_status: RwSignal<LineStatus>,
     /// The last call's set-up time: dial intent to INVITE sent (ms), shown in the Status panel; NaN before
     /// the first (the clock's signal type: no signal code of its own).
     pub setup_ms: RwSignal<f64>,
-    /// Finished calls waiting for the agent's wrap-up (the first is shown); saved as drafts.
-    pub wrapups: RwSignal<Vec<WrapUp>>,
-    /// The agent's recent calls (localStorage).
-    pub recents: RwSignal<Vec<RecentCall>>,
-    /// Activities waiting to be written to ServiceNow (localStorage; delivered by the outbox).
-    pub outbox: RwSignal<Outbox>,
-    /// The ServiceNow connection.
-    pub sn: RwSignal<SnState>,
-    /// Screen pops waiting for the agent (a choice between records, or an offer to create one), by call.
-    pub pops: RwSignal<Vec<(u32, Decision)>>,
     /// The last announcement for screen readers (an ARIA live region).
     pub announcement: RwSignal<String>,
     /// A wrap-up problem to show (disposition missing...).
     pub wrapup_error: RwSignal<Option<String>>,
     /// What is typed in the dial pad (kept across panels).
     pub dial_text: RwSignal<String>,
-    /// Directory entries from elsewhere (ServiceNow users and contacts).
-    pub extra_directory: RwSignal<Vec<Entry>>,
     /// ServiceNow has more directory results than shown.
     pub directory_more: RwSignal<bool>,
-    /// Why the last ServiceNow directory search failed (shown instead of passing for "no results").
-    pub directory_error: RwSignal<Option<crate::strings::Msg>>,
     /// The keyboard shortcut help is open.
     pub show_help: RwSignal<bool>,
-    /// Whether this instance owns the phone, or shows the phone of another tab (a remote view).
-    pub role: RwSignal<Role>,
     /// Windows that are not linked ask the agent for the phone (the owner shows the question).
     pub asking: RwSignal<usize>,
     /// This window is one of the agent's own: framed by the instance (handshake answered) or linked to

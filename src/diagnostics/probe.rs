@@ -162,7 +162,7 @@ pub fn after_sign_in(desk: Desk) {
             ran = true;
             leptos::task::spawn_local(async move {
                 if run(desk, false).await {
-                    crate::desk::shell::set(desk.notice, Some(t::Key::CHECK_SETUP_PROBLEMS.into()));
+                    crate::desk::shell::aput(&desk.notice, Some(t::Key::CHECK_SETUP_PROBLEMS.into()));
                 }
             });
         }

@@ -42,15 +42,15 @@ pub trait SnHost {
 /// The signals the client reads and writes, and its host (copyable, like the signals).
 #[derive(Clone, Copy)]
 pub struct Link {
-    pub settings: RwSignal<Settings>,
+    pub settings: &'static ArcRwSignal<Settings>,
     /// This window is one of the agent's own (the topDomain is vouched for).
     pub member: RwSignal<bool>,
-    pub sn: RwSignal<SnState>,
-    pub notice: RwSignal<Option<crate::strings::Msg>>,
-    pub extra_directory: RwSignal<Vec<Entry>>,
+    pub sn: &'static ArcRwSignal<SnState>,
+    pub notice: &'static ArcRwSignal<Option<crate::strings::Msg>>,
+    pub extra_directory: &'static ArcRwSignal<Vec<Entry>>,
     pub directory_more: RwSignal<bool>,
     /// Why the last directory search failed (shown instead of passing for "no results").
-    pub directory_error: RwSignal<Option<crate::strings::Msg>>,
+    pub directory_error: &'static ArcRwSignal<Option<crate::strings::Msg>>,
     /// Installed once per desk, for the page's life (a reference, not a stored value: one arena entry less).
     pub host: &'static (dyn SnHost + Sync),
 }
@@ -114,11 +114,11 @@ fn expected_instance(desk: &Link) -> Option<String> {
 pub fn start(desk: impl Into<Link>) {
     let desk: Link = desk.into();
     if expected_instance(&desk).is_none() {
-        crate::desk::shell::set(desk.sn, SnState::Off);
+        crate::desk::shell::aput(desk.sn, SnState::Off);
         return;
     }
     if TOKEN.with(|t| t.borrow().is_none()) {
-        crate::desk::shell::set(desk.sn, SnState::SignedOut(None));
+        crate::desk::shell::aput(desk.sn, SnState::SignedOut(None));
     }
     crate::desk::shell::every(1_000, Box::new(move || pump(desk)));
 }
@@ -145,7 +145,7 @@ pub fn adopt_token(desk: impl Into<Link>, text: &str) {
         return;
     }
     set_token(Some(t));
-    crate::desk::shell::set(desk.sn, SnState::SignedIn);
+    crate::desk::shell::aput(desk.sn, SnState::SignedIn);
 }
 
 /// Opens the sign-in popup (must run in a click handler: browsers block popups otherwise).
@@ -155,14 +155,14 @@ pub fn sign_in(desk: impl Into<Link>) {
     // that instance is vouched for ([`instance`]), so signing in before the handshake is answered is safe.
     let Some(inst) = expected_instance(&desk) else { return };
     let client = client_id(desk);
-    crate::desk::shell::set(desk.sn, SnState::SigningIn);
+    crate::desk::shell::aput(desk.sn, SnState::SigningIn);
     leptos::task::spawn_local(async move {
         match auth::sign_in(&inst, &client).await {
             Ok(t) => {
                 keep_sign_in(desk, t);
                 pump(desk);
             }
-            Err(m) => crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(m.into()))),
+            Err(m) => crate::desk::shell::aput(desk.sn, SnState::SignedOut(Some(m.into()))),
         }
     });
 }
@@ -171,7 +171,7 @@ pub fn sign_out(desk: impl Into<Link>) {
     let desk: Link = desk.into();
     set_token(None);
     auth::forget_token();
-    crate::desk::shell::set(desk.sn, SnState::SignedOut(None));
+    crate::desk::shell::aput(desk.sn, SnState::SignedOut(None));
 }
 
 fn expired(desk: Link) {
@@ -187,7 +187,7 @@ fn expired(desk: Link) {
 #[inline(never)]
 fn keep_sign_in(desk: Link, t: Token) {
     set_token(Some(t));
-    crate::desk::shell::set(desk.sn, SnState::SignedIn);
+    crate::desk::shell::aput(desk.sn, SnState::SignedIn);
     desk.with_outbox(&mut |o| o.resume());
 }
 
@@ -195,7 +195,7 @@ fn keep_sign_in(desk: Link, t: Token) {
 #[inline(never)]
 fn end_sign_in(desk: Link, m: crate::strings::Msg) {
     set_token(None);
-    crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(m)));
+    crate::desk::shell::aput(desk.sn, SnState::SignedOut(Some(m)));
     desk.with_outbox(&mut |o| o.paused_for_sign_in = true);
 }
 
@@ -213,7 +213,7 @@ fn refused_read(desk: Link, tok: &Token, e: &RestError) {
 /// and its button are shown above the panels (a signed-out window with nothing waiting shows none by itself).
 fn ask_sign_in(desk: Link) {
     if !renew(desk) && desk.sn.get_untracked() == SnState::SignedOut(None) {
-        crate::desk::shell::set(desk.sn, SnState::SignedOut(Some(crate::strings::Key::SN_SIGN_IN_FIRST.into())));
+        crate::desk::shell::aput(desk.sn, SnState::SignedOut(Some(crate::strings::Key::SN_SIGN_IN_FIRST.into())));
     }
 }
 
@@ -606,14 +606,14 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     let desk: Link = desk.into();
     let Some(inst) = instance(&desk) else {
         if expected_instance(&desk).is_some() && token().is_some() {
-            crate::desk::shell::set(desk.notice, Some(crate::strings::Key::SN_NOT_VOUCHED.into()));
+            crate::desk::shell::aput(desk.notice, Some(crate::strings::Key::SN_NOT_VOUCHED.into()));
         }
         return;
     };
     let Some(tok) = token() else { return };
     if text.trim().chars().count() < 2 {
-        crate::desk::shell::set(desk.extra_directory, Vec::new());
-        crate::desk::shell::set(desk.directory_error, None);
+        crate::desk::shell::aput(desk.extra_directory, Vec::new());
+        crate::desk::shell::aput(desk.directory_error, None);
         return;
     }
     if page == 0 {
@@ -624,7 +624,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
     crate::json::write_u64(&mut key, page as u64);
     if let Some(hit) = CACHE.with(|c| c.borrow().get(&key).cloned()) {
         show_found(desk, page, hit);
-        crate::desk::shell::set(desk.directory_error, None);
+        crate::desk::shell::aput(desk.directory_error, None);
         return;
     }
     leptos::task::spawn_local(async move {
@@ -655,7 +655,7 @@ pub fn search_page(desk: impl Into<Link>, text: String, page: usize) {
         }
         let failure = crate::ui::directory::search_failure(&outcomes);
         let failed = failure.is_some();
-        crate::desk::shell::set(desk.directory_error, failure);
+        crate::desk::shell::aput(desk.directory_error, failure);
         if !failed {
             CACHE.with(|c| super::directory::remember(&mut c.borrow_mut(), key, found.clone()));
         }
@@ -679,7 +679,7 @@ fn entry_of(table: &str, row: &Value) -> Option<(String, String)> {
 #[inline(never)]
 fn show_found(desk: Link, page: usize, found: Vec<Entry>) {
     if page == 0 {
-        crate::desk::shell::set(desk.extra_directory, found);
+        crate::desk::shell::aput(desk.extra_directory, found);
     } else {
         desk.extra_directory.update(|d| d.extend(found));
     }

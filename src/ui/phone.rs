@@ -47,7 +47,7 @@ fn kind(s: &CallState) -> u32 {
 #[derive(Clone, Copy)]
 pub struct CardCall {
     changed: Memo<u32>,
-    calls: RwSignal<Vec<Call>>,
+    calls: &'static ArcRwSignal<Vec<Call>>,
     id: u32,
 }
 
@@ -66,7 +66,7 @@ impl CardCall {
                 s.0
             })
         }));
-        CardCall { changed, calls: desk.calls, id }
+        CardCall { changed, calls: &desk.s.calls, id }
     }
 
     /// Reads the call (tracked: the reader runs again when the call changes).

@@ -37,8 +37,8 @@ impl Desk {
         let settings = crate::intl::adopt(settings);
         // The core reads the same settings (they change only here).
         self.core.try_update_value(|(c, _, _)| c.settings = settings.clone());
-        crate::desk::shell::set(self.settings, settings);
-        crate::desk::shell::set(self.errors, errors);
+        crate::desk::shell::aput(&self.settings, settings);
+        crate::desk::shell::aput(&self.errors, errors);
         crate::desk::shell::set(self.loaded, true);
     }
 
@@ -153,12 +153,12 @@ impl Desk {
 
     /// Switches section and remembers it for the next visit.
     pub fn select_tab(&self, tab: Tab) {
-        crate::desk::shell::set(self.tab, tab);
+        crate::desk::shell::aput(&self.tab, tab);
         browser::save(TAB_KEY, tab.key());
     }
 
     pub fn dismiss_errors(&self) {
-        crate::desk::shell::set(self.errors, Vec::new());
+        crate::desk::shell::aput(&self.errors, Vec::new());
     }
 
     /// Installs the OpenFrame bridge. Inside a frame with a topDomain it runs the handshake; otherwise
@@ -189,7 +189,7 @@ impl Desk {
             }
         }
         if let Err(e) = bridge::publish(msg) {
-            crate::desk::shell::set(self.notice, Some(t::Key::OPENFRAME_REFUSED_WHY.arg_msg("why", e.msg())));
+            crate::desk::shell::aput(&self.notice, Some(t::Key::OPENFRAME_REFUSED_WHY.arg_msg("why", e.msg())));
         }
     }
 
@@ -306,7 +306,7 @@ impl Desk {
                 }
                 POPUP.with(|s| *s.borrow_mut() = Some((p, name)));
             }
-            None => crate::desk::shell::set(self.notice, Some(t::Key::POPUP_BLOCKED.into())),
+            None => crate::desk::shell::aput(&self.notice, Some(t::Key::POPUP_BLOCKED.into())),
         }
     }
 

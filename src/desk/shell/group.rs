@@ -131,7 +131,7 @@ impl Desk {
         if let Some(g) = self.group() {
             g.claim();
             if self.role.get_untracked() == Role::Unlinked {
-                crate::desk::shell::set(self.notice, Some(t::Key::ASKED_OWNER.into()));
+                crate::desk::shell::aput(&self.notice, Some(t::Key::ASKED_OWNER.into()));
             }
         }
     }

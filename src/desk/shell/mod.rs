@@ -13,6 +13,7 @@ mod run;
 
 #[cfg(test)]
 pub(crate) use run::put;
+pub(crate) use run::aput;
 pub(crate) use run::set;
 pub(crate) use run::effect;
 pub(crate) use run::every;

@@ -1,7 +1,7 @@
 //! The shell's loop: one input into the core, its effects carried out through the edges, the core's
 //! state mirrored into the signals. Also the hosts the edges report to (the SIP line, ServiceNow).
 
-use super::super::{Desk, Effect, Input, Sources, Store, Tab, RECENTS_KEY, SIP_SERVER_KEY, SIP_USER_KEY, TAB_KEY, WRAPUPS_KEY};
+use super::super::{Desk, Effect, Signals, Input, Sources, Store, Tab, RECENTS_KEY, SIP_SERVER_KEY, SIP_USER_KEY, TAB_KEY, WRAPUPS_KEY};
 use crate::browser;
 use crate::config::Settings;
 use crate::desk::core::DeskCore;
@@ -34,15 +34,18 @@ pub(crate) fn now_ms() -> f64 {
 /// type takes the signal's readers out of it and marks each dirty (what `set` and `clear_subscribers` did, in
 /// one step: the list is emptied exactly when its readers are told of the change, never at any other time,
 /// since live readers that were not told would never subscribe again).
-#[inline(never)]
 pub(crate) fn put<T: Send + Sync + 'static>(s: RwSignal<T>, v: T) {
-    use leptos::reactive::graph::ToAnySource;
     // One typed look-up in the arena (the signal's own handles), after an untyped check that it is there
     // (so the conversion cannot meet a disposed signal).
-    if s.is_disposed() {
-        return;
+    if !s.is_disposed() {
+        aput(&ArcRwSignal::from(s), v);
     }
-    let a = ArcRwSignal::from(s);
+}
+
+/// [`put`] for the desk's signals kept outside the arena ([`crate::desk::Signals`]).
+#[inline(never)]
+pub(crate) fn aput<T: Send + Sync + 'static>(a: &ArcRwSignal<T>, v: T) {
+    use leptos::reactive::graph::ToAnySource;
     if a.try_update_untracked(|x| *x = v).is_some() {
         tell_and_forget(a.to_any_source());
     }
@@ -107,34 +110,37 @@ impl Desk {
         core.sip_user = browser::load(SIP_USER_KEY);
         // Made once per desk and kept for the page's life (a few bytes): a reference, not a stored value.
         let link: &'static SnLink = Box::leak(Box::new(SnLink(std::sync::OnceLock::new())));
+        let s: &'static Signals = Box::leak(Box::new(Signals {
+            settings: ArcRwSignal::new(Settings::default()),
+            errors: ArcRwSignal::new(Vec::new()),
+            tab: ArcRwSignal::new(tab),
+            openframe: ArcRwSignal::new(OpenFrameView { snapshot: None, problem: None, frame_title: None }),
+            agent_state: ArcRwSignal::new(core.agent_state.clone()),
+            calls: ArcRwSignal::new(Vec::new()),
+            notice: ArcRwSignal::new(None),
+            line_status: ArcRwSignal::new(LineStatus::Demo),
+            wrapups: ArcRwSignal::new(core.wrapups.clone()),
+            recents: ArcRwSignal::new(core.recents.clone()),
+            outbox: ArcRwSignal::new(core.outbox.clone()),
+            sn: ArcRwSignal::new(SnState::Off),
+            pops: ArcRwSignal::new(Vec::new()),
+            extra_directory: ArcRwSignal::new(Vec::new()),
+            directory_error: ArcRwSignal::new(None),
+            role: ArcRwSignal::new(Role::Starting),
+        }));
         let desk = Desk {
-            settings: sig(Settings::default()),
-            errors: sig(Vec::new()),
+            s,
             loaded: sig(false),
-            tab: sig(tab),
-            openframe: sig(OpenFrameView { snapshot: None, problem: None, frame_title: None }),
-            agent_state: sig(core.agent_state.clone()),
             muted: sig(false),
-            calls: sig(Vec::new()),
-            notice: sig(None),
             transfer_ask: sig(None),
             sip_message: sig(None),
             now: sig(now_ms()),
-            line_status: sig(LineStatus::Demo),
             setup_ms: sig(f64::NAN),
-            wrapups: sig(core.wrapups.clone()),
-            recents: sig(core.recents.clone()),
-            outbox: sig(core.outbox.clone()),
-            sn: sig(SnState::Off),
-            pops: sig(Vec::new()),
             announcement: sig(String::new()),
             wrapup_error: sig(None),
             dial_text: sig(String::new()),
-            extra_directory: sig(Vec::new()),
             directory_more: sig(false),
-            directory_error: sig(None),
             show_help: sig(false),
-            role: sig(Role::Starting),
             asking: sig(0),
             member: sig(false),
             core: StoredValue::new_local((core, None, Sources::default())),
@@ -177,23 +183,28 @@ impl Desk {
     /// Mirrors the core's state into the signals the components read: the small parts when they changed,
     /// the calls when the input may have changed them (`full`: everything).
     fn sync(&self, full: bool) {
-        fn mirror<T: Clone + PartialEq + Send + Sync + 'static>(s: RwSignal<T>, v: &T) {
+        fn mirror<T: Clone + PartialEq + Send + Sync + 'static>(s: &ArcRwSignal<T>, v: &T) {
             if s.with_untracked(|x| x != v) {
-                put(s, v.clone());
+                aput(s, v.clone());
             }
         }
         self.core.try_with_value(|(c, _, _)| {
-            mirror(self.role, &c.role);
-            mirror(self.agent_state, &c.agent_state);
-            mirror(self.muted, &c.muted);
-            mirror(self.line_status, &c.line_status);
-            mirror(self.pops, &c.pops);
-            mirror(self.transfer_ask, &c.transfer_ask.as_ref().map(|(_, t)| t.clone()));
+            mirror(&self.role, &c.role);
+            mirror(&self.agent_state, &c.agent_state);
+            if self.muted.get_untracked() != c.muted {
+                put(self.muted, c.muted);
+            }
+            mirror(&self.line_status, &c.line_status);
+            mirror(&self.pops, &c.pops);
+            let ask = c.transfer_ask.as_ref().map(|(_, t)| t.clone());
+            if self.transfer_ask.with_untracked(|x| *x != ask) {
+                put(self.transfer_ask, ask);
+            }
             crate::phone::sipline::prepare_media(c.takes_calls());
             // Only when they did change: an unchanged list would have every view of the calls run again (the
             // Answer click, before its 200: issue #16).
             if full || (c.calls_changed && self.calls.with_untracked(|x| *x != c.calls)) {
-                put(self.calls, c.calls.clone());
+                aput(&self.calls, c.calls.clone());
             }
         });
         if full {
@@ -206,9 +217,9 @@ impl Desk {
     /// Shows a stored part of the core's state again (the wrap-ups, the recents or the outbox changed).
     fn show(&self, store: Store) {
         self.core.try_with_value(|(c, _, _)| match store {
-            Store::WrapUps => put(self.wrapups, c.wrapups.clone()),
-            Store::Recents => put(self.recents, c.recents.clone()),
-            Store::Outbox => put(self.outbox, c.outbox.clone()),
+            Store::WrapUps => aput(&self.wrapups, c.wrapups.clone()),
+            Store::Recents => aput(&self.recents, c.recents.clone()),
+            Store::Outbox => aput(&self.outbox, c.outbox.clone()),
         });
     }
 
@@ -255,7 +266,7 @@ impl Desk {
                 browser::save(SIP_SERVER_KEY, &server);
                 browser::save(SIP_USER_KEY, &user);
             }
-            Effect::Notice(n) => put(self.notice, n),
+            Effect::Notice(n) => aput(&self.notice, n),
             Effect::Announce(text) => put(self.announcement, text),
             Effect::WrapUpError(e) => put(self.wrapup_error, e),
             Effect::NotifyIfHidden { title, body } => browser::notify_if_hidden(&title, &body),
@@ -431,13 +442,13 @@ impl SnHost for SnLink {
 impl From<Desk> for Link {
     fn from(d: Desk) -> Link {
         Link {
-            settings: d.settings,
+            settings: &d.s.settings,
             member: d.member,
-            sn: d.sn,
-            notice: d.notice,
-            extra_directory: d.extra_directory,
+            sn: &d.s.sn,
+            notice: &d.s.notice,
+            extra_directory: &d.s.extra_directory,
             directory_more: d.directory_more,
-            directory_error: d.directory_error,
+            directory_error: &d.s.directory_error,
             host: d.sn_host,
         }
     }
