@@ -153,6 +153,11 @@ pub struct Signals {
     pub directory_error: ArcRwSignal<Option<crate::strings::Msg>>,
     /// Whether this instance owns the phone, or shows the phone of another tab (a remote view).
     pub role: ArcRwSignal<Role>,
+    /// The clock the call timers render from (ms since the epoch), updated by the desk's ticker.
+    pub now: ArcRwSignal<f64>,
+    /// The last call's set-up time: dial intent to INVITE sent (ms), shown in the Status panel; NaN before
+    /// the first.
+    pub setup_ms: ArcRwSignal<f64>,
 }
 
 impl std::ops::Deref for Desk {
@@ -174,11 +179,6 @@ pub struct Desk {
     pub transfer_ask: RwSignal<Option<String>>,
     /// The last SIP MESSAGE shown to the agent (`sip.messages` show): sender and text, plain text.
     pub sip_message: RwSignal<Option<String>>,
-    /// The clock the call timers render from (ms since the epoch), updated by the desk's ticker.
-    pub now: RwSignal<f64>,
-    /// The last call's set-up time: dial intent to INVITE sent (ms), shown in the Status panel; NaN before
-    /// the first (the clock's signal type: no signal code of its own).
-    pub setup_ms: RwSignal<f64>,
     /// The last announcement for screen readers (an ARIA live region).
     pub announcement: RwSignal<String>,
     /// A wrap-up problem to show (disposition missing...).

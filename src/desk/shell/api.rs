@@ -153,7 +153,7 @@ impl Desk {
 
     /// Advances calls by the clock.
     pub fn tick(&self, now: f64) {
-        super::run::put(self.now, now);
+        super::run::aput(&self.now, now);
         self.run_at(now, Input::Tick);
     }
 

@@ -127,6 +127,8 @@ impl Desk {
             extra_directory: ArcRwSignal::new(Vec::new()),
             directory_error: ArcRwSignal::new(None),
             role: ArcRwSignal::new(Role::Starting),
+            now: ArcRwSignal::new(now_ms()),
+            setup_ms: ArcRwSignal::new(f64::NAN),
         }));
         let desk = Desk {
             s,
@@ -134,8 +136,6 @@ impl Desk {
             muted: sig(false),
             transfer_ask: sig(None),
             sip_message: sig(None),
-            now: sig(now_ms()),
-            setup_ms: sig(f64::NAN),
             announcement: sig(String::new()),
             wrapup_error: sig(None),
             dial_text: sig(String::new()),
@@ -275,7 +275,7 @@ impl Desk {
             Effect::ShowPhone => self.select_tab(Tab::Phone),
             // Through `put`, as the other signals of these types (no `set` of their own).
             Effect::SipMessage(m) => put(self.sip_message, Some(m)),
-            Effect::SetupMs(ms) => put(self.setup_ms, ms),
+            Effect::SetupMs(ms) => aput(&self.setup_ms, ms),
             Effect::StopSounds => crate::phone::audio::sync(false, false, false),
         }
     }
