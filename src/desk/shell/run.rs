@@ -99,7 +99,8 @@ pub(crate) fn save_json<T: crate::json::ToJson>(key: &str, v: &T) {
 }
 
 impl Desk {
-    /// A desk with default settings, before config.json has been read.
+    /// A desk with default settings, before config.json has been read. One per page (the app makes it once): its
+    /// block of signals ([`Signals`]) is kept for the page's life.
     pub fn new() -> Desk {
         let tab = browser::load(TAB_KEY).and_then(|k| Tab::from_key(&k)).unwrap_or(Tab::Phone);
         let seed = ((browser::random_u32() as u64) << 32) | browser::random_u32() as u64;
